@@ -36,3 +36,9 @@ export interface ScionPath {
   infoFields: InfoField[];
   hopFields: HopField[];
 }
+
+/** One interface of a path as the control plane's metadata lists it (snet.PathInterface). */
+export interface PathInterface {
+  ia: bigint;
+  ifid: number;
+}
