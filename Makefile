@@ -37,7 +37,7 @@ $(STAMPS)/tsc: $(STAMPS)/proto $(TS_SRC) tsconfig.json
 build: deps $(STAMPS)/tsc
 
 test: build
-	@npx mocha
+	@npx mocha 'test/**/*.test.ts'
 
 demo: build
 	@echo "make demo: the two-cluster demo is not built yet (issue 6)." >&2
