@@ -42,3 +42,33 @@ export interface PathInterface {
   ia: bigint;
   ifid: number;
 }
+
+/** Path type 0: no path, for packets that stay inside one AS. */
+export interface EmptyPath {
+  type: 'Empty';
+}
+
+/** Path type 2: the one-hop path beaconing uses between neighbours; the second hop is filled in by the receiver. */
+export interface OneHopPath {
+  type: 'OneHop';
+  info: InfoField;
+  firstHop: HopField;
+  secondHop: HopField;
+}
+
+/** Path type 3: EPIC-HP, a packet identifier and two 4-byte hop validation fields in front of a SCION path. */
+export interface EpicPath {
+  type: 'EPIC';
+  /** Timestamp relative to the first info field's timestamp (uint32). */
+  pktIdTimestamp: number;
+  /** Sender-chosen counter that makes the packet identifier unique (uint32). */
+  pktIdCounter: number;
+  /** Penultimate hop validation field, 4 bytes. */
+  phvf: Uint8Array;
+  /** Last hop validation field, 4 bytes. */
+  lhvf: Uint8Array;
+  scion: ScionPath;
+}
+
+export type Path = EmptyPath | ScionPath | OneHopPath | EpicPath;
+export type PathTypeName = Path['type'];
