@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { parse } from 'yaml';
+import { KINDS, PLURALS } from '../../../../operator/resources/meta';
+import { validateResource } from '../../../../operator/resources/resource';
+import { exampleDocs } from './examples';
+
+const CRDS = join(__dirname, '../../../../deploy/crds');
+
+interface Crd {
+  spec: { group: string; scope: string; names: { kind: string; plural: string }; versions: { name: string; subresources?: { status?: object }; additionalPrinterColumns?: unknown[]; schema: { openAPIV3Schema: object } }[] };
+}
+
+const crds: Crd[] = readdirSync(CRDS)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => parse(readFileSync(join(CRDS, f), 'utf8')) as Crd);
+
+// Kubernetes' own schema keywords are declared; strict mode still catches a misspelt standard
+// keyword. `required` inside oneOf without its own properties is how structural schemas say "one of".
+const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, formats: { 'date-time': true, int32: true, int64: true } });
+ajv.addVocabulary(['x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-validations']);
+const validators = new Map(crds.map((c) => [c.spec.names.kind, ajv.compile(c.spec.versions[0]!.schema.openAPIV3Schema)]));
+
+function crdAccepts(obj: { kind: string }): boolean {
+  const v = validators.get(obj.kind);
+  assert.ok(v, `no CRD for ${obj.kind}`);
+  return v(obj) as boolean;
+}
+
+const wpp = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'WANPathPolicy', metadata: { name: 'p' }, spec });
+const gf = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'Geofence', metadata: { name: 'g' }, spec });
+const cas = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'ClusterAS', metadata: { name: 'c' }, spec });
+const rc = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'RemoteCluster', metadata: { name: 'r' }, spec });
+const sel = { podSelector: { matchLabels: { app: 'a' } } };
+const dest = [{ cluster: 'frankfurt' }];
+const up = [{ interface: 1, underlay: '10.0.0.1:1' }];
+
+// [case, object, CRD schema verdict, TypeScript verdict]. Where they differ the TypeScript
+// validator is stricter (list membership, ranges, cross-field rules the CRD leaves to CEL).
+const TABLE: [string, { kind: string }, boolean, boolean][] = [
+  ['minimal policy', wpp({ workloadSelector: sel, destinations: dest }), true, true],
+  ['policy by ISD-AS', wpp({ workloadSelector: {}, destinations: [{ isdAS: '65-2:0:20', prefixes: ['10.0.0.0/8'] }] }), true, true],
+  ['policy without destinations', wpp({ workloadSelector: sel }), false, false],
+  ['policy with empty destinations', wpp({ workloadSelector: sel, destinations: [] }), false, false],
+  ['destination with cluster and isdAS', wpp({ workloadSelector: sel, destinations: [{ cluster: 'a', isdAS: '65-2:0:20', prefixes: ['10.0.0.0/8'] }] }), false, false],
+  ['destination isdAS without prefixes', wpp({ workloadSelector: sel, destinations: [{ isdAS: '65-2:0:20' }] }), false, false],
+  ['destination ISD-AS text', wpp({ workloadSelector: sel, destinations: [{ isdAS: 'frankfurt', prefixes: ['10.0.0.0/8'] }] }), false, false],
+  ['prefix with host bits', wpp({ workloadSelector: sel, destinations: [{ isdAS: '65-2:0:20', prefixes: ['10.0.0.1/8'] }] }), true, false],
+  ['unknown preference', wpp({ workloadSelector: sel, destinations: dest, preference: 'cost' }), false, false],
+  ['negative weight', wpp({ workloadSelector: sel, destinations: dest, preference: 'weighted', weights: { latency: -1 } }), false, false],
+  ['weights without weighted (CEL rule)', wpp({ workloadSelector: sel, destinations: dest, weights: { latency: 1 } }), true, false],
+  ['17 paths', wpp({ workloadSelector: sel, destinations: dest, mode: 'multipath', paths: 17 }), false, false],
+  ['3 paths in single mode (CEL rule)', wpp({ workloadSelector: sel, destinations: dest, paths: 3 }), true, false],
+  ['bad selector operator', wpp({ workloadSelector: { podSelector: { matchExpressions: [{ key: 'a', operator: 'Has' }] } }, destinations: dest }), false, false],
+  ['acl not a list', wpp({ workloadSelector: sel, destinations: dest, pathPolicy: { acl: '+' } }), false, false],
+  ['option without weight', wpp({ workloadSelector: sel, destinations: dest, pathPolicy: { options: [{ policy: {} }] } }), false, false],
+  ['bad nested option (schemas cannot recurse)', wpp({ workloadSelector: sel, destinations: dest, pathPolicy: { options: [{ weight: 1, policy: { acl: 3 } }] } }), true, false],
+  ['remote rule without isd_as', wpp({ workloadSelector: sel, destinations: dest, pathPolicy: { remote_isd_ases: [{ reject: true }] } }), false, false],
+  ['fence', gf({ workloadSelector: sel, allow: { countries: ['EU', 'CH'] }, mode: 'enforce' }), true, true],
+  ['fence without mode', gf({ workloadSelector: sel, allow: { countries: ['CH'] } }), false, false],
+  ['fence with lower-case country', gf({ workloadSelector: sel, allow: { countries: ['ch'] }, mode: 'audit' }), false, false],
+  ['fence with unassigned country', gf({ workloadSelector: sel, allow: { countries: ['ZZ'] }, mode: 'audit' }), true, false],
+  ['fence with ISD 0', gf({ workloadSelector: sel, deny: { isds: [0] }, mode: 'audit' }), false, false],
+  ['cluster AS', cas({ isdAS: '64-2:0:20', uplinks: up, controlPlane: { topology: 'x.yaml' } }), true, true],
+  ['cluster AS with two control planes', cas({ isdAS: '64-2:0:20', uplinks: up, controlPlane: { topology: 'x', daemon: 'a:1' } }), false, false],
+  ['cluster AS with interface 0', cas({ isdAS: '64-2:0:20', uplinks: [{ interface: 0, underlay: '10.0.0.1:1' }], controlPlane: { topology: 'x' } }), false, false],
+  ['cluster AS with wildcard ISD', cas({ isdAS: '0-2:0:20', uplinks: up, controlPlane: { topology: 'x' } }), false, false],
+  ['remote cluster', rc({ isdAS: '65-2:0:20', prefixes: ['10.165.0.0/16'] }), true, true],
+  ['remote cluster without prefixes', rc({ isdAS: '65-2:0:20', prefixes: [] }), false, false],
+];
+
+describe('deploy/crds', () => {
+  it('has one CRD per kind: cluster-scoped, status subresource, printer columns', () => {
+    assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), [...KINDS].sort());
+    for (const c of crds) {
+      assert.equal(c.spec.group, 'cillion.io');
+      assert.equal(c.spec.scope, 'Cluster');
+      assert.equal(c.spec.names.plural, PLURALS[c.spec.names.kind as keyof typeof PLURALS]);
+      const v = c.spec.versions[0]!;
+      assert.equal(v.name, 'v1alpha1');
+      assert.deepEqual(v.subresources?.status, {});
+      assert.ok((v.additionalPrinterColumns ?? []).length >= 2);
+    }
+  });
+
+  it('accepts every example resource', () => {
+    for (const d of [...exampleDocs('zurich'), ...exampleDocs('frankfurt')]) {
+      const obj = d as { kind: string };
+      assert.ok(crdAccepts(obj), `${obj.kind}: ${JSON.stringify(validators.get(obj.kind)?.errors)}`);
+    }
+  });
+
+  it('accepts a status as the operator writes it', () => {
+    const status = {
+      observedGeneration: 2,
+      conditions: [{ type: 'Valid', status: 'True', reason: 'Resolved', message: '', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 2 }],
+      paths: [{ destination: '65-2:0:20', fingerprint: 'ab', hops: [{ isdAS: '64-2:0:20', ingress: 0, egress: 1 }], latencyMs: 4.5, expires: '2026-01-01T06:00:00Z' }],
+    };
+    assert.ok(crdAccepts({ ...wpp({ workloadSelector: sel, destinations: dest }), status } as { kind: string }));
+    const bad = { ...status, conditions: [{ ...status.conditions[0], status: 'Yes', reason: 'not camel' }] };
+    assert.ok(!crdAccepts({ ...wpp({ workloadSelector: sel, destinations: dest }), status: bad } as { kind: string }));
+  });
+
+  for (const [name, obj, crd, ts] of TABLE) {
+    it(`${name}: CRD ${crd ? 'accepts' : 'rejects'}, validator ${ts ? 'accepts' : 'rejects'}`, () => {
+      assert.equal(crdAccepts(obj), crd, JSON.stringify(validators.get(obj.kind)?.errors));
+      assert.equal(validateResource(obj).ok, ts);
+    });
+  }
+
+  it('the validator is never laxer than the CRD', () => {
+    for (const [name, , crd, ts] of TABLE) assert.ok(crd || !ts, name);
+  });
+});
