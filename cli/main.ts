@@ -1,0 +1,19 @@
+// The one `cillion` binary: client commands and the process entry points as subcommands.
+import { Command } from 'commander';
+import { scionCommand } from './commands/scion';
+
+const program = new Command('cillion')
+  .description('Observability and path verification for a SCION-in-eBPF Kubernetes datapath')
+  .version(require('../package.json').version as string);
+
+program.addCommand(scionCommand());
+
+// Subcommands built on their own inherit nothing, so settle usage errors everywhere alike:
+// help after the error, and exit code 2 for a bad invocation (commander would use 1).
+const applyAll = (cmd: Command): void => {
+  cmd.showHelpAfterError().exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  cmd.commands.forEach(applyAll);
+};
+applyAll(program);
+
+program.parse(process.argv);
