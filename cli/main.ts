@@ -1,10 +1,11 @@
 // The one `cillion` binary: client commands and the process entry points as subcommands.
 import { Command } from 'commander';
+import { version } from '../package.json';
 import { scionCommand } from './commands/scion';
 
 const program = new Command('cillion')
   .description('Observability and path verification for a SCION-in-eBPF Kubernetes datapath')
-  .version(require('../package.json').version as string);
+  .version(version);
 
 program.addCommand(scionCommand());
 
