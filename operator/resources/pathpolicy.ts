@@ -1,8 +1,9 @@
 // The SCION path policy inside a WANPathPolicy, in the JSON shape of SCION's path policy
 // language (field names acl, sequence, local_isd_ases, remote_isd_ases, options, extends)
 // so a policy written for SCION tools reads the same here. This file checks the shape and
-// the ISD-AS fields; the meaning of ACL entries and sequences is the path policy engine's
-// (scion/pathpol), which compiles the plain object this returns.
+// the ISD-AS fields; compilePathPolicy then has the path policy engine (scion/pathpol)
+// check what ACL entries and sequences mean.
+import { parsePolicy, PathPolicyError } from '../../scion/pathpol';
 import { asRecord, int, list, optBool, rejectUnknown, reqField, str, strings, type Fields } from './fields';
 import { readIA } from './isdas';
 import { objectNameProblem } from './meta';
@@ -96,4 +97,20 @@ export function readPathPolicy(ps: Problems, v: unknown, path: string): PathPoli
     out.extends = strings(ps, o.extends, at, objectNameProblem);
   }
   return out;
+}
+
+/**
+ * Compiles a well-formed path policy with scion/pathpol and records what it rejects (an
+ * ACL without a default, a sequence that does not parse) as problems under `path`.
+ * `extends` names other WANPathPolicies, resolved when paths are selected, so here every
+ * name stands for an empty policy.
+ */
+export function compilePathPolicy(ps: Problems, spec: PathPolicySpec, path: string): void {
+  const anyName: ReadonlyMap<string, unknown> = { has: () => true, get: () => ({}) } as unknown as ReadonlyMap<string, unknown>;
+  try {
+    parsePolicy(spec, anyName);
+  } catch (e) {
+    if (!(e instanceof PathPolicyError)) throw e;
+    ps.add(e.field ? `${path}.${e.field}` : path, e.message.slice(e.field ? e.field.length + 2 : 0));
+  }
 }

@@ -5,7 +5,7 @@ import { parsePrefix } from './addresses';
 import { asRecord, enumOf, int, list, rejectDuplicates, rejectUnknown, reqField, str, strings, type Fields } from './fields';
 import { readIA } from './isdas';
 import { API_VERSION, objectNameProblem, readEnvelope, type Resource } from './meta';
-import { readPathPolicy, type PathPolicySpec } from './pathpolicy';
+import { compilePathPolicy, readPathPolicy, type PathPolicySpec } from './pathpolicy';
 import { fieldPath, Problems, type Validation } from './problems';
 import { readWorkloadSelector, type WorkloadSelector } from './selector';
 
@@ -111,7 +111,9 @@ export function readWANPathPolicySpec(ps: Problems, o: Fields, path: string): WA
   const dests = destItems.map((d, i) => readDestination(ps, d, fieldPath(destAt, i)));
   rejectDuplicates(ps, dests, destAt, (d) => ('cluster' in d ? `cluster ${d.cluster}` : `isdAS ${d.isdAS} ${[...d.prefixes].sort().join(',')}`));
 
+  const beforePolicy = ps.count;
   const pathPolicy = o.pathPolicy === undefined ? {} : readPathPolicy(ps, o.pathPolicy, fieldPath(path, 'pathPolicy'));
+  if (pathPolicy !== undefined && ps.count === beforePolicy) compilePathPolicy(ps, pathPolicy, fieldPath(path, 'pathPolicy'));
 
   const preference = o.preference === undefined ? 'latency' : enumOf(ps, o.preference, fieldPath(path, 'preference'), PREFERENCES);
   let weights: PreferenceWeights | undefined;

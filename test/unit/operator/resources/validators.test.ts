@@ -153,6 +153,13 @@ describe('operator/resources validators', () => {
           'spec.pathPolicy.extends[0]',
         ],
       ],
+      ['ACL without a default', policy({ ...basePolicy, pathPolicy: { acl: ['- 66'] } }), ['spec.pathPolicy.acl']],
+      ['sequence that does not parse', policy({ ...basePolicy, pathPolicy: { sequence: '0* (66' } }), ['spec.pathPolicy.sequence']],
+      [
+        'sequence inside an option',
+        policy({ ...basePolicy, pathPolicy: { options: [{ weight: 1, policy: { sequence: '66 |' } }] } }),
+        ['spec.pathPolicy.options[0].policy.sequence'],
+      ],
       ['unknown preference and mode', policy({ ...basePolicy, preference: 'cheapest', mode: 'many' }), ['spec.preference', 'spec.mode']],
       ['weights without weighted', policy({ ...basePolicy, weights: { latency: 1 } }), ['spec.weights']],
       ['weighted without weights', policy({ ...basePolicy, preference: 'weighted' }), ['spec.weights']],
