@@ -1,6 +1,7 @@
 // The 12-byte SCION common header (scion-header.rst, "Common Header").
 import { Reader, Writer } from '../bytes';
 import { ScionError } from '../errors';
+import type { CommonHeader } from '../packet';
 
 export const COMMON_HDR_LEN = 12;
 /** HdrLen is 8 bits counting 4-byte units. */
@@ -8,14 +9,7 @@ export const MAX_HDR_LEN = 255 * 4;
 export const MAX_PAYLOAD_LEN = 0xffff;
 
 /** The common header as it is on the wire, before the address and path are known. */
-export interface RawCommonHeader {
-  version: number;
-  trafficClass: number;
-  flowId: number;
-  nextHdr: number;
-  /** In bytes, i.e. the HdrLen field times 4. */
-  hdrLen: number;
-  payloadLen: number;
+export interface RawCommonHeader extends Omit<CommonHeader, 'pathType'> {
   pathType: number;
   /** 4-bit DT|DL and ST|SL: address type in the high two bits, (length / 4 - 1) in the low two. */
   dstAddrType: number;
