@@ -14,6 +14,7 @@
 // initialSegId follows the combinator.
 import { ScionError } from '../errors';
 import type { ScionPath } from '../path/model';
+import { pathShapeProblem, segmentOfHop } from '../path/scion';
 import { hopFieldMac, verifyHopFieldMac, MAC_LEN, type MacHop, type MacKey } from './hopfield';
 
 /** beta_{i+1} from beta_i and hop i's MAC (only its first two bytes count). */
@@ -99,22 +100,13 @@ interface SegmentRange {
 }
 
 function segmentRanges(path: ScionPath): SegmentRange[] {
-  const lens = path.meta.segLens;
-  const numInf = lens[2] > 0 ? 3 : lens[1] > 0 ? 2 : lens[0] > 0 ? 1 : 0;
-  if (lens.slice(0, numInf).some((l) => l === 0)) {
-    throw new ScionError('BAD_PATH', `empty segment before a non-empty one in SegLens ${lens.join(',')}`);
-  }
-  if (path.infoFields.length !== numInf) {
-    throw new ScionError('BAD_PATH', `SegLens imply ${numInf} info fields, path has ${path.infoFields.length}`);
-  }
+  const problem = pathShapeProblem(path);
+  if (problem !== null) throw new ScionError('BAD_PATH', problem);
   const ranges: SegmentRange[] = [];
   let start = 0;
-  for (let s = 0; s < numInf; s++) {
-    ranges.push({ start, end: start + lens[s] });
-    start += lens[s];
-  }
-  if (start !== path.hopFields.length) {
-    throw new ScionError('BAD_PATH', `SegLens sum to ${start} hop fields, path has ${path.hopFields.length}`);
+  for (let s = 0; s < path.infoFields.length; s++) {
+    ranges.push({ start, end: start + path.meta.segLens[s] });
+    start += path.meta.segLens[s];
   }
   return ranges;
 }
@@ -142,11 +134,7 @@ export function verifyPathMacs(
   const verdicts: HopMacVerdict[] = hops.map(() => ({ valid: null, segId: null }));
   if (hops.length === 0) return verdicts;
 
-  const { currHf, currInf, segLens } = path.meta;
-  const segOf = (hf: number): number => ranges.findIndex((r) => hf >= r.start && hf < r.end);
-  if (!Number.isInteger(currHf) || currHf < 0 || currHf >= hops.length || segOf(currHf) !== currInf) {
-    throw new ScionError('BAD_PATH', `CurrINF ${currInf} / CurrHF ${currHf} do not point into the path`);
-  }
+  const { currHf, segLens } = path.meta;
   if (path.infoFields.some((f) => f.peer) && ranges.length !== 2) {
     throw new ScionError('BAD_PATH', 'a peering path must have exactly two segments');
   }
@@ -154,7 +142,7 @@ export function verifyPathMacs(
   const arrival = opts.arrival ?? (currHf === 0 ? 'local' : 'link');
   const segIds = path.infoFields.map((f) => f.segId);
   for (let i = currHf; i < hops.length; i++) {
-    const s = segOf(i);
+    const s = segmentOfHop(segLens, i);
     const info = path.infoFields[s];
     const hop = hops[i];
     const peering = info.peer && (i === segLens[0] - 1 || i === segLens[0]);

@@ -5,20 +5,15 @@
 // each SegID already holds the value the opposite direction starts from.
 import { ScionError } from '../errors';
 import type { ScionPath } from './model';
+import { pathShapeProblem } from './scion';
 
 /** The reversed copy of `path`; the argument is left untouched. */
 export function reversePath(path: ScionPath): ScionPath {
   const numInf = path.infoFields.length;
   const numHops = path.hopFields.length;
-  const lens = path.meta.segLens;
-  const declared = lens[0] + lens[1] + lens[2];
-  if (numInf > 3 || lens.slice(numInf).some((l) => l !== 0) || lens.slice(0, numInf).some((l) => l === 0) || declared !== numHops) {
-    throw new ScionError('BAD_PATH', `SegLens ${lens.join(',')} do not match ${numInf} info and ${numHops} hop fields`);
-  }
-  const { currInf, currHf } = path.meta;
-  if (numInf > 0 && (currInf < 0 || currInf >= numInf || currHf < 0 || currHf >= numHops)) {
-    throw new ScionError('BAD_PATH', `CurrINF ${currInf} / CurrHF ${currHf} outside the path`);
-  }
+  const problem = pathShapeProblem(path);
+  if (problem !== null) throw new ScionError('BAD_PATH', problem);
+  const { currInf, currHf, segLens: lens } = path.meta;
   const hopFields = path.hopFields.map((h) => ({ ...h, mac: h.mac.slice() })).reverse();
   if (numInf === 0) return { type: 'SCION', meta: { currInf: 0, currHf: 0, segLens: [0, 0, 0] }, infoFields: [], hopFields };
   const segLens: [number, number, number] = [0, 0, 0];

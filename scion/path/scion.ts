@@ -102,6 +102,17 @@ function metaProblem(meta: PathMeta): string | null {
   return null;
 }
 
+/** Why a path's info and hop fields disagree with its meta header, or null. */
+export function pathShapeProblem(p: ScionPath): string | null {
+  const problem = metaProblem(p.meta);
+  if (problem !== null) return problem;
+  const nInf = numInfoFields(p.meta.segLens);
+  const nHop = p.meta.segLens[0] + p.meta.segLens[1] + p.meta.segLens[2];
+  if (p.infoFields.length !== nInf) return `SegLens imply ${nInf} info fields, path has ${p.infoFields.length}`;
+  if (p.hopFields.length !== nHop) return `SegLens imply ${nHop} hop fields, path has ${p.hopFields.length}`;
+  return null;
+}
+
 /** Bytes the path occupies according to its meta header. */
 function lengthOf(segLens: readonly number[]): number {
   return META_LEN + numInfoFields(segLens) * INFO_LEN + (segLens[0]! + segLens[1]! + segLens[2]!) * HOP_LEN;
@@ -143,16 +154,11 @@ export function checkScionPath(p: ScionPath, what = 'path'): number {
   checkUint(meta.currInf, 3, `${what}.meta.currInf`);
   checkUint(meta.currHf, 0x3f, `${what}.meta.currHf`);
   meta.segLens.forEach((n, i) => checkUint(n, 0x3f, `${what}.meta.segLens[${i}]`));
-  const problem = metaProblem(meta);
+  if (!Array.isArray(p.infoFields) || !Array.isArray(p.hopFields)) {
+    throw new ScionError('BAD_ARGUMENT', `${what}: infoFields and hopFields must be arrays`);
+  }
+  const problem = pathShapeProblem(p);
   if (problem !== null) throw new ScionError('BAD_ARGUMENT', `${what}: ${problem}`);
-  const nInf = numInfoFields(meta.segLens);
-  const nHop = meta.segLens[0] + meta.segLens[1] + meta.segLens[2];
-  if (!Array.isArray(p.infoFields) || p.infoFields.length !== nInf) {
-    throw new ScionError('BAD_ARGUMENT', `${what}: segLens imply ${nInf} info fields`);
-  }
-  if (!Array.isArray(p.hopFields) || p.hopFields.length !== nHop) {
-    throw new ScionError('BAD_ARGUMENT', `${what}: segLens imply ${nHop} hop fields`);
-  }
   p.infoFields.forEach((f, i) => checkInfoField(f, `${what}.infoFields[${i}]`));
   p.hopFields.forEach((h, i) => checkHopField(h, `${what}.hopFields[${i}]`));
   return lengthOf(meta.segLens);
