@@ -72,7 +72,8 @@ export interface CombineOptions {
 }
 
 /** An empty path to the local AS, as the daemon returns it. */
-function emptyPath(ia: IA, mtu: number, expiry: number): ControlPlanePath {
+/** The path of a destination inside the source AS: no hops, nothing to cross. */
+export function emptyPath(ia: IA, mtu: number, expiry: number, note = ''): ControlPlanePath {
   return {
     src: ia,
     dst: ia,
@@ -93,7 +94,7 @@ function emptyPath(ia: IA, mtu: number, expiry: number): ControlPlanePath {
     linkTypes: [],
     linkRelations: [],
     internalHops: [],
-    notes: [''],
+    notes: [note],
     segments: [],
   };
 }

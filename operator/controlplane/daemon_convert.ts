@@ -16,7 +16,7 @@ import { ScionError } from '../../scion/errors';
 import { LinkType, type GeoCoordinates, type Path as PathPB } from '../../proto/gen/daemon/v1/daemon';
 import type { Duration } from '../../proto/gen/google/protobuf/duration';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
-import type { ControlPlanePath, SegmentRole } from './combinator';
+import { emptyPath, type ControlPlanePath, type SegmentRole } from './combinator';
 import { DaemonError } from './daemon_error';
 import type { GeoLocation, LinkMedium, LinkTo } from './topology';
 
@@ -165,29 +165,7 @@ function crossingHops(path: ScionPath, interfaces: readonly PathInterface[]): nu
 function emptyPathFromProto(pb: PathPB, ctx: PathContext, expiry: number): ControlPlanePath {
   if (ctx.src !== ctx.dst) throw bad('a path without interfaces between different ASes');
   if (pb.raw.length > 0 && decodeScionPathBytes(pb.raw).hopFields.length > 0) throw bad('hop fields but no interfaces');
-  return {
-    src: ctx.src,
-    dst: ctx.dst,
-    path: { type: 'SCION', meta: { currInf: 0, currHf: 0, segLens: [0, 0, 0] }, infoFields: [], hopFields: [] },
-    interfaces: [],
-    fingerprint: '',
-    nextHop: null,
-    ases: [ctx.src],
-    hopFieldAses: [],
-    mtu: pb.mtu,
-    expiry,
-    latencyMs: [],
-    totalLatencyMs: 0,
-    latencyComplete: true,
-    bandwidthKbps: [],
-    minBandwidthKbps: 0,
-    geo: [],
-    linkTypes: [],
-    linkRelations: [],
-    internalHops: [],
-    notes: [pb.notes[0] ?? ''],
-    segments: [],
-  };
+  return emptyPath(ctx.src, pb.mtu, expiry, pb.notes[0] ?? '');
 }
 
 /** A daemon.v1 Path as a ControlPlanePath; throws DaemonError BAD_RESPONSE when it does not hold together. */
