@@ -7,6 +7,8 @@ TS_SRC := $(shell find scion cli collector relay operator bpf test bench proto/g
 
 .PHONY: deps build proto test demo demo-down clean
 
+include bpf/build.mk
+
 $(STAMPS):
 	@mkdir -p $@
 
@@ -34,7 +36,7 @@ $(STAMPS)/tsc: $(STAMPS)/proto $(TS_SRC) tsconfig.json
 	@npx tsc -p tsconfig.json
 	@touch $@
 
-build: deps $(STAMPS)/tsc
+build: deps $(STAMPS)/tsc bpf
 
 test: build
 	@npx mocha 'test/**/*.test.ts'
@@ -47,4 +49,4 @@ demo-down:
 	@true
 
 clean:
-	rm -rf dist proto/gen $(STAMPS)
+	rm -rf dist proto/gen $(STAMPS) bpf/build bpf/addon/build

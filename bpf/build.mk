@@ -1,0 +1,24 @@
+# The datapath: eBPF objects compiled CO-RE against the running kernel's BTF, and the
+# native addon that loads them. Included by the top-level Makefile.
+BPF_BUILD := bpf/build
+BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
+BPF_HEADERS := $(shell find bpf/include -name '*.h')
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BPF_BUILD)
+ADDON := bpf/addon/build/Release/cillion_bpf.node
+ADDON_SRC := $(wildcard bpf/addon/*.cc bpf/addon/*.h) bpf/addon/binding.gyp
+
+.PHONY: bpf
+
+$(BPF_BUILD)/vmlinux.h: | $(STAMPS)/apt
+	@mkdir -p $(BPF_BUILD)
+	@bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
+	@echo "clang $<"
+	@clang $(BPF_CFLAGS) -c $< -o $@
+
+$(ADDON): $(ADDON_SRC) $(STAMPS)/npm
+	@echo "node-gyp bpf/addon"
+	@cd bpf/addon && npx --no-install node-gyp rebuild --loglevel=error >/dev/null
+
+bpf: $(BPF_PROGS) $(ADDON)

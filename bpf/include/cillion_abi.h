@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The contract between the kernel programs and user space: ring records, map keys and
+ * values, counters and drop reasons. bpf/records.ts and bpf/maps.ts decode exactly these
+ * layouts; test/datapath/abi.test.ts checks them against this header's BTF. All integers
+ * are little-endian (host order) unless the name ends in _be (network order). */
+#ifndef CILLION_ABI_H
+#define CILLION_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* ---- ring records ---------------------------------------------------------------- */
+
+#define CIL_RECORD_VERSION 1
+
+enum cil_record_type {
+	CIL_REC_PACKET = 1,
+};
+
+enum cil_direction {
+	CIL_DIR_EGRESS_ENCAP = 1,  /* edge tc egress: a pod's packet wrapped into SCION */
+	CIL_DIR_INGRESS_DECAP = 2, /* edge XDP ingress: a SCION packet unwrapped for a pod */
+	CIL_DIR_ROUTER_FORWARD = 3, /* transit router: a SCION packet passed on (or dropped) */
+};
+
+enum cil_verdict {
+	CIL_VERDICT_FORWARDED = 1,
+	CIL_VERDICT_DROPPED = 2,
+};
+
+/* Enough of a SCION path for user space to rebuild every hop field: meta header, three
+ * info fields and 24 hop fields. A longer path sets CIL_REC_F_PATH_TRUNCATED. */
+#define CIL_REC_PATH_MAX 316
+
+#define CIL_REC_F_PATH_TRUNCATED 0x01
+#define CIL_REC_F_HAS_INNER 0x02 /* the inner 5-tuple fields are valid */
+
+struct cil_record_hdr {
+	__u8 type;
+	__u8 version;
+	__u16 len; /* whole record, header included */
+};
+
+/* What a program learns about one packet; the fixed part of its record. */
+struct cil_packet_meta {
+	struct cil_record_hdr hdr;
+	__u32 ifindex;     /* node-local device the program ran on */
+	__u64 ts_ns;       /* CLOCK_BOOTTIME nanoseconds */
+	__u8 direction;    /* enum cil_direction */
+	__u8 verdict;      /* enum cil_verdict */
+	__u16 drop_reason; /* enum cil_counter, 0 when forwarded */
+	__u32 identity;    /* source security identity (0 when unknown) */
+	__u64 src_ia;      /* ISD (16 bits) << 48 | AS (48 bits) */
+	__u64 dst_ia;
+	__u8 inner_proto;  /* IPPROTO_* of the inner packet */
+	__u8 ip_version;   /* of the inner packet: 4, or 0 when there is none */
+	__u8 path_type;    /* SCION PathType of the packet */
+	__u8 tcp_flags;
+	__u16 src_port;    /* inner L4 ports; ICMP: type << 8 | code in src_port */
+	__u16 dst_port;
+	__u8 src_addr[16]; /* inner addresses, network order; IPv4 in the first 4 bytes */
+	__u8 dst_addr[16];
+	__u32 path_id;     /* egress: the paths-map entry used; 0 elsewhere */
+	__u32 pkt_len;     /* bytes of the packet as the program saw it, L2 included */
+	__u16 ingress_ifid; /* SCION interface the packet entered this AS by, 0 from inside */
+	__u16 egress_ifid;  /* SCION interface it leaves by, 0 when delivered locally */
+	__u16 path_len;    /* valid bytes in path[] */
+	__u8 flags;        /* CIL_REC_F_* */
+	__u8 _pad0;
+};
+
+/* One per encapsulated, decapsulated or router-handled packet. */
+struct cil_packet_record {
+	struct cil_packet_meta meta;
+	__u8 path[CIL_REC_PATH_MAX]; /* the raw SCION path as the packet carried it on arrival (egress: as sent) */
+	__u8 _pad1[4];
+};
+
+/* ---- counters and drop reasons --------------------------------------------------- */
+
+/* Index into the per-CPU `counters` array. Drop reasons come first so a record's
+ * drop_reason is also its counter index. */
+enum cil_counter {
+	CIL_CNT_NONE = 0,
+	CIL_DROP_MALFORMED_UNDERLAY = 1, /* SCION port, but IP/UDP lengths do not add up */
+	CIL_DROP_MALFORMED_SCION = 2,    /* common or address header inconsistent */
+	CIL_DROP_UNSUPPORTED_ADDR = 3,   /* host address type/length this datapath does not handle */
+	CIL_DROP_UNSUPPORTED_PATH = 4,   /* path type other than SCION */
+	CIL_DROP_MALFORMED_PATH = 5,     /* meta header, segment lengths or CurrINF/CurrHF inconsistent */
+	CIL_DROP_WRONG_INGRESS = 6,      /* hop field names another ingress interface */
+	CIL_DROP_EXPIRED_HOP = 7,
+	CIL_DROP_BAD_MAC = 8,
+	CIL_DROP_UNKNOWN_EGRESS = 9,     /* hop field's egress interface is not one of ours */
+	CIL_DROP_NOT_FOR_US = 10,        /* path ends here but the destination is another AS or host */
+	CIL_DROP_NO_KEY = 11,            /* no hop-field key configured */
+	CIL_DROP_MALFORMED_INNER = 12,   /* extension chain or inner packet inconsistent */
+	CIL_DROP_UNKNOWN_ENDPOINT = 13,  /* inner destination is no local endpoint */
+	CIL_DROP_INGRESS_DENIED = 14,    /* ingress allow list refuses this path or identity */
+	CIL_DROP_PATH_MTU = 15,          /* encapsulated packet would exceed the path MTU */
+	CIL_DROP_NO_PATH = 16,           /* egress policy names a path the paths map lacks */
+	CIL_DROP_ENCAP_FAILED = 17,      /* the kernel refused to grow or write the packet */
+	CIL_DROP_GSO = 18,               /* a GSO packet: segmenting would break SCION lengths */
+	CIL_DROP_SPOOFED_SRC = 19,       /* from another AS but claims our ISD-AS as source */
+	CIL_DROP_REASON_MAX = 32,
+	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
+	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
+	CIL_CNT_FORWARD = 34,      /* packets forwarded by a router */
+	CIL_CNT_LOCAL = 35,        /* router: SCION packets for its own AS, handed to the stack */
+	CIL_CNT_NOT_COVERED = 36,  /* edge egress: no policy covers it, left untouched */
+	CIL_CNT_NOT_SCION = 37,    /* XDP: not addressed to a SCION interface, passed */
+	CIL_CNT_RING_RESERVE_FAIL = 38,
+	CIL_CNT_MAX = 40,
+};
+
+struct cil_counter_value {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* ---- maps ------------------------------------------------------------------------ */
+
+/* endpoints: local pod IPv4 -> identity. */
+struct cil_endpoint_key {
+	__u32 ip4_be;
+};
+struct cil_endpoint {
+	__u32 identity;
+	__u32 ifindex; /* host-side device of the pod */
+};
+
+/* egress_policy: LPM trie on (identity, destination prefix). prefixlen counts the 32
+ * identity bits plus the destination prefix length. */
+struct cil_egress_key {
+	__u32 prefixlen;
+	__u32 identity_be;
+	__u32 dst_ip4_be;
+};
+#define CIL_MAX_PATH_SET 8
+struct cil_egress_value {
+	__u32 n_paths; /* 1..CIL_MAX_PATH_SET; a flow hash picks one */
+	__u32 path_ids[CIL_MAX_PATH_SET];
+};
+
+/* paths: path id -> a SCION header template (common + address + path, host addresses
+ * zero) ready to copy, plus the underlay to the first-hop router. */
+#define CIL_HDR_MAX 352
+struct cil_path {
+	__u32 ifindex;     /* device towards the first-hop router */
+	__u16 mtu;         /* SCION MTU of the path: header + payload */
+	__u16 hdr_len;     /* bytes of hdr[] used, a multiple of 4 */
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	__u32 src_ip4_be;
+	__u32 dst_ip4_be;
+	__u16 src_port_be;
+	__u16 dst_port_be;
+	__u16 egress_ifid; /* the local AS's interface, for records */
+	__u16 _pad0;
+	__u8 hdr[CIL_HDR_MAX];
+};
+
+/* ifindex_to_ifid: node-local device -> SCION interface it carries. */
+struct cil_ifindex_key {
+	__u32 ifindex;
+};
+/* interfaces: SCION interface id -> the link's underlay at both ends. */
+struct cil_ifid_key {
+	__u32 ifid;
+};
+struct cil_interface {
+	__u32 ifindex;
+	__u32 local_ip4_be;
+	__u32 remote_ip4_be;
+	__u16 local_port_be;
+	__u16 remote_port_be;
+	__u8 local_mac[6];
+	__u8 remote_mac[6];
+};
+
+/* as_config: one entry, the AS this program serves. */
+#define CIL_AES_ROUND_KEYS 44
+struct cil_config {
+	__u64 local_ia;
+	__s64 realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME, kept fresh by the loader */
+	__u32 has_key;
+	__u32 rk[CIL_AES_ROUND_KEYS]; /* AES-128 round keys of the hop-field key, big-endian words */
+	__u8 cmac_k1[16];             /* CMAC subkey K1 of the same key */
+};
+
+/* ingress_enforced: local endpoint identity -> 1 when only listed paths may reach it. */
+struct cil_identity_key {
+	__u32 identity;
+};
+/* ingress_allow: (destination identity, source identity or 0 for any, path key) -> 1.
+ * The path key is FNV-1a 64 over the path's segment lengths and each hop field's
+ * ConsIngress and ConsEgress (cil_path_key in bpf/include/lib/ingress.h). */
+struct cil_ingress_allow_key {
+	__u32 dst_identity;
+	__u32 src_identity;
+	__u64 path_key;
+};
+
+/* The identity option in the end-to-end extension: SCION's experimental option type
+ * 253 carrying the sender's security identity as a big-endian 32-bit integer. */
+#define CIL_OPT_IDENTITY 253
+#define CIL_OPT_IDENTITY_LEN 4
+
+/* Payload framing: the SCION payload is the pod's whole IPv4 packet, unchanged, marked
+ * by NextHdr 4 (IANA's IPv4-in-IP protocol number) in the end-to-end extension. */
+#define CIL_NEXTHDR_IPV4 4
+
+#endif
