@@ -1,0 +1,58 @@
+// Module entry: registers every function of the addon, and the helpers they share.
+#include "addon.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+namespace cillion {
+
+NetnsGuard::NetnsGuard(Napi::Env env, const std::string &path) {
+  if (path.empty()) return;
+  saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (saved_ < 0) Throw(env, "NETNS_FAILED", "cannot open this thread's network namespace", errno);
+  int target = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int err = errno;
+    close(saved_);
+    Throw(env, "NETNS_FAILED", "cannot open network namespace " + path, err);
+  }
+  int rc = setns(target, CLONE_NEWNET);
+  int err = errno;
+  close(target);
+  if (rc != 0) {
+    close(saved_);
+    Throw(env, "NETNS_FAILED", "cannot enter network namespace " + path, err);
+  }
+}
+
+NetnsGuard::~NetnsGuard() {
+  if (saved_ < 0) return;
+  // Failing to return would leave the JS thread in the wrong namespace: nothing is safe after that.
+  if (setns(saved_, CLONE_NEWNET) != 0) abort();
+  close(saved_);
+}
+
+std::string OptionalString(const Napi::Object &opts, const char *key) {
+  if (!opts.Has(key)) return "";
+  Napi::Value v = opts.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+}
+
+uint32_t OptionalUint(const Napi::Object &opts, const char *key, uint32_t fallback) {
+  if (!opts.Has(key)) return fallback;
+  Napi::Value v = opts.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+}  // namespace cillion
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  cillion::InitObject(env, exports);
+  cillion::InitPrograms(env, exports);
+  cillion::InitMaps(env, exports);
+  cillion::InitRing(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(cillion_bpf, InitAll)

@@ -1,0 +1,44 @@
+// The native addon's shared declarations: errors with stable codes, the network
+// namespace guard, and each file's registration function.
+#pragma once
+
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace cillion {
+
+// Throws a JS Error carrying .code (stable, see bpf/native.ts) and .errno.
+[[noreturn]] inline void Throw(Napi::Env env, const char *code, const std::string &message, int err = 0) {
+  std::string text = message;
+  if (err != 0) text += std::string(": ") + std::strerror(err);
+  Napi::Error e = Napi::Error::New(env, text);
+  e.Set("code", Napi::String::New(env, code));
+  if (err != 0) e.Set("errno", Napi::Number::New(env, err));
+  throw e;
+}
+
+// Enters a network namespace on the calling thread for one operation and returns to the
+// original one when it goes out of scope. An empty path means "stay where we are".
+class NetnsGuard {
+ public:
+  NetnsGuard(Napi::Env env, const std::string &path);
+  ~NetnsGuard();
+  NetnsGuard(const NetnsGuard &) = delete;
+  NetnsGuard &operator=(const NetnsGuard &) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+std::string OptionalString(const Napi::Object &opts, const char *key);
+uint32_t OptionalUint(const Napi::Object &opts, const char *key, uint32_t fallback);
+
+void InitObject(Napi::Env env, Napi::Object exports);
+void InitPrograms(Napi::Env env, Napi::Object exports);
+void InitMaps(Napi::Env env, Napi::Object exports);
+void InitRing(Napi::Env env, Napi::Object exports);
+
+}  // namespace cillion
