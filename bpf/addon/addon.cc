@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace cillion {
 
 NetnsGuard::NetnsGuard(Napi::Env env, const std::string &path) {
@@ -31,6 +33,25 @@ NetnsGuard::~NetnsGuard() {
   // Failing to return would leave the JS thread in the wrong namespace: nothing is safe after that.
   if (setns(saved_, CLONE_NEWNET) != 0) abort();
   close(saved_);
+}
+
+namespace {
+thread_local LibbpfCapture *active_capture = nullptr;
+}
+
+LibbpfCapture::LibbpfCapture() : previous_(libbpf_set_print(Print)) { active_capture = this; }
+
+LibbpfCapture::~LibbpfCapture() {
+  active_capture = nullptr;
+  libbpf_set_print(previous_);
+}
+
+int LibbpfCapture::Print(enum libbpf_print_level level, const char *fmt, va_list args) {
+  if (active_capture == nullptr || level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  int n = vsnprintf(line, sizeof(line), fmt, args);
+  if (n > 0) active_capture->text_.append(line, std::min<size_t>(n, sizeof(line) - 1));
+  return n;
 }
 
 std::string OptionalString(const Napi::Object &opts, const char *key) {

@@ -2,9 +2,11 @@
 // namespace guard, and each file's registration function.
 #pragma once
 
+#include <bpf/libbpf.h>
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 #include <string>
 
@@ -31,6 +33,22 @@ class NetnsGuard {
 
  private:
   int saved_ = -1;
+};
+
+// Collects libbpf's messages while it lives, so a failure can say what the kernel said
+// and expected noise (an existing clsact qdisc) does not reach stderr.
+class LibbpfCapture {
+ public:
+  LibbpfCapture();
+  ~LibbpfCapture();
+  LibbpfCapture(const LibbpfCapture &) = delete;
+  LibbpfCapture &operator=(const LibbpfCapture &) = delete;
+  std::string Tail(size_t n) const { return text_.size() <= n ? text_ : "..." + text_.substr(text_.size() - n); }
+
+ private:
+  static int Print(enum libbpf_print_level level, const char *fmt, va_list args);
+  std::string text_;
+  libbpf_print_fn_t previous_;
 };
 
 std::string OptionalString(const Napi::Object &opts, const char *key);

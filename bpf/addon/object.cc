@@ -14,28 +14,6 @@ namespace cillion {
 
 namespace {
 
-// libbpf's messages during one load, so a failure can say what the verifier said.
-thread_local std::string *captured = nullptr;
-
-int CapturePrint(enum libbpf_print_level level, const char *fmt, va_list args) {
-  if (captured == nullptr || level == LIBBPF_DEBUG) return 0;
-  char line[1024];
-  int n = vsnprintf(line, sizeof(line), fmt, args);
-  if (n > 0) captured->append(line, std::min<size_t>(n, sizeof(line) - 1));
-  return n;
-}
-
-struct Capture {
-  std::string text;
-  libbpf_print_fn_t previous;
-  Capture() : previous(libbpf_set_print(CapturePrint)) { captured = &text; }
-  ~Capture() {
-    captured = nullptr;
-    libbpf_set_print(previous);
-  }
-  std::string Tail(size_t n) const { return text.size() <= n ? text : "..." + text.substr(text.size() - n); }
-};
-
 // Writes `value` over the .rodata variable `name`; the object must not be loaded yet.
 void SetConst(Napi::Env env, bpf_object *obj, const std::string &name, const Napi::Buffer<uint8_t> &value) {
   const btf *b = bpf_object__btf(obj);
@@ -85,7 +63,7 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
     std::string file = info[0].As<Napi::String>().Utf8Value();
     Napi::Object opts = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     std::string pin_root = OptionalString(opts, "pinRoot");
-    Capture log;
+    LibbpfCapture log;
     LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_root.empty() ? nullptr : pin_root.c_str());
     obj_ = bpf_object__open_file(file.c_str(), &open_opts);
     if (obj_ == nullptr) Throw(env, "OPEN_FAILED", "cannot open " + file + "\n" + log.Tail(2000), errno);

@@ -63,7 +63,12 @@ Napi::Value AttachTc(const Napi::CallbackInfo &info) {
   Napi::Object opts = Opts(info, 3);
   NetnsGuard ns(env, OptionalString(opts, "netns"));
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-  int rc = bpf_tc_hook_create(&hook);
+  int rc;
+  {
+    // An existing clsact qdisc is expected; keep libbpf from printing the kernel's notice.
+    LibbpfCapture quiet;
+    rc = bpf_tc_hook_create(&hook);
+  }
   if (rc < 0 && rc != -EEXIST) Throw(env, "ATTACH_FAILED", "tc clsact on ifindex " + std::to_string(ifindex), -rc);
   LIBBPF_OPTS(bpf_tc_opts, tc, .prog_fd = fd, .flags = BPF_TC_F_REPLACE, .handle = OptionalUint(opts, "handle", 1),
               .priority = OptionalUint(opts, "priority", 1));

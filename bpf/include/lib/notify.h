@@ -26,6 +26,7 @@ static __always_inline void cil_meta_init(struct cil_packet_meta *m, __u32 ifind
 	m->hdr.len = sizeof(struct cil_packet_record);
 	m->ifindex = ifindex;
 	m->direction = direction;
+	m->verdict = CIL_VERDICT_FORWARDED;
 	m->pkt_len = pkt_len;
 }
 
