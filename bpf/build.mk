@@ -22,3 +22,23 @@ $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@cd bpf/addon && npx --no-install node-gyp rebuild --loglevel=error >/dev/null
 
 bpf: $(BPF_PROGS) $(ADDON)
+
+# Benchmark baselines and the C reference tools (bench/).
+BENCH_BUILD := bench/build
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(BENCH_BUILD)/%.bpf.o,$(wildcard bench/*.bpf.c))
+BENCH_TOOLS := $(BENCH_BUILD)/ringcons $(BENCH_BUILD)/udpflood
+
+$(BENCH_BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
+	@mkdir -p $(BENCH_BUILD)
+	@echo "clang $<"
+	@clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_BUILD)/ringcons: bench/ringcons.c | $(STAMPS)/apt
+	@mkdir -p $(BENCH_BUILD)
+	@cc -O2 -Wall -o $@ $< -lbpf -lelf -lz
+
+$(BENCH_BUILD)/udpflood: bench/udpflood.c
+	@mkdir -p $(BENCH_BUILD)
+	@cc -O2 -Wall -o $@ $<
+
+bpf: $(BENCH_BPF) $(BENCH_TOOLS)

@@ -41,6 +41,8 @@ export interface LoadOptions {
   records?: boolean;
   /** Object file, default objectFile(<kind>). */
   file?: string;
+  /** Other `const volatile` tunables by name (for example ring_wakeup_bytes). */
+  consts?: Record<string, Buffer>;
 }
 
 export type CounterTotals = Record<string, { packets: bigint; bytes: bigint }>;
@@ -66,7 +68,7 @@ abstract class Datapath {
   protected static open(kind: string, opts: LoadOptions): BpfObject {
     const pinRoot = join(PIN_BASE, opts.instance);
     ensureBpffs(pinRoot);
-    const consts: Record<string, Buffer> = {};
+    const consts: Record<string, Buffer> = { ...opts.consts };
     if (opts.records === false) consts.emit_records = Buffer.alloc(4);
     return BpfObject.open(opts.file ?? objectFile(kind), { pinRoot, consts });
   }

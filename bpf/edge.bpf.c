@@ -205,7 +205,7 @@ int edge_ingress(struct xdp_md *ctx)
 	if (!err && (in.s.dst_type != 0 || in.s.dst_host_len != 4))
 		err = CIL_DROP_UNSUPPORTED_ADDR;
 	err = err ?: cil_hop_load(ctx, &in.s, &inf, &hop);
-	err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, in.ifid);
+	err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, in.ifid, in.m.ts_ns);
 	/* The path must end here: last hop field, no egress interface. */
 	if (!err && (in.s.cur_hf != in.s.n_hf - 1 || cil_hop_egress(&inf, &hop) != 0))
 		err = CIL_DROP_NOT_FOR_US;

@@ -214,14 +214,26 @@ export class BpfMap {
     call(() => addon().mapUpdate(this.fd, key, value, flags));
   }
 
+  /**
+   * Deletes `key`; returns whether it existed. Array slots cannot be deleted: there an
+   * all-zero value means "absent" (what the programs check), so delete writes zeros.
+   */
   delete(key: Buffer): boolean {
     this.checkKey(key);
+    if (this.type === MAP_ARRAY) {
+      const old = this.lookup(key);
+      if (old === null || old.every((b) => b === 0)) return false;
+      this.update(key, Buffer.alloc(this.userValueSize));
+      return true;
+    }
     return call(() => addon().mapDelete(this.fd, key));
   }
 
+  /** Every entry; for arrays only the slots that are not all zero. */
   dump(): Array<[Buffer, Buffer]> {
     if (this.type === MAP_RINGBUF) throw new BpfError('MAP_OP_FAILED', `${this.name} is a ring buffer`);
-    return call(() => addon().mapDump(this.fd, this.keySize, this.userValueSize, this.maxEntries, BATCHABLE.has(this.type)));
+    const all = call(() => addon().mapDump(this.fd, this.keySize, this.userValueSize, this.maxEntries, BATCHABLE.has(this.type)));
+    return this.type === MAP_ARRAY ? all.filter(([, v]) => v.some((b) => b !== 0)) : all;
   }
 
   updateBatch(keys: Buffer[], values: Buffer[]): void {

@@ -57,60 +57,60 @@ export interface PacketRecord {
 const META = LAYOUTS.cil_packet_meta.fields;
 const RECORD_SIZE = LAYOUTS.cil_packet_record.size;
 const PATH_OFF = LAYOUTS.cil_packet_record.fields.path.offset;
+// Field offsets resolved once: the decoder runs for every packet record.
+const O = Object.fromEntries(Object.entries(META).map(([k, f]) => [k, f.offset])) as Record<keyof typeof META, number>;
 
-function ipv4(b: Uint8Array, off: number): string {
+function ipv4(b: Buffer, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-/** One record of `len` bytes at `off`. Throws RecordError when it is not one we know. */
-export function decodeRecord(buf: Uint8Array, off: number, len: number): PacketRecord {
+/**
+ * One record of `len` bytes at `off`. Throws RecordError when it is not one we know. The
+ * record's path is a view into `buf`: pass a buffer nobody overwrites (decodeBatch does).
+ */
+export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecord {
   if (len < 4 || off + len > buf.length) throw new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
-  const v = new DataView(buf.buffer, buf.byteOffset + off, len);
-  const type = v.getUint8(0);
-  const version = v.getUint8(1);
+  const type = buf[off];
+  const version = buf[off + 1];
   if (type !== REC_PACKET) throw new RecordError('UNKNOWN_TYPE', `record type ${type}`);
   if (version !== RECORD_VERSION) throw new RecordError('UNKNOWN_VERSION', `record version ${version}`);
-  if (v.getUint16(2, true) !== RECORD_SIZE || len < RECORD_SIZE) {
-    throw new RecordError('BAD_LENGTH', `packet record says ${v.getUint16(2, true)} bytes, ring gave ${len}, expected ${RECORD_SIZE}`);
+  const declared = buf.readUInt16LE(off + 2);
+  if (declared !== RECORD_SIZE || len < RECORD_SIZE) {
+    throw new RecordError('BAD_LENGTH', `packet record says ${declared} bytes, ring gave ${len}, expected ${RECORD_SIZE}`);
   }
-  const u8 = (f: string): number => v.getUint8(META[f].offset);
-  const u16 = (f: string): number => v.getUint16(META[f].offset, true);
-  const u32 = (f: string): number => v.getUint32(META[f].offset, true);
-  const u64 = (f: string): bigint => v.getBigUint64(META[f].offset, true);
-  const direction = DIRECTIONS[u8('direction')];
-  const verdict = VERDICTS[u8('verdict')];
+  const direction = DIRECTIONS[buf[off + O.direction]];
+  const verdict = VERDICTS[buf[off + O.verdict]];
   if (!direction || !verdict) {
-    throw new RecordError('BAD_FIELD', `direction ${u8('direction')} / verdict ${u8('verdict')}`);
+    throw new RecordError('BAD_FIELD', `direction ${buf[off + O.direction]} / verdict ${buf[off + O.verdict]}`);
   }
-  const flags = u8('flags');
-  const pathLen = Math.min(u16('path_len'), RECORD_SIZE - PATH_OFF);
-  const hasInner = (flags & REC_F_HAS_INNER) !== 0 && u8('ip_version') === 4;
-  const abs = off;
+  const flags = buf[off + O.flags];
+  const pathLen = Math.min(buf.readUInt16LE(off + O.path_len), RECORD_SIZE - PATH_OFF);
+  const hasInner = (flags & REC_F_HAS_INNER) !== 0 && buf[off + O.ip_version] === 4;
   return {
-    ifindex: u32('ifindex'),
-    tsNs: u64('ts_ns'),
+    ifindex: buf.readUInt32LE(off + O.ifindex),
+    tsNs: buf.readBigUInt64LE(off + O.ts_ns),
     direction,
     verdict,
-    dropReason: verdict === 'DROPPED' ? counterName(u16('drop_reason')) : null,
-    identity: u32('identity'),
-    srcIA: u64('src_ia'),
-    dstIA: u64('dst_ia'),
-    pathType: u8('path_type'),
+    dropReason: verdict === 'DROPPED' ? counterName(buf.readUInt16LE(off + O.drop_reason)) : null,
+    identity: buf.readUInt32LE(off + O.identity),
+    srcIA: buf.readBigUInt64LE(off + O.src_ia),
+    dstIA: buf.readBigUInt64LE(off + O.dst_ia),
+    pathType: buf[off + O.path_type],
     inner: hasInner
       ? {
-          proto: u8('inner_proto'),
-          srcAddr: ipv4(buf, abs + META.src_addr.offset),
-          dstAddr: ipv4(buf, abs + META.dst_addr.offset),
-          srcPort: u16('src_port'),
-          dstPort: u16('dst_port'),
-          tcpFlags: u8('tcp_flags'),
+          proto: buf[off + O.inner_proto],
+          srcAddr: ipv4(buf, off + O.src_addr),
+          dstAddr: ipv4(buf, off + O.dst_addr),
+          srcPort: buf.readUInt16LE(off + O.src_port),
+          dstPort: buf.readUInt16LE(off + O.dst_port),
+          tcpFlags: buf[off + O.tcp_flags],
         }
       : null,
-    pathId: u32('path_id'),
-    pktLen: u32('pkt_len'),
-    ingressIfid: u16('ingress_ifid'),
-    egressIfid: u16('egress_ifid'),
-    path: buf.slice(abs + PATH_OFF, abs + PATH_OFF + pathLen),
+    pathId: buf.readUInt32LE(off + O.path_id),
+    pktLen: buf.readUInt32LE(off + O.pkt_len),
+    ingressIfid: buf.readUInt16LE(off + O.ingress_ifid),
+    egressIfid: buf.readUInt16LE(off + O.egress_ifid),
+    path: buf.subarray(off + PATH_OFF, off + PATH_OFF + pathLen),
     pathTruncated: (flags & REC_F_PATH_TRUNCATED) !== 0,
   };
 }
@@ -118,24 +118,25 @@ export function decodeRecord(buf: Uint8Array, off: number, len: number): PacketR
 /**
  * The records of one RingReader batch: each is a little-endian u32 length, the record,
  * and zero padding to a multiple of 8. A record that fails to decode is reported to
- * `onError` and skipped, so one bad record never hides the rest of the batch.
+ * `onError` and skipped, so one bad record never hides the rest of the batch. The batch
+ * is copied once, so the reader may reuse `buf` while the records live on.
  */
 export function decodeBatch(
-  buf: Uint8Array,
+  buf: Buffer,
   bytes: number,
   onError: (err: RecordError) => void = () => undefined,
 ): PacketRecord[] {
   const out: PacketRecord[] = [];
-  const v = new DataView(buf.buffer, buf.byteOffset, bytes);
+  const own = Buffer.from(buf.subarray(0, bytes));
   let off = 0;
   while (off + 4 <= bytes) {
-    const len = v.getUint32(off, true);
+    const len = own.readUInt32LE(off);
     if (off + 4 + len > bytes) {
       onError(new RecordError('SHORT_RECORD', `batch ends inside a ${len}-byte record at ${off}`));
       break;
     }
     try {
-      out.push(decodeRecord(buf, off + 4, len));
+      out.push(decodeRecord(own, off + 4, len));
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
       onError(err);

@@ -72,14 +72,15 @@ int router(struct xdp_md *ctx)
 		cil_set_drop(&in.m, CIL_DROP_NO_KEY);
 		return cil_xdp_drop(ctx, &in);
 	}
-	/* Best effort: the router forwards whatever the payload is, the record just says more. */
-	cil_payload_parse(ctx, &in.s, &pl, &in.m);
+	/* Only the record needs the inner 5-tuple; the router forwards whatever the payload is. */
+	if (emit_records)
+		cil_payload_parse(ctx, &in.s, &pl, &in.m);
 	if (in.s.src_ia == cfg->local_ia) {
 		cil_set_drop(&in.m, CIL_DROP_SPOOFED_SRC);
 		return cil_xdp_drop(ctx, &in);
 	}
 	err = cil_hop_load(ctx, &in.s, &inf, &hop);
-	err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, in.ifid);
+	err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, in.ifid, in.m.ts_ns);
 	if (err) {
 		cil_set_drop(&in.m, err);
 		return cil_xdp_drop(ctx, &in);
@@ -97,7 +98,7 @@ int router(struct xdp_md *ctx)
 		xover = 1;
 		cil_set_current(&in.s, in.s.cur_hf + 1);
 		err = cil_hop_load(ctx, &in.s, &inf, &hop);
-		err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, 0);
+		err = err ?: cil_hop_verify(cfg, &in.s, &inf, &hop, 0, in.m.ts_ns);
 		if (err) {
 			cil_set_drop(&in.m, err);
 			return cil_xdp_drop(ctx, &in);

@@ -9,7 +9,7 @@
 
 namespace cillion {
 
-NetnsGuard::NetnsGuard(Napi::Env env, const std::string &path) {
+Netns::Netns(Napi::Env env, const std::string &path) : env_(env) {
   if (path.empty()) return;
   saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved_ < 0) Throw(env, "NETNS_FAILED", "cannot open this thread's network namespace", errno);
@@ -17,6 +17,7 @@ NetnsGuard::NetnsGuard(Napi::Env env, const std::string &path) {
   if (target < 0) {
     int err = errno;
     close(saved_);
+    saved_ = -1;
     Throw(env, "NETNS_FAILED", "cannot open network namespace " + path, err);
   }
   int rc = setns(target, CLONE_NEWNET);
@@ -24,13 +25,24 @@ NetnsGuard::NetnsGuard(Napi::Env env, const std::string &path) {
   close(target);
   if (rc != 0) {
     close(saved_);
+    saved_ = -1;
     Throw(env, "NETNS_FAILED", "cannot enter network namespace " + path, err);
   }
 }
 
-NetnsGuard::~NetnsGuard() {
+void Netns::Leave() {
   if (saved_ < 0) return;
-  // Failing to return would leave the JS thread in the wrong namespace: nothing is safe after that.
+  int rc = setns(saved_, CLONE_NEWNET);
+  int err = errno;
+  close(saved_);
+  saved_ = -1;
+  if (rc != 0) Throw(env_, "NETNS_FAILED", "cannot return to the original network namespace", err);
+}
+
+// Reached with the namespace still entered only if `op` threw, which the callers rule out;
+// should it happen anyway, returning matters more than reporting.
+Netns::~Netns() {
+  if (saved_ < 0) return;
   if (setns(saved_, CLONE_NEWNET) != 0) abort();
   close(saved_);
 }

@@ -22,18 +22,30 @@ namespace cillion {
   throw e;
 }
 
-// Enters a network namespace on the calling thread for one operation and returns to the
-// original one when it goes out of scope. An empty path means "stay where we are".
-class NetnsGuard {
+// Runs `op` inside the network namespace at `path` (an empty path: where we are) on the
+// calling thread only, then returns to the original namespace. `op` makes plain C calls
+// and reports failure through its result, so the way back is always taken; failing to
+// take it throws NETNS_FAILED, since the JS thread would otherwise carry on elsewhere.
+class Netns {
  public:
-  NetnsGuard(Napi::Env env, const std::string &path);
-  ~NetnsGuard();
-  NetnsGuard(const NetnsGuard &) = delete;
-  NetnsGuard &operator=(const NetnsGuard &) = delete;
+  Netns(Napi::Env env, const std::string &path);
+  ~Netns();
+  Netns(const Netns &) = delete;
+  Netns &operator=(const Netns &) = delete;
+  void Leave();
 
  private:
+  Napi::Env env_;
   int saved_ = -1;
 };
+
+template <typename F>
+auto InNetns(Napi::Env env, const std::string &path, F op) -> decltype(op()) {
+  Netns ns(env, path);
+  auto result = op();
+  ns.Leave();
+  return result;
+}
 
 // Collects libbpf's messages while it lives, so a failure can say what the kernel said
 // and expected noise (an existing clsact qdisc) does not reach stderr.

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <utility>
 #include <vector>
 
 #include "addon.h"
@@ -18,8 +19,27 @@ Napi::Object Opts(const Napi::CallbackInfo &info, size_t i) {
   return info.Length() > i && info[i].IsObject() ? info[i].As<Napi::Object>() : Napi::Object::New(info.Env());
 }
 
-uint32_t XdpFlags(const Napi::Object &opts) {
-  return OptionalString(opts, "mode") == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+// 0 when the caller named no mode: detach then removes whichever is attached.
+uint32_t XdpMode(const Napi::Object &opts) {
+  std::string mode = OptionalString(opts, "mode");
+  if (mode == "generic") return XDP_FLAGS_SKB_MODE;
+  if (mode == "native") return XDP_FLAGS_DRV_MODE;
+  return 0;
+}
+
+// Removes the XDP programs attached in `modes` (XDP_FLAGS_*_MODE bits), or in every mode.
+int XdpDetach(int ifindex, uint32_t modes) {
+  LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  int rc = bpf_xdp_query(ifindex, 0, &q);
+  if (rc < 0) return rc;
+  const std::pair<uint32_t, uint32_t> attached[] = {
+      {XDP_FLAGS_DRV_MODE, q.drv_prog_id}, {XDP_FLAGS_SKB_MODE, q.skb_prog_id}, {XDP_FLAGS_HW_MODE, q.hw_prog_id}};
+  for (const auto &[mode, id] : attached) {
+    if (id == 0 || (modes != 0 && (modes & mode) == 0)) continue;
+    rc = bpf_xdp_detach(ifindex, mode, nullptr);
+    if (rc < 0) return rc;
+  }
+  return 0;
 }
 
 // attachXdp(progFd, ifindex, { mode?, netns? })
@@ -28,8 +48,12 @@ Napi::Value AttachXdp(const Napi::CallbackInfo &info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int ifindex = info[1].As<Napi::Number>().Int32Value();
   Napi::Object opts = Opts(info, 2);
-  NetnsGuard ns(env, OptionalString(opts, "netns"));
-  int rc = bpf_xdp_attach(ifindex, fd, XdpFlags(opts), nullptr);
+  uint32_t mode = XdpMode(opts) == XDP_FLAGS_SKB_MODE ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+  int rc = InNetns(env, OptionalString(opts, "netns"), [&] {
+    // The kernel keeps one mode per device: a program in the other mode must go first.
+    int err = XdpDetach(ifindex, mode == XDP_FLAGS_DRV_MODE ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+    return err < 0 ? err : bpf_xdp_attach(ifindex, fd, mode, nullptr);
+  });
   if (rc < 0) Throw(env, "ATTACH_FAILED", "XDP attach to ifindex " + std::to_string(ifindex), -rc);
   return env.Undefined();
 }
@@ -39,11 +63,8 @@ Napi::Value DetachXdp(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   Napi::Object opts = Opts(info, 1);
-  NetnsGuard ns(env, OptionalString(opts, "netns"));
-  int rc = bpf_xdp_detach(ifindex, XdpFlags(opts), nullptr);
-  if (rc < 0 && rc != -ENOENT && rc != -ENODEV) {
-    Throw(env, "DETACH_FAILED", "XDP detach from ifindex " + std::to_string(ifindex), -rc);
-  }
+  int rc = InNetns(env, OptionalString(opts, "netns"), [&] { return XdpDetach(ifindex, XdpMode(opts)); });
+  if (rc < 0 && rc != -ENODEV) Throw(env, "DETACH_FAILED", "XDP detach from ifindex " + std::to_string(ifindex), -rc);
   return env.Undefined();
 }
 
@@ -61,18 +82,19 @@ Napi::Value AttachTc(const Napi::CallbackInfo &info) {
   int ifindex = info[1].As<Napi::Number>().Int32Value();
   bpf_tc_attach_point point = Direction(env, info[2]);
   Napi::Object opts = Opts(info, 3);
-  NetnsGuard ns(env, OptionalString(opts, "netns"));
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-  int rc;
-  {
-    // An existing clsact qdisc is expected; keep libbpf from printing the kernel's notice.
-    LibbpfCapture quiet;
-    rc = bpf_tc_hook_create(&hook);
-  }
-  if (rc < 0 && rc != -EEXIST) Throw(env, "ATTACH_FAILED", "tc clsact on ifindex " + std::to_string(ifindex), -rc);
   LIBBPF_OPTS(bpf_tc_opts, tc, .prog_fd = fd, .flags = BPF_TC_F_REPLACE, .handle = OptionalUint(opts, "handle", 1),
               .priority = OptionalUint(opts, "priority", 1));
-  rc = bpf_tc_attach(&hook, &tc);
+  int rc = InNetns(env, OptionalString(opts, "netns"), [&] {
+    int err;
+    {
+      // An existing clsact qdisc is expected; keep libbpf from printing the kernel's notice.
+      LibbpfCapture quiet;
+      err = bpf_tc_hook_create(&hook);
+    }
+    if (err < 0 && err != -EEXIST) return err;
+    return bpf_tc_attach(&hook, &tc);
+  });
   if (rc < 0) Throw(env, "ATTACH_FAILED", "tc attach to ifindex " + std::to_string(ifindex), -rc);
   return env.Undefined();
 }
@@ -83,10 +105,13 @@ Napi::Value DetachTc(const Napi::CallbackInfo &info) {
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   bpf_tc_attach_point point = Direction(env, info[1]);
   Napi::Object opts = Opts(info, 2);
-  NetnsGuard ns(env, OptionalString(opts, "netns"));
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
   LIBBPF_OPTS(bpf_tc_opts, tc, .handle = OptionalUint(opts, "handle", 1), .priority = OptionalUint(opts, "priority", 1));
-  int rc = bpf_tc_detach(&hook, &tc);
+  int rc = InNetns(env, OptionalString(opts, "netns"), [&] {
+    // The kernel names a missing filter ENOENT and a missing clsact hook EINVAL.
+    LibbpfCapture quiet;
+    return bpf_tc_detach(&hook, &tc);
+  });
   if (rc < 0 && rc != -ENOENT && rc != -EINVAL && rc != -ENODEV) {
     Throw(env, "DETACH_FAILED", "tc detach from ifindex " + std::to_string(ifindex), -rc);
   }
@@ -114,12 +139,8 @@ Napi::Value TestRun(const Napi::CallbackInfo &info) {
               .ctx_in = ctx.empty() ? nullptr : ctx.data(), .ctx_size_in = static_cast<__u32>(ctx.size()),
               .repeat = static_cast<int>(OptionalUint(opts, "repeat", 1)), .flags = flags,
               .batch_size = OptionalUint(opts, "batchSize", 0));
-  int rc;
-  {
-    NetnsGuard ns(env, OptionalString(opts, "netns"));
-    rc = bpf_prog_test_run_opts(fd, &run);
-  }
-  if (rc < 0) Throw(env, "TEST_RUN_FAILED", "BPF_PROG_TEST_RUN", errno);
+  int rc = InNetns(env, OptionalString(opts, "netns"), [&] { return bpf_prog_test_run_opts(fd, &run) < 0 ? -errno : 0; });
+  if (rc < 0) Throw(env, "TEST_RUN_FAILED", "BPF_PROG_TEST_RUN", -rc);
   Napi::Object res = Napi::Object::New(env);
   res.Set("retval", run.retval);
   res.Set("durationNs", run.duration);

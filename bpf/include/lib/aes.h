@@ -97,6 +97,7 @@ static __always_inline void cil_aes128_encrypt(const __u32 *rk, const __u8 *in, 
 	__u32 s3 = cil_load_be32(in + 12) ^ rk[3];
 	__u32 t0, t1, t2, t3;
 
+#pragma unroll
 	for (int r = 1; r < 10; r++) {
 		t0 = CIL_TE(s0, s1, s2, s3) ^ rk[4 * r];
 		t1 = CIL_TE(s1, s2, s3, s0) ^ rk[4 * r + 1];

@@ -20,10 +20,10 @@ static __always_inline struct cil_config *cil_config(void)
 	return bpf_map_lookup_elem(&as_config, &zero);
 }
 
-/* Unix time in nanoseconds: hop-field timestamps are Unix seconds. */
-static __always_inline __u64 cil_now_unix_ns(const struct cil_config *cfg)
+/* Unix time in nanoseconds from a CLOCK_BOOTTIME reading: hop-field timestamps are Unix seconds. */
+static __always_inline __u64 cil_unix_ns(const struct cil_config *cfg, __u64 boot_ns)
 {
-	return bpf_ktime_get_boot_ns() + cfg->realtime_offset_ns;
+	return boot_ns + cfg->realtime_offset_ns;
 }
 
 #endif

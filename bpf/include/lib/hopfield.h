@@ -13,11 +13,11 @@
 #define CIL_EXP_UNIT_NS 337500000000ULL
 
 static __always_inline int cil_hop_expired(const struct cil_config *cfg, const struct scion_info *inf,
-					   const struct scion_hop *hop)
+					   const struct scion_hop *hop, __u64 boot_ns)
 {
 	__u64 expiry = (__u64)bpf_ntohl(inf->ts_be) * 1000000000ULL + ((__u64)hop->exp_time + 1) * CIL_EXP_UNIT_NS;
 
-	return cil_now_unix_ns(cfg) >= expiry;
+	return cil_unix_ns(cfg, boot_ns) >= expiry;
 }
 
 /* beta_{i+1} = beta_i xor the hop's first two MAC bytes (network order in and out). */
@@ -63,16 +63,17 @@ static __always_inline int cil_hop_is_peering(const struct cil_scion *s, const s
 }
 
 /* Checks the current hop field for a packet that entered this AS by interface
- * `ingress_ifid` (0: from inside); updates inf->seg_id_be as the ingress router must.
- * 0 or a drop reason. */
+ * `ingress_ifid` (0: from inside) at boot time `boot_ns`; updates inf->seg_id_be as the
+ * ingress router must. 0 or a drop reason. */
 static __always_inline int cil_hop_verify(const struct cil_config *cfg, const struct cil_scion *s,
-					  struct scion_info *inf, const struct scion_hop *hop, __u16 ingress_ifid)
+					  struct scion_info *inf, const struct scion_hop *hop, __u16 ingress_ifid,
+					  __u64 boot_ns)
 {
 	int peering = cil_hop_is_peering(s, inf);
 
 	if (ingress_ifid != 0 && cil_hop_ingress(inf, hop) != ingress_ifid)
 		return CIL_DROP_WRONG_INGRESS;
-	if (cil_hop_expired(cfg, inf, hop))
+	if (cil_hop_expired(cfg, inf, hop, boot_ns))
 		return CIL_DROP_EXPIRED_HOP;
 	if (!cfg->has_key)
 		return CIL_DROP_NO_KEY;

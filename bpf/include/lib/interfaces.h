@@ -14,9 +14,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ifindex_to_ifid SEC(".maps");
 
+/* An array over every 16-bit interface id: the JIT inlines its lookup. An all-zero
+ * entry (ifindex 0) is an interface this AS does not have here. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
 	__type(key, struct cil_ifid_key);
 	__type(value, struct cil_interface);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -25,8 +27,9 @@ struct {
 static __always_inline struct cil_interface *cil_interface_of_ifid(__u32 ifid)
 {
 	struct cil_ifid_key k = { .ifid = ifid };
+	struct cil_interface *i = bpf_map_lookup_elem(&interfaces, &k);
 
-	return bpf_map_lookup_elem(&interfaces, &k);
+	return i && i->ifindex ? i : NULL;
 }
 
 /* The SCION interface a device carries, 0 when it carries none. */

@@ -8,9 +8,6 @@
 
 /* Records on (1) or off (0, the benchmark's baseline). */
 const volatile __u32 emit_records = 1;
-/* Wake the consumer only once this much data waits; it also polls on a timer, so no
- * record waits longer than its poll interval and no packet pays for a wakeup. */
-const volatile __u32 ring_wakeup_bytes = 256 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -20,6 +17,8 @@ struct {
 
 static __always_inline void cil_meta_init(struct cil_packet_meta *m, __u32 ifindex, __u8 direction, __u32 pkt_len)
 {
+	__u64 now = bpf_ktime_get_boot_ns();
+
 	__builtin_memset(m, 0, sizeof(*m));
 	m->hdr.type = CIL_REC_PACKET;
 	m->hdr.version = CIL_RECORD_VERSION;
@@ -28,6 +27,7 @@ static __always_inline void cil_meta_init(struct cil_packet_meta *m, __u32 ifind
 	m->direction = direction;
 	m->verdict = CIL_VERDICT_FORWARDED;
 	m->pkt_len = pkt_len;
+	m->ts_ns = now;
 }
 
 static __always_inline __u32 cil_counter_of(const struct cil_packet_meta *m)
@@ -61,17 +61,16 @@ static __always_inline struct cil_packet_record *cil_notify_begin(struct cil_pac
 		cil_count(CIL_CNT_RING_RESERVE_FAIL, 0);
 		return NULL;
 	}
-	m->ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(&rec->meta, m, sizeof(*m));
 	return rec;
 }
 
+/* The kernel's own policy: wake the consumer only when it had caught up, so a record
+ * costs a wakeup only when it is the first one waiting. The consumer also drains on a
+ * timer. */
 static __always_inline void cil_notify_end(struct cil_packet_record *rec)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ring_wakeup_bytes ?
-			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-
-	bpf_ringbuf_submit(rec, flags);
+	bpf_ringbuf_submit(rec, 0);
 }
 
 /* XDP: the record's path bytes straight from the packet. */

@@ -125,15 +125,26 @@ static __always_inline int cil_scion_parse(struct xdp_md *ctx, struct cil_scion 
 	s->path_len = s->hdr_len - (s->path_off - UNDERLAY_LEN);
 	s->dst_host4_be = 0;
 	s->src_host4_be = 0;
-	if (s->dst_host_len == 4 && bpf_xdp_load_bytes(ctx, host_off, &s->dst_host4_be, 4))
-		return CIL_DROP_MALFORMED_SCION;
-	if (s->src_host_len == 4 && bpf_xdp_load_bytes(ctx, host_off + s->dst_host_len, &s->src_host4_be, 4))
-		return CIL_DROP_MALFORMED_SCION;
-	if (s->path_type != SCION_PATH_TYPE_SCION)
-		return 0;
+	if (s->dst_host_len == 4 && s->src_host_len == 4 && s->path_type == SCION_PATH_TYPE_SCION &&
+	    s->path_len >= SCION_META_LEN) {
+		/* The common case in one read: both IPv4 hosts and the path meta header. */
+		__u32 hosts_meta[3];
 
-	if (s->path_len < SCION_META_LEN || bpf_xdp_load_bytes(ctx, s->path_off, &meta, 4))
-		return CIL_DROP_MALFORMED_PATH;
+		if (bpf_xdp_load_bytes(ctx, host_off, hosts_meta, sizeof(hosts_meta)))
+			return CIL_DROP_MALFORMED_PATH;
+		s->dst_host4_be = hosts_meta[0];
+		s->src_host4_be = hosts_meta[1];
+		meta = hosts_meta[2];
+	} else {
+		if (s->dst_host_len == 4 && bpf_xdp_load_bytes(ctx, host_off, &s->dst_host4_be, 4))
+			return CIL_DROP_MALFORMED_SCION;
+		if (s->src_host_len == 4 && bpf_xdp_load_bytes(ctx, host_off + s->dst_host_len, &s->src_host4_be, 4))
+			return CIL_DROP_MALFORMED_SCION;
+		if (s->path_type != SCION_PATH_TYPE_SCION)
+			return 0;
+		if (s->path_len < SCION_META_LEN || bpf_xdp_load_bytes(ctx, s->path_off, &meta, 4))
+			return CIL_DROP_MALFORMED_PATH;
+	}
 	meta = bpf_ntohl(meta);
 	s->cur_inf = meta >> 30;
 	s->cur_hf = (meta >> 24) & 0x3f;

@@ -60,11 +60,15 @@ export class Wan {
   private nextPathId = 1;
   private readonly pathUplink = new Map<number, WanInterface>();
   private readonly edgeInstances = new Map<IA, string>();
+  /** Plain IP forwarding through the same namespaces, no programs: the benchmark's baseline. */
+  private readonly plain: boolean;
+  private edgeAses: IA[] = [];
 
   constructor(
     private readonly ases: readonly IA[],
-    opts: { topologyFile?: string; prefix?: string; now?: () => number } = {},
+    opts: { topologyFile?: string; prefix?: string; now?: () => number; plain?: boolean } = {},
   ) {
+    this.plain = opts.plain ?? false;
     const file = opts.topologyFile ?? EXAMPLE_TOPOLOGY;
     this.hosts = new Topology(opts.prefix ?? `cilwan${process.pid}`);
     this.topology = loadTopology(file);
@@ -108,9 +112,11 @@ export class Wan {
       this.ifaces.set(`${formatIA(b.ia)}#${b.ifid}`, b);
     });
     for (const ia of this.ases) {
+      if (this.plain) continue;
       if (edgeAses.includes(ia)) this.startEdge(ia);
       else this.startRouter(ia);
     }
+    this.edgeAses = [...edgeAses];
     return this;
   }
 
@@ -164,7 +170,7 @@ export class Wan {
   addPod(name: string, ia: IA, ip: string, identity: number): Pod {
     const nodeNs = this.asNs.get(ia);
     const edge = this.edges.get(ia);
-    if (!nodeNs || !edge) throw new Error(`${formatIA(ia)} is not a cluster AS of this WAN`);
+    if (!nodeNs || !this.edgeAses.includes(ia)) throw new Error(`${formatIA(ia)} is not a cluster AS of this WAN`);
     const ns = this.hosts.addHost(`pod-${name}`);
     const hostIf = `lxc${name}`.slice(0, 15);
     const l = this.hosts.link({ ns, ifname: 'eth0', addr: `${ip}/32` }, { ns: nodeNs, ifname: hostIf, addr: '169.254.1.1/32' });
@@ -174,7 +180,7 @@ export class Wan {
     this.hosts.exec(nodeNs, 'ip', ['route', 'add', `${ip}/32`, 'dev', hostIf]);
     this.hosts.exec(nodeNs, 'ethtool', ['-K', hostIf, 'gro', 'off']);
     const pod: Pod = { name, ia, ns, ip, identity, hostIfindex: l.b.ifindex };
-    edge.endpoints.set(ip, { identity, ifindex: l.b.ifindex });
+    edge?.endpoints.set(ip, { identity, ifindex: l.b.ifindex });
     this.pods.set(name, pod);
     return pod;
   }
@@ -220,6 +226,15 @@ export class Wan {
     const ids = paths.map((cp) => this.programPath(src, cp));
     this.policy(src, identity, prefix, ids);
     return ids;
+  }
+
+  /** Plain IP routes for `prefix` hop by hop along `ases` (for the plain baseline). */
+  plainRoute(prefix: string, ases: readonly IA[]): void {
+    for (let i = 0; i + 1 < ases.length; i++) {
+      const out = this.asIfaces(ases[i]).find((f) => f.remote.ia === ases[i + 1]);
+      if (!out) throw new Error(`no link from ${formatIA(ases[i])} to ${formatIA(ases[i + 1])}`);
+      this.hosts.exec(out.ns, 'ip', ['route', 'replace', prefix, 'via', out.remote.ip, 'dev', out.ifname]);
+    }
   }
 
   /**
