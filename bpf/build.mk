@@ -19,7 +19,7 @@ $(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
 
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
-	@cd bpf/addon && npx --no-install node-gyp rebuild --loglevel=error >/dev/null
+	@cd bpf/addon && npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
 
 bpf: $(BPF_PROGS) $(ADDON)
 

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { COUNTERS, COUNTER_SLOTS, counterName } from './abi';
 import * as m from './maps';
 import { BpfObject, ensureBpffs, type BpfMap } from './native';
-import { TypedMap, type Codec } from './typed_map';
+import { CODECS, type MapCodecs } from './codecs';
+import { TypedMap } from './typed_map';
 
 /** Maps are pinned below this directory, one sub-directory per loaded object. */
 export const PIN_BASE = '/sys/fs/bpf/cillion';
@@ -27,13 +28,6 @@ export function objectFile(name: string): string {
   return join(repoRoot(), 'bpf', 'build', `${name}.bpf.o`);
 }
 
-const u32: Codec<number> = { encode: m.u32Value, decode: m.decodeU32 };
-const config: Codec<m.AsConfig> = { encode: m.configValue, decode: m.decodeConfig };
-const ifindex: Codec<number> = { encode: m.ifindexKey, decode: m.decodeU32 };
-const ifid: Codec<number> = { encode: m.ifidKey, decode: m.decodeU32 };
-const iface: Codec<m.InterfaceEntry> = { encode: m.interfaceValue, decode: m.decodeInterface };
-const zeroKey: Codec<0> = { encode: () => Buffer.alloc(4), decode: () => 0 };
-
 export interface LoadOptions {
   /** Directory under PIN_BASE that holds this instance's maps, e.g. "edge" or "router-64-2_0_10". */
   instance: string;
@@ -43,6 +37,10 @@ export interface LoadOptions {
   file?: string;
   /** Other `const volatile` tunables by name (for example ring_wakeup_bytes). */
   consts?: Record<string, Buffer>;
+}
+
+function typed<K, V>(obj: BpfObject, name: string, c: MapCodecs<K, V>): TypedMap<K, V> {
+  return new TypedMap(obj.map(name), c.key, c.value);
 }
 
 export type CounterTotals = Record<string, { packets: bigint; bytes: bigint }>;
@@ -58,9 +56,9 @@ abstract class Datapath {
 
   protected constructor(readonly obj: BpfObject, instance: string) {
     this.pinDir = join(PIN_BASE, instance);
-    this.config = new TypedMap(obj.map('as_config'), zeroKey, config);
-    this.ifindexToIfid = new TypedMap(obj.map('ifindex_to_ifid'), ifindex, u32);
-    this.interfaces = new TypedMap(obj.map('interfaces'), ifid, iface);
+    this.config = typed(obj, 'as_config', CODECS.as_config);
+    this.ifindexToIfid = typed(obj, 'ifindex_to_ifid', CODECS.ifindex_to_ifid);
+    this.interfaces = typed(obj, 'interfaces', CODECS.interfaces);
     this.counters = obj.map('counters');
     this.events = obj.map('events');
   }
@@ -103,24 +101,11 @@ export class EdgeDatapath extends Datapath {
 
   private constructor(obj: BpfObject, instance: string) {
     super(obj, instance);
-    this.endpoints = new TypedMap(obj.map('endpoints'), { encode: m.endpointKey, decode: m.decodeEndpointKey }, {
-      encode: m.endpointValue,
-      decode: m.decodeEndpoint,
-    });
-    this.egressPolicy = new TypedMap<m.EgressKey, number[]>(obj.map('egress_policy'), { encode: m.egressKey, decode: m.decodeEgressKey }, {
-      encode: m.egressValue,
-      decode: m.decodeEgressValue,
-    });
-    this.paths = new TypedMap(obj.map('paths'), { encode: m.pathKey, decode: m.decodePathKey }, {
-      encode: m.pathValue,
-      decode: m.decodePath,
-    });
-    this.ingressEnforced = new TypedMap(obj.map('ingress_enforced'), { encode: m.identityKey, decode: m.decodeU32 }, u32);
-    this.ingressAllow = new TypedMap(
-      obj.map('ingress_allow'),
-      { encode: m.ingressAllowKey, decode: m.decodeIngressAllowKey },
-      u32,
-    );
+    this.endpoints = typed(obj, 'endpoints', CODECS.endpoints);
+    this.egressPolicy = typed(obj, 'egress_policy', CODECS.egress_policy);
+    this.paths = typed(obj, 'paths', CODECS.paths);
+    this.ingressEnforced = typed(obj, 'ingress_enforced', CODECS.ingress_enforced);
+    this.ingressAllow = typed(obj, 'ingress_allow', CODECS.ingress_allow);
   }
 
   static load(opts: LoadOptions): EdgeDatapath {

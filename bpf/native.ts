@@ -58,6 +58,7 @@ interface Addon {
   RingReader: new (fd: number, size: number, buffer: Buffer, onBatch: (b: Buffer, n: number, bytes: number) => void) => NativeRing;
   numPossibleCpus(): number;
   attachXdp(fd: number, ifindex: number, opts: object): void;
+  /** Removes the XDP program in `mode`, or without a mode whichever is attached; nothing attached is fine. */
   detachXdp(ifindex: number, opts: object): void;
   attachTc(fd: number, ifindex: number, dir: string, opts: object): void;
   detachTc(ifindex: number, dir: string, opts: object): void;
@@ -67,6 +68,7 @@ interface Addon {
   mapDelete(fd: number, key: Buffer): boolean;
   mapDump(fd: number, keySize: number, valueSize: number, maxEntries: number, batch: boolean): Array<[Buffer, Buffer]>;
   mapUpdateBatch(fd: number, keys: Buffer, values: Buffer, count: number): void;
+  mapDeleteBatch(fd: number, keys: Buffer, keySize: number, count: number): number;
   mapOpenPinned(path: string): NativeMapInfo;
   closeFd(fd: number): void;
 }
@@ -112,6 +114,8 @@ const MAP_LRU_PERCPU_HASH = 10;
 const MAP_RINGBUF = 27;
 const PER_CPU = new Set([MAP_PERCPU_HASH, MAP_PERCPU_ARRAY, MAP_LRU_PERCPU_HASH]);
 const BATCHABLE = new Set([MAP_HASH, MAP_ARRAY, MAP_PERCPU_HASH, MAP_PERCPU_ARRAY, MAP_LRU_HASH, MAP_LRU_PERCPU_HASH]);
+// Arrays cannot delete at all; of the batchable types only the hashes delete in batches.
+const DELETE_BATCHABLE = new Set([MAP_HASH, MAP_PERCPU_HASH, MAP_LRU_HASH, MAP_LRU_PERCPU_HASH]);
 
 /** XDP test runs whose frames really leave through the redirect target. */
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 2;
@@ -144,11 +148,12 @@ export class BpfProgram {
     readonly type: number,
   ) {}
 
-  /** XDP on ifindex, replacing what is attached there; 'generic' uses SKB mode. */
+  /** XDP on ifindex, replacing what is attached there in either mode; 'generic' uses SKB mode. */
   attachXdp(ifindex: number, opts: NetnsOption & { mode?: 'native' | 'generic' } = {}): void {
     call(() => addon().attachXdp(this.fd, ifindex, opts));
   }
 
+  /** Removes the XDP program in `mode`, or without a mode whichever is attached; nothing attached is fine. */
   detachXdp(ifindex: number, opts: NetnsOption & { mode?: 'native' | 'generic' } = {}): void {
     call(() => addon().detachXdp(ifindex, opts));
   }
@@ -201,6 +206,12 @@ export class BpfMap {
     if (key.length !== this.keySize) throw new BpfError('BAD_SIZE', `${this.name}: key of ${key.length} bytes, map wants ${this.keySize}`);
   }
 
+  private checkValue(value: Buffer): void {
+    if (value.length !== this.userValueSize) {
+      throw new BpfError('BAD_SIZE', `${this.name}: value of ${value.length} bytes, map wants ${this.userValueSize}`);
+    }
+  }
+
   lookup(key: Buffer): Buffer | null {
     this.checkKey(key);
     return call(() => addon().mapLookup(this.fd, key, this.userValueSize));
@@ -208,9 +219,7 @@ export class BpfMap {
 
   update(key: Buffer, value: Buffer, flags = 0): void {
     this.checkKey(key);
-    if (value.length !== this.userValueSize) {
-      throw new BpfError('BAD_SIZE', `${this.name}: value of ${value.length} bytes, map wants ${this.userValueSize}`);
-    }
+    this.checkValue(value);
     call(() => addon().mapUpdate(this.fd, key, value, flags));
   }
 
@@ -239,16 +248,21 @@ export class BpfMap {
   updateBatch(keys: Buffer[], values: Buffer[]): void {
     if (keys.length !== values.length) throw new BpfError('BAD_SIZE', `${keys.length} keys but ${values.length} values`);
     keys.forEach((k) => this.checkKey(k));
+    values.forEach((v) => this.checkValue(v));
     if (!BATCHABLE.has(this.type)) {
       keys.forEach((k, i) => this.update(k, values[i]));
       return;
     }
+    if (keys.length === 0) return;
     call(() => addon().mapUpdateBatch(this.fd, Buffer.concat(keys), Buffer.concat(values), keys.length));
   }
 
-  /** Deletes each key; returns how many existed. */
+  /** Deletes each key (in kernel batches for hash maps); returns how many existed. */
   deleteBatch(keys: Buffer[]): number {
-    return keys.reduce((n, k) => n + (this.delete(k) ? 1 : 0), 0);
+    keys.forEach((k) => this.checkKey(k));
+    if (!DELETE_BATCHABLE.has(this.type)) return keys.reduce((n, k) => n + (this.delete(k) ? 1 : 0), 0);
+    if (keys.length === 0) return 0;
+    return call(() => addon().mapDeleteBatch(this.fd, Buffer.concat(keys), this.keySize, keys.length));
   }
 
   close(): void {
@@ -257,7 +271,10 @@ export class BpfMap {
 }
 
 export interface OpenOptions {
-  /** Directory for maps declared with LIBBPF_PIN_BY_NAME; maps already pinned there are reused. */
+  /**
+   * Directory for maps declared with LIBBPF_PIN_BY_NAME (created, bpffs mounted if needed);
+   * maps already pinned there are reused. Without it libbpf pins such maps in /sys/fs/bpf.
+   */
   pinRoot?: string;
   /** `const volatile` variables set before load: little-endian bytes of the variable's size. */
   consts?: Record<string, Buffer>;
@@ -276,6 +293,9 @@ export class BpfObject {
 
   /** Opens and loads `file` (CO-RE against the running kernel's BTF). */
   static open(file: string, opts: OpenOptions = {}): BpfObject {
+    for (const [name, value] of Object.entries(opts.consts ?? {})) {
+      if (!Buffer.isBuffer(value)) throw new BpfError('BAD_SIZE', `const ${name} must be a Buffer of the variable's bytes`);
+    }
     if (opts.pinRoot) ensureBpffs(opts.pinRoot);
     return new BpfObject(call(() => new (addon().BpfObject)(file, opts)));
   }

@@ -24,8 +24,8 @@ namespace cillion {
 
 // Runs `op` inside the network namespace at `path` (an empty path: where we are) on the
 // calling thread only, then returns to the original namespace. `op` makes plain C calls
-// and reports failure through its result, so the way back is always taken; failing to
-// take it throws NETNS_FAILED, since the JS thread would otherwise carry on elsewhere.
+// and reports failure through its result, so the way back is always taken. If the way
+// back fails the thread is still in the other namespace: that throws NETNS_FAILED.
 class Netns {
  public:
   Netns(Napi::Env env, const std::string &path);

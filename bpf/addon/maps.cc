@@ -115,6 +115,28 @@ Napi::Value UpdateBatch(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// mapDeleteBatch(fd, keys, keySize, count) -> how many of the keys existed. The kernel
+// stops a batch at the first missing key and says how far it got, so the batch resumes
+// just past that key.
+Napi::Value DeleteBatch(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto keys = Bytes(info[1]);
+  size_t ks = info[2].As<Napi::Number>().Uint32Value();
+  size_t total = info[3].As<Napi::Number>().Uint32Value();
+  size_t done = 0, existed = 0;
+  while (done < total) {
+    __u32 count = static_cast<__u32>(total - done);
+    int rc = bpf_map_delete_batch(Fd(info), keys.Data() + done * ks, &count, nullptr);
+    int err = errno;
+    existed += count;
+    done += count;
+    if (rc == 0) continue;
+    if (err != ENOENT) Throw(env, "MAP_OP_FAILED", "delete batch", err);
+    done++;
+  }
+  return Napi::Number::New(env, static_cast<double>(existed));
+}
+
 // mapOpenPinned(path) -> { fd, type, keySize, valueSize, maxEntries, name }
 Napi::Value OpenPinned(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -151,6 +173,7 @@ void InitMaps(Napi::Env env, Napi::Object exports) {
   exports.Set("mapDelete", Napi::Function::New(env, Delete));
   exports.Set("mapDump", Napi::Function::New(env, Dump));
   exports.Set("mapUpdateBatch", Napi::Function::New(env, UpdateBatch));
+  exports.Set("mapDeleteBatch", Napi::Function::New(env, DeleteBatch));
   exports.Set("mapOpenPinned", Napi::Function::New(env, OpenPinned));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
 }

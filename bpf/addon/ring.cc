@@ -6,10 +6,14 @@
 // Batch layout: per record a little-endian u32 length, the record, zero padding to 8.
 // The libuv loop watches the ring's fd (readable once the kernel wakes consumers) and a
 // timer drains as well, since producers may submit with BPF_RB_NO_WAKEUP.
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include <memory>
+#include <string>
 
 #include "addon.h"
 
@@ -32,7 +36,6 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   // new RingReader(mapFd, maxEntries, buffer, onBatch)
   explicit RingReaderWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RingReaderWrap>(info) {
     Napi::Env env = info.Env();
-    fd_ = info[0].As<Napi::Number>().Int32Value();
     size_ = info[1].As<Napi::Number>().Uint32Value();
     auto buf = info[2].As<Napi::Buffer<uint8_t>>();
     buffer_ = Napi::Persistent(buf);
@@ -41,13 +44,21 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     on_batch_ = Napi::Persistent(info[3].As<Napi::Function>());
     page_ = sysconf(_SC_PAGESIZE);
     if (size_ == 0 || (size_ & (size_ - 1)) != 0) Throw(env, "RING_FAILED", "ring size must be a power of two");
+    // An fd of our own: the object that owns the map may be closed while we still watch it.
+    fd_ = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) Throw(env, "RING_FAILED", "dup the ring's fd", errno);
     consumer_ = mmap(nullptr, page_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-    if (consumer_ == MAP_FAILED) Throw(env, "RING_FAILED", "mmap consumer page", errno);
+    if (consumer_ == MAP_FAILED) {
+      int err = errno;
+      close(fd_);
+      Throw(env, "RING_FAILED", "mmap consumer page", err);
+    }
     // The data area is mapped twice in a row, so a record that wraps reads contiguously.
     producer_ = mmap(nullptr, page_ + 2 * size_t(size_), PROT_READ, MAP_SHARED, fd_, page_);
     if (producer_ == MAP_FAILED) {
       int err = errno;
       munmap(consumer_, page_);
+      close(fd_);
       Throw(env, "RING_FAILED", "mmap producer pages", err);
     }
     data_ = static_cast<uint8_t *>(producer_) + page_;
@@ -56,16 +67,19 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   ~RingReaderWrap() override {
     munmap(consumer_, page_);
     munmap(producer_, page_ + 2 * size_t(size_));
+    close(fd_);
   }
 
  private:
   // Copies whole records into the batch buffer until it is full or the ring is empty.
-  size_t Fill(size_t *bytes) {
+  // Sets *stuck when the next record is larger than the whole buffer and so never fits.
+  size_t Fill(size_t *bytes, bool *stuck) {
     auto *cons_pos = static_cast<unsigned long *>(consumer_);
     auto *prod_pos = static_cast<unsigned long *>(producer_);
     unsigned long cons = __atomic_load_n(cons_pos, __ATOMIC_ACQUIRE);
     unsigned long prod = __atomic_load_n(prod_pos, __ATOMIC_ACQUIRE);
     size_t n = 0, off = 0;
+    *stuck = false;
     while (cons < prod) {
       auto *hdr = reinterpret_cast<uint32_t *>(data_ + (cons & (size_ - 1)));
       uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
@@ -73,7 +87,10 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
       uint32_t rec_len = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
       if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
         size_t need = 4 + Round8(rec_len);
-        if (off + need > out_len_) break;
+        if (off + need > out_len_) {
+          *stuck = need > out_len_;
+          break;
+        }
         memcpy(out_ + off, &rec_len, 4);
         memcpy(out_ + off + 4, reinterpret_cast<uint8_t *>(hdr) + kHdrLen, rec_len);
         memset(out_ + off + 4 + rec_len, 0, need - 4 - rec_len);
@@ -87,9 +104,15 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     return n;
   }
 
+  std::string StuckMessage() const {
+    return "a ring record does not fit the " + std::to_string(out_len_) + "-byte batch buffer";
+  }
+
   Napi::Value Drain(const Napi::CallbackInfo &info) {
     size_t bytes = 0;
-    size_t n = Fill(&bytes);
+    bool stuck = false;
+    size_t n = Fill(&bytes, &stuck);
+    if (stuck && n == 0) Throw(info.Env(), "RING_FAILED", StuckMessage());
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("records", static_cast<double>(n));
     o.Set("bytes", static_cast<double>(bytes));
@@ -102,11 +125,26 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     Napi::HandleScope scope(env);
     for (;;) {
       size_t bytes = 0;
-      size_t n = Fill(&bytes);
+      bool stuck = false;
+      size_t n = Fill(&bytes, &stuck);
+      if (stuck && n == 0) {
+        // No JS frame to throw into from the event loop: stop and raise it as uncaught.
+        StopWatching();
+        Napi::Error e = Napi::Error::New(env, StuckMessage());
+        e.Set("code", Napi::String::New(env, "RING_FAILED"));
+        napi_fatal_exception(env, e.Value());
+        return;
+      }
       if (n == 0) return;
-      on_batch_.MakeCallback(env.Global(), {buffer_.Value(), Napi::Number::New(env, double(n)),
-                                            Napi::Number::New(env, double(bytes))},
-                             *context_);
+      try {
+        on_batch_.MakeCallback(env.Global(), {buffer_.Value(), Napi::Number::New(env, double(n)),
+                                              Napi::Number::New(env, double(bytes))},
+                               *context_);
+      } catch (const Napi::Error &e) {
+        // A throwing onBatch is the application's uncaught exception, as for any event.
+        napi_fatal_exception(env, e.Value());
+        return;
+      }
       if (!running_) return;
     }
   }
@@ -141,7 +179,12 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
   }
 
   Napi::Value Stop(const Napi::CallbackInfo &info) {
-    if (!running_) return info.Env().Undefined();
+    StopWatching();
+    return info.Env().Undefined();
+  }
+
+  void StopWatching() {
+    if (!running_) return;
     running_ = false;
     uv_poll_stop(poll_);
     uv_timer_stop(timer_);
@@ -150,7 +193,6 @@ class RingReaderWrap : public Napi::ObjectWrap<RingReaderWrap> {
     poll_ = nullptr;
     timer_ = nullptr;
     Unref();
-    return info.Env().Undefined();
   }
 
   int fd_ = -1;

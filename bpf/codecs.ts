@@ -1,0 +1,24 @@
+// The key and value codec of every edge and router map, shared by the kernel-backed
+// TypedMaps (bpf/datapath.ts) and the in-memory maps the operator's tests reconcile into.
+import * as m from './maps';
+import type { Codec } from './typed_map';
+
+const u32: Codec<number> = { encode: m.u32Value, decode: m.decodeU32 };
+
+export interface MapCodecs<K, V> {
+  key: Codec<K>;
+  value: Codec<V>;
+}
+
+export const CODECS = {
+  as_config: { key: { encode: () => Buffer.alloc(4), decode: () => 0 }, value: { encode: m.configValue, decode: m.decodeConfig } } as MapCodecs<0, m.AsConfig>,
+  ifindex_to_ifid: { key: { encode: m.ifindexKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
+  interfaces: { key: { encode: m.ifidKey, decode: m.decodeU32 }, value: { encode: m.interfaceValue, decode: m.decodeInterface } } as MapCodecs<number, m.InterfaceEntry>,
+  endpoints: { key: { encode: m.endpointKey, decode: m.decodeEndpointKey }, value: { encode: m.endpointValue, decode: m.decodeEndpoint } } as MapCodecs<string, m.Endpoint>,
+  egress_policy: { key: { encode: m.egressKey, decode: m.decodeEgressKey }, value: { encode: m.egressValue, decode: m.decodeEgressValue } } as MapCodecs<m.EgressKey, number[]>,
+  paths: { key: { encode: m.pathKey, decode: m.decodePathKey }, value: { encode: m.pathValue, decode: m.decodePath } } as MapCodecs<number, m.PathEntry>,
+  ingress_enforced: { key: { encode: m.identityKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
+  ingress_allow: { key: { encode: m.ingressAllowKey, decode: m.decodeIngressAllowKey }, value: u32 } as MapCodecs<m.IngressAllowKey, number>,
+};
+
+export type MapName = keyof typeof CODECS;
