@@ -1,0 +1,28 @@
+// The valid resources of a source, grouped by kind: what buildDesired reads. Invalid ones
+// are left out here (they keep their last good state elsewhere and get a status of
+// their own).
+import type { ClusterAS } from '../resources/clusteras';
+import type { Geofence } from '../resources/geofence';
+import type { RemoteCluster } from '../resources/remotecluster';
+import type { WANPathPolicy } from '../resources/wanpathpolicy';
+import type { SourceEntry } from '../sources/source';
+
+export interface ResourceSet {
+  clusters: ClusterAS[];
+  policies: WANPathPolicy[];
+  fences: Geofence[];
+  remotes: RemoteCluster[];
+}
+
+export function groupResources(entries: readonly SourceEntry[]): ResourceSet {
+  const set: ResourceSet = { clusters: [], policies: [], fences: [], remotes: [] };
+  for (const e of entries) {
+    if (!e.result.ok) continue;
+    const r = e.result.value;
+    if (r.kind === 'ClusterAS') set.clusters.push(r);
+    else if (r.kind === 'WANPathPolicy') set.policies.push(r);
+    else if (r.kind === 'Geofence') set.fences.push(r);
+    else set.remotes.push(r);
+  }
+  return set;
+}
