@@ -7,7 +7,8 @@ import type { EdgeMaps } from '../../../../operator/datapath/reconcile';
 export function renderMaps(maps: EdgeMaps): string {
   const out: string[] = [];
   const section = (name: string, lines: string[]): void => {
-    out.push(`[${name}]`, ...lines, '');
+    // Sorted, so a kernel map's hash order and a memory map's key order render alike.
+    out.push(`[${name}]`, ...[...lines].sort(), '');
   };
   section('as_config', maps.as_config.entries().map(([, c]) => `${formatIA(c.localIA)} key=${c.key ? 'yes' : 'no'}`));
   section('interfaces', maps.interfaces.entries().map(([ifid, i]) => `${ifid} -> ifindex ${i.ifindex} ${i.localIp}:${i.localPort} -> ${i.remoteIp}:${i.remotePort}`));

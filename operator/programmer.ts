@@ -1,0 +1,194 @@
+// The operator's loop for one node: resources and workloads in, datapath maps and status
+// out. It recomputes on every resource change and on a refresh timer (so paths are
+// replaced before their hop fields expire and after an interface goes down), reconciles
+// the maps, and writes each resource's status conditions.
+import { realtimeOffsetNs } from '../bpf/clock';
+import { formatIA } from '../scion/isdas';
+import type { PathService } from './controlplane/pathservice';
+import { buildDesired, describeSelection, PathIds, type DesiredState, type NodeUplink, type PolicyOutcome } from './datapath/desired';
+import { IdentityBook } from './datapath/identities';
+import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
+import { groupResources } from './datapath/resources';
+import type { IdentityAllocator } from './identity/allocator';
+import { keyString, type ResourceKey } from './resources/resource';
+import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
+import type { ResourceSource, SourceEntry } from './sources/source';
+import type { Workload } from './workloads/workload';
+
+export interface ProgrammerOptions {
+  source: ResourceSource;
+  /** The workloads on this node, read on every recompute. */
+  workloads: () => readonly Workload[];
+  control: PathService;
+  maps: EdgeMaps;
+  uplinks: readonly NodeUplink[];
+  identities: IdentityAllocator;
+  hopKey: Uint8Array | null;
+  underlayMtu?: number;
+  /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
+  refreshMs?: number;
+  /** Only the leader writes status; every node programs its own maps. */
+  writeStatus?: boolean;
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface RecomputeResult {
+  desired: DesiredState;
+  report: ReconcileReport;
+}
+
+export class NodeProgrammer {
+  private readonly pathIds = new PathIds();
+  private readonly book: IdentityBook;
+  private readonly reconciler: Reconciler;
+  private readonly statuses = new Map<string, ResourceStatus>();
+  private entries: SourceEntry[] = [];
+  private stopWatch: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pending: Promise<RecomputeResult | null> | null = null;
+  private again = false;
+  private readonly log: (line: string) => void;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: ProgrammerOptions) {
+    this.book = new IdentityBook(opts.identities);
+    this.reconciler = new Reconciler(opts.maps);
+    this.log = opts.log ?? (() => undefined);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Watches the source and recomputes on changes and on the refresh timer. */
+  start(): void {
+    this.stopWatch = this.opts.source.watch(() => {
+      void this.opts.source.list().then((entries) => {
+        this.entries = entries;
+        void this.recompute();
+      });
+    });
+    this.timer = setInterval(() => void this.recompute(), this.opts.refreshMs ?? 30000);
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+    this.stopWatch = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Marks an uplink's link down in the control plane and fails over at once. */
+  async interfaceDown(ifid: number): Promise<RecomputeResult | null> {
+    const cluster = groupResources(this.entries).clusters[0];
+    if (cluster) await this.opts.control.notifyInterfaceDown(cluster.spec.isdAS, ifid);
+    return this.recompute();
+  }
+
+  /** Reads the source now and recomputes (what start() does on each change). */
+  async sync(): Promise<RecomputeResult | null> {
+    this.entries = await this.opts.source.list();
+    return this.recompute();
+  }
+
+  /** One recompute at a time; a request during one runs once more after it. */
+  recompute(): Promise<RecomputeResult | null> {
+    if (this.pending) {
+      this.again = true;
+      return this.pending;
+    }
+    this.pending = this.run().finally(() => {
+      this.pending = null;
+      if (this.again) {
+        this.again = false;
+        void this.recompute();
+      }
+    });
+    return this.pending;
+  }
+
+  private async run(): Promise<RecomputeResult | null> {
+    const set = groupResources(this.entries);
+    const cluster = set.clusters[0];
+    if (!cluster) {
+      this.log('no valid ClusterAS yet: nothing to program');
+      return null;
+    }
+    const workloads = this.opts.workloads();
+    const desired = await buildDesired(
+      {
+        cluster, policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
+        identities: this.book.sync(workloads), uplinks: this.opts.uplinks, control: this.opts.control,
+        hopKey: this.opts.hopKey, realtimeOffsetNs: realtimeOffsetNs(), underlayMtu: this.opts.underlayMtu ?? 1472,
+      },
+      this.pathIds,
+    );
+    const report = this.reconciler.apply(desired);
+    if (report.added + report.updated + report.removed > 0 || report.failed.length > 0) {
+      this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
+    }
+    for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
+    if (this.opts.writeStatus !== false) await this.writeStatuses(desired, report);
+    return { desired, report };
+  }
+
+  private async writeStatuses(desired: DesiredState, report: ReconcileReport): Promise<void> {
+    const outcomes = new Map(desired.outcomes.map((o) => [o.policy.metadata.name, o]));
+    for (const entry of this.entries) {
+      const conditions: ConditionUpdate[] = [];
+      const gen = entry.generation;
+      let paths: ResourceStatus['paths'];
+      if (!entry.result.ok) {
+        const msg = entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+        conditions.push({ type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: gen });
+      } else {
+        conditions.push({ type: 'Valid', status: 'True', reason: 'Valid', message: '', observedGeneration: gen });
+        const outcome = entry.key.kind === 'WANPathPolicy' ? outcomes.get(entry.key.name) : undefined;
+        if (outcome) {
+          conditions.push(programmedCondition(outcome, report, gen));
+          paths = outcome.destinations.flatMap((d) => d.selection.selected.map(selectedPath));
+        }
+      }
+      await this.write(entry.key, conditions, paths, gen);
+    }
+  }
+
+  private async write(key: ResourceKey, updates: ConditionUpdate[], paths: ResourceStatus['paths'], gen: number): Promise<void> {
+    const k = keyString(key);
+    const prev = this.statuses.get(k);
+    let conditions: Condition[] = prev?.conditions ?? [];
+    for (const u of updates) conditions = setCondition(conditions, u, this.now());
+    const next: ResourceStatus = { observedGeneration: gen, conditions, ...(paths ? { paths } : {}) };
+    if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
+    this.statuses.set(k, next);
+    try {
+      await this.opts.source.writeStatus(key, next);
+    } catch (e) {
+      this.log(`status of ${k}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The last status written for a resource. */
+  status(key: ResourceKey): ResourceStatus | undefined {
+    return this.statuses.get(keyString(key));
+  }
+}
+
+function programmedCondition(o: PolicyOutcome, report: ReconcileReport, gen: number): ConditionUpdate {
+  if (o.problem) return { type: 'Programmed', status: 'False', reason: 'Unresolvable', message: o.problem, observedGeneration: gen };
+  const bad = o.destinations.find((d) => d.selection.outcome !== 'Selected');
+  if (bad) {
+    const s = bad.selection;
+    const why =
+      s.outcome === 'AllPathsForbidden'
+        ? `every path the policy accepts is forbidden by enforcing geofences (${[...new Set(s.forbidden.map((f) => f.blocking.name))].join(', ')}); traffic is not sent over a forbidden path`
+        : s.outcome === 'NoPathMatchesPolicy'
+          ? `none of ${s.candidates} paths matches the path policy`
+          : 'the control plane has no path';
+    return { type: 'Programmed', status: 'False', reason: s.outcome, message: `${formatIA(bad.destination.isdAS)}: ${why}`, observedGeneration: gen };
+  }
+  if (report.failed.some((f) => f.map === 'egress_policy' || f.map === 'paths')) {
+    return { type: 'Programmed', status: 'False', reason: 'MapWriteFailed', message: report.failed[0].error, observedGeneration: gen };
+  }
+  return { type: 'Programmed', status: 'True', reason: 'Programmed', message: o.destinations.map(describeSelection).join('; '), observedGeneration: gen };
+}
+
+
