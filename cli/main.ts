@@ -1,12 +1,14 @@
 // The one `cillion` binary: client commands and the process entry points as subcommands.
 import { Command } from 'commander';
 import { version } from '../package.json';
+import { pathsCommand } from './commands/paths';
 import { scionCommand } from './commands/scion';
 
 const program = new Command('cillion')
   .description('Observability and path verification for a SCION-in-eBPF Kubernetes datapath')
   .version(version);
 
+program.addCommand(pathsCommand());
 program.addCommand(scionCommand());
 
 // Subcommands built on their own inherit nothing, so settle usage errors everywhere alike:
@@ -17,4 +19,4 @@ const applyAll = (cmd: Command): void => {
 };
 applyAll(program);
 
-program.parse(process.argv);
+void program.parseAsync(process.argv);
