@@ -1,6 +1,7 @@
 // The one `cillion` binary: client commands and the process entry points as subcommands.
 import { Command } from 'commander';
 import { version } from '../package.json';
+import { operatorCommand } from './commands/operator';
 import { pathsCommand } from './commands/paths';
 import { scionCommand } from './commands/scion';
 
@@ -8,6 +9,7 @@ const program = new Command('cillion')
   .description('Observability and path verification for a SCION-in-eBPF Kubernetes datapath')
   .version(version);
 
+program.addCommand(operatorCommand());
 program.addCommand(pathsCommand());
 program.addCommand(scionCommand());
 

@@ -169,7 +169,13 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
       g.identities.add(identityOf(w));
       groups.set(fenceKey(fs), g);
     }
-    if (groups.size === 0) groups.set('', { fences: [], identities: new Set() });
+    if (groups.size === 0) {
+      // No workload here: select for the labels the policy requires, so its status still
+      // says what the fences that would apply allow.
+      const sel = policy.spec.workloadSelector;
+      const typical = { namespaceLabels: sel.namespaceSelector.matchLabels, podLabels: sel.podSelector.matchLabels };
+      groups.set('', { fences: input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, typical)), identities: new Set() });
+    }
     for (const dest of resolved.value) {
       const candidates = (await pathsTo(local, dest.isdAS)).filter((p) => p.interfaces.length > 0);
       for (const g of groups.values()) {
