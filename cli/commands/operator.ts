@@ -10,6 +10,7 @@ import { memoryEdgeMaps, type EdgeMaps } from '../../operator/datapath/reconcile
 import { groupResources } from '../../operator/datapath/resources';
 import type { NodeUplink } from '../../operator/datapath/desired';
 import { IdentityAllocator } from '../../operator/identity/allocator';
+import { LinkWatch } from '../../operator/node/linkwatch';
 import { discoverUplinks, parseUplink, type UplinkSpec } from '../../operator/node/uplinks';
 import { NodeProgrammer } from '../../operator/programmer';
 import type { ClusterAS } from '../../operator/resources/clusteras';
@@ -110,11 +111,26 @@ async function operate(source: ResourceSource, opts: OperatorOptions): Promise<v
     return;
   }
   programmer.start();
+  const links = new LinkWatch({
+    links: specs,
+    netns: netnsName,
+    onChange: (ifid, up) => {
+      log(`uplink ${ifid} is ${up ? 'up again' : 'down: failing over'}`);
+      // The embedded control plane learns both directions; a SCION daemon relearns an
+      // interface that comes back from beaconing by itself.
+      if (control instanceof EmbeddedPathService) control.setInterfaceState(cluster.spec.isdAS, ifid, up);
+      void (up ? programmer.recompute() : programmer.interfaceDown(ifid));
+    },
+    onError: (e) => log(`uplink watch: ${e.message}`),
+  });
+  if (opts.node) await links.start();
   log('watching for changes (Ctrl-C stops and detaches)');
   await new Promise<void>((resolveStop) => {
     const stop = (): void => {
-      shutdown();
-      resolveStop();
+      void links.stop().then(() => {
+        shutdown();
+        resolveStop();
+      });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
