@@ -119,8 +119,9 @@ int edge_egress(struct __sk_buff *skb)
 	hdr_len = p->hdr_len;
 	if (hdr_len < TMPL_PATH_OFF + SCION_META_LEN || hdr_len > CIL_HDR_MAX || (hdr_len & 3) || p->hdr[9] != 0)
 		return egress_drop(&m, CIL_DROP_NO_PATH, NULL);
-	/* Segmenting a GSO packet after encapsulation would leave SCION's lengths wrong. */
-	if (skb->gso_segs > 1)
+	/* Segmenting a GSO packet after encapsulation would leave SCION's lengths wrong;
+	 * gso_size marks one whatever gso_segs says (the stack may not have counted them yet). */
+	if (skb->gso_size)
 		return egress_drop(&m, CIL_DROP_GSO, p);
 	inner_len = skb->len - ETH_HLEN;
 	scion_len = hdr_len + E2E_LEN + inner_len;
