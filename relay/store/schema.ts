@@ -1,0 +1,300 @@
+// The flow store's tables. Dashboards query these with SQL, so this comment is their
+// reference. Every table lives in one database (default `cillion`); all times are UTC.
+//
+// flows — one row per stored flow, newest data first in queries via ORDER BY time DESC.
+//   time                 DateTime64(9)  when the datapath saw the packet (Flow.time, ns)
+//   received_at          DateTime       when the relay stored the batch; partition and TTL key,
+//                                       equal for every row of a batch so that one batch is one
+//                                       part and therefore all-or-nothing
+//   session_id, sequence                the collector's export session and batch number
+//   batch_index          UInt32         position of the flow inside its batch
+//   node_name            LowCardinality the node that captured the flow
+//   uuid                 String
+//   verdict, drop_reason, traffic_direction, observation_point, scion_observation_point
+//                        LowCardinality Hubble/Cillion enum names ("FORWARDED", "EGRESS", ...)
+//   ip_version UInt8, source_ip / destination_ip String, protocol LowCardinality ("TCP",
+//   "UDP", "ICMPv4", ...), source_port / destination_port UInt16 (0 without ports)
+//   source_* / destination_*: cluster, namespace, pod, app (value of the app,
+//                        app.kubernetes.io/name or k8s-app label, "" when none), identity
+//                        UInt32, labels Array(String) as "source:key=value"
+//   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110") of the SCION path ends
+//   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
+//   path_ias, path_countries  Array(LowCardinality(String)), path_isds Array(UInt16): per hop,
+//                        source AS first ("" / 0 where unknown)
+//   path_latency_ns      Nullable(UInt64)
+//   path_known           UInt8          1 when the hop fields matched control-plane segments
+//   geofence_verdict     LowCardinality "GEOFENCE_COMPLIANT" / "_VIOLATION" / "_UNVERIFIED" / ""
+//   geofence_name, geofence_namespace, geofence_mode, geofence_offending_isd_as,
+//   geofence_offending_country  LowCardinality
+//   identity_check       LowCardinality IdentityCheck name of the carried security identity
+//   flow                 String         the whole flow.Flow, protobuf binary; the source of truth
+//
+// paths — ReplacingMergeTree(last_seen) by fingerprint: the path dimension. Query with FINAL
+//   (or argMax by last_seen) for one row per fingerprint.
+//   fingerprint, src_ia, dst_ia, hop_count, latency_ns Nullable(UInt64), mtu, known UInt8,
+//   hops Nested(isd_as, ingress_interface, egress_interface, latitude, longitude, country,
+//   latency_ns): one array element per hop, source AS first; last_seen: a flow took the
+//   path within the hour before it (the relay rewrites a path row at most hourly).
+//
+// flows_1m — SummingMergeTree filled by the materialized view flows_1m_mv: flow counts per
+//   minute by node_name, source/destination namespace and app, path_fingerprint, src_ia,
+//   dst_ia, verdict, geofence_verdict, geofence_name. Flows carry no byte or packet counts,
+//   so `flows` is the only measure. Always aggregate with sum(flows): rows for one key are
+//   merged lazily. The view runs after the flows part is written: a crash in between can
+//   leave one batch out of the rollup, never in it twice.
+//
+// batch_marks — (session_id, sequence) of batches that carried no flows, so that position()
+//   advances past them too.
+//
+// TTL: flows, paths, batch_marks keep ttlDays after arrival; flows_1m keeps rollupTtlDays.
+
+export interface SchemaOptions {
+  database: string;
+  ttlDays: number;
+  rollupTtlDays: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`"${name}" is not a plain SQL identifier`);
+  return name;
+}
+
+const LC = 'LowCardinality(String)';
+
+/** Columns of `flows` that rows.ts fills, in insert order (flow_b64 becomes `flow`). */
+export const FLOW_COLUMNS = [
+  'time', 'received_at', 'session_id', 'sequence', 'batch_index', 'node_name', 'uuid',
+  'verdict', 'drop_reason', 'traffic_direction', 'observation_point', 'scion_observation_point',
+  'ip_version', 'source_ip', 'destination_ip', 'protocol', 'source_port', 'destination_port',
+  'source_cluster', 'source_namespace', 'source_pod', 'source_app', 'source_identity', 'source_labels',
+  'destination_cluster', 'destination_namespace', 'destination_pod', 'destination_app',
+  'destination_identity', 'destination_labels',
+  'src_ia', 'dst_ia', 'path_fingerprint', 'path_ias', 'path_isds', 'path_countries',
+  'path_latency_ns', 'path_known',
+  'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
+  'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check', 'flow_b64',
+] as const;
+
+export const PATH_COLUMNS = [
+  'fingerprint', 'src_ia', 'dst_ia', 'hop_count', 'latency_ns', 'mtu', 'known',
+  'hops.isd_as', 'hops.ingress_interface', 'hops.egress_interface', 'hops.latitude',
+  'hops.longitude', 'hops.country', 'hops.latency_ns', 'last_seen',
+] as const;
+
+/**
+ * Skip indexes only for what is rare within a stretch of time (drops, violations, one path,
+ * one address, one pod): common values (namespace, node, identity) sit in every granule and
+ * would not prune, and every index costs each insert a few milliseconds.
+ */
+function flowsColumnsDDL(): string {
+  return `
+  time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+  received_at DateTime('UTC'),
+  session_id ${LC},
+  sequence UInt64,
+  batch_index UInt32,
+  node_name ${LC},
+  uuid String,
+  verdict ${LC},
+  drop_reason ${LC},
+  traffic_direction ${LC},
+  observation_point ${LC},
+  scion_observation_point ${LC},
+  ip_version UInt8,
+  source_ip String,
+  destination_ip String,
+  protocol ${LC},
+  source_port UInt16,
+  destination_port UInt16,
+  source_cluster ${LC},
+  source_namespace ${LC},
+  source_pod String,
+  source_app ${LC},
+  source_identity UInt32,
+  source_labels Array(${LC}),
+  destination_cluster ${LC},
+  destination_namespace ${LC},
+  destination_pod String,
+  destination_app ${LC},
+  destination_identity UInt32,
+  destination_labels Array(${LC}),
+  src_ia ${LC},
+  dst_ia ${LC},
+  path_fingerprint ${LC},
+  path_ias Array(${LC}),
+  path_isds Array(UInt16),
+  path_countries Array(${LC}),
+  path_latency_ns Nullable(UInt64),
+  path_known UInt8,
+  geofence_verdict ${LC},
+  geofence_name ${LC},
+  geofence_namespace ${LC},
+  geofence_mode ${LC},
+  geofence_offending_isd_as ${LC},
+  geofence_offending_country ${LC},
+  identity_check ${LC},
+  flow_b64 String EPHEMERAL,
+  flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
+  INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
+  INDEX idx_geofence_verdict geofence_verdict TYPE set(8) GRANULARITY 4,
+  INDEX idx_fingerprint path_fingerprint TYPE set(256) GRANULARITY 4,
+  INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
+  PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)`;
+}
+
+interface Layout {
+  /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
+  suffix: string;
+  onCluster: string;
+  engines: { flows: string; paths: string; rollup: string; marks: string };
+}
+
+const SINGLE: Layout = {
+  suffix: '',
+  onCluster: '',
+  engines: {
+    flows: 'MergeTree',
+    paths: 'ReplacingMergeTree(last_seen)',
+    rollup: 'SummingMergeTree(flows)',
+    marks: 'MergeTree',
+  },
+};
+
+/**
+ * Statements that create the schema on one server (or embedded), idempotently and in
+ * dependency order. The flows ordering key starts with time: the Observer API's main
+ * question is "the last N flows matching F", which then reads backwards in key order and
+ * stops early; the rest of the key makes the order total, so paging can continue after a
+ * row; other dimensions use skip indexes.
+ */
+export function schemaStatements(o: SchemaOptions): string[] {
+  const db = checkIdentifier(o.database);
+  return [`CREATE DATABASE IF NOT EXISTS ${db}`, ...dataTables(o, SINGLE)];
+}
+
+/**
+ * The same schema for a ClickHouse cluster: replicated *_local tables on every shard and
+ * Distributed tables under the names the store and dashboards use. Flows and batch marks are
+ * sharded by session, so one batch lands on one shard (one part, all-or-nothing) and a
+ * session's position lives in one place; inserts must be synchronous
+ * (insert_distributed_sync=1, which the store sets) so a batch is stored when it resolves.
+ */
+export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }): string[] {
+  const db = checkIdentifier(o.database);
+  const cluster = checkIdentifier(o.cluster);
+  const zk = (table: string) => `'/clickhouse/tables/{shard}/${db}/${table}', '{replica}'`;
+  const layout: Layout = {
+    suffix: '_local',
+    onCluster: ` ON CLUSTER ${cluster}`,
+    engines: {
+      flows: `ReplicatedMergeTree(${zk('flows_local')})`,
+      paths: `ReplicatedReplacingMergeTree(${zk('paths_local')}, last_seen)`,
+      rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, flows)`,
+      marks: `ReplicatedMergeTree(${zk('batch_marks_local')})`,
+    },
+  };
+  const dist = (name: string, key: string) =>
+    `CREATE TABLE IF NOT EXISTS ${db}.${name} ON CLUSTER ${cluster} AS ${db}.${name}_local
+ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})`;
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`,
+    ...dataTables(o, layout),
+    dist('flows', 'cityHash64(session_id)'),
+    dist('paths', 'cityHash64(fingerprint)'),
+    dist('flows_1m', 'rand()'),
+    dist('batch_marks', 'cityHash64(session_id)'),
+  ];
+}
+
+function dataTables(o: SchemaOptions, l: Layout): string[] {
+  const db = checkIdentifier(o.database);
+  const ttl = positiveDays(o.ttlDays);
+  const rollupTtl = positiveDays(o.rollupTtlDays);
+  const t = (name: string) => `${db}.${name}${l.suffix}`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t('flows')}${l.onCluster} (${flowsColumnsDDL()}
+) ENGINE = ${l.engines.flows}
+PARTITION BY toYYYYMMDD(received_at)
+PRIMARY KEY time
+ORDER BY (time, session_id, sequence, batch_index)
+TTL received_at + INTERVAL ${ttl} DAY
+SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}`,
+    `CREATE TABLE IF NOT EXISTS ${t('paths')}${l.onCluster} (
+  fingerprint String,
+  src_ia ${LC},
+  dst_ia ${LC},
+  hop_count UInt16,
+  latency_ns Nullable(UInt64),
+  mtu UInt32,
+  known UInt8,
+  hops Nested(
+    isd_as ${LC},
+    ingress_interface UInt16,
+    egress_interface UInt16,
+    latitude Nullable(Float64),
+    longitude Nullable(Float64),
+    country ${LC},
+    latency_ns Nullable(UInt64)
+  ),
+  last_seen DateTime('UTC')
+) ENGINE = ${l.engines.paths}
+ORDER BY fingerprint
+TTL last_seen + INTERVAL ${ttl} DAY`,
+    `CREATE TABLE IF NOT EXISTS ${t('flows_1m')}${l.onCluster} (
+  minute DateTime('UTC'),
+  node_name ${LC},
+  source_namespace ${LC},
+  source_app ${LC},
+  destination_namespace ${LC},
+  destination_app ${LC},
+  path_fingerprint ${LC},
+  src_ia ${LC},
+  dst_ia ${LC},
+  verdict ${LC},
+  geofence_verdict ${LC},
+  geofence_name ${LC},
+  flows UInt64
+) ENGINE = ${l.engines.rollup}
+PARTITION BY toYYYYMM(minute)
+ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
+  path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name)
+TTL minute + INTERVAL ${rollupTtl} DAY${l.suffix === '' ? '\nSETTINGS non_replicated_deduplication_window = 10000' : ''}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.flows_1m_mv${l.onCluster} TO ${t('flows_1m')} AS
+SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
+  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
+  geofence_verdict, geofence_name, count() AS flows
+FROM ${t('flows')}
+GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
+  destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name`,
+    `CREATE TABLE IF NOT EXISTS ${t('batch_marks')}${l.onCluster} (
+  session_id ${LC},
+  sequence UInt64,
+  node_name ${LC},
+  received_at DateTime('UTC')
+) ENGINE = ${l.engines.marks}
+ORDER BY (session_id, sequence)
+TTL received_at + INTERVAL ${ttl} DAY`,
+  ];
+}
+
+/** Re-applies the TTLs of an existing schema (CREATE ... IF NOT EXISTS keeps the old ones). */
+export function ttlStatements(o: SchemaOptions): string[] {
+  const db = checkIdentifier(o.database);
+  const ttl = positiveDays(o.ttlDays);
+  return [
+    `ALTER TABLE ${db}.flows MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.paths MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.batch_marks MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.flows_1m MODIFY TTL minute + INTERVAL ${positiveDays(o.rollupTtlDays)} DAY`,
+  ];
+}
+
+function positiveDays(days: number): number {
+  if (!Number.isInteger(days) || days < 1) throw new Error(`TTL of ${days} days is not a positive whole number`);
+  return days;
+}

@@ -1,0 +1,277 @@
+// FlowFilter -> SQL WHERE over the flows table, values always bound as query parameters.
+//
+// A pushed-down condition is a necessary condition: it may let through flows the filter
+// rejects (those are removed afterwards by flowMatcher), never the other way round. Allow
+// filters therefore push down everything they can. A deny filter is negated, which is only
+// sound when its SQL is exactly the filter, so deny filters push down only when every field
+// they set translates exactly. "Exact" is claimed only where a column holds the field as it
+// is and an absent field cannot be mistaken for a value (0 is both "unset" and a value).
+import {
+  FlowFilter, dropReasonToJSON, geofenceVerdictToJSON, trafficDirectionToJSON, verdictToJSON,
+} from '../../proto/gen/flow/flow';
+import { asOf, formatAS, formatIA, isdOf, parseIA } from '../../scion/isdas';
+
+export class Params {
+  readonly values: Record<string, unknown> = {};
+  private next = 0;
+
+  bind(value: unknown, type: string): string {
+    const name = `p${this.next++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+interface Piece {
+  sql: string;
+  exact: boolean;
+}
+
+type FieldName = keyof FlowFilter;
+type Translator = (values: never[], p: Params) => Piece | undefined;
+
+const TRUE_INEXACT: Piece = { sql: '1', exact: false };
+
+/**
+ * WHERE clause for allow/deny lists with Hubble semantics (allow: any filter; deny: none),
+ * or '1' when nothing can be pushed down.
+ */
+export function filtersWhere(allow: readonly FlowFilter[], deny: readonly FlowFilter[], p: Params): string {
+  const parts: string[] = [];
+  if (allow.length > 0) {
+    const alts = allow.map((f) => filterPiece(f, p));
+    if (!alts.some((a) => a.sql === '1')) parts.push(`(${alts.map((a) => `(${a.sql})`).join(' OR ')})`);
+  }
+  for (const f of deny) {
+    const piece = filterPiece(f, p);
+    if (piece.exact) parts.push(`NOT (${piece.sql})`);
+  }
+  return parts.length === 0 ? '1' : parts.join(' AND ');
+}
+
+/** True when filtersWhere captures these lists exactly, so no flow needs re-checking. */
+export function pushdownIsExact(allow: readonly FlowFilter[], deny: readonly FlowFilter[]): boolean {
+  const p = new Params();
+  return [...allow, ...deny].every((f) => filterPiece(f, p).exact);
+}
+
+function filterPiece(f: FlowFilter, p: Params): Piece {
+  const conds: string[] = [];
+  let exact = true;
+  for (const [key, value] of Object.entries(f) as [FieldName, unknown][]) {
+    if (!isSet(value)) continue;
+    const translate = TRANSLATORS[key];
+    const piece = translate ? translate(value as never[], p) : undefined;
+    if (!piece) {
+      exact = false;
+      continue;
+    }
+    exact &&= piece.exact;
+    if (piece.sql !== '1') conds.push(piece.sql);
+  }
+  return conds.length === 0 ? { sql: '1', exact } : { sql: conds.join(' AND '), exact };
+}
+
+function isSet(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value && typeof value === 'object') return Object.values(value).some(isSet);
+  return false;
+}
+
+const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
+  uuid: (v: string[], p) => ({ sql: `uuid IN ${p.bind(v, 'Array(String)')}`, exact: true }),
+  sourceIp: (v: string[], p) => ipCondition('source_ip', v, p),
+  destinationIp: (v: string[], p) => ipCondition('destination_ip', v, p),
+  sourcePod: (v: string[], p) => podCondition('source', v, p),
+  destinationPod: (v: string[], p) => podCondition('destination', v, p),
+  sourceLabel: (v: string[], p) => labelCondition('source_labels', v, p),
+  destinationLabel: (v: string[], p) => labelCondition('destination_labels', v, p),
+  sourceClusterName: (v: string[], p) => inStrings('source_cluster', v, p, false),
+  destinationClusterName: (v: string[], p) => inStrings('destination_cluster', v, p, false),
+  trafficDirection: (v: number[], p) => inStrings('traffic_direction', v.map(trafficDirectionToJSON), p, true),
+  verdict: (v: number[], p) => inStrings('verdict', v.map(verdictToJSON), p, true),
+  dropReasonDesc: (v: number[], p) =>
+    v.includes(0) ? undefined : inStrings('drop_reason', v.map(dropReasonToJSON), p, true),
+  protocol: (v: string[], p) => protocolCondition(v, p),
+  sourcePort: (v: string[], p) => portCondition('source_port', v, p),
+  destinationPort: (v: string[], p) => portCondition('destination_port', v, p),
+  sourceIdentity: (v: number[], p) => ({ sql: `source_identity IN ${p.bind(v, 'Array(UInt32)')}`, exact: !v.includes(0) }),
+  destinationIdentity: (v: number[], p) =>
+    ({ sql: `destination_identity IN ${p.bind(v, 'Array(UInt32)')}`, exact: !v.includes(0) }),
+  nodeName: (v: string[], p) => nodeCondition(v, p),
+  ipVersion: (v: number[], p) => ({ sql: `ip_version IN ${p.bind(v, 'Array(UInt8)')}`, exact: !v.includes(0) }),
+  srcIa: (v: string[], p) => iaCondition('src_ia', v, p),
+  dstIa: (v: string[], p) => iaCondition('dst_ia', v, p),
+  throughIa: (v: string[], p) => throughIaCondition(v, p),
+  throughIsd: (v: number[], p) =>
+    v.includes(0) ? undefined : { sql: `hasAny(path_isds, ${p.bind(v, 'Array(UInt16)')})`, exact: false },
+  throughCountry: (v: string[], p) =>
+    ({ sql: `hasAny(path_countries, ${p.bind(v.map((c) => c.toUpperCase()), 'Array(String)')})`, exact: false }),
+  pathFingerprint: (v: string[], p) => ({
+    sql: `(${v.map((f) => `startsWith(path_fingerprint, ${p.bind(f.toLowerCase(), 'String')})`).join(' OR ')})`,
+    exact: false,
+  }),
+  geofenceVerdict: (v: number[], p) => {
+    const names = v.map((x) => (x === 0 ? '' : geofenceVerdictToJSON(x)));
+    return { sql: `geofence_verdict IN ${p.bind(names, 'Array(String)')}`, exact: !v.includes(0) };
+  },
+  geofenceName: (v: string[], p) => inStrings('geofence_name', v, p, !v.includes('')),
+};
+
+function inStrings(column: string, values: string[], p: Params, exact: boolean): Piece {
+  return { sql: `${column} IN ${p.bind(values, 'Array(String)')}`, exact };
+}
+
+/** Exact addresses compare as addresses (a /32 or /128 range), so spelling does not matter. */
+function ipCondition(column: string, values: string[], p: Params): Piece | undefined {
+  const ranges: string[] = [];
+  for (const v of values) {
+    if (v.includes('/')) ranges.push(v);
+    else if (v.includes(':')) ranges.push(`${v}/128`);
+    else if (v.includes('.')) ranges.push(`${v}/32`);
+    else return undefined;
+  }
+  const valid = `(isIPv4String(${column}) OR isIPv6String(${column}))`;
+  const any = ranges.map((r) => `isIPAddressInRange(${column}, ${p.bind(r, 'String')})`).join(' OR ');
+  return { sql: `(${valid} AND (${any}))`, exact: false };
+}
+
+/** "namespace/pod-prefix", "namespace/" (the whole namespace) or "pod-prefix". */
+function podCondition(side: 'source' | 'destination', values: string[], p: Params): Piece {
+  const alts = values.map((v) => {
+    const slash = v.indexOf('/');
+    const prefix = slash < 0 ? v : v.slice(slash + 1);
+    const pod = `startsWith(${side}_pod, ${p.bind(prefix, 'String')})`;
+    if (slash < 0) return pod;
+    return `(${side}_namespace = ${p.bind(v.slice(0, slash), 'String')} AND ${pod})`;
+  });
+  return { sql: `(${alts.join(' OR ')})`, exact: false };
+}
+
+/**
+ * Label selectors: each "key=value" (or "key==value") term, with or without a source prefix,
+ * must appear as a label ending in ":key=value" or equal to "key=value". Other terms (set
+ * operators, existence, negation) are left to the matcher.
+ */
+function labelCondition(column: string, selectors: string[], p: Params): Piece {
+  const alts: string[] = [];
+  for (const selector of selectors) {
+    const terms = splitTerms(selector)
+      .map(equalityTerm)
+      .filter((t): t is string => t !== undefined)
+      .map((kv) => {
+        const a = p.bind(kv, 'String');
+        const b = p.bind(`:${kv}`, 'String');
+        return `arrayExists(l -> l = ${a} OR endsWith(l, ${b}), ${column})`;
+      });
+    if (terms.length === 0) return TRUE_INEXACT;
+    alts.push(terms.join(' AND '));
+  }
+  return { sql: `(${alts.map((a) => `(${a})`).join(' OR ')})`, exact: false };
+}
+
+function splitTerms(selector: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(selector.slice(start));
+  return out.map((t) => t.trim());
+}
+
+/** "key=value" for an equality term, stripped of its source prefix; undefined otherwise. */
+function equalityTerm(term: string): string | undefined {
+  const m = /^([^\s=!(),]+?)\s*==?\s*([^\s=!(),]*)$/.exec(term);
+  if (!m) return undefined;
+  const key = m[1].slice(m[1].indexOf(':') + 1);
+  return key === '' ? undefined : `${key}=${m[2]}`;
+}
+
+const L4_PROTOCOLS: Record<string, string[]> = {
+  tcp: ['TCP'],
+  udp: ['UDP'],
+  sctp: ['SCTP'],
+  icmp: ['ICMPv4', 'ICMPv6'],
+  icmpv4: ['ICMPv4'],
+  icmpv6: ['ICMPv6'],
+  vrrp: ['VRRP'],
+  igmp: ['IGMP'],
+};
+
+function protocolCondition(values: string[], p: Params): Piece | undefined {
+  const cases: string[] = [];
+  for (const v of values) {
+    const mapped = L4_PROTOCOLS[v.toLowerCase()];
+    if (!mapped) return undefined;
+    cases.push(...mapped);
+  }
+  return { sql: `protocol IN ${p.bind(cases, 'Array(String)')}`, exact: false };
+}
+
+function portCondition(column: string, values: string[], p: Params): Piece | undefined {
+  const ports: number[] = [];
+  for (const v of values) {
+    if (!/^\d+$/.test(v)) return undefined;
+    const port = Number(v);
+    if (port < 1 || port > 65535) return undefined;
+    ports.push(port);
+  }
+  return { sql: `${column} IN ${p.bind(ports, 'Array(UInt16)')}`, exact: false };
+}
+
+/** Plain node names only; patterns with a cluster part or wildcards go to the matcher. */
+function nodeCondition(values: string[], p: Params): Piece | undefined {
+  if (values.some((v) => v.includes('*') || v.includes('/') || v === '')) return undefined;
+  const names = p.bind(values, 'Array(String)');
+  return {
+    sql: `(node_name IN ${names} OR arrayExists(n -> endsWith(node_name, concat('/', n)), ${names}))`,
+    exact: false,
+  };
+}
+
+/** SQL over a canonical ISD-AS text column or lambda variable; undefined for "match all". */
+function iaPredicate(target: string, text: string, p: Params): string | null | undefined {
+  let ia: bigint;
+  try {
+    ia = parseIA(text);
+  } catch {
+    return undefined;
+  }
+  const isd = isdOf(ia);
+  const as = asOf(ia);
+  if (isd === 0 && as === 0n) return null;
+  if (as === 0n) return `startsWith(${target}, ${p.bind(`${isd}-`, 'String')})`;
+  if (isd === 0) return `endsWith(${target}, ${p.bind(`-${formatAS(as)}`, 'String')})`;
+  return `${target} = ${p.bind(formatIA(ia), 'String')}`;
+}
+
+function iaCondition(column: string, values: string[], p: Params): Piece | undefined {
+  const alts: string[] = [];
+  for (const v of values) {
+    const pred = iaPredicate(column, v, p);
+    if (pred === undefined) return undefined;
+    if (pred === null) return TRUE_INEXACT;
+    alts.push(pred);
+  }
+  return { sql: `(${alts.join(' OR ')})`, exact: false };
+}
+
+function throughIaCondition(values: string[], p: Params): Piece | undefined {
+  const alts: string[] = [];
+  for (const v of values) {
+    const pred = iaPredicate('x', v, p);
+    if (pred === undefined) return undefined;
+    if (pred === null) alts.push('notEmpty(path_ias)');
+    else if (pred.startsWith('x = ')) alts.push(`has(path_ias, ${pred.slice(4)})`);
+    else alts.push(`arrayExists(x -> ${pred}, path_ias)`);
+  }
+  return { sql: `(${alts.join(' OR ')})`, exact: false };
+}

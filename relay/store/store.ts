@@ -1,0 +1,183 @@
+// The relay's flow store: ClickHouse, embedded (chdb on a data directory) or a server by URL,
+// same client and SQL either way. Table layout: schema.ts.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Flow, FlowFilter } from '../../proto/gen/flow/flow';
+import { openClickHouse, type ClickHouseHandle } from './chdb';
+import { queryFlows } from './query';
+import { FLOW_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
+import { flowValues, pathRow, type PathRow } from './rows';
+
+export interface SessionBatch {
+  sessionId: string;
+  sequence: bigint;
+  nodeName: string;
+  flows: Flow[];
+}
+
+export interface FlowQuery {
+  since?: Date;
+  /** Inclusive, to the end of its millisecond. */
+  until?: Date;
+  allow: FlowFilter[];
+  deny: FlowFilter[];
+  limit?: number;
+  /** desc with limit N gives the last N, newest first. */
+  order: 'asc' | 'desc';
+}
+
+export interface FlowStore {
+  /** Stores all flows of the batch together with (session, sequence), or none of them. */
+  insertBatch(b: SessionBatch): Promise<void>;
+  /** Highest sequence stored for the session; 0n when none. */
+  position(sessionId: string): Promise<bigint>;
+  query(q: FlowQuery): AsyncIterable<Flow>;
+  count(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Embedded ClickHouse (chdb) on this directory. */
+  dataDir?: string;
+  /** A ClickHouse server, e.g. http://clickhouse:8123 (tables must exist or be creatable). */
+  url?: string;
+  database?: string;
+  /** Days flows are kept after arrival; default 7. */
+  ttlDays?: number;
+  /** Days the per-minute rollups are kept; default ttlDays. */
+  rollupTtlDays?: number;
+}
+
+const DEFAULT_TTL_DAYS = 7;
+/** Fingerprints remembered as already written to `paths`, before the memory starts over. */
+const KNOWN_PATHS_LIMIT = 100_000;
+/** How often a path in use has its row (and so its last_seen and TTL) rewritten. */
+const PATH_REFRESH_S = 3600;
+
+export async function openStore(opts: StoreOptions): Promise<FlowStore> {
+  const database = checkIdentifier(opts.database ?? 'cillion');
+  const ttlDays = opts.ttlDays ?? DEFAULT_TTL_DAYS;
+  const schema = { database, ttlDays, rollupTtlDays: opts.rollupTtlDays ?? ttlDays };
+  const ch = openClickHouse(opts);
+  try {
+    for (const stmt of schemaStatements(schema)) await ch.client.command({ query: stmt });
+    if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
+      for (const stmt of ttlStatements(schema)) {
+        await ch.client.command({ query: stmt, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
+      }
+    }
+  } catch (err) {
+    await ch.close();
+    throw err;
+  }
+  return new ClickHouseFlowStore(ch, database);
+}
+
+/** On a cluster (deploy/clickhouse) TTLs belong to the *_local tables, set by the DDL there. */
+async function isDistributed(client: ClickHouseClient, database: string): Promise<boolean> {
+  const result = await client.query({
+    query: `SELECT engine FROM system.tables WHERE database = {db:String} AND name = 'flows'`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<{ engine: string }>();
+  return rows.some((r) => r.engine === 'Distributed');
+}
+
+class ClickHouseFlowStore implements FlowStore {
+  private readonly client: ClickHouseClient;
+  /** Fingerprint -> when its row was last written. */
+  private readonly knownPaths = new Map<string, number>();
+  private closed = false;
+
+  constructor(private readonly ch: ClickHouseHandle, private readonly db: string) {
+    this.client = ch.client;
+  }
+
+  async insertBatch(b: SessionBatch): Promise<void> {
+    const receivedAt = Math.floor(Date.now() / 1000);
+    // A retried batch inserts nothing twice, also if the caller did not check position().
+    // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
+    const settings = {
+      insert_deduplication_token: `${b.sessionId}:${b.sequence}`,
+      deduplicate_blocks_in_dependent_materialized_views: 1 as const,
+      insert_distributed_sync: 1 as const,
+    };
+    if (b.flows.length === 0) {
+      await this.client.insert({
+        table: `${this.db}.batch_marks`,
+        values: [{ session_id: b.sessionId, sequence: b.sequence.toString(), node_name: b.nodeName, received_at: receivedAt }],
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      });
+      return;
+    }
+    // Paths first, so that every stored flow's fingerprint resolves in `paths`.
+    await this.insertNewPaths(b.flows, receivedAt);
+    const ctx = { sessionId: b.sessionId, sequence: b.sequence, receivedAt };
+    const rows = b.flows.map((f, i) => flowValues(f, i, ctx));
+    await this.client.insert({
+      table: `${this.db}.flows`,
+      columns: [...FLOW_COLUMNS],
+      values: rows,
+      format: 'JSONCompactEachRow',
+      // Parsed as one block, written as one part: the insert is all-or-nothing.
+      clickhouse_settings: {
+        ...settings,
+        input_format_parallel_parsing: 0,
+        max_insert_block_size: String(Math.max(rows.length + 1, 1_048_576)),
+      },
+    });
+  }
+
+  private async insertNewPaths(flows: Flow[], seenAt: number): Promise<void> {
+    const fresh = new Map<string, PathRow>();
+    for (const f of flows) {
+      const path = f.scionPath;
+      if (!path || path.fingerprint === '') continue;
+      const fp = path.fingerprint.toLowerCase();
+      const written = this.knownPaths.get(fp);
+      const stale = written === undefined || seenAt - written >= PATH_REFRESH_S;
+      if (stale && !fresh.has(fp)) fresh.set(fp, pathRow(path, seenAt));
+    }
+    if (fresh.size === 0) return;
+    await this.client.insert({
+      table: `${this.db}.paths`,
+      columns: [...PATH_COLUMNS],
+      values: [...fresh.values()],
+      format: 'JSONEachRow',
+    });
+    if (this.knownPaths.size + fresh.size > KNOWN_PATHS_LIMIT) this.knownPaths.clear();
+    for (const fp of fresh.keys()) this.knownPaths.set(fp, seenAt);
+  }
+
+  async position(sessionId: string): Promise<bigint> {
+    const result = await this.client.query({
+      query: `SELECT toString(greatest(
+  (SELECT max(sequence) FROM ${this.db}.flows WHERE session_id = {s:String}),
+  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE session_id = {s:String}))) AS n`,
+      query_params: { s: sessionId },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string }>();
+    return BigInt(row.n);
+  }
+
+  query(q: FlowQuery): AsyncIterable<Flow> {
+    return queryFlows(this.client, this.db, q);
+  }
+
+  async count(): Promise<bigint> {
+    const result = await this.client.query({
+      query: `SELECT toString(count()) AS n FROM ${this.db}.flows`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string }>();
+    return BigInt(row.n);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ch.close();
+  }
+}

@@ -1,0 +1,162 @@
+// A deterministic corpus of varied flows for the store tests and the store bench: several
+// namespaces, apps, nodes, protocols, verdicts, SCION paths with geo, geofence results and
+// identity extensions, plus flows without a path.
+import {
+  Flow, Layer4, GeofenceMode, GeofenceVerdict, IdentityCheck, IPVersion, ScionObservationPoint, ScionPath,
+  ScionPathType, TrafficDirection, Verdict, DropReason,
+} from '../../../../proto/gen/flow/flow';
+
+/** Small, seedable PRNG (mulberry32) so every run builds the same corpus. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NAMESPACES = ['shop', 'payments', 'kube-system'];
+const APPS = ['frontend', 'checkout', 'ledger', 'coredns'];
+const NODES = ['node-a', 'node-b', 'node-c'];
+
+interface HopSpec {
+  ia: string;
+  country: string;
+  lat?: number;
+  lon?: number;
+}
+
+const PATHS: { fp: string; hops: HopSpec[]; known: boolean }[] = [
+  {
+    fp: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    hops: [
+      { ia: '1-ff00:0:110', country: 'CH', lat: 47.37, lon: 8.54 },
+      { ia: '1-ff00:0:120', country: 'DE', lat: 50.11, lon: 8.68 },
+      { ia: '2-ff00:0:210', country: 'DE', lat: 52.52, lon: 13.4 },
+    ],
+    known: true,
+  },
+  {
+    fp: 'b7e2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    hops: [
+      { ia: '1-ff00:0:110', country: 'CH', lat: 47.37, lon: 8.54 },
+      { ia: '3-ff00:0:310', country: 'US', lat: 40.71, lon: -74.0 },
+      { ia: '2-ff00:0:210', country: 'DE', lat: 52.52, lon: 13.4 },
+    ],
+    known: true,
+  },
+  {
+    fp: 'c0ffee0000000000000000000000000000000000000000000000000000000001',
+    hops: [
+      { ia: '1-ff00:0:111', country: 'CH', lat: 46.2, lon: 6.14 },
+      { ia: '1-64512', country: '' },
+    ],
+    known: false,
+  },
+];
+
+function scionPath(i: number): ScionPath {
+  const spec = PATHS[i];
+  const hops = spec.hops.map((h, k) => ({
+    isdAs: h.ia,
+    ingressInterface: k === 0 ? 0 : 10 + k,
+    egressInterface: k === spec.hops.length - 1 ? 0 : 20 + k,
+    geo: h.lat === undefined ? undefined : { latitude: h.lat, longitude: h.lon ?? 0, address: `${h.country} DC` },
+    country: h.country,
+    latencyNs: spec.known ? BigInt(1_000_000 * (k + 1)) : undefined,
+  }));
+  return ScionPath.fromPartial({
+    srcIa: spec.hops[0].ia,
+    dstIa: spec.hops[spec.hops.length - 1].ia,
+    fingerprint: spec.fp,
+    hops,
+    expiry: { seconds: 1_800_000_000n, nanos: 0 },
+    mtu: 1472,
+    type: ScionPathType.SCION_PATH_STANDARD,
+    pathId: i + 1,
+    latencyNs: spec.known ? BigInt(1_000_000 * hops.length) : undefined,
+    knownToControlPlane: spec.known,
+  });
+}
+
+/** `n` flows, one per millisecond-ish step from `startMs`, all fields the relay sets. */
+export function makeCorpus(n: number, seed = 1, startMs = Date.UTC(2026, 10, 22, 12, 0, 0)): Flow[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const flows: Flow[] = [];
+  for (let i = 0; i < n; i++) {
+    const ns = pick(NAMESPACES);
+    const app = pick(APPS);
+    const dns = pick(NAMESPACES);
+    const dapp = pick(APPS);
+    const pathIdx = rnd() < 0.1 ? -1 : Math.floor(rnd() * PATHS.length);
+    const proto = pick(['TCP', 'UDP', 'ICMPv4'] as const);
+    const v6 = rnd() < 0.2;
+    const sport = 30000 + Math.floor(rnd() * 1000);
+    const dport = pick([53, 80, 443, 8080]);
+    const verdict = rnd() < 0.15 ? Verdict.DROPPED : Verdict.FORWARDED;
+    const ms = startMs + i * 7 + Math.floor(rnd() * 5);
+    const fence = pathIdx < 0 ? undefined : {
+      verdict: pathIdx === 1 ? GeofenceVerdict.GEOFENCE_VIOLATION
+        : pathIdx === 2 ? GeofenceVerdict.GEOFENCE_UNVERIFIED : GeofenceVerdict.GEOFENCE_COMPLIANT,
+      name: pick(['eu-only', 'dach']),
+      namespace: ns,
+      mode: pick([GeofenceMode.GEOFENCE_ENFORCE, GeofenceMode.GEOFENCE_AUDIT]),
+      reason: pathIdx === 1 ? 'hop 1 (3-ff00:0:310) is in US' : '',
+      offendingHop: pathIdx === 1 ? 1 : undefined,
+      offendingIsdAs: pathIdx === 1 ? '3-ff00:0:310' : '',
+      offendingCountry: pathIdx === 1 ? 'US' : '',
+    };
+    const l4 = proto === 'TCP'
+      ? Layer4.fromPartial({ protocol: { $case: 'TCP', value: { sourcePort: sport, destinationPort: dport, flags: { SYN: rnd() < 0.5, ACK: true } } } })
+      : proto === 'UDP'
+        ? Layer4.fromPartial({ protocol: { $case: 'UDP', value: { sourcePort: sport, destinationPort: dport } } })
+        : Layer4.fromPartial({ protocol: { $case: 'ICMPv4', value: { type: 8, code: 0 } } });
+    flows.push(Flow.fromPartial({
+      time: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 + (i % 1000) * 997 },
+      uuid: `00000000-0000-4000-8000-${(seed * 1_000_000 + i).toString(16).padStart(12, '0')}`,
+      verdict,
+      dropReasonDesc: verdict === Verdict.DROPPED ? DropReason.POLICY_DENIED : DropReason.DROP_REASON_UNKNOWN,
+      IP: {
+        source: v6 ? `fd00::${(i % 250) + 1}` : `10.0.${i % 4}.${(i % 250) + 1}`,
+        destination: v6 ? `fd00::1:${(i % 7) + 1}` : `10.1.${i % 3}.${(i % 7) + 1}`,
+        ipVersion: v6 ? IPVersion.IPv6 : IPVersion.IPv4,
+      },
+      l4,
+      source: {
+        ID: 100 + (i % 5),
+        identity: 1000 + NAMESPACES.indexOf(ns) * 10 + APPS.indexOf(app),
+        clusterName: 'alpha',
+        namespace: ns,
+        labels: [`k8s:app=${app}`, `k8s:io.kubernetes.pod.namespace=${ns}`, ...(rnd() < 0.5 ? ['k8s:tier=web'] : [])],
+        podName: `${app}-${Math.floor(rnd() * 3)}`,
+        workloads: [{ name: app, kind: 'Deployment' }],
+      },
+      destination: {
+        identity: 1000 + NAMESPACES.indexOf(dns) * 10 + APPS.indexOf(dapp),
+        clusterName: pick(['alpha', 'beta']),
+        namespace: dns,
+        labels: [`k8s:app.kubernetes.io/name=${dapp}`, `k8s:io.kubernetes.pod.namespace=${dns}`],
+        podName: `${dapp}-${Math.floor(rnd() * 3)}`,
+      },
+      Type: 1,
+      nodeName: pick(NODES),
+      trafficDirection: pick([TrafficDirection.EGRESS, TrafficDirection.INGRESS]),
+      isReply: rnd() < 0.5,
+      scionPath: pathIdx < 0 ? undefined : scionPath(pathIdx),
+      geofence: fence,
+      identityExtension: pathIdx < 0 ? undefined : {
+        identity: 1000 + APPS.indexOf(app),
+        clusterName: 'alpha',
+        optionType: 253,
+        authenticated: rnd() < 0.5,
+        check: pick([IdentityCheck.IDENTITY_MATCHED, IdentityCheck.IDENTITY_MISMATCHED]),
+      },
+      scionObservationPoint: pick([ScionObservationPoint.SCION_EDGE_ENCAP, ScionObservationPoint.SCION_EDGE_DECAP]),
+    }));
+  }
+  return flows;
+}

@@ -1,0 +1,160 @@
+// SQL pushdown against reference predicates written from Hubble's filter semantics, and
+// against the in-memory flowMatcher, on one generated corpus stored in real chdb.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Flow, FlowFilter, GeofenceVerdict, IPVersion, TCPFlags, TrafficDirection, Verdict,
+} from '../../../../proto/gen/flow/flow';
+import { flowMatcher } from '../../../../relay/filters/index';
+import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
+import { Params, filtersWhere, pushdownIsExact } from '../../../../relay/store/sql_filters';
+import { openStore, type FlowStore } from '../../../../relay/store/store';
+import { makeCorpus } from './corpus';
+
+const F = (f: Partial<FlowFilter>): FlowFilter => ({ ...FlowFilter.fromPartial({}), ...f });
+
+interface Case {
+  name: string;
+  allow: FlowFilter[];
+  deny?: FlowFilter[];
+  /** Which flows Hubble's semantics select, written out by hand. */
+  ref: (f: Flow) => boolean;
+  /** The case checks that nothing matches. */
+  none?: true;
+}
+
+const hops = (f: Flow) => f.scionPath?.hops ?? [];
+const port = (f: Flow, side: 'sourcePort' | 'destinationPort') => {
+  const p = f.l4?.protocol;
+  return p && (p.$case === 'TCP' || p.$case === 'UDP') ? p.value[side] : undefined;
+};
+const has = (labels: string[] | undefined, l: string) => (labels ?? []).includes(l);
+
+const CASES: Case[] = [
+  { name: 'verdict', allow: [F({ verdict: [Verdict.DROPPED] })], ref: (f) => f.verdict === Verdict.DROPPED },
+  { name: 'pod with namespace', allow: [F({ sourcePod: ['payments/'] })], ref: (f) => f.source?.namespace === 'payments' },
+  {
+    name: 'pod prefix in a namespace', allow: [F({ destinationPod: ['shop/ledger-'] })],
+    ref: (f) => f.destination?.namespace === 'shop' && f.destination.podName.startsWith('ledger-'),
+  },
+  { name: 'label without source', allow: [F({ sourceLabel: ['app=frontend'] })], ref: (f) => has(f.source?.labels, 'k8s:app=frontend') },
+  {
+    name: 'label selector with two terms', allow: [F({ sourceLabel: ['k8s:app=checkout,tier=web'] })],
+    ref: (f) => has(f.source?.labels, 'k8s:app=checkout') && has(f.source?.labels, 'k8s:tier=web'),
+  },
+  { name: 'CIDR', allow: [F({ destinationIp: ['10.1.0.0/16'] })], ref: (f) => (f.IP?.destination ?? '').startsWith('10.1.') },
+  { name: 'exact IPv6', allow: [F({ sourceIp: ['fd00::7'] })], ref: (f) => f.IP?.source === 'fd00::7' },
+  {
+    name: 'protocol and port', allow: [F({ protocol: ['udp'], destinationPort: ['53'] })],
+    ref: (f) => f.l4?.protocol?.$case === 'UDP' && port(f, 'destinationPort') === 53,
+  },
+  { name: 'identity', allow: [F({ sourceIdentity: [1011, 1020] })], ref: (f) => [1011, 1020].includes(f.source?.identity ?? 0) },
+  { name: 'node', allow: [F({ nodeName: ['node-b'] })], ref: (f) => f.nodeName === 'node-b' },
+  { name: 'source IA', allow: [F({ srcIa: ['1-ff00:0:110'] })], ref: (f) => f.scionPath?.srcIa === '1-ff00:0:110' },
+  { name: 'destination ISD wildcard', allow: [F({ dstIa: ['2-0'] })], ref: (f) => (f.scionPath?.dstIa ?? '').startsWith('2-') },
+  { name: 'decimal AS', allow: [F({ dstIa: ['1-64512'] })], ref: (f) => f.scionPath?.dstIa === '1-64512' },
+  { name: 'through IA', allow: [F({ throughIa: ['3-ff00:0:310'] })], ref: (f) => hops(f).some((h) => h.isdAs === '3-ff00:0:310') },
+  { name: 'through ISD', allow: [F({ throughIsd: [3] })], ref: (f) => hops(f).some((h) => h.isdAs.startsWith('3-')) },
+  { name: 'through country', allow: [F({ throughCountry: ['DE'] })], ref: (f) => hops(f).some((h) => h.country === 'DE') },
+  { name: 'fingerprint prefix', allow: [F({ pathFingerprint: ['b7e2'] })], ref: (f) => (f.scionPath?.fingerprint ?? '').startsWith('b7e2') },
+  {
+    name: 'geofence verdict and name', allow: [F({ geofenceVerdict: [GeofenceVerdict.GEOFENCE_VIOLATION], geofenceName: ['dach'] })],
+    ref: (f) => f.geofence?.verdict === GeofenceVerdict.GEOFENCE_VIOLATION && f.geofence.name === 'dach',
+  },
+  { name: 'IP version', allow: [F({ ipVersion: [IPVersion.IPv6] })], ref: (f) => f.IP?.ipVersion === IPVersion.IPv6 },
+  { name: 'direction', allow: [F({ trafficDirection: [TrafficDirection.INGRESS] })], ref: (f) => f.trafficDirection === TrafficDirection.INGRESS },
+  {
+    name: 'two allow filters (OR) minus an exact deny',
+    allow: [F({ verdict: [Verdict.DROPPED] }), F({ geofenceVerdict: [GeofenceVerdict.GEOFENCE_VIOLATION] })],
+    deny: [F({ sourceIdentity: [1000, 1001, 1002, 1003] })],
+    ref: (f) => (f.verdict === Verdict.DROPPED || f.geofence?.verdict === GeofenceVerdict.GEOFENCE_VIOLATION)
+      && ![1000, 1001, 1002, 1003].includes(f.source?.identity ?? 0),
+  },
+  {
+    name: 'deny that SQL can only approximate', allow: [], deny: [F({ sourcePod: ['shop/'] })],
+    ref: (f) => f.source?.namespace !== 'shop',
+  },
+  {
+    name: 'deny an exact filter, flows without the field stay', allow: [], deny: [F({ geofenceName: ['dach'] })],
+    ref: (f) => f.geofence?.name !== 'dach',
+  },
+  {
+    name: 'field with no column (TCP flags), next to one with', allow: [F({ tcpFlags: [TCPFlags.fromPartial({ SYN: true })], nodeName: ['node-a'] })],
+    ref: (f) => f.nodeName === 'node-a' && f.l4?.protocol?.$case === 'TCP' && f.l4.protocol.value.flags?.SYN === true,
+  },
+  { name: 'quotes stay values', allow: [F({ sourcePod: ["x' OR 1=1 --"] })], ref: () => false, none: true },
+];
+
+describe('relay/store pushdown', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: FlowStore;
+  let admin: ClickHouseHandle;
+  // Plus flows with nothing but a time and uuid, so every column also holds its empty value.
+  const corpus = [...makeCorpus(2400, 11), ...Array.from({ length: 24 }, (_, i) => Flow.fromPartial({
+    time: { seconds: 1_900_000_000n + BigInt(i), nanos: 0 },
+    uuid: `bare-${String(i).padStart(2, '0')}`,
+  }))];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cillion-pushdown-test-'));
+    store = await openStore({ dataDir: dir });
+    for (let i = 0; i < 4; i++) {
+      await store.insertBatch({ sessionId: 'p', sequence: BigInt(i + 1), nodeName: 'n', flows: corpus.slice(i * 606, i * 606 + 606) });
+    }
+    admin = openClickHouse({ dataDir: dir });
+  });
+  after(async () => {
+    await admin?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function sqlUuids(c: Case): Promise<Set<string>> {
+    const p = new Params();
+    const where = filtersWhere(c.allow, c.deny ?? [], p);
+    const rows = await (await admin.client.query({
+      query: `SELECT uuid FROM cillion.flows WHERE ${where}`, query_params: p.values, format: 'JSONEachRow',
+    })).json<{ uuid: string }>();
+    return new Set(rows.map((r) => r.uuid));
+  }
+
+  for (const c of CASES) {
+    it(`${c.name}: SQL keeps every match, the store returns exactly the matches`, async () => {
+      const expected = corpus.filter(c.ref).map((f) => f.uuid);
+      const fromSql = await sqlUuids(c);
+      for (const u of expected) assert.ok(fromSql.has(u), `SQL dropped matching flow ${u}`);
+      if (pushdownIsExact(c.allow, c.deny ?? [])) assert.equal(fromSql.size, expected.length, 'exact pushdown let extra flows through');
+      const got: string[] = [];
+      for await (const f of store.query({ allow: c.allow, deny: c.deny ?? [], order: 'asc' })) got.push(f.uuid);
+      assert.deepEqual(got, expected);
+      assert.deepEqual(got, corpus.filter(flowMatcher(c.allow, c.deny ?? [])).map((f) => f.uuid), 'store and flowMatcher disagree');
+    });
+  }
+
+  it('the corpus exercises every case', () => {
+    for (const c of CASES.filter((x) => !x.none)) {
+      assert.ok(corpus.some(c.ref), `${c.name} matches nothing in the corpus`);
+      assert.ok(!corpus.every(c.ref), `${c.name} matches the whole corpus`);
+    }
+  });
+
+  it('last N with a sparse inexact filter reads past rejected rows', async () => {
+    const c = CASES.find((x) => x.name === 'label selector with two terms')!;
+    const expected = corpus.filter(c.ref).slice(-7).reverse().map((f) => f.uuid);
+    const got: string[] = [];
+    for await (const f of store.query({ allow: c.allow, deny: [], order: 'desc', limit: 7 })) got.push(f.uuid);
+    assert.deepEqual(got, expected);
+  });
+
+  it('rejects an invalid filter value with BAD_FILTER before any SQL runs', async () => {
+    for (const bad of [F({ sourceIp: ['10.0.0.0/99'] }), F({ srcIa: ['1-zz'] }), F({ httpMethod: ['GET'] })]) {
+      const run = async () => {
+        for await (const f of store.query({ allow: [], deny: [bad], order: 'asc' })) void f;
+      };
+      await assert.rejects(run, (err: unknown) => (err as { code?: string }).code === 'BAD_FILTER');
+    }
+  });
+});

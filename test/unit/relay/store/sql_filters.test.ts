@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { FlowFilter, Verdict } from '../../../../proto/gen/flow/flow';
+import { Params, filtersWhere, pushdownIsExact } from '../../../../relay/store/sql_filters';
+
+const F = (f: Partial<FlowFilter>): FlowFilter => ({ ...FlowFilter.fromPartial({}), ...f });
+
+describe('relay/store sql_filters', () => {
+  it('binds every value as a typed parameter and never puts it in the SQL text', () => {
+    const evil = "x'); DROP TABLE cillion.flows; --";
+    const p = new Params();
+    const sql = filtersWhere([F({ sourcePod: [`${evil}/${evil}`], sourceLabel: [`app=${evil}`], geofenceName: [evil], srcIa: ['1-ff00:0:110'] })], [], p);
+    assert.ok(!sql.includes('DROP'), sql);
+    assert.ok(!sql.includes('ff00'), sql);
+    const bound = Object.values(p.values).flat();
+    assert.ok(bound.includes(evil));
+    assert.ok(bound.includes('1-ff00:0:110'));
+    assert.match(sql, /\{p\d+:String\}/);
+  });
+
+  it('is "1" when nothing is set or an allow filter cannot be narrowed in SQL', () => {
+    assert.equal(filtersWhere([], [], new Params()), '1');
+    assert.equal(filtersWhere([F({ verdict: [Verdict.DROPPED] }), F({ httpMethod: ['GET'] })], [], new Params()), '1');
+  });
+
+  it('ORs allow filters and ANDs the fields inside one', () => {
+    const sql = filtersWhere([F({ verdict: [Verdict.DROPPED], sourceIdentity: [5] }), F({ nodeName: ['n1'] })], [], new Params());
+    assert.match(sql, /^\(\(verdict IN \{p0:Array\(String\)\} AND source_identity IN \{p1:Array\(UInt32\)\}\) OR \(\(node_name IN/);
+  });
+
+  it('negates a deny filter only when its SQL is exact', () => {
+    const exact = F({ verdict: [Verdict.DROPPED] });
+    const approx = F({ sourcePod: ['ns/'] });
+    assert.match(filtersWhere([], [exact], new Params()), /^NOT \(verdict IN/);
+    assert.equal(filtersWhere([], [approx], new Params()), '1');
+    assert.equal(pushdownIsExact([exact], [exact]), true);
+    assert.equal(pushdownIsExact([exact], [approx]), false);
+    assert.equal(pushdownIsExact([F({ verdict: [Verdict.DROPPED], httpMethod: ['GET'] })], []), false);
+  });
+
+  it('turns ISD-AS wildcards into prefix and suffix matches on the canonical text', () => {
+    const p = new Params();
+    const sql = filtersWhere([F({ srcIa: ['1-0', '0-ff00:0:110', '1-ff00_0_111'] })], [], p);
+    assert.match(sql, /startsWith\(src_ia, \{p0:String\}\) OR endsWith\(src_ia, \{p1:String\}\) OR src_ia = \{p2:String\}/);
+    assert.deepEqual(p.values, { p0: '1-', p1: '-ff00:0:110', p2: '1-ff00:0:111' });
+  });
+
+  it('leaves label selectors it does not understand to the matcher', () => {
+    assert.equal(filtersWhere([F({ sourceLabel: ['!app'] })], [], new Params()), '1');
+    const p = new Params();
+    const sql = filtersWhere([F({ sourceLabel: ['env in (a,b),k8s:app=web'] })], [], p);
+    assert.match(sql, /arrayExists/);
+    assert.deepEqual(Object.values(p.values), ['app=web', ':app=web']);
+  });
+});

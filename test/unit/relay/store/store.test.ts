@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Flow } from '../../../../proto/gen/flow/flow';
+import { openClickHouse } from '../../../../relay/store/chdb';
+import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
+import { makeCorpus } from './corpus';
+import { CRASH_BATCH_FLOWS } from './crash_writer';
+
+async function collect(store: FlowStore, q: Partial<FlowQuery>): Promise<Flow[]> {
+  const out: Flow[] = [];
+  for await (const f of store.query({ allow: [], deny: [], order: 'asc', ...q })) out.push(f);
+  return out;
+}
+
+async function sql<T>(dataDir: string, query: string): Promise<T[]> {
+  const ch = openClickHouse({ dataDir });
+  try {
+    return await (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
+  } finally {
+    await ch.close();
+  }
+}
+
+describe('relay/store (embedded chdb)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: FlowStore | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cillion-store-test-'));
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives back every flow equal to what went in, in time order', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(900);
+    for (let i = 0; i < 3; i++) {
+      await store.insertBatch({ sessionId: 's1', sequence: BigInt(i + 1), nodeName: 'node-a', flows: flows.slice(i * 300, i * 300 + 300) });
+    }
+    assert.equal(await store.count(), 900n);
+    const back = await collect(store, {});
+    assert.deepEqual(back, flows);
+    assert.ok(back.some((f) => f.scionPath && f.geofence && f.identityExtension), 'corpus carries the Cillion fields');
+  });
+
+  it('answers desc+limit with the last N, newest first, and honours since/until', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(500);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'node-a', flows });
+    const last = await collect(store, { order: 'desc', limit: 5 });
+    assert.deepEqual(last.map((f) => f.uuid), flows.slice(-5).reverse().map((f) => f.uuid));
+
+    const ms = (f: Flow) => Number(f.time!.seconds) * 1000 + Math.floor(f.time!.nanos / 1e6);
+    const since = new Date(ms(flows[100]));
+    const until = new Date(ms(flows[199]));
+    const window = await collect(store, { since, until });
+    const expected = flows.filter((f) => ms(f) >= since.getTime() && ms(f) <= until.getTime());
+    assert.deepEqual(window.map((f) => f.uuid), expected.map((f) => f.uuid));
+    assert.ok(expected.length >= 99);
+  });
+
+  it('streams more flows than one page holds, without repeats or gaps', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(6200, 5);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'node-a', flows });
+    const desc = await collect(store, { order: 'desc' });
+    assert.deepEqual(desc.map((f) => f.uuid), flows.map((f) => f.uuid).reverse());
+  });
+
+  it('writes each batch as a single part, the unit ClickHouse commits atomically', async () => {
+    store = await openStore({ dataDir: dir });
+    const admin = openClickHouse({ dataDir: dir });
+    try {
+      // Without merges a batch split over parts would stay visible as such.
+      await admin.client.command({ query: 'SYSTEM STOP MERGES cillion.flows' });
+      const flows = makeCorpus(6000, 9);
+      await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
+      await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(0, 10) });
+      const parts = await (await admin.client.query({
+        query: 'SELECT toString(sequence) AS sequence, toString(uniqExact(_part)) AS parts FROM cillion.flows GROUP BY sequence ORDER BY sequence',
+        format: 'JSONEachRow',
+      })).json();
+      assert.deepEqual(parts, [{ sequence: '1', parts: '1' }, { sequence: '2', parts: '1' }]);
+    } finally {
+      await admin.client.command({ query: 'SYSTEM START MERGES cillion.flows' });
+      await admin.close();
+    }
+  });
+
+  it('keeps equal-time flows of different batches apart when paging', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(3).map((f) => ({ ...f, time: { seconds: 1_800_000_000n, nanos: 5 } }));
+    for (let s = 1n; s <= 3n; s++) await store.insertBatch({ sessionId: 'same', sequence: s, nodeName: 'n', flows });
+    assert.equal((await collect(store, { limit: 100 })).length, 9);
+    assert.equal((await collect(store, { order: 'desc', limit: 4 })).length, 4);
+  });
+
+  it('reports per-session positions, counting batches without flows', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(10);
+    assert.equal(await store.position('s1'), 0n);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
+    await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows });
+    await store.insertBatch({ sessionId: 's2', sequence: 1n, nodeName: 'n', flows });
+    await store.insertBatch({ sessionId: 's1', sequence: 3n, nodeName: 'n', flows: [] });
+    assert.equal(await store.position('s1'), 3n);
+    assert.equal(await store.position('s2'), 1n);
+    assert.equal(await store.position("s3' OR 1=1 --"), 0n);
+  });
+
+  it('stores a re-sent batch once', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(50);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
+    assert.equal(await store.count(), 50n);
+    await store.close();
+    store = undefined;
+    const [rollup] = await sql<{ n: string }>(dir, 'SELECT toString(sum(flows)) AS n FROM cillion.flows_1m');
+    assert.equal(rollup.n, '50', 'the rollup counted the re-sent batch');
+  });
+
+  it('keeps flows and positions across a reopen of the same data directory', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(200);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 100) });
+    await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(100) });
+    await store.close();
+    store = await openStore({ dataDir: dir, ttlDays: 3 });
+    assert.equal(await store.position('s1'), 2n);
+    assert.deepEqual(await collect(store, {}), flows);
+    await store.close();
+    store = undefined;
+    const [ddl] = await sql<{ statement: string }>(dir, 'SHOW CREATE TABLE cillion.flows');
+    assert.match(ddl.statement, /TTL received_at \+ toIntervalDay\(3\)/);
+  });
+
+  it('fills the paths dimension and the per-minute rollup', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(400);
+    await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
+    await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
+    await store.close();
+    store = undefined;
+    const [sum] = await sql<{ n: string }>(dir, 'SELECT toString(sum(flows)) AS n FROM cillion.flows_1m');
+    assert.equal(sum.n, '400');
+    const byVerdict = await sql<{ geofence_verdict: string; n: string }>(dir,
+      `SELECT geofence_verdict, toString(sum(flows)) AS n FROM cillion.flows_1m GROUP BY geofence_verdict ORDER BY geofence_verdict`);
+    const want = new Map<string, number>();
+    for (const f of flows) {
+      const v = f.geofence ? ['', 'GEOFENCE_COMPLIANT', 'GEOFENCE_VIOLATION', 'GEOFENCE_UNVERIFIED'][f.geofence.verdict] : '';
+      want.set(v, (want.get(v) ?? 0) + 1);
+    }
+    assert.deepEqual(new Map(byVerdict.map((r) => [r.geofence_verdict, Number(r.n)])), want);
+    const paths = await sql<{ fingerprint: string; isd_as: string[]; country: string[]; ingress: number[] }>(dir,
+      `SELECT fingerprint, hops.isd_as AS isd_as, hops.country AS country, hops.ingress_interface AS ingress
+       FROM cillion.paths FINAL ORDER BY fingerprint`);
+    assert.equal(paths.length, 3);
+    assert.deepEqual(paths[1].isd_as, ['1-ff00:0:110', '3-ff00:0:310', '2-ff00:0:210']);
+    assert.deepEqual(paths[1].country, ['CH', 'US', 'DE']);
+    assert.deepEqual(paths[1].ingress, [0, 11, 12]);
+  });
+
+  it('never stores part of a batch when the writer is killed mid-insert', async function () {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'crash_writer.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let acked = 0n;
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        for (const m of chunk.toString().matchAll(/stored (\d+)/g)) acked = BigInt(m[1]);
+        // Kill at an arbitrary moment once a few batches are in: usually mid-insert.
+        if (acked >= 5n) {
+          child.removeAllListeners('exit');
+          setTimeout(() => {
+            child.kill('SIGKILL');
+            child.once('exit', () => resolve());
+          }, Math.floor(Math.random() * 40));
+        }
+      });
+    });
+    store = await openStore({ dataDir: dir });
+    const position = await store.position('crash');
+    assert.ok(position >= acked, `position ${position} below acknowledged ${acked}`);
+    await store.close();
+    store = undefined;
+    const perSeq = await sql<{ sequence: string; n: string }>(dir,
+      `SELECT toString(sequence) AS sequence, toString(count()) AS n FROM cillion.flows GROUP BY sequence ORDER BY sequence`);
+    assert.deepEqual(perSeq.map((r) => BigInt(r.sequence)), Array.from({ length: Number(position) }, (_, i) => BigInt(i + 1)));
+    for (const r of perSeq) assert.equal(Number(r.n), CRASH_BATCH_FLOWS, `batch ${r.sequence} stored partially`);
+  });
+});
