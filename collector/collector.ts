@@ -1,0 +1,74 @@
+// One node's collector pipeline: ring batches -> flow table -> enrichment -> flow.Flow,
+// handed in groups to whoever consumes flows (the exporter, the local Observer's hub).
+// Pass `ingest` as a RingReader's onBatch; the table is expired on a timer.
+import type { Flow } from '../proto/gen/flow/flow';
+import type { RecordError } from '../bpf/records';
+import { enrich, type EndpointDirectory, type PathCatalog } from './enrich';
+import { toFlow, type FlowContext } from './flow';
+import { FlowTable, type FlowTableOptions, type FlowTableStats, type MeteredFlow } from './flowtable';
+
+export interface CollectorOptions {
+  table: FlowTableOptions;
+  context: FlowContext;
+  endpoints: EndpointDirectory;
+  paths: PathCatalog;
+  /** Receives the flows of each ingested batch and each expiry round, in order. */
+  deliver: (flows: Flow[]) => void;
+  /** How often idle and active timeouts are checked; default 1000 ms. */
+  expireEveryMs?: number;
+  /** CLOCK_BOOTTIME now in ns; default the wall clock minus context.realtimeOffsetNs. */
+  bootNowNs?: () => number;
+  onDecodeError?: (err: RecordError) => void;
+}
+
+export class Collector {
+  private readonly table: FlowTable;
+  private out: MeteredFlow[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: CollectorOptions) {
+    this.table = new FlowTable(opts.table, (f) => this.out.push(f));
+  }
+
+  /** Meters one RingReader batch (the signature of RingReaderOptions.onBatch). */
+  readonly ingest = (buf: Buffer, _records: number, bytes: number): void => {
+    this.table.ingestBatch(buf, bytes, this.opts.onDecodeError);
+    this.deliver();
+  };
+
+  /** Runs the timeouts now. */
+  expire(): void {
+    this.table.expire(this.bootNow());
+    this.deliver();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.expire(), this.opts.expireEveryMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and reports every flow still in the table. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.table.flush();
+    this.deliver();
+  }
+
+  stats(): FlowTableStats {
+    return this.table.stats();
+  }
+
+  private bootNow(): number {
+    if (this.opts.bootNowNs) return this.opts.bootNowNs();
+    return Number(BigInt(Date.now()) * 1_000_000n - this.opts.context.realtimeOffsetNs);
+  }
+
+  private deliver(): void {
+    if (this.out.length === 0) return;
+    const metered = this.out;
+    this.out = [];
+    this.opts.deliver(metered.map((m) => toFlow(m, enrich(m, this.opts.endpoints, this.opts.paths), this.opts.context)));
+  }
+}

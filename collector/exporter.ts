@@ -1,0 +1,293 @@
+// The collector's half of proto/export/v1/export.proto: flows are numbered into batches
+// only once there is room to keep them until the relay acknowledges them, every stream
+// starts with a heartbeat to learn what the relay already stored, and everything above
+// that is sent again in order. Flows that find the backlog full are dropped before
+// numbering and counted, so the sequence never has a gap.
+import { randomUUID } from 'node:crypto';
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
+import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../proto/gen/export/v1/export';
+import type { Flow } from '../proto/gen/flow/flow';
+
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** Each delay is scaled by a random factor in [1 - jitter, 1 + jitter]. */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.2 };
+
+export interface RingCounters {
+  ringRecords: bigint;
+  ringReserveFailures: bigint;
+  decodeErrors: bigint;
+}
+
+export interface ExporterOptions {
+  /** Relay address, host:port (or any grpc-js target). */
+  target: string;
+  /** Default: insecure (loopback). */
+  credentials?: ChannelCredentials;
+  channelOptions?: ChannelOptions;
+  nodeName: string;
+  clusterName: string;
+  /** Flows kept at most, unsent and unacknowledged together; beyond it flows are dropped and counted. */
+  maxBacklogFlows: number;
+  /** Flows per batch. */
+  batchFlows: number;
+  /** A partial batch is sent after this long. */
+  flushMs: number;
+  backoff?: Partial<Backoff>;
+  /** Heartbeats carry the counters to the relay while no flows do and prove it alive; default 10 s. */
+  heartbeatMs?: number;
+  /** The datapath side of the counters, read whenever a batch or heartbeat goes out. */
+  ringCounters?: () => RingCounters;
+  /** Stream failures and protocol surprises, for the log. */
+  onError?: (err: Error) => void;
+}
+
+export interface ExporterCounters extends ExportCounters {
+  /** Flows waiting for a batch or for its acknowledgement. */
+  backlogFlows: number;
+  /** Numbered batches not yet acknowledged. */
+  backlogBatches: number;
+  sessionId: string;
+  /** Highest sequence numbered so far. */
+  sequence: bigint;
+  ackedSequence: bigint;
+  connected: boolean;
+  /** Streams (re)opened after the first. */
+  reconnects: number;
+  /** Sessions restarted because the relay's position fell below an acknowledged sequence. */
+  sessionResets: number;
+}
+
+export class Exporter {
+  private readonly client: FlowExportClient;
+  private readonly backoff: Backoff;
+  private readonly heartbeatMs: number;
+  private sessionId = randomUUID();
+  private pending: Flow[] = [];
+  private unacked: FlowBatch[] = [];
+  private backlog = 0;
+  private sequence = 0n;
+  private acked = 0n;
+  private sentUpTo = 0n;
+  private stream: ClientDuplexStream<FlowBatch, ExportAck> | null = null;
+  private ready = false;
+  private blocked = false;
+  private attempts = 0;
+  private lastAckAt = 0;
+  private reconnects = 0;
+  private sessionResets = 0;
+  private exportDrops = 0n;
+  private flowsExported = 0n;
+  private closing = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private drained: Array<() => void> = [];
+
+  constructor(private readonly opts: ExporterOptions) {
+    if (!(opts.maxBacklogFlows >= 1 && opts.batchFlows >= 1 && opts.flushMs > 0)) throw new RangeError('maxBacklogFlows, batchFlows and flushMs must be positive');
+    this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    // The channel's own reconnect backoff (1 s up to 120 s by default) would otherwise sit
+    // between our retries and a relay that is back.
+    this.client = new FlowExportClient(opts.target, opts.credentials ?? grpcCredentials.createInsecure(), {
+      'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
+      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
+      ...opts.channelOptions,
+    });
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.connect();
+  }
+
+  /** Queues one flow; drops and counts it when the backlog is full or the exporter is closing. */
+  push(flow: Flow): void {
+    if (this.closing || this.backlog >= this.opts.maxBacklogFlows) {
+      this.exportDrops++;
+      return;
+    }
+    this.pending.push(flow);
+    this.backlog++;
+    if (this.pending.length >= this.opts.batchFlows) this.seal();
+    else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.seal(), this.opts.flushMs);
+  }
+
+  counters(): ExporterCounters {
+    const ring = this.opts.ringCounters?.() ?? { ringRecords: 0n, ringReserveFailures: 0n, decodeErrors: 0n };
+    return {
+      ...ring,
+      exportDrops: this.exportDrops,
+      flowsExported: this.flowsExported,
+      backlogFlows: this.backlog,
+      backlogBatches: this.unacked.length,
+      sessionId: this.sessionId,
+      sequence: this.sequence,
+      ackedSequence: this.acked,
+      connected: this.ready,
+      reconnects: this.reconnects,
+      sessionResets: this.sessionResets,
+    };
+  }
+
+  /**
+   * Sends what is queued and waits up to `timeoutMs` for the relay to acknowledge it, then
+   * closes the connection. Flows still unacknowledged then are lost with the process.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.seal();
+    this.closing = true;
+    if (this.unacked.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    clearInterval(this.heartbeatTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const s = this.stream;
+    this.stream = null;
+    this.ready = false;
+    if (s) {
+      s.end();
+      s.cancel();
+    }
+    this.client.close();
+  }
+
+  private seal(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.pending.length === 0) return;
+    const flows = this.pending;
+    this.pending = [];
+    this.sequence++;
+    this.flowsExported += BigInt(flows.length);
+    this.unacked.push(this.batch(this.sequence, flows));
+    this.pump();
+  }
+
+  private batch(sequence: bigint, flows: Flow[]): FlowBatch {
+    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows, counters: undefined, sentAt: undefined };
+  }
+
+  /** Fills in what is current at sending time: the counters and the clock. */
+  private stamp(b: FlowBatch): FlowBatch {
+    const c = this.counters();
+    const now = Date.now();
+    b.counters = { ringRecords: c.ringRecords, ringReserveFailures: c.ringReserveFailures, exportDrops: c.exportDrops, decodeErrors: c.decodeErrors, flowsExported: c.flowsExported };
+    b.sentAt = { seconds: BigInt(Math.floor(now / 1000)), nanos: (now % 1000) * 1_000_000 };
+    return b;
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null;
+    if (this.closing && this.unacked.length === 0) return;
+    const s = this.client.export();
+    this.stream = s;
+    this.ready = false;
+    this.blocked = false;
+    this.lastAckAt = Date.now();
+    s.on('data', (ack: ExportAck) => this.onAck(s, ack));
+    s.on('error', (err: Error) => this.onBroken(s, err));
+    s.on('end', () => this.onBroken(s, null));
+    s.write(this.stamp(this.batch(0n, [])));
+  }
+
+  /** Also the liveness check: a relay that answered nothing for three heartbeats gets a new stream. */
+  private heartbeat(): void {
+    const s = this.stream;
+    if (!s) return;
+    if (Date.now() - this.lastAckAt > 3 * this.heartbeatMs) {
+      this.onBroken(s, new Error(`no acknowledgement from ${this.opts.target} for ${Date.now() - this.lastAckAt} ms`));
+      return;
+    }
+    if (this.ready && !this.blocked) s.write(this.stamp(this.batch(0n, [])));
+  }
+
+  private onAck(s: ClientDuplexStream<FlowBatch, ExportAck>, ack: ExportAck): void {
+    if (s !== this.stream || ack.sessionId !== this.sessionId) return;
+    const n = ack.ackedSequence;
+    if (n > this.sequence) {
+      this.opts.onError?.(new Error(`relay acknowledged sequence ${n} of session ${this.sessionId}, only ${this.sequence} were numbered`));
+      return;
+    }
+    if (n < this.acked) {
+      // The relay lost batches it had acknowledged: they cannot be sent again, and the gap
+      // would stall the session for good, so renumber what is left in a fresh session.
+      this.opts.onError?.(new Error(`relay position ${n} is below acknowledged ${this.acked}; starting a new session`));
+      this.resetSession();
+      s.cancel();
+      return;
+    }
+    this.attempts = 0;
+    this.lastAckAt = Date.now();
+    this.acked = n;
+    let done = 0;
+    while (done < this.unacked.length && this.unacked[done].sequence <= n) this.backlog -= this.unacked[done++].flows.length;
+    if (done > 0) this.unacked.splice(0, done);
+    if (!this.ready) {
+      this.ready = true;
+      this.sentUpTo = n;
+    }
+    if (this.unacked.length === 0) {
+      const waiters = this.drained;
+      this.drained = [];
+      for (const w of waiters) w();
+    }
+    this.pump();
+  }
+
+  private resetSession(): void {
+    this.sessionResets++;
+    this.sessionId = randomUUID();
+    this.acked = 0n;
+    this.sentUpTo = 0n;
+    this.sequence = 0n;
+    this.unacked = this.unacked.map((b) => this.batch(++this.sequence, b.flows));
+  }
+
+  /** Writes the batches the relay has not seen on this stream, in order, as far as the stream takes them. */
+  private pump(): void {
+    const s = this.stream;
+    if (!s || !this.ready || this.blocked) return;
+    for (const b of this.unacked) {
+      if (b.sequence <= this.sentUpTo) continue;
+      this.sentUpTo = b.sequence;
+      if (!s.write(this.stamp(b))) {
+        this.blocked = true;
+        s.once('drain', () => {
+          if (s !== this.stream) return;
+          this.blocked = false;
+          this.pump();
+        });
+        return;
+      }
+    }
+  }
+
+  private onBroken(s: ClientDuplexStream<FlowBatch, ExportAck>, err: Error | null): void {
+    if (s !== this.stream) return;
+    this.stream = null;
+    this.ready = false;
+    s.cancel();
+    if (err) this.opts.onError?.(err);
+    if (this.closing && this.unacked.length === 0) return;
+    const b = this.backoff;
+    const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** this.attempts);
+    const delay = base * (1 - b.jitter + 2 * b.jitter * Math.random());
+    this.attempts++;
+    this.reconnects++;
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+}

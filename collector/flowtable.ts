@@ -1,0 +1,496 @@
+// The collector's flow meter: ring records in, one flow per (5-tuple, observation point,
+// path) out, the way an IPFIX metering process works. A flow is emitted when it has been
+// idle for idleTimeoutMs, every activeTimeoutMs while it keeps going (its counters start
+// again after each report), when it is evicted to make room, and on flush().
+//
+// Records arrive at millions a second, so the table decodes fields straight from the ring
+// batch and keeps its state in typed arrays: a record of a known flow allocates nothing.
+// Only a new flow copies its path bytes. Entries sit on two intrusive lists: by last
+// packet (idle expiry and eviction walk it from the front) and by start of the current
+// report interval (active expiry walks it from the front), so expiry costs only the
+// entries it emits.
+//
+// Boot-time nanoseconds are kept as doubles: exact for the first 104 days of uptime,
+// within a few nanoseconds for years after, far finer than flows need.
+import * as abi from '../bpf/abi';
+import type { Direction } from '../bpf/abi';
+import { RecordError } from '../bpf/records';
+
+// Module-local copies: a module binding may be an accessor (tsx's CommonJS interop), too
+// slow to read once per record.
+const DIRECTIONS: Readonly<Record<number, Direction>> = { ...abi.DIRECTIONS };
+const REC_F_HAS_INNER = abi.REC_F_HAS_INNER;
+const REC_F_PATH_TRUNCATED = abi.REC_F_PATH_TRUNCATED;
+const REC_PACKET = abi.REC_PACKET;
+const RECORD_VERSION = abi.RECORD_VERSION;
+const LAYOUTS = abi.LAYOUTS;
+const META = LAYOUTS.cil_packet_meta.fields;
+const RECORD_SIZE = LAYOUTS.cil_packet_record.size;
+const PATH_OFF = LAYOUTS.cil_packet_record.fields.path.offset;
+const PATH_MAX = RECORD_SIZE - PATH_OFF;
+const O_IFINDEX = META.ifindex.offset;
+const O_TS = META.ts_ns.offset;
+const O_DIRECTION = META.direction.offset;
+const O_VERDICT = META.verdict.offset;
+const O_DROP = META.drop_reason.offset;
+const O_IDENTITY = META.identity.offset;
+const O_SRC_IA = META.src_ia.offset;
+const O_DST_IA = META.dst_ia.offset;
+const O_PROTO = META.inner_proto.offset;
+const O_IPVER = META.ip_version.offset;
+const O_PATH_TYPE = META.path_type.offset;
+const O_TCP_FLAGS = META.tcp_flags.offset;
+const O_SRC_PORT = META.src_port.offset;
+const O_DST_PORT = META.dst_port.offset;
+const O_SRC_ADDR = META.src_addr.offset;
+const O_DST_ADDR = META.dst_addr.offset;
+const O_PATH_ID = META.path_id.offset;
+const O_PKT_LEN = META.pkt_len.offset;
+const O_IN_IFID = META.ingress_ifid.offset;
+const O_EG_IFID = META.egress_ifid.offset;
+const O_PATH_LEN = META.path_len.offset;
+const O_FLAGS = META.flags.offset;
+
+const VERDICT_FORWARDED = 1;
+const VERDICT_DROPPED = 2;
+const TWO32 = 4294967296;
+
+// Key words per entry: src addr, dst addr, ports, proto|direction|path type|has inner,
+// ifindex, path id, path hash (0 when the path id names the path), identity, src IA (2), dst IA (2).
+const KW = 12;
+
+export type FlowEnd = 'idle' | 'active' | 'evicted' | 'flush';
+
+/** One flow as the meter reports it: the key, then what the report interval saw. */
+export interface MeteredFlow {
+  ifindex: number;
+  direction: Direction;
+  /** The inner 5-tuple; null for records without an inner IPv4 packet (routers). */
+  inner: { proto: number; srcAddr: string; dstAddr: string; srcPort: number; dstPort: number } | null;
+  identity: number;
+  srcIA: bigint;
+  dstIA: bigint;
+  pathType: number;
+  pathId: number;
+  /** The raw SCION path of the flow's first packet (a copy). */
+  path: Uint8Array;
+  pathTruncated: boolean;
+  ingressIfid: number;
+  egressIfid: number;
+  /** CLOCK_BOOTTIME ns of the interval's first and last packet. */
+  firstNs: number;
+  lastNs: number;
+  packets: number;
+  bytes: number;
+  /** Packets of the interval that the datapath dropped. */
+  dropped: number;
+  /** OR of the TCP flags of the interval's packets. */
+  tcpFlags: number;
+  /** TCP flags of the flow's very first packet: tells the opener (SYN) from the answer (SYN+ACK). */
+  firstTcpFlags: number;
+  /** Bit n set: some packet was dropped with reason n (reasons below 32). */
+  dropReasons: number;
+  /** Drop reason of the interval's last dropped packet, 0 if none. */
+  lastDropReason: number;
+  /** The interval's first report of this flow (false for later active-timeout reports). */
+  start: boolean;
+  end: FlowEnd;
+}
+
+export interface FlowTableOptions {
+  /** Entries kept at most; the least recently seen is evicted (and reported) to make room. */
+  maxEntries: number;
+  idleTimeoutMs: number;
+  activeTimeoutMs: number;
+}
+
+export interface FlowTableStats {
+  entries: number;
+  records: number;
+  decodeErrors: number;
+  evictions: number;
+  emitted: number;
+}
+
+export class FlowTable {
+  private readonly max: number;
+  private readonly idleNs: number;
+  private readonly activeNs: number;
+  private readonly mask: number;
+  /** Hash slots holding entry index + 1; 0 is empty. Linear probing, backward-shift delete. */
+  private readonly slots: Int32Array;
+  private readonly keys: Uint32Array;
+  private readonly hashes: Uint32Array;
+  private readonly paths: (Buffer | null)[];
+  private readonly packets: Float64Array;
+  private readonly bytes: Float64Array;
+  private readonly dropped: Float64Array;
+  private readonly first: Float64Array;
+  private readonly last: Float64Array;
+  private readonly flagsOr: Uint8Array;
+  private readonly flagsFirst: Uint8Array;
+  private readonly dropMask: Uint32Array;
+  private readonly lastDrop: Uint16Array;
+  private readonly ifids: Uint32Array;
+  private readonly truncated: Uint8Array;
+  private readonly reported: Uint8Array;
+  // Two doubly linked lists over entry indexes (-1 = none).
+  private readonly lruPrev: Int32Array;
+  private readonly lruNext: Int32Array;
+  private lruHead = -1;
+  private lruTail = -1;
+  private readonly repPrev: Int32Array;
+  private readonly repNext: Int32Array;
+  private repHead = -1;
+  private repTail = -1;
+  private readonly free: Int32Array;
+  private freeTop: number;
+  private count = 0;
+  private readonly stat = { records: 0, decodeErrors: 0, evictions: 0, emitted: 0 };
+  // Scratch key of the record being metered.
+  private readonly k = new Uint32Array(KW);
+
+  constructor(
+    opts: FlowTableOptions,
+    private readonly emit: (f: MeteredFlow) => void,
+  ) {
+    if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) throw new RangeError(`maxEntries ${opts.maxEntries}`);
+    if (!(opts.idleTimeoutMs > 0) || !(opts.activeTimeoutMs > 0)) throw new RangeError('timeouts must be positive');
+    this.max = opts.maxEntries;
+    this.idleNs = opts.idleTimeoutMs * 1e6;
+    this.activeNs = opts.activeTimeoutMs * 1e6;
+    let cap = 16;
+    while (cap < this.max * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.slots = new Int32Array(cap);
+    const n = this.max;
+    this.keys = new Uint32Array(n * KW);
+    this.hashes = new Uint32Array(n);
+    this.paths = new Array<Buffer | null>(n).fill(null);
+    this.packets = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.dropped = new Float64Array(n);
+    this.first = new Float64Array(n);
+    this.last = new Float64Array(n);
+    this.flagsOr = new Uint8Array(n);
+    this.flagsFirst = new Uint8Array(n);
+    this.dropMask = new Uint32Array(n);
+    this.lastDrop = new Uint16Array(n);
+    this.ifids = new Uint32Array(n);
+    this.truncated = new Uint8Array(n);
+    this.reported = new Uint8Array(n);
+    this.lruPrev = new Int32Array(n);
+    this.lruNext = new Int32Array(n);
+    this.repPrev = new Int32Array(n);
+    this.repNext = new Int32Array(n);
+    this.free = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.free[i] = n - 1 - i;
+    this.freeTop = n;
+  }
+
+  /**
+   * Meters every record of one RingReader batch (u32 length, record, padding to 8 bytes),
+   * reading fields in place; the batch buffer may be reused once this returns. A record
+   * that does not decode is counted and reported to `onError`, and the rest still count.
+   */
+  ingestBatch(buf: Buffer, bytes: number, onError?: (err: RecordError) => void): void {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let off = 0;
+    while (off + 4 <= bytes) {
+      const len = dv.getUint32(off, true);
+      if (off + 4 + len > bytes) {
+        this.stat.decodeErrors++;
+        onError?.(new RecordError('SHORT_RECORD', `batch ends inside a ${len}-byte record at ${off}`));
+        return;
+      }
+      const problem = this.meterAt(buf, dv, off + 4, len);
+      if (problem !== null) {
+        this.stat.decodeErrors++;
+        onError?.(problem);
+      }
+      off += 4 + ((len + 7) & ~7);
+    }
+  }
+
+  /** Reports and forgets idle flows, reports flows past their active timeout. `nowNs` is CLOCK_BOOTTIME. */
+  expire(nowNs: number): void {
+    const idleBefore = nowNs - this.idleNs;
+    while (this.lruHead >= 0 && this.last[this.lruHead] <= idleBefore) this.remove(this.lruHead, 'idle');
+    const activeBefore = nowNs - this.activeNs;
+    while (this.repHead >= 0 && this.first[this.repHead] <= activeBefore) {
+      const e = this.repHead;
+      if (this.packets[e] > 0) this.report(e, 'active');
+      this.resetInterval(e, nowNs);
+      this.repUnlink(e);
+      this.repAppend(e);
+    }
+  }
+
+  /** Reports and forgets every flow (shutdown). */
+  flush(): void {
+    while (this.lruHead >= 0) this.remove(this.lruHead, 'flush');
+  }
+
+  stats(): FlowTableStats {
+    return { entries: this.count, ...this.stat };
+  }
+
+  /** Meters the record at `off`; returns what is wrong with it instead of throwing (hot path). */
+  private meterAt(buf: Buffer, dv: DataView, off: number, len: number): RecordError | null {
+    if (len < 4) return new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
+    if (buf[off] !== REC_PACKET) return new RecordError('UNKNOWN_TYPE', `record type ${buf[off]}`);
+    if (buf[off + 1] !== RECORD_VERSION) return new RecordError('UNKNOWN_VERSION', `record version ${buf[off + 1]}`);
+    const declared = dv.getUint16(off + 2, true);
+    if (declared !== RECORD_SIZE || len < RECORD_SIZE) {
+      return new RecordError('BAD_LENGTH', `packet record says ${declared} bytes, ring gave ${len}, expected ${RECORD_SIZE}`);
+    }
+    const direction = buf[off + O_DIRECTION];
+    const verdict = buf[off + O_VERDICT];
+    if (DIRECTIONS[direction] === undefined || (verdict !== VERDICT_FORWARDED && verdict !== VERDICT_DROPPED)) {
+      return new RecordError('BAD_FIELD', `direction ${direction} / verdict ${verdict}`);
+    }
+    this.stat.records++;
+    const flags = buf[off + O_FLAGS];
+    const hasInner = (flags & REC_F_HAS_INNER) !== 0 && buf[off + O_IPVER] === 4;
+    const k = this.k;
+    const pathId = dv.getUint32(off + O_PATH_ID, true);
+    let pathLen = dv.getUint16(off + O_PATH_LEN, true);
+    if (pathLen > PATH_MAX) pathLen = PATH_MAX;
+    const pathAt = off + PATH_OFF;
+    if (hasInner) {
+      k[0] = dv.getUint32(off + O_SRC_ADDR);
+      k[1] = dv.getUint32(off + O_DST_ADDR);
+      k[2] = (dv.getUint16(off + O_SRC_PORT, true) << 16) | dv.getUint16(off + O_DST_PORT, true);
+      k[3] = buf[off + O_PROTO] | (direction << 8) | (buf[off + O_PATH_TYPE] << 16) | 0x1000000;
+    } else {
+      k[0] = 0;
+      k[1] = 0;
+      k[2] = 0;
+      k[3] = (direction << 8) | (buf[off + O_PATH_TYPE] << 16);
+    }
+    k[4] = dv.getUint32(off + O_IFINDEX, true);
+    k[5] = pathId;
+    // Without a path id the path bytes are part of the key: hash them here, compare them on a hit.
+    k[6] = pathId === 0 ? hashBytes(dv, pathAt, pathLen) : 0;
+    k[7] = dv.getUint32(off + O_IDENTITY, true);
+    k[8] = dv.getUint32(off + O_SRC_IA, true);
+    k[9] = dv.getUint32(off + O_SRC_IA + 4, true);
+    k[10] = dv.getUint32(off + O_DST_IA, true);
+    k[11] = dv.getUint32(off + O_DST_IA + 4, true);
+    const h = hashKey(k);
+
+    const ts = dv.getUint32(off + O_TS, true) + dv.getUint32(off + O_TS + 4, true) * TWO32;
+    const tcpFlags = hasInner ? buf[off + O_TCP_FLAGS] : 0;
+    let e = this.find(h, buf, pathAt, pathLen);
+    if (e < 0) {
+      if (this.count >= this.max) {
+        this.stat.evictions++;
+        this.remove(this.lruHead, 'evicted');
+      }
+      e = this.insert(h, buf, pathAt, pathLen, (flags & REC_F_PATH_TRUNCATED) !== 0, ts, tcpFlags);
+    } else if (e !== this.lruTail) {
+      this.lruUnlink(e);
+      this.lruAppend(e);
+    }
+    this.packets[e]++;
+    this.bytes[e] += dv.getUint32(off + O_PKT_LEN, true);
+    if (ts > this.last[e]) this.last[e] = ts;
+    if (ts < this.first[e]) this.first[e] = ts;
+    this.flagsOr[e] |= tcpFlags;
+    this.ifids[e] = (dv.getUint16(off + O_IN_IFID, true) << 16) | dv.getUint16(off + O_EG_IFID, true);
+    if (verdict === VERDICT_DROPPED) {
+      const reason = dv.getUint16(off + O_DROP, true);
+      this.dropped[e]++;
+      if (reason < 32) this.dropMask[e] |= 1 << reason;
+      this.lastDrop[e] = reason;
+    }
+    return null;
+  }
+
+  private find(h: number, buf: Buffer, pathAt: number, pathLen: number): number {
+    const k = this.k;
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const v = this.slots[s];
+      if (v === 0) return -1;
+      const e = v - 1;
+      if (this.hashes[e] !== h) continue;
+      const base = e * KW;
+      const keys = this.keys;
+      if (
+        keys[base] === k[0] && keys[base + 1] === k[1] && keys[base + 2] === k[2] && keys[base + 3] === k[3] &&
+        keys[base + 4] === k[4] && keys[base + 5] === k[5] && keys[base + 6] === k[6] && keys[base + 7] === k[7] &&
+        keys[base + 8] === k[8] && keys[base + 9] === k[9] && keys[base + 10] === k[10] && keys[base + 11] === k[11] &&
+        (k[5] !== 0 || (this.paths[e] as Buffer).compare(buf, pathAt, pathAt + pathLen) === 0)
+      ) {
+        return e;
+      }
+    }
+  }
+
+  private insert(h: number, buf: Buffer, pathAt: number, pathLen: number, truncated: boolean, ts: number, tcpFlags: number): number {
+    const e = this.free[--this.freeTop];
+    this.count++;
+    this.keys.set(this.k, e * KW);
+    this.hashes[e] = h;
+    this.paths[e] = Buffer.from(buf.subarray(pathAt, pathAt + pathLen));
+    this.truncated[e] = truncated ? 1 : 0;
+    this.flagsFirst[e] = tcpFlags;
+    this.reported[e] = 0;
+    this.resetInterval(e, ts);
+    this.last[e] = ts;
+    let s = h & this.mask;
+    while (this.slots[s] !== 0) s = (s + 1) & this.mask;
+    this.slots[s] = e + 1;
+    this.lruAppend(e);
+    this.repAppend(e);
+    return e;
+  }
+
+  private resetInterval(e: number, startNs: number): void {
+    this.packets[e] = 0;
+    this.bytes[e] = 0;
+    this.dropped[e] = 0;
+    this.flagsOr[e] = 0;
+    this.dropMask[e] = 0;
+    this.lastDrop[e] = 0;
+    this.first[e] = startNs;
+  }
+
+  private remove(e: number, end: FlowEnd): void {
+    if (this.packets[e] > 0) this.report(e, end);
+    this.lruUnlink(e);
+    this.repUnlink(e);
+    this.unslot(e);
+    this.paths[e] = null;
+    this.free[this.freeTop++] = e;
+    this.count--;
+  }
+
+  /** Deletes the entry's hash slot, shifting later probes back so no lookup chain breaks. */
+  private unslot(e: number): void {
+    const mask = this.mask;
+    let s = this.hashes[e] & mask;
+    while (this.slots[s] !== e + 1) s = (s + 1) & mask;
+    let hole = s;
+    for (let j = (hole + 1) & mask; this.slots[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashes[this.slots[j] - 1] & mask;
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRange) {
+        this.slots[hole] = this.slots[j];
+        hole = j;
+      }
+    }
+    this.slots[hole] = 0;
+  }
+
+  private report(e: number, end: FlowEnd): void {
+    const base = e * KW;
+    const keys = this.keys;
+    const hasInner = (keys[base + 3] & 0x1000000) !== 0;
+    const ifids = this.ifids[e];
+    this.stat.emitted++;
+    const start = this.reported[e] === 0;
+    this.reported[e] = 1;
+    this.emit({
+      ifindex: keys[base + 4],
+      direction: DIRECTIONS[(keys[base + 3] >> 8) & 0xff],
+      inner: hasInner
+        ? {
+            proto: keys[base + 3] & 0xff,
+            srcAddr: ipv4(keys[base]),
+            dstAddr: ipv4(keys[base + 1]),
+            srcPort: keys[base + 2] >>> 16,
+            dstPort: keys[base + 2] & 0xffff,
+          }
+        : null,
+      identity: keys[base + 7],
+      srcIA: (BigInt(keys[base + 9]) << 32n) | BigInt(keys[base + 8]),
+      dstIA: (BigInt(keys[base + 11]) << 32n) | BigInt(keys[base + 10]),
+      pathType: (keys[base + 3] >> 16) & 0xff,
+      pathId: keys[base + 5],
+      path: this.paths[e] as Buffer,
+      pathTruncated: this.truncated[e] === 1,
+      ingressIfid: ifids >>> 16,
+      egressIfid: ifids & 0xffff,
+      firstNs: this.first[e],
+      lastNs: this.last[e],
+      packets: this.packets[e],
+      bytes: this.bytes[e],
+      dropped: this.dropped[e],
+      tcpFlags: this.flagsOr[e],
+      firstTcpFlags: this.flagsFirst[e],
+      dropReasons: this.dropMask[e],
+      lastDropReason: this.lastDrop[e],
+      start,
+      end,
+    });
+  }
+
+  private lruAppend(e: number): void {
+    this.lruPrev[e] = this.lruTail;
+    this.lruNext[e] = -1;
+    if (this.lruTail >= 0) this.lruNext[this.lruTail] = e;
+    else this.lruHead = e;
+    this.lruTail = e;
+  }
+
+  private lruUnlink(e: number): void {
+    const p = this.lruPrev[e];
+    const n = this.lruNext[e];
+    if (p >= 0) this.lruNext[p] = n;
+    else this.lruHead = n;
+    if (n >= 0) this.lruPrev[n] = p;
+    else this.lruTail = p;
+  }
+
+  private repAppend(e: number): void {
+    this.repPrev[e] = this.repTail;
+    this.repNext[e] = -1;
+    if (this.repTail >= 0) this.repNext[this.repTail] = e;
+    else this.repHead = e;
+    this.repTail = e;
+  }
+
+  private repUnlink(e: number): void {
+    const p = this.repPrev[e];
+    const n = this.repNext[e];
+    if (p >= 0) this.repNext[p] = n;
+    else this.repHead = n;
+    if (n >= 0) this.repPrev[n] = p;
+    else this.repTail = p;
+  }
+}
+
+function ipv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
+/** FNV-1a style over 32-bit words of the path; never 0, so a hashed path differs from "named by path id". */
+function hashBytes(dv: DataView, at: number, len: number): number {
+  let h = 0x811c9dc5 ^ len;
+  const words = at + (len & ~3);
+  let i = at;
+  for (; i < words; i += 4) h = Math.imul(h ^ dv.getUint32(i, true), 0x01000193);
+  for (; i < at + len; i++) h = Math.imul(h ^ dv.getUint8(i), 0x01000193);
+  h ^= h >>> 15;
+  return (h >>> 0) | 1;
+}
+
+/** Murmur3-style mix of the key words. */
+function hashKey(k: Uint32Array): number {
+  let h = 0x9747b28c;
+  for (let i = 0; i < KW; i++) {
+    let w = Math.imul(k[i], 0xcc9e2d51);
+    w = (w << 15) | (w >>> 17);
+    h ^= Math.imul(w, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Exporter, type ExporterOptions } from '../../../collector/exporter';
+import { FlowExportService } from '../../../proto/gen/export/v1/export';
+import { Flow } from '../../../proto/gen/flow/flow';
+import { exportService } from '../../../relay/export/ingest';
+import { MemorySink } from '../relay/export/memorysink';
+
+async function serve(sink: MemorySink, port = 0): Promise<{ server: Server; port: number }> {
+  const server = new Server();
+  server.addService(FlowExportService, exportService(sink));
+  const bound = await new Promise<number>((res, rej) => server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  return { server, port: bound };
+}
+
+/** A port nothing listens on (bound once, then released). */
+async function freePort(): Promise<number> {
+  const { server, port } = await serve(new MemorySink());
+  server.forceShutdown();
+  return port;
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let seq = 0;
+const flow = (): Flow => Flow.fromPartial({ uuid: `f${++seq}`, nodeName: 'n1' });
+
+describe('collector/exporter with relay/export/ingest over loopback', () => {
+  const exporters: Exporter[] = [];
+  const servers: Server[] = [];
+  const exporter = (o: Partial<ExporterOptions> & { target: string }): Exporter => {
+    const e = new Exporter({ nodeName: 'n1', clusterName: 'c1', maxBacklogFlows: 1000, batchFlows: 10, flushMs: 20, backoff: { initialMs: 20, maxMs: 200 }, ...o });
+    exporters.push(e);
+    return e;
+  };
+  afterEach(async () => {
+    await Promise.all(exporters.splice(0).map((e) => e.close(100)));
+    for (const s of servers.splice(0)) s.forceShutdown();
+  });
+
+  it('delivers flows in numbered batches; acks empty the backlog', async () => {
+    const sink = new MemorySink();
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const e = exporter({ target: `127.0.0.1:${port}`, ringCounters: () => ({ ringRecords: 7n, ringReserveFailures: 1n, decodeErrors: 2n }) });
+    const sent = Array.from({ length: 25 }, flow);
+    for (const f of sent) e.push(f);
+    await until(() => e.counters().ackedSequence === 3n);
+    const c = e.counters();
+    assert.equal(c.flowsExported, 25n);
+    assert.equal(c.backlogFlows, 0);
+    assert.equal(c.backlogBatches, 0);
+    assert.equal(c.exportDrops, 0n);
+    assert.equal(c.connected, true);
+    const stored = sink.batches.get(c.sessionId)!;
+    assert.deepEqual(stored.map((b) => [b.sequence, b.flows.length]), [
+      [1n, 10],
+      [2n, 10],
+      [3n, 5],
+    ]);
+    assert.deepEqual(sink.uuids(), sent.map((f) => f.uuid));
+    assert.equal(stored[0].nodeName, 'n1');
+    assert.equal(stored[0].counters?.ringRecords, 7n);
+  });
+
+  it('a relay restart on the same port loses no acknowledged flow and stores none twice', async () => {
+    const sink = new MemorySink();
+    let { server, port } = await serve(sink);
+    const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 5 });
+    const sent: Flow[] = [];
+    const pushSome = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const f = flow();
+        sent.push(f);
+        e.push(f);
+      }
+    };
+    pushSome(20);
+    await until(() => e.counters().ackedSequence === 4n);
+    // Batches in flight while the relay goes away: the sink is slow, the server is killed.
+    sink.delayMs = 30;
+    pushSome(20);
+    await sleep(40);
+    server.forceShutdown();
+    const ackedBefore = e.counters().ackedSequence;
+    pushSome(20);
+    await sleep(100);
+    assert.equal(e.counters().connected, false);
+    sink.delayMs = 0;
+    ({ server, port } = await serve(sink, port));
+    servers.push(server);
+    await until(() => e.counters().ackedSequence === 12n);
+    assert.ok(ackedBefore >= 4n);
+    const got = sink.uuids();
+    assert.equal(got.length, 60);
+    assert.deepEqual(got, sent.map((f) => f.uuid));
+    assert.ok(e.counters().reconnects >= 1);
+    assert.equal(e.counters().exportDrops, 0n);
+    assert.equal(sink.violations, 0);
+  });
+
+  it('drops and counts flows beyond the backlog before numbering them, so no sequence gap appears', async () => {
+    const port = await freePort();
+    const e = exporter({ target: `127.0.0.1:${port}`, maxBacklogFlows: 10, batchFlows: 4 });
+    for (let i = 0; i < 25; i++) e.push(flow());
+    await sleep(50);
+    const c = e.counters();
+    assert.equal(c.exportDrops, 15n);
+    assert.equal(c.backlogFlows, 10);
+    assert.equal(c.flowsExported, 10n);
+    assert.equal(c.sequence, 3n);
+    const sink = new MemorySink();
+    const { server } = await serve(sink, port);
+    servers.push(server);
+    await until(() => e.counters().ackedSequence === 3n);
+    assert.deepEqual(sink.batches.get(c.sessionId)!.map((b) => b.sequence), [1n, 2n, 3n]);
+    assert.equal(sink.uuids().length, 10);
+    // Room again once acknowledged.
+    e.push(flow());
+    assert.equal(e.counters().exportDrops, 15n);
+  });
+
+  it('reconnects with growing delays while the relay is down, then delivers', async () => {
+    const port = await freePort();
+    const errors: Error[] = [];
+    const e = exporter({ target: `127.0.0.1:${port}`, backoff: { initialMs: 20, maxMs: 10_000, multiplier: 2, jitter: 0 }, onError: (err) => errors.push(err) });
+    e.push(flow());
+    // Delays 20, 40, 80, 160, 320 ms: about 5 attempts in the first 620 ms, not dozens.
+    await sleep(450);
+    const r = e.counters().reconnects;
+    assert.ok(r >= 3 && r <= 6, `reconnects ${r}`);
+    assert.ok(errors.length >= 3);
+    const sink = new MemorySink();
+    const { server } = await serve(sink, port);
+    servers.push(server);
+    await until(() => e.counters().ackedSequence === 1n, 3000);
+    assert.equal(sink.uuids().length, 1);
+  });
+
+  it('learns from the heartbeat what a restarted relay stored and does not send it again', async () => {
+    const sink = new MemorySink();
+    let { server, port } = await serve(sink);
+    const e = exporter({ target: `127.0.0.1:${port}` });
+    // The relay stores batch 1 but dies before its ack goes out.
+    sink.delayMs = 100;
+    for (let i = 0; i < 10; i++) e.push(flow());
+    await until(() => sink.accepts === 1);
+    server.forceShutdown();
+    await sleep(150);
+    assert.equal(e.counters().ackedSequence, 0n);
+    assert.equal(sink.uuids().length, 10);
+    sink.delayMs = 0;
+    ({ server, port } = await serve(sink, port));
+    servers.push(server);
+    await until(() => e.counters().ackedSequence === 1n);
+    assert.equal(sink.accepts, 1);
+    assert.equal(sink.violations, 0);
+    assert.equal(e.counters().backlogFlows, 0);
+  });
+
+  it('starts a new session when the relay lost acknowledged batches, instead of stalling', async () => {
+    const sink = new MemorySink();
+    let { server, port } = await serve(sink);
+    const errors: string[] = [];
+    const e = exporter({ target: `127.0.0.1:${port}`, onError: (err) => errors.push(err.message) });
+    for (let i = 0; i < 10; i++) e.push(flow());
+    await until(() => e.counters().ackedSequence === 1n);
+    const first = e.counters().sessionId;
+    server.forceShutdown();
+    sink.batches.clear();
+    for (let i = 0; i < 10; i++) e.push(flow());
+    await sleep(50);
+    ({ server, port } = await serve(sink, port));
+    servers.push(server);
+    await until(() => e.counters().sessionResets === 1 && e.counters().ackedSequence === 1n);
+    const c = e.counters();
+    assert.notEqual(c.sessionId, first);
+    assert.equal(sink.batches.get(c.sessionId)!.length, 1);
+    assert.equal(sink.uuids().length, 10);
+    assert.ok(errors.some((m) => /below acknowledged/.test(m)));
+  });
+
+  it('several collectors export to one relay at once', async () => {
+    const sink = new MemorySink();
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const es = [0, 1, 2].map((i) => exporter({ target: `127.0.0.1:${port}`, nodeName: `n${i}` }));
+    for (let i = 0; i < 30; i++) for (const e of es) e.push(flow());
+    await until(() => es.every((e) => e.counters().ackedSequence === 3n));
+    assert.equal(sink.batches.size, 3);
+    assert.equal(new Set(sink.uuids()).size, 90);
+    assert.equal(sink.violations, 0);
+  });
+
+  it('close() sends the partial batch and waits for its acknowledgement', async () => {
+    const sink = new MemorySink();
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const e = new Exporter({ target: `127.0.0.1:${port}`, nodeName: 'n1', clusterName: 'c1', maxBacklogFlows: 100, batchFlows: 100, flushMs: 60_000 });
+    await until(() => e.counters().connected);
+    e.push(flow());
+    e.push(flow());
+    await e.close(2000);
+    assert.equal(sink.uuids().length, 2);
+    e.push(flow());
+    assert.equal(e.counters().exportDrops, 1n);
+  });
+});

@@ -1,0 +1,37 @@
+// An in-memory BatchSink for the export tests, strict about the contract: it refuses a
+// batch out of sequence and counts what it stored, so a duplicate or a gap fails loudly.
+import type { FlowBatch } from '../../../../proto/gen/export/v1/export';
+import type { BatchSink } from '../../../../relay/export/ingest';
+
+export class MemorySink implements BatchSink {
+  readonly batches = new Map<string, FlowBatch[]>();
+  /** Set to make the next accept() calls fail (the store is down). */
+  failing = false;
+  /** Delay before accept() resolves, to hold batches in flight. */
+  delayMs = 0;
+  accepts = 0;
+  /** Batches offered out of sequence: must stay 0. */
+  violations = 0;
+
+  async position(sessionId: string): Promise<bigint> {
+    return BigInt(this.batches.get(sessionId)?.length ?? 0);
+  }
+
+  async accept(b: FlowBatch): Promise<void> {
+    this.accepts++;
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failing) throw new Error('store unavailable');
+    const list = this.batches.get(b.sessionId) ?? [];
+    if (b.sequence !== BigInt(list.length + 1)) {
+      this.violations++;
+      throw new Error(`sink got batch ${b.sequence} of ${b.sessionId} at position ${list.length}`);
+    }
+    list.push(b);
+    this.batches.set(b.sessionId, list);
+  }
+
+  /** Every stored flow's uuid, in store order. */
+  uuids(): string[] {
+    return [...this.batches.values()].flatMap((l) => l.flatMap((b) => b.flows.map((f) => f.uuid)));
+  }
+}
