@@ -1,0 +1,99 @@
+// `cillion relay`: collectors export in, geofences checked, flows stored, Observer API and
+// /metrics out. Runs until SIGINT or SIGTERM, then stops taking calls, releases held flows
+// and closes the store.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DirectorySource } from '../../operator/sources/directory';
+import type { ResourceSource } from '../../operator/sources/source';
+import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
+import { openStore, type FlowStore } from '../../relay/store/store';
+import { listenCredentials, RelayConfigError } from '../../relay/tls';
+
+interface RelayCommandOptions {
+  listen: string;
+  metrics: string;
+  dataDir?: string;
+  clickhouseUrl?: string;
+  database?: string;
+  ttlDays?: number;
+  resources?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  insecureListen?: boolean;
+  buffer: number;
+  mergeWindow: number;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+};
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+async function run(opts: RelayCommandOptions): Promise<void> {
+  if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
+  if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
+  const tls = { cert: opts.tlsCert, key: opts.tlsKey, clientCa: opts.tlsClientCa, insecureListen: opts.insecureListen };
+  // Refuse a bad listen setup before the store is opened (and maybe created).
+  await listenCredentials(opts.listen, tls);
+  let store: FlowStore | undefined;
+  let resources: ResourceSource | undefined;
+  try {
+    store = await openStore({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database, ttlDays: opts.ttlDays });
+    log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : opts.clickhouseUrl}`);
+    if (opts.resources) resources = new DirectorySource(opts.resources);
+    else log('no --resources: flows get no geofence verdict');
+    const relay = await startRelay({
+      listen: opts.listen,
+      metricsListen: opts.metrics === '' ? undefined : opts.metrics,
+      store,
+      resources,
+      tls,
+      buffer: opts.buffer,
+      mergeWindowMs: opts.mergeWindow,
+      log,
+    });
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        log(`${sig}: shutting down`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await relay.close();
+  } finally {
+    await resources?.close();
+    await store?.close();
+  }
+}
+
+export function relayCommand(): Command {
+  return new Command('relay')
+    .description('Receive flows from node collectors, check geofences, store flows, serve the Observer API')
+    .addOption(new Option('--listen <addr>', 'gRPC address for the Observer API and collector export').default(DEFAULT_LISTEN))
+    .addOption(new Option('--metrics <addr>', 'HTTP address for Prometheus /metrics; empty to disable').default(DEFAULT_METRICS_LISTEN))
+    .option('--data-dir <dir>', 'store flows in embedded ClickHouse (chdb) in this directory')
+    .option('--clickhouse-url <url>', 'store flows in this ClickHouse server, e.g. http://clickhouse:8123')
+    .option('--database <name>', 'ClickHouse database', 'cillion')
+    .option('--ttl-days <n>', 'days flows are kept', positiveInt)
+    .option('--resources <dir>', 'directory of YAML resources (Geofence) to check flows against')
+    .option('--tls-cert <file>', 'server certificate (PEM)')
+    .option('--tls-key <file>', 'server private key (PEM)')
+    .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')
+    .option('--insecure-listen', 'allow plaintext on a non-loopback address')
+    .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
+    .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt))
+    .action(async (opts: RelayCommandOptions) => {
+      try {
+        await run(opts);
+      } catch (e) {
+        log(`cillion relay: ${(e as Error).message}`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,139 @@
+// The relay's Prometheus metrics, on a registry of its own. Label values come only from
+// bounded sets: verdict enums, and node and fence names, which configuration bounds but a
+// misbehaving collector could inflate, so each is capped and the rest counted as "other".
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { GeofenceVerdict, geofenceVerdictToJSON, Verdict, verdictToJSON } from '../proto/gen/flow/flow';
+import type { ExportCounters } from '../proto/gen/export/v1/export';
+
+export interface RelayMetricsOptions {
+  /** Distinct node label values; default 1000. */
+  maxNodes?: number;
+  /** Distinct fence label values; default 200. */
+  maxFences?: number;
+  /** Live GetFlows followers, read at each scrape. */
+  followers?: () => number;
+  /** Include Node.js process metrics; default true. */
+  processMetrics?: boolean;
+}
+
+export const OTHER_LABEL = 'other';
+
+/** Keeps label values to the first `max` distinct ones seen. */
+class LabelCap {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  value(v: string): string {
+    if (this.seen.has(v)) return v;
+    if (this.seen.size >= this.max) return OTHER_LABEL;
+    this.seen.add(v);
+    return v;
+  }
+}
+
+const VERDICT_NAMES = new Map<number, string>(
+  Object.values(Verdict)
+    .filter((v): v is Verdict => typeof v === 'number')
+    .map((v) => [v, verdictToJSON(v)]),
+);
+
+const FENCE_VERDICT_NAMES = new Map<number, string>(
+  Object.values(GeofenceVerdict)
+    .filter((v): v is GeofenceVerdict => typeof v === 'number')
+    .map((v) => [v, geofenceVerdictToJSON(v)]),
+);
+
+export class RelayMetrics {
+  readonly registry = new Registry();
+  private readonly nodes: LabelCap;
+  private readonly fences: LabelCap;
+  private readonly flowsProcessed: Counter<'verdict'>;
+  private readonly geofenceVerdicts: Counter<'fence' | 'verdict'>;
+  private readonly ringRecords: Counter<'node'>;
+  private readonly ringReserveFailures: Counter<'node'>;
+  private readonly exportDrops: Counter<'node'>;
+  private readonly decodeErrors: Counter<'node'>;
+  private readonly insertLag: Histogram;
+  private readonly storeRows: Counter;
+  private readonly storeErrors: Counter;
+
+  constructor(opts: RelayMetricsOptions = {}) {
+    this.nodes = new LabelCap(opts.maxNodes ?? 1000);
+    this.fences = new LabelCap(opts.maxFences ?? 200);
+    const registers = [this.registry];
+    this.flowsProcessed = new Counter({
+      name: 'cillion_flows_processed_total',
+      help: 'Flows received from collectors and stored, by datapath verdict.',
+      labelNames: ['verdict'],
+      registers,
+    });
+    this.geofenceVerdicts = new Counter({
+      name: 'cillion_geofence_verdicts_total',
+      help: 'Geofence verdicts given to flows, by deciding fence and verdict.',
+      labelNames: ['fence', 'verdict'],
+      registers,
+    });
+    this.ringRecords = new Counter({ name: 'cillion_ring_records_total', help: 'Records the collectors read from the datapath ring buffers.', labelNames: ['node'], registers });
+    this.ringReserveFailures = new Counter({
+      name: 'cillion_ring_reserve_failures_total',
+      help: 'Records the datapath could not emit because its ring buffer was full.',
+      labelNames: ['node'],
+      registers,
+    });
+    this.exportDrops = new Counter({ name: 'cillion_export_drops_total', help: 'Flows collectors dropped because their export backlog was full.', labelNames: ['node'], registers });
+    this.decodeErrors = new Counter({ name: 'cillion_decode_errors_total', help: 'Ring records the collectors could not decode.', labelNames: ['node'], registers });
+    this.insertLag = new Histogram({
+      name: 'cillion_store_insert_lag_seconds',
+      help: 'Time from the capture of the newest flow of a batch to the batch being stored.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
+    this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
+    const followers = opts.followers;
+    new Gauge({
+      name: 'cillion_observer_followers',
+      help: 'GetFlows streams following live flows.',
+      registers,
+      collect() {
+        this.set(followers ? followers() : 0);
+      },
+    });
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  flow(verdict: Verdict): void {
+    this.flowsProcessed.inc({ verdict: VERDICT_NAMES.get(verdict) ?? OTHER_LABEL });
+  }
+
+  geofence(fence: string, verdict: GeofenceVerdict): void {
+    this.geofenceVerdicts.inc({ fence: this.fences.value(fence), verdict: FENCE_VERDICT_NAMES.get(verdict) ?? OTHER_LABEL });
+  }
+
+  /** Growth of a node's cumulative export counters. */
+  collector(node: string, delta: ExportCounters): void {
+    const labels = { node: this.nodes.value(node) };
+    this.ringRecords.inc(labels, Number(delta.ringRecords));
+    this.ringReserveFailures.inc(labels, Number(delta.ringReserveFailures));
+    this.exportDrops.inc(labels, Number(delta.exportDrops));
+    this.decodeErrors.inc(labels, Number(delta.decodeErrors));
+  }
+
+  stored(rows: number, lagSeconds: number | undefined): void {
+    this.storeRows.inc(rows);
+    if (lagSeconds !== undefined) this.insertLag.observe(Math.max(0, lagSeconds));
+  }
+
+  storeError(): void {
+    this.storeErrors.inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,272 @@
+// The relay process: collectors export batches in; each flow gets its geofence verdict,
+// the batch is stored, and its flows go out live through the Observer API in approximate
+// time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
+// HTTP on another.
+import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LRUCache } from 'lru-cache';
+import { version as packageVersion } from '../package.json';
+import type { ResourceEvent, ResourceSource } from '../operator/sources/source';
+import type { WorkloadLabels } from '../operator/resources/selector';
+import { FlowExportService, type ExportAck, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
+import { LostEventSource, type Endpoint, type Flow } from '../proto/gen/flow/flow';
+import { ObserverService } from '../proto/gen/observer/observer';
+import { NodeState } from '../proto/gen/relay/relay';
+import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
+import { GeofenceEngine } from './geofence/engine';
+import { toFlowGeofence } from './geofence/proto';
+import { RelayMetrics } from './metrics';
+import { NodeBook, type TlsInfo } from './nodes';
+import { FlowHub } from './observer/hub';
+import { TimeMerger } from './observer/merge';
+import { observerService } from './observer/service';
+import { nowNs, timestampNs } from './observer/time';
+import type { FlowStore } from './store/store';
+import { listenCredentials, type RelayTlsOptions } from './tls';
+
+export const DEFAULT_LISTEN = '127.0.0.1:4245';
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
+
+export interface RelayOptions {
+  /** gRPC address for Observer and FlowExport; default 127.0.0.1:4245. */
+  listen?: string;
+  /** host:port for /metrics; none when undefined. */
+  metricsListen?: string;
+  /** Without a store, flows live only in the hub's ring and sessions restart with the relay. */
+  store?: FlowStore;
+  /** Where Geofence resources come from; without it no flow gets a verdict. */
+  resources?: ResourceSource;
+  tls?: RelayTlsOptions;
+  /** Flows kept in memory for live history and namespaces; default 4095. */
+  buffer?: number;
+  /** How long flows are held to order them across nodes; default 1000 ms. */
+  mergeWindowMs?: number;
+  mergeMaxFlows?: number;
+  version?: string;
+  /** How long close() lets open calls (collectors' export streams) finish; default 2000 ms. */
+  shutdownGraceMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface Relay {
+  /** The gRPC address actually bound (the port resolved when 0 was asked). */
+  readonly address: string;
+  readonly metricsAddress: string | undefined;
+  readonly tls: boolean;
+  readonly hub: FlowHub;
+  readonly nodes: NodeBook;
+  readonly metrics: RelayMetrics;
+  readonly geofences: GeofenceEngine;
+  /** Releases flows held for ordering now (tests, shutdown). */
+  flushLive(): void;
+  close(): Promise<void>;
+}
+
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
+const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
+
+/**
+ * A flow endpoint's workload labels for fence selectors: the pod's labels from its
+ * "source:key=value" strings, and as namespace labels the namespace's name (as Kubernetes
+ * labels every namespace) plus any namespace labels carried Cilium-style.
+ */
+export function endpointWorkload(ep: Endpoint | undefined): WorkloadLabels | undefined {
+  if (!ep || ep.namespace === '') return undefined;
+  const namespaceLabels: Record<string, string> = { [NAMESPACE_NAME_LABEL]: ep.namespace };
+  const podLabels: Record<string, string> = {};
+  for (const label of ep.labels) {
+    const colon = label.indexOf(':');
+    const eq = label.indexOf('=', colon + 1);
+    const key = label.slice(colon + 1, eq < 0 ? undefined : eq);
+    const value = eq < 0 ? '' : label.slice(eq + 1);
+    if (key.startsWith(NAMESPACE_LABELS_PREFIX)) namespaceLabels[key.slice(NAMESPACE_LABELS_PREFIX.length)] = value;
+    else if (key !== POD_NAMESPACE_LABEL && key !== '') podLabels[key] = value;
+  }
+  return { namespaceLabels, podLabels };
+}
+
+/** One WorkloadLabels object per distinct label set, which the engine's caches key on. */
+class WorkloadCache {
+  private readonly cache = new LRUCache<string, { w: WorkloadLabels | undefined }>({ max: 16384 });
+
+  of(ep: Endpoint | undefined): WorkloadLabels | undefined {
+    if (!ep || ep.namespace === '') return undefined;
+    const key = `${ep.namespace}\0${ep.labels.join('\0')}`;
+    let hit = this.cache.get(key);
+    if (!hit) {
+      hit = { w: endpointWorkload(ep) };
+      this.cache.set(key, hit);
+    }
+    return hit.w;
+  }
+}
+
+function followFences(source: ResourceSource, engine: GeofenceEngine, log: (m: string) => void): () => void {
+  return source.watch((ev: ResourceEvent) => {
+    if (ev.type === 'delete') {
+      if (ev.key.kind === 'Geofence' && engine.remove(ev.key.name)) log(`geofence ${ev.key.name} removed`);
+      return;
+    }
+    if (ev.type === 'problem') return;
+    const r = ev.entry.result;
+    // An invalid fence keeps its last good version in force, as the operator does.
+    if (!r.ok || r.value.kind !== 'Geofence') return;
+    if (engine.upsert(r.value)) log(`geofence ${r.value.metadata.name} in force`);
+  });
+}
+
+function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
+  const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
+  const cn = cert?.subject?.CN;
+  return { enabled: tls, serverName: Array.isArray(cn) ? cn.join(',') : (cn ?? '') };
+}
+
+export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
+  const log = opts.log ?? (() => undefined);
+  const version = opts.version ?? packageVersion;
+  const startedAt = nowNs();
+  const listen = opts.listen ?? DEFAULT_LISTEN;
+  const { credentials, tls } = await listenCredentials(listen, opts.tls ?? {});
+  const store = opts.store;
+
+  const hub = new FlowHub({ capacity: opts.buffer });
+  const metrics = new RelayMetrics({ followers: () => hub.followers });
+  const nodes = new NodeBook({
+    onState: (name, state) => {
+      log(`node ${name} ${state === NodeState.NODE_CONNECTED ? 'connected' : 'unavailable'}`);
+      hub.publishNodeStatus({ stateChange: state, nodeNames: [name], message: '' });
+    },
+  });
+  const geofences = new GeofenceEngine();
+  const stopFences = opts.resources ? followFences(opts.resources, geofences, log) : () => undefined;
+  const workloads = new WorkloadCache();
+  const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
+  const positions = new Map<string, bigint>();
+
+  const judge = (f: Flow): void => {
+    const check = geofences.check({ source: workloads.of(f.source), destination: workloads.of(f.destination), path: f.scionPath });
+    // The verdict is the relay's to give; whatever a collector put there is replaced.
+    f.geofence = check ? toFlowGeofence(check.decision) : undefined;
+  };
+
+  const sink: BatchSink = {
+    position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
+    accept: async (b) => {
+      const flows = b.flows;
+      let newest: bigint | undefined;
+      for (const f of flows) {
+        if (f.nodeName === '') f.nodeName = b.nodeName;
+        if (f.uuid === '') f.uuid = randomUUID();
+        judge(f);
+        const t = timestampNs(f.time);
+        if (t !== undefined && (newest === undefined || t > newest)) newest = t;
+      }
+      hub.expect(flows);
+      try {
+        if (store) await store.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows });
+        else positions.set(b.sessionId, b.sequence);
+      } catch (e) {
+        hub.abandon(flows);
+        metrics.storeError();
+        throw e;
+      }
+      for (const f of flows) {
+        metrics.flow(f.verdict);
+        if (f.geofence) metrics.geofence(f.geofence.name, f.geofence.verdict);
+      }
+      metrics.stored(flows.length, newest === undefined ? undefined : Number(nowNs() - newest) / 1e9);
+      nodes.stored(b.nodeName, flows.length);
+      merger.add(flows);
+    },
+  };
+
+  const onCounters = (r: CollectorReport): void => {
+    const d = nodes.report(r);
+    metrics.collector(r.nodeName, d);
+    hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, d.ringReserveFailures, r.nodeName);
+    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
+    hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
+  };
+  const ingest = exportService(sink, { onCounters, onError: (err, peer) => log(`export from ${peer}: ${err.message}`) });
+  const exportImpl: FlowExportServer = {
+    export(call) {
+      const stream = nodes.streamOpened(call.getPeer(), peerTls(call, tls));
+      const versionHeader = call.metadata.get('cillion-version')[0];
+      call.on('data', (b: FlowBatch) => stream.identify(b.nodeName, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined));
+      for (const ev of ['cancelled', 'error', 'finish', 'close']) call.on(ev, () => stream.close());
+      ingest.export(call);
+    },
+  };
+
+  const server = new Server();
+  server.addService(FlowExportService, exportImpl);
+  server.addService(
+    ObserverService,
+    observerService({
+      hub,
+      store,
+      nodes,
+      status: () => ({ version, uptimeNs: nowNs() - startedAt }),
+      onError: (err, method) => log(`${method}: ${err.message}`),
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const address = listen.replace(/:\d+$/, `:${port}`);
+
+  let http: HttpServer | undefined;
+  let metricsAddress: string | undefined;
+  if (opts.metricsListen !== undefined) {
+    const m = /^(.*):(\d+)$/.exec(opts.metricsListen);
+    if (!m) {
+      server.forceShutdown();
+      throw new Error(`metrics address ${opts.metricsListen} is not host:port`);
+    }
+    http = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+        metrics.text().then(
+          (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
+          (e: unknown) => res.writeHead(500).end(String(e)),
+        );
+      } else if (req.url === '/healthz') res.writeHead(200).end('ok\n');
+      else res.writeHead(404).end();
+    });
+    const h = http;
+    await new Promise<void>((resolve, reject) => {
+      h.once('error', reject);
+      h.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), () => resolve());
+    });
+    const a = h.address() as AddressInfo;
+    metricsAddress = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+  log(`relay ${version} serving Observer and FlowExport on ${address} (${tls ? 'mutual TLS' : 'plaintext'})${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    metricsAddress,
+    tls,
+    hub,
+    nodes,
+    metrics,
+    geofences,
+    flushLive: () => merger.flush(),
+    close: () =>
+      (closing ??= (async () => {
+        stopFences();
+        merger.flush();
+        hub.closeFollowers();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.forceShutdown(), opts.shutdownGraceMs ?? 2000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        merger.close();
+        if (http) await new Promise<void>((resolve) => (http as HttpServer).close(() => resolve()));
+      })()),
+  };
+}

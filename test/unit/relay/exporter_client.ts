@@ -1,0 +1,58 @@
+// A bare collector stand-in for the relay tests: one export stream, batches written by
+// hand, acknowledgements collected.
+import { ChannelCredentials, credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
+import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../../../proto/gen/export/v1/export';
+import type { Flow } from '../../../proto/gen/flow/flow';
+
+export class FakeCollector {
+  readonly acks: bigint[] = [];
+  private readonly client: FlowExportClient;
+  private readonly call: ClientDuplexStream<FlowBatch, ExportAck>;
+  readonly ended: Promise<void>;
+  private sequence = 0n;
+
+  constructor(
+    address: string,
+    readonly nodeName: string,
+    readonly sessionId = `${nodeName}-session`,
+    creds: ChannelCredentials = credentials.createInsecure(),
+  ) {
+    this.client = new FlowExportClient(address, creds);
+    const md = new Metadata();
+    md.set('cillion-version', '1.2.3');
+    this.call = this.client.export(md);
+    this.call.on('data', (a: ExportAck) => this.acks.push(a.ackedSequence));
+    this.ended = new Promise((resolve) => {
+      this.call.on('error', () => resolve());
+      this.call.on('status', () => resolve());
+    });
+  }
+
+  send(flows: Flow[], counters?: Partial<ExportCounters>): bigint {
+    const sequence = flows.length > 0 ? ++this.sequence : 0n;
+    this.call.write({
+      nodeName: this.nodeName,
+      clusterName: 'c1',
+      sessionId: this.sessionId,
+      sequence,
+      flows,
+      counters: { ringRecords: 0n, ringReserveFailures: 0n, exportDrops: 0n, decodeErrors: 0n, flowsExported: 0n, ...counters },
+      sentAt: undefined,
+    });
+    return sequence;
+  }
+
+  async acked(sequence: bigint, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!this.acks.some((a) => a >= sequence)) {
+      if (Date.now() > end) throw new Error(`${this.nodeName}: batch ${sequence} not acknowledged (acks ${this.acks.join(',')})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.call.end();
+    await this.ended;
+    this.client.close();
+  }
+}

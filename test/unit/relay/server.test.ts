@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { credentials } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirectorySource } from '../../../operator/sources/directory';
+import { Flow, GeofenceVerdict, LostEventSource, ScionPath, Verdict } from '../../../proto/gen/flow/flow';
+import { GetNodesRequest, ObserverClient, type GetFlowsResponse, type GetNodesResponse } from '../../../proto/gen/observer/observer';
+import { NodeState } from '../../../proto/gen/relay/relay';
+import { LOSS_METADATA } from '../../../relay/observer/service';
+import { nsTimestamp } from '../../../relay/observer/time';
+import { endpointWorkload, startRelay, type Relay } from '../../../relay/server';
+import { openStore, type FlowStore } from '../../../relay/store/store';
+import { FakeCollector } from './exporter_client';
+import { getFlows, makeFlow, readAll, serverStatus, uuidOf, uuidsOf } from './observer/helpers';
+
+const FENCE = `apiVersion: cillion.io/v1alpha1
+kind: Geofence
+metadata:
+  name: eu-ch
+spec:
+  workloadSelector:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: analytics
+    podSelector:
+      matchLabels:
+        app: analytics
+  allow:
+    countries: [EU, CH]
+  mode: audit
+`;
+
+const ZURICH = { latitude: 47.3769, longitude: 8.5417, address: '' };
+const FRANKFURT = { latitude: 50.1109, longitude: 8.6821, address: '' };
+const ASHBURN = { latitude: 39.0438, longitude: -77.4874, address: '' };
+
+function path(fingerprint: string, hops: [string, { latitude: number; longitude: number; address: string }, string][]): ScionPath {
+  return ScionPath.fromPartial({
+    srcIa: hops[0][0],
+    dstIa: hops[hops.length - 1][0],
+    fingerprint,
+    knownToControlPlane: true,
+    hops: hops.map(([isdAs, geo, country], i) => ({ isdAs, geo, country, ingressInterface: i === 0 ? 0 : 1, egressInterface: i === hops.length - 1 ? 0 : 2 })),
+  });
+}
+
+const EUROPE = path('aa'.repeat(32), [['64-2:0:9', ZURICH, 'CH'], ['71-2:0:3b', FRANKFURT, 'DE']]);
+const VIA_US = path('bb'.repeat(32), [['64-2:0:9', ZURICH, 'CH'], ['66-2:0:1', ASHBURN, 'US'], ['71-2:0:3b', FRANKFURT, 'DE']]);
+
+/** Flows in the live tests are captured now, so the merge window holds them. */
+let liveBaseNs = 0n;
+const capturedNow = (i: number) => nsTimestamp(liveBaseNs + BigInt(i) * 1_000_000n);
+
+function liveFlow(i: number, nodeName: string): Flow {
+  return makeFlow(i, { nodeName, time: capturedNow(i) });
+}
+
+function analyticsFlow(i: number, nodeName: string, scionPath: ScionPath | undefined): Flow {
+  return makeFlow(i, {
+    nodeName,
+    time: capturedNow(i),
+    scionPath,
+    source: { ID: 5, identity: 5, namespace: 'analytics', podName: `analytics-${i}`, labels: ['k8s:app=analytics', 'k8s:io.kubernetes.pod.namespace=analytics'], clusterName: 'c1', workloads: [] },
+    // A collector's claim is not trusted: the relay decides.
+    geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'forged', namespace: '', mode: 0, reason: '', offendingIsdAs: '', offendingCountry: '' },
+  });
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function nodesOf(client: ObserverClient): Promise<GetNodesResponse> {
+  return new Promise((res, rej) => client.getNodes(GetNodesRequest.fromPartial({}), (e, r) => (e ? rej(e) : res(r))));
+}
+
+describe('relay/server', function () {
+  this.timeout(60_000);
+
+  describe('endpointWorkload', () => {
+    it('reads pod labels and the namespace the way fence selectors see them', () => {
+      const w = endpointWorkload({
+        ID: 1,
+        identity: 1,
+        clusterName: 'c1',
+        namespace: 'shop',
+        podName: 'web-0',
+        workloads: [],
+        labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop', 'k8s:io.cilium.k8s.namespace.labels.team=red', 'k8s:tier='],
+      });
+      assert.deepEqual(w, { namespaceLabels: { 'kubernetes.io/metadata.name': 'shop', team: 'red' }, podLabels: { app: 'web', tier: '' } });
+      assert.equal(endpointWorkload({ ID: 2, identity: 2, clusterName: '', namespace: '', podName: '', workloads: [], labels: ['reserved:world'] }), undefined);
+    });
+  });
+
+  describe('without a store', () => {
+    let dir: string;
+    let resources: DirectorySource;
+    let relay: Relay;
+    let client: ObserverClient;
+
+    beforeEach(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cillion-relay-test-'));
+      writeFileSync(join(dir, 'fence.yaml'), FENCE);
+      resources = new DirectorySource(dir, { rescanMs: 200 });
+      await resources.list();
+      relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', resources, mergeWindowMs: 1000, shutdownGraceMs: 200 });
+      client = new ObserverClient(relay.address, credentials.createInsecure());
+      await waitFor(() => relay.geofences.get('eu-ch') !== undefined);
+    });
+    afterEach(async () => {
+      client.close();
+      await relay.close();
+      await resources.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('checks, merges by time across nodes and serves flows live; tracks nodes and losses', async () => {
+      liveBaseNs = BigInt(Date.now()) * 1_000_000n;
+      const live: GetFlowsResponse[] = [];
+      const stream = getFlows(client, { follow: true });
+      stream.on('data', (r: GetFlowsResponse) => live.push(r));
+      stream.on('error', () => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+
+      const a = new FakeCollector(relay.address, 'node-a');
+      const b = new FakeCollector(relay.address, 'node-b');
+      // Node b's flows were captured between node a's but arrive after them.
+      await a.acked(a.send([analyticsFlow(0, 'node-a', EUROPE), analyticsFlow(2, 'node-a', VIA_US), liveFlow(4, 'node-a')], { ringReserveFailures: 3n, ringRecords: 10n }));
+      await b.acked(b.send([analyticsFlow(1, 'node-b', undefined), liveFlow(3, 'node-b')], { exportDrops: 2n, ringRecords: 5n }));
+      await waitFor(() => uuidsOf(live).length >= 5);
+      assert.deepEqual(uuidsOf(live), [0, 1, 2, 3, 4].map(uuidOf));
+
+      const flows = live.flatMap((r) => (r.responseTypes?.$case === 'flow' ? [r.responseTypes.value] : []));
+      const verdicts = flows.map((f) => (f.geofence ? `${f.geofence.name}:${GeofenceVerdict[f.geofence.verdict]}` : '-'));
+      assert.deepEqual(verdicts, ['eu-ch:GEOFENCE_COMPLIANT', 'eu-ch:GEOFENCE_UNVERIFIED', 'eu-ch:GEOFENCE_VIOLATION', '-', '-']);
+      assert.equal(flows[2].geofence?.offendingIsdAs, '66-2:0:1');
+      assert.equal(flows[2].geofence?.offendingCountry, 'US');
+
+      const losses = live.flatMap((r) => (r.responseTypes?.$case === 'lostEvents' ? [`${r.nodeName}:${LostEventSource[r.responseTypes.value.source]}:${r.responseTypes.value.numEventsLost}`] : []));
+      assert.deepEqual(losses.sort(), ['node-a:PERF_EVENT_RING_BUFFER:3', 'node-b:OBSERVER_EVENTS_QUEUE:2']);
+
+      // A later report of the same session's cumulative counters adds only the growth.
+      a.send([], { ringReserveFailures: 5n, ringRecords: 20n });
+      await waitFor(() => relay.nodes.get('node-a')?.counters.ringReserveFailures === 5n);
+
+      let nodes = await nodesOf(client);
+      assert.deepEqual(
+        nodes.nodes.map((n) => [n.name, n.state, n.numFlows, n.version, n.tls?.enabled]),
+        [
+          ['node-a', NodeState.NODE_CONNECTED, 3n, '1.2.3', false],
+          ['node-b', NodeState.NODE_CONNECTED, 2n, '1.2.3', false],
+        ],
+      );
+      assert.match(nodes.nodes[0].address, /^(ipv4:)?127\.0\.0\.1:\d+$/);
+
+      await b.close();
+      await waitFor(() => live.some((r) => r.responseTypes?.$case === 'nodeStatus' && r.responseTypes.value.stateChange === NodeState.NODE_UNAVAILABLE));
+      nodes = await nodesOf(client);
+      assert.deepEqual(nodes.nodes.map((n) => n.state), [NodeState.NODE_CONNECTED, NodeState.NODE_UNAVAILABLE]);
+
+      const { res, trailer } = await serverStatus(client);
+      assert.equal(res.seenFlows, 5n);
+      assert.equal(res.numFlows, 5n);
+      assert.equal(res.numConnectedNodes, 1);
+      assert.equal(res.numUnavailableNodes, 1);
+      assert.deepEqual(res.unavailableNodes, ['node-b']);
+      assert.equal(trailer.get(LOSS_METADATA.ringReserveFailures)[0], '5');
+      assert.equal(trailer.get(LOSS_METADATA.exportDrops)[0], '2');
+      assert.equal(trailer.get(LOSS_METADATA.decodeErrors)[0], '0');
+
+      const text = await (await fetch(`http://${relay.metricsAddress}/metrics`)).text();
+      const metric = (line: string) => assert.ok(text.split('\n').includes(line), `metrics lack "${line}"`);
+      metric('cillion_flows_processed_total{verdict="FORWARDED"} 4');
+      metric('cillion_flows_processed_total{verdict="DROPPED"} 1');
+      metric('cillion_geofence_verdicts_total{fence="eu-ch",verdict="GEOFENCE_COMPLIANT"} 1');
+      metric('cillion_geofence_verdicts_total{fence="eu-ch",verdict="GEOFENCE_VIOLATION"} 1');
+      metric('cillion_geofence_verdicts_total{fence="eu-ch",verdict="GEOFENCE_UNVERIFIED"} 1');
+      metric('cillion_ring_reserve_failures_total{node="node-a"} 5');
+      metric('cillion_ring_records_total{node="node-a"} 20');
+      metric('cillion_export_drops_total{node="node-b"} 2');
+      metric('cillion_store_rows_total 5');
+      metric('cillion_store_insert_lag_seconds_count 2');
+      metric('cillion_observer_followers 1');
+      assert.equal((await fetch(`http://${relay.metricsAddress}/nope`)).status, 404);
+
+      stream.cancel();
+      await a.close();
+    });
+
+    it('picks up a fence changed on disk', async () => {
+      writeFileSync(join(dir, 'fence.yaml'), FENCE.replace('[EU, CH]', '[EU, CH, US]'));
+      await waitFor(() => relay.geofences.get('eu-ch')?.spec.allow.countries.includes('US') === true);
+      const a = new FakeCollector(relay.address, 'node-a');
+      await a.acked(a.send([analyticsFlow(0, 'node-a', VIA_US)]));
+      relay.flushLive();
+      const got = await readAll(getFlows(client, { number: 1n }));
+      const r = got[0].responseTypes;
+      assert.equal(r?.$case === 'flow' && r.value.geofence?.verdict, GeofenceVerdict.GEOFENCE_COMPLIANT);
+      await a.close();
+    });
+  });
+
+  describe('with the embedded store', () => {
+    let dir: string;
+    let store: FlowStore;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cillion-relay-store-test-'));
+      store = await openStore({ dataDir: dir });
+    });
+    after(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('stores every batch before acknowledging it and serves it back after a relay restart', async () => {
+      let relay = await startRelay({ listen: '127.0.0.1:0', store, mergeWindowMs: 50, shutdownGraceMs: 200 });
+      const a = new FakeCollector(relay.address, 'node-a', 'restart-session');
+      const flows = [0, 1, 2].map((i) => makeFlow(i, { nodeName: 'node-a', verdict: Verdict.FORWARDED }));
+      await a.acked(a.send(flows));
+      await relay.close();
+      await a.close();
+
+      relay = await startRelay({ listen: '127.0.0.1:0', store, mergeWindowMs: 50, shutdownGraceMs: 200 });
+      const client = new ObserverClient(relay.address, credentials.createInsecure());
+      try {
+        const got = await readAll(getFlows(client, { number: 10n }));
+        assert.deepEqual(
+          got.map((r) => (r.responseTypes?.$case === 'flow' ? r.responseTypes.value : undefined)),
+          flows,
+        );
+        const again = new FakeCollector(relay.address, 'node-a', 'restart-session');
+        again.send([]);
+        await again.acked(1n);
+        await again.close();
+        assert.equal((await serverStatus(client)).res.numFlows, 3n);
+      } finally {
+        client.close();
+        await relay.close();
+      }
+    });
+  });
+});
