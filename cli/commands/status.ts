@@ -1,0 +1,55 @@
+// `cillion status`: the Observer API's ServerStatus as a short summary, like `hubble status`.
+import { Metadata } from '@grpc/grpc-js';
+import { Command, Option } from 'commander';
+import { ServerStatusRequest, ServerStatusResponse } from '../../proto/gen/observer/observer';
+import { toJsonLine } from '../output';
+import { describeError, observerClient } from '../observe/client';
+import { addServerOptions, age, serverAddress } from '../observe/server_flags';
+
+const DEADLINE_MS = 10_000;
+
+function percent(part: bigint, whole: bigint): string {
+  return whole === 0n ? '-' : `${(Number((part * 10000n) / whole) / 100).toFixed(2)}%`;
+}
+
+export function renderStatus(s: ServerStatusResponse, address: string): string {
+  const grouped = (n: bigint) => n.toLocaleString('en-US');
+  const lines = [
+    `Healthcheck (via ${address}): Ok`,
+    `Version: ${s.version || 'unknown'}, up ${age(s.uptimeNs)}`,
+    `Current/Max Flows: ${grouped(s.numFlows)}/${grouped(s.maxFlows)} (${percent(s.numFlows, s.maxFlows)})`,
+    `Flows seen: ${grouped(s.seenFlows)}`,
+    `Flows/s: ${s.flowsRate.toFixed(2)}`,
+  ];
+  if (s.numConnectedNodes !== undefined) {
+    const total = s.numConnectedNodes + (s.numUnavailableNodes ?? 0);
+    lines.push(`Connected Nodes: ${s.numConnectedNodes}/${total}`);
+  }
+  if (s.numUnavailableNodes) {
+    lines.push(`Unavailable Nodes: ${s.numUnavailableNodes}`, ...s.unavailableNodes.map((n) => `  - ${n}`));
+  }
+  return lines.join('\n');
+}
+
+export function statusCommand(): Command {
+  const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector)');
+  addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
+  cmd.action(async (opts: { server: string; node?: string | true; output: 'text' | 'json' }) => {
+    const address = serverAddress(opts);
+    const client = observerClient(address);
+    try {
+      const s = await new Promise<ServerStatusResponse>((resolve, reject) =>
+        client.serverStatus(ServerStatusRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+      process.stdout.write(`${opts.output === 'json' ? toJsonLine(ServerStatusResponse.toJSON(s)) : renderStatus(s, address)}\n`);
+    } catch (e) {
+      process.stderr.write(`cillion status: ${describeError(e, address)}\n`);
+      process.exitCode = 1;
+    } finally {
+      client.close();
+    }
+  });
+  return cmd;
+}
