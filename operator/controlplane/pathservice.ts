@@ -59,7 +59,13 @@ export class PathServiceError extends Error {
 export interface EmbeddedOptions {
   /** Clock in Unix seconds; defaults to the system clock. */
   now?: () => number;
-  /** Seed for the initial SegIDs; random when absent. */
+  /**
+   * Seed for the SegIDs, for reproducible tests. Without one, every beaconing round starts
+   * at a multiple of the refresh period and seeds its SegIDs from that start, so every
+   * process over the same topology builds the same segments in the same period, as the ASes
+   * of one SCION network share one set of beacons (a sending and a receiving agent then
+   * agree on hop fields).
+   */
   seed?: number;
   /**
    * Fraction of the hop-field lifetime after which segments are re-beaconed on the next
@@ -70,7 +76,7 @@ export interface EmbeddedOptions {
 
 export class EmbeddedPathService implements PathService {
   private readonly now: () => number;
-  private readonly segIds: SegIdSource;
+  private readonly segIds: SegIdSource | null;
   private readonly refreshAfter: number;
   private readonly down = new Set<string>();
   private current: SegmentSet;
@@ -80,7 +86,7 @@ export class EmbeddedPathService implements PathService {
     opts: EmbeddedOptions = {},
   ) {
     this.now = opts.now ?? (() => Date.now() / 1000);
-    this.segIds = seededSegIds(opts.seed ?? (Math.random() * 2 ** 32) >>> 0);
+    this.segIds = opts.seed === undefined ? null : seededSegIds(opts.seed);
     this.refreshAfter = opts.refreshAfter ?? 0.5;
     if (!(this.refreshAfter > 0 && this.refreshAfter <= 1)) throw new RangeError(`refreshAfter ${this.refreshAfter} outside (0, 1]`);
     this.current = this.refresh();
@@ -90,9 +96,15 @@ export class EmbeddedPathService implements PathService {
     return new EmbeddedPathService(loadTopology(file), opts);
   }
 
-  /** Re-beacons now: every segment gets a fresh timestamp, SegID and MACs. */
+  /** Re-beacons now: every segment gets a fresh timestamp, SegID and MACs (shared rounds: those of the current period). */
   refresh(): SegmentSet {
-    this.current = beacon(this.topology, { timestamp: this.now(), segIds: this.segIds });
+    if (this.segIds) {
+      this.current = beacon(this.topology, { timestamp: this.now(), segIds: this.segIds });
+      return this.current;
+    }
+    const period = Math.max(1, Math.floor(this.topology.segments.lifetimeSeconds * this.refreshAfter));
+    const start = Math.floor(this.now() / period) * period;
+    this.current = beacon(this.topology, { timestamp: start, segIds: seededSegIds(start) });
     return this.current;
   }
 

@@ -118,6 +118,24 @@ describe('controlplane EmbeddedPathService over examples/topology.yaml', () => {
     assert.notDeepEqual(a.map((p) => p.path.infoFields), c.map((p) => p.path.infoFields));
   });
 
+  it('without a seed, services started apart in the same period agree on every hop field, and re-beacon together', async () => {
+    const shared = (clock: { now: number }): EmbeddedPathService => EmbeddedPathService.fromFile(EXAMPLE, { now: () => clock.now });
+    const period = Math.floor(shared({ now: T0 }).topology.segments.lifetimeSeconds * 0.5);
+    const start = Math.floor(T0 / period) * period;
+    const early = { now: start + 1 };
+    const late = { now: start + period - 1 };
+    const a = shared(early);
+    const b = shared(late);
+    assert.deepEqual(await a.paths(ZURICH, FRANKFURT), await b.paths(ZURICH, FRANKFURT));
+    assert.equal(a.segments().timestamp, start);
+    early.now = start + period;
+    late.now = start + period + 7;
+    const nextA = await a.paths(ZURICH, FRANKFURT);
+    assert.deepEqual(nextA, await b.paths(ZURICH, FRANKFURT));
+    assert.equal(a.segments().timestamp, start + period);
+    assert.notDeepEqual(nextA.map((p) => p.path.hopFields), (await shared({ now: start }).paths(ZURICH, FRANKFURT)).map((p) => p.path.hopFields));
+  });
+
   it('answers AS and interface queries and limits the number of paths', async () => {
     const ps: PathService = svc;
     assert.deepEqual(await ps.asInfo(ZURICH), { ia: ZURICH, core: false, mtu: 1472, name: 'Zurich cluster', city: 'Zurich', country: 'CH' });
