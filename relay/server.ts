@@ -6,17 +6,15 @@ import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LRUCache } from 'lru-cache';
 import { version as packageVersion } from '../package.json';
-import type { ResourceEvent, ResourceSource } from '../operator/sources/source';
-import type { WorkloadLabels } from '../operator/resources/selector';
+import type { ResourceSource } from '../operator/sources/source';
 import { FlowExportService, type ExportAck, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
-import { LostEventSource, type Endpoint, type Flow } from '../proto/gen/flow/flow';
+import { LostEventSource } from '../proto/gen/flow/flow';
 import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
-import { GeofenceEngine } from './geofence/engine';
-import { toFlowGeofence } from './geofence/proto';
+import type { GeofenceEngine } from './geofence/engine';
+import { FlowJudge } from './geofence/judge';
 import { RelayMetrics } from './metrics';
 import { NodeBook, type TlsInfo } from './nodes';
 import { FlowHub } from './observer/hub';
@@ -64,60 +62,6 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
-const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-
-/**
- * A flow endpoint's workload labels for fence selectors: the pod's labels from its
- * "source:key=value" strings, and as namespace labels the namespace's name (as Kubernetes
- * labels every namespace) plus any namespace labels carried Cilium-style.
- */
-export function endpointWorkload(ep: Endpoint | undefined): WorkloadLabels | undefined {
-  if (!ep || ep.namespace === '') return undefined;
-  const namespaceLabels: Record<string, string> = { [NAMESPACE_NAME_LABEL]: ep.namespace };
-  const podLabels: Record<string, string> = {};
-  for (const label of ep.labels) {
-    const colon = label.indexOf(':');
-    const eq = label.indexOf('=', colon + 1);
-    const key = label.slice(colon + 1, eq < 0 ? undefined : eq);
-    const value = eq < 0 ? '' : label.slice(eq + 1);
-    if (key.startsWith(NAMESPACE_LABELS_PREFIX)) namespaceLabels[key.slice(NAMESPACE_LABELS_PREFIX.length)] = value;
-    else if (key !== POD_NAMESPACE_LABEL && key !== '') podLabels[key] = value;
-  }
-  return { namespaceLabels, podLabels };
-}
-
-/** One WorkloadLabels object per distinct label set, which the engine's caches key on. */
-class WorkloadCache {
-  private readonly cache = new LRUCache<string, { w: WorkloadLabels | undefined }>({ max: 16384 });
-
-  of(ep: Endpoint | undefined): WorkloadLabels | undefined {
-    if (!ep || ep.namespace === '') return undefined;
-    const key = `${ep.namespace}\0${ep.labels.join('\0')}`;
-    let hit = this.cache.get(key);
-    if (!hit) {
-      hit = { w: endpointWorkload(ep) };
-      this.cache.set(key, hit);
-    }
-    return hit.w;
-  }
-}
-
-function followFences(source: ResourceSource, engine: GeofenceEngine, log: (m: string) => void): () => void {
-  return source.watch((ev: ResourceEvent) => {
-    if (ev.type === 'delete') {
-      if (ev.key.kind === 'Geofence' && engine.remove(ev.key.name)) log(`geofence ${ev.key.name} removed`);
-      return;
-    }
-    if (ev.type === 'problem') return;
-    const r = ev.entry.result;
-    // An invalid fence keeps its last good version in force, as the operator does.
-    if (!r.ok || r.value.kind !== 'Geofence') return;
-    if (engine.upsert(r.value)) log(`geofence ${r.value.metadata.name} in force`);
-  });
-}
-
 function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
   const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
   const cn = cert?.subject?.CN;
@@ -140,17 +84,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub.publishNodeStatus({ stateChange: state, nodeNames: [name], message: '' });
     },
   });
-  const geofences = new GeofenceEngine();
-  const stopFences = opts.resources ? followFences(opts.resources, geofences, log) : () => undefined;
-  const workloads = new WorkloadCache();
+  const judge = new FlowJudge(opts.resources, log);
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
   const positions = new Map<string, bigint>();
-
-  const judge = (f: Flow): void => {
-    const check = geofences.check({ source: workloads.of(f.source), destination: workloads.of(f.destination), path: f.scionPath });
-    // The verdict is the relay's to give; whatever a collector put there is replaced.
-    f.geofence = check ? toFlowGeofence(check.decision) : undefined;
-  };
 
   const sink: BatchSink = {
     position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
@@ -160,7 +96,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       for (const f of flows) {
         if (f.nodeName === '') f.nodeName = b.nodeName;
         if (f.uuid === '') f.uuid = randomUUID();
-        judge(f);
+        judge.judge(f);
         const t = timestampNs(f.time);
         if (t !== undefined && (newest === undefined || t > newest)) newest = t;
       }
@@ -251,11 +187,11 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub,
     nodes,
     metrics,
-    geofences,
+    geofences: judge.engine,
     flushLive: () => merger.flush(),
     close: () =>
       (closing ??= (async () => {
-        stopFences();
+        judge.close();
         merger.flush();
         hub.closeFollowers();
         await new Promise<void>((resolve) => {

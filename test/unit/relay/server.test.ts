@@ -9,7 +9,8 @@ import { GetNodesRequest, ObserverClient, type GetFlowsResponse, type GetNodesRe
 import { NodeState } from '../../../proto/gen/relay/relay';
 import { LOSS_METADATA } from '../../../relay/observer/service';
 import { nsTimestamp } from '../../../relay/observer/time';
-import { endpointWorkload, startRelay, type Relay } from '../../../relay/server';
+import { endpointWorkload } from '../../../relay/geofence/judge';
+import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 import { FakeCollector } from './exporter_client';
 import { getFlows, makeFlow, readAll, serverStatus, uuidOf, uuidsOf } from './observer/helpers';
