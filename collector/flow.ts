@@ -2,7 +2,7 @@
 // fills them for a trace or drop event at the same place, plus Cillion's SCION path,
 // observation point and identity option.
 import { randomUUID } from 'node:crypto';
-import { OPT_IDENTITY, COUNTERS } from '../bpf/abi';
+import { OPT_IDENTITY, COUNTERS, counterName } from '../bpf/abi';
 import {
   DropReason,
   Flow,
@@ -127,13 +127,17 @@ const POINTS = {
   ROUTER_FORWARD: { trace: TraceObservationPoint.FROM_NETWORK, scion: ScionObservationPoint.SCION_ROUTER_FORWARD, direction: TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN },
 } as const;
 
+function wallTime(bootNs: number, ctx: FlowContext): { seconds: bigint; nanos: number } {
+  const ns = BigInt(Math.round(bootNs)) + ctx.realtimeOffsetNs;
+  return { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) };
+}
+
 /**
  * The flow.Flow of one meter report. Its time is the report interval's last packet; a
  * flow with any dropped packet is DROPPED with the last drop's reason, so a filter on
  * drops finds it.
  */
 export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
-  const wallNs = BigInt(Math.round(f.lastNs)) + ctx.realtimeOffsetNs;
   const dropped = f.dropped > 0;
   const drop = dropped ? hubbleDropReason(f.lastDropReason) : DropReason.DROP_REASON_UNKNOWN;
   const point = POINTS[f.direction];
@@ -142,7 +146,7 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
   // Ingress: the sender's identity came in the packet; the datapath knows only local endpoints' own.
   const srcIdentity = f.direction === 'INGRESS_DECAP' ? f.identity : (e.source?.identity ?? f.identity);
   return Flow.fromPartial({
-    time: { seconds: wallNs / 1_000_000_000n, nanos: Number(wallNs % 1_000_000_000n) },
+    time: wallTime(f.lastNs, ctx),
     uuid: randomUUID(),
     emitter: { name: 'Cillion', version: '' },
     verdict: dropped ? Verdict.DROPPED : Verdict.FORWARDED,
@@ -163,5 +167,13 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
     scionPath: e.path,
     scionObservationPoint: point.scion,
     identityExtension: identityExtension(f, e, ctx),
+    meter: {
+      packets: BigInt(f.packets),
+      bytes: BigInt(f.bytes),
+      droppedPackets: BigInt(f.dropped),
+      firstSeen: wallTime(f.firstNs, ctx),
+      lastSeen: wallTime(f.lastNs, ctx),
+      dropReasonName: dropped ? counterName(f.lastDropReason) : '',
+    },
   });
 }

@@ -41,14 +41,14 @@ describe('proto: Cillion additions to flow.Flow', () => {
 
   it('leaves our fields to a Hubble-only reader as unknown fields, which it passes on intact', () => {
     const decoded = fromBinary(hubbleFlow, Flow.encode(sample).finish());
-    assert.deepEqual(decoded.$unknown?.map((u) => u.no), [200001, 200002, 200003, 200004]);
+    assert.deepEqual(decoded.$unknown?.map((u) => u.no), [200001, 200002, 200003, 200004, 200005]);
     assert.deepEqual(Flow.decode(toBinary(hubbleFlow, decoded)), sample);
   });
 
   it('reads a flow that a Hubble-only writer produced', () => {
     const written = toBinary(hubbleFlow, fromJson(hubbleFlow, hubbleJson, { registry: hubble }));
     const flow = Flow.decode(written);
-    assert.deepEqual(flow, { ...sample, scionPath: undefined, geofence: undefined, identityExtension: undefined, scionObservationPoint: 0 });
+    assert.deepEqual(flow, { ...sample, scionPath: undefined, geofence: undefined, identityExtension: undefined, scionObservationPoint: 0, meter: undefined });
   });
 
   it('keeps Hubble filter fields readable next to Cillion path filters', () => {

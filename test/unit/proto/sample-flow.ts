@@ -51,6 +51,7 @@ export const sample: Flow = Flow.fromPartial({
   },
   identityExtension: { identity: 20481, clusterName: 'zurich', optionType: 253, authenticated: true, check: IdentityCheck.IDENTITY_MATCHED },
   scionObservationPoint: ScionObservationPoint.SCION_EDGE_ENCAP,
+  meter: { packets: 12n, bytes: 9600n, droppedPackets: 0n, firstSeen: { seconds: 1767225599n, nanos: 5000 }, lastSeen: { seconds: 1767225600n, nanos: 5000 }, dropReasonName: '' },
 });
 
 // The same flow as Hubble's JSON output shows it (protojson names and enum names).
