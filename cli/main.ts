@@ -1,6 +1,7 @@
 // The one `cillion` binary: client commands and the process entry points as subcommands.
 import { Command } from 'commander';
 import { version } from '../package.json';
+import { agentCommand } from './commands/agent';
 import { listCommand } from './commands/list';
 import { observeCommand } from './commands/observe';
 import { operatorCommand } from './commands/operator';
@@ -13,6 +14,7 @@ const program = new Command('cillion')
   .description('Observability and path verification for a SCION-in-eBPF Kubernetes datapath')
   .version(version);
 
+program.addCommand(agentCommand());
 program.addCommand(listCommand());
 program.addCommand(observeCommand());
 program.addCommand(operatorCommand());

@@ -31,6 +31,8 @@ export interface ProgrammerOptions {
   writeStatus?: boolean;
   log?: (line: string) => void;
   now?: () => Date;
+  /** Told of every recompute's outcome, after the maps are reconciled (the collector's path catalog). */
+  onRecompute?: (result: RecomputeResult) => void;
 }
 
 export interface RecomputeResult {
@@ -127,6 +129,7 @@ export class NodeProgrammer {
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
     if (this.opts.writeStatus !== false) await this.writeStatuses(desired, report);
+    this.opts.onRecompute?.({ desired, report });
     return { desired, report };
   }
 

@@ -66,6 +66,8 @@ export interface DesiredState {
   ingressEnforced: Array<[number, number]>;
   ingressAllow: Array<[IngressAllowKey, number]>;
   outcomes: PolicyOutcome[];
+  /** The control plane's path behind each paths-map entry, for whoever explains flows by path id. */
+  pathsInUse: Array<[number, ControlPlanePath]>;
 }
 
 /** Path ids that stay the same while a path (by fingerprint) stays in use. */
@@ -117,6 +119,7 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
     ingressEnforced: [],
     ingressAllow: [],
     outcomes: [],
+    pathsInUse: [],
   };
   const fencesFor = (w: Workload): Geofence[] => input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, labelsOf(w)));
   const fenceKey = (fs: readonly Geofence[]): string => fs.map((f) => f.metadata.name).sort().join(',');
@@ -127,6 +130,7 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
     return pathCache.get(k) as Promise<ControlPlanePath[]>;
   };
   const usedPaths = new Map<number, PathEntry>();
+  const usedControlPaths = new Map<number, ControlPlanePath>();
   const usedFingerprints = new Set<string>();
   const egress = new Map<string, [EgressKey, number[]]>();
 
@@ -136,6 +140,7 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
     if (!up) return null;
     const id = pathIds.idOf(cp.fingerprint);
     usedFingerprints.add(cp.fingerprint);
+    usedControlPaths.set(id, cp);
     usedPaths.set(id, {
       ifindex: up.ifindex, mtu: Math.min(cp.mtu, input.underlayMtu), srcMac: up.localMac, dstMac: up.remoteMac,
       srcIp: up.localIp, dstIp: up.remoteIp, srcPort: up.localPort, dstPort: up.remotePort, egressIfid,
@@ -211,6 +216,7 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
 
   pathIds.retain(usedFingerprints);
   state.paths = [...usedPaths].sort((a, b) => a[0] - b[0]);
+  state.pathsInUse = [...usedControlPaths].sort((a, b) => a[0] - b[0]);
   state.egressPolicy = [...egress.values()];
   return state;
 }

@@ -252,6 +252,13 @@ export class Wan {
     return dp;
   }
 
+  /** The pin directory of an edge's objects, for an agent process that takes the edge over. */
+  edgeInstance(ia: IA): string {
+    const instance = this.edgeInstances.get(ia);
+    if (!instance) throw new Error(`${formatIA(ia)} has no edge`);
+    return instance;
+  }
+
   /** Removes what a crashed run with this prefix left: namespaces and pinned maps. */
   static sweep(prefix: string): void {
     Topology.sweep(prefix);

@@ -1,0 +1,229 @@
+// `cillion agent`, one per node: loads the edge datapath onto the node's uplinks and keeps
+// its maps programmed (the operator's node runtime), drains the path records into flows
+// (the collector), judges them against the geofences in force, exports them to the relay
+// and serves them on the node's own Observer socket.
+import { readFileSync } from 'node:fs';
+import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { version } from '../../package.json';
+import { realtimeOffsetNs } from '../../bpf/clock';
+import { RingReader } from '../../bpf/native';
+import { Collector } from '../../collector/collector';
+import { ControlPlaneCatalog, WorkloadEndpoints, type CatalogEntry } from '../../collector/enrich';
+import { Exporter } from '../../collector/exporter';
+import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
+import type { PathService } from '../../operator/controlplane/pathservice';
+import { groupResources } from '../../operator/datapath/resources';
+import { NodeRuntime } from '../../operator/node/runtime';
+import { parseUplink } from '../../operator/node/uplinks';
+import type { RecomputeResult } from '../../operator/programmer';
+import type { IA } from '../../scion/isdas';
+import { DirectorySource } from '../../operator/sources/directory';
+import { readWorkloads } from '../../operator/workloads/directory';
+import type { Workload } from '../../operator/workloads/workload';
+import type { Flow } from '../../proto/gen/flow/flow';
+import { FlowJudge } from '../../relay/geofence/judge';
+import { FlowHub } from '../../relay/observer/hub';
+
+interface AgentOptions {
+  resources: string;
+  workloads: string;
+  node: string;
+  uplink: string[];
+  netns?: string;
+  instance: string;
+  state: string;
+  daemon?: string;
+  masterKey?: string;
+  refresh: number;
+  relay?: string;
+  relayCa?: string;
+  relayCert?: string;
+  relayKey?: string;
+  observerSocket: string;
+  flowIdle: number;
+  flowActive: number;
+  flowMax: number;
+  exportBuffer: number;
+}
+
+const RING_BATCH_BYTES = 1 << 20;
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+};
+
+function positive(text: string): number {
+  const n = Number(text);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function relayCredentials(opts: AgentOptions): ChannelCredentials {
+  if (!opts.relayCa && !opts.relayCert && !opts.relayKey) return grpcCredentials.createInsecure();
+  if (!opts.relayCa) throw new InvalidArgumentError('--relay-cert and --relay-key need --relay-ca');
+  if (!opts.relayCert !== !opts.relayKey) throw new InvalidArgumentError('give --relay-cert and --relay-key together');
+  return grpcCredentials.createSsl(
+    readFileSync(opts.relayCa),
+    opts.relayKey ? readFileSync(opts.relayKey) : null,
+    opts.relayCert ? readFileSync(opts.relayCert) : null,
+  );
+}
+
+/** The paths this node sends on (by path id) and the paths remote clusters send to it (by hop fields). */
+async function catalogEntries(r: RecomputeResult, control: PathService, local: IA, remotes: readonly IA[]): Promise<CatalogEntry[]> {
+  const entries: CatalogEntry[] = r.desired.pathsInUse.map(([pathId, path]) => ({ pathId, path }));
+  for (const remote of remotes) {
+    try {
+      for (const path of await control.paths(remote, local)) entries.push({ path });
+    } catch (e) {
+      log(`paths from ${remote} unknown: ${(e as Error).message}`);
+    }
+  }
+  return entries;
+}
+
+async function run(opts: AgentOptions): Promise<void> {
+  if (opts.uplink.length === 0) throw new InvalidArgumentError('give at least one --uplink: the agent runs the datapath on them');
+  const credentials = relayCredentials(opts);
+  const source = new DirectorySource(opts.resources);
+  const stops: Array<() => Promise<void> | void> = [];
+  try {
+    const cluster = groupResources(await source.list()).clusters[0];
+    if (!cluster) throw new Error(`no valid ClusterAS in ${opts.resources}: nothing to run`);
+    const clusterName = cluster.metadata.name;
+    let identityByIp = new Map<string, number>();
+    const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
+    const catalog = new ControlPlaneCatalog();
+    const workloads = (): Workload[] => readWorkloads(opts.workloads).filter((w) => w.node === opts.node);
+    let runtime: NodeRuntime | null = null;
+    const explain = (r: RecomputeResult): void => {
+      identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
+      endpoints.update(workloads());
+      if (!runtime) return;
+      const rt = runtime;
+      void source.list().then(async (entries) => {
+        const remotes = groupResources(entries).remotes.map((rc) => rc.spec.isdAS);
+        catalog.set(await catalogEntries(r, rt.control, cluster.spec.isdAS, remotes));
+      });
+    };
+    const opened = await NodeRuntime.open({
+      source,
+      cluster,
+      workloads,
+      uplinks: opts.uplink.map(parseUplink),
+      netns: opts.netns,
+      instance: opts.instance,
+      stateDir: opts.state,
+      daemon: opts.daemon,
+      masterKeyFile: opts.masterKey,
+      refreshMs: opts.refresh * 1000,
+      // Status is the operator's to write; every agent programs its own node.
+      writeStatus: false,
+      log,
+      onRecompute: explain,
+    });
+    runtime = opened.runtime;
+    const rt = runtime;
+    stops.push(() => rt.stop(true));
+    if (opened.first) explain(opened.first);
+    const dp = rt.datapath;
+    if (!dp) throw new Error('the datapath did not load');
+
+    const judge = new FlowJudge(source, log);
+    stops.push(() => judge.close());
+    const hub = new FlowHub();
+    let exporter: Exporter | null = null;
+    const devices = new Map(rt.uplinks.map((u) => [u.ifindex, opts.uplink.map(parseUplink).find((s) => s.ifid === u.ifid)?.device ?? '']));
+    const collector = new Collector({
+      table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000 },
+      context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
+      endpoints,
+      paths: catalog,
+      deliver: (flows: Flow[]) => {
+        for (const f of flows) {
+          judge.judge(f);
+          exporter?.push(f);
+        }
+        hub.publish(flows);
+      },
+      onDecodeError: (e) => log(`ring record: ${e.message}`),
+    });
+    exporter = opts.relay
+      ? new Exporter({
+          target: opts.relay,
+          credentials,
+          nodeName: opts.node,
+          clusterName,
+          maxBacklogFlows: opts.exportBuffer,
+          batchFlows: 512,
+          flushMs: 200,
+          ringCounters: () => ({
+            ringRecords: BigInt(collector.stats().records),
+            ringReserveFailures: dp.counter('RING_RESERVE_FAIL'),
+            decodeErrors: BigInt(collector.stats().decodeErrors),
+          }),
+          onError: (e) => log(`export to ${opts.relay}: ${e.message}`),
+        })
+      : null;
+    if (!exporter) log('no --relay: flows stay on this node (cillion observe --node)');
+    const reader = new RingReader(dp.events, { bufferBytes: RING_BATCH_BYTES, onBatch: collector.ingest });
+    reader.start();
+    collector.start();
+    stops.push(async () => {
+      reader.stop();
+      reader.drain();
+      collector.stop();
+      await exporter?.close();
+    });
+    let observer: LocalObserver | null = null;
+    if (opts.observerSocket !== '') {
+      observer = await serveLocalObserver({ socket: opts.observerSocket.replace(/^unix:\/\//, ''), hub, version, log });
+      const o = observer;
+      stops.push(() => o.close());
+    }
+    await rt.start();
+    log(`agent ${opts.node} of ${clusterName}: collecting${exporter ? `, exporting to ${opts.relay}` : ''}${observer ? `, Observer on unix://${observer.socket}` : ''} (Ctrl-C stops and detaches)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  } finally {
+    // Last started, first stopped: the observer, then the collector's final flows go out,
+    // then the datapath comes off the uplinks.
+    for (const stop of stops.reverse()) await stop();
+    await source.close();
+  }
+}
+
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description("run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally")
+    .requiredOption('--resources <dir>', 'directory of Cillion resources (the embedded mode)')
+    .requiredOption('--workloads <file>', 'pods of the embedded mode (v1 Pod YAML); this node runs those with spec.nodeName = --node')
+    .requiredOption('--node <name>', 'this node')
+    .option('--uplink <ifid=device[:port]>', 'an uplink of this node (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--netns <name|path>', 'network namespace of the uplink devices (attach enters it)')
+    .option('--instance <name>', 'pin directory under /sys/fs/bpf/cillion', 'edge')
+    .option('--state <dir>', 'where identities persist', '.cillion')
+    .option('--daemon <address>', 'SCION daemon address instead of the ClusterAS control plane')
+    .option('--master-key <file>', "the local AS's master key (base64), to check its own hop fields at ingress")
+    .addOption(new Option('--refresh <seconds>', 'recompute paths at least this often').default(30).argParser(positive))
+    .option('--relay <host:port>', 'export flows to this relay')
+    .option('--relay-ca <file>', 'CA of the relay certificate (PEM): export over TLS')
+    .option('--relay-cert <file>', 'client certificate for the relay (PEM)')
+    .option('--relay-key <file>', 'client key for the relay (PEM)')
+    .addOption(new Option('--observer-socket <path>', "this node's Observer API; empty to disable").default('/var/run/cillion/observer.sock'))
+    .addOption(new Option('--flow-idle <seconds>', 'a flow without packets this long is reported and forgotten').default(5).argParser(positive))
+    .addOption(new Option('--flow-active <seconds>', 'a busy flow is reported at least this often').default(10).argParser(positive))
+    .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
+    .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
+    .action(async (opts: AgentOptions) => {
+      try {
+        await run(opts);
+      } catch (e) {
+        process.stderr.write(`cillion agent: ${(e as Error).message}\n`);
+        process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;
+      }
+    });
+}

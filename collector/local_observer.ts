@@ -1,0 +1,48 @@
+// The node's own Observer API on a unix socket, so `cillion observe --node` reads this
+// node's flows without a relay. It serves the flows the collector judged, from memory:
+// no store behind it, and no nodes to list but this one's flows.
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ObserverService } from '../proto/gen/observer/observer';
+import { NodeBook } from '../relay/nodes';
+import type { FlowHub } from '../relay/observer/hub';
+import { observerService } from '../relay/observer/service';
+import { nowNs } from '../relay/observer/time';
+
+export interface LocalObserver {
+  readonly socket: string;
+  close(): Promise<void>;
+}
+
+export async function serveLocalObserver(opts: { socket: string; hub: FlowHub; version: string; log: (m: string) => void }): Promise<LocalObserver> {
+  const startedAt = nowNs();
+  mkdirSync(dirname(opts.socket), { recursive: true });
+  // A socket file left by a process that died would refuse the bind.
+  rmSync(opts.socket, { force: true });
+  const server = new Server();
+  server.addService(
+    ObserverService,
+    observerService({
+      hub: opts.hub,
+      nodes: new NodeBook(),
+      status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt }),
+      onError: (err, method) => opts.log(`local observer ${method}: ${err.message}`),
+    }),
+  );
+  await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${opts.socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  return {
+    socket: opts.socket,
+    close: async () => {
+      opts.hub.closeFollowers();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      rmSync(opts.socket, { force: true });
+    },
+  };
+}

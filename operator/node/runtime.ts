@@ -1,0 +1,146 @@
+// One node's share of the operator: the control plane the ClusterAS names (or a SCION
+// daemon), the edge datapath loaded and attached to this node's uplinks, the programmer
+// that keeps its maps equal to the desired state, and the carrier watch that fails over
+// when an uplink goes down. `cillion operator --node` and `cillion agent` both run it.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EdgeDatapath } from '../../bpf/datapath';
+import { deriveHopFieldKey } from '../../scion/mac/keys';
+import { DaemonPathService } from '../controlplane/daemon_client';
+import { EmbeddedPathService, type PathService } from '../controlplane/pathservice';
+import type { NodeUplink } from '../datapath/desired';
+import { memoryEdgeMaps, type EdgeMaps } from '../datapath/reconcile';
+import { IdentityAllocator } from '../identity/allocator';
+import { NodeProgrammer, type RecomputeResult } from '../programmer';
+import type { ClusterAS } from '../resources/clusteras';
+import type { ResourceSource } from '../sources/source';
+import type { Workload } from '../workloads/workload';
+import { LinkWatch } from './linkwatch';
+import { discoverUplinks, type UplinkSpec } from './uplinks';
+
+export interface NodeRuntimeOptions {
+  source: ResourceSource;
+  cluster: ClusterAS;
+  /** This node's workloads, read on every recompute. */
+  workloads: () => readonly Workload[];
+  /** Uplinks to attach to; none: compute and write status only, against maps in memory. */
+  uplinks: readonly UplinkSpec[];
+  /** Network namespace of the uplink devices: a name under /var/run/netns or a path. */
+  netns?: string;
+  /** Pin directory under /sys/fs/bpf/cillion. */
+  instance: string;
+  /** Where identities persist. */
+  stateDir: string;
+  /** A SCION daemon's address instead of the ClusterAS's control plane. */
+  daemon?: string;
+  /** File with the local AS's master key (base64), to check its own hop fields at ingress. */
+  masterKeyFile?: string;
+  refreshMs: number;
+  writeStatus: boolean;
+  log: (line: string) => void;
+  onRecompute?: (result: RecomputeResult) => void;
+}
+
+export class NodeRuntime {
+  private links: LinkWatch | null = null;
+  private stopped = false;
+
+  private constructor(
+    private readonly opts: NodeRuntimeOptions,
+    readonly control: PathService,
+    readonly datapath: EdgeDatapath | null,
+    readonly uplinks: readonly NodeUplink[],
+    readonly identities: IdentityAllocator,
+    readonly programmer: NodeProgrammer,
+  ) {}
+
+  /** Loads and attaches the datapath (when there are uplinks) and programs it once. */
+  static async open(opts: NodeRuntimeOptions): Promise<{ runtime: NodeRuntime; first: RecomputeResult | null }> {
+    const { control, hopKey } = controlPlane(opts);
+    const netnsName = netnsNameOf(opts.netns);
+    let uplinks: NodeUplink[] = [];
+    let dp: EdgeDatapath | null = null;
+    if (opts.uplinks.length > 0) {
+      uplinks = discoverUplinks(opts.cluster, opts.uplinks, netnsName);
+      dp = EdgeDatapath.load({ instance: opts.instance });
+      for (const u of uplinks) dp.attach(u.ifindex, netnsPathOf(opts.netns));
+      opts.log(`edge attached to ${opts.uplinks.map((s) => s.device).join(', ')}${opts.netns ? ` in ${opts.netns}` : ''}`);
+    }
+    mkdirSync(opts.stateDir, { recursive: true });
+    const identities = IdentityAllocator.open(join(opts.stateDir, 'identities.json'));
+    const programmer = new NodeProgrammer({
+      source: opts.source,
+      workloads: opts.workloads,
+      control,
+      maps: dp ? edgeMaps(dp) : memoryEdgeMaps(),
+      uplinks,
+      identities,
+      hopKey,
+      refreshMs: opts.refreshMs,
+      writeStatus: opts.writeStatus,
+      log: opts.log,
+      onRecompute: opts.onRecompute,
+    });
+    const runtime = new NodeRuntime(opts, control, dp, uplinks, identities, programmer);
+    return { runtime, first: await programmer.sync() };
+  }
+
+  /** Follows resource changes, the refresh timer and the uplinks' carrier. */
+  async start(): Promise<void> {
+    this.programmer.start();
+    if (this.opts.uplinks.length === 0) return;
+    const control = this.control;
+    const local = this.opts.cluster.spec.isdAS;
+    this.links = new LinkWatch({
+      links: this.opts.uplinks,
+      netns: netnsNameOf(this.opts.netns),
+      onChange: (ifid, up) => {
+        this.opts.log(`uplink ${ifid} is ${up ? 'up again' : 'down: failing over'}`);
+        // The embedded control plane learns both directions; a SCION daemon relearns an
+        // interface that comes back from beaconing by itself.
+        if (control instanceof EmbeddedPathService) control.setInterfaceState(local, ifid, up);
+        void (up ? this.programmer.recompute() : this.programmer.interfaceDown(ifid));
+      },
+      onError: (e) => this.opts.log(`uplink watch: ${e.message}`),
+    });
+    await this.links.start();
+  }
+
+  /** Stops following; `detach` also takes the programs off the uplinks (a one-shot run leaves them). */
+  async stop(detach: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.programmer.stop();
+    await this.links?.stop();
+    if (this.datapath && detach) for (const u of this.uplinks) this.datapath.detach(u.ifindex, netnsPathOf(this.opts.netns));
+    this.datapath?.close();
+    if (this.control instanceof DaemonPathService) this.control.close();
+  }
+}
+
+function netnsNameOf(netns: string | undefined): string | undefined {
+  return netns && !netns.includes('/') ? netns : undefined;
+}
+
+function netnsPathOf(netns: string | undefined): string | undefined {
+  if (!netns) return undefined;
+  return netns.includes('/') ? netns : `/var/run/netns/${netns}`;
+}
+
+function controlPlane(opts: NodeRuntimeOptions): { control: PathService; hopKey: Uint8Array | null } {
+  const masterKey = opts.masterKeyFile ? Buffer.from(readFileSync(opts.masterKeyFile, 'utf8').trim(), 'base64') : null;
+  const cp = opts.cluster.spec.controlPlane;
+  if (opts.daemon || cp.kind === 'daemon') {
+    return { control: new DaemonPathService(opts.daemon ?? (cp.kind === 'daemon' ? cp.address : '')), hopKey: masterKey ? deriveHopFieldKey(masterKey) : null };
+  }
+  const file = isAbsolute(cp.topology) ? cp.topology : resolve(cp.topology);
+  const control = EmbeddedPathService.fromFile(file);
+  return { control, hopKey: masterKey ? deriveHopFieldKey(masterKey) : (control.topology.ases.get(opts.cluster.spec.isdAS)?.hopKey ?? null) };
+}
+
+function edgeMaps(dp: EdgeDatapath): EdgeMaps {
+  return {
+    as_config: dp.config, interfaces: dp.interfaces, ifindex_to_ifid: dp.ifindexToIfid, endpoints: dp.endpoints,
+    paths: dp.paths, egress_policy: dp.egressPolicy, ingress_enforced: dp.ingressEnforced, ingress_allow: dp.ingressAllow,
+  };
+}

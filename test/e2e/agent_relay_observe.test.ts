@@ -1,0 +1,288 @@
+// Agents, relay and `cillion observe` as real processes on loopback, fed by the real
+// datapath: the WAN of examples/topology.yaml in namespaces, the Zurich and Frankfurt
+// edges taken over by two `cillion agent`s, pods sending UDP and TCP. What the person at
+// the terminal sees must be the traffic that was sent, with its path, countries and
+// geofence verdict; a relay restart loses and duplicates nothing.
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTopology } from '../../operator/controlplane/topology';
+import { formatIA, parseIA, type IA } from '../../scion/isdas';
+import { requireDatapath } from '../datapath/harness/require';
+import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
+import { Wan } from '../datapath/harness/wan';
+
+const ROOT = join(__dirname, '..', '..');
+const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
+const ZRH = parseIA('64-2:0:20');
+const FRA = parseIA('65-2:0:20');
+const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
+
+interface JsonFlow {
+  nodeName?: string;
+  source?: { podName?: string; namespace?: string };
+  destination?: { podName?: string };
+  IP?: { source: string; destination: string };
+  l4?: { UDP?: { sourcePort: number }; TCP?: { sourcePort: number } };
+  uuid?: string;
+  scionPath?: { hops?: Array<{ isdAs?: string; ia?: string; country?: string }>; knownToControlPlane?: boolean };
+  geofence?: { verdict?: string; name?: string };
+  [k: string]: unknown;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A long-running `cillion` process whose log is kept for waits and failure messages. */
+class Proc {
+  readonly child: ChildProcess;
+  log = '';
+
+  constructor(readonly name: string, args: string[]) {
+    this.child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
+  }
+
+  waitFor(re: RegExp, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const tick = (): void => {
+        if (re.test(this.log)) resolve();
+        else if (this.child.exitCode !== null) reject(new Error(`${this.name} exited ${this.child.exitCode} before ${re}:\n${this.log}`));
+        else if (Date.now() > deadline) reject(new Error(`${this.name}: no ${re} in ${timeoutMs} ms:\n${this.log}`));
+        else setTimeout(tick, 100);
+      };
+      tick();
+    });
+  }
+
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
+  stop(graceMs = 10000): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      this.child.once('exit', (code) => {
+        clearTimeout(kill);
+        resolve(code);
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function observeJson(args: string[]): Promise<JsonFlow[]> {
+  const r = await cli(['observe', ...args, '-o', 'json']);
+  assert.equal(r.code, 0, `cillion observe ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { flow?: JsonFlow })
+    .flatMap((r) => (r.flow ? [r.flow] : []));
+}
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await get();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+    last = await get();
+  }
+  return last;
+}
+
+const hopIAs = (f: JsonFlow): string[] => (f.scionPath?.hops ?? []).map((h) => String(h.isdAs ?? h.ia ?? ''));
+const srcPort = (f: JsonFlow): number | undefined => f.l4?.UDP?.sourcePort ?? f.l4?.TCP?.sourcePort;
+
+function pod(name: string, namespace: string, app: string, node: string, ip: string): string {
+  return `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}, namespace: ${namespace}, labels: { app: ${app} } }\nspec: { nodeName: ${node} }\nstatus: { podIP: ${ip} }\n`;
+}
+
+function clusterAS(name: string, ia: IA, wan: Wan, ifids: number[]): string {
+  const uplinks = ifids.map((i) => {
+    const f = wan.iface(ia, i);
+    return `    - interface: ${i}\n      underlay: ${f.remote.ip}:${f.remote.port}\n`;
+  });
+  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
+}
+
+describe('e2e: agents, relay and cillion observe over the real datapath', function () {
+  requireDatapath(this);
+  this.timeout(240000);
+  const prefix = `cile2e${process.pid}`;
+  let wan: Wan | undefined;
+  let dir: string;
+  const procs: Proc[] = [];
+  let relayArgs: string[];
+  let relayAddr: string;
+  let relay: Proc;
+  let zrhSocket: string;
+  const billingPort = 46100;
+  const replicationPort = 46200;
+  const duringOutagePort = 46300;
+
+  before(async () => {
+    Wan.sweep(prefix);
+    dir = mkdtempSync(join(tmpdir(), 'cile2e-'));
+    const w = new Wan([...loadTopology(TOPOLOGY).ases.keys()], { prefix }).build([ZRH, FRA]);
+    wan = w;
+    w.addPod('billing', ZRH, '10.164.0.5', 1);
+    w.addPod('repl', ZRH, '10.164.0.6', 1);
+    const echo = w.addPod('echo', FRA, '10.165.0.7', 1);
+    // Each node's stack hands remote-cluster traffic to an uplink; tc egress picks the path.
+    w.hosts.exec(w.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', w.iface(ZRH, 1).remote.ip, 'dev', 'if1']);
+    w.hosts.exec(w.asNs.get(FRA) as string, 'ip', ['route', 'replace', '10.164.0.0/16', 'via', w.iface(FRA, 1).remote.ip, 'dev', 'if1']);
+
+    const zrhRes = join(dir, 'zurich');
+    const fraRes = join(dir, 'frankfurt');
+    mkdirSync(zrhRes);
+    mkdirSync(fraRes);
+    writeFileSync(join(zrhRes, 'cluster.yaml'), clusterAS('zurich', ZRH, w, [1, 2]));
+    for (const f of ['remote-clusters.yaml', 'billing.yaml', 'replication.yaml']) copyFileSync(join(ROOT, 'examples', 'policies', 'zurich', f), join(zrhRes, f));
+    writeFileSync(join(fraRes, 'cluster.yaml'), clusterAS('frankfurt', FRA, w, [1, 2, 3]));
+    copyFileSync(join(ROOT, 'examples', 'policies', 'frankfurt', 'remote-clusters.yaml'), join(fraRes, 'remote-clusters.yaml'));
+    writeFileSync(
+      join(fraRes, 'replies.yaml'),
+      'apiVersion: cillion.io/v1alpha1\nkind: WANPathPolicy\nmetadata:\n  name: replies\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: shop\n    podSelector:\n      matchLabels:\n        app: echo\n  destinations:\n    - cluster: zurich\n  preference: latency\n  mode: single\n',
+    );
+    writeFileSync(join(dir, 'zrh-pods.yaml'), [pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'), pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6')].join('---\n'));
+    writeFileSync(join(dir, 'fra-pods.yaml'), pod('echo-0', 'shop', 'echo', 'fra-1', '10.165.0.7'));
+
+    relayAddr = `127.0.0.1:${await freePort()}`;
+    relayArgs = ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--merge-window', '200'];
+    relay = new Proc('relay', relayArgs);
+    procs.push(relay);
+    await relay.waitFor(/serving Observer and FlowExport/);
+
+    zrhSocket = join(dir, 'zrh.sock');
+    const agent = (node: string, ia: IA, res: string, pods: string, ifids: number[], socket: string): Proc =>
+      new Proc(`agent ${node}`, [
+        'agent', '--node', node, '--resources', res, '--workloads', join(dir, pods), '--netns', w.asNs.get(ia) as string,
+        '--instance', w.edgeInstance(ia), '--state', join(dir, `state-${node}`), '--relay', relayAddr, '--observer-socket', socket,
+        '--flow-idle', '1', '--flow-active', '2', ...ifids.flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ia, i).port}`]),
+      ]);
+    const zrhAgent = agent('zrh-1', ZRH, zrhRes, 'zrh-pods.yaml', [1, 2], zrhSocket);
+    const fraAgent = agent('fra-1', FRA, fraRes, 'fra-pods.yaml', [1, 2, 3], join(dir, 'fra.sock'));
+    procs.push(zrhAgent, fraAgent);
+    await Promise.all([zrhAgent.waitFor(/collecting/), fraAgent.waitFor(/collecting/)]);
+    await relay.waitFor(/node fra-1 connected/);
+    await relay.waitFor(/node zrh-1 connected/);
+
+    await echoServer(w.hosts, echo.ns, 'udp', 7000, 200000);
+    await echoServer(w.hosts, echo.ns, 'tcp', 7001, 200000);
+    const billing = await udpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7000, { count: 20, size: 200, srcPort: billingPort });
+    assert.equal(billing.received, 20, `billing echoes:\n${zrhAgent.log}\n${fraAgent.log}`);
+    const repl = await udpEcho(w.pods.get('repl')?.ns as string, echo.ip, 7000, { count: 15, size: 900, srcPort: replicationPort });
+    assert.equal(repl.received, 15, 'replication echoes');
+    const tcp = await tcpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7001, 50000);
+    assert.equal(tcp.received, 50000, `TCP echo: ${tcp.error ?? ''}`);
+  });
+
+  after(async () => {
+    for (const p of procs.reverse()) await p.stop();
+    wan?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the flows at the relay with their SCION path, countries and geofence verdict', async () => {
+    const flows = await until(
+      'billing and replication flows at the relay',
+      () => observeJson(['--server', relayAddr, '--last', '1000']),
+      (fs) => fs.some((f) => srcPort(f) === billingPort && f.nodeName === 'zrh-1') && fs.some((f) => srcPort(f) === replicationPort && f.nodeName === 'zrh-1'),
+    );
+    const billing = flows.find((f) => srcPort(f) === billingPort && f.nodeName === 'zrh-1') as JsonFlow;
+    assert.equal(billing.source?.podName, 'billing-0');
+    assert.equal(billing.source?.namespace, 'shop');
+    assert.equal(billing.IP?.destination, '10.165.0.7');
+    const ias = hopIAs(billing);
+    assert.equal(ias[0], '64-2:0:20', JSON.stringify(billing.scionPath));
+    assert.equal(ias[ias.length - 1], '65-2:0:20');
+    assert.equal(billing.scionPath?.knownToControlPlane, true);
+    assert.ok((billing.scionPath?.hops ?? []).every((h) => typeof h.country === 'string' && h.country.length === 2), 'every hop has a country');
+
+    const repl = flows.find((f) => srcPort(f) === replicationPort && f.nodeName === 'zrh-1') as JsonFlow;
+    assert.equal(repl.geofence?.name, 'eu-plus-ch');
+    assert.equal(repl.geofence?.verdict, 'GEOFENCE_COMPLIANT');
+    assert.ok(hopIAs(repl).every((ia) => !ia.startsWith('66-') && !ia.startsWith('67-')), 'replication stays out of the US and Singapore ISDs');
+
+    // The receiving edge saw the same packets arrive, on a path the control plane handed out.
+    const arrived = flows.find((f) => srcPort(f) === billingPort && f.nodeName === 'fra-1');
+    assert.ok(arrived, 'the Frankfurt agent reported the billing flow arriving');
+    assert.equal(arrived.scionPath?.knownToControlPlane, true);
+    assert.deepEqual(hopIAs(arrived), ias);
+  });
+
+  it('filters at the relay: path, country, geofence and workload flags', async () => {
+    const viaCH = await observeJson(['--server', relayAddr, '--last', '1000', '--through-country', 'CH', '--from-pod', 'db/replication-0']);
+    assert.ok(viaCH.length > 0 && viaCH.every((f) => f.source?.podName === 'replication-0'));
+    const outsideEU = await observeJson(['--server', relayAddr, '--last', '1000', '--from-pod', 'db/replication-0', '--through-isd', '66']);
+    assert.equal(outsideEU.length, 0);
+    const compliant = await observeJson(['--server', relayAddr, '--last', '1000', '--geofence', 'eu-plus-ch', '--geofence-verdict', 'COMPLIANT']);
+    assert.ok(compliant.length > 0 && compliant.every((f) => f.geofence?.name === 'eu-plus-ch'));
+    const compact = await cli(['observe', '--server', relayAddr, '--last', '5', '--from-pod', 'shop/billing-0']);
+    assert.equal(compact.code, 0, compact.stderr);
+    assert.match(compact.stdout, /64-2:0:20/);
+  });
+
+  it('serves the node\'s own flows on its Observer socket without the relay', async () => {
+    const local = await observeJson(['--server', `unix://${zrhSocket}`, '--last', '1000']);
+    assert.ok(local.some((f) => srcPort(f) === billingPort));
+    assert.ok(local.every((f) => f.nodeName === 'zrh-1'));
+  });
+
+  it('answers status and node listing, and refuses a bad request with a status code while it keeps serving', async () => {
+    const status = await cli(['status', '--server', relayAddr, '-o', 'json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /"numConnectedNodes":\s*2/);
+    const nodes = await cli(['list', 'nodes', '--server', relayAddr]);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    assert.match(nodes.stdout, /zrh-1/);
+    assert.match(nodes.stdout, /fra-1/);
+    const bad = await cli(['observe', '--server', relayAddr, '--since', '2026-01-02T00:00:00Z', '--until', '2026-01-01T00:00:00Z']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /INVALID_ARGUMENT|since|until/i);
+    assert.ok((await observeJson(['--server', relayAddr, '--last', '1'])).length === 1, 'the relay still serves');
+  });
+
+  it('loses and duplicates nothing across a relay restart', async () => {
+    const before = await observeJson(['--server', relayAddr, '--last', '100000']);
+    assert.equal(await relay.stop(), 0, relay.log);
+    const w = wan as Wan;
+    const echo = w.pods.get('echo');
+    const sent = await udpEcho(w.pods.get('billing')?.ns as string, echo?.ip as string, 7000, { count: 10, size: 100, srcPort: duringOutagePort });
+    assert.equal(sent.received, 10);
+    relay = new Proc('relay (restarted)', relayArgs);
+    procs.push(relay);
+    await relay.waitFor(/serving Observer and FlowExport/);
+    const after = await until(
+      'the flow sent while the relay was down',
+      () => observeJson(['--server', relayAddr, '--last', '100000']),
+      (fs) => fs.some((f) => srcPort(f) === duringOutagePort && f.nodeName === 'zrh-1') && fs.some((f) => srcPort(f) === duringOutagePort && f.nodeName === 'fra-1'),
+      45000,
+    );
+    const uuids = after.map((f) => f.uuid);
+    assert.equal(new Set(uuids).size, uuids.length, 'no flow stored twice');
+    const afterIds = new Set(uuids);
+    assert.ok(before.every((f) => afterIds.has(f.uuid)), 'every flow stored before the restart is still there');
+  });
+});
