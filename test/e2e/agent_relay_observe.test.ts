@@ -140,6 +140,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   const billingPort = 46100;
   const replicationPort = 46200;
   const duringOutagePort = 46300;
+  let flows: JsonFlow[] = [];
 
   before(async () => {
     Wan.sweep(prefix);
@@ -196,6 +197,12 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(repl.received, 15, 'replication echoes');
     const tcp = await tcpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7001, 50000);
     assert.equal(tcp.received, 50000, `TCP echo: ${tcp.error ?? ''}`);
+    // Flows are reported after their idle timeout, then batched, stored and released.
+    flows = await until(
+      'billing and replication flows at the relay, from both edges',
+      () => observeJson(['--server', relayAddr, '--last', '1000']),
+      (fs) => [billingPort, replicationPort].every((port) => ['zrh-1', 'fra-1'].every((node) => fs.some((f) => srcPort(f) === port && f.nodeName === node))),
+    );
   });
 
   after(async () => {
@@ -205,11 +212,6 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   });
 
   it('shows the flows at the relay with their SCION path, countries and geofence verdict', async () => {
-    const flows = await until(
-      'billing and replication flows at the relay',
-      () => observeJson(['--server', relayAddr, '--last', '1000']),
-      (fs) => fs.some((f) => srcPort(f) === billingPort && f.nodeName === 'zrh-1') && fs.some((f) => srcPort(f) === replicationPort && f.nodeName === 'zrh-1'),
-    );
     const billing = flows.find((f) => srcPort(f) === billingPort && f.nodeName === 'zrh-1') as JsonFlow;
     assert.equal(billing.source?.podName, 'billing-0');
     assert.equal(billing.source?.namespace, 'shop');
