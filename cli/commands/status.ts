@@ -28,6 +28,11 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
   if (s.numUnavailableNodes) {
     lines.push(`Unavailable Nodes: ${s.numUnavailableNodes}`, ...s.unavailableNodes.map((n) => `  - ${n}`));
   }
+  if (s.lostFlows.length > 0) {
+    const total = s.lostFlows.reduce((sum, l) => sum + l.count, 0n);
+    const where = s.lostFlows.filter((l) => l.count > 0n).map((l) => `${l.reason.replaceAll('_', ' ')} ${grouped(l.count)}`);
+    lines.push(`Lost flows: ${grouped(total)}${where.length > 0 ? ` (${where.join(', ')})` : ''}`);
+  }
   return lines.join('\n');
 }
 

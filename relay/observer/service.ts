@@ -1,15 +1,16 @@
 // observer.Observer, served by the relay (hub + store + the collectors' nodes) and by each
 // collector on its local socket (hub only). Bad requests get INVALID_ARGUMENT and the
-// server carries on. Hubble's ServerStatus has no field for losses, so the relay adds them
-// as trailing metadata (LOSS_METADATA) that Hubble clients ignore.
+// server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type {
   GetNamespacesResponse,
   GetNodesResponse,
+  LostFlows,
   Namespace,
   ObserverServer,
   ServerStatusResponse,
 } from '../../proto/gen/observer/observer';
+import { LostEventSource } from '../../proto/gen/flow/flow';
 import { NodeState } from '../../proto/gen/relay/relay';
 import type { NodeBook } from '../nodes';
 import type { FlowStore } from '../store/store';
@@ -31,20 +32,22 @@ export interface ObserverDeps {
   onError?: (err: Error, method: string) => void;
 }
 
-/** Trailing metadata keys of ServerStatus: flows lost before the relay, by where, summed over nodes. */
-export const LOSS_METADATA = {
-  ringReserveFailures: 'cillion-lost-ring-reserve-failures',
-  exportDrops: 'cillion-lost-export-drops',
-  decodeErrors: 'cillion-lost-decode-errors',
-  followerQueue: 'cillion-lost-follower-queue',
-} as const;
-
 function serviceError(code: status, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }
 
 function nsSince(ms: number): bigint {
   return ms > 0 ? BigInt(Math.max(0, Date.now() - ms)) * 1_000_000n : 0n;
+}
+
+function lostFlows(nodes: NodeBook, hub: FlowHub): LostFlows[] {
+  const t = nodes.totals();
+  return [
+    { source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: t.ringReserveFailures },
+    { source: LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, reason: 'decode_errors', count: t.decodeErrors },
+    { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: t.exportDrops },
+    { source: LostEventSource.HUBBLE_RING_BUFFER, reason: 'follower_queue', count: hub.followerLost },
+  ];
 }
 
 export function observerService(deps: ObserverDeps): ObserverServer {
@@ -126,14 +129,9 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           unavailableNodes: unavailable,
           version: figures.version,
           flowsRate: hub.flowsRate(),
+          lostFlows: lostFlows(nodes, hub),
         };
-        const lost = nodes.totals();
-        const trailer = new Metadata();
-        trailer.set(LOSS_METADATA.ringReserveFailures, lost.ringReserveFailures.toString());
-        trailer.set(LOSS_METADATA.exportDrops, lost.exportDrops.toString());
-        trailer.set(LOSS_METADATA.decodeErrors, lost.decodeErrors.toString());
-        trailer.set(LOSS_METADATA.followerQueue, hub.followerLost.toString());
-        callback(null, res, trailer);
+        callback(null, res);
       })().catch((e: unknown) => {
         deps.onError?.(e as Error, 'ServerStatus');
         callback(serviceError(status.UNAVAILABLE, `server status: ${(e as Error).message}`));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import { Flow, GeofenceVerdict, Verdict } from '../../../proto/gen/flow/flow';
+import { Flow, GeofenceVerdict, LostEventSource, Verdict } from '../../../proto/gen/flow/flow';
 import { ObserverService } from '../../../proto/gen/observer/observer';
 import type {
   GetFlowsRequest, GetFlowsResponse, GetNodesRequest, GetNodesResponse, ObserverServer, ServerStatusRequest, ServerStatusResponse,
@@ -50,6 +50,7 @@ const relayDouble: Pick<ObserverServer, 'getFlows' | 'serverStatus' | 'getNodes'
     done(null, {
       numFlows: 3n, maxFlows: 4096n, seenFlows: 12345n, uptimeNs: 7_200_000_000_000n, numConnectedNodes: 2,
       numUnavailableNodes: 1, unavailableNodes: ['fra-node-2'], version: 'cillion-test', flowsRate: 1.5,
+      lostFlows: [{ source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: 3n }, { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: 0n }],
     });
   },
   getNodes(_c: ServerUnaryCall<GetNodesRequest, GetNodesResponse>, done: sendUnaryData<GetNodesResponse>) {
@@ -142,6 +143,7 @@ describe('cli observe/status/list as child processes against a relay double', fu
       'Connected Nodes: 2/3',
       'Unavailable Nodes: 1',
       '  - fra-node-2',
+      'Lost flows: 3 (ring reserve failures 3)',
     ]);
     const j = JSON.parse((await cillion('status', '--server', address, '-o', 'json')).stdout) as Record<string, unknown>;
     assert.equal(j.seenFlows, '12345');

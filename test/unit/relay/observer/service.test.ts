@@ -4,7 +4,6 @@ import { FlowFilter, LostEventSource, Verdict } from '../../../../proto/gen/flow
 import { GetAgentEventsRequest, GetNamespacesRequest, type GetNamespacesResponse } from '../../../../proto/gen/observer/observer';
 import { NodeBook } from '../../../../relay/nodes';
 import { FlowHub } from '../../../../relay/observer/hub';
-import { LOSS_METADATA } from '../../../../relay/observer/service';
 import { nsTimestamp } from '../../../../relay/observer/time';
 import { flowTimeNs, follow, getFlows, makeFlow, readAll, serveObserver, serverStatus, uuidOf, uuidsOf, type Served } from './helpers';
 
@@ -101,8 +100,8 @@ describe('relay/observer/service (hub only, gRPC on loopback)', () => {
     if (lost?.$case !== 'lostEvents') return;
     assert.equal(lost.value.source, LostEventSource.HUBBLE_RING_BUFFER);
     assert.equal(lost.value.numEventsLost, 8n);
-    const { trailer } = await serverStatus(served.client);
-    assert.equal(trailer.get(LOSS_METADATA.followerQueue)[0], '8');
+    const { res } = await serverStatus(served.client);
+    assert.deepEqual(res.lostFlows.find((l) => l.reason === 'follower_queue'), { source: LostEventSource.HUBBLE_RING_BUFFER, reason: 'follower_queue', count: 8n });
   });
 
   it('follow with until ends by itself once until has passed', async () => {
