@@ -1,5 +1,6 @@
-// `cillion observe`: flows from a relay (or, with --node, this node's collector) with
-// hubble's flags and outputs, plus SCION path and geofence filters.
+// `cillion observe`: flows from a relay (or, with --node, this node's collector, or with
+// --input-file, a file of earlier JSON output) with hubble's flags and outputs, plus SCION
+// path and geofence filters.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import pc from 'picocolors';
@@ -8,6 +9,7 @@ import { colorsFor } from '../output';
 import { describeError, observerClient } from '../observe/client';
 import { FilterFlags, FlagError } from '../observe/filter_flags';
 import { FlowPrinter, OUTPUTS, type PrintOptions } from '../observe/format';
+import { observeInputFile } from '../observe/input_file';
 import { flowsRequest } from '../observe/request';
 import { addServerOptions, serverAddress } from '../observe/server_flags';
 import { TIME_FORMATS } from '../observe/time';
@@ -15,6 +17,7 @@ import { TIME_FORMATS } from '../observe/time';
 interface ObserveOptions {
   server: string;
   node?: string | true;
+  inputFile?: string;
   follow?: boolean;
   last?: string;
   first?: string;
@@ -69,6 +72,10 @@ const FILTERS: [string, string | null, string, string][] = [
 function buildCommand(filters: FilterFlags): Command {
   const cmd = addServerOptions(new Command('observe'))
     .description('Observe flows (Hubble-compatible), with their SCION paths and geofence verdicts')
+    .addOption(
+      new Option('--input-file <file>', 'answer from flows `observe -o json` wrote to a file ("-" for stdin) instead of a server')
+        .conflicts(['server', 'node', 'follow']),
+    )
     .option('-f, --follow', 'keep printing new flows')
     .option('--last <n>', 'the last N flows')
     .option('--first <n>', 'the first N flows')
@@ -104,6 +111,8 @@ function buildCommand(filters: FilterFlags): Command {
 
 export interface ObserveInvocation {
   address: string;
+  /** Answer from this file of JSON flows ("-": stdin) rather than from `address`. */
+  inputFile?: string;
   request: GetFlowsRequest;
   print: Omit<PrintOptions, 'colors'> & { color: ObserveOptions['color'] };
 }
@@ -112,6 +121,7 @@ function invocation(opts: ObserveOptions, filters: FilterFlags, now: Date): Obse
   const address = serverAddress(opts);
   return {
     address,
+    inputFile: opts.inputFile,
     request: flowsRequest(opts, filters.result(), now),
     print: { output: opts.output, printNodeName: opts.printNodeName === true, timeFormat: opts.timeFormat, color: opts.color },
   };
@@ -126,10 +136,23 @@ export function parseObserveArgs(args: string[], now = new Date()): ObserveInvoc
   return invocation(cmd.opts<ObserveOptions>(), filters, now);
 }
 
-async function stream(inv: ObserveInvocation): Promise<number> {
+function stdoutPrinter(inv: ObserveInvocation): FlowPrinter {
   const colors =
     inv.print.color === 'auto' ? colorsFor(process.stdout) : pc.createColors(inv.print.color === 'always');
-  const printer = new FlowPrinter({ ...inv.print, colors }, (line) => process.stdout.write(`${line}\n`));
+  return new FlowPrinter({ ...inv.print, colors }, (line) => process.stdout.write(`${line}\n`));
+}
+
+async function fromFile(inv: ObserveInvocation, path: string): Promise<number> {
+  const printer = stdoutPrinter(inv);
+  try {
+    return await observeInputFile(path, inv.request, (r) => printer.print(r), (line) => process.stderr.write(`cillion observe: ${line}\n`));
+  } finally {
+    printer.end();
+  }
+}
+
+async function stream(inv: ObserveInvocation): Promise<number> {
+  const printer = stdoutPrinter(inv);
   const client = observerClient(inv.address);
   const call = client.getFlows(inv.request);
   const stop = () => call.cancel();
@@ -159,7 +182,7 @@ export function observeCommand(): Command {
       if (!(e instanceof FlagError)) throw e;
       cmd.error(`error: ${e.message}`);
     }
-    process.exitCode = await stream(inv);
+    process.exitCode = inv.inputFile === undefined ? await stream(inv) : await fromFile(inv, inv.inputFile);
   });
   return cmd;
 }
