@@ -1,12 +1,11 @@
-// npm run bench: the datapath's costs, each as a ratio against a baseline measured in the
-// same run. Needs root and a BPF-capable kernel, like test/datapath. Prints a table and
-// rewrites the README's performance section with what it measured.
+// The datapath part of npm run bench (bench/run.ts): its costs, each as a ratio against a
+// baseline measured in the same run. Needs root, a BPF-capable kernel and the built addon,
+// like test/datapath.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Table from 'cli-table3';
 import { hopFieldKeyMaterial } from '../bpf/aes_keys';
 import { realtimeOffsetNs } from '../bpf/clock';
 import { EdgeDatapath, PIN_BASE, RouterDatapath } from '../bpf/datapath';
@@ -19,6 +18,7 @@ import { buildSegmentMacs } from '../scion/mac/segid';
 import { encodePacket, type ScionPacket } from '../scion/packet';
 import { Topology } from '../test/datapath/harness/topology';
 import { Wan } from '../test/datapath/harness/wan';
+import { fmt, median, pct, type Result } from './report';
 
 const ROOT = join(__dirname, '..');
 const BASELINE = join(ROOT, 'bench', 'build', 'baseline.bpf.o');
@@ -27,18 +27,6 @@ const INSTANCE = `bench-${process.pid}`;
 const ZRH = parseIA('64-2:0:20');
 const FRA = parseIA('65-2:0:20');
 const run = promisify(execFile);
-
-interface Result {
-  what: string;
-  figures: string;
-  ratio: string;
-  target: string;
-  met: boolean;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 /** Ethernet + IPv4 + UDP from a pod to the other cluster. */
 function podFrame(payload = 64): Buffer {
@@ -343,26 +331,8 @@ async function topologyRate(): Promise<Result> {
   };
 }
 
-function writeReadme(results: Result[], when: string): void {
-  const file = join(ROOT, 'README.md');
-  const text = readFileSync(file, 'utf8');
-  const begin = '<!-- bench:begin -->';
-  const end = '<!-- bench:end -->';
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) return;
-  const rows = results.map((r) => `| ${r.what} | ${r.figures} | **${r.ratio}** | ${r.target}${r.met ? '' : ' (missed)'} |`);
-  const table = [
-    `Measured by \`npm run bench\` on ${when} (${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ${require('node:os').cpus().length} cores):`,
-    '',
-    '| benchmark | figures | ratio | target |',
-    '| --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n');
-  writeFileSync(file, `${text.slice(0, i + begin.length)}\n${table}\n${text.slice(j)}`);
-}
-
-async function main(): Promise<void> {
+/** The datapath figures, one step after another; `only` picks steps by name prefix. */
+export async function datapathBench(only: (name: string) => boolean): Promise<Result[]> {
   rmSync(join(PIN_BASE, INSTANCE), { recursive: true, force: true });
   Topology.sweep(`cilbench${process.pid}`);
   const results: Result[] = [];
@@ -372,23 +342,14 @@ async function main(): Promise<void> {
     ['ring consumer', ringConsumer],
     ['topology', topologyRate],
   ];
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
   try {
     for (const [name, step] of steps) {
-      if (only !== null && !name.startsWith(only)) continue;
+      if (!only(name)) continue;
       process.stderr.write(`bench: ${name}...\n`);
       results.push(await step());
     }
   } finally {
     rmSync(join(PIN_BASE, INSTANCE), { recursive: true, force: true });
   }
-  const table = new Table({ head: ['benchmark', 'figures', 'ratio', 'target'], wordWrap: true, colWidths: [34, 46, 22, 14] });
-  for (const r of results) table.push([r.what, r.figures, r.ratio, r.met ? r.target : `${r.target} (missed)`]);
-  process.stdout.write(`${table.toString()}\n`);
-  if (only === null && !process.argv.includes('--no-readme')) writeReadme(results, new Date().toISOString().slice(0, 10));
+  return results;
 }
-
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});

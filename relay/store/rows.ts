@@ -1,5 +1,6 @@
 // Flow <-> row of the flows table. The row carries the whole flow as protobuf (the part
 // that comes back out) plus the columns queries filter and group on.
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   Flow, ScionPath, Endpoint, dropReasonToJSON, geofenceModeToJSON, geofenceVerdictToJSON,
   identityCheckToJSON, scionObservationPointToJSON, traceObservationPointToJSON,
@@ -21,8 +22,11 @@ export type PathRow = Record<string, RowValue>;
 /** Label keys whose value names the workload's app, most specific first. */
 const APP_LABEL_KEYS = ['app.kubernetes.io/name', 'app', 'k8s-app'];
 
-/** The flows-table values of one flow, in FLOW_COLUMNS order (JSONCompactEachRow). */
-export function flowValues(flow: Flow, index: number, ctx: RowContext): RowValue[] {
+/**
+ * The flows-table values of one flow, in FLOW_COLUMNS order (JSONCompactEachRow); `blob` is
+ * the flow as base64 protobuf when the caller has encoded it already.
+ */
+export function flowValues(flow: Flow, index: number, ctx: RowContext, blob?: string): RowValue[] {
   const src = flow.source;
   const dst = flow.destination;
   const path = flow.scionPath;
@@ -75,8 +79,45 @@ export function flowValues(flow: Flow, index: number, ctx: RowContext): RowValue
     canonicalIA(fence?.offendingIsdAs ?? ''),
     (fence?.offendingCountry ?? '').toUpperCase(),
     flow.identityExtension ? identityCheckToJSON(flow.identityExtension.check) : '',
-    Buffer.from(Flow.encode(flow).finish()).toString('base64'),
+    blob ?? Buffer.from(Flow.encode(flow).finish()).toString('base64'),
   ];
+}
+
+/** A batch's rows as JSONCompactEachRow, the body of its one INSERT. */
+export function flowLines(flows: Flow[], ctx: RowContext): Buffer {
+  const blobs = encodeAll(flows);
+  const lines = new Array<string>(flows.length);
+  for (let i = 0; i < flows.length; i++) lines[i] = JSON.stringify(flowValues(flows[i], i, ctx, blobs[i]));
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Every flow as base64 protobuf. One writer for the whole batch, each flow a length-delimited
+ * field 1 in it, then cut apart: about twice as fast as a writer (and its buffers) per flow.
+ */
+function encodeAll(flows: Flow[]): string[] {
+  const w = new BinaryWriter();
+  for (const f of flows) {
+    w.uint32(10).fork();
+    Flow.encode(f, w);
+    w.join();
+  }
+  const all = w.finish();
+  const bytes = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+  const out = new Array<string>(flows.length);
+  let off = 0;
+  for (let i = 0; i < flows.length; i++) {
+    off++; // the tag, 10: one byte
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[off++];
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    out[i] = bytes.toString('base64', off, off + len);
+    off += len;
+  }
+  return out;
 }
 
 /** A row of the paths dimension table for one flow's path. */

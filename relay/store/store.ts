@@ -5,7 +5,7 @@ import { Flow, FlowFilter } from '../../proto/gen/flow/flow';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { queryFlows } from './query';
 import { FLOW_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
-import { flowValues, pathRow, type PathRow } from './rows';
+import { flowLines, pathRow, type PathRow } from './rows';
 
 export interface SessionBatch {
   sessionId: string;
@@ -113,18 +113,17 @@ class ClickHouseFlowStore implements FlowStore {
     }
     // Paths first, so that every stored flow's fingerprint resolves in `paths`.
     await this.insertNewPaths(b.flows, receivedAt);
-    const ctx = { sessionId: b.sessionId, sequence: b.sequence, receivedAt };
-    const rows = b.flows.map((f, i) => flowValues(f, i, ctx));
-    await this.client.insert({
+    const body = flowLines(b.flows, { sessionId: b.sessionId, sequence: b.sequence, receivedAt });
+    await this.ch.insertRaw({
       table: `${this.db}.flows`,
-      columns: [...FLOW_COLUMNS],
-      values: rows,
+      columns: FLOW_COLUMNS,
       format: 'JSONCompactEachRow',
+      body,
       // Parsed as one block, written as one part: the insert is all-or-nothing.
-      clickhouse_settings: {
+      settings: {
         ...settings,
         input_format_parallel_parsing: 0,
-        max_insert_block_size: String(Math.max(rows.length + 1, 1_048_576)),
+        max_insert_block_size: Math.max(b.flows.length + 1, 1_048_576),
       },
     });
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Flow, GeofenceVerdict, Verdict } from '../../../../proto/gen/flow/flow';
-import { appOf, canonicalIA, decodeFlow, flowValues } from '../../../../relay/store/rows';
+import { appOf, canonicalIA, decodeFlow, flowLines, flowValues } from '../../../../relay/store/rows';
 import { FLOW_COLUMNS } from '../../../../relay/store/schema';
 
 describe('relay/store rows', () => {
@@ -54,5 +54,24 @@ describe('relay/store rows', () => {
     assert.equal(row.geofence_offending_isd_as, '2-ff00:0:210');
     assert.equal(row.identity_check, '');
     assert.deepEqual(decodeFlow(row.flow_b64 as string), flow);
+  });
+
+  it('writes a batch as one JSON array per line, each blob the flow encoded on its own', () => {
+    // Flows small and large (a blob past 127 bytes needs a two-byte length in the batch writer).
+    const flows = [
+      Flow.fromPartial({ uuid: 'a' }),
+      Flow.fromPartial({ uuid: 'b'.repeat(300), nodeName: 'n', source: { labels: Array.from({ length: 40 }, (_, i) => `k8s:l${i}=v`) } }),
+      Flow.fromPartial({}),
+    ];
+    const ctx = { sessionId: 's', sequence: 2n, receivedAt: 1_700_000_100 };
+    const text = flowLines(flows, ctx).toString();
+    assert.ok(text.endsWith('\n'));
+    const lines = text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as unknown[]);
+    assert.equal(lines.length, flows.length);
+    lines.forEach((values, i) => {
+      assert.equal(values[FLOW_COLUMNS.indexOf('batch_index')], i);
+      assert.equal(values[FLOW_COLUMNS.indexOf('flow_b64')], Buffer.from(Flow.encode(flows[i]).finish()).toString('base64'));
+      assert.deepEqual(values, JSON.parse(JSON.stringify(flowValues(flows[i], i, ctx))));
+    });
   });
 });

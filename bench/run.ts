@@ -1,0 +1,73 @@
+// npm run bench: every part in one run, one table, the README's performance block rewritten.
+//   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, query;
+//                                                    a datapath step by name prefix, e.g. router)
+//   npm run bench -- --no-readme                    print only
+// Or CILLION_BENCH_ONLY=collector,relay. The datapath part needs root, a BPF-capable kernel
+// and the built addon; without them it is skipped and said so, the other parts need neither.
+// Only a run of every part rewrites the README, so the table always comes from one run.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectorBench } from './collector';
+import { datapathBench } from './datapath';
+import { queryBench } from './query';
+import { relayBench } from './relay';
+import { printTable, writeReadme, type Result } from './report';
+
+const PARTS = ['datapath', 'collector', 'relay', 'query'];
+const DATAPATH_STEPS = ['edge egress', 'router', 'ring consumer', 'topology'];
+
+function selection(): string[] {
+  const i = process.argv.indexOf('--only');
+  const raw = i >= 0 ? process.argv[i + 1] : process.env.CILLION_BENCH_ONLY;
+  if (raw === undefined || raw === '') return [];
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const n of names) {
+    if (!PARTS.includes(n) && !DATAPATH_STEPS.some((s) => s.startsWith(n))) {
+      throw new Error(`--only: unknown part "${n}" (parts: ${PARTS.join(', ')}; datapath steps: ${DATAPATH_STEPS.join(', ')})`);
+    }
+  }
+  return names;
+}
+
+/** Why the datapath part cannot run here, or undefined when it can. */
+function datapathMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root';
+  if (!existsSync(join(__dirname, '..', 'bpf', 'addon', 'build', 'Release', 'cillion_bpf.node'))) return 'the addon is not built (make build)';
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const only = selection();
+  const wanted = (part: string): boolean => only.length === 0 || only.includes(part);
+  const results: Result[] = [];
+  let complete = only.length === 0;
+  const datapathSteps = (step: string): boolean => wanted('datapath') || only.some((n) => step.startsWith(n));
+  if (DATAPATH_STEPS.some(datapathSteps)) {
+    const missing = datapathMissing();
+    if (missing === undefined) {
+      results.push(...(await datapathBench(datapathSteps)));
+    } else {
+      process.stderr.write(`bench: datapath skipped (${missing})\n`);
+      complete = false;
+    }
+  }
+  if (wanted('collector')) {
+    process.stderr.write('bench: collector...\n');
+    results.push(collectorBench());
+  }
+  if (wanted('relay')) {
+    process.stderr.write('bench: relay...\n');
+    results.push(await relayBench());
+  }
+  if (wanted('query')) {
+    process.stderr.write('bench: query...\n');
+    results.push(await queryBench());
+  }
+  printTable(results);
+  if (complete && !process.argv.includes('--no-readme')) writeReadme(results, new Date().toISOString().slice(0, 10));
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
