@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   geofence_offending_isd_as LowCardinality(String),
   geofence_offending_country LowCardinality(String),
   identity_check LowCardinality(String),
+  packets UInt64,
+  bytes UInt64,
+  dropped_packets UInt64,
   flow_b64 String EPHEMERAL,
   flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
   INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
@@ -103,8 +106,10 @@ CREATE TABLE IF NOT EXISTS cillion.flows_1m_local ON CLUSTER cillion (
   verdict LowCardinality(String),
   geofence_verdict LowCardinality(String),
   geofence_name LowCardinality(String),
-  flows UInt64
-) ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/cillion/flows_1m_local', '{replica}', flows)
+  flows UInt64,
+  packets UInt64,
+  bytes UInt64
+) ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/cillion/flows_1m_local', '{replica}', (flows, packets, bytes))
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
   path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name)
@@ -113,7 +118,7 @@ TTL minute + INTERVAL 90 DAY;
 CREATE MATERIALIZED VIEW IF NOT EXISTS cillion.flows_1m_mv ON CLUSTER cillion TO cillion.flows_1m_local AS
 SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
   destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
-  geofence_verdict, geofence_name, count() AS flows
+  geofence_verdict, geofence_name, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
 FROM cillion.flows_local
 GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
   destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name;

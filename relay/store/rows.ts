@@ -79,6 +79,9 @@ export function flowValues(flow: Flow, index: number, ctx: RowContext, blob?: st
     canonicalIA(fence?.offendingIsdAs ?? ''),
     (fence?.offendingCountry ?? '').toUpperCase(),
     flow.identityExtension ? identityCheckToJSON(flow.identityExtension.check) : '',
+    (flow.meter?.packets ?? 0n).toString(),
+    (flow.meter?.bytes ?? 0n).toString(),
+    (flow.meter?.droppedPackets ?? 0n).toString(),
     blob ?? Buffer.from(Flow.encode(flow).finish()).toString('base64'),
   ];
 }

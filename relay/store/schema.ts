@@ -27,6 +27,8 @@
 //   geofence_name, geofence_namespace, geofence_mode, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality
 //   identity_check       LowCardinality IdentityCheck name of the carried security identity
+//   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter): packets and
+//                        bytes (L2 included, as the datapath saw them) of the interval it covers
 //   flow                 String         the whole flow.Flow, protobuf binary; the source of truth
 //
 // paths — ReplacingMergeTree(last_seen) by fingerprint: the path dimension. Query with FINAL
@@ -38,9 +40,8 @@
 //
 // flows_1m — SummingMergeTree filled by the materialized view flows_1m_mv: flow counts per
 //   minute by node_name, source/destination namespace and app, path_fingerprint, src_ia,
-//   dst_ia, verdict, geofence_verdict, geofence_name. Flows carry no byte or packet counts,
-//   so `flows` is the only measure. Always aggregate with sum(flows): rows for one key are
-//   merged lazily. The view runs after the flows part is written: a crash in between can
+//   dst_ia, verdict, geofence_verdict, geofence_name; measures flows, packets and bytes.
+//   Always aggregate with sum(): rows for one key are merged lazily. The view runs after the flows part is written: a crash in between can
 //   leave one batch out of the rollup, never in it twice.
 //
 // batch_marks — (session_id, sequence) of batches that carried no flows, so that position()
@@ -74,7 +75,8 @@ export const FLOW_COLUMNS = [
   'src_ia', 'dst_ia', 'path_fingerprint', 'path_ias', 'path_isds', 'path_countries',
   'path_latency_ns', 'path_known',
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
-  'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check', 'flow_b64',
+  'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check',
+  'packets', 'bytes', 'dropped_packets', 'flow_b64',
 ] as const;
 
 export const PATH_COLUMNS = [
@@ -135,6 +137,9 @@ function flowsColumnsDDL(): string {
   geofence_offending_isd_as ${LC},
   geofence_offending_country ${LC},
   identity_check ${LC},
+  packets UInt64,
+  bytes UInt64,
+  dropped_packets UInt64,
   flow_b64 String EPHEMERAL,
   flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
   INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
@@ -160,7 +165,7 @@ const SINGLE: Layout = {
   engines: {
     flows: 'MergeTree',
     paths: 'ReplacingMergeTree(last_seen)',
-    rollup: 'SummingMergeTree(flows)',
+    rollup: 'SummingMergeTree((flows, packets, bytes))',
     marks: 'MergeTree',
   },
 };
@@ -194,7 +199,7 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
     engines: {
       flows: `ReplicatedMergeTree(${zk('flows_local')})`,
       paths: `ReplicatedReplacingMergeTree(${zk('paths_local')}, last_seen)`,
-      rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, flows)`,
+      rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, (flows, packets, bytes))`,
       marks: `ReplicatedMergeTree(${zk('batch_marks_local')})`,
     },
   };
@@ -258,7 +263,9 @@ TTL last_seen + INTERVAL ${ttl} DAY`,
   verdict ${LC},
   geofence_verdict ${LC},
   geofence_name ${LC},
-  flows UInt64
+  flows UInt64,
+  packets UInt64,
+  bytes UInt64
 ) ENGINE = ${l.engines.rollup}
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
@@ -267,7 +274,7 @@ TTL minute + INTERVAL ${rollupTtl} DAY${l.suffix === '' ? '\nSETTINGS non_replic
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.flows_1m_mv${l.onCluster} TO ${t('flows_1m')} AS
 SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
   destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
-  geofence_verdict, geofence_name, count() AS flows
+  geofence_verdict, geofence_name, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
 FROM ${t('flows')}
 GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
   destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name`,

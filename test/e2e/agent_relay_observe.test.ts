@@ -32,6 +32,7 @@ interface JsonFlow {
   uuid?: string;
   scionPath?: { hops?: Array<{ isdAs?: string; ia?: string; country?: string }>; knownToControlPlane?: boolean };
   geofence?: { verdict?: string; name?: string };
+  meter?: { packets?: string; bytes?: string };
   [k: string]: unknown;
 }
 
@@ -234,6 +235,12 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.ok(arrived, 'the Frankfurt agent reported the billing flow arriving');
     assert.equal(arrived.scionPath?.knownToControlPlane, true);
     assert.deepEqual(hopIAs(arrived), ias);
+    // Every packet sent is counted once on each edge, whatever reports the flow was split into.
+    const packets = (node: string, port: number): number =>
+      flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.packets ?? 0), 0);
+    assert.equal(packets('zrh-1', billingPort), 20);
+    assert.equal(packets('fra-1', billingPort), 20);
+    assert.equal(packets('zrh-1', replicationPort), 15);
   });
 
   it('filters at the relay: path, country, geofence and workload flags', async () => {

@@ -156,6 +156,12 @@ export function makeCorpus(n: number, seed = 1, startMs = Date.UTC(2026, 10, 22,
         check: pick([IdentityCheck.IDENTITY_MATCHED, IdentityCheck.IDENTITY_MISMATCHED]),
       },
       scionObservationPoint: pick([ScionObservationPoint.SCION_EDGE_ENCAP, ScionObservationPoint.SCION_EDGE_DECAP]),
+      meter: {
+        packets: BigInt(1 + (i % 40)),
+        bytes: BigInt((1 + (i % 40)) * (100 + (i % 13) * 97)),
+        droppedPackets: verdict === Verdict.DROPPED ? 1n : 0n,
+        dropReasonName: verdict === Verdict.DROPPED ? 'INGRESS_DENIED' : '',
+      },
     }));
   }
   return flows;

@@ -149,8 +149,11 @@ describe('relay/store (embedded chdb)', function () {
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
     await store.close();
     store = undefined;
-    const [sum] = await sql<{ n: string }>(dir, 'SELECT toString(sum(flows)) AS n FROM cillion.flows_1m');
-    assert.equal(sum.n, '400');
+    const [sum] = await sql<{ n: string; p: string; b: string }>(dir, 'SELECT toString(sum(flows)) AS n, toString(sum(packets)) AS p, toString(sum(bytes)) AS b FROM cillion.flows_1m');
+    const total = (k: 'packets' | 'bytes') => flows.reduce((s, f) => s + (f.meter?.[k] ?? 0n), 0n).toString();
+    assert.deepEqual(sum, { n: '400', p: total('packets'), b: total('bytes') });
+    const [raw] = await sql<{ p: string; d: string }>(dir, 'SELECT toString(sum(packets)) AS p, toString(sum(dropped_packets)) AS d FROM cillion.flows');
+    assert.deepEqual(raw, { p: total('packets'), d: flows.reduce((s, f) => s + (f.meter?.droppedPackets ?? 0n), 0n).toString() });
     const byVerdict = await sql<{ geofence_verdict: string; n: string }>(dir,
       `SELECT geofence_verdict, toString(sum(flows)) AS n FROM cillion.flows_1m GROUP BY geofence_verdict ORDER BY geofence_verdict`);
     const want = new Map<string, number>();
