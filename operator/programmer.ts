@@ -27,8 +27,8 @@ export interface ProgrammerOptions {
   underlayMtu?: number;
   /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
   refreshMs?: number;
-  /** Only the leader writes status; every node programs its own maps. */
-  writeStatus?: boolean;
+  /** Only the leader writes status (asked on every recompute); every node programs its own maps. */
+  writeStatus?: boolean | (() => boolean);
   log?: (line: string) => void;
   now?: () => Date;
   /** Told of every recompute's outcome, after the maps are reconciled (the collector's path catalog). */
@@ -128,7 +128,8 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    if (this.opts.writeStatus !== false) await this.writeStatuses(desired, report);
+    const ws = this.opts.writeStatus ?? true;
+    if (typeof ws === 'function' ? ws() : ws) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
   }

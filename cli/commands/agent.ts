@@ -15,27 +15,15 @@ import { serveLocalObserver, type LocalObserver } from '../../collector/local_ob
 import type { PathService } from '../../operator/controlplane/pathservice';
 import { groupResources } from '../../operator/datapath/resources';
 import { NodeRuntime } from '../../operator/node/runtime';
-import { parseUplink } from '../../operator/node/uplinks';
 import type { RecomputeResult } from '../../operator/programmer';
 import type { IA } from '../../scion/isdas';
-import { DirectorySource } from '../../operator/sources/directory';
-import { readWorkloads } from '../../operator/workloads/directory';
-import type { Workload } from '../../operator/workloads/workload';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../relay/geofence/judge';
 import { FlowHub } from '../../relay/observer/hub';
+import { addNodeOptions, addSourceOptions, openSources, positive, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
-interface AgentOptions {
-  resources: string;
-  workloads: string;
+interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
-  uplink: string[];
-  netns?: string;
-  instance: string;
-  state: string;
-  daemon?: string;
-  masterKey?: string;
-  refresh: number;
   relay?: string;
   relayCa?: string;
   relayCert?: string;
@@ -52,12 +40,6 @@ const RING_BATCH_BYTES = 1 << 20;
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
-
-function positive(text: string): number {
-  const n = Number(text);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
 
 function relayCredentials(opts: AgentOptions): ChannelCredentials {
   if (!opts.relayCa && !opts.relayCert && !opts.relayKey) return grpcCredentials.createInsecure();
@@ -86,20 +68,20 @@ async function catalogEntries(r: RecomputeResult, control: PathService, local: I
 async function run(opts: AgentOptions): Promise<void> {
   if (opts.uplink.length === 0) throw new InvalidArgumentError('give at least one --uplink: the agent runs the datapath on them');
   const credentials = relayCredentials(opts);
-  const source = new DirectorySource(opts.resources);
+  let runtime: NodeRuntime | null = null;
+  const sources = await openSources(opts, opts.node, () => void runtime?.programmer.recompute(), log);
+  const source = sources.source;
   const stops: Array<() => Promise<void> | void> = [];
   try {
     const cluster = groupResources(await source.list()).clusters[0];
-    if (!cluster) throw new Error(`no valid ClusterAS in ${opts.resources}: nothing to run`);
+    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to run`);
     const clusterName = cluster.metadata.name;
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
-    const workloads = (): Workload[] => readWorkloads(opts.workloads).filter((w) => w.node === opts.node);
-    let runtime: NodeRuntime | null = null;
     const explain = (r: RecomputeResult): void => {
       identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
-      endpoints.update(workloads());
+      endpoints.update(sources.workloads());
       if (!runtime) return;
       const rt = runtime;
       void source.list().then(async (entries) => {
@@ -110,8 +92,8 @@ async function run(opts: AgentOptions): Promise<void> {
     const opened = await NodeRuntime.open({
       source,
       cluster,
-      workloads,
-      uplinks: opts.uplink.map(parseUplink),
+      workloads: sources.workloads,
+      uplinks: uplinkSpecs(opts),
       netns: opts.netns,
       instance: opts.instance,
       stateDir: opts.state,
@@ -134,7 +116,7 @@ async function run(opts: AgentOptions): Promise<void> {
     stops.push(() => judge.close());
     const hub = new FlowHub();
     let exporter: Exporter | null = null;
-    const devices = new Map(rt.uplinks.map((u) => [u.ifindex, opts.uplink.map(parseUplink).find((s) => s.ifid === u.ifid)?.device ?? '']));
+    const devices = new Map(rt.uplinks.map((u) => [u.ifindex, uplinkSpecs(opts).find((s) => s.ifid === u.ifid)?.device ?? '']));
     const collector = new Collector({
       table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000 },
       context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
@@ -192,23 +174,17 @@ async function run(opts: AgentOptions): Promise<void> {
     // Last started, first stopped: the observer, then the collector's final flows go out,
     // then the datapath comes off the uplinks.
     for (const stop of stops.reverse()) await stop();
-    await source.close();
+    await sources.close();
   }
 }
 
 export function agentCommand(): Command {
-  return new Command('agent')
-    .description("run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally")
-    .requiredOption('--resources <dir>', 'directory of Cillion resources (the embedded mode)')
-    .requiredOption('--workloads <file>', 'pods of the embedded mode (v1 Pod YAML); this node runs those with spec.nodeName = --node')
-    .requiredOption('--node <name>', 'this node')
-    .option('--uplink <ifid=device[:port]>', 'an uplink of this node (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--netns <name|path>', 'network namespace of the uplink devices (attach enters it)')
-    .option('--instance <name>', 'pin directory under /sys/fs/bpf/cillion', 'edge')
-    .option('--state <dir>', 'where identities persist', '.cillion')
-    .option('--daemon <address>', 'SCION daemon address instead of the ClusterAS control plane')
-    .option('--master-key <file>', "the local AS's master key (base64), to check its own hop fields at ingress")
-    .addOption(new Option('--refresh <seconds>', 'recompute paths at least this often').default(30).argParser(positive))
+  const cmd = new Command('agent').description(
+    'run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally',
+  );
+  addSourceOptions(cmd, 'with --resources: pods of the embedded mode (v1 Pod YAML); this node runs those with spec.nodeName = --node');
+  cmd.requiredOption('--node <name>', 'this node');
+  addNodeOptions(cmd)
     .option('--relay <host:port>', 'export flows to this relay')
     .option('--relay-ca <file>', 'CA of the relay certificate (PEM): export over TLS')
     .option('--relay-cert <file>', 'client certificate for the relay (PEM)')
@@ -226,4 +202,5 @@ export function agentCommand(): Command {
         process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;
       }
     });
+  return cmd;
 }

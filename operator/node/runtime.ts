@@ -36,7 +36,7 @@ export interface NodeRuntimeOptions {
   /** File with the local AS's master key (base64), to check its own hop fields at ingress. */
   masterKeyFile?: string;
   refreshMs: number;
-  writeStatus: boolean;
+  writeStatus: boolean | (() => boolean);
   log: (line: string) => void;
   onRecompute?: (result: RecomputeResult) => void;
 }

@@ -29,6 +29,8 @@ export interface KubernetesSourceOptions {
   minWatchMs?: number;
   /** Where watch restarts and failed status writes are reported; default nowhere. */
   log?: (message: string) => void;
+  /** Whether status is written from the start; default true. See setWritingStatus(). */
+  writeStatus?: boolean;
 }
 
 interface Known {
@@ -65,6 +67,9 @@ export class KubernetesSource implements ResourceSource {
   private readonly known = new Map<string, Known>();
   private readonly listeners = new Set<(e: ResourceEvent) => void>();
   private readonly queue: WriteQueue<{ key: ResourceKey; status: ResourceStatus }>;
+  /** The newest status asked for per resource, written or not: what a new leader writes first. */
+  private readonly wanted = new Map<string, { key: ResourceKey; status: ResourceStatus }>();
+  private writing: boolean;
   private readonly log: (message: string) => void;
   private readonly ready: Promise<void>;
   private closed = false;
@@ -74,6 +79,7 @@ export class KubernetesSource implements ResourceSource {
     this.kc = opts.kubeConfig ?? KubernetesSource.defaultKubeConfig();
     this.fieldManager = opts.fieldManager ?? FIELD_MANAGER;
     this.log = opts.log ?? (() => undefined);
+    this.writing = opts.writeStatus ?? true;
     this.custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
     this.queue = new WriteQueue((_k, v) => this.patchStatus(v.key, v.status), {
       backoff: opts.statusBackoff,
@@ -147,6 +153,7 @@ export class KubernetesSource implements ResourceSource {
     const prev = key && this.known.get(keyString(key));
     if (!key || !prev) return;
     this.known.delete(keyString(key));
+    this.wanted.delete(keyString(key));
     this.emit({ type: 'delete', key, last: prev.entry });
   }
 
@@ -182,7 +189,28 @@ export class KubernetesSource implements ResourceSource {
    */
   async writeStatus(key: ResourceKey, status: ResourceStatus): Promise<void> {
     if (this.closed) throw new Error('the Kubernetes source is closed');
-    this.queue.put(keyString(key), { key, status });
+    const ks = keyString(key);
+    this.wanted.set(ks, { key, status });
+    if (this.writing) this.queue.put(ks, { key, status });
+  }
+
+  get writingStatus(): boolean {
+    return this.writing;
+  }
+
+  /**
+   * Starts or stops writing status (only the elected leader writes). Stopping drops at once
+   * every write not yet sent; starting writes the newest status asked for of every resource,
+   * since what was asked for while not writing, or written by a previous leader, may be stale.
+   */
+  setWritingStatus(on: boolean): void {
+    if (this.closed || on === this.writing) return;
+    this.writing = on;
+    if (!on) {
+      this.queue.clear();
+      return;
+    }
+    for (const [ks, v] of this.wanted) this.queue.put(ks, v);
   }
 
   /** Resolves when every queued status has been written (or dropped as unwritable). */

@@ -35,6 +35,8 @@ export interface InformerOptions {
    * as a failure, so a server that accepts and at once closes watches is not hammered; default 1 s.
    */
   minWatchMs?: number;
+  /** Lists and watches only the objects this field selector matches (e.g. `spec.nodeName=NODE`). */
+  fieldSelector?: string;
 }
 
 /** client-node's Watch with bookmarks requested, ERROR events ending the watch, and health tracking. */
@@ -135,7 +137,7 @@ export class KindInformer {
       () => this.backoff.reset(),
       () => this.markSynced(),
     );
-    this.informer = new k8s.ListWatch<KubeObject>(path, this.watcher, list, false);
+    this.informer = new k8s.ListWatch<KubeObject>(path, this.watcher, list, false, undefined, opts.fieldSelector);
     this.informer.on('add', (o) => handlers.add(o));
     this.informer.on('update', (o) => handlers.update(o));
     this.informer.on('delete', (o) => handlers.delete(o));

@@ -22,6 +22,8 @@ export class WriteQueue<V> {
   private readonly slots = new Map<string, Slot<V>>();
   private readonly idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** Bumped by clear(): a write that was in flight across it is not retried. */
+  private epoch = 0;
 
   constructor(
     private readonly write: (key: string, value: V) => Promise<void>,
@@ -57,11 +59,13 @@ export class WriteQueue<V> {
     while (slot.pending && !this.closed) {
       const { value } = slot.pending;
       slot.pending = undefined;
+      const epoch = this.epoch;
       try {
         await this.write(key, value);
         slot.backoff.reset();
       } catch (e) {
         if (this.closed) break;
+        if (epoch !== this.epoch) continue;
         if (this.opts.retryable && !this.opts.retryable(e)) {
           this.opts.onError?.(key, e, undefined);
           continue;
@@ -87,15 +91,22 @@ export class WriteQueue<V> {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  /** Drops what is not yet written, stops retries and waits for writes in flight. */
-  async close(): Promise<void> {
-    this.closed = true;
+  /** Drops every value not yet written and stops retries; writes in flight finish but are not retried. */
+  clear(): void {
+    this.epoch++;
     for (const [key, slot] of this.slots) {
       if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = undefined;
       slot.pending = undefined;
       if (!slot.running) this.slots.delete(key);
     }
     this.settleIfIdle();
+  }
+
+  /** Drops what is not yet written, stops retries and waits for writes in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clear();
     await this.idle();
   }
 }

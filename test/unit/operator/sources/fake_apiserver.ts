@@ -17,6 +17,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   contentType: string;
   body: unknown;
+  /** The bearer token the client sent ('' without one): which client made the request. */
+  token: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -26,11 +28,17 @@ interface Change {
   plural: string;
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: Obj;
+  /** The object before the change, to tell when it enters or leaves a filtered watch. */
+  prev?: Obj;
 }
+
+/** Which objects a list or watch covers: a namespace in the path and a field selector. */
+type Filter = (o: Obj) => boolean;
 
 interface OpenWatch {
   plural: string;
   res: ServerResponse;
+  filter: Filter;
 }
 
 interface Injected {
@@ -41,6 +49,9 @@ interface Injected {
 }
 
 const GROUP_PREFIX = '/apis/cillion.io/v1alpha1/';
+const CORE_PREFIX = '/api/v1/';
+/** Core resources the server also serves (list and watch across namespaces), by plural. */
+export const CORE_KINDS: Record<string, string> = { pods: 'Pod', namespaces: 'Namespace' };
 const LEASES = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/;
 // MicroTime on the wire: RFC 3339 with exactly six fractional digits (metav1.RFC3339Micro).
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -81,8 +92,8 @@ export class FakeApiServer {
   private port = 0;
 
   constructor(kinds: Record<string, string>) {
-    this.kinds = kinds;
-    for (const plural of Object.keys(kinds)) this.objects.set(plural, new Map());
+    this.kinds = { ...kinds, ...CORE_KINDS };
+    for (const plural of Object.keys(this.kinds)) this.objects.set(plural, new Map());
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -129,9 +140,12 @@ export class FakeApiServer {
   apply(plural: string, obj: Obj): Obj {
     const store = this.store(plural);
     const name = obj.metadata.name as string;
-    const prev = store.get(name);
+    const core = plural in CORE_KINDS;
+    // Pods live in namespaces; everything else here is cluster-scoped.
+    const key = core && obj.metadata.namespace ? `${obj.metadata.namespace}/${name}` : name;
+    const prev = store.get(key);
     const next = clone(obj);
-    next.apiVersion ??= 'cillion.io/v1alpha1';
+    next.apiVersion ??= core ? 'v1' : 'cillion.io/v1alpha1';
     next.kind ??= this.kinds[plural];
     const specChanged = !prev || JSON.stringify(prev.spec) !== JSON.stringify(next.spec);
     next.metadata = {
@@ -141,9 +155,10 @@ export class FakeApiServer {
       resourceVersion: String(++this.rv),
       creationTimestamp: prev?.metadata.creationTimestamp ?? '2025-01-01T00:00:00Z',
     };
-    if (prev?.status) next.status = prev.status;
-    store.set(name, next);
-    this.record(plural, prev ? 'MODIFIED' : 'ADDED', next);
+    // A custom resource's status changes only through /status; a pod's comes with it (the kubelet's part).
+    if (prev?.status && !core) next.status = prev.status;
+    store.set(key, next);
+    this.record(plural, prev ? 'MODIFIED' : 'ADDED', next, prev);
     return clone(next);
   }
 
@@ -229,13 +244,43 @@ export class FakeApiServer {
     return s;
   }
 
-  private record(plural: string, type: Change['type'], object: Obj): void {
-    this.history.push({ rv: this.rv, plural, type, object: clone(object) });
-    this.send(plural, { type, object });
+  private record(plural: string, type: Change['type'], object: Obj, prev?: Obj): void {
+    const change: Change = { rv: this.rv, plural, type, object: clone(object), prev: prev && clone(prev) };
+    this.history.push(change);
+    for (const w of this.watches) {
+      if (w.plural !== plural) continue;
+      const seen = this.asSeen(change, w.filter);
+      if (seen) w.res.write(`${JSON.stringify(seen)}\n`);
+    }
+  }
+
+  // A filtered watch sees an object that starts to match as ADDED and one that stops matching
+  // as DELETED, as kube-apiserver sends them.
+  private asSeen(c: Change, filter: Filter): { type: Change['type']; object: Obj } | null {
+    const before = c.type === 'DELETED' ? filter(c.object) : c.prev !== undefined && filter(c.prev);
+    const after = c.type !== 'DELETED' && filter(c.object);
+    if (before && after) return { type: 'MODIFIED', object: c.object };
+    if (after) return { type: 'ADDED', object: c.object };
+    if (before) return { type: 'DELETED', object: c.object };
+    return null;
   }
 
   private send(plural: string, event: { type: WatchEventType; object: Obj }): void {
     for (const w of this.watches) if (w.plural === plural) w.res.write(`${JSON.stringify(event)}\n`);
+  }
+
+  /** The filter of a request, or the message of the 400 the API server answers for a selector it cannot use. */
+  private filterOf(namespace: string | undefined, query: URLSearchParams): Filter | string {
+    const checks: Filter[] = [];
+    if (namespace !== undefined) checks.push((o) => o.metadata?.namespace === namespace);
+    for (const term of (query.get('fieldSelector') ?? '').split(',').filter((t) => t !== '')) {
+      const m = /^([^=!]+)==?(.*)$/.exec(term);
+      // Pods support more field labels; spec.nodeName is the one an agent watches by.
+      if (!m || m[1] !== 'spec.nodeName') return `field label not supported: ${m ? m[1] : term}`;
+      const value = m[2];
+      checks.push((o) => (o.spec?.nodeName ?? '') === value);
+    }
+    return (o) => checks.every((c) => c(o));
   }
 
   private reply(res: ServerResponse, code: number, body: Obj): void {
@@ -254,17 +299,18 @@ export class FakeApiServer {
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const token = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     let body: unknown;
     if (text !== '') {
       try {
         body = contentType === 'application/apply-patch+yaml' ? parseYaml(text) : JSON.parse(text);
       } catch (e) {
-        this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, contentType, body: text });
+        this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, contentType, body: text, token });
         return this.fail(res, 400, `the body of the request was in an unknown format: ${(e as Error).message}`);
       }
     }
     const method = req.method ?? 'GET';
-    this.requests.push({ method, path: url.pathname, query: url.searchParams, contentType, body });
+    this.requests.push({ method, path: url.pathname, query: url.searchParams, contentType, body, token });
 
     const inj = this.injected.find((i) => i.method === method && i.path.test(url.pathname + url.search));
     if (inj) {
@@ -274,6 +320,15 @@ export class FakeApiServer {
 
     const lease = LEASES.exec(url.pathname);
     if (lease) return this.handleLease(method, lease[1]!, lease[2], body as Obj, res);
+    if (url.pathname.startsWith(CORE_PREFIX)) {
+      // Collections only: /api/v1/<plural> across namespaces, or /api/v1/namespaces/<ns>/pods.
+      const inNamespace = /^namespaces\/([^/]+)\/(pods)$/.exec(url.pathname.slice(CORE_PREFIX.length));
+      const plural = inNamespace ? inNamespace[2]! : url.pathname.slice(CORE_PREFIX.length);
+      if (method !== 'GET' || !(plural in CORE_KINDS)) return this.fail(res, 404, 'the server could not find the requested resource');
+      const filter = this.filterOf(inNamespace?.[1], url.searchParams);
+      if (typeof filter === 'string') return this.fail(res, 400, filter);
+      return url.searchParams.get('watch') === 'true' ? this.handleWatch(plural, url.searchParams, res, filter) : this.handleList(plural, res, filter);
+    }
     if (!url.pathname.startsWith(GROUP_PREFIX)) return this.fail(res, 404, 'the server could not find the requested resource');
     const [plural, name, sub, ...rest] = url.pathname.slice(GROUP_PREFIX.length).split('/');
     if (!plural || !this.objects.has(plural) || rest.length > 0) return this.fail(res, 404, 'the server could not find the requested resource');
@@ -284,17 +339,17 @@ export class FakeApiServer {
     return this.fail(res, 405, `${method} is not supported here`, 'MethodNotAllowed');
   }
 
-  private handleList(plural: string, res: ServerResponse): void {
-    const items = [...this.store(plural).values()].map(clone);
+  private handleList(plural: string, res: ServerResponse, filter: Filter = () => true): void {
+    const items = [...this.store(plural).values()].filter(filter).map(clone);
     this.reply(res, 200, {
-      apiVersion: 'cillion.io/v1alpha1',
+      apiVersion: plural in CORE_KINDS ? 'v1' : 'cillion.io/v1alpha1',
       kind: `${this.kinds[plural]}List`,
       metadata: { resourceVersion: String(this.rv) },
       items,
     });
   }
 
-  private handleWatch(plural: string, query: URLSearchParams, res: ServerResponse): void {
+  private handleWatch(plural: string, query: URLSearchParams, res: ServerResponse, filter: Filter = () => true): void {
     const from = Number(query.get('resourceVersion') ?? '0');
     if (from !== 0 && from < this.compactedThrough) {
       const message = `too old resource version: ${from} (${this.compactedThrough})`;
@@ -306,9 +361,10 @@ export class FakeApiServer {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     for (const c of this.history) {
-      if (c.plural === plural && c.rv > from) res.write(`${JSON.stringify({ type: c.type, object: c.object })}\n`);
+      const seen = c.plural === plural && c.rv > from ? this.asSeen(c, filter) : null;
+      if (seen) res.write(`${JSON.stringify(seen)}\n`);
     }
-    const w: OpenWatch = { plural, res };
+    const w: OpenWatch = { plural, res, filter };
     this.watches.add(w);
     res.on('close', () => this.watches.delete(w));
   }
@@ -336,7 +392,7 @@ export class FakeApiServer {
       managedFields: [...others, { manager, operation: contentType === 'application/apply-patch+yaml' ? 'Apply' : 'Update', apiVersion: 'cillion.io/v1alpha1', subresource: 'status', fieldsType: 'FieldsV1' }],
     };
     store.set(name, next);
-    this.record(plural, 'MODIFIED', next);
+    this.record(plural, 'MODIFIED', next, prev);
     this.reply(res, 200, next);
   }
 

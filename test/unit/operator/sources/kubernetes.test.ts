@@ -310,6 +310,43 @@ describe('operator/sources KubernetesSource (recorded-protocol API server)', () 
     assert.ok(logs.some((l) => l.startsWith('status of Geofence/gone') && l.endsWith('dropped')), logs.join('\n'));
   });
 
+  it('stops writing at once when told (a lost lease), and on resuming writes the newest status of every live resource', async () => {
+    api.apply(RC, remote('a', '64-2:0:20'));
+    api.apply(RC, remote('b', '64-2:0:21'));
+    api.apply(RC, remote('c', '64-2:0:22'));
+    const s = open({ writeStatus: false, statusBackoff: { initialMs: 400, maxMs: 800, random: () => 0 } });
+    const events = watchAll(s);
+    await until(() => events.length === 3 && api.openWatches(RC) === 1, () => 'adds');
+    const key = (name: string) => ({ kind: 'RemoteCluster' as const, namespace: '', name });
+    const patches = (name: string) => api.requestsTo(`/apis/cillion.io/v1alpha1/remoteclusters/${name}/status`, 'PATCH');
+    await s.writeStatus(key('a'), status(1, 'False'));
+    await s.writeStatus(key('a'), status(2, 'True'));
+    await s.writeStatus(key('c'), status(1, 'True'));
+    await sleep(50);
+    assert.equal(api.requestsTo('/apis/cillion.io/v1alpha1/remoteclusters/').filter((r) => r.method === 'PATCH').length, 0, 'a follower writes nothing');
+    // A resource deleted meanwhile is not written to when writing resumes.
+    api.remove(RC, 'c');
+    await until(() => events.some((e) => summary(e) === 'delete RemoteCluster/c'), () => events.map(summary).join(' | '));
+    s.setWritingStatus(true);
+    await s.idle();
+    assert.deepEqual(patches('a').map((r) => (r.body as { status: ResourceStatus }).status.observedGeneration), [2]);
+    assert.equal(patches('c').length, 0);
+
+    // b's first write fails; once writing stops, neither its retry (due after 200 ms) nor its newer status goes out.
+    api.failNext('PATCH', /remoteclusters\/b\/status/, 500);
+    await s.writeStatus(key('b'), status(1, 'True'));
+    await until(() => patches('b').length === 1, () => 'first attempt');
+    s.setWritingStatus(false);
+    assert.equal(s.writingStatus, false);
+    await s.writeStatus(key('b'), status(2, 'True'));
+    await s.idle();
+    await sleep(300);
+    assert.equal(patches('b').length, 1, 'no retry after writing stopped');
+    s.setWritingStatus(true);
+    await s.idle();
+    assert.deepEqual(api.get(RC, 'b')!.status, status(2, 'True'));
+  });
+
   it('close() ends watches, retries and listeners', async () => {
     api.apply(RC, remote('a', '64-2:0:20'));
     const s = open();

@@ -1,0 +1,112 @@
+// What `cillion operator` and `cillion agent` share: where resources and workloads come
+// from (a directory of YAML, the embedded mode, or the Kubernetes API) and the options of
+// the node runtime (uplinks, pin directory, control plane).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { UplinkSpec } from '../operator/node/uplinks';
+import { parseUplink } from '../operator/node/uplinks';
+import { DirectorySource } from '../operator/sources/directory';
+import { k8s, type ClientNode } from '../operator/sources/k8s/client';
+import { KubernetesSource } from '../operator/sources/kubernetes';
+import type { ResourceSource } from '../operator/sources/source';
+import { readWorkloads } from '../operator/workloads/directory';
+import { KubernetesWorkloads } from '../operator/workloads/kubernetes';
+import type { Workload } from '../operator/workloads/workload';
+
+export interface SourceOptions {
+  resources?: string;
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  workloads?: string;
+}
+
+export interface NodeOptions {
+  uplink: string[];
+  netns?: string;
+  instance: string;
+  state: string;
+  daemon?: string;
+  masterKey?: string;
+  refresh: number;
+}
+
+export interface Sources {
+  readonly source: ResourceSource;
+  /** Set in the Kubernetes mode, for leader election. */
+  readonly kubeConfig?: ClientNode.KubeConfig;
+  /** The workloads on the node now (none when no node was given). */
+  readonly workloads: () => Workload[];
+  /** Where the resources come from, for messages. */
+  readonly origin: string;
+  /** Waits for queued status writes, then stops watching. */
+  close(): Promise<void>;
+}
+
+export function positive(text: string): number {
+  const n = Number(text);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+export function addSourceOptions(cmd: Command, workloadsHelp: string): Command {
+  return cmd
+    .option('--resources <dir>', 'directory of Cillion resources (the embedded mode)')
+    .option('--kubernetes', 'take resources and pods from the Kubernetes API')
+    .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file (default: in-cluster, then KUBECONFIG or ~/.kube/config)')
+    .option('--workloads <file>', workloadsHelp);
+}
+
+export function addNodeOptions(cmd: Command): Command {
+  return cmd
+    .option('--uplink <ifid=device[:port]>', 'an uplink of this node (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--netns <name|path>', 'network namespace of the uplink devices (attach enters it)')
+    .option('--instance <name>', 'pin directory under /sys/fs/bpf/cillion', 'edge')
+    .option('--state <dir>', 'where identities persist', '.cillion')
+    .option('--daemon <address>', 'SCION daemon address instead of the ClusterAS control plane')
+    .option('--master-key <file>', "the local AS's master key (base64), to check its own hop fields at ingress")
+    .addOption(new Option('--refresh <seconds>', 'recompute paths at least this often').default(30).argParser(positive));
+}
+
+export function uplinkSpecs(opts: NodeOptions): UplinkSpec[] {
+  return opts.uplink.map(parseUplink);
+}
+
+/**
+ * Opens the resource source and, when a node is given, its workloads. In the embedded mode
+ * the workloads file is read on every call; from Kubernetes, informers keep them and call
+ * `onWorkloads` on every change.
+ */
+export async function openSources(opts: SourceOptions, node: string | undefined, onWorkloads: () => void, log: (line: string) => void): Promise<Sources> {
+  if (opts.kubernetes === undefined && opts.resources === undefined) throw new InvalidArgumentError('give --resources DIR (the embedded mode) or --kubernetes');
+  if (opts.kubernetes && opts.resources !== undefined) throw new InvalidArgumentError('give either --resources or --kubernetes, not both');
+  if (!opts.kubernetes) {
+    if (opts.kubeconfig !== undefined) throw new InvalidArgumentError('--kubeconfig goes with --kubernetes');
+    const dir = opts.resources as string;
+    const file = opts.workloads;
+    if (node !== undefined && file === undefined) throw new InvalidArgumentError('the embedded mode reads the pods of a node from --workloads FILE');
+    const source = new DirectorySource(dir);
+    return {
+      source,
+      workloads: () => (node !== undefined && file !== undefined ? readWorkloads(file).filter((w) => w.node === node) : []),
+      origin: dir,
+      close: () => source.close(),
+    };
+  }
+  if (opts.workloads !== undefined) throw new InvalidArgumentError('--workloads goes with --resources; with --kubernetes pods come from the API');
+  const kubeConfig = new k8s.KubeConfig();
+  if (opts.kubeconfig) kubeConfig.loadFromFile(opts.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const source = new KubernetesSource({ kubeConfig, log });
+  const pods = node === undefined ? null : new KubernetesWorkloads({ kubeConfig, nodeName: node, onChange: onWorkloads, log });
+  await pods?.synced;
+  return {
+    source,
+    kubeConfig,
+    workloads: () => pods?.list() ?? [],
+    origin: kubeConfig.getCurrentCluster()?.server ?? 'the Kubernetes API',
+    close: async () => {
+      await pods?.stop();
+      await source.idle();
+      await source.close();
+    },
+  };
+}
