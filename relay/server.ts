@@ -4,14 +4,17 @@
 // HTTP on another.
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../operator/sources/source';
+import { AttestService } from '../proto/gen/attest/v1/attest';
 import { FlowExportService, type ExportAck, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
+import { attestService, type AttestOptions } from './attest/service';
 import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
 import type { GeofenceEngine } from './geofence/engine';
 import { FlowJudge } from './geofence/judge';
@@ -46,6 +49,8 @@ export interface RelayOptions {
   /** How long close() lets open calls (collectors' export streams) finish; default 2000 ms. */
   shutdownGraceMs?: number;
   log?: (message: string) => void;
+  /** Signing key and store name for the Attest service's exports. */
+  attest?: AttestOptions;
 }
 
 export interface Relay {
@@ -149,6 +154,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       onError: (err, method) => log(`${method}: ${err.message}`),
     }),
   );
+  server.addService(AttestService, attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) }));
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);
 

@@ -1,0 +1,132 @@
+// Attestation export and verify over 1,000,000 flows (not part of npm run bench; run it with
+// `npx tsx bench/attest.ts [flows]`). The flows go into a fresh embedded store; then, each
+// against a baseline measured in the same run:
+// - export (store -> canonical evidence + Merkle tree + tally + signature) against reading
+//   the same flows out of the store and doing nothing with them;
+// - verify (signature, predicate, evidence parse + Merkle + recomputed totals) against a
+//   bare SHA-256 of the evidence file;
+// - one flow's inclusion proof against the same bare SHA-256.
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlowFilter } from '../proto/gen/flow/flow';
+import { exportAttestation } from '../relay/attest/export';
+import { createEvidenceFile, ENVELOPE_NAME, readEvidence, writeEnvelopeAndReport } from '../relay/attest/files';
+import { flowInclusion } from '../relay/attest/inclusion';
+import { renderReport } from '../relay/attest/report';
+import { signStatement } from '../relay/attest/sign';
+import { EVIDENCE_NAME } from '../relay/attest/statement';
+import { verifyAttestation } from '../relay/attest/verify';
+import { openStore } from '../relay/store/store';
+import { makeCorpus } from '../test/unit/relay/store/corpus';
+import { fmt, printTable, type Result } from './report';
+
+const START_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
+/** Every corpus flow has an app label, so this selects all of them. */
+const SELECTOR = 'app';
+const CORPUS_CHUNK = 50_000;
+const BATCH = 10_000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const out = await fn();
+  return [out, performance.now() - t];
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const rate = (n: number, ms: number): string => `${fmt(n / (ms / 1000))}/s`;
+
+async function main(total: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cillion-attest-bench-'));
+  const out = join(dir, 'out');
+  const store = await openStore({ dataDir: join(dir, 'data') });
+  try {
+    process.stderr.write(`attest bench: storing ${fmt(total)} flows...\n`);
+    let seq = 1n;
+    for (let done = 0; done < total; done += CORPUS_CHUNK) {
+      // Each chunk continues the previous one in time, so the window is one long run.
+      const flows = makeCorpus(Math.min(CORPUS_CHUNK, total - done), 1 + done / CORPUS_CHUNK, START_MS + done * 7);
+      for (let i = 0; i < flows.length; i += BATCH) await store.insertBatch({ sessionId: 'bench', sequence: seq++, nodeName: 'node-a', flows: flows.slice(i, i + BATCH) });
+    }
+    const since = new Date(START_MS - 1000);
+    const until = new Date(START_MS + total * 7 + 60_000);
+
+    process.stderr.write('attest bench: baseline read...\n');
+    const [read, readMs] = await timed(async () => {
+      let n = 0;
+      for await (const f of store.query({ since, until, allow: [FlowFilter.fromPartial({ sourceLabel: [SELECTOR] })], deny: [], order: 'asc' })) n += f.uuid.length > 0 ? 1 : 0;
+      return n;
+    });
+
+    process.stderr.write('attest bench: export...\n');
+    const key = generateKeyPairSync('ed25519');
+    const [exported, exportMs] = await timed(async () => {
+      const file = await createEvidenceFile(out);
+      const { statement } = await exportAttestation(
+        store,
+        { selector: SELECTOR, since, until, records: 'all', relay: { name: 'bench', version: '0' }, store: { kind: 'chdb', location: dir, database: 'cillion' } },
+        file.sink,
+      );
+      await file.close();
+      await writeEnvelopeAndReport(out, signStatement(statement, [key.privateKey]), renderReport(statement));
+      return statement;
+    });
+    const evidencePath = join(out, EVIDENCE_NAME);
+    const evidenceBytes = statSync(evidencePath).size;
+    const envelopeBytes = statSync(join(out, ENVELOPE_NAME)).size;
+
+    process.stderr.write('attest bench: verify...\n');
+    const [, hashMs] = await timed(() => sha256File(evidencePath));
+    const [verified, verifyMs] = await timed(() =>
+      verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath) }),
+    );
+    if (!verified.ok) throw new Error(`verify failed: ${JSON.stringify(verified.failures)}`);
+    const [, proofMs] = await timed(() => flowInclusion(readEvidence(evidencePath), Math.floor(total / 2)));
+
+    const n = exported.predicate.totals.flows;
+    if (n !== read || n !== total) throw new Error(`exported ${n} of ${total} flows, read ${read}`);
+    const results: Result[] = [
+      {
+        what: `attest export, ${fmt(n)} flows`,
+        figures: `${fmt(exportMs / 1000, 1)} s (${rate(n, exportMs)}); store read alone ${fmt(readMs / 1000, 1)} s; evidence ${fmt(evidenceBytes / n)} B/flow, envelope ${fmt(envelopeBytes / 1e6, 1)} MB`,
+        ratio: `${fmt(exportMs / readMs, 2)}x store read`,
+        target: 'report',
+        met: true,
+      },
+      {
+        what: `attest verify with evidence, ${fmt(n)} flows`,
+        figures: `${fmt(verifyMs / 1000, 1)} s (${rate(n, verifyMs)}); SHA-256 of the file alone ${fmt(hashMs / 1000, 2)} s`,
+        ratio: `${fmt(verifyMs / hashMs, 1)}x file hash`,
+        target: 'report',
+        met: true,
+      },
+      {
+        what: 'one flow inclusion proof',
+        figures: `${fmt(proofMs / 1000, 2)} s over ${fmt(n)} leaves`,
+        ratio: `${fmt(proofMs / hashMs, 1)}x file hash`,
+        target: 'report',
+        met: true,
+      },
+    ];
+    printTable(results);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const total = Number(process.argv[2] ?? 1_000_000);
+if (!Number.isInteger(total) || total <= 0) {
+  process.stderr.write('usage: tsx bench/attest.ts [flows]\n');
+  process.exit(2);
+}
+main(total).catch((e: unknown) => {
+  process.stderr.write(`attest bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+// The evidence form of a flow: the fields an attestation relies on and nothing else, one
+// canonical JSON object per line (canonical_json.ts). Fields:
+//   time     capture time, RFC 3339 UTC with exactly nine fraction digits (sorts as text)
+//   uuid     the flow's id in the store
+//   node     node that observed it
+//   point    SCION observation point: SCION_EDGE_ENCAP, SCION_EDGE_DECAP, SCION_ROUTER_FORWARD, SCION_POINT_UNKNOWN
+//   proto    TCP, UDP, SCTP, ICMPv4, ICMPv6, VRRP, IGMP or ""; srcPort/dstPort 0 without ports
+//   srcIp, srcPort, dstIp, dstPort
+//   src, dst {cluster, namespace, pod, workload ("Kind/name" or ""), identity, labels (sorted)}
+//   verdict  the datapath verdict (FORWARDED, DROPPED, ...)
+//   packets, bytes   the flow meter's counts as decimal strings (64-bit), null without a meter
+//   path     SCION path fingerprint, "" when the flow carried none
+//   fence    {verdict: COMPLIANT | VIOLATION | UNVERIFIED, name, reason}, null when no geofence applied
+// Evidence lines are ordered by time, then by the line's own bytes, so the order depends only
+// on the flows, not on how the store happened to return them.
+import {
+  geofenceVerdictToJSON, scionObservationPointToJSON, verdictToJSON, type Endpoint, type Flow,
+} from '../../proto/gen/flow/flow';
+import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
+
+export type FenceVerdictName = 'COMPLIANT' | 'VIOLATION' | 'UNVERIFIED';
+
+export interface CanonicalEndpoint {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  workload: string;
+  identity: number;
+  labels: string[];
+}
+
+export interface CanonicalFlow {
+  time: string;
+  uuid: string;
+  node: string;
+  point: string;
+  proto: string;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  src: CanonicalEndpoint;
+  dst: CanonicalEndpoint;
+  verdict: string;
+  packets: string | null;
+  bytes: string | null;
+  path: string;
+  fence: { verdict: FenceVerdictName; name: string; reason: string } | null;
+}
+
+/** RFC 3339 UTC with nine fraction digits, e.g. 2026-11-22T12:00:00.000000001Z. */
+export function formatTime(seconds: bigint, nanos: number): string {
+  const iso = new Date(Number(seconds) * 1000).toISOString();
+  return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+}
+
+export function formatTimestamp(t: Timestamp | undefined): string {
+  return t === undefined ? formatTime(0n, 0) : formatTime(t.seconds, t.nanos);
+}
+
+export function formatDate(d: Date): string {
+  const ms = d.getTime();
+  return formatTime(BigInt(Math.floor(ms / 1000)), (((ms % 1000) + 1000) % 1000) * 1_000_000);
+}
+
+function endpoint(ep: Endpoint | undefined): CanonicalEndpoint {
+  const w = ep?.workloads[0];
+  return {
+    cluster: ep?.clusterName ?? '',
+    namespace: ep?.namespace ?? '',
+    pod: ep?.podName ?? '',
+    workload: w ? `${w.kind}/${w.name}` : '',
+    identity: ep?.identity ?? 0,
+    labels: [...(ep?.labels ?? [])].sort(),
+  };
+}
+
+const FENCE_VERDICTS: Record<string, FenceVerdictName> = {
+  GEOFENCE_COMPLIANT: 'COMPLIANT',
+  GEOFENCE_VIOLATION: 'VIOLATION',
+  GEOFENCE_UNVERIFIED: 'UNVERIFIED',
+};
+
+export function canonicalFlow(f: Flow): CanonicalFlow {
+  const l4 = f.l4?.protocol;
+  const ports = l4 && 'sourcePort' in l4.value ? { srcPort: l4.value.sourcePort, dstPort: l4.value.destinationPort } : { srcPort: 0, dstPort: 0 };
+  const fenceVerdict = f.geofence ? FENCE_VERDICTS[geofenceVerdictToJSON(f.geofence.verdict)] : undefined;
+  return {
+    time: formatTimestamp(f.time),
+    uuid: f.uuid,
+    node: f.nodeName,
+    point: scionObservationPointToJSON(f.scionObservationPoint),
+    proto: l4?.$case ?? '',
+    srcIp: f.IP?.source ?? '',
+    srcPort: ports.srcPort,
+    dstIp: f.IP?.destination ?? '',
+    dstPort: ports.dstPort,
+    src: endpoint(f.source),
+    dst: endpoint(f.destination),
+    verdict: verdictToJSON(f.verdict),
+    packets: f.meter ? f.meter.packets.toString() : null,
+    bytes: f.meter ? f.meter.bytes.toString() : null,
+    path: f.scionPath?.fingerprint.toLowerCase() ?? '',
+    fence: f.geofence && fenceVerdict ? { verdict: fenceVerdict, name: f.geofence.name, reason: f.geofence.reason } : null,
+  };
+}
+
+const str = JSON.stringify;
+
+function endpointJson(e: CanonicalEndpoint): string {
+  return `{"cluster":${str(e.cluster)},"identity":${e.identity},"labels":${str(e.labels)},"namespace":${str(e.namespace)},"pod":${str(e.pod)},"workload":${str(e.workload)}}`;
+}
+
+/**
+ * canonicalJson(c), written out field by field in sorted key order because export and
+ * verify run it for every flow; the tests hold the two equal.
+ */
+export function canonicalLine(c: CanonicalFlow): string {
+  const fence = c.fence === null ? 'null' : `{"name":${str(c.fence.name)},"reason":${str(c.fence.reason)},"verdict":${str(c.fence.verdict)}}`;
+  return `{"bytes":${str(c.bytes)},"dst":${endpointJson(c.dst)},"dstIp":${str(c.dstIp)},"dstPort":${c.dstPort},"fence":${fence},` +
+    `"node":${str(c.node)},"packets":${str(c.packets)},"path":${str(c.path)},"point":${str(c.point)},"proto":${str(c.proto)},` +
+    `"src":${endpointJson(c.src)},"srcIp":${str(c.srcIp)},"srcPort":${c.srcPort},"time":${str(c.time)},"uuid":${str(c.uuid)},"verdict":${str(c.verdict)}}`;
+}
+
+export class EvidenceLineError extends Error {}
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isCount = (v: unknown): boolean => v === null || (isStr(v) && /^(0|[1-9]\d*)$/.test(v));
+
+function checkEndpoint(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return isStr(e.cluster) && isStr(e.namespace) && isStr(e.pod) && isStr(e.workload) && isUint(e.identity)
+    && Array.isArray(e.labels) && e.labels.every(isStr);
+}
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
+const KEYS = 'bytes,dst,dstIp,dstPort,fence,node,packets,path,point,proto,src,srcIp,srcPort,time,uuid,verdict';
+
+/** Reads one evidence line back, insisting it is in canonical form (re-encoding gives the same bytes). */
+export function parseEvidenceLine(line: string): CanonicalFlow {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    throw new EvidenceLineError(`not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EvidenceLineError('not a JSON object');
+  const o = v as Record<string, unknown>;
+  if (Object.keys(o).sort().join(',') !== KEYS) throw new EvidenceLineError(`fields must be exactly ${KEYS}`);
+  const fence = o.fence as Record<string, unknown> | null;
+  const ok = isStr(o.time) && TIME.test(o.time) && isStr(o.uuid) && isStr(o.node) && isStr(o.point) && isStr(o.proto)
+    && isStr(o.srcIp) && isUint(o.srcPort) && isStr(o.dstIp) && isUint(o.dstPort) && checkEndpoint(o.src) && checkEndpoint(o.dst)
+    && isStr(o.verdict) && isCount(o.packets) && isCount(o.bytes) && (o.packets === null) === (o.bytes === null) && isStr(o.path)
+    && (fence === null || (typeof fence === 'object' && Object.keys(fence).sort().join(',') === 'name,reason,verdict'
+      && ['COMPLIANT', 'VIOLATION', 'UNVERIFIED'].includes(fence.verdict as string) && isStr(fence.name) && isStr(fence.reason)));
+  if (!ok) throw new EvidenceLineError('a field has the wrong type or form');
+  const c = v as CanonicalFlow;
+  if (canonicalLine(c) !== line) throw new EvidenceLineError('not in canonical form (key order, whitespace or number form)');
+  return c;
+}

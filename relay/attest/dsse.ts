@@ -1,0 +1,85 @@
+// DSSE envelopes (secure-systems-lab/dsse v1) carrying in-toto statements: the signature is
+// over PAE(payloadType, payload), never over the JSON envelope, so re-encoding the envelope
+// cannot change what was signed.
+import type { KeyObject } from 'node:crypto';
+import { keyId, signBytes, verifyBytes } from './keys';
+import { pae } from './pae';
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+
+export interface EnvelopeSignature {
+  keyid: string;
+  sig: string;
+}
+
+export interface Envelope {
+  payload: string;
+  payloadType: string;
+  signatures: EnvelopeSignature[];
+}
+
+export class EnvelopeError extends Error {}
+
+export function signEnvelope(payload: Buffer, payloadType: string, keys: KeyObject[]): Envelope {
+  const message = pae(payloadType, payload);
+  return {
+    payload: payload.toString('base64'),
+    payloadType,
+    signatures: keys.map((k) => ({ keyid: keyId(k), sig: signBytes(k, message).toString('base64') })),
+  };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function base64(text: unknown, what: string): Buffer {
+  // Standard or URL-safe alphabet, as the DSSE spec allows both.
+  const s = typeof text === 'string' ? text.replace(/-/g, '+').replace(/_/g, '/') : undefined;
+  if (s === undefined || !BASE64.test(s)) throw new EnvelopeError(`${what} is not base64`);
+  return Buffer.from(s, 'base64');
+}
+
+/** The envelope's fields, checked for shape; throws EnvelopeError naming what is wrong. */
+export function parseEnvelope(text: string | Buffer): Envelope {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.toString());
+  } catch (e) {
+    throw new EnvelopeError(`not JSON: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EnvelopeError('not a JSON object');
+  const o = raw as Record<string, unknown>;
+  if (typeof o.payload !== 'string') throw new EnvelopeError('payload is missing');
+  if (typeof o.payloadType !== 'string') throw new EnvelopeError('payloadType is missing');
+  if (!Array.isArray(o.signatures) || o.signatures.length === 0) throw new EnvelopeError('signatures is missing or empty');
+  base64(o.payload, 'payload');
+  const signatures = o.signatures.map((s: unknown, i) => {
+    const sig = (s ?? {}) as Record<string, unknown>;
+    if (typeof sig.sig !== 'string') throw new EnvelopeError(`signatures[${i}].sig is missing`);
+    return { keyid: typeof sig.keyid === 'string' ? sig.keyid : '', sig: sig.sig };
+  });
+  return { payload: o.payload, payloadType: o.payloadType, signatures };
+}
+
+export function envelopePayload(env: Envelope): Buffer {
+  return base64(env.payload, 'payload');
+}
+
+/**
+ * The keyid of the first key that verifies some signature, or undefined. keyid in a
+ * signature is only an unauthenticated hint, so every signature is tried against every key.
+ */
+export function verifyEnvelope(env: Envelope, keys: KeyObject[]): string | undefined {
+  const message = pae(env.payloadType, envelopePayload(env));
+  for (const key of keys) {
+    for (const s of env.signatures) {
+      let sig: Buffer;
+      try {
+        sig = base64(s.sig, 'sig');
+      } catch {
+        continue;
+      }
+      if (verifyBytes(key, message, sig)) return keyId(key);
+    }
+  }
+  return undefined;
+}

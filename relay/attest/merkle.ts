@@ -1,0 +1,116 @@
+// Merkle tree hash of RFC 6962 / RFC 9162 (section 2.1) over SHA-256: a leaf is
+// SHA-256(0x00 || bytes), an inner node SHA-256(0x01 || left || right), and a tree of n > 1
+// leaves splits at the largest power of two below n. The empty tree's hash is SHA-256("").
+// The prefixes keep a leaf from posing as an inner node, and the split fixes one tree per n
+// (no duplicated last leaf as in Bitcoin's tree), so adding, removing or reordering a leaf
+// always changes the root.
+import { createHash } from 'node:crypto';
+
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+export function leafHash(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(LEAF).update(bytes).digest();
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash('sha256').update(NODE).update(left).update(right).digest();
+}
+
+/**
+ * Root over leaves given one at a time, in O(log n) memory: it keeps the roots of the
+ * perfect subtrees so far (sizes strictly decreasing, as the binary digits of n), merging
+ * equal neighbours; folding them right to left at the end is exactly the RFC's split.
+ */
+export class MerkleAccumulator {
+  private readonly stack: { hash: Buffer; size: number }[] = [];
+  private n = 0;
+
+  addLeaf(bytes: Uint8Array): void {
+    this.addLeafHash(leafHash(bytes));
+  }
+
+  addLeafHash(hash: Buffer): void {
+    let top = { hash, size: 1 };
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === top.size) {
+      const left = this.stack.pop() as { hash: Buffer; size: number };
+      top = { hash: nodeHash(left.hash, top.hash), size: left.size * 2 };
+    }
+    this.stack.push(top);
+    this.n++;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  root(): Buffer {
+    if (this.stack.length === 0) return createHash('sha256').digest();
+    let acc = this.stack[this.stack.length - 1].hash;
+    for (let i = this.stack.length - 2; i >= 0; i--) acc = nodeHash(this.stack[i].hash, acc);
+    return acc;
+  }
+}
+
+export function merkleRoot(leaves: Iterable<Uint8Array>): Buffer {
+  const acc = new MerkleAccumulator();
+  for (const l of leaves) acc.addLeaf(l);
+  return acc.root();
+}
+
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function subtreeHash(hashes: readonly Buffer[], lo: number, hi: number): Buffer {
+  if (hi - lo === 1) return hashes[lo];
+  const k = largestPowerOfTwoBelow(hi - lo);
+  return nodeHash(subtreeHash(hashes, lo, lo + k), subtreeHash(hashes, lo + k, hi));
+}
+
+/** The audit path of leaf `index` (RFC 6962 2.1.1 PATH), nearest sibling first. */
+export function inclusionProof(leafHashes: readonly Buffer[], index: number): Buffer[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leafHashes.length) {
+    throw new RangeError(`leaf ${index} is outside a tree of ${leafHashes.length}`);
+  }
+  const path: Buffer[] = [];
+  let lo = 0;
+  let hi = leafHashes.length;
+  // Walk down from the root, collecting each sibling subtree; reversed at the end.
+  while (hi - lo > 1) {
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (index < lo + k) {
+      path.push(subtreeHash(leafHashes, lo + k, hi));
+      hi = lo + k;
+    } else {
+      path.push(subtreeHash(leafHashes, lo, lo + k));
+      lo += k;
+    }
+  }
+  return path.reverse();
+}
+
+/** RFC 9162 2.1.3.2: whether `proof` shows the leaf with `hash` at `index` in a tree of `size` with `root`. */
+export function verifyInclusion(hash: Buffer, index: number, size: number, proof: readonly Buffer[], root: Buffer): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = hash;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.equals(root);
+}

@@ -1,0 +1,174 @@
+// The predicate of a Cillion compliance attestation, and the tally that builds its totals.
+// Export and verify run the same tally (over the store's flows, and over the evidence file)
+// and the two must agree exactly; anything the tally sums is decidable from the evidence
+// plus the path table in the predicate.
+import type { Json } from './canonical_json';
+import type { CanonicalFlow, FenceVerdictName } from './canonical_flow';
+
+/** Documented in the README ("Compliance attestations"). */
+export const PREDICATE_TYPE = 'https://cillion.io/attestation/geofence-compliance/v1';
+
+/** Sums over flows; packets and bytes are decimal strings because they exceed 2^53. */
+export interface Counts {
+  flows: number;
+  packets: string;
+  bytes: string;
+}
+
+export interface PathHop {
+  isdAs: string;
+  ingressInterface: number;
+  egressInterface: number;
+  /** ISO 3166-1 alpha-2; "" when the AS declared no location. */
+  country: string;
+  geo: { latitude: number; longitude: number; address: string } | null;
+}
+
+export interface PathUse {
+  fingerprint: string;
+  srcIa: string;
+  dstIa: string;
+  knownToControlPlane: boolean;
+  hops: PathHop[];
+  counts: Counts;
+}
+
+export interface FlowRef {
+  /** Line number in the evidence file, from 0: the Merkle leaf index. */
+  index: number;
+  uuid: string;
+  time: string;
+  fence: string;
+  reason: string;
+}
+
+export interface FenceUse {
+  name: string;
+  /** Its spec in canonical JSON and that text's SHA-256; null when the exporter did not have it. */
+  spec: Json;
+  specSha256: string | null;
+  mode: string | null;
+}
+
+export interface Totals extends Counts {
+  compliant: number;
+  violation: number;
+  unverified: number;
+  /** Flows no geofence applied to. */
+  unjudged: number;
+}
+
+export interface Predicate {
+  /** Flows with from <= time < to (RFC 3339, nine fraction digits). */
+  window: { from: string; to: string };
+  selector: string;
+  query: Json;
+  geofences: FenceUse[];
+  paths: PathUse[];
+  /** Flows that carried no SCION path. */
+  noPath: Counts;
+  /** Per country a path crosses: flows over a path count once for every country on it. */
+  countries: { country: string; counts: Counts }[];
+  /** Per AS a path crosses, likewise. */
+  ases: { isdAs: string; counts: Counts }[];
+  totals: Totals;
+  violations: FlowRef[];
+  unverified: FlowRef[];
+  evidence: { name: string; mediaType: string; sha256: string; merkleRoot: string; flows: number };
+  relay: { name: string; version: string };
+  store: { kind: string; location: string; database: string };
+  generatedAt: string;
+}
+
+class Sum {
+  flows = 0;
+  packets = 0n;
+  bytes = 0n;
+
+  add(c: CanonicalFlow): void {
+    this.flows++;
+    if (c.packets !== null) this.packets += BigInt(c.packets);
+    if (c.bytes !== null) this.bytes += BigInt(c.bytes);
+  }
+
+  addSum(s: Sum): void {
+    this.flows += s.flows;
+    this.packets += s.packets;
+    this.bytes += s.bytes;
+  }
+
+  counts(): Counts {
+    return { flows: this.flows, packets: this.packets.toString(), bytes: this.bytes.toString() };
+  }
+}
+
+const byText = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+export type PathTable = Map<string, Omit<PathUse, 'counts' | 'fingerprint'>>;
+
+/** Sums flows into the predicate's totals; paths must be known (from the store or the predicate). */
+export class Tally {
+  private readonly perPath = new Map<string, Sum>();
+  private readonly noPath = new Sum();
+  private readonly total = new Sum();
+  private readonly verdicts: Record<FenceVerdictName | 'none', number> = { COMPLIANT: 0, VIOLATION: 0, UNVERIFIED: 0, none: 0 };
+  readonly violations: FlowRef[] = [];
+  readonly unverified: FlowRef[] = [];
+  readonly fences = new Set<string>();
+
+  add(c: CanonicalFlow, index: number): void {
+    this.total.add(c);
+    if (c.path === '') this.noPath.add(c);
+    else {
+      let s = this.perPath.get(c.path);
+      if (!s) this.perPath.set(c.path, (s = new Sum()));
+      s.add(c);
+    }
+    this.verdicts[c.fence?.verdict ?? 'none']++;
+    if (!c.fence) return;
+    this.fences.add(c.fence.name);
+    const ref = (): FlowRef => ({ index, uuid: c.uuid, time: c.time, fence: c.fence?.name ?? '', reason: c.fence?.reason ?? '' });
+    if (c.fence.verdict === 'VIOLATION') this.violations.push(ref());
+    else if (c.fence.verdict === 'UNVERIFIED') this.unverified.push(ref());
+  }
+
+  /** Fingerprints seen, sorted. */
+  pathsSeen(): string[] {
+    return [...this.perPath.keys()].sort();
+  }
+
+  /** Everything of the predicate that is a function of the flows and the path table. */
+  summary(paths: PathTable): Pick<Predicate, 'paths' | 'noPath' | 'countries' | 'ases' | 'totals' | 'violations' | 'unverified'> {
+    const countries = new Map<string, Sum>();
+    const ases = new Map<string, Sum>();
+    const bump = (m: Map<string, Sum>, k: string, s: Sum): void => {
+      let t = m.get(k);
+      if (!t) m.set(k, (t = new Sum()));
+      t.addSum(s);
+    };
+    const uses: PathUse[] = [];
+    for (const fp of this.pathsSeen()) {
+      const p = paths.get(fp);
+      if (!p) throw new Error(`path ${fp} is not in the path table`);
+      const s = this.perPath.get(fp) as Sum;
+      uses.push({ fingerprint: fp, ...p, counts: s.counts() });
+      for (const c of new Set(p.hops.map((h) => h.country))) bump(countries, c, s);
+      for (const a of new Set(p.hops.map((h) => h.isdAs))) bump(ases, a, s);
+    }
+    return {
+      paths: uses,
+      noPath: this.noPath.counts(),
+      countries: [...countries].map(([country, s]) => ({ country, counts: s.counts() })).sort(byText((x) => x.country)),
+      ases: [...ases].map(([isdAs, s]) => ({ isdAs, counts: s.counts() })).sort(byText((x) => x.isdAs)),
+      totals: {
+        ...this.total.counts(),
+        compliant: this.verdicts.COMPLIANT,
+        violation: this.verdicts.VIOLATION,
+        unverified: this.verdicts.UNVERIFIED,
+        unjudged: this.verdicts.none,
+      },
+      violations: this.violations,
+      unverified: this.unverified,
+    };
+  }
+}

@@ -1,0 +1,67 @@
+// The human-readable summary of an attestation, in Markdown. It restates the signed
+// statement for people; only the envelope and the evidence are the proof.
+import type { Counts, Predicate } from './predicate';
+import type { Statement } from './statement';
+
+const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(head: string[], rows: string[][]): string {
+  if (rows.length === 0) return '_none_\n';
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
+}
+
+const counts = (c: Counts): string[] => [String(c.flows), c.packets, c.bytes];
+
+/** Rows of a long list shown before the rest is only counted; the evidence has them all. */
+const MAX_LISTED = 50;
+
+function flowList(title: string, refs: Predicate['violations']): string {
+  const rows = refs.slice(0, MAX_LISTED).map((r) => [String(r.index), r.time, r.uuid, r.fence, r.reason]);
+  const more = refs.length > MAX_LISTED ? `\n${refs.length - MAX_LISTED} more in the statement.\n` : '';
+  return `## ${title} (${refs.length})\n\n${table(['line', 'time', 'flow', 'geofence', 'reason'], rows)}${more}`;
+}
+
+export function renderReport(st: Statement, signer?: { keyid: string }): string {
+  const p = st.predicate;
+  const t = p.totals;
+  const verdict = t.violation > 0 ? 'VIOLATIONS FOUND' : t.unverified > 0 ? 'UNVERIFIED FLOWS PRESENT' : 'COMPLIANT';
+  const out: string[] = [];
+  out.push(`# Compliance attestation: ${esc(p.selector)}\n`);
+  out.push(`**Result: ${verdict}** (${t.compliant} compliant, ${t.violation} violation, ${t.unverified} unverified, ${t.unjudged} without a geofence)\n`);
+  out.push(table(['', ''], [
+    ['window', `${p.window.from} to ${p.window.to} (end excluded)`],
+    ['selector', p.selector],
+    ['flows', String(t.flows)],
+    ['packets', t.packets],
+    ['bytes', t.bytes],
+    ['relay', `${p.relay.name} ${p.relay.version}`],
+    ['store', `${p.store.kind} ${p.store.location} (database ${p.store.database})`],
+    ['evidence', `${p.evidence.name}: ${p.evidence.flows} flows, SHA-256 ${p.evidence.sha256}`],
+    ['subject digest', `${st.subject[0]?.digest.sha256 ?? ''} (RFC 6962 Merkle root over the evidence lines)`],
+    ['signed by', signer ? `key ${signer.keyid}` : 'unsigned'],
+    ['generated', p.generatedAt],
+  ]));
+  out.push('## Geofences\n');
+  out.push(table(['name', 'mode', 'spec SHA-256'], p.geofences.map((g) => [g.name, g.mode ?? '?', g.specSha256 ?? 'spec not available to the exporter'])));
+  out.push('## Paths used\n');
+  out.push(table(['fingerprint', 'hops', 'flows', 'packets', 'bytes'], p.paths.map((x) => [
+    x.fingerprint.slice(0, 16),
+    x.hops.map((h) => `${h.isdAs}${h.country ? ` (${h.country})` : ''} ${h.ingressInterface}>${h.egressInterface}`).join(' → ') + (x.knownToControlPlane ? '' : ' [unknown to control plane]'),
+    ...counts(x.counts),
+  ])));
+  out.push(`Flows without a SCION path: ${p.noPath.flows} (${p.noPath.packets} packets, ${p.noPath.bytes} bytes).\n`);
+  out.push('## Per country\n');
+  out.push(table(['country', 'flows', 'packets', 'bytes'], p.countries.map((c) => [c.country || '(undeclared)', ...counts(c.counts)])));
+  out.push('## Per AS\n');
+  out.push(table(['ISD-AS', 'flows', 'packets', 'bytes'], p.ases.map((a) => [a.isdAs, ...counts(a.counts)])));
+  out.push(flowList('Violations', p.violations));
+  out.push(flowList('Unverified flows', p.unverified));
+  out.push('## What this shows\n');
+  out.push(
+    'SCION hop fields are MACed by each AS and checked by its routers, so a sender can only use paths the ASes authorised. ' +
+      'The hop-field sequence each flow carried, matched against the segments the control plane handed out, tells which ASes ' +
+      'and interfaces its packets were authorised to cross. Locations and countries come from SCION static path metadata: ' +
+      'declared by each AS itself and signed in the control plane, not measured.\n',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,246 @@
+// Checks an attestation: envelope, payload type, signature, statement and predicate types,
+// the predicate's own arithmetic, and, given the evidence file, that the evidence is what
+// the statement says (Merkle root, file hash, order, window, selector, and every total and
+// list recomputed from the flows). Every failed check is reported by name; checking goes on
+// past a failure where the later checks still mean something.
+import { createHash, type KeyObject } from 'node:crypto';
+import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../filters/label_selector';
+import { canonicalJson, type Json } from './canonical_json';
+import { EvidenceLineError, parseEvidenceLine } from './canonical_flow';
+import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';
+import { keyId } from './keys';
+import { MerkleAccumulator } from './merkle';
+import { PREDICATE_TYPE, Tally, type Counts, type PathTable, type Predicate } from './predicate';
+import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
+
+export interface Failure {
+  /** Stable name of the check, e.g. "signature", "evidence.merkleRoot". */
+  check: string;
+  message: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  failures: Failure[];
+  /** The key that verified the signature. */
+  keyid?: string;
+  statement?: Statement;
+  /** Evidence lines read, when evidence was given. */
+  evidenceFlows?: number;
+}
+
+export interface VerifyInput {
+  envelope: string | Buffer;
+  keys: KeyObject[];
+  /** The evidence file's bytes, in any chunking. */
+  evidence?: AsyncIterable<Buffer | string>;
+}
+
+/** Lines with problems reported one by one before the rest are only counted. */
+const MAX_LINE_FAILURES = 10;
+
+const same = (a: unknown, b: unknown): boolean => canonicalJson(a as Json) === canonicalJson(b as Json);
+
+function sumCounts(cs: Counts[]): Counts {
+  let packets = 0n;
+  let bytes = 0n;
+  let flows = 0;
+  for (const c of cs) {
+    flows += c.flows;
+    packets += BigInt(c.packets);
+    bytes += BigInt(c.bytes);
+  }
+  return { flows, packets: packets.toString(), bytes: bytes.toString() };
+}
+
+function groupCounts(p: Predicate, keysOf: (hops: Predicate['paths'][number]['hops']) => string[]): Map<string, Counts> {
+  const acc = new Map<string, Counts[]>();
+  for (const path of p.paths) {
+    for (const k of new Set(keysOf(path.hops))) acc.set(k, [...(acc.get(k) ?? []), path.counts]);
+  }
+  return new Map([...acc].map(([k, cs]) => [k, sumCounts(cs)]));
+}
+
+/** The predicate's arithmetic, without the evidence. Assumes the shape was checked. */
+function checkPredicate(p: Predicate, fail: (check: string, message: string) => void): void {
+  const t = p.totals;
+  if (!same(sumCounts([...p.paths.map((x) => x.counts), p.noPath]), { flows: t.flows, packets: t.packets, bytes: t.bytes })) {
+    fail('predicate.totals', 'per-path counts plus flows without a path do not add up to the totals');
+  }
+  const countries = groupCounts(p, (hops) => hops.map((h) => h.country));
+  if (!same(Object.fromEntries(countries), Object.fromEntries(p.countries.map((c) => [c.country, c.counts])))) {
+    fail('predicate.countries', 'per-country totals are not the sums over the paths crossing each country');
+  }
+  const ases = groupCounts(p, (hops) => hops.map((h) => h.isdAs));
+  if (!same(Object.fromEntries(ases), Object.fromEntries(p.ases.map((a) => [a.isdAs, a.counts])))) {
+    fail('predicate.ases', 'per-AS totals are not the sums over the paths crossing each AS');
+  }
+  if (t.compliant + t.violation + t.unverified + t.unjudged !== t.flows) fail('predicate.verdicts', 'geofence verdict counts do not add up to the flows');
+  if (p.violations.length !== t.violation) fail('predicate.violations', `${p.violations.length} violations listed, totals say ${t.violation}`);
+  if (p.unverified.length !== t.unverified) fail('predicate.unverified', `${p.unverified.length} unverified flows listed, totals say ${t.unverified}`);
+  if (p.evidence.flows !== t.flows) fail('predicate.evidence', `evidence holds ${p.evidence.flows} flows, totals say ${t.flows}`);
+  if (!(p.window.from <= p.window.to)) fail('predicate.window', `window ends (${p.window.to}) before it starts (${p.window.from})`);
+  for (const g of p.geofences) {
+    if (g.spec === null) continue;
+    const digest = createHash('sha256').update(canonicalJson(g.spec)).digest('hex');
+    if (digest !== g.specSha256) fail('predicate.geofences', `geofence ${g.name}: spec digest ${g.specSha256 ?? 'missing'} is not the spec's (${digest})`);
+  }
+}
+
+/** Enough shape for the checks to run; the signature already vouches for the content. */
+function predicateShapeProblem(p: unknown): string | undefined {
+  if (typeof p !== 'object' || p === null) return 'predicate is not an object';
+  const o = p as Record<string, unknown>;
+  for (const k of ['paths', 'countries', 'ases', 'violations', 'unverified', 'geofences']) if (!Array.isArray(o[k])) return `predicate.${k} is not a list`;
+  for (const k of ['window', 'totals', 'noPath', 'evidence']) if (typeof o[k] !== 'object' || o[k] === null) return `predicate.${k} is missing`;
+  if (typeof o.selector !== 'string') return 'predicate.selector is missing';
+  try {
+    const q = o as unknown as Predicate;
+    sumCounts([...q.paths.map((x) => x.counts), q.noPath, ...q.countries.map((c) => c.counts), ...q.ases.map((c) => c.counts)]);
+    canonicalJson(o as Json);
+  } catch {
+    return 'predicate holds counts or values of the wrong form';
+  }
+  return undefined;
+}
+
+async function* lines(chunks: AsyncIterable<Buffer | string>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer, boolean> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    hash.update(b);
+    let data = rest.length ? Buffer.concat([rest, b]) : b;
+    let nl: number;
+    while ((nl = data.indexOf(10)) >= 0) {
+      yield data.subarray(0, nl);
+      data = data.subarray(nl + 1);
+    }
+    rest = Buffer.from(data);
+  }
+  if (rest.length > 0) yield rest;
+  // Whether the file ended with its newline (or was empty).
+  return rest.length === 0;
+}
+
+async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | string>, fail: (check: string, message: string) => void): Promise<number> {
+  const p = st.predicate;
+  const fileHash = createHash('sha256');
+  const merkle = new MerkleAccumulator();
+  const tally = new Tally();
+  let selector: LabelSelector | undefined;
+  try {
+    selector = parseLabelSelector(p.selector);
+  } catch (e) {
+    fail('predicate.selector', (e as Error).message);
+  }
+  const paths: PathTable = new Map(p.paths.map(({ fingerprint, counts: _c, ...rest }) => [fingerprint, rest]));
+  const lineFailures = new Map<string, number>();
+  const lineFail = (check: string, n: number, message: string): void => {
+    const seen = (lineFailures.get(check) ?? 0) + 1;
+    lineFailures.set(check, seen);
+    if (seen <= MAX_LINE_FAILURES) fail(check, `line ${n + 1}: ${message}`);
+  };
+  let n = 0;
+  let prev: { time: string; text: string } | undefined;
+  let unknownPath = false;
+  const it = lines(chunks, fileHash);
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      if (!r.value) fail('evidence.format', 'the last line has no terminating newline');
+      break;
+    }
+    const raw = r.value;
+    merkle.addLeaf(raw);
+    const index = n++;
+    const text = raw.toString('utf8');
+    let c;
+    try {
+      c = parseEvidenceLine(text);
+    } catch (e) {
+      if (!(e instanceof EvidenceLineError)) throw e;
+      lineFail('evidence.format', index, e.message);
+      continue;
+    }
+    if (prev !== undefined && (c.time < prev.time || (c.time === prev.time && text < prev.text))) {
+      lineFail('evidence.order', index, 'not after the previous line (order is time, then line text)');
+    }
+    prev = { time: c.time, text };
+    if (c.time < p.window.from || c.time >= p.window.to) lineFail('evidence.window', index, `time ${c.time} is outside the window [${p.window.from}, ${p.window.to})`);
+    if (selector && !selectorMatches(selector, parseFlowLabels(c.src.labels))) lineFail('evidence.selector', index, `source labels do not match "${p.selector}"`);
+    if (c.path !== '' && !paths.has(c.path)) {
+      unknownPath = true;
+      lineFail('evidence.paths', index, `path ${c.path} is not in the predicate's paths`);
+      continue;
+    }
+    tally.add(c, index);
+  }
+  for (const [check, count] of lineFailures) if (count > MAX_LINE_FAILURES) fail(check, `... and ${count - MAX_LINE_FAILURES} more lines`);
+
+  const root = merkle.root().toString('hex');
+  const subject = st.subject[0]?.digest?.sha256;
+  if (root !== subject) fail('evidence.merkleRoot', `the evidence's Merkle root ${root} is not the subject digest ${subject}`);
+  const sha = fileHash.digest('hex');
+  if (sha !== p.evidence.sha256) fail('evidence.sha256', `the evidence file's SHA-256 ${sha} is not the predicate's ${p.evidence.sha256}`);
+  if (n !== p.evidence.flows) fail('evidence.flows', `the evidence holds ${n} flows, the predicate says ${p.evidence.flows}`);
+  if (unknownPath) return n;
+  const s = tally.summary(paths);
+  if (!same(s.paths, p.paths)) fail('evidence.paths', 'per-path counts recomputed from the evidence differ from the predicate');
+  if (!same(s.noPath, p.noPath)) fail('evidence.noPath', 'flows without a path recomputed from the evidence differ from the predicate');
+  if (!same(s.countries, p.countries)) fail('evidence.countries', 'per-country totals recomputed from the evidence differ from the predicate');
+  if (!same(s.ases, p.ases)) fail('evidence.ases', 'per-AS totals recomputed from the evidence differ from the predicate');
+  if (!same(s.totals, p.totals)) fail('evidence.totals', 'totals recomputed from the evidence differ from the predicate');
+  if (!same(s.violations, p.violations)) fail('evidence.violations', 'the violations in the evidence are not the ones the predicate lists');
+  if (!same(s.unverified, p.unverified)) fail('evidence.unverified', 'the unverified flows in the evidence are not the ones the predicate lists');
+  const fences = new Set(p.geofences.map((g) => g.name));
+  const missing = [...tally.fences].filter((f) => !fences.has(f));
+  if (missing.length) fail('evidence.geofences', `geofences applied in the evidence but not listed: ${missing.sort().join(', ')}`);
+  return n;
+}
+
+export async function verifyAttestation(input: VerifyInput): Promise<VerifyResult> {
+  const failures: Failure[] = [];
+  const fail = (check: string, message: string): void => {
+    failures.push({ check, message });
+  };
+  const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({ ok: failures.length === 0, failures, ...extra });
+
+  let env;
+  let payload: Buffer;
+  try {
+    env = parseEnvelope(input.envelope);
+    payload = envelopePayload(env);
+  } catch (e) {
+    if (!(e instanceof EnvelopeError)) throw e;
+    fail('envelope', e.message);
+    return done();
+  }
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('payloadType', `payload type is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
+  const keyid = verifyEnvelope(env, input.keys);
+  if (keyid === undefined) {
+    fail('signature', `no signature verifies with ${input.keys.length === 1 ? `the key ${keyId(input.keys[0])}` : `any of the ${input.keys.length} keys`}`);
+  }
+
+  let st: Statement;
+  try {
+    st = JSON.parse(payload.toString('utf8')) as Statement;
+    if (typeof st !== 'object' || st === null) throw new Error('not an object');
+  } catch (e) {
+    fail('statement', `the payload is not a JSON statement: ${(e as Error).message}`);
+    return done({ keyid });
+  }
+  if (st._type !== STATEMENT_TYPE) fail('statementType', `statement _type is "${String(st._type)}", expected "${STATEMENT_TYPE}"`);
+  if (st.predicateType !== PREDICATE_TYPE) fail('predicateType', `predicateType is "${String(st.predicateType)}", expected "${PREDICATE_TYPE}"`);
+  const shape = predicateShapeProblem(st.predicate);
+  if (shape) {
+    fail('predicate', shape);
+    return done({ keyid, statement: st });
+  }
+  const subj = Array.isArray(st.subject) ? st.subject : [];
+  if (subj.length !== 1 || subj[0]?.name !== EVIDENCE_NAME || subj[0]?.digest?.sha256 !== st.predicate.evidence.merkleRoot) {
+    fail('subject', `expected one subject "${EVIDENCE_NAME}" whose sha256 is the evidence Merkle root ${st.predicate.evidence.merkleRoot}`);
+  }
+  checkPredicate(st.predicate, fail);
+  const evidenceFlows = input.evidence ? await checkEvidence(st, input.evidence, fail) : undefined;
+  return done({ keyid, statement: st, evidenceFlows });
+}

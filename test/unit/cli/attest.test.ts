@@ -1,0 +1,159 @@
+// `cillion attest export|verify` as child processes: against an embedded store on disk and
+// against a relay serving the Attest service, then verify, tampering and usage errors.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startRelay, type Relay } from '../../../relay/server';
+import { openStore, type FlowStore } from '../../../relay/store/store';
+import { CORPUS_START_MS, corpus, fill } from '../relay/attest/fixture';
+
+const ROOT = resolve(__dirname, '../../..');
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function cillion(...args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'attest', ...args], { cwd: ROOT, env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const FENCES_YAML = ['eu-only', 'dach'].map((name) => `apiVersion: cillion.io/v1alpha1
+kind: Geofence
+metadata:
+  name: ${name}
+spec:
+  workloadSelector:
+    podSelector:
+      matchLabels:
+        app: ledger
+  allow:
+    countries: [${name === 'dach' ? 'DE, AT, CH' : 'EU, CH'}]
+  mode: audit
+`).join('---\n');
+
+describe('cli attest', function () {
+  this.timeout(120_000);
+  const since = new Date(CORPUS_START_MS + 1000).toISOString();
+  const until = new Date(CORPUS_START_MS + 9000).toISOString();
+  let dir: string;
+  let dataDir: string;
+  const file = (name: string): string => join(dir, name);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cillion-cli-attest-'));
+    dataDir = file('data');
+    const store = await openStore({ dataDir });
+    await fill(store, corpus(3000));
+    await store.close();
+    const ed = generateKeyPairSync('ed25519');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(file('ed.pem'), ed.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(file('ed.pub'), ed.publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(file('ec.pem'), ec.privateKey.export({ type: 'sec1', format: 'pem' }));
+    writeFileSync(file('ec.pub'), ec.publicKey.export({ type: 'spki', format: 'pem' }));
+    mkdirSync(file('resources'));
+    writeFileSync(join(file('resources'), 'fences.yaml'), FENCES_YAML);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const exportArgs = (out: string, key = 'ed.pem'): string[] => [
+    'export', '--data-dir', dataDir, '--selector', 'app=ledger', '--since', since, '--until', until, '--key', file(key), '--out', file(out), '--resources', file('resources'),
+  ];
+
+  it('exports from an embedded store and verifies, with each key type', async () => {
+    for (const k of ['ed', 'ec']) {
+      const ex = await cillion(...exportArgs(`out-${k}`, `${k}.pem`));
+      assert.equal(ex.code, 0, ex.stderr);
+      assert.match(ex.stdout, /^wrote .*: \d+ flows \(\d+ packets, \d+ bytes\), \d+ violations, \d+ unverified; subject [0-9a-f]{64}\n$/);
+      assert.equal(ex.stderr, '', 'no progress line when stderr is not a terminal');
+      for (const f of ['flows.ndjson', 'attestation.dsse.json', 'report.md']) assert.ok(existsSync(join(file(`out-${k}`), f)), f);
+      const v = await cillion('verify', file(`out-${k}`), '--key', file(`${k}.pub`));
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      assert.match(v.stdout, /^VERIFIED /);
+    }
+    const st = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(file('out-ed'), 'attestation.dsse.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as {
+      predicate: { geofences: { name: string; specSha256: string | null }[]; store: { kind: string } };
+    };
+    assert.deepEqual(st.predicate.geofences.map((g) => [g.name, g.specSha256?.length]), [['dach', 64], ['eu-only', 64]]);
+    assert.equal(st.predicate.store.kind, 'chdb');
+  });
+
+  it('verifies an envelope with --evidence and prints one flow\'s inclusion proof as JSON', async () => {
+    const ex = await cillion(...exportArgs('out-incl'));
+    assert.equal(ex.code, 0, ex.stderr);
+    const v = await cillion('verify', join(file('out-incl'), 'attestation.dsse.json'), '--key', file('ed.pub'), '--evidence', join(file('out-incl'), 'flows.ndjson'), '--flow', '3', '-o', 'json');
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    const r = JSON.parse(v.stdout) as { ok: boolean; subject: string; inclusion: { index: number; root: string; proof: string[] } };
+    assert.ok(r.ok);
+    assert.equal(r.inclusion.index, 3);
+    assert.equal(r.inclusion.root, r.subject);
+    assert.ok(r.inclusion.proof.length > 0);
+  });
+
+  it('fails with exit 1 and names each failed check', async () => {
+    const ex = await cillion(...exportArgs('out-bad'));
+    assert.equal(ex.code, 0, ex.stderr);
+    const wrongKey = await cillion('verify', file('out-bad'), '--key', file('ec.pub'));
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stdout, /^FAILED .*\n {2}✗ signature: no signature verifies with the key [0-9a-f]{64}\n$/);
+    const ev = join(file('out-bad'), 'flows.ndjson');
+    const lines = readFileSync(ev, 'utf8').split('\n');
+    writeFileSync(ev, [...lines.slice(0, 2), ...lines.slice(3)].join('\n'));
+    const tampered = await cillion('verify', file('out-bad'), '--key', file('ed.pub'), '-o', 'json');
+    assert.equal(tampered.code, 1, tampered.stderr);
+    const r = JSON.parse(tampered.stdout) as { ok: boolean; failures: { check: string }[] };
+    assert.equal(r.ok, false);
+    for (const c of ['evidence.merkleRoot', 'evidence.flows', 'evidence.totals']) assert.ok(r.failures.some((f) => f.check === c), c);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const cases: string[][] = [
+      ['export', '--data-dir', dataDir, '--selector', 'app=ledger', '--since', since, '--until', until, '--out', file('x')],
+      ['export', '--data-dir', dataDir, '--server', '127.0.0.1:1', '--selector', 'app=ledger', '--since', since, '--until', until, '--key', file('ed.pem'), '--out', file('x')],
+      ['export', '--data-dir', dataDir, '--selector', 'app in (', '--since', since, '--until', until, '--key', file('ed.pem'), '--out', file('x')],
+      ['export', '--data-dir', dataDir, '--selector', 'app=ledger', '--since', 'yesterday', '--until', until, '--key', file('ed.pem'), '--out', file('x')],
+      ['export', '--data-dir', dataDir, '--selector', 'app=ledger', '--since', since, '--until', until, '--key', file('ed.pub'), '--out', file('x')],
+      ['export', '--selector', 'app=ledger'],
+      ['verify', file('out-ed')],
+      ['verify', file('nowhere'), '--key', file('ed.pub')],
+    ];
+    for (const args of cases) {
+      const r = await cillion(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    }
+  });
+
+  describe('against a relay (--server)', () => {
+    let relay: Relay;
+    let store: FlowStore;
+    const relayKey = generateKeyPairSync('ed25519');
+
+    before(async () => {
+      store = await openStore({ dataDir: file('relay-data') });
+      await fill(store, corpus(3000));
+      relay = await startRelay({ listen: '127.0.0.1:0', store, attest: { key: relayKey.privateKey } });
+      writeFileSync(file('relay.pub'), relayKey.publicKey.export({ type: 'spki', format: 'pem' }));
+    });
+    after(async () => {
+      await relay.close();
+      await store.close();
+    });
+
+    it('has the relay sign without --key, and signs locally with --key', async () => {
+      const base = ['export', '--server', relay.address, '--selector', 'app=ledger', '--since', since, '--until', until];
+      const bySelf = await cillion(...base, '--out', file('remote-relay'));
+      assert.equal(bySelf.code, 0, bySelf.stderr);
+      assert.equal((await cillion('verify', file('remote-relay'), '--key', file('relay.pub'))).code, 0);
+      const byMe = await cillion(...base, '--key', file('ec.pem'), '--out', file('remote-mine'));
+      assert.equal(byMe.code, 0, byMe.stderr);
+      const v = await cillion('verify', file('remote-mine'), '--key', file('ec.pub'));
+      assert.equal(v.code, 0, v.stdout);
+      assert.equal(readFileSync(join(file('remote-mine'), 'flows.ndjson'), 'utf8'), readFileSync(join(file('remote-relay'), 'flows.ndjson'), 'utf8'));
+    });
+  });
+});

@@ -1,0 +1,195 @@
+// Export from a real embedded store, verify, and catch tampering in each place. The
+// expected totals are computed here straight from the flows that went into the store.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GeofenceVerdict, ScionObservationPoint, type Flow } from '../../../../proto/gen/flow/flow';
+import { parseEnvelope, signEnvelope, type Envelope } from '../../../../relay/attest/dsse';
+import { ENVELOPE_NAME, readEvidence, REPORT_NAME } from '../../../../relay/attest/files';
+import { flowInclusion } from '../../../../relay/attest/inclusion';
+import { signPayload } from '../../../../relay/attest/sign';
+import { EVIDENCE_NAME, statementBytes, type Statement } from '../../../../relay/attest/statement';
+import { verifyAttestation, type VerifyResult } from '../../../../relay/attest/verify';
+import { openStore, type FlowStore } from '../../../../relay/store/store';
+import { CORPUS_START_MS, corpus, exportTo, fill } from './fixture';
+
+const N = 3000;
+
+function expected(flows: Flow[], sinceMs: number, untilMs: number) {
+  const inWindow = (f: Flow): boolean => {
+    const ns = (f.time?.seconds ?? 0n) * 1_000_000_000n + BigInt(f.time?.nanos ?? 0);
+    return ns >= BigInt(sinceMs) * 1_000_000n && ns < BigInt(untilMs + 1) * 1_000_000n;
+  };
+  const sel = flows.filter(
+    (f) => f.source?.labels.includes('k8s:app=ledger') && inWindow(f)
+      && f.scionObservationPoint !== ScionObservationPoint.SCION_EDGE_DECAP && f.scionObservationPoint !== ScionObservationPoint.SCION_ROUTER_FORWARD,
+  );
+  const countries = new Map<string, bigint>();
+  for (const f of sel) {
+    for (const c of new Set(f.scionPath?.hops.map((h) => h.country) ?? [])) countries.set(c, (countries.get(c) ?? 0n) + (f.meter?.packets ?? 0n));
+  }
+  return {
+    flows: sel.length,
+    packets: sel.reduce((s, f) => s + (f.meter?.packets ?? 0n), 0n).toString(),
+    bytes: sel.reduce((s, f) => s + (f.meter?.bytes ?? 0n), 0n).toString(),
+    violations: sel.filter((f) => f.geofence?.verdict === GeofenceVerdict.GEOFENCE_VIOLATION).map((f) => f.uuid).sort(),
+    unverified: sel.filter((f) => f.geofence?.verdict === GeofenceVerdict.GEOFENCE_UNVERIFIED).length,
+    countryPackets: Object.fromEntries([...countries].map(([c, p]) => [c, p.toString()])),
+  };
+}
+
+describe('relay/attest export and verify (embedded chdb)', function () {
+  this.timeout(120_000);
+  const flows = corpus(N);
+  const ed = generateKeyPairSync('ed25519');
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let dataDir: string;
+  let out: string;
+  let store: FlowStore;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cillion-attest-store-'));
+    store = await openStore({ dataDir });
+    await fill(store, flows);
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'cillion-attest-out-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  const verify = (key: KeyObject, evidence = true, dir = out): Promise<VerifyResult> =>
+    verifyAttestation({ envelope: readFileSync(join(dir, ENVELOPE_NAME)), keys: [key], evidence: evidence ? readEvidence(join(dir, EVIDENCE_NAME)) : undefined });
+  const checks = (r: VerifyResult): string[] => [...new Set(r.failures.map((f) => f.check))].sort();
+  const envelope = (): Envelope => parseEnvelope(readFileSync(join(out, ENVELOPE_NAME)));
+  const statement = (): Statement => JSON.parse(Buffer.from(envelope().payload, 'base64').toString()) as Statement;
+  const resign = (st: Statement, key: KeyObject, payloadType?: string): void => {
+    const env = signPayload(statementBytes(st), [key]);
+    if (payloadType) env.payloadType = payloadType;
+    writeFileSync(join(out, ENVELOPE_NAME), JSON.stringify(env));
+  };
+  const evidenceLines = (): string[] => readFileSync(join(out, EVIDENCE_NAME), 'utf8').split('\n').slice(0, -1);
+  const writeEvidence = (lines: string[]): void => writeFileSync(join(out, EVIDENCE_NAME), lines.map((l) => `${l}\n`).join(''));
+
+  for (const [name, kp] of [['Ed25519', ed], ['ECDSA P-256', ec]] as const) {
+    it(`exports totals that match the flows stored and verifies (${name})`, async () => {
+      const st = await exportTo(store, out, kp.privateKey);
+      const want = expected(flows, CORPUS_START_MS + 1000, CORPUS_START_MS + 9000);
+      const p = st.predicate;
+      assert.ok(want.flows > 50, 'the window holds a fair number of flows');
+      assert.equal(p.totals.flows, want.flows);
+      assert.equal(p.totals.packets, want.packets);
+      assert.equal(p.totals.bytes, want.bytes);
+      assert.deepEqual(p.violations.map((v) => v.uuid).sort(), want.violations);
+      assert.equal(p.unverified.length, want.unverified);
+      assert.deepEqual(Object.fromEntries(p.countries.map((c) => [c.country, c.counts.packets])), want.countryPackets);
+      assert.deepEqual(p.geofences.map((g) => [g.name, g.mode, g.specSha256?.length]), [['dach', 'audit', 64], ['eu-only', 'audit', 64]]);
+      assert.equal(st.subject[0].digest.sha256, p.evidence.merkleRoot);
+      const r = await verify(kp.publicKey);
+      assert.deepEqual(r.failures, []);
+      assert.ok(r.ok);
+      assert.equal(r.evidenceFlows, want.flows);
+      assert.match(readFileSync(join(out, REPORT_NAME), 'utf8'), new RegExp(`\\| flows \\| ${want.flows} \\|`));
+    });
+  }
+
+  it('proves one flow\'s inclusion against the subject digest', async () => {
+    const st = await exportTo(store, out, ed.privateKey);
+    const inc = await flowInclusion(readEvidence(join(out, EVIDENCE_NAME)), 7);
+    assert.equal(inc.root, st.subject[0].digest.sha256);
+    assert.equal(inc.line, evidenceLines()[7]);
+  });
+
+  describe('tampering', () => {
+    beforeEach(async () => {
+      await exportTo(store, out, ed.privateKey);
+    });
+
+    it('a payload byte', async () => {
+      const env = envelope();
+      const b = Buffer.from(env.payload, 'base64');
+      b[b.indexOf('"flows":') + 8] ^= 1;
+      env.payload = b.toString('base64');
+      writeFileSync(join(out, ENVELOPE_NAME), JSON.stringify(env));
+      assert.ok(checks(await verify(ed.publicKey)).includes('signature'));
+    });
+
+    it('the signature', async () => {
+      const env = envelope();
+      const s = Buffer.from(env.signatures[0].sig, 'base64');
+      s[5] ^= 0x80;
+      env.signatures[0].sig = s.toString('base64');
+      writeFileSync(join(out, ENVELOPE_NAME), JSON.stringify(env));
+      assert.deepEqual(checks(await verify(ed.publicKey)), ['signature']);
+    });
+
+    it('the wrong key', async () => {
+      assert.deepEqual(checks(await verify(ec.publicKey)), ['signature']);
+    });
+
+    it('the wrong payload type, even when signed so', async () => {
+      resign(statement(), ed.privateKey, 'application/json');
+      assert.deepEqual(checks(await verify(ed.publicKey)), ['payloadType', 'signature']);
+      // Signed under the other type for real, so only the type check can object.
+      writeFileSync(join(out, ENVELOPE_NAME), JSON.stringify(signEnvelope(statementBytes(statement()), 'application/json', [ed.privateKey])));
+      assert.deepEqual(checks(await verify(ed.publicKey)), ['payloadType']);
+    });
+
+    it('a flow changed in the evidence', async () => {
+      const lines = evidenceLines();
+      const i = lines.findIndex((l) => (JSON.parse(l) as { path: string }).path !== '');
+      lines[i] = lines[i].replace(/"packets":"(\d+)"/, (_m, n: string) => `"packets":"${BigInt(n) + 1n}"`);
+      writeEvidence(lines);
+      assert.deepEqual(checks(await verify(ed.publicKey)), ['evidence.ases', 'evidence.countries', 'evidence.merkleRoot', 'evidence.paths', 'evidence.sha256', 'evidence.totals']);
+    });
+
+    it('a flow removed from the evidence', async () => {
+      const lines = evidenceLines();
+      writeEvidence([...lines.slice(0, 10), ...lines.slice(11)]);
+      const c = checks(await verify(ed.publicKey));
+      for (const k of ['evidence.merkleRoot', 'evidence.sha256', 'evidence.flows', 'evidence.totals']) assert.ok(c.includes(k), `${k} in ${c.join(', ')}`);
+    });
+
+    it('a flow added to the evidence', async () => {
+      const lines = evidenceLines();
+      writeEvidence([...lines, lines[lines.length - 1]]);
+      const c = checks(await verify(ed.publicKey));
+      for (const k of ['evidence.merkleRoot', 'evidence.sha256', 'evidence.flows', 'evidence.totals']) assert.ok(c.includes(k), `${k} in ${c.join(', ')}`);
+    });
+
+    it('a violation dropped from the predicate and re-signed', async () => {
+      const st = statement();
+      st.predicate.violations.pop();
+      resign(st, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey, false)), ['predicate.violations']);
+      assert.ok(checks(await verify(ed.publicKey)).includes('evidence.violations'));
+    });
+
+    it('totals that do not add up, re-signed', async () => {
+      const st = statement();
+      st.predicate.countries[0].counts.bytes = '1';
+      st.predicate.totals.packets = (BigInt(st.predicate.totals.packets) + 5n).toString();
+      resign(st, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey, false)), ['predicate.countries', 'predicate.totals']);
+    });
+
+    it('a narrower window than the evidence, re-signed', async () => {
+      const st = statement();
+      st.predicate.window.to = '2026-11-22T12:00:05.000000000Z';
+      resign(st, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey)), ['evidence.window']);
+    });
+
+    it('a geofence spec that is not its digest, re-signed', async () => {
+      const st = statement();
+      (st.predicate.geofences[0].spec as { mode: string }).mode = 'enforce';
+      resign(st, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey, false)), ['predicate.geofences']);
+    });
+  });
+});
