@@ -2,11 +2,14 @@
 import { Command } from 'commander';
 import { version } from '../package.json';
 import { agentCommand } from './commands/agent';
+import { attestCommand } from './commands/attest';
+import { demoCommand } from './commands/demo';
 import { listCommand } from './commands/list';
 import { observeCommand } from './commands/observe';
 import { operatorCommand } from './commands/operator';
 import { pathsCommand } from './commands/paths';
 import { relayCommand } from './commands/relay';
+import { routerCommand } from './commands/router';
 import { scionCommand } from './commands/scion';
 import { statusCommand } from './commands/status';
 
@@ -15,11 +18,14 @@ const program = new Command('cillion')
   .version(version);
 
 program.addCommand(agentCommand());
+program.addCommand(attestCommand());
+program.addCommand(demoCommand());
 program.addCommand(listCommand());
 program.addCommand(observeCommand());
 program.addCommand(operatorCommand());
 program.addCommand(pathsCommand());
 program.addCommand(relayCommand());
+program.addCommand(routerCommand());
 program.addCommand(scionCommand());
 program.addCommand(statusCommand());
 

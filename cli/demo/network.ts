@@ -1,0 +1,77 @@
+// Builds a DemoPlan as namespaces, veth links and bridges on this machine. Programs are
+// not loaded here: routers and agents load and attach their own from the root namespace.
+import { LAN_DEV, POD_GATEWAY, type DemoPlan } from './plan';
+import { NetnsHosts } from './netns';
+
+/** Pods get a smaller MTU than the underlay so the SCION overhead always fits. */
+const POD_MTU = 1280;
+/** Root-namespace names of veth pairs between creation and move; swept after a crash. */
+export const TMP_LINK_TAG = 'cdmtmp';
+
+/** Called after each namespace with what is being built and how far it got. */
+export type BuildProgress = (step: string, done: number, total: number) => void;
+
+function offloadsOff(hosts: NetnsHosts, ns: string, dev: string, features: string[]): void {
+  hosts.exec(ns, 'ethtool', ['-K', dev, ...features.flatMap((f) => [f, 'off'])]);
+}
+
+/** Builds everything or throws; a half-built network is left to the prefix sweep. */
+export function buildNetwork(plan: DemoPlan, progress: BuildProgress): void {
+  const hosts = new NetnsHosts(plan.prefix, TMP_LINK_TAG);
+  const total = plan.routers.length + plan.segments.length + plan.nodes.length + plan.pods.length;
+  let done = 0;
+  const step = (what: string): void => progress(what, ++done, total);
+
+  for (const r of plan.routers) {
+    hosts.addHost(r.ns.slice(plan.prefix.length + 1));
+    step('transit AS namespaces');
+  }
+  for (const n of plan.nodes) {
+    const ns = hosts.addHost(n.ns.slice(plan.prefix.length + 1));
+    hosts.exec(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+    step('node namespaces');
+  }
+  for (const l of plan.wanLinks) {
+    hosts.link({ ns: l.a.ns, ifname: l.a.ifname, addr: `${l.a.ip}/24` }, { ns: l.b.ns, ifname: l.b.ifname, addr: `${l.b.ip}/24` });
+  }
+  for (const s of plan.segments) {
+    const sw = hosts.addHost(s.ns.slice(plan.prefix.length + 1));
+    step('uplink segments');
+    hosts.exec(sw, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    hosts.exec(sw, 'ip', ['link', 'set', 'br0', 'up']);
+    hosts.link({ ns: s.router.ns, ifname: s.router.ifname, addr: `${s.router.ip}/24` }, { ns: sw, ifname: 'rt' });
+    // The router redirects frames in XDP onto its veth; the peer takes them only with NAPI,
+    // which GRO switches on when no XDP program runs there.
+    hosts.exec(sw, 'ethtool', ['-K', 'rt', 'gro', 'on']);
+    hosts.exec(sw, 'ip', ['link', 'set', 'rt', 'master', 'br0']);
+    for (const m of s.members) {
+      hosts.link({ ns: m.ns, ifname: `if${s.ifid}`, addr: `${m.ip}/24` }, { ns: sw, ifname: m.port });
+      hosts.exec(sw, 'ip', ['link', 'set', m.port, 'master', 'br0']);
+      // The edge's tc egress sees whole, checksummed packets only without offloads.
+      offloadsOff(hosts, m.ns, `if${s.ifid}`, ['tso', 'gso', 'gro']);
+    }
+  }
+  const clusters = [...new Set(plan.nodes.map((n) => n.cluster))];
+  for (const c of clusters) {
+    const nodes = plan.nodes.filter((n) => n.cluster === c);
+    // Two nodes share one veth; more would need a bridge, which no cluster of the demo has.
+    if (nodes.length > 2) throw new Error(`cluster ${c}: the demo joins at most two nodes`);
+    if (nodes.length === 2) {
+      hosts.link({ ns: nodes[0].ns, ifname: LAN_DEV, addr: `${nodes[0].lanIp}/24` }, { ns: nodes[1].ns, ifname: LAN_DEV, addr: `${nodes[1].lanIp}/24` });
+    }
+  }
+  for (const p of plan.pods) {
+    const node = plan.nodes.find((n) => n.name === p.node && n.cluster === p.cluster);
+    if (!node) throw new Error(`pod ${p.workload.name}: no node ${p.node}`);
+    const ns = hosts.addHost(p.ns.slice(plan.prefix.length + 1));
+    hosts.link({ ns, ifname: 'eth0', addr: `${p.workload.ip}/32` }, { ns: node.ns, ifname: p.hostIf, addr: `${POD_GATEWAY}/32` });
+    hosts.exec(ns, 'ip', ['link', 'set', 'eth0', 'mtu', String(POD_MTU)]);
+    hosts.exec(ns, 'ip', ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', 'eth0', 'onlink']);
+    offloadsOff(hosts, ns, 'eth0', ['tso', 'gso', 'tx']);
+    offloadsOff(hosts, node.ns, p.hostIf, ['gro']);
+    step('pod namespaces');
+  }
+  for (const n of plan.nodes) {
+    for (const r of n.routes) hosts.exec(n.ns, 'ip', ['route', 'replace', r.prefix, ...(r.via ? ['via', r.via] : []), 'dev', r.dev]);
+  }
+}

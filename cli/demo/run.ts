@@ -1,0 +1,311 @@
+// `cillion demo`: the two-cluster demo on this machine. Cleans up an earlier run, plans and
+// builds the namespaces, starts the relay, one router per transit AS, one agent per node,
+// one operator per cluster and a traffic peer per pod, then shows the live flows until
+// Ctrl-C (or for a set number of seconds) and removes everything but the logs.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { loadTopology } from '../../operator/controlplane/topology';
+import { groupResources, type ResourceSet } from '../../operator/datapath/resources';
+import type { ClusterAS } from '../../operator/resources/clusteras';
+import { matchesWorkload } from '../../operator/resources/selector';
+import { DirectorySource } from '../../operator/sources/directory';
+import { readWorkloads } from '../../operator/workloads/directory';
+import type { Workload } from '../../operator/workloads/workload';
+import { formatIA, isdOf, type IA } from '../../scion/isdas';
+import { pinRoot, teardown, writeState, type DemoState } from './cleanup';
+import { clusterASYaml, geofencesYaml, nodeWorkloadsYaml, topologyWithUnderlays } from './files';
+import { buildNetwork } from './network';
+import { planDemo, PORT_BASE, type DemoPlan } from './plan';
+import { DemoProcess, type ProcessContext } from './processes';
+import { planTraffic } from './traffic';
+
+export const DEFAULT_RUN_DIR = '/var/run/cillion-demo';
+
+/** The repository's examples/, found upward from here (the sources, or their build in dist/). */
+export function examplesDir(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'examples', 'topology.yaml'))) return join(dir, 'examples');
+    if (dirname(dir) === dir) return resolve('examples');
+  }
+}
+export const DEFAULT_RELAY = '127.0.0.1:4245';
+
+export interface DemoOptions {
+  /** The repository's examples/ (topology.yaml, policies/<cluster>/, workloads/<cluster>.yaml). */
+  examples: string;
+  runDir: string;
+  prefix: string;
+  relay: string;
+  /** Stop by itself this long after it is up; undefined: until SIGINT or SIGTERM. */
+  seconds?: number;
+  /** Show the live `cillion observe` view on standard output. */
+  view: boolean;
+  /** Whether this `cillion` has the attest command, to suggest it. */
+  attest: boolean;
+}
+
+interface ClusterSetup {
+  name: string;
+  ia: IA;
+  cluster: ClusterAS;
+  set: ResourceSet;
+  pods: Workload[];
+  policyDir: string;
+}
+
+const progress = (line: string): void => void process.stderr.write(`demo: ${line}\n`);
+
+class Interrupted extends Error {}
+
+async function loadClusters(examples: string, scratch: string): Promise<ClusterSetup[]> {
+  const policies = join(examples, 'policies');
+  const out: ClusterSetup[] = [];
+  for (const dir of readdirSync(policies, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    const policyDir = join(policies, dir);
+    // Read-only: status files go to the run directory, not next to the examples.
+    const source = new DirectorySource(policyDir, { statusDir: join(scratch, dir), rescanMs: 0 });
+    const set = groupResources(await source.list());
+    await source.close();
+    const cluster = set.clusters[0];
+    if (!cluster) continue;
+    const workloadsFile = join(examples, 'workloads', `${cluster.metadata.name}.yaml`);
+    if (!existsSync(workloadsFile)) throw new Error(`cluster ${cluster.metadata.name}: no ${workloadsFile}`);
+    out.push({ name: cluster.metadata.name, ia: cluster.spec.isdAS, cluster, set, pods: readWorkloads(workloadsFile), policyDir });
+  }
+  if (out.length < 2) throw new Error(`${policies}: the demo needs at least two cluster directories with a ClusterAS`);
+  return out.sort((a, b) => (a.ia < b.ia ? -1 : a.ia > b.ia ? 1 : 0));
+}
+
+/** A cluster's resources for its agents and operator: the examples' files without their ClusterAS, and the generated one. */
+function writeClusterResources(c: ClusterSetup, dir: string, plan: DemoPlan, topologyFile: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f))) {
+    const docs = parseAllDocuments(readFileSync(join(c.policyDir, f), 'utf8')).filter((d) => (d.toJS() as { kind?: unknown } | null)?.kind !== 'ClusterAS');
+    if (docs.length > 0) writeFileSync(join(dir, f), docs.map((d) => d.toString()).join('---\n'));
+  }
+  writeFileSync(join(dir, 'zz-demo-cluster.yaml'), clusterASYaml(c.cluster, plan, topologyFile));
+}
+
+function describePolicies(clusters: readonly ClusterSetup[]): string[] {
+  const lines: string[] = [];
+  for (const c of clusters) {
+    for (const p of [...c.set.policies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+      const s = p.spec;
+      const shape = s.mode === 'multipath' ? `over ${s.paths ?? 'several'} paths` : 'on a single path';
+      const seq = (s.pathPolicy as { sequence?: string } | undefined)?.sequence;
+      const pods = c.pods.map((w) => ({ namespaceLabels: w.namespaceLabels, podLabels: w.labels })).filter((w) => matchesWorkload(s.workloadSelector, w));
+      const fences = c.set.fences.filter((f) => pods.some((w) => matchesWorkload(f.spec.workloadSelector, w))).map((f) => `${f.metadata.name} (${f.spec.mode})`);
+      lines.push(
+        `  ${c.name.padEnd(10)} ${p.metadata.name.padEnd(12)} ${s.preference} ${shape}${seq ? `, path sequence "${seq}"` : ''}${fences.length ? `; geofence ${fences.join(', ')}` : ''}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions): string {
+  const server = opts.relay === DEFAULT_RELAY ? '' : ` --server ${opts.relay}`;
+  const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
+  const z = clusters[0];
+  const zrhFile = join(opts.runDir, 'workloads', `${z.name}.yaml`);
+  const stop = opts.seconds !== undefined ? `It stops by itself after ${opts.seconds} s, or on Ctrl-C.` : 'Ctrl-C stops it.';
+  return [
+    '',
+    `The demo is up: clusters ${clusters.map((c) => `${c.name} (${formatIA(c.ia)})`).join(' and ')}, ${plan.nodes.length} nodes, ${plan.pods.length} pods,`,
+    `${plan.routers.length} transit ASes in ${isds.size} ISDs, relay on ${opts.relay}. The policies in force:`,
+    ...describePolicies(clusters),
+    '',
+    'What you are seeing: every flow the agents report to the relay, as it happens: the pods,',
+    'the SCION path it took (ISD-ASes and countries), and the geofence verdict the relay gave it.',
+    'A flow shows up twice: where it was wrapped into SCION and where it was unwrapped.',
+    '',
+    'Try, in another terminal (from this directory):',
+    `  npx cillion observe${server} --last 20 --geofence-verdict violation     # the audited workload's violations`,
+    `  npx cillion observe${server} --last 20 --from-pod db/replication-0 -o json`,
+    `  npx cillion observe${server} --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
+    `  npx cillion observe${server} --follow --from-pod media/video-0 --through-country NL`,
+    `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
+    `  npx cillion status${server}`,
+    `  npx cillion list nodes${server}`,
+    opts.attest
+      ? `  npx cillion attest export --help                # signed attestations of where a workload's traffic went`
+      : '  (cillion attest, signed compliance attestations, is not built yet.)',
+    `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
+    '',
+  ].join('\n');
+}
+
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  const runDir = resolve(opts.runDir);
+  const started = Date.now();
+  let stopReason: string | null = null;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (wake = r));
+  const onSignal = (sig: string): void => {
+    stopReason = sig;
+    progress(`${sig}: stopping`);
+    wake();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const check = (): void => {
+    if (stopReason) throw new Interrupted(stopReason);
+  };
+  /** A step's wait, cut short by Ctrl-C; whatever it settles to afterwards is no news. */
+  const interruptible = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return Promise.race([p, stopped.then((): never => { throw new Interrupted(stopReason ?? 'stopped'); })]);
+  };
+
+  progress('[1/8] removing what an earlier demo left behind');
+  const left = await teardown({ runDir, prefix: opts.prefix, log: (l) => progress(`      ${l}`) });
+  if (left.processes + left.namespaces === 0) progress('      nothing left behind');
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  let stopping = false;
+  const state: DemoState = { pid: process.pid, prefix: opts.prefix, relay: opts.relay, startedAt: new Date().toISOString(), processes: [] };
+  writeState(runDir, state);
+  const ctx: ProcessContext = {
+    runDir,
+    logDir,
+    cwd: resolve(opts.examples, '..'),
+    onStart: (p) => {
+      state.processes.push({ name: p.name, pid: p.pid });
+      writeState(runDir, state);
+      p.child.once('exit', (code, signal) => {
+        if (!stopping) progress(`${p.name} exited (${code ?? signal}) while the demo runs; its log: ${p.logFile}`);
+      });
+    },
+  };
+  const groups: DemoProcess[][] = [];
+  try {
+    progress('[2/8] planning from examples/ (topology, policies, workloads)');
+    const topologySrc = join(opts.examples, 'topology.yaml');
+    const topology = loadTopology(topologySrc);
+    const clusters = await loadClusters(opts.examples, join(runDir, 'scan'));
+    const plan = planDemo(
+      topology,
+      clusters.map((c) => ({
+        name: c.name,
+        ia: c.ia,
+        uplinks: c.cluster.spec.uplinks.map((u) => u.interface),
+        pods: c.pods,
+        remotePrefixes: c.set.remotes.flatMap((r) => r.spec.prefixes).filter((p) => p.includes('.')),
+      })),
+      opts.prefix,
+    );
+    const topologyFile = join(runDir, 'topology.yaml');
+    writeFileSync(topologyFile, topologyWithUnderlays(readFileSync(topologySrc, 'utf8'), plan.underlays));
+    const relayRes = join(runDir, 'resources', 'relay');
+    mkdirSync(relayRes, { recursive: true });
+    const texts = clusters.flatMap((c) => readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f)).map((f) => readFileSync(join(c.policyDir, f), 'utf8')));
+    writeFileSync(join(relayRes, 'geofences.yaml'), geofencesYaml(texts));
+    mkdirSync(join(runDir, 'workloads'), { recursive: true });
+    for (const c of clusters) {
+      writeClusterResources(c, join(runDir, 'resources', c.name), plan, topologyFile);
+      copyFileSync(join(opts.examples, 'workloads', `${c.name}.yaml`), join(runDir, 'workloads', `${c.name}.yaml`));
+      for (const n of plan.nodes.filter((x) => x.cluster === c.name)) writeFileSync(join(runDir, 'workloads', `${n.name}.yaml`), nodeWorkloadsYaml(c.pods, n.name));
+    }
+    check();
+
+    progress(`[3/8] building the network: ${plan.routers.length} transit ASes, ${plan.segments.length} uplink segments, ${plan.nodes.length} nodes, ${plan.pods.length} pods`);
+    let lastShown = 0;
+    buildNetwork(plan, (what, done, total) => {
+      if (done === total || Date.now() - lastShown > 1000) {
+        lastShown = Date.now();
+        progress(`      ${done}/${total} namespaces (${what})`);
+      }
+    });
+    check();
+
+    progress(`[4/8] starting the relay on ${opts.relay} (embedded ClickHouse in ${join(runDir, 'store')})`);
+    const relay = DemoProcess.cillion(ctx, 'relay', ['relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes]);
+    groups.unshift([relay]);
+    await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
+    check();
+
+    progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
+    const routers = plan.routers.map((r) => {
+      const name = `router-${formatIA(r.ia).replace(/[-:]/g, '_')}`;
+      return DemoProcess.cillion(ctx, name, ['router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${opts.prefix}/${name}`]);
+    });
+    groups.unshift(routers);
+    let ready = 0;
+    await interruptible(
+      Promise.all(
+        routers.map(async (r) => {
+          await r.waitFor(/forwarding on/, 120000);
+          progress(`      ${++ready}/${routers.length} ${r.name}`);
+        }),
+      ),
+    );
+    check();
+
+    progress(`[6/8] starting ${plan.nodes.length} agents and ${clusters.length} operators`);
+    const agents = plan.nodes.map((n) =>
+      DemoProcess.cillion(ctx, `agent-${n.name}`, [
+        'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
+        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.name), '--relay', opts.relay,
+        '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5',
+        ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
+      ]),
+    );
+    const operators = clusters.map((c) => DemoProcess.cillion(ctx, `operator-${c.name}`, ['operator', '--resources', join(runDir, 'resources', c.name)]));
+    groups.unshift([...agents, ...operators]);
+    ready = 0;
+    await interruptible(
+      Promise.all([
+        ...agents.map(async (a) => {
+          await a.waitFor(/collecting/, 180000);
+          progress(`      ${++ready}/${agents.length + operators.length} ${a.name}`);
+        }),
+        ...operators.map(async (o) => {
+          await o.waitFor(/watching for changes/, 180000);
+          progress(`      ${++ready}/${agents.length + operators.length} ${o.name}`);
+        }),
+      ]),
+    );
+    check();
+
+    const traffic = planTraffic(plan.pods, new Map(clusters.map((c) => [c.name, c.set])), new Map(clusters.map((c) => [c.name, c.ia])));
+    const senders = traffic.filter((t) => t.config.send.length > 0).length;
+    progress(`[7/8] starting traffic: ${senders} of ${traffic.length} pods send, every pod listens`);
+    const peerScript = join(__dirname, `peer${extname(__filename)}`);
+    const peers = traffic.map((t) =>
+      DemoProcess.nodeInNetns(ctx, `pod-${t.pod.cluster}-${t.pod.workload.namespace}-${t.pod.workload.name}`, t.pod.ns, peerScript, [JSON.stringify(t.config)]),
+    );
+    groups.unshift(peers);
+    await interruptible(Promise.all(peers.map((p) => p.waitFor(/"listening"/, 60000))));
+    for (const p of peers) p.child.stdin?.write('send\n');
+    for (const t of traffic.filter((x) => x.targets.length > 0)) {
+      const flows = t.config.send.reduce((n, s) => n + s.srcPorts.length, 0);
+      progress(`      ${t.pod.cluster}/${t.pod.workload.namespace}/${t.pod.workload.name} → ${t.targets.join(', ')} (${flows} flow${flows > 1 ? 's' : ''})`);
+    }
+    check();
+
+    progress(`[8/8] up after ${Math.round((Date.now() - started) / 1000)} s`);
+    process.stderr.write(`${banner(plan, clusters, opts)}\n`);
+    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', opts.relay, '--follow'], 'inherit')]);
+    const timer = opts.seconds !== undefined ? setTimeout(() => onSignal(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
+    await stopped;
+    if (timer) clearTimeout(timer);
+  } catch (e) {
+    if (!(e instanceof Interrupted)) {
+      progress(`failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    stopping = true;
+    progress('stopping: traffic and view, agents and operators, routers, relay');
+    // Newest first: nothing is left sending into a datapath that is going away, and the
+    // agents' last flows still reach the relay.
+    for (const g of groups) await Promise.all(g.map((p) => p.stop(15000)));
+    await teardown({ runDir, prefix: opts.prefix, keepRunDir: true, log: (l) => progress(`      ${l}`) });
+    progress(`removed the namespaces and ${pinRoot(opts.prefix)}; logs stay in ${logDir} until make demo-down`);
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}

@@ -1,0 +1,67 @@
+// Who sends what in the demo. Every pod listens on its app's port; a pod sends to the pods of
+// the same app in each cluster that the first of its WANPathPolicies (by name, as the
+// operator applies them) names as a destination. So the traffic follows the story the
+// policies tell and needs no list of its own.
+import type { ResourceSet } from '../../operator/datapath/resources';
+import { resolveDestinations } from '../../operator/resources/remotecluster';
+import { matchesWorkload } from '../../operator/resources/selector';
+import type { PeerConfig } from './peer';
+import type { PlannedPod } from './plan';
+import type { IA } from '../../scion/isdas';
+
+export interface AppProfile {
+  port: number;
+  /** Flows (source ports) per destination pod: several let a multipath policy spread them. */
+  flows: number;
+  /** Packets per second per flow. */
+  pps: number;
+  /** UDP payload bytes; every app stays under the pods' MTU with the SCION overhead. */
+  size: number;
+}
+
+export const APP_PROFILES: Readonly<Record<string, AppProfile>> = {
+  billing: { port: 7000, flows: 1, pps: 10, size: 300 },
+  video: { port: 7001, flows: 8, pps: 4, size: 1000 },
+  replication: { port: 7002, flows: 4, pps: 5, size: 1000 },
+  analytics: { port: 7003, flows: 1, pps: 5, size: 500 },
+};
+const OTHER_APP: AppProfile = { port: 7009, flows: 1, pps: 2, size: 200 };
+const SRC_PORT_BASE = 41000;
+
+export const profileOf = (pod: PlannedPod): AppProfile => APP_PROFILES[pod.workload.labels.app ?? ''] ?? OTHER_APP;
+
+export interface PodTraffic {
+  pod: PlannedPod;
+  config: PeerConfig;
+  /** Pods it sends to, "cluster/namespace/name", for the log. */
+  targets: string[];
+}
+
+export function planTraffic(pods: readonly PlannedPod[], resources: ReadonlyMap<string, ResourceSet>, clusterIA: ReadonlyMap<string, IA>): PodTraffic[] {
+  const clusterByIA = new Map([...clusterIA].map(([name, ia]) => [ia, name]));
+  return pods.map((pod) => {
+    const set = resources.get(pod.cluster);
+    const w = pod.workload;
+    const labels = { namespaceLabels: w.namespaceLabels, podLabels: w.labels };
+    const policy = [...(set?.policies ?? [])].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).find((p) => matchesWorkload(p.spec.workloadSelector, labels));
+    const profile = profileOf(pod);
+    const config: PeerConfig = { listen: [profile.port], send: [] };
+    const targets: string[] = [];
+    if (policy && set) {
+      const resolved = resolveDestinations(policy.spec.destinations, set.remotes);
+      const dests = resolved.ok ? resolved.value : [];
+      let next = SRC_PORT_BASE;
+      for (const d of dests) {
+        const cluster = d.cluster ?? clusterByIA.get(d.isdAS);
+        const peers = pods.filter((p) => p.cluster === cluster && p.cluster !== pod.cluster && p.workload.labels.app === w.labels.app);
+        for (const p of peers) {
+          const srcPorts = Array.from({ length: profile.flows }, (_, i) => next + i);
+          next += profile.flows;
+          config.send.push({ dst: p.workload.ip, port: profile.port, srcPorts, pps: profile.pps, size: profile.size });
+          targets.push(`${p.cluster}/${p.workload.namespace}/${p.workload.name}`);
+        }
+      }
+    }
+    return { pod, config, targets };
+  });
+}

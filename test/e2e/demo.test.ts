@@ -1,0 +1,292 @@
+// `cillion demo` as `make demo` runs it, headless and bounded by CILLION_DEMO_SECONDS: it
+// first removes what a crashed demo left, comes up, and its flows at the relay must be the
+// story the example policies tell (billing on the Zurich-Frankfurt core link, video over
+// several paths, replication fenced into the EU and Switzerland, analytics through the US
+// and reported as a violation). The fence is also checked on the wire: every SCION packet
+// on the clusters' uplink segments is captured and its path decoded from the bytes. The demo
+// then stops by itself, and `make demo-down` leaves no namespace, link, pin or process.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ingressPathKey } from '../../bpf/template';
+import { readFrames, udpPayload } from '../../cli/scion/capture';
+import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
+import { loadTopology } from '../../operator/controlplane/topology';
+import { formatIA, isdOf, parseIA } from '../../scion/isdas';
+import { decodePacket } from '../../scion/packet';
+import { requireDatapath } from '../datapath/harness/require';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
+const RUN_DIR = '/var/run/cillion-demo';
+const PREFIX = 'cildemo';
+const PIN_DIR = '/sys/fs/bpf/cillion/cildemo';
+const RELAY = '127.0.0.1:4245';
+const MARKER = 'CILLION_DEMO_RUN';
+/** Long enough for the checks below after the demo is up; it then stops by itself. */
+const DEMO_SECONDS = 50;
+/** The 27 EU member states (ISO 3166-1 alpha-2), and Switzerland, which eu-plus-ch adds. */
+const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
+
+interface JsonFlow {
+  nodeName?: string;
+  IP?: { source: string; destination: string };
+  trafficDirection?: string;
+  scionPath?: { hops?: Array<{ isdAs?: string; country?: string }>; fingerprint?: string; knownToControlPlane?: boolean };
+  geofence?: { verdict?: string; name?: string; mode?: string; offendingIsdAs?: string; offendingCountry?: string };
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function relayFlows(): Promise<JsonFlow[]> {
+  const r = await cli(['observe', '--server', RELAY, '--all', '-o', 'json']);
+  if (r.code !== 0) throw new Error(`cillion observe: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      const o = JSON.parse(l) as { flow?: JsonFlow };
+      return o.flow ? [o.flow] : [];
+    });
+}
+
+const namespaces = (): string[] =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n.startsWith(`${PREFIX}-`));
+
+function markedPids(): number[] {
+  const out: number[] = [];
+  for (const pid of execFileSync('ls', ['/proc'], { encoding: 'utf8' }).split('\n').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`${MARKER}=${RUN_DIR}`)) out.push(Number(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** What a demo killed with SIGKILL could leave: a marked process, a namespace, a pin, a state file. */
+function plantLeftovers(): ChildProcess {
+  mkdirSync(RUN_DIR, { recursive: true });
+  writeFileSync(join(RUN_DIR, 'state.json'), JSON.stringify({ pid: 0x3ffffff, prefix: PREFIX, relay: RELAY, startedAt: '', processes: [] }));
+  execFileSync('ip', ['netns', 'add', `${PREFIX}-leftover`]);
+  mkdirSync(join(PIN_DIR, 'leftover'), { recursive: true });
+  const sleeper = spawn('sleep', ['600'], { env: { ...process.env, [MARKER]: RUN_DIR }, detached: true, stdio: 'ignore' });
+  sleeper.unref();
+  return sleeper;
+}
+
+const hopIAs = (f: JsonFlow): string[] => (f.scionPath?.hops ?? []).map((h) => h.isdAs ?? '');
+const between = (src: string, dst: string) => (f: JsonFlow) => f.IP?.source === src && f.IP?.destination === dst;
+
+describe('e2e: the demo, headless', function () {
+  requireDatapath(this);
+  this.timeout(420000);
+  let demo: ChildProcess | undefined;
+  let demoExit: Promise<number | null>;
+  let stdout = '';
+  let stderr = '';
+  let flows: JsonFlow[] = [];
+  let captures: Buffer[] = [];
+  let pathAses = new Map<bigint, string[]>();
+  let country = new Map<string, string>();
+  let sleeper: ChildProcess;
+  let capDir: string | undefined;
+
+  before(async () => {
+    capDir = mkdtempSync(join(tmpdir(), 'cildemo-e2e-'));
+    sleeper = plantLeftovers();
+    demo = spawn(process.execPath, [...CLI, 'demo'], {
+      cwd: ROOT,
+      env: { ...process.env, CILLION_DEMO_SECONDS: String(DEMO_SECONDS), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const d = demo;
+    demoExit = new Promise((resolve) => d.once('exit', (code) => resolve(code)));
+    d.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+    d.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const deadline = Date.now() + 300000;
+    while (!/\[8\/8\] up/.test(stderr)) {
+      if (d.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not come up:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    // Every SCION packet to or from a cluster crosses one of its uplink segments, where no
+    // XDP program runs: capture them all on the switches while the traffic flows.
+    const dumps = namespaces()
+      .filter((n) => n.startsWith(`${PREFIX}-sw-`))
+      .map((ns) => {
+        const file = join(capDir as string, `${ns}.pcap`);
+        const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '--immediate-mode', '-U', '-i', 'br0', '-w', file, 'udp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const listening = new Promise<void>((resolve, reject) => {
+          p.stderr?.on('data', (b: Buffer) => b.toString().includes('listening on') && resolve());
+          p.once('exit', (code) => reject(new Error(`tcpdump in ${ns} exited ${code}`)));
+        });
+        return { p, file, listening };
+      });
+    assert.equal(dumps.length, 5, 'two Zurich and three Frankfurt uplink segments');
+    await Promise.all(dumps.map((x) => x.listening));
+    const captureEnd = Date.now() + 10000;
+
+    const topology = loadTopology(join(RUN_DIR, 'topology.yaml'));
+    country = new Map([...topology.ases.values()].map((a) => [formatIA(a.ia), a.country ?? '']));
+    const control = EmbeddedPathService.fromFile(join(RUN_DIR, 'topology.yaml'));
+    const zrh = parseIA('64-2:0:20');
+    const fra = parseIA('65-2:0:20');
+    pathAses = new Map([...control.pathsSync(zrh, fra), ...control.pathsSync(fra, zrh)].map((p) => [ingressPathKey(p.path), p.ases.map((ia) => formatIA(ia))]));
+
+    // Flows are reported every few seconds; wait for both ends of every stream.
+    const streams = [
+      between('10.164.0.5', '10.165.0.5'),
+      between('10.164.0.6', '10.165.0.6'),
+      between('10.164.1.5', '10.165.1.5'),
+      between('10.164.1.6', '10.165.1.6'),
+      between('10.165.1.5', '10.164.1.5'),
+    ];
+    const flowsDeadline = Date.now() + 30000;
+    for (;;) {
+      flows = await relayFlows();
+      const complete = streams.every((s) => ['EGRESS', 'INGRESS'].every((dir) => flows.some((f) => s(f) && f.trafficDirection === dir)));
+      if (complete || Date.now() > flowsDeadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, captureEnd - Date.now())));
+    for (const x of dumps) {
+      const exited = new Promise((r) => x.p.once('exit', r));
+      x.p.kill('SIGINT');
+      await exited;
+    }
+    captures = dumps.map((x) => readFileSync(x.file));
+  });
+
+  after(async () => {
+    // Skipped (no root or no BPF): nothing was started.
+    if (!capDir) return;
+    if (demo && demo.exitCode === null) demo.kill('SIGTERM');
+    await demoExit;
+    if (sleeper.exitCode === null) sleeper.kill('SIGKILL');
+    if (namespaces().length > 0 || existsSync(RUN_DIR)) await cli(['demo', 'down']);
+    rmSync(capDir, { recursive: true, force: true });
+  });
+
+  it('removed what a crashed demo left before it started', () => {
+    assert.match(stderr, /ending 1 demo process/);
+    assert.ok(!namespaces().includes(`${PREFIX}-leftover`));
+    assert.ok(!existsSync(join(PIN_DIR, 'leftover')));
+    assert.ok(!markedPids().includes(sleeper.pid as number));
+  });
+
+  it('carries billing on the Zurich-Frankfurt core link, seen where it leaves and where it arrives', () => {
+    const billing = flows.filter(between('10.164.0.5', '10.165.0.5'));
+    assert.ok(billing.some((f) => f.nodeName === 'zrh-node-1' && f.trafficDirection === 'EGRESS'));
+    assert.ok(billing.some((f) => f.nodeName?.startsWith('fra-') && f.trafficDirection === 'INGRESS'));
+    for (const f of billing) {
+      assert.deepEqual(hopIAs(f), ['64-2:0:20', '64-2:0:10', '65-2:0:10', '65-2:0:20']);
+      assert.equal(f.scionPath?.knownToControlPlane, true);
+    }
+  });
+
+  it('spreads video over several paths', () => {
+    const video = flows.filter((f) => between('10.164.0.6', '10.165.0.6')(f) && f.trafficDirection === 'EGRESS');
+    const paths = new Set(video.map((f) => hopIAs(f).join('>')));
+    assert.ok(paths.size >= 2, `video took ${[...paths].join(' | ')}`);
+    assert.ok(video.every((f) => f.scionPath?.knownToControlPlane === true));
+  });
+
+  it('keeps replication inside the EU and Switzerland in both directions, compliant with eu-plus-ch', () => {
+    const repl = flows.filter((f) => between('10.164.1.5', '10.165.1.5')(f) || between('10.165.1.5', '10.164.1.5')(f));
+    assert.ok(repl.length > 0);
+    for (const f of repl) {
+      assert.equal(f.geofence?.name, 'eu-plus-ch');
+      assert.equal(f.geofence?.verdict, 'GEOFENCE_COMPLIANT');
+      assert.ok(hopIAs(f).every((ia) => EU_PLUS_CH.has(country.get(ia) ?? '')), hopIAs(f).join('>'));
+    }
+  });
+
+  it('reports every analytics flow as a violation of its audit fence that names the US hop', () => {
+    const analytics = flows.filter(between('10.164.1.6', '10.165.1.6'));
+    assert.ok(analytics.length > 0);
+    for (const f of analytics) {
+      assert.ok(hopIAs(f).includes('66-2:0:10'), hopIAs(f).join('>'));
+      assert.equal(f.geofence?.name, 'eu-plus-ch-audit');
+      assert.equal(f.geofence?.mode, 'GEOFENCE_AUDIT');
+      assert.equal(f.geofence?.verdict, 'GEOFENCE_VIOLATION');
+      assert.equal(f.geofence?.offendingIsdAs, '66-2:0:10');
+      assert.equal(f.geofence?.offendingCountry, 'US');
+    }
+  });
+
+  it('shows on the wire that no replication packet crosses an AS outside the fence, while analytics does', () => {
+    const seen = new Map<string, { packets: number; paths: Set<string> }>();
+    let unknown = 0;
+    for (const bytes of captures) {
+      for (const frame of readFrames(bytes)) {
+        const udp = udpPayload(frame);
+        if (!udp) continue;
+        const pkt = decodePacket(udp.payload);
+        if (pkt.path.type !== 'SCION' || pkt.src.kind !== 'IPv4') continue;
+        const src = [...pkt.src.bytes].join('.');
+        const ases = pathAses.get(ingressPathKey(pkt.path));
+        if (!ases) {
+          unknown++;
+          continue;
+        }
+        const s = seen.get(src) ?? { packets: 0, paths: new Set<string>() };
+        s.packets++;
+        s.paths.add(ases.join('>'));
+        seen.set(src, s);
+      }
+    }
+    assert.equal(unknown, 0, 'every captured path is one the control plane handed out');
+    for (const src of ['10.164.1.5', '10.165.1.5']) {
+      const r = seen.get(src);
+      assert.ok(r && r.packets > 0, `replication packets from ${src} on the wire`);
+      for (const p of r.paths) {
+        const ases = p.split('>');
+        assert.ok(ases.every((ia) => [64, 65].includes(isdOf(parseIA(ia))) && EU_PLUS_CH.has(country.get(ia) ?? '')), p);
+      }
+    }
+    const analytics = seen.get('10.164.1.6');
+    assert.ok(analytics && analytics.packets > 0, 'analytics packets on the wire');
+    assert.ok([...analytics.paths].every((p) => p.split('>').includes('66-2:0:10')));
+  });
+
+  it('showed the flows live on standard output', () => {
+    assert.match(stdout, /FORWARDED via 64-2:0:20 CH > 64-2:0:10 CH > 65-2:0:10 DE > 65-2:0:20 DE/);
+    assert.match(stdout, /VIOLATION\(eu-plus-ch-audit\)/);
+  });
+
+  it('stops by itself after CILLION_DEMO_SECONDS, then make demo-down leaves nothing behind', async () => {
+    assert.equal(await demoExit, 0, stderr);
+    assert.match(stderr, new RegExp(`${DEMO_SECONDS} s are up`));
+    assert.deepEqual(namespaces(), []);
+    assert.ok(!existsSync(PIN_DIR));
+    assert.deepEqual(markedPids(), []);
+    assert.ok(existsSync(join(RUN_DIR, 'logs', 'relay.log')), 'the logs stay until demo-down');
+
+    // A second crash's leftovers, then the make target.
+    const again = plantLeftovers();
+    const down = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile('make', ['--no-print-directory', 'demo-down'], { cwd: ROOT }, (err, so, se) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: so + se }));
+    });
+    assert.equal(down.code, 0, down.out);
+    assert.deepEqual(namespaces(), []);
+    assert.ok(!existsSync(PIN_DIR));
+    assert.ok(!existsSync(RUN_DIR));
+    assert.deepEqual(markedPids(), []);
+    assert.notEqual(again.exitCode ?? again.signalCode, null);
+    const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>;
+    assert.deepEqual(links.filter((l) => l.ifname.startsWith('cdmtmp')), []);
+  });
+});
