@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { k8s, type ClientNode } from '../../../../operator/sources/k8s/client';
 
 type Obj = Record<string, any>;
 
@@ -429,4 +430,16 @@ export class FakeApiServer {
     }
     this.fail(res, 405, `${method} is not supported here`, 'MethodNotAllowed');
   }
+}
+
+/** A kubeconfig that points client-node at a fake server. */
+export function kubeConfigFor(url: string): ClientNode.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    users: [{ name: 'tester' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester' }],
+    currentContext: 'fake',
+  });
+  return kc;
 }

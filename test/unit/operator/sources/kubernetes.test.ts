@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { PLURALS } from '../../../../operator/resources/meta';
 import { keyString } from '../../../../operator/resources/resource';
 import type { ResourceStatus } from '../../../../operator/resources/status';
-import { k8s, type ClientNode } from '../../../../operator/sources/k8s/client';
 import { LeaderElector, type LeaderElectorOptions } from '../../../../operator/sources/k8s/leader';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../../../operator/sources/kubernetes';
 import type { ResourceEvent } from '../../../../operator/sources/source';
-import { FakeApiServer } from './fake_apiserver';
+import { FakeApiServer, kubeConfigFor } from './fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 const RC = 'remoteclusters';
@@ -37,16 +36,6 @@ async function until(cond: () => boolean, what: () => string, ms = 5000): Promis
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function kubeConfigFor(url: string): ClientNode.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'tester' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester' }],
-    currentContext: 'fake',
-  });
-  return kc;
-}
 
 const status = (gen: number, valid: 'True' | 'False'): ResourceStatus => ({
   observedGeneration: gen,

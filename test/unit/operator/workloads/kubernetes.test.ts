@@ -1,22 +1,11 @@
 // Workloads from Pods and Namespaces through informers, against the recorded-protocol API server.
 import assert from 'node:assert/strict';
 import { PLURALS } from '../../../../operator/resources/meta';
-import { k8s, type ClientNode } from '../../../../operator/sources/k8s/client';
 import { KubernetesWorkloads } from '../../../../operator/workloads/kubernetes';
-import { FakeApiServer } from '../sources/fake_apiserver';
+import { FakeApiServer, kubeConfigFor } from '../sources/fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 
-function kubeConfigFor(url: string): ClientNode.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'tester' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester' }],
-    currentContext: 'fake',
-  });
-  return kc;
-}
 
 const pod = (namespace: string, name: string, node: string, ip: string | undefined, phase = 'Running', labels: Record<string, string> = { app: name.split('-')[0] }) => ({
   apiVersion: 'v1',

@@ -2,10 +2,9 @@
 // namespace's pods and follows them (recorded-protocol API server, fake_apiserver.ts).
 import assert from 'node:assert/strict';
 import { PLURALS } from '../../../../operator/resources/meta';
-import { k8s, type ClientNode } from '../../../../operator/sources/k8s/client';
 import type { KubeObject } from '../../../../operator/sources/k8s/informer';
 import { KubernetesWorkloads, namespaceLabels, podWorkload } from '../../../../operator/workloads/kubernetes';
-import { FakeApiServer } from '../sources/fake_apiserver';
+import { FakeApiServer, kubeConfigFor } from '../sources/fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 
@@ -32,16 +31,6 @@ function changed(pod: KubeObject, path: 'spec' | 'status' | 'metadata', patch: R
   return { ...pod, [path]: { ...(pod[path] as object), ...patch } };
 }
 
-function kubeConfigFor(url: string): ClientNode.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'tester' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester' }],
-    currentContext: 'fake',
-  });
-  return kc;
-}
 
 async function until(cond: () => boolean, what: () => string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
