@@ -110,3 +110,11 @@ export async function openSources(opts: SourceOptions, node: string | undefined,
     },
   };
 }
+
+/** Resolves on the first SIGINT or SIGTERM: how the node processes are stopped. */
+export function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -20,7 +20,7 @@ import type { IA } from '../../scion/isdas';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../relay/geofence/judge';
 import { FlowHub } from '../../relay/observer/hub';
-import { addNodeOptions, addSourceOptions, openSources, positive, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, positive, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
@@ -166,10 +166,7 @@ async function run(opts: AgentOptions): Promise<void> {
     }
     await rt.start();
     log(`agent ${opts.node} of ${clusterName}: collecting${exporter ? `, exporting to ${opts.relay}` : ''}${observer ? `, Observer on unix://${observer.socket}` : ''} (Ctrl-C stops and detaches)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await signalled();
   } finally {
     // Last started, first stopped: the observer, then the collector's final flows go out,
     // then the datapath comes off the uplinks.

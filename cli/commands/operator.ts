@@ -8,7 +8,7 @@ import { groupResources } from '../../operator/datapath/resources';
 import { NodeRuntime } from '../../operator/node/runtime';
 import { LeaderElector } from '../../operator/sources/k8s/leader';
 import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -22,12 +22,6 @@ const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
 
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-}
 
 async function run(opts: OperatorOptions): Promise<void> {
   if (opts.uplink.length > 0 && opts.node === undefined) throw new InvalidArgumentError('--uplink needs --node');
