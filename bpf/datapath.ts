@@ -2,26 +2,16 @@
 // maps pinned under one directory, typed access to every map, attach to devices and
 // detach again. A second load with the same pin directory finds the same maps, so an
 // agent restart keeps the programmed state and re-attaching replaces the old programs.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { COUNTERS, COUNTER_SLOTS, counterName } from './abi';
 import * as m from './maps';
 import { BpfObject, ensureBpffs, type BpfMap } from './native';
 import { CODECS, type MapCodecs } from './codecs';
 import { TypedMap } from './typed_map';
+import { repoRoot } from './repo_root';
 
 /** Maps are pinned below this directory, one sub-directory per loaded object. */
 export const PIN_BASE = '/sys/fs/bpf/cillion';
-
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
 
 /** Where `make` puts the compiled program of bpf/NAME.bpf.c. */
 export function objectFile(name: string): string {

@@ -2,7 +2,8 @@
 // readers. Nothing else in Cillion touches the kernel's BPF interfaces.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './repo_root';
 
 export type BpfErrorCode =
   | 'OPEN_FAILED'
@@ -71,16 +72,6 @@ interface Addon {
   mapDeleteBatch(fd: number, keys: Buffer, keySize: number, count: number): number;
   mapOpenPinned(path: string): NativeMapInfo;
   closeFd(fd: number): void;
-}
-
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new BpfError('NO_ADDON', `no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
 }
 
 let loaded: Addon | null = null;
