@@ -18,7 +18,7 @@ import { parseEnvelope } from '../../relay/attest/dsse';
 import { exportAttestation, ExportUsageError, RECORD_CHOICES, type RecordChoice } from '../../relay/attest/export';
 import { createEvidenceFile, locate, readEvidence, writeEnvelopeAndReport } from '../../relay/attest/files';
 import { flowInclusion, type FlowInclusion } from '../../relay/attest/inclusion';
-import { KeyError, keyId, privateKeyFromPem, publicKeyFromPem } from '../../relay/attest/keys';
+import { KeyError, keyFromFile, keyId, privateKeyFromPem, publicKeyFromPem } from '../../relay/attest/keys';
 import { renderReport } from '../../relay/attest/report';
 import { signPayload, signStatement } from '../../relay/attest/sign';
 import type { Statement } from '../../relay/attest/statement';
@@ -56,20 +56,6 @@ function timeArg(text: string, what: string, now: Date): Date {
   const t = parseTimeArg(text, now);
   if (!t) throw new UsageError(`${what} "${text}" is neither RFC 3339 nor a duration like 1h`);
   return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000));
-}
-
-async function loadKey(path: string, load: (pem: Buffer) => KeyObject): Promise<KeyObject> {
-  let pem: Buffer;
-  try {
-    pem = await readFile(path);
-  } catch (e) {
-    throw new UsageError(`cannot read key ${path}: ${(e as Error).message}`);
-  }
-  try {
-    return load(pem);
-  } catch (e) {
-    throw new UsageError(`${path}: ${(e as Error).message}`);
-  }
 }
 
 /** A progress line on a terminal only; pipes and logs stay clean. */
@@ -185,7 +171,7 @@ async function runExport(o: ExportOptions): Promise<void> {
   const now = new Date();
   const since = timeArg(o.since, '--since', now);
   const until = timeArg(o.until, '--until', now);
-  const key = o.key ? await loadKey(o.key, privateKeyFromPem) : undefined;
+  const key = o.key ? await keyFromFile(o.key, privateKeyFromPem) : undefined;
   const statement = o.server ? await exportRemote(o, o.server, since, until, key) : await exportLocal(o, since, until, key as KeyObject);
   process.stdout.write(summary(statement, o.out));
 }
@@ -201,7 +187,7 @@ function printInclusion(inc: FlowInclusion, subject: string | undefined): string
 
 async function runVerify(target: string, o: VerifyOptions): Promise<number> {
   if (o.key.length === 0) throw new UsageError('--key is required');
-  const keys = await Promise.all(o.key.map((k) => loadKey(k, publicKeyFromPem)));
+  const keys = await Promise.all(o.key.map((k) => keyFromFile(k, publicKeyFromPem)));
   let where;
   try {
     where = await locate(target, o.evidence);

@@ -2,8 +2,11 @@
 // /metrics out. Runs until SIGINT or SIGTERM, then stops taking calls, releases held flows
 // and closes the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { KeyObject } from 'node:crypto';
 import { DirectorySource } from '../../operator/sources/directory';
 import type { ResourceSource } from '../../operator/sources/source';
+import type { StoreIdentity } from '../../relay/attest/export';
+import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
@@ -22,6 +25,7 @@ interface RelayCommandOptions {
   insecureListen?: boolean;
   buffer: number;
   mergeWindow: number;
+  attestKey?: string;
 }
 
 const log = (line: string): void => {
@@ -34,17 +38,38 @@ function positiveInt(text: string): number {
   return n;
 }
 
+async function signingKey(path: string): Promise<KeyObject> {
+  try {
+    return await keyFromFile(path, privateKeyFromPem);
+  } catch (e) {
+    if (e instanceof KeyError) throw new RelayConfigError(`--attest-key: ${e.message}`);
+    throw e;
+  }
+}
+
+/** How attestations name the store; a URL's user and password stay out of them. */
+function storeIdentity(opts: RelayCommandOptions): StoreIdentity {
+  const database = opts.database ?? 'cillion';
+  if (opts.dataDir) return { kind: 'chdb', location: opts.dataDir, database };
+  const url = new URL(opts.clickhouseUrl as string);
+  url.username = '';
+  url.password = '';
+  return { kind: 'clickhouse', location: url.toString(), database };
+}
+
 async function run(opts: RelayCommandOptions): Promise<void> {
   if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
   if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
   const tls = { cert: opts.tlsCert, key: opts.tlsKey, clientCa: opts.tlsClientCa, insecureListen: opts.insecureListen };
-  // Refuse a bad listen setup before the store is opened (and maybe created).
+  // Refuse a bad listen setup or signing key before the store is opened (and maybe created).
   await listenCredentials(opts.listen, tls);
+  const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
   let store: FlowStore | undefined;
   let resources: ResourceSource | undefined;
   try {
     store = await openStore({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database, ttlDays: opts.ttlDays });
     log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : opts.clickhouseUrl}`);
+    if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
     if (opts.resources) resources = new DirectorySource(opts.resources);
     else log('no --resources: flows get no geofence verdict');
     const relay = await startRelay({
@@ -55,6 +80,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       tls,
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
+      attest: { key: attestKey, storeIdentity: storeIdentity(opts) },
       log,
     });
     await new Promise<void>((resolve) => {
@@ -87,6 +113,7 @@ export function relayCommand(): Command {
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')
     .option('--insecure-listen', 'allow plaintext on a non-loopback address')
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
+    .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
     .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt))
     .action(async (opts: RelayCommandOptions) => {
       try {

@@ -2,6 +2,7 @@
 // DER-encoded (ASN.1 SEQUENCE of r and s) over SHA-256, the form in-toto and sigstore
 // tooling expects. A key's id is the lowercase hex SHA-256 of its SubjectPublicKeyInfo DER.
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
 export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256';
 
@@ -35,6 +36,21 @@ export function publicKeyFromPem(pem: string | Buffer): KeyObject {
   }
   keyAlgorithm(key);
   return key;
+}
+
+/** A key read from a PEM file with `load`; every failure is a KeyError naming the file. */
+export async function keyFromFile(path: string, load: (pem: Buffer) => KeyObject): Promise<KeyObject> {
+  let pem: Buffer;
+  try {
+    pem = await readFile(path);
+  } catch (e) {
+    throw new KeyError(`cannot read key ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return load(pem);
+  } catch (e) {
+    throw new KeyError(`${path}: ${(e as Error).message}`);
+  }
 }
 
 export function keyId(key: KeyObject): string {

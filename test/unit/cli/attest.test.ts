@@ -1,7 +1,7 @@
 // `cillion attest export|verify` as child processes: against an embedded store on disk and
 // against a relay serving the Attest service, then verify, tampering and usage errors.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,30 @@ interface Run { code: number; stdout: string; stderr: string }
 function cillion(...args: string[]): Promise<Run> {
   return new Promise((done) => {
     execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'attest', ...args], { cwd: ROOT, env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** `cillion relay` as a process until it serves; its address is the one it logs. */
+function relayProcess(args: string[]): Promise<{ address: string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = / on (127\.0\.0\.1:\d+) /.exec(log);
+      if (m) resolve({ address: m[1], stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    void exited.then((code) => reject(new Error(`relay exited ${code} before serving:\n${log}`)));
+  });
+}
+
+/** `cillion relay` expected to refuse its arguments: the exit code and what it said. */
+function relayRefuses(args: string[]): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) =>
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -154,6 +178,47 @@ describe('cli attest', function () {
       const v = await cillion('verify', file('remote-mine'), '--key', file('ec.pub'));
       assert.equal(v.code, 0, v.stdout);
       assert.equal(readFileSync(join(file('remote-mine'), 'flows.ndjson'), 'utf8'), readFileSync(join(file('remote-relay'), 'flows.ndjson'), 'utf8'));
+    });
+  });
+
+  describe('cillion relay --attest-key', () => {
+    it('signs exports with its key, for each key type, and names its store', async () => {
+      for (const k of ['ed', 'ec']) {
+        const relay = await relayProcess(['--data-dir', dataDir, '--attest-key', file(`${k}.pem`)]);
+        try {
+          const ex = await cillion('export', '--server', relay.address, '--selector', 'app=ledger', '--since', since, '--until', until, '--out', file(`relay-key-${k}`));
+          assert.equal(ex.code, 0, ex.stderr);
+          const v = await cillion('verify', file(`relay-key-${k}`), '--key', file(`${k}.pub`), '-o', 'json');
+          assert.equal(v.code, 0, v.stdout);
+          const other = await cillion('verify', file(`relay-key-${k}`), '--key', file(`${k === 'ed' ? 'ec' : 'ed'}.pub`));
+          assert.equal(other.code, 1, 'signed by the relay\'s key, not any key');
+        } finally {
+          assert.equal(await relay.stop(), 0);
+        }
+      }
+      const envelope = JSON.parse(readFileSync(join(file('relay-key-ed'), 'attestation.dsse.json'), 'utf8')) as { payload: string };
+      const st = JSON.parse(Buffer.from(envelope.payload, 'base64').toString()) as { predicate: { store: { kind: string; location: string } } };
+      assert.deepEqual(st.predicate.store, { kind: 'chdb', location: dataDir, database: 'cillion' });
+      assert.equal(readFileSync(join(file('relay-key-ed'), 'flows.ndjson'), 'utf8'), readFileSync(join(file('out-ed'), 'flows.ndjson'), 'utf8'));
+    });
+
+    it('refuses a missing, public, non-PEM or RSA key with exit 1 before it opens the store', async () => {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      writeFileSync(file('rsa.pem'), rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      writeFileSync(file('junk.pem'), 'not a key\n');
+      const cases: [string, RegExp][] = [
+        ['missing.pem', /--attest-key: cannot read key .*missing\.pem/],
+        ['ed.pub', /--attest-key: .*ed\.pub: not a PEM private key/],
+        ['junk.pem', /--attest-key: .*junk\.pem: not a PEM private key/],
+        ['rsa.pem', /--attest-key: .*rsa\.pem: unsupported key type rsa: use Ed25519 or ECDSA P-256/],
+      ];
+      for (const [key, message] of cases) {
+        const store = file(`never-${key}`);
+        const r = await relayRefuses(['--data-dir', store, '--attest-key', file(key)]);
+        assert.equal(r.code, 1, `${key}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.ok(!existsSync(store), `${key}: the store was not created`);
+      }
     });
   });
 });
