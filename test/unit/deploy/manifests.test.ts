@@ -1,0 +1,78 @@
+// The Kubernetes manifests under deploy/: every `cillion` container runs a subcommand with
+// options it has, with the variables, volumes and service accounts it refers to defined.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseAllDocuments } from 'yaml';
+import { agentCommand } from '../../../cli/commands/agent';
+import { operatorCommand } from '../../../cli/commands/operator';
+import { relayCommand } from '../../../cli/commands/relay';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+const DEPLOY = resolve(__dirname, '..', '..', '..', 'deploy');
+const COMMANDS: Record<string, () => Command> = { agent: agentCommand, operator: operatorCommand, relay: relayCommand };
+
+function docsIn(dir: string): Obj[] {
+  return readdirSync(join(DEPLOY, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(DEPLOY, dir, f), 'utf8')).map((d) => d.toJS() as Obj))
+    .filter((d) => d !== null);
+}
+
+/** Folders of deploy/ that run a `cillion` process. */
+const WORKLOAD_DIRS = ['agent', 'operator'];
+
+describe('deploy/ manifests', () => {
+  for (const dir of WORKLOAD_DIRS) {
+    describe(`deploy/${dir}/`, () => {
+      const docs = docsIn(dir);
+      const workloads = docs.filter((d) => ['Deployment', 'DaemonSet'].includes(d.kind));
+
+      it('runs `cillion` subcommands with options they have and variables they define', () => {
+        for (const w of workloads) {
+          for (const c of w.spec.template.spec.containers as Obj[]) {
+            assert.deepEqual(c.command, ['cillion'], `${w.metadata.name}/${c.name}`);
+            const args = c.args as string[];
+            const sub = COMMANDS[args[0]!];
+            assert.ok(sub, `${args[0]} is a process command`);
+            const cmd = sub();
+            for (const flag of args.filter((x) => x.startsWith('--'))) assert.ok(cmd.options.some((o) => o.long === flag), `${flag} is an option of cillion ${args[0]}`);
+            for (const o of cmd.options.filter((x) => x.mandatory)) assert.ok(args.includes(o.long!), `${o.long} is required by cillion ${args[0]}`);
+            const env = new Set(((c.env ?? []) as Obj[]).map((e) => e.name as string));
+            for (const ref of args.flatMap((a) => [...a.matchAll(/\$\(([A-Z_]+)\)/g)].map((m) => m[1]!))) assert.ok(env.has(ref), `$(${ref}) is in env`);
+          }
+        }
+      });
+
+      it('mounts only volumes it declares, as a service account that exists and is bound', () => {
+        for (const w of workloads) {
+          const pod = w.spec.template.spec;
+          const volumes = new Set(((pod.volumes ?? []) as Obj[]).map((v) => v.name as string));
+          for (const c of pod.containers as Obj[]) for (const m of (c.volumeMounts ?? []) as Obj[]) assert.ok(volumes.has(m.name), `volume ${m.name}`);
+          assert.equal(w.spec.selector.matchLabels['app.kubernetes.io/name'], pod.metadata?.labels?.['app.kubernetes.io/name'] ?? w.spec.template.metadata.labels['app.kubernetes.io/name']);
+          const sa = docs.find((d) => d.kind === 'ServiceAccount' && d.metadata.name === pod.serviceAccountName);
+          assert.ok(sa, `ServiceAccount ${pod.serviceAccountName}`);
+          assert.equal(sa.metadata.namespace, w.metadata.namespace);
+          const bound = docs.filter((d) => d.kind.endsWith('Binding') && (d.subjects as Obj[]).some((s) => s.name === sa.metadata.name && s.namespace === sa.metadata.namespace));
+          assert.ok(bound.length > 0, `${sa.metadata.name} is bound to a role`);
+          for (const b of bound) assert.ok(docs.some((d) => d.kind === b.roleRef.kind && d.metadata.name === b.roleRef.name), `${b.roleRef.kind} ${b.roleRef.name}`);
+        }
+      });
+    });
+  }
+
+  it('lets the agent read what it programs from, and write nothing', () => {
+    const role = docsIn('agent').find((d) => d.kind === 'ClusterRole') as Obj;
+    const grants = (role.rules as Obj[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${r.apiGroups[0] || 'core'}/${res}:${v}`)));
+    for (const res of ['cillion.io/clusterases', 'cillion.io/remoteclusters', 'cillion.io/wanpathpolicies', 'cillion.io/geofences', 'core/pods', 'core/namespaces']) {
+      assert.ok(grants.includes(`${res}:list`) && grants.includes(`${res}:watch`), res);
+    }
+    assert.deepEqual(grants.filter((g) => !/:(list|watch)$/.test(g)), []);
+    const ds = docsIn('agent').find((d) => d.kind === 'DaemonSet') as Obj;
+    assert.equal(ds.spec.template.spec.hostNetwork, true, 'the uplinks are the node\'s own devices');
+    assert.ok((ds.spec.template.spec.volumes as Obj[]).some((v) => v.hostPath?.path === '/sys/fs/bpf'), 'pins outlive the pod');
+  });
+});
