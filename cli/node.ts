@@ -118,3 +118,15 @@ export function signalled(): Promise<void> {
     process.once('SIGTERM', () => resolve());
   });
 }
+
+/** A process command's action: its failure on stderr, exit 2 for a usage error and 1 otherwise. */
+export function processAction<O>(name: string, run: (opts: O) => Promise<void>): (opts: O) => Promise<void> {
+  return async (opts) => {
+    try {
+      await run(opts);
+    } catch (e) {
+      process.stderr.write(`cillion ${name}: ${(e as Error).message}\n`);
+      process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;
+    }
+  };
+}

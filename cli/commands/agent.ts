@@ -20,7 +20,7 @@ import type { IA } from '../../scion/isdas';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../relay/geofence/judge';
 import { FlowHub } from '../../relay/observer/hub';
-import { addNodeOptions, addSourceOptions, openSources, positive, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
@@ -191,13 +191,6 @@ export function agentCommand(): Command {
     .addOption(new Option('--flow-active <seconds>', 'a busy flow is reported at least this often').default(10).argParser(positive))
     .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
-    .action(async (opts: AgentOptions) => {
-      try {
-        await run(opts);
-      } catch (e) {
-        process.stderr.write(`cillion agent: ${(e as Error).message}\n`);
-        process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;
-      }
-    });
+    .action(processAction('agent', run));
   return cmd;
 }

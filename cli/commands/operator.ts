@@ -8,7 +8,7 @@ import { groupResources } from '../../operator/datapath/resources';
 import { NodeRuntime } from '../../operator/node/runtime';
 import { LeaderElector } from '../../operator/sources/k8s/leader';
 import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -102,13 +102,6 @@ export function operatorCommand(): Command {
     .option('--lease-namespace <ns>', 'with --kubernetes: namespace of the leader-election Lease', 'cillion-system')
     .option('--lease-name <name>', 'with --kubernetes: name of the Lease', 'cillion-operator')
     .option('--identity <id>', 'with --kubernetes: this replica in the Lease (default: host name and pid)', `${hostname()}-${process.pid}`)
-    .action(async (opts: OperatorOptions) => {
-      try {
-        await run(opts);
-      } catch (e) {
-        process.stderr.write(`cillion operator: ${(e as Error).message}\n`);
-        process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;
-      }
-    });
+    .action(processAction('operator', run));
   return cmd;
 }
