@@ -5,7 +5,8 @@
 // geofence verdict; a relay restart loses and duplicates nothing.
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +17,18 @@ import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
 import { Wan } from '../datapath/harness/wan';
+import type { Statement } from '../../relay/attest/statement';
+import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
 
 const ROOT = join(__dirname, '..', '..');
 const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
 const ZRH = parseIA('64-2:0:20');
 const FRA = parseIA('65-2:0:20');
 const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
+/** What the eu-plus-ch fence allows: the 27 EU member states and Switzerland. */
+const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
+/** The edge meters a packet as tc egress sees it: Ethernet, IPv4 and UDP headers, then the payload. */
+const UDP_FRAME_OVERHEAD = 14 + 20 + 8;
 
 interface JsonFlow {
   nodeName?: string;
@@ -143,6 +150,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   const billingPort = 46100;
   const replicationPort = 46200;
   const duringOutagePort = 46300;
+  const replication = { count: 15, size: 900 };
   let flows: JsonFlow[] = [];
 
   before(async () => {
@@ -172,8 +180,14 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     writeFileSync(join(dir, 'zrh-pods.yaml'), [pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'), pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6')].join('---\n'));
     writeFileSync(join(dir, 'fra-pods.yaml'), pod('echo-0', 'shop', 'echo', 'fra-1', '10.165.0.7'));
 
+    // The relay signs attestations with its own key; the client key signs one export locally.
+    for (const [name, pair] of [['relay', generateKeyPairSync('ed25519')], ['client', generateKeyPairSync('ec', { namedCurve: 'P-256' })]] as const) {
+      writeFileSync(join(dir, `${name}.pem`), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      writeFileSync(join(dir, `${name}.pub`), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    }
+
     relayAddr = `127.0.0.1:${await freePort()}`;
-    relayArgs = ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--merge-window', '200'];
+    relayArgs = ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem')];
     relay = new Proc('relay', relayArgs);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/);
@@ -196,8 +210,8 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     await echoServer(w.hosts, echo.ns, 'tcp', 7001, 200000);
     const billing = await udpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7000, { count: 20, size: 200, srcPort: billingPort });
     assert.equal(billing.received, 20, `billing echoes:\n${zrhAgent.log}\n${fraAgent.log}`);
-    const repl = await udpEcho(w.pods.get('repl')?.ns as string, echo.ip, 7000, { count: 15, size: 900, srcPort: replicationPort });
-    assert.equal(repl.received, 15, 'replication echoes');
+    const repl = await udpEcho(w.pods.get('repl')?.ns as string, echo.ip, 7000, { ...replication, srcPort: replicationPort });
+    assert.equal(repl.received, replication.count, 'replication echoes');
     const tcp = await tcpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7001, 50000);
     assert.equal(tcp.received, 50000, `TCP echo: ${tcp.error ?? ''}`);
     // Flows are reported after their idle timeout, then batched, stored and released.
@@ -240,7 +254,87 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
       flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.packets ?? 0), 0);
     assert.equal(packets('zrh-1', billingPort), 20);
     assert.equal(packets('fra-1', billingPort), 20);
-    assert.equal(packets('zrh-1', replicationPort), 15);
+    assert.equal(packets('zrh-1', replicationPort), replication.count);
+  });
+
+  it('attests the replication traffic: the totals are the packets sent, on EU+CH paths, signed by the relay or the client', async () => {
+    // As the README's walk-through: the last 10 minutes, the relay signing; then the same
+    // window in RFC 3339, signed with the client's key.
+    const relaySigned = join(dir, 'audit-relay');
+    const byRelay = await cli(['attest', 'export', '--server', relayAddr, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', relaySigned]);
+    assert.equal(byRelay.code, 0, byRelay.stderr);
+    assert.equal(byRelay.stderr, '', 'no progress line when stderr is not a terminal');
+    const envelope = JSON.parse(readFileSync(join(relaySigned, 'attestation.dsse.json'), 'utf8')) as { payload: string };
+    const st = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement;
+    const p = st.predicate;
+    const window = p.query as { since: string; until: string };
+    const clientSigned = join(dir, 'audit-client');
+    const byClient = await cli(['attest', 'export', '--server', relayAddr, '--selector', 'app=replication', '--since', window.since, '--until', window.until, '--key', join(dir, 'client.pem'), '--out', clientSigned]);
+    assert.equal(byClient.code, 0, byClient.stderr);
+    assert.equal(readFileSync(join(clientSigned, 'flows.ndjson'), 'utf8'), readFileSync(join(relaySigned, 'flows.ndjson'), 'utf8'), 'both exports hold the same evidence');
+
+    const lines = readFileSync(join(relaySigned, 'flows.ndjson'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as CanonicalFlow);
+    assert.ok(lines.length > 0);
+    for (const f of lines) {
+      assert.deepEqual([f.node, f.point, f.proto, f.srcIp, f.srcPort, f.dstIp, f.dstPort, f.src.pod, f.verdict], ['zrh-1', 'SCION_EDGE_ENCAP', 'UDP', '10.164.0.6', replicationPort, '10.165.0.7', 7000, 'replication-0', 'FORWARDED']);
+      assert.deepEqual(f.fence, { verdict: 'COMPLIANT', name: 'eu-plus-ch', reason: f.fence?.reason ?? '' });
+    }
+    const sentBytes = replication.count * (UDP_FRAME_OVERHEAD + replication.size);
+    const sum = (key: 'packets' | 'bytes'): number => lines.reduce((n, f) => n + Number(f[key]), 0);
+    assert.equal(sum('packets'), replication.count);
+    assert.equal(sum('bytes'), sentBytes);
+    assert.deepEqual(
+      [p.totals.flows, p.totals.packets, p.totals.bytes, p.totals.compliant, p.totals.violation, p.totals.unverified, p.totals.unjudged],
+      [lines.length, String(replication.count), String(sentBytes), lines.length, 0, 0, 0],
+    );
+    assert.match(byRelay.stdout, new RegExp(`^wrote ${relaySigned}: ${lines.length} flows \\(${replication.count} packets, ${sentBytes} bytes\\), 0 violations, 0 unverified; subject ${p.evidence.merkleRoot}\n$`));
+    assert.deepEqual(p.noPath, { flows: 0, packets: '0', bytes: '0' });
+    assert.deepEqual(p.geofences.map((g) => [g.name, g.mode, g.specSha256?.length]), [['eu-plus-ch', 'enforce', 64]]);
+    assert.deepEqual(p.store, { kind: 'chdb', location: join(dir, 'store'), database: 'cillion' });
+
+    // Every path is an authorised one from Zurich to Frankfurt inside the fence, and the
+    // paths' counts add up to what was sent; so do the counts of every country crossed.
+    assert.ok(p.paths.length > 0);
+    const perCountry = new Map<string, { flows: number; packets: number; bytes: number }>();
+    for (const path of p.paths) {
+      assert.deepEqual([path.srcIa, path.dstIa, path.knownToControlPlane], ['64-2:0:20', '65-2:0:20', true]);
+      const countries = new Set(path.hops.map((h) => h.country));
+      for (const c of countries) assert.ok(EU_PLUS_CH.has(c), `path ${path.fingerprint} crosses ${c}`);
+      const own = lines.filter((f) => f.path === path.fingerprint);
+      assert.deepEqual(path.counts, { flows: own.length, packets: String(own.reduce((n, f) => n + Number(f.packets), 0)), bytes: String(own.reduce((n, f) => n + Number(f.bytes), 0)) });
+      for (const c of countries) {
+        const t = perCountry.get(c) ?? { flows: 0, packets: 0, bytes: 0 };
+        perCountry.set(c, { flows: t.flows + path.counts.flows, packets: t.packets + Number(path.counts.packets), bytes: t.bytes + Number(path.counts.bytes) });
+      }
+    }
+    assert.deepEqual(
+      Object.fromEntries(p.countries.map((c) => [c.country, c.counts])),
+      Object.fromEntries([...perCountry].map(([c, t]) => [c, { flows: t.flows, packets: String(t.packets), bytes: String(t.bytes) }])),
+    );
+    for (const edge of ['CH', 'DE']) {
+      assert.deepEqual(p.countries.find((c) => c.country === edge)?.counts, { flows: lines.length, packets: String(replication.count), bytes: String(sentBytes) }, `every packet crossed ${edge}`);
+    }
+
+    for (const [out, key] of [[relaySigned, 'relay.pub'], [clientSigned, 'client.pub']]) {
+      const v = await cli(['attest', 'verify', out, '--key', join(dir, key), '-o', 'json']);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      const r = JSON.parse(v.stdout) as { ok: boolean; flows: number; subject: string };
+      assert.deepEqual([r.ok, r.flows, r.subject], [true, lines.length, p.evidence.merkleRoot]);
+    }
+    const wrongKey = await cli(['attest', 'verify', relaySigned, '--key', join(dir, 'client.pub'), '-o', 'json']);
+    assert.equal(wrongKey.code, 1);
+    assert.deepEqual((JSON.parse(wrongKey.stdout) as { failures: { check: string }[] }).failures.map((f) => f.check), ['signature']);
+    // One more packet claimed on one flow: the evidence no longer matches what was signed.
+    const evidence = join(relaySigned, 'flows.ndjson');
+    const text = readFileSync(evidence, 'utf8');
+    const first = text.slice(0, text.indexOf('\n'));
+    const forged = first.replace(/"packets":"(\d+)"/, (_m, n: string) => `"packets":"${Number(n) + 1}"`);
+    assert.notEqual(forged, first);
+    writeFileSync(evidence, forged + text.slice(first.length));
+    const tampered = await cli(['attest', 'verify', relaySigned, '--key', join(dir, 'relay.pub'), '-o', 'json']);
+    assert.equal(tampered.code, 1, tampered.stdout);
+    const checks = (JSON.parse(tampered.stdout) as { failures: { check: string }[] }).failures.map((f) => f.check);
+    for (const c of ['evidence.merkleRoot', 'evidence.sha256', 'evidence.totals']) assert.ok(checks.includes(c), `${c} in ${checks.join(', ')}`);
   });
 
   it('filters at the relay: path, country, geofence and workload flags', async () => {
