@@ -15,6 +15,7 @@ import { LostEventSource } from '../proto/gen/flow/flow';
 import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
+import { CounterLog } from './export/counter_log';
 import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
 import type { GeofenceEngine } from './geofence/engine';
 import { FlowJudge } from './geofence/judge';
@@ -124,7 +125,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     },
   };
 
+  const counterLog = store ? new CounterLog(store, { onError: (e) => { metrics.storeError(); log(`storing collector counters: ${e.message}`); } }) : undefined;
   const onCounters = (r: CollectorReport): void => {
+    counterLog?.add(r);
     const d = nodes.report(r);
     metrics.collector(r.nodeName, d);
     hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, d.ringReserveFailures, r.nodeName);
@@ -208,6 +211,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
           });
         });
         merger.close();
+        await counterLog?.close();
         if (http) await new Promise<void>((resolve) => (http as HttpServer).close(() => resolve()));
       })()),
   };

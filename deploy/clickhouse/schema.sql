@@ -132,6 +132,23 @@ CREATE TABLE IF NOT EXISTS cillion.batch_marks_local ON CLUSTER cillion (
 ORDER BY (session_id, sequence)
 TTL received_at + INTERVAL 7 DAY;
 
+CREATE TABLE IF NOT EXISTS cillion.node_counters_local ON CLUSTER cillion (
+  received_at DateTime64(3, 'UTC'),
+  node_name LowCardinality(String),
+  cluster LowCardinality(String),
+  session_id LowCardinality(String),
+  sequence UInt64,
+  ring_records UInt64,
+  ring_reserve_failures UInt64,
+  export_drops UInt64,
+  decode_errors UInt64,
+  flows_exported UInt64,
+  sent_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/node_counters_local', '{replica}')
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (node_name, received_at)
+TTL toDateTime(received_at) + INTERVAL 7 DAY;
+
 CREATE TABLE IF NOT EXISTS cillion.flows ON CLUSTER cillion AS cillion.flows_local
 ENGINE = Distributed(cillion, cillion, flows_local, cityHash64(session_id));
 
@@ -143,3 +160,6 @@ ENGINE = Distributed(cillion, cillion, flows_1m_local, rand());
 
 CREATE TABLE IF NOT EXISTS cillion.batch_marks ON CLUSTER cillion AS cillion.batch_marks_local
 ENGINE = Distributed(cillion, cillion, batch_marks_local, cityHash64(session_id));
+
+CREATE TABLE IF NOT EXISTS cillion.node_counters ON CLUSTER cillion AS cillion.node_counters_local
+ENGINE = Distributed(cillion, cillion, node_counters_local, cityHash64(session_id));

@@ -19,7 +19,11 @@ export interface CollectorReport {
   nodeName: string;
   clusterName: string;
   sessionId: string;
+  /** The batch's sequence; 0 for a heartbeat. */
+  sequence: bigint;
   counters: ExportCounters;
+  /** Unix milliseconds on the collector's clock when it sent the batch. */
+  sentAtMs?: number;
 }
 
 export interface IngestOptions {
@@ -109,7 +113,10 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         if (done) return;
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
-        if (b.counters) opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, counters: b.counters });
+        if (b.counters) {
+          const sentAtMs = b.sentAt ? Number(b.sentAt.seconds) * 1000 + Math.floor(b.sentAt.nanos / 1e6) : undefined;
+          opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });
+        }
         if (b.sessionId !== heldSession) {
           held.clear();
           heldSession = b.sessionId;

@@ -47,7 +47,18 @@
 // batch_marks — (session_id, sequence) of batches that carried no flows, so that position()
 //   advances past them too.
 //
-// TTL: flows, paths, batch_marks keep ttlDays after arrival; flows_1m keeps rollupTtlDays.
+// node_counters — one row per batch a collector sent, heartbeats (sequence 0) and resent
+//   duplicates included: its session's cumulative ExportCounters as of sent_at.
+//   received_at DateTime64(3)  when the relay took the batch; partition and TTL key
+//   node_name, cluster, session_id LowCardinality; sequence UInt64
+//   ring_records, ring_reserve_failures, export_drops, decode_errors, flows_exported  UInt64:
+//                        cumulative since the session started, so a session's max() over a
+//                        stretch of time is its count at the end of it, and the increase is
+//                        that max less the one before
+//   sent_at              DateTime64(3)  the collector's clock when it sent the batch
+//
+// TTL: flows, paths, batch_marks, node_counters keep ttlDays after arrival; flows_1m keeps
+// rollupTtlDays.
 
 export interface SchemaOptions {
   database: string;
@@ -77,6 +88,11 @@ export const FLOW_COLUMNS = [
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
   'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check',
   'packets', 'bytes', 'dropped_packets', 'flow_b64',
+] as const;
+
+export const NODE_COUNTER_COLUMNS = [
+  'received_at', 'node_name', 'cluster', 'session_id', 'sequence', 'ring_records',
+  'ring_reserve_failures', 'export_drops', 'decode_errors', 'flows_exported', 'sent_at',
 ] as const;
 
 export const PATH_COLUMNS = [
@@ -156,7 +172,7 @@ interface Layout {
   /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
   suffix: string;
   onCluster: string;
-  engines: { flows: string; paths: string; rollup: string; marks: string };
+  engines: { flows: string; paths: string; rollup: string; marks: string; counters: string };
 }
 
 const SINGLE: Layout = {
@@ -167,6 +183,7 @@ const SINGLE: Layout = {
     paths: 'ReplacingMergeTree(last_seen)',
     rollup: 'SummingMergeTree((flows, packets, bytes))',
     marks: 'MergeTree',
+    counters: 'MergeTree',
   },
 };
 
@@ -201,6 +218,7 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
       paths: `ReplicatedReplacingMergeTree(${zk('paths_local')}, last_seen)`,
       rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, (flows, packets, bytes))`,
       marks: `ReplicatedMergeTree(${zk('batch_marks_local')})`,
+      counters: `ReplicatedMergeTree(${zk('node_counters_local')})`,
     },
   };
   const dist = (name: string, key: string) =>
@@ -213,6 +231,7 @@ ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})`;
     dist('paths', 'cityHash64(fingerprint)'),
     dist('flows_1m', 'rand()'),
     dist('batch_marks', 'cityHash64(session_id)'),
+    dist('node_counters', 'cityHash64(session_id)'),
   ];
 }
 
@@ -286,6 +305,22 @@ GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
 ) ENGINE = ${l.engines.marks}
 ORDER BY (session_id, sequence)
 TTL received_at + INTERVAL ${ttl} DAY`,
+    `CREATE TABLE IF NOT EXISTS ${t('node_counters')}${l.onCluster} (
+  received_at DateTime64(3, 'UTC'),
+  node_name ${LC},
+  cluster ${LC},
+  session_id ${LC},
+  sequence UInt64,
+  ring_records UInt64,
+  ring_reserve_failures UInt64,
+  export_drops UInt64,
+  decode_errors UInt64,
+  flows_exported UInt64,
+  sent_at DateTime64(3, 'UTC')
+) ENGINE = ${l.engines.counters}
+PARTITION BY toYYYYMMDD(received_at)
+ORDER BY (node_name, received_at)
+TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
   ];
 }
 
@@ -297,6 +332,7 @@ export function ttlStatements(o: SchemaOptions): string[] {
     `ALTER TABLE ${db}.flows MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.paths MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.batch_marks MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.node_counters MODIFY TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.flows_1m MODIFY TTL minute + INTERVAL ${positiveDays(o.rollupTtlDays)} DAY`,
   ];
 }

@@ -4,7 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow, FlowFilter } from '../../proto/gen/flow/flow';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { queryFlows } from './query';
-import { FLOW_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
+import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
 import { flowLines, pathRow, type PathRow } from './rows';
 
 export interface SessionBatch {
@@ -12,6 +12,23 @@ export interface SessionBatch {
   sequence: bigint;
   nodeName: string;
   flows: Flow[];
+}
+
+/** One batch's cumulative collector counters (node_counters in schema.ts). */
+export interface NodeCounterRow {
+  /** Unix milliseconds, the relay's clock. */
+  receivedAt: number;
+  nodeName: string;
+  cluster: string;
+  sessionId: string;
+  sequence: bigint;
+  ringRecords: bigint;
+  ringReserveFailures: bigint;
+  exportDrops: bigint;
+  decodeErrors: bigint;
+  flowsExported: bigint;
+  /** Unix milliseconds, the collector's clock; receivedAt when the batch had none. */
+  sentAt: number;
 }
 
 export interface FlowQuery {
@@ -30,6 +47,8 @@ export interface FlowStore {
   insertBatch(b: SessionBatch): Promise<void>;
   /** Highest sequence stored for the session; 0n when none. */
   position(sessionId: string): Promise<bigint>;
+  /** Appends collectors' counter reports, in one insert. */
+  insertCounters(rows: NodeCounterRow[]): Promise<void>;
   query(q: FlowQuery): AsyncIterable<Flow>;
   count(): Promise<bigint>;
   close(): Promise<void>;
@@ -70,6 +89,11 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
     throw err;
   }
   return new ClickHouseFlowStore(ch, database);
+}
+
+/** Unix milliseconds as DateTime64(3) input text: seconds with three decimals. */
+function unixMs(ms: number): string {
+  return (ms / 1000).toFixed(3);
 }
 
 /** On a cluster (deploy/clickhouse) TTLs belong to the *_local tables, set by the DDL there. */
@@ -159,6 +183,21 @@ class ClickHouseFlowStore implements FlowStore {
     });
     const [row] = await result.json<{ n: string }>();
     return BigInt(row.n);
+  }
+
+  async insertCounters(rows: NodeCounterRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({
+      table: `${this.db}.node_counters`,
+      columns: [...NODE_COUNTER_COLUMNS],
+      values: rows.map((r) => [
+        unixMs(r.receivedAt), r.nodeName, r.cluster, r.sessionId, r.sequence.toString(), r.ringRecords.toString(),
+        r.ringReserveFailures.toString(), r.exportDrops.toString(), r.decodeErrors.toString(),
+        r.flowsExported.toString(), unixMs(r.sentAt),
+      ]),
+      format: 'JSONCompactEachRow',
+      clickhouse_settings: { insert_distributed_sync: 1 },
+    });
   }
 
   query(q: FlowQuery): AsyncIterable<Flow> {

@@ -186,8 +186,9 @@ describe('relay/export/ingest', () => {
     const s = stream();
     const hb = batch('a', 0n, 0);
     hb.counters = { ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n };
+    hb.sentAt = { seconds: 1_700_000_000n, nanos: 250_000_000 };
     s.call.write(hb);
     await until(() => s.acks.length === 1);
-    assert.deepEqual(reports, [{ nodeName: 'n1', clusterName: 'c1', sessionId: 'a', counters: hb.counters }]);
+    assert.deepEqual(reports, [{ nodeName: 'n1', clusterName: 'c1', sessionId: 'a', sequence: 0n, counters: hb.counters, sentAtMs: 1_700_000_000_250 }]);
   });
 });
