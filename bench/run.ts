@@ -1,19 +1,22 @@
 // npm run bench: every part in one run, one table, the README's performance block rewritten.
-//   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, query;
-//                                                    a datapath step by name prefix, e.g. router)
+//   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, query,
+//                                                    attest; a datapath step by name prefix,
+//                                                    e.g. router)
 //   npm run bench -- --no-readme                    print only
 // Or CILLION_BENCH_ONLY=collector,relay. The datapath part needs root, a BPF-capable kernel
 // and the built addon; without them it is skipped and said so, the other parts need neither.
+// CILLION_BENCH_ATTEST_FLOWS sizes the attest part (default 1,000,000).
 // Only a run of every part rewrites the README, so the table always comes from one run.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { attestBench, attestFlows } from './attest';
 import { collectorBench } from './collector';
 import { datapathBench } from './datapath';
 import { queryBench } from './query';
 import { relayBench } from './relay';
 import { printTable, writeReadme, type Result } from './report';
 
-const PARTS = ['datapath', 'collector', 'relay', 'query'];
+const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest'];
 const DATAPATH_STEPS = ['edge egress', 'router', 'ring consumer', 'topology'];
 
 function selection(): string[] {
@@ -39,6 +42,8 @@ function datapathMissing(): string | undefined {
 async function main(): Promise<void> {
   const only = selection();
   const wanted = (part: string): boolean => only.length === 0 || only.includes(part);
+  // Checked first, so a bad size fails before the other parts have run for minutes.
+  const attestSize = wanted('attest') ? attestFlows() : 0;
   const results: Result[] = [];
   let complete = only.length === 0;
   const datapathSteps = (step: string): boolean => wanted('datapath') || only.some((n) => step.startsWith(n));
@@ -62,6 +67,10 @@ async function main(): Promise<void> {
   if (wanted('query')) {
     process.stderr.write('bench: query...\n');
     results.push(await queryBench());
+  }
+  if (wanted('attest')) {
+    process.stderr.write(`bench: attest (${attestSize.toLocaleString('en-US')} flows)...\n`);
+    results.push(...(await attestBench(attestSize)));
   }
   printTable(results);
   if (complete && !process.argv.includes('--no-readme')) writeReadme(results, new Date().toISOString().slice(0, 10));
