@@ -2,6 +2,7 @@
 // builds the namespaces, starts the relay, one router per transit AS, one agent per node,
 // one operator per cluster and a traffic peer per pod, then shows the live flows until
 // Ctrl-C (or for a set number of seconds) and removes everything but the logs.
+import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -30,6 +31,9 @@ export function examplesDir(): string {
   }
 }
 export const DEFAULT_RELAY = '127.0.0.1:4245';
+/** The relay's attestation signing key and its public half, in the run directory. */
+const ATTEST_KEY = 'attest.pem';
+const ATTEST_PUB = 'attest.pub';
 
 export interface DemoOptions {
   /** The repository's examples/ (topology.yaml, policies/<cluster>/, workloads/<cluster>.yaml). */
@@ -87,6 +91,15 @@ function writeClusterResources(c: ClusterSetup, dir: string, plan: DemoPlan, top
   writeFileSync(join(dir, 'zz-demo-cluster.yaml'), clusterASYaml(c.cluster, plan, topologyFile));
 }
 
+/** A fresh Ed25519 pair for each run: the relay signs attestations, verify takes the public half. */
+function writeAttestKey(runDir: string): string {
+  const pair = generateKeyPairSync('ed25519');
+  const key = join(runDir, ATTEST_KEY);
+  writeFileSync(key, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(runDir, ATTEST_PUB), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  return key;
+}
+
 function describePolicies(clusters: readonly ClusterSetup[]): string[] {
   const lines: string[] = [];
   for (const c of clusters) {
@@ -128,9 +141,12 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
     `  npx cillion status${server}`,
     `  npx cillion list nodes${server}`,
-    opts.attest
-      ? `  npx cillion attest export --help                # signed attestations of where a workload's traffic went`
-      : '  (cillion attest, signed compliance attestations, is not built yet.)',
+    ...(opts.attest
+      ? [
+          `  npx cillion attest export --server ${opts.relay} --selector app=replication --since 10m --until 0s --out audit   # signed by the relay`,
+          `  npx cillion attest verify audit --key ${join(opts.runDir, ATTEST_PUB)}`,
+        ]
+      : ['  (cillion attest, signed compliance attestations, is not built yet.)']),
     `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
     '',
   ].join('\n');
@@ -222,7 +238,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[4/8] starting the relay on ${opts.relay} (embedded ClickHouse in ${join(runDir, 'store')})`);
-    const relay = DemoProcess.cillion(ctx, 'relay', ['relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes]);
+    const relay = DemoProcess.cillion(ctx, 'relay', ['relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--attest-key', writeAttestKey(runDir)]);
     groups.unshift([relay]);
     await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
     check();
