@@ -22,6 +22,17 @@ function cillion(...args: string[]): Promise<Run> {
   });
 }
 
+/** `cillion attest ...` with its standard streams on a pseudo-terminal (util-linux `script`); what the terminal showed. */
+function onTerminal(...args: string[]): Promise<Run> {
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, '--require', 'tsx/cjs', 'cli/main.ts', 'attest', ...args].map(quote).join(' ');
+  return new Promise((done) => {
+    execFile('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' } }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** `cillion relay` as a process until it serves; its address is the one it logs. */
 function relayProcess(args: string[]): Promise<{ address: string; stop(): Promise<number | null> }> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -178,6 +189,18 @@ describe('cli attest', function () {
       const v = await cillion('verify', file('remote-mine'), '--key', file('ec.pub'));
       assert.equal(v.code, 0, v.stdout);
       assert.equal(readFileSync(join(file('remote-mine'), 'flows.ndjson'), 'utf8'), readFileSync(join(file('remote-relay'), 'flows.ndjson'), 'utf8'));
+    });
+
+    it('shows a progress line on a terminal, and clears it before the summary, local and against the relay', async () => {
+      const window = ['--selector', 'app=ledger', '--since', since, '--until', until];
+      const sources: [string, string[]][] = [['tty-local', ['--data-dir', dataDir, '--key', file('ed.pem')]], ['tty-remote', ['--server', relay.address]]];
+      for (const [name, source] of sources) {
+        const r = await onTerminal('export', ...source, ...window, '--out', file(name));
+        assert.equal(r.code, 0, r.stdout);
+        const flows = (JSON.parse(Buffer.from((JSON.parse(readFileSync(join(file(name), 'attestation.dsse.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as { predicate: { totals: { flows: number } } }).predicate.totals.flows;
+        assert.ok(flows > 0);
+        assert.ok(r.stdout.includes(`\r\x1b[Kexporting: ${flows.toLocaleString('en-US')} flows\r\x1b[Kwrote ${file(name)}: ${flows} flows`), `${name}: ${JSON.stringify(r.stdout)}`);
+      }
     });
   });
 
