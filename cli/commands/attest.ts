@@ -15,7 +15,7 @@ import { DirectorySource } from '../../operator/sources/directory';
 import type { Geofence } from '../../operator/resources/geofence';
 import { AttestClient, type ExportResponse } from '../../proto/gen/attest/v1/attest';
 import { parseEnvelope } from '../../relay/attest/dsse';
-import { exportAttestation, ExportUsageError, RECORD_CHOICES, type RecordChoice } from '../../relay/attest/export';
+import { exportAttestation, ExportUsageError, RECORD_CHOICES, storeIdentity, type RecordChoice } from '../../relay/attest/export';
 import { createEvidenceFile, locate, readEvidence, writeEnvelopeAndReport } from '../../relay/attest/files';
 import { flowInclusion, type FlowInclusion } from '../../relay/attest/inclusion';
 import { KeyError, keyFromFile, keyId, privateKeyFromPem, publicKeyFromPem } from '../../relay/attest/keys';
@@ -109,7 +109,7 @@ async function exportLocal(o: ExportOptions, since: Date, until: Date, key: KeyO
         records: o.records,
         fences,
         relay: { name: hostname(), version },
-        store: o.dataDir ? { kind: 'chdb', location: o.dataDir, database: o.database } : { kind: 'clickhouse', location: o.clickhouseUrl ?? '', database: o.database },
+        store: storeIdentity({ dataDir: o.dataDir, url: o.clickhouseUrl, database: o.database }),
         onProgress: (n) => progress.update(n),
       },
       evidence.sink,

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { DirectorySource } from '../../operator/sources/directory';
 import type { ResourceSource } from '../../operator/sources/source';
-import type { StoreIdentity } from '../../relay/attest/export';
+import { storeIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
@@ -47,16 +47,6 @@ async function signingKey(path: string): Promise<KeyObject> {
   }
 }
 
-/** How attestations name the store; a URL's user and password stay out of them. */
-function storeIdentity(opts: RelayCommandOptions): StoreIdentity {
-  const database = opts.database ?? 'cillion';
-  if (opts.dataDir) return { kind: 'chdb', location: opts.dataDir, database };
-  const url = new URL(opts.clickhouseUrl as string);
-  url.username = '';
-  url.password = '';
-  return { kind: 'clickhouse', location: url.toString(), database };
-}
-
 async function run(opts: RelayCommandOptions): Promise<void> {
   if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
   if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
@@ -80,7 +70,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       tls,
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
-      attest: { key: attestKey, storeIdentity: storeIdentity(opts) },
+      attest: { key: attestKey, storeIdentity: storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' }) },
       log,
     });
     await new Promise<void>((resolve) => {

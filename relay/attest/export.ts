@@ -29,6 +29,15 @@ export interface StoreIdentity {
   database: string;
 }
 
+/** How attestations name a store: the embedded one by directory, a server by URL without its user and password. */
+export function storeIdentity(where: { dataDir?: string; url?: string; database: string }): StoreIdentity {
+  if (where.dataDir !== undefined) return { kind: 'chdb', location: where.dataDir, database: where.database };
+  const url = new URL(where.url ?? '');
+  url.username = '';
+  url.password = '';
+  return { kind: 'clickhouse', location: url.toString(), database: where.database };
+}
+
 export interface ExportOptions {
   /** Kubernetes label selector over the flows' source workloads, e.g. "app=replication". */
   selector: string;

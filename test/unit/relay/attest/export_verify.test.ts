@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GeofenceVerdict, ScionObservationPoint, type Flow } from '../../../../proto/gen/flow/flow';
 import { parseEnvelope, signEnvelope, type Envelope } from '../../../../relay/attest/dsse';
+import { storeIdentity } from '../../../../relay/attest/export';
 import { ENVELOPE_NAME, readEvidence, REPORT_NAME } from '../../../../relay/attest/files';
 import { flowInclusion } from '../../../../relay/attest/inclusion';
 import { signPayload } from '../../../../relay/attest/sign';
@@ -103,6 +104,11 @@ describe('relay/attest export and verify (embedded chdb)', function () {
     const inc = await flowInclusion(readEvidence(join(out, EVIDENCE_NAME)), 7);
     assert.equal(inc.root, st.subject[0].digest.sha256);
     assert.equal(inc.line, evidenceLines()[7]);
+  });
+
+  it('names the store it read: a directory, or a server URL without its user and password', () => {
+    assert.deepEqual(storeIdentity({ dataDir: '/var/lib/cillion', database: 'cillion' }), { kind: 'chdb', location: '/var/lib/cillion', database: 'cillion' });
+    assert.deepEqual(storeIdentity({ url: 'https://auditor:s3cret@clickhouse.example:8443/?compress=1', database: 'flows' }), { kind: 'clickhouse', location: 'https://clickhouse.example:8443/?compress=1', database: 'flows' });
   });
 
   describe('tampering', () => {
