@@ -35,11 +35,10 @@ export function demoCommand(): Command {
     .addOption(new Option('--seconds <n>', 'stop by itself this long after it is up').env('CILLION_DEMO_SECONDS').argParser(seconds))
     .option('--no-view', 'do not show the live cillion observe view')
     .addOption(new Option('--examples <dir>', 'topology, policies and workloads').default(examplesDir()).hideHelp())
-    .action(async (opts: UpOptions, up: Command) => {
+    .action(async (opts: UpOptions) => {
       try {
         needRoot('cillion demo');
-        const attest = up.parent?.parent?.commands.some((c) => c.name() === 'attest') ?? false;
-        await runDemo({ examples: opts.examples, runDir: opts.runDir, prefix: DEMO_PREFIX, relay: opts.relay, seconds: opts.seconds, view: opts.view, attest });
+        await runDemo({ examples: opts.examples, runDir: opts.runDir, prefix: DEMO_PREFIX, relay: opts.relay, seconds: opts.seconds, view: opts.view });
       } catch (e) {
         process.stderr.write(`cillion demo: ${(e as Error).message}\n`);
         process.exitCode = e instanceof InvalidArgumentError ? 2 : 1;

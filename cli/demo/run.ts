@@ -45,8 +45,6 @@ export interface DemoOptions {
   seconds?: number;
   /** Show the live `cillion observe` view on standard output. */
   view: boolean;
-  /** Whether this `cillion` has the attest command, to suggest it. */
-  attest: boolean;
 }
 
 interface ClusterSetup {
@@ -141,12 +139,8 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
     `  npx cillion status${server}`,
     `  npx cillion list nodes${server}`,
-    ...(opts.attest
-      ? [
-          `  npx cillion attest export --server ${opts.relay} --selector app=replication --since 10m --until 0s --out audit   # signed by the relay`,
-          `  npx cillion attest verify audit --key ${join(opts.runDir, ATTEST_PUB)}`,
-        ]
-      : ['  (cillion attest, signed compliance attestations, is not built yet.)']),
+    `  npx cillion attest export --server ${opts.relay} --selector app=replication --since 10m --until 0s --out audit   # signed by the relay`,
+    `  npx cillion attest verify audit --key ${join(opts.runDir, ATTEST_PUB)}`,
     `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
     '',
   ].join('\n');
