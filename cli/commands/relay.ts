@@ -3,13 +3,12 @@
 // and closes the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
-import { DirectorySource } from '../../operator/sources/directory';
-import type { ResourceSource } from '../../operator/sources/source';
 import { storeIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
+import { openSources, type Sources } from '../node';
 
 interface RelayCommandOptions {
   listen: string;
@@ -19,6 +18,8 @@ interface RelayCommandOptions {
   database?: string;
   ttlDays?: number;
   resources?: string;
+  kubernetes?: boolean;
+  kubeconfig?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -50,18 +51,23 @@ async function signingKey(path: string): Promise<KeyObject> {
 async function run(opts: RelayCommandOptions): Promise<void> {
   if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
   if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
+  if (opts.resources !== undefined && opts.kubernetes) throw new RelayConfigError('give either --resources or --kubernetes, not both');
+  if (opts.kubeconfig !== undefined && !opts.kubernetes) throw new RelayConfigError('--kubeconfig goes with --kubernetes');
   const tls = { cert: opts.tlsCert, key: opts.tlsKey, clientCa: opts.tlsClientCa, insecureListen: opts.insecureListen };
   // Refuse a bad listen setup or signing key before the store is opened (and maybe created).
   await listenCredentials(opts.listen, tls);
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
+  const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
   let store: FlowStore | undefined;
-  let resources: ResourceSource | undefined;
+  let sources: Sources | undefined;
   try {
     store = await openStore({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database, ttlDays: opts.ttlDays });
-    log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : opts.clickhouseUrl}`);
+    log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : identity.location}`);
     if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
-    if (opts.resources) resources = new DirectorySource(opts.resources);
-    else log('no --resources: flows get no geofence verdict');
+    // Geofences from a directory or from the Kubernetes API; the relay writes no status.
+    if (opts.resources !== undefined || opts.kubernetes) sources = await openSources(opts, undefined, () => undefined, log);
+    else log('no --resources or --kubernetes: flows get no geofence verdict');
+    const resources = sources?.source;
     const relay = await startRelay({
       listen: opts.listen,
       metricsListen: opts.metrics === '' ? undefined : opts.metrics,
@@ -70,7 +76,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       tls,
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
-      attest: { key: attestKey, storeIdentity: storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' }) },
+      attest: { key: attestKey, storeIdentity: identity },
       log,
     });
     await new Promise<void>((resolve) => {
@@ -83,7 +89,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     });
     await relay.close();
   } finally {
-    await resources?.close();
+    await sources?.close();
     await store?.close();
   }
 }
@@ -98,6 +104,8 @@ export function relayCommand(): Command {
     .option('--database <name>', 'ClickHouse database', 'cillion')
     .option('--ttl-days <n>', 'days flows are kept', positiveInt)
     .option('--resources <dir>', 'directory of YAML resources (Geofence) to check flows against')
+    .option('--kubernetes', 'take the Geofence resources from the Kubernetes API instead')
+    .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file (default: in-cluster, then KUBECONFIG or ~/.kube/config)')
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')
