@@ -23,7 +23,7 @@ function docsIn(dir: string): Obj[] {
 }
 
 /** Folders of deploy/ that run a `cillion` process. */
-const WORKLOAD_DIRS = ['agent', 'operator'];
+const WORKLOAD_DIRS = ['agent', 'operator', 'relay'];
 
 describe('deploy/ manifests', () => {
   for (const dir of WORKLOAD_DIRS) {
@@ -63,6 +63,16 @@ describe('deploy/ manifests', () => {
       });
     });
   }
+
+  it('lets the agent and the relay read the Cillion resources, and write nothing', () => {
+    const role = docsIn('relay').find((d) => d.kind === 'ClusterRole') as Obj;
+    assert.deepEqual((role.rules as Obj[]).flatMap((r) => r.verbs).sort(), ['list', 'watch']);
+    const svc = docsIn('relay').find((d) => d.kind === 'Service') as Obj;
+    const agent = docsIn('agent').find((d) => d.kind === 'DaemonSet') as Obj;
+    const agentArgs = agent.spec.template.spec.containers[0].args as string[];
+    const target = agentArgs[agentArgs.indexOf('--relay') + 1];
+    assert.equal(target, `${svc.metadata.name}.${svc.metadata.namespace}.svc:${svc.spec.ports.find((p: Obj) => p.name === 'grpc').port}`, 'the agents export to the relay Service');
+  });
 
   it('lets the agent read what it programs from, and write nothing', () => {
     const role = docsIn('agent').find((d) => d.kind === 'ClusterRole') as Obj;
