@@ -6,7 +6,6 @@
 //   verify  checks an attestation and, with its evidence, recomputes everything.
 // Exit codes: 0 success/verified, 1 failure/verification failed, 2 usage.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { credentials } from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { version } from '../../package.json';
@@ -26,11 +25,12 @@ import { verifyAttestation, type VerifyResult } from '../../relay/attest/verify'
 import { parseLabelSelector } from '../../relay/filters/label_selector';
 import { openStore } from '../../relay/store/store';
 import { describeError, DEFAULT_SERVER } from '../observe/client';
+import { addTlsOptions, connection, TlsFlagError, type TlsFlags } from '../observe/client_tls';
 import { parseTimeArg } from '../observe/time';
 
 class UsageError extends Error {}
 
-interface ExportOptions {
+interface ExportOptions extends TlsFlags {
   selector: string;
   since: string;
   until: string;
@@ -125,7 +125,8 @@ async function exportLocal(o: ExportOptions, since: Date, until: Date, key: KeyO
 }
 
 async function exportRemote(o: ExportOptions, server: string, since: Date, until: Date, key: KeyObject | undefined): Promise<Statement> {
-  const client = new AttestClient(server, credentials.createInsecure());
+  const c = connection(server, o);
+  const client = new AttestClient(c.address, c.credentials, c.options);
   const evidence = await createEvidenceFile(o.out);
   const progress = progressLine();
   const ms = (d: Date) => ({ seconds: BigInt(Math.floor(d.getTime() / 1000)), nanos: (d.getTime() % 1000) * 1_000_000 });
@@ -163,6 +164,7 @@ async function runExport(o: ExportOptions): Promise<void> {
   const sources = [o.dataDir, o.clickhouseUrl, o.server].filter((x) => x !== undefined).length;
   if (sources !== 1) throw new UsageError('give exactly one of --data-dir, --clickhouse-url or --server');
   if (!o.server && !o.key) throw new UsageError('--key is required unless --server names a relay that signs');
+  if (!o.server && o.tls) throw new UsageError('--tls goes with --server');
   try {
     parseLabelSelector(o.selector);
   } catch (e) {
@@ -237,14 +239,14 @@ function nonNegativeInt(text: string): number {
 }
 
 function fail(e: unknown): void {
-  const usage = e instanceof UsageError || e instanceof ExportUsageError || e instanceof KeyError;
+  const usage = e instanceof UsageError || e instanceof ExportUsageError || e instanceof KeyError || e instanceof TlsFlagError;
   process.stderr.write(`cillion attest: ${(e as Error).message}\n`);
   process.exitCode = usage ? 2 : 1;
 }
 
 export function attestCommand(): Command {
   const cmd = new Command('attest').description('Signed compliance attestations of where workloads\' traffic went');
-  cmd
+  const exportCmd = cmd
     .command('export')
     .description('Export a signed attestation (DSSE in-toto statement), its flow evidence and a report into DIR')
     .requiredOption('--selector <selector>', 'label selector of the source workloads, e.g. app=replication')
@@ -258,14 +260,14 @@ export function attestCommand(): Command {
     .option('--clickhouse-url <url>', 'read flows from this ClickHouse server')
     .option('--database <name>', 'ClickHouse database', 'cillion')
     .option('--server <address>', `ask a relay over gRPC (e.g. ${DEFAULT_SERVER})`)
-    .option('--resources <dir>', 'directory of Geofence resources, to record each applied fence\'s spec (local stores)')
-    .action(async (o: ExportOptions) => {
-      try {
-        await runExport(o);
-      } catch (e) {
-        fail(e);
-      }
-    });
+    .option('--resources <dir>', 'directory of Geofence resources, to record each applied fence\'s spec (local stores)');
+  addTlsOptions(exportCmd).action(async (o: ExportOptions) => {
+    try {
+      await runExport(o);
+    } catch (e) {
+      fail(e);
+    }
+  });
   cmd
     .command('verify')
     .description('Verify an attestation (DIR or ENVELOPE): signature, types, totals, and the evidence if present')

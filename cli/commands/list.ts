@@ -6,7 +6,7 @@ import { GetNodesRequest, GetNodesResponse, Node } from '../../proto/gen/observe
 import { NodeState, nodeStateToJSON } from '../../proto/gen/relay/relay';
 import { colorsFor, toJsonLine, type Colors } from '../output';
 import { describeError, observerClient } from '../observe/client';
-import { addServerOptions, age, serverAddress } from '../observe/server_flags';
+import { addServerOptions, age, connectOrExit, serverAddress, type ServerFlags } from '../observe/server_flags';
 
 const DEADLINE_MS = 10_000;
 
@@ -33,9 +33,9 @@ export function renderNodes(nodes: Node[], c: Colors): string {
 function nodesCommand(): Command {
   const cmd = new Command('nodes').description('The nodes behind the Observer API and their state');
   addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
-  cmd.action(async (opts: { server: string; node?: string | true; output: 'table' | 'json' }) => {
+  cmd.action(async (opts: ServerFlags & { output: 'table' | 'json' }) => {
     const address = serverAddress(opts);
-    const client = observerClient(address);
+    const client = observerClient(connectOrExit(cmd, opts));
     try {
       const res = await new Promise<GetNodesResponse>((resolve, reject) =>
         client.getNodes(GetNodesRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, r) => (err ? reject(err) : resolve(r))),

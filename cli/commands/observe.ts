@@ -11,12 +11,11 @@ import { FilterFlags, FlagError } from '../observe/filter_flags';
 import { FlowPrinter, OUTPUTS, type PrintOptions } from '../observe/format';
 import { observeInputFile } from '../observe/input_file';
 import { flowsRequest } from '../observe/request';
-import { addServerOptions, serverAddress } from '../observe/server_flags';
+import { TlsFlagError, type Connection } from '../observe/client_tls';
+import { addServerOptions, serverConnection, type ServerFlags } from '../observe/server_flags';
 import { TIME_FORMATS } from '../observe/time';
 
-interface ObserveOptions {
-  server: string;
-  node?: string | true;
+interface ObserveOptions extends ServerFlags {
   inputFile?: string;
   follow?: boolean;
   last?: string;
@@ -111,6 +110,7 @@ function buildCommand(filters: FilterFlags): Command {
 
 export interface ObserveInvocation {
   address: string;
+  connection: Connection;
   /** Answer from this file of JSON flows ("-": stdin) rather than from `address`. */
   inputFile?: string;
   request: GetFlowsRequest;
@@ -118,9 +118,10 @@ export interface ObserveInvocation {
 }
 
 function invocation(opts: ObserveOptions, filters: FilterFlags, now: Date): ObserveInvocation {
-  const address = serverAddress(opts);
+  const connection = serverConnection(opts);
   return {
-    address,
+    address: connection.address,
+    connection,
     inputFile: opts.inputFile,
     request: flowsRequest(opts, filters.result(), now),
     print: { output: opts.output, printNodeName: opts.printNodeName === true, timeFormat: opts.timeFormat, color: opts.color },
@@ -153,7 +154,7 @@ async function fromFile(inv: ObserveInvocation, path: string): Promise<number> {
 
 async function stream(inv: ObserveInvocation): Promise<number> {
   const printer = stdoutPrinter(inv);
-  const client = observerClient(inv.address);
+  const client = observerClient(inv.connection);
   const call = client.getFlows(inv.request);
   const stop = () => call.cancel();
   process.once('SIGINT', stop);
@@ -179,7 +180,7 @@ export function observeCommand(): Command {
     try {
       inv = invocation(opts, filters, new Date());
     } catch (e) {
-      if (!(e instanceof FlagError)) throw e;
+      if (!(e instanceof FlagError || e instanceof TlsFlagError)) throw e;
       cmd.error(`error: ${e.message}`);
     }
     process.exitCode = inv.inputFile === undefined ? await stream(inv) : await fromFile(inv, inv.inputFile);

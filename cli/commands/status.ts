@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { ServerStatusRequest, ServerStatusResponse } from '../../proto/gen/observer/observer';
 import { toJsonLine } from '../output';
 import { describeError, observerClient } from '../observe/client';
-import { addServerOptions, age, serverAddress } from '../observe/server_flags';
+import { addServerOptions, age, connectOrExit, serverAddress, type ServerFlags } from '../observe/server_flags';
 
 const DEADLINE_MS = 10_000;
 
@@ -39,9 +39,9 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
 export function statusCommand(): Command {
   const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector)');
   addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
-  cmd.action(async (opts: { server: string; node?: string | true; output: 'text' | 'json' }) => {
+  cmd.action(async (opts: ServerFlags & { output: 'text' | 'json' }) => {
     const address = serverAddress(opts);
-    const client = observerClient(address);
+    const client = observerClient(connectOrExit(cmd, opts));
     try {
       const s = await new Promise<ServerStatusResponse>((resolve, reject) =>
         client.serverStatus(ServerStatusRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, res) =>

@@ -1,13 +1,14 @@
 // The Observer client for every client command: one address syntax (host:port or
 // unix:///path) and one way to turn gRPC failures into messages a user can act on.
-import { credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { ObserverClient } from '../../proto/gen/observer/observer';
+import type { Connection } from './client_tls';
 
 export const DEFAULT_SERVER = '127.0.0.1:4245';
 export const DEFAULT_NODE_SOCKET = 'unix:///var/run/cillion/observer.sock';
 
-export function observerClient(address: string): ObserverClient {
-  return new ObserverClient(address, credentials.createInsecure());
+export function observerClient(c: Connection): ObserverClient {
+  return new ObserverClient(c.address, c.credentials, c.options);
 }
 
 export function isServiceError(e: unknown): e is ServiceError {

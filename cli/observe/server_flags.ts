@@ -1,16 +1,37 @@
-// The --server / --node pair every Observer client command takes.
+// The --server / --node pair every Observer client command takes, and TLS for the server.
 import type { Command } from 'commander';
 import { DEFAULT_NODE_SOCKET, DEFAULT_SERVER } from './client';
+import { addTlsOptions, connection, TlsFlagError, type Connection, type TlsFlags } from './client_tls';
 
-export function addServerOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <address>', 'Observer API address (host:port or unix:///path)', DEFAULT_SERVER)
-    .option('--node [socket]', `this node's collector instead of the relay (default ${DEFAULT_NODE_SOCKET})`);
+export interface ServerFlags extends TlsFlags {
+  server: string;
+  node?: string | true;
 }
 
-export function serverAddress(opts: { server: string; node?: string | true }): string {
+export function addServerOptions(cmd: Command): Command {
+  cmd
+    .option('--server <address>', 'Observer API address (host:port or unix:///path)', DEFAULT_SERVER)
+    .option('--node [socket]', `this node's collector instead of the relay (default ${DEFAULT_NODE_SOCKET})`);
+  return addTlsOptions(cmd);
+}
+
+export function serverAddress(opts: ServerFlags): string {
   if (opts.node === undefined) return opts.server;
   return opts.node === true ? DEFAULT_NODE_SOCKET : opts.node;
+}
+
+export function serverConnection(opts: ServerFlags): Connection {
+  return connection(serverAddress(opts), opts);
+}
+
+/** The command's server connection; TLS flags that do not fit together are a usage error (exit 2). */
+export function connectOrExit(cmd: Command, opts: ServerFlags): Connection {
+  try {
+    return serverConnection(opts);
+  } catch (e) {
+    if (e instanceof TlsFlagError) cmd.error(`error: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Duration in the short style kubectl and hubble use for ages: 45s, 12m, 3h, 2d. */
