@@ -1,0 +1,136 @@
+// Path usage: bytes and flows per path and per app, and the moments a flow moved from one
+// path to another (a failover shows as such a move away from a path that then falls idle).
+import { dashboard } from './dashboard';
+import { FILTERS, FLOWS, PATH_LABEL, SENT, WORKLOAD } from './filters';
+import { Format, sql, table, timeSeries } from './panels';
+
+/** Every sent flow report with the path its flow (node and 5-tuple) took in its previous report. */
+const WITH_PREVIOUS = `
+  SELECT *, lagInFrame(path_fingerprint) OVER flow AS previous_fingerprint, lagInFrame(path) OVER flow AS previous_path
+  FROM (
+    ${WORKLOAD}
+    SELECT time, node_name, cluster, namespace, app, source_ip, source_port, destination_ip, destination_port, protocol,
+      path_fingerprint, ${PATH_LABEL} AS path
+    FROM ${FLOWS}
+    WHERE ${FILTERS}
+      AND ${SENT} AND path_fingerprint != ''
+  )
+  WINDOW flow AS (PARTITION BY node_name, source_ip, source_port, destination_ip, destination_port, protocol
+    ORDER BY time ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)`;
+
+const CHANGED = `previous_fingerprint != '' AND previous_fingerprint != path_fingerprint`;
+
+const bytesPerPath = timeSeries(
+  { title: 'Bytes per path', description: 'Bytes per second sent on each path (its ASes and their countries).', w: 12, h: 9, unit: 'Bps', stack: true },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, ${PATH_LABEL} AS path, sum(bytes) / $__interval_s AS bytes_per_second
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT} AND path_fingerprint != ''
+GROUP BY bucket, path
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const bytesPerApp = timeSeries(
+  { title: 'Bytes per app', description: 'Bytes per second each app sent over SCION.', w: 12, h: 9, unit: 'Bps', stack: true },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, if(app = '', '(no app)', app) AS app_name, sum(bytes) / $__interval_s AS bytes_per_second
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT}
+GROUP BY bucket, app_name
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const pathsPerApp = timeSeries(
+  { title: 'Paths in use per app', description: 'How many distinct paths each app sent on per interval: 1 for single-path policies, more for multipath.', w: 12, h: 8 },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, if(app = '', '(no app)', app) AS app_name, uniqExact(path_fingerprint) AS paths
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT} AND path_fingerprint != ''
+GROUP BY bucket, app_name
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const changesPerApp = timeSeries(
+  { title: 'Path changes per app', description: 'Flows whose report came on another path than their previous one, per interval.', w: 12, h: 8, bars: true },
+  sql(
+    `
+SELECT $__timeInterval(time) AS bucket, if(app = '', '(no app)', app) AS app_name, countIf(${CHANGED}) AS path_changes
+FROM (${WITH_PREVIOUS}
+)
+GROUP BY bucket, app_name
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const perPathAndApp = table(
+  {
+    title: 'Bytes and flows per path and app',
+    description: "Each app's paths in the range: flow reports, bytes, the path's share of the app's bytes, when it was first and last used.",
+    w: 24,
+    h: 9,
+    sortBy: 'bytes',
+    overrides: [
+      { matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] },
+      { matcher: { id: 'byName', options: 'share' }, properties: [{ id: 'unit', value: 'percentunit' }] },
+    ],
+  },
+  sql(
+    `
+SELECT app, namespace, path, fingerprint, flows, bytes, bytes / sum(bytes) OVER (PARTITION BY app, namespace) AS share, first_seen, last_seen
+FROM (
+  ${WORKLOAD}
+  SELECT app, namespace, ${PATH_LABEL} AS path, substring(path_fingerprint, 1, 16) AS fingerprint,
+    count() AS flows, sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen
+  FROM ${FLOWS}
+  WHERE ${FILTERS}
+    AND ${SENT} AND path_fingerprint != ''
+  GROUP BY app, namespace, path, fingerprint
+)
+ORDER BY app, namespace, bytes DESC`,
+    Format.Table,
+  ),
+);
+
+const changes = table(
+  {
+    title: 'Path changes and failovers',
+    description: 'The newest 500 moves of a flow (node and 5-tuple) from one path to another, with both paths.',
+    w: 24,
+    h: 8,
+  },
+  sql(
+    `
+SELECT time, node_name AS node, cluster, namespace, app,
+  concat(source_ip, ':', toString(source_port), ' > ', destination_ip, ':', toString(destination_port), ' ', protocol) AS flow,
+  previous_path AS from_path, path AS to_path
+FROM (${WITH_PREVIOUS}
+)
+WHERE ${CHANGED}
+ORDER BY time DESC
+LIMIT 500`,
+    Format.Table,
+  ),
+);
+
+export const pathUsage = dashboard(
+  'cillion-path-usage',
+  'Cillion / Path usage',
+  'Which SCION paths carry what: bytes and flows per path and per app, paths in use, path changes and failovers.',
+  [bytesPerPath, bytesPerApp, pathsPerApp, changesPerApp, perPathAndApp, changes],
+);

@@ -1,0 +1,63 @@
+// Every dashboard query, macros expanded, runs on an embedded store holding a varied corpus
+// (drops, violations, unverified flows, several paths) and collector counters, for All and
+// for a selection of each variable. The demo e2e does the same on a real run's store.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkDashboards, runner, type QueryResult } from '../../../dashboards/src/check';
+import { openClickHouse } from '../../../relay/store/chdb';
+import { openStore } from '../../../relay/store/store';
+import { makeCorpus } from '../relay/store/corpus';
+
+describe('dashboards: every query on an embedded store', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let results: QueryResult[];
+  let selected: QueryResult[];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cillion-dashboards-test-'));
+    const flows = makeCorpus(2000);
+    const store = await openStore({ dataDir: dir });
+    for (let i = 0; i < 4; i++) await store.insertBatch({ sessionId: 's1', sequence: BigInt(i + 1), nodeName: 'node-a', flows: flows.slice(i * 500, i * 500 + 500) });
+    const now = Date.now();
+    await store.insertCounters(
+      [0, 1, 2, 3].map((i) => ({
+        receivedAt: now - (3 - i) * 10_000, nodeName: 'node-a', cluster: 'c1', sessionId: 's1', sequence: BigInt(i), ringRecords: 1000n * BigInt(i),
+        ringReserveFailures: BigInt(i), exportDrops: 0n, decodeErrors: 0n, flowsExported: 500n * BigInt(i), sentAt: now - (3 - i) * 10_000 - 5,
+      })),
+    );
+    await store.close();
+    const ms = flows.map((f) => Number(f.time!.seconds) * 1000);
+    const range = { from: new Date(Math.min(...ms) - 60_000), to: new Date(Math.max(now, ...ms) + 60_000) };
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      results = await checkDashboards(runner(ch.client), range);
+      selected = await checkDashboards(runner(ch.client), { ...range, chosen: new Map([['namespace', ['shop', 'payments']], ['app', ['checkout']], ['cluster', ['c1', 'c2']]]) });
+    } finally {
+      await ch.close();
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every query without an error, for All and for a selection', () => {
+    assert.ok(results.length > 30);
+    assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.dashboard} ${r.name}: ${r.error}`), []);
+    assert.deepEqual(selected.filter((r) => r.error).map((r) => `${r.dashboard} ${r.name}: ${r.error}`), []);
+  });
+
+  it('gives every time series a time column first and numbers after it', () => {
+    for (const r of results.filter((x) => x.format === 0)) {
+      assert.match(r.columns[0]?.type ?? '', /^DateTime/, `${r.dashboard} ${r.name}`);
+      assert.ok(r.columns.slice(1).some((c) => /Int|Float|Decimal/.test(c.type)), `${r.dashboard} ${r.name}`);
+    }
+  });
+
+  it('finds the drops, violations and unverified flows the corpus holds', () => {
+    const rows = (name: string) => results.find((r) => r.name === name)?.rows ?? 0;
+    for (const name of ['Drops by reason', 'Violating flows', 'UNVERIFIED flows', 'ASes and links crossed', 'Ring reserve failures', 'Nodes']) {
+      assert.ok(rows(name) > 0, name);
+    }
+  });
+});
