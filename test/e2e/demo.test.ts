@@ -4,7 +4,9 @@
 // several paths, replication fenced into the EU and Switzerland, analytics through the US
 // and reported as a violation). The fence is also checked on the wire: every SCION packet
 // on the clusters' uplink segments is captured and its path decoded from the bytes. The demo
-// then stops by itself, and `make demo-down` leaves no namespace, link, pin or process.
+// A relay-signed attestation of the replication traffic verifies with the demo's public key.
+// Once the demo has stopped, every Grafana dashboard query runs on its store. Then
+// `make demo-down` leaves no namespace, link, pin or process.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import { loadTopology } from '../../operator/controlplane/topology';
 import { formatIA, isdOf, parseIA } from '../../scion/isdas';
 import { decodePacket } from '../../scion/packet';
+import type { QueryResult } from '../../dashboards/src/check';
 import { requireDatapath } from '../datapath/harness/require';
 
 const ROOT = join(__dirname, '..', '..');
@@ -28,6 +31,8 @@ const MARKER = 'CILLION_DEMO_RUN';
 /** Long enough for the checks below after the demo is up; it then stops by itself. */
 const DEMO_SECONDS = 50;
 /** The 27 EU member states (ISO 3166-1 alpha-2), and Switzerland, which eu-plus-ch adds. */
+/** Dashboard queries with no rows in a healthy demo: nothing fails over, drops or goes unverified. */
+const DASHBOARD_EMPTY_IN_DEMO = ['UNVERIFIED flows', 'Drops by reason', 'Path changes and failovers', 'Path changes per app'];
 const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
 
 interface JsonFlow {
@@ -103,8 +108,10 @@ describe('e2e: the demo, headless', function () {
   let country = new Map<string, string>();
   let sleeper: ChildProcess;
   let capDir: string | undefined;
+  let started: Date;
 
   before(async () => {
+    started = new Date();
     capDir = mkdtempSync(join(tmpdir(), 'cildemo-e2e-'));
     sleeper = plantLeftovers();
     demo = spawn(process.execPath, [...CLI, 'demo'], {
@@ -267,13 +274,57 @@ describe('e2e: the demo, headless', function () {
     assert.match(stdout, /VIOLATION\(eu-plus-ch-audit\)/);
   });
 
-  it('stops by itself after CILLION_DEMO_SECONDS, then make demo-down leaves nothing behind', async () => {
+  it('attests the replication traffic, signed by the relay, and the attestation verifies with the demo\'s key', async () => {
+    const out = join(capDir as string, 'audit');
+    const exp = await cli(['attest', 'export', '--server', RELAY, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', out]);
+    assert.equal(exp.code, 0, exp.stderr);
+    const ver = await cli(['attest', 'verify', out, '--key', join(RUN_DIR, 'attest.pub'), '-o', 'json']);
+    assert.equal(ver.code, 0, ver.stdout + ver.stderr);
+    const result = JSON.parse(ver.stdout) as { ok: boolean; flows: number };
+    assert.ok(result.ok && result.flows > 0, ver.stdout);
+    const statement = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(out, 'attestation.dsse.json'), 'utf8')) as { payload: string }).payload, 'base64').toString()) as {
+      predicate: { totals: { violation: number; compliant: number }; countries: Array<{ country: string }> };
+    };
+    assert.equal(statement.predicate.totals.violation, 0);
+    assert.ok(statement.predicate.totals.compliant > 0);
+    for (const { country } of statement.predicate.countries) assert.ok(EU_PLUS_CH.has(country), `replication crossed ${country}`);
+  });
+
+  it('stops by itself after CILLION_DEMO_SECONDS', async () => {
     assert.equal(await demoExit, 0, stderr);
     assert.match(stderr, new RegExp(`${DEMO_SECONDS} s are up`));
     assert.deepEqual(namespaces(), []);
     assert.ok(!existsSync(PIN_DIR));
     assert.deepEqual(markedPids(), []);
     assert.ok(existsSync(join(RUN_DIR, 'logs', 'relay.log')), 'the logs stay until demo-down');
+  });
+
+  it('answers every Grafana dashboard query from the stopped demo\'s store, with the columns its panel needs', async () => {
+    // The store stays until demo-down; chdb opens it in a process of its own.
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'dashboards', 'src', 'check.ts'), '--data-dir', join(RUN_DIR, 'store'), '--from', started.toISOString(), '--to', new Date().toISOString()], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, so, se) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: so, stderr: se }),
+      );
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const results = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
+    assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.dashboard} ${r.name}: ${r.error}`), []);
+    // Nothing in the demo fails over, drops or goes unverified: these may be empty.
+    const mayBeEmpty = new Set(DASHBOARD_EMPTY_IN_DEMO);
+    for (const name of mayBeEmpty) assert.ok(results.some((r) => r.name === name), `${name} is a panel`);
+    console.log(`      ${results.length} queries; rows: ${results.map((r) => `${r.name}${r.kind === 'variable' ? ' (variable)' : ''} ${r.rows}`).join(', ')}`);
+    const empty = results.filter((r) => r.rows === 0 && !mayBeEmpty.has(r.name)).map((r) => `${r.dashboard} ${r.name} (${r.refId})`);
+    assert.deepEqual(empty, []);
+    for (const r of results.filter((x) => x.format === 0 && x.rows > 0)) assert.match(r.columns[0]?.type ?? '', /^DateTime/, `${r.name}: a time column first`);
+    const geo = results.filter((r) => r.kind === 'geomap');
+    assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
+    for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
+    for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
+    const violating = results.find((r) => r.name === 'Violating flows');
+    assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
+  });
+
+  it('make demo-down then leaves nothing behind', async () => {
 
     // A second crash's leftovers, then the make target.
     const again = plantLeftovers();
