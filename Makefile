@@ -41,9 +41,9 @@ build: deps $(STAMPS)/tsc bpf
 test: build
 	@npx mocha 'test/**/*.test.ts'
 
-# The demo runs the TypeScript sources through tsx, as the e2e tests do: from dist/ the
-# addon and BPF objects are not found (their lookup stops at dist/package.json). demo-down
-# needs no build: it only removes what a demo left (processes, namespaces, pins, run dir).
+# The demo runs the TypeScript sources through tsx, as the e2e tests do, so that what they
+# check is what make demo runs. demo-down needs no build: it only removes what a demo left
+# (processes, namespaces, pins, run dir).
 CILLION_TS := node --require tsx/cjs cli/main.ts
 
 demo: build
