@@ -7,6 +7,9 @@ import { Flow } from '../../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../../relay/store/chdb';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+
+/** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
+const RECENT_MS = Date.now() - 3_600_000;
 import { CRASH_BATCH_FLOWS } from './crash_writer';
 
 async function collect(store: FlowStore, q: Partial<FlowQuery>): Promise<Flow[]> {
@@ -117,7 +120,7 @@ describe('relay/store (embedded chdb)', function () {
 
   it('stores a re-sent batch once', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(50);
+    const flows = makeCorpus(50, 1, RECENT_MS);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     assert.equal(await store.count(), 50n);
@@ -144,7 +147,7 @@ describe('relay/store (embedded chdb)', function () {
 
   it('fills the paths dimension and the per-minute rollup', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(400);
+    const flows = makeCorpus(400, 1, RECENT_MS);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
     await store.close();
