@@ -52,6 +52,9 @@ ARRAY JOIN p.links AS link
 GROUP BY id, source, target
 ORDER BY bytes DESC`;
 
+/** The map and its tables alike: bytes in byte units, the verdict level as its colour. */
+const BYTES_AND_VERDICT = [verdictLevelOverride, { matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] }];
+
 const map = geomap(
   {
     title: 'ASes and links crossed',
@@ -61,7 +64,7 @@ const map = geomap(
       'Geo is self-declared by each AS and signed in the control plane.',
     w: 24,
     h: 16,
-    overrides: [verdictLevelOverride, { matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] }],
+    overrides: BYTES_AND_VERDICT,
   },
   {
     view: { id: 'fit', allLayers: true, lat: 48, lon: 8, zoom: 4, padding: 10 },
@@ -104,7 +107,7 @@ const links = table(
     w: 12,
     h: 10,
     sortBy: 'bytes',
-    overrides: [verdictLevelOverride, { matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] }],
+    overrides: BYTES_AND_VERDICT,
   },
   sql(EDGES, Format.Table),
 );
@@ -116,7 +119,7 @@ const ases = table(
     w: 12,
     h: 10,
     sortBy: 'bytes',
-    overrides: [verdictLevelOverride, { matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] }],
+    overrides: BYTES_AND_VERDICT,
   },
   sql(NODES, Format.Table),
 );
