@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { validateGeofence } from '../operator/resources/geofence';
 import { FlowBatch } from '../proto/gen/export/v1/export';
 import type { Flow } from '../proto/gen/flow/flow';
-import { FlowJudge } from '../relay/geofence/judge';
+import { FlowJudge } from '../geofence/judge';
 import { openClickHouse } from '../relay/store/chdb';
 import { flowValues } from '../relay/store/rows';
 import { FLOW_COLUMNS } from '../relay/store/schema';

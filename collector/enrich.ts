@@ -13,7 +13,7 @@ import type { IdentityAllocator } from '../operator/identity/allocator';
 import { identityLabels } from '../operator/identity/labels';
 import type { Workload } from '../operator/workloads/workload';
 import { ScionPathType, type ScionHop, type ScionPath } from '../proto/gen/flow/flow';
-import { defaultCountryLookup, type CountryLookup } from '../relay/geofence/country';
+import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
 import { ScionError } from '../scion/errors';
 import { formatIA, type IA } from '../scion/isdas';
 import type { HopField, ScionPath as WirePath } from '../scion/path/model';

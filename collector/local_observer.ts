@@ -5,10 +5,10 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ObserverService } from '../proto/gen/observer/observer';
-import { NodeBook } from '../relay/nodes';
-import type { FlowHub } from '../relay/observer/hub';
-import { observerService } from '../relay/observer/service';
-import { nowNs } from '../relay/observer/time';
+import { NodeBook } from '../observer/nodes';
+import type { FlowHub } from '../observer/hub';
+import { observerService } from '../observer/service';
+import { nowNs } from '../observer/time';
 
 export interface LocalObserver {
   readonly socket: string;

@@ -18,8 +18,8 @@ import { NodeRuntime } from '../../operator/node/runtime';
 import type { RecomputeResult } from '../../operator/programmer';
 import type { IA } from '../../scion/isdas';
 import type { Flow } from '../../proto/gen/flow/flow';
-import { FlowJudge } from '../../relay/geofence/judge';
-import { FlowHub } from '../../relay/observer/hub';
+import { FlowJudge } from '../../geofence/judge';
+import { FlowHub } from '../../observer/hub';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {

@@ -22,7 +22,7 @@ import { renderReport } from '../../relay/attest/report';
 import { signPayload, signStatement } from '../../relay/attest/sign';
 import type { Statement } from '../../relay/attest/statement';
 import { verifyAttestation, type VerifyResult } from '../../relay/attest/verify';
-import { parseLabelSelector } from '../../relay/filters/label_selector';
+import { parseLabelSelector } from '../../observer/filters/label_selector';
 import { openStore } from '../../relay/store/store';
 import { describeError, DEFAULT_SERVER } from '../observe/client';
 import { addTlsOptions, connection, TlsFlagError, type TlsFlags } from '../observe/client_tls';

@@ -3,9 +3,9 @@
 // answer from all the good ones, and make the exit status 1.
 import { open } from 'node:fs/promises';
 import type { GetFlowsRequest, GetFlowsResponse } from '../../proto/gen/observer/observer';
-import { FileObserver } from '../../relay/observer/file';
-import { readFlowLines, type FlowLines } from '../../relay/observer/flow_lines';
-import { RequestError } from '../../relay/observer/get_flows';
+import { FileObserver } from '../../observer/file';
+import { readFlowLines, type FlowLines } from '../../observer/flow_lines';
+import { RequestError } from '../../observer/get_flows';
 
 /** Malformed lines listed one by one; beyond this, only how many more. */
 const MAX_LISTED_ERRORS = 10;

@@ -1,8 +1,8 @@
 // What `cillion paths` shows about each path: hops with interfaces and countries, the
 // metadata, each geofence's verdict, and whether it is installed for a workload.
-import { defaultCountryLookup } from '../../relay/geofence/country';
-import { hopsFromControlPlane } from '../../relay/geofence/hops';
-import { evaluate, type Verdict } from '../../relay/geofence/verdict';
+import { defaultCountryLookup } from '../../geofence/country';
+import { hopsFromControlPlane } from '../../geofence/hops';
+import { evaluate, type Verdict } from '../../geofence/verdict';
 import type { ControlPlanePath } from '../../operator/controlplane/combinator';
 import type { Geofence } from '../../operator/resources/geofence';
 import { formatIA } from '../../scion/isdas';

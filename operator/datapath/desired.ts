@@ -4,7 +4,7 @@
 import { hopFieldKeyMaterial } from '../../bpf/aes_keys';
 import type { AsConfig, EgressKey, Endpoint, IngressAllowKey, InterfaceEntry, PathEntry } from '../../bpf/maps';
 import { headerTemplate, ingressPathKey, processSourceHop } from '../../bpf/template';
-import { allowedForEnforcement } from '../../relay/geofence/enforcement';
+import { allowedForEnforcement } from '../../geofence/enforcement';
 import { formatIA, type IA } from '../../scion/isdas';
 import { parsePolicy, PathPolicyError, type Policy } from '../../scion/pathpol';
 import type { ControlPlanePath } from '../controlplane/combinator';

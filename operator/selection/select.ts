@@ -2,8 +2,8 @@
 // filters, every enforcing geofence that applies to the workloads removes what it
 // forbids, the preference ranks, and the policy's mode takes one or N.
 import type { Policy } from '../../scion/pathpol';
-import { allowedForEnforcement } from '../../relay/geofence/enforcement';
-import type { FenceVerdict } from '../../relay/geofence/verdict';
+import { allowedForEnforcement } from '../../geofence/enforcement';
+import type { FenceVerdict } from '../../geofence/verdict';
 import type { ControlPlanePath } from '../controlplane/combinator';
 import type { Geofence } from '../resources/geofence';
 import type { WANPathPolicy } from '../resources/wanpathpolicy';

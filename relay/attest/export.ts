@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { FlowFilter, ScionObservationPoint, type Flow, type ScionPath } from '../../proto/gen/flow/flow';
 import type { Geofence } from '../../operator/resources/geofence';
-import { parseLabelSelector } from '../filters/label_selector';
+import { parseLabelSelector } from '../../observer/filters/label_selector';
 import type { FlowStore } from '../store/store';
 import { canonicalJson, type Json } from './canonical_json';
 import { canonicalFlow, canonicalLine, formatDate, type CanonicalFlow } from './canonical_flow';

@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Geofence } from '../../operator/resources/geofence';
 import type { AttestServer, ExportRequest, ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
-import { FilterError } from '../filters/error';
+import { FilterError } from '../../observer/filters/error';
 import type { FlowStore } from '../store/store';
 import { exportAttestation, ExportUsageError, RECORD_CHOICES, type RecordChoice, type StoreIdentity } from './export';
 import { keyId } from './keys';

@@ -4,7 +4,7 @@
 // list recomputed from the flows). Every failed check is reported by name; checking goes on
 // past a failure where the later checks still mean something.
 import { createHash, type KeyObject } from 'node:crypto';
-import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../filters/label_selector';
+import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
 import { canonicalJson, type Json } from './canonical_json';
 import { EvidenceLineError, parseEvidenceLine } from './canonical_flow';
 import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';

@@ -4,7 +4,7 @@
 // Observer's "last N matching" reads backwards in key order and stops early.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Flow } from '../../proto/gen/flow/flow';
-import { flowMatcher, validateFilters } from '../filters/index';
+import { flowMatcher, validateFilters } from '../../observer/filters/index';
 import { decodeFlow } from './rows';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';

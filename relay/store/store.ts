@@ -1,7 +1,8 @@
 // The relay's flow store: ClickHouse, embedded (chdb on a data directory) or a server by URL,
 // same client and SQL either way. Table layout: schema.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Flow, FlowFilter } from '../../proto/gen/flow/flow';
+import { Flow } from '../../proto/gen/flow/flow';
+import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { queryFlows } from './query';
 import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
@@ -31,26 +32,15 @@ export interface NodeCounterRow {
   sentAt: number;
 }
 
-export interface FlowQuery {
-  since?: Date;
-  /** Inclusive, to the end of its millisecond. */
-  until?: Date;
-  allow: FlowFilter[];
-  deny: FlowFilter[];
-  limit?: number;
-  /** desc with limit N gives the last N, newest first. */
-  order: 'asc' | 'desc';
-}
+export type { FlowQuery };
 
-export interface FlowStore {
+export interface FlowStore extends FlowHistory {
   /** Stores all flows of the batch together with (session, sequence), or none of them. */
   insertBatch(b: SessionBatch): Promise<void>;
   /** Highest sequence stored for the session; 0n when none. */
   position(sessionId: string): Promise<bigint>;
   /** Appends collectors' counter reports, in one insert. */
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
-  query(q: FlowQuery): AsyncIterable<Flow>;
-  count(): Promise<bigint>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ import type {
   GetFlowsRequest, GetFlowsResponse, GetNodesRequest, GetNodesResponse, ObserverServer, ServerStatusRequest, ServerStatusResponse,
 } from '../../../proto/gen/observer/observer';
 import { NodeState } from '../../../proto/gen/relay/relay';
-import { FilterError, flowMatcher, validateFilters } from '../../../relay/filters';
+import { FilterError, flowMatcher, validateFilters } from '../../../observer/filters';
 import { sample } from '../proto/sample-flow';
 
 const ROOT = resolve(__dirname, '../../..');

@@ -12,11 +12,11 @@ import type { Flow } from '../../../proto/gen/flow/flow';
 import { GeofenceVerdict, Verdict } from '../../../proto/gen/flow/flow';
 import { FlowPrinter, type Output } from '../../../cli/observe/format';
 import { timestampJson } from '../../../cli/observe/time';
-import { NodeBook } from '../../../relay/nodes';
-import { readFlowLines } from '../../../relay/observer/flow_lines';
-import { FlowHub } from '../../../relay/observer/hub';
-import { fileCorpus, flowFile } from '../relay/observer/file_corpus';
-import { serveObserver } from '../relay/observer/helpers';
+import { NodeBook } from '../../../observer/nodes';
+import { readFlowLines } from '../../../observer/flow_lines';
+import { FlowHub } from '../../../observer/hub';
+import { fileCorpus, flowFile } from '../observer/file_corpus';
+import { serveObserver } from '../observer/helpers';
 
 const ROOT = resolve(__dirname, '../../..');
 

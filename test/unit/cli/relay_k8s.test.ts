@@ -10,10 +10,10 @@ import { stringify } from 'yaml';
 import { PLURALS } from '../../../operator/resources/meta';
 import { GeofenceVerdict, ScionPath, type Flow } from '../../../proto/gen/flow/flow';
 import { ObserverClient, type GetFlowsResponse } from '../../../proto/gen/observer/observer';
-import { nsTimestamp } from '../../../relay/observer/time';
+import { nsTimestamp } from '../../../observer/time';
 import { FakeApiServer } from '../operator/sources/fake_apiserver';
 import { FakeCollector } from '../relay/exporter_client';
-import { getFlows, makeFlow, readAll } from '../relay/observer/helpers';
+import { getFlows, makeFlow, readAll } from '../observer/helpers';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));

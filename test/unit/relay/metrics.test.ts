@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { GeofenceVerdict, Verdict } from '../../../proto/gen/flow/flow';
 import { RelayMetrics } from '../../../relay/metrics';
-import { zeroCounters } from '../../../relay/nodes';
+import { zeroCounters } from '../../../observer/nodes';
 
 function lines(text: string, name: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));

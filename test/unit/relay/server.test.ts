@@ -7,12 +7,12 @@ import { DirectorySource } from '../../../operator/sources/directory';
 import { Flow, GeofenceVerdict, LostEventSource, ScionPath, Verdict } from '../../../proto/gen/flow/flow';
 import { GetNodesRequest, ObserverClient, type GetFlowsResponse, type GetNodesResponse } from '../../../proto/gen/observer/observer';
 import { NodeState } from '../../../proto/gen/relay/relay';
-import { nsTimestamp } from '../../../relay/observer/time';
-import { endpointWorkload } from '../../../relay/geofence/judge';
+import { nsTimestamp } from '../../../observer/time';
+import { endpointWorkload } from '../../../geofence/judge';
 import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 import { FakeCollector } from './exporter_client';
-import { getFlows, makeFlow, readAll, serverStatus, uuidOf, uuidsOf } from './observer/helpers';
+import { getFlows, makeFlow, readAll, serverStatus, uuidOf, uuidsOf } from '../observer/helpers';
 
 const FENCE = `apiVersion: cillion.io/v1alpha1
 kind: Geofence

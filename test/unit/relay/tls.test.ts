@@ -7,7 +7,7 @@ import { GetNodesRequest, ObserverClient, type GetNodesResponse } from '../../..
 import { startRelay } from '../../../relay/server';
 import { isLoopbackListen, listenCredentials, RelayConfigError } from '../../../relay/tls';
 import { FakeCollector } from './exporter_client';
-import { makeFlow, serverStatus } from './observer/helpers';
+import { makeFlow, serverStatus } from '../observer/helpers';
 import { makeCerts } from './test_certs';
 
 describe('relay/tls', function () {

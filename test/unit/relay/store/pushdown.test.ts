@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import {
   Flow, FlowFilter, GeofenceVerdict, IPVersion, TCPFlags, TrafficDirection, Verdict,
 } from '../../../../proto/gen/flow/flow';
-import { flowMatcher } from '../../../../relay/filters/index';
+import { flowMatcher } from '../../../../observer/filters/index';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
 import { Params, filtersWhere, pushdownIsExact } from '../../../../relay/store/sql_filters';
 import { openStore, type FlowStore } from '../../../../relay/store/store';

@@ -1,0 +1,243 @@
+// The relay's geofence check of every flow. A fence applies to a flow when its workload
+// selector picks the flow's source or its destination; each applicable fence judges the
+// flow's path (see verdict.ts) and the strongest verdict is the flow's, naming its fence.
+//
+// The relay runs hundreds of thousands of flows a second over few distinct paths and
+// fences, so everything is cached and a repeated check allocates nothing:
+// - per path (keyed by its fingerprint, LRU-bounded), each fence's verdict under the fence
+//   generation it was computed with: (fingerprint, fence name, generation). Changing a
+//   fence gives it a new generation, so its old verdicts are never read again;
+// - per path and set of applicable fences, the combined result, dropped when any fence
+//   changes;
+// - per (source, destination) workload objects, the applicable fences. Callers pass the
+//   same WorkloadLabels object for the same workload (for instance one per identity) and
+//   never mutate it; fresh objects each time stay correct, only slower.
+// A path's hops are read from the first flow seen with its fingerprint. Paths are fixed
+// by their interfaces, but an AS may re-announce positions: invalidatePaths() forgets them.
+import { LRUCache } from 'lru-cache';
+import type { Geofence } from '../operator/resources/geofence';
+import { matchesWorkload, type WorkloadLabels } from '../operator/resources/selector';
+import type { ScionPath } from '../proto/gen/flow/flow';
+import { defaultCountryLookup, type CountryLookup } from './country';
+import { hopsFromFlowPath, type Hop } from './hops';
+import { evaluate, fenceVerdict, strongest, type FenceVerdict } from './verdict';
+
+export interface FlowContext {
+  /** The source workload; undefined when it is not a pod (world, host) or unknown. */
+  source: WorkloadLabels | undefined;
+  destination: WorkloadLabels | undefined;
+  /** The SCION path as the collector reported it; undefined when the flow has none. */
+  path: ScionPath | undefined;
+}
+
+export interface FlowCheck {
+  /** The flow's verdict: the strongest of `fences`, with the fence that gave it. */
+  readonly decision: FenceVerdict;
+  /** The verdict of each applicable fence, enforcing fences first, then by name. */
+  readonly fences: readonly FenceVerdict[];
+}
+
+export interface GeofenceEngineOptions {
+  /** Distinct paths whose verdicts are kept; default 16384. */
+  maxPaths?: number;
+  countries?: CountryLookup;
+}
+
+export interface GeofenceEngineStats {
+  /** Paths currently cached. */
+  paths: number;
+  /** Times a fence was evaluated against a path, i.e. per-fence cache misses. */
+  evaluations: number;
+}
+
+interface FenceState {
+  fence: Geofence;
+  /** Engine-wide counter, so a fence removed and added again never reuses a generation. */
+  generation: number;
+  specKey: string;
+}
+
+/** Why a flow's path cannot be checked at all. */
+type Unknown = 'noPath' | 'notInControlPlane' | 'noHops';
+
+const UNKNOWN_REASON: Record<Unknown, string> = {
+  noPath: 'the flow carries no SCION path',
+  notInControlPlane: 'the path is not known to the control plane',
+  noHops: 'the path has no hops to check',
+};
+
+/** The fences that apply to one (source, destination) pair, interned per distinct set. */
+interface FenceSet {
+  states: readonly FenceState[];
+  fences: readonly Geofence[];
+  unknown: Partial<Record<Unknown, FlowCheck>>;
+}
+
+interface CachedVerdict {
+  generation: number;
+  verdict: FenceVerdict;
+}
+
+interface PathEntry {
+  hops: readonly Hop[];
+  byFence: Map<string, CachedVerdict>;
+  /** Combined results, valid for `epoch` only. */
+  combined: Map<FenceSet, FlowCheck>;
+  epoch: number;
+}
+
+const NOBODY: WorkloadLabels = Object.freeze({ namespaceLabels: {}, podLabels: {} });
+
+/** Deterministic text of a spec (ISD-AS values are bigints) to tell a real change from a resync. */
+const specKeyOf = (f: Geofence): string => JSON.stringify(f.spec, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+export class GeofenceEngine {
+  private readonly byName = new Map<string, FenceState>();
+  private ordered: FenceState[] = [];
+  private generations = 0;
+  /** Bumped on every fence change; drops selections and combined results. */
+  private epoch = 0;
+  private selections = new WeakMap<WorkloadLabels, WeakMap<WorkloadLabels, FenceSet>>();
+  private sets = new Map<string, FenceSet>();
+  private readonly paths: LRUCache<string, PathEntry>;
+  private readonly countries: CountryLookup;
+  private evaluations = 0;
+
+  constructor(opts: GeofenceEngineOptions = {}) {
+    this.paths = new LRUCache({ max: opts.maxPaths ?? 16384 });
+    this.countries = opts.countries ?? defaultCountryLookup;
+  }
+
+  /**
+   * Adds a fence or replaces the one of the same name. A fence whose spec is unchanged (a
+   * resync) is left as it is, cached verdicts included, and false is returned.
+   */
+  upsert(fence: Geofence): boolean {
+    const name = fence.metadata.name;
+    const specKey = specKeyOf(fence);
+    if (this.byName.get(name)?.specKey === specKey) return false;
+    this.byName.set(name, { fence, generation: ++this.generations, specKey });
+    this.changed();
+    return true;
+  }
+
+  remove(name: string): boolean {
+    if (!this.byName.delete(name)) return false;
+    this.changed();
+    return true;
+  }
+
+  get(name: string): Geofence | undefined {
+    return this.byName.get(name)?.fence;
+  }
+
+  /** All fences, enforcing first, then by name. */
+  list(): Geofence[] {
+    return this.ordered.map((s) => s.fence);
+  }
+
+  /** The fences that select the source or the destination workload, enforcing first, then by name. */
+  fencesFor(source: WorkloadLabels | undefined, destination: WorkloadLabels | undefined): readonly Geofence[] {
+    return this.selection(source, destination).fences;
+  }
+
+  /** The flow's geofence result; undefined when no fence applies to it. */
+  check(ctx: FlowContext): FlowCheck | undefined {
+    const set = this.selection(ctx.source, ctx.destination);
+    if (set.states.length === 0) return undefined;
+    const p = ctx.path;
+    if (p === undefined) return this.unknown(set, 'noPath');
+    if (!p.knownToControlPlane) return this.unknown(set, 'notInControlPlane');
+    if (p.hops.length === 0) return this.unknown(set, 'noHops');
+    // Only the empty path has no fingerprint; it is rare enough to judge afresh.
+    if (p.fingerprint === '') return this.judge(set, this.entry(hopsFromFlowPath(p)));
+    let entry = this.paths.get(p.fingerprint);
+    if (entry === undefined) {
+      entry = this.entry(hopsFromFlowPath(p));
+      this.paths.set(p.fingerprint, entry);
+    } else if (entry.epoch !== this.epoch) {
+      entry.combined.clear();
+      entry.epoch = this.epoch;
+    }
+    let result = entry.combined.get(set);
+    if (result === undefined) {
+      result = this.judge(set, entry);
+      entry.combined.set(set, result);
+    }
+    return result;
+  }
+
+  /** Forgets every cached path verdict, for when the control plane's path metadata changed. */
+  invalidatePaths(): void {
+    this.paths.clear();
+  }
+
+  stats(): GeofenceEngineStats {
+    return { paths: this.paths.size, evaluations: this.evaluations };
+  }
+
+  private changed(): void {
+    this.ordered = [...this.byName.values()].sort(
+      (a, b) => Number(b.fence.spec.mode === 'enforce') - Number(a.fence.spec.mode === 'enforce') || (a.fence.metadata.name < b.fence.metadata.name ? -1 : 1),
+    );
+    this.epoch++;
+    this.selections = new WeakMap();
+    this.sets = new Map();
+  }
+
+  private selection(source: WorkloadLabels | undefined, destination: WorkloadLabels | undefined): FenceSet {
+    const src = source ?? NOBODY;
+    const dst = destination ?? NOBODY;
+    let inner = this.selections.get(src);
+    if (inner === undefined) {
+      inner = new WeakMap();
+      this.selections.set(src, inner);
+    }
+    let set = inner.get(dst);
+    if (set === undefined) {
+      const states = this.ordered.filter(
+        (s) => (source !== undefined && matchesWorkload(s.fence.spec.workloadSelector, source)) || (destination !== undefined && matchesWorkload(s.fence.spec.workloadSelector, destination)),
+      );
+      const key = states.map((s) => s.generation).join(',');
+      set = this.sets.get(key);
+      if (set === undefined) {
+        set = { states, fences: states.map((s) => s.fence), unknown: {} };
+        this.sets.set(key, set);
+      }
+      inner.set(dst, set);
+    }
+    return set;
+  }
+
+  private entry(hops: readonly Hop[]): PathEntry {
+    return { hops, byFence: new Map(), combined: new Map(), epoch: this.epoch };
+  }
+
+  private unknown(set: FenceSet, why: Unknown): FlowCheck {
+    let result = set.unknown[why];
+    if (result === undefined) {
+      const reason = UNKNOWN_REASON[why];
+      result = combine(set.states.map((s) => fenceVerdict(s.fence, { verdict: 'UNVERIFIED', reason })));
+      set.unknown[why] = result;
+    }
+    return result;
+  }
+
+  private judge(set: FenceSet, entry: PathEntry): FlowCheck {
+    return combine(set.states.map((s) => this.verdict(s, entry)));
+  }
+
+  private verdict(s: FenceState, entry: PathEntry): FenceVerdict {
+    const name = s.fence.metadata.name;
+    const cached = entry.byFence.get(name);
+    if (cached !== undefined && cached.generation === s.generation) return cached.verdict;
+    this.evaluations++;
+    const verdict = fenceVerdict(s.fence, evaluate(s.fence.spec, entry.hops, this.countries));
+    entry.byFence.set(name, { generation: s.generation, verdict });
+    return verdict;
+  }
+}
+
+function combine(fences: FenceVerdict[]): FlowCheck {
+  return { decision: strongest(fences)!, fences };
+}

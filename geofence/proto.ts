@@ -1,0 +1,29 @@
+// A fence verdict as the flow.Flow message carries it.
+import type { GeofenceMode } from '../operator/resources/geofence';
+import { GeofenceMode as ProtoMode, GeofenceVerdict, type Geofence } from '../proto/gen/flow/flow';
+import { formatIA } from '../scion/isdas';
+import type { FenceVerdict, Verdict } from './verdict';
+
+const VERDICTS: Record<Verdict, GeofenceVerdict> = {
+  COMPLIANT: GeofenceVerdict.GEOFENCE_COMPLIANT,
+  VIOLATION: GeofenceVerdict.GEOFENCE_VIOLATION,
+  UNVERIFIED: GeofenceVerdict.GEOFENCE_UNVERIFIED,
+};
+
+const MODES: Record<GeofenceMode, ProtoMode> = {
+  enforce: ProtoMode.GEOFENCE_ENFORCE,
+  audit: ProtoMode.GEOFENCE_AUDIT,
+};
+
+export function toFlowGeofence(v: FenceVerdict): Geofence {
+  return {
+    verdict: VERDICTS[v.verdict],
+    name: v.name,
+    namespace: v.namespace,
+    mode: MODES[v.mode],
+    reason: v.reason,
+    offendingHop: v.offendingHop,
+    offendingIsdAs: v.offendingIsdAs === undefined ? '' : formatIA(v.offendingIsdAs),
+    offendingCountry: v.offendingCountry ?? '',
+  };
+}

@@ -1,0 +1,197 @@
+// GetFlows with Hubble's request semantics: `number` (the last N, or the first N with
+// `first`), `since`/`until`, allow/deny filters, then with `follow` new flows as they come.
+// History comes from the store when there is one, else from the hub's ring.
+//
+// The seam between history and live is gap-free and duplicate-free: the follower subscribes
+// before history is read, so nothing published meanwhile is missed. A flow reaches the
+// store before it is published, so history may also hold a flow whose live copy is still
+// to come; that is exactly a flow the hub counts as on its way (expect()) or one already
+// queued for this follower since it subscribed. Those uuids are remembered while history
+// is sent and their live copies skipped once.
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { Flow } from '../proto/gen/flow/flow';
+import type { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
+import { FilterError, flowMatcher } from './filters/index';
+import type { FlowHistory } from './history';
+import type { FlowHub, Subscription } from './hub';
+import { compileFieldMask, FieldMaskError } from './mask';
+import { nsDate, timestampNs } from './time';
+
+export interface GetFlowsOptions {
+  /** Queue length per follower; default the hub's. */
+  followQueue?: number;
+  /** With `follow` and `until`, how long past `until` late flows are still awaited; default 2 s. */
+  untilGraceMs?: number;
+  /** The most flows "the last N" holds to turn them into time order; default 100000. */
+  maxLastN?: number;
+}
+
+export class RequestError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Plan {
+  matches: (f: Flow) => boolean;
+  since: bigint | undefined;
+  until: bigint | undefined;
+  /** 0 means no count limit. */
+  number: number;
+  first: boolean;
+  follow: boolean;
+  history: boolean;
+  mask: ((f: Flow) => Flow) | undefined;
+}
+
+const U53 = BigInt(Number.MAX_SAFE_INTEGER);
+
+function plan(req: GetFlowsRequest, maxLastN: number): Plan {
+  let matches: (f: Flow) => boolean;
+  let mask: ((f: Flow) => Flow) | undefined;
+  try {
+    matches = flowMatcher(req.whitelist, req.blacklist);
+    mask = compileFieldMask(req.fieldMask);
+  } catch (e) {
+    if (e instanceof FilterError || e instanceof FieldMaskError) throw new RequestError(status.INVALID_ARGUMENT, e.message);
+    throw e;
+  }
+  const since = timestampNs(req.since);
+  const until = timestampNs(req.until);
+  if (since !== undefined && until !== undefined && since > until) throw new RequestError(status.INVALID_ARGUMENT, 'since is after until');
+  if (req.first && req.follow) throw new RequestError(status.INVALID_ARGUMENT, 'first cannot be combined with follow');
+  if (req.first && req.number === 0n) throw new RequestError(status.INVALID_ARGUMENT, 'first needs a number of flows');
+  // A count too large to buffer means everything in range (Hubble's --all sends the maximum).
+  const number = req.number > U53 || (!req.first && req.number > BigInt(maxLastN)) ? 0 : Number(req.number);
+  // Following with nothing that asks for the past starts at the present.
+  const history = !(req.follow && req.number === 0n && since === undefined);
+  return { matches, since, until, number, first: req.first, follow: req.follow, history, mask };
+}
+
+function inRange(p: Plan, f: Flow): boolean {
+  if (p.since === undefined && p.until === undefined) return true;
+  const t = timestampNs(f.time);
+  if (t === undefined) return false;
+  return (p.since === undefined || t >= p.since) && (p.until === undefined || t <= p.until);
+}
+
+/** Writes with the stream's flow control; resolves false once the client has gone. */
+class Writer {
+  private gone = false;
+  private readonly goneWaiters = new Set<() => void>();
+
+  constructor(private readonly call: ServerWritableStream<GetFlowsRequest, GetFlowsResponse>) {
+    const leave = () => {
+      this.gone = true;
+      for (const w of this.goneWaiters) w();
+      this.goneWaiters.clear();
+    };
+    call.on('cancelled', leave);
+    call.on('close', leave);
+    call.on('error', leave);
+  }
+
+  get closed(): boolean {
+    return this.gone || this.call.cancelled;
+  }
+
+  onGone(fn: () => void): void {
+    if (this.closed) fn();
+    else this.goneWaiters.add(fn);
+  }
+
+  async write(r: GetFlowsResponse): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.call.write(r)) return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.call.off('drain', done);
+        this.goneWaiters.delete(done);
+        resolve();
+      };
+      this.call.on('drain', done);
+      this.goneWaiters.add(done);
+    });
+    return !this.closed;
+  }
+}
+
+function flowResponse(f: Flow, mask: ((f: Flow) => Flow) | undefined): GetFlowsResponse {
+  return { responseTypes: { $case: 'flow', value: mask ? mask(f) : f }, nodeName: f.nodeName, time: f.time };
+}
+
+async function* fromRing(hub: FlowHub, p: Plan): AsyncGenerator<Flow> {
+  const all = hub.recent().filter((f) => inRange(p, f) && p.matches(f));
+  const picked = p.number === 0 ? all : p.first ? all.slice(0, p.number) : all.slice(-p.number);
+  yield* picked;
+}
+
+async function* fromStore(store: FlowHistory, req: GetFlowsRequest, p: Plan): AsyncGenerator<Flow> {
+  const base = {
+    since: p.since === undefined ? undefined : nsDate(p.since),
+    until: p.until === undefined ? undefined : nsDate(p.until),
+    allow: req.whitelist,
+    deny: req.blacklist,
+  };
+  if (p.number > 0 && !p.first) {
+    // The last N come newest first; Hubble sends them oldest first.
+    const last: Flow[] = [];
+    for await (const f of store.query({ ...base, order: 'desc', limit: p.number })) if (inRange(p, f)) last.push(f);
+    for (let i = last.length - 1; i >= 0; i--) yield last[i];
+    return;
+  }
+  for await (const f of store.query({ ...base, order: 'asc', limit: p.number > 0 ? p.number : undefined })) {
+    if (inRange(p, f)) yield f;
+  }
+}
+
+export async function getFlows(
+  call: ServerWritableStream<GetFlowsRequest, GetFlowsResponse>,
+  hub: FlowHub,
+  store: FlowHistory | undefined,
+  opts: GetFlowsOptions = {},
+): Promise<void> {
+  const p = plan(call.request, opts.maxLastN ?? 100_000);
+  const out = new Writer(call);
+  let sub: Subscription | undefined;
+  if (p.follow) {
+    sub = hub.subscribe({ filter: (f) => inRange(p, f) && p.matches(f), queue: opts.followQueue });
+    out.onGone(() => sub?.close());
+    if (store) sub.track();
+  }
+  try {
+    const seam = new Set<string>();
+    if (p.history) {
+      const source = store ? fromStore(store, call.request, p) : fromRing(hub, p);
+      for await (const f of source) {
+        if (sub && f.uuid !== '' && (hub.isPending(f.uuid) || sub.hasQueued(f.uuid))) seam.add(f.uuid);
+        if (!(await out.write(flowResponse(f, p.mask)))) return;
+      }
+    }
+    if (!sub) return;
+    sub.untrack();
+    let timer: NodeJS.Timeout | undefined;
+    if (p.until !== undefined) {
+      const s = sub;
+      const wait = Math.max(0, Number(p.until / 1_000_000n) - Date.now()) + (opts.untilGraceMs ?? 2000);
+      timer = setTimeout(() => s.close(), wait);
+    }
+    try {
+      for (let r = await sub.next(); r !== undefined; r = await sub.next()) {
+        if (r.responseTypes?.$case === 'flow') {
+          const f = r.responseTypes.value;
+          if (seam.size > 0 && seam.delete(f.uuid)) continue;
+          r = p.mask ? flowResponse(f, p.mask) : r;
+        }
+        if (!(await out.write(r))) return;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    sub?.close();
+  }
+}

@@ -1,0 +1,256 @@
+// The live side of the Observer API: a bounded ring of the most recent flows (what a
+// server without a store answers history from, and where namespaces are read) and the
+// followers of GetFlows. Each follower has its own bounded queue; one that reads too slowly
+// loses flows and is told so by a LostEvent in its stream, so a stuck client costs at most
+// its queue, never the relay's memory.
+import { LostEventSource, type Flow } from '../proto/gen/flow/flow';
+import type { GetFlowsResponse } from '../proto/gen/observer/observer';
+import type { NodeStatusEvent } from '../proto/gen/relay/relay';
+import { RateWindow } from './rate';
+import { nowNs, nsTimestamp } from './time';
+
+export interface FlowHubOptions {
+  /** Flows kept in the ring; default 4095, Hubble's default buffer. */
+  capacity?: number;
+  /** Default queue length of a follower; default 4096. */
+  subscriberQueue?: number;
+  now?: () => number;
+}
+
+export interface SubscribeOptions {
+  /** Only flows it accepts are queued; lost and node events always are. */
+  filter?: (f: Flow) => boolean;
+  queue?: number;
+}
+
+function flowResponse(f: Flow): GetFlowsResponse {
+  return { responseTypes: { $case: 'flow', value: f }, nodeName: f.nodeName, time: f.time };
+}
+
+function lostResponse(source: LostEventSource, count: bigint, nodeName: string, atNs: bigint): GetFlowsResponse {
+  const at = nsTimestamp(atNs);
+  return {
+    responseTypes: { $case: 'lostEvents', value: { source, numEventsLost: count, cpu: undefined, first: at, last: at } },
+    nodeName,
+    time: at,
+  };
+}
+
+/** One follower's view: what was published since it subscribed, in order, bounded. */
+export class Subscription {
+  private items: GetFlowsResponse[] = [];
+  private head = 0;
+  /** The queued LostEvent that further overflow adds to, while it is still the tail. */
+  private overflow: GetFlowsResponse | undefined;
+  private waiter: (() => void) | undefined;
+  private closed = false;
+  /** Flows queued; only they count against the capacity. */
+  private flows = 0;
+  /** Uuids of queued flows, kept only while the caller asks (the history/live seam). */
+  private tracked: Set<string> | undefined;
+  /** Flows this follower lost to a full queue. */
+  lost = 0n;
+
+  constructor(
+    readonly filter: ((f: Flow) => boolean) | undefined,
+    private readonly capacity: number,
+    private readonly detach: (s: Subscription) => void,
+    private readonly countLost: () => void,
+  ) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Starts remembering the uuids of queued flows; see hasQueued. */
+  track(): void {
+    this.tracked = new Set();
+    for (let i = this.head; i < this.items.length; i++) {
+      const r = this.items[i].responseTypes;
+      if (r?.$case === 'flow') this.tracked.add(r.value.uuid);
+    }
+  }
+
+  untrack(): void {
+    this.tracked = undefined;
+  }
+
+  /** Whether a flow with this uuid was queued since track(). */
+  hasQueued(uuid: string): boolean {
+    return this.tracked?.has(uuid) ?? false;
+  }
+
+  offer(r: GetFlowsResponse, isFlow: boolean): void {
+    if (this.closed) return;
+    if (isFlow && this.flows >= this.capacity) {
+      this.lost++;
+      this.countLost();
+      const ev = this.overflow?.responseTypes;
+      if (ev?.$case === 'lostEvents' && this.items[this.items.length - 1] === this.overflow) {
+        ev.value.numEventsLost++;
+        ev.value.last = nsTimestamp(nowNs());
+      } else {
+        this.overflow = lostResponse(LostEventSource.HUBBLE_RING_BUFFER, 1n, '', nowNs());
+        this.items.push(this.overflow);
+      }
+    } else {
+      this.items.push(r);
+      if (isFlow) this.flows++;
+      if (isFlow && this.tracked && r.responseTypes?.$case === 'flow') this.tracked.add(r.responseTypes.value.uuid);
+    }
+    this.wake();
+  }
+
+  /** The next queued item, or undefined when none is queued. */
+  take(): GetFlowsResponse | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const r = this.items[this.head++];
+    if (r.responseTypes?.$case === 'flow') this.flows--;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return r;
+  }
+
+  /** The next item, waiting for one; undefined once closed. */
+  async next(): Promise<GetFlowsResponse | undefined> {
+    for (;;) {
+      const r = this.take();
+      if (r !== undefined) return r;
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.items = [];
+    this.head = 0;
+    this.flows = 0;
+    this.detach(this);
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+}
+
+export class FlowHub {
+  readonly capacity: number;
+  private readonly ring: (Flow | undefined)[];
+  private next = 0;
+  private filled = 0;
+  private readonly subscribers = new Set<Subscription>();
+  private readonly subscriberQueue: number;
+  private readonly rate: RateWindow;
+  /** Uuids of flows on their way in (being stored), not yet published. */
+  private readonly pending = new Map<string, number>();
+  private seenFlows = 0n;
+  /** Flows followers lost to full queues, summed over all followers ever. */
+  followerLost = 0n;
+
+  constructor(opts: FlowHubOptions = {}) {
+    this.capacity = Math.max(1, opts.capacity ?? 4095);
+    this.ring = new Array<Flow | undefined>(this.capacity);
+    this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 4096);
+    this.rate = new RateWindow(60, opts.now);
+  }
+
+  /** Flows published since the hub started. */
+  get seen(): bigint {
+    return this.seenFlows;
+  }
+
+  /** Flows in the ring now. */
+  get size(): number {
+    return this.filled;
+  }
+
+  get followers(): number {
+    return this.subscribers.size;
+  }
+
+  /** Flows a second, averaged over the last minute. */
+  flowsRate(): number {
+    return this.rate.perSecond();
+  }
+
+  /**
+   * Marks flows as on their way: accepted, being stored, published later. A GetFlows that
+   * reads them from the store meanwhile knows the live copy is still to come.
+   */
+  expect(flows: readonly Flow[]): void {
+    for (const f of flows) this.pending.set(f.uuid, (this.pending.get(f.uuid) ?? 0) + 1);
+  }
+
+  /** Undoes expect() for flows that will not be published (their store write failed). */
+  abandon(flows: readonly Flow[]): void {
+    for (const f of flows) this.unpend(f.uuid);
+  }
+
+  isPending(uuid: string): boolean {
+    return this.pending.has(uuid);
+  }
+
+  publish(flows: readonly Flow[]): void {
+    for (const f of flows) {
+      this.unpend(f.uuid);
+      this.ring[this.next] = f;
+      this.next = (this.next + 1) % this.capacity;
+      if (this.filled < this.capacity) this.filled++;
+      this.seenFlows++;
+      if (this.subscribers.size === 0) continue;
+      const r = flowResponse(f);
+      for (const s of this.subscribers) if (!s.filter || s.filter(f)) s.offer(r, true);
+    }
+    this.rate.add(flows.length);
+  }
+
+  /** Tells followers that `count` events were lost before they reached the hub. */
+  publishLost(source: LostEventSource, count: bigint, nodeName: string): void {
+    if (count <= 0n) return;
+    const r = lostResponse(source, count, nodeName, nowNs());
+    for (const s of this.subscribers) s.offer(r, false);
+  }
+
+  publishNodeStatus(ev: NodeStatusEvent): void {
+    const r: GetFlowsResponse = { responseTypes: { $case: 'nodeStatus', value: ev }, nodeName: '', time: nsTimestamp(nowNs()) };
+    for (const s of this.subscribers) s.offer(r, false);
+  }
+
+  subscribe(opts: SubscribeOptions = {}): Subscription {
+    const s = new Subscription(
+      opts.filter,
+      Math.max(1, opts.queue ?? this.subscriberQueue),
+      (x) => this.subscribers.delete(x),
+      () => this.followerLost++,
+    );
+    this.subscribers.add(s);
+    return s;
+  }
+
+  /** Ends every follower's stream (shutdown). */
+  closeFollowers(): void {
+    for (const s of [...this.subscribers]) s.close();
+  }
+
+  /** The ring's flows, oldest first. */
+  recent(): Flow[] {
+    const out: Flow[] = [];
+    const start = (this.next - this.filled + this.capacity) % this.capacity;
+    for (let i = 0; i < this.filled; i++) out.push(this.ring[(start + i) % this.capacity] as Flow);
+    return out;
+  }
+
+  private unpend(uuid: string): void {
+    const n = this.pending.get(uuid);
+    if (n === undefined) return;
+    if (n <= 1) this.pending.delete(uuid);
+    else this.pending.set(uuid, n - 1);
+  }
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { LostEventSource } from '../../../proto/gen/flow/flow';
+import { NodeState } from '../../../proto/gen/relay/relay';
+import { FlowHub } from '../../../observer/hub';
+import { makeFlow } from './helpers';
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
+
+describe('observer/hub', () => {
+  it('keeps the last `capacity` flows, oldest first, and counts every flow seen', () => {
+    const hub = new FlowHub({ capacity: 5 });
+    hub.publish(range(0, 3).map((i) => makeFlow(i)));
+    assert.deepEqual(hub.recent().map((f) => f.source?.podName), ['pod-0', 'pod-1', 'pod-2']);
+    hub.publish(range(3, 12).map((i) => makeFlow(i)));
+    assert.deepEqual(hub.recent().map((f) => f.source?.podName), ['pod-7', 'pod-8', 'pod-9', 'pod-10', 'pod-11']);
+    assert.equal(hub.size, 5);
+    assert.equal(hub.seen, 12n);
+  });
+
+  it('queues for a follower only what its filter accepts, plus lost and node events', () => {
+    const hub = new FlowHub();
+    const sub = hub.subscribe({ filter: (f) => f.nodeName === 'node-a' });
+    hub.publish(range(0, 4).map((i) => makeFlow(i)));
+    hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, 7n, 'node-b');
+    hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, 0n, 'node-b');
+    hub.publishNodeStatus({ stateChange: NodeState.NODE_UNAVAILABLE, nodeNames: ['node-b'], message: '' });
+    const kinds = [];
+    for (let r = sub.take(); r; r = sub.take()) {
+      const t = r.responseTypes;
+      if (t?.$case === 'flow') kinds.push(t.value.source?.podName);
+      else if (t?.$case === 'lostEvents') kinds.push(`lost ${t.value.numEventsLost} from ${r.nodeName} (${t.value.source})`);
+      else kinds.push(t?.$case);
+    }
+    assert.deepEqual(kinds, ['pod-0', 'pod-2', `lost 7 from node-b (${LostEventSource.PERF_EVENT_RING_BUFFER})`, 'nodeStatus']);
+  });
+
+  it('bounds a slow follower: overflow becomes one LostEvent that keeps counting', () => {
+    const hub = new FlowHub({ subscriberQueue: 3 });
+    const sub = hub.subscribe();
+    hub.publish(range(0, 10).map((i) => makeFlow(i)));
+    assert.equal(sub.size, 4);
+    assert.equal(sub.take()?.responseTypes?.$case, 'flow');
+    // One slot free again: the next flow is queued after the LostEvent, a new loss starts a new one.
+    hub.publish([makeFlow(10), makeFlow(11)]);
+    const rest = [];
+    for (let r = sub.take(); r; r = sub.take()) {
+      const t = r.responseTypes;
+      rest.push(t?.$case === 'flow' ? t.value.source?.podName : t?.$case === 'lostEvents' ? `lost ${t.value.numEventsLost}` : '?');
+    }
+    assert.deepEqual(rest, ['pod-1', 'pod-2', 'lost 7', 'pod-10', 'lost 1']);
+    assert.equal(sub.lost, 8n);
+    assert.equal(hub.followerLost, 8n);
+  });
+
+  it('next() waits for a flow and ends when the follower is closed', async () => {
+    const hub = new FlowHub();
+    const sub = hub.subscribe();
+    const waiting = sub.next();
+    hub.publish([makeFlow(1)]);
+    assert.equal((await waiting)?.responseTypes?.$case, 'flow');
+    const ended = sub.next();
+    assert.equal(hub.followers, 1);
+    hub.closeFollowers();
+    assert.equal(await ended, undefined);
+    assert.equal(hub.followers, 0);
+  });
+
+  it('tracks flows on their way until they are published or abandoned', () => {
+    const hub = new FlowHub();
+    const [a, b] = [makeFlow(1), makeFlow(2)];
+    hub.expect([a, b]);
+    assert.ok(hub.isPending(a.uuid) && hub.isPending(b.uuid));
+    hub.publish([a]);
+    hub.abandon([b]);
+    assert.ok(!hub.isPending(a.uuid) && !hub.isPending(b.uuid));
+  });
+
+  it('remembers queued uuids only while tracking', () => {
+    const hub = new FlowHub();
+    const sub = hub.subscribe();
+    hub.publish([makeFlow(1)]);
+    sub.track();
+    hub.publish([makeFlow(2)]);
+    assert.ok(sub.hasQueued(makeFlow(1).uuid) && sub.hasQueued(makeFlow(2).uuid));
+    sub.untrack();
+    assert.ok(!sub.hasQueued(makeFlow(2).uuid));
+  });
+
+  it('reports the rate over the last minute', () => {
+    let now = 1_000_000;
+    const hub = new FlowHub({ now: () => now });
+    hub.publish(range(0, 30).map((i) => makeFlow(i)));
+    now += 30_000;
+    hub.publish(range(0, 30).map((i) => makeFlow(i)));
+    assert.equal(hub.flowsRate(), 1);
+    now += 40_000;
+    assert.equal(hub.flowsRate(), 0.5);
+    now += 30_000;
+    assert.equal(hub.flowsRate(), 0);
+  });
+});
