@@ -12,7 +12,9 @@ import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
 import { FilterError, flowMatcher } from './filters/index';
+import { checkFilterBounds, type FilterBounds } from './filters/bounds';
 import type { FlowHistory } from './history';
+import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import type { FlowHub, Subscription } from './hub';
 import { compileFieldMask, FieldMaskError } from './mask';
 import { nsDate, timestampNs } from './time';
@@ -24,12 +26,21 @@ export interface GetFlowsOptions {
   untilGraceMs?: number;
   /** The most flows "the last N" holds to turn them into time order; default 100000. */
   maxLastN?: number;
+  /** Filters and filter values one request may carry; default 256 and 1024. */
+  filterBounds?: FilterBounds;
+  /** How long reading history may take before the call ends with RESOURCE_EXHAUSTED; default 30 s. */
+  historyTimeoutMs?: number;
 }
+
+/** Largest whole second a time in the store can have (int64 nanoseconds: 2262-04-11). */
+const MAX_SECONDS = 9_223_372_035n;
 
 export class RequestError extends Error {
   constructor(
     readonly code: status,
     message: string,
+    /** Which limit the request hit, when it hit one. */
+    readonly limit?: 'filters' | 'time_range' | 'query_time',
   ) {
     super(message);
   }
@@ -49,9 +60,23 @@ interface Plan {
 
 const U53 = BigInt(Number.MAX_SAFE_INTEGER);
 
-function plan(req: GetFlowsRequest, maxLastN: number): Plan {
+/** A since/until the store can compare with: 1970 to 2262, nanos within a second. */
+function boundNs(name: string, ts: Timestamp | undefined): bigint | undefined {
+  if (ts === undefined) return undefined;
+  if (ts.seconds < 0n || ts.seconds > MAX_SECONDS || !Number.isInteger(ts.nanos) || ts.nanos < 0 || ts.nanos > 999_999_999) {
+    throw new RequestError(status.INVALID_ARGUMENT, `${name} must lie between 1970 and 2262-04-11 with nanos below one second`, 'time_range');
+  }
+  return timestampNs(ts);
+}
+
+function plan(req: GetFlowsRequest, maxLastN: number, bounds: FilterBounds): Plan {
   let matches: (f: Flow) => boolean;
   let mask: ((f: Flow) => Flow) | undefined;
+  try {
+    checkFilterBounds(req.whitelist, req.blacklist, bounds);
+  } catch (e) {
+    throw new RequestError(status.INVALID_ARGUMENT, (e as Error).message, 'filters');
+  }
   try {
     matches = flowMatcher(req.whitelist, req.blacklist);
     mask = compileFieldMask(req.fieldMask);
@@ -59,8 +84,8 @@ function plan(req: GetFlowsRequest, maxLastN: number): Plan {
     if (e instanceof FilterError || e instanceof FieldMaskError) throw new RequestError(status.INVALID_ARGUMENT, e.message);
     throw e;
   }
-  const since = timestampNs(req.since);
-  const until = timestampNs(req.until);
+  const since = boundNs('since', req.since);
+  const until = boundNs('until', req.until);
   if (since !== undefined && until !== undefined && since > until) throw new RequestError(status.INVALID_ARGUMENT, 'since is after until');
   if (req.first && req.follow) throw new RequestError(status.INVALID_ARGUMENT, 'first cannot be combined with follow');
   if (req.first && req.number === 0n) throw new RequestError(status.INVALID_ARGUMENT, 'first needs a number of flows');
@@ -129,8 +154,9 @@ async function* fromRing(hub: FlowHub, p: Plan): AsyncGenerator<Flow> {
   yield* picked;
 }
 
-async function* fromStore(store: FlowHistory, req: GetFlowsRequest, p: Plan): AsyncGenerator<Flow> {
+async function* fromStore(store: FlowHistory, req: GetFlowsRequest, p: Plan, signal: AbortSignal): AsyncGenerator<Flow> {
   const base = {
+    signal,
     since: p.since === undefined ? undefined : nsDate(p.since),
     until: p.until === undefined ? undefined : nsDate(p.until),
     allow: req.whitelist,
@@ -154,8 +180,11 @@ export async function getFlows(
   store: FlowHistory | undefined,
   opts: GetFlowsOptions = {},
 ): Promise<void> {
-  const p = plan(call.request, opts.maxLastN ?? 100_000);
+  const p = plan(call.request, opts.maxLastN ?? 100_000, opts.filterBounds ?? { maxFilters: 256, maxFilterValues: 1024 });
   const out = new Writer(call);
+  // Stops the store's work when the client goes (cancel, deadline) or history takes too long.
+  const abort = new AbortController();
+  out.onGone(() => abort.abort());
   let sub: Subscription | undefined;
   if (p.follow) {
     sub = hub.subscribe({ filter: (f) => inRange(p, f) && p.matches(f), queue: opts.followQueue });
@@ -165,11 +194,27 @@ export async function getFlows(
   try {
     const seam = new Set<string>();
     if (p.history) {
-      const source = store ? fromStore(store, call.request, p) : fromRing(hub, p);
-      for await (const f of source) {
-        if (sub && f.uuid !== '' && (hub.isPending(f.uuid) || sub.hasQueued(f.uuid))) seam.add(f.uuid);
-        if (!(await out.write(flowResponse(f, p.mask)))) return;
+      const limitMs = opts.historyTimeoutMs ?? 30_000;
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        abort.abort();
+      }, limitMs);
+      try {
+        const source = store ? fromStore(store, call.request, p, abort.signal) : fromRing(hub, p);
+        for await (const f of source) {
+          if (sub && f.uuid !== '' && (hub.isPending(f.uuid) || sub.hasQueued(f.uuid))) seam.add(f.uuid);
+          if (!(await out.write(flowResponse(f, p.mask)))) return;
+          if (late) break;
+        }
+      } catch (e) {
+        if (out.closed) return;
+        if (late) throw new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
+        throw e;
+      } finally {
+        clearTimeout(timer);
       }
+      if (late) throw new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
     }
     if (!sub) return;
     sub.untrack();

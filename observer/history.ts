@@ -11,6 +11,21 @@ export interface FlowQuery {
   limit?: number;
   /** desc with limit N gives the last N, newest first. */
   order: 'asc' | 'desc';
+  /** Aborted when the caller no longer wants the answer; the store stops the engine's work. */
+  signal?: AbortSignal;
+}
+
+/** A store query stopped by one of the store's own limits (time or rows); servers answer RESOURCE_EXHAUSTED. */
+export class HistoryLimitError extends Error {
+  readonly code = 'HISTORY_LIMIT';
+
+  constructor(
+    readonly kind: 'query_time' | 'query_rows',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HistoryLimitError';
+  }
 }
 
 export interface FlowHistory {

@@ -13,7 +13,8 @@ import type {
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { NodeState } from '../proto/gen/relay/relay';
 import type { NodeBook } from './nodes';
-import type { FlowHistory } from './history';
+import { HistoryLimitError, type FlowHistory } from './history';
+import { randomBytes } from 'node:crypto';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
 import type { FlowHub } from './hub';
 
@@ -30,10 +31,26 @@ export interface ObserverDeps {
   getFlows?: GetFlowsOptions;
   /** Unexpected failures (store errors), for the log. */
   onError?: (err: Error, method: string) => void;
+  /** A request that hit a limit (too many filters, a time out of range, the store's query limits). */
+  onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows', message: string, peer: string) => void;
 }
 
 function serviceError(code: status, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
+}
+
+/**
+ * A store failure as the client sees it: the store's own limits as RESOURCE_EXHAUSTED with
+ * their message, anything else as UNAVAILABLE naming only an error id. The full error goes
+ * to onError (the log) under the same id; engine text never reaches a client.
+ */
+function storeFailure(e: unknown, what: string, method: string, onError: ObserverDeps['onError']): ServiceError {
+  if (e instanceof HistoryLimitError) return serviceError(status.RESOURCE_EXHAUSTED, e.message);
+  const given = (e as { errorId?: unknown }).errorId;
+  const id = typeof given === 'string' ? given : randomBytes(6).toString('hex');
+  const err = e as Error;
+  onError?.(new Error(`error id ${id}: ${(err as { detail?: string }).detail ?? err.message}`), method);
+  return serviceError(status.UNAVAILABLE, `${what} failed (error id ${id})`);
 }
 
 function nsSince(ms: number): bigint {
@@ -63,11 +80,12 @@ export function observerService(deps: ObserverDeps): ObserverServer {
         (e: unknown) => {
           if (call.cancelled) return;
           if (e instanceof RequestError) {
+            if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());
             call.emit('error', serviceError(e.code, e.message));
             return;
           }
-          deps.onError?.(e as Error, 'GetFlows');
-          call.emit('error', serviceError(status.UNAVAILABLE, `reading flows: ${(e as Error).message}`));
+          if (e instanceof HistoryLimitError) deps.onLimit?.(e.kind, e.message, call.getPeer());
+          call.emit('error', storeFailure(e, 'reading flows', 'GetFlows', deps.onError));
         },
       );
     },
@@ -133,8 +151,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
         };
         callback(null, res);
       })().catch((e: unknown) => {
-        deps.onError?.(e as Error, 'ServerStatus');
-        callback(serviceError(status.UNAVAILABLE, `server status: ${(e as Error).message}`));
+        callback(storeFailure(e, 'server status', 'ServerStatus', deps.onError));
       });
     },
   };

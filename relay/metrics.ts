@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GeofenceVerdict, geofenceVerdictToJSON, Verdict, verdictToJSON } from '../proto/gen/flow/flow';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
+import type { BreachKind } from './limits';
 
 export interface RelayMetricsOptions {
   /** Distinct node label values; default 1000. */
@@ -12,11 +13,15 @@ export interface RelayMetricsOptions {
   maxFences?: number;
   /** Live GetFlows followers, read at each scrape. */
   followers?: () => number;
+  /** Ingest budget in use, read at each scrape. */
+  ingestInflight?: () => number;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
 
 export const OTHER_LABEL = 'other';
+/** Longer label values (a client's name beyond any DNS name) count as "other". */
+const MAX_LABEL_VALUE = 253;
 
 /** Keeps label values to the first `max` distinct ones seen. */
 class LabelCap {
@@ -25,6 +30,7 @@ class LabelCap {
   constructor(private readonly max: number) {}
 
   value(v: string): string {
+    if (v.length > MAX_LABEL_VALUE) return OTHER_LABEL;
     if (this.seen.has(v)) return v;
     if (this.seen.size >= this.max) return OTHER_LABEL;
     this.seen.add(v);
@@ -57,6 +63,9 @@ export class RelayMetrics {
   private readonly insertLag: Histogram;
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
+  private readonly breaches: Counter<'kind'>;
+  private readonly flowsRejected: Counter<'reason'>;
+  private readonly engineErrors: Counter<'op'>;
 
   constructor(opts: RelayMetricsOptions = {}) {
     this.nodes = new LabelCap(opts.maxNodes ?? 1000);
@@ -91,6 +100,28 @@ export class RelayMetrics {
     });
     this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
     this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
+    this.breaches = new Counter({
+      name: 'cillion_limit_breaches_total',
+      help: 'Requests and messages refused for exceeding a limit, by kind (README: Trust model, Limits).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.flowsRejected = new Counter({
+      name: 'cillion_flows_rejected_total',
+      help: 'Flows refused one by one at ingest and not stored (the rest of their batch was): invalid or duplicate.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.engineErrors = new Counter({ name: 'cillion_engine_errors_total', help: 'Store engine failures, by operation (details in the log under an error id).', labelNames: ['op'], registers });
+    const inflight = opts.ingestInflight;
+    new Gauge({
+      name: 'cillion_ingest_inflight_bytes',
+      help: 'Estimated memory of export batches received and not yet stored (bounded by the ingest budget).',
+      registers,
+      collect() {
+        this.set(inflight ? inflight() : 0);
+      },
+    });
     const followers = opts.followers;
     new Gauge({
       name: 'cillion_observer_followers',
@@ -127,6 +158,18 @@ export class RelayMetrics {
 
   storeError(): void {
     this.storeErrors.inc();
+  }
+
+  breach(kind: BreachKind): void {
+    this.breaches.inc({ kind });
+  }
+
+  rejected(reason: 'invalid' | 'duplicate', n: number): void {
+    if (n > 0) this.flowsRejected.inc({ reason }, n);
+  }
+
+  engineError(op: string): void {
+    this.engineErrors.inc({ op });
   }
 
   get contentType(): string {

@@ -2,7 +2,7 @@
 // the batch is stored, and its flows go out live through the Observer API in approximate
 // time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
 // HTTP on another.
-import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server, ServerInterceptingCall, status as grpcStatus, type ServerDuplexStream, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -16,7 +16,11 @@ import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
-import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
+import { boundedBatchDecoder, IngestBudget } from './export/admission';
+import { exportService, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
+import { screenFlows, UuidWindow } from './export/screen';
+import { Breaches } from './breaches';
+import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
 import { RelayMetrics } from './metrics';
@@ -52,6 +56,8 @@ export interface RelayOptions {
   log?: (message: string) => void;
   /** Signing key and store name for the Attest service's exports. */
   attest?: AttestOptions;
+  /** Bounds on what clients may send and ask (relay/limits.ts); defaults for the rest. */
+  limits?: Partial<RelayLimits>;
 }
 
 export interface Relay {
@@ -68,6 +74,23 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * Sees the status every call ends with, also the ones grpc-js sends on its own before a
+ * handler runs (a message over grpc.max_receive_message_length), which no handler hears of.
+ */
+function statusObserver(onStatus: (code: grpcStatus, details: string, peer: string) => void): ServerInterceptor {
+  return (_method, call) => {
+    const base = call as { sendStatus: (s: { code: grpcStatus; details: string }) => void };
+    const send = base.sendStatus.bind(call);
+    // grpc-js's own refusals call sendStatus on the underlying call, not through interceptors.
+    base.sendStatus = (st) => {
+      onStatus(st.code, st.details, call.getPeer());
+      send(st);
+    };
+    return new ServerInterceptingCall(call);
+  };
+}
+
 function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
   const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
   const cn = cert?.subject?.CN;
@@ -81,9 +104,13 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
   const { credentials, tls } = await listenCredentials(listen, opts.tls ?? {});
   const store = opts.store;
+  const limits = relayLimits(opts.limits);
+  const budget = new IngestBudget(limits.ingestBudgetBytes);
+  const uuids = new UuidWindow(limits.uuidWindow);
 
   const hub = new FlowHub({ capacity: opts.buffer });
-  const metrics = new RelayMetrics({ followers: () => hub.followers });
+  const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
+  const breaches = new Breaches(metrics, log);
   const nodes = new NodeBook({
     onState: (name, state) => {
       log(`node ${name} ${state === NodeState.NODE_CONNECTED ? 'connected' : 'unavailable'}`);
@@ -96,12 +123,15 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
 
   const sink: BatchSink = {
     position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
-    accept: async (b) => {
-      const flows = b.flows;
-      let newest: bigint | undefined;
-      for (const f of flows) {
+    accept: async (b): Promise<Rejections> => {
+      for (const f of b.flows) {
         if (f.nodeName === '') f.nodeName = b.nodeName;
         if (f.uuid === '') f.uuid = randomUUID();
+      }
+      const screened = screenFlows(b.flows, limits, uuids);
+      const flows = screened.kept;
+      let newest: bigint | undefined;
+      for (const f of flows) {
         judge.judge(f);
         const t = timestampNs(f.time);
         if (t !== undefined && (newest === undefined || t > newest)) newest = t;
@@ -112,8 +142,21 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         else positions.set(b.sessionId, b.sequence);
       } catch (e) {
         hub.abandon(flows);
+        uuids.forget(flows.map((f) => f.uuid));
         metrics.storeError();
+        const err = e as Error & { detail?: string };
+        if (err.detail !== undefined) {
+          // The engine's own words stay here; the collector hears only the error id.
+          metrics.engineError('insert');
+          log(`${err.message}: ${err.detail}`);
+        }
         throw e;
+      }
+      if (screened.rejected > 0) {
+        metrics.rejected('duplicate', screened.duplicates);
+        metrics.rejected('invalid', screened.rejected - screened.duplicates);
+        if (screened.rejected > screened.duplicates) breaches.record('flow_invalid', screened.reason, b.nodeName);
+        if (screened.duplicates > 0) breaches.record('duplicate_uuid', `${screened.duplicates} flows of batch ${b.sequence} carried uuids already stored`, b.nodeName);
       }
       for (const f of flows) {
         metrics.flow(f.verdict);
@@ -122,6 +165,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       metrics.stored(flows.length, newest === undefined ? undefined : Number(nowNs() - newest) / 1e9);
       nodes.stored(b.nodeName, flows.length);
       merger.add(flows);
+      return { rejected: screened.rejected, reason: screened.reason };
     },
   };
 
@@ -134,7 +178,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
-  const ingest = exportService(sink, { onCounters, onError: (err, peer) => log(`export from ${peer}: ${err.message}`) });
+  const ingest = exportService(sink, {
+    onCounters,
+    budget,
+    onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
+    onError: (err, peer) => log(`export from ${peer}: ${err.message}`),
+  });
   const exportImpl: FlowExportServer = {
     export(call) {
       const stream = nodes.streamOpened(call.getPeer(), peerTls(call, tls));
@@ -145,8 +194,22 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     },
   };
 
-  const server = new Server();
-  server.addService(FlowExportService, exportImpl);
+  const server = new Server({
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    interceptors: [
+      statusObserver((code, details, peer) => {
+        if (code === grpcStatus.RESOURCE_EXHAUSTED && /^Received message (that decompresses to a size )?larger than/.test(details)) {
+          breaches.record('message_size', details, peer);
+        }
+      }),
+    ],
+  });
+  // Export messages are measured before they are decoded (admission.ts).
+  const boundedExport: ServiceDefinition = {
+    ...FlowExportService,
+    export: { ...FlowExportService.export, requestDeserialize: boundedBatchDecoder(limits, budget) },
+  };
+  server.addService(boundedExport, exportImpl);
   server.addService(
     ObserverService,
     observerService({
@@ -154,7 +217,15 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       store,
       nodes,
       status: () => ({ version, uptimeNs: nowNs() - startedAt }),
-      onError: (err, method) => log(`${method}: ${err.message}`),
+      getFlows: {
+        filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
+        historyTimeoutMs: limits.queryTimeoutMs,
+      },
+      onError: (err, method) => {
+        metrics.engineError(method);
+        log(`${method}: ${err.message}`);
+      },
+      onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
     }),
   );
   server.addService(AttestService, attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) }));

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { storeIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
+import { DEFAULT_LIMITS, relayLimits, type RelayLimits } from '../../relay/limits';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
@@ -27,11 +28,47 @@ interface RelayCommandOptions {
   buffer: number;
   mergeWindow: number;
   attestKey?: string;
+  maxMessageBytes: number;
+  maxBatchFlows: number;
+  maxNodeName: number;
+  maxHops: number;
+  maxLabels: number;
+  maxLabelLength: number;
+  maxStringLength: number;
+  maxFilters: number;
+  maxFilterValues: number;
+  ingestBudgetBytes: number;
+  uuidWindow: number;
+  queryTimeoutMs: number;
+  maxRowsToRead: number;
 }
+
+/** Each limit's flag: name, what it bounds, and the RelayLimits field it sets. */
+const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits, opt: keyof RelayCommandOptions][] = [
+  ['--max-message-bytes <n>', 'largest gRPC message accepted', 'maxMessageBytes', 'maxMessageBytes'],
+  ['--max-batch-flows <n>', 'flows in one export batch', 'maxBatchFlows', 'maxBatchFlows'],
+  ['--max-node-name <n>', 'characters of a node, cluster or session name', 'maxNodeNameLength', 'maxNodeName'],
+  ['--max-hops <n>', 'hops in one flow\'s path', 'maxHops', 'maxHops'],
+  ['--max-labels <n>', 'labels on one endpoint of a flow', 'maxLabels', 'maxLabels'],
+  ['--max-label-length <n>', 'characters of one label', 'maxLabelLength', 'maxLabelLength'],
+  ['--max-string-length <n>', 'characters of any other string field of a flow', 'maxStringLength', 'maxStringLength'],
+  ['--max-filters <n>', 'filters in each of a GetFlows allow and deny list', 'maxFilters', 'maxFilters'],
+  ['--max-filter-values <n>', 'values over all filters of one GetFlows request', 'maxFilterValues', 'maxFilterValues'],
+  ['--ingest-budget-bytes <n>', 'estimated memory of export batches in flight; collectors are paused beyond it', 'ingestBudgetBytes', 'ingestBudgetBytes'],
+  ['--uuid-window <n>', 'uuids of recently stored flows remembered to store each once', 'uuidWindow', 'uuidWindow'],
+  ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs', 'queryTimeoutMs'],
+  ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead', 'maxRowsToRead'],
+];
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
+
+function countArg(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
 
 function positiveInt(text: string): number {
   const n = Number(text);
@@ -58,10 +95,18 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   await listenCredentials(opts.listen, tls);
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
+  const limits = relayLimits(Object.fromEntries(LIMIT_FLAGS.map(([, , key, opt]) => [key, opts[opt]])));
   let store: FlowStore | undefined;
   let sources: Sources | undefined;
   try {
-    store = await openStore({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database, ttlDays: opts.ttlDays });
+    store = await openStore({
+      dataDir: opts.dataDir,
+      url: opts.clickhouseUrl,
+      database: opts.database,
+      ttlDays: opts.ttlDays,
+      queryLimits: { timeoutMs: limits.queryTimeoutMs, maxRowsToRead: limits.maxRowsToRead },
+      onError: (e) => log(`flow store: ${e.message}`),
+    });
     log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : identity.location}`);
     if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
     // Geofences from a directory or from the Kubernetes API; the relay writes no status.
@@ -77,6 +122,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
       attest: { key: attestKey, storeIdentity: identity },
+      limits,
       log,
     });
     await new Promise<void>((resolve) => {
@@ -95,7 +141,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
 }
 
 export function relayCommand(): Command {
-  return new Command('relay')
+  const cmd = new Command('relay')
     .description('Receive flows from node collectors, check geofences, store flows, serve the Observer API')
     .addOption(new Option('--listen <addr>', 'gRPC address for the Observer API and collector export').default(DEFAULT_LISTEN))
     .addOption(new Option('--metrics <addr>', 'HTTP address for Prometheus /metrics; empty to disable').default(DEFAULT_METRICS_LISTEN))
@@ -112,13 +158,14 @@ export function relayCommand(): Command {
     .option('--insecure-listen', 'allow plaintext on a non-loopback address')
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
     .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
-    .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt))
-    .action(async (opts: RelayCommandOptions) => {
-      try {
-        await run(opts);
-      } catch (e) {
-        log(`cillion relay: ${(e as Error).message}`);
-        process.exitCode = 1;
-      }
-    });
+    .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt));
+  for (const [flag, help, key] of LIMIT_FLAGS) cmd.addOption(new Option(flag, `limit: ${help}`).default(DEFAULT_LIMITS[key]).argParser(countArg));
+  return cmd.action(async (opts: RelayCommandOptions) => {
+    try {
+      await run(opts);
+    } catch (e) {
+      log(`cillion relay: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  });
 }

@@ -4,15 +4,27 @@
 // batch that skips ahead is held back on its stream until the gap fills, and a stream that
 // keeps skipping is refused. Batches of one session are handled one at a time even when
 // an old and a new stream of the same collector overlap.
+//
+// Memory is bounded: a stream reads its next message only once the previous one is stored
+// and the ingest budget (admission.ts) has room; otherwise it is paused, and HTTP/2 flow
+// control makes the collector wait and buffer on its side.
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
+import type { BreachKind } from '../limits';
+import { refusalOf, releaseBatch, type IngestBudget } from './admission';
+
+/** Flows of a batch the sink refused one by one (the rest is stored). */
+export interface Rejections {
+  rejected: number;
+  reason: string;
+}
 
 export interface BatchSink {
   /** Highest sequence of the session stored so far; 0n when none. */
   position(sessionId: string): Promise<bigint>;
-  /** Stores the batch's flows with its (session, sequence), all or none; resolves once durable. */
-  accept(batch: FlowBatch): Promise<void>;
+  /** Stores the batch's acceptable flows with its (session, sequence), all or none; resolves once durable. */
+  accept(batch: FlowBatch): Promise<Rejections | void>;
 }
 
 export interface CollectorReport {
@@ -35,6 +47,10 @@ export interface IngestOptions {
   onCounters?: (r: CollectorReport) => void;
   /** Refused streams and sink failures, for the log. */
   onError?: (err: Error, peer: string) => void;
+  /** Messages refused by admission (too many flows, ingest full...), for metrics and the log. */
+  onBreach?: (kind: BreachKind, message: string, peer: string) => void;
+  /** Shared by every stream: paused while it is full, released as batches are stored. */
+  budget?: IngestBudget;
 }
 
 class StreamError extends Error {
@@ -68,15 +84,18 @@ class Session {
     return this.position;
   }
 
-  async store(b: FlowBatch): Promise<void> {
+  async store(b: FlowBatch): Promise<Rejections> {
+    let r: Rejections | void;
     try {
-      await this.sink.accept(b);
+      r = await this.sink.accept(b);
     } catch (e) {
-      // Whether the batch made it is unknown until the sink is asked again.
+      // Whether the batch made it is unknown until the sink is asked again. The sink says
+      // what went wrong in its own log; the collector only learns to send again.
       this.position = undefined;
-      throw new StreamError(status.UNAVAILABLE, `storing batch ${b.sequence} of session ${this.id}: ${(e as Error).message}`);
+      throw new StreamError(status.UNAVAILABLE, `storing batch ${b.sequence} of session ${this.id} failed: ${(e as Error).message}`);
     }
     this.position = b.sequence;
+    return r ?? { rejected: 0, reason: '' };
   }
 }
 
@@ -97,20 +116,36 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
       const peer = call.getPeer();
       const held = new Map<bigint, FlowBatch>();
       let heldSession = '';
-      let queue: Promise<void> = Promise.resolve();
       let done = false;
+      const waiting: FlowBatch[] = [];
+      let busy = false;
+      let ending = false;
+      const budget = opts.budget;
+      setReadAhead(call, 1);
 
       const fail = (e: unknown): void => {
         if (done) return;
         done = true;
         const err = e instanceof StreamError ? e : new StreamError(status.INTERNAL, (e as Error).message);
         opts.onError?.(err, peer);
+        releaseAll();
         const st: Partial<StatusObject> = { code: err.code, details: err.message };
         call.emit('error', st);
       };
 
+      const releaseAll = (): void => {
+        for (const b of held.values()) releaseBatch(budget, b);
+        held.clear();
+        for (const b of waiting.splice(0)) releaseBatch(budget, b);
+      };
+
       const handle = async (b: FlowBatch): Promise<void> => {
         if (done) return;
+        const refusal = refusalOf(b);
+        if (refusal) {
+          opts.onBreach?.(refusal.kind, refusal.message, peer);
+          throw new StreamError(refusal.code, refusal.message);
+        }
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
         if (b.counters) {
@@ -118,50 +153,111 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });
         }
         if (b.sessionId !== heldSession) {
+          for (const h of held.values()) releaseBatch(budget, h);
           held.clear();
           heldSession = b.sessionId;
         }
         const s = sessionOf(b.sessionId);
+        const rejected = { rejected: 0, reason: '' };
+        const stored = async (x: FlowBatch): Promise<void> => {
+          try {
+            const r = await s.store(x);
+            rejected.rejected += r.rejected;
+            if (rejected.reason === '') rejected.reason = r.reason;
+          } finally {
+            releaseBatch(budget, x);
+          }
+        };
         const pos = await s.serial(async () => {
           let at = await s.current();
           if (b.sequence > at + 1n) {
             held.set(b.sequence, b);
-            if (held.size > maxHeld) {
-              throw new StreamError(status.FAILED_PRECONDITION, `session ${b.sessionId} is at ${at}; ${held.size} batches up to ${b.sequence} wait for the missing ones`);
+            if (held.size > maxHeld || budget?.full) {
+              throw new StreamError(
+                held.size > maxHeld ? status.FAILED_PRECONDITION : status.RESOURCE_EXHAUSTED,
+                `session ${b.sessionId} is at ${at}; ${held.size} batches up to ${b.sequence} wait for the missing ones`,
+              );
             }
             return null;
           }
+          if (b.sequence <= at) releaseBatch(budget, b);
           if (b.sequence === at + 1n) {
-            await s.store(b);
+            await stored(b);
             at = b.sequence;
             for (let next = held.get(at + 1n); next; next = held.get(at + 1n)) {
               held.delete(at + 1n);
-              await s.store(next);
+              await stored(next);
               at = next.sequence;
             }
-            for (const k of held.keys()) if (k <= at) held.delete(k);
+            for (const [k, h] of held) {
+              if (k > at) continue;
+              held.delete(k);
+              releaseBatch(budget, h);
+            }
           }
           return at;
         });
-        if (pos !== null && !done) call.write({ sessionId: b.sessionId, ackedSequence: pos });
+        if (pos !== null && !done) call.write({ sessionId: b.sessionId, ackedSequence: pos, rejectedFlows: BigInt(rejected.rejected), rejectedReason: rejected.reason });
+      };
+
+      // One message at a time: the next is read once this one is handled and the budget has room.
+      const next = (): void => {
+        if (busy || done) return;
+        const b = waiting.shift();
+        if (!b) {
+          if (ending) {
+            done = true;
+            call.end();
+            return;
+          }
+          if (budget) budget.whenFree(() => !done && call.resume());
+          else call.resume();
+          return;
+        }
+        busy = true;
+        handle(b).then(
+          () => {
+            busy = false;
+            next();
+          },
+          (e: unknown) => {
+            busy = false;
+            fail(e);
+          },
+        );
       };
 
       call.on('data', (b: FlowBatch) => {
-        queue = queue.then(() => handle(b)).catch(fail);
+        if (done) {
+          releaseBatch(budget, b);
+          return;
+        }
+        waiting.push(b);
+        call.pause();
+        next();
       });
       call.on('end', () => {
-        void queue.then(() => {
-          if (done) return;
-          done = true;
-          call.end();
-        });
+        ending = true;
+        next();
       });
-      call.on('error', () => {
+      const gone = (): void => {
         done = true;
-      });
-      call.on('cancelled', () => {
-        done = true;
-      });
+        releaseAll();
+      };
+      call.on('error', gone);
+      call.on('cancelled', gone);
     },
   };
+}
+
+/**
+ * How many decoded messages the stream buffers ahead of the handler. grpc-js builds its
+ * server streams with Node's default of 16 objects, 16 maximum-size batches per paused
+ * stream; one is enough, since the handler takes one at a time. Readable has no public
+ * setter for it, so this sets the field Node reads (where the field is missing, the
+ * budget's hard cap still bounds what is buffered).
+ */
+function setReadAhead(call: ServerDuplexStream<FlowBatch, ExportAck>, n: number): void {
+  const state = (call as unknown as { _readableState?: { highWaterMark?: number } })._readableState;
+  if (state && typeof state.highWaterMark === 'number') state.highWaterMark = n;
 }

@@ -2,12 +2,43 @@
 // bounded SELECT continuing after the last row of the previous one (keyset paging on the
 // row's unique sort position), so memory stays flat however many flows match, and the
 // Observer's "last N matching" reads backwards in key order and stops early.
+//
+// Every page is one engine query under the store's time and row limits and tagged (its
+// log_comment) with the call's id, so a caller that goes away (GetFlows cancelled, its
+// deadline passed) stops the engine too: the abort kills whatever runs under the tag.
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { flowMatcher, validateFilters } from '../../observer/filters/index';
 import { decodeFlow } from './rows';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';
+import { engineError } from './engine_errors';
+
+export interface QueryLimits {
+  /** Per page: ClickHouse max_execution_time. */
+  timeoutMs: number;
+  /** Per page: ClickHouse max_rows_to_read. */
+  maxRowsToRead: number;
+}
+
+export interface QueryControl {
+  limits: QueryLimits;
+  /** Stops the engine's queries tagged `tag`. */
+  kill(tag: string): Promise<void>;
+  /** A kill that failed, for the log; the caller has gone either way. */
+  onKillError?: (e: Error) => void;
+}
+
+/** Raised in place of the engine's error when the caller's signal aborted the query. */
+export class QueryAbortedError extends Error {
+  readonly code = 'QUERY_ABORTED';
+
+  constructor() {
+    super('flow query aborted by its caller');
+    this.name = 'QueryAbortedError';
+  }
+}
 
 /** Rows per page once the matcher has rejected some; the first page asks for the limit. */
 const MAX_PAGE_ROWS = 5000;
@@ -27,8 +58,25 @@ interface Cursor {
   index: number;
 }
 
-export async function* queryFlows(client: ClickHouseClient, db: string, q: FlowQuery): AsyncGenerator<Flow> {
+export async function* queryFlows(client: ClickHouseClient, db: string, q: FlowQuery, ctl: QueryControl): AsyncGenerator<Flow> {
   validateFilters(q.allow, q.deny);
+  const tag = `cq-${randomUUID()}`;
+  const signal = q.signal;
+  const onAbort = (): void => {
+    ctl.kill(tag).catch((e: unknown) => ctl.onKillError?.(e as Error));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    yield* pages(client, db, q, ctl.limits, tag);
+  } catch (e) {
+    if (signal?.aborted) throw new QueryAbortedError();
+    throw engineError(e, 'reading flows', ctl.limits);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function* pages(client: ClickHouseClient, db: string, q: FlowQuery, limits: QueryLimits, tag: string): AsyncGenerator<Flow> {
   const exact = pushdownIsExact(q.allow, q.deny);
   const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
   const limit = q.limit ?? Infinity;
@@ -50,8 +98,11 @@ export async function* queryFlows(client: ClickHouseClient, db: string, q: FlowQ
 FROM ${db}.flows
 WHERE ${where.join(' AND ')}
 ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
-LIMIT ${pageRows}`;
-    const result = await client.query({ query: sql, query_params: p.values, format: 'JSONEachRow' });
+LIMIT ${pageRows}
+SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
+  timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw'`;
+    if (q.signal?.aborted) throw new QueryAbortedError();
+    const result = await client.query({ query: sql, query_params: p.values, format: 'JSONEachRow', abort_signal: q.signal });
     const rows = await result.json<PageRow>();
     for (const row of rows) {
       const flow = decodeFlow(row.f);

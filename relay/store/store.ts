@@ -4,7 +4,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow } from '../../proto/gen/flow/flow';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
-import { queryFlows } from './query';
+import { engineError } from './engine_errors';
+import { queryFlows, type QueryLimits } from './query';
 import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
 import { flowLines, pathRow, type PathRow } from './rows';
 
@@ -54,6 +55,10 @@ export interface StoreOptions {
   ttlDays?: number;
   /** Days the per-minute rollups are kept; default ttlDays. */
   rollupTtlDays?: number;
+  /** Time and rows one query may take; default 30 s and 500M rows. */
+  queryLimits?: Partial<QueryLimits>;
+  /** Failures that only the log hears of (a kill that did not land). */
+  onError?: (e: Error) => void;
 }
 
 const DEFAULT_TTL_DAYS = 7;
@@ -78,7 +83,8 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
     await ch.close();
     throw err;
   }
-  return new ClickHouseFlowStore(ch, database);
+  const queryLimits = { timeoutMs: 30_000, maxRowsToRead: 500_000_000, ...opts.queryLimits };
+  return new ClickHouseFlowStore(ch, database, queryLimits, opts.onError);
 }
 
 /** Unix milliseconds as DateTime64(3) input text: seconds with three decimals. */
@@ -103,11 +109,29 @@ class ClickHouseFlowStore implements FlowStore {
   private readonly knownPaths = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly ch: ClickHouseHandle, private readonly db: string) {
+  constructor(
+    private readonly ch: ClickHouseHandle,
+    private readonly db: string,
+    private readonly limits: QueryLimits,
+    private readonly onError?: (e: Error) => void,
+  ) {
     this.client = ch.client;
   }
 
-  async insertBatch(b: SessionBatch): Promise<void> {
+  /** Engine failures become EngineError (detail for the log, an id for the client). */
+  private async engine<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw engineError(e, op, this.limits);
+    }
+  }
+
+  insertBatch(b: SessionBatch): Promise<void> {
+    return this.engine('storing flows', () => this.insertBatchRaw(b));
+  }
+
+  private async insertBatchRaw(b: SessionBatch): Promise<void> {
     const receivedAt = Math.floor(Date.now() / 1000);
     // A retried batch inserts nothing twice, also if the caller did not check position().
     // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
@@ -163,7 +187,11 @@ class ClickHouseFlowStore implements FlowStore {
     for (const fp of fresh.keys()) this.knownPaths.set(fp, seenAt);
   }
 
-  async position(sessionId: string): Promise<bigint> {
+  position(sessionId: string): Promise<bigint> {
+    return this.engine('reading a session position', () => this.positionRaw(sessionId));
+  }
+
+  private async positionRaw(sessionId: string): Promise<bigint> {
     const result = await this.client.query({
       query: `SELECT toString(greatest(
   (SELECT max(sequence) FROM ${this.db}.flows WHERE session_id = {s:String}),
@@ -191,10 +219,14 @@ class ClickHouseFlowStore implements FlowStore {
   }
 
   query(q: FlowQuery): AsyncIterable<Flow> {
-    return queryFlows(this.client, this.db, q);
+    return queryFlows(this.client, this.db, q, { limits: this.limits, kill: (tag) => this.ch.kill(tag), onKillError: this.onError });
   }
 
-  async count(): Promise<bigint> {
+  count(): Promise<bigint> {
+    return this.engine('counting flows', () => this.countRaw());
+  }
+
+  private async countRaw(): Promise<bigint> {
     const result = await this.client.query({
       query: `SELECT toString(count()) AS n FROM ${this.db}.flows`,
       format: 'JSONEachRow',

@@ -1,0 +1,152 @@
+// What an export message costs before it is decoded. A FlowBatch of a million empty flows
+// is 2 MB on the wire and gigabytes as objects, so the relay reads the message's top-level
+// fields first (counting flows, measuring names) and decodes only what fits: within the
+// flow and name limits, and within the ingest budget, the estimated memory of every batch
+// received and not yet stored, over all streams. A message refused here never becomes
+// objects; the stream handler turns the refusal into a status.
+import { status } from '@grpc/grpc-js';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { FlowBatch } from '../../proto/gen/export/v1/export';
+import type { BreachKind, RelayLimits } from '../limits';
+
+/** Decoded memory of a flow beyond its wire bytes (a ts-proto Flow with defaults is ~700 B). */
+const FLOW_OVERHEAD = 768;
+/** Decoded bytes per wire byte, an upper bound measured on label- and string-heavy flows. */
+const WIRE_FACTOR = 8;
+
+export function batchCost(wireBytes: number, flows: number): number {
+  return wireBytes * WIRE_FACTOR + flows * FLOW_OVERHEAD;
+}
+
+/** A message that was not decoded, and why. */
+export interface Refusal {
+  code: status;
+  kind: BreachKind;
+  message: string;
+}
+
+interface Admission {
+  cost: number;
+  refusal?: Refusal;
+}
+
+/** Admission of each decoded message, keyed by the object the deserializer returned. */
+const admissions = new WeakMap<object, Admission>();
+
+/** The refusal of a message the bounded deserializer did not decode, if it was refused. */
+export function refusalOf(b: FlowBatch): Refusal | undefined {
+  return admissions.get(b)?.refusal;
+}
+
+/** Gives back the budget a decoded message holds; once per message, later calls do nothing. */
+export function releaseBatch(budget: IngestBudget | undefined, b: FlowBatch): void {
+  const a = admissions.get(b);
+  if (!a || a.cost === 0) return;
+  budget?.release(a.cost);
+  a.cost = 0;
+}
+
+/**
+ * Memory held by export batches between decoding and storing. Past `limit` streams pause
+ * (HTTP/2 flow control pushes back on the collectors); a message that would take it past
+ * twice the limit (streams that did not stop sending) is refused with RESOURCE_EXHAUSTED.
+ */
+export class IngestBudget {
+  private used = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly limit: number) {}
+
+  get inflight(): number {
+    return this.used;
+  }
+
+  get full(): boolean {
+    return this.used >= this.limit;
+  }
+
+  /** Takes `cost` unless that passes the hard cap; one batch is always admitted when nothing is held. */
+  take(cost: number): boolean {
+    if (this.used > 0 && this.used + cost > 2 * this.limit) return false;
+    this.used += cost;
+    return true;
+  }
+
+  release(cost: number): void {
+    if (cost === 0) return;
+    this.used = Math.max(0, this.used - cost);
+    if (this.full) return;
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+
+  /** Runs `fn` once the budget is below its limit (now, if it is). */
+  whenFree(fn: () => void): void {
+    if (!this.full) fn();
+    else this.waiters.push(fn);
+  }
+}
+
+interface Shape {
+  flows: number;
+  longestName: number;
+}
+
+/** FlowBatch's top-level fields, read without decoding flows. Throws on malformed protobuf. */
+function shapeOf(bytes: Uint8Array): Shape {
+  const r = new BinaryReader(bytes);
+  let flows = 0;
+  let longestName = 0;
+  while (r.pos < r.len) {
+    const [field, wire] = r.tag();
+    if ((field === 1 || field === 2 || field === 3) && wire === WireType.LengthDelimited) {
+      longestName = Math.max(longestName, r.bytes().length);
+    } else {
+      if (field === 5 && wire === WireType.LengthDelimited) flows++;
+      r.skip(wire, field);
+    }
+  }
+  return { flows, longestName };
+}
+
+function refuse(r: Refusal): FlowBatch {
+  const b = FlowBatch.fromPartial({});
+  admissions.set(b, { cost: 0, refusal: r });
+  return b;
+}
+
+/** The request deserializer of FlowExport.Export under these limits and this budget. */
+export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): (bytes: Buffer) => FlowBatch {
+  return (bytes) => {
+    let shape: Shape;
+    try {
+      shape = shapeOf(bytes);
+    } catch (e) {
+      return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
+    }
+    if (shape.flows > limits.maxBatchFlows) {
+      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${shape.flows} flows; at most ${limits.maxBatchFlows} per batch` });
+    }
+    if (shape.longestName > limits.maxNodeNameLength) {
+      return refuse({
+        code: status.INVALID_ARGUMENT,
+        kind: 'node_name',
+        message: `node, cluster or session name of ${shape.longestName} bytes; at most ${limits.maxNodeNameLength}`,
+      });
+    }
+    const cost = batchCost(bytes.length, shape.flows);
+    if (!budget.take(cost)) {
+      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'ingest_full', message: `relay ingest is full (${budget.inflight} bytes in flight); send again later` });
+    }
+    let b: FlowBatch;
+    try {
+      b = FlowBatch.decode(bytes);
+    } catch (e) {
+      budget.release(cost);
+      return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
+    }
+    admissions.set(b, { cost });
+    return b;
+  };
+}

@@ -1,0 +1,107 @@
+// Flow by flow, what the relay refuses to store: a flow whose fields exceed the limits, whose
+// time the store cannot hold (ClickHouse DateTime64(9): after 1970 and before 2262-04-11),
+// or whose uuid was stored already. A refused flow is refused alone; the rest of its batch
+// is stored.
+//
+// Uuids are stored once within a window: a uuid is refused when it appears earlier in the
+// same batch or among the last `uuidWindow` flows this relay process accepted (including
+// batches still being stored). The window is memory only, so after a relay restart a uuid
+// sent before it may be stored a second time; a retried batch is never stored twice either
+// way (the store deduplicates by session and sequence).
+import type { Flow } from '../../proto/gen/flow/flow';
+import type { RelayLimits } from '../limits';
+
+/** Largest whole second DateTime64(9) holds (int64 nanoseconds: 2262-04-11T23:47:16Z). */
+const MAX_SECONDS = 9_223_372_035n;
+
+export interface Screened {
+  kept: Flow[];
+  rejected: number;
+  /** Why the first refused flow was refused; '' when none was. */
+  reason: string;
+  duplicates: number;
+}
+
+/** Why the relay cannot store this flow, or undefined when it can. */
+export function flowProblem(f: Flow, limits: RelayLimits): string | undefined {
+  const t = f.time;
+  if (!t) return 'flow without a capture time';
+  if (t.seconds <= 0n || t.seconds > MAX_SECONDS) return `flow time ${t.seconds} s is outside what the store holds (after 1970, before 2262-04-11)`;
+  if (!Number.isInteger(t.nanos) || t.nanos < 0 || t.nanos > 999_999_999) return `flow time nanos ${t.nanos} out of range`;
+  const hops = f.scionPath?.hops.length ?? 0;
+  if (hops > limits.maxHops) return `flow with ${hops} hops; at most ${limits.maxHops}`;
+  for (const ep of [f.source, f.destination]) {
+    if (!ep) continue;
+    if (ep.labels.length > limits.maxLabels) return `endpoint with ${ep.labels.length} labels; at most ${limits.maxLabels}`;
+    for (const l of ep.labels) if (l.length > limits.maxLabelLength) return `label of ${l.length} characters; at most ${limits.maxLabelLength}`;
+  }
+  if (f.nodeName.length > limits.maxNodeNameLength) return `node name of ${f.nodeName.length} characters; at most ${limits.maxNodeNameLength}`;
+  return longString(f, limits.maxStringLength, Math.max(limits.maxHops, limits.maxLabels), 0);
+}
+
+/** Any string longer than `max` or list longer than `maxList` anywhere in the flow (labels checked above). */
+function longString(v: unknown, max: number, maxList: number, depth: number): string | undefined {
+  if (depth > 8) return 'flow nested too deeply';
+  if (typeof v === 'string') return v.length > max ? `field of ${v.length} characters; at most ${max}` : undefined;
+  if (Array.isArray(v)) {
+    if (v.length > maxList) return `list of ${v.length} entries; at most ${maxList}`;
+    for (const x of v) {
+      const p = longString(x, max, maxList, depth + 1);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'labels') continue;
+      const p = longString(x, max, maxList, depth + 1);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/** Remembers accepted uuids, oldest forgotten first beyond `size`. */
+export class UuidWindow {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly size: number) {}
+
+  has(uuid: string): boolean {
+    return this.seen.has(uuid);
+  }
+
+  add(uuid: string): void {
+    this.seen.add(uuid);
+    if (this.seen.size > this.size) this.seen.delete(this.seen.values().next().value as string);
+  }
+
+  /** Drops uuids of a batch the store did not take, so its retry is not refused as a duplicate. */
+  forget(uuids: Iterable<string>): void {
+    for (const u of uuids) this.seen.delete(u);
+  }
+}
+
+export function screenFlows(flows: Flow[], limits: RelayLimits, window: UuidWindow): Screened {
+  const kept: Flow[] = [];
+  let rejected = 0;
+  let duplicates = 0;
+  let reason = '';
+  const batch = new Set<string>();
+  for (const f of flows) {
+    let problem = flowProblem(f, limits);
+    if (!problem && (batch.has(f.uuid) || window.has(f.uuid))) {
+      problem = `flow uuid ${f.uuid} already stored`;
+      duplicates++;
+    }
+    if (problem) {
+      rejected++;
+      if (reason === '') reason = problem;
+      continue;
+    }
+    batch.add(f.uuid);
+    kept.push(f);
+  }
+  for (const u of batch) window.add(u);
+  return { kept, rejected, reason, duplicates };
+}

@@ -1,0 +1,73 @@
+// Every bound the relay puts on what a client may send or ask, with the defaults a
+// production relay runs with. README "Trust model / Limits" lists each with its flag,
+// status code and metric; `cillion relay` exposes every one as a flag.
+
+export interface RelayLimits {
+  /** Largest gRPC message accepted (grpc.max_receive_message_length). */
+  maxMessageBytes: number;
+  /** Flows in one FlowBatch; a larger batch is refused whole. */
+  maxBatchFlows: number;
+  /** Length of a node, cluster or session name. */
+  maxNodeNameLength: number;
+  /** Hops in one flow's SCION path. */
+  maxHops: number;
+  /** Labels on one endpoint. */
+  maxLabels: number;
+  /** Length of one label. */
+  maxLabelLength: number;
+  /** Length of any other string field of a flow (uuid, pod, namespace, addresses...). */
+  maxStringLength: number;
+  /** Filters in each of a GetFlows request's allow and deny lists. */
+  maxFilters: number;
+  /** Values over all fields of all filters of one GetFlows request. */
+  maxFilterValues: number;
+  /** Estimated memory of export batches received and not yet stored, over all streams; streams pause beyond it. */
+  ingestBudgetBytes: number;
+  /** Uuids of recently stored flows remembered, so a uuid sent again is stored once. */
+  uuidWindow: number;
+  /** Wall time of one store query (ClickHouse max_execution_time), and of a GetFlows history read. */
+  queryTimeoutMs: number;
+  /** Rows one store query may read (ClickHouse max_rows_to_read). */
+  maxRowsToRead: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxBatchFlows: 10_000,
+  maxNodeNameLength: 253,
+  maxHops: 64,
+  maxLabels: 128,
+  maxLabelLength: 1024,
+  maxStringLength: 1024,
+  maxFilters: 256,
+  maxFilterValues: 1024,
+  ingestBudgetBytes: 256 * 1024 * 1024,
+  uuidWindow: 200_000,
+  queryTimeoutMs: 30_000,
+  maxRowsToRead: 500_000_000,
+};
+
+/** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */
+export function relayLimits(over: Partial<RelayLimits> = {}): RelayLimits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(over) as [keyof RelayLimits, number | undefined][]) {
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`limit ${k} must be a positive whole number, not ${v}`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** What kind of bound a client hit; the `kind` label of cillion_limit_breaches_total. */
+export type BreachKind =
+  | 'message_size'
+  | 'malformed'
+  | 'batch_flows'
+  | 'node_name'
+  | 'ingest_full'
+  | 'flow_invalid'
+  | 'duplicate_uuid'
+  | 'filters'
+  | 'time_range'
+  | 'query_time'
+  | 'query_rows';
