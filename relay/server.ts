@@ -16,7 +16,7 @@ import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
-import { boundedBatchDecoder, IngestBudget } from './export/admission';
+import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
 import { exportService, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
 import { screenFlows, UuidWindow } from './export/screen';
 import { Breaches } from './breaches';
@@ -188,7 +188,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     export(call) {
       const stream = nodes.streamOpened(call.getPeer(), peerTls(call, tls));
       const versionHeader = call.metadata.get('cillion-version')[0];
-      call.on('data', (b: FlowBatch) => stream.identify(b.nodeName, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined));
+      call.on('data', (b: FlowBatch) => {
+        if (!refusalOf(b)) stream.identify(b.nodeName, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
+      });
       for (const ev of ['cancelled', 'error', 'finish', 'close']) call.on(ev, () => stream.close());
       ingest.export(call);
     },

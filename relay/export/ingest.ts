@@ -57,6 +57,8 @@ class StreamError extends Error {
   constructor(
     readonly code: status,
     message: string,
+    /** Already reported (as a limit breach), so not again as an error. */
+    readonly reported = false,
   ) {
     super(message);
   }
@@ -127,7 +129,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         if (done) return;
         done = true;
         const err = e instanceof StreamError ? e : new StreamError(status.INTERNAL, (e as Error).message);
-        opts.onError?.(err, peer);
+        if (!err.reported) opts.onError?.(err, peer);
         releaseAll();
         const st: Partial<StatusObject> = { code: err.code, details: err.message };
         call.emit('error', st);
@@ -144,7 +146,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         const refusal = refusalOf(b);
         if (refusal) {
           opts.onBreach?.(refusal.kind, refusal.message, peer);
-          throw new StreamError(refusal.code, refusal.message);
+          throw new StreamError(refusal.code, refusal.message, true);
         }
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');

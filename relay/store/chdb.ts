@@ -71,7 +71,8 @@ export function openClickHouse(opts: { dataDir?: string; url?: string }): ClickH
   // copy of the same contract (1.23.1, a longer settings list), so the types differ only in
   // which settings they name.
   const client = createClient({ connection: chdb as unknown as ClickHouseClientConfigOptions['connection'] });
-  let control: Session | undefined;
+  // Opened now: opening a connection while a query runs waits on that query.
+  const control = new Session(opts.dataDir);
   return {
     client,
     embedded: true,
@@ -79,14 +80,13 @@ export function openClickHouse(opts: { dataDir?: string; url?: string }): ClickH
       await chdb.chdb.rawInsert({ table: p.table, columns: p.columns, values: p.body, format: p.format, settings: p.settings });
     },
     kill: async (tag) => {
-      control ??= new Session(opts.dataDir);
       await control.queryAsync(killStatement(tag));
     },
     // chdb binds one data directory per process; the next open (maybe of another
     // directory) may only start once the engine has really let go of this one.
     close: async () => {
       await client.close();
-      control?.close();
+      control.close();
       await drainPending();
     },
   };

@@ -1,0 +1,434 @@
+// The relay as an outside client would try to exhaust it: oversized and malformed messages,
+// bad timestamps, duplicate uuids, huge requests, expensive queries cancelled half-way, a
+// flood of maximum-size batches. Each breach gets a status, the relay counts it, and an
+// honest collector and reader are served throughout.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { Session } from 'chdb';
+import { FlowBatch, FlowExportClient, type ExportAck } from '../../../../proto/gen/export/v1/export';
+import { Endpoint, Flow, FlowFilter, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
+import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
+import { startRelay, type Relay } from '../../../../relay/server';
+import { openStore, type FlowStore } from '../../../../relay/store/store';
+import { getFlows, makeFlow, readAll, uuidsOf } from '../../observer/helpers';
+import { FakeCollector } from '../exporter_client';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const U64_MAX = 2n ** 64n - 1n;
+const I64_MAX = 2n ** 63n - 1n;
+/** The relay's query time limit in these tests: far beyond what a cancel may take. */
+const LIMIT_MS = 10_000;
+
+interface Stream {
+  call: ClientDuplexStream<FlowBatch, ExportAck>;
+  acks: ExportAck[];
+  status: Promise<StatusObject>;
+  close(): void;
+}
+
+function openStream(address: string): Stream {
+  const client = new FlowExportClient(address, credentials.createInsecure());
+  const call = client.export();
+  const acks: ExportAck[] = [];
+  call.on('data', (a: ExportAck) => acks.push(a));
+  call.on('error', () => undefined);
+  const st = new Promise<StatusObject>((res) => call.on('status', res));
+  return { call, acks, status: st, close: () => (call.cancel(), client.close()) };
+}
+
+function batch(sessionId: string, sequence: bigint, flows: Flow[], nodeName = 'hostile'): FlowBatch {
+  return FlowBatch.fromPartial({ nodeName, clusterName: 'c1', sessionId, sequence, flows });
+}
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function acked(s: Stream, sequence: bigint): Promise<ExportAck> {
+  await until(() => s.acks.some((a) => a.ackedSequence >= sequence), `ack of ${sequence}`);
+  return s.acks.find((a) => a.ackedSequence >= sequence) as ExportAck;
+}
+
+function flowsOf(client: ObserverClient, req: Partial<GetFlowsRequest>): Promise<string[]> {
+  return readAll(getFlows(client, req)).then(uuidsOf);
+}
+
+function failure(client: ObserverClient, req: Partial<GetFlowsRequest>): Promise<ServiceError> {
+  return readAll(getFlows(client, req)).then(
+    () => assert.fail('expected an error status'),
+    (e: ServiceError) => e,
+  );
+}
+
+function scrape(address: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`http://${address}/metrics`, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+function metric(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** A flow now-ish with a unique uuid. */
+let serial = 0;
+function fresh(over: Partial<Flow> = {}): Flow {
+  const i = ++serial;
+  const ns = BigInt(Date.now()) * 1_000_000n + BigInt(i);
+  return makeFlow(i, { uuid: `bounds-${process.pid}-${i}`, time: { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) }, ...over });
+}
+
+describe('relay/hostile/bounds', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: FlowStore;
+  let relay: Relay;
+  let client: ObserverClient;
+  let honest: FakeCollector;
+  let honestFlows = 0;
+
+  /** The honest collector and reader still get through. */
+  async function served(): Promise<void> {
+    const f = fresh({ nodeName: 'honest' });
+    const seq = honest.send([f]);
+    await honest.acked(seq, 10_000);
+    honestFlows++;
+    assert.deepEqual(await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid] })] }), [f.uuid]);
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cillion-bounds-'));
+    store = await openStore({ dataDir: join(dir, 'store'), queryLimits: { timeoutMs: LIMIT_MS }, onError: (e) => process.stderr.write(`store: ${e.message}\n`) });
+    relay = await startRelay({
+      listen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
+      store,
+      mergeWindowMs: 50,
+      shutdownGraceMs: 200,
+      limits: { maxBatchFlows: 1000, queryTimeoutMs: LIMIT_MS },
+      log: (l) => process.stderr.write(`relay: ${l}\n`),
+    });
+    client = new ObserverClient(relay.address, credentials.createInsecure());
+    honest = new FakeCollector(relay.address, 'honest');
+  });
+
+  after(async () => {
+    client.close();
+    await honest.close();
+    await relay.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a message over the size limit with RESOURCE_EXHAUSTED, logs and counts it', async () => {
+    const s = openStream(relay.address);
+    // Over the default 4 MiB: 5000 labels of 1000 characters.
+    const big = fresh({ source: Endpoint.fromPartial({ namespace: 'x', podName: 'p', labels: Array.from({ length: 5000 }, (_, i) => `k8s:l${i}=${'v'.repeat(1000)}`) }) });
+    s.call.write(batch('big', 1n, [big]));
+    const st = await s.status;
+    assert.equal(st.code, status.RESOURCE_EXHAUSTED);
+    assert.match(st.details, /larger than/);
+    s.close();
+    assert.equal(metric(await scrape(relay.metricsAddress as string), 'cillion_limit_breaches_total', 'kind="message_size"'), 1);
+    await served();
+  });
+
+  it('refuses a batch of too many flows whole, and the session stays usable', async () => {
+    const s = openStream(relay.address);
+    s.call.write(batch('many', 1n, Array.from({ length: 1001 }, () => Flow.fromPartial({}))));
+    const st = await s.status;
+    assert.equal(st.code, status.RESOURCE_EXHAUSTED);
+    assert.match(st.details, /batch of 1001 flows; at most 1000/);
+    s.close();
+    const again = openStream(relay.address);
+    const f = fresh();
+    again.call.write(batch('many', 1n, [f]));
+    assert.equal((await acked(again, 1n)).rejectedFlows, 0n);
+    again.close();
+    assert.deepEqual(await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid] })] }), [f.uuid]);
+    await served();
+  });
+
+  it('rejects flows with time 0, negative, year 2300, bad nanos, or empty alone; stores the rest and keeps the session', async () => {
+    const s = openStream(relay.address);
+    const good = [fresh(), fresh()];
+    const bad = [
+      fresh({ time: { seconds: 0n, nanos: 0 } }),
+      fresh({ time: { seconds: -5n, nanos: 0 } }),
+      fresh({ time: { seconds: 10_413_792_000n, nanos: 0 } }),
+      fresh({ time: { seconds: 1_700_000_000n, nanos: 1_000_000_000 } }),
+      Flow.fromPartial({}),
+      fresh({ scionPath: ScionPath.fromPartial({ srcIa: '1-ff00:0:1', dstIa: '1-ff00:0:2', hops: Array.from({ length: 65 }, () => ScionHop.fromPartial({ isdAs: '1-ff00:0:1', ingressInterface: 1, egressInterface: 2 })) }) }),
+    ];
+    s.call.write(batch('mixed', 1n, [good[0], ...bad, good[1]]));
+    const ack = await acked(s, 1n);
+    assert.equal(ack.rejectedFlows, BigInt(bad.length));
+    assert.match(ack.rejectedReason, /time/);
+    const next = fresh();
+    s.call.write(batch('mixed', 2n, [next]));
+    assert.equal((await acked(s, 2n)).rejectedFlows, 0n);
+    s.close();
+    const uuids = [...good, ...bad, next].map((f) => f.uuid).filter((u) => u !== '');
+    const stored = await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: uuids })] });
+    assert.deepEqual(stored.sort(), [good[0].uuid, good[1].uuid, next.uuid].sort());
+    const m = await scrape(relay.metricsAddress as string);
+    assert.ok(metric(m, 'cillion_flows_rejected_total', 'reason="invalid"') >= bad.length);
+    await served();
+  });
+
+  it('stores a uuid once, whether repeated within a batch or across batches and sessions', async () => {
+    const s = openStream(relay.address);
+    const f = fresh();
+    const g = fresh();
+    s.call.write(batch('dup-a', 1n, [f, f, g, f]));
+    assert.equal((await acked(s, 1n)).rejectedFlows, 2n);
+    s.call.write(batch('dup-a', 2n, [g, fresh()]));
+    assert.equal((await acked(s, 2n)).rejectedFlows, 1n);
+    s.close();
+    const other = openStream(relay.address);
+    other.call.write(batch('dup-b', 1n, [f]));
+    assert.equal((await acked(other, 1n)).rejectedFlows, 1n);
+    other.close();
+    const stored = await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid, g.uuid] })] });
+    assert.deepEqual(stored.sort(), [f.uuid, g.uuid].sort());
+    await served();
+  });
+
+  it('answers 10k filters, 100k addresses and since = int64 max with INVALID_ARGUMENT', async () => {
+    const many = await failure(client, { blacklist: Array.from({ length: 10_000 }, (_, i) => FlowFilter.fromPartial({ sourcePod: [`p${i}`] })) });
+    assert.equal(many.code, status.INVALID_ARGUMENT);
+    assert.match(many.details, /10000 deny filters; at most 256/);
+    const ips = await failure(client, { whitelist: [FlowFilter.fromPartial({ sourceIp: Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`) })] });
+    assert.equal(ips.code, status.INVALID_ARGUMENT);
+    assert.match(ips.details, /more than 1024 filter values/);
+    const since = await failure(client, { since: { seconds: I64_MAX, nanos: 0 } });
+    assert.equal(since.code, status.INVALID_ARGUMENT);
+    assert.match(since.details, /since must lie between 1970 and 2262/);
+    const until_ = await failure(client, { until: { seconds: -1n, nanos: 0 } });
+    assert.equal(until_.code, status.INVALID_ARGUMENT);
+    const m = await scrape(relay.metricsAddress as string);
+    assert.equal(metric(m, 'cillion_limit_breaches_total', 'kind="filters"'), 2);
+    assert.equal(metric(m, 'cillion_limit_breaches_total', 'kind="time_range"'), 2);
+    await served();
+  });
+
+  it('answers number = 2^63 and first with the largest uint64 at once', async () => {
+    const t0 = Date.now();
+    const last = await flowsOf(client, { number: 2n ** 63n });
+    const first = await flowsOf(client, { number: U64_MAX, first: true });
+    assert.ok(last.length >= honestFlows && first.length === last.length, `${last.length} and ${first.length} flows`);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    await served();
+  });
+
+  it('refuses a 1 MB node name, and /metrics stays small', async () => {
+    const s = openStream(relay.address);
+    s.call.write(batch('long-name', 1n, [fresh()], 'n'.repeat(1 << 20)));
+    const st = await s.status;
+    assert.equal(st.code, status.INVALID_ARGUMENT);
+    assert.match(st.details, /name of 1048576 bytes; at most 253/);
+    s.close();
+    const s2 = openStream(relay.address);
+    s2.call.write(batch('long-flow-name', 1n, [fresh({ nodeName: 'm'.repeat(300_000) })]));
+    assert.equal((await acked(s2, 1n)).rejectedFlows, 1n);
+    s2.close();
+    const m = await scrape(relay.metricsAddress as string);
+    assert.ok(m.length < 64 * 1024, `/metrics is ${m.length} bytes`);
+    assert.equal(metric(m, 'cillion_limit_breaches_total', 'kind="node_name"'), 1);
+    await served();
+  });
+
+  describe('an expensive query', () => {
+    let probe: Session;
+    // Enough rows that a filter matching none keeps the engine busy for seconds.
+    before(async function () {
+      this.timeout(60_000);
+      for (let b = 0; b < 12; b++) {
+        const flows = Array.from({ length: 10_000 }, () => fresh({ nodeName: 'bulk' }));
+        await store.insertBatch({ sessionId: 'bulk', sequence: BigInt(b + 1), nodeName: 'bulk', flows });
+      }
+      probe = new Session(join(dir, 'store'));
+    });
+    after(() => probe.close());
+
+    /** Rows read so far by the relay's store queries in the engine, by query id. */
+    async function progress(): Promise<Map<string, number>> {
+      const r = await probe.queryAsync("SELECT query_id AS id, read_rows AS n FROM system.processes WHERE startsWith(Settings['log_comment'], 'cq-')", { format: 'JSONEachRow' });
+      const text = r.text().trim();
+      return new Map(text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as { id: string; n: string | number }).map((x) => [x.id, Number(x.n)]));
+    }
+
+    // 1024 address ranges no flow is in: every row is tested against each of them. Each call
+    // asks different ranges, so the engine cannot answer from what it remembers of the last.
+    let variant = 0;
+    const costly = (): Partial<GetFlowsRequest> => {
+      const v = 24 + (variant++ % 8);
+      return { whitelist: [FlowFilter.fromPartial({ sourceIp: Array.from({ length: 1024 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/${v}`) })] };
+    };
+
+    it('stops in the engine within a second of the client cancelling', async () => {
+      const stream = getFlows(client, costly());
+      stream.on('error', () => undefined);
+      // The query runs and makes progress in the engine...
+      let id = '';
+      let before = 0;
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        assert.ok(Date.now() < deadline, 'the query never made progress in the engine');
+        const p = await progress();
+        const [qid, n] = [...p][0] ?? ['', 0];
+        if (qid !== '' && id === qid && n > before) break;
+        [id, before] = [qid, n];
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // ...until the client cancels: within a second it reads nothing more (the engine may
+      // list a killed query a while longer, but it does no work).
+      stream.cancel();
+      await new Promise((r) => setTimeout(r, 500));
+      const at500 = (await progress()).get(id);
+      await new Promise((r) => setTimeout(r, 500));
+      const at1000 = (await progress()).get(id);
+      assert.equal(at1000, at500, `the query read ${at500} rows half a second after the cancel and ${at1000} a second after`);
+      await served();
+    });
+
+    it('ends with RESOURCE_EXHAUSTED when a store query would read more rows than allowed', async () => {
+      // A second relay on the same store, with a row limit below what the store holds.
+      const limited = await openStore({ dataDir: join(dir, 'store'), queryLimits: { maxRowsToRead: 50_000 } });
+      const small = await startRelay({ listen: '127.0.0.1:0', store: limited, shutdownGraceMs: 200, limits: { maxRowsToRead: 50_000 } });
+      const reader = new ObserverClient(small.address, credentials.createInsecure());
+      try {
+        const e = await failure(reader, costly());
+        assert.equal(e.code, status.RESOURCE_EXHAUSTED);
+        assert.match(e.details, /would read more than 50000 rows/);
+      } finally {
+        reader.close();
+        await small.close();
+        await limited.close();
+      }
+      await served();
+    });
+
+    it('stops a store query at its time limit with a limit error, not the engine text', async () => {
+      const limited = await openStore({ dataDir: join(dir, 'store'), queryLimits: { timeoutMs: 200 } });
+      try {
+        const t0 = Date.now();
+        const req = costly();
+        await assert.rejects(
+          (async () => {
+            for await (const _ of limited.query({ allow: req.whitelist ?? [], deny: [], order: 'asc' })) void _;
+          })(),
+          (e: Error) => e.name === 'HistoryLimitError' && /time limit of 200 ms/.test(e.message),
+        );
+        assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+});
+
+/** Peak and current resident memory of a process, in bytes. */
+function memoryOf(pid: number): { hwm: number; rss: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+}
+
+describe('relay/hostile/bounds: flood', function () {
+  this.timeout(90_000);
+
+  it('keeps `cillion relay` under 1 GiB while streams flood it with maximum-size batches, and serves an honest client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cillion-flood-'));
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          log += d.toString();
+          const m = / on (127\.0\.0\.1:\d+) /.exec(log);
+          if (m) resolve(m[1]);
+        });
+        void exited.then((code) => reject(new Error(`relay exited ${code}:\n${log}`)));
+      });
+      const pid = child.pid as number;
+      const base = memoryOf(pid);
+
+      // Flows of ~420 bytes, as many as fit in the default 4 MiB message.
+      const labels = Array.from({ length: 8 }, (_, i) => `k8s:io.example.label-${i}=value-${i}-${'x'.repeat(12)}`);
+      const template = fresh({ source: Endpoint.fromPartial({ namespace: 'flood', podName: 'flood-0', labels, clusterName: 'c1' }) });
+      const perFlow = Flow.encode(template).finish().length + 3;
+      const n = Math.min(10_000, Math.floor((4 * 1024 * 1024 - 1024) / perFlow));
+      const streams = 6;
+      const floodMs = 8000;
+      const stopAt = Date.now() + floodMs;
+      const floods = Array.from({ length: streams }, (_, k) => {
+        const s = openStream(address);
+        let seq = 0n;
+        const pump = (): void => {
+          while (Date.now() < stopAt) {
+            seq++;
+            const flows = Array.from({ length: n }, (_, i) => ({ ...template, uuid: `flood-${k}-${seq}-${i}` }));
+            if (!s.call.write(batch(`flood-${k}`, seq, flows, `flood-${k}`))) {
+              s.call.once('drain', pump);
+              return;
+            }
+          }
+        };
+        pump();
+        return s;
+      });
+
+      const honestOne = new FakeCollector(address, 'honest-flood');
+      const reader = new ObserverClient(address, credentials.createInsecure());
+      let peak = base.hwm;
+      let served = 0;
+      try {
+        while (Date.now() < stopAt) {
+          const f = fresh({ nodeName: 'honest-flood' });
+          const seq = honestOne.send([f]);
+          await honestOne.acked(seq, 20_000);
+          const got = await flowsOf(reader, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid] })] });
+          assert.deepEqual(got, [f.uuid]);
+          served++;
+          peak = Math.max(peak, memoryOf(pid).hwm);
+        }
+      } finally {
+        for (const s of floods) s.close();
+        await honestOne.close();
+        reader.close();
+      }
+      peak = Math.max(peak, memoryOf(pid).hwm);
+      const stored = floods.reduce((sum, s) => sum + s.acks.reduce((m, a) => (a.ackedSequence > m ? a.ackedSequence : m), 0n), 0n);
+      process.stderr.write(`      flood: ${streams} streams of ${n}-flow batches (${(n * perFlow / 1048576).toFixed(1)} MiB) for ${floodMs} ms: ` +
+        `${stored} batches stored, honest round trips ${served}, relay RSS ${(base.rss / 1048576).toFixed(0)} MiB at start, peak ${(peak / 1048576).toFixed(0)} MiB\n`);
+      assert.ok(served >= 1, 'the honest client was never served');
+      assert.ok(stored >= 1n, 'the flood was never stored: nothing was measured');
+      assert.ok(peak < 1024 * 1024 * 1024, `peak RSS ${peak} bytes`);
+    } finally {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
