@@ -2,11 +2,17 @@
 // only once there is room to keep them until the relay acknowledges them, every stream
 // starts with a heartbeat to learn what the relay already stored, and everything above
 // that is sent again in order. Flows that find the backlog full are dropped before
-// numbering and counted, so the sequence never has a gap.
+// numbering and counted, so the sequence never has a gap. Batches are cut by count and by
+// encoded size, so each fits the relay's message limit.
 import { randomUUID } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../proto/gen/export/v1/export';
-import type { Flow } from '../proto/gen/flow/flow';
+import { Flow } from '../proto/gen/flow/flow';
+
+/** The relay's default message limit is 4 MiB; a quarter of it leaves room for any header. */
+export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
+/** A batch's fields besides its flows: names, session, sequence, counters, clock. */
+const BATCH_HEADER_BYTES = 1024;
 
 export interface Backoff {
   initialMs: number;
@@ -36,6 +42,8 @@ export interface ExporterOptions {
   maxBacklogFlows: number;
   /** Flows per batch. */
   batchFlows: number;
+  /** Encoded bytes per batch at most (flows and header); default 1 MiB, below the relay's 4 MiB message limit. */
+  maxBatchBytes?: number;
   /** A partial batch is sent after this long. */
   flushMs: number;
   backoff?: Partial<Backoff>;
@@ -61,6 +69,10 @@ export interface ExporterCounters extends ExportCounters {
   reconnects: number;
   /** Sessions restarted because the relay's position fell below an acknowledged sequence. */
   sessionResets: number;
+  /** Flows the relay acknowledged but refused one by one (out of bounds, duplicate): never stored. */
+  flowsRejected: bigint;
+  /** Flows dropped because one alone encodes larger than maxBatchBytes. */
+  oversizeDrops: bigint;
 }
 
 export class Exporter {
@@ -69,6 +81,11 @@ export class Exporter {
   private readonly heartbeatMs: number;
   private sessionId = randomUUID();
   private pending: Flow[] = [];
+  /** Encoded bytes of the pending flows, framing included. */
+  private pendingBytes = 0;
+  private readonly maxFlowBytes: number;
+  private flowsRejected = 0n;
+  private oversizeDrops = 0n;
   private unacked: FlowBatch[] = [];
   private backlog = 0;
   private sequence = 0n;
@@ -93,6 +110,9 @@ export class Exporter {
     if (!(opts.maxBacklogFlows >= 1 && opts.batchFlows >= 1 && opts.flushMs > 0)) throw new RangeError('maxBacklogFlows, batchFlows and flushMs must be positive');
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.heartbeatMs = opts.heartbeatMs ?? 10_000;
+    const names = 3 * (opts.nodeName.length + opts.clusterName.length);
+    this.maxFlowBytes = (opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES) - BATCH_HEADER_BYTES - names;
+    if (!(this.maxFlowBytes > 0)) throw new RangeError('maxBatchBytes leaves no room for flows');
     // The channel's own reconnect backoff (1 s up to 120 s by default) would otherwise sit
     // between our retries and a relay that is back.
     this.client = new FlowExportClient(opts.target, opts.credentials ?? grpcCredentials.createInsecure(), {
@@ -111,7 +131,17 @@ export class Exporter {
       this.exportDrops++;
       return;
     }
+    // Field tag and length prefix included; the one encode per flow is what sizing costs.
+    const len = Flow.encode(flow).finish().length;
+    const size = len + 1 + varintLength(len);
+    if (size > this.maxFlowBytes) {
+      this.oversizeDrops++;
+      this.exportDrops++;
+      return;
+    }
+    if (this.pendingBytes + size > this.maxFlowBytes) this.seal();
     this.pending.push(flow);
+    this.pendingBytes += size;
     this.backlog++;
     if (this.pending.length >= this.opts.batchFlows) this.seal();
     else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.seal(), this.opts.flushMs);
@@ -131,6 +161,8 @@ export class Exporter {
       connected: this.ready,
       reconnects: this.reconnects,
       sessionResets: this.sessionResets,
+      flowsRejected: this.flowsRejected,
+      oversizeDrops: this.oversizeDrops,
     };
   }
 
@@ -171,6 +203,7 @@ export class Exporter {
     if (this.pending.length === 0) return;
     const flows = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     this.sequence++;
     this.flowsExported += BigInt(flows.length);
     this.unacked.push(this.batch(this.sequence, flows));
@@ -232,6 +265,10 @@ export class Exporter {
     }
     this.attempts = 0;
     this.lastAckAt = Date.now();
+    if (ack.rejectedFlows > 0n && n > this.acked) {
+      this.flowsRejected += ack.rejectedFlows;
+      this.opts.onError?.(new Error(`relay refused ${ack.rejectedFlows} flows of batches up to ${n}: ${ack.rejectedReason}`));
+    }
     this.acked = n;
     let done = 0;
     while (done < this.unacked.length && this.unacked[done].sequence <= n) this.backlog -= this.unacked[done++].flows.length;
@@ -290,4 +327,13 @@ export class Exporter {
     this.reconnects++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
 }

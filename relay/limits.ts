@@ -23,6 +23,8 @@ export interface RelayLimits {
   maxFilterValues: number;
   /** Estimated memory of export batches received and not yet stored, over all streams; streams pause beyond it. */
   ingestBudgetBytes: number;
+  /** Batches written to the store at once; each costs the engine memory while it parses and writes. */
+  maxConcurrentInserts: number;
   /** Uuids of recently stored flows remembered, so a uuid sent again is stored once. */
   uuidWindow: number;
   /** Wall time of one store query (ClickHouse max_execution_time), and of a GetFlows history read. */
@@ -33,7 +35,7 @@ export interface RelayLimits {
 
 export const DEFAULT_LIMITS: RelayLimits = {
   maxMessageBytes: 4 * 1024 * 1024,
-  maxBatchFlows: 10_000,
+  maxBatchFlows: 4096,
   maxNodeNameLength: 253,
   maxHops: 64,
   maxLabels: 128,
@@ -41,7 +43,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxStringLength: 1024,
   maxFilters: 256,
   maxFilterValues: 1024,
-  ingestBudgetBytes: 256 * 1024 * 1024,
+  ingestBudgetBytes: 64 * 1024 * 1024,
+  maxConcurrentInserts: 1,
   uuidWindow: 200_000,
   queryTimeoutMs: 30_000,
   maxRowsToRead: 500_000_000,

@@ -91,6 +91,26 @@ function statusObserver(onStatus: (code: grpcStatus, details: string, peer: stri
   };
 }
 
+/** At most `n` calls of run() at once; the rest wait their turn in order. */
+class Slots {
+  private busy = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly n: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    else this.busy++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.busy--;
+    }
+  }
+}
+
 function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
   const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
   const cn = cert?.subject?.CN;
@@ -107,6 +127,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const limits = relayLimits(opts.limits);
   const budget = new IngestBudget(limits.ingestBudgetBytes);
   const uuids = new UuidWindow(limits.uuidWindow);
+  const inserts = new Slots(limits.maxConcurrentInserts);
 
   const hub = new FlowHub({ capacity: opts.buffer });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
@@ -138,7 +159,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       }
       hub.expect(flows);
       try {
-        if (store) await store.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows });
+        const s = store;
+        if (s) await inserts.run(() => s.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows }));
         else positions.set(b.sessionId, b.sequence);
       } catch (e) {
         hub.abandon(flows);

@@ -38,6 +38,7 @@ interface RelayCommandOptions {
   maxFilters: number;
   maxFilterValues: number;
   ingestBudgetBytes: number;
+  maxConcurrentInserts: number;
   uuidWindow: number;
   queryTimeoutMs: number;
   maxRowsToRead: number;
@@ -55,6 +56,7 @@ const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits, opt: key
   ['--max-filters <n>', 'filters in each of a GetFlows allow and deny list', 'maxFilters', 'maxFilters'],
   ['--max-filter-values <n>', 'values over all filters of one GetFlows request', 'maxFilterValues', 'maxFilterValues'],
   ['--ingest-budget-bytes <n>', 'estimated memory of export batches in flight; collectors are paused beyond it', 'ingestBudgetBytes', 'ingestBudgetBytes'],
+  ['--max-concurrent-inserts <n>', 'batches written to the store at once', 'maxConcurrentInserts', 'maxConcurrentInserts'],
   ['--uuid-window <n>', 'uuids of recently stored flows remembered to store each once', 'uuidWindow', 'uuidWindow'],
   ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs', 'queryTimeoutMs'],
   ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead', 'maxRowsToRead'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { Exporter, type ExporterOptions } from '../../../collector/exporter';
-import { FlowExportService } from '../../../proto/gen/export/v1/export';
+import { FlowBatch, FlowExportService } from '../../../proto/gen/export/v1/export';
 import { Flow } from '../../../proto/gen/flow/flow';
 import { exportService } from '../../../relay/export/ingest';
 import { MemorySink } from '../relay/export/memorysink';
@@ -212,5 +212,39 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     assert.equal(sink.uuids().length, 2);
     e.push(flow());
     assert.equal(e.counters().exportDrops, 1n);
+  });
+
+  it('cuts batches by encoded size as well as by count, so each fits the relay\'s message limit', async () => {
+    const sink = new MemorySink();
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const limit = 16 * 1024;
+    const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 1000, maxBatchBytes: limit, flushMs: 50 });
+    const big = (): Flow => Flow.fromPartial({ uuid: `b${++seq}`, nodeName: 'n1', source: { labels: [`k8s:pad=${'x'.repeat(900)}`] } });
+    for (let i = 0; i < 100; i++) e.push(big());
+    e.push(Flow.fromPartial({ uuid: 'huge', source: { labels: ['x'.repeat(limit)] } }));
+    await until(() => sink.uuids().length === 100);
+    const batches = [...sink.batches.values()].flat();
+    assert.ok(batches.length >= 7, `${batches.length} batches`);
+    for (const b of batches) assert.ok(FlowBatch.encode(b).finish().length <= limit, `a batch of ${FlowBatch.encode(b).finish().length} bytes`);
+    assert.equal(e.counters().oversizeDrops, 1n);
+    assert.equal(e.counters().exportDrops, 1n);
+  });
+
+  it('counts the flows the relay acknowledged but refused', async () => {
+    const sink = new MemorySink();
+    const accept = sink.accept.bind(sink);
+    sink.accept = async (b) => {
+      await accept(b);
+      return { rejected: 1, reason: 'flow without a capture time' };
+    };
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const errors: string[] = [];
+    const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 2, onError: (err) => errors.push(err.message) });
+    for (let i = 0; i < 4; i++) e.push(flow());
+    await until(() => e.counters().ackedSequence === 2n);
+    assert.equal(e.counters().flowsRejected, 2n);
+    assert.match(errors.join('\n'), /relay refused 1 flows of batches up to \d: flow without a capture time/);
   });
 });

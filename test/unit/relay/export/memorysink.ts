@@ -1,7 +1,7 @@
 // An in-memory BatchSink for the export tests, strict about the contract: it refuses a
 // batch out of sequence and counts what it stored, so a duplicate or a gap fails loudly.
 import type { FlowBatch } from '../../../../proto/gen/export/v1/export';
-import type { BatchSink } from '../../../../relay/export/ingest';
+import type { BatchSink, Rejections } from '../../../../relay/export/ingest';
 
 export class MemorySink implements BatchSink {
   readonly batches = new Map<string, FlowBatch[]>();
@@ -17,7 +17,7 @@ export class MemorySink implements BatchSink {
     return BigInt(this.batches.get(sessionId)?.length ?? 0);
   }
 
-  async accept(b: FlowBatch): Promise<void> {
+  async accept(b: FlowBatch): Promise<Rejections | void> {
     this.accepts++;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing) throw new Error('store unavailable');

@@ -8,11 +8,12 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Session } from 'chdb';
-import { FlowBatch, FlowExportClient, type ExportAck } from '../../../../proto/gen/export/v1/export';
+import { ExportAck, FlowBatch, FlowExportClient, FlowExportService } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, FlowFilter, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
 import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
+import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { getFlows, makeFlow, readAll, uuidsOf } from '../../observer/helpers';
@@ -372,29 +373,39 @@ describe('relay/hostile/bounds: flood', function () {
       const pid = child.pid as number;
       const base = memoryOf(pid);
 
-      // Flows of ~420 bytes, as many as fit in the default 4 MiB message.
+      // Flows of ~420 bytes, as many as fit in the default 4 MiB message. Each stream encodes
+      // its flows once and sends them again under each new sequence (the relay decodes and
+      // screens every copy; all but the first are refused as duplicates), so the flood is
+      // limited by the relay, not by this process encoding.
       const labels = Array.from({ length: 8 }, (_, i) => `k8s:io.example.label-${i}=value-${i}-${'x'.repeat(12)}`);
       const template = fresh({ source: Endpoint.fromPartial({ namespace: 'flood', podName: 'flood-0', labels, clusterName: 'c1' }) });
-      const perFlow = Flow.encode(template).finish().length + 3;
-      const n = Math.min(10_000, Math.floor((4 * 1024 * 1024 - 1024) / perFlow));
+      const perFlow = Flow.encode({ ...template, uuid: 'flood-0-00000' }).finish().length + 4;
+      const n = Math.min(DEFAULT_LIMITS.maxBatchFlows, Math.floor((4 * 1024 * 1024 - 64 * 1024) / perFlow));
       const streams = 6;
       const floodMs = 8000;
       const stopAt = Date.now() + floodMs;
+      const Raw = makeGenericClientConstructor(
+        { export: { ...FlowExportService.export, requestSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => ExportAck.decode(b) } },
+        'FlowExport',
+      );
+      let floodAcks = 0;
       const floods = Array.from({ length: streams }, (_, k) => {
-        const s = openStream(address);
+        const rawClient = new Raw(address, credentials.createInsecure());
+        const call = (rawClient as unknown as { export(): ClientDuplexStream<Buffer, ExportAck> }).export();
+        call.on('data', () => floodAcks++);
+        call.on('error', () => undefined);
+        const flows = Buffer.from(FlowBatch.encode(FlowBatch.fromPartial({ flows: Array.from({ length: n }, (_, i) => ({ ...template, uuid: `flood-${k}-${String(i).padStart(5, '0')}` })) })).finish());
         let seq = 0n;
+        // One batch a turn, the next as soon as the stream takes it: as fast as flow control lets.
         const pump = (): void => {
-          while (Date.now() < stopAt) {
-            seq++;
-            const flows = Array.from({ length: n }, (_, i) => ({ ...template, uuid: `flood-${k}-${seq}-${i}` }));
-            if (!s.call.write(batch(`flood-${k}`, seq, flows, `flood-${k}`))) {
-              s.call.once('drain', pump);
-              return;
-            }
-          }
+          if (Date.now() >= stopAt) return;
+          seq++;
+          const head = Buffer.from(FlowBatch.encode(batch(`flood-${k}`, seq, [], `flood-${k}`)).finish());
+          if (call.write(Buffer.concat([head, flows]))) setImmediate(pump);
+          else call.once('drain', pump);
         };
         pump();
-        return s;
+        return { close: () => (call.cancel(), rawClient.close()) };
       });
 
       const honestOne = new FakeCollector(address, 'honest-flood');
@@ -417,11 +428,10 @@ describe('relay/hostile/bounds: flood', function () {
         reader.close();
       }
       peak = Math.max(peak, memoryOf(pid).hwm);
-      const stored = floods.reduce((sum, s) => sum + s.acks.reduce((m, a) => (a.ackedSequence > m ? a.ackedSequence : m), 0n), 0n);
-      process.stderr.write(`      flood: ${streams} streams of ${n}-flow batches (${(n * perFlow / 1048576).toFixed(1)} MiB) for ${floodMs} ms: ` +
-        `${stored} batches stored, honest round trips ${served}, relay RSS ${(base.rss / 1048576).toFixed(0)} MiB at start, peak ${(peak / 1048576).toFixed(0)} MiB\n`);
+      process.stderr.write(`      flood: ${streams} streams of ${n}-flow batches (${((n * perFlow) / 1048576).toFixed(1)} MiB) for ${floodMs} ms: ` +
+        `${floodAcks} batches acknowledged, honest round trips ${served}, relay RSS ${(base.rss / 1048576).toFixed(0)} MiB at start, peak ${(peak / 1048576).toFixed(0)} MiB\n`);
       assert.ok(served >= 1, 'the honest client was never served');
-      assert.ok(stored >= 1n, 'the flood was never stored: nothing was measured');
+      assert.ok(floodAcks >= streams, `the flood was hardly taken: nothing was measured. Relay log:\n${log}`);
       assert.ok(peak < 1024 * 1024 * 1024, `peak RSS ${peak} bytes`);
     } finally {
       child.kill('SIGTERM');
