@@ -18,6 +18,9 @@ export function batchCost(wireBytes: number, flows: number): number {
   return wireBytes * WIRE_FACTOR + flows * FLOW_OVERHEAD;
 }
 
+/** How far past its limit the budget goes before messages are refused instead of paused. */
+export const HARD_FACTOR = 4;
+
 /** A message that was not decoded, and why. */
 export interface Refusal {
   code: status;
@@ -48,12 +51,18 @@ export function releaseBatch(budget: IngestBudget | undefined, b: FlowBatch): vo
 
 /**
  * Memory held by export batches between decoding and storing. Past `limit` streams pause
- * (HTTP/2 flow control pushes back on the collectors); a message that would take it past
- * twice the limit (streams that did not stop sending) is refused with RESOURCE_EXHAUSTED.
+ * (HTTP/2 flow control pushes back on the collectors). A paused stream still has up to
+ * three messages decoded (grpc-js reads one ahead, Node's stream buffers one, one is being
+ * handled), so many streams can go past the limit; a message that would take it past
+ * HARD_FACTOR times the limit is refused with RESOURCE_EXHAUSTED.
  */
 export class IngestBudget {
   private used = 0;
+  /** Batches being handled right now, over all streams. */
+  private handling = 0;
   private waiters: Array<() => void> = [];
+  /** Told when the budget fills: holders of batches that cannot be stored yet give them up. */
+  private readonly pressure = new Set<() => void>();
 
   constructor(readonly limit: number) {}
 
@@ -67,24 +76,56 @@ export class IngestBudget {
 
   /** Takes `cost` unless that passes the hard cap; one batch is always admitted when nothing is held. */
   take(cost: number): boolean {
-    if (this.used > 0 && this.used + cost > 2 * this.limit) return false;
+    if (this.used > 0 && this.used + cost > HARD_FACTOR * this.limit) return false;
     this.used += cost;
+    if (this.full && this.pressure.size > 0) {
+      const listeners = [...this.pressure];
+      queueMicrotask(() => listeners.forEach((l) => l()));
+    }
     return true;
+  }
+
+  /** Calls `fn` whenever the budget fills, until the returned function is called. */
+  onFull(fn: () => void): () => void {
+    this.pressure.add(fn);
+    return () => this.pressure.delete(fn);
   }
 
   release(cost: number): void {
     if (cost === 0) return;
     this.used = Math.max(0, this.used - cost);
-    if (this.full) return;
+    this.wake();
+  }
+
+  /** Around the handling of one batch: while none is handled, paused streams must read on. */
+  begin(): void {
+    this.handling++;
+  }
+
+  end(): void {
+    this.handling--;
+    this.wake();
+  }
+
+  /**
+   * Runs `fn` once a stream may read again (now, if it may): when the budget is below its
+   * limit, or when no batch is being handled anywhere, since then what fills the budget is
+   * batches decoded ahead in paused streams, which only reading lets through.
+   */
+  whenFree(fn: () => void): void {
+    if (this.open) fn();
+    else this.waiters.push(fn);
+  }
+
+  private get open(): boolean {
+    return !this.full || this.handling === 0;
+  }
+
+  private wake(): void {
+    if (!this.open || this.waiters.length === 0) return;
     const ws = this.waiters;
     this.waiters = [];
     for (const w of ws) w();
-  }
-
-  /** Runs `fn` once the budget is below its limit (now, if it is). */
-  whenFree(fn: () => void): void {
-    if (!this.full) fn();
-    else this.waiters.push(fn);
   }
 }
 

@@ -135,7 +135,16 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         call.emit('error', st);
       };
 
+      // Batches held for a missing one keep their budget; when the budget fills they must
+      // not keep every stream paused, so a stream holding some is refused then.
+      let unwatch: (() => void) | undefined;
+      const watchHeld = (): void => {
+        if (!budget || unwatch || held.size === 0) return;
+        unwatch = budget.onFull(() => fail(new StreamError(status.RESOURCE_EXHAUSTED, `relay ingest is full; ${held.size} out-of-order batches of this stream given up`)));
+      };
       const releaseAll = (): void => {
+        unwatch?.();
+        unwatch = undefined;
         for (const b of held.values()) releaseBatch(budget, b);
         held.clear();
         for (const b of waiting.splice(0)) releaseBatch(budget, b);
@@ -157,6 +166,8 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         if (b.sessionId !== heldSession) {
           for (const h of held.values()) releaseBatch(budget, h);
           held.clear();
+          unwatch?.();
+          unwatch = undefined;
           heldSession = b.sessionId;
         }
         const s = sessionOf(b.sessionId);
@@ -174,6 +185,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           let at = await s.current();
           if (b.sequence > at + 1n) {
             held.set(b.sequence, b);
+            watchHeld();
             if (held.size > maxHeld || budget?.full) {
               throw new StreamError(
                 held.size > maxHeld ? status.FAILED_PRECONDITION : status.RESOURCE_EXHAUSTED,
@@ -196,6 +208,10 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
               held.delete(k);
               releaseBatch(budget, h);
             }
+            if (held.size === 0) {
+              unwatch?.();
+              unwatch = undefined;
+            }
           }
           return at;
         });
@@ -217,13 +233,16 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           return;
         }
         busy = true;
+        budget?.begin();
         handle(b).then(
           () => {
             busy = false;
+            budget?.end();
             next();
           },
           (e: unknown) => {
             busy = false;
+            budget?.end();
             fail(e);
           },
         );

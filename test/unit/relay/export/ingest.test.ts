@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { credentials, Server, ServerCredentials, status, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import { FlowExportClient, FlowExportService, type ExportAck, type FlowBatch } from '../../../../proto/gen/export/v1/export';
+import { FlowBatch, FlowExportClient, FlowExportService, type ExportAck } from '../../../../proto/gen/export/v1/export';
 import { Flow } from '../../../../proto/gen/flow/flow';
 import { exportService, type CollectorReport, type IngestOptions } from '../../../../relay/export/ingest';
 import { MemorySink } from './memorysink';
+import { batchCost, boundedBatchDecoder, HARD_FACTOR, IngestBudget } from '../../../../relay/export/admission';
+import { relayLimits } from '../../../../relay/limits';
 
 async function serve(sink: MemorySink, opts: IngestOptions = {}): Promise<{ server: Server; port: number }> {
   const server = new Server();
-  server.addService(FlowExportService, exportService(sink, opts));
+  // With a budget, messages are admitted by the relay's bounded decoder, as in relay/server.ts.
+  const def = opts.budget
+    ? { ...FlowExportService, export: { ...FlowExportService.export, requestDeserialize: boundedBatchDecoder(relayLimits(), opts.budget) } }
+    : FlowExportService;
+  server.addService(def, exportService(sink, opts));
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   return { server, port };
 }
@@ -115,6 +121,47 @@ describe('relay/export/ingest', () => {
     const t = stream();
     t.call.write(batch('a', 1n));
     await until(() => t.acks.length === 1);
+  });
+
+  it('pauses streams while the ingest budget is full, stores everything in order, and gives the budget back', async () => {
+    const one = FlowBatch.encode(batch('x', 1n)).finish().length;
+    const budget = new IngestBudget(3 * batchCost(one, 2));
+    sink = new MemorySink();
+    sink.delayMs = 30;
+    server.forceShutdown();
+    ({ server, port } = await serve(sink, { budget }));
+    const ss = ['p', 'q', 'r'].map((id) => {
+      const s = stream();
+      for (let q = 1n; q <= 5n; q++) s.call.write(batch(id, q));
+      return s;
+    });
+    let peak = 0;
+    await until(() => {
+      peak = Math.max(peak, budget.inflight);
+      return ss.every((s) => s.acks.includes(5n));
+    }, 10_000);
+    assert.equal(sink.violations, 0);
+    assert.equal(sink.uuids().length, 30);
+    assert.ok(peak <= HARD_FACTOR * budget.limit, `${peak} in flight`);
+    assert.equal(budget.inflight, 0);
+  });
+
+  it('refuses a stream holding out-of-order batches once the budget fills, so it cannot keep others paused', async () => {
+    const one = FlowBatch.encode(batch('x', 1n)).finish().length;
+    const budget = new IngestBudget(2 * batchCost(one, 2));
+    sink = new MemorySink();
+    server.forceShutdown();
+    ({ server, port } = await serve(sink, { budget }));
+    const holder = stream();
+    holder.call.write(batch('h', 2n));
+    await until(() => budget.inflight > 0);
+    sink.delayMs = 200;
+    const other = stream();
+    for (let q = 1n; q <= 3n; q++) other.call.write(batch('o', q));
+    const st = await holder.status;
+    assert.equal(st.code, status.RESOURCE_EXHAUSTED);
+    assert.match(st.details, /out-of-order batches of this stream given up/);
+    await until(() => other.acks.includes(3n), 10_000);
   });
 
   it('answers a batch without session or a heartbeat with flows with INVALID_ARGUMENT, and keeps serving', async () => {

@@ -50,14 +50,14 @@ describe('relay limits', () => {
       assert.equal(budget.inflight, 0);
     });
 
-    it('pauses past the budget and refuses past twice the budget, but always admits one batch', () => {
+    it('pauses past the budget and refuses past four times the budget, but always admits one batch', () => {
       const budget = new IngestBudget(100);
-      assert.ok(budget.take(150));
+      assert.ok(budget.take(350));
       assert.ok(budget.full);
       let resumed = false;
       budget.whenFree(() => (resumed = true));
       assert.ok(!budget.take(60));
-      budget.release(100);
+      budget.release(300);
       assert.ok(resumed);
       const decode = boundedBatchDecoder(limits, new IngestBudget(1));
       const first = decode(wire({ sessionId: 's', sequence: 1n, flows: [ok()] }));
