@@ -1,12 +1,15 @@
 // What an export message costs before it is decoded. A FlowBatch of a million empty flows
 // is 2 MB on the wire and gigabytes as objects, so the relay reads the message's top-level
-// fields first (counting flows, measuring names) and decodes only what fits: within the
+// fields first (counting flows, measuring names) and admits only what fits: within the
 // flow and name limits, and within the ingest budget, the estimated memory of every batch
 // received and not yet stored, over all streams. A message refused here never becomes
-// objects; the stream handler turns the refusal into a status.
+// objects; the stream handler turns the refusal into a status. An admitted message is
+// decoded in two steps: its header at once, its flows only when the stream handles it
+// (decodeFlows), so batches waiting in paused streams stay wire bytes.
 import { status } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { FlowBatch } from '../../proto/gen/export/v1/export';
+import { Flow } from '../../proto/gen/flow/flow';
 import type { BreachKind, RelayLimits } from '../limits';
 
 /** Decoded memory of a flow beyond its wire bytes (a ts-proto Flow with defaults is ~700 B). */
@@ -31,6 +34,8 @@ export interface Refusal {
 interface Admission {
   cost: number;
   refusal?: Refusal;
+  /** The flows' wire bytes, until decodeFlows() turns them into the batch's flows. */
+  flows?: Uint8Array[];
 }
 
 /** Admission of each decoded message, keyed by the object the deserializer returned. */
@@ -130,25 +135,43 @@ export class IngestBudget {
 }
 
 interface Shape {
-  flows: number;
+  /** Each flow's wire bytes (views into the message). */
+  flows: Uint8Array[];
   longestName: number;
+  /** Every field but the flows, as wire bytes. */
+  header: Uint8Array[];
 }
 
 /** FlowBatch's top-level fields, read without decoding flows. Throws on malformed protobuf. */
 function shapeOf(bytes: Uint8Array): Shape {
   const r = new BinaryReader(bytes);
-  let flows = 0;
+  const flows: Uint8Array[] = [];
+  const header: Uint8Array[] = [];
   let longestName = 0;
   while (r.pos < r.len) {
+    const start = r.pos;
     const [field, wire] = r.tag();
+    if (field === 5 && wire === WireType.LengthDelimited) {
+      flows.push(r.bytes());
+      continue;
+    }
     if ((field === 1 || field === 2 || field === 3) && wire === WireType.LengthDelimited) {
       longestName = Math.max(longestName, r.bytes().length);
     } else {
-      if (field === 5 && wire === WireType.LengthDelimited) flows++;
       r.skip(wire, field);
     }
+    header.push(bytes.subarray(start, r.pos));
   }
-  return { flows, longestName };
+  return { flows, longestName, header };
+}
+
+/** Decodes the flows of an admitted batch in place, once; a batch from elsewhere is left as it is. Throws on malformed flows. */
+export function decodeFlows(b: FlowBatch): void {
+  const a = admissions.get(b);
+  const raw = a?.flows;
+  if (!a || !raw) return;
+  a.flows = undefined;
+  b.flows = raw.map((f) => Flow.decode(f));
 }
 
 function refuse(r: Refusal): FlowBatch {
@@ -166,8 +189,8 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
     } catch (e) {
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    if (shape.flows > limits.maxBatchFlows) {
-      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${shape.flows} flows; at most ${limits.maxBatchFlows} per batch` });
+    if (shape.flows.length > limits.maxBatchFlows) {
+      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${shape.flows.length} flows; at most ${limits.maxBatchFlows} per batch` });
     }
     if (shape.longestName > limits.maxNodeNameLength) {
       return refuse({
@@ -176,18 +199,18 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
         message: `node, cluster or session name of ${shape.longestName} bytes; at most ${limits.maxNodeNameLength}`,
       });
     }
-    const cost = batchCost(bytes.length, shape.flows);
+    const cost = batchCost(bytes.length, shape.flows.length);
     if (!budget.take(cost)) {
       return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'ingest_full', message: `relay ingest is full (${budget.inflight} bytes in flight); send again later` });
     }
     let b: FlowBatch;
     try {
-      b = FlowBatch.decode(bytes);
+      b = FlowBatch.decode(Buffer.concat(shape.header));
     } catch (e) {
       budget.release(cost);
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    admissions.set(b, { cost });
+    admissions.set(b, { cost, flows: shape.flows });
     return b;
   };
 }

@@ -12,7 +12,7 @@ import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-j
 import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
 import type { BreachKind } from '../limits';
-import { refusalOf, releaseBatch, type IngestBudget } from './admission';
+import { decodeFlows, refusalOf, releaseBatch, type IngestBudget } from './admission';
 
 /** Flows of a batch the sink refused one by one (the rest is stored). */
 export interface Rejections {
@@ -156,6 +156,11 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         if (refusal) {
           opts.onBreach?.(refusal.kind, refusal.message, peer);
           throw new StreamError(refusal.code, refusal.message, true);
+        }
+        try {
+          decodeFlows(b);
+        } catch (e) {
+          throw new StreamError(status.INVALID_ARGUMENT, `malformed flow in batch ${b.sequence}: ${(e as Error).message}`);
         }
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');

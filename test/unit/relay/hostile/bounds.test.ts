@@ -101,6 +101,7 @@ describe('relay/hostile/bounds', function () {
   let client: ObserverClient;
   let honest: FakeCollector;
   let honestFlows = 0;
+  const logs: string[] = [];
 
   /** The honest collector and reader still get through. */
   async function served(): Promise<void> {
@@ -113,7 +114,7 @@ describe('relay/hostile/bounds', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-bounds-'));
-    store = await openStore({ dataDir: join(dir, 'store'), queryLimits: { timeoutMs: LIMIT_MS }, onError: (e) => process.stderr.write(`store: ${e.message}\n`) });
+    store = await openStore({ dataDir: join(dir, 'store'), queryLimits: { timeoutMs: LIMIT_MS }, onError: (e) => logs.push(`store: ${e.message}`) });
     relay = await startRelay({
       listen: '127.0.0.1:0',
       metricsListen: '127.0.0.1:0',
@@ -121,7 +122,7 @@ describe('relay/hostile/bounds', function () {
       mergeWindowMs: 50,
       shutdownGraceMs: 200,
       limits: { maxBatchFlows: 1000, queryTimeoutMs: LIMIT_MS },
-      log: (l) => process.stderr.write(`relay: ${l}\n`),
+      log: (l) => logs.push(l),
     });
     client = new ObserverClient(relay.address, credentials.createInsecure());
     honest = new FakeCollector(relay.address, 'honest');
@@ -145,6 +146,7 @@ describe('relay/hostile/bounds', function () {
     assert.match(st.details, /larger than/);
     s.close();
     assert.equal(metric(await scrape(relay.metricsAddress as string), 'cillion_limit_breaches_total', 'kind="message_size"'), 1);
+    assert.ok(logs.some((l) => /^limit message_size from .*: Received message larger than max/.test(l)), logs.join('\n'));
     await served();
   });
 
