@@ -46,14 +46,17 @@ function longString(v: unknown, max: number, maxList: number, depth: number): st
   if (Array.isArray(v)) {
     if (v.length > maxList) return `list of ${v.length} entries; at most ${maxList}`;
     for (const x of v) {
-      const p = longString(x, max, maxList, depth + 1);
+      const p = typeof x === 'object' || typeof x === 'string' ? longString(x, max, maxList, depth + 1) : undefined;
       if (p) return p;
     }
     return undefined;
   }
   if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'labels') continue;
+    // for...in, not Object.entries: this runs for every field of every flow at ingest rate.
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (k === 'labels' || (typeof x !== 'object' && typeof x !== 'string')) continue;
       const p = longString(x, max, maxList, depth + 1);
       if (p) return p;
     }
