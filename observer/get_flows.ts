@@ -195,6 +195,7 @@ export async function getFlows(
     const seam = new Set<string>();
     if (p.history) {
       const limitMs = opts.historyTimeoutMs ?? 30_000;
+      const tooLong = () => new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
       let late = false;
       const timer = setTimeout(() => {
         late = true;
@@ -209,12 +210,12 @@ export async function getFlows(
         }
       } catch (e) {
         if (out.closed) return;
-        if (late) throw new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
+        if (late) throw tooLong();
         throw e;
       } finally {
         clearTimeout(timer);
       }
-      if (late) throw new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
+      if (late) throw tooLong();
     }
     if (!sub) return;
     sub.untrack();

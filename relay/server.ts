@@ -204,7 +204,11 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     onCounters,
     budget,
     onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
-    onError: (err, peer) => log(`export from ${peer}: ${err.message}`),
+    onError: (err, peer) => {
+      const detail = (err as { detail?: string }).detail;
+      if (detail !== undefined) metrics.engineError('export');
+      log(`export from ${peer}: ${err.message}${detail === undefined ? '' : `: ${detail}`}`);
+    },
   });
   const exportImpl: FlowExportServer = {
     export(call) {

@@ -128,8 +128,10 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
       const fail = (e: unknown): void => {
         if (done) return;
         done = true;
-        const err = e instanceof StreamError ? e : new StreamError(status.INTERNAL, (e as Error).message);
-        if (!err.reported) opts.onError?.(err, peer);
+        // A store failure (position lookup) is the store's, so UNAVAILABLE: try again later.
+        const engine = (e as { code?: unknown }).code === 'ENGINE_ERROR';
+        const err = e instanceof StreamError ? e : new StreamError(engine ? status.UNAVAILABLE : status.INTERNAL, (e as Error).message);
+        if (!err.reported) opts.onError?.(e instanceof Error ? e : err, peer);
         releaseAll();
         const st: Partial<StatusObject> = { code: err.code, details: err.message };
         call.emit('error', st);
