@@ -127,6 +127,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const limits = relayLimits(opts.limits);
   const budget = new IngestBudget(limits.ingestBudgetBytes);
   const uuids = new UuidWindow(limits.uuidWindow);
+  // Oldest first, so the window forgets them in the order it would have.
+  if (store) for (const u of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(u);
   const inserts = new Slots(limits.maxConcurrentInserts);
 
   const hub = new FlowHub({ capacity: opts.buffer });

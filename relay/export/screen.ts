@@ -4,10 +4,11 @@
 // is stored.
 //
 // Uuids are stored once within a window: a uuid is refused when it appears earlier in the
-// same batch or among the last `uuidWindow` flows this relay process accepted (including
-// batches still being stored). The window is memory only, so after a relay restart a uuid
-// sent before it may be stored a second time; a retried batch is never stored twice either
-// way (the store deduplicates by session and sequence).
+// same batch or among the last `uuidWindow` flows the relay accepted (including batches
+// still being stored). The window lives in memory; a starting relay fills it with the
+// uuids of the newest flows in the store, so a uuid sent before a restart is still caught
+// if its flow is among the `uuidWindow` newest by capture time. A retried batch is never
+// stored twice either way (the store deduplicates by session and sequence).
 import type { Flow } from '../../proto/gen/flow/flow';
 import type { RelayLimits } from '../limits';
 

@@ -40,6 +40,8 @@ export interface FlowStore extends FlowHistory {
   insertBatch(b: SessionBatch): Promise<void>;
   /** Highest sequence stored for the session; 0n when none. */
   position(sessionId: string): Promise<bigint>;
+  /** Uuids of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
+  recentUuids(limit: number): Promise<string[]>;
   /** Appends collectors' counter reports, in one insert. */
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
   close(): Promise<void>;
@@ -224,6 +226,19 @@ class ClickHouseFlowStore implements FlowStore {
 
   count(): Promise<bigint> {
     return this.engine('counting flows', () => this.countRaw());
+  }
+
+  recentUuids(limit: number): Promise<string[]> {
+    return this.engine('reading recent uuids', async () => {
+      // Newest first in key order: the engine reads backwards and stops at the limit.
+      const result = await this.client.query({
+        query: `SELECT uuid FROM ${this.db}.flows ORDER BY time DESC LIMIT {n:UInt32}`,
+        query_params: { n: limit },
+        format: 'JSONCompactEachRow',
+      });
+      const rows = await result.json<[string]>();
+      return rows.map((r) => r[0]);
+    });
   }
 
   private async countRaw(): Promise<bigint> {

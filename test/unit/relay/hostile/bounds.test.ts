@@ -211,6 +211,27 @@ describe('relay/hostile/bounds', function () {
     await served();
   });
 
+  it('still stores a uuid once after a restart: a starting relay remembers the newest uuids in the store', async () => {
+    const f = fresh();
+    const s = openStream(relay.address);
+    s.call.write(batch('restart-a', 1n, [f]));
+    assert.equal((await acked(s, 1n)).rejectedFlows, 0n);
+    s.close();
+    const second = await startRelay({ listen: '127.0.0.1:0', store, shutdownGraceMs: 200 });
+    try {
+      const t = openStream(second.address);
+      t.call.write(batch('restart-b', 1n, [f, fresh()]));
+      const ack = await acked(t, 1n);
+      assert.equal(ack.rejectedFlows, 1n);
+      assert.match(ack.rejectedReason, /already stored/);
+      t.close();
+    } finally {
+      await second.close();
+    }
+    assert.deepEqual(await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid] })] }), [f.uuid]);
+    await served();
+  });
+
   it('answers 10k filters, 100k addresses and since = int64 max with INVALID_ARGUMENT', async () => {
     const many = await failure(client, { blacklist: Array.from({ length: 10_000 }, (_, i) => FlowFilter.fromPartial({ sourcePod: [`p${i}`] })) });
     assert.equal(many.code, status.INVALID_ARGUMENT);
