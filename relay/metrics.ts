@@ -57,6 +57,7 @@ export class RelayMetrics {
   private readonly insertLag: Histogram;
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
+  private readonly refusals: Counter<'service' | 'reason'>;
 
   constructor(opts: RelayMetricsOptions = {}) {
     this.nodes = new LabelCap(opts.maxNodes ?? 1000);
@@ -91,6 +92,12 @@ export class RelayMetrics {
     });
     this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
     this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
+    this.refusals = new Counter({
+      name: 'cillion_auth_refused_total',
+      help: 'Calls refused with PERMISSION_DENIED for what the client certificate grants, by service and reason (no_role, node_mismatch).',
+      labelNames: ['service', 'reason'],
+      registers,
+    });
     const followers = opts.followers;
     new Gauge({
       name: 'cillion_observer_followers',
@@ -127,6 +134,11 @@ export class RelayMetrics {
 
   storeError(): void {
     this.storeErrors.inc();
+  }
+
+  /** A call refused for its certificate; service and reason come from fixed sets. */
+  refused(service: string, reason: string): void {
+    this.refusals.inc({ service, reason });
   }
 
   get contentType(): string {

@@ -2,7 +2,7 @@
 // the batch is stored, and its flows go out live through the Observer API in approximate
 // time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
 // HTTP on another.
-import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -10,13 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../operator/sources/source';
 import { AttestService } from '../proto/gen/attest/v1/attest';
-import { FlowExportService, type ExportAck, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
+import { FlowExportService, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
-import { exportService, type BatchSink, type CollectorReport } from './export/ingest';
+import { exportService, type BatchOwner, type BatchSink, type CollectorReport } from './export/ingest';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
 import { RelayMetrics } from './metrics';
@@ -27,6 +27,9 @@ import { observerService } from '../observer/service';
 import { nowNs, timestampNs } from '../observer/time';
 import type { FlowStore } from './store/store';
 import { listenCredentials, type RelayTlsOptions } from './tls';
+import { Guard, type Refusal } from './auth/guard';
+import type { Identity } from './auth/identity';
+import { AccessPolicy, type AccessOptions } from './auth/policy';
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
@@ -41,6 +44,8 @@ export interface RelayOptions {
   /** Where Geofence resources come from; without it no flow gets a verdict. */
   resources?: ResourceSource;
   tls?: RelayTlsOptions;
+  /** Which certificates get which roles (relay/auth); only with tls. */
+  access?: AccessOptions;
   /** Flows kept in memory for live history and namespaces; default 4095. */
   buffer?: number;
   /** How long flows are held to order them across nodes; default 1000 ms. */
@@ -68,10 +73,14 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
-  const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
-  const cn = cert?.subject?.CN;
-  return { enabled: tls, serverName: Array.isArray(cn) ? cn.join(',') : (cn ?? '') };
+/**
+ * The node a batch on this stream belongs to: the certificate's name over TLS, where a batch
+ * naming another node is refused; the batch's own claim on a plaintext listener.
+ */
+function batchOwner(id: Identity, claimed: string): BatchOwner {
+  if (!id.authenticated) return { node: claimed };
+  if (claimed !== '' && claimed !== id.name) return { refused: `the client certificate is for node "${id.name}"; this stream's batch claims node "${claimed}"` };
+  return { node: id.name };
 }
 
 export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
@@ -81,6 +90,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
   const { credentials, tls } = await listenCredentials(listen, opts.tls ?? {});
   const store = opts.store;
+  const policy = new AccessPolicy(opts.access);
 
   const hub = new FlowHub({ capacity: opts.buffer });
   const metrics = new RelayMetrics({ followers: () => hub.followers });
@@ -92,15 +102,20 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   });
   const judge = new FlowJudge(opts.resources, log);
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
+  // Without a store: (node, session) -> position, keyed as ingest keys its sessions.
   const positions = new Map<string, bigint>();
+  const sessionKey = (node: string, sessionId: string): string => `${node.length}:${node}/${sessionId}`;
+  const guard = new Guard(policy, tls, (r: Refusal) => {
+    metrics.refused(r.service, r.reason);
+    log(`refused ${r.service}/${r.method} from ${r.peer}${r.identity.name ? ` (${r.identity.name})` : ''}: ${r.message}`);
+  });
 
   const sink: BatchSink = {
-    position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
+    position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
     accept: async (b) => {
       const flows = b.flows;
       let newest: bigint | undefined;
       for (const f of flows) {
-        if (f.nodeName === '') f.nodeName = b.nodeName;
         if (f.uuid === '') f.uuid = randomUUID();
         judge.judge(f);
         const t = timestampNs(f.time);
@@ -109,7 +124,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub.expect(flows);
       try {
         if (store) await store.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows });
-        else positions.set(b.sessionId, b.sequence);
+        else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
       } catch (e) {
         hub.abandon(flows);
         metrics.storeError();
@@ -134,30 +149,48 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
-  const ingest = exportService(sink, { onCounters, onError: (err, peer) => log(`export from ${peer}: ${err.message}`) });
+  const ingest = exportService(sink, {
+    nodeOf: (call, claimed) => {
+      const id = guard.identityOf(call);
+      const owner = batchOwner(id, claimed);
+      if ('refused' in owner) guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'node_mismatch', message: owner.refused });
+      return owner;
+    },
+    onCounters,
+    onError: (err, peer) => log(`export from ${peer}: ${err.message}`),
+  });
   const exportImpl: FlowExportServer = {
     export(call) {
-      const stream = nodes.streamOpened(call.getPeer(), peerTls(call, tls));
+      const id = guard.identityOf(call);
+      const tlsInfo: TlsInfo = { enabled: tls, serverName: id.name };
+      const stream = nodes.streamOpened(call.getPeer(), tlsInfo);
       const versionHeader = call.metadata.get('cillion-version')[0];
-      call.on('data', (b: FlowBatch) => stream.identify(b.nodeName, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined));
+      call.on('data', (b: FlowBatch) => {
+        const owner = batchOwner(id, b.nodeName);
+        if ('node' in owner) stream.identify(owner.node, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
+      });
       for (const ev of ['cancelled', 'error', 'finish', 'close']) call.on(ev, () => stream.close());
       ingest.export(call);
     },
   };
 
   const server = new Server();
-  server.addService(FlowExportService, exportImpl);
+  // Every service through the guard: the certificate's role decides, before any handler runs.
+  server.addService(FlowExportService, guard.wrap(FlowExportService, 'collector', exportImpl));
   server.addService(
     ObserverService,
-    observerService({
+    guard.wrap(ObserverService, 'reader', observerService({
       hub,
       store,
       nodes,
       status: () => ({ version, uptimeNs: nowNs() - startedAt }),
       onError: (err, method) => log(`${method}: ${err.message}`),
-    }),
+    })),
   );
-  server.addService(AttestService, attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) }));
+  server.addService(
+    AttestService,
+    guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),
+  );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);
 

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)
+  PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/flows_local', '{replica}')
 PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time

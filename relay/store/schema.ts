@@ -44,8 +44,9 @@
 //   Always aggregate with sum(): rows for one key are merged lazily. The view runs after the flows part is written: a crash in between can
 //   leave one batch out of the rollup, never in it twice.
 //
-// batch_marks — (session_id, sequence) of batches that carried no flows, so that position()
-//   advances past them too.
+// batch_marks — (node_name, session_id, sequence) of batches that carried no flows, so that
+//   position() advances past them too. A session is (node_name, session_id): the node is the
+//   one the collector's certificate names, so two nodes' sessions never share a position.
 //
 // node_counters — one row per batch a collector sent, heartbeats (sequence 0) and resent
 //   duplicates included: its session's cumulative ExportCounters as of sent_at.
@@ -165,7 +166,7 @@ function flowsColumnsDDL(): string {
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)`;
+  PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)`;
 }
 
 interface Layout {

@@ -35,10 +35,10 @@ export interface NodeCounterRow {
 export type { FlowQuery };
 
 export interface FlowStore extends FlowHistory {
-  /** Stores all flows of the batch together with (session, sequence), or none of them. */
+  /** Stores all flows of the batch together with (node, session, sequence), or none of them; every flow's node_name must be the batch's. */
   insertBatch(b: SessionBatch): Promise<void>;
-  /** Highest sequence stored for the session; 0n when none. */
-  position(sessionId: string): Promise<bigint>;
+  /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
+  position(nodeName: string, sessionId: string): Promise<bigint>;
   /** Appends collectors' counter reports, in one insert. */
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
   close(): Promise<void>;
@@ -110,9 +110,11 @@ class ClickHouseFlowStore implements FlowStore {
   async insertBatch(b: SessionBatch): Promise<void> {
     const receivedAt = Math.floor(Date.now() / 1000);
     // A retried batch inserts nothing twice, also if the caller did not check position().
+    // The token names the node: another node's batch of the same session id and sequence
+    // is another batch, never taken for this one's duplicate.
     // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
     const settings = {
-      insert_deduplication_token: `${b.sessionId}:${b.sequence}`,
+      insert_deduplication_token: JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]),
       deduplicate_blocks_in_dependent_materialized_views: 1 as const,
       insert_distributed_sync: 1 as const,
     };
@@ -163,12 +165,12 @@ class ClickHouseFlowStore implements FlowStore {
     for (const fp of fresh.keys()) this.knownPaths.set(fp, seenAt);
   }
 
-  async position(sessionId: string): Promise<bigint> {
+  async position(nodeName: string, sessionId: string): Promise<bigint> {
     const result = await this.client.query({
       query: `SELECT toString(greatest(
-  (SELECT max(sequence) FROM ${this.db}.flows WHERE session_id = {s:String}),
-  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE session_id = {s:String}))) AS n`,
-      query_params: { s: sessionId },
+  (SELECT max(sequence) FROM ${this.db}.flows WHERE node_name = {n:String} AND session_id = {s:String}),
+  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE node_name = {n:String} AND session_id = {s:String}))) AS n`,
+      query_params: { n: nodeName, s: sessionId },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ n: string }>();

@@ -63,7 +63,7 @@ describe('client commands over TLS (--tls, --tls-ca-cert-files, --tls-client-cer
     assert.match(noCert.stderr, /cillion status: /);
     const plain = await cillion('status', '--server', server);
     assert.equal(plain.code, 1);
-    const rogue = await cillion('status', '--server', server, '--tls', '--tls-ca-cert-files', f('rogue.pem'), '--tls-server-name', 'localhost');
+    const rogue = await cillion('status', '--server', server, '--tls', '--tls-ca-cert-files', f('rogue-ca.pem'), '--tls-server-name', 'localhost');
     assert.equal(rogue.code, 1, 'a server certificate from another CA is not trusted');
   });
 

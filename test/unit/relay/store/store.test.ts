@@ -107,15 +107,31 @@ describe('relay/store (embedded chdb)', function () {
 
   it('reports per-session positions, counting batches without flows', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(10);
-    assert.equal(await store.position('s1'), 0n);
+    const flows = makeCorpus(10).map((f) => ({ ...f, nodeName: 'n' }));
+    assert.equal(await store.position('n', 's1'), 0n);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's2', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 3n, nodeName: 'n', flows: [] });
-    assert.equal(await store.position('s1'), 3n);
-    assert.equal(await store.position('s2'), 1n);
-    assert.equal(await store.position("s3' OR 1=1 --"), 0n);
+    assert.equal(await store.position('n', 's1'), 3n);
+    assert.equal(await store.position('n', 's2'), 1n);
+    assert.equal(await store.position('n', "s3' OR 1=1 --"), 0n);
+    assert.equal(await store.position("n' OR 1=1 --", 's1'), 0n);
+  });
+
+  it('keeps sessions of the same id on different nodes apart: positions and deduplication', async () => {
+    store = await openStore({ dataDir: dir });
+    const of = (node: string) => makeCorpus(20).map((f) => ({ ...f, nodeName: node }));
+    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'node-b', flows: of('node-b') });
+    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'node-b', flows: of('node-b') });
+    await store.insertBatch({ sessionId: 's', sequence: 3n, nodeName: 'node-b', flows: [] });
+    assert.equal(await store.position('node-a', 's'), 0n);
+    // Same session id and sequences as node-b's: stored, not taken for duplicates.
+    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'node-a', flows: of('node-a') });
+    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'node-a', flows: of('node-a') });
+    assert.equal(await store.position('node-a', 's'), 2n);
+    assert.equal(await store.position('node-b', 's'), 3n);
+    assert.equal(await store.count(), 80n);
   });
 
   it('stores a re-sent batch once', async () => {
@@ -132,12 +148,12 @@ describe('relay/store (embedded chdb)', function () {
 
   it('keeps flows and positions across a reopen of the same data directory', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(200);
+    const flows = makeCorpus(200).map((f) => ({ ...f, nodeName: 'n' }));
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 100) });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(100) });
     await store.close();
     store = await openStore({ dataDir: dir, ttlDays: 3 });
-    assert.equal(await store.position('s1'), 2n);
+    assert.equal(await store.position('n', 's1'), 2n);
     assert.deepEqual(await collect(store, {}), flows);
     await store.close();
     store = undefined;
@@ -195,7 +211,7 @@ describe('relay/store (embedded chdb)', function () {
       });
     });
     store = await openStore({ dataDir: dir });
-    const position = await store.position('crash');
+    const position = await store.position('n1', 'crash');
     assert.ok(position >= acked, `position ${position} below acknowledged ${acked}`);
     await store.close();
     store = undefined;
