@@ -87,9 +87,7 @@ export function issueLeaf(r: LeafRequest): KeyAndCertificate {
         `extendedKeyUsage = ${eku.join(',')}`,
         'subjectKeyIdentifier = hash',
         'authorityKeyIdentifier = keyid',
-        'subjectAltName = @san',
-        '[san]',
-        ...san,
+        ...(san.length > 0 ? ['subjectAltName = @san', '[san]', ...san] : []),
         '',
       ].join('\n'),
     );

@@ -8,6 +8,8 @@ import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '.
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
+import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
+import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
 
 interface RelayCommandOptions {
@@ -24,6 +26,8 @@ interface RelayCommandOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   insecureListen?: boolean;
+  trustDomain: string;
+  roles?: string;
   buffer: number;
   mergeWindow: number;
   attestKey?: string;
@@ -55,7 +59,17 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   if (opts.kubeconfig !== undefined && !opts.kubernetes) throw new RelayConfigError('--kubeconfig goes with --kubernetes');
   const tls = { cert: opts.tlsCert, key: opts.tlsKey, clientCa: opts.tlsClientCa, insecureListen: opts.insecureListen };
   // Refuse a bad listen setup or signing key before the store is opened (and maybe created).
-  await listenCredentials(opts.listen, tls);
+  const { tls: tlsOn } = await listenCredentials(opts.listen, tls);
+  if (opts.roles !== undefined && !tlsOn) throw new RelayConfigError('--roles grants roles to client certificates: it needs --tls-cert, --tls-key and --tls-client-ca');
+  let access: AccessOptions;
+  try {
+    access = { trustDomain: opts.trustDomain, allowList: opts.roles === undefined ? undefined : await readAllowList(opts.roles) };
+    new AccessPolicy(access);
+  } catch (e) {
+    if (e instanceof AccessConfigError) throw new RelayConfigError(e.message);
+    throw e;
+  }
+  if (!tlsOn) log('plaintext: every client may push, read and export, and collectors name their own nodes (development only)');
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
   let store: FlowStore | undefined;
@@ -74,6 +88,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       store,
       resources,
       tls,
+      access,
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
       attest: { key: attestKey, storeIdentity: identity },
@@ -110,6 +125,8 @@ export function relayCommand(): Command {
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')
     .option('--insecure-listen', 'allow plaintext on a non-loopback address')
+    .option('--trust-domain <domain>', 'trust domain of the client certificates\' role URIs (spiffe://<domain>/cillion/<role>/<name>)', DEFAULT_TRUST_DOMAIN)
+    .option('--roles <file>', 'YAML map of certificate names (role URI name, else subject CN) to roles: collector, reader, attester, peer')
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
     .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
     .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt))
