@@ -64,6 +64,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   let access: AccessOptions;
   try {
     access = { trustDomain: opts.trustDomain, allowList: opts.roles === undefined ? undefined : await readAllowList(opts.roles) };
+    // Built once here only to refuse a bad trust domain before the store is opened.
     new AccessPolicy(access);
   } catch (e) {
     if (e instanceof AccessConfigError) throw new RelayConfigError(e.message);

@@ -76,6 +76,9 @@ export function checkIdentifier(name: string): string {
 
 const LC = 'LowCardinality(String)';
 
+/** Answers position(): a session's highest sequence, by (node, session id). */
+const NODE_SESSION_PROJECTION = 'node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)';
+
 /** Columns of `flows` that rows.ts fills, in insert order (flow_b64 becomes `flow`). */
 export const FLOW_COLUMNS = [
   'time', 'received_at', 'session_id', 'sequence', 'batch_index', 'node_name', 'uuid',
@@ -166,7 +169,7 @@ function flowsColumnsDDL(): string {
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)`;
+  PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
 interface Layout {
@@ -197,7 +200,14 @@ const SINGLE: Layout = {
  */
 export function schemaStatements(o: SchemaOptions): string[] {
   const db = checkIdentifier(o.database);
-  return [`CREATE DATABASE IF NOT EXISTS ${db}`, ...dataTables(o, SINGLE)];
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db}`,
+    ...dataTables(o, SINGLE),
+    // A store made before sessions were keyed by node: new parts get the projection that
+    // answers position() by (node, session); old parts are read without it until their TTL.
+    `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
+    `ALTER TABLE ${db}.flows DROP PROJECTION IF EXISTS session_position`,
+  ];
 }
 
 /**
