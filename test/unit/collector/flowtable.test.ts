@@ -16,7 +16,7 @@ function egress(tsMs: number, over: Partial<RecordSpec> = {}): RecordSpec {
     dstIA: 0x0041_0002_0000_0020n,
     inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 },
     pathId: 3,
-    pktLen: 120,
+    podLen: 120,
     egressIfid: 1,
     path: Uint8Array.of(1, 2, 3, 4),
     ...over,
@@ -37,9 +37,9 @@ describe('collector/flowtable', () => {
   it('aggregates the packets of one flow: counts, bytes, times, OR of TCP flags', () => {
     const { t, out, feed } = table();
     feed([
-      egress(1000, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x02 }, pktLen: 60 }),
-      egress(1005, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 }, pktLen: 1500 }),
-      egress(1003, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x18 }, pktLen: 40 }),
+      egress(1000, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x02 }, podLen: 60 }),
+      egress(1005, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 }, podLen: 1500 }),
+      egress(1003, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x18 }, podLen: 40 }),
     ]);
     assert.equal(t.stats().entries, 1);
     t.flush();
@@ -247,7 +247,7 @@ describe('collector/flowtable against a reference model', () => {
               }
               continue;
             }
-            const spec = egress(ms, { inner: { ...egress(0).inner!, sport: op.port }, pathId: 0, path: Uint8Array.of(op.path, 7), pktLen: op.len });
+            const spec = egress(ms, { inner: { ...egress(0).inner!, sport: op.port }, pathId: 0, path: Uint8Array.of(op.path, 7), podLen: op.len });
             const b = batchOf([spec]);
             t.ingestBatch(b, b.length);
             const k = `${op.port}/${op.path}`;
