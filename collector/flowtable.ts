@@ -379,11 +379,14 @@ export class FlowTable {
     const tcpFlags = hasInner ? buf[off + O_TCP_FLAGS] : 0;
     let e = this.find(h, buf, pathAt, pathLen);
     if (e < 0) {
+      // Taken before the eviction below, which may carry (and so shed) another report.
+      const back = this.carry.size > 0 || this.short.size > 0 ? this.takeBack(this.scratchKey(buf, pathAt, pathLen)) : null;
       if (this.count >= this.max) {
         this.stat.evictions++;
         this.remove(this.lruHead, 'evicted');
       }
       e = this.insert(h, buf, pathAt, pathLen, (flags & REC_F_PATH_TRUNCATED) !== 0, ts, tcpFlags);
+      if (back) this.takeOver(e, back);
     } else if (e !== this.lruTail) {
       this.lruUnlink(e);
       this.lruAppend(e);
@@ -441,16 +444,23 @@ export class FlowTable {
     this.slots[s] = e + 1;
     this.lruAppend(e);
     this.repAppend(e);
-    if (this.carry.size > 0 || this.short.size > 0) this.takeOver(e);
     return e;
   }
 
-  /** A flow that comes back takes over its carried counts, or learns what it lost. */
-  private takeOver(e: number): void {
-    const key = this.keyOf(e);
-    const c = this.carry.get(key);
+  /** What a returning flow gets back: its carried report, what its shed reports lost. */
+  private takeBack(key: string): { carried?: Carried; lost?: { packets: number; bytes: number } } | null {
+    const carried = this.carry.get(key);
+    const lost = this.short.get(key);
+    if (!carried && !lost) return null;
+    this.carry.delete(key);
+    this.short.delete(key);
+    return { carried, lost };
+  }
+
+  /** A flow that came back takes over its carried counts and learns what it lost. */
+  private takeOver(e: number, back: { carried?: Carried; lost?: { packets: number; bytes: number } }): void {
+    const c = back.carried;
     if (c) {
-      this.carry.delete(key);
       this.packets[e] += c.packets;
       this.podBytes[e] += c.podBytes;
       this.wireBytes[e] += c.wireBytes;
@@ -465,12 +475,19 @@ export class FlowTable {
       this.lostP[e] += c.lostPackets;
       this.lostB[e] += c.lostBytes;
     }
-    const lost = this.short.get(key);
-    if (lost) {
-      this.short.delete(key);
-      this.lostP[e] += lost.packets;
-      this.lostB[e] += lost.bytes;
+    if (back.lost) {
+      this.lostP[e] += back.lost.packets;
+      this.lostB[e] += back.lost.bytes;
     }
+  }
+
+  /** keyOf() for the record being metered, from the scratch key and the record's path. */
+  private scratchKey(buf: Buffer, pathAt: number, pathLen: number): string {
+    const k = this.k;
+    let key = '';
+    for (let i = 0; i < KW; i++) key += `${k[i]},`;
+    if (k[5] === 0) key += buf.toString('hex', pathAt, pathAt + pathLen);
+    return key;
   }
 
   /** The entry's key as text: key words, and the path bytes when no path id names the path. */

@@ -94,6 +94,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
   const positions = new Map<string, bigint>();
 
+  // Batches the store refused; the collector sends them again, so no data is lost.
+  let batchStoreErrors = 0n;
   const sink: BatchSink = {
     position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
     accept: async (b) => {
@@ -113,6 +115,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       } catch (e) {
         hub.abandon(flows);
         metrics.storeError();
+        batchStoreErrors++;
         throw e;
       }
       for (const f of flows) {
@@ -153,7 +156,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub,
       store,
       nodes,
-      status: () => ({ version, uptimeNs: nowNs() - startedAt }),
+      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined }),
       onError: (err, method) => log(`${method}: ${err.message}`),
     }),
   );
