@@ -14,6 +14,7 @@ import type {
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { NodeState } from '../proto/gen/relay/relay';
 import type { NodeBook } from './nodes';
+import type { ExportCounters } from '../proto/gen/export/v1/export';
 import type { FlowHistory } from './history';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
 import type { FlowHub } from './hub';
@@ -23,6 +24,8 @@ export interface StatusFigures {
   uptimeNs: bigint;
   /** Batches the relay's store failed to take (the collectors send them again); a relay only. */
   storeErrors?: bigint;
+  /** A per-node server's own counters; a relay sums its nodes' instead. */
+  counters?: ExportCounters;
 }
 
 export interface ObserverDeps {
@@ -66,7 +69,7 @@ function counter(where: Where, name: string, unit: Unit, count: bigint, dataLoss
  * says the same in prose.
  */
 export function lossCounters(nodes: NodeBook, hub: FlowHub, figures: StatusFigures): LossCounter[] {
-  const t = nodes.totals();
+  const t = figures.counters ?? nodes.totals();
   const out = [
     counter('datapath', 'ring_reserve_failures', 'packets', t.ringReserveFailures, true, 'packets handled but not recorded: the ring buffer was full'),
     counter('datapath', 'ring_reserve_failure_bytes', 'bytes', t.ringReserveFailureBytes, true, 'wire bytes of those packets'),

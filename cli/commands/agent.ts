@@ -21,6 +21,7 @@ import type { IA } from '../../scion/isdas';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
+import { zeroCounters } from '../../observer/nodes';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -165,7 +166,14 @@ async function run(opts: AgentOptions): Promise<void> {
     }
     let observer: LocalObserver | null = null;
     if (opts.observerSocket !== '') {
-      observer = await serveLocalObserver({ socket: opts.observerSocket.replace(/^unix:\/\//, ''), hub, version, log });
+      const ex = exporter;
+      observer = await serveLocalObserver({
+        socket: opts.observerSocket.replace(/^unix:\/\//, ''),
+        hub,
+        version,
+        log,
+        counters: () => (ex ? ex.counters() : { ...zeroCounters(), ...pipelineCounters(collector.stats(), dp.counterTotals()) }),
+      });
       const o = observer;
       stops.push(() => o.close());
     }
