@@ -134,7 +134,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     const d = nodes.report(r);
     metrics.collector(r.nodeName, d);
     hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, d.ringReserveFailures, r.nodeName);
-    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
+    // Flow reports that never reach the relay, refused by the exporter or shed by the flow table.
+    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops + d.reportsLost, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
   const ingest = exportService(sink, { onCounters, onError: (err, peer) => log(`export from ${peer}: ${err.message}`) });
