@@ -152,7 +152,18 @@ async function run(opts: AgentOptions): Promise<void> {
     const reader = new RingReader(dp.events, { bufferBytes: RING_BATCH_BYTES, onBatch: collector.ingest });
     reader.start();
     collector.start();
+    // Shed reports are counted in metrics and status; the log says so once per stretch.
+    let shed = { reports: 0, packets: 0 };
+    const lossLog = setInterval(() => {
+      const st = collector.stats();
+      if (st.lostReports > shed.reports) {
+        log(`flow table: ${st.lostReports - shed.reports} reports (${st.lostPackets - shed.packets} packets) shed while the export backlog stayed full`);
+      }
+      shed = { reports: st.lostReports, packets: st.lostPackets };
+    }, 10_000);
+    lossLog.unref();
     stops.push(async () => {
+      clearInterval(lossLog);
       reader.stop();
       reader.drain();
       collector.stop();
