@@ -38,7 +38,7 @@ function spec(flow: number, n: number): RecordSpec {
     inner: { proto: 6, src: `10.0.${(flow >> 8) & 0xff}.${flow & 0xff}`, dst: '10.9.0.1', sport: 10000 + (flow % 50000), dport: 443, tcpFlags: 0x10 },
     pathId: egress ? 1 + (flow % 8) : 0,
     path: pathBytes(egress ? flow % 8 : flow % 64),
-    pktLen: 1400,
+    podLen: 1400,
   };
 }
 

@@ -18,6 +18,21 @@ export interface RelayMetricsOptions {
 
 export const OTHER_LABEL = 'other';
 
+/** ExportCounters that count loss (or what only looks like it), with their units. */
+const LOSS_COUNTERS: ReadonlyArray<[string, string, keyof ExportCounters]> = [
+  ['ring_reserve_failures', 'packets', 'ringReserveFailures'],
+  ['ring_reserve_failure_bytes', 'bytes', 'ringReserveFailureBytes'],
+  ['flow_table_evictions', 'flows', 'flowTableEvictions'],
+  ['reports_deferred', 'reports', 'reportsDeferred'],
+  ['reports_carried', 'reports', 'reportsCarried'],
+  ['reports_lost', 'reports', 'reportsLost'],
+  ['packets_lost', 'packets', 'packetsLost'],
+  ['bytes_lost', 'bytes', 'bytesLost'],
+  ['export_drops', 'reports', 'exportDrops'],
+  ['export_drop_packets', 'packets', 'exportDropPackets'],
+  ['export_drop_bytes', 'bytes', 'exportDropBytes'],
+];
+
 /** Keeps label values to the first `max` distinct ones seen. */
 class LabelCap {
   private readonly seen = new Set<string>();
@@ -54,6 +69,7 @@ export class RelayMetrics {
   private readonly ringReserveFailures: Counter<'node'>;
   private readonly exportDrops: Counter<'node'>;
   private readonly decodeErrors: Counter<'node'>;
+  private readonly collectorLoss: Counter<'node' | 'counter' | 'unit'>;
   private readonly insertLag: Histogram;
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
@@ -84,6 +100,12 @@ export class RelayMetrics {
     });
     this.exportDrops = new Counter({ name: 'cillion_export_drops_total', help: 'Flows collectors dropped because their export backlog was full.', labelNames: ['node'], registers });
     this.decodeErrors = new Counter({ name: 'cillion_decode_errors_total', help: 'Ring records the collectors could not decode.', labelNames: ['node'], registers });
+    this.collectorLoss = new Counter({
+      name: 'cillion_collector_loss_total',
+      help: 'The collectors\' loss counters (ExportCounters) in their own units; see README "Loss accounting" for which are data loss.',
+      labelNames: ['node', 'counter', 'unit'],
+      registers,
+    });
     this.insertLag = new Histogram({
       name: 'cillion_store_insert_lag_seconds',
       help: 'Time from the capture of the newest flow of a batch to the batch being stored.',
@@ -125,6 +147,7 @@ export class RelayMetrics {
     this.ringReserveFailures.inc(labels, Number(delta.ringReserveFailures));
     this.exportDrops.inc(labels, Number(delta.exportDrops));
     this.decodeErrors.inc(labels, Number(delta.decodeErrors));
+    for (const [counter, unit, key] of LOSS_COUNTERS) this.collectorLoss.inc({ ...labels, counter, unit }, Number(delta[key]));
   }
 
   stored(rows: number, lagSeconds: number | undefined): void {

@@ -110,6 +110,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     log(`refused ${r.service}/${r.method} from ${r.peer}${r.identity.name ? ` (${r.identity.name})` : ''}: ${r.message}`);
   });
 
+  // Batches the store refused; the collector sends them again, so no data is lost.
+  let batchStoreErrors = 0n;
   const sink: BatchSink = {
     position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
     accept: async (b) => {
@@ -128,6 +130,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       } catch (e) {
         hub.abandon(flows);
         metrics.storeError();
+        batchStoreErrors++;
         throw e;
       }
       for (const f of flows) {
@@ -146,7 +149,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     const d = nodes.report(r);
     metrics.collector(r.nodeName, d);
     hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, d.ringReserveFailures, r.nodeName);
-    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
+    // Flow reports that never reach the relay, refused by the exporter or shed by the flow table.
+    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops + d.reportsLost, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
   const ingest = exportService(sink, {
@@ -183,7 +187,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub,
       store,
       nodes,
-      status: () => ({ version, uptimeNs: nowNs() - startedAt }),
+      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined }),
       onError: (err, method) => log(`${method}: ${err.message}`),
     })),
   );

@@ -27,8 +27,13 @@
 //   geofence_name, geofence_namespace, geofence_mode, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality
 //   identity_check       LowCardinality IdentityCheck name of the carried security identity
-//   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter): packets and
-//                        bytes (L2 included, as the datapath saw them) of the interval it covers
+//   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter) for the interval
+//                        it covers: bytes are pod bytes where the flow has a pod packet (the same
+//                        figure at both edges), wire bytes otherwise
+//   pod_bytes, wire_bytes  UInt64      the pod's frames (IPv4 packet + 14 bytes of Ethernet) and the
+//                        SCION frames on the underlay, both always filled where known
+//   lost_packets         UInt64         packets of this flow the collector counted but lost (a shed
+//                        report): the flow's stored packets are short by this much; 0 almost always
 //   flow                 String         the whole flow.Flow, protobuf binary; the source of truth
 //
 // paths — ReplacingMergeTree(last_seen) by fingerprint: the path dimension. Query with FINAL
@@ -52,7 +57,10 @@
 //   duplicates included: its session's cumulative ExportCounters as of sent_at.
 //   received_at DateTime64(3)  when the relay took the batch; partition and TTL key
 //   node_name, cluster, session_id LowCardinality; sequence UInt64
-//   ring_records, ring_reserve_failures, export_drops, decode_errors, flows_exported  UInt64:
+//   ring_records, ring_reserve_failures, export_drops, decode_errors, flows_exported,
+//   ring_reserve_failure_bytes, flow_table_evictions, reports_deferred, reports_carried,
+//   reports_lost, packets_lost, bytes_lost, export_drop_packets, export_drop_bytes,
+//   packets_exported  UInt64: ExportCounters (proto/export/v1/export.proto says each one's unit),
 //                        cumulative since the session started, so a session's max() over a
 //                        stretch of time is its count at the end of it, and the increase is
 //                        that max less the one before
@@ -91,13 +99,33 @@ export const FLOW_COLUMNS = [
   'path_latency_ns', 'path_known',
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
   'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check',
-  'packets', 'bytes', 'dropped_packets', 'flow_b64',
+  'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'flow_b64',
 ] as const;
 
-export const NODE_COUNTER_COLUMNS = [
-  'received_at', 'node_name', 'cluster', 'session_id', 'sequence', 'ring_records',
-  'ring_reserve_failures', 'export_drops', 'decode_errors', 'flows_exported', 'sent_at',
-] as const;
+/** node_counters columns holding ExportCounters, by column name, in insert order. */
+export const NODE_COUNTER_VALUES = {
+  ring_records: 'ringRecords',
+  ring_reserve_failures: 'ringReserveFailures',
+  export_drops: 'exportDrops',
+  decode_errors: 'decodeErrors',
+  flows_exported: 'flowsExported',
+  ring_reserve_failure_bytes: 'ringReserveFailureBytes',
+  flow_table_evictions: 'flowTableEvictions',
+  reports_deferred: 'reportsDeferred',
+  reports_carried: 'reportsCarried',
+  reports_lost: 'reportsLost',
+  packets_lost: 'packetsLost',
+  bytes_lost: 'bytesLost',
+  export_drop_packets: 'exportDropPackets',
+  export_drop_bytes: 'exportDropBytes',
+  packets_exported: 'packetsExported',
+} as const;
+
+/** Counters added after the first release: an older store gets them by ALTER TABLE. */
+const LATER_COUNTER_COLUMNS = Object.keys(NODE_COUNTER_VALUES).slice(5);
+const LATER_FLOW_COLUMNS = [['pod_bytes', 'dropped_packets'], ['wire_bytes', 'pod_bytes'], ['lost_packets', 'wire_bytes']] as const;
+
+export const NODE_COUNTER_COLUMNS = ['received_at', 'node_name', 'cluster', 'session_id', 'sequence', ...Object.keys(NODE_COUNTER_VALUES), 'sent_at'] as const;
 
 export const PATH_COLUMNS = [
   'fingerprint', 'src_ia', 'dst_ia', 'hop_count', 'latency_ns', 'mtu', 'known',
@@ -160,6 +188,9 @@ function flowsColumnsDDL(): string {
   packets UInt64,
   bytes UInt64,
   dropped_packets UInt64,
+  pod_bytes UInt64,
+  wire_bytes UInt64,
+  lost_packets UInt64,
   flow_b64 String EPHEMERAL,
   flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
   INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
@@ -327,11 +358,20 @@ TTL received_at + INTERVAL ${ttl} DAY`,
   export_drops UInt64,
   decode_errors UInt64,
   flows_exported UInt64,
-  sent_at DateTime64(3, 'UTC')
+${LATER_COUNTER_COLUMNS.map((c) => `  ${c} UInt64,\n`).join('')}  sent_at DateTime64(3, 'UTC')
 ) ENGINE = ${l.engines.counters}
 PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (node_name, received_at)
 TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
+  ];
+}
+
+/** Adds what later releases added to an older store's tables (a no-op on a current one). */
+export function upgradeStatements(o: SchemaOptions): string[] {
+  const db = checkIdentifier(o.database);
+  return [
+    ...LATER_FLOW_COLUMNS.map(([c, after]) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${after}`),
+    ...LATER_COUNTER_COLUMNS.map((c, i) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${i === 0 ? 'flows_exported' : LATER_COUNTER_COLUMNS[i - 1]}`),
   ];
 }
 

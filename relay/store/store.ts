@@ -2,10 +2,11 @@
 // same client and SQL either way. Table layout: schema.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow } from '../../proto/gen/flow/flow';
+import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { queryFlows } from './query';
-import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
+import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements, upgradeStatements } from './schema';
 import { flowLines, pathRow, type PathRow } from './rows';
 
 export interface SessionBatch {
@@ -23,11 +24,7 @@ export interface NodeCounterRow {
   cluster: string;
   sessionId: string;
   sequence: bigint;
-  ringRecords: bigint;
-  ringReserveFailures: bigint;
-  exportDrops: bigint;
-  decodeErrors: bigint;
-  flowsExported: bigint;
+  counters: ExportCounters;
   /** Unix milliseconds, the collector's clock; receivedAt when the batch had none. */
   sentAt: number;
 }
@@ -69,6 +66,7 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const ch = openClickHouse(opts);
   try {
     for (const stmt of schemaStatements(schema)) await ch.client.command({ query: stmt });
+    if (!(await isDistributed(ch.client, database))) for (const stmt of upgradeStatements(schema)) await ch.client.command({ query: stmt });
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
       for (const stmt of ttlStatements(schema)) {
         await ch.client.command({ query: stmt, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
@@ -183,9 +181,9 @@ class ClickHouseFlowStore implements FlowStore {
       table: `${this.db}.node_counters`,
       columns: [...NODE_COUNTER_COLUMNS],
       values: rows.map((r) => [
-        unixMs(r.receivedAt), r.nodeName, r.cluster, r.sessionId, r.sequence.toString(), r.ringRecords.toString(),
-        r.ringReserveFailures.toString(), r.exportDrops.toString(), r.decodeErrors.toString(),
-        r.flowsExported.toString(), unixMs(r.sentAt),
+        unixMs(r.receivedAt), r.nodeName, r.cluster, r.sessionId, r.sequence.toString(),
+        ...Object.values(NODE_COUNTER_VALUES).map((k) => r.counters[k].toString()),
+        unixMs(r.sentAt),
       ]),
       format: 'JSONCompactEachRow',
       clickhouse_settings: { insert_distributed_sync: 1 },

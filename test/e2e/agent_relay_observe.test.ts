@@ -255,6 +255,10 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(packets('zrh-1', billingPort), 20);
     assert.equal(packets('fra-1', billingPort), 20);
     assert.equal(packets('zrh-1', replicationPort), replication.count);
+    // Bytes mean the same on both edges: the pod's frames, 20 of 242 bytes each.
+    const bytes = (node: string, port: number): number =>
+      flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.bytes ?? 0), 0);
+    assert.deepEqual([bytes('zrh-1', billingPort), bytes('fra-1', billingPort)], [20 * (UDP_FRAME_OVERHEAD + 200), 20 * (UDP_FRAME_OVERHEAD + 200)]);
   });
 
   it('attests the replication traffic: the totals are the packets sent, on EU+CH paths, signed by the relay or the client', async () => {

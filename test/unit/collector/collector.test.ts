@@ -53,6 +53,6 @@ describe('collector/collector', () => {
     assert.equal(back.isReply, true);
     assert.equal(back.scionPath?.fingerprint, paths[1].fingerprint);
     assert.equal(back.scionPath?.knownToControlPlane, true);
-    assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2 });
+    assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 });
   });
 });

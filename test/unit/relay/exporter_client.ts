@@ -3,6 +3,7 @@
 import { ChannelCredentials, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../../../proto/gen/export/v1/export';
 import type { Flow } from '../../../proto/gen/flow/flow';
+import { zeroCounters } from '../../../observer/nodes';
 
 export class FakeCollector {
   readonly acks: bigint[] = [];
@@ -45,7 +46,7 @@ export class FakeCollector {
       sessionId: this.sessionId,
       sequence,
       flows,
-      counters: { ringRecords: 0n, ringReserveFailures: 0n, exportDrops: 0n, decodeErrors: 0n, flowsExported: 0n, ...counters },
+      counters: { ...zeroCounters(), ...counters },
       sentAt: undefined,
     });
     return sequence;

@@ -146,7 +146,7 @@ describe('relay/server', function () {
       assert.deepEqual(losses.sort(), ['node-a:PERF_EVENT_RING_BUFFER:3', 'node-b:OBSERVER_EVENTS_QUEUE:2']);
 
       // A later report of the same session's cumulative counters adds only the growth.
-      a.send([], { ringReserveFailures: 5n, ringRecords: 20n });
+      a.send([], { ringReserveFailures: 5n, ringRecords: 20n, packetsLost: 40n, reportsDeferred: 6n });
       await waitFor(() => relay.nodes.get('node-a')?.counters.ringReserveFailures === 5n);
 
       let nodes = await nodesOf(client);
@@ -172,6 +172,14 @@ describe('relay/server', function () {
       assert.deepEqual(res.unavailableNodes, ['node-b']);
       const lost = Object.fromEntries(res.lostFlows.map((l) => [l.reason, l.count]));
       assert.deepEqual(lost, { ring_reserve_failures: 5n, export_drops: 2n, decode_errors: 0n, follower_queue: 0n });
+      // Each loss counter apart, with its place and unit; what is not data loss says so.
+      const loss = new Map(res.loss.map((l) => [`${l.where}/${l.name}`, l]));
+      assert.deepEqual([loss.get('datapath/ring_reserve_failures')?.count, loss.get('datapath/ring_reserve_failures')?.unit, loss.get('datapath/ring_reserve_failures')?.dataLoss], [5n, 'packets', true]);
+      assert.deepEqual([loss.get('collector/packets_lost')?.count, loss.get('collector/packets_lost')?.unit, loss.get('collector/packets_lost')?.dataLoss], [40n, 'packets', true]);
+      assert.deepEqual([loss.get('collector/export_drops')?.count, loss.get('collector/export_drops')?.unit], [2n, 'reports']);
+      assert.deepEqual([loss.get('collector/reports_deferred')?.count, loss.get('collector/reports_deferred')?.dataLoss], [6n, false]);
+      assert.deepEqual([loss.get('live_viewers/follower_queue')?.unit, loss.get('live_viewers/follower_queue')?.dataLoss], ['flows', false]);
+      assert.equal(loss.get('relay/store_errors'), undefined, 'no store, no store errors');
 
       const text = await (await fetch(`http://${relay.metricsAddress}/metrics`)).text();
       const metric = (line: string) => assert.ok(text.split('\n').includes(line), `metrics lack "${line}"`);
@@ -183,6 +191,8 @@ describe('relay/server', function () {
       metric('cillion_ring_reserve_failures_total{node="node-a"} 5');
       metric('cillion_ring_records_total{node="node-a"} 20');
       metric('cillion_export_drops_total{node="node-b"} 2');
+      metric('cillion_collector_loss_total{node="node-a",counter="packets_lost",unit="packets"} 40');
+      metric('cillion_collector_loss_total{node="node-b",counter="export_drops",unit="reports"} 2');
       metric('cillion_store_rows_total 5');
       metric('cillion_store_insert_lag_seconds_count 2');
       metric('cillion_observer_followers 1');

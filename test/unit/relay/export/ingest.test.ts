@@ -4,6 +4,7 @@ import { FlowExportClient, FlowExportService, type ExportAck, type FlowBatch } f
 import { Flow } from '../../../../proto/gen/flow/flow';
 import { exportService, type CollectorReport, type IngestOptions } from '../../../../relay/export/ingest';
 import { MemorySink } from './memorysink';
+import { zeroCounters } from '../../../../observer/nodes';
 
 async function serve(sink: MemorySink, opts: IngestOptions = {}): Promise<{ server: Server; port: number }> {
   const server = new Server();
@@ -185,7 +186,7 @@ describe('relay/export/ingest', () => {
     ({ server, port } = await serve(sink, { onCounters: (r) => reports.push(r) }));
     const s = stream();
     const hb = batch('a', 0n, 0);
-    hb.counters = { ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n };
+    hb.counters = { ...zeroCounters(), ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n, packetsLost: 5n };
     hb.sentAt = { seconds: 1_700_000_000n, nanos: 250_000_000 };
     s.call.write(hb);
     await until(() => s.acks.length === 1);

@@ -7,6 +7,7 @@ import { Flow } from '../../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../../relay/store/chdb';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
 
 /** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
 const RECENT_MS = Date.now() - 3_600_000;
@@ -184,6 +185,28 @@ describe('relay/store (embedded chdb)', function () {
     store = undefined;
     const [ddl] = await sql<{ statement: string }>(dir, 'SHOW CREATE TABLE cillion.flows');
     assert.match(ddl.statement, /TTL received_at \+ toIntervalDay\(3\)/);
+  });
+
+  it('adds the meter and counter columns of later releases to an older store, and fills them', async () => {
+    store = await openStore({ dataDir: dir });
+    await store.close();
+    store = undefined;
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      await ch.client.command({ query: 'ALTER TABLE cillion.flows DROP COLUMN pod_bytes, DROP COLUMN wire_bytes, DROP COLUMN lost_packets' });
+      await ch.client.command({ query: 'ALTER TABLE cillion.node_counters DROP COLUMN packets_lost, DROP COLUMN packets_exported' });
+    } finally {
+      await ch.close();
+    }
+    store = await openStore({ dataDir: dir });
+    const flow = Flow.fromPartial({ ...makeCorpus(1)[0], meter: { packets: 3n, bytes: 300n, podBytes: 300n, wireBytes: 540n, lostPackets: 2n } });
+    await store.insertBatch({ sessionId: 'up', sequence: 1n, nodeName: 'n', flows: [flow] });
+    await store.close();
+    store = undefined;
+    const rows = await sql<{ p: string; pod: string; wire: string; lost: string }>(dir, 'SELECT toString(packets) AS p, toString(pod_bytes) AS pod, toString(wire_bytes) AS wire, toString(lost_packets) AS lost FROM cillion.flows');
+    assert.deepEqual(rows, [{ p: '3', pod: '300', wire: '540', lost: '2' }]);
+    const cols = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'node_counters' ORDER BY position");
+    assert.deepEqual(cols.map((c) => c.name), [...NODE_COUNTER_COLUMNS], 'each in its place again');
   });
 
   it('fills the paths dimension and the per-minute rollup', async () => {
