@@ -3,6 +3,7 @@
 // server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type {
+  FingerprintMismatches,
   GetNamespacesResponse,
   GetNodesResponse,
   LostFlows,
@@ -20,6 +21,8 @@ import type { FlowHub } from './hub';
 export interface StatusFigures {
   version: string;
   uptimeNs: bigint;
+  /** Per node, flows whose sent path fingerprint disagreed with the computed one (a relay only). */
+  fingerprintMismatches?: FingerprintMismatches[];
 }
 
 export interface ObserverDeps {
@@ -130,6 +133,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           version: figures.version,
           flowsRate: hub.flowsRate(),
           lostFlows: lostFlows(nodes, hub),
+          fingerprintMismatches: figures.fingerprintMismatches ?? [],
         };
         callback(null, res);
       })().catch((e: unknown) => {

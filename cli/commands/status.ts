@@ -33,6 +33,13 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
     const where = s.lostFlows.filter((l) => l.count > 0n).map((l) => `${l.reason.replaceAll('_', ' ')} ${grouped(l.count)}`);
     lines.push(`Lost flows: ${grouped(total)}${where.length > 0 ? ` (${where.join(', ')})` : ''}`);
   }
+  const mismatched = s.fingerprintMismatches.filter((m) => m.count > 0n);
+  if (mismatched.length > 0) {
+    lines.push(
+      `Path fingerprint mismatches: ${grouped(mismatched.reduce((sum, m) => sum + m.count, 0n))} (flows whose sent fingerprint differs from the one their hop fields give)`,
+      ...mismatched.map((m) => `  - ${m.nodeName}: ${grouped(m.count)}`),
+    );
+  }
   return lines.join('\n');
 }
 

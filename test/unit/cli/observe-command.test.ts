@@ -49,7 +49,7 @@ const relayDouble: Pick<ObserverServer, 'getFlows' | 'serverStatus' | 'getNodes'
   serverStatus(_c: ServerUnaryCall<ServerStatusRequest, ServerStatusResponse>, done: sendUnaryData<ServerStatusResponse>) {
     done(null, {
       numFlows: 3n, maxFlows: 4096n, seenFlows: 12345n, uptimeNs: 7_200_000_000_000n, numConnectedNodes: 2,
-      numUnavailableNodes: 1, unavailableNodes: ['fra-node-2'], version: 'cillion-test', flowsRate: 1.5,
+      numUnavailableNodes: 1, unavailableNodes: ['fra-node-2'], version: 'cillion-test', flowsRate: 1.5, fingerprintMismatches: [],
       lostFlows: [{ source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: 3n }, { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: 0n }],
     });
   },
