@@ -232,7 +232,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[4/8] starting the relay on ${opts.relay} (embedded ClickHouse in ${join(runDir, 'store')})`);
-    const relay = DemoProcess.cillion(ctx, 'relay', ['relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--attest-key', writeAttestKey(runDir)]);
+    // The relay checks flows' hop fields against its own embedded control plane over the same topology.
+    const relay = DemoProcess.cillion(ctx, 'relay', [
+      'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir),
+    ]);
     groups.unshift([relay]);
     await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
     check();
