@@ -417,6 +417,9 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     const status = await cli(['status', '--server', relayAddr, '-o', 'json']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /"numConnectedNodes":\s*2/);
+    // Honest agents: every fingerprint they sent is the one the relay computed from the hop fields.
+    const figures = JSON.parse(status.stdout) as { fingerprintMismatches?: { count: string }[] };
+    assert.deepEqual(figures.fingerprintMismatches ?? [], [], status.stdout);
     const nodes = await cli(['list', 'nodes', '--server', relayAddr]);
     assert.equal(nodes.code, 0, nodes.stderr);
     assert.match(nodes.stdout, /zrh-1/);
