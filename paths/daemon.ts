@@ -79,6 +79,7 @@ export class DaemonAuthority implements PathAuthority {
   private readonly now: () => number;
   private readonly countries: CountryLookup;
   private localIA: IA | undefined;
+  private localFailedAt = -Infinity;
 
   constructor(
     private readonly daemon: DaemonPaths,
@@ -113,11 +114,13 @@ export class DaemonAuthority implements PathAuthority {
     return r !== undefined && r.until >= this.now() ? r.path : undefined;
   }
 
+  /** The daemon's AS; asked again after a failure no sooner than the requery interval. */
   private async local(): Promise<IA | undefined> {
-    if (this.localIA !== undefined) return this.localIA;
+    if (this.localIA !== undefined || Date.now() - this.localFailedAt < this.requeryMs) return this.localIA;
     try {
       this.localIA = await this.daemon.local();
     } catch (e) {
+      this.localFailedAt = Date.now();
       this.opts.onError?.(e as Error);
     }
     return this.localIA;

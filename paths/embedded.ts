@@ -16,7 +16,11 @@ import { hopKey } from './hopfields';
 export interface EmbeddedAuthorityOptions {
   /** Rounds (newest first, the current one included) whose paths are accepted; default 16. */
   maxRounds?: number;
-  /** (round, source, destination) path sets kept; default 1024. */
+  /**
+   * (round, source, destination) path sets kept; default 2048, every pair of the example
+   * topology in every admissible round (about 30 KB each), so no flood of flows naming
+   * other pairs or rounds can make it recompute one again and again.
+   */
   maxPairs?: number;
   /** Seconds a round may start ahead of this clock (another process's clock runs fast); default 60. */
   clockSkewSeconds?: number;
@@ -41,7 +45,7 @@ export class EmbeddedAuthority implements PathAuthority {
     this.skew = opts.clockSkewSeconds ?? 60;
     this.countries = opts.countries ?? defaultCountryLookup;
     this.rounds = new LRUCache({ max: this.maxRounds + 1 });
-    this.pairs = new LRUCache({ max: opts.maxPairs ?? 1024 });
+    this.pairs = new LRUCache({ max: opts.maxPairs ?? 2048 });
     this.name = `the embedded control plane (${service.topology.ases.size} ASes)`;
   }
 

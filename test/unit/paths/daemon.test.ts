@@ -84,5 +84,20 @@ describe('paths/daemon with a SCION daemon over gRPC', function () {
     await verifier.prepare([elsewhere]);
     assert.equal(asked, 1);
   });
+
+  it('keeps judging when the daemon is away: nothing is vouched for, and it is not asked on every batch', async () => {
+    const gone = new DaemonPathService('127.0.0.1:1', { timeoutMs: 2000 });
+    const errors: string[] = [];
+    try {
+      const verifier = new PathVerifier(new DaemonAuthority(gone, { requeryMs: 60_000, onError: (e) => errors.push(e.message) }));
+      const flow = sent(encodeScionPathBytes(embedded.pathsSync(ZURICH, FRANKFURT)[0].path));
+      await verifier.prepare([flow]);
+      await verifier.prepare([flow]);
+      assert.equal(verifier.verify(flow).path.knownToControlPlane, false);
+      assert.equal(errors.length, 1, errors.join('\n'));
+    } finally {
+      gone.close();
+    }
+  });
 });
 
