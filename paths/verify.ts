@@ -81,6 +81,8 @@ export class PathVerifier {
       this.generation = this.authority.generation;
     }
     const evidence = { pathId: sent.pathId, raw: sent.raw };
+    const hit = this.known.get(cacheKey(sent));
+    if (hit !== undefined) return { path: { ...hit, ...evidence } };
     const parsed = this.parse(sent);
     if (parsed === undefined) {
       return { path: { ...barePath(0n, 0n, pathTypeNumber(sent.type)), srcIa: '', dstIa: '', ...evidence }, unverifiable: 'malformed' };
@@ -91,8 +93,6 @@ export class PathVerifier {
       return { path: { ...barePath(src, dst, pathType), knownToControlPlane: src === dst, ...evidence } };
     }
     if (sent.raw.length === 0) return { path: { ...barePath(src, dst, pathType), ...evidence }, unverifiable: 'noHopFields' };
-    const hit = this.known.get(parsed.cacheKey);
-    if (hit !== undefined) return { path: { ...hit, ...evidence } };
     const hops = decodeHops(sent.raw, pathType);
     if (!hops.ok) {
       return { path: { ...barePath(src, dst, pathType), ...evidence }, ...(hops.why === 'malformed' ? { unverifiable: 'malformed' as const } : {}) };
@@ -113,6 +113,11 @@ export class PathVerifier {
     const src = ia(p.srcIa);
     const dst = ia(p.dstIa);
     if (pathType < 0 || src === undefined || dst === undefined) return undefined;
-    return { pathType, src, dst, cacheKey: `${pathType} ${src} ${dst} ${Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('base64')}` };
+    return { pathType, src, dst, cacheKey: cacheKey(p) };
   }
+}
+
+/** The evidence as a cache key: the ends as sent (a match was made for exactly these), type and bytes. */
+function cacheKey(p: ScionPath): string {
+  return `${p.type} ${p.srcIa} ${p.dstIa} ${Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('base64')}`;
 }
