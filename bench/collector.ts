@@ -4,7 +4,8 @@
 // real cil_packet_record layout, so no root or kernel is needed; the addon's own drain rate
 // from the real ring is the datapath part's "ring consumer" row.
 import { decodeBatch } from '../bpf/records';
-import { ControlPlaneCatalog, enrich, WorkloadEndpoints } from '../collector/enrich';
+import { enrich, WorkloadEndpoints } from '../collector/enrich';
+import { ControlPlaneCatalog } from '../paths/catalog';
 import { toFlow } from '../collector/flow';
 import { FlowTable, type MeteredFlow } from '../collector/flowtable';
 import { Flow } from '../proto/gen/flow/flow';

@@ -3,6 +3,7 @@
 // server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type {
+  FingerprintMismatches,
   GetNamespacesResponse,
   GetNodesResponse,
   LostFlows,
@@ -26,6 +27,8 @@ export interface StatusFigures {
   storeErrors?: bigint;
   /** A per-node server's own counters; a relay sums its nodes' instead. */
   counters?: ExportCounters;
+  /** Per node, flows whose sent path fingerprint disagreed with the computed one (a relay only). */
+  fingerprintMismatches?: FingerprintMismatches[];
 }
 
 export interface ObserverDeps {
@@ -172,6 +175,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           flowsRate: hub.flowsRate(),
           lostFlows: lostFlows(nodes, hub),
           loss: lossCounters(nodes, hub, figures),
+          fingerprintMismatches: figures.fingerprintMismatches ?? [],
         };
         callback(null, res);
       })().catch((e: unknown) => {

@@ -74,6 +74,9 @@ export class RelayMetrics {
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
   private readonly refusals: Counter<'service' | 'reason'>;
+  private readonly mismatches: Counter<'node'>;
+  /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
+  private readonly mismatchCounts = new Map<string, bigint>();
 
   constructor(opts: RelayMetricsOptions = {}) {
     this.nodes = new LabelCap(opts.maxNodes ?? 1000);
@@ -120,6 +123,12 @@ export class RelayMetrics {
       labelNames: ['service', 'reason'],
       registers,
     });
+    this.mismatches = new Counter({
+      name: 'cillion_path_fingerprint_mismatches_total',
+      help: "Flows whose path fingerprint as the collector sent it differed from the one the relay computed from the flow's hop fields.",
+      labelNames: ['node'],
+      registers,
+    });
     const followers = opts.followers;
     new Gauge({
       name: 'cillion_observer_followers',
@@ -153,6 +162,17 @@ export class RelayMetrics {
   stored(rows: number, lagSeconds: number | undefined): void {
     this.storeRows.inc(rows);
     if (lagSeconds !== undefined) this.insertLag.observe(Math.max(0, lagSeconds));
+  }
+
+  /** `n` stored flows of `node` named a fingerprint their hop fields do not give. */
+  fingerprintMismatches(node: string, n: number): void {
+    const label = this.nodes.value(node);
+    this.mismatches.inc({ node: label }, n);
+    this.mismatchCounts.set(label, (this.mismatchCounts.get(label) ?? 0n) + BigInt(n));
+  }
+
+  mismatchesByNode(): { nodeName: string; count: bigint }[] {
+    return [...this.mismatchCounts].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([nodeName, count]) => ({ nodeName, count }));
   }
 
   storeError(): void {

@@ -19,6 +19,7 @@ import { CounterLog } from './export/counter_log';
 import { exportService, type BatchOwner, type BatchSink, type CollectorReport } from './export/ingest';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
+import type { PathAuthority } from '../paths/authority';
 import { RelayMetrics } from './metrics';
 import { NodeBook, type TlsInfo } from '../observer/nodes';
 import { FlowHub } from '../observer/hub';
@@ -43,6 +44,11 @@ export interface RelayOptions {
   store?: FlowStore;
   /** Where Geofence resources come from; without it no flow gets a verdict. */
   resources?: ResourceSource;
+  /**
+   * The relay's own view of the control plane, which flows' hop fields are checked against.
+   * Without it no path can be checked: flows under a fence come out UNVERIFIED.
+   */
+  paths?: PathAuthority;
   tls?: RelayTlsOptions;
   /** Which certificates get which roles (relay/auth); only with tls. */
   access?: AccessOptions;
@@ -100,7 +106,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub.publishNodeStatus({ stateChange: state, nodeNames: [name], message: '' });
     },
   });
-  const judge = new FlowJudge(opts.resources, log);
+  const judge = new FlowJudge(opts.resources, { paths: opts.paths, log });
+  log(
+    opts.paths
+      ? `paths: flows' hop fields are checked against ${opts.paths.name}`
+      : 'paths: no control plane (--topology or --daemon): no path can be checked, flows under a geofence get UNVERIFIED',
+  );
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
   // Without a store: (node, session) -> position, keyed as ingest keys its sessions.
   const positions = new Map<string, bigint>();
@@ -117,9 +128,11 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     accept: async (b) => {
       const flows = b.flows;
       let newest: bigint | undefined;
+      let mismatches = 0;
+      await judge.prepare(flows);
       for (const f of flows) {
         if (f.uuid === '') f.uuid = randomUUID();
-        judge.judge(f);
+        if (judge.judge(f).fingerprintMismatch) mismatches++;
         const t = timestampNs(f.time);
         if (t !== undefined && (newest === undefined || t > newest)) newest = t;
       }
@@ -138,6 +151,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         if (f.geofence) metrics.geofence(f.geofence.name, f.geofence.verdict);
       }
       metrics.stored(flows.length, newest === undefined ? undefined : Number(nowNs() - newest) / 1e9);
+      if (mismatches > 0) metrics.fingerprintMismatches(b.nodeName, mismatches);
       nodes.stored(b.nodeName, flows.length);
       merger.add(flows);
     },
@@ -187,7 +201,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub,
       store,
       nodes,
-      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined }),
+      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined, fingerprintMismatches: metrics.mismatchesByNode() }),
       onError: (err, method) => log(`${method}: ${err.message}`),
     })),
   );

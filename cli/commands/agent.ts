@@ -10,7 +10,8 @@ import { realtimeOffsetNs } from '../../bpf/clock';
 import { RingReader } from '../../bpf/native';
 import { Collector, pipelineCounters } from '../../collector/collector';
 import { AgentMetrics, serveMetrics } from '../../collector/metrics';
-import { ControlPlaneCatalog, WorkloadEndpoints, type CatalogEntry } from '../../collector/enrich';
+import { WorkloadEndpoints } from '../../collector/enrich';
+import { ControlPlaneCatalog, type CatalogEntry } from '../../paths/catalog';
 import { Exporter } from '../../collector/exporter';
 import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
 import type { PathService } from '../../operator/controlplane/pathservice';
@@ -115,7 +116,8 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    const judge = new FlowJudge(source, log);
+    // The node's own view of the control plane: its judge checks hop fields as the relay does.
+    const judge = new FlowJudge(source, { paths: catalog, log });
     stops.push(() => judge.close());
     const hub = new FlowHub();
     let exporter: Exporter | null = null;

@@ -5,6 +5,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { storeIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
+import { DaemonPathService } from '../../operator/controlplane/daemon_client';
+import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
+import type { PathAuthority } from '../../paths/authority';
+import { DaemonAuthority } from '../../paths/daemon';
+import { EmbeddedAuthority } from '../../paths/embedded';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
@@ -31,6 +36,8 @@ interface RelayCommandOptions {
   buffer: number;
   mergeWindow: number;
   attestKey?: string;
+  topology?: string;
+  daemon?: string;
 }
 
 const log = (line: string): void => {
@@ -50,6 +57,25 @@ async function signingKey(path: string): Promise<KeyObject> {
     if (e instanceof KeyError) throw new RelayConfigError(`--attest-key: ${e.message}`);
     throw e;
   }
+}
+
+/** The relay's own view of the control plane, which flows' hop fields are checked against. */
+function pathAuthority(opts: RelayCommandOptions): { authority?: PathAuthority; close(): void } {
+  if (opts.topology !== undefined && opts.daemon !== undefined) throw new RelayConfigError('give either --topology or --daemon, not both');
+  if (opts.topology !== undefined) {
+    let service: EmbeddedPathService;
+    try {
+      service = EmbeddedPathService.fromFile(opts.topology);
+    } catch (e) {
+      throw new RelayConfigError(`--topology ${opts.topology}: ${(e as Error).message}`);
+    }
+    return { authority: new EmbeddedAuthority(service), close: () => undefined };
+  }
+  if (opts.daemon !== undefined) {
+    const daemon = new DaemonPathService(opts.daemon);
+    return { authority: new DaemonAuthority(daemon, { onError: (e) => log(`SCION daemon ${opts.daemon}: ${e.message}`) }), close: () => daemon.close() };
+  }
+  return { close: () => undefined };
 }
 
 async function run(opts: RelayCommandOptions): Promise<void> {
@@ -72,6 +98,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   }
   if (!tlsOn) log('plaintext: every client may push, read and export, and collectors name their own nodes (development only)');
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
+  const paths = pathAuthority(opts);
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
   let store: FlowStore | undefined;
   let sources: Sources | undefined;
@@ -88,6 +115,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       metricsListen: opts.metrics === '' ? undefined : opts.metrics,
       store,
       resources,
+      paths: paths.authority,
       tls,
       access,
       buffer: opts.buffer,
@@ -105,6 +133,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     });
     await relay.close();
   } finally {
+    paths.close();
     await sources?.close();
     await store?.close();
   }
@@ -122,6 +151,8 @@ export function relayCommand(): Command {
     .option('--resources <dir>', 'directory of YAML resources (Geofence) to check flows against')
     .option('--kubernetes', 'take the Geofence resources from the Kubernetes API instead')
     .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file (default: in-cluster, then KUBECONFIG or ~/.kube/config)')
+    .option('--topology <file>', "check flows' hop fields against the embedded control plane over this topology file (the operator's)")
+    .option('--daemon <address>', "check flows' hop fields against the paths this SCION daemon hands out (host:port)")
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')

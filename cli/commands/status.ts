@@ -46,6 +46,13 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
     // An older server: its figures are in different units, so each stands alone.
     lines.push(`Lost (older server, units differ): ${s.lostFlows.map((l) => `${l.reason.replaceAll('_', ' ')} ${grouped(l.count)}`).join(', ')}`);
   }
+  const mismatched = s.fingerprintMismatches.filter((m) => m.count > 0n);
+  if (mismatched.length > 0) {
+    lines.push(
+      `Path fingerprint mismatches: ${grouped(mismatched.reduce((sum, m) => sum + m.count, 0n))} (flows whose sent fingerprint differs from the one their hop fields give)`,
+      ...mismatched.map((m) => `  - ${m.nodeName}: ${grouped(m.count)}`),
+    );
+  }
   return lines.join('\n');
 }
 

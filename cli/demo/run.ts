@@ -237,8 +237,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     progress(`[4/8] starting the relay on ${opts.relay} with mutual TLS (certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
     const certs = mintDemoCerts(runDir, opts.relay, plan.nodes.map((n) => n.name));
+    // The relay checks flows' hop fields against its own embedded control plane over the same topology.
     const relay = DemoProcess.cillion(ctx, 'relay', [
-      'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--attest-key', writeAttestKey(runDir),
+      'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir),
       '--tls-cert', certs.relay.cert, '--tls-key', certs.relay.key, '--tls-client-ca', certs.ca,
     ]);
     groups.unshift([relay]);

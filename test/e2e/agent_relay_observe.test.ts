@@ -2,7 +2,9 @@
 // datapath: the WAN of examples/topology.yaml in namespaces, the Zurich and Frankfurt
 // edges taken over by two `cillion agent`s, pods sending UDP and TCP. What the person at
 // the terminal sees must be the traffic that was sent, with its path, countries and
-// geofence verdict; a relay restart loses and duplicates nothing.
+// geofence verdict; a relay restart loses and duplicates nothing. The relay judges paths
+// from the flows' hop fields against its own control plane (--topology), and a fence that
+// selects workloads by a namespace label is both enforced by the agent and judged at the relay.
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -11,7 +13,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import { loadTopology } from '../../operator/controlplane/topology';
+import { describePath } from '../../paths/describe';
 import { GetFlowsRequest, ObserverClient } from '../../proto/gen/observer/observer';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
@@ -151,6 +155,8 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   const replicationPort = 46200;
   const duringOutagePort = 46300;
   const replication = { count: 15, size: 900 };
+  /** The ledger pod's flows, one per source port: enough that any non-compliant path in its set would show. */
+  const ledgerPorts = Array.from({ length: 12 }, (_, i) => 46400 + i);
   let flows: JsonFlow[] = [];
 
   before(async () => {
@@ -160,6 +166,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     wan = w;
     w.addPod('billing', ZRH, '10.164.0.5', 1);
     w.addPod('repl', ZRH, '10.164.0.6', 1);
+    w.addPod('ledger', ZRH, '10.164.0.8', 1);
     const echo = w.addPod('echo', FRA, '10.165.0.7', 1);
     // Each node's stack hands remote-cluster traffic to an uplink; tc egress picks the path.
     w.hosts.exec(w.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', w.iface(ZRH, 1).remote.ip, 'dev', 'if1']);
@@ -171,13 +178,31 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     mkdirSync(fraRes);
     writeFileSync(join(zrhRes, 'cluster.yaml'), clusterAS('zurich', ZRH, w, [1, 2]));
     for (const f of ['remote-clusters.yaml', 'billing.yaml', 'replication.yaml']) copyFileSync(join(ROOT, 'examples', 'policies', 'zurich', f), join(zrhRes, f));
+    // The ledger is selected by its namespace's label alone, by its policy and by its fence.
+    // The policy wants paths via the Amsterdam core (65-2:0:11) and takes 8 of them; most
+    // also cross France or the US, which the enforcing fence must remove.
+    writeFileSync(
+      join(zrhRes, 'ledger.yaml'),
+      [
+        'apiVersion: cillion.io/v1alpha1\nkind: WANPathPolicy\nmetadata:\n  name: ledger\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        compliance: strict\n  destinations:\n    - cluster: frankfurt\n  pathPolicy:\n    sequence: "0* 65-2:0:11 0*"\n  preference: latency\n  mode: multipath\n  paths: 8\n',
+        'apiVersion: cillion.io/v1alpha1\nkind: Geofence\nmetadata:\n  name: strict-ch-de\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        compliance: strict\n  allow:\n    countries: [CH, DE, NL]\n  mode: enforce\n',
+      ].join('---\n'),
+    );
     writeFileSync(join(fraRes, 'cluster.yaml'), clusterAS('frankfurt', FRA, w, [1, 2, 3]));
     copyFileSync(join(ROOT, 'examples', 'policies', 'frankfurt', 'remote-clusters.yaml'), join(fraRes, 'remote-clusters.yaml'));
     writeFileSync(
       join(fraRes, 'replies.yaml'),
       'apiVersion: cillion.io/v1alpha1\nkind: WANPathPolicy\nmetadata:\n  name: replies\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: shop\n    podSelector:\n      matchLabels:\n        app: echo\n  destinations:\n    - cluster: zurich\n  preference: latency\n  mode: single\n',
     );
-    writeFileSync(join(dir, 'zrh-pods.yaml'), [pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'), pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6')].join('---\n'));
+    writeFileSync(
+      join(dir, 'zrh-pods.yaml'),
+      [
+        pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'),
+        pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6'),
+        pod('ledger-0', 'vault', 'ledger', 'zrh-1', '10.164.0.8'),
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: vault, labels: { compliance: strict } }\n',
+      ].join('---\n'),
+    );
     writeFileSync(join(dir, 'fra-pods.yaml'), pod('echo-0', 'shop', 'echo', 'fra-1', '10.165.0.7'));
 
     // The relay signs attestations with its own key; the client key signs one export locally.
@@ -187,7 +212,9 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     }
 
     relayAddr = `127.0.0.1:${await freePort()}`;
-    relayArgs = ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem')];
+    relayArgs = [
+      'relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
+    ];
     relay = new Proc('relay', relayArgs);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/);
@@ -212,13 +239,19 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(billing.received, 20, `billing echoes:\n${zrhAgent.log}\n${fraAgent.log}`);
     const repl = await udpEcho(w.pods.get('repl')?.ns as string, echo.ip, 7000, { ...replication, srcPort: replicationPort });
     assert.equal(repl.received, replication.count, 'replication echoes');
+    for (const port of ledgerPorts) {
+      const ledger = await udpEcho(w.pods.get('ledger')?.ns as string, echo.ip, 7000, { count: 3, size: 100, srcPort: port });
+      assert.equal(ledger.received, 3, `ledger echoes from port ${port}:\n${zrhAgent.log}`);
+    }
     const tcp = await tcpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7001, 50000);
     assert.equal(tcp.received, 50000, `TCP echo: ${tcp.error ?? ''}`);
     // Flows are reported after their idle timeout, then batched, stored and released.
     flows = await until(
       'billing and replication flows at the relay, from both edges',
       () => observeJson(['--server', relayAddr, '--last', '1000']),
-      (fs) => [billingPort, replicationPort].every((port) => ['zrh-1', 'fra-1'].every((node) => fs.some((f) => srcPort(f) === port && f.nodeName === node))),
+      (fs) =>
+        [billingPort, replicationPort].every((port) => ['zrh-1', 'fra-1'].every((node) => fs.some((f) => srcPort(f) === port && f.nodeName === node))) &&
+        ledgerPorts.every((port) => fs.some((f) => srcPort(f) === port && f.nodeName === 'zrh-1')),
     );
   });
 
@@ -259,6 +292,31 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     const bytes = (node: string, port: number): number =>
       flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.bytes ?? 0), 0);
     assert.deepEqual([bytes('zrh-1', billingPort), bytes('fra-1', billingPort)], [20 * (UDP_FRAME_OVERHEAD + 200), 20 * (UDP_FRAME_OVERHEAD + 200)]);
+  });
+
+  it('enforces and judges a fence that selects by a namespace label', async () => {
+    // Which paths via Amsterdam the fence allows, as the control plane describes them.
+    const control = EmbeddedPathService.fromFile(TOPOLOGY);
+    const allowed = new Set(
+      control
+        .pathsSync(ZRH, FRA)
+        .filter((cp) => cp.ases.includes(parseIA('65-2:0:11')) && describePath(cp, 0).hops.every((h) => ['CH', 'DE', 'NL'].includes(h.country)))
+        .map((cp) => cp.fingerprint),
+    );
+    assert.ok(allowed.size > 0);
+    const ledger = flows.filter((f) => f.nodeName === 'zrh-1' && ledgerPorts.includes(srcPort(f) ?? -1));
+    assert.equal(new Set(ledger.map(srcPort)).size, ledgerPorts.length);
+    for (const f of ledger) {
+      assert.equal(f.source?.namespace, 'vault');
+      // Judged at the relay: the fence that selected the workload by its namespace label.
+      assert.deepEqual([f.geofence?.name, f.geofence?.verdict], ['strict-ch-de', 'GEOFENCE_COMPLIANT'], JSON.stringify(f.geofence));
+      // Enforced by the agent: every flow took one of the allowed paths, none via France or the US.
+      const fp = (f.scionPath as { fingerprint?: string }).fingerprint ?? '';
+      assert.ok(allowed.has(fp), `ledger flow on ${hopIAs(f).join(' ')} (${(f.scionPath?.hops ?? []).map((h) => h.country).join('-')})`);
+    }
+    // The flow carries the namespace's labels, exactly as the operator matched them.
+    const labels = (ledger[0].source as { labels?: string[] }).labels ?? [];
+    assert.ok(labels.includes('k8s:io.cilium.k8s.namespace.labels.compliance=strict'), labels.join(' '));
   });
 
   it('attests the replication traffic: the totals are the packets sent, on EU+CH paths, signed by the relay or the client', async () => {
@@ -363,6 +421,9 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     const status = await cli(['status', '--server', relayAddr, '-o', 'json']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /"numConnectedNodes":\s*2/);
+    // Honest agents: every fingerprint they sent is the one the relay computed from the hop fields.
+    const figures = JSON.parse(status.stdout) as { fingerprintMismatches?: { count: string }[] };
+    assert.deepEqual(figures.fingerprintMismatches ?? [], [], status.stdout);
     const nodes = await cli(['list', 'nodes', '--server', relayAddr]);
     assert.equal(nodes.code, 0, nodes.stderr);
     assert.match(nodes.stdout, /zrh-1/);
