@@ -6,10 +6,8 @@
 // from the flows' hop fields against its own control plane (--topology), and a fence that
 // selects workloads by a namespace label is both enforced by the agent and judged at the relay.
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
@@ -21,14 +19,13 @@ import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
 import { Wan } from '../datapath/harness/wan';
+import { cli, freePort, Proc, ROOT, until } from './procs';
 import type { Statement } from '../../relay/attest/statement';
 import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
 
-const ROOT = join(__dirname, '..', '..');
 const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
 const ZRH = parseIA('64-2:0:20');
 const FRA = parseIA('65-2:0:20');
-const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
 /** What the eu-plus-ch fence allows: the 27 EU member states and Switzerland. */
 const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
 /** The edge meters a packet as tc egress sees it: Ethernet, IPv4 and UDP headers, then the payload. */
@@ -47,63 +44,6 @@ interface JsonFlow {
   [k: string]: unknown;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A long-running `cillion` process whose log is kept for waits and failure messages. */
-class Proc {
-  readonly child: ChildProcess;
-  log = '';
-
-  constructor(readonly name: string, args: string[]) {
-    this.child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
-    this.child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
-  }
-
-  waitFor(re: RegExp, timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const tick = (): void => {
-        if (re.test(this.log)) resolve();
-        else if (this.child.exitCode !== null) reject(new Error(`${this.name} exited ${this.child.exitCode} before ${re}:\n${this.log}`));
-        else if (Date.now() > deadline) reject(new Error(`${this.name}: no ${re} in ${timeoutMs} ms:\n${this.log}`));
-        else setTimeout(tick, 100);
-      };
-      tick();
-    });
-  }
-
-  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
-  stop(graceMs = 10000): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-      this.child.once('exit', (code) => {
-        clearTimeout(kill);
-        resolve(code);
-      });
-      this.child.kill('SIGTERM');
-    });
-  }
-}
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 async function observeJson(args: string[]): Promise<JsonFlow[]> {
   const r = await cli(['observe', ...args, '-o', 'json']);
   assert.equal(r.code, 0, `cillion observe ${args.join(' ')}: ${r.stderr}`);
@@ -112,17 +52,6 @@ async function observeJson(args: string[]): Promise<JsonFlow[]> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as { flow?: JsonFlow })
     .flatMap((r) => (r.flow ? [r.flow] : []));
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await get();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-    last = await get();
-  }
-  return last;
 }
 
 const hopIAs = (f: JsonFlow): string[] => (f.scionPath?.hops ?? []).map((h) => String(h.isdAs ?? h.ia ?? ''));
