@@ -4,7 +4,8 @@
 // real cil_packet_record layout, so no root or kernel is needed; the addon's own drain rate
 // from the real ring is the datapath part's "ring consumer" row.
 import { decodeBatch } from '../bpf/records';
-import { ControlPlaneCatalog, enrich, WorkloadEndpoints } from '../collector/enrich';
+import { enrich, WorkloadEndpoints } from '../collector/enrich';
+import { ControlPlaneCatalog } from '../paths/catalog';
 import { toFlow } from '../collector/flow';
 import { FlowTable, type MeteredFlow } from '../collector/flowtable';
 import { Flow } from '../proto/gen/flow/flow';
@@ -38,7 +39,7 @@ function spec(flow: number, n: number): RecordSpec {
     inner: { proto: 6, src: `10.0.${(flow >> 8) & 0xff}.${flow & 0xff}`, dst: '10.9.0.1', sport: 10000 + (flow % 50000), dport: 443, tcpFlags: 0x10 },
     pathId: egress ? 1 + (flow % 8) : 0,
     path: pathBytes(egress ? flow % 8 : flow % 64),
-    pktLen: 1400,
+    podLen: 1400,
   };
 }
 

@@ -9,7 +9,7 @@ function layout(size: number, fields: Array<[string, number, number]>): StructLa
   return { size, fields: Object.fromEntries(fields.map(([n, offset, sz]) => [n, { offset, size: sz }])) };
 }
 
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 export const REC_PACKET = 1;
 export const REC_PATH_MAX = 316;
 export const REC_F_PATH_TRUNCATED = 0x01;
@@ -26,7 +26,7 @@ export const LAYOUTS: Record<string, StructLayout> = {
     ['version', 1, 1],
     ['len', 2, 2],
   ]),
-  cil_packet_meta: layout(96, [
+  cil_packet_meta: layout(104, [
     ['hdr', 0, 4],
     ['ifindex', 4, 4],
     ['ts_ns', 8, 8],
@@ -45,17 +45,19 @@ export const LAYOUTS: Record<string, StructLayout> = {
     ['src_addr', 48, 16],
     ['dst_addr', 64, 16],
     ['path_id', 80, 4],
-    ['pkt_len', 84, 4],
-    ['ingress_ifid', 88, 2],
-    ['egress_ifid', 90, 2],
-    ['path_len', 92, 2],
-    ['flags', 94, 1],
-    ['_pad0', 95, 1],
+    ['wire_len', 84, 4],
+    ['pod_len', 88, 4],
+    ['ingress_ifid', 92, 2],
+    ['egress_ifid', 94, 2],
+    ['path_len', 96, 2],
+    ['flags', 98, 1],
+    ['_pad0', 99, 1],
+    ['_pad1', 100, 4],
   ]),
-  cil_packet_record: layout(416, [
-    ['meta', 0, 96],
-    ['path', 96, REC_PATH_MAX],
-    ['_pad1', 412, 4],
+  cil_packet_record: layout(424, [
+    ['meta', 0, 104],
+    ['path', 104, REC_PATH_MAX],
+    ['_pad2', 420, 4],
   ]),
   cil_counter_value: layout(16, [
     ['packets', 0, 8],
@@ -146,6 +148,9 @@ export const COUNTERS = {
   ENCAP_FAILED: 17,
   GSO: 18,
   SPOOFED_SRC: 19,
+  REWRITE_FAILED: 20,
+  DECAP_FAILED: 21,
+  REDIRECT_FAILED: 22,
   ENCAP: 32,
   DECAP: 33,
   FORWARD: 34,

@@ -36,18 +36,17 @@ static __always_inline void put16(__u8 *p, __u16 v)
 	p[1] = v;
 }
 
-/* Counts and records an egress verdict; path bytes come from the template. */
+/* Counts and records an egress verdict, the last thing the program does; path bytes come
+ * from the template. */
 static __always_inline void cil_notify_tc(struct cil_packet_meta *m, const struct cil_path *p)
 {
 	struct cil_packet_record *rec = cil_notify_begin(m);
 
-	if (!rec)
-		return;
-	if (p) {
+	if (rec && p) {
 		__builtin_memcpy(rec->path, p->hdr + TMPL_PATH_OFF, CIL_REC_PATH_MAX);
 		rec->meta.path_len = p->hdr_len - TMPL_PATH_OFF;
 	}
-	cil_notify_end(rec);
+	cil_notify_commit(rec, m);
 }
 
 static __always_inline int egress_drop(struct cil_packet_meta *m, __u16 reason, const struct cil_path *p)
@@ -68,6 +67,7 @@ int edge_egress(struct __sk_buff *skb)
 	struct cil_packet_meta m;
 	struct encap_scratch *sc;
 	struct cil_path *p;
+	long act;
 	__u32 zero = 0, hash, idx, path_id, hdr_len, inner_len, scion_len, outer, n;
 	__u8 l4[14], *b;
 
@@ -83,6 +83,7 @@ int edge_egress(struct __sk_buff *skb)
 	}
 
 	cil_meta_init(&m, skb->ifindex, CIL_DIR_EGRESS_ENCAP, skb->len);
+	m.pod_len = skb->len;
 	m.identity = ep->identity;
 	m.flags = CIL_REC_F_HAS_INNER;
 	m.ip_version = 4;
@@ -174,10 +175,19 @@ int edge_egress(struct __sk_buff *skb)
 	    bpf_skb_store_bytes(skb, 0, p->dst_mac, 6, 0) || bpf_skb_store_bytes(skb, 6, p->src_mac, 6, 0))
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);
 
+	m.wire_len = skb->len;
+	act = p->ifindex != skb->ifindex ? bpf_redirect(p->ifindex, 0) : TC_ACT_OK;
+	if (act != TC_ACT_OK && act != TC_ACT_REDIRECT)
+		cil_set_drop(&m, CIL_DROP_REDIRECT_FAILED);
 	cil_notify_tc(&m, p);
-	if (p->ifindex != skb->ifindex)
-		return bpf_redirect(p->ifindex, 0);
-	return TC_ACT_OK;
+	return act == TC_ACT_OK || act == TC_ACT_REDIRECT ? act : TC_ACT_SHOT;
+}
+
+static __always_inline int decap_failed(struct cil_packet_record *rec, struct cil_packet_meta *m)
+{
+	cil_set_drop(m, CIL_DROP_DECAP_FAILED);
+	cil_notify_commit(rec, m);
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -189,6 +199,7 @@ int edge_ingress(struct xdp_md *ctx)
 	struct scion_hop hop;
 	struct cil_endpoint *ep;
 	struct cil_config *cfg;
+	struct cil_packet_record *rec;
 	__u8 macs[12];
 	void *data, *end;
 	struct ethhdr *eth;
@@ -222,21 +233,24 @@ int edge_ingress(struct xdp_md *ctx)
 		return cil_xdp_drop(ctx, &in);
 	}
 
-	cil_notify_xdp(ctx, &in.m, in.s.path_off, in.s.path_len);
+	/* The record is reserved with the path as it arrived and committed once the pod's
+	 * packet is unwrapped, so a failed unwrap is a named drop, not a delivery. */
+	rec = cil_notify_xdp_begin(ctx, &in.m, in.s.path_off, in.s.path_len);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = cil_ptr(data, 0, ETH_HLEN, end);
 	if (!eth)
-		return XDP_DROP;
+		return decap_failed(rec, &in.m);
 	__builtin_memcpy(macs, eth, 12);
 	if (bpf_xdp_adjust_head(ctx, (int)(pl.inner_off - ETH_HLEN)))
-		return XDP_DROP;
+		return decap_failed(rec, &in.m);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = cil_ptr(data, 0, ETH_HLEN, end);
 	if (!eth)
-		return XDP_DROP;
+		return decap_failed(rec, &in.m);
 	__builtin_memcpy(eth, macs, 12);
 	eth->h_proto = bpf_htons(ETH_P_IP);
+	cil_notify_commit(rec, &in.m);
 	return XDP_PASS;
 }

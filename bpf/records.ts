@@ -46,7 +46,10 @@ export interface PacketRecord {
     tcpFlags: number;
   } | null;
   pathId: number;
-  pktLen: number;
+  /** Wire bytes: the SCION frame as it left or arrived (the pod's frame when dropped before encapsulation). */
+  wireLen: number;
+  /** Pod bytes: the pod's IPv4 packet plus 14 bytes of Ethernet; 0 without an inner packet. */
+  podLen: number;
   ingressIfid: number;
   egressIfid: number;
   /** The raw SCION path bytes (decode with scion/path/raw); may be cut short, see pathTruncated. */
@@ -107,7 +110,8 @@ export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecor
         }
       : null,
     pathId: buf.readUInt32LE(off + O.path_id),
-    pktLen: buf.readUInt32LE(off + O.pkt_len),
+    wireLen: buf.readUInt32LE(off + O.wire_len),
+    podLen: buf.readUInt32LE(off + O.pod_len),
     ingressIfid: buf.readUInt16LE(off + O.ingress_ifid),
     egressIfid: buf.readUInt16LE(off + O.egress_ifid),
     path: buf.subarray(off + PATH_OFF, off + PATH_OFF + pathLen),

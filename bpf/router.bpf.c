@@ -50,6 +50,13 @@ static __always_inline int cil_rewrite_underlay(struct xdp_md *ctx, const struct
 	return 0;
 }
 
+static __always_inline int forward_failed(struct cil_packet_record *rec, struct cil_packet_meta *m, __u16 reason, int act)
+{
+	cil_set_drop(m, reason);
+	cil_notify_commit(rec, m);
+	return act;
+}
+
 SEC("xdp")
 int router(struct xdp_md *ctx)
 {
@@ -59,8 +66,10 @@ int router(struct xdp_md *ctx)
 	struct scion_hop hop;
 	struct cil_interface *eif;
 	struct cil_config *cfg;
+	struct cil_packet_record *rec;
 	__u32 first_info_off, meta, path_off, path_len;
 	int err, peering, xover = 0;
+	long act;
 	__u16 egress;
 
 	if (!cil_intake(ctx, CIL_DIR_ROUTER_FORWARD, &in))
@@ -87,7 +96,7 @@ int router(struct xdp_md *ctx)
 	}
 	/* Packets for this AS itself go to the stack (SCMP, BFD, local services). */
 	if (in.s.dst_ia == cfg->local_ia && in.s.cur_hf == in.s.n_hf - 1 && cil_hop_egress(&inf, &hop) == 0) {
-		cil_count(CIL_CNT_LOCAL, in.m.pkt_len);
+		cil_count(CIL_CNT_LOCAL, in.m.wire_len);
 		return XDP_PASS;
 	}
 	peering = cil_hop_is_peering(&in.s, &inf);
@@ -122,17 +131,21 @@ int router(struct xdp_md *ctx)
 
 	path_off = in.s.path_off;
 	path_len = in.s.path_len;
-	cil_notify_xdp(ctx, &in.m, path_off, path_len);
+	/* The record keeps the path as it arrived and is committed once the frame is on its
+	 * way, so a failed rewrite or redirect is a named drop, not a forward. */
+	rec = cil_notify_xdp_begin(ctx, &in.m, path_off, path_len);
 
 	if (xover && bpf_xdp_store_bytes(ctx, first_info_off, &first_inf, sizeof(first_inf)))
-		return XDP_DROP;
+		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
 	if (bpf_xdp_store_bytes(ctx, in.s.info_off, &inf, sizeof(inf)))
-		return XDP_DROP;
+		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
 	cil_set_current(&in.s, in.s.cur_hf + 1);
 	meta = bpf_htonl(cil_scion_meta(&in.s));
 	if (bpf_xdp_store_bytes(ctx, path_off, &meta, sizeof(meta)) || cil_rewrite_underlay(ctx, eif))
-		return XDP_DROP;
-	if (eif->ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	return bpf_redirect(eif->ifindex, 0);
+		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
+	act = eif->ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(eif->ifindex, 0);
+	if (act != XDP_TX && act != XDP_REDIRECT)
+		return forward_failed(rec, &in.m, CIL_DROP_REDIRECT_FAILED, XDP_DROP);
+	cil_notify_commit(rec, &in.m);
+	return act;
 }

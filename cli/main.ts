@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { version } from '../package.json';
 import { agentCommand } from './commands/agent';
 import { attestCommand } from './commands/attest';
+import { certsCommand } from './commands/certs';
 import { demoCommand } from './commands/demo';
 import { listCommand } from './commands/list';
 import { observeCommand } from './commands/observe';
@@ -19,6 +20,7 @@ const program = new Command('cillion')
 
 program.addCommand(agentCommand());
 program.addCommand(attestCommand());
+program.addCommand(certsCommand());
 program.addCommand(demoCommand());
 program.addCommand(listCommand());
 program.addCommand(observeCommand());

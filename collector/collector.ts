@@ -6,6 +6,24 @@ import type { RecordError } from '../bpf/records';
 import { enrich, type EndpointDirectory, type PathCatalog } from './enrich';
 import { toFlow, type FlowContext } from './flow';
 import { FlowTable, type FlowTableOptions, type FlowTableStats, type MeteredFlow } from './flowtable';
+import type { PipelineCounters } from './exporter';
+
+/** The export counters the datapath (packets and wire bytes per counter name) and the flow table keep. */
+export function pipelineCounters(t: FlowTableStats, datapath: Record<string, { packets: bigint; bytes: bigint }>): PipelineCounters {
+  const reserve = datapath.RING_RESERVE_FAIL;
+  return {
+    ringRecords: BigInt(t.records),
+    ringReserveFailures: reserve?.packets ?? 0n,
+    ringReserveFailureBytes: reserve?.bytes ?? 0n,
+    decodeErrors: BigInt(t.decodeErrors),
+    flowTableEvictions: BigInt(t.evictions),
+    reportsDeferred: BigInt(t.deferred),
+    reportsCarried: BigInt(t.carried),
+    reportsLost: BigInt(t.lostReports),
+    packetsLost: BigInt(t.lostPackets),
+    bytesLost: BigInt(t.lostBytes),
+  };
+}
 
 export interface CollectorOptions {
   table: FlowTableOptions;

@@ -24,10 +24,17 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.2 };
 
-export interface RingCounters {
-  ringRecords: bigint;
-  ringReserveFailures: bigint;
-  decodeErrors: bigint;
+/** What the exporter counts itself; the rest of ExportCounters comes from the pipeline. */
+type ExporterOwn = 'exportDrops' | 'exportDropPackets' | 'exportDropBytes' | 'flowsExported' | 'packetsExported';
+
+/** The datapath's and the flow table's side of the counters. */
+export type PipelineCounters = Omit<ExportCounters, ExporterOwn>;
+
+export function zeroPipelineCounters(): PipelineCounters {
+  return {
+    ringRecords: 0n, ringReserveFailures: 0n, ringReserveFailureBytes: 0n, decodeErrors: 0n, flowTableEvictions: 0n,
+    reportsDeferred: 0n, reportsCarried: 0n, reportsLost: 0n, packetsLost: 0n, bytesLost: 0n,
+  };
 }
 
 export interface ExporterOptions {
@@ -49,8 +56,8 @@ export interface ExporterOptions {
   backoff?: Partial<Backoff>;
   /** Heartbeats carry the counters to the relay while no flows do and prove it alive; default 10 s. */
   heartbeatMs?: number;
-  /** The datapath side of the counters, read whenever a batch or heartbeat goes out. */
-  ringCounters?: () => RingCounters;
+  /** The datapath's and flow table's counters, read whenever a batch or heartbeat goes out. */
+  ringCounters?: () => PipelineCounters;
   /** Stream failures and protocol surprises, for the log. */
   onError?: (err: Error) => void;
 }
@@ -99,7 +106,10 @@ export class Exporter {
   private reconnects = 0;
   private sessionResets = 0;
   private exportDrops = 0n;
+  private exportDropPackets = 0n;
+  private exportDropBytes = 0n;
   private flowsExported = 0n;
+  private packetsExported = 0n;
   private closing = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -125,10 +135,15 @@ export class Exporter {
     this.connect();
   }
 
-  /** Queues one flow; drops and counts it when the backlog is full or the exporter is closing. */
+  /** Flows push() takes now without dropping; a producer that waits for room loses nothing. */
+  room(): number {
+    return this.closing ? 0 : this.opts.maxBacklogFlows - this.backlog;
+  }
+
+  /** Queues one flow; drops and counts it (with its packets and bytes) when the backlog is full or the exporter is closing. */
   push(flow: Flow): void {
     if (this.closing || this.backlog >= this.opts.maxBacklogFlows) {
-      this.exportDrops++;
+      this.drop(flow);
       return;
     }
     // Field tag and length prefix included; the one encode per flow is what sizing costs.
@@ -136,7 +151,7 @@ export class Exporter {
     const size = len + 1 + varintLength(len);
     if (size > this.maxFlowBytes) {
       this.oversizeDrops++;
-      this.exportDrops++;
+      this.drop(flow);
       return;
     }
     if (this.pendingBytes + size > this.maxFlowBytes) this.seal();
@@ -147,12 +162,21 @@ export class Exporter {
     else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.seal(), this.opts.flushMs);
   }
 
+  private drop(flow: Flow): void {
+    this.exportDrops++;
+    this.exportDropPackets += flow.meter?.packets ?? 0n;
+    this.exportDropBytes += flow.meter?.bytes ?? 0n;
+  }
+
   counters(): ExporterCounters {
-    const ring = this.opts.ringCounters?.() ?? { ringRecords: 0n, ringReserveFailures: 0n, decodeErrors: 0n };
+    const pipeline = this.opts.ringCounters?.() ?? zeroPipelineCounters();
     return {
-      ...ring,
+      ...pipeline,
       exportDrops: this.exportDrops,
+      exportDropPackets: this.exportDropPackets,
+      exportDropBytes: this.exportDropBytes,
       flowsExported: this.flowsExported,
+      packetsExported: this.packetsExported,
       backlogFlows: this.backlog,
       backlogBatches: this.unacked.length,
       sessionId: this.sessionId,
@@ -206,6 +230,7 @@ export class Exporter {
     this.pendingBytes = 0;
     this.sequence++;
     this.flowsExported += BigInt(flows.length);
+    for (const f of flows) this.packetsExported += f.meter?.packets ?? 0n;
     this.unacked.push(this.batch(this.sequence, flows));
     this.pump();
   }
@@ -218,7 +243,12 @@ export class Exporter {
   private stamp(b: FlowBatch): FlowBatch {
     const c = this.counters();
     const now = Date.now();
-    b.counters = { ringRecords: c.ringRecords, ringReserveFailures: c.ringReserveFailures, exportDrops: c.exportDrops, decodeErrors: c.decodeErrors, flowsExported: c.flowsExported };
+    b.counters = {
+      ringRecords: c.ringRecords, ringReserveFailures: c.ringReserveFailures, exportDrops: c.exportDrops, decodeErrors: c.decodeErrors,
+      flowsExported: c.flowsExported, ringReserveFailureBytes: c.ringReserveFailureBytes, flowTableEvictions: c.flowTableEvictions,
+      reportsDeferred: c.reportsDeferred, reportsCarried: c.reportsCarried, reportsLost: c.reportsLost, packetsLost: c.packetsLost,
+      bytesLost: c.bytesLost, exportDropPackets: c.exportDropPackets, exportDropBytes: c.exportDropBytes, packetsExported: c.packetsExported,
+    };
     b.sentAt = { seconds: BigInt(Math.floor(now / 1000)), nanos: (now % 1000) * 1_000_000 };
     return b;
   }

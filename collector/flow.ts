@@ -55,6 +55,9 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.NO_PATH]: DropReason.NO_TUNNEL_OR_ENCAPSULATION_ENDPOINT,
   [COUNTERS.ENCAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.SPOOFED_SRC]: DropReason.INVALID_SOURCE_IP,
+  [COUNTERS.REWRITE_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
+  [COUNTERS.DECAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
+  [COUNTERS.REDIRECT_FAILED]: DropReason.FIB_LOOKUP_FAILED,
 };
 
 export function hubbleDropReason(cillionReason: number): DropReason {
@@ -174,6 +177,11 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
       firstSeen: wallTime(f.firstNs, ctx),
       lastSeen: wallTime(f.lastNs, ctx),
       dropReasonName: dropped ? counterName(f.lastDropReason) : '',
+      podBytes: BigInt(f.podBytes),
+      wireBytes: BigInt(f.wireBytes),
+      foldedReports: f.foldedReports,
+      lostPackets: BigInt(f.lostPackets),
+      lostBytes: BigInt(f.lostBytes),
     },
   });
 }

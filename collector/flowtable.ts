@@ -3,6 +3,13 @@
 // idle for idleTimeoutMs, every activeTimeoutMs while it keeps going (its counters start
 // again after each report), when it is evicted to make room, and on flush().
 //
+// A report is emitted only when its consumer has room for it (options.room), so a full
+// export backlog loses no counts: an active flow's report waits and its counts go into the
+// flow's next report; an ended flow's final report is carried until there is room or the
+// same flow comes back (its counts then go into the new entry). Only a carried report
+// shed because the carry is full loses counts, and those are counted in packets and bytes;
+// if that flow comes back, its next report says by how much its meter is short.
+//
 // Records arrive at millions a second, so the table decodes fields straight from the ring
 // batch and keeps its state in typed arrays: a record of a known flow allocates nothing.
 // Only a new flow copies its path bytes. Entries sit on two intrusive lists: by last
@@ -45,7 +52,8 @@ const O_DST_PORT = META.dst_port.offset;
 const O_SRC_ADDR = META.src_addr.offset;
 const O_DST_ADDR = META.dst_addr.offset;
 const O_PATH_ID = META.path_id.offset;
-const O_PKT_LEN = META.pkt_len.offset;
+const O_WIRE_LEN = META.wire_len.offset;
+const O_POD_LEN = META.pod_len.offset;
 const O_IN_IFID = META.ingress_ifid.offset;
 const O_EG_IFID = META.egress_ifid.offset;
 const O_PATH_LEN = META.path_len.offset;
@@ -81,7 +89,17 @@ export interface MeteredFlow {
   firstNs: number;
   lastNs: number;
   packets: number;
+  /** Pod bytes where there is a pod packet (the same figure at both edges), else wire bytes. */
   bytes: number;
+  /** The pod's IPv4 packets plus 14 bytes of Ethernet each; 0 without an inner packet. */
+  podBytes: number;
+  /** The SCION frames on the underlay. */
+  wireBytes: number;
+  /** Earlier reports of this flow that found no room and whose counts are in this one. */
+  foldedReports: number;
+  /** Packets and bytes of this flow known lost: a report of it shed with the carry full. */
+  lostPackets: number;
+  lostBytes: number;
   /** Packets of the interval that the datapath dropped. */
   dropped: number;
   /** OR of the TCP flags of the interval's packets. */
@@ -102,15 +120,36 @@ export interface FlowTableOptions {
   maxEntries: number;
   idleTimeoutMs: number;
   activeTimeoutMs: number;
+  /**
+   * Reports the consumer can take now, read before each batch, expiry round and flush;
+   * default unlimited. A report beyond it is kept back, never dropped.
+   */
+  room?: () => number;
+  /** Final reports carried at most while there is no room; default maxEntries. */
+  maxCarried?: number;
 }
 
 export interface FlowTableStats {
   entries: number;
   records: number;
   decodeErrors: number;
+  /** Flows reported before their time to make room for a new one (not a loss). */
   evictions: number;
   emitted: number;
+  /** Active reports that found no room; their counts went into the flow's next report. */
+  deferred: number;
+  /** Final reports that found no room and were carried (not a loss unless later shed). */
+  carried: number;
+  /** Final reports carried now. */
+  carriedNow: number;
+  /** Carried reports shed because the carry was full: these counts are lost. */
+  lostReports: number;
+  lostPackets: number;
+  lostBytes: number;
 }
+
+/** Counts the next report of a flow takes over from an earlier one. */
+type Carried = MeteredFlow & { key: string };
 
 export class FlowTable {
   private readonly max: number;
@@ -123,7 +162,13 @@ export class FlowTable {
   private readonly hashes: Uint32Array;
   private readonly paths: (Buffer | null)[];
   private readonly packets: Float64Array;
-  private readonly bytes: Float64Array;
+  private readonly podBytes: Float64Array;
+  private readonly wireBytes: Float64Array;
+  private readonly folded: Float64Array;
+  private readonly lostP: Float64Array;
+  private readonly lostB: Float64Array;
+  /** When the entry's active timer started. */
+  private readonly due: Float64Array;
   private readonly dropped: Float64Array;
   private readonly first: Float64Array;
   private readonly last: Float64Array;
@@ -146,7 +191,15 @@ export class FlowTable {
   private readonly free: Int32Array;
   private freeTop: number;
   private count = 0;
-  private readonly stat = { records: 0, decodeErrors: 0, evictions: 0, emitted: 0 };
+  private readonly stat = { records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+  private readonly maxCarried: number;
+  private readonly room: (() => number) | undefined;
+  /** Final reports waiting for room, oldest first, by flow key. */
+  private readonly carry = new Map<string, Carried>();
+  /** Flows whose shed report lost counts, by flow key: their next report says so. */
+  private readonly short = new Map<string, { packets: number; bytes: number }>();
+  /** Reports that may still be emitted in the current call. */
+  private budget = Infinity;
   // Scratch key of the record being metered.
   private readonly k = new Uint32Array(KW);
 
@@ -157,6 +210,9 @@ export class FlowTable {
     if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1) throw new RangeError(`maxEntries ${opts.maxEntries}`);
     if (!(opts.idleTimeoutMs > 0) || !(opts.activeTimeoutMs > 0)) throw new RangeError('timeouts must be positive');
     this.max = opts.maxEntries;
+    this.room = opts.room;
+    this.maxCarried = opts.maxCarried ?? opts.maxEntries;
+    if (!Number.isInteger(this.maxCarried) || this.maxCarried < 0) throw new RangeError(`maxCarried ${opts.maxCarried}`);
     this.idleNs = opts.idleTimeoutMs * 1e6;
     this.activeNs = opts.activeTimeoutMs * 1e6;
     let cap = 16;
@@ -168,7 +224,12 @@ export class FlowTable {
     this.hashes = new Uint32Array(n);
     this.paths = new Array<Buffer | null>(n).fill(null);
     this.packets = new Float64Array(n);
-    this.bytes = new Float64Array(n);
+    this.podBytes = new Float64Array(n);
+    this.wireBytes = new Float64Array(n);
+    this.folded = new Float64Array(n);
+    this.lostP = new Float64Array(n);
+    this.lostB = new Float64Array(n);
+    this.due = new Float64Array(n);
     this.dropped = new Float64Array(n);
     this.first = new Float64Array(n);
     this.last = new Float64Array(n);
@@ -194,6 +255,7 @@ export class FlowTable {
    * that does not decode is counted and reported to `onError`, and the rest still count.
    */
   ingestBatch(buf: Buffer, bytes: number, onError?: (err: RecordError) => void): void {
+    this.refill();
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let off = 0;
     while (off + 4 <= bytes) {
@@ -214,25 +276,59 @@ export class FlowTable {
 
   /** Reports and forgets idle flows, reports flows past their active timeout. `nowNs` is CLOCK_BOOTTIME. */
   expire(nowNs: number): void {
+    this.refill();
+    this.emitCarried();
     const idleBefore = nowNs - this.idleNs;
     while (this.lruHead >= 0 && this.last[this.lruHead] <= idleBefore) this.remove(this.lruHead, 'idle');
     const activeBefore = nowNs - this.activeNs;
-    while (this.repHead >= 0 && this.first[this.repHead] <= activeBefore) {
+    while (this.repHead >= 0 && this.due[this.repHead] <= activeBefore) {
       const e = this.repHead;
-      if (this.packets[e] > 0) this.report(e, 'active');
-      this.resetInterval(e, nowNs);
+      // A report that found no room keeps its counts in the entry for the next one.
+      if (this.packets[e] === 0 || this.report(e, 'active')) this.resetInterval(e, nowNs);
+      this.due[e] = nowNs;
       this.repUnlink(e);
       this.repAppend(e);
     }
   }
 
-  /** Reports and forgets every flow (shutdown). */
+  /** Reports and forgets every flow (shutdown); what still finds no room is shed and counted. */
   flush(): void {
+    this.refill();
+    this.emitCarried();
     while (this.lruHead >= 0) this.remove(this.lruHead, 'flush');
+    while (this.carry.size > 0) this.shedOldest();
   }
 
   stats(): FlowTableStats {
-    return { entries: this.count, ...this.stat };
+    return { entries: this.count, carriedNow: this.carry.size, ...this.stat };
+  }
+
+  private refill(): void {
+    this.budget = this.room ? Math.max(0, this.room()) : Infinity;
+  }
+
+  /** Emits carried final reports, oldest first, while there is room. */
+  private emitCarried(): void {
+    for (const c of this.carry.values()) {
+      if (this.budget <= 0) return;
+      this.budget--;
+      this.carry.delete(c.key);
+      this.stat.emitted++;
+      const { key: _key, ...f } = c;
+      this.emit(f);
+    }
+  }
+
+  private shedOldest(): void {
+    const c = this.carry.values().next().value as Carried;
+    this.carry.delete(c.key);
+    this.stat.lostReports++;
+    this.stat.lostPackets += c.packets;
+    this.stat.lostBytes += c.bytes;
+    if (this.maxCarried === 0) return;
+    if (this.short.size >= this.maxCarried) this.short.delete(this.short.keys().next().value as string);
+    const s = this.short.get(c.key);
+    this.short.set(c.key, { packets: (s?.packets ?? 0) + c.packets + c.lostPackets, bytes: (s?.bytes ?? 0) + c.bytes + c.lostBytes });
   }
 
   /** Meters the record at `off`; returns what is wrong with it instead of throwing (hot path). */
@@ -283,17 +379,21 @@ export class FlowTable {
     const tcpFlags = hasInner ? buf[off + O_TCP_FLAGS] : 0;
     let e = this.find(h, buf, pathAt, pathLen);
     if (e < 0) {
+      // Taken before the eviction below, which may carry (and so shed) another report.
+      const back = this.carry.size > 0 || this.short.size > 0 ? this.takeBack(this.scratchKey(buf, pathAt, pathLen)) : null;
       if (this.count >= this.max) {
         this.stat.evictions++;
         this.remove(this.lruHead, 'evicted');
       }
       e = this.insert(h, buf, pathAt, pathLen, (flags & REC_F_PATH_TRUNCATED) !== 0, ts, tcpFlags);
+      if (back) this.takeOver(e, back);
     } else if (e !== this.lruTail) {
       this.lruUnlink(e);
       this.lruAppend(e);
     }
     this.packets[e]++;
-    this.bytes[e] += dv.getUint32(off + O_PKT_LEN, true);
+    this.podBytes[e] += dv.getUint32(off + O_POD_LEN, true);
+    this.wireBytes[e] += dv.getUint32(off + O_WIRE_LEN, true);
     if (ts > this.last[e]) this.last[e] = ts;
     if (ts < this.first[e]) this.first[e] = ts;
     this.flagsOr[e] |= tcpFlags;
@@ -337,6 +437,7 @@ export class FlowTable {
     this.flagsFirst[e] = tcpFlags;
     this.reported[e] = 0;
     this.resetInterval(e, ts);
+    this.due[e] = ts;
     this.last[e] = ts;
     let s = h & this.mask;
     while (this.slots[s] !== 0) s = (s + 1) & this.mask;
@@ -346,9 +447,65 @@ export class FlowTable {
     return e;
   }
 
+  /** What a returning flow gets back: its carried report, what its shed reports lost. */
+  private takeBack(key: string): { carried?: Carried; lost?: { packets: number; bytes: number } } | null {
+    const carried = this.carry.get(key);
+    const lost = this.short.get(key);
+    if (!carried && !lost) return null;
+    this.carry.delete(key);
+    this.short.delete(key);
+    return { carried, lost };
+  }
+
+  /** A flow that came back takes over its carried counts and learns what it lost. */
+  private takeOver(e: number, back: { carried?: Carried; lost?: { packets: number; bytes: number } }): void {
+    const c = back.carried;
+    if (c) {
+      this.packets[e] += c.packets;
+      this.podBytes[e] += c.podBytes;
+      this.wireBytes[e] += c.wireBytes;
+      this.dropped[e] += c.dropped;
+      this.flagsOr[e] |= c.tcpFlags;
+      this.dropMask[e] |= c.dropReasons;
+      if (c.dropped > 0) this.lastDrop[e] = c.lastDropReason;
+      if (c.firstNs < this.first[e]) this.first[e] = c.firstNs;
+      this.flagsFirst[e] = c.firstTcpFlags;
+      this.reported[e] = c.start ? 0 : 1;
+      this.folded[e] += c.foldedReports + 1;
+      this.lostP[e] += c.lostPackets;
+      this.lostB[e] += c.lostBytes;
+    }
+    if (back.lost) {
+      this.lostP[e] += back.lost.packets;
+      this.lostB[e] += back.lost.bytes;
+    }
+  }
+
+  /** keyOf() for the record being metered, from the scratch key and the record's path. */
+  private scratchKey(buf: Buffer, pathAt: number, pathLen: number): string {
+    const k = this.k;
+    let key = '';
+    for (let i = 0; i < KW; i++) key += `${k[i]},`;
+    if (k[5] === 0) key += buf.toString('hex', pathAt, pathAt + pathLen);
+    return key;
+  }
+
+  /** The entry's key as text: key words, and the path bytes when no path id names the path. */
+  private keyOf(e: number): string {
+    const base = e * KW;
+    let key = '';
+    for (let i = 0; i < KW; i++) key += `${this.keys[base + i]},`;
+    if (this.keys[base + 5] === 0) key += (this.paths[e] as Buffer).toString('hex');
+    return key;
+  }
+
   private resetInterval(e: number, startNs: number): void {
     this.packets[e] = 0;
-    this.bytes[e] = 0;
+    this.podBytes[e] = 0;
+    this.wireBytes[e] = 0;
+    this.folded[e] = 0;
+    this.lostP[e] = 0;
+    this.lostB[e] = 0;
     this.dropped[e] = 0;
     this.flagsOr[e] = 0;
     this.dropMask[e] = 0;
@@ -384,15 +541,35 @@ export class FlowTable {
     this.slots[hole] = 0;
   }
 
-  private report(e: number, end: FlowEnd): void {
+  /** Emits the entry's report if there is room (true); otherwise keeps or carries its counts. */
+  private report(e: number, end: FlowEnd): boolean {
+    if (this.budget <= 0) {
+      if (end === 'active') {
+        this.folded[e]++;
+        this.stat.deferred++;
+      } else {
+        this.stat.carried++;
+        if (this.carry.size >= this.maxCarried && this.carry.size > 0) this.shedOldest();
+        const c: Carried = { ...this.snapshot(e, end), key: this.keyOf(e) };
+        this.carry.set(c.key, c);
+        if (this.maxCarried === 0) this.shedOldest();
+      }
+      return false;
+    }
+    this.budget--;
+    this.stat.emitted++;
+    const f = this.snapshot(e, end);
+    this.reported[e] = 1;
+    this.emit(f);
+    return true;
+  }
+
+  private snapshot(e: number, end: FlowEnd): MeteredFlow {
     const base = e * KW;
     const keys = this.keys;
     const hasInner = (keys[base + 3] & 0x1000000) !== 0;
     const ifids = this.ifids[e];
-    this.stat.emitted++;
-    const start = this.reported[e] === 0;
-    this.reported[e] = 1;
-    this.emit({
+    return {
       ifindex: keys[base + 4],
       direction: DIRECTIONS[(keys[base + 3] >> 8) & 0xff],
       inner: hasInner
@@ -416,15 +593,20 @@ export class FlowTable {
       firstNs: this.first[e],
       lastNs: this.last[e],
       packets: this.packets[e],
-      bytes: this.bytes[e],
+      bytes: hasInner ? this.podBytes[e] : this.wireBytes[e],
+      podBytes: this.podBytes[e],
+      wireBytes: this.wireBytes[e],
+      foldedReports: this.folded[e],
+      lostPackets: this.lostP[e],
+      lostBytes: this.lostB[e],
       dropped: this.dropped[e],
       tcpFlags: this.flagsOr[e],
       firstTcpFlags: this.flagsFirst[e],
       dropReasons: this.dropMask[e],
       lastDropReason: this.lastDrop[e],
-      start,
+      start: this.reported[e] === 0,
       end,
-    });
+    };
   }
 
   private lruAppend(e: number): void {

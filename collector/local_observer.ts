@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ObserverService } from '../proto/gen/observer/observer';
+import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { NodeBook } from '../observer/nodes';
 import type { FlowHub } from '../observer/hub';
 import { observerService } from '../observer/service';
@@ -15,7 +16,16 @@ export interface LocalObserver {
   close(): Promise<void>;
 }
 
-export async function serveLocalObserver(opts: { socket: string; hub: FlowHub; version: string; log: (m: string) => void }): Promise<LocalObserver> {
+export interface LocalObserverOptions {
+  socket: string;
+  hub: FlowHub;
+  version: string;
+  log: (m: string) => void;
+  /** This node's loss counters, for ServerStatus. */
+  counters?: () => ExportCounters;
+}
+
+export async function serveLocalObserver(opts: LocalObserverOptions): Promise<LocalObserver> {
   const startedAt = nowNs();
   mkdirSync(dirname(opts.socket), { recursive: true });
   // A socket file left by a process that died would refuse the bind.
@@ -26,7 +36,7 @@ export async function serveLocalObserver(opts: { socket: string; hub: FlowHub; v
     observerService({
       hub: opts.hub,
       nodes: new NodeBook(),
-      status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt }),
+      status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt, counters: opts.counters?.() }),
       onError: (err, method) => opts.log(`local observer ${method}: ${err.message}`),
     }),
   );

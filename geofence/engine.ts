@@ -12,8 +12,11 @@
 // - per (source, destination) workload objects, the applicable fences. Callers pass the
 //   same WorkloadLabels object for the same workload (for instance one per identity) and
 //   never mutate it; fresh objects each time stay correct, only slower.
-// A path's hops are read from the first flow seen with its fingerprint. Paths are fixed
-// by their interfaces, but an AS may re-announce positions: invalidatePaths() forgets them.
+// A path's hops are read from the first flow seen with its fingerprint, so the path handed
+// in must be one the caller rebuilt from the flow's hop fields (FlowJudge does, through
+// paths/verify.ts), never a sender's description: the fingerprint is then the caller's own
+// computation and cannot point a path at another path's verdicts. Paths are fixed by their
+// interfaces, but an AS may re-announce positions: invalidatePaths() forgets them.
 import { LRUCache } from 'lru-cache';
 import type { Geofence } from '../operator/resources/geofence';
 import { matchesWorkload, type WorkloadLabels } from '../operator/resources/selector';
@@ -26,9 +29,14 @@ export interface FlowContext {
   /** The source workload; undefined when it is not a pod (world, host) or unknown. */
   source: WorkloadLabels | undefined;
   destination: WorkloadLabels | undefined;
-  /** The SCION path as the collector reported it; undefined when the flow has none. */
+  /** The SCION path as rebuilt from the flow's hop fields; undefined when the flow has none. */
   path: ScionPath | undefined;
+  /** Why the path could not be checked against the control plane at all, when it could not. */
+  unchecked?: Unchecked;
 }
+
+/** Why a flow's path could not be checked against the control plane. */
+export type Unchecked = 'noHopFields' | 'malformed' | 'noControlPlane';
 
 export interface FlowCheck {
   /** The flow's verdict: the strongest of `fences`, with the fence that gave it. */
@@ -58,12 +66,15 @@ interface FenceState {
 }
 
 /** Why a flow's path cannot be checked at all. */
-type Unknown = 'noPath' | 'notInControlPlane' | 'noHops';
+type Unknown = 'noPath' | 'notInControlPlane' | 'noHops' | Unchecked;
 
 const UNKNOWN_REASON: Record<Unknown, string> = {
   noPath: 'the flow carries no SCION path',
-  notInControlPlane: 'the path is not known to the control plane',
+  notInControlPlane: 'the path is not known to the control plane: its hop fields match no segment it handed out',
   noHops: 'the path has no hops to check',
+  noHopFields: 'the flow carries no hop fields',
+  malformed: "the flow's path bytes or ISD-ASes do not decode",
+  noControlPlane: 'no control plane to check the hop fields against (the relay runs without --topology or --daemon)',
 };
 
 /** The fences that apply to one (source, destination) pair, interned per distinct set. */
@@ -147,6 +158,7 @@ export class GeofenceEngine {
     if (set.states.length === 0) return undefined;
     const p = ctx.path;
     if (p === undefined) return this.unknown(set, 'noPath');
+    if (ctx.unchecked !== undefined) return this.unknown(set, ctx.unchecked);
     if (!p.knownToControlPlane) return this.unknown(set, 'notInControlPlane');
     if (p.hops.length === 0) return this.unknown(set, 'noHops');
     // Only the empty path has no fingerprint; it is rare enough to judge afresh.

@@ -1,35 +1,25 @@
 // Gives each flow its geofence verdict: the fences in force come from a resource source
-// (followed as it changes), the workloads from the flow's own endpoint labels. The relay
-// judges every flow it stores; a node's local Observer judges the same way.
+// (followed as it changes), the workloads from the flow's own endpoint labels, the path
+// from the flow's hop fields alone. The relay judges every flow it stores with its own
+// view of the control plane; a node's local Observer judges the same way with the node's.
+//
+// A flow's path is evidence, not truth: the judge rebuilds it from the raw hop fields
+// (paths/verify.ts) and overwrites whatever fingerprint, hops, geo, country or
+// known_to_control_plane the flow carried, and the verdict, before any fence sees it.
 import { LRUCache } from 'lru-cache';
+import { workloadFromFlowLabels } from '../operator/workloads/labels';
 import type { WorkloadLabels } from '../operator/resources/selector';
 import type { ResourceEvent, ResourceSource } from '../operator/sources/source';
 import type { Endpoint, Flow } from '../proto/gen/flow/flow';
-import { GeofenceEngine } from './engine';
+import type { PathAuthority } from '../paths/authority';
+import { PathVerifier } from '../paths/verify';
+import { GeofenceEngine, type Unchecked } from './engine';
 import { toFlowGeofence } from './proto';
 
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
-const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-
-/**
- * A flow endpoint's workload labels for fence selectors: the pod's labels from its
- * "source:key=value" strings, and as namespace labels the namespace's name (as Kubernetes
- * labels every namespace) plus any namespace labels carried Cilium-style.
- */
+/** A flow endpoint's workload labels for fence selectors; undefined when it is not a pod. */
 export function endpointWorkload(ep: Endpoint | undefined): WorkloadLabels | undefined {
   if (!ep || ep.namespace === '') return undefined;
-  const namespaceLabels: Record<string, string> = { [NAMESPACE_NAME_LABEL]: ep.namespace };
-  const podLabels: Record<string, string> = {};
-  for (const label of ep.labels) {
-    const colon = label.indexOf(':');
-    const eq = label.indexOf('=', colon + 1);
-    const key = label.slice(colon + 1, eq < 0 ? undefined : eq);
-    const value = eq < 0 ? '' : label.slice(eq + 1);
-    if (key.startsWith(NAMESPACE_LABELS_PREFIX)) namespaceLabels[key.slice(NAMESPACE_LABELS_PREFIX.length)] = value;
-    else if (key !== POD_NAMESPACE_LABEL && key !== '') podLabels[key] = value;
-  }
-  return { namespaceLabels, podLabels };
+  return workloadFromFlowLabels(ep.namespace, ep.labels);
 }
 
 /** One WorkloadLabels object per distinct label set, which the engine's caches key on. */
@@ -48,19 +38,55 @@ class WorkloadCache {
   }
 }
 
+/** Vouches for nothing: without a control plane every path is rebuilt from its bytes alone. */
+const NOBODY: PathAuthority = { name: 'nobody', generation: 0, match: () => undefined };
+
+export interface FlowJudgeOptions {
+  /** The control plane hop fields are checked against; without one no path is verified. */
+  paths?: PathAuthority;
+  log?: (m: string) => void;
+}
+
+export interface Judgement {
+  /** The flow named a path fingerprint other than the one its hop fields give. */
+  fingerprintMismatch: boolean;
+}
+
 export class FlowJudge {
   readonly engine = new GeofenceEngine();
   private readonly workloads = new WorkloadCache();
+  private readonly verifier: PathVerifier;
+  private readonly unchecked: Unchecked | undefined;
   private readonly unwatch: () => void;
 
-  constructor(resources: ResourceSource | undefined, log: (m: string) => void = () => undefined) {
-    this.unwatch = resources ? this.follow(resources, log) : () => undefined;
+  constructor(resources: ResourceSource | undefined, opts: FlowJudgeOptions = {}) {
+    this.verifier = new PathVerifier(opts.paths ?? NOBODY);
+    this.unchecked = opts.paths ? undefined : 'noControlPlane';
+    this.unwatch = resources ? this.follow(resources, opts.log ?? (() => undefined)) : () => undefined;
   }
 
-  /** Sets the flow's verdict, replacing whatever it carried: the verdict is the judge's to give. */
-  judge(f: Flow): void {
-    const check = this.engine.check({ source: this.workloads.of(f.source), destination: this.workloads.of(f.destination), path: f.scionPath });
+  /** Lets the control plane learn the paths these flows name (a daemon query); call before judging them. */
+  prepare(flows: readonly Flow[]): Promise<void> {
+    return this.verifier.prepare(flows.map((f) => f.scionPath));
+  }
+
+  /**
+   * Rebuilds the flow's path from its hop fields and sets its verdict, replacing whatever
+   * it carried: both are the judge's to give.
+   */
+  judge(f: Flow): Judgement {
+    const sent = f.scionPath;
+    let unchecked: Unchecked | undefined;
+    let fingerprintMismatch = false;
+    if (sent !== undefined) {
+      const v = this.verifier.verify(sent);
+      unchecked = v.unverifiable ?? this.unchecked;
+      fingerprintMismatch = sent.fingerprint !== '' && sent.fingerprint !== v.path.fingerprint;
+      f.scionPath = v.path;
+    }
+    const check = this.engine.check({ source: this.workloads.of(f.source), destination: this.workloads.of(f.destination), path: f.scionPath, unchecked });
     f.geofence = check ? toFlowGeofence(check.decision) : undefined;
+    return { fingerprintMismatch };
   }
 
   close(): void {

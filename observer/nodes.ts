@@ -53,11 +53,15 @@ export interface StreamHandle {
   close(): void;
 }
 
-export function zeroCounters(): ExportCounters {
-  return { ringRecords: 0n, ringReserveFailures: 0n, exportDrops: 0n, decodeErrors: 0n, flowsExported: 0n };
-}
+const COUNTER_KEYS = [
+  'ringRecords', 'ringReserveFailures', 'exportDrops', 'decodeErrors', 'flowsExported', 'ringReserveFailureBytes',
+  'flowTableEvictions', 'reportsDeferred', 'reportsCarried', 'reportsLost', 'packetsLost', 'bytesLost',
+  'exportDropPackets', 'exportDropBytes', 'packetsExported',
+] as const satisfies ReadonlyArray<keyof ExportCounters>;
 
-const COUNTER_KEYS = ['ringRecords', 'ringReserveFailures', 'exportDrops', 'decodeErrors', 'flowsExported'] as const;
+export function zeroCounters(): ExportCounters {
+  return Object.fromEntries(COUNTER_KEYS.map((k) => [k, 0n])) as unknown as ExportCounters;
+}
 
 function addInto(into: ExportCounters, c: ExportCounters): void {
   for (const k of COUNTER_KEYS) into[k] += c[k];

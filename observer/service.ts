@@ -3,9 +3,11 @@
 // server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type {
+  FingerprintMismatches,
   GetNamespacesResponse,
   GetNodesResponse,
   LostFlows,
+  LossCounter,
   Namespace,
   ObserverServer,
   ServerStatusResponse,
@@ -13,6 +15,7 @@ import type {
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { NodeState } from '../proto/gen/relay/relay';
 import type { NodeBook } from './nodes';
+import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
@@ -21,6 +24,12 @@ import type { FlowHub } from './hub';
 export interface StatusFigures {
   version: string;
   uptimeNs: bigint;
+  /** Batches the relay's store failed to take (the collectors send them again); a relay only. */
+  storeErrors?: bigint;
+  /** A per-node server's own counters; a relay sums its nodes' instead. */
+  counters?: ExportCounters;
+  /** Per node, flows whose sent path fingerprint disagreed with the computed one (a relay only). */
+  fingerprintMismatches?: FingerprintMismatches[];
 }
 
 export interface ObserverDeps {
@@ -65,6 +74,41 @@ function lostFlows(nodes: NodeBook, hub: FlowHub): LostFlows[] {
     { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: t.exportDrops },
     { source: LostEventSource.HUBBLE_RING_BUFFER, reason: 'follower_queue', count: hub.followerLost },
   ];
+}
+
+type Where = 'datapath' | 'collector' | 'relay' | 'live_viewers';
+type Unit = 'packets' | 'bytes' | 'records' | 'reports' | 'batches' | 'flows';
+
+function counter(where: Where, name: string, unit: Unit, count: bigint, dataLoss: boolean, description: string): LossCounter {
+  return { where, name, unit, count, dataLoss, description };
+}
+
+/**
+ * Every loss counter, and every event that looks like loss but is not, by where it happened
+ * and in its own unit: nothing here is added to anything else. README "Loss accounting"
+ * says the same in prose.
+ */
+export function lossCounters(nodes: NodeBook, hub: FlowHub, figures: StatusFigures): LossCounter[] {
+  const t = figures.counters ?? nodes.totals();
+  const out = [
+    counter('datapath', 'ring_reserve_failures', 'packets', t.ringReserveFailures, true, 'packets handled but not recorded: the ring buffer was full'),
+    counter('datapath', 'ring_reserve_failure_bytes', 'bytes', t.ringReserveFailureBytes, true, 'wire bytes of those packets'),
+    counter('collector', 'decode_errors', 'records', t.decodeErrors, true, 'ring records the collector could not decode'),
+    counter('collector', 'reports_lost', 'reports', t.reportsLost, true, 'final flow reports shed while the export backlog stayed full'),
+    counter('collector', 'packets_lost', 'packets', t.packetsLost, true, 'packets of those reports'),
+    counter('collector', 'bytes_lost', 'bytes', t.bytesLost, true, 'bytes of those reports'),
+    counter('collector', 'export_drops', 'reports', t.exportDrops, true, 'flow reports the exporter refused (shutting down or backlog full)'),
+    counter('collector', 'export_drop_packets', 'packets', t.exportDropPackets, true, 'packets of those reports'),
+    counter('collector', 'export_drop_bytes', 'bytes', t.exportDropBytes, true, 'bytes of those reports'),
+    counter('collector', 'flow_table_evictions', 'flows', t.flowTableEvictions, false, 'flows reported early to make room in the flow table'),
+    counter('collector', 'reports_deferred', 'reports', t.reportsDeferred, false, 'reports put off; their counts went into the flow\'s next report'),
+    counter('collector', 'reports_carried', 'reports', t.reportsCarried, false, 'final reports held until there was room'),
+  ];
+  if (figures.storeErrors !== undefined) {
+    out.push(counter('relay', 'store_errors', 'batches', figures.storeErrors, false, 'batches the store failed to take; the collector sends them again'));
+  }
+  out.push(counter('live_viewers', 'follower_queue', 'flows', hub.followerLost, false, 'flows a live viewer was too slow for, summed over viewers; still stored'));
+  return out;
 }
 
 export function observerService(deps: ObserverDeps): ObserverServer {
@@ -148,6 +192,8 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           version: figures.version,
           flowsRate: hub.flowsRate(),
           lostFlows: lostFlows(nodes, hub),
+          loss: lossCounters(nodes, hub, figures),
+          fingerprintMismatches: figures.fingerprintMismatches ?? [],
         };
         callback(null, res);
       })().catch((e: unknown) => {

@@ -23,6 +23,21 @@ export const OTHER_LABEL = 'other';
 /** Longer label values (a client's name beyond any DNS name) count as "other". */
 const MAX_LABEL_VALUE = 253;
 
+/** ExportCounters that count loss (or what only looks like it), with their units. */
+const LOSS_COUNTERS: ReadonlyArray<[string, string, keyof ExportCounters]> = [
+  ['ring_reserve_failures', 'packets', 'ringReserveFailures'],
+  ['ring_reserve_failure_bytes', 'bytes', 'ringReserveFailureBytes'],
+  ['flow_table_evictions', 'flows', 'flowTableEvictions'],
+  ['reports_deferred', 'reports', 'reportsDeferred'],
+  ['reports_carried', 'reports', 'reportsCarried'],
+  ['reports_lost', 'reports', 'reportsLost'],
+  ['packets_lost', 'packets', 'packetsLost'],
+  ['bytes_lost', 'bytes', 'bytesLost'],
+  ['export_drops', 'reports', 'exportDrops'],
+  ['export_drop_packets', 'packets', 'exportDropPackets'],
+  ['export_drop_bytes', 'bytes', 'exportDropBytes'],
+];
+
 /** Keeps label values to the first `max` distinct ones seen. */
 class LabelCap {
   private readonly seen = new Set<string>();
@@ -60,12 +75,17 @@ export class RelayMetrics {
   private readonly ringReserveFailures: Counter<'node'>;
   private readonly exportDrops: Counter<'node'>;
   private readonly decodeErrors: Counter<'node'>;
+  private readonly collectorLoss: Counter<'node' | 'counter' | 'unit'>;
   private readonly insertLag: Histogram;
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
   private readonly breaches: Counter<'kind'>;
   private readonly flowsRejected: Counter<'reason'>;
   private readonly engineErrors: Counter<'op'>;
+  private readonly refusals: Counter<'service' | 'reason'>;
+  private readonly mismatches: Counter<'node'>;
+  /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
+  private readonly mismatchCounts = new Map<string, bigint>();
 
   constructor(opts: RelayMetricsOptions = {}) {
     this.nodes = new LabelCap(opts.maxNodes ?? 1000);
@@ -92,6 +112,12 @@ export class RelayMetrics {
     });
     this.exportDrops = new Counter({ name: 'cillion_export_drops_total', help: 'Flows collectors dropped because their export backlog was full.', labelNames: ['node'], registers });
     this.decodeErrors = new Counter({ name: 'cillion_decode_errors_total', help: 'Ring records the collectors could not decode.', labelNames: ['node'], registers });
+    this.collectorLoss = new Counter({
+      name: 'cillion_collector_loss_total',
+      help: 'The collectors\' loss counters (ExportCounters) in their own units; see README "Loss accounting" for which are data loss.',
+      labelNames: ['node', 'counter', 'unit'],
+      registers,
+    });
     this.insertLag = new Histogram({
       name: 'cillion_store_insert_lag_seconds',
       help: 'Time from the capture of the newest flow of a batch to the batch being stored.',
@@ -122,6 +148,18 @@ export class RelayMetrics {
         this.set(inflight ? inflight() : 0);
       },
     });
+    this.refusals = new Counter({
+      name: 'cillion_auth_refused_total',
+      help: 'Calls refused with PERMISSION_DENIED for what the client certificate grants, by service and reason (no_role, node_mismatch).',
+      labelNames: ['service', 'reason'],
+      registers,
+    });
+    this.mismatches = new Counter({
+      name: 'cillion_path_fingerprint_mismatches_total',
+      help: "Flows whose path fingerprint as the collector sent it differed from the one the relay computed from the flow's hop fields.",
+      labelNames: ['node'],
+      registers,
+    });
     const followers = opts.followers;
     new Gauge({
       name: 'cillion_observer_followers',
@@ -149,11 +187,23 @@ export class RelayMetrics {
     this.ringReserveFailures.inc(labels, Number(delta.ringReserveFailures));
     this.exportDrops.inc(labels, Number(delta.exportDrops));
     this.decodeErrors.inc(labels, Number(delta.decodeErrors));
+    for (const [counter, unit, key] of LOSS_COUNTERS) this.collectorLoss.inc({ ...labels, counter, unit }, Number(delta[key]));
   }
 
   stored(rows: number, lagSeconds: number | undefined): void {
     this.storeRows.inc(rows);
     if (lagSeconds !== undefined) this.insertLag.observe(Math.max(0, lagSeconds));
+  }
+
+  /** `n` stored flows of `node` named a fingerprint their hop fields do not give. */
+  fingerprintMismatches(node: string, n: number): void {
+    const label = this.nodes.value(node);
+    this.mismatches.inc({ node: label }, n);
+    this.mismatchCounts.set(label, (this.mismatchCounts.get(label) ?? 0n) + BigInt(n));
+  }
+
+  mismatchesByNode(): { nodeName: string; count: bigint }[] {
+    return [...this.mismatchCounts].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([nodeName, count]) => ({ nodeName, count }));
   }
 
   storeError(): void {
@@ -170,6 +220,11 @@ export class RelayMetrics {
 
   engineError(op: string): void {
     this.engineErrors.inc({ op });
+  }
+
+  /** A call refused for its certificate; service and reason come from fixed sets. */
+  refused(service: string, reason: string): void {
+    this.refusals.inc({ service, reason });
   }
 
   get contentType(): string {

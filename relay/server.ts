@@ -2,7 +2,7 @@
 // the batch is stored, and its flows go out live through the Observer API in approximate
 // time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
 // HTTP on another.
-import { Server, ServerInterceptingCall, status as grpcStatus, type ServerDuplexStream, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerInterceptingCall, status as grpcStatus, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -10,19 +10,20 @@ import type { AddressInfo } from 'node:net';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../operator/sources/source';
 import { AttestService } from '../proto/gen/attest/v1/attest';
-import { FlowExportService, type ExportAck, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
+import { FlowExportService, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { ObserverService } from '../proto/gen/observer/observer';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
-import { exportService, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
+import { exportService, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
 import { screenFlows, UuidWindow } from './export/screen';
 import { Breaches } from './breaches';
 import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
+import type { PathAuthority } from '../paths/authority';
 import { RelayMetrics } from './metrics';
 import { NodeBook, type TlsInfo } from '../observer/nodes';
 import { FlowHub } from '../observer/hub';
@@ -31,6 +32,9 @@ import { observerService } from '../observer/service';
 import { nowNs, timestampNs } from '../observer/time';
 import type { FlowStore } from './store/store';
 import { listenCredentials, type RelayTlsOptions } from './tls';
+import { Guard, type Refusal } from './auth/guard';
+import type { Identity } from './auth/identity';
+import { AccessPolicy, type AccessOptions } from './auth/policy';
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
@@ -44,7 +48,14 @@ export interface RelayOptions {
   store?: FlowStore;
   /** Where Geofence resources come from; without it no flow gets a verdict. */
   resources?: ResourceSource;
+  /**
+   * The relay's own view of the control plane, which flows' hop fields are checked against.
+   * Without it no path can be checked: flows under a fence come out UNVERIFIED.
+   */
+  paths?: PathAuthority;
   tls?: RelayTlsOptions;
+  /** Which certificates get which roles (relay/auth); only with tls. */
+  access?: AccessOptions;
   /** Flows kept in memory for live history and namespaces; default 4095. */
   buffer?: number;
   /** How long flows are held to order them across nodes; default 1000 ms. */
@@ -74,6 +85,10 @@ export interface Relay {
   close(): Promise<void>;
 }
 
+/**
+ * The node a batch on this stream belongs to: the certificate's name over TLS, where a batch
+ * naming another node is refused; the batch's own claim on a plaintext listener.
+ */
 /**
  * Sees the status every call ends with, also the ones grpc-js sends on its own before a
  * handler runs (a message over grpc.max_receive_message_length), which no handler hears of.
@@ -111,10 +126,10 @@ class Slots {
   }
 }
 
-function peerTls(call: ServerDuplexStream<FlowBatch, ExportAck>, tls: boolean): TlsInfo {
-  const cert = tls ? call.getAuthContext().sslPeerCertificate : undefined;
-  const cn = cert?.subject?.CN;
-  return { enabled: tls, serverName: Array.isArray(cn) ? cn.join(',') : (cn ?? '') };
+function batchOwner(id: Identity, claimed: string): BatchOwner {
+  if (!id.authenticated) return { node: claimed };
+  if (claimed !== '' && claimed !== id.name) return { refused: `the client certificate is for node "${id.name}"; this stream's batch claims node "${claimed}"` };
+  return { node: id.name };
 }
 
 export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
@@ -130,6 +145,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   // Oldest first, so the window forgets them in the order it would have.
   if (store) for (const u of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(u);
   const inserts = new Slots(limits.maxConcurrentInserts);
+  const policy = new AccessPolicy(opts.access);
 
   const hub = new FlowHub({ capacity: opts.buffer });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
@@ -140,22 +156,34 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub.publishNodeStatus({ stateChange: state, nodeNames: [name], message: '' });
     },
   });
-  const judge = new FlowJudge(opts.resources, log);
+  const judge = new FlowJudge(opts.resources, { paths: opts.paths, log });
+  log(
+    opts.paths
+      ? `paths: flows' hop fields are checked against ${opts.paths.name}`
+      : 'paths: no control plane (--topology or --daemon): no path can be checked, flows under a geofence get UNVERIFIED',
+  );
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
+  // Without a store: (node, session) -> position, keyed as ingest keys its sessions.
   const positions = new Map<string, bigint>();
+  const sessionKey = (node: string, sessionId: string): string => `${node.length}:${node}/${sessionId}`;
+  const guard = new Guard(policy, tls, (r: Refusal) => {
+    metrics.refused(r.service, r.reason);
+    log(`refused ${r.service}/${r.method} from ${r.peer}${r.identity.name ? ` (${r.identity.name})` : ''}: ${r.message}`);
+  });
 
+  // Batches the store refused; the collector sends them again, so no data is lost.
+  let batchStoreErrors = 0n;
   const sink: BatchSink = {
-    position: async (sessionId) => (store ? store.position(sessionId) : (positions.get(sessionId) ?? 0n)),
+    position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
     accept: async (b): Promise<Rejections> => {
-      for (const f of b.flows) {
-        if (f.nodeName === '') f.nodeName = b.nodeName;
-        if (f.uuid === '') f.uuid = randomUUID();
-      }
+      for (const f of b.flows) if (f.uuid === '') f.uuid = randomUUID();
       const screened = screenFlows(b.flows, limits, uuids);
       const flows = screened.kept;
       let newest: bigint | undefined;
+      let mismatches = 0;
+      await judge.prepare(flows);
       for (const f of flows) {
-        judge.judge(f);
+        if (judge.judge(f).fingerprintMismatch) mismatches++;
         const t = timestampNs(f.time);
         if (t !== undefined && (newest === undefined || t > newest)) newest = t;
       }
@@ -163,11 +191,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       try {
         const s = store;
         if (s) await inserts.run(() => s.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows }));
-        else positions.set(b.sessionId, b.sequence);
+        else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
       } catch (e) {
         hub.abandon(flows);
         uuids.forget(flows.map((f) => f.uuid));
         metrics.storeError();
+        batchStoreErrors++;
         const err = e as Error & { detail?: string };
         if (err.detail !== undefined) {
           // The engine's own words stay here; the collector hears only the error id.
@@ -187,6 +216,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         if (f.geofence) metrics.geofence(f.geofence.name, f.geofence.verdict);
       }
       metrics.stored(flows.length, newest === undefined ? undefined : Number(nowNs() - newest) / 1e9);
+      if (mismatches > 0) metrics.fingerprintMismatches(b.nodeName, mismatches);
       nodes.stored(b.nodeName, flows.length);
       merger.add(flows);
       return { rejected: screened.rejected, reason: screened.reason };
@@ -199,10 +229,17 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     const d = nodes.report(r);
     metrics.collector(r.nodeName, d);
     hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, d.ringReserveFailures, r.nodeName);
-    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops, r.nodeName);
+    // Flow reports that never reach the relay, refused by the exporter or shed by the flow table.
+    hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops + d.reportsLost, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
   const ingest = exportService(sink, {
+    nodeOf: (call, claimed) => {
+      const id = guard.identityOf(call);
+      const owner = batchOwner(id, claimed);
+      if ('refused' in owner) guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'node_mismatch', message: owner.refused });
+      return owner;
+    },
     onCounters,
     budget,
     onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
@@ -214,10 +251,14 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   });
   const exportImpl: FlowExportServer = {
     export(call) {
-      const stream = nodes.streamOpened(call.getPeer(), peerTls(call, tls));
+      const id = guard.identityOf(call);
+      const tlsInfo: TlsInfo = { enabled: tls, serverName: id.name };
+      const stream = nodes.streamOpened(call.getPeer(), tlsInfo);
       const versionHeader = call.metadata.get('cillion-version')[0];
       call.on('data', (b: FlowBatch) => {
-        if (!refusalOf(b)) stream.identify(b.nodeName, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
+        if (refusalOf(b)) return;
+        const owner = batchOwner(id, b.nodeName);
+        if ('node' in owner) stream.identify(owner.node, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
       });
       for (const ev of ['cancelled', 'error', 'finish', 'close']) call.on(ev, () => stream.close());
       ingest.export(call);
@@ -239,14 +280,15 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     ...FlowExportService,
     export: { ...FlowExportService.export, requestDeserialize: boundedBatchDecoder(limits, budget) },
   };
-  server.addService(boundedExport, exportImpl);
+  // Every service through the guard: the certificate's role decides, before any handler runs.
+  server.addService(boundedExport, guard.wrap(boundedExport, 'collector', exportImpl));
   server.addService(
     ObserverService,
-    observerService({
+    guard.wrap(ObserverService, 'reader', observerService({
       hub,
       store,
       nodes,
-      status: () => ({ version, uptimeNs: nowNs() - startedAt }),
+      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined, fingerprintMismatches: metrics.mismatchesByNode() }),
       getFlows: {
         filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
         historyTimeoutMs: limits.queryTimeoutMs,
@@ -256,9 +298,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         log(`${method}: ${err.message}`);
       },
       onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
-    }),
+    })),
   );
-  server.addService(AttestService, attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) }));
+  server.addService(
+    AttestService,
+    guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),
+  );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);
 

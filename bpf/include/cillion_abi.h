@@ -12,7 +12,7 @@
 
 /* ---- ring records ---------------------------------------------------------------- */
 
-#define CIL_RECORD_VERSION 1
+#define CIL_RECORD_VERSION 2
 
 enum cil_record_type {
 	CIL_REC_PACKET = 1,
@@ -62,19 +62,26 @@ struct cil_packet_meta {
 	__u8 src_addr[16]; /* inner addresses, network order; IPv4 in the first 4 bytes */
 	__u8 dst_addr[16];
 	__u32 path_id;     /* egress: the paths-map entry used; 0 elsewhere */
-	__u32 pkt_len;     /* bytes of the packet as the program saw it, L2 included */
+	/* Wire bytes: the SCION frame on the underlay, Ethernet included, as it left (egress,
+	 * after encapsulation) or arrived (ingress, router). A packet dropped before it was
+	 * encapsulated never had one: then the pod's frame. */
+	__u32 wire_len;
+	/* Pod bytes: the pod's IPv4 packet plus a 14-byte Ethernet header, the same figure at
+	 * the sending and the receiving edge; 0 when there is no inner IPv4 packet. */
+	__u32 pod_len;
 	__u16 ingress_ifid; /* SCION interface the packet entered this AS by, 0 from inside */
 	__u16 egress_ifid;  /* SCION interface it leaves by, 0 when delivered locally */
 	__u16 path_len;    /* valid bytes in path[] */
 	__u8 flags;        /* CIL_REC_F_* */
 	__u8 _pad0;
+	__u32 _pad1;
 };
 
 /* One per encapsulated, decapsulated or router-handled packet. */
 struct cil_packet_record {
 	struct cil_packet_meta meta;
 	__u8 path[CIL_REC_PATH_MAX]; /* the raw SCION path as the packet carried it on arrival (egress: as sent) */
-	__u8 _pad1[4];
+	__u8 _pad2[4];
 };
 
 /* ---- counters and drop reasons --------------------------------------------------- */
@@ -102,6 +109,10 @@ enum cil_counter {
 	CIL_DROP_ENCAP_FAILED = 17,      /* the kernel refused to grow or write the packet */
 	CIL_DROP_GSO = 18,               /* a GSO packet: segmenting would break SCION lengths */
 	CIL_DROP_SPOOFED_SRC = 19,       /* from another AS but claims our ISD-AS as source */
+	/* Failures after the verdict was reached: the record is emitted last, so it names them. */
+	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
+	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
+	CIL_DROP_REDIRECT_FAILED = 22,   /* the redirect to the outgoing device was refused */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
 	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
@@ -109,10 +120,11 @@ enum cil_counter {
 	CIL_CNT_LOCAL = 35,        /* router: SCION packets for its own AS, handed to the stack */
 	CIL_CNT_NOT_COVERED = 36,  /* edge egress: no policy covers it, left untouched */
 	CIL_CNT_NOT_SCION = 37,    /* XDP: not addressed to a SCION interface, passed */
-	CIL_CNT_RING_RESERVE_FAIL = 38,
+	CIL_CNT_RING_RESERVE_FAIL = 38, /* packets (and their wire bytes) whose record found the ring full */
 	CIL_CNT_MAX = 40,
 };
 
+/* Bytes are wire bytes (cil_packet_meta.wire_len). */
 struct cil_counter_value {
 	__u64 packets;
 	__u64 bytes;

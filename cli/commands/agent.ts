@@ -8,8 +8,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import { RingReader } from '../../bpf/native';
-import { Collector } from '../../collector/collector';
-import { ControlPlaneCatalog, WorkloadEndpoints, type CatalogEntry } from '../../collector/enrich';
+import { Collector, pipelineCounters } from '../../collector/collector';
+import { AgentMetrics, serveMetrics } from '../../collector/metrics';
+import { WorkloadEndpoints } from '../../collector/enrich';
+import { ControlPlaneCatalog, type CatalogEntry } from '../../paths/catalog';
 import { Exporter } from '../../collector/exporter';
 import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
 import type { PathService } from '../../operator/controlplane/pathservice';
@@ -20,6 +22,7 @@ import type { IA } from '../../scion/isdas';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
+import { zeroCounters } from '../../observer/nodes';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -33,6 +36,7 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   flowActive: number;
   flowMax: number;
   exportBuffer: number;
+  metrics: string;
 }
 
 const RING_BATCH_BYTES = 1 << 20;
@@ -112,13 +116,15 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    const judge = new FlowJudge(source, log);
+    // The node's own view of the control plane: its judge checks hop fields as the relay does.
+    const judge = new FlowJudge(source, { paths: catalog, log });
     stops.push(() => judge.close());
     const hub = new FlowHub();
     let exporter: Exporter | null = null;
     const devices = new Map(rt.uplinks.map((u) => [u.ifindex, uplinkSpecs(opts).find((s) => s.ifid === u.ifid)?.device ?? '']));
     const collector = new Collector({
-      table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000 },
+      // Reports wait for room in the export backlog instead of being dropped there.
+      table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000, room: () => exporter?.room() ?? Infinity },
       context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
       endpoints,
       paths: catalog,
@@ -140,11 +146,7 @@ async function run(opts: AgentOptions): Promise<void> {
           maxBacklogFlows: opts.exportBuffer,
           batchFlows: 512,
           flushMs: 200,
-          ringCounters: () => ({
-            ringRecords: BigInt(collector.stats().records),
-            ringReserveFailures: dp.counter('RING_RESERVE_FAIL'),
-            decodeErrors: BigInt(collector.stats().decodeErrors),
-          }),
+          ringCounters: () => pipelineCounters(collector.stats(), dp.counterTotals()),
           onError: (e) => log(`export to ${opts.relay}: ${e.message}`),
         })
       : null;
@@ -152,15 +154,39 @@ async function run(opts: AgentOptions): Promise<void> {
     const reader = new RingReader(dp.events, { bufferBytes: RING_BATCH_BYTES, onBatch: collector.ingest });
     reader.start();
     collector.start();
+    // Shed reports are counted in metrics and status; the log says so once per stretch.
+    let shed = { reports: 0, packets: 0 };
+    const lossLog = setInterval(() => {
+      const st = collector.stats();
+      if (st.lostReports > shed.reports) {
+        log(`flow table: ${st.lostReports - shed.reports} reports (${st.lostPackets - shed.packets} packets) shed while the export backlog stayed full`);
+      }
+      shed = { reports: st.lostReports, packets: st.lostPackets };
+    }, 10_000);
+    lossLog.unref();
     stops.push(async () => {
+      clearInterval(lossLog);
       reader.stop();
       reader.drain();
       collector.stop();
       await exporter?.close();
     });
+    if (opts.metrics !== '') {
+      const ex = exporter;
+      const endpoint = await serveMetrics(opts.metrics, new AgentMetrics({ datapath: () => dp.counterTotals(), table: () => collector.stats(), exporter: ex ? () => ex.counters() : undefined }));
+      stops.push(() => endpoint.close());
+      log(`metrics on http://${endpoint.address}/metrics`);
+    }
     let observer: LocalObserver | null = null;
     if (opts.observerSocket !== '') {
-      observer = await serveLocalObserver({ socket: opts.observerSocket.replace(/^unix:\/\//, ''), hub, version, log });
+      const ex = exporter;
+      observer = await serveLocalObserver({
+        socket: opts.observerSocket.replace(/^unix:\/\//, ''),
+        hub,
+        version,
+        log,
+        counters: () => (ex ? ex.counters() : { ...zeroCounters(), ...pipelineCounters(collector.stats(), dp.counterTotals()) }),
+      });
       const o = observer;
       stops.push(() => o.close());
     }
@@ -191,6 +217,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--flow-active <seconds>', 'a busy flow is reported at least this often').default(10).argParser(positive))
     .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
+    .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
     .action(processAction('agent', run));
   return cmd;
 }

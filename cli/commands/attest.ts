@@ -25,7 +25,7 @@ import { verifyAttestation, type VerifyResult } from '../../relay/attest/verify'
 import { parseLabelSelector } from '../../observer/filters/label_selector';
 import { openStore } from '../../relay/store/store';
 import { describeError, DEFAULT_SERVER } from '../observe/client';
-import { addTlsOptions, connection, TlsFlagError, type TlsFlags } from '../observe/client_tls';
+import { addTlsOptions, connection, dropEnvTls, SERVER_ENV, TlsFlagError, type TlsFlags } from '../observe/client_tls';
 import { parseTimeArg } from '../observe/time';
 
 class UsageError extends Error {}
@@ -259,10 +259,15 @@ export function attestCommand(): Command {
     .option('--data-dir <dir>', 'read flows from embedded ClickHouse (chdb) in this directory')
     .option('--clickhouse-url <url>', 'read flows from this ClickHouse server')
     .option('--database <name>', 'ClickHouse database', 'cillion')
-    .option('--server <address>', `ask a relay over gRPC (e.g. ${DEFAULT_SERVER})`)
+    .addOption(new Option('--server <address>', `ask a relay over gRPC (e.g. ${DEFAULT_SERVER})`).env(SERVER_ENV))
     .option('--resources <dir>', 'directory of Geofence resources, to record each applied fence\'s spec (local stores)');
   addTlsOptions(exportCmd).action(async (o: ExportOptions) => {
     try {
+      // A local store named on the command line wins over a relay set up in the environment.
+      if ((o.dataDir !== undefined || o.clickhouseUrl !== undefined) && exportCmd.getOptionValueSource('server') === 'env') {
+        delete o.server;
+        dropEnvTls(exportCmd, o);
+      }
       await runExport(o);
     } catch (e) {
       fail(e);

@@ -11,7 +11,7 @@ import { FilterFlags, FlagError } from '../observe/filter_flags';
 import { FlowPrinter, OUTPUTS, type PrintOptions } from '../observe/format';
 import { observeInputFile } from '../observe/input_file';
 import { flowsRequest } from '../observe/request';
-import { TlsFlagError, type Connection } from '../observe/client_tls';
+import { dropEnvTls, TlsFlagError, type Connection } from '../observe/client_tls';
 import { addServerOptions, serverConnection, type ServerFlags } from '../observe/server_flags';
 import { TIME_FORMATS } from '../observe/time';
 
@@ -117,7 +117,9 @@ export interface ObserveInvocation {
   print: Omit<PrintOptions, 'colors'> & { color: ObserveOptions['color'] };
 }
 
-function invocation(opts: ObserveOptions, filters: FilterFlags, now: Date): ObserveInvocation {
+function invocation(cmd: Command, opts: ObserveOptions, filters: FilterFlags, now: Date): ObserveInvocation {
+  // The node's socket and a file take no TLS: settings from the environment are for the relay.
+  if (opts.node !== undefined || opts.inputFile !== undefined) dropEnvTls(cmd, opts);
   const connection = serverConnection(opts);
   return {
     address: connection.address,
@@ -134,7 +136,7 @@ export function parseObserveArgs(args: string[], now = new Date()): ObserveInvoc
   const cmd = buildCommand(filters).exitOverride();
   cmd.configureOutput({ writeErr: () => undefined });
   cmd.parse(args, { from: 'user' });
-  return invocation(cmd.opts<ObserveOptions>(), filters, now);
+  return invocation(cmd, cmd.opts<ObserveOptions>(), filters, now);
 }
 
 function stdoutPrinter(inv: ObserveInvocation): FlowPrinter {
@@ -178,7 +180,7 @@ export function observeCommand(): Command {
   cmd.action(async (opts: ObserveOptions) => {
     let inv: ObserveInvocation;
     try {
-      inv = invocation(opts, filters, new Date());
+      inv = invocation(cmd, opts, filters, new Date());
     } catch (e) {
       if (!(e instanceof FlagError || e instanceof TlsFlagError)) throw e;
       cmd.error(`error: ${e.message}`);

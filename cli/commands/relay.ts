@@ -6,9 +6,16 @@ import type { KeyObject } from 'node:crypto';
 import { storeIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
 import { DEFAULT_LIMITS, relayLimits, type RelayLimits } from '../../relay/limits';
+import { DaemonPathService } from '../../operator/controlplane/daemon_client';
+import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
+import type { PathAuthority } from '../../paths/authority';
+import { DaemonAuthority } from '../../paths/daemon';
+import { EmbeddedAuthority } from '../../paths/embedded';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError } from '../../relay/tls';
+import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
+import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
 
 interface RelayCommandOptions {
@@ -25,6 +32,8 @@ interface RelayCommandOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   insecureListen?: boolean;
+  trustDomain: string;
+  roles?: string;
   buffer: number;
   mergeWindow: number;
   attestKey?: string;
@@ -42,6 +51,8 @@ interface RelayCommandOptions {
   uuidWindow: number;
   queryTimeoutMs: number;
   maxRowsToRead: number;
+  topology?: string;
+  daemon?: string;
 }
 
 /** Each limit's flag: name, what it bounds, and the RelayLimits field it sets. */
@@ -87,6 +98,25 @@ async function signingKey(path: string): Promise<KeyObject> {
   }
 }
 
+/** The relay's own view of the control plane, which flows' hop fields are checked against. */
+function pathAuthority(opts: RelayCommandOptions): { authority?: PathAuthority; close(): void } {
+  if (opts.topology !== undefined && opts.daemon !== undefined) throw new RelayConfigError('give either --topology or --daemon, not both');
+  if (opts.topology !== undefined) {
+    let service: EmbeddedPathService;
+    try {
+      service = EmbeddedPathService.fromFile(opts.topology);
+    } catch (e) {
+      throw new RelayConfigError(`--topology ${opts.topology}: ${(e as Error).message}`);
+    }
+    return { authority: new EmbeddedAuthority(service), close: () => undefined };
+  }
+  if (opts.daemon !== undefined) {
+    const daemon = new DaemonPathService(opts.daemon);
+    return { authority: new DaemonAuthority(daemon, { onError: (e) => log(`SCION daemon ${opts.daemon}: ${e.message}`) }), close: () => daemon.close() };
+  }
+  return { close: () => undefined };
+}
+
 async function run(opts: RelayCommandOptions): Promise<void> {
   if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
   if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
@@ -94,8 +124,20 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   if (opts.kubeconfig !== undefined && !opts.kubernetes) throw new RelayConfigError('--kubeconfig goes with --kubernetes');
   const tls = { cert: opts.tlsCert, key: opts.tlsKey, clientCa: opts.tlsClientCa, insecureListen: opts.insecureListen };
   // Refuse a bad listen setup or signing key before the store is opened (and maybe created).
-  await listenCredentials(opts.listen, tls);
+  const { tls: tlsOn } = await listenCredentials(opts.listen, tls);
+  if (opts.roles !== undefined && !tlsOn) throw new RelayConfigError('--roles grants roles to client certificates: it needs --tls-cert, --tls-key and --tls-client-ca');
+  let access: AccessOptions;
+  try {
+    access = { trustDomain: opts.trustDomain, allowList: opts.roles === undefined ? undefined : await readAllowList(opts.roles) };
+    // Built once here only to refuse a bad trust domain before the store is opened.
+    new AccessPolicy(access);
+  } catch (e) {
+    if (e instanceof AccessConfigError) throw new RelayConfigError(e.message);
+    throw e;
+  }
+  if (!tlsOn) log('plaintext: every client may push, read and export, and collectors name their own nodes (development only)');
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
+  const paths = pathAuthority(opts);
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
   const limits = relayLimits(Object.fromEntries(LIMIT_FLAGS.map(([, , key, opt]) => [key, opts[opt]])));
   let store: FlowStore | undefined;
@@ -120,7 +162,9 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       metricsListen: opts.metrics === '' ? undefined : opts.metrics,
       store,
       resources,
+      paths: paths.authority,
       tls,
+      access,
       buffer: opts.buffer,
       mergeWindowMs: opts.mergeWindow,
       attest: { key: attestKey, storeIdentity: identity },
@@ -137,6 +181,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     });
     await relay.close();
   } finally {
+    paths.close();
     await sources?.close();
     await store?.close();
   }
@@ -154,10 +199,14 @@ export function relayCommand(): Command {
     .option('--resources <dir>', 'directory of YAML resources (Geofence) to check flows against')
     .option('--kubernetes', 'take the Geofence resources from the Kubernetes API instead')
     .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file (default: in-cluster, then KUBECONFIG or ~/.kube/config)')
+    .option('--topology <file>', "check flows' hop fields against the embedded control plane over this topology file (the operator's)")
+    .option('--daemon <address>', "check flows' hop fields against the paths this SCION daemon hands out (host:port)")
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')
     .option('--insecure-listen', 'allow plaintext on a non-loopback address')
+    .option('--trust-domain <domain>', 'trust domain of the client certificates\' role URIs (spiffe://<domain>/cillion/<role>/<name>)', DEFAULT_TRUST_DOMAIN)
+    .option('--roles <file>', 'YAML map of certificate names (role URI name, else subject CN) to roles: collector, reader, attester, peer')
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
     .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
     .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt));

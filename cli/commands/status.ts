@@ -1,7 +1,7 @@
 // `cillion status`: the Observer API's ServerStatus as a short summary, like `hubble status`.
 import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
-import { ServerStatusRequest, ServerStatusResponse } from '../../proto/gen/observer/observer';
+import { ServerStatusRequest, ServerStatusResponse, type LossCounter } from '../../proto/gen/observer/observer';
 import { toJsonLine } from '../output';
 import { describeError, observerClient } from '../observe/client';
 import { addServerOptions, age, connectOrExit, serverAddress, type ServerFlags } from '../observe/server_flags';
@@ -10,6 +10,19 @@ const DEADLINE_MS = 10_000;
 
 function percent(part: bigint, whole: bigint): string {
   return whole === 0n ? '-' : `${(Number((part * 10000n) / whole) / 100).toFixed(2)}%`;
+}
+
+/** Loss by where it happened, each counter in its own unit; what is not data loss apart. */
+function renderLoss(loss: LossCounter[], grouped: (n: bigint) => string): string[] {
+  const line = (c: LossCounter) => `  ${c.where.replaceAll('_', ' ')}: ${c.name.replaceAll('_', ' ')} ${grouped(c.count)} ${c.unit}`;
+  const lost = loss.filter((c) => c.dataLoss);
+  const kept = loss.filter((c) => !c.dataLoss);
+  return [
+    'Data loss (not in the store, nor in any stored meter):',
+    ...lost.map(line),
+    'Not data loss (delayed, folded into later reports, or missed by a live viewer only):',
+    ...kept.map(line),
+  ];
 }
 
 export function renderStatus(s: ServerStatusResponse, address: string): string {
@@ -28,10 +41,17 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
   if (s.numUnavailableNodes) {
     lines.push(`Unavailable Nodes: ${s.numUnavailableNodes}`, ...s.unavailableNodes.map((n) => `  - ${n}`));
   }
-  if (s.lostFlows.length > 0) {
-    const total = s.lostFlows.reduce((sum, l) => sum + l.count, 0n);
-    const where = s.lostFlows.filter((l) => l.count > 0n).map((l) => `${l.reason.replaceAll('_', ' ')} ${grouped(l.count)}`);
-    lines.push(`Lost flows: ${grouped(total)}${where.length > 0 ? ` (${where.join(', ')})` : ''}`);
+  if (s.loss.length > 0) lines.push(...renderLoss(s.loss, grouped));
+  else if (s.lostFlows.length > 0) {
+    // An older server: its figures are in different units, so each stands alone.
+    lines.push(`Lost (older server, units differ): ${s.lostFlows.map((l) => `${l.reason.replaceAll('_', ' ')} ${grouped(l.count)}`).join(', ')}`);
+  }
+  const mismatched = s.fingerprintMismatches.filter((m) => m.count > 0n);
+  if (mismatched.length > 0) {
+    lines.push(
+      `Path fingerprint mismatches: ${grouped(mismatched.reduce((sum, m) => sum + m.count, 0n))} (flows whose sent fingerprint differs from the one their hop fields give)`,
+      ...mismatched.map((m) => `  - ${m.nodeName}: ${grouped(m.count)}`),
+    );
   }
   return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { DirectorySource } from '../../operator/sources/directory';
 import { readWorkloads } from '../../operator/workloads/directory';
 import type { Workload } from '../../operator/workloads/workload';
 import { formatIA, isdOf, type IA } from '../../scion/isdas';
+import { clientTlsArgs, mintDemoCerts, type DemoCerts } from './certs';
 import { pinRoot, teardown, writeState, type DemoState } from './cleanup';
 import { clusterASYaml, geofencesYaml, nodeWorkloadsYaml, topologyWithUnderlays } from './files';
 import { buildNetwork } from './network';
@@ -115,8 +116,7 @@ function describePolicies(clusters: readonly ClusterSetup[]): string[] {
   return lines;
 }
 
-function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions): string {
-  const server = opts.relay === DEFAULT_RELAY ? '' : ` --server ${opts.relay}`;
+function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, certs: DemoCerts): string {
   const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
   const z = clusters[0];
   const zrhFile = join(opts.runDir, 'workloads', `${z.name}.yaml`);
@@ -131,15 +131,19 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     'the SCION path it took (ISD-ASes and countries), and the geofence verdict the relay gave it.',
     'A flow shows up twice: where it was wrapped into SCION and where it was unwrapped.',
     '',
-    'Try, in another terminal (from this directory):',
-    `  npx cillion observe${server} --last 20 --geofence-verdict violation     # the audited workload's violations`,
-    `  npx cillion observe${server} --last 20 --from-pod db/replication-0 -o json`,
-    `  npx cillion observe${server} --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
-    `  npx cillion observe${server} --follow --from-pod media/video-0 --through-country NL`,
+    `The relay speaks mutual TLS only: every agent has a collector certificate for its node, and`,
+    `you have a reader and an attester certificate (in ${join(opts.runDir, 'certs')}). Try, in another`,
+    `terminal (from this directory), after pointing the client commands at the relay as the reader:`,
+    `  source ${certs.envFile}`,
+    `  npx cillion observe --last 20 --geofence-verdict violation     # the audited workload's violations`,
+    `  npx cillion observe --last 20 --from-pod db/replication-0 -o json`,
+    `  npx cillion observe --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
+    `  npx cillion observe --follow --from-pod media/video-0 --through-country NL`,
     `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
-    `  npx cillion status${server}`,
-    `  npx cillion list nodes${server}`,
-    `  npx cillion attest export --server ${opts.relay} --selector app=replication --since 10m --until 0s --out audit   # signed by the relay`,
+    `  npx cillion status`,
+    `  npx cillion list nodes`,
+    `  npx cillion attest export --selector app=replication --since 10m --until 0s --out audit \\`,
+    `      --tls-client-cert-file ${certs.attester.cert} --tls-client-key-file ${certs.attester.key}   # the attester; signed by the relay`,
     `  npx cillion attest verify audit --key ${join(opts.runDir, ATTEST_PUB)}`,
     `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
     '',
@@ -231,8 +235,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     });
     check();
 
-    progress(`[4/8] starting the relay on ${opts.relay} (embedded ClickHouse in ${join(runDir, 'store')})`);
-    const relay = DemoProcess.cillion(ctx, 'relay', ['relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--attest-key', writeAttestKey(runDir)]);
+    progress(`[4/8] starting the relay on ${opts.relay} with mutual TLS (certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
+    const certs = mintDemoCerts(runDir, opts.relay, plan.nodes.map((n) => n.name));
+    // The relay checks flows' hop fields against its own embedded control plane over the same topology.
+    const relay = DemoProcess.cillion(ctx, 'relay', [
+      'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir),
+      '--tls-cert', certs.relay.cert, '--tls-key', certs.relay.key, '--tls-client-ca', certs.ca,
+    ]);
     groups.unshift([relay]);
     await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
     check();
@@ -255,14 +264,16 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[6/8] starting ${plan.nodes.length} agents and ${clusters.length} operators`);
-    const agents = plan.nodes.map((n) =>
-      DemoProcess.cillion(ctx, `agent-${n.name}`, [
+    const agents = plan.nodes.map((n) => {
+      const own = certs.agents.get(n.name) as { cert: string; key: string };
+      return DemoProcess.cillion(ctx, `agent-${n.name}`, [
         'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
         '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.name), '--relay', opts.relay,
+        '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
         '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5',
         ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
-      ]),
-    );
+      ]);
+    });
     const operators = clusters.map((c) => DemoProcess.cillion(ctx, `operator-${c.name}`, ['operator', '--resources', join(runDir, 'resources', c.name)]));
     groups.unshift([...agents, ...operators]);
     ready = 0;
@@ -297,8 +308,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[8/8] up after ${Math.round((Date.now() - started) / 1000)} s`);
-    process.stderr.write(`${banner(plan, clusters, opts)}\n`);
-    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', opts.relay, '--follow'], 'inherit')]);
+    process.stderr.write(`${banner(plan, clusters, opts, certs)}\n`);
+    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', opts.relay, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
     const timer = opts.seconds !== undefined ? setTimeout(() => onSignal(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
     await stopped;
     if (timer) clearTimeout(timer);

@@ -1,9 +1,11 @@
 // How a client command reaches a relay: plaintext on loopback, or TLS with hubble's flag
 // names (--tls, --tls-ca-cert-files, --tls-client-cert-file, --tls-client-key-file,
-// --tls-server-name), since a relay off loopback requires a client certificate.
+// --tls-server-name), since a relay off loopback requires a client certificate. Each flag
+// also comes from an environment variable named like hubble's (CILLION_TLS, ...), so one
+// `source` of a file (the demo writes one) sets a shell up; a flag given wins.
 import { readFileSync } from 'node:fs';
 import { credentials, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 export interface TlsFlags {
   tls?: boolean;
@@ -24,13 +26,38 @@ export class TlsFlagError extends Error {
   readonly code = 'TLS_FLAGS';
 }
 
+/** Option attribute -> environment variable. */
+export const TLS_ENV = {
+  tls: 'CILLION_TLS',
+  tlsCaCertFiles: 'CILLION_TLS_CA_CERT_FILES',
+  tlsClientCertFile: 'CILLION_TLS_CLIENT_CERT_FILE',
+  tlsClientKeyFile: 'CILLION_TLS_CLIENT_KEY_FILE',
+  tlsServerName: 'CILLION_TLS_SERVER_NAME',
+} as const;
+
+export const SERVER_ENV = 'CILLION_SERVER';
+
 export function addTlsOptions(cmd: Command): Command {
   return cmd
-    .option('--tls', 'use TLS to reach the server')
-    .option('--tls-ca-cert-files <files>', 'CA certificates (PEM) the server certificate must chain to, comma-separated or repeated; default: the system roots', (v: string, acc: string[] = []) => [...acc, ...v.split(',').filter((f) => f !== '')])
-    .option('--tls-client-cert-file <file>', 'client certificate (PEM) for a server that requires one')
-    .option('--tls-client-key-file <file>', 'key of the client certificate (PEM)')
-    .option('--tls-server-name <name>', 'the name the server certificate must carry, when not the address\'s host');
+    .addOption(new Option('--tls', 'use TLS to reach the server').env(TLS_ENV.tls))
+    .addOption(
+      new Option('--tls-ca-cert-files <files>', 'CA certificates (PEM) the server certificate must chain to, comma-separated or repeated; default: the system roots')
+        .env(TLS_ENV.tlsCaCertFiles)
+        .argParser((v: string, acc: string[] = []) => [...acc, ...v.split(',').filter((f) => f !== '')]),
+    )
+    .addOption(new Option('--tls-client-cert-file <file>', 'client certificate (PEM) for a server that requires one').env(TLS_ENV.tlsClientCertFile))
+    .addOption(new Option('--tls-client-key-file <file>', 'key of the client certificate (PEM)').env(TLS_ENV.tlsClientKeyFile))
+    .addOption(new Option('--tls-server-name <name>', 'the name the server certificate must carry, when not the address\'s host').env(TLS_ENV.tlsServerName));
+}
+
+/**
+ * Forgets the TLS settings that came from the environment: for a command that reads a
+ * local store or socket instead, where a shell set up for the relay must not get in the way.
+ */
+export function dropEnvTls(cmd: Command, t: TlsFlags): void {
+  for (const k of Object.keys(TLS_ENV) as Array<keyof typeof TLS_ENV>) {
+    if (cmd.getOptionValueSource(k) === 'env') delete t[k];
+  }
 }
 
 function read(file: string, what: string): Buffer {

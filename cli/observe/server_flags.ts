@@ -1,7 +1,7 @@
 // The --server / --node pair every Observer client command takes, and TLS for the server.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_NODE_SOCKET, DEFAULT_SERVER } from './client';
-import { addTlsOptions, connection, TlsFlagError, type Connection, type TlsFlags } from './client_tls';
+import { addTlsOptions, connection, dropEnvTls, SERVER_ENV, TlsFlagError, type Connection, type TlsFlags } from './client_tls';
 
 export interface ServerFlags extends TlsFlags {
   server: string;
@@ -10,7 +10,7 @@ export interface ServerFlags extends TlsFlags {
 
 export function addServerOptions(cmd: Command): Command {
   cmd
-    .option('--server <address>', 'Observer API address (host:port or unix:///path)', DEFAULT_SERVER)
+    .addOption(new Option('--server <address>', 'Observer API address (host:port or unix:///path)').default(DEFAULT_SERVER).env(SERVER_ENV))
     .option('--node [socket]', `this node's collector instead of the relay (default ${DEFAULT_NODE_SOCKET})`);
   return addTlsOptions(cmd);
 }
@@ -26,6 +26,8 @@ export function serverConnection(opts: ServerFlags): Connection {
 
 /** The command's server connection; TLS flags that do not fit together are a usage error (exit 2). */
 export function connectOrExit(cmd: Command, opts: ServerFlags): Connection {
+  // The node's own socket takes no TLS: settings from the environment are for the relay.
+  if (opts.node !== undefined) dropEnvTls(cmd, opts);
   try {
     return serverConnection(opts);
   } catch (e) {

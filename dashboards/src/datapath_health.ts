@@ -79,15 +79,18 @@ const ringFailures = timeSeries(
   sql(counterIncrease(['ring_reserve_failures']), Format.TimeSeries),
 );
 
-const exportDrops = timeSeries(
+const collectorLoss = timeSeries(
   {
-    title: 'Export drops and decode errors',
-    description: "Flows the collector dropped because its unacknowledged backlog was full, and ring records it could not decode, per interval and node.",
+    title: 'Collector loss (packets)',
+    description:
+      'Packets lost in the collector, per interval and node: those of flow reports shed while the export backlog stayed full ' +
+      '(packets_lost), of flows the exporter refused (export_drop_packets), and ring records it could not decode (one record, one packet). ' +
+      'Reports that were only put off or held are not lost and not shown.',
     w: 12,
     h: 8,
     bars: true,
   },
-  sql(counterIncrease(['export_drops', 'decode_errors']), Format.TimeSeries),
+  sql(counterIncrease(['packets_lost', 'export_drop_packets', 'decode_errors']), Format.TimeSeries),
 );
 
 const throughput = timeSeries(
@@ -155,11 +158,12 @@ const nodes = table(
     `
 SELECT node_name AS node, any(cluster) AS cluster, count() AS sessions, max(last_report) AS last_report,
   sum(ring_records) AS ring_records, sum(ring_reserve_failures) AS ring_reserve_failures,
-  sum(flows_exported) AS flows_exported, sum(export_drops) AS export_drops, sum(decode_errors) AS decode_errors
+  sum(flows_exported) AS flows_exported, sum(export_drops) AS export_drops, sum(packets_lost) AS packets_lost,
+  sum(decode_errors) AS decode_errors
 FROM (
   SELECT node_name, cluster, session_id, max(received_at) AS last_report, max(ring_records) AS ring_records,
     max(ring_reserve_failures) AS ring_reserve_failures, max(flows_exported) AS flows_exported,
-    max(export_drops) AS export_drops, max(decode_errors) AS decode_errors
+    max(export_drops) AS export_drops, max(packets_lost) AS packets_lost, max(decode_errors) AS decode_errors
   FROM ${NODE_COUNTERS}
   WHERE ${COUNTER_FILTERS}
   GROUP BY node_name, cluster, session_id
@@ -174,5 +178,5 @@ export const datapathHealth = dashboard(
   'cillion-datapath-health',
   'Cillion / Datapath health',
   'Drops by reason, ring reserve failures, export drops and decode errors, and how far the store lags behind the datapath.',
-  [dropsByReason, droppedTotal, ringFailures, exportDrops, throughput, storeLag, exportLag, nodes],
+  [dropsByReason, droppedTotal, ringFailures, collectorLoss, throughput, storeLag, exportLag, nodes],
 );

@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   packets UInt64,
   bytes UInt64,
   dropped_packets UInt64,
+  pod_bytes UInt64,
+  wire_bytes UInt64,
+  lost_packets UInt64,
   flow_b64 String EPHEMERAL,
   flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
   INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
@@ -63,7 +66,7 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)
+  PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/flows_local', '{replica}')
 PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time
@@ -143,6 +146,16 @@ CREATE TABLE IF NOT EXISTS cillion.node_counters_local ON CLUSTER cillion (
   export_drops UInt64,
   decode_errors UInt64,
   flows_exported UInt64,
+  ring_reserve_failure_bytes UInt64,
+  flow_table_evictions UInt64,
+  reports_deferred UInt64,
+  reports_carried UInt64,
+  reports_lost UInt64,
+  packets_lost UInt64,
+  bytes_lost UInt64,
+  export_drop_packets UInt64,
+  export_drop_bytes UInt64,
+  packets_exported UInt64,
   sent_at DateTime64(3, 'UTC')
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/node_counters_local', '{replica}')
 PARTITION BY toYYYYMMDD(received_at)

@@ -102,10 +102,33 @@ export class EmbeddedPathService implements PathService {
       this.current = beacon(this.topology, { timestamp: this.now(), segIds: this.segIds });
       return this.current;
     }
-    const period = Math.max(1, Math.floor(this.topology.segments.lifetimeSeconds * this.refreshAfter));
-    const start = Math.floor(this.now() / period) * period;
-    this.current = beacon(this.topology, { timestamp: start, segIds: seededSegIds(start) });
+    this.current = this.roundAt(this.roundStart(this.now())!);
     return this.current;
+  }
+
+  /** Seconds between shared beaconing rounds; undefined with a fixed seed, whose rounds are not shared. */
+  get roundPeriod(): number | undefined {
+    return this.segIds ? undefined : Math.max(1, Math.floor(this.topology.segments.lifetimeSeconds * this.refreshAfter));
+  }
+
+  /** Start of the shared round that Unix time `t` falls in; undefined with a fixed seed. */
+  roundStart(t: number): number | undefined {
+    const period = this.roundPeriod;
+    return period === undefined ? undefined : Math.floor(t / period) * period;
+  }
+
+  /**
+   * The segments of the shared round starting at `start` (a multiple of roundPeriod), as
+   * every process over this topology builds them; the current segments are not changed.
+   */
+  roundAt(start: number): SegmentSet {
+    if (start === this.current?.timestamp) return this.current;
+    return beacon(this.topology, { timestamp: start, segIds: seededSegIds(start) });
+  }
+
+  /** The clock the service runs on, Unix seconds. */
+  nowSeconds(): number {
+    return this.now();
   }
 
   /** The current segments, re-beaconed first if they are due. */

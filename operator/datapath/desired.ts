@@ -15,6 +15,7 @@ import { resolveDestinations, type RemoteCluster, type ResolvedDestination } fro
 import { matchesWorkload, type WorkloadLabels } from '../resources/selector';
 import type { WANPathPolicy } from '../resources/wanpathpolicy';
 import { selectPaths, type Selection } from '../selection/select';
+import { workloadLabels } from '../workloads/labels';
 import type { Workload } from '../workloads/workload';
 import { IdentityBook } from './identities';
 
@@ -97,7 +98,7 @@ function compile(policy: WANPathPolicy, all: readonly WANPathPolicy[]): Policy {
   return parsePolicy(policy.spec.pathPolicy, named);
 }
 
-const labelsOf = (w: Workload): WorkloadLabels => ({ namespaceLabels: w.namespaceLabels, podLabels: w.labels });
+const labelsOf = (w: Workload): WorkloadLabels => workloadLabels(w.namespace, w.labels, w.namespaceLabels);
 
 const isIPv4Prefix = (p: string): boolean => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p);
 

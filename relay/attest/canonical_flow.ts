@@ -8,7 +8,10 @@
 //   srcIp, srcPort, dstIp, dstPort
 //   src, dst {cluster, namespace, pod, workload ("Kind/name" or ""), identity, labels (sorted)}
 //   verdict  the datapath verdict (FORWARDED, DROPPED, ...)
-//   packets, bytes   the flow meter's counts as decimal strings (64-bit), null without a meter
+//   packets, bytes   the flow meter's counts as decimal strings (64-bit), null without a meter;
+//            bytes are the meter's `bytes`: pod bytes (the pod's IPv4 packets plus 14 bytes of
+//            Ethernet each, the same figure at the sending and the receiving edge) where the
+//            flow has a pod packet, wire bytes where it has none (a router's flow)
 //   path     SCION path fingerprint, "" when the flow carried none
 //   fence    {verdict: COMPLIANT | VIOLATION | UNVERIFIED, name, reason}, null when no geofence applied
 // Evidence lines are ordered by time, then by the line's own bytes, so the order depends only

@@ -4,6 +4,7 @@
 // write loses nothing the next report does not carry again; a failed one is only counted.
 import type { NodeCounterRow } from '../store/store';
 import type { CollectorReport } from './ingest';
+import { zeroCounters } from '../../observer/nodes';
 
 export interface CounterSink {
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
@@ -42,11 +43,7 @@ export class CounterLog {
       cluster: r.clusterName,
       sessionId: r.sessionId,
       sequence: r.sequence,
-      ringRecords: c.ringRecords,
-      ringReserveFailures: c.ringReserveFailures,
-      exportDrops: c.exportDrops,
-      decodeErrors: c.decodeErrors,
-      flowsExported: c.flowsExported,
+      counters: { ...zeroCounters(), ...c },
       sentAt: r.sentAtMs ?? now,
     });
   }

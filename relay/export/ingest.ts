@@ -3,7 +3,9 @@
 // Duplicates (at or below the stored position) are dropped and acknowledged again; a
 // batch that skips ahead is held back on its stream until the gap fills, and a stream that
 // keeps skipping is refused. Batches of one session are handled one at a time even when
-// an old and a new stream of the same collector overlap.
+// an old and a new stream of the same collector overlap. A session belongs to the node that
+// opened it: sessions are keyed by (node, session id), the node being the one the stream's
+// certificate names (nodeOf), so another client naming the same id gets a session of its own.
 //
 // Memory is bounded: a stream reads its next message only once the previous one is stored
 // and the ingest budget (admission.ts) has room; otherwise it is paused, and HTTP/2 flow
@@ -21,9 +23,9 @@ export interface Rejections {
 }
 
 export interface BatchSink {
-  /** Highest sequence of the session stored so far; 0n when none. */
-  position(sessionId: string): Promise<bigint>;
-  /** Stores the batch's acceptable flows with its (session, sequence), all or none; resolves once durable. */
+  /** Highest sequence of the node's session stored so far; 0n when none. */
+  position(nodeName: string, sessionId: string): Promise<bigint>;
+  /** Stores the batch's acceptable flows with its (node, session, sequence), all or none; resolves once durable. */
   accept(batch: FlowBatch): Promise<Rejections | void>;
 }
 
@@ -38,7 +40,12 @@ export interface CollectorReport {
   sentAtMs?: number;
 }
 
+/** The node a stream's batch belongs to, or why the stream may not send it. */
+export type BatchOwner = { node: string } | { refused: string };
+
 export interface IngestOptions {
+  /** Decides each batch's node from the stream (its certificate); default: the batch's own node_name. */
+  nodeOf?: (call: ServerDuplexStream<FlowBatch, ExportAck>, claimed: string) => BatchOwner;
   /** Batches a stream may send ahead of the next expected one before it is refused; default 16. */
   maxHeldBatches?: number;
   /** Sessions whose position is kept in memory; older ones are read from the sink again. Default 10000. */
@@ -70,6 +77,7 @@ class Session {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
+    readonly node: string,
     readonly id: string,
     private readonly sink: BatchSink,
   ) {}
@@ -82,7 +90,7 @@ class Session {
   }
 
   async current(): Promise<bigint> {
-    if (this.position === undefined) this.position = await this.sink.position(this.id);
+    if (this.position === undefined) this.position = await this.sink.position(this.node, this.id);
     return this.position;
   }
 
@@ -104,11 +112,13 @@ class Session {
 export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowExportServer {
   const maxHeld = opts.maxHeldBatches ?? 16;
   const sessions = new LRUCache<string, Session>({ max: opts.maxSessions ?? 10_000 });
-  const sessionOf = (id: string): Session => {
-    let s = sessions.get(id);
+  const sessionOf = (node: string, id: string): Session => {
+    // Length-prefixed: no choice of node name and id can collide with another pair.
+    const key = `${node.length}:${node}/${id}`;
+    let s = sessions.get(key);
     if (!s) {
-      s = new Session(id, sink);
-      sessions.set(id, s);
+      s = new Session(node, id, sink);
+      sessions.set(key, s);
     }
     return s;
   };
@@ -166,18 +176,24 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         }
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
+        const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName) : { node: b.nodeName };
+        if ('refused' in owner) throw new StreamError(status.PERMISSION_DENIED, owner.refused);
+        b.nodeName = owner.node;
+        // Every flow is the stream's node's: a batch cannot file flows under another node.
+        for (const f of b.flows) f.nodeName = owner.node;
         if (b.counters) {
           const sentAtMs = b.sentAt ? Number(b.sentAt.seconds) * 1000 + Math.floor(b.sentAt.nanos / 1e6) : undefined;
           opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });
         }
-        if (b.sessionId !== heldSession) {
+        const heldKey = `${b.nodeName.length}:${b.nodeName}/${b.sessionId}`;
+        if (heldKey !== heldSession) {
           for (const h of held.values()) releaseBatch(budget, h);
           held.clear();
           unwatch?.();
           unwatch = undefined;
-          heldSession = b.sessionId;
+          heldSession = heldKey;
         }
-        const s = sessionOf(b.sessionId);
+        const s = sessionOf(b.nodeName, b.sessionId);
         const rejected = { rejected: 0, reason: '' };
         const stored = async (x: FlowBatch): Promise<void> => {
           try {

@@ -82,6 +82,9 @@ export function flowValues(flow: Flow, index: number, ctx: RowContext, blob?: st
     (flow.meter?.packets ?? 0n).toString(),
     (flow.meter?.bytes ?? 0n).toString(),
     (flow.meter?.droppedPackets ?? 0n).toString(),
+    (flow.meter?.podBytes ?? 0n).toString(),
+    (flow.meter?.wireBytes ?? 0n).toString(),
+    (flow.meter?.lostPackets ?? 0n).toString(),
     blob ?? Buffer.from(Flow.encode(flow).finish()).toString('base64'),
   ];
 }

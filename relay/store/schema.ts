@@ -27,8 +27,13 @@
 //   geofence_name, geofence_namespace, geofence_mode, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality
 //   identity_check       LowCardinality IdentityCheck name of the carried security identity
-//   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter): packets and
-//                        bytes (L2 included, as the datapath saw them) of the interval it covers
+//   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter) for the interval
+//                        it covers: bytes are pod bytes where the flow has a pod packet (the same
+//                        figure at both edges), wire bytes otherwise
+//   pod_bytes, wire_bytes  UInt64      the pod's frames (IPv4 packet + 14 bytes of Ethernet) and the
+//                        SCION frames on the underlay, both always filled where known
+//   lost_packets         UInt64         packets of this flow the collector counted but lost (a shed
+//                        report): the flow's stored packets are short by this much; 0 almost always
 //   flow                 String         the whole flow.Flow, protobuf binary; the source of truth
 //
 // paths — ReplacingMergeTree(last_seen) by fingerprint: the path dimension. Query with FINAL
@@ -44,14 +49,18 @@
 //   Always aggregate with sum(): rows for one key are merged lazily. The view runs after the flows part is written: a crash in between can
 //   leave one batch out of the rollup, never in it twice.
 //
-// batch_marks — (session_id, sequence) of batches that carried no flows, so that position()
-//   advances past them too.
+// batch_marks — (node_name, session_id, sequence) of batches that carried no flows, so that
+//   position() advances past them too. A session is (node_name, session_id): the node is the
+//   one the collector's certificate names, so two nodes' sessions never share a position.
 //
 // node_counters — one row per batch a collector sent, heartbeats (sequence 0) and resent
 //   duplicates included: its session's cumulative ExportCounters as of sent_at.
 //   received_at DateTime64(3)  when the relay took the batch; partition and TTL key
 //   node_name, cluster, session_id LowCardinality; sequence UInt64
-//   ring_records, ring_reserve_failures, export_drops, decode_errors, flows_exported  UInt64:
+//   ring_records, ring_reserve_failures, export_drops, decode_errors, flows_exported,
+//   ring_reserve_failure_bytes, flow_table_evictions, reports_deferred, reports_carried,
+//   reports_lost, packets_lost, bytes_lost, export_drop_packets, export_drop_bytes,
+//   packets_exported  UInt64: ExportCounters (proto/export/v1/export.proto says each one's unit),
 //                        cumulative since the session started, so a session's max() over a
 //                        stretch of time is its count at the end of it, and the increase is
 //                        that max less the one before
@@ -75,6 +84,9 @@ export function checkIdentifier(name: string): string {
 
 const LC = 'LowCardinality(String)';
 
+/** Answers position(): a session's highest sequence, by (node, session id). */
+const NODE_SESSION_PROJECTION = 'node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)';
+
 /** Columns of `flows` that rows.ts fills, in insert order (flow_b64 becomes `flow`). */
 export const FLOW_COLUMNS = [
   'time', 'received_at', 'session_id', 'sequence', 'batch_index', 'node_name', 'uuid',
@@ -87,13 +99,33 @@ export const FLOW_COLUMNS = [
   'path_latency_ns', 'path_known',
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
   'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check',
-  'packets', 'bytes', 'dropped_packets', 'flow_b64',
+  'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'flow_b64',
 ] as const;
 
-export const NODE_COUNTER_COLUMNS = [
-  'received_at', 'node_name', 'cluster', 'session_id', 'sequence', 'ring_records',
-  'ring_reserve_failures', 'export_drops', 'decode_errors', 'flows_exported', 'sent_at',
-] as const;
+/** node_counters columns holding ExportCounters, by column name, in insert order. */
+export const NODE_COUNTER_VALUES = {
+  ring_records: 'ringRecords',
+  ring_reserve_failures: 'ringReserveFailures',
+  export_drops: 'exportDrops',
+  decode_errors: 'decodeErrors',
+  flows_exported: 'flowsExported',
+  ring_reserve_failure_bytes: 'ringReserveFailureBytes',
+  flow_table_evictions: 'flowTableEvictions',
+  reports_deferred: 'reportsDeferred',
+  reports_carried: 'reportsCarried',
+  reports_lost: 'reportsLost',
+  packets_lost: 'packetsLost',
+  bytes_lost: 'bytesLost',
+  export_drop_packets: 'exportDropPackets',
+  export_drop_bytes: 'exportDropBytes',
+  packets_exported: 'packetsExported',
+} as const;
+
+/** Counters added after the first release: an older store gets them by ALTER TABLE. */
+const LATER_COUNTER_COLUMNS = Object.keys(NODE_COUNTER_VALUES).slice(5);
+const LATER_FLOW_COLUMNS = [['pod_bytes', 'dropped_packets'], ['wire_bytes', 'pod_bytes'], ['lost_packets', 'wire_bytes']] as const;
+
+export const NODE_COUNTER_COLUMNS = ['received_at', 'node_name', 'cluster', 'session_id', 'sequence', ...Object.keys(NODE_COUNTER_VALUES), 'sent_at'] as const;
 
 export const PATH_COLUMNS = [
   'fingerprint', 'src_ia', 'dst_ia', 'hop_count', 'latency_ns', 'mtu', 'known',
@@ -156,6 +188,9 @@ function flowsColumnsDDL(): string {
   packets UInt64,
   bytes UInt64,
   dropped_packets UInt64,
+  pod_bytes UInt64,
+  wire_bytes UInt64,
+  lost_packets UInt64,
   flow_b64 String EPHEMERAL,
   flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
   INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
@@ -165,7 +200,7 @@ function flowsColumnsDDL(): string {
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)`;
+  PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
 interface Layout {
@@ -196,7 +231,14 @@ const SINGLE: Layout = {
  */
 export function schemaStatements(o: SchemaOptions): string[] {
   const db = checkIdentifier(o.database);
-  return [`CREATE DATABASE IF NOT EXISTS ${db}`, ...dataTables(o, SINGLE)];
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db}`,
+    ...dataTables(o, SINGLE),
+    // A store made before sessions were keyed by node: new parts get the projection that
+    // answers position() by (node, session); old parts are read without it until their TTL.
+    `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
+    `ALTER TABLE ${db}.flows DROP PROJECTION IF EXISTS session_position`,
+  ];
 }
 
 /**
@@ -316,11 +358,20 @@ TTL received_at + INTERVAL ${ttl} DAY`,
   export_drops UInt64,
   decode_errors UInt64,
   flows_exported UInt64,
-  sent_at DateTime64(3, 'UTC')
+${LATER_COUNTER_COLUMNS.map((c) => `  ${c} UInt64,\n`).join('')}  sent_at DateTime64(3, 'UTC')
 ) ENGINE = ${l.engines.counters}
 PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (node_name, received_at)
 TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
+  ];
+}
+
+/** Adds what later releases added to an older store's tables (a no-op on a current one). */
+export function upgradeStatements(o: SchemaOptions): string[] {
+  const db = checkIdentifier(o.database);
+  return [
+    ...LATER_FLOW_COLUMNS.map(([c, after]) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${after}`),
+    ...LATER_COUNTER_COLUMNS.map((c, i) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${i === 0 ? 'flows_exported' : LATER_COUNTER_COLUMNS[i - 1]}`),
   ];
 }
 

@@ -2,11 +2,12 @@
 // same client and SQL either way. Table layout: schema.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow } from '../../proto/gen/flow/flow';
+import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
 import { queryFlows, type QueryLimits } from './query';
-import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements } from './schema';
+import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements, upgradeStatements } from './schema';
 import { flowLines, pathRow, type PathRow } from './rows';
 
 export interface SessionBatch {
@@ -24,11 +25,7 @@ export interface NodeCounterRow {
   cluster: string;
   sessionId: string;
   sequence: bigint;
-  ringRecords: bigint;
-  ringReserveFailures: bigint;
-  exportDrops: bigint;
-  decodeErrors: bigint;
-  flowsExported: bigint;
+  counters: ExportCounters;
   /** Unix milliseconds, the collector's clock; receivedAt when the batch had none. */
   sentAt: number;
 }
@@ -36,10 +33,10 @@ export interface NodeCounterRow {
 export type { FlowQuery };
 
 export interface FlowStore extends FlowHistory {
-  /** Stores all flows of the batch together with (session, sequence), or none of them. */
+  /** Stores all flows of the batch together with (node, session, sequence), or none of them; every flow's node_name must be the batch's. */
   insertBatch(b: SessionBatch): Promise<void>;
-  /** Highest sequence stored for the session; 0n when none. */
-  position(sessionId: string): Promise<bigint>;
+  /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
+  position(nodeName: string, sessionId: string): Promise<bigint>;
   /** Uuids of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
   recentUuids(limit: number): Promise<string[]>;
   /** Appends collectors' counter reports, in one insert. */
@@ -76,6 +73,7 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const ch = openClickHouse(opts);
   try {
     for (const stmt of schemaStatements(schema)) await ch.client.command({ query: stmt });
+    if (!(await isDistributed(ch.client, database))) for (const stmt of upgradeStatements(schema)) await ch.client.command({ query: stmt });
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
       for (const stmt of ttlStatements(schema)) {
         await ch.client.command({ query: stmt, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
@@ -136,9 +134,11 @@ class ClickHouseFlowStore implements FlowStore {
   private async insertBatchRaw(b: SessionBatch): Promise<void> {
     const receivedAt = Math.floor(Date.now() / 1000);
     // A retried batch inserts nothing twice, also if the caller did not check position().
+    // The token names the node: another node's batch of the same session id and sequence
+    // is another batch, never taken for this one's duplicate.
     // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
     const settings = {
-      insert_deduplication_token: `${b.sessionId}:${b.sequence}`,
+      insert_deduplication_token: JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]),
       deduplicate_blocks_in_dependent_materialized_views: 1 as const,
       insert_distributed_sync: 1 as const,
     };
@@ -189,16 +189,16 @@ class ClickHouseFlowStore implements FlowStore {
     for (const fp of fresh.keys()) this.knownPaths.set(fp, seenAt);
   }
 
-  position(sessionId: string): Promise<bigint> {
-    return this.engine('reading a session position', () => this.positionRaw(sessionId));
+  position(nodeName: string, sessionId: string): Promise<bigint> {
+    return this.engine('reading a session position', () => this.positionRaw(nodeName, sessionId));
   }
 
-  private async positionRaw(sessionId: string): Promise<bigint> {
+  private async positionRaw(nodeName: string, sessionId: string): Promise<bigint> {
     const result = await this.client.query({
       query: `SELECT toString(greatest(
-  (SELECT max(sequence) FROM ${this.db}.flows WHERE session_id = {s:String}),
-  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE session_id = {s:String}))) AS n`,
-      query_params: { s: sessionId },
+  (SELECT max(sequence) FROM ${this.db}.flows WHERE node_name = {n:String} AND session_id = {s:String}),
+  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE node_name = {n:String} AND session_id = {s:String}))) AS n`,
+      query_params: { n: nodeName, s: sessionId },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ n: string }>();
@@ -211,9 +211,9 @@ class ClickHouseFlowStore implements FlowStore {
       table: `${this.db}.node_counters`,
       columns: [...NODE_COUNTER_COLUMNS],
       values: rows.map((r) => [
-        unixMs(r.receivedAt), r.nodeName, r.cluster, r.sessionId, r.sequence.toString(), r.ringRecords.toString(),
-        r.ringReserveFailures.toString(), r.exportDrops.toString(), r.decodeErrors.toString(),
-        r.flowsExported.toString(), unixMs(r.sentAt),
+        unixMs(r.receivedAt), r.nodeName, r.cluster, r.sessionId, r.sequence.toString(),
+        ...Object.values(NODE_COUNTER_VALUES).map((k) => r.counters[k].toString()),
+        unixMs(r.sentAt),
       ]),
       format: 'JSONCompactEachRow',
       clickhouse_settings: { insert_distributed_sync: 1 },

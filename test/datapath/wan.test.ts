@@ -165,6 +165,12 @@ describe('datapath: SCION between two clusters in the real kernel', function () 
     }
     for (const r of zrhIn) assert.deepEqual([r.inner?.srcAddr, r.inner?.srcPort, r.identity, r.pathId], [b.ip, 7000, ID_B, 0]);
     assert.deepEqual(fraOut.map((r) => r.pathId), fraOut.map(() => t?.backId));
+    // Pod bytes are the same on both edges (the pod's frame: Ethernet, IPv4, UDP, 200 bytes);
+    // wire bytes are the SCION frames, larger by the same outer headers on both.
+    const podFrame = 14 + 20 + 8 + 200;
+    for (const r of [...zrhOut, ...fraIn]) assert.equal(r.podLen, podFrame, `${r.direction} pod bytes`);
+    assert.ok(zrhOut.every((r) => r.wireLen > podFrame));
+    assert.deepEqual(new Set(fraIn.map((r) => r.wireLen)), new Set(zrhOut.map((r) => r.wireLen)), 'the frame that left is the frame that arrived');
     // TCP in both directions, with its handshake.
     const tcpOut = zrh.filter((r) => r.direction === 'EGRESS_ENCAP' && r.inner?.proto === 6);
     const tcpBack = zrh.filter((r) => r.direction === 'INGRESS_DECAP' && r.inner?.proto === 6);
@@ -175,6 +181,7 @@ describe('datapath: SCION between two clusters in the real kernel', function () 
     const fwd = udpOf(router, 'ROUTER_FORWARD', 40000);
     assert.equal(fwd.length, 80);
     assert.ok(fwd.every((r) => r.verdict === 'FORWARDED' && r.egressIfid !== 0 && r.ingressIfid !== 0));
+    assert.ok(fwd.every((r) => r.podLen === podFrame && r.wireLen > podFrame), 'a router knows both figures too');
     assert.equal(wan.edges.get(ZRH)?.counter('RING_RESERVE_FAIL'), 0n);
   });
 

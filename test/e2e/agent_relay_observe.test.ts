@@ -2,29 +2,30 @@
 // datapath: the WAN of examples/topology.yaml in namespaces, the Zurich and Frankfurt
 // edges taken over by two `cillion agent`s, pods sending UDP and TCP. What the person at
 // the terminal sees must be the traffic that was sent, with its path, countries and
-// geofence verdict; a relay restart loses and duplicates nothing.
+// geofence verdict; a relay restart loses and duplicates nothing. The relay judges paths
+// from the flows' hop fields against its own control plane (--topology), and a fence that
+// selects workloads by a namespace label is both enforced by the agent and judged at the relay.
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
+import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import { loadTopology } from '../../operator/controlplane/topology';
+import { describePath } from '../../paths/describe';
 import { GetFlowsRequest, ObserverClient } from '../../proto/gen/observer/observer';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
 import { Wan } from '../datapath/harness/wan';
+import { cli, freePort, Proc, ROOT, until } from './procs';
 import type { Statement } from '../../relay/attest/statement';
 import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
 
-const ROOT = join(__dirname, '..', '..');
 const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
 const ZRH = parseIA('64-2:0:20');
 const FRA = parseIA('65-2:0:20');
-const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
 /** What the eu-plus-ch fence allows: the 27 EU member states and Switzerland. */
 const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
 /** The edge meters a packet as tc egress sees it: Ethernet, IPv4 and UDP headers, then the payload. */
@@ -43,63 +44,6 @@ interface JsonFlow {
   [k: string]: unknown;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A long-running `cillion` process whose log is kept for waits and failure messages. */
-class Proc {
-  readonly child: ChildProcess;
-  log = '';
-
-  constructor(readonly name: string, args: string[]) {
-    this.child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
-    this.child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
-  }
-
-  waitFor(re: RegExp, timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const tick = (): void => {
-        if (re.test(this.log)) resolve();
-        else if (this.child.exitCode !== null) reject(new Error(`${this.name} exited ${this.child.exitCode} before ${re}:\n${this.log}`));
-        else if (Date.now() > deadline) reject(new Error(`${this.name}: no ${re} in ${timeoutMs} ms:\n${this.log}`));
-        else setTimeout(tick, 100);
-      };
-      tick();
-    });
-  }
-
-  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
-  stop(graceMs = 10000): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-      this.child.once('exit', (code) => {
-        clearTimeout(kill);
-        resolve(code);
-      });
-      this.child.kill('SIGTERM');
-    });
-  }
-}
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 async function observeJson(args: string[]): Promise<JsonFlow[]> {
   const r = await cli(['observe', ...args, '-o', 'json']);
   assert.equal(r.code, 0, `cillion observe ${args.join(' ')}: ${r.stderr}`);
@@ -108,17 +52,6 @@ async function observeJson(args: string[]): Promise<JsonFlow[]> {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as { flow?: JsonFlow })
     .flatMap((r) => (r.flow ? [r.flow] : []));
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await get();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-    last = await get();
-  }
-  return last;
 }
 
 const hopIAs = (f: JsonFlow): string[] => (f.scionPath?.hops ?? []).map((h) => String(h.isdAs ?? h.ia ?? ''));
@@ -151,6 +84,8 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   const replicationPort = 46200;
   const duringOutagePort = 46300;
   const replication = { count: 15, size: 900 };
+  /** The ledger pod's flows, one per source port: enough that any non-compliant path in its set would show. */
+  const ledgerPorts = Array.from({ length: 12 }, (_, i) => 46400 + i);
   let flows: JsonFlow[] = [];
 
   before(async () => {
@@ -160,6 +95,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     wan = w;
     w.addPod('billing', ZRH, '10.164.0.5', 1);
     w.addPod('repl', ZRH, '10.164.0.6', 1);
+    w.addPod('ledger', ZRH, '10.164.0.8', 1);
     const echo = w.addPod('echo', FRA, '10.165.0.7', 1);
     // Each node's stack hands remote-cluster traffic to an uplink; tc egress picks the path.
     w.hosts.exec(w.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', w.iface(ZRH, 1).remote.ip, 'dev', 'if1']);
@@ -171,13 +107,31 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     mkdirSync(fraRes);
     writeFileSync(join(zrhRes, 'cluster.yaml'), clusterAS('zurich', ZRH, w, [1, 2]));
     for (const f of ['remote-clusters.yaml', 'billing.yaml', 'replication.yaml']) copyFileSync(join(ROOT, 'examples', 'policies', 'zurich', f), join(zrhRes, f));
+    // The ledger is selected by its namespace's label alone, by its policy and by its fence.
+    // The policy wants paths via the Amsterdam core (65-2:0:11) and takes 8 of them; most
+    // also cross France or the US, which the enforcing fence must remove.
+    writeFileSync(
+      join(zrhRes, 'ledger.yaml'),
+      [
+        'apiVersion: cillion.io/v1alpha1\nkind: WANPathPolicy\nmetadata:\n  name: ledger\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        compliance: strict\n  destinations:\n    - cluster: frankfurt\n  pathPolicy:\n    sequence: "0* 65-2:0:11 0*"\n  preference: latency\n  mode: multipath\n  paths: 8\n',
+        'apiVersion: cillion.io/v1alpha1\nkind: Geofence\nmetadata:\n  name: strict-ch-de\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        compliance: strict\n  allow:\n    countries: [CH, DE, NL]\n  mode: enforce\n',
+      ].join('---\n'),
+    );
     writeFileSync(join(fraRes, 'cluster.yaml'), clusterAS('frankfurt', FRA, w, [1, 2, 3]));
     copyFileSync(join(ROOT, 'examples', 'policies', 'frankfurt', 'remote-clusters.yaml'), join(fraRes, 'remote-clusters.yaml'));
     writeFileSync(
       join(fraRes, 'replies.yaml'),
       'apiVersion: cillion.io/v1alpha1\nkind: WANPathPolicy\nmetadata:\n  name: replies\nspec:\n  workloadSelector:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: shop\n    podSelector:\n      matchLabels:\n        app: echo\n  destinations:\n    - cluster: zurich\n  preference: latency\n  mode: single\n',
     );
-    writeFileSync(join(dir, 'zrh-pods.yaml'), [pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'), pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6')].join('---\n'));
+    writeFileSync(
+      join(dir, 'zrh-pods.yaml'),
+      [
+        pod('billing-0', 'shop', 'billing', 'zrh-1', '10.164.0.5'),
+        pod('replication-0', 'db', 'replication', 'zrh-1', '10.164.0.6'),
+        pod('ledger-0', 'vault', 'ledger', 'zrh-1', '10.164.0.8'),
+        'apiVersion: v1\nkind: Namespace\nmetadata: { name: vault, labels: { compliance: strict } }\n',
+      ].join('---\n'),
+    );
     writeFileSync(join(dir, 'fra-pods.yaml'), pod('echo-0', 'shop', 'echo', 'fra-1', '10.165.0.7'));
 
     // The relay signs attestations with its own key; the client key signs one export locally.
@@ -187,7 +141,9 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     }
 
     relayAddr = `127.0.0.1:${await freePort()}`;
-    relayArgs = ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem')];
+    relayArgs = [
+      'relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
+    ];
     relay = new Proc('relay', relayArgs);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/);
@@ -212,13 +168,19 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(billing.received, 20, `billing echoes:\n${zrhAgent.log}\n${fraAgent.log}`);
     const repl = await udpEcho(w.pods.get('repl')?.ns as string, echo.ip, 7000, { ...replication, srcPort: replicationPort });
     assert.equal(repl.received, replication.count, 'replication echoes');
+    for (const port of ledgerPorts) {
+      const ledger = await udpEcho(w.pods.get('ledger')?.ns as string, echo.ip, 7000, { count: 3, size: 100, srcPort: port });
+      assert.equal(ledger.received, 3, `ledger echoes from port ${port}:\n${zrhAgent.log}`);
+    }
     const tcp = await tcpEcho(w.pods.get('billing')?.ns as string, echo.ip, 7001, 50000);
     assert.equal(tcp.received, 50000, `TCP echo: ${tcp.error ?? ''}`);
     // Flows are reported after their idle timeout, then batched, stored and released.
     flows = await until(
       'billing and replication flows at the relay, from both edges',
       () => observeJson(['--server', relayAddr, '--last', '1000']),
-      (fs) => [billingPort, replicationPort].every((port) => ['zrh-1', 'fra-1'].every((node) => fs.some((f) => srcPort(f) === port && f.nodeName === node))),
+      (fs) =>
+        [billingPort, replicationPort].every((port) => ['zrh-1', 'fra-1'].every((node) => fs.some((f) => srcPort(f) === port && f.nodeName === node))) &&
+        ledgerPorts.every((port) => fs.some((f) => srcPort(f) === port && f.nodeName === 'zrh-1')),
     );
   });
 
@@ -255,6 +217,35 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(packets('zrh-1', billingPort), 20);
     assert.equal(packets('fra-1', billingPort), 20);
     assert.equal(packets('zrh-1', replicationPort), replication.count);
+    // Bytes mean the same on both edges: the pod's frames, 20 of 242 bytes each.
+    const bytes = (node: string, port: number): number =>
+      flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.bytes ?? 0), 0);
+    assert.deepEqual([bytes('zrh-1', billingPort), bytes('fra-1', billingPort)], [20 * (UDP_FRAME_OVERHEAD + 200), 20 * (UDP_FRAME_OVERHEAD + 200)]);
+  });
+
+  it('enforces and judges a fence that selects by a namespace label', async () => {
+    // Which paths via Amsterdam the fence allows, as the control plane describes them.
+    const control = EmbeddedPathService.fromFile(TOPOLOGY);
+    const allowed = new Set(
+      control
+        .pathsSync(ZRH, FRA)
+        .filter((cp) => cp.ases.includes(parseIA('65-2:0:11')) && describePath(cp, 0).hops.every((h) => ['CH', 'DE', 'NL'].includes(h.country)))
+        .map((cp) => cp.fingerprint),
+    );
+    assert.ok(allowed.size > 0);
+    const ledger = flows.filter((f) => f.nodeName === 'zrh-1' && ledgerPorts.includes(srcPort(f) ?? -1));
+    assert.equal(new Set(ledger.map(srcPort)).size, ledgerPorts.length);
+    for (const f of ledger) {
+      assert.equal(f.source?.namespace, 'vault');
+      // Judged at the relay: the fence that selected the workload by its namespace label.
+      assert.deepEqual([f.geofence?.name, f.geofence?.verdict], ['strict-ch-de', 'GEOFENCE_COMPLIANT'], JSON.stringify(f.geofence));
+      // Enforced by the agent: every flow took one of the allowed paths, none via France or the US.
+      const fp = (f.scionPath as { fingerprint?: string }).fingerprint ?? '';
+      assert.ok(allowed.has(fp), `ledger flow on ${hopIAs(f).join(' ')} (${(f.scionPath?.hops ?? []).map((h) => h.country).join('-')})`);
+    }
+    // The flow carries the namespace's labels, exactly as the operator matched them.
+    const labels = (ledger[0].source as { labels?: string[] }).labels ?? [];
+    assert.ok(labels.includes('k8s:io.cilium.k8s.namespace.labels.compliance=strict'), labels.join(' '));
   });
 
   it('attests the replication traffic: the totals are the packets sent, on EU+CH paths, signed by the relay or the client', async () => {
@@ -359,6 +350,9 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     const status = await cli(['status', '--server', relayAddr, '-o', 'json']);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /"numConnectedNodes":\s*2/);
+    // Honest agents: every fingerprint they sent is the one the relay computed from the hop fields.
+    const figures = JSON.parse(status.stdout) as { fingerprintMismatches?: { count: string }[] };
+    assert.deepEqual(figures.fingerprintMismatches ?? [], [], status.stdout);
     const nodes = await cli(['list', 'nodes', '--server', relayAddr]);
     assert.equal(nodes.code, 0, nodes.stderr);
     assert.match(nodes.stdout, /zrh-1/);

@@ -4,6 +4,9 @@
 // several paths, replication fenced into the EU and Switzerland, analytics through the US
 // and reported as a violation). The fence is also checked on the wire: every SCION packet
 // on the clusters' uplink segments is captured and its path decoded from the bytes. The demo
+// The relay speaks mutual TLS only: the checks read it as the demo's reader, through the env
+// file the demo writes, and attest with its attester certificate; plaintext, and a reader
+// asking for an attestation, are refused.
 // A relay-signed attestation of the replication traffic verifies with the demo's public key.
 // Once the demo has stopped, every Grafana dashboard query runs on its store. Then
 // `make demo-down` leaves no namespace, link, pin or process.
@@ -43,16 +46,25 @@ interface JsonFlow {
   geofence?: { verdict?: string; name?: string; mode?: string; offendingIsdAs?: string; offendingCountry?: string };
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The variables of the demo's env file (export NAME=value lines), as `source` would set them. */
+function demoEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(join(RUN_DIR, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];
+  return env;
+}
+
+const ATTESTER = ['--tls-client-cert-file', join(RUN_DIR, 'certs', 'attester', 'tls.crt'), '--tls-client-key-file', join(RUN_DIR, 'certs', 'attester', 'tls.key')];
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 256 << 20 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
 async function relayFlows(): Promise<JsonFlow[]> {
-  const r = await cli(['observe', '--server', RELAY, '--all', '-o', 'json']);
+  const r = await cli(['observe', '--all', '-o', 'json'], demoEnv());
   if (r.code !== 0) throw new Error(`cillion observe: ${r.stderr}`);
   return r.stdout
     .split('\n')
@@ -269,6 +281,15 @@ describe('e2e: the demo, headless', function () {
     assert.ok([...analytics.paths].every((p) => p.split('>').includes('66-2:0:10')));
   });
 
+  it('serves only mutual TLS: plaintext is refused, and the banner says how to reach it', async () => {
+    const plain = await cli(['status', '--server', RELAY]);
+    assert.equal(plain.code, 1, plain.stdout);
+    assert.match(stderr, new RegExp(`source ${join(RUN_DIR, 'env')}`));
+    const status = await cli(['status'], demoEnv());
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(readFileSync(join(RUN_DIR, 'logs', 'relay.log'), 'utf8'), /mutual TLS/);
+  });
+
   it('showed the flows live on standard output', () => {
     assert.match(stdout, /FORWARDED via 64-2:0:20 CH > 64-2:0:10 CH > 65-2:0:10 DE > 65-2:0:20 DE/);
     assert.match(stdout, /VIOLATION\(eu-plus-ch-audit\)/);
@@ -276,7 +297,10 @@ describe('e2e: the demo, headless', function () {
 
   it('attests the replication traffic, signed by the relay, and the attestation verifies with the demo\'s key', async () => {
     const out = join(capDir as string, 'audit');
-    const exp = await cli(['attest', 'export', '--server', RELAY, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', out]);
+    const asReader = await cli(['attest', 'export', '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', `${out}-reader`], demoEnv());
+    assert.equal(asReader.code, 1);
+    assert.match(asReader.stderr, /needs the attester role, it has reader/);
+    const exp = await cli(['attest', 'export', ...ATTESTER, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', out], demoEnv());
     assert.equal(exp.code, 0, exp.stderr);
     const ver = await cli(['attest', 'verify', out, '--key', join(RUN_DIR, 'attest.pub'), '-o', 'json']);
     assert.equal(ver.code, 0, ver.stdout + ver.stderr);

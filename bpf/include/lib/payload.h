@@ -77,6 +77,7 @@ static __always_inline int cil_payload_parse(struct xdp_md *ctx, const struct ci
 	    bpf_ntohs(ip.tot_len) != end - off)
 		return CIL_DROP_MALFORMED_INNER;
 	p->inner_off = off;
+	m->pod_len = ETH_HLEN + (end - off);
 	p->inner_daddr_be = ip.daddr;
 	p->inner_saddr_be = ip.saddr;
 	m->flags |= CIL_REC_F_HAS_INNER;

@@ -61,6 +61,35 @@ function udpSend(host, port, count, size, srcPort, timeoutMs) {
   setTimeout(finish, timeoutMs);
 }
 
+// Many flows from one socket: `rounds` datagrams to each of `flows` destination ports,
+// one round after another, so every flow stays active throughout. Paced like udpSend.
+function udpSpray(host, basePort, flows, rounds, size, srcPort) {
+  const s = dgram.createSocket('udp4');
+  const payload = Buffer.alloc(size, 0x5a);
+  const total = flows * rounds;
+  let queued = 0;
+  let sent = 0;
+  let failed = 0;
+  const done = () => {
+    if (sent + failed === total) {
+      out({ sent, failed });
+      process.exit(0);
+    }
+  };
+  s.bind(srcPort, () => {
+    const tick = setInterval(() => {
+      for (let k = 0; k < 10 && queued < total; k++, queued++) {
+        s.send(payload, basePort + (queued % flows), host, (err) => {
+          if (err) failed++;
+          else sent++;
+          done();
+        });
+      }
+      if (queued >= total) clearInterval(tick);
+    }, 1);
+  });
+}
+
 function tcpSend(host, port, bytes, timeoutMs) {
   let received = 0;
   const c = net.connect(port, host, () => c.end(Buffer.alloc(bytes, 0x42)));
@@ -86,6 +115,9 @@ switch (mode) {
     break;
   case 'udp-send':
     udpSend(args[0], n(1), n(2), n(3), n(4), n(5));
+    break;
+  case 'udp-spray':
+    udpSpray(args[0], n(1), n(2), n(3), n(4), n(5));
     break;
   case 'tcp-send':
     tcpSend(args[0], n(1), n(2), n(3));

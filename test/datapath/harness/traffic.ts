@@ -36,6 +36,19 @@ export async function udpEcho(
   return JSON.parse(stdout.trim().split('\n').pop() as string);
 }
 
+/** Sends `rounds` datagrams of `size` bytes from `srcPort` to each of `flows` ports from `basePort`, round after round. */
+export async function udpSpray(
+  ns: string,
+  dst: string,
+  opts: { basePort: number; flows: number; rounds: number; size: number; srcPort: number },
+): Promise<{ sent: number; failed: number }> {
+  const { stdout } = await run('ip', [
+    'netns', 'exec', ns, process.execPath, PEER, 'udp-spray', dst, String(opts.basePort), String(opts.flows), String(opts.rounds),
+    String(opts.size), String(opts.srcPort),
+  ], { timeout: 60_000 });
+  return JSON.parse(stdout.trim().split('\n').pop() as string);
+}
+
 /** Sends `bytes` over one TCP connection and reads them back. */
 export async function tcpEcho(ns: string, dst: string, port: number, bytes: number, timeoutMs = 5000): Promise<{ sent: number; received: number; error?: string }> {
   const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, PEER, 'tcp-send', dst, String(port), String(bytes), String(timeoutMs)]);

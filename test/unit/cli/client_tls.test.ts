@@ -12,8 +12,12 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 interface Run { code: number; stdout: string; stderr: string }
 
 function cillion(...args: string[]): Promise<Run> {
+  return cillionEnv({}, ...args);
+}
+
+function cillionEnv(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } }, (err, stdout, stderr) =>
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -57,13 +61,35 @@ describe('client commands over TLS (--tls, --tls-ca-cert-files, --tls-client-cer
     assert.match(r.stderr, /store|sign|key/i);
   });
 
+  it('takes the server and TLS settings from CILLION_* environment variables, flags winning', async () => {
+    const env = {
+      CILLION_SERVER: server,
+      CILLION_TLS: '1',
+      CILLION_TLS_CA_CERT_FILES: f('ca.pem'),
+      CILLION_TLS_CLIENT_CERT_FILE: f('client.pem'),
+      CILLION_TLS_CLIENT_KEY_FILE: f('client.key'),
+      CILLION_TLS_SERVER_NAME: 'localhost',
+    };
+    const status = await cillionEnv(env, 'status');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /Healthcheck \(via 127\.0\.0\.1:\d+\): Ok/);
+    const observe = await cillionEnv(env, 'observe', '--last', '1');
+    assert.equal(observe.code, 0, observe.stderr);
+    // A flag overrides its variable: the rogue certificate is refused.
+    const rogue = await cillionEnv(env, 'status', '--tls-client-cert-file', f('rogue.pem'), '--tls-client-key-file', f('rogue.key'));
+    assert.equal(rogue.code, 1);
+    // A local store on the command line wins over the relay of the environment.
+    const local = await cillionEnv(env, 'attest', 'export', '--data-dir', f('no-store'), '--key', f('client.key'), '--selector', 'app=x', '--since', '1h', '--until', '0s', '--out', f('audit-local'));
+    assert.doesNotMatch(local.stderr, /exactly one|--tls goes with/);
+  });
+
   it('is refused without a client certificate, and over plaintext', async () => {
     const noCert = await cillion('status', '--server', server, '--tls', '--tls-ca-cert-files', f('ca.pem'), '--tls-server-name', 'localhost');
     assert.equal(noCert.code, 1);
     assert.match(noCert.stderr, /cillion status: /);
     const plain = await cillion('status', '--server', server);
     assert.equal(plain.code, 1);
-    const rogue = await cillion('status', '--server', server, '--tls', '--tls-ca-cert-files', f('rogue.pem'), '--tls-server-name', 'localhost');
+    const rogue = await cillion('status', '--server', server, '--tls', '--tls-ca-cert-files', f('rogue-ca.pem'), '--tls-server-name', 'localhost');
     assert.equal(rogue.code, 1, 'a server certificate from another CA is not trusted');
   });
 

@@ -50,7 +50,14 @@ const relayDouble: Pick<ObserverServer, 'getFlows' | 'serverStatus' | 'getNodes'
     done(null, {
       numFlows: 3n, maxFlows: 4096n, seenFlows: 12345n, uptimeNs: 7_200_000_000_000n, numConnectedNodes: 2,
       numUnavailableNodes: 1, unavailableNodes: ['fra-node-2'], version: 'cillion-test', flowsRate: 1.5,
+      fingerprintMismatches: [{ nodeName: 'zrh-node-1', count: 1234n }, { nodeName: 'zrh-node-2', count: 0n }],
       lostFlows: [{ source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: 3n }, { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: 0n }],
+      loss: [
+        { where: 'datapath', name: 'ring_reserve_failures', unit: 'packets', count: 3n, dataLoss: true, description: '' },
+        { where: 'collector', name: 'packets_lost', unit: 'packets', count: 1200n, dataLoss: true, description: '' },
+        { where: 'collector', name: 'reports_deferred', unit: 'reports', count: 7n, dataLoss: false, description: '' },
+        { where: 'live_viewers', name: 'follower_queue', unit: 'flows', count: 1500n, dataLoss: false, description: '' },
+      ],
     });
   },
   getNodes(_c: ServerUnaryCall<GetNodesRequest, GetNodesResponse>, done: sendUnaryData<GetNodesResponse>) {
@@ -143,7 +150,14 @@ describe('cli observe/status/list as child processes against a relay double', fu
       'Connected Nodes: 2/3',
       'Unavailable Nodes: 1',
       '  - fra-node-2',
-      'Lost flows: 3 (ring reserve failures 3)',
+      'Data loss (not in the store, nor in any stored meter):',
+      '  datapath: ring reserve failures 3 packets',
+      '  collector: packets lost 1,200 packets',
+      'Not data loss (delayed, folded into later reports, or missed by a live viewer only):',
+      '  collector: reports deferred 7 reports',
+      '  live viewers: follower queue 1,500 flows',
+      "Path fingerprint mismatches: 1,234 (flows whose sent fingerprint differs from the one their hop fields give)",
+      '  - zrh-node-1: 1,234',
     ]);
     const j = JSON.parse((await cillion('status', '--server', address, '-o', 'json')).stdout) as Record<string, unknown>;
     assert.equal(j.seenFlows, '12345');

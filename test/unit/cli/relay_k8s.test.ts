@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { credentials } from '@grpc/grpc-js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { PLURALS } from '../../../operator/resources/meta';
-import { GeofenceVerdict, ScionPath, type Flow } from '../../../proto/gen/flow/flow';
+import { GeofenceVerdict, type Flow } from '../../../proto/gen/flow/flow';
+import { EXAMPLE_TOPOLOGY, europeAndUs, exampleControlPlane, honestPath } from '../paths/fixture';
 import { ObserverClient, type GetFlowsResponse } from '../../../proto/gen/observer/observer';
 import { nsTimestamp } from '../../../observer/time';
 import { FakeApiServer } from '../operator/sources/fake_apiserver';
@@ -23,17 +24,7 @@ const fence = (countries: string[]) => ({
   spec: { workloadSelector: { podSelector: { matchLabels: { app: 'analytics' } } }, allow: { countries }, mode: 'audit' },
 });
 
-const VIA_US = ScionPath.fromPartial({
-  srcIa: '64-2:0:9',
-  dstIa: '71-2:0:3b',
-  fingerprint: 'bb'.repeat(32),
-  knownToControlPlane: true,
-  hops: [
-    { isdAs: '64-2:0:9', country: 'CH', geo: { latitude: 47.3769, longitude: 8.5417, address: '' }, ingressInterface: 0, egressInterface: 2 },
-    { isdAs: '66-2:0:1', country: 'US', geo: { latitude: 39.0438, longitude: -77.4874, address: '' }, ingressInterface: 1, egressInterface: 2 },
-    { isdAs: '71-2:0:3b', country: 'DE', geo: { latitude: 50.1109, longitude: 8.6821, address: '' }, ingressInterface: 1, egressInterface: 0 },
-  ],
-});
+const VIA_US = honestPath(europeAndUs(exampleControlPlane()).viaUs);
 
 function analyticsFlow(i: number): Flow {
   return makeFlow(i, {
@@ -78,13 +69,14 @@ describe('cillion relay --kubernetes', function () {
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'relay' } }],
       'current-context': 'fake',
     }));
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--kubernetes', '--kubeconfig', kubeconfig], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--kubernetes', '--kubeconfig', kubeconfig, '--topology', EXAMPLE_TOPOLOGY], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     try {
       await until(() => / on 127\.0\.0\.1:\d+ /.test(log) || child.exitCode !== null, 'the relay to serve');
       const address = (/ on (127\.0\.0\.1:\d+) /.exec(log) ?? assert.fail(log))[1]!;
+      assert.match(log, /paths: flows' hop fields are checked against the embedded control plane \(\d+ ASes\)/);
       await until(() => api.openWatches('geofences') > 0, 'a watch on geofences');
       const observer = new ObserverClient(address, credentials.createInsecure());
       const collector = new FakeCollector(address, 'node-a');
@@ -114,5 +106,27 @@ describe('cillion relay --kubernetes', function () {
       child.kill('SIGTERM');
       assert.equal(await exited, 0, log);
     }
+  });
+
+  it('refuses two control planes or an unreadable topology before opening the store, and says when it has none', async () => {
+    const run = (args: string[], until?: RegExp): Promise<{ code: number | null; log: string }> =>
+      new Promise((done) => {
+        const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'refused'), ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        let log = '';
+        child.stderr.on('data', (d: Buffer) => {
+          log += d.toString();
+          if (until?.test(log)) child.kill('SIGTERM');
+        });
+        child.once('exit', (code) => done({ code, log }));
+      });
+    const both = await run(['--topology', EXAMPLE_TOPOLOGY, '--daemon', '127.0.0.1:30255']);
+    assert.equal(both.code, 1);
+    assert.match(both.log, /give either --topology or --daemon, not both/);
+    const missing = await run(['--topology', join(dir, 'nope.yaml')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.log, /--topology .*nope\.yaml/);
+    assert.equal(existsSync(join(dir, 'refused')), false, 'no store was created');
+    const none = await run([], /serving Observer/);
+    assert.match(none.log, /no control plane \(--topology or --daemon\): no path can be checked, flows under a geofence get UNVERIFIED/);
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Collector } from '../../../collector/collector';
-import { ControlPlaneCatalog, WorkloadEndpoints } from '../../../collector/enrich';
+import { WorkloadEndpoints } from '../../../collector/enrich';
+import { ControlPlaneCatalog } from '../../../paths/catalog';
 import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
 import type { Flow } from '../../../proto/gen/flow/flow';
 import { parseIA } from '../../../scion/isdas';
@@ -16,8 +17,10 @@ describe('collector/collector', () => {
   it('turns ring batches into enriched Hubble flows, on expiry and on stop', async () => {
     const svc = EmbeddedPathService.fromFile(EXAMPLE, { now: () => 1_700_000_000, seed: 1 });
     const paths = await svc.paths(ZURICH, FRANKFURT);
+    // Ingress flows come the other way, on a path from the remote AS.
+    const inbound = (await svc.paths(FRANKFURT, ZURICH))[0];
     const catalog = new ControlPlaneCatalog();
-    catalog.set([{ pathId: 1, path: paths[0] }, { path: paths[1] }]);
+    catalog.set([{ pathId: 1, path: paths[0] }, { path: inbound }]);
     const endpoints = new WorkloadEndpoints('zurich', () => 300);
     endpoints.update([{ name: 'web-1', namespace: 'shop', labels: { app: 'web' }, namespaceLabels: {}, ip: '10.1.0.5', node: 'n1' }]);
     let now = 0;
@@ -32,7 +35,7 @@ describe('collector/collector', () => {
     });
     const tuple = { proto: 6, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x02 };
     const egress: RecordSpec = { tsNs: 1_000_000_000n, direction: 1, identity: 300, srcIA: ZURICH, dstIA: FRANKFURT, inner: tuple, pathId: 1, path: encodeScionPathBytes(paths[0].path) };
-    const ingress: RecordSpec = { tsNs: 1_500_000_000n, direction: 2, identity: 999, srcIA: FRANKFURT, dstIA: ZURICH, inner: { ...tuple, src: '10.2.0.9', dst: '10.1.0.5', sport: 443, dport: 40000, tcpFlags: 0x12 }, path: encodeScionPathBytes(paths[1].path) };
+    const ingress: RecordSpec = { tsNs: 1_500_000_000n, direction: 2, identity: 999, srcIA: FRANKFURT, dstIA: ZURICH, inner: { ...tuple, src: '10.2.0.9', dst: '10.1.0.5', sport: 443, dport: 40000, tcpFlags: 0x12 }, path: encodeScionPathBytes(inbound.path) };
     const b = batchOf([egress, { ...egress, tsNs: 1_100_000_000n }, ingress]);
     c.ingest(b, 3, b.length);
     assert.equal(got.length, 0);
@@ -44,6 +47,7 @@ describe('collector/collector', () => {
     assert.equal(out.source?.podName, 'web-1');
     assert.equal(out.scionPath?.pathId, 1);
     assert.equal(out.scionPath?.fingerprint, paths[0].fingerprint);
+    assert.deepEqual(out.scionPath?.raw, Buffer.from(encodeScionPathBytes(paths[0].path)));
     assert.deepEqual(out.time, { seconds: 1_000_000_001n, nanos: 100_000_000 });
     c.stop();
     assert.equal(got.length, 2);
@@ -51,8 +55,9 @@ describe('collector/collector', () => {
     assert.equal(back.destination?.podName, 'web-1');
     assert.equal(back.source?.identity, 999);
     assert.equal(back.isReply, true);
-    assert.equal(back.scionPath?.fingerprint, paths[1].fingerprint);
+    assert.equal(back.scionPath?.fingerprint, inbound.fingerprint);
+    assert.deepEqual(back.scionPath?.raw, Buffer.from(encodeScionPathBytes(inbound.path)));
     assert.equal(back.scionPath?.knownToControlPlane, true);
-    assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2 });
+    assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 });
   });
 });

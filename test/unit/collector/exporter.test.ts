@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { Exporter, type ExporterOptions } from '../../../collector/exporter';
+import { Exporter, zeroPipelineCounters, type ExporterOptions } from '../../../collector/exporter';
 import { FlowBatch, FlowExportService } from '../../../proto/gen/export/v1/export';
 import { Flow } from '../../../proto/gen/flow/flow';
 import { exportService } from '../../../relay/export/ingest';
@@ -50,7 +50,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const sink = new MemorySink();
     const { server, port } = await serve(sink);
     servers.push(server);
-    const e = exporter({ target: `127.0.0.1:${port}`, ringCounters: () => ({ ringRecords: 7n, ringReserveFailures: 1n, decodeErrors: 2n }) });
+    const e = exporter({ target: `127.0.0.1:${port}`, ringCounters: () => ({ ...zeroPipelineCounters(), ringRecords: 7n, ringReserveFailures: 1n, decodeErrors: 2n, reportsLost: 3n }) });
     const sent = Array.from({ length: 25 }, flow);
     for (const f of sent) e.push(f);
     await until(() => e.counters().ackedSequence === 3n);
@@ -69,6 +69,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     assert.deepEqual(sink.uuids(), sent.map((f) => f.uuid));
     assert.equal(stored[0].nodeName, 'n1');
     assert.equal(stored[0].counters?.ringRecords, 7n);
+    assert.equal(stored[0].counters?.reportsLost, 3n);
   });
 
   it('a relay restart on the same port loses no acknowledged flow and stores none twice', async () => {

@@ -16,14 +16,14 @@ function egress(tsMs: number, over: Partial<RecordSpec> = {}): RecordSpec {
     dstIA: 0x0041_0002_0000_0020n,
     inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 },
     pathId: 3,
-    pktLen: 120,
+    podLen: 120,
     egressIfid: 1,
     path: Uint8Array.of(1, 2, 3, 4),
     ...over,
   };
 }
 
-function table(opts: Partial<{ maxEntries: number; idleTimeoutMs: number; activeTimeoutMs: number }> = {}) {
+function table(opts: Partial<{ maxEntries: number; idleTimeoutMs: number; activeTimeoutMs: number; room: () => number; maxCarried: number }> = {}) {
   const out: MeteredFlow[] = [];
   const t = new FlowTable({ maxEntries: 100, idleTimeoutMs: 10_000, activeTimeoutMs: 60_000, ...opts }, (f) => out.push(f));
   const feed = (specs: RecordSpec[]) => {
@@ -37,9 +37,9 @@ describe('collector/flowtable', () => {
   it('aggregates the packets of one flow: counts, bytes, times, OR of TCP flags', () => {
     const { t, out, feed } = table();
     feed([
-      egress(1000, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x02 }, pktLen: 60 }),
-      egress(1005, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 }, pktLen: 1500 }),
-      egress(1003, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x18 }, pktLen: 40 }),
+      egress(1000, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x02 }, podLen: 60 }),
+      egress(1005, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x10 }, podLen: 1500 }),
+      egress(1003, { inner: { proto: TCP, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 443, tcpFlags: 0x18 }, podLen: 40 }),
     ]);
     assert.equal(t.stats().entries, 1);
     t.flush();
@@ -199,7 +199,7 @@ describe('collector/flowtable', () => {
   it('counts bad records and keeps metering the rest of the batch', () => {
     const { t, feed } = table();
     const errors: string[] = [];
-    const b = batchOf([egress(1), egress(2, { type: 9 }), egress(3, { version: 2 }), egress(4, { declaredLen: 100 }), egress(5, { direction: 7 as 1 }), egress(6)]);
+    const b = batchOf([egress(1), egress(2, { type: 9 }), egress(3, { version: 1 }), egress(4, { declaredLen: 100 }), egress(5, { direction: 7 as 1 }), egress(6)]);
     t.ingestBatch(b, b.length, (e) => errors.push(e.code));
     assert.deepEqual(errors, ['UNKNOWN_TYPE', 'UNKNOWN_VERSION', 'BAD_LENGTH', 'BAD_FIELD']);
     assert.equal(t.stats().records, 2);
@@ -212,6 +212,125 @@ describe('collector/flowtable', () => {
   it('rejects nonsensical options', () => {
     assert.throws(() => new FlowTable({ maxEntries: 0, idleTimeoutMs: 1, activeTimeoutMs: 1 }, () => undefined), RangeError);
     assert.throws(() => new FlowTable({ maxEntries: 1, idleTimeoutMs: 0, activeTimeoutMs: 1 }, () => undefined), RangeError);
+  });
+});
+
+describe('collector/flowtable when its consumer has no room', () => {
+  const port = (p: number, ts: number, over: Partial<RecordSpec> = {}) => egress(ts, { inner: { ...egress(0).inner!, sport: p }, ...over });
+  const sum = (fs: MeteredFlow[], k: 'packets' | 'bytes' | 'podBytes' | 'wireBytes') => fs.reduce((n, f) => n + f[k], 0);
+
+  it('puts an active report off and folds its counts into the next one', () => {
+    let room = 0;
+    const { t, out, feed } = table({ idleTimeoutMs: 10_000, activeTimeoutMs: 100, room: () => room });
+    feed([egress(1000), egress(1010)]);
+    t.expire(1100e6);
+    assert.equal(out.length, 0);
+    feed([egress(1150)]);
+    t.expire(1200e6);
+    assert.equal(out.length, 0);
+    assert.equal(t.stats().deferred, 2);
+    room = 10;
+    feed([egress(1250)]);
+    t.expire(1300e6);
+    assert.deepEqual(out.map((f) => [f.end, f.packets, f.foldedReports, f.start]), [['active', 4, 2, true]]);
+    assert.equal(out[0].firstNs, 1000e6, 'the folded report keeps the first packet\'s time');
+  });
+
+  it('carries a final report until there is room, and emits it then', () => {
+    let room = 0;
+    const { t, out, feed } = table({ idleTimeoutMs: 100, room: () => room });
+    feed([port(1, 1000, { podLen: 60, wireLen: 150 }), port(1, 1001, { podLen: 60, wireLen: 150 }), port(2, 1002)]);
+    t.expire(1200e6);
+    assert.deepEqual([out.length, t.stats().entries, t.stats().carried, t.stats().carriedNow], [0, 0, 2, 2]);
+    room = 1;
+    t.expire(1300e6);
+    assert.deepEqual(out.map((f) => [f.inner?.srcPort, f.end, f.packets, f.podBytes, f.wireBytes, f.bytes]), [[1, 'idle', 2, 120, 300, 120]]);
+    room = 5;
+    t.expire(1400e6);
+    assert.deepEqual(out.map((f) => f.inner?.srcPort), [1, 2]);
+    assert.equal(t.stats().carriedNow, 0);
+    assert.equal(t.stats().lostPackets, 0);
+  });
+
+  it('a flow evicted without room takes its carried counts back when it returns', () => {
+    let room = 0;
+    const { t, out, feed } = table({ maxEntries: 1, room: () => room });
+    feed([port(1, 1), port(1, 2), port(2, 3), port(1, 4)]);
+    // 1 was evicted for 2 and carried; 1 came back and took its 2 packets over, evicting 2.
+    assert.deepEqual([t.stats().evictions, t.stats().carried, t.stats().carriedNow], [2, 2, 1]);
+    room = 10;
+    t.flush();
+    assert.deepEqual(out.map((f) => [f.inner?.srcPort, f.packets, f.foldedReports, f.start, f.end]), [
+      [2, 1, 0, true, 'evicted'],
+      [1, 3, 1, true, 'flush'],
+    ]);
+  });
+
+  it('sheds the oldest carried report when the carry is full, counts it, and the flow that returns says it is short', () => {
+    const { t, out, feed } = table({ maxEntries: 1, maxCarried: 1, room: () => 0 });
+    feed([port(1, 1, { podLen: 70 }), port(1, 2, { podLen: 70 }), port(2, 3), port(3, 4)]);
+    // 1 carried, then shed for 2; 3 is in the table.
+    assert.deepEqual([t.stats().lostReports, t.stats().lostPackets, t.stats().lostBytes], [1, 2, 140]);
+    feed([port(1, 5)]);
+    assert.deepEqual([t.stats().lostReports, t.stats().lostPackets], [2, 3], '2 shed for 3');
+    t.flush();
+    assert.equal(out.length, 0, 'no room even at flush: everything left is shed and counted');
+    assert.deepEqual([t.stats().lostReports, t.stats().lostPackets, t.stats().carriedNow], [4, 5, 0]);
+  });
+
+  it('a returning flow reports the packets its shed report lost', () => {
+    let room = 0;
+    const { t, out, feed } = table({ maxEntries: 1, maxCarried: 1, room: () => room });
+    feed([port(1, 1, { podLen: 70 }), port(1, 2, { podLen: 70 }), port(2, 3), port(3, 4)]);
+    room = 10;
+    feed([port(1, 5)]);
+    t.flush();
+    const back = out.find((f) => f.inner?.srcPort === 1);
+    assert.deepEqual([back?.packets, back?.lostPackets, back?.lostBytes], [1, 2, 140]);
+  });
+
+  it('every packet metered is emitted or counted lost, whatever room there is', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.array(
+          fc.oneof(
+            { arbitrary: fc.record({ port: fc.integer({ min: 0, max: 9 }), len: fc.integer({ min: 1, max: 1500 }) }), weight: 6 },
+            { arbitrary: fc.record({ expire: fc.constant(true), room: fc.integer({ min: 0, max: 4 }) }), weight: 2 },
+          ),
+          { maxLength: 300 },
+        ),
+        (max, maxCarried, finalRoom, ops) => {
+          let room = 0;
+          const out: MeteredFlow[] = [];
+          const t = new FlowTable({ maxEntries: max, maxCarried, idleTimeoutMs: 3, activeTimeoutMs: 5, room: () => room }, (f) => out.push(f));
+          let ms = 0;
+          let sent = 0;
+          let sentBytes = 0;
+          for (const op of ops) {
+            ms++;
+            if ('expire' in op) {
+              room = op.room;
+              t.expire(ms * 1e6);
+              continue;
+            }
+            const b = batchOf([port(op.port, ms, { podLen: op.len })]);
+            t.ingestBatch(b, b.length);
+            sent++;
+            sentBytes += op.len;
+          }
+          room = finalRoom;
+          t.flush();
+          const s = t.stats();
+          assert.equal(sum(out, 'packets') + s.lostPackets, sent);
+          assert.equal(sum(out, 'bytes') + s.lostBytes, sentBytes);
+          assert.equal(s.carriedNow, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -247,7 +366,7 @@ describe('collector/flowtable against a reference model', () => {
               }
               continue;
             }
-            const spec = egress(ms, { inner: { ...egress(0).inner!, sport: op.port }, pathId: 0, path: Uint8Array.of(op.path, 7), pktLen: op.len });
+            const spec = egress(ms, { inner: { ...egress(0).inner!, sport: op.port }, pathId: 0, path: Uint8Array.of(op.path, 7), podLen: op.len });
             const b = batchOf([spec]);
             t.ingestBatch(b, b.length);
             const k = `${op.port}/${op.path}`;

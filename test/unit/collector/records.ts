@@ -1,8 +1,8 @@
 // Ring batches written by hand from struct cil_packet_record in bpf/include/cillion_abi.h
 // (offsets spelled out here, not taken from bpf/abi.ts, so the meter is checked against
 // the C layout rather than against itself). Used by the collector tests and bench.
-export const RECORD_BYTES = 416;
-const PATH_AT = 96;
+export const RECORD_BYTES = 424;
+const PATH_AT = 104;
 
 export interface RecordSpec {
   tsNs: bigint;
@@ -19,7 +19,10 @@ export interface RecordSpec {
   inner?: { proto: number; src: string; dst: string; sport: number; dport: number; tcpFlags?: number };
   pathType?: number;
   pathId?: number;
-  pktLen?: number;
+  /** Pod bytes (0 without an inner packet); default 100 with one. */
+  podLen?: number;
+  /** Wire bytes; default the pod bytes plus 100 (the outer headers). */
+  wireLen?: number;
   ingressIfid?: number;
   egressIfid?: number;
   path?: Uint8Array;
@@ -36,7 +39,7 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
   const r = off + 4;
   buf.fill(0, r, r + RECORD_BYTES);
   buf[r] = s.type ?? 1;
-  buf[r + 1] = s.version ?? 1;
+  buf[r + 1] = s.version ?? 2;
   buf.writeUInt16LE(s.declaredLen ?? RECORD_BYTES, r + 2);
   buf.writeUInt32LE(s.ifindex ?? 0, r + 4);
   buf.writeBigUInt64LE(s.tsNs, r + 8);
@@ -59,13 +62,15 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
     Buffer.from(s.inner.dst.split('.').map(Number)).copy(buf, r + 64);
   }
   buf.writeUInt32LE(s.pathId ?? 0, r + 80);
-  buf.writeUInt32LE(s.pktLen ?? 100, r + 84);
-  buf.writeUInt16LE(s.ingressIfid ?? 0, r + 88);
-  buf.writeUInt16LE(s.egressIfid ?? 0, r + 90);
+  const pod = s.inner ? (s.podLen ?? 100) : 0;
+  buf.writeUInt32LE(s.wireLen ?? pod + 100, r + 84);
+  buf.writeUInt32LE(pod, r + 88);
+  buf.writeUInt16LE(s.ingressIfid ?? 0, r + 92);
+  buf.writeUInt16LE(s.egressIfid ?? 0, r + 94);
   const path = s.path ?? new Uint8Array(0);
-  buf.writeUInt16LE(path.length, r + 92);
+  buf.writeUInt16LE(path.length, r + 96);
   if (s.truncated) flags |= 0x01;
-  buf[r + 94] = flags;
+  buf[r + 98] = flags;
   Buffer.from(path).copy(buf, r + PATH_AT);
   return 4 + ((RECORD_BYTES + 7) & ~7);
 }

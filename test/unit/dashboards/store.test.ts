@@ -9,6 +9,7 @@ import { checkDashboards, runner, type QueryResult } from '../../../dashboards/s
 import { openClickHouse } from '../../../relay/store/chdb';
 import { openStore } from '../../../relay/store/store';
 import { makeCorpus } from '../relay/store/corpus';
+import { zeroCounters } from '../../../observer/nodes';
 
 describe('dashboards: every query on an embedded store', function () {
   this.timeout(120_000);
@@ -24,8 +25,9 @@ describe('dashboards: every query on an embedded store', function () {
     const now = Date.now();
     await store.insertCounters(
       [0, 1, 2, 3].map((i) => ({
-        receivedAt: now - (3 - i) * 10_000, nodeName: 'node-a', cluster: 'c1', sessionId: 's1', sequence: BigInt(i), ringRecords: 1000n * BigInt(i),
-        ringReserveFailures: BigInt(i), exportDrops: 0n, decodeErrors: 0n, flowsExported: 500n * BigInt(i), sentAt: now - (3 - i) * 10_000 - 5,
+        receivedAt: now - (3 - i) * 10_000, nodeName: 'node-a', cluster: 'c1', sessionId: 's1', sequence: BigInt(i),
+        counters: { ...zeroCounters(), ringRecords: 1000n * BigInt(i), ringReserveFailures: BigInt(i), flowsExported: 500n * BigInt(i), packetsLost: BigInt(i) },
+        sentAt: now - (3 - i) * 10_000 - 5,
       })),
     );
     await store.close();

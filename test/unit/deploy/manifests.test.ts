@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { agentCommand } from '../../../cli/commands/agent';
 import { operatorCommand } from '../../../cli/commands/operator';
 import { relayCommand } from '../../../cli/commands/relay';
+import { AccessPolicy } from '../../../relay/auth/policy';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -72,6 +73,22 @@ describe('deploy/ manifests', () => {
     const agentArgs = agent.spec.template.spec.containers[0].args as string[];
     const target = agentArgs[agentArgs.indexOf('--relay') + 1];
     assert.equal(target, `${svc.metadata.name}.${svc.metadata.namespace}.svc:${svc.spec.ports.find((p: Obj) => p.name === 'grpc').port}`, 'the agents export to the relay Service');
+  });
+
+  it('issues cert-manager certificates the relay reads as intended: its server name, a node\'s collector, a reader-attester', () => {
+    const certs = docsIn('certs').filter((d) => d.kind === 'Certificate');
+    const svc = docsIn('relay').find((d) => d.kind === 'Service') as Obj;
+    const relay = certs.find((c) => c.spec.secretName === 'cillion-relay-tls') as Obj;
+    assert.ok(relay.spec.dnsNames.includes(`${svc.metadata.name}.${svc.metadata.namespace}.svc`));
+    const policy = new AccessPolicy();
+    const identity = (c: Obj) => policy.identify(true, { subject: { CN: c.spec.commonName } as never, subjectaltname: (c.spec.uris as string[]).map((u) => `URI:${u}`).join(', ') });
+    const node = identity(certs.find((c) => c.metadata.name === 'cillion-agent-node-a') as Obj);
+    assert.deepEqual([node.name, [...node.roles]], ['node-a', ['collector']]);
+    const auditor = identity(certs.find((c) => c.metadata.name === 'cillion-auditor') as Obj);
+    assert.deepEqual([auditor.name, [...auditor.roles].sort()], ['auditor', ['attester', 'reader']]);
+    const agent = docsIn('agent').find((d) => d.kind === 'DaemonSet') as Obj;
+    const tls = (agent.spec.template.spec.volumes as Obj[]).find((v) => v.name === 'tls') as Obj;
+    assert.equal(tls.hostPath?.path, '/etc/cillion/agent-tls', 'each node mounts its own certificate, not a shared Secret');
   });
 
   it('lets the agent read what it programs from, and write nothing', () => {

@@ -137,11 +137,27 @@ describe('GeofenceEngine', () => {
     it('makes flows with no path, an unknown path or no hops UNVERIFIED under every fence', () => {
       const cases: [ScionPath | undefined, string][] = [
         [undefined, 'the flow carries no SCION path'],
-        [{ ...EUROPE, knownToControlPlane: false }, 'the path is not known to the control plane'],
+        [{ ...EUROPE, knownToControlPlane: false }, 'the path is not known to the control plane: its hop fields match no segment it handed out'],
         [flowPath('d'.repeat(64), []), 'the path has no hops to check'],
       ];
       for (const [path, reason] of cases) {
         const r = e.check(ctx(REPLICATION, undefined, path))!;
+        assert.deepEqual(
+          r.fences.map((f) => [f.name, f.verdict, f.reason]),
+          [
+            ['eu-plus-ch', 'UNVERIFIED', reason],
+            ['no-us', 'UNVERIFIED', reason],
+          ],
+        );
+      }
+      // A path the judge could not check at all is UNVERIFIED whatever it says about itself.
+      const unchecked: [FlowContext['unchecked'], string][] = [
+        ['noHopFields', 'the flow carries no hop fields'],
+        ['malformed', "the flow's path bytes or ISD-ASes do not decode"],
+        ['noControlPlane', 'no control plane to check the hop fields against (the relay runs without --topology or --daemon)'],
+      ];
+      for (const [why, reason] of unchecked) {
+        const r = e.check({ ...ctx(REPLICATION, undefined, EUROPE), unchecked: why })!;
         assert.deepEqual(
           r.fences.map((f) => [f.name, f.verdict, f.reason]),
           [

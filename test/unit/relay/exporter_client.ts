@@ -1,14 +1,17 @@
 // A bare collector stand-in for the relay tests: one export stream, batches written by
 // hand, acknowledgements collected.
-import { ChannelCredentials, credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
+import { ChannelCredentials, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../../../proto/gen/export/v1/export';
 import type { Flow } from '../../../proto/gen/flow/flow';
+import { zeroCounters } from '../../../observer/nodes';
 
 export class FakeCollector {
   readonly acks: bigint[] = [];
   private readonly client: FlowExportClient;
   private readonly call: ClientDuplexStream<FlowBatch, ExportAck>;
   readonly ended: Promise<void>;
+  /** The status the stream ended with, when it was an error. */
+  error: ServiceError | undefined;
   private sequence = 0n;
 
   constructor(
@@ -23,20 +26,27 @@ export class FakeCollector {
     this.call = this.client.export(md);
     this.call.on('data', (a: ExportAck) => this.acks.push(a.ackedSequence));
     this.ended = new Promise((resolve) => {
-      this.call.on('error', () => resolve());
+      this.call.on('error', (e: ServiceError) => {
+        this.error = e;
+        resolve();
+      });
       this.call.on('status', () => resolve());
     });
   }
 
   send(flows: Flow[], counters?: Partial<ExportCounters>): bigint {
-    const sequence = flows.length > 0 ? ++this.sequence : 0n;
+    return this.sendAt(flows.length > 0 ? ++this.sequence : 0n, flows, counters);
+  }
+
+  /** A batch with a sequence of the caller's choosing, and optionally another node's name: a lying client. */
+  sendAt(sequence: bigint, flows: Flow[], counters?: Partial<ExportCounters>, nodeName = this.nodeName): bigint {
     this.call.write({
-      nodeName: this.nodeName,
+      nodeName,
       clusterName: 'c1',
       sessionId: this.sessionId,
       sequence,
       flows,
-      counters: { ringRecords: 0n, ringReserveFailures: 0n, exportDrops: 0n, decodeErrors: 0n, flowsExported: 0n, ...counters },
+      counters: { ...zeroCounters(), ...counters },
       sentAt: undefined,
     });
     return sequence;

@@ -4,11 +4,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySource } from '../../../operator/sources/directory';
-import { Flow, GeofenceVerdict, LostEventSource, ScionPath, Verdict } from '../../../proto/gen/flow/flow';
+import { Flow, GeofenceVerdict, LostEventSource, Verdict } from '../../../proto/gen/flow/flow';
 import { GetNodesRequest, ObserverClient, type GetFlowsResponse, type GetNodesResponse } from '../../../proto/gen/observer/observer';
 import { NodeState } from '../../../proto/gen/relay/relay';
 import { nsTimestamp } from '../../../observer/time';
 import { endpointWorkload } from '../../../geofence/judge';
+import { WorkloadEndpoints } from '../../../collector/enrich';
+import { flowLabels, workloadLabels } from '../../../operator/workloads/labels';
+import { EmbeddedAuthority } from '../../../paths/embedded';
+import { europeAndUs, exampleControlPlane, honestPath } from '../paths/fixture';
 import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 import { FakeCollector } from './exporter_client';
@@ -31,22 +35,12 @@ spec:
   mode: audit
 `;
 
-const ZURICH = { latitude: 47.3769, longitude: 8.5417, address: '' };
-const FRANKFURT = { latitude: 50.1109, longitude: 8.6821, address: '' };
-const ASHBURN = { latitude: 39.0438, longitude: -77.4874, address: '' };
-
-function path(fingerprint: string, hops: [string, { latitude: number; longitude: number; address: string }, string][]): ScionPath {
-  return ScionPath.fromPartial({
-    srcIa: hops[0][0],
-    dstIa: hops[hops.length - 1][0],
-    fingerprint,
-    knownToControlPlane: true,
-    hops: hops.map(([isdAs, geo, country], i) => ({ isdAs, geo, country, ingressInterface: i === 0 ? 0 : 1, egressInterface: i === hops.length - 1 ? 0 : 2 })),
-  });
-}
-
-const EUROPE = path('aa'.repeat(32), [['64-2:0:9', ZURICH, 'CH'], ['71-2:0:3b', FRANKFURT, 'DE']]);
-const VIA_US = path('bb'.repeat(32), [['64-2:0:9', ZURICH, 'CH'], ['66-2:0:1', ASHBURN, 'US'], ['71-2:0:3b', FRANKFURT, 'DE']]);
+const CONTROL = exampleControlPlane();
+const { europe, viaUs } = europeAndUs(CONTROL);
+const EUROPE = honestPath(europe);
+const VIA_US = honestPath(viaUs);
+/** The analytics pod's labels as the collector writes them. */
+const ANALYTICS_LABELS = flowLabels('analytics', workloadLabels('analytics', { app: 'analytics' }, { team: 'data' }));
 
 /** Flows in the live tests are captured now, so the merge window holds them. */
 let liveBaseNs = 0n;
@@ -56,12 +50,12 @@ function liveFlow(i: number, nodeName: string): Flow {
   return makeFlow(i, { nodeName, time: capturedNow(i) });
 }
 
-function analyticsFlow(i: number, nodeName: string, scionPath: ScionPath | undefined): Flow {
+function analyticsFlow(i: number, nodeName: string, scionPath: Flow['scionPath']): Flow {
   return makeFlow(i, {
     nodeName,
     time: capturedNow(i),
     scionPath,
-    source: { ID: 5, identity: 5, namespace: 'analytics', podName: `analytics-${i}`, labels: ['k8s:app=analytics', 'k8s:io.kubernetes.pod.namespace=analytics'], clusterName: 'c1', workloads: [] },
+    source: { ID: 5, identity: 5, namespace: 'analytics', podName: `analytics-${i}`, labels: ANALYTICS_LABELS, clusterName: 'c1', workloads: [] },
     // A collector's claim is not trusted: the relay decides.
     geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'forged', namespace: '', mode: 0, reason: '', offendingIsdAs: '', offendingCountry: '' },
   });
@@ -83,16 +77,13 @@ describe('relay/server', function () {
   this.timeout(60_000);
 
   describe('endpointWorkload', () => {
-    it('reads pod labels and the namespace the way fence selectors see them', () => {
-      const w = endpointWorkload({
-        ID: 1,
-        identity: 1,
-        clusterName: 'c1',
-        namespace: 'shop',
-        podName: 'web-0',
-        workloads: [],
-        labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop', 'k8s:io.cilium.k8s.namespace.labels.team=red', 'k8s:tier='],
-      });
+    it('reads back from the labels the collector writes exactly the labels the operator selects by', () => {
+      const operator = workloadLabels('shop', { app: 'web', tier: '', 'pod-template-hash': '5d8f' }, { team: 'red', 'kubernetes.io/metadata.name': 'shop' });
+      const d = new WorkloadEndpoints('c1', () => 1);
+      d.update([{ name: 'web-0', namespace: 'shop', labels: { app: 'web', tier: '', 'pod-template-hash': '5d8f' }, namespaceLabels: { team: 'red', 'kubernetes.io/metadata.name': 'shop' }, ip: '10.1.0.5', node: 'n1' }]);
+      const info = d.lookup('10.1.0.5')!;
+      const w = endpointWorkload({ ID: 1, identity: 1, clusterName: 'c1', namespace: 'shop', podName: 'web-0', workloads: [], labels: info.labels });
+      assert.deepEqual(w, operator);
       assert.deepEqual(w, { namespaceLabels: { 'kubernetes.io/metadata.name': 'shop', team: 'red' }, podLabels: { app: 'web', tier: '' } });
       assert.equal(endpointWorkload({ ID: 2, identity: 2, clusterName: '', namespace: '', podName: '', workloads: [], labels: ['reserved:world'] }), undefined);
     });
@@ -109,7 +100,7 @@ describe('relay/server', function () {
       writeFileSync(join(dir, 'fence.yaml'), FENCE);
       resources = new DirectorySource(dir, { rescanMs: 200 });
       await resources.list();
-      relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', resources, mergeWindowMs: 1000, shutdownGraceMs: 200 });
+      relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', resources, paths: new EmbeddedAuthority(CONTROL), mergeWindowMs: 1000, shutdownGraceMs: 200 });
       client = new ObserverClient(relay.address, credentials.createInsecure());
       await waitFor(() => relay.geofences.get('eu-ch') !== undefined);
     });
@@ -139,14 +130,14 @@ describe('relay/server', function () {
       const flows = live.flatMap((r) => (r.responseTypes?.$case === 'flow' ? [r.responseTypes.value] : []));
       const verdicts = flows.map((f) => (f.geofence ? `${f.geofence.name}:${GeofenceVerdict[f.geofence.verdict]}` : '-'));
       assert.deepEqual(verdicts, ['eu-ch:GEOFENCE_COMPLIANT', 'eu-ch:GEOFENCE_UNVERIFIED', 'eu-ch:GEOFENCE_VIOLATION', '-', '-']);
-      assert.equal(flows[2].geofence?.offendingIsdAs, '66-2:0:1');
+      assert.equal(flows[2].geofence?.offendingIsdAs, '66-2:0:10');
       assert.equal(flows[2].geofence?.offendingCountry, 'US');
 
       const losses = live.flatMap((r) => (r.responseTypes?.$case === 'lostEvents' ? [`${r.nodeName}:${LostEventSource[r.responseTypes.value.source]}:${r.responseTypes.value.numEventsLost}`] : []));
       assert.deepEqual(losses.sort(), ['node-a:PERF_EVENT_RING_BUFFER:3', 'node-b:OBSERVER_EVENTS_QUEUE:2']);
 
       // A later report of the same session's cumulative counters adds only the growth.
-      a.send([], { ringReserveFailures: 5n, ringRecords: 20n });
+      a.send([], { ringReserveFailures: 5n, ringRecords: 20n, packetsLost: 40n, reportsDeferred: 6n });
       await waitFor(() => relay.nodes.get('node-a')?.counters.ringReserveFailures === 5n);
 
       let nodes = await nodesOf(client);
@@ -172,6 +163,14 @@ describe('relay/server', function () {
       assert.deepEqual(res.unavailableNodes, ['node-b']);
       const lost = Object.fromEntries(res.lostFlows.map((l) => [l.reason, l.count]));
       assert.deepEqual(lost, { ring_reserve_failures: 5n, export_drops: 2n, decode_errors: 0n, follower_queue: 0n });
+      // Each loss counter apart, with its place and unit; what is not data loss says so.
+      const loss = new Map(res.loss.map((l) => [`${l.where}/${l.name}`, l]));
+      assert.deepEqual([loss.get('datapath/ring_reserve_failures')?.count, loss.get('datapath/ring_reserve_failures')?.unit, loss.get('datapath/ring_reserve_failures')?.dataLoss], [5n, 'packets', true]);
+      assert.deepEqual([loss.get('collector/packets_lost')?.count, loss.get('collector/packets_lost')?.unit, loss.get('collector/packets_lost')?.dataLoss], [40n, 'packets', true]);
+      assert.deepEqual([loss.get('collector/export_drops')?.count, loss.get('collector/export_drops')?.unit], [2n, 'reports']);
+      assert.deepEqual([loss.get('collector/reports_deferred')?.count, loss.get('collector/reports_deferred')?.dataLoss], [6n, false]);
+      assert.deepEqual([loss.get('live_viewers/follower_queue')?.unit, loss.get('live_viewers/follower_queue')?.dataLoss], ['flows', false]);
+      assert.equal(loss.get('relay/store_errors'), undefined, 'no store, no store errors');
 
       const text = await (await fetch(`http://${relay.metricsAddress}/metrics`)).text();
       const metric = (line: string) => assert.ok(text.split('\n').includes(line), `metrics lack "${line}"`);
@@ -183,6 +182,8 @@ describe('relay/server', function () {
       metric('cillion_ring_reserve_failures_total{node="node-a"} 5');
       metric('cillion_ring_records_total{node="node-a"} 20');
       metric('cillion_export_drops_total{node="node-b"} 2');
+      metric('cillion_collector_loss_total{node="node-a",counter="packets_lost",unit="packets"} 40');
+      metric('cillion_collector_loss_total{node="node-b",counter="export_drops",unit="reports"} 2');
       metric('cillion_store_rows_total 5');
       metric('cillion_store_insert_lag_seconds_count 2');
       metric('cillion_observer_followers 1');

@@ -1,24 +1,30 @@
-// Certificates for the TLS tests, made with openssl in a temporary directory.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+// Certificates for the TLS tests, minted by `cillion certs`' own code in a temporary directory.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Role } from '../../../relay/auth/identity';
+import { mintCa, mintCertificate } from '../../../cli/certs/mint';
 
-function openssl(dir: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+/** A certificate from the CA in `dir`/ca, in `dir`/<out>: tls.crt, tls.key, ca.crt. */
+export function issue(dir: string, out: string, name: string, roles: Role[], extra: { trustDomain?: string; ca?: string } = {}): { cert: string; key: string } {
+  return mintCertificate({ ca: join(dir, extra.ca ?? 'ca'), out: join(dir, out), name, roles, trustDomain: extra.trustDomain, days: 1 });
 }
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate for node-a, all signed by the CA. */
+/**
+ * A CA (ca/, also ca.pem), a server certificate for 127.0.0.1 and localhost (server.pem/.key),
+ * a client certificate for node-a with every role but peer (client.pem/.key), and a client
+ * certificate with the same roles from another CA (rogue.pem/.key, its CA rogue-ca.pem).
+ */
 export function makeCerts(dir: string): void {
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=cillion-test-ca');
-  for (const [name, cn, ext] of [
-    ['server', 'relay', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    ['client', 'node-a', 'extendedKeyUsage=clientAuth'],
-  ]) {
-    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-    openssl(dir, 'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+  mkdirSync(dir, { recursive: true });
+  mintCa({ out: join(dir, 'ca'), name: 'cillion-test-ca', days: 1 });
+  mintCa({ out: join(dir, 'rogue-ca'), name: 'rogue', days: 1 });
+  mintCertificate({ ca: join(dir, 'ca'), out: join(dir, 'server'), name: 'relay', roles: [], dns: ['localhost'], ips: ['127.0.0.1'], days: 1 });
+  issue(dir, 'client', 'node-a', ['collector', 'reader', 'attester']);
+  issue(dir, 'rogue', 'node-a', ['collector', 'reader', 'attester'], { ca: 'rogue-ca' });
+  copyFileSync(join(dir, 'ca', 'ca.crt'), join(dir, 'ca.pem'));
+  copyFileSync(join(dir, 'rogue-ca', 'ca.crt'), join(dir, 'rogue-ca.pem'));
+  for (const n of ['server', 'client', 'rogue']) {
+    copyFileSync(join(dir, n, 'tls.crt'), join(dir, `${n}.pem`));
+    copyFileSync(join(dir, n, 'tls.key'), join(dir, `${n}.key`));
   }
-  // A second CA whose client certificate the relay must refuse.
-  openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.pem', '-days', '1', '-subj', '/CN=rogue');
 }
-

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { openClickHouse } from '../../../../relay/store/chdb';
 import { CounterLog } from '../../../../relay/export/counter_log';
 import { openStore } from '../../../../relay/store/store';
+import { zeroCounters } from '../../../../observer/nodes';
 
-const counters = (n: bigint) => ({ ringRecords: 10n * n, ringReserveFailures: n, exportDrops: 2n * n, decodeErrors: 0n, flowsExported: 9n * n });
+const counters = (n: bigint) => ({ ...zeroCounters(), ringRecords: 10n * n, ringReserveFailures: n, exportDrops: 2n * n, decodeErrors: 0n, flowsExported: 9n * n, packetsLost: 5n * n });
 
 describe('relay/export CounterLog into the store', function () {
   this.timeout(60_000);
@@ -31,15 +32,15 @@ describe('relay/export CounterLog into the store', function () {
       const rows = await (
         await ch.client.query({
           query: `SELECT node_name, cluster, session_id, toString(sequence) AS seq, toString(ring_reserve_failures) AS rrf,
-            toString(export_drops) AS drops, toString(toUnixTimestamp64Milli(sent_at)) AS sent, received_at >= sent_at AS after
+            toString(export_drops) AS drops, toString(packets_lost) AS lost, toString(toUnixTimestamp64Milli(sent_at)) AS sent, received_at >= sent_at AS after
             FROM cillion.node_counters ORDER BY node_name, sequence`,
           format: 'JSONEachRow',
         })
-      ).json<{ node_name: string; cluster: string; session_id: string; seq: string; rrf: string; drops: string; sent: string; after: number }>();
-      assert.deepEqual(rows.map((r) => [r.node_name, r.cluster, r.session_id, r.seq, r.rrf, r.drops]), [
-        ['n1', 'c1', 's1', '0', '1', '2'],
-        ['n1', 'c1', 's1', '1', '2', '4'],
-        ['n2', 'c2', 's2', '7', '3', '6'],
+      ).json<{ node_name: string; cluster: string; session_id: string; seq: string; rrf: string; drops: string; lost: string; sent: string; after: number }>();
+      assert.deepEqual(rows.map((r) => [r.node_name, r.cluster, r.session_id, r.seq, r.rrf, r.drops, r.lost]), [
+        ['n1', 'c1', 's1', '0', '1', '2', '5'],
+        ['n1', 'c1', 's1', '1', '2', '4', '10'],
+        ['n2', 'c2', 's2', '7', '3', '6', '15'],
       ]);
       assert.equal(rows[0].sent, '1700000000250');
       assert.equal(rows[2].sent, '1700000001000');

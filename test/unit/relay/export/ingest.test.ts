@@ -6,6 +6,7 @@ import { exportService, type CollectorReport, type IngestOptions } from '../../.
 import { MemorySink } from './memorysink';
 import { batchCost, boundedBatchDecoder, HARD_FACTOR, IngestBudget } from '../../../../relay/export/admission';
 import { relayLimits } from '../../../../relay/limits';
+import { zeroCounters } from '../../../../observer/nodes';
 
 async function serve(sink: MemorySink, opts: IngestOptions = {}): Promise<{ server: Server; port: number }> {
   const server = new Server();
@@ -232,7 +233,7 @@ describe('relay/export/ingest', () => {
     ({ server, port } = await serve(sink, { onCounters: (r) => reports.push(r) }));
     const s = stream();
     const hb = batch('a', 0n, 0);
-    hb.counters = { ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n };
+    hb.counters = { ...zeroCounters(), ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n, packetsLost: 5n };
     hb.sentAt = { seconds: 1_700_000_000n, nanos: 250_000_000 };
     s.call.write(hb);
     await until(() => s.acks.length === 1);

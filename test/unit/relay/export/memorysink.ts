@@ -13,21 +13,29 @@ export class MemorySink implements BatchSink {
   /** Batches offered out of sequence: must stay 0. */
   violations = 0;
 
-  async position(sessionId: string): Promise<bigint> {
-    return BigInt(this.batches.get(sessionId)?.length ?? 0);
+  /** Sessions are keyed by id alone unless `byNode`: the tests of one node's sessions read them by id. */
+  constructor(private readonly byNode = false) {}
+
+  key(nodeName: string, sessionId: string): string {
+    return this.byNode ? `${nodeName}/${sessionId}` : sessionId;
+  }
+
+  async position(nodeName: string, sessionId: string): Promise<bigint> {
+    return BigInt(this.batches.get(this.key(nodeName, sessionId))?.length ?? 0);
   }
 
   async accept(b: FlowBatch): Promise<Rejections | void> {
     this.accepts++;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing) throw new Error('store unavailable');
-    const list = this.batches.get(b.sessionId) ?? [];
+    const key = this.key(b.nodeName, b.sessionId);
+    const list = this.batches.get(key) ?? [];
     if (b.sequence !== BigInt(list.length + 1)) {
       this.violations++;
-      throw new Error(`sink got batch ${b.sequence} of ${b.sessionId} at position ${list.length}`);
+      throw new Error(`sink got batch ${b.sequence} of ${key} at position ${list.length}`);
     }
     list.push(b);
-    this.batches.set(b.sessionId, list);
+    this.batches.set(key, list);
   }
 
   /** Every stored flow's uuid, in store order. */

@@ -267,7 +267,8 @@ describe('relay/hostile/bounds', function () {
     assert.match(st.details, /name of 1048576 bytes; at most 253/);
     s.close();
     const s2 = openStream(relay.address);
-    s2.call.write(batch('long-flow-name', 1n, [fresh({ nodeName: 'm'.repeat(300_000) })]));
+    // A flow's own node name is the stream's (the relay overwrites it); its other strings are bounded.
+    s2.call.write(batch('long-flow-name', 1n, [fresh({ nodeName: 'm'.repeat(300_000), source: Endpoint.fromPartial({ podName: 'p'.repeat(300_000) }) })]));
     assert.equal((await acked(s2, 1n)).rejectedFlows, 1n);
     s2.close();
     const m = await scrape(relay.metricsAddress as string);

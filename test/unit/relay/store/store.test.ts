@@ -7,6 +7,7 @@ import { Flow } from '../../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../../relay/store/chdb';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
 
 /** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
 const RECENT_MS = Date.now() - 3_600_000;
@@ -107,15 +108,56 @@ describe('relay/store (embedded chdb)', function () {
 
   it('reports per-session positions, counting batches without flows', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(10);
-    assert.equal(await store.position('s1'), 0n);
+    const flows = makeCorpus(10).map((f) => ({ ...f, nodeName: 'n' }));
+    assert.equal(await store.position('n', 's1'), 0n);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's2', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 3n, nodeName: 'n', flows: [] });
-    assert.equal(await store.position('s1'), 3n);
-    assert.equal(await store.position('s2'), 1n);
-    assert.equal(await store.position("s3' OR 1=1 --"), 0n);
+    assert.equal(await store.position('n', 's1'), 3n);
+    assert.equal(await store.position('n', 's2'), 1n);
+    assert.equal(await store.position('n', "s3' OR 1=1 --"), 0n);
+    assert.equal(await store.position("n' OR 1=1 --", 's1'), 0n);
+  });
+
+  it('keeps sessions of the same id on different nodes apart: positions and deduplication', async () => {
+    store = await openStore({ dataDir: dir });
+    const of = (node: string) => makeCorpus(20).map((f) => ({ ...f, nodeName: node }));
+    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'node-b', flows: of('node-b') });
+    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'node-b', flows: of('node-b') });
+    await store.insertBatch({ sessionId: 's', sequence: 3n, nodeName: 'node-b', flows: [] });
+    assert.equal(await store.position('node-a', 's'), 0n);
+    // Same session id and sequences as node-b's: stored, not taken for duplicates.
+    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'node-a', flows: of('node-a') });
+    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'node-a', flows: of('node-a') });
+    assert.equal(await store.position('node-a', 's'), 2n);
+    assert.equal(await store.position('node-b', 's'), 3n);
+    assert.equal(await store.count(), 80n);
+  });
+
+  it('upgrades a store made before sessions were keyed by node: its old positions still read, by node', async () => {
+    const flows = makeCorpus(10).map((f) => ({ ...f, nodeName: 'n' }));
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'n', flows });
+    await store.close();
+    // Back to the flows table as it was: its projection keyed by session alone.
+    const old = openClickHouse({ dataDir: dir });
+    try {
+      await old.client.command({ query: 'ALTER TABLE cillion.flows DROP PROJECTION node_session_position' });
+      await old.client.command({ query: 'ALTER TABLE cillion.flows ADD PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)' });
+    } finally {
+      await old.close();
+    }
+    store = await openStore({ dataDir: dir });
+    assert.equal(await store.position('n', 's'), 1n);
+    assert.equal(await store.position('m', 's'), 0n);
+    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'n', flows });
+    assert.equal(await store.position('n', 's'), 2n);
+    await store.close();
+    store = undefined;
+    const [after] = await sql<{ statement: string }>(dir, 'SHOW CREATE TABLE cillion.flows');
+    assert.match(after.statement, /PROJECTION node_session_position/);
+    assert.doesNotMatch(after.statement, /PROJECTION session_position/);
   });
 
   it('stores a re-sent batch once', async () => {
@@ -132,17 +174,39 @@ describe('relay/store (embedded chdb)', function () {
 
   it('keeps flows and positions across a reopen of the same data directory', async () => {
     store = await openStore({ dataDir: dir });
-    const flows = makeCorpus(200);
+    const flows = makeCorpus(200).map((f) => ({ ...f, nodeName: 'n' }));
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 100) });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(100) });
     await store.close();
     store = await openStore({ dataDir: dir, ttlDays: 3 });
-    assert.equal(await store.position('s1'), 2n);
+    assert.equal(await store.position('n', 's1'), 2n);
     assert.deepEqual(await collect(store, {}), flows);
     await store.close();
     store = undefined;
     const [ddl] = await sql<{ statement: string }>(dir, 'SHOW CREATE TABLE cillion.flows');
     assert.match(ddl.statement, /TTL received_at \+ toIntervalDay\(3\)/);
+  });
+
+  it('adds the meter and counter columns of later releases to an older store, and fills them', async () => {
+    store = await openStore({ dataDir: dir });
+    await store.close();
+    store = undefined;
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      await ch.client.command({ query: 'ALTER TABLE cillion.flows DROP COLUMN pod_bytes, DROP COLUMN wire_bytes, DROP COLUMN lost_packets' });
+      await ch.client.command({ query: 'ALTER TABLE cillion.node_counters DROP COLUMN packets_lost, DROP COLUMN packets_exported' });
+    } finally {
+      await ch.close();
+    }
+    store = await openStore({ dataDir: dir });
+    const flow = Flow.fromPartial({ ...makeCorpus(1)[0], meter: { packets: 3n, bytes: 300n, podBytes: 300n, wireBytes: 540n, lostPackets: 2n } });
+    await store.insertBatch({ sessionId: 'up', sequence: 1n, nodeName: 'n', flows: [flow] });
+    await store.close();
+    store = undefined;
+    const rows = await sql<{ p: string; pod: string; wire: string; lost: string }>(dir, 'SELECT toString(packets) AS p, toString(pod_bytes) AS pod, toString(wire_bytes) AS wire, toString(lost_packets) AS lost FROM cillion.flows');
+    assert.deepEqual(rows, [{ p: '3', pod: '300', wire: '540', lost: '2' }]);
+    const cols = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'node_counters' ORDER BY position");
+    assert.deepEqual(cols.map((c) => c.name), [...NODE_COUNTER_COLUMNS], 'each in its place again');
   });
 
   it('fills the paths dimension and the per-minute rollup', async () => {
@@ -195,7 +259,7 @@ describe('relay/store (embedded chdb)', function () {
       });
     });
     store = await openStore({ dataDir: dir });
-    const position = await store.position('crash');
+    const position = await store.position('n1', 'crash');
     assert.ok(position >= acked, `position ${position} below acknowledged ${acked}`);
     await store.close();
     store = undefined;

@@ -1,0 +1,122 @@
+// An agent's own Prometheus metrics, on a registry of its own: the datapath's counters per
+// counter slot (verdicts, drop reasons, ring reserve failures), the flow table and the
+// export backlog. Every figure is read at scrape time from where it is kept, so nothing is
+// counted twice. Label values come from fixed sets (counter names, units).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ExporterCounters } from './exporter';
+import type { FlowTableStats } from './flowtable';
+
+export interface AgentMetricSources {
+  /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
+  datapath: () => Record<string, { packets: bigint; bytes: bigint }>;
+  table: () => FlowTableStats;
+  /** Absent when the agent exports to no relay. */
+  exporter?: () => ExporterCounters;
+  /** Include Node.js process metrics; default true. */
+  processMetrics?: boolean;
+}
+
+/** A counter whose value is a cumulative figure kept elsewhere, read at each scrape. */
+function mirrored<L extends string>(registry: Registry, name: string, help: string, labelNames: L[], read: () => Array<[Record<L, string>, number]>): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.inc(labels, v);
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+
+  constructor(src: AgentMetricSources) {
+    const r = this.registry;
+    mirrored(r, 'cillion_datapath_packets_total', 'Packets per datapath counter: verdicts, drop reasons (after the record too), ring reserve failures.', ['counter'], () =>
+      Object.entries(src.datapath()).map(([counter, t]) => [{ counter }, Number(t.packets)]),
+    );
+    mirrored(r, 'cillion_datapath_wire_bytes_total', 'Wire bytes (the SCION frame, or the pod frame before encapsulation) per datapath counter.', ['counter'], () =>
+      Object.entries(src.datapath()).map(([counter, t]) => [{ counter }, Number(t.bytes)]),
+    );
+    const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, src.table()[k]]];
+    mirrored(r, 'cillion_ring_records_total', 'Records the collector read from the ring buffer.', [], table('records'));
+    mirrored(r, 'cillion_decode_errors_total', 'Ring records the collector could not decode (lost records).', [], table('decodeErrors'));
+    mirrored(r, 'cillion_flow_table_evictions_total', 'Flows reported early to make room in the flow table (not a loss).', [], table('evictions'));
+    mirrored(r, 'cillion_flow_reports_total', 'Flow reports handed to the exporter and the local Observer.', [], table('emitted'));
+    mirrored(r, 'cillion_flow_reports_deferred_total', 'Reports that found the export backlog full; their counts went into the flow\'s next report (not a loss).', [], table('deferred'));
+    mirrored(r, 'cillion_flow_reports_carried_total', 'Final reports held while the export backlog was full (not a loss unless shed).', [], table('carried'));
+    mirrored(r, 'cillion_flow_reports_lost_total', 'Held final reports shed because the carry was full: lost.', [], table('lostReports'));
+    mirrored(r, 'cillion_flow_packets_lost_total', 'Packets of the shed reports: lost from the stored meters.', [], table('lostPackets'));
+    mirrored(r, 'cillion_flow_bytes_lost_total', 'Bytes (pod bytes, wire bytes without a pod packet) of the shed reports.', [], table('lostBytes'));
+    gauge(r, 'cillion_flow_table_entries', 'Flows in the flow table now.', () => src.table().entries);
+    gauge(r, 'cillion_flow_reports_carried', 'Final reports held now.', () => src.table().carriedNow);
+    const ex = src.exporter;
+    if (ex) {
+      const own = (k: 'exportDrops' | 'exportDropPackets' | 'exportDropBytes' | 'flowsExported' | 'packetsExported') => (): Array<[Record<never, string>, number]> => [[{}, Number(ex()[k])]];
+      mirrored(r, 'cillion_export_drops_total', 'Flow reports the exporter refused (shutting down or backlog full): lost.', [], own('exportDrops'));
+      mirrored(r, 'cillion_export_drop_packets_total', 'Packets of the refused reports.', [], own('exportDropPackets'));
+      mirrored(r, 'cillion_export_drop_bytes_total', 'Bytes of the refused reports.', [], own('exportDropBytes'));
+      mirrored(r, 'cillion_flows_exported_total', 'Flows placed in numbered batches for the relay.', [], own('flowsExported'));
+      mirrored(r, 'cillion_packets_exported_total', 'Packets of the flows placed in numbered batches.', [], own('packetsExported'));
+      gauge(r, 'cillion_export_backlog_flows', 'Flows waiting for a batch or its acknowledgement.', () => ex().backlogFlows);
+      gauge(r, 'cillion_export_backlog_batches', 'Batches waiting for their acknowledgement.', () => ex().backlogBatches);
+      gauge(r, 'cillion_export_connected', '1 while the relay stream is up.', () => (ex().connected ? 1 : 0));
+      gauge(r, 'cillion_export_reconnects', 'Relay streams opened after the first.', () => ex().reconnects);
+    }
+    if (src.processMetrics ?? true) collectDefaultMetrics({ register: r });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+export interface MetricsEndpoint {
+  /** host:port it listens on. */
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Serves GET /metrics (and /healthz) on `listen`, host:port. */
+export async function serveMetrics(listen: string, metrics: AgentMetrics): Promise<MetricsEndpoint> {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`metrics address ${listen} is not host:port`);
+  const http: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+      metrics.text().then(
+        (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+    } else if (req.url === '/healthz') res.writeHead(200).end('ok\n');
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), () => resolve());
+  });
+  const a = http.address() as AddressInfo;
+  return {
+    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
+}

@@ -1,0 +1,84 @@
+// The one place the relay decides who may call what: every service is added through
+// Guard.wrap, which looks at the caller's certificate before any handler runs, answers
+// PERMISSION_DENIED when it lacks the service's role, and hands the handler the caller's
+// identity (identityOf) so that nothing downstream has to trust what the client says.
+import { Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
+import type { Identity, Role } from './identity';
+import type { AccessPolicy } from './policy';
+
+export interface Refusal {
+  service: string;
+  method: string;
+  peer: string;
+  identity: Identity;
+  /** Stable label for metrics: no_role (the service's role is missing), node_mismatch (a batch for another node). */
+  reason: 'no_role' | 'node_mismatch';
+  message: string;
+}
+
+interface GuardedCall {
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate };
+  getPeer(): string;
+  emit(event: 'error', err: ServiceError): boolean;
+}
+
+type Callback = (err: ServiceError | null, value?: unknown) => void;
+type Handler = (call: GuardedCall, callback?: Callback) => void;
+
+export function permissionDenied(message: string): ServiceError {
+  return Object.assign(new Error(message), { code: status.PERMISSION_DENIED, details: message, metadata: new Metadata() });
+}
+
+export class Guard {
+  private readonly identities = new WeakMap<object, Identity>();
+
+  constructor(
+    private readonly policy: AccessPolicy,
+    private readonly tls: boolean,
+    private readonly onRefused: (r: Refusal) => void,
+  ) {}
+
+  /** `impl` with every method of `def` refused unless the caller's certificate grants `role`. */
+  wrap<T extends object>(def: ServiceDefinition, role: Role, impl: T): T {
+    const handlers = impl as unknown as Record<string, Handler>;
+    const out: Record<string, Handler> = {};
+    for (const [key, method] of Object.entries(def)) {
+      const handler = handlers[key];
+      if (typeof handler !== 'function') continue;
+      const [, serviceName, methodName] = method.path.split('/');
+      out[key] = (call, callback) => {
+        const id = this.policy.identify(this.tls, call.getAuthContext().sslPeerCertificate);
+        if (!id.roles.has(role)) {
+          const message = refusalMessage(id, `${serviceName}/${methodName}`, role);
+          this.refuse({ service: serviceName, method: methodName, peer: call.getPeer(), identity: id, reason: 'no_role', message });
+          const err = permissionDenied(message);
+          if (method.responseStream) call.emit('error', err);
+          else callback?.(err);
+          return;
+        }
+        this.identities.set(call, id);
+        handler.call(impl, call, callback);
+      };
+    }
+    return out as unknown as T;
+  }
+
+  /** The identity Guard.wrap established for this call. */
+  identityOf(call: object): Identity {
+    const id = this.identities.get(call);
+    if (!id) throw new Error('call did not pass through Guard.wrap');
+    return id;
+  }
+
+  /** Records a refusal decided inside a service (a batch for another node), for logs and metrics. */
+  refuse(r: Refusal): void {
+    this.onRefused(r);
+  }
+}
+
+function refusalMessage(id: Identity, what: string, role: Role): string {
+  const who = id.name !== '' ? `certificate "${id.name}"` : 'the client certificate';
+  const has = id.roles.size > 0 ? `it has ${[...id.roles].sort().join(', ')}` : `it grants no role${id.notes.length ? ` (${id.notes.join('; ')})` : ''}`;
+  return `${who} may not call ${what}: that needs the ${role} role, ${has}`;
+}

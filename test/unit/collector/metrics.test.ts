@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { AgentMetrics, serveMetrics } from '../../../collector/metrics';
+import type { ExporterCounters } from '../../../collector/exporter';
+import type { FlowTableStats } from '../../../collector/flowtable';
+import { zeroCounters } from '../../../observer/nodes';
+
+describe('collector/metrics: the agent\'s own /metrics', () => {
+  it('serves datapath counters, the flow table and the export backlog as they are at scrape time', async () => {
+    const stats: FlowTableStats = { entries: 12, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
+    const exporter: ExporterCounters = {
+      ...zeroCounters(), exportDrops: 4n, exportDropPackets: 8n, exportDropBytes: 800n, flowsExported: 290n, packetsExported: 880n,
+      backlogFlows: 33, backlogBatches: 2, sessionId: 's', sequence: 7n, ackedSequence: 5n, connected: true, reconnects: 1, sessionResets: 0, flowsRejected: 0n, oversizeDrops: 0n,
+    };
+    const datapath = { ENCAP: { packets: 910n, bytes: 91000n }, REDIRECT_FAILED: { packets: 2n, bytes: 300n }, RING_RESERVE_FAIL: { packets: 6n, bytes: 600n } };
+    const m = new AgentMetrics({ datapath: () => datapath, table: () => stats, exporter: () => exporter, processMetrics: false });
+    const endpoint = await serveMetrics('127.0.0.1:0', m);
+    try {
+      const scrape = async () => (await (await fetch(`http://${endpoint.address}/metrics`)).text()).split('\n');
+      let lines = await scrape();
+      for (const want of [
+        'cillion_datapath_packets_total{counter="ENCAP"} 910',
+        'cillion_datapath_packets_total{counter="REDIRECT_FAILED"} 2',
+        'cillion_datapath_packets_total{counter="RING_RESERVE_FAIL"} 6',
+        'cillion_datapath_wire_bytes_total{counter="RING_RESERVE_FAIL"} 600',
+        'cillion_flow_table_entries 12',
+        'cillion_flow_table_evictions_total 40',
+        'cillion_flow_reports_deferred_total 5',
+        'cillion_flow_reports_carried 2',
+        'cillion_flow_reports_lost_total 3',
+        'cillion_flow_packets_lost_total 17',
+        'cillion_export_drops_total 4',
+        'cillion_export_drop_packets_total 8',
+        'cillion_export_backlog_flows 33',
+        'cillion_packets_exported_total 880',
+      ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
+      stats.lostPackets = 20;
+      datapath.ENCAP.packets = 1000n;
+      lines = await scrape();
+      assert.ok(lines.includes('cillion_flow_packets_lost_total 20'), 'read again at the next scrape, not added up');
+      assert.ok(lines.includes('cillion_datapath_packets_total{counter="ENCAP"} 1000'));
+      assert.equal((await fetch(`http://${endpoint.address}/nothing`)).status, 404);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('refuses an address that is not host:port', async () => {
+    await assert.rejects(serveMetrics('nonsense', new AgentMetrics({ datapath: () => ({}), table: () => ({}) as FlowTableStats, processMetrics: false })), /not host:port/);
+  });
+});
