@@ -18,7 +18,7 @@ import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
 import { exportService, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
-import { screenFlows, UuidWindow } from './export/screen';
+import { screenFlows, uuidKey, UuidWindow } from './export/screen';
 import { Breaches } from './breaches';
 import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
@@ -143,7 +143,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const budget = new IngestBudget(limits.ingestBudgetBytes);
   const uuids = new UuidWindow(limits.uuidWindow);
   // Oldest first, so the window forgets them in the order it would have.
-  if (store) for (const u of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(u);
+  if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, r.uuid));
   const inserts = new Slots(limits.maxConcurrentInserts);
   const policy = new AccessPolicy(opts.access);
 
@@ -194,7 +194,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
       } catch (e) {
         hub.abandon(flows);
-        uuids.forget(flows.map((f) => f.uuid));
+        uuids.forget(flows);
         metrics.storeError();
         batchStoreErrors++;
         const err = e as Error & { detail?: string };

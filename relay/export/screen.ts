@@ -3,9 +3,10 @@
 // or whose uuid was stored already. A refused flow is refused alone; the rest of its batch
 // is stored.
 //
-// Uuids are stored once within a window: a uuid is refused when it appears earlier in the
-// same batch or among the last `uuidWindow` flows the relay accepted (including batches
-// still being stored). The window lives in memory; a starting relay fills it with the
+// Uuids are stored once per node within a window: a flow is refused when its node's uuid
+// appears earlier in the same batch or among the last `uuidWindow` flows the relay accepted
+// (including batches still being stored). Keyed by node (the certificate's), so that a node
+// that learned another node's uuids cannot get that node's flows refused by sending them first. The window lives in memory; a starting relay fills it with the
 // uuids of the newest flows in the store, so a uuid sent before a restart is still caught
 // if its flow is among the `uuidWindow` newest by capture time. A retried batch is never
 // stored twice either way (the store deduplicates by session and sequence).
@@ -65,24 +66,27 @@ function longString(v: unknown, max: number, maxList: number, depth: number): st
   return undefined;
 }
 
-/** Remembers accepted uuids, oldest forgotten first beyond `size`. */
+/** The window's key of a flow: its node and its uuid. */
+export const uuidKey = (nodeName: string, uuid: string): string => `${nodeName}\0${uuid}`;
+
+/** Remembers accepted (node, uuid) keys, oldest forgotten first beyond `size`. */
 export class UuidWindow {
   private readonly seen = new Set<string>();
 
   constructor(private readonly size: number) {}
 
-  has(uuid: string): boolean {
-    return this.seen.has(uuid);
+  has(key: string): boolean {
+    return this.seen.has(key);
   }
 
-  add(uuid: string): void {
-    this.seen.add(uuid);
+  add(key: string): void {
+    this.seen.add(key);
     if (this.seen.size > this.size) this.seen.delete(this.seen.values().next().value as string);
   }
 
-  /** Drops uuids of a batch the store did not take, so its retry is not refused as a duplicate. */
-  forget(uuids: Iterable<string>): void {
-    for (const u of uuids) this.seen.delete(u);
+  /** Drops the flows of a batch the store did not take, so its retry is not refused as a duplicate. */
+  forget(flows: Iterable<Flow>): void {
+    for (const f of flows) this.seen.delete(uuidKey(f.nodeName, f.uuid));
   }
 }
 
@@ -94,7 +98,8 @@ export function screenFlows(flows: Flow[], limits: RelayLimits, window: UuidWind
   const batch = new Set<string>();
   for (const f of flows) {
     let problem = flowProblem(f, limits);
-    if (!problem && (batch.has(f.uuid) || window.has(f.uuid))) {
+    const key = uuidKey(f.nodeName, f.uuid);
+    if (!problem && (batch.has(key) || window.has(key))) {
       problem = `flow uuid ${f.uuid} already stored`;
       duplicates++;
     }
@@ -103,7 +108,7 @@ export function screenFlows(flows: Flow[], limits: RelayLimits, window: UuidWind
       if (reason === '') reason = problem;
       continue;
     }
-    batch.add(f.uuid);
+    batch.add(key);
     kept.push(f);
   }
   for (const u of batch) window.add(u);

@@ -32,13 +32,18 @@ export interface NodeCounterRow {
 
 export type { FlowQuery };
 
+export interface RecentUuid {
+  nodeName: string;
+  uuid: string;
+}
+
 export interface FlowStore extends FlowHistory {
   /** Stores all flows of the batch together with (node, session, sequence), or none of them; every flow's node_name must be the batch's. */
   insertBatch(b: SessionBatch): Promise<void>;
   /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
   position(nodeName: string, sessionId: string): Promise<bigint>;
-  /** Uuids of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
-  recentUuids(limit: number): Promise<string[]>;
+  /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
+  recentUuids(limit: number): Promise<RecentUuid[]>;
   /** Appends collectors' counter reports, in one insert. */
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
   close(): Promise<void>;
@@ -228,16 +233,16 @@ class ClickHouseFlowStore implements FlowStore {
     return this.engine('counting flows', () => this.countRaw());
   }
 
-  recentUuids(limit: number): Promise<string[]> {
+  recentUuids(limit: number): Promise<RecentUuid[]> {
     return this.engine('reading recent uuids', async () => {
       // Newest first in key order: the engine reads backwards and stops at the limit.
       const result = await this.client.query({
-        query: `SELECT uuid FROM ${this.db}.flows ORDER BY time DESC LIMIT {n:UInt32}`,
+        query: `SELECT node_name, uuid FROM ${this.db}.flows ORDER BY time DESC LIMIT {n:UInt32}`,
         query_params: { n: limit },
         format: 'JSONCompactEachRow',
       });
-      const rows = await result.json<[string]>();
-      return rows.map((r) => r[0]);
+      const rows = await result.json<[string, string]>();
+      return rows.map(([nodeName, uuid]) => ({ nodeName, uuid }));
     });
   }
 

@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { FlowBatch } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
 import { batchCost, boundedBatchDecoder, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
-import { flowProblem, screenFlows, UuidWindow } from '../../../../relay/export/screen';
+import { flowProblem, screenFlows, uuidKey, UuidWindow } from '../../../../relay/export/screen';
 import { Breaches } from '../../../../relay/breaches';
 import { relayLimits } from '../../../../relay/limits';
 import { RelayMetrics } from '../../../../relay/metrics';
@@ -91,10 +91,17 @@ describe('relay limits', () => {
       assert.deepEqual([s1.rejected, s1.duplicates], [2, 1]);
       const s2 = screenFlows([ok({ uuid: 'b' }), ok({ uuid: 'd' })], limits, w);
       assert.deepEqual(s2.kept.map((f) => f.uuid), ['d']);
-      w.forget(['d']);
+      w.forget([ok({ uuid: 'd' })]);
       assert.deepEqual(screenFlows([ok({ uuid: 'd' })], limits, w).kept.length, 1);
       screenFlows([ok({ uuid: 'e' }), ok({ uuid: 'f' })], limits, w);
-      assert.ok(!w.has('a'), 'the oldest uuid is forgotten beyond the window');
+      assert.ok(!w.has(uuidKey('', 'a')), 'the oldest uuid is forgotten beyond the window');
+    });
+
+    it("keys uuids by node: another node sending a node's uuids first cannot get that node's flows refused", () => {
+      const w = new UuidWindow(10);
+      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'intruder' })], limits, w).kept.length, 1);
+      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'victim' })], limits, w).kept.length, 1);
+      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'victim' })], limits, w).duplicates, 1);
     });
   });
 

@@ -230,6 +230,18 @@ describe('relay/hostile: certificates', function () {
     assert.ok(attackers.every((f) => f.nodeName === 'node-x'));
   });
 
+  it("keeps a node's flows when another node sent their uuids first: uuids are stored once per node", async () => {
+    const uuids = ['u-shared-1', 'u-shared-2', 'u-shared-3'];
+    const intruder = new FakeCollector(address, 'node-i', 'intruder-session', mint('node-i', 'node-i', ['collector']));
+    await intruder.acked(intruder.send(uuids.map((uuid, i) => makeFlow(200 + i, { uuid }))));
+    await intruder.close();
+    const owner = new FakeCollector(address, 'node-o', 'owner-session', mint('node-o', 'node-o', ['collector']));
+    await owner.acked(owner.send(uuids.map((uuid, i) => makeFlow(300 + i, { uuid }))));
+    await owner.close();
+    const owners = await flowsWhere((f) => f.nodeName === 'node-o' && uuids.includes(f.uuid));
+    assert.deepEqual(owners.map((f) => f.uuid).sort(), uuids);
+  });
+
   /** Every stored flow matching `pred`, read through the Observer as the reader. */
   async function flowsWhere(pred: (f: Flow) => boolean): Promise<Flow[]> {
     const rs: GetFlowsResponse[] = await readAll(getFlows(reader, { number: 100_000n, first: true }));
