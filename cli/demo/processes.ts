@@ -51,8 +51,8 @@ export class DemoProcess {
   }
 
   /** A `cillion` subcommand, run the way this process runs (compiled, or TypeScript through tsx). */
-  static cillion(ctx: ProcessContext, name: string, args: string[], output: 'log' | 'inherit' = 'log'): DemoProcess {
-    return DemoProcess.start(ctx, name, process.execPath, [...process.execArgv, process.argv[1], ...args], output, 'ignore');
+  static cillion(ctx: ProcessContext, name: string, args: string[], output: 'log' | 'inherit' = 'log', nodeFlags: string[] = []): DemoProcess {
+    return DemoProcess.start(ctx, name, process.execPath, [...nodeFlags, ...process.execArgv, process.argv[1], ...args], output, 'ignore');
   }
 
   /**

@@ -241,7 +241,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const relay = DemoProcess.cillion(ctx, 'relay', [
       'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir),
       '--tls-cert', certs.relay.cert, '--tls-key', certs.relay.key, '--tls-client-ca', certs.ca,
-    ]);
+      // With its heap capped, as a deployment runs it (README, Limits).
+    ], 'log', ['--max-old-space-size=512']);
     groups.unshift([relay]);
     await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
     check();
