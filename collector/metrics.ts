@@ -2,8 +2,6 @@
 // counter slot (verdicts, drop reasons, ring reserve failures), the flow table and the
 // export backlog. Every figure is read at scrape time from where it is kept, so nothing is
 // counted twice. Label values come from fixed sets (counter names, units).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ExporterCounters } from './exporter';
 import type { FlowTableStats } from './flowtable';
@@ -89,34 +87,4 @@ export class AgentMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
-}
-
-export interface MetricsEndpoint {
-  /** host:port it listens on. */
-  address: string;
-  close(): Promise<void>;
-}
-
-/** Serves GET /metrics (and /healthz) on `listen`, host:port. */
-export async function serveMetrics(listen: string, metrics: AgentMetrics): Promise<MetricsEndpoint> {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`metrics address ${listen} is not host:port`);
-  const http: Server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
-      metrics.text().then(
-        (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
-        (e: unknown) => res.writeHead(500).end(String(e)),
-      );
-    } else if (req.url === '/healthz') res.writeHead(200).end('ok\n');
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), () => resolve());
-  });
-  const a = http.address() as AddressInfo;
-  return {
-    address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
 }

@@ -5,8 +5,6 @@
 import { Server, ServerInterceptingCall, status as grpcStatus, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../operator/sources/source';
 import { AttestService } from '../proto/gen/attest/v1/attest';
@@ -24,6 +22,7 @@ import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
 import type { PathAuthority } from '../paths/authority';
+import { serveMetrics, type MetricsEndpoint } from '../metrics/endpoint';
 import { RelayMetrics } from './metrics';
 import { NodeBook, type TlsInfo } from '../observer/nodes';
 import { FlowHub } from '../observer/hub';
@@ -307,31 +306,16 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);
 
-  let http: HttpServer | undefined;
-  let metricsAddress: string | undefined;
+  let endpoint: MetricsEndpoint | undefined;
   if (opts.metricsListen !== undefined) {
-    const m = /^(.*):(\d+)$/.exec(opts.metricsListen);
-    if (!m) {
+    try {
+      endpoint = await serveMetrics(opts.metricsListen, metrics);
+    } catch (e) {
       server.forceShutdown();
-      throw new Error(`metrics address ${opts.metricsListen} is not host:port`);
+      throw e;
     }
-    http = createServer((req, res) => {
-      if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
-        metrics.text().then(
-          (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
-          (e: unknown) => res.writeHead(500).end(String(e)),
-        );
-      } else if (req.url === '/healthz') res.writeHead(200).end('ok\n');
-      else res.writeHead(404).end();
-    });
-    const h = http;
-    await new Promise<void>((resolve, reject) => {
-      h.once('error', reject);
-      h.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), () => resolve());
-    });
-    const a = h.address() as AddressInfo;
-    metricsAddress = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
+  const metricsAddress = endpoint?.address;
   log(`relay ${version} serving Observer and FlowExport on ${address} (${tls ? 'mutual TLS' : 'plaintext'})${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''}`);
 
   let closing: Promise<void> | undefined;
@@ -358,7 +342,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         });
         merger.close();
         await counterLog?.close();
-        if (http) await new Promise<void>((resolve) => (http as HttpServer).close(() => resolve()));
+        await endpoint?.close();
       })()),
   };
 }

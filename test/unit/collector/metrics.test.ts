@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { AgentMetrics, serveMetrics } from '../../../collector/metrics';
+import { AgentMetrics } from '../../../collector/metrics';
+import { serveMetrics } from '../../../metrics/endpoint';
 import type { ExporterCounters } from '../../../collector/exporter';
 import type { FlowTableStats } from '../../../collector/flowtable';
 import { zeroCounters } from '../../../observer/nodes';
