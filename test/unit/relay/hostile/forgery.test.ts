@@ -1,10 +1,10 @@
-// A collector that lies about paths, against the real relay over gRPC with the embedded
-// store: forged fingerprints, fake geo, forged verdicts and hop fields nobody authorised.
+// A collector that lies about paths, against the real relay over mutual TLS with the
+// embedded store: a node with a valid collector certificate sends forged fingerprints, fake geo, forged verdicts and hop fields nobody authorised.
 // Meanwhile an honest collector keeps exporting; its flows must be stored and judged
 // right throughout.
 import assert from 'node:assert/strict';
-import { credentials } from '@grpc/grpc-js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySource } from '../../../../operator/sources/directory';
@@ -17,6 +17,7 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { FakeCollector } from '../exporter_client';
+import { issue, makeCerts } from '../test_certs';
 import { getFlows, readAll, serverStatus } from '../../observer/helpers';
 import { europeAndUs, exampleControlPlane, honestPath } from '../../paths/fixture';
 
@@ -99,11 +100,19 @@ describe('relay/hostile: forged paths and verdicts', function () {
     resources = new DirectorySource(dir);
     await resources.list();
     store = await openStore({ dataDir: join(dir, 'store') });
-    relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', store, resources, paths: new EmbeddedAuthority(CONTROL), mergeWindowMs: 50, shutdownGraceMs: 200 });
-    client = new ObserverClient(relay.address, credentials.createInsecure());
+    makeCerts(dir);
+    const tls = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCa: join(dir, 'ca.pem') };
+    relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', store, resources, tls, paths: new EmbeddedAuthority(CONTROL), mergeWindowMs: 50, shutdownGraceMs: 200 });
+    // The server certificate names localhost; each client has a certificate of its own role.
+    const address = relay.address.replace('127.0.0.1', 'localhost');
+    const creds = (out: string, name: string, role: 'collector' | 'reader'): ChannelCredentials => {
+      const c = issue(dir, out, name, [role]);
+      return credentials.createSsl(readFileSync(join(dir, 'ca.pem')), readFileSync(c.key), readFileSync(c.cert));
+    };
+    client = new ObserverClient(address, creds('reader', 'auditor', 'reader'));
     await waitFor(() => relay.geofences.get('eu-ch') !== undefined);
-    honest = new FakeCollector(relay.address, 'honest-node');
-    mallory = new FakeCollector(relay.address, 'mallory-node');
+    honest = new FakeCollector(address, 'honest-node', undefined, creds('honest', 'honest-node', 'collector'));
+    mallory = new FakeCollector(address, 'mallory-node', undefined, creds('mallory', 'mallory-node', 'collector'));
     // The honest node exports alternating European and US flows for as long as the suite runs.
     const tick = (): void => {
       const eu = flow(EUROPE);
