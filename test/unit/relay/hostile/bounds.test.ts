@@ -1,14 +1,16 @@
 // The relay as an outside client would try to exhaust it: oversized and malformed messages,
 // bad timestamps, duplicate uuids, huge requests, expensive queries cancelled half-way, a
 // flood of maximum-size batches. Each breach gets a status, the relay counts it, and an
-// honest collector and reader are served throughout.
+// honest collector and reader are served throughout. The relay runs with mutual TLS, each
+// client with a certificate of its own role; the flood test runs a relay process on
+// plaintext loopback, where the limits are the same.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, makeGenericClientConstructor, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type ChannelCredentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Session } from 'chdb';
 import { ExportAck, FlowBatch, FlowExportClient, FlowExportService } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, FlowFilter, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
@@ -18,6 +20,8 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { getFlows, makeFlow, readAll, uuidsOf } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
+import { issue, makeCerts } from '../test_certs';
+import type { RelayTlsOptions } from '../../../../relay/tls';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const U64_MAX = 2n ** 64n - 1n;
@@ -32,8 +36,16 @@ interface Stream {
   close(): void;
 }
 
-function openStream(address: string): Stream {
-  const client = new FlowExportClient(address, credentials.createInsecure());
+/** Set up in `before`: the relay's TLS files and the clients' certificates. */
+let tls: RelayTlsOptions;
+let hostileCreds: ChannelCredentials;
+let readerCreds: ChannelCredentials;
+
+/** A relay's address by the name its certificate carries. */
+const byName = (address: string): string => address.replace('127.0.0.1', 'localhost');
+
+function openStream(address: string, creds: ChannelCredentials = hostileCreds): Stream {
+  const client = new FlowExportClient(byName(address), creds);
   const call = client.export();
   const acks: ExportAck[] = [];
   call.on('data', (a: ExportAck) => acks.push(a));
@@ -115,17 +127,27 @@ describe('relay/hostile/bounds', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-bounds-'));
     store = await openStore({ dataDir: join(dir, 'store'), queryLimits: { timeoutMs: LIMIT_MS }, onError: (e) => logs.push(`store: ${e.message}`) });
+    makeCerts(join(dir, 'certs'));
+    tls = { cert: join(dir, 'certs', 'server.pem'), key: join(dir, 'certs', 'server.key'), clientCa: join(dir, 'certs', 'ca.pem') };
+    const creds = (out: string, name: string, role: 'collector' | 'reader'): ChannelCredentials => {
+      const c = issue(join(dir, 'certs'), out, name, [role]);
+      return credentials.createSsl(readFileSync(tls.clientCa as string), readFileSync(c.key), readFileSync(c.cert));
+    };
+    hostileCreds = creds('hostile', 'hostile', 'collector');
+    readerCreds = creds('reader', 'auditor', 'reader');
+    const honestCreds = creds('honest', 'honest', 'collector');
     relay = await startRelay({
       listen: '127.0.0.1:0',
       metricsListen: '127.0.0.1:0',
       store,
+      tls,
       mergeWindowMs: 50,
       shutdownGraceMs: 200,
       limits: { maxBatchFlows: 1000, queryTimeoutMs: LIMIT_MS },
       log: (l) => logs.push(l),
     });
-    client = new ObserverClient(relay.address, credentials.createInsecure());
-    honest = new FakeCollector(relay.address, 'honest');
+    client = new ObserverClient(byName(relay.address), readerCreds);
+    honest = new FakeCollector(byName(relay.address), 'honest', undefined, honestCreds);
   });
 
   after(async () => {
@@ -217,7 +239,7 @@ describe('relay/hostile/bounds', function () {
     s.call.write(batch('restart-a', 1n, [f]));
     assert.equal((await acked(s, 1n)).rejectedFlows, 0n);
     s.close();
-    const second = await startRelay({ listen: '127.0.0.1:0', store, shutdownGraceMs: 200 });
+    const second = await startRelay({ listen: '127.0.0.1:0', store, tls, shutdownGraceMs: 200 });
     try {
       const t = openStream(second.address);
       t.call.write(batch('restart-b', 1n, [f, fresh()]));
@@ -334,8 +356,8 @@ describe('relay/hostile/bounds', function () {
     it('ends with RESOURCE_EXHAUSTED when a store query would read more rows than allowed', async () => {
       // A second relay on the same store, with a row limit below what the store holds.
       const limited = await openStore({ dataDir: join(dir, 'store'), queryLimits: { maxRowsToRead: 50_000 } });
-      const small = await startRelay({ listen: '127.0.0.1:0', store: limited, shutdownGraceMs: 200, limits: { maxRowsToRead: 50_000 } });
-      const reader = new ObserverClient(small.address, credentials.createInsecure());
+      const small = await startRelay({ listen: '127.0.0.1:0', store: limited, tls, shutdownGraceMs: 200, limits: { maxRowsToRead: 50_000 } });
+      const reader = new ObserverClient(byName(small.address), readerCreds);
       try {
         const e = await failure(reader, costly());
         assert.equal(e.code, status.RESOURCE_EXHAUSTED);
