@@ -19,7 +19,9 @@ export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', 
 export const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 export function printTable(results: Result[]): void {
-  const table = new Table({ head: ['benchmark', 'figures', 'ratio', 'target'], wordWrap: true, colWidths: [34, 46, 22, 14] });
+  // Colour only on a terminal: a piped or logged bench run gets plain text.
+  const plain = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const table = new Table({ head: ['benchmark', 'figures', 'ratio', 'target'], wordWrap: true, colWidths: [34, 46, 22, 14], ...plain });
   for (const r of results) table.push([r.what, r.figures, r.ratio, r.met ? r.target : `${r.target} (missed)`]);
   process.stdout.write(`${table.toString()}\n`);
 }
