@@ -15,7 +15,7 @@ import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
-import { exportService, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
+import { exportService, sessionKey, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
 import { screenFlows, uuidKey, UuidWindow } from './export/screen';
 import { Breaches } from './breaches';
 import { relayLimits, type RelayLimits } from './limits';
@@ -162,9 +162,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       : 'paths: no control plane (--topology or --daemon): no path can be checked, flows under a geofence get UNVERIFIED',
   );
   const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
-  // Without a store: (node, session) -> position, keyed as ingest keys its sessions.
+  // Without a store: (node, session) -> position, keyed as ingest keys its sessions (sessionKey).
   const positions = new Map<string, bigint>();
-  const sessionKey = (node: string, sessionId: string): string => `${node.length}:${node}/${sessionId}`;
   const guard = new Guard(policy, tls, (r: Refusal) => {
     metrics.refused(r.service, r.reason);
     log(`refused ${r.service}/${r.method} from ${r.peer}${r.identity.name ? ` (${r.identity.name})` : ''}: ${r.message}`);

@@ -37,40 +37,26 @@ interface RelayCommandOptions {
   buffer: number;
   mergeWindow: number;
   attestKey?: string;
-  maxMessageBytes: number;
-  maxBatchFlows: number;
-  maxNodeName: number;
-  maxHops: number;
-  maxLabels: number;
-  maxLabelLength: number;
-  maxStringLength: number;
-  maxFilters: number;
-  maxFilterValues: number;
-  ingestBudgetBytes: number;
-  maxConcurrentInserts: number;
-  uuidWindow: number;
-  queryTimeoutMs: number;
-  maxRowsToRead: number;
   topology?: string;
   daemon?: string;
 }
 
 /** Each limit's flag: name, what it bounds, and the RelayLimits field it sets. */
-const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits, opt: keyof RelayCommandOptions][] = [
-  ['--max-message-bytes <n>', 'largest gRPC message accepted', 'maxMessageBytes', 'maxMessageBytes'],
-  ['--max-batch-flows <n>', 'flows in one export batch', 'maxBatchFlows', 'maxBatchFlows'],
-  ['--max-node-name <n>', 'characters of a node, cluster or session name', 'maxNodeNameLength', 'maxNodeName'],
-  ['--max-hops <n>', 'hops in one flow\'s path', 'maxHops', 'maxHops'],
-  ['--max-labels <n>', 'labels on one endpoint of a flow', 'maxLabels', 'maxLabels'],
-  ['--max-label-length <n>', 'characters of one label', 'maxLabelLength', 'maxLabelLength'],
-  ['--max-string-length <n>', 'characters of any other string field of a flow', 'maxStringLength', 'maxStringLength'],
-  ['--max-filters <n>', 'filters in each of a GetFlows allow and deny list', 'maxFilters', 'maxFilters'],
-  ['--max-filter-values <n>', 'values over all filters of one GetFlows request', 'maxFilterValues', 'maxFilterValues'],
-  ['--ingest-budget-bytes <n>', 'estimated memory of export batches in flight; collectors are paused beyond it', 'ingestBudgetBytes', 'ingestBudgetBytes'],
-  ['--max-concurrent-inserts <n>', 'batches written to the store at once', 'maxConcurrentInserts', 'maxConcurrentInserts'],
-  ['--uuid-window <n>', 'uuids of recently stored flows remembered to store each once', 'uuidWindow', 'uuidWindow'],
-  ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs', 'queryTimeoutMs'],
-  ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead', 'maxRowsToRead'],
+const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits][] = [
+  ['--max-message-bytes <n>', 'largest gRPC message accepted', 'maxMessageBytes'],
+  ['--max-batch-flows <n>', 'flows in one export batch', 'maxBatchFlows'],
+  ['--max-node-name <n>', 'characters of a node, cluster or session name', 'maxNodeNameLength'],
+  ['--max-hops <n>', 'hops in one flow\'s path', 'maxHops'],
+  ['--max-labels <n>', 'labels on one endpoint of a flow', 'maxLabels'],
+  ['--max-label-length <n>', 'characters of one label', 'maxLabelLength'],
+  ['--max-string-length <n>', 'characters of any other string field of a flow', 'maxStringLength'],
+  ['--max-filters <n>', 'filters in each of a GetFlows allow and deny list', 'maxFilters'],
+  ['--max-filter-values <n>', 'values over all filters of one GetFlows request', 'maxFilterValues'],
+  ['--ingest-budget-bytes <n>', 'estimated memory of export batches in flight; collectors are paused beyond it', 'ingestBudgetBytes'],
+  ['--max-concurrent-inserts <n>', 'batches written to the store at once', 'maxConcurrentInserts'],
+  ['--uuid-window <n>', 'uuids of recently stored flows remembered to store each once', 'uuidWindow'],
+  ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs'],
+  ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead'],
 ];
 
 const log = (line: string): void => {
@@ -139,7 +125,9 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
   const paths = pathAuthority(opts);
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
-  const limits = relayLimits(Object.fromEntries(LIMIT_FLAGS.map(([, , key, opt]) => [key, opts[opt]])));
+  // Commander keeps each flag's value under the flag's camel-cased name.
+  const given = opts as unknown as Record<string, number | undefined>;
+  const limits = relayLimits(Object.fromEntries(LIMIT_FLAGS.map(([flag, , key]) => [key, given[new Option(flag).attributeName()]])));
   let store: FlowStore | undefined;
   let sources: Sources | undefined;
   try {

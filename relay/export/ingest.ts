@@ -109,12 +109,14 @@ class Session {
   }
 }
 
+/** A session's key: length-prefixed, so no choice of node name and id collides with another pair. */
+export const sessionKey = (node: string, id: string): string => `${node.length}:${node}/${id}`;
+
 export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowExportServer {
   const maxHeld = opts.maxHeldBatches ?? 16;
   const sessions = new LRUCache<string, Session>({ max: opts.maxSessions ?? 10_000 });
   const sessionOf = (node: string, id: string): Session => {
-    // Length-prefixed: no choice of node name and id can collide with another pair.
-    const key = `${node.length}:${node}/${id}`;
+    const key = sessionKey(node, id);
     let s = sessions.get(key);
     if (!s) {
       s = new Session(node, id, sink);
@@ -154,11 +156,17 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         if (!budget || unwatch || held.size === 0) return;
         unwatch = budget.onFull(() => fail(new StreamError(status.RESOURCE_EXHAUSTED, `relay ingest is full; ${held.size} out-of-order batches of this stream given up`)));
       };
-      const releaseAll = (): void => {
+      const unwatchHeld = (): void => {
         unwatch?.();
         unwatch = undefined;
+      };
+      const dropHeld = (): void => {
+        unwatchHeld();
         for (const b of held.values()) releaseBatch(budget, b);
         held.clear();
+      };
+      const releaseAll = (): void => {
+        dropHeld();
         for (const b of waiting.splice(0)) releaseBatch(budget, b);
       };
 
@@ -185,12 +193,9 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           const sentAtMs = b.sentAt ? Number(b.sentAt.seconds) * 1000 + Math.floor(b.sentAt.nanos / 1e6) : undefined;
           opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });
         }
-        const heldKey = `${b.nodeName.length}:${b.nodeName}/${b.sessionId}`;
+        const heldKey = sessionKey(b.nodeName, b.sessionId);
         if (heldKey !== heldSession) {
-          for (const h of held.values()) releaseBatch(budget, h);
-          held.clear();
-          unwatch?.();
-          unwatch = undefined;
+          dropHeld();
           heldSession = heldKey;
         }
         const s = sessionOf(b.nodeName, b.sessionId);
@@ -231,10 +236,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
               held.delete(k);
               releaseBatch(budget, h);
             }
-            if (held.size === 0) {
-              unwatch?.();
-              unwatch = undefined;
-            }
+            if (held.size === 0) unwatchHeld();
           }
           return at;
         });
