@@ -6,7 +6,7 @@
 // encoded size, so each fits the relay's message limit.
 import { randomUUID } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
-import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../proto/gen/export/v1/export';
+import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch } from '../proto/gen/export/v1/export';
 import { Flow } from '../proto/gen/flow/flow';
 
 /** The relay's default message limit is 4 MiB; a quarter of it leaves room for any header. */
@@ -31,10 +31,7 @@ type ExporterOwn = 'exportDrops' | 'exportDropPackets' | 'exportDropBytes' | 'fl
 export type PipelineCounters = Omit<ExportCounters, ExporterOwn>;
 
 export function zeroPipelineCounters(): PipelineCounters {
-  return {
-    ringRecords: 0n, ringReserveFailures: 0n, ringReserveFailureBytes: 0n, decodeErrors: 0n, flowTableEvictions: 0n,
-    reportsDeferred: 0n, reportsCarried: 0n, reportsLost: 0n, packetsLost: 0n, bytesLost: 0n,
-  };
+  return ExportCounters.create();
 }
 
 export interface ExporterOptions {

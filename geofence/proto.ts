@@ -15,7 +15,19 @@ const MODES: Record<GeofenceMode, ProtoMode> = {
   audit: ProtoMode.GEOFENCE_AUDIT,
 };
 
+/** One message per verdict: verdicts are cached per path and fence set, and flows only read the message. */
+const messages = new WeakMap<FenceVerdict, Geofence>();
+
 export function toFlowGeofence(v: FenceVerdict): Geofence {
+  let m = messages.get(v);
+  if (m === undefined) {
+    m = flowGeofence(v);
+    messages.set(v, m);
+  }
+  return m;
+}
+
+function flowGeofence(v: FenceVerdict): Geofence {
   return {
     verdict: VERDICTS[v.verdict],
     name: v.name,

@@ -3,7 +3,7 @@
 // Each batch carries its session's cumulative counters; the book keeps the latest per
 // session and folds sessions it forgets into a base, so a node's totals never go back.
 import { LRUCache } from 'lru-cache';
-import type { ExportCounters } from '../proto/gen/export/v1/export';
+import { ExportCounters } from '../proto/gen/export/v1/export';
 import { NodeState } from '../proto/gen/relay/relay';
 
 export interface TlsInfo {
@@ -53,14 +53,11 @@ export interface StreamHandle {
   close(): void;
 }
 
-const COUNTER_KEYS = [
-  'ringRecords', 'ringReserveFailures', 'exportDrops', 'decodeErrors', 'flowsExported', 'ringReserveFailureBytes',
-  'flowTableEvictions', 'reportsDeferred', 'reportsCarried', 'reportsLost', 'packetsLost', 'bytesLost',
-  'exportDropPackets', 'exportDropBytes', 'packetsExported',
-] as const satisfies ReadonlyArray<keyof ExportCounters>;
+/** Every counter of ExportCounters (all uint64), from the generated message itself. */
+const COUNTER_KEYS = Object.keys(ExportCounters.create()) as (keyof ExportCounters)[];
 
 export function zeroCounters(): ExportCounters {
-  return Object.fromEntries(COUNTER_KEYS.map((k) => [k, 0n])) as unknown as ExportCounters;
+  return ExportCounters.create();
 }
 
 function addInto(into: ExportCounters, c: ExportCounters): void {

@@ -66,8 +66,7 @@ function nsSince(ms: number): bigint {
   return ms > 0 ? BigInt(Math.max(0, Date.now() - ms)) * 1_000_000n : 0n;
 }
 
-function lostFlows(nodes: NodeBook, hub: FlowHub): LostFlows[] {
-  const t = nodes.totals();
+function lostFlows(t: ExportCounters, hub: FlowHub): LostFlows[] {
   return [
     { source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: t.ringReserveFailures },
     { source: LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, reason: 'decode_errors', count: t.decodeErrors },
@@ -88,8 +87,7 @@ function counter(where: Where, name: string, unit: Unit, count: bigint, dataLoss
  * and in its own unit: nothing here is added to anything else. README "Loss accounting"
  * says the same in prose.
  */
-export function lossCounters(nodes: NodeBook, hub: FlowHub, figures: StatusFigures): LossCounter[] {
-  const t = figures.counters ?? nodes.totals();
+function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): LossCounter[] {
   const out = [
     counter('datapath', 'ring_reserve_failures', 'packets', t.ringReserveFailures, true, 'packets handled but not recorded: the ring buffer was full'),
     counter('datapath', 'ring_reserve_failure_bytes', 'bytes', t.ringReserveFailureBytes, true, 'wire bytes of those packets'),
@@ -178,6 +176,8 @@ export function observerService(deps: ObserverDeps): ObserverServer {
     serverStatus(_call, callback) {
       void (async () => {
         const figures = deps.status();
+        // A node's own server reports its counters; a relay sums its nodes'.
+        const totals = figures.counters ?? nodes.totals();
         const list = nodes.list();
         const unavailable = list.filter((n) => n.state !== NodeState.NODE_CONNECTED).map((n) => n.name);
         const res: ServerStatusResponse = {
@@ -191,8 +191,8 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           unavailableNodes: unavailable,
           version: figures.version,
           flowsRate: hub.flowsRate(),
-          lostFlows: lostFlows(nodes, hub),
-          loss: lossCounters(nodes, hub, figures),
+          lostFlows: lostFlows(totals, hub),
+          loss: lossCounters(totals, hub, figures),
           fingerprintMismatches: figures.fingerprintMismatches ?? [],
         };
         callback(null, res);

@@ -6,14 +6,16 @@ import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
 import { ScionPathType, type ScionHop, type ScionPath } from '../proto/gen/flow/flow';
 import { formatIA, type IA } from '../scion/isdas';
 import type { ScionPath as WirePath } from '../scion/path/model';
+import { PATH_TYPE_NUMBER } from '../scion/path/codec';
 import { segmentOfHop } from '../scion/path/scion';
 
 const PATH_TYPES: Record<number, ScionPathType> = {
-  0: ScionPathType.SCION_PATH_EMPTY,
-  1: ScionPathType.SCION_PATH_STANDARD,
-  2: ScionPathType.SCION_PATH_ONE_HOP,
-  3: ScionPathType.SCION_PATH_EPIC,
+  [PATH_TYPE_NUMBER.Empty]: ScionPathType.SCION_PATH_EMPTY,
+  [PATH_TYPE_NUMBER.SCION]: ScionPathType.SCION_PATH_STANDARD,
+  [PATH_TYPE_NUMBER.OneHop]: ScionPathType.SCION_PATH_ONE_HOP,
+  [PATH_TYPE_NUMBER.EPIC]: ScionPathType.SCION_PATH_EPIC,
 };
+const PATH_TYPE_NUMBERS = new Map(Object.entries(PATH_TYPES).map(([n, t]) => [t, Number(n)]));
 const ALPHA2 = /^[A-Z]{2}$/;
 
 const msToNs = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
@@ -25,8 +27,7 @@ export function pathTypeOf(pathType: number): ScionPathType {
 
 /** The SCION header PathType number of a flow.ScionPathType; -1 for an unknown one. */
 export function pathTypeNumber(t: ScionPathType): number {
-  for (const [n, v] of Object.entries(PATH_TYPES)) if (v === t) return Number(n);
-  return -1;
+  return PATH_TYPE_NUMBERS.get(t) ?? -1;
 }
 
 /** A path nobody vouched for: its ends and type, no hops, not known to the control plane. */

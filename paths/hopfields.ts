@@ -5,15 +5,9 @@
 // position on it. Router alert flags may differ per packet and are left out.
 import { ScionError } from '../scion/errors';
 import type { HopField, ScionPath as WirePath } from '../scion/path/model';
+import { PATH_TYPE_NUMBER } from '../scion/path/codec';
+import { EPIC_PREFIX_LEN } from '../scion/path/epic';
 import { decodeScionPathBytes } from '../scion/path/raw';
-
-/** SCION header PathType numbers. */
-export const PATH_TYPE_EMPTY = 0;
-export const PATH_TYPE_SCION = 1;
-export const PATH_TYPE_ONE_HOP = 2;
-export const PATH_TYPE_EPIC = 3;
-/** EPIC-HP puts a packet identifier and two validation fields in front of a SCION path. */
-const EPIC_PREFIX = 16;
 
 /** The hop-field sequence as a lookup key. */
 export function hopKey(hops: readonly HopField[]): string {
@@ -24,10 +18,10 @@ export type DecodedHops = { ok: true; wire: WirePath; key: string } | { ok: fals
 
 /** The SCION path inside raw path bytes of a SCION or EPIC path; other types carry none to match. */
 export function decodeHops(raw: Uint8Array, pathType: number): DecodedHops {
-  if (pathType !== PATH_TYPE_SCION && pathType !== PATH_TYPE_EPIC) return { ok: false, why: 'notScion' };
+  if (pathType !== PATH_TYPE_NUMBER.SCION && pathType !== PATH_TYPE_NUMBER.EPIC) return { ok: false, why: 'notScion' };
   let wire: WirePath;
   try {
-    wire = decodeScionPathBytes(pathType === PATH_TYPE_EPIC ? raw.subarray(EPIC_PREFIX) : raw);
+    wire = decodeScionPathBytes(pathType === PATH_TYPE_NUMBER.EPIC ? raw.subarray(EPIC_PREFIX_LEN) : raw);
   } catch (e) {
     if (e instanceof ScionError || e instanceof RangeError) return { ok: false, why: 'malformed' };
     throw e;

@@ -9,15 +9,11 @@ import { ScionError } from '../scion/errors';
 import { parseIA, type IA } from '../scion/isdas';
 import type { HopEvidence, PathAuthority } from './authority';
 import { barePath, hopsOfWire, pathTypeNumber, pathTypeOf } from './describe';
-import { decodeHops, PATH_TYPE_EMPTY } from './hopfields';
+import { PATH_TYPE_NUMBER } from '../scion/path/codec';
+import { decodeHops } from './hopfields';
 
 /** Why a path could not be checked at all; each has a fixed reason text. */
 export type Unverifiable = 'noHopFields' | 'malformed';
-
-export const UNVERIFIABLE_REASON: Record<Unverifiable, string> = {
-  noHopFields: 'the flow carries no hop fields',
-  malformed: "the flow's path bytes or ISD-ASes do not decode",
-};
 
 export interface VerifiedPath {
   /** The path as rebuilt; the sent path id and raw bytes kept as evidence. */
@@ -88,7 +84,7 @@ export class PathVerifier {
       return { path: { ...barePath(0n, 0n, pathTypeNumber(sent.type)), srcIa: '', dstIa: '', ...evidence }, unverifiable: 'malformed' };
     }
     const { src, dst, pathType } = parsed;
-    if (pathType === PATH_TYPE_EMPTY) {
+    if (pathType === PATH_TYPE_NUMBER.Empty) {
       // A packet that never left its AS: nothing to cross, known exactly when both ends agree.
       return { path: { ...barePath(src, dst, pathType), knownToControlPlane: src === dst, ...evidence } };
     }

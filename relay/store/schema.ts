@@ -234,10 +234,6 @@ export function schemaStatements(o: SchemaOptions): string[] {
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     ...dataTables(o, SINGLE),
-    // A store made before sessions were keyed by node: new parts get the projection that
-    // answers position() by (node, session); old parts are read without it until their TTL.
-    `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
-    `ALTER TABLE ${db}.flows DROP PROJECTION IF EXISTS session_position`,
   ];
 }
 
@@ -372,6 +368,10 @@ export function upgradeStatements(o: SchemaOptions): string[] {
   return [
     ...LATER_FLOW_COLUMNS.map(([c, after]) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${after}`),
     ...LATER_COUNTER_COLUMNS.map((c, i) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${i === 0 ? 'flows_exported' : LATER_COUNTER_COLUMNS[i - 1]}`),
+    // A store made before sessions were keyed by node: new parts get the projection that
+    // answers position() by (node, session); old parts are read without it until their TTL.
+    `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
+    `ALTER TABLE ${db}.flows DROP PROJECTION IF EXISTS session_position`,
   ];
 }
 
