@@ -67,7 +67,6 @@ int edge_egress(struct __sk_buff *skb)
 	struct cil_packet_meta m;
 	struct encap_scratch *sc;
 	struct cil_path *p;
-	long act;
 	__u32 zero = 0, hash, idx, path_id, hdr_len, inner_len, scion_len, outer, n;
 	__u8 l4[14], *b;
 
@@ -176,18 +175,9 @@ int edge_egress(struct __sk_buff *skb)
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);
 
 	m.wire_len = skb->len;
-	act = p->ifindex != skb->ifindex ? bpf_redirect(p->ifindex, 0) : TC_ACT_OK;
-	if (act != TC_ACT_OK && act != TC_ACT_REDIRECT)
-		cil_set_drop(&m, CIL_DROP_REDIRECT_FAILED);
 	cil_notify_tc(&m, p);
-	return act == TC_ACT_OK || act == TC_ACT_REDIRECT ? act : TC_ACT_SHOT;
-}
-
-static __always_inline int decap_failed(struct cil_packet_record *rec, struct cil_packet_meta *m)
-{
-	cil_set_drop(m, CIL_DROP_DECAP_FAILED);
-	cil_notify_commit(rec, m);
-	return XDP_DROP;
+	/* bpf_redirect() without flags cannot fail; a delivery that fails later is the kernel's to count. */
+	return p->ifindex != skb->ifindex ? bpf_redirect(p->ifindex, 0) : TC_ACT_OK;
 }
 
 SEC("xdp")
@@ -240,15 +230,15 @@ int edge_ingress(struct xdp_md *ctx)
 	end = (void *)(long)ctx->data_end;
 	eth = cil_ptr(data, 0, ETH_HLEN, end);
 	if (!eth)
-		return decap_failed(rec, &in.m);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_DECAP_FAILED);
 	__builtin_memcpy(macs, eth, 12);
 	if (bpf_xdp_adjust_head(ctx, (int)(pl.inner_off - ETH_HLEN)))
-		return decap_failed(rec, &in.m);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_DECAP_FAILED);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = cil_ptr(data, 0, ETH_HLEN, end);
 	if (!eth)
-		return decap_failed(rec, &in.m);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_DECAP_FAILED);
 	__builtin_memcpy(eth, macs, 12);
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	cil_notify_commit(rec, &in.m);

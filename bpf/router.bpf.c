@@ -50,13 +50,6 @@ static __always_inline int cil_rewrite_underlay(struct xdp_md *ctx, const struct
 	return 0;
 }
 
-static __always_inline int forward_failed(struct cil_packet_record *rec, struct cil_packet_meta *m, __u16 reason, int act)
-{
-	cil_set_drop(m, reason);
-	cil_notify_commit(rec, m);
-	return act;
-}
-
 SEC("xdp")
 int router(struct xdp_md *ctx)
 {
@@ -69,7 +62,6 @@ int router(struct xdp_md *ctx)
 	struct cil_packet_record *rec;
 	__u32 first_info_off, meta, path_off, path_len;
 	int err, peering, xover = 0;
-	long act;
 	__u16 egress;
 
 	if (!cil_intake(ctx, CIL_DIR_ROUTER_FORWARD, &in))
@@ -132,20 +124,18 @@ int router(struct xdp_md *ctx)
 	path_off = in.s.path_off;
 	path_len = in.s.path_len;
 	/* The record keeps the path as it arrived and is committed once the frame is on its
-	 * way, so a failed rewrite or redirect is a named drop, not a forward. */
+	 * way, so a failed rewrite is a named drop, not a forward. */
 	rec = cil_notify_xdp_begin(ctx, &in.m, path_off, path_len);
 
 	if (xover && bpf_xdp_store_bytes(ctx, first_info_off, &first_inf, sizeof(first_inf)))
-		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_REWRITE_FAILED);
 	if (bpf_xdp_store_bytes(ctx, in.s.info_off, &inf, sizeof(inf)))
-		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_REWRITE_FAILED);
 	cil_set_current(&in.s, in.s.cur_hf + 1);
 	meta = bpf_htonl(cil_scion_meta(&in.s));
 	if (bpf_xdp_store_bytes(ctx, path_off, &meta, sizeof(meta)) || cil_rewrite_underlay(ctx, eif))
-		return forward_failed(rec, &in.m, CIL_DROP_REWRITE_FAILED, XDP_DROP);
-	act = eif->ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(eif->ifindex, 0);
-	if (act != XDP_TX && act != XDP_REDIRECT)
-		return forward_failed(rec, &in.m, CIL_DROP_REDIRECT_FAILED, XDP_DROP);
+		return cil_commit_drop(rec, &in.m, CIL_DROP_REWRITE_FAILED);
 	cil_notify_commit(rec, &in.m);
-	return act;
+	/* bpf_redirect() without flags cannot fail; a delivery that fails later is the kernel's to count. */
+	return eif->ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(eif->ifindex, 0);
 }

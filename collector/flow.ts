@@ -57,7 +57,6 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.SPOOFED_SRC]: DropReason.INVALID_SOURCE_IP,
   [COUNTERS.REWRITE_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.DECAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
-  [COUNTERS.REDIRECT_FAILED]: DropReason.FIB_LOOKUP_FAILED,
 };
 
 export function hubbleDropReason(cillionReason: number): DropReason {

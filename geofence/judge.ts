@@ -44,6 +44,8 @@ const NOBODY: PathAuthority = { name: 'nobody', generation: 0, match: () => unde
 export interface FlowJudgeOptions {
   /** The control plane hop fields are checked against; without one no path is verified. */
   paths?: PathAuthority;
+  /** A verifier over the control plane already in use (the node's catalog's), instead of a second one over `paths`. */
+  verifier?: PathVerifier;
   log?: (m: string) => void;
 }
 
@@ -60,8 +62,8 @@ export class FlowJudge {
   private readonly unwatch: () => void;
 
   constructor(resources: ResourceSource | undefined, opts: FlowJudgeOptions = {}) {
-    this.verifier = new PathVerifier(opts.paths ?? NOBODY);
-    this.unchecked = opts.paths ? undefined : 'noControlPlane';
+    this.verifier = opts.verifier ?? new PathVerifier(opts.paths ?? NOBODY);
+    this.unchecked = opts.paths || opts.verifier ? undefined : 'noControlPlane';
     this.unwatch = resources ? this.follow(resources, opts.log ?? (() => undefined)) : () => undefined;
   }
 

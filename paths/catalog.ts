@@ -29,8 +29,8 @@ export class ControlPlaneCatalog implements PathAuthority {
   generation = 0;
   private ids = new Map<number, ScionPath>();
   private hops = new Map<string, Vouched>();
-  /** Answers by raw bytes: a flow's bytes repeat in every report, decoding them again would not. */
-  private readonly verifier: PathVerifier;
+  /** Answers by raw bytes: a flow's bytes repeat in every report, decoding them again would not. The node's judge uses it too. */
+  readonly verifier: PathVerifier;
 
   constructor(
     private readonly countries: CountryLookup = defaultCountryLookup,

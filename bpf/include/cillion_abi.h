@@ -112,7 +112,6 @@ enum cil_counter {
 	/* Failures after the verdict was reached: the record is emitted last, so it names them. */
 	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
 	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
-	CIL_DROP_REDIRECT_FAILED = 22,   /* the redirect to the outgoing device was refused */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
 	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */

@@ -117,8 +117,9 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    // The node's own view of the control plane: its judge checks hop fields as the relay does.
-    const judge = new FlowJudge(source, { paths: catalog, log });
+    // The node's own view of the control plane: its judge checks hop fields as the relay does,
+    // with the verifier (and its cache) the collector's enrichment already filled.
+    const judge = new FlowJudge(source, { verifier: catalog.verifier, log });
     stops.push(() => judge.close());
     const hub = new FlowHub();
     let exporter: Exporter | null = null;

@@ -82,6 +82,15 @@ static __always_inline void cil_notify_commit(struct cil_packet_record *rec, con
 	bpf_ringbuf_submit(rec, 0);
 }
 
+/* XDP: a packet dropped after its record was reserved (a rewrite or decap that failed);
+ * the record is submitted with the drop. */
+static __always_inline int cil_commit_drop(struct cil_packet_record *rec, struct cil_packet_meta *m, __u16 reason)
+{
+	cil_set_drop(m, reason);
+	cil_notify_commit(rec, m);
+	return XDP_DROP;
+}
+
 /* XDP: reserves the record with the path bytes straight from the packet, before the
  * program rewrites or strips them. */
 static __always_inline struct cil_packet_record *cil_notify_xdp_begin(struct xdp_md *ctx, struct cil_packet_meta *m,
