@@ -149,7 +149,9 @@ export interface FlowTableStats {
 }
 
 /** Counts the next report of a flow takes over from an earlier one. */
-type Carried = MeteredFlow & { key: string };
+/** A held report, with its flow's key and the key's hash (hashKey of the key words). */
+type Carried = MeteredFlow & { key: string; hash: number };
+type Short = { packets: number; bytes: number; hash: number };
 
 export class FlowTable {
   private readonly max: number;
@@ -197,7 +199,12 @@ export class FlowTable {
   /** Final reports waiting for room, oldest first, by flow key. */
   private readonly carry = new Map<string, Carried>();
   /** Flows whose shed report lost counts, by flow key: their next report says so. */
-  private readonly short = new Map<string, { packets: number; bytes: number }>();
+  private readonly short = new Map<string, Short>();
+  /**
+   * How many keys of carry and short have each hash: a new flow whose hash is not here has
+   * nothing to take back, so its key text is never built (the hot path, once anything was held).
+   */
+  private readonly backHashes = new Map<number, number>();
   /** Reports that may still be emitted in the current call. */
   private budget = Infinity;
   // Scratch key of the record being metered.
@@ -313,8 +320,9 @@ export class FlowTable {
       if (this.budget <= 0) return;
       this.budget--;
       this.carry.delete(c.key);
+      this.unholdHash(c.hash);
       this.stat.emitted++;
-      const { key: _key, ...f } = c;
+      const { key: _key, hash: _hash, ...f } = c;
       this.emit(f);
     }
   }
@@ -322,13 +330,19 @@ export class FlowTable {
   private shedOldest(): void {
     const c = this.carry.values().next().value as Carried;
     this.carry.delete(c.key);
+    this.unholdHash(c.hash);
     this.stat.lostReports++;
     this.stat.lostPackets += c.packets;
     this.stat.lostBytes += c.bytes;
     if (this.maxCarried === 0) return;
-    if (this.short.size >= this.maxCarried) this.short.delete(this.short.keys().next().value as string);
     const s = this.short.get(c.key);
-    this.short.set(c.key, { packets: (s?.packets ?? 0) + c.packets + c.lostPackets, bytes: (s?.bytes ?? 0) + c.bytes + c.lostBytes });
+    if (!s && this.short.size >= this.maxCarried) {
+      const [oldKey, old] = this.short.entries().next().value as [string, Short];
+      this.short.delete(oldKey);
+      this.unholdHash(old.hash);
+    }
+    if (!s) this.holdHash(c.hash);
+    this.short.set(c.key, { packets: (s?.packets ?? 0) + c.packets + c.lostPackets, bytes: (s?.bytes ?? 0) + c.bytes + c.lostBytes, hash: c.hash });
   }
 
   /** Meters the record at `off`; returns what is wrong with it instead of throwing (hot path). */
@@ -380,7 +394,7 @@ export class FlowTable {
     let e = this.find(h, buf, pathAt, pathLen);
     if (e < 0) {
       // Taken before the eviction below, which may carry (and so shed) another report.
-      const back = this.carry.size > 0 || this.short.size > 0 ? this.takeBack(this.scratchKey(buf, pathAt, pathLen)) : null;
+      const back = this.backHashes.has(h) ? this.takeBack(this.scratchKey(buf, pathAt, pathLen)) : null;
       if (this.count >= this.max) {
         this.stat.evictions++;
         this.remove(this.lruHead, 'evicted');
@@ -447,13 +461,29 @@ export class FlowTable {
     return e;
   }
 
+  private holdHash(h: number): void {
+    this.backHashes.set(h, (this.backHashes.get(h) ?? 0) + 1);
+  }
+
+  private unholdHash(h: number): void {
+    const n = (this.backHashes.get(h) ?? 0) - 1;
+    if (n > 0) this.backHashes.set(h, n);
+    else this.backHashes.delete(h);
+  }
+
   /** What a returning flow gets back: its carried report, what its shed reports lost. */
   private takeBack(key: string): { carried?: Carried; lost?: { packets: number; bytes: number } } | null {
     const carried = this.carry.get(key);
     const lost = this.short.get(key);
     if (!carried && !lost) return null;
-    this.carry.delete(key);
-    this.short.delete(key);
+    if (carried) {
+      this.carry.delete(key);
+      this.unholdHash(carried.hash);
+    }
+    if (lost) {
+      this.short.delete(key);
+      this.unholdHash(lost.hash);
+    }
     return { carried, lost };
   }
 
@@ -550,8 +580,9 @@ export class FlowTable {
       } else {
         this.stat.carried++;
         if (this.carry.size >= this.maxCarried && this.carry.size > 0) this.shedOldest();
-        const c: Carried = { ...this.snapshot(e, end), key: this.keyOf(e) };
+        const c: Carried = { ...this.snapshot(e, end), key: this.keyOf(e), hash: this.hashes[e] };
         this.carry.set(c.key, c);
+        this.holdHash(c.hash);
         if (this.maxCarried === 0) this.shedOldest();
       }
       return false;
