@@ -513,20 +513,13 @@ export class FlowTable {
 
   /** keyOf() for the record being metered, from the scratch key and the record's path. */
   private scratchKey(buf: Buffer, pathAt: number, pathLen: number): string {
-    const k = this.k;
-    let key = '';
-    for (let i = 0; i < KW; i++) key += `${k[i]},`;
-    if (k[5] === 0) key += buf.toString('hex', pathAt, pathAt + pathLen);
-    return key;
+    return keyText(this.k, 0, buf, pathAt, pathAt + pathLen);
   }
 
   /** The entry's key as text: key words, and the path bytes when no path id names the path. */
   private keyOf(e: number): string {
-    const base = e * KW;
-    let key = '';
-    for (let i = 0; i < KW; i++) key += `${this.keys[base + i]},`;
-    if (this.keys[base + 5] === 0) key += (this.paths[e] as Buffer).toString('hex');
-    return key;
+    const path = this.paths[e] as Buffer;
+    return keyText(this.keys, e * KW, path, 0, path.length);
   }
 
   private resetInterval(e: number, startNs: number): void {
@@ -706,4 +699,12 @@ function hashKey(k: Uint32Array): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** A flow key as text: its KW key words from `base`, then the path bytes when no path id (word 5) names the path. */
+function keyText(words: Uint32Array, base: number, path: Buffer, from: number, to: number): string {
+  let key = '';
+  for (let i = 0; i < KW; i++) key += `${words[base + i]},`;
+  if (words[base + 5] === 0) key += path.toString('hex', from, to);
+  return key;
 }

@@ -4,8 +4,7 @@
 // both hand the same shape to one engine and reach the same verdict.
 import type { ControlPlanePath } from '../operator/controlplane/combinator';
 import type { GeoLocation } from '../operator/controlplane/topology';
-import { ScionError } from '../scion/errors';
-import { isWildcard, parseIA, type IA } from '../scion/isdas';
+import { isWildcard, tryParseIA, type IA } from '../scion/isdas';
 import type { ScionPath } from '../proto/gen/flow/flow';
 
 export interface HopSite {
@@ -83,14 +82,8 @@ export function hopsFromControlPlane(p: ControlPlanePath): Hop[] {
 
 /** A hop is one concrete AS; an empty, malformed or wildcard ISD-AS says nothing about it. */
 function hopIA(text: string): IA | undefined {
-  let ia: IA;
-  try {
-    ia = parseIA(text);
-  } catch (e) {
-    if (e instanceof ScionError) return undefined;
-    throw e;
-  }
-  return isWildcard(ia) ? undefined : ia;
+  const ia = tryParseIA(text);
+  return ia === undefined || isWildcard(ia) ? undefined : ia;
 }
 
 /** Hops of a flow's path as the collector reported it. */

@@ -5,8 +5,7 @@
 // description, or, for hop fields it never handed out, by what the bytes say alone.
 import { LRUCache } from 'lru-cache';
 import type { ScionPath } from '../proto/gen/flow/flow';
-import { ScionError } from '../scion/errors';
-import { parseIA, type IA } from '../scion/isdas';
+import { tryParseIA, type IA } from '../scion/isdas';
 import type { HopEvidence, PathAuthority } from './authority';
 import { barePath, hopsOfWire, pathTypeNumber, pathTypeOf } from './describe';
 import { PATH_TYPE_NUMBER } from '../scion/path/codec';
@@ -25,15 +24,6 @@ export interface VerifiedPath {
 export interface PathVerifierOptions {
   /** Distinct raw paths whose matches are remembered; default 16384. */
   maxCached?: number;
-}
-
-function ia(text: string): IA | undefined {
-  try {
-    return parseIA(text);
-  } catch (e) {
-    if (e instanceof ScionError) return undefined;
-    throw e;
-  }
 }
 
 interface Parsed {
@@ -106,8 +96,8 @@ export class PathVerifier {
 
   private parse(p: ScionPath): Parsed | undefined {
     const pathType = pathTypeNumber(p.type);
-    const src = ia(p.srcIa);
-    const dst = ia(p.dstIa);
+    const src = tryParseIA(p.srcIa);
+    const dst = tryParseIA(p.dstIa);
     if (pathType < 0 || src === undefined || dst === undefined) return undefined;
     return { pathType, src, dst, cacheKey: cacheKey(p) };
   }

@@ -64,6 +64,16 @@ export function parseIA(text: string): IA {
   return makeIA(parseISD(text.slice(0, dash)), parseAS(text.slice(dash + 1)));
 }
 
+/** parseIA, or undefined for text that is not an ISD-AS. */
+export function tryParseIA(text: string): IA | undefined {
+  try {
+    return parseIA(text);
+  } catch (e) {
+    if (e instanceof ScionError) return undefined;
+    throw e;
+  }
+}
+
 export function formatIA(ia: IA, opts: { fileFormat?: boolean } = {}): string {
   return `${isdOf(ia)}-${formatAS(asOf(ia), opts.fileFormat ? '_' : ':')}`;
 }
