@@ -41,18 +41,30 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
   });
 }
 
+/** One reading of every source, taken once per scrape so that all figures come from it. */
+interface Reading {
+  datapath: Record<string, { packets: bigint; bytes: bigint }>;
+  table: FlowTableStats;
+  exporter: ExporterCounters | undefined;
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
+  private readonly read: () => Reading;
+  private now: Reading | undefined;
 
   constructor(src: AgentMetricSources) {
     const r = this.registry;
+    this.read = () => ({ datapath: src.datapath(), table: src.table(), exporter: src.exporter?.() });
+    // Each metric reads the scrape's reading (taken in text()); outside a scrape, a fresh one.
+    const reading = (): Reading => this.now ?? this.read();
     mirrored(r, 'cillion_datapath_packets_total', 'Packets per datapath counter: verdicts, drop reasons (after the record too), ring reserve failures.', ['counter'], () =>
-      Object.entries(src.datapath()).map(([counter, t]) => [{ counter }, Number(t.packets)]),
+      Object.entries(reading().datapath).map(([counter, t]) => [{ counter }, Number(t.packets)]),
     );
     mirrored(r, 'cillion_datapath_wire_bytes_total', 'Wire bytes (the SCION frame, or the pod frame before encapsulation) per datapath counter.', ['counter'], () =>
-      Object.entries(src.datapath()).map(([counter, t]) => [{ counter }, Number(t.bytes)]),
+      Object.entries(reading().datapath).map(([counter, t]) => [{ counter }, Number(t.bytes)]),
     );
-    const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, src.table()[k]]];
+    const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, reading().table[k]]];
     mirrored(r, 'cillion_ring_records_total', 'Records the collector read from the ring buffer.', [], table('records'));
     mirrored(r, 'cillion_decode_errors_total', 'Ring records the collector could not decode (lost records).', [], table('decodeErrors'));
     mirrored(r, 'cillion_flow_table_evictions_total', 'Flows reported early to make room in the flow table (not a loss).', [], table('evictions'));
@@ -62,10 +74,10 @@ export class AgentMetrics {
     mirrored(r, 'cillion_flow_reports_lost_total', 'Held final reports shed because the carry was full: lost.', [], table('lostReports'));
     mirrored(r, 'cillion_flow_packets_lost_total', 'Packets of the shed reports: lost from the stored meters.', [], table('lostPackets'));
     mirrored(r, 'cillion_flow_bytes_lost_total', 'Bytes (pod bytes, wire bytes without a pod packet) of the shed reports.', [], table('lostBytes'));
-    gauge(r, 'cillion_flow_table_entries', 'Flows in the flow table now.', () => src.table().entries);
-    gauge(r, 'cillion_flow_reports_carried', 'Final reports held now.', () => src.table().carriedNow);
-    const ex = src.exporter;
-    if (ex) {
+    gauge(r, 'cillion_flow_table_entries', 'Flows in the flow table now.', () => reading().table.entries);
+    gauge(r, 'cillion_flow_reports_carried', 'Final reports held now.', () => reading().table.carriedNow);
+    if (src.exporter) {
+      const ex = (): ExporterCounters => reading().exporter as ExporterCounters;
       const own = (k: 'exportDrops' | 'exportDropPackets' | 'exportDropBytes' | 'flowsExported' | 'packetsExported') => (): Array<[Record<never, string>, number]> => [[{}, Number(ex()[k])]];
       mirrored(r, 'cillion_export_drops_total', 'Flow reports the exporter refused (shutting down or backlog full): lost.', [], own('exportDrops'));
       mirrored(r, 'cillion_export_drop_packets_total', 'Packets of the refused reports.', [], own('exportDropPackets'));
@@ -84,7 +96,12 @@ export class AgentMetrics {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    this.now = this.read();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.now = undefined;
+    }
   }
 }
