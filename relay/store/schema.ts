@@ -121,9 +121,11 @@ export const NODE_COUNTER_VALUES = {
   packets_exported: 'packetsExported',
 } as const;
 
-/** Counters added after the first release: an older store gets them by ALTER TABLE. */
-const LATER_COUNTER_COLUMNS = Object.keys(NODE_COUNTER_VALUES).slice(5);
-const LATER_FLOW_COLUMNS = [['pod_bytes', 'dropped_packets'], ['wire_bytes', 'pod_bytes'], ['lost_packets', 'wire_bytes']] as const;
+/** Columns added after the first release, each after the column before it: an older store gets them by ALTER TABLE. */
+const COUNTER_KEYS = Object.keys(NODE_COUNTER_VALUES);
+const LATER_COUNTER_COLUMNS = COUNTER_KEYS.slice(5);
+const LATER_FLOW_COLUMNS = ['pod_bytes', 'wire_bytes', 'lost_packets'] as const;
+const columnBefore = (columns: readonly string[], c: string): string => columns[columns.indexOf(c) - 1];
 
 export const NODE_COUNTER_COLUMNS = ['received_at', 'node_name', 'cluster', 'session_id', 'sequence', ...Object.keys(NODE_COUNTER_VALUES), 'sent_at'] as const;
 
@@ -349,12 +351,7 @@ TTL received_at + INTERVAL ${ttl} DAY`,
   cluster ${LC},
   session_id ${LC},
   sequence UInt64,
-  ring_records UInt64,
-  ring_reserve_failures UInt64,
-  export_drops UInt64,
-  decode_errors UInt64,
-  flows_exported UInt64,
-${LATER_COUNTER_COLUMNS.map((c) => `  ${c} UInt64,\n`).join('')}  sent_at DateTime64(3, 'UTC')
+${COUNTER_KEYS.map((c) => `  ${c} UInt64,\n`).join('')}  sent_at DateTime64(3, 'UTC')
 ) ENGINE = ${l.engines.counters}
 PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (node_name, received_at)
@@ -366,8 +363,8 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
 export function upgradeStatements(o: SchemaOptions): string[] {
   const db = checkIdentifier(o.database);
   return [
-    ...LATER_FLOW_COLUMNS.map(([c, after]) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${after}`),
-    ...LATER_COUNTER_COLUMNS.map((c, i) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${i === 0 ? 'flows_exported' : LATER_COUNTER_COLUMNS[i - 1]}`),
+    ...LATER_FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(FLOW_COLUMNS, c)}`),
+    ...LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`),
     // A store made before sessions were keyed by node: new parts get the projection that
     // answers position() by (node, session); old parts are read without it until their TTL.
     `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
