@@ -19,11 +19,14 @@ export const IGNORED_LABELS: ReadonlySet<string> = new Set([
   'batch.kubernetes.io/job-completion-index',
 ]);
 
+/** A pod label an identity keeps: not per-pod churn, not the namespace's own label. */
+export const identityLabelKept = (k: string): boolean => !IGNORED_LABELS.has(k) && k !== NAMESPACE_LABEL;
+
 /** Sorted "k8s:key=value" strings; the namespace is itself one of them. */
 export function identityLabels(namespace: string, podLabels: Readonly<Record<string, string>>): string[] {
   const out = [`k8s:${NAMESPACE_LABEL}=${namespace}`];
   for (const [k, v] of Object.entries(podLabels)) {
-    if (!IGNORED_LABELS.has(k) && k !== NAMESPACE_LABEL) out.push(`k8s:${k}=${v}`);
+    if (identityLabelKept(k)) out.push(`k8s:${k}=${v}`);
   }
   return out.sort();
 }

@@ -4,7 +4,7 @@
 // "k8s:io.kubernetes.pod.namespace=NAME", each namespace label as
 // "k8s:io.cilium.k8s.namespace.labels.KEY=VALUE"); the relay reads them back with
 // workloadFromFlowLabels and gets the very labels the operator matched.
-import { IGNORED_LABELS, NAMESPACE_LABEL } from '../identity/labels';
+import { identityLabelKept, identityLabels } from '../identity/labels';
 import type { WorkloadLabels } from '../resources/selector';
 
 /** Kubernetes sets it on every namespace; selectors rely on it. */
@@ -14,7 +14,7 @@ export const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
 const SOURCE = 'k8s:';
 
 /** A pod label that can be part of the model: not per-pod churn, not one of the reserved keys. */
-const podLabelKept = (k: string): boolean => !IGNORED_LABELS.has(k) && k !== NAMESPACE_LABEL && !k.startsWith(NAMESPACE_LABELS_PREFIX);
+const podLabelKept = (k: string): boolean => identityLabelKept(k) && !k.startsWith(NAMESPACE_LABELS_PREFIX);
 
 /**
  * The labels selectors match a workload by: its pod labels except those that differ between
@@ -27,12 +27,10 @@ export function workloadLabels(namespace: string, podLabels: Readonly<Record<str
   return { namespaceLabels: { ...namespaceLabels, [NAMESPACE_NAME_LABEL]: namespace }, podLabels: pod };
 }
 
-/** The endpoint labels of a flow, sorted: exactly what workloadLabels gives, in Cilium's form. */
+/** The endpoint labels of a flow, sorted: exactly what workloadLabels gives, in Cilium's form (the identity's labels, then the namespace's). */
 export function flowLabels(namespace: string, w: WorkloadLabels): string[] {
-  const out = [`${SOURCE}${NAMESPACE_LABEL}=${namespace}`];
-  for (const [k, v] of Object.entries(w.podLabels)) out.push(`${SOURCE}${k}=${v}`);
-  for (const [k, v] of Object.entries(w.namespaceLabels)) out.push(`${SOURCE}${NAMESPACE_LABELS_PREFIX}${k}=${v}`);
-  return out.sort();
+  const namespaceLabels = Object.entries(w.namespaceLabels).map(([k, v]) => `${SOURCE}${NAMESPACE_LABELS_PREFIX}${k}=${v}`);
+  return [...identityLabels(namespace, w.podLabels), ...namespaceLabels].sort();
 }
 
 /**
