@@ -14,6 +14,24 @@ export const EXAMPLE_TOPOLOGY = join(__dirname, '../../../examples/topology.yaml
 export const ZURICH = parseIA('64-2:0:20');
 export const FRANKFURT = parseIA('65-2:0:20');
 
+/** A Geofence keeping the analytics workload inside the EU and Switzerland, in audit mode. */
+export const EU_CH_FENCE = `apiVersion: cillion.io/v1alpha1
+kind: Geofence
+metadata:
+  name: eu-ch
+spec:
+  workloadSelector:
+    namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: analytics
+    podSelector:
+      matchLabels:
+        app: analytics
+  allow:
+    countries: [EU, CH]
+  mode: audit
+`;
+
 export function exampleControlPlane(now?: () => number): EmbeddedPathService {
   return EmbeddedPathService.fromFile(EXAMPLE_TOPOLOGY, now ? { now } : {});
 }

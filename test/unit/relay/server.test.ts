@@ -12,28 +12,12 @@ import { endpointWorkload } from '../../../geofence/judge';
 import { WorkloadEndpoints } from '../../../collector/enrich';
 import { flowLabels, workloadLabels } from '../../../operator/workloads/labels';
 import { EmbeddedAuthority } from '../../../paths/embedded';
-import { europeAndUs, exampleControlPlane, honestPath } from '../paths/fixture';
+import { europeAndUs, EU_CH_FENCE, exampleControlPlane, honestPath } from '../paths/fixture';
 import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 import { FakeCollector } from './exporter_client';
 import { getFlows, makeFlow, readAll, serverStatus, uuidOf, uuidsOf } from '../observer/helpers';
 
-const FENCE = `apiVersion: cillion.io/v1alpha1
-kind: Geofence
-metadata:
-  name: eu-ch
-spec:
-  workloadSelector:
-    namespaceSelector:
-      matchLabels:
-        kubernetes.io/metadata.name: analytics
-    podSelector:
-      matchLabels:
-        app: analytics
-  allow:
-    countries: [EU, CH]
-  mode: audit
-`;
 
 const CONTROL = exampleControlPlane();
 const { europe, viaUs } = europeAndUs(CONTROL);
@@ -97,7 +81,7 @@ describe('relay/server', function () {
 
     beforeEach(async () => {
       dir = mkdtempSync(join(tmpdir(), 'cillion-relay-test-'));
-      writeFileSync(join(dir, 'fence.yaml'), FENCE);
+      writeFileSync(join(dir, 'fence.yaml'), EU_CH_FENCE);
       resources = new DirectorySource(dir, { rescanMs: 200 });
       await resources.list();
       relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', resources, paths: new EmbeddedAuthority(CONTROL), mergeWindowMs: 1000, shutdownGraceMs: 200 });
@@ -194,7 +178,7 @@ describe('relay/server', function () {
     });
 
     it('picks up a fence changed on disk', async () => {
-      writeFileSync(join(dir, 'fence.yaml'), FENCE.replace('[EU, CH]', '[EU, CH, US]'));
+      writeFileSync(join(dir, 'fence.yaml'), EU_CH_FENCE.replace('[EU, CH]', '[EU, CH, US]'));
       await waitFor(() => relay.geofences.get('eu-ch')?.spec.allow.countries.includes('US') === true);
       const a = new FakeCollector(relay.address, 'node-a');
       await a.acked(a.send([analyticsFlow(0, 'node-a', VIA_US)]));

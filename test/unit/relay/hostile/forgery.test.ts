@@ -19,21 +19,8 @@ import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { FakeCollector } from '../exporter_client';
 import { issue, makeCerts } from '../test_certs';
 import { getFlows, readAll, serverStatus } from '../../observer/helpers';
-import { europeAndUs, exampleControlPlane, honestPath } from '../../paths/fixture';
+import { europeAndUs, EU_CH_FENCE, exampleControlPlane, honestPath } from '../../paths/fixture';
 
-const FENCE = `apiVersion: cillion.io/v1alpha1
-kind: Geofence
-metadata:
-  name: eu-ch
-spec:
-  workloadSelector:
-    namespaceSelector:
-      matchLabels:
-        kubernetes.io/metadata.name: analytics
-  allow:
-    countries: [EU, CH]
-  mode: audit
-`;
 
 const CONTROL = exampleControlPlane();
 const { europe, viaUs } = europeAndUs(CONTROL);
@@ -96,7 +83,7 @@ describe('relay/hostile: forged paths and verdicts', function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-forgery-'));
-    writeFileSync(join(dir, 'fence.yaml'), FENCE);
+    writeFileSync(join(dir, 'fence.yaml'), EU_CH_FENCE);
     resources = new DirectorySource(dir);
     await resources.list();
     store = await openStore({ dataDir: join(dir, 'store') });
