@@ -165,6 +165,28 @@ describe('relay/export/ingest', () => {
     await until(() => other.acks.includes(3n), 10_000);
   });
 
+  it('gives back the budget of a collector that hangs up half-way, holding batches, and keeps serving others', async () => {
+    const one = FlowBatch.encode(batch('x', 1n)).finish().length;
+    const budget = new IngestBudget(8 * batchCost(one, 2));
+    sink = new MemorySink();
+    server.forceShutdown();
+    ({ server, port } = await serve(sink, { budget }));
+    const quitter = stream();
+    quitter.call.write(batch('gone', 1n));
+    await until(() => quitter.acks.includes(1n));
+    // Batches 3 and 4 wait for a 2 that never comes; then the collector is gone.
+    quitter.call.write(batch('gone', 3n));
+    quitter.call.write(batch('gone', 4n));
+    await until(() => budget.inflight >= 2 * batchCost(one, 2));
+    quitter.call.cancel();
+    await until(() => budget.inflight === 0);
+    const other = stream();
+    for (let q = 1n; q <= 3n; q++) other.call.write(batch('stays', q));
+    await until(() => other.acks.includes(3n));
+    assert.deepEqual(sink.uuids().filter((u) => u.startsWith('gone-')).sort(), ['gone-1-0', 'gone-1-1']);
+    assert.equal(budget.inflight, 0);
+  });
+
   it('answers a batch without session or a heartbeat with flows with INVALID_ARGUMENT, and keeps serving', async () => {
     const errors: string[] = [];
     server.forceShutdown();
