@@ -52,7 +52,7 @@ export class PathVerifier {
     const evidence: HopEvidence[] = [];
     for (const p of paths) {
       if (p === undefined || p.raw.length === 0) continue;
-      const parsed = this.parse(p);
+      const parsed = this.parse(p, cacheKey(p));
       if (parsed === undefined || this.known.has(parsed.cacheKey)) continue;
       const hops = decodeHops(p.raw, parsed.pathType);
       if (hops.ok) evidence.push({ src: parsed.src, dst: parsed.dst, wire: hops.wire, key: hops.key });
@@ -67,9 +67,14 @@ export class PathVerifier {
       this.generation = this.authority.generation;
     }
     const evidence = { pathId: sent.pathId, raw: sent.raw };
-    const hit = this.known.get(cacheKey(sent));
-    if (hit !== undefined) return { path: { ...hit, ...evidence } };
-    const parsed = this.parse(sent);
+    const key = cacheKey(sent);
+    const hit = this.known.get(key);
+    if (hit !== undefined) {
+      // A remembered match vouches only while its hop fields are valid; then the authority is asked again.
+      if (!expired(hit)) return { path: { ...hit, ...evidence } };
+      this.known.delete(key);
+    }
+    const parsed = this.parse(sent, key);
     if (parsed === undefined) {
       return { path: { ...barePath(0n, 0n, pathTypeNumber(sent.type)), srcIa: '', dstIa: '', ...evidence }, unverifiable: 'malformed' };
     }
@@ -94,13 +99,18 @@ export class PathVerifier {
     return { path: { ...path, ...evidence } };
   }
 
-  private parse(p: ScionPath): Parsed | undefined {
+  private parse(p: ScionPath, key: string): Parsed | undefined {
     const pathType = pathTypeNumber(p.type);
     const src = tryParseIA(p.srcIa);
     const dst = tryParseIA(p.dstIa);
     if (pathType < 0 || src === undefined || dst === undefined) return undefined;
-    return { pathType, src, dst, cacheKey: cacheKey(p) };
+    return { pathType, src, dst, cacheKey: key };
   }
+}
+
+/** Whether the earliest hop field of a matched path has expired. */
+function expired(p: ScionPath): boolean {
+  return p.expiry !== undefined && Number(p.expiry.seconds) * 1000 < Date.now();
 }
 
 /** The evidence as a cache key: the ends as sent (a match was made for exactly these), type and bytes. */

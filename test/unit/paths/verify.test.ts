@@ -119,4 +119,23 @@ describe('paths/verify with the embedded control plane', () => {
     authority.generation++;
     assert.equal(v.verify(sent(raw)).path.knownToControlPlane, false);
   });
+
+  it('asks the authority again once a remembered match has expired', () => {
+    const raw = encodeScionPathBytes(paths[0].path);
+    let known: ScionPath | undefined = { ...honestPath(paths[0]), expiry: { seconds: BigInt(Math.floor(Date.now() / 1000) - 10), nanos: 0 } };
+    let calls = 0;
+    const authority: PathAuthority = {
+      name: 'test',
+      generation: 0,
+      match: (_e: HopEvidence) => {
+        calls++;
+        return known;
+      },
+    };
+    const v = new PathVerifier(authority);
+    assert.equal(v.verify(sent(raw)).path.knownToControlPlane, true);
+    known = undefined;
+    assert.equal(v.verify(sent(raw)).path.knownToControlPlane, false, 'an expired match no longer vouches');
+    assert.equal(calls, 2);
+  });
 });
