@@ -233,7 +233,7 @@ export class Exporter {
   }
 
   private batch(sequence: bigint, flows: Flow[]): FlowBatch {
-    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows, counters: undefined, sentAt: undefined };
+    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined };
   }
 
   /** Fills in what is current at sending time: the counters and the clock. */

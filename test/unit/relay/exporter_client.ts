@@ -48,6 +48,7 @@ export class FakeCollector {
       flows,
       counters: { ...zeroCounters(), ...counters },
       sentAt: undefined,
+      columns: undefined,
     });
     return sequence;
   }

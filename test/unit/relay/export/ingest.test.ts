@@ -38,7 +38,7 @@ function open(port: number): Stream {
 
 function batch(sessionId: string, sequence: bigint, n = 2): FlowBatch {
   const flows = Array.from({ length: n }, (_, i) => Flow.fromPartial({ uuid: `${sessionId}-${sequence}-${i}`, nodeName: 'n1' }));
-  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined };
+  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined };
 }
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
