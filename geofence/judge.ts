@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { workloadFromFlowLabels } from '../operator/workloads/labels';
 import type { WorkloadLabels } from '../operator/resources/selector';
 import type { ResourceEvent, ResourceSource } from '../operator/sources/source';
-import type { Endpoint, Flow } from '../proto/gen/flow/flow';
+import type { Endpoint, Flow, Geofence, ScionPath } from '../proto/gen/flow/flow';
 import type { PathAuthority } from '../paths/authority';
 import { PathVerifier } from '../paths/verify';
 import { GeofenceEngine, type Unchecked } from './engine';
@@ -49,6 +49,14 @@ export interface FlowJudgeOptions {
   log?: (m: string) => void;
 }
 
+export interface RebuiltPath {
+  path: ScionPath;
+  /** Why the path could not be checked, when it could not. */
+  unchecked?: Unchecked;
+  /** The sender named a fingerprint other than the one its hop fields give. */
+  fingerprintMismatch: boolean;
+}
+
 export interface Judgement {
   /** The flow named a path fingerprint other than the one its hop fields give. */
   fingerprintMismatch: boolean;
@@ -69,7 +77,12 @@ export class FlowJudge {
 
   /** Lets the control plane learn the paths these flows name (a daemon query); call before judging them. */
   prepare(flows: readonly Flow[]): Promise<void> {
-    return this.verifier.prepare(flows.map((f) => f.scionPath));
+    return this.preparePaths(flows.map((f) => f.scionPath));
+  }
+
+  /** As prepare(), for paths as a batch's path table holds them. */
+  preparePaths(paths: readonly (ScionPath | undefined)[]): Promise<void> {
+    return this.verifier.prepare(paths);
   }
 
   /**
@@ -81,14 +94,30 @@ export class FlowJudge {
     let unchecked: Unchecked | undefined;
     let fingerprintMismatch = false;
     if (sent !== undefined) {
-      const v = this.verifier.verify(sent);
-      unchecked = v.unverifiable ?? this.unchecked;
-      fingerprintMismatch = sent.fingerprint !== '' && sent.fingerprint !== v.path.fingerprint;
+      const v = this.rebuild(sent);
+      unchecked = v.unchecked;
+      fingerprintMismatch = v.fingerprintMismatch;
       f.scionPath = v.path;
     }
-    const check = this.engine.check({ source: this.workloads.of(f.source), destination: this.workloads.of(f.destination), path: f.scionPath, unchecked });
-    f.geofence = check ? toFlowGeofence(check.decision) : undefined;
+    f.geofence = this.decide(this.workload(f.source), this.workload(f.destination), f.scionPath, unchecked);
     return { fingerprintMismatch };
+  }
+
+  /** The path a sent path really is, from its hop fields and ends alone. */
+  rebuild(sent: ScionPath): RebuiltPath {
+    const v = this.verifier.verify(sent);
+    return { path: v.path, unchecked: v.unverifiable ?? this.unchecked, fingerprintMismatch: sent.fingerprint !== '' && sent.fingerprint !== v.path.fingerprint };
+  }
+
+  /** An endpoint's workload labels, one object per distinct label set (what the engine caches on). */
+  workload(ep: Endpoint | undefined): WorkloadLabels | undefined {
+    return this.workloads.of(ep);
+  }
+
+  /** The verdict for a flow between these workloads over this rebuilt path; undefined when no fence applies. */
+  decide(source: WorkloadLabels | undefined, destination: WorkloadLabels | undefined, path: ScionPath | undefined, unchecked: Unchecked | undefined): Geofence | undefined {
+    const check = this.engine.check({ source, destination, path, unchecked });
+    return check ? toFlowGeofence(check.decision) : undefined;
   }
 
   close(): void {

@@ -1,11 +1,13 @@
 // The live side of the Observer API: a bounded ring of the most recent flows (what a
 // server without a store answers history from, and where namespaces are read) and the
-// followers of GetFlows. Each follower has its own bounded queue; one that reads too slowly
+// followers of GetFlows. Flows come in batches (live.ts) and become objects only when a
+// follower or a reader of the ring needs them. Each follower has its own bounded queue; one that reads too slowly
 // loses flows and is told so by a LostEvent in its stream, so a stuck client costs at most
 // its queue, never the relay's memory.
 import { LostEventSource, type Flow } from '../proto/gen/flow/flow';
 import type { GetFlowsResponse } from '../proto/gen/observer/observer';
 import type { NodeStatusEvent } from '../proto/gen/relay/relay';
+import { flowList, type LiveBatch } from './live';
 import { RateWindow } from './rate';
 import { nowNs, nsTimestamp } from './time';
 
@@ -56,14 +58,20 @@ export class Subscription {
     private readonly capacity: number,
     private readonly detach: (s: Subscription) => void,
     private readonly countLost: () => void,
+    /** Queues what a follower that reads history would otherwise miss (see FlowHub.catchUp). */
+    private readonly catchUp: (s: Subscription) => void,
   ) {}
 
   get size(): number {
     return this.items.length - this.head;
   }
 
-  /** Starts remembering the uuids of queued flows; see hasQueued. */
+  /**
+   * Starts remembering the uuids of queued flows (see hasQueued), for a follower about to
+   * read history: first queues the flows already live but not yet in the store.
+   */
   track(): void {
+    this.catchUp(this);
     this.tracked = new Set();
     for (let i = this.head; i < this.items.length; i++) {
       const r = this.items[i].responseTypes;
@@ -142,21 +150,24 @@ export class Subscription {
 
 export class FlowHub {
   readonly capacity: number;
-  private readonly ring: (Flow | undefined)[];
+  /** The ring holds references (batch, flow index); a flow is built when read. */
+  private readonly ringBatch: (LiveBatch | undefined)[];
+  private readonly ringIndex: Uint32Array;
   private next = 0;
   private filled = 0;
   private readonly subscribers = new Set<Subscription>();
   private readonly subscriberQueue: number;
   private readonly rate: RateWindow;
-  /** Uuids of flows on their way in (being stored), not yet published. */
-  private readonly pending = new Map<string, number>();
+  /** Batches accepted and not yet stored, with which of their flows were published already. */
+  private readonly unsettled = new Map<LiveBatch, Uint8Array>();
   private seenFlows = 0n;
   /** Flows followers lost to full queues, summed over all followers ever. */
   followerLost = 0n;
 
   constructor(opts: FlowHubOptions = {}) {
     this.capacity = Math.max(1, opts.capacity ?? 4095);
-    this.ring = new Array<Flow | undefined>(this.capacity);
+    this.ringBatch = new Array<LiveBatch | undefined>(this.capacity);
+    this.ringIndex = new Uint32Array(this.capacity);
     this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 4096);
     this.rate = new RateWindow(60, opts.now);
   }
@@ -181,34 +192,53 @@ export class FlowHub {
   }
 
   /**
-   * Marks flows as on their way: accepted, being stored, published later. A GetFlows that
-   * reads them from the store meanwhile knows the live copy is still to come.
+   * Marks a batch as accepted and not yet stored. Live flows go out before the store has
+   * them, so a GetFlows that reads history meanwhile gets this batch's published flows
+   * queued when it subscribes (track()) and knows the rest are still to come (isPending).
    */
-  expect(flows: readonly Flow[]): void {
-    for (const f of flows) this.pending.set(f.uuid, (this.pending.get(f.uuid) ?? 0) + 1);
+  expect(batch: LiveBatch): void {
+    this.unsettled.set(batch, new Uint8Array(batch.count));
   }
 
-  /** Undoes expect() for flows that will not be published (their store write failed). */
-  abandon(flows: readonly Flow[]): void {
-    for (const f of flows) this.unpend(f.uuid);
+  /** The batch is stored, or will not be: history answers for it from now on. */
+  settle(batch: LiveBatch): void {
+    this.unsettled.delete(batch);
   }
 
+  /** Whether a flow with this uuid is in a batch not yet stored. */
   isPending(uuid: string): boolean {
-    return this.pending.has(uuid);
+    for (const b of this.unsettled.keys()) if (b.hasUuid(uuid)) return true;
+    return false;
   }
 
+  /** Publishes flows already built, in this order. */
   publish(flows: readonly Flow[]): void {
-    for (const f of flows) {
-      this.unpend(f.uuid);
-      this.ring[this.next] = f;
+    const batch = flowList(flows);
+    const index = Uint32Array.from(flows.keys());
+    this.publishRefs(new Array<LiveBatch>(flows.length).fill(batch), index, flows.length);
+  }
+
+  /** Publishes flow `index[k]` of `batches[k]` for k below n, in this order. */
+  publishRefs(batches: readonly LiveBatch[], index: Uint32Array, n: number): void {
+    const watched = this.subscribers.size > 0;
+    for (let k = 0; k < n; k++) {
+      const b = batches[k];
+      const i = index[k];
+      const published = this.unsettled.get(b);
+      if (published) published[i] = 1;
+      this.ringBatch[this.next] = b;
+      this.ringIndex[this.next] = i;
       this.next = (this.next + 1) % this.capacity;
       if (this.filled < this.capacity) this.filled++;
-      this.seenFlows++;
-      if (this.subscribers.size === 0) continue;
-      const r = flowResponse(f);
-      for (const s of this.subscribers) if (!s.filter || s.filter(f)) s.offer(r, true);
+      if (watched) this.offer(b.flow(i));
     }
-    this.rate.add(flows.length);
+    this.seenFlows += BigInt(n);
+    this.rate.add(n);
+  }
+
+  private offer(f: Flow): void {
+    const r = flowResponse(f);
+    for (const s of this.subscribers) if (!s.filter || s.filter(f)) s.offer(r, true);
   }
 
   /** Tells followers that `count` events were lost before they reached the hub. */
@@ -229,9 +259,21 @@ export class FlowHub {
       Math.max(1, opts.queue ?? this.subscriberQueue),
       (x) => this.subscribers.delete(x),
       () => this.followerLost++,
+      (sub) => this.catchUp(sub),
     );
     this.subscribers.add(s);
     return s;
+  }
+
+  /** Queues for a follower that reads history the flows published but not yet stored, which history cannot hold yet. */
+  private catchUp(s: Subscription): void {
+    for (const [b, published] of this.unsettled) {
+      for (let i = 0; i < published.length; i++) {
+        if (published[i] === 0) continue;
+        const f = b.flow(i);
+        if (!s.filter || s.filter(f)) s.offer(flowResponse(f), true);
+      }
+    }
   }
 
   /** Ends every follower's stream (shutdown). */
@@ -243,14 +285,10 @@ export class FlowHub {
   recent(): Flow[] {
     const out: Flow[] = [];
     const start = (this.next - this.filled + this.capacity) % this.capacity;
-    for (let i = 0; i < this.filled; i++) out.push(this.ring[(start + i) % this.capacity] as Flow);
+    for (let k = 0; k < this.filled; k++) {
+      const j = (start + k) % this.capacity;
+      out.push((this.ringBatch[j] as LiveBatch).flow(this.ringIndex[j]));
+    }
     return out;
-  }
-
-  private unpend(uuid: string): void {
-    const n = this.pending.get(uuid);
-    if (n === undefined) return;
-    if (n <= 1) this.pending.delete(uuid);
-    else this.pending.set(uuid, n - 1);
   }
 }

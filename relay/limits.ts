@@ -35,7 +35,7 @@ export interface RelayLimits {
 
 export const DEFAULT_LIMITS: RelayLimits = {
   maxMessageBytes: 4 * 1024 * 1024,
-  maxBatchFlows: 4096,
+  maxBatchFlows: 32768,
   maxNodeNameLength: 253,
   maxHops: 64,
   maxLabels: 128,

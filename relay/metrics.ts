@@ -172,12 +172,12 @@ export class RelayMetrics {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  flow(verdict: Verdict): void {
-    this.flowsProcessed.inc({ verdict: VERDICT_NAMES.get(verdict) ?? OTHER_LABEL });
+  flow(verdict: Verdict, n = 1): void {
+    this.flowsProcessed.inc({ verdict: VERDICT_NAMES.get(verdict) ?? OTHER_LABEL }, n);
   }
 
-  geofence(fence: string, verdict: GeofenceVerdict): void {
-    this.geofenceVerdicts.inc({ fence: this.fences.value(fence), verdict: FENCE_VERDICT_NAMES.get(verdict) ?? OTHER_LABEL });
+  geofence(fence: string, verdict: GeofenceVerdict, n = 1): void {
+    this.geofenceVerdicts.inc({ fence: this.fences.value(fence), verdict: FENCE_VERDICT_NAMES.get(verdict) ?? OTHER_LABEL }, n);
   }
 
   /** Growth of a node's cumulative export counters. */

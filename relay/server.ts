@@ -3,7 +3,6 @@
 // time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
 // HTTP on another.
 import { Server, ServerInterceptingCall, status as grpcStatus, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../operator/sources/source';
@@ -16,7 +15,11 @@ import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
 import { exportService, sessionKey, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
-import { screenFlows, uuidKey, UuidWindow } from './export/screen';
+import { judgeColumns } from './export/judge_columns';
+import { liveBatch } from './export/live_columns';
+import { screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
+import { tallyStored } from './export/tally';
+import type { JudgedBatch } from './store/judged';
 import { Breaches } from './breaches';
 import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
@@ -28,7 +31,7 @@ import { NodeBook, type TlsInfo } from '../observer/nodes';
 import { FlowHub } from '../observer/hub';
 import { TimeMerger } from '../observer/merge';
 import { observerService } from '../observer/service';
-import { nowNs, timestampNs } from '../observer/time';
+import { nowNs } from '../observer/time';
 import type { FlowStore } from './store/store';
 import { listenCredentials, type RelayTlsOptions } from './tls';
 import { Guard, type Refusal } from './auth/guard';
@@ -142,7 +145,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const budget = new IngestBudget(limits.ingestBudgetBytes);
   const uuids = new UuidWindow(limits.uuidWindow);
   // Oldest first, so the window forgets them in the order it would have.
-  if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, r.uuid));
+  if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
   const inserts = new Slots(limits.maxConcurrentInserts);
   const policy = new AccessPolicy(opts.access);
 
@@ -161,7 +164,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       ? `paths: flows' hop fields are checked against ${opts.paths.name}`
       : 'paths: no control plane (--topology or --daemon): no path can be checked, flows under a geofence get UNVERIFIED',
   );
-  const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (flows) => hub.publish(flows) });
+  const merger = new TimeMerger({ windowMs: opts.mergeWindowMs, maxFlows: opts.mergeMaxFlows, release: (batches, index, n) => hub.publishRefs(batches, index, n) });
   // Without a store: (node, session) -> position, keyed as ingest keys its sessions (sessionKey).
   const positions = new Map<string, bigint>();
   const guard = new Guard(policy, tls, (r: Refusal) => {
@@ -173,26 +176,22 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   let batchStoreErrors = 0n;
   const sink: BatchSink = {
     position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
-    accept: async (b): Promise<Rejections> => {
-      for (const f of b.flows) if (f.uuid === '') f.uuid = randomUUID();
-      const screened = screenFlows(b.flows, limits, uuids);
-      const flows = screened.kept;
-      let newest: bigint | undefined;
-      let mismatches = 0;
-      await judge.prepare(flows);
-      for (const f of flows) {
-        if (judge.judge(f).fingerprintMismatch) mismatches++;
-        const t = timestampNs(f.time);
-        if (t !== undefined && (newest === undefined || t > newest)) newest = t;
-      }
-      hub.expect(flows);
+    accept: async (b, incoming): Promise<Rejections> => {
+      const cols = incoming.columns;
+      const screened = screenColumns(cols, b.nodeName, limits, uuids);
+      await judge.preparePaths(cols.paths);
+      const verdicts = judgeColumns(cols, judge);
+      const judged: JudgedBatch = { nodeName: b.nodeName, sessionId: b.sessionId, sequence: b.sequence, columns: cols, keep: screened.keep, ...verdicts };
+      // Live before stored: viewers see a flow once it is judged, whatever the store's lag.
+      const live = liveBatch(judged);
+      hub.expect(live);
+      merger.add(live);
       try {
         const s = store;
-        if (s) await inserts.run(() => s.insertBatch({ sessionId: b.sessionId, sequence: b.sequence, nodeName: b.nodeName, flows }));
+        if (s) await inserts.run(() => s.insertBatch(judged));
         else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
       } catch (e) {
-        hub.abandon(flows);
-        uuids.forget(flows);
+        uuids.forget(screened.keys);
         metrics.storeError();
         batchStoreErrors++;
         const err = e as Error & { detail?: string };
@@ -202,22 +201,24 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
           log(`${err.message}: ${err.detail}`);
         }
         throw e;
+      } finally {
+        hub.settle(live);
       }
-      if (screened.rejected > 0) {
+      const rejected = screened.rejected + incoming.refused;
+      const reason = incoming.reason || screened.reason;
+      if (rejected > 0) {
         metrics.rejected('duplicate', screened.duplicates);
-        metrics.rejected('invalid', screened.rejected - screened.duplicates);
-        if (screened.rejected > screened.duplicates) breaches.record('flow_invalid', screened.reason, b.nodeName);
+        metrics.rejected('invalid', rejected - screened.duplicates);
+        if (rejected > screened.duplicates) breaches.record('flow_invalid', reason, b.nodeName);
         if (screened.duplicates > 0) breaches.record('duplicate_uuid', `${screened.duplicates} flows of batch ${b.sequence} carried uuids already stored`, b.nodeName);
       }
-      for (const f of flows) {
-        metrics.flow(f.verdict);
-        if (f.geofence) metrics.geofence(f.geofence.name, f.geofence.verdict);
-      }
-      metrics.stored(flows.length, newest === undefined ? undefined : Number(nowNs() - newest) / 1e9);
-      if (mismatches > 0) metrics.fingerprintMismatches(b.nodeName, mismatches);
-      nodes.stored(b.nodeName, flows.length);
-      merger.add(flows);
-      return { rejected: screened.rejected, reason: screened.reason };
+      const tally = tallyStored(judged);
+      for (const [verdict, n] of tally.verdicts) metrics.flow(verdict, n);
+      for (const [g, n] of tally.geofences) metrics.geofence(g.name, g.verdict, n);
+      metrics.stored(tally.stored, tally.newestNs === undefined ? undefined : Number(nowNs() - tally.newestNs) / 1e9);
+      if (verdicts.fingerprintMismatches > 0) metrics.fingerprintMismatches(b.nodeName, verdicts.fingerprintMismatches);
+      nodes.stored(b.nodeName, tally.stored);
+      return { rejected, reason };
     },
   };
 
@@ -239,6 +240,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       return owner;
     },
     onCounters,
+    maxBatchFlows: limits.maxBatchFlows,
     budget,
     onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
     onError: (err, peer) => {

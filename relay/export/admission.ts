@@ -8,7 +8,7 @@
 // (decodeFlows), so batches waiting in paused streams stay wire bytes.
 import { status } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { FlowBatch } from '../../proto/gen/export/v1/export';
+import { FlowBatch, FlowColumns } from '../../proto/gen/export/v1/export';
 import { Flow } from '../../proto/gen/flow/flow';
 import type { BreachKind, RelayLimits } from '../limits';
 
@@ -19,6 +19,37 @@ const WIRE_FACTOR = 8;
 
 export function batchCost(wireBytes: number, flows: number): number {
   return wireBytes * WIRE_FACTOR + flows * FLOW_OVERHEAD;
+}
+
+/** Decoded memory of a column batch: its columns (kept as wire bytes, some copied once) and its tables as objects. */
+const COLUMN_WIRE_FACTOR = 2;
+const STRING_OVERHEAD = 64;
+const ENDPOINT_OVERHEAD = 1024;
+const PATH_OVERHEAD = 2048;
+
+export function columnsCost(wireBytes: number, t: TableSizes): number {
+  return wireBytes * COLUMN_WIRE_FACTOR + t.strings * STRING_OVERHEAD + t.endpoints * ENDPOINT_OVERHEAD + t.paths * PATH_OVERHEAD;
+}
+
+/** A FlowColumns message's flow count and table sizes, read without decoding it. */
+export interface TableSizes {
+  count: number;
+  strings: number;
+  endpoints: number;
+  paths: number;
+}
+
+/**
+ * How large a column batch's tables may be for its flows: a flow names at most 7 strings,
+ * 2 endpoints and 1 path, plus a few shared ones; beyond that a table is padding that
+ * would cost memory as objects and store nothing.
+ */
+function tablesFit(t: TableSizes): string | undefined {
+  const allow = (perFlow: number) => perFlow * t.count + 16;
+  if (t.strings > allow(8)) return `column batch of ${t.count} flows with ${t.strings} strings; at most ${allow(8)}`;
+  if (t.endpoints > allow(2)) return `column batch of ${t.count} flows with ${t.endpoints} endpoints; at most ${allow(2)}`;
+  if (t.paths > allow(1)) return `column batch of ${t.count} flows with ${t.paths} paths; at most ${allow(1)}`;
+  return undefined;
 }
 
 /** How far past its limit the budget goes before messages are refused instead of paused. */
@@ -36,6 +67,8 @@ interface Admission {
   refusal?: Refusal;
   /** The flows' wire bytes, until decodeFlows() turns them into the batch's flows. */
   flows?: Uint8Array[];
+  /** The FlowColumns' wire bytes, until decodeFlows() turns them into the batch's columns. */
+  columns?: Uint8Array;
 }
 
 /** Admission of each decoded message, keyed by the object the deserializer returned. */
@@ -137,6 +170,8 @@ export class IngestBudget {
 interface Shape {
   /** Each flow's wire bytes (views into the message). */
   flows: Uint8Array[];
+  /** The FlowColumns message's wire bytes, if the batch has one (the last, as protobuf merges). */
+  columns?: Uint8Array;
   longestName: number;
   /** Every field but the flows, as wire bytes. */
   header: Uint8Array[];
@@ -148,11 +183,16 @@ function shapeOf(bytes: Uint8Array): Shape {
   const flows: Uint8Array[] = [];
   const header: Uint8Array[] = [];
   let longestName = 0;
+  let columns: Uint8Array | undefined;
   while (r.pos < r.len) {
     const start = r.pos;
     const [field, wire] = r.tag();
     if (field === 5 && wire === WireType.LengthDelimited) {
       flows.push(r.bytes());
+      continue;
+    }
+    if (field === 8 && wire === WireType.LengthDelimited) {
+      columns = r.bytes();
       continue;
     }
     if ((field === 1 || field === 2 || field === 3) && wire === WireType.LengthDelimited) {
@@ -162,16 +202,34 @@ function shapeOf(bytes: Uint8Array): Shape {
     }
     header.push(bytes.subarray(start, r.pos));
   }
-  return { flows, longestName, header };
+  return { flows, columns, longestName, header };
+}
+
+/** FlowColumns' count and table sizes from its top-level fields. Throws on malformed protobuf. */
+function tableSizes(bytes: Uint8Array): TableSizes {
+  const r = new BinaryReader(bytes);
+  const t: TableSizes = { count: 0, strings: 0, endpoints: 0, paths: 0 };
+  while (r.pos < r.len) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === WireType.Varint) t.count = r.uint32();
+    else if (field === 2 && wire === WireType.LengthDelimited) (t.strings++, r.skip(wire, field));
+    else if (field === 3 && wire === WireType.LengthDelimited) (t.endpoints++, r.skip(wire, field));
+    else if (field === 4 && wire === WireType.LengthDelimited) (t.paths++, r.skip(wire, field));
+    else r.skip(wire, field);
+  }
+  return t;
 }
 
 /** Decodes the flows of an admitted batch in place, once; a batch from elsewhere is left as it is. Throws on malformed flows. */
 export function decodeFlows(b: FlowBatch): void {
   const a = admissions.get(b);
-  const raw = a?.flows;
-  if (!a || !raw) return;
+  if (!a) return;
+  const raw = a.flows;
+  const columns = a.columns;
   a.flows = undefined;
-  b.flows = raw.map((f) => Flow.decode(f));
+  a.columns = undefined;
+  if (raw) b.flows = raw.map((f) => Flow.decode(f));
+  if (columns) b.columns = FlowColumns.decode(columns);
 }
 
 function refuse(r: Refusal): FlowBatch {
@@ -189,9 +247,21 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
     } catch (e) {
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    if (shape.flows.length > limits.maxBatchFlows) {
-      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${shape.flows.length} flows; at most ${limits.maxBatchFlows} per batch` });
+    if (shape.flows.length > 0 && shape.columns) {
+      return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: 'batch carries both flows and columns; send one or the other' });
     }
+    let tables: TableSizes | undefined;
+    try {
+      tables = shape.columns ? tableSizes(shape.columns) : undefined;
+    } catch (e) {
+      return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowColumns: ${(e as Error).message}` });
+    }
+    const flowCount = tables ? tables.count : shape.flows.length;
+    if (flowCount > limits.maxBatchFlows) {
+      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${flowCount} flows; at most ${limits.maxBatchFlows} per batch` });
+    }
+    const padded = tables && tablesFit(tables);
+    if (padded) return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: padded });
     if (shape.longestName > limits.maxNodeNameLength) {
       return refuse({
         code: status.INVALID_ARGUMENT,
@@ -199,7 +269,7 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
         message: `node, cluster or session name of ${shape.longestName} bytes; at most ${limits.maxNodeNameLength}`,
       });
     }
-    const cost = batchCost(bytes.length, shape.flows.length);
+    const cost = tables ? columnsCost(bytes.length, tables) : batchCost(bytes.length, shape.flows.length);
     if (!budget.take(cost)) {
       return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'ingest_full', message: `relay ingest is full (${budget.inflight} bytes in flight); send again later` });
     }
@@ -210,7 +280,7 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
       budget.release(cost);
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    admissions.set(b, { cost, flows: shape.flows });
+    admissions.set(b, { cost, flows: shape.flows, columns: shape.columns });
     return b;
   };
 }

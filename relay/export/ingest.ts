@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
 import type { BreachKind } from '../limits';
 import { decodeFlows, refusalOf, releaseBatch, type IngestBudget } from './admission';
+import { incomingColumns, type IncomingColumns } from './columns';
 
 /** Flows of a batch the sink refused one by one (the rest is stored). */
 export interface Rejections {
@@ -25,8 +26,8 @@ export interface Rejections {
 export interface BatchSink {
   /** Highest sequence of the node's session stored so far; 0n when none. */
   position(nodeName: string, sessionId: string): Promise<bigint>;
-  /** Stores the batch's acceptable flows with its (node, session, sequence), all or none; resolves once durable. */
-  accept(batch: FlowBatch): Promise<Rejections | void>;
+  /** Stores the batch's acceptable flows (its columns) with its (node, session, sequence), all or none; resolves once durable. */
+  accept(batch: FlowBatch, columns: IncomingColumns): Promise<Rejections | void>;
 }
 
 export interface CollectorReport {
@@ -58,7 +59,12 @@ export interface IngestOptions {
   onBreach?: (kind: BreachKind, message: string, peer: string) => void;
   /** Shared by every stream: paused while it is full, released as batches are stored. */
   budget?: IngestBudget;
+  /** Flows one batch may hold; default 32768. */
+  maxBatchFlows?: number;
 }
+
+/** Each batch's columns, from when its stream checked them until it is stored. */
+const columnsOf = new WeakMap<FlowBatch, IncomingColumns>();
 
 class StreamError extends Error {
   constructor(
@@ -97,7 +103,7 @@ class Session {
   async store(b: FlowBatch): Promise<Rejections> {
     let r: Rejections | void;
     try {
-      r = await this.sink.accept(b);
+      r = await this.sink.accept(b, columnsOf.get(b) as IncomingColumns);
     } catch (e) {
       // Whether the batch made it is unknown until the sink is asked again. The sink says
       // what went wrong in its own log; the collector only learns to send again.
@@ -177,18 +183,23 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           opts.onBreach?.(refusal.kind, refusal.message, peer);
           throw new StreamError(refusal.code, refusal.message, true);
         }
+        let cols: IncomingColumns;
         try {
           decodeFlows(b);
+          cols = incomingColumns(b, opts.maxBatchFlows ?? 32_768);
         } catch (e) {
           throw new StreamError(status.INVALID_ARGUMENT, `malformed flow in batch ${b.sequence}: ${(e as Error).message}`);
         }
+        // The columns are what is stored; the messages are not needed any more.
+        b.flows = [];
+        b.columns = undefined;
+        columnsOf.set(b, cols);
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
-        if (b.sequence === 0n && b.flows.length > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
+        if (b.sequence === 0n && cols.columns.count + cols.refused > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
         const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName) : { node: b.nodeName };
         if ('refused' in owner) throw new StreamError(status.PERMISSION_DENIED, owner.refused);
-        b.nodeName = owner.node;
         // Every flow is the stream's node's: a batch cannot file flows under another node.
-        for (const f of b.flows) f.nodeName = owner.node;
+        b.nodeName = owner.node;
         if (b.counters) {
           const sentAtMs = b.sentAt ? Number(b.sentAt.seconds) * 1000 + Math.floor(b.sentAt.nanos / 1e6) : undefined;
           opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });

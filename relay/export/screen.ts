@@ -1,73 +1,45 @@
-// Flow by flow, what the relay refuses to store: a flow whose fields exceed the limits, whose
-// time the store cannot hold (ClickHouse DateTime64(9): after 1970 and before 2262-04-11),
+// Flow by flow, what the relay refuses to store from a column batch: a flow whose time the
+// store cannot hold (ClickHouse DateTime64(9): after 1970 and before 2262-04-11), whose
+// enum values the store's Enum columns do not name, which references a table entry over
+// the limits (a long string, an endpoint with too many labels, a path with too many hops),
 // or whose uuid was stored already. A refused flow is refused alone; the rest of its batch
-// is stored.
+// is stored. Table entries are checked once each; a flow pays only for its own columns.
 //
 // Uuids are stored once per node within a window: a flow is refused when its node's uuid
 // appears earlier in the same batch or among the last `uuidWindow` flows the relay accepted
 // (including batches still being stored). Keyed by node (the certificate's), so that a node
-// that learned another node's uuids cannot get that node's flows refused by sending them first. The window lives in memory; a starting relay fills it with the
-// uuids of the newest flows in the store, so a uuid sent before a restart is still caught
-// if its flow is among the `uuidWindow` newest by capture time. A retried batch is never
-// stored twice either way (the store deduplicates by session and sequence).
-import type { Flow } from '../../proto/gen/flow/flow';
+// that learned another node's uuids cannot get that node's flows refused by sending them
+// first. The window lives in memory; a starting relay fills it with the uuids of the newest
+// flows in the store, so a uuid sent before a restart is still caught if its flow is among
+// the `uuidWindow` newest by capture time. A retried batch is never stored twice either way
+// (the store deduplicates by session and sequence).
+import { randomFillSync } from 'node:crypto';
+import type { ColumnBatch } from '../../columns/batch';
+import { L4, type ColumnKey } from '../../columns/layout';
+import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObservationPoint, TrafficDirection, Verdict, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
 import type { RelayLimits } from '../limits';
 
-/** Largest whole second DateTime64(9) holds (int64 nanoseconds: 2262-04-11T23:47:16Z). */
-const MAX_SECONDS = 9_223_372_035n;
+/** Largest time DateTime64(9) holds, in ns (int64: 2262-04-11T23:47:16Z). */
+const MAX_NS = 9_223_372_035_000_000_000n;
 
 export interface Screened {
-  kept: Flow[];
+  /** Indexes of the flows to store, ascending; undefined when every flow is. */
+  keep: Uint32Array | undefined;
   rejected: number;
   /** Why the first refused flow was refused; '' when none was. */
   reason: string;
   duplicates: number;
+  /** The window keys of the kept flows, to forget if the batch is not stored. */
+  keys: string[];
 }
 
-/** Why the relay cannot store this flow, or undefined when it can. */
-export function flowProblem(f: Flow, limits: RelayLimits): string | undefined {
-  const t = f.time;
-  if (!t) return 'flow without a capture time';
-  if (t.seconds <= 0n || t.seconds > MAX_SECONDS) return `flow time ${t.seconds} s is outside what the store holds (after 1970, before 2262-04-11)`;
-  if (!Number.isInteger(t.nanos) || t.nanos < 0 || t.nanos > 999_999_999) return `flow time nanos ${t.nanos} out of range`;
-  const hops = f.scionPath?.hops.length ?? 0;
-  if (hops > limits.maxHops) return `flow with ${hops} hops; at most ${limits.maxHops}`;
-  for (const ep of [f.source, f.destination]) {
-    if (!ep) continue;
-    if (ep.labels.length > limits.maxLabels) return `endpoint with ${ep.labels.length} labels; at most ${limits.maxLabels}`;
-    for (const l of ep.labels) if (l.length > limits.maxLabelLength) return `label of ${l.length} characters; at most ${limits.maxLabelLength}`;
-  }
-  if (f.nodeName.length > limits.maxNodeNameLength) return `node name of ${f.nodeName.length} characters; at most ${limits.maxNodeNameLength}`;
-  return longString(f, limits.maxStringLength, Math.max(limits.maxHops, limits.maxLabels), 0);
-}
+/** The window's key of a flow: its node and its uuid's 16 bytes. */
+export const uuidKey = (nodeName: string, uuid: Uint8Array): string => `${nodeName}\0${Buffer.from(uuid.buffer, uuid.byteOffset, 16).toString('latin1')}`;
 
-/** Any string longer than `max` or list longer than `maxList` anywhere in the flow (labels checked above). */
-function longString(v: unknown, max: number, maxList: number, depth: number): string | undefined {
-  if (depth > 8) return 'flow nested too deeply';
-  if (typeof v === 'string') return v.length > max ? `field of ${v.length} characters; at most ${max}` : undefined;
-  if (Array.isArray(v)) {
-    if (v.length > maxList) return `list of ${v.length} entries; at most ${maxList}`;
-    for (const x of v) {
-      const p = typeof x === 'object' || typeof x === 'string' ? longString(x, max, maxList, depth + 1) : undefined;
-      if (p) return p;
-    }
-    return undefined;
-  }
-  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-    // for...in, not Object.entries: this runs for every field of every flow at ingest rate.
-    const o = v as Record<string, unknown>;
-    for (const k in o) {
-      const x = o[k];
-      if (k === 'labels' || (typeof x !== 'object' && typeof x !== 'string')) continue;
-      const p = longString(x, max, maxList, depth + 1);
-      if (p) return p;
-    }
-  }
-  return undefined;
+/** A uuid's 16 bytes from its text form (8-4-4-4-12 hex). */
+export function uuidBytes(text: string): Uint8Array {
+  return Buffer.from(text.replace(/-/g, ''), 'hex');
 }
-
-/** The window's key of a flow: its node and its uuid. */
-export const uuidKey = (nodeName: string, uuid: string): string => `${nodeName}\0${uuid}`;
 
 /** Remembers accepted (node, uuid) keys, oldest forgotten first beyond `size`. */
 export class UuidWindow {
@@ -84,33 +56,135 @@ export class UuidWindow {
     if (this.seen.size > this.size) this.seen.delete(this.seen.values().next().value as string);
   }
 
-  /** Drops the flows of a batch the store did not take, so its retry is not refused as a duplicate. */
-  forget(flows: Iterable<Flow>): void {
-    for (const f of flows) this.seen.delete(uuidKey(f.nodeName, f.uuid));
+  /** Drops the keys of a batch the store did not take, so its retry is not refused as a duplicate. */
+  forget(keys: Iterable<string>): void {
+    for (const k of keys) this.seen.delete(k);
   }
 }
 
-export function screenFlows(flows: Flow[], limits: RelayLimits, window: UuidWindow): Screened {
-  const kept: Flow[] = [];
+/** Valid values of an enum column, as a lookup table. */
+function valid(e: Record<string, string | number>, size: number): Uint8Array {
+  const t = new Uint8Array(size);
+  for (const v of Object.values(e)) if (typeof v === 'number' && v >= 0 && v < size) t[v] = 1;
+  return t;
+}
+
+/** The columns stored as ClickHouse Enums: a value outside the enum would fail the whole insert. */
+const ENUM_COLUMNS: ReadonlyArray<{ key: ColumnKey; name: string; ok: Uint8Array; wide: boolean }> = [
+  { key: 'verdict', name: 'verdict', ok: valid(Verdict, 256), wide: false },
+  { key: 'dropReasonDesc', name: 'drop reason', ok: valid(DropReason, 65536), wide: true },
+  { key: 'flowType', name: 'flow type', ok: valid(FlowType, 256), wide: false },
+  { key: 'trafficDirection', name: 'traffic direction', ok: valid(TrafficDirection, 256), wide: false },
+  { key: 'traceObservationPoint', name: 'trace observation point', ok: valid(TraceObservationPoint, 256), wide: false },
+  { key: 'scionObservationPoint', name: 'SCION observation point', ok: valid(ScionObservationPoint, 256), wide: false },
+  { key: 'identityCheck', name: 'identity check', ok: valid(IdentityCheck, 256), wide: false },
+  { key: 'l4Protocol', name: 'layer 4 protocol', ok: valid(L4, 256), wide: false },
+];
+
+/** The string columns, whose values index the string table. */
+const STRING_COLUMNS: readonly ColumnKey[] = ['emitterName', 'emitterVersion', 'interfaceName', 'sourceIp', 'destinationIp', 'identityCluster', 'dropReasonName'];
+
+function endpointProblem(ep: Endpoint, limits: RelayLimits): string | undefined {
+  if (ep.labels.length > limits.maxLabels) return `endpoint with ${ep.labels.length} labels; at most ${limits.maxLabels}`;
+  for (const l of ep.labels) if (l.length > limits.maxLabelLength) return `label of ${l.length} characters; at most ${limits.maxLabelLength}`;
+  if (ep.workloads.length > limits.maxLabels) return `endpoint with ${ep.workloads.length} workloads; at most ${limits.maxLabels}`;
+  for (const s of [ep.clusterName, ep.namespace, ep.podName, ...ep.workloads.flatMap((w) => [w.name, w.kind])]) {
+    if (s.length > limits.maxStringLength) return `field of ${s.length} characters; at most ${limits.maxStringLength}`;
+  }
+  return undefined;
+}
+
+function pathProblem(p: ScionPath, limits: RelayLimits): string | undefined {
+  if (p.hops.length > limits.maxHops) return `flow with ${p.hops.length} hops; at most ${limits.maxHops}`;
+  for (const s of [p.srcIa, p.dstIa, p.fingerprint]) if (s.length > limits.maxStringLength) return `field of ${s.length} characters; at most ${limits.maxStringLength}`;
+  if (p.raw.length > limits.maxStringLength) return `raw path of ${p.raw.length} bytes; at most ${limits.maxStringLength}`;
+  return undefined;
+}
+
+/** Problems of table entries, by index (index 0, "none", never has one). */
+function tableProblems<T>(table: readonly (T | undefined)[], check: (x: T) => string | undefined): (string | undefined)[] | undefined {
+  let out: (string | undefined)[] | undefined;
+  for (let i = 1; i < table.length; i++) {
+    const p = check(table[i] as T);
+    if (p === undefined) continue;
+    out ??= [];
+    out[i] = p;
+  }
+  return out;
+}
+
+/** Every flow's reason to be refused, before uuids; undefined where a flow is fine. */
+function problems(batch: ColumnBatch, limits: RelayLimits): (string | undefined)[] {
+  const n = batch.count;
+  const out: (string | undefined)[] = new Array(n);
+  const time = batch.i64('timeNs');
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    if (t === 0n) out[i] = 'flow without a capture time';
+    else if (t < 0n || t > MAX_NS) out[i] = `flow time ${t} ns is outside what the store holds (after 1970, before 2262-04-11)`;
+  }
+  for (const c of ENUM_COLUMNS) {
+    const v = c.wide ? batch.u16(c.key) : batch.u8(c.key);
+    for (let i = 0; i < n; i++) if (c.ok[v[i]] === 0 && out[i] === undefined) out[i] = `${c.name} ${v[i]} is not one the store knows`;
+  }
+  const longStrings = tableProblems(batch.strings, (s) => (s.length > limits.maxStringLength ? `field of ${s.length} characters; at most ${limits.maxStringLength}` : undefined));
+  if (longStrings) {
+    for (const key of STRING_COLUMNS) {
+      const v = batch.u32(key);
+      for (let i = 0; i < n; i++) if (out[i] === undefined && longStrings[v[i]] !== undefined) out[i] = longStrings[v[i]];
+    }
+  }
+  const badEndpoints = tableProblems(batch.endpoints, (ep) => endpointProblem(ep, limits));
+  if (badEndpoints) {
+    for (const key of ['sourceEndpoint', 'destinationEndpoint'] as const) {
+      const v = batch.u32(key);
+      for (let i = 0; i < n; i++) if (out[i] === undefined && badEndpoints[v[i]] !== undefined) out[i] = badEndpoints[v[i]];
+    }
+  }
+  const badPaths = tableProblems(batch.paths, (p) => pathProblem(p, limits));
+  if (badPaths) {
+    const v = batch.u32('path');
+    for (let i = 0; i < n; i++) if (out[i] === undefined && badPaths[v[i]] !== undefined) out[i] = badPaths[v[i]];
+  }
+  return out;
+}
+
+const ZERO_UUID = Buffer.alloc(16);
+
+/**
+ * The flows of a batch to store, with their node's uuids added to the window. A flow
+ * without a uuid (all zeros) gets a fresh random one, written into the batch's column.
+ */
+export function screenColumns(batch: ColumnBatch, nodeName: string, limits: RelayLimits, window: UuidWindow): Screened {
+  const why = problems(batch, limits);
+  const uuids = batch.bytes('uuid');
+  const keepList: number[] = [];
+  const keys: string[] = [];
+  const inBatch = new Set<string>();
   let rejected = 0;
   let duplicates = 0;
   let reason = '';
-  const batch = new Set<string>();
-  for (const f of flows) {
-    let problem = flowProblem(f, limits);
-    const key = uuidKey(f.nodeName, f.uuid);
-    if (!problem && (batch.has(key) || window.has(key))) {
-      problem = `flow uuid ${f.uuid} already stored`;
-      duplicates++;
+  for (let i = 0; i < batch.count; i++) {
+    let problem = why[i];
+    const uuid = uuids.subarray(16 * i, 16 * i + 16);
+    if (problem === undefined) {
+      if (ZERO_UUID.equals(uuid)) randomFillSync(uuid);
+      const key = uuidKey(nodeName, uuid);
+      if (inBatch.has(key) || window.has(key)) {
+        problem = `flow uuid ${Buffer.from(uuid).toString('hex')} already stored`;
+        duplicates++;
+      } else {
+        inBatch.add(key);
+        keys.push(key);
+      }
     }
-    if (problem) {
+    if (problem !== undefined) {
       rejected++;
       if (reason === '') reason = problem;
       continue;
     }
-    batch.add(key);
-    kept.push(f);
+    keepList.push(i);
   }
-  for (const u of batch) window.add(u);
-  return { kept, rejected, reason, duplicates };
+  for (const k of keys) window.add(k);
+  return { keep: rejected === 0 ? undefined : Uint32Array.from(keepList), rejected, reason, duplicates, keys };
 }

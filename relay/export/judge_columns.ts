@@ -1,0 +1,81 @@
+// Judges a column batch by table entry, not by flow: each path of the batch's path table is
+// rebuilt from its hop fields once, each endpoint's workload looked up once, and each
+// distinct (source endpoint, destination endpoint, path) of the batch decided once by the
+// geofence engine (whose own caches key on workload, path and fence generation). A flow's
+// cost is one lookup of its combination.
+import { createHash } from 'node:crypto';
+import type { ColumnBatch } from '../../columns/batch';
+import type { FlowJudge } from '../../geofence/judge';
+import type { Unchecked } from '../../geofence/engine';
+import { Endpoint, ScionPath, type Geofence } from '../../proto/gen/flow/flow';
+import type { StoredEndpoint, StoredPath } from '../store/judged';
+import { appOf } from '../store/rows';
+
+export interface ColumnVerdicts {
+  endpoints: (StoredEndpoint | undefined)[];
+  paths: (StoredPath | undefined)[];
+  judgementOf: Uint32Array;
+  geofences: (Geofence | undefined)[];
+  /** Flows whose path table entry named a fingerprint other than the one its hop fields give. */
+  fingerprintMismatches: number;
+}
+
+/** A dictionary key: the first 8 bytes of the SHA-256 of the entry's encoding. */
+function keyOf(encoded: Uint8Array): bigint {
+  return createHash('sha256').update(encoded).digest().readBigUInt64BE(0);
+}
+
+export function storedEndpoint(ep: Endpoint): StoredEndpoint {
+  return { key: keyOf(Endpoint.encode(ep).finish()), endpoint: ep, app: appOf(ep) };
+}
+
+export function storedPath(path: ScionPath): StoredPath {
+  return { key: keyOf(ScionPath.encode(path).finish()), path };
+}
+
+/** Rebuilds the batch's paths and decides every flow's verdict; call judge.preparePaths(batch.paths) first. */
+export function judgeColumns(batch: ColumnBatch, judge: FlowJudge): ColumnVerdicts {
+  const endpoints = batch.endpoints.map((ep) => (ep === undefined ? undefined : storedEndpoint(ep)));
+  const workloads = batch.endpoints.map((ep) => judge.workload(ep));
+  const unchecked: (Unchecked | undefined)[] = [];
+  const mismatched: boolean[] = [];
+  const paths = batch.paths.map((sent, i) => {
+    if (sent === undefined) return undefined;
+    const r = judge.rebuild(sent);
+    unchecked[i] = r.unchecked;
+    mismatched[i] = r.fingerprintMismatch;
+    return storedPath(r.path);
+  });
+
+  const src = batch.u32('sourceEndpoint');
+  const dst = batch.u32('destinationEndpoint');
+  const path = batch.u32('path');
+  const nEndpoints = endpoints.length;
+  const nPaths = paths.length;
+  const judgementOf = new Uint32Array(batch.count);
+  const geofences: (Geofence | undefined)[] = [];
+  const indexOf = new Map<Geofence | undefined, number>();
+  const byCombination = new Map<number, number>();
+  let fingerprintMismatches = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const s = src[i];
+    const d = dst[i];
+    const p = path[i];
+    if (mismatched[p]) fingerprintMismatches++;
+    // Table sizes are bounded by the batch's flow count (admission), so this stays exact.
+    const combination = (s * nEndpoints + d) * nPaths + p;
+    let j = byCombination.get(combination);
+    if (j === undefined) {
+      const g = judge.decide(workloads[s], workloads[d], paths[p]?.path, unchecked[p]);
+      j = indexOf.get(g);
+      if (j === undefined) {
+        j = geofences.length;
+        geofences.push(g);
+        indexOf.set(g, j);
+      }
+      byCombination.set(combination, j);
+    }
+    judgementOf[i] = j;
+  }
+  return { endpoints, paths, judgementOf, geofences, fingerprintMismatches };
+}
