@@ -67,12 +67,13 @@ export class NativeWriter {
       if (len > 0) this.buf.write(s, at, len, 'utf8');
     } else {
       this.varUInt(s.length);
-      this.buf.set(s, this.reserve(s.length));
+      this.bytes(s);
     }
   }
 
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
   }
 
   finish(): Buffer {
@@ -265,6 +266,8 @@ export function nullableColumn(isNull: Uint8Array, inner: NativeColumn): NativeC
 
 /** Array(T): row i holds the next lengths[i] elements of `inner`. */
 export function arrayColumn(lengths: ArrayLike<number>, inner: NativeColumn): NativeColumn {
+  // Its dictionary header would go before the offsets: send Array(String) and let the insert cast.
+  if (inner.type.startsWith('LowCardinality')) throw new Error('Array(LowCardinality(...)) is not written; send Array(String)');
   let total = 0;
   for (let i = 0; i < lengths.length; i++) total += lengths[i];
   if (total !== inner.rows) throw new Error(`an Array column's lengths add up to ${total}, its elements are ${inner.rows}`);
