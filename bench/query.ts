@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow, FlowFilter, GeofenceVerdict, Verdict } from '../proto/gen/flow/flow';
 import { openClickHouse, type ClickHouseHandle } from '../relay/store/chdb';
-import { FLOW_COLUMNS, schemaStatements } from '../relay/store/schema';
+import { schemaStatements } from '../relay/store/schema';
+import { STORED_FLOW_COLUMNS } from '../relay/store/flow_columns';
 import { Params, filtersWhere } from '../relay/store/sql_filters';
 import { openStore, type FlowStore } from '../relay/store/store';
 import { makeCorpus } from '../test/unit/relay/store/corpus';
@@ -113,10 +114,10 @@ async function generate(store: FlowStore, client: ClickHouseClient, total: numbe
     format: 'JSONEachRow',
   });
   const [{ span }] = await q.json<{ span: string }>();
-  const cols = FLOW_COLUMNS.filter((c) => c !== 'flow_b64');
+  const cols = STORED_FLOW_COLUMNS.map((c) => c.name);
   // Inner names carry a prefix so that the outer expressions cannot resolve to themselves.
-  const inner = [...cols, 'flow'].map((c) => `${c} AS s_${c}`).join(', ');
-  const outer = [...cols, 'flow'].map((c) =>
+  const inner = cols.map((c) => `${c} AS s_${c}`).join(', ');
+  const outer = cols.map((c) =>
     c === 'time' ? `s_time + toIntervalNanosecond(number * {span:Int64})`
       : c === 'session_id' ? `concat('copy-', toString(number))`
         : `s_${c}`).join(', ');
@@ -126,7 +127,7 @@ async function generate(store: FlowStore, client: ClickHouseClient, total: numbe
   for (let from = 1; from <= copies; from += COPIES_PER_INSERT) {
     const count = Math.min(COPIES_PER_INSERT, copies - from + 1);
     await client.command({
-      query: `INSERT INTO ${DB}.flows (${cols.join(', ')}, flow)
+      query: `INSERT INTO ${DB}.flows (${cols.join(', ')})
 SELECT ${outer} FROM numbers({from:UInt64}, {count:UInt64}) AS n
 CROSS JOIN (SELECT ${inner} FROM ${DB}.flows WHERE session_id = 'seed') AS s`,
       query_params: { from: String(from), count: String(count), span },

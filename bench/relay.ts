@@ -14,9 +14,6 @@ import { describePath } from '../paths/describe';
 import { EmbeddedAuthority } from '../paths/embedded';
 import { parseIA } from '../scion/isdas';
 import { encodeScionPathBytes } from '../scion/path/raw';
-import { openClickHouse } from '../relay/store/chdb';
-import { flowValues } from '../relay/store/rows';
-import { FLOW_COLUMNS } from '../relay/store/schema';
 import { openStore, type FlowStore } from '../relay/store/store';
 import { makeCorpus } from '../test/unit/relay/store/corpus';
 import { fmt, median, type Result } from './report';
@@ -74,16 +71,13 @@ async function rate(seconds: number, step: (k: number) => unknown, batches = 1):
 export async function relayBench(seconds = 15): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'cillion-bench-relay-'));
   let store: FlowStore | undefined;
-  let admin: ReturnType<typeof openClickHouse> | undefined;
   try {
     const corpus = withRealPaths(makeCorpus(BATCH * BATCHES, 7, Date.now() - 3_600_000));
     const wire = Array.from({ length: BATCHES }, (_, k) =>
       FlowBatch.encode(FlowBatch.fromPartial({ nodeName: 'node-a', clusterName: 'bench', sessionId: 'wire', sequence: BigInt(k + 1), flows: corpus.slice(k * BATCH, (k + 1) * BATCH) })).finish());
     const j = judge();
     store = await openStore({ dataDir: join(dir, 'store') });
-    admin = openClickHouse({ dataDir: join(dir, 'store') });
     const s = store;
-    const a = admin;
     let seq = 0n;
 
     const decoded = (k: number): Flow[] => FlowBatch.decode(wire[k % BATCHES]).flows;
@@ -93,24 +87,6 @@ export async function relayBench(seconds = 15): Promise<Result> {
       for (const f of judged[k % BATCHES]) j.judge(f);
     });
     const storeOnly = (k: number) => s.insertBatch({ sessionId: 'store-only', sequence: ++seq, nodeName: 'node-a', flows: judged[k % BATCHES] });
-    // The insert as the store made it before it handed chdb raw bytes: the client's insert
-    // through the connection hook, same rows, same settings.
-    const clientPath = async (k: number) => {
-      const ctx = { sessionId: 'client-path', sequence: ++seq, receivedAt: Math.floor(Date.now() / 1000) };
-      await a.client.insert({
-        table: 'cillion.flows',
-        columns: [...FLOW_COLUMNS],
-        values: judged[k % BATCHES].map((f, i) => flowValues(f, i, ctx)),
-        format: 'JSONCompactEachRow',
-        clickhouse_settings: {
-          insert_deduplication_token: `${ctx.sessionId}:${ctx.sequence}`,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-          insert_distributed_sync: 1,
-          input_format_parallel_parsing: 0,
-          max_insert_block_size: '1048576',
-        },
-      });
-    };
     const full = async (k: number, session = 'relay') => {
       const b = FlowBatch.decode(wire[k % BATCHES]);
       for (const f of b.flows) j.judge(f);
@@ -120,25 +96,23 @@ export async function relayBench(seconds = 15): Promise<Result> {
     const two = (k: number) => Promise.all([full(2 * k, 'relay-a'), full(2 * k + 1, 'relay-b')]);
     // Rounds interleaved: the store grows and merges in the background as the run goes on,
     // which must not favour whichever variant runs first.
-    const rates = { store: [] as number[], client: [] as number[], full: [] as number[], two: [] as number[] };
+    const rates = { store: [] as number[], full: [] as number[], two: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       rates.store.push(await rate(seconds / ROUNDS, storeOnly));
-      rates.client.push(await rate(seconds / ROUNDS, clientPath));
       rates.full.push(await rate(seconds / ROUNDS, full));
       rates.two.push(await rate(seconds / ROUNDS, two, 2));
     }
-    const [storeAlone, before, through, twoAtOnce] = [median(rates.store), median(rates.client), median(rates.full), median(rates.two)];
+    const [storeAlone, through, twoAtOnce] = [median(rates.store), median(rates.full), median(rates.two)];
     j.close();
     return {
       what: 'relay: ingest (FlowBatch decode) → geofence → store (embedded chdb), batches of 5,000, vs each stage alone',
-      figures: `${fmt(through)} flows/s through all three (two collectors at once: ${fmt(twoAtOnce)}/s); store insert alone ${fmt(storeAlone)}/s (through the client's insert, as before: ${fmt(before)}/s); geofence (hop fields checked) alone ${fmt(geofenceOnly)}/s; decode alone ${fmt(ingestOnly)}/s`,
+      figures: `${fmt(through)} flows/s through all three (two collectors at once: ${fmt(twoAtOnce)}/s); store insert alone ${fmt(storeAlone)}/s; geofence (hop fields checked) alone ${fmt(geofenceOnly)}/s; decode alone ${fmt(ingestOnly)}/s`,
       ratio: `${fmt(through / storeAlone, 2)} of store alone; best ${fmt(Math.max(through, twoAtOnce) / TARGET_FLOWS_PER_S, 3)}x target`,
       target: 'at least 300,000 flows/s',
       met: Math.max(through, twoAtOnce) >= TARGET_FLOWS_PER_S,
     };
   } finally {
     await store?.close();
-    await admin?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -7,61 +7,81 @@ CREATE DATABASE IF NOT EXISTS cillion ON CLUSTER cillion;
 
 CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
-  received_at DateTime('UTC'),
+  received_at DateTime('UTC') CODEC(Delta, ZSTD(1)),
   session_id LowCardinality(String),
-  sequence UInt64,
-  batch_index UInt32,
+  sequence UInt64 CODEC(Delta, ZSTD(1)),
+  batch_index UInt32 CODEC(Delta, ZSTD(1)),
   node_name LowCardinality(String),
-  uuid String,
-  verdict LowCardinality(String),
-  drop_reason LowCardinality(String),
-  traffic_direction LowCardinality(String),
-  observation_point LowCardinality(String),
-  scion_observation_point LowCardinality(String),
+  uuid UUID,
+  present UInt16,
+  verdict Enum8('VERDICT_UNKNOWN' = 0, 'FORWARDED' = 1, 'DROPPED' = 2, 'ERROR' = 3, 'AUDIT' = 4, 'REDIRECTED' = 5, 'TRACED' = 6, 'TRANSLATED' = 7),
+  drop_reason Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_SOURCE_MAC' = 130, 'INVALID_DESTINATION_MAC' = 131, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'INVALID_PACKET_DROPPED' = 134, 'CT_TRUNCATED_OR_INVALID_HEADER' = 135, 'CT_MISSING_TCP_ACK_FLAG' = 136, 'CT_UNKNOWN_L4_PROTOCOL' = 137, 'CT_CANNOT_CREATE_ENTRY_FROM_PACKET' = 138, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'MISSED_TAIL_CALL' = 140, 'ERROR_WRITING_TO_PACKET' = 141, 'UNKNOWN_L4_PROTOCOL' = 142, 'UNKNOWN_ICMPV4_CODE' = 143, 'UNKNOWN_ICMPV4_TYPE' = 144, 'UNKNOWN_ICMPV6_CODE' = 145, 'UNKNOWN_ICMPV6_TYPE' = 146, 'ERROR_RETRIEVING_TUNNEL_KEY' = 147, 'ERROR_RETRIEVING_TUNNEL_OPTIONS' = 148, 'INVALID_GENEVE_OPTION' = 149, 'UNKNOWN_L3_TARGET_ADDRESS' = 150, 'STALE_OR_UNROUTABLE_IP' = 151, 'NO_MATCHING_LOCAL_CONTAINER_FOUND' = 152, 'ERROR_WHILE_CORRECTING_L3_CHECKSUM' = 153, 'ERROR_WHILE_CORRECTING_L4_CHECKSUM' = 154, 'CT_MAP_INSERTION_FAILED' = 155, 'INVALID_IPV6_EXTENSION_HEADER' = 156, 'IP_FRAGMENTATION_NOT_SUPPORTED' = 157, 'SERVICE_BACKEND_NOT_FOUND' = 158, 'NO_TUNNEL_OR_ENCAPSULATION_ENDPOINT' = 160, 'FAILED_TO_INSERT_INTO_PROXYMAP' = 161, 'REACHED_EDT_RATE_LIMITING_DROP_HORIZON' = 162, 'UNKNOWN_CONNECTION_TRACKING_STATE' = 163, 'LOCAL_HOST_IS_UNREACHABLE' = 164, 'NO_CONFIGURATION_AVAILABLE_TO_PERFORM_POLICY_DECISION' = 165, 'UNSUPPORTED_L2_PROTOCOL' = 166, 'NO_MAPPING_FOR_NAT_MASQUERADE' = 167, 'UNSUPPORTED_PROTOCOL_FOR_NAT_MASQUERADE' = 168, 'FIB_LOOKUP_FAILED' = 169, 'ENCAPSULATION_TRAFFIC_IS_PROHIBITED' = 170, 'INVALID_IDENTITY' = 171, 'UNKNOWN_SENDER' = 172, 'NAT_NOT_NEEDED' = 173, 'IS_A_CLUSTERIP' = 174, 'FIRST_LOGICAL_DATAGRAM_FRAGMENT_NOT_FOUND' = 175, 'FORBIDDEN_ICMPV6_MESSAGE' = 176, 'DENIED_BY_LB_SRC_RANGE_CHECK' = 177, 'SOCKET_LOOKUP_FAILED' = 178, 'SOCKET_ASSIGN_FAILED' = 179, 'PROXY_REDIRECTION_NOT_SUPPORTED_FOR_PROTOCOL' = 180, 'POLICY_DENY' = 181, 'VLAN_FILTERED' = 182, 'INVALID_VNI' = 183, 'INVALID_TC_BUFFER' = 184, 'NO_SID' = 185, 'MISSING_SRV6_STATE' = 186, 'NAT46' = 187, 'NAT64' = 188, 'AUTH_REQUIRED' = 189, 'CT_NO_MAP_FOUND' = 190, 'SNAT_NO_MAP_FOUND' = 191, 'INVALID_CLUSTER_ID' = 192, 'UNSUPPORTED_PROTOCOL_FOR_DSR_ENCAP' = 193, 'NO_EGRESS_GATEWAY' = 194, 'UNENCRYPTED_TRAFFIC' = 195, 'TTL_EXCEEDED' = 196, 'NO_NODE_ID' = 197, 'DROP_RATE_LIMITED' = 198, 'IGMP_HANDLED' = 199, 'IGMP_SUBSCRIBED' = 200, 'MULTICAST_HANDLED' = 201, 'DROP_HOST_NOT_READY' = 202, 'DROP_EP_NOT_READY' = 203, 'DROP_NO_EGRESS_IP' = 204, 'DROP_PUNT_PROXY' = 205),
+  drop_reason_code UInt16,
+  flow_type Enum8('UNKNOWN_TYPE' = 0, 'L3_L4' = 1, 'L7' = 2, 'SOCK' = 3),
+  traffic_direction Enum8('TRAFFIC_DIRECTION_UNKNOWN' = 0, 'INGRESS' = 1, 'EGRESS' = 2),
+  observation_point Enum8('UNKNOWN_POINT' = 0, 'TO_PROXY' = 1, 'TO_HOST' = 2, 'TO_STACK' = 3, 'TO_OVERLAY' = 4, 'TO_ENDPOINT' = 101, 'FROM_ENDPOINT' = 5, 'FROM_PROXY' = 6, 'FROM_HOST' = 7, 'FROM_STACK' = 8, 'FROM_OVERLAY' = 9, 'FROM_NETWORK' = 10, 'TO_NETWORK' = 11, 'FROM_CRYPTO' = 12, 'TO_CRYPTO' = 13),
+  scion_observation_point Enum8('SCION_POINT_UNKNOWN' = 0, 'SCION_EDGE_ENCAP' = 1, 'SCION_EDGE_DECAP' = 2, 'SCION_ROUTER_FORWARD' = 3),
+  is_reply UInt8,
+  event_type UInt8,
+  event_sub_type UInt8,
+  emitter_name LowCardinality(String),
+  emitter_version LowCardinality(String),
+  interface_index UInt32,
+  interface_name LowCardinality(String),
   ip_version UInt8,
-  source_ip String,
-  destination_ip String,
-  protocol LowCardinality(String),
+  source_ip LowCardinality(String),
+  destination_ip LowCardinality(String),
+  protocol Enum8('' = 0, 'TCP' = 1, 'UDP' = 2, 'ICMPv4' = 3, 'ICMPv6' = 4, 'SCTP' = 5),
   source_port UInt16,
   destination_port UInt16,
+  tcp_flags UInt16,
+  icmp_type UInt8,
+  icmp_code UInt8,
+  source_workload UInt64,
   source_cluster LowCardinality(String),
   source_namespace LowCardinality(String),
-  source_pod String,
+  source_pod LowCardinality(String),
   source_app LowCardinality(String),
   source_identity UInt32,
-  source_labels Array(LowCardinality(String)),
+  destination_workload UInt64,
   destination_cluster LowCardinality(String),
   destination_namespace LowCardinality(String),
-  destination_pod String,
+  destination_pod LowCardinality(String),
   destination_app LowCardinality(String),
   destination_identity UInt32,
-  destination_labels Array(LowCardinality(String)),
+  path_key UInt64,
   src_ia LowCardinality(String),
   dst_ia LowCardinality(String),
   path_fingerprint LowCardinality(String),
-  path_ias Array(LowCardinality(String)),
-  path_isds Array(UInt16),
-  path_countries Array(LowCardinality(String)),
-  path_latency_ns Nullable(UInt64),
   path_known UInt8,
-  geofence_verdict LowCardinality(String),
+  path_latency_ns Nullable(UInt64),
+  identity_ext UInt32,
+  identity_cluster LowCardinality(String),
+  identity_option_type UInt8,
+  identity_authenticated UInt8,
+  identity_check Enum8('IDENTITY_CHECK_UNKNOWN' = 0, 'IDENTITY_ABSENT' = 1, 'IDENTITY_MATCHED' = 2, 'IDENTITY_MISMATCHED' = 3),
+  geofence_verdict Enum8('GEOFENCE_VERDICT_UNKNOWN' = 0, 'GEOFENCE_COMPLIANT' = 1, 'GEOFENCE_VIOLATION' = 2, 'GEOFENCE_UNVERIFIED' = 3),
   geofence_name LowCardinality(String),
   geofence_namespace LowCardinality(String),
-  geofence_mode LowCardinality(String),
+  geofence_mode Enum8('GEOFENCE_MODE_UNKNOWN' = 0, 'GEOFENCE_ENFORCE' = 1, 'GEOFENCE_AUDIT' = 2),
+  geofence_reason LowCardinality(String),
+  geofence_offending_hop Int16,
   geofence_offending_isd_as LowCardinality(String),
   geofence_offending_country LowCardinality(String),
-  identity_check LowCardinality(String),
-  packets UInt64,
-  bytes UInt64,
-  dropped_packets UInt64,
-  pod_bytes UInt64,
-  wire_bytes UInt64,
-  lost_packets UInt64,
-  flow_b64 String EPHEMERAL,
-  flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
-  INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
-  INDEX idx_geofence_verdict geofence_verdict TYPE set(8) GRANULARITY 4,
-  INDEX idx_fingerprint path_fingerprint TYPE set(256) GRANULARITY 4,
+  packets UInt64 CODEC(T64, ZSTD(1)),
+  bytes UInt64 CODEC(T64, ZSTD(1)),
+  dropped_packets UInt64 CODEC(T64, ZSTD(1)),
+  pod_bytes UInt64 CODEC(T64, ZSTD(1)),
+  wire_bytes UInt64 CODEC(T64, ZSTD(1)),
+  lost_packets UInt64 CODEC(T64, ZSTD(1)),
+  lost_bytes UInt64 CODEC(T64, ZSTD(1)),
+  first_seen DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+  last_seen DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+  drop_reason_name LowCardinality(String),
+  folded_reports UInt32,
+  INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4,
+  INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4,
+  INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
@@ -73,6 +93,50 @@ PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)
 TTL received_at + INTERVAL 7 DAY
 SETTINGS ttl_only_drop_parts = 1;
+
+CREATE TABLE IF NOT EXISTS cillion.workloads_local ON CLUSTER cillion (
+  key UInt64,
+  ID UInt32,
+  identity UInt32,
+  cluster_name LowCardinality(String),
+  namespace LowCardinality(String),
+  pod_name String,
+  labels Array(String),
+  workloads Nested(
+    name String,
+    kind String
+  ),
+  last_seen DateTime('UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/cillion/workloads_local', '{replica}', last_seen)
+ORDER BY key
+TTL last_seen + INTERVAL 7 DAY;
+
+CREATE TABLE IF NOT EXISTS cillion.path_headers_local ON CLUSTER cillion (
+  key UInt64,
+  fingerprint String,
+  type Enum8('SCION_PATH_TYPE_UNKNOWN' = 0, 'SCION_PATH_EMPTY' = 1, 'SCION_PATH_STANDARD' = 2, 'SCION_PATH_ONE_HOP' = 3, 'SCION_PATH_EPIC' = 4),
+  src_ia String,
+  dst_ia String,
+  path_id UInt32,
+  mtu UInt32,
+  expiry Nullable(DateTime64(9, 'UTC')),
+  latency_ns Nullable(UInt64),
+  known UInt8,
+  raw String CODEC(ZSTD(1)),
+  hops Nested(
+    isd_as String,
+    ingress_interface UInt32,
+    egress_interface UInt32,
+    latitude Nullable(Float64),
+    longitude Nullable(Float64),
+    address String,
+    country String,
+    latency_ns Nullable(UInt64)
+  ),
+  last_seen DateTime('UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/cillion/path_headers_local', '{replica}', last_seen)
+ORDER BY key
+TTL last_seen + INTERVAL 7 DAY;
 
 CREATE TABLE IF NOT EXISTS cillion.paths_local ON CLUSTER cillion (
   fingerprint String,
@@ -120,8 +184,9 @@ TTL minute + INTERVAL 90 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS cillion.flows_1m_mv ON CLUSTER cillion TO cillion.flows_1m_local AS
 SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
-  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
-  geofence_verdict, geofence_name, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
+  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, toString(verdict) AS verdict,
+  if(bitAnd(present, 1024) = 0, '', toString(geofence_verdict)) AS geofence_verdict, geofence_name,
+  count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
 FROM cillion.flows_local
 GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
   destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name;
@@ -164,6 +229,12 @@ TTL toDateTime(received_at) + INTERVAL 7 DAY;
 
 CREATE TABLE IF NOT EXISTS cillion.flows ON CLUSTER cillion AS cillion.flows_local
 ENGINE = Distributed(cillion, cillion, flows_local, cityHash64(session_id));
+
+CREATE TABLE IF NOT EXISTS cillion.workloads ON CLUSTER cillion AS cillion.workloads_local
+ENGINE = Distributed(cillion, cillion, workloads_local, key);
+
+CREATE TABLE IF NOT EXISTS cillion.path_headers ON CLUSTER cillion AS cillion.path_headers_local
+ENGINE = Distributed(cillion, cillion, path_headers_local, key);
 
 CREATE TABLE IF NOT EXISTS cillion.paths ON CLUSTER cillion AS cillion.paths_local
 ENGINE = Distributed(cillion, cillion, paths_local, cityHash64(fingerprint));

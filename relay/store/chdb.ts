@@ -2,15 +2,19 @@
 // client's `connection` hook, which chdb implements) or a ClickHouse server by URL. The SQL
 // above this file is the same for both.
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings } from '@clickhouse/client';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createChdbConnection } from 'chdb/connection';
 import { drainPending, Session } from 'chdb';
 
-/** Rows already serialised, one per line, sent as the body of one INSERT. */
-export interface RawInsert {
+/** One Native block (native.ts) inserted as one statement. */
+export interface NativeInsert {
   table: string;
-  columns: readonly string[];
-  format: 'JSONCompactEachRow' | 'JSONEachRow';
   body: Buffer;
   settings: Record<string, string | number>;
 }
@@ -19,11 +23,12 @@ export interface ClickHouseHandle {
   client: ClickHouseClient;
   embedded: boolean;
   /**
-   * The flows insert: the body goes to the engine as bytes. Embedded, the client's hook
-   * would turn it into text, prefix SET statements and parse it as one long SQL string;
-   * chdb's own raw insert skips all of that (bench/relay.ts compares the two).
+   * Inserts a Native block with settings for this statement only. Embedded, the block goes
+   * through a file on /dev/shm (chdb's raw insert takes text formats only, and the client's
+   * hook would make the body text and SET its settings for the whole session); the engine
+   * reads it on its own thread, off the event loop. By URL, the block is the request body.
    */
-  insertRaw(p: RawInsert): Promise<void>;
+  insertNative(p: NativeInsert): Promise<void>;
   /**
    * Stops, in the engine, every running query whose log_comment setting is `tag`. Embedded,
    * an aborted call only stops waiting (chdb's C interface has no interrupt), so this runs
@@ -35,6 +40,23 @@ export interface ClickHouseHandle {
 }
 
 const TAG = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Where embedded inserts leave their block for the engine: memory when the host has it. */
+const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+/** A ClickHouse string literal. */
+function sqlString(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** `SETTINGS k = v, ...` for one statement; values as SQL literals. */
+export function settingsClause(settings: Record<string, string | number>): string {
+  const items = Object.entries(settings).map(([k, v]) => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(k)) throw new Error(`setting ${JSON.stringify(k)} is not a plain name`);
+    return `${k} = ${typeof v === 'number' ? String(v) : sqlString(v)}`;
+  });
+  return items.length === 0 ? '' : `SETTINGS ${items.join(', ')}`;
+}
 
 function killStatement(tag: string): string {
   if (!TAG.test(tag)) throw new Error(`query tag ${JSON.stringify(tag)} is not plain`);
@@ -51,14 +73,15 @@ export function openClickHouse(opts: { dataDir?: string; url?: string }): ClickH
     return {
       client,
       embedded: false,
-      insertRaw: async (p) => {
-        await client.insert({
-          table: p.table,
-          columns: [...p.columns] as [string, ...string[]],
+      insertNative: async (p) => {
+        // The client knows no Native format for insert; a raw body does the same.
+        const result = await client.exec({
+          query: `INSERT INTO ${p.table} FORMAT Native`,
           values: Readable.from([p.body]),
-          format: p.format,
           clickhouse_settings: p.settings as ClickHouseSettings,
         });
+        result.stream.resume();
+        await finished(result.stream);
       },
       kill: async (tag) => {
         await client.command({ query: killStatement(tag) });
@@ -76,8 +99,14 @@ export function openClickHouse(opts: { dataDir?: string; url?: string }): ClickH
   return {
     client,
     embedded: true,
-    insertRaw: async (p) => {
-      await chdb.chdb.rawInsert({ table: p.table, columns: p.columns, values: p.body, format: p.format, settings: p.settings });
+    insertNative: async (p) => {
+      const file = join(SCRATCH, `cillion-insert-${process.pid}-${randomBytes(8).toString('hex')}.native`);
+      await writeFile(file, p.body);
+      try {
+        await chdb.chdb.queryAsync(`INSERT INTO ${p.table} ${settingsClause(p.settings)} SELECT * FROM file(${sqlString(file)}, 'Native')`);
+      } finally {
+        await rm(file, { force: true });
+      }
     },
     kill: async (tag) => {
       await control.queryAsync(killStatement(tag));

@@ -1,53 +1,87 @@
 // The flow store's tables. Dashboards query these with SQL, so this comment is their
 // reference. Every table lives in one database (default `cillion`); all times are UTC.
 //
-// flows — one row per stored flow, newest data first in queries via ORDER BY time DESC.
+// flows — one row per stored flow; the columns and their order are STORED_FLOW_COLUMNS in
+//   flow_columns.ts. Ordered by (time, session_id, sequence, batch_index): "the last N
+//   flows" reads backwards in key order and stops early.
 //   time                 DateTime64(9)  when the datapath saw the packet (Flow.time, ns)
 //   received_at          DateTime       when the relay stored the batch; partition and TTL key,
 //                                       equal for every row of a batch so that one batch is one
 //                                       part and therefore all-or-nothing
 //   session_id, sequence                the collector's export session and batch number
-//   batch_index          UInt32         position of the flow inside its batch
+//   batch_index          UInt32         position of the flow inside the batch as sent
 //   node_name            LowCardinality the node that captured the flow
-//   uuid                 String
-//   verdict, drop_reason, traffic_direction, observation_point, scion_observation_point
-//                        LowCardinality Hubble/Cillion enum names ("FORWARDED", "EGRESS", ...)
-//   ip_version UInt8, source_ip / destination_ip String, protocol LowCardinality ("TCP",
-//   "UDP", "ICMPv4", ...), source_port / destination_port UInt16 (0 without ports)
-//   source_* / destination_*: cluster, namespace, pod, app (value of the app,
-//                        app.kubernetes.io/name or k8s-app label, "" when none), identity
-//                        UInt32, labels Array(String) as "source:key=value"
+//   uuid                 UUID           (toString(uuid) for the text form)
+//   present              UInt16         which optional parts the flow has (columns/layout.ts
+//                                       PRESENT: 1 IP, 2 l4, 4 meter, 8 identity extension, 16
+//                                       emitter, 32 interface, 64 event type, 128 is_reply, 256
+//                                       first_seen, 512 last_seen, 1024 geofence verdict)
+//   verdict, drop_reason, flow_type, traffic_direction, observation_point,
+//   scion_observation_point, identity_check, geofence_verdict, geofence_mode
+//                        Enum           Hubble/Cillion enum names: compare as text
+//                                       (verdict = 'DROPPED'); the value 0 name (e.g.
+//                                       'GEOFENCE_VERDICT_UNKNOWN') where unset
+//   drop_reason_code     UInt16         the deprecated numeric Flow.drop_reason
+//   is_reply             UInt8          0 unset, 1 false, 2 true
+//   event_type, event_sub_type UInt8, emitter_name / emitter_version / interface_name
+//                        LowCardinality, interface_index UInt32
+//   ip_version UInt8, source_ip / destination_ip LowCardinality, protocol Enum8 ('' TCP UDP
+//   ICMPv4 ICMPv6 SCTP), source_port / destination_port / tcp_flags UInt16 (0 without
+//   ports), icmp_type / icmp_code UInt8
+//   source_* / destination_*: workload UInt64 (key into `workloads`, 0 without an endpoint),
+//                        cluster, namespace, pod, app (value of the app,
+//                        app.kubernetes.io/name or k8s-app label, "" when none)
+//                        LowCardinality; identity UInt32
+//   path_key             UInt64         key into `path_headers` (0 without a path)
 //   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110") of the SCION path ends
 //   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
-//   path_ias, path_countries  Array(LowCardinality(String)), path_isds Array(UInt16): per hop,
-//                        source AS first ("" / 0 where unknown)
-//   path_latency_ns      Nullable(UInt64)
 //   path_known           UInt8          1 when the hop fields matched control-plane segments
-//   geofence_verdict     LowCardinality "GEOFENCE_COMPLIANT" / "_VIOLATION" / "_UNVERIFIED" / ""
-//   geofence_name, geofence_namespace, geofence_mode, geofence_offending_isd_as,
-//   geofence_offending_country  LowCardinality
-//   identity_check       LowCardinality IdentityCheck name of the carried security identity
+//   path_latency_ns      Nullable(UInt64)
+//   identity_ext UInt32, identity_cluster LowCardinality, identity_option_type UInt8,
+//   identity_authenticated UInt8: the carried security identity
+//   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
+//   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
+//                        Int16 (-1 when none)
 //   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter) for the interval
 //                        it covers: bytes are pod bytes where the flow has a pod packet (the same
 //                        figure at both edges), wire bytes otherwise
 //   pod_bytes, wire_bytes  UInt64      the pod's frames (IPv4 packet + 14 bytes of Ethernet) and the
 //                        SCION frames on the underlay, both always filled where known
-//   lost_packets         UInt64         packets of this flow the collector counted but lost (a shed
+//   lost_packets, lost_bytes UInt64    what the collector counted but lost of this flow (a shed
 //                        report): the flow's stored packets are short by this much; 0 almost always
-//   flow                 String         the whole flow.Flow, protobuf binary; the source of truth
+//   first_seen, last_seen DateTime64(9), drop_reason_name LowCardinality, folded_reports UInt32
+//
+// workloads — ReplacingMergeTree(last_seen) by key: one flow endpoint (flow.Endpoint) per key
+//   (source_workload / destination_workload). Query with FINAL or any(): rows of one key are
+//   equal but for last_seen.
+//   key UInt64, ID UInt32, identity UInt32, cluster_name, namespace LowCardinality, pod_name
+//   String, labels Array(String) ("k8s:app=web"), workloads Nested(name, kind), last_seen
+//
+// path_headers — ReplacingMergeTree(last_seen) by key: a SCION path as the relay rebuilt it
+//   from its hop fields (flow.ScionPath), by path_key.
+//   key UInt64, fingerprint String, type Enum8 (ScionPathType), src_ia, dst_ia String,
+//   path_id UInt32, mtu UInt32, expiry Nullable(DateTime64(9)), latency_ns Nullable(UInt64),
+//   known UInt8, raw String (the path header bytes), hops Nested(isd_as String,
+//   ingress_interface, egress_interface UInt32, latitude, longitude Nullable(Float64) (NULL
+//   without a declared location), address String, country String, latency_ns
+//   Nullable(UInt64)): one array element per hop, source AS first; last_seen
 //
 // paths — ReplacingMergeTree(last_seen) by fingerprint: the path dimension. Query with FINAL
 //   (or argMax by last_seen) for one row per fingerprint.
 //   fingerprint, src_ia, dst_ia, hop_count, latency_ns Nullable(UInt64), mtu, known UInt8,
 //   hops Nested(isd_as, ingress_interface, egress_interface, latitude, longitude, country,
-//   latency_ns): one array element per hop, source AS first; last_seen: a flow took the
-//   path within the hour before it (the relay rewrites a path row at most hourly).
+//   latency_ns): one array element per hop, source AS first.
+//
+// last_seen of workloads, path_headers and paths: a stored flow used the row within the hour
+//   before it (the relay rewrites a row in use at most hourly, which keeps it past the TTL of
+//   the flows that reference it).
 //
 // flows_1m — SummingMergeTree filled by the materialized view flows_1m_mv: flow counts per
 //   minute by node_name, source/destination namespace and app, path_fingerprint, src_ia,
-//   dst_ia, verdict, geofence_verdict, geofence_name; measures flows, packets and bytes.
-//   Always aggregate with sum(): rows for one key are merged lazily. The view runs after the flows part is written: a crash in between can
-//   leave one batch out of the rollup, never in it twice.
+//   dst_ia, verdict, geofence_verdict ("" without a verdict), geofence_name; measures flows,
+//   packets and bytes. Always aggregate with sum(): rows for one key are merged lazily. The
+//   view runs after the flows part is written: a crash in between can leave one batch out of
+//   the rollup, never in it twice.
 //
 // batch_marks — (node_name, session_id, sequence) of batches that carried no flows, so that
 //   position() advances past them too. A session is (node_name, session_id): the node is the
@@ -66,8 +100,16 @@
 //                        that max less the one before
 //   sent_at              DateTime64(3)  the collector's clock when it sent the batch
 //
-// TTL: flows, paths, batch_marks, node_counters keep ttlDays after arrival; flows_1m keeps
-// rollupTtlDays.
+// flows_v1 — a store of the layout before typed columns (a `flow` blob column) is moved here
+//   on upgrade, untouched, with its rollup view dropped (README: "Upgrading the store").
+//
+// TTL: flows, workloads, path_headers, paths, batch_marks, node_counters keep ttlDays after
+// arrival (last use for the dimension tables); flows_1m keeps rollupTtlDays.
+import { ScionPathType } from '../../proto/gen/flow/flow';
+import { PRESENT } from '../../columns/layout';
+import { STORED_FLOW_COLUMNS, enumType } from './flow_columns';
+
+const PRESENT_GEOFENCE = PRESENT.GEOFENCE;
 
 export interface SchemaOptions {
   database: string;
@@ -86,21 +128,6 @@ const LC = 'LowCardinality(String)';
 
 /** Answers position(): a session's highest sequence, by (node, session id). */
 const NODE_SESSION_PROJECTION = 'node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)';
-
-/** Columns of `flows` that rows.ts fills, in insert order (flow_b64 becomes `flow`). */
-export const FLOW_COLUMNS = [
-  'time', 'received_at', 'session_id', 'sequence', 'batch_index', 'node_name', 'uuid',
-  'verdict', 'drop_reason', 'traffic_direction', 'observation_point', 'scion_observation_point',
-  'ip_version', 'source_ip', 'destination_ip', 'protocol', 'source_port', 'destination_port',
-  'source_cluster', 'source_namespace', 'source_pod', 'source_app', 'source_identity', 'source_labels',
-  'destination_cluster', 'destination_namespace', 'destination_pod', 'destination_app',
-  'destination_identity', 'destination_labels',
-  'src_ia', 'dst_ia', 'path_fingerprint', 'path_ias', 'path_isds', 'path_countries',
-  'path_latency_ns', 'path_known',
-  'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode',
-  'geofence_offending_isd_as', 'geofence_offending_country', 'identity_check',
-  'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'flow_b64',
-] as const;
 
 /** node_counters columns holding ExportCounters, by column name, in insert order. */
 export const NODE_COUNTER_VALUES = {
@@ -124,80 +151,31 @@ export const NODE_COUNTER_VALUES = {
 /** Columns added after the first release, each after the column before it: an older store gets them by ALTER TABLE. */
 const COUNTER_KEYS = Object.keys(NODE_COUNTER_VALUES);
 const LATER_COUNTER_COLUMNS = COUNTER_KEYS.slice(5);
-const LATER_FLOW_COLUMNS = ['pod_bytes', 'wire_bytes', 'lost_packets'] as const;
 const columnBefore = (columns: readonly string[], c: string): string => columns[columns.indexOf(c) - 1];
 
 export const NODE_COUNTER_COLUMNS = ['received_at', 'node_name', 'cluster', 'session_id', 'sequence', ...Object.keys(NODE_COUNTER_VALUES), 'sent_at'] as const;
 
+/** `paths` columns in insert order (Native block: rows.ts pathsBlock). */
 export const PATH_COLUMNS = [
   'fingerprint', 'src_ia', 'dst_ia', 'hop_count', 'latency_ns', 'mtu', 'known',
   'hops.isd_as', 'hops.ingress_interface', 'hops.egress_interface', 'hops.latitude',
   'hops.longitude', 'hops.country', 'hops.latency_ns', 'last_seen',
 ] as const;
 
+export const SCION_PATH_TYPE = enumType(8, ScionPathType);
+
 /**
- * Skip indexes only for what is rare within a stretch of time (drops, violations, one path,
- * one address, one pod): common values (namespace, node, identity) sit in every granule and
- * would not prune, and every index costs each insert a few milliseconds.
+ * Skip indexes only for what is rare within a stretch of time and asked for alone (drops,
+ * violations, one path, one address, one pod): common values (namespace, node, identity)
+ * sit in every granule and would not prune, and every index costs each insert.
  */
 function flowsColumnsDDL(): string {
+  const columns = STORED_FLOW_COLUMNS.map((c) => `  ${c.name} ${c.type}${c.codec ? ` ${c.codec}` : ''},`);
   return `
-  time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
-  received_at DateTime('UTC'),
-  session_id ${LC},
-  sequence UInt64,
-  batch_index UInt32,
-  node_name ${LC},
-  uuid String,
-  verdict ${LC},
-  drop_reason ${LC},
-  traffic_direction ${LC},
-  observation_point ${LC},
-  scion_observation_point ${LC},
-  ip_version UInt8,
-  source_ip String,
-  destination_ip String,
-  protocol ${LC},
-  source_port UInt16,
-  destination_port UInt16,
-  source_cluster ${LC},
-  source_namespace ${LC},
-  source_pod String,
-  source_app ${LC},
-  source_identity UInt32,
-  source_labels Array(${LC}),
-  destination_cluster ${LC},
-  destination_namespace ${LC},
-  destination_pod String,
-  destination_app ${LC},
-  destination_identity UInt32,
-  destination_labels Array(${LC}),
-  src_ia ${LC},
-  dst_ia ${LC},
-  path_fingerprint ${LC},
-  path_ias Array(${LC}),
-  path_isds Array(UInt16),
-  path_countries Array(${LC}),
-  path_latency_ns Nullable(UInt64),
-  path_known UInt8,
-  geofence_verdict ${LC},
-  geofence_name ${LC},
-  geofence_namespace ${LC},
-  geofence_mode ${LC},
-  geofence_offending_isd_as ${LC},
-  geofence_offending_country ${LC},
-  identity_check ${LC},
-  packets UInt64,
-  bytes UInt64,
-  dropped_packets UInt64,
-  pod_bytes UInt64,
-  wire_bytes UInt64,
-  lost_packets UInt64,
-  flow_b64 String EPHEMERAL,
-  flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
-  INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
-  INDEX idx_geofence_verdict geofence_verdict TYPE set(8) GRANULARITY 4,
-  INDEX idx_fingerprint path_fingerprint TYPE set(256) GRANULARITY 4,
+${columns.join('\n')}
+  INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4,
+  INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4,
+  INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
@@ -209,7 +187,7 @@ interface Layout {
   /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
   suffix: string;
   onCluster: string;
-  engines: { flows: string; paths: string; rollup: string; marks: string; counters: string };
+  engines: { flows: string; workloads: string; pathHeaders: string; paths: string; rollup: string; marks: string; counters: string };
 }
 
 const SINGLE: Layout = {
@@ -217,6 +195,8 @@ const SINGLE: Layout = {
   onCluster: '',
   engines: {
     flows: 'MergeTree',
+    workloads: 'ReplacingMergeTree(last_seen)',
+    pathHeaders: 'ReplacingMergeTree(last_seen)',
     paths: 'ReplacingMergeTree(last_seen)',
     rollup: 'SummingMergeTree((flows, packets, bytes))',
     marks: 'MergeTree',
@@ -255,6 +235,8 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
     onCluster: ` ON CLUSTER ${cluster}`,
     engines: {
       flows: `ReplicatedMergeTree(${zk('flows_local')})`,
+      workloads: `ReplicatedReplacingMergeTree(${zk('workloads_local')}, last_seen)`,
+      pathHeaders: `ReplicatedReplacingMergeTree(${zk('path_headers_local')}, last_seen)`,
       paths: `ReplicatedReplacingMergeTree(${zk('paths_local')}, last_seen)`,
       rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, (flows, packets, bytes))`,
       marks: `ReplicatedMergeTree(${zk('batch_marks_local')})`,
@@ -268,6 +250,8 @@ ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})`;
     `CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`,
     ...dataTables(o, layout),
     dist('flows', 'cityHash64(session_id)'),
+    dist('workloads', 'key'),
+    dist('path_headers', 'key'),
     dist('paths', 'cityHash64(fingerprint)'),
     dist('flows_1m', 'rand()'),
     dist('batch_marks', 'cityHash64(session_id)'),
@@ -288,6 +272,48 @@ PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)
 TTL received_at + INTERVAL ${ttl} DAY
 SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}`,
+    `CREATE TABLE IF NOT EXISTS ${t('workloads')}${l.onCluster} (
+  key UInt64,
+  ID UInt32,
+  identity UInt32,
+  cluster_name ${LC},
+  namespace ${LC},
+  pod_name String,
+  labels Array(String),
+  workloads Nested(
+    name String,
+    kind String
+  ),
+  last_seen DateTime('UTC')
+) ENGINE = ${l.engines.workloads}
+ORDER BY key
+TTL last_seen + INTERVAL ${ttl} DAY`,
+    `CREATE TABLE IF NOT EXISTS ${t('path_headers')}${l.onCluster} (
+  key UInt64,
+  fingerprint String,
+  type ${SCION_PATH_TYPE},
+  src_ia String,
+  dst_ia String,
+  path_id UInt32,
+  mtu UInt32,
+  expiry Nullable(DateTime64(9, 'UTC')),
+  latency_ns Nullable(UInt64),
+  known UInt8,
+  raw String CODEC(ZSTD(1)),
+  hops Nested(
+    isd_as String,
+    ingress_interface UInt32,
+    egress_interface UInt32,
+    latitude Nullable(Float64),
+    longitude Nullable(Float64),
+    address String,
+    country String,
+    latency_ns Nullable(UInt64)
+  ),
+  last_seen DateTime('UTC')
+) ENGINE = ${l.engines.pathHeaders}
+ORDER BY key
+TTL last_seen + INTERVAL ${ttl} DAY`,
     `CREATE TABLE IF NOT EXISTS ${t('paths')}${l.onCluster} (
   fingerprint String,
   src_ia ${LC},
@@ -332,8 +358,9 @@ ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace
 TTL minute + INTERVAL ${rollupTtl} DAY${l.suffix === '' ? '\nSETTINGS non_replicated_deduplication_window = 10000' : ''}`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.flows_1m_mv${l.onCluster} TO ${t('flows_1m')} AS
 SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
-  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
-  geofence_verdict, geofence_name, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
+  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, toString(verdict) AS verdict,
+  if(bitAnd(present, ${PRESENT_GEOFENCE}) = 0, '', toString(geofence_verdict)) AS geofence_verdict, geofence_name,
+  count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
 FROM ${t('flows')}
 GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
   destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name`,
@@ -362,14 +389,21 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
 /** Adds what later releases added to an older store's tables (a no-op on a current one). */
 export function upgradeStatements(o: SchemaOptions): string[] {
   const db = checkIdentifier(o.database);
-  return [
-    ...LATER_FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(FLOW_COLUMNS, c)}`),
-    ...LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`),
-    // A store made before sessions were keyed by node: new parts get the projection that
-    // answers position() by (node, session); old parts are read without it until their TTL.
-    `ALTER TABLE ${db}.flows ADD PROJECTION IF NOT EXISTS ${NODE_SESSION_PROJECTION}`,
-    `ALTER TABLE ${db}.flows DROP PROJECTION IF EXISTS session_position`,
-  ];
+  return LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`);
+}
+
+/** Where a flows table of the layout before typed columns is moved, untouched. */
+export const LEGACY_FLOWS = 'flows_v1';
+
+/**
+ * Moves a store of the layout before typed columns (flows with a `flow` blob) aside, so
+ * that schemaStatements then create the new tables: its rollup view first (it would feed
+ * flows_1m from whatever table is named flows next), then the table itself. flows_1m, paths,
+ * batch_marks and node_counters keep their layout and their rows.
+ */
+export function legacyMoveStatements(o: SchemaOptions): string[] {
+  const db = checkIdentifier(o.database);
+  return [`DROP VIEW IF EXISTS ${db}.flows_1m_mv`, `RENAME TABLE ${db}.flows TO ${db}.${LEGACY_FLOWS}`];
 }
 
 /** Re-applies the TTLs of an existing schema (CREATE ... IF NOT EXISTS keeps the old ones). */
@@ -378,6 +412,8 @@ export function ttlStatements(o: SchemaOptions): string[] {
   const ttl = positiveDays(o.ttlDays);
   return [
     `ALTER TABLE ${db}.flows MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.workloads MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.path_headers MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.paths MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.batch_marks MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.node_counters MODIFY TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,

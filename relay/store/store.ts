@@ -7,15 +7,17 @@ import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
 import { queryFlows, type QueryLimits } from './query';
-import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements, upgradeStatements } from './schema';
-import { flowLines, pathRow, type PathRow } from './rows';
+import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
+import { flowBlock } from './flow_block';
+import { judgedFromFlows, type SessionBatch } from './from_flows';
+import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
+import { constIntColumn, nativeBlock, stringColumn } from './native';
+import {
+  LEGACY_FLOWS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, checkIdentifier, legacyMoveStatements, schemaStatements,
+  ttlStatements, upgradeStatements,
+} from './schema';
 
-export interface SessionBatch {
-  sessionId: string;
-  sequence: bigint;
-  nodeName: string;
-  flows: Flow[];
-}
+export type { SessionBatch };
 
 /** One batch's cumulative collector counters (node_counters in schema.ts). */
 export interface NodeCounterRow {
@@ -38,8 +40,12 @@ export interface RecentUuid {
 }
 
 export interface FlowStore extends FlowHistory {
-  /** Stores all flows of the batch together with (node, session, sequence), or none of them; every flow's node_name must be the batch's. */
-  insertBatch(b: SessionBatch): Promise<void>;
+  /**
+   * Stores the kept flows of the batch together with (node, session, sequence), or none of
+   * them; the endpoints and paths they reference first. A batch of whole flows (every flow's
+   * node_name the batch's) is turned into columns first (from_flows.ts).
+   */
+  insertBatch(b: JudgedBatch | SessionBatch): Promise<void>;
   /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
   position(nodeName: string, sessionId: string): Promise<bigint>;
   /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
@@ -63,13 +69,15 @@ export interface StoreOptions {
   queryLimits?: Partial<QueryLimits>;
   /** Failures that only the log hears of (a kill that did not land). */
   onError?: (e: Error) => void;
+  /** What the store did to the data directory on open (an upgrade moving tables aside); default stderr. */
+  log?: (line: string) => void;
 }
 
 const DEFAULT_TTL_DAYS = 7;
-/** Fingerprints remembered as already written to `paths`, before the memory starts over. */
-const KNOWN_PATHS_LIMIT = 100_000;
-/** How often a path in use has its row (and so its last_seen and TTL) rewritten. */
-const PATH_REFRESH_S = 3600;
+/** Keys remembered as already written to a dimension table, before the memory starts over. */
+const KNOWN_LIMIT = 100_000;
+/** How often an endpoint or path in use has its row (and so its last_seen and TTL) rewritten. */
+const REFRESH_S = 3600;
 
 export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const database = checkIdentifier(opts.database ?? 'cillion');
@@ -77,7 +85,10 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const schema = { database, ttlDays, rollupTtlDays: opts.rollupTtlDays ?? ttlDays };
   const ch = openClickHouse(opts);
   try {
-    for (const stmt of schemaStatements(schema)) await ch.client.command({ query: stmt });
+    const [createDatabase, ...tables] = schemaStatements(schema);
+    await ch.client.command({ query: createDatabase });
+    await moveLegacyFlows(ch.client, schema, opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
+    for (const stmt of tables) await ch.client.command({ query: stmt });
     if (!(await isDistributed(ch.client, database))) for (const stmt of upgradeStatements(schema)) await ch.client.command({ query: stmt });
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
       for (const stmt of ttlStatements(schema)) {
@@ -90,6 +101,25 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   }
   const queryLimits = { timeoutMs: 30_000, maxRowsToRead: 500_000_000, ...opts.queryLimits };
   return new ClickHouseFlowStore(ch, database, queryLimits, opts.onError);
+}
+
+/**
+ * A store of the layout before typed columns has flows with a `flow` blob: it moves to
+ * flows_v1 (still readable with SQL), and new flows start in the new tables.
+ */
+async function moveLegacyFlows(client: ClickHouseClient, schema: { database: string; ttlDays: number; rollupTtlDays: number }, log: (line: string) => void): Promise<void> {
+  const result = await client.query({
+    query: `SELECT table, name FROM system.columns WHERE database = {db:String} AND ((table = 'flows' AND name = 'flow') OR table = {legacy:String}) LIMIT 2`,
+    query_params: { db: schema.database, legacy: LEGACY_FLOWS },
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<{ table: string }>();
+  if (!rows.some((r) => r.table === 'flows')) return;
+  if (rows.some((r) => r.table === LEGACY_FLOWS)) {
+    throw new Error(`${schema.database}.flows has the layout before typed columns and ${schema.database}.${LEGACY_FLOWS} exists already: drop or rename ${LEGACY_FLOWS} to upgrade`);
+  }
+  for (const stmt of legacyMoveStatements(schema)) await client.command({ query: stmt });
+  log(`store: upgraded ${schema.database}: flows of the layout before typed columns moved to ${schema.database}.${LEGACY_FLOWS} (rollup view dropped); new flows go to a new ${schema.database}.flows`);
 }
 
 /** Unix milliseconds as DateTime64(3) input text: seconds with three decimals. */
@@ -108,10 +138,30 @@ async function isDistributed(client: ClickHouseClient, database: string): Promis
   return rows.some((r) => r.engine === 'Distributed');
 }
 
+/** Dimension keys written and when, forgotten all at once when too many. */
+class Written<K> {
+  private readonly at = new Map<K, number>();
+
+  /** Whether `key` needs (re)writing at `now`. */
+  stale(key: K, now: number): boolean {
+    const t = this.at.get(key);
+    return t === undefined || now - t >= REFRESH_S;
+  }
+
+  remember(keys: Iterable<K>, now: number): void {
+    for (const k of keys) {
+      if (this.at.size >= KNOWN_LIMIT) this.at.clear();
+      this.at.set(k, now);
+    }
+  }
+}
+
 class ClickHouseFlowStore implements FlowStore {
   private readonly client: ClickHouseClient;
-  /** Fingerprint -> when its row was last written. */
-  private readonly knownPaths = new Map<string, number>();
+  private readonly workloads = new Written<bigint>();
+  private readonly pathHeaders = new Written<bigint>();
+  /** By fingerprint, for `paths`. */
+  private readonly paths = new Written<string>();
   private closed = false;
 
   constructor(
@@ -132,11 +182,11 @@ class ClickHouseFlowStore implements FlowStore {
     }
   }
 
-  insertBatch(b: SessionBatch): Promise<void> {
-    return this.engine('storing flows', () => this.insertBatchRaw(b));
+  insertBatch(b: JudgedBatch | SessionBatch): Promise<void> {
+    return this.engine('storing flows', () => this.insertJudged('flows' in b ? judgedFromFlows(b) : b));
   }
 
-  private async insertBatchRaw(b: SessionBatch): Promise<void> {
+  private async insertJudged(b: JudgedBatch): Promise<void> {
     const receivedAt = Math.floor(Date.now() / 1000);
     // A retried batch inserts nothing twice, also if the caller did not check position().
     // The token names the node: another node's batch of the same session id and sequence
@@ -144,54 +194,66 @@ class ClickHouseFlowStore implements FlowStore {
     // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
     const settings = {
       insert_deduplication_token: JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]),
-      deduplicate_blocks_in_dependent_materialized_views: 1 as const,
-      insert_distributed_sync: 1 as const,
+      insert_select_deduplicate: 1,
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+      insert_distributed_sync: 1,
     };
-    if (b.flows.length === 0) {
-      await this.client.insert({
+    const count = b.keep ? b.keep.length : b.columns.count;
+    if (count === 0) {
+      await this.ch.insertNative({
         table: `${this.db}.batch_marks`,
-        values: [{ session_id: b.sessionId, sequence: b.sequence.toString(), node_name: b.nodeName, received_at: receivedAt }],
-        format: 'JSONEachRow',
-        clickhouse_settings: settings,
+        body: nativeBlock([
+          ['session_id', stringColumn([b.sessionId])],
+          ['sequence', constIntColumn('UInt64', b.sequence, 1)],
+          ['node_name', stringColumn([b.nodeName])],
+          ['received_at', constIntColumn("DateTime('UTC')", receivedAt, 1)],
+        ]),
+        settings,
       });
       return;
     }
-    // Paths first, so that every stored flow's fingerprint resolves in `paths`.
-    await this.insertNewPaths(b.flows, receivedAt);
-    const body = flowLines(b.flows, { sessionId: b.sessionId, sequence: b.sequence, receivedAt });
-    await this.ch.insertRaw({
+    // Dimensions first, so that every stored flow's references resolve.
+    await this.insertDimensions(b, receivedAt);
+    await this.ch.insertNative({
       table: `${this.db}.flows`,
-      columns: FLOW_COLUMNS,
-      format: 'JSONCompactEachRow',
-      body,
-      // Parsed as one block, written as one part: the insert is all-or-nothing.
-      settings: {
-        ...settings,
-        input_format_parallel_parsing: 0,
-        max_insert_block_size: Math.max(b.flows.length + 1, 1_048_576),
-      },
+      body: flowBlock(b, receivedAt),
+      // One block, one part: the insert is all-or-nothing.
+      settings: { ...settings, max_insert_threads: 1, min_insert_block_size_rows: 0, min_insert_block_size_bytes: 0 },
     });
   }
 
-  private async insertNewPaths(flows: Flow[], seenAt: number): Promise<void> {
-    const fresh = new Map<string, PathRow>();
-    for (const f of flows) {
-      const path = f.scionPath;
-      if (!path || path.fingerprint === '') continue;
-      const fp = path.fingerprint.toLowerCase();
-      const written = this.knownPaths.get(fp);
-      const stale = written === undefined || seenAt - written >= PATH_REFRESH_S;
-      if (stale && !fresh.has(fp)) fresh.set(fp, pathRow(path, seenAt));
+  /** The endpoints and paths of kept flows not written within the hour. */
+  private async insertDimensions(b: JudgedBatch, now: number): Promise<void> {
+    const eps = new Map<bigint, StoredEndpoint>();
+    const hdrs = new Map<bigint, StoredPath>();
+    const fps = new Map<string, StoredPath>();
+    const src = b.columns.u32('sourceEndpoint');
+    const dst = b.columns.u32('destinationEndpoint');
+    const path = b.columns.u32('path');
+    const usedEp = new Uint8Array(b.endpoints.length);
+    const usedPath = new Uint8Array(b.paths.length);
+    const count = b.keep ? b.keep.length : b.columns.count;
+    for (let j = 0; j < count; j++) {
+      const i = b.keep ? b.keep[j] : j;
+      usedEp[src[i]] = 1;
+      usedEp[dst[i]] = 1;
+      usedPath[path[i]] = 1;
     }
-    if (fresh.size === 0) return;
-    await this.client.insert({
-      table: `${this.db}.paths`,
-      columns: [...PATH_COLUMNS],
-      values: [...fresh.values()],
-      format: 'JSONEachRow',
+    b.endpoints.forEach((e, i) => {
+      if (e && usedEp[i] && this.workloads.stale(e.key, now)) eps.set(e.key, e);
     });
-    if (this.knownPaths.size + fresh.size > KNOWN_PATHS_LIMIT) this.knownPaths.clear();
-    for (const fp of fresh.keys()) this.knownPaths.set(fp, seenAt);
+    b.paths.forEach((p, i) => {
+      if (!p || !usedPath[i]) return;
+      if (this.pathHeaders.stale(p.key, now)) hdrs.set(p.key, p);
+      const fp = p.path.fingerprint.toLowerCase();
+      if (fp !== '' && this.paths.stale(fp, now) && !fps.has(fp)) fps.set(fp, p);
+    });
+    if (eps.size > 0) await this.ch.insertNative({ table: `${this.db}.workloads`, body: workloadsBlock([...eps.values()], now), settings: { insert_distributed_sync: 1 } });
+    if (hdrs.size > 0) await this.ch.insertNative({ table: `${this.db}.path_headers`, body: pathHeadersBlock([...hdrs.values()], now), settings: { insert_distributed_sync: 1 } });
+    if (fps.size > 0) await this.ch.insertNative({ table: `${this.db}.paths`, body: pathsBlock([...fps.values()].map((p) => p.path), now), settings: { insert_distributed_sync: 1 } });
+    this.workloads.remember(eps.keys(), now);
+    this.pathHeaders.remember(hdrs.keys(), now);
+    this.paths.remember(fps.keys(), now);
   }
 
   position(nodeName: string, sessionId: string): Promise<bigint> {
@@ -237,7 +299,7 @@ class ClickHouseFlowStore implements FlowStore {
     return this.engine('reading recent uuids', async () => {
       // Newest first in key order: the engine reads backwards and stops at the limit.
       const result = await this.client.query({
-        query: `SELECT node_name, uuid FROM ${this.db}.flows ORDER BY time DESC LIMIT {n:UInt32}`,
+        query: `SELECT node_name, toString(uuid) FROM ${this.db}.flows ORDER BY time DESC LIMIT {n:UInt32}`,
         query_params: { n: limit },
         format: 'JSONCompactEachRow',
       });

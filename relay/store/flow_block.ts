@@ -1,0 +1,281 @@
+// One judged batch as the Native block of its `flows` rows (STORED_FLOW_COLUMNS, in order).
+// Fixed-width columns are copied from the received bytes; columns that reference a table
+// (strings, endpoints, paths, verdicts) become LowCardinality dictionaries of the values
+// the kept rows use, or typed arrays looked up per row. Typed arrays are read as the
+// little-endian bytes ClickHouse expects, so this runs on little-endian hosts only.
+import { endianness } from 'node:os';
+import type { ColumnKey } from '../../columns/layout';
+import { PRESENT, WIDTH, COLUMNS } from '../../columns/layout';
+import {
+  type Endpoint, type Geofence, type ScionPath,
+} from '../../proto/gen/flow/flow';
+import { STORED_FLOW_COLUMNS } from './flow_columns';
+import type { JudgedBatch } from './judged';
+import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, nullableColumn, uuidColumn, type NativeColumn } from './native';
+import { canonicalIA } from './rows';
+
+if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
+
+/** A value the flows table cannot hold (an enum number without a name); the batch is refused whole. */
+export class FlowValueError extends Error {
+  readonly code = 'FLOW_VALUE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlowValueError';
+  }
+}
+
+const KIND = new Map(COLUMNS.map((c) => [c.key, c.kind]));
+
+interface Rows {
+  b: JudgedBatch;
+  keep?: Uint32Array;
+  count: number;
+  receivedAt: number;
+  endpoints: readonly (Endpoint | undefined)[];
+  paths: readonly (ScionPath | undefined)[];
+}
+
+/** The received column as it is (or the kept rows of it). */
+const copied = (key: ColumnKey) => (r: Rows, type: string): NativeColumn => {
+  const kind = KIND.get(key);
+  if (kind === undefined) throw new Error(`no column ${key}`);
+  return fixedColumn(type, WIDTH[kind], r.b.columns.bytes(key), r.keep);
+};
+
+/**
+ * LowCardinality(String) whose row value is values[index[row]]: the dictionary holds only
+ * the values the kept rows use, each once, "" first.
+ */
+function dictionaryColumn(values: readonly string[], index: Uint32Array, keep: Uint32Array | undefined, count: number): NativeColumn {
+  const keyOf = new Int32Array(values.length).fill(-1);
+  const keys = [''];
+  const seen = new Map<string, number>([['', 0]]);
+  const out = new Uint32Array(count);
+  for (let j = 0; j < count; j++) {
+    const t = index[keep ? keep[j] : j];
+    let k = keyOf[t];
+    if (k < 0) {
+      const v = values[t] ?? '';
+      k = seen.get(v) ?? -1;
+      if (k < 0) {
+        k = keys.length;
+        keys.push(v);
+        seen.set(v, k);
+      }
+      keyOf[t] = k;
+    }
+    out[j] = k;
+  }
+  return lowCardinalityColumn(keys, out);
+}
+
+function constString(value: string, count: number): NativeColumn {
+  return lowCardinalityColumn(value === '' ? [''] : ['', value], new Uint8Array(count).fill(value === '' ? 0 : 1));
+}
+
+type Table = 'endpoint' | 'path' | 'judgement';
+
+/** The per-row index into one of the batch's tables. */
+function indexOf(r: Rows, table: Table, key?: ColumnKey): Uint32Array {
+  if (table === 'judgement') return r.b.judgementOf;
+  return r.b.columns.u32(key!);
+}
+
+/** Typed values looked up per row from a table's per-entry values. */
+function lookup<A extends Uint8Array | Uint16Array | Uint32Array | BigUint64Array>(
+  out: A,
+  perEntry: A,
+  index: Uint32Array,
+  keep: Uint32Array | undefined,
+): A {
+  for (let j = 0; j < out.length; j++) out[j] = perEntry[index[keep ? keep[j] : j]];
+  return out;
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function tableStrings(r: Rows, table: Table, key: ColumnKey | undefined, value: (i: number) => string): NativeColumn {
+  const size = table === 'endpoint' ? r.endpoints.length : table === 'path' ? r.paths.length : r.b.geofences.length;
+  return dictionaryColumn(Array.from({ length: size }, (_, i) => value(i)), indexOf(r, table, key), r.keep, r.count);
+}
+
+function tableInts(
+  r: Rows,
+  type: string,
+  table: Table,
+  key: ColumnKey | undefined,
+  make: (n: number) => Uint8Array | Uint16Array | Uint32Array | BigUint64Array,
+  value: (i: number) => number | bigint,
+): NativeColumn {
+  const size = table === 'endpoint' ? r.endpoints.length : table === 'path' ? r.paths.length : r.b.geofences.length;
+  const perEntry = make(size);
+  for (let i = 0; i < size; i++) perEntry[i] = value(i) as never;
+  const out = lookup(make(r.count), perEntry, indexOf(r, table, key), r.keep);
+  return fixedColumn(type, out.BYTES_PER_ELEMENT, bytesOf(out));
+}
+
+const u8 = (n: number) => new Uint8Array(n);
+const u16 = (n: number) => new Uint16Array(n);
+const u32 = (n: number) => new Uint32Array(n);
+const u64 = (n: number) => new BigUint64Array(n);
+
+function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Rows, type: string) => NativeColumn> {
+  const key: ColumnKey = side === 'source' ? 'sourceEndpoint' : 'destinationEndpoint';
+  const ep = (r: Rows, i: number) => r.endpoints[i];
+  return {
+    [`${side}_workload`]: (r, t) => tableInts(r, t, 'endpoint', key, u64, (i) => r.b.endpoints[i]?.key ?? 0n),
+    [`${side}_cluster`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.clusterName ?? ''),
+    [`${side}_namespace`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.namespace ?? ''),
+    [`${side}_pod`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.podName ?? ''),
+    [`${side}_app`]: (r) => tableStrings(r, 'endpoint', key, (i) => r.b.endpoints[i]?.app ?? ''),
+    [`${side}_identity`]: (r, t) => tableInts(r, t, 'endpoint', key, u32, (i) => ep(r, i)?.identity ?? 0),
+  };
+}
+
+const strings = (key: ColumnKey) => (r: Rows) => dictionaryColumn(r.b.columns.strings, r.b.columns.u32(key), r.keep, r.count);
+const fence = (r: Rows, i: number): Geofence | undefined => r.b.geofences[i];
+
+function present(r: Rows, type: string): NativeColumn {
+  const bits = r.b.columns.u16('present');
+  const out = new Uint16Array(r.count);
+  for (let j = 0; j < r.count; j++) {
+    const i = r.keep ? r.keep[j] : j;
+    const judged = r.b.geofences[r.b.judgementOf[i]] !== undefined ? PRESENT.GEOFENCE : 0;
+    out[j] = (bits[i] & ~PRESENT.GEOFENCE) | judged;
+  }
+  return fixedColumn(type, 2, bytesOf(out));
+}
+
+function pathLatency(r: Rows): NativeColumn {
+  const isNullOf = new Uint8Array(r.paths.length);
+  const valueOf = new BigUint64Array(r.paths.length);
+  for (let i = 0; i < r.paths.length; i++) {
+    const l = r.paths[i]?.latencyNs;
+    isNullOf[i] = l === undefined ? 1 : 0;
+    valueOf[i] = l ?? 0n;
+  }
+  const index = r.b.columns.u32('path');
+  const isNull = lookup(new Uint8Array(r.count), isNullOf, index, r.keep);
+  const values = lookup(new BigUint64Array(r.count), valueOf, index, r.keep);
+  return nullableColumn(isNull, fixedColumn('UInt64', 8, bytesOf(values)));
+}
+
+/** How each stored column is filled (DESIGN: the flow-to-column mapping). */
+const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
+  time: copied('timeNs'),
+  received_at: (r, t) => constIntColumn(t, r.receivedAt, r.count),
+  session_id: (r) => constString(r.b.sessionId, r.count),
+  sequence: (r, t) => constIntColumn(t, r.b.sequence, r.count),
+  batch_index: (r, t) => fixedColumn(t, 4, bytesOf(r.keep ?? Uint32Array.from({ length: r.count }, (_, i) => i))),
+  node_name: (r) => constString(r.b.nodeName, r.count),
+  uuid: (r) => uuidColumn(r.b.columns.bytes('uuid'), r.keep),
+  present,
+  verdict: copied('verdict'),
+  drop_reason: copied('dropReasonDesc'),
+  drop_reason_code: copied('dropReason'),
+  flow_type: copied('flowType'),
+  traffic_direction: copied('trafficDirection'),
+  observation_point: copied('traceObservationPoint'),
+  scion_observation_point: copied('scionObservationPoint'),
+  is_reply: copied('isReply'),
+  event_type: copied('eventType'),
+  event_sub_type: copied('eventSubType'),
+  emitter_name: strings('emitterName'),
+  emitter_version: strings('emitterVersion'),
+  interface_index: copied('interfaceIndex'),
+  interface_name: strings('interfaceName'),
+  ip_version: copied('ipVersion'),
+  source_ip: strings('sourceIp'),
+  destination_ip: strings('destinationIp'),
+  protocol: copied('l4Protocol'),
+  source_port: copied('sourcePort'),
+  destination_port: copied('destinationPort'),
+  tcp_flags: copied('tcpFlags'),
+  icmp_type: copied('icmpType'),
+  icmp_code: copied('icmpCode'),
+  ...endpointColumns('source'),
+  ...endpointColumns('destination'),
+  path_key: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => r.b.paths[i]?.key ?? 0n),
+  src_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.srcIa ?? '')),
+  dst_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.dstIa ?? '')),
+  path_fingerprint: (r) => tableStrings(r, 'path', 'path', (i) => (r.paths[i]?.fingerprint ?? '').toLowerCase()),
+  path_known: (r, t) => tableInts(r, t, 'path', 'path', u8, (i) => (r.paths[i]?.knownToControlPlane ? 1 : 0)),
+  path_latency_ns: pathLatency,
+  identity_ext: copied('identity'),
+  identity_cluster: strings('identityCluster'),
+  identity_option_type: copied('identityOptionType'),
+  identity_authenticated: copied('identityAuthenticated'),
+  identity_check: copied('identityCheck'),
+  geofence_verdict: (r, t) => tableInts(r, t, 'judgement', undefined, u8, (i) => fence(r, i)?.verdict ?? 0),
+  geofence_name: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.name ?? ''),
+  geofence_namespace: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.namespace ?? ''),
+  geofence_mode: (r, t) => tableInts(r, t, 'judgement', undefined, u8, (i) => fence(r, i)?.mode ?? 0),
+  geofence_reason: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.reason ?? ''),
+  geofence_offending_hop: (r, t) => tableInts(r, t, 'judgement', undefined, u16, (i) => {
+    const hop = fence(r, i)?.offendingHop;
+    // Int16 -1 (0xffff) when the verdict names no hop.
+    return hop === undefined || hop > 0x7fff ? 0xffff : hop;
+  }),
+  geofence_offending_isd_as: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingIsdAs ?? ''),
+  geofence_offending_country: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingCountry ?? ''),
+  packets: copied('packets'),
+  bytes: copied('bytes'),
+  dropped_packets: copied('droppedPackets'),
+  pod_bytes: copied('podBytes'),
+  wire_bytes: copied('wireBytes'),
+  lost_packets: copied('lostPackets'),
+  lost_bytes: copied('lostBytes'),
+  first_seen: copied('firstSeenNs'),
+  last_seen: copied('lastSeenNs'),
+  drop_reason_name: strings('dropReasonName'),
+  folded_reports: copied('foldedReports'),
+};
+
+for (const c of STORED_FLOW_COLUMNS) if (!BUILDERS[c.name]) throw new Error(`flows column ${c.name} has no builder`);
+
+/** Enum columns copied from the batch as received (the geofence ones hold what the relay decided). */
+const ENUM_SOURCES: Record<string, ColumnKey> = {
+  verdict: 'verdict',
+  drop_reason: 'dropReasonDesc',
+  flow_type: 'flowType',
+  traffic_direction: 'trafficDirection',
+  observation_point: 'traceObservationPoint',
+  scion_observation_point: 'scionObservationPoint',
+  protocol: 'l4Protocol',
+  identity_check: 'identityCheck',
+};
+
+/** Per such column, the numbers its Enum names. */
+const ENUM_CHECKS = Object.entries(ENUM_SOURCES).map(([column, source]) => {
+  const type = STORED_FLOW_COLUMNS.find((c) => c.name === column)?.type ?? '';
+  const named = new Uint8Array(type.startsWith('Enum8') ? 0x100 : 0x10000);
+  for (const m of type.matchAll(/' = (\d+)/g)) named[Number(m[1])] = 1;
+  return { column, source, named, wide: type.startsWith('Enum16') };
+});
+
+/** An enum number no name stands for would be stored as is and break every read of its row. */
+function checkEnums(r: Rows): void {
+  for (const e of ENUM_CHECKS) {
+    const values = e.wide ? r.b.columns.u16(e.source) : r.b.columns.u8(e.source);
+    for (let j = 0; j < r.count; j++) {
+      const v = values[r.keep ? r.keep[j] : j];
+      if (e.named[v] === 0) throw new FlowValueError(`flow ${r.keep ? r.keep[j] : j} of batch ${r.b.sequence} has ${e.column} ${v}, which names nothing`);
+    }
+  }
+}
+
+/** The kept flows of `b` as one Native block in `flows` column order; receivedAt in Unix seconds. */
+export function flowBlock(b: JudgedBatch, receivedAt: number): Buffer {
+  const count = b.keep ? b.keep.length : b.columns.count;
+  const r: Rows = {
+    b,
+    keep: b.keep,
+    count,
+    receivedAt,
+    endpoints: b.endpoints.map((e) => e?.endpoint),
+    paths: b.paths.map((p) => p?.path),
+  };
+  checkEnums(r);
+  return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, c.type)] as const), 64 + count * 160);
+}
