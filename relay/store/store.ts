@@ -6,7 +6,7 @@ import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
-import { queryFlows, type QueryLimits } from './query';
+import { FlowReader, type QueryLimits } from './query';
 import { FLOW_COLUMNS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, PATH_COLUMNS, checkIdentifier, schemaStatements, ttlStatements, upgradeStatements } from './schema';
 import { flowLines, pathRow, type PathRow } from './rows';
 
@@ -112,15 +112,17 @@ class ClickHouseFlowStore implements FlowStore {
   private readonly client: ClickHouseClient;
   /** Fingerprint -> when its row was last written. */
   private readonly knownPaths = new Map<string, number>();
+  private readonly reader: FlowReader;
   private closed = false;
 
   constructor(
     private readonly ch: ClickHouseHandle,
     private readonly db: string,
     private readonly limits: QueryLimits,
-    private readonly onError?: (e: Error) => void,
+    onError?: (e: Error) => void,
   ) {
     this.client = ch.client;
+    this.reader = new FlowReader(ch.client, db, { limits, kill: (tag) => ch.kill(tag), onKillError: onError });
   }
 
   /** Engine failures become EngineError (detail for the log, an id for the client). */
@@ -226,7 +228,7 @@ class ClickHouseFlowStore implements FlowStore {
   }
 
   query(q: FlowQuery): AsyncIterable<Flow> {
-    return queryFlows(this.client, this.db, q, { limits: this.limits, kill: (tag) => this.ch.kill(tag), onKillError: this.onError });
+    return this.reader.query(q);
   }
 
   count(): Promise<bigint> {
