@@ -173,7 +173,9 @@ function ipCondition(column: string, values: string[], p: Params): Piece | undef
     else return undefined;
   }
   const valid = `(isIPv4String(${column}) OR isIPv6String(${column}))`;
-  const any = ranges.map((r) => `isIPAddressInRange(${column}, ${p.bind(r, 'String')})`).join(' OR ');
+  // A LowCardinality column is checked on its whole dictionary, "" included, which the range
+  // check refuses: it sees "::" in place of anything that is no address (and `valid` fails).
+  const any = ranges.map((r) => `isIPAddressInRange(if(${valid}, ${column}, '::'), ${p.bind(r, 'String')})`).join(' OR ');
   return { sql: `(${valid} AND (${any}))`, exact: false };
 }
 
@@ -243,9 +245,6 @@ const L4_PROTOCOLS: Record<string, string[]> = {
   icmp: ['ICMPv4', 'ICMPv6'],
   icmpv4: ['ICMPv4'],
   icmpv6: ['ICMPv6'],
-  // The protocol column holds none of these: such flows are stored without their Layer4 case.
-  vrrp: [],
-  igmp: [],
 };
 
 function protocolCondition(values: string[], p: Params): Piece | undefined {
@@ -255,7 +254,6 @@ function protocolCondition(values: string[], p: Params): Piece | undefined {
     if (!mapped) return undefined;
     cases.push(...mapped);
   }
-  if (cases.length === 0) return NOTHING;
   return { sql: `protocol IN ${p.bind(cases, 'Array(String)')}`, exact: false };
 }
 
