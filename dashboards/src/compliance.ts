@@ -1,7 +1,7 @@
 // Compliance: the geofence verdicts over time by fence and by app, the flows that broke a
 // fence with the hop and country that broke it, and the flows that could not be verified.
 import { dashboard } from './dashboard';
-import { FENCE_VERDICT, FILTERS, FLOWS, PATH_LABEL, SENT, WORKLOAD } from './filters';
+import { FENCE_VERDICT, FILTERS, FLOWS, NO_FENCE, PATH_LABELS, SENT, VERDICT_WORD, WORKLOAD } from './filters';
 import { barChart, Format, sql, stat, table, timeSeries } from './panels';
 
 const totals = stat(
@@ -17,7 +17,7 @@ ${WORKLOAD}
 SELECT countIf(geofence_verdict = 'GEOFENCE_COMPLIANT') AS compliant,
   countIf(geofence_verdict = 'GEOFENCE_VIOLATION') AS violation,
   countIf(geofence_verdict = 'GEOFENCE_UNVERIFIED') AS unverified,
-  countIf(geofence_verdict = '') AS no_fence
+  countIf(${NO_FENCE}) AS no_fence
 FROM ${FLOWS}
 WHERE ${FILTERS}
   AND ${SENT}`,
@@ -39,7 +39,7 @@ ${WORKLOAD}
 SELECT $__timeInterval(time) AS bucket, ${FENCE_VERDICT} AS fence_verdict, count() AS flows
 FROM ${FLOWS}
 WHERE ${FILTERS}
-  AND ${SENT} AND geofence_verdict != ''
+  AND ${SENT} AND NOT ${NO_FENCE}
 GROUP BY bucket, fence_verdict
 ORDER BY bucket`,
     Format.TimeSeries,
@@ -58,7 +58,7 @@ const byApp = timeSeries(
     `
 ${WORKLOAD}
 SELECT $__timeInterval(time) AS bucket,
-  concat(if(app = '', '(no app)', app), ' ', if(geofence_verdict = '', 'no fence', lower(replaceOne(geofence_verdict, 'GEOFENCE_', '')))) AS app_verdict,
+  concat(if(app = '', '(no app)', app), ' ', if(${NO_FENCE}, 'no fence', ${VERDICT_WORD})) AS app_verdict,
   count() AS flows
 FROM ${FLOWS}
 WHERE ${FILTERS}
@@ -102,17 +102,22 @@ const violations = table(
   },
   sql(
     `
-${WORKLOAD}
-SELECT time, node_name AS node, traffic_direction AS direction, cluster, namespace, app,
-  concat(source_ip, ':', toString(source_port)) AS source, concat(destination_ip, ':', toString(destination_port)) AS destination,
-  geofence_name AS fence, lower(replaceOne(geofence_mode, 'GEOFENCE_', '')) AS mode,
-  geofence_offending_isd_as AS offending_hop, geofence_offending_country AS offending_country,
-  ${PATH_LABEL} AS path, bytes
-FROM ${FLOWS}
-WHERE ${FILTERS}
-  AND geofence_verdict = 'GEOFENCE_VIOLATION'
-ORDER BY time DESC
-LIMIT 500`,
+SELECT time, node, direction, cluster, namespace, app, source, destination, fence, mode, offending_hop, offending_country,
+  p.label AS path, bytes
+FROM (
+  ${WORKLOAD}
+  SELECT time, node_name AS node, traffic_direction AS direction, cluster, namespace, app,
+    concat(source_ip, ':', toString(source_port)) AS source, concat(destination_ip, ':', toString(destination_port)) AS destination,
+    geofence_name AS fence, lower(replaceOne(toString(geofence_mode), 'GEOFENCE_', '')) AS mode,
+    geofence_offending_isd_as AS offending_hop, geofence_offending_country AS offending_country, path_fingerprint, bytes
+  FROM ${FLOWS}
+  WHERE ${FILTERS}
+    AND geofence_verdict = 'GEOFENCE_VIOLATION'
+  ORDER BY time DESC
+  LIMIT 500
+) AS f
+LEFT JOIN (${PATH_LABELS}) AS p ON p.fingerprint = f.path_fingerprint
+ORDER BY time DESC`,
     Format.Table,
   ),
 );
@@ -127,17 +132,22 @@ const unverified = table(
   },
   sql(
     `
-${WORKLOAD}
-SELECT time, node_name AS node, traffic_direction AS direction, cluster, namespace, app,
-  concat(source_ip, ':', toString(source_port)) AS source, concat(destination_ip, ':', toString(destination_port)) AS destination,
-  geofence_name AS fence,
-  if(path_known = 0, 'path unknown to the control plane', 'a hop without geo') AS why,
-  ${PATH_LABEL} AS path, path_fingerprint AS fingerprint
-FROM ${FLOWS}
-WHERE ${FILTERS}
-  AND geofence_verdict = 'GEOFENCE_UNVERIFIED'
-ORDER BY time DESC
-LIMIT 500`,
+SELECT time, node, direction, cluster, namespace, app, source, destination, fence, why, p.label AS path, fingerprint
+FROM (
+  ${WORKLOAD}
+  SELECT time, node_name AS node, traffic_direction AS direction, cluster, namespace, app,
+    concat(source_ip, ':', toString(source_port)) AS source, concat(destination_ip, ':', toString(destination_port)) AS destination,
+    geofence_name AS fence,
+    if(path_known = 0, 'path unknown to the control plane', 'a hop without geo') AS why,
+    path_fingerprint AS fingerprint
+  FROM ${FLOWS}
+  WHERE ${FILTERS}
+    AND geofence_verdict = 'GEOFENCE_UNVERIFIED'
+  ORDER BY time DESC
+  LIMIT 500
+) AS f
+LEFT JOIN (${PATH_LABELS}) AS p ON p.fingerprint = f.fingerprint
+ORDER BY time DESC`,
     Format.Table,
   ),
 );

@@ -46,7 +46,7 @@ const dropsByReason = timeSeries(
   sql(
     `
 ${WORKLOAD}
-SELECT $__timeInterval(time) AS bucket, if(drop_reason = '', verdict, drop_reason) AS reason, sum(${DROPPED}) AS packets_dropped
+SELECT $__timeInterval(time) AS bucket, if(drop_reason = 'DROP_REASON_UNKNOWN', toString(verdict), toString(drop_reason)) AS reason, sum(${DROPPED}) AS packets_dropped
 FROM ${FLOWS}
 WHERE ${FILTERS}
   AND (verdict = 'DROPPED' OR dropped_packets > 0)

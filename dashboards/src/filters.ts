@@ -29,12 +29,22 @@ export const FILTERS = `$__timeFilter(time)
  */
 export const SENT = `traffic_direction = 'EGRESS'`;
 
+/** A flow no fence judged: its fence columns hold their zero values. */
+export const NO_FENCE = `geofence_verdict = 'GEOFENCE_VERDICT_UNKNOWN'`;
+
+/** A fence verdict (an Enum) as a word for legends: "violation". */
+export const VERDICT_WORD = `lower(replaceOne(toString(geofence_verdict), 'GEOFENCE_', ''))`;
+
 /** 0 no fence, 1 compliant, 2 unverified, 3 violation: max() is the worst (panels.ts maps it). */
 export const VERDICT_LEVEL = `multiIf(geofence_verdict = 'GEOFENCE_VIOLATION', 3, geofence_verdict = 'GEOFENCE_UNVERIFIED', 2,
     geofence_verdict = 'GEOFENCE_COMPLIANT', 1, 0)`;
 
-/** A path as people read it: its ASes with their countries, source first. */
-export const PATH_LABEL = `arrayStringConcat(arrayMap((ia, c) -> concat(ia, ' ', c), path_ias, path_countries), ' > ')`;
+/**
+ * Each path as people read it, by fingerprint: its ASes with their countries, source first.
+ * Flows hold the fingerprint only; join this on it (LEFT JOIN ... AS p ON p.fingerprint = ...).
+ */
+export const PATH_LABELS = `SELECT fingerprint, arrayStringConcat(arrayMap((ia, c) -> concat(ia, ' ', c), hops.isd_as, hops.country), ' > ') AS label
+    FROM ${PATHS} FINAL`;
 
 /** A fence and its verdict, for legends: "eu-plus-ch violation". */
-export const FENCE_VERDICT = `concat(geofence_name, ' ', lower(replaceOne(geofence_verdict, 'GEOFENCE_', '')))`;
+export const FENCE_VERDICT = `concat(geofence_name, ' ', ${VERDICT_WORD})`;

@@ -1,16 +1,16 @@
 // Path usage: bytes and flows per path and per app, and the moments a flow moved from one
 // path to another (a failover shows as such a move away from a path that then falls idle).
 import { dashboard } from './dashboard';
-import { FILTERS, FLOWS, PATH_LABEL, SENT, WORKLOAD } from './filters';
+import { FILTERS, FLOWS, PATH_LABELS, SENT, WORKLOAD } from './filters';
 import { Format, sql, table, timeSeries } from './panels';
 
 /** Every sent flow report with the path its flow (node and 5-tuple) took in its previous report. */
 const WITH_PREVIOUS = `
-  SELECT *, lagInFrame(path_fingerprint) OVER flow AS previous_fingerprint, lagInFrame(path) OVER flow AS previous_path
+  SELECT *, lagInFrame(path_fingerprint) OVER flow AS previous_fingerprint
   FROM (
     ${WORKLOAD}
     SELECT time, node_name, cluster, namespace, app, source_ip, source_port, destination_ip, destination_port, protocol,
-      path_fingerprint, ${PATH_LABEL} AS path
+      path_fingerprint
     FROM ${FLOWS}
     WHERE ${FILTERS}
       AND ${SENT} AND path_fingerprint != ''
@@ -25,10 +25,16 @@ const bytesPerPath = timeSeries(
   sql(
     `
 ${WORKLOAD}
-SELECT $__timeInterval(time) AS bucket, ${PATH_LABEL} AS path, sum(bytes) / $__interval_s AS bytes_per_second
-FROM ${FLOWS}
-WHERE ${FILTERS}
-  AND ${SENT} AND path_fingerprint != ''
+SELECT bucket, p.label AS path, sum(f.bytes) / $__interval_s AS bytes_per_second
+FROM (
+  ${WORKLOAD}
+  SELECT $__timeInterval(time) AS bucket, path_fingerprint, sum(bytes) AS bytes
+  FROM ${FLOWS}
+  WHERE ${FILTERS}
+    AND ${SENT} AND path_fingerprint != ''
+  GROUP BY bucket, path_fingerprint
+) AS f
+LEFT JOIN (${PATH_LABELS}) AS p ON p.fingerprint = f.path_fingerprint
 GROUP BY bucket, path
 ORDER BY bucket`,
     Format.TimeSeries,
@@ -92,16 +98,17 @@ const perPathAndApp = table(
   },
   sql(
     `
-SELECT app, namespace, path, fingerprint, flows, bytes, bytes / sum(bytes) OVER (PARTITION BY app, namespace) AS share, first_seen, last_seen
+SELECT app, namespace, p.label AS path, substring(f.path_fingerprint, 1, 16) AS fingerprint, flows, bytes,
+  bytes / sum(bytes) OVER (PARTITION BY app, namespace) AS share, first_seen, last_seen
 FROM (
   ${WORKLOAD}
-  SELECT app, namespace, ${PATH_LABEL} AS path, substring(path_fingerprint, 1, 16) AS fingerprint,
-    count() AS flows, sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen
+  SELECT app, namespace, path_fingerprint, count() AS flows, sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen
   FROM ${FLOWS}
   WHERE ${FILTERS}
     AND ${SENT} AND path_fingerprint != ''
-  GROUP BY app, namespace, path, fingerprint
-)
+  GROUP BY app, namespace, path_fingerprint
+) AS f
+LEFT JOIN (${PATH_LABELS}) AS p ON p.fingerprint = f.path_fingerprint
 ORDER BY app, namespace, bytes DESC`,
     Format.Table,
   ),
@@ -116,14 +123,20 @@ const changes = table(
   },
   sql(
     `
-SELECT time, node_name AS node, cluster, namespace, app,
-  concat(source_ip, ':', toString(source_port), ' > ', destination_ip, ':', toString(destination_port), ' ', protocol) AS flow,
-  previous_path AS from_path, path AS to_path
-FROM (${WITH_PREVIOUS}
-)
-WHERE ${CHANGED}
-ORDER BY time DESC
-LIMIT 500`,
+SELECT time, node, cluster, namespace, app, flow, before.label AS from_path, after.label AS to_path
+FROM (
+  SELECT time, node_name AS node, cluster, namespace, app,
+    concat(source_ip, ':', toString(source_port), ' > ', destination_ip, ':', toString(destination_port), ' ', toString(protocol)) AS flow,
+    previous_fingerprint, path_fingerprint
+  FROM (${WITH_PREVIOUS}
+  )
+  WHERE ${CHANGED}
+  ORDER BY time DESC
+  LIMIT 500
+) AS c
+LEFT JOIN (${PATH_LABELS}) AS before ON before.fingerprint = c.previous_fingerprint
+LEFT JOIN (${PATH_LABELS}) AS after ON after.fingerprint = c.path_fingerprint
+ORDER BY time DESC`,
     Format.Table,
   ),
 );

@@ -10,10 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { flowMatcher, validateFilters } from '../../observer/filters/index';
-import { decodeFlow } from './rows';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
+import { readNative, type BigArray, type NativeBlock } from './native_reader';
+import { ReferenceCache, type ReferenceLimits } from './references';
+import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor } from './stored_flow';
 
 export interface QueryLimits {
   /** Per page: ClickHouse max_execution_time. */
@@ -47,84 +49,130 @@ export class QueryAbortedError extends Error {
  */
 const CANCEL_BLOCK_ROWS = 8192;
 
-/** Rows per page once the matcher has rejected some; the first page asks for the limit. */
-const MAX_PAGE_ROWS = 5000;
+/** Rows per page; the first page asks for the limit when it is smaller, later ones twice as many as the one before. */
+const MAX_PAGE_ROWS = 20_000;
 
-interface PageRow {
-  t: string;
-  s: string;
-  q: string;
-  i: number;
-  f: string;
-}
+/** Reads flows out of one database's flows table, rebuilding each from its columns. */
+export class FlowReader {
+  private readonly refs: ReferenceCache;
 
-interface Cursor {
-  timeNs: string;
-  sessionId: string;
-  sequence: string;
-  index: number;
-}
-
-export async function* queryFlows(client: ClickHouseClient, db: string, q: FlowQuery, ctl: QueryControl): AsyncGenerator<Flow> {
-  validateFilters(q.allow, q.deny);
-  const tag = `cq-${randomUUID()}`;
-  const signal = q.signal;
-  const onAbort = (): void => {
-    ctl.kill(tag).catch((e: unknown) => ctl.onKillError?.(e as Error));
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    yield* pages(client, db, q, ctl.limits, tag);
-  } catch (e) {
-    if (signal?.aborted) throw new QueryAbortedError();
-    throw engineError(e, 'reading flows', ctl.limits);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly db: string,
+    private readonly ctl: QueryControl,
+    referenceLimits?: ReferenceLimits,
+  ) {
+    this.refs = new ReferenceCache(db, referenceLimits);
   }
-}
 
-async function* pages(client: ClickHouseClient, db: string, q: FlowQuery, limits: QueryLimits, tag: string): AsyncGenerator<Flow> {
-  const exact = pushdownIsExact(q.allow, q.deny);
-  const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
-  const limit = q.limit ?? Infinity;
-  if (limit <= 0) return;
-  const desc = q.order === 'desc';
-  let pageRows = Math.min(limit, MAX_PAGE_ROWS);
-  let emitted = 0;
-  let cursor: Cursor | undefined;
-  for (;;) {
+  async *query(q: FlowQuery): AsyncGenerator<Flow> {
+    validateFilters(q.allow, q.deny);
+    const tag = `cq-${randomUUID()}`;
+    const signal = q.signal;
+    const onAbort = (): void => {
+      this.ctl.kill(tag).catch((e: unknown) => this.ctl.onKillError?.(e as Error));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield* this.pages(q, tag);
+    } catch (e) {
+      if (signal?.aborted) throw new QueryAbortedError();
+      throw engineError(e, 'reading flows', this.ctl.limits);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Every page is one engine query under the store's limits, tagged for the kill. */
+  private async native(sql: string, params: Record<string, unknown>, tag: string): Promise<Buffer> {
+    const limits = this.ctl.limits;
+    const settings = `SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
+  timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw',
+  max_block_size = ${CANCEL_BLOCK_ROWS}`;
+    // No abort_signal: embedded, it only stops the waiting. The query waits for the engine,
+    // which the kill ends within a block.
+    const at = sql.lastIndexOf('\nFORMAT Native');
+    const result = await this.client.exec({ query: `${sql.slice(0, at)}\n${settings}${sql.slice(at)}`, query_params: params });
+    const chunks: Buffer[] = [];
+    for await (const c of result.stream) chunks.push(c as Buffer);
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  /**
+   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
+   * already reads the next (its cursor is the page's last row), unless the limit is sure to
+   * be reached first.
+   */
+  private async *pages(q: FlowQuery, tag: string): AsyncGenerator<Flow> {
+    const exact = pushdownIsExact(q.allow, q.deny);
+    const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
+    const limit = q.limit ?? Infinity;
+    if (limit <= 0) return;
+    const desc = q.order === 'desc';
+    let pageRows = Math.min(limit, MAX_PAGE_ROWS);
+    let emitted = 0;
+    const read = (cursor: Cursor | undefined, rows: number): Promise<Buffer> => {
+      if (q.signal?.aborted) return Promise.reject(new QueryAbortedError());
+      const { sql, params } = this.pageSql(q, desc, cursor, rows);
+      return this.native(sql, params, tag);
+    };
+    let next: Promise<Buffer> | undefined = read(undefined, pageRows);
+    try {
+      while (next) {
+        const blocks = readNative(await next);
+        next = undefined;
+        const rows = blocks.reduce((n, b) => n + b.rows, 0);
+        const refs = await this.resolve(blocks, tag);
+        const last = blocks[blocks.length - 1];
+        const cursor = rows > 0 ? cursorOf(last, last.rows - 1) : undefined;
+        // A short page was the last; after a full one, matches are sparser than the SQL suggests.
+        const more = rows >= pageRows;
+        pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
+        if (more && limit - emitted > rows) next = read(cursor, pageRows);
+        for (const block of blocks) {
+          const flowAt = blockFlows(block, refs);
+          for (let i = 0; i < block.rows; i++) {
+            const flow = flowAt(i);
+            if (q.signal?.aborted) throw new QueryAbortedError();
+            if (matches && !matches(flow)) continue;
+            yield flow;
+            if (++emitted >= limit) return;
+          }
+        }
+        if (more && !next) next = read(cursor, pageRows);
+      }
+    } finally {
+      // A page read ahead that nobody will take: its failure is nobody's either.
+      next?.catch(() => undefined);
+    }
+  }
+
+  private pageSql(q: FlowQuery, desc: boolean, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
     const p = new Params();
-    const where = [filtersWhere(q.allow, q.deny, p)];
+    const where = [filtersWhere(q.allow, q.deny, p, this.db)];
     if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
     // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
     if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
     if (cursor) where.push(...after(cursor, desc, p));
     const dir = desc ? 'DESC' : 'ASC';
-    const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS t, session_id AS s,
-  toString(sequence) AS q, batch_index AS i, base64Encode(flow) AS f
-FROM ${db}.flows
+    const sql = `SELECT ${PAGE_COLUMNS}
+FROM ${this.db}.flows
 WHERE ${where.join(' AND ')}
 ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
-LIMIT ${pageRows}
-SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
-  timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw',
-  max_block_size = ${CANCEL_BLOCK_ROWS}`;
-    if (q.signal?.aborted) throw new QueryAbortedError();
-    // No abort_signal: embedded, it only stops the waiting. The page waits for the engine,
-    // which the kill ends within a block.
-    const result = await client.query({ query: sql, query_params: p.values, format: 'JSONEachRow' });
-    const rows = await result.json<PageRow>();
-    for (const row of rows) {
-      const flow = decodeFlow(row.f);
-      if (matches && !matches(flow)) continue;
-      yield flow;
-      if (++emitted >= limit) return;
+LIMIT ${rows}
+FORMAT Native`;
+    return { sql, params: p.values };
+  }
+
+  private resolve(blocks: NativeBlock[], tag: string) {
+    const endpoints: BigArray[] = [];
+    const paths: BigArray[] = [];
+    for (const b of blocks) {
+      const keys = blockKeys(b);
+      endpoints.push(...keys.endpoints);
+      paths.push(keys.paths);
     }
-    if (rows.length < pageRows) return;
-    const last = rows[rows.length - 1];
-    cursor = { timeNs: last.t, sessionId: last.s, sequence: last.q, index: last.i };
-    // The matcher rejected some rows, so matches are sparser than the SQL suggests.
-    pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
+    return this.refs.resolve(endpoints, paths, (sql) => this.native(sql, {}, tag));
   }
 }
 

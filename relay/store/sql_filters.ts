@@ -1,4 +1,6 @@
 // FlowFilter -> SQL WHERE over the flows table, values always bound as query parameters.
+// Enums compare by name (the columns are Enums of the proto names); labels are matched in
+// `workloads` and hops in `path_headers`, and a flow is selected by the key it holds.
 //
 // A pushed-down condition is a necessary condition: it may let through flows the filter
 // rejects (those are removed afterwards by flowMatcher), never the other way round. Allow
@@ -7,8 +9,9 @@
 // they set translates exactly. "Exact" is claimed only where a column holds the field as it
 // is and an absent field cannot be mistaken for a value (0 is both "unset" and a value).
 import {
-  FlowFilter, dropReasonToJSON, geofenceVerdictToJSON, trafficDirectionToJSON, verdictToJSON,
+  DropReason, FlowFilter, GeofenceVerdict, TrafficDirection, Verdict,
 } from '../../proto/gen/flow/flow';
+import { PRESENT } from '../../columns/layout';
 import { asOf, formatAS, formatIA, isdOf, parseIA } from '../../scion/isdas';
 
 export class Params {
@@ -28,22 +31,24 @@ interface Piece {
 }
 
 type FieldName = keyof FlowFilter;
-type Translator = (values: never[], p: Params) => Piece | undefined;
+/** `db` names the database whose `workloads` and `path_headers` the subqueries read. */
+type Translator = (values: never[], p: Params, db: string) => Piece | undefined;
 
 const TRUE_INEXACT: Piece = { sql: '1', exact: false };
+const NOTHING: Piece = { sql: '0', exact: true };
 
 /**
  * WHERE clause for allow/deny lists with Hubble semantics (allow: any filter; deny: none),
  * or '1' when nothing can be pushed down.
  */
-export function filtersWhere(allow: readonly FlowFilter[], deny: readonly FlowFilter[], p: Params): string {
+export function filtersWhere(allow: readonly FlowFilter[], deny: readonly FlowFilter[], p: Params, db: string): string {
   const parts: string[] = [];
   if (allow.length > 0) {
-    const alts = allow.map((f) => filterPiece(f, p));
+    const alts = allow.map((f) => filterPiece(f, p, db));
     if (!alts.some((a) => a.sql === '1')) parts.push(`(${alts.map((a) => `(${a.sql})`).join(' OR ')})`);
   }
   for (const f of deny) {
-    const piece = filterPiece(f, p);
+    const piece = filterPiece(f, p, db);
     if (piece.exact) parts.push(`NOT (${piece.sql})`);
   }
   return parts.length === 0 ? '1' : parts.join(' AND ');
@@ -52,16 +57,16 @@ export function filtersWhere(allow: readonly FlowFilter[], deny: readonly FlowFi
 /** True when filtersWhere captures these lists exactly, so no flow needs re-checking. */
 export function pushdownIsExact(allow: readonly FlowFilter[], deny: readonly FlowFilter[]): boolean {
   const p = new Params();
-  return [...allow, ...deny].every((f) => filterPiece(f, p).exact);
+  return [...allow, ...deny].every((f) => filterPiece(f, p, 'db').exact);
 }
 
-function filterPiece(f: FlowFilter, p: Params): Piece {
+function filterPiece(f: FlowFilter, p: Params, db: string): Piece {
   const conds: string[] = [];
   let exact = true;
   for (const [key, value] of Object.entries(f) as [FieldName, unknown][]) {
     if (!isSet(value)) continue;
     const translate = TRANSLATORS[key];
-    const piece = translate ? translate(value as never[], p) : undefined;
+    const piece = translate ? translate(value as never[], p, db) : undefined;
     if (!piece) {
       exact = false;
       continue;
@@ -79,19 +84,19 @@ function isSet(value: unknown): boolean {
 }
 
 const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
-  uuid: (v: string[], p) => ({ sql: `uuid IN ${p.bind(v, 'Array(String)')}`, exact: true }),
+  // The flow's uuid comes back as the column's canonical text.
+  uuid: (v: string[], p) => ({ sql: `toString(uuid) IN ${p.bind(v, 'Array(String)')}`, exact: true }),
   sourceIp: (v: string[], p) => ipCondition('source_ip', v, p),
   destinationIp: (v: string[], p) => ipCondition('destination_ip', v, p),
   sourcePod: (v: string[], p) => podCondition('source', v, p),
   destinationPod: (v: string[], p) => podCondition('destination', v, p),
-  sourceLabel: (v: string[], p) => labelCondition('source_labels', v, p),
-  destinationLabel: (v: string[], p) => labelCondition('destination_labels', v, p),
+  sourceLabel: (v: string[], p, db) => labelCondition('source_workload', v, p, db),
+  destinationLabel: (v: string[], p, db) => labelCondition('destination_workload', v, p, db),
   sourceClusterName: (v: string[], p) => inStrings('source_cluster', v, p, false),
   destinationClusterName: (v: string[], p) => inStrings('destination_cluster', v, p, false),
-  trafficDirection: (v: number[], p) => inStrings('traffic_direction', v.map(trafficDirectionToJSON), p, true),
-  verdict: (v: number[], p) => inStrings('verdict', v.map(verdictToJSON), p, true),
-  dropReasonDesc: (v: number[], p) =>
-    v.includes(0) ? undefined : inStrings('drop_reason', v.map(dropReasonToJSON), p, true),
+  trafficDirection: (v: number[], p) => enumCondition('traffic_direction', TrafficDirection, v, p),
+  verdict: (v: number[], p) => enumCondition('verdict', Verdict, v, p),
+  dropReasonDesc: (v: number[], p) => enumCondition('drop_reason', DropReason, v, p),
   protocol: (v: string[], p) => protocolCondition(v, p),
   sourcePort: (v: string[], p) => portCondition('source_port', v, p),
   destinationPort: (v: string[], p) => portCondition('destination_port', v, p),
@@ -102,21 +107,57 @@ const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
   ipVersion: (v: number[], p) => ({ sql: `ip_version IN ${p.bind(v, 'Array(UInt8)')}`, exact: !v.includes(0) }),
   srcIa: (v: string[], p) => iaCondition('src_ia', v, p),
   dstIa: (v: string[], p) => iaCondition('dst_ia', v, p),
-  throughIa: (v: string[], p) => throughIaCondition(v, p),
-  throughIsd: (v: number[], p) =>
-    v.includes(0) ? undefined : { sql: `hasAny(path_isds, ${p.bind(v, 'Array(UInt16)')})`, exact: false },
-  throughCountry: (v: string[], p) =>
-    ({ sql: `hasAny(path_countries, ${p.bind(v.map((c) => c.toUpperCase()), 'Array(String)')})`, exact: false }),
+  throughIa: (v: string[], p, db) => throughIaCondition(v, p, db),
+  throughIsd: (v: number[], p, db) =>
+    v.includes(0) ? undefined : pathCondition(`hasAny(hop_isds, ${p.bind(v, 'Array(UInt16)')})`, db),
+  throughCountry: (v: string[], p, db) =>
+    pathCondition(`hasAny(hop_countries, ${p.bind(v.map((c) => c.toUpperCase()).filter((c) => c !== ''), 'Array(String)')})`, db),
   pathFingerprint: (v: string[], p) => ({
     sql: `(${v.map((f) => `startsWith(path_fingerprint, ${p.bind(f.toLowerCase(), 'String')})`).join(' OR ')})`,
     exact: false,
   }),
   geofenceVerdict: (v: number[], p) => {
-    const names = v.map((x) => (x === 0 ? '' : geofenceVerdictToJSON(x)));
-    return { sql: `geofence_verdict IN ${p.bind(names, 'Array(String)')}`, exact: !v.includes(0) };
+    const names = enumNames(GeofenceVerdict, v);
+    return names.length === 0 ? NOTHING : { sql: `(${HAS_FENCE} AND geofence_verdict IN ${p.bind(names, 'Array(String)')})`, exact: true };
   },
-  geofenceName: (v: string[], p) => inStrings('geofence_name', v, p, !v.includes('')),
+  geofenceName: (v: string[], p) => geofenceNameCondition(v, p),
 };
+
+/** Only a flow with a Geofence has a fence verdict or name, whatever its columns hold. */
+const HAS_FENCE = `bitAnd(present, ${PRESENT.GEOFENCE}) != 0`;
+
+/** Names of the listed values the enum has; a number it lacks names nothing a stored flow can hold. */
+function enumNames(e: Record<string, string | number>, values: number[]): string[] {
+  const names = new Set<string>();
+  for (const v of values) {
+    const name = e[v];
+    if (typeof name === 'string' && name !== 'UNRECOGNIZED') names.add(name);
+  }
+  return [...names];
+}
+
+/** An Enum column holds every value of its proto enum by name, so the comparison is the filter. */
+function enumCondition(column: string, e: Record<string, string | number>, values: number[], p: Params): Piece {
+  const names = enumNames(e, values);
+  return names.length === 0 ? NOTHING : { sql: `${column} IN ${p.bind(names, 'Array(String)')}`, exact: true };
+}
+
+/** "fence" in any namespace or "namespace/fence"; anything else the matcher refuses before this runs. */
+function geofenceNameCondition(values: string[], p: Params): Piece | undefined {
+  const alts: string[] = [];
+  for (const v of values) {
+    const parts = v.split('/');
+    if (parts.length > 2 || parts.some((x) => x === '')) return undefined;
+    const name = `geofence_name = ${p.bind(parts[parts.length - 1], 'String')}`;
+    alts.push(parts.length === 2 ? `(${name} AND geofence_namespace = ${p.bind(parts[0], 'String')})` : name);
+  }
+  return { sql: `(${HAS_FENCE} AND (${alts.join(' OR ')}))`, exact: true };
+}
+
+/** Flows whose path's header row satisfies `cond` (over hop_ias, hop_isds, hop_countries). */
+function pathCondition(cond: string, db: string): Piece {
+  return { sql: `path_key IN (SELECT key FROM ${db}.path_headers WHERE ${cond})`, exact: false };
+}
 
 function inStrings(column: string, values: string[], p: Params, exact: boolean): Piece {
   return { sql: `${column} IN ${p.bind(values, 'Array(String)')}`, exact };
@@ -132,7 +173,9 @@ function ipCondition(column: string, values: string[], p: Params): Piece | undef
     else return undefined;
   }
   const valid = `(isIPv4String(${column}) OR isIPv6String(${column}))`;
-  const any = ranges.map((r) => `isIPAddressInRange(${column}, ${p.bind(r, 'String')})`).join(' OR ');
+  // A LowCardinality column is checked on its whole dictionary, "" included, which the range
+  // check refuses: it sees "::" in place of anything that is no address (and `valid` fails).
+  const any = ranges.map((r) => `isIPAddressInRange(if(${valid}, ${column}, '::'), ${p.bind(r, 'String')})`).join(' OR ');
   return { sql: `(${valid} AND (${any}))`, exact: false };
 }
 
@@ -150,10 +193,10 @@ function podCondition(side: 'source' | 'destination', values: string[], p: Param
 
 /**
  * Label selectors: each "key=value" (or "key==value") term, with or without a source prefix,
- * must appear as a label ending in ":key=value" or equal to "key=value". Other terms (set
- * operators, existence, negation) are left to the matcher.
+ * must appear as a label ending in ":key=value" or equal to "key=value" of the endpoint's
+ * workloads row. Other terms (set operators, existence, negation) are left to the matcher.
  */
-function labelCondition(column: string, selectors: string[], p: Params): Piece {
+function labelCondition(column: string, selectors: string[], p: Params, db: string): Piece {
   const alts: string[] = [];
   for (const selector of selectors) {
     const terms = splitTerms(selector)
@@ -162,12 +205,12 @@ function labelCondition(column: string, selectors: string[], p: Params): Piece {
       .map((kv) => {
         const a = p.bind(kv, 'String');
         const b = p.bind(`:${kv}`, 'String');
-        return `arrayExists(l -> l = ${a} OR endsWith(l, ${b}), ${column})`;
+        return `arrayExists(l -> l = ${a} OR endsWith(l, ${b}), labels)`;
       });
     if (terms.length === 0) return TRUE_INEXACT;
     alts.push(terms.join(' AND '));
   }
-  return { sql: `(${alts.map((a) => `(${a})`).join(' OR ')})`, exact: false };
+  return { sql: `${column} IN (SELECT key FROM ${db}.workloads WHERE ${alts.map((a) => `(${a})`).join(' OR ')})`, exact: false };
 }
 
 function splitTerms(selector: string): string[] {
@@ -202,8 +245,6 @@ const L4_PROTOCOLS: Record<string, string[]> = {
   icmp: ['ICMPv4', 'ICMPv6'],
   icmpv4: ['ICMPv4'],
   icmpv6: ['ICMPv6'],
-  vrrp: ['VRRP'],
-  igmp: ['IGMP'],
 };
 
 function protocolCondition(values: string[], p: Params): Piece | undefined {
@@ -264,14 +305,14 @@ function iaCondition(column: string, values: string[], p: Params): Piece | undef
   return { sql: `(${alts.join(' OR ')})`, exact: false };
 }
 
-function throughIaCondition(values: string[], p: Params): Piece | undefined {
+function throughIaCondition(values: string[], p: Params, db: string): Piece | undefined {
   const alts: string[] = [];
   for (const v of values) {
     const pred = iaPredicate('x', v, p);
     if (pred === undefined) return undefined;
-    if (pred === null) alts.push('notEmpty(path_ias)');
-    else if (pred.startsWith('x = ')) alts.push(`has(path_ias, ${pred.slice(4)})`);
-    else alts.push(`arrayExists(x -> ${pred}, path_ias)`);
+    if (pred === null) alts.push('notEmpty(hop_ias)');
+    else if (pred.startsWith('x = ')) alts.push(`has(hop_ias, ${pred.slice(4)})`);
+    else alts.push(`arrayExists(x -> ${pred}, hop_ias)`);
   }
-  return { sql: `(${alts.join(' OR ')})`, exact: false };
+  return pathCondition(alts.join(' OR '), db);
 }

@@ -6,7 +6,7 @@ import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
-import { queryFlows, type QueryLimits } from './query';
+import { FlowReader, type QueryLimits } from './query';
 import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
 import { flowBlock } from './flow_block';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
@@ -162,15 +162,17 @@ class ClickHouseFlowStore implements FlowStore {
   private readonly pathHeaders = new Written<bigint>();
   /** By fingerprint, for `paths`. */
   private readonly paths = new Written<string>();
+  private readonly reader: FlowReader;
   private closed = false;
 
   constructor(
     private readonly ch: ClickHouseHandle,
     private readonly db: string,
     private readonly limits: QueryLimits,
-    private readonly onError?: (e: Error) => void,
+    onError?: (e: Error) => void,
   ) {
     this.client = ch.client;
+    this.reader = new FlowReader(ch.client, db, { limits, kill: (tag) => ch.kill(tag), onKillError: onError });
   }
 
   /** Engine failures become EngineError (detail for the log, an id for the client). */
@@ -288,7 +290,7 @@ class ClickHouseFlowStore implements FlowStore {
   }
 
   query(q: FlowQuery): AsyncIterable<Flow> {
-    return queryFlows(this.client, this.db, q, { limits: this.limits, kill: (tag) => this.ch.kill(tag), onKillError: this.onError });
+    return this.reader.query(q);
   }
 
   count(): Promise<bigint> {

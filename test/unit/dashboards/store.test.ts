@@ -9,6 +9,7 @@ import { checkDashboards, runner, type QueryResult } from '../../../dashboards/s
 import { openClickHouse } from '../../../relay/store/chdb';
 import { openStore } from '../../../relay/store/store';
 import { makeCorpus } from '../relay/store/corpus';
+import { createNarrowStore, insertCorpus } from '../relay/store/narrow';
 import { zeroCounters } from '../../../observer/nodes';
 
 describe('dashboards: every query on an embedded store', function () {
@@ -20,8 +21,15 @@ describe('dashboards: every query on an embedded store', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-dashboards-test-'));
     const flows = makeCorpus(2000);
+    // The narrow tables first, then the store's own for the rest (node counters).
+    const writer = openClickHouse({ dataDir: dir });
+    try {
+      await createNarrowStore(writer.client, 'cillion');
+      await insertCorpus(writer.client, 'cillion', flows, 500);
+    } finally {
+      await writer.close();
+    }
     const store = await openStore({ dataDir: dir });
-    for (let i = 0; i < 4; i++) await store.insertBatch({ sessionId: 's1', sequence: BigInt(i + 1), nodeName: 'node-a', flows: flows.slice(i * 500, i * 500 + 500) });
     const now = Date.now();
     await store.insertCounters(
       [0, 1, 2, 3].map((i) => ({
@@ -60,6 +68,14 @@ describe('dashboards: every query on an embedded store', function () {
     const rows = (name: string) => results.find((r) => r.name === name)?.rows ?? 0;
     for (const name of ['Drops by reason', 'Violating flows', 'UNVERIFIED flows', 'ASes and links crossed', 'Ring reserve failures', 'Nodes']) {
       assert.ok(rows(name) > 0, name);
+    }
+  });
+
+  it('labels paths from the paths table, by the fingerprint the flow holds', () => {
+    for (const name of ['Violating flows', 'UNVERIFIED flows', 'Bytes and flows per path and app']) {
+      const r = results.find((x) => x.name === name)!;
+      const at = r.columns.findIndex((c) => c.name === 'path');
+      assert.match(String(r.first?.[at]), /^\d+-[0-9a-f:]+ [A-Z]{0,2}( > \d+-[0-9a-f:]+ [A-Z]{0,2})+$/, `${name}: ${String(r.first?.[at])}`);
     }
   });
 });

@@ -9,9 +9,10 @@ import {
 } from '../../../../proto/gen/flow/flow';
 import { flowMatcher } from '../../../../observer/filters/index';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
+import { FlowReader } from '../../../../relay/store/query';
 import { Params, filtersWhere, pushdownIsExact } from '../../../../relay/store/sql_filters';
-import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+import { createNarrowStore, insertCorpus } from './narrow';
 
 const F = (f: Partial<FlowFilter>): FlowFilter => ({ ...FlowFilter.fromPartial({}), ...f });
 
@@ -84,37 +85,46 @@ const CASES: Case[] = [
     name: 'field with no column (TCP flags), next to one with', allow: [F({ tcpFlags: [TCPFlags.fromPartial({ SYN: true })], nodeName: ['node-a'] })],
     ref: (f) => f.nodeName === 'node-a' && f.l4?.protocol?.$case === 'TCP' && f.l4.protocol.value.flags?.SYN === true,
   },
+  {
+    name: 'fence name within a namespace', allow: [F({ geofenceName: ['shop/dach'] })],
+    ref: (f) => f.geofence?.name === 'dach' && f.geofence.namespace === 'shop',
+  },
+  {
+    name: 'destination label from the workload table', allow: [F({ destinationLabel: ['app.kubernetes.io/name=ledger'] })],
+    ref: (f) => has(f.destination?.labels, 'k8s:app.kubernetes.io/name=ledger'),
+  },
+  { name: 'deny by label, left to the matcher', allow: [], deny: [F({ sourceLabel: ['tier=web'] })], ref: (f) => !has(f.source?.labels, 'k8s:tier=web') },
+  { name: 'uuid', allow: [F({ uuid: ['00000000-0000-4000-8000-00000a7d8c2f', '00000000-0000-4000-8000-000000000003'] })], ref: (f) => ['00000000-0000-4000-8000-00000a7d8c2f', '00000000-0000-4000-8000-000000000003'].includes(f.uuid) },
+  { name: 'a verdict no flow can hold', allow: [F({ verdict: [99 as Verdict] })], ref: () => false, none: true },
   { name: 'quotes stay values', allow: [F({ sourcePod: ["x' OR 1=1 --"] })], ref: () => false, none: true },
 ];
 
 describe('relay/store pushdown', function () {
   this.timeout(60_000);
   let dir: string;
-  let store: FlowStore;
+  let store: FlowReader;
   let admin: ClickHouseHandle;
   // Plus flows with nothing but a time and uuid, so every column also holds its empty value.
   const corpus = [...makeCorpus(2400, 11), ...Array.from({ length: 24 }, (_, i) => Flow.fromPartial({
     time: { seconds: 1_900_000_000n + BigInt(i), nanos: 0 },
-    uuid: `bare-${String(i).padStart(2, '0')}`,
+    uuid: `00000000-0000-4000-8000-0000000000${String(i).padStart(2, '0')}`,
   }))];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-pushdown-test-'));
-    store = await openStore({ dataDir: dir });
-    for (let i = 0; i < 4; i++) {
-      await store.insertBatch({ sessionId: 'p', sequence: BigInt(i + 1), nodeName: 'n', flows: corpus.slice(i * 606, i * 606 + 606) });
-    }
     admin = openClickHouse({ dataDir: dir });
+    await createNarrowStore(admin.client, 'cillion');
+    await insertCorpus(admin.client, 'cillion', corpus, 606);
+    store = new FlowReader(admin.client, 'cillion', { limits: { timeoutMs: 30_000, maxRowsToRead: 1e9 }, kill: (tag) => admin.kill(tag) });
   });
   after(async () => {
     await admin?.close();
-    await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   async function sqlUuids(c: Case): Promise<Set<string>> {
     const p = new Params();
-    const where = filtersWhere(c.allow, c.deny ?? [], p);
+    const where = filtersWhere(c.allow, c.deny ?? [], p, 'cillion');
     const rows = await (await admin.client.query({
       query: `SELECT uuid FROM cillion.flows WHERE ${where}`, query_params: p.values, format: 'JSONEachRow',
     })).json<{ uuid: string }>();
