@@ -2,12 +2,13 @@
 // `first`), `since`/`until`, allow/deny filters, then with `follow` new flows as they come.
 // History comes from the store when there is one, else from the hub's ring.
 //
-// The seam between history and live is gap-free and duplicate-free: the follower subscribes
-// before history is read, so nothing published meanwhile is missed. A flow reaches the
-// store before it is published, so history may also hold a flow whose live copy is still
-// to come; that is exactly a flow the hub counts as on its way (expect()) or one already
-// queued for this follower since it subscribed. Those uuids are remembered while history
-// is sent and their live copies skipped once.
+// The seam between history and live is gap-free and duplicate-free. The follower
+// subscribes before history is read, so nothing published meanwhile is missed. A flow is
+// published once judged, before the store has it, so when history is read the follower is
+// first given the flows already live but not yet stored (FlowHub.catchUp); history may
+// then also hold one of those, or a flow whose batch is still on its way (the hub counts
+// it as pending) and whose live copy is yet to come. Those uuids are remembered while
+// history is sent and their live copies skipped once.
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';

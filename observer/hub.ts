@@ -148,6 +148,12 @@ export class Subscription {
   }
 }
 
+interface Unsettled {
+  published: Uint8Array;
+  unpublished: number;
+  stored: boolean;
+}
+
 export class FlowHub {
   readonly capacity: number;
   /** The ring holds references (batch, flow index); a flow is built when read. */
@@ -158,8 +164,8 @@ export class FlowHub {
   private readonly subscribers = new Set<Subscription>();
   private readonly subscriberQueue: number;
   private readonly rate: RateWindow;
-  /** Batches accepted and not yet stored, with which of their flows were published already. */
-  private readonly unsettled = new Map<LiveBatch, Uint8Array>();
+  /** Batches accepted and not yet both stored and published, with which of their flows were published. */
+  private readonly unsettled = new Map<LiveBatch, Unsettled>();
   private seenFlows = 0n;
   /** Flows followers lost to full queues, summed over all followers ever. */
   followerLost = 0n;
@@ -192,22 +198,29 @@ export class FlowHub {
   }
 
   /**
-   * Marks a batch as accepted and not yet stored. Live flows go out before the store has
-   * them, so a GetFlows that reads history meanwhile gets this batch's published flows
-   * queued when it subscribes (track()) and knows the rest are still to come (isPending).
+   * Marks a batch as accepted, on its way both to live viewers (through the merge window)
+   * and to the store, in either order. A GetFlows that reads history meanwhile gets the
+   * flows already live but not yet stored queued when it starts tracking (track()), and
+   * knows which stored flows have their live copy still to come (isPending).
    */
   expect(batch: LiveBatch): void {
-    this.unsettled.set(batch, new Uint8Array(batch.count));
+    this.unsettled.set(batch, { published: new Uint8Array(batch.count), unpublished: batch.count, stored: false });
   }
 
   /** The batch is stored, or will not be: history answers for it from now on. */
   settle(batch: LiveBatch): void {
-    this.unsettled.delete(batch);
+    const u = this.unsettled.get(batch);
+    if (!u) return;
+    u.stored = true;
+    if (u.unpublished === 0) this.unsettled.delete(batch);
   }
 
-  /** Whether a flow with this uuid is in a batch not yet stored. */
+  /** Whether the flow with this uuid is on its way and not yet published. */
   isPending(uuid: string): boolean {
-    for (const b of this.unsettled.keys()) if (b.hasUuid(uuid)) return true;
+    for (const [b, u] of this.unsettled) {
+      const i = b.indexOfUuid(uuid);
+      if (i >= 0 && u.published[i] === 0) return true;
+    }
     return false;
   }
 
@@ -224,8 +237,11 @@ export class FlowHub {
     for (let k = 0; k < n; k++) {
       const b = batches[k];
       const i = index[k];
-      const published = this.unsettled.get(b);
-      if (published) published[i] = 1;
+      const u = this.unsettled.get(b);
+      if (u && u.published[i] === 0) {
+        u.published[i] = 1;
+        if (--u.unpublished === 0 && u.stored) this.unsettled.delete(b);
+      }
       this.ringBatch[this.next] = b;
       this.ringIndex[this.next] = i;
       this.next = (this.next + 1) % this.capacity;
@@ -267,9 +283,10 @@ export class FlowHub {
 
   /** Queues for a follower that reads history the flows published but not yet stored, which history cannot hold yet. */
   private catchUp(s: Subscription): void {
-    for (const [b, published] of this.unsettled) {
-      for (let i = 0; i < published.length; i++) {
-        if (published[i] === 0) continue;
+    for (const [b, u] of this.unsettled) {
+      if (u.stored) continue;
+      for (let i = 0; i < u.published.length; i++) {
+        if (u.published[i] === 0) continue;
         const f = b.flow(i);
         if (!s.filter || s.filter(f)) s.offer(flowResponse(f), true);
       }

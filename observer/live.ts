@@ -11,13 +11,13 @@ export interface LiveBatch {
   timeMs(i: number): number;
   /** Flow i as the Observer API serves it: a new object each call, the caller's to keep. */
   flow(i: number): Flow;
-  /** Whether the batch holds a flow with this uuid (text form). */
-  hasUuid(uuid: string): boolean;
+  /** The index of the flow with this uuid (text form), or -1 when the batch holds none. */
+  indexOfUuid(uuid: string): number;
 }
 
 /** Flows already built, as a LiveBatch (a node's own Observer, files, tests). */
 export function flowList(flows: readonly Flow[]): LiveBatch {
-  let uuids: Set<string> | undefined;
+  let uuids: Map<string, number> | undefined;
   return {
     count: flows.length,
     timeMs: (i) => {
@@ -25,6 +25,6 @@ export function flowList(flows: readonly Flow[]): LiveBatch {
       return ns === undefined ? NaN : Number(ns / 1_000_000n);
     },
     flow: (i) => flows[i],
-    hasUuid: (uuid) => (uuids ??= new Set(flows.map((f) => f.uuid))).has(uuid),
+    indexOfUuid: (uuid) => (uuids ??= new Map(flows.map((f, i) => [f.uuid, i]))).get(uuid) ?? -1,
   };
 }

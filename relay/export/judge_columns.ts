@@ -3,13 +3,12 @@
 // distinct (source endpoint, destination endpoint, path) of the batch decided once by the
 // geofence engine (whose own caches key on workload, path and fence generation). A flow's
 // cost is one lookup of its combination.
-import { createHash } from 'node:crypto';
 import type { ColumnBatch } from '../../columns/batch';
 import type { FlowJudge } from '../../geofence/judge';
 import type { Unchecked } from '../../geofence/engine';
-import { Endpoint, ScionPath, type Geofence } from '../../proto/gen/flow/flow';
+import type { Geofence } from '../../proto/gen/flow/flow';
 import type { StoredEndpoint, StoredPath } from '../store/judged';
-import { appOf } from '../store/rows';
+import { storedEndpoint, storedPath } from '../store/keys';
 
 export interface ColumnVerdicts {
   endpoints: (StoredEndpoint | undefined)[];
@@ -18,19 +17,6 @@ export interface ColumnVerdicts {
   geofences: (Geofence | undefined)[];
   /** Flows whose path table entry named a fingerprint other than the one its hop fields give. */
   fingerprintMismatches: number;
-}
-
-/** A dictionary key: the first 8 bytes of the SHA-256 of the entry's encoding. */
-function keyOf(encoded: Uint8Array): bigint {
-  return createHash('sha256').update(encoded).digest().readBigUInt64BE(0);
-}
-
-export function storedEndpoint(ep: Endpoint): StoredEndpoint {
-  return { key: keyOf(Endpoint.encode(ep).finish()), endpoint: ep, app: appOf(ep) };
-}
-
-export function storedPath(path: ScionPath): StoredPath {
-  return { key: keyOf(ScionPath.encode(path).finish()), path };
 }
 
 /** Rebuilds the batch's paths and decides every flow's verdict; call judge.preparePaths(batch.paths) first. */

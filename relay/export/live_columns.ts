@@ -13,7 +13,7 @@ export function liveBatch(j: JudgedBatch): LiveBatch {
   const at = keep ? (k: number) => keep[k] : (k: number) => k;
   const time = cols.i64('timeNs');
   const path = cols.u32('path');
-  let uuids: Set<string> | undefined;
+  let uuids: Map<string, number> | undefined;
   const uuidText = (i: number): string => {
     const h = Buffer.from(cols.bytes('uuid').buffer, cols.bytes('uuid').byteOffset + 16 * i, 16).toString('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -25,12 +25,12 @@ export function liveBatch(j: JudgedBatch): LiveBatch {
       const i = at(k);
       return flowAt(cols, i, { nodeName: j.nodeName, scionPath: j.paths[path[i]]?.path, geofence: j.geofences[j.judgementOf[i]] });
     },
-    hasUuid: (uuid) => {
+    indexOfUuid: (uuid) => {
       if (!uuids) {
-        uuids = new Set();
-        for (let k = 0; k < count; k++) uuids.add(uuidText(at(k)));
+        uuids = new Map();
+        for (let k = 0; k < count; k++) uuids.set(uuidText(at(k)), k);
       }
-      return uuids.has(uuid);
+      return uuids.get(uuid) ?? -1;
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { LostEventSource } from '../../../proto/gen/flow/flow';
 import { NodeState } from '../../../proto/gen/relay/relay';
+import { flowList } from '../../../observer/live';
 import { FlowHub } from '../../../observer/hub';
 import { makeFlow } from './helpers';
 
@@ -65,14 +66,25 @@ describe('observer/hub', () => {
     assert.equal(hub.followers, 0);
   });
 
-  it('tracks flows on their way until they are published or abandoned', () => {
+  it('tracks batches on their way until stored and published, and queues their live unstored flows for a follower about to read history', () => {
     const hub = new FlowHub();
     const [a, b] = [makeFlow(1), makeFlow(2)];
-    hub.expect([a, b]);
+    const batch = flowList([a, b]);
+    hub.expect(batch);
     assert.ok(hub.isPending(a.uuid) && hub.isPending(b.uuid));
-    hub.publish([a]);
-    hub.abandon([b]);
-    assert.ok(!hub.isPending(a.uuid) && !hub.isPending(b.uuid));
+    hub.publishRefs([batch], Uint32Array.of(0), 1);
+    assert.ok(!hub.isPending(a.uuid) && hub.isPending(b.uuid), 'a is live, b still to come');
+    const follower = hub.subscribe();
+    follower.track();
+    assert.equal(follower.size, 1, 'the flow already live but not stored is queued, the one not yet published is not');
+    assert.ok(follower.hasQueued(a.uuid) && !follower.hasQueued(b.uuid));
+    hub.settle(batch);
+    assert.ok(hub.isPending(b.uuid), 'stored, but its live copy is still to come');
+    const late = hub.subscribe();
+    late.track();
+    assert.equal(late.size, 0, 'a stored flow is history, not queued again');
+    hub.publishRefs([batch], Uint32Array.of(1), 1);
+    assert.ok(!hub.isPending(b.uuid));
   });
 
   it('remembers queued uuids only while tracking', () => {

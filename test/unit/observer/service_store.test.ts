@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowFilter, type Flow } from '../../../proto/gen/flow/flow';
 import { NodeBook } from '../../../observer/nodes';
+import { flowList, type LiveBatch } from '../../../observer/live';
 import { FlowHub } from '../../../observer/hub';
 import { nsTimestamp } from '../../../observer/time';
 import { openStore, type FlowStore } from '../../../relay/store/store';
@@ -21,12 +22,18 @@ describe('observer/service with the embedded store (chdb)', function () {
   let served: Served;
   let sequence = 0n;
 
-  /** What the relay does with a batch: mark it on its way, store it, publish it (later). */
-  async function relayBatch(flows: Flow[], publishDelayMs = 0): Promise<void> {
-    hub.expect(flows);
+  /**
+   * What the relay does with a batch: mark it on its way, then publish it (after the merge
+   * window) and store it, in whichever order their delays give.
+   */
+  async function relayBatch(flows: Flow[], delays: { publishMs?: number; storeMs?: number } = {}): Promise<void> {
+    const batch = flowList(flows);
+    hub.expect(batch);
+    const published = sleep(delays.publishMs ?? 0).then(() => hub.publishRefs(new Array<LiveBatch>(flows.length).fill(batch), Uint32Array.from(flows.keys()), flows.length));
+    await sleep(delays.storeMs ?? 0);
     await store.insertBatch({ sessionId: 'sess', sequence: ++sequence, nodeName: 'node-a', flows });
-    if (publishDelayMs > 0) await sleep(publishDelayMs);
-    hub.publish(flows);
+    hub.settle(batch);
+    await published;
   }
 
   before(async () => {
@@ -69,10 +76,12 @@ describe('observer/service with the embedded store (chdb)', function () {
     const got: GetFlowsResponse[] = [];
     stream.on('data', (r: GetFlowsResponse) => got.push(r));
     stream.on('error', () => undefined);
-    // Batches stored while history is read and published only later, as the merge window does.
+    // Batches arriving while history is read: live before stored, and stored before live (a
+    // merge window longer than the insert), alternately.
     const arriving: Promise<void>[] = [];
     for (let i = before; i < total; i += 50) {
-      arriving.push(relayBatch(range(base + i, base + i + 50).map((k) => makeFlow(k)), 150));
+      const delays = (i / 50) % 2 === 0 ? { storeMs: 150 } : { publishMs: 150 };
+      arriving.push(relayBatch(range(base + i, base + i + 50).map((k) => makeFlow(k)), delays));
       await sleep(5);
     }
     await Promise.all(arriving);
