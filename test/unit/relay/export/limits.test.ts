@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { FlowBatch } from '../../../../proto/gen/export/v1/export';
+import { FlowBatch, type FlowColumns } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
 import { batchCost, boundedBatchDecoder, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
-import { flowProblem, screenFlows, uuidKey, UuidWindow } from '../../../../relay/export/screen';
+import { screenColumns, uuidBytes, uuidKey, UuidWindow } from '../../../../relay/export/screen';
+import { encodeColumns } from '../../../../columns/encode';
+import { viewColumns } from '../../../../columns/view';
 import { Breaches } from '../../../../relay/breaches';
 import { relayLimits } from '../../../../relay/limits';
 import { RelayMetrics } from '../../../../relay/metrics';
@@ -69,39 +71,78 @@ describe('relay limits', () => {
   });
 
   describe('screen', () => {
-    it('names what the store cannot hold or what exceeds a bound', () => {
-      assert.equal(flowProblem(ok(), limits), undefined);
-      assert.match(flowProblem(Flow.fromPartial({}), limits) ?? '', /without a capture time/);
-      assert.match(flowProblem(ok({ time: { seconds: 0n, nanos: 0 } }), limits) ?? '', /outside what the store holds/);
-      assert.match(flowProblem(ok({ time: { seconds: -1n, nanos: 0 } }), limits) ?? '', /outside/);
-      assert.match(flowProblem(ok({ time: { seconds: 10_413_792_000n, nanos: 0 } }), limits) ?? '', /outside/);
-      assert.match(flowProblem(ok({ time: { seconds: 1n, nanos: -1 } }), limits) ?? '', /nanos/);
+    const node = 'n1';
+    /** Flows as the checked columns the relay screens; `poke` lies in a column afterwards. */
+    const columnsOf = (flows: Flow[], poke?: (c: FlowColumns) => void) => {
+      const { columns, refused } = encodeColumns(flows);
+      assert.deepEqual(refused, []);
+      poke?.(columns);
+      return viewColumns(columns, { maxFlows: 100 });
+    };
+    const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+    const screen = (flows: Flow[], w = new UuidWindow(100), poke?: (c: FlowColumns) => void) => screenColumns(columnsOf(flows, poke), node, limits, w);
+    const reasons = (flows: Flow[], poke?: (c: FlowColumns) => void) => {
+      const s = screen(flows, new UuidWindow(100), poke);
+      return { kept: s.keep ? [...s.keep] : flows.map((_, i) => i), reason: s.reason, rejected: s.rejected };
+    };
+
+    it('names what the store cannot hold or what exceeds a bound, flow by flow', () => {
+      assert.deepEqual(reasons([ok({ uuid: uuid(1) })]), { kept: [0], reason: '', rejected: 0 });
+      assert.match(reasons([ok({ uuid: uuid(1) })], (c) => (c.timeNs = Buffer.alloc(8))).reason, /without a capture time/);
+      assert.match(reasons([ok({ uuid: uuid(1), time: { seconds: -1n, nanos: 0 } })]).reason, /outside what the store holds/);
+      assert.match(reasons([ok({ uuid: uuid(1), time: { seconds: 9_223_372_036n, nanos: 0 } })]).reason, /outside/);
       const hops = Array.from({ length: 4 }, () => ScionHop.fromPartial({}));
-      assert.match(flowProblem(ok({ scionPath: ScionPath.fromPartial({ hops }) }), limits) ?? '', /4 hops; at most 3/);
-      assert.match(flowProblem(ok({ source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) }), limits) ?? '', /3 labels; at most 2/);
-      assert.match(flowProblem(ok({ destination: Endpoint.fromPartial({ labels: ['x'.repeat(11)] }) }), limits) ?? '', /label of 11/);
-      assert.match(flowProblem(ok({ nodeName: 'n'.repeat(21) }), limits) ?? '', /node name of 21/);
-      assert.match(flowProblem(ok({ source: Endpoint.fromPartial({ podName: 'p'.repeat(31) }) }), limits) ?? '', /field of 31 characters/);
+      assert.match(reasons([ok({ uuid: uuid(1), scionPath: ScionPath.fromPartial({ hops }) })]).reason, /4 hops; at most 3/);
+      assert.match(reasons([ok({ uuid: uuid(1), source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) })]).reason, /3 labels; at most 2/);
+      assert.match(reasons([ok({ uuid: uuid(1), destination: Endpoint.fromPartial({ labels: ['x'.repeat(11)] }) })]).reason, /label of 11/);
+      assert.match(reasons([ok({ uuid: uuid(1), source: Endpoint.fromPartial({ podName: 'p'.repeat(31) }) })]).reason, /field of 31 characters/);
+      assert.match(reasons([ok({ uuid: uuid(1), IP: { source: '1'.repeat(31), destination: '', ipVersion: 1, sourceXlated: '', encrypted: false } })]).reason, /field of 31 characters/);
+      // Only the flow that names a bad table entry is refused.
+      const mixed = reasons([ok({ uuid: uuid(1) }), ok({ uuid: uuid(2), source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) }), ok({ uuid: uuid(3) })]);
+      assert.deepEqual([mixed.kept, mixed.rejected], [[0, 2], 1]);
+    });
+
+    it('refuses a flow whose enum value no Enum column of the store names, keeping the rest of the batch', () => {
+      const lying = reasons([ok({ uuid: uuid(1) }), ok({ uuid: uuid(2) })], (c) => {
+        c.verdict = Buffer.of(1, 99);
+      });
+      assert.deepEqual(lying.kept, [0]);
+      assert.match(lying.reason, /verdict 99 is not one the store knows/);
+      const protocol = reasons([ok({ uuid: uuid(1) })], (c) => {
+        c.trafficDirection = Buffer.of(77);
+      });
+      assert.match(protocol.reason, /traffic direction 77/);
+    });
+
+    it('gives a flow without a uuid a fresh one', () => {
+      const cols = columnsOf([ok({ uuid: uuid(1) }), ok({ uuid: uuid(2) })], (c) => {
+        c.uuid = Buffer.alloc(0);
+      });
+      const s = screenColumns(cols, node, limits, new UuidWindow(10));
+      assert.equal(s.rejected, 0);
+      const ids = cols.bytes('uuid');
+      assert.ok(!ids.subarray(0, 16).every((b) => b === 0) && !Buffer.from(ids.subarray(0, 16)).equals(Buffer.from(ids.subarray(16, 32))));
     });
 
     it('keeps the first of each uuid within a batch and across batches, and forgets a batch that was not stored', () => {
       const w = new UuidWindow(3);
-      const s1 = screenFlows([ok({ uuid: 'a' }), ok({ uuid: 'a' }), ok({ uuid: 'b' }), Flow.fromPartial({ uuid: 'c' })], limits, w);
-      assert.deepEqual(s1.kept.map((f) => f.uuid), ['a', 'b']);
+      const s1 = screen([ok({ uuid: uuid(0xa) }), ok({ uuid: uuid(0xa) }), ok({ uuid: uuid(0xb) }), ok({ uuid: uuid(0xc), source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) })], w);
+      assert.deepEqual([...(s1.keep ?? [])], [0, 2]);
       assert.deepEqual([s1.rejected, s1.duplicates], [2, 1]);
-      const s2 = screenFlows([ok({ uuid: 'b' }), ok({ uuid: 'd' })], limits, w);
-      assert.deepEqual(s2.kept.map((f) => f.uuid), ['d']);
-      w.forget([ok({ uuid: 'd' })]);
-      assert.deepEqual(screenFlows([ok({ uuid: 'd' })], limits, w).kept.length, 1);
-      screenFlows([ok({ uuid: 'e' }), ok({ uuid: 'f' })], limits, w);
-      assert.ok(!w.has(uuidKey('', 'a')), 'the oldest uuid is forgotten beyond the window');
+      const s2 = screen([ok({ uuid: uuid(0xb) }), ok({ uuid: uuid(0xd) })], w);
+      assert.deepEqual([...(s2.keep ?? [])], [1]);
+      w.forget(s2.keys);
+      assert.equal(screen([ok({ uuid: uuid(0xd) })], w).rejected, 0);
+      screen([ok({ uuid: uuid(0xe) }), ok({ uuid: uuid(0xf) })], w);
+      assert.ok(!w.has(uuidKey(node, uuidBytes(uuid(0xa)))), 'the oldest uuid is forgotten beyond the window');
     });
 
     it("keys uuids by node: another node sending a node's uuids first cannot get that node's flows refused", () => {
       const w = new UuidWindow(10);
-      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'intruder' })], limits, w).kept.length, 1);
-      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'victim' })], limits, w).kept.length, 1);
-      assert.equal(screenFlows([ok({ uuid: 'v', nodeName: 'victim' })], limits, w).duplicates, 1);
+      const flows = [ok({ uuid: uuid(7) })];
+      assert.equal(screenColumns(columnsOf(flows), 'intruder', limits, w).rejected, 0);
+      assert.equal(screenColumns(columnsOf(flows), 'victim', limits, w).rejected, 0);
+      assert.equal(screenColumns(columnsOf(flows), 'victim', limits, w).duplicates, 1);
     });
   });
 
