@@ -91,7 +91,7 @@ export class FlowReader {
   max_block_size = ${CANCEL_BLOCK_ROWS}`;
     // No abort_signal: embedded, it only stops the waiting. The query waits for the engine,
     // which the kill ends within a block.
-    const at = sql.lastIndexOf('\nFORMAT Native');
+    const at = sql.lastIndexOf('\nFORMAT ');
     const result = await this.client.exec({ query: `${sql.slice(0, at)}\n${settings}${sql.slice(at)}`, query_params: params });
     const chunks: Buffer[] = [];
     for await (const c of result.stream) chunks.push(c as Buffer);

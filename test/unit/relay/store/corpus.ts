@@ -145,7 +145,7 @@ export function makeCorpus(n: number, seed = 1, startMs = Date.UTC(2026, 10, 22,
       Type: 1,
       nodeName: pick(NODES),
       trafficDirection: pick([TrafficDirection.EGRESS, TrafficDirection.INGRESS]),
-      isReply: rnd() < 0.5,
+      ...reply(rnd() < 0.5),
       scionPath: pathIdx < 0 ? undefined : scionPath(pathIdx),
       geofence: fence,
       identityExtension: pathIdx < 0 ? undefined : {
@@ -165,4 +165,9 @@ export function makeCorpus(n: number, seed = 1, startMs = Date.UTC(2026, 10, 22,
     }));
   }
   return flows;
+}
+
+/** Hubble's is_reply with its deprecated twin, as a collector sets both. */
+function reply(isReply: boolean): Pick<Flow, 'isReply' | 'reply'> {
+  return { isReply, reply: isReply };
 }
