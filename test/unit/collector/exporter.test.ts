@@ -235,8 +235,8 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
   it('counts the flows the relay acknowledged but refused', async () => {
     const sink = new MemorySink();
     const accept = sink.accept.bind(sink);
-    sink.accept = async (b) => {
-      await accept(b);
+    sink.accept = async (b, columns) => {
+      await accept(b, columns);
       return { rejected: 1, reason: 'flow without a capture time' };
     };
     const { server, port } = await serve(sink);

@@ -1,9 +1,13 @@
 // An in-memory BatchSink for the export tests, strict about the contract: it refuses a
 // batch out of sequence and counts what it stored, so a duplicate or a gap fails loudly.
+import { flowsOf } from '../../../../columns/rebuild';
 import type { FlowBatch } from '../../../../proto/gen/export/v1/export';
+import type { IncomingColumns } from '../../../../relay/export/columns';
 import type { BatchSink, Rejections } from '../../../../relay/export/ingest';
 
+
 export class MemorySink implements BatchSink {
+  /** Stored batches, each with its flows as the columns gave them back. */
   readonly batches = new Map<string, FlowBatch[]>();
   /** Set to make the next accept() calls fail (the store is down). */
   failing = false;
@@ -24,7 +28,7 @@ export class MemorySink implements BatchSink {
     return BigInt(this.batches.get(this.key(nodeName, sessionId))?.length ?? 0);
   }
 
-  async accept(b: FlowBatch): Promise<Rejections | void> {
+  async accept(b: FlowBatch, incoming: IncomingColumns): Promise<Rejections | void> {
     this.accepts++;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failing) throw new Error('store unavailable');
@@ -34,7 +38,7 @@ export class MemorySink implements BatchSink {
       this.violations++;
       throw new Error(`sink got batch ${b.sequence} of ${key} at position ${list.length}`);
     }
-    list.push(b);
+    list.push({ ...b, flows: flowsOf(incoming.columns) });
     this.batches.set(key, list);
   }
 
@@ -42,4 +46,5 @@ export class MemorySink implements BatchSink {
   uuids(): string[] {
     return [...this.batches.values()].flatMap((l) => l.flatMap((b) => b.flows.map((f) => f.uuid)));
   }
+
 }
