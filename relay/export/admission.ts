@@ -5,9 +5,13 @@
 // received and not yet stored, over all streams. A message refused here never becomes
 // objects; the stream handler turns the refusal into a status. An admitted message is
 // decoded in two steps: its header at once, its flows only when the stream handles it
-// (decodeFlows), so batches waiting in paused streams stay wire bytes.
+// (decodeFlows), so batches waiting in paused streams stay wire bytes. A batch of columns
+// (FlowBatch.columns) is counted by its column count and, until the ingest reads columns
+// itself, turned into flows by decodeFlows.
 import { status } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { flowsOf } from '../../columns/rebuild';
+import { viewColumns } from '../../columns/view';
 import { FlowBatch } from '../../proto/gen/export/v1/export';
 import { Flow } from '../../proto/gen/flow/flow';
 import type { BreachKind, RelayLimits } from '../limits';
@@ -36,6 +40,8 @@ interface Admission {
   refusal?: Refusal;
   /** The flows' wire bytes, until decodeFlows() turns them into the batch's flows. */
   flows?: Uint8Array[];
+  /** Flows a batch may hold (the limit its columns are checked against). */
+  maxFlows?: number;
 }
 
 /** Admission of each decoded message, keyed by the object the deserializer returned. */
@@ -137,6 +143,8 @@ export class IngestBudget {
 interface Shape {
   /** Each flow's wire bytes (views into the message). */
   flows: Uint8Array[];
+  /** FlowColumns.count of the batch's columns (0 without). */
+  columnFlows: number;
   longestName: number;
   /** Every field but the flows, as wire bytes. */
   header: Uint8Array[];
@@ -148,6 +156,7 @@ function shapeOf(bytes: Uint8Array): Shape {
   const flows: Uint8Array[] = [];
   const header: Uint8Array[] = [];
   let longestName = 0;
+  let columnFlows = 0;
   while (r.pos < r.len) {
     const start = r.pos;
     const [field, wire] = r.tag();
@@ -155,23 +164,48 @@ function shapeOf(bytes: Uint8Array): Shape {
       flows.push(r.bytes());
       continue;
     }
-    if ((field === 1 || field === 2 || field === 3) && wire === WireType.LengthDelimited) {
+    if (field === 8 && wire === WireType.LengthDelimited) {
+      columnFlows = Math.max(columnFlows, columnCount(r.bytes()));
+    } else if ((field === 1 || field === 2 || field === 3) && wire === WireType.LengthDelimited) {
       longestName = Math.max(longestName, r.bytes().length);
     } else {
       r.skip(wire, field);
     }
     header.push(bytes.subarray(start, r.pos));
   }
-  return { flows, longestName, header };
+  return { flows, columnFlows, longestName, header };
 }
 
-/** Decodes the flows of an admitted batch in place, once; a batch from elsewhere is left as it is. Throws on malformed flows. */
+/** FlowColumns.count, read without decoding the columns (the last one wins, as in a decode). */
+function columnCount(bytes: Uint8Array): number {
+  const r = new BinaryReader(bytes);
+  let count = 0;
+  while (r.pos < r.len) {
+    const [field, wire] = r.tag();
+    if (field === 1 && wire === WireType.Varint) count = r.uint32();
+    else r.skip(wire, field);
+  }
+  return count;
+}
+
+/**
+ * Decodes the flows of an admitted batch in place, once, and turns a batch's columns into
+ * its flows. Throws on malformed flows, or columns that do not fit together (MALFORMED_COLUMNS).
+ */
 export function decodeFlows(b: FlowBatch): void {
   const a = admissions.get(b);
   const raw = a?.flows;
-  if (!a || !raw) return;
-  a.flows = undefined;
-  b.flows = raw.map((f) => Flow.decode(f));
+  if (a && raw) {
+    a.flows = undefined;
+    b.flows = raw.map((f) => Flow.decode(f));
+  }
+  rebuildFlows(b, a?.maxFlows ?? b.columns?.count ?? 0);
+}
+
+/** Turns the batch's columns into its flows (throws MalformedColumnsError on columns that do not fit together). */
+function rebuildFlows(b: FlowBatch, maxFlows: number): void {
+  if (!b.columns || b.flows.length > 0) return;
+  b.flows = flowsOf(viewColumns(b.columns, { maxFlows }));
 }
 
 function refuse(r: Refusal): FlowBatch {
@@ -189,8 +223,12 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
     } catch (e) {
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    if (shape.flows.length > limits.maxBatchFlows) {
-      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${shape.flows.length} flows; at most ${limits.maxBatchFlows} per batch` });
+    if (shape.flows.length > 0 && shape.columnFlows > 0) {
+      return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: 'batch carries both flows and columns; send one or the other' });
+    }
+    const flowCount = shape.flows.length + shape.columnFlows;
+    if (flowCount > limits.maxBatchFlows) {
+      return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'batch_flows', message: `batch of ${flowCount} flows; at most ${limits.maxBatchFlows} per batch` });
     }
     if (shape.longestName > limits.maxNodeNameLength) {
       return refuse({
@@ -199,7 +237,7 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
         message: `node, cluster or session name of ${shape.longestName} bytes; at most ${limits.maxNodeNameLength}`,
       });
     }
-    const cost = batchCost(bytes.length, shape.flows.length);
+    const cost = batchCost(bytes.length, flowCount);
     if (!budget.take(cost)) {
       return refuse({ code: status.RESOURCE_EXHAUSTED, kind: 'ingest_full', message: `relay ingest is full (${budget.inflight} bytes in flight); send again later` });
     }
@@ -210,7 +248,7 @@ export function boundedBatchDecoder(limits: RelayLimits, budget: IngestBudget): 
       budget.release(cost);
       return refuse({ code: status.INVALID_ARGUMENT, kind: 'malformed', message: `malformed FlowBatch: ${(e as Error).message}` });
     }
-    admissions.set(b, { cost, flows: shape.flows });
+    admissions.set(b, { cost, flows: shape.flows, maxFlows: limits.maxBatchFlows });
     return b;
   };
 }
