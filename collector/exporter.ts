@@ -2,12 +2,14 @@
 // only once there is room to keep them until the relay acknowledges them, every stream
 // starts with a heartbeat to learn what the relay already stored, and everything above
 // that is sent again in order. Flows that find the backlog full are dropped before
-// numbering and counted, so the sequence never has a gap. Batches are cut by count and by
-// encoded size, so each fits the relay's message limit.
+// numbering and counted, so the sequence never has a gap. Flows are sent as columns
+// (columns/encode.ts), encoded as they are pushed; batches are cut by count and by encoded
+// size, so each fits the relay's message limit.
 import { randomUUID } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
-import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch } from '../proto/gen/export/v1/export';
-import { Flow } from '../proto/gen/flow/flow';
+import { ColumnEncoder } from '../columns/encode';
+import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch, type FlowColumns } from '../proto/gen/export/v1/export';
+import type { Flow } from '../proto/gen/flow/flow';
 
 /** The relay's default message limit is 4 MiB; a quarter of it leaves room for any header. */
 export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
@@ -44,7 +46,7 @@ export interface ExporterOptions {
   clusterName: string;
   /** Flows kept at most, unsent and unacknowledged together; beyond it flows are dropped and counted. */
   maxBacklogFlows: number;
-  /** Flows per batch. */
+  /** Flows per batch; at most the relay's maxBatchFlows (4096 by default). */
   batchFlows: number;
   /** Encoded bytes per batch at most (flows and header); default 1 MiB, below the relay's 4 MiB message limit. */
   maxBatchBytes?: number;
@@ -77,6 +79,8 @@ export interface ExporterCounters extends ExportCounters {
   flowsRejected: bigint;
   /** Flows dropped because one alone encodes larger than maxBatchBytes. */
   oversizeDrops: bigint;
+  /** Flows dropped because the columns cannot hold one of their fields (a uuid that is no UUID, no time...). */
+  unencodableDrops: bigint;
 }
 
 export class Exporter {
@@ -84,12 +88,13 @@ export class Exporter {
   private readonly backoff: Backoff;
   private readonly heartbeatMs: number;
   private sessionId = randomUUID();
-  private pending: Flow[] = [];
-  /** Encoded bytes of the pending flows, framing included. */
-  private pendingBytes = 0;
+  /** The next batch, encoded as flows are pushed. */
+  private readonly pending: ColumnEncoder;
+  private pendingPackets = 0n;
   private readonly maxFlowBytes: number;
   private flowsRejected = 0n;
   private oversizeDrops = 0n;
+  private unencodableDrops = 0n;
   private unacked: FlowBatch[] = [];
   private backlog = 0;
   private sequence = 0n;
@@ -120,6 +125,7 @@ export class Exporter {
     const names = 3 * (opts.nodeName.length + opts.clusterName.length);
     this.maxFlowBytes = (opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES) - BATCH_HEADER_BYTES - names;
     if (!(this.maxFlowBytes > 0)) throw new RangeError('maxBatchBytes leaves no room for flows');
+    this.pending = new ColumnEncoder(opts.batchFlows);
     // The channel's own reconnect backoff (1 s up to 120 s by default) would otherwise sit
     // between our retries and a relay that is back.
     this.client = new FlowExportClient(opts.target, opts.credentials ?? grpcCredentials.createInsecure(), {
@@ -143,19 +149,24 @@ export class Exporter {
       this.drop(flow);
       return;
     }
-    // Field tag and length prefix included; the one encode per flow is what sizing costs.
-    const len = Flow.encode(flow).finish().length;
-    const size = len + 1 + varintLength(len);
-    if (size > this.maxFlowBytes) {
-      this.oversizeDrops++;
+    let r = this.pending.add(flow, this.maxFlowBytes);
+    if (r === 'full') {
+      this.seal();
+      r = this.pending.add(flow, this.maxFlowBytes);
+    }
+    if (r !== 'added') {
+      if (r !== 'full' && r.code === 'UNENCODABLE') {
+        this.unencodableDrops++;
+        this.opts.onError?.(new Error(`flow ${flow.uuid} not exported: ${r.reason}`));
+      } else {
+        this.oversizeDrops++;
+      }
       this.drop(flow);
       return;
     }
-    if (this.pendingBytes + size > this.maxFlowBytes) this.seal();
-    this.pending.push(flow);
-    this.pendingBytes += size;
+    this.pendingPackets += flow.meter?.packets ?? 0n;
     this.backlog++;
-    if (this.pending.length >= this.opts.batchFlows) this.seal();
+    if (this.pending.count >= this.opts.batchFlows) this.seal();
     else if (this.flushTimer === null) this.flushTimer = setTimeout(() => this.seal(), this.opts.flushMs);
   }
 
@@ -184,6 +195,7 @@ export class Exporter {
       sessionResets: this.sessionResets,
       flowsRejected: this.flowsRejected,
       oversizeDrops: this.oversizeDrops,
+      unencodableDrops: this.unencodableDrops,
     };
   }
 
@@ -221,19 +233,19 @@ export class Exporter {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    if (this.pending.length === 0) return;
-    const flows = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.pending.count === 0) return;
+    const columns = this.pending.finish();
     this.sequence++;
-    this.flowsExported += BigInt(flows.length);
-    for (const f of flows) this.packetsExported += f.meter?.packets ?? 0n;
-    this.unacked.push(this.batch(this.sequence, flows));
+    this.flowsExported += BigInt(columns.count);
+    this.packetsExported += this.pendingPackets;
+    this.pendingPackets = 0n;
+    this.unacked.push(this.batch(this.sequence, columns));
     this.pump();
   }
 
-  private batch(sequence: bigint, flows: Flow[]): FlowBatch {
-    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined };
+  /** A numbered batch of these columns, or a heartbeat (sequence 0, no columns). */
+  private batch(sequence: bigint, columns: FlowColumns | undefined): FlowBatch {
+    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns };
   }
 
   /** Fills in what is current at sending time: the counters and the clock. */
@@ -261,7 +273,7 @@ export class Exporter {
     s.on('data', (ack: ExportAck) => this.onAck(s, ack));
     s.on('error', (err: Error) => this.onBroken(s, err));
     s.on('end', () => this.onBroken(s, null));
-    s.write(this.stamp(this.batch(0n, [])));
+    s.write(this.stamp(this.batch(0n, undefined)));
   }
 
   /** Also the liveness check: a relay that answered nothing for three heartbeats gets a new stream. */
@@ -272,7 +284,7 @@ export class Exporter {
       this.onBroken(s, new Error(`no acknowledgement from ${this.opts.target} for ${Date.now() - this.lastAckAt} ms`));
       return;
     }
-    if (this.ready && !this.blocked) s.write(this.stamp(this.batch(0n, [])));
+    if (this.ready && !this.blocked) s.write(this.stamp(this.batch(0n, undefined)));
   }
 
   private onAck(s: ClientDuplexStream<FlowBatch, ExportAck>, ack: ExportAck): void {
@@ -298,7 +310,7 @@ export class Exporter {
     }
     this.acked = n;
     let done = 0;
-    while (done < this.unacked.length && this.unacked[done].sequence <= n) this.backlog -= this.unacked[done++].flows.length;
+    while (done < this.unacked.length && this.unacked[done].sequence <= n) this.backlog -= this.unacked[done++].columns?.count ?? 0;
     if (done > 0) this.unacked.splice(0, done);
     if (!this.ready) {
       this.ready = true;
@@ -318,7 +330,7 @@ export class Exporter {
     this.acked = 0n;
     this.sentUpTo = 0n;
     this.sequence = 0n;
-    this.unacked = this.unacked.map((b) => this.batch(++this.sequence, b.flows));
+    this.unacked = this.unacked.map((b) => this.batch(++this.sequence, b.columns));
   }
 
   /** Writes the batches the relay has not seen on this stream, in order, as far as the stream takes them. */
@@ -354,13 +366,4 @@ export class Exporter {
     this.reconnects++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
 }

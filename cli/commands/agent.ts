@@ -146,7 +146,8 @@ async function run(opts: AgentOptions): Promise<void> {
           nodeName: opts.node,
           clusterName,
           maxBacklogFlows: opts.exportBuffer,
-          batchFlows: 512,
+          // The relay's default --max-batch-flows; batches are cut at 1 MiB encoded before that.
+          batchFlows: 4096,
           flushMs: 200,
           ringCounters: () => pipelineCounters(collector.stats(), dp.counterTotals()),
           onError: (e) => log(`export to ${opts.relay}: ${e.message}`),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { Exporter, zeroPipelineCounters, type ExporterOptions } from '../../../collector/exporter';
 import { FlowBatch, FlowExportService } from '../../../proto/gen/export/v1/export';
@@ -31,7 +32,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let seq = 0;
-const flow = (): Flow => Flow.fromPartial({ uuid: `f${++seq}`, nodeName: 'n1' });
+const flow = (over: Partial<Flow> = {}): Flow => Flow.fromPartial({ time: { seconds: 1_700_000_000n + BigInt(++seq), nanos: 0 }, uuid: randomUUID(), nodeName: 'n1', ...over });
 
 describe('collector/exporter with relay/export/ingest over loopback', () => {
   const exporters: Exporter[] = [];
@@ -61,6 +62,8 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     assert.equal(c.exportDrops, 0n);
     assert.equal(c.connected, true);
     const stored = sink.batches.get(c.sessionId)!;
+    // Sent as columns, no flow messages (the relay rebuilds the flows).
+    assert.ok(stored.every((b) => b.columns?.count === b.flows.length));
     assert.deepEqual(stored.map((b) => [b.sequence, b.flows.length]), [
       [1n, 10],
       [2n, 10],
@@ -221,15 +224,36 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     servers.push(server);
     const limit = 16 * 1024;
     const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 1000, maxBatchBytes: limit, flushMs: 50 });
-    const big = (): Flow => Flow.fromPartial({ uuid: `b${++seq}`, nodeName: 'n1', source: { labels: [`k8s:pad=${'x'.repeat(900)}`] } });
+    // Distinct labels, so that each flow adds an endpoint of its own to the batch.
+    const big = (): Flow => flow({ source: { ID: 0, identity: 0, clusterName: '', namespace: '', podName: '', labels: [`k8s:pad=${seq}${'x'.repeat(900)}`], workloads: [] } });
     for (let i = 0; i < 100; i++) e.push(big());
-    e.push(Flow.fromPartial({ uuid: 'huge', source: { labels: ['x'.repeat(limit)] } }));
+    e.push(flow({ source: { ID: 0, identity: 0, clusterName: '', namespace: '', podName: '', labels: ['x'.repeat(limit)], workloads: [] } }));
     await until(() => sink.uuids().length === 100);
     const batches = [...sink.batches.values()].flat();
     assert.ok(batches.length >= 7, `${batches.length} batches`);
-    for (const b of batches) assert.ok(FlowBatch.encode(b).finish().length <= limit, `a batch of ${FlowBatch.encode(b).finish().length} bytes`);
+    // As sent: the columns (the flows beside them are what the relay rebuilt).
+    const wire = (b: FlowBatch): number => FlowBatch.encode({ ...b, flows: [] }).finish().length;
+    for (const b of batches) assert.ok(wire(b) <= limit, `a batch of ${wire(b)} bytes`);
     assert.equal(e.counters().oversizeDrops, 1n);
     assert.equal(e.counters().exportDrops, 1n);
+  });
+
+  it('drops and reports a flow the columns cannot hold, without a gap in the sequence', async () => {
+    const sink = new MemorySink();
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const errors: string[] = [];
+    const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 2, onError: (err) => errors.push(err.message) });
+    const sent = [flow(), flow(), flow({ uuid: 'not-a-uuid' }), flow({ time: undefined }), flow()];
+    for (const f of sent) e.push(f);
+    await until(() => e.counters().ackedSequence === 2n);
+    const c = e.counters();
+    assert.equal(c.unencodableDrops, 2n);
+    assert.equal(c.exportDrops, 2n);
+    assert.equal(c.flowsExported, 3n);
+    assert.deepEqual(sink.uuids(), [sent[0].uuid, sent[1].uuid, sent[4].uuid]);
+    assert.match(errors.join('\n'), /flow not-a-uuid not exported: uuid "not-a-uuid" is not a UUID/);
+    assert.match(errors.join('\n'), /without a time/);
   });
 
   it('counts the flows the relay acknowledged but refused', async () => {

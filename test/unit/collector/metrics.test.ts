@@ -10,7 +10,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
     const stats: FlowTableStats = { entries: 12, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
     const exporter: ExporterCounters = {
       ...zeroCounters(), exportDrops: 4n, exportDropPackets: 8n, exportDropBytes: 800n, flowsExported: 290n, packetsExported: 880n,
-      backlogFlows: 33, backlogBatches: 2, sessionId: 's', sequence: 7n, ackedSequence: 5n, connected: true, reconnects: 1, sessionResets: 0, flowsRejected: 0n, oversizeDrops: 0n,
+      backlogFlows: 33, backlogBatches: 2, sessionId: 's', sequence: 7n, ackedSequence: 5n, connected: true, reconnects: 1, sessionResets: 0, flowsRejected: 0n, oversizeDrops: 0n, unencodableDrops: 0n,
     };
     const datapath = { ENCAP: { packets: 910n, bytes: 91000n }, REDIRECT_FAILED: { packets: 2n, bytes: 300n }, RING_RESERVE_FAIL: { packets: 6n, bytes: 600n } };
     const m = new AgentMetrics({ datapath: () => datapath, table: () => stats, exporter: () => exporter, processMetrics: false });

@@ -174,6 +174,20 @@ describe('columns: encode, view, rebuild', () => {
     assert.ok(typeof r === 'object' && r.code === 'TOO_LARGE', JSON.stringify(r));
   });
 
+  it('writes times exactly on both sides of the fast double arithmetic', () => {
+    const seconds = [0n, 4294n, 4295n, 2_147_483_648n, 3_999_999_999n, 4_000_000_000n, 9_223_372_036n, -1n, -9_223_372_037n];
+    const flows = seconds.flatMap((s) => [0, 705_032_704, 999_999_999].map((nanos) => Flow.fromPartial({ time: { seconds: s, nanos }, uuid: '00000000-0000-4000-8000-000000000000' })));
+    const ns = (f: Flow): bigint => f.time!.seconds * 1_000_000_000n + BigInt(f.time!.nanos);
+    const fits = (f: Flow): boolean => ns(f) >= -(1n << 63n) && ns(f) < 1n << 63n;
+    const { columns, refused } = encodeColumns(flows);
+    assert.deepEqual(refused.map((r) => r.index), flows.flatMap((f, k) => (fits(f) ? [] : [k])));
+    assert.equal(refused.length, 2);
+    const kept = flows.filter(fits);
+    const b = viewColumns(columns, limits);
+    assert.deepEqual([...b.i64('timeNs')], kept.map(ns));
+    assert.deepStrictEqual(flowsOf(b), kept);
+  });
+
   it('sizes table entries exactly as protobuf encodes them', () => {
     const flows = [...collectorFlows(), ...handMadeFlows()];
     const emoji = { ...flows[0].source!, labels: ['k8s:owner=Zoë 🚀', '\ud800'], workloads: [{ name: 'w', kind: '' }] };

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { FlowBatch, type FlowColumns } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
-import { batchCost, boundedBatchDecoder, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
+import { batchCost, boundedBatchDecoder, columnsCost, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
+import { incomingColumns } from '../../../../relay/export/columns';
+import { flowsOf } from '../../../../columns/rebuild';
 import { screenColumns, uuidBytes, uuidKey, UuidWindow } from '../../../../relay/export/screen';
 import { encodeColumns } from '../../../../columns/encode';
 import { viewColumns } from '../../../../columns/view';
@@ -52,6 +54,28 @@ describe('relay limits', () => {
       const garbage = refusalOf(decode(Buffer.from([0x2a, 0xff, 0xff, 0xff, 0xff, 0x0f])));
       assert.deepEqual([garbage?.code, garbage?.kind], [status.INVALID_ARGUMENT, 'malformed']);
       assert.equal(budget.inflight, 0);
+    });
+
+    it('admits a batch of columns by its column count and table sizes; refuses malformed columns by name', () => {
+      const budget = new IngestBudget(1 << 20);
+      const decode = boundedBatchDecoder(limits, budget);
+      const flows = [0, 1].map((k) => ok({ uuid: `00000000-0000-4000-8000-00000000000${k}`, emitter: { name: 'Cillion', version: '' } }));
+      const bytes = wire({ sessionId: 's', sequence: 1n, columns: encodeColumns(flows).columns });
+      const b = decode(bytes);
+      assert.equal(refusalOf(b), undefined);
+      assert.equal(budget.inflight, columnsCost(bytes.length, { count: 2, strings: 1, endpoints: 0, paths: 0 }));
+      decodeFlows(b);
+      assert.deepStrictEqual(flowsOf(incomingColumns(b, 10).columns), flows);
+      const many = encodeColumns(Array.from({ length: 11 }, (_, k) => ok({ uuid: `00000000-0000-4000-8000-0000000000${10 + k}` }))).columns;
+      const over = refusalOf(decode(wire({ sessionId: 's', sequence: 2n, columns: many })));
+      assert.deepEqual([over?.code, over?.kind, over?.message], [status.RESOURCE_EXHAUSTED, 'batch_flows', 'batch of 11 flows; at most 10 per batch']);
+      const both = refusalOf(decode(wire({ sessionId: 's', sequence: 2n, flows: [ok()], columns: encodeColumns(flows).columns })));
+      assert.deepEqual([both?.code, both?.kind], [status.INVALID_ARGUMENT, 'malformed']);
+      const padded = refusalOf(decode(wire({ sessionId: 's', sequence: 2n, columns: { ...encodeColumns(flows).columns, strings: Array.from({ length: 40 }, (_, k) => `s${k}`) } })));
+      assert.deepEqual([padded?.code, padded?.message], [status.INVALID_ARGUMENT, 'column batch of 2 flows with 40 strings; at most 32']);
+      const broken = decode(wire({ sessionId: 's', sequence: 3n, columns: { ...encodeColumns(flows).columns, emitterName: Buffer.from([1, 0, 0, 0, 9, 0, 0, 0]) } }));
+      decodeFlows(broken);
+      assert.throws(() => incomingColumns(broken, 10), /column emitterName of flow 1 references entry 9 of strings, which has 1/);
     });
 
     it('pauses past the budget and refuses past four times the budget, but always admits one batch', () => {
