@@ -8,7 +8,7 @@ import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
 import { queryFlows, type QueryLimits } from './query';
 import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
-import { flowBlock } from './flow_block';
+import { FlowValueError, flowBlock } from './flow_block';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
 import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
 import { constIntColumn, nativeBlock, stringColumn } from './native';
@@ -178,6 +178,8 @@ class ClickHouseFlowStore implements FlowStore {
     try {
       return await fn();
     } catch (e) {
+      // A value the table cannot hold is the batch's fault, not the engine's: said as it is.
+      if (e instanceof FlowValueError) throw e;
       throw engineError(e, op, this.limits);
     }
   }

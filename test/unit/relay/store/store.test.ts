@@ -135,31 +135,6 @@ describe('relay/store (embedded chdb)', function () {
     assert.equal(await store.count(), 80n);
   });
 
-  it('upgrades a store made before sessions were keyed by node: its old positions still read, by node', async () => {
-    const flows = makeCorpus(10).map((f) => ({ ...f, nodeName: 'n' }));
-    store = await openStore({ dataDir: dir });
-    await store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'n', flows });
-    await store.close();
-    // Back to the flows table as it was: its projection keyed by session alone.
-    const old = openClickHouse({ dataDir: dir });
-    try {
-      await old.client.command({ query: 'ALTER TABLE cillion.flows DROP PROJECTION node_session_position' });
-      await old.client.command({ query: 'ALTER TABLE cillion.flows ADD PROJECTION session_position (SELECT session_id, max(sequence) GROUP BY session_id)' });
-    } finally {
-      await old.close();
-    }
-    store = await openStore({ dataDir: dir });
-    assert.equal(await store.position('n', 's'), 1n);
-    assert.equal(await store.position('m', 's'), 0n);
-    await store.insertBatch({ sessionId: 's', sequence: 2n, nodeName: 'n', flows });
-    assert.equal(await store.position('n', 's'), 2n);
-    await store.close();
-    store = undefined;
-    const [after] = await sql<{ statement: string }>(dir, 'SHOW CREATE TABLE cillion.flows');
-    assert.match(after.statement, /PROJECTION node_session_position/);
-    assert.doesNotMatch(after.statement, /PROJECTION session_position/);
-  });
-
   it('stores a re-sent batch once', async () => {
     store = await openStore({ dataDir: dir });
     const flows = makeCorpus(50, 1, RECENT_MS);
@@ -187,13 +162,12 @@ describe('relay/store (embedded chdb)', function () {
     assert.match(ddl.statement, /TTL received_at \+ toIntervalDay\(3\)/);
   });
 
-  it('adds the meter and counter columns of later releases to an older store, and fills them', async () => {
+  it('adds the counter columns of later releases to an older store, and stores the meter columns', async () => {
     store = await openStore({ dataDir: dir });
     await store.close();
     store = undefined;
     const ch = openClickHouse({ dataDir: dir });
     try {
-      await ch.client.command({ query: 'ALTER TABLE cillion.flows DROP COLUMN pod_bytes, DROP COLUMN wire_bytes, DROP COLUMN lost_packets' });
       await ch.client.command({ query: 'ALTER TABLE cillion.node_counters DROP COLUMN packets_lost, DROP COLUMN packets_exported' });
     } finally {
       await ch.close();
