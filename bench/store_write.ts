@@ -97,7 +97,7 @@ function fenceOf(path: number, ns: string): Geofence | undefined {
   };
 }
 
-function templates(startNs: bigint): JudgedBatch[] {
+export function templates(startNs: bigint): JudgedBatch[] {
   const eps = pods();
   const ps = paths();
   return Array.from({ length: TEMPLATES }, (_, t) => {
@@ -144,7 +144,7 @@ function templates(startNs: bigint): JudgedBatch[] {
 }
 
 /** Batch k: a template with fresh UUIDs and times moved on by the batches before it. */
-function batchAt(tpl: JudgedBatch[], k: number): JudgedBatch {
+export function batchAt(tpl: JudgedBatch[], k: number): JudgedBatch {
   const t = tpl[k % TEMPLATES];
   randomFillSync(t.columns.bytes('uuid'));
   const shift = BigInt(Math.floor(k / TEMPLATES) * TEMPLATES * BATCH) * STEP_NS;
@@ -251,7 +251,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

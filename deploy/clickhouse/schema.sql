@@ -182,15 +182,6 @@ ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace
   path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name)
 TTL minute + INTERVAL 90 DAY;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS cillion.flows_1m_mv ON CLUSTER cillion TO cillion.flows_1m_local AS
-SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
-  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, toString(verdict) AS verdict,
-  if(bitAnd(present, 1024) = 0, '', toString(geofence_verdict)) AS geofence_verdict, geofence_name,
-  count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
-FROM cillion.flows_local
-GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
-  destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name;
-
 CREATE TABLE IF NOT EXISTS cillion.batch_marks_local ON CLUSTER cillion (
   session_id LowCardinality(String),
   sequence UInt64,

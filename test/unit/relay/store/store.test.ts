@@ -141,6 +141,7 @@ describe('relay/store (embedded chdb)', function () {
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     assert.equal(await store.count(), 50n);
+    await store.rollUp(new Date(Date.now() + 120_000));
     await store.close();
     store = undefined;
     const [rollup] = await sql<{ n: string }>(dir, 'SELECT toString(sum(flows)) AS n FROM cillion.flows_1m');
@@ -188,6 +189,7 @@ describe('relay/store (embedded chdb)', function () {
     const flows = makeCorpus(400, 1, RECENT_MS);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
+    await store.rollUp(new Date(Date.now() + 120_000));
     await store.close();
     store = undefined;
     const [sum] = await sql<{ n: string; p: string; b: string }>(dir, 'SELECT toString(sum(flows)) AS n, toString(sum(packets)) AS p, toString(sum(bytes)) AS b FROM cillion.flows_1m');
