@@ -8,7 +8,8 @@ import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
 import { FlowReader, type QueryLimits } from './query';
 import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
-import { flowBlock } from './flow_block';
+import { FlowValueError, flowBlock } from './flow_block';
+import { Rollup } from './rollup';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
 import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
 import { constIntColumn, nativeBlock, stringColumn } from './native';
@@ -50,6 +51,8 @@ export interface FlowStore extends FlowHistory {
   position(nodeName: string, sessionId: string): Promise<bigint>;
   /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
   recentUuids(limit: number): Promise<RecentUuid[]>;
+  /** Rolls up into flows_1m every whole minute of arrivals before `until` (default: a minute ago); the store does so by itself each minute. */
+  rollUp(until?: Date): Promise<void>;
   /** Appends collectors' counter reports, in one insert. */
   insertCounters(rows: NodeCounterRow[]): Promise<void>;
   close(): Promise<void>;
@@ -69,7 +72,7 @@ export interface StoreOptions {
   queryLimits?: Partial<QueryLimits>;
   /** Failures that only the log hears of (a kill that did not land). */
   onError?: (e: Error) => void;
-  /** What the store did to the data directory on open (an upgrade moving tables aside); default stderr. */
+  /** What the store did on its own (an upgrade moving tables aside, a failed rollup); default stderr. */
   log?: (line: string) => void;
 }
 
@@ -83,11 +86,12 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const database = checkIdentifier(opts.database ?? 'cillion');
   const ttlDays = opts.ttlDays ?? DEFAULT_TTL_DAYS;
   const schema = { database, ttlDays, rollupTtlDays: opts.rollupTtlDays ?? ttlDays };
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const ch = openClickHouse(opts);
   try {
     const [createDatabase, ...tables] = schemaStatements(schema);
     await ch.client.command({ query: createDatabase });
-    await moveLegacyFlows(ch.client, schema, opts.log ?? ((line) => process.stderr.write(`${line}\n`)));
+    await moveLegacyFlows(ch.client, schema, log);
     for (const stmt of tables) await ch.client.command({ query: stmt });
     if (!(await isDistributed(ch.client, database))) for (const stmt of upgradeStatements(schema)) await ch.client.command({ query: stmt });
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
@@ -100,7 +104,9 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
     throw err;
   }
   const queryLimits = { timeoutMs: 30_000, maxRowsToRead: 500_000_000, ...opts.queryLimits };
-  return new ClickHouseFlowStore(ch, database, queryLimits, opts.onError);
+  const rollup = new Rollup(ch.client, database, opts.onError ?? ((e) => log(`store: rolling up flows_1m failed: ${e.message}`)));
+  rollup.start();
+  return new ClickHouseFlowStore(ch, database, queryLimits, rollup, opts.onError);
 }
 
 /**
@@ -169,10 +175,15 @@ class ClickHouseFlowStore implements FlowStore {
     private readonly ch: ClickHouseHandle,
     private readonly db: string,
     private readonly limits: QueryLimits,
+    private readonly rollup: Rollup,
     onError?: (e: Error) => void,
   ) {
     this.client = ch.client;
     this.reader = new FlowReader(ch.client, db, { limits, kill: (tag) => ch.kill(tag), onKillError: onError });
+  }
+
+  rollUp(until?: Date): Promise<void> {
+    return this.engine('rolling up flows', () => this.rollup.rollUp(until?.getTime()));
   }
 
   /** Engine failures become EngineError (detail for the log, an id for the client). */
@@ -180,6 +191,8 @@ class ClickHouseFlowStore implements FlowStore {
     try {
       return await fn();
     } catch (e) {
+      // A value the table cannot hold is the batch's fault, not the engine's: said as it is.
+      if (e instanceof FlowValueError) throw e;
       throw engineError(e, op, this.limits);
     }
   }
@@ -197,7 +210,6 @@ class ClickHouseFlowStore implements FlowStore {
     const settings = {
       insert_deduplication_token: JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]),
       insert_select_deduplicate: 1,
-      deduplicate_blocks_in_dependent_materialized_views: 1,
       insert_distributed_sync: 1,
     };
     const count = b.keep ? b.keep.length : b.columns.count;
@@ -322,6 +334,7 @@ class ClickHouseFlowStore implements FlowStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.rollup.stop().catch(() => undefined);
     await this.ch.close();
   }
 }

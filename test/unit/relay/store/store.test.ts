@@ -142,6 +142,7 @@ describe('relay/store (embedded chdb)', function () {
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows });
     assert.equal(await store.count(), 50n);
+    await store.rollUp(new Date(Date.now() + 120_000));
     await store.close();
     store = undefined;
     const [rollup] = await sql<{ n: string }>(dir, 'SELECT toString(sum(flows)) AS n FROM cillion.flows_1m');
@@ -163,7 +164,7 @@ describe('relay/store (embedded chdb)', function () {
     assert.match(ddl.statement, /TTL received_at \+ toIntervalDay\(3\)/);
   });
 
-  it('adds the counter columns of later releases to an older store', async () => {
+  it('adds the counter columns of later releases to an older store, and stores the meter columns', async () => {
     store = await openStore({ dataDir: dir });
     await store.close();
     store = undefined;
@@ -174,8 +175,12 @@ describe('relay/store (embedded chdb)', function () {
       await ch.close();
     }
     store = await openStore({ dataDir: dir });
+    const flow = Flow.fromPartial({ ...makeCorpus(1)[0], meter: { packets: 3n, bytes: 300n, podBytes: 300n, wireBytes: 540n, lostPackets: 2n } });
+    await store.insertBatch({ sessionId: 'up', sequence: 1n, nodeName: 'n', flows: [flow] });
     await store.close();
     store = undefined;
+    const rows = await sql<{ p: string; pod: string; wire: string; lost: string }>(dir, 'SELECT toString(packets) AS p, toString(pod_bytes) AS pod, toString(wire_bytes) AS wire, toString(lost_packets) AS lost FROM cillion.flows');
+    assert.deepEqual(rows, [{ p: '3', pod: '300', wire: '540', lost: '2' }]);
     const cols = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'node_counters' ORDER BY position");
     assert.deepEqual(cols.map((c) => c.name), [...NODE_COUNTER_COLUMNS], 'each in its place again');
   });
@@ -185,6 +190,7 @@ describe('relay/store (embedded chdb)', function () {
     const flows = makeCorpus(400, 1, RECENT_MS);
     await store.insertBatch({ sessionId: 's1', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
     await store.insertBatch({ sessionId: 's1', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
+    await store.rollUp(new Date(Date.now() + 120_000));
     await store.close();
     store = undefined;
     const [sum] = await sql<{ n: string; p: string; b: string }>(dir, 'SELECT toString(sum(flows)) AS n, toString(sum(packets)) AS p, toString(sum(bytes)) AS b FROM cillion.flows_1m');

@@ -1,0 +1,101 @@
+// The store's layout before typed columns (commit 03f4730): flows with the whole flow as a
+// protobuf blob, and its rollup view. The upgrade test creates it to see it moved aside.
+export const LEGACY_STATEMENTS = [
+  'CREATE DATABASE IF NOT EXISTS cillion',
+  `CREATE TABLE cillion.flows (
+  time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+  received_at DateTime('UTC'),
+  session_id LowCardinality(String),
+  sequence UInt64,
+  batch_index UInt32,
+  node_name LowCardinality(String),
+  uuid String,
+  verdict LowCardinality(String),
+  drop_reason LowCardinality(String),
+  traffic_direction LowCardinality(String),
+  observation_point LowCardinality(String),
+  scion_observation_point LowCardinality(String),
+  ip_version UInt8,
+  source_ip String,
+  destination_ip String,
+  protocol LowCardinality(String),
+  source_port UInt16,
+  destination_port UInt16,
+  source_cluster LowCardinality(String),
+  source_namespace LowCardinality(String),
+  source_pod String,
+  source_app LowCardinality(String),
+  source_identity UInt32,
+  source_labels Array(LowCardinality(String)),
+  destination_cluster LowCardinality(String),
+  destination_namespace LowCardinality(String),
+  destination_pod String,
+  destination_app LowCardinality(String),
+  destination_identity UInt32,
+  destination_labels Array(LowCardinality(String)),
+  src_ia LowCardinality(String),
+  dst_ia LowCardinality(String),
+  path_fingerprint LowCardinality(String),
+  path_ias Array(LowCardinality(String)),
+  path_isds Array(UInt16),
+  path_countries Array(LowCardinality(String)),
+  path_latency_ns Nullable(UInt64),
+  path_known UInt8,
+  geofence_verdict LowCardinality(String),
+  geofence_name LowCardinality(String),
+  geofence_namespace LowCardinality(String),
+  geofence_mode LowCardinality(String),
+  geofence_offending_isd_as LowCardinality(String),
+  geofence_offending_country LowCardinality(String),
+  identity_check LowCardinality(String),
+  packets UInt64,
+  bytes UInt64,
+  dropped_packets UInt64,
+  pod_bytes UInt64,
+  wire_bytes UInt64,
+  lost_packets UInt64,
+  flow_b64 String EPHEMERAL,
+  flow String DEFAULT base64Decode(flow_b64) CODEC(ZSTD(1)),
+  INDEX idx_verdict verdict TYPE set(16) GRANULARITY 4,
+  INDEX idx_geofence_verdict geofence_verdict TYPE set(8) GRANULARITY 4,
+  INDEX idx_fingerprint path_fingerprint TYPE set(256) GRANULARITY 4,
+  INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
+  INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
+  PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)
+) ENGINE = MergeTree
+PARTITION BY toYYYYMMDD(received_at)
+PRIMARY KEY time
+ORDER BY (time, session_id, sequence, batch_index)
+TTL received_at + INTERVAL 7 DAY
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
+  `CREATE TABLE IF NOT EXISTS cillion.flows_1m (
+  minute DateTime('UTC'),
+  node_name LowCardinality(String),
+  source_namespace LowCardinality(String),
+  source_app LowCardinality(String),
+  destination_namespace LowCardinality(String),
+  destination_app LowCardinality(String),
+  path_fingerprint LowCardinality(String),
+  src_ia LowCardinality(String),
+  dst_ia LowCardinality(String),
+  verdict LowCardinality(String),
+  geofence_verdict LowCardinality(String),
+  geofence_name LowCardinality(String),
+  flows UInt64,
+  packets UInt64,
+  bytes UInt64
+) ENGINE = SummingMergeTree((flows, packets, bytes))
+PARTITION BY toYYYYMM(minute)
+ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
+  path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name)
+TTL minute + INTERVAL 7 DAY`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS cillion.flows_1m_mv TO cillion.flows_1m AS
+SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
+  destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, verdict,
+  geofence_verdict, geofence_name, count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
+FROM cillion.flows
+GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
+  destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name`,
+];
