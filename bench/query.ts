@@ -2,21 +2,23 @@
 // 100 flows matching a filter, over 10 million stored flows, against a full scan answering
 // the same question (no read-in-order, no skip indexes).
 //
-// The 10 million are made in SQL: a seed of real flows goes in through the store, then
-// INSERT ... SELECT over numbers() copies it forward in time (new session per copy; the
-// stored protobuf blob stays the seed's). The store is kept under the bench data directory
-// (CILLION_BENCH_DATA, default bench/build/data) and reused while the schema and the
-// generator are unchanged and it still holds every row.
+// The 10 million are made in SQL: a seed of real flows goes into the narrow tables (their
+// workloads and path headers with them), then INSERT ... SELECT over numbers() copies the
+// seed's flows forward in time (a new session per copy). The store is kept under the bench
+// data directory (CILLION_BENCH_DATA, default bench/build/data) and reused while the schema
+// and the generator are unchanged and it still holds every row.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow, FlowFilter, GeofenceVerdict, Verdict } from '../proto/gen/flow/flow';
-import { openClickHouse, type ClickHouseHandle } from '../relay/store/chdb';
-import { FLOW_COLUMNS, schemaStatements } from '../relay/store/schema';
+import { openClickHouse } from '../relay/store/chdb';
+import { STORED_FLOW_COLUMNS } from '../relay/store/flow_columns';
+import { FlowReader } from '../relay/store/query';
 import { Params, filtersWhere } from '../relay/store/sql_filters';
-import { openStore, type FlowStore } from '../relay/store/store';
+import { PAGE_COLUMNS } from '../relay/store/stored_flow';
 import { makeCorpus } from '../test/unit/relay/store/corpus';
+import { createNarrowStore, insertCorpus, narrowSchema } from '../test/unit/relay/store/narrow';
 import { fmt, median, type Result } from './report';
 
 const DB = 'cillion';
@@ -24,10 +26,8 @@ const SEED = 10_000;
 const SEED_BATCH = 5000;
 /** Copies per INSERT ... SELECT: about half a million rows, one progress line each. */
 const COPIES_PER_INSERT = 50;
-/** Long enough that a cached store outlives its TTL by years. */
-const TTL_DAYS = 3650;
 /** Bump when the generator below changes what it stores. */
-const GENERATOR = 1;
+const GENERATOR = 2;
 
 const CASES: [string, FlowFilter][] = [
   ['dropped from payments', FlowFilter.fromPartial({ sourcePod: ['payments/'], verdict: [Verdict.DROPPED] })],
@@ -36,7 +36,7 @@ const CASES: [string, FlowFilter][] = [
 ];
 
 function cacheKey(total: number): string {
-  const schema = schemaStatements({ database: DB, ttlDays: TTL_DAYS, rollupTtlDays: TTL_DAYS }).join('\n');
+  const schema = narrowSchema(DB).join('\n');
   return createHash('sha256').update(`${GENERATOR}\n${total}\n${schema}`).digest('hex');
 }
 
@@ -62,15 +62,14 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
   }
-  let store: FlowStore | undefined;
-  let admin: ClickHouseHandle | undefined;
+  const admin = openClickHouse({ dataDir: join(dir, 'store') });
   try {
-    store = await openStore({ dataDir: join(dir, 'store'), ttlDays: TTL_DAYS });
-    admin = openClickHouse({ dataDir: join(dir, 'store') });
+    await createNarrowStore(admin.client, DB);
+    const store = new FlowReader(admin.client, DB, { limits: { timeoutMs: 60_000, maxRowsToRead: 1e9 }, kill: (tag) => admin.kill(tag) });
     let made = 'reused from an earlier run';
-    if (!cached || (await store.count()) !== BigInt(total)) {
+    if (!cached || (await count(admin.client)) !== total) {
       if (cached) throw new Error(`${dir} holds fewer flows than it was generated with; delete it to regenerate`);
-      const [, ms] = await timed(() => generate(store as FlowStore, (admin as ClickHouseHandle).client, total));
+      const [, ms] = await timed(() => generate(admin.client, total));
       writeFileSync(marker, JSON.stringify({ key, generated: new Date().toISOString(), ms }));
       made = `generated in ${fmt(ms / 1000, 1)} s`;
     }
@@ -83,7 +82,7 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
         for await (const f of s.query({ allow: [filter], deny: [], order: 'desc', limit: 100 })) out.push(f);
         return out.length;
       });
-      const [scanRows, scanMs] = await median3(() => fullScan((admin as ClickHouseHandle).client, filter));
+      const [scanRows, scanMs] = await median3(() => fullScan(admin.client, filter));
       if (got !== scanRows) throw new Error(`${name}: last 100 gave ${got} flows, the full scan ${scanRows}`);
       parts.push(`${name}: ${fmt(lastMs)} ms vs ${fmt(scanMs)} ms`);
       ratios.push(scanMs / lastMs);
@@ -97,26 +96,28 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
       met: true,
     };
   } finally {
-    await store?.close();
-    await admin?.close();
+    await admin.close();
   }
 }
 
-/** The seed through the store, then copies of it in SQL until `total` rows exist. */
-async function generate(store: FlowStore, client: ClickHouseClient, total: number): Promise<void> {
-  const seed = makeCorpus(SEED, 7, Date.UTC(2026, 0, 1));
-  for (let at = 0; at < SEED; at += SEED_BATCH) {
-    await store.insertBatch({ sessionId: 'seed', sequence: BigInt(at / SEED_BATCH + 1), nodeName: 'node-a', flows: seed.slice(at, at + SEED_BATCH) });
-  }
+async function count(client: ClickHouseClient): Promise<number> {
+  const [row] = await (await client.query({ query: `SELECT count() AS n FROM ${DB}.flows`, format: 'JSONEachRow' })).json<{ n: string }>();
+  return Number(row.n);
+}
+
+/** The seed into the narrow tables, then copies of its flows in SQL until `total` rows exist. */
+async function generate(client: ClickHouseClient, total: number): Promise<void> {
+  const seed = makeCorpus(SEED, 7, Date.UTC(2026, 0, 1)).map((f) => ({ ...f, nodeName: 'node-a' }));
+  await insertCorpus(client, DB, seed, SEED_BATCH);
   const q = await client.query({
     query: `SELECT toString(toUnixTimestamp64Nano(max(time)) - toUnixTimestamp64Nano(min(time)) + 1000000) AS span FROM ${DB}.flows`,
     format: 'JSONEachRow',
   });
   const [{ span }] = await q.json<{ span: string }>();
-  const cols = FLOW_COLUMNS.filter((c) => c !== 'flow_b64');
+  const cols = STORED_FLOW_COLUMNS.map((c) => c.name);
   // Inner names carry a prefix so that the outer expressions cannot resolve to themselves.
-  const inner = [...cols, 'flow'].map((c) => `${c} AS s_${c}`).join(', ');
-  const outer = [...cols, 'flow'].map((c) =>
+  const inner = cols.map((c) => `${c} AS s_${c}`).join(', ');
+  const outer = cols.map((c) =>
     c === 'time' ? `s_time + toIntervalNanosecond(number * {span:Int64})`
       : c === 'session_id' ? `concat('copy-', toString(number))`
         : `s_${c}`).join(', ');
@@ -126,9 +127,9 @@ async function generate(store: FlowStore, client: ClickHouseClient, total: numbe
   for (let from = 1; from <= copies; from += COPIES_PER_INSERT) {
     const count = Math.min(COPIES_PER_INSERT, copies - from + 1);
     await client.command({
-      query: `INSERT INTO ${DB}.flows (${cols.join(', ')}, flow)
+      query: `INSERT INTO ${DB}.flows (${cols.join(', ')})
 SELECT ${outer} FROM numbers({from:UInt64}, {count:UInt64}) AS n
-CROSS JOIN (SELECT ${inner} FROM ${DB}.flows WHERE session_id = 'seed') AS s`,
+CROSS JOIN (SELECT ${inner} FROM ${DB}.flows WHERE session_id LIKE 'session-%') AS s`,
       query_params: { from: String(from), count: String(count), span },
     });
     const s = (performance.now() - started) / 1000;
@@ -139,9 +140,9 @@ CROSS JOIN (SELECT ${inner} FROM ${DB}.flows WHERE session_id = 'seed') AS s`,
 /** The same filter answered by reading every row: no read-in-order, no skip indexes. */
 async function fullScan(client: ClickHouseClient, filter: FlowFilter): Promise<number> {
   const p = new Params();
-  const where = filtersWhere([filter], [], p);
+  const where = filtersWhere([filter], [], p, DB);
   const q = await client.query({
-    query: `SELECT base64Encode(flow) AS f FROM ${DB}.flows WHERE ${where} ORDER BY time DESC LIMIT 100`,
+    query: `SELECT ${PAGE_COLUMNS} FROM ${DB}.flows WHERE ${where} ORDER BY time DESC LIMIT 100`,
     query_params: p.values,
     format: 'JSONEachRow',
     clickhouse_settings: { optimize_read_in_order: 0, use_skip_indexes: 0 },
