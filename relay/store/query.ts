@@ -92,14 +92,14 @@ export class FlowReader {
   }
 
   /** Every page is one engine query under the store's limits, tagged for the kill. */
-  private async native(sql: string, params: Record<string, unknown>, tag: string): Promise<Buffer> {
+  private async select(sql: string, params: Record<string, unknown>, tag: string, extra = ''): Promise<Buffer> {
     const limits = this.ctl.limits;
     const settings = `SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
   timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw',
-  max_block_size = ${CANCEL_BLOCK_ROWS}, read_in_order_use_virtual_row = 1`;
+  max_block_size = ${CANCEL_BLOCK_ROWS}, read_in_order_use_virtual_row = 1${extra}`;
     // No abort_signal: embedded, it only stops the waiting. The query waits for the engine,
     // which the kill ends within a block.
-    const at = sql.lastIndexOf('\nFORMAT Native');
+    const at = sql.lastIndexOf('\nFORMAT ');
     const result = await this.client.exec({ query: `${sql.slice(0, at)}\n${settings}${sql.slice(at)}`, query_params: params });
     const chunks: Buffer[] = [];
     for await (const c of result.stream) chunks.push(c as Buffer);
@@ -111,6 +111,13 @@ export class FlowReader {
    * already reads the next (its cursor is the page's last row), unless the limit is sure to
    * be reached first.
    */
+  /** A lookup as JSON rows, under the same limits and tag as the pages. */
+  private async rows<T>(sql: string, tag: string): Promise<T[]> {
+    // 64-bit integers as text, whatever the engine's default: JSON numbers lose their low bits.
+    const text = (await this.select(`${sql}\nFORMAT JSONEachRow`, {}, tag, ', output_format_json_quote_64bit_integers = 1')).toString('utf8');
+    return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+  }
+
   private async *pages(q: FlowQuery, tag: string): AsyncGenerator<Flow> {
     const exact = pushdownIsExact(q.allow, q.deny);
     const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
@@ -124,12 +131,12 @@ export class FlowReader {
       let times: BigArray | undefined;
       if (rows <= TIMES_FIRST_ROWS) {
         const found = this.pageSql(q, desc, cursor, rows, TIMES_ONLY);
-        times = timesOf(readNative(await this.native(found.sql, found.params, tag)));
+        times = timesOf(readNative(await this.select(found.sql, found.params, tag)));
         if (times.length === 0) return Buffer.alloc(0);
         if (q.signal?.aborted) throw new QueryAbortedError();
       }
       const { sql, params } = this.pageSql(q, desc, cursor, rows, PAGE_COLUMNS, times);
-      return this.native(sql, params, tag);
+      return this.select(sql, params, tag);
     };
     let next: Promise<Buffer> | undefined = read(undefined, pageRows);
     try {
@@ -192,7 +199,7 @@ FORMAT Native`;
       endpoints.push(...keys.endpoints);
       paths.push(keys.paths);
     }
-    return this.refs.resolve(endpoints, paths, (sql) => this.native(sql, {}, tag));
+    return this.refs.resolve(endpoints, paths, (sql) => this.rows(sql, tag));
   }
 }
 

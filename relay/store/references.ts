@@ -2,8 +2,8 @@
 // in bounded LRUs: a cluster has far fewer workloads and paths than flows, so a page of
 // flows mostly finds them here, and the keys it does not find are fetched in one query.
 import { LRUCache } from 'lru-cache';
-import { Endpoint, ScionPath } from '../../proto/gen/flow/flow';
-import { NativeFormatError, readNative, type BigArray } from './native_reader';
+import { type Endpoint, type ScionPath, scionPathTypeFromJSON } from '../../proto/gen/flow/flow';
+import type { BigArray } from './native_reader';
 import type { PageRefs } from './stored_flow';
 
 export interface ReferenceLimits {
@@ -15,8 +15,44 @@ export interface ReferenceLimits {
 
 export const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 50_000, paths: 20_000 };
 
-/** Runs a SELECT (with FORMAT Native) and gives its whole result. */
-export type NativeQuery = (sql: string) => Promise<Buffer>;
+/** Runs a SELECT and gives its rows as objects (JSONEachRow, 64-bit integers as text). */
+export type RowQuery = <T>(sql: string) => Promise<T[]>;
+
+/** A `workloads` row as JSON. */
+interface WorkloadRow {
+  key: string;
+  ID: number;
+  identity: number;
+  cluster_name: string;
+  namespace: string;
+  pod_name: string;
+  labels: string[];
+  'workloads.name': string[];
+  'workloads.kind': string[];
+}
+
+/** A `path_headers` row as JSON, the path header bytes in base64 and the expiry in nanoseconds. */
+interface PathHeaderRow {
+  key: string;
+  fingerprint: string;
+  type: string;
+  src_ia: string;
+  dst_ia: string;
+  path_id: number;
+  mtu: number;
+  expiry_ns: string | null;
+  latency_ns: string | null;
+  known: number;
+  raw_b64: string;
+  'hops.isd_as': string[];
+  'hops.ingress_interface': number[];
+  'hops.egress_interface': number[];
+  'hops.latitude': (number | null)[];
+  'hops.longitude': (number | null)[];
+  'hops.address': string[];
+  'hops.country': string[];
+  'hops.latency_ns': (string | null)[];
+}
 
 export class ReferenceCache {
   private readonly endpoints: LRUCache<bigint, Endpoint>;
@@ -34,39 +70,81 @@ export class ReferenceCache {
    * Every endpoint and path the keys name (0 names none), from the caches or, for those they
    * lack, from one query. The page's own maps hold them however small the caches are.
    */
-  async resolve(endpointKeys: readonly BigArray[], pathKeys: readonly BigArray[], run: NativeQuery): Promise<PageRefs> {
+  async resolve(endpointKeys: readonly BigArray[], pathKeys: readonly BigArray[], run: RowQuery): Promise<PageRefs> {
     const endpoints = new Map<bigint, Endpoint>();
     const paths = new Map<bigint, ScionPath>();
     const missingEndpoints = collect(endpointKeys, endpoints, this.endpoints);
     const missingPaths = collect(pathKeys, paths, this.paths);
-    if (missingEndpoints.size > 0 || missingPaths.size > 0) {
-      const parts: string[] = [];
-      if (missingEndpoints.size > 0) parts.push(lookup(0, 'endpoint', `${this.db}.workloads`, missingEndpoints));
-      if (missingPaths.size > 0) parts.push(lookup(1, 'path', `${this.db}.path_headers`, missingPaths));
-      for (const block of readNative(await run(`${parts.join('\nUNION ALL\n')}\nFORMAT Native`))) {
-        const kind = block.columns.get('kind');
-        const key = block.columns.get('key');
-        const blob = block.columns.get('blob');
-        if (kind?.kind !== 'number' || key?.kind !== 'bigint' || blob?.kind !== 'bytes') {
-          throw new NativeFormatError('reference lookup answered in an unexpected shape');
-        }
-        for (let i = 0; i < block.rows; i++) {
-          const bytes = blob.bytes.subarray(blob.starts[i], blob.starts[i + 1]);
-          const k = key.values[i];
-          if (kind.values[i] === 0) {
-            const e = Endpoint.decode(bytes);
-            endpoints.set(k, e);
-            this.endpoints.set(k, e);
-          } else {
-            const p = ScionPath.decode(bytes);
-            paths.set(k, p);
-            this.paths.set(k, p);
-          }
-        }
-      }
+    // Few keys are new to a page once the caches are warm: their rows come as JSON, which
+    // has the arrays of these tables for free. (`workloads.name` quoted: unquoted it would
+    // be the column name of the table workloads.)
+    const [workloads, headers] = await Promise.all([
+      missingEndpoints.size === 0 ? [] : run<WorkloadRow>(`SELECT key, ID, identity, cluster_name, namespace, pod_name, labels,
+  \`workloads.name\`, \`workloads.kind\`
+FROM ${this.db}.workloads WHERE key IN (${[...missingEndpoints].join(',')}) LIMIT 1 BY key`),
+      missingPaths.size === 0 ? [] : run<PathHeaderRow>(`SELECT key, fingerprint, type, src_ia, dst_ia, path_id, mtu,
+  toString(toUnixTimestamp64Nano(expiry)) AS expiry_ns, latency_ns, known, base64Encode(raw) AS raw_b64,
+  hops.isd_as, hops.ingress_interface, hops.egress_interface, hops.latitude, hops.longitude, hops.address, hops.country,
+  hops.latency_ns
+FROM ${this.db}.path_headers WHERE key IN (${[...missingPaths].join(',')}) LIMIT 1 BY key`),
+    ]);
+    for (const row of workloads) {
+      const e = endpointOf(row);
+      endpoints.set(BigInt(row.key), e);
+      this.endpoints.set(BigInt(row.key), e);
+    }
+    for (const row of headers) {
+      const p = pathOf(row);
+      paths.set(BigInt(row.key), p);
+      this.paths.set(BigInt(row.key), p);
     }
     return { endpoints, paths };
   }
+}
+
+function endpointOf(r: WorkloadRow): Endpoint {
+  return {
+    ID: r.ID,
+    identity: r.identity,
+    clusterName: r.cluster_name,
+    namespace: r.namespace,
+    labels: r.labels,
+    podName: r.pod_name,
+    workloads: r['workloads.name'].map((name, i) => ({ name, kind: r['workloads.kind'][i] })),
+  };
+}
+
+function pathOf(r: PathHeaderRow): ScionPath {
+  const lat = r['hops.latitude'];
+  const lon = r['hops.longitude'];
+  const hopLatency = r['hops.latency_ns'];
+  const expiryNs = r.expiry_ns === null ? undefined : BigInt(r.expiry_ns);
+  const expiryS = expiryNs === undefined ? 0n : floorDiv(expiryNs, 1_000_000_000n);
+  return {
+    srcIa: r.src_ia,
+    dstIa: r.dst_ia,
+    fingerprint: r.fingerprint,
+    hops: r['hops.isd_as'].map((isdAs, i) => ({
+      isdAs,
+      ingressInterface: r['hops.ingress_interface'][i],
+      egressInterface: r['hops.egress_interface'][i],
+      geo: lat[i] === null ? undefined : { latitude: lat[i] as number, longitude: lon[i] ?? 0, address: r['hops.address'][i] },
+      country: r['hops.country'][i],
+      latencyNs: hopLatency[i] === null ? undefined : BigInt(hopLatency[i] as string),
+    })),
+    expiry: expiryNs === undefined ? undefined : { seconds: expiryS, nanos: Number(expiryNs - expiryS * 1_000_000_000n) },
+    mtu: r.mtu,
+    type: scionPathTypeFromJSON(r.type),
+    pathId: r.path_id,
+    latencyNs: r.latency_ns === null ? undefined : BigInt(r.latency_ns),
+    knownToControlPlane: r.known === 1,
+    raw: Buffer.from(r.raw_b64, 'base64'),
+  };
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b < 0n ? q - 1n : q;
 }
 
 /** Keys found in `cache` go into `into`; the rest come back, each once. */
@@ -86,9 +164,4 @@ function collect<T extends object>(columns: readonly BigArray[], into: Map<bigin
     }
   }
   return missing;
-}
-
-/** Keys are the store's own UInt64 values, written into the SQL as numbers. */
-function lookup(kind: number, column: string, table: string, keys: Set<bigint>): string {
-  return `SELECT toUInt8(${kind}) AS kind, key, any(${column}) AS blob FROM ${table} WHERE key IN (${[...keys].join(',')}) GROUP BY key`;
 }
