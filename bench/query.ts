@@ -141,11 +141,13 @@ CROSS JOIN (SELECT ${inner} FROM ${DB}.flows WHERE session_id LIKE 'session-%') 
 async function fullScan(client: ClickHouseClient, filter: FlowFilter): Promise<number> {
   const p = new Params();
   const where = filtersWhere([filter], [], p, DB);
+  // Settings in the SQL, not clickhouse_settings: embedded, those become SET statements that
+  // stay on the session, and every later query (the last 100 too) would scan.
   const q = await client.query({
-    query: `SELECT ${PAGE_COLUMNS} FROM ${DB}.flows WHERE ${where} ORDER BY time DESC LIMIT 100`,
+    query: `SELECT ${PAGE_COLUMNS} FROM ${DB}.flows WHERE ${where} ORDER BY time DESC LIMIT 100
+SETTINGS optimize_read_in_order = 0, use_skip_indexes = 0`,
     query_params: p.values,
     format: 'JSONEachRow',
-    clickhouse_settings: { optimize_read_in_order: 0, use_skip_indexes: 0 },
   });
   return (await q.json()).length;
 }

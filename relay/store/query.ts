@@ -73,22 +73,71 @@ export class FlowReader {
     this.refs = new ReferenceCache(db, referenceLimits);
   }
 
+  /**
+   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
+   * already reads the next (its cursor is the page's last row), unless the limit is sure to
+   * be reached first. One generator from page to caller: each flow passes one await.
+   */
   async *query(q: FlowQuery): AsyncGenerator<Flow> {
     validateFilters(q.allow, q.deny);
+    const limit = q.limit ?? Infinity;
+    if (limit <= 0) return;
+    const matches = pushdownIsExact(q.allow, q.deny) ? undefined : flowMatcher(q.allow, q.deny);
     const tag = `cq-${randomUUID()}`;
     const signal = q.signal;
     const onAbort = (): void => {
       this.ctl.kill(tag).catch((e: unknown) => this.ctl.onKillError?.(e as Error));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    let pageRows = Math.min(limit, MAX_PAGE_ROWS);
+    let emitted = 0;
+    let next: Promise<Buffer> | undefined = this.readPage(q, undefined, pageRows, tag);
     try {
-      yield* this.pages(q, tag);
+      while (next) {
+        const blocks = readNative(await next);
+        next = undefined;
+        const rows = blocks.reduce((n, b) => n + b.rows, 0);
+        const refs = await this.resolve(blocks, tag);
+        const last = blocks[blocks.length - 1];
+        const cursor = rows > 0 ? cursorOf(last, last.rows - 1) : undefined;
+        // A short page was the last; after a full one, matches are sparser than the SQL suggests.
+        const more = rows >= pageRows;
+        pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
+        if (more && limit - emitted > rows) next = this.readPage(q, cursor, pageRows, tag);
+        for (const block of blocks) {
+          const flowAt = blockFlows(block, refs);
+          for (let i = 0; i < block.rows; i++) {
+            if (signal?.aborted) throw new QueryAbortedError();
+            const flow = flowAt(i);
+            if (matches && !matches(flow)) continue;
+            yield flow;
+            if (++emitted >= limit) return;
+          }
+        }
+        if (more && !next) next = this.readPage(q, cursor, pageRows, tag);
+      }
     } catch (e) {
       if (signal?.aborted) throw new QueryAbortedError();
       throw engineError(e, 'reading flows', this.ctl.limits);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // A page read ahead that nobody will take: its failure is nobody's either.
+      next?.catch(() => undefined);
     }
+  }
+
+  /** The Native result of one page: small ones find their rows' times first (TIMES_FIRST_ROWS). */
+  private async readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<Buffer> {
+    if (q.signal?.aborted) throw new QueryAbortedError();
+    let times: BigArray | undefined;
+    if (rows <= TIMES_FIRST_ROWS) {
+      const found = this.pageSql(q, cursor, rows, TIMES_ONLY);
+      times = timesOf(readNative(await this.select(found.sql, found.params, tag)));
+      if (times.length === 0) return Buffer.alloc(0);
+      if (q.signal?.aborted) throw new QueryAbortedError();
+    }
+    const { sql, params } = this.pageSql(q, cursor, rows, PAGE_COLUMNS, times);
+    return this.select(sql, params, tag);
   }
 
   /** Every page is one engine query under the store's limits, tagged for the kill. */
@@ -106,11 +155,6 @@ export class FlowReader {
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 
-  /**
-   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
-   * already reads the next (its cursor is the page's last row), unless the limit is sure to
-   * be reached first.
-   */
   /** A lookup as JSON rows, under the same limits and tag as the pages. */
   private async rows<T>(sql: string, tag: string): Promise<T[]> {
     // 64-bit integers as text, whatever the engine's default: JSON numbers lose their low bits.
@@ -118,61 +162,9 @@ export class FlowReader {
     return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
   }
 
-  private async *pages(q: FlowQuery, tag: string): AsyncGenerator<Flow> {
-    const exact = pushdownIsExact(q.allow, q.deny);
-    const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
-    const limit = q.limit ?? Infinity;
-    if (limit <= 0) return;
-    const desc = q.order === 'desc';
-    let pageRows = Math.min(limit, MAX_PAGE_ROWS);
-    let emitted = 0;
-    const read = async (cursor: Cursor | undefined, rows: number): Promise<Buffer> => {
-      if (q.signal?.aborted) throw new QueryAbortedError();
-      let times: BigArray | undefined;
-      if (rows <= TIMES_FIRST_ROWS) {
-        const found = this.pageSql(q, desc, cursor, rows, TIMES_ONLY);
-        times = timesOf(readNative(await this.select(found.sql, found.params, tag)));
-        if (times.length === 0) return Buffer.alloc(0);
-        if (q.signal?.aborted) throw new QueryAbortedError();
-      }
-      const { sql, params } = this.pageSql(q, desc, cursor, rows, PAGE_COLUMNS, times);
-      return this.select(sql, params, tag);
-    };
-    let next: Promise<Buffer> | undefined = read(undefined, pageRows);
-    try {
-      while (next) {
-        const blocks = readNative(await next);
-        next = undefined;
-        const rows = blocks.reduce((n, b) => n + b.rows, 0);
-        const refs = await this.resolve(blocks, tag);
-        const last = blocks[blocks.length - 1];
-        const cursor = rows > 0 ? cursorOf(last, last.rows - 1) : undefined;
-        // A short page was the last; after a full one, matches are sparser than the SQL suggests.
-        const more = rows >= pageRows;
-        pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
-        if (more && limit - emitted > rows) next = read(cursor, pageRows);
-        for (const block of blocks) {
-          const flowAt = blockFlows(block, refs);
-          for (let i = 0; i < block.rows; i++) {
-            const flow = flowAt(i);
-            if (q.signal?.aborted) throw new QueryAbortedError();
-            if (matches && !matches(flow)) continue;
-            yield flow;
-            if (++emitted >= limit) return;
-          }
-        }
-        if (more && !next) next = read(cursor, pageRows);
-      }
-    } finally {
-      // A page read ahead that nobody will take: its failure is nobody's either.
-      next?.catch(() => undefined);
-    }
-  }
-
   /** A page's SELECT of `columns`; with `times`, of the rows at those times only (they are the page's). */
-  private pageSql(
-    q: FlowQuery, desc: boolean, cursor: Cursor | undefined, rows: number, columns: string, times?: BigArray,
-  ): { sql: string; params: Record<string, unknown> } {
+  private pageSql(q: FlowQuery, cursor: Cursor | undefined, rows: number, columns: string, times?: BigArray): { sql: string; params: Record<string, unknown> } {
+    const desc = q.order === 'desc';
     const p = new Params();
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
     // The engine's own Int64 values, written as numbers (a bound array would go through text).
