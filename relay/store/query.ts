@@ -1,7 +1,9 @@
 // Streams flows out of the flows table in pages, newest or oldest first. Each page is one
 // bounded SELECT continuing after the last row of the previous one (keyset paging on the
 // row's unique sort position), so memory stays flat however many flows match, and the
-// Observer's "last N matching" reads backwards in key order and stops early.
+// Observer's "last N matching" reads backwards in key order and stops early. A page comes
+// in ClickHouse's Native format and each Flow is rebuilt from its columns (stored_flow.ts),
+// its endpoints and path from the store's reference caches (references.ts).
 //
 // Every page is one engine query under the store's time and row limits and tagged (its
 // log_comment) with the call's id, so a caller that goes away (GetFlows cancelled, its
@@ -13,9 +15,9 @@ import { flowMatcher, validateFilters } from '../../observer/filters/index';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
-import { readNative, type BigArray, type NativeBlock } from './native_reader';
+import { NativeFormatError, readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
-import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor } from './stored_flow';
+import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
 
 export interface QueryLimits {
   /** Per page: ClickHouse max_execution_time. */
@@ -183,7 +185,7 @@ FORMAT Native`;
     return { sql, params: p.values };
   }
 
-  private resolve(blocks: NativeBlock[], tag: string) {
+  private resolve(blocks: NativeBlock[], tag: string): Promise<PageRefs> {
     const endpoints: BigArray[] = [];
     const paths: BigArray[] = [];
     for (const b of blocks) {
@@ -202,7 +204,7 @@ function timesOf(blocks: NativeBlock[]): BigArray {
   let at = 0;
   for (const b of blocks) {
     const c = b.columns.get('t');
-    if (c?.kind !== 'bigint') throw new Error('time lookup answered in an unexpected shape');
+    if (c?.kind !== 'bigint') throw new NativeFormatError('time lookup answered in an unexpected shape');
     out.set(c.values as BigInt64Array, at);
     at += b.rows;
   }
