@@ -7,14 +7,12 @@
 // Only the types the flow store selects are understood; anything else is an error, so a
 // schema change shows up here and not as a wrong value.
 
-export type NumberArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float64Array;
+export type NumberArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array;
 export type BigArray = BigUint64Array | BigInt64Array;
 
 export type NativeColumn =
   | { kind: 'number'; values: NumberArray }
   | { kind: 'bigint'; values: BigArray }
-  /** Bytes of row i: bytes.subarray(starts[i], starts[i + 1]). */
-  | { kind: 'bytes'; bytes: Buffer; starts: Uint32Array }
   /** Strings by index: value of row i is dict[index[i]]. */
   | { kind: 'dict'; dict: string[]; index: Uint8Array | Uint16Array | Uint32Array }
   /** Raw bytes of fixed-width values (UUID: 16 bytes a row, as the engine lays them out). */
@@ -40,8 +38,6 @@ const NUMBERS: Record<string, NumberCtor> = {
   UInt16: Uint16Array,
   Int16: Int16Array,
   UInt32: Uint32Array,
-  Int32: Int32Array,
-  Float64: Float64Array,
 };
 const BIGS: Record<string, BigCtor> = { UInt64: BigUint64Array, Int64: BigInt64Array };
 
@@ -79,7 +75,7 @@ class Reader {
     return at;
   }
 
-  string(): string {
+  text(): string {
     const n = this.varint();
     const at = this.take(n);
     return this.buf.toString('utf8', at, at + n);
@@ -103,8 +99,8 @@ export function readNative(buf: Buffer): NativeBlock[] {
     const rows = r.varint();
     const columns = new Map<string, NativeColumn>();
     for (let c = 0; c < ncols; c++) {
-      const name = r.string();
-      const type = r.string();
+      const name = r.text();
+      const type = r.text();
       columns.set(name, readColumn(r, type, rows));
     }
     blocks.push({ rows, columns });
@@ -117,15 +113,12 @@ function readColumn(r: Reader, type: string, rows: number): NativeColumn {
   if (num) return { kind: 'number', values: new num(r.aligned(rows, num.BYTES_PER_ELEMENT), 0, rows) };
   const big = BIGS[type];
   if (big) return { kind: 'bigint', values: new big(r.aligned(rows, 8), 0, rows) };
-  if (type.startsWith('DateTime64(')) return { kind: 'bigint', values: new BigInt64Array(r.aligned(rows, 8), 0, rows) };
-  if (type.startsWith('DateTime(') || type === 'DateTime') return { kind: 'number', values: new Uint32Array(r.aligned(rows, 4), 0, rows) };
   if (type.startsWith('Enum8(')) return { kind: 'number', values: new Int8Array(r.aligned(rows, 1), 0, rows) };
   if (type.startsWith('Enum16(')) return { kind: 'number', values: new Int16Array(r.aligned(rows, 2), 0, rows) };
   if (type === 'UUID') {
     const at = r.take(rows * 16);
     return { kind: 'fixed', width: 16, bytes: r.buf.subarray(at, at + rows * 16) };
   }
-  if (type === 'String') return readBytes(r, rows);
   if (type === 'LowCardinality(String)') return readLowCardinality(r, rows);
   if (type === 'Nullable(UInt64)' || type === 'Nullable(Int64)') {
     const at = r.take(rows);
@@ -134,24 +127,6 @@ function readColumn(r: Reader, type: string, rows: number): NativeColumn {
     return { kind: 'nullable-bigint', nulls, values: new ctor(r.aligned(rows, 8), 0, rows) };
   }
   throw new NativeFormatError(`Native column type ${type} is not one the flow store reads`);
-}
-
-/** A String column as one copy of its bytes with each row's start (String holds bytes, not text). */
-function readBytes(r: Reader, rows: number): NativeColumn {
-  const starts = new Uint32Array(rows + 1);
-  const spans: number[] = [];
-  let total = 0;
-  for (let i = 0; i < rows; i++) {
-    const n = r.varint();
-    const at = r.take(n);
-    spans.push(at, n);
-    starts[i] = total;
-    total += n;
-  }
-  starts[rows] = total;
-  const bytes = Buffer.allocUnsafe(total);
-  for (let i = 0; i < rows; i++) r.buf.copy(bytes, starts[i], spans[2 * i], spans[2 * i] + spans[2 * i + 1]);
-  return { kind: 'bytes', bytes, starts };
 }
 
 /** SerializationLowCardinality with its state prefix, as each Native block writes it. */
@@ -167,7 +142,7 @@ function readLowCardinality(r: Reader, rows: number): NativeColumn {
   if (!keyType) throw new NativeFormatError(`LowCardinality key type ${flags & 0xff} is not understood`);
   const nkeys = r.u64();
   const dict = new Array<string>(nkeys);
-  for (let k = 0; k < nkeys; k++) dict[k] = r.string();
+  for (let k = 0; k < nkeys; k++) dict[k] = r.text();
   const n = r.u64();
   if (n !== rows) throw new NativeFormatError(`LowCardinality column of ${n} rows in a block of ${rows}`);
   const index = new keyType(r.aligned(rows, keyType.BYTES_PER_ELEMENT), 0, rows);

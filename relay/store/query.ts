@@ -1,7 +1,9 @@
 // Streams flows out of the flows table in pages, newest or oldest first. Each page is one
 // bounded SELECT continuing after the last row of the previous one (keyset paging on the
 // row's unique sort position), so memory stays flat however many flows match, and the
-// Observer's "last N matching" reads backwards in key order and stops early.
+// Observer's "last N matching" reads backwards in key order and stops early. A page comes
+// in ClickHouse's Native format and each Flow is rebuilt from its columns (stored_flow.ts),
+// its endpoints and path from the store's reference caches (references.ts).
 //
 // Every page is one engine query under the store's time and row limits and tagged (its
 // log_comment) with the call's id, so a caller that goes away (GetFlows cancelled, its
@@ -13,9 +15,9 @@ import { flowMatcher, validateFilters } from '../../observer/filters/index';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
-import { readNative, type BigArray, type NativeBlock } from './native_reader';
+import { NativeFormatError, readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
-import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor } from './stored_flow';
+import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
 
 export interface QueryLimits {
   /** Per page: ClickHouse max_execution_time. */
@@ -52,6 +54,14 @@ const CANCEL_BLOCK_ROWS = 8192;
 /** Rows per page; the first page asks for the limit when it is smaller, later ones twice as many as the one before. */
 const MAX_PAGE_ROWS = 20_000;
 
+/**
+ * Pages up to this many rows find their rows' times first, reading only the filtered and
+ * the key columns, and then read every column of just those rows: a "last 100" then reads
+ * the wide columns of the granules holding its 100 rows, not of every granule the filter
+ * went through.
+ */
+const TIMES_FIRST_ROWS = 2000;
+
 /** Reads flows out of one database's flows table, rebuilding each from its columns. */
 export class FlowReader {
   private readonly refs: ReferenceCache;
@@ -65,58 +75,25 @@ export class FlowReader {
     this.refs = new ReferenceCache(db, referenceLimits);
   }
 
+  /**
+   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
+   * already reads the next (its cursor is the page's last row), unless the limit is sure to
+   * be reached first. One generator from page to caller: each flow passes one await.
+   */
   async *query(q: FlowQuery): AsyncGenerator<Flow> {
     validateFilters(q.allow, q.deny);
+    const limit = q.limit ?? Infinity;
+    if (limit <= 0) return;
+    const matches = pushdownIsExact(q.allow, q.deny) ? undefined : flowMatcher(q.allow, q.deny);
     const tag = `cq-${randomUUID()}`;
     const signal = q.signal;
     const onAbort = (): void => {
       this.ctl.kill(tag).catch((e: unknown) => this.ctl.onKillError?.(e as Error));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      yield* this.pages(q, tag);
-    } catch (e) {
-      if (signal?.aborted) throw new QueryAbortedError();
-      throw engineError(e, 'reading flows', this.ctl.limits);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** Every page is one engine query under the store's limits, tagged for the kill. */
-  private async native(sql: string, params: Record<string, unknown>, tag: string): Promise<Buffer> {
-    const limits = this.ctl.limits;
-    const settings = `SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
-  timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw',
-  max_block_size = ${CANCEL_BLOCK_ROWS}`;
-    // No abort_signal: embedded, it only stops the waiting. The query waits for the engine,
-    // which the kill ends within a block.
-    const at = sql.lastIndexOf('\nFORMAT ');
-    const result = await this.client.exec({ query: `${sql.slice(0, at)}\n${settings}${sql.slice(at)}`, query_params: params });
-    const chunks: Buffer[] = [];
-    for await (const c of result.stream) chunks.push(c as Buffer);
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  }
-
-  /**
-   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
-   * already reads the next (its cursor is the page's last row), unless the limit is sure to
-   * be reached first.
-   */
-  private async *pages(q: FlowQuery, tag: string): AsyncGenerator<Flow> {
-    const exact = pushdownIsExact(q.allow, q.deny);
-    const matches = exact ? undefined : flowMatcher(q.allow, q.deny);
-    const limit = q.limit ?? Infinity;
-    if (limit <= 0) return;
-    const desc = q.order === 'desc';
     let pageRows = Math.min(limit, MAX_PAGE_ROWS);
     let emitted = 0;
-    const read = (cursor: Cursor | undefined, rows: number): Promise<Buffer> => {
-      if (q.signal?.aborted) return Promise.reject(new QueryAbortedError());
-      const { sql, params } = this.pageSql(q, desc, cursor, rows);
-      return this.native(sql, params, tag);
-    };
-    let next: Promise<Buffer> | undefined = read(undefined, pageRows);
+    let next: Promise<Buffer> | undefined = this.readPage(q, undefined, pageRows, tag);
     try {
       while (next) {
         const blocks = readNative(await next);
@@ -128,34 +105,78 @@ export class FlowReader {
         // A short page was the last; after a full one, matches are sparser than the SQL suggests.
         const more = rows >= pageRows;
         pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
-        if (more && limit - emitted > rows) next = read(cursor, pageRows);
+        if (more && limit - emitted > rows) next = this.readPage(q, cursor, pageRows, tag);
         for (const block of blocks) {
           const flowAt = blockFlows(block, refs);
           for (let i = 0; i < block.rows; i++) {
+            if (signal?.aborted) throw new QueryAbortedError();
             const flow = flowAt(i);
-            if (q.signal?.aborted) throw new QueryAbortedError();
             if (matches && !matches(flow)) continue;
             yield flow;
             if (++emitted >= limit) return;
           }
         }
-        if (more && !next) next = read(cursor, pageRows);
+        if (more && !next) next = this.readPage(q, cursor, pageRows, tag);
       }
+    } catch (e) {
+      if (signal?.aborted) throw new QueryAbortedError();
+      throw engineError(e, 'reading flows', this.ctl.limits);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       // A page read ahead that nobody will take: its failure is nobody's either.
       next?.catch(() => undefined);
     }
   }
 
-  private pageSql(q: FlowQuery, desc: boolean, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
+  /** The Native result of one page: small ones find their rows' times first (TIMES_FIRST_ROWS). */
+  private async readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<Buffer> {
+    if (q.signal?.aborted) throw new QueryAbortedError();
+    let times: BigArray | undefined;
+    if (rows <= TIMES_FIRST_ROWS) {
+      const found = this.pageSql(q, cursor, rows, TIMES_ONLY);
+      times = timesOf(readNative(await this.select(found.sql, found.params, tag)));
+      if (times.length === 0) return Buffer.alloc(0);
+      if (q.signal?.aborted) throw new QueryAbortedError();
+    }
+    const { sql, params } = this.pageSql(q, cursor, rows, PAGE_COLUMNS, times);
+    return this.select(sql, params, tag);
+  }
+
+  /** Every page is one engine query under the store's limits, tagged for the kill. */
+  private async select(sql: string, params: Record<string, unknown>, tag: string, extra = ''): Promise<Buffer> {
+    const limits = this.ctl.limits;
+    const settings = `SETTINGS log_comment = '${tag}', max_execution_time = ${Math.max(0.001, limits.timeoutMs / 1000)},
+  timeout_overflow_mode = 'throw', max_rows_to_read = ${limits.maxRowsToRead}, read_overflow_mode = 'throw',
+  max_block_size = ${CANCEL_BLOCK_ROWS}, read_in_order_use_virtual_row = 1${extra}`;
+    // No abort_signal: embedded, it only stops the waiting. The query waits for the engine,
+    // which the kill ends within a block.
+    const at = sql.lastIndexOf('\nFORMAT ');
+    const result = await this.client.exec({ query: `${sql.slice(0, at)}\n${settings}${sql.slice(at)}`, query_params: params });
+    const chunks: Buffer[] = [];
+    for await (const c of result.stream) chunks.push(c as Buffer);
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  /** A lookup as JSON rows, under the same limits and tag as the pages. */
+  private async rows<T>(sql: string, tag: string): Promise<T[]> {
+    // 64-bit integers as text, whatever the engine's default: JSON numbers lose their low bits.
+    const text = (await this.select(`${sql}\nFORMAT JSONEachRow`, {}, tag, ', output_format_json_quote_64bit_integers = 1')).toString('utf8');
+    return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+  }
+
+  /** A page's SELECT of `columns`; with `times`, of the rows at those times only (they are the page's). */
+  private pageSql(q: FlowQuery, cursor: Cursor | undefined, rows: number, columns: string, times?: BigArray): { sql: string; params: Record<string, unknown> } {
+    const desc = q.order === 'desc';
     const p = new Params();
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
+    // The engine's own Int64 values, written as numbers (a bound array would go through text).
+    if (times) where.push(`time IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${times.join(',')}]), 'UTC'))`);
     if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
     // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
     if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
     if (cursor) where.push(...after(cursor, desc, p));
     const dir = desc ? 'DESC' : 'ASC';
-    const sql = `SELECT ${PAGE_COLUMNS}
+    const sql = `SELECT ${columns}
 FROM ${this.db}.flows
 WHERE ${where.join(' AND ')}
 ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
@@ -164,7 +185,7 @@ FORMAT Native`;
     return { sql, params: p.values };
   }
 
-  private resolve(blocks: NativeBlock[], tag: string) {
+  private resolve(blocks: NativeBlock[], tag: string): Promise<PageRefs> {
     const endpoints: BigArray[] = [];
     const paths: BigArray[] = [];
     for (const b of blocks) {
@@ -172,8 +193,22 @@ FORMAT Native`;
       endpoints.push(...keys.endpoints);
       paths.push(keys.paths);
     }
-    return this.refs.resolve(endpoints, paths, (sql) => this.native(sql, {}, tag));
+    return this.refs.resolve(endpoints, paths, (sql) => this.rows(sql, tag));
   }
+}
+
+const TIMES_ONLY = 'toUnixTimestamp64Nano(time) AS t';
+
+function timesOf(blocks: NativeBlock[]): BigArray {
+  const out = new BigInt64Array(blocks.reduce((n, b) => n + b.rows, 0));
+  let at = 0;
+  for (const b of blocks) {
+    const c = b.columns.get('t');
+    if (c?.kind !== 'bigint') throw new NativeFormatError('time lookup answered in an unexpected shape');
+    out.set(c.values as BigInt64Array, at);
+    at += b.rows;
+  }
+  return out;
 }
 
 /** Rows strictly past the cursor in the scan direction. */

@@ -2,7 +2,7 @@
 // in bounded LRUs: a cluster has far fewer workloads and paths than flows, so a page of
 // flows mostly finds them here, and the keys it does not find are fetched in one query.
 import { LRUCache } from 'lru-cache';
-import { Endpoint, ScionPath } from '../../proto/gen/flow/flow';
+import { type Endpoint, type ScionPath, scionPathTypeFromJSON } from '../../proto/gen/flow/flow';
 import type { BigArray } from './native_reader';
 import type { PageRefs } from './stored_flow';
 
@@ -15,8 +15,44 @@ export interface ReferenceLimits {
 
 export const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 50_000, paths: 20_000 };
 
-/** Runs a SELECT (ending in a FORMAT clause) and gives its whole result. */
-export type NativeQuery = (sql: string) => Promise<Buffer>;
+/** Runs a SELECT and gives its rows as objects (JSONEachRow, 64-bit integers as text). */
+export type RowQuery = <T>(sql: string) => Promise<T[]>;
+
+/** A `workloads` row as JSON. */
+interface WorkloadRow {
+  key: string;
+  ID: number;
+  identity: number;
+  cluster_name: string;
+  namespace: string;
+  pod_name: string;
+  labels: string[];
+  'workloads.name': string[];
+  'workloads.kind': string[];
+}
+
+/** A `path_headers` row as JSON, the path header bytes in base64 and the expiry in nanoseconds. */
+interface PathHeaderRow {
+  key: string;
+  fingerprint: string;
+  type: string;
+  src_ia: string;
+  dst_ia: string;
+  path_id: number;
+  mtu: number;
+  expiry_ns: string | null;
+  latency_ns: string | null;
+  known: number;
+  raw_b64: string;
+  'hops.isd_as': string[];
+  'hops.ingress_interface': number[];
+  'hops.egress_interface': number[];
+  'hops.latitude': (number | null)[];
+  'hops.longitude': (number | null)[];
+  'hops.address': string[];
+  'hops.country': string[];
+  'hops.latency_ns': (string | null)[];
+}
 
 export class ReferenceCache {
   private readonly endpoints: LRUCache<bigint, Endpoint>;
@@ -34,29 +70,81 @@ export class ReferenceCache {
    * Every endpoint and path the keys name (0 names none), from the caches or, for those they
    * lack, from one query. The page's own maps hold them however small the caches are.
    */
-  async resolve(endpointKeys: readonly BigArray[], pathKeys: readonly BigArray[], run: NativeQuery): Promise<PageRefs> {
+  async resolve(endpointKeys: readonly BigArray[], pathKeys: readonly BigArray[], run: RowQuery): Promise<PageRefs> {
     const endpoints = new Map<bigint, Endpoint>();
     const paths = new Map<bigint, ScionPath>();
     const missingEndpoints = collect(endpointKeys, endpoints, this.endpoints);
     const missingPaths = collect(pathKeys, paths, this.paths);
-    if (missingEndpoints.size > 0) {
-      for (const row of jsonRows<WorkloadRow>(await run(`${workloadLookup(this.db, missingEndpoints)}\nFORMAT JSONEachRow`))) {
-        const k = BigInt(row.key);
-        const e = endpointOf(row);
-        endpoints.set(k, e);
-        this.endpoints.set(k, e);
-      }
+    // Few keys are new to a page once the caches are warm: their rows come as JSON, which
+    // has the arrays of these tables for free. (`workloads.name` quoted: unquoted it would
+    // be the column name of the table workloads.)
+    const [workloads, headers] = await Promise.all([
+      missingEndpoints.size === 0 ? [] : run<WorkloadRow>(`SELECT key, ID, identity, cluster_name, namespace, pod_name, labels,
+  \`workloads.name\`, \`workloads.kind\`
+FROM ${this.db}.workloads WHERE key IN (${[...missingEndpoints].join(',')}) LIMIT 1 BY key`),
+      missingPaths.size === 0 ? [] : run<PathHeaderRow>(`SELECT key, fingerprint, type, src_ia, dst_ia, path_id, mtu,
+  toString(toUnixTimestamp64Nano(expiry)) AS expiry_ns, latency_ns, known, base64Encode(raw) AS raw_b64,
+  hops.isd_as, hops.ingress_interface, hops.egress_interface, hops.latitude, hops.longitude, hops.address, hops.country,
+  hops.latency_ns
+FROM ${this.db}.path_headers WHERE key IN (${[...missingPaths].join(',')}) LIMIT 1 BY key`),
+    ]);
+    for (const row of workloads) {
+      const e = endpointOf(row);
+      endpoints.set(BigInt(row.key), e);
+      this.endpoints.set(BigInt(row.key), e);
     }
-    if (missingPaths.size > 0) {
-      for (const row of jsonRows<PathRow>(await run(`${pathLookup(this.db, missingPaths)}\nFORMAT JSONEachRow`))) {
-        const k = BigInt(row.key);
-        const p = pathOf(row);
-        paths.set(k, p);
-        this.paths.set(k, p);
-      }
+    for (const row of headers) {
+      const p = pathOf(row);
+      paths.set(BigInt(row.key), p);
+      this.paths.set(BigInt(row.key), p);
     }
     return { endpoints, paths };
   }
+}
+
+function endpointOf(r: WorkloadRow): Endpoint {
+  return {
+    ID: r.ID,
+    identity: r.identity,
+    clusterName: r.cluster_name,
+    namespace: r.namespace,
+    labels: r.labels,
+    podName: r.pod_name,
+    workloads: r['workloads.name'].map((name, i) => ({ name, kind: r['workloads.kind'][i] })),
+  };
+}
+
+function pathOf(r: PathHeaderRow): ScionPath {
+  const lat = r['hops.latitude'];
+  const lon = r['hops.longitude'];
+  const hopLatency = r['hops.latency_ns'];
+  const expiryNs = r.expiry_ns === null ? undefined : BigInt(r.expiry_ns);
+  const expiryS = expiryNs === undefined ? 0n : floorDiv(expiryNs, 1_000_000_000n);
+  return {
+    srcIa: r.src_ia,
+    dstIa: r.dst_ia,
+    fingerprint: r.fingerprint,
+    hops: r['hops.isd_as'].map((isdAs, i) => ({
+      isdAs,
+      ingressInterface: r['hops.ingress_interface'][i],
+      egressInterface: r['hops.egress_interface'][i],
+      geo: lat[i] === null ? undefined : { latitude: lat[i] as number, longitude: lon[i] ?? 0, address: r['hops.address'][i] },
+      country: r['hops.country'][i],
+      latencyNs: hopLatency[i] === null ? undefined : BigInt(hopLatency[i] as string),
+    })),
+    expiry: expiryNs === undefined ? undefined : { seconds: expiryS, nanos: Number(expiryNs - expiryS * 1_000_000_000n) },
+    mtu: r.mtu,
+    type: scionPathTypeFromJSON(r.type),
+    pathId: r.path_id,
+    latencyNs: r.latency_ns === null ? undefined : BigInt(r.latency_ns),
+    knownToControlPlane: r.known === 1,
+    raw: Buffer.from(r.raw_b64, 'base64'),
+  };
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b < 0n ? q - 1n : q;
 }
 
 /** Keys found in `cache` go into `into`; the rest come back, each once. */
@@ -76,98 +164,4 @@ function collect<T extends object>(columns: readonly BigArray[], into: Map<bigin
     }
   }
   return missing;
-}
-
-/** Keys are the store's own UInt64 values, written into the SQL as numbers. */
-const keyList = (keys: Set<bigint>): string => [...keys].join(',');
-
-interface WorkloadRow {
-  key: string;
-  ID: number;
-  identity: number;
-  cluster_name: string;
-  namespace: string;
-  pod_name: string;
-  labels: string[];
-  'workloads.name': string[];
-  'workloads.kind': string[];
-}
-
-function workloadLookup(db: string, keys: Set<bigint>): string {
-  return `SELECT toString(key) AS key, any(ID) AS ID, any(identity) AS identity, any(cluster_name) AS cluster_name, any(namespace) AS namespace,
-  any(pod_name) AS pod_name, any(labels) AS labels, any(workloads.name) AS \`workloads.name\`, any(workloads.kind) AS \`workloads.kind\`
-FROM ${db}.workloads WHERE key IN (${keyList(keys)}) GROUP BY key`;
-}
-
-function endpointOf(r: WorkloadRow): Endpoint {
-  return {
-    ID: r.ID,
-    identity: r.identity,
-    clusterName: r.cluster_name,
-    namespace: r.namespace,
-    labels: r.labels,
-    podName: r.pod_name,
-    workloads: r['workloads.name'].map((name, i) => ({ name, kind: r['workloads.kind'][i] })),
-  };
-}
-
-interface PathRow {
-  key: string;
-  fingerprint: string;
-  type: number;
-  src_ia: string;
-  dst_ia: string;
-  path_id: number;
-  mtu: number;
-  /** Nanoseconds since the epoch, as text; null when the path has no expiry. */
-  expiry: string | null;
-  latency_ns: string | null;
-  known: number;
-  raw: string;
-  isd_as: string[];
-  ingress: number[];
-  egress: number[];
-  latitude: (number | null)[];
-  longitude: (number | null)[];
-  address: string[];
-  country: string[];
-  hop_latency: (string | null)[];
-}
-
-function pathLookup(db: string, keys: Set<bigint>): string {
-  return `SELECT toString(key) AS key, any(fingerprint) AS fingerprint, toUInt8(any(type)) AS type, any(src_ia) AS src_ia, any(dst_ia) AS dst_ia,
-  any(path_id) AS path_id, any(mtu) AS mtu, toString(toUnixTimestamp64Nano(any(expiry))) AS expiry, toString(any(latency_ns)) AS latency_ns,
-  any(known) AS known, hex(any(raw)) AS raw, any(hops.isd_as) AS isd_as, any(hops.ingress_interface) AS ingress,
-  any(hops.egress_interface) AS egress, any(hops.latitude) AS latitude, any(hops.longitude) AS longitude,
-  any(hops.address) AS address, any(hops.country) AS country, arrayMap(x -> toString(x), any(hops.latency_ns)) AS hop_latency
-FROM ${db}.path_headers WHERE key IN (${keyList(keys)}) GROUP BY key`;
-}
-
-function pathOf(r: PathRow): ScionPath {
-  const expiry = r.expiry === null ? undefined : BigInt(r.expiry);
-  return {
-    srcIa: r.src_ia,
-    dstIa: r.dst_ia,
-    fingerprint: r.fingerprint,
-    hops: r.isd_as.map((isdAs, i) => ({
-      isdAs,
-      ingressInterface: r.ingress[i],
-      egressInterface: r.egress[i],
-      geo: r.latitude[i] === null ? undefined : { latitude: r.latitude[i] as number, longitude: r.longitude[i] ?? 0, address: r.address[i] },
-      country: r.country[i],
-      latencyNs: r.hop_latency[i] === null ? undefined : BigInt(r.hop_latency[i] as string),
-    })),
-    expiry: expiry === undefined ? undefined : { seconds: expiry / 1_000_000_000n, nanos: Number(expiry % 1_000_000_000n) },
-    mtu: r.mtu,
-    type: r.type,
-    pathId: r.path_id,
-    latencyNs: r.latency_ns === null ? undefined : BigInt(r.latency_ns),
-    knownToControlPlane: r.known === 1,
-    raw: Buffer.from(r.raw, 'hex'),
-  };
-}
-
-function jsonRows<T>(body: Buffer): T[] {
-  const text = body.toString('utf8');
-  return text === '' ? [] : text.trimEnd().split('\n').map((line) => JSON.parse(line) as T);
 }

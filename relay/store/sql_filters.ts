@@ -109,9 +109,9 @@ const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
   dstIa: (v: string[], p) => iaCondition('dst_ia', v, p),
   throughIa: (v: string[], p, db) => throughIaCondition(v, p, db),
   throughIsd: (v: number[], p, db) =>
-    v.includes(0) ? undefined : pathCondition(`hasAny(hop_isds, ${p.bind(v, 'Array(UInt16)')})`, db),
+    v.includes(0) ? undefined : pathCondition(`hasAny(${HOP_ISDS}, ${p.bind(v, 'Array(UInt16)')})`, db),
   throughCountry: (v: string[], p, db) =>
-    pathCondition(`hasAny(hop_countries, ${p.bind(v.map((c) => c.toUpperCase()).filter((c) => c !== ''), 'Array(String)')})`, db),
+    pathCondition(`hasAny(arrayMap(c -> upper(c), hops.country), ${p.bind(v.map((c) => c.toUpperCase()).filter((c) => c !== ''), 'Array(String)')})`, db),
   pathFingerprint: (v: string[], p) => ({
     sql: `(${v.map((f) => `startsWith(path_fingerprint, ${p.bind(f.toLowerCase(), 'String')})`).join(' OR ')})`,
     exact: false,
@@ -154,7 +154,10 @@ function geofenceNameCondition(values: string[], p: Params): Piece | undefined {
   return { sql: `(${HAS_FENCE} AND (${alts.join(' OR ')}))`, exact: true };
 }
 
-/** Flows whose path's header row satisfies `cond` (over hop_ias, hop_isds, hop_countries). */
+/** Each hop's ISD, as the matcher reads it from the hop's ISD-AS text (0 where there is none). */
+const HOP_ISDS = `arrayMap(x -> toUInt16OrZero(splitByChar('-', x)[1]), hops.isd_as)`;
+
+/** Flows whose path's header row satisfies `cond` (over its hops.*). */
 function pathCondition(cond: string, db: string): Piece {
   return { sql: `path_key IN (SELECT key FROM ${db}.path_headers WHERE ${cond})`, exact: false };
 }
@@ -310,9 +313,9 @@ function throughIaCondition(values: string[], p: Params, db: string): Piece | un
   for (const v of values) {
     const pred = iaPredicate('x', v, p);
     if (pred === undefined) return undefined;
-    if (pred === null) alts.push('notEmpty(hop_ias)');
-    else if (pred.startsWith('x = ')) alts.push(`has(hop_ias, ${pred.slice(4)})`);
-    else alts.push(`arrayExists(x -> ${pred}, hop_ias)`);
+    if (pred === null) alts.push('notEmpty(hops.isd_as)');
+    else if (pred.startsWith('x = ')) alts.push(`has(hops.isd_as, ${pred.slice(4)})`);
+    else alts.push(`arrayExists(x -> ${pred}, hops.isd_as)`);
   }
   return pathCondition(alts.join(' OR '), db);
 }

@@ -1,49 +1,73 @@
 // The narrow store for the read side's tests and the query bench: the flows table from
-// STORED_FLOW_COLUMNS, the workloads and path_headers tables the reader resolves by key,
-// and the paths table the dashboards join, filled from flow.Flow objects with plain SQL
-// INSERTs that follow DESIGN16's mapping of a flow to its columns. It stands apart from
-// the relay's own writer on purpose: the reader's round trip is then checked against an
-// independent statement of the mapping.
+// STORED_FLOW_COLUMNS with the store's skip indexes, the workloads and path_headers tables
+// the reader resolves by key and the paths table the dashboards join (as schema.ts lays
+// them out), filled from flow.Flow objects with plain SQL INSERTs that follow DESIGN16's
+// mapping of a flow to its columns. It stands apart from the relay's own writer on
+// purpose: the reader's round trip is then checked against an independent statement of
+// the mapping.
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Endpoint, Flow, ScionPath } from '../../../../proto/gen/flow/flow';
+import { Endpoint, Flow, ScionPath, ScionPathType, scionPathTypeToJSON } from '../../../../proto/gen/flow/flow';
 import { L4, PRESENT, TCP_FLAGS } from '../../../../columns/layout';
-import { STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
+import { STORED_FLOW_COLUMNS, enumType } from '../../../../relay/store/flow_columns';
 import { appOf, canonicalIA, pathRow } from '../../../../relay/store/rows';
 
 const LC = 'LowCardinality(String)';
+
+const INDEXES = [
+  'INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4',
+  'INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4',
+  'INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4',
+  'INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4',
+  'INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4',
+  'INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4',
+  'INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4',
+];
 
 export function narrowSchema(db: string): string[] {
   const cols = STORED_FLOW_COLUMNS.map((c) => `  ${c.name} ${c.type}${c.codec ? ` ${c.codec}` : ''}`);
   return [
     `CREATE DATABASE IF NOT EXISTS ${db}`,
     `CREATE TABLE IF NOT EXISTS ${db}.flows (
-${cols.join(',\n')}
+${[...cols, ...INDEXES.map((i) => `  ${i}`)].join(',\n')}
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)`,
     `CREATE TABLE IF NOT EXISTS ${db}.workloads (
   key UInt64,
-  endpoint String,
-  cluster ${LC},
-  namespace ${LC},
-  pod ${LC},
-  app ${LC},
+  ID UInt32,
   identity UInt32,
-  labels Array(${LC}),
+  cluster_name ${LC},
+  namespace ${LC},
+  pod_name String,
+  labels Array(String),
+  workloads Nested(name String, kind String),
   last_seen DateTime('UTC')
 ) ENGINE = ReplacingMergeTree(last_seen)
 ORDER BY key`,
     `CREATE TABLE IF NOT EXISTS ${db}.path_headers (
   key UInt64,
-  path String,
-  fingerprint ${LC},
-  src_ia ${LC},
-  dst_ia ${LC},
-  hop_ias Array(${LC}),
-  hop_isds Array(UInt16),
-  hop_countries Array(${LC}),
+  fingerprint String,
+  type ${enumType(8, ScionPathType)},
+  src_ia String,
+  dst_ia String,
+  path_id UInt32,
+  mtu UInt32,
+  expiry Nullable(DateTime64(9, 'UTC')),
+  latency_ns Nullable(UInt64),
+  known UInt8,
+  raw String,
+  hops Nested(
+    isd_as String,
+    ingress_interface UInt32,
+    egress_interface UInt32,
+    latitude Nullable(Float64),
+    longitude Nullable(Float64),
+    address String,
+    country String,
+    latency_ns Nullable(UInt64)
+  ),
   last_seen DateTime('UTC')
 ) ENGINE = ReplacingMergeTree(last_seen)
 ORDER BY key`,
@@ -76,7 +100,7 @@ export async function createNarrowStore(client: ClickHouseClient, db: string): P
 
 /** First 8 bytes of the SHA-256 of a message's encoding, as the relay keys workloads and paths. */
 export function keyOf(bytes: Uint8Array): bigint {
-  return createHash('sha256').update(bytes).digest().readBigUInt64LE(0);
+  return createHash('sha256').update(bytes).digest().readBigUInt64BE(0);
 }
 
 export const endpointKey = (e: Endpoint): bigint => keyOf(Endpoint.encode(e).finish());
@@ -215,13 +239,14 @@ export function narrowRow(f: Flow, i: number, b: NarrowBatch): Record<string, un
 export function workloadRow(e: Endpoint, seenAt: number): Record<string, unknown> {
   return {
     key: endpointKey(e).toString(),
-    endpoint: Buffer.from(Endpoint.encode(e).finish()).toString('base64'),
-    cluster: e.clusterName,
-    namespace: e.namespace,
-    pod: e.podName,
-    app: appOf(e),
+    ID: e.ID,
     identity: e.identity,
+    cluster_name: e.clusterName,
+    namespace: e.namespace,
+    pod_name: e.podName,
     labels: e.labels,
+    'workloads.name': e.workloads.map((w) => w.name),
+    'workloads.kind': e.workloads.map((w) => w.kind),
     last_seen: seenAt,
   };
 }
@@ -229,38 +254,53 @@ export function workloadRow(e: Endpoint, seenAt: number): Record<string, unknown
 export function pathHeaderRow(p: ScionPath, seenAt: number): Record<string, unknown> {
   return {
     key: pathKey(p).toString(),
-    path: Buffer.from(ScionPath.encode(p).finish()).toString('base64'),
-    fingerprint: p.fingerprint.toLowerCase(),
-    src_ia: canonicalIA(p.srcIa),
-    dst_ia: canonicalIA(p.dstIa),
-    hop_ias: p.hops.map((h) => canonicalIA(h.isdAs)),
-    hop_isds: p.hops.map((h) => Number(h.isdAs.slice(0, h.isdAs.indexOf('-'))) || 0),
-    hop_countries: p.hops.map((h) => h.country.toUpperCase()),
+    fingerprint: p.fingerprint,
+    type: scionPathTypeToJSON(p.type),
+    src_ia: p.srcIa,
+    dst_ia: p.dstIa,
+    path_id: p.pathId,
+    mtu: p.mtu,
+    expiry: p.expiry ? (p.expiry.seconds * 1_000_000_000n + BigInt(p.expiry.nanos)).toString() : null,
+    latency_ns: p.latencyNs === undefined ? null : p.latencyNs.toString(),
+    known: p.knownToControlPlane ? 1 : 0,
+    raw: Buffer.from(p.raw).toString('base64'),
+    'hops.isd_as': p.hops.map((h) => h.isdAs),
+    'hops.ingress_interface': p.hops.map((h) => h.ingressInterface),
+    'hops.egress_interface': p.hops.map((h) => h.egressInterface),
+    'hops.latitude': p.hops.map((h) => (h.geo ? h.geo.latitude : null)),
+    'hops.longitude': p.hops.map((h) => (h.geo ? h.geo.longitude : null)),
+    'hops.address': p.hops.map((h) => h.geo?.address ?? ''),
+    'hops.country': p.hops.map((h) => h.country),
+    'hops.latency_ns': p.hops.map((h) => (h.latencyNs === undefined ? null : h.latencyNs.toString())),
     last_seen: seenAt,
   };
 }
 
 const WORKLOAD_STRUCTURE = [
-  ['key', 'UInt64'], ['endpoint', 'String'], ['cluster', 'String'], ['namespace', 'String'], ['pod', 'String'],
-  ['app', 'String'], ['identity', 'UInt32'], ['labels', 'Array(String)'], ['last_seen', 'UInt32'],
+  ['key', 'UInt64'], ['ID', 'UInt32'], ['identity', 'UInt32'], ['cluster_name', 'String'], ['namespace', 'String'],
+  ['pod_name', 'String'], ['labels', 'Array(String)'], ['workloads.name', 'Array(String)'], ['workloads.kind', 'Array(String)'],
+  ['last_seen', 'UInt32'],
 ];
 const PATH_HEADER_STRUCTURE = [
-  ['key', 'UInt64'], ['path', 'String'], ['fingerprint', 'String'], ['src_ia', 'String'], ['dst_ia', 'String'],
-  ['hop_ias', 'Array(String)'], ['hop_isds', 'Array(UInt16)'], ['hop_countries', 'Array(String)'], ['last_seen', 'UInt32'],
+  ['key', 'UInt64'], ['fingerprint', 'String'], ['type', 'String'], ['src_ia', 'String'], ['dst_ia', 'String'],
+  ['path_id', 'UInt32'], ['mtu', 'UInt32'], ['expiry', 'Nullable(Int64)'], ['latency_ns', 'Nullable(UInt64)'], ['known', 'UInt8'],
+  ['raw', 'String'], ['hops.isd_as', 'Array(String)'], ['hops.ingress_interface', 'Array(UInt32)'],
+  ['hops.egress_interface', 'Array(UInt32)'], ['hops.latitude', 'Array(Nullable(Float64))'], ['hops.longitude', 'Array(Nullable(Float64))'],
+  ['hops.address', 'Array(String)'], ['hops.country', 'Array(String)'], ['hops.latency_ns', 'Array(Nullable(UInt64))'],
+  ['last_seen', 'UInt32'],
 ];
 
-/** Rows with one column of bytes, sent as base64 text and stored as the bytes. */
-async function insertWithBlob(client: ClickHouseClient, table: string, structure: string[][], blob: string, rows: Record<string, unknown>[]): Promise<void> {
-  await insertSelect(client, table, structure, structure.map(([n]) => (n === blob ? `base64Decode(${n})` : n)), rows);
-}
+/** A nested column's name as plain input (hops.isd_as: hops__isd_as), which no table name can shadow. */
+const plain = (n: string): string => n.replace('.', '__');
 
-/** JSON rows read as `structure`, stored as the expressions over it. */
+/** JSON rows read as `structure`, stored as the expressions over it (written with plain names). */
 async function insertSelect(client: ClickHouseClient, table: string, structure: string[][], exprs: string[], rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
+  const body = rows.map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [plain(k), v])))).join('\n');
   await client.command({
-    query: `INSERT INTO ${table} (${structure.map(([n]) => n).join(', ')})
+    query: `INSERT INTO ${table} (${structure.map(([n]) => `\`${n}\``).join(', ')})
 SELECT ${exprs.join(', ')} FROM format(JSONEachRow, {structure:String}, {body:String})`,
-    query_params: { structure: structure.map(([n, t]) => `${n} ${t}`).join(', '), body: rows.map((r) => JSON.stringify(r)).join('\n') },
+    query_params: { structure: structure.map(([n, t]) => `${plain(n)} ${t}`).join(', '), body },
   });
 }
 
@@ -281,8 +321,9 @@ export async function insertNarrow(client: ClickHouseClient, db: string, flows: 
       if (f.scionPath.fingerprint !== '') paths.set(f.scionPath.fingerprint, pathRow(f.scionPath, b.receivedAt));
     }
   }
-  await insertWithBlob(client, `${db}.workloads`, WORKLOAD_STRUCTURE, 'endpoint', [...workloads.values()]);
-  await insertWithBlob(client, `${db}.path_headers`, PATH_HEADER_STRUCTURE, 'path', [...headers.values()]);
+  await insertSelect(client, `${db}.workloads`, WORKLOAD_STRUCTURE, WORKLOAD_STRUCTURE.map(([n]) => plain(n)), [...workloads.values()]);
+  await insertSelect(client, `${db}.path_headers`, PATH_HEADER_STRUCTURE, PATH_HEADER_STRUCTURE.map(([n]) =>
+    (n === 'raw' ? 'base64Decode(raw)' : n === 'expiry' ? "if(isNull(expiry), NULL, fromUnixTimestamp64Nano(assumeNotNull(expiry), 'UTC'))" : plain(n))), [...headers.values()]);
   if (paths.size > 0) await client.insert({ table: `${db}.paths`, values: [...paths.values()], format: 'JSONEachRow' });
   if (flows.length > 0) {
     // Times go in as Int64 nanoseconds: DateTime64 text input reads a short number as a date.

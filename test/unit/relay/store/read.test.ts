@@ -122,7 +122,7 @@ describe('relay/store reading the narrow schema', function () {
     assert.deepEqual(f.source?.labels, rows[0].labels);
     const withPath = (await collect({ limit: 50 })).find((x) => x.scionPath)!;
     const hops = await (await ch.client.query({
-      query: `SELECT hop_ias FROM ${DB}.path_headers WHERE key = {k:UInt64}`,
+      query: `SELECT hops.isd_as AS hop_ias FROM ${DB}.path_headers WHERE key = {k:UInt64}`,
       query_params: { k: pathKey(withPath.scionPath!).toString() },
       format: 'JSONEachRow',
     })).json<{ hop_ias: string[] }>();

@@ -56,8 +56,8 @@ describe('relay/store sql_filters', () => {
     const p = new Params();
     const sql = filtersWhere([F({ destinationLabel: ['app=web'], throughCountry: ['de'], throughIsd: [3] })], [], p, 'store1');
     assert.match(sql, /destination_workload IN \(SELECT key FROM store1\.workloads WHERE \(arrayExists\(l -> .*, labels\)\)\)/);
-    assert.match(sql, /path_key IN \(SELECT key FROM store1\.path_headers WHERE hasAny\(hop_countries, \{p\d+:Array\(String\)\}\)\)/);
-    assert.match(sql, /path_key IN \(SELECT key FROM store1\.path_headers WHERE hasAny\(hop_isds, /);
+    assert.match(sql, /path_key IN \(SELECT key FROM store1\.path_headers WHERE hasAny\(arrayMap\(c -> upper\(c\), hops\.country\), \{p\d+:Array\(String\)\}\)\)/);
+    assert.match(sql, /path_key IN \(SELECT key FROM store1\.path_headers WHERE hasAny\(arrayMap\(x -> toUInt16OrZero/);
     assert.ok(Object.values(p.values).some((v) => Array.isArray(v) && v[0] === 'DE'));
   });
 
