@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Flow, FlowFilter, GeofenceVerdict, Verdict } from '../proto/gen/flow/flow';
-import { openClickHouse } from '../relay/store/chdb';
+import { openClickHouse, type ClickHouseHandle } from '../relay/store/chdb';
 import { STORED_FLOW_COLUMNS } from '../relay/store/flow_columns';
 import { FlowReader } from '../relay/store/query';
 import { Params, filtersWhere } from '../relay/store/sql_filters';
@@ -69,7 +69,7 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
     let made = 'reused from an earlier run';
     if (!cached || (await count(admin.client)) !== total) {
       if (cached) throw new Error(`${dir} holds fewer flows than it was generated with; delete it to regenerate`);
-      const [, ms] = await timed(() => generate(admin.client, total));
+      const [, ms] = await timed(() => generate(admin, total));
       writeFileSync(marker, JSON.stringify({ key, generated: new Date().toISOString(), ms }));
       made = `generated in ${fmt(ms / 1000, 1)} s`;
     }
@@ -123,9 +123,10 @@ async function count(client: ClickHouseClient): Promise<number> {
 }
 
 /** The seed into the narrow tables, then copies of its flows in SQL until `total` rows exist. */
-async function generate(client: ClickHouseClient, total: number): Promise<void> {
+async function generate(ch: ClickHouseHandle, total: number): Promise<void> {
+  const client = ch.client;
   const seed = makeCorpus(SEED, 7, Date.UTC(2026, 0, 1)).map((f) => ({ ...f, nodeName: 'node-a' }));
-  await insertCorpus(client, DB, seed, SEED_BATCH);
+  await insertCorpus(ch, DB, seed, SEED_BATCH);
   const q = await client.query({
     query: `SELECT toString(toUnixTimestamp64Nano(max(time)) - toUnixTimestamp64Nano(min(time)) + 1000000) AS span FROM ${DB}.flows`,
     format: 'JSONEachRow',

@@ -25,7 +25,7 @@ describe('dashboards: every query on an embedded store', function () {
     const writer = openClickHouse({ dataDir: dir });
     try {
       await createNarrowStore(writer.client, 'cillion');
-      await insertCorpus(writer.client, 'cillion', flows, 500);
+      await insertCorpus(writer, 'cillion', flows, 500);
     } finally {
       await writer.close();
     }

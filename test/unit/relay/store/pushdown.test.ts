@@ -114,7 +114,7 @@ describe('relay/store pushdown', function () {
     dir = mkdtempSync(join(tmpdir(), 'cillion-pushdown-test-'));
     admin = openClickHouse({ dataDir: dir });
     await createNarrowStore(admin.client, 'cillion');
-    await insertCorpus(admin.client, 'cillion', corpus, 606);
+    await insertCorpus(admin, 'cillion', corpus, 606);
     store = new FlowReader(admin.client, 'cillion', { limits: { timeoutMs: 30_000, maxRowsToRead: 1e9 }, kill: (tag) => admin.kill(tag) });
   });
   after(async () => {

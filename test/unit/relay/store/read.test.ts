@@ -86,7 +86,7 @@ describe('relay/store reading the narrow schema', function () {
     ch = openClickHouse({ dataDir: dir });
     await createNarrowStore(ch.client, DB);
     sent = asSent([...makeCorpus(12_000, 5), ...everyField()]);
-    await insertCorpus(ch.client, DB, sent, 2500);
+    await insertCorpus(ch, DB, sent, 2500);
     sent.sort((a, b) => Number(timeOf(a) - timeOf(b)));
     reader = new FlowReader(ch.client, DB, {
       limits: { timeoutMs: 30_000, maxRowsToRead: 1e9 },
@@ -143,7 +143,7 @@ describe('relay/store reading the narrow schema', function () {
     // chdb holds one data directory per process: a second database in it stands for another store.
     const other = 'gone';
     await createNarrowStore(ch.client, other);
-    await insertCorpus(ch.client, other, [victim]);
+    await insertCorpus(ch, other, [victim]);
     await ch.client.command({ query: `TRUNCATE TABLE ${other}.workloads` });
     await ch.client.command({ query: `TRUNCATE TABLE ${other}.path_headers` });
     const r = new FlowReader(ch.client, other, { limits: { timeoutMs: 30_000, maxRowsToRead: 1e9 }, kill: async () => {} });
