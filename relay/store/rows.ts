@@ -1,14 +1,10 @@
 // Text forms the flows table stores and filters compare against, shared by the writer and
 // the reader.
-import { Flow, type Endpoint } from '../../proto/gen/flow/flow';
+import type { Endpoint } from '../../proto/gen/flow/flow';
 import { formatIA, parseIA } from '../../scion/isdas';
 
 /** Label keys whose value names the workload's app, most specific first. */
 const APP_LABEL_KEYS = ['app.kubernetes.io/name', 'app', 'k8s-app'];
-
-export function decodeFlow(base64: string): Flow {
-  return Flow.decode(Buffer.from(base64, 'base64'));
-}
 
 /** Canonical forms already computed; a cluster sees few distinct ASes. */
 const canonicalCache = new Map<string, string>();

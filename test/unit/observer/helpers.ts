@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Shared by the Observer tests: flows with known times and uuids, an Observer served on a
 // loopback port, and stream readers.
 import { credentials, Server, ServerCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
@@ -18,6 +19,20 @@ export const T0_NS = 1_767_225_600_000_000_000n;
 export function flowTimeNs(i: number): bigint {
   return T0_NS + BigInt(i) * 1_000_000n + BigInt(i);
 }
+
+/** Labels of the uuids uuidFor made, so a test can name flows and still send real UUIDs. */
+const labels = new Map<string, string>();
+
+/** A UUID made from a label, the same for the same label (the relay stores only real UUIDs). */
+export function uuidFor(label: string): string {
+  const h = createHash('sha256').update(label).digest('hex');
+  const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  labels.set(uuid, label);
+  return uuid;
+}
+
+/** The label a uuid was made from by uuidFor; the uuid itself when it was not. */
+export const labelOf = (uuid: string): string => labels.get(uuid) ?? uuid;
 
 export function makeFlow(i: number, over: Partial<Flow> = {}): Flow {
   const ns = flowTimeNs(i);

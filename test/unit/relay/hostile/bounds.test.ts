@@ -18,7 +18,7 @@ import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/obse
 import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
-import { getFlows, makeFlow, readAll, uuidsOf } from '../../observer/helpers';
+import { getFlows, makeFlow, readAll, uuidFor, uuidsOf } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
 import { issue, makeCerts } from '../test_certs';
 import type { RelayTlsOptions } from '../../../../relay/tls';
@@ -102,7 +102,7 @@ let serial = 0;
 function fresh(over: Partial<Flow> = {}): Flow {
   const i = ++serial;
   const ns = BigInt(Date.now()) * 1_000_000n + BigInt(i);
-  return makeFlow(i, { uuid: `bounds-${process.pid}-${i}`, time: { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) }, ...over });
+  return makeFlow(i, { uuid: uuidFor(`bounds-${process.pid}-${i}`), time: { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) }, ...over });
 }
 
 describe('relay/hostile/bounds', function () {
@@ -430,7 +430,7 @@ describe('relay/hostile/bounds: flood', function () {
       // limited by the relay, not by this process encoding.
       const labels = Array.from({ length: 8 }, (_, i) => `k8s:io.example.label-${i}=value-${i}-${'x'.repeat(12)}`);
       const template = fresh({ source: Endpoint.fromPartial({ namespace: 'flood', podName: 'flood-0', labels, clusterName: 'c1' }) });
-      const perFlow = Flow.encode({ ...template, uuid: 'flood-0-00000' }).finish().length + 4;
+      const perFlow = Flow.encode({ ...template, uuid: uuidFor('flood-0-00000') }).finish().length + 4;
       const n = Math.min(DEFAULT_LIMITS.maxBatchFlows, Math.floor((4 * 1024 * 1024 - 64 * 1024) / perFlow));
       const streams = 6;
       const floodMs = 8000;
@@ -445,7 +445,7 @@ describe('relay/hostile/bounds: flood', function () {
         const call = (rawClient as unknown as { export(): ClientDuplexStream<Buffer, ExportAck> }).export();
         call.on('data', () => floodAcks++);
         call.on('error', () => undefined);
-        const flows = Buffer.from(FlowBatch.encode(FlowBatch.fromPartial({ flows: Array.from({ length: n }, (_, i) => ({ ...template, uuid: `flood-${k}-${String(i).padStart(5, '0')}` })) })).finish());
+        const flows = Buffer.from(FlowBatch.encode(FlowBatch.fromPartial({ flows: Array.from({ length: n }, (_, i) => ({ ...template, uuid: uuidFor(`flood-${k}-${String(i).padStart(5, '0')}`) })) })).finish());
         let seq = 0n;
         // One batch a turn, the next as soon as the stream takes it: as fast as flow control lets.
         const pump = (): void => {

@@ -15,7 +15,7 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { issueLeaf } from '../../../../cli/certs/openssl';
 import { FakeCollector } from '../exporter_client';
-import { flowTimeNs, getFlows, makeFlow, readAll, serverStatus } from '../../observer/helpers';
+import { flowTimeNs, getFlows, labelOf, makeFlow, readAll, serverStatus, uuidFor } from '../../observer/helpers';
 import { issue, makeCerts } from '../test_certs';
 
 const denied = (e: unknown): boolean => (e as ServiceError).code === status.PERMISSION_DENIED;
@@ -66,7 +66,7 @@ describe('relay/hostile: certificates', function () {
     // An honest node pushing a batch every 50 ms for as long as the tests run.
     honest = new FakeCollector(address, 'node-honest', 'honest-session', mint('honest', 'node-honest', ['collector']));
     honestTimer = setInterval(() => {
-      honest.send([makeFlow(100_000 + honestSent, { uuid: `honest-${honestSent}`, nodeName: 'node-honest' })]);
+      honest.send([makeFlow(100_000 + honestSent, { uuid: uuidFor(`honest-${honestSent}`), nodeName: 'node-honest' })]);
       honestSent++;
     }, 50);
   });
@@ -90,21 +90,21 @@ describe('relay/hostile: certificates', function () {
 
   it('refuses a collector certificate whose batches claim another node, logs and counts it', async () => {
     const liar = new FakeCollector(address, 'node-b', 'liar-session', mint('liar', 'node-b', ['collector']));
-    liar.sendAt(1n, [makeFlow(1, { uuid: 'liar-1' })], undefined, 'node-a');
+    liar.sendAt(1n, [makeFlow(1, { uuid: uuidFor('liar-1') })], undefined, 'node-a');
     await liar.ended;
     assert.equal(liar.error?.code, status.PERMISSION_DENIED);
     assert.match(liar.error?.details ?? '', /certificate is for node "node-b".*claims node "node-a"/);
     assert.ok(logs.some((l) => /refused cillion\.export\.v1\.FlowExport\/Export .*\(node-b\).*node-a/.test(l)), logs.join('\n'));
     assert.match(await relay.metrics.text(), /cillion_auth_refused_total\{service="cillion\.export\.v1\.FlowExport",reason="node_mismatch"\} 1/);
-    assert.deepEqual(await flowsWhere((f) => f.uuid === 'liar-1'), []);
+    assert.deepEqual(await flowsWhere((f) => f.uuid === uuidFor('liar-1')), []);
     await liar.close();
   });
 
   it('files every flow of a batch under the certificate\'s node, whatever the flows say', async () => {
     const c = new FakeCollector(address, 'node-c', 'c-session', mint('node-c', 'node-c', ['collector']));
     // Batch node_name left empty and flows claiming node-a: both become node-c.
-    await c.acked(c.sendAt(1n, [makeFlow(2, { uuid: 'c-1', nodeName: 'node-a' })], undefined, ''));
-    const [f] = await flowsWhere((x) => x.uuid === 'c-1');
+    await c.acked(c.sendAt(1n, [makeFlow(2, { uuid: uuidFor('c-1'), nodeName: 'node-a' })], undefined, ''));
+    const [f] = await flowsWhere((x) => x.uuid === uuidFor('c-1'));
     assert.equal(f?.nodeName, 'node-c');
     const nodes = await unary<{ nodes: Array<{ name: string; tls?: { serverName: string } }> }>((cb) => reader.getNodes(GetNodesRequest.fromPartial({}), cb));
     assert.deepEqual(nodes.nodes.find((n) => n.name === 'node-c')?.tls, { enabled: true, serverName: 'node-c' });
@@ -116,14 +116,14 @@ describe('relay/hostile: certificates', function () {
     await serverStatus(reader);
     await readAll(getFlows(reader, { number: 1n }));
     const push = new FakeCollector(address, 'grafana', 'reader-session', creds('reader'));
-    push.send([makeFlow(3, { uuid: 'reader-1' })]);
+    push.send([makeFlow(3, { uuid: uuidFor('reader-1') })]);
     await push.ended;
     assert.equal(push.error?.code, status.PERMISSION_DENIED);
     assert.match(push.error?.details ?? '', /"grafana" may not call cillion\.export\.v1\.FlowExport\/Export: that needs the collector role, it has reader/);
     const a = new AttestClient(address, creds('reader'));
     await assert.rejects(attest(a, window()), denied);
     a.close();
-    assert.deepEqual(await flowsWhere((f) => f.uuid === 'reader-1'), []);
+    assert.deepEqual(await flowsWhere((f) => f.uuid === uuidFor('reader-1')), []);
   });
 
   it('lets a collector certificate push but not read flows, nodes or status, nor export attestations', async () => {
@@ -140,7 +140,7 @@ describe('relay/hostile: certificates', function () {
 
   it('lets an attester certificate export an attestation', async () => {
     const c = new FakeCollector(address, 'node-e', 'e-session', mint('node-e', 'node-e', ['collector']));
-    await c.acked(c.send([makeFlow(10, { uuid: 'e-1' }), makeFlow(11, { uuid: 'e-2' })]));
+    await c.acked(c.send([makeFlow(10, { uuid: uuidFor('e-1') }), makeFlow(11, { uuid: uuidFor('e-2') })]));
     await c.close();
     const a = new AttestClient(address, mint('attester', 'auditor', ['attester']));
     const items = await attest(a, window());
@@ -175,7 +175,7 @@ describe('relay/hostile: certificates', function () {
       await assert.rejects(attest(a, window()), denied, what);
       a.close();
       const push = new FakeCollector(address, 'node-a', `${what}-session`, cc);
-      push.send([makeFlow(4, { uuid: `${what}-1` })]);
+      push.send([makeFlow(4, { uuid: uuidFor(`${what}-1`) })]);
       await push.ended;
       assert.equal(push.error?.code, status.PERMISSION_DENIED, what);
     }
@@ -191,7 +191,7 @@ describe('relay/hostile: certificates', function () {
     await assert.rejects(serverStatus(o), (e: ServiceError) => e.code === status.UNAVAILABLE);
     o.close();
     const push = new FakeCollector(address, 'node-a', 'rogue-session', rogue);
-    push.send([makeFlow(5, { uuid: 'rogue-1' })]);
+    push.send([makeFlow(5, { uuid: uuidFor('rogue-1') })]);
     await push.ended;
     assert.equal(push.error?.code, status.UNAVAILABLE);
   });
@@ -199,7 +199,7 @@ describe('relay/hostile: certificates', function () {
   it('keeps a session to the node that opened it: another node naming its id cannot make acknowledged batches disappear', async () => {
     const BATCHES = 60;
     const PER = 3;
-    const flowsOf = (node: string, seq: number) => Array.from({ length: PER }, (_, i) => makeFlow(seq * PER + i, { uuid: `${node}-${seq}-${i}`, nodeName: node }));
+    const flowsOf = (node: string, seq: number) => Array.from({ length: PER }, (_, i) => makeFlow(seq * PER + i, { uuid: uuidFor(`${node}-${seq}-${i}`), nodeName: node }));
     const victim = new FakeCollector(address, 'node-v', 'shared-session', mint('node-v', 'node-v', ['collector']));
     for (let s = 1; s <= 20; s++) victim.send(flowsOf('node-v', s));
     await victim.acked(20n);
@@ -225,13 +225,13 @@ describe('relay/hostile: certificates', function () {
     const missing = Array.from({ length: BATCHES }, (_, k) => k + 1).filter((s) => !stored.has(`node-v-${s}-0`));
     assert.deepEqual(missing, [], `batches acknowledged but not stored: ${missing.length} of ${BATCHES}`);
     assert.equal(stored.size, BATCHES * PER);
-    const attackers = await flowsWhere((f) => f.uuid.startsWith('node-x-'));
+    const attackers = await flowsWhere((f) => labelOf(f.uuid).startsWith('node-x-'));
     assert.equal(attackers.length, 40 * PER);
     assert.ok(attackers.every((f) => f.nodeName === 'node-x'));
   });
 
   it("keeps a node's flows when another node sent their uuids first: uuids are stored once per node", async () => {
-    const uuids = ['u-shared-1', 'u-shared-2', 'u-shared-3'];
+    const uuids = ['u-shared-1', 'u-shared-2', 'u-shared-3'].map(uuidFor);
     const intruder = new FakeCollector(address, 'node-i', 'intruder-session', mint('node-i', 'node-i', ['collector']));
     await intruder.acked(intruder.send(uuids.map((uuid, i) => makeFlow(200 + i, { uuid }))));
     await intruder.close();
