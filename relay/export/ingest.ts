@@ -190,9 +190,8 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         } catch (e) {
           throw new StreamError(status.INVALID_ARGUMENT, `malformed flow in batch ${b.sequence}: ${(e as Error).message}`);
         }
-        // The columns are what is stored; the messages are not needed any more.
+        // The columns are what is stored; flow messages are not needed any more.
         b.flows = [];
-        b.columns = undefined;
         columnsOf.set(b, cols);
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && cols.columns.count + cols.refused > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
