@@ -146,8 +146,9 @@ async function run(opts: AgentOptions): Promise<void> {
           nodeName: opts.node,
           clusterName,
           maxBacklogFlows: opts.exportBuffer,
-          // The relay's default --max-batch-flows; batches are cut at 1 MiB encoded before that.
-          batchFlows: 4096,
+          // Half the relay's default --max-batch-flows; as columns a flow is well under 100
+          // bytes, so batches of a busy node are cut here, or at 1 MiB encoded.
+          batchFlows: 16_384,
           flushMs: 200,
           ringCounters: () => pipelineCounters(collector.stats(), dp.counterTotals()),
           onError: (e) => log(`export to ${opts.relay}: ${e.message}`),
