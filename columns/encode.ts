@@ -241,17 +241,20 @@ export class ColumnEncoder {
    */
   add(f: Flow, maxBytes = Infinity): AddOutcome {
     if (this.n >= this.capacity) return 'full';
-    const marks = [this.strings.length, this.endpoints.length, this.paths.length, this.tableBytes] as const;
+    const strings = this.strings.length;
+    const endpoints = this.endpoints.length;
+    const paths = this.paths.length;
+    const tableBytes = this.tableBytes;
     try {
       this.write(f, this.n);
     } catch (e) {
       if (!(e instanceof Unencodable)) throw e;
-      this.rollback(marks);
+      this.rollback(strings, endpoints, paths, tableBytes);
       return { code: 'UNENCODABLE', reason: e.message };
     }
     const size = this.encodedBytes + FLOW_BYTES;
     if (size > maxBytes) {
-      this.rollback(marks);
+      this.rollback(strings, endpoints, paths, tableBytes);
       if (this.n > 0) return 'full';
       return { code: 'TOO_LARGE', reason: `flow encodes to ${size} bytes with its batch framing; a batch may have at most ${maxBytes}` };
     }
@@ -280,7 +283,8 @@ export class ColumnEncoder {
     return c;
   }
 
-  private rollback([s, e, p, bytes]: readonly [number, number, number, number]): void {
+  /** Forgets the table entries after these lengths: those of a flow not added. */
+  private rollback(s: number, e: number, p: number, bytes: number): void {
     for (let k = s; k < this.strings.length; k++) this.stringIndex.delete(this.strings[k]);
     this.strings.length = s;
     // Entries are added last, so each is the last of its candidate list.
