@@ -34,31 +34,47 @@ export interface Screened {
 }
 
 /** The window's key of a flow: its node and its uuid's 16 bytes. */
-export const uuidKey = (nodeName: string, uuid: Uint8Array): string => `${nodeName}\0${Buffer.from(uuid.buffer, uuid.byteOffset, 16).toString('latin1')}`;
+export const uuidKey = (nodeName: string, uuid: Uint8Array): string => nodeKey(nodeName) + Buffer.from(uuid.buffer, uuid.byteOffset, 16).toString('latin1', 0, 16);
+
+const nodeKey = (nodeName: string): string => `${nodeName}\0`;
 
 /** A uuid's 16 bytes from its text form (8-4-4-4-12 hex). */
 export function uuidBytes(text: string): Uint8Array {
   return Buffer.from(text.replace(/-/g, ''), 'hex');
 }
 
-/** Remembers accepted (node, uuid) keys, oldest forgotten first beyond `size`. */
+/**
+ * Remembers accepted (node, uuid) keys, oldest forgotten first beyond `size`: a ring of keys
+ * in arrival order beside a map of each key to its place in the ring, so that adding and
+ * forgetting cost the same however full the window is.
+ */
 export class UuidWindow {
-  private readonly seen = new Set<string>();
+  private readonly at = new Map<string, number>();
+  private readonly ring: (string | undefined)[];
+  /** Keys added so far; the next goes to ring[added % size]. */
+  private added = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number) {
+    this.ring = new Array<string | undefined>(size);
+  }
 
   has(key: string): boolean {
-    return this.seen.has(key);
+    return this.at.has(key);
   }
 
   add(key: string): void {
-    this.seen.add(key);
-    if (this.seen.size > this.size) this.seen.delete(this.seen.values().next().value as string);
+    const slot = this.added % this.size;
+    const old = this.ring[slot];
+    // The oldest key leaves, unless it was forgotten and added again since (a newer place).
+    if (old !== undefined && this.at.get(old) === this.added - this.size) this.at.delete(old);
+    this.ring[slot] = key;
+    this.at.set(key, this.added);
+    this.added++;
   }
 
   /** Drops the keys of a batch the store did not take, so its retry is not refused as a duplicate. */
   forget(keys: Iterable<string>): void {
-    for (const k of keys) this.seen.delete(k);
+    for (const k of keys) this.at.delete(k);
   }
 }
 
@@ -149,15 +165,15 @@ function problems(batch: ColumnBatch, limits: RelayLimits): (string | undefined)
   return out;
 }
 
-const ZERO_UUID = Buffer.alloc(16);
-
 /**
  * The flows of a batch to store, with their node's uuids added to the window. A flow
  * without a uuid (all zeros) gets a fresh random one, written into the batch's column.
  */
 export function screenColumns(batch: ColumnBatch, nodeName: string, limits: RelayLimits, window: UuidWindow): Screened {
   const why = problems(batch, limits);
-  const uuids = batch.bytes('uuid');
+  const column = batch.bytes('uuid');
+  const uuids = Buffer.from(column.buffer, column.byteOffset, column.byteLength);
+  const prefix = nodeKey(nodeName);
   const keepList: number[] = [];
   const keys: string[] = [];
   const inBatch = new Set<string>();
@@ -166,12 +182,14 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
   let reason = '';
   for (let i = 0; i < batch.count; i++) {
     let problem = why[i];
-    const uuid = uuids.subarray(16 * i, 16 * i + 16);
+    const at = 16 * i;
     if (problem === undefined) {
-      if (ZERO_UUID.equals(uuid)) randomFillSync(uuid);
-      const key = uuidKey(nodeName, uuid);
+      if ((uuids.readUInt32LE(at) | uuids.readUInt32LE(at + 4) | uuids.readUInt32LE(at + 8) | uuids.readUInt32LE(at + 12)) === 0) {
+        randomFillSync(uuids, at, 16);
+      }
+      const key = prefix + uuids.toString('latin1', at, at + 16);
       if (inBatch.has(key) || window.has(key)) {
-        problem = `flow uuid ${Buffer.from(uuid).toString('hex')} already stored`;
+        problem = `flow uuid ${uuids.toString('hex', at, at + 16)} already stored`;
         duplicates++;
       } else {
         inBatch.add(key);

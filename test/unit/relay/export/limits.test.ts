@@ -161,6 +161,19 @@ describe('relay limits', () => {
       assert.ok(!w.has(uuidKey(node, uuidBytes(uuid(0xa)))), 'the oldest uuid is forgotten beyond the window');
     });
 
+    it('keeps a uuid forgotten and accepted again for a whole window from its second acceptance', () => {
+      const w = new UuidWindow(2);
+      const key = (n: number) => uuidKey(node, uuidBytes(uuid(n)));
+      w.add(key(1));
+      w.forget([key(1)]);
+      w.add(key(2));
+      w.add(key(1));
+      w.add(key(3));
+      assert.ok(w.has(key(1)) && w.has(key(3)) && !w.has(key(2)), 'the ring slot of the first acceptance does not take the second away');
+      w.add(key(4));
+      assert.ok(!w.has(key(1)) && w.has(key(3)) && w.has(key(4)));
+    });
+
     it("keys uuids by node: another node sending a node's uuids first cannot get that node's flows refused", () => {
       const w = new UuidWindow(10);
       const flows = [ok({ uuid: uuid(7) })];
