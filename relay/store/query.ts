@@ -15,7 +15,7 @@ import { flowMatcher, validateFilters } from '../../observer/filters/index';
 import { Params, filtersWhere, pushdownIsExact } from './sql_filters';
 import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
-import { NativeFormatError, readNative, type BigArray, type NativeBlock } from './native_reader';
+import { readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
 import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
 
@@ -53,14 +53,6 @@ const CANCEL_BLOCK_ROWS = 8192;
 
 /** Rows per page; the first page asks for the limit when it is smaller, later ones twice as many as the one before. */
 const MAX_PAGE_ROWS = 20_000;
-
-/**
- * Pages up to this many rows find their rows' times first, reading only the filtered and
- * the key columns, and then read every column of just those rows: a "last 100" then reads
- * the wide columns of the granules holding its 100 rows, not of every granule the filter
- * went through.
- */
-const TIMES_FIRST_ROWS = 2000;
 
 /** Reads flows out of one database's flows table, rebuilding each from its columns. */
 export class FlowReader {
@@ -128,17 +120,14 @@ export class FlowReader {
     }
   }
 
-  /** The Native result of one page: small ones find their rows' times first (TIMES_FIRST_ROWS). */
-  private async readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<Buffer> {
-    if (q.signal?.aborted) throw new QueryAbortedError();
-    let times: BigArray | undefined;
-    if (rows <= TIMES_FIRST_ROWS) {
-      const found = this.pageSql(q, cursor, rows, TIMES_ONLY);
-      times = timesOf(readNative(await this.select(found.sql, found.params, tag)));
-      if (times.length === 0) return Buffer.alloc(0);
-      if (q.signal?.aborted) throw new QueryAbortedError();
-    }
-    const { sql, params } = this.pageSql(q, cursor, rows, PAGE_COLUMNS, times);
+  /**
+   * The Native result of one page. The engine reads the wide columns of only the rows the
+   * LIMIT keeps (its lazy materialization), so a "last 100" reads the filtered and key
+   * columns of the granules it walks through and every column of 100 rows.
+   */
+  private readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<Buffer> {
+    if (q.signal?.aborted) return Promise.reject(new QueryAbortedError());
+    const { sql, params } = this.pageSql(q, cursor, rows);
     return this.select(sql, params, tag);
   }
 
@@ -164,19 +153,16 @@ export class FlowReader {
     return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
   }
 
-  /** A page's SELECT of `columns`; with `times`, of the rows at those times only (they are the page's). */
-  private pageSql(q: FlowQuery, cursor: Cursor | undefined, rows: number, columns: string, times?: BigArray): { sql: string; params: Record<string, unknown> } {
+  private pageSql(q: FlowQuery, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
     const desc = q.order === 'desc';
     const p = new Params();
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
-    // The engine's own Int64 values, written as numbers (a bound array would go through text).
-    if (times) where.push(`time IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${times.join(',')}]), 'UTC'))`);
     if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
     // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
     if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
     if (cursor) where.push(...after(cursor, desc, p));
     const dir = desc ? 'DESC' : 'ASC';
-    const sql = `SELECT ${columns}
+    const sql = `SELECT ${PAGE_COLUMNS}
 FROM ${this.db}.flows
 WHERE ${where.join(' AND ')}
 ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
@@ -195,20 +181,6 @@ FORMAT Native`;
     }
     return this.refs.resolve(endpoints, paths, (sql) => this.rows(sql, tag));
   }
-}
-
-const TIMES_ONLY = 'toUnixTimestamp64Nano(time) AS t';
-
-function timesOf(blocks: NativeBlock[]): BigArray {
-  const out = new BigInt64Array(blocks.reduce((n, b) => n + b.rows, 0));
-  let at = 0;
-  for (const b of blocks) {
-    const c = b.columns.get('t');
-    if (c?.kind !== 'bigint') throw new NativeFormatError('time lookup answered in an unexpected shape');
-    out.set(c.values as BigInt64Array, at);
-    at += b.rows;
-  }
-  return out;
 }
 
 /** Rows strictly past the cursor in the scan direction. */

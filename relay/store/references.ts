@@ -7,13 +7,13 @@ import type { BigArray } from './native_reader';
 import type { PageRefs } from './stored_flow';
 
 export interface ReferenceLimits {
-  /** Endpoints kept; default 50,000. */
+  /** Endpoints kept; default 20,000. */
   endpoints: number;
-  /** Paths kept; default 20,000. */
+  /** Paths kept; default 10,000. */
   paths: number;
 }
 
-export const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 50_000, paths: 20_000 };
+export const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 20_000, paths: 10_000 };
 
 /** Runs a SELECT and gives its rows as objects (JSONEachRow, 64-bit integers as text). */
 export type RowQuery = <T>(sql: string) => Promise<T[]>;
