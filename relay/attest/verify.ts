@@ -22,8 +22,10 @@ export interface Failure {
 export interface VerifyResult {
   ok: boolean;
   failures: Failure[];
-  /** The key that verified the signature. */
+  /** The first trusted key that signed. */
   keyid?: string;
+  /** Every distinct trusted key that signed. */
+  keyids: string[];
   statement?: Statement;
   /** Evidence lines read, when evidence was given. */
   evidenceFlows?: number;
@@ -32,6 +34,8 @@ export interface VerifyResult {
 export interface VerifyInput {
   envelope: string | Buffer;
   keys: KeyObject[];
+  /** How many distinct keys of `keys` must have signed; default 1. */
+  threshold?: number;
   /** The evidence file's bytes, in any chunking. */
   evidence?: AsyncIterable<Buffer | string>;
 }
@@ -203,7 +207,8 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
   const fail = (check: string, message: string): void => {
     failures.push({ check, message });
   };
-  const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({ ok: failures.length === 0, failures, ...extra });
+  let keyids: string[] = [];
+  const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({ ok: failures.length === 0, failures, keyids, ...extra });
 
   let env;
   let payload: Buffer;
@@ -216,9 +221,13 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
     return done();
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('payloadType', `payload type is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
-  const keyid = verifyEnvelope(env, input.keys);
-  if (keyid === undefined) {
+  keyids = verifyEnvelope(env, input.keys);
+  const keyid = keyids[0];
+  const threshold = input.threshold ?? 1;
+  if (keyids.length === 0) {
     fail('signature', `no signature verifies with ${input.keys.length === 1 ? `the key ${keyId(input.keys[0])}` : `any of the ${input.keys.length} keys`}`);
+  } else if (keyids.length < threshold) {
+    fail('signature', `${keyids.length} of the trusted keys signed, ${threshold} required`);
   }
 
   let st: Statement;
