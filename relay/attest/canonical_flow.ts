@@ -151,7 +151,9 @@ export function parseEvidenceLine(line: string): CanonicalFlow {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EvidenceLineError('not a JSON object');
   const o = v as Record<string, unknown>;
-  if (Object.keys(o).sort().join(',') !== KEYS) throw new EvidenceLineError(`fields must be exactly ${KEYS}`);
+  // A canonical line has its keys in order already; sorting is only for the others.
+  const keys = Object.keys(o);
+  if (keys.join(',') !== KEYS && keys.sort().join(',') !== KEYS) throw new EvidenceLineError(`fields must be exactly ${KEYS}`);
   const fence = o.fence as Record<string, unknown> | null;
   const ok = isStr(o.time) && TIME.test(o.time) && isStr(o.uuid) && isStr(o.node) && isStr(o.point) && isStr(o.proto)
     && isStr(o.srcIp) && isUint(o.srcPort) && isStr(o.dstIp) && isUint(o.dstPort) && checkEndpoint(o.src) && checkEndpoint(o.dst)
