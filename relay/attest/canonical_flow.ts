@@ -51,10 +51,17 @@ export interface CanonicalFlow {
   fence: { verdict: FenceVerdictName; name: string; reason: string } | null;
 }
 
+// Flows come in time order, so the whole-second part repeats from one flow to the next.
+let lastSeconds: bigint | undefined;
+let lastPrefix = '';
+
 /** RFC 3339 UTC with nine fraction digits, e.g. 2026-11-22T12:00:00.000000001Z. */
 export function formatTime(seconds: bigint, nanos: number): string {
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+  if (seconds !== lastSeconds) {
+    lastPrefix = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+    lastSeconds = seconds;
+  }
+  return `${lastPrefix}.${String(nanos).padStart(9, '0')}Z`;
 }
 
 export function formatTimestamp(t: Timestamp | undefined): string {

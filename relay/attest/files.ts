@@ -75,17 +75,21 @@ export async function draftAttestation(dir: string): Promise<AttestationDraft> {
   let partial: Buffer[] = [];
   let closed = false;
 
-  const sink: EvidenceSink = async (chunk) => {
+  const sink: EvidenceSink = async (chunk, leaves) => {
     fileHash.update(chunk);
     let from = 0;
+    let i = 0;
+    // Leaf hashes handed over only for chunks of whole lines, as the exporter writes them.
+    const given = leaves && partial.length === 0 && chunk[chunk.length - 1] === 10 ? leaves : undefined;
     for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, from)) {
       const piece = chunk.subarray(from, nl);
       const line = partial.length ? Buffer.concat([...partial, piece]) : piece;
       partial = [];
-      await tree.add(leafHash(line), lineStart);
+      await tree.add(given?.[i++] ?? leafHash(line), lineStart);
       lineStart = bytes + nl + 1;
       from = nl + 1;
     }
+    if (given && i !== given.length) throw new DraftError(`${given.length} leaf hashes given for ${i} lines`);
     if (from < chunk.length) partial.push(Buffer.from(chunk.subarray(from)));
     bytes += chunk.length;
     await evidenceOut.write(chunk);
