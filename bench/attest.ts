@@ -11,7 +11,7 @@
 //   envelope alone (verify-proof).
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowFilter } from '../proto/gen/flow/flow';
 import { exportAttestation } from '../relay/attest/export';
@@ -102,10 +102,13 @@ export async function attestBench(total: number): Promise<Result[]> {
 
     process.stderr.write('attest bench: verify...\n');
     const [, hashMs] = await timed(() => sha256File(evidencePath));
-    const [verified, verifyMs] = await timed(() =>
-      verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath) }),
-    );
+    const verify = (workers: number) => () => verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath), workers });
+    const [verified, verifyMs] = await timed(verify(0));
     if (!verified.ok) throw new Error(`verify failed: ${JSON.stringify(verified.failures)}`);
+    // As `cillion attest verify` does for large evidence: one worker thread per core parses while this one hashes.
+    const workers = Math.min(availableParallelism(), 4);
+    const [inWorkers, workersMs] = await timed(verify(workers));
+    if (!inWorkers.ok) throw new Error(`verify in workers failed: ${JSON.stringify(inWorkers.failures)}`);
     const [proof, proofMs] = await timed(async () => proofFile(await proveFromIndex(join(out, TREE_INDEX_NAME), evidencePath, Math.floor(total / 2))));
     const [checked, checkMs] = await timed(() => verifyProof({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], proof }));
     if (!checked.ok) throw new Error(`verify-proof failed: ${JSON.stringify(checked.failures)}`);
@@ -122,8 +125,8 @@ export async function attestBench(total: number): Promise<Result[]> {
       },
       {
         what: `attest verify with evidence: ${fmt(n)} flows vs a bare SHA-256 of the evidence`,
-        figures: `${fmt(verifyMs / 1000, 1)} s (${rate(n, verifyMs)}; ${before(n, BEFORE.verifyS)}); SHA-256 alone ${fmt(hashMs / 1000, 2)} s`,
-        ratio: `${fmt(verifyMs / hashMs, 1)}x file hash`,
+        figures: `${fmt(verifyMs / 1000, 1)} s in one thread (${rate(n, verifyMs)}; ${before(n, BEFORE.verifyS)}), ${fmt(workersMs / 1000, 1)} s with ${workers} worker threads (${rate(n, workersMs)}); SHA-256 alone ${fmt(hashMs / 1000, 2)} s`,
+        ratio: `${fmt(Math.min(verifyMs, workersMs) / hashMs, 1)}x file hash`,
         target: 'reported',
         met: true,
       },

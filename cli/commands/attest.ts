@@ -12,10 +12,10 @@
 // Exit codes: 0 success/verified, 1 failure/verification failed, 2 usage.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { version } from '../../package.json';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { DirectorySource } from '../../operator/sources/directory';
 import type { Geofence } from '../../operator/resources/geofence';
 import { AttestClient, type ExportResponse } from '../../proto/gen/attest/v1/attest';
@@ -235,6 +235,15 @@ async function inclusionOf(evidence: string, index: number): Promise<FlowInclusi
   return { index: p.index, size: p.treeSize, line: p.line, leafHash: indexed.leafHash.toString('hex'), proof: p.proof, root: p.subject };
 }
 
+/** Evidence this large is parsed in worker threads, one per core (up to 4), while this thread hashes. */
+const PARALLEL_FROM_BYTES = 32 << 20;
+
+async function verifyWorkers(evidence: string): Promise<number> {
+  const cores = Math.min(availableParallelism(), 4);
+  const size = await stat(evidence).then((s) => s.size, () => 0);
+  return cores > 1 && size >= PARALLEL_FROM_BYTES ? cores : 0;
+}
+
 function signedBy(keyids: string[], threshold: number): string {
   return threshold > 1 ? `${keyids.length} trusted keys (${threshold} required): ${keyids.join(', ')}` : keyids.join(', ');
 }
@@ -244,7 +253,7 @@ async function runVerify(target: string, o: VerifyOptions): Promise<number> {
   const where = await located(target, o.evidence);
   if (o.flow !== undefined && !where.evidence) throw new UsageError('--flow needs the evidence (--evidence FILE or a DIR holding flows.ndjson)');
   const envelope = await readTarget(where.envelope);
-  const result: VerifyResult = await verifyAttestation({ envelope, keys, threshold, evidence: where.evidence ? readEvidence(where.evidence) : undefined });
+  const result: VerifyResult = await verifyAttestation({ envelope, keys, threshold, evidence: where.evidence ? readEvidence(where.evidence) : undefined, workers: where.evidence ? await verifyWorkers(where.evidence) : 0 });
   const subject = result.statement?.subject?.[0]?.digest?.sha256;
   let inclusion: FlowInclusion | undefined;
   if (o.flow !== undefined && where.evidence) {
