@@ -19,7 +19,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { DirectorySource } from '../../operator/sources/directory';
 import type { Geofence } from '../../operator/resources/geofence';
 import { AttestClient, type ExportResponse } from '../../proto/gen/attest/v1/attest';
-import { addSignatures, EnvelopeError, parseEnvelope } from '../../relay/attest/dsse';
+import { addSignatures, EnvelopeError, envelopePayload, parseEnvelope } from '../../relay/attest/dsse';
 import { exportAttestation, ExportUsageError, RECORD_CHOICES, storeIdentity, type RecordChoice } from '../../relay/attest/export';
 import { DraftError, draftAttestation, locate, readEvidence } from '../../relay/attest/files';
 import { flowInclusion, type FlowInclusion } from '../../relay/attest/inclusion';
@@ -160,7 +160,7 @@ async function exportRemote(o: ExportOptions, server: string, since: Date, until
     }
     if (parts.envelopeChunk.length === 0) throw new DraftError(`${server} sent no signed envelope`);
     const env = parseEnvelope(Buffer.concat(parts.envelopeChunk));
-    if (!Buffer.from(env.payload, 'base64').equals(payload)) throw new DraftError(`${server} signed another statement than the one it sent`);
+    if (!envelopePayload(env).equals(payload)) throw new DraftError(`${server} signed another statement than the one it sent`);
     return await draft.commit(env, Buffer.concat(parts.reportChunk).toString('utf8'));
   } catch (e) {
     if (e instanceof DraftError || e instanceof EnvelopeError) throw new Error(`${e.message}; nothing was written to ${o.out}`);
@@ -318,7 +318,7 @@ async function runProve(target: string, o: { flow: number; out?: string }): Prom
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
   }
-  const st = JSON.parse(Buffer.from(parseEnvelope(await readTarget(where.envelope)).payload, 'base64').toString('utf8')) as Statement;
+  const st = JSON.parse(envelopePayload(parseEnvelope(await readTarget(where.envelope))).toString('utf8')) as Statement;
   if (st.subject?.[0]?.digest?.sha256 !== proof.subject) throw new Error(`${tree} and ${where.evidence} lead to ${proof.subject}, not the subject digest of ${where.envelope}`);
   const text = `${JSON.stringify(proof, null, 2)}\n`;
   if (o.out === undefined) process.stdout.write(text);
