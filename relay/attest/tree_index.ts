@@ -8,6 +8,7 @@
 //
 // The index is a cache, not evidence: nothing in it is trusted. A proof built from it is
 // checked against the Merkle root in the signed statement before anyone sees it.
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { leafHash, nodeHash, verifyInclusion } from './merkle';
 
@@ -99,7 +100,7 @@ export class TreeIndexBuilder {
   root(): Buffer {
     let acc: Buffer | undefined = this.block.length > 0 ? subtreeOf(this.block, 0, this.block.length) : undefined;
     for (let i = this.stack.length - 1; i >= 0; i--) acc = acc ? nodeHash(this.stack[i].hash, acc) : this.stack[i].hash;
-    return acc ?? leafHashOfNothing();
+    return acc ?? emptyTreeHash();
   }
 
   /** Writes the block offsets and the trailer; the evidence was `evidenceBytes` long. */
@@ -120,9 +121,9 @@ export class TreeIndexBuilder {
   }
 }
 
-function leafHashOfNothing(): Buffer {
-  // The empty tree's hash is SHA-256 of the empty string (RFC 6962 2.1).
-  return Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex');
+/** The empty tree's hash is SHA-256 of the empty string (RFC 6962 2.1). */
+function emptyTreeHash(): Buffer {
+  return createHash('sha256').digest();
 }
 
 export interface IndexedProof {
