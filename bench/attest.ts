@@ -133,7 +133,7 @@ export async function attestBench(total: number): Promise<Result[]> {
       {
         what: `attest inclusion proof: one flow of ${fmt(n)} from the proof index, and verify-proof against the envelope alone`,
         figures: `prove ${fmt(proofMs, 1)} ms (${before(n, BEFORE.proofS)}); verify-proof ${fmt(checkMs, 0)} ms (parses the ${fmt(envelopeBytes / 1e6, 1)} MB envelope); ${proof.proof.length} hashes`,
-        ratio: `${fmt((BEFORE.proofS * 1000) / proofMs, 0)}x faster than before`,
+        ratio: n === BEFORE.flows ? `${fmt((BEFORE.proofS * 1000) / proofMs, 0)}x faster than before` : `${fmt(proofMs, 1)} ms`,
         target: 'milliseconds',
         met: proofMs < 100,
       },
