@@ -51,10 +51,17 @@ export interface CanonicalFlow {
   fence: { verdict: FenceVerdictName; name: string; reason: string } | null;
 }
 
+// Flows come in time order, so the whole-second part repeats from one flow to the next.
+let lastSeconds: bigint | undefined;
+let lastPrefix = '';
+
 /** RFC 3339 UTC with nine fraction digits, e.g. 2026-11-22T12:00:00.000000001Z. */
 export function formatTime(seconds: bigint, nanos: number): string {
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+  if (seconds !== lastSeconds) {
+    lastPrefix = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+    lastSeconds = seconds;
+  }
+  return `${lastPrefix}.${String(nanos).padStart(9, '0')}Z`;
 }
 
 export function formatTimestamp(t: Timestamp | undefined): string {
@@ -151,7 +158,9 @@ export function parseEvidenceLine(line: string): CanonicalFlow {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EvidenceLineError('not a JSON object');
   const o = v as Record<string, unknown>;
-  if (Object.keys(o).sort().join(',') !== KEYS) throw new EvidenceLineError(`fields must be exactly ${KEYS}`);
+  // A canonical line has its keys in order already; sorting is only for the others.
+  const keys = Object.keys(o);
+  if (keys.join(',') !== KEYS && keys.sort().join(',') !== KEYS) throw new EvidenceLineError(`fields must be exactly ${KEYS}`);
   const fence = o.fence as Record<string, unknown> | null;
   const ok = isStr(o.time) && TIME.test(o.time) && isStr(o.uuid) && isStr(o.node) && isStr(o.point) && isStr(o.proto)
     && isStr(o.srcIp) && isUint(o.srcPort) && isStr(o.dstIp) && isUint(o.dstPort) && checkEndpoint(o.src) && checkEndpoint(o.dst)

@@ -65,21 +65,38 @@ export function envelopePayload(env: Envelope): Buffer {
 }
 
 /**
- * The keyid of the first key that verifies some signature, or undefined. keyid in a
- * signature is only an unauthenticated hint, so every signature is tried against every key.
+ * The keyids of the distinct keys among `keys` that signed: each signature is credited to
+ * at most one key and each key counts once, so t of them are t independent signers. keyid
+ * in a signature is only an unauthenticated hint, so every signature is tried against
+ * every key.
  */
-export function verifyEnvelope(env: Envelope, keys: KeyObject[]): string | undefined {
+export function verifyEnvelope(env: Envelope, keys: KeyObject[]): string[] {
   const message = pae(env.payloadType, envelopePayload(env));
+  const signers: string[] = [];
+  const used = new Set<number>();
   for (const key of keys) {
-    for (const s of env.signatures) {
+    const id = keyId(key);
+    if (signers.includes(id)) continue;
+    for (let i = 0; i < env.signatures.length; i++) {
+      if (used.has(i)) continue;
       let sig: Buffer;
       try {
-        sig = base64(s.sig, 'sig');
+        sig = base64(env.signatures[i].sig, 'sig');
       } catch {
         continue;
       }
-      if (verifyBytes(key, message, sig)) return keyId(key);
+      if (verifyBytes(key, message, sig)) {
+        signers.push(id);
+        used.add(i);
+        break;
+      }
     }
   }
-  return undefined;
+  return signers;
+}
+
+/** The envelope with one more signature per key over the same payload. */
+export function addSignatures(env: Envelope, keys: KeyObject[]): Envelope {
+  const message = pae(env.payloadType, envelopePayload(env));
+  return { ...env, signatures: [...env.signatures, ...keys.map((k) => ({ keyid: keyId(k), sig: signBytes(k, message).toString('base64') }))] };
 }

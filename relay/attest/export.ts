@@ -10,7 +10,7 @@ import { parseLabelSelector } from '../../observer/filters/label_selector';
 import type { FlowStore } from '../store/store';
 import { canonicalJson, type Json } from './canonical_json';
 import { canonicalFlow, canonicalLine, formatDate, type CanonicalFlow } from './canonical_flow';
-import { MerkleAccumulator } from './merkle';
+import { leafHash, MerkleAccumulator } from './merkle';
 import { Tally, type FenceUse, type PathTable, type Predicate } from './predicate';
 import { buildStatement, EVIDENCE_NAME, type Statement } from './statement';
 
@@ -57,8 +57,12 @@ export interface ExportOptions {
   now?: Date;
 }
 
-/** Receives the evidence file in order; awaiting it gives backpressure. */
-export type EvidenceSink = (chunk: Buffer) => Promise<void>;
+/**
+ * Receives the evidence file in order; awaiting it gives backpressure. `leaves`, when given,
+ * are the Merkle leaf hashes of the chunk's lines, so a sink in the same process need not
+ * hash them again.
+ */
+export type EvidenceSink = (chunk: Buffer, leaves?: Buffer[]) => Promise<void>;
 
 export interface Exported {
   statement: Statement;
@@ -67,6 +71,7 @@ export interface Exported {
 export class ExportUsageError extends Error {}
 
 const CHUNK_BYTES = 1 << 20;
+const NEWLINE = Buffer.from('\n');
 const PROGRESS_EVERY = 10_000;
 
 export function selectorFilter(selector: string, geofence?: string): FlowFilter {
@@ -118,25 +123,31 @@ export async function exportAttestation(store: FlowStore, opts: ExportOptions, s
   const fileHash = createHash('sha256');
   const tally = new Tally();
   const paths: PathTable = new Map();
-  let pending: string[] = [];
+  let pending: Buffer[] = [];
+  let leaves: Buffer[] = [];
   let pendingBytes = 0;
   let written = 0;
 
   const emit = async (line: string, c: CanonicalFlow): Promise<void> => {
-    merkle.addLeaf(Buffer.from(line, 'utf8'));
+    const bytes = Buffer.from(line, 'utf8');
+    const leaf = leafHash(bytes);
+    merkle.addLeafHash(leaf);
+    leaves.push(leaf);
     tally.add(c, written++);
-    pending.push(line, '\n');
-    pendingBytes += line.length + 1;
+    pending.push(bytes, NEWLINE);
+    pendingBytes += bytes.length + 1;
     if (pendingBytes >= CHUNK_BYTES) await flushChunk();
     if (written % PROGRESS_EVERY === 0) opts.onProgress?.(written);
   };
   const flushChunk = async (): Promise<void> => {
     if (pending.length === 0) return;
-    const chunk = Buffer.from(pending.join(''), 'utf8');
+    const chunk = Buffer.concat(pending, pendingBytes);
+    const chunkLeaves = leaves;
     pending = [];
+    leaves = [];
     pendingBytes = 0;
     fileHash.update(chunk);
-    await sink(chunk);
+    await sink(chunk, chunkLeaves);
   };
 
   // Flows of one instant are sorted by their line, so the order is the flows' own.

@@ -91,7 +91,7 @@ class Sum {
     if (c.bytes !== null) this.bytes += BigInt(c.bytes);
   }
 
-  addSum(s: Sum): void {
+  addSum(s: SumPart): void {
     this.flows += s.flows;
     this.packets += s.packets;
     this.bytes += s.bytes;
@@ -105,6 +105,26 @@ class Sum {
 const byText = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 export type PathTable = Map<string, Omit<PathUse, 'counts' | 'fingerprint'>>;
+
+/** A sum as plain data, to cross a worker boundary (structured clone keeps bigints, not classes). */
+interface SumPart {
+  flows: number;
+  packets: bigint;
+  bytes: bigint;
+}
+
+/** A tally of a run of flows as plain data; tallies of consecutive runs merge in order. */
+export interface TallyPart {
+  perPath: Map<string, SumPart>;
+  noPath: SumPart;
+  total: SumPart;
+  verdicts: Record<FenceVerdictName | 'none', number>;
+  violations: FlowRef[];
+  unverified: FlowRef[];
+  fences: string[];
+}
+
+const part = (s: Sum): SumPart => ({ flows: s.flows, packets: s.packets, bytes: s.bytes });
 
 /** Sums flows into the predicate's totals; paths must be known (from the store or the predicate). */
 export class Tally {
@@ -130,6 +150,34 @@ export class Tally {
     const ref = (): FlowRef => ({ index, uuid: c.uuid, time: c.time, fence: c.fence?.name ?? '', reason: c.fence?.reason ?? '' });
     if (c.fence.verdict === 'VIOLATION') this.violations.push(ref());
     else if (c.fence.verdict === 'UNVERIFIED') this.unverified.push(ref());
+  }
+
+  /** This tally as plain data, for merge() in another thread. */
+  part(): TallyPart {
+    return {
+      perPath: new Map([...this.perPath].map(([k, v]) => [k, part(v)])),
+      noPath: part(this.noPath),
+      total: part(this.total),
+      verdicts: { ...this.verdicts },
+      violations: this.violations,
+      unverified: this.unverified,
+      fences: [...this.fences],
+    };
+  }
+
+  /** Adds the tally of the flows right after the ones added so far. */
+  merge(p: TallyPart): void {
+    for (const [k, v] of p.perPath) {
+      let s = this.perPath.get(k);
+      if (!s) this.perPath.set(k, (s = new Sum()));
+      s.addSum(v);
+    }
+    this.noPath.addSum(p.noPath);
+    this.total.addSum(p.total);
+    for (const k of Object.keys(this.verdicts) as (keyof Tally['verdicts'])[]) this.verdicts[k] += p.verdicts[k];
+    for (const r of p.violations) this.violations.push(r);
+    for (const r of p.unverified) this.unverified.push(r);
+    for (const f of p.fences) this.fences.add(f);
   }
 
   /** Fingerprints seen, sorted. */

@@ -1,6 +1,8 @@
 // The Attest gRPC service on the relay: the export of `cillion attest export`, streamed.
 // The relay signs only when asked and when it was given a key; otherwise the client signs
-// the statement bytes it receives, so a private key never has to cross the wire.
+// the statement bytes it receives, so a private key never has to cross the wire. Every
+// item goes out in pieces of at most chunkBytes, so an export of any size fits any
+// client's message limit (4 MiB by default) with room to spare.
 import { Metadata, status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
 import type { Geofence } from '../../operator/resources/geofence';
@@ -19,7 +21,11 @@ export interface AttestOptions {
   key?: KeyObject;
   /** How the store is named in attestations. */
   storeIdentity?: StoreIdentity;
+  /** Largest piece of evidence, statement, envelope or report in one message; default 1 MiB. */
+  chunkBytes?: number;
 }
+
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 export interface AttestDeps extends AttestOptions {
   store: FlowStore | undefined;
@@ -52,7 +58,15 @@ function send(call: ServerWritableStream<ExportRequest, ExportResponse>, item: E
   });
 }
 
+type ChunkCase = 'evidenceChunk' | 'statementChunk' | 'envelopeChunk' | 'reportChunk';
+
+async function sendChunks(call: ServerWritableStream<ExportRequest, ExportResponse>, $case: ChunkCase, bytes: Buffer, chunkBytes: number): Promise<void> {
+  for (let at = 0; at < bytes.length; at += chunkBytes) await send(call, { $case, value: bytes.subarray(at, at + chunkBytes) });
+}
+
 export function attestService(deps: AttestDeps): AttestServer {
+  const chunkBytes = deps.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`chunkBytes must be a positive whole number, not ${chunkBytes}`);
   return {
     export(call) {
       void (async () => {
@@ -81,17 +95,18 @@ export function attestService(deps: AttestDeps): AttestServer {
           },
           async (chunk) => {
             await progress;
-            await send(call, { $case: 'evidenceChunk', value: chunk });
+            await sendChunks(call, 'evidenceChunk', chunk, chunkBytes);
           },
         );
         await progress;
         const payload = statementBytes(statement);
-        await send(call, { $case: 'statement', value: payload });
+        await sendChunks(call, 'statementChunk', payload, chunkBytes);
         if (r.sign && deps.key) {
           const env = signPayload(payload, [deps.key]);
-          await send(call, { $case: 'envelope', value: Buffer.from(JSON.stringify(env)) });
+          await sendChunks(call, 'envelopeChunk', Buffer.from(JSON.stringify(env)), chunkBytes);
         }
-        await send(call, { $case: 'report', value: renderReport(statement, r.sign && deps.key ? { keyid: keyId(deps.key) } : undefined) });
+        const report = renderReport(statement, r.sign && deps.key ? { keyid: keyId(deps.key) } : undefined);
+        await sendChunks(call, 'reportChunk', Buffer.from(report, 'utf8'), chunkBytes);
         call.end();
       })().catch((e: unknown) => {
         if (e instanceof Cancelled) return;

@@ -4,11 +4,12 @@
 // list recomputed from the flows). Every failed check is reported by name; checking goes on
 // past a failure where the later checks still mean something.
 import { createHash, type KeyObject } from 'node:crypto';
-import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
+import { parseLabelSelector } from '../../observer/filters/label_selector';
 import { canonicalJson, type Json } from './canonical_json';
-import { EvidenceLineError, parseEvidenceLine } from './canonical_flow';
 import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';
 import { keyId } from './keys';
+import { LineChecker, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
+import { LineCheckerPool } from './line_pool';
 import { MerkleAccumulator } from './merkle';
 import { PREDICATE_TYPE, Tally, type Counts, type PathTable, type Predicate } from './predicate';
 import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
@@ -22,8 +23,10 @@ export interface Failure {
 export interface VerifyResult {
   ok: boolean;
   failures: Failure[];
-  /** The key that verified the signature. */
+  /** The first trusted key that signed. */
   keyid?: string;
+  /** Every distinct trusted key that signed. */
+  keyids: string[];
   statement?: Statement;
   /** Evidence lines read, when evidence was given. */
   evidenceFlows?: number;
@@ -32,14 +35,38 @@ export interface VerifyResult {
 export interface VerifyInput {
   envelope: string | Buffer;
   keys: KeyObject[];
+  /** How many distinct keys of `keys` must have signed; default 1. */
+  threshold?: number;
+  /**
+   * Worker threads that parse and tally the evidence lines while this thread reads and
+   * hashes; 0 (the default) checks them here. Worth it for large evidence: a worker costs
+   * a start-up.
+   */
+  workers?: number;
   /** The evidence file's bytes, in any chunking. */
   evidence?: AsyncIterable<Buffer | string>;
 }
 
-/** Lines with problems reported one by one before the rest are only counted. */
-const MAX_LINE_FAILURES = 10;
 
-const same = (a: unknown, b: unknown): boolean => canonicalJson(a as Json) === canonicalJson(b as Json);
+/** Equal as JSON values (object key order aside), without writing either out. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    if (a.length !== bs.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], bs[i])) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (!Object.prototype.hasOwnProperty.call(bo, k) || !same(ao[k], bo[k])) return false;
+  return true;
+}
 
 function sumCounts(cs: Counts[]): Counts {
   let packets = 0n;
@@ -104,79 +131,101 @@ function predicateShapeProblem(p: unknown): string | undefined {
   return undefined;
 }
 
-async function* lines(chunks: AsyncIterable<Buffer | string>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer, boolean> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    hash.update(b);
-    let data = rest.length ? Buffer.concat([rest, b]) : b;
-    let nl: number;
-    while ((nl = data.indexOf(10)) >= 0) {
-      yield data.subarray(0, nl);
-      data = data.subarray(nl + 1);
-    }
-    rest = Buffer.from(data);
-  }
-  if (rest.length > 0) yield rest;
-  // Whether the file ended with its newline (or was empty).
-  return rest.length === 0;
-}
-
-async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | string>, fail: (check: string, message: string) => void): Promise<number> {
+async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | string>, workers: number, fail: (check: string, message: string) => void): Promise<number> {
   const p = st.predicate;
   const fileHash = createHash('sha256');
   const merkle = new MerkleAccumulator();
   const tally = new Tally();
-  let selector: LabelSelector | undefined;
   try {
-    selector = parseLabelSelector(p.selector);
+    parseLabelSelector(p.selector);
   } catch (e) {
     fail('predicate.selector', (e as Error).message);
   }
   const paths: PathTable = new Map(p.paths.map(({ fingerprint, counts: _c, ...rest }) => [fingerprint, rest]));
-  const lineFailures = new Map<string, number>();
-  const lineFail = (check: string, n: number, message: string): void => {
-    const seen = (lineFailures.get(check) ?? 0) + 1;
-    lineFailures.set(check, seen);
-    if (seen <= MAX_LINE_FAILURES) fail(check, `line ${n + 1}: ${message}`);
+  const setup = { window: p.window, selector: p.selector, paths: [...paths.keys()] };
+
+  // Runs of lines are checked in order (here or in workers) and merged in order.
+  const seen = new Map<string, number>();
+  const lineFail = (f: LineFailure): void => {
+    const count = (seen.get(f.check) ?? 0) + 1;
+    seen.set(f.check, count);
+    if (count <= MAX_LINE_FAILURES) fail(f.check, `line ${f.index + 1}: ${f.message}`);
+  };
+  let last: ParsedLine | undefined;
+  let unknownPath = false;
+  const merge = (r: CheckedRun): void => {
+    // The order across runs: this run's first parsed line against the last one before it.
+    const across = last && r.first && (r.first.time < last.time || (r.first.time === last.time && r.first.text < last.text)) ? r.first : undefined;
+    const listed: Record<string, number> = {};
+    const take = (f: LineFailure): void => {
+      listed[f.check] = (listed[f.check] ?? 0) + 1;
+      lineFail(f);
+    };
+    let i = 0;
+    if (across) {
+      for (; i < r.failures.length && r.failures[i].index < across.index; i++) take(r.failures[i]);
+      lineFail({ check: 'evidence.order', index: across.index, message: ORDER_MESSAGE });
+    }
+    for (; i < r.failures.length; i++) take(r.failures[i]);
+    for (const [check, count] of Object.entries(r.counts)) if (count > (listed[check] ?? 0)) seen.set(check, (seen.get(check) ?? 0) + count - (listed[check] ?? 0));
+    last = r.last ?? last;
+    unknownPath ||= r.unknownPath;
+    tally.merge(r.tally);
+  };
+
+  const pool = workers > 0 ? new LineCheckerPool(setup, workers) : undefined;
+  const checker = pool ? undefined : new LineChecker(setup);
+  const pending: Promise<CheckedRun>[] = [];
+  const ask = async (batch: Buffer, first: number): Promise<void> => {
+    const run = (pool as LineCheckerPool).check(batch, first);
+    run.catch(() => undefined);
+    pending.push(run);
+    // A few runs per worker in flight, so memory stays flat however long the evidence.
+    while (pending.length > 3 * workers) merge(await (pending.shift() as Promise<CheckedRun>));
   };
   let n = 0;
-  let prev: { time: string; text: string } | undefined;
-  let unknownPath = false;
-  const it = lines(chunks, fileHash);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) {
-      if (!r.value) fail('evidence.format', 'the last line has no terminating newline');
-      break;
+  // Lines are cut from each chunk in place; only a line split across chunks is copied.
+  let rest: Buffer | undefined;
+  try {
+    for await (const chunk of chunks) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      fileHash.update(b);
+      let from = 0;
+      // Where the whole lines of this chunk start, and the first one's number: they go to a worker as one run.
+      let runFrom = -1;
+      let runFirst = 0;
+      for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, from)) {
+        if (rest) {
+          const line = Buffer.concat([rest, b.subarray(from, nl)]);
+          merkle.addLeaf(line);
+          if (pool) await ask(line, n);
+          else checker?.line(line, n);
+          rest = undefined;
+        } else {
+          const line = b.subarray(from, nl);
+          merkle.addLeaf(line);
+          if (!pool) checker?.line(line, n);
+          else if (runFrom < 0) [runFrom, runFirst] = [from, n];
+        }
+        n++;
+        from = nl + 1;
+      }
+      if (runFrom >= 0) await ask(b.subarray(runFrom, from), runFirst);
+      if (from < b.length) rest = rest ? Buffer.concat([rest, b.subarray(from)]) : Buffer.from(b.subarray(from));
     }
-    const raw = r.value;
-    merkle.addLeaf(raw);
-    const index = n++;
-    const text = raw.toString('utf8');
-    let c;
-    try {
-      c = parseEvidenceLine(text);
-    } catch (e) {
-      if (!(e instanceof EvidenceLineError)) throw e;
-      lineFail('evidence.format', index, e.message);
-      continue;
+    if (rest) {
+      merkle.addLeaf(rest);
+      if (pool) await ask(rest, n);
+      else checker?.line(rest, n);
+      n++;
     }
-    if (prev !== undefined && (c.time < prev.time || (c.time === prev.time && text < prev.text))) {
-      lineFail('evidence.order', index, 'not after the previous line (order is time, then line text)');
-    }
-    prev = { time: c.time, text };
-    if (c.time < p.window.from || c.time >= p.window.to) lineFail('evidence.window', index, `time ${c.time} is outside the window [${p.window.from}, ${p.window.to})`);
-    if (selector && !selectorMatches(selector, parseFlowLabels(c.src.labels))) lineFail('evidence.selector', index, `source labels do not match "${p.selector}"`);
-    if (c.path !== '' && !paths.has(c.path)) {
-      unknownPath = true;
-      lineFail('evidence.paths', index, `path ${c.path} is not in the predicate's paths`);
-      continue;
-    }
-    tally.add(c, index);
+    if (checker) merge(checker.result());
+    for (const run of pending) merge(await run);
+  } finally {
+    await pool?.close();
   }
-  for (const [check, count] of lineFailures) if (count > MAX_LINE_FAILURES) fail(check, `... and ${count - MAX_LINE_FAILURES} more lines`);
-
+  if (rest) fail('evidence.format', 'the last line has no terminating newline');
+  for (const [check, count] of seen) if (count > MAX_LINE_FAILURES) fail(check, `... and ${count - MAX_LINE_FAILURES} more lines`);
   const root = merkle.root().toString('hex');
   const subject = st.subject[0]?.digest?.sha256;
   if (root !== subject) fail('evidence.merkleRoot', `the evidence's Merkle root ${root} is not the subject digest ${subject}`);
@@ -203,7 +252,8 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
   const fail = (check: string, message: string): void => {
     failures.push({ check, message });
   };
-  const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({ ok: failures.length === 0, failures, ...extra });
+  let keyids: string[] = [];
+  const done = (extra: Partial<VerifyResult> = {}): VerifyResult => ({ ok: failures.length === 0, failures, keyids, ...extra });
 
   let env;
   let payload: Buffer;
@@ -216,9 +266,13 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
     return done();
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('payloadType', `payload type is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
-  const keyid = verifyEnvelope(env, input.keys);
-  if (keyid === undefined) {
+  keyids = verifyEnvelope(env, input.keys);
+  const keyid = keyids[0];
+  const threshold = input.threshold ?? 1;
+  if (keyids.length === 0) {
     fail('signature', `no signature verifies with ${input.keys.length === 1 ? `the key ${keyId(input.keys[0])}` : `any of the ${input.keys.length} keys`}`);
+  } else if (keyids.length < threshold) {
+    fail('signature', `${keyids.length} of the trusted keys signed, ${threshold} required`);
   }
 
   let st: Statement;
@@ -241,6 +295,6 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
     fail('subject', `expected one subject "${EVIDENCE_NAME}" whose sha256 is the evidence Merkle root ${st.predicate.evidence.merkleRoot}`);
   }
   checkPredicate(st.predicate, fail);
-  const evidenceFlows = input.evidence ? await checkEvidence(st, input.evidence, fail) : undefined;
+  const evidenceFlows = input.evidence ? await checkEvidence(st, input.evidence, input.workers ?? 0, fail) : undefined;
   return done({ keyid, statement: st, evidenceFlows });
 }

@@ -64,8 +64,18 @@ describe('relay/attest export and verify (embedded chdb)', function () {
   });
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
-  const verify = (key: KeyObject, evidence = true, dir = out): Promise<VerifyResult> =>
-    verifyAttestation({ envelope: readFileSync(join(dir, ENVELOPE_NAME)), keys: [key], evidence: evidence ? readEvidence(join(dir, EVIDENCE_NAME)) : undefined });
+  async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+    for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+  }
+  /** Verifies here, and again in two worker threads over 4 KiB reads (runs of lines, lines split across reads): both must agree. */
+  const verify = async (key: KeyObject, evidence = true, dir = out): Promise<VerifyResult> => {
+    const input = { envelope: readFileSync(join(dir, ENVELOPE_NAME)), keys: [key] };
+    const here = await verifyAttestation({ ...input, evidence: evidence ? readEvidence(join(dir, EVIDENCE_NAME)) : undefined });
+    if (!evidence) return here;
+    const workers = await verifyAttestation({ ...input, evidence: pieces(readFileSync(join(dir, EVIDENCE_NAME)), 4096), workers: 2 });
+    assert.deepEqual({ ...workers, statement: undefined }, { ...here, statement: undefined });
+    return here;
+  };
   const checks = (r: VerifyResult): string[] => [...new Set(r.failures.map((f) => f.check))].sort();
   const envelope = (): Envelope => parseEnvelope(readFileSync(join(out, ENVELOPE_NAME)));
   const statement = (): Statement => JSON.parse(Buffer.from(envelope().payload, 'base64').toString()) as Statement;
@@ -166,6 +176,21 @@ describe('relay/attest export and verify (embedded chdb)', function () {
       writeEvidence([...lines, lines[lines.length - 1]]);
       const c = checks(await verify(ed.publicKey));
       for (const k of ['evidence.merkleRoot', 'evidence.sha256', 'evidence.flows', 'evidence.totals']) assert.ok(c.includes(k), `${k} in ${c.join(', ')}`);
+    });
+
+    it('flows out of order, and a line that is no evidence', async () => {
+      const lines = evidenceLines();
+      const swapped = [...lines.slice(0, 3), lines[40], ...lines.slice(4, 40), lines[3], ...lines.slice(41)];
+      swapped[60] = '{"not":"a flow"}';
+      writeEvidence(swapped);
+      const r = await verify(ed.publicKey);
+      assert.ok(checks(r).includes('evidence.order') && checks(r).includes('evidence.format'), checks(r).join(', '));
+      assert.deepEqual(r.failures.filter((f) => f.check === 'evidence.order' || f.check === 'evidence.format').map((f) => f.message.replace(/:.*/, '')), ['line 5', 'line 41', 'line 61']);
+      // Every line out of order: ten are listed, the rest counted.
+      writeEvidence([...lines].reverse());
+      const all = await verify(ed.publicKey);
+      assert.equal(all.failures.filter((f) => f.check === 'evidence.order').length, 11);
+      assert.ok(all.failures.some((f) => f.message === `... and ${lines.length - 1 - 10} more lines`));
     });
 
     it('a violation dropped from the predicate and re-signed', async () => {

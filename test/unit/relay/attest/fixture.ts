@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { validateGeofence, type Geofence } from '../../../../operator/resources/geofence';
 import type { Flow } from '../../../../proto/gen/flow/flow';
 import { exportAttestation, type ExportOptions } from '../../../../relay/attest/export';
-import { createEvidenceFile, writeEnvelopeAndReport } from '../../../../relay/attest/files';
+import { draftAttestation } from '../../../../relay/attest/files';
 import { keyId } from '../../../../relay/attest/keys';
 import { renderReport } from '../../../../relay/attest/report';
 import { signStatement } from '../../../../relay/attest/sign';
@@ -53,9 +53,11 @@ export function options(over: Partial<ExportOptions> = {}): ExportOptions {
 
 /** Exports into `dir` and signs with `key`, as `cillion attest export` does. */
 export async function exportTo(store: FlowStore, dir: string, key: KeyObject, over: Partial<ExportOptions> = {}): Promise<Statement> {
-  const file = await createEvidenceFile(dir);
-  const { statement } = await exportAttestation(store, options(over), file.sink);
-  await file.close();
-  await writeEnvelopeAndReport(dir, signStatement(statement, [key]), renderReport(statement, { keyid: keyId(key) }));
-  return statement;
+  const draft = await draftAttestation(dir);
+  try {
+    const { statement } = await exportAttestation(store, options(over), draft.sink);
+    return await draft.commit(signStatement(statement, [key]), renderReport(statement, { keyid: keyId(key) }), [key]);
+  } finally {
+    await draft.abort();
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, verifyEnvelope, type Envelope } from '../../../../relay/attest/dsse';
+import { addSignatures, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope, verifyEnvelope, type Envelope } from '../../../../relay/attest/dsse';
 import { KeyError, keyId, privateKeyFromPem, publicKeyFromPem, signBytes, verifyBytes } from '../../../../relay/attest/keys';
 import { pae } from '../../../../relay/attest/pae';
 
@@ -55,7 +55,7 @@ describe('relay/attest keys and DSSE envelopes', () => {
         assert.equal(e.payloadType, IN_TOTO_PAYLOAD_TYPE);
         assert.deepEqual(Buffer.from(e.payload, 'base64'), payload);
         assert.equal(e.signatures[0].keyid, keyId(pub));
-        assert.equal(verifyEnvelope(e, [pub]), keyId(pub));
+        assert.deepEqual(verifyEnvelope(e, [pub]), [keyId(pub)]);
       });
 
       it('signs PAE(payloadType, payload), not the payload alone', () => {
@@ -68,21 +68,33 @@ describe('relay/attest keys and DSSE envelopes', () => {
       it('fails on a changed payload byte, signature, payload type or key', () => {
         const e1 = env();
         e1.payload = flipBase64Byte(e1.payload, 3);
-        assert.equal(verifyEnvelope(e1, [pub]), undefined);
+        assert.deepEqual(verifyEnvelope(e1, [pub]), []);
         const e2 = env();
         e2.signatures[0].sig = flipBase64Byte(e2.signatures[0].sig, 10);
-        assert.equal(verifyEnvelope(e2, [pub]), undefined);
+        assert.deepEqual(verifyEnvelope(e2, [pub]), []);
         const e3 = env();
         e3.payloadType = 'application/json';
-        assert.equal(verifyEnvelope(e3, [pub]), undefined);
-        assert.equal(verifyEnvelope(env(), [other.pub]), undefined);
+        assert.deepEqual(verifyEnvelope(e3, [pub]), []);
+        assert.deepEqual(verifyEnvelope(env(), [other.pub]), []);
         // A misleading keyid hint changes nothing: the signature decides.
         const e4 = env();
         e4.signatures[0].keyid = keyId(other.pub);
-        assert.equal(verifyEnvelope(e4, [pub]), keyId(pub));
+        assert.deepEqual(verifyEnvelope(e4, [pub]), [keyId(pub)]);
       });
     });
   }
+
+  it('credits each of several signers once, however often a key or signature repeats', () => {
+    const [a, b, c] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ed25519')];
+    const payload = Buffer.from('{}');
+    const env = signEnvelope(payload, IN_TOTO_PAYLOAD_TYPE, [a.privateKey, b.privateKey]);
+    assert.deepEqual(verifyEnvelope(env, [a.publicKey, b.publicKey, c.publicKey]).sort(), [keyId(a.publicKey), keyId(b.publicKey)].sort());
+    assert.deepEqual(verifyEnvelope({ ...env, signatures: [env.signatures[0], env.signatures[0]] }, [a.publicKey, a.publicKey, b.publicKey]), [keyId(a.publicKey)]);
+    const more = addSignatures(env, [c.privateKey]);
+    assert.equal(more.signatures.length, 3);
+    assert.equal(more.payload, env.payload);
+    assert.equal(verifyEnvelope(more, [a.publicKey, b.publicKey, c.publicKey]).length, 3);
+  });
 
   it('names what is wrong with a malformed envelope', () => {
     assert.throws(() => parseEnvelope('{'), /not JSON/);

@@ -25,8 +25,20 @@ async function collect(client: AttestClient, req: ExportRequest): Promise<Export
   return items;
 }
 
+type Item = NonNullable<ExportResponse['item']>;
+
 async function* chunksOf(items: ExportResponse['item'][]): AsyncGenerator<Buffer> {
   for (const i of items) if (i?.$case === 'evidenceChunk') yield Buffer.from(i.value);
+}
+
+/** The concatenation of one kind of chunk. */
+function joined(items: ExportResponse['item'][], kind: Exclude<Item['$case'], 'progress'>): Buffer {
+  return Buffer.concat(items.flatMap((i) => (i?.$case === kind ? [Buffer.from(i.value)] : [])));
+}
+
+/** The kinds in order with repeats collapsed: evidence, then statement, envelope, report. */
+function runs(items: ExportResponse['item'][]): string[] {
+  return items.map((i) => i?.$case ?? '').filter((k, n, all) => k !== 'progress' && k !== all[n - 1]);
 }
 
 describe('relay/attest gRPC service', function () {
@@ -56,9 +68,11 @@ describe('relay/attest gRPC service', function () {
     const kinds = items.map((i) => i?.$case);
     assert.ok(kinds.includes('progress'));
     assert.ok(kinds.filter((k) => k === 'evidenceChunk').length > 1, 'large evidence comes in several chunks');
-    assert.deepEqual(kinds.slice(-3), ['statement', 'envelope', 'report']);
-    const envelope = items.find((i) => i?.$case === 'envelope')?.value as Uint8Array;
-    const r = await verifyAttestation({ envelope: Buffer.from(envelope), keys: [key.publicKey], evidence: chunksOf(items) });
+    assert.deepEqual(runs(items), ['evidenceChunk', 'statementChunk', 'envelopeChunk', 'reportChunk']);
+    const envelope = joined(items, 'envelopeChunk');
+    assert.equal(Buffer.from(JSON.parse(envelope.toString()).payload as string, 'base64').toString(), joined(items, 'statementChunk').toString());
+    assert.match(joined(items, 'reportChunk').toString(), /^# Compliance attestation: app=ledger/);
+    const r = await verifyAttestation({ envelope, keys: [key.publicKey], evidence: chunksOf(items) });
     assert.deepEqual(r.failures, []);
     assert.equal(r.statement?.predicate.store.location, dataDir);
     assert.ok((r.evidenceFlows ?? 0) > 1000);
@@ -68,10 +82,9 @@ describe('relay/attest gRPC service', function () {
 
   it('leaves signing to the client when not asked to sign', async () => {
     const items = await collect(client, request({ sign: false, records: 'all', until: ts(CORPUS_START_MS + 5000) }));
-    assert.ok(!items.some((i) => i?.$case === 'envelope'));
+    assert.ok(!items.some((i) => i?.$case === 'envelopeChunk'));
     const mine = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const payload = items.find((i) => i?.$case === 'statement')?.value as Uint8Array;
-    const env = signPayload(Buffer.from(payload), [mine.privateKey]);
+    const env = signPayload(joined(items, 'statementChunk'), [mine.privateKey]);
     const r = await verifyAttestation({ envelope: JSON.stringify(env), keys: [mine.publicKey], evidence: chunksOf(items) });
     assert.deepEqual(r.failures, []);
   });
@@ -83,7 +96,35 @@ describe('relay/attest gRPC service', function () {
     call.cancel();
     await new Promise((r) => setTimeout(r, 200));
     const items = await collect(client, request({ until: ts(CORPUS_START_MS + 2000) }));
-    assert.equal(items[items.length - 1]?.$case, 'report');
+    assert.equal(items[items.length - 1]?.$case, 'reportChunk');
+  });
+
+  it('streams a statement many times one message through a client with a small message limit, while serving another export', async () => {
+    const chunkBytes = 4 * 1024;
+    const small = await startRelay({ listen: '127.0.0.1:0', store, attest: { key: key.privateKey, chunkBytes } });
+    // What a client accepts in one message: four chunks, far below the statement.
+    const limit = 4 * chunkBytes;
+    const tight = new AttestClient(small.address, credentials.createInsecure(), { 'grpc.max_receive_message_length': limit });
+    try {
+      const [items, other] = await Promise.all([collect(tight, request()), collect(client, request({ until: ts(CORPUS_START_MS + 20_000) }))]);
+      const statement = joined(items, 'statementChunk');
+      assert.ok(statement.length > 10 * limit, `statement of ${statement.length} bytes`);
+      for (const i of items) if (i && i.$case !== 'progress') assert.ok(i.value.length <= chunkBytes, `${i.$case} of ${i.value.length} bytes`);
+      assert.ok(items.filter((i) => i?.$case === 'envelopeChunk').length > 1);
+      const r = await verifyAttestation({ envelope: joined(items, 'envelopeChunk'), keys: [key.publicKey], evidence: chunksOf(items) });
+      assert.deepEqual(r.failures, []);
+      assert.equal(r.statement?.predicate.evidence.flows, r.evidenceFlows);
+      assert.equal(other[other.length - 1]?.$case, 'reportChunk');
+    } finally {
+      tight.close();
+      await small.close();
+    }
+  });
+
+  it('refuses a chunk size that is no positive whole number', () => {
+    for (const chunkBytes of [0, -1, 1.5]) {
+      assert.throws(() => attestService({ store, fences: () => undefined, relay: { name: 'r', version: 'v' }, chunkBytes }), /chunkBytes must be a positive whole number/);
+    }
   });
 
   it('refuses a bad selector or records choice with INVALID_ARGUMENT', async () => {

@@ -145,8 +145,8 @@ describe('relay/hostile: certificates', function () {
     const a = new AttestClient(address, mint('attester', 'auditor', ['attester']));
     const items = await attest(a, window());
     a.close();
-    assert.ok(items.some((i) => i?.$case === 'statement'), `got ${items.map((i) => i?.$case).join(',')}`);
-    assert.ok(items.some((i) => i?.$case === 'report'));
+    assert.ok(items.some((i) => i?.$case === 'statementChunk'), `got ${items.map((i) => i?.$case).join(',')}`);
+    assert.ok(items.some((i) => i?.$case === 'reportChunk'));
   });
 
   it('refuses a certificate without a role on every service, and one whose role URIs name two clients', async () => {
