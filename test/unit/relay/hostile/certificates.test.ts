@@ -221,7 +221,7 @@ describe('relay/hostile: certificates', function () {
     await victim.close();
     assert.equal(await store.position('node-v', 'shared-session'), BigInt(BATCHES));
     assert.equal(await store.position('node-x', 'shared-session'), 40n);
-    const stored = new Set((await flowsWhere((f) => f.nodeName === 'node-v')).map((f) => f.uuid));
+    const stored = new Set((await flowsWhere((f) => f.nodeName === 'node-v')).map((f) => labelOf(f.uuid)));
     const missing = Array.from({ length: BATCHES }, (_, k) => k + 1).filter((s) => !stored.has(`node-v-${s}-0`));
     assert.deepEqual(missing, [], `batches acknowledged but not stored: ${missing.length} of ${BATCHES}`);
     assert.equal(stored.size, BATCHES * PER);
@@ -239,7 +239,7 @@ describe('relay/hostile: certificates', function () {
     await owner.acked(owner.send(uuids.map((uuid, i) => makeFlow(300 + i, { uuid }))));
     await owner.close();
     const owners = await flowsWhere((f) => f.nodeName === 'node-o' && uuids.includes(f.uuid));
-    assert.deepEqual(owners.map((f) => f.uuid).sort(), uuids);
+    assert.deepEqual(owners.map((f) => f.uuid).sort(), [...uuids].sort());
   });
 
   /** Every stored flow matching `pred`, read through the Observer as the reader. */
