@@ -71,13 +71,18 @@ async function stream(cfg: CollectorConfig, batches: Buffer[], sizes: number[]):
       client.close();
       resolve(m);
     };
+    let draining = false;
     const pump = (): void => {
+      if (draining) return;
       while (next < batches.length && unackedFlows + sizes[next] <= cfg.backlogFlows) {
         unackedFlows += sizes[next];
         sentAt.push(Date.now());
-        const more = call.write(batches[next++]);
-        if (!more) {
-          call.once('drain', pump);
+        if (!call.write(batches[next++])) {
+          draining = true;
+          call.once('drain', () => {
+            draining = false;
+            pump();
+          });
           return;
         }
       }
