@@ -223,7 +223,7 @@ export async function relayBench(total = relayFlows()): Promise<Result[]> {
     names.forEach((nodeName, i) => {
       const flows = Math.min(share, total - i * share);
       const { cert, key } = tls.dir(nodeName);
-      collectors.push(startCollector({ address: relay!.address, ca: tls.ca, cert, key, serverName: SERVER_NAME, nodeName, seed: 1000 + i, flows, batchFlows: BATCH_FLOWS, backlogFlows: BACKLOG_FLOWS }));
+      collectors.push(startCollector({ address: relay!.address, ca: tls.ca, cert, key, serverName: SERVER_NAME, nodeName, node: i, nodes: COLLECTORS, seed: 1000 + i, flows, batchFlows: BATCH_FLOWS, backlogFlows: BACKLOG_FLOWS }));
     });
     const ready = await Promise.all(collectors.map((c) => c.ready));
     const wireBytes = ready.reduce((n, r) => n + r.wireBytes, 0);

@@ -18,6 +18,9 @@ export interface CollectorConfig {
   key: string;
   serverName: string;
   nodeName: string;
+  /** This collector's number among `nodes`: its node hosts that slice of the fleet's pods. */
+  node: number;
+  nodes: number;
   seed: number;
   flows: number;
   batchFlows: number;
@@ -41,7 +44,9 @@ const RawExport = makeGenericClientConstructor(
 );
 
 function encode(cfg: CollectorConfig): { batches: Buffer[]; sizes: number[] } {
-  const corpus = flows(cfg.flows, cfg.seed, cfg.nodeName, pods(), paths());
+  const fleet = pods();
+  const share = Math.ceil(fleet.length / cfg.nodes);
+  const corpus = flows(cfg.flows, cfg.seed, cfg.nodeName, fleet, fleet.slice(cfg.node * share, (cfg.node + 1) * share), paths());
   const sessionId = randomUUID();
   const batches: Buffer[] = [];
   const sizes: number[] = [];

@@ -97,24 +97,25 @@ const UDP = 17;
 const ICMP = 1;
 
 /**
- * `n` flows of one node, reported over the last `spanMs` before now. Each pod pair talks
- * over one of three paths picked by the pair, so all paths are used and a pair keeps to a
- * few, as the datapath's path selection does.
+ * `n` flows of one node, reported over the last `spanMs` before now: between a pod of the
+ * node (`local`, one of `fleet`'s slices) and any pod of the fleet, leaving (85%) or
+ * arriving. Each pod pair talks over one of three paths picked by the pair, so all paths
+ * are used and a pair keeps to a few, as the datapath's path selection does.
  */
-export function flows(n: number, seed: number, nodeName: string, fleet: Pod[], allPaths: ScionPath[], spanMs = 60_000): Flow[] {
+export function flows(n: number, seed: number, nodeName: string, fleet: Pod[], local: Pod[], allPaths: ScionPath[], spanMs = 60_000): Flow[] {
   const rnd = prng(seed);
   const nowMs = Date.now();
   const ctx: FlowContext = { nodeName, clusterName: CLUSTER, realtimeOffsetNs: BigInt(nowMs - spanMs) * 1_000_000n, interfaceName: (i) => (i === 2 ? 'eth0' : `lxc${i}`) };
   const out: Flow[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const s = Math.floor(rnd() * fleet.length);
-    const src = fleet[s];
-    const dst = fleet[Math.floor(rnd() * fleet.length)];
+    const l = Math.floor(rnd() * local.length);
+    const remote = fleet[Math.floor(rnd() * fleet.length)];
+    const ingress = rnd() < 0.15;
+    const [src, dst] = ingress ? [remote, local[l]] : [local[l], remote];
     const pair = src.info.identity * 7919 + dst.info.identity;
     const path = allPaths[(pair * 3 + Math.floor(rnd() * 3)) % allPaths.length];
     const u = rnd();
     const proto = u < 0.7 ? TCP : u < 0.95 ? UDP : ICMP;
-    const ingress = rnd() < 0.15;
     const dropped = rnd() < 0.03 ? 1 + Math.floor(rnd() * 5) : 0;
     const packets = 1 + Math.floor(Math.exp(rnd() * 9));
     const size = 64 + Math.floor(rnd() * 1400);
@@ -122,7 +123,7 @@ export function flows(n: number, seed: number, nodeName: string, fleet: Pod[], a
     const durMs = rnd() * 10_000;
     const syn = proto === TCP && rnd() < 0.3;
     const metered: MeteredFlow = {
-      ifindex: ingress ? 2 : 10 + (s % 50),
+      ifindex: ingress ? 2 : 10 + l,
       direction: ingress ? 'INGRESS_DECAP' : 'EGRESS_ENCAP',
       inner: {
         proto,
