@@ -1,118 +1,306 @@
-// The relay part of npm run bench (bench/run.ts): flows per second through what the relay
-// does with each collector batch (decode the FlowBatch off the wire, give every flow its
-// geofence verdict, store the batch in the embedded chdb), against each stage alone, so the
-// ratios show where the time goes. In process: the gRPC transport is not part of it.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The relay part of npm run bench (bench/run.ts), end to end as a fleet of collectors meets
+// it: a real `cillion relay` process (mutual TLS on loopback, embedded store, the example
+// topology as its control plane, five geofences) and COLLECTORS synthetic collectors, each
+// a process of its own, streaming a corpus of CILLION_BENCH_RELAY_FLOWS flows (default
+// 1,000,000; bench/relay/corpus.ts) encoded before the clock starts. Measured:
+// - flows per second stored (every batch acknowledged, so judged and durably stored) and
+//   queryable (the relay's ServerStatus counts every flow sent in its store);
+// - CPU of the relay and of the senders over that time: the machine's cores are shared, so
+//   what the senders take the relay does not get;
+// - the relay's peak resident memory (VmHWM);
+// - GetFlows reading every stored flow back through the Observer API;
+// - stored bytes per flow after OPTIMIZE FINAL, over every table of the store.
+// CILLION_BENCH_RELAY_PROFILE=1 runs the relay under the V8 profiler and prints where its
+// main thread spent the time.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateGeofence } from '../operator/resources/geofence';
-import { FlowBatch } from '../proto/gen/export/v1/export';
-import type { Flow } from '../proto/gen/flow/flow';
-import { FlowJudge } from '../geofence/judge';
-import { EmbeddedPathService } from '../operator/controlplane/pathservice';
-import { describePath } from '../paths/describe';
-import { EmbeddedAuthority } from '../paths/embedded';
-import { parseIA } from '../scion/isdas';
-import { encodeScionPathBytes } from '../scion/path/raw';
-import { openStore, type FlowStore } from '../relay/store/store';
-import { makeCorpus } from '../test/unit/relay/store/corpus';
-import { fmt, median, type Result } from './report';
+import { Metadata } from '@grpc/grpc-js';
+import { connection } from '../cli/observe/client_tls';
+import { CA_CERT, mintCa, mintCertificate, TLS_CERT, TLS_KEY } from '../cli/certs/mint';
+import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResponse } from '../proto/gen/observer/observer';
+import { openClickHouse } from '../relay/store/chdb';
+import type { CollectorConfig, CollectorMessage } from './relay/collector';
+import { TOPOLOGY } from './relay/corpus';
+import { writeFences } from './relay/fences';
+import { cpuSeconds, memoryBytes } from './relay/procstat';
+import { fmt, type Result } from './report';
 
+const ROOT = join(__dirname, '..');
 const TARGET_FLOWS_PER_S = 300_000;
-/** Flows per collector batch, as the collector's exporter sends them at load. */
-const BATCH = 5000;
-const BATCHES = 4;
-const ROUNDS = 3;
+const TARGET_BYTES_PER_FLOW = 40;
+const TARGET_READ_FLOWS_PER_S = 200_000;
+const COLLECTORS = 4;
+/** Flows per batch, as the agent's exporter cuts them (cli/commands/agent.ts). */
+const BATCH_FLOWS = 512;
+/** Unacknowledged flows per collector at most: the agent's default --export-buffer. */
+const BACKLOG_FLOWS = 100_000;
+const SERVER_NAME = 'localhost';
+const DB = 'cillion';
 
-const control = EmbeddedPathService.fromFile(join(__dirname, '..', 'examples', 'topology.yaml'));
-
-/**
- * The corpus with real paths: each flow with a path gets one of the example's paths from
- * Zurich to Frankfurt, raw hop fields included, so judging it means checking them.
- */
-function withRealPaths(flows: Flow[]): Flow[] {
-  const paths = control.pathsSync(parseIA('64-2:0:20'), parseIA('65-2:0:20')).map((cp) => ({ ...describePath(cp, 0), raw: Buffer.from(encodeScionPathBytes(cp.path)) }));
-  return flows.map((f, i) => (f.scionPath ? { ...f, scionPath: paths[i % paths.length] } : f));
+export function relayFlows(): number {
+  const raw = process.env.CILLION_BENCH_RELAY_FLOWS;
+  const n = raw === undefined || raw === '' ? 1_000_000 : Number(raw);
+  if (!Number.isSafeInteger(n) || n < COLLECTORS * BATCH_FLOWS) throw new Error(`CILLION_BENCH_RELAY_FLOWS=${raw}: a whole number of at least ${COLLECTORS * BATCH_FLOWS}`);
+  return n;
 }
 
-/** Fences that select the corpus's workloads, so that every flow is checked against one. */
-function judge(): FlowJudge {
-  const j = new FlowJudge(undefined, { paths: new EmbeddedAuthority(control) });
-  const fences = [
-    { name: 'shop-eu', ns: 'shop', allow: { countries: ['EU', 'CH'] } },
-    { name: 'payments-ch', ns: 'payments', allow: { countries: ['CH'] } },
+interface Tls {
+  ca: string;
+  dir: (name: string) => { cert: string; key: string };
+}
+
+function mintTls(dir: string, collectors: string[]): Tls {
+  const caDir = join(dir, 'ca');
+  mintCa({ out: caDir, name: 'bench-ca', days: 1, force: true });
+  const out = (name: string) => join(dir, name);
+  mintCertificate({ ca: caDir, out: out('relay'), name: 'relay', roles: [], dns: [SERVER_NAME], ips: ['127.0.0.1'], days: 1, force: true });
+  mintCertificate({ ca: caDir, out: out('reader'), name: 'bench-reader', roles: ['reader'], days: 1, force: true });
+  for (const c of collectors) mintCertificate({ ca: caDir, out: out(c), name: c, roles: ['collector'], days: 1, force: true });
+  return { ca: join(caDir, CA_CERT), dir: (name) => ({ cert: join(out(name), TLS_CERT), key: join(out(name), TLS_KEY) }) };
+}
+
+interface RelayProcess {
+  child: ChildProcess;
+  address: string;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+async function startRelay(dir: string, tls: Tls, profileDir: string | undefined): Promise<RelayProcess> {
+  const resources = join(dir, 'resources');
+  mkdirSync(resources);
+  writeFences(resources);
+  const server = tls.dir('relay');
+  const args = [
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    '--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts'), 'relay',
+    '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'),
+    '--resources', resources, '--topology', TOPOLOGY,
+    '--tls-cert', server.cert, '--tls-key', server.key, '--tls-client-ca', tls.ca,
+    // Reading a million flows back is one GetFlows call; the default bound is 30 s.
+    '--query-timeout-ms', '600000',
   ];
-  for (const f of fences) {
-    const v = validateGeofence({
-      apiVersion: 'cillion.io/v1alpha1',
-      kind: 'Geofence',
-      metadata: { name: f.name },
-      spec: { workloadSelector: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': f.ns } } }, allow: f.allow, mode: 'enforce' },
-    });
-    if (!v.ok) throw new Error(`bench fence ${f.name}: ${JSON.stringify(v.problems)}`);
-    j.engine.upsert(v.value);
-  }
-  return j;
-}
-
-/**
- * Runs `step` on batch after batch for about `seconds` (at least twice); flows per second,
- * `batches` batches per step.
- */
-async function rate(seconds: number, step: (k: number) => unknown, batches = 1): Promise<number> {
-  await step(0);
-  const start = performance.now();
-  let k = 1;
-  do await step(k++);
-  while (k < 3 || performance.now() - start < seconds * 1000);
-  return ((k - 1) * BATCH * batches) / ((performance.now() - start) / 1000);
-}
-
-export async function relayBench(seconds = 15): Promise<Result> {
-  const dir = mkdtempSync(join(tmpdir(), 'cillion-bench-relay-'));
-  let store: FlowStore | undefined;
-  try {
-    const corpus = withRealPaths(makeCorpus(BATCH * BATCHES, 7, Date.now() - 3_600_000));
-    const wire = Array.from({ length: BATCHES }, (_, k) =>
-      FlowBatch.encode(FlowBatch.fromPartial({ nodeName: 'node-a', clusterName: 'bench', sessionId: 'wire', sequence: BigInt(k + 1), flows: corpus.slice(k * BATCH, (k + 1) * BATCH) })).finish());
-    const j = judge();
-    store = await openStore({ dataDir: join(dir, 'store') });
-    const s = store;
-    let seq = 0n;
-
-    const decoded = (k: number): Flow[] => FlowBatch.decode(wire[k % BATCHES]).flows;
-    const ingestOnly = await rate(2, (k) => decoded(k));
-    const judged = Array.from({ length: BATCHES }, (_, k) => decoded(k));
-    const geofenceOnly = await rate(2, (k) => {
-      for (const f of judged[k % BATCHES]) j.judge(f);
-    });
-    const storeOnly = (k: number) => s.insertBatch({ sessionId: 'store-only', sequence: ++seq, nodeName: 'node-a', flows: judged[k % BATCHES] });
-    const full = async (k: number, session = 'relay') => {
-      const b = FlowBatch.decode(wire[k % BATCHES]);
-      for (const f of b.flows) j.judge(f);
-      await s.insertBatch({ sessionId: session, sequence: ++seq, nodeName: b.nodeName, flows: b.flows });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const address = await new Promise<string>((resolve, reject) => {
+    const deadline = Date.now() + 60_000;
+    const tick = (): void => {
+      const m = /serving Observer and FlowExport on (\S+)/.exec(log);
+      if (m) resolve(m[1]);
+      else if (child.exitCode !== null) reject(new Error(`relay exited ${child.exitCode}:\n${log}`));
+      else if (Date.now() > deadline) reject(new Error(`relay not serving after 60 s:\n${log}`));
+      else setTimeout(tick, 100);
     };
-    // Two collectors at once: one batch's JavaScript runs while chdb parses the other's.
-    const two = (k: number) => Promise.all([full(2 * k, 'relay-a'), full(2 * k + 1, 'relay-b')]);
-    // Rounds interleaved: the store grows and merges in the background as the run goes on,
-    // which must not favour whichever variant runs first.
-    const rates = { store: [] as number[], full: [] as number[], two: [] as number[] };
-    for (let r = 0; r < ROUNDS; r++) {
-      rates.store.push(await rate(seconds / ROUNDS, storeOnly));
-      rates.full.push(await rate(seconds / ROUNDS, full));
-      rates.two.push(await rate(seconds / ROUNDS, two, 2));
-    }
-    const [storeAlone, through, twoAtOnce] = [median(rates.store), median(rates.full), median(rates.two)];
-    j.close();
+    tick();
+  });
+  return {
+    child,
+    address,
+    log: () => log,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface Collector {
+  child: ChildProcess;
+  ready: Promise<Extract<CollectorMessage, { kind: 'ready' }>>;
+  done: Promise<Extract<CollectorMessage, { kind: 'done' }>>;
+}
+
+function startCollector(cfg: CollectorConfig): Collector {
+  const child = fork(join(__dirname, 'relay', 'collector.ts'), [], {
+    execArgv: ['--require', 'tsx/cjs'],
+    env: { ...process.env, CILLION_BENCH_COLLECTOR: JSON.stringify(cfg) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <K extends CollectorMessage['kind']>(kind: K) =>
+    new Promise<Extract<CollectorMessage, { kind: K }>>((resolve, reject) => {
+      const onMessage = (m: CollectorMessage): void => {
+        if (m.kind === kind) resolve(m as Extract<CollectorMessage, { kind: K }>);
+        else if (m.kind === 'failed') reject(new Error(`collector ${cfg.nodeName}: ${m.error}`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`collector ${cfg.nodeName} exited ${code} before "${kind}"`)));
+    });
+  const c = { child, ready: next('ready'), done: next('done') };
+  // Whichever is not awaited must not surface as an unhandled rejection.
+  c.ready.catch(() => undefined);
+  c.done.catch(() => undefined);
+  return c;
+}
+
+function storedCount(client: ObserverClient): Promise<number> {
+  return new Promise((resolve, reject) =>
+    client.serverStatus(ServerStatusRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + 30_000 }, (e, s) => (e ? reject(e) : resolve(Number(s.numFlows)))),
+  );
+}
+
+/** Every stored flow through GetFlows: how many came back, how many distinct uuids, in how long. */
+function readBack(client: ObserverClient, total: number): Promise<{ flows: number; distinct: number; ms: number }> {
+  const start = performance.now();
+  const uuids = new Set<string>();
+  let flows = 0;
+  return new Promise((resolve, reject) => {
+    const stream = client.getFlows(GetFlowsRequest.fromPartial({ number: BigInt(total) * 2n }));
+    stream.on('data', (r: GetFlowsResponse) => {
+      if (r.responseTypes?.$case !== 'flow') return;
+      flows++;
+      uuids.add(r.responseTypes.value.uuid);
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve({ flows, distinct: uuids.size, ms: performance.now() - start }));
+  });
+}
+
+/** Bytes on disk per table of the store after every merge, and the flows table's row count. */
+async function storage(dataDir: string): Promise<{ tables: Map<string, number>; flowRows: number }> {
+  const ch = openClickHouse({ dataDir });
+  try {
+    const rows = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
+    const tables = await rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${DB}' AND engine LIKE '%MergeTree'`);
+    for (const t of tables) await ch.client.command({ query: `OPTIMIZE TABLE ${DB}.\`${t.name}\` FINAL` });
+    const parts = await rows<{ table: string; bytes: string; rows: string }>(
+      `SELECT table, toString(sum(bytes_on_disk)) AS bytes, toString(sum(rows)) AS rows FROM system.parts WHERE active AND database = '${DB}' GROUP BY table`,
+    );
     return {
-      what: 'relay: ingest (FlowBatch decode) → geofence → store (embedded chdb), batches of 5,000, vs each stage alone',
-      figures: `${fmt(through)} flows/s through all three (two collectors at once: ${fmt(twoAtOnce)}/s); store insert alone ${fmt(storeAlone)}/s; geofence (hop fields checked) alone ${fmt(geofenceOnly)}/s; decode alone ${fmt(ingestOnly)}/s`,
-      ratio: `${fmt(through / storeAlone, 2)} of store alone; best ${fmt(Math.max(through, twoAtOnce) / TARGET_FLOWS_PER_S, 3)}x target`,
-      target: 'at least 300,000 flows/s',
-      met: Math.max(through, twoAtOnce) >= TARGET_FLOWS_PER_S,
+      tables: new Map(parts.map((p) => [p.table, Number(p.bytes)])),
+      flowRows: Number(parts.find((p) => p.table === 'flows')?.rows ?? 0),
     };
   } finally {
-    await store?.close();
+    await ch.close();
+  }
+}
+
+/** The relay's main-thread profile, the functions with the most self time. */
+function profileSummary(dir: string, top = 20): string {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return `no profile in ${dir}`;
+  const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    samples: number[];
+  };
+  const byId = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  for (const id of p.samples) {
+    const f = byId.get(id);
+    const name = f ? `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|work\/[^/]+\/[^/]+)\//, '')}:${f.lineNumber + 1}` : '?';
+    self.set(name, (self.get(name) ?? 0) + 1);
+  }
+  const total = p.samples.length;
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, n]) => `  ${((100 * n) / total).toFixed(1).padStart(5)}%  ${name}`)
+    .join('\n');
+}
+
+export async function relayBench(total = relayFlows()): Promise<Result[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cillion-bench-relay-'));
+  const names = Array.from({ length: COLLECTORS }, (_, i) => `bench-node-${i + 1}`);
+  const profileDir = process.env.CILLION_BENCH_RELAY_PROFILE === '1' ? join(dir, 'profile') : undefined;
+  const collectors: Collector[] = [];
+  let relay: RelayProcess | undefined;
+  let reader: ObserverClient | undefined;
+  try {
+    const tls = mintTls(join(dir, 'certs'), names);
+    relay = await startRelay(dir, tls, profileDir);
+    const conn = connection(relay.address, { tls: true, tlsCaCertFiles: [tls.ca], tlsClientCertFile: tls.dir('reader').cert, tlsClientKeyFile: tls.dir('reader').key, tlsServerName: SERVER_NAME });
+    reader = new ObserverClient(conn.address, conn.credentials, { ...conn.options, 'grpc.max_receive_message_length': -1 });
+    const share = Math.ceil(total / COLLECTORS);
+    names.forEach((nodeName, i) => {
+      const flows = Math.min(share, total - i * share);
+      const { cert, key } = tls.dir(nodeName);
+      collectors.push(startCollector({ address: relay!.address, ca: tls.ca, cert, key, serverName: SERVER_NAME, nodeName, node: i, nodes: COLLECTORS, seed: 1000 + i, flows, batchFlows: BATCH_FLOWS, backlogFlows: BACKLOG_FLOWS }));
+    });
+    const ready = await Promise.all(collectors.map((c) => c.ready));
+    const wireBytes = ready.reduce((n, r) => n + r.wireBytes, 0);
+
+    const relayPid = relay.child.pid!;
+    const relayCpu0 = cpuSeconds(relayPid);
+    const start = Date.now();
+    for (const c of collectors) c.child.send('go');
+    const done = Promise.all(collectors.map((c) => c.done));
+    let failure: Error | undefined;
+    done.catch((e: Error) => (failure = e));
+    // Queryable: the store, asked through the Observer API, holds every flow sent.
+    let stored = 0;
+    const deadline = start + Math.max(300_000, total);
+    while (stored < total) {
+      if (failure) throw failure;
+      if (relay.child.exitCode !== null) throw new Error(`relay exited ${relay.child.exitCode}:\n${relay.log()}`);
+      if (Date.now() > deadline) throw new Error(`${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} flows stored after ${(Date.now() - start) / 1000} s`);
+      await new Promise((r) => setTimeout(r, 250));
+      stored = await storedCount(reader);
+    }
+    const queryableMs = Date.now() - start;
+    const finished = await done;
+    const relayCpu = cpuSeconds(relayPid) - relayCpu0;
+    const sendersCpu = finished.reduce((n, f) => n + f.cpuSeconds, 0);
+    const acked = Math.max(...finished.map((f) => f.lastAckMs)) - start;
+    const rejected = finished.reduce((n, f) => n + f.rejected, 0);
+    const ackLag = Math.max(...finished.map((f) => f.maxAckLagMs));
+    const ingestPeak = memoryBytes(relayPid, 'VmHWM');
+    if (stored !== total) throw new Error(`the store counts ${stored} flows, ${total} were sent`);
+    if (rejected > 0) throw new Error(`the relay rejected ${rejected} flows of the corpus`);
+
+    const back = await readBack(reader, total);
+    if (back.flows !== total || back.distinct !== total) throw new Error(`GetFlows gave back ${back.flows} flows (${back.distinct} distinct uuids) of ${total} stored`);
+    const peak = memoryBytes(relayPid, 'VmHWM');
+    reader.close();
+    reader = undefined;
+    await relay.stop();
+    if (profileDir) process.stderr.write(`bench: relay main thread, self time (ingest and read-back):\n${profileSummary(profileDir)}\n`);
+    relay = undefined;
+
+    const disk = await storage(join(dir, 'store'));
+    if (disk.flowRows !== total) throw new Error(`after OPTIMIZE FINAL the flows table has ${disk.flowRows} rows, ${total} were sent`);
+    const onDisk = [...disk.tables.values()].reduce((a, b) => a + b, 0);
+    const perTable = [...disk.tables.entries()].sort((a, b) => b[1] - a[1]).map(([t, b]) => `${t} ${fmt(b / total, 1)}`).join(', ');
+
+    const storedRate = total / (acked / 1000);
+    const queryableRate = total / (queryableMs / 1000);
+    const seconds = queryableMs / 1000;
+    const flowsText = total.toLocaleString('en-US');
+    return [
+      {
+        what: `relay end to end over gRPC (mutual TLS, loopback): ${COLLECTORS} collector processes, ${flowsText} flows of ${fmt(wireBytes / total)} B (500 pods, 1,428 paths, 5 geofences), batches of ${BATCH_FLOWS}`,
+        figures: `${fmt(storedRate)} flows/s judged and stored (all acked), ${fmt(queryableRate)} flows/s queryable (store count = sent); relay ${fmt(relayCpu / seconds, 2)} cores, senders ${fmt(sendersCpu / seconds, 2)} cores; relay peak RSS ${fmt(ingestPeak / 2 ** 20)} MiB; slowest ack ${fmt(ackLag / 1000, 1)} s after its batch was sent`,
+        ratio: `${fmt(queryableRate / TARGET_FLOWS_PER_S, 3)}x target`,
+        target: 'at least 300,000 flows/s',
+        met: queryableRate >= TARGET_FLOWS_PER_S,
+      },
+      {
+        what: `relay store: bytes on disk per flow after OPTIMIZE FINAL, every table (dictionaries and rollups included), same ${flowsText} flows`,
+        figures: `${fmt(onDisk / total, 1)} B/flow (${perTable})`,
+        ratio: `${fmt(TARGET_BYTES_PER_FLOW / (onDisk / total), 2)}x target`,
+        target: `at most ${TARGET_BYTES_PER_FLOW} B/flow`,
+        met: onDisk / total <= TARGET_BYTES_PER_FLOW,
+      },
+      {
+        what: `relay read-back: GetFlows of all ${flowsText} stored flows through the Observer API (mutual TLS), every uuid once`,
+        figures: `${fmt(back.flows / (back.ms / 1000))} flows/s (${fmt(back.ms / 1000, 1)} s); relay peak RSS ${fmt(peak / 2 ** 20)} MiB by the end`,
+        ratio: `${fmt(back.flows / (back.ms / 1000) / TARGET_READ_FLOWS_PER_S, 3)}x target`,
+        target: 'at least 200,000 flows/s',
+        met: back.flows / (back.ms / 1000) >= TARGET_READ_FLOWS_PER_S,
+      },
+    ];
+  } finally {
+    reader?.close();
+    for (const c of collectors) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    await relay?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

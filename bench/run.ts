@@ -5,7 +5,8 @@
 //   npm run bench -- --no-readme                    print only
 // Or CILLION_BENCH_ONLY=collector,relay. The datapath part needs root, a BPF-capable kernel
 // and the built addon; without them it is skipped and said so, the other parts need neither.
-// CILLION_BENCH_ATTEST_FLOWS sizes the attest part (default 1,000,000).
+// CILLION_BENCH_ATTEST_FLOWS sizes the attest part, CILLION_BENCH_RELAY_FLOWS the relay part
+// (default 1,000,000 each); CILLION_BENCH_RELAY_PROFILE=1 prints the relay's CPU profile.
 // Only a run of every part rewrites the README, so the table always comes from one run.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { attestBench, attestFlows } from './attest';
 import { collectorBench } from './collector';
 import { datapathBench } from './datapath';
 import { queryBench } from './query';
-import { relayBench } from './relay';
+import { relayBench, relayFlows } from './relay';
 import { printTable, writeReadme, type Result } from './report';
 
 const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest'];
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const wanted = (part: string): boolean => only.length === 0 || only.includes(part);
   // Checked first, so a bad size fails before the other parts have run for minutes.
   const attestSize = wanted('attest') ? attestFlows() : 0;
+  const relaySize = wanted('relay') ? relayFlows() : 0;
   const results: Result[] = [];
   let complete = only.length === 0;
   const datapathSteps = (step: string): boolean => wanted('datapath') || only.some((n) => step.startsWith(n));
@@ -61,8 +63,8 @@ async function main(): Promise<void> {
     results.push(collectorBench());
   }
   if (wanted('relay')) {
-    process.stderr.write('bench: relay...\n');
-    results.push(await relayBench());
+    process.stderr.write(`bench: relay (${relaySize.toLocaleString('en-US')} flows)...\n`);
+    results.push(...(await relayBench(relaySize)));
   }
   if (wanted('query')) {
     process.stderr.write('bench: query...\n');

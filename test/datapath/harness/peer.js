@@ -90,6 +90,39 @@ function udpSpray(host, basePort, flows, rounds, size, srcPort) {
   });
 }
 
+// Like udpSpray, but paced to a rate: every tick sends what the clock says is due (at most
+// 200 datagrams a tick, so a late tick cannot flood the socket), so rounds keep to the
+// wall clock even when timers fire late, and every flow gets a datagram every
+// flows / rate seconds.
+function udpPaced(host, basePort, flows, rounds, size, srcPort, perSecond) {
+  const s = dgram.createSocket('udp4');
+  const payload = Buffer.alloc(size, 0x5a);
+  const total = flows * rounds;
+  let queued = 0;
+  let sent = 0;
+  let failed = 0;
+  const done = () => {
+    if (sent + failed === total) {
+      out({ sent, failed });
+      process.exit(0);
+    }
+  };
+  s.bind(srcPort, () => {
+    const start = Date.now();
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((Date.now() - start) * perSecond) / 1000));
+      for (let k = 0; k < 200 && queued < due; k++, queued++) {
+        s.send(payload, basePort + (queued % flows), host, (err) => {
+          if (err) failed++;
+          else sent++;
+          done();
+        });
+      }
+      if (queued >= total) clearInterval(tick);
+    }, 1);
+  });
+}
+
 function tcpSend(host, port, bytes, timeoutMs) {
   let received = 0;
   const c = net.connect(port, host, () => c.end(Buffer.alloc(bytes, 0x42)));
@@ -118,6 +151,9 @@ switch (mode) {
     break;
   case 'udp-spray':
     udpSpray(args[0], n(1), n(2), n(3), n(4), n(5));
+    break;
+  case 'udp-paced':
+    udpPaced(args[0], n(1), n(2), n(3), n(4), n(5), n(6));
     break;
   case 'tcp-send':
     tcpSend(args[0], n(1), n(2), n(3));

@@ -49,6 +49,19 @@ export async function udpSpray(
   return JSON.parse(stdout.trim().split('\n').pop() as string);
 }
 
+/** udpSpray at `perSecond` datagrams a second by the wall clock, whatever the timers do. */
+export async function udpPaced(
+  ns: string,
+  dst: string,
+  opts: { basePort: number; flows: number; rounds: number; size: number; srcPort: number; perSecond: number },
+): Promise<{ sent: number; failed: number }> {
+  const { stdout } = await run('ip', [
+    'netns', 'exec', ns, process.execPath, PEER, 'udp-paced', dst, String(opts.basePort), String(opts.flows), String(opts.rounds),
+    String(opts.size), String(opts.srcPort), String(opts.perSecond),
+  ], { timeout: 120_000 });
+  return JSON.parse(stdout.trim().split('\n').pop() as string);
+}
+
 /** Sends `bytes` over one TCP connection and reads them back. */
 export async function tcpEcho(ns: string, dst: string, port: number, bytes: number, timeoutMs = 5000): Promise<{ sent: number; received: number; error?: string }> {
   const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, PEER, 'tcp-send', dst, String(port), String(bytes), String(timeoutMs)]);
