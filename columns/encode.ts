@@ -9,7 +9,7 @@
 // comes back lower-case. Fields no column carries (Hubble's L7, tunnel, services, policies,
 // IP.source_xlated and encrypted, a flow's geofence and node name) are not sent.
 import { FlowColumns } from '../proto/gen/export/v1/export';
-import type { Endpoint, Flow, ScionHop, ScionPath, Workload } from '../proto/gen/flow/flow';
+import type { Endpoint, Flow, ScionPath, Workload } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import { arrayOf } from './arrays';
 import { COLUMNS, L4, PRESENT, WIDTH, type ColumnKey } from './layout';
@@ -452,20 +452,37 @@ export class ColumnEncoder {
     return k;
   }
 
-  /** The path's table index: a recent entry of the same fingerprint that is equal in every field, else a new entry. */
+  /**
+   * The path's table index: a recent entry of the same fingerprint with the same evidence,
+   * else a new entry. Only the evidence is sent (see evidenceOf).
+   */
   private path(p: ScionPath): number {
     let same = this.pathsByFingerprint.get(p.fingerprint);
     if (!same) {
       same = [];
       this.pathsByFingerprint.set(p.fingerprint, same);
     }
-    for (let c = same.length - 1; c >= 0 && c >= same.length - CANDIDATES; c--) if (samePath(this.paths[same[c] - 1], p)) return same[c];
-    const k = this.paths.push(p);
+    for (let c = same.length - 1; c >= 0 && c >= same.length - CANDIDATES; c--) if (sameEvidence(this.paths[same[c] - 1], p)) return same[c];
+    const e = evidenceOf(p);
+    const k = this.paths.push(e);
     same.push(k);
     this.pathLists.push(same);
-    this.tableBytes += fieldBytes(pathBytes(p));
+    this.tableBytes += fieldBytes(pathBytes(e));
     return k;
   }
+}
+
+/**
+ * What a relay judges a path by, and all of it a batch carries: the ends, the path type and
+ * id, the raw hop fields, and the fingerprint the collector computed (which the relay only
+ * compares with its own). Hops, geo, latency, MTU and expiry are the relay's to look up.
+ */
+export function evidenceOf(p: ScionPath): ScionPath {
+  return { srcIa: p.srcIa, dstIa: p.dstIa, fingerprint: p.fingerprint, hops: [], expiry: undefined, mtu: 0, type: p.type, pathId: p.pathId, latencyNs: undefined, knownToControlPlane: false, raw: p.raw };
+}
+
+function sameEvidence(a: ScionPath, b: ScionPath): boolean {
+  return a.srcIa === b.srcIa && a.dstIa === b.dstIa && a.fingerprint === b.fingerprint && a.type === b.type && a.pathId === b.pathId && sameBytes(a.raw, b.raw);
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
@@ -490,32 +507,8 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   );
 }
 
-function samePath(a: ScionPath, b: ScionPath): boolean {
-  return (
-    a === b ||
-    (a.srcIa === b.srcIa && a.dstIa === b.dstIa && a.fingerprint === b.fingerprint && a.mtu === b.mtu && a.type === b.type && a.pathId === b.pathId &&
-      a.latencyNs === b.latencyNs && a.knownToControlPlane === b.knownToControlPlane && sameTime(a.expiry, b.expiry) && sameBytes(a.raw, b.raw) && sameHops(a.hops, b.hops))
-  );
-}
 
-function sameHops(a: readonly ScionHop[], b: readonly ScionHop[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) {
-    const x = a[k];
-    const y = b[k];
-    if (x === y) continue;
-    if (x.isdAs !== y.isdAs || x.ingressInterface !== y.ingressInterface || x.egressInterface !== y.egressInterface || x.country !== y.country || x.latencyNs !== y.latencyNs) return false;
-    const g = x.geo;
-    const h = y.geo;
-    if (g !== h && (!g || !h || !Object.is(g.latitude, h.latitude) || !Object.is(g.longitude, h.longitude) || g.address !== h.address)) return false;
-  }
-  return true;
-}
 
-function sameTime(a: Timestamp | undefined, b: Timestamp | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.seconds === b.seconds && a.nanos === b.nanos);
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -7,6 +7,8 @@
 // senders cost the shared cores as little as a sender can.
 import { randomUUID } from 'node:crypto';
 import { makeGenericClientConstructor, type ClientDuplexStream } from '@grpc/grpc-js';
+import { ColumnEncoder } from '../../columns/encode';
+import { DEFAULT_MAX_BATCH_BYTES } from '../../collector/exporter';
 import { ExportAck, FlowBatch, FlowExportService } from '../../proto/gen/export/v1/export';
 import { connection } from '../../cli/observe/client_tls';
 import { CLUSTER, flows, paths, pods } from './corpus';
@@ -43,6 +45,9 @@ const RawExport = makeGenericClientConstructor(
   'FlowExport',
 );
 
+/** The agent's batch bound, less room for the batch's header. */
+const MAX_FLOW_BYTES = DEFAULT_MAX_BATCH_BYTES - 4096;
+
 function encode(cfg: CollectorConfig): { batches: Buffer[]; sizes: number[] } {
   const fleet = pods();
   const share = Math.ceil(fleet.length / cfg.nodes);
@@ -50,11 +55,25 @@ function encode(cfg: CollectorConfig): { batches: Buffer[]; sizes: number[] } {
   const sessionId = randomUUID();
   const batches: Buffer[] = [];
   const sizes: number[] = [];
-  for (let i = 0, seq = 1n; i < corpus.length; i += cfg.batchFlows, seq++) {
-    const part = corpus.slice(i, i + cfg.batchFlows);
-    batches.push(Buffer.from(FlowBatch.encode(FlowBatch.fromPartial({ nodeName: cfg.nodeName, clusterName: CLUSTER, sessionId, sequence: seq, flows: part })).finish()));
-    sizes.push(part.length);
+  // Cut as the agent's exporter cuts them: at batchFlows flows or 1 MiB encoded.
+  let encoder = new ColumnEncoder(cfg.batchFlows);
+  let seq = 1n;
+  const seal = (): void => {
+    if (encoder.count === 0) return;
+    batches.push(Buffer.from(FlowBatch.encode(FlowBatch.fromPartial({ nodeName: cfg.nodeName, clusterName: CLUSTER, sessionId, sequence: seq++, columns: encoder.finish() })).finish()));
+    sizes.push(encoder.count);
+    encoder = new ColumnEncoder(cfg.batchFlows);
+  };
+  for (const f of corpus) {
+    let r = encoder.add(f, MAX_FLOW_BYTES);
+    if (r === 'full') {
+      seal();
+      r = encoder.add(f, MAX_FLOW_BYTES);
+    }
+    if (r !== 'added') throw new Error(`corpus flow not encodable: ${r === 'full' ? 'full' : r.reason}`);
+    if (encoder.count === cfg.batchFlows) seal();
   }
+  seal();
   return { batches, sizes };
 }
 

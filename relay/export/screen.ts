@@ -17,6 +17,8 @@ import { randomFillSync } from 'node:crypto';
 import type { ColumnBatch } from '../../columns/batch';
 import { L4, type ColumnKey } from '../../columns/layout';
 import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObservationPoint, TrafficDirection, Verdict, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
+import { pathTypeNumber } from '../../paths/describe';
+import { decodeHops } from '../../paths/hopfields';
 import type { RelayLimits } from '../limits';
 
 /** Largest time DateTime64(9) holds, in ns (int64: 2262-04-11T23:47:16Z). */
@@ -110,10 +112,17 @@ function endpointProblem(ep: Endpoint, limits: RelayLimits): string | undefined 
   return undefined;
 }
 
+/** The longest SCION path header of this many hop fields: meta header, three info fields, the hops, an EPIC prefix. */
+const rawPathBytes = (hops: number): number => 4 + 3 * 8 + 12 * hops + 16;
+
+/** A path's bounds: its hop fields (what the relay rebuilds hops from), raw bytes and texts. */
 function pathProblem(p: ScionPath, limits: RelayLimits): string | undefined {
-  if (p.hops.length > limits.maxHops) return `flow with ${p.hops.length} hops; at most ${limits.maxHops}`;
   for (const s of [p.srcIa, p.dstIa, p.fingerprint]) if (s.length > limits.maxStringLength) return `field of ${s.length} characters; at most ${limits.maxStringLength}`;
-  if (p.raw.length > limits.maxStringLength) return `raw path of ${p.raw.length} bytes; at most ${limits.maxStringLength}`;
+  const maxRaw = rawPathBytes(limits.maxHops);
+  if (p.raw.length > maxRaw) return `raw path of ${p.raw.length} bytes; at most ${maxRaw} (${limits.maxHops} hops)`;
+  const hops = decodeHops(p.raw, pathTypeNumber(p.type));
+  const n = hops.ok ? hops.wire.hopFields.length : p.hops.length;
+  if (n > limits.maxHops) return `flow with ${n} hops; at most ${limits.maxHops}`;
   return undefined;
 }
 

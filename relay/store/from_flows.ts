@@ -1,12 +1,12 @@
 // A batch of judged flow.Flow objects as the JudgedBatch the store writes: for callers that
 // hold whole flows (tests and benches that seed a store from a corpus, the attestation
-// fixtures). The columns are the collector's encoding (columns/encode.ts); the flow's
-// geofence, as the relay set it, becomes the batch's verdict table.
+// fixtures). The columns are the collector's encoding (columns/encode.ts); the flow's path
+// and geofence, as the relay set them, become the batch's paths and verdict table.
 import { encodeColumns } from '../../columns/encode';
 import { viewColumns } from '../../columns/view';
 import type { Flow, Geofence } from '../../proto/gen/flow/flow';
 import { FlowValueError } from './flow_block';
-import type { JudgedBatch } from './judged';
+import type { JudgedBatch, StoredPath } from './judged';
 import { storedEndpoint, storedPath } from './keys';
 
 export interface SessionBatch {
@@ -21,6 +21,14 @@ export function judgedFromFlows(b: SessionBatch): JudgedBatch {
   const { columns, refused } = encodeColumns(b.flows);
   if (refused.length > 0) throw new FlowValueError(`flow ${refused[0].index} of batch ${b.sequence}: ${refused[0].reason}`);
   const view = viewColumns(columns, { maxFlows: b.flows.length });
+  // A batch's path table holds evidence only; the path each flow carries is taken as the
+  // relay's rebuilt one, as its geofence is taken as the relay's verdict.
+  const pathIndex = view.u32('path');
+  const paths: (StoredPath | undefined)[] = view.paths.map(() => undefined);
+  b.flows.forEach((f, i) => {
+    const p = pathIndex[i];
+    if (f.scionPath && paths[p] === undefined) paths[p] = storedPath(f.scionPath);
+  });
   const geofences: (Geofence | undefined)[] = [undefined];
   const judgementOf = new Uint32Array(b.flows.length);
   const byText = new Map<string, number>();
@@ -41,7 +49,7 @@ export function judgedFromFlows(b: SessionBatch): JudgedBatch {
     sequence: b.sequence,
     columns: view,
     endpoints: view.endpoints.map((e) => e && storedEndpoint(e)),
-    paths: view.paths.map((p) => p && storedPath(p)),
+    paths,
     judgementOf,
     geofences,
   };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { FlowBatch, type FlowColumns } from '../../../../proto/gen/export/v1/export';
-import { Endpoint, Flow, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
+import { Endpoint, Flow, ScionPath, ScionPathType } from '../../../../proto/gen/flow/flow';
+import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { batchCost, boundedBatchDecoder, columnsCost, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
 import { incomingColumns } from '../../../../relay/export/columns';
 import { flowsOf } from '../../../../columns/rebuild';
@@ -115,8 +116,16 @@ describe('relay limits', () => {
       assert.match(reasons([ok({ uuid: uuid(1) })], (c) => (c.timeNs = Buffer.alloc(8))).reason, /without a capture time/);
       assert.match(reasons([ok({ uuid: uuid(1), time: { seconds: -1n, nanos: 0 } })]).reason, /outside what the store holds/);
       assert.match(reasons([ok({ uuid: uuid(1), time: { seconds: 9_223_372_036n, nanos: 0 } })]).reason, /outside/);
-      const hops = Array.from({ length: 4 }, () => ScionHop.fromPartial({}));
-      assert.match(reasons([ok({ uuid: uuid(1), scionPath: ScionPath.fromPartial({ hops }) })]).reason, /4 hops; at most 3/);
+      const hop = { ingressAlert: false, egressAlert: false, expTime: 63, consIngress: 1, consEgress: 2, mac: new Uint8Array(6) };
+      const raw = Buffer.from(encodeScionPathBytes({
+        type: 'SCION',
+        meta: { currInf: 0, currHf: 0, segLens: [4, 0, 0] },
+        infoFields: [{ consDir: true, peer: false, segId: 1, timestamp: 1_767_225_600 }],
+        hopFields: [hop, hop, hop, hop],
+      }));
+      const fourHops = ScionPath.fromPartial({ srcIa: '1-ff00:0:110', dstIa: '1-ff00:0:111', type: ScionPathType.SCION_PATH_STANDARD, raw });
+      assert.match(reasons([ok({ uuid: uuid(1), scionPath: fourHops })]).reason, /4 hops; at most 3/);
+      assert.equal(reasons([ok({ uuid: uuid(1), scionPath: { ...fourHops, raw: raw.subarray(0, 4 + 8 + 3 * 12) } })]).rejected, 0, 'malformed hop fields are the judge\'s to call UNVERIFIED');
       assert.match(reasons([ok({ uuid: uuid(1), source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) })]).reason, /3 labels; at most 2/);
       assert.match(reasons([ok({ uuid: uuid(1), destination: Endpoint.fromPartial({ labels: ['x'.repeat(11)] }) })]).reason, /label of 11/);
       assert.match(reasons([ok({ uuid: uuid(1), source: Endpoint.fromPartial({ podName: 'p'.repeat(31) }) })]).reason, /field of 31 characters/);
