@@ -14,7 +14,11 @@ import { nowNs, nsTimestamp } from './time';
 export interface FlowHubOptions {
   /** Flows kept in the ring; default 4095, Hubble's default buffer. */
   capacity?: number;
-  /** Default queue length of a follower; default 4096. */
+  /**
+   * Default queue length of a follower, in flows; default 16384: a busy node's batch brings
+   * its flows' reports in bursts of ten thousand and more, which a follower that keeps up
+   * must be able to take before its stream drains.
+   */
   subscriberQueue?: number;
   now?: () => number;
 }
@@ -174,7 +178,7 @@ export class FlowHub {
     this.capacity = Math.max(1, opts.capacity ?? 4095);
     this.ringBatch = new Array<LiveBatch | undefined>(this.capacity);
     this.ringIndex = new Uint32Array(this.capacity);
-    this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 4096);
+    this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 16_384);
     this.rate = new RateWindow(60, opts.now);
   }
 

@@ -16,6 +16,8 @@ export interface TimeMergerOptions {
   maxFlows?: number;
   /** How often held flows are checked; default a tenth of the window. */
   tickMs?: number;
+  /** Flows released per turn of the event loop; default 1024. */
+  sliceFlows?: number;
   /** Flows released in time order: flow `index[k]` of `batches[k]`, for k below `n`. */
   release: (batches: readonly LiveBatch[], index: Uint32Array, n: number) => void;
   now?: () => number;
@@ -113,6 +115,10 @@ export class TimeMerger {
   /** Held batches in arrival order, to bound how long any flow waits. */
   private arrivals: Held[] = [];
   private heldFlows = 0;
+  /** Flows a tick releases before it lets the event loop run; the rest follow at once after. */
+  private readonly sliceFlows: number;
+  /** A follow-up tick is scheduled. */
+  private again = false;
   private readonly windowMs: number;
   private readonly maxFlows: number;
   private readonly now: () => number;
@@ -121,6 +127,7 @@ export class TimeMerger {
   constructor(private readonly opts: TimeMergerOptions) {
     this.windowMs = opts.windowMs ?? 1000;
     this.maxFlows = opts.maxFlows ?? 100_000;
+    this.sliceFlows = opts.sliceFlows ?? 1024;
     this.now = opts.now ?? Date.now;
     this.timer = setInterval(() => this.tick(), opts.tickMs ?? Math.max(10, this.windowMs / 10));
     this.timer.unref();
@@ -147,8 +154,13 @@ export class TimeMerger {
     if (this.heldFlows > this.maxFlows) this.emit(this.heldFlows - this.maxFlows, -Infinity);
   }
 
-  /** Releases what is due now. */
+  /**
+   * Releases what is due now, a slice at a time: a batch of a busy node brings tens of
+   * thousands of flows due at once, and between slices the event loop lets followers'
+   * streams drain, so a follower that keeps up is not overrun by one burst.
+   */
   tick(): void {
+    this.again = false;
     const now = this.now();
     let through = now - this.windowMs;
     // A batch that waited twice the window goes now, with everything captured before its last flow.
@@ -157,7 +169,10 @@ export class TimeMerger {
       if (h.arrived > now - 2 * this.windowMs) break;
       through = Math.max(through, h.times[h.times.length - 1]);
     }
-    this.emit(0, through);
+    if (this.emit(0, through, this.sliceFlows) && !this.again) {
+      this.again = true;
+      setImmediate(() => this.tick());
+    }
   }
 
   /** Releases everything held, in time order. */
@@ -171,12 +186,13 @@ export class TimeMerger {
     this.flush();
   }
 
-  /** Releases at least `count` flows, and every flow captured at or before `through`. */
-  private emit(count: number, through: number): void {
+  /** Releases at least `count` flows, and every flow captured at or before `through`, at most `most`; says whether due flows are left. */
+  private emit(count: number, through: number, most = Infinity): boolean {
     const batches: LiveBatch[] = [];
     let index = new Uint32Array(1024);
     let n = 0;
-    for (let top = this.heap.peek(); top && (n < count || headTime(top) <= through); top = this.heap.peek()) {
+    let top = this.heap.peek();
+    for (; top && n < most && (n < count || headTime(top) <= through); top = this.heap.peek()) {
       if (n === index.length) {
         const wider = new Uint32Array(2 * n);
         wider.set(index);
@@ -189,5 +205,6 @@ export class TimeMerger {
     }
     this.heldFlows -= n;
     if (n > 0) this.opts.release(batches, index, n);
+    return top !== undefined && headTime(top) <= through;
   }
 }

@@ -56,6 +56,19 @@ describe('observer/merge', () => {
     assert.deepEqual(pods(), [10, 60_000]);
   });
 
+  it('releases a burst a slice at a time, letting the event loop run between slices', async () => {
+    const sliced = new TimeMerger({ windowMs: 1000, tickMs: 60_000, sliceFlows: 2, now: () => now, release: collect });
+    sliced.add(flowList([4, 0, 3, 1, 2].map((i) => makeFlow(i))));
+    now = T0_MS + 2000;
+    sliced.tick();
+    assert.deepEqual(pods(), [0, 1], 'one slice at once');
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(pods(), [0, 1, 2, 3, 4], 'the rest on the next turns');
+    assert.equal(out.length, 3);
+    sliced.close();
+  });
+
   it('flush releases everything in time order', () => {
     merger.add(flowList([3, 1, 2].map((i) => makeFlow(i))));
     merger.flush();
