@@ -14,11 +14,7 @@ import { nowNs, nsTimestamp } from './time';
 export interface FlowHubOptions {
   /** Flows kept in the ring; default 4095, Hubble's default buffer. */
   capacity?: number;
-  /**
-   * Default queue length of a follower, in flows; default 16384: a busy node's batch brings
-   * its flows' reports in bursts of ten thousand and more, which a follower that keeps up
-   * must be able to take before its stream drains.
-   */
+  /** Default queue length of a follower, in flows; default 16384 (see RelayLimits.maxFollowQueue). */
   subscriberQueue?: number;
   now?: () => number;
 }

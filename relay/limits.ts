@@ -31,6 +31,8 @@ export interface RelayLimits {
   queryTimeoutMs: number;
   /** Rows one store query may read (ClickHouse max_rows_to_read). */
   maxRowsToRead: number;
+  /** Flows queued for one live (follow) viewer; beyond it the viewer loses flows and gets a LostEvent. */
+  maxFollowQueue: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -48,6 +50,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   uuidWindow: 200_000,
   queryTimeoutMs: 30_000,
   maxRowsToRead: 500_000_000,
+  // A busy node's batch brings ten thousand reports and more at once: a viewer that keeps up takes the burst.
+  maxFollowQueue: 16_384,
 };
 
 /** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */

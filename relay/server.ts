@@ -149,7 +149,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const inserts = new Slots(limits.maxConcurrentInserts);
   const policy = new AccessPolicy(opts.access);
 
-  const hub = new FlowHub({ capacity: opts.buffer });
+  const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
   const breaches = new Breaches(metrics, log);
   const nodes = new NodeBook({

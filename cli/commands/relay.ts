@@ -57,6 +57,7 @@ const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits][] = [
   ['--uuid-window <n>', 'uuids of recently stored flows remembered to store each once', 'uuidWindow'],
   ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs'],
   ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead'],
+  ['--max-follow-queue <n>', 'flows queued for one --follow viewer; a slower viewer loses its own and is told how many', 'maxFollowQueue'],
 ];
 
 const log = (line: string): void => {

@@ -69,7 +69,7 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
 
     relayAddr = `127.0.0.1:${await freePort()}`;
     // A live queue of 64 flows: the paused viewer below overflows it.
-    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64']);
+    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64', '--max-follow-queue', '64']);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/);
     metricsAddr = `127.0.0.1:${await freePort()}`;

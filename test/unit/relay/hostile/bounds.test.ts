@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Session } from 'chdb';
 import { ExportAck, FlowBatch, FlowExportClient, FlowExportService } from '../../../../proto/gen/export/v1/export';
-import { Endpoint, Flow, FlowFilter, ScionHop, ScionPath } from '../../../../proto/gen/flow/flow';
+import { Endpoint, Flow, FlowFilter, ScionPath, ScionPathType } from '../../../../proto/gen/flow/flow';
+import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
 import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
@@ -97,6 +98,18 @@ function metric(text: string, name: string, labels: string): number {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+/** A standard SCION path of two segments with these many hop fields each. */
+function rawPathOf(...segments: number[]): Buffer {
+  const hop = { ingressAlert: false, egressAlert: false, expTime: 63, consIngress: 1, consEgress: 2, mac: new Uint8Array(6) };
+  const segLens: [number, number, number] = [segments[0] ?? 0, segments[1] ?? 0, segments[2] ?? 0];
+  return Buffer.from(encodeScionPathBytes({
+    type: 'SCION',
+    meta: { currInf: 0, currHf: 0, segLens },
+    infoFields: segments.map((_, k) => ({ consDir: true, peer: false, segId: k, timestamp: 1_767_225_600 })),
+    hopFields: segments.flatMap((n) => Array.from({ length: n }, () => hop)),
+  }));
+}
+
 /** A flow now-ish with a unique uuid. */
 let serial = 0;
 function fresh(over: Partial<Flow> = {}): Flow {
@@ -143,7 +156,7 @@ describe('relay/hostile/bounds', function () {
       tls,
       mergeWindowMs: 50,
       shutdownGraceMs: 200,
-      limits: { maxBatchFlows: 1000, queryTimeoutMs: LIMIT_MS },
+      limits: { maxBatchFlows: 1000, maxHops: 3, queryTimeoutMs: LIMIT_MS },
       log: (l) => logs.push(l),
     });
     client = new ObserverClient(byName(relay.address), readerCreds);
@@ -197,7 +210,9 @@ describe('relay/hostile/bounds', function () {
       fresh({ time: { seconds: 10_413_792_000n, nanos: 0 } }),
       fresh({ time: { seconds: 1_700_000_000n, nanos: 1_000_000_000 } }),
       Flow.fromPartial({}),
-      fresh({ scionPath: ScionPath.fromPartial({ srcIa: '1-ff00:0:1', dstIa: '1-ff00:0:2', hops: Array.from({ length: 65 }, () => ScionHop.fromPartial({ isdAs: '1-ff00:0:1', ingressInterface: 1, egressInterface: 2 })) }) }),
+      // Hop fields past --max-hops in the raw path (what the relay rebuilds hops from); hops a
+      // client lists itself are never read. SCION paths hold 64 at most, so 4 over a limit of 3.
+      fresh({ scionPath: ScionPath.fromPartial({ srcIa: '1-ff00:0:1', dstIa: '1-ff00:0:2', type: ScionPathType.SCION_PATH_STANDARD, raw: rawPathOf(4) }) }),
     ];
     s.call.write(batch('mixed', 1n, [good[0], ...bad, good[1]]));
     const ack = await acked(s, 1n);
