@@ -8,22 +8,18 @@
 // flows (all of them would overflow the agent's live queue, which bursts of 10,000
 // reports every 5 s do, and that is not what is measured here).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
-import { loadTopology } from '../../operator/controlplane/topology';
 import { ScionObservationPoint, type Flow } from '../../proto/gen/flow/flow';
 import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResponse, type LossCounter, type ServerStatusResponse } from '../../proto/gen/observer/observer';
-import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { udpPaced } from '../datapath/harness/traffic';
-import { Wan } from '../datapath/harness/wan';
-import { freePort, Proc, ROOT, until } from './procs';
+import type { Wan } from '../datapath/harness/wan';
+import { freePort, Proc, until } from './procs';
+import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
-const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
-const ZRH = parseIA('64-2:0:20');
-const FRA = parseIA('65-2:0:20');
 const SRC_PORT = 47100;
 /** 10,000 flows, one datagram each per second for 20 s. */
 const SPRAY = { basePort: 20000, flows: 10_000, rounds: 20, size: 64, srcPort: SRC_PORT, perSecond: 10_000 };
@@ -33,19 +29,7 @@ const SAMPLE_PORTS = Array.from({ length: 100 }, (_, i) => String(SPRAY.basePort
 const ACTIVE_S = 5;
 const LIVE_WITHIN_MS = 2000;
 
-function clusterAS(name: string, ia: IA, wan: Wan, ifids: number[]): string {
-  const uplinks = ifids.map((i) => {
-    const f = wan.iface(ia, i);
-    return `    - interface: ${i}\n      underlay: ${f.remote.ip}:${f.remote.port}\n`;
-  });
-  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
-}
 
-/** Prometheus text: value of `name{labels}` (labels exactly as printed), 0 when absent. */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 const sprayed = (f: Flow): boolean =>
   f.scionObservationPoint === ScionObservationPoint.SCION_EDGE_ENCAP && f.l4?.protocol?.$case === 'UDP' && f.l4.protocol.value.sourcePort === SRC_PORT;
@@ -90,21 +74,9 @@ describe('e2e: load, 10,000 active flows for 20 s: nothing dropped, live within 
   let local: ObserverClient;
 
   before(async () => {
-    Wan.sweep(prefix);
     dir = mkdtempSync(join(tmpdir(), 'cilload-'));
-    const w = new Wan([...loadTopology(TOPOLOGY).ases.keys()], { prefix }).build([ZRH, FRA]);
+    const w = zurichToFrankfurt(prefix, dir);
     wan = w;
-    w.addPod('billing', ZRH, '10.164.0.5', 1);
-    w.addPod('echo', FRA, '10.165.0.7', 1);
-    w.hosts.exec(w.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', w.iface(ZRH, 1).remote.ip, 'dev', 'if1']);
-    const res = join(dir, 'zurich');
-    mkdirSync(res);
-    writeFileSync(join(res, 'cluster.yaml'), clusterAS('zurich', ZRH, w, [1, 2]));
-    for (const f of ['remote-clusters.yaml', 'billing.yaml']) copyFileSync(join(ROOT, 'examples', 'policies', 'zurich', f), join(res, f));
-    writeFileSync(
-      join(dir, 'pods.yaml'),
-      'apiVersion: v1\nkind: Pod\nmetadata: { name: billing-0, namespace: shop, labels: { app: billing } }\nspec: { nodeName: zrh-1 }\nstatus: { podIP: 10.164.0.5 }\n',
-    );
 
     relayAddr = `127.0.0.1:${await freePort()}`;
     // The relay as it runs by default: the merge window and live buffer are part of what is measured.
@@ -114,7 +86,7 @@ describe('e2e: load, 10,000 active flows for 20 s: nothing dropped, live within 
     metricsAddr = `127.0.0.1:${await freePort()}`;
     socket = join(dir, 'observer.sock');
     const agent = new Proc('agent zrh-1', [
-      'agent', '--node', 'zrh-1', '--resources', res, '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
+      'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', socket,
       '--flow-idle', '3', '--flow-active', String(ACTIVE_S), '--metrics', metricsAddr,
       ...[1, 2].flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ZRH, i).port}`]),

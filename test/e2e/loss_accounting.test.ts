@@ -5,39 +5,23 @@
 // `cillion status` shows in packets, and a live viewer too slow to keep up must show up
 // apart, never as data loss.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:http2';
 import { join } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { loadTopology } from '../../operator/controlplane/topology';
 import { ScionObservationPoint, type Flow } from '../../proto/gen/flow/flow';
 import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type LossCounter, type ServerStatusResponse } from '../../proto/gen/observer/observer';
-import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { udpSpray } from '../datapath/harness/traffic';
-import { Wan } from '../datapath/harness/wan';
-import { cli, freePort, Proc, ROOT, until } from './procs';
+import type { Wan } from '../datapath/harness/wan';
+import { cli, freePort, Proc, until } from './procs';
+import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
-const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
-const ZRH = parseIA('64-2:0:20');
-const FRA = parseIA('65-2:0:20');
 const SRC_PORT = 47000;
 const SPRAY = { basePort: 20000, flows: 2000, rounds: 15, size: 64, srcPort: SRC_PORT };
 
-function clusterAS(name: string, ia: IA, wan: Wan, ifids: number[]): string {
-  const uplinks = ifids.map((i) => {
-    const f = wan.iface(ia, i);
-    return `    - interface: ${i}\n      underlay: ${f.remote.ip}:${f.remote.port}\n`;
-  });
-  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
-}
 
-/** Prometheus text: value of `name{labels}` (labels exactly as printed), 0 when absent. */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 describe('e2e: loss accounting, sent = metered + counted loss', function () {
   requireDatapath(this);
@@ -51,21 +35,9 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
   let client: ObserverClient;
 
   before(async () => {
-    Wan.sweep(prefix);
     dir = mkdtempSync(join(tmpdir(), 'cilloss-'));
-    const w = new Wan([...loadTopology(TOPOLOGY).ases.keys()], { prefix }).build([ZRH, FRA]);
+    const w = zurichToFrankfurt(prefix, dir);
     wan = w;
-    w.addPod('billing', ZRH, '10.164.0.5', 1);
-    w.addPod('echo', FRA, '10.165.0.7', 1);
-    w.hosts.exec(w.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', w.iface(ZRH, 1).remote.ip, 'dev', 'if1']);
-    const res = join(dir, 'zurich');
-    mkdirSync(res);
-    writeFileSync(join(res, 'cluster.yaml'), clusterAS('zurich', ZRH, w, [1, 2]));
-    for (const f of ['remote-clusters.yaml', 'billing.yaml']) copyFileSync(join(ROOT, 'examples', 'policies', 'zurich', f), join(res, f));
-    writeFileSync(
-      join(dir, 'pods.yaml'),
-      'apiVersion: v1\nkind: Pod\nmetadata: { name: billing-0, namespace: shop, labels: { app: billing } }\nspec: { nodeName: zrh-1 }\nstatus: { podIP: 10.164.0.5 }\n',
-    );
 
     relayAddr = `127.0.0.1:${await freePort()}`;
     // A live queue of 64 flows: the paused viewer below overflows it.
@@ -74,7 +46,7 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
     await relay.waitFor(/serving Observer and FlowExport/);
     metricsAddr = `127.0.0.1:${await freePort()}`;
     const agent = new Proc('agent zrh-1', [
-      'agent', '--node', 'zrh-1', '--resources', res, '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
+      'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', '',
       '--flow-idle', '1', '--flow-active', '2', '--flow-max', '64', '--export-buffer', '1024', '--metrics', metricsAddr,
       ...[1, 2].flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ZRH, i).port}`]),
