@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Session } from 'chdb';
-import { ExportAck, FlowBatch, FlowExportClient, FlowExportService } from '../../../../proto/gen/export/v1/export';
+import { ExportAck, FlowBatch, FlowExportClient, FlowExportService, type FlowColumns } from '../../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, FlowFilter, ScionPath, ScionPathType } from '../../../../proto/gen/flow/flow';
 import { encodeScionPathBytes } from '../../../../scion/path/raw';
+import { encodeColumns } from '../../../../columns/encode';
 import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
 import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
@@ -198,6 +199,42 @@ describe('relay/hostile/bounds', function () {
     assert.equal((await acked(again, 1n)).rejectedFlows, 0n);
     again.close();
     assert.deepEqual(await flowsOf(client, { whitelist: [FlowFilter.fromPartial({ uuid: [f.uuid] })] }), [f.uuid]);
+    await served();
+  });
+
+  it('refuses column batches that lie (an index past its table, padded tables, a column of the wrong length) with INVALID_ARGUMENT, and refuses a lying enum flow alone', async () => {
+    const columnsBatch = (sessionId: string, sequence: bigint, poke: (c: FlowColumns) => void): FlowBatch => {
+      const { columns } = encodeColumns([fresh(), fresh()]);
+      poke(columns);
+      return FlowBatch.fromPartial({ nodeName: 'hostile', clusterName: 'c1', sessionId, sequence, columns });
+    };
+    const lies: [string, (c: FlowColumns) => void, RegExp][] = [
+      ['index', (c) => (c.sourceIp = Buffer.from([0, 0, 0, 0, 200, 0, 0, 0])), /sourceIp of flow 1 references entry 200/],
+      ['padding', (c) => (c.strings = Array.from({ length: 100 }, (_, k) => `pad-${k}`)), /with 100 strings; at most 32/],
+      ['length', (c) => (c.verdict = Buffer.from([1, 1, 1])), /verdict/],
+    ];
+    for (const [what, poke, why] of lies) {
+      const s = openStream(relay.address);
+      s.call.write(columnsBatch(`lie-${what}`, 1n, poke));
+      const st = await s.status;
+      assert.equal(st.code, status.INVALID_ARGUMENT, what);
+      assert.match(st.details, why);
+      s.close();
+      await served();
+    }
+    // An enum value no stored column names: that flow alone is refused, the other stored.
+    const s = openStream(relay.address);
+    s.call.write(columnsBatch('lie-enum', 1n, (c) => (c.verdict = Buffer.from([1, 250]))));
+    const ack = await acked(s, 1n);
+    assert.equal(ack.rejectedFlows, 1n);
+    assert.match(ack.rejectedReason, /verdict 250/);
+    // Hanging up with the next batch half-way: the session stays at 1, and serves again.
+    s.call.write(columnsBatch('lie-enum', 3n, () => undefined));
+    s.close();
+    const again = openStream(relay.address);
+    again.call.write(FlowBatch.fromPartial({ nodeName: 'hostile', clusterName: 'c1', sessionId: 'lie-enum', sequence: 0n }));
+    assert.equal((await acked(again, 1n)).ackedSequence, 1n);
+    again.close();
     await served();
   });
 
