@@ -14,8 +14,10 @@ export function liveBatch(j: JudgedBatch): LiveBatch {
   const time = cols.i64('timeNs');
   const path = cols.u32('path');
   let uuids: Map<string, number> | undefined;
+  const uuidColumn = cols.bytes('uuid');
+  const uuids16 = Buffer.from(uuidColumn.buffer, uuidColumn.byteOffset, uuidColumn.byteLength);
   const uuidText = (i: number): string => {
-    const h = Buffer.from(cols.bytes('uuid').buffer, cols.bytes('uuid').byteOffset + 16 * i, 16).toString('hex');
+    const h = uuids16.toString('hex', 16 * i, 16 * i + 16);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   };
   return {
