@@ -54,6 +54,12 @@ const CANCEL_BLOCK_ROWS = 8192;
 /** Rows per page; the first page asks for the limit when it is smaller, later ones twice as many as the one before. */
 const MAX_PAGE_ROWS = 20_000;
 
+/** One page of a query: Native blocks, every workload and path key they hold resolved. */
+export interface FlowPage {
+  blocks: NativeBlock[];
+  refs: PageRefs;
+}
+
 /** Reads flows out of one database's flows table, rebuilding each from its columns. */
 export class FlowReader {
   private readonly refs: ReferenceCache;
@@ -68,47 +74,72 @@ export class FlowReader {
   }
 
   /**
-   * Pages one after the other; while the flows of one are rebuilt and handed on, the engine
-   * already reads the next (its cursor is the page's last row), unless the limit is sure to
-   * be reached first. One generator from page to caller: each flow passes one await.
+   * Flows one at a time, rebuilt from their columns; filters the engine cannot decide
+   * exactly are checked here on the rebuilt Flow.
    */
   async *query(q: FlowQuery): AsyncGenerator<Flow> {
-    validateFilters(q.allow, q.deny);
-    const limit = q.limit ?? Infinity;
-    if (limit <= 0) return;
     const matches = pushdownIsExact(q.allow, q.deny) ? undefined : flowMatcher(q.allow, q.deny);
+    const limit = q.limit ?? Infinity;
+    let emitted = 0;
+    for await (const page of this.pages(q, matches === undefined)) {
+      for (const block of page.blocks) {
+        const flowAt = blockFlows(block, page.refs);
+        for (let i = 0; i < block.rows; i++) {
+          if (q.signal?.aborted) throw new QueryAbortedError();
+          const flow = flowAt(i);
+          if (matches && !matches(flow)) continue;
+          yield flow;
+          if (++emitted >= limit) return;
+        }
+      }
+    }
+  }
+
+  /**
+   * The query's rows as pages of Native blocks with their references resolved, for readers
+   * that turn columns into something other than Flow objects. With `exact`, every row of
+   * every page matches and the pages hold at most `limit` rows together; without it (the
+   * filters are not all decided by the engine, see pushdownIsExact) the caller filters and
+   * counts, and paging goes on until the caller stops.
+   *
+   * Pages come one after the other; while one is handed on, the engine already reads the
+   * next (its cursor is the page's last row), unless the limit is sure to be reached first.
+   */
+  async *pages(q: FlowQuery, exact = pushdownIsExact(q.allow, q.deny)): AsyncGenerator<FlowPage> {
+    validateFilters(q.allow, q.deny);
+    const limit = exact ? (q.limit ?? Infinity) : Infinity;
+    if ((q.limit ?? Infinity) <= 0) return;
     const tag = `cq-${randomUUID()}`;
     const signal = q.signal;
     const onAbort = (): void => {
       this.ctl.kill(tag).catch((e: unknown) => this.ctl.onKillError?.(e as Error));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    let pageRows = Math.min(limit, MAX_PAGE_ROWS);
-    let emitted = 0;
-    let next: Promise<Buffer> | undefined = this.readPage(q, undefined, pageRows, tag);
+    let pageRows = Math.min(q.limit ?? Infinity, MAX_PAGE_ROWS);
+    let asked = pageRows;
+    let handed = 0;
+    let next: Promise<Buffer> | undefined = this.readPage(q, undefined, asked, tag);
     try {
       while (next) {
-        const blocks = readNative(await next);
+        let blocks = readNative(await next);
         next = undefined;
         const rows = blocks.reduce((n, b) => n + b.rows, 0);
         const refs = await this.resolve(blocks, tag);
         const last = blocks[blocks.length - 1];
         const cursor = rows > 0 ? cursorOf(last, last.rows - 1) : undefined;
         // A short page was the last; after a full one, matches are sparser than the SQL suggests.
-        const more = rows >= pageRows;
+        const more = rows >= asked;
         pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
-        if (more && limit - emitted > rows) next = this.readPage(q, cursor, pageRows, tag);
-        for (const block of blocks) {
-          const flowAt = blockFlows(block, refs);
-          for (let i = 0; i < block.rows; i++) {
-            if (signal?.aborted) throw new QueryAbortedError();
-            const flow = flowAt(i);
-            if (matches && !matches(flow)) continue;
-            yield flow;
-            if (++emitted >= limit) return;
-          }
-        }
-        if (more && !next) next = this.readPage(q, cursor, pageRows, tag);
+        handed += rows;
+        asked = Math.min(pageRows, limit - handed);
+        // Read ahead only when the caller is sure to want the next page.
+        const ahead = more && limit - handed > 0 && (exact || q.limit === undefined);
+        if (ahead) next = this.readPage(q, cursor, asked, tag);
+        if (signal?.aborted) throw new QueryAbortedError();
+        blocks = blocks.filter((b) => b.rows > 0);
+        if (blocks.length > 0) yield { blocks, refs };
+        if (handed >= limit) return;
+        if (more && !next) next = this.readPage(q, cursor, asked, tag);
       }
     } catch (e) {
       if (signal?.aborted) throw new QueryAbortedError();
