@@ -11,7 +11,7 @@
 // - GetFlows reading every stored flow back through the Observer API;
 // - stored bytes per flow after OPTIMIZE FINAL, over every table of the store.
 // CILLION_BENCH_RELAY_PROFILE=1 runs the relay under the V8 profiler and prints where its
-// main thread spent the time.
+// main thread spent the time; CILLION_BENCH_RELAY_ARGS adds flags to `cillion relay`.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,8 @@ async function startRelay(dir: string, tls: Tls, profileDir: string | undefined)
     '--tls-cert', server.cert, '--tls-key', server.key, '--tls-client-ca', tls.ca,
     // Reading a million flows back is one GetFlows call; the default bound is 30 s.
     '--query-timeout-ms', '600000',
+    // More relay flags, to compare settings in one sitting (e.g. --max-group-flows 1).
+    ...(process.env.CILLION_BENCH_RELAY_ARGS ?? '').split(' ').filter((a) => a !== ''),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

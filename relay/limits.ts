@@ -23,8 +23,10 @@ export interface RelayLimits {
   maxFilterValues: number;
   /** Estimated memory of export batches received and not yet stored, over all streams; streams pause beyond it. */
   ingestBudgetBytes: number;
-  /** Batches written to the store at once; each costs the engine memory while it parses and writes. */
+  /** Store inserts at once (each a group of batches); each costs the engine memory while it parses and writes. */
   maxConcurrentInserts: number;
+  /** Flows one store insert may take from the batches waiting for it (group commit); the rest wait for the next insert. */
+  maxGroupFlows: number;
   /** Uuids of recently stored flows remembered, so a uuid sent again is stored once. */
   uuidWindow: number;
   /** Wall time of one store query (ClickHouse max_execution_time), and of a GetFlows history read. */
@@ -47,6 +49,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxFilterValues: 1024,
   ingestBudgetBytes: 64 * 1024 * 1024,
   maxConcurrentInserts: 1,
+  // About 10 MiB of Native block: parts large enough that the engine's cost per part and merges stop dominating.
+  maxGroupFlows: 65_536,
   uuidWindow: 200_000,
   queryTimeoutMs: 30_000,
   maxRowsToRead: 500_000_000,

@@ -79,6 +79,9 @@ export class RelayMetrics {
   private readonly insertLag: Histogram;
   private readonly storeRows: Counter;
   private readonly storeErrors: Counter;
+  private readonly groups: Counter;
+  private readonly groupsFull: Counter;
+  private readonly groupBatches: Histogram;
   private readonly breaches: Counter<'kind'>;
   private readonly flowsRejected: Counter<'reason'>;
   private readonly engineErrors: Counter<'op'>;
@@ -126,6 +129,18 @@ export class RelayMetrics {
     });
     this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
     this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
+    this.groups = new Counter({ name: 'cillion_store_groups_total', help: 'Store inserts, each a group of the batches that waited for it (group commit).', registers });
+    this.groupsFull = new Counter({
+      name: 'cillion_store_groups_full_total',
+      help: 'Store inserts that reached the group limit (--max-group-flows) and left batches waiting for the next insert.',
+      registers,
+    });
+    this.groupBatches = new Histogram({
+      name: 'cillion_store_group_batches',
+      help: 'Batches per store insert (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
     this.breaches = new Counter({
       name: 'cillion_limit_breaches_total',
       help: 'Requests and messages refused for exceeding a limit, by kind (README: Trust model, Limits).',
@@ -188,6 +203,13 @@ export class RelayMetrics {
     this.exportDrops.inc(labels, Number(delta.exportDrops));
     this.decodeErrors.inc(labels, Number(delta.decodeErrors));
     for (const [counter, unit, key] of LOSS_COUNTERS) this.collectorLoss.inc({ ...labels, counter, unit }, Number(delta[key]));
+  }
+
+  /** One store insert of `batches` batches; `full` when it stopped at the group limit. */
+  group(batches: number, full: boolean): void {
+    this.groups.inc();
+    this.groupBatches.observe(batches);
+    if (full) this.groupsFull.inc();
   }
 
   stored(rows: number, lagSeconds: number | undefined): void {

@@ -15,6 +15,7 @@ import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
 import { exportService, sessionKey, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
+import { GroupCommit, type Committable } from './export/group_commit';
 import { judgeColumns } from './export/judge_columns';
 import { liveBatch } from './export/live_columns';
 import { screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
@@ -108,26 +109,6 @@ function statusObserver(onStatus: (code: grpcStatus, details: string, peer: stri
   };
 }
 
-/** At most `n` calls of run() at once; the rest wait their turn in order. */
-class Slots {
-  private busy = 0;
-  private readonly queue: Array<() => void> = [];
-
-  constructor(private readonly n: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.n) await new Promise<void>((r) => this.queue.push(r));
-    else this.busy++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.busy--;
-    }
-  }
-}
-
 function batchOwner(id: Identity, claimed: string): BatchOwner {
   if (!id.authenticated) return { node: claimed };
   if (claimed !== '' && claimed !== id.name) return { refused: `the client certificate is for node "${id.name}"; this stream's batch claims node "${claimed}"` };
@@ -146,12 +127,26 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const uuids = new UuidWindow(limits.uuidWindow);
   // Oldest first, so the window forgets them in the order it would have.
   if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
-  const inserts = new Slots(limits.maxConcurrentInserts);
   const policy = new AccessPolicy(opts.access);
 
   const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
   const breaches = new Breaches(metrics, log);
+  // Said in the log at most once a minute: under load every group may be full.
+  let groupFullLogged = 0;
+  const commits = store
+    ? new GroupCommit<JudgedBatch & Committable>((group) => store.insertGroup(group), {
+      maxFlows: limits.maxGroupFlows,
+      concurrency: limits.maxConcurrentInserts,
+      onGroup: (g) => {
+        metrics.group(g.batches, g.full);
+        if (g.full && Date.now() - groupFullLogged >= 60_000) {
+          groupFullLogged = Date.now();
+          log(`store: an insert took ${g.flows} flows (${g.batches} batches), the group limit of ${limits.maxGroupFlows} flows; the other batches wait for the next insert`);
+        }
+      },
+    })
+    : undefined;
   const nodes = new NodeBook({
     onState: (name, state) => {
       log(`node ${name} ${state === NodeState.NODE_CONNECTED ? 'connected' : 'unavailable'}`);
@@ -187,8 +182,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       hub.expect(live);
       merger.add(live);
       try {
-        const s = store;
-        if (s) await inserts.run(() => s.insertBatch(judged));
+        if (commits) await commits.add({ ...judged, flows: judged.keep ? judged.keep.length : cols.count });
         else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
       } catch (e) {
         uuids.forget(screened.keys);

@@ -1,6 +1,7 @@
 // The relay's flow store: ClickHouse, embedded (chdb on a data directory) or a server by URL,
 // same client and SQL either way. Table layout: schema.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createHash } from 'node:crypto';
 import { Flow } from '../../proto/gen/flow/flow';
 import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
@@ -12,7 +13,7 @@ import { FlowValueError, flowBlock } from './flow_block';
 import { Rollup } from './rollup';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
 import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
-import { constIntColumn, nativeBlock, stringColumn } from './native';
+import { constIntColumn, intColumn, nativeBlock, stringColumn } from './native';
 import {
   LEGACY_FLOWS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, checkIdentifier, legacyMoveStatements, schemaStatements,
   ttlStatements, upgradeStatements,
@@ -47,6 +48,12 @@ export interface FlowStore extends FlowHistory {
    * node_name the batch's) is turned into columns first (from_flows.ts).
    */
   insertBatch(b: JudgedBatch | SessionBatch): Promise<void>;
+  /**
+   * Stores several batches (of any sessions) in one insert, one part: all of them or none.
+   * A batch the table cannot hold (FlowValueError) is left out and gets its error alone
+   * (by index in the result); the rest are stored. Rejects when the insert fails, for all.
+   */
+  insertGroup(batches: readonly JudgedBatch[]): Promise<(Error | undefined)[]>;
   /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
   position(nodeName: string, sessionId: string): Promise<bigint>;
   /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
@@ -128,6 +135,23 @@ async function moveLegacyFlows(client: ClickHouseClient, schema: { database: str
   log(`store: upgraded ${schema.database}: flows of the layout before typed columns moved to ${schema.database}.${LEGACY_FLOWS} (rollup view dropped); new flows go to a new ${schema.database}.flows`);
 }
 
+/**
+ * Blocks of one insert squashed into one before the engine writes them, so that several
+ * batches become one part (all-or-nothing, under one deduplication token).
+ */
+const SQUASH_ALL = { min_insert_block_size_rows: 1_000_000_000, min_insert_block_size_bytes: 1_000_000_000_000 };
+
+/**
+ * A group's deduplication token, the same whenever the same batches are inserted together:
+ * a batch alone keeps the token it always had, [node, session, sequence]; a group's is the
+ * hash of its batches' tokens in order.
+ */
+export function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[]): string {
+  const tokens = batches.map((b) => JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]));
+  if (tokens.length === 1) return tokens[0];
+  return `group:${createHash('sha256').update(`[${tokens.join(',')}]`).digest('hex')}`;
+}
+
 /** Unix milliseconds as DateTime64(3) input text: seconds with three decimals. */
 function unixMs(ms: number): string {
   return (ms / 1000).toFixed(3);
@@ -197,50 +221,92 @@ class ClickHouseFlowStore implements FlowStore {
     }
   }
 
-  insertBatch(b: JudgedBatch | SessionBatch): Promise<void> {
-    return this.engine('storing flows', () => this.insertJudged('flows' in b ? judgedFromFlows(b) : b));
+  async insertBatch(b: JudgedBatch | SessionBatch): Promise<void> {
+    const [err] = await this.insertGroup(['flows' in b ? judgedFromFlows(b) : b]);
+    if (err) throw err;
   }
 
-  private async insertJudged(b: JudgedBatch): Promise<void> {
+  insertGroup(batches: readonly JudgedBatch[]): Promise<(Error | undefined)[]> {
+    return this.engine('storing flows', () => this.insertJudged(batches));
+  }
+
+  private async insertJudged(batches: readonly JudgedBatch[]): Promise<(Error | undefined)[]> {
     const receivedAt = Math.floor(Date.now() / 1000);
-    // A retried batch inserts nothing twice, also if the caller did not check position().
-    // The token names the node: another node's batch of the same session id and sequence
-    // is another batch, never taken for this one's duplicate.
-    // Synchronous distributed inserts: on a cluster the batch is on its shard when this resolves.
-    const settings = {
-      insert_deduplication_token: JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]),
+    const outcome: (Error | undefined)[] = new Array(batches.length);
+    const blocks: Buffer[] = [];
+    const withFlows: JudgedBatch[] = [];
+    const empty: JudgedBatch[] = [];
+    /** Sessions with a refused batch: their later batches of the group must not pass it. */
+    const refused = new Map<string, FlowValueError>();
+    batches.forEach((b, i) => {
+      const session = JSON.stringify([b.nodeName, b.sessionId]);
+      const before = refused.get(session);
+      if (before) {
+        outcome[i] = new FlowValueError(`batch ${b.sequence} follows a refused batch of its session: ${before.message}`);
+        return;
+      }
+      if ((b.keep ? b.keep.length : b.columns.count) === 0) return void empty.push(b);
+      try {
+        blocks.push(flowBlock(b, receivedAt));
+        withFlows.push(b);
+      } catch (e) {
+        // A value the table cannot hold is the batch's fault: it fails alone.
+        if (!(e instanceof FlowValueError)) throw e;
+        outcome[i] = e;
+        refused.set(session, e);
+      }
+    });
+    // A retried insert of the same batches inserts nothing twice, also if the caller did not
+    // check position(). The token names each batch's node: another node's batch of the same
+    // session id and sequence is another batch, never taken for this one's duplicate.
+    // Synchronous distributed inserts: on a cluster the batches are on their shard when this resolves.
+    const settings = (group: readonly JudgedBatch[]) => ({
+      insert_deduplication_token: groupToken(group),
       insert_select_deduplicate: 1,
       insert_distributed_sync: 1,
-    };
-    const count = b.keep ? b.keep.length : b.columns.count;
-    if (count === 0) {
+    });
+    if (withFlows.length > 0) {
+      // Dimensions first, so that every stored flow's references resolve.
+      await this.insertDimensions(withFlows, receivedAt);
+      await this.ch.insertNative({
+        table: `${this.db}.flows`,
+        // The batches' blocks squashed into one block, one part: the insert is all-or-nothing.
+        body: blocks.length === 1 ? blocks[0] : Buffer.concat(blocks),
+        settings: { ...settings(withFlows), max_insert_threads: 1, ...SQUASH_ALL },
+      });
+    }
+    // After the flows: a session's empty batch must not advance its position past a batch whose flows failed.
+    if (empty.length > 0) {
       await this.ch.insertNative({
         table: `${this.db}.batch_marks`,
         body: nativeBlock([
-          ['session_id', stringColumn([b.sessionId])],
-          ['sequence', constIntColumn('UInt64', b.sequence, 1)],
-          ['node_name', stringColumn([b.nodeName])],
-          ['received_at', constIntColumn("DateTime('UTC')", receivedAt, 1)],
+          ['session_id', stringColumn(empty.map((b) => b.sessionId))],
+          ['sequence', intColumn('UInt64', empty.map((b) => b.sequence))],
+          ['node_name', stringColumn(empty.map((b) => b.nodeName))],
+          ['received_at', constIntColumn("DateTime('UTC')", receivedAt, empty.length)],
         ]),
-        settings,
+        settings: { ...settings(empty), ...SQUASH_ALL },
       });
-      return;
     }
-    // Dimensions first, so that every stored flow's references resolve.
-    await this.insertDimensions(b, receivedAt);
-    await this.ch.insertNative({
-      table: `${this.db}.flows`,
-      body: flowBlock(b, receivedAt),
-      // One block, one part: the insert is all-or-nothing.
-      settings: { ...settings, max_insert_threads: 1, min_insert_block_size_rows: 0, min_insert_block_size_bytes: 0 },
-    });
+    return outcome;
   }
 
   /** The endpoints and paths of kept flows not written within the hour. */
-  private async insertDimensions(b: JudgedBatch, now: number): Promise<void> {
+  private async insertDimensions(batches: readonly JudgedBatch[], now: number): Promise<void> {
     const eps = new Map<bigint, StoredEndpoint>();
     const hdrs = new Map<bigint, StoredPath>();
     const fps = new Map<string, StoredPath>();
+    for (const b of batches) this.staleDimensions(b, now, eps, hdrs, fps);
+    if (eps.size > 0) await this.ch.insertNative({ table: `${this.db}.workloads`, body: workloadsBlock([...eps.values()], now), settings: { insert_distributed_sync: 1 } });
+    if (hdrs.size > 0) await this.ch.insertNative({ table: `${this.db}.path_headers`, body: pathHeadersBlock([...hdrs.values()], now), settings: { insert_distributed_sync: 1 } });
+    if (fps.size > 0) await this.ch.insertNative({ table: `${this.db}.paths`, body: pathsBlock([...fps.values()].map((p) => p.path), now), settings: { insert_distributed_sync: 1 } });
+    this.workloads.remember(eps.keys(), now);
+    this.pathHeaders.remember(hdrs.keys(), now);
+    this.paths.remember(fps.keys(), now);
+  }
+
+  /** Adds the batch's endpoints and paths in use that are due (re)writing. */
+  private staleDimensions(b: JudgedBatch, now: number, eps: Map<bigint, StoredEndpoint>, hdrs: Map<bigint, StoredPath>, fps: Map<string, StoredPath>): void {
     const src = b.columns.u32('sourceEndpoint');
     const dst = b.columns.u32('destinationEndpoint');
     const path = b.columns.u32('path');
@@ -262,12 +328,6 @@ class ClickHouseFlowStore implements FlowStore {
       const fp = p.path.fingerprint.toLowerCase();
       if (fp !== '' && this.paths.stale(fp, now) && !fps.has(fp)) fps.set(fp, p);
     });
-    if (eps.size > 0) await this.ch.insertNative({ table: `${this.db}.workloads`, body: workloadsBlock([...eps.values()], now), settings: { insert_distributed_sync: 1 } });
-    if (hdrs.size > 0) await this.ch.insertNative({ table: `${this.db}.path_headers`, body: pathHeadersBlock([...hdrs.values()], now), settings: { insert_distributed_sync: 1 } });
-    if (fps.size > 0) await this.ch.insertNative({ table: `${this.db}.paths`, body: pathsBlock([...fps.values()].map((p) => p.path), now), settings: { insert_distributed_sync: 1 } });
-    this.workloads.remember(eps.keys(), now);
-    this.pathHeaders.remember(hdrs.keys(), now);
-    this.paths.remember(fps.keys(), now);
   }
 
   position(nodeName: string, sessionId: string): Promise<bigint> {
