@@ -171,7 +171,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   let batchStoreErrors = 0n;
   const sink: BatchSink = {
     position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
-    accept: async (b, incoming): Promise<Rejections> => {
+    accept: async (b, incoming) => {
       const cols = incoming.columns;
       const screened = screenColumns(cols, b.nodeName, limits, uuids);
       await judge.preparePaths(cols.paths);
@@ -181,38 +181,42 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const live = liveBatch(judged);
       hub.expect(live);
       merger.add(live);
-      try {
-        if (commits) await commits.add({ ...judged, flows: judged.keep ? judged.keep.length : cols.count });
-        else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
-      } catch (e) {
-        uuids.forget(screened.keys);
-        metrics.storeError();
-        batchStoreErrors++;
-        const err = e as Error & { detail?: string };
-        if (err.detail !== undefined) {
-          // The engine's own words stay here; the collector hears only the error id.
-          metrics.engineError('insert');
-          log(`${err.message}: ${err.detail}`);
+      const store = async (): Promise<Rejections> => {
+        try {
+          if (commits) await commits.add({ ...judged, flows: judged.keep ? judged.keep.length : cols.count });
+          else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
+        } catch (e) {
+          uuids.forget(screened.keys);
+          metrics.storeError();
+          batchStoreErrors++;
+          const err = e as Error & { detail?: string };
+          if (err.detail !== undefined) {
+            // The engine's own words stay here; the collector hears only the error id.
+            metrics.engineError('insert');
+            log(`${err.message}: ${err.detail}`);
+          }
+          throw e;
+        } finally {
+          hub.settle(live);
         }
-        throw e;
-      } finally {
-        hub.settle(live);
-      }
-      const rejected = screened.rejected + incoming.refused;
-      const reason = incoming.reason || screened.reason;
-      if (rejected > 0) {
-        metrics.rejected('duplicate', screened.duplicates);
-        metrics.rejected('invalid', rejected - screened.duplicates);
-        if (rejected > screened.duplicates) breaches.record('flow_invalid', reason, b.nodeName);
-        if (screened.duplicates > 0) breaches.record('duplicate_uuid', `${screened.duplicates} flows of batch ${b.sequence} carried uuids already stored`, b.nodeName);
-      }
-      const tally = tallyStored(judged);
-      for (const [verdict, n] of tally.verdicts) metrics.flow(verdict, n);
-      for (const [g, n] of tally.geofences) metrics.geofence(g.name, g.verdict, n);
-      metrics.stored(tally.stored, tally.newestNs === undefined ? undefined : Number(nowNs() - tally.newestNs) / 1e9);
-      if (verdicts.fingerprintMismatches > 0) metrics.fingerprintMismatches(b.nodeName, verdicts.fingerprintMismatches);
-      nodes.stored(b.nodeName, tally.stored);
-      return { rejected, reason };
+        const rejected = screened.rejected + incoming.refused;
+        const reason = incoming.reason || screened.reason;
+        if (rejected > 0) {
+          metrics.rejected('duplicate', screened.duplicates);
+          metrics.rejected('invalid', rejected - screened.duplicates);
+          if (rejected > screened.duplicates) breaches.record('flow_invalid', reason, b.nodeName);
+          if (screened.duplicates > 0) breaches.record('duplicate_uuid', `${screened.duplicates} flows of batch ${b.sequence} carried uuids already stored`, b.nodeName);
+        }
+        const tally = tallyStored(judged);
+        for (const [verdict, n] of tally.verdicts) metrics.flow(verdict, n);
+        for (const [g, n] of tally.geofences) metrics.geofence(g.name, g.verdict, n);
+        metrics.stored(tally.stored, tally.newestNs === undefined ? undefined : Number(nowNs() - tally.newestNs) / 1e9);
+        if (verdicts.fingerprintMismatches > 0) metrics.fingerprintMismatches(b.nodeName, verdicts.fingerprintMismatches);
+        nodes.stored(b.nodeName, tally.stored);
+        return { rejected, reason };
+      };
+      // Taken now; stored with whatever else waits for the next insert.
+      return { stored: store() };
     },
   };
 

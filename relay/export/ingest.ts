@@ -1,5 +1,7 @@
 // The relay's half of proto/export/v1/export.proto: batches of each session are handed to
-// the sink strictly in sequence and acknowledged only once the sink has them durably.
+// the sink strictly in sequence and acknowledged only once the sink has them durably. A
+// stream reads its next batch once the sink has taken the previous one, not once it is
+// stored, so batches of every stream wait for the store together (group commit).
 // Duplicates (at or below the stored position) are dropped and acknowledged again; a
 // batch that skips ahead is held back on its stream until the gap fills, and a stream that
 // keeps skipping is refused. Batches of one session are handled one at a time even when
@@ -7,9 +9,10 @@
 // opened it: sessions are keyed by (node, session id), the node being the one the stream's
 // certificate names (nodeOf), so another client naming the same id gets a session of its own.
 //
-// Memory is bounded: a stream reads its next message only once the previous one is stored
-// and the ingest budget (admission.ts) has room; otherwise it is paused, and HTTP/2 flow
-// control makes the collector wait and buffer on its side.
+// Memory is bounded: a stream reads its next message only once the previous one is taken
+// and the ingest budget (admission.ts) has room; a batch holds its budget until it is
+// stored. Otherwise the stream is paused, and HTTP/2 flow control makes the collector wait
+// and buffer on its side.
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
@@ -23,11 +26,21 @@ export interface Rejections {
   reason: string;
 }
 
+/** A batch the sink took; `stored` settles once it is durable or refused. */
+export interface Accepted {
+  stored: Promise<Rejections | void>;
+}
+
 export interface BatchSink {
   /** Highest sequence of the node's session stored so far; 0n when none. */
   position(nodeName: string, sessionId: string): Promise<bigint>;
-  /** Stores the batch's acceptable flows (its columns) with its (node, session, sequence), all or none; resolves once durable. */
-  accept(batch: FlowBatch, columns: IncomingColumns): Promise<Rejections | void>;
+  /**
+   * Takes the batch's acceptable flows (its columns) with its (node, session, sequence), to
+   * store all or none; resolves once taken, when the session's next batch may be offered.
+   * Batches of a session are stored in the order taken: when one's `stored` rejects, no
+   * batch of its session taken after it is stored either.
+   */
+  accept(batch: FlowBatch, columns: IncomingColumns): Promise<Accepted>;
 }
 
 export interface CollectorReport {
@@ -79,8 +92,11 @@ class StreamError extends Error {
 
 /** One session's position and the queue that keeps its batches in order. */
 class Session {
+  /** Highest sequence stored or taken by the sink on its way to be. */
   private position: bigint | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Settles once every batch taken so far is stored (the sink stores them in order). */
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly node: string,
@@ -100,18 +116,36 @@ class Session {
     return this.position;
   }
 
-  async store(b: FlowBatch): Promise<Rejections> {
-    let r: Rejections | void;
-    try {
-      r = await this.sink.accept(b, columnsOf.get(b) as IncomingColumns);
-    } catch (e) {
+  /** Resolves once every batch taken so far is stored; rejects if one of them was not. */
+  stored(): Promise<unknown> {
+    return this.last;
+  }
+
+  /** Hands the batch to the sink; resolves once taken, with a promise of it being stored. */
+  async take(b: FlowBatch): Promise<{ stored: Promise<Rejections> }> {
+    const failed = (e: unknown): StreamError => {
       // Whether the batch made it is unknown until the sink is asked again. The sink says
       // what went wrong in its own log; the collector only learns to send again.
       this.position = undefined;
-      throw new StreamError(status.UNAVAILABLE, `storing batch ${b.sequence} of session ${this.id} failed: ${(e as Error).message}`);
+      return new StreamError(status.UNAVAILABLE, `storing batch ${b.sequence} of session ${this.id} failed: ${(e as Error).message}`);
+    };
+    let accepted: Accepted;
+    try {
+      accepted = await this.sink.accept(b, columnsOf.get(b) as IncomingColumns);
+    } catch (e) {
+      throw failed(e);
     }
     this.position = b.sequence;
-    return r ?? { rejected: 0, reason: '' };
+    const stored = accepted.stored.then(
+      (r) => r ?? { rejected: 0, reason: '' },
+      (e: unknown) => {
+        throw failed(e);
+      },
+    );
+    this.last = stored;
+    // Whoever waits on it hears of a failure; this copy must not count as unhandled.
+    stored.catch(() => undefined);
+    return { stored };
   }
 }
 
@@ -176,8 +210,9 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         for (const b of waiting.splice(0)) releaseBatch(budget, b);
       };
 
-      const handle = async (b: FlowBatch): Promise<void> => {
-        if (done) return;
+      /** Takes the batch; resolves with its acknowledgement, settled once stored (or failed), if it was taken. */
+      const handle = async (b: FlowBatch): Promise<Promise<void> | undefined> => {
+        if (done) return undefined;
         const refusal = refusalOf(b);
         if (refusal) {
           opts.onBreach?.(refusal.kind, refusal.message, peer);
@@ -209,15 +244,20 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           heldSession = heldKey;
         }
         const s = sessionOf(b.nodeName, b.sessionId);
-        const rejected = { rejected: 0, reason: '' };
-        const stored = async (x: FlowBatch): Promise<void> => {
+        const stored: Promise<unknown>[] = [];
+        const take = async (x: FlowBatch): Promise<void> => {
+          let p: Promise<Rejections>;
           try {
-            const r = await s.store(x);
-            rejected.rejected += r.rejected;
-            if (rejected.reason === '') rejected.reason = r.reason;
-          } finally {
+            p = (await s.take(x)).stored;
+          } catch (e) {
             releaseBatch(budget, x);
+            throw e;
           }
+          stored.push(p);
+          p.then(
+            () => releaseBatch(budget, x),
+            () => releaseBatch(budget, x),
+          );
         };
         const pos = await s.serial(async () => {
           let at = await s.current();
@@ -232,13 +272,17 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
             }
             return null;
           }
-          if (b.sequence <= at) releaseBatch(budget, b);
+          if (b.sequence <= at) {
+            releaseBatch(budget, b);
+            // Acknowledged again, once what the session's position counts is stored.
+            stored.push(s.stored());
+          }
           if (b.sequence === at + 1n) {
-            await stored(b);
+            await take(b);
             at = b.sequence;
             for (let next = held.get(at + 1n); next; next = held.get(at + 1n)) {
               held.delete(at + 1n);
-              await stored(next);
+              await take(next);
               at = next.sequence;
             }
             for (const [k, h] of held) {
@@ -250,15 +294,31 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           }
           return at;
         });
-        if (pos !== null && !done) call.write({ sessionId: b.sessionId, ackedSequence: pos, rejectedFlows: BigInt(rejected.rejected), rejectedReason: rejected.reason });
+        if (pos === null) return undefined;
+        return Promise.all(stored).then(
+          (results) => {
+            let rejected = 0;
+            let reason = '';
+            for (const r of results as (Rejections | undefined)[]) {
+              if (!r || r.rejected === undefined) continue;
+              rejected += r.rejected;
+              if (reason === '') reason = r.reason;
+            }
+            if (!done) call.write({ sessionId: b.sessionId, ackedSequence: pos, rejectedFlows: BigInt(rejected), rejectedReason: reason });
+          },
+          (e: unknown) => fail(e),
+        );
       };
 
-      // One message at a time: the next is read once this one is handled and the budget has room.
+      // One message at a time: the next is read once this one is taken and the budget has
+      // room. A batch counts as handled for the budget until it is stored.
+      let unacked = 0;
       const next = (): void => {
         if (busy || done) return;
         const b = waiting.shift();
         if (!b) {
           if (ending) {
+            if (unacked > 0) return;
             done = true;
             call.end();
             return;
@@ -270,9 +330,17 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         busy = true;
         budget?.begin();
         handle(b).then(
-          () => {
+          (acked) => {
             busy = false;
-            budget?.end();
+            if (!acked) budget?.end();
+            else {
+              unacked++;
+              void acked.then(() => {
+                unacked--;
+                budget?.end();
+                next();
+              });
+            }
             next();
           },
           (e: unknown) => {

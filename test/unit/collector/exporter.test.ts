@@ -260,8 +260,8 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const sink = new MemorySink();
     const accept = sink.accept.bind(sink);
     sink.accept = async (b, columns) => {
-      await accept(b, columns);
-      return { rejected: 1, reason: 'flow without a capture time' };
+      const { stored } = await accept(b, columns);
+      return { stored: stored.then(() => ({ rejected: 1, reason: 'flow without a capture time' })) };
     };
     const { server, port } = await serve(sink);
     servers.push(server);

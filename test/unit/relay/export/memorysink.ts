@@ -3,7 +3,7 @@
 import { flowsOf } from '../../../../columns/rebuild';
 import type { FlowBatch } from '../../../../proto/gen/export/v1/export';
 import type { IncomingColumns } from '../../../../relay/export/columns';
-import type { BatchSink, Rejections } from '../../../../relay/export/ingest';
+import type { Accepted, BatchSink } from '../../../../relay/export/ingest';
 
 
 export class MemorySink implements BatchSink {
@@ -28,18 +28,33 @@ export class MemorySink implements BatchSink {
     return BigInt(this.batches.get(this.key(nodeName, sessionId))?.length ?? 0);
   }
 
-  async accept(b: FlowBatch, incoming: IncomingColumns): Promise<Rejections | void> {
+  /** Stores batches one after another, in the order taken, as the relay's store does. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Sessions whose last batch failed: the batches taken behind it fail too. */
+  private readonly broken = new Set<string>();
+
+  async accept(b: FlowBatch, incoming: IncomingColumns): Promise<Accepted> {
     this.accepts++;
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (this.failing) throw new Error('store unavailable');
     const key = this.key(b.nodeName, b.sessionId);
-    const list = this.batches.get(key) ?? [];
-    if (b.sequence !== BigInt(list.length + 1)) {
-      this.violations++;
-      throw new Error(`sink got batch ${b.sequence} of ${key} at position ${list.length}`);
-    }
-    list.push({ ...b, flows: flowsOf(incoming.columns) });
-    this.batches.set(key, list);
+    // Taken in sequence: a fresh take of a session starts over from its stored position.
+    if (b.sequence === BigInt((this.batches.get(key)?.length ?? 0) + 1)) this.broken.delete(key);
+    const stored = this.tail.then(async () => {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.broken.has(key)) throw new Error('an earlier batch of the session was not stored');
+      if (this.failing) {
+        this.broken.add(key);
+        throw new Error('store unavailable');
+      }
+      const list = this.batches.get(key) ?? [];
+      if (b.sequence !== BigInt(list.length + 1)) {
+        this.violations++;
+        throw new Error(`sink got batch ${b.sequence} of ${key} at position ${list.length}`);
+      }
+      list.push({ ...b, flows: flowsOf(incoming.columns) });
+      this.batches.set(key, list);
+    });
+    this.tail = stored.catch(() => undefined);
+    return { stored };
   }
 
   /** Every stored flow's uuid, in store order. */
