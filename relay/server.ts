@@ -340,6 +340,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
           });
         });
         merger.close();
+        // What streams handed over is stored (or failed) before the store may be closed or reopened.
+        await commits?.idle();
         await counterLog?.close();
         await endpoint?.close();
       })()),

@@ -31,7 +31,10 @@ export interface GroupCommitOptions {
   onGroup?: (g: GroupStats) => void;
 }
 
-/** Inserts the group, all or none; per batch, an error when that batch alone was refused. */
+/**
+ * Inserts the group, all or none; per batch, an error when that batch alone was refused
+ * (and then every later batch of its session in the group is refused too).
+ */
 export type GroupInsert<T> = (group: T[]) => Promise<(Error | undefined)[]>;
 
 interface Waiting<T> {
@@ -48,6 +51,7 @@ export class GroupCommit<T extends Committable> {
   private running = 0;
   /** Sessions with a batch in an insert under way. */
   private readonly busy = new Set<string>();
+  private idlers: Array<() => void> = [];
 
   constructor(
     private readonly insert: GroupInsert<T>,
@@ -57,6 +61,12 @@ export class GroupCommit<T extends Committable> {
   /** Batches waiting for an insert. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Resolves once nothing is queued or being inserted (what was queued is stored or failed). */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idlers.push(resolve));
   }
 
   /** Resolves once `item` is stored; rejects if it is not. */
@@ -70,12 +80,17 @@ export class GroupCommit<T extends Committable> {
   private pump(): void {
     while (this.running < this.opts.concurrency) {
       const group = this.take();
-      if (!group) return;
+      if (!group) break;
       this.running++;
       void this.run(group).finally(() => {
         this.running--;
         this.pump();
       });
+    }
+    if (this.running === 0 && this.queue.length === 0 && this.idlers.length > 0) {
+      const idlers = this.idlers;
+      this.idlers = [];
+      for (const f of idlers) f();
     }
   }
 

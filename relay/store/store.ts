@@ -232,7 +232,7 @@ class ClickHouseFlowStore implements FlowStore {
 
   private async insertJudged(batches: readonly JudgedBatch[]): Promise<(Error | undefined)[]> {
     const receivedAt = Math.floor(Date.now() / 1000);
-    const outcome: (Error | undefined)[] = new Array(batches.length);
+    const outcome: (Error | undefined)[] = batches.map(() => undefined);
     const blocks: Buffer[] = [];
     const withFlows: JudgedBatch[] = [];
     const empty: JudgedBatch[] = [];

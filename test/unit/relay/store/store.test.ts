@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Flow } from '../../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../../relay/store/chdb';
+import { FlowValueError } from '../../../../relay/store/flow_block';
+import { judgedFromFlows } from '../../../../relay/store/from_flows';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
 import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
@@ -97,6 +99,51 @@ describe('relay/store (embedded chdb)', function () {
       await admin.client.command({ query: 'SYSTEM START MERGES cillion.flows' });
       await admin.close();
     }
+  });
+
+  it('writes a group of batches of several sessions as one part, all of them or none, and stores a retried group once', async () => {
+    store = await openStore({ dataDir: dir });
+    const admin = openClickHouse({ dataDir: dir });
+    try {
+      await admin.client.command({ query: 'SYSTEM STOP MERGES cillion.flows' });
+      const flows = makeCorpus(900, 4);
+      const group = [
+        judgedFromFlows({ sessionId: 's1', sequence: 1n, nodeName: 'n1', flows: flows.slice(0, 300) }),
+        judgedFromFlows({ sessionId: 's2', sequence: 1n, nodeName: 'n2', flows: flows.slice(300, 600) }),
+        judgedFromFlows({ sessionId: 's1', sequence: 2n, nodeName: 'n1', flows: flows.slice(600, 900) }),
+        judgedFromFlows({ sessionId: 's3', sequence: 1n, nodeName: 'n1', flows: [] }),
+      ];
+      assert.deepEqual(await store.insertGroup(group), [undefined, undefined, undefined, undefined]);
+      const parts = async () => (await (await admin.client.query({ query: 'SELECT toString(uniqExact(_part)) AS parts, toString(count()) AS n FROM cillion.flows', format: 'JSONEachRow' })).json())[0];
+      assert.deepEqual(await parts(), { parts: '1', n: '900' });
+      assert.equal(await store.position('n1', 's1'), 2n);
+      assert.equal(await store.position('n2', 's2'), 1n);
+      assert.equal(await store.position('n1', 's3'), 1n);
+      // The same group again (an insert retried after an engine error) carries the same token.
+      await store.insertGroup(group);
+      assert.deepEqual(await parts(), { parts: '1', n: '900' });
+    } finally {
+      await admin.client.command({ query: 'SYSTEM START MERGES cillion.flows' });
+      await admin.close();
+    }
+  });
+
+  it('leaves a batch the table cannot hold out of its group alone, with the later batches of its session', async () => {
+    store = await openStore({ dataDir: dir });
+    const flows = makeCorpus(30, 5);
+    const bad = judgedFromFlows({ sessionId: 'bad', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 10) });
+    bad.columns.u8('verdict')[3] = 200;
+    const out = await store.insertGroup([
+      bad,
+      judgedFromFlows({ sessionId: 'good', sequence: 1n, nodeName: 'n', flows: flows.slice(10, 20) }),
+      judgedFromFlows({ sessionId: 'bad', sequence: 2n, nodeName: 'n', flows: flows.slice(20, 30) }),
+    ]);
+    assert.ok(out[0] instanceof FlowValueError && /verdict 200/.test(out[0].message), String(out[0]));
+    assert.equal(out[1], undefined);
+    assert.ok(out[2] instanceof FlowValueError && /follows a refused batch/.test(out[2].message), String(out[2]));
+    assert.equal(await store.count(), 10n);
+    assert.equal(await store.position('n', 'bad'), 0n);
+    assert.equal(await store.position('n', 'good'), 1n);
   });
 
   it('keeps equal-time flows of different batches apart when paging', async () => {
