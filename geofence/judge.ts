@@ -103,6 +103,11 @@ export class FlowJudge {
     return { fingerprintMismatch };
   }
 
+  /** Changes whenever the control plane's view does: a path rebuilt before may be another now. */
+  get pathsGeneration(): number {
+    return this.verifier.authority.generation;
+  }
+
   /** The path a sent path really is, from its hop fields and ends alone. */
   rebuild(sent: ScionPath): RebuiltPath {
     const v = this.verifier.verify(sent);

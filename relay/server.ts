@@ -18,7 +18,8 @@ import { exportService, sessionKey, type BatchOwner, type BatchSink, type Collec
 import { GroupCommit, type Committable } from './export/group_commit';
 import { judgeColumns } from './export/judge_columns';
 import { liveBatch } from './export/live_columns';
-import { screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
+import { RebuiltPaths } from './export/path_cache';
+import { PathChecks, screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
 import { tallyStored } from './export/tally';
 import type { JudgedBatch } from './store/judged';
 import { Breaches } from './breaches';
@@ -154,6 +155,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     },
   });
   const judge = new FlowJudge(opts.resources, { paths: opts.paths, log });
+  const knownPaths = new RebuiltPaths();
+  const pathChecks = new PathChecks(limits);
   log(
     opts.paths
       ? `paths: flows' hop fields are checked against ${opts.paths.name}`
@@ -173,9 +176,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     position: async (node, sessionId) => (store ? store.position(node, sessionId) : (positions.get(sessionKey(node, sessionId)) ?? 0n)),
     accept: async (b, incoming) => {
       const cols = incoming.columns;
-      const screened = screenColumns(cols, b.nodeName, limits, uuids);
+      const screened = screenColumns(cols, b.nodeName, limits, uuids, pathChecks);
       await judge.preparePaths(cols.paths);
-      const verdicts = judgeColumns(cols, judge);
+      const verdicts = judgeColumns(cols, judge, knownPaths);
       const judged: JudgedBatch = { nodeName: b.nodeName, sessionId: b.sessionId, sequence: b.sequence, columns: cols, keep: screened.keep, ...verdicts };
       // Live before stored: viewers see a flow once it is judged, whatever the store's lag.
       const live = liveBatch(judged);

@@ -8,7 +8,8 @@ import type { FlowJudge } from '../../geofence/judge';
 import type { Unchecked } from '../../geofence/engine';
 import type { Geofence } from '../../proto/gen/flow/flow';
 import type { StoredEndpoint, StoredPath } from '../store/judged';
-import { storedEndpoint, storedPath } from '../store/keys';
+import { storedEndpoint } from '../store/keys';
+import type { RebuiltPaths } from './path_cache';
 
 export interface ColumnVerdicts {
   endpoints: (StoredEndpoint | undefined)[];
@@ -19,18 +20,21 @@ export interface ColumnVerdicts {
   fingerprintMismatches: number;
 }
 
-/** Rebuilds the batch's paths and decides every flow's verdict; call judge.preparePaths(batch.paths) first. */
-export function judgeColumns(batch: ColumnBatch, judge: FlowJudge): ColumnVerdicts {
+/**
+ * Rebuilds the batch's paths (or takes them from `known`, remembered from earlier batches)
+ * and decides every flow's verdict; call judge.preparePaths(batch.paths) first.
+ */
+export function judgeColumns(batch: ColumnBatch, judge: FlowJudge, known: RebuiltPaths): ColumnVerdicts {
   const endpoints = batch.endpoints.map((ep) => (ep === undefined ? undefined : storedEndpoint(ep)));
   const workloads = batch.endpoints.map((ep) => judge.workload(ep));
   const unchecked: (Unchecked | undefined)[] = [];
   const mismatched: boolean[] = [];
   const paths = batch.paths.map((sent, i) => {
     if (sent === undefined) return undefined;
-    const r = judge.rebuild(sent);
-    unchecked[i] = r.unchecked;
-    mismatched[i] = r.fingerprintMismatch;
-    return storedPath(r.path);
+    const { rebuilt, stored } = known.of(judge, sent);
+    unchecked[i] = rebuilt.unchecked;
+    mismatched[i] = rebuilt.fingerprintMismatch;
+    return stored;
   });
 
   const src = batch.u32('sourceEndpoint');

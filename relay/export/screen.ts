@@ -14,6 +14,7 @@
 // the `uuidWindow` newest by capture time. A retried batch is never stored twice either way
 // (the store deduplicates by session and sequence).
 import { randomFillSync } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { ColumnBatch } from '../../columns/batch';
 import { L4, type ColumnKey } from '../../columns/layout';
 import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObservationPoint, TrafficDirection, Verdict, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
@@ -126,6 +127,27 @@ function pathProblem(p: ScionPath, limits: RelayLimits): string | undefined {
   return undefined;
 }
 
+/**
+ * pathProblem of paths seen before, for one relay's limits: batches name the same paths
+ * again and again, and decoding a path's hop fields is most of what checking it costs.
+ */
+export class PathChecks {
+  private readonly cache = new LRUCache<string, { problem: string | undefined }>({ max: 16_384 });
+
+  constructor(readonly limits: RelayLimits) {}
+
+  problem(p: ScionPath): string | undefined {
+    // Everything pathProblem reads, unambiguously.
+    const key = JSON.stringify([p.type, p.srcIa, p.dstIa, p.fingerprint, p.hops.length, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
+    let hit = this.cache.get(key);
+    if (hit === undefined) {
+      hit = { problem: pathProblem(p, this.limits) };
+      this.cache.set(key, hit);
+    }
+    return hit.problem;
+  }
+}
+
 /** Problems of table entries, by index (index 0, "none", never has one). */
 function tableProblems<T>(table: readonly (T | undefined)[], check: (x: T) => string | undefined): (string | undefined)[] | undefined {
   let out: (string | undefined)[] | undefined;
@@ -139,7 +161,7 @@ function tableProblems<T>(table: readonly (T | undefined)[], check: (x: T) => st
 }
 
 /** Every flow's reason to be refused, before uuids; undefined where a flow is fine. */
-function problems(batch: ColumnBatch, limits: RelayLimits): (string | undefined)[] {
+function problems(batch: ColumnBatch, limits: RelayLimits, paths: PathChecks): (string | undefined)[] {
   const n = batch.count;
   const out: (string | undefined)[] = new Array(n);
   const time = batch.i64('timeNs');
@@ -166,7 +188,7 @@ function problems(batch: ColumnBatch, limits: RelayLimits): (string | undefined)
       for (let i = 0; i < n; i++) if (out[i] === undefined && badEndpoints[v[i]] !== undefined) out[i] = badEndpoints[v[i]];
     }
   }
-  const badPaths = tableProblems(batch.paths, (p) => pathProblem(p, limits));
+  const badPaths = tableProblems(batch.paths, (p) => paths.problem(p));
   if (badPaths) {
     const v = batch.u32('path');
     for (let i = 0; i < n; i++) if (out[i] === undefined && badPaths[v[i]] !== undefined) out[i] = badPaths[v[i]];
@@ -177,9 +199,10 @@ function problems(batch: ColumnBatch, limits: RelayLimits): (string | undefined)
 /**
  * The flows of a batch to store, with their node's uuids added to the window. A flow
  * without a uuid (all zeros) gets a fresh random one, written into the batch's column.
+ * `paths` remembers the checks of paths across batches (a relay keeps one for its limits).
  */
-export function screenColumns(batch: ColumnBatch, nodeName: string, limits: RelayLimits, window: UuidWindow): Screened {
-  const why = problems(batch, limits);
+export function screenColumns(batch: ColumnBatch, nodeName: string, limits: RelayLimits, window: UuidWindow, paths = new PathChecks(limits)): Screened {
+  const why = problems(batch, limits, paths);
   const column = batch.bytes('uuid');
   const uuids = Buffer.from(column.buffer, column.byteOffset, column.byteLength);
   const prefix = nodeKey(nodeName);
