@@ -112,7 +112,11 @@ class Session {
   }
 
   async current(): Promise<bigint> {
-    if (this.position === undefined) this.position = await this.sink.position(this.node, this.id);
+    if (this.position === undefined) {
+      // Read when nothing of the session is on its way (a failure fails what was taken behind it).
+      this.position = await this.sink.position(this.node, this.id);
+      this.last = Promise.resolve();
+    }
     return this.position;
   }
 
@@ -275,7 +279,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           if (b.sequence <= at) {
             releaseBatch(budget, b);
             // Acknowledged again, once what the session's position counts is stored.
-            stored.push(s.stored());
+            stored.push(s.stored().then(() => undefined));
           }
           if (b.sequence === at + 1n) {
             await take(b);

@@ -243,6 +243,26 @@ describe('relay/export/ingest', () => {
     assert.deepEqual(t.acks, [1n]);
   });
 
+  it('after a failed batch, fails the session\'s batches taken behind it, then acks a resent stored batch and stores the rest', async () => {
+    const s = stream();
+    s.call.write(batch('f', 1n));
+    await until(() => s.acks.length === 1);
+    sink.delayMs = 30;
+    sink.failing = true;
+    // Taken one after another, stored (and failed) later: neither may be acknowledged.
+    s.call.write(batch('f', 2n));
+    s.call.write(batch('f', 3n));
+    assert.equal((await s.status).code, status.UNAVAILABLE);
+    assert.deepEqual(s.acks, [1n]);
+    sink.failing = false;
+    sink.delayMs = 0;
+    const t = stream();
+    for (const q of [1n, 2n, 3n]) t.call.write(batch('f', q));
+    await until(() => t.acks.at(-1) === 3n);
+    assert.deepEqual(sink.batches.get('f')!.map((b) => b.sequence), [1n, 2n, 3n]);
+    assert.equal(sink.violations, 0);
+  });
+
   it('keeps one session in order across overlapping streams and serves many sessions at once', async () => {
     sink.delayMs = 5;
     const a1 = stream();
