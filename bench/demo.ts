@@ -145,7 +145,8 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
     wan = zurichToFrankfurt(prefix, dir);
     const relayAddr = `127.0.0.1:${await freePort()}`;
     const relayMetrics = `127.0.0.1:${await freePort()}`;
-    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', relayMetrics, '--data-dir', join(dir, 'store')]);
+    // The relay as it runs by default, but for the read of every report at the end, which may take longer than a query may by default.
+    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', relayMetrics, '--data-dir', join(dir, 'store'), '--query-timeout-ms', '600000']);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/, 60000);
     const agentMetrics = `127.0.0.1:${await freePort()}`;
@@ -248,7 +249,9 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
     const agentDrops = total(settled, 'cillion_export_drops_total') + total(settled, 'cillion_flow_reports_lost_total');
     const relayRefused = total(relayText, 'cillion_limit_breaches_total') + total(relayText, 'cillion_flows_rejected_total') + total(relayText, 'cillion_store_errors_total');
     const notStored = Math.max(0, exported - stored.reports);
-    const dropped = agentDrops + relayRefused + notStored + Number(atRelay.lost) + stored.unseen;
+    const dropped = agentDrops + relayRefused + notStored;
+    // A lost event and a stored report the viewer never saw are mostly the same report, counted once.
+    const notLive = Math.max(Number(atRelay.lost), stored.unseen);
     const live = lags(atAgent, atRelay).sort((a, b) => a - b);
     const published = lags(atAgent, atRelayFiltered).sort((a, b) => a - b);
     const batches = metric(relayText, 'cillion_store_insert_lag_seconds_count');
@@ -262,7 +265,7 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
         `live lost ${atRelay.lost}, stored but never live ${stored.unseen}, sampled never at the relay ${unsampled} of ${atAgent.sampledAt.size}; viewer errors: ${atAgent.error?.message ?? '-'} / ${atRelay.error?.message ?? '-'}; ` +
         `${fmt(batches)} batches stored (${fmt(exported / batches)} reports each); agent -> relay viewer of the sampled flows only p50/p99/max ${fmt(quantile(published, 0.5))}/${fmt(quantile(published, 0.99))}/${fmt(published[published.length - 1] ?? NaN)} ms\n`,
     );
-    const met = dropped === 0 && unsampled === 0 && atAgent.sampledAt.size >= SAMPLE && liveMax <= LIVE_WITHIN_MS && stored.packets === BigInt(sent);
+    const met = dropped === 0 && notLive === 0 && unsampled === 0 && atAgent.sampledAt.size >= SAMPLE && liveMax <= LIVE_WITHIN_MS && stored.packets === BigInt(sent);
     return [
       {
         what: `demo: one pod, ${fmt(size.flows)} active flows, reported every ${ACTIVE_S} s`,
@@ -271,7 +274,7 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
           `${fmt(exported / trafficS)} reports/s; stored meters ${fmt(Number(stored.packets))} of ${fmt(sent)} packets sent; ` +
           `live p50/p99/max ${fmt(quantile(live, 0.5))}/${fmt(quantile(live, 0.99))}/${fmt(liveMax)} ms (${atAgent.sampledAt.size} sampled reports); ` +
           `relay ${relayCores.toFixed(2)} cores, RSS ${fmt(rssMiB)} MiB; store lag p99 <= ${lagP99} s, all stored ${storeCaughtUpS.toFixed(1)} s after the traffic`,
-        ratio: `${fmt(dropped)} reports dropped`,
+        ratio: `${fmt(dropped)} reports dropped, ${fmt(notLive)} not live`,
         target: 'none dropped, live within 2 s',
         met,
       },
