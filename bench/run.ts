@@ -1,10 +1,11 @@
 // npm run bench: every part in one run, one table, the README's performance block rewritten.
 //   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, query,
-//                                                    attest; a datapath step by name prefix,
-//                                                    e.g. router)
+//                                                    attest, demo; a datapath step by name
+//                                                    prefix, e.g. router)
 //   npm run bench -- --no-readme                    print only
-// Or CILLION_BENCH_ONLY=collector,relay. The datapath part needs root, a BPF-capable kernel
-// and the built addon; without them it is skipped and said so, the other parts need neither.
+// Or CILLION_BENCH_ONLY=collector,relay. The datapath and demo parts need root, a BPF-capable
+// kernel and the built addon; without them they are skipped and said so, the other parts
+// need neither. CILLION_BENCH_DEMO_FLOWS, _PPS and _SECONDS size the demo part (bench/demo.ts).
 // CILLION_BENCH_ATTEST_FLOWS sizes the attest part, CILLION_BENCH_RELAY_FLOWS the relay part
 // (default 1,000,000 each); CILLION_BENCH_RELAY_PROFILE=1 prints the relay's CPU profile.
 // Only a run of every part rewrites the README, so the table always comes from one run.
@@ -13,11 +14,12 @@ import { join } from 'node:path';
 import { attestBench, attestFlows } from './attest';
 import { collectorBench } from './collector';
 import { datapathBench } from './datapath';
+import { demoBench, demoSize } from './demo';
 import { queryBench } from './query';
 import { relayBench, relayFlows } from './relay';
 import { printTable, writeReadme, type Result } from './report';
 
-const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest'];
+const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest', 'demo'];
 const DATAPATH_STEPS = ['edge egress', 'router', 'ring consumer', 'topology'];
 
 function selection(): string[] {
@@ -33,7 +35,7 @@ function selection(): string[] {
   return names;
 }
 
-/** Why the datapath part cannot run here, or undefined when it can. */
+/** Why the datapath and demo parts cannot run here, or undefined when it can. */
 function datapathMissing(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (!existsSync(join(__dirname, '..', 'bpf', 'addon', 'build', 'Release', 'cillion_bpf.node'))) return 'the addon is not built (make build)';
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   // Checked first, so a bad size fails before the other parts have run for minutes.
   const attestSize = wanted('attest') ? attestFlows() : 0;
   const relaySize = wanted('relay') ? relayFlows() : 0;
+  const demo = wanted('demo') ? demoSize() : undefined;
   const results: Result[] = [];
   let complete = only.length === 0;
   const datapathSteps = (step: string): boolean => wanted('datapath') || only.some((n) => step.startsWith(n));
@@ -73,6 +76,16 @@ async function main(): Promise<void> {
   if (wanted('attest')) {
     process.stderr.write(`bench: attest (${attestSize.toLocaleString('en-US')} flows)...\n`);
     results.push(...(await attestBench(attestSize)));
+  }
+  if (demo !== undefined) {
+    const missing = datapathMissing();
+    if (missing === undefined) {
+      process.stderr.write(`bench: demo (${demo.flows.toLocaleString('en-US')} flows, up to ${demo.seconds} s of traffic)...\n`);
+      results.push(...(await demoBench(demo)));
+    } else {
+      process.stderr.write(`bench: demo skipped (${missing})\n`);
+      complete = false;
+    }
   }
   printTable(results);
   if (complete && !process.argv.includes('--no-readme')) writeReadme(results, new Date().toISOString().slice(0, 10));

@@ -60,4 +60,37 @@ describe('collector/collector', () => {
     assert.equal(back.scionPath?.knownToControlPlane, true);
     assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 });
   });
+
+  it('checks timeouts often enough that busy flows coming due over a second are reported in several small groups, not one clump', async () => {
+    const catalog = new ControlPlaneCatalog();
+    const endpoints = new WorkloadEndpoints('zurich', () => 300);
+    const started = Date.now();
+    const groups: number[] = [];
+    const c = new Collector({
+      table: { maxEntries: 100, idleTimeoutMs: 60_000, activeTimeoutMs: 1000 },
+      context: { nodeName: 'n1', clusterName: 'zurich', realtimeOffsetNs: 0n },
+      endpoints,
+      paths: catalog,
+      deliver: (flows) => groups.push(flows.length),
+      bootNowNs: () => (Date.now() - started) * 1e6,
+    });
+    // Ten busy flows, first seen 100 ms apart: their active reports come due over one second.
+    const specs: RecordSpec[] = Array.from({ length: 10 }, (_, i) => ({
+      tsNs: BigInt(i * 100_000_000), direction: 1, identity: 300, srcIA: ZURICH, dstIA: FRANKFURT,
+      inner: { proto: 17, src: '10.1.0.5', dst: '10.2.0.9', sport: 40000, dport: 2000 + i, tcpFlags: 0 }, pathId: 1, path: new Uint8Array(0),
+    }));
+    const b = batchOf(specs);
+    c.ingest(b, specs.length, b.length);
+    c.start();
+    let active: number[];
+    try {
+      const deadline = Date.now() + 5000;
+      while (groups.reduce((n, g) => n + g, 0) < specs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      active = [...groups];
+    } finally {
+      c.stop();
+    }
+    assert.equal(active.reduce((n, g) => n + g, 0), specs.length, 'every flow reported once on its active timeout');
+    assert.ok(active.length >= 3, `reported in ${active.length} groups: ${active.join(', ')}`);
+  });
 });

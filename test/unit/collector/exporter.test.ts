@@ -204,6 +204,30 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     assert.equal(sink.violations, 0);
   });
 
+  it('while the relay is behind, a partial batch keeps filling and goes with the next acknowledgement', async () => {
+    const sink = new MemorySink();
+    sink.delayMs = 300;
+    const { server, port } = await serve(sink);
+    servers.push(server);
+    const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 100, flushMs: 20 });
+    await until(() => e.counters().connected);
+    // Two small batches go on the flush timer; the relay is storing the first for 300 ms.
+    for (let n = 1; n <= 2; n++) {
+      for (let i = 0; i < 5; i++) e.push(flow());
+      await until(() => e.counters().sequence === BigInt(n));
+    }
+    // With two unacknowledged, flushes come due but the next 30 flows wait as one batch.
+    for (let i = 0; i < 3; i++) {
+      for (let k = 0; k < 10; k++) e.push(flow());
+      await sleep(40);
+    }
+    assert.equal(e.counters().sequence, 2n, 'no batch cut while two wait for their acknowledgement');
+    await until(() => e.counters().backlogFlows === 0);
+    const stored = sink.batches.get(e.counters().sessionId)!;
+    assert.deepEqual(stored.map((b) => b.flows.length), [5, 5, 30]);
+    assert.equal(sink.violations, 0);
+  });
+
   it('close() sends the partial batch and waits for its acknowledgement', async () => {
     const sink = new MemorySink();
     const { server, port } = await serve(sink);
