@@ -9,9 +9,9 @@ import { PRESENT, WIDTH, COLUMNS } from '../../columns/layout';
 import {
   type Endpoint, type Geofence, type ScionPath,
 } from '../../proto/gen/flow/flow';
-import { STORED_FLOW_COLUMNS } from './flow_columns';
+import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import type { JudgedBatch } from './judged';
-import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, nullableColumn, uuidColumn, type NativeColumn } from './native';
+import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidColumn, type NativeColumn } from './native';
 import { canonicalIA } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
@@ -117,7 +117,6 @@ function tableInts(
 
 const u8 = (n: number) => new Uint8Array(n);
 const u16 = (n: number) => new Uint16Array(n);
-const u32 = (n: number) => new Uint32Array(n);
 const u64 = (n: number) => new BigUint64Array(n);
 
 function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Rows, type: string) => NativeColumn> {
@@ -127,9 +126,7 @@ function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Row
     [`${side}_workload`]: (r, t) => tableInts(r, t, 'endpoint', key, u64, (i) => r.b.endpoints[i]?.key ?? 0n),
     [`${side}_cluster`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.clusterName ?? ''),
     [`${side}_namespace`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.namespace ?? ''),
-    [`${side}_pod`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.podName ?? ''),
     [`${side}_app`]: (r) => tableStrings(r, 'endpoint', key, (i) => r.b.endpoints[i]?.app ?? ''),
-    [`${side}_identity`]: (r, t) => tableInts(r, t, 'endpoint', key, u32, (i) => ep(r, i)?.identity ?? 0),
   };
 }
 
@@ -145,20 +142,6 @@ function present(r: Rows, type: string): NativeColumn {
     out[j] = (bits[i] & ~PRESENT.GEOFENCE) | judged;
   }
   return fixedColumn(type, 2, bytesOf(out));
-}
-
-function pathLatency(r: Rows): NativeColumn {
-  const isNullOf = new Uint8Array(r.paths.length);
-  const valueOf = new BigUint64Array(r.paths.length);
-  for (let i = 0; i < r.paths.length; i++) {
-    const l = r.paths[i]?.latencyNs;
-    isNullOf[i] = l === undefined ? 1 : 0;
-    valueOf[i] = l ?? 0n;
-  }
-  const index = r.b.columns.u32('path');
-  const isNull = lookup(new Uint8Array(r.count), isNullOf, index, r.keep);
-  const values = lookup(new BigUint64Array(r.count), valueOf, index, r.keep);
-  return nullableColumn(isNull, fixedColumn('UInt64', 8, bytesOf(values)));
 }
 
 /** How each stored column is filled (DESIGN: the flow-to-column mapping). */
@@ -201,7 +184,6 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   dst_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.dstIa ?? '')),
   path_fingerprint: (r) => tableStrings(r, 'path', 'path', (i) => (r.paths[i]?.fingerprint ?? '').toLowerCase()),
   path_known: (r, t) => tableInts(r, t, 'path', 'path', u8, (i) => (r.paths[i]?.knownToControlPlane ? 1 : 0)),
-  path_latency_ns: pathLatency,
   identity_ext: copied('identity'),
   identity_cluster: strings('identityCluster'),
   identity_option_type: copied('identityOptionType'),
@@ -277,5 +259,5 @@ export function flowBlock(b: JudgedBatch, receivedAt: number): Buffer {
     paths: b.paths.map((p) => p?.path),
   };
   checkEnums(r);
-  return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, c.type)] as const), 64 + count * 160);
+  return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, nativeType(c.type))] as const), 64 + count * 160);
 }

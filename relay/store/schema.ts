@@ -28,16 +28,17 @@
 //   ip_version UInt8, source_ip / destination_ip LowCardinality, protocol Enum8 ('' TCP UDP
 //   ICMPv4 ICMPv6 SCTP), source_port / destination_port / tcp_flags UInt16 (0 without
 //   ports), icmp_type / icmp_code UInt8
-//   source_* / destination_*: workload UInt64 (key into `workloads`, 0 without an endpoint),
-//                        cluster, namespace, pod, app (value of the app,
+//   source_* / destination_*: workload LowCardinality(UInt64) (key into `workloads`, 0
+//                        without an endpoint), cluster, namespace, app (value of the app,
 //                        app.kubernetes.io/name or k8s-app label, "" when none)
-//                        LowCardinality; identity UInt32
-//   path_key             UInt64         key into `path_headers` (0 without a path)
+//                        LowCardinality. The pod name, identity and labels are the
+//                        workloads row's: join on the key (workloads.pod_name, .identity)
+//   path_key             LowCardinality(UInt64) key into `path_headers` (0 without a path)
 //   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110") of the SCION path ends
 //   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
-//   path_known           UInt8          1 when the hop fields matched control-plane segments
-//   path_latency_ns      Nullable(UInt64)
-//   identity_ext UInt32, identity_cluster LowCardinality, identity_option_type UInt8,
+//   path_known           UInt8          1 when the hop fields matched control-plane segments;
+//                                       the path's latency is path_headers.latency_ns
+//   identity_ext LowCardinality(UInt32), identity_cluster LowCardinality, identity_option_type UInt8,
 //   identity_authenticated UInt8: the carried security identity
 //   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
@@ -110,7 +111,7 @@
 // arrival (last use for the dimension tables); flows_1m keeps rollupTtlDays.
 import { ScionPathType } from '../../proto/gen/flow/flow';
 import { PRESENT } from '../../columns/layout';
-import { STORED_FLOW_COLUMNS, enumType } from './flow_columns';
+import { STORED_FLOW_COLUMNS, SUSPICIOUS_LOW_CARDINALITY, enumType } from './flow_columns';
 
 const PRESENT_GEOFENCE = PRESENT.GEOFENCE;
 
@@ -173,14 +174,16 @@ export const SCION_PATH_TYPE = enumType(8, ScionPathType);
  */
 const DEFAULT_CODEC = 'CODEC(ZSTD(1))';
 
+const columnDDL = (c: { name: string; type: string; codec?: string }): string => `${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC}`;
+
 /**
  * The minmax index on received_at lets the rollup (rollupStatement) read one minute of
  * arrivals, not the day's partition. Skip indexes otherwise only for what is rare within a stretch of time and asked for alone (drops,
- * violations, one path, one address, one pod): common values (namespace, node, identity)
+ * violations, one path, one address): common values (namespace, node, identity)
  * sit in every granule and would not prune, and every index costs each insert.
  */
 function flowsColumnsDDL(): string {
-  const columns = STORED_FLOW_COLUMNS.map((c) => `  ${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC},`);
+  const columns = STORED_FLOW_COLUMNS.map((c) => `  ${columnDDL(c)},`);
   return `
 ${columns.join('\n')}
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
@@ -189,8 +192,6 @@ ${columns.join('\n')}
   INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
@@ -254,9 +255,10 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
       counters: `ReplicatedMergeTree(${zk('node_counters_local')})`,
     },
   };
+  // flows has LowCardinality numbers, which a table copying its columns must be let have too.
   const dist = (name: string, key: string) =>
     `CREATE TABLE IF NOT EXISTS ${db}.${name} ON CLUSTER ${cluster} AS ${db}.${name}_local
-ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})`;
+ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})${name === 'flows' ? `\nSETTINGS ${SUSPICIOUS_LOW_CARDINALITY}` : ''}`;
   return [
     `CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`,
     ...dataTables(o, layout),
@@ -282,7 +284,7 @@ PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)
 TTL received_at + INTERVAL ${ttl} DAY
-SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}`,
+SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}, ${SUSPICIOUS_LOW_CARDINALITY}`,
     `CREATE TABLE IF NOT EXISTS ${t('workloads')}${l.onCluster} (
   key UInt64,
   ID UInt32,
@@ -389,10 +391,25 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
   ];
 }
 
-/** Adds what later releases added to an older store's tables (a no-op on a current one). */
+/** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
+const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod', 'destination_identity', 'path_latency_ns'];
+/** Skip indexes over dropped columns, dropped before them. */
+const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
+
+/**
+ * Adds what later releases added to an older store's tables and brings its flows columns to
+ * today's types and codecs (a no-op on a current store). A changed codec applies to parts
+ * written from then on; a changed type (a key to LowCardinality) rewrites that column of
+ * the existing parts in the background.
+ */
 export function upgradeStatements(o: SchemaOptions): string[] {
   const db = checkIdentifier(o.database);
-  return LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`);
+  return [
+    ...LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`),
+    `ALTER TABLE ${db}.flows ${DROPPED_FLOW_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ')}`,
+    `ALTER TABLE ${db}.flows ${DROPPED_FLOW_COLUMNS.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`,
+    `ALTER TABLE ${db}.flows ${STORED_FLOW_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
+  ];
 }
 
 /**

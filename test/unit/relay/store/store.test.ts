@@ -8,6 +8,7 @@ import { openClickHouse } from '../../../../relay/store/chdb';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
 import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
+import { STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
 
 /** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
 const RECENT_MS = Date.now() - 3_600_000;
@@ -183,6 +184,42 @@ describe('relay/store (embedded chdb)', function () {
     assert.deepEqual(rows, [{ p: '3', pod: '300', wire: '540', lost: '2' }]);
     const cols = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'node_counters' ORDER BY position");
     assert.deepEqual(cols.map((c) => c.name), [...NODE_COUNTER_COLUMNS], 'each in its place again');
+  });
+
+  it('brings flows of the first typed layout to today\'s columns, types and codecs on open, and reads them back', async () => {
+    const flows = makeCorpus(400).map((f) => ({ ...f, nodeName: 'n' }));
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 'old', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
+    await store.close();
+    store = undefined;
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      // The layout before: plain number keys, per-flow copies of pod, identity and path latency.
+      await ch.client.command({
+        query: `ALTER TABLE cillion.flows MODIFY COLUMN source_workload UInt64 CODEC(ZSTD(1)), MODIFY COLUMN destination_workload UInt64 CODEC(ZSTD(1)),
+          MODIFY COLUMN path_key UInt64 CODEC(ZSTD(1)), MODIFY COLUMN identity_ext UInt32 CODEC(ZSTD(1)), MODIFY COLUMN sequence UInt64 CODEC(Delta, ZSTD(1)),
+          ADD COLUMN source_pod LowCardinality(String) AFTER source_namespace, ADD COLUMN source_identity UInt32 AFTER source_app,
+          ADD COLUMN destination_pod LowCardinality(String) AFTER destination_namespace, ADD COLUMN destination_identity UInt32 AFTER destination_app,
+          ADD COLUMN path_latency_ns Nullable(UInt64) AFTER path_known,
+          ADD INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4, ADD INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4`,
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    } finally {
+      await ch.close();
+    }
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 'old', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
+    assert.deepEqual(await collect(store, {}), flows);
+    await store.close();
+    store = undefined;
+    const cols = await sql<{ name: string; type: string; codec: string }>(dir,
+      "SELECT name, type, compression_codec AS codec FROM system.columns WHERE database = 'cillion' AND table = 'flows' ORDER BY position");
+    // The engine lists an Enum's values by number: those are compared by name only.
+    const typeOf = (t: string) => (t.startsWith('Enum') ? 'Enum' : t);
+    assert.deepEqual(cols.map((c) => [c.name, typeOf(c.type)]), STORED_FLOW_COLUMNS.map((c) => [c.name, typeOf(c.type)]));
+    assert.equal(cols.find((c) => c.name === 'sequence')?.codec, 'CODEC(DoubleDelta, ZSTD(1))');
+    const indexes = await sql<{ name: string }>(dir, "SELECT name FROM system.data_skipping_indices WHERE database = 'cillion' AND table = 'flows' AND name LIKE '%pod%'");
+    assert.deepEqual(indexes, []);
   });
 
   it('fills the paths dimension and the per-minute rollup', async () => {
