@@ -144,6 +144,40 @@ function present(r: Rows, type: string): NativeColumn {
   return fixedColumn(type, 2, bytesOf(out));
 }
 
+/** A received 64-bit column as little-endian 32-bit halves: [2i] low, [2i + 1] high. */
+function halves(r: Rows, key: ColumnKey): DataView {
+  const b = r.b.columns.bytes(key);
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * A 64-bit column computed per kept row from received 64-bit columns, in 32-bit halves so
+ * that no row makes a BigInt; `f` writes the row's low and high half into out[o], out[o + 1].
+ */
+function derived64(keys: ColumnKey[], f: (v: DataView[], at: number, out: Uint32Array, o: number) => void) {
+  return (r: Rows, type: string): NativeColumn => {
+    const views = keys.map((k) => halves(r, k));
+    const out = new Uint32Array(r.count * 2);
+    for (let j = 0; j < r.count; j++) f(views, (r.keep ? r.keep[j] : j) * 8, out, j * 2);
+    return fixedColumn(type, 8, bytesOf(out));
+  };
+}
+
+/** a - b, wrapping around 64 bits. */
+function difference(a: DataView, b: DataView, at: number, out: Uint32Array, o: number): void {
+  const aLo = a.getUint32(at, true);
+  const bLo = b.getUint32(at, true);
+  out[o] = aLo - bLo;
+  out[o + 1] = a.getUint32(at + 4, true) - b.getUint32(at + 4, true) - (aLo < bLo ? 1 : 0);
+}
+
+/** bytes XOR the pod bytes, or the wire bytes where there are none (flow_columns.ts FLOW_ALIASES). */
+function bytesXor([bytes, pod, wire]: DataView[], at: number, out: Uint32Array, o: number): void {
+  const ref = pod.getUint32(at, true) !== 0 || pod.getUint32(at + 4, true) !== 0 ? pod : wire;
+  out[o] = bytes.getUint32(at, true) ^ ref.getUint32(at, true);
+  out[o + 1] = bytes.getUint32(at + 4, true) ^ ref.getUint32(at + 4, true);
+}
+
 /** How each stored column is filled (DESIGN: the flow-to-column mapping). */
 const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   time: copied('timeNs'),
@@ -202,14 +236,14 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   geofence_offending_isd_as: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingIsdAs ?? ''),
   geofence_offending_country: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingCountry ?? ''),
   packets: copied('packets'),
-  bytes: copied('bytes'),
+  bytes_xor: derived64(['bytes', 'podBytes', 'wireBytes'], bytesXor),
   dropped_packets: copied('droppedPackets'),
   pod_bytes: copied('podBytes'),
-  wire_bytes: copied('wireBytes'),
+  wire_over_pod: derived64(['wireBytes', 'podBytes'], ([wire, pod], at, out, o) => difference(wire, pod, at, out, o)),
   lost_packets: copied('lostPackets'),
   lost_bytes: copied('lostBytes'),
-  first_seen: copied('firstSeenNs'),
-  last_seen: copied('lastSeenNs'),
+  first_seen_gap_ns: derived64(['timeNs', 'firstSeenNs'], ([time, first], at, out, o) => difference(time, first, at, out, o)),
+  last_seen_gap_ns: derived64(['timeNs', 'lastSeenNs'], ([time, last], at, out, o) => difference(time, last, at, out, o)),
   drop_reason_name: strings('dropReasonName'),
   folded_reports: copied('foldedReports'),
 };

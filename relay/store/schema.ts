@@ -111,7 +111,7 @@
 // arrival (last use for the dimension tables); flows_1m keeps rollupTtlDays.
 import { ScionPathType } from '../../proto/gen/flow/flow';
 import { PRESENT } from '../../columns/layout';
-import { STORED_FLOW_COLUMNS, SUSPICIOUS_LOW_CARDINALITY, enumType } from './flow_columns';
+import { FLOW_ALIASES, STORED_FLOW_COLUMNS, SUSPICIOUS_LOW_CARDINALITY, enumType, type AliasColumn } from './flow_columns';
 
 const PRESENT_GEOFENCE = PRESENT.GEOFENCE;
 
@@ -175,6 +175,7 @@ export const SCION_PATH_TYPE = enumType(8, ScionPathType);
 const DEFAULT_CODEC = 'CODEC(ZSTD(1))';
 
 const columnDDL = (c: { name: string; type: string; codec?: string }): string => `${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC}`;
+const aliasDDL = (a: AliasColumn): string => `${a.name} ${a.type} ALIAS ${a.expression}`;
 
 /**
  * The minmax index on received_at lets the rollup (rollupStatement) read one minute of
@@ -183,7 +184,10 @@ const columnDDL = (c: { name: string; type: string; codec?: string }): string =>
  * sit in every granule and would not prune, and every index costs each insert.
  */
 function flowsColumnsDDL(): string {
-  const columns = STORED_FLOW_COLUMNS.map((c) => `  ${columnDDL(c)},`);
+  const columns = [
+    ...STORED_FLOW_COLUMNS.map((c) => `  ${columnDDL(c)},`),
+    ...FLOW_ALIASES.map((a) => `  ${aliasDDL(a)},`),
+  ];
   return `
 ${columns.join('\n')}
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
@@ -397,17 +401,41 @@ const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod'
 const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
 
 /**
- * Adds what later releases added to an older store's tables and brings its flows columns to
- * today's types and codecs (a no-op on a current store). A changed codec applies to parts
- * written from then on; a changed type (a key to LowCardinality) rewrites that column of
- * the existing parts in the background.
+ * Statements that turn meter columns an older flows table stores as they are into the
+ * differences stored today (FLOW_ALIASES), each read back under its old name: the
+ * difference is computed into a new column in the old one's place (the store waits for
+ * that rewrite), then the old column makes way for the ALIAS.
  */
-export function upgradeStatements(o: SchemaOptions): string[] {
+function differenceStatements(db: string, stored: ReadonlySet<string>): string[] {
+  const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
+  if (old.length === 0) return [];
+  const column = (a: AliasColumn) => STORED_FLOW_COLUMNS.find((c) => c.name === a.storedAs)!;
+  const flows = `ALTER TABLE ${db}.flows`;
+  return [
+    `${flows} ${old.map((a) => `ADD COLUMN IF NOT EXISTS ${a.storedAs} ${column(a).type} DEFAULT ${a.difference} ${column(a).codec ?? DEFAULT_CODEC} AFTER ${a.name}`).join(', ')}`,
+    `${flows} ${old.map((a) => `MATERIALIZE COLUMN ${a.storedAs}`).join(', ')} SETTINGS mutations_sync = 2`,
+    `${flows} ${old.map((a) => `MODIFY COLUMN ${a.storedAs} REMOVE DEFAULT`).join(', ')}`,
+    `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
+    // In FLOW_ALIASES order: bytes reads wire_bytes.
+    ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
+  ];
+}
+
+/**
+ * Adds what later releases added to an older store's tables and brings its flows columns to
+ * today's layout, types and codecs (a no-op on a current store). `flowsStored` names the
+ * columns the flows table stores now (not its ALIAS columns). A changed codec applies to
+ * parts written from then on; a changed type (a key to LowCardinality) rewrites that column
+ * of the existing parts in the background; a meter column becoming a difference is
+ * rewritten before the store opens.
+ */
+export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<string>): string[] {
   const db = checkIdentifier(o.database);
   return [
     ...LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`),
     `ALTER TABLE ${db}.flows ${DROPPED_FLOW_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ')}`,
     `ALTER TABLE ${db}.flows ${DROPPED_FLOW_COLUMNS.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`,
+    ...differenceStatements(db, flowsStored),
     `ALTER TABLE ${db}.flows ${STORED_FLOW_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
   ];
 }
