@@ -159,21 +159,21 @@ ORDER BY fingerprint
 TTL last_seen + INTERVAL 7 DAY;
 
 CREATE TABLE IF NOT EXISTS cillion.flows_1m_local ON CLUSTER cillion (
-  minute DateTime('UTC'),
-  node_name LowCardinality(String),
-  source_namespace LowCardinality(String),
-  source_app LowCardinality(String),
-  destination_namespace LowCardinality(String),
-  destination_app LowCardinality(String),
-  path_fingerprint LowCardinality(String),
-  src_ia LowCardinality(String),
-  dst_ia LowCardinality(String),
-  verdict LowCardinality(String),
-  geofence_verdict LowCardinality(String),
-  geofence_name LowCardinality(String),
-  flows UInt64,
-  packets UInt64,
-  bytes UInt64
+  minute DateTime('UTC') CODEC(Delta, ZSTD(1)),
+  node_name LowCardinality(String) CODEC(ZSTD(1)),
+  source_namespace LowCardinality(String) CODEC(ZSTD(1)),
+  source_app LowCardinality(String) CODEC(ZSTD(1)),
+  destination_namespace LowCardinality(String) CODEC(ZSTD(1)),
+  destination_app LowCardinality(String) CODEC(ZSTD(1)),
+  path_fingerprint LowCardinality(String) CODEC(ZSTD(1)),
+  src_ia LowCardinality(String) CODEC(ZSTD(1)),
+  dst_ia LowCardinality(String) CODEC(ZSTD(1)),
+  verdict LowCardinality(String) CODEC(ZSTD(1)),
+  geofence_verdict LowCardinality(String) CODEC(ZSTD(1)),
+  geofence_name LowCardinality(String) CODEC(ZSTD(1)),
+  flows UInt64 CODEC(T64, ZSTD(1)),
+  packets UInt64 CODEC(T64, ZSTD(1)),
+  bytes UInt64 CODEC(T64, ZSTD(1))
 ) ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/cillion/flows_1m_local', '{replica}', (flows, packets, bytes))
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,

@@ -199,6 +199,18 @@ ${columns.join('\n')}
   PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
+/**
+ * flows_1m's columns. ZSTD rather than the engine's default LZ4: a minute of a busy relay
+ * has nearly a row per flow at realistic cardinality, and ZSTD halves it (3.5 -> 2.0 B a
+ * flow on the relay bench corpus).
+ */
+const ROLLUP_COLUMNS: readonly { name: string; type: string; codec?: string }[] = [
+  { name: 'minute', type: "DateTime('UTC')", codec: 'CODEC(Delta, ZSTD(1))' },
+  ...['node_name', 'source_namespace', 'source_app', 'destination_namespace', 'destination_app', 'path_fingerprint', 'src_ia', 'dst_ia',
+    'verdict', 'geofence_verdict', 'geofence_name'].map((name) => ({ name, type: LC })),
+  ...['flows', 'packets', 'bytes'].map((name) => ({ name, type: 'UInt64', codec: 'CODEC(T64, ZSTD(1))' })),
+];
+
 interface Layout {
   /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
   suffix: string;
@@ -353,21 +365,7 @@ TTL last_seen + INTERVAL ${ttl} DAY`,
 ORDER BY fingerprint
 TTL last_seen + INTERVAL ${ttl} DAY`,
     `CREATE TABLE IF NOT EXISTS ${t('flows_1m')}${l.onCluster} (
-  minute DateTime('UTC'),
-  node_name ${LC},
-  source_namespace ${LC},
-  source_app ${LC},
-  destination_namespace ${LC},
-  destination_app ${LC},
-  path_fingerprint ${LC},
-  src_ia ${LC},
-  dst_ia ${LC},
-  verdict ${LC},
-  geofence_verdict ${LC},
-  geofence_name ${LC},
-  flows UInt64,
-  packets UInt64,
-  bytes UInt64
+${ROLLUP_COLUMNS.map((c) => `  ${columnDDL(c)}`).join(',\n')}
 ) ENGINE = ${l.engines.rollup}
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
@@ -437,6 +435,7 @@ export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<str
     `ALTER TABLE ${db}.flows ${DROPPED_FLOW_COLUMNS.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`,
     ...differenceStatements(db, flowsStored),
     `ALTER TABLE ${db}.flows ${STORED_FLOW_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
+    `ALTER TABLE ${db}.flows_1m ${ROLLUP_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')}`,
   ];
 }
 
