@@ -51,6 +51,9 @@
 //   lost_packets, lost_bytes UInt64    what the collector counted but lost of this flow (a shed
 //                        report): the flow's stored packets are short by this much; 0 almost always
 //   first_seen, last_seen DateTime64(9), drop_reason_name LowCardinality, folded_reports UInt32
+//   bytes, wire_bytes, first_seen and last_seen are ALIAS columns (flow_columns.ts FLOW_ALIASES):
+//   select them by name as any other; what is stored is bytes_xor, wire_over_pod,
+//   first_seen_gap_ns and last_seen_gap_ns, their differences from pod bytes and time
 //
 // workloads — ReplacingMergeTree(last_seen) by key: one flow endpoint (flow.Endpoint) per key
 //   (source_workload / destination_workload). Query with FINAL or any(): rows of one key are
