@@ -15,7 +15,7 @@ import {
 } from '../proto/gen/flow/flow';
 import { openClickHouse } from '../relay/store/chdb';
 import { flowBlock } from '../relay/store/flow_block';
-import { STORED_FLOW_COLUMNS } from '../relay/store/flow_columns';
+import { STORED_FLOW_COLUMNS, SUSPICIOUS_LOW_CARDINALITY } from '../relay/store/flow_columns';
 import { judgedFromFlows } from '../relay/store/from_flows';
 import type { JudgedBatch } from '../relay/store/judged';
 import { rollupStatement } from '../relay/store/schema';
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     writeFileSync(lcFile, flowBlock(batchAt(tpl, 0), 1));
     const asString = STORED_FLOW_COLUMNS.map((c) => (c.type === 'LowCardinality(String)' ? `CAST(${c.name} AS String) AS ${c.name}` : c.name)).join(', ');
     await admin.client.command({ query: `INSERT INTO FUNCTION file('${strFile}', 'Native') SELECT ${asString} FROM file('${lcFile}', 'Native') SETTINGS engine_file_truncate_on_insert = 1` });
-    await admin.client.command({ query: 'CREATE TABLE cillion.flows_probe AS cillion.flows' });
+    await admin.client.command({ query: `CREATE TABLE cillion.flows_probe AS cillion.flows SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}` });
     const engineMs = async (file: string) => {
       const times: number[] = [];
       for (let i = 0; i < 7; i++) {

@@ -9,11 +9,11 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
   received_at DateTime('UTC') CODEC(Delta, ZSTD(1)),
   session_id LowCardinality(String) CODEC(ZSTD(1)),
-  sequence UInt64 CODEC(Delta, ZSTD(1)),
+  sequence UInt64 CODEC(DoubleDelta, ZSTD(1)),
   batch_index UInt32 CODEC(Delta, ZSTD(1)),
   node_name LowCardinality(String) CODEC(ZSTD(1)),
   uuid UUID CODEC(ZSTD(1)),
-  present UInt16 CODEC(ZSTD(1)),
+  present UInt16 CODEC(T64, ZSTD(1)),
   verdict Enum8('VERDICT_UNKNOWN' = 0, 'FORWARDED' = 1, 'DROPPED' = 2, 'ERROR' = 3, 'AUDIT' = 4, 'REDIRECTED' = 5, 'TRACED' = 6, 'TRANSLATED' = 7) CODEC(ZSTD(1)),
   drop_reason Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_SOURCE_MAC' = 130, 'INVALID_DESTINATION_MAC' = 131, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'INVALID_PACKET_DROPPED' = 134, 'CT_TRUNCATED_OR_INVALID_HEADER' = 135, 'CT_MISSING_TCP_ACK_FLAG' = 136, 'CT_UNKNOWN_L4_PROTOCOL' = 137, 'CT_CANNOT_CREATE_ENTRY_FROM_PACKET' = 138, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'MISSED_TAIL_CALL' = 140, 'ERROR_WRITING_TO_PACKET' = 141, 'UNKNOWN_L4_PROTOCOL' = 142, 'UNKNOWN_ICMPV4_CODE' = 143, 'UNKNOWN_ICMPV4_TYPE' = 144, 'UNKNOWN_ICMPV6_CODE' = 145, 'UNKNOWN_ICMPV6_TYPE' = 146, 'ERROR_RETRIEVING_TUNNEL_KEY' = 147, 'ERROR_RETRIEVING_TUNNEL_OPTIONS' = 148, 'INVALID_GENEVE_OPTION' = 149, 'UNKNOWN_L3_TARGET_ADDRESS' = 150, 'STALE_OR_UNROUTABLE_IP' = 151, 'NO_MATCHING_LOCAL_CONTAINER_FOUND' = 152, 'ERROR_WHILE_CORRECTING_L3_CHECKSUM' = 153, 'ERROR_WHILE_CORRECTING_L4_CHECKSUM' = 154, 'CT_MAP_INSERTION_FAILED' = 155, 'INVALID_IPV6_EXTENSION_HEADER' = 156, 'IP_FRAGMENTATION_NOT_SUPPORTED' = 157, 'SERVICE_BACKEND_NOT_FOUND' = 158, 'NO_TUNNEL_OR_ENCAPSULATION_ENDPOINT' = 160, 'FAILED_TO_INSERT_INTO_PROXYMAP' = 161, 'REACHED_EDT_RATE_LIMITING_DROP_HORIZON' = 162, 'UNKNOWN_CONNECTION_TRACKING_STATE' = 163, 'LOCAL_HOST_IS_UNREACHABLE' = 164, 'NO_CONFIGURATION_AVAILABLE_TO_PERFORM_POLICY_DECISION' = 165, 'UNSUPPORTED_L2_PROTOCOL' = 166, 'NO_MAPPING_FOR_NAT_MASQUERADE' = 167, 'UNSUPPORTED_PROTOCOL_FOR_NAT_MASQUERADE' = 168, 'FIB_LOOKUP_FAILED' = 169, 'ENCAPSULATION_TRAFFIC_IS_PROHIBITED' = 170, 'INVALID_IDENTITY' = 171, 'UNKNOWN_SENDER' = 172, 'NAT_NOT_NEEDED' = 173, 'IS_A_CLUSTERIP' = 174, 'FIRST_LOGICAL_DATAGRAM_FRAGMENT_NOT_FOUND' = 175, 'FORBIDDEN_ICMPV6_MESSAGE' = 176, 'DENIED_BY_LB_SRC_RANGE_CHECK' = 177, 'SOCKET_LOOKUP_FAILED' = 178, 'SOCKET_ASSIGN_FAILED' = 179, 'PROXY_REDIRECTION_NOT_SUPPORTED_FOR_PROTOCOL' = 180, 'POLICY_DENY' = 181, 'VLAN_FILTERED' = 182, 'INVALID_VNI' = 183, 'INVALID_TC_BUFFER' = 184, 'NO_SID' = 185, 'MISSING_SRV6_STATE' = 186, 'NAT46' = 187, 'NAT64' = 188, 'AUTH_REQUIRED' = 189, 'CT_NO_MAP_FOUND' = 190, 'SNAT_NO_MAP_FOUND' = 191, 'INVALID_CLUSTER_ID' = 192, 'UNSUPPORTED_PROTOCOL_FOR_DSR_ENCAP' = 193, 'NO_EGRESS_GATEWAY' = 194, 'UNENCRYPTED_TRAFFIC' = 195, 'TTL_EXCEEDED' = 196, 'NO_NODE_ID' = 197, 'DROP_RATE_LIMITED' = 198, 'IGMP_HANDLED' = 199, 'IGMP_SUBSCRIBED' = 200, 'MULTICAST_HANDLED' = 201, 'DROP_HOST_NOT_READY' = 202, 'DROP_EP_NOT_READY' = 203, 'DROP_NO_EGRESS_IP' = 204, 'DROP_PUNT_PROXY' = 205) CODEC(ZSTD(1)),
   drop_reason_code UInt16 CODEC(ZSTD(1)),
@@ -21,12 +21,12 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   traffic_direction Enum8('TRAFFIC_DIRECTION_UNKNOWN' = 0, 'INGRESS' = 1, 'EGRESS' = 2) CODEC(ZSTD(1)),
   observation_point Enum8('UNKNOWN_POINT' = 0, 'TO_PROXY' = 1, 'TO_HOST' = 2, 'TO_STACK' = 3, 'TO_OVERLAY' = 4, 'TO_ENDPOINT' = 101, 'FROM_ENDPOINT' = 5, 'FROM_PROXY' = 6, 'FROM_HOST' = 7, 'FROM_STACK' = 8, 'FROM_OVERLAY' = 9, 'FROM_NETWORK' = 10, 'TO_NETWORK' = 11, 'FROM_CRYPTO' = 12, 'TO_CRYPTO' = 13) CODEC(ZSTD(1)),
   scion_observation_point Enum8('SCION_POINT_UNKNOWN' = 0, 'SCION_EDGE_ENCAP' = 1, 'SCION_EDGE_DECAP' = 2, 'SCION_ROUTER_FORWARD' = 3) CODEC(ZSTD(1)),
-  is_reply UInt8 CODEC(ZSTD(1)),
+  is_reply UInt8 CODEC(T64, ZSTD(1)),
   event_type UInt8 CODEC(ZSTD(1)),
   event_sub_type UInt8 CODEC(ZSTD(1)),
   emitter_name LowCardinality(String) CODEC(ZSTD(1)),
   emitter_version LowCardinality(String) CODEC(ZSTD(1)),
-  interface_index UInt32 CODEC(ZSTD(1)),
+  interface_index UInt32 CODEC(T64, ZSTD(1)),
   interface_name LowCardinality(String) CODEC(ZSTD(1)),
   ip_version UInt8 CODEC(ZSTD(1)),
   source_ip LowCardinality(String) CODEC(ZSTD(1)),
@@ -34,28 +34,23 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   protocol Enum8('' = 0, 'TCP' = 1, 'UDP' = 2, 'ICMPv4' = 3, 'ICMPv6' = 4, 'SCTP' = 5) CODEC(ZSTD(1)),
   source_port UInt16 CODEC(ZSTD(1)),
   destination_port UInt16 CODEC(ZSTD(1)),
-  tcp_flags UInt16 CODEC(ZSTD(1)),
+  tcp_flags UInt16 CODEC(T64, ZSTD(1)),
   icmp_type UInt8 CODEC(ZSTD(1)),
   icmp_code UInt8 CODEC(ZSTD(1)),
-  source_workload UInt64 CODEC(ZSTD(1)),
+  source_workload LowCardinality(UInt64) CODEC(ZSTD(1)),
   source_cluster LowCardinality(String) CODEC(ZSTD(1)),
   source_namespace LowCardinality(String) CODEC(ZSTD(1)),
-  source_pod LowCardinality(String) CODEC(ZSTD(1)),
   source_app LowCardinality(String) CODEC(ZSTD(1)),
-  source_identity UInt32 CODEC(ZSTD(1)),
-  destination_workload UInt64 CODEC(ZSTD(1)),
+  destination_workload LowCardinality(UInt64) CODEC(ZSTD(1)),
   destination_cluster LowCardinality(String) CODEC(ZSTD(1)),
   destination_namespace LowCardinality(String) CODEC(ZSTD(1)),
-  destination_pod LowCardinality(String) CODEC(ZSTD(1)),
   destination_app LowCardinality(String) CODEC(ZSTD(1)),
-  destination_identity UInt32 CODEC(ZSTD(1)),
-  path_key UInt64 CODEC(ZSTD(1)),
+  path_key LowCardinality(UInt64) CODEC(ZSTD(1)),
   src_ia LowCardinality(String) CODEC(ZSTD(1)),
   dst_ia LowCardinality(String) CODEC(ZSTD(1)),
   path_fingerprint LowCardinality(String) CODEC(ZSTD(1)),
   path_known UInt8 CODEC(ZSTD(1)),
-  path_latency_ns Nullable(UInt64) CODEC(ZSTD(1)),
-  identity_ext UInt32 CODEC(ZSTD(1)),
+  identity_ext LowCardinality(UInt32) CODEC(ZSTD(1)),
   identity_cluster LowCardinality(String) CODEC(ZSTD(1)),
   identity_option_type UInt8 CODEC(ZSTD(1)),
   identity_authenticated UInt8 CODEC(ZSTD(1)),
@@ -69,31 +64,33 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   geofence_offending_isd_as LowCardinality(String) CODEC(ZSTD(1)),
   geofence_offending_country LowCardinality(String) CODEC(ZSTD(1)),
   packets UInt64 CODEC(T64, ZSTD(1)),
-  bytes UInt64 CODEC(T64, ZSTD(1)),
+  bytes_xor UInt64 CODEC(T64, ZSTD(1)),
   dropped_packets UInt64 CODEC(T64, ZSTD(1)),
   pod_bytes UInt64 CODEC(T64, ZSTD(1)),
-  wire_bytes UInt64 CODEC(T64, ZSTD(1)),
+  wire_over_pod UInt64 CODEC(T64, ZSTD(1)),
   lost_packets UInt64 CODEC(T64, ZSTD(1)),
   lost_bytes UInt64 CODEC(T64, ZSTD(1)),
-  first_seen DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
-  last_seen DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+  first_seen_gap_ns Int64 CODEC(T64, ZSTD(1)),
+  last_seen_gap_ns Int64 CODEC(T64, ZSTD(1)),
   drop_reason_name LowCardinality(String) CODEC(ZSTD(1)),
   folded_reports UInt32 CODEC(ZSTD(1)),
+  wire_bytes UInt64 ALIAS pod_bytes + wire_over_pod,
+  bytes UInt64 ALIAS bitXor(bytes_xor, if(pod_bytes != 0, pod_bytes, wire_bytes)),
+  first_seen DateTime64(9, 'UTC') ALIAS fromUnixTimestamp64Nano(toUnixTimestamp64Nano(time) - first_seen_gap_ns, 'UTC'),
+  last_seen DateTime64(9, 'UTC') ALIAS fromUnixTimestamp64Nano(toUnixTimestamp64Nano(time) - last_seen_gap_ns, 'UTC'),
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
   INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4,
   INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4,
   INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   PROJECTION node_session_position (SELECT node_name, session_id, max(sequence) GROUP BY node_name, session_id)
 ) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/flows_local', '{replica}')
 PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)
 TTL received_at + INTERVAL 7 DAY
-SETTINGS ttl_only_drop_parts = 1;
+SETTINGS ttl_only_drop_parts = 1, allow_suspicious_low_cardinality_types = 1;
 
 CREATE TABLE IF NOT EXISTS cillion.workloads_local ON CLUSTER cillion (
   key UInt64,
@@ -162,21 +159,21 @@ ORDER BY fingerprint
 TTL last_seen + INTERVAL 7 DAY;
 
 CREATE TABLE IF NOT EXISTS cillion.flows_1m_local ON CLUSTER cillion (
-  minute DateTime('UTC'),
-  node_name LowCardinality(String),
-  source_namespace LowCardinality(String),
-  source_app LowCardinality(String),
-  destination_namespace LowCardinality(String),
-  destination_app LowCardinality(String),
-  path_fingerprint LowCardinality(String),
-  src_ia LowCardinality(String),
-  dst_ia LowCardinality(String),
-  verdict LowCardinality(String),
-  geofence_verdict LowCardinality(String),
-  geofence_name LowCardinality(String),
-  flows UInt64,
-  packets UInt64,
-  bytes UInt64
+  minute DateTime('UTC') CODEC(Delta, ZSTD(1)),
+  node_name LowCardinality(String) CODEC(ZSTD(1)),
+  source_namespace LowCardinality(String) CODEC(ZSTD(1)),
+  source_app LowCardinality(String) CODEC(ZSTD(1)),
+  destination_namespace LowCardinality(String) CODEC(ZSTD(1)),
+  destination_app LowCardinality(String) CODEC(ZSTD(1)),
+  path_fingerprint LowCardinality(String) CODEC(ZSTD(1)),
+  src_ia LowCardinality(String) CODEC(ZSTD(1)),
+  dst_ia LowCardinality(String) CODEC(ZSTD(1)),
+  verdict LowCardinality(String) CODEC(ZSTD(1)),
+  geofence_verdict LowCardinality(String) CODEC(ZSTD(1)),
+  geofence_name LowCardinality(String) CODEC(ZSTD(1)),
+  flows UInt64 CODEC(T64, ZSTD(1)),
+  packets UInt64 CODEC(T64, ZSTD(1)),
+  bytes UInt64 CODEC(T64, ZSTD(1))
 ) ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/cillion/flows_1m_local', '{replica}', (flows, packets, bytes))
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
@@ -220,7 +217,8 @@ ORDER BY (node_name, received_at)
 TTL toDateTime(received_at) + INTERVAL 7 DAY;
 
 CREATE TABLE IF NOT EXISTS cillion.flows ON CLUSTER cillion AS cillion.flows_local
-ENGINE = Distributed(cillion, cillion, flows_local, cityHash64(session_id));
+ENGINE = Distributed(cillion, cillion, flows_local, cityHash64(session_id))
+SETTINGS allow_suspicious_low_cardinality_types = 1;
 
 CREATE TABLE IF NOT EXISTS cillion.workloads ON CLUSTER cillion AS cillion.workloads_local
 ENGINE = Distributed(cillion, cillion, workloads_local, key);

@@ -9,9 +9,9 @@ import { PRESENT, WIDTH, COLUMNS } from '../../columns/layout';
 import {
   type Endpoint, type Geofence, type ScionPath,
 } from '../../proto/gen/flow/flow';
-import { STORED_FLOW_COLUMNS } from './flow_columns';
+import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import type { JudgedBatch } from './judged';
-import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, nullableColumn, uuidColumn, type NativeColumn } from './native';
+import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidColumn, type NativeColumn } from './native';
 import { canonicalIA } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
@@ -117,7 +117,6 @@ function tableInts(
 
 const u8 = (n: number) => new Uint8Array(n);
 const u16 = (n: number) => new Uint16Array(n);
-const u32 = (n: number) => new Uint32Array(n);
 const u64 = (n: number) => new BigUint64Array(n);
 
 function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Rows, type: string) => NativeColumn> {
@@ -127,9 +126,7 @@ function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Row
     [`${side}_workload`]: (r, t) => tableInts(r, t, 'endpoint', key, u64, (i) => r.b.endpoints[i]?.key ?? 0n),
     [`${side}_cluster`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.clusterName ?? ''),
     [`${side}_namespace`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.namespace ?? ''),
-    [`${side}_pod`]: (r) => tableStrings(r, 'endpoint', key, (i) => ep(r, i)?.podName ?? ''),
     [`${side}_app`]: (r) => tableStrings(r, 'endpoint', key, (i) => r.b.endpoints[i]?.app ?? ''),
-    [`${side}_identity`]: (r, t) => tableInts(r, t, 'endpoint', key, u32, (i) => ep(r, i)?.identity ?? 0),
   };
 }
 
@@ -147,18 +144,38 @@ function present(r: Rows, type: string): NativeColumn {
   return fixedColumn(type, 2, bytesOf(out));
 }
 
-function pathLatency(r: Rows): NativeColumn {
-  const isNullOf = new Uint8Array(r.paths.length);
-  const valueOf = new BigUint64Array(r.paths.length);
-  for (let i = 0; i < r.paths.length; i++) {
-    const l = r.paths[i]?.latencyNs;
-    isNullOf[i] = l === undefined ? 1 : 0;
-    valueOf[i] = l ?? 0n;
-  }
-  const index = r.b.columns.u32('path');
-  const isNull = lookup(new Uint8Array(r.count), isNullOf, index, r.keep);
-  const values = lookup(new BigUint64Array(r.count), valueOf, index, r.keep);
-  return nullableColumn(isNull, fixedColumn('UInt64', 8, bytesOf(values)));
+/** A received 64-bit column as little-endian 32-bit halves: [2i] low, [2i + 1] high. */
+function halves(r: Rows, key: ColumnKey): DataView {
+  const b = r.b.columns.bytes(key);
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * A 64-bit column computed per kept row from received 64-bit columns, in 32-bit halves so
+ * that no row makes a BigInt; `f` writes the row's low and high half into out[o], out[o + 1].
+ */
+function derived64(keys: ColumnKey[], f: (v: DataView[], at: number, out: Uint32Array, o: number) => void) {
+  return (r: Rows, type: string): NativeColumn => {
+    const views = keys.map((k) => halves(r, k));
+    const out = new Uint32Array(r.count * 2);
+    for (let j = 0; j < r.count; j++) f(views, (r.keep ? r.keep[j] : j) * 8, out, j * 2);
+    return fixedColumn(type, 8, bytesOf(out));
+  };
+}
+
+/** a - b, wrapping around 64 bits. */
+function difference(a: DataView, b: DataView, at: number, out: Uint32Array, o: number): void {
+  const aLo = a.getUint32(at, true);
+  const bLo = b.getUint32(at, true);
+  out[o] = aLo - bLo;
+  out[o + 1] = a.getUint32(at + 4, true) - b.getUint32(at + 4, true) - (aLo < bLo ? 1 : 0);
+}
+
+/** bytes XOR the pod bytes, or the wire bytes where there are none (flow_columns.ts FLOW_ALIASES). */
+function bytesXor([bytes, pod, wire]: DataView[], at: number, out: Uint32Array, o: number): void {
+  const ref = pod.getUint32(at, true) !== 0 || pod.getUint32(at + 4, true) !== 0 ? pod : wire;
+  out[o] = bytes.getUint32(at, true) ^ ref.getUint32(at, true);
+  out[o + 1] = bytes.getUint32(at + 4, true) ^ ref.getUint32(at + 4, true);
 }
 
 /** How each stored column is filled (DESIGN: the flow-to-column mapping). */
@@ -201,7 +218,6 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   dst_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.dstIa ?? '')),
   path_fingerprint: (r) => tableStrings(r, 'path', 'path', (i) => (r.paths[i]?.fingerprint ?? '').toLowerCase()),
   path_known: (r, t) => tableInts(r, t, 'path', 'path', u8, (i) => (r.paths[i]?.knownToControlPlane ? 1 : 0)),
-  path_latency_ns: pathLatency,
   identity_ext: copied('identity'),
   identity_cluster: strings('identityCluster'),
   identity_option_type: copied('identityOptionType'),
@@ -220,14 +236,14 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   geofence_offending_isd_as: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingIsdAs ?? ''),
   geofence_offending_country: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingCountry ?? ''),
   packets: copied('packets'),
-  bytes: copied('bytes'),
+  bytes_xor: derived64(['bytes', 'podBytes', 'wireBytes'], bytesXor),
   dropped_packets: copied('droppedPackets'),
   pod_bytes: copied('podBytes'),
-  wire_bytes: copied('wireBytes'),
+  wire_over_pod: derived64(['wireBytes', 'podBytes'], ([wire, pod], at, out, o) => difference(wire, pod, at, out, o)),
   lost_packets: copied('lostPackets'),
   lost_bytes: copied('lostBytes'),
-  first_seen: copied('firstSeenNs'),
-  last_seen: copied('lastSeenNs'),
+  first_seen_gap_ns: derived64(['timeNs', 'firstSeenNs'], ([time, first], at, out, o) => difference(time, first, at, out, o)),
+  last_seen_gap_ns: derived64(['timeNs', 'lastSeenNs'], ([time, last], at, out, o) => difference(time, last, at, out, o)),
   drop_reason_name: strings('dropReasonName'),
   folded_reports: copied('foldedReports'),
 };
@@ -277,5 +293,5 @@ export function flowBlock(b: JudgedBatch, receivedAt: number): Buffer {
     paths: b.paths.map((p) => p?.path),
   };
   checkEnums(r);
-  return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, c.type)] as const), 64 + count * 160);
+  return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, nativeType(c.type))] as const), 64 + count * 160);
 }

@@ -28,16 +28,17 @@
 //   ip_version UInt8, source_ip / destination_ip LowCardinality, protocol Enum8 ('' TCP UDP
 //   ICMPv4 ICMPv6 SCTP), source_port / destination_port / tcp_flags UInt16 (0 without
 //   ports), icmp_type / icmp_code UInt8
-//   source_* / destination_*: workload UInt64 (key into `workloads`, 0 without an endpoint),
-//                        cluster, namespace, pod, app (value of the app,
+//   source_* / destination_*: workload LowCardinality(UInt64) (key into `workloads`, 0
+//                        without an endpoint), cluster, namespace, app (value of the app,
 //                        app.kubernetes.io/name or k8s-app label, "" when none)
-//                        LowCardinality; identity UInt32
-//   path_key             UInt64         key into `path_headers` (0 without a path)
+//                        LowCardinality. The pod name, identity and labels are the
+//                        workloads row's: join on the key (workloads.pod_name, .identity)
+//   path_key             LowCardinality(UInt64) key into `path_headers` (0 without a path)
 //   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110") of the SCION path ends
 //   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
-//   path_known           UInt8          1 when the hop fields matched control-plane segments
-//   path_latency_ns      Nullable(UInt64)
-//   identity_ext UInt32, identity_cluster LowCardinality, identity_option_type UInt8,
+//   path_known           UInt8          1 when the hop fields matched control-plane segments;
+//                                       the path's latency is path_headers.latency_ns
+//   identity_ext LowCardinality(UInt32), identity_cluster LowCardinality, identity_option_type UInt8,
 //   identity_authenticated UInt8: the carried security identity
 //   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
@@ -50,6 +51,9 @@
 //   lost_packets, lost_bytes UInt64    what the collector counted but lost of this flow (a shed
 //                        report): the flow's stored packets are short by this much; 0 almost always
 //   first_seen, last_seen DateTime64(9), drop_reason_name LowCardinality, folded_reports UInt32
+//   bytes, wire_bytes, first_seen and last_seen are ALIAS columns (flow_columns.ts FLOW_ALIASES):
+//   select them by name as any other; what is stored is bytes_xor, wire_over_pod,
+//   first_seen_gap_ns and last_seen_gap_ns, their differences from pod bytes and time
 //
 // workloads — ReplacingMergeTree(last_seen) by key: one flow endpoint (flow.Endpoint) per key
 //   (source_workload / destination_workload). Query with FINAL or any(): rows of one key are
@@ -110,7 +114,7 @@
 // arrival (last use for the dimension tables); flows_1m keeps rollupTtlDays.
 import { ScionPathType } from '../../proto/gen/flow/flow';
 import { PRESENT } from '../../columns/layout';
-import { STORED_FLOW_COLUMNS, enumType } from './flow_columns';
+import { FLOW_ALIASES, STORED_FLOW_COLUMNS, SUSPICIOUS_LOW_CARDINALITY, enumType, type AliasColumn } from './flow_columns';
 
 const PRESENT_GEOFENCE = PRESENT.GEOFENCE;
 
@@ -173,14 +177,20 @@ export const SCION_PATH_TYPE = enumType(8, ScionPathType);
  */
 const DEFAULT_CODEC = 'CODEC(ZSTD(1))';
 
+const columnDDL = (c: { name: string; type: string; codec?: string }): string => `${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC}`;
+const aliasDDL = (a: AliasColumn): string => `${a.name} ${a.type} ALIAS ${a.expression}`;
+
 /**
  * The minmax index on received_at lets the rollup (rollupStatement) read one minute of
  * arrivals, not the day's partition. Skip indexes otherwise only for what is rare within a stretch of time and asked for alone (drops,
- * violations, one path, one address, one pod): common values (namespace, node, identity)
+ * violations, one path, one address): common values (namespace, node, identity)
  * sit in every granule and would not prune, and every index costs each insert.
  */
 function flowsColumnsDDL(): string {
-  const columns = STORED_FLOW_COLUMNS.map((c) => `  ${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC},`);
+  const columns = [
+    ...STORED_FLOW_COLUMNS.map((c) => `  ${columnDDL(c)},`),
+    ...FLOW_ALIASES.map((a) => `  ${aliasDDL(a)},`),
+  ];
   return `
 ${columns.join('\n')}
   INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
@@ -189,10 +199,20 @@ ${columns.join('\n')}
   INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
   INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
   PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
+
+/**
+ * flows_1m's columns. ZSTD rather than the engine's default LZ4: a minute of a busy relay
+ * has nearly a row per flow at realistic cardinality, and ZSTD halves it (3.5 -> 2.0 B a
+ * flow on the relay bench corpus).
+ */
+const ROLLUP_COLUMNS: readonly { name: string; type: string; codec?: string }[] = [
+  { name: 'minute', type: "DateTime('UTC')", codec: 'CODEC(Delta, ZSTD(1))' },
+  ...['node_name', 'source_namespace', 'source_app', 'destination_namespace', 'destination_app', 'path_fingerprint', 'src_ia', 'dst_ia',
+    'verdict', 'geofence_verdict', 'geofence_name'].map((name) => ({ name, type: LC })),
+  ...['flows', 'packets', 'bytes'].map((name) => ({ name, type: 'UInt64', codec: 'CODEC(T64, ZSTD(1))' })),
+];
 
 interface Layout {
   /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
@@ -254,9 +274,10 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
       counters: `ReplicatedMergeTree(${zk('node_counters_local')})`,
     },
   };
+  // flows has LowCardinality numbers, which a table copying its columns must be let have too.
   const dist = (name: string, key: string) =>
     `CREATE TABLE IF NOT EXISTS ${db}.${name} ON CLUSTER ${cluster} AS ${db}.${name}_local
-ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})`;
+ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})${name === 'flows' ? `\nSETTINGS ${SUSPICIOUS_LOW_CARDINALITY}` : ''}`;
   return [
     `CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER ${cluster}`,
     ...dataTables(o, layout),
@@ -282,7 +303,7 @@ PARTITION BY toYYYYMMDD(received_at)
 PRIMARY KEY time
 ORDER BY (time, session_id, sequence, batch_index)
 TTL received_at + INTERVAL ${ttl} DAY
-SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}`,
+SETTINGS ttl_only_drop_parts = 1${l.suffix === '' ? ', non_replicated_deduplication_window = 10000' : ''}, ${SUSPICIOUS_LOW_CARDINALITY}`,
     `CREATE TABLE IF NOT EXISTS ${t('workloads')}${l.onCluster} (
   key UInt64,
   ID UInt32,
@@ -347,21 +368,7 @@ TTL last_seen + INTERVAL ${ttl} DAY`,
 ORDER BY fingerprint
 TTL last_seen + INTERVAL ${ttl} DAY`,
     `CREATE TABLE IF NOT EXISTS ${t('flows_1m')}${l.onCluster} (
-  minute DateTime('UTC'),
-  node_name ${LC},
-  source_namespace ${LC},
-  source_app ${LC},
-  destination_namespace ${LC},
-  destination_app ${LC},
-  path_fingerprint ${LC},
-  src_ia ${LC},
-  dst_ia ${LC},
-  verdict ${LC},
-  geofence_verdict ${LC},
-  geofence_name ${LC},
-  flows UInt64,
-  packets UInt64,
-  bytes UInt64
+${ROLLUP_COLUMNS.map((c) => `  ${columnDDL(c)}`).join(',\n')}
 ) ENGINE = ${l.engines.rollup}
 PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, node_name, source_namespace, source_app, destination_namespace, destination_app,
@@ -389,10 +396,50 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
   ];
 }
 
-/** Adds what later releases added to an older store's tables (a no-op on a current one). */
-export function upgradeStatements(o: SchemaOptions): string[] {
+/** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
+const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod', 'destination_identity', 'path_latency_ns'];
+/** Skip indexes over dropped columns, dropped before them. */
+const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
+
+/**
+ * Statements that turn meter columns an older flows table stores as they are into the
+ * differences stored today (FLOW_ALIASES), each read back under its old name: the
+ * difference is computed into a new column in the old one's place (the store waits for
+ * that rewrite), then the old column makes way for the ALIAS.
+ */
+function differenceStatements(db: string, stored: ReadonlySet<string>): string[] {
+  const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
+  if (old.length === 0) return [];
+  const column = (a: AliasColumn) => STORED_FLOW_COLUMNS.find((c) => c.name === a.storedAs)!;
+  const flows = `ALTER TABLE ${db}.flows`;
+  return [
+    `${flows} ${old.map((a) => `ADD COLUMN IF NOT EXISTS ${a.storedAs} ${column(a).type} DEFAULT ${a.difference} ${column(a).codec ?? DEFAULT_CODEC} AFTER ${a.name}`).join(', ')}`,
+    `${flows} ${old.map((a) => `MATERIALIZE COLUMN ${a.storedAs}`).join(', ')} SETTINGS mutations_sync = 2`,
+    `${flows} ${old.map((a) => `MODIFY COLUMN ${a.storedAs} REMOVE DEFAULT`).join(', ')}`,
+    `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
+    // In FLOW_ALIASES order: bytes reads wire_bytes.
+    ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
+  ];
+}
+
+/**
+ * Adds what later releases added to an older store's tables and brings its flows columns to
+ * today's layout, types and codecs (a no-op on a current store). `flowsStored` names the
+ * columns the flows table stores now (not its ALIAS columns). A changed codec applies to
+ * parts written from then on; a changed type (a key to LowCardinality) rewrites that column
+ * of the existing parts in the background; a meter column becoming a difference is
+ * rewritten before the store opens.
+ */
+export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<string>): string[] {
   const db = checkIdentifier(o.database);
-  return LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`);
+  return [
+    ...LATER_COUNTER_COLUMNS.map((c) => `ALTER TABLE ${db}.node_counters ADD COLUMN IF NOT EXISTS ${c} UInt64 AFTER ${columnBefore(COUNTER_KEYS, c)}`),
+    `ALTER TABLE ${db}.flows ${DROPPED_FLOW_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ')}`,
+    `ALTER TABLE ${db}.flows ${DROPPED_FLOW_COLUMNS.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`,
+    ...differenceStatements(db, flowsStored),
+    `ALTER TABLE ${db}.flows ${STORED_FLOW_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
+    `ALTER TABLE ${db}.flows_1m ${ROLLUP_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')}`,
+  ];
 }
 
 /**

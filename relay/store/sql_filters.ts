@@ -88,8 +88,8 @@ const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
   uuid: (v: string[], p) => ({ sql: `toString(uuid) IN ${p.bind(v, 'Array(String)')}`, exact: true }),
   sourceIp: (v: string[], p) => ipCondition('source_ip', v, p),
   destinationIp: (v: string[], p) => ipCondition('destination_ip', v, p),
-  sourcePod: (v: string[], p) => podCondition('source', v, p),
-  destinationPod: (v: string[], p) => podCondition('destination', v, p),
+  sourcePod: (v: string[], p, db) => podCondition('source', v, p, db),
+  destinationPod: (v: string[], p, db) => podCondition('destination', v, p, db),
   sourceLabel: (v: string[], p, db) => labelCondition('source_workload', v, p, db),
   destinationLabel: (v: string[], p, db) => labelCondition('destination_workload', v, p, db),
   sourceClusterName: (v: string[], p) => inStrings('source_cluster', v, p, false),
@@ -100,9 +100,8 @@ const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
   protocol: (v: string[], p) => protocolCondition(v, p),
   sourcePort: (v: string[], p) => portCondition('source_port', v, p),
   destinationPort: (v: string[], p) => portCondition('destination_port', v, p),
-  sourceIdentity: (v: number[], p) => ({ sql: `source_identity IN ${p.bind(v, 'Array(UInt32)')}`, exact: !v.includes(0) }),
-  destinationIdentity: (v: number[], p) =>
-    ({ sql: `destination_identity IN ${p.bind(v, 'Array(UInt32)')}`, exact: !v.includes(0) }),
+  sourceIdentity: (v: number[], p, db) => identityCondition('source_workload', v, p, db),
+  destinationIdentity: (v: number[], p, db) => identityCondition('destination_workload', v, p, db),
   nodeName: (v: string[], p) => nodeCondition(v, p),
   ipVersion: (v: number[], p) => ({ sql: `ip_version IN ${p.bind(v, 'Array(UInt8)')}`, exact: !v.includes(0) }),
   srcIa: (v: string[], p) => iaCondition('src_ia', v, p),
@@ -182,16 +181,33 @@ function ipCondition(column: string, values: string[], p: Params): Piece | undef
   return { sql: `(${valid} AND (${any}))`, exact: false };
 }
 
-/** "namespace/pod-prefix", "namespace/" (the whole namespace) or "pod-prefix". */
-function podCondition(side: 'source' | 'destination', values: string[], p: Params): Piece {
+/** Flows whose endpoint's workloads row satisfies `cond`. */
+function workloadCondition(column: string, cond: string, db: string): string {
+  return `${column} IN (SELECT key FROM ${db}.workloads WHERE ${cond})`;
+}
+
+/**
+ * "namespace/pod-prefix", "namespace/" (the whole namespace) or "pod-prefix". The pod name
+ * is the workloads row's (the flow holds its key); the namespace is also the flow's own.
+ */
+function podCondition(side: 'source' | 'destination', values: string[], p: Params, db: string): Piece {
   const alts = values.map((v) => {
     const slash = v.indexOf('/');
     const prefix = slash < 0 ? v : v.slice(slash + 1);
-    const pod = `startsWith(${side}_pod, ${p.bind(prefix, 'String')})`;
+    const pod = workloadCondition(`${side}_workload`, `startsWith(pod_name, ${p.bind(prefix, 'String')})`, db);
     if (slash < 0) return pod;
-    return `(${side}_namespace = ${p.bind(v.slice(0, slash), 'String')} AND ${pod})`;
+    const namespace = `${side}_namespace = ${p.bind(v.slice(0, slash), 'String')}`;
+    return prefix === '' ? namespace : `(${namespace} AND ${pod})`;
   });
   return { sql: `(${alts.join(' OR ')})`, exact: false };
+}
+
+/**
+ * The identity is the workloads row's, which is the rebuilt flow's endpoint; a flow without
+ * an endpoint (key 0, no row) has identity 0, so the condition is exact unless 0 is asked for.
+ */
+function identityCondition(column: string, values: number[], p: Params, db: string): Piece {
+  return { sql: workloadCondition(column, `identity IN ${p.bind(values, 'Array(UInt32)')}`, db), exact: !values.includes(0) };
 }
 
 /**
@@ -213,7 +229,7 @@ function labelCondition(column: string, selectors: string[], p: Params, db: stri
     if (terms.length === 0) return TRUE_INEXACT;
     alts.push(terms.join(' AND '));
   }
-  return { sql: `${column} IN (SELECT key FROM ${db}.workloads WHERE ${alts.map((a) => `(${a})`).join(' OR ')})`, exact: false };
+  return { sql: workloadCondition(column, alts.map((a) => `(${a})`).join(' OR '), db), exact: false };
 }
 
 function splitTerms(selector: string): string[] {

@@ -100,7 +100,9 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
     await ch.client.command({ query: createDatabase });
     await moveLegacyFlows(ch.client, schema, log);
     for (const stmt of tables) await ch.client.command({ query: stmt });
-    if (!(await isDistributed(ch.client, database))) for (const stmt of upgradeStatements(schema)) await ch.client.command({ query: stmt });
+    if (!(await isDistributed(ch.client, database))) {
+      for (const stmt of upgradeStatements(schema, await storedFlowColumns(ch.client, database))) await ch.client.command({ query: stmt });
+    }
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
       for (const stmt of ttlStatements(schema)) {
         await ch.client.command({ query: stmt, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
@@ -114,6 +116,16 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
   const rollup = new Rollup(ch.client, database, opts.onError ?? ((e) => log(`store: rolling up flows_1m failed: ${e.message}`)));
   rollup.start();
   return new ClickHouseFlowStore(ch, database, queryLimits, rollup, opts.onError);
+}
+
+/** The columns the flows table stores (not its ALIAS columns). */
+async function storedFlowColumns(client: ClickHouseClient, database: string): Promise<Set<string>> {
+  const result = await client.query({
+    query: `SELECT name FROM system.columns WHERE database = {db:String} AND table = 'flows' AND default_kind != 'ALIAS'`,
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  return new Set((await result.json<{ name: string }>()).map((r) => r.name));
 }
 
 /**

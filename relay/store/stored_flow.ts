@@ -22,6 +22,9 @@ function secondsAndNanos(column: string): string[] {
   ];
 }
 
+/** A LowCardinality number column (flow_columns.ts KEY) as the plain number a page carries. */
+const plain = (column: string, type: string) => `CAST(${column} AS ${type}) AS ${column}`;
+
 /**
  * The SELECT list of a page: the stored columns a Flow is rebuilt from, times split into
  * whole seconds and nanoseconds by the engine, and the cursor of keyset paging.
@@ -33,10 +36,10 @@ export const PAGE_COLUMNS = [
   'is_reply', 'event_type', 'event_sub_type', 'emitter_name', 'emitter_version', 'interface_index',
   'interface_name', 'ip_version', 'source_ip', 'destination_ip', 'protocol', 'source_port',
   'destination_port', 'tcp_flags', 'icmp_type', 'icmp_code',
-  'source_workload', 'source_cluster', 'source_namespace', 'source_pod', 'source_identity',
-  'destination_workload', 'destination_cluster', 'destination_namespace', 'destination_pod', 'destination_identity',
-  'path_key', 'src_ia', 'dst_ia', 'path_fingerprint', 'path_known', 'path_latency_ns',
-  'identity_ext', 'identity_cluster', 'identity_option_type', 'identity_authenticated', 'identity_check',
+  plain('source_workload', 'UInt64'), 'source_cluster', 'source_namespace',
+  plain('destination_workload', 'UInt64'), 'destination_cluster', 'destination_namespace',
+  plain('path_key', 'UInt64'), 'src_ia', 'dst_ia', 'path_fingerprint', 'path_known',
+  plain('identity_ext', 'UInt32'), 'identity_cluster', 'identity_option_type', 'identity_authenticated', 'identity_check',
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode', 'geofence_reason',
   'geofence_offending_hop', 'geofence_offending_isd_as', 'geofence_offending_country',
   'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'lost_bytes',
@@ -323,33 +326,27 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
   });
 }
 
-/** An endpoint whose workloads row is gone: what the flow's own columns say of it (no labels). */
+/**
+ * An endpoint whose workloads row is gone: what the flow's own columns say of it, its
+ * cluster and namespace (no pod name, identity or labels: those only the row holds).
+ */
 function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: number) => Endpoint {
   const sides = {
-    source: ['source_cluster', 'source_namespace', 'source_pod', 'source_identity'],
-    destination: ['destination_cluster', 'destination_namespace', 'destination_pod', 'destination_identity'],
+    source: ['source_cluster', 'source_namespace'],
+    destination: ['destination_cluster', 'destination_namespace'],
   } as const;
   return (side, i) => {
-    const [cluster, namespace, pod, identity] = sides[side];
-    return Endpoint.fromPartial({
-      identity: nums(b, identity)[i],
-      clusterName: texts(b, cluster)(i),
-      namespace: texts(b, namespace)(i),
-      podName: texts(b, pod)(i),
-    });
+    const [cluster, namespace] = sides[side];
+    return Endpoint.fromPartial({ clusterName: texts(b, cluster)(i), namespace: texts(b, namespace)(i) });
   };
 }
 
-/** A path whose path_headers row is gone: its ends, fingerprint and latency from the flow's columns (no hops). */
+/** A path whose path_headers row is gone: its ends and fingerprint from the flow's columns (no hops or latency). */
 function missingPath(b: NativeBlock): (i: number) => ScionPath {
-  return (i) => {
-    const latency = col(b, 'path_latency_ns');
-    return ScionPath.fromPartial({
-      srcIa: texts(b, 'src_ia')(i),
-      dstIa: texts(b, 'dst_ia')(i),
-      fingerprint: texts(b, 'path_fingerprint')(i),
-      knownToControlPlane: nums(b, 'path_known')[i] === 1,
-      latencyNs: latency.kind === 'nullable-bigint' && latency.nulls[i] === 0 ? latency.values[i] : undefined,
-    });
-  };
+  return (i) => ScionPath.fromPartial({
+    srcIa: texts(b, 'src_ia')(i),
+    dstIa: texts(b, 'dst_ia')(i),
+    fingerprint: texts(b, 'path_fingerprint')(i),
+    knownToControlPlane: nums(b, 'path_known')[i] === 1,
+  });
 }

@@ -46,7 +46,7 @@ describe('relay/store insert (narrow schema, Native blocks)', function () {
     store = undefined;
     const rows = await sql<Record<string, string | number>>(dir, `
       SELECT toString(uuid) AS uuid, toString(toUnixTimestamp64Nano(time)) AS t, batch_index, toString(sequence) AS sequence,
-        toString(verdict) AS verdict, toString(protocol) AS protocol, destination_port, source_pod, source_app,
+        toString(verdict) AS verdict, toString(protocol) AS protocol, destination_port, source_namespace, source_app,
         path_fingerprint, src_ia, toString(geofence_verdict) AS fence, geofence_offending_hop AS hop, toString(packets) AS packets,
         bitAnd(present, 1024) != 0 AS judged, is_reply
       FROM cillion.flows ORDER BY batch_index`);
@@ -61,7 +61,7 @@ describe('relay/store insert (narrow schema, Native blocks)', function () {
       assert.equal(r.verdict, Verdict[f.verdict]);
       assert.equal(r.protocol, l4.$case);
       assert.equal(r.destination_port, l4.$case === 'ICMPv4' ? 0 : (l4.value as { destinationPort: number }).destinationPort);
-      assert.equal(r.source_pod, f.source!.podName);
+      assert.equal(r.source_namespace, f.source!.namespace);
       assert.equal(r.source_app, f.source!.labels[0].split('=')[1]);
       assert.equal(r.path_fingerprint, f.scionPath?.fingerprint ?? '');
       assert.equal(r.src_ia, f.scionPath?.srcIa ?? '');
@@ -92,11 +92,13 @@ describe('relay/store insert (narrow schema, Native blocks)', function () {
       expiry: (p.expiry!.seconds * 1_000_000_000n).toString(),
       type: 'SCION_PATH_STANDARD',
     });
-    const [ep] = await sql<{ labels: string[]; names: string[]; kinds: string[]; ID: number }>(dir, `
-      SELECT w.labels AS labels, w.workloads.name AS names, w.workloads.kind AS kinds, w.ID AS ID
+    const [ep] = await sql<{ labels: string[]; names: string[]; kinds: string[]; ID: number; pod: string; identity: number }>(dir, `
+      SELECT w.labels AS labels, w.workloads.name AS names, w.workloads.kind AS kinds, w.ID AS ID, w.pod_name AS pod, w.identity AS identity
       FROM cillion.flows AS f JOIN cillion.workloads AS w ON w.key = f.source_workload WHERE f.batch_index = 0`);
     const src = flows[0].source!;
-    assert.deepEqual(ep, { labels: src.labels, names: src.workloads.map((w) => w.name), kinds: src.workloads.map((w) => w.kind), ID: src.ID });
+    assert.deepEqual(ep, {
+      labels: src.labels, names: src.workloads.map((w) => w.name), kinds: src.workloads.map((w) => w.kind), ID: src.ID, pod: src.podName, identity: src.identity,
+    });
   });
 
   it('stores a retried batch once, rollup included, and writes each dimension row once', async () => {

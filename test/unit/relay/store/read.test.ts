@@ -138,7 +138,7 @@ describe('relay/store reading the narrow schema', function () {
     assert.deepEqual((await collect({ since, until })).map((f) => f.uuid), expected.map((f) => f.uuid));
   });
 
-  it('falls back to what the flow row says when a workload or path row is gone', async () => {
+  it('falls back to what the flow row says when a workload or path row is gone (no pod, identity, labels or hops)', async () => {
     const victim = sent.find((f) => f.source && f.scionPath)!;
     // chdb holds one data directory per process: a second database in it stands for another store.
     const other = 'gone';
@@ -150,8 +150,8 @@ describe('relay/store reading the narrow schema', function () {
     const [f] = await collect({}, r);
     assert.equal(f.uuid, victim.uuid);
     assert.deepEqual(
-      [f.source?.podName, f.source?.namespace, f.source?.identity, f.source?.labels],
-      [victim.source!.podName, victim.source!.namespace, victim.source!.identity, []],
+      [f.source?.clusterName, f.source?.namespace, f.source?.podName, f.source?.identity, f.source?.labels],
+      [victim.source!.clusterName, victim.source!.namespace, '', 0, []],
     );
     assert.deepEqual([f.scionPath?.fingerprint, f.scionPath?.srcIa, f.scionPath?.hops], [victim.scionPath!.fingerprint, victim.scionPath!.srcIa, []]);
   });

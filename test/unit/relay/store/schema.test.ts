@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openClickHouse } from '../../../../relay/store/chdb';
 import { clusterDDL } from '../../../../relay/store/cluster_ddl';
-import { STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
+import { FLOW_ALIASES, STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
 import { clusterSchemaStatements, schemaStatements } from '../../../../relay/store/schema';
 
 const repo = join(__dirname, '..', '..', '..', '..');
@@ -30,9 +30,9 @@ describe('relay/store schema', () => {
     for (let i = 0; i < single.length; i++) assert.deepEqual(columns(cluster[i]), columns(single[i]));
   });
 
-  it('creates flows with the stored columns in their order, and no blob', () => {
+  it('creates flows with the stored columns in their order, then the ALIAS columns, and no blob', () => {
     const flows = columns(schemaStatements(opts).find((s) => s.includes('.flows ('))!);
-    assert.deepEqual(flows, STORED_FLOW_COLUMNS.map((c) => c.name));
+    assert.deepEqual(flows, [...STORED_FLOW_COLUMNS.map((c) => c.name), ...FLOW_ALIASES.map((a) => a.name)]);
   });
 
   it('writes cluster DDL that ClickHouse parses', async function () {

@@ -24,7 +24,7 @@ describe('relay/store sql_filters', () => {
 
   it('ORs allow filters and ANDs the fields inside one', () => {
     const sql = filtersWhere([F({ verdict: [Verdict.DROPPED], sourceIdentity: [5] }), F({ nodeName: ['n1'] })], [], new Params(), 'cillion');
-    assert.match(sql, /^\(\(verdict IN \{p0:Array\(String\)\} AND source_identity IN \{p1:Array\(UInt32\)\}\) OR \(\(node_name IN/);
+    assert.match(sql, /^\(\(verdict IN \{p0:Array\(String\)\} AND source_workload IN \(SELECT key FROM cillion\.workloads WHERE identity IN \{p1:Array\(UInt32\)\}\)\) OR \(\(node_name IN/);
   });
 
   it('negates a deny filter only when its SQL is exact', () => {

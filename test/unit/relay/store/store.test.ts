@@ -10,6 +10,7 @@ import { judgedFromFlows } from '../../../../relay/store/from_flows';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
 import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
+import { FLOW_ALIASES, STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
 
 /** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
 const RECENT_MS = Date.now() - 3_600_000;
@@ -230,6 +231,52 @@ describe('relay/store (embedded chdb)', function () {
     assert.deepEqual(rows, [{ p: '3', pod: '300', wire: '540', lost: '2' }]);
     const cols = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'node_counters' ORDER BY position");
     assert.deepEqual(cols.map((c) => c.name), [...NODE_COUNTER_COLUMNS], 'each in its place again');
+  });
+
+  it('brings flows of the first typed layout to today\'s columns, types and codecs on open, and reads them back', async () => {
+    const flows = makeCorpus(400).map((f) => ({ ...f, nodeName: 'n' }));
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 'old', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
+    await store.close();
+    store = undefined;
+    // The layout before: plain number keys, meter fields as they are, per-flow copies of
+    // pod, identity and path latency (values the upgrade drops, so any will do).
+    const old: [string, string, string][] = [];
+    for (const c of STORED_FLOW_COLUMNS) {
+      const alias = FLOW_ALIASES.find((a) => a.storedAs === c.name);
+      if (alias) old.push([alias.name, alias.type, alias.name]);
+      else old.push([c.name, c.type.replace(/^LowCardinality\((U?Int\d+)\)$/, '$1'), c.name]);
+      if (c.name === 'source_namespace' || c.name === 'destination_namespace') old.push([c.name.replace('namespace', 'pod'), 'LowCardinality(String)', "'pod'"]);
+      if (c.name === 'source_app' || c.name === 'destination_app') old.push([c.name.replace('app', 'identity'), 'UInt32', '7']);
+      if (c.name === 'path_known') old.push(['path_latency_ns', 'Nullable(UInt64)', 'NULL']);
+    }
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      await ch.client.command({
+        query: `CREATE TABLE cillion.flows_old (${old.map(([n, t]) => `${n} ${t}`).join(', ')},
+          INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4, INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4)
+          ENGINE = MergeTree PARTITION BY toYYYYMMDD(received_at) ORDER BY (time, session_id, sequence, batch_index)`,
+      });
+      await ch.client.command({ query: `INSERT INTO cillion.flows_old SELECT ${old.map(([n, , v]) => `${v} AS ${n}`).join(', ')} FROM cillion.flows` });
+      await ch.client.command({ query: 'DROP TABLE cillion.flows' });
+      await ch.client.command({ query: 'RENAME TABLE cillion.flows_old TO cillion.flows' });
+    } finally {
+      await ch.close();
+    }
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 'old', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
+    assert.deepEqual(await collect(store, {}), flows);
+    await store.close();
+    store = undefined;
+    const cols = await sql<{ name: string; type: string; codec: string; kind: string }>(dir,
+      "SELECT name, type, compression_codec AS codec, default_kind AS kind FROM system.columns WHERE database = 'cillion' AND table = 'flows' ORDER BY position");
+    // The engine lists an Enum's values by number: those are compared by name only.
+    const typeOf = (t: string) => (t.startsWith('Enum') ? 'Enum' : t);
+    assert.deepEqual(cols.filter((c) => c.kind === '').map((c) => [c.name, typeOf(c.type)]), STORED_FLOW_COLUMNS.map((c) => [c.name, typeOf(c.type)]));
+    assert.deepEqual(cols.filter((c) => c.kind === 'ALIAS').map((c) => c.name), FLOW_ALIASES.map((a) => a.name));
+    assert.equal(cols.find((c) => c.name === 'sequence')?.codec, 'CODEC(DoubleDelta, ZSTD(1))');
+    const indexes = await sql<{ name: string }>(dir, "SELECT name FROM system.data_skipping_indices WHERE database = 'cillion' AND table = 'flows' AND name LIKE '%pod%'");
+    assert.deepEqual(indexes, []);
   });
 
   it('fills the paths dimension and the per-minute rollup', async () => {
