@@ -82,26 +82,26 @@ const SCTP = L4.SCTP;
 const ICMP4 = L4.ICMPv4;
 const ICMP6 = L4.ICMPv6;
 
-function col(b: NativeBlock, name: string): Col {
+export function col(b: NativeBlock, name: string): Col {
   const c = b.columns.get(name);
   if (!c) throw new NativeFormatError(`page without column ${name}`);
   return c;
 }
 
-function nums(b: NativeBlock, name: string): NumberArray {
+export function nums(b: NativeBlock, name: string): NumberArray {
   const c = col(b, name);
   if (c.kind !== 'number') throw new NativeFormatError(`column ${name} is not a number column`);
   return c.values;
 }
 
-function bigs(b: NativeBlock, name: string): BigArray {
+export function bigs(b: NativeBlock, name: string): BigArray {
   const c = col(b, name);
   if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
   return c.values;
 }
 
 /** A LowCardinality column as a per-row accessor. */
-function texts(b: NativeBlock, name: string): (i: number) => string {
+export function texts(b: NativeBlock, name: string): (i: number) => string {
   const c = col(b, name);
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
   const { dict, index } = c;
@@ -125,7 +125,7 @@ export function cursorOf(b: NativeBlock, i: number): Cursor {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The engine's UUID layout (two little-endian halves) as RFC 4122 text. */
-function uuidText(u: Uint8Array, at: number): string {
+export function uuidText(u: Uint8Array, at: number): string {
   return `${HEX[u[at + 7]]}${HEX[u[at + 6]]}${HEX[u[at + 5]]}${HEX[u[at + 4]]}-${HEX[u[at + 3]]}${HEX[u[at + 2]]}-${HEX[u[at + 1]]}${
     HEX[u[at]]}-${HEX[u[at + 15]]}${HEX[u[at + 14]]}-${HEX[u[at + 13]]}${HEX[u[at + 12]]}${HEX[u[at + 11]]}${HEX[u[at + 10]]}${
     HEX[u[at + 9]]}${HEX[u[at + 8]]}`;
@@ -324,7 +324,7 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
 }
 
 /** An endpoint whose workloads row is gone: what the flow's own columns say of it (no labels). */
-function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: number) => Endpoint {
+export function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: number) => Endpoint {
   const sides = {
     source: ['source_cluster', 'source_namespace', 'source_pod', 'source_identity'],
     destination: ['destination_cluster', 'destination_namespace', 'destination_pod', 'destination_identity'],
@@ -341,7 +341,7 @@ function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: nu
 }
 
 /** A path whose path_headers row is gone: its ends, fingerprint and latency from the flow's columns (no hops). */
-function missingPath(b: NativeBlock): (i: number) => ScionPath {
+export function missingPath(b: NativeBlock): (i: number) => ScionPath {
   return (i) => {
     const latency = col(b, 'path_latency_ns');
     return ScionPath.fromPartial({
