@@ -156,9 +156,9 @@ export class Tally {
     this.verdicts[c.fence?.verdict ?? 'none']++;
     if (!c.fence) return;
     this.fences.add(c.fence.name);
-    const ref = (): FlowRef => ({ index, uuid: c.uuid, time: c.time, fence: c.fence?.name ?? '', reason: c.fence?.reason ?? '' });
-    if (c.fence.verdict === 'VIOLATION') this.violations.push(ref());
-    else if (c.fence.verdict === 'UNVERIFIED') this.unverified.push(ref());
+    // No closure per flow here: this runs for every flow of export and verify.
+    const list = c.fence.verdict === 'VIOLATION' ? this.violations : c.fence.verdict === 'UNVERIFIED' ? this.unverified : undefined;
+    list?.push({ index, uuid: c.uuid, time: c.time, fence: c.fence.name, reason: c.fence.reason });
   }
 
   /** This tally as plain data, for merge() in another thread. */

@@ -122,13 +122,28 @@ export function cursorOf(b: NativeBlock, i: number): Cursor {
   };
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Which byte of the engine's layout each pair of hex digits shows, -1 for a dash. */
+const UUID_ORDER = [7, 6, 5, 4, -1, 3, 2, -1, 1, 0, -1, 15, 14, -1, 13, 12, 11, 10, 9, 8];
+const UUID_TEXT = Buffer.alloc(36);
 
-/** The engine's UUID layout (two little-endian halves) as RFC 4122 text. */
+/**
+ * The engine's UUID layout (two little-endian halves) as RFC 4122 text. Written into a
+ * scratch buffer and read out as one flat string: joined from 20 pieces, it would be a
+ * string of 20 parts that every later use has to flatten first.
+ */
 export function uuidText(u: Uint8Array, at: number): string {
-  return `${HEX[u[at + 7]]}${HEX[u[at + 6]]}${HEX[u[at + 5]]}${HEX[u[at + 4]]}-${HEX[u[at + 3]]}${HEX[u[at + 2]]}-${HEX[u[at + 1]]}${
-    HEX[u[at]]}-${HEX[u[at + 15]]}${HEX[u[at + 14]]}-${HEX[u[at + 13]]}${HEX[u[at + 12]]}${HEX[u[at + 11]]}${HEX[u[at + 10]]}${
-    HEX[u[at + 9]]}${HEX[u[at + 8]]}`;
+  let o = 0;
+  for (const k of UUID_ORDER) {
+    if (k < 0) {
+      UUID_TEXT[o++] = 45;
+      continue;
+    }
+    const v = u[at + k];
+    UUID_TEXT[o++] = HEX_DIGITS[v >> 4];
+    UUID_TEXT[o++] = HEX_DIGITS[v & 15];
+  }
+  return UUID_TEXT.toString('latin1', 0, 36);
 }
 
 function tcpFlags(bits: number): TCPFlags {
