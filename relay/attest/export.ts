@@ -1,27 +1,25 @@
-// Builds an attestation from any FlowStore: selects the flows (source label selector, time
+// Builds an attestation from a flow store: selects the flows (source label selector, time
 // window, optionally one geofence), writes them as canonical evidence lines while hashing
 // them into the Merkle tree and the tally, and returns the statement to sign. Memory stays
 // flat in the number of flows except for the violation and unverified lists, which the
 // predicate must carry anyway.
 import { createHash } from 'node:crypto';
-import { FlowFilter, ScionObservationPoint, type Flow, type ScionPath } from '../../proto/gen/flow/flow';
+import { FlowFilter, type Flow } from '../../proto/gen/flow/flow';
 import type { Geofence } from '../../operator/resources/geofence';
 import { parseLabelSelector } from '../../observer/filters/label_selector';
-import type { FlowStore } from '../store/store';
+import type { FlowPage } from '../store/query';
+import { pushdownIsExact } from '../store/sql_filters';
+import type { FlowQuery } from '../store/store';
 import { canonicalJson, type Json } from './canonical_json';
-import { canonicalFlow, canonicalLine, formatDate, type CanonicalFlow } from './canonical_flow';
-import { leafHash, MerkleAccumulator } from './merkle';
+import { formatDate } from './canonical_flow';
+import { ColumnRows } from './column_rows';
+import type { EvidenceRow, RecordChoice } from './evidence_row';
+import { EvidenceWriter } from './evidence_writer';
+import { flowRows } from './flow_rows';
 import { Tally, type FenceUse, type PathTable, type Predicate } from './predicate';
 import { buildStatement, EVIDENCE_NAME, type Statement } from './statement';
 
-/**
- * Which records of a flow count. A flow crossing the WAN is reported at the sending edge
- * (encap) and again at the receiving edge (decap), and transit routers report it too;
- * `sent` keeps every record except decap and router ones, so each flow counts once, at its
- * source, and traffic that never entered SCION still shows.
- */
-export const RECORD_CHOICES = ['sent', 'received', 'all'] as const;
-export type RecordChoice = (typeof RECORD_CHOICES)[number];
+export { RECORD_CHOICES, type RecordChoice } from './evidence_row';
 
 export interface StoreIdentity {
   kind: 'chdb' | 'clickhouse' | string;
@@ -70,34 +68,10 @@ export interface Exported {
 
 export class ExportUsageError extends Error {}
 
-const CHUNK_BYTES = 1 << 20;
-const NEWLINE = Buffer.from('\n');
 const PROGRESS_EVERY = 10_000;
 
 export function selectorFilter(selector: string, geofence?: string): FlowFilter {
   return FlowFilter.fromPartial({ sourceLabel: [selector], geofenceName: geofence ? [geofence] : [] });
-}
-
-function recordCounts(choice: RecordChoice, f: Flow): boolean {
-  const p = f.scionObservationPoint;
-  if (choice === 'all') return true;
-  if (choice === 'received') return p === ScionObservationPoint.SCION_EDGE_DECAP;
-  return p !== ScionObservationPoint.SCION_EDGE_DECAP && p !== ScionObservationPoint.SCION_ROUTER_FORWARD;
-}
-
-function pathEntry(p: ScionPath): PathTable extends Map<string, infer V> ? V : never {
-  return {
-    srcIa: p.srcIa,
-    dstIa: p.dstIa,
-    knownToControlPlane: p.knownToControlPlane,
-    hops: p.hops.map((h) => ({
-      isdAs: h.isdAs,
-      ingressInterface: h.ingressInterface,
-      egressInterface: h.egressInterface,
-      country: h.country,
-      geo: h.geo ? { latitude: h.geo.latitude, longitude: h.geo.longitude, address: h.geo.address } : null,
-    })),
-  };
 }
 
 /** A fence's spec as canonical JSON (ISD-AS numbers as decimal strings) and its SHA-256. */
@@ -107,7 +81,35 @@ export function fenceUse(name: string, fence: Geofence | undefined): FenceUse {
   return { name, spec, specSha256: createHash('sha256').update(canonicalJson(spec)).digest('hex'), mode: fence.spec.mode };
 }
 
-export async function exportAttestation(store: FlowStore, opts: ExportOptions, sink: EvidenceSink): Promise<Exported> {
+/**
+ * What export reads: flows one at a time, and, when the store has them, its stored columns
+ * page by page (FlowReader.pages), which export turns into evidence without a Flow per row.
+ */
+export interface EvidenceSource {
+  query(q: FlowQuery): AsyncIterable<Flow>;
+  pages?(q: FlowQuery): AsyncIterable<FlowPage>;
+}
+
+/**
+ * Hands the rows of the selection to `accept` and yields between runs of them. From the
+ * stored columns where the store has them and the engine decides every part of the
+ * selection but the label selector exactly (the selector is decided here, once per source
+ * workload); otherwise one Flow at a time.
+ */
+function selectRows(
+  source: EvidenceSource, q: FlowQuery, opts: { selector: string; geofence?: string; records: RecordChoice }, paths: PathTable,
+  accept: (r: EvidenceRow) => void,
+): AsyncIterable<void> {
+  const rest = FlowFilter.fromPartial({ geofenceName: opts.geofence ? [opts.geofence] : [] });
+  if (!source.pages || !pushdownIsExact([rest], [])) return flowRows(source, q, opts.records, paths, accept);
+  const rows = new ColumnRows({ selector: parseLabelSelector(opts.selector), records: opts.records }, paths);
+  const pages = source.pages(q);
+  return (async function* () {
+    for await (const page of pages) yield rows.page(page, accept);
+  })();
+}
+
+export async function exportAttestation(store: EvidenceSource, opts: ExportOptions, sink: EvidenceSink): Promise<Exported> {
   try {
     parseLabelSelector(opts.selector);
   } catch (e) {
@@ -119,58 +121,38 @@ export async function exportAttestation(store: FlowStore, opts: ExportOptions, s
   const from = formatDate(opts.since);
   const to = formatDate(new Date(opts.until.getTime() + 1));
 
-  const merkle = new MerkleAccumulator();
-  const fileHash = createHash('sha256');
+  const out = new EvidenceWriter(sink);
   const tally = new Tally();
   const paths: PathTable = new Map();
-  let pending: Buffer[] = [];
-  let leaves: Buffer[] = [];
-  let pendingBytes = 0;
-  let written = 0;
-
-  const emit = async (line: string, c: CanonicalFlow): Promise<void> => {
-    const bytes = Buffer.from(line, 'utf8');
-    const leaf = leafHash(bytes);
-    merkle.addLeafHash(leaf);
-    leaves.push(leaf);
-    tally.add(c, written++);
-    pending.push(bytes, NEWLINE);
-    pendingBytes += bytes.length + 1;
-    if (pendingBytes >= CHUNK_BYTES) await flushChunk();
-    if (written % PROGRESS_EVERY === 0) opts.onProgress?.(written);
-  };
-  const flushChunk = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    const chunkLeaves = leaves;
-    pending = [];
-    leaves = [];
-    pendingBytes = 0;
-    fileHash.update(chunk);
-    await sink(chunk, chunkLeaves);
+  const emit = (r: EvidenceRow): void => {
+    tally.add(r, out.lines);
+    out.add(r.line);
+    if (out.lines % PROGRESS_EVERY === 0) opts.onProgress?.(out.lines);
   };
 
   // Flows of one instant are sorted by their line, so the order is the flows' own.
-  let group: { line: string; c: CanonicalFlow }[] = [];
-  const flushGroup = async (): Promise<void> => {
+  let group: EvidenceRow[] = [];
+  const flushGroup = (): void => {
     if (group.length > 1) group.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
-    for (const g of group) await emit(g.line, g.c);
+    for (const g of group) emit(g);
     group = [];
   };
 
-  for await (const f of store.query({ since: opts.since, until: opts.until, allow: [filter], deny: [], order: 'asc' })) {
-    if (!recordCounts(records, f)) continue;
-    const c = canonicalFlow(f);
-    if (c.time < from || c.time >= to) continue;
-    if (c.path !== '' && !paths.has(c.path) && f.scionPath) paths.set(c.path, pathEntry(f.scionPath));
-    if (group.length > 0 && group[0].c.time !== c.time) {
-      if (c.time < group[0].c.time) throw new Error('the store returned flows out of time order');
-      await flushGroup();
+  const accept = (r: EvidenceRow): void => {
+    if (r.time < from || r.time >= to) return;
+    if (group.length > 0 && group[0].time !== r.time) {
+      if (r.time < group[0].time) throw new Error('the store returned flows out of time order');
+      flushGroup();
     }
-    group.push({ line: canonicalLine(c), c });
+    group.push(r);
+  };
+  const q = { since: opts.since, until: opts.until, allow: [filter], deny: [], order: 'asc' as const };
+  for await (const _ of selectRows(store, q, { selector: opts.selector, geofence: opts.geofence, records }, paths, accept)) {
+    if (out.ready) await out.drain();
   }
-  await flushGroup();
-  await flushChunk();
+  flushGroup();
+  const evidence = await out.end();
+  const written = out.lines;
   opts.onProgress?.(written);
 
   const fenceNames = new Set(tally.fences);
@@ -191,8 +173,8 @@ export async function exportAttestation(store: FlowStore, opts: ExportOptions, s
     evidence: {
       name: EVIDENCE_NAME,
       mediaType: 'application/x-ndjson',
-      sha256: fileHash.digest('hex'),
-      merkleRoot: merkle.root().toString('hex'),
+      sha256: evidence.sha256,
+      merkleRoot: evidence.merkleRoot,
       flows: written,
     },
     relay: opts.relay,

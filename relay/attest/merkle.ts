@@ -4,17 +4,37 @@
 // The prefixes keep a leaf from posing as an inner node, and the split fixes one tree per n
 // (no duplicated last leaf as in Bitcoin's tree), so adding, removing or reordering a leaf
 // always changes the root.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
+/** 0x01 || left || right, filled in place: one hashing call per node, not a Hash object and three updates. */
+const PAIR = Buffer.alloc(65, 1);
 
 export function leafHash(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF).update(bytes).digest();
 }
 
+/**
+ * leafHash(buf[start, end)) for a line inside a larger buffer, in one hashing call: the byte
+ * before the line (start >= 1; a newline, in an evidence file) stands in for the leaf
+ * prefix while it is hashed, and is put back.
+ */
+export function leafHashAt(buf: Buffer, start: number, end: number): Buffer {
+  if (start < 1 || end > buf.length || end < start) throw new RangeError('a line hashed in place needs a byte before it');
+  const before = buf[start - 1];
+  buf[start - 1] = 0;
+  try {
+    return hash('sha256', buf.subarray(start - 1, end), 'buffer');
+  } finally {
+    buf[start - 1] = before;
+  }
+}
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest();
+  if (left.length !== 32 || right.length !== 32) throw new RangeError('a Merkle node joins two 32-byte hashes');
+  PAIR.set(left, 1);
+  PAIR.set(right, 33);
+  return hash('sha256', PAIR, 'buffer');
 }
 
 /**

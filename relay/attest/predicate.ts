@@ -5,6 +5,15 @@
 import type { Json } from './canonical_json';
 import type { CanonicalFlow, FenceVerdictName } from './canonical_flow';
 
+/**
+ * What the tally reads of a flow: a canonical flow, or the same fields with the counts
+ * still numbers (the export from stored columns has them so, and need not print and parse them).
+ */
+export type TallyFlow = Pick<CanonicalFlow, 'time' | 'uuid' | 'path' | 'fence'> & {
+  packets: string | bigint | null;
+  bytes: string | bigint | null;
+};
+
 /** Documented in the README ("Compliance attestations"). */
 export const PREDICATE_TYPE = 'https://cillion.io/attestation/geofence-compliance/v1';
 
@@ -85,10 +94,10 @@ class Sum {
   packets = 0n;
   bytes = 0n;
 
-  add(c: CanonicalFlow): void {
+  add(c: TallyFlow): void {
     this.flows++;
-    if (c.packets !== null) this.packets += BigInt(c.packets);
-    if (c.bytes !== null) this.bytes += BigInt(c.bytes);
+    if (c.packets !== null) this.packets += typeof c.packets === 'bigint' ? c.packets : BigInt(c.packets);
+    if (c.bytes !== null) this.bytes += typeof c.bytes === 'bigint' ? c.bytes : BigInt(c.bytes);
   }
 
   addSum(s: SumPart): void {
@@ -136,7 +145,7 @@ export class Tally {
   readonly unverified: FlowRef[] = [];
   readonly fences = new Set<string>();
 
-  add(c: CanonicalFlow, index: number): void {
+  add(c: TallyFlow, index: number): void {
     this.total.add(c);
     if (c.path === '') this.noPath.add(c);
     else {
@@ -147,9 +156,9 @@ export class Tally {
     this.verdicts[c.fence?.verdict ?? 'none']++;
     if (!c.fence) return;
     this.fences.add(c.fence.name);
-    const ref = (): FlowRef => ({ index, uuid: c.uuid, time: c.time, fence: c.fence?.name ?? '', reason: c.fence?.reason ?? '' });
-    if (c.fence.verdict === 'VIOLATION') this.violations.push(ref());
-    else if (c.fence.verdict === 'UNVERIFIED') this.unverified.push(ref());
+    // No closure per flow here: this runs for every flow of export and verify.
+    const list = c.fence.verdict === 'VIOLATION' ? this.violations : c.fence.verdict === 'UNVERIFIED' ? this.unverified : undefined;
+    list?.push({ index, uuid: c.uuid, time: c.time, fence: c.fence.name, reason: c.fence.reason });
   }
 
   /** This tally as plain data, for merge() in another thread. */

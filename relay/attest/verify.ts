@@ -10,7 +10,7 @@ import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, ve
 import { keyId } from './keys';
 import { LineChecker, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
 import { LineCheckerPool } from './line_pool';
-import { MerkleAccumulator } from './merkle';
+import { leafHashAt, MerkleAccumulator } from './merkle';
 import { PREDICATE_TYPE, Tally, type Counts, type PathTable, type Predicate } from './predicate';
 import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
 
@@ -203,7 +203,9 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
           rest = undefined;
         } else {
           const line = b.subarray(from, nl);
-          merkle.addLeaf(line);
+          // After the chunk's first line, the newline before a line is where its leaf prefix is hashed.
+          if (from > 0) merkle.addLeafHash(leafHashAt(b, from, nl));
+          else merkle.addLeaf(line);
           if (!pool) checker?.line(line, n);
           else if (runFrom < 0) [runFrom, runFirst] = [from, n];
         }

@@ -7,7 +7,7 @@ import type { ExportCounters } from '../../proto/gen/export/v1/export';
 import type { FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
-import { FlowReader, type QueryLimits } from './query';
+import { FlowReader, type FlowPage, type QueryLimits } from './query';
 import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
 import { FlowValueError, flowBlock } from './flow_block';
 import { Rollup } from './rollup';
@@ -42,6 +42,11 @@ export interface RecentUuid {
 }
 
 export interface FlowStore extends FlowHistory {
+  /**
+   * The query's stored columns, page by page, every workload and path key resolved (see
+   * FlowReader.pages): for readers that write flows out without a Flow per row.
+   */
+  pages(q: FlowQuery): AsyncIterable<FlowPage>;
   /**
    * Stores the kept flows of the batch together with (node, session, sequence), or none of
    * them; the endpoints and paths they reference first. A batch of whole flows (every flow's
@@ -375,6 +380,10 @@ class ClickHouseFlowStore implements FlowStore {
 
   query(q: FlowQuery): AsyncIterable<Flow> {
     return this.reader.query(q);
+  }
+
+  pages(q: FlowQuery): AsyncIterable<FlowPage> {
+    return this.reader.pages(q);
   }
 
   count(): Promise<bigint> {

@@ -85,26 +85,26 @@ const SCTP = L4.SCTP;
 const ICMP4 = L4.ICMPv4;
 const ICMP6 = L4.ICMPv6;
 
-function col(b: NativeBlock, name: string): Col {
+export function col(b: NativeBlock, name: string): Col {
   const c = b.columns.get(name);
   if (!c) throw new NativeFormatError(`page without column ${name}`);
   return c;
 }
 
-function nums(b: NativeBlock, name: string): NumberArray {
+export function nums(b: NativeBlock, name: string): NumberArray {
   const c = col(b, name);
   if (c.kind !== 'number') throw new NativeFormatError(`column ${name} is not a number column`);
   return c.values;
 }
 
-function bigs(b: NativeBlock, name: string): BigArray {
+export function bigs(b: NativeBlock, name: string): BigArray {
   const c = col(b, name);
   if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
   return c.values;
 }
 
 /** A LowCardinality column as a per-row accessor. */
-function texts(b: NativeBlock, name: string): (i: number) => string {
+export function texts(b: NativeBlock, name: string): (i: number) => string {
   const c = col(b, name);
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
   const { dict, index } = c;
@@ -125,13 +125,28 @@ export function cursorOf(b: NativeBlock, i: number): Cursor {
   };
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Which byte of the engine's layout each pair of hex digits shows, -1 for a dash. */
+const UUID_ORDER = [7, 6, 5, 4, -1, 3, 2, -1, 1, 0, -1, 15, 14, -1, 13, 12, 11, 10, 9, 8];
+const UUID_TEXT = Buffer.alloc(36);
 
-/** The engine's UUID layout (two little-endian halves) as RFC 4122 text. */
-function uuidText(u: Uint8Array, at: number): string {
-  return `${HEX[u[at + 7]]}${HEX[u[at + 6]]}${HEX[u[at + 5]]}${HEX[u[at + 4]]}-${HEX[u[at + 3]]}${HEX[u[at + 2]]}-${HEX[u[at + 1]]}${
-    HEX[u[at]]}-${HEX[u[at + 15]]}${HEX[u[at + 14]]}-${HEX[u[at + 13]]}${HEX[u[at + 12]]}${HEX[u[at + 11]]}${HEX[u[at + 10]]}${
-    HEX[u[at + 9]]}${HEX[u[at + 8]]}`;
+/**
+ * The engine's UUID layout (two little-endian halves) as RFC 4122 text. Written into a
+ * scratch buffer and read out as one flat string: joined from 20 pieces, it would be a
+ * string of 20 parts that every later use has to flatten first.
+ */
+export function uuidText(u: Uint8Array, at: number): string {
+  let o = 0;
+  for (const k of UUID_ORDER) {
+    if (k < 0) {
+      UUID_TEXT[o++] = 45;
+      continue;
+    }
+    const v = u[at + k];
+    UUID_TEXT[o++] = HEX_DIGITS[v >> 4];
+    UUID_TEXT[o++] = HEX_DIGITS[v & 15];
+  }
+  return UUID_TEXT.toString('latin1', 0, 36);
 }
 
 function tcpFlags(bits: number): TCPFlags {
@@ -330,7 +345,7 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
  * An endpoint whose workloads row is gone: what the flow's own columns say of it, its
  * cluster and namespace (no pod name, identity or labels: those only the row holds).
  */
-function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: number) => Endpoint {
+export function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: number) => Endpoint {
   const sides = {
     source: ['source_cluster', 'source_namespace'],
     destination: ['destination_cluster', 'destination_namespace'],
@@ -342,7 +357,7 @@ function missingEndpoint(b: NativeBlock): (side: 'source' | 'destination', i: nu
 }
 
 /** A path whose path_headers row is gone: its ends and fingerprint from the flow's columns (no hops or latency). */
-function missingPath(b: NativeBlock): (i: number) => ScionPath {
+export function missingPath(b: NativeBlock): (i: number) => ScionPath {
   return (i) => ScionPath.fromPartial({
     srcIa: texts(b, 'src_ia')(i),
     dstIa: texts(b, 'dst_ia')(i),

@@ -69,5 +69,12 @@ describe('relay/attest canonical forms', () => {
     assert.throws(() => parseEvidenceLine(line.replace(',"uuid":"u-1"', '')), /fields/);
     assert.throws(() => parseEvidenceLine(line.replace('"VIOLATION"', '"FINE"')), /wrong type/);
     assert.throws(() => parseEvidenceLine('[]'), /not a JSON object/);
+    // Keys out of order inside an endpoint or the fence, or at the top, or one too many in an endpoint.
+    assert.throws(() => parseEvidenceLine(line.replace('{"cluster":"zurich","identity":1001,', '{"identity":1001,"cluster":"zurich",')), /canonical/);
+    assert.throws(() => parseEvidenceLine(line.replace('{"name":"eu","reason":"hop 1 is in US",', '{"reason":"hop 1 is in US","name":"eu",')), /canonical/);
+    assert.throws(() => parseEvidenceLine(line.replace('{"bytes":"9007199254740993","dst":', '{"dst":').replace(',"dstIp":', ',"bytes":"9007199254740993","dstIp":')), /canonical/);
+    assert.throws(() => parseEvidenceLine(line.replace('"workload":"StatefulSet/pg"}', '"workload":"StatefulSet/pg","x":1}')), /canonical/);
+    assert.throws(() => parseEvidenceLine(line.replace('"identity":1001', '"identity":1001.0')), /canonical/);
+    assert.throws(() => parseEvidenceLine(line.replace('"pod":"pg-0"', '"pod":"pg\\u002d0"')), /canonical/);
   });
 });
