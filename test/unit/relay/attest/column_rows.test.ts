@@ -111,7 +111,7 @@ describe('relay/attest evidence from stored columns', function () {
         const flowAt = blockFlows(b, page.refs);
         for (let i = 0; i < b.rows; i++) {
           const f = flowAt(i);
-          if (f.source?.podName.startsWith('gone-') && f.source.labels.length === 0) gone++;
+          if (f.uuid.startsWith('eeeeeeee-') && f.source?.podName === '' && f.source.labels.length === 0) gone++;
           fromFlows.push(canonicalLine(canonicalFlow(f)));
         }
       }
