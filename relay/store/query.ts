@@ -1,11 +1,12 @@
-// Streams flows out of the flows table in pages, newest or oldest first. Each page is one
-// bounded SELECT continuing after the last row of the previous one (keyset paging on the
-// row's unique sort position), so memory stays flat however many flows match, and the
-// Observer's "last N matching" reads backwards in key order and stops early. A page comes
-// in ClickHouse's Native format and each Flow is rebuilt from its columns (stored_flow.ts),
-// its endpoints and path from the store's reference caches (references.ts).
+// Streams flows out of the flows table in pages, newest or oldest first. Each page is a
+// bounded SELECT (two for a large page: see readPage) continuing after the last row of the
+// previous one (keyset paging on the row's unique sort position), so memory stays flat
+// however many flows match, and the Observer's "last N matching" reads backwards in key
+// order and stops early. A page comes in ClickHouse's Native format and each Flow is
+// rebuilt from its columns (stored_flow.ts), its endpoints and path from the store's
+// reference caches (references.ts).
 //
-// Every page is one engine query under the store's time and row limits and tagged (its
+// Every query of a page is under the store's time and row limits and tagged (its
 // log_comment) with the call's id, so a caller that goes away (GetFlows cancelled, its
 // deadline passed) stops the engine too: the abort kills whatever runs under the tag.
 import { randomUUID } from 'node:crypto';
