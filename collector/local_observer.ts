@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ObserverService } from '../proto/gen/observer/observer';
+import { ObserverServiceDefinition } from '../observer/service_definition';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { NodeBook } from '../observer/nodes';
 import type { FlowHub } from '../observer/hub';
@@ -32,7 +32,7 @@ export async function serveLocalObserver(opts: LocalObserverOptions): Promise<Lo
   rmSync(opts.socket, { force: true });
   const server = new Server();
   server.addService(
-    ObserverService,
+    ObserverServiceDefinition,
     observerService({
       hub: opts.hub,
       nodes: new NodeBook(),

@@ -9,12 +9,16 @@
 // then also hold one of those, or a flow whose batch is still on its way (the hub counts
 // it as pending) and whose live copy is yet to come. Those uuids are remembered while
 // history is sent and their live copies skipped once.
+//
+// History the store can give as wire bytes (every filter decided by the engine, no field
+// mask) goes out as those bytes (FlowHistory.encoded), a Flow object per row only
+// otherwise; the service's serializer passes such bytes through (service_definition.ts).
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
 import { FilterError, flowMatcher } from './filters/index';
 import { checkFilterBounds, type FilterBounds } from './filters/bounds';
-import type { FlowHistory } from './history';
+import type { EncodedFlows, FlowHistory, FlowQuery } from './history';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import type { FlowHub, Subscription } from './hub';
 import { compileFieldMask, FieldMaskError } from './mask';
@@ -129,9 +133,23 @@ class Writer {
     else this.goneWaiters.add(fn);
   }
 
-  async write(r: GetFlowsResponse): Promise<boolean> {
+  /** A response, or one already encoded (see service_definition.ts). */
+  async write(r: GetFlowsResponse | Buffer): Promise<boolean> {
+    return this.writeNow(r) || this.drained();
+  }
+
+  /**
+   * Writes without waiting: true when the stream takes more at once, false when the writer
+   * must wait for `drained` first (or the client has gone).
+   */
+  writeNow(r: GetFlowsResponse | Buffer): boolean {
     if (this.closed) return false;
-    if (this.call.write(r)) return true;
+    return this.call.write(r as GetFlowsResponse);
+  }
+
+  /** Resolves once the stream takes writes again: true, or false when the client has gone. */
+  async drained(): Promise<boolean> {
+    if (this.closed) return false;
     await new Promise<void>((resolve) => {
       const done = () => {
         this.call.off('drain', done);
@@ -155,24 +173,62 @@ async function* fromRing(hub: FlowHub, p: Plan): AsyncGenerator<Flow> {
   yield* picked;
 }
 
-async function* fromStore(store: FlowHistory, req: GetFlowsRequest, p: Plan, signal: AbortSignal): AsyncGenerator<Flow> {
-  const base = {
+function storeQuery(req: GetFlowsRequest, p: Plan, signal: AbortSignal): FlowQuery {
+  return {
     signal,
     since: p.since === undefined ? undefined : nsDate(p.since),
     until: p.until === undefined ? undefined : nsDate(p.until),
     allow: req.whitelist,
     deny: req.blacklist,
-  };
-  if (p.number > 0 && !p.first) {
     // The last N come newest first; Hubble sends them oldest first.
+    order: p.number > 0 && !p.first ? 'desc' : 'asc',
+    limit: p.number > 0 ? p.number : undefined,
+  };
+}
+
+async function* fromStore(store: FlowHistory, q: FlowQuery, p: Plan): AsyncGenerator<Flow> {
+  if (q.order === 'desc') {
     const last: Flow[] = [];
-    for await (const f of store.query({ ...base, order: 'desc', limit: p.number })) if (inRange(p, f)) last.push(f);
+    for await (const f of store.query(q)) if (inRange(p, f)) last.push(f);
     for (let i = last.length - 1; i >= 0; i--) yield last[i];
     return;
   }
-  for await (const f of store.query({ ...base, order: 'asc', limit: p.number > 0 ? p.number : undefined })) {
-    if (inRange(p, f)) yield f;
-  }
+  for await (const f of store.query(q)) if (inRange(p, f)) yield f;
+}
+
+/**
+ * History as the store's wire bytes a page at a time, in the order to send, or undefined
+ * when the store cannot give them for this request. The store bounds since/until to the
+ * millisecond; the nanoseconds are checked here, as inRange does for Flow objects.
+ */
+function encodedFromStore(store: FlowHistory, q: FlowQuery, p: Plan): AsyncGenerator<EncodedFlows> | undefined {
+  if (p.mask) return undefined;
+  const pages = store.encoded?.(q);
+  if (!pages) return undefined;
+  const ranged = p.since !== undefined || p.until !== undefined;
+  const pick = (page: EncodedFlows, reverse: boolean): EncodedFlows => {
+    if (!ranged && !reverse) return page;
+    const rows: number[] = [];
+    const n = page.messages.length;
+    for (let k = 0; k < n; k++) {
+      const i = reverse ? n - 1 - k : k;
+      if (ranged) {
+        const t = page.timeNs(i);
+        if ((p.since !== undefined && t < p.since) || (p.until !== undefined && t > p.until)) continue;
+      }
+      rows.push(i);
+    }
+    return { messages: rows.map((i) => page.messages[i]), uuid: (j) => page.uuid(rows[j]), timeNs: (j) => page.timeNs(rows[j]) };
+  };
+  return (async function* () {
+    if (q.order === 'desc') {
+      const held: EncodedFlows[] = [];
+      for await (const page of pages) held.push(page);
+      for (let k = held.length - 1; k >= 0; k--) yield pick(held[k], true);
+      return;
+    }
+    for await (const page of pages) yield pick(page, false);
+  })();
 }
 
 export async function getFlows(
@@ -194,6 +250,9 @@ export async function getFlows(
   }
   try {
     const seam = new Set<string>();
+    const atSeam = (follower: Subscription, uuid: string): void => {
+      if (uuid !== '' && (hub.isPending(uuid) || follower.hasQueued(uuid))) seam.add(uuid);
+    };
     if (p.history) {
       const limitMs = opts.historyTimeoutMs ?? 30_000;
       const tooLong = () => new RequestError(status.RESOURCE_EXHAUSTED, `reading history took longer than ${limitMs} ms; narrow since/until or the filters`, 'query_time');
@@ -203,11 +262,23 @@ export async function getFlows(
         abort.abort();
       }, limitMs);
       try {
-        const source = store ? fromStore(store, call.request, p, abort.signal) : fromRing(hub, p);
-        for await (const f of source) {
-          if (sub && f.uuid !== '' && (hub.isPending(f.uuid) || sub.hasQueued(f.uuid))) seam.add(f.uuid);
-          if (!(await out.write(flowResponse(f, p.mask)))) return;
-          if (late) break;
+        const q = store ? storeQuery(call.request, p, abort.signal) : undefined;
+        const encoded = store && q ? encodedFromStore(store, q, p) : undefined;
+        if (encoded) {
+          pages: for await (const page of encoded) {
+            for (let i = 0; i < page.messages.length; i++) {
+              if (sub) atSeam(sub, page.uuid(i));
+              // Most writes need no wait: no promise for them, at hundreds of thousands a second.
+              if (!out.writeNow(page.messages[i]) && !(await out.drained())) return;
+              if (late) break pages;
+            }
+          }
+        } else {
+          for await (const f of store && q ? fromStore(store, q, p) : fromRing(hub, p)) {
+            if (sub) atSeam(sub, f.uuid);
+            if (!(await out.write(flowResponse(f, p.mask)))) return;
+            if (late) break;
+          }
         }
       } catch (e) {
         if (out.closed) return;

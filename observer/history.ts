@@ -28,7 +28,23 @@ export class HistoryLimitError extends Error {
   }
 }
 
+/** Stored flows already encoded for the wire: GetFlows sends them as they are. */
+export interface EncodedFlows {
+  /** Each one whole observer.GetFlowsResponse holding one flow, in the query's order. */
+  messages: Buffer[];
+  /** The uuid of messages[i]'s flow, as text. */
+  uuid(i: number): string;
+  /** The time of messages[i]'s flow, in nanoseconds since 1970. */
+  timeNs(i: number): bigint;
+}
+
 export interface FlowHistory {
   query(q: FlowQuery): AsyncIterable<Flow>;
+  /**
+   * The flows `query` gives, as GetFlowsResponse wire bytes, when the store decides every
+   * filter itself; undefined when it does not (the caller then reads `query`). Each message
+   * decodes to what GetFlows makes of the Flow `query` gives for it.
+   */
+  encoded?(q: FlowQuery): AsyncIterable<EncodedFlows> | undefined;
   count(): Promise<bigint>;
 }

@@ -9,7 +9,7 @@ import type { ResourceSource } from '../operator/sources/source';
 import { AttestService } from '../proto/gen/attest/v1/attest';
 import { FlowExportService, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { LostEventSource } from '../proto/gen/flow/flow';
-import { ObserverService } from '../proto/gen/observer/observer';
+import { ObserverServiceDefinition } from '../observer/service_definition';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
@@ -284,8 +284,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   // Every service through the guard: the certificate's role decides, before any handler runs.
   server.addService(boundedExport, guard.wrap(boundedExport, 'collector', exportImpl));
   server.addService(
-    ObserverService,
-    guard.wrap(ObserverService, 'reader', observerService({
+    ObserverServiceDefinition,
+    guard.wrap(ObserverServiceDefinition, 'reader', observerService({
       hub,
       store,
       nodes,

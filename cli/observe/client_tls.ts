@@ -68,11 +68,18 @@ function read(file: string, what: string): Buffer {
   }
 }
 
+/**
+ * How much a stream may have in flight towards this client before it says it took it (HTTP/2
+ * flow control). The default 64 KiB is about a hundred flows: reading history, the server
+ * then waits for the client more than it writes.
+ */
+const RECEIVE_WINDOW = { 'grpc-node.flow_control_window': 8 << 20 };
+
 export function connection(address: string, t: TlsFlags): Connection {
   const tlsOnly = t.tlsCaCertFiles !== undefined || t.tlsClientCertFile !== undefined || t.tlsClientKeyFile !== undefined || t.tlsServerName !== undefined;
   if (!t.tls) {
     if (tlsOnly) throw new TlsFlagError('the --tls-* options need --tls');
-    return { address, credentials: credentials.createInsecure(), options: {} };
+    return { address, credentials: credentials.createInsecure(), options: { ...RECEIVE_WINDOW } };
   }
   if (address.startsWith('unix:')) throw new TlsFlagError('--tls goes with a host:port server, not a unix socket');
   if ((t.tlsClientCertFile === undefined) !== (t.tlsClientKeyFile === undefined)) throw new TlsFlagError('give --tls-client-cert-file and --tls-client-key-file together');
@@ -83,6 +90,6 @@ export function connection(address: string, t: TlsFlags): Connection {
   return {
     address,
     credentials: credentials.createSsl(ca, key, cert),
-    options: name === undefined ? {} : { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name },
+    options: name === undefined ? { ...RECEIVE_WINDOW } : { ...RECEIVE_WINDOW, 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name },
   };
 }

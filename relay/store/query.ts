@@ -1,11 +1,12 @@
-// Streams flows out of the flows table in pages, newest or oldest first. Each page is one
-// bounded SELECT continuing after the last row of the previous one (keyset paging on the
-// row's unique sort position), so memory stays flat however many flows match, and the
-// Observer's "last N matching" reads backwards in key order and stops early. A page comes
-// in ClickHouse's Native format and each Flow is rebuilt from its columns (stored_flow.ts),
-// its endpoints and path from the store's reference caches (references.ts).
+// Streams flows out of the flows table in pages, newest or oldest first. Each page is a
+// bounded SELECT (two for a large page: see readPage) continuing after the last row of the
+// previous one (keyset paging on the row's unique sort position), so memory stays flat
+// however many flows match, and the Observer's "last N matching" reads backwards in key
+// order and stops early. A page comes in ClickHouse's Native format and each Flow is
+// rebuilt from its columns (stored_flow.ts), its endpoints and path from the store's
+// reference caches (references.ts).
 //
-// Every page is one engine query under the store's time and row limits and tagged (its
+// Every query of a page is under the store's time and row limits and tagged (its
 // log_comment) with the call's id, so a caller that goes away (GetFlows cancelled, its
 // deadline passed) stops the engine too: the abort kills whatever runs under the tag.
 import { randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
 import { readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
+import { sortedBlock } from './block_order';
 import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
 
 export interface QueryLimits {
@@ -53,6 +55,17 @@ const CANCEL_BLOCK_ROWS = 8192;
 
 /** Rows per page; the first page asks for the limit when it is smaller, later ones twice as many as the one before. */
 const MAX_PAGE_ROWS = 20_000;
+
+/** From this many rows a page is put in order here rather than by the engine (readPage). */
+const SORT_HERE_ROWS = 2048;
+
+/** The key of a page's last row, as lastKeySql gives it. */
+interface CursorRow {
+  last_time_ns: string;
+  last_session_id: string;
+  last_sequence: string;
+  last_batch_index: number;
+}
 
 /** One page of a query: Native blocks, every workload and path key they hold resolved. */
 export interface FlowPage {
@@ -118,10 +131,10 @@ export class FlowReader {
     let pageRows = Math.min(q.limit ?? Infinity, MAX_PAGE_ROWS);
     let asked = pageRows;
     let handed = 0;
-    let next: Promise<Buffer> | undefined = this.readPage(q, undefined, asked, tag);
+    let next: Promise<NativeBlock[]> | undefined = this.readPage(q, undefined, asked, tag);
     try {
       while (next) {
-        let blocks = readNative(await next);
+        let blocks = await next;
         next = undefined;
         const rows = blocks.reduce((n, b) => n + b.rows, 0);
         const refs = await this.resolve(blocks, tag);
@@ -152,14 +165,26 @@ export class FlowReader {
   }
 
   /**
-   * The Native result of one page. The engine reads the wide columns of only the rows the
-   * LIMIT keeps (its lazy materialization), so a "last 100" reads the filtered and key
-   * columns of the granules it walks through and every column of 100 rows.
+   * The rows of one page. The engine reads the wide columns of only the rows the LIMIT
+   * keeps (its lazy materialization), so a "last 100" reads the filtered and key columns of
+   * the granules it walks through and every column of 100 rows. A larger page is read in
+   * two steps: the key of its last row (ordering only the key columns), then its rows
+   * unordered up to that key, put in order here (block_order.ts): the engine merging its
+   * parts' sorted streams of every column costs several times the read itself.
    */
-  private readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<Buffer> {
-    if (q.signal?.aborted) return Promise.reject(new QueryAbortedError());
-    const { sql, params } = this.pageSql(q, cursor, rows);
-    return this.select(sql, params, tag);
+  private async readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<NativeBlock[]> {
+    if (q.signal?.aborted) throw new QueryAbortedError();
+    if (rows < SORT_HERE_ROWS) {
+      const { sql, params } = this.pageSql(q, cursor, undefined, rows);
+      return readNative(await this.select(sql, params, tag));
+    }
+    const { sql: lastSql, params: lastParams } = this.lastKeySql(q, cursor, rows);
+    const [lastRow] = await this.rows<CursorRow>(lastSql, tag, lastParams);
+    const last = lastRow && { timeNs: lastRow.last_time_ns, sessionId: lastRow.last_session_id, sequence: lastRow.last_sequence, index: lastRow.last_batch_index };
+    const { sql, params } = this.pageSql(q, cursor, last, undefined);
+    const blocks = readNative(await this.select(sql, params, tag)).filter((b) => b.rows > 0);
+    // Rows stored meanwhile may fall in the range too: the page keeps the first `rows`.
+    return blocks.length === 0 ? [] : [sortedBlock(blocks, q.order === 'desc', rows)];
   }
 
   /** Every page is one engine query under the store's limits, tagged for the kill. */
@@ -178,28 +203,48 @@ export class FlowReader {
   }
 
   /** A lookup as JSON rows, under the same limits and tag as the pages. */
-  private async rows<T>(sql: string, tag: string): Promise<T[]> {
+  private async rows<T>(sql: string, tag: string, params: Record<string, unknown> = {}): Promise<T[]> {
     // 64-bit integers as text, whatever the engine's default: JSON numbers lose their low bits.
-    const text = (await this.select(`${sql}\nFORMAT JSONEachRow`, {}, tag, ', output_format_json_quote_64bit_integers = 1')).toString('utf8');
+    const text = (await this.select(`${sql}\nFORMAT JSONEachRow`, params, tag, ', output_format_json_quote_64bit_integers = 1')).toString('utf8');
     return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
   }
 
-  private pageSql(q: FlowQuery, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
+  /** Rows past the cursor, up to and including the key `last` when given, at most `rows` (in order) when given. */
+  private pageSql(q: FlowQuery, cursor: Cursor | undefined, last: Cursor | undefined, rows: number | undefined): { sql: string; params: Record<string, unknown> } {
     const desc = q.order === 'desc';
     const p = new Params();
+    const where = this.where(q, cursor, p);
+    if (last) where.push(...upTo(last, desc, p));
+    const dir = desc ? 'DESC' : 'ASC';
+    const order = rows === undefined ? '' : `\nORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}\nLIMIT ${rows}`;
+    const sql = `SELECT ${PAGE_COLUMNS}
+FROM ${this.db}.flows
+WHERE ${where.join(' AND ')}${order}
+FORMAT Native`;
+    return { sql, params: p.values };
+  }
+
+  /** The key of the page's last row: the `rows`-th past the cursor (none when fewer are left). */
+  private lastKeySql(q: FlowQuery, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
+    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+    const p = new Params();
+    // Aliases apart from the column names: an alias would stand for its column in WHERE.
+    const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS last_time_ns, session_id AS last_session_id,
+  toString(sequence) AS last_sequence, batch_index AS last_batch_index
+FROM ${this.db}.flows
+WHERE ${this.where(q, cursor, p).join(' AND ')}
+ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
+LIMIT 1 OFFSET ${rows - 1}`;
+    return { sql, params: p.values };
+  }
+
+  private where(q: FlowQuery, cursor: Cursor | undefined, p: Params): string[] {
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
     if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
     // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
     if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
-    if (cursor) where.push(...after(cursor, desc, p));
-    const dir = desc ? 'DESC' : 'ASC';
-    const sql = `SELECT ${PAGE_COLUMNS}
-FROM ${this.db}.flows
-WHERE ${where.join(' AND ')}
-ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
-LIMIT ${rows}
-FORMAT Native`;
-    return { sql, params: p.values };
+    if (cursor) where.push(...after(cursor, q.order === 'desc', p));
+    return where;
   }
 
   private resolve(blocks: NativeBlock[], tag: string): Promise<PageRefs> {
@@ -221,6 +266,14 @@ function after(c: Cursor, desc: boolean, p: Params): string[] {
   const at = `(${t}, ${p.bind(c.sessionId, 'String')}, ${p.bind(c.sequence, 'UInt64')}, ${p.bind(c.index, 'UInt32')})`;
   // The plain time bound lets the primary key skip what the tuple comparison cannot.
   return desc ? [`time <= ${t}`, `${key} < ${at}`] : [`time >= ${t}`, `${key} > ${at}`];
+}
+
+/** Rows up to and including the key `c` in the scan direction. */
+function upTo(c: Cursor, desc: boolean, p: Params): string[] {
+  const t = `fromUnixTimestamp64Nano(${p.bind(c.timeNs, 'Int64')}, 'UTC')`;
+  const key = `(time, session_id, sequence, batch_index)`;
+  const at = `(${t}, ${p.bind(c.sessionId, 'String')}, ${p.bind(c.sequence, 'UInt64')}, ${p.bind(c.index, 'UInt32')})`;
+  return desc ? [`time >= ${t}`, `${key} >= ${at}`] : [`time <= ${t}`, `${key} <= ${at}`];
 }
 
 function dateNs(d: Date): bigint {

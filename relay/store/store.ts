@@ -4,13 +4,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { createHash } from 'node:crypto';
 import { Flow } from '../../proto/gen/flow/flow';
 import type { ExportCounters } from '../../proto/gen/export/v1/export';
-import type { FlowHistory, FlowQuery } from '../../observer/history';
+import type { EncodedFlows, FlowHistory, FlowQuery } from '../../observer/history';
 import { openClickHouse, type ClickHouseHandle } from './chdb';
 import { engineError } from './engine_errors';
 import { FlowReader, type FlowPage, type QueryLimits } from './query';
 import { pathHeadersBlock, pathsBlock, workloadsBlock } from './dimension_blocks';
 import { FlowValueError, flowBlock } from './flow_block';
 import { Rollup } from './rollup';
+import { encodedResponses } from './response_wire';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
 import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
 import { constIntColumn, intColumn, nativeBlock, stringColumn } from './native';
@@ -384,6 +385,10 @@ class ClickHouseFlowStore implements FlowStore {
 
   pages(q: FlowQuery): AsyncIterable<FlowPage> {
     return this.reader.pages(q);
+  }
+
+  encoded(q: FlowQuery): AsyncIterable<EncodedFlows> | undefined {
+    return encodedResponses(this.reader, q);
   }
 
   count(): Promise<bigint> {

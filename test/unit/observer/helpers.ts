@@ -6,12 +6,12 @@ import { Flow, Verdict } from '../../../proto/gen/flow/flow';
 import {
   GetFlowsRequest,
   ObserverClient,
-  ObserverService,
   ServerStatusRequest,
   type GetFlowsResponse,
   type ServerStatusResponse,
 } from '../../../proto/gen/observer/observer';
 import { observerService, type ObserverDeps } from '../../../observer/service';
+import { ObserverServiceDefinition } from '../../../observer/service_definition';
 
 /** 2026-01-01T00:00:00Z in ns; flow i is captured i ms and i ns later, so ns precision shows. */
 export const T0_NS = 1_767_225_600_000_000_000n;
@@ -56,7 +56,7 @@ export interface Served {
 
 export async function serveObserver(deps: ObserverDeps): Promise<Served> {
   const server = new Server();
-  server.addService(ObserverService, observerService(deps));
+  server.addService(ObserverServiceDefinition, observerService(deps));
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const address = `127.0.0.1:${port}`;
   const client = new ObserverClient(address, credentials.createInsecure());
