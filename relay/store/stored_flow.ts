@@ -1,6 +1,8 @@
 // flow.Flow from the flows table's columns (flow_columns.ts), a page of rows at a time: what
-// GetFlows, the file observer and attestations read. Each field comes back as the collector
-// sent it (DESIGN16's mapping, proved by the store's round-trip test); the endpoints and the
+// FlowStore.query gives, and what GetFlows falls back to when a filter or field mask needs a
+// Flow (otherwise it sends response_wire.ts's bytes; attestations write evidence from the
+// columns, attest/column_rows.ts). Each field comes back as the collector sent it (the
+// mapping in flow_columns.ts, proved by the store's round-trip test); the endpoints and the
 // SCION path come from `workloads` and `path_headers` by key, resolved by the caller.
 //
 // Rebuilt flows share their Endpoint and ScionPath objects with every other flow of the
