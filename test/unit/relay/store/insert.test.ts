@@ -8,16 +8,8 @@ import { FlowValueError } from '../../../../relay/store/flow_block';
 import { judgedFromFlows } from '../../../../relay/store/from_flows';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+import { sql } from './sql';
 import { LEGACY_STATEMENTS } from './legacy_schema';
-
-async function sql<T>(dataDir: string, query: string): Promise<T[]> {
-  const ch = openClickHouse({ dataDir });
-  try {
-    return await (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
-  } finally {
-    await ch.close();
-  }
-}
 
 const timeNs = (f: Flow) => (f.time!.seconds * 1_000_000_000n + BigInt(f.time!.nanos)).toString();
 const scratchFiles = () => readdirSync('/dev/shm').filter((n) => n.startsWith(`cillion-insert-${process.pid}-`));

@@ -9,26 +9,18 @@ import { FlowValueError } from '../../../../relay/store/flow_block';
 import { judgedFromFlows } from '../../../../relay/store/from_flows';
 import { openStore, type FlowQuery, type FlowStore } from '../../../../relay/store/store';
 import { makeCorpus } from './corpus';
+import { sql } from './sql';
+import { CRASH_BATCH_FLOWS } from './crash_writer';
 import { NODE_COUNTER_COLUMNS } from '../../../../relay/store/schema';
 import { FLOW_ALIASES, STORED_FLOW_COLUMNS } from '../../../../relay/store/flow_columns';
 
 /** The rollup keeps minutes for its TTL (default 7 days) from the flows' own time: tests of it use recent flows. */
 const RECENT_MS = Date.now() - 3_600_000;
-import { CRASH_BATCH_FLOWS } from './crash_writer';
 
 async function collect(store: FlowStore, q: Partial<FlowQuery>): Promise<Flow[]> {
   const out: Flow[] = [];
   for await (const f of store.query({ allow: [], deny: [], order: 'asc', ...q })) out.push(f);
   return out;
-}
-
-async function sql<T>(dataDir: string, query: string): Promise<T[]> {
-  const ch = openClickHouse({ dataDir });
-  try {
-    return await (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
-  } finally {
-    await ch.close();
-  }
 }
 
 describe('relay/store (embedded chdb)', function () {
