@@ -80,6 +80,8 @@ class ColumnView implements ColumnBatch {
   readonly paths: readonly (ScionPath | undefined)[];
   private readonly arrays = new Map<ColumnKey, ColumnArray>();
   private zeros: ArrayBuffer | undefined;
+  /** Omitted columns read as bytes, each with zeros of its own. */
+  private readonly owned = new Map<ColumnKey, Uint8Array>();
 
   constructor(private readonly c: FlowColumns) {
     this.count = c.count;
@@ -90,7 +92,17 @@ class ColumnView implements ColumnBatch {
 
   bytes(key: ColumnKey): Uint8Array {
     const b = this.c[key];
-    return b.length > 0 ? b : new Uint8Array(this.zeroBuffer(), 0, this.count * WIDTH[kindOf(key)]);
+    if (b.length > 0) return b;
+    // Bytes may be written in place (the relay fills missing uuids), so an omitted column
+    // read as bytes gets zeros of its own: in the shared ones it would show in every other
+    // omitted column.
+    let own = this.owned.get(key);
+    if (!own) {
+      own = new Uint8Array(this.count * WIDTH[kindOf(key)]);
+      this.owned.set(key, own);
+      this.arrays.delete(key);
+    }
+    return own;
   }
 
   u8(key: ColumnKey): Uint8Array {
@@ -121,8 +133,8 @@ class ColumnView implements ColumnBatch {
     const size = WIDTH[as];
     if (size !== WIDTH[kind] && !(kind === 'uuid' && as === 'u8')) throw new TypeError(`column ${key} is ${kind}, not readable as ${as}`);
     const n = (this.count * WIDTH[kind]) / size;
-    const b = this.c[key];
-    if (b.length === 0) {
+    const b = this.c[key].length > 0 ? this.c[key] : this.owned.get(key);
+    if (b === undefined) {
       a = arrayOf(as, this.zeroBuffer(), 0, n);
     } else {
       const aligned = b.byteOffset % size === 0 ? b : new Uint8Array(b);
@@ -132,7 +144,7 @@ class ColumnView implements ColumnBatch {
     return a;
   }
 
-  /** Shared by every omitted column: zeros for the widest kind. */
+  /** Shared by every omitted column read as numbers: zeros for the widest kind, never written. */
   private zeroBuffer(): ArrayBuffer {
     this.zeros ??= new ArrayBuffer(this.count * 16);
     return this.zeros;

@@ -157,6 +157,22 @@ describe('relay limits', () => {
       assert.ok(!ids.subarray(0, 16).every((b) => b === 0) && !Buffer.from(ids.subarray(0, 16)).equals(Buffer.from(ids.subarray(16, 32))));
     });
 
+    it('writes fresh uuids into the uuid column alone when the collector omitted it and others', () => {
+      // A collector sending all-zero uuids and no verdict or path columns: the fresh uuids
+      // must not show through the omitted columns (they once shared one zero buffer).
+      const cols = columnsOf([ok({ uuid: uuid(1) }), ok({ uuid: uuid(2) })], (c) => {
+        c.uuid = Buffer.alloc(0);
+        c.verdict = Buffer.alloc(0);
+        c.path = Buffer.alloc(0);
+      });
+      const verdictBefore = [...cols.u8('verdict')];
+      screenColumns(cols, node, limits, new UuidWindow(10));
+      assert.ok(!cols.bytes('uuid').every((b) => b === 0), 'the uuids were filled');
+      assert.deepEqual([...cols.u8('verdict')], verdictBefore);
+      assert.ok(cols.u32('path').every((v) => v === 0), 'an omitted path column stays no path');
+      assert.ok(cols.u8('verdict').every((v) => v === 0));
+    });
+
     it('keeps the first of each uuid within a batch and across batches, and forgets a batch that was not stored', () => {
       const w = new UuidWindow(3);
       const s1 = screen([ok({ uuid: uuid(0xa) }), ok({ uuid: uuid(0xa) }), ok({ uuid: uuid(0xb) }), ok({ uuid: uuid(0xc), source: Endpoint.fromPartial({ labels: ['a', 'b', 'c'] }) })], w);
