@@ -3,18 +3,7 @@
 // every column row by row and costs several times reading them unordered; a page of a few
 // thousand rows or more is read unordered and put in order here instead (query.ts).
 import { NativeFormatError, type NativeBlock, type NativeColumn } from './native_reader';
-
-function column(b: NativeBlock, name: string): NativeColumn {
-  const c = b.columns.get(name);
-  if (!c) throw new NativeFormatError(`page without column ${name}`);
-  return c;
-}
-
-/** A 64-bit column's 32-bit halves (little-endian: row i is [2i] low, [2i + 1] high). */
-function words(c: NativeColumn, name: string): Uint32Array {
-  if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
-  return new Uint32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
-}
+import { col, halves } from './stored_flow';
 
 /** Each row's sort key, flattened so that comparing rows reads only typed arrays and one string. */
 interface Keys {
@@ -42,11 +31,11 @@ function keysOf(blocks: readonly NativeBlock[], n: number): Keys {
   const rank = sessionRanks(blocks);
   let g = 0;
   for (const b of blocks) {
-    const s = words(column(b, 'time_s'), 'time_s');
-    const ns = column(b, 'time_ns');
-    const session = column(b, 'session_id');
-    const seq = words(column(b, 'sequence'), 'sequence');
-    const idx = column(b, 'batch_index');
+    const s = halves(b, 'time_s');
+    const ns = col(b, 'time_ns');
+    const session = col(b, 'session_id');
+    const seq = halves(b, 'sequence');
+    const idx = col(b, 'batch_index');
     if (ns.kind !== 'number' || idx.kind !== 'number' || session.kind !== 'dict') throw new NativeFormatError('page with key columns of the wrong type');
     for (let i = 0; i < b.rows; i++, g++) {
       k.secondsLow[g] = s[2 * i];
@@ -65,7 +54,7 @@ function keysOf(blocks: readonly NativeBlock[], n: number): Keys {
 function sessionRanks(blocks: readonly NativeBlock[]): Map<string, number> {
   const all = new Set<string>();
   for (const b of blocks) {
-    const c = column(b, 'session_id');
+    const c = col(b, 'session_id');
     if (c.kind === 'dict') for (const v of c.dict) all.add(v);
   }
   const sorted = [...all].map((v) => ({ v, bytes: Buffer.from(v, 'utf8') })).sort((x, y) => Buffer.compare(x.bytes, y.bytes));
@@ -100,7 +89,7 @@ export function sortedBlock(blocks: readonly NativeBlock[], desc: boolean, keep 
   });
   const columns = new Map<string, NativeColumn>();
   for (const name of blocks[0].columns.keys()) {
-    const parts = blocks.map((b) => column(b, name));
+    const parts = blocks.map((b) => col(b, name));
     columns.set(name, gather(parts, name, order, n, blockOf, rowOf));
   }
   return { rows: n, columns };

@@ -5,6 +5,7 @@
 //
 // A nested message's length comes before its bytes but is known only after them: `open`
 // leaves one byte for it and `close` moves the bytes along when the length needs more.
+import { varintBytes } from '../../columns/size';
 
 /** Where a new chunk starts, and the least a chunk holds. */
 const CHUNK_BYTES = 1 << 20;
@@ -113,15 +114,6 @@ export class ProtoWriter {
     fill(this.buf, this.pos);
     this.pos += n;
   }
-}
-
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v > 127) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
 }
 
 function varintArray(v: number): number[] {

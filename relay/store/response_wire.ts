@@ -14,7 +14,7 @@ import { lengthDelimited, ProtoWriter, stringField, tag } from './proto_writer';
 import { NativeFormatError, type NativeBlock } from './native_reader';
 import type { FlowReader } from './query';
 import { pushdownIsExact } from './sql_filters';
-import { blockFlows, type PageRefs } from './stored_flow';
+import { bigs, blockFlows, col, halves, nums, uuidText, type PageRefs } from './stored_flow';
 
 /**
  * The query's flows a block at a time as GetFlowsResponse messages, when the engine
@@ -124,34 +124,9 @@ function encodedPath(p: ScionPath): Uint8Array {
 /** Bounds every message's scalars, tags and nested lengths (the strings and references come on top). */
 const FIXED_MAX_BYTES = 1024;
 
-function column(b: NativeBlock, name: string) {
-  const c = b.columns.get(name);
-  if (!c) throw new NativeFormatError(`page without column ${name}`);
-  return c;
-}
-
-function nums(b: NativeBlock, name: string) {
-  const c = column(b, name);
-  if (c.kind !== 'number') throw new NativeFormatError(`column ${name} is not a number column`);
-  return c.values;
-}
-
-/** A 64-bit column as 32-bit halves: row i is low [2i], high [2i + 1] (little-endian). */
-function halves(b: NativeBlock, name: string): Uint32Array {
-  const c = column(b, name);
-  if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
-  return new Uint32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
-}
-
-function bigs(b: NativeBlock, name: string) {
-  const c = column(b, name);
-  if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
-  return c.values;
-}
-
 /** A LowCardinality column as each dictionary entry's whole field, and the longest of them. */
 function strings(b: NativeBlock, name: string, field: number): { entries: Uint8Array[]; index: ArrayLike<number>; max: number } {
-  const c = column(b, name);
+  const c = col(b, name);
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
   const entries = c.dict.map((s) => stringField(field, s));
   return { entries, index: c.index, max: entries.reduce((m, e) => Math.max(m, e.length), 0) };
@@ -212,7 +187,7 @@ function uint32Field(w: ProtoWriter, t: number, v: number): void {
 export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): EncodedFlows {
   const timeS = halves(b, 'time_s');
   const timeN = nums(b, 'time_ns');
-  const uuidCol = column(b, 'uuid');
+  const uuidCol = col(b, 'uuid');
   if (uuidCol.kind !== 'fixed') throw new NativeFormatError('column uuid is not a UUID column');
   const uuids = uuidCol.bytes;
   const present = nums(b, 'present');
@@ -421,11 +396,7 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
   const timeBig = bigs(b, 'time_s');
   return {
     messages,
-    uuid: (i) => {
-      const out = Buffer.allocUnsafe(36);
-      writeUuid(uuids, i * 16, out, 0);
-      return out.toString('latin1');
-    },
+    uuid: (i) => uuidText(uuids, i * 16),
     timeNs: (i) => timeBig[i] * 1_000_000_000n + BigInt(timeN[i]),
   };
 }

@@ -105,6 +105,13 @@ export function bigs(b: NativeBlock, name: string): BigArray {
   return c.values;
 }
 
+/** A 64-bit column as 32-bit halves: row i is low [2i], high [2i + 1] (little-endian). */
+export function halves(b: NativeBlock, name: string): Uint32Array {
+  const c = col(b, name);
+  if (c.kind !== 'bigint') throw new NativeFormatError(`column ${name} is not a 64-bit column`);
+  return new Uint32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
+}
+
 /** A LowCardinality column as a per-row accessor. */
 export function texts(b: NativeBlock, name: string): (i: number) => string {
   const c = col(b, name);
