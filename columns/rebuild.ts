@@ -50,7 +50,8 @@ function timestamp(ns: bigint): Timestamp {
   return { seconds: s, nanos: Number(r) };
 }
 
-function uuidText(u: Uint8Array, k: number): string {
+/** The 16 uuid bytes at `k` (wire order) as RFC 4122 text. */
+export function uuidText(u: Uint8Array, k: number): string {
   return (
     HEX[u[k]] + HEX[u[k + 1]] + HEX[u[k + 2]] + HEX[u[k + 3]] + '-' + HEX[u[k + 4]] + HEX[u[k + 5]] + '-' + HEX[u[k + 6]] + HEX[u[k + 7]] + '-' +
     HEX[u[k + 8]] + HEX[u[k + 9]] + '-' + HEX[u[k + 10]] + HEX[u[k + 11]] + HEX[u[k + 12]] + HEX[u[k + 13]] + HEX[u[k + 14]] + HEX[u[k + 15]]

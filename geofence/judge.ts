@@ -75,12 +75,7 @@ export class FlowJudge {
     this.unwatch = resources ? this.follow(resources, opts.log ?? (() => undefined)) : () => undefined;
   }
 
-  /** Lets the control plane learn the paths these flows name (a daemon query); call before judging them. */
-  prepare(flows: readonly Flow[]): Promise<void> {
-    return this.preparePaths(flows.map((f) => f.scionPath));
-  }
-
-  /** As prepare(), for paths as a batch's path table holds them. */
+  /** Lets the control plane learn the paths a batch's path table names (a daemon query); call before judging them. */
   preparePaths(paths: readonly (ScionPath | undefined)[]): Promise<void> {
     return this.verifier.prepare(paths);
   }

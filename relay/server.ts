@@ -21,7 +21,7 @@ import { liveBatch } from './export/live_columns';
 import { RebuiltPaths } from './export/path_cache';
 import { PathChecks, screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
 import { tallyStored } from './export/tally';
-import type { JudgedBatch } from './store/judged';
+import { storedCount, type JudgedBatch } from './store/judged';
 import { Breaches } from './breaches';
 import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
@@ -186,7 +186,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       merger.add(live);
       const store = async (): Promise<Rejections> => {
         try {
-          if (commits) await commits.add({ ...judged, flows: judged.keep ? judged.keep.length : cols.count });
+          if (commits) await commits.add({ ...judged, flows: storedCount(judged) });
           else positions.set(sessionKey(b.nodeName, b.sessionId), b.sequence);
         } catch (e) {
           uuids.forget(screened.keys);

@@ -16,7 +16,7 @@
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
-import type { BreachKind } from '../limits';
+import { DEFAULT_LIMITS, type BreachKind } from '../limits';
 import { decodeFlows, refusalOf, releaseBatch, type IngestBudget } from './admission';
 import { incomingColumns, type IncomingColumns } from './columns';
 
@@ -225,7 +225,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         let cols: IncomingColumns;
         try {
           decodeFlows(b);
-          cols = incomingColumns(b, opts.maxBatchFlows ?? 32_768);
+          cols = incomingColumns(b, opts.maxBatchFlows ?? DEFAULT_LIMITS.maxBatchFlows);
         } catch (e) {
           throw new StreamError(status.INVALID_ARGUMENT, `malformed flow in batch ${b.sequence}: ${(e as Error).message}`);
         }

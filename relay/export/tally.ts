@@ -1,7 +1,7 @@
 // What a stored batch adds to the relay's metrics, counted by column and verdict entry
 // rather than by flow object.
 import type { Geofence, Verdict } from '../../proto/gen/flow/flow';
-import type { JudgedBatch } from '../store/judged';
+import { storedCount, type JudgedBatch } from '../store/judged';
 
 export interface Tally {
   stored: number;
@@ -15,7 +15,7 @@ export function tallyStored(j: JudgedBatch): Tally {
   const cols = j.columns;
   const verdict = cols.u8('verdict');
   const time = cols.i64('timeNs');
-  const n = j.keep ? j.keep.length : cols.count;
+  const n = storedCount(j);
   const byVerdict = new Uint32Array(256);
   const byJudgement = new Uint32Array(j.geofences.length);
   let newest: bigint | undefined;

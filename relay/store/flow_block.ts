@@ -10,7 +10,7 @@ import {
   type Endpoint, type Geofence, type ScionPath,
 } from '../../proto/gen/flow/flow';
 import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
-import type { JudgedBatch } from './judged';
+import { storedCount, type JudgedBatch } from './judged';
 import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidColumn, type NativeColumn } from './native';
 import { canonicalIA } from './rows';
 
@@ -283,7 +283,7 @@ function checkEnums(r: Rows): void {
 
 /** The kept flows of `b` as one Native block in `flows` column order; receivedAt in Unix seconds. */
 export function flowBlock(b: JudgedBatch, receivedAt: number): Buffer {
-  const count = b.keep ? b.keep.length : b.columns.count;
+  const count = storedCount(b);
   const r: Rows = {
     b,
     keep: b.keep,

@@ -19,6 +19,11 @@ export interface StoredPath {
   path: ScionPath;
 }
 
+/** How many of the batch's flows are stored: the kept ones, or all. */
+export function storedCount(j: Pick<JudgedBatch, 'keep' | 'columns'>): number {
+  return j.keep ? j.keep.length : j.columns.count;
+}
+
 export interface JudgedBatch {
   nodeName: string;
   sessionId: string;

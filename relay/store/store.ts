@@ -13,7 +13,7 @@ import { FlowValueError, flowBlock } from './flow_block';
 import { Rollup } from './rollup';
 import { encodedResponses } from './response_wire';
 import { judgedFromFlows, type SessionBatch } from './from_flows';
-import type { JudgedBatch, StoredEndpoint, StoredPath } from './judged';
+import { storedCount, type JudgedBatch, type StoredEndpoint, type StoredPath } from './judged';
 import { constIntColumn, intColumn, nativeBlock, stringColumn } from './native';
 import {
   LEGACY_FLOWS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, checkIdentifier, legacyMoveStatements, schemaStatements,
@@ -263,7 +263,7 @@ class ClickHouseFlowStore implements FlowStore {
         outcome[i] = new FlowValueError(`batch ${b.sequence} follows a refused batch of its session: ${before.message}`);
         return;
       }
-      if ((b.keep ? b.keep.length : b.columns.count) === 0) return void empty.push(b);
+      if (storedCount(b) === 0) return void empty.push(b);
       try {
         blocks.push(flowBlock(b, receivedAt));
         withFlows.push(b);
@@ -330,7 +330,7 @@ class ClickHouseFlowStore implements FlowStore {
     const path = b.columns.u32('path');
     const usedEp = new Uint8Array(b.endpoints.length);
     const usedPath = new Uint8Array(b.paths.length);
-    const count = b.keep ? b.keep.length : b.columns.count;
+    const count = storedCount(b);
     for (let j = 0; j < count; j++) {
       const i = b.keep ? b.keep[j] : j;
       usedEp[src[i]] = 1;
