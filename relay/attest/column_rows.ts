@@ -51,7 +51,6 @@ const PROTO_JSON = new Map<number, string>([[L4.TCP, 'TCP'], [L4.UDP, 'UDP'], [L
   .map(([n, name]) => [n as number, str(name)]));
 /** Protocols whose Layer4 has ports; the others' lines hold 0. */
 const WITH_PORTS = new Set<number>([L4.TCP, L4.UDP, L4.SCTP]);
-const NO_PROTO = str('');
 const NO_TEXT = str('');
 
 /** An enum column's JSON name by value, written once per value (Enum8 values are -128..127). */
@@ -222,7 +221,7 @@ export class ColumnRows {
         line: lineJson(
           rowBytes === null ? 'null' : `"${rowBytes}"`, dst.json, ip ? dstIp(i) : NO_TEXT, ports ? dport[i] : 0,
           fence === null ? 'null' : fence.json, node(i), rowPackets === null ? 'null' : `"${rowPackets}"`, path.json,
-          this.point(point[i]), PROTO_JSON.get(l4) ?? NO_PROTO, src.json, ip ? srcIp(i) : NO_TEXT, ports ? sport[i] : 0,
+          this.point(point[i]), PROTO_JSON.get(l4) ?? NO_TEXT, src.json, ip ? srcIp(i) : NO_TEXT, ports ? sport[i] : 0,
           `"${time}"`, `"${uuid}"`, this.verdict(verdict[i]),
         ),
         time,

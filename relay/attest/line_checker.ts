@@ -31,7 +31,6 @@ export interface ParsedLine {
 }
 
 export interface CheckedRun {
-  lines: number;
   tally: TallyPart;
   /** In line order, at most MAX_LINE_FAILURES per check. */
   failures: LineFailure[];
@@ -62,7 +61,6 @@ export class LineChecker {
   private readonly counts: Record<string, number> = {};
   private first: ParsedLine | undefined;
   private prev: ParsedLine | undefined;
-  private lines = 0;
   private unknownPath = false;
 
   constructor(private readonly setup: LineCheckSetup) {
@@ -77,7 +75,6 @@ export class LineChecker {
   }
 
   line(raw: Buffer, index: number): void {
-    this.lines++;
     const text = raw.toString('utf8');
     let c;
     try {
@@ -121,7 +118,7 @@ export class LineChecker {
   }
 
   result(): CheckedRun {
-    return { lines: this.lines, tally: this.tally.part(), failures: this.failures, counts: this.counts, first: this.first, last: this.prev, unknownPath: this.unknownPath };
+    return { tally: this.tally.part(), failures: this.failures, counts: this.counts, first: this.first, last: this.prev, unknownPath: this.unknownPath };
   }
 }
 

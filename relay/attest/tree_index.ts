@@ -169,7 +169,8 @@ export async function proveFromIndex(indexPath: string, evidencePath: string, in
     if (nodes !== storedNodes(Math.floor(n / BLOCK)) || indexBytes !== nodes * HASH + blocks * 8 + TRAILER) {
       throw new TreeIndexError(`${indexPath} is inconsistent: ${indexBytes} bytes for ${n} leaves`);
     }
-    if ((await ev.stat()).size !== evidenceBytes) throw new TreeIndexError(`${indexPath} describes ${evidenceBytes} bytes of evidence, ${evidencePath} has ${(await ev.stat()).size}`);
+    const evidenceSize = (await ev.stat()).size;
+    if (evidenceSize !== evidenceBytes) throw new TreeIndexError(`${indexPath} describes ${evidenceBytes} bytes of evidence, ${evidencePath} has ${evidenceSize}`);
     if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError(`flow ${index} is outside the evidence's ${n} flows`);
 
     const offsetsAt = nodes * HASH;
@@ -193,7 +194,13 @@ export async function proveFromIndex(indexPath: string, evidencePath: string, in
       blockCache.set(b, lines);
       return lines;
     };
-    const leaves = async (b: number): Promise<Buffer[]> => (await blockLines(b)).map((l) => leafHash(l));
+    // A proof may need several subtrees of one block: its leaves are hashed once.
+    const leafCache = new Map<number, Buffer[]>();
+    const leaves = async (b: number): Promise<Buffer[]> => {
+      let hs = leafCache.get(b);
+      if (!hs) leafCache.set(b, (hs = (await blockLines(b)).map((l) => leafHash(l))));
+      return hs;
+    };
 
     // Hash of the perfect subtree of 2^level leaves starting at leaf `lo`.
     const perfect = async (level: number, lo: number): Promise<Buffer> => {
