@@ -92,7 +92,7 @@ function fenceParts(b: NativeBlock): (i: number) => FencePart | null {
   };
 }
 
-export interface ColumnSelection {
+interface ColumnSelection {
   /** Over the source workload's labels. */
   selector: LabelSelector;
   records: RecordChoice;

@@ -3,14 +3,12 @@
 // full chunks handed to the sink with their leaves. Adding a line never waits; the caller
 // drains when `ready` says a chunk is full, so its loop awaits once per chunk, not per line.
 import { createHash } from 'node:crypto';
+import type { EvidenceSink } from './export';
 import { leafHashAt, MerkleAccumulator } from './merkle';
 
 const CHUNK_BYTES = 1 << 20;
 /** UTF-8 takes at most three bytes per UTF-16 code unit. */
 const MAX_BYTES_PER_UNIT = 3;
-
-/** Where the chunks go, in order; awaiting it gives backpressure. `leaves` are the chunk's lines' Merkle leaf hashes. */
-export type ChunkSink = (chunk: Buffer, leaves: Buffer[]) => Promise<void>;
 
 export class EvidenceWriter {
   private readonly merkle = new MerkleAccumulator();
@@ -21,7 +19,8 @@ export class EvidenceWriter {
   private leaves: Buffer[] = [];
   private readonly full: { chunk: Buffer; leaves: Buffer[] }[] = [];
 
-  constructor(private readonly sink: ChunkSink) {}
+  /** Chunks go to `sink` in order, each with its lines' Merkle leaf hashes. */
+  constructor(private readonly sink: EvidenceSink) {}
 
   /** Lines added so far. */
   get lines(): number {

@@ -42,7 +42,7 @@ export interface CheckedRun {
   unknownPath: boolean;
 }
 
-export function lineSelector(selector: string): LabelSelector | undefined {
+function lineSelector(selector: string): LabelSelector | undefined {
   try {
     return parseLabelSelector(selector);
   } catch {

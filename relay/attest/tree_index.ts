@@ -16,7 +16,7 @@ export const TREE_INDEX_NAME = 'flows.tree';
 
 const MAGIC = Buffer.from('CILTREE1', 'latin1');
 /** Leaves per block: 2^BLOCK_SHIFT. */
-export const BLOCK_SHIFT = 4;
+const BLOCK_SHIFT = 4;
 const BLOCK = 1 << BLOCK_SHIFT;
 const HASH = 32;
 // magic, block shift (u32), reserved (u32), leaves, evidence bytes, stored nodes (u64 each), root

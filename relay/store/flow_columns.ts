@@ -24,7 +24,7 @@ export function enumType(bits: 8 | 16, e: Record<string, string | number>): stri
 }
 
 /** Layer4 protocol names as before ('' when the flow has none), numbered as the l4_protocol column (columns/layout.ts L4). */
-export const PROTOCOL_TYPE = "Enum8('' = 0, 'TCP' = 1, 'UDP' = 2, 'ICMPv4' = 3, 'ICMPv6' = 4, 'SCTP' = 5)";
+const PROTOCOL_TYPE = "Enum8('' = 0, 'TCP' = 1, 'UDP' = 2, 'ICMPv4' = 3, 'ICMPv6' = 4, 'SCTP' = 5)";
 
 export interface StoredColumn {
   name: string;

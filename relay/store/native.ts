@@ -18,7 +18,7 @@ export interface NativeColumn {
   write(w: NativeWriter): void;
 }
 
-export class NativeWriter {
+class NativeWriter {
   private buf: Buffer;
   private at = 0;
 

@@ -13,10 +13,10 @@ export interface ReferenceLimits {
   paths: number;
 }
 
-export const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 20_000, paths: 10_000 };
+const DEFAULT_REFERENCE_LIMITS: ReferenceLimits = { endpoints: 20_000, paths: 10_000 };
 
 /** Runs a SELECT and gives its rows as objects (JSONEachRow, 64-bit integers as text). */
-export type RowQuery = <T>(sql: string) => Promise<T[]>;
+type RowQuery = <T>(sql: string) => Promise<T[]>;
 
 /** A `workloads` row as JSON. */
 interface WorkloadRow {

@@ -164,7 +164,7 @@ const SQUASH_ALL = { min_insert_block_size_rows: 1_000_000_000, min_insert_block
  * a batch alone keeps the token it always had, [node, session, sequence]; a group's is the
  * hash of its batches' tokens in order.
  */
-export function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[]): string {
+function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[]): string {
   const tokens = batches.map((b) => JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]));
   if (tokens.length === 1) return tokens[0];
   return `group:${createHash('sha256').update(`[${tokens.join(',')}]`).digest('hex')}`;
