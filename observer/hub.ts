@@ -234,10 +234,16 @@ export class FlowHub {
   /** Publishes flow `index[k]` of `batches[k]` for k below n, in this order. */
   publishRefs(batches: readonly LiveBatch[], index: Uint32Array, n: number): void {
     const watched = this.subscribers.size > 0;
+    // The merge releases runs of one batch: its entry is looked up once per run.
+    let runOf: LiveBatch | undefined;
+    let u: Unsettled | undefined;
     for (let k = 0; k < n; k++) {
       const b = batches[k];
       const i = index[k];
-      const u = this.unsettled.get(b);
+      if (b !== runOf) {
+        runOf = b;
+        u = this.unsettled.get(b);
+      }
       if (u && u.published[i] === 0) {
         u.published[i] = 1;
         if (--u.unpublished === 0 && u.stored) this.unsettled.delete(b);
