@@ -21,9 +21,12 @@ interface Entry extends KnownPath {
   expiresMs: number | undefined;
 }
 
-/** Everything of a sent path its rebuild depends on, unambiguously (a crafted path cannot take another's entry). */
-function keyOf(p: ScionPath): string {
-  return JSON.stringify([p.type, p.pathId, p.srcIa, p.dstIa, p.fingerprint, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
+/**
+ * Everything of a sent path that its rebuild and its screening (screen.ts) depend on,
+ * unambiguously, so a crafted path cannot take another's entry in either cache.
+ */
+export function sentPathKey(p: ScionPath): string {
+  return JSON.stringify([p.type, p.pathId, p.srcIa, p.dstIa, p.fingerprint, p.hops.length, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
 }
 
 export class RebuiltPaths {
@@ -40,7 +43,7 @@ export class RebuiltPaths {
       this.cache.clear();
       this.generation = judge.pathsGeneration;
     }
-    const key = keyOf(sent);
+    const key = sentPathKey(sent);
     const hit = this.cache.get(key);
     if (hit !== undefined && (hit.expiresMs === undefined || hit.expiresMs >= Date.now())) return hit;
     const rebuilt = judge.rebuild(sent);

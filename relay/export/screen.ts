@@ -21,6 +21,7 @@ import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObserv
 import { pathTypeNumber } from '../../paths/describe';
 import { decodeHops } from '../../paths/hopfields';
 import type { RelayLimits } from '../limits';
+import { sentPathKey } from './path_cache';
 
 /** Largest time DateTime64(9) holds, in ns (int64: 2262-04-11T23:47:16Z). */
 const MAX_NS = 9_223_372_035_000_000_000n;
@@ -137,8 +138,7 @@ export class PathChecks {
   constructor(readonly limits: RelayLimits) {}
 
   problem(p: ScionPath): string | undefined {
-    // Everything pathProblem reads, unambiguously.
-    const key = JSON.stringify([p.type, p.srcIa, p.dstIa, p.fingerprint, p.hops.length, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
+    const key = sentPathKey(p);
     let hit = this.cache.get(key);
     if (hit === undefined) {
       hit = { problem: pathProblem(p, this.limits) };
