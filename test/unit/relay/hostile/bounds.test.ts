@@ -238,6 +238,31 @@ describe('relay/hostile/bounds', function () {
     await served();
   });
 
+  it('gives a column batch that sent no uuids fresh ones, and the other columns it left out stay empty', async () => {
+    // The fresh uuids once went into the zero buffer every omitted column shared, so the
+    // batch's missing verdicts, endpoints and path read random bytes.
+    const at = (nanos: number) => ({ seconds: 1_700_000_123n, nanos });
+    const { columns } = encodeColumns([fresh({ time: at(42) }), fresh({ time: at(43) })]);
+    columns.uuid = Buffer.alloc(0);
+    columns.verdict = Buffer.alloc(0);
+    columns.sourceEndpoint = Buffer.alloc(0);
+    columns.path = Buffer.alloc(0);
+    const s = openStream(relay.address);
+    s.call.write(FlowBatch.fromPartial({ nodeName: 'hostile', clusterName: 'c1', sessionId: 'no-uuids', sequence: 1n, columns }));
+    assert.equal((await acked(s, 1n)).rejectedFlows, 0n);
+    s.close();
+    const back = (await readAll(getFlows(client, { since: at(42), until: at(43) }))).flatMap((r) => (r.responseTypes?.$case === 'flow' ? [r.responseTypes.value] : []));
+    assert.equal(back.length, 2);
+    assert.equal(new Set(back.map((f) => f.uuid)).size, 2);
+    for (const f of back) {
+      assert.match(f.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.equal(f.verdict, 0);
+      assert.equal(f.source, undefined);
+      assert.equal(f.scionPath, undefined);
+    }
+    await served();
+  });
+
   it('rejects flows with time 0, negative, year 2300, bad nanos, or empty alone; stores the rest and keeps the session', async () => {
     const s = openStream(relay.address);
     const good = [fresh(), fresh()];
