@@ -244,7 +244,7 @@ export async function getFlows(
   out.onGone(() => abort.abort());
   let sub: Subscription | undefined;
   if (p.follow) {
-    sub = hub.subscribe({ filter: (f) => inRange(p, f) && p.matches(f), queue: opts.followQueue });
+    sub = hub.subscribe({ filter: (f) => inRange(p, f) && p.matches(f), mask: p.mask, queue: opts.followQueue });
     out.onGone(() => sub?.close());
     if (store) sub.track();
   }
@@ -298,13 +298,9 @@ export async function getFlows(
       timer = setTimeout(() => s.close(), wait);
     }
     try {
-      for (let r = await sub.next(); r !== undefined; r = await sub.next()) {
-        if (r.responseTypes?.$case === 'flow') {
-          const f = r.responseTypes.value;
-          if (seam.size > 0 && seam.delete(f.uuid)) continue;
-          r = p.mask ? flowResponse(f, p.mask) : r;
-        }
-        if (!(await out.write(r))) return;
+      for (let q = await sub.next(); q !== undefined; q = await sub.next()) {
+        if (q.flow && seam.size > 0 && seam.delete(q.uuid)) continue;
+        if (!(await out.write(q.flow ? q.wire : q.response))) return;
       }
     } finally {
       clearTimeout(timer);

@@ -3,9 +3,11 @@
 // followers of GetFlows. Flows come in batches (live.ts) and become objects only when a
 // follower or a reader of the ring needs them. Each follower has its own bounded queue; one that reads too slowly
 // loses flows and is told so by a LostEvent in its stream, so a stuck client costs at most
-// its queue, never the relay's memory.
+// its queue, never the relay's memory. A queued flow is its response already encoded
+// (a few hundred bytes, where the object takes several kilobytes), encoded once for every
+// follower that shows flows whole.
 import { LostEventSource, type Flow } from '../proto/gen/flow/flow';
-import type { GetFlowsResponse } from '../proto/gen/observer/observer';
+import { GetFlowsResponse } from '../proto/gen/observer/observer';
 import type { NodeStatusEvent } from '../proto/gen/relay/relay';
 import { flowList, type LiveBatch } from './live';
 import { RateWindow } from './rate';
@@ -14,19 +16,28 @@ import { nowNs, nsTimestamp } from './time';
 export interface FlowHubOptions {
   /** Flows kept in the ring; default 4095, Hubble's default buffer. */
   capacity?: number;
-  /** Default queue length of a follower, in flows; default 16384 (see RelayLimits.maxFollowQueue). */
+  /** Default queue length of a follower, in flows; default 65536 (see RelayLimits.maxFollowQueue). */
   subscriberQueue?: number;
+  /** Encoded bytes of the flows one follower may have queued; default 64 MiB (RelayLimits.maxFollowQueueBytes). */
+  subscriberQueueBytes?: number;
   now?: () => number;
 }
 
 export interface SubscribeOptions {
   /** Only flows it accepts are queued; lost and node events always are. */
   filter?: (f: Flow) => boolean;
+  /** What of a flow this follower is shown (a field mask); the whole flow by default. */
+  mask?: (f: Flow) => Flow;
   queue?: number;
 }
 
-function flowResponse(f: Flow): GetFlowsResponse {
-  return { responseTypes: { $case: 'flow', value: f }, nodeName: f.nodeName, time: f.time };
+/** What a follower is given: a flow as its encoded GetFlowsResponse, or an event. */
+export type LiveItem = { flow: true; uuid: string; wire: Buffer } | { flow: false; response: GetFlowsResponse };
+
+/** A flow's GetFlowsResponse, encoded; `shown` is what of it the follower sees. */
+export function encodeFlowResponse(f: Flow, shown: Flow = f): Buffer {
+  const u = GetFlowsResponse.encode({ responseTypes: { $case: 'flow', value: shown }, nodeName: f.nodeName, time: f.time }).finish();
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 function lostResponse(source: LostEventSource, count: bigint, nodeName: string, atNs: bigint): GetFlowsResponse {
@@ -40,14 +51,15 @@ function lostResponse(source: LostEventSource, count: bigint, nodeName: string, 
 
 /** One follower's view: what was published since it subscribed, in order, bounded. */
 export class Subscription {
-  private items: GetFlowsResponse[] = [];
+  private items: LiveItem[] = [];
   private head = 0;
   /** The queued LostEvent that further overflow adds to, while it is still the tail. */
-  private overflow: GetFlowsResponse | undefined;
+  private overflow: LiveItem | undefined;
   private waiter: (() => void) | undefined;
   private closed = false;
-  /** Flows queued; only they count against the capacity. */
+  /** Flows queued, and their encoded bytes; only they count against the capacity. */
   private flows = 0;
+  private bytes = 0;
   /** Uuids of queued flows, kept only while the caller asks (the history/live seam). */
   private tracked: Set<string> | undefined;
   /** Flows this follower lost to a full queue. */
@@ -55,7 +67,9 @@ export class Subscription {
 
   constructor(
     readonly filter: ((f: Flow) => boolean) | undefined,
+    private readonly mask: ((f: Flow) => Flow) | undefined,
     private readonly capacity: number,
+    private readonly capacityBytes: number,
     private readonly detach: (s: Subscription) => void,
     private readonly countLost: () => void,
     /** Queues what a follower that reads history would otherwise miss (see FlowHub.catchUp). */
@@ -74,8 +88,8 @@ export class Subscription {
     this.catchUp(this);
     this.tracked = new Set();
     for (let i = this.head; i < this.items.length; i++) {
-      const r = this.items[i].responseTypes;
-      if (r?.$case === 'flow') this.tracked.add(r.value.uuid);
+      const q = this.items[i];
+      if (q.flow) this.tracked.add(q.uuid);
     }
   }
 
@@ -88,44 +102,66 @@ export class Subscription {
     return this.tracked?.has(uuid) ?? false;
   }
 
-  offer(r: GetFlowsResponse, isFlow: boolean): void {
+  /**
+   * Queues a flow its filter accepted; `whole` gives its response encoded whole, shared
+   * between followers. A full queue turns it into a count in one LostEvent.
+   */
+  offerFlow(f: Flow, whole: () => Buffer): void {
     if (this.closed) return;
-    if (isFlow && this.flows >= this.capacity) {
-      this.lost++;
-      this.countLost();
-      const ev = this.overflow?.responseTypes;
-      if (ev?.$case === 'lostEvents' && this.items[this.items.length - 1] === this.overflow) {
-        ev.value.numEventsLost++;
-        ev.value.last = nsTimestamp(nowNs());
-      } else {
-        this.overflow = lostResponse(LostEventSource.HUBBLE_RING_BUFFER, 1n, '', nowNs());
-        this.items.push(this.overflow);
-      }
+    if (this.flows >= this.capacity || this.bytes >= this.capacityBytes) {
+      this.lose();
+      return;
+    }
+    const wire = this.mask ? encodeFlowResponse(f, this.mask(f)) : whole();
+    this.items.push({ flow: true, uuid: f.uuid, wire });
+    this.flows++;
+    this.bytes += wire.length;
+    this.tracked?.add(f.uuid);
+    this.wake();
+  }
+
+  /** Queues an event (lost flows, a node's status); events never count against the capacity. */
+  offerEvent(response: GetFlowsResponse): void {
+    if (this.closed) return;
+    this.items.push({ flow: false, response });
+    this.wake();
+  }
+
+  private lose(): void {
+    this.lost++;
+    this.countLost();
+    const tail = this.items[this.items.length - 1];
+    const ev = tail !== undefined && tail === this.overflow && !tail.flow ? tail.response.responseTypes : undefined;
+    if (ev?.$case === 'lostEvents') {
+      ev.value.numEventsLost++;
+      ev.value.last = nsTimestamp(nowNs());
     } else {
-      this.items.push(r);
-      if (isFlow) this.flows++;
-      if (isFlow && this.tracked && r.responseTypes?.$case === 'flow') this.tracked.add(r.responseTypes.value.uuid);
+      this.overflow = { flow: false, response: lostResponse(LostEventSource.HUBBLE_RING_BUFFER, 1n, '', nowNs()) };
+      this.items.push(this.overflow);
     }
     this.wake();
   }
 
   /** The next queued item, or undefined when none is queued. */
-  take(): GetFlowsResponse | undefined {
+  take(): LiveItem | undefined {
     if (this.head >= this.items.length) return undefined;
-    const r = this.items[this.head++];
-    if (r.responseTypes?.$case === 'flow') this.flows--;
+    const q = this.items[this.head++];
+    if (q.flow) {
+      this.flows--;
+      this.bytes -= q.wire.length;
+    }
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    return r;
+    return q;
   }
 
   /** The next item, waiting for one; undefined once closed. */
-  async next(): Promise<GetFlowsResponse | undefined> {
+  async next(): Promise<LiveItem | undefined> {
     for (;;) {
-      const r = this.take();
-      if (r !== undefined) return r;
+      const q = this.take();
+      if (q !== undefined) return q;
       if (this.closed) return undefined;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
@@ -137,6 +173,7 @@ export class Subscription {
     this.items = [];
     this.head = 0;
     this.flows = 0;
+    this.bytes = 0;
     this.detach(this);
     this.wake();
   }
@@ -163,6 +200,7 @@ export class FlowHub {
   private filled = 0;
   private readonly subscribers = new Set<Subscription>();
   private readonly subscriberQueue: number;
+  private readonly subscriberQueueBytes: number;
   private readonly rate: RateWindow;
   /** Batches accepted and not yet both stored and published, with which of their flows were published. */
   private readonly unsettled = new Map<LiveBatch, Unsettled>();
@@ -174,7 +212,8 @@ export class FlowHub {
     this.capacity = Math.max(1, opts.capacity ?? 4095);
     this.ringBatch = new Array<LiveBatch | undefined>(this.capacity);
     this.ringIndex = new Uint32Array(this.capacity);
-    this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 16_384);
+    this.subscriberQueue = Math.max(1, opts.subscriberQueue ?? 65_536);
+    this.subscriberQueueBytes = Math.max(1, opts.subscriberQueueBytes ?? 64 * 1024 * 1024);
     this.rate = new RateWindow(60, opts.now);
   }
 
@@ -259,26 +298,29 @@ export class FlowHub {
   }
 
   private offer(f: Flow): void {
-    const r = flowResponse(f);
-    for (const s of this.subscribers) if (!s.filter || s.filter(f)) s.offer(r, true);
+    let whole: Buffer | undefined;
+    const encoded = () => (whole ??= encodeFlowResponse(f));
+    for (const s of this.subscribers) if (!s.filter || s.filter(f)) s.offerFlow(f, encoded);
   }
 
   /** Tells followers that `count` events were lost before they reached the hub. */
   publishLost(source: LostEventSource, count: bigint, nodeName: string): void {
     if (count <= 0n) return;
     const r = lostResponse(source, count, nodeName, nowNs());
-    for (const s of this.subscribers) s.offer(r, false);
+    for (const s of this.subscribers) s.offerEvent(r);
   }
 
   publishNodeStatus(ev: NodeStatusEvent): void {
     const r: GetFlowsResponse = { responseTypes: { $case: 'nodeStatus', value: ev }, nodeName: '', time: nsTimestamp(nowNs()) };
-    for (const s of this.subscribers) s.offer(r, false);
+    for (const s of this.subscribers) s.offerEvent(r);
   }
 
   subscribe(opts: SubscribeOptions = {}): Subscription {
     const s = new Subscription(
       opts.filter,
+      opts.mask,
       Math.max(1, opts.queue ?? this.subscriberQueue),
+      this.subscriberQueueBytes,
       (x) => this.subscribers.delete(x),
       () => this.followerLost++,
       (sub) => this.catchUp(sub),
@@ -294,7 +336,7 @@ export class FlowHub {
       for (let i = 0; i < u.published.length; i++) {
         if (u.published[i] === 0) continue;
         const f = b.flow(i);
-        if (!s.filter || s.filter(f)) s.offer(flowResponse(f), true);
+        if (!s.filter || s.filter(f)) s.offerFlow(f, () => encodeFlowResponse(f));
       }
     }
   }

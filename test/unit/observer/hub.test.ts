@@ -2,8 +2,16 @@ import assert from 'node:assert/strict';
 import { LostEventSource } from '../../../proto/gen/flow/flow';
 import { NodeState } from '../../../proto/gen/relay/relay';
 import { flowList } from '../../../observer/live';
-import { FlowHub } from '../../../observer/hub';
+import { encodeFlowResponse, FlowHub, type LiveItem, type Subscription } from '../../../observer/hub';
+import { GetFlowsResponse } from '../../../proto/gen/observer/observer';
 import { makeFlow } from './helpers';
+
+/** A follower's next item as the client receives it. */
+const take = (sub: Subscription): GetFlowsResponse | undefined => {
+  const q = sub.take();
+  return q === undefined ? undefined : response(q);
+};
+const response = (q: LiveItem): GetFlowsResponse => (q.flow ? GetFlowsResponse.decode(q.wire) : q.response);
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
 
@@ -26,7 +34,7 @@ describe('observer/hub', () => {
     hub.publishLost(LostEventSource.PERF_EVENT_RING_BUFFER, 0n, 'node-b');
     hub.publishNodeStatus({ stateChange: NodeState.NODE_UNAVAILABLE, nodeNames: ['node-b'], message: '' });
     const kinds = [];
-    for (let r = sub.take(); r; r = sub.take()) {
+    for (let r = take(sub); r; r = take(sub)) {
       const t = r.responseTypes;
       if (t?.$case === 'flow') kinds.push(t.value.source?.podName);
       else if (t?.$case === 'lostEvents') kinds.push(`lost ${t.value.numEventsLost} from ${r.nodeName} (${t.value.source})`);
@@ -40,11 +48,11 @@ describe('observer/hub', () => {
     const sub = hub.subscribe();
     hub.publish(range(0, 10).map((i) => makeFlow(i)));
     assert.equal(sub.size, 4);
-    assert.equal(sub.take()?.responseTypes?.$case, 'flow');
+    assert.equal(take(sub)?.responseTypes?.$case, 'flow');
     // One slot free again: the next flow is queued after the LostEvent, a new loss starts a new one.
     hub.publish([makeFlow(10), makeFlow(11)]);
     const rest = [];
-    for (let r = sub.take(); r; r = sub.take()) {
+    for (let r = take(sub); r; r = take(sub)) {
       const t = r.responseTypes;
       rest.push(t?.$case === 'flow' ? t.value.source?.podName : t?.$case === 'lostEvents' ? `lost ${t.value.numEventsLost}` : '?');
     }
@@ -53,10 +61,40 @@ describe('observer/hub', () => {
     assert.equal(hub.followerLost, 8n);
   });
 
+  it('bounds a follower by the encoded bytes it holds as well as by flows', () => {
+    const one = encodeFlowResponse(makeFlow(0)).length;
+    const hub = new FlowHub({ subscriberQueue: 1000, subscriberQueueBytes: one * 2 });
+    const sub = hub.subscribe();
+    hub.publish(range(0, 5).map((i) => makeFlow(i)));
+    const got = [];
+    for (let r = take(sub); r; r = take(sub)) got.push(r.responseTypes?.$case === 'flow' ? 'flow' : r.responseTypes?.$case === 'lostEvents' ? `lost ${r.responseTypes.value.numEventsLost}` : '?');
+    assert.deepEqual(got, ['flow', 'flow', 'lost 3']);
+    hub.publish([makeFlow(5)]);
+    assert.equal(take(sub)?.responseTypes?.$case, 'flow', 'taking flows frees their bytes');
+  });
+
+  it('queues a flow as its encoded response: once for every follower shown it whole, apart for one with a field mask', () => {
+    const hub = new FlowHub();
+    const [x, y] = [hub.subscribe(), hub.subscribe()];
+    const masked = hub.subscribe({ mask: (f) => ({ ...f, source: undefined }) });
+    const f = makeFlow(3);
+    hub.publish([f]);
+    const [qx, qy, qm] = [x.take(), y.take(), masked.take()];
+    assert.ok(qx?.flow && qy?.flow && qm?.flow);
+    assert.equal(qx.wire, qy.wire, 'one encoding shared');
+    assert.equal(qx.uuid, f.uuid);
+    const whole = response(qx);
+    assert.equal(whole.responseTypes?.$case === 'flow' && whole.responseTypes.value.source?.podName, 'pod-3');
+    assert.equal(whole.nodeName, f.nodeName);
+    const shown = response(qm);
+    assert.ok(shown.responseTypes?.$case === 'flow' && shown.responseTypes.value.source === undefined);
+    assert.equal(shown.responseTypes.value.uuid, f.uuid);
+  });
+
   it('next() waits for a flow and ends when the follower is closed', async () => {
     const hub = new FlowHub();
     const sub = hub.subscribe();
-    const waiting = sub.next();
+    const waiting = sub.next().then((q) => q && response(q));
     hub.publish([makeFlow(1)]);
     assert.equal((await waiting)?.responseTypes?.$case, 'flow');
     const ended = sub.next();
