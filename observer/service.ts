@@ -20,6 +20,7 @@ import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
 import type { FlowHub } from './hub';
+import { StreamSlots } from './stream_slots';
 
 export interface StatusFigures {
   version: string;
@@ -38,10 +39,12 @@ export interface ObserverDeps {
   nodes: NodeBook;
   status: () => StatusFigures;
   getFlows?: GetFlowsOptions;
+  /** GetFlows calls served at once; unbounded when absent (a node's own local socket). */
+  maxFlowStreams?: number;
   /** Unexpected failures (store errors), for the log. */
   onError?: (err: Error, method: string) => void;
   /** A request that hit a limit (too many filters, a time out of range, the store's query limits). */
-  onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows', message: string, peer: string) => void;
+  onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows' | 'flow_streams', message: string, peer: string) => void;
 }
 
 function serviceError(code: status, details: string): ServiceError {
@@ -111,15 +114,27 @@ function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): 
 
 export function observerService(deps: ObserverDeps): ObserverServer {
   const { hub, store, nodes } = deps;
+  const slots = new StreamSlots(deps.maxFlowStreams ?? Number.POSITIVE_INFINITY);
   const unimplemented = (what: string) => serviceError(status.UNIMPLEMENTED, `${what} is not provided by Cillion`);
 
   return {
     getFlows(call) {
+      const release = slots.take();
+      if (!release) {
+        const message = `${slots.max} GetFlows streams are open, the most this server serves at once; retry when one ends`;
+        deps.onLimit?.('flow_streams', message, call.getPeer());
+        call.emit('error', serviceError(status.RESOURCE_EXHAUSTED, message));
+        return;
+      }
+      call.on('close', release);
+      call.on('cancelled', release);
       getFlows(call, hub, store, deps.getFlows).then(
         () => {
+          release();
           if (!call.cancelled) call.end();
         },
         (e: unknown) => {
+          release();
           if (call.cancelled) return;
           if (e instanceof RequestError) {
             if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());

@@ -35,6 +35,10 @@ export interface RelayLimits {
   maxRowsToRead: number;
   /** Flows queued for one live (follow) viewer; beyond it the viewer loses flows and gets a LostEvent. */
   maxFollowQueue: number;
+  /** Encoded bytes of the flows queued for one live viewer; beyond it, as beyond maxFollowQueue. */
+  maxFollowQueueBytes: number;
+  /** GetFlows calls served at once (history reads and followers together). */
+  maxFlowStreams: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -54,8 +58,12 @@ export const DEFAULT_LIMITS: RelayLimits = {
   uuidWindow: 200_000,
   queryTimeoutMs: 30_000,
   maxRowsToRead: 500_000_000,
-  // A busy node's batch brings ten thousand reports and more at once: a viewer that keeps up takes the burst.
-  maxFollowQueue: 16_384,
+  // A busy node reports tens of thousands of flows within a few seconds: a viewer that keeps up takes the burst.
+  maxFollowQueue: 65_536,
+  // A queued flow is its encoded response (0.5-2 KB), so the bytes bound what a stuck viewer holds.
+  maxFollowQueueBytes: 64 * 1024 * 1024,
+  // With every queue full, 2 GiB at most.
+  maxFlowStreams: 32,
 };
 
 /** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */
@@ -81,4 +89,5 @@ export type BreachKind =
   | 'filters'
   | 'time_range'
   | 'query_time'
-  | 'query_rows';
+  | 'query_rows'
+  | 'flow_streams';

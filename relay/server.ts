@@ -130,7 +130,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
   const policy = new AccessPolicy(opts.access);
 
-  const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue });
+  const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue, subscriberQueueBytes: limits.maxFollowQueueBytes });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
   const breaches = new Breaches(metrics, log);
   // Said in the log at most once a minute: under load every group may be full.
@@ -294,6 +294,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
         historyTimeoutMs: limits.queryTimeoutMs,
       },
+      maxFlowStreams: limits.maxFlowStreams,
       onError: (err, method) => {
         metrics.engineError(method);
         log(`${method}: ${err.message}`);

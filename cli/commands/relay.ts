@@ -59,6 +59,8 @@ const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits][] = [
   ['--query-timeout-ms <n>', 'time one store query, and one GetFlows history read, may take', 'queryTimeoutMs'],
   ['--max-rows-to-read <n>', 'rows one store query may read', 'maxRowsToRead'],
   ['--max-follow-queue <n>', 'flows queued for one --follow viewer; a slower viewer loses its own and is told how many', 'maxFollowQueue'],
+  ['--max-follow-queue-bytes <n>', 'encoded bytes of the flows queued for one --follow viewer; beyond them, as beyond --max-follow-queue', 'maxFollowQueueBytes'],
+  ['--max-flow-streams <n>', 'GetFlows calls served at once; one more is refused with RESOURCE_EXHAUSTED', 'maxFlowStreams'],
 ];
 
 const log = (line: string): void => {

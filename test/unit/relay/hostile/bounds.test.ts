@@ -376,6 +376,38 @@ describe('relay/hostile/bounds', function () {
     await served();
   });
 
+  it('refuses a GetFlows stream past --max-flow-streams with RESOURCE_EXHAUSTED, counts it, and takes one again once a follower leaves', async () => {
+    const small = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', store, tls, shutdownGraceMs: 200, limits: { maxFlowStreams: 2 } });
+    const reader = new ObserverClient(byName(small.address), readerCreds);
+    const followers = [getFlows(reader, { follow: true }), getFlows(reader, { follow: true })];
+    for (const f of followers) f.on('error', () => undefined);
+    try {
+      // Both followers hold their slots once the relay has taken their calls.
+      let refused: ServiceError | undefined;
+      const end = Date.now() + 10_000;
+      while (!refused) {
+        assert.ok(Date.now() < end, 'a third stream was never refused');
+        refused = await readAll(getFlows(reader, { number: 1n })).then(() => undefined, (e: ServiceError) => e);
+      }
+      assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
+      assert.match(refused.details, /2 GetFlows streams are open/);
+      assert.ok(metric(await scrape(small.metricsAddress as string), 'cillion_limit_breaches_total', 'kind="flow_streams"') >= 1);
+      followers[0].cancel();
+      let again: string[] | undefined;
+      const end2 = Date.now() + 10_000;
+      while (!again) {
+        assert.ok(Date.now() < end2, 'the slot of the follower that left was never given back');
+        again = await flowsOf(reader, { number: 1n }).catch(() => undefined);
+        if (!again) await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      for (const f of followers) f.cancel();
+      reader.close();
+      await small.close();
+    }
+    await served();
+  });
+
   describe('an expensive query', () => {
     let probe: Session;
     // Enough rows that a filter matching none keeps the engine busy for seconds.
