@@ -78,7 +78,7 @@ export interface FlowPage {
 /** Reads flows out of one database's flows table, rebuilding each from its columns. */
 export class FlowReader {
   private readonly refs: ReferenceCache;
-  private readonly rowCache = new RowCache();
+  private readonly rowCache: RowCache;
   /**
    * About the newest time stored, where newest-first reads start their windows: the newest
    * flow such a read has seen. Rows stored since are newer still and inside any window.
@@ -90,8 +90,11 @@ export class FlowReader {
     private readonly db: string,
     private readonly ctl: QueryControl,
     referenceLimits?: ReferenceLimits,
+    /** Blocks of fetched rows kept for later reads (row_cache.ts); 0 keeps none. */
+    rowCacheBlocks?: number,
   ) {
     this.refs = new ReferenceCache(db, referenceLimits);
+    this.rowCache = new RowCache(rowCacheBlocks);
   }
 
   /**

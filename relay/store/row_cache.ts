@@ -29,10 +29,10 @@ export function rowKey(timeNs: string, sessionId: string, sequence: string, inde
 
 export class RowCache {
   private readonly rows = new Map<string, CachedRow>();
-  private readonly blocks: LRUCache<NativeBlock, string[]>;
+  private readonly blocks: LRUCache<NativeBlock, string[]> | undefined;
 
   constructor(maxBlocks = MAX_BLOCKS) {
-    this.blocks = new LRUCache<NativeBlock, string[]>({
+    this.blocks = maxBlocks === 0 ? undefined : new LRUCache<NativeBlock, string[]>({
       max: maxBlocks,
       dispose: (keys, block) => {
         for (const k of keys) if (this.rows.get(k)?.block === block) this.rows.delete(k);
@@ -42,13 +42,13 @@ export class RowCache {
 
   get(key: string): CachedRow | undefined {
     const hit = this.rows.get(key);
-    if (hit) this.blocks.get(hit.block);
+    if (hit) this.blocks?.get(hit.block);
     return hit;
   }
 
   /** Every row of `block` by its key; a key the block holds twice is kept for neither. */
   add(block: NativeBlock): void {
-    if (block.rows === 0 || block.rows > MAX_BLOCK_ROWS) return;
+    if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS) return;
     const node = texts(block, 'node_name');
     const keys: string[] = [];
     const twice = new Set<string>();
