@@ -16,6 +16,10 @@ import { makeCorpus } from './corpus';
 import { createNarrowStore, insertCorpus } from './narrow';
 
 const DB = 'cillion';
+interface Span {
+  since?: Date;
+  until?: Date;
+}
 const DAY_MS = 86_400_000;
 const NEWEST_MS = Date.UTC(2026, 5, 1);
 
@@ -35,16 +39,18 @@ describe('relay/store last N newest first', function () {
   const ctl = { limits: { timeoutMs: 60_000, maxRowsToRead: 1e9 }, kill: async () => {} };
 
   /** The scan: every flow, oldest first, then the last `n` that match, newest first. */
-  const scan = async (allow: FlowFilter[], deny: FlowFilter[], n: number): Promise<string[]> => {
+  const scan = async (allow: FlowFilter[], deny: FlowFilter[], n: number, span: Span = {}): Promise<string[]> => {
     const all: Flow[] = [];
     for await (const f of new FlowReader(ch.client, DB, ctl).query({ allow: [], deny: [], order: 'asc' })) all.push(f);
     assert.equal(all.length, stored.length);
     const matches = flowMatcher(allow, deny);
-    return all.filter((f) => matches(f)).reverse().slice(0, n).map((f) => f.uuid);
+    const ms = (f: Flow): number => Number(f.time!.seconds) * 1000 + Math.floor(f.time!.nanos / 1e6);
+    const inSpan = (f: Flow): boolean => (!span.since || ms(f) >= span.since.getTime()) && (!span.until || ms(f) <= span.until.getTime());
+    return all.filter((f) => matches(f) && inSpan(f)).reverse().slice(0, n).map((f) => f.uuid);
   };
-  const last = async (reader: FlowReader, allow: FlowFilter[], deny: FlowFilter[], n: number): Promise<string[]> => {
+  const last = async (reader: FlowReader, allow: FlowFilter[], deny: FlowFilter[], n: number, span: Span = {}): Promise<string[]> => {
     const out: string[] = [];
-    for await (const f of reader.query({ allow, deny, order: 'desc', limit: n })) out.push(f.uuid);
+    for await (const f of reader.query({ allow, deny, order: 'desc', limit: n, ...span })) out.push(f.uuid);
     return out;
   };
   const insert = async (flows: Flow[], sessionTag: string): Promise<void> => {
@@ -109,5 +115,23 @@ describe('relay/store last N newest first', function () {
     const want = await scan(old, [], 100);
     assert.equal(want.length, 7);
     assert.deepEqual(await last(reader, old, [], 100), want);
+  });
+
+  it('keeps to --since and --until, whether they fall inside a window or far behind the newest flow', async () => {
+    const reader = new FlowReader(ch.client, DB, ctl);
+    const dropped = [FlowFilter.fromPartial({ verdict: [Verdict.DROPPED] })];
+    const spans: Span[] = [
+      { since: new Date(NEWEST_MS - 30_000) },
+      { until: new Date(NEWEST_MS - 2 * DAY_MS) },
+      { since: new Date(NEWEST_MS - 201 * DAY_MS), until: new Date(NEWEST_MS - 199 * DAY_MS) },
+      { since: new Date(NEWEST_MS - 3 * DAY_MS), until: new Date(NEWEST_MS - 3_600_000 + 5) },
+    ];
+    for (const span of spans) {
+      for (const n of [3, 100, 1200]) {
+        const want = await scan(dropped, [], n, span);
+        assert.ok(want.length > 0);
+        assert.deepEqual(await last(reader, dropped, [], n, span), want, `${JSON.stringify(span)}, last ${n}`);
+      }
+    }
   });
 });
