@@ -221,11 +221,14 @@ export class FlowReader {
     }
     if (keys.length === 0) return [];
     const ids = keys.map((k) => rowKey(k.t, k.s, k.q, k.i, k.nd));
-    // Two stored rows with one identity: neither the cache nor a key range tells them apart.
-    if (new Set(ids).size < ids.length) {
+    // In one query: two stored rows with one identity (neither the cache nor a key range
+    // tells them apart), or a row gone between the two steps (its TTL ran out), whose place
+    // the next row takes.
+    const inOneQuery = async (): Promise<NativeBlock[]> => {
       const { sql, params } = this.pageSql(q, { cursor, window: undefined }, undefined, rows);
       return readNative(await this.select(sql, params, tag));
-    }
+    };
+    if (new Set(ids).size < ids.length) return inOneQuery();
     const found = new Map<string, CachedRow>();
     const missing: number[] = [];
     ids.forEach((id, j) => {
@@ -247,9 +250,8 @@ export class FlowReader {
         this.rowCache.add(block);
       }
     }
-    // A row gone between the two steps (its TTL ran out) is left out, as a later read would.
     const picks = ids.map((id) => found.get(id)).filter((r): r is CachedRow => r !== undefined);
-    if (picks.length === 0) return [];
+    if (picks.length < ids.length) return inOneQuery();
     const blocks = [...new Set(picks.map((r) => r.block))];
     const index = new Map(blocks.map((b, k) => [b, k]));
     return [pickedBlock(blocks, Uint32Array.from(picks, (r) => index.get(r.block)!), Uint32Array.from(picks, (r) => r.row))];
