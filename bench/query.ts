@@ -1,6 +1,9 @@
 // The query part of npm run bench (bench/run.ts): the Observer's main question, the last
 // 100 flows matching a filter, over 10 million stored flows, against a full scan answering
-// the same question (no read-in-order, no skip indexes).
+// the same question (no read-in-order, no skip indexes). Measured twice: rows no earlier read
+// fetched (a reader without its row cache, as any first look at these flows), and the same
+// question asked again (a refreshing view: the rows' columns come from the reader's cache,
+// which rows are the last 100 still from the engine).
 //
 // The 10 million are made in SQL: a seed of real flows goes into the narrow tables (their
 // workloads and path headers with them), then INSERT ... SELECT over numbers() copies the
@@ -11,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Flow, FlowFilter, GeofenceVerdict, Verdict } from '../proto/gen/flow/flow';
+import { FlowFilter, GeofenceVerdict, Verdict } from '../proto/gen/flow/flow';
 import { openClickHouse, type ClickHouseHandle } from '../relay/store/chdb';
 import { STORED_FLOW_COLUMNS } from '../relay/store/flow_columns';
 import { FlowReader } from '../relay/store/query';
@@ -74,7 +77,9 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
   const admin = openClickHouse({ dataDir: join(dir, 'store') });
   try {
     await createNarrowStore(admin.client, DB);
-    const store = new FlowReader(admin.client, DB, { limits: { timeoutMs: 60_000, maxRowsToRead: 1e9 }, kill: (tag) => admin.kill(tag) });
+    const ctl = { limits: { timeoutMs: 60_000, maxRowsToRead: 1e9 }, kill: (tag: string) => admin.kill(tag) };
+    const store = new FlowReader(admin.client, DB, ctl);
+    const uncached = new FlowReader(admin.client, DB, ctl, undefined, 0);
     let made = 'reused from an earlier run';
     if (!cached || (await count(admin.client)) !== total) {
       if (cached) throw new Error(`${dir} holds fewer flows than it was generated with; delete it to regenerate`);
@@ -83,30 +88,40 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
       made = `generated in ${fmt(ms / 1000, 1)} s`;
     }
     const parts: string[] = [];
-    const ratios: number[] = [];
-    const cpuRatios: number[] = [];
+    const ratios = { first: [] as number[], again: [] as number[], firstCpu: [] as number[], againCpu: [] as number[] };
     for (const [name, filter] of CASES) {
-      const s = store;
-      const [got, lastMs, lastCpu] = await median3(async () => {
-        const out: Flow[] = [];
-        for await (const f of s.query({ allow: [filter], deny: [], order: 'desc', limit: 100 })) out.push(f);
-        return out.length;
-      });
+      const last100 = async (reader: FlowReader): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const f of reader.query({ allow: [filter], deny: [], order: 'desc', limit: 100 })) out.push(f.uuid);
+        return out;
+      };
+      // One read first, so that both readers know the newest time and the references, as a
+      // relay that has answered anything before does.
+      const want = await last100(uncached);
+      if ((await last100(store)).join() !== want.join()) throw new Error(`${name}: the row cache changed the answer`);
+      const [first, firstMs, firstCpu] = await median3(() => last100(uncached));
+      const [again, againMs, againCpu] = await median3(() => last100(store));
       const [scanRows, scanMs, scanCpu] = await median3(() => fullScan(admin.client, filter));
-      if (got !== scanRows) throw new Error(`${name}: last 100 gave ${got} flows, the full scan ${scanRows}`);
-      parts.push(`${name}: ${fmt(lastMs)} ms vs ${fmt(scanMs)} ms (CPU ${fmt(lastCpu)} vs ${fmt(scanCpu)} ms)`);
-      ratios.push(scanMs / lastMs);
-      cpuRatios.push(scanCpu / lastCpu);
+      for (const got of [first, again]) {
+        if (got.join() !== want.join() || got.length !== scanRows) throw new Error(`${name}: last 100 gave ${got.length} flows, the full scan ${scanRows}`);
+      }
+      parts.push(`${name}: ${fmt(firstMs)} ms, again ${fmt(againMs)} ms vs ${fmt(scanMs)} ms (CPU ${fmt(firstCpu)}, ${fmt(againCpu)} vs ${fmt(scanCpu)} ms)`);
+      ratios.first.push(scanMs / firstMs);
+      ratios.again.push(scanMs / againMs);
+      ratios.firstCpu.push(scanCpu / firstCpu);
+      ratios.againCpu.push(scanCpu / againCpu);
     }
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const cpuSorted = [...cpuRatios].sort((a, b) => a - b);
+    const range = (xs: number[]): string => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return `${fmt(sorted[0], 1)}–${fmt(sorted[sorted.length - 1], 1)}x`;
+    };
     const read = await readBack(store, Math.min(total, READ_BACK));
     return {
-      what: `filtered last 100 over ${fmt(total / 1e6)} M stored flows vs a full scan (no read-in-order, no skip indexes), median of 3; ` +
-        `history read back as flow.Flow`,
+      what: `filtered last 100 over ${fmt(total / 1e6)} M stored flows vs a full scan (no read-in-order, no skip indexes), median of 3, ` +
+        `rows not fetched before, then asked again (row cache); history read back as flow.Flow`,
       figures: `${parts.join('; ')}; read back ${fmt(read.flows / 1e6, 1)} M flows at ${fmt(read.wall)} flows/s ` +
         `(${fmt(read.perCpu)} per CPU second of the process, engine included) (store ${made})`,
-      ratio: `${fmt(sorted[0], 1)}–${fmt(sorted[sorted.length - 1], 1)}x faster (CPU: ${fmt(cpuSorted[0], 1)}–${fmt(cpuSorted[cpuSorted.length - 1], 1)}x less)`,
+      ratio: `${range(ratios.first)} faster, asked again ${range(ratios.again)} (CPU: ${range(ratios.firstCpu)}, again ${range(ratios.againCpu)} less)`,
       target: 'reported',
       met: true,
     };

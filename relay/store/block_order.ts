@@ -95,6 +95,18 @@ export function sortedBlock(blocks: readonly NativeBlock[], desc: boolean, keep 
   return { rows: n, columns };
 }
 
+/** Row rowOf[j] of block blockOf[j] as row j of one block, for every j. Every block must have the same columns. */
+export function pickedBlock(blocks: readonly NativeBlock[], blockOf: Uint32Array, rowOf: Uint32Array): NativeBlock {
+  const n = blockOf.length;
+  const order = Array.from({ length: n }, (_, j) => j);
+  const columns = new Map<string, NativeColumn>();
+  for (const name of blocks[0].columns.keys()) {
+    const parts = blocks.map((b) => col(b, name));
+    columns.set(name, gather(parts, name, order, n, blockOf, rowOf));
+  }
+  return { rows: n, columns };
+}
+
 function gather(parts: NativeColumn[], name: string, order: number[], n: number, blockOf: Uint32Array, rowOf: Uint32Array): NativeColumn {
   const first = parts[0];
   const same = <K extends NativeColumn['kind']>(kind: K) => {

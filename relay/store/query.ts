@@ -18,8 +18,10 @@ import type { FlowQuery } from './store';
 import { engineError } from './engine_errors';
 import { readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
-import { sortedBlock } from './block_order';
-import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
+import { pickedBlock, sortedBlock } from './block_order';
+import { TimeWindows, type WindowBounds } from './time_windows';
+import { RowCache, rowKey, type CachedRow } from './row_cache';
+import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, texts, type Cursor, type PageRefs } from './stored_flow';
 
 export interface QueryLimits {
   /** Per page: ClickHouse max_execution_time. */
@@ -76,14 +78,23 @@ export interface FlowPage {
 /** Reads flows out of one database's flows table, rebuilding each from its columns. */
 export class FlowReader {
   private readonly refs: ReferenceCache;
+  private readonly rowCache: RowCache;
+  /**
+   * About the newest time stored, where newest-first reads start their windows: the newest
+   * flow such a read has seen. Rows stored since are newer still and inside any window.
+   */
+  private newestNs: bigint | undefined;
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly db: string,
     private readonly ctl: QueryControl,
     referenceLimits?: ReferenceLimits,
+    /** Blocks of fetched rows kept for later reads (row_cache.ts); 0 keeps none. */
+    rowCacheBlocks?: number,
   ) {
     this.refs = new ReferenceCache(db, referenceLimits);
+    this.rowCache = new RowCache(rowCacheBlocks);
   }
 
   /**
@@ -131,15 +142,19 @@ export class FlowReader {
     let pageRows = Math.min(q.limit ?? Infinity, MAX_PAGE_ROWS);
     let asked = pageRows;
     let handed = 0;
-    let next: Promise<NativeBlock[]> | undefined = this.readPage(q, undefined, asked, tag);
+    let cursor: Cursor | undefined;
+    let next: Promise<NativeBlock[]> | undefined;
     try {
+      const windows = q.order === 'desc' ? await this.windows(q, tag) : undefined;
+      next = this.readPage(q, undefined, windows, asked, tag);
       while (next) {
         let blocks = await next;
         next = undefined;
         const rows = blocks.reduce((n, b) => n + b.rows, 0);
         const refs = await this.resolve(blocks, tag);
+        if (rows > 0 && windows && cursor === undefined) this.sawNewest(BigInt(cursorOf(blocks[0], 0).timeNs));
         const last = blocks[blocks.length - 1];
-        const cursor = rows > 0 ? cursorOf(last, last.rows - 1) : undefined;
+        if (rows > 0) cursor = cursorOf(last, last.rows - 1);
         // A short page was the last; after a full one, matches are sparser than the SQL suggests.
         const more = rows >= asked;
         pageRows = Math.min(pageRows * 2, MAX_PAGE_ROWS);
@@ -147,12 +162,12 @@ export class FlowReader {
         asked = Math.min(pageRows, limit - handed);
         // Read ahead only when the caller is sure to want the next page.
         const ahead = more && limit - handed > 0 && (exact || q.limit === undefined);
-        if (ahead) next = this.readPage(q, cursor, asked, tag);
+        if (ahead) next = this.readPage(q, cursor, windows, asked, tag);
         if (signal?.aborted) throw new QueryAbortedError();
         blocks = blocks.filter((b) => b.rows > 0);
         if (blocks.length > 0) yield { blocks, refs };
         if (handed >= limit) return;
-        if (more && !next) next = this.readPage(q, cursor, asked, tag);
+        if (more && !next) next = this.readPage(q, cursor, windows, asked, tag);
       }
     } catch (e) {
       if (signal?.aborted) throw new QueryAbortedError();
@@ -172,19 +187,74 @@ export class FlowReader {
    * unordered up to that key, put in order here (block_order.ts): the engine merging its
    * parts' sorted streams of every column costs several times the read itself.
    */
-  private async readPage(q: FlowQuery, cursor: Cursor | undefined, rows: number, tag: string): Promise<NativeBlock[]> {
+  private async readPage(q: FlowQuery, cursor: Cursor | undefined, windows: TimeWindows | undefined, rows: number, tag: string): Promise<NativeBlock[]> {
     if (q.signal?.aborted) throw new QueryAbortedError();
+    const at = { cursor, window: undefined };
     if (rows < SORT_HERE_ROWS) {
-      const { sql, params } = this.pageSql(q, cursor, undefined, rows);
+      if (windows) return this.recentPage(q, cursor, windows, rows, tag);
+      const { sql, params } = this.pageSql(q, at, undefined, rows);
       return readNative(await this.select(sql, params, tag));
     }
-    const { sql: lastSql, params: lastParams } = this.lastKeySql(q, cursor, rows);
+    const { sql: lastSql, params: lastParams } = this.lastKeySql(q, at, rows);
     const [lastRow] = await this.rows<CursorRow>(lastSql, tag, lastParams);
-    const last = lastRow && { timeNs: lastRow.last_time_ns, sessionId: lastRow.last_session_id, sequence: lastRow.last_sequence, index: lastRow.last_batch_index };
-    const { sql, params } = this.pageSql(q, cursor, last, undefined);
+    const last = lastRow && cursorOfRow(lastRow);
+    const { sql, params } = this.pageSql(q, at, last, undefined);
     const blocks = readNative(await this.select(sql, params, tag)).filter((b) => b.rows > 0);
     // Rows stored meanwhile may fall in the range too: the page keeps the first `rows`.
     return blocks.length === 0 ? [] : [sortedBlock(blocks, q.order === 'desc', rows)];
+  }
+
+  /**
+   * A newest-first page of fewer than SORT_HERE_ROWS rows in two steps. First the keys of its
+   * rows, reading only the key and filter columns, one time window after the other (each
+   * from where the one before ended; the windows left over stay for the next page). Then
+   * the columns of those rows: from the row cache where an earlier page fetched them, the
+   * rest in one read of the key range they span, unordered, put in the keys' order here.
+   */
+  private async recentPage(q: FlowQuery, cursor: Cursor | undefined, windows: TimeWindows, rows: number, tag: string): Promise<NativeBlock[]> {
+    const keys: KeyRow[] = [];
+    for (;;) {
+      const { sql, params } = this.keysSql(q, { cursor, window: windows.bounds }, rows - keys.length);
+      keys.push(...await this.rows<KeyRow>(sql, tag, params));
+      if (keys.length >= rows || windows.unbounded) break;
+      windows.widen();
+    }
+    if (keys.length === 0) return [];
+    const ids = keys.map((k) => rowKey(k.t, k.s, k.q, k.i, k.nd));
+    // In one query: two stored rows with one identity (neither the cache nor a key range
+    // tells them apart), or a row gone between the two steps (its TTL ran out), whose place
+    // the next row takes.
+    const inOneQuery = async (): Promise<NativeBlock[]> => {
+      const { sql, params } = this.pageSql(q, { cursor, window: undefined }, undefined, rows);
+      return readNative(await this.select(sql, params, tag));
+    };
+    if (new Set(ids).size < ids.length) return inOneQuery();
+    const found = new Map<string, CachedRow>();
+    const missing: number[] = [];
+    ids.forEach((id, j) => {
+      const hit = this.rowCache.get(id);
+      if (hit) found.set(id, hit);
+      else missing.push(j);
+    });
+    if (missing.length > 0) {
+      const newest = keyCursor(keys[missing[0]]);
+      const oldest = keyCursor(keys[missing[missing.length - 1]]);
+      const { sql, params } = this.rangeSql(q, oldest, newest);
+      for (const block of readNative(await this.select(sql, params, tag))) {
+        if (block.rows === 0) continue;
+        const node = texts(block, 'node_name');
+        for (let i = 0; i < block.rows; i++) {
+          const c = cursorOf(block, i);
+          found.set(rowKey(c.timeNs, c.sessionId, c.sequence, c.index, node(i)), { block, row: i });
+        }
+        this.rowCache.add(block);
+      }
+    }
+    const picks = ids.map((id) => found.get(id)).filter((r): r is CachedRow => r !== undefined);
+    if (picks.length < ids.length) return inOneQuery();
+    const blocks = [...new Set(picks.map((r) => r.block))];
+    const index = new Map(blocks.map((b, k) => [b, k]));
+    return [pickedBlock(blocks, Uint32Array.from(picks, (r) => index.get(r.block)!), Uint32Array.from(picks, (r) => r.row))];
   }
 
   /** Every page is one engine query under the store's limits, tagged for the kill. */
@@ -210,10 +280,10 @@ export class FlowReader {
   }
 
   /** Rows past the cursor, up to and including the key `last` when given, at most `rows` (in order) when given. */
-  private pageSql(q: FlowQuery, cursor: Cursor | undefined, last: Cursor | undefined, rows: number | undefined): { sql: string; params: Record<string, unknown> } {
+  private pageSql(q: FlowQuery, at: PageStart, last: Cursor | undefined, rows: number | undefined): { sql: string; params: Record<string, unknown> } {
     const desc = q.order === 'desc';
     const p = new Params();
-    const where = this.where(q, cursor, p);
+    const where = this.where(q, at, p);
     if (last) where.push(...upTo(last, desc, p));
     const dir = desc ? 'DESC' : 'ASC';
     const order = rows === undefined ? '' : `\nORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}\nLIMIT ${rows}`;
@@ -225,26 +295,75 @@ FORMAT Native`;
   }
 
   /** The key of the page's last row: the `rows`-th past the cursor (none when fewer are left). */
-  private lastKeySql(q: FlowQuery, cursor: Cursor | undefined, rows: number): { sql: string; params: Record<string, unknown> } {
+  private lastKeySql(q: FlowQuery, at: PageStart, rows: number): { sql: string; params: Record<string, unknown> } {
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
     const p = new Params();
     // Aliases apart from the column names: an alias would stand for its column in WHERE.
     const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS last_time_ns, session_id AS last_session_id,
   toString(sequence) AS last_sequence, batch_index AS last_batch_index
 FROM ${this.db}.flows
-WHERE ${this.where(q, cursor, p).join(' AND ')}
+WHERE ${this.where(q, at, p).join(' AND ')}
 ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
 LIMIT 1 OFFSET ${rows - 1}`;
     return { sql, params: p.values };
   }
 
-  private where(q: FlowQuery, cursor: Cursor | undefined, p: Params): string[] {
+  /** The keys of the next `rows` rows past the cursor inside the window, newest first. */
+  private keysSql(q: FlowQuery, at: PageStart, rows: number): { sql: string; params: Record<string, unknown> } {
+    const p = new Params();
+    // Aliases apart from the column names: an alias would stand for its column in WHERE.
+    const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS t, session_id AS s, toString(sequence) AS q, batch_index AS i,
+  node_name AS nd
+FROM ${this.db}.flows
+WHERE ${this.where(q, at, p).join(' AND ')}
+ORDER BY time DESC, session_id DESC, sequence DESC, batch_index DESC
+LIMIT ${rows}`;
+    return { sql, params: p.values };
+  }
+
+  /** The matching rows with keys from `oldest` to `newest`, both included, in no order. */
+  private rangeSql(q: FlowQuery, oldest: Cursor, newest: Cursor): { sql: string; params: Record<string, unknown> } {
+    const p = new Params();
+    const where = [filtersWhere(q.allow, q.deny, p, this.db), ...upTo(oldest, true, p), ...upTo(newest, false, p)];
+    const sql = `SELECT ${PAGE_COLUMNS}
+FROM ${this.db}.flows
+WHERE ${where.join(' AND ')}
+FORMAT Native`;
+    return { sql, params: p.values };
+  }
+
+  private where(q: FlowQuery, at: PageStart, p: Params): string[] {
+    const { cursor, window } = at;
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
+    if (window?.lo !== undefined) where.push(`time >= ${nsTime(window.lo, p)}`);
+    if (window?.hi !== undefined) where.push(`time < ${nsTime(window.hi, p)}`);
     if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
     // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
     if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
     if (cursor) where.push(...after(cursor, q.order === 'desc', p));
     return where;
+  }
+
+  /**
+   * The time windows of a newest-first read, from the newest time this reader has seen or,
+   * the first time, the newest stored (none when nothing is stored). Before `until` when
+   * the query ends there.
+   */
+  private async windows(q: FlowQuery, tag: string): Promise<TimeWindows | undefined> {
+    if (this.newestNs === undefined) {
+      const [row] = await this.rows<{ newest_ns: string }>(`SELECT toString(toUnixTimestamp64Nano(time)) AS newest_ns
+FROM ${this.db}.flows ORDER BY time DESC LIMIT 1`, tag);
+      if (!row) return undefined;
+      this.sawNewest(BigInt(row.newest_ns));
+    }
+    const newest = this.newestNs as bigint;
+    const until = q.until ? dateNs(q.until) + 1_000_000n : undefined;
+    const anchor = until !== undefined && until < newest ? until : newest;
+    return new TimeWindows(anchor, q.since ? dateNs(q.since) : undefined);
+  }
+
+  private sawNewest(ns: bigint): void {
+    if (this.newestNs === undefined || ns > this.newestNs) this.newestNs = ns;
   }
 
   private resolve(blocks: NativeBlock[], tag: string): Promise<PageRefs> {
@@ -257,6 +376,33 @@ LIMIT 1 OFFSET ${rows - 1}`;
     }
     return this.refs.resolve(endpoints, paths, (sql) => this.rows(sql, tag));
   }
+}
+
+/** A row's key and node as keysSql gives them. */
+interface KeyRow {
+  t: string;
+  s: string;
+  q: string;
+  i: number;
+  nd: string;
+}
+
+function keyCursor(k: KeyRow): Cursor {
+  return { timeNs: k.t, sessionId: k.s, sequence: k.q, index: k.i };
+}
+
+function cursorOfRow(r: CursorRow): Cursor {
+  return { timeNs: r.last_time_ns, sessionId: r.last_session_id, sequence: r.last_sequence, index: r.last_batch_index };
+}
+
+/** Where a page starts: past the cursor, inside the time window. */
+interface PageStart {
+  cursor: Cursor | undefined;
+  window: WindowBounds | undefined;
+}
+
+function nsTime(ns: bigint, p: Params): string {
+  return `fromUnixTimestamp64Nano(${p.bind(ns.toString(), 'Int64')}, 'UTC')`;
 }
 
 /** Rows strictly past the cursor in the scan direction. */
