@@ -1,11 +1,15 @@
-// The per-line part of verifying evidence: each line's form, order, window, selector and
-// path, and the tally of the lines that pass. It checks one run of consecutive lines, so
-// runs can be checked in worker threads and their results merged in order (the order
-// across two runs is checked at the merge, from their first and last lines). Hashing stays
-// with the reader of the file.
+// The per-line part of verifying evidence: each line's Merkle leaf, its form, order,
+// window, selector and path, and the tally of the lines that pass. It checks one run of
+// consecutive lines, so runs can be checked in worker threads and their results merged in
+// order (the order across two runs is checked at the merge, from their first and last
+// lines; the run's leaves come back as aligned subtrees of the Merkle tree). The file hash
+// stays with the reader of the file.
+import { isUtf8 } from 'node:buffer';
 import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
 import { EvidenceLineError, parseEvidenceLine } from './canonical_flow';
-import { Tally, type TallyPart } from './predicate';
+import { LineScanner, type ScannedLine } from './line_scan';
+import { leafHash, leafHashAt, MerkleRun, type Subtree } from './merkle';
+import { Tally, type TallyFlow, type TallyPart } from './predicate';
 
 /** Lines with problems reported one by one before the rest are only counted. */
 export const MAX_LINE_FAILURES = 10;
@@ -32,6 +36,8 @@ export interface ParsedLine {
 
 export interface CheckedRun {
   tally: TallyPart;
+  /** The run's Merkle leaves as aligned perfect subtrees, in order (MerkleRun). */
+  subtrees: Subtree[];
   /** In line order, at most MAX_LINE_FAILURES per check. */
   failures: LineFailure[];
   /** Every failure per check, listed or not. */
@@ -51,21 +57,46 @@ function lineSelector(selector: string): LabelSelector | undefined {
   }
 }
 
+/** What every run checks lines against, built once per thread with its caches. */
+export class LineRules {
+  readonly paths: Set<string>;
+  readonly selector: LabelSelector | undefined;
+  // Whether each source label set (as its JSON text) matches: a few hundred sets for a million lines.
+  private readonly matches = new Map<string, boolean>();
+  readonly scanner = new LineScanner();
+
+  constructor(readonly setup: LineCheckSetup) {
+    this.paths = new Set(setup.paths);
+    this.selector = lineSelector(setup.selector);
+  }
+
+  selects(labelsJson: string): boolean {
+    let ok = this.matches.get(labelsJson);
+    if (ok === undefined) this.matches.set(labelsJson, (ok = selectorMatches(this.selector as LabelSelector, parseFlowLabels(JSON.parse(labelsJson) as string[]))));
+    return ok;
+  }
+}
+
+/** A line that checks as canonical: the scanner's reading, or the full parse's. */
+type LineFields = TallyFlow & { srcLabels: string };
+
 export class LineChecker {
   private readonly tally = new Tally();
-  private readonly paths: Set<string>;
-  private readonly selector: LabelSelector | undefined;
-  // Whether each source label set matches the selector: a few hundred sets for a million lines.
-  private readonly matches = new Map<string, boolean>();
+  private readonly merkle: MerkleRun;
   private readonly failures: LineFailure[] = [];
   private readonly counts: Record<string, number> = {};
   private first: ParsedLine | undefined;
-  private prev: ParsedLine | undefined;
+  // The last line that parsed: its number, time and a copy of its bytes (compared only on equal times).
+  private prevIndex = -1;
+  private prevTime = '';
+  private prevBytes = Buffer.allocUnsafe(2048);
+  private prevLength = 0;
+  private prevWide = false;
   private unknownPath = false;
 
-  constructor(private readonly setup: LineCheckSetup) {
-    this.paths = new Set(setup.paths);
-    this.selector = lineSelector(setup.selector);
+  /** A run of lines numbered from `first`. */
+  constructor(private readonly rules: LineRules, private next: number) {
+    this.merkle = new MerkleRun(next);
   }
 
   private fail(check: string, index: number, message: string): void {
@@ -74,31 +105,40 @@ export class LineChecker {
     if (seen <= MAX_LINE_FAILURES) this.failures.push({ check, index, message });
   }
 
-  line(raw: Buffer, index: number): void {
-    const text = raw.toString('utf8');
-    let c;
-    try {
-      c = parseEvidenceLine(text);
-    } catch (e) {
-      if (!(e instanceof EvidenceLineError)) throw e;
-      this.fail('evidence.format', index, e.message);
+  /** The line buf[start, end), without its newline; hashed in place when a byte precedes it. */
+  private line(buf: Buffer, start: number, end: number): void {
+    const index = this.next++;
+    this.merkle.addLeafHash(start > 0 ? leafHashAt(buf, start, end) : leafHash(buf.subarray(start, end)));
+    const scanned: ScannedLine | undefined = this.rules.scanner.scan(buf, start, end);
+    let c: LineFields;
+    let wide: boolean;
+    if (scanned) {
+      c = scanned;
+      wide = scanned.wide;
+    } else {
+      try {
+        const f = parseEvidenceLine(buf.toString('utf8', start, end));
+        c = { ...f, srcLabels: JSON.stringify(f.src.labels) };
+      } catch (e) {
+        if (!(e instanceof EvidenceLineError)) throw e;
+        this.fail('evidence.format', index, e.message);
+        return;
+      }
+      wide = true;
+    }
+    // Decoding would put U+FFFD for a bad sequence and hide it; canonical lines are UTF-8.
+    if (wide && !isUtf8(buf.subarray(start, end))) {
+      this.fail('evidence.format', index, 'not UTF-8 text');
       return;
     }
-    const prev = this.prev;
-    if (prev !== undefined && (c.time < prev.time || (c.time === prev.time && text < prev.text))) {
+    if (this.prevIndex >= 0 && (c.time < this.prevTime || (c.time === this.prevTime && this.beforePrev(buf, start, end, wide)))) {
       this.fail('evidence.order', index, ORDER_MESSAGE);
     }
-    this.prev = { index, time: c.time, text };
-    this.first ??= this.prev;
-    const w = this.setup.window;
+    this.keep(buf, start, end, index, c.time, wide);
+    const w = this.rules.setup.window;
     if (c.time < w.from || c.time >= w.to) this.fail('evidence.window', index, `time ${c.time} is outside the window [${w.from}, ${w.to})`);
-    if (this.selector) {
-      const labels = c.src.labels.join('\n');
-      let ok = this.matches.get(labels);
-      if (ok === undefined) this.matches.set(labels, (ok = selectorMatches(this.selector, parseFlowLabels(c.src.labels))));
-      if (!ok) this.fail('evidence.selector', index, `source labels do not match "${this.setup.selector}"`);
-    }
-    if (c.path !== '' && !this.paths.has(c.path)) {
+    if (this.rules.selector && !this.rules.selects(c.srcLabels)) this.fail('evidence.selector', index, `source labels do not match "${this.rules.setup.selector}"`);
+    if (c.path !== '' && !this.rules.paths.has(c.path)) {
       this.unknownPath = true;
       this.fail('evidence.paths', index, `path ${c.path} is not in the predicate's paths`);
       return;
@@ -106,19 +146,43 @@ export class LineChecker {
     this.tally.add(c, index);
   }
 
-  /** Every line of `batch` (lines end in a newline; a last one without is a line too), numbered from `first`. */
-  batch(batch: Buffer, first: number): void {
-    let from = 0;
-    let index = first;
-    for (let nl = batch.indexOf(10); nl >= 0; nl = batch.indexOf(10, from)) {
-      this.line(batch.subarray(from, nl), index++);
-      from = nl + 1;
+  /** Whether the line sorts before the previous one as text (UTF-16 code units, as JavaScript compares). */
+  private beforePrev(buf: Buffer, start: number, end: number, wide: boolean): boolean {
+    const prev = this.prevBytes.subarray(0, this.prevLength);
+    // Byte order is code unit order for ASCII text.
+    if (!wide && !this.prevWide) return Buffer.compare(buf.subarray(start, end), prev) < 0;
+    return buf.toString('utf8', start, end) < prev.toString('utf8');
+  }
+
+  private keep(buf: Buffer, start: number, end: number, index: number, time: string, wide: boolean): void {
+    const length = end - start;
+    if (length > this.prevBytes.length) this.prevBytes = Buffer.allocUnsafe(2 * length);
+    buf.copy(this.prevBytes, 0, start, end);
+    this.prevLength = length;
+    this.prevIndex = index;
+    this.prevTime = time;
+    this.prevWide = wide;
+    this.first ??= { index, time, text: buf.toString('utf8', start, end) };
+  }
+
+  /** Every line of buf[from, to) (lines end in a newline; a last one without is a line too). */
+  lines(buf: Buffer, from = 0, to = buf.length): void {
+    let at = from;
+    for (let nl = buf.indexOf(10, at); nl >= 0 && nl < to; nl = buf.indexOf(10, at)) {
+      this.line(buf, at, nl);
+      at = nl + 1;
     }
-    if (from < batch.length) this.line(batch.subarray(from), index);
+    if (at < to) this.line(buf, at, to);
+  }
+
+  /** The number the next line gets. */
+  get nextIndex(): number {
+    return this.next;
   }
 
   result(): CheckedRun {
-    return { tally: this.tally.part(), failures: this.failures, counts: this.counts, first: this.first, last: this.prev, unknownPath: this.unknownPath };
+    const last = this.prevIndex >= 0 ? { index: this.prevIndex, time: this.prevTime, text: this.prevBytes.toString('utf8', 0, this.prevLength) } : undefined;
+    return { tally: this.tally.part(), subtrees: this.merkle.subtrees(), failures: this.failures, counts: this.counts, first: this.first, last, unknownPath: this.unknownPath };
   }
 }
 
