@@ -6,8 +6,7 @@
 // stays with the reader of the file.
 import { isUtf8 } from 'node:buffer';
 import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
-import { EvidenceLineError, parseEvidenceLine } from './canonical_flow';
-import { LineScanner, type ScannedLine } from './line_scan';
+import { EvidenceLineError, parseEvidenceLine, scanEvidenceLine } from './evidence_line';
 import { leafHash, leafHashAt, MerkleRun, type Subtree } from './merkle';
 import { Tally, type TallyFlow, type TallyPart } from './predicate';
 
@@ -63,7 +62,6 @@ export class LineRules {
   readonly selector: LabelSelector | undefined;
   // Whether each source label set (as its JSON text) matches: a few hundred sets for a million lines.
   private readonly matches = new Map<string, boolean>();
-  readonly scanner = new LineScanner();
 
   constructor(readonly setup: LineCheckSetup) {
     this.paths = new Set(setup.paths);
@@ -80,21 +78,22 @@ export class LineRules {
 /** A line that checks as canonical: the scanner's reading, or the full parse's. */
 type LineFields = TallyFlow & { srcLabels: string };
 
+/**
+ * A copy of `s` that does not keep the line it was cut from alive (V8 shares a substring's
+ * characters with its parent): the flow lists keep four strings of most flows.
+ */
+const own = (s: string): string => (` ${s}`).slice(1);
+
 export class LineChecker {
   private readonly tally = new Tally();
   private readonly merkle: MerkleRun;
   private readonly failures: LineFailure[] = [];
   private readonly counts: Record<string, number> = {};
   private first: ParsedLine | undefined;
-  // The last line that parsed: its number, time and a copy of its bytes (compared only on equal times).
-  private prevIndex = -1;
-  private prevTime = '';
-  private prevBytes = Buffer.allocUnsafe(2048);
-  private prevLength = 0;
-  private prevWide = false;
+  private prev: ParsedLine | undefined;
   private unknownPath = false;
 
-  /** A run of lines numbered from `first`. */
+  /** A run of lines numbered from `next`. */
   constructor(private readonly rules: LineRules, private next: number) {
     this.merkle = new MerkleRun(next);
   }
@@ -109,32 +108,29 @@ export class LineChecker {
   private line(buf: Buffer, start: number, end: number): void {
     const index = this.next++;
     this.merkle.addLeafHash(start > 0 ? leafHashAt(buf, start, end) : leafHash(buf.subarray(start, end)));
-    const scanned: ScannedLine | undefined = this.rules.scanner.scan(buf, start, end);
-    let c: LineFields;
-    let wide: boolean;
-    if (scanned) {
-      c = scanned;
-      wide = scanned.wide;
-    } else {
+    const text = buf.toString('utf8', start, end);
+    // Decoding puts U+FFFD for a bad sequence, which would hide it; canonical lines are UTF-8.
+    if (text.includes('\ufffd') && !isUtf8(buf.subarray(start, end))) {
+      this.fail('evidence.format', index, 'not UTF-8 text');
+      return;
+    }
+    let c: LineFields | undefined = scanEvidenceLine(text);
+    if (!c) {
       try {
-        const f = parseEvidenceLine(buf.toString('utf8', start, end));
+        const f = parseEvidenceLine(text);
         c = { ...f, srcLabels: JSON.stringify(f.src.labels) };
       } catch (e) {
         if (!(e instanceof EvidenceLineError)) throw e;
         this.fail('evidence.format', index, e.message);
         return;
       }
-      wide = true;
     }
-    // Decoding would put U+FFFD for a bad sequence and hide it; canonical lines are UTF-8.
-    if (wide && !isUtf8(buf.subarray(start, end))) {
-      this.fail('evidence.format', index, 'not UTF-8 text');
-      return;
-    }
-    if (this.prevIndex >= 0 && (c.time < this.prevTime || (c.time === this.prevTime && this.beforePrev(buf, start, end, wide)))) {
+    const prev = this.prev;
+    if (prev !== undefined && (c.time < prev.time || (c.time === prev.time && text < prev.text))) {
       this.fail('evidence.order', index, ORDER_MESSAGE);
     }
-    this.keep(buf, start, end, index, c.time, wide);
+    this.prev = { index, time: c.time, text };
+    this.first ??= this.prev;
     const w = this.rules.setup.window;
     if (c.time < w.from || c.time >= w.to) this.fail('evidence.window', index, `time ${c.time} is outside the window [${w.from}, ${w.to})`);
     if (this.rules.selector && !this.rules.selects(c.srcLabels)) this.fail('evidence.selector', index, `source labels do not match "${this.rules.setup.selector}"`);
@@ -143,26 +139,9 @@ export class LineChecker {
       this.fail('evidence.paths', index, `path ${c.path} is not in the predicate's paths`);
       return;
     }
+    const f = c.fence;
+    if (f !== null && f.verdict !== 'COMPLIANT') c = { ...c, time: own(c.time), uuid: own(c.uuid), fence: { verdict: f.verdict, name: own(f.name), reason: own(f.reason) } };
     this.tally.add(c, index);
-  }
-
-  /** Whether the line sorts before the previous one as text (UTF-16 code units, as JavaScript compares). */
-  private beforePrev(buf: Buffer, start: number, end: number, wide: boolean): boolean {
-    const prev = this.prevBytes.subarray(0, this.prevLength);
-    // Byte order is code unit order for ASCII text.
-    if (!wide && !this.prevWide) return Buffer.compare(buf.subarray(start, end), prev) < 0;
-    return buf.toString('utf8', start, end) < prev.toString('utf8');
-  }
-
-  private keep(buf: Buffer, start: number, end: number, index: number, time: string, wide: boolean): void {
-    const length = end - start;
-    if (length > this.prevBytes.length) this.prevBytes = Buffer.allocUnsafe(2 * length);
-    buf.copy(this.prevBytes, 0, start, end);
-    this.prevLength = length;
-    this.prevIndex = index;
-    this.prevTime = time;
-    this.prevWide = wide;
-    this.first ??= { index, time, text: buf.toString('utf8', start, end) };
   }
 
   /** Every line of buf[from, to) (lines end in a newline; a last one without is a line too). */
@@ -181,8 +160,7 @@ export class LineChecker {
   }
 
   result(): CheckedRun {
-    const last = this.prevIndex >= 0 ? { index: this.prevIndex, time: this.prevTime, text: this.prevBytes.toString('utf8', 0, this.prevLength) } : undefined;
-    return { tally: this.tally.part(), subtrees: this.merkle.subtrees(), failures: this.failures, counts: this.counts, first: this.first, last, unknownPath: this.unknownPath };
+    return { tally: this.tally.part(), subtrees: this.merkle.subtrees(), failures: this.failures, counts: this.counts, first: this.first, last: this.prev, unknownPath: this.unknownPath };
   }
 }
 

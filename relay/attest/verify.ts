@@ -5,7 +5,7 @@
 // past a failure where the later checks still mean something.
 import { createHash, type KeyObject } from 'node:crypto';
 import { parseLabelSelector } from '../../observer/filters/label_selector';
-import { canonicalJson, type Json } from './canonical_json';
+import { canonicalJson } from './canonical_json';
 import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';
 import { keyId } from './keys';
 import { LineChecker, LineRules, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
@@ -109,9 +109,30 @@ function checkPredicate(p: Predicate, fail: (check: string, message: string) => 
   if (!(p.window.from <= p.window.to)) fail('predicate.window', `window ends (${p.window.to}) before it starts (${p.window.from})`);
   for (const g of p.geofences) {
     if (g.spec === null) continue;
-    const digest = createHash('sha256').update(canonicalJson(g.spec)).digest('hex');
+    let digest;
+    try {
+      digest = createHash('sha256').update(canonicalJson(g.spec)).digest('hex');
+    } catch {
+      fail('predicate.geofences', `geofence ${g.name}: the spec cannot be written as canonical JSON`);
+      continue;
+    }
     if (digest !== g.specSha256) fail('predicate.geofences', `geofence ${g.name}: spec digest ${g.specSha256 ?? 'missing'} is not the spec's (${digest})`);
   }
+}
+
+/**
+ * Whether every number in a parsed JSON value is finite (JSON.parse gives Infinity for
+ * 1e999; canonical JSON has none). Too deep a value throws RangeError, as writing it would.
+ */
+function finite(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!finite(x)) return false;
+    return true;
+  }
+  for (const k in v) if (!finite((v as Record<string, unknown>)[k])) return false;
+  return true;
 }
 
 /** Enough shape for the checks to run; the signature already vouches for the content. */
@@ -124,7 +145,7 @@ function predicateShapeProblem(p: unknown): string | undefined {
   try {
     const q = o as unknown as Predicate;
     sumCounts([...q.paths.map((x) => x.counts), q.noPath, ...q.countries.map((c) => c.counts), ...q.ases.map((c) => c.counts)]);
-    canonicalJson(o as Json);
+    if (!finite(o)) throw new TypeError('a number is not finite');
   } catch {
     return 'predicate holds counts or values of the wrong form';
   }
@@ -267,7 +288,7 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
     return done();
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('payloadType', `payload type is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
-  keyids = verifyEnvelope(env, input.keys);
+  keyids = verifyEnvelope(env, input.keys, payload);
   const keyid = keyids[0];
   const threshold = input.threshold ?? 1;
   if (keyids.length === 0) {
