@@ -23,8 +23,11 @@ export interface ScannedLine {
   srcLabels: string;
 }
 
-/** A string JSON.stringify writes as it is: no quote, backslash or control character. */
-const CHARS = '[^"\\\\\\x00-\\x1f]*';
+/**
+ * A string JSON.stringify writes as it is: no quote, backslash, control character or lone
+ * surrogate (UTF-8 text never decodes to one, but the promise holds for any string).
+ */
+const CHARS = '(?:[^"\\\\\\x00-\\x1f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])*';
 const STR = `"${CHARS}"`;
 /** A non-negative integer as JSON.stringify writes it, short enough to be exact. */
 const UINT = '(?:0|[1-9][0-9]{0,14})';
