@@ -11,7 +11,7 @@
 // - verify (signature, predicate, evidence parse + Merkle + recomputed totals), in one
 //   thread and in worker threads, against reading the evidence as a verifier must at
 //   least (read the file, split lines, JSON.parse each line; one thread) and a bare
-//   SHA-256 of the evidence file;
+//   SHA-256 of the evidence file (all four twice, in turn, the faster run counting);
 // - one flow's proof from the proof index, and checking that proof file against the
 //   envelope alone (verify-proof).
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -151,15 +151,18 @@ export async function attestBench(total: number): Promise<Result[]> {
     const indexBytes = statSync(join(out, TREE_INDEX_NAME)).size;
 
     process.stderr.write('attest bench: verify...\n');
-    const [, hashMs] = await timed(() => sha256File(evidencePath));
-    const [parsed, readLinesMs] = await timed(() => readEvidenceLines(evidencePath));
-    const verify = (workers: number) => () => verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath), workers });
-    const [verified, verifyMs] = await timed(verify(0));
-    if (!verified.ok) throw new Error(`verify failed: ${JSON.stringify(verified.failures)}`);
-    // As `cillion attest verify` does for large evidence: one worker thread per core parses while this one hashes.
+    const verify = (workers: number) => async () => {
+      const r = await verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath), workers });
+      if (!r.ok) throw new Error(`verify${workers ? ' in workers' : ''} failed: ${JSON.stringify(r.failures)}`);
+      return r;
+    };
+    // As `cillion attest verify` does for large evidence: one worker thread per core checks and hashes lines while this one hashes the file.
     const workers = Math.min(availableParallelism(), 4);
-    const [inWorkers, workersMs] = await timed(verify(workers));
-    if (!inWorkers.ok) throw new Error(`verify in workers failed: ${JSON.stringify(inWorkers.failures)}`);
+    // The file hash, reading the evidence, verify here and in workers, twice each in turn, the faster run counting (as export above).
+    const round = async () => [(await timed(() => sha256File(evidencePath)))[1], ...(await timed(() => readEvidenceLines(evidencePath))), (await timed(verify(0)))[1], (await timed(verify(workers)))[1]] as const;
+    const [hash1, parsed, read1, verify1, workers1] = await round();
+    const [hash2, , read2, verify2, workers2] = await round();
+    const [hashMs, readLinesMs, verifyMs, workersMs] = [Math.min(hash1, hash2), Math.min(read1, read2), Math.min(verify1, verify2), Math.min(workers1, workers2)];
     const [proof, proofMs] = await timed(async () => proofFile(await proveFromIndex(join(out, TREE_INDEX_NAME), evidencePath, Math.floor(total / 2))));
     const [checked, checkMs] = await timed(() => verifyProof({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], proof }));
     if (!checked.ok) throw new Error(`verify-proof failed: ${JSON.stringify(checked.failures)}`);
