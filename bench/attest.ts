@@ -8,8 +8,10 @@
 //   objects (a store seen only through query(), as export read before; each way twice, in
 //   turn, the faster run counting) and against reading the same flows out of the store, as
 //   Flows and as pages of columns;
-// - verify (signature, predicate, evidence parse + Merkle + recomputed totals) against a
-//   bare SHA-256 of the evidence file;
+// - verify (signature, predicate, evidence parse + Merkle + recomputed totals), in one
+//   thread and in worker threads, against reading the evidence as a verifier must at
+//   least (read the file, split lines, JSON.parse each line; one thread) and a bare
+//   SHA-256 of the evidence file (all four twice, in turn, the faster run counting);
 // - one flow's proof from the proof index, and checking that proof file against the
 //   envelope alone (verify-proof).
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -39,6 +41,23 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
   const out = await fn();
   return [out, performance.now() - t];
+}
+
+/**
+ * The least a verifier reading the evidence does, in one thread: read the file, cut it
+ * into lines and JSON.parse each. Verify does this much and more (hash, prove canonical,
+ * check, tally), so it is the floor the issue measures verify against.
+ */
+async function readEvidenceLines(path: string): Promise<number> {
+  let n = 0;
+  let rest = '';
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop() as string;
+    for (const line of lines) n += JSON.parse(line) === null ? 0 : 1;
+  }
+  if (rest !== '') n += JSON.parse(rest) === null ? 0 : 1;
+  return n;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -132,20 +151,24 @@ export async function attestBench(total: number): Promise<Result[]> {
     const indexBytes = statSync(join(out, TREE_INDEX_NAME)).size;
 
     process.stderr.write('attest bench: verify...\n');
-    const [, hashMs] = await timed(() => sha256File(evidencePath));
-    const verify = (workers: number) => () => verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath), workers });
-    const [verified, verifyMs] = await timed(verify(0));
-    if (!verified.ok) throw new Error(`verify failed: ${JSON.stringify(verified.failures)}`);
-    // As `cillion attest verify` does for large evidence: one worker thread per core parses while this one hashes.
+    const verify = (workers: number) => async () => {
+      const r = await verifyAttestation({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], evidence: readEvidence(evidencePath), workers });
+      if (!r.ok) throw new Error(`verify${workers ? ' in workers' : ''} failed: ${JSON.stringify(r.failures)}`);
+      return r;
+    };
+    // As `cillion attest verify` does for large evidence: one worker thread per core checks and hashes lines while this one hashes the file.
     const workers = Math.min(availableParallelism(), 4);
-    const [inWorkers, workersMs] = await timed(verify(workers));
-    if (!inWorkers.ok) throw new Error(`verify in workers failed: ${JSON.stringify(inWorkers.failures)}`);
+    // The file hash, reading the evidence, verify here and in workers, twice each in turn, the faster run counting (as export above).
+    const round = async () => [(await timed(() => sha256File(evidencePath)))[1], ...(await timed(() => readEvidenceLines(evidencePath))), (await timed(verify(0)))[1], (await timed(verify(workers)))[1]] as const;
+    const [hash1, parsed, read1, verify1, workers1] = await round();
+    const [hash2, , read2, verify2, workers2] = await round();
+    const [hashMs, readLinesMs, verifyMs, workersMs] = [Math.min(hash1, hash2), Math.min(read1, read2), Math.min(verify1, verify2), Math.min(workers1, workers2)];
     const [proof, proofMs] = await timed(async () => proofFile(await proveFromIndex(join(out, TREE_INDEX_NAME), evidencePath, Math.floor(total / 2))));
     const [checked, checkMs] = await timed(() => verifyProof({ envelope: readFileSync(join(out, ENVELOPE_NAME)), keys: [key.publicKey], proof }));
     if (!checked.ok) throw new Error(`verify-proof failed: ${JSON.stringify(checked.failures)}`);
 
     const n = exported.predicate.totals.flows;
-    if (n !== read || n !== total) throw new Error(`exported ${n} of ${total} flows, read ${read}`);
+    if (n !== read || n !== total || n !== parsed) throw new Error(`exported ${n} of ${total} flows, read ${read}, parsed ${parsed} evidence lines`);
     return [
       {
         what: `attest export: ${fmt(n)} flows into signed evidence vs reading them from the store`,
@@ -155,11 +178,11 @@ export async function attestBench(total: number): Promise<Result[]> {
         met: true,
       },
       {
-        what: `attest verify with evidence: ${fmt(n)} flows vs a bare SHA-256 of the evidence`,
-        figures: `${fmt(verifyMs / 1000, 1)} s in one thread (${rate(n, verifyMs)}; ${before(n, BEFORE.verifyS)}), ${fmt(workersMs / 1000, 1)} s with ${workers} worker threads (${rate(n, workersMs)}); SHA-256 alone ${fmt(hashMs / 1000, 2)} s`,
-        ratio: `${fmt(Math.min(verifyMs, workersMs) / hashMs, 1)}x file hash`,
-        target: 'reported',
-        met: true,
+        what: `attest verify with evidence: ${fmt(n)} flows vs reading the evidence (read, split lines, JSON.parse each; one thread)`,
+        figures: `${fmt(verifyMs / 1000, 1)} s in one thread (${rate(n, verifyMs)}; ${before(n, BEFORE.verifyS)}), ${fmt(workersMs / 1000, 1)} s with ${workers} worker threads (${rate(n, workersMs)}); reading alone ${fmt(readLinesMs / 1000, 2)} s; SHA-256 alone ${fmt(hashMs / 1000, 2)} s`,
+        ratio: `${fmt(Math.min(verifyMs, workersMs) / readLinesMs, 2)}x reading (one thread ${fmt(verifyMs / readLinesMs, 2)}x); ${fmt(Math.min(verifyMs, workersMs) / hashMs, 1)}x file hash`,
+        target: 'at most reading (1x)',
+        met: Math.min(verifyMs, workersMs) <= readLinesMs,
       },
       {
         what: `attest inclusion proof: one flow of ${fmt(n)} from the proof index, and verify-proof against the envelope alone`,

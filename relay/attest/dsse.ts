@@ -29,13 +29,12 @@ export function signEnvelope(payload: Buffer, payloadType: string, keys: KeyObje
   };
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Standard or URL-safe alphabet, as the DSSE spec allows both; Node's decoder reads either. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function base64(text: unknown, what: string): Buffer {
-  // Standard or URL-safe alphabet, as the DSSE spec allows both.
-  const s = typeof text === 'string' ? text.replace(/-/g, '+').replace(/_/g, '/') : undefined;
-  if (s === undefined || !BASE64.test(s)) throw new EnvelopeError(`${what} is not base64`);
-  return Buffer.from(s, 'base64');
+  if (typeof text !== 'string' || !BASE64.test(text)) throw new EnvelopeError(`${what} is not base64`);
+  return Buffer.from(text, 'base64');
 }
 
 /** The envelope's fields, checked for shape; throws EnvelopeError naming what is wrong. */
@@ -68,10 +67,10 @@ export function envelopePayload(env: Envelope): Buffer {
  * The keyids of the distinct keys among `keys` that signed: each signature is credited to
  * at most one key and each key counts once, so t of them are t independent signers. keyid
  * in a signature is only an unauthenticated hint, so every signature is tried against
- * every key.
+ * every key. `payload` is the envelope's own, when the caller has decoded it already.
  */
-export function verifyEnvelope(env: Envelope, keys: KeyObject[]): string[] {
-  const message = pae(env.payloadType, envelopePayload(env));
+export function verifyEnvelope(env: Envelope, keys: KeyObject[], payload = envelopePayload(env)): string[] {
+  const message = pae(env.payloadType, payload);
   const signers: string[] = [];
   const used = new Set<number>();
   for (const key of keys) {

@@ -1,6 +1,6 @@
-// Worker threads that check runs of evidence lines (line_worker.ts), so verify parses on
-// every core while the reading thread hashes. Runs are handed out in turn and their
-// results come back in the order they were asked for.
+// Worker threads that check runs of evidence lines (line_worker.ts), so verify parses and
+// hashes the Merkle leaves on every core while the reading thread hashes the file. Runs
+// are handed out in turn and their results come back in the order they were asked for.
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CheckedRun, LineCheckSetup } from './line_checker';

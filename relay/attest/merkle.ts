@@ -51,13 +51,23 @@ export class MerkleAccumulator {
   }
 
   addLeafHash(hash: Buffer): void {
-    let top = { hash, size: 1 };
+    this.addSubtree(hash, 1);
+  }
+
+  /**
+   * The root of a perfect subtree of `size` leaves (a power of two) that comes next; the
+   * leaves so far must be a multiple of its size, as MerkleRun's subtrees are. The same as
+   * adding its leaves one by one.
+   */
+  addSubtree(hash: Buffer, size: number): void {
+    if (!(size >= 1 && (size & (size - 1)) === 0 && this.n % size === 0)) throw new RangeError(`a subtree of ${size} leaves cannot follow ${this.n} leaves`);
+    let top = { hash, size };
     while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === top.size) {
       const left = this.stack.pop() as { hash: Buffer; size: number };
       top = { hash: nodeHash(left.hash, top.hash), size: left.size * 2 };
     }
     this.stack.push(top);
-    this.n++;
+    this.n += size;
   }
 
   get size(): number {
@@ -69,6 +79,41 @@ export class MerkleAccumulator {
     let acc = this.stack[this.stack.length - 1].hash;
     for (let i = this.stack.length - 2; i >= 0; i--) acc = nodeHash(this.stack[i].hash, acc);
     return acc;
+  }
+}
+
+/** A perfect subtree: its root and its number of leaves. */
+export interface Subtree {
+  hash: Buffer;
+  size: number;
+}
+
+/**
+ * The hashes of a run of consecutive leaves that starts at leaf `first`, folded into
+ * perfect subtrees each aligned to its size (it starts at a multiple of it), so a
+ * MerkleAccumulator holding the leaves before the run takes them with addSubtree. Runs
+ * hashed apart (in worker threads) join into the tree of the whole.
+ */
+export class MerkleRun {
+  private readonly stack: (Subtree & { start: number })[] = [];
+  private next: number;
+
+  constructor(first: number) {
+    this.next = first;
+  }
+
+  addLeafHash(hash: Buffer): void {
+    let top = { hash, size: 1, start: this.next++ };
+    for (let left = this.stack[this.stack.length - 1]; left?.size === top.size && left.start % (2 * top.size) === 0; left = this.stack[this.stack.length - 1]) {
+      this.stack.pop();
+      top = { hash: nodeHash(left.hash, top.hash), size: 2 * top.size, start: left.start };
+    }
+    this.stack.push(top);
+  }
+
+  /** The run's subtrees, in leaf order. */
+  subtrees(): Subtree[] {
+    return this.stack.map(({ hash, size }) => ({ hash, size }));
   }
 }
 

@@ -7,11 +7,12 @@ import type { CanonicalFlow, FenceVerdictName } from './canonical_flow';
 
 /**
  * What the tally reads of a flow: a canonical flow, or the same fields with the counts
- * still numbers (the export from stored columns has them so, and need not print and parse them).
+ * still numbers (the export from stored columns has them so, and need not print and parse
+ * them; verify reads short ones as numbers, which must then be integers below 2^52).
  */
 export type TallyFlow = Pick<CanonicalFlow, 'time' | 'uuid' | 'path' | 'fence'> & {
-  packets: string | bigint | null;
-  bytes: string | bigint | null;
+  packets: string | bigint | number | null;
+  bytes: string | bigint | number | null;
 };
 
 /** Documented in the README ("Compliance attestations"). */
@@ -89,21 +90,48 @@ export interface Predicate {
   generatedAt: string;
 }
 
+/** Counts given as numbers are summed as numbers up to here, then carried into the bigint. */
+const CARRY_FROM = 2 ** 52;
+
 class Sum {
   flows = 0;
-  packets = 0n;
-  bytes = 0n;
+  private packetsBig = 0n;
+  private bytesBig = 0n;
+  // Exact while below 2^53: each number added is below 2^52 (TallyFlow), and these are carried from 2^52.
+  private packetsSmall = 0;
+  private bytesSmall = 0;
+
+  get packets(): bigint {
+    return this.packetsBig + BigInt(this.packetsSmall);
+  }
+
+  get bytes(): bigint {
+    return this.bytesBig + BigInt(this.bytesSmall);
+  }
 
   add(c: TallyFlow): void {
     this.flows++;
-    if (c.packets !== null) this.packets += typeof c.packets === 'bigint' ? c.packets : BigInt(c.packets);
-    if (c.bytes !== null) this.bytes += typeof c.bytes === 'bigint' ? c.bytes : BigInt(c.bytes);
+    const p = c.packets;
+    if (typeof p === 'number') {
+      if ((this.packetsSmall += p) >= CARRY_FROM) this.carry();
+    } else if (p !== null) this.packetsBig += typeof p === 'bigint' ? p : BigInt(p);
+    const b = c.bytes;
+    if (typeof b === 'number') {
+      if ((this.bytesSmall += b) >= CARRY_FROM) this.carry();
+    } else if (b !== null) this.bytesBig += typeof b === 'bigint' ? b : BigInt(b);
+  }
+
+  private carry(): void {
+    this.packetsBig += BigInt(this.packetsSmall);
+    this.bytesBig += BigInt(this.bytesSmall);
+    this.packetsSmall = 0;
+    this.bytesSmall = 0;
   }
 
   addSum(s: SumPart): void {
     this.flows += s.flows;
-    this.packets += s.packets;
-    this.bytes += s.bytes;
+    this.packetsBig += s.packets;
+    this.bytesBig += s.bytes;
   }
 
   counts(): Counts {

@@ -3,7 +3,8 @@
 // tree size it is checked against come from the signed statement (subject digest and
 // predicate.evidence.flows), never from the proof file, so the file needs no trust.
 import type { KeyObject } from 'node:crypto';
-import { EvidenceLineError, parseEvidenceLine, type CanonicalFlow } from './canonical_flow';
+import type { CanonicalFlow } from './canonical_flow';
+import { EvidenceLineError, parseEvidenceLine } from './evidence_line';
 import { leafHash, verifyInclusion } from './merkle';
 import { parseFlowLabels, parseLabelSelector, selectorMatches } from '../../observer/filters/label_selector';
 import type { IndexedProof } from './tree_index';

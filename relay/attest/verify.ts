@@ -5,12 +5,12 @@
 // past a failure where the later checks still mean something.
 import { createHash, type KeyObject } from 'node:crypto';
 import { parseLabelSelector } from '../../observer/filters/label_selector';
-import { canonicalJson, type Json } from './canonical_json';
-import { envelopePayload, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';
+import { canonicalJson } from './canonical_json';
+import { EnvelopeError, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, verifyEnvelope } from './dsse';
 import { keyId } from './keys';
-import { LineChecker, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
+import { LineChecker, LineRules, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
 import { LineCheckerPool } from './line_pool';
-import { leafHashAt, MerkleAccumulator } from './merkle';
+import { MerkleAccumulator } from './merkle';
 import { PREDICATE_TYPE, Tally, type Counts, type PathTable, type Predicate } from './predicate';
 import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
 
@@ -109,9 +109,30 @@ function checkPredicate(p: Predicate, fail: (check: string, message: string) => 
   if (!(p.window.from <= p.window.to)) fail('predicate.window', `window ends (${p.window.to}) before it starts (${p.window.from})`);
   for (const g of p.geofences) {
     if (g.spec === null) continue;
-    const digest = createHash('sha256').update(canonicalJson(g.spec)).digest('hex');
+    let digest;
+    try {
+      digest = createHash('sha256').update(canonicalJson(g.spec)).digest('hex');
+    } catch {
+      fail('predicate.geofences', `geofence ${g.name}: the spec cannot be written as canonical JSON`);
+      continue;
+    }
     if (digest !== g.specSha256) fail('predicate.geofences', `geofence ${g.name}: spec digest ${g.specSha256 ?? 'missing'} is not the spec's (${digest})`);
   }
+}
+
+/**
+ * Whether every number in a parsed JSON value is finite (JSON.parse gives Infinity for
+ * 1e999; canonical JSON has none). Too deep a value throws RangeError, as writing it would.
+ */
+function finite(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!finite(x)) return false;
+    return true;
+  }
+  for (const k in v) if (!finite((v as Record<string, unknown>)[k])) return false;
+  return true;
 }
 
 /** Enough shape for the checks to run; the signature already vouches for the content. */
@@ -124,7 +145,7 @@ function predicateShapeProblem(p: unknown): string | undefined {
   try {
     const q = o as unknown as Predicate;
     sumCounts([...q.paths.map((x) => x.counts), q.noPath, ...q.countries.map((c) => c.counts), ...q.ases.map((c) => c.counts)]);
-    canonicalJson(o as Json);
+    if (!finite(o)) throw new TypeError('a number is not finite');
   } catch {
     return 'predicate holds counts or values of the wrong form';
   }
@@ -171,57 +192,56 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
     last = r.last ?? last;
     unknownPath ||= r.unknownPath;
     tally.merge(r.tally);
+    // From a worker, hashes arrive as plain Uint8Arrays.
+    for (const t of r.subtrees) merkle.addSubtree(Buffer.from(t.hash.buffer, t.hash.byteOffset, t.hash.byteLength), t.size);
   };
 
   const pool = workers > 0 ? new LineCheckerPool(setup, workers) : undefined;
-  const checker = pool ? undefined : new LineChecker(setup);
+  const checker = pool ? undefined : new LineChecker(new LineRules(setup), 0);
   const pending: Promise<CheckedRun>[] = [];
-  const ask = async (batch: Buffer, first: number): Promise<void> => {
-    const run = (pool as LineCheckerPool).check(batch, first);
-    run.catch(() => undefined);
-    pending.push(run);
+  // In workers: each run of whole lines, numbered from `first`, goes to a worker as a copy of its own.
+  const ask = async (run: Buffer, first: number): Promise<void> => {
+    const checked = (pool as LineCheckerPool).check(run, first);
+    checked.catch(() => undefined);
+    pending.push(checked);
     // A few runs per worker in flight, so memory stays flat however long the evidence.
     while (pending.length > 3 * workers) merge(await (pending.shift() as Promise<CheckedRun>));
   };
   let n = 0;
-  // Lines are cut from each chunk in place; only a line split across chunks is copied.
+  // Here: lines are checked in place in each chunk; only a line split across chunks is copied.
   let rest: Buffer | undefined;
   try {
     for await (const chunk of chunks) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       fileHash.update(b);
-      let from = 0;
-      // Where the whole lines of this chunk start, and the first one's number: they go to a worker as one run.
-      let runFrom = -1;
-      let runFirst = 0;
-      for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, from)) {
-        if (rest) {
-          const line = Buffer.concat([rest, b.subarray(from, nl)]);
-          merkle.addLeaf(line);
-          if (pool) await ask(line, n);
-          else checker?.line(line, n);
-          rest = undefined;
-        } else {
-          const line = b.subarray(from, nl);
-          // After the chunk's first line, the newline before a line is where its leaf prefix is hashed.
-          if (from > 0) merkle.addLeafHash(leafHashAt(b, from, nl));
-          else merkle.addLeaf(line);
-          if (!pool) checker?.line(line, n);
-          else if (runFrom < 0) [runFrom, runFirst] = [from, n];
-        }
-        n++;
-        from = nl + 1;
+      const end = b.lastIndexOf(10) + 1;
+      if (end === 0) {
+        rest = rest ? Buffer.concat([rest, b]) : Buffer.from(b);
+        continue;
       }
-      if (runFrom >= 0) await ask(b.subarray(runFrom, from), runFirst);
-      if (from < b.length) rest = rest ? Buffer.concat([rest, b.subarray(from)]) : Buffer.from(b.subarray(from));
+      if (checker) {
+        let from = 0;
+        if (rest) {
+          from = b.indexOf(10) + 1;
+          checker.lines(Buffer.concat([rest, b.subarray(0, from - 1)]));
+        }
+        checker.lines(b, from, end);
+      } else {
+        const run = rest ? Buffer.concat([rest, b.subarray(0, end)]) : b.subarray(0, end);
+        const first = n;
+        for (let nl = run.indexOf(10); nl >= 0; nl = run.indexOf(10, nl + 1)) n++;
+        await ask(run, first);
+      }
+      rest = end < b.length ? Buffer.from(b.subarray(end)) : undefined;
     }
     if (rest) {
-      merkle.addLeaf(rest);
-      if (pool) await ask(rest, n);
-      else checker?.line(rest, n);
-      n++;
+      if (checker) checker.lines(rest);
+      else await ask(rest, n++);
     }
-    if (checker) merge(checker.result());
+    if (checker) {
+      n = checker.nextIndex;
+      merge(checker.result());
+    }
     for (const run of pending) merge(await run);
   } finally {
     await pool?.close();
@@ -261,14 +281,15 @@ export async function verifyAttestation(input: VerifyInput): Promise<VerifyResul
   let payload: Buffer;
   try {
     env = parseEnvelope(input.envelope);
-    payload = envelopePayload(env);
+    // parseEnvelope has checked it is base64: decoded once, not checked again.
+    payload = Buffer.from(env.payload, 'base64');
   } catch (e) {
     if (!(e instanceof EnvelopeError)) throw e;
     fail('envelope', e.message);
     return done();
   }
   if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('payloadType', `payload type is "${env.payloadType}", expected "${IN_TOTO_PAYLOAD_TYPE}"`);
-  keyids = verifyEnvelope(env, input.keys);
+  keyids = verifyEnvelope(env, input.keys, payload);
   const keyid = keyids[0];
   const threshold = input.threshold ?? 1;
   if (keyids.length === 0) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Flow, GeofenceVerdict, ScionObservationPoint, Verdict } from '../../../../proto/gen/flow/flow';
 import { canonicalJson, type Json } from '../../../../relay/attest/canonical_json';
 import { makeCorpus } from '../store/corpus';
-import { canonicalFlow, canonicalLine, formatDate, parseEvidenceLine } from '../../../../relay/attest/canonical_flow';
+import { canonicalFlow, canonicalLine, formatDate } from '../../../../relay/attest/canonical_flow';
+import { parseEvidenceLine } from '../../../../relay/attest/evidence_line';
 
 const flow = Flow.fromPartial({
   time: { seconds: 1_795_348_800n, nanos: 5 },

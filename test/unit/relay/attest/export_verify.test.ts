@@ -193,6 +193,20 @@ describe('relay/attest export and verify (embedded chdb)', function () {
       assert.ok(all.failures.some((f) => f.message === `... and ${lines.length - 1 - 10} more lines`));
     });
 
+    it('a line that is not UTF-8, and one that is canonical only with escapes', async () => {
+      const lines = evidenceLines();
+      // A label with a quote and a backslash: canonical, but only the full parse reads it; then a byte no UTF-8 text holds.
+      lines[2] = lines[2].replace('"k8s:app=', '"k8s:\\"app\\\\=');
+      const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+      bytes[bytes.indexOf('"k8s:app=') + 5] = 0xff;
+      writeFileSync(join(out, EVIDENCE_NAME), bytes);
+      const r = await verify(ed.publicKey);
+      const format = r.failures.filter((f) => f.check === 'evidence.format').map((f) => f.message);
+      assert.deepEqual(format, ['line 1: not UTF-8 text'], r.failures.map((f) => `${f.check} ${f.message}`).join('\n'));
+      // The escaped line was read (its labels no longer match the selector), not refused.
+      assert.deepEqual(r.failures.filter((f) => f.check === 'evidence.selector').map((f) => f.message.replace(/:.*/, '')), ['line 3']);
+    });
+
     it('a violation dropped from the predicate and re-signed', async () => {
       const st = statement();
       st.predicate.violations.pop();

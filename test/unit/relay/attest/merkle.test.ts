@@ -1,7 +1,7 @@
 // Against the certificate-transparency reference vectors (RFC 6962 tree hash): the eight
 // leaf inputs, the root of every prefix, and two published audit paths.
 import assert from 'node:assert/strict';
-import { inclusionProof, leafHash, merkleRoot, MerkleAccumulator, verifyInclusion } from '../../../../relay/attest/merkle';
+import { inclusionProof, leafHash, merkleRoot, MerkleAccumulator, MerkleRun, verifyInclusion } from '../../../../relay/attest/merkle';
 
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(hex);
@@ -60,6 +60,33 @@ describe('relay/attest/merkle (RFC 6962)', () => {
         }
       }
     }
+  });
+
+  it('joins runs hashed apart, cut anywhere, into the root of the whole', () => {
+    const leaves = Array.from({ length: 70 }, (_, i) => Buffer.from(`leaf ${i}`));
+    const hashes = leaves.map(leafHash);
+    for (const n of [1, 2, 3, 7, 8, 33, 70]) {
+      const want = merkleRoot(leaves.slice(0, n));
+      // Every cut into two runs, and runs of every fixed length.
+      const cuts = [...Array.from({ length: n + 1 }, (_, c) => [0, c, n]), ...[1, 3, 5, 16].map((len) => [...Array.from({ length: Math.ceil(n / len) }, (_, k) => k * len), n])];
+      for (const cut of cuts) {
+        const acc = new MerkleAccumulator();
+        for (let r = 0; r + 1 < cut.length; r++) {
+          const run = new MerkleRun(cut[r]);
+          for (let i = cut[r]; i < cut[r + 1]; i++) run.addLeafHash(hashes[i]);
+          for (const t of run.subtrees()) acc.addSubtree(t.hash, t.size);
+        }
+        assert.equal(acc.size, n);
+        assert.deepEqual(acc.root(), want, `${n} leaves cut at ${cut.join(',')}`);
+      }
+    }
+  });
+
+  it('refuses a subtree that does not fit where it would go', () => {
+    const acc = new MerkleAccumulator();
+    acc.addLeafHash(leafHash(Buffer.from('a')));
+    assert.throws(() => acc.addSubtree(leafHash(Buffer.from('b')), 2), RangeError);
+    assert.throws(() => acc.addSubtree(leafHash(Buffer.from('b')), 3), RangeError);
   });
 
   it('refuses an index outside the tree', () => {
