@@ -1,7 +1,8 @@
 // observer.Observer, served by the relay (hub + store + the collectors' nodes) and by each
 // collector on its local socket (hub only). Bad requests get INVALID_ARGUMENT and the
 // server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+// Beside it, cillion.observer.v1.FlowHistory gives GetFlows' answers in batches.
+import { Metadata, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type {
   FingerprintMismatches,
   GetNamespacesResponse,
@@ -20,6 +21,8 @@ import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
 import type { FlowHub } from './hub';
+import { getFlowBatches } from './flow_batches';
+import type { FlowHistoryServer } from '../proto/gen/observer/v1/flow_history';
 
 export interface StatusFigures {
   version: string;
@@ -109,27 +112,41 @@ function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): 
   return out;
 }
 
+/** Ends a flows call as its answer `done` settles: OK, the request's own error, or the store's. */
+function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: ObserverDeps, method: string, done: Promise<void>): void {
+  done.then(
+    () => {
+      if (!call.cancelled) call.end();
+    },
+    (e: unknown) => {
+      if (call.cancelled) return;
+      if (e instanceof RequestError) {
+        if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());
+        call.emit('error', serviceError(e.code, e.message));
+        return;
+      }
+      if (e instanceof HistoryLimitError) deps.onLimit?.(e.kind, e.message, call.getPeer());
+      call.emit('error', storeFailure(e, 'reading flows', method, deps.onError));
+    },
+  );
+}
+
+/** cillion.observer.v1.FlowHistory: GetFlows' answers in batches, for Cillion's own clients (flow_batches.ts). */
+export function flowHistoryService(deps: ObserverDeps): FlowHistoryServer {
+  return {
+    getFlowBatches(call) {
+      answerFlows(call, deps, 'GetFlowBatches', getFlowBatches(call, deps.hub, deps.store, deps.getFlows));
+    },
+  };
+}
+
 export function observerService(deps: ObserverDeps): ObserverServer {
   const { hub, store, nodes } = deps;
   const unimplemented = (what: string) => serviceError(status.UNIMPLEMENTED, `${what} is not provided by Cillion`);
 
   return {
     getFlows(call) {
-      getFlows(call, hub, store, deps.getFlows).then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (e: unknown) => {
-          if (call.cancelled) return;
-          if (e instanceof RequestError) {
-            if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());
-            call.emit('error', serviceError(e.code, e.message));
-            return;
-          }
-          if (e instanceof HistoryLimitError) deps.onLimit?.(e.kind, e.message, call.getPeer());
-          call.emit('error', storeFailure(e, 'reading flows', 'GetFlows', deps.onError));
-        },
-      );
+      answerFlows(call, deps, 'GetFlows', getFlows(call, hub, store, deps.getFlows));
     },
 
     getAgentEvents(call) {
