@@ -161,7 +161,7 @@ export class Writer implements ResponseSink {
     else this.goneWaiters.add(fn);
   }
 
-  writeNow(r: unknown): boolean {
+  writeNow(r: GetFlowsResponse | Buffer): boolean {
     if (this.closed) return false;
     return this.call.write(r);
   }
