@@ -16,6 +16,12 @@ import { streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './
 /** The most bytes a batch holds, unless one response alone is larger (it then goes alone). */
 export const MAX_BATCH_BYTES = 1 << 20;
 
+/**
+ * Batches handed to the stream and not yet written out. The stream would queue sixteen
+ * messages before it pushed back, 16 MiB of batches for each slow reader; this keeps it to 4.
+ */
+const MAX_QUEUED_BATCHES = 4;
+
 /** GetFlowBatchesResponse.responses: field 1, length-delimited. */
 const RESPONSES_TAG = 0x0a;
 
@@ -43,12 +49,15 @@ export class BatchWriter implements ResponseSink {
   private held: Buffer[] = [];
   /** The batch's encoded size so far, tags and lengths included. */
   private heldBytes = 0;
+  private queued = 0;
+  private waiter: (() => void) | undefined;
 
   constructor(
     call: ServerWritableStream<GetFlowsRequest, GetFlowBatchesResponse>,
     private readonly maxBytes = MAX_BATCH_BYTES,
   ) {
     this.out = new Writer(call);
+    this.out.onGone(() => this.wake());
   }
 
   get closed(): boolean {
@@ -70,14 +79,21 @@ export class BatchWriter implements ResponseSink {
     return more;
   }
 
-  drained(): Promise<boolean> {
-    return this.out.drained();
+  async drained(): Promise<boolean> {
+    while (!this.closed && this.queued >= MAX_QUEUED_BATCHES) await new Promise<void>((resolve) => (this.waiter = resolve));
+    return !this.closed;
   }
 
   async flush(): Promise<boolean> {
     if (this.closed) return false;
     if (this.heldBytes === 0) return true;
-    return this.send() || this.out.drained();
+    return this.send() || this.drained();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
   }
 
   private send(): boolean {
@@ -90,7 +106,12 @@ export class BatchWriter implements ResponseSink {
     }
     this.held = [];
     this.heldBytes = 0;
-    return this.out.writeNow(batch);
+    this.queued++;
+    this.out.writeNow(batch, () => {
+      this.queued--;
+      this.wake();
+    });
+    return this.queued < MAX_QUEUED_BATCHES;
   }
 }
 

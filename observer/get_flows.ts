@@ -131,7 +131,7 @@ export interface ResponseSink {
 /** The part of a server stream a Writer uses. */
 export interface WritableCall {
   readonly cancelled: boolean;
-  write(chunk: unknown): boolean;
+  write(chunk: unknown, done?: () => void): boolean;
   on(event: string, fn: () => void): unknown;
   off(event: string, fn: () => void): unknown;
 }
@@ -161,9 +161,10 @@ export class Writer implements ResponseSink {
     else this.goneWaiters.add(fn);
   }
 
-  writeNow(r: GetFlowsResponse | Buffer): boolean {
+  /** `done`, when given, is called once the stream has written `r` out. */
+  writeNow(r: GetFlowsResponse | Buffer, done?: () => void): boolean {
     if (this.closed) return false;
-    return this.call.write(r);
+    return this.call.write(r, done);
   }
 
   async drained(): Promise<boolean> {

@@ -3,6 +3,7 @@
 // batches, live flows without waiting for a full batch, a reader that leaves half-way, and
 // cli/observe/flow_stream.ts falling back to GetFlows on a server without the method.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { GetFlowsRequest, GetFlowsResponse, ObserverClient } from '../../../prot
 import { FlowHistoryService, GetFlowBatchesResponse } from '../../../proto/gen/observer/v1/flow_history';
 import { NodeBook } from '../../../observer/nodes';
 import { FlowHub } from '../../../observer/hub';
-import { MAX_BATCH_BYTES } from '../../../observer/flow_batches';
+import { BatchWriter, MAX_BATCH_BYTES } from '../../../observer/flow_batches';
 import { nsTimestamp } from '../../../observer/time';
 import { observerService, type ObserverDeps } from '../../../observer/service';
 import { ObserverServiceDefinition } from '../../../observer/service_definition';
@@ -223,6 +224,38 @@ describe('observer/flow_batches: GetFlowBatches', function () {
       assert.equal(lost.value.source, LostEventSource.HUBBLE_RING_BUFFER);
       assert.equal(lost.value.numEventsLost, 8n);
     });
+  });
+
+  it('holds at most four batches for a reader that does not read, and goes on once they are written out', async () => {
+    const written: (() => void)[] = [];
+    const call = Object.assign(new EventEmitter(), {
+      cancelled: false,
+      write: (_b: Buffer, done?: () => void) => {
+        written.push(done ?? (() => undefined));
+        return true;
+      },
+    });
+    const w = new BatchWriter(call as unknown as ConstructorParameters<typeof BatchWriter>[0], 1000);
+    const response = Buffer.alloc(600);
+    const taken = [];
+    for (let k = 0; k < 10 && w.writeNow(response); k++) taken.push(k);
+    // Each response fills a batch of its own: the fifth write sends the fourth batch.
+    assert.equal(written.length, 4);
+    assert.equal(taken.length, 4);
+    let drained = false;
+    const waiting = w.drained().then((ok) => (drained = ok));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(drained, false);
+    written[0]();
+    assert.equal(await waiting, true);
+    // The held response goes out as a fifth batch, and the flush waits for room again.
+    const flushed = w.flush();
+    assert.equal(written.length, 5);
+    written[1]();
+    assert.equal(await flushed, true);
+    call.emit('cancelled');
+    assert.equal(w.writeNow(response), false);
+    assert.equal(await w.drained(), false);
   });
 
   describe('observe against a server without it (a Hubble relay)', () => {
