@@ -4,11 +4,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ObserverServiceDefinition } from '../observer/service_definition';
+import { FlowHistoryServiceDefinition, ObserverServiceDefinition } from '../observer/service_definition';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { NodeBook } from '../observer/nodes';
 import type { FlowHub } from '../observer/hub';
-import { observerService } from '../observer/service';
+import { flowHistoryService, observerService, type ObserverDeps } from '../observer/service';
 import { nowNs } from '../observer/time';
 
 export interface LocalObserver {
@@ -31,15 +31,14 @@ export async function serveLocalObserver(opts: LocalObserverOptions): Promise<Lo
   // A socket file left by a process that died would refuse the bind.
   rmSync(opts.socket, { force: true });
   const server = new Server();
-  server.addService(
-    ObserverServiceDefinition,
-    observerService({
-      hub: opts.hub,
-      nodes: new NodeBook(),
-      status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt, counters: opts.counters?.() }),
-      onError: (err, method) => opts.log(`local observer ${method}: ${err.message}`),
-    }),
-  );
+  const deps: ObserverDeps = {
+    hub: opts.hub,
+    nodes: new NodeBook(),
+    status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt, counters: opts.counters?.() }),
+    onError: (err, method) => opts.log(`local observer ${method}: ${err.message}`),
+  };
+  server.addService(ObserverServiceDefinition, observerService(deps));
+  server.addService(FlowHistoryServiceDefinition, flowHistoryService(deps));
   await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${opts.socket}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
   return {
     socket: opts.socket,

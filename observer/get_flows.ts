@@ -108,12 +108,40 @@ function inRange(p: Plan, f: Flow): boolean {
   return (p.since === undefined || t >= p.since) && (p.until === undefined || t <= p.until);
 }
 
-/** Writes with the stream's flow control; resolves false once the client has gone. */
-class Writer {
+/**
+ * Where getFlows' responses go: one gRPC message each (GetFlows, Writer) or many to a
+ * message (GetFlowBatches, flow_batches.ts).
+ */
+export interface ResponseSink {
+  /** True once the client has gone. */
+  readonly closed: boolean;
+  onGone(fn: () => void): void;
+  /**
+   * Takes a response, or one already encoded (see service_definition.ts), without waiting:
+   * true when more may follow at once, false when the caller must wait for `drained` first
+   * (or the client has gone).
+   */
+  writeNow(r: GetFlowsResponse | Buffer): boolean;
+  /** Resolves once the stream takes writes again: true, or false when the client has gone. */
+  drained(): Promise<boolean>;
+  /** Sends whatever is held back; getFlows calls it before it waits for flows, and at the end. */
+  flush(): Promise<boolean>;
+}
+
+/** The part of a server stream a Writer uses. */
+export interface WritableCall {
+  readonly cancelled: boolean;
+  write(chunk: unknown, done?: () => void): boolean;
+  on(event: string, fn: () => void): unknown;
+  off(event: string, fn: () => void): unknown;
+}
+
+/** One message per response, with the stream's flow control; nothing is held back. */
+export class Writer implements ResponseSink {
   private gone = false;
   private readonly goneWaiters = new Set<() => void>();
 
-  constructor(private readonly call: ServerWritableStream<GetFlowsRequest, GetFlowsResponse>) {
+  constructor(private readonly call: WritableCall) {
     const leave = () => {
       this.gone = true;
       for (const w of this.goneWaiters) w();
@@ -133,21 +161,12 @@ class Writer {
     else this.goneWaiters.add(fn);
   }
 
-  /** A response, or one already encoded (see service_definition.ts). */
-  async write(r: GetFlowsResponse | Buffer): Promise<boolean> {
-    return this.writeNow(r) || this.drained();
-  }
-
-  /**
-   * Writes without waiting: true when the stream takes more at once, false when the writer
-   * must wait for `drained` first (or the client has gone).
-   */
-  writeNow(r: GetFlowsResponse | Buffer): boolean {
+  /** `done`, when given, is called once the stream has written `r` out. */
+  writeNow(r: GetFlowsResponse | Buffer, done?: () => void): boolean {
     if (this.closed) return false;
-    return this.call.write(r as GetFlowsResponse);
+    return this.call.write(r, done);
   }
 
-  /** Resolves once the stream takes writes again: true, or false when the client has gone. */
   async drained(): Promise<boolean> {
     if (this.closed) return false;
     await new Promise<void>((resolve) => {
@@ -160,6 +179,10 @@ class Writer {
       this.goneWaiters.add(done);
     });
     return !this.closed;
+  }
+
+  flush(): Promise<boolean> {
+    return Promise.resolve(!this.closed);
   }
 }
 
@@ -237,8 +260,32 @@ export async function getFlows(
   store: FlowHistory | undefined,
   opts: GetFlowsOptions = {},
 ): Promise<void> {
-  const p = plan(call.request, opts.maxLastN ?? 100_000, opts.filterBounds ?? { maxFilters: 256, maxFilterValues: 1024 });
-  const out = new Writer(call);
+  await streamFlows(call.request, new Writer(call), hub, store, opts);
+}
+
+/**
+ * GetFlows' answer to `request` into `out`, however `out` frames it. Whatever `out` holds
+ * back is sent before the call ends, also when it ends with an error (history read so far,
+ * then the status), as GetFlows sends it.
+ */
+export async function streamFlows(
+  request: GetFlowsRequest,
+  out: ResponseSink,
+  hub: FlowHub,
+  store: FlowHistory | undefined,
+  opts: GetFlowsOptions = {},
+): Promise<void> {
+  try {
+    await respond(request, out, hub, store, opts);
+  } catch (e) {
+    if (!out.closed) await out.flush();
+    throw e;
+  }
+  await out.flush();
+}
+
+async function respond(request: GetFlowsRequest, out: ResponseSink, hub: FlowHub, store: FlowHistory | undefined, opts: GetFlowsOptions): Promise<void> {
+  const p = plan(request, opts.maxLastN ?? 100_000, opts.filterBounds ?? { maxFilters: 256, maxFilterValues: 1024 });
   // Stops the store's work when the client goes (cancel, deadline) or history takes too long.
   const abort = new AbortController();
   out.onGone(() => abort.abort());
@@ -262,7 +309,7 @@ export async function getFlows(
         abort.abort();
       }, limitMs);
       try {
-        const q = store ? storeQuery(call.request, p, abort.signal) : undefined;
+        const q = store ? storeQuery(request, p, abort.signal) : undefined;
         const encoded = store && q ? encodedFromStore(store, q, p) : undefined;
         if (encoded) {
           pages: for await (const page of encoded) {
@@ -276,7 +323,7 @@ export async function getFlows(
         } else {
           for await (const f of store && q ? fromStore(store, q, p) : fromRing(hub, p)) {
             if (sub) atSeam(sub, f.uuid);
-            if (!(await out.write(flowResponse(f, p.mask)))) return;
+            if (!out.writeNow(flowResponse(f, p.mask)) && !(await out.drained())) return;
             if (late) break;
           }
         }
@@ -290,6 +337,8 @@ export async function getFlows(
       if (late) throw tooLong();
     }
     if (!sub) return;
+    // History's tail goes out before the wait for live flows.
+    if (!(await out.flush())) return;
     sub.untrack();
     let timer: NodeJS.Timeout | undefined;
     if (p.until !== undefined) {
@@ -299,8 +348,11 @@ export async function getFlows(
     }
     try {
       for (let q = await sub.next(); q !== undefined; q = await sub.next()) {
-        if (q.flow && seam.size > 0 && seam.delete(q.uuid)) continue;
-        if (!(await out.write(q.flow ? q.wire : q.response))) return;
+        // A flow history already sent is skipped once.
+        const send = !q.flow ? q.response : seam.size > 0 && seam.delete(q.uuid) ? undefined : q.wire;
+        if (send && !out.writeNow(send) && !(await out.drained())) return;
+        // What was queued goes out together; nothing waits for more.
+        if (sub.size === 0 && !(await out.flush())) return;
       }
     } finally {
       clearTimeout(timer);

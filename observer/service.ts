@@ -1,7 +1,8 @@
 // observer.Observer, served by the relay (hub + store + the collectors' nodes) and by each
 // collector on its local socket (hub only). Bad requests get INVALID_ARGUMENT and the
 // server carries on. Losses go into ServerStatus's lost_flows, a field Hubble clients skip.
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+// Beside it, cillion.observer.v1.FlowHistory gives GetFlows' answers in batches.
+import { Metadata, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type {
   FingerprintMismatches,
   GetNamespacesResponse,
@@ -20,7 +21,9 @@ import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
 import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
 import type { FlowHub } from './hub';
-import { StreamSlots } from './stream_slots';
+import type { StreamSlots } from './stream_slots';
+import { getFlowBatches } from './flow_batches';
+import type { FlowHistoryServer } from '../proto/gen/observer/v1/flow_history';
 
 export interface StatusFigures {
   version: string;
@@ -39,8 +42,8 @@ export interface ObserverDeps {
   nodes: NodeBook;
   status: () => StatusFigures;
   getFlows?: GetFlowsOptions;
-  /** GetFlows calls served at once; unbounded when absent (a node's own local socket). */
-  maxFlowStreams?: number;
+  /** Flow streams (GetFlows and GetFlowBatches) served at once; unbounded when absent (a node's own local socket). */
+  flowStreams?: StreamSlots;
   /** Unexpected failures (store errors), for the log. */
   onError?: (err: Error, method: string) => void;
   /** A request that hit a limit (too many filters, a time out of range, the store's query limits). */
@@ -112,39 +115,55 @@ function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): 
   return out;
 }
 
+/**
+ * Serves a flows call within the server's stream slots, and ends it as its answer settles:
+ * OK, the request's own error, or the store's.
+ */
+function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: ObserverDeps, method: string, answer: () => Promise<void>): void {
+  const release = deps.flowStreams ? deps.flowStreams.take() : () => undefined;
+  if (!release) {
+    const message = `${deps.flowStreams?.max} flow streams (GetFlows, GetFlowBatches) are open, the most this server serves at once; retry when one ends`;
+    deps.onLimit?.('flow_streams', message, call.getPeer());
+    call.emit('error', serviceError(status.RESOURCE_EXHAUSTED, message));
+    return;
+  }
+  call.on('close', release);
+  call.on('cancelled', release);
+  answer().then(
+    () => {
+      release();
+      if (!call.cancelled) call.end();
+    },
+    (e: unknown) => {
+      release();
+      if (call.cancelled) return;
+      if (e instanceof RequestError) {
+        if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());
+        call.emit('error', serviceError(e.code, e.message));
+        return;
+      }
+      if (e instanceof HistoryLimitError) deps.onLimit?.(e.kind, e.message, call.getPeer());
+      call.emit('error', storeFailure(e, 'reading flows', method, deps.onError));
+    },
+  );
+}
+
+/** cillion.observer.v1.FlowHistory: GetFlows' answers in batches, for Cillion's own clients (flow_batches.ts). */
+export function flowHistoryService(deps: ObserverDeps): FlowHistoryServer {
+  return {
+    getFlowBatches(call) {
+      answerFlows(call, deps, 'GetFlowBatches', () => getFlowBatches(call, deps.hub, deps.store, deps.getFlows));
+    },
+  };
+}
+
 export function observerService(deps: ObserverDeps): ObserverServer {
   const { hub, store, nodes } = deps;
-  const slots = new StreamSlots(deps.maxFlowStreams ?? Number.POSITIVE_INFINITY);
   const unimplemented = (what: string) => serviceError(status.UNIMPLEMENTED, `${what} is not provided by Cillion`);
 
   return {
     getFlows(call) {
-      const release = slots.take();
-      if (!release) {
-        const message = `${slots.max} GetFlows streams are open, the most this server serves at once; retry when one ends`;
-        deps.onLimit?.('flow_streams', message, call.getPeer());
-        call.emit('error', serviceError(status.RESOURCE_EXHAUSTED, message));
-        return;
-      }
-      call.on('close', release);
-      call.on('cancelled', release);
-      getFlows(call, hub, store, deps.getFlows).then(
-        () => {
-          release();
-          if (!call.cancelled) call.end();
-        },
-        (e: unknown) => {
-          release();
-          if (call.cancelled) return;
-          if (e instanceof RequestError) {
-            if (e.limit) deps.onLimit?.(e.limit, e.message, call.getPeer());
-            call.emit('error', serviceError(e.code, e.message));
-            return;
-          }
-          if (e instanceof HistoryLimitError) deps.onLimit?.(e.kind, e.message, call.getPeer());
-          call.emit('error', storeFailure(e, 'reading flows', 'GetFlows', deps.onError));
-        },
-      );
+      answerFlows(call, deps, 'GetFlows', () => getFlows(call, hub, store, deps.getFlows));
     },
 
     getAgentEvents(call) {

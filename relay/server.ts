@@ -9,7 +9,7 @@ import type { ResourceSource } from '../operator/sources/source';
 import { AttestService } from '../proto/gen/attest/v1/attest';
 import { FlowExportService, type FlowBatch, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { LostEventSource } from '../proto/gen/flow/flow';
-import { ObserverServiceDefinition } from '../observer/service_definition';
+import { FlowHistoryServiceDefinition, ObserverServiceDefinition } from '../observer/service_definition';
 import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
@@ -31,8 +31,9 @@ import { serveMetrics, type MetricsEndpoint } from '../metrics/endpoint';
 import { RelayMetrics } from './metrics';
 import { NodeBook, type TlsInfo } from '../observer/nodes';
 import { FlowHub } from '../observer/hub';
+import { StreamSlots } from '../observer/stream_slots';
 import { TimeMerger } from '../observer/merge';
-import { observerService } from '../observer/service';
+import { flowHistoryService, observerService, type ObserverDeps } from '../observer/service';
 import { nowNs } from '../observer/time';
 import type { FlowStore } from './store/store';
 import { listenCredentials, type RelayTlsOptions } from './tls';
@@ -283,25 +284,24 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   };
   // Every service through the guard: the certificate's role decides, before any handler runs.
   server.addService(boundedExport, guard.wrap(boundedExport, 'collector', exportImpl));
-  server.addService(
-    ObserverServiceDefinition,
-    guard.wrap(ObserverServiceDefinition, 'reader', observerService({
-      hub,
-      store,
-      nodes,
-      status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined, fingerprintMismatches: metrics.mismatchesByNode() }),
-      getFlows: {
-        filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
-        historyTimeoutMs: limits.queryTimeoutMs,
-      },
-      maxFlowStreams: limits.maxFlowStreams,
-      onError: (err, method) => {
-        metrics.engineError(method);
-        log(`${method}: ${err.message}`);
-      },
-      onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
-    })),
-  );
+  const observerDeps: ObserverDeps = {
+    hub,
+    store,
+    nodes,
+    status: () => ({ version, uptimeNs: nowNs() - startedAt, storeErrors: store ? batchStoreErrors : undefined, fingerprintMismatches: metrics.mismatchesByNode() }),
+    getFlows: {
+      filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
+      historyTimeoutMs: limits.queryTimeoutMs,
+    },
+    flowStreams: new StreamSlots(limits.maxFlowStreams),
+    onError: (err, method) => {
+      metrics.engineError(method);
+      log(`${method}: ${err.message}`);
+    },
+    onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
+  };
+  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, 'reader', observerService(observerDeps)));
+  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, 'reader', flowHistoryService(observerDeps)));
   server.addService(
     AttestService,
     guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),

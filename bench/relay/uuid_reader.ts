@@ -1,6 +1,7 @@
 // The light client of the read-back bench: of each GetFlowsResponse it reads only the flow's
 // uuid, walking the protobuf fields (response field 1 the flow, flow field 34 the uuid), as a
-// client that keeps up with the relay would skip what it does not need.
+// client that keeps up with the relay would skip what it does not need. Of a
+// GetFlowBatchesResponse it reads each response (field 1) the same way.
 
 /** The uuid of the flow a GetFlowsResponse holds, or undefined when it holds none. */
 export function responseUuid(b: Buffer): string | undefined {
@@ -8,6 +9,18 @@ export function responseUuid(b: Buffer): string | undefined {
   if (!flow) return undefined;
   const uuid = field(b, flow[0], flow[1], 34);
   return uuid && b.toString('latin1', uuid[0], uuid[1]);
+}
+
+/** The uuids of the flows a GetFlowBatchesResponse holds, in order. */
+export function batchUuids(b: Buffer): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let r = field(b, from, b.length, 1); r; r = field(b, from, b.length, 1)) {
+    const uuid = responseUuid(b.subarray(r[0], r[1]));
+    if (uuid !== undefined) out.push(uuid);
+    from = r[1];
+  }
+  return out;
 }
 
 /** Where the length-delimited field `want` lies within [from, to). */

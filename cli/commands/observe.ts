@@ -4,11 +4,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import pc from 'picocolors';
-import type { GetFlowsRequest, GetFlowsResponse } from '../../proto/gen/observer/observer';
+import type { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import { colorsFor } from '../output';
 import { describeError, observerClient } from '../observe/client';
 import { FilterFlags, FlagError } from '../observe/filter_flags';
 import { FlowPrinter, OUTPUTS, type PrintOptions } from '../observe/format';
+import { flowStream } from '../observe/flow_stream';
 import { observeInputFile } from '../observe/input_file';
 import { flowsRequest } from '../observe/request';
 import { dropEnvTls, TlsFlagError, type Connection } from '../observe/client_tls';
@@ -157,11 +158,11 @@ async function fromFile(inv: ObserveInvocation, path: string): Promise<number> {
 async function stream(inv: ObserveInvocation): Promise<number> {
   const printer = stdoutPrinter(inv);
   const client = observerClient(inv.connection);
-  const call = client.getFlows(inv.request);
+  const call = flowStream(client, inv.request);
   const stop = () => call.cancel();
   process.once('SIGINT', stop);
   try {
-    for await (const r of call as AsyncIterable<GetFlowsResponse>) printer.print(r);
+    for await (const r of call.responses) printer.print(r);
     return 0;
   } catch (e) {
     if ((e as { code?: number }).code === grpcStatus.CANCELLED) return 0;

@@ -10,8 +10,8 @@ import {
   type GetFlowsResponse,
   type ServerStatusResponse,
 } from '../../../proto/gen/observer/observer';
-import { observerService, type ObserverDeps } from '../../../observer/service';
-import { ObserverServiceDefinition } from '../../../observer/service_definition';
+import { flowHistoryService, observerService, type ObserverDeps } from '../../../observer/service';
+import { FlowHistoryServiceDefinition, ObserverServiceDefinition } from '../../../observer/service_definition';
 
 /** 2026-01-01T00:00:00Z in ns; flow i is captured i ms and i ns later, so ns precision shows. */
 export const T0_NS = 1_767_225_600_000_000_000n;
@@ -57,6 +57,7 @@ export interface Served {
 export async function serveObserver(deps: ObserverDeps): Promise<Served> {
   const server = new Server();
   server.addService(ObserverServiceDefinition, observerService(deps));
+  server.addService(FlowHistoryServiceDefinition, flowHistoryService(deps));
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   const address = `127.0.0.1:${port}`;
   const client = new ObserverClient(address, credentials.createInsecure());

@@ -16,7 +16,8 @@ import { ExportAck, FlowBatch, FlowExportClient, FlowExportService, type FlowCol
 import { Endpoint, Flow, FlowFilter, ScionPath, ScionPathType } from '../../../../proto/gen/flow/flow';
 import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { encodeColumns } from '../../../../columns/encode';
-import { ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
+import { GetFlowsRequest as GetFlowsRequestCodec, ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
+import { FlowHistoryService } from '../../../../proto/gen/observer/v1/flow_history';
 import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
@@ -376,10 +377,12 @@ describe('relay/hostile/bounds', function () {
     await served();
   });
 
-  it('refuses a GetFlows stream past --max-flow-streams with RESOURCE_EXHAUSTED, counts it, and takes one again once a follower leaves', async () => {
+  it('refuses a flow stream past --max-flow-streams (a GetFlows and a GetFlowBatches follower hold the two slots) with RESOURCE_EXHAUSTED, counts it, and takes one again once a follower leaves', async () => {
     const small = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', store, tls, shutdownGraceMs: 200, limits: { maxFlowStreams: 2 } });
     const reader = new ObserverClient(byName(small.address), readerCreds);
-    const followers = [getFlows(reader, { follow: true }), getFlows(reader, { follow: true })];
+    // One follower of each method: both take from the same slots.
+    const batched = reader.makeServerStreamRequest(FlowHistoryService.getFlowBatches.path, (r: GetFlowsRequest) => Buffer.from(GetFlowsRequestCodec.encode(r).finish()), (b: Buffer) => b, GetFlowsRequestCodec.fromPartial({ follow: true }));
+    const followers = [getFlows(reader, { follow: true }), batched];
     for (const f of followers) f.on('error', () => undefined);
     try {
       // Both followers hold their slots once the relay has taken their calls.
@@ -390,7 +393,7 @@ describe('relay/hostile/bounds', function () {
         refused = await readAll(getFlows(reader, { number: 1n })).then(() => undefined, (e: ServiceError) => e);
       }
       assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
-      assert.match(refused.details, /2 GetFlows streams are open/);
+      assert.match(refused.details, /2 flow streams \(GetFlows, GetFlowBatches\) are open/);
       assert.ok(metric(await scrape(small.metricsAddress as string), 'cillion_limit_breaches_total', 'kind="flow_streams"') >= 1);
       followers[0].cancel();
       let again: string[] | undefined;

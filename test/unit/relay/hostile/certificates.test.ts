@@ -3,13 +3,14 @@
 // node's session. Certificates are minted by `cillion certs`' code; the relay has a real
 // store; an honest collector and reader keep working throughout.
 import assert from 'node:assert/strict';
-import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttestClient, type ExportRequest, type ExportResponse } from '../../../../proto/gen/attest/v1/attest';
 import type { Flow } from '../../../../proto/gen/flow/flow';
-import { GetNamespacesRequest, GetNodesRequest, ObserverClient, type GetFlowsResponse } from '../../../../proto/gen/observer/observer';
+import { GetFlowsRequest, GetNamespacesRequest, GetNodesRequest, ObserverClient, type GetFlowsResponse } from '../../../../proto/gen/observer/observer';
+import { flowStream } from '../../../../cli/observe/flow_stream';
 import type { Role } from '../../../../relay/auth/identity';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
@@ -114,7 +115,13 @@ describe('relay/hostile: certificates', function () {
 
   it('lets a reader certificate read but not push or export', async () => {
     await serverStatus(reader);
-    await readAll(getFlows(reader, { number: 1n }));
+    // The first flows: the honest collector adds to the last ones meanwhile.
+    const first = await readAll(getFlows(reader, { number: 2n, first: true }));
+    const batched = flowStream(reader as unknown as Client, GetFlowsRequest.fromPartial({ number: 2n, first: true }));
+    const viaBatches: GetFlowsResponse[] = [];
+    for await (const r of batched.responses) viaBatches.push(r);
+    assert.equal(batched.method, 'GetFlowBatches');
+    assert.deepEqual(viaBatches, first);
     const push = new FakeCollector(address, 'grafana', 'reader-session', creds('reader'));
     push.send([makeFlow(3, { uuid: uuidFor('reader-1') })]);
     await push.ended;
@@ -130,6 +137,10 @@ describe('relay/hostile: certificates', function () {
     const cc = mint('collector-only', 'node-d', ['collector']);
     const o = new ObserverClient(address, cc);
     await assert.rejects(readAll(getFlows(o, { number: 10n })), denied);
+    const batched = flowStream(o as unknown as Client, GetFlowsRequest.fromPartial({ number: 10n }));
+    await assert.rejects((async () => {
+      for await (const r of batched.responses) assert.fail(`read ${r.responseTypes?.$case}`);
+    })(), (e: ServiceError) => denied(e) && /cillion\.observer\.v1\.FlowHistory\/GetFlowBatches: that needs the reader role/.test(e.details));
     await assert.rejects(serverStatus(o), denied);
     await assert.rejects(unary((cb) => o.getNodes(GetNodesRequest.fromPartial({}), cb)), denied);
     o.close();
