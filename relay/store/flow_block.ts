@@ -11,7 +11,7 @@ import {
 } from '../../proto/gen/flow/flow';
 import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import { storedCount, type JudgedBatch } from './judged';
-import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidColumn, type NativeColumn } from './native';
+import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidHalfColumn, type NativeColumn } from './native';
 import { canonicalIA } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
@@ -186,7 +186,8 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   sequence: (r, t) => constIntColumn(t, r.b.sequence, r.count),
   batch_index: (r, t) => fixedColumn(t, 4, bytesOf(r.keep ?? Uint32Array.from({ length: r.count }, (_, i) => i))),
   node_name: (r) => constString(r.b.nodeName, r.count),
-  uuid: (r) => uuidColumn(r.b.columns.bytes('uuid'), r.keep),
+  uuid_hi: (r) => uuidHalfColumn(r.b.columns.bytes('uuid'), 0, r.keep),
+  uuid_lo: (r) => uuidHalfColumn(r.b.columns.bytes('uuid'), 1, r.keep),
   present,
   verdict: copied('verdict'),
   drop_reason: copied('dropReasonDesc'),

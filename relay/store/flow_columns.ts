@@ -36,6 +36,12 @@ const TIME_CODEC = 'CODEC(Delta, ZSTD(1))';
 const COUNT_CODEC = 'CODEC(T64, ZSTD(1))';
 /** Constant within a batch, one step between batches: DoubleDelta leaves next to nothing. */
 const STEP_CODEC = 'CODEC(DoubleDelta, ZSTD(1))';
+/**
+ * The uuid's first half: a UUIDv7's Unix milliseconds and counter (collector/flow_uuid.ts),
+ * rising with the rows of one collector, so neighbours differ by little (a random v4 half
+ * stays 8 bytes). Its second half, the collector's rand_b, repeats per node.
+ */
+const UUID_HI_CODEC = 'CODEC(Delta, ZSTD(1))';
 /** Small numbers in wide columns: T64 drops the unused high bits first. */
 const NARROW_CODEC = 'CODEC(T64, ZSTD(1))';
 
@@ -78,7 +84,8 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   { name: 'sequence', type: 'UInt64', codec: STEP_CODEC },
   { name: 'batch_index', type: 'UInt32', codec: TIME_CODEC },
   { name: 'node_name', type: LC },
-  { name: 'uuid', type: 'UUID' },
+  { name: 'uuid_hi', type: 'UInt64', codec: UUID_HI_CODEC },
+  { name: 'uuid_lo', type: 'UInt64' },
   { name: 'present', type: 'UInt16', codec: NARROW_CODEC },
   { name: 'verdict', type: enumType(8, Verdict) },
   { name: 'drop_reason', type: enumType(16, DropReason) },
@@ -137,39 +144,51 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
 ];
 
 /**
- * Meter fields the flows table holds as their difference from a neighbour, read back under
- * their own names by ALIAS columns: the datapath's first and last packet as nanoseconds
- * before the flow's time (last_seen is the time itself; first_seen a few seconds before),
- * wire bytes as the SCION overhead over the pod bytes, and bytes as its difference (XOR)
- * from the pod or wire bytes it equals. The differences are small or zero where the raw
- * values are not: 5.3 -> 4.2 B a row for first_seen, 2.6 -> 0 for bytes on the relay bench
- * corpus. Every difference wraps around 64 bits both ways, so any value comes back as sent.
+ * Fields the flows table holds in another form, read back under their own names by ALIAS
+ * columns. The uuid as its two 64-bit halves (UUID_HI_CODEC; 16 -> 0.1 B a row for the
+ * collector's UUIDv7 on the relay bench corpus, a random v4 uuid still takes 16). Meter
+ * fields as their difference from a neighbour: the datapath's first and last packet as
+ * nanoseconds before the flow's time (last_seen is the time itself; first_seen a few
+ * seconds before), wire bytes as the SCION overhead over the pod bytes, and bytes as its
+ * difference (XOR) from the pod or wire bytes it equals. The differences are small or zero
+ * where the raw values are not: 5.3 -> 4.2 B a row for first_seen, 2.6 -> 0 for bytes on
+ * the relay bench corpus. Every difference wraps around 64 bits both ways and the halves
+ * are the uuid's bits, so any value comes back as sent.
  */
 export interface AliasColumn {
   name: string;
   type: string;
   /** SQL over the stored columns (and the aliases before it). */
   expression: string;
-  /** The stored column holding the difference. */
-  storedAs: string;
-  /** SQL of that difference over a store where `name` is itself stored (schema.ts upgradeStatements). */
-  difference: string;
+  /**
+   * The stored columns it is read from, in table order, each with the SQL that computes it
+   * over a store where `name` is itself stored (schema.ts upgradeStatements).
+   */
+  storedAs: readonly { name: string; from: string }[];
 }
 
 const before = (gap: string) => `fromUnixTimestamp64Nano(toUnixTimestamp64Nano(time) - ${gap}, 'UTC')`;
 
 export const FLOW_ALIASES: readonly AliasColumn[] = [
-  { name: 'wire_bytes', type: 'UInt64', expression: 'pod_bytes + wire_over_pod', storedAs: 'wire_over_pod', difference: 'wire_bytes - pod_bytes' },
   {
-    name: 'bytes', type: 'UInt64', expression: 'bitXor(bytes_xor, if(pod_bytes != 0, pod_bytes, wire_bytes))', storedAs: 'bytes_xor',
-    difference: 'bitXor(bytes, if(pod_bytes != 0, pod_bytes, wire_bytes))',
+    // The engine's UUID is a UInt128 whose low 64 bits are the uuid's first half.
+    name: 'uuid', type: 'UUID', expression: "reinterpret(bitOr(bitShiftLeft(toUInt128(uuid_lo), 64), toUInt128(uuid_hi)), 'UUID')",
+    storedAs: [{ name: 'uuid_hi', from: 'toUInt64(bitShiftRight(toUInt128(uuid), 64))' }, { name: 'uuid_lo', from: 'toUInt64(toUInt128(uuid))' }],
+  },
+  { name: 'wire_bytes', type: 'UInt64', expression: 'pod_bytes + wire_over_pod', storedAs: [{ name: 'wire_over_pod', from: 'wire_bytes - pod_bytes' }] },
+  {
+    name: 'bytes', type: 'UInt64', expression: 'bitXor(bytes_xor, if(pod_bytes != 0, pod_bytes, wire_bytes))',
+    storedAs: [{ name: 'bytes_xor', from: 'bitXor(bytes, if(pod_bytes != 0, pod_bytes, wire_bytes))' }],
   },
   {
-    name: 'first_seen', type: "DateTime64(9, 'UTC')", expression: before('first_seen_gap_ns'), storedAs: 'first_seen_gap_ns',
-    difference: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(first_seen)',
+    name: 'first_seen', type: "DateTime64(9, 'UTC')", expression: before('first_seen_gap_ns'),
+    storedAs: [{ name: 'first_seen_gap_ns', from: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(first_seen)' }],
   },
   {
-    name: 'last_seen', type: "DateTime64(9, 'UTC')", expression: before('last_seen_gap_ns'), storedAs: 'last_seen_gap_ns',
-    difference: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(last_seen)',
+    name: 'last_seen', type: "DateTime64(9, 'UTC')", expression: before('last_seen_gap_ns'),
+    storedAs: [{ name: 'last_seen_gap_ns', from: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(last_seen)' }],
   },
 ];
+
+/** A SELECT * REPLACE list giving stored flows random (v4) uuids, as older collectors sent them: the bench's comparison. */
+export const UUID_V4_REPLACE = 'toUInt64(bitShiftRight(toUInt128(generateUUIDv4(1)), 64)) AS uuid_hi, toUInt64(toUInt128(generateUUIDv4(2))) AS uuid_lo';

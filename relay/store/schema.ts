@@ -11,7 +11,8 @@
 //   session_id, sequence                the collector's export session and batch number
 //   batch_index          UInt32         position of the flow inside the batch as sent
 //   node_name            LowCardinality the node that captured the flow
-//   uuid                 UUID           (toString(uuid) for the text form)
+//   uuid                 UUID           (toString(uuid) for the text form), an ALIAS of the
+//                                       stored halves uuid_hi, uuid_lo UInt64 (FLOW_ALIASES)
 //   present              UInt16         which optional parts the flow has (columns/layout.ts
 //                                       PRESENT: 1 IP, 2 l4, 4 meter, 8 identity extension, 16
 //                                       emitter, 32 interface, 64 event type, 128 is_reply, 256
@@ -402,24 +403,33 @@ const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod'
 const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
 
 /**
- * Statements that turn meter columns an older flows table stores as they are into the
- * differences stored today (FLOW_ALIASES), each read back under its old name: the
- * difference is computed into a new column in the old one's place (the store waits for
- * that rewrite), then the old column makes way for the ALIAS.
+ * Statements that turn fields an older flows table stores as they are into the forms stored
+ * today (FLOW_ALIASES: the uuid as two halves, meter fields as differences), each read back
+ * under its old name: the new columns are computed in the old one's place (the store waits
+ * for that rewrite), then the old column makes way for the ALIAS.
  */
 function differenceStatements(db: string, stored: ReadonlySet<string>): string[] {
   const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
   if (old.length === 0) return [];
-  const column = (a: AliasColumn) => STORED_FLOW_COLUMNS.find((c) => c.name === a.storedAs)!;
+  const column = (name: string) => STORED_FLOW_COLUMNS.find((c) => c.name === name)!;
+  const added = old.flatMap((a) => a.storedAs.map((s, i) => ({ ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name })));
   const flows = `ALTER TABLE ${db}.flows`;
   return [
-    `${flows} ${old.map((a) => `ADD COLUMN IF NOT EXISTS ${a.storedAs} ${column(a).type} DEFAULT ${a.difference} ${column(a).codec ?? DEFAULT_CODEC} AFTER ${a.name}`).join(', ')}`,
-    `${flows} ${old.map((a) => `MATERIALIZE COLUMN ${a.storedAs}`).join(', ')} SETTINGS mutations_sync = 2`,
-    `${flows} ${old.map((a) => `MODIFY COLUMN ${a.storedAs} REMOVE DEFAULT`).join(', ')}`,
+    `${flows} ${added.map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')}`,
+    `${flows} ${added.map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
+    `${flows} ${added.map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
     `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
     // In FLOW_ALIASES order: bytes reads wire_bytes.
     ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
   ];
+}
+
+/** What upgradeStatements change that an operator should hear of, one line each (empty on a current store). */
+export function upgradeNotes(o: SchemaOptions, flowsStored: ReadonlySet<string>): string[] {
+  const db = checkIdentifier(o.database);
+  return FLOW_ALIASES.filter((a) => flowsStored.has(a.name)).map(
+    (a) => `store: upgraded ${db}.flows: ${a.name} is now stored as ${a.storedAs.map((s) => s.name).join(' and ')} and read through an ALIAS column of its old name`,
+  );
 }
 
 /**

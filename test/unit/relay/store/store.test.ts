@@ -231,12 +231,14 @@ describe('relay/store (embedded chdb)', function () {
     await store.insertBatch({ sessionId: 'old', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
     await store.close();
     store = undefined;
-    // The layout before: plain number keys, meter fields as they are, per-flow copies of
+    // The layout before: plain number keys, the uuid and meter fields as they are, per-flow copies of
     // pod, identity and path latency (values the upgrade drops, so any will do).
     const old: [string, string, string][] = [];
     for (const c of STORED_FLOW_COLUMNS) {
-      const alias = FLOW_ALIASES.find((a) => a.storedAs === c.name);
-      if (alias) old.push([alias.name, alias.type, alias.name]);
+      const alias = FLOW_ALIASES.find((a) => a.storedAs.some((s) => s.name === c.name));
+      if (alias) {
+        if (alias.storedAs[0].name === c.name) old.push([alias.name, alias.type, alias.name]);
+      }
       else old.push([c.name, c.type.replace(/^LowCardinality\((U?Int\d+)\)$/, '$1'), c.name]);
       if (c.name === 'source_namespace' || c.name === 'destination_namespace') old.push([c.name.replace('namespace', 'pod'), 'LowCardinality(String)', "'pod'"]);
       if (c.name === 'source_app' || c.name === 'destination_app') old.push([c.name.replace('app', 'identity'), 'UInt32', '7']);
@@ -255,7 +257,9 @@ describe('relay/store (embedded chdb)', function () {
     } finally {
       await ch.close();
     }
-    store = await openStore({ dataDir: dir });
+    const logged: string[] = [];
+    store = await openStore({ dataDir: dir, log: (line) => logged.push(line) });
+    assert.ok(logged.some((l) => l.includes('uuid is now stored as uuid_hi and uuid_lo')), logged.join('\n'));
     await store.insertBatch({ sessionId: 'old', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
     assert.deepEqual(await collect(store, {}), flows);
     await store.close();
