@@ -12,7 +12,7 @@ import {
 import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import { storedCount, type JudgedBatch } from './judged';
 import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidHalfColumn, type NativeColumn } from './native';
-import { canonicalIA } from './rows';
+import { iaNumber } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
 
@@ -215,8 +215,8 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   ...endpointColumns('source'),
   ...endpointColumns('destination'),
   path_key: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => r.b.paths[i]?.key ?? 0n),
-  src_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.srcIa ?? '')),
-  dst_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.dstIa ?? '')),
+  src_isd_as: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => iaNumber(r.paths[i]?.srcIa ?? '')),
+  dst_isd_as: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => iaNumber(r.paths[i]?.dstIa ?? '')),
   path_fingerprint: (r) => tableStrings(r, 'path', 'path', (i) => (r.paths[i]?.fingerprint ?? '').toLowerCase()),
   path_known: (r, t) => tableInts(r, t, 'path', 'path', u8, (i) => (r.paths[i]?.knownToControlPlane ? 1 : 0)),
   identity_ext: copied('identity'),
