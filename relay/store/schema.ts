@@ -37,7 +37,7 @@
 //   path_key             LowCardinality(UInt64) key into `path_headers` (0 without a path)
 //   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110", "" without a path) of the
 //                        SCION path ends: ALIAS columns of the stored src_isd_as / dst_isd_as
-//                        UInt64 (ISD << 48 | AS, 0 without a path), which filter faster
+//                        LowCardinality(UInt64) (ISD << 48 | AS, 0 without a path)
 //   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
 //   path_known           UInt8          1 when the hop fields matched control-plane segments;
 //                                       the path's latency is path_headers.latency_ns
@@ -417,7 +417,7 @@ function differenceStatements(db: string, stored: ReadonlySet<string>): string[]
   const added = old.flatMap((a) => a.storedAs.map((s, i) => ({ ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name })));
   const flows = `ALTER TABLE ${db}.flows`;
   return [
-    `${flows} ${added.map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')}`,
+    `${flows} ${added.map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
     `${flows} ${added.map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
     `${flows} ${added.map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
     `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
