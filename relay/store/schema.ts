@@ -45,7 +45,9 @@
 //   identity_authenticated UInt8: the carried security identity
 //   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
-//                        Int16 (-1 when none)
+//                        Int16 (-1 when none). These and geofence_verdict, geofence_mode are
+//                        ALIAS columns of the stored `geofence` LowCardinality text, the
+//                        judgement's fields joined by NUL (flow_columns.ts GEOFENCE_FIELDS)
 //   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter) for the interval
 //                        it covers: bytes are pod bytes where the flow has a pod packet (the same
 //                        figure at both edges), wire bytes otherwise
@@ -183,6 +185,18 @@ const DEFAULT_CODEC = 'CODEC(ZSTD(1))';
 const columnDDL = (c: { name: string; type: string; codec?: string }): string => `${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC}`;
 const aliasDDL = (a: AliasColumn): string => `${a.name} ${a.type} ALIAS ${a.expression}`;
 
+/** The flows table's skip indexes (flowsColumnsDDL says why these); `column` may be an ALIAS. */
+const FLOW_INDEXES: readonly { name: string; column: string; type: string }[] = [
+  { name: 'idx_received_at', column: 'received_at', type: 'minmax GRANULARITY 1' },
+  { name: 'idx_verdict', column: 'verdict', type: 'set(0) GRANULARITY 4' },
+  { name: 'idx_geofence_verdict', column: 'geofence_verdict', type: 'set(0) GRANULARITY 4' },
+  { name: 'idx_path_key', column: 'path_key', type: 'bloom_filter(0.01) GRANULARITY 4' },
+  { name: 'idx_source_ip', column: 'source_ip', type: 'bloom_filter(0.01) GRANULARITY 4' },
+  { name: 'idx_destination_ip', column: 'destination_ip', type: 'bloom_filter(0.01) GRANULARITY 4' },
+];
+
+const indexDDL = (i: { name: string; column: string; type: string }): string => `${i.name} ${i.column} TYPE ${i.type}`;
+
 /**
  * The minmax index on received_at lets the rollup (rollupStatement) read one minute of
  * arrivals, not the day's partition. Skip indexes otherwise only for what is rare within a stretch of time and asked for alone (drops,
@@ -196,12 +210,7 @@ function flowsColumnsDDL(): string {
   ];
   return `
 ${columns.join('\n')}
-  INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
-  INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4,
-  INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4,
-  INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+${FLOW_INDEXES.map((i) => `  INDEX ${indexDDL(i)},`).join('\n')}
   PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
@@ -414,24 +423,34 @@ function differenceStatements(db: string, stored: ReadonlySet<string>): string[]
   const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
   if (old.length === 0) return [];
   const column = (name: string) => STORED_FLOW_COLUMNS.find((c) => c.name === name)!;
-  const added = old.flatMap((a) => a.storedAs.map((s, i) => ({ ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name })));
+  // Each new column once (the geofence fields share one), in the first old one's place.
+  const added = new Map<string, { name: string; from: string; after: string }>();
+  for (const a of old) a.storedAs.forEach((s, i) => added.has(s.name) || added.set(s.name, { ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name }));
+  // An index over an old column goes while it is dropped and comes back over the ALIAS.
+  const indexes = FLOW_INDEXES.filter((i) => old.some((a) => a.name === i.column));
   const flows = `ALTER TABLE ${db}.flows`;
   return [
-    `${flows} ${added.map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
-    `${flows} ${added.map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
-    `${flows} ${added.map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
+    `${flows} ${[...added.values()].map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
+    `${flows} ${[...added.values()].map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
+    `${flows} ${[...added.values()].map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
+    ...indexes.map((i) => `${flows} DROP INDEX IF EXISTS ${i.name}`),
     `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
     // In FLOW_ALIASES order: bytes reads wire_bytes.
     ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
+    ...indexes.map((i) => `${flows} ADD INDEX IF NOT EXISTS ${indexDDL(i)}`),
   ];
 }
 
 /** What upgradeStatements change that an operator should hear of, one line each (empty on a current store). */
 export function upgradeNotes(o: SchemaOptions, flowsStored: ReadonlySet<string>): string[] {
   const db = checkIdentifier(o.database);
-  return FLOW_ALIASES.filter((a) => flowsStored.has(a.name)).map(
-    (a) => `store: upgraded ${db}.flows: ${a.name} is now stored as ${a.storedAs.map((s) => s.name).join(' and ')} and read through an ALIAS column of its old name`,
-  );
+  const byStored = new Map<string, string[]>();
+  for (const a of FLOW_ALIASES.filter((x) => flowsStored.has(x.name))) {
+    const stored = a.storedAs.map((s) => s.name).join(' and ');
+    byStored.set(stored, [...(byStored.get(stored) ?? []), a.name]);
+  }
+  return [...byStored].map(([stored, names]) =>
+    `store: upgraded ${db}.flows: ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} now stored as ${stored} and read through ALIAS columns of the old names`);
 }
 
 /**
