@@ -12,7 +12,7 @@ import {
 import { GEOFENCE_SEPARATOR, STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import { storedCount, type JudgedBatch } from './judged';
 import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidHalfColumn, type NativeColumn } from './native';
-import { iaNumber } from './rows';
+import { canonicalIA } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
 
@@ -191,7 +191,7 @@ function enumName(e: Record<number, string>, what: string, v: number): string {
 function geofenceRecord(f: Geofence | undefined): string {
   const hop = f?.offendingHop;
   const texts = [f?.name ?? '', f?.namespace ?? '', f?.reason ?? '', f?.offendingIsdAs ?? '', f?.offendingCountry ?? ''];
-  if (texts.some((t) => t.includes(GEOFENCE_SEPARATOR))) throw new FlowValueError(`geofence ${JSON.stringify(f?.name)} has a NUL in a name, reason or hop`);
+  if (texts.some((t) => t.includes(GEOFENCE_SEPARATOR))) throw new FlowValueError(`geofence ${JSON.stringify(f?.name)} has a NUL in its name, namespace, reason or offending hop`);
   return [
     enumName(GeofenceVerdict, 'geofence verdict', f?.verdict ?? 0), texts[0], texts[1], enumName(GeofenceMode, 'geofence mode', f?.mode ?? 0), texts[2],
     // -1 when the verdict names no hop.
@@ -236,8 +236,8 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   ...endpointColumns('source'),
   ...endpointColumns('destination'),
   path_key: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => r.b.paths[i]?.key ?? 0n),
-  src_isd_as: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => iaNumber(r.paths[i]?.srcIa ?? '')),
-  dst_isd_as: (r, t) => tableInts(r, t, 'path', 'path', u64, (i) => iaNumber(r.paths[i]?.dstIa ?? '')),
+  src_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.srcIa ?? '')),
+  dst_ia: (r) => tableStrings(r, 'path', 'path', (i) => canonicalIA(r.paths[i]?.dstIa ?? '')),
   path_fingerprint: (r) => tableStrings(r, 'path', 'path', (i) => (r.paths[i]?.fingerprint ?? '').toLowerCase()),
   path_known: (r, t) => tableInts(r, t, 'path', 'path', u8, (i) => (r.paths[i]?.knownToControlPlane ? 1 : 0)),
   identity_ext: copied('identity'),

@@ -113,8 +113,8 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   ...endpointColumns('source'),
   ...endpointColumns('destination'),
   { name: 'path_key', type: KEY },
-  { name: 'src_isd_as', type: KEY },
-  { name: 'dst_isd_as', type: KEY },
+  { name: 'src_ia', type: LC },
+  { name: 'dst_ia', type: LC },
   { name: 'path_fingerprint', type: LC },
   { name: 'path_known', type: 'UInt8' },
   { name: 'identity_ext', type: 'LowCardinality(UInt32)' },
@@ -140,9 +140,7 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
  * Fields the flows table holds in another form, read back under their own names by ALIAS
  * columns. The uuid as its two 64-bit halves (UUID_HI_CODEC; 16 -> 0.1 B a row for the
  * collector's UUIDv7 on the relay bench corpus, a random v4 uuid still takes 16). The
- * path's ISD-ASes as the UInt64 SCION packs them in (ISD << 48 | AS), read as their text;
- * as LowCardinality, like the text before them, they cost what a row's index into a few
- * dozen ASes costs (0.44 B each on the relay bench corpus; plain with T64, 0.73). Meter
+ * geofence judgement as one text (GEOFENCE_FIELDS). Meter
  * fields as their difference from a neighbour: the datapath's first and last packet as
  * nanoseconds before the flow's time (last_seen is the time itself; first_seen a few
  * seconds before), wire bytes as the SCION overhead over the pod bytes, and bytes as its
@@ -161,31 +159,6 @@ export interface AliasColumn {
    * over a store where `name` is itself stored (schema.ts upgradeStatements).
    */
   storedAs: readonly { name: string; from: string }[];
-}
-
-/**
- * SQL of the ISD-AS text form (scion/isdas.ts formatIA) of a UInt64 column: "ISD-AS", the
- * AS in decimal below 2^32, else three hex groups without leading zeros ("1-ff00:0:110");
- * "" for 0, a flow without a path.
- */
-export function iaTextSql(column: string): string {
-  const as = `bitAnd(${column}, 281474976710655)`;
-  const group = (shift: number) => {
-    const g = `bitAnd(bitShiftRight(${column}, ${shift}), 65535)`;
-    return `if(${g} = 0, '0', lower(trimLeft(hex(${g}), '0')))`;
-  };
-  return `if(${column} = 0, '', concat(toString(bitShiftRight(${column}, 48)), '-', if(${as} < 4294967296, toString(${as}), concat(${group(32)}, ':', ${group(16)}, ':', ${group(0)}))))`;
-}
-
-/** SQL of the UInt64 of an ISD-AS text column (parseIA, decimal or ":" hex groups); 0 for "" and any other text. */
-export function iaNumberSql(column: string): string {
-  const isd = `toUInt64OrZero(splitByChar('-', ${column})[1])`;
-  const as = `splitByChar('-', ${column})[2]`;
-  const hexAs = `reinterpretAsUInt64(reverse(unhex(arrayStringConcat(arrayMap(g -> leftPad(g, 4, '0'), splitByChar(':', ${as}))))))`;
-  const decimalAs = `toUInt64OrZero(${as})`;
-  const hex = `position(${as}, ':') > 0`;
-  const valid = `match(${column}, '^[0-9]{1,5}-([0-9]{1,10}|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4})$') AND ${isd} <= 65535 AND (${hex} OR ${decimalAs} <= 4294967295)`;
-  return `if(${valid}, bitOr(bitShiftLeft(${isd}, 48), if(${hex}, ${hexAs}, ${decimalAs})), 0)`;
 }
 
 /**
@@ -232,9 +205,6 @@ export const FLOW_ALIASES: readonly AliasColumn[] = [
     name: 'uuid', type: 'UUID', expression: "reinterpret(bitOr(bitShiftLeft(toUInt128(uuid_lo), 64), toUInt128(uuid_hi)), 'UUID')",
     storedAs: [{ name: 'uuid_hi', from: 'toUInt64(bitShiftRight(toUInt128(uuid), 64))' }, { name: 'uuid_lo', from: 'toUInt64(toUInt128(uuid))' }],
   },
-  ...(['src', 'dst'] as const).map((end): AliasColumn => ({
-    name: `${end}_ia`, type: LC, expression: iaTextSql(`${end}_isd_as`), storedAs: [{ name: `${end}_isd_as`, from: iaNumberSql(`${end}_ia`) }],
-  })),
   ...GEOFENCE_FIELDS.map(geofenceAlias),
   { name: 'wire_bytes', type: 'UInt64', expression: 'pod_bytes + wire_over_pod', storedAs: [{ name: 'wire_over_pod', from: 'wire_bytes - pod_bytes' }] },
   {

@@ -1,7 +1,7 @@
 // Text forms the flows table stores and filters compare against, shared by the writer and
 // the reader.
 import type { Endpoint } from '../../proto/gen/flow/flow';
-import { formatIA, parseIA, tryParseIA } from '../../scion/isdas';
+import { formatIA, parseIA } from '../../scion/isdas';
 
 /** Label keys whose value names the workload's app, most specific first. */
 const APP_LABEL_KEYS = ['app.kubernetes.io/name', 'app', 'k8s-app'];
@@ -24,9 +24,6 @@ export function canonicalIA(text: string): string {
   canonicalCache.set(text, out);
   return out;
 }
-
-/** The ISD-AS as the flows table stores it (src_isd_as, dst_isd_as): 0 for "" and for text that is no ISD-AS. */
-export const iaNumber = (text: string): bigint => tryParseIA(text) ?? 0n;
 
 export function appOf(ep: Endpoint | undefined): string {
   if (!ep) return '';

@@ -35,9 +35,7 @@
 //                        LowCardinality. The pod name, identity and labels are the
 //                        workloads row's: join on the key (workloads.pod_name, .identity)
 //   path_key             LowCardinality(UInt64) key into `path_headers` (0 without a path)
-//   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110", "" without a path) of the
-//                        SCION path ends: ALIAS columns of the stored src_isd_as / dst_isd_as
-//                        LowCardinality(UInt64) (ISD << 48 | AS, 0 without a path)
+//   src_ia / dst_ia      LowCardinality ISD-AS text ("1-ff00:0:110") of the SCION path ends
 //   path_fingerprint     LowCardinality hex fingerprint (join with paths.fingerprint)
 //   path_known           UInt8          1 when the hop fields matched control-plane segments;
 //                                       the path's latency is path_headers.latency_ns
