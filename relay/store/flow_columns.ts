@@ -140,11 +140,11 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
  * Fields the flows table holds in another form, read back under their own names by ALIAS
  * columns. The uuid as its two 64-bit halves (UUID_HI_CODEC; 16 -> 0.1 B a row for the
  * collector's UUIDv7 on the relay bench corpus, a random v4 uuid still takes 16). The
- * geofence judgement as one text (GEOFENCE_FIELDS). Meter
- * fields as their difference from a neighbour: the datapath's first and last packet as
- * nanoseconds before the flow's time (last_seen is the time itself; first_seen a few
- * seconds before), wire bytes as the SCION overhead over the pod bytes, and bytes as its
- * difference (XOR) from the pod or wire bytes it equals. The differences are small or zero
+ * geofence judgement as one text (GEOFENCE_FIELDS). Meter fields as their difference from
+ * a neighbour: the datapath's first and last packet as nanoseconds before the flow's time
+ * (last_seen is the time itself; first_seen a few seconds before), wire bytes as the SCION
+ * overhead over the pod bytes, and bytes as its difference (XOR) from the pod or wire bytes
+ * it equals. The differences are small or zero
  * where the raw values are not: 5.3 -> 4.2 B a row for first_seen, 2.6 -> 0 for bytes on
  * the relay bench corpus. Every difference wraps around 64 bits both ways and the halves
  * are the uuid's bits, so any value comes back as sent.
@@ -182,7 +182,7 @@ export const GEOFENCE_FIELDS: readonly { name: string; type: string }[] = [
   { name: 'geofence_offending_country', type: LC },
 ];
 
-/** The separator of the geofence column's fields: no name, reason or ISD-AS holds it. */
+/** The separator of the geofence column's fields; the writer refuses a judgement whose text holds it (FLOW_VALUE). */
 export const GEOFENCE_SEPARATOR = '\0';
 
 /** The i-th field of the geofence column (RE2 sees \x00 for NUL). */
