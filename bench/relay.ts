@@ -10,7 +10,8 @@
 // - the relay's peak resident memory (VmHWM);
 // - GetFlows reading every stored flow back through the Observer API, and the same read
 //   through Cillion's batched GetFlowBatches (observer/flow_batches.ts), in the same run;
-// - stored bytes per flow after OPTIMIZE FINAL, over every table of the store.
+// - stored bytes per flow after OPTIMIZE FINAL, over every table of the store, per column of
+//   flows (on stderr), and with the same flows' uuids redrawn at random as older collectors sent them.
 // CILLION_BENCH_RELAY_PROFILE=1 runs the relay under the V8 profiler and prints where its
 // main thread spent the time; CILLION_BENCH_RELAY_ARGS adds flags to `cillion relay`.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +24,7 @@ import { CA_CERT, mintCa, mintCertificate, TLS_CERT, TLS_KEY } from '../cli/cert
 import { GetFlowsRequest, GetFlowsResponse, ObserverClient, ObserverService, ServerStatusRequest } from '../proto/gen/observer/observer';
 import { FlowHistoryService, GetFlowBatchesResponse } from '../proto/gen/observer/v1/flow_history';
 import { openClickHouse } from '../relay/store/chdb';
+import { UUID_V4_REPLACE } from '../relay/store/flow_columns';
 import type { CollectorConfig, CollectorMessage } from './relay/collector';
 import { TOPOLOGY } from './relay/corpus';
 import { writeFences } from './relay/fences';
@@ -217,19 +219,42 @@ function readBack(client: Client, relayPid: number, total: number, mode: ReadMod
   });
 }
 
-/** Bytes on disk per table of the store after every merge, and the flows table's row count. */
-async function storage(dataDir: string): Promise<{ tables: Map<string, number>; flowRows: number }> {
+interface Storage {
+  tables: Map<string, number>;
+  flowRows: number;
+  /** The flows table's columns by bytes on disk, largest first. */
+  columns: { name: string; bytes: number }[];
+  /** The flows table's bytes with the same rows but random (v4) uuids, as older collectors send. */
+  flowsWithV4: number;
+}
+
+/**
+ * Bytes on disk per table of the store after every merge, the flows table's row count and
+ * columns, and what the same flows take with random uuids: a copy of the table whose uuid
+ * columns are redrawn as UUIDv4 (flow_columns.ts UUID_V4_REPLACE), merged the same way.
+ */
+async function storage(dataDir: string): Promise<Storage> {
   const ch = openClickHouse({ dataDir });
   try {
     const rows = async <T>(query: string): Promise<T[]> => (await ch.client.query({ query, format: 'JSONEachRow' })).json<T>();
+    const command = (query: string) => ch.client.command({ query, clickhouse_settings: { allow_suspicious_low_cardinality_types: 1 } });
     const tables = await rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${DB}' AND engine LIKE '%MergeTree'`);
-    for (const t of tables) await ch.client.command({ query: `OPTIMIZE TABLE ${DB}.\`${t.name}\` FINAL` });
+    for (const t of tables) await command(`OPTIMIZE TABLE ${DB}.\`${t.name}\` FINAL`);
     const parts = await rows<{ table: string; bytes: string; rows: string }>(
       `SELECT table, toString(sum(bytes_on_disk)) AS bytes, toString(sum(rows)) AS rows FROM system.parts WHERE active AND database = '${DB}' GROUP BY table`,
     );
+    const columns = await rows<{ name: string; bytes: string }>(
+      `SELECT name, toString(data_compressed_bytes) AS bytes FROM system.columns WHERE database = '${DB}' AND table = 'flows' AND data_compressed_bytes > 0 ORDER BY data_compressed_bytes DESC`,
+    );
+    await command(`CREATE TABLE ${DB}.flows_v4 AS ${DB}.flows`);
+    await command(`INSERT INTO ${DB}.flows_v4 SELECT * REPLACE (${UUID_V4_REPLACE}) FROM ${DB}.flows`);
+    await command(`OPTIMIZE TABLE ${DB}.flows_v4 FINAL`);
+    const [v4] = await rows<{ bytes: string }>(`SELECT toString(sum(bytes_on_disk)) AS bytes FROM system.parts WHERE active AND database = '${DB}' AND table = 'flows_v4'`);
     return {
       tables: new Map(parts.map((p) => [p.table, Number(p.bytes)])),
       flowRows: Number(parts.find((p) => p.table === 'flows')?.rows ?? 0),
+      columns: columns.map((c) => ({ name: c.name, bytes: Number(c.bytes) })),
+      flowsWithV4: Number(v4.bytes),
     };
   } finally {
     await ch.close();
@@ -328,6 +353,8 @@ export async function relayBench(total = relayFlows()): Promise<Result[]> {
     if (disk.flowRows !== total) throw new Error(`after OPTIMIZE FINAL the flows table has ${disk.flowRows} rows, ${total} were sent`);
     const onDisk = [...disk.tables.values()].reduce((a, b) => a + b, 0);
     const perTable = [...disk.tables.entries()].sort((a, b) => b[1] - a[1]).map(([t, b]) => `${t} ${fmt(b / total, 1)}`).join(', ');
+    const withV4 = onDisk - (disk.tables.get('flows') ?? 0) + disk.flowsWithV4;
+    process.stderr.write(`bench: flows columns on disk, B/flow: ${disk.columns.map((c) => `${c.name} ${fmt(c.bytes / total, 2)}`).join(', ')}\n`);
 
     const rate = (r: ReadBack): number => r.flows / (r.ms / 1000);
     const cpuPerFlow = (r: ReadBack): string => `CPU per flow: relay ${fmt((r.relayCpu * 1e6) / r.flows, 1)} us, client ${fmt((r.clientCpu * 1e6) / r.flows, 1)} us`;
@@ -345,7 +372,7 @@ export async function relayBench(total = relayFlows()): Promise<Result[]> {
       },
       {
         what: `relay store: bytes on disk per flow after OPTIMIZE FINAL, every table (dictionaries and rollups included), same ${flowsText} flows`,
-        figures: `${fmt(onDisk / total, 1)} B/flow (${perTable})`,
+        figures: `${fmt(onDisk / total, 1)} B/flow (${perTable}); the same flows with random v4 uuids (collectors before UUIDv7) ${fmt(withV4 / total, 1)} B/flow`,
         ratio: `${fmt(TARGET_BYTES_PER_FLOW / (onDisk / total), 2)}x target`,
         target: `at most ${TARGET_BYTES_PER_FLOW} B/flow`,
         met: onDisk / total <= TARGET_BYTES_PER_FLOW,

@@ -1,7 +1,6 @@
 // A metered, enriched flow as Hubble's flow.Flow, with the fields filled the way Hubble
 // fills them for a trace or drop event at the same place, plus Cillion's SCION path,
 // observation point and identity option.
-import { randomUUID } from 'node:crypto';
 import { OPT_IDENTITY, COUNTERS, counterName } from '../bpf/abi';
 import {
   DropReason,
@@ -18,6 +17,7 @@ import {
   type SecurityIdentityExtension,
 } from '../proto/gen/flow/flow';
 import type { EndpointInfo, Enrichment } from './enrich';
+import { nextFlowUuid } from './flow_uuid';
 import type { MeteredFlow } from './flowtable';
 
 export interface FlowContext {
@@ -149,7 +149,7 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
   const srcIdentity = f.direction === 'INGRESS_DECAP' ? f.identity : (e.source?.identity ?? f.identity);
   return Flow.fromPartial({
     time: wallTime(f.lastNs, ctx),
-    uuid: randomUUID(),
+    uuid: nextFlowUuid(),
     emitter: { name: 'Cillion', version: '' },
     verdict: dropped ? Verdict.DROPPED : Verdict.FORWARDED,
     dropReason: drop,

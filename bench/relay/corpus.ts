@@ -3,8 +3,10 @@
 // the real collector fills it. 500 pods in 10 namespaces with Kubernetes-style label sets
 // (app, version, team, tier, service account; the namespace's labels), every path of the
 // example topology between any two of its ASes (1,428, raw hop fields of the current
-// beaconing round, so the relay's path check accepts them), and a random UUID per flow.
-// Deterministic per seed except the UUIDs and the clock.
+// beaconing round, so the relay's path check accepts them), and a UUIDv7 per flow from the
+// collector's own generator (collector/flow_uuid.ts), made as the corpus is built: in flow
+// order, a few seconds for a collector's share, where a live collector makes each when it
+// reports the flow. Deterministic per seed except the UUIDs and the clock.
 import { join } from 'node:path';
 import { toFlow, type FlowContext } from '../../collector/flow';
 import type { EndpointInfo } from '../../collector/enrich';

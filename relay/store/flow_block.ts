@@ -7,11 +7,11 @@ import { endianness } from 'node:os';
 import type { ColumnKey } from '../../columns/layout';
 import { PRESENT, WIDTH, COLUMNS } from '../../columns/layout';
 import {
-  type Endpoint, type Geofence, type ScionPath,
+  GeofenceMode, GeofenceVerdict, type Endpoint, type Geofence, type ScionPath,
 } from '../../proto/gen/flow/flow';
-import { STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
+import { GEOFENCE_SEPARATOR, STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import { storedCount, type JudgedBatch } from './judged';
-import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidColumn, type NativeColumn } from './native';
+import { constIntColumn, fixedColumn, lowCardinalityColumn, nativeBlock, uuidHalfColumn, type NativeColumn } from './native';
 import { canonicalIA } from './rows';
 
 if (endianness() !== 'LE') throw new Error('the flow store writes typed arrays as little-endian Native columns');
@@ -116,7 +116,6 @@ function tableInts(
 }
 
 const u8 = (n: number) => new Uint8Array(n);
-const u16 = (n: number) => new Uint16Array(n);
 const u64 = (n: number) => new BigUint64Array(n);
 
 function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Rows, type: string) => NativeColumn> {
@@ -178,6 +177,28 @@ function bytesXor([bytes, pod, wire]: DataView[], at: number, out: Uint32Array, 
   out[o + 1] = bytes.getUint32(at + 4, true) ^ ref.getUint32(at + 4, true);
 }
 
+/** A name of `e` for the number v; a number without one cannot be stored. */
+function enumName(e: Record<number, string>, what: string, v: number): string {
+  const name = e[v];
+  if (name === undefined || name === 'UNRECOGNIZED') throw new FlowValueError(`${what} ${v} names nothing`);
+  return name;
+}
+
+/**
+ * A judgement as the geofence column holds it (flow_columns.ts GEOFENCE_FIELDS): its fields
+ * joined by GEOFENCE_SEPARATOR, those of no judgement where there is none.
+ */
+function geofenceRecord(f: Geofence | undefined): string {
+  const hop = f?.offendingHop;
+  const texts = [f?.name ?? '', f?.namespace ?? '', f?.reason ?? '', f?.offendingIsdAs ?? '', f?.offendingCountry ?? ''];
+  if (texts.some((t) => t.includes(GEOFENCE_SEPARATOR))) throw new FlowValueError(`geofence ${JSON.stringify(f?.name)} has a NUL in its name, namespace, reason or offending hop`);
+  return [
+    enumName(GeofenceVerdict, 'geofence verdict', f?.verdict ?? 0), texts[0], texts[1], enumName(GeofenceMode, 'geofence mode', f?.mode ?? 0), texts[2],
+    // -1 when the verdict names no hop.
+    hop === undefined || hop > 0x7fff ? '-1' : String(hop), texts[3], texts[4],
+  ].join(GEOFENCE_SEPARATOR);
+}
+
 /** How each stored column is filled (DESIGN: the flow-to-column mapping). */
 const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   time: copied('timeNs'),
@@ -186,7 +207,8 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   sequence: (r, t) => constIntColumn(t, r.b.sequence, r.count),
   batch_index: (r, t) => fixedColumn(t, 4, bytesOf(r.keep ?? Uint32Array.from({ length: r.count }, (_, i) => i))),
   node_name: (r) => constString(r.b.nodeName, r.count),
-  uuid: (r) => uuidColumn(r.b.columns.bytes('uuid'), r.keep),
+  uuid_hi: (r) => uuidHalfColumn(r.b.columns.bytes('uuid'), 0, r.keep),
+  uuid_lo: (r) => uuidHalfColumn(r.b.columns.bytes('uuid'), 1, r.keep),
   present,
   verdict: copied('verdict'),
   drop_reason: copied('dropReasonDesc'),
@@ -223,18 +245,7 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   identity_option_type: copied('identityOptionType'),
   identity_authenticated: copied('identityAuthenticated'),
   identity_check: copied('identityCheck'),
-  geofence_verdict: (r, t) => tableInts(r, t, 'judgement', undefined, u8, (i) => fence(r, i)?.verdict ?? 0),
-  geofence_name: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.name ?? ''),
-  geofence_namespace: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.namespace ?? ''),
-  geofence_mode: (r, t) => tableInts(r, t, 'judgement', undefined, u8, (i) => fence(r, i)?.mode ?? 0),
-  geofence_reason: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.reason ?? ''),
-  geofence_offending_hop: (r, t) => tableInts(r, t, 'judgement', undefined, u16, (i) => {
-    const hop = fence(r, i)?.offendingHop;
-    // Int16 -1 (0xffff) when the verdict names no hop.
-    return hop === undefined || hop > 0x7fff ? 0xffff : hop;
-  }),
-  geofence_offending_isd_as: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingIsdAs ?? ''),
-  geofence_offending_country: (r) => tableStrings(r, 'judgement', undefined, (i) => fence(r, i)?.offendingCountry ?? ''),
+  geofence: (r) => tableStrings(r, 'judgement', undefined, (i) => geofenceRecord(fence(r, i))),
   packets: copied('packets'),
   bytes_xor: derived64(['bytes', 'podBytes', 'wireBytes'], bytesXor),
   dropped_packets: copied('droppedPackets'),

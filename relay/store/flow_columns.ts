@@ -36,6 +36,12 @@ const TIME_CODEC = 'CODEC(Delta, ZSTD(1))';
 const COUNT_CODEC = 'CODEC(T64, ZSTD(1))';
 /** Constant within a batch, one step between batches: DoubleDelta leaves next to nothing. */
 const STEP_CODEC = 'CODEC(DoubleDelta, ZSTD(1))';
+/**
+ * The uuid's first half: a UUIDv7's Unix milliseconds and counter (collector/flow_uuid.ts),
+ * rising with the rows of one collector, so neighbours differ by little (a random v4 half
+ * stays 8 bytes). Its second half, the collector's rand_b, repeats per node.
+ */
+const UUID_HI_CODEC = 'CODEC(Delta, ZSTD(1))';
 /** Small numbers in wide columns: T64 drops the unused high bits first. */
 const NARROW_CODEC = 'CODEC(T64, ZSTD(1))';
 
@@ -78,7 +84,8 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   { name: 'sequence', type: 'UInt64', codec: STEP_CODEC },
   { name: 'batch_index', type: 'UInt32', codec: TIME_CODEC },
   { name: 'node_name', type: LC },
-  { name: 'uuid', type: 'UUID' },
+  { name: 'uuid_hi', type: 'UInt64', codec: UUID_HI_CODEC },
+  { name: 'uuid_lo', type: 'UInt64' },
   { name: 'present', type: 'UInt16', codec: NARROW_CODEC },
   { name: 'verdict', type: enumType(8, Verdict) },
   { name: 'drop_reason', type: enumType(16, DropReason) },
@@ -115,14 +122,7 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   { name: 'identity_option_type', type: 'UInt8' },
   { name: 'identity_authenticated', type: 'UInt8' },
   { name: 'identity_check', type: enumType(8, IdentityCheck) },
-  { name: 'geofence_verdict', type: enumType(8, GeofenceVerdict) },
-  { name: 'geofence_name', type: LC },
-  { name: 'geofence_namespace', type: LC },
-  { name: 'geofence_mode', type: enumType(8, GeofenceMode) },
-  { name: 'geofence_reason', type: LC },
-  { name: 'geofence_offending_hop', type: 'Int16' },
-  { name: 'geofence_offending_isd_as', type: LC },
-  { name: 'geofence_offending_country', type: LC },
+  { name: 'geofence', type: LC },
   { name: 'packets', type: 'UInt64', codec: COUNT_CODEC },
   { name: 'bytes_xor', type: 'UInt64', codec: COUNT_CODEC },
   { name: 'dropped_packets', type: 'UInt64', codec: COUNT_CODEC },
@@ -137,39 +137,89 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
 ];
 
 /**
- * Meter fields the flows table holds as their difference from a neighbour, read back under
- * their own names by ALIAS columns: the datapath's first and last packet as nanoseconds
- * before the flow's time (last_seen is the time itself; first_seen a few seconds before),
- * wire bytes as the SCION overhead over the pod bytes, and bytes as its difference (XOR)
- * from the pod or wire bytes it equals. The differences are small or zero where the raw
- * values are not: 5.3 -> 4.2 B a row for first_seen, 2.6 -> 0 for bytes on the relay bench
- * corpus. Every difference wraps around 64 bits both ways, so any value comes back as sent.
+ * Fields the flows table holds in another form, read back under their own names by ALIAS
+ * columns. The uuid as its two 64-bit halves (UUID_HI_CODEC; 16 -> 0.1 B a row for the
+ * collector's UUIDv7 on the relay bench corpus, a random v4 uuid still takes 16). The
+ * geofence judgement as one text (GEOFENCE_FIELDS). Meter fields as their difference from
+ * a neighbour: the datapath's first and last packet as nanoseconds before the flow's time
+ * (last_seen is the time itself; first_seen a few seconds before), wire bytes as the SCION
+ * overhead over the pod bytes, and bytes as its difference (XOR) from the pod or wire bytes
+ * it equals. The differences are small or zero
+ * where the raw values are not: 5.3 -> 4.2 B a row for first_seen, 2.6 -> 0 for bytes on
+ * the relay bench corpus. Every difference wraps around 64 bits both ways and the halves
+ * are the uuid's bits, so any value comes back as sent.
  */
 export interface AliasColumn {
   name: string;
   type: string;
   /** SQL over the stored columns (and the aliases before it). */
   expression: string;
-  /** The stored column holding the difference. */
-  storedAs: string;
-  /** SQL of that difference over a store where `name` is itself stored (schema.ts upgradeStatements). */
-  difference: string;
+  /**
+   * The stored columns it is read from, in table order, each with the SQL that computes it
+   * over a store where `name` is itself stored (schema.ts upgradeStatements).
+   */
+  storedAs: readonly { name: string; from: string }[];
+}
+
+/**
+ * A flow's geofence judgement, read through ALIAS columns of these names and types, is
+ * stored as one LowCardinality text: the fields in this order, joined by NUL (enums by
+ * name, the hop as a number, -1 for none), the fields of no judgement where the flow has
+ * none. All follow from the judgement, which a batch decides once per (source, destination,
+ * path, fence generation): in time order each column of its own cost what a row's index into
+ * the judgements costs, eight times over (2.6 B a flow on the relay bench corpus), one
+ * column costs it once. The aliases pick their field with a regular expression the engine
+ * runs on each part's few distinct judgements, not on every row.
+ */
+export const GEOFENCE_FIELDS: readonly { name: string; type: string }[] = [
+  { name: 'geofence_verdict', type: enumType(8, GeofenceVerdict) },
+  { name: 'geofence_name', type: LC },
+  { name: 'geofence_namespace', type: LC },
+  { name: 'geofence_mode', type: enumType(8, GeofenceMode) },
+  { name: 'geofence_reason', type: LC },
+  { name: 'geofence_offending_hop', type: 'Int16' },
+  { name: 'geofence_offending_isd_as', type: LC },
+  { name: 'geofence_offending_country', type: LC },
+];
+
+/** The separator of the geofence column's fields; the writer refuses a judgement whose text holds it (FLOW_VALUE). */
+export const GEOFENCE_SEPARATOR = '\0';
+
+/** The i-th field of the geofence column (RE2 sees \x00 for NUL). */
+function geofenceField(i: number): string {
+  return `extract(geofence, '^(?:[^\\\\x00]*\\\\x00){${i}}([^\\\\x00]*)')`;
+}
+
+function geofenceAlias(f: { name: string; type: string }, i: number): AliasColumn {
+  const field = geofenceField(i);
+  const expression = f.type.startsWith('Enum') ? `CAST(${field} AS ${f.type})` : f.type === 'Int16' ? `toInt16(${field})` : field;
+  const from = `concat(${GEOFENCE_FIELDS.map((g) => (g.type === LC ? g.name : `toString(${g.name})`)).join(", '\\0', ")})`;
+  return { name: f.name, type: f.type, expression, storedAs: [{ name: 'geofence', from }] };
 }
 
 const before = (gap: string) => `fromUnixTimestamp64Nano(toUnixTimestamp64Nano(time) - ${gap}, 'UTC')`;
 
 export const FLOW_ALIASES: readonly AliasColumn[] = [
-  { name: 'wire_bytes', type: 'UInt64', expression: 'pod_bytes + wire_over_pod', storedAs: 'wire_over_pod', difference: 'wire_bytes - pod_bytes' },
   {
-    name: 'bytes', type: 'UInt64', expression: 'bitXor(bytes_xor, if(pod_bytes != 0, pod_bytes, wire_bytes))', storedAs: 'bytes_xor',
-    difference: 'bitXor(bytes, if(pod_bytes != 0, pod_bytes, wire_bytes))',
+    // The engine's UUID is a UInt128 whose low 64 bits are the uuid's first half.
+    name: 'uuid', type: 'UUID', expression: "reinterpret(bitOr(bitShiftLeft(toUInt128(uuid_lo), 64), toUInt128(uuid_hi)), 'UUID')",
+    storedAs: [{ name: 'uuid_hi', from: 'toUInt64(bitShiftRight(toUInt128(uuid), 64))' }, { name: 'uuid_lo', from: 'toUInt64(toUInt128(uuid))' }],
+  },
+  ...GEOFENCE_FIELDS.map(geofenceAlias),
+  { name: 'wire_bytes', type: 'UInt64', expression: 'pod_bytes + wire_over_pod', storedAs: [{ name: 'wire_over_pod', from: 'wire_bytes - pod_bytes' }] },
+  {
+    name: 'bytes', type: 'UInt64', expression: 'bitXor(bytes_xor, if(pod_bytes != 0, pod_bytes, wire_bytes))',
+    storedAs: [{ name: 'bytes_xor', from: 'bitXor(bytes, if(pod_bytes != 0, pod_bytes, wire_bytes))' }],
   },
   {
-    name: 'first_seen', type: "DateTime64(9, 'UTC')", expression: before('first_seen_gap_ns'), storedAs: 'first_seen_gap_ns',
-    difference: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(first_seen)',
+    name: 'first_seen', type: "DateTime64(9, 'UTC')", expression: before('first_seen_gap_ns'),
+    storedAs: [{ name: 'first_seen_gap_ns', from: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(first_seen)' }],
   },
   {
-    name: 'last_seen', type: "DateTime64(9, 'UTC')", expression: before('last_seen_gap_ns'), storedAs: 'last_seen_gap_ns',
-    difference: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(last_seen)',
+    name: 'last_seen', type: "DateTime64(9, 'UTC')", expression: before('last_seen_gap_ns'),
+    storedAs: [{ name: 'last_seen_gap_ns', from: 'toUnixTimestamp64Nano(time) - toUnixTimestamp64Nano(last_seen)' }],
   },
 ];
+
+/** A SELECT * REPLACE list giving stored flows random (v4) uuids, as older collectors sent them: the bench's comparison. */
+export const UUID_V4_REPLACE = 'toUInt64(bitShiftRight(toUInt128(generateUUIDv4(1)), 64)) AS uuid_hi, toUInt64(toUInt128(generateUUIDv4(2))) AS uuid_lo';

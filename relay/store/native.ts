@@ -4,7 +4,8 @@
 //   block   = VarUInt columns, VarUInt rows, then per column: String name, String type, data
 //   String  = VarUInt length, bytes
 //   numbers = rows x width bytes, little-endian; Enum8/16 as Int8/16, DateTime as UInt32,
-//             DateTime64 as Int64, UUID as two UInt64 (bytes 0..7 reversed, then 8..15 reversed)
+//             DateTime64 as Int64, UUID as two UInt64 (bytes 0..7 reversed, then 8..15 reversed;
+//             the flows table stores the two as columns of their own, uuidHalfColumn)
 //   Nullable(T) = rows x UInt8 (1 = NULL), then T's data for every row
 //   Array(T)    = rows x UInt64 cumulative end offsets, then T's data for every element
 //   LowCardinality(String) = UInt64 1 (keys with each block), UInt64 index width code
@@ -121,22 +122,22 @@ function gather(out: Uint8Array, at: number, src: Uint8Array, width: number, kee
   }
 }
 
-/** RFC 4122 byte order in, ClickHouse's UUID layout out: each 8-byte half reversed. */
-export function uuidColumn(bytes: Uint8Array, keep?: Uint32Array): NativeColumn {
+/**
+ * One half of each uuid as UInt64: RFC 4122 byte order in (16 bytes a row), the big-endian
+ * 64-bit number of bytes 0..7 (`half` 0) or 8..15 (`half` 1) out, little-endian.
+ */
+export function uuidHalfColumn(bytes: Uint8Array, half: 0 | 1, keep?: Uint32Array): NativeColumn {
   const rows = keep ? keep.length : bytes.length / 16;
   return {
-    type: 'UUID',
+    type: 'UInt64',
     rows,
     write(w) {
-      const at = w.reserve(rows * 16);
+      const at = w.reserve(rows * 8);
       const o = w.buffer;
       for (let j = 0; j < rows; j++) {
-        const s = (keep ? keep[j] : j) * 16;
-        const d = at + j * 16;
-        for (let b = 0; b < 8; b++) {
-          o[d + b] = bytes[s + 7 - b];
-          o[d + 8 + b] = bytes[s + 15 - b];
-        }
+        const s = (keep ? keep[j] : j) * 16 + half * 8;
+        const d = at + j * 8;
+        for (let b = 0; b < 8; b++) o[d + b] = bytes[s + 7 - b];
       }
     },
   };

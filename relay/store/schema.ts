@@ -11,7 +11,8 @@
 //   session_id, sequence                the collector's export session and batch number
 //   batch_index          UInt32         position of the flow inside the batch as sent
 //   node_name            LowCardinality the node that captured the flow
-//   uuid                 UUID           (toString(uuid) for the text form)
+//   uuid                 UUID           (toString(uuid) for the text form), an ALIAS of the
+//                                       stored halves uuid_hi, uuid_lo UInt64 (FLOW_ALIASES)
 //   present              UInt16         which optional parts the flow has (columns/layout.ts
 //                                       PRESENT: 1 IP, 2 l4, 4 meter, 8 identity extension, 16
 //                                       emitter, 32 interface, 64 event type, 128 is_reply, 256
@@ -42,7 +43,9 @@
 //   identity_authenticated UInt8: the carried security identity
 //   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
 //   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
-//                        Int16 (-1 when none)
+//                        Int16 (-1 when none). These and geofence_verdict, geofence_mode are
+//                        ALIAS columns of the stored `geofence` LowCardinality text, the
+//                        judgement's fields joined by NUL (flow_columns.ts GEOFENCE_FIELDS)
 //   packets, bytes, dropped_packets  UInt64  the flow report's meter (Flow.meter) for the interval
 //                        it covers: bytes are pod bytes where the flow has a pod packet (the same
 //                        figure at both edges), wire bytes otherwise
@@ -180,6 +183,18 @@ const DEFAULT_CODEC = 'CODEC(ZSTD(1))';
 const columnDDL = (c: { name: string; type: string; codec?: string }): string => `${c.name} ${c.type} ${c.codec ?? DEFAULT_CODEC}`;
 const aliasDDL = (a: AliasColumn): string => `${a.name} ${a.type} ALIAS ${a.expression}`;
 
+/** The flows table's skip indexes (flowsColumnsDDL says why these); `column` may be an ALIAS. */
+const FLOW_INDEXES: readonly { name: string; column: string; type: string }[] = [
+  { name: 'idx_received_at', column: 'received_at', type: 'minmax GRANULARITY 1' },
+  { name: 'idx_verdict', column: 'verdict', type: 'set(0) GRANULARITY 4' },
+  { name: 'idx_geofence_verdict', column: 'geofence_verdict', type: 'set(0) GRANULARITY 4' },
+  { name: 'idx_path_key', column: 'path_key', type: 'bloom_filter(0.01) GRANULARITY 4' },
+  { name: 'idx_source_ip', column: 'source_ip', type: 'bloom_filter(0.01) GRANULARITY 4' },
+  { name: 'idx_destination_ip', column: 'destination_ip', type: 'bloom_filter(0.01) GRANULARITY 4' },
+];
+
+const indexDDL = (i: { name: string; column: string; type: string }): string => `${i.name} ${i.column} TYPE ${i.type}`;
+
 /**
  * The minmax index on received_at lets the rollup (rollupStatement) read one minute of
  * arrivals, not the day's partition. Skip indexes otherwise only for what is rare within a stretch of time and asked for alone (drops,
@@ -193,12 +208,7 @@ function flowsColumnsDDL(): string {
   ];
   return `
 ${columns.join('\n')}
-  INDEX idx_received_at received_at TYPE minmax GRANULARITY 1,
-  INDEX idx_verdict verdict TYPE set(0) GRANULARITY 4,
-  INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4,
-  INDEX idx_path_key path_key TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_source_ip source_ip TYPE bloom_filter(0.01) GRANULARITY 4,
-  INDEX idx_destination_ip destination_ip TYPE bloom_filter(0.01) GRANULARITY 4,
+${FLOW_INDEXES.map((i) => `  INDEX ${indexDDL(i)},`).join('\n')}
   PROJECTION ${NODE_SESSION_PROJECTION}`;
 }
 
@@ -402,24 +412,43 @@ const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod'
 const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
 
 /**
- * Statements that turn meter columns an older flows table stores as they are into the
- * differences stored today (FLOW_ALIASES), each read back under its old name: the
- * difference is computed into a new column in the old one's place (the store waits for
- * that rewrite), then the old column makes way for the ALIAS.
+ * Statements that turn fields an older flows table stores as they are into the forms stored
+ * today (FLOW_ALIASES: the uuid as two halves, meter fields as differences), each read back
+ * under its old name: the new columns are computed in the old one's place (the store waits
+ * for that rewrite), then the old column makes way for the ALIAS.
  */
 function differenceStatements(db: string, stored: ReadonlySet<string>): string[] {
   const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
   if (old.length === 0) return [];
-  const column = (a: AliasColumn) => STORED_FLOW_COLUMNS.find((c) => c.name === a.storedAs)!;
+  const column = (name: string) => STORED_FLOW_COLUMNS.find((c) => c.name === name)!;
+  // Each new column once (the geofence fields share one), in the first old one's place.
+  const added = new Map<string, { name: string; from: string; after: string }>();
+  for (const a of old) a.storedAs.forEach((s, i) => added.has(s.name) || added.set(s.name, { ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name }));
+  // An index over an old column goes while it is dropped and comes back over the ALIAS.
+  const indexes = FLOW_INDEXES.filter((i) => old.some((a) => a.name === i.column));
   const flows = `ALTER TABLE ${db}.flows`;
   return [
-    `${flows} ${old.map((a) => `ADD COLUMN IF NOT EXISTS ${a.storedAs} ${column(a).type} DEFAULT ${a.difference} ${column(a).codec ?? DEFAULT_CODEC} AFTER ${a.name}`).join(', ')}`,
-    `${flows} ${old.map((a) => `MATERIALIZE COLUMN ${a.storedAs}`).join(', ')} SETTINGS mutations_sync = 2`,
-    `${flows} ${old.map((a) => `MODIFY COLUMN ${a.storedAs} REMOVE DEFAULT`).join(', ')}`,
+    `${flows} ${[...added.values()].map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
+    `${flows} ${[...added.values()].map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
+    `${flows} ${[...added.values()].map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
+    ...indexes.map((i) => `${flows} DROP INDEX IF EXISTS ${i.name}`),
     `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
     // In FLOW_ALIASES order: bytes reads wire_bytes.
     ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
+    ...indexes.map((i) => `${flows} ADD INDEX IF NOT EXISTS ${indexDDL(i)}`),
   ];
+}
+
+/** What upgradeStatements change that an operator should hear of, one line each (empty on a current store). */
+export function upgradeNotes(o: SchemaOptions, flowsStored: ReadonlySet<string>): string[] {
+  const db = checkIdentifier(o.database);
+  const byStored = new Map<string, string[]>();
+  for (const a of FLOW_ALIASES.filter((x) => flowsStored.has(x.name))) {
+    const stored = a.storedAs.map((s) => s.name).join(' and ');
+    byStored.set(stored, [...(byStored.get(stored) ?? []), a.name]);
+  }
+  return [...byStored].map(([stored, names]) =>
+    `store: upgraded ${db}.flows: ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} now stored as ${stored} and read through ALIAS columns of the old names`);
 }
 
 /**

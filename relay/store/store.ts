@@ -17,7 +17,7 @@ import { storedCount, type JudgedBatch, type StoredEndpoint, type StoredPath } f
 import { constIntColumn, intColumn, nativeBlock, stringColumn } from './native';
 import {
   LEGACY_FLOWS, NODE_COUNTER_COLUMNS, NODE_COUNTER_VALUES, checkIdentifier, legacyMoveStatements, schemaStatements,
-  ttlStatements, upgradeStatements,
+  ttlStatements, upgradeNotes, upgradeStatements,
 } from './schema';
 
 export type { SessionBatch };
@@ -107,7 +107,9 @@ export async function openStore(opts: StoreOptions): Promise<FlowStore> {
     await moveLegacyFlows(ch.client, schema, log);
     for (const stmt of tables) await ch.client.command({ query: stmt });
     if (!(await isDistributed(ch.client, database))) {
-      for (const stmt of upgradeStatements(schema, await storedFlowColumns(ch.client, database))) await ch.client.command({ query: stmt });
+      const stored = await storedFlowColumns(ch.client, database);
+      for (const stmt of upgradeStatements(schema, stored)) await ch.client.command({ query: stmt });
+      for (const line of upgradeNotes(schema, stored)) log(line);
     }
     if ((opts.ttlDays !== undefined || opts.rollupTtlDays !== undefined) && !(await isDistributed(ch.client, database))) {
       for (const stmt of ttlStatements(schema)) {

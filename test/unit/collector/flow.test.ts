@@ -23,7 +23,8 @@ describe('collector/flow', () => {
   it('fills an egress flow the way Hubble fills a to-network trace event', () => {
     const f = toFlow(metered(), enriched(), ctx);
     assert.deepEqual(f.time, { seconds: 1_700_000_006n, nanos: 123 });
-    assert.match(f.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A UUIDv7 (collector/flow_uuid.ts).
+    assert.match(f.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // Numbers from Hubble's flow.proto: FORWARDED = 1, L3_L4 = 1, EGRESS = 2, TO_NETWORK = 11, IPv4 = 1.
     assert.equal(f.verdict, 1);
     assert.equal(f.Type, 1);

@@ -145,12 +145,17 @@ describe('relay/store insert (narrow schema, Native blocks)', function () {
     assert.deepEqual(await store.recentUuids(3), flows.slice(-3).reverse().map((f) => ({ nodeName: 'n', uuid: f.uuid })));
   });
 
-  it('refuses a batch whose enum column names nothing, or a uuid that is none, and stores nothing of it', async () => {
+  it('refuses a batch whose enum column names nothing, a uuid that is none or a geofence text with a NUL, and stores nothing of it', async () => {
     store = await openStore({ dataDir: dir });
     const b = judgedFromFlows({ sessionId: 's', sequence: 1n, nodeName: 'n', flows: makeCorpus(10) });
     b.columns.u8('verdict')[3] = 200;
     await assert.rejects(store.insertBatch(b), (e: unknown) => e instanceof FlowValueError && e.code === 'FLOW_VALUE' && /verdict 200/.test(e.message));
     await assert.rejects(store.insertBatch({ sessionId: 's', sequence: 1n, nodeName: 'n', flows: [{ ...makeCorpus(1)[0], uuid: 'u1' }] }), FlowValueError);
+    // The geofence column joins a judgement's fields by NUL: one inside a field would shift the rest.
+    const judged = judgedFromFlows({ sessionId: 's', sequence: 2n, nodeName: 'n', flows: makeCorpus(10) });
+    assert.ok(judged.geofences.some((g) => g !== undefined), 'the corpus has judged flows');
+    const fenced = { ...judged, geofences: judged.geofences.map((g) => g && { ...g, reason: 'leaves via\0 DE' }) };
+    await assert.rejects(store.insertBatch(fenced), (e: unknown) => e instanceof FlowValueError && /NUL/.test(e.message));
     assert.equal(await store.count(), 0n);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Session } from 'chdb';
 import {
   arrayColumn, constIntColumn, fixedColumn, float64Column, intColumn, lowCardinalityColumn, nativeBlock,
-  nullableColumn, stringColumn, uuidColumn, type NativeColumn,
+  nullableColumn, stringColumn, uuidHalfColumn, type NativeColumn,
 } from '../../../../relay/store/native';
 
 /** What chdb itself writes for `sql` in Native: the golden bytes. */
@@ -51,13 +51,14 @@ describe('relay/store native writer', function () {
     );
   });
 
-  it('writes UUIDs from RFC 4122 bytes as two little-endian halves', async () => {
+  it('writes the halves of UUIDs from RFC 4122 bytes as the UInt64s the engine takes them for', async () => {
     const rfc = Buffer.from('00112233445566778899aabbccddeeff' + 'f0e1d2c3b4a5968778695a4b3c2d1e0f', 'hex');
+    const halves = (u: string) => `toUInt64(bitShiftRight(toUInt128(${u}), 64)) AS hi, toUInt64(toUInt128(${u})) AS lo`;
     await same(
-      `SELECT arrayJoin([toUUID('00112233-4455-6677-8899-aabbccddeeff'), toUUID('f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f')]) AS u`,
-      [['u', uuidColumn(rfc)]],
+      `SELECT ${halves('u')} FROM (SELECT arrayJoin([toUUID('00112233-4455-6677-8899-aabbccddeeff'), toUUID('f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f')]) AS u)`,
+      [['hi', uuidHalfColumn(rfc, 0)], ['lo', uuidHalfColumn(rfc, 1)]],
     );
-    await same(`SELECT toUUID('f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f') AS u`, [['u', uuidColumn(rfc, new Uint32Array([1]))]]);
+    await same(`SELECT ${halves("toUUID('f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f')")}`, [['hi', uuidHalfColumn(rfc, 0, new Uint32Array([1]))], ['lo', uuidHalfColumn(rfc, 1, new Uint32Array([1]))]]);
   });
 
   it('writes LowCardinality(String) as a dictionary with "" first and per-row indexes', async () => {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Flow } from '../../../../proto/gen/flow/flow';
+import { randomUUID } from 'node:crypto';
+import { FlowUuids } from '../../../../collector/flow_uuid';
+import { Flow, FlowFilter } from '../../../../proto/gen/flow/flow';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
 import { FlowReader, QueryAbortedError } from '../../../../relay/store/query';
 import type { FlowQuery } from '../../../../relay/store/store';
@@ -104,6 +106,20 @@ describe('relay/store reading the narrow schema', function () {
       [victim.source!.clusterName, victim.source!.namespace, '', 0, []],
     );
     assert.deepEqual([f.scionPath?.fingerprint, f.scionPath?.srcIa, f.scionPath?.hops], [victim.scionPath!.fingerprint, victim.scionPath!.srcIa, []]);
+  });
+
+  it('keeps uuids of every kind: the collector\'s UUIDv7, random v4 of older collectors and the extremes, each found by a uuid filter', async () => {
+    const other = 'uuids';
+    await createNarrowStore(ch.client, other);
+    const v7 = new FlowUuids(() => Date.UTC(2026, 11, 5));
+    const uuids = [v7.next(), v7.next(), randomUUID(), randomUUID(), '00000000-0000-0000-0000-000000000001', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '80000000-0000-0000-8000-000000000000'];
+    const flows = asSent(makeCorpus(uuids.length, 9).map((f, i) => ({ ...f, uuid: uuids[i] })));
+    await insertCorpus(ch, other, flows);
+    const r = new FlowReader(ch.client, other, { limits: { timeoutMs: 30_000, maxRowsToRead: 1e9 }, kill: async () => {} });
+    assert.deepEqual((await collect({}, r)).map((f) => f.uuid).sort(), [...uuids].sort());
+    for (const u of uuids) assert.deepEqual((await collect({ allow: [FlowFilter.fromPartial({ uuid: [u] })] }, r)).map((f) => f.uuid), [u]);
+    const halves = await (await ch.client.query({ query: `SELECT leftPad(hex(uuid_hi), 16, '0') AS hi, leftPad(hex(uuid_lo), 16, '0') AS lo, toString(uuid) AS u FROM ${other}.flows`, format: 'JSONEachRow' })).json<{ hi: string; lo: string; u: string }>();
+    for (const h of halves) assert.equal(`${h.hi}${h.lo}`.toLowerCase(), h.u.replace(/-/g, ''), 'the stored halves are the uuid\'s bits in order');
   });
 
   it('stops the engine and says so when the caller aborts', async () => {

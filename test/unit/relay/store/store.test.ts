@@ -231,13 +231,15 @@ describe('relay/store (embedded chdb)', function () {
     await store.insertBatch({ sessionId: 'old', sequence: 1n, nodeName: 'n', flows: flows.slice(0, 200) });
     await store.close();
     store = undefined;
-    // The layout before: plain number keys, meter fields as they are, per-flow copies of
+    // The layout before: plain number keys, the uuid and meter fields as they are, per-flow copies of
     // pod, identity and path latency (values the upgrade drops, so any will do).
     const old: [string, string, string][] = [];
     for (const c of STORED_FLOW_COLUMNS) {
-      const alias = FLOW_ALIASES.find((a) => a.storedAs === c.name);
-      if (alias) old.push([alias.name, alias.type, alias.name]);
-      else old.push([c.name, c.type.replace(/^LowCardinality\((U?Int\d+)\)$/, '$1'), c.name]);
+      const aliases = FLOW_ALIASES.filter((a) => a.storedAs.some((s) => s.name === c.name));
+      // The columns read through ALIAS columns today, in the place of the first stored one.
+      for (const a of aliases) if (a.storedAs[0].name === c.name) old.push([a.name, a.type, a.name]);
+      if (aliases.length > 0) continue;
+      old.push([c.name, c.type.replace(/^LowCardinality\((U?Int\d+)\)$/, '$1'), c.name]);
       if (c.name === 'source_namespace' || c.name === 'destination_namespace') old.push([c.name.replace('namespace', 'pod'), 'LowCardinality(String)', "'pod'"]);
       if (c.name === 'source_app' || c.name === 'destination_app') old.push([c.name.replace('app', 'identity'), 'UInt32', '7']);
       if (c.name === 'path_known') old.push(['path_latency_ns', 'Nullable(UInt64)', 'NULL']);
@@ -246,7 +248,8 @@ describe('relay/store (embedded chdb)', function () {
     try {
       await ch.client.command({
         query: `CREATE TABLE cillion.flows_old (${old.map(([n, t]) => `${n} ${t}`).join(', ')},
-          INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4, INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4)
+          INDEX idx_source_pod source_pod TYPE bloom_filter(0.01) GRANULARITY 4, INDEX idx_destination_pod destination_pod TYPE bloom_filter(0.01) GRANULARITY 4,
+          INDEX idx_geofence_verdict geofence_verdict TYPE set(0) GRANULARITY 4)
           ENGINE = MergeTree PARTITION BY toYYYYMMDD(received_at) ORDER BY (time, session_id, sequence, batch_index)`,
       });
       await ch.client.command({ query: `INSERT INTO cillion.flows_old SELECT ${old.map(([n, , v]) => `${v} AS ${n}`).join(', ')} FROM cillion.flows` });
@@ -255,7 +258,10 @@ describe('relay/store (embedded chdb)', function () {
     } finally {
       await ch.close();
     }
-    store = await openStore({ dataDir: dir });
+    const logged: string[] = [];
+    store = await openStore({ dataDir: dir, log: (line) => logged.push(line) });
+    assert.ok(logged.some((l) => l.includes('uuid is now stored as uuid_hi and uuid_lo')), logged.join('\n'));
+    assert.ok(logged.some((l) => l.includes('geofence_verdict, geofence_name, geofence_namespace, geofence_mode, geofence_reason, geofence_offending_hop, geofence_offending_isd_as, geofence_offending_country are now stored as geofence')), logged.join('\n'));
     await store.insertBatch({ sessionId: 'old', sequence: 2n, nodeName: 'n', flows: flows.slice(200) });
     assert.deepEqual(await collect(store, {}), flows);
     await store.close();
@@ -269,6 +275,10 @@ describe('relay/store (embedded chdb)', function () {
     assert.equal(cols.find((c) => c.name === 'sequence')?.codec, 'CODEC(DoubleDelta, ZSTD(1))');
     const indexes = await sql<{ name: string }>(dir, "SELECT name FROM system.data_skipping_indices WHERE database = 'cillion' AND table = 'flows' AND name LIKE '%pod%'");
     assert.deepEqual(indexes, []);
+    const fenceIndex = await sql<{ expr: string }>(dir, "SELECT expr FROM system.data_skipping_indices WHERE database = 'cillion' AND table = 'flows' AND name = 'idx_geofence_verdict'");
+    // The engine keeps the index over the ALIAS's expression.
+    assert.equal(fenceIndex.length, 1, 'the index over the verdict is back');
+    assert.match(fenceIndex[0].expr, /^CAST\(extract\(geofence, /);
   });
 
   it('fills the paths dimension and the per-minute rollup', async () => {
