@@ -58,7 +58,7 @@ export class UuidWindow {
   /** Keys added so far; the next goes to ring[added % size]. */
   private added = 0;
 
-  constructor(private readonly size: number) {
+  constructor(readonly size: number) {
     this.ring = new Array<string | undefined>(size);
   }
 
@@ -208,7 +208,9 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
   const prefix = nodeKey(nodeName);
   const keepList: number[] = [];
   const keys: string[] = [];
-  const inBatch = new Set<string>();
+  // The window takes each uuid as it is kept, so it catches a uuid twice in this batch too,
+  // unless the batch is larger than the window.
+  const inBatch = batch.count > window.size ? new Set<string>() : undefined;
   let rejected = 0;
   let duplicates = 0;
   let reason = '';
@@ -220,11 +222,12 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
         randomFillSync(uuids, at, 16);
       }
       const key = prefix + uuids.toString('latin1', at, at + 16);
-      if (inBatch.has(key) || window.has(key)) {
+      if (window.has(key) || inBatch?.has(key)) {
         problem = `flow uuid ${uuids.toString('hex', at, at + 16)} already stored`;
         duplicates++;
       } else {
-        inBatch.add(key);
+        window.add(key);
+        inBatch?.add(key);
         keys.push(key);
       }
     }
@@ -235,6 +238,5 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
     }
     keepList.push(i);
   }
-  for (const k of keys) window.add(k);
   return { keep: rejected === 0 ? undefined : Uint32Array.from(keepList), rejected, reason, duplicates, keys };
 }
