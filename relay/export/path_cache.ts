@@ -32,7 +32,10 @@ const keys = new WeakMap<ScionPath, string>();
 export function sentPathKey(p: ScionPath): string {
   let key = keys.get(p);
   if (key === undefined) {
-    key = JSON.stringify([p.type, p.pathId, p.srcIa, p.dstIa, p.fingerprint, p.hops.length, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
+    // Numbers, then length-prefixed texts, then the raw bytes last: no two paths share a key.
+    // (JSON would escape most bytes of the raw header, which was most of a batch's screening.)
+    const raw = Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1');
+    key = `${p.type}|${p.pathId}|${p.hops.length}|${p.srcIa.length}:${p.srcIa}|${p.dstIa.length}:${p.dstIa}|${p.fingerprint.length}:${p.fingerprint}|${raw}`;
     keys.set(p, key);
   }
   return key;
