@@ -18,6 +18,7 @@ import { exportService, sessionKey, type BatchOwner, type BatchSink, type Collec
 import { GroupCommit, type Committable } from './export/group_commit';
 import { judgeColumns } from './export/judge_columns';
 import { liveBatch } from './export/live_columns';
+import { KnownEndpoints } from './export/endpoint_cache';
 import { RebuiltPaths } from './export/path_cache';
 import { PathChecks, screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
 import { tallyStored } from './export/tally';
@@ -156,7 +157,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     },
   });
   const judge = new FlowJudge(opts.resources, { paths: opts.paths, log });
-  const knownPaths = new RebuiltPaths();
+  const known = { paths: new RebuiltPaths(), endpoints: new KnownEndpoints() };
   const pathChecks = new PathChecks(limits);
   log(
     opts.paths
@@ -179,7 +180,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const cols = incoming.columns;
       const screened = screenColumns(cols, b.nodeName, limits, uuids, pathChecks);
       await judge.preparePaths(cols.paths);
-      const verdicts = judgeColumns(cols, judge, knownPaths);
+      const verdicts = judgeColumns(cols, judge, known);
       const judged: JudgedBatch = { nodeName: b.nodeName, sessionId: b.sessionId, sequence: b.sequence, columns: cols, keep: screened.keep, ...verdicts };
       // Live before stored: viewers see a flow once it is judged, whatever the store's lag.
       const live = liveBatch(judged);

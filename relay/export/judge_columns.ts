@@ -8,7 +8,7 @@ import type { FlowJudge } from '../../geofence/judge';
 import type { Unchecked } from '../../geofence/engine';
 import type { Geofence } from '../../proto/gen/flow/flow';
 import type { StoredEndpoint, StoredPath } from '../store/judged';
-import { storedEndpoint } from '../store/keys';
+import type { KnownEndpoints } from './endpoint_cache';
 import type { RebuiltPaths } from './path_cache';
 
 export interface ColumnVerdicts {
@@ -20,18 +20,24 @@ export interface ColumnVerdicts {
   fingerprintMismatches: number;
 }
 
+/** What the relay remembers of endpoints and paths from earlier batches. */
+export interface Known {
+  endpoints: KnownEndpoints;
+  paths: RebuiltPaths;
+}
+
 /**
- * Rebuilds the batch's paths (or takes them from `known`, remembered from earlier batches)
- * and decides every flow's verdict; call judge.preparePaths(batch.paths) first.
+ * Rebuilds the batch's paths and keys its endpoints (or takes them from `known`, remembered
+ * from earlier batches) and decides every flow's verdict; call judge.preparePaths(batch.paths) first.
  */
-export function judgeColumns(batch: ColumnBatch, judge: FlowJudge, known: RebuiltPaths): ColumnVerdicts {
-  const endpoints = batch.endpoints.map((ep) => (ep === undefined ? undefined : storedEndpoint(ep)));
+export function judgeColumns(batch: ColumnBatch, judge: FlowJudge, known: Known): ColumnVerdicts {
+  const endpoints = batch.endpoints.map((ep) => (ep === undefined ? undefined : known.endpoints.of(ep)));
   const workloads = batch.endpoints.map((ep) => judge.workload(ep));
   const unchecked: (Unchecked | undefined)[] = [];
   const mismatched: boolean[] = [];
   const paths = batch.paths.map((sent, i) => {
     if (sent === undefined) return undefined;
-    const { rebuilt, stored } = known.of(judge, sent);
+    const { rebuilt, stored } = known.paths.of(judge, sent);
     unchecked[i] = rebuilt.unchecked;
     mismatched[i] = rebuilt.fingerprintMismatch;
     return stored;

@@ -21,12 +21,24 @@ interface Entry extends KnownPath {
   expiresMs: number | undefined;
 }
 
+/** Keys of the paths of batches being handled: the screen and the judge key each path once. */
+const keys = new WeakMap<ScionPath, string>();
+
 /**
  * Everything of a sent path that its rebuild and its screening (screen.ts) depend on,
- * unambiguously, so a crafted path cannot take another's entry in either cache.
+ * unambiguously, so a crafted path cannot take another's entry in either cache. A batch's
+ * path entries are not changed once decoded, so the key is computed once per entry.
  */
 export function sentPathKey(p: ScionPath): string {
-  return JSON.stringify([p.type, p.pathId, p.srcIa, p.dstIa, p.fingerprint, p.hops.length, Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1')]);
+  let key = keys.get(p);
+  if (key === undefined) {
+    // Numbers, then length-prefixed texts, then the raw bytes last: no two paths share a key.
+    // (JSON would escape most bytes of the raw header, which was most of a batch's screening.)
+    const raw = Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('latin1');
+    key = `${p.type}|${p.pathId}|${p.hops.length}|${p.srcIa.length}:${p.srcIa}|${p.dstIa.length}:${p.dstIa}|${p.fingerprint.length}:${p.fingerprint}|${raw}`;
+    keys.set(p, key);
+  }
+  return key;
 }
 
 export class RebuiltPaths {

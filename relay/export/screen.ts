@@ -37,10 +37,23 @@ export interface Screened {
   keys: string[];
 }
 
-/** The window's key of a flow: its node and its uuid's 16 bytes. */
-export const uuidKey = (nodeName: string, uuid: Uint8Array): string => nodeKey(nodeName) + Buffer.from(uuid.buffer, uuid.byteOffset, 16).toString('latin1', 0, 16);
+/**
+ * Builds window keys of one node: its name (UTF-8, then NUL) and a uuid's 16 bytes, read as
+ * latin1, so that each key is one flat string (a key of two joined strings was three
+ * objects per flow, kept as long as the window remembers the flow).
+ */
+function nodeKeys(nodeName: string): (uuids: Uint8Array, at: number) => string {
+  const node = Buffer.from(`${nodeName}\0`, 'utf8');
+  const scratch = Buffer.allocUnsafe(node.length + 16);
+  node.copy(scratch);
+  return (uuids, at) => {
+    scratch.set(uuids.subarray(at, at + 16), node.length);
+    return scratch.toString('latin1');
+  };
+}
 
-const nodeKey = (nodeName: string): string => `${nodeName}\0`;
+/** The window's key of a flow: its node and its uuid's 16 bytes. */
+export const uuidKey = (nodeName: string, uuid: Uint8Array): string => nodeKeys(nodeName)(uuid, 0);
 
 /** A uuid's 16 bytes from its text form (8-4-4-4-12 hex). */
 export function uuidBytes(text: string): Uint8Array {
@@ -58,7 +71,7 @@ export class UuidWindow {
   /** Keys added so far; the next goes to ring[added % size]. */
   private added = 0;
 
-  constructor(private readonly size: number) {
+  constructor(readonly size: number) {
     this.ring = new Array<string | undefined>(size);
   }
 
@@ -205,10 +218,12 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
   const why = problems(batch, limits, paths);
   const column = batch.bytes('uuid');
   const uuids = Buffer.from(column.buffer, column.byteOffset, column.byteLength);
-  const prefix = nodeKey(nodeName);
+  const keyOf = nodeKeys(nodeName);
   const keepList: number[] = [];
   const keys: string[] = [];
-  const inBatch = new Set<string>();
+  // The window takes each uuid as it is kept, so it catches a uuid twice in this batch too,
+  // unless the batch is larger than the window.
+  const inBatch = batch.count > window.size ? new Set<string>() : undefined;
   let rejected = 0;
   let duplicates = 0;
   let reason = '';
@@ -219,12 +234,13 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
       if ((uuids.readUInt32LE(at) | uuids.readUInt32LE(at + 4) | uuids.readUInt32LE(at + 8) | uuids.readUInt32LE(at + 12)) === 0) {
         randomFillSync(uuids, at, 16);
       }
-      const key = prefix + uuids.toString('latin1', at, at + 16);
-      if (inBatch.has(key) || window.has(key)) {
+      const key = keyOf(uuids, at);
+      if (window.has(key) || inBatch?.has(key)) {
         problem = `flow uuid ${uuids.toString('hex', at, at + 16)} already stored`;
         duplicates++;
       } else {
-        inBatch.add(key);
+        window.add(key);
+        inBatch?.add(key);
         keys.push(key);
       }
     }
@@ -235,6 +251,5 @@ export function screenColumns(batch: ColumnBatch, nodeName: string, limits: Rela
     }
     keepList.push(i);
   }
-  for (const k of keys) window.add(k);
   return { keep: rejected === 0 ? undefined : Uint32Array.from(keepList), rejected, reason, duplicates, keys };
 }

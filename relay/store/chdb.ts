@@ -3,8 +3,7 @@
 // above this file is the same for both.
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions, type ClickHouseSettings } from '@clickhouse/client';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -101,11 +100,15 @@ export function openClickHouse(opts: { dataDir?: string; url?: string }): ClickH
     embedded: true,
     insertNative: async (p) => {
       const file = join(SCRATCH, `cillion-insert-${process.pid}-${randomBytes(8).toString('hex')}.native`);
-      await writeFile(file, p.body);
+      // Written and removed synchronously: on /dev/shm that is a copy in memory, while an
+      // asynchronous write takes a turn of the event loop per 512 KiB chunk, and under load
+      // each turn waited behind batches being judged while the engine sat idle (the write
+      // was half of every insert's time).
+      writeFileSync(file, p.body);
       try {
         await chdb.chdb.queryAsync(`INSERT INTO ${p.table} ${settingsClause(p.settings)} SELECT * FROM file(${sqlString(file)}, 'Native')`);
       } finally {
-        await rm(file, { force: true });
+        rmSync(file, { force: true });
       }
     },
     kill: async (tag) => {

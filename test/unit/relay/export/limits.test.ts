@@ -184,6 +184,10 @@ describe('relay limits', () => {
       assert.equal(screen([ok({ uuid: uuid(0xd) })], w).rejected, 0);
       screen([ok({ uuid: uuid(0xe) }), ok({ uuid: uuid(0xf) })], w);
       assert.ok(!w.has(uuidKey(node, uuidBytes(uuid(0xa)))), 'the oldest uuid is forgotten beyond the window');
+      // A batch within the window's size: the window itself catches the second of a uuid.
+      const s3 = screen([ok({ uuid: uuid(0x10) }), ok({ uuid: uuid(0x11) }), ok({ uuid: uuid(0x10) })], new UuidWindow(10));
+      assert.deepEqual([...(s3.keep ?? [])], [0, 1]);
+      assert.equal(s3.duplicates, 1);
     });
 
     it('keeps a uuid forgotten and accepted again for a whole window from its second acceptance', () => {
@@ -205,6 +209,10 @@ describe('relay limits', () => {
       assert.equal(screenColumns(columnsOf(flows), 'intruder', limits, w).rejected, 0);
       assert.equal(screenColumns(columnsOf(flows), 'victim', limits, w).rejected, 0);
       assert.equal(screenColumns(columnsOf(flows), 'victim', limits, w).duplicates, 1);
+      // Names are keyed by their UTF-8 bytes: a name spelling another's bytes as latin1 is another node.
+      assert.equal(screenColumns(columnsOf(flows), 'zürich', limits, w).rejected, 0);
+      assert.equal(screenColumns(columnsOf(flows), Buffer.from('zürich', 'utf8').toString('latin1'), limits, w).rejected, 0);
+      assert.equal(screenColumns(columnsOf(flows), 'zürich', limits, w).duplicates, 1);
     });
   });
 
