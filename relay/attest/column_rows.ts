@@ -13,7 +13,7 @@ import { L4, PRESENT } from '../../columns/layout';
 import { parseFlowLabels, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
 import { NativeFormatError, type NativeBlock } from '../store/native_reader';
 import type { FlowPage } from '../store/query';
-import { bigs, col, missingEndpoint, missingPath, nums, uuidText, type PageRefs } from '../store/stored_flow';
+import { bigs, col, missingEndpoint, missingPath, nums, uuidBytes, uuidText, type PageRefs } from '../store/stored_flow';
 import {
   canonicalEndpoint, endpointJson, fenceJson, fenceVerdictName, formatTime, lineJson, type CanonicalFlow,
 } from './canonical_flow';
@@ -176,9 +176,7 @@ export class ColumnRows {
     const timeS = bigs(b, 'time_s');
     const timeN = nums(b, 'time_ns');
     const node = textJson(b, 'node_name');
-    const uuidCol = col(b, 'uuid');
-    if (uuidCol.kind !== 'fixed') throw new NativeFormatError('column uuid is not a UUID column');
-    const uuids = uuidCol.bytes;
+    const uuids = uuidBytes(b);
     const present = nums(b, 'present');
     const verdict = nums(b, 'verdict');
     const point = nums(b, 'scion_observation_point');

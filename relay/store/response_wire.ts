@@ -14,7 +14,7 @@ import { lengthDelimited, ProtoWriter, stringField, tag } from './proto_writer';
 import { NativeFormatError, type NativeBlock } from './native_reader';
 import type { FlowReader } from './query';
 import { pushdownIsExact } from './sql_filters';
-import { bigs, blockFlows, col, halves, nums, uuidText, type PageRefs } from './stored_flow';
+import { bigs, blockFlows, col, flowScalars, halves, nums, uuidText, type PageRefs } from './stored_flow';
 
 /**
  * The query's flows a block at a time as GetFlowsResponse messages, when the engine
@@ -185,37 +185,8 @@ function uint32Field(w: ProtoWriter, t: number, v: number): void {
  * takes what its own columns say, through blockFlows.
  */
 export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): EncodedFlows {
+  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded } = flowScalars(b);
   const timeS = halves(b, 'time_s');
-  const timeN = nums(b, 'time_ns');
-  const uuidCol = col(b, 'uuid');
-  if (uuidCol.kind !== 'fixed') throw new NativeFormatError('column uuid is not a UUID column');
-  const uuids = uuidCol.bytes;
-  const present = nums(b, 'present');
-  const verdict = nums(b, 'verdict');
-  const dropReason = nums(b, 'drop_reason');
-  const dropCode = nums(b, 'drop_reason_code');
-  const flowType = nums(b, 'flow_type');
-  const direction = nums(b, 'traffic_direction');
-  const point = nums(b, 'observation_point');
-  const scionPoint = nums(b, 'scion_observation_point');
-  const isReply = nums(b, 'is_reply');
-  const eventType = nums(b, 'event_type');
-  const eventSub = nums(b, 'event_sub_type');
-  const ifIndex = nums(b, 'interface_index');
-  const ipVersion = nums(b, 'ip_version');
-  const proto = nums(b, 'protocol');
-  const sport = nums(b, 'source_port');
-  const dport = nums(b, 'destination_port');
-  const flags = nums(b, 'tcp_flags');
-  const icmpType = nums(b, 'icmp_type');
-  const icmpCode = nums(b, 'icmp_code');
-  const srcKey = bigs(b, 'source_workload');
-  const dstKey = bigs(b, 'destination_workload');
-  const pathKey = bigs(b, 'path_key');
-  const idExt = nums(b, 'identity_ext');
-  const idOption = nums(b, 'identity_option_type');
-  const idAuth = nums(b, 'identity_authenticated');
-  const idCheck = nums(b, 'identity_check');
   const fenceVerdict = nums(b, 'geofence_verdict');
   const fenceMode = nums(b, 'geofence_mode');
   const fenceHop = nums(b, 'geofence_offending_hop');
@@ -227,10 +198,7 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
   const lostPackets = halves(b, 'lost_packets');
   const lostBytes = halves(b, 'lost_bytes');
   const firstS = halves(b, 'first_seen_s');
-  const firstN = nums(b, 'first_seen_ns');
   const lastS = halves(b, 'last_seen_s');
-  const lastN = nums(b, 'last_seen_ns');
-  const folded = nums(b, 'folded_reports');
 
   const node = strings(b, 'node_name', FLOW.nodeName);
   const responseNode = strings(b, 'node_name', RESPONSE_NODE_NAME);

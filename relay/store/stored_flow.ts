@@ -120,6 +120,53 @@ export function texts(b: NativeBlock, name: string): (i: number) => string {
   return (i) => dict[index[i]];
 }
 
+/** The uuid column's bytes: 16 per row. */
+export function uuidBytes(b: NativeBlock): Uint8Array {
+  const c = col(b, 'uuid');
+  if (c.kind !== 'fixed') throw new NativeFormatError('column uuid is not a UUID column');
+  return c.bytes;
+}
+
+/**
+ * The flow columns every whole-flow reader takes as they are (numbers, enums, keys),
+ * gathered once for the Flow builder here and the wire encoder (response_wire.ts).
+ */
+export function flowScalars(b: NativeBlock) {
+  return {
+    timeN: nums(b, 'time_ns'),
+    uuids: uuidBytes(b),
+    present: nums(b, 'present'),
+    verdict: nums(b, 'verdict'),
+    dropReason: nums(b, 'drop_reason'),
+    dropCode: nums(b, 'drop_reason_code'),
+    flowType: nums(b, 'flow_type'),
+    direction: nums(b, 'traffic_direction'),
+    point: nums(b, 'observation_point'),
+    scionPoint: nums(b, 'scion_observation_point'),
+    isReply: nums(b, 'is_reply'),
+    eventType: nums(b, 'event_type'),
+    eventSub: nums(b, 'event_sub_type'),
+    ifIndex: nums(b, 'interface_index'),
+    ipVersion: nums(b, 'ip_version'),
+    proto: nums(b, 'protocol'),
+    sport: nums(b, 'source_port'),
+    dport: nums(b, 'destination_port'),
+    flags: nums(b, 'tcp_flags'),
+    icmpType: nums(b, 'icmp_type'),
+    icmpCode: nums(b, 'icmp_code'),
+    srcKey: bigs(b, 'source_workload'),
+    dstKey: bigs(b, 'destination_workload'),
+    pathKey: bigs(b, 'path_key'),
+    idExt: nums(b, 'identity_ext'),
+    idOption: nums(b, 'identity_option_type'),
+    idAuth: nums(b, 'identity_authenticated'),
+    idCheck: nums(b, 'identity_check'),
+    firstN: nums(b, 'first_seen_ns'),
+    lastN: nums(b, 'last_seen_ns'),
+    folded: nums(b, 'folded_reports'),
+  };
+}
+
 /** Every workload and path key of a block, for the caller to resolve before rebuilding. */
 export function blockKeys(b: NativeBlock): { endpoints: BigArray[]; paths: BigArray } {
   return { endpoints: [bigs(b, 'source_workload'), bigs(b, 'destination_workload')], paths: bigs(b, 'path_key') };
@@ -195,44 +242,15 @@ function layer4(proto: number, sport: number, dport: number, flags: number, type
  * before the flow's) gives the endpoint or path the flow's own columns describe.
  */
 export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow {
+  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded } = flowScalars(b);
   const timeS = bigs(b, 'time_s');
-  const timeN = nums(b, 'time_ns');
   const node = texts(b, 'node_name');
-  const uuidCol = col(b, 'uuid');
-  if (uuidCol.kind !== 'fixed') throw new NativeFormatError('column uuid is not a UUID column');
-  const uuids = uuidCol.bytes;
-  const present = nums(b, 'present');
-  const verdict = nums(b, 'verdict');
-  const dropReason = nums(b, 'drop_reason');
-  const dropCode = nums(b, 'drop_reason_code');
-  const flowType = nums(b, 'flow_type');
-  const direction = nums(b, 'traffic_direction');
-  const point = nums(b, 'observation_point');
-  const scionPoint = nums(b, 'scion_observation_point');
-  const isReply = nums(b, 'is_reply');
-  const eventType = nums(b, 'event_type');
-  const eventSub = nums(b, 'event_sub_type');
   const emitterName = texts(b, 'emitter_name');
   const emitterVersion = texts(b, 'emitter_version');
-  const ifIndex = nums(b, 'interface_index');
   const ifName = texts(b, 'interface_name');
-  const ipVersion = nums(b, 'ip_version');
   const srcIp = texts(b, 'source_ip');
   const dstIp = texts(b, 'destination_ip');
-  const proto = nums(b, 'protocol');
-  const sport = nums(b, 'source_port');
-  const dport = nums(b, 'destination_port');
-  const flags = nums(b, 'tcp_flags');
-  const icmpType = nums(b, 'icmp_type');
-  const icmpCode = nums(b, 'icmp_code');
-  const srcKey = bigs(b, 'source_workload');
-  const dstKey = bigs(b, 'destination_workload');
-  const pathKey = bigs(b, 'path_key');
-  const idExt = nums(b, 'identity_ext');
   const idCluster = texts(b, 'identity_cluster');
-  const idOption = nums(b, 'identity_option_type');
-  const idAuth = nums(b, 'identity_authenticated');
-  const idCheck = nums(b, 'identity_check');
   const packets = bigs(b, 'packets');
   const bytes = bigs(b, 'bytes');
   const dropped = bigs(b, 'dropped_packets');
@@ -241,11 +259,8 @@ export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow 
   const lostPackets = bigs(b, 'lost_packets');
   const lostBytes = bigs(b, 'lost_bytes');
   const firstS = bigs(b, 'first_seen_s');
-  const firstN = nums(b, 'first_seen_ns');
   const lastS = bigs(b, 'last_seen_s');
-  const lastN = nums(b, 'last_seen_ns');
   const dropName = texts(b, 'drop_reason_name');
-  const folded = nums(b, 'folded_reports');
   const endpointOf = missingEndpoint(b);
   const pathOf = missingPath(b);
   const fenceOf = geofenceReader(b);
