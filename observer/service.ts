@@ -127,8 +127,8 @@ function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: Observe
     call.emit('error', serviceError(status.RESOURCE_EXHAUSTED, message));
     return;
   }
-  call.on('close', release);
-  call.on('cancelled', release);
+  // The slot is given back when the answer ends, not when the client goes: the answer's store
+  // query may run a moment longer, and a client cancelling in a loop must not outrun the bound.
   answer().then(
     () => {
       release();
