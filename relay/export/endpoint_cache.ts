@@ -12,18 +12,30 @@ function endpointKey(ep: Endpoint): string {
 
 export class KnownEndpoints {
   private readonly cache = new Map<string, StoredEndpoint>();
+  /** Characters of the remembered keys: an endpoint's key is as long as its labels, up to the flow limits. */
+  private chars = 0;
 
-  constructor(private readonly max = 16_384) {}
+  constructor(
+    private readonly max = 16_384,
+    private readonly maxChars = 8 * 1024 * 1024,
+  ) {}
 
   /** What storedEndpoint(ep) gives, for an endpoint of the same fields seen before from memory. */
   of(ep: Endpoint): StoredEndpoint {
     const key = endpointKey(ep);
     let hit = this.cache.get(key);
     if (hit === undefined) {
-      // Forgotten all at once when full: a flood of distinct endpoints costs one rebuild each.
-      if (this.cache.size >= this.max) this.cache.clear();
+      // Forgotten all at once when full, by count or by size: a flood of distinct or huge
+      // endpoints costs one rebuild each, never more memory than the bounds.
+      if (this.cache.size >= this.max || this.chars + key.length > this.maxChars) {
+        this.cache.clear();
+        this.chars = 0;
+      }
       hit = storedEndpoint(ep);
-      this.cache.set(key, hit);
+      if (key.length <= this.maxChars) {
+        this.cache.set(key, hit);
+        this.chars += key.length;
+      }
     }
     return hit;
   }

@@ -45,6 +45,14 @@ describe('relay/export/endpoint_cache', () => {
     }
   });
 
+  it('bounds what it remembers by the size of the keys too: an endpoint larger than the bound is rebuilt each time, with the right key', () => {
+    const huge = { ...pod, labels: Array.from({ length: 128 }, (_, i) => `k8s:l${i}=${'v'.repeat(1000)}`) };
+    const known = new KnownEndpoints(16_384, 10_000);
+    assert.deepEqual(known.of(huge), storedEndpoint(huge));
+    assert.notEqual(known.of(huge), known.of(huge), 'not remembered');
+    assert.equal(known.of(pod), known.of(pod), 'a small one is');
+  });
+
   it('starts over when full, still giving the right keys', () => {
     const known = new KnownEndpoints(2);
     const eps = [1, 2, 3].map((i) => ({ ...pod, podName: `cart-${i}` }));
