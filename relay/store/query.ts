@@ -356,7 +356,11 @@ FROM ${this.db}.flows ORDER BY time DESC LIMIT 1`, tag);
       if (!row) return undefined;
       this.sawNewest(BigInt(row.newest_ns));
     }
-    const newest = this.newestNs as bigint;
+    // Not past a minute from now: one flow a collector dated in 2262 must not leave every
+    // later read starting its windows there. A window bounds time only from below, so flows
+    // newer than the anchor are still read.
+    const ceiling = BigInt(Date.now() + 60_000) * 1_000_000n;
+    const newest = (this.newestNs as bigint) < ceiling ? (this.newestNs as bigint) : ceiling;
     const until = q.until ? dateNs(q.until) + 1_000_000n : undefined;
     const anchor = until !== undefined && until < newest ? until : newest;
     return new TimeWindows(anchor, q.since ? dateNs(q.since) : undefined);

@@ -117,6 +117,14 @@ describe('relay/store last N newest first', function () {
     assert.deepEqual(await last(reader, old, [], 100), want);
   });
 
+  it('still finds every match when a collector dated flows in 2262: the windows start no later than a minute from now', async () => {
+    await insert(at(makeCorpus(40, 36), Date.UTC(2262, 0, 1), 1), 'future');
+    const reader = new FlowReader(ch.client, DB, ctl);
+    const dropped = [FlowFilter.fromPartial({ verdict: [Verdict.DROPPED] })];
+    for (const n of [5, 100, 1000]) assert.deepEqual(await last(reader, dropped, [], n), await scan(dropped, [], n), `last ${n}`);
+    assert.deepEqual(await last(reader, [oldOnly()], [], 100), await scan([oldOnly()], [], 100));
+  });
+
   it('keeps to --since and --until, whether they fall inside a window or far behind the newest flow', async () => {
     const reader = new FlowReader(ch.client, DB, ctl);
     const dropped = [FlowFilter.fromPartial({ verdict: [Verdict.DROPPED] })];
