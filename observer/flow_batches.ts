@@ -18,7 +18,8 @@ export const MAX_BATCH_BYTES = 1 << 20;
 
 /**
  * Batches handed to the stream and not yet written out. The stream would queue sixteen
- * messages before it pushed back, 16 MiB of batches for each slow reader; this keeps it to 4.
+ * messages before it pushed back, 16 MiB of batches for each slow reader; this keeps it to 4,
+ * plus the batch being filled (whose responses may be views into the store's 1 MiB buffers).
  */
 const MAX_QUEUED_BATCHES = 4;
 

@@ -37,7 +37,11 @@ export type LiveItem = { flow: true; uuid: string; wire: Buffer } | { flow: fals
 /** A flow's GetFlowsResponse, encoded; `shown` is what of it the follower sees. */
 export function encodeFlowResponse(f: Flow, shown: Flow = f): Buffer {
   const u = GetFlowsResponse.encode({ responseTypes: { $case: 'flow', value: shown }, nodeName: f.nodeName, time: f.time }).finish();
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  // Its own memory: a small encoding is a view into Node's shared 8 KiB pool, all of which a
+  // queued flow would otherwise keep, beyond what the queue's byte bound counts.
+  const own = Buffer.allocUnsafeSlow(u.byteLength);
+  own.set(u);
+  return own;
 }
 
 function lostResponse(source: LostEventSource, count: bigint, nodeName: string, atNs: bigint): GetFlowsResponse {
