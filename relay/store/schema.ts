@@ -418,24 +418,29 @@ const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
  * for that rewrite), then the old column makes way for the ALIAS.
  */
 function differenceStatements(db: string, stored: ReadonlySet<string>): string[] {
+  const flows = `ALTER TABLE ${db}.flows`;
+  // Every open, not only while an old column is stored: an upgrade cut short after its DROP
+  // COLUMN left no old column behind, and would otherwise never get its ALIAS columns or
+  // their indexes. In FLOW_ALIASES order: bytes reads wire_bytes.
+  const aliases = [
+    ...FLOW_ALIASES.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
+    ...FLOW_INDEXES.filter((i) => FLOW_ALIASES.some((a) => a.name === i.column)).map((i) => `${flows} ADD INDEX IF NOT EXISTS ${indexDDL(i)}`),
+  ];
   const old = FLOW_ALIASES.filter((a) => stored.has(a.name));
-  if (old.length === 0) return [];
+  if (old.length === 0) return aliases;
   const column = (name: string) => STORED_FLOW_COLUMNS.find((c) => c.name === name)!;
   // Each new column once (the geofence fields share one), in the first old one's place.
   const added = new Map<string, { name: string; from: string; after: string }>();
   for (const a of old) a.storedAs.forEach((s, i) => added.has(s.name) || added.set(s.name, { ...s, after: i === 0 ? a.name : a.storedAs[i - 1].name }));
   // An index over an old column goes while it is dropped and comes back over the ALIAS.
   const indexes = FLOW_INDEXES.filter((i) => old.some((a) => a.name === i.column));
-  const flows = `ALTER TABLE ${db}.flows`;
   return [
     `${flows} ${[...added.values()].map((s) => `ADD COLUMN IF NOT EXISTS ${s.name} ${column(s.name).type} DEFAULT ${s.from} ${column(s.name).codec ?? DEFAULT_CODEC} AFTER ${s.after}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
     `${flows} ${[...added.values()].map((s) => `MATERIALIZE COLUMN ${s.name}`).join(', ')} SETTINGS mutations_sync = 2`,
     `${flows} ${[...added.values()].map((s) => `MODIFY COLUMN ${s.name} REMOVE DEFAULT`).join(', ')}`,
     ...indexes.map((i) => `${flows} DROP INDEX IF EXISTS ${i.name}`),
     `${flows} ${old.map((a) => `DROP COLUMN ${a.name}`).join(', ')} SETTINGS mutations_sync = 2`,
-    // In FLOW_ALIASES order: bytes reads wire_bytes.
-    ...old.map((a) => `${flows} ADD COLUMN IF NOT EXISTS ${aliasDDL(a)}`),
-    ...indexes.map((i) => `${flows} ADD INDEX IF NOT EXISTS ${indexDDL(i)}`),
+    ...aliases,
   ];
 }
 

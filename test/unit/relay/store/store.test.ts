@@ -281,6 +281,30 @@ describe('relay/store (embedded chdb)', function () {
     assert.match(fenceIndex[0].expr, /^CAST\(extract\(geofence, /);
   });
 
+  it('finishes an upgrade cut short after its DROP COLUMN: the ALIAS columns and their index come back on the next open', async () => {
+    const flows = makeCorpus(100).map((f) => ({ ...f, nodeName: 'n' }));
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ sessionId: 'cut', sequence: 1n, nodeName: 'n', flows });
+    await store.close();
+    store = undefined;
+    // Where a relay dying mid-upgrade leaves a store: the new columns stored, no ALIAS columns yet.
+    const ch = openClickHouse({ dataDir: dir });
+    try {
+      await ch.client.command({ query: 'ALTER TABLE cillion.flows DROP INDEX IF EXISTS idx_geofence_verdict' });
+      await ch.client.command({ query: `ALTER TABLE cillion.flows ${[...FLOW_ALIASES].reverse().map((a) => `DROP COLUMN ${a.name}`).join(', ')}` });
+    } finally {
+      await ch.close();
+    }
+    store = await openStore({ dataDir: dir });
+    assert.deepEqual(await collect(store, {}), flows);
+    await store.close();
+    store = undefined;
+    const aliases = await sql<{ name: string }>(dir, "SELECT name FROM system.columns WHERE database = 'cillion' AND table = 'flows' AND default_kind = 'ALIAS' ORDER BY position");
+    assert.deepEqual(aliases.map((c) => c.name), FLOW_ALIASES.map((a) => a.name));
+    const fenceIndex = await sql<{ name: string }>(dir, "SELECT name FROM system.data_skipping_indices WHERE database = 'cillion' AND table = 'flows' AND name = 'idx_geofence_verdict'");
+    assert.equal(fenceIndex.length, 1);
+  });
+
   it('fills the paths dimension and the per-minute rollup', async () => {
     store = await openStore({ dataDir: dir });
     const flows = makeCorpus(400, 1, RECENT_MS);
