@@ -5,7 +5,8 @@ import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
-import { getFlows, RequestError } from './get_flows';
+import { getFlows } from './get_flows';
+import { RequestError } from './request_error';
 import { FlowHub } from './hub';
 import { timestampNs } from './time';
 

@@ -22,6 +22,8 @@ import type { EncodedFlows, FlowHistory, FlowQuery } from './history';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import type { FlowHub, Subscription } from './hub';
 import { compileFieldMask, FieldMaskError } from './mask';
+import { RequestError } from './request_error';
+import { StallGuard } from './stall_guard';
 import { nsDate, timestampNs } from './time';
 
 export interface GetFlowsOptions {
@@ -35,21 +37,12 @@ export interface GetFlowsOptions {
   filterBounds?: FilterBounds;
   /** How long reading history may take before the call ends with RESOURCE_EXHAUSTED; default 30 s. */
   historyTimeoutMs?: number;
+  /** How long one wait for the client to read may last before the call ends with RESOURCE_EXHAUSTED; default 30 s. */
+  stallTimeoutMs?: number;
 }
 
 /** Largest whole second a time in the store can have (int64 nanoseconds: 2262-04-11). */
 const MAX_SECONDS = 9_223_372_035n;
-
-export class RequestError extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-    /** Which limit the request hit, when it hit one. */
-    readonly limit?: 'filters' | 'time_range' | 'query_time',
-  ) {
-    super(message);
-  }
-}
 
 interface Plan {
   matches: (f: Flow) => boolean;
@@ -275,13 +268,15 @@ export async function streamFlows(
   store: FlowHistory | undefined,
   opts: GetFlowsOptions = {},
 ): Promise<void> {
+  const guarded = new StallGuard(out, opts.stallTimeoutMs ?? 30_000);
   try {
-    await respond(request, out, hub, store, opts);
+    await respond(request, guarded, hub, store, opts);
   } catch (e) {
-    if (!out.closed) await out.flush();
-    throw e;
+    if (!guarded.closed) await guarded.flush();
+    throw guarded.stalled ?? e;
   }
-  await out.flush();
+  // Also where a stall that ended the answer early surfaces.
+  await guarded.flush();
 }
 
 async function respond(request: GetFlowsRequest, out: ResponseSink, hub: FlowHub, store: FlowHistory | undefined, opts: GetFlowsOptions): Promise<void> {

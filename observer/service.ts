@@ -19,7 +19,8 @@ import type { NodeBook } from './nodes';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
-import { getFlows, RequestError, type GetFlowsOptions } from './get_flows';
+import { getFlows, type GetFlowsOptions } from './get_flows';
+import { RequestError } from './request_error';
 import type { FlowHub } from './hub';
 import type { StreamSlots } from './stream_slots';
 import { getFlowBatches } from './flow_batches';
@@ -47,7 +48,7 @@ export interface ObserverDeps {
   /** Unexpected failures (store errors), for the log. */
   onError?: (err: Error, method: string) => void;
   /** A request that hit a limit (too many filters, a time out of range, the store's query limits). */
-  onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows' | 'flow_streams', message: string, peer: string) => void;
+  onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows' | 'flow_streams' | 'stalled', message: string, peer: string) => void;
 }
 
 function serviceError(code: status, details: string): ServiceError {

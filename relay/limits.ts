@@ -39,6 +39,8 @@ export interface RelayLimits {
   maxFollowQueueBytes: number;
   /** GetFlows calls served at once (history reads and followers together). */
   maxFlowStreams: number;
+  /** How long a flow stream waits for a client that reads nothing before it ends the call and frees its slot. */
+  streamStallMs: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -64,6 +66,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxFollowQueueBytes: 64 * 1024 * 1024,
   // With every queue full, 2 GiB at most.
   maxFlowStreams: 32,
+  // A reader stalls when its terminal is paused or its pipe is full; half a minute is not a hiccup.
+  streamStallMs: 30_000,
 };
 
 /** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */
@@ -90,4 +94,5 @@ export type BreachKind =
   | 'time_range'
   | 'query_time'
   | 'query_rows'
-  | 'flow_streams';
+  | 'flow_streams'
+  | 'stalled';

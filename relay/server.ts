@@ -293,6 +293,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     getFlows: {
       filterBounds: { maxFilters: limits.maxFilters, maxFilterValues: limits.maxFilterValues },
       historyTimeoutMs: limits.queryTimeoutMs,
+      stallTimeoutMs: limits.streamStallMs,
     },
     flowStreams: new StreamSlots(limits.maxFlowStreams),
     onError: (err, method) => {

@@ -61,6 +61,7 @@ const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits][] = [
   ['--max-follow-queue <n>', 'flows queued for one --follow viewer; a slower viewer loses its own and is told how many', 'maxFollowQueue'],
   ['--max-follow-queue-bytes <n>', 'encoded bytes of the flows queued for one --follow viewer; beyond them, as beyond --max-follow-queue', 'maxFollowQueueBytes'],
   ['--max-flow-streams <n>', 'GetFlows calls served at once; one more is refused with RESOURCE_EXHAUSTED', 'maxFlowStreams'],
+  ['--stream-stall-ms <n>', 'time a flow stream waits for a client that reads nothing before it ends the call with RESOURCE_EXHAUSTED', 'streamStallMs'],
 ];
 
 const log = (line: string): void => {

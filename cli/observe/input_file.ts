@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import type { GetFlowsRequest, GetFlowsResponse } from '../../proto/gen/observer/observer';
 import { FileObserver } from '../../observer/file';
 import { readFlowLines, type FlowLines } from '../../observer/flow_lines';
-import { RequestError } from '../../observer/get_flows';
+import { RequestError } from '../../observer/request_error';
 
 /** Malformed lines listed one by one; beyond this, only how many more. */
 const MAX_LISTED_ERRORS = 10;

@@ -79,14 +79,14 @@ export class ReferenceCache {
     // has the arrays of these tables for free. (`workloads.name` quoted: unquoted it would
     // be the column name of the table workloads.)
     const [workloads, headers] = await Promise.all([
-      missingEndpoints.size === 0 ? [] : run<WorkloadRow>(`SELECT key, ID, identity, cluster_name, namespace, pod_name, labels,
+      inChunks(missingEndpoints, (keys) => run<WorkloadRow>(`SELECT key, ID, identity, cluster_name, namespace, pod_name, labels,
   \`workloads.name\`, \`workloads.kind\`
-FROM ${this.db}.workloads WHERE key IN (${[...missingEndpoints].join(',')}) LIMIT 1 BY key`),
-      missingPaths.size === 0 ? [] : run<PathHeaderRow>(`SELECT key, fingerprint, type, src_ia, dst_ia, path_id, mtu,
+FROM ${this.db}.workloads WHERE key IN (${keys}) LIMIT 1 BY key`)),
+      inChunks(missingPaths, (keys) => run<PathHeaderRow>(`SELECT key, fingerprint, type, src_ia, dst_ia, path_id, mtu,
   toString(toUnixTimestamp64Nano(expiry)) AS expiry_ns, latency_ns, known, base64Encode(raw) AS raw_b64,
   hops.isd_as, hops.ingress_interface, hops.egress_interface, hops.latitude, hops.longitude, hops.address, hops.country,
   hops.latency_ns
-FROM ${this.db}.path_headers WHERE key IN (${[...missingPaths].join(',')}) LIMIT 1 BY key`),
+FROM ${this.db}.path_headers WHERE key IN (${keys}) LIMIT 1 BY key`)),
     ]);
     for (const row of workloads) {
       const e = endpointOf(row);
@@ -100,6 +100,20 @@ FROM ${this.db}.path_headers WHERE key IN (${[...missingPaths].join(',')}) LIMIT
     }
     return { endpoints, paths };
   }
+}
+
+/**
+ * Keys a query lists at most: the engine refuses a query text over max_query_size (256 KiB),
+ * and a page whose every flow has endpoints of its own names tens of thousands of them.
+ */
+const KEYS_PER_QUERY = 8192;
+
+/** The rows for `keys`, asked a chunk at a time, one query after the other. */
+async function inChunks<R>(keys: ReadonlySet<bigint>, query: (list: string) => Promise<R[]>): Promise<R[]> {
+  const all = [...keys];
+  const rows: R[] = [];
+  for (let i = 0; i < all.length; i += KEYS_PER_QUERY) rows.push(...(await query(all.slice(i, i + KEYS_PER_QUERY).join(','))));
+  return rows;
 }
 
 function endpointOf(r: WorkloadRow): Endpoint {

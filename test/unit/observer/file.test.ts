@@ -10,7 +10,7 @@ import { GetFlowsRequest, type GetFlowsResponse } from '../../../proto/gen/obser
 import { NodeBook } from '../../../observer/nodes';
 import { FileObserver } from '../../../observer/file';
 import { FlowLineError, parseFlowLine, readFlowLines } from '../../../observer/flow_lines';
-import { RequestError } from '../../../observer/get_flows';
+import { RequestError } from '../../../observer/request_error';
 import { FlowHub } from '../../../observer/hub';
 import { nsTimestamp, timestampNs } from '../../../observer/time';
 import { fileCorpus, flowFile } from './file_corpus';

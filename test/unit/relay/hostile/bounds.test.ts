@@ -465,6 +465,53 @@ describe('relay/hostile/bounds', function () {
       await served();
     });
 
+    for (const method of ['GetFlows', 'GetFlowBatches'] as const) {
+      it(`ends a ${method} whose client stops reading after --stream-stall-ms, frees its slot for another reader, and tells the client if it reads again`, async () => {
+        const small = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', store, tls, shutdownGraceMs: 200, limits: { maxFlowStreams: 1, streamStallMs: 500 } });
+        const reader = new ObserverClient(byName(small.address), readerCreds);
+        const request = GetFlowsRequestCodec.fromPartial({});
+        const stalled =
+          method === 'GetFlows'
+            ? getFlows(reader, {})
+            : reader.makeServerStreamRequest(FlowHistoryService.getFlowBatches.path, (r: GetFlowsRequest) => Buffer.from(GetFlowsRequestCodec.encode(r).finish()), (b: Buffer) => b, request);
+        // Reads one message, then nothing: the 120k flows of history fill the windows and the
+        // relay has to wait. (A grpc-js client that never reads at all buffers without bound
+        // on its own side, so the relay would never notice.)
+        stalled.once('data', () => stalled.pause());
+        stalled.on('error', () => undefined);
+        try {
+          let other: string[] | undefined;
+          const end = Date.now() + 10_000;
+          while (!other) {
+            assert.ok(Date.now() < end, 'the stalled stream never gave its slot back');
+            other = await flowsOf(reader, { number: 1n }).catch((e: ServiceError) => {
+              assert.equal(e.code, status.RESOURCE_EXHAUSTED);
+              return undefined;
+            });
+            if (!other) await new Promise((r) => setTimeout(r, 50));
+          }
+          assert.equal(other.length, 1);
+          assert.ok(metric(await scrape(small.metricsAddress as string), 'cillion_limit_breaches_total', 'kind="stalled"') >= 1);
+          // Reading again, the client gets what was sent before the stall, then the status.
+          let received = 0;
+          const err = await new Promise<ServiceError>((resolve, reject) => {
+            stalled.on('data', () => received++);
+            stalled.on('error', resolve);
+            stalled.on('end', () => reject(new Error('the stalled stream ended without an error')));
+            stalled.resume();
+          });
+          assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+          assert.match(err.details, /read nothing for 500 ms/);
+          assert.ok(received > 0 && (method === 'GetFlowBatches' || received < 120_000), `${received} messages before the stall`);
+        } finally {
+          stalled.cancel();
+          reader.close();
+          await small.close();
+        }
+        await served();
+      });
+    }
+
     it('ends with RESOURCE_EXHAUSTED when a store query would read more rows than allowed', async () => {
       // A second relay on the same store, with a row limit below what the store holds.
       const limited = await openStore({ dataDir: join(dir, 'store'), queryLimits: { maxRowsToRead: 50_000 } });

@@ -45,4 +45,21 @@ describe('relay/store references', () => {
     assert.equal(queries.length, 2, 'evicted keys are looked up again');
     assert.match(queries[0], /key IN \(1\)/);
   });
+
+  it('asks for the keys of a page whose every flow has endpoints of its own in queries the engine accepts', async () => {
+    const cache = new ReferenceCache('db', { endpoints: 100, paths: 100 });
+    const sizes: number[] = [];
+    const run = async <T>(sql: string): Promise<T[]> => {
+      // The engine's max_query_size is 256 KiB.
+      assert.ok(sql.length < 256 * 1024, `a query of ${sql.length} characters`);
+      const keys = [...(/IN \(([\d,]+)\)/.exec(sql)?.[1] ?? '').split(',')].map(BigInt);
+      sizes.push(keys.length);
+      return keys.map(workload) as T[];
+    };
+    const keys = BigUint64Array.from({ length: 30_000 }, (_, i) => 10_000_000_000_000_000_000n + BigInt(i));
+    const page = await cache.resolve([keys], [], run);
+    assert.equal(page.endpoints.size, 30_000);
+    assert.ok(sizes.length > 1);
+    assert.equal(sizes.reduce((a, b) => a + b), 30_000);
+  });
 });
