@@ -116,13 +116,12 @@ function readColumn(r: Reader, type: string, rows: number): NativeColumn {
   if (type.startsWith('Enum8(')) return { kind: 'number', values: new Int8Array(r.aligned(rows, 1), 0, rows) };
   if (type.startsWith('Enum16(')) return { kind: 'number', values: new Int16Array(r.aligned(rows, 2), 0, rows) };
   if (type === 'UUID') {
-    const at = r.take(rows * 16);
-    return { kind: 'fixed', width: 16, bytes: r.buf.subarray(at, at + rows * 16) };
+    // Copies, as every column here: no block keeps the whole result's buffer alive (row_cache.ts keeps blocks).
+    return { kind: 'fixed', width: 16, bytes: new Uint8Array(r.aligned(rows, 16)) };
   }
   if (type === 'LowCardinality(String)') return readLowCardinality(r, rows);
   if (type === 'Nullable(UInt64)' || type === 'Nullable(Int64)') {
-    const at = r.take(rows);
-    const nulls = r.buf.subarray(at, at + rows);
+    const nulls = new Uint8Array(r.aligned(rows, 1));
     const ctor = type === 'Nullable(UInt64)' ? BigUint64Array : BigInt64Array;
     return { kind: 'nullable-bigint', nulls, values: new ctor(r.aligned(rows, 8), 0, rows) };
   }

@@ -90,11 +90,11 @@ export class FlowReader {
     private readonly db: string,
     private readonly ctl: QueryControl,
     referenceLimits?: ReferenceLimits,
-    /** Blocks of fetched rows kept for later reads (row_cache.ts); 0 keeps none. */
-    rowCacheBlocks?: number,
+    /** Bytes of fetched rows kept for later reads (row_cache.ts); 0 keeps none. */
+    rowCacheBytes?: number,
   ) {
     this.refs = new ReferenceCache(db, referenceLimits);
-    this.rowCache = new RowCache(rowCacheBlocks);
+    this.rowCache = new RowCache(rowCacheBytes);
   }
 
   /**

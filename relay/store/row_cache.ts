@@ -5,8 +5,9 @@
 // columns of each again, which is most of what a repeated "last N" costs.
 //
 // The engine always decides which rows a page holds; the cache only stands in for their
-// columns. Bounded by blocks, each of at most MAX_BLOCK_ROWS rows: a block leaves with all
-// its rows, so no row keeps a large block alive alone.
+// columns. Bounded by the bytes of the blocks it keeps (their strings counted as JS holds
+// them), each of at most MAX_BLOCK_ROWS rows: a block leaves with all its rows, so no row
+// keeps a large block alive alone.
 import { LRUCache } from 'lru-cache';
 import type { NativeBlock } from './native_reader';
 import { cursorOf, texts } from './stored_flow';
@@ -19,21 +20,41 @@ export interface CachedRow {
 
 /** Blocks larger than this are not kept. */
 export const MAX_BLOCK_ROWS = 4096;
-/** Blocks kept: at most 32 x 4096 rows of a page's columns (about 40 MB). */
-const MAX_BLOCKS = 32;
+/** Bytes of blocks kept: about 32 blocks of 4096 ordinary rows, fewer when rows carry long strings. */
+export const MAX_CACHE_BYTES = 48 * 1024 * 1024;
 
-/** A row's identity: its sort key and node (a batch is the node's session and sequence). */
+/**
+ * A row's identity: its sort key and node (a batch is the node's session and sequence). The
+ * session id, the only text a collector chooses, goes with its length, so no two identities
+ * read the same; the others are numbers, and the node name comes last.
+ */
 export function rowKey(timeNs: string, sessionId: string, sequence: string, index: number, node: string): string {
-  return `${timeNs}\u0000${sessionId}\u0000${sequence}\u0000${index}\u0000${node}`;
+  return `${timeNs}:${sessionId.length}:${sessionId}:${sequence}:${index}:${node}`;
+}
+
+/** What a block holds in memory: its arrays, and its strings at two bytes a character. */
+export function blockBytes(block: NativeBlock): number {
+  let n = 0;
+  for (const c of block.columns.values()) {
+    if (c.kind === 'dict') {
+      n += c.index.byteLength;
+      for (const s of c.dict) n += 2 * s.length + 16;
+    } else if (c.kind === 'fixed') n += c.bytes.byteLength;
+    else if (c.kind === 'nullable-bigint') n += c.nulls.byteLength + c.values.byteLength;
+    else n += c.values.byteLength;
+  }
+  return n;
 }
 
 export class RowCache {
   private readonly rows = new Map<string, CachedRow>();
   private readonly blocks: LRUCache<NativeBlock, string[]> | undefined;
 
-  constructor(maxBlocks = MAX_BLOCKS) {
-    this.blocks = maxBlocks === 0 ? undefined : new LRUCache<NativeBlock, string[]>({
-      max: maxBlocks,
+  /** `maxBytes` 0 keeps nothing (the bench's uncached reader). */
+  constructor(private readonly maxBytes = MAX_CACHE_BYTES) {
+    this.blocks = maxBytes === 0 ? undefined : new LRUCache<NativeBlock, string[]>({
+      maxSize: maxBytes,
+      sizeCalculation: (_keys, block) => blockBytes(block),
       dispose: (keys, block) => {
         for (const k of keys) if (this.rows.get(k)?.block === block) this.rows.delete(k);
       },
@@ -48,7 +69,8 @@ export class RowCache {
 
   /** Every row of `block` by its key; a key the block holds twice is kept for neither. */
   add(block: NativeBlock): void {
-    if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS) return;
+    // A block of long strings may not push out every other at once.
+    if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS || blockBytes(block) > this.maxBytes / 8) return;
     const node = texts(block, 'node_name');
     const keys: string[] = [];
     const twice = new Set<string>();
