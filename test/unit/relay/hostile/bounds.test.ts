@@ -16,8 +16,8 @@ import { ExportAck, FlowBatch, FlowExportClient, FlowExportService, type FlowCol
 import { Endpoint, Flow, FlowFilter, ScionPath, ScionPathType } from '../../../../proto/gen/flow/flow';
 import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { encodeColumns } from '../../../../columns/encode';
-import { GetFlowsRequest as GetFlowsRequestCodec, ObserverClient, type GetFlowsRequest } from '../../../../proto/gen/observer/observer';
-import { FlowHistoryService } from '../../../../proto/gen/observer/v1/flow_history';
+import { GetFlowsRequest as GetFlowsRequestCodec, ObserverClient, type GetFlowsRequest, type GetFlowsResponse } from '../../../../proto/gen/observer/observer';
+import { FlowHistoryService, GetFlowBatchesResponse } from '../../../../proto/gen/observer/v1/flow_history';
 import { DEFAULT_LIMITS } from '../../../../relay/limits';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
@@ -74,12 +74,31 @@ async function acked(s: Stream, sequence: bigint): Promise<ExportAck> {
   return s.acks.find((a) => a.ackedSequence >= sequence) as ExportAck;
 }
 
-function flowsOf(client: ObserverClient, req: Partial<GetFlowsRequest>): Promise<string[]> {
-  return readAll(getFlows(client, req)).then(uuidsOf);
+type FlowsMethod = 'GetFlows' | 'GetFlowBatches';
+
+/** Every response to `req` by `method`, GetFlowBatches' batches taken apart. */
+function responsesOf(client: ObserverClient, req: Partial<GetFlowsRequest>, method: FlowsMethod = 'GetFlows'): Promise<GetFlowsResponse[]> {
+  if (method === 'GetFlows') return readAll(getFlows(client, req));
+  const stream = client.makeServerStreamRequest(
+    FlowHistoryService.getFlowBatches.path,
+    (r: GetFlowsRequest) => Buffer.from(GetFlowsRequestCodec.encode(r).finish()),
+    (b: Buffer) => GetFlowBatchesResponse.decode(b),
+    GetFlowsRequestCodec.fromPartial(req),
+  );
+  return new Promise((resolve, reject) => {
+    const out: GetFlowsResponse[] = [];
+    stream.on('data', (b: GetFlowBatchesResponse) => out.push(...b.responses));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(out));
+  });
 }
 
-function failure(client: ObserverClient, req: Partial<GetFlowsRequest>): Promise<ServiceError> {
-  return readAll(getFlows(client, req)).then(
+function flowsOf(client: ObserverClient, req: Partial<GetFlowsRequest>, method: FlowsMethod = 'GetFlows'): Promise<string[]> {
+  return responsesOf(client, req, method).then(uuidsOf);
+}
+
+function failure(client: ObserverClient, req: Partial<GetFlowsRequest>, method: FlowsMethod = 'GetFlows'): Promise<ServiceError> {
+  return responsesOf(client, req, method).then(
     () => assert.fail('expected an error status'),
     (e: ServiceError) => e,
   );
@@ -332,32 +351,38 @@ describe('relay/hostile/bounds', function () {
     await served();
   });
 
-  it('answers 10k filters, 100k addresses and since = int64 max with INVALID_ARGUMENT', async () => {
-    const many = await failure(client, { blacklist: Array.from({ length: 10_000 }, (_, i) => FlowFilter.fromPartial({ sourcePod: [`p${i}`] })) });
-    assert.equal(many.code, status.INVALID_ARGUMENT);
-    assert.match(many.details, /10000 deny filters; at most 256/);
-    const ips = await failure(client, { whitelist: [FlowFilter.fromPartial({ sourceIp: Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`) })] });
-    assert.equal(ips.code, status.INVALID_ARGUMENT);
-    assert.match(ips.details, /more than 1024 filter values/);
-    const since = await failure(client, { since: { seconds: I64_MAX, nanos: 0 } });
-    assert.equal(since.code, status.INVALID_ARGUMENT);
-    assert.match(since.details, /since must lie between 1970 and 2262/);
-    const until_ = await failure(client, { until: { seconds: -1n, nanos: 0 } });
-    assert.equal(until_.code, status.INVALID_ARGUMENT);
-    const m = await scrape(relay.metricsAddress as string);
-    assert.equal(metric(m, 'cillion_limit_breaches_total', 'kind="filters"'), 2);
-    assert.equal(metric(m, 'cillion_limit_breaches_total', 'kind="time_range"'), 2);
-    await served();
-  });
+  for (const method of ['GetFlows', 'GetFlowBatches'] as const) {
+    it(`answers a ${method} of 10k filters, 100k addresses, since = int64 max, until before 1970, or first with follow with INVALID_ARGUMENT`, async () => {
+      const before = await scrape(relay.metricsAddress as string);
+      const many = await failure(client, { blacklist: Array.from({ length: 10_000 }, (_, i) => FlowFilter.fromPartial({ sourcePod: [`p${i}`] })) }, method);
+      assert.equal(many.code, status.INVALID_ARGUMENT);
+      assert.match(many.details, /10000 deny filters; at most 256/);
+      const ips = await failure(client, { whitelist: [FlowFilter.fromPartial({ sourceIp: Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`) })] }, method);
+      assert.equal(ips.code, status.INVALID_ARGUMENT);
+      assert.match(ips.details, /more than 1024 filter values/);
+      const since = await failure(client, { since: { seconds: I64_MAX, nanos: 0 } }, method);
+      assert.equal(since.code, status.INVALID_ARGUMENT);
+      assert.match(since.details, /since must lie between 1970 and 2262/);
+      const until_ = await failure(client, { until: { seconds: -1n, nanos: 0 } }, method);
+      assert.equal(until_.code, status.INVALID_ARGUMENT);
+      const lying = await failure(client, { first: true, follow: true, number: 1n }, method);
+      assert.equal(lying.code, status.INVALID_ARGUMENT);
+      const m = await scrape(relay.metricsAddress as string);
+      const delta = (kind: string) => metric(m, 'cillion_limit_breaches_total', `kind="${kind}"`) - metric(before, 'cillion_limit_breaches_total', `kind="${kind}"`);
+      assert.equal(delta('filters'), 2);
+      assert.equal(delta('time_range'), 2);
+      await served();
+    });
 
-  it('answers number = 2^63 and first with the largest uint64 at once', async () => {
-    const t0 = Date.now();
-    const last = await flowsOf(client, { number: 2n ** 63n });
-    const first = await flowsOf(client, { number: U64_MAX, first: true });
-    assert.ok(last.length >= honestFlows && first.length === last.length, `${last.length} and ${first.length} flows`);
-    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
-    await served();
-  });
+    it(`answers a ${method} of number = 2^63, and first with the largest uint64, at once`, async () => {
+      const t0 = Date.now();
+      const last = await flowsOf(client, { number: 2n ** 63n }, method);
+      const first = await flowsOf(client, { number: U64_MAX, first: true }, method);
+      assert.ok(last.length >= honestFlows && first.length === last.length, `${last.length} and ${first.length} flows`);
+      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+      await served();
+    });
+  }
 
   it('refuses a 1 MB node name, and /metrics stays small', async () => {
     const s = openStream(relay.address);
