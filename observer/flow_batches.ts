@@ -7,6 +7,7 @@
 // GetFlows would send it (stored history already encoded, anything else encoded here),
 // behind field 1's tag and its length. Nothing is decoded or re-encoded on the way.
 import type { ServerWritableStream } from '@grpc/grpc-js';
+import { fieldBytes } from '../columns/size';
 import { GetFlowsResponse, type GetFlowsRequest } from '../proto/gen/observer/observer';
 import type { GetFlowBatchesResponse } from '../proto/gen/observer/v1/flow_history';
 import type { FlowHistory } from './history';
@@ -26,15 +27,6 @@ const MAX_QUEUED_BATCHES = 4;
 /** GetFlowBatchesResponse.responses: field 1, length-delimited. */
 const RESPONSES_TAG = 0x0a;
 
-function varintLength(n: number): number {
-  let len = 1;
-  while (n > 127) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
 function writeVarint(out: Buffer, at: number, n: number): number {
   while (n > 127) {
     out[at++] = (n % 128) | 0x80;
@@ -42,6 +34,10 @@ function writeVarint(out: Buffer, at: number, n: number): number {
   }
   out[at++] = n;
   return at;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 /** Holds responses until a batch is full or getFlows flushes, then sends them as one message. */
@@ -71,8 +67,9 @@ export class BatchWriter implements ResponseSink {
 
   writeNow(r: GetFlowsResponse | Buffer): boolean {
     if (this.closed) return false;
-    const bytes = Buffer.isBuffer(r) ? r : Buffer.from(GetFlowsResponse.encode(r).finish());
-    const size = 1 + varintLength(bytes.length) + bytes.length;
+    // An encoding made here is held as a view: send() copies it into the batch anyway.
+    const bytes = Buffer.isBuffer(r) ? r : asBuffer(GetFlowsResponse.encode(r).finish());
+    const size = fieldBytes(bytes.length);
     const more = this.heldBytes > 0 && this.heldBytes + size > this.maxBytes ? this.send() : true;
     // Held as given: a stored page's messages are views that stay valid until copied here.
     this.held.push(bytes);

@@ -20,7 +20,7 @@ import { judgeColumns } from './export/judge_columns';
 import { liveBatch } from './export/live_columns';
 import { KnownEndpoints } from './export/endpoint_cache';
 import { RebuiltPaths } from './export/path_cache';
-import { PathChecks, screenColumns, uuidBytes, uuidKey, UuidWindow } from './export/screen';
+import { PathChecks, screenColumns, uuidBytes, uuidKeys, UuidWindow } from './export/screen';
 import { tallyStored } from './export/tally';
 import { storedCount, type JudgedBatch } from './store/judged';
 import { Breaches } from './breaches';
@@ -129,7 +129,10 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const budget = new IngestBudget(limits.ingestBudgetBytes);
   const uuids = new UuidWindow(limits.uuidWindow);
   // Oldest first, so the window forgets them in the order it would have.
-  if (store) for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
+  if (store) {
+    const uuidKey = uuidKeys();
+    for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
+  }
   const policy = new AccessPolicy(opts.access);
 
   const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue, subscriberQueueBytes: limits.maxFollowQueueBytes });

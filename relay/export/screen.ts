@@ -52,8 +52,18 @@ function nodeKeys(nodeName: string): (uuids: Uint8Array, at: number) => string {
   };
 }
 
-/** The window's key of a flow: its node and its uuid's 16 bytes. */
-export const uuidKey = (nodeName: string, uuid: Uint8Array): string => nodeKeys(nodeName)(uuid, 0);
+/**
+ * The window's key of a flow (its node and its uuid's 16 bytes), from a function that builds
+ * each node's key prefix once: a relay starting refills the window with up to its size of them.
+ */
+export function uuidKeys(): (nodeName: string, uuid: Uint8Array) => string {
+  const byNode = new Map<string, (uuids: Uint8Array, at: number) => string>();
+  return (nodeName, uuid) => {
+    let keyOf = byNode.get(nodeName);
+    if (!keyOf) byNode.set(nodeName, (keyOf = nodeKeys(nodeName)));
+    return keyOf(uuid, 0);
+  };
+}
 
 /** A uuid's 16 bytes from its text form (8-4-4-4-12 hex). */
 export function uuidBytes(text: string): Uint8Array {

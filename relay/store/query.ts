@@ -20,8 +20,8 @@ import { readNative, type BigArray, type NativeBlock } from './native_reader';
 import { ReferenceCache, type ReferenceLimits } from './references';
 import { pickedBlock, sortedBlock } from './block_order';
 import { TimeWindows, type WindowBounds } from './time_windows';
-import { RowCache, rowKey, type CachedRow } from './row_cache';
-import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, texts, type Cursor, type PageRefs } from './stored_flow';
+import { RowCache, rowKey, rowKeys, type CachedRow } from './row_cache';
+import { PAGE_COLUMNS, blockFlows, blockKeys, cursorOf, type Cursor, type PageRefs } from './stored_flow';
 
 export interface QueryLimits {
   /** Per page: ClickHouse max_execution_time. */
@@ -242,12 +242,9 @@ export class FlowReader {
       const { sql, params } = this.rangeSql(q, oldest, newest);
       for (const block of readNative(await this.select(sql, params, tag))) {
         if (block.rows === 0) continue;
-        const node = texts(block, 'node_name');
-        for (let i = 0; i < block.rows; i++) {
-          const c = cursorOf(block, i);
-          found.set(rowKey(c.timeNs, c.sessionId, c.sequence, c.index, node(i)), { block, row: i });
-        }
-        this.rowCache.add(block);
+        const blockKeys = rowKeys(block);
+        blockKeys.forEach((k, i) => found.set(k, { block, row: i }));
+        this.rowCache.add(block, blockKeys);
       }
     }
     const picks = ids.map((id) => found.get(id)).filter((r): r is CachedRow => r !== undefined);
@@ -337,9 +334,8 @@ FORMAT Native`;
     const where = [filtersWhere(q.allow, q.deny, p, this.db)];
     if (window?.lo !== undefined) where.push(`time >= ${nsTime(window.lo, p)}`);
     if (window?.hi !== undefined) where.push(`time < ${nsTime(window.hi, p)}`);
-    if (q.since) where.push(`time >= fromUnixTimestamp64Nano(${p.bind(dateNs(q.since).toString(), 'Int64')}, 'UTC')`);
-    // A Date holds milliseconds, so `until` covers the whole of its last millisecond.
-    if (q.until) where.push(`time < fromUnixTimestamp64Nano(${p.bind((dateNs(q.until) + 1_000_000n).toString(), 'Int64')}, 'UTC')`);
+    if (q.since) where.push(`time >= ${nsTime(dateNs(q.since), p)}`);
+    if (q.until) where.push(`time < ${nsTime(untilNs(q.until), p)}`);
     if (cursor) where.push(...after(cursor, q.order === 'desc', p));
     return where;
   }
@@ -361,7 +357,7 @@ FROM ${this.db}.flows ORDER BY time DESC LIMIT 1`, tag);
     // newer than the anchor are still read.
     const ceiling = BigInt(Date.now() + 60_000) * 1_000_000n;
     const newest = (this.newestNs as bigint) < ceiling ? (this.newestNs as bigint) : ceiling;
-    const until = q.until ? dateNs(q.until) + 1_000_000n : undefined;
+    const until = q.until ? untilNs(q.until) : undefined;
     const anchor = until !== undefined && until < newest ? until : newest;
     return new TimeWindows(anchor, q.since ? dateNs(q.since) : undefined);
   }
@@ -405,27 +401,36 @@ interface PageStart {
   window: WindowBounds | undefined;
 }
 
-function nsTime(ns: bigint, p: Params): string {
+function nsTime(ns: bigint | string, p: Params): string {
   return `fromUnixTimestamp64Nano(${p.bind(ns.toString(), 'Int64')}, 'UTC')`;
+}
+
+const SORT_KEY = '(time, session_id, sequence, batch_index)';
+
+/** The cursor's time and its sort key as bound values. */
+function keyAt(c: Cursor, p: Params): { t: string; at: string } {
+  const t = nsTime(c.timeNs, p);
+  return { t, at: `(${t}, ${p.bind(c.sessionId, 'String')}, ${p.bind(c.sequence, 'UInt64')}, ${p.bind(c.index, 'UInt32')})` };
 }
 
 /** Rows strictly past the cursor in the scan direction. */
 function after(c: Cursor, desc: boolean, p: Params): string[] {
-  const t = `fromUnixTimestamp64Nano(${p.bind(c.timeNs, 'Int64')}, 'UTC')`;
-  const key = `(time, session_id, sequence, batch_index)`;
-  const at = `(${t}, ${p.bind(c.sessionId, 'String')}, ${p.bind(c.sequence, 'UInt64')}, ${p.bind(c.index, 'UInt32')})`;
+  const { t, at } = keyAt(c, p);
   // The plain time bound lets the primary key skip what the tuple comparison cannot.
-  return desc ? [`time <= ${t}`, `${key} < ${at}`] : [`time >= ${t}`, `${key} > ${at}`];
+  return desc ? [`time <= ${t}`, `${SORT_KEY} < ${at}`] : [`time >= ${t}`, `${SORT_KEY} > ${at}`];
 }
 
 /** Rows up to and including the key `c` in the scan direction. */
 function upTo(c: Cursor, desc: boolean, p: Params): string[] {
-  const t = `fromUnixTimestamp64Nano(${p.bind(c.timeNs, 'Int64')}, 'UTC')`;
-  const key = `(time, session_id, sequence, batch_index)`;
-  const at = `(${t}, ${p.bind(c.sessionId, 'String')}, ${p.bind(c.sequence, 'UInt64')}, ${p.bind(c.index, 'UInt32')})`;
-  return desc ? [`time >= ${t}`, `${key} >= ${at}`] : [`time <= ${t}`, `${key} <= ${at}`];
+  const { t, at } = keyAt(c, p);
+  return desc ? [`time >= ${t}`, `${SORT_KEY} >= ${at}`] : [`time <= ${t}`, `${SORT_KEY} <= ${at}`];
 }
 
 function dateNs(d: Date): bigint {
   return BigInt(d.getTime()) * 1_000_000n;
+}
+
+/** Where a read up to `until` stops, exclusive: a Date holds milliseconds, so `until` covers the whole of its last one. */
+function untilNs(d: Date): bigint {
+  return dateNs(d) + 1_000_000n;
 }

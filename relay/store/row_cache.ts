@@ -46,6 +46,17 @@ export function blockBytes(block: NativeBlock): number {
   return n;
 }
 
+/** Each row's rowKey, in the block's order. */
+export function rowKeys(block: NativeBlock): string[] {
+  const node = texts(block, 'node_name');
+  const keys = new Array<string>(block.rows);
+  for (let i = 0; i < block.rows; i++) {
+    const c = cursorOf(block, i);
+    keys[i] = rowKey(c.timeNs, c.sessionId, c.sequence, c.index, node(i));
+  }
+  return keys;
+}
+
 export class RowCache {
   private readonly rows = new Map<string, CachedRow>();
   private readonly blocks: LRUCache<NativeBlock, string[]> | undefined;
@@ -67,20 +78,15 @@ export class RowCache {
     return hit;
   }
 
-  /** Every row of `block` by its key; a key the block holds twice is kept for neither. */
-  add(block: NativeBlock): void {
+  /** Every row of `block` by its key (`keys`, from rowKeys); a key the block holds twice is kept for neither. */
+  add(block: NativeBlock, keys: readonly string[]): void {
     // A block of long strings may not push out every other at once.
     if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS || blockBytes(block) > this.maxBytes / 8) return;
-    const node = texts(block, 'node_name');
-    const keys: string[] = [];
-    const twice = new Set<string>();
     const seen = new Set<string>();
-    for (let i = 0; i < block.rows; i++) {
-      const c = cursorOf(block, i);
-      const k = rowKey(c.timeNs, c.sessionId, c.sequence, c.index, node(i));
+    const twice = new Set<string>();
+    for (const k of keys) {
       if (seen.has(k)) twice.add(k);
       seen.add(k);
-      keys.push(k);
     }
     const kept: string[] = [];
     keys.forEach((k, row) => {

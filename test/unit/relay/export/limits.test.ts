@@ -6,7 +6,7 @@ import { encodeScionPathBytes } from '../../../../scion/path/raw';
 import { batchCost, boundedBatchDecoder, columnsCost, decodeFlows, IngestBudget, refusalOf, releaseBatch } from '../../../../relay/export/admission';
 import { incomingColumns } from '../../../../relay/export/columns';
 import { flowsOf } from '../../../../columns/rebuild';
-import { screenColumns, uuidBytes, uuidKey, UuidWindow } from '../../../../relay/export/screen';
+import { screenColumns, uuidBytes, uuidKeys, UuidWindow } from '../../../../relay/export/screen';
 import { encodeColumns } from '../../../../columns/encode';
 import { viewColumns } from '../../../../columns/view';
 import { Breaches } from '../../../../relay/breaches';
@@ -183,7 +183,7 @@ describe('relay limits', () => {
       w.forget(s2.keys);
       assert.equal(screen([ok({ uuid: uuid(0xd) })], w).rejected, 0);
       screen([ok({ uuid: uuid(0xe) }), ok({ uuid: uuid(0xf) })], w);
-      assert.ok(!w.has(uuidKey(node, uuidBytes(uuid(0xa)))), 'the oldest uuid is forgotten beyond the window');
+      assert.ok(!w.has(uuidKeys()(node, uuidBytes(uuid(0xa)))), 'the oldest uuid is forgotten beyond the window');
       // A batch within the window's size: the window itself catches the second of a uuid.
       const s3 = screen([ok({ uuid: uuid(0x10) }), ok({ uuid: uuid(0x11) }), ok({ uuid: uuid(0x10) })], new UuidWindow(10));
       assert.deepEqual([...(s3.keep ?? [])], [0, 1]);
@@ -192,6 +192,7 @@ describe('relay limits', () => {
 
     it('keeps a uuid forgotten and accepted again for a whole window from its second acceptance', () => {
       const w = new UuidWindow(2);
+      const uuidKey = uuidKeys();
       const key = (n: number) => uuidKey(node, uuidBytes(uuid(n)));
       w.add(key(1));
       w.forget([key(1)]);

@@ -2,7 +2,7 @@
 // text a collector chooses can make one row stand for another.
 import assert from 'node:assert/strict';
 import type { NativeBlock, NativeColumn } from '../../../../relay/store/native_reader';
-import { blockBytes, RowCache, rowKey } from '../../../../relay/store/row_cache';
+import { blockBytes, RowCache, rowKey, rowKeys } from '../../../../relay/store/row_cache';
 
 const dict = (values: string[]): NativeColumn => ({ kind: 'dict', dict: values, index: Uint32Array.from(values, (_, i) => i) });
 
@@ -27,13 +27,13 @@ describe('relay/store row cache', () => {
   it('keeps blocks up to its bytes, strings counted: blocks of long node names push out older ones sooner', () => {
     const cache = new RowCache(2_000_000);
     const small = block(100, 's', 1n);
-    cache.add(small);
+    cache.add(small, rowKeys(small));
     assert.ok(cache.get(keyOf(small, 5, 's', 1n)));
     // Each about 100 rows x 1000 characters x 2 bytes: 200 KB, so nine fit and the first goes.
     const big = [2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n].map((seq) => block(100, 's', seq, 1000));
     for (const b of big) {
       assert.ok(blockBytes(b) > 200_000);
-      cache.add(b);
+      cache.add(b, rowKeys(b));
     }
     assert.equal(cache.get(keyOf(small, 5, 's', 1n)), undefined, 'the oldest block left');
     assert.ok(cache.get(keyOf(big[9], 5, 's', 11n)));
@@ -42,7 +42,7 @@ describe('relay/store row cache', () => {
   it('keeps no block larger than an eighth of its bytes', () => {
     const cache = new RowCache(1_000_000);
     const b = block(100, 's', 1n, 1000);
-    cache.add(b);
+    cache.add(b, rowKeys(b));
     assert.equal(cache.get(keyOf(b, 0, 's', 1n)), undefined);
   });
 
@@ -58,7 +58,7 @@ describe('relay/store row cache', () => {
     (b.columns.get('time_ns') as { values: Uint32Array }).values[1] = 0;
     (b.columns.get('batch_index') as { values: Uint32Array }).values[1] = 0;
     (b.columns.get('node_name') as { dict: string[] }).dict[1] = (b.columns.get('node_name') as { dict: string[] }).dict[0];
-    cache.add(b);
+    cache.add(b, rowKeys(b));
     assert.equal(cache.get(keyOf(b, 0, 's', 1n)), undefined);
   });
 });
