@@ -4,10 +4,10 @@
 export type DrkeyErrorCode =
   | 'BAD_SECRET'   // empty master secret or a key that is not 16 bytes
   | 'BAD_EPOCH'    // epoch begin/end out of range, reversed, or outside the spec's length bounds
-  | 'BAD_PROTOCOL' // protocol id outside 0..65535, or 0 where a concrete protocol is required
+  | 'BAD_PROTOCOL' // protocol id outside 0..65535
   | 'BAD_HOST'     // host address DRKey cannot encode
   | 'BAD_IA'       // ISD-AS outside 64 bits
-  | 'NO_KEY';      // no key is held for the peer or epoch asked for
+  | 'TOO_MANY_PEERS'; // the store's peer limit is reached
 
 export class DrkeyError extends Error {
   override readonly name = 'DrkeyError';

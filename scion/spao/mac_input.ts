@@ -8,7 +8,7 @@
 import { Writer } from '../bytes';
 import { hostAddrLength, hostAddrTypeLen, writeHostAddr } from '../header/address';
 import type { IA } from '../isdas';
-import type { HostAddr } from '../packet';
+import type { HostAddr, ScionPacket } from '../packet';
 import { checkPath, PATH_TYPE_NUMBER, writePath } from '../path/codec';
 import type { Path, ScionPath } from '../path/model';
 import { ScionError } from '../errors';
@@ -29,6 +29,10 @@ export interface AuthenticatedHeader {
   dst: HostAddr;
   src: HostAddr;
   path: Path;
+}
+
+export function authenticatedHeaderOf(p: ScionPacket): AuthenticatedHeader {
+  return { trafficClass: p.common.trafficClass, flowId: p.common.flowId, dstIA: p.dstIA, srcIA: p.srcIA, dst: p.dst, src: p.src, path: p.path };
 }
 
 /** The option fields the MAC covers; the SPI only decides which addresses are included. */
