@@ -13,7 +13,7 @@ export const PREFETCH_PERIOD_SECONDS = 30 * 60;
 export const DEFAULT_EPOCH_SECONDS = 24 * 3600;
 
 const U32_MAX = 0xffff_ffff;
-
+export const NS = 1_000_000_000n;
 /** [begin, end) in Unix seconds, each a uint32 as the SV derivation encodes them. */
 export interface Epoch {
   begin: number;
@@ -30,13 +30,17 @@ export function checkEpoch(e: Epoch, what = 'epoch'): Epoch {
   return e;
 }
 
+export function checkEpochLength(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < MIN_EPOCH_SECONDS || seconds > MAX_EPOCH_SECONDS) {
+    throw new DrkeyError('BAD_EPOCH', `epoch length ${seconds} s is outside ${MIN_EPOCH_SECONDS}..${MAX_EPOCH_SECONDS} s`);
+  }
+  return seconds;
+}
+
 /** An epoch whose length respects the spec's lower and upper bound, for epochs this project issues. */
 export function checkIssuedEpoch(e: Epoch, what = 'epoch'): Epoch {
   checkEpoch(e, what);
-  const len = e.end - e.begin;
-  if (len < MIN_EPOCH_SECONDS || len > MAX_EPOCH_SECONDS) {
-    throw new DrkeyError('BAD_EPOCH', `${what} lasts ${len} s; DRKey epochs last ${MIN_EPOCH_SECONDS}..${MAX_EPOCH_SECONDS} s`);
-  }
+  checkEpochLength(e.end - e.begin);
   return e;
 }
 
@@ -45,9 +49,7 @@ export function checkIssuedEpoch(e: Epoch, what = 'epoch'): Epoch {
  * contains `unixSeconds` (as SCION's control service cuts them), shifted by `offset` epochs.
  */
 export function gridEpoch(unixSeconds: number, lengthSeconds: number, offset = 0): Epoch {
-  if (!Number.isInteger(lengthSeconds) || lengthSeconds < MIN_EPOCH_SECONDS || lengthSeconds > MAX_EPOCH_SECONDS) {
-    throw new DrkeyError('BAD_EPOCH', `epoch length ${lengthSeconds} s is outside ${MIN_EPOCH_SECONDS}..${MAX_EPOCH_SECONDS} s`);
-  }
+  checkEpochLength(lengthSeconds);
   const index = Math.floor(unixSeconds / lengthSeconds) + offset;
   return checkEpoch({ begin: index * lengthSeconds, end: (index + 1) * lengthSeconds });
 }
@@ -66,5 +68,3 @@ export function epochAcceptsNanos(e: Epoch, unixNanos: bigint): boolean {
 export function inPrefetchPeriod(e: Epoch, unixSeconds: number): boolean {
   return unixSeconds >= e.end - PREFETCH_PERIOD_SECONDS && unixSeconds < e.end;
 }
-
-export const NS = 1_000_000_000n;

@@ -4,7 +4,7 @@
 // is level1_store.ts.
 import type { IA } from '../isdas';
 import { deriveLevel1 } from './derive';
-import { checkIssuedEpoch, DEFAULT_EPOCH_SECONDS, type Epoch, gridEpoch } from './epoch';
+import { checkEpochLength, checkIssuedEpoch, DEFAULT_EPOCH_SECONDS, type Epoch, gridEpoch } from './epoch';
 import { DrkeyError } from './errors';
 import { checkProtocol, PROTOCOL_GENERIC } from './protocol';
 import { deriveSecretValue, type SecretValue } from './secret_value';
@@ -41,12 +41,11 @@ export class DrkeyIssuer {
   constructor(opts: IssuerOptions) {
     this.localIA = opts.localIA;
     this.masterSecret = opts.masterSecret;
-    this.epochSeconds = opts.epochSeconds ?? DEFAULT_EPOCH_SECONDS;
+    this.epochSeconds = checkEpochLength(opts.epochSeconds ?? DEFAULT_EPOCH_SECONDS);
     this.protocol = checkProtocol(opts.protocol ?? PROTOCOL_GENERIC);
     if (!(opts.masterSecret instanceof Uint8Array) || opts.masterSecret.length < 16) {
       throw new DrkeyError('BAD_SECRET', 'the AS master secret must be at least 16 bytes');
     }
-    gridEpoch(0, this.epochSeconds);
   }
 
   /** The epoch containing `unixSeconds`, or `offset` epochs before/after it. */
