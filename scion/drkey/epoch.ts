@@ -14,6 +14,7 @@ export const DEFAULT_EPOCH_SECONDS = 24 * 3600;
 
 const U32_MAX = 0xffff_ffff;
 export const NS = 1_000_000_000n;
+
 /** [begin, end) in Unix seconds, each a uint32 as the SV derivation encodes them. */
 export interface Epoch {
   begin: number;

@@ -4,7 +4,7 @@
 // still be in flight), and the next epoch's key is fetched during the prefetch period so
 // both are held across the switch.
 import type { IA } from '../isdas';
-import { checkEpoch, type Epoch, GRACE_PERIOD_SECONDS, inPrefetchPeriod, MIN_EPOCH_SECONDS } from './epoch';
+import { checkEpoch, epochContains, GRACE_PERIOD_SECONDS, inPrefetchPeriod, MIN_EPOCH_SECONDS } from './epoch';
 import { DrkeyError } from './errors';
 import type { Level1Key } from './level1';
 import { checkKey } from './prf';
@@ -80,13 +80,9 @@ export class Level1Store {
    */
   needsFetch(issuer: IA, nowSeconds: number): boolean {
     const held = this.keysOf(issuer);
-    const current = held.find((k) => covers(k.epoch, nowSeconds));
+    const current = held.find((k) => epochContains(k.epoch, nowSeconds));
     if (current === undefined) return true;
     if (!inPrefetchPeriod(current.epoch, nowSeconds)) return false;
     return !held.some((k) => k.epoch.begin >= current.epoch.end);
   }
-}
-
-function covers(e: Epoch, t: number): boolean {
-  return t >= e.begin && t < e.end;
 }

@@ -5,7 +5,6 @@ import { Cmac } from '../mac/cmac';
 import { type AuthenticatedHeader, macInputPrefix, type SpaoMeta } from './mac_input';
 
 export const ALGORITHM_AES_CMAC = 0;
-export const ALGORITHM_SHA1_AES_CBC = 1;
 export const CMAC_TAG_LEN = 16;
 
 /** The AES-CMAC tag of a packet whose header is `h`, upper layer `upperLayer` and payload `payload`. */
