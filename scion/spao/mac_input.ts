@@ -53,6 +53,12 @@ export function macInputPrefix(h: AuthenticatedHeader, meta: SpaoMeta, upperLaye
   if (!Number.isInteger(upperLayerLength) || upperLayerLength < 0 || upperLayerLength > 0xffff) {
     throw new SpaoError('BAD_HEADER', `upper-layer length must be in 0..65535, got ${String(upperLayerLength)}`);
   }
+  if (!Number.isInteger(meta.spi) || meta.spi < 0 || meta.spi > 0xffff_ffff) {
+    throw new SpaoError('BAD_HEADER', `SPI must be a uint32, got ${String(meta.spi)}`);
+  }
+  if (!Number.isInteger(meta.algorithm) || meta.algorithm < 0 || meta.algorithm > 0xff) {
+    throw new SpaoError('BAD_HEADER', `algorithm must be a byte, got ${String(meta.algorithm)}`);
+  }
   if (!Number.isInteger(meta.timestampSeq) || meta.timestampSeq < 0 || meta.timestampSeq > MAX_TIMESTAMP) {
     throw new SpaoError('BAD_HEADER', `timestamp must be a 48-bit value, got ${String(meta.timestampSeq)}`);
   }
@@ -75,12 +81,12 @@ export function macInputPrefix(h: AuthenticatedHeader, meta: SpaoMeta, upperLaye
   w.u8(hdrLen / 4);
   w.u8(upperLayer);
   w.u16(upperLayerLength);
-  w.u8(meta.algorithm & 0xff);
+  w.u8(meta.algorithm);
   w.u8(0);
   w.u48(meta.timestampSeq);
   // scionproto (pkg/spao/mac.go) keeps TrafficClass & 0x3f here: the two high DSCP bits are
   // cleared and the ECN bits kept, although the spec text says "ECN set to 0". Its test vectors
-  // (TrafficClass 0xff -> 0x3f) and every SCION stack that interoperates follow the code, so do we.
+  // pin that (TrafficClass 0xff -> 0x3f), and a MAC has to match scionproto's to interoperate.
   w.u32((((h.trafficClass & 0x3f) << 20) | (h.flowId & 0xfffff)) >>> 0);
   w.u8(PATH_TYPE_NUMBER[path.type]);
   w.u8((dstTL << 4) | srcTL);

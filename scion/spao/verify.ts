@@ -93,7 +93,13 @@ export class SpaoVerifier {
     const now = this.now();
     const selected = selectEpochKey(keys, opt.timestampSeq, now, this.widthNs);
     if (selected === undefined) return drop('STALE', `timestamp ${opt.timestampSeq} lies outside the acceptance window in every held epoch`);
-    const tag = computeSpaoCmac(selected.key.key, authenticatedHeaderOf(packet), opt, loc.upperLayer, bytes.subarray(loc.upperLayerAt));
+    let tag: Uint8Array;
+    try {
+      tag = computeSpaoCmac(selected.key.key, authenticatedHeaderOf(packet), opt, loc.upperLayer, bytes.subarray(loc.upperLayerAt));
+    } catch (e) {
+      // A decoded packet always makes a MAC input; this is a held key of the wrong size.
+      return drop('NO_KEY', e instanceof Error ? e.message : String(e));
+    }
     if (!tagsEqual(tag, opt.authenticator)) return drop('BAD_MAC', 'authenticator does not verify');
     const sender = `${packet.srcIA.toString(16)}/${Buffer.from(hostAddrBytes(packet.src)).toString('hex')}`;
     const replay = this.opts.replay.check(sender, selected.absTimeNs);

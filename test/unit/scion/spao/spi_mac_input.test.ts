@@ -55,5 +55,8 @@ describe('SPAO MAC input: which addresses the SPI puts in', () => {
     assert.throws(() => macInputPrefix(header, meta(1), 17, 0x10000), { code: 'BAD_HEADER' });
     assert.throws(() => macInputPrefix(header, { ...meta(1), timestampSeq: 2 ** 48 }, 17, 0), { code: 'BAD_HEADER' });
     assert.throws(() => macInputPrefix({ ...header, flowId: 1 << 20 }, meta(1), 17, 0), { code: 'BAD_HEADER' });
+    assert.throws(() => macInputPrefix(header, { ...meta(1), algorithm: 256 }, 17, 0), { code: 'BAD_HEADER' });
+    assert.throws(() => macInputPrefix(header, meta(2 ** 32), 17, 0), { code: 'BAD_HEADER' });
+    assert.throws(() => macInputPrefix({ ...header, path: { type: 'Bogus' } as never }, meta(1), 17, 0), { code: 'BAD_HEADER' });
   });
 });

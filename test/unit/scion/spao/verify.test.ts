@@ -153,6 +153,16 @@ describe('SPAO verification between two mesh clusters', () => {
     assert.equal(reason(v.verify(new Uint8Array(0))), 'MALFORMED');
   });
 
+  it('drops rather than throws when a held key is not 16 bytes', () => {
+    const bad = new SpaoVerifier({
+      spi: MESH_SPI,
+      replay: new ReplayWindow(),
+      keys: () => [{ epoch: zurich.epochAt(T0_S), key: new Uint8Array(5) }],
+      nowNs: () => T0_NS,
+    });
+    assert.equal(reason(bad.verify(sealedPacket(T0_NS))), 'NO_KEY');
+  });
+
   it('keeps verifying across a rotation once the store holds the next epoch', () => {
     const next = BigInt(zurich.epochAt(T0_S, 1).begin) * NS + 10n * NS;
     const store = frankfurtStore(T0_S);
