@@ -5,7 +5,6 @@
 // speak for the cluster that signed it.
 import { isIP } from 'node:net';
 import { clusterIdOf, isClusterId, isReservedIdentity } from '../operator/identity/cluster_scope';
-import type { IdentityCatalogue } from '../proto/gen/mesh/v1/catalogue';
 import { refuse, type CatalogueResult } from './error';
 
 export interface CatalogueEntry {
@@ -45,10 +44,19 @@ export const DEFAULT_CATALOGUE_LIMITS: CatalogueLimits = {
   maxAddresses: 65536,
 };
 
+/** A catalogue as decoded (IdentityCatalogue) or as the publisher is about to sign it. */
+export interface CatalogueInput {
+  clusterName: string;
+  clusterId: number;
+  generation: bigint;
+  issuedAtMs: bigint;
+  identities: ReadonlyArray<{ id: number; labels: readonly string[]; addresses: readonly string[] }>;
+}
+
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
 
 /** The catalogue as decoded, checked for shape and bounds; the key check is the signer's. */
-export function checkCatalogue(c: IdentityCatalogue, limits: CatalogueLimits): CatalogueResult<Catalogue> {
+export function checkCatalogue(c: CatalogueInput, limits: CatalogueLimits): CatalogueResult<Catalogue> {
   if (!CLUSTER_NAME.test(c.clusterName)) return refuse('MALFORMED', `cluster name "${c.clusterName.slice(0, 80)}" is not a DNS label`);
   if (!isClusterId(c.clusterId)) return refuse('MALFORMED', `cluster id ${c.clusterId} outside 1-255`);
   if (c.generation === 0n) return refuse('MALFORMED', 'generation 0: a catalogue starts at generation 1');

@@ -16,6 +16,15 @@ export interface IdentityListing {
 /** An allocator's identities as a listing (IdentityAllocator.all() satisfies it). */
 export const allocatorListing = (allocator: { all(): Identity[] }): IdentityListing => ({ list: () => allocator.all() });
 
+/** A listing with the pod addresses of each identity added (the node's endpoint map: address -> identity). */
+export const withAddresses = (listing: IdentityListing, endpoints: () => Iterable<readonly [string, number]>): IdentityListing => ({
+  list: () => {
+    const byId = new Map<number, string[]>();
+    for (const [ip, id] of endpoints()) byId.set(id, [...(byId.get(id) ?? []), ip]);
+    return listing.list().map((e) => ({ ...e, addresses: [...(e.addresses ?? []), ...(byId.get(e.id) ?? [])] }));
+  },
+});
+
 export interface PublisherOptions {
   clusterName: string;
   clusterId: number;

@@ -21,7 +21,7 @@ export function signCatalogue(c: Catalogue, privateKey: KeyObject): Uint8Array {
     issuedAtMs: BigInt(c.issuedAtMs),
     identities: c.identities.map((e) => ({ id: e.id, labels: [...e.labels], addresses: [...e.addresses] })),
   }).finish();
-  return SignedCatalogue.encode({ catalogue, signature: sign(null, signedMessage(catalogue), privateKey) }).finish();
+  return SignedCatalogue.encode({ catalogue: Buffer.from(catalogue), signature: sign(null, signedMessage(catalogue), privateKey) }).finish();
 }
 
 export interface OpenedCatalogue {
