@@ -47,6 +47,9 @@ export class MeshPeers {
 
 /** An Ed25519 public key from PEM (SPKI) text. */
 export function publicKeyFromPem(pem: string): KeyObject {
+  // createPublicKey also derives one from a private key; a private key here is a mix-up
+  // (this cluster's own key trusted for a peer), so it is refused.
+  if (/PRIVATE KEY-----/.test(pem)) throw new MeshConfigError('a private key where a public key belongs');
   const key = createPublicKey(pem);
   if (key.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`key is ${key.asymmetricKeyType}, want ed25519`);
   return key;
