@@ -57,6 +57,7 @@ export class RemoteCatalogues {
   private readonly byAddressMap = new Map<string, EndpointInfo>();
   private readonly refused = Object.fromEntries(CATALOGUE_ERROR_CODES.map((c) => [c, 0])) as Record<CatalogueErrorCode, number>;
   private accepted = 0;
+  private lastLogged = '';
   private readonly limits: CatalogueLimits;
   private readonly now: () => number;
   private readonly log: (message: string) => void;
@@ -90,13 +91,16 @@ export class RemoteCatalogues {
     this.held.set(catalogue.clusterName, { catalogue, payload, byId, acceptedAtMs: this.now() });
     this.rebuildAddresses();
     this.accepted++;
+    this.lastLogged = '';
     return { ok: true, value: { clusterName: catalogue.clusterName, generation: catalogue.generation, changed: true } };
   }
 
   /** Counts a refusal found outside accept (a fetch that failed, say). */
   refuse<T>(error: CatalogueError): CatalogueResult<T> {
     this.refused[error.code]++;
-    this.log(`identity catalogue refused: ${error.message}`);
+    // A peer refused the same way on every round is logged once, counted every time.
+    if (error.message !== this.lastLogged) this.log(`identity catalogue refused: ${error.message}`);
+    this.lastLogged = error.message;
     return { ok: false, error };
   }
 

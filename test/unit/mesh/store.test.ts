@@ -105,6 +105,9 @@ describe('mesh/store: remote identity catalogues', () => {
 
   it('refuses a stale generation, and a different catalogue under the held generation', () => {
     refused(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey), 'STALE', /generation 9 is not newer than the held 10/);
+    const logged = logs.length;
+    refused(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey), 'STALE', /generation 9/);
+    assert.equal(logs.length, logged, 'the same refusal again is counted, not logged again');
     refused(signedBytes(frankfurtContent({ identities: [{ id: BILLING, labels: ['k8s:app=other'] }] }), FRANKFURT.privateKey), 'STALE', /generation 10 is not newer than the held 10/);
   });
 
