@@ -3,7 +3,7 @@
 // Pass `ingest` as a RingReader's onBatch; the table is expired on a timer.
 import type { Flow } from '../proto/gen/flow/flow';
 import type { RecordError } from '../bpf/records';
-import { enrich, type EndpointDirectory, type PathCatalog } from './enrich';
+import { enrich, type EndpointDirectory, type PathCatalog, type RemoteDirectory } from './enrich';
 import { toFlow, type FlowContext } from './flow';
 import { FlowTable, type FlowTableOptions, type FlowTableStats, type MeteredFlow } from './flowtable';
 import type { PipelineCounters } from './exporter';
@@ -32,6 +32,8 @@ export interface CollectorOptions {
   context: FlowContext;
   endpoints: EndpointDirectory;
   paths: PathCatalog;
+  /** Other clusters' endpoints, from their identity catalogues; without it remote ends stay unnamed. */
+  remote?: RemoteDirectory;
   /** Receives the flows of each ingested batch and each expiry round, in order. */
   deliver: (flows: Flow[]) => void;
   /**
@@ -97,6 +99,6 @@ export class Collector {
     if (this.out.length === 0) return;
     const metered = this.out;
     this.out = [];
-    this.opts.deliver(metered.map((m) => toFlow(m, enrich(m, this.opts.endpoints, this.opts.paths), this.opts.context)));
+    this.opts.deliver(metered.map((m) => toFlow(m, enrich(m, this.opts.endpoints, this.opts.paths, this.opts.remote), this.opts.context)));
   }
 }

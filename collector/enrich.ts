@@ -22,10 +22,21 @@ export interface EndpointInfo {
   /** Hubble's form, sorted: flowLabels of the labels fences select the workload by. */
   labels: string[];
   clusterName: string;
+  /**
+   * Named only from the identity the packet itself carried (a remote sender found in its
+   * cluster's catalogue by that number): the name is the claim's, not a check of it.
+   */
+  claimed?: boolean;
 }
 
 export interface EndpointDirectory {
   lookup(ip: string): EndpointInfo | undefined;
+}
+
+/** Endpoints of other clusters of the mesh, from their identity catalogues (mesh/store.ts). */
+export interface RemoteDirectory {
+  byIdentity(identity: number): EndpointInfo | undefined;
+  byAddress(ip: string): EndpointInfo | undefined;
 }
 
 /** Endpoints of the embedded mode: a workload list, identities from a lookup. */
@@ -80,16 +91,39 @@ export interface Enrichment {
 }
 
 /**
- * Endpoints by the inner addresses; the path by id when the datapath named one, else by its
- * bytes. Either way the path carries the raw bytes the packets had (for a path id whose
- * record lost them, the template's), the evidence a relay checks it by.
+ * The sender of a flow: a local endpoint by address; else a remote one by the address its
+ * cluster published; else, on ingress, by the identity the packet carried, looked up in the
+ * catalogue of the cluster its high bits name. Local endpoints come first, so no catalogue
+ * can rename a pod of this cluster.
  */
-export function enrich(f: MeteredFlow, endpoints: EndpointDirectory, paths: PathCatalog): Enrichment {
+function sourceOf(f: MeteredFlow, endpoints: EndpointDirectory, remote: RemoteDirectory | undefined): EndpointInfo | undefined {
+  if (!f.inner) return undefined;
+  const local = endpoints.lookup(f.inner.srcAddr);
+  if (local || !remote) return local;
+  const byAddress = remote.byAddress(f.inner.srcAddr);
+  if (byAddress) return byAddress;
+  if (f.direction !== 'INGRESS_DECAP' || f.identity === 0) return undefined;
+  const byIdentity = remote.byIdentity(f.identity);
+  return byIdentity && { ...byIdentity, claimed: true };
+}
+
+function destinationOf(f: MeteredFlow, endpoints: EndpointDirectory, remote: RemoteDirectory | undefined): EndpointInfo | undefined {
+  if (!f.inner) return undefined;
+  return endpoints.lookup(f.inner.dstAddr) ?? remote?.byAddress(f.inner.dstAddr);
+}
+
+/**
+ * Endpoints by the inner addresses (and a remote sender by its identity, see sourceOf); the
+ * path by id when the datapath named one, else by its bytes. Either way the path carries the
+ * raw bytes the packets had (for a path id whose record lost them, the template's), the
+ * evidence a relay checks it by.
+ */
+export function enrich(f: MeteredFlow, endpoints: EndpointDirectory, paths: PathCatalog, remote?: RemoteDirectory): Enrichment {
   const byId = f.pathId !== 0 ? paths.byId(f.pathId) : undefined;
   const recorded = f.path.length > 0 && !f.pathTruncated;
   return {
-    source: f.inner ? endpoints.lookup(f.inner.srcAddr) : undefined,
-    destination: f.inner ? endpoints.lookup(f.inner.dstAddr) : undefined,
+    source: sourceOf(f, endpoints, remote),
+    destination: destinationOf(f, endpoints, remote),
     path: byId
       ? recorded ? { ...byId, type: pathTypeOf(f.pathType), raw: Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength) } : byId
       : { ...paths.byRaw(recorded ? f.path : new Uint8Array(0), f.pathType, f.srcIA, f.dstIA), pathId: f.pathId },

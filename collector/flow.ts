@@ -113,7 +113,8 @@ function identityExtension(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Sec
     return { identity: 0, clusterName: '', optionType: 0, authenticated: false, check: IdentityCheck.IDENTITY_ABSENT };
   }
   const known = e.source;
-  const check = !known ? IdentityCheck.IDENTITY_CHECK_UNKNOWN : known.identity === f.identity ? IdentityCheck.IDENTITY_MATCHED : IdentityCheck.IDENTITY_MISMATCHED;
+  // A sender named from the very identity the packet claims cannot confirm that claim.
+  const check = !known || known.claimed ? IdentityCheck.IDENTITY_CHECK_UNKNOWN : known.identity === f.identity ? IdentityCheck.IDENTITY_MATCHED : IdentityCheck.IDENTITY_MISMATCHED;
   return { identity: f.identity, clusterName: egress ? ctx.clusterName : (known?.clusterName ?? ''), optionType: OPT_IDENTITY, authenticated: false, check };
 }
 

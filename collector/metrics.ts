@@ -5,6 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ExporterCounters } from './exporter';
 import type { FlowTableStats } from './flowtable';
+import type { CatalogueStoreStats } from '../mesh/store';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -12,6 +13,8 @@ export interface AgentMetricSources {
   table: () => FlowTableStats;
   /** Absent when the agent exports to no relay. */
   exporter?: () => ExporterCounters;
+  /** Absent when the agent is given no mesh (--mesh). */
+  catalogues?: () => CatalogueStoreStats;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -88,6 +91,24 @@ export class AgentMetrics {
       gauge(r, 'cillion_export_backlog_batches', 'Batches waiting for their acknowledgement.', () => ex().backlogBatches);
       gauge(r, 'cillion_export_connected', '1 while the relay stream is up.', () => (ex().connected ? 1 : 0));
       gauge(r, 'cillion_export_reconnects', 'Relay streams opened after the first.', () => ex().reconnects);
+    }
+    if (src.catalogues) {
+      const cat = src.catalogues;
+      // Read when scraped, apart from the datapath reading: a catalogue changes on its own clock.
+      mirrored(r, 'cillion_identity_catalogues_accepted_total', 'Remote identity catalogues verified and taken into use.', [], () => [[{}, cat().accepted]]);
+      mirrored(r, 'cillion_identity_catalogues_refused_total', 'Remote identity catalogues refused (or not fetched), by reason; the last good one stays in use.', ['reason'], () =>
+        Object.entries(cat().refused).map(([reason, n]) => [{ reason }, n]),
+      );
+      new Gauge({
+        name: 'cillion_identity_catalogue_identities',
+        help: 'Identities in the catalogue held for each peer cluster (peers come from the mesh file, a bounded set).',
+        labelNames: ['cluster'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const c of cat().clusters) this.set({ cluster: c.clusterName }, c.identities);
+        },
+      });
     }
     if (src.processMetrics ?? true) collectDefaultMetrics({ register: r });
   }

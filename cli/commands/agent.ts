@@ -24,6 +24,11 @@ import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
 import { zeroCounters } from '../../observer/nodes';
+import { loadMeshConfig } from '../../mesh/config';
+import { CatalogueExchange } from '../../mesh/exchange';
+import { serveCatalogue } from '../../mesh/http';
+import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
+import { RemoteCatalogues } from '../../mesh/store';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -38,6 +43,7 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   flowMax: number;
   exportBuffer: number;
   metrics: string;
+  mesh?: string;
 }
 
 const RING_BATCH_BYTES = 1 << 20;
@@ -117,6 +123,36 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
+    // The mesh: peers' catalogues name the remote end of flows; the publishing node serves this cluster's.
+    let catalogues: RemoteCatalogues | undefined;
+    if (opts.mesh) {
+      const mesh = loadMeshConfig(opts.mesh);
+      if (mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
+      const store = new RemoteCatalogues(mesh.peers, { log });
+      catalogues = store;
+      const exchange = new CatalogueExchange(mesh.peers, store);
+      exchange.start(mesh.refreshMs);
+      stops.push(() => exchange.stop());
+      if (mesh.publish) {
+        const publisher = new CataloguePublisher({
+          clusterName,
+          clusterId: mesh.clusterId,
+          privateKey: mesh.publish.privateKey,
+          listing: withAddresses(allocatorListing(rt.identities), () => identityByIp.entries()),
+        });
+        let lastRefusal = '';
+        const served = await serveCatalogue(() => {
+          const c = publisher.current();
+          if (!c.ok && c.error.message !== lastRefusal) log(`identity catalogue not published: ${c.error.message}`);
+          lastRefusal = c.ok ? '' : c.error.message;
+          return c;
+        }, mesh.publish.host, mesh.publish.port);
+        stops.push(() => new Promise<void>((resolve) => served.server.close(() => resolve())));
+        log(`identity catalogue of ${clusterName} (cluster id ${mesh.clusterId}) on ${served.url}`);
+      }
+      log(`mesh: fetching the identity catalogues of ${mesh.peers.list().map((p) => p.clusterName).join(', ') || 'no peer'} every ${mesh.refreshMs / 1000} s`);
+    }
+
     // The node's own view of the control plane: its judge checks hop fields as the relay does,
     // with the verifier (and its cache) the collector's enrichment already filled.
     const judge = new FlowJudge(source, { verifier: catalog.verifier, log });
@@ -130,6 +166,7 @@ async function run(opts: AgentOptions): Promise<void> {
       context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
       endpoints,
       paths: catalog,
+      remote: catalogues,
       deliver: (flows: Flow[]) => {
         for (const f of flows) {
           judge.judge(f);
@@ -177,7 +214,12 @@ async function run(opts: AgentOptions): Promise<void> {
     });
     if (opts.metrics !== '') {
       const ex = exporter;
-      const endpoint = await serveMetrics(opts.metrics, new AgentMetrics({ datapath: () => dp.counterTotals(), table: () => collector.stats(), exporter: ex ? () => ex.counters() : undefined }));
+      const endpoint = await serveMetrics(opts.metrics, new AgentMetrics({
+        datapath: () => dp.counterTotals(),
+        table: () => collector.stats(),
+        exporter: ex ? () => ex.counters() : undefined,
+        catalogues: catalogues && (() => (catalogues as RemoteCatalogues).stats()),
+      }));
       stops.push(() => endpoint.close());
       log(`metrics on http://${endpoint.address}/metrics`);
     }
@@ -222,6 +264,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
     .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
+    .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, and this cluster\'s catalogue to publish (README, Identity catalogues)')
     .action(processAction('agent', run));
   return cmd;
 }

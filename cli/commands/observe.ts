@@ -42,6 +42,8 @@ const FILTERS: [string, string | null, string, string][] = [
   ['label', 'l', 'selector', 'from or to endpoints selected by a label selector'],
   ['from-label', null, 'selector', 'from endpoints selected by a label selector'],
   ['to-label', null, 'selector', 'to endpoints selected by a label selector'],
+  ['from-cluster', null, 'name', 'from endpoints of this cluster (remote ones named by its identity catalogue)'],
+  ['to-cluster', null, 'name', 'to endpoints of this cluster'],
   ['ip', null, 'ip|cidr', 'from or to this address or range'],
   ['from-ip', null, 'ip|cidr', 'from this address or range'],
   ['to-ip', null, 'ip|cidr', 'to this address or range'],

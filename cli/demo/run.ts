@@ -17,6 +17,7 @@ import { formatIA, isdOf, type IA } from '../../scion/isdas';
 import { clientTlsArgs, mintDemoCerts, type DemoCerts } from './certs';
 import { pinRoot, teardown, writeState, type DemoState } from './cleanup';
 import { clusterASYaml, geofencesYaml, nodeWorkloadsYaml, topologyWithUnderlays } from './files';
+import { writeDemoMesh } from './mesh';
 import { buildNetwork } from './network';
 import { planDemo, PORT_BASE, type DemoPlan } from './plan';
 import { DemoProcess, type ProcessContext } from './processes';
@@ -32,6 +33,8 @@ export function examplesDir(): string {
   }
 }
 export const DEFAULT_RELAY = '127.0.0.1:4245';
+/** Cluster i publishes its identity catalogue on 127.0.0.1:(this + i). */
+const MESH_PORT_BASE = 4300;
 /** The relay's attestation signing key and its public half, in the run directory. */
 const ATTEST_KEY = 'attest.pem';
 const ATTEST_PUB = 'attest.pub';
@@ -265,13 +268,23 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[6/8] starting ${plan.nodes.length} agents and ${clusters.length} operators`);
+    // A cluster's id as its ClusterAS gives it, else its place in the list (until ClusterAS carries one).
+    const meshFiles = writeDemoMesh(
+      runDir,
+      clusters.map((c, i) => ({
+        name: c.name,
+        clusterId: (c.cluster.spec as { clusterId?: number }).clusterId ?? i + 1,
+        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
+      })),
+      MESH_PORT_BASE,
+    );
     const agents = plan.nodes.map((n) => {
       const own = certs.agents.get(n.name) as { cert: string; key: string };
       return DemoProcess.cillion(ctx, `agent-${n.name}`, [
         'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
         '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.name), '--relay', opts.relay,
         '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
-        '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5',
+        '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
         ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
       ]);
     });

@@ -94,6 +94,11 @@ function identity(flag: string, val: string): number {
   return Number(val);
 }
 
+function cluster(flag: string, val: string): string {
+  if (val === '') throw new FlagError(`--${flag}: empty cluster name`);
+  return val;
+}
+
 function verdict(val: string): Verdict {
   const v = verdictFromJSON(val.toUpperCase() as unknown);
   if (v === Verdict.VERDICT_UNKNOWN || v === Verdict.UNRECOGNIZED) throw new FlagError(`--verdict: unknown verdict "${val}"`);
@@ -138,6 +143,8 @@ const FLAGS: Record<string, (t: Tracker, v: string) => void> = {
   label: (t, v) => { t.leftOnly((f) => f.sourceLabel.push(v)); t.rightOnly((f) => f.destinationLabel.push(v)); },
   'from-label': (t, v) => t.both((f) => f.sourceLabel.push(v)),
   'to-label': (t, v) => t.both((f) => f.destinationLabel.push(v)),
+  'from-cluster': (t, v) => t.both((f) => f.sourceClusterName.push(cluster('from-cluster', v))),
+  'to-cluster': (t, v) => t.both((f) => f.destinationClusterName.push(cluster('to-cluster', v))),
   identity: (t, v) => {
     const id = identity('identity', v);
     t.leftOnly((f) => f.sourceIdentity.push(id));

@@ -31,10 +31,20 @@ function ports(f: Flow): { src?: number; dst?: number } {
   return p && (p.$case === 'TCP' || p.$case === 'UDP' || p.$case === 'SCTP') ? { src: p.value.sourcePort, dst: p.value.destinationPort } : {};
 }
 
+const NAMESPACE_LABEL = 'k8s:io.kubernetes.pod.namespace=';
+const NAMESPACE_LABELS = 'k8s:io.cilium.k8s.namespace.labels.';
+
+/** A remote endpoint named by its cluster's catalogue (a namespace, no pod name): "cluster/namespace app=x". */
+function remoteName(ep: Endpoint): string {
+  const labels = ep.labels.filter((l) => l.startsWith('k8s:') && !l.startsWith(NAMESPACE_LABEL) && !l.startsWith(NAMESPACE_LABELS)).map((l) => l.slice(4));
+  return [`${ep.clusterName}/${ep.namespace}`, ...labels].join(' ');
+}
+
 function endpoint(ep: Endpoint | undefined, ip: string | undefined, port: number | undefined): string {
   const where = ep?.podName ? `${ep.namespace}/${ep.podName}` : ip || '?';
   const withPort = port ? (where.includes(':') && !ep?.podName ? `[${where}]:${port}` : `${where}:${port}`) : where;
-  return ep?.identity ? `${withPort} (ID:${ep.identity})` : withPort;
+  if (!ep?.identity) return withPort;
+  return !ep.podName && ep.clusterName && ep.namespace ? `${withPort} (ID:${ep.identity} ${remoteName(ep)})` : `${withPort} (ID:${ep.identity})`;
 }
 
 function summary(f: Flow): string {

@@ -2,6 +2,7 @@
 // allow filter matches, and no deny filter matches. Inside one FlowFilter every non-empty
 // field must match; inside one field any value may.
 import type { Flow, FlowFilter } from '../../proto/gen/flow/flow';
+import { clusterFilter } from './cluster';
 import { countryFilter } from './country';
 import { FilterError } from './error';
 import { eventTypeFilter } from './event_type';
@@ -26,7 +27,7 @@ import { verdictFilter } from './verdict';
 export { FilterError } from './error';
 
 const builders: FilterBuilder[] = [
-  uuidFilter, ipFilter, podFilter, labelFilter, identityFilter, protocolFilter, portFilter, verdictFilter,
+  uuidFilter, ipFilter, podFilter, labelFilter, clusterFilter, identityFilter, protocolFilter, portFilter, verdictFilter,
   eventTypeFilter, nodeNameFilter, trafficDirectionFilter, tcpFlagsFilter, ipVersionFilter,
   iaFilter, isdFilter, countryFilter, pathFingerprintFilter, geofenceFilter,
 ];
@@ -34,8 +35,7 @@ const builders: FilterBuilder[] = [
 // Fields Cillion's flows never fill (no L7 proxy, no FQDN or workload enrichment); a filter
 // on them is refused rather than ignored, because ignoring would widen what it selects.
 const unsupported: (keyof FlowFilter)[] = [
-  'sourceFqdn', 'destinationFqdn', 'sourceWorkload', 'destinationWorkload', 'sourceClusterName',
-  'destinationClusterName', 'dropReasonDesc', 'interface', 'httpStatusCode', 'reply', 'dnsQuery',
+  'sourceFqdn', 'destinationFqdn', 'sourceWorkload', 'destinationWorkload', 'dropReasonDesc', 'interface', 'httpStatusCode', 'reply', 'dnsQuery',
   'httpMethod', 'httpPath', 'httpUrl', 'httpHeader', 'nodeLabels', 'traceId', 'ipTraceId', 'encrypted',
 ];
 

@@ -57,6 +57,13 @@ describe('cli observe: flags -> GetFlowsRequest', () => {
     assert.deepEqual(l.whitelist, [ff({ sourceLabel: ['app=api'], sourceIdentity: [1234] }), ff({ destinationLabel: ['app=api'], destinationIdentity: [1234] })]);
   });
 
+  it('--from-cluster/--to-cluster set the endpoint cluster names; an empty name is refused', () => {
+    const r = req('--from-cluster', 'frankfurt', '--from-label', 'app=billing', '--to-cluster', 'zurich');
+    assert.deepEqual(r.whitelist, [ff({ sourceClusterName: ['frankfurt'], sourceLabel: ['app=billing'], destinationClusterName: ['zurich'] })]);
+    assert.deepEqual(req('--not', '--from-cluster', 'frankfurt').blacklist, [ff({ sourceClusterName: ['frankfurt'] })]);
+    assert.throws(() => req('--to-cluster', ''), /--to-cluster: empty cluster name/);
+  });
+
   it('namespaces qualify pod names or select whole namespaces, as hubble does', () => {
     assert.deepEqual(req('-n', 'billing').whitelist, [ff({ sourcePod: ['billing/'] }), ff({ destinationPod: ['billing/'] })]);
     assert.deepEqual(req('--from-namespace', 'a', '--to-pod', 'b/db').whitelist, [ff({ sourcePod: ['a/'], destinationPod: ['b/db'] })]);

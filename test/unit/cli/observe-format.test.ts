@@ -43,6 +43,18 @@ describe('cli observe: output formats', () => {
     ]);
   });
 
+  it('compact: a remote end named by its cluster\'s catalogue shows the cluster, namespace and labels', () => {
+    const remote = Flow.fromPartial({
+      ...sample,
+      scionPath: undefined,
+      geofence: undefined,
+      destination: { ID: 4259841, identity: 4259841, clusterName: 'frankfurt', namespace: 'shop', podName: '', labels: ['k8s:app=billing', 'k8s:io.kubernetes.pod.namespace=shop'] },
+    });
+    assert.deepEqual(render('compact', [remote], { node: false }), [
+      'Jan  1 00:00:00.000 shop/checkout-7d9f:40512 (ID:20481) -> 10.8.2.9:443 (ID:4259841 frankfurt/shop app=billing) TCP SYN FORWARDED',
+    ]);
+  });
+
   it('colours verdicts only when asked', () => {
     const compliant = Flow.fromPartial({ ...sample, geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'eu-only' } });
     const [line] = render('compact', [compliant], { color: true });

@@ -4,8 +4,27 @@ import { serveMetrics } from '../../../metrics/endpoint';
 import type { ExporterCounters } from '../../../collector/exporter';
 import type { FlowTableStats } from '../../../collector/flowtable';
 import { zeroCounters } from '../../../observer/nodes';
+import { RemoteCatalogues } from '../../../mesh/store';
+import { FRANKFURT, frankfurtContent, signedBytes, zurichPeers } from '../mesh/helpers';
 
 describe('collector/metrics: the agent\'s own /metrics', () => {
+  it('counts remote identity catalogues taken and refused, by reason, and the identities held per peer', async () => {
+    const store = new RemoteCatalogues(zurichPeers());
+    assert.equal(store.accept(signedBytes(frankfurtContent(), FRANKFURT.privateKey)).ok, true);
+    assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 11n }), null)).ok, false);
+    assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey)).ok, false);
+    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const m = new AgentMetrics({ datapath: () => ({}), table: () => stats, catalogues: () => store.stats(), processMetrics: false });
+    const lines = (await m.text()).split('\n');
+    for (const want of [
+      'cillion_identity_catalogues_accepted_total 1',
+      'cillion_identity_catalogues_refused_total{reason="UNSIGNED"} 1',
+      'cillion_identity_catalogues_refused_total{reason="STALE"} 1',
+      'cillion_identity_catalogues_refused_total{reason="BAD_SIGNATURE"} 0',
+      'cillion_identity_catalogue_identities{cluster="frankfurt"} 2',
+    ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
+  });
+
   it('serves datapath counters, the flow table and the export backlog as they are at scrape time', async () => {
     const stats: FlowTableStats = { entries: 12, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
     const exporter: ExporterCounters = {

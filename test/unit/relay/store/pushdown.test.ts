@@ -93,6 +93,12 @@ const CASES: Case[] = [
     name: 'destination label from the workload table', allow: [F({ destinationLabel: ['app.kubernetes.io/name=ledger'] })],
     ref: (f) => has(f.destination?.labels, 'k8s:app.kubernetes.io/name=ledger'),
   },
+  {
+    name: 'destination cluster with a label (a remote end named by its catalogue)',
+    allow: [F({ destinationClusterName: ['beta'], destinationLabel: ['app.kubernetes.io/name=ledger'] })],
+    ref: (f) => f.destination?.clusterName === 'beta' && has(f.destination.labels, 'k8s:app.kubernetes.io/name=ledger'),
+  },
+  { name: 'deny by source cluster', allow: [], deny: [F({ sourceClusterName: ['alpha'] })], ref: (f) => f.source?.clusterName !== 'alpha' },
   { name: 'deny by label, left to the matcher', allow: [], deny: [F({ sourceLabel: ['tier=web'] })], ref: (f) => !has(f.source?.labels, 'k8s:tier=web') },
   { name: 'uuid', allow: [F({ uuid: ['00000000-0000-4000-8000-00000a7d8c2f', '00000000-0000-4000-8000-000000000003'] })], ref: (f) => ['00000000-0000-4000-8000-00000a7d8c2f', '00000000-0000-4000-8000-000000000003'].includes(f.uuid) },
   { name: 'a verdict no flow can hold', allow: [F({ verdict: [99 as Verdict] })], ref: () => false, none: true },

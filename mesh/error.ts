@@ -1,0 +1,31 @@
+// Why a remote catalogue was refused. Each code is counted on its own, so an operator sees
+// whether a peer is misconfigured (UNKNOWN_CLUSTER, BAD_SIGNATURE), lying (CLUSTER_ID_MISMATCH,
+// FOREIGN_IDENTITY), replaying (STALE), flooding (TOO_LARGE, TOO_MANY) or unreachable (FETCH_FAILED).
+export const CATALOGUE_ERROR_CODES = [
+  'MALFORMED',
+  'UNSIGNED',
+  'UNKNOWN_CLUSTER',
+  'BAD_SIGNATURE',
+  'CLUSTER_ID_MISMATCH',
+  'FOREIGN_IDENTITY',
+  'TOO_LARGE',
+  'TOO_MANY',
+  'STALE',
+  'FETCH_FAILED',
+] as const;
+
+export type CatalogueErrorCode = (typeof CATALOGUE_ERROR_CODES)[number];
+
+export class CatalogueError extends Error {
+  override readonly name = 'CatalogueError';
+  constructor(
+    readonly code: CatalogueErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export type CatalogueResult<T> = { ok: true; value: T } | { ok: false; error: CatalogueError };
+
+export const refuse = <T>(code: CatalogueErrorCode, message: string): CatalogueResult<T> => ({ ok: false, error: new CatalogueError(code, message) });

@@ -1,0 +1,51 @@
+// Fetching every peer's catalogue into the store, once or on an interval. Peers are fetched
+// one after another so a slow or hostile peer costs at most its own deadline per round.
+import { DEFAULT_CATALOGUE_LIMITS } from './catalogue';
+import type { CatalogueResult } from './error';
+import { fetchCatalogue } from './http';
+import type { MeshPeers } from './peers';
+import type { AcceptedCatalogue, RemoteCatalogues } from './store';
+
+export interface ExchangeOptions {
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
+export class CatalogueExchange {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly peers: MeshPeers,
+    private readonly store: RemoteCatalogues,
+    private readonly opts: ExchangeOptions = {},
+  ) {}
+
+  /** One round over the peers that have a URL; each result as the store took it. */
+  async refresh(): Promise<Array<{ clusterName: string; result: CatalogueResult<AcceptedCatalogue> }>> {
+    const out: Array<{ clusterName: string; result: CatalogueResult<AcceptedCatalogue> }> = [];
+    for (const peer of this.peers.list()) {
+      if (!peer.url) continue;
+      const fetched = await fetchCatalogue(peer.url, this.opts.maxBytes ?? DEFAULT_CATALOGUE_LIMITS.maxBytes, this.opts.timeoutMs ?? 5000);
+      const result = fetched.ok ? this.store.accept(fetched.value) : this.store.refuse<AcceptedCatalogue>(fetched.error);
+      out.push({ clusterName: peer.clusterName, result });
+    }
+    return out;
+  }
+
+  /** Refreshes now and every `intervalMs`, never two rounds at once. */
+  start(intervalMs: number): void {
+    const round = () => {
+      if (this.running) return;
+      this.running = this.refresh().finally(() => (this.running = undefined));
+    };
+    round();
+    this.timer = setInterval(round, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

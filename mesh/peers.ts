@@ -1,0 +1,56 @@
+// The clusters of the mesh as this cluster trusts them: each peer's name, the cluster id it
+// owns and the Ed25519 key its catalogues are signed with. This pinning, configured out of
+// band, is what the signature check rests on: a catalogue is believed only for the cluster
+// whose key signed it, and only for the cluster id configured for that cluster.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isClusterId } from '../operator/identity/cluster_scope';
+
+export interface MeshPeer {
+  clusterName: string;
+  clusterId: number;
+  publicKey: KeyObject;
+  /** Where its signed catalogue is fetched; absent when it is pushed or read from a file. */
+  url?: string;
+}
+
+export class MeshConfigError extends Error {
+  override readonly name = 'MeshConfigError';
+  readonly code = 'BAD_MESH_CONFIG';
+}
+
+export class MeshPeers {
+  private readonly byName = new Map<string, MeshPeer>();
+
+  /** `self` is this cluster: a peer may not share its name or cluster id either. */
+  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number }) {
+    const ids = new Map<number, string>();
+    if (self) ids.set(self.clusterId, self.clusterName);
+    for (const p of peers) {
+      if (!isClusterId(p.clusterId)) throw new MeshConfigError(`peer ${p.clusterName}: cluster id ${p.clusterId} outside 1-255`);
+      if (p.publicKey.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`peer ${p.clusterName}: key is ${p.publicKey.asymmetricKeyType}, want ed25519`);
+      if (this.byName.has(p.clusterName) || p.clusterName === self?.clusterName) throw new MeshConfigError(`cluster ${p.clusterName} configured twice`);
+      const holder = ids.get(p.clusterId);
+      if (holder !== undefined) throw new MeshConfigError(`cluster id ${p.clusterId} given to both ${holder} and ${p.clusterName}`);
+      ids.set(p.clusterId, p.clusterName);
+      this.byName.set(p.clusterName, p);
+    }
+  }
+
+  get(clusterName: string): MeshPeer | undefined {
+    return this.byName.get(clusterName);
+  }
+
+  list(): MeshPeer[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** An Ed25519 public key from PEM (SPKI) text. */
+export function publicKeyFromPem(pem: string): KeyObject {
+  // createPublicKey also derives one from a private key; a private key here is a mix-up
+  // (this cluster's own key trusted for a peer), so it is refused.
+  if (/PRIVATE KEY-----/.test(pem)) throw new MeshConfigError('a private key where a public key belongs');
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`key is ${key.asymmetricKeyType}, want ed25519`);
+  return key;
+}

@@ -1,0 +1,153 @@
+// The catalogues this cluster holds from its peers: the newest verified one per cluster, and
+// the lookups the collector names a remote flow end with. A catalogue that fails any check
+// is refused with its code, counted and logged, and the last good one of that cluster stays
+// in use; a peer therefore cannot make this cluster forget its workloads by sending garbage.
+import type { EndpointInfo } from '../collector/enrich';
+import { NAMESPACE_LABEL } from '../operator/identity/labels';
+import { clusterIdOf } from '../operator/identity/cluster_scope';
+import { DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueLimits } from './catalogue';
+import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult } from './error';
+import type { MeshPeers } from './peers';
+import { openCatalogue } from './signing';
+
+interface Held {
+  catalogue: Catalogue;
+  payload: Uint8Array;
+  byId: Map<number, EndpointInfo>;
+  acceptedAtMs: number;
+}
+
+export interface AcceptedCatalogue {
+  clusterName: string;
+  generation: bigint;
+  /** False when the same signed generation was already held (a re-fetch). */
+  changed: boolean;
+}
+
+export interface ClusterCatalogueStatus {
+  clusterName: string;
+  clusterId: number;
+  generation: bigint;
+  identities: number;
+  acceptedAtMs: number;
+}
+
+export interface CatalogueStoreStats {
+  accepted: number;
+  refused: Record<CatalogueErrorCode, number>;
+  clusters: ClusterCatalogueStatus[];
+}
+
+const NAMESPACE_PREFIX = `k8s:${NAMESPACE_LABEL}=`;
+
+function endpointOf(clusterName: string, id: number, labels: readonly string[]): EndpointInfo {
+  const ns = labels.find((l) => l.startsWith(NAMESPACE_PREFIX));
+  return { identity: id, podName: '', namespace: ns ? ns.slice(NAMESPACE_PREFIX.length) : '', labels: [...labels], clusterName };
+}
+
+export interface RemoteCataloguesOptions {
+  limits?: CatalogueLimits;
+  now?: () => number;
+  /** Told about every refusal, with its code in the message. */
+  log?: (message: string) => void;
+}
+
+export class RemoteCatalogues {
+  private readonly held = new Map<string, Held>();
+  private readonly byAddressMap = new Map<string, EndpointInfo>();
+  private readonly refused = Object.fromEntries(CATALOGUE_ERROR_CODES.map((c) => [c, 0])) as Record<CatalogueErrorCode, number>;
+  private accepted = 0;
+  private lastLogged = '';
+  private readonly limits: CatalogueLimits;
+  private readonly now: () => number;
+  private readonly log: (message: string) => void;
+
+  constructor(
+    private readonly peers: MeshPeers,
+    opts: RemoteCataloguesOptions = {},
+  ) {
+    this.limits = opts.limits ?? DEFAULT_CATALOGUE_LIMITS;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Takes a received signed catalogue in, or refuses it and keeps what was held. */
+  accept(bytes: Uint8Array): CatalogueResult<AcceptedCatalogue> {
+    const opened = openCatalogue(bytes, this.peers, this.limits);
+    if (!opened.ok) return this.refuse(opened.error);
+    const { catalogue, payload } = opened.value;
+    const prev = this.held.get(catalogue.clusterName);
+    if (prev) {
+      const g = prev.catalogue.generation;
+      if (catalogue.generation === g && Buffer.from(payload).equals(prev.payload)) {
+        return { ok: true, value: { clusterName: catalogue.clusterName, generation: g, changed: false } };
+      }
+      if (catalogue.generation <= g) {
+        return this.refuse(new CatalogueError('STALE', `${catalogue.clusterName} generation ${catalogue.generation} is not newer than the held ${g}`));
+      }
+    }
+    const byId = new Map<number, EndpointInfo>();
+    for (const e of catalogue.identities) byId.set(e.id, endpointOf(catalogue.clusterName, e.id, e.labels));
+    this.held.set(catalogue.clusterName, { catalogue, payload, byId, acceptedAtMs: this.now() });
+    this.rebuildAddresses();
+    this.accepted++;
+    this.lastLogged = '';
+    return { ok: true, value: { clusterName: catalogue.clusterName, generation: catalogue.generation, changed: true } };
+  }
+
+  /** Counts a refusal found outside accept (a fetch that failed, say). */
+  refuse<T>(error: CatalogueError): CatalogueResult<T> {
+    this.refused[error.code]++;
+    // A peer refused the same way on every round is logged once, counted every time.
+    if (error.message !== this.lastLogged) this.log(`identity catalogue refused: ${error.message}`);
+    this.lastLogged = error.message;
+    return { ok: false, error };
+  }
+
+  /** A remote cluster's identity by its number: the cluster id in its high bits picks the catalogue. */
+  byIdentity(identity: number): EndpointInfo | undefined {
+    const clusterId = clusterIdOf(identity);
+    if (clusterId === 0) return undefined;
+    for (const h of this.held.values()) {
+      if (h.catalogue.clusterId === clusterId) return h.byId.get(identity);
+    }
+    return undefined;
+  }
+
+  /** A remote pod by its address, when its cluster published addresses. */
+  byAddress(ip: string): EndpointInfo | undefined {
+    return this.byAddressMap.get(ip);
+  }
+
+  stats(): CatalogueStoreStats {
+    return {
+      accepted: this.accepted,
+      refused: { ...this.refused },
+      clusters: [...this.held.values()]
+        .map((h) => ({
+          clusterName: h.catalogue.clusterName,
+          clusterId: h.catalogue.clusterId,
+          generation: h.catalogue.generation,
+          identities: h.catalogue.identities.length,
+          acceptedAtMs: h.acceptedAtMs,
+        }))
+        .sort((a, b) => a.clusterId - b.clusterId),
+    };
+  }
+
+  // Two clusters may both claim an address (a peer lying, or pod CIDRs that overlap): such an
+  // address names nobody rather than whichever cluster spoke last.
+  private rebuildAddresses(): void {
+    this.byAddressMap.clear();
+    const contested = new Set<string>();
+    for (const h of this.held.values()) {
+      for (const e of h.catalogue.identities) {
+        for (const a of e.addresses) {
+          if (this.byAddressMap.has(a)) contested.add(a);
+          else this.byAddressMap.set(a, h.byId.get(e.id)!);
+        }
+      }
+    }
+    for (const a of contested) this.byAddressMap.delete(a);
+  }
+}

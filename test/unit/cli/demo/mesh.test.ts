@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDemoMesh } from '../../../../cli/demo/mesh';
+import { loadMeshConfig } from '../../../../mesh/config';
+
+describe('cli/demo/mesh: the demo clusters\' mesh files', () => {
+  it('each node trusts the other clusters\' keys at their URLs; the first node of a cluster publishes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cillion-demo-mesh-'));
+    try {
+      const files = writeDemoMesh(dir, [{ name: 'zurich', clusterId: 1, nodes: ['zrh-1', 'zrh-2'] }, { name: 'frankfurt', clusterId: 2, nodes: ['fra-1'] }], 4300);
+      const zrh1 = loadMeshConfig(files.get('zrh-1')!);
+      const zrh2 = loadMeshConfig(files.get('zrh-2')!);
+      const fra1 = loadMeshConfig(files.get('fra-1')!);
+      assert.deepEqual([zrh1.publish?.port, zrh2.publish, fra1.publish?.port], [4300, undefined, 4301]);
+      assert.deepEqual(zrh1.peers.list().map((p) => [p.clusterName, p.clusterId, p.url]), [['frankfurt', 2, 'http://127.0.0.1:4301/v1/identity-catalogue']]);
+      assert.deepEqual(fra1.peers.list().map((p) => [p.clusterName, p.url]), [['zurich', 'http://127.0.0.1:4300/v1/identity-catalogue']]);
+      // Frankfurt's view of Zurich's key is the public half of the key Zurich publishes with.
+      const zurichPub = fra1.peers.get('zurich')!.publicKey;
+      assert.equal(zurichPub.equals(zrh2.peers.get('frankfurt')!.publicKey), false);
+      assert.equal(createPublicKey(zrh1.publish!.privateKey).equals(zurichPub), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
