@@ -6,10 +6,9 @@ import { realtimeOffsetNs } from '../bpf/clock';
 import { formatIA } from '../scion/isdas';
 import type { PathService } from './controlplane/pathservice';
 import { buildDesired, describeSelection, PathIds, type DesiredState, type NodeUplink, type PolicyOutcome } from './datapath/desired';
-import { IdentityBook } from './datapath/identities';
+import { IdentityBook, type WorkloadIdentities } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
-import type { IdentityAllocator } from './identity/allocator';
 import { keyString, type ResourceKey } from './resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
 import type { ResourceSource, SourceEntry } from './sources/source';
@@ -22,7 +21,8 @@ export interface ProgrammerOptions {
   control: PathService;
   maps: EdgeMaps;
   uplinks: readonly NodeUplink[];
-  identities: IdentityAllocator;
+  /** Each workload's identity: read from the cluster's allocation (IdentityLookup) or allocated here (IdentityBook). */
+  identities: WorkloadIdentities;
   hopKey: Uint8Array | null;
   underlayMtu?: number;
   /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
@@ -42,7 +42,6 @@ export interface RecomputeResult {
 
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
-  private readonly book: IdentityBook;
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
   private entries: SourceEntry[] = [];
@@ -54,7 +53,6 @@ export class NodeProgrammer {
   private readonly now: () => Date;
 
   constructor(private readonly opts: ProgrammerOptions) {
-    this.book = new IdentityBook(opts.identities);
     this.reconciler = new Reconciler(opts.maps);
     this.log = opts.log ?? (() => undefined);
     this.now = opts.now ?? (() => new Date());
@@ -114,11 +112,15 @@ export class NodeProgrammer {
       this.log('no valid ClusterAS yet: nothing to program');
       return null;
     }
-    const workloads = this.opts.workloads();
+    const all = this.opts.workloads();
+    const identities = this.opts.identities.sync(all);
+    // A pod the operator has not numbered yet stays unprogrammed until it has (a change of the allocation recomputes).
+    const workloads = all.filter((w) => identities.has(IdentityBook.key(w)));
+    if (workloads.length < all.length) this.log(`${all.length - workloads.length} of ${all.length} pods wait for their identity from the operator`);
     const desired = await buildDesired(
       {
         cluster, policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
-        identities: this.book.sync(workloads), uplinks: this.opts.uplinks, control: this.opts.control,
+        identities, uplinks: this.opts.uplinks, control: this.opts.control,
         hopKey: this.opts.hopKey, realtimeOffsetNs: realtimeOffsetNs(), underlayMtu: this.opts.underlayMtu ?? 1472,
       },
       this.pathIds,
