@@ -108,8 +108,13 @@ export class NodeProgrammer {
   private async run(): Promise<RecomputeResult | null> {
     const set = groupResources(this.entries);
     const cluster = set.clusters[0];
+    const ws = this.opts.writeStatus ?? true;
+    // Asked when writing: leadership may change while paths are computed.
+    const writing = (): boolean => (typeof ws === 'function' ? ws() : ws);
     if (!cluster) {
       this.log('no valid ClusterAS yet: nothing to program');
+      // An invalid ClusterAS (a bad clusterId, say) still learns what is wrong with it.
+      if (writing()) await this.writeStatuses(null, null);
       return null;
     }
     const all = this.opts.workloads();
@@ -130,25 +135,24 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    const ws = this.opts.writeStatus ?? true;
-    if (typeof ws === 'function' ? ws() : ws) await this.writeStatuses(desired, report);
+    if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
   }
 
-  private async writeStatuses(desired: DesiredState, report: ReconcileReport): Promise<void> {
-    const outcomes = new Map(desired.outcomes.map((o) => [o.policy.metadata.name, o]));
+  /** Every resource's Valid condition, and with a desired state each policy's Programmed one. */
+  private async writeStatuses(desired: DesiredState | null, report: ReconcileReport | null): Promise<void> {
+    const outcomes = new Map((desired?.outcomes ?? []).map((o) => [o.policy.metadata.name, o]));
     for (const entry of this.entries) {
       const conditions: ConditionUpdate[] = [];
       const gen = entry.generation;
       let paths: ResourceStatus['paths'];
       if (!entry.result.ok) {
-        const msg = entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-        conditions.push({ type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: gen });
+        conditions.push(invalidCondition(entry));
       } else {
         conditions.push({ type: 'Valid', status: 'True', reason: 'Valid', message: '', observedGeneration: gen });
         const outcome = entry.key.kind === 'WANPathPolicy' ? outcomes.get(entry.key.name) : undefined;
-        if (outcome) {
+        if (outcome && report) {
           conditions.push(programmedCondition(outcome, report, gen));
           paths = outcome.destinations.flatMap((d) => d.selection.selected.map(selectedPath));
         }
@@ -176,6 +180,12 @@ export class NodeProgrammer {
   status(key: ResourceKey): ResourceStatus | undefined {
     return this.statuses.get(keyString(key));
   }
+}
+
+/** What is wrong with a resource that failed validation, as its Valid condition. */
+export function invalidCondition(entry: SourceEntry): ConditionUpdate {
+  const msg = entry.result.ok ? '' : entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return { type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: entry.generation };
 }
 
 function programmedCondition(o: PolicyOutcome, report: ReconcileReport, gen: number): ConditionUpdate {

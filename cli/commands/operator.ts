@@ -9,12 +9,16 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { IdentityLookup } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
+import { IdentityError } from '../../operator/identity/allocator';
 import { ClusterIdentities } from '../../operator/identity/cluster_allocator';
 import { IdentityReader } from '../../operator/identity/reader';
 import { NodeRuntime } from '../../operator/node/runtime';
+import { invalidCondition } from '../../operator/programmer';
+import { setCondition } from '../../operator/resources/status';
+import type { SourceEntry } from '../../operator/sources/source';
 import { LeaderElector } from '../../operator/sources/k8s/leader';
 import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -28,38 +32,72 @@ const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
 
+/** Writes each invalid ClusterAS's Valid condition (when this process may write status) and says what is wrong. */
+async function markInvalidClusters(sources: Sources, entries: readonly SourceEntry[], write: boolean): Promise<string> {
+  const bad = entries.filter((e) => e.key.kind === 'ClusterAS' && !e.result.ok);
+  for (const e of write ? bad : []) {
+    const status = { observedGeneration: e.generation, conditions: setCondition([], invalidCondition(e), new Date()) };
+    await sources.source.writeStatus(e.key, status).catch((err: Error) => log(`status of ClusterAS ${e.key.name}: ${err.message}`));
+  }
+  return bad.map((e) => `; ClusterAS ${e.key.name} is invalid: ${invalidCondition(e).message}`).join('');
+}
 
 async function run(opts: OperatorOptions): Promise<void> {
   if (opts.uplink.length > 0 && opts.node === undefined) throw new InvalidArgumentError('--uplink needs --node');
   let runtime: NodeRuntime | null = null;
   let allocation: ClusterIdentities | null = null;
+  let reader: IdentityReader | null = null;
+  // Set once the cluster is known: takes the allocation (back) when this process may allocate.
+  let reopen: (() => void) | null = null;
   const allocate = (): void => {
-    if (allocation?.sync().changed) reader?.refresh();
+    try {
+      if (allocation?.sync().changed) reader?.refresh();
+    } catch (e) {
+      log(`identities: ${(e as Error).message}`);
+      if (e instanceof IdentityError && e.code === 'LOCK_LOST') {
+        allocation?.close();
+        allocation = null;
+        reopen?.();
+      }
+    }
     void runtime?.programmer.recompute();
   };
-  let reader: IdentityReader | null = null;
   const sources = await openSources(opts, opts.node, allocate, log, true);
   let elector: LeaderElector | null = null;
   const kube = sources.source instanceof KubernetesSource ? sources.source : null;
   const abort = new AbortController();
   const stops: Array<() => void> = [];
   try {
-    const cluster = groupResources(await sources.source.list()).clusters[0];
-    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate (an invalid one has its problems in its status)`);
+    const entries = await sources.source.list();
+    const cluster = groupResources(entries).clusters[0];
+    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate${await markInvalidClusters(sources, entries, !sources.kubeConfig || opts.once === true)}`);
     const stateFile = join(opts.state, 'identities.json');
     const clusterId = cluster.spec.clusterId;
-    const openAllocation = async (): Promise<void> => {
-      const a = await ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, log });
-      allocation = a;
-      const r = a.sync();
-      log(`identities: allocating for cluster id ${clusterId} into ${stateFile} (${a.view.all().length} numbered${r.exhausted ? `, ${r.exhausted} pod(s) without a free number` : ''})`);
-      reader?.refresh();
+    let opening: Promise<void> | null = null;
+    const openAllocation = (): Promise<void> => {
+      if (allocation) return Promise.resolve();
+      opening ??= ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, log })
+        .then((a) => {
+          // The Lease may have gone while this waited for the file lock.
+          if (elector && !elector.isLeader) return a.close();
+          allocation = a;
+          const r = a.sync();
+          log(`identities: allocating for cluster id ${clusterId} into ${stateFile} (${a.view.all().length} numbered${r.exhausted ? `, ${r.exhausted} pod(s) without a free number` : ''})`);
+          reader?.refresh();
+        })
+        .finally(() => {
+          opening = null;
+        });
+      return opening;
     };
     const closeAllocation = (): void => {
       allocation?.close();
       allocation = null;
     };
     stops.push(closeAllocation);
+    reopen = () => {
+      if (!elector || elector.isLeader) void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
+    };
     if (sources.kubeConfig && !opts.once) {
       elector = new LeaderElector({
         kubeConfig: sources.kubeConfig,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,34 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 function cillion(args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/** A long-running `cillion` process whose stderr is awaited for a pattern, with a deadline. */
+function start(args: string[]): { child: ChildProcess; stderr: () => string; until: (re: RegExp) => Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const until = (re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${re} within 20 s:\n${err}`));
+      }, 20000);
+      const check = (): void => {
+        if (!re.test(err)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, stderr: () => err, until, exited };
 }
 
 interface Status {
@@ -56,6 +84,49 @@ describe('cillion operator (embedded mode, status only)', function () {
     assert.equal(broken?.status, 'False');
     assert.match(broken?.message ?? '', /mode/);
     assert.equal(condition(status('wanpathpolicies', 'billing'), 'Programmed')?.status, 'True', 'the rest is programmed');
+  });
+
+  it('marks a ClusterAS with a bad cluster id invalid in its status, and says so', () => {
+    const file = join(dir, 'res', 'cluster.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('clusterId: 1', 'clusterId: 300'));
+    const r = cillion(['operator', '--resources', join(dir, 'res'), '--state', join(dir, 'state'), '--once']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /ClusterAS zurich is invalid: spec.clusterId: must be between 1 and 255, not 300/);
+    const valid = condition(status('clusterases', 'zurich'), 'Valid');
+    assert.deepEqual([valid?.status, valid?.reason], ['False', 'Invalid']);
+    assert.match(valid?.message ?? '', /spec.clusterId/);
+  });
+
+  it('numbers every pod of the cluster under its cluster id; a second operator waits for the first', async () => {
+    const state = join(dir, 'state');
+    const pods = join(ROOT, 'examples', 'workloads', 'zurich.yaml');
+    // Two processes of one cluster (same state): the second waits while the first allocates,
+    // and takes over with the same numbers. The only cross-process check of the lock (~10 s).
+    const args = ['operator', '--resources', join(dir, 'res'), '--workloads', pods, '--state', state, '--refresh', '300'];
+    const first = start(args);
+    try {
+      await first.until(/watching for changes/);
+      const file = JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as { version: number; clusterId: number; identities: { id: number; labels: string[] }[] };
+      assert.deepEqual([file.version, file.clusterId], [2, 1]);
+      assert.ok(file.identities.length >= 2 && file.identities.every((i) => i.id >>> 16 === 1), JSON.stringify(file.identities));
+      const billing = file.identities.find((i) => i.labels.includes('k8s:app=billing'));
+      assert.ok(billing, 'billing has an identity');
+      const second = start(args);
+      try {
+        await second.until(new RegExp(`allocated by pid ${first.child.pid} .*waiting`));
+        assert.doesNotMatch(second.stderr(), /watching for changes/);
+        first.child.kill('SIGTERM');
+        await second.until(/identities: allocating for cluster id 1/);
+        const again = JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as typeof file;
+        assert.equal(again.identities.find((i) => i.labels.includes('k8s:app=billing'))?.id, billing.id, 'the same number after the handover');
+      } finally {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+    }
   });
 
   it('refuses a directory without a ClusterAS', () => {
