@@ -5,7 +5,7 @@
 // Two lookups, each behind an interface so the embedded mode and Kubernetes can supply
 // their own: EndpointDirectory (pod IP -> endpoint) and PathCatalog (datapath path id or
 // raw path bytes -> flow.ScionPath). The endpoints here serve the embedded mode: workloads
-// from operator/workloads with identities from the IdentityAllocator; the node's paths
+// from operator/workloads with identities from the operator's allocation; the node's paths
 // come from paths/catalog.ts, under the ids the datapath was programmed with.
 import type { IdentityView } from '../operator/identity/allocator';
 import { flowLabels, workloadLabels } from '../operator/workloads/labels';

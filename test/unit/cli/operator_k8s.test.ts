@@ -160,6 +160,9 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     // B saw it too (its own recompute), yet wrote nothing.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(statusPatches(api, 'two').length, 0, b.stderr());
+    // Only the Lease holder allocates identities; B reads what A wrote.
+    await until(() => /identities: allocating for cluster id 1/.test(a.stderr()), () => a.stderr());
+    assert.doesNotMatch(b.stderr(), /identities: allocating/);
 
     // SIGTERM: A releases the Lease and exits 0; B takes over and writes status.
     a.child.kill('SIGTERM');
@@ -168,6 +171,7 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     assert.equal((release?.body as Obj | undefined)?.spec?.holderIdentity, '', 'the last Lease write of A frees it');
     await until(() => api.lease('cillion-system', 'cillion-operator')?.spec.holderIdentity === 'op-b', () => b.stderr());
     await until(() => statusPatches(api, 'two').length >= resources.length, () => b.stderr());
+    await until(() => /identities: allocating for cluster id 1/.test(b.stderr()), () => b.stderr());
     assert.equal(video().status.observedGeneration, 2);
 
     b.child.kill('SIGTERM');
