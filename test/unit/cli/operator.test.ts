@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { AllocatorLock } from '../../../operator/identity/lock';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -97,36 +98,33 @@ describe('cillion operator (embedded mode, status only)', function () {
     assert.match(valid?.message ?? '', /spec.clusterId/);
   });
 
-  it('numbers every pod of the cluster under its cluster id; a second operator waits for the first', async () => {
+  it('waits while another process holds the allocation, then numbers every pod under its cluster id', async () => {
     const state = join(dir, 'state');
     const pods = join(ROOT, 'examples', 'workloads', 'zurich.yaml');
-    // Two processes of one cluster (same state): the second waits while the first allocates,
-    // and takes over with the same numbers. The only cross-process check of the lock (~10 s).
-    const args = ['operator', '--resources', join(dir, 'res'), '--workloads', pods, '--state', state, '--refresh', '300'];
-    const first = start(args);
+    // This test process holds the cluster's allocator lock, as a running operator would: the
+    // operator process must wait and write nothing until it is released (the one cross-process
+    // check of the lock, one process start).
+    mkdirSync(state);
+    const held = AllocatorLock.tryAcquire(AllocatorLock.fileFor(join(state, 'identities.json')));
+    assert.ok(held instanceof AllocatorLock);
+    const op = start(['operator', '--resources', join(dir, 'res'), '--workloads', pods, '--state', state, '--refresh', '300']);
     try {
-      await first.until(/watching for changes/);
+      await op.until(new RegExp(`allocated by pid ${process.pid} .*waiting`));
+      assert.equal(existsSync(join(state, 'identities.json')), false, 'nothing allocated while waiting');
+      held.release();
+      await op.until(/watching for changes/);
+      assert.match(op.stderr(), /identities: allocating for cluster id 1/);
       const file = JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as { version: number; clusterId: number; identities: { id: number; labels: string[] }[] };
       assert.deepEqual([file.version, file.clusterId], [2, 1]);
       assert.ok(file.identities.length >= 2 && file.identities.every((i) => i.id >>> 16 === 1), JSON.stringify(file.identities));
-      const billing = file.identities.find((i) => i.labels.includes('k8s:app=billing'));
-      assert.ok(billing, 'billing has an identity');
-      const second = start(args);
-      try {
-        await second.until(new RegExp(`allocated by pid ${first.child.pid} .*waiting`));
-        assert.doesNotMatch(second.stderr(), /watching for changes/);
-        first.child.kill('SIGTERM');
-        await second.until(/identities: allocating for cluster id 1/);
-        const again = JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as typeof file;
-        assert.equal(again.identities.find((i) => i.labels.includes('k8s:app=billing'))?.id, billing.id, 'the same number after the handover');
-      } finally {
-        second.child.kill('SIGTERM');
-        await second.exited;
-      }
+      assert.ok(file.identities.some((i) => i.labels.includes('k8s:app=billing')), 'billing has an identity');
+      // Now the operator holds it.
+      assert.ok(!(AllocatorLock.tryAcquire(AllocatorLock.fileFor(join(state, 'identities.json'))) instanceof AllocatorLock));
     } finally {
-      first.child.kill('SIGTERM');
-      await first.exited;
+      op.child.kill('SIGTERM');
+      await op.exited;
     }
+    assert.equal(existsSync(AllocatorLock.fileFor(join(state, 'identities.json'))), false, 'released on exit');
   });
 
   it('refuses a directory without a ClusterAS', () => {
