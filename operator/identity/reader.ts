@@ -33,7 +33,8 @@ export class IdentityReader implements IdentityView {
     try {
       const read = readIdentityState(this.file, this.clusterId);
       // An agent never upgrades a version 1 file: that is the operator's write to make.
-      const identities = read && !read.upgraded ? read.state.identities : [];
+      if (read?.upgraded) return { changed: false, error: new Error(`${this.file} is from before cluster ids: the operator upgrades it when it starts`) };
+      const identities = read?.state.identities ?? [];
       this.byNumber = new Map(identities.map((s) => [s.id, { id: s.id, labels: s.labels }]));
       this.byKey = new Map(identities.map((s) => [s.labels.join('\n'), this.byNumber.get(s.id)!]));
       this.seen = stamp;

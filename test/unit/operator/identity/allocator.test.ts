@@ -124,6 +124,8 @@ describe('operator/identity', () => {
 
   it('upgrades a version 1 file, keeping each local number under the cluster id', () => {
     writeFileSync(file, JSON.stringify({ version: 1, identities: [{ id: 256, labels: ['k8s:app=billing', 'k8s:io.kubernetes.pod.namespace=shop'] }, { id: 300, labels: ['x'], releasedAt: 5 }] }));
+    const early = new IdentityReader(file, 7).refresh();
+    assert.match(early.error?.message ?? '', /before cluster ids: the operator upgrades it/, 'an agent leaves the upgrade to the operator');
     const a = IdentityAllocator.open(file, { ...opts, clusterId: 7 });
     assert.equal(a.lookupByLabels('shop', { app: 'billing' })?.id, scopedIdentity(7, 256));
     assert.equal(a.lookupById(scopedIdentity(7, 300))?.labels[0], 'x');
