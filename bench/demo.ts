@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { ScionObservationPoint, type Flow } from '../proto/gen/flow/flow';
 import { GetFlowsRequest, ObserverClient, type GetFlowsResponse } from '../proto/gen/observer/observer';
-import { freePort, Proc, until } from '../test/e2e/procs';
+import { allocateIdentities, freePort, Proc, until } from '../test/e2e/procs';
 import { metric, ZRH, zurichToFrankfurt } from '../test/e2e/zurich_wan';
 import type { Wan } from '../test/datapath/harness/wan';
 import { cpuSeconds, memoryBytes } from './relay/procstat';
@@ -151,6 +151,8 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
     await relay.waitFor(/serving Observer and FlowExport/, 60000);
     const agentMetrics = `127.0.0.1:${await freePort()}`;
     const socket = join(dir, 'observer.sock');
+    // The operator numbers the pods; the agent only reads its allocation from --state.
+    await allocateIdentities(join(dir, 'zurich'), join(dir, 'pods.yaml'), join(dir, 'state'));
     const agent = new Proc('agent zrh-1', [
       'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', wan.asNs.get(ZRH) as string,
       '--instance', wan.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', socket,

@@ -35,6 +35,8 @@ export interface Sources {
   readonly kubeConfig?: ClientNode.KubeConfig;
   /** The workloads on the node now (none when no node was given). */
   readonly workloads: () => Workload[];
+  /** Every workload of the cluster, when opened with `clusterPods` (the operator's allocator numbers them). */
+  readonly clusterWorkloads: () => Workload[];
   /** Where the resources come from, for messages. */
   readonly origin: string;
   /** Waits for queued status writes, then stops watching. */
@@ -60,7 +62,7 @@ export function addNodeOptions(cmd: Command): Command {
     .option('--uplink <ifid=device[:port]>', 'an uplink of this node (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--netns <name|path>', 'network namespace of the uplink devices (attach enters it)')
     .option('--instance <name>', 'pin directory under /sys/fs/bpf/cillion', 'edge')
-    .option('--state <dir>', 'where identities persist', '.cillion')
+    .option('--state <dir>', "the cluster's identity allocation (identities.json): the operator writes it, agents only read it", '.cillion')
     .option('--daemon <address>', 'SCION daemon address instead of the ClusterAS control plane')
     .option('--master-key <file>', "the local AS's master key (base64), to check its own hop fields at ingress")
     .addOption(new Option('--refresh <seconds>', 'recompute paths at least this often').default(30).argParser(positive));
@@ -71,11 +73,17 @@ export function uplinkSpecs(opts: NodeOptions): UplinkSpec[] {
 }
 
 /**
- * Opens the resource source and, when a node is given, its workloads. In the embedded mode
- * the workloads file is read on every call; from Kubernetes, informers keep them and call
- * `onWorkloads` on every change.
+ * Opens the resource source and, when a node is given, its workloads (with `clusterPods`, also
+ * every pod of the cluster). In the embedded mode the workloads file is read on every call;
+ * from Kubernetes, informers keep them and call `onWorkloads` on every change.
  */
-export async function openSources(opts: SourceOptions, node: string | undefined, onWorkloads: () => void, log: (line: string) => void): Promise<Sources> {
+export async function openSources(
+  opts: SourceOptions,
+  node: string | undefined,
+  onWorkloads: () => void,
+  log: (line: string) => void,
+  clusterPods = false,
+): Promise<Sources> {
   if (opts.kubernetes === undefined && opts.resources === undefined) throw new InvalidArgumentError('give --resources DIR (the embedded mode) or --kubernetes');
   if (opts.kubernetes && opts.resources !== undefined) throw new InvalidArgumentError('give either --resources or --kubernetes, not both');
   if (!opts.kubernetes) {
@@ -87,6 +95,7 @@ export async function openSources(opts: SourceOptions, node: string | undefined,
     return {
       source,
       workloads: () => (node !== undefined && file !== undefined ? readWorkloads(file).filter((w) => w.node === node) : []),
+      clusterWorkloads: () => (clusterPods && file !== undefined ? readWorkloads(file) : []),
       origin: dir,
       close: () => source.close(),
     };
@@ -97,14 +106,18 @@ export async function openSources(opts: SourceOptions, node: string | undefined,
   else kubeConfig.loadFromDefault();
   const source = new KubernetesSource({ kubeConfig, log });
   const pods = node === undefined ? null : new KubernetesWorkloads({ kubeConfig, nodeName: node, onChange: onWorkloads, log });
+  const all = clusterPods ? new KubernetesWorkloads({ kubeConfig, onChange: onWorkloads, log }) : null;
   await pods?.synced;
+  await all?.synced;
   return {
     source,
     kubeConfig,
     workloads: () => pods?.list() ?? [],
+    clusterWorkloads: () => all?.list() ?? [],
     origin: kubeConfig.getCurrentCluster()?.server ?? 'the Kubernetes API',
     close: async () => {
       await pods?.stop();
+      await all?.stop();
       await source.idle();
       await source.close();
     },

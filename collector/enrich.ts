@@ -5,9 +5,9 @@
 // Two lookups, each behind an interface so the embedded mode and Kubernetes can supply
 // their own: EndpointDirectory (pod IP -> endpoint) and PathCatalog (datapath path id or
 // raw path bytes -> flow.ScionPath). The endpoints here serve the embedded mode: workloads
-// from operator/workloads with identities from the IdentityAllocator; the node's paths
+// from operator/workloads with identities from the operator's allocation; the node's paths
 // come from paths/catalog.ts, under the ids the datapath was programmed with.
-import type { IdentityAllocator } from '../operator/identity/allocator';
+import type { IdentityView } from '../operator/identity/allocator';
 import { flowLabels, workloadLabels } from '../operator/workloads/labels';
 import type { Workload } from '../operator/workloads/workload';
 import type { ScionPath } from '../proto/gen/flow/flow';
@@ -49,7 +49,7 @@ export class WorkloadEndpoints implements EndpointDirectory {
   ) {}
 
   /** Identities as the operator allocated them; a workload without one gets identity 0 (unknown). */
-  static withAllocator(clusterName: string, allocator: IdentityAllocator): WorkloadEndpoints {
+  static withAllocator(clusterName: string, allocator: IdentityView): WorkloadEndpoints {
     return new WorkloadEndpoints(clusterName, (w) => allocator.lookupByLabels(w.namespace, w.labels)?.id);
   }
 

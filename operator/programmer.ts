@@ -6,10 +6,9 @@ import { realtimeOffsetNs } from '../bpf/clock';
 import { formatIA } from '../scion/isdas';
 import type { PathService } from './controlplane/pathservice';
 import { buildDesired, describeSelection, PathIds, type DesiredState, type NodeUplink, type PolicyOutcome } from './datapath/desired';
-import { IdentityBook } from './datapath/identities';
+import { IdentityBook, type WorkloadIdentities } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
-import type { IdentityAllocator } from './identity/allocator';
 import { keyString, type ResourceKey } from './resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
 import type { ResourceSource, SourceEntry } from './sources/source';
@@ -22,7 +21,8 @@ export interface ProgrammerOptions {
   control: PathService;
   maps: EdgeMaps;
   uplinks: readonly NodeUplink[];
-  identities: IdentityAllocator;
+  /** Each workload's identity: read from the cluster's allocation (IdentityLookup) or allocated here (IdentityBook). */
+  identities: WorkloadIdentities;
   hopKey: Uint8Array | null;
   underlayMtu?: number;
   /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
@@ -42,7 +42,6 @@ export interface RecomputeResult {
 
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
-  private readonly book: IdentityBook;
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
   private entries: SourceEntry[] = [];
@@ -54,7 +53,6 @@ export class NodeProgrammer {
   private readonly now: () => Date;
 
   constructor(private readonly opts: ProgrammerOptions) {
-    this.book = new IdentityBook(opts.identities);
     this.reconciler = new Reconciler(opts.maps);
     this.log = opts.log ?? (() => undefined);
     this.now = opts.now ?? (() => new Date());
@@ -110,15 +108,24 @@ export class NodeProgrammer {
   private async run(): Promise<RecomputeResult | null> {
     const set = groupResources(this.entries);
     const cluster = set.clusters[0];
+    const ws = this.opts.writeStatus ?? true;
+    // Asked when writing: leadership may change while paths are computed.
+    const writing = (): boolean => (typeof ws === 'function' ? ws() : ws);
     if (!cluster) {
       this.log('no valid ClusterAS yet: nothing to program');
+      // An invalid ClusterAS (a bad clusterId, say) still learns what is wrong with it.
+      if (writing()) await this.writeStatuses(null, null);
       return null;
     }
-    const workloads = this.opts.workloads();
+    const all = this.opts.workloads();
+    const identities = this.opts.identities.sync(all);
+    // A pod the operator has not numbered yet stays unprogrammed until it has (a change of the allocation recomputes).
+    const workloads = all.filter((w) => identities.has(IdentityBook.key(w)));
+    if (workloads.length < all.length) this.log(`${all.length - workloads.length} of ${all.length} pods wait for their identity from the operator`);
     const desired = await buildDesired(
       {
         cluster, policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
-        identities: this.book.sync(workloads), uplinks: this.opts.uplinks, control: this.opts.control,
+        identities, uplinks: this.opts.uplinks, control: this.opts.control,
         hopKey: this.opts.hopKey, realtimeOffsetNs: realtimeOffsetNs(), underlayMtu: this.opts.underlayMtu ?? 1472,
       },
       this.pathIds,
@@ -128,25 +135,24 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    const ws = this.opts.writeStatus ?? true;
-    if (typeof ws === 'function' ? ws() : ws) await this.writeStatuses(desired, report);
+    if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
   }
 
-  private async writeStatuses(desired: DesiredState, report: ReconcileReport): Promise<void> {
-    const outcomes = new Map(desired.outcomes.map((o) => [o.policy.metadata.name, o]));
+  /** Every resource's Valid condition, and with a desired state each policy's Programmed one. */
+  private async writeStatuses(desired: DesiredState | null, report: ReconcileReport | null): Promise<void> {
+    const outcomes = new Map((desired?.outcomes ?? []).map((o) => [o.policy.metadata.name, o]));
     for (const entry of this.entries) {
       const conditions: ConditionUpdate[] = [];
       const gen = entry.generation;
       let paths: ResourceStatus['paths'];
       if (!entry.result.ok) {
-        const msg = entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-        conditions.push({ type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: gen });
+        conditions.push(invalidCondition(entry));
       } else {
         conditions.push({ type: 'Valid', status: 'True', reason: 'Valid', message: '', observedGeneration: gen });
         const outcome = entry.key.kind === 'WANPathPolicy' ? outcomes.get(entry.key.name) : undefined;
-        if (outcome) {
+        if (outcome && report) {
           conditions.push(programmedCondition(outcome, report, gen));
           paths = outcome.destinations.flatMap((d) => d.selection.selected.map(selectedPath));
         }
@@ -174,6 +180,12 @@ export class NodeProgrammer {
   status(key: ResourceKey): ResourceStatus | undefined {
     return this.statuses.get(keyString(key));
   }
+}
+
+/** What is wrong with a resource that failed validation, as its Valid condition. */
+export function invalidCondition(entry: SourceEntry): ConditionUpdate {
+  const msg = entry.result.ok ? '' : entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return { type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: entry.generation };
 }
 
 function programmedCondition(o: PolicyOutcome, report: ReconcileReport, gen: number): ConditionUpdate {

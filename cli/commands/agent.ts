@@ -1,8 +1,10 @@
 // `cillion agent`, one per node: loads the edge datapath onto the node's uplinks and keeps
 // its maps programmed (the operator's node runtime), drains the path records into flows
 // (the collector), judges them against the geofences in force, exports them to the relay
-// and serves them on the node's own Observer socket.
+// and serves them on the node's own Observer socket. Identities are the operator's to
+// allocate: the agent reads them from --state and programs a pod once it has one.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
@@ -16,7 +18,9 @@ import { ControlPlaneCatalog, type CatalogEntry } from '../../paths/catalog';
 import { Exporter } from '../../collector/exporter';
 import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
 import type { PathService } from '../../operator/controlplane/pathservice';
+import { IdentityLookup } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
+import { IdentityReader } from '../../operator/identity/reader';
 import { NodeRuntime } from '../../operator/node/runtime';
 import type { RecomputeResult } from '../../operator/programmer';
 import type { IA } from '../../scion/isdas';
@@ -87,6 +91,11 @@ async function run(opts: AgentOptions): Promise<void> {
     const cluster = groupResources(await source.list()).clusters[0];
     if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to run`);
     const clusterName = cluster.metadata.name;
+    const identities = new IdentityReader(join(opts.state, 'identities.json'), cluster.spec.clusterId);
+    const first = identities.refresh();
+    if (first.error) log(`identities: ${first.error.message}`);
+    log(`identities of cluster id ${cluster.spec.clusterId}: ${identities.all().length} read from ${identities.file}`);
+    stops.push(identities.watch(() => void runtime?.programmer.recompute(), (e) => log(`identities: ${e.message}`)));
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
@@ -107,7 +116,7 @@ async function run(opts: AgentOptions): Promise<void> {
       uplinks: uplinkSpecs(opts),
       netns: opts.netns,
       instance: opts.instance,
-      stateDir: opts.state,
+      identities: new IdentityLookup(identities),
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -138,7 +147,7 @@ async function run(opts: AgentOptions): Promise<void> {
           clusterName,
           clusterId: mesh.clusterId,
           privateKey: mesh.publish.privateKey,
-          listing: withAddresses(allocatorListing(rt.identities), () => identityByIp.entries()),
+          listing: withAddresses(allocatorListing(identities), () => identityByIp.entries()),
         });
         let lastRefusal = '';
         const served = await serveCatalogue(() => {

@@ -1,14 +1,24 @@
 // `cillion operator`: resources in, paths chosen, status out; with --node it also programs
 // this node's edge datapath (load, attach to the uplinks, reconcile the maps). Resources come
 // from a directory (the embedded mode) or the Kubernetes API, where replicas elect a leader
-// on a Lease and only the leader writes status.
+// on a Lease and only the leader writes status. The operator is the cluster's one identity
+// allocator: it numbers every pod of the cluster into --state (holding a lock on the file in
+// the embedded mode; on Kubernetes only the Lease holder allocates); nodes read the numbers.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { IdentityLookup } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
+import { IdentityError } from '../../operator/identity/allocator';
+import { ClusterIdentities } from '../../operator/identity/cluster_allocator';
+import { IdentityReader } from '../../operator/identity/reader';
 import { NodeRuntime } from '../../operator/node/runtime';
+import { invalidCondition } from '../../operator/programmer';
+import { setCondition } from '../../operator/resources/status';
+import type { SourceEntry } from '../../operator/sources/source';
 import { LeaderElector } from '../../operator/sources/k8s/leader';
 import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -22,16 +32,72 @@ const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 };
 
+/** Writes each invalid ClusterAS's Valid condition (when this process may write status) and says what is wrong. */
+async function markInvalidClusters(sources: Sources, entries: readonly SourceEntry[], write: boolean): Promise<string> {
+  const bad = entries.filter((e) => e.key.kind === 'ClusterAS' && !e.result.ok);
+  for (const e of write ? bad : []) {
+    const status = { observedGeneration: e.generation, conditions: setCondition([], invalidCondition(e), new Date()) };
+    await sources.source.writeStatus(e.key, status).catch((err: Error) => log(`status of ClusterAS ${e.key.name}: ${err.message}`));
+  }
+  return bad.map((e) => `; ClusterAS ${e.key.name} is invalid: ${invalidCondition(e).message}`).join('');
+}
 
 async function run(opts: OperatorOptions): Promise<void> {
   if (opts.uplink.length > 0 && opts.node === undefined) throw new InvalidArgumentError('--uplink needs --node');
   let runtime: NodeRuntime | null = null;
-  const sources = await openSources(opts, opts.node, () => void runtime?.programmer.recompute(), log);
+  let allocation: ClusterIdentities | null = null;
+  let reader: IdentityReader | null = null;
+  // Set once the cluster is known: takes the allocation (back) when this process may allocate.
+  let reopen: (() => void) | null = null;
+  const allocate = (): void => {
+    try {
+      if (allocation?.sync().changed) reader?.refresh();
+    } catch (e) {
+      log(`identities: ${(e as Error).message}`);
+      if (e instanceof IdentityError && e.code === 'LOCK_LOST') {
+        allocation?.close();
+        allocation = null;
+        reopen?.();
+      }
+    }
+    void runtime?.programmer.recompute();
+  };
+  const sources = await openSources(opts, opts.node, allocate, log, true);
   let elector: LeaderElector | null = null;
   const kube = sources.source instanceof KubernetesSource ? sources.source : null;
+  const abort = new AbortController();
+  const stops: Array<() => void> = [];
   try {
-    const cluster = groupResources(await sources.source.list()).clusters[0];
-    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate`);
+    const entries = await sources.source.list();
+    const cluster = groupResources(entries).clusters[0];
+    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate${await markInvalidClusters(sources, entries, !sources.kubeConfig || opts.once === true)}`);
+    const stateFile = join(opts.state, 'identities.json');
+    const clusterId = cluster.spec.clusterId;
+    let opening: Promise<void> | null = null;
+    const openAllocation = (): Promise<void> => {
+      if (allocation) return Promise.resolve();
+      opening ??= ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, log })
+        .then((a) => {
+          // The Lease may have gone while this waited for the file lock.
+          if (elector && !elector.isLeader) return a.close();
+          allocation = a;
+          const r = a.sync();
+          log(`identities: allocating for cluster id ${clusterId} into ${stateFile} (${a.view.all().length} numbered${r.exhausted ? `, ${r.exhausted} pod(s) without a free number` : ''})`);
+          reader?.refresh();
+        })
+        .finally(() => {
+          opening = null;
+        });
+      return opening;
+    };
+    const closeAllocation = (): void => {
+      allocation?.close();
+      allocation = null;
+    };
+    stops.push(closeAllocation);
+    reopen = () => {
+      if (!elector || elector.isLeader) void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
+    };
     if (sources.kubeConfig && !opts.once) {
       elector = new LeaderElector({
         kubeConfig: sources.kubeConfig,
@@ -39,14 +105,15 @@ async function run(opts: OperatorOptions): Promise<void> {
         name: opts.leaseName,
         identity: opts.identity,
         onStartedLeading: () => {
-          log(`leading (lease ${opts.leaseNamespace}/${opts.leaseName}): writing status`);
+          log(`leading (lease ${opts.leaseNamespace}/${opts.leaseName}): writing status and allocating identities`);
           kube?.setWritingStatus(true);
-          void runtime?.programmer.recompute();
+          void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
         },
         onStoppedLeading: () => {
           // Writes still queued would land after another replica may have taken over.
           kube?.setWritingStatus(false);
-          log('no longer leading: status is left to the leader');
+          closeAllocation();
+          log('no longer leading: status and identities are left to the leader');
         },
         onNewLeader: (who) => log(who === '' ? 'the lease is free' : `${who} leads`),
         log,
@@ -54,6 +121,14 @@ async function run(opts: OperatorOptions): Promise<void> {
       elector.start();
     }
     const lead = elector;
+    // Without a Lease (embedded mode, --once) this process allocates once it holds the file lock.
+    if (!lead) await openAllocation();
+    // This node reads the allocation as every agent does, whichever process wrote it.
+    const nodeReader = new IdentityReader(stateFile, clusterId);
+    reader = nodeReader;
+    const refreshed = nodeReader.refresh();
+    if (refreshed.error) log(`identities: ${refreshed.error.message}`);
+    if (opts.node !== undefined) stops.push(nodeReader.watch(() => void runtime?.programmer.recompute(), (e) => log(`identities: ${e.message}`)));
     const opened = await NodeRuntime.open({
       source: sources.source,
       cluster,
@@ -61,7 +136,7 @@ async function run(opts: OperatorOptions): Promise<void> {
       uplinks: uplinkSpecs(opts),
       netns: opts.netns,
       instance: opts.instance,
-      stateDir: opts.state,
+      identities: new IdentityLookup(nodeReader),
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -79,10 +154,15 @@ async function run(opts: OperatorOptions): Promise<void> {
       return;
     }
     await runtime.start();
+    // The refresh also numbers pods of the embedded mode's workloads file and collects expired numbers.
+    const sweep = setInterval(allocate, opts.refresh * 1000);
+    stops.push(() => clearInterval(sweep));
     log('watching for changes (Ctrl-C stops and detaches)');
     await signalled();
     await runtime.stop(true);
   } finally {
+    abort.abort();
+    for (const stop of stops) stop();
     // What the leader queued goes out while it still holds the Lease, but a server that
     // does not answer must not keep the process from releasing it and exiting.
     if (kube && elector?.isLeader) await Promise.race([kube.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -95,7 +175,7 @@ export function operatorCommand(): Command {
   const cmd = new Command('operator').description(
     'choose paths for the declared policies and geofences, write their status, and program this node (--node)',
   );
-  addSourceOptions(cmd, 'with --resources: pods of the embedded mode (v1 Pod YAML)');
+  addSourceOptions(cmd, "with --resources: every pod of the cluster in the embedded mode (v1 Pod YAML); the operator numbers them all, and programs those of --node");
   cmd.option('--node <name>', "program this node's edge datapath for its pods");
   addNodeOptions(cmd)
     .option('--once', 'compute, program and write status once, then exit (no leader election)')

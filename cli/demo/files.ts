@@ -37,6 +37,7 @@ export function clusterASYaml(cluster: ClusterAS, plan: DemoPlan, topologyFile: 
     metadata: { name: cluster.metadata.name },
     spec: {
       isdAS: formatIA(cluster.spec.isdAS),
+      clusterId: cluster.spec.clusterId,
       uplinks: segs.map((s) => ({ interface: s.ifid, underlay: `${s.router.ip}:${s.router.port}` })),
       controlPlane: { topology: topologyFile },
     },

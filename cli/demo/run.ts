@@ -267,13 +267,30 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     );
     check();
 
-    progress(`[6/8] starting ${plan.nodes.length} agents and ${clusters.length} operators`);
-    // A cluster's id as its ClusterAS gives it, else its place in the list (until ClusterAS carries one).
+    progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
+    // The operators number the pods first: an agent programs a pod once it has its identity.
+    const operators = clusters.map((c) =>
+      DemoProcess.cillion(ctx, `operator-${c.name}`, [
+        'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
+      ]),
+    );
+    groups.unshift(operators);
+    ready = 0;
+    const total = plan.nodes.length + operators.length;
+    await interruptible(
+      Promise.all(
+        operators.map(async (o) => {
+          await o.waitFor(/watching for changes/, 180000);
+          progress(`      ${++ready}/${total} ${o.name}`);
+        }),
+      ),
+    );
+    check();
     const meshFiles = writeDemoMesh(
       runDir,
-      clusters.map((c, i) => ({
+      clusters.map((c) => ({
         name: c.name,
-        clusterId: (c.cluster.spec as { clusterId?: number }).clusterId ?? i + 1,
+        clusterId: c.cluster.spec.clusterId,
         nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
       })),
       MESH_PORT_BASE,
@@ -282,26 +299,20 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       const own = certs.agents.get(n.name) as { cert: string; key: string };
       return DemoProcess.cillion(ctx, `agent-${n.name}`, [
         'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
-        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.name), '--relay', opts.relay,
+        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster), '--relay', opts.relay,
         '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
         '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
         ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
       ]);
     });
-    const operators = clusters.map((c) => DemoProcess.cillion(ctx, `operator-${c.name}`, ['operator', '--resources', join(runDir, 'resources', c.name)]));
-    groups.unshift([...agents, ...operators]);
-    ready = 0;
+    groups.unshift(agents);
     await interruptible(
-      Promise.all([
-        ...agents.map(async (a) => {
+      Promise.all(
+        agents.map(async (a) => {
           await a.waitFor(/collecting/, 180000);
-          progress(`      ${++ready}/${agents.length + operators.length} ${a.name}`);
+          progress(`      ${++ready}/${total} ${a.name}`);
         }),
-        ...operators.map(async (o) => {
-          await o.waitFor(/watching for changes/, 180000);
-          progress(`      ${++ready}/${agents.length + operators.length} ${o.name}`);
-        }),
-      ]),
+      ),
     );
     check();
 

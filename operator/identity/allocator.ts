@@ -1,42 +1,50 @@
 // Numeric security identities for label sets, as the datapath carries them in its endpoint
-// map and ring records. Numbers 0-255 are reserved (Cilium's reserved identities: 0 unknown,
-// 1 host, 2 world, 4 health, 6 remote-node, ...); cluster-local identities are 256-65535.
-// The mapping is persisted in a file under the data directory, and an identity no workload
-// uses any more is kept for a grace period before its number can be reused, so an operator
-// restart or a brief scale-to-zero does not renumber workloads under the datapath's feet.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+// map, ring records and the identity option. Numbers 0-255 are reserved (Cilium's reserved
+// identities: 0 unknown, 1 host, 2 world, 4 health, 6 remote-node, ...) and the same in every
+// cluster; a cluster's own identities are scopedIdentity(clusterId, local) with local
+// 256-65535 (cluster_scope.ts), so one number names one workload across the mesh. There is
+// one allocator per cluster, in the operator (AllocatorLock keeps it to one process); agents
+// read its state file (IdentityReader). The mapping is persisted, and an identity no workload
+// uses any more keeps its number for a grace period, so an operator restart or a brief
+// scale-to-zero does not renumber workloads under the datapath's feet.
+import { isClusterId, scopedIdentity } from './cluster_scope';
 import { identityLabels } from './labels';
+import { IdentityError, readIdentityState, writeIdentityState, type IdentityState } from './state_file';
+
+export { IdentityError, type IdentityErrorCode } from './state_file';
 
 export const LOCAL_IDENTITY_MIN = 256;
 export const LOCAL_IDENTITY_MAX = 65535;
 export const DEFAULT_GRACE_MS = 10 * 60 * 1000;
 
 export interface Identity {
+  /** The mesh-wide number (cluster id in bits 16-23). */
   id: number;
   /** Normalised labels (see identityLabels). */
   labels: readonly string[];
 }
 
-export type IdentityErrorCode = 'EXHAUSTED' | 'CORRUPT_STATE';
-
-export class IdentityError extends Error {
-  override readonly name = 'IdentityError';
-  constructor(
-    readonly code: IdentityErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
+/** What a reader of the allocation needs: the catalogue, and lookups both ways. */
+export interface IdentityView {
+  readonly clusterId: number;
+  lookupByLabels(namespace: string, podLabels: Readonly<Record<string, string>>): Identity | undefined;
+  lookupById(id: number): Identity | undefined;
+  /** Every identity that holds a number, in use or in its grace period, by number. */
+  all(): Identity[];
 }
 
 export interface AllocatorOptions {
+  /** This cluster's id (ClusterAS spec.clusterId), 1-255. */
+  clusterId: number;
   /** How long an unused identity keeps its number; default 10 minutes. */
   graceMs?: number;
   /** Clock in milliseconds; defaults to Date.now. */
   now?: () => number;
-  /** Range to allocate from; defaults to LOCAL_IDENTITY_MIN..LOCAL_IDENTITY_MAX. */
+  /** Local numbers to allocate from; defaults to LOCAL_IDENTITY_MIN..LOCAL_IDENTITY_MAX. */
   min?: number;
   max?: number;
+  /** Called before every write of the state file; throws when this process may no longer allocate (AllocatorLock.check). */
+  guard?: () => void;
 }
 
 interface Slot {
@@ -46,62 +54,48 @@ interface Slot {
   releasedAt?: number;
 }
 
-interface StateFile {
-  version: 1;
-  identities: { id: number; labels: string[]; releasedAt?: number }[];
-}
-
-export class IdentityAllocator {
+export class IdentityAllocator implements IdentityView {
   private readonly byNumber = new Map<number, Slot>();
   private readonly byKey = new Map<string, Slot>();
+  readonly clusterId: number;
   private readonly graceMs: number;
   private readonly now: () => number;
   private readonly min: number;
   private readonly max: number;
+  private readonly guard: () => void;
 
   private constructor(
     readonly file: string,
     opts: AllocatorOptions,
   ) {
+    if (!isClusterId(opts.clusterId)) throw new RangeError(`cluster id ${opts.clusterId} outside 1-255`);
+    this.clusterId = opts.clusterId;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     this.now = opts.now ?? Date.now;
     this.min = opts.min ?? LOCAL_IDENTITY_MIN;
     this.max = opts.max ?? LOCAL_IDENTITY_MAX;
+    this.guard = opts.guard ?? (() => undefined);
     if (this.min < LOCAL_IDENTITY_MIN || this.max > LOCAL_IDENTITY_MAX || this.min > this.max) {
       throw new RangeError(`identity range ${this.min}-${this.max} outside ${LOCAL_IDENTITY_MIN}-${LOCAL_IDENTITY_MAX}`);
     }
   }
 
   /**
-   * Loads the identities persisted in `file` (none if it does not exist). Every loaded
-   * identity starts unused with its grace period running, so workloads that come back
-   * within it get their old numbers.
+   * Loads the identities persisted in `file` (none if it does not exist); a version 1 file is
+   * upgraded and saved at once. Every loaded identity starts unused with its grace period
+   * running, so workloads that come back within it get their old numbers.
    */
-  static open(file: string, opts: AllocatorOptions = {}): IdentityAllocator {
+  static open(file: string, opts: AllocatorOptions): IdentityAllocator {
     const a = new IdentityAllocator(file, opts);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return a;
-      throw e;
-    }
-    let state: StateFile;
-    try {
-      state = JSON.parse(text) as StateFile;
-    } catch (e) {
-      throw new IdentityError('CORRUPT_STATE', `${file}: ${(e as Error).message}`);
-    }
-    if (state?.version !== 1 || !Array.isArray(state.identities)) throw new IdentityError('CORRUPT_STATE', `${file}: not a version 1 identity file`);
+    const read = readIdentityState(file, a.clusterId);
+    if (!read) return a;
     const now = a.now();
-    for (const s of state.identities) {
-      if (!Number.isInteger(s.id) || !Array.isArray(s.labels) || a.byNumber.has(s.id) || a.byKey.has(s.labels.join('\n'))) {
-        throw new IdentityError('CORRUPT_STATE', `${file}: bad or repeated identity ${JSON.stringify(s)}`);
-      }
+    for (const s of read.state.identities) {
       const slot: Slot = { identity: { id: s.id, labels: s.labels }, refs: 0, releasedAt: s.releasedAt ?? now };
       a.byNumber.set(s.id, slot);
       a.byKey.set(s.labels.join('\n'), slot);
     }
+    if (read.upgraded) a.save();
     return a;
   }
 
@@ -120,7 +114,9 @@ export class IdentityAllocator {
     }
     let id = this.freeNumber();
     if (id === undefined && this.gc().length > 0) id = this.freeNumber();
-    if (id === undefined) throw new IdentityError('EXHAUSTED', `all identities ${this.min}-${this.max} are in use or in their grace period`);
+    if (id === undefined) {
+      throw new IdentityError('EXHAUSTED', `all local identities ${this.min}-${this.max} of cluster ${this.clusterId} are in use or in their grace period`);
+    }
     const slot: Slot = { identity: { id, labels }, refs: 1 };
     this.byNumber.set(id, slot);
     this.byKey.set(key, slot);
@@ -168,20 +164,23 @@ export class IdentityAllocator {
   }
 
   private freeNumber(): number | undefined {
-    for (let id = this.min; id <= this.max; id++) if (!this.byNumber.has(id)) return id;
+    for (let local = this.min; local <= this.max; local++) {
+      const id = scopedIdentity(this.clusterId, local);
+      if (!this.byNumber.has(id)) return id;
+    }
     return undefined;
   }
 
   private save(): void {
-    const state: StateFile = {
-      version: 1,
+    this.guard();
+    const state: IdentityState = {
+      clusterId: this.clusterId,
       identities: this.all().map((identity) => {
         const slot = this.byNumber.get(identity.id)!;
         return { id: identity.id, labels: [...identity.labels], ...(slot.releasedAt !== undefined ? { releasedAt: slot.releasedAt } : {}) };
       }),
     };
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state, null, 1));
-    renameSync(tmp, this.file);
+    writeIdentityState(this.file, state);
   }
 }
+

@@ -2,15 +2,15 @@
 // daemon), the edge datapath loaded and attached to this node's uplinks, the programmer
 // that keeps its maps equal to the desired state, and the carrier watch that fails over
 // when an uplink goes down. `cillion operator --node` and `cillion agent` both run it.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { EdgeDatapath } from '../../bpf/datapath';
 import { deriveHopFieldKey } from '../../scion/mac/keys';
 import { DaemonPathService } from '../controlplane/daemon_client';
 import { EmbeddedPathService, type PathService } from '../controlplane/pathservice';
 import type { NodeUplink } from '../datapath/desired';
+import type { WorkloadIdentities } from '../datapath/identities';
 import { memoryEdgeMaps, type EdgeMaps } from '../datapath/reconcile';
-import { IdentityAllocator } from '../identity/allocator';
 import { NodeProgrammer, type RecomputeResult } from '../programmer';
 import type { ClusterAS } from '../resources/clusteras';
 import type { ResourceSource } from '../sources/source';
@@ -29,8 +29,8 @@ export interface NodeRuntimeOptions {
   netns?: string;
   /** Pin directory under /sys/fs/bpf/cillion. */
   instance: string;
-  /** Where identities persist. */
-  stateDir: string;
+  /** The workloads' identities: the operator's allocation, read (agents) or allocated in this process. */
+  identities: WorkloadIdentities;
   /** A SCION daemon's address instead of the ClusterAS's control plane. */
   daemon?: string;
   /** File with the local AS's master key (base64), to check its own hop fields at ingress. */
@@ -50,7 +50,6 @@ export class NodeRuntime {
     readonly control: PathService,
     readonly datapath: EdgeDatapath | null,
     readonly uplinks: readonly NodeUplink[],
-    readonly identities: IdentityAllocator,
     readonly programmer: NodeProgrammer,
   ) {}
 
@@ -66,22 +65,20 @@ export class NodeRuntime {
       for (const u of uplinks) dp.attach(u.ifindex, netnsPathOf(opts.netns));
       opts.log(`edge attached to ${opts.uplinks.map((s) => s.device).join(', ')}${opts.netns ? ` in ${opts.netns}` : ''}`);
     }
-    mkdirSync(opts.stateDir, { recursive: true });
-    const identities = IdentityAllocator.open(join(opts.stateDir, 'identities.json'));
     const programmer = new NodeProgrammer({
       source: opts.source,
       workloads: opts.workloads,
       control,
       maps: dp ? edgeMaps(dp) : memoryEdgeMaps(),
       uplinks,
-      identities,
+      identities: opts.identities,
       hopKey,
       refreshMs: opts.refreshMs,
       writeStatus: opts.writeStatus,
       log: opts.log,
       onRecompute: opts.onRecompute,
     });
-    const runtime = new NodeRuntime(opts, control, dp, uplinks, identities, programmer);
+    const runtime = new NodeRuntime(opts, control, dp, uplinks, programmer);
     return { runtime, first: await programmer.sync() };
   }
 

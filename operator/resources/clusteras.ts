@@ -1,7 +1,9 @@
 // ClusterAS: this cluster as a SCION AS. Its ISD-AS, the uplinks (interfaces of the AS and
 // the underlay address of the border router that owns each, where encapsulated packets are
 // sent first) and where the operator gets paths from: the embedded path service over a
-// topology file, or a SCION daemon.
+// topology file, or a SCION daemon. Its cluster id (1-255, unique in a mesh) goes into the
+// high bits of every identity the cluster allocates (operator/identity/cluster_scope.ts).
+import { CLUSTER_ID_MAX, CLUSTER_ID_MIN } from '../identity/cluster_scope';
 import type { IA } from '../../scion/isdas';
 import { parseIpPort, parseHostPort } from './addresses';
 import { asRecord, int, list, rejectDuplicates, rejectUnknown, reqField, reqStr, type Fields } from './fields';
@@ -20,6 +22,8 @@ export type ControlPlaneEndpoint = { kind: 'embedded'; topology: string } | { ki
 
 export interface ClusterASSpec {
   isdAS: IA;
+  /** 1-255, unique among the clusters of a mesh; required, so two clusters never default to one number. */
+  clusterId: number;
   uplinks: Uplink[];
   controlPlane: ControlPlaneEndpoint;
 }
@@ -66,9 +70,11 @@ function readControlPlane(ps: Problems, v: unknown, path: string): ControlPlaneE
 
 export function readClusterASSpec(ps: Problems, o: Fields, path: string): ClusterASSpec | undefined {
   const before = ps.count;
-  rejectUnknown(ps, o, path, ['isdAS', 'uplinks', 'controlPlane']);
+  rejectUnknown(ps, o, path, ['isdAS', 'clusterId', 'uplinks', 'controlPlane']);
   const rawIA = reqField(ps, o, 'isdAS', path);
   const isdAS = rawIA === undefined ? undefined : readIA(ps, rawIA, fieldPath(path, 'isdAS'));
+  const rawId = reqField(ps, o, 'clusterId', path);
+  const clusterId = rawId === undefined ? undefined : int(ps, rawId, fieldPath(path, 'clusterId'), CLUSTER_ID_MIN, CLUSTER_ID_MAX);
   const upAt = fieldPath(path, 'uplinks');
   const rawUp = reqField(ps, o, 'uplinks', path);
   const items = rawUp === undefined ? [] : (list(ps, rawUp, upAt) ?? []);
@@ -77,8 +83,8 @@ export function readClusterASSpec(ps: Problems, o: Fields, path: string): Cluste
   rejectDuplicates(ps, uplinks, upAt, (u) => `interface ${u.interface}`);
   const rawCp = reqField(ps, o, 'controlPlane', path);
   const controlPlane = rawCp === undefined ? undefined : readControlPlane(ps, rawCp, fieldPath(path, 'controlPlane'));
-  if (ps.count > before || isdAS === undefined || controlPlane === undefined) return undefined;
-  return { isdAS, uplinks: uplinks as Uplink[], controlPlane };
+  if (ps.count > before || isdAS === undefined || clusterId === undefined || controlPlane === undefined) return undefined;
+  return { isdAS, clusterId, uplinks: uplinks as Uplink[], controlPlane };
 }
 
 export function validateClusterAS(obj: unknown): Validation<ClusterAS> {

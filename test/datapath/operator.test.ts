@@ -10,6 +10,7 @@ import { RingReader } from '../../bpf/native';
 import { decodeBatch } from '../../bpf/records';
 import type { NodeUplink } from '../../operator/datapath/desired';
 import { memoryEdgeMaps, Reconciler, type EdgeMaps } from '../../operator/datapath/reconcile';
+import { IdentityBook } from '../../operator/datapath/identities';
 import { IdentityAllocator } from '../../operator/identity/allocator';
 import { NodeProgrammer } from '../../operator/programmer';
 import { DirectorySource } from '../../operator/sources/directory';
@@ -87,7 +88,7 @@ describe('operator: policies in, kernel maps and traffic out', function () {
     const hopKey = wan.topology.ases.get(ZRH)?.hopKey ?? null;
     programmer = new NodeProgrammer({
       source, workloads: () => [workload], control: wan.control, maps: edgeMaps(zrh), uplinks,
-      identities: IdentityAllocator.open(join(dir, 'ids.json')), hopKey, refreshMs: 60000,
+      identities: new IdentityBook(IdentityAllocator.open(join(dir, 'ids.json'), { clusterId: 1 })), hopKey, refreshMs: 60000,
     });
     // The node's stack hands remote-cluster traffic to an uplink; tc egress on it chooses the path.
     wan.hosts.exec(wan.asNs.get(ZRH) as string, 'ip', ['route', 'replace', '10.165.0.0/16', 'via', uplinks[0].remoteIp, 'dev', 'if1']);

@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
 import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import { loadTopology } from '../../operator/controlplane/topology';
+import { clusterIdOf } from '../../operator/identity/cluster_scope';
 import { describePath } from '../../paths/describe';
 import { GetFlowsRequest, ObserverClient } from '../../proto/gen/observer/observer';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
 import { Wan } from '../datapath/harness/wan';
-import { cli, freePort, Proc, ROOT, until } from './procs';
+import { allocateIdentities, cli, freePort, Proc, ROOT, until } from './procs';
 import type { Statement } from '../../relay/attest/statement';
 import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
 
@@ -33,8 +34,9 @@ const UDP_FRAME_OVERHEAD = 14 + 20 + 8;
 
 interface JsonFlow {
   nodeName?: string;
-  source?: { podName?: string; namespace?: string };
-  destination?: { podName?: string };
+  source?: { podName?: string; namespace?: string; identity?: number };
+  destination?: { podName?: string; identity?: number };
+  identityExtension?: { identity?: number; check?: string };
   IP?: { source: string; destination: string };
   l4?: { UDP?: { sourcePort: number }; TCP?: { sourcePort: number } };
   uuid?: string;
@@ -66,7 +68,7 @@ function clusterAS(name: string, ia: IA, wan: Wan, ifids: number[]): string {
     const f = wan.iface(ia, i);
     return `    - interface: ${i}\n      underlay: ${f.remote.ip}:${f.remote.port}\n`;
   });
-  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
+  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  clusterId: ${name === 'frankfurt' ? 2 : 1}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
 }
 
 describe('e2e: agents, relay and cillion observe over the real datapath', function () {
@@ -152,9 +154,12 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     const agent = (node: string, ia: IA, res: string, pods: string, ifids: number[], socket: string): Proc =>
       new Proc(`agent ${node}`, [
         'agent', '--node', node, '--resources', res, '--workloads', join(dir, pods), '--netns', w.asNs.get(ia) as string,
-        '--instance', w.edgeInstance(ia), '--state', join(dir, `state-${node}`), '--relay', relayAddr, '--observer-socket', socket,
+        '--instance', w.edgeInstance(ia), '--state', join(res, '.state'), '--relay', relayAddr, '--observer-socket', socket,
         '--flow-idle', '1', '--flow-active', '2', ...ifids.flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ia, i).port}`]),
       ]);
+    // Each cluster's operator numbers its pods first: zurich under cluster id 1, frankfurt under 2.
+    await allocateIdentities(zrhRes, join(dir, 'zrh-pods.yaml'), join(zrhRes, '.state'));
+    await allocateIdentities(fraRes, join(dir, 'fra-pods.yaml'), join(fraRes, '.state'));
     const zrhAgent = agent('zrh-1', ZRH, zrhRes, 'zrh-pods.yaml', [1, 2], zrhSocket);
     const fraAgent = agent('fra-1', FRA, fraRes, 'fra-pods.yaml', [1, 2, 3], join(dir, 'fra.sock'));
     procs.push(zrhAgent, fraAgent);
@@ -211,6 +216,12 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.ok(arrived, 'the Frankfurt agent reported the billing flow arriving');
     assert.equal(arrived.scionPath?.knownToControlPlane, true);
     assert.deepEqual(hopIAs(arrived), ias);
+    // Cluster-scoped identities, above 16 bits, carried whole: billing is zurich's (cluster id
+    // 1), echo frankfurt's (2), and the number the Frankfurt edge read from the packet is billing's.
+    const sent = billing.source?.identity ?? 0;
+    assert.equal(clusterIdOf(sent), 1, `billing identity ${sent}`);
+    assert.equal(clusterIdOf(arrived.destination?.identity ?? 0), 2, `echo identity ${arrived.destination?.identity}`);
+    assert.equal(arrived.identityExtension?.identity, sent, JSON.stringify(arrived.identityExtension));
     // Every packet sent is counted once on each edge, whatever reports the flow was split into.
     const packets = (node: string, port: number): number =>
       flows.filter((f) => f.nodeName === node && srcPort(f) === port).reduce((n, f) => n + Number(f.meter?.packets ?? 0), 0);

@@ -17,7 +17,7 @@ import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResp
 import { requireDatapath } from '../datapath/harness/require';
 import { udpPaced } from '../datapath/harness/traffic';
 import type { Wan } from '../datapath/harness/wan';
-import { freePort, Proc, until } from './procs';
+import { allocateIdentities, freePort, Proc, until } from './procs';
 import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
 const SRC_PORT = 47100;
@@ -85,6 +85,8 @@ describe('e2e: load, 10,000 active flows for 20 s: nothing dropped, live within 
     await relay.waitFor(/serving Observer and FlowExport/);
     metricsAddr = `127.0.0.1:${await freePort()}`;
     socket = join(dir, 'observer.sock');
+    // The operator numbers the pods; the agent only reads its allocation from --state.
+    await allocateIdentities(join(dir, 'zurich'), join(dir, 'pods.yaml'), join(dir, 'state'));
     const agent = new Proc('agent zrh-1', [
       'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', socket,

@@ -15,7 +15,7 @@ import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type LossCounter,
 import { requireDatapath } from '../datapath/harness/require';
 import { udpSpray } from '../datapath/harness/traffic';
 import type { Wan } from '../datapath/harness/wan';
-import { cli, freePort, Proc, until } from './procs';
+import { allocateIdentities, cli, freePort, Proc, until } from './procs';
 import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
 const SRC_PORT = 47000;
@@ -45,6 +45,8 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/);
     metricsAddr = `127.0.0.1:${await freePort()}`;
+    // The operator numbers the pods; the agent only reads its allocation from --state.
+    await allocateIdentities(join(dir, 'zurich'), join(dir, 'pods.yaml'), join(dir, 'state'));
     const agent = new Proc('agent zrh-1', [
       'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', '',

@@ -73,3 +73,9 @@ export async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) =
   }
   return last;
 }
+
+/** Runs the cluster's identity allocator once (`cillion operator --once`), as agents only read what it wrote to `state`. */
+export async function allocateIdentities(resources: string, workloads: string, state: string): Promise<void> {
+  const r = await cli(['operator', '--resources', resources, '--workloads', workloads, '--state', state, '--once']);
+  if (r.code !== 0) throw new Error(`cillion operator --once: ${r.stderr}`);
+}

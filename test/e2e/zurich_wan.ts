@@ -17,7 +17,7 @@ function clusterAS(name: string, ia: IA, wan: Wan, ifids: number[]): string {
     const f = wan.iface(ia, i);
     return `    - interface: ${i}\n      underlay: ${f.remote.ip}:${f.remote.port}\n`;
   });
-  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
+  return `apiVersion: cillion.io/v1alpha1\nkind: ClusterAS\nmetadata:\n  name: ${name}\nspec:\n  isdAS: ${formatIA(ia)}\n  clusterId: ${name === 'frankfurt' ? 2 : 1}\n  uplinks:\n${uplinks.join('')}  controlPlane:\n    topology: ${TOPOLOGY}\n`;
 }
 
 /**

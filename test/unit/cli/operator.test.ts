@@ -1,14 +1,43 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { AllocatorLock } from '../../../operator/identity/lock';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
 function cillion(args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/** A long-running `cillion` process whose stderr is awaited for a pattern, with a deadline. */
+function start(args: string[]): { child: ChildProcess; stderr: () => string; until: (re: RegExp) => Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const until = (re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${re} within 45 s:\n${err}`));
+      }, 45000);
+      const check = (): void => {
+        if (!re.test(err)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, stderr: () => err, until, exited };
 }
 
 interface Status {
@@ -56,6 +85,48 @@ describe('cillion operator (embedded mode, status only)', function () {
     assert.equal(broken?.status, 'False');
     assert.match(broken?.message ?? '', /mode/);
     assert.equal(condition(status('wanpathpolicies', 'billing'), 'Programmed')?.status, 'True', 'the rest is programmed');
+  });
+
+  it('marks a ClusterAS with a bad cluster id invalid in its status, and says so', () => {
+    const file = join(dir, 'res', 'cluster.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('clusterId: 1', 'clusterId: 300'));
+    const r = cillion(['operator', '--resources', join(dir, 'res'), '--state', join(dir, 'state'), '--once']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /ClusterAS zurich is invalid: spec.clusterId: must be between 1 and 255, not 300/);
+    const valid = condition(status('clusterases', 'zurich'), 'Valid');
+    assert.deepEqual([valid?.status, valid?.reason], ['False', 'Invalid']);
+    assert.match(valid?.message ?? '', /spec.clusterId/);
+  });
+
+  it('waits while another process holds the allocation, then numbers every pod under its cluster id', async function () {
+    // One process start, twice the others' allowance: a loaded machine takes seconds to start it.
+    this.timeout(60000);
+    const state = join(dir, 'state');
+    const pods = join(ROOT, 'examples', 'workloads', 'zurich.yaml');
+    // This test process holds the cluster's allocator lock, as a running operator would: the
+    // operator process must wait and write nothing until it is released (the one cross-process
+    // check of the lock, one process start).
+    mkdirSync(state);
+    const held = AllocatorLock.tryAcquire(AllocatorLock.fileFor(join(state, 'identities.json')));
+    assert.ok(held instanceof AllocatorLock);
+    const op = start(['operator', '--resources', join(dir, 'res'), '--workloads', pods, '--state', state, '--refresh', '300']);
+    try {
+      await op.until(new RegExp(`allocated by pid ${process.pid} .*waiting`));
+      assert.equal(existsSync(join(state, 'identities.json')), false, 'nothing allocated while waiting');
+      held.release();
+      await op.until(/watching for changes/);
+      assert.match(op.stderr(), /identities: allocating for cluster id 1/);
+      const file = JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as { version: number; clusterId: number; identities: { id: number; labels: string[] }[] };
+      assert.deepEqual([file.version, file.clusterId], [2, 1]);
+      assert.ok(file.identities.length >= 2 && file.identities.every((i) => i.id >>> 16 === 1), JSON.stringify(file.identities));
+      assert.ok(file.identities.some((i) => i.labels.includes('k8s:app=billing')), 'billing has an identity');
+      // Now the operator holds it.
+      assert.ok(!(AllocatorLock.tryAcquire(AllocatorLock.fileFor(join(state, 'identities.json'))) instanceof AllocatorLock));
+    } finally {
+      op.child.kill('SIGTERM');
+      await op.exited;
+    }
+    assert.equal(existsSync(AllocatorLock.fileFor(join(state, 'identities.json'))), false, 'released on exit');
   });
 
   it('refuses a directory without a ClusterAS', () => {

@@ -118,7 +118,7 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     const resources = seed(api);
     assert.ok(resources.length >= 8, resources.join(' '));
     const common = ['operator', '--kubernetes', '--lease-namespace', 'cillion-system', '--refresh', '300'];
-    const a = start([...common, '--kubeconfig', kubeconfig(dir, api.url, 'one'), '--identity', 'op-a', '--state', join(dir, 'a')]);
+    const a = start([...common, '--kubeconfig', kubeconfig(dir, api.url, 'one'), '--identity', 'op-a', '--state', join(dir, 'state')]);
     procs.push(a);
 
     // A takes the free Lease and writes the status of every resource.
@@ -139,13 +139,16 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     assert.equal(video().status.paths.length, 3);
     assert.equal(condition(api.get('wanpathpolicies', 'replication'), 'Programmed')?.status, 'True');
 
-    // B programs node 2 (its pods come from the API server by field selector) and waits for the Lease.
-    const b = start([...common, '--kubeconfig', kubeconfig(dir, api.url, 'two'), '--identity', 'op-b', '--state', join(dir, 'b'), '--node', 'zrh-node-2']);
+    // B programs node 2 (its pods come from the API server by field selector) with the identities A
+    // allocated (the replicas share the state volume) and waits for the Lease.
+    const b = start([...common, '--kubeconfig', kubeconfig(dir, api.url, 'two'), '--identity', 'op-b', '--state', join(dir, 'state'), '--node', 'zrh-node-2']);
     procs.push(b);
     await until(() => /op-a leads/.test(b.stderr()) && /policy video:/.test(b.stderr()), () => b.stderr());
     assert.match(b.stderr(), /programmed: [1-9]\d* added/);
+    // Its node's pods by field selector; every pod of the cluster too, for when it allocates.
     const podWatches = api.requests.filter((r) => r.token === 'two' && r.path === '/api/v1/pods');
-    assert.ok(podWatches.length > 0 && podWatches.every((r) => r.query.get('fieldSelector') === 'spec.nodeName=zrh-node-2'));
+    assert.ok(podWatches.some((r) => r.query.get('fieldSelector') === 'spec.nodeName=zrh-node-2'));
+    assert.ok(podWatches.every((r) => [null, 'spec.nodeName=zrh-node-2'].includes(r.query.get('fieldSelector'))));
 
     // A policy change: the leader recomputes and writes the new status.
     const before = statusPatches(api, 'one').length;
@@ -157,6 +160,9 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     // B saw it too (its own recompute), yet wrote nothing.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(statusPatches(api, 'two').length, 0, b.stderr());
+    // Only the Lease holder allocates identities; B reads what A wrote.
+    await until(() => /identities: allocating for cluster id 1/.test(a.stderr()), () => a.stderr());
+    assert.doesNotMatch(b.stderr(), /identities: allocating/);
 
     // SIGTERM: A releases the Lease and exits 0; B takes over and writes status.
     a.child.kill('SIGTERM');
@@ -165,6 +171,7 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     assert.equal((release?.body as Obj | undefined)?.spec?.holderIdentity, '', 'the last Lease write of A frees it');
     await until(() => api.lease('cillion-system', 'cillion-operator')?.spec.holderIdentity === 'op-b', () => b.stderr());
     await until(() => statusPatches(api, 'two').length >= resources.length, () => b.stderr());
+    await until(() => /identities: allocating for cluster id 1/.test(b.stderr()), () => b.stderr());
     assert.equal(video().status.observedGeneration, 2);
 
     b.child.kill('SIGTERM');

@@ -51,7 +51,7 @@ describe('collector/enrich', () => {
     it('takes identities from the operator\'s allocator', () => {
       const dir = mkdtempSync(join(tmpdir(), 'cillion-enrich-'));
       try {
-        const alloc = IdentityAllocator.open(join(dir, 'ids.json'));
+        const alloc = IdentityAllocator.open(join(dir, 'ids.json'), { clusterId: 1 });
         const id = alloc.acquire('shop', { app: 'web' }).id;
         const d = WorkloadEndpoints.withAllocator('zurich', alloc);
         d.update([web, { ...web, name: 'db', labels: { app: 'db' }, ip: '10.1.0.7' }]);

@@ -6,6 +6,8 @@ import { endpointBytes, pathBytes } from '../../../columns/size';
 import { MalformedColumnsError, viewColumns } from '../../../columns/view';
 import { FlowColumns } from '../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, GeofenceMode, GeofenceVerdict, ScionPath, type Verdict } from '../../../proto/gen/flow/flow';
+import { toFlow } from '../../../collector/flow';
+import { scopedIdentity } from '../../../operator/identity/cluster_scope';
 import { collectorFlows, ctx, handMadeFlows, scionPath } from './sample_flows';
 
 const limits = { maxFlows: 4096 };
@@ -29,6 +31,21 @@ function malformed(c: FlowColumns, column: string, message: RegExp): void {
 }
 
 describe('columns: encode, view, rebuild', () => {
+  it('carries cluster-scoped identities above 16 bits whole (cluster id 255, local 65535)', () => {
+    const top = scopedIdentity(255, 65535);
+    const ingress = toFlow(
+      { ifindex: 4, direction: 'INGRESS_DECAP', inner: { proto: 17, srcAddr: '10.2.0.9', dstAddr: '10.1.0.5', srcPort: 5000, dstPort: 53 }, identity: top,
+        srcIA: 2n, dstIA: 1n, pathType: 1, pathId: 0, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 1, egressIfid: 0,
+        firstNs: 5e9, lastNs: 6e9, packets: 1, bytes: 100, podBytes: 100, wireBytes: 200, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle' },
+      { source: undefined, destination: { identity: scopedIdentity(1, 256), podName: 'web-1', namespace: 'shop', labels: ['k8s:app=web'], clusterName: 'zurich' }, path: scionPath(2) },
+      ctx,
+    );
+    const [back] = roundTrip([ingress]);
+    assert.equal(back.source?.identity, top);
+    assert.equal(back.identityExtension?.identity, top);
+    assert.equal(back.destination?.identity, scopedIdentity(1, 256));
+  });
+
   it('every field the collector sets comes back identical through the wire', () => {
     const flows = collectorFlows();
     // The samples do cover what they claim to.

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadTopology, parseTopology } from '../../../../operator/controlplane/topology';
+import { IdentityAllocator } from '../../../../operator/identity/allocator';
+import { clusterIdOf } from '../../../../operator/identity/cluster_scope';
 import { validateClusterAS } from '../../../../operator/resources/clusteras';
 import { readWorkloads } from '../../../../operator/workloads/directory';
 import { formatIA, parseIA } from '../../../../scion/isdas';
@@ -58,6 +60,19 @@ describe('cli/demo/files: what the demo writes into its run directory', () => {
       { interface: 2, underlay: '10.200.14.1:50003' },
     ]);
     assert.deepEqual(out.value.spec.controlPlane, { kind: 'embedded', topology: '/run/topology.yaml' });
+    assert.equal(out.value.spec.clusterId, zurich.value.spec.clusterId, 'the cluster id is kept');
+  });
+
+  it('gives the two clusters different cluster ids, so billing has a different number in each', () => {
+    const ids = ['zurich', 'frankfurt'].map((c) => {
+      const v = validateClusterAS(parseAllDocuments(readFileSync(join(EXAMPLES, 'policies', c, 'cluster.yaml'), 'utf8'))[0].toJS());
+      assert.ok(v.ok, c);
+      return v.value.spec.clusterId;
+    });
+    assert.notEqual(ids[0], ids[1]);
+    const [zrh, fra] = ids.map((clusterId) => IdentityAllocator.open(join(dir, `${clusterId}.json`), { clusterId }).acquire('shop', { app: 'billing' }).id);
+    assert.notEqual(zrh, fra);
+    assert.deepEqual([clusterIdOf(zrh), clusterIdOf(fra)], ids);
   });
 
   it("lists every pod of the cluster as the node's own for its agent", () => {

@@ -42,7 +42,7 @@ describe('operator/datapath: resources to maps', () => {
 
   function inputs(node: string, set: ResourceSet = resources, allocatorFile = join(tmp, `${node}.ids.json`)): DesiredInputs {
     const workloads = readWorkloads(join(ROOT, 'examples', 'workloads', 'zurich.yaml')).filter((w) => w.node === node);
-    const book = new IdentityBook(IdentityAllocator.open(allocatorFile));
+    const book = new IdentityBook(IdentityAllocator.open(allocatorFile, { clusterId: set.clusters[0].spec.clusterId }));
     const topology = (control as unknown as { topology: { ases: Map<bigint, { hopKey: Uint8Array }> } }).topology;
     return {
       cluster: set.clusters[0], policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,

@@ -212,19 +212,23 @@ describe('operator/resources validators', () => {
 
   describe('ClusterAS and RemoteCluster', () => {
     it('reads a daemon control plane and IPv6 underlays', () => {
-      const v = ok(validateClusterAS(clusterAS({ isdAS: '64-2:0:20', uplinks: [{ interface: 1, underlay: '[fd00::1]:50001' }], controlPlane: { daemon: 'sciond.scion:30255' } })));
+      const v = ok(validateClusterAS(clusterAS({ isdAS: '64-2:0:20', clusterId: 1, uplinks: [{ interface: 1, underlay: '[fd00::1]:50001' }], controlPlane: { daemon: 'sciond.scion:30255' } })));
       assert.deepEqual(v.spec.controlPlane, { kind: 'daemon', address: 'sciond.scion:30255' });
+      assert.equal(v.spec.clusterId, 1);
     });
 
     const bad: [string, unknown, string[]][] = [
-      ['missing everything', clusterAS({}), ['spec.isdAS', 'spec.uplinks', 'spec.controlPlane']],
-      ['both control planes', clusterAS({ isdAS: '64-2:0:20', uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { topology: 't', daemon: 'a:1' } }), ['spec.controlPlane']],
+      ['missing everything', clusterAS({}), ['spec.isdAS', 'spec.clusterId', 'spec.uplinks', 'spec.controlPlane']],
+      ['cluster id 0', clusterAS({ isdAS: '64-2:0:20', clusterId: 0, uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { topology: 't' } }), ['spec.clusterId']],
+      ['cluster id 256', clusterAS({ isdAS: '64-2:0:20', clusterId: 256, uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { topology: 't' } }), ['spec.clusterId']],
+      ['cluster id as text', clusterAS({ isdAS: '64-2:0:20', clusterId: '2', uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { topology: 't' } }), ['spec.clusterId']],
+      ['both control planes', clusterAS({ isdAS: '64-2:0:20', clusterId: 1, uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { topology: 't', daemon: 'a:1' } }), ['spec.controlPlane']],
       [
         'bad uplinks: interface 0, host name underlay, duplicate',
-        clusterAS({ isdAS: '64-2:0:20', uplinks: [{ interface: 0, underlay: '10.0.0.1:1' }, { interface: 2, underlay: 'router:1' }, { interface: 3, underlay: '10.0.0.1:70000' }, { interface: 4, underlay: '10.0.0.2:2' }, { interface: 4, underlay: '10.0.0.3:3' }], controlPlane: { topology: 't' } }),
+        clusterAS({ isdAS: '64-2:0:20', clusterId: 1, uplinks: [{ interface: 0, underlay: '10.0.0.1:1' }, { interface: 2, underlay: 'router:1' }, { interface: 3, underlay: '10.0.0.1:70000' }, { interface: 4, underlay: '10.0.0.2:2' }, { interface: 4, underlay: '10.0.0.3:3' }], controlPlane: { topology: 't' } }),
         ['spec.uplinks[0].interface', 'spec.uplinks[1].underlay', 'spec.uplinks[2].underlay', 'spec.uplinks[4]'],
       ],
-      ['daemon not host:port', clusterAS({ isdAS: '64-2:0:20', uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { daemon: 'sciond' } }), ['spec.controlPlane.daemon']],
+      ['daemon not host:port', clusterAS({ isdAS: '64-2:0:20', clusterId: 1, uplinks: [{ interface: 1, underlay: '10.0.0.1:1' }], controlPlane: { daemon: 'sciond' } }), ['spec.controlPlane.daemon']],
     ];
     for (const [name, obj, want] of bad) {
       it(`ClusterAS rejects: ${name}`, () => assert.deepEqual(paths(validateClusterAS(obj)), want));
