@@ -120,7 +120,8 @@ export interface RouterLoadOptions extends LoadOptions {
   /**
    * 'auto' (default): hop-field MACs through the kernel's BPF crypto kfuncs when the kernel
    * allows them from XDP and passes the self-test, else the table AES; 'table' forces the
-   * table AES (the fallback, for tests and comparisons).
+   * table AES (the fallback, for tests and comparisons). Unset: CILLION_HOP_MAC=table in
+   * the environment forces the fallback too, so whole test suites can run on it.
    */
   hopMac?: 'auto' | 'table';
 }
@@ -138,8 +139,10 @@ export class RouterDatapath extends Datapath {
 
   /** Loads the kfunc router where the kernel takes it (router.hopMac says which loaded). */
   static load(opts: RouterLoadOptions): RouterDatapath {
-    let reason = 'forced by the loader option';
-    if (opts.hopMac !== 'table') {
+    const env = process.env.CILLION_HOP_MAC;
+    const forced = opts.hopMac === 'table' || (opts.hopMac === undefined && env === 'table');
+    let reason = opts.hopMac === 'table' ? 'forced by the loader option' : 'forced by CILLION_HOP_MAC=table';
+    if (!forced) {
       const kfunc = RouterDatapath.loadKfunc(opts);
       if (kfunc instanceof RouterDatapath) return kfunc;
       reason = kfunc.message;
