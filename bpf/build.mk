@@ -18,10 +18,13 @@ $(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
 	@clang $(BPF_CFLAGS) -c $< -o $@
 
 # The router once more with hop-field MACs through the kernel's crypto kfuncs; the loader
-# prefers it and falls back to router.bpf.o (table AES) where the kernel refuses it.
-$(BPF_BUILD)/router_kfunc.bpf.o: bpf/router.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
-	@echo "clang $< (kfunc MACs)"
-	@clang $(BPF_CFLAGS) -DCIL_HOP_MAC_KFUNC -c $< -o $@
+# prefers it and falls back to router.bpf.o (table AES) where the kernel refuses it. Its
+# kptr needs the btf_type_tag on a pointer to a complete struct in BTF, which clang 14
+# drops and clang 15+ keeps: hence clang-16 here.
+BPF_KFUNC_CLANG := $(shell command -v clang-16 || command -v clang-15 || echo clang-16)
+$(BPF_BUILD)/router_kfunc.bpf.o: bpf/router.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h | $(STAMPS)/apt
+	@echo "clang-16 $< (kfunc MACs)"
+	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_HOP_MAC_KFUNC -c $< -o $@
 
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"

@@ -40,21 +40,43 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hop_cipher SEC(".maps");
 
+/* bpf_dynptr_from_mem takes map values only, so the block goes through per-CPU scratch. */
+struct cil_cipher_scratch {
+	__u8 in[CIL_AES_BLOCK];
+	__u8 out[CIL_AES_BLOCK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cil_cipher_scratch);
+} hop_cipher_scratch SEC(".maps");
+
 /* out = AES-128(key of `slot`, in); 0, or -1 when the slot has no context. */
-static __always_inline int cil_cipher_block(__u32 slot, __u8 *in, __u8 *out)
+static __always_inline int cil_cipher_block(__u32 slot, const __u8 *in, __u8 *out)
 {
 	struct cil_hop_cipher *c = bpf_map_lookup_elem(&hop_cipher, &slot);
+	struct cil_cipher_scratch *sc;
 	struct bpf_crypto_ctx *ctx;
 	struct bpf_dynptr src, dst;
+	__u32 zero = 0;
 
 	if (!c)
 		return -1;
 	ctx = c->ctx;
 	if (!ctx)
 		return -1;
-	bpf_dynptr_from_mem(in, CIL_AES_BLOCK, 0, &src);
-	bpf_dynptr_from_mem(out, CIL_AES_BLOCK, 0, &dst);
-	return bpf_crypto_encrypt(ctx, &src, &dst, NULL) ? -1 : 0;
+	sc = bpf_map_lookup_elem(&hop_cipher_scratch, &zero);
+	if (!sc)
+		return -1;
+	__builtin_memcpy(sc->in, in, CIL_AES_BLOCK);
+	bpf_dynptr_from_mem(sc->in, CIL_AES_BLOCK, 0, &src);
+	bpf_dynptr_from_mem(sc->out, CIL_AES_BLOCK, 0, &dst);
+	if (bpf_crypto_encrypt(ctx, &src, &dst, NULL))
+		return -1;
+	__builtin_memcpy(out, sc->out, CIL_AES_BLOCK);
+	return 0;
 }
 
 #endif
