@@ -1,7 +1,7 @@
 # The datapath: eBPF objects compiled CO-RE against the running kernel's BTF, and the
 # native addon that loads them. Included by the top-level Makefile.
 BPF_BUILD := bpf/build
-BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c))
+BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c)) $(BPF_BUILD)/router_kfunc.bpf.o
 BPF_HEADERS := $(shell find bpf/include -name '*.h')
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BPF_BUILD)
 ADDON := bpf/addon/build/Release/cillion_bpf.node
@@ -16,6 +16,15 @@ $(BPF_BUILD)/vmlinux.h: | $(STAMPS)/apt
 $(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
 	@echo "clang $<"
 	@clang $(BPF_CFLAGS) -c $< -o $@
+
+# The router once more with hop-field MACs through the kernel's crypto kfuncs; the loader
+# prefers it and falls back to router.bpf.o (table AES) where the kernel refuses it. Its
+# kptr needs the btf_type_tag on a pointer to a complete struct in BTF, which clang 14
+# drops and clang 15+ keeps: hence clang-16 here.
+BPF_KFUNC_CLANG := $(shell command -v clang-16 || command -v clang-15 || echo clang-16)
+$(BPF_BUILD)/router_kfunc.bpf.o: bpf/router.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h | $(STAMPS)/apt
+	@echo "clang-16 $< (kfunc MACs)"
+	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_HOP_MAC_KFUNC -c $< -o $@
 
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"

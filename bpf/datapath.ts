@@ -2,11 +2,13 @@
 // maps pinned under one directory, typed access to every map, attach to devices and
 // detach again. A second load with the same pin directory finds the same maps, so an
 // agent restart keeps the programmed state and re-attaching replaces the old programs.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { COUNTERS, COUNTER_SLOTS, counterName } from './abi';
 import * as m from './maps';
 import { BpfObject, ensureBpffs, type BpfMap } from './native';
 import { CODECS, type MapCodecs } from './codecs';
+import { HopCipher, KeyedConfig, kernelEcbAesDriver, type HopMacReport } from './hop_cipher';
 import { TypedMap } from './typed_map';
 import { repoRoot } from './repo_root';
 
@@ -44,9 +46,9 @@ abstract class Datapath {
   readonly events: BpfMap;
   readonly pinDir: string;
 
-  protected constructor(readonly obj: BpfObject, instance: string) {
+  protected constructor(readonly obj: BpfObject, instance: string, config?: TypedMap<0, m.AsConfig>) {
     this.pinDir = join(PIN_BASE, instance);
-    this.config = typed(obj, 'as_config', CODECS.as_config);
+    this.config = config ?? typed(obj, 'as_config', CODECS.as_config);
     this.ifindexToIfid = typed(obj, 'ifindex_to_ifid', CODECS.ifindex_to_ifid);
     this.interfaces = typed(obj, 'interfaces', CODECS.interfaces);
     this.counters = obj.map('counters');
@@ -114,13 +116,53 @@ export class EdgeDatapath extends Datapath {
   }
 }
 
+export interface RouterLoadOptions extends LoadOptions {
+  /**
+   * 'auto' (default): hop-field MACs through the kernel's BPF crypto kfuncs when the kernel
+   * allows them from XDP and passes the self-test, else the table AES; 'table' forces the
+   * table AES (the fallback, for tests and comparisons). Unset: CILLION_HOP_MAC=table in
+   * the environment forces the fallback too, so whole test suites can run on it.
+   */
+  hopMac?: 'auto' | 'table';
+}
+
 export class RouterDatapath extends Datapath {
-  private constructor(obj: BpfObject, instance: string) {
-    super(obj, instance);
+  private constructor(
+    obj: BpfObject,
+    instance: string,
+    /** Which hop-field MAC the loaded program runs, and why. */
+    readonly hopMac: HopMacReport,
+    cipher?: HopCipher,
+  ) {
+    super(obj, instance, cipher ? new KeyedConfig(typed(obj, 'as_config', CODECS.as_config), cipher) : undefined);
   }
 
-  static load(opts: LoadOptions): RouterDatapath {
-    return new RouterDatapath(Datapath.open('router', opts), opts.instance);
+  /** Loads the kfunc router where the kernel takes it (router.hopMac says which loaded). */
+  static load(opts: RouterLoadOptions): RouterDatapath {
+    const env = process.env.CILLION_HOP_MAC;
+    const forced = opts.hopMac === 'table' || (opts.hopMac === undefined && env === 'table');
+    let reason = opts.hopMac === 'table' ? 'forced by the loader option' : 'forced by CILLION_HOP_MAC=table';
+    if (!forced) {
+      const kfunc = RouterDatapath.loadKfunc(opts);
+      if (kfunc instanceof RouterDatapath) return kfunc;
+      reason = kfunc.message;
+    }
+    return new RouterDatapath(Datapath.open('router', opts), opts.instance, { method: 'table', reason });
+  }
+
+  private static loadKfunc(opts: RouterLoadOptions): RouterDatapath | Error {
+    let obj: BpfObject | undefined;
+    try {
+      obj = Datapath.open('router', { ...opts, file: opts.file ?? objectFile('router_kfunc') });
+      const cipher = new HopCipher(obj);
+      cipher.selfTest();
+      return new RouterDatapath(obj, opts.instance, { method: 'kfunc', driver: kernelEcbAesDriver() ?? 'unknown' }, cipher);
+    } catch (e) {
+      obj?.close();
+      // Only the kfunc object has this map; the table object must not find it pinned.
+      rmSync(join(PIN_BASE, opts.instance, 'hop_cipher'), { force: true });
+      return e as Error;
+    }
   }
 
   attach(ifindex: number, netns?: string): void {

@@ -64,6 +64,7 @@ interface Addon {
   attachTc(fd: number, ifindex: number, dir: string, opts: object): void;
   detachTc(ifindex: number, dir: string, opts: object): void;
   testRun(fd: number, data: Buffer, opts: object): { retval: number; data: Buffer; durationNs: number };
+  runSyscall(fd: number, ctx: Buffer): { retval: number; ctx: Buffer };
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
   mapDelete(fd: number, key: Buffer): boolean;
@@ -164,6 +165,11 @@ export class BpfProgram {
     opts: NetnsOption & { repeat?: number; ctx?: Buffer; dataOutSize?: number; flags?: number; batchSize?: number } = {},
   ): { retval: number; data: Buffer; durationNs: number } {
     return call(() => addon().testRun(this.fd, data, opts));
+  }
+
+  /** Runs a BPF_PROG_TYPE_SYSCALL program once on `ctx`: its return value and ctx as it left it. */
+  runSyscall(ctx: Buffer): { retval: number; ctx: Buffer } {
+    return call(() => addon().runSyscall(this.fd, ctx));
   }
 }
 

@@ -139,3 +139,47 @@ int router(struct xdp_md *ctx)
 	/* bpf_redirect() without flags cannot fail; a delivery that fails later is the kernel's to count. */
 	return eif->ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(eif->ifindex, 0);
 }
+
+#ifdef CIL_HOP_MAC_KFUNC
+/* Makes an ecb(aes) context for the key in `args` and puts it into hop_cipher's slot,
+ * releasing the one it replaces. Run by the loader with BPF_PROG_TEST_RUN whenever the
+ * hop-field key is set; returns 0 or a negative errno. */
+SEC("syscall")
+int hop_cipher_install(struct cil_cipher_install *args)
+{
+	struct bpf_crypto_params params = {
+		.type = "skcipher",
+		.algo = "ecb(aes)",
+		.key_len = CIL_AES_BLOCK,
+	};
+	struct bpf_crypto_ctx *ctx, *old;
+	struct cil_hop_cipher *c;
+	__u32 slot = args->slot;
+	int err = 0;
+
+	c = bpf_map_lookup_elem(&hop_cipher, &slot);
+	if (!c)
+		return -22; /* EINVAL */
+	__builtin_memcpy(params.key, args->key, CIL_AES_BLOCK);
+	ctx = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+	if (!ctx)
+		return err ?: -22;
+	old = bpf_kptr_xchg(&c->ctx, ctx);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	return 0;
+}
+
+/* The loader's self-test from the same program type as the router: the frame's first
+ * 16 bytes are encrypted in place under the probe slot's key. */
+SEC("xdp")
+int hop_cipher_probe(struct xdp_md *ctx)
+{
+	__u8 in[CIL_AES_BLOCK], out[CIL_AES_BLOCK];
+
+	if (bpf_xdp_load_bytes(ctx, 0, in, sizeof(in)) || cil_cipher_block(CIL_CIPHER_PROBE, in, out) ||
+	    bpf_xdp_store_bytes(ctx, 0, out, sizeof(out)))
+		return XDP_ABORTED;
+	return XDP_PASS;
+}
+#endif

@@ -14,6 +14,11 @@ export class TypedMap<K, V> {
     private readonly value: Codec<V>,
   ) {}
 
+  /** The key and value codecs, for a map that wraps this one. */
+  codecs(): [Codec<K>, Codec<V>] {
+    return [this.key, this.value];
+  }
+
   get(k: K): V | null {
     const v = this.raw.lookup(this.key.encode(k));
     return v === null ? null : this.value.decode(v);

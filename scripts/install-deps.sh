@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, only those missing, quietly.
 set -euo pipefail
-pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config iproute2
+pkgs=(clang clang-16 llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config iproute2
       protobuf-compiler libprotobuf-dev make g++ python3 iputils-ping tcpdump ethtool netcat-openbsd)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -148,6 +148,22 @@ Napi::Value TestRun(const Napi::CallbackInfo &info) {
   return res;
 }
 
+// runSyscall(progFd, ctx) -> { retval, ctx }: a BPF_PROG_TYPE_SYSCALL program run once on
+// `ctx`, which the kernel hands back as the program left it. Such a run takes no packet,
+// repeat or flags (the kernel refuses them), hence its own call.
+Napi::Value RunSyscall(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto c = info[1].As<Napi::Buffer<uint8_t>>();
+  std::vector<uint8_t> ctx(c.Data(), c.Data() + c.Length());
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = ctx.empty() ? nullptr : ctx.data(), .ctx_size_in = static_cast<__u32>(ctx.size()));
+  if (bpf_prog_test_run_opts(fd, &run) < 0) Throw(env, "TEST_RUN_FAILED", "BPF_PROG_TEST_RUN (syscall)", errno);
+  Napi::Object res = Napi::Object::New(env);
+  res.Set("retval", static_cast<int32_t>(run.retval));
+  res.Set("ctx", Napi::Buffer<uint8_t>::Copy(env, ctx.data(), ctx.size()));
+  return res;
+}
+
 }  // namespace
 
 void InitPrograms(Napi::Env env, Napi::Object exports) {
@@ -156,6 +172,7 @@ void InitPrograms(Napi::Env env, Napi::Object exports) {
   exports.Set("attachTc", Napi::Function::New(env, AttachTc));
   exports.Set("detachTc", Napi::Function::New(env, DetachTc));
   exports.Set("testRun", Napi::Function::New(env, TestRun));
+  exports.Set("runSyscall", Napi::Function::New(env, RunSyscall));
 }
 
 }  // namespace cillion

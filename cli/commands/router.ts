@@ -6,10 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { hopFieldKeyMaterial } from '../../bpf/aes_keys';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import { PIN_BASE, RouterDatapath } from '../../bpf/datapath';
+import type { HopMacReport } from '../../bpf/hop_cipher';
+import { serveMetrics, type MetricsEndpoint } from '../../metrics/endpoint';
+import { RouterMetrics } from '../../metrics/router';
 import type { InterfaceEntry } from '../../bpf/maps';
 import { formatInterface, loadTopology, type Topology } from '../../operator/controlplane/topology';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
@@ -20,6 +23,15 @@ interface RouterOptions {
   netns?: string;
   instance?: string;
   if: string[];
+  hopMac: 'auto' | 'table';
+  metrics: string;
+}
+
+/** The line the router logs at start: which hop-field MAC runs, and why when it is the fallback. */
+export function describeHopMac(h: HopMacReport): string {
+  return h.method === 'kfunc'
+    ? `hop MACs: kernel AES via BPF crypto kfuncs (${h.driver ?? 'unknown driver'})`
+    : `hop MACs: table AES in BPF, the fallback (${h.reason ?? 'no reason given'})`;
 }
 
 export class RouterConfigError extends Error {
@@ -156,8 +168,9 @@ async function run(opts: RouterOptions): Promise<void> {
   const instance = opts.instance ?? `router-${formatIA(ia).replace(/[-:]/g, '_')}`;
   const pinDir = join(PIN_BASE, instance);
   // Nobody drains a router's ring here: it is loaded without per-packet records.
-  const dp = RouterDatapath.load({ instance, records: false });
+  const dp = RouterDatapath.load({ instance, records: false, hopMac: opts.hopMac });
   const attached: number[] = [];
+  let metrics: MetricsEndpoint | undefined;
   try {
     dp.config.set(0, { localIA: ia, realtimeOffsetNs: realtimeOffsetNs(), key: hopFieldKeyMaterial(as.hopKey) });
     for (const f of ifaces) {
@@ -169,7 +182,11 @@ async function run(opts: RouterOptions): Promise<void> {
       attached.push(f.entry.ifindex);
     }
     const list = ifaces.map((f) => `#${f.ifid} ${f.device} ${f.entry.localIp}:${f.entry.localPort} → ${f.remote}`).join(', ');
-    process.stderr.write(`router ${formatIA(ia)} (${as.name}): forwarding on ${list}\n`);
+    process.stderr.write(`router ${formatIA(ia)} (${as.name}): forwarding on ${list}; ${describeHopMac(dp.hopMac)}\n`);
+    if (opts.metrics !== '') {
+      metrics = await serveMetrics(opts.metrics, new RouterMetrics({ hopMac: dp.hopMac, datapath: () => dp.counterTotals() }));
+      process.stderr.write(`router ${formatIA(ia)}: metrics on http://${metrics.address}/metrics\n`);
+    }
     // The programs forward in the kernel; this timer is what keeps the process (and so its
     // detach on exit) around, since signal handlers alone do not hold the event loop open.
     const alive = setInterval(() => undefined, 1 << 30);
@@ -179,6 +196,7 @@ async function run(opts: RouterOptions): Promise<void> {
     });
     clearInterval(alive);
   } finally {
+    await metrics?.close();
     for (const ifindex of attached) {
       try {
         dp.detach(ifindex, netnsPath);
@@ -199,6 +217,8 @@ export function routerCommand(): Command {
     .option('--netns <name|path>', 'network namespace of its devices (attach enters it)')
     .option('--instance <name>', 'pin directory under /sys/fs/bpf/cillion (default router-<ISD_AS>)')
     .option('--if <ifid=device[:port]>', 'serve this interface on this device (repeatable; default: every interface with an underlay)', (v: string, acc: string[]) => [...acc, v], [])
+    .addOption(new Option('--hop-mac <method>', 'hop-field MACs: auto (kernel crypto kfuncs where the kernel allows, else table AES) or table (force the fallback)').choices(['auto', 'table']).default('auto'))
+    .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
     .action(async (opts: RouterOptions) => {
       try {
         await run(opts);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* AES-128 encryption of one block with T-tables, and the one-block AES-CMAC that SCION's
- * hop-field MAC needs. The round keys and CMAC subkey K1 are computed in user space
- * (bpf/aes_keys.ts) and stored in the config map, so the kernel only encrypts. */
+/* AES-128 encryption of one block with T-tables: the fallback for kernels without the BPF
+ * crypto kfuncs (hop_cipher.h). Its table lookups are indexed by key-dependent state, so
+ * cache timing can leak the key on a shared host. The round keys are computed in user
+ * space (bpf/aes_keys.ts) and stored in the config map, so the kernel only encrypts. */
 #ifndef CIL_AES_H
 #define CIL_AES_H
 
@@ -112,15 +113,6 @@ static __always_inline void cil_aes128_encrypt(const __u32 *rk, const __u8 *in, 
 	cil_store_be32(out + 4, CIL_SB(s1, s2, s3, s0) ^ rk[41]);
 	cil_store_be32(out + 8, CIL_SB(s2, s3, s0, s1) ^ rk[42]);
 	cil_store_be32(out + 12, CIL_SB(s3, s0, s1, s2) ^ rk[43]);
-}
-
-/* AES-CMAC of exactly one complete block: AES(K, M xor K1) (RFC 4493, step 4). */
-static __always_inline void cil_cmac_one_block(const __u32 *rk, const __u8 *k1, __u8 *block, __u8 *out)
-{
-#pragma unroll
-	for (int i = 0; i < 16; i++)
-		block[i] ^= k1[i];
-	cil_aes128_encrypt(rk, block, out);
 }
 
 #endif

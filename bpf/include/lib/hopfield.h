@@ -5,7 +5,11 @@
 #ifndef CIL_HOPFIELD_H
 #define CIL_HOPFIELD_H
 
+#ifdef CIL_HOP_MAC_KFUNC
+#include "hop_cipher.h"
+#else
 #include "aes.h"
+#endif
 #include "config.h"
 #include "scion.h"
 
@@ -26,7 +30,23 @@ static __always_inline __u16 cil_segid_chain(__u16 seg_id_be, const struct scion
 	return seg_id_be ^ *(const __u16 *)hop->mac;
 }
 
-/* 1 when the hop's MAC verifies under seg_id_be with this AS's key. */
+/* AES-CMAC of one complete block, AES(K, M xor K1) (RFC 4493 step 4): 0, or -1 when
+ * there is no cipher context for the key. */
+static __always_inline int cil_hop_cmac(const struct cil_config *cfg, __u8 *block, __u8 *out)
+{
+#pragma unroll
+	for (int i = 0; i < 16; i++)
+		block[i] ^= cfg->cmac_k1[i];
+#ifdef CIL_HOP_MAC_KFUNC
+	return cil_cipher_block(CIL_CIPHER_LIVE, block, out);
+#else
+	cil_aes128_encrypt(cfg->rk, block, out);
+	return 0;
+#endif
+}
+
+/* 1 when the hop's MAC verifies under seg_id_be with this AS's key, 0 when not, -1
+ * when the kernel cipher has no context. */
 static __always_inline int cil_hop_mac_ok(const struct cil_config *cfg, __u16 seg_id_be,
 					  const struct scion_info *inf, const struct scion_hop *hop)
 {
@@ -39,9 +59,11 @@ static __always_inline int cil_hop_mac_ok(const struct cil_config *cfg, __u16 se
 	in[9] = hop->exp_time;
 	__builtin_memcpy(in + 10, &hop->cons_ingress_be, 2);
 	__builtin_memcpy(in + 12, &hop->cons_egress_be, 2);
-	cil_cmac_one_block(cfg->rk, cfg->cmac_k1, in, out);
-	return out[0] == hop->mac[0] && out[1] == hop->mac[1] && out[2] == hop->mac[2] &&
-	       out[3] == hop->mac[3] && out[4] == hop->mac[4] && out[5] == hop->mac[5];
+	if (cil_hop_cmac(cfg, in, out))
+		return -1;
+	/* Every byte compared, so the time taken does not say how many were right. */
+	return ((out[0] ^ hop->mac[0]) | (out[1] ^ hop->mac[1]) | (out[2] ^ hop->mac[2]) |
+		(out[3] ^ hop->mac[3]) | (out[4] ^ hop->mac[4]) | (out[5] ^ hop->mac[5])) == 0;
 }
 
 /* The interface the hop field says the packet enters by, seen in travel direction. */
@@ -80,8 +102,14 @@ static __always_inline int cil_hop_verify(const struct cil_config *cfg, const st
 	/* Against construction direction the SegID holds beta_{i+1}; turn it into beta_i. */
 	if (!(inf->flags & SCION_INFO_F_CONSDIR) && ingress_ifid != 0 && !peering)
 		inf->seg_id_be = cil_segid_chain(inf->seg_id_be, hop);
-	if (!cil_hop_mac_ok(cfg, inf->seg_id_be, inf, hop))
+	switch (cil_hop_mac_ok(cfg, inf->seg_id_be, inf, hop)) {
+	case 1:
+		return 0;
+	case 0:
 		return CIL_DROP_BAD_MAC;
+	default:
+		return CIL_DROP_NO_KEY;
+	}
 	return 0;
 }
 

@@ -1,0 +1,47 @@
+// `cillion router`'s Prometheus metrics, on a registry of its own: which hop-field MAC the
+// loaded program runs, and the datapath counters per counter slot (forwards, drop reasons).
+// Figures are read at scrape time from where they are kept.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { HopMacReport } from '../bpf/hop_cipher';
+
+export interface RouterMetricSources {
+  hopMac: HopMacReport;
+  /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
+  datapath: () => Record<string, { packets: bigint; bytes: bigint }>;
+}
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+
+  constructor(src: RouterMetricSources) {
+    const r = this.registry;
+    // An info metric: the labels are the fact, the value is always 1.
+    new Gauge({ name: 'cillion_hop_mac_info', help: 'How this router computes hop-field MACs: method kfunc (kernel AES via BPF crypto kfuncs) or table (T-table AES in BPF, the fallback); driver is the kernel cipher the kfuncs run.', labelNames: ['method', 'driver'], registers: [r] }).set(
+      { method: src.hopMac.method, driver: src.hopMac.driver ?? '' },
+      1,
+    );
+    for (const [name, unit, pick] of [
+      ['cillion_datapath_packets_total', 'Packets', (t: { packets: bigint }) => t.packets],
+      ['cillion_datapath_wire_bytes_total', 'Wire bytes', (t: { bytes: bigint }) => t.bytes],
+    ] as const) {
+      new Counter({
+        name,
+        help: `${unit} per datapath counter: forwards, local deliveries, drop reasons.`,
+        labelNames: ['counter'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [counter, t] of Object.entries(src.datapath())) this.inc({ counter }, Number(pick(t as { packets: bigint; bytes: bigint })));
+        },
+      });
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
