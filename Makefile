@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 STAMPS := .stamps
 PROTOS := $(shell find proto -name '*.proto' -not -path 'proto/gen/*' 2>/dev/null)
-TS_SRC := $(shell find scion cli collector geofence observer paths metrics relay operator bpf test bench proto/gen -name '*.ts' 2>/dev/null)
+TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench proto/gen -name '*.ts' 2>/dev/null)
 
 .PHONY: deps build proto test demo demo-down clean
 
