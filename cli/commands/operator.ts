@@ -6,9 +6,8 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { groupResources } from '../../operator/datapath/resources';
 import { NodeRuntime } from '../../operator/node/runtime';
-import { LeaderElector } from '../../operator/sources/k8s/leader';
-import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import type { LeaderElector } from '../../operator/sources/k8s/leader';
+import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -28,13 +27,13 @@ async function run(opts: OperatorOptions): Promise<void> {
   let runtime: NodeRuntime | null = null;
   const sources = await openSources(opts, opts.node, () => void runtime?.programmer.recompute(), log);
   let elector: LeaderElector | null = null;
-  const kube = sources.source instanceof KubernetesSource ? sources.source : null;
+  const kube = sources.kubernetes?.source ?? null;
   try {
     const cluster = groupResources(await sources.source.list()).clusters[0];
     if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate`);
-    if (sources.kubeConfig && !opts.once) {
-      elector = new LeaderElector({
-        kubeConfig: sources.kubeConfig,
+    if (sources.kubernetes && !opts.once) {
+      elector = new (kubernetesMode().LeaderElector)({
+        kubeConfig: sources.kubernetes.kubeConfig,
         namespace: opts.leaseNamespace,
         name: opts.leaseName,
         identity: opts.identity,
