@@ -66,6 +66,9 @@ describe('cillion relay --roles and --trust-domain', function () {
       const asStranger = client(stranger.key, stranger.cert);
       await assert.rejects(serverStatus(asStranger), (e: ServiceError) => e.code === status.PERMISSION_DENIED && /"stranger" has no SAN URI/.test(e.details));
       for (const c of [asGrafana, asAlice, asNodeA, asStranger]) c.close();
+      // The refusal is logged after it is answered: wait for the line to come through the pipe.
+      const logged = Date.now() + 10_000;
+      while (!/refused observer\.Observer\/ServerStatus from .* \(stranger\)/.test(log) && Date.now() < logged) await new Promise((r) => setTimeout(r, 50));
       assert.match(log, /refused observer\.Observer\/ServerStatus from .* \(stranger\)/);
     } finally {
       child.kill('SIGTERM');
