@@ -17,9 +17,10 @@ $(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
 	@echo "clang $<"
 	@clang $(BPF_CFLAGS) -c $< -o $@
 
+# node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
-	@cd bpf/addon && npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
+	@cd bpf/addon && MAKEFLAGS= npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
 
 bpf: $(BPF_PROGS) $(ADDON)
 
