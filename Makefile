@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 STAMPS := .stamps
+# The build's independent parts (tsc, each eBPF object, the addon) run side by side.
+MAKEFLAGS += --jobs=$(shell nproc)
 PROTOS := $(shell find proto -name '*.proto' -not -path 'proto/gen/*' 2>/dev/null)
 TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench proto/gen -name '*.ts' 2>/dev/null)
 

@@ -26,9 +26,10 @@ $(BPF_BUILD)/router_kfunc.bpf.o: bpf/router.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vm
 	@echo "clang-16 $< (kfunc MACs)"
 	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_HOP_MAC_KFUNC -c $< -o $@
 
+# node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
-	@cd bpf/addon && npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
+	@cd bpf/addon && MAKEFLAGS= npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
 
 bpf: $(BPF_PROGS) $(ADDON)
 

@@ -5,11 +5,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { UplinkSpec } from '../operator/node/uplinks';
 import { parseUplink } from '../operator/node/uplinks';
 import { DirectorySource } from '../operator/sources/directory';
-import { k8s, type ClientNode } from '../operator/sources/k8s/client';
-import { KubernetesSource } from '../operator/sources/kubernetes';
+import type { ClientNode } from '../operator/sources/k8s/client';
+import type { KubernetesSource } from '../operator/sources/kubernetes';
 import type { ResourceSource } from '../operator/sources/source';
 import { readWorkloads } from '../operator/workloads/directory';
-import { KubernetesWorkloads } from '../operator/workloads/kubernetes';
 import type { Workload } from '../operator/workloads/workload';
 
 export interface SourceOptions {
@@ -31,8 +30,8 @@ export interface NodeOptions {
 
 export interface Sources {
   readonly source: ResourceSource;
-  /** Set in the Kubernetes mode, for leader election. */
-  readonly kubeConfig?: ClientNode.KubeConfig;
+  /** Set in the Kubernetes mode, for leader election and status writing. */
+  readonly kubernetes?: { readonly kubeConfig: ClientNode.KubeConfig; readonly source: KubernetesSource };
   /** The workloads on the node now (none when no node was given). */
   readonly workloads: () => Workload[];
   /** Every workload of the cluster, when opened with `clusterPods` (the operator's allocator numbers them). */
@@ -101,27 +100,12 @@ export async function openSources(
     };
   }
   if (opts.workloads !== undefined) throw new InvalidArgumentError('--workloads goes with --resources; with --kubernetes pods come from the API');
-  const kubeConfig = new k8s.KubeConfig();
-  if (opts.kubeconfig) kubeConfig.loadFromFile(opts.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  const source = new KubernetesSource({ kubeConfig, log });
-  const pods = node === undefined ? null : new KubernetesWorkloads({ kubeConfig, nodeName: node, onChange: onWorkloads, log });
-  const all = clusterPods ? new KubernetesWorkloads({ kubeConfig, onChange: onWorkloads, log }) : null;
-  await pods?.synced;
-  await all?.synced;
-  return {
-    source,
-    kubeConfig,
-    workloads: () => pods?.list() ?? [],
-    clusterWorkloads: () => all?.list() ?? [],
-    origin: kubeConfig.getCurrentCluster()?.server ?? 'the Kubernetes API',
-    close: async () => {
-      await pods?.stop();
-      await all?.stop();
-      await source.idle();
-      await source.close();
-    },
-  };
+  return kubernetesMode().openKubernetesSources(opts.kubeconfig, node, onWorkloads, log, clusterPods);
+}
+
+/** The Kubernetes mode's code, loaded on first use (see cli/kubernetes.ts). */
+export function kubernetesMode(): typeof import('./kubernetes') {
+  return require('./kubernetes') as typeof import('./kubernetes');
 }
 
 /** Resolves on the first SIGINT or SIGTERM: how the node processes are stopped. */

@@ -16,9 +16,8 @@ import { NodeRuntime } from '../../operator/node/runtime';
 import { invalidCondition } from '../../operator/programmer';
 import { setCondition } from '../../operator/resources/status';
 import type { SourceEntry } from '../../operator/sources/source';
-import { LeaderElector } from '../../operator/sources/k8s/leader';
-import { KubernetesSource } from '../../operator/sources/kubernetes';
-import { addNodeOptions, addSourceOptions, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
+import type { LeaderElector } from '../../operator/sources/k8s/leader';
+import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -64,13 +63,13 @@ async function run(opts: OperatorOptions): Promise<void> {
   };
   const sources = await openSources(opts, opts.node, allocate, log, true);
   let elector: LeaderElector | null = null;
-  const kube = sources.source instanceof KubernetesSource ? sources.source : null;
+  const kube = sources.kubernetes?.source ?? null;
   const abort = new AbortController();
   const stops: Array<() => void> = [];
   try {
     const entries = await sources.source.list();
     const cluster = groupResources(entries).clusters[0];
-    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate${await markInvalidClusters(sources, entries, !sources.kubeConfig || opts.once === true)}`);
+    if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to operate${await markInvalidClusters(sources, entries, !sources.kubernetes || opts.once === true)}`);
     const stateFile = join(opts.state, 'identities.json');
     const clusterId = cluster.spec.clusterId;
     let opening: Promise<void> | null = null;
@@ -98,9 +97,9 @@ async function run(opts: OperatorOptions): Promise<void> {
     reopen = () => {
       if (!elector || elector.isLeader) void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
     };
-    if (sources.kubeConfig && !opts.once) {
-      elector = new LeaderElector({
-        kubeConfig: sources.kubeConfig,
+    if (sources.kubernetes && !opts.once) {
+      elector = new (kubernetesMode().LeaderElector)({
+        kubeConfig: sources.kubernetes.kubeConfig,
         namespace: opts.leaseNamespace,
         name: opts.leaseName,
         identity: opts.identity,

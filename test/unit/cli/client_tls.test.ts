@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startRelay, type Relay } from '../../../relay/server';
 import { makeCerts } from '../relay/test_certs';
+import { pool } from './pool';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -94,16 +95,17 @@ describe('client commands over TLS (--tls, --tls-ca-cert-files, --tls-client-cer
   });
 
   it('treats TLS flags that do not fit together as usage errors (exit 2)', async () => {
-    for (const args of [
+    const cases = [
       ['status', '--server', server, '--tls-client-cert-file', f('client.pem')],
       ['status', '--server', server, '--tls', '--tls-client-cert-file', f('client.pem')],
       ['observe', '--node', '--tls'],
       ['list', 'nodes', '--server', server, '--tls', '--tls-ca-cert-files', f('missing.pem')],
       ['attest', 'export', '--data-dir', f('store'), '--tls', '--key', f('client.key'), '--selector', 'app=x', '--since', '1h', '--until', '0s', '--out', f('audit')],
-    ]) {
-      const r = await cillion(...args);
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, /tls/i, args.join(' '));
-    }
+    ];
+    const runs = await pool(cases.map((args) => () => cillion(...args)), 2);
+    cases.forEach((args, i) => {
+      assert.equal(runs[i].code, 2, `${args.join(' ')}: ${runs[i].stderr}`);
+      assert.match(runs[i].stderr, /tls/i, args.join(' '));
+    });
   });
 });

@@ -17,6 +17,7 @@ import { readFlowLines } from '../../../observer/flow_lines';
 import { FlowHub } from '../../../observer/hub';
 import { fileCorpus, flowFile } from '../observer/file_corpus';
 import { serveObserver } from '../observer/helpers';
+import { pool } from './pool';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -36,20 +37,6 @@ function cillion(args: string[], stdin?: string): Promise<Run> {
     child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
-}
-
-/** Runs the jobs at most `width` at a time (the machine is small and shared). */
-async function pool<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return out;
 }
 
 const uuidsIn = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { flow: { uuid: string } }).flow.uuid);

@@ -38,11 +38,19 @@ describe('relay/store last N newest first', function () {
   let stored: Flow[] = [];
   const ctl = { limits: { timeoutMs: 60_000, maxRowsToRead: 1e9 }, kill: async () => {} };
 
-  /** The scan: every flow, oldest first, then the last `n` that match, newest first. */
-  const scan = async (allow: FlowFilter[], deny: FlowFilter[], n: number, span: Span = {}): Promise<string[]> => {
+  /** Every stored flow as a full read gives it, oldest first; read again after each insert. */
+  let readBack: Flow[] | undefined;
+  const readAll = async (): Promise<Flow[]> => {
+    if (readBack) return readBack;
     const all: Flow[] = [];
     for await (const f of new FlowReader(ch.client, DB, ctl).query({ allow: [], deny: [], order: 'asc' })) all.push(f);
     assert.equal(all.length, stored.length);
+    readBack = all;
+    return all;
+  };
+  /** The scan: every flow, oldest first, then the last `n` that match, newest first. */
+  const scan = async (allow: FlowFilter[], deny: FlowFilter[], n: number, span: Span = {}): Promise<string[]> => {
+    const all = await readAll();
     const matches = flowMatcher(allow, deny);
     const ms = (f: Flow): number => Number(f.time!.seconds) * 1000 + Math.floor(f.time!.nanos / 1e6);
     const inSpan = (f: Flow): boolean => (!span.since || ms(f) >= span.since.getTime()) && (!span.until || ms(f) <= span.until.getTime());
@@ -57,6 +65,7 @@ describe('relay/store last N newest first', function () {
     const tagged = flows.map((f) => Flow.fromPartial({ ...f, nodeName: `${f.nodeName}-${sessionTag}` }));
     await insertCorpus(ch, DB, tagged, 250);
     stored = [...stored, ...tagged];
+    readBack = undefined;
   };
 
   before(async () => {
