@@ -10,6 +10,8 @@ import { IdentityBook } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
 import type { IdentityAllocator } from './identity/allocator';
+import { LocalIdentityDirectory, unionDirectories, type IdentityDirectory } from './identity/directory';
+import { PolicyIds } from './datapath/xpolicy';
 import { keyString, type ResourceKey } from './resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
 import type { ResourceSource, SourceEntry } from './sources/source';
@@ -23,6 +25,8 @@ export interface ProgrammerOptions {
   maps: EdgeMaps;
   uplinks: readonly NodeUplink[];
   identities: IdentityAllocator;
+  /** Other clusters' identities (their catalogues), for network policies' peer selectors; default: none. */
+  remoteIdentities?: IdentityDirectory;
   hopKey: Uint8Array | null;
   underlayMtu?: number;
   /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
@@ -42,6 +46,7 @@ export interface RecomputeResult {
 
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
+  private readonly policyIds = new PolicyIds();
   private readonly book: IdentityBook;
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
@@ -118,10 +123,12 @@ export class NodeProgrammer {
     const desired = await buildDesired(
       {
         cluster, policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
+        networkPolicies: set.networkPolicies, peers: this.peers(cluster.metadata.name),
         identities: this.book.sync(workloads), uplinks: this.opts.uplinks, control: this.opts.control,
         hopKey: this.opts.hopKey, realtimeOffsetNs: realtimeOffsetNs(), underlayMtu: this.opts.underlayMtu ?? 1472,
       },
       this.pathIds,
+      this.policyIds,
     );
     const report = this.reconciler.apply(desired);
     if (report.added + report.updated + report.removed > 0 || report.failed.length > 0) {
@@ -132,6 +139,11 @@ export class NodeProgrammer {
     if (typeof ws === 'function' ? ws() : ws) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
+  }
+
+  private peers(cluster: string): IdentityDirectory {
+    const local = new LocalIdentityDirectory(this.opts.identities, cluster);
+    return this.opts.remoteIdentities ? unionDirectories(local, this.opts.remoteIdentities) : local;
   }
 
   private async writeStatuses(desired: DesiredState, report: ReconcileReport): Promise<void> {

@@ -15,10 +15,11 @@ import { readLabelSelector, type LabelSelector } from './selector';
 /** The identity label naming a workload's cluster (its ClusterAS / RemoteCluster name). */
 export const CLUSTER_LABEL = 'io.cillion.cluster';
 
-export const POLICY_PROTOCOLS = ['TCP', 'UDP', 'SCTP', 'ANY'] as const;
+export const POLICY_PROTOCOLS = ['TCP', 'UDP', 'ANY'] as const;
 export type PolicyProtocol = (typeof POLICY_PROTOCOLS)[number];
 
 export interface PolicyPort {
+  /** ANY with a port: that port over TCP or UDP, the protocols whose ports the datapath reads. */
   protocol: PolicyProtocol;
   /** 1-65535; undefined: every port of the protocol. */
   port?: number;

@@ -98,7 +98,7 @@ describe('deploy/crds', () => {
   });
 
   it('accepts every example resource', () => {
-    for (const d of [...exampleDocs('zurich'), ...exampleDocs('frankfurt')]) {
+    for (const d of [...exampleDocs('zurich'), ...exampleDocs('frankfurt'), ...exampleDocs('cross-cluster')]) {
       const obj = d as { kind: string };
       assert.ok(crdAccepts(obj), `${obj.kind}: ${JSON.stringify(validators.get(obj.kind)?.errors)}`);
     }
