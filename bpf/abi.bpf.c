@@ -19,6 +19,7 @@ struct cil_interface cil_abi_interface;
 struct cil_config cil_abi_config;
 struct cil_identity_key cil_abi_identity_key;
 struct cil_ingress_allow_key cil_abi_ingress_allow_key;
+struct cil_xpolicy_key cil_abi_xpolicy_key;
 enum cil_record_type cil_abi_record_type;
 enum cil_direction cil_abi_direction;
 enum cil_verdict cil_abi_verdict;

@@ -52,7 +52,7 @@ export const LAYOUTS: Record<string, StructLayout> = {
     ['path_len', 96, 2],
     ['flags', 98, 1],
     ['_pad0', 99, 1],
-    ['_pad1', 100, 4],
+    ['policy_id', 100, 4],
   ]),
   cil_packet_record: layout(424, [
     ['meta', 0, 104],
@@ -115,6 +115,13 @@ export const LAYOUTS: Record<string, StructLayout> = {
     ['src_identity', 4, 4],
     ['path_key', 8, 8],
   ]),
+  cil_xpolicy_key: layout(12, [
+    ['dst_identity', 0, 4],
+    ['src_identity', 4, 4],
+    ['proto', 8, 1],
+    ['_pad0', 9, 1],
+    ['dport', 10, 2],
+  ]),
 };
 
 export type Direction = 'EGRESS_ENCAP' | 'INGRESS_DECAP' | 'ROUTER_FORWARD';
@@ -150,6 +157,7 @@ export const COUNTERS = {
   SPOOFED_SRC: 19,
   REWRITE_FAILED: 20,
   DECAP_FAILED: 21,
+  POLICY_DENIED: 22,
   ENCAP: 32,
   DECAP: 33,
   FORWARD: 34,

@@ -19,6 +19,8 @@ export const CODECS = {
   paths: { key: { encode: m.pathKey, decode: m.decodePathKey }, value: { encode: m.pathValue, decode: m.decodePath } } as MapCodecs<number, m.PathEntry>,
   ingress_enforced: { key: { encode: m.identityKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
   ingress_allow: { key: { encode: m.ingressAllowKey, decode: m.decodeIngressAllowKey }, value: u32 } as MapCodecs<m.IngressAllowKey, number>,
+  xpolicy_selected: { key: { encode: m.identityKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
+  xpolicy_allow: { key: { encode: m.xpolicyKey, decode: m.decodeXPolicyKey }, value: u32 } as MapCodecs<m.XPolicyKey, number>,
 };
 
 export type MapName = keyof typeof CODECS;

@@ -90,6 +90,8 @@ export class EdgeDatapath extends Datapath {
   readonly paths: TypedMap<number, m.PathEntry>;
   readonly ingressEnforced: TypedMap<number, number>;
   readonly ingressAllow: TypedMap<m.IngressAllowKey, number>;
+  readonly xpolicySelected: TypedMap<number, number>;
+  readonly xpolicyAllow: TypedMap<m.XPolicyKey, number>;
 
   private constructor(obj: BpfObject, instance: string) {
     super(obj, instance);
@@ -98,6 +100,8 @@ export class EdgeDatapath extends Datapath {
     this.paths = typed(obj, 'paths', CODECS.paths);
     this.ingressEnforced = typed(obj, 'ingress_enforced', CODECS.ingress_enforced);
     this.ingressAllow = typed(obj, 'ingress_allow', CODECS.ingress_allow);
+    this.xpolicySelected = typed(obj, 'xpolicy_selected', CODECS.xpolicy_selected);
+    this.xpolicyAllow = typed(obj, 'xpolicy_allow', CODECS.xpolicy_allow);
   }
 
   static load(opts: LoadOptions): EdgeDatapath {

@@ -10,6 +10,7 @@
 #include "include/lib/ingress.h"
 #include "include/lib/intake.h"
 #include "include/lib/payload.h"
+#include "include/lib/xpolicy.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -218,6 +219,8 @@ int edge_ingress(struct xdp_md *ctx)
 		err = CIL_DROP_UNKNOWN_ENDPOINT;
 	if (!err && ep)
 		err = cil_ingress_check(ctx, &in.s, ep->identity, in.m.identity);
+	if (!err && ep)
+		err = cil_xpolicy_check(&in.m, ep->identity);
 	if (err) {
 		cil_set_drop(&in.m, err);
 		return cil_xdp_drop(ctx, &in);

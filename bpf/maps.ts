@@ -276,6 +276,36 @@ export function decodeIngressAllowKey(b: Uint8Array): IngressAllowKey {
   };
 }
 
+// ---- cross-cluster identity policy -----------------------------------------------------
+
+export interface XPolicyKey {
+  dstIdentity: number;
+  srcIdentity: number;
+  /** IPPROTO_*; 0 for any protocol. */
+  proto: number;
+  /** 0 for any port. */
+  dport: number;
+}
+
+export function xpolicyKey(k: XPolicyKey): Buffer {
+  const [b, v, f] = buf('cil_xpolicy_key');
+  v.setUint32(f.dst_identity.offset, k.dstIdentity, true);
+  v.setUint32(f.src_identity.offset, k.srcIdentity, true);
+  v.setUint8(f.proto.offset, k.proto);
+  v.setUint16(f.dport.offset, k.dport, true);
+  return b;
+}
+
+export function decodeXPolicyKey(b: Uint8Array): XPolicyKey {
+  const [v, f] = view('cil_xpolicy_key', b);
+  return {
+    dstIdentity: v.getUint32(f.dst_identity.offset, true),
+    srcIdentity: v.getUint32(f.src_identity.offset, true),
+    proto: v.getUint8(f.proto.offset),
+    dport: v.getUint16(f.dport.offset, true),
+  };
+}
+
 // ---- counters ----------------------------------------------------------------------------
 
 /** Sums a per-CPU cil_counter_value over CPUs (each slot padded to 8 bytes, as the kernel lays them out). */

@@ -46,6 +46,8 @@ export interface PacketRecord {
     tcpFlags: number;
   } | null;
   pathId: number;
+  /** Edge ingress: the CillionNetworkPolicy id that allowed or (with POLICY_DENIED) refused it; 0 when none applied. */
+  policyId: number;
   /** Wire bytes: the SCION frame as it left or arrived (the pod's frame when dropped before encapsulation). */
   wireLen: number;
   /** Pod bytes: the pod's IPv4 packet plus 14 bytes of Ethernet; 0 without an inner packet. */
@@ -110,6 +112,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecor
         }
       : null,
     pathId: buf.readUInt32LE(off + O.path_id),
+    policyId: buf.readUInt32LE(off + O.policy_id),
     wireLen: buf.readUInt32LE(off + O.wire_len),
     podLen: buf.readUInt32LE(off + O.pod_len),
     ingressIfid: buf.readUInt16LE(off + O.ingress_ifid),

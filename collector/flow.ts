@@ -57,6 +57,7 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.SPOOFED_SRC]: DropReason.INVALID_SOURCE_IP,
   [COUNTERS.REWRITE_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.DECAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
+  [COUNTERS.POLICY_DENIED]: DropReason.POLICY_DENIED,
 };
 
 export function hubbleDropReason(cillionReason: number): DropReason {

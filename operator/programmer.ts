@@ -9,6 +9,8 @@ import { buildDesired, describeSelection, PathIds, type DesiredState, type NodeU
 import { IdentityBook, type WorkloadIdentities } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
+import { LocalIdentityDirectory, unionDirectories, type IdentityDirectory } from './identity/directory';
+import { PolicyIds } from './datapath/xpolicy';
 import { keyString, type ResourceKey } from './resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
 import type { ResourceSource, SourceEntry } from './sources/source';
@@ -23,6 +25,8 @@ export interface ProgrammerOptions {
   uplinks: readonly NodeUplink[];
   /** Each workload's identity: read from the cluster's allocation (IdentityLookup) or allocated here (IdentityBook). */
   identities: WorkloadIdentities;
+  /** Other clusters' identities (their catalogues), for network policies' peer selectors; default: none. */
+  remoteIdentities?: IdentityDirectory;
   hopKey: Uint8Array | null;
   underlayMtu?: number;
   /** Recompute at least this often (default 30 s), well inside a hop field's lifetime. */
@@ -42,6 +46,7 @@ export interface RecomputeResult {
 
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
+  private readonly policyIds = new PolicyIds();
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
   private entries: SourceEntry[] = [];
@@ -125,19 +130,27 @@ export class NodeProgrammer {
     const desired = await buildDesired(
       {
         cluster, policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
+        networkPolicies: set.networkPolicies, peers: this.peers(cluster.metadata.name),
         identities, uplinks: this.opts.uplinks, control: this.opts.control,
         hopKey: this.opts.hopKey, realtimeOffsetNs: realtimeOffsetNs(), underlayMtu: this.opts.underlayMtu ?? 1472,
       },
       this.pathIds,
+      this.policyIds,
     );
     const report = this.reconciler.apply(desired);
     if (report.added + report.updated + report.removed > 0 || report.failed.length > 0) {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
+    for (const o of desired.networkPolicyOutcomes) if (o.problem) this.log(`CillionNetworkPolicy ${o.policy.metadata.name}: ${o.problem}`);
     if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
+  }
+
+  private peers(cluster: string): IdentityDirectory {
+    const local = new LocalIdentityDirectory(this.opts.identities.view, cluster);
+    return this.opts.remoteIdentities ? unionDirectories(local, this.opts.remoteIdentities) : local;
   }
 
   /** Every resource's Valid condition, and with a desired state each policy's Programmed one. */

@@ -74,7 +74,10 @@ struct cil_packet_meta {
 	__u16 path_len;    /* valid bytes in path[] */
 	__u8 flags;        /* CIL_REC_F_* */
 	__u8 _pad0;
-	__u32 _pad1;
+	/* Edge ingress: the CillionNetworkPolicy that allowed the packet or, with
+	 * CIL_DROP_POLICY_DENIED, that selects the endpoint which refused it; 0 when no policy
+	 * selects the destination. */
+	__u32 policy_id;
 };
 
 /* One per encapsulated, decapsulated or router-handled packet. */
@@ -112,6 +115,7 @@ enum cil_counter {
 	/* Failures after the verdict was reached: the record is emitted last, so it names them. */
 	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
 	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
+	CIL_DROP_POLICY_DENIED = 22,     /* edge ingress: no CillionNetworkPolicy allows this source identity and port */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
 	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
@@ -210,6 +214,19 @@ struct cil_ingress_allow_key {
 	__u32 dst_identity;
 	__u32 src_identity;
 	__u64 path_key;
+};
+
+/* xpolicy_selected: local endpoint identity -> id of a CillionNetworkPolicy whose ingress
+ * rules select it (the first by name); such an endpoint refuses every cross-cluster packet
+ * no xpolicy_allow entry admits. */
+/* xpolicy_allow: (local destination identity, source identity, L4 protocol or 0 for any,
+ * destination port or 0 for any) -> id of the policy that allows it. */
+struct cil_xpolicy_key {
+	__u32 dst_identity;
+	__u32 src_identity;
+	__u8 proto;
+	__u8 _pad0;
+	__u16 dport; /* host order */
 };
 
 /* The identity option in the end-to-end extension: SCION's experimental option type

@@ -35,7 +35,7 @@ interface PathsOptions {
 class UsageError extends Error {}
 
 async function loadResources(dir: string | undefined): Promise<ResourceSet> {
-  if (!dir) return { clusters: [], policies: [], fences: [], remotes: [] };
+  if (!dir) return { clusters: [], policies: [], fences: [], remotes: [], networkPolicies: [] };
   if (!existsSync(dir)) throw new UsageError(`--resources ${dir} does not exist`);
   // Read-only: status files go to a scratch folder, not next to the user's YAML.
   const scratch = mkdtempSync(join(tmpdir(), 'cillion-paths-'));

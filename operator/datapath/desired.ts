@@ -2,7 +2,7 @@
 // workloads and uplinks, and the control plane's paths: the operator's "internal model"
 // between resources and map diffs (reconcile.ts applies it).
 import { hopFieldKeyMaterial } from '../../bpf/aes_keys';
-import type { AsConfig, EgressKey, Endpoint, IngressAllowKey, InterfaceEntry, PathEntry } from '../../bpf/maps';
+import type { AsConfig, EgressKey, Endpoint, IngressAllowKey, InterfaceEntry, PathEntry, XPolicyKey } from '../../bpf/maps';
 import { headerTemplate, ingressPathKey, processSourceHop } from '../../bpf/template';
 import { allowedForEnforcement } from '../../geofence/enforcement';
 import { formatIA, type IA } from '../../scion/isdas';
@@ -10,7 +10,11 @@ import { parsePolicy, PathPolicyError, type Policy } from '../../scion/pathpol';
 import type { ControlPlanePath } from '../controlplane/combinator';
 import type { PathService } from '../controlplane/pathservice';
 import type { ClusterAS } from '../resources/clusteras';
+import type { IdentityDirectory } from '../identity/directory';
+import { labelMap } from '../identity/directory';
+import { identityLabels } from '../identity/labels';
 import type { Geofence } from '../resources/geofence';
+import type { CillionNetworkPolicy } from '../resources/networkpolicy';
 import { resolveDestinations, type RemoteCluster, type ResolvedDestination } from '../resources/remotecluster';
 import { matchesWorkload, type WorkloadLabels } from '../resources/selector';
 import type { WANPathPolicy } from '../resources/wanpathpolicy';
@@ -18,6 +22,7 @@ import { selectPaths, type Selection } from '../selection/select';
 import { workloadLabels } from '../workloads/labels';
 import type { Workload } from '../workloads/workload';
 import { IdentityBook } from './identities';
+import { compileXPolicies, endpointLabels, PolicyIds, type XPolicyOutcome } from './xpolicy';
 
 /** One uplink of this node: the SCION interface and the link's two ends. */
 export interface NodeUplink extends InterfaceEntry {
@@ -29,6 +34,9 @@ export interface DesiredInputs {
   policies: readonly WANPathPolicy[];
   fences: readonly Geofence[];
   remotes: readonly RemoteCluster[];
+  networkPolicies: readonly CillionNetworkPolicy[];
+  /** Identities of every cluster known, for the network policies' peer selectors. */
+  peers: IdentityDirectory;
   /** Workloads on this node. */
   workloads: readonly Workload[];
   /** Identity of each workload, by IdentityBook.key. */
@@ -66,7 +74,10 @@ export interface DesiredState {
   egressPolicy: Array<[EgressKey, number[]]>;
   ingressEnforced: Array<[number, number]>;
   ingressAllow: Array<[IngressAllowKey, number]>;
+  xpolicySelected: Array<[number, number]>;
+  xpolicyAllow: Array<[XPolicyKey, number]>;
   outcomes: PolicyOutcome[];
+  networkPolicyOutcomes: XPolicyOutcome[];
   /** The control plane's path behind each paths-map entry, for whoever explains flows by path id. */
   pathsInUse: Array<[number, ControlPlanePath]>;
 }
@@ -102,7 +113,7 @@ const labelsOf = (w: Workload): WorkloadLabels => workloadLabels(w.namespace, w.
 
 const isIPv4Prefix = (p: string): boolean => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p);
 
-export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Promise<DesiredState> {
+export async function buildDesired(input: DesiredInputs, pathIds: PathIds, policyIds: PolicyIds = new PolicyIds()): Promise<DesiredState> {
   const local: IA = input.cluster.spec.isdAS;
   const identityOf = (w: Workload): number => {
     const id = input.identities.get(IdentityBook.key(w));
@@ -110,6 +121,14 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
     return id;
   };
   const uplinks = new Map(input.uplinks.map((u) => [u.ifid, u]));
+  const xpolicy = compileXPolicies(
+    {
+      policies: input.networkPolicies,
+      endpoints: input.workloads.map((w) => ({ identity: identityOf(w), labels: endpointLabels(labelMap(identityLabels(w.namespace, w.labels)), input.cluster.metadata.name) })),
+      peers: input.peers,
+    },
+    policyIds,
+  );
   const state: DesiredState = {
     config: [[0, { localIA: local, realtimeOffsetNs: input.realtimeOffsetNs, key: input.hopKey ? hopFieldKeyMaterial(input.hopKey) : null }]],
     interfaces: input.uplinks.map(({ ifid, ...entry }) => [ifid, entry]),
@@ -119,7 +138,10 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds): Prom
     egressPolicy: [],
     ingressEnforced: [],
     ingressAllow: [],
+    xpolicySelected: xpolicy.selected,
+    xpolicyAllow: xpolicy.allow,
     outcomes: [],
+    networkPolicyOutcomes: xpolicy.outcomes,
     pathsInUse: [],
   };
   const fencesFor = (w: Workload): Geofence[] => input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, labelsOf(w)));

@@ -10,10 +10,12 @@ const keyOf = (w: Workload): string => `${w.namespace}/${w.name}`;
 export interface WorkloadIdentities {
   /** Each workload's identity by IdentityBook.key; a workload without one is absent. */
   sync(workloads: readonly Workload[]): Map<string, number>;
+  /** The cluster's whole allocation (network policies select peers from it). */
+  readonly view: IdentityView;
 }
 
 export class IdentityLookup implements WorkloadIdentities {
-  constructor(private readonly view: IdentityView) {}
+  constructor(readonly view: IdentityView) {}
 
   sync(workloads: readonly Workload[]): Map<string, number> {
     const out = new Map<string, number>();
@@ -35,6 +37,10 @@ export class IdentityBook implements WorkloadIdentities {
       throw e;
     },
   ) {}
+
+  get view(): IdentityView {
+    return this.allocator;
+  }
 
   /** Syncs to `workloads` and returns each workload's identity. */
   sync(workloads: readonly Workload[]): Map<string, number> {

@@ -49,6 +49,8 @@ export interface EdgeMaps {
   egress_policy: MapLike<DesiredState['egressPolicy'][number][0], number[]>;
   ingress_enforced: MapLike<number, number>;
   ingress_allow: MapLike<DesiredState['ingressAllow'][number][0], number>;
+  xpolicy_selected: MapLike<number, number>;
+  xpolicy_allow: MapLike<DesiredState['xpolicyAllow'][number][0], number>;
 }
 
 export function memoryEdgeMaps(): EdgeMaps {
@@ -61,6 +63,8 @@ export function memoryEdgeMaps(): EdgeMaps {
     egress_policy: new MemoryMap(CODECS.egress_policy),
     ingress_enforced: new MemoryMap(CODECS.ingress_enforced),
     ingress_allow: new MemoryMap(CODECS.ingress_allow),
+    xpolicy_selected: new MemoryMap(CODECS.xpolicy_selected),
+    xpolicy_allow: new MemoryMap(CODECS.xpolicy_allow),
   };
 }
 
@@ -76,6 +80,8 @@ function desiredByMap(d: DesiredState): Desired {
     egress_policy: d.egressPolicy,
     ingress_enforced: d.ingressEnforced,
     ingress_allow: d.ingressAllow,
+    xpolicy_selected: d.xpolicySelected,
+    xpolicy_allow: d.xpolicyAllow,
   };
 }
 

@@ -7,7 +7,7 @@ export const API_GROUP = 'cillion.io';
 export const API_VERSION_NAME = 'v1alpha1';
 export const API_VERSION = `${API_GROUP}/${API_VERSION_NAME}` as const;
 
-export const KINDS = ['WANPathPolicy', 'Geofence', 'ClusterAS', 'RemoteCluster'] as const;
+export const KINDS = ['WANPathPolicy', 'Geofence', 'ClusterAS', 'RemoteCluster', 'CillionNetworkPolicy'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export function isKind(v: unknown): v is Kind {
@@ -15,8 +15,8 @@ export function isKind(v: unknown): v is Kind {
 }
 
 /**
- * All four kinds are cluster-scoped: a policy or fence reaches workloads in many namespaces
- * through its namespace selector, and a cluster's AS and its peers are cluster-wide facts.
+ * Every kind is cluster-scoped: a policy or fence reaches workloads in many namespaces
+ * through its selectors, and a cluster's AS and its peers are cluster-wide facts.
  */
 export const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set(KINDS);
 
@@ -26,6 +26,7 @@ export const PLURALS: Readonly<Record<Kind, string>> = {
   Geofence: 'geofences',
   ClusterAS: 'clusterases',
   RemoteCluster: 'remoteclusters',
+  CillionNetworkPolicy: 'cillionnetworkpolicies',
 };
 
 export interface ObjectMeta {

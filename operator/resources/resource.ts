@@ -2,12 +2,13 @@
 import { validateClusterAS, type ClusterAS } from './clusteras';
 import { isRecord } from './fields';
 import { validateGeofence, type Geofence } from './geofence';
+import { validateNetworkPolicy, type CillionNetworkPolicy } from './networkpolicy';
 import { API_VERSION, CLUSTER_SCOPED, isKind, KINDS, type Kind } from './meta';
 import type { Validation } from './problems';
 import { validateRemoteCluster, type RemoteCluster } from './remotecluster';
 import { validateWANPathPolicy, type WANPathPolicy } from './wanpathpolicy';
 
-export type AnyResource = WANPathPolicy | Geofence | ClusterAS | RemoteCluster;
+export type AnyResource = WANPathPolicy | Geofence | ClusterAS | RemoteCluster | CillionNetworkPolicy;
 
 export interface ResourceKey {
   kind: Kind;
@@ -42,6 +43,7 @@ const VALIDATORS: { [K in Kind]: (obj: unknown) => Validation<AnyResource & { ki
   Geofence: validateGeofence,
   ClusterAS: validateClusterAS,
   RemoteCluster: validateRemoteCluster,
+  CillionNetworkPolicy: validateNetworkPolicy,
 };
 
 /** Validates an object of any Cillion kind; an unknown kind or apiVersion is itself a problem. */

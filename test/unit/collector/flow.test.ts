@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { EndpointInfo, Enrichment } from '../../../collector/enrich';
 import { hubbleDropReason, toFlow, type FlowContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
-import { Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';
+import { DropReason, Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';
 
 const ctx: FlowContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
 
@@ -59,6 +59,7 @@ describe('collector/flow', () => {
     assert.equal(f.dropReason, 133);
     assert.deepEqual(f.eventType, { type: 1, subType: 133 });
     assert.equal(hubbleDropReason(19), 132);
+    assert.equal(hubbleDropReason(22), DropReason.POLICY_DENIED, 'a CillionNetworkPolicy refusal is a Hubble policy drop');
     assert.equal(hubbleDropReason(31), 0);
   });
 

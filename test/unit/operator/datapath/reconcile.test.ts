@@ -12,6 +12,7 @@ import { IdentityBook } from '../../../../operator/datapath/identities';
 import { memoryEdgeMaps, Reconciler, type EdgeMaps, type MapLike } from '../../../../operator/datapath/reconcile';
 import { groupResources, type ResourceSet } from '../../../../operator/datapath/resources';
 import { IdentityAllocator } from '../../../../operator/identity/allocator';
+import { StaticIdentityDirectory } from '../../../../operator/identity/directory';
 import { DirectorySource } from '../../../../operator/sources/directory';
 import { readWorkloads } from '../../../../operator/workloads/directory';
 import { renderMaps } from './render';
@@ -46,6 +47,7 @@ describe('operator/datapath: resources to maps', () => {
     const topology = (control as unknown as { topology: { ases: Map<bigint, { hopKey: Uint8Array }> } }).topology;
     return {
       cluster: set.clusters[0], policies: set.policies, fences: set.fences, remotes: set.remotes, workloads,
+      networkPolicies: set.networkPolicies, peers: new StaticIdentityDirectory([]),
       identities: book.sync(workloads), uplinks: [uplink(1), uplink(2)], control,
       hopKey: topology.ases.get(set.clusters[0].spec.isdAS)?.hopKey ?? null, realtimeOffsetNs: 0n, underlayMtu: 1472,
     };

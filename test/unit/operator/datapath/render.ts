@@ -27,5 +27,7 @@ export function renderMaps(maps: EdgeMaps): string {
   section('egress_policy', maps.egress_policy.entries().map(([k, ids]) => `identity ${k.identity} ${k.prefix} -> paths ${ids.join(',')}`));
   section('ingress_enforced', maps.ingress_enforced.entries().map(([k]) => `identity ${k}`));
   section('ingress_allow', maps.ingress_allow.entries().map(([k]) => `identity ${k.dstIdentity} from ${k.srcIdentity || 'any'} path ${k.pathKey.toString(16).padStart(16, '0')}`));
+  section('xpolicy_selected', maps.xpolicy_selected.entries().map(([id, policy]) => `identity ${id} selected by policy ${policy}`));
+  section('xpolicy_allow', maps.xpolicy_allow.entries().map(([k, policy]) => `identity ${k.dstIdentity} from ${k.srcIdentity} proto ${k.proto || 'any'} port ${k.dport || 'any'} -> policy ${policy}`));
   return out.join('\n');
 }

@@ -33,7 +33,9 @@ const wpp = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'WANP
 const gf = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'Geofence', metadata: { name: 'g' }, spec });
 const cas = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'ClusterAS', metadata: { name: 'c' }, spec });
 const rc = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'RemoteCluster', metadata: { name: 'r' }, spec });
+const np = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionNetworkPolicy', metadata: { name: 'n' }, spec });
 const sel = { podSelector: { matchLabels: { app: 'a' } } };
+const billing = { matchLabels: { app: 'billing' } };
 const dest = [{ cluster: 'frankfurt' }];
 const up = [{ interface: 1, underlay: '10.0.0.1:1' }];
 
@@ -73,6 +75,16 @@ const TABLE: [string, { kind: string }, boolean, boolean][] = [
   ['cluster AS with wildcard ISD', cas({ isdAS: '0-2:0:20', clusterId: 1, uplinks: up, controlPlane: { topology: 'x' } }), false, false],
   ['remote cluster', rc({ isdAS: '65-2:0:20', prefixes: ['10.165.0.0/16'] }), true, true],
   ['remote cluster without prefixes', rc({ isdAS: '65-2:0:20', prefixes: [] }), false, false],
+  ['network policy', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{ matchLabels: { app: 'billing', 'io.cillion.cluster': 'frankfurt' } }], toPorts: [{ port: 8443, protocol: 'TCP' }] }] }), true, true],
+  ['network policy, egress, every port', np({ endpointSelector: {}, egress: [{ toEndpoints: [{}] }] }), true, true],
+  ['network policy without rules', np({ endpointSelector: billing }), false, false],
+  ['network policy without endpointSelector', np({ ingress: [{ fromEndpoints: [{}] }] }), false, false],
+  ['network policy rule without peers', np({ endpointSelector: billing, ingress: [{ toPorts: [{ port: 1 }] }] }), false, false],
+  ['network policy with empty peers', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [] }] }), false, false],
+  ['network policy port 0', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 0 }] }] }), false, false],
+  ['network policy protocol ICMP', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1, protocol: 'ICMP' }] }] }), false, false],
+  ['network policy egress with fromEndpoints', np({ endpointSelector: billing, egress: [{ fromEndpoints: [{}] }] }), false, false],
+  ['network policy repeated port', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1 }, { port: 1, protocol: 'ANY' }] }] }), true, false],
 ];
 
 describe('deploy/crds', () => {
@@ -90,7 +102,7 @@ describe('deploy/crds', () => {
   });
 
   it('accepts every example resource', () => {
-    for (const d of [...exampleDocs('zurich'), ...exampleDocs('frankfurt')]) {
+    for (const d of [...exampleDocs('zurich'), ...exampleDocs('frankfurt'), ...exampleDocs('cross-cluster')]) {
       const obj = d as { kind: string };
       assert.ok(crdAccepts(obj), `${obj.kind}: ${JSON.stringify(validators.get(obj.kind)?.errors)}`);
     }

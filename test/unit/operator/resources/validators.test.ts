@@ -5,6 +5,7 @@ import { loadTopology } from '../../../../operator/controlplane/topology';
 import { COUNTRY_GROUPS, expandCountry } from '../../../../operator/resources/countries';
 import { validateClusterAS } from '../../../../operator/resources/clusteras';
 import { validateGeofence } from '../../../../operator/resources/geofence';
+import { CLUSTER_LABEL, MAX_PEERS, MAX_PORTS, MAX_RULES, validateNetworkPolicy } from '../../../../operator/resources/networkpolicy';
 import type { Problem, Validation } from '../../../../operator/resources/problems';
 import { resolveDestinations, validateRemoteCluster, type RemoteCluster } from '../../../../operator/resources/remotecluster';
 import { validateResource, type AnyResource } from '../../../../operator/resources/resource';
@@ -255,5 +256,56 @@ describe('operator/resources validators', () => {
       for (const c of COUNTRY_GROUPS.EEA!) assert.deepEqual(expandCountry(c), [c], `${c} is an ISO code`);
       assert.equal(expandCountry('EL'), undefined);
     });
+  });
+});
+
+describe('CillionNetworkPolicy', () => {
+  const np = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionNetworkPolicy', metadata: { name: 'billing-ingress' }, spec });
+  const billing = { matchLabels: { app: 'billing' } };
+
+  it('reads rules with defaults: ANY protocol, every port when toPorts is absent', () => {
+    const v = ok(validateNetworkPolicy(np({
+      endpointSelector: billing,
+      ingress: [
+        { fromEndpoints: [{ matchLabels: { app: 'billing', [CLUSTER_LABEL]: 'frankfurt' } }], toPorts: [{ port: 8443, protocol: 'TCP' }, { port: 53 }] },
+        { fromEndpoints: [{}] },
+      ],
+    })));
+    assert.deepEqual(v.spec.ingress?.[0]?.toPorts, [{ protocol: 'TCP', port: 8443 }, { protocol: 'ANY', port: 53 }]);
+    assert.deepEqual(v.spec.ingress?.[1], { peers: [{ matchLabels: {}, matchExpressions: [] }], toPorts: [] });
+    assert.equal(v.spec.egress, undefined);
+  });
+
+  it('reports every bad field by path in one pass', () => {
+    const r = validateNetworkPolicy(np({
+      endpointSelector: { matchLabels: { app: 7 } },
+      ingress: [{ fromEndpoints: [{ matchLabel: {} }], toPorts: [{ port: 70000, protocol: 'icmp' }] }, 'x'],
+      egress: [{ toEndpoints: [] }],
+    }));
+    assert.deepEqual(paths(r).sort(), [
+      'spec.egress[0].toEndpoints',
+      'spec.endpointSelector.matchLabels.app',
+      'spec.ingress[0].fromEndpoints[0].matchLabel',
+      'spec.ingress[0].toPorts[0].port',
+      'spec.ingress[0].toPorts[0].protocol',
+      'spec.ingress[1]',
+    ]);
+  });
+
+  it('bounds rules, peers and ports so one resource cannot flood the maps', () => {
+    const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
+    const r = validateNetworkPolicy(np({
+      endpointSelector: billing,
+      ingress: many(MAX_RULES + 1, () => ({ fromEndpoints: many(MAX_PEERS + 1, () => ({})), toPorts: many(MAX_PORTS + 1, (i) => ({ port: i + 1 })) })),
+    }));
+    const ps = paths(r);
+    assert.ok(ps.includes('spec.ingress'));
+    assert.ok(ps.includes('spec.ingress[0].fromEndpoints'));
+    assert.ok(ps.includes('spec.ingress[0].toPorts'));
+  });
+
+  it('never throws on garbage: every shape is a problem list', () => {
+    const junk: unknown[] = [null, 1, 'x', [], {}, { ingress: null }, { endpointSelector: [], ingress: {} }, { endpointSelector: {}, ingress: [{ fromEndpoints: 'all' }] }, { endpointSelector: {}, ingress: [{ fromEndpoints: [null], toPorts: [null] }] }];
+    for (const spec of junk) assert.equal(validateResource(np(spec)).ok, false, JSON.stringify(spec));
   });
 });

@@ -11,6 +11,8 @@ import { FakeApiServer, kubeConfigFor } from './fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 const RC = 'remoteclusters';
+/** One watch per kind. */
+const KIND_COUNT = Object.keys(PLURALS).length;
 const GF = 'geofences';
 
 const remote = (name: string, isdAS: string, prefixes = ['10.165.0.0/16']) => ({
@@ -97,7 +99,7 @@ describe('operator/sources KubernetesSource (recorded-protocol API server)', () 
     await until(() => events.length === 3, () => events.map(summary).join(' | '));
     assert.deepEqual(events.map(summary).sort(), ['add RemoteCluster/broken gen1 invalid', 'add RemoteCluster/frankfurt gen1 valid', 'add RemoteCluster/zurich gen1 valid']);
 
-    await until(() => api.openWatches() === 4, () => `${api.openWatches()} watches`);
+    await until(() => api.openWatches() === KIND_COUNT, () => `${api.openWatches()} watches`);
     api.apply(RC, remote('zurich', '64-2:0:20', ['10.166.0.0/16']));
     api.apply(RC, remote('broken', '64-2:0:21'));
     api.remove(RC, 'frankfurt');
@@ -340,7 +342,7 @@ describe('operator/sources KubernetesSource (recorded-protocol API server)', () 
     api.apply(RC, remote('a', '64-2:0:20'));
     const s = open();
     const events = watchAll(s);
-    await until(() => events.length === 1 && api.openWatches() === 4, () => 'watching');
+    await until(() => events.length === 1 && api.openWatches() === KIND_COUNT, () => 'watching');
     api.failNext('PATCH', /remoteclusters\/a\/status/, 500, 100);
     await s.writeStatus({ kind: 'RemoteCluster', namespace: '', name: 'a' }, status(1, 'True'));
     await until(() => api.requestsTo('/apis/cillion.io/v1alpha1/remoteclusters/a/status').length >= 1, () => 'first attempt');

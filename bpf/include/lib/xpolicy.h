@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Cross-cluster identity policy at the receiving edge (CillionNetworkPolicy ingress rules):
+ * an endpoint some policy selects takes only the (source identity, protocol, port) tuples
+ * the policies allow, and refuses every other packet from another cluster. The source
+ * identity is the one the packet carries; it is trusted as far as the carrier is (see
+ * README, "Cross-cluster identity policy"). */
+#ifndef CIL_XPOLICY_H
+#define CIL_XPOLICY_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct cil_identity_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xpolicy_selected SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct cil_xpolicy_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xpolicy_allow SEC(".maps");
+
+static __always_inline __u32 *cil_xpolicy_lookup(struct cil_xpolicy_key *k, __u8 proto, __u16 dport)
+{
+	k->proto = proto;
+	k->dport = dport;
+	return bpf_map_lookup_elem(&xpolicy_allow, k);
+}
+
+/* 0 when the packet may reach endpoint `dst_identity`, else CIL_DROP_POLICY_DENIED. Sets
+ * m->policy_id to the allowing policy, or on a denial to the policy selecting the endpoint.
+ * Most specific first: exact port, any port of the protocol, the port under any protocol,
+ * anything. */
+static __always_inline int cil_xpolicy_check(struct cil_packet_meta *m, __u32 dst_identity)
+{
+	struct cil_identity_key ek = { .identity = dst_identity };
+	struct cil_xpolicy_key k = { .dst_identity = dst_identity, .src_identity = m->identity };
+	__u32 *selected, *allow;
+
+	selected = bpf_map_lookup_elem(&xpolicy_selected, &ek);
+	if (!selected)
+		return 0;
+	allow = cil_xpolicy_lookup(&k, m->inner_proto, m->dst_port);
+	if (!allow)
+		allow = cil_xpolicy_lookup(&k, m->inner_proto, 0);
+	if (!allow)
+		allow = cil_xpolicy_lookup(&k, 0, m->dst_port);
+	if (!allow)
+		allow = cil_xpolicy_lookup(&k, 0, 0);
+	m->policy_id = allow ? *allow : *selected;
+	return allow ? 0 : CIL_DROP_POLICY_DENIED;
+}
+
+#endif

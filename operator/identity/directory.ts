@@ -1,0 +1,59 @@
+// Which identity numbers a label selector stands for: the one question policy compilation
+// asks of identities. The local allocator answers it for this cluster's workloads; remote
+// clusters' identity catalogues answer it for theirs; unionDirectories asks them all.
+//
+// Selectors read an identity's labels as a map: its pod labels, the namespace as
+// io.kubernetes.pod.namespace, and the cluster's name as io.cillion.cluster.
+import { CLUSTER_LABEL } from '../resources/networkpolicy';
+import { matchesSelector, type LabelSelector } from '../resources/selector';
+import type { IdentityAllocator } from './allocator';
+
+export interface IdentityDirectory {
+  /** The identities whose labels `selector` matches, ascending, without repeats. */
+  matching(selector: LabelSelector): number[];
+}
+
+export interface DirectoryEntry {
+  id: number;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** "k8s:key=value" identity labels (identity/labels.ts) as a selector reads them. */
+export function labelMap(labels: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) {
+    const colon = l.indexOf(':');
+    const eq = l.indexOf('=', colon + 1);
+    if (colon < 0 || eq < 0) continue;
+    out[l.slice(colon + 1, eq)] = l.slice(eq + 1);
+  }
+  return out;
+}
+
+const ascending = (ids: Iterable<number>): number[] => [...new Set(ids)].sort((a, b) => a - b);
+
+/** A fixed list of identities and their labels (cluster label included), for tests and catalogues. */
+export class StaticIdentityDirectory implements IdentityDirectory {
+  constructor(private readonly entries: readonly DirectoryEntry[]) {}
+
+  matching(selector: LabelSelector): number[] {
+    return ascending(this.entries.filter((e) => matchesSelector(selector, e.labels)).map((e) => e.id));
+  }
+}
+
+/** This cluster's identities as its allocator holds them, under the cluster's name. */
+export class LocalIdentityDirectory implements IdentityDirectory {
+  constructor(
+    private readonly allocator: Pick<IdentityAllocator, 'all'>,
+    private readonly cluster: string,
+  ) {}
+
+  matching(selector: LabelSelector): number[] {
+    const entries = this.allocator.all().map((i) => ({ id: i.id, labels: { ...labelMap(i.labels), [CLUSTER_LABEL]: this.cluster } }));
+    return new StaticIdentityDirectory(entries).matching(selector);
+  }
+}
+
+export function unionDirectories(...dirs: readonly IdentityDirectory[]): IdentityDirectory {
+  return { matching: (selector) => ascending(dirs.flatMap((d) => d.matching(selector))) };
+}
