@@ -5,7 +5,7 @@ STAMPS := .stamps
 # The build's independent parts (tsc, each eBPF object, the addon) run side by side.
 MAKEFLAGS += --jobs=$(shell nproc)
 PROTOS := $(shell find proto -name '*.proto' -not -path 'proto/gen/*' 2>/dev/null)
-TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench proto/gen -name '*.ts' 2>/dev/null)
+TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench -name '*.ts' 2>/dev/null)
 
 .PHONY: deps build proto test demo demo-down clean
 
@@ -26,7 +26,8 @@ $(STAMPS)/npm: package.json package-lock.json $(STAMPS)/apt | $(STAMPS)
 
 deps: $(STAMPS)/apt $(STAMPS)/npm
 
-# Generated gRPC/protobuf code (ts-proto); regenerated whenever a .proto changes.
+# Generated gRPC/protobuf code (ts-proto); regenerated whenever a .proto changes. tsc depends on
+# its stamp, not on the generated files, which the regeneration removes while make runs jobs in parallel.
 $(STAMPS)/proto: $(PROTOS) $(STAMPS)/npm
 	@scripts/gen-proto.sh
 	@touch $@
