@@ -246,8 +246,10 @@ async function run(opts: AgentOptions): Promise<void> {
       stops.push(() => o.close());
     }
     await rt.start();
+    // Listening before the line that says so: a signal right after it must find a handler.
+    const stopped = signalled();
     log(`agent ${opts.node} of ${clusterName}: collecting${exporter ? `, exporting to ${opts.relay}` : ''}${observer ? `, Observer on unix://${observer.socket}` : ''} (Ctrl-C stops and detaches)`);
-    await signalled();
+    await stopped;
   } finally {
     // Last started, first stopped: the observer, then the collector's final flows go out,
     // then the datapath comes off the uplinks.

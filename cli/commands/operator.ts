@@ -156,8 +156,10 @@ async function run(opts: OperatorOptions): Promise<void> {
     // The refresh also numbers pods of the embedded mode's workloads file and collects expired numbers.
     const sweep = setInterval(allocate, opts.refresh * 1000);
     stops.push(() => clearInterval(sweep));
+    // Listening before the line that says so: a signal right after it must find a handler.
+    const stopped = signalled();
     log('watching for changes (Ctrl-C stops and detaches)');
-    await signalled();
+    await stopped;
     await runtime.stop(true);
   } finally {
     abort.abort();

@@ -150,6 +150,11 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     if (opts.resources !== undefined || opts.kubernetes) sources = await openSources(opts, undefined, () => undefined, log);
     else log('no --resources or --kubernetes: flows get no geofence verdict');
     const resources = sources?.source;
+    // Listening before the relay says it serves: a signal right after that line must find a handler.
+    const stopped = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
     const relay = await startRelay({
       listen: opts.listen,
       metricsListen: opts.metrics === '' ? undefined : opts.metrics,
@@ -164,14 +169,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       limits,
       log,
     });
-    await new Promise<void>((resolve) => {
-      const stop = (sig: string) => {
-        log(`${sig}: shutting down`);
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    log(`${await stopped}: shutting down`);
     await relay.close();
   } finally {
     paths.close();

@@ -182,6 +182,11 @@ async function run(opts: RouterOptions): Promise<void> {
       attached.push(f.entry.ifindex);
     }
     const list = ifaces.map((f) => `#${f.ifid} ${f.device} ${f.entry.localIp}:${f.entry.localPort} → ${f.remote}`).join(', ');
+    // Listening before the router says it forwards: a signal right after that line must find a handler.
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
     process.stderr.write(`router ${formatIA(ia)} (${as.name}): forwarding on ${list}; ${describeHopMac(dp.hopMac)}\n`);
     if (opts.metrics !== '') {
       metrics = await serveMetrics(opts.metrics, new RouterMetrics({ hopMac: dp.hopMac, datapath: () => dp.counterTotals() }));
@@ -190,10 +195,7 @@ async function run(opts: RouterOptions): Promise<void> {
     // The programs forward in the kernel; this timer is what keeps the process (and so its
     // detach on exit) around, since signal handlers alone do not hold the event loop open.
     const alive = setInterval(() => undefined, 1 << 30);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await stopped;
     clearInterval(alive);
   } finally {
     await metrics?.close();
