@@ -29,6 +29,7 @@ import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
 import { zeroCounters } from '../../observer/nodes';
 import { loadMeshConfig } from '../../mesh/config';
+import type { CatalogueResult } from '../../mesh/error';
 import { CatalogueExchange } from '../../mesh/exchange';
 import { serveCatalogue } from '../../mesh/http';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
@@ -99,9 +100,12 @@ async function run(opts: AgentOptions): Promise<void> {
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
+    // Builds this cluster's identity catalogue again when the identities or addresses may have changed (with --mesh publish).
+    let republish: (() => void) | undefined;
     const explain = (r: RecomputeResult): void => {
       identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
       endpoints.update(sources.workloads());
+      republish?.();
       if (!runtime) return;
       const rt = runtime;
       void source.list().then(async (entries) => {
@@ -149,13 +153,19 @@ async function run(opts: AgentOptions): Promise<void> {
           privateKey: mesh.publish.privateKey,
           listing: withAddresses(allocatorListing(identities), () => identityByIp.entries()),
         });
+        // Built when the node recomputes, not per request: a peer asking in a loop costs a buffer write each.
         let lastRefusal = '';
-        const served = await serveCatalogue(() => {
+        const build = (): CatalogueResult<Uint8Array> => {
           const c = publisher.current();
           if (!c.ok && c.error.message !== lastRefusal) log(`identity catalogue not published: ${c.error.message}`);
           lastRefusal = c.ok ? '' : c.error.message;
           return c;
-        }, mesh.publish.host, mesh.publish.port);
+        };
+        let published = build();
+        republish = () => {
+          published = build();
+        };
+        const served = await serveCatalogue(() => published, mesh.publish.host, mesh.publish.port);
         stops.push(() => new Promise<void>((resolve) => served.server.close(() => resolve())));
         log(`identity catalogue of ${clusterName} (cluster id ${mesh.clusterId}) on ${served.url}`);
       }
