@@ -9,6 +9,7 @@
 //   publish: { listen: "127.0.0.1:4300", privateKey: zurich.key }
 //   peers:
 //     - { cluster: frankfurt, clusterId: 2, publicKey: frankfurt.pub, url: "http://127.0.0.1:4301/v1/identity-catalogue" }
+import { parseHostPort } from '../operator/resources/addresses';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -35,9 +36,9 @@ function clusterId(v: unknown, what: string): number {
 }
 
 function hostPort(v: string): { host: string; port: number } {
-  const m = /^(.*):(\d{1,5})$/.exec(v);
-  if (!m || Number(m[2]) > 65535) throw new MeshConfigError(`publish.listen: want host:port, got "${v}"`);
-  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  const hp = parseHostPort(v);
+  if (typeof hp === 'string') throw new MeshConfigError(`publish.listen: want host:port, got ${hp}`);
+  return hp;
 }
 
 export function loadMeshConfig(file: string): MeshConfig {

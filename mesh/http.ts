@@ -20,8 +20,13 @@ export async function serveCatalogue(current: () => CatalogueResult<Uint8Array>,
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`${c.error.message}\n`);
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': c.value.length }).end(Buffer.from(c.value));
+    res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': c.value.length }).end(c.value);
   });
+  // A catalogue is one small GET: a client that holds a connection or sends slowly is cut off.
+  server.headersTimeout = 5000;
+  server.requestTimeout = 10_000;
+  server.setTimeout(10_000, (socket) => socket.destroy());
+  server.maxConnections = 256;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

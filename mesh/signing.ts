@@ -2,6 +2,7 @@
 // a context string, so the bytes verified are the bytes decoded (no re-encoding), and a
 // signature made by the same key for another purpose cannot pass for a catalogue's.
 import { sign, verify, type KeyObject } from 'node:crypto';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { IdentityCatalogue, SignedCatalogue } from '../proto/gen/mesh/v1/catalogue';
 import { checkCatalogue, type Catalogue, type CatalogueLimits } from './catalogue';
 import { refuse, type CatalogueResult } from './error';
@@ -31,25 +32,46 @@ export interface OpenedCatalogue {
 }
 
 /**
- * A received SignedCatalogue, checked in the order that trusts nothing early: size before
- * decoding, the signer's key (chosen by the claimed cluster name) before any content, then
+ * The cluster name a catalogue claims (field 1; the last one, as decoding takes it), read
+ * without decoding its identities: it picks the key the catalogue must be signed with.
+ */
+function claimedName(catalogue: Uint8Array): string {
+  const r = new BinaryReader(catalogue);
+  let name = '';
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 10) name = r.string();
+    else r.skip(tag & 7);
+  }
+  return name;
+}
+
+/**
+ * A received SignedCatalogue, checked in the order that trusts nothing early: size, then the
+ * signer's key (chosen by the claimed cluster name) before the identities are decoded, then
  * the pinned cluster id, then content. Freshness is the store's, which knows the last one.
  */
 export function openCatalogue(bytes: Uint8Array, peers: MeshPeers, limits: CatalogueLimits): CatalogueResult<OpenedCatalogue> {
   if (bytes.length > limits.maxBytes) return refuse('TOO_LARGE', `${bytes.length} bytes, limit ${limits.maxBytes}`);
   let signed: SignedCatalogue;
-  let decoded: IdentityCatalogue;
+  let name: string;
   try {
     signed = SignedCatalogue.decode(bytes);
-    decoded = IdentityCatalogue.decode(signed.catalogue);
+    name = claimedName(signed.catalogue);
   } catch (err) {
     return refuse('MALFORMED', `not an encoded signed catalogue: ${(err as Error).message}`);
   }
-  if (signed.signature.length === 0) return refuse('UNSIGNED', `catalogue of "${decoded.clusterName.slice(0, 80)}" carries no signature`);
-  const peer = peers.get(decoded.clusterName);
-  if (!peer) return refuse('UNKNOWN_CLUSTER', `"${decoded.clusterName.slice(0, 80)}" is not a cluster of this mesh`);
+  if (signed.signature.length === 0) return refuse('UNSIGNED', `catalogue of "${name.slice(0, 80)}" carries no signature`);
+  const peer = peers.get(name);
+  if (!peer) return refuse('UNKNOWN_CLUSTER', `"${name.slice(0, 80)}" is not a cluster of this mesh`);
   const good = signed.signature.length === ED25519_SIGNATURE_BYTES && verify(null, signedMessage(signed.catalogue), peer.publicKey, signed.signature);
   if (!good) return refuse('BAD_SIGNATURE', `catalogue claims to be ${peer.clusterName}'s but its key did not sign it`);
+  let decoded: IdentityCatalogue;
+  try {
+    decoded = IdentityCatalogue.decode(signed.catalogue);
+  } catch (err) {
+    return refuse('MALFORMED', `${peer.clusterName}'s signed catalogue does not decode: ${(err as Error).message}`);
+  }
   if (decoded.clusterId !== peer.clusterId) {
     return refuse('CLUSTER_ID_MISMATCH', `${peer.clusterName} claims cluster id ${decoded.clusterId}, but it owns ${peer.clusterId}`);
   }

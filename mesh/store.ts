@@ -13,6 +13,8 @@ import { openCatalogue } from './signing';
 interface Held {
   catalogue: Catalogue;
   payload: Uint8Array;
+  /** The signed catalogue as received, to know the same one served again without opening it. */
+  raw: Buffer;
   byId: Map<number, EndpointInfo>;
   acceptedAtMs: number;
 }
@@ -73,6 +75,10 @@ export class RemoteCatalogues {
 
   /** Takes a received signed catalogue in, or refuses it and keeps what was held. */
   accept(bytes: Uint8Array): CatalogueResult<AcceptedCatalogue> {
+    // What a peer serves again unchanged is known by its bytes, before any decoding or verifying.
+    for (const h of this.held.values()) {
+      if (h.raw.equals(bytes)) return { ok: true, value: { clusterName: h.catalogue.clusterName, generation: h.catalogue.generation, changed: false } };
+    }
     const opened = openCatalogue(bytes, this.peers, this.limits);
     if (!opened.ok) return this.refuse(opened.error);
     const { catalogue, payload } = opened.value;
@@ -88,7 +94,7 @@ export class RemoteCatalogues {
     }
     const byId = new Map<number, EndpointInfo>();
     for (const e of catalogue.identities) byId.set(e.id, endpointOf(catalogue.clusterName, e.id, e.labels));
-    this.held.set(catalogue.clusterName, { catalogue, payload, byId, acceptedAtMs: this.now() });
+    this.held.set(catalogue.clusterName, { catalogue, payload, raw: Buffer.from(bytes), byId, acceptedAtMs: this.now() });
     this.rebuildAddresses();
     this.accepted++;
     this.lastLogged = '';

@@ -141,6 +141,7 @@ async function run(opts: AgentOptions): Promise<void> {
     if (opts.mesh) {
       const mesh = loadMeshConfig(opts.mesh);
       if (mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
+      if (mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
       const store = new RemoteCatalogues(mesh.peers, { log });
       catalogues = store;
       const exchange = new CatalogueExchange(mesh.peers, store);

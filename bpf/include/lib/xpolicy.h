@@ -45,12 +45,13 @@ static __always_inline int cil_xpolicy_check(struct cil_packet_meta *m, __u32 ds
 	selected = bpf_map_lookup_elem(&xpolicy_selected, &ek);
 	if (!selected)
 		return 0;
+	/* Most specific first; without a port (ICMP, later fragments) the port-0 keys are the exact ones. */
 	allow = cil_xpolicy_lookup(&k, m->inner_proto, m->dst_port);
-	if (!allow)
+	if (!allow && m->dst_port)
 		allow = cil_xpolicy_lookup(&k, m->inner_proto, 0);
 	if (!allow)
 		allow = cil_xpolicy_lookup(&k, 0, m->dst_port);
-	if (!allow)
+	if (!allow && m->dst_port)
 		allow = cil_xpolicy_lookup(&k, 0, 0);
 	m->policy_id = allow ? *allow : *selected;
 	return allow ? 0 : CIL_DROP_POLICY_DENIED;
