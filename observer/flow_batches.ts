@@ -82,7 +82,7 @@ export class BatchWriter implements ResponseSink {
     return !this.closed;
   }
 
-  async flush(): Promise<boolean> {
+  flush(): boolean | Promise<boolean> {
     if (this.closed) return false;
     if (this.heldBytes === 0) return true;
     return this.send() || this.drained();

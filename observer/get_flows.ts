@@ -20,7 +20,7 @@ import { FilterError, flowMatcher } from './filters/index';
 import { checkFilterBounds, type FilterBounds } from './filters/bounds';
 import type { EncodedFlows, FlowHistory, FlowQuery } from './history';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
-import type { FlowHub, Subscription } from './hub';
+import { flowResponse, type FlowHub, type Subscription } from './hub';
 import { compileFieldMask, FieldMaskError } from './mask';
 import { RequestError } from './request_error';
 import { StallGuard } from './stall_guard';
@@ -117,8 +117,12 @@ export interface ResponseSink {
   writeNow(r: GetFlowsResponse | Buffer): boolean;
   /** Resolves once the stream takes writes again: true, or false when the client has gone. */
   drained(): Promise<boolean>;
-  /** Sends whatever is held back; getFlows calls it before it waits for flows, and at the end. */
-  flush(): Promise<boolean>;
+  /**
+   * Sends whatever is held back; getFlows calls it before it waits for flows, and at the end.
+   * The answer itself (false: the client has gone) when nothing had to wait, as for nearly
+   * every live flow: no promise, no stall timer for those.
+   */
+  flush(): boolean | Promise<boolean>;
 }
 
 /** The part of a server stream a Writer uses. */
@@ -174,13 +178,9 @@ export class Writer implements ResponseSink {
     return !this.closed;
   }
 
-  flush(): Promise<boolean> {
-    return Promise.resolve(!this.closed);
+  flush(): boolean {
+    return !this.closed;
   }
-}
-
-function flowResponse(f: Flow, mask: ((f: Flow) => Flow) | undefined): GetFlowsResponse {
-  return { responseTypes: { $case: 'flow', value: mask ? mask(f) : f }, nodeName: f.nodeName, time: f.time };
 }
 
 async function* fromRing(hub: FlowHub, p: Plan): AsyncGenerator<Flow> {

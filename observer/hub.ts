@@ -34,9 +34,14 @@ export interface SubscribeOptions {
 /** What a follower is given: a flow as its encoded GetFlowsResponse, or an event. */
 export type LiveItem = { flow: true; uuid: string; wire: Buffer } | { flow: false; response: GetFlowsResponse };
 
-/** A flow's GetFlowsResponse, encoded; `shown` is what of it the follower sees. */
-export function encodeFlowResponse(f: Flow, shown: Flow = f): Buffer {
-  const u = GetFlowsResponse.encode({ responseTypes: { $case: 'flow', value: shown }, nodeName: f.nodeName, time: f.time }).finish();
+/** A flow's GetFlowsResponse, with `mask` (a field mask) applied to what is shown. */
+export function flowResponse(f: Flow, mask?: (f: Flow) => Flow): GetFlowsResponse {
+  return { responseTypes: { $case: 'flow', value: mask ? mask(f) : f }, nodeName: f.nodeName, time: f.time };
+}
+
+/** A flow's GetFlowsResponse, encoded. */
+export function encodeFlowResponse(f: Flow, mask?: (f: Flow) => Flow): Buffer {
+  const u = GetFlowsResponse.encode(flowResponse(f, mask)).finish();
   // Its own memory: a small encoding is a view into Node's shared 8 KiB pool, all of which a
   // queued flow would otherwise keep, beyond what the queue's byte bound counts.
   const own = Buffer.allocUnsafeSlow(u.byteLength);
@@ -116,7 +121,7 @@ export class Subscription {
       this.lose();
       return;
     }
-    const wire = this.mask ? encodeFlowResponse(f, this.mask(f)) : whole();
+    const wire = this.mask ? encodeFlowResponse(f, this.mask) : whole();
     this.items.push({ flow: true, uuid: f.uuid, wire });
     this.flows++;
     this.bytes += wire.length;

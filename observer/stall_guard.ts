@@ -42,8 +42,10 @@ export class StallGuard implements ResponseSink {
     return this.watch(() => this.inner.drained());
   }
 
-  flush(): Promise<boolean> {
-    return this.watch(() => this.inner.flush());
+  flush(): boolean | Promise<boolean> {
+    if (this.error) throw this.error;
+    const sent = this.inner.flush();
+    return typeof sent === 'boolean' ? sent : this.watch(() => sent);
   }
 
   /** The wait, or the stall error once it has lasted longer than the limit. */

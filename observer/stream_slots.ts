@@ -6,10 +6,6 @@ export class StreamSlots {
 
   constructor(readonly max: number) {}
 
-  get inUse(): number {
-    return this.open;
-  }
-
   /** A slot for one stream, and the function that gives it back (once, however often called); undefined when none is free. */
   take(): (() => void) | undefined {
     if (this.open >= this.max) return undefined;

@@ -25,17 +25,17 @@ export class KnownEndpoints {
     const key = endpointKey(ep);
     let hit = this.cache.get(key);
     if (hit === undefined) {
+      hit = storedEndpoint(ep);
+      // One endpoint larger than the whole bound is never kept, and costs the others nothing.
+      if (key.length > this.maxChars) return hit;
       // Forgotten all at once when full, by count or by size: a flood of distinct or huge
       // endpoints costs one rebuild each, never more memory than the bounds.
       if (this.cache.size >= this.max || this.chars + key.length > this.maxChars) {
         this.cache.clear();
         this.chars = 0;
       }
-      hit = storedEndpoint(ep);
-      if (key.length <= this.maxChars) {
-        this.cache.set(key, hit);
-        this.chars += key.length;
-      }
+      this.cache.set(key, hit);
+      this.chars += key.length;
     }
     return hit;
   }

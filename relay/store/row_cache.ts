@@ -19,9 +19,9 @@ export interface CachedRow {
 }
 
 /** Blocks larger than this are not kept. */
-export const MAX_BLOCK_ROWS = 4096;
+const MAX_BLOCK_ROWS = 4096;
 /** Bytes of blocks kept: about 32 blocks of 4096 ordinary rows, fewer when rows carry long strings. */
-export const MAX_CACHE_BYTES = 48 * 1024 * 1024;
+const MAX_CACHE_BYTES = 48 * 1024 * 1024;
 
 /**
  * A row's identity: its sort key and node (a batch is the node's session and sequence). The
@@ -65,7 +65,6 @@ export class RowCache {
   constructor(private readonly maxBytes = MAX_CACHE_BYTES) {
     this.blocks = maxBytes === 0 ? undefined : new LRUCache<NativeBlock, string[]>({
       maxSize: maxBytes,
-      sizeCalculation: (_keys, block) => blockBytes(block),
       dispose: (keys, block) => {
         for (const k of keys) if (this.rows.get(k)?.block === block) this.rows.delete(k);
       },
@@ -81,7 +80,9 @@ export class RowCache {
   /** Every row of `block` by its key (`keys`, from rowKeys); a key the block holds twice is kept for neither. */
   add(block: NativeBlock, keys: readonly string[]): void {
     // A block of long strings may not push out every other at once.
-    if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS || blockBytes(block) > this.maxBytes / 8) return;
+    if (!this.blocks || block.rows === 0 || block.rows > MAX_BLOCK_ROWS) return;
+    const size = blockBytes(block);
+    if (size > this.maxBytes / 8) return;
     const seen = new Set<string>();
     const twice = new Set<string>();
     for (const k of keys) {
@@ -97,6 +98,6 @@ export class RowCache {
       this.rows.set(k, { block, row });
       kept.push(k);
     });
-    this.blocks.set(block, kept);
+    this.blocks.set(block, kept, { size });
   }
 }
