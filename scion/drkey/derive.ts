@@ -2,6 +2,7 @@
 // with the level above over a type byte and the identity of the subject.
 //
 //   Level 1  K_{A,B}         = PRF_{SV_A}(AS_AS || B)
+//   Level 2  K_{A,B}^p       = PRF_{K_{A,B}}(AS_AS || p)             (generic hierarchy only)
 //   Level 2  K_{A,B:H_B}     = PRF_{K_{A,B}}(AS_HOST || [protocol] || typeLen(H_B) || H_B)
 //            K_{A:H_A,B}     = PRF_{K_{A,B}}(HOST_AS || [protocol] || typeLen(H_A) || H_A)
 //   Level 3  K_{A:H_A,B:H_B} = PRF_{K_{A:H_A,B}}(HOST_HOST || typeLen(H_B) || H_B)
@@ -61,6 +62,19 @@ export function deriveAsHost(scheme: Level2Scheme, level1: Uint8Array, dstHost: 
 /** K_{A:H_A,B}: the host-AS key, held by A's host and trusted infrastructure to derive Level 3. */
 export function deriveHostAs(scheme: Level2Scheme, level1: Uint8Array, srcHost: HostAddr): Uint8Array {
   return level2(KeyType.HOST_AS, scheme, level1, srcHost);
+}
+
+/**
+ * K_{A,B}^protocol, the AS-AS key of a niche protocol in the generic hierarchy: the Level 2
+ * input of the other key types with no host, type AS_AS. drkey.rst lists no such row (and
+ * scionproto ships no vector); it is the generic scheme's Level 2 input with the host left
+ * out, the same for every host of both ASes, which is what an AS-to-AS datapath key needs.
+ * The type byte keeps it apart from every AS-host and host-AS key under the same K_{A,B}.
+ */
+export function deriveGenericAsAs(protocol: number, level1: Uint8Array): Uint8Array {
+  checkKey(level1, 'Level 1 key');
+  const p = checkProtocol(protocol, 'generic protocol');
+  return drkeyPrf(level1, new Uint8Array([KeyType.AS_AS, p >> 8, p & 0xff]));
 }
 
 /** K_{A:H_A,B:H_B} from the host-AS key K_{A:H_A,B}; the same in both hierarchies. */

@@ -1,23 +1,24 @@
 // The keys a Cillion mesh authenticates identities with, in DRKey terms. The sending
-// cluster's AS A is the fast side: packets carry SPI (Cillion identity protocol, AS-host,
-// sender side), keyed with K_{A,B:H_B} where H_B is the receiving edge node. So
-//   - A's nodes derive the key for any receiving node from K_{A,B} alone, and
-//   - a receiving node needs one key per peer AS and epoch, the one bound to itself; the MAC
-//     binds the sending node's address (SrcHostAddr) on top.
-import { deriveAsHost } from '../drkey/derive';
+// cluster's AS A is the fast side: packets from A to B are keyed with
+//   K_{A->B} = K_{A,B}^{Cillion}, the generic-hierarchy AS-AS key of protocol 0xc111,
+// so A's nodes derive it from A's own secret value and B's nodes from the Level 1 key
+// K_{A,B} they fetched from A. One key per (peer AS, direction, epoch) serves every node
+// of both clusters; the MAC input binds both ISD-ASes and both host addresses instead.
+//
+// The SPI is therefore not a DRKey SPI (those name AS-host and host-host keys only) but a
+// locally agreed one above 2^21-1 (authenticator-option.rst): "\0CL" and version 1.
+import { deriveGenericAsAs } from '../drkey/derive';
 import type { Level1Key } from '../drkey/level1';
 import { PROTOCOL_CILLION_IDENTITY, PROTOCOL_GENERIC } from '../drkey/protocol';
-import type { HostAddr } from '../packet';
 import { SpaoError } from './errors';
 import type { EpochKey } from './key_select';
-import { makeDrkeySpi } from './spi';
 
-export const MESH_SPI = makeDrkeySpi({ protocol: PROTOCOL_CILLION_IDENTITY, type: 'as-host', direction: 'sender' });
+export const MESH_SPI = 0x00434c01;
 
-/** K_{A,B:H_B} of the mesh protocol from the generic Level 1 key K_{A,B}, with its epoch. */
-export function meshAsHostKey(level1: Level1Key, receiver: HostAddr): EpochKey {
+/** K_{A->B} from the generic Level 1 key K_{A,B}, with its epoch (the issuer A's). */
+export function meshKey(level1: Level1Key): EpochKey {
   if (level1.protocol !== PROTOCOL_GENERIC) {
     throw new SpaoError('BAD_CONFIG', `mesh keys derive from the generic (protocol 0) Level 1 key, got protocol ${level1.protocol}`);
   }
-  return { epoch: { ...level1.epoch }, key: deriveAsHost({ generic: PROTOCOL_CILLION_IDENTITY }, level1.key, receiver) };
+  return { epoch: { ...level1.epoch }, key: deriveGenericAsAs(PROTOCOL_CILLION_IDENTITY, level1.key) };
 }

@@ -9,7 +9,7 @@
 //            struct {
 //              __u64 begin_ns;                         /* epoch start, Unix ns: AbsTime = begin_ns + Timestamp */
 //              __u64 accept_until_ns;                  /* epoch end + grace period, Unix ns */
-//              __u8  key[16];                          /* K_{A,B:H_B} */
+//              __u8  key[16];                          /* K_{A->B} */
 //              __u8  cmac_k1[16], cmac_k2[16];         /* CMAC subkeys, so the datapath only runs AES */
 //            } slot[3];
 //          };                                          /* 200 bytes */
@@ -17,10 +17,9 @@ import { GRACE_PERIOD_SECONDS, NS } from '../drkey/epoch';
 import type { Level1Store } from '../drkey/level1_store';
 import type { IA } from '../isdas';
 import { cmacSubkeys } from '../mac/cmac';
-import type { HostAddr } from '../packet';
 import { SpaoError } from './errors';
 import type { EpochKey } from './key_select';
-import { MESH_SPI, meshAsHostKey } from './mesh_keys';
+import { MESH_SPI, meshKey } from './mesh_keys';
 
 export const PEER_SLOTS = 3;
 const SLOT_LEN = 8 + 8 + 16 * 3;
@@ -39,12 +38,12 @@ export interface PeerMapRecord {
   value: Buffer;
 }
 
-/** The receiving node `self`'s per-peer keys for every issuer in `store`. */
-export function receiverPeerKeys(store: Level1Store, self: HostAddr): PeerKeys[] {
+/** A receiving node's per-peer keys for every issuer in `store`. */
+export function receiverPeerKeys(store: Level1Store): PeerKeys[] {
   return store.issuers().map((srcIA) => ({
     srcIA,
     spi: MESH_SPI,
-    keys: store.keysOf(srcIA).map((l1) => meshAsHostKey(l1, self)),
+    keys: store.keysOf(srcIA).map(meshKey),
   }));
 }
 

@@ -7,7 +7,7 @@
 //   pkg/drkey/generic/generic_test.go + pkg/drkey/generic/testdata/*
 //   private/drkey/drkeytest/commons.go (GetLevel1: how those tests build their Level 1 key)
 import assert from 'node:assert/strict';
-import { deriveAsHost, deriveHostAs, deriveHostHost, deriveLevel1 } from '../../../../scion/drkey/derive';
+import { deriveAsHost, deriveGenericAsAs, deriveHostAs, deriveHostHost, deriveLevel1 } from '../../../../scion/drkey/derive';
 import { parseHostIp } from '../../../../scion/drkey/host';
 import { PROTOCOL_GENERIC, PROTOCOL_SCMP } from '../../../../scion/drkey/protocol';
 import { deriveSecretValue } from '../../../../scion/drkey/secret_value';
@@ -70,6 +70,25 @@ describe('DRKey against scionproto test vectors', () => {
     it('host-host: TestDeriveGenericHostHost_valid_host-host', () => {
       const hostAs = deriveHostAs(scheme, l1, SRC_HOST);
       assert.equal(hex(deriveHostHost(hostAs, DST_HOST)), 'f7f4d42ced8b7d040be51b2f6837f886');
+    });
+  });
+
+  // scionproto has no AS-AS Level 2 derivation, so no vector: the expected values were
+  // computed with the openssl CLI from the spec's definition, one AES block under K_{A,B}:
+  //   printf '\x00\x27\x10' + 13 zero bytes | openssl enc -aes-128-ecb -nopad -K e4b9cc45...
+  describe('generic AS-AS Level 2 (no scionproto vector; openssl over the same Level 1 key)', () => {
+    const l1 = testLevel1(PROTOCOL_GENERIC);
+    it('uses the Level 1 key scionproto\'s generic tests start from', () => {
+      assert.equal(hex(l1), 'e4b9cc45c2255eca35d05284fd1f3f0f');
+    });
+    it('is PRF_{K_{A,B}}(AS_AS || protocol) for protocol 10000 and the Cillion protocol 0xc111', () => {
+      assert.equal(hex(deriveGenericAsAs(LEVEL2_PROTOCOL, l1)), '64403b6dde8a3b6b57c21e70f6542038');
+      assert.equal(hex(deriveGenericAsAs(0xc111, l1)), '56554f571dfd6822139104e427b65718');
+    });
+    it('differs from the AS-host key of the same protocol and refuses a bad protocol or key', () => {
+      assert.notEqual(hex(deriveGenericAsAs(LEVEL2_PROTOCOL, l1)), hex(deriveAsHost({ generic: LEVEL2_PROTOCOL }, l1, DST_HOST)));
+      assert.throws(() => deriveGenericAsAs(0x10000, l1), { code: 'BAD_PROTOCOL' });
+      assert.throws(() => deriveGenericAsAs(1, l1.subarray(0, 15)), { code: 'BAD_SECRET' });
     });
   });
 });

@@ -1,13 +1,24 @@
 // Two clusters of the demo as DRKey ASes: zurich (A) sends to frankfurt (B). A issues
 // K_{A,B}; B's control plane holds it in a Level1Store and each B node derives its own key.
+import { deriveAsHost } from '../../../../scion/drkey/derive';
 import { NS } from '../../../../scion/drkey/epoch';
-import { DrkeyIssuer } from '../../../../scion/drkey/level1';
+import { DrkeyIssuer, type Level1Key } from '../../../../scion/drkey/level1';
+import { PROTOCOL_CILLION_IDENTITY } from '../../../../scion/drkey/protocol';
 import { Level1Store } from '../../../../scion/drkey/level1_store';
 import { parseIA } from '../../../../scion/isdas';
 import { encodePacket, type HostAddr, type ScionPacket } from '../../../../scion/packet';
 import type { ScionPath } from '../../../../scion/path/model';
-import { MESH_SPI, meshAsHostKey } from '../../../../scion/spao/mesh_keys';
+import type { EpochKey } from '../../../../scion/spao/key_select';
 import { sealSpao, spaoOption } from '../../../../scion/spao/seal';
+import { makeDrkeySpi } from '../../../../scion/spao/spi';
+
+/** The DRKey verifier's own tests use a DRKey SPI: AS-host keys of the Cillion protocol. */
+export const AS_HOST_SPI = makeDrkeySpi({ protocol: PROTOCOL_CILLION_IDENTITY, type: 'as-host', direction: 'sender' });
+
+/** K_{A,B:H_B} of the Cillion protocol from the generic Level 1 key, with its epoch. */
+export function asHostKey(level1: Level1Key, receiver: HostAddr): EpochKey {
+  return { epoch: { ...level1.epoch }, key: deriveAsHost({ generic: PROTOCOL_CILLION_IDENTITY }, level1.key, receiver) };
+}
 
 export const ZURICH = parseIA('64-2:0:20');
 export const FRANKFURT = parseIA('65-2:0:20');
@@ -41,7 +52,7 @@ export const path: ScionPath = {
 
 /** A UDP packet from zurich's node to frankfurt's, with an unsealed SPAO for `sendNs`. */
 export function unsealedPacket(sendNs: bigint, issuer = zurich, payload = 'identity 0x01010100'): ScionPacket {
-  const key = meshAsHostKey(issuer.level1(FRANKFURT, Number(sendNs / NS)), RECEIVER_NODE);
+  const key = asHostKey(issuer.level1(FRANKFURT, Number(sendNs / NS)), RECEIVER_NODE);
   return {
     common: { version: 0, trafficClass: 0, flowId: 7, nextHdr: 0, hdrLen: 0, payloadLen: 0, pathType: 'SCION' },
     dstIA: FRANKFURT,
@@ -49,13 +60,13 @@ export function unsealedPacket(sendNs: bigint, issuer = zurich, payload = 'ident
     dst: RECEIVER_NODE,
     src: SENDER_NODE,
     path,
-    extensions: [{ kind: 'E2E', options: [spaoOption(MESH_SPI, key, sendNs)] }],
+    extensions: [{ kind: 'E2E', options: [spaoOption(AS_HOST_SPI, key, sendNs)] }],
     l4: { kind: 'UDP', srcPort: 30041, dstPort: 30041, length: 0, checksum: null, payload: new Uint8Array(Buffer.from(payload)) },
   };
 }
 
 /** The sealed bytes of unsealedPacket. */
 export function sealedPacket(sendNs: bigint, issuer = zurich, payload?: string): Uint8Array {
-  const key = meshAsHostKey(issuer.level1(FRANKFURT, Number(sendNs / NS)), RECEIVER_NODE);
+  const key = asHostKey(issuer.level1(FRANKFURT, Number(sendNs / NS)), RECEIVER_NODE);
   return sealSpao(encodePacket(unsealedPacket(sendNs, issuer, payload)), key.key);
 }

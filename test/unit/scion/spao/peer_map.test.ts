@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { GRACE_PERIOD_SECONDS, NS } from '../../../../scion/drkey/epoch';
 import { cmacSubkeys } from '../../../../scion/mac/cmac';
-import { MESH_SPI, meshAsHostKey } from '../../../../scion/spao/mesh_keys';
+import { MESH_SPI, meshKey } from '../../../../scion/spao/mesh_keys';
 import { decodePeerRecord, encodePeerRecord, PEER_VALUE_LEN, receiverPeerKeys } from '../../../../scion/spao/peer_map';
-import { parseDrkeySpi } from '../../../../scion/spao/spi';
-import { FRANKFURT, frankfurtStore, RECEIVER_NODE, T0_S, ZURICH, zurich } from './fixture';
+import { FRANKFURT, frankfurtStore, T0_S, ZURICH, zurich } from './fixture';
 
 describe('SPAO per-peer key records for the datapath', () => {
-  const peers = receiverPeerKeys(frankfurtStore(), RECEIVER_NODE);
+  const peers = receiverPeerKeys(frankfurtStore());
 
-  it('gives the receiving node, per peer AS, the keys the sender derives for that node', () => {
+  it('gives the receiving node, per peer AS, the keys the sender derives', () => {
     assert.equal(peers.length, 1);
     assert.equal(peers[0].srcIA, ZURICH);
-    assert.deepEqual(parseDrkeySpi(peers[0].spi), { protocol: 0xc111, type: 'as-host', direction: 'sender' });
-    const senderSide = [-1, 0, 1].map((o) => meshAsHostKey(zurich.level1(FRANKFURT, T0_S, o), RECEIVER_NODE));
+    assert.equal(peers[0].spi, MESH_SPI);
+    const senderSide = [-1, 0, 1].map((o) => meshKey(zurich.level1(FRANKFURT, T0_S, o)));
     assert.deepEqual(peers[0].keys, senderSide);
   });
 

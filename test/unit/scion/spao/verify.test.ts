@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { NS } from '../../../../scion/drkey/epoch';
 import { decodePacket, encodePacket, type SpaoOption } from '../../../../scion/packet';
-import { MESH_SPI, meshAsHostKey } from '../../../../scion/spao/mesh_keys';
 import { ReplayWindow } from '../../../../scion/spao/replay_window';
 import { sealSpao } from '../../../../scion/spao/seal';
 import { makeDrkeySpi } from '../../../../scion/spao/spi';
 import { type SpaoVerdict, SpaoVerifier } from '../../../../scion/spao/verify';
-import { EPOCH_S, FRANKFURT, frankfurtStore, RECEIVER_NODE, sealedPacket, T0_NS, T0_S, unsealedPacket, ZURICH, zurich, impostor } from './fixture';
+import { AS_HOST_SPI, asHostKey, EPOCH_S, FRANKFURT, frankfurtStore, RECEIVER_NODE, sealedPacket, T0_NS, T0_S, unsealedPacket, ZURICH, zurich, impostor } from './fixture';
 
 function verifier(nowNs: bigint, store = frankfurtStore()): { v: SpaoVerifier; clock: { now: bigint } } {
   const clock = { now: nowNs };
   const v = new SpaoVerifier({
-    spi: MESH_SPI,
+    spi: AS_HOST_SPI,
     replay: new ReplayWindow(),
-    keys: (q) => store.keysOf(q.srcIA).map((l1) => meshAsHostKey(l1, RECEIVER_NODE)),
+    keys: (q) => store.keysOf(q.srcIA).map((l1) => asHostKey(l1, RECEIVER_NODE)),
     nowNs: () => clock.now,
   });
   return { v, clock };
@@ -73,7 +72,7 @@ describe('SPAO verification between two mesh clusters', () => {
       p.extensions[0].options.unshift({ kind: 'Raw', type: 253, data }, { kind: 'PadN', type: 1, data: new Uint8Array(0) });
       return encodePacket(p);
     };
-    const key = meshAsHostKey(zurich.level1(FRANKFURT, T0_S), RECEIVER_NODE).key;
+    const key = asHostKey(zurich.level1(FRANKFURT, T0_S), RECEIVER_NODE).key;
     const sealed = sealSpao(withIdentity(0x0101_0100), key);
     // The option is the first in the end-to-end header: its 4 data bytes follow the SCION
     // header, the extension's NextHdr/ExtLen and the option's type/length.
@@ -113,7 +112,7 @@ describe('SPAO verification between two mesh clusters', () => {
     // Sealed with the old epoch's key by a sender whose clock had not switched yet.
     const old = zurich.level1(FRANKFURT, T0_S);
     const sealWithOld = (sendNs: bigint): Uint8Array => {
-      const key = meshAsHostKey(old, RECEIVER_NODE);
+      const key = asHostKey(old, RECEIVER_NODE);
       const p = unsealedPacket(sendNs);
       const spao = p.extensions[0].options[0] as SpaoOption;
       spao.timestampSeq = Number(sendNs - BigInt(old.epoch.begin) * NS);
@@ -155,7 +154,7 @@ describe('SPAO verification between two mesh clusters', () => {
 
   it('drops rather than throws when a held key is not 16 bytes', () => {
     const bad = new SpaoVerifier({
-      spi: MESH_SPI,
+      spi: AS_HOST_SPI,
       replay: new ReplayWindow(),
       keys: () => [{ epoch: zurich.epochAt(T0_S), key: new Uint8Array(5) }],
       nowNs: () => T0_NS,
