@@ -4,6 +4,7 @@
 // whose key signed it, and only for the cluster id configured for that cluster.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isClusterId } from '../operator/identity/cluster_scope';
+import { formatIA, type IA } from '../scion/isdas';
 
 export interface MeshPeer {
   clusterName: string;
@@ -11,6 +12,8 @@ export interface MeshPeer {
   publicKey: KeyObject;
   /** Where its signed catalogue is fetched; absent when it is pushed or read from a file. */
   url?: string;
+  /** Its ISD-AS: what keys between the two clusters are derived for (mesh/key_sync.ts). */
+  ia?: IA;
 }
 
 export class MeshConfigError extends Error {
@@ -22,9 +25,11 @@ export class MeshPeers {
   private readonly byName = new Map<string, MeshPeer>();
 
   /** `self` is this cluster: a peer may not share its name or cluster id either. */
-  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number }) {
+  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number; ia?: IA }) {
     const ids = new Map<number, string>();
+    const ias = new Map<IA, string>();
     if (self) ids.set(self.clusterId, self.clusterName);
+    if (self?.ia !== undefined) ias.set(self.ia, self.clusterName);
     for (const p of peers) {
       if (!isClusterId(p.clusterId)) throw new MeshConfigError(`peer ${p.clusterName}: cluster id ${p.clusterId} outside 1-255`);
       if (p.publicKey.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`peer ${p.clusterName}: key is ${p.publicKey.asymmetricKeyType}, want ed25519`);
@@ -32,6 +37,11 @@ export class MeshPeers {
       const holder = ids.get(p.clusterId);
       if (holder !== undefined) throw new MeshConfigError(`cluster id ${p.clusterId} given to both ${holder} and ${p.clusterName}`);
       ids.set(p.clusterId, p.clusterName);
+      if (p.ia !== undefined) {
+        const iaHolder = ias.get(p.ia);
+        if (iaHolder !== undefined) throw new MeshConfigError(`ISD-AS ${formatIA(p.ia)} given to both ${iaHolder} and ${p.clusterName}`);
+        ias.set(p.ia, p.clusterName);
+      }
       this.byName.set(p.clusterName, p);
     }
   }
