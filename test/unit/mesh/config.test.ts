@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMeshConfig } from '../../../mesh/config';
+import { DEFAULT_EPOCH_SECONDS } from '../../../scion/drkey/epoch';
+import { parseIA } from '../../../scion/isdas';
 import { FRANKFURT, ZURICH } from './helpers';
 
 describe('mesh/config: the mesh file', () => {
@@ -41,5 +43,41 @@ describe('mesh/config: the mesh file', () => {
       [`cluster: zurich\nclusterId: 1\n`, /peers: want a list/],
     ];
     for (const [text, re] of cases) assert.throws(() => loadMeshConfig(write(text)), re, text);
+  });
+
+  describe('keys between clusters', () => {
+    const secret = (name: string, bytes: number, mode: number) => {
+      writeFileSync(join(dir, name), Buffer.alloc(bytes, 7), { mode });
+      chmodSync(join(dir, name), mode);
+    };
+    const keyPeer = '  - { cluster: frankfurt, clusterId: 2, ia: 65-2:0:20, publicKey: frankfurt.pub, url: "http://127.0.0.1:4301/v1/identity-catalogue" }\n';
+    const withKeys = (extra: string, peers = keyPeer) => `cluster: zurich\nclusterId: 1\nia: 64-2:0:20\nprivateKey: zurich.key\n${extra}peers:\n${peers}`;
+
+    it('reads the master secret, ISD-ASes, signing key and epoch length', () => {
+      secret('zurich.secret', 32, 0o600);
+      const cfg = loadMeshConfig(write(withKeys('masterSecret: zurich.secret\nkeyEpochSeconds: 3600\n')));
+      assert.deepEqual([cfg.keys?.ia, cfg.keys?.masterSecret.length, cfg.keys?.epochSeconds, cfg.keys?.privateKey.asymmetricKeyType], [parseIA('64-2:0:20'), 32, 3600, 'ed25519']);
+      assert.equal(cfg.peers.get('frankfurt')?.ia, parseIA('65-2:0:20'));
+      assert.equal(loadMeshConfig(write(withKeys('masterSecret: zurich.secret\n'))).keys?.epochSeconds, DEFAULT_EPOCH_SECONDS);
+      assert.equal(loadMeshConfig(write(`cluster: zurich\nclusterId: 1\npeers:\n${peer}`)).keys, undefined, 'no master secret, no keys');
+    });
+
+    it('refuses a master secret others may read or too short to be one, and a key setup it cannot use', () => {
+      secret('open.secret', 32, 0o640);
+      secret('short.secret', 15, 0o600);
+      secret('good.secret', 32, 0o600);
+      const cases: Array<[string, RegExp]> = [
+        [withKeys('masterSecret: open.secret\n'), /masterSecret: .*open\.secret has mode 640; group and others must have no access \(chmod 600\)/],
+        [withKeys('masterSecret: short.secret\n'), /masterSecret: .*short\.secret holds 15 bytes, want 16-4096/],
+        [withKeys('masterSecret: missing.secret\n'), /masterSecret: ENOENT/],
+        [withKeys('masterSecret: good.secret\nkeyEpochSeconds: 60\n'), /keyEpochSeconds: want an integer 360-259200, got 60/],
+        [withKeys('masterSecret: good.secret\n', peer), /peers: frankfurt has no ia/],
+        [withKeys('masterSecret: good.secret\n').replace('ia: 64-2:0:20\n', ''), /ia: a mesh with a masterSecret needs this cluster's ISD-AS/],
+        [withKeys('masterSecret: good.secret\n').replace('privateKey: zurich.key\n', ''), /privateKey: a mesh with a masterSecret signs its key requests/],
+        [withKeys('masterSecret: good.secret\n', keyPeer.replace('65-2:0:20', '64-2:0:20')), /ISD-AS 64-2:0:20 given to both zurich and frankfurt/],
+        [withKeys('', keyPeer.replace('65-2:0:20', 'nowhere')), /peers\[0\]\.ia: .*not of the form ISD-AS/],
+      ];
+      for (const [text, re] of cases) assert.throws(() => loadMeshConfig(write(text)), re, text);
+    });
   });
 });
