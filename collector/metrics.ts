@@ -6,6 +6,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ExporterCounters } from './exporter';
 import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
+import type { KeySyncStats } from '../mesh/key_sync';
+import type { Level1ServerStats } from '../mesh/level1_server';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -15,6 +17,10 @@ export interface AgentMetricSources {
   exporter?: () => ExporterCounters;
   /** Absent when the agent is given no mesh (--mesh). */
   catalogues?: () => CatalogueStoreStats;
+  /** Absent when the mesh file names no master secret. */
+  keys?: () => KeySyncStats;
+  /** Absent unless this node answers the peers' Level 1 key requests. */
+  level1?: () => Level1ServerStats;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -109,6 +115,38 @@ export class AgentMetrics {
           for (const c of cat().clusters) this.set({ cluster: c.clusterName }, c.identities);
         },
       });
+    }
+    if (src.keys) {
+      const keys = src.keys;
+      mirrored(r, 'cillion_mesh_key_table_writes_total', 'Datapath key table entries written by the key sync: installed new, or replaced because they changed.', ['op'], () => [
+        [{ op: 'install' }, keys().installed],
+        [{ op: 'replace' }, keys().replaced],
+        [{ op: 'remove' }, keys().removed],
+      ]);
+      mirrored(r, 'cillion_mesh_key_table_errors_total', 'Datapath key table calls that failed; each is retried next round.', [], () => [[{}, keys().tableErrors]]);
+      mirrored(r, 'cillion_mesh_level1_keys_fetched_total', 'Level 1 keys fetched from peer clusters and taken.', [], () => [[{}, keys().fetched]]);
+      mirrored(r, 'cillion_mesh_level1_fetch_refused_total', 'Level 1 key fetches that failed or whose answer was refused, by reason; nothing of them is installed.', ['reason'], () =>
+        Object.entries(keys().fetchRefused).map(([reason, n]) => [{ reason }, n]),
+      );
+      new Gauge({
+        name: 'cillion_mesh_key_table_entries',
+        help: 'Keys in the datapath key table, by direction (tx: seal to a peer; rx: verify from a peer).',
+        labelNames: ['dir'],
+        registers: [r],
+        collect() {
+          const e = keys().entries;
+          this.set({ dir: 'tx' }, e.tx);
+          this.set({ dir: 'rx' }, e.rx);
+        },
+      });
+      gauge(r, 'cillion_mesh_peers_without_rx_key', 'Peer clusters without a key for the current epoch: their packets cannot be verified.', () => keys().peersWithoutRxKey);
+    }
+    if (src.level1) {
+      const l1 = src.level1;
+      mirrored(r, 'cillion_mesh_level1_requests_served_total', 'Level 1 key requests of peer clusters answered.', [], () => [[{}, l1().served]]);
+      mirrored(r, 'cillion_mesh_level1_requests_refused_total', 'Level 1 key requests refused, by reason (signature, freshness, replay, epoch, size, slowness, load).', ['reason'], () =>
+        Object.entries(l1().refused).map(([reason, n]) => [{ reason }, n]),
+      );
     }
     if (src.processMetrics ?? true) collectDefaultMetrics({ register: r });
   }

@@ -5,6 +5,7 @@ import type { ExporterCounters } from '../../../collector/exporter';
 import type { FlowTableStats } from '../../../collector/flowtable';
 import { zeroCounters } from '../../../observer/nodes';
 import { RemoteCatalogues } from '../../../mesh/store';
+import { zeroKeyCounts } from '../../../mesh/key_error';
 import { FRANKFURT, frankfurtContent, signedBytes, zurichPeers } from '../mesh/helpers';
 
 describe('collector/metrics: the agent\'s own /metrics', () => {
@@ -22,6 +23,30 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
       'cillion_identity_catalogues_refused_total{reason="STALE"} 1',
       'cillion_identity_catalogues_refused_total{reason="BAD_SIGNATURE"} 0',
       'cillion_identity_catalogue_identities{cluster="frankfurt"} 2',
+    ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
+  });
+
+  it('counts the key sync\'s table writes, errors, fetches and refusals, and the Level 1 requests served and refused', async () => {
+    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const refused = { ...zeroKeyCounts(), BAD_SIGNATURE: 2 };
+    const m = new AgentMetrics({
+      datapath: () => ({}),
+      table: () => stats,
+      keys: () => ({ rounds: 4, installed: 6, replaced: 1, removed: 3, tableErrors: 2, fetched: 2, fetchRefused: refused, entries: { tx: 2, rx: 1 }, peersWithoutRxKey: 1 }),
+      level1: () => ({ served: 5, refused: { ...zeroKeyCounts(), REPLAYED: 1 } }),
+      processMetrics: false,
+    });
+    const lines = (await m.text()).split('\n');
+    for (const want of [
+      'cillion_mesh_key_table_writes_total{op="install"} 6',
+      'cillion_mesh_key_table_writes_total{op="remove"} 3',
+      'cillion_mesh_key_table_errors_total 2',
+      'cillion_mesh_level1_keys_fetched_total 2',
+      'cillion_mesh_level1_fetch_refused_total{reason="BAD_SIGNATURE"} 2',
+      'cillion_mesh_key_table_entries{dir="rx"} 1',
+      'cillion_mesh_peers_without_rx_key 1',
+      'cillion_mesh_level1_requests_served_total 5',
+      'cillion_mesh_level1_requests_refused_total{reason="REPLAYED"} 1',
     ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
   });
 
