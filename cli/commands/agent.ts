@@ -9,6 +9,7 @@ import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/g
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { realtimeOffsetNs } from '../../bpf/clock';
+import type { EdgeDatapath } from '../../bpf/datapath';
 import { RingReader } from '../../bpf/native';
 import { Collector, pipelineCounters } from '../../collector/collector';
 import { AgentMetrics } from '../../collector/metrics';
@@ -34,6 +35,13 @@ import { CatalogueExchange } from '../../mesh/exchange';
 import { serveCatalogue } from '../../mesh/http';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
 import { RemoteCatalogues } from '../../mesh/store';
+import { KeySync } from '../../mesh/key_sync';
+import type { DatapathKeyTable } from '../../mesh/key_table';
+import { fetchLevel1 } from '../../mesh/level1_client';
+import { Level1Server } from '../../mesh/level1_server';
+import { LEVEL1_PATH } from '../../mesh/level1_wire';
+import { DrkeyIssuer } from '../../scion/drkey/level1';
+import { formatIA } from '../../scion/isdas';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -49,6 +57,16 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   exportBuffer: number;
   metrics: string;
   mesh?: string;
+}
+
+/** What the agent is built with beyond its flags. */
+export interface AgentDeps {
+  /**
+   * The datapath's SPAO key table (mesh/key_table.ts) that the key sync keeps filled when the
+   * mesh file names a master secret. The BPF table is the datapath's to provide; without one
+   * the agent still answers its peers' key requests but installs no key.
+   */
+  keyTable?: (datapath: EdgeDatapath) => DatapathKeyTable;
 }
 
 const RING_BATCH_BYTES = 1 << 20;
@@ -81,7 +99,7 @@ async function catalogEntries(r: RecomputeResult, control: PathService, local: I
   return entries;
 }
 
-async function run(opts: AgentOptions): Promise<void> {
+async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
   if (opts.uplink.length === 0) throw new InvalidArgumentError('give at least one --uplink: the agent runs the datapath on them');
   const credentials = relayCredentials(opts);
   let runtime: NodeRuntime | null = null;
@@ -136,12 +154,33 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    // The mesh: peers' catalogues name the remote end of flows; the publishing node serves this cluster's.
+    // The mesh: peers' catalogues name the remote end of flows; the publishing node serves this
+    // cluster's, and its peers' Level 1 key requests; with a master secret every node keeps
+    // the datapath's key table filled.
     let catalogues: RemoteCatalogues | undefined;
+    let keySync: KeySync | undefined;
+    let level1: Level1Server | undefined;
     if (opts.mesh) {
       const mesh = loadMeshConfig(opts.mesh);
       if (mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
       if (mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
+      if (mesh.keys) {
+        const keys = mesh.keys;
+        if (keys.ia !== cluster.spec.isdAS) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives ISD-AS ${formatIA(keys.ia)}, the ClusterAS ${formatIA(cluster.spec.isdAS)}`);
+        const issuer = new DrkeyIssuer({ localIA: keys.ia, masterSecret: keys.masterSecret, epochSeconds: keys.epochSeconds });
+        if (mesh.publish) level1 = new Level1Server({ clusterName, issuer, privateKey: keys.privateKey, peers: mesh.peers, log });
+        const table = deps.keyTable?.(dp);
+        if (table) {
+          const self = { clusterName, ia: keys.ia, privateKey: keys.privateKey };
+          const sync = new KeySync({ self, issuer, peers: mesh.peers, table, fetch: (peer, validAt) => fetchLevel1(self, peer, validAt), log });
+          keySync = sync;
+          sync.start(mesh.refreshMs);
+          stops.push(() => sync.stop());
+          log(`mesh keys: ${keys.epochSeconds} s epochs; keeping tx and rx keys for ${mesh.peers.list().map((p) => p.clusterName).join(', ') || 'no peer'} in the datapath key table`);
+        } else {
+          log('mesh keys: this datapath has no SPAO key table; keys are served to peers but none is installed');
+        }
+      }
       const store = new RemoteCatalogues(mesh.peers, { log });
       catalogues = store;
       const exchange = new CatalogueExchange(mesh.peers, store);
@@ -166,9 +205,9 @@ async function run(opts: AgentOptions): Promise<void> {
         republish = () => {
           published = build();
         };
-        const served = await serveCatalogue(() => published, mesh.publish.host, mesh.publish.port);
+        const served = await serveCatalogue(() => published, mesh.publish.host, mesh.publish.port, { post: level1?.route() });
         stops.push(() => new Promise<void>((resolve) => served.server.close(() => resolve())));
-        log(`identity catalogue of ${clusterName} (cluster id ${mesh.clusterId}) on ${served.url}`);
+        log(`identity catalogue of ${clusterName} (cluster id ${mesh.clusterId}) on ${served.url}${level1 ? `, Level 1 keys on ${LEVEL1_PATH}` : ''}`);
       }
       log(`mesh: fetching the identity catalogues of ${mesh.peers.list().map((p) => p.clusterName).join(', ') || 'no peer'} every ${mesh.refreshMs / 1000} s`);
     }
@@ -239,6 +278,8 @@ async function run(opts: AgentOptions): Promise<void> {
         table: () => collector.stats(),
         exporter: ex ? () => ex.counters() : undefined,
         catalogues: catalogues && (() => (catalogues as RemoteCatalogues).stats()),
+        keys: keySync && (() => (keySync as KeySync).stats()),
+        level1: level1 && (() => (level1 as Level1Server).stats()),
       }));
       stops.push(() => endpoint.close());
       log(`metrics on http://${endpoint.address}/metrics`);
@@ -269,7 +310,8 @@ async function run(opts: AgentOptions): Promise<void> {
   }
 }
 
-export function agentCommand(): Command {
+/** `deps.keyTable` is where the datapath's key table is handed in (see AgentDeps). */
+export function agentCommand(deps: AgentDeps = {}): Command {
   const cmd = new Command('agent').description(
     'run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally',
   );
@@ -286,7 +328,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
     .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
-    .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, and this cluster\'s catalogue to publish (README, Identity catalogues)')
-    .action(processAction('agent', run));
+    .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, this cluster\'s catalogue to publish, and with a master secret the keys between clusters (README, Identity catalogues; Keys between clusters)')
+    .action(processAction('agent', (opts: AgentOptions) => run(opts, deps)));
   return cmd;
 }

@@ -291,6 +291,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       clusters.map((c) => ({
         name: c.name,
         clusterId: c.cluster.spec.clusterId,
+        ia: c.cluster.spec.isdAS,
         nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
       })),
       MESH_PORT_BASE,

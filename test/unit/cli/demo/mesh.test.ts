@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDemoMesh } from '../../../../cli/demo/mesh';
 import { loadMeshConfig } from '../../../../mesh/config';
+import { parseIA } from '../../../../scion/isdas';
 
 describe('cli/demo/mesh: the demo clusters\' mesh files', () => {
   it('each node trusts the other clusters\' keys at their URLs; the first node of a cluster publishes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cillion-demo-mesh-'));
     try {
-      const files = writeDemoMesh(dir, [{ name: 'zurich', clusterId: 1, nodes: ['zrh-1', 'zrh-2'] }, { name: 'frankfurt', clusterId: 2, nodes: ['fra-1'] }], 4300);
+      const files = writeDemoMesh(dir, [
+        { name: 'zurich', clusterId: 1, ia: parseIA('64-2:0:20'), nodes: ['zrh-1', 'zrh-2'] },
+        { name: 'frankfurt', clusterId: 2, ia: parseIA('65-2:0:20'), nodes: ['fra-1'] },
+      ], 4300);
       const zrh1 = loadMeshConfig(files.get('zrh-1')!);
       const zrh2 = loadMeshConfig(files.get('zrh-2')!);
       const fra1 = loadMeshConfig(files.get('fra-1')!);
@@ -21,6 +25,13 @@ describe('cli/demo/mesh: the demo clusters\' mesh files', () => {
       const zurichPub = fra1.peers.get('zurich')!.publicKey;
       assert.equal(zurichPub.equals(zrh2.peers.get('frankfurt')!.publicKey), false);
       assert.equal(createPublicKey(zrh1.publish!.privateKey).equals(zurichPub), true);
+      // Keys between clusters: every node of a cluster shares its master secret (0600) and signing key.
+      assert.deepEqual([zrh1.keys?.ia, fra1.keys?.ia, fra1.peers.get('zurich')?.ia], [parseIA('64-2:0:20'), parseIA('65-2:0:20'), parseIA('64-2:0:20')]);
+      assert.deepEqual(zrh2.keys?.masterSecret, zrh1.keys?.masterSecret);
+      assert.equal(zrh1.keys?.masterSecret.length, 32);
+      assert.notDeepEqual(fra1.keys?.masterSecret, zrh1.keys?.masterSecret);
+      assert.equal(createPublicKey(zrh2.keys!.privateKey).equals(zurichPub), true);
+      assert.equal(statSync(join(dir, 'mesh', 'zurich.secret')).mode & 0o777, 0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
