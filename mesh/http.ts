@@ -57,7 +57,8 @@ function servePost(route: PostRoute, inFlight: { n: number }, req: IncomingMessa
   if (declared > route.maxBytes) {
     route.refused('TOO_LARGE');
     answer(res, { status: 413, body: `TOO_LARGE: ${declared} bytes announced, limit ${route.maxBytes}` }, true);
-    req.destroy();
+    // The answer goes out first; the unread body is not waited for.
+    res.once('finish', () => req.destroy());
     return;
   }
   inFlight.n++;
