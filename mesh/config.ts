@@ -22,7 +22,7 @@
 //     - { cluster: frankfurt, clusterId: 2, ia: 65-2:0:20, publicKey: frankfurt.pub, url: ... }
 import { parseHostPort } from '../operator/resources/addresses';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { isClusterId } from '../operator/identity/cluster_scope';
@@ -69,7 +69,7 @@ function hostPort(v: string): { host: string; port: number } {
 
 function ia(v: unknown, what: string): IA {
   try {
-    return parseIA(String(str(v, what)));
+    return parseIA(str(v, what));
   } catch (e) {
     throw e instanceof MeshConfigError ? e : new MeshConfigError(`${what}: ${(e as Error).message}`);
   }
@@ -92,20 +92,26 @@ function privateKeyOf(pem: string, what: string): KeyObject {
  * be a secret.
  */
 export function readMasterSecret(path: string): Uint8Array {
-  let st: ReturnType<typeof statSync>;
+  let fd: number;
   try {
-    st = statSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     throw new MeshConfigError(`masterSecret: ${(e as Error).message}`);
   }
-  if (!st.isFile()) throw new MeshConfigError(`masterSecret: ${path} is not a regular file`);
-  if ((st.mode & 0o077) !== 0) {
-    throw new MeshConfigError(`masterSecret: ${path} has mode ${(st.mode & 0o777).toString(8)}; group and others must have no access (chmod 600)`);
+  try {
+    // The checks and the read are of the same open file, not of whatever the path names later.
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new MeshConfigError(`masterSecret: ${path} is not a regular file`);
+    if ((st.mode & 0o077) !== 0) {
+      throw new MeshConfigError(`masterSecret: ${path} has mode ${(st.mode & 0o777).toString(8)}; group and others must have no access (chmod 600)`);
+    }
+    if (st.size < MIN_MASTER_SECRET_BYTES || st.size > MAX_MASTER_SECRET_BYTES) {
+      throw new MeshConfigError(`masterSecret: ${path} holds ${st.size} bytes, want ${MIN_MASTER_SECRET_BYTES}-${MAX_MASTER_SECRET_BYTES} (32 random bytes: head -c 32 /dev/urandom)`);
+    }
+    return new Uint8Array(readFileSync(fd));
+  } finally {
+    closeSync(fd);
   }
-  if (st.size < MIN_MASTER_SECRET_BYTES || st.size > MAX_MASTER_SECRET_BYTES) {
-    throw new MeshConfigError(`masterSecret: ${path} holds ${st.size} bytes, want ${MIN_MASTER_SECRET_BYTES}-${MAX_MASTER_SECRET_BYTES} (32 random bytes: head -c 32 /dev/urandom)`);
-  }
-  return new Uint8Array(readFileSync(path));
 }
 
 export function loadMeshConfig(file: string): MeshConfig {
