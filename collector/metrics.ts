@@ -99,6 +99,7 @@ export class AgentMetrics {
       mirrored(r, 'cillion_identity_catalogues_refused_total', 'Remote identity catalogues refused (or not fetched), by reason; the last good one stays in use.', ['reason'], () =>
         Object.entries(cat().refused).map(([reason, n]) => [{ reason }, n]),
       );
+      mirrored(r, 'cillion_identity_catalogue_addresses_dropped_total', 'Pod addresses in accepted remote catalogues dropped for lying outside their cluster\'s pod prefixes (mesh file).', [], () => [[{}, cat().addressesDropped]]);
       new Gauge({
         name: 'cillion_identity_catalogue_identities',
         help: 'Identities in the catalogue held for each peer cluster (peers come from the mesh file, a bounded set).',

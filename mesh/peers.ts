@@ -4,6 +4,7 @@
 // whose key signed it, and only for the cluster id configured for that cluster.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isClusterId } from '../operator/identity/cluster_scope';
+import type { PodPrefixes } from './prefixes';
 
 export interface MeshPeer {
   clusterName: string;
@@ -11,6 +12,8 @@ export interface MeshPeer {
   publicKey: KeyObject;
   /** Where its signed catalogue is fetched; absent when it is pushed or read from a file. */
   url?: string;
+  /** Where its pods are: the only addresses its catalogue may name (none when absent). */
+  prefixes?: PodPrefixes;
 }
 
 export class MeshConfigError extends Error {
@@ -21,10 +24,11 @@ export class MeshConfigError extends Error {
 export class MeshPeers {
   private readonly byName = new Map<string, MeshPeer>();
 
-  /** `self` is this cluster: a peer may not share its name or cluster id either. */
-  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number }) {
+  /** `self` is this cluster: a peer may not share its name, cluster id or pod prefixes either. */
+  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number; prefixes?: PodPrefixes }) {
     const ids = new Map<number, string>();
     if (self) ids.set(self.clusterId, self.clusterName);
+    const prefixed: Array<{ clusterName: string; prefixes: PodPrefixes }> = self?.prefixes ? [{ clusterName: self.clusterName, prefixes: self.prefixes }] : [];
     for (const p of peers) {
       if (!isClusterId(p.clusterId)) throw new MeshConfigError(`peer ${p.clusterName}: cluster id ${p.clusterId} outside 1-255`);
       if (p.publicKey.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`peer ${p.clusterName}: key is ${p.publicKey.asymmetricKeyType}, want ed25519`);
@@ -32,6 +36,14 @@ export class MeshPeers {
       const holder = ids.get(p.clusterId);
       if (holder !== undefined) throw new MeshConfigError(`cluster id ${p.clusterId} given to both ${holder} and ${p.clusterName}`);
       ids.set(p.clusterId, p.clusterName);
+      const own = p.prefixes;
+      if (own) {
+        for (const other of prefixed) {
+          const both = own.overlap(other.prefixes);
+          if (both) throw new MeshConfigError(`pod prefixes of ${other.clusterName} and ${p.clusterName} overlap (${both})`);
+        }
+        prefixed.push({ clusterName: p.clusterName, prefixes: own });
+      }
       this.byName.set(p.clusterName, p);
     }
   }

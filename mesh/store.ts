@@ -2,6 +2,8 @@
 // the lookups the collector names a remote flow end with. A catalogue that fails any check
 // is refused with its code, counted and logged, and the last good one of that cluster stays
 // in use; a peer therefore cannot make this cluster forget its workloads by sending garbage.
+// A peer names pods only inside the pod prefixes the mesh file declares for it: an address
+// elsewhere (one of this cluster's pods, another peer's) is dropped, counted and logged.
 import type { EndpointInfo } from '../collector/enrich';
 import { NAMESPACE_LABEL } from '../operator/identity/labels';
 import { clusterIdOf } from '../operator/identity/cluster_scope';
@@ -16,6 +18,10 @@ interface Held {
   /** The signed catalogue as received, to know the same one served again without opening it. */
   raw: Buffer;
   byId: Map<number, EndpointInfo>;
+  /** The published addresses inside the peer's declared prefixes, with their identity. */
+  addresses: Map<string, number>;
+  /** Published addresses outside them, dropped. */
+  addressesDropped: number;
   acceptedAtMs: number;
 }
 
@@ -31,11 +37,15 @@ export interface ClusterCatalogueStatus {
   clusterId: number;
   generation: bigint;
   identities: number;
+  /** Addresses of the held catalogue dropped for lying outside the cluster's pod prefixes. */
+  addressesDropped: number;
   acceptedAtMs: number;
 }
 
 export interface CatalogueStoreStats {
   accepted: number;
+  /** Addresses dropped over every catalogue accepted, for lying outside their cluster's pod prefixes. */
+  addressesDropped: number;
   refused: Record<CatalogueErrorCode, number>;
   clusters: ClusterCatalogueStatus[];
 }
@@ -59,6 +69,7 @@ export class RemoteCatalogues {
   private readonly byAddressMap = new Map<string, EndpointInfo>();
   private readonly refused = Object.fromEntries(CATALOGUE_ERROR_CODES.map((c) => [c, 0])) as Record<CatalogueErrorCode, number>;
   private accepted = 0;
+  private addressesDropped = 0;
   private lastLogged = '';
   private readonly limits: CatalogueLimits;
   private readonly now: () => number;
@@ -94,7 +105,8 @@ export class RemoteCatalogues {
     }
     const byId = new Map<number, EndpointInfo>();
     for (const e of catalogue.identities) byId.set(e.id, endpointOf(catalogue.clusterName, e.id, e.labels));
-    this.held.set(catalogue.clusterName, { catalogue, payload, raw: Buffer.from(bytes), byId, acceptedAtMs: this.now() });
+    const { addresses, dropped } = this.ownAddresses(catalogue);
+    this.held.set(catalogue.clusterName, { catalogue, payload, raw: Buffer.from(bytes), byId, addresses, addressesDropped: dropped, acceptedAtMs: this.now() });
     this.rebuildAddresses();
     this.accepted++;
     this.lastLogged = '';
@@ -128,6 +140,7 @@ export class RemoteCatalogues {
   stats(): CatalogueStoreStats {
     return {
       accepted: this.accepted,
+      addressesDropped: this.addressesDropped,
       refused: { ...this.refused },
       clusters: [...this.held.values()]
         .map((h) => ({
@@ -135,25 +148,41 @@ export class RemoteCatalogues {
           clusterId: h.catalogue.clusterId,
           generation: h.catalogue.generation,
           identities: h.catalogue.identities.length,
+          addressesDropped: h.addressesDropped,
           acceptedAtMs: h.acceptedAtMs,
         }))
         .sort((a, b) => a.clusterId - b.clusterId),
     };
   }
 
-  // Two clusters may both claim an address (a peer lying, or pod CIDRs that overlap): such an
-  // address names nobody rather than whichever cluster spoke last.
-  private rebuildAddresses(): void {
-    this.byAddressMap.clear();
-    const contested = new Set<string>();
-    for (const h of this.held.values()) {
-      for (const e of h.catalogue.identities) {
-        for (const a of e.addresses) {
-          if (this.byAddressMap.has(a)) contested.add(a);
-          else this.byAddressMap.set(a, h.byId.get(e.id)!);
-        }
+  /**
+   * The catalogue's addresses inside its cluster's declared pod prefixes (none declared: none
+   * inside). The catalogue itself is still taken: its identities name packets by number.
+   */
+  private ownAddresses(catalogue: Catalogue): { addresses: Map<string, number>; dropped: number } {
+    const prefixes = this.peers.get(catalogue.clusterName)?.prefixes;
+    const addresses = new Map<string, number>();
+    let dropped = 0;
+    let first = '';
+    for (const e of catalogue.identities) {
+      for (const a of e.addresses) {
+        if (prefixes?.contains(a)) addresses.set(a, e.id);
+        else if (dropped++ === 0) first = a;
       }
     }
-    for (const a of contested) this.byAddressMap.delete(a);
+    if (dropped > 0) {
+      this.addressesDropped += dropped;
+      const declared = prefixes ? `its pod prefixes ${prefixes.prefixes.map((p) => `${p.address}/${p.length}`).join(', ')}` : 'no pod prefixes in the mesh file';
+      this.log(`identity catalogue of ${catalogue.clusterName} generation ${catalogue.generation}: ${dropped} address(es) dropped (${first} first), the cluster has ${declared}`);
+    }
+    return { addresses, dropped };
+  }
+
+  // Declared prefixes are disjoint (mesh/peers.ts), so no two clusters hold one address here.
+  private rebuildAddresses(): void {
+    this.byAddressMap.clear();
+    for (const h of this.held.values()) {
+      for (const [a, id] of h.addresses) this.byAddressMap.set(a, h.byId.get(id)!);
+    }
   }
 }

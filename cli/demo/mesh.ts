@@ -12,6 +12,8 @@ export interface MeshCluster {
   name: string;
   clusterId: number;
   nodes: readonly string[];
+  /** Its pod prefixes: the only addresses its catalogue may name. */
+  prefixes: readonly string[];
 }
 
 /** Writes keys and mesh files; returns each node's mesh file. The cluster of index i publishes on basePort + i. */
@@ -26,11 +28,12 @@ export function writeDemoMesh(runDir: string, clusters: readonly MeshCluster[], 
   }
   const files = new Map<string, string>();
   clusters.forEach((c, i) => {
-    const peers = clusters.flatMap((p, j) => (p === c ? [] : [{ cluster: p.name, clusterId: p.clusterId, publicKey: `${p.name}.pub`, url: url(j) }]));
+    const peers = clusters.flatMap((p, j) => (p === c ? [] : [{ cluster: p.name, clusterId: p.clusterId, publicKey: `${p.name}.pub`, url: url(j), prefixes: p.prefixes }]));
     c.nodes.forEach((node, n) => {
       const doc = {
         cluster: c.name,
         clusterId: c.clusterId,
+        prefixes: c.prefixes,
         refreshSeconds: 2,
         ...(n === 0 ? { publish: { listen: `127.0.0.1:${basePort + i}`, privateKey: `${c.name}.key` } } : {}),
         peers,

@@ -4,6 +4,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { scopedIdentity } from '../../../operator/identity/cluster_scope';
 import { IdentityCatalogue, SignedCatalogue, type DeepPartial } from '../../../proto/gen/mesh/v1/catalogue';
 import { MeshPeers } from '../../../mesh/peers';
+import { PodPrefixes } from '../../../mesh/prefixes';
 
 export interface ClusterKeys {
   clusterName: string;
@@ -21,9 +22,14 @@ export const ZURICH = cluster('zurich', 1);
 export const FRANKFURT = cluster('frankfurt', 2);
 export const OUTSIDER = cluster('outsider', 9);
 
+export const ZURICH_PODS = PodPrefixes.parse(['10.164.0.0/16', 'fd00:164::/48'], 'zurich');
+export const FRANKFURT_PODS = PodPrefixes.parse(['10.165.0.0/16'], 'frankfurt');
+
 /** Zurich's view of the mesh: Frankfurt is its one peer. */
-export const zurichPeers = (url?: string) => new MeshPeers([{ clusterName: 'frankfurt', clusterId: 2, publicKey: FRANKFURT.publicKey, url }], ZURICH);
-export const frankfurtPeers = (url?: string) => new MeshPeers([{ clusterName: 'zurich', clusterId: 1, publicKey: ZURICH.publicKey, url }], FRANKFURT);
+export const zurichPeers = (url?: string) =>
+  new MeshPeers([{ clusterName: 'frankfurt', clusterId: 2, publicKey: FRANKFURT.publicKey, url, prefixes: FRANKFURT_PODS }], { ...ZURICH, prefixes: ZURICH_PODS });
+export const frankfurtPeers = (url?: string) =>
+  new MeshPeers([{ clusterName: 'zurich', clusterId: 1, publicKey: ZURICH.publicKey, url, prefixes: ZURICH_PODS }], { ...FRANKFURT, prefixes: FRANKFURT_PODS });
 
 export const BILLING = scopedIdentity(2, 256);
 export const VIDEO = scopedIdentity(2, 257);
