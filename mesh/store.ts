@@ -7,7 +7,7 @@
 import type { EndpointInfo } from '../collector/enrich';
 import { NAMESPACE_LABEL } from '../operator/identity/labels';
 import { clusterIdOf } from '../operator/identity/cluster_scope';
-import { DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueLimits } from './catalogue';
+import { DEFAULT_CATALOGUE_FRESHNESS, DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueFreshness, type CatalogueLimits } from './catalogue';
 import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult } from './error';
 import type { MeshPeers } from './peers';
 import { openCatalogue } from './signing';
@@ -59,6 +59,7 @@ function endpointOf(clusterName: string, id: number, labels: readonly string[]):
 
 export interface RemoteCataloguesOptions {
   limits?: CatalogueLimits;
+  freshness?: CatalogueFreshness;
   now?: () => number;
   /** Told about every refusal, with its code in the message. */
   log?: (message: string) => void;
@@ -72,6 +73,7 @@ export class RemoteCatalogues {
   private addressesDropped = 0;
   private lastLogged = '';
   private readonly limits: CatalogueLimits;
+  private readonly freshness: CatalogueFreshness;
   private readonly now: () => number;
   private readonly log: (message: string) => void;
 
@@ -80,6 +82,7 @@ export class RemoteCatalogues {
     opts: RemoteCataloguesOptions = {},
   ) {
     this.limits = opts.limits ?? DEFAULT_CATALOGUE_LIMITS;
+    this.freshness = opts.freshness ?? DEFAULT_CATALOGUE_FRESHNESS;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
@@ -93,6 +96,8 @@ export class RemoteCatalogues {
     const opened = openCatalogue(bytes, this.peers, this.limits);
     if (!opened.ok) return this.refuse(opened.error);
     const { catalogue, payload } = opened.value;
+    const untimely = this.untimely(catalogue);
+    if (untimely) return this.refuse(untimely);
     const prev = this.held.get(catalogue.clusterName);
     if (prev) {
       const g = prev.catalogue.generation;
@@ -111,6 +116,22 @@ export class RemoteCatalogues {
     this.accepted++;
     this.lastLogged = '';
     return { ok: true, value: { clusterName: catalogue.clusterName, generation: catalogue.generation, changed: true } };
+  }
+
+  /** Why the catalogue's issue time or generation is out of bounds against this clock, if it is. */
+  private untimely(c: Catalogue): CatalogueError | undefined {
+    const now = this.now();
+    const { maxClockSkewMs, maxAgeMs } = this.freshness;
+    if (c.issuedAtMs > now + maxClockSkewMs) {
+      return new CatalogueError('FUTURE', `${c.clusterName} generation ${c.generation} issued ${c.issuedAtMs - now} ms ahead of this clock, limit ${maxClockSkewMs}`);
+    }
+    if (c.generation > BigInt(c.issuedAtMs) + BigInt(maxClockSkewMs)) {
+      return new CatalogueError('FUTURE', `${c.clusterName} generation ${c.generation} runs ahead of its issue time ${c.issuedAtMs} by more than ${maxClockSkewMs} ms`);
+    }
+    if (c.issuedAtMs < now - maxAgeMs) {
+      return new CatalogueError('STALE', `${c.clusterName} generation ${c.generation} issued ${Math.round((now - c.issuedAtMs) / 1000)} s ago, limit ${maxAgeMs / 1000} s`);
+    }
+    return undefined;
   }
 
   /** Counts a refusal found outside accept (a fetch that failed, say). */

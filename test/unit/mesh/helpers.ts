@@ -34,12 +34,15 @@ export const frankfurtPeers = (url?: string) =>
 export const BILLING = scopedIdentity(2, 256);
 export const VIDEO = scopedIdentity(2, 257);
 
+/** When the test catalogues were issued: this run's start, so they are fresh for receivers on the real clock. */
+export const ISSUED_AT_MS = Date.now();
+
 export function frankfurtContent(over: DeepPartial<IdentityCatalogue> = {}): DeepPartial<IdentityCatalogue> {
   return {
     clusterName: 'frankfurt',
     clusterId: 2,
     generation: 10n,
-    issuedAtMs: 1_700_000_000_000n,
+    issuedAtMs: BigInt(ISSUED_AT_MS),
     identities: [
       { id: BILLING, labels: ['k8s:app=billing', 'k8s:io.kubernetes.pod.namespace=shop'], addresses: ['10.165.0.7'] },
       { id: VIDEO, labels: ['k8s:app=video', 'k8s:io.kubernetes.pod.namespace=media'], addresses: [] },

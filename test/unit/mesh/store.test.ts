@@ -7,7 +7,7 @@ import type { CatalogueErrorCode } from '../../../mesh/error';
 import { MeshPeers } from '../../../mesh/peers';
 import { PodPrefixes } from '../../../mesh/prefixes';
 import { RemoteCatalogues } from '../../../mesh/store';
-import { BILLING, FRANKFURT, frankfurtContent, OUTSIDER, signedBytes, VIDEO, ZURICH, zurichPeers } from './helpers';
+import { BILLING, FRANKFURT, frankfurtContent, ISSUED_AT_MS, OUTSIDER, signedBytes, VIDEO, ZURICH, zurichPeers } from './helpers';
 
 describe('mesh/store: remote identity catalogues', () => {
   let logs: string[];
@@ -110,6 +110,34 @@ describe('mesh/store: remote identity catalogues', () => {
     refused(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey), 'STALE', /generation 9/);
     assert.equal(logs.length, logged, 'the same refusal again is counted, not logged again');
     refused(signedBytes(frankfurtContent({ identities: [{ id: BILLING, labels: ['k8s:app=other'] }] }), FRANKFURT.privateKey), 'STALE', /generation 10 is not newer than the held 10/);
+  });
+
+  it('refuses a catalogue issued ahead of this clock beyond the skew, or whose generation runs ahead of its issue time', () => {
+    let clock = ISSUED_AT_MS;
+    const s = new RemoteCatalogues(zurichPeers(), { now: () => clock, freshness: { maxClockSkewMs: 60_000, maxAgeMs: 3600_000 }, log: (m) => logs.push(m) });
+    const at = (issued: number, generation: bigint) => signedBytes(frankfurtContent({ issuedAtMs: BigInt(issued), generation }), FRANKFURT.privateKey);
+    const ahead = s.accept(at(clock + 60_001, 10n));
+    assert.deepEqual(!ahead.ok && [ahead.error.code, ahead.error.message], ['FUTURE', 'FUTURE: frankfurt generation 10 issued 60001 ms ahead of this clock, limit 60000']);
+    // The largest generation a signer can write would hold off every later catalogue for ever.
+    const frozen = s.accept(at(clock, 2n ** 63n - 1n));
+    assert.deepEqual(!frozen.ok && frozen.error.code, 'FUTURE');
+    assert.match(!frozen.ok ? frozen.error.message : '', /generation 9223372036854775807 runs ahead of its issue time/);
+    assert.equal(s.stats().refused.FUTURE, 2);
+    assert.equal(s.accept(at(clock + 60_000, BigInt(clock + 120_000))).ok, true, 'within the skew on both counts');
+    assert.equal(s.stats().clusters[0].generation, BigInt(clock + 120_000));
+    clock += 10_000;
+    assert.equal(s.accept(at(clock, BigInt(clock))).ok, false, 'an honest next generation waits only as long as the skew allowed');
+    clock += 120_000;
+    assert.equal(s.accept(at(clock, BigInt(clock))).ok, true);
+  });
+
+  it('refuses a catalogue issued longer ago than the maximum age: a replay to a receiver that restarted', () => {
+    const clock = ISSUED_AT_MS;
+    const s = new RemoteCatalogues(zurichPeers(), { now: () => clock, freshness: { maxClockSkewMs: 60_000, maxAgeMs: 3600_000 }, log: (m) => logs.push(m) });
+    const old = s.accept(signedBytes(frankfurtContent({ issuedAtMs: BigInt(clock - 3600_001) }), FRANKFURT.privateKey));
+    assert.deepEqual(!old.ok && [old.error.code, old.error.message], ['STALE', 'STALE: frankfurt generation 10 issued 3600 s ago, limit 3600 s']);
+    assert.equal(s.stats().clusters.length, 0);
+    assert.equal(s.accept(signedBytes(frankfurtContent({ issuedAtMs: BigInt(clock - 3600_000) }), FRANKFURT.privateKey)).ok, true);
   });
 
   it('a peer names pods only inside its declared prefixes: this cluster\'s pods and another peer\'s stay out', () => {
