@@ -10,7 +10,9 @@ export const CATALOGUE_PATH = '/v1/identity-catalogue';
 
 /** Serves `current()` at CATALOGUE_PATH; resolves once listening. */
 export async function serveCatalogue(current: () => CatalogueResult<Uint8Array>, host: string, port: number): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+  // Node checks the header and request deadlines only this often (30 s by default): a client
+  // sending a header byte now and then would otherwise hold its connection six times as long.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     if (req.method !== 'GET' || req.url !== CATALOGUE_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`only GET ${CATALOGUE_PATH}\n`);
       return;
