@@ -19,14 +19,16 @@ export async function openKubernetesSources(
   if (kubeconfig) kubeConfig.loadFromFile(kubeconfig);
   else kubeConfig.loadFromDefault();
   const source = new KubernetesSource({ kubeConfig, log });
-  const pods = node === undefined ? null : new KubernetesWorkloads({ kubeConfig, nodeName: node, onChange: onWorkloads, log });
+  // The node's pods come out of the cluster's when those are watched anyway: one watch of
+  // pods, and one call of onWorkloads per change.
   const all = clusterPods ? new KubernetesWorkloads({ kubeConfig, onChange: onWorkloads, log }) : null;
+  const pods = node === undefined || all ? null : new KubernetesWorkloads({ kubeConfig, nodeName: node, onChange: onWorkloads, log });
   await pods?.synced;
   await all?.synced;
   return {
     source,
     kubernetes: { kubeConfig, source },
-    workloads: () => pods?.list() ?? [],
+    workloads: () => (node === undefined ? [] : ((pods ?? all)?.list().filter((w) => w.node === node) ?? [])),
     clusterWorkloads: () => all?.list() ?? [],
     origin: kubeConfig.getCurrentCluster()?.server ?? 'the Kubernetes API',
     close: async () => {

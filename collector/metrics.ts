@@ -2,7 +2,8 @@
 // counter slot (verdicts, drop reasons, ring reserve failures), the flow table and the
 // export backlog. Every figure is read at scrape time from where it is kept, so nothing is
 // counted twice. Label values come from fixed sets (counter names, units).
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { datapathCounters, mirrored, type DatapathTotals } from '../metrics/counters';
 import type { ExporterCounters } from './exporter';
 import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
@@ -11,7 +12,7 @@ import type { Level1ServerStats } from '../mesh/level1_server';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
-  datapath: () => Record<string, { packets: bigint; bytes: bigint }>;
+  datapath: () => DatapathTotals;
   table: () => FlowTableStats;
   /** Absent when the agent exports to no relay. */
   exporter?: () => ExporterCounters;
@@ -23,20 +24,6 @@ export interface AgentMetricSources {
   level1?: () => Level1ServerStats;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
-}
-
-/** A counter whose value is a cumulative figure kept elsewhere, read at each scrape. */
-function mirrored<L extends string>(registry: Registry, name: string, help: string, labelNames: L[], read: () => Array<[Record<L, string>, number]>): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
 }
 
 function gauge(registry: Registry, name: string, help: string, read: () => number): void {
@@ -52,7 +39,7 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 
 /** One reading of every source, taken once per scrape so that all figures come from it. */
 interface Reading {
-  datapath: Record<string, { packets: bigint; bytes: bigint }>;
+  datapath: DatapathTotals;
   table: FlowTableStats;
   exporter: ExporterCounters | undefined;
 }
@@ -67,12 +54,7 @@ export class AgentMetrics {
     this.read = () => ({ datapath: src.datapath(), table: src.table(), exporter: src.exporter?.() });
     // Each metric reads the scrape's reading (taken in text()); outside a scrape, a fresh one.
     const reading = (): Reading => this.now ?? this.read();
-    mirrored(r, 'cillion_datapath_packets_total', 'Packets per datapath counter: verdicts, drop reasons (after the record too), ring reserve failures.', ['counter'], () =>
-      Object.entries(reading().datapath).map(([counter, t]) => [{ counter }, Number(t.packets)]),
-    );
-    mirrored(r, 'cillion_datapath_wire_bytes_total', 'Wire bytes (the SCION frame, or the pod frame before encapsulation) per datapath counter.', ['counter'], () =>
-      Object.entries(reading().datapath).map(([counter, t]) => [{ counter }, Number(t.bytes)]),
-    );
+    datapathCounters(r, () => reading().datapath);
     const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, reading().table[k]]];
     mirrored(r, 'cillion_ring_records_total', 'Records the collector read from the ring buffer.', [], table('records'));
     mirrored(r, 'cillion_decode_errors_total', 'Ring records the collector could not decode (lost records).', [], table('decodeErrors'));
@@ -105,6 +87,7 @@ export class AgentMetrics {
       mirrored(r, 'cillion_identity_catalogues_refused_total', 'Remote identity catalogues refused (or not fetched), by reason; the last good one stays in use.', ['reason'], () =>
         Object.entries(cat().refused).map(([reason, n]) => [{ reason }, n]),
       );
+      mirrored(r, 'cillion_identity_catalogue_addresses_dropped_total', 'Pod addresses in accepted remote catalogues dropped for lying outside their cluster\'s pod prefixes (mesh file).', [], () => [[{}, cat().addressesDropped]]);
       new Gauge({
         name: 'cillion_identity_catalogue_identities',
         help: 'Identities in the catalogue held for each peer cluster (peers come from the mesh file, a bounded set).',

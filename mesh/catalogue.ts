@@ -44,6 +44,23 @@ export const DEFAULT_CATALOGUE_LIMITS: CatalogueLimits = {
   maxAddresses: 65536,
 };
 
+/**
+ * How a catalogue's issue time must stand to the receiver's clock. The generation may not run
+ * ahead of the issue time by more than the skew either, so no peer can send a generation
+ * that holds off its next catalogues for longer than the skew allows (2^63 would be for ever).
+ * The maximum age bounds what a receiver that restarts takes from a replayed old catalogue;
+ * the publisher signs its catalogue anew well within it (REISSUE_MS) even when nothing changed.
+ */
+export interface CatalogueFreshness {
+  maxClockSkewMs: number;
+  maxAgeMs: number;
+}
+
+export const DEFAULT_CATALOGUE_FRESHNESS: CatalogueFreshness = { maxClockSkewMs: 5 * 60_000, maxAgeMs: 6 * 3600_000 };
+
+/** The publisher signs an unchanged catalogue anew after this long. */
+export const REISSUE_MS = 3600_000;
+
 /** A catalogue as decoded (IdentityCatalogue) or as the publisher is about to sign it. */
 export interface CatalogueInput {
   clusterName: string;

@@ -1,14 +1,15 @@
-// The mesh file an agent is given (--mesh): this cluster's name and id, the peers it trusts
-// with their public keys and catalogue URLs, and, on the node that publishes, the private key
-// and listen address. Keys are PEM files (openssl genpkey -algorithm ed25519), named relative
-// to the mesh file.
+// The mesh file an agent is given (--mesh): this cluster's name, id and pod prefixes, the
+// peers it trusts with their public keys, catalogue URLs and pod prefixes, and, on the node
+// that publishes, the private key and listen address. Keys are PEM files (openssl genpkey
+// -algorithm ed25519), named relative to the mesh file. Pod prefixes must not overlap.
 //
 //   cluster: zurich
 //   clusterId: 1
+//   prefixes: [10.164.0.0/16]
 //   refreshSeconds: 10
 //   publish: { listen: "127.0.0.1:4300", privateKey: zurich.key }
 //   peers:
-//     - { cluster: frankfurt, clusterId: 2, publicKey: frankfurt.pub, url: "http://127.0.0.1:4301/v1/identity-catalogue" }
+//     - { cluster: frankfurt, clusterId: 2, publicKey: frankfurt.pub, url: "http://127.0.0.1:4301/v1/identity-catalogue", prefixes: [10.165.0.0/16] }
 //
 // Keys between clusters (mesh/key_sync.ts) need, on every node, the cluster's master secret
 // (a file of random bytes only its owner may read), the cluster's signing key, and the
@@ -29,6 +30,7 @@ import { isClusterId } from '../operator/identity/cluster_scope';
 import { DEFAULT_EPOCH_SECONDS, MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../scion/drkey/epoch';
 import { type IA, parseIA } from '../scion/isdas';
 import { MeshConfigError, MeshPeers, publicKeyFromPem } from './peers';
+import { PodPrefixes } from './prefixes';
 
 /** What keys between clusters are made from; present when the mesh file names a master secret. */
 export interface MeshKeyConfig {
@@ -42,6 +44,7 @@ export interface MeshKeyConfig {
 export interface MeshConfig {
   clusterName: string;
   clusterId: number;
+  prefixes?: PodPrefixes;
   refreshMs: number;
   publish?: { host: string; port: number; privateKey: KeyObject };
   peers: MeshPeers;
@@ -59,6 +62,12 @@ function str(v: unknown, what: string): string {
 function clusterId(v: unknown, what: string): number {
   if (typeof v !== 'number' || !isClusterId(v)) throw new MeshConfigError(`${what}: want a cluster id 1-255, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function prefixes(v: unknown, what: string): PodPrefixes | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((p) => typeof p !== 'string')) throw new MeshConfigError(`${what}: want a list of prefixes such as 10.165.0.0/16`);
+  return PodPrefixes.parse(v, what);
 }
 
 function hostPort(v: string): { host: string; port: number } {
@@ -134,6 +143,7 @@ export function loadMeshConfig(file: string): MeshConfig {
     clusterName: str(doc.cluster, 'cluster'),
     clusterId: clusterId(doc.clusterId, 'clusterId'),
     ia: doc.ia === undefined ? undefined : ia(doc.ia, 'ia'),
+    prefixes: prefixes(doc.prefixes, 'prefixes'),
   };
   const refresh = doc.refreshSeconds ?? 10;
   if (typeof refresh !== 'number' || !(refresh >= 1 && refresh <= 3600)) throw new MeshConfigError('refreshSeconds: want 1-3600');
@@ -149,6 +159,7 @@ export function loadMeshConfig(file: string): MeshConfig {
       ia: p.ia === undefined ? undefined : ia(p.ia, `${what}.ia`),
       publicKey: key,
       url,
+      prefixes: prefixes(p.prefixes, `${what}.prefixes`),
     };
   });
   let publish: MeshConfig['publish'];
@@ -159,7 +170,7 @@ export function loadMeshConfig(file: string): MeshConfig {
   }
   const meshPeers = new MeshPeers(peers, self);
   const keys = doc.masterSecret === undefined ? undefined : keyConfig(doc, self.ia, meshPeers, publish?.privateKey, dir, read);
-  return { clusterName: self.clusterName, clusterId: self.clusterId, refreshMs: refresh * 1000, publish, peers: meshPeers, keys };
+  return { clusterName: self.clusterName, clusterId: self.clusterId, prefixes: self.prefixes, refreshMs: refresh * 1000, publish, peers: meshPeers, keys };
 }
 
 function keyConfig(

@@ -1,6 +1,6 @@
 // Why a remote catalogue was refused. Each code is counted on its own, so an operator sees
 // whether a peer is misconfigured (UNKNOWN_CLUSTER, BAD_SIGNATURE), lying (CLUSTER_ID_MISMATCH,
-// FOREIGN_IDENTITY), replaying (STALE), flooding (TOO_LARGE, TOO_MANY) or unreachable (FETCH_FAILED).
+// FOREIGN_IDENTITY), replaying (STALE), dated ahead (FUTURE), flooding (TOO_LARGE, TOO_MANY) or unreachable (FETCH_FAILED).
 export const CATALOGUE_ERROR_CODES = [
   'MALFORMED',
   'UNSIGNED',
@@ -11,6 +11,7 @@ export const CATALOGUE_ERROR_CODES = [
   'TOO_LARGE',
   'TOO_MANY',
   'STALE',
+  'FUTURE',
   'FETCH_FAILED',
 ] as const;
 

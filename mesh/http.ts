@@ -104,7 +104,9 @@ function servePost(route: PostRoute, inFlight: { n: number }, req: IncomingMessa
 export async function serveCatalogue(current: () => CatalogueResult<Uint8Array>, host: string, port: number, opts: ServeOptions = {}): Promise<{ server: Server; url: string }> {
   const inFlight = { n: 0 };
   const post = opts.post;
-  const server = createServer((req, res) => {
+  // Node checks the header and request deadlines only this often (30 s by default): a client
+  // sending a header byte now and then would otherwise hold its connection six times as long.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     if (post && req.url === post.path) {
       if (req.method === 'POST') servePost(post, inFlight, req, res);
       else answer(res, { status: 405, body: `only POST ${post.path}` });

@@ -5,6 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isClusterId } from '../operator/identity/cluster_scope';
 import { formatIA, type IA } from '../scion/isdas';
+import type { PodPrefixes } from './prefixes';
 
 export interface MeshPeer {
   clusterName: string;
@@ -14,6 +15,8 @@ export interface MeshPeer {
   url?: string;
   /** Its ISD-AS: what keys between the two clusters are derived for (mesh/key_sync.ts). */
   ia?: IA;
+  /** Where its pods are: the only addresses its catalogue may name (none when absent). */
+  prefixes?: PodPrefixes;
 }
 
 export class MeshConfigError extends Error {
@@ -24,12 +27,13 @@ export class MeshConfigError extends Error {
 export class MeshPeers {
   private readonly byName = new Map<string, MeshPeer>();
 
-  /** `self` is this cluster: a peer may not share its name or cluster id either. */
-  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number; ia?: IA }) {
+  /** `self` is this cluster: a peer may not share its name, cluster id, ISD-AS or pod prefixes either. */
+  constructor(peers: readonly MeshPeer[], self?: { clusterName: string; clusterId: number; ia?: IA; prefixes?: PodPrefixes }) {
     const ids = new Map<number, string>();
     const ias = new Map<IA, string>();
     if (self) ids.set(self.clusterId, self.clusterName);
     if (self?.ia !== undefined) ias.set(self.ia, self.clusterName);
+    const prefixed: Array<{ clusterName: string; prefixes: PodPrefixes }> = self?.prefixes ? [{ clusterName: self.clusterName, prefixes: self.prefixes }] : [];
     for (const p of peers) {
       if (!isClusterId(p.clusterId)) throw new MeshConfigError(`peer ${p.clusterName}: cluster id ${p.clusterId} outside 1-255`);
       if (p.publicKey.asymmetricKeyType !== 'ed25519') throw new MeshConfigError(`peer ${p.clusterName}: key is ${p.publicKey.asymmetricKeyType}, want ed25519`);
@@ -41,6 +45,14 @@ export class MeshPeers {
         const iaHolder = ias.get(p.ia);
         if (iaHolder !== undefined) throw new MeshConfigError(`ISD-AS ${formatIA(p.ia)} given to both ${iaHolder} and ${p.clusterName}`);
         ias.set(p.ia, p.clusterName);
+      }
+      const own = p.prefixes;
+      if (own) {
+        for (const other of prefixed) {
+          const both = own.overlap(other.prefixes);
+          if (both) throw new MeshConfigError(`pod prefixes of ${other.clusterName} and ${p.clusterName} overlap (${both})`);
+        }
+        prefixed.push({ clusterName: p.clusterName, prefixes: own });
       }
       this.byName.set(p.clusterName, p);
     }

@@ -1,10 +1,11 @@
 // This cluster's side: what it publishes, taken through a narrow listing so that any
-// allocator can feed it, and signed once per change. The generation is the build time in
-// milliseconds, forced strictly above the last one, so it keeps increasing across a restart
-// of the publisher as long as the clock does not step back by more than the restart took.
+// allocator can feed it, and signed once per change (and once per REISSUE_MS, so receivers
+// see it younger than their maximum age). The generation is the build time in milliseconds,
+// forced strictly above the last one, so it keeps increasing across a restart of the
+// publisher as long as the clock does not step back by more than the restart took.
 import type { KeyObject } from 'node:crypto';
 import type { Identity } from '../operator/identity/allocator';
-import { checkCatalogue, DEFAULT_CATALOGUE_LIMITS, type CatalogueEntry, type CatalogueLimits } from './catalogue';
+import { checkCatalogue, DEFAULT_CATALOGUE_LIMITS, REISSUE_MS, type CatalogueEntry, type CatalogueLimits } from './catalogue';
 import { CatalogueError, type CatalogueResult } from './error';
 import { signCatalogue } from './signing';
 
@@ -38,12 +39,13 @@ export class CataloguePublisher {
   private signed: Uint8Array | undefined;
   private content = '';
   private generation = 0n;
+  private issuedAtMs = 0;
 
   constructor(private readonly opts: PublisherOptions) {}
 
   /**
-   * The signed catalogue of the listing as it is now: the same bytes while nothing changed,
-   * a new generation when something did. A listing this cluster's own peers would refuse
+   * The signed catalogue of the listing as it is now: the same bytes while nothing changed
+   * (for up to REISSUE_MS), a new generation when something did. A listing this cluster's own peers would refuse
    * (an identity outside its cluster id, over a limit) is refused here first.
    */
   current(): CatalogueResult<Uint8Array> {
@@ -52,8 +54,8 @@ export class CataloguePublisher {
       .map((e) => ({ id: e.id, labels: [...e.labels].sort(), addresses: [...(e.addresses ?? [])].sort() }))
       .sort((a, b) => a.id - b.id);
     const content = JSON.stringify(identities);
-    if (this.signed && content === this.content) return { ok: true, value: this.signed };
     const now = (this.opts.now ?? Date.now)();
+    if (this.signed && content === this.content && Math.abs(now - this.issuedAtMs) < REISSUE_MS) return { ok: true, value: this.signed };
     const generation = BigInt(Math.max(now, 0)) > this.generation ? BigInt(Math.max(now, 0)) : this.generation + 1n;
     const limits = this.opts.limits ?? DEFAULT_CATALOGUE_LIMITS;
     const checked = checkCatalogue(
@@ -66,6 +68,7 @@ export class CataloguePublisher {
     this.signed = signed;
     this.content = content;
     this.generation = generation;
+    this.issuedAtMs = now;
     return { ok: true, value: signed };
   }
 }

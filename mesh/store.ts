@@ -2,10 +2,12 @@
 // the lookups the collector names a remote flow end with. A catalogue that fails any check
 // is refused with its code, counted and logged, and the last good one of that cluster stays
 // in use; a peer therefore cannot make this cluster forget its workloads by sending garbage.
+// A peer names pods only inside the pod prefixes the mesh file declares for it: an address
+// elsewhere (one of this cluster's pods, another peer's) is dropped, counted and logged.
 import type { EndpointInfo } from '../collector/enrich';
 import { NAMESPACE_LABEL } from '../operator/identity/labels';
 import { clusterIdOf } from '../operator/identity/cluster_scope';
-import { DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueLimits } from './catalogue';
+import { DEFAULT_CATALOGUE_FRESHNESS, DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueFreshness, type CatalogueLimits } from './catalogue';
 import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult } from './error';
 import type { MeshPeers } from './peers';
 import { openCatalogue } from './signing';
@@ -16,6 +18,10 @@ interface Held {
   /** The signed catalogue as received, to know the same one served again without opening it. */
   raw: Buffer;
   byId: Map<number, EndpointInfo>;
+  /** The published addresses inside the peer's declared prefixes, with their identity. */
+  addresses: Map<string, number>;
+  /** Published addresses outside them, dropped. */
+  addressesDropped: number;
   acceptedAtMs: number;
 }
 
@@ -31,11 +37,15 @@ export interface ClusterCatalogueStatus {
   clusterId: number;
   generation: bigint;
   identities: number;
+  /** Addresses of the held catalogue dropped for lying outside the cluster's pod prefixes. */
+  addressesDropped: number;
   acceptedAtMs: number;
 }
 
 export interface CatalogueStoreStats {
   accepted: number;
+  /** Addresses dropped over every catalogue accepted, for lying outside their cluster's pod prefixes. */
+  addressesDropped: number;
   refused: Record<CatalogueErrorCode, number>;
   clusters: ClusterCatalogueStatus[];
 }
@@ -49,6 +59,7 @@ function endpointOf(clusterName: string, id: number, labels: readonly string[]):
 
 export interface RemoteCataloguesOptions {
   limits?: CatalogueLimits;
+  freshness?: CatalogueFreshness;
   now?: () => number;
   /** Told about every refusal, with its code in the message. */
   log?: (message: string) => void;
@@ -59,8 +70,10 @@ export class RemoteCatalogues {
   private readonly byAddressMap = new Map<string, EndpointInfo>();
   private readonly refused = Object.fromEntries(CATALOGUE_ERROR_CODES.map((c) => [c, 0])) as Record<CatalogueErrorCode, number>;
   private accepted = 0;
+  private addressesDropped = 0;
   private lastLogged = '';
   private readonly limits: CatalogueLimits;
+  private readonly freshness: CatalogueFreshness;
   private readonly now: () => number;
   private readonly log: (message: string) => void;
 
@@ -69,6 +82,7 @@ export class RemoteCatalogues {
     opts: RemoteCataloguesOptions = {},
   ) {
     this.limits = opts.limits ?? DEFAULT_CATALOGUE_LIMITS;
+    this.freshness = opts.freshness ?? DEFAULT_CATALOGUE_FRESHNESS;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
   }
@@ -82,6 +96,8 @@ export class RemoteCatalogues {
     const opened = openCatalogue(bytes, this.peers, this.limits);
     if (!opened.ok) return this.refuse(opened.error);
     const { catalogue, payload } = opened.value;
+    const untimely = this.untimely(catalogue);
+    if (untimely) return this.refuse(untimely);
     const prev = this.held.get(catalogue.clusterName);
     if (prev) {
       const g = prev.catalogue.generation;
@@ -94,11 +110,28 @@ export class RemoteCatalogues {
     }
     const byId = new Map<number, EndpointInfo>();
     for (const e of catalogue.identities) byId.set(e.id, endpointOf(catalogue.clusterName, e.id, e.labels));
-    this.held.set(catalogue.clusterName, { catalogue, payload, raw: Buffer.from(bytes), byId, acceptedAtMs: this.now() });
+    const { addresses, dropped } = this.ownAddresses(catalogue);
+    this.held.set(catalogue.clusterName, { catalogue, payload, raw: Buffer.from(bytes), byId, addresses, addressesDropped: dropped, acceptedAtMs: this.now() });
     this.rebuildAddresses();
     this.accepted++;
     this.lastLogged = '';
     return { ok: true, value: { clusterName: catalogue.clusterName, generation: catalogue.generation, changed: true } };
+  }
+
+  /** Why the catalogue's issue time or generation is out of bounds against this clock, if it is. */
+  private untimely(c: Catalogue): CatalogueError | undefined {
+    const now = this.now();
+    const { maxClockSkewMs, maxAgeMs } = this.freshness;
+    if (c.issuedAtMs > now + maxClockSkewMs) {
+      return new CatalogueError('FUTURE', `${c.clusterName} generation ${c.generation} issued ${c.issuedAtMs - now} ms ahead of this clock, limit ${maxClockSkewMs}`);
+    }
+    if (c.generation > BigInt(c.issuedAtMs) + BigInt(maxClockSkewMs)) {
+      return new CatalogueError('FUTURE', `${c.clusterName} generation ${c.generation} runs ahead of its issue time ${c.issuedAtMs} by more than ${maxClockSkewMs} ms`);
+    }
+    if (c.issuedAtMs < now - maxAgeMs) {
+      return new CatalogueError('STALE', `${c.clusterName} generation ${c.generation} issued ${Math.round((now - c.issuedAtMs) / 1000)} s ago, limit ${maxAgeMs / 1000} s`);
+    }
+    return undefined;
   }
 
   /** Counts a refusal found outside accept (a fetch that failed, say). */
@@ -128,6 +161,7 @@ export class RemoteCatalogues {
   stats(): CatalogueStoreStats {
     return {
       accepted: this.accepted,
+      addressesDropped: this.addressesDropped,
       refused: { ...this.refused },
       clusters: [...this.held.values()]
         .map((h) => ({
@@ -135,25 +169,41 @@ export class RemoteCatalogues {
           clusterId: h.catalogue.clusterId,
           generation: h.catalogue.generation,
           identities: h.catalogue.identities.length,
+          addressesDropped: h.addressesDropped,
           acceptedAtMs: h.acceptedAtMs,
         }))
         .sort((a, b) => a.clusterId - b.clusterId),
     };
   }
 
-  // Two clusters may both claim an address (a peer lying, or pod CIDRs that overlap): such an
-  // address names nobody rather than whichever cluster spoke last.
-  private rebuildAddresses(): void {
-    this.byAddressMap.clear();
-    const contested = new Set<string>();
-    for (const h of this.held.values()) {
-      for (const e of h.catalogue.identities) {
-        for (const a of e.addresses) {
-          if (this.byAddressMap.has(a)) contested.add(a);
-          else this.byAddressMap.set(a, h.byId.get(e.id)!);
-        }
+  /**
+   * The catalogue's addresses inside its cluster's declared pod prefixes (none declared: none
+   * inside). The catalogue itself is still taken: its identities name packets by number.
+   */
+  private ownAddresses(catalogue: Catalogue): { addresses: Map<string, number>; dropped: number } {
+    const prefixes = this.peers.get(catalogue.clusterName)?.prefixes;
+    const addresses = new Map<string, number>();
+    let dropped = 0;
+    let first = '';
+    for (const e of catalogue.identities) {
+      for (const a of e.addresses) {
+        if (prefixes?.contains(a)) addresses.set(a, e.id);
+        else if (dropped++ === 0) first = a;
       }
     }
-    for (const a of contested) this.byAddressMap.delete(a);
+    if (dropped > 0) {
+      this.addressesDropped += dropped;
+      const declared = prefixes ? `its pod prefixes ${prefixes.prefixes.map((p) => `${p.address}/${p.length}`).join(', ')}` : 'no pod prefixes in the mesh file';
+      this.log(`identity catalogue of ${catalogue.clusterName} generation ${catalogue.generation}: ${dropped} address(es) dropped (${first} first), the cluster has ${declared}`);
+    }
+    return { addresses, dropped };
+  }
+
+  // Declared prefixes are disjoint (mesh/peers.ts), so no two clusters hold one address here.
+  private rebuildAddresses(): void {
+    this.byAddressMap.clear();
+    for (const h of this.held.values()) {
+      for (const [a, id] of h.addresses) this.byAddressMap.set(a, h.byId.get(id)!);
+    }
   }
 }

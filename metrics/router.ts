@@ -1,13 +1,14 @@
 // `cillion router`'s Prometheus metrics, on a registry of its own: which hop-field MAC the
 // loaded program runs, and the datapath counters per counter slot (forwards, drop reasons).
 // Figures are read at scrape time from where they are kept.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { datapathCounters, type DatapathTotals } from './counters';
 import type { HopMacReport } from '../bpf/hop_cipher';
 
 export interface RouterMetricSources {
   hopMac: HopMacReport;
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
-  datapath: () => Record<string, { packets: bigint; bytes: bigint }>;
+  datapath: () => DatapathTotals;
 }
 
 export class RouterMetrics {
@@ -20,21 +21,7 @@ export class RouterMetrics {
       { method: src.hopMac.method, driver: src.hopMac.driver ?? '' },
       1,
     );
-    for (const [name, unit, pick] of [
-      ['cillion_datapath_packets_total', 'Packets', (t: { packets: bigint }) => t.packets],
-      ['cillion_datapath_wire_bytes_total', 'Wire bytes', (t: { bytes: bigint }) => t.bytes],
-    ] as const) {
-      new Counter({
-        name,
-        help: `${unit} per datapath counter: forwards, local deliveries, drop reasons.`,
-        labelNames: ['counter'],
-        registers: [r],
-        collect() {
-          this.reset();
-          for (const [counter, t] of Object.entries(src.datapath())) this.inc({ counter }, Number(pick(t as { packets: bigint; bytes: bigint })));
-        },
-      });
-    }
+    datapathCounters(r, src.datapath);
   }
 
   get contentType(): string {

@@ -7,6 +7,7 @@
 // GetFlows would send it (stored history already encoded, anything else encoded here),
 // behind field 1's tag and its length. Nothing is decoded or re-encoded on the way.
 import type { ServerWritableStream } from '@grpc/grpc-js';
+import { ProtoWriter, tag } from '../columns/proto_writer';
 import { fieldBytes } from '../columns/size';
 import { GetFlowsResponse, type GetFlowsRequest } from '../proto/gen/observer/observer';
 import type { GetFlowBatchesResponse } from '../proto/gen/observer/v1/flow_history';
@@ -25,16 +26,7 @@ export const MAX_BATCH_BYTES = 1 << 20;
 const MAX_QUEUED_BATCHES = 4;
 
 /** GetFlowBatchesResponse.responses: field 1, length-delimited. */
-const RESPONSES_TAG = 0x0a;
-
-function writeVarint(out: Buffer, at: number, n: number): number {
-  while (n > 127) {
-    out[at++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[at++] = n;
-  return at;
-}
+const RESPONSES_TAG = tag(1, 2);
 
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -43,6 +35,8 @@ function asBuffer(u: Uint8Array): Buffer {
 /** Holds responses until a batch is full or getFlows flushes, then sends them as one message. */
 export class BatchWriter implements ResponseSink {
   private readonly out: Writer;
+  /** Each batch in a buffer of its own, its exact size: the stream holds it until written. */
+  private readonly frames = new ProtoWriter(0);
   private held: Buffer[] = [];
   /** The batch's encoded size so far, tags and lengths included. */
   private heldBytes = 0;
@@ -95,13 +89,9 @@ export class BatchWriter implements ResponseSink {
   }
 
   private send(): boolean {
-    const batch = Buffer.allocUnsafe(this.heldBytes);
-    let at = 0;
-    for (const m of this.held) {
-      batch[at++] = RESPONSES_TAG;
-      at = writeVarint(batch, at, m.length);
-      at += m.copy(batch, at);
-    }
+    this.frames.begin(this.heldBytes);
+    for (const m of this.held) this.frames.field(RESPONSES_TAG, m);
+    const batch = this.frames.end();
     this.held = [];
     this.heldBytes = 0;
     this.queued++;

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { IdentityLookup } from '../../operator/datapath/identities';
+import { IdentityLookup, type WorkloadIdentities } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
 import { IdentityError } from '../../operator/identity/allocator';
 import { ClusterIdentities } from '../../operator/identity/cluster_allocator';
@@ -41,6 +41,17 @@ async function markInvalidClusters(sources: Sources, entries: readonly SourceEnt
   return bad.map((e) => `; ClusterAS ${e.key.name} is invalid: ${invalidCondition(e).message}`).join('');
 }
 
+/** The node's identities, read after `allocate` numbered the cluster's pods (when this process allocates). */
+function allocatingFirst(lookup: IdentityLookup, allocate: () => void): WorkloadIdentities {
+  return {
+    view: lookup.view,
+    sync: (workloads) => {
+      allocate();
+      return lookup.sync(workloads);
+    },
+  };
+}
+
 async function run(opts: OperatorOptions): Promise<void> {
   if (opts.uplink.length > 0 && opts.node === undefined) throw new InvalidArgumentError('--uplink needs --node');
   let runtime: NodeRuntime | null = null;
@@ -48,6 +59,8 @@ async function run(opts: OperatorOptions): Promise<void> {
   let reader: IdentityReader | null = null;
   // Set once the cluster is known: takes the allocation (back) when this process may allocate.
   let reopen: (() => void) | null = null;
+  // Run by every recompute before the node's identities are read: one timer (the programmer's)
+  // numbers new pods, collects expired numbers and programs the node, in that order.
   const allocate = (): void => {
     try {
       if (allocation?.sync().changed) reader?.refresh();
@@ -59,9 +72,9 @@ async function run(opts: OperatorOptions): Promise<void> {
         reopen?.();
       }
     }
-    void runtime?.programmer.recompute();
   };
-  const sources = await openSources(opts, opts.node, allocate, log, true);
+  const recompute = (): void => void runtime?.programmer.recompute();
+  const sources = await openSources(opts, opts.node, recompute, log, true);
   let elector: LeaderElector | null = null;
   const kube = sources.kubernetes?.source ?? null;
   const abort = new AbortController();
@@ -95,7 +108,7 @@ async function run(opts: OperatorOptions): Promise<void> {
     };
     stops.push(closeAllocation);
     reopen = () => {
-      if (!elector || elector.isLeader) void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
+      if (!elector || elector.isLeader) void openAllocation().then(recompute, (e: Error) => log(`identities: ${e.message}`));
     };
     if (sources.kubernetes && !opts.once) {
       elector = new (kubernetesMode().LeaderElector)({
@@ -106,7 +119,7 @@ async function run(opts: OperatorOptions): Promise<void> {
         onStartedLeading: () => {
           log(`leading (lease ${opts.leaseNamespace}/${opts.leaseName}): writing status and allocating identities`);
           kube?.setWritingStatus(true);
-          void openAllocation().then(allocate, (e: Error) => log(`identities: ${e.message}`));
+          void openAllocation().then(recompute, (e: Error) => log(`identities: ${e.message}`));
         },
         onStoppedLeading: () => {
           // Writes still queued would land after another replica may have taken over.
@@ -135,7 +148,7 @@ async function run(opts: OperatorOptions): Promise<void> {
       uplinks: uplinkSpecs(opts),
       netns: opts.netns,
       instance: opts.instance,
-      identities: new IdentityLookup(nodeReader),
+      identities: allocatingFirst(new IdentityLookup(nodeReader), allocate),
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -153,9 +166,6 @@ async function run(opts: OperatorOptions): Promise<void> {
       return;
     }
     await runtime.start();
-    // The refresh also numbers pods of the embedded mode's workloads file and collects expired numbers.
-    const sweep = setInterval(allocate, opts.refresh * 1000);
-    stops.push(() => clearInterval(sweep));
     // Listening before the line that says so: a signal right after it must find a handler.
     const stopped = signalled();
     log('watching for changes (Ctrl-C stops and detaches)');

@@ -15,6 +15,8 @@ export interface MeshCluster {
   clusterId: number;
   ia: IA;
   nodes: readonly string[];
+  /** Its pod prefixes: the only addresses its catalogue may name. */
+  prefixes: readonly string[];
 }
 
 /** Writes keys and mesh files; returns each node's mesh file. The cluster of index i publishes on basePort + i. */
@@ -30,12 +32,13 @@ export function writeDemoMesh(runDir: string, clusters: readonly MeshCluster[], 
   }
   const files = new Map<string, string>();
   clusters.forEach((c, i) => {
-    const peers = clusters.flatMap((p, j) => (p === c ? [] : [{ cluster: p.name, clusterId: p.clusterId, ia: formatIA(p.ia), publicKey: `${p.name}.pub`, url: url(j) }]));
+    const peers = clusters.flatMap((p, j) => (p === c ? [] : [{ cluster: p.name, clusterId: p.clusterId, ia: formatIA(p.ia), publicKey: `${p.name}.pub`, url: url(j), prefixes: p.prefixes }]));
     c.nodes.forEach((node, n) => {
       const doc = {
         cluster: c.name,
         clusterId: c.clusterId,
         ia: formatIA(c.ia),
+        prefixes: c.prefixes,
         refreshSeconds: 2,
         masterSecret: `${c.name}.secret`,
         privateKey: `${c.name}.key`,

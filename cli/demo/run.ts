@@ -293,6 +293,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         clusterId: c.cluster.spec.clusterId,
         ia: c.cluster.spec.isdAS,
         nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
+        // Its pod prefixes as the other clusters' RemoteClusters declare them.
+        prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
       })),
       MESH_PORT_BASE,
     );

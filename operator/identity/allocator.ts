@@ -7,7 +7,7 @@
 // read its state file (IdentityReader). The mapping is persisted, and an identity no workload
 // uses any more keeps its number for a grace period, so an operator restart or a brief
 // scale-to-zero does not renumber workloads under the datapath's feet.
-import { isClusterId, scopedIdentity } from './cluster_scope';
+import { isClusterId, localIdentityOf, scopedIdentity } from './cluster_scope';
 import { identityLabels } from './labels';
 import { IdentityError, readIdentityState, writeIdentityState, type IdentityState } from './state_file';
 
@@ -63,6 +63,11 @@ export class IdentityAllocator implements IdentityView {
   private readonly min: number;
   private readonly max: number;
   private readonly guard: () => void;
+  /** Inside batch(): changes wait for one write at its end. */
+  private batching = false;
+  private dirty = false;
+  /** No local number below this is free (numbers are handed out lowest first). */
+  private lowestFree: number;
 
   private constructor(
     readonly file: string,
@@ -75,6 +80,7 @@ export class IdentityAllocator implements IdentityView {
     this.min = opts.min ?? LOCAL_IDENTITY_MIN;
     this.max = opts.max ?? LOCAL_IDENTITY_MAX;
     this.guard = opts.guard ?? (() => undefined);
+    this.lowestFree = this.min;
     if (this.min < LOCAL_IDENTITY_MIN || this.max > LOCAL_IDENTITY_MAX || this.min > this.max) {
       throw new RangeError(`identity range ${this.min}-${this.max} outside ${LOCAL_IDENTITY_MIN}-${LOCAL_IDENTITY_MAX}`);
     }
@@ -124,6 +130,22 @@ export class IdentityAllocator implements IdentityView {
     return slot.identity;
   }
 
+  /**
+   * Runs `fn` with every change it makes written once at its end rather than once each: a
+   * sync numbering N pods writes the file once, not N times. Nobody outside this process
+   * sees a number before the write (nodes read the file), so nothing is promised earlier.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.batching) return fn();
+    this.batching = true;
+    try {
+      return fn();
+    } finally {
+      this.batching = false;
+      if (this.dirty) this.save();
+    }
+  }
+
   /** One user fewer; at zero the grace period starts. */
   release(id: number): void {
     const slot = this.byNumber.get(id);
@@ -151,6 +173,7 @@ export class IdentityAllocator implements IdentityView {
       if (slot.refs === 0 && slot.releasedAt !== undefined && slot.releasedAt <= cutoff) {
         this.byNumber.delete(id);
         this.byKey.delete(slot.identity.labels.join('\n'));
+        this.lowestFree = Math.min(this.lowestFree, localIdentityOf(id));
         freed.push(id);
       }
     }
@@ -163,15 +186,22 @@ export class IdentityAllocator implements IdentityView {
     return [...this.byNumber.values()].map((s) => s.identity).sort((a, b) => a.id - b.id);
   }
 
+  // From the lowest number that may be free: numbering N pods scans the range once, not N times.
   private freeNumber(): number | undefined {
-    for (let local = this.min; local <= this.max; local++) {
+    for (let local = this.lowestFree; local <= this.max; local++) {
       const id = scopedIdentity(this.clusterId, local);
-      if (!this.byNumber.has(id)) return id;
+      if (!this.byNumber.has(id)) {
+        this.lowestFree = local + 1;
+        return id;
+      }
     }
+    this.lowestFree = this.max + 1;
     return undefined;
   }
 
   private save(): void {
+    this.dirty = true;
+    if (this.batching) return;
     this.guard();
     const state: IdentityState = {
       clusterId: this.clusterId,
@@ -181,6 +211,7 @@ export class IdentityAllocator implements IdentityView {
       }),
     };
     writeIdentityState(this.file, state);
+    this.dirty = false;
   }
 }
 

@@ -69,12 +69,14 @@ export class ClusterIdentities {
     return this.allocator;
   }
 
-  /** Numbers the cluster's pods and collects what outlived its grace period. */
+  /** Numbers the cluster's pods and collects what outlived its grace period; writes the state file once. */
   sync(): SyncReport {
     const before = this.allocator.all();
     this.exhausted.clear();
-    this.book.sync(this.opts.workloads());
-    const freed = this.allocator.gc();
+    const freed = this.allocator.batch(() => {
+      this.book.sync(this.opts.workloads());
+      return this.allocator.gc();
+    });
     if (this.exhausted.size > 0) {
       const some = [...this.exhausted].slice(0, 3).join(', ') + (this.exhausted.size > 3 ? ', ...' : '');
       this.opts.log(`identities: cluster ${this.opts.clusterId} has no free number for ${this.exhausted.size} pod(s) (${some}): they stay unprogrammed`);

@@ -35,15 +35,20 @@ export class LineCheckerPool {
     }
   }
 
-  /** Checks the lines of `batch`, numbered from `first`. */
-  check(batch: Buffer, first: number): Promise<CheckedRun> {
+  /** Checks the lines of `parts` put one after the other, numbered from `first`. */
+  check(parts: readonly Uint8Array[], first: number): Promise<CheckedRun> {
     if (this.failed) return Promise.reject(this.failed);
     const entry = this.workers[this.next++ % this.workers.length];
     return new Promise((resolve, reject) => {
       entry.waiting.push({ resolve, reject });
-      // A copy of its own, handed over rather than cloned: the chunk it came from is reused.
-      const own = new Uint8Array(batch.length);
-      own.set(batch);
+      // One copy of its own, made from the parts (no joining them first), handed over rather
+      // than cloned: the chunk it came from is reused.
+      const own = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        own.set(p, at);
+        at += p.length;
+      }
       entry.worker.postMessage({ batch: own, first }, [own.buffer]);
     });
   }

@@ -200,7 +200,7 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
   const checker = pool ? undefined : new LineChecker(new LineRules(setup), 0);
   const pending: Promise<CheckedRun>[] = [];
   // In workers: each run of whole lines, numbered from `first`, goes to a worker as a copy of its own.
-  const ask = async (run: Buffer, first: number): Promise<void> => {
+  const ask = async (run: Buffer[], first: number): Promise<void> => {
     const checked = (pool as LineCheckerPool).check(run, first);
     checked.catch(() => undefined);
     pending.push(checked);
@@ -227,16 +227,17 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
         }
         checker.lines(b, from, end);
       } else {
-        const run = rest ? Buffer.concat([rest, b.subarray(0, end)]) : b.subarray(0, end);
+        // The line split across chunks and this chunk's whole lines, copied once, by the pool.
+        const run = b.subarray(0, end);
         const first = n;
         for (let nl = run.indexOf(10); nl >= 0; nl = run.indexOf(10, nl + 1)) n++;
-        await ask(run, first);
+        await ask(rest ? [rest, run] : [run], first);
       }
       rest = end < b.length ? Buffer.from(b.subarray(end)) : undefined;
     }
     if (rest) {
       if (checker) checker.lines(rest);
-      else await ask(rest, n++);
+      else await ask([rest], n++);
     }
     if (checker) {
       n = checker.nextIndex;

@@ -61,14 +61,6 @@ const MAX_PAGE_ROWS = 20_000;
 /** From this many rows a page is put in order here rather than by the engine (readPage). */
 const SORT_HERE_ROWS = 2048;
 
-/** The key of a page's last row, as lastKeySql gives it. */
-interface CursorRow {
-  last_time_ns: string;
-  last_session_id: string;
-  last_sequence: string;
-  last_batch_index: number;
-}
-
 /** One page of a query: Native blocks, every workload and path key they hold resolved. */
 export interface FlowPage {
   blocks: NativeBlock[];
@@ -195,9 +187,10 @@ export class FlowReader {
       const { sql, params } = this.pageSql(q, at, undefined, rows);
       return readNative(await this.select(sql, params, tag));
     }
-    const { sql: lastSql, params: lastParams } = this.lastKeySql(q, at, rows);
-    const [lastRow] = await this.rows<CursorRow>(lastSql, tag, lastParams);
-    const last = lastRow && cursorOfRow(lastRow);
+    // The key of the page's last row: the `rows`-th past the cursor (none when fewer are left).
+    const { sql: lastSql, params: lastParams } = this.keysSql(q, at, 1, rows - 1);
+    const [lastRow] = await this.rows<KeyRow>(lastSql, tag, lastParams);
+    const last = lastRow && keyCursor(lastRow);
     const { sql, params } = this.pageSql(q, at, last, undefined);
     const blocks = readNative(await this.select(sql, params, tag)).filter((b) => b.rows > 0);
     // Rows stored meanwhile may fall in the range too: the page keeps the first `rows`.
@@ -214,7 +207,7 @@ export class FlowReader {
   private async recentPage(q: FlowQuery, cursor: Cursor | undefined, windows: TimeWindows, rows: number, tag: string): Promise<NativeBlock[]> {
     const keys: KeyRow[] = [];
     for (;;) {
-      const { sql, params } = this.keysSql(q, { cursor, window: windows.bounds }, rows - keys.length);
+      const { sql, params } = this.keysSql(q, { cursor, window: windows.bounds }, rows - keys.length, 0);
       keys.push(...await this.rows<KeyRow>(sql, tag, params));
       if (keys.length >= rows || windows.unbounded) break;
       windows.widen();
@@ -282,8 +275,7 @@ export class FlowReader {
     const p = new Params();
     const where = this.where(q, at, p);
     if (last) where.push(...upTo(last, desc, p));
-    const dir = desc ? 'DESC' : 'ASC';
-    const order = rows === undefined ? '' : `\nORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}\nLIMIT ${rows}`;
+    const order = rows === undefined ? '' : `\n${orderBy(desc)}\nLIMIT ${rows}`;
     const sql = `SELECT ${PAGE_COLUMNS}
 FROM ${this.db}.flows
 WHERE ${where.join(' AND ')}${order}
@@ -291,30 +283,16 @@ FORMAT Native`;
     return { sql, params: p.values };
   }
 
-  /** The key of the page's last row: the `rows`-th past the cursor (none when fewer are left). */
-  private lastKeySql(q: FlowQuery, at: PageStart, rows: number): { sql: string; params: Record<string, unknown> } {
-    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-    const p = new Params();
-    // Aliases apart from the column names: an alias would stand for its column in WHERE.
-    const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS last_time_ns, session_id AS last_session_id,
-  toString(sequence) AS last_sequence, batch_index AS last_batch_index
-FROM ${this.db}.flows
-WHERE ${this.where(q, at, p).join(' AND ')}
-ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}
-LIMIT 1 OFFSET ${rows - 1}`;
-    return { sql, params: p.values };
-  }
-
-  /** The keys of the next `rows` rows past the cursor inside the window, newest first. */
-  private keysSql(q: FlowQuery, at: PageStart, rows: number): { sql: string; params: Record<string, unknown> } {
+  /** The keys of `rows` rows past the cursor inside the window (after skipping `offset`), in the query's order. */
+  private keysSql(q: FlowQuery, at: PageStart, rows: number, offset: number): { sql: string; params: Record<string, unknown> } {
     const p = new Params();
     // Aliases apart from the column names: an alias would stand for its column in WHERE.
     const sql = `SELECT toString(toUnixTimestamp64Nano(time)) AS t, session_id AS s, toString(sequence) AS q, batch_index AS i,
   node_name AS nd
 FROM ${this.db}.flows
 WHERE ${this.where(q, at, p).join(' AND ')}
-ORDER BY time DESC, session_id DESC, sequence DESC, batch_index DESC
-LIMIT ${rows}`;
+${orderBy(q.order === 'desc')}
+LIMIT ${rows}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
     return { sql, params: p.values };
   }
 
@@ -391,10 +369,6 @@ function keyCursor(k: KeyRow): Cursor {
   return { timeNs: k.t, sessionId: k.s, sequence: k.q, index: k.i };
 }
 
-function cursorOfRow(r: CursorRow): Cursor {
-  return { timeNs: r.last_time_ns, sessionId: r.last_session_id, sequence: r.last_sequence, index: r.last_batch_index };
-}
-
 /** Where a page starts: past the cursor, inside the time window. */
 interface PageStart {
   cursor: Cursor | undefined;
@@ -406,6 +380,11 @@ function nsTime(ns: bigint | string, p: Params): string {
 }
 
 const SORT_KEY = '(time, session_id, sequence, batch_index)';
+
+function orderBy(desc: boolean): string {
+  const dir = desc ? 'DESC' : 'ASC';
+  return `ORDER BY time ${dir}, session_id ${dir}, sequence ${dir}, batch_index ${dir}`;
+}
 
 /** The cursor's time and its sort key as bound values. */
 function keyAt(c: Cursor, p: Params): { t: string; at: string } {

@@ -10,7 +10,7 @@
 import { Endpoint, ScionPath, type Flow } from '../../proto/gen/flow/flow';
 import type { EncodedFlows, FlowQuery } from '../../observer/history';
 import { L4, PRESENT } from '../../columns/layout';
-import { lengthDelimited, ProtoWriter, stringField, tag } from './proto_writer';
+import { lengthDelimited, ProtoWriter, stringField, tag } from '../../columns/proto_writer';
 import { NativeFormatError, type NativeBlock } from './native_reader';
 import type { FlowReader } from './query';
 import { pushdownIsExact } from './sql_filters';

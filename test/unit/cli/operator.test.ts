@@ -129,6 +129,28 @@ describe('cillion operator (embedded mode, status only)', function () {
     assert.equal(existsSync(AllocatorLock.fileFor(join(state, 'identities.json'))), false, 'released on exit');
   });
 
+  it('numbers a pod added to the workloads file on its refresh (the programmer\'s one timer allocates before it programs)', async function () {
+    this.timeout(60000);
+    const state = join(dir, 'state');
+    const pods = join(dir, 'pods.yaml');
+    cpSync(join(ROOT, 'examples', 'workloads', 'zurich.yaml'), pods);
+    const op = start(['operator', '--resources', join(dir, 'res'), '--workloads', pods, '--state', state, '--refresh', '1']);
+    try {
+      await op.until(/watching for changes/);
+      const labels = () => (JSON.parse(readFileSync(join(state, 'identities.json'), 'utf8')) as { identities: { labels: string[] }[] }).identities.flatMap((i) => i.labels);
+      assert.ok(!labels().includes('k8s:app=late'));
+      writeFileSync(pods, `${readFileSync(pods, 'utf8')}---\napiVersion: v1\nkind: Pod\nmetadata: { name: late-0, namespace: shop, labels: { app: late } }\nspec: { nodeName: zrh-node-1 }\nstatus: { podIP: 10.164.0.9 }\n`);
+      const deadline = Date.now() + 20000;
+      while (!labels().includes('k8s:app=late')) {
+        assert.ok(Date.now() < deadline, `late-0 not numbered within 20 s:\n${op.stderr()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      op.child.kill('SIGTERM');
+      await op.exited;
+    }
+  });
+
   it('refuses a directory without a ClusterAS', () => {
     rmSync(join(dir, 'res', 'cluster.yaml'));
     const r = cillion(['operator', '--resources', join(dir, 'res'), '--state', join(dir, 'state'), '--once']);

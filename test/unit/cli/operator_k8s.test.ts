@@ -147,10 +147,14 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     procs.push(b);
     await until(() => /op-a leads/.test(b.stderr()) && /policy video:/.test(b.stderr()), () => b.stderr());
     assert.match(b.stderr(), /programmed: [1-9]\d* added/);
-    // Its node's pods by field selector; every pod of the cluster too, for when it allocates.
-    const podWatches = api.requests.filter((r) => r.token === 'two' && r.path === '/api/v1/pods');
-    assert.ok(podWatches.some((r) => r.query.get('fieldSelector') === 'spec.nodeName=zrh-node-2'));
-    assert.ok(podWatches.every((r) => [null, 'spec.nodeName=zrh-node-2'].includes(r.query.get('fieldSelector'))));
+    // Every pod of the cluster (for when it allocates), its node's taken out of those: one list and
+    // one watch of pods, not a second by field selector; namespaces likewise once.
+    const podRequests = api.requests.filter((r) => r.token === 'two' && r.path === '/api/v1/pods');
+    assert.ok(podRequests.every((r) => r.query.get('fieldSelector') === null), podRequests.map((r) => r.query.toString()).join('\n'));
+    for (const path of ['/api/v1/pods', '/api/v1/namespaces']) {
+      const lists = api.requests.filter((r) => r.token === 'two' && r.path === path && r.query.get('watch') === null);
+      assert.equal(lists.length, 1, `${path}: ${lists.map((r) => r.query.toString()).join(' | ')}`);
+    }
 
     // A policy change: the leader recomputes and writes the new status.
     const before = statusPatches(api, 'one').length;

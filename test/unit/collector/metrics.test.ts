@@ -6,12 +6,13 @@ import type { FlowTableStats } from '../../../collector/flowtable';
 import { zeroCounters } from '../../../observer/nodes';
 import { RemoteCatalogues } from '../../../mesh/store';
 import { zeroKeyCounts } from '../../../mesh/key_error';
-import { FRANKFURT, frankfurtContent, signedBytes, zurichPeers } from '../mesh/helpers';
+import { BILLING, FRANKFURT, frankfurtContent, signedBytes, VIDEO, zurichPeers } from '../mesh/helpers';
 
 describe('collector/metrics: the agent\'s own /metrics', () => {
   it('counts remote identity catalogues taken and refused, by reason, and the identities held per peer', async () => {
     const store = new RemoteCatalogues(zurichPeers());
-    assert.equal(store.accept(signedBytes(frankfurtContent(), FRANKFURT.privateKey)).ok, true);
+    const outside = frankfurtContent({ identities: [{ id: BILLING, labels: [], addresses: ['10.165.0.7', '10.164.0.5'] }, { id: VIDEO, labels: [], addresses: ['10.164.0.6'] }] });
+    assert.equal(store.accept(signedBytes(outside, FRANKFURT.privateKey)).ok, true);
     assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 11n }), null)).ok, false);
     assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey)).ok, false);
     const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
@@ -23,6 +24,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
       'cillion_identity_catalogues_refused_total{reason="STALE"} 1',
       'cillion_identity_catalogues_refused_total{reason="BAD_SIGNATURE"} 0',
       'cillion_identity_catalogue_identities{cluster="frankfurt"} 2',
+      'cillion_identity_catalogue_addresses_dropped_total 2',
     ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
   });
 

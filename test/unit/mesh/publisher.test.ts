@@ -3,6 +3,7 @@ import type { Identity } from '../../../operator/identity/allocator';
 import { scopedIdentity } from '../../../operator/identity/cluster_scope';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../../mesh/publisher';
 import { RemoteCatalogues } from '../../../mesh/store';
+import { DEFAULT_CATALOGUE_FRESHNESS, REISSUE_MS } from '../../../mesh/catalogue';
 import { FRANKFURT, zurichPeers } from './helpers';
 
 // What an allocator's read API hands out (IdentityAllocator.all()), under test control.
@@ -22,7 +23,7 @@ describe('mesh/publisher: this cluster\'s signed catalogue', () => {
     alloc.identities = [BILLING];
     let clock = 1000;
     const pub = new CataloguePublisher({ clusterName: 'frankfurt', clusterId: 2, privateKey: FRANKFURT.privateKey, listing: allocatorListing(alloc), now: () => clock });
-    const store = new RemoteCatalogues(zurichPeers());
+    const store = new RemoteCatalogues(zurichPeers(), { now: () => clock });
     const first = pub.current();
     assert.ok(first.ok);
     assert.equal(store.accept(first.value).ok, true);
@@ -38,6 +39,30 @@ describe('mesh/publisher: this cluster\'s signed catalogue', () => {
     assert.equal(store.byIdentity(VIDEO.id)?.namespace, 'media');
     const stale = store.accept(first.value);
     assert.equal(!stale.ok && stale.error.code, 'STALE');
+  });
+
+  it('signs an unchanged catalogue anew each REISSUE_MS, so receivers never find it older than their maximum age', () => {
+    const alloc = new Allocation();
+    alloc.identities = [BILLING];
+    let clock = 1_000_000;
+    const pub = new CataloguePublisher({ clusterName: 'frankfurt', clusterId: 2, privateKey: FRANKFURT.privateKey, listing: allocatorListing(alloc), now: () => clock });
+    const store = new RemoteCatalogues(zurichPeers(), { now: () => clock });
+    const first = pub.current();
+    assert.ok(first.ok && store.accept(first.value).ok);
+    clock += REISSUE_MS - 1;
+    const same = pub.current();
+    assert.equal(same.ok && same.value, first.value);
+    clock += 1;
+    const again = pub.current();
+    assert.ok(again.ok && again.value !== first.value);
+    const taken = store.accept(again.value);
+    assert.deepEqual(taken.ok && [taken.value.generation, taken.value.changed], [BigInt(clock), true]);
+    for (let i = 0; i < 10; i++) {
+      clock += REISSUE_MS;
+      const c = pub.current();
+      assert.ok(c.ok && store.accept(c.value).ok, `still accepted after ${i + 2} h unchanged`);
+    }
+    assert.ok(10 * REISSUE_MS > DEFAULT_CATALOGUE_FRESHNESS.maxAgeMs);
   });
 
   it('adds pod addresses from the endpoint map', () => {

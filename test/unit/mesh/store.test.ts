@@ -5,8 +5,9 @@ import { SignedCatalogue } from '../../../proto/gen/mesh/v1/catalogue';
 import { DEFAULT_CATALOGUE_LIMITS } from '../../../mesh/catalogue';
 import type { CatalogueErrorCode } from '../../../mesh/error';
 import { MeshPeers } from '../../../mesh/peers';
+import { PodPrefixes } from '../../../mesh/prefixes';
 import { RemoteCatalogues } from '../../../mesh/store';
-import { BILLING, FRANKFURT, frankfurtContent, OUTSIDER, signedBytes, VIDEO, ZURICH, zurichPeers } from './helpers';
+import { BILLING, FRANKFURT, frankfurtContent, ISSUED_AT_MS, OUTSIDER, signedBytes, VIDEO, ZURICH, zurichPeers } from './helpers';
 
 describe('mesh/store: remote identity catalogues', () => {
   let logs: string[];
@@ -111,13 +112,63 @@ describe('mesh/store: remote identity catalogues', () => {
     refused(signedBytes(frankfurtContent({ identities: [{ id: BILLING, labels: ['k8s:app=other'] }] }), FRANKFURT.privateKey), 'STALE', /generation 10 is not newer than the held 10/);
   });
 
-  it('an address two clusters claim names nobody', () => {
-    const s = new RemoteCatalogues(new MeshPeers([...zurichPeers().list(), { clusterName: 'outsider', clusterId: 9, publicKey: OUTSIDER.publicKey }], ZURICH));
-    assert.equal(s.accept(signedBytes(frankfurtContent(), FRANKFURT.privateKey)).ok, true);
+  it('refuses a catalogue issued ahead of this clock beyond the skew, or whose generation runs ahead of its issue time', () => {
+    let clock = ISSUED_AT_MS;
+    const s = new RemoteCatalogues(zurichPeers(), { now: () => clock, freshness: { maxClockSkewMs: 60_000, maxAgeMs: 3600_000 }, log: (m) => logs.push(m) });
+    const at = (issued: number, generation: bigint) => signedBytes(frankfurtContent({ issuedAtMs: BigInt(issued), generation }), FRANKFURT.privateKey);
+    const ahead = s.accept(at(clock + 60_001, 10n));
+    assert.deepEqual(!ahead.ok && [ahead.error.code, ahead.error.message], ['FUTURE', 'FUTURE: frankfurt generation 10 issued 60001 ms ahead of this clock, limit 60000']);
+    // The largest generation a signer can write would hold off every later catalogue for ever.
+    const frozen = s.accept(at(clock, 2n ** 63n - 1n));
+    assert.deepEqual(!frozen.ok && frozen.error.code, 'FUTURE');
+    assert.match(!frozen.ok ? frozen.error.message : '', /generation 9223372036854775807 runs ahead of its issue time/);
+    assert.equal(s.stats().refused.FUTURE, 2);
+    assert.equal(s.accept(at(clock + 60_000, BigInt(clock + 120_000))).ok, true, 'within the skew on both counts');
+    assert.equal(s.stats().clusters[0].generation, BigInt(clock + 120_000));
+    clock += 10_000;
+    assert.equal(s.accept(at(clock, BigInt(clock))).ok, false, 'an honest next generation waits only as long as the skew allowed');
+    clock += 120_000;
+    assert.equal(s.accept(at(clock, BigInt(clock))).ok, true);
+  });
+
+  it('refuses a catalogue issued longer ago than the maximum age: a replay to a receiver that restarted', () => {
+    const clock = ISSUED_AT_MS;
+    const s = new RemoteCatalogues(zurichPeers(), { now: () => clock, freshness: { maxClockSkewMs: 60_000, maxAgeMs: 3600_000 }, log: (m) => logs.push(m) });
+    const old = s.accept(signedBytes(frankfurtContent({ issuedAtMs: BigInt(clock - 3600_001) }), FRANKFURT.privateKey));
+    assert.deepEqual(!old.ok && [old.error.code, old.error.message], ['STALE', 'STALE: frankfurt generation 10 issued 3600 s ago, limit 3600 s']);
+    assert.equal(s.stats().clusters.length, 0);
+    assert.equal(s.accept(signedBytes(frankfurtContent({ issuedAtMs: BigInt(clock - 3600_000) }), FRANKFURT.privateKey)).ok, true);
+  });
+
+  it('a peer names pods only inside its declared prefixes: this cluster\'s pods and another peer\'s stay out', () => {
+    const basel = PodPrefixes.parse(['10.170.0.0/16'], 'basel');
+    const s = new RemoteCatalogues(new MeshPeers([...zurichPeers().list(), { clusterName: 'outsider', clusterId: 9, publicKey: OUTSIDER.publicKey, prefixes: basel }], ZURICH), { log: (m) => logs.push(m) });
+    const claims = frankfurtContent({
+      identities: [
+        { id: BILLING, labels: ['k8s:app=billing'], addresses: ['10.165.0.7', '10.164.0.5', 'fd00:164::5'] },
+        { id: VIDEO, labels: ['k8s:app=video'], addresses: ['10.170.0.3'] },
+      ],
+    });
+    assert.equal(s.accept(signedBytes(claims, FRANKFURT.privateKey)).ok, true);
     assert.equal(s.byAddress('10.165.0.7')?.clusterName, 'frankfurt');
-    const claim = frankfurtContent({ clusterName: 'outsider', clusterId: 9, identities: [{ id: (9 << 16) | 300, labels: ['k8s:app=billing'], addresses: ['10.165.0.7'] }] });
-    assert.equal(s.accept(signedBytes(claim, OUTSIDER.privateKey)).ok, true);
+    for (const a of ['10.164.0.5', 'fd00:164::5', '10.170.0.3']) assert.equal(s.byAddress(a), undefined, a);
+    assert.equal(s.byIdentity(VIDEO)?.clusterName, 'frankfurt', 'the catalogue is taken; only the addresses are dropped');
+    assert.deepEqual([s.stats().addressesDropped, s.stats().clusters[0].addressesDropped], [3, 3]);
+    assert.match(logs.at(-1)!, /catalogue of frankfurt generation 10: 3 address\(es\) dropped \(10\.164\.0\.5 first\), the cluster has its pod prefixes 10\.165\.0\.0\/16/);
+    // Basel's own address is Basel's, whatever Frankfurt claimed.
+    const own = frankfurtContent({ clusterName: 'outsider', clusterId: 9, identities: [{ id: (9 << 16) | 300, labels: ['k8s:app=billing'], addresses: ['10.170.0.3', '10.165.0.7'] }] });
+    assert.equal(s.accept(signedBytes(own, OUTSIDER.privateKey)).ok, true);
+    assert.equal(s.byAddress('10.170.0.3')?.clusterName, 'outsider');
+    assert.equal(s.byAddress('10.165.0.7')?.clusterName, 'frankfurt');
+    assert.equal(s.stats().addressesDropped, 4);
+  });
+
+  it('a peer with no declared prefixes names no pod by address', () => {
+    const s = new RemoteCatalogues(new MeshPeers([{ clusterName: 'frankfurt', clusterId: 2, publicKey: FRANKFURT.publicKey }], ZURICH), { log: (m) => logs.push(m) });
+    assert.equal(s.accept(signedBytes(frankfurtContent(), FRANKFURT.privateKey)).ok, true);
     assert.equal(s.byAddress('10.165.0.7'), undefined);
     assert.equal(s.byIdentity(BILLING)?.clusterName, 'frankfurt');
+    assert.equal(s.stats().addressesDropped, 1);
+    assert.match(logs.at(-1)!, /no pod prefixes in the mesh file/);
   });
 });

@@ -12,8 +12,8 @@ describe('cli/demo/mesh: the demo clusters\' mesh files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cillion-demo-mesh-'));
     try {
       const files = writeDemoMesh(dir, [
-        { name: 'zurich', clusterId: 1, ia: parseIA('64-2:0:20'), nodes: ['zrh-1', 'zrh-2'] },
-        { name: 'frankfurt', clusterId: 2, ia: parseIA('65-2:0:20'), nodes: ['fra-1'] },
+        { name: 'zurich', clusterId: 1, ia: parseIA('64-2:0:20'), nodes: ['zrh-1', 'zrh-2'], prefixes: ['10.164.0.0/16'] },
+        { name: 'frankfurt', clusterId: 2, ia: parseIA('65-2:0:20'), nodes: ['fra-1'], prefixes: ['10.165.0.0/16'] },
       ], 4300);
       const zrh1 = loadMeshConfig(files.get('zrh-1')!);
       const zrh2 = loadMeshConfig(files.get('zrh-2')!);
@@ -21,6 +21,9 @@ describe('cli/demo/mesh: the demo clusters\' mesh files', () => {
       assert.deepEqual([zrh1.publish?.port, zrh2.publish, fra1.publish?.port], [4300, undefined, 4301]);
       assert.deepEqual(zrh1.peers.list().map((p) => [p.clusterName, p.clusterId, p.url]), [['frankfurt', 2, 'http://127.0.0.1:4301/v1/identity-catalogue']]);
       assert.deepEqual(fra1.peers.list().map((p) => [p.clusterName, p.url]), [['zurich', 'http://127.0.0.1:4300/v1/identity-catalogue']]);
+      // Each names its pods only inside its own prefixes, as the others know them.
+      assert.deepEqual([zrh1.peers.get('frankfurt')!.prefixes?.contains('10.165.0.7'), zrh1.peers.get('frankfurt')!.prefixes?.contains('10.164.0.5')], [true, false]);
+      assert.equal(fra1.prefixes?.contains('10.165.0.7'), true);
       // Frankfurt's view of Zurich's key is the public half of the key Zurich publishes with.
       const zurichPub = fra1.peers.get('zurich')!.publicKey;
       assert.equal(zurichPub.equals(zrh2.peers.get('frankfurt')!.publicKey), false);

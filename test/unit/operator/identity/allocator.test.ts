@@ -111,6 +111,44 @@ describe('operator/identity', () => {
     assert.deepEqual(left, ['c-0']);
   });
 
+  it('writes the state file once per sync, not once per pod, and still hands out numbers lowest first', async () => {
+    let writes = 0;
+    const a = IdentityAllocator.open(file, { ...opts, guard: () => void writes++ });
+    const book = new IdentityBook(a);
+    const pods = Array.from({ length: 400 }, (_, i) => pod(`p-${i}`, `app-${i}`));
+    const got = a.batch(() => book.sync(pods));
+    assert.equal(writes, 1);
+    assert.deepEqual(IdentityAllocator.open(file, opts).all().length, 400, 'all of them are in the one write');
+    assert.equal(got.get('shop/p-399'), scopedIdentity(1, LOCAL_IDENTITY_MIN + 399));
+    // Unchanged: no write at all. Outside a batch every change is still written at once.
+    a.batch(() => book.sync(pods));
+    assert.equal(writes, 1);
+    a.acquire('shop', { app: 'single' });
+    assert.equal(writes, 2);
+    // A freed number low in the range is the next one handed out.
+    a.batch(() => book.sync(pods.filter((p) => p.name !== 'p-3')));
+    clock.now += 60_000;
+    assert.equal(a.batch(() => a.gc()).length, 1);
+    assert.equal(a.acquire('shop', { app: 'late' }).id, scopedIdentity(1, LOCAL_IDENTITY_MIN + 3));
+
+    // The operator's sync writes once for a whole cluster's pods (the lock is checked before each write).
+    const checks = { n: 0 };
+    const check = AllocatorLock.prototype.check;
+    AllocatorLock.prototype.check = function (this: AllocatorLock) {
+      checks.n++;
+      check.call(this);
+    };
+    try {
+      const c = await ClusterIdentities.open({ stateFile: join(dir, 'cluster.json'), clusterId: 1, workloads: () => pods, log: () => undefined });
+      assert.deepEqual(c.sync(), { changed: true, exhausted: 0 });
+      assert.equal(checks.n, 1);
+      assert.equal(c.view.all().length, 400);
+      c.close();
+    } finally {
+      AllocatorLock.prototype.check = check;
+    }
+  });
+
   it('never hands out or accepts a reserved identity', () => {
     const a = IdentityAllocator.open(file, { ...opts, min: 256, max: 258 });
     const got = ['1', '2', '3'].map((app) => a.acquire('ns', { app }).id);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Flow, GeofenceMode, GeofenceVerdict } from '../../../../proto/gen/flow/flow';
 import { GetFlowsResponse } from '../../../../proto/gen/observer/observer';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
-import { ProtoWriter } from '../../../../relay/store/proto_writer';
+import { ProtoWriter } from '../../../../columns/proto_writer';
 import { FlowReader } from '../../../../relay/store/query';
 import { encodeBlock } from '../../../../relay/store/response_wire';
 import { blockFlows } from '../../../../relay/store/stored_flow';

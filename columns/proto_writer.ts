@@ -1,25 +1,30 @@
 // A small protobuf writer for messages written many at a time: each one goes into a large
 // reused chunk and comes out as a view of it, so a page of flows costs a few allocations
 // instead of several per flow (ts-proto's writer allocates per message and per field).
-// The caller says beforehand how many bytes a message may take at most (`begin`).
+// The caller says beforehand how many bytes a message may take at most (`begin`). With a
+// chunk size of 0 each message gets a buffer of its own, of just its most bytes.
 //
 // A nested message's length comes before its bytes but is known only after them: `open`
 // leaves one byte for it and `close` moves the bytes along when the length needs more.
-import { varintBytes } from '../../columns/size';
+import { varintBytes } from './size';
 
 /** Where a new chunk starts, and the least a chunk holds. */
 const CHUNK_BYTES = 1 << 20;
 
 export class ProtoWriter {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private buf: Buffer;
   private pos = 0;
   private start = 0;
+
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
 
   /** Starts a message of at most `maxBytes`. */
   begin(maxBytes: number): void {
     if (this.buf.length - this.pos < maxBytes) {
       // The views handed out keep the old chunk alive as long as they need it.
-      this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, maxBytes));
+      this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, maxBytes));
       this.pos = 0;
     }
     this.start = this.pos;
