@@ -142,7 +142,7 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    for (const o of desired.networkPolicyOutcomes) if (o.problem) this.log(`CillionNetworkPolicy ${o.policy.metadata.name}: ${o.problem}`);
+    for (const o of desired.networkPolicyOutcomes) if (o.problem) this.log(`CillionNetworkPolicy ${o.policy.metadata.name}: ${o.problem.message}`);
     if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };

@@ -33,6 +33,7 @@ import type { CatalogueResult } from '../../mesh/error';
 import { CatalogueExchange } from '../../mesh/exchange';
 import { serveCatalogue } from '../../mesh/http';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
+import { CatalogueDirectory } from '../../mesh/directory';
 import { RemoteCatalogues } from '../../mesh/store';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
@@ -100,10 +101,18 @@ async function run(opts: AgentOptions): Promise<void> {
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
+    // The mesh: peers' catalogues name the remote end of flows and resolve network policies' remote selectors.
+    const mesh = opts.mesh ? loadMeshConfig(opts.mesh) : undefined;
+    if (mesh && mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
+    if (mesh && mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
+    const catalogues = mesh ? new RemoteCatalogues(mesh.peers, { log }) : undefined;
+    // CillionNetworkPolicy ids as this node's programmer numbered them, for naming policy drops in flows.
+    let policyNames = new Map<number, string>();
     // Builds this cluster's identity catalogue again when the identities or addresses may have changed (with --mesh publish).
     let republish: (() => void) | undefined;
     const explain = (r: RecomputeResult): void => {
       identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
+      policyNames = new Map(r.desired.networkPolicyOutcomes.map((o) => [o.id, o.policy.metadata.name]));
       endpoints.update(sources.workloads());
       republish?.();
       if (!runtime) return;
@@ -121,6 +130,7 @@ async function run(opts: AgentOptions): Promise<void> {
       netns: opts.netns,
       instance: opts.instance,
       identities: new IdentityLookup(identities),
+      remoteIdentities: catalogues && new CatalogueDirectory(catalogues),
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -136,15 +146,9 @@ async function run(opts: AgentOptions): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    // The mesh: peers' catalogues name the remote end of flows; the publishing node serves this cluster's.
-    let catalogues: RemoteCatalogues | undefined;
-    if (opts.mesh) {
-      const mesh = loadMeshConfig(opts.mesh);
-      if (mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
-      if (mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
-      const store = new RemoteCatalogues(mesh.peers, { log });
-      catalogues = store;
-      const exchange = new CatalogueExchange(mesh.peers, store);
+    // The publishing node serves this cluster's catalogue; a peer's new catalogue reprograms the policies naming its workloads.
+    if (mesh && catalogues) {
+      const exchange = new CatalogueExchange(mesh.peers, catalogues, { onChange: () => void rt.programmer.recompute() });
       exchange.start(mesh.refreshMs);
       stops.push(() => exchange.stop());
       if (mesh.publish) {
@@ -183,7 +187,7 @@ async function run(opts: AgentOptions): Promise<void> {
     const collector = new Collector({
       // Reports wait for room in the export backlog instead of being dropped there.
       table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000, room: () => exporter?.room() ?? Infinity },
-      context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
+      context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i), policyName: (id) => policyNames.get(id) },
       endpoints,
       paths: catalog,
       remote: catalogues,

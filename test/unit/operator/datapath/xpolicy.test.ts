@@ -159,7 +159,7 @@ describe('operator/datapath: CillionNetworkPolicy to xpolicy maps', () => {
       endpoints: local, peers, maxAllowEntries: 5,
     }, ids);
     assert.equal(s.allow.length, 5);
-    assert.match(s.outcomes[0]!.problem ?? '', /at most 5 allow entries/);
+    assert.equal(s.outcomes[0]!.problem?.reason, 'TooManyEntries');
     assert.equal(s.selected.length, local.length, 'every selected endpoint is still default-deny');
   });
 
