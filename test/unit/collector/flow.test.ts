@@ -63,6 +63,25 @@ describe('collector/flow', () => {
     assert.equal(hubbleDropReason(31), 0);
   });
 
+  it('a policy drop names the CillionNetworkPolicy and its direction, as Hubble\'s ingress/egress_denied_by', () => {
+    const names = (id: number) => (id === 3 ? 'billing-ingress' : id === 4 ? 'billing-egress' : undefined);
+    const c = { ...ctx, policyName: names };
+    const ingress = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 2, lastDropReason: 22, lastDropPolicyId: 3 }), enriched(), c);
+    assert.deepEqual(ingress.ingressDeniedBy.map((p) => [p.kind, p.name]), [['CillionNetworkPolicy', 'billing-ingress']]);
+    assert.deepEqual(ingress.egressDeniedBy, []);
+    assert.equal(ingress.dropReasonDesc, DropReason.POLICY_DENIED);
+    assert.equal(ingress.meter?.dropReasonName, 'POLICY_DENIED');
+    const egress = toFlow(metered({ dropped: 1, lastDropReason: 29, lastDropPolicyId: 4 }), enriched(), c);
+    assert.deepEqual(egress.egressDeniedBy.map((p) => p.name), ['billing-egress']);
+    assert.deepEqual(egress.ingressDeniedBy, []);
+    assert.equal(egress.dropReasonDesc, DropReason.POLICY_DENIED);
+    assert.equal(egress.meter?.dropReasonName, 'POLICY_EGRESS_DENIED');
+    const gone = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 1, lastDropReason: 22, lastDropPolicyId: 9 }), enriched(), c);
+    assert.deepEqual(gone.ingressDeniedBy.map((p) => p.name), ['#9'], 'a number the node no longer knows stays visible');
+    const other = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 1, lastDropReason: 13, lastDropPolicyId: 3 }), enriched(), c);
+    assert.deepEqual(other.ingressDeniedBy, [], 'only policy drops name a policy');
+  });
+
   it('an ingress flow: sender identity from the packet, checked against what the directory knows', () => {
     const remote = { ...web, identity: 301, clusterName: 'frankfurt', podName: 'api-1' };
     const f = toFlow(metered({ direction: 'INGRESS_DECAP', identity: 300 }), enriched({ source: remote, destination: web }), ctx);
