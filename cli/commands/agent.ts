@@ -28,13 +28,11 @@ import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
 import { zeroCounters } from '../../observer/nodes';
-import { loadMeshConfig } from '../../mesh/config';
 import type { CatalogueResult } from '../../mesh/error';
-import { CatalogueExchange } from '../../mesh/exchange';
 import { serveCatalogue } from '../../mesh/http';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
-import { CatalogueDirectory } from '../../mesh/directory';
-import { RemoteCatalogues } from '../../mesh/store';
+import { followMesh } from '../../mesh/follow';
+import type { RemoteCatalogues } from '../../mesh/store';
 import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -102,10 +100,9 @@ async function run(opts: AgentOptions): Promise<void> {
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
     // The mesh: peers' catalogues name the remote end of flows and resolve network policies' remote selectors.
-    const mesh = opts.mesh ? loadMeshConfig(opts.mesh) : undefined;
-    if (mesh && mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
-    if (mesh && mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
-    const catalogues = mesh ? new RemoteCatalogues(mesh.peers, { log }) : undefined;
+    const followed = opts.mesh ? followMesh(opts.mesh, cluster, log) : undefined;
+    const mesh = followed?.config;
+    const catalogues = followed?.store;
     // CillionNetworkPolicy ids as this node's programmer numbered them, for naming policy drops in flows.
     let policyNames = new Map<number, string>();
     // Builds this cluster's identity catalogue again when the identities or addresses may have changed (with --mesh publish).
@@ -130,7 +127,7 @@ async function run(opts: AgentOptions): Promise<void> {
       netns: opts.netns,
       instance: opts.instance,
       identities: new IdentityLookup(identities),
-      remoteIdentities: catalogues && new CatalogueDirectory(catalogues),
+      remoteIdentities: followed?.directory,
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -147,10 +144,9 @@ async function run(opts: AgentOptions): Promise<void> {
     if (!dp) throw new Error('the datapath did not load');
 
     // The publishing node serves this cluster's catalogue; a peer's new catalogue reprograms the policies naming its workloads.
-    if (mesh && catalogues) {
-      const exchange = new CatalogueExchange(mesh.peers, catalogues, { onChange: () => void rt.programmer.recompute() });
-      exchange.start(mesh.refreshMs);
-      stops.push(() => exchange.stop());
+    if (followed && mesh) {
+      followed.start(() => void rt.programmer.recompute());
+      stops.push(() => followed.stop());
       if (mesh.publish) {
         const publisher = new CataloguePublisher({
           clusterName,

@@ -268,10 +268,21 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
+    const meshFiles = writeDemoMesh(
+      runDir,
+      clusters.map((c) => ({
+        name: c.name,
+        clusterId: c.cluster.spec.clusterId,
+        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
+      })),
+      MESH_PORT_BASE,
+    );
     // The operators number the pods first: an agent programs a pod once it has its identity.
+    // Each follows the peers' catalogues too (a node's mesh file that does not publish), for its network policies' status.
     const operators = clusters.map((c) =>
       DemoProcess.cillion(ctx, `operator-${c.name}`, [
         'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
+        '--mesh', meshFiles.get(plan.nodes.filter((n) => n.cluster === c.name).at(-1)!.name) as string,
       ]),
     );
     groups.unshift(operators);
@@ -286,15 +297,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       ),
     );
     check();
-    const meshFiles = writeDemoMesh(
-      runDir,
-      clusters.map((c) => ({
-        name: c.name,
-        clusterId: c.cluster.spec.clusterId,
-        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
-      })),
-      MESH_PORT_BASE,
-    );
     const agents = plan.nodes.map((n) => {
       const own = certs.agents.get(n.name) as { cert: string; key: string };
       return DemoProcess.cillion(ctx, `agent-${n.name}`, [

@@ -34,6 +34,8 @@ export interface XPolicyOutcome {
   egressSelected: number[];
   /** Allow entries this policy contributed (a tuple another policy claimed first counts there). */
   allowEntries: number;
+  /** Peer identities its ingress rules admit. */
+  ingressPeers: number[];
   /** Peer identities its egress rules name. */
   egressPeers: number[];
   /** Set when the policy could not be programmed in full (it then admits less, never more). */
@@ -135,7 +137,7 @@ export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyS
   for (const policy of policies) {
     const id = ids.idOf(policy.metadata.name);
     const { endpointSelector, ingress, egress } = policy.spec;
-    const outcome: XPolicyOutcome = { policy, id, selected: [], egressSelected: [], allowEntries: 0, egressPeers: egress ? peersOf(egress, input.peers) : [] };
+    const outcome: XPolicyOutcome = { policy, id, selected: [], egressSelected: [], allowEntries: 0, ingressPeers: ingress ? peersOf(ingress, input.peers) : [], egressPeers: egress ? peersOf(egress, input.peers) : [] };
     current = outcome;
     outcomes.push(outcome);
     const missing = unknownClusters(policy, input.peers);
