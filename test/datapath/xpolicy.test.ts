@@ -75,7 +75,7 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
     fra.endpoints.set(FRA_VIDEO_IP, { identity: FRA_VIDEO, ifindex: link.b.ifindex });
 
     // The example policy, compiled as the operator does, straight into the kernel's maps.
-    const doc = parse(readFileSync(join(__dirname, '../../examples/policies/cross-cluster/billing-ingress.yaml'), 'utf8')) as unknown;
+    const doc = parse(readFileSync(join(__dirname, '../../examples/policies/frankfurt/billing-ingress.yaml'), 'utf8')) as unknown;
     const v = validateResource(doc);
     assert.ok(v.ok && v.value.kind === 'CillionNetworkPolicy');
     const ids = new PolicyIds();
@@ -86,7 +86,7 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
     }, ids);
     for (const [k, p] of compiled.selected) fra.xpolicySelected.set(k, p);
     for (const [k, p] of compiled.allow) fra.xpolicyAllow.set(k, p);
-    policyId = ids.idOf('billing-from-zurich-billing');
+    policyId = ids.idOf('billing-ingress');
 
     ring = new RingReader(fra.events, { bufferBytes: 1 << 16, onBatch: () => undefined });
     const underlay: Underlay = { srcMac: link.b.mac, dstMac: link.a.mac, srcIp: '10.201.3.1', dstIp: '10.201.3.2', srcPort: PORT_BASE + fraCoreOut, dstPort: PORT_BASE + fraUp };
