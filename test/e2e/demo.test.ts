@@ -418,6 +418,7 @@ describe('e2e: the demo, headless', function () {
     assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
     for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
     for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
+    assert.equal(results.find((r) => r.name === 'Denied by network policy')?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
     const violating = results.find((r) => r.name === 'Violating flows');
     assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
   });
