@@ -13,6 +13,10 @@ import { identityLabels } from '../../../../operator/identity/labels';
 import { CLUSTER_LABEL, validateNetworkPolicy, type CillionNetworkPolicy } from '../../../../operator/resources/networkpolicy';
 import { validateResource } from '../../../../operator/resources/resource';
 import { readWorkloads } from '../../../../operator/workloads/directory';
+import { networkProgrammedCondition } from '../../../../operator/programmer';
+import type { ConditionUpdate } from '../../../../operator/resources/status';
+
+const pick = (c: ConditionUpdate) => ({ status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration });
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CLUSTER_IDS: Record<string, number> = { zurich: 1, frankfurt: 2 };
@@ -229,6 +233,20 @@ describe('operator/datapath: CillionNetworkPolicy to xpolicy maps', () => {
     assert.equal(s.allow.length, 5);
     assert.equal(s.outcomes[0]!.problem?.reason, 'TooManyEntries');
     assert.equal(s.selected.length, local.length, 'every selected endpoint is still default-deny');
+  });
+
+  it('status: Programmed True with the peers resolved, False naming the reason (catalogue missing, a refused map write)', () => {
+    const report = { added: 0, updated: 0, removed: 0, unchanged: 0, failed: [], deferred: 0 };
+    const endpoints: PolicyEndpoint[] = frankfurt.map((e) => ({ identity: e.id, labels: e.labels }));
+    const both = unionDirectories(new StaticIdentityDirectory(zurich), new StaticIdentityDirectory(frankfurt));
+    const ok = compileXPolicies({ policies: examplePolicies('frankfurt'), endpoints, peers: both }, new PolicyIds()).outcomes[0]!;
+    assert.deepEqual(pick(networkProgrammedCondition(ok, report, 3)), { status: 'True', reason: 'Programmed', message: 'ingress from 1 peer identity', observedGeneration: 3 });
+    const alone = compileXPolicies({ policies: examplePolicies('frankfurt'), endpoints, peers: new StaticIdentityDirectory(frankfurt) }, new PolicyIds()).outcomes[0]!;
+    const missing = networkProgrammedCondition(alone, report, 3);
+    assert.deepEqual([missing.status, missing.reason], ['False', 'CatalogueMissing']);
+    assert.match(missing.message, /no identity catalogue of cluster zurich/);
+    const refused = { ...report, failed: [{ map: 'xpolicy_allow' as const, key: 'k', op: 'set' as const, error: 'E2BIG', attempts: 1 }] };
+    assert.deepEqual(pick(networkProgrammedCondition(ok, refused, 3)), { status: 'False', reason: 'MapWriteFailed', message: 'xpolicy_allow: E2BIG', observedGeneration: 3 });
   });
 
   it('the local allocator directory matches by identity labels under its cluster name', () => {
