@@ -21,6 +21,8 @@ export interface XPolicyInputs {
   peers: IdentityDirectory;
   /** Allow entries at most, over all policies (the xpolicy_allow map's size). */
   maxAllowEntries?: number;
+  /** Remote pod addresses at most (the xpolicy_peers map's size). */
+  maxPeerAddresses?: number;
 }
 
 export type XPolicyProblemReason = 'CatalogueMissing' | 'NoPeerAddress' | 'TooManyEntries';
@@ -54,6 +56,8 @@ export interface XPolicyState {
 }
 
 export const MAX_ALLOW_ENTRIES = 262144;
+/** xpolicy_peers' size (bpf/include/lib/xpolicy.h). */
+export const MAX_PEER_ADDRESSES = 65536;
 const IPPROTO: Record<PolicyPort['protocol'], number> = { TCP: 6, UDP: 17, ANY: 0 };
 
 /** Policy numbers that stay the same while a policy (by name) exists; 0 means "no policy". */
@@ -100,37 +104,36 @@ function unknownClusters(policy: CillionNetworkPolicy, peers: IdentityDirectory)
   return [...new Set(named)].filter((c) => !known.has(c)).sort();
 }
 
-/** Allow entries of all policies in one table, bounded by `max` over both directions. */
+const tooMany = (what: string): NonNullable<XPolicyOutcome['problem']> => ({ reason: 'TooManyEntries', message: `the datapath's ${what} are full: some allowed peers are refused` });
+
+/** The allow entries of one direction; `full` says when both directions together hold the most the maps take. */
 class AllowTable {
   readonly entries = new Map<string, [XPolicyKey, number]>();
 
-  constructor(
-    private readonly max: () => boolean,
-    private readonly outcome: () => XPolicyOutcome,
-  ) {}
+  constructor(private readonly full: () => boolean) {}
 
-  add(key: XPolicyKey, policy: number): void {
+  add(key: XPolicyKey, outcome: XPolicyOutcome): void {
     const k = `${key.dstIdentity} ${key.srcIdentity} ${key.proto} ${key.dport}`;
     if (this.entries.has(k)) return;
-    if (this.max()) {
-      this.outcome().problem ??= { reason: 'TooManyEntries', message: 'the datapath\'s allow maps are full: some allowed peers are refused' };
+    if (this.full()) {
+      outcome.problem ??= tooMany('allow maps');
       return;
     }
-    this.entries.set(k, [key, policy]);
-    this.outcome().allowEntries++;
+    this.entries.set(k, [key, outcome.id]);
+    outcome.allowEntries++;
   }
 }
 
 export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyState {
   const max = input.maxAllowEntries ?? MAX_ALLOW_ENTRIES;
+  const maxPeers = input.maxPeerAddresses ?? MAX_PEER_ADDRESSES;
   const selected = new Map<number, number>();
   const egressSelected = new Map<number, number>();
   const peerAddresses = new Map<string, number>();
   const outcomes: XPolicyOutcome[] = [];
-  let current: XPolicyOutcome | undefined;
   const full = (): boolean => ingressAllow.entries.size + egressAllow.entries.size >= max;
-  const ingressAllow = new AllowTable(full, () => current as XPolicyOutcome);
-  const egressAllow = new AllowTable(full, () => current as XPolicyOutcome);
+  const ingressAllow = new AllowTable(full);
+  const egressAllow = new AllowTable(full);
   const policies = [...input.policies].sort(byName);
   ids.retain(new Set(policies.map((p) => p.metadata.name)));
 
@@ -138,7 +141,6 @@ export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyS
     const id = ids.idOf(policy.metadata.name);
     const { endpointSelector, ingress, egress } = policy.spec;
     const outcome: XPolicyOutcome = { policy, id, selected: [], egressSelected: [], allowEntries: 0, ingressPeers: ingress ? peersOf(ingress, input.peers) : [], egressPeers: egress ? peersOf(egress, input.peers) : [] };
-    current = outcome;
     outcomes.push(outcome);
     const missing = unknownClusters(policy, input.peers);
     if (missing.length > 0) {
@@ -152,25 +154,27 @@ export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyS
       for (const dst of local) if (!selected.has(dst)) selected.set(dst, id);
       for (const rule of ingress) {
         const sources = peersOf([rule], input.peers);
-        for (const dst of local) for (const src of sources) for (const [proto, dport] of portTuples(rule)) ingressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, id);
+        for (const dst of local) for (const src of sources) for (const [proto, dport] of portTuples(rule)) ingressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, outcome);
       }
     }
     if (egress) {
       outcome.egressSelected = local;
       for (const src of local) if (!egressSelected.has(src)) egressSelected.set(src, id);
-      let unaddressed = 0;
+      const unaddressed = new Set<number>();
       for (const rule of egress) {
         const dests = peersOf([rule], input.peers);
         for (const dst of dests) {
           const addresses = input.peers.addressesOf(dst);
-          if (addresses.length === 0) unaddressed++;
-          for (const a of addresses) peerAddresses.set(a, dst);
+          if (addresses.length === 0) unaddressed.add(dst);
+          for (const a of addresses) {
+            if (peerAddresses.size >= maxPeers && !peerAddresses.has(a)) outcome.problem ??= tooMany('peer addresses');
+            else peerAddresses.set(a, dst);
+          }
         }
-        for (const src of local) for (const dst of dests) for (const [proto, dport] of portTuples(rule)) egressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, id);
+        for (const src of local) for (const dst of dests) for (const [proto, dport] of portTuples(rule)) egressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, outcome);
       }
-      if (unaddressed > 0) {
-        outcome.problem ??= { reason: 'NoPeerAddress', message: `${unaddressed} peer identit${unaddressed === 1 ? 'y has' : 'ies have'} no address in its cluster's catalogue: egress to it is refused` };
-      }
+      const n = unaddressed.size;
+      if (n > 0) outcome.problem ??= { reason: 'NoPeerAddress', message: `${n} peer identit${n === 1 ? 'y has' : 'ies have'} no address in its cluster's catalogue: egress to ${n === 1 ? 'it' : 'them'} is refused` };
     }
   }
   return {

@@ -235,6 +235,17 @@ describe('operator/datapath: CillionNetworkPolicy to xpolicy maps', () => {
     assert.equal(s.selected.length, local.length, 'every selected endpoint is still default-deny');
   });
 
+  it('stops at the peer address limit, says so, and refuses the peers left out', () => {
+    const ids = new PolicyIds();
+    const endpoints: PolicyEndpoint[] = zurich.map((e) => ({ identity: e.id, labels: e.labels }));
+    const everyone = np('all-of-frankfurt', { endpointSelector: billingSel, egress: [{ toEndpoints: [{ matchLabels: { [CLUSTER_LABEL]: 'frankfurt' } }] }] });
+    const s = compileXPolicies({ policies: [everyone], endpoints, peers: new StaticIdentityDirectory(frankfurt), maxPeerAddresses: 2 }, ids);
+    assert.equal(s.peers.length, 2);
+    assert.equal(s.outcomes[0]!.problem?.reason, 'TooManyEntries');
+    const left = frankfurt.find((e) => !s.peers.some(([ip]) => ip === e.addresses![0]))!;
+    assert.equal(decideEgress(s, id(zurich, 'billing-0'), left.addresses![0]!, UDP, 7000).allowed, false);
+  });
+
   it('status: Programmed True with the peers resolved, False naming the reason (catalogue missing, a refused map write)', () => {
     const report = { added: 0, updated: 0, removed: 0, unchanged: 0, failed: [], deferred: 0 };
     const endpoints: PolicyEndpoint[] = frankfurt.map((e) => ({ identity: e.id, labels: e.labels }));
