@@ -47,6 +47,7 @@ export interface RecomputeResult {
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
   private readonly policyIds = new PolicyIds();
+  private loggedProblems = new Map<string, string>();
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
   private entries: SourceEntry[] = [];
@@ -142,10 +143,18 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    for (const o of desired.networkPolicyOutcomes) if (o.problem) this.log(`CillionNetworkPolicy ${o.policy.metadata.name}: ${o.problem.message}`);
+    this.logNetworkPolicyProblems(desired);
     if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
+  }
+
+  /** A network policy's problem is logged when it appears or changes, not on every recompute (its status holds it meanwhile). */
+  private logNetworkPolicyProblems(desired: DesiredState): void {
+    const now = new Map(desired.networkPolicyOutcomes.flatMap((o) => (o.problem ? [[o.policy.metadata.name, o.problem.message] as const] : [])));
+    for (const [name, message] of now) if (this.loggedProblems.get(name) !== message) this.log(`CillionNetworkPolicy ${name}: ${message}`);
+    for (const name of this.loggedProblems.keys()) if (!now.has(name)) this.log(`CillionNetworkPolicy ${name}: programmed`);
+    this.loggedProblems = now;
   }
 
   private peers(cluster: string): IdentityDirectory {
