@@ -69,7 +69,6 @@ int edge_egress(struct __sk_buff *skb)
 	struct encap_scratch *sc;
 	struct cil_path *p;
 	__u32 zero = 0, hash, idx, path_id, hdr_len, inner_len, scion_len, outer, n;
-	int err;
 	__u8 l4[14], *b;
 
 	if (!eth || !ip || eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4)
@@ -103,9 +102,8 @@ int edge_egress(struct __sk_buff *skb)
 			m.tcp_flags = l4[13];
 	}
 
-	err = cil_xpolicy_egress_check(&m, ep->identity, ip->daddr);
-	if (err)
-		return egress_drop(&m, err, NULL);
+	if (cil_xpolicy_egress_check(&m, ep->identity, ip->daddr))
+		return egress_drop(&m, CIL_DROP_POLICY_EGRESS_DENIED, NULL);
 	n = pol->n_paths;
 	if (n == 0 || n > CIL_MAX_PATH_SET)
 		return egress_drop(&m, CIL_DROP_NO_PATH, NULL);
