@@ -60,7 +60,7 @@ function flow(i: number): Flow {
     ifindex: 4, direction: i % 2 ? 'EGRESS_ENCAP' : 'INGRESS_DECAP', inner: { proto: i % 5 ? 6 : 17, srcAddr: `10.1.${i % 250}.${i % 200}`, dstAddr: `10.2.${i % 13}.9`, srcPort: 30000 + (i % 30000), dstPort: 443 },
     identity: 1000 + (i % 500), srcIA: 1n, dstIA: 2n, pathType: 1, pathId: path.pathId, path: raws[i % raws.length], pathTruncated: false, ingressIfid: 0, egressIfid: 1,
     firstNs: 5e9 + i, lastNs: 6e9 + i * 1000, packets: 1 + (i % 100), bytes: 1500 * (1 + (i % 100)), podBytes: 1514 * (1 + (i % 100)), wireBytes: 1600 * (1 + (i % 100)),
-    foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: i % 50 === 0 ? 1 : 0, tcpFlags: 0x18, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: i % 50 === 0 ? 14 : 0, start: true, end: 'idle',
+    foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: i % 50 === 0 ? 1 : 0, tcpFlags: 0x18, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: i % 50 === 0 ? 14 : 0, lastDropPolicyId: 0, start: true, end: 'idle',
   } as MeteredFlow;
   const f = toFlow(m, { source: pods[i % 500], destination: pods[(i * 7) % 500], path: { ...path, raw: Buffer.from(raws[i % raws.length]) } }, ctx);
   f.uuid = randomUUID();

@@ -21,6 +21,9 @@ export const CODECS = {
   ingress_allow: { key: { encode: m.ingressAllowKey, decode: m.decodeIngressAllowKey }, value: u32 } as MapCodecs<m.IngressAllowKey, number>,
   xpolicy_selected: { key: { encode: m.identityKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
   xpolicy_allow: { key: { encode: m.xpolicyKey, decode: m.decodeXPolicyKey }, value: u32 } as MapCodecs<m.XPolicyKey, number>,
+  xpolicy_egress_selected: { key: { encode: m.identityKey, decode: m.decodeU32 }, value: u32 } as MapCodecs<number, number>,
+  xpolicy_egress_allow: { key: { encode: m.xpolicyKey, decode: m.decodeXPolicyKey }, value: u32 } as MapCodecs<m.XPolicyKey, number>,
+  xpolicy_peers: { key: { encode: m.endpointKey, decode: m.decodeEndpointKey }, value: u32 } as MapCodecs<string, number>,
 };
 
 export type MapName = keyof typeof CODECS;

@@ -92,6 +92,9 @@ export class EdgeDatapath extends Datapath {
   readonly ingressAllow: TypedMap<m.IngressAllowKey, number>;
   readonly xpolicySelected: TypedMap<number, number>;
   readonly xpolicyAllow: TypedMap<m.XPolicyKey, number>;
+  readonly xpolicyEgressSelected: TypedMap<number, number>;
+  readonly xpolicyEgressAllow: TypedMap<m.XPolicyKey, number>;
+  readonly xpolicyPeers: TypedMap<string, number>;
 
   private constructor(obj: BpfObject, instance: string) {
     super(obj, instance);
@@ -102,6 +105,9 @@ export class EdgeDatapath extends Datapath {
     this.ingressAllow = typed(obj, 'ingress_allow', CODECS.ingress_allow);
     this.xpolicySelected = typed(obj, 'xpolicy_selected', CODECS.xpolicy_selected);
     this.xpolicyAllow = typed(obj, 'xpolicy_allow', CODECS.xpolicy_allow);
+    this.xpolicyEgressSelected = typed(obj, 'xpolicy_egress_selected', CODECS.xpolicy_egress_selected);
+    this.xpolicyEgressAllow = typed(obj, 'xpolicy_egress_allow', CODECS.xpolicy_egress_allow);
+    this.xpolicyPeers = typed(obj, 'xpolicy_peers', CODECS.xpolicy_peers);
   }
 
   static load(opts: LoadOptions): EdgeDatapath {

@@ -102,6 +102,8 @@ int edge_egress(struct __sk_buff *skb)
 			m.tcp_flags = l4[13];
 	}
 
+	if (cil_xpolicy_egress_check(&m, ep->identity, ip->daddr))
+		return egress_drop(&m, CIL_DROP_POLICY_EGRESS_DENIED, NULL);
 	n = pol->n_paths;
 	if (n == 0 || n > CIL_MAX_PATH_SET)
 		return egress_drop(&m, CIL_DROP_NO_PATH, NULL);

@@ -14,6 +14,7 @@ import {
   Verdict,
   type Endpoint,
   type Layer4,
+  type Policy,
   type SecurityIdentityExtension,
 } from '../proto/gen/flow/flow';
 import type { EndpointInfo, Enrichment } from './enrich';
@@ -27,6 +28,8 @@ export interface FlowContext {
   realtimeOffsetNs: bigint;
   /** Name of a node-local device, when known. */
   interfaceName?: (ifindex: number) => string | undefined;
+  /** The CillionNetworkPolicy a ring record's policy id stands for, as this node's programmer numbered it. */
+  policyName?: (policyId: number) => string | undefined;
 }
 
 // Cilium's monitor message types, which Hubble reports as event_type.type.
@@ -58,7 +61,20 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.REWRITE_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.DECAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.POLICY_DENIED]: DropReason.POLICY_DENIED,
+  [COUNTERS.POLICY_EGRESS_DENIED]: DropReason.POLICY_DENIED,
 };
+
+export const POLICY_KIND = 'CillionNetworkPolicy';
+
+/**
+ * The policy a policy drop names, as Hubble's ingress_denied_by/egress_denied_by carry it. A
+ * number the node no longer knows (the policy went away meanwhile) keeps its number as name.
+ */
+function deniedBy(f: MeteredFlow, reason: number, ctx: FlowContext): Policy[] {
+  if (f.dropped === 0 || f.lastDropReason !== reason || f.lastDropPolicyId === 0) return [];
+  const name = ctx.policyName?.(f.lastDropPolicyId) ?? `#${f.lastDropPolicyId}`;
+  return [{ name, namespace: '', labels: [], revision: 0n, kind: POLICY_KIND }];
+}
 
 export function hubbleDropReason(cillionReason: number): DropReason {
   return DROP_REASONS[cillionReason] ?? DropReason.DROP_REASON_UNKNOWN;
@@ -171,6 +187,8 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
     scionPath: e.path,
     scionObservationPoint: point.scion,
     identityExtension: identityExtension(f, e, ctx),
+    ingressDeniedBy: deniedBy(f, COUNTERS.POLICY_DENIED, ctx),
+    egressDeniedBy: deniedBy(f, COUNTERS.POLICY_EGRESS_DENIED, ctx),
     meter: {
       packets: BigInt(f.packets),
       bytes: BigInt(f.bytes),

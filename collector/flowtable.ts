@@ -52,6 +52,7 @@ const O_DST_PORT = META.dst_port.offset;
 const O_SRC_ADDR = META.src_addr.offset;
 const O_DST_ADDR = META.dst_addr.offset;
 const O_PATH_ID = META.path_id.offset;
+const O_POLICY_ID = META.policy_id.offset;
 const O_WIRE_LEN = META.wire_len.offset;
 const O_POD_LEN = META.pod_len.offset;
 const O_IN_IFID = META.ingress_ifid.offset;
@@ -110,6 +111,8 @@ export interface MeteredFlow {
   dropReasons: number;
   /** Drop reason of the interval's last dropped packet, 0 if none. */
   lastDropReason: number;
+  /** The CillionNetworkPolicy id the last dropped packet carried (policy drops), 0 if none. */
+  lastDropPolicyId: number;
   /** The interval's first report of this flow (false for later active-timeout reports). */
   start: boolean;
   end: FlowEnd;
@@ -178,6 +181,7 @@ export class FlowTable {
   private readonly flagsFirst: Uint8Array;
   private readonly dropMask: Uint32Array;
   private readonly lastDrop: Uint16Array;
+  private readonly lastDropPolicy: Uint32Array;
   private readonly ifids: Uint32Array;
   private readonly truncated: Uint8Array;
   private readonly reported: Uint8Array;
@@ -244,6 +248,7 @@ export class FlowTable {
     this.flagsFirst = new Uint8Array(n);
     this.dropMask = new Uint32Array(n);
     this.lastDrop = new Uint16Array(n);
+    this.lastDropPolicy = new Uint32Array(n);
     this.ifids = new Uint32Array(n);
     this.truncated = new Uint8Array(n);
     this.reported = new Uint8Array(n);
@@ -417,6 +422,7 @@ export class FlowTable {
       this.dropped[e]++;
       if (reason < 32) this.dropMask[e] |= 1 << reason;
       this.lastDrop[e] = reason;
+      this.lastDropPolicy[e] = dv.getUint32(off + O_POLICY_ID, true);
     }
     return null;
   }
@@ -497,7 +503,10 @@ export class FlowTable {
       this.dropped[e] += c.dropped;
       this.flagsOr[e] |= c.tcpFlags;
       this.dropMask[e] |= c.dropReasons;
-      if (c.dropped > 0) this.lastDrop[e] = c.lastDropReason;
+      if (c.dropped > 0) {
+        this.lastDrop[e] = c.lastDropReason;
+        this.lastDropPolicy[e] = c.lastDropPolicyId;
+      }
       if (c.firstNs < this.first[e]) this.first[e] = c.firstNs;
       this.flagsFirst[e] = c.firstTcpFlags;
       this.reported[e] = c.start ? 0 : 1;
@@ -533,6 +542,7 @@ export class FlowTable {
     this.flagsOr[e] = 0;
     this.dropMask[e] = 0;
     this.lastDrop[e] = 0;
+    this.lastDropPolicy[e] = 0;
     this.first[e] = startNs;
   }
 
@@ -628,6 +638,7 @@ export class FlowTable {
       firstTcpFlags: this.flagsFirst[e],
       dropReasons: this.dropMask[e],
       lastDropReason: this.lastDrop[e],
+      lastDropPolicyId: this.lastDropPolicy[e],
       start: this.reported[e] === 0,
       end,
     };

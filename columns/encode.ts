@@ -12,6 +12,7 @@ import { FlowColumns } from '../proto/gen/export/v1/export';
 import type { Endpoint, Flow, ScionPath, Workload } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import { arrayOf } from './arrays';
+import { policyRefs } from './policy_refs';
 import { COLUMNS, L4, PRESENT, WIDTH, type ColumnKey } from './layout';
 import { endpointBytes, fieldBytes, pathBytes, stringBytes } from './size';
 
@@ -88,6 +89,8 @@ interface Arrays {
   lastSeenNs: BigInt64Array;
   dropReasonName: Uint32Array;
   foldedReports: Uint32Array;
+  ingressDeniedBy: Uint32Array;
+  egressDeniedBy: Uint32Array;
   /** The time columns as pairs of 32-bit words (low first). */
   timeNsWords: Uint32Array;
   firstSeenNsWords: Uint32Array;
@@ -377,6 +380,8 @@ export class ColumnEncoder {
       a.firstSeenNs[i] = a.lastSeenNs[i] = 0n;
       a.dropReasonName[i] = a.foldedReports[i] = 0;
     }
+    a.ingressDeniedBy[i] = f.ingressDeniedBy.length > 0 ? this.str(policyRefs(f.ingressDeniedBy)) : 0;
+    a.egressDeniedBy[i] = f.egressDeniedBy.length > 0 ? this.str(policyRefs(f.egressDeniedBy)) : 0;
     a.present[i] = present;
   }
 

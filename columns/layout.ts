@@ -80,4 +80,6 @@ export const COLUMNS: ReadonlyArray<{ key: ColumnKey; kind: ColumnKind }> = [
   { key: 'lastSeenNs', kind: 'i64' },
   { key: 'dropReasonName', kind: 'string' },
   { key: 'foldedReports', kind: 'u32' },
+  { key: 'ingressDeniedBy', kind: 'string' },
+  { key: 'egressDeniedBy', kind: 'string' },
 ];

@@ -8,6 +8,7 @@ import type { Flow, Geofence, Layer4, ScionPath } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import type { ColumnBatch } from './batch';
 import { L4, PRESENT } from './layout';
+import { parsePolicyRefs } from './policy_refs';
 
 export interface FlowOverrides {
   /** Flow.node_name: the batch's node (the columns carry none). */
@@ -106,6 +107,8 @@ class Reader {
   private readonly lastSeenNs: BigInt64Array;
   private readonly dropReasonName: Uint32Array;
   private readonly foldedReports: Uint32Array;
+  private readonly ingressDeniedBy: Uint32Array;
+  private readonly egressDeniedBy: Uint32Array;
 
   constructor(private readonly b: ColumnBatch) {
     this.s = b.strings;
@@ -154,6 +157,8 @@ class Reader {
     this.lastSeenNs = b.i64('lastSeenNs');
     this.dropReasonName = b.u32('dropReasonName');
     this.foldedReports = b.u32('foldedReports');
+    this.ingressDeniedBy = b.u32('ingressDeniedBy');
+    this.egressDeniedBy = b.u32('egressDeniedBy');
   }
 
   flow(i: number, o: FlowOverrides | undefined): Flow {
@@ -203,8 +208,8 @@ class Reader {
       extensions: undefined,
       egressAllowedBy: [],
       ingressAllowedBy: [],
-      egressDeniedBy: [],
-      ingressDeniedBy: [],
+      egressDeniedBy: parsePolicyRefs(s[this.egressDeniedBy[i]]),
+      ingressDeniedBy: parsePolicyRefs(s[this.ingressDeniedBy[i]]),
       policyLog: [],
       aggregate: undefined,
       scionPath: o?.scionPath ?? this.b.paths[this.path[i]],

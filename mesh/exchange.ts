@@ -9,6 +9,8 @@ import type { AcceptedCatalogue, RemoteCatalogues } from './store';
 export interface ExchangeOptions {
   maxBytes?: number;
   timeoutMs?: number;
+  /** Told after a round in which the store took a new catalogue (policies then resolve again). */
+  onChange?: () => void;
 }
 
 export class CatalogueExchange {
@@ -37,7 +39,11 @@ export class CatalogueExchange {
   start(intervalMs: number): void {
     const round = () => {
       if (this.running) return;
-      this.running = this.refresh().finally(() => (this.running = undefined));
+      this.running = this.refresh()
+        .then((results) => {
+          if (results.some((r) => r.result.ok && r.result.value.changed)) this.opts.onChange?.();
+        })
+        .finally(() => (this.running = undefined));
     };
     round();
     this.timer = setInterval(round, intervalMs);

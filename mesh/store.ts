@@ -153,6 +153,11 @@ export class RemoteCatalogues {
     return undefined;
   }
 
+  /** The newest verified catalogue of every peer cluster held, by cluster name. */
+  catalogues(): Catalogue[] {
+    return [...this.held.values()].map((h) => h.catalogue).sort((a, b) => a.clusterId - b.clusterId);
+  }
+
   /** A remote pod by its address, when its cluster published addresses. */
   byAddress(ip: string): EndpointInfo | undefined {
     return this.byAddressMap.get(ip);

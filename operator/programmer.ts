@@ -10,7 +10,7 @@ import { IdentityBook, type WorkloadIdentities } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
 import { LocalIdentityDirectory, unionDirectories, type IdentityDirectory } from './identity/directory';
-import { PolicyIds } from './datapath/xpolicy';
+import { PolicyIds, type XPolicyOutcome } from './datapath/xpolicy';
 import { keyString, type ResourceKey } from './resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
 import type { ResourceSource, SourceEntry } from './sources/source';
@@ -47,6 +47,7 @@ export interface RecomputeResult {
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
   private readonly policyIds = new PolicyIds();
+  private loggedProblems = new Map<string, string>();
   private readonly reconciler: Reconciler;
   private readonly statuses = new Map<string, ResourceStatus>();
   private entries: SourceEntry[] = [];
@@ -142,10 +143,18 @@ export class NodeProgrammer {
       this.log(`programmed: ${report.added} added, ${report.updated} updated, ${report.removed} removed, ${report.failed.length} failed`);
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
-    for (const o of desired.networkPolicyOutcomes) if (o.problem) this.log(`CillionNetworkPolicy ${o.policy.metadata.name}: ${o.problem}`);
+    this.logNetworkPolicyProblems(desired);
     if (writing()) await this.writeStatuses(desired, report);
     this.opts.onRecompute?.({ desired, report });
     return { desired, report };
+  }
+
+  /** A network policy's problem is logged when it appears or changes, not on every recompute (its status holds it meanwhile). */
+  private logNetworkPolicyProblems(desired: DesiredState): void {
+    const now = new Map(desired.networkPolicyOutcomes.flatMap((o) => (o.problem ? [[o.policy.metadata.name, o.problem.message] as const] : [])));
+    for (const [name, message] of now) if (this.loggedProblems.get(name) !== message) this.log(`CillionNetworkPolicy ${name}: ${message}`);
+    for (const name of this.loggedProblems.keys()) if (!now.has(name)) this.log(`CillionNetworkPolicy ${name}: programmed`);
+    this.loggedProblems = now;
   }
 
   private peers(cluster: string): IdentityDirectory {
@@ -156,6 +165,7 @@ export class NodeProgrammer {
   /** Every resource's Valid condition, and with a desired state each policy's Programmed one. */
   private async writeStatuses(desired: DesiredState | null, report: ReconcileReport | null): Promise<void> {
     const outcomes = new Map((desired?.outcomes ?? []).map((o) => [o.policy.metadata.name, o]));
+    const networkOutcomes = new Map((desired?.networkPolicyOutcomes ?? []).map((o) => [o.policy.metadata.name, o]));
     for (const entry of this.entries) {
       const conditions: ConditionUpdate[] = [];
       const gen = entry.generation;
@@ -169,6 +179,8 @@ export class NodeProgrammer {
           conditions.push(programmedCondition(outcome, report, gen));
           paths = outcome.destinations.flatMap((d) => d.selection.selected.map(selectedPath));
         }
+        const network = entry.key.kind === 'CillionNetworkPolicy' ? networkOutcomes.get(entry.key.name) : undefined;
+        if (network && report) conditions.push(networkProgrammedCondition(network, report, gen));
       }
       await this.write(entry.key, conditions, paths, gen);
     }
@@ -199,6 +211,26 @@ export class NodeProgrammer {
 export function invalidCondition(entry: SourceEntry): ConditionUpdate {
   const msg = entry.result.ok ? '' : entry.result.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
   return { type: 'Valid', status: 'False', reason: 'Invalid', message: msg, observedGeneration: entry.generation };
+}
+
+const XPOLICY_MAPS = new Set(['xpolicy_selected', 'xpolicy_allow', 'xpolicy_egress_selected', 'xpolicy_egress_allow', 'xpolicy_peers']);
+
+/**
+ * A CillionNetworkPolicy's Programmed condition: False while a selector names a cluster whose
+ * catalogue is missing, a peer has no address to enforce egress by, or the maps are full or
+ * refused a write (it then admits less than it says, never more); True once its entries are in.
+ */
+export function networkProgrammedCondition(o: XPolicyOutcome, report: ReconcileReport, gen: number): ConditionUpdate {
+  if (o.problem) return { type: 'Programmed', status: 'False', reason: o.problem.reason, message: o.problem.message, observedGeneration: gen };
+  const failed = report.failed.find((f) => XPOLICY_MAPS.has(f.map));
+  if (failed) return { type: 'Programmed', status: 'False', reason: 'MapWriteFailed', message: `${failed.map}: ${failed.error}`, observedGeneration: gen };
+  // Cluster-wide figures only: the leader writes what every node's maps say alike.
+  const peers = (n: number): string => `${n} peer identit${n === 1 ? 'y' : 'ies'}`;
+  const dirs = [
+    ...(o.policy.spec.ingress ? [`ingress from ${peers(o.ingressPeers.length)}`] : []),
+    ...(o.policy.spec.egress ? [`egress to ${peers(o.egressPeers.length)}`] : []),
+  ];
+  return { type: 'Programmed', status: 'True', reason: 'Programmed', message: dirs.join(', '), observedGeneration: gen };
 }
 
 function programmedCondition(o: PolicyOutcome, report: ReconcileReport, gen: number): ConditionUpdate {

@@ -157,6 +157,7 @@ export function flows(n: number, seed: number, nodeName: string, fleet: Pod[], l
       firstTcpFlags: syn ? (rnd() < 0.5 ? 0x02 : 0x12) : 0x10,
       dropReasons: 0,
       lastDropReason: dropped > 0 ? COUNTERS.INGRESS_DENIED : 0,
+      lastDropPolicyId: 0,
       start: rnd() < 0.5,
       end: 'active',
     };

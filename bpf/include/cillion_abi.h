@@ -74,9 +74,9 @@ struct cil_packet_meta {
 	__u16 path_len;    /* valid bytes in path[] */
 	__u8 flags;        /* CIL_REC_F_* */
 	__u8 _pad0;
-	/* Edge ingress: the CillionNetworkPolicy that allowed the packet or, with
-	 * CIL_DROP_POLICY_DENIED, that selects the endpoint which refused it; 0 when no policy
-	 * selects the destination. */
+	/* Edge ingress (egress): the CillionNetworkPolicy that allowed the packet or, with
+	 * CIL_DROP_POLICY_DENIED (CIL_DROP_POLICY_EGRESS_DENIED), that selects the endpoint
+	 * which refused it; 0 when no policy selects it. */
 	__u32 policy_id;
 };
 
@@ -116,6 +116,7 @@ enum cil_counter {
 	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
 	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
 	CIL_DROP_POLICY_DENIED = 22,     /* edge ingress: no CillionNetworkPolicy allows this source identity and port */
+	CIL_DROP_POLICY_EGRESS_DENIED = 29, /* edge egress: no CillionNetworkPolicy allows this remote peer and port */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
 	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
@@ -220,7 +221,12 @@ struct cil_ingress_allow_key {
  * rules select it (the first by name); such an endpoint refuses every cross-cluster packet
  * no xpolicy_allow entry admits. */
 /* xpolicy_allow: (local destination identity, source identity, L4 protocol or 0 for any,
- * destination port or 0 for any) -> id of the policy that allows it. */
+ * destination port or 0 for any) -> id of the policy that allows it.
+ * Egress has the same three maps' shapes, seen from the sender: xpolicy_egress_selected
+ * (local source identity -> policy id), xpolicy_egress_allow (dst_identity = the remote
+ * peer's identity, src_identity = the local sender) and xpolicy_peers (a remote pod's IPv4
+ * address, as its cluster's catalogue publishes it -> its identity; struct cil_endpoint_key
+ * -> __u32). */
 struct cil_xpolicy_key {
 	__u32 dst_identity;
 	__u32 src_identity;

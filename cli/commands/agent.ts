@@ -29,12 +29,11 @@ import type { Flow } from '../../proto/gen/flow/flow';
 import { FlowJudge } from '../../geofence/judge';
 import { FlowHub } from '../../observer/hub';
 import { zeroCounters } from '../../observer/nodes';
-import { loadMeshConfig } from '../../mesh/config';
 import type { CatalogueResult } from '../../mesh/error';
-import { CatalogueExchange } from '../../mesh/exchange';
 import { serveCatalogue } from '../../mesh/http';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/publisher';
-import { RemoteCatalogues } from '../../mesh/store';
+import { followMesh } from '../../mesh/follow';
+import type { RemoteCatalogues } from '../../mesh/store';
 import { KeySync } from '../../mesh/key_sync';
 import type { DatapathKeyTable } from '../../mesh/key_table';
 import { fetchLevel1 } from '../../mesh/level1_client';
@@ -118,10 +117,17 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
+    // The mesh: peers' catalogues name the remote end of flows and resolve network policies' remote selectors.
+    const followed = opts.mesh ? followMesh(opts.mesh, cluster, log) : undefined;
+    const mesh = followed?.config;
+    const catalogues = followed?.store;
+    // CillionNetworkPolicy ids as this node's programmer numbered them, for naming policy drops in flows.
+    let policyNames = new Map<number, string>();
     // Builds this cluster's identity catalogue again when the identities or addresses may have changed (with --mesh publish).
     let republish: (() => void) | undefined;
     const explain = (r: RecomputeResult): void => {
       identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
+      policyNames = new Map(r.desired.networkPolicyOutcomes.map((o) => [o.id, o.policy.metadata.name]));
       endpoints.update(sources.workloads());
       republish?.();
       if (!runtime) return;
@@ -139,6 +145,7 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
       netns: opts.netns,
       instance: opts.instance,
       identities: new IdentityLookup(identities),
+      remoteIdentities: followed?.directory,
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -154,16 +161,12 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
     const dp = rt.datapath;
     if (!dp) throw new Error('the datapath did not load');
 
-    // The mesh: peers' catalogues name the remote end of flows; the publishing node serves this
-    // cluster's, and its peers' Level 1 key requests; with a master secret every node keeps
-    // the datapath's key table filled.
-    let catalogues: RemoteCatalogues | undefined;
+    // The mesh: the publishing node serves this cluster's catalogue and its peers' Level 1 key
+    // requests; with a master secret every node keeps the datapath's key table filled; a peer's
+    // new catalogue reprograms the policies naming its workloads.
     let keySync: KeySync | undefined;
     let level1: Level1Server | undefined;
-    if (opts.mesh) {
-      const mesh = loadMeshConfig(opts.mesh);
-      if (mesh.clusterName !== clusterName) throw new InvalidArgumentError(`--mesh ${opts.mesh} is for cluster ${mesh.clusterName}, this node is in ${clusterName}`);
-      if (mesh.clusterId !== cluster.spec.clusterId) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives cluster id ${mesh.clusterId}, the ClusterAS ${cluster.spec.clusterId}`);
+    if (followed && mesh) {
       if (mesh.keys) {
         const keys = mesh.keys;
         if (keys.ia !== cluster.spec.isdAS) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives ISD-AS ${formatIA(keys.ia)}, the ClusterAS ${formatIA(cluster.spec.isdAS)}`);
@@ -181,11 +184,8 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
           log('mesh keys: this datapath has no SPAO key table; keys are served to peers but none is installed');
         }
       }
-      const store = new RemoteCatalogues(mesh.peers, { log });
-      catalogues = store;
-      const exchange = new CatalogueExchange(mesh.peers, store);
-      exchange.start(mesh.refreshMs);
-      stops.push(() => exchange.stop());
+      followed.start(() => void rt.programmer.recompute());
+      stops.push(() => followed.stop());
       if (mesh.publish) {
         const publisher = new CataloguePublisher({
           clusterName,
@@ -222,7 +222,7 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
     const collector = new Collector({
       // Reports wait for room in the export backlog instead of being dropped there.
       table: { maxEntries: opts.flowMax, idleTimeoutMs: opts.flowIdle * 1000, activeTimeoutMs: opts.flowActive * 1000, room: () => exporter?.room() ?? Infinity },
-      context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i) },
+      context: { nodeName: opts.node, clusterName, realtimeOffsetNs: realtimeOffsetNs(), interfaceName: (i) => devices.get(i), policyName: (id) => policyNames.get(id) },
       endpoints,
       paths: catalog,
       remote: catalogues,

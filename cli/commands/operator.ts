@@ -13,6 +13,7 @@ import { IdentityError } from '../../operator/identity/allocator';
 import { ClusterIdentities } from '../../operator/identity/cluster_allocator';
 import { IdentityReader } from '../../operator/identity/reader';
 import { NodeRuntime } from '../../operator/node/runtime';
+import { followMesh } from '../../mesh/follow';
 import { invalidCondition } from '../../operator/programmer';
 import { setCondition } from '../../operator/resources/status';
 import type { SourceEntry } from '../../operator/sources/source';
@@ -25,6 +26,7 @@ interface OperatorOptions extends SourceOptions, NodeOptions {
   leaseNamespace: string;
   leaseName: string;
   identity: string;
+  mesh?: string;
 }
 
 const log = (line: string): void => {
@@ -141,6 +143,16 @@ async function run(opts: OperatorOptions): Promise<void> {
     const refreshed = nodeReader.refresh();
     if (refreshed.error) log(`identities: ${refreshed.error.message}`);
     if (opts.node !== undefined) stops.push(nodeReader.watch(() => void runtime?.programmer.recompute(), (e) => log(`identities: ${e.message}`)));
+    // The peers' catalogues, so network policies naming remote workloads resolve (and say in their status when they cannot).
+    const mesh = opts.mesh ? followMesh(opts.mesh, cluster, log) : undefined;
+    if (mesh) {
+      // A one-shot run resolves against the catalogues fetched once; a long run follows them.
+      if (opts.once) await mesh.refresh();
+      else {
+        mesh.start(() => void runtime?.programmer.recompute());
+        stops.push(() => void mesh.stop());
+      }
+    }
     const opened = await NodeRuntime.open({
       source: sources.source,
       cluster,
@@ -149,6 +161,7 @@ async function run(opts: OperatorOptions): Promise<void> {
       netns: opts.netns,
       instance: opts.instance,
       identities: allocatingFirst(new IdentityLookup(nodeReader), allocate),
+      remoteIdentities: mesh?.directory,
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
@@ -193,6 +206,7 @@ export function operatorCommand(): Command {
     .option('--lease-namespace <ns>', 'with --kubernetes: namespace of the leader-election Lease', 'cillion-system')
     .option('--lease-name <name>', 'with --kubernetes: name of the Lease', 'cillion-operator')
     .option('--identity <id>', 'with --kubernetes: this replica in the Lease (default: host name and pid)', `${hostname()}-${process.pid}`)
+    .option('--mesh <file>', "mesh file: fetch the peer clusters' signed identity catalogues so CillionNetworkPolicies select remote workloads (its publish section is the agent's and is ignored here)")
     .action(processAction('operator', run));
   return cmd;
 }

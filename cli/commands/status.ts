@@ -2,7 +2,9 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { ServerStatusRequest, ServerStatusResponse, type LossCounter } from '../../proto/gen/observer/observer';
+import { fetchHopMac } from '../../metrics/hop_mac_info';
 import { toJsonLine } from '../output';
+import { describeHopMac } from './router';
 import { describeError, observerClient } from '../observe/client';
 import { addServerOptions, age, connectOrExit, serverAddress, type ServerFlags } from '../observe/server_flags';
 
@@ -56,10 +58,28 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
   return lines.join('\n');
 }
 
+/** Each router's hop-field MAC method, as its line of the summary (or of JSON); false when one could not be read. */
+async function routerLines(routers: readonly string[], json: boolean, write: (line: string) => void): Promise<boolean> {
+  let ok = true;
+  for (const address of routers) {
+    try {
+      const hopMac = await fetchHopMac(address, DEADLINE_MS);
+      write(json ? toJsonLine({ router: address, hopMac }) : `Router ${address}: ${describeHopMac(hopMac)}`);
+    } catch (e) {
+      ok = false;
+      process.stderr.write(`cillion status: router ${(e as Error).message}\n`);
+    }
+  }
+  return ok;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 export function statusCommand(): Command {
-  const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector)');
+  const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector), and of routers given with --router');
   addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
-  cmd.action(async (opts: ServerFlags & { output: 'text' | 'json' }) => {
+  cmd.option('--router <host:port>', "a router's --metrics address: say how it computes hop-field MACs (kfunc or the table fallback, with the driver or reason); repeatable", collect, []);
+  cmd.action(async (opts: ServerFlags & { output: 'text' | 'json'; router: string[] }) => {
     const address = serverAddress(opts);
     const client = observerClient(connectOrExit(cmd, opts));
     try {
@@ -75,6 +95,7 @@ export function statusCommand(): Command {
     } finally {
       client.close();
     }
+    if (!(await routerLines(opts.router, opts.output === 'json', (line) => process.stdout.write(`${line}\n`)))) process.exitCode = 1;
   });
   return cmd;
 }

@@ -35,6 +35,9 @@ export function examplesDir(): string {
 export const DEFAULT_RELAY = '127.0.0.1:4245';
 /** Cluster i publishes its identity catalogue on 127.0.0.1:(this + i). */
 const MESH_PORT_BASE = 4300;
+/** Routers' and agents' Prometheus /metrics on loopback: routers from ROUTER_METRICS_BASE, agents from AGENT_METRICS_BASE, in plan order. */
+export const ROUTER_METRICS_BASE = 4320;
+export const AGENT_METRICS_BASE = 4340;
 /** The relay's attestation signing key and its public half, in the run directory. */
 const ATTEST_KEY = 'attest.pem';
 const ATTEST_PUB = 'attest.pub';
@@ -119,6 +122,15 @@ function describePolicies(clusters: readonly ClusterSetup[]): string[] {
   return lines;
 }
 
+function describeNetworkPolicies(clusters: readonly ClusterSetup[]): string[] {
+  return clusters.flatMap((c) =>
+    [...c.set.networkPolicies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((p) => {
+      const dirs = [...(p.spec.ingress ? ['ingress'] : []), ...(p.spec.egress ? ['egress'] : [])].join(' and ');
+      return `  ${c.name.padEnd(10)} ${p.metadata.name.padEnd(16)} CillionNetworkPolicy, ${dirs} by remote labels and cluster`;
+    }),
+  );
+}
+
 function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, certs: DemoCerts): string {
   const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
   const z = clusters[0];
@@ -129,6 +141,7 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `The demo is up: clusters ${clusters.map((c) => `${c.name} (${formatIA(c.ia)})`).join(' and ')}, ${plan.nodes.length} nodes, ${plan.pods.length} pods,`,
     `${plan.routers.length} transit ASes in ${isds.size} ISDs, relay on ${opts.relay}. The policies in force:`,
     ...describePolicies(clusters),
+    ...describeNetworkPolicies(clusters),
     '',
     'What you are seeing: every flow the agents report to the relay, as it happens: the pods,',
     'the SCION path it took (ISD-ASes and countries), and the geofence verdict the relay gave it.',
@@ -143,7 +156,8 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `  npx cillion observe --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
     `  npx cillion observe --follow --from-pod media/video-0 --through-country NL`,
     `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
-    `  npx cillion status`,
+    `  npx cillion status --router 127.0.0.1:${ROUTER_METRICS_BASE}    # and how the first transit router computes hop MACs`,
+    `  npx cillion observe --last 20 --verdict DROPPED                    # what the CillionNetworkPolicies refuse, and which one`,
     `  npx cillion list nodes`,
     `  npx cillion attest export --selector app=replication --since 10m --until 0s --out audit \\`,
     `      --tls-client-cert-file ${certs.attester.cert} --tls-client-key-file ${certs.attester.key}   # the attester; signed by the relay`,
@@ -251,9 +265,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
-    const routers = plan.routers.map((r) => {
+    const routers = plan.routers.map((r, i) => {
       const name = `router-${formatIA(r.ia).replace(/[-:]/g, '_')}`;
-      return DemoProcess.cillion(ctx, name, ['router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${opts.prefix}/${name}`]);
+      return DemoProcess.cillion(ctx, name, [
+        'router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${opts.prefix}/${name}`, '--metrics', `127.0.0.1:${ROUTER_METRICS_BASE + i}`,
+      ]);
     });
     groups.unshift(routers);
     let ready = 0;
@@ -268,10 +284,24 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
+    const meshFiles = writeDemoMesh(
+      runDir,
+      clusters.map((c) => ({
+        name: c.name,
+        clusterId: c.cluster.spec.clusterId,
+        ia: c.cluster.spec.isdAS,
+        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
+        // Its pod prefixes as the other clusters' RemoteClusters declare them.
+        prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
+      })),
+      MESH_PORT_BASE,
+    );
     // The operators number the pods first: an agent programs a pod once it has its identity.
+    // Each follows the peers' catalogues too (a node's mesh file that does not publish), for its network policies' status.
     const operators = clusters.map((c) =>
       DemoProcess.cillion(ctx, `operator-${c.name}`, [
         'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
+        '--mesh', meshFiles.get(plan.nodes.filter((n) => n.cluster === c.name).at(-1)!.name) as string,
       ]),
     );
     groups.unshift(operators);
@@ -286,25 +316,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       ),
     );
     check();
-    const meshFiles = writeDemoMesh(
-      runDir,
-      clusters.map((c) => ({
-        name: c.name,
-        clusterId: c.cluster.spec.clusterId,
-        ia: c.cluster.spec.isdAS,
-        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
-        // Its pod prefixes as the other clusters' RemoteClusters declare them.
-        prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
-      })),
-      MESH_PORT_BASE,
-    );
-    const agents = plan.nodes.map((n) => {
+    const agents = plan.nodes.map((n, i) => {
       const own = certs.agents.get(n.name) as { cert: string; key: string };
       return DemoProcess.cillion(ctx, `agent-${n.name}`, [
         'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
         '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster), '--relay', opts.relay,
         '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
         '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
+        '--metrics', `127.0.0.1:${AGENT_METRICS_BASE + i}`,
         ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
       ]);
     });

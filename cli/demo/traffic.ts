@@ -1,7 +1,7 @@
 // Who sends what in the demo. Every pod listens on its app's port; a pod sends to the pods of
 // the same app in each cluster that the first of its WANPathPolicies (by name, as the
 // operator applies them) names as a destination. So the traffic follows the story the
-// policies tell and needs no list of its own.
+// policies tell and needs no list of its own, except for the probes below.
 import type { ResourceSet } from '../../operator/datapath/resources';
 import { resolveDestinations } from '../../operator/resources/remotecluster';
 import { matchesWorkload } from '../../operator/resources/selector';
@@ -26,6 +26,18 @@ export const APP_PROFILES: Readonly<Record<string, AppProfile>> = {
   analytics: { port: 7003, flows: 1, pps: 5, size: 500 },
 };
 const OTHER_APP: AppProfile = { port: 7009, flows: 1, pps: 2, size: 200 };
+
+/**
+ * Cross-app flows the example CillionNetworkPolicies refuse, sent at a trickle so the demo
+ * shows a denial each way: video -> billing is dropped at the receiving edge (Frankfurt's
+ * billing-ingress), billing -> video at the sending edge (Zurich's billing-egress). Sent
+ * to the same clusters the sender's own app goes to, on the target app's port.
+ */
+export const DEMO_PROBES: ReadonlyArray<{ from: string; to: string }> = [
+  { from: 'video', to: 'billing' },
+  { from: 'billing', to: 'video' },
+];
+const PROBE: Pick<AppProfile, 'pps' | 'size'> = { pps: 1, size: 200 };
 const SRC_PORT_BASE = 41000;
 
 export const profileOf = (pod: PlannedPod): AppProfile => APP_PROFILES[pod.workload.labels.app ?? ''] ?? OTHER_APP;
@@ -53,12 +65,18 @@ export function planTraffic(pods: readonly PlannedPod[], resources: ReadonlyMap<
       let next = SRC_PORT_BASE;
       for (const d of dests) {
         const cluster = d.cluster ?? clusterByIA.get(d.isdAS);
-        const peers = pods.filter((p) => p.cluster === cluster && p.cluster !== pod.cluster && p.workload.labels.app === w.labels.app);
-        for (const p of peers) {
+        const remote = pods.filter((p) => p.cluster === cluster && p.cluster !== pod.cluster);
+        for (const p of remote.filter((r) => r.workload.labels.app === w.labels.app)) {
           const srcPorts = Array.from({ length: profile.flows }, (_, i) => next + i);
           next += profile.flows;
           config.send.push({ dst: p.workload.ip, port: profile.port, srcPorts, pps: profile.pps, size: profile.size });
           targets.push(`${p.cluster}/${p.workload.namespace}/${p.workload.name}`);
+        }
+        for (const probe of DEMO_PROBES.filter((x) => x.from === w.labels.app)) {
+          for (const p of remote.filter((r) => r.workload.labels.app === probe.to)) {
+            config.send.push({ dst: p.workload.ip, port: profileOf(p).port, srcPorts: [next++], ...PROBE });
+            targets.push(`${p.cluster}/${p.workload.namespace}/${p.workload.name} (probe)`);
+          }
         }
       }
     }

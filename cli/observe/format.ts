@@ -58,12 +58,22 @@ function summary(f: Flow): string {
   return p.$case;
 }
 
+/** The policy that denied the flow, the way Hubble words a policy verdict: "policy-verdict:INGRESS DENIED by Kind/name". */
+export function policyVerdictText(f: Flow): string {
+  const verdicts = [
+    ...f.ingressDeniedBy.map((p) => ['INGRESS', p] as const),
+    ...f.egressDeniedBy.map((p) => ['EGRESS', p] as const),
+  ];
+  return verdicts.map(([dir, p]) => `policy-verdict:${dir} DENIED by ${p.kind ? `${p.kind}/` : ''}${p.namespace ? `${p.namespace}/` : ''}${p.name}`).join(' ');
+}
+
 function verdictText(f: Flow, c: Colors): string {
   const name = verdictToJSON(f.verdict);
   if (f.verdict === Verdict.FORWARDED) return c.green(name);
   if (f.verdict === Verdict.DROPPED || f.verdict === Verdict.ERROR) {
     const reason = f.dropReasonDesc ? ` (${dropReasonToJSON(f.dropReasonDesc)})` : '';
-    return c.red(name + reason);
+    const policy = policyVerdictText(f);
+    return c.red(name + reason + (policy ? ` ${policy}` : ''));
   }
   return c.yellow(name);
 }

@@ -68,6 +68,31 @@ WHERE ${FILTERS}`,
   ),
 );
 
+const deniedByPolicy = table(
+  {
+    title: 'Denied by network policy',
+    description:
+      'Packets a CillionNetworkPolicy refused, by policy (kind/namespace/name), direction (INGRESS at the receiving edge, ' +
+      'EGRESS at the sending one) and the two ends.',
+    w: 24,
+    h: 8,
+    sortBy: 'packets_dropped',
+  },
+  sql(
+    `
+${WORKLOAD}
+SELECT if(ingress_denied_by != '', 'INGRESS', 'EGRESS') AS direction, if(ingress_denied_by != '', ingress_denied_by, egress_denied_by) AS policy,
+  concat(source_cluster, '/', source_namespace, '/', source_app) AS source, concat(destination_cluster, '/', destination_namespace, '/', destination_app) AS destination,
+  sum(${DROPPED}) AS packets_dropped, max(time) AS last_seen
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND (ingress_denied_by != '' OR egress_denied_by != '')
+GROUP BY direction, policy, source, destination
+ORDER BY packets_dropped DESC`,
+    Format.Table,
+  ),
+);
+
 const ringFailures = timeSeries(
   {
     title: 'Ring reserve failures',
@@ -178,5 +203,5 @@ export const datapathHealth = dashboard(
   'cillion-datapath-health',
   'Cillion / Datapath health',
   'Drops by reason, ring reserve failures, export drops and decode errors, and how far the store lags behind the datapath.',
-  [dropsByReason, droppedTotal, ringFailures, collectorLoss, throughput, storeLag, exportLag, nodes],
+  [dropsByReason, droppedTotal, deniedByPolicy, ringFailures, collectorLoss, throughput, storeLag, exportLag, nodes],
 );

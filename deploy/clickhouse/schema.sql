@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS cillion.flows_local ON CLUSTER cillion (
   last_seen_gap_ns Int64 CODEC(T64, ZSTD(1)),
   drop_reason_name LowCardinality(String) CODEC(ZSTD(1)),
   folded_reports UInt32 CODEC(ZSTD(1)),
+  ingress_denied_by LowCardinality(String) CODEC(ZSTD(1)),
+  egress_denied_by LowCardinality(String) CODEC(ZSTD(1)),
   uuid UUID ALIAS reinterpret(bitOr(bitShiftLeft(toUInt128(uuid_lo), 64), toUInt128(uuid_hi)), 'UUID'),
   geofence_verdict Enum8('GEOFENCE_VERDICT_UNKNOWN' = 0, 'GEOFENCE_COMPLIANT' = 1, 'GEOFENCE_VIOLATION' = 2, 'GEOFENCE_UNVERIFIED' = 3) ALIAS CAST(extract(geofence, '^(?:[^\\x00]*\\x00){0}([^\\x00]*)') AS Enum8('GEOFENCE_VERDICT_UNKNOWN' = 0, 'GEOFENCE_COMPLIANT' = 1, 'GEOFENCE_VIOLATION' = 2, 'GEOFENCE_UNVERIFIED' = 3)),
   geofence_name LowCardinality(String) ALIAS extract(geofence, '^(?:[^\\x00]*\\x00){1}([^\\x00]*)'),

@@ -76,6 +76,9 @@ export interface DesiredState {
   ingressAllow: Array<[IngressAllowKey, number]>;
   xpolicySelected: Array<[number, number]>;
   xpolicyAllow: Array<[XPolicyKey, number]>;
+  xpolicyEgressSelected: Array<[number, number]>;
+  xpolicyEgressAllow: Array<[XPolicyKey, number]>;
+  xpolicyPeers: Array<[string, number]>;
   outcomes: PolicyOutcome[];
   networkPolicyOutcomes: XPolicyOutcome[];
   /** The control plane's path behind each paths-map entry, for whoever explains flows by path id. */
@@ -140,6 +143,9 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds, polic
     ingressAllow: [],
     xpolicySelected: xpolicy.selected,
     xpolicyAllow: xpolicy.allow,
+    xpolicyEgressSelected: xpolicy.egressSelected,
+    xpolicyEgressAllow: xpolicy.egressAllow,
+    xpolicyPeers: xpolicy.peers,
     outcomes: [],
     networkPolicyOutcomes: xpolicy.outcomes,
     pathsInUse: [],

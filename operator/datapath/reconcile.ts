@@ -51,6 +51,9 @@ export interface EdgeMaps {
   ingress_allow: MapLike<DesiredState['ingressAllow'][number][0], number>;
   xpolicy_selected: MapLike<number, number>;
   xpolicy_allow: MapLike<DesiredState['xpolicyAllow'][number][0], number>;
+  xpolicy_egress_selected: MapLike<number, number>;
+  xpolicy_egress_allow: MapLike<DesiredState['xpolicyAllow'][number][0], number>;
+  xpolicy_peers: MapLike<string, number>;
 }
 
 export function memoryEdgeMaps(): EdgeMaps {
@@ -65,6 +68,9 @@ export function memoryEdgeMaps(): EdgeMaps {
     ingress_allow: new MemoryMap(CODECS.ingress_allow),
     xpolicy_selected: new MemoryMap(CODECS.xpolicy_selected),
     xpolicy_allow: new MemoryMap(CODECS.xpolicy_allow),
+    xpolicy_egress_selected: new MemoryMap(CODECS.xpolicy_egress_selected),
+    xpolicy_egress_allow: new MemoryMap(CODECS.xpolicy_egress_allow),
+    xpolicy_peers: new MemoryMap(CODECS.xpolicy_peers),
   };
 }
 
@@ -82,13 +88,23 @@ function desiredByMap(d: DesiredState): Desired {
     ingress_allow: d.ingressAllow,
     xpolicy_selected: d.xpolicySelected,
     xpolicy_allow: d.xpolicyAllow,
+    xpolicy_egress_selected: d.xpolicyEgressSelected,
+    xpolicy_egress_allow: d.xpolicyEgressAllow,
+    xpolicy_peers: d.xpolicyPeers,
   };
 }
 
 // Upserts go dependencies first (paths before the policies naming them, allowed paths
-// before enforcement switches on); removals go the other way round.
-const UPSERT_ORDER: MapName[] = ['as_config', 'interfaces', 'ifindex_to_ifid', 'endpoints', 'paths', 'ingress_allow', 'egress_policy', 'ingress_enforced'];
-const REMOVE_ORDER: MapName[] = ['ingress_enforced', 'egress_policy', 'ingress_allow', 'paths', 'endpoints', 'ifindex_to_ifid', 'interfaces'];
+// before enforcement switches on, a network policy's allow entries and peers before it
+// selects an endpoint); removals go the other way round.
+const UPSERT_ORDER: MapName[] = [
+  'as_config', 'interfaces', 'ifindex_to_ifid', 'endpoints', 'paths', 'ingress_allow', 'egress_policy', 'ingress_enforced',
+  'xpolicy_allow', 'xpolicy_selected', 'xpolicy_peers', 'xpolicy_egress_allow', 'xpolicy_egress_selected',
+];
+const REMOVE_ORDER: MapName[] = [
+  'xpolicy_egress_selected', 'xpolicy_egress_allow', 'xpolicy_peers', 'xpolicy_selected', 'xpolicy_allow',
+  'ingress_enforced', 'egress_policy', 'ingress_allow', 'paths', 'endpoints', 'ifindex_to_ifid', 'interfaces',
+];
 
 export interface KeyFailure {
   map: MapName;

@@ -1,7 +1,8 @@
 // CillionNetworkPolicies compiled for one node's edge: which local endpoints are selected
-// by an ingress policy (and so refuse cross-cluster traffic by default), and which
-// (local identity, peer identity, protocol, port) tuples are allowed, each naming its
-// policy by a stable number the ring records carry.
+// by an ingress (egress) policy and so refuse cross-cluster traffic from (to) anyone not
+// allowed, which (local identity, peer identity, protocol, port) tuples are allowed, and
+// for egress the remote peers' addresses by identity, each entry naming its policy by a
+// stable number the ring records carry.
 import type { XPolicyKey } from '../../bpf/maps';
 import type { IdentityDirectory } from '../identity/directory';
 import { CLUSTER_LABEL, type CillionNetworkPolicy, type PolicyPort, type PolicyRule } from '../resources/networkpolicy';
@@ -20,28 +21,43 @@ export interface XPolicyInputs {
   peers: IdentityDirectory;
   /** Allow entries at most, over all policies (the xpolicy_allow map's size). */
   maxAllowEntries?: number;
+  /** Remote pod addresses at most (the xpolicy_peers map's size). */
+  maxPeerAddresses?: number;
 }
+
+export type XPolicyProblemReason = 'CatalogueMissing' | 'NoPeerAddress' | 'TooManyEntries';
 
 export interface XPolicyOutcome {
   policy: CillionNetworkPolicy;
   id: number;
   /** Local identities on this node the policy's ingress rules apply to. */
   selected: number[];
+  /** Local identities on this node the policy's egress rules apply to. */
+  egressSelected: number[];
   /** Allow entries this policy contributed (a tuple another policy claimed first counts there). */
   allowEntries: number;
-  /** Peer identities its egress rules name; egress is not enforced in the datapath yet. */
+  /** Peer identities its ingress rules admit. */
+  ingressPeers: number[];
+  /** Peer identities its egress rules name. */
   egressPeers: number[];
   /** Set when the policy could not be programmed in full (it then admits less, never more). */
-  problem?: string;
+  problem?: { reason: XPolicyProblemReason; message: string };
 }
 
 export interface XPolicyState {
   selected: Array<[number, number]>;
   allow: Array<[XPolicyKey, number]>;
+  egressSelected: Array<[number, number]>;
+  /** dstIdentity: the remote peer; srcIdentity: the local sender. */
+  egressAllow: Array<[XPolicyKey, number]>;
+  /** Remote pod address -> its identity, for the peers egress rules name. */
+  peers: Array<[string, number]>;
   outcomes: XPolicyOutcome[];
 }
 
 export const MAX_ALLOW_ENTRIES = 262144;
+/** xpolicy_peers' size (bpf/include/lib/xpolicy.h). */
+export const MAX_PEER_ADDRESSES = 65536;
 const IPPROTO: Record<PolicyPort['protocol'], number> = { TCP: 6, UDP: 17, ANY: 0 };
 
 /** Policy numbers that stay the same while a policy (by name) exists; 0 means "no policy". */
@@ -80,43 +96,95 @@ function peersOf(rules: readonly PolicyRule[], peers: IdentityDirectory): number
   return [...new Set(rules.flatMap((r) => r.peers.flatMap((s) => peers.matching(s))))].sort((a, b) => a - b);
 }
 
+/** Clusters the policy's peer selectors name by io.cillion.cluster that the directory knows nothing of. */
+function unknownClusters(policy: CillionNetworkPolicy, peers: IdentityDirectory): string[] {
+  const known = new Set(peers.clusters());
+  const rules = [...(policy.spec.ingress ?? []), ...(policy.spec.egress ?? [])];
+  const named = rules.flatMap((r) => r.peers.flatMap((s) => s.matchLabels?.[CLUSTER_LABEL] ?? []));
+  return [...new Set(named)].filter((c) => !known.has(c)).sort();
+}
+
+const tooMany = (what: string): NonNullable<XPolicyOutcome['problem']> => ({ reason: 'TooManyEntries', message: `the datapath's ${what} are full: some allowed peers are refused` });
+
+/** The allow entries of one direction; `full` says when both directions together hold the most the maps take. */
+class AllowTable {
+  readonly entries = new Map<string, [XPolicyKey, number]>();
+
+  constructor(private readonly full: () => boolean) {}
+
+  add(key: XPolicyKey, outcome: XPolicyOutcome): void {
+    const k = `${key.dstIdentity} ${key.srcIdentity} ${key.proto} ${key.dport}`;
+    if (this.entries.has(k)) return;
+    if (this.full()) {
+      outcome.problem ??= tooMany('allow maps');
+      return;
+    }
+    this.entries.set(k, [key, outcome.id]);
+    outcome.allowEntries++;
+  }
+}
+
 export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyState {
   const max = input.maxAllowEntries ?? MAX_ALLOW_ENTRIES;
+  const maxPeers = input.maxPeerAddresses ?? MAX_PEER_ADDRESSES;
   const selected = new Map<number, number>();
-  const allow = new Map<string, [XPolicyKey, number]>();
+  const egressSelected = new Map<number, number>();
+  const peerAddresses = new Map<string, number>();
   const outcomes: XPolicyOutcome[] = [];
+  const full = (): boolean => ingressAllow.entries.size + egressAllow.entries.size >= max;
+  const ingressAllow = new AllowTable(full);
+  const egressAllow = new AllowTable(full);
   const policies = [...input.policies].sort(byName);
   ids.retain(new Set(policies.map((p) => p.metadata.name)));
 
   for (const policy of policies) {
     const id = ids.idOf(policy.metadata.name);
     const { endpointSelector, ingress, egress } = policy.spec;
-    const outcome: XPolicyOutcome = { policy, id, selected: [], allowEntries: 0, egressPeers: egress ? peersOf(egress, input.peers) : [] };
+    const outcome: XPolicyOutcome = { policy, id, selected: [], egressSelected: [], allowEntries: 0, ingressPeers: ingress ? peersOf(ingress, input.peers) : [], egressPeers: egress ? peersOf(egress, input.peers) : [] };
     outcomes.push(outcome);
-    if (!ingress) continue;
-    const local = input.endpoints.filter((e) => matchesSelector(endpointSelector, e.labels)).map((e) => e.identity);
-    outcome.selected = [...new Set(local)].sort((a, b) => a - b);
+    const missing = unknownClusters(policy, input.peers);
+    if (missing.length > 0) {
+      // Programmed anyway: the rest of its peers resolve, and the unknown cluster's are refused until its catalogue arrives.
+      outcome.problem = { reason: 'CatalogueMissing', message: `no identity catalogue of cluster ${missing.join(', ')}: its workloads match no selector, so they are refused` };
+    }
+    const local = [...new Set(input.endpoints.filter((e) => matchesSelector(endpointSelector, e.labels)).map((e) => e.identity))].sort((a, b) => a - b);
     // Policies apply in name order: the first to select an endpoint names its denials.
-    for (const dst of outcome.selected) if (!selected.has(dst)) selected.set(dst, id);
-    for (const rule of ingress) {
-      const sources = peersOf([rule], input.peers);
-      for (const dst of outcome.selected) {
-        for (const src of sources) {
-          for (const [proto, dport] of portTuples(rule)) {
-            const k = `${dst} ${src} ${proto} ${dport}`;
-            if (allow.has(k)) continue;
-            if (allow.size >= max) {
-              outcome.problem = `the datapath holds at most ${max} allow entries: some allowed peers are refused`;
-              continue;
-            }
-            allow.set(k, [{ dstIdentity: dst, srcIdentity: src, proto, dport }, id]);
-            outcome.allowEntries++;
-          }
-        }
+    if (ingress) {
+      outcome.selected = local;
+      for (const dst of local) if (!selected.has(dst)) selected.set(dst, id);
+      for (const rule of ingress) {
+        const sources = peersOf([rule], input.peers);
+        for (const dst of local) for (const src of sources) for (const [proto, dport] of portTuples(rule)) ingressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, outcome);
       }
     }
+    if (egress) {
+      outcome.egressSelected = local;
+      for (const src of local) if (!egressSelected.has(src)) egressSelected.set(src, id);
+      const unaddressed = new Set<number>();
+      for (const rule of egress) {
+        const dests = peersOf([rule], input.peers);
+        for (const dst of dests) {
+          const addresses = input.peers.addressesOf(dst);
+          if (addresses.length === 0) unaddressed.add(dst);
+          for (const a of addresses) {
+            if (peerAddresses.size >= maxPeers && !peerAddresses.has(a)) outcome.problem ??= tooMany('peer addresses');
+            else peerAddresses.set(a, dst);
+          }
+        }
+        for (const src of local) for (const dst of dests) for (const [proto, dport] of portTuples(rule)) egressAllow.add({ dstIdentity: dst, srcIdentity: src, proto, dport }, outcome);
+      }
+      const n = unaddressed.size;
+      if (n > 0) outcome.problem ??= { reason: 'NoPeerAddress', message: `${n} peer identit${n === 1 ? 'y has' : 'ies have'} no address in its cluster's catalogue: egress to ${n === 1 ? 'it' : 'them'} is refused` };
+    }
   }
-  return { selected: [...selected], allow: [...allow.values()], outcomes };
+  return {
+    selected: [...selected],
+    allow: [...ingressAllow.entries.values()],
+    egressSelected: [...egressSelected],
+    egressAllow: [...egressAllow.entries.values()],
+    peers: [...peerAddresses],
+    outcomes,
+  };
 }
 
 /** The labels a local endpoint is selected by: its identity labels and its cluster. */

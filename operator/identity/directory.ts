@@ -11,11 +11,16 @@ import type { IdentityAllocator } from './allocator';
 export interface IdentityDirectory {
   /** The identities whose labels `selector` matches, ascending, without repeats. */
   matching(selector: LabelSelector): number[];
+  /** The clusters it knows identities of: a selector naming another resolves to nothing. */
+  clusters(): string[];
+  /** The pod addresses a remote identity's catalogue publishes (egress names peers by them); none for local ones. */
+  addressesOf(id: number): readonly string[];
 }
 
 export interface DirectoryEntry {
   id: number;
   labels: Readonly<Record<string, string>>;
+  addresses?: readonly string[];
 }
 
 /** "k8s:key=value" identity labels (identity/labels.ts) as a selector reads them. */
@@ -34,10 +39,26 @@ const ascending = (ids: Iterable<number>): number[] => [...new Set(ids)].sort((a
 
 /** A fixed list of identities and their labels (cluster label included), for tests and catalogues. */
 export class StaticIdentityDirectory implements IdentityDirectory {
-  constructor(private readonly entries: readonly DirectoryEntry[]) {}
+  private readonly byId: Map<number, DirectoryEntry>;
+
+  /** `clusters`: the clusters it speaks for even while they have no identity; default those its entries name. */
+  constructor(
+    private readonly entries: readonly DirectoryEntry[],
+    private readonly clusterNames?: readonly string[],
+  ) {
+    this.byId = new Map(entries.map((e) => [e.id, e]));
+  }
 
   matching(selector: LabelSelector): number[] {
     return ascending(this.entries.filter((e) => matchesSelector(selector, e.labels)).map((e) => e.id));
+  }
+
+  clusters(): string[] {
+    return [...new Set(this.clusterNames ?? this.entries.flatMap((e) => e.labels[CLUSTER_LABEL] ?? []))].sort();
+  }
+
+  addressesOf(id: number): readonly string[] {
+    return this.byId.get(id)?.addresses ?? [];
   }
 }
 
@@ -52,8 +73,20 @@ export class LocalIdentityDirectory implements IdentityDirectory {
     const entries = this.allocator.all().map((i) => ({ id: i.id, labels: { ...labelMap(i.labels), [CLUSTER_LABEL]: this.cluster } }));
     return new StaticIdentityDirectory(entries).matching(selector);
   }
+
+  clusters(): string[] {
+    return [this.cluster];
+  }
+
+  addressesOf(): readonly string[] {
+    return [];
+  }
 }
 
 export function unionDirectories(...dirs: readonly IdentityDirectory[]): IdentityDirectory {
-  return { matching: (selector) => ascending(dirs.flatMap((d) => d.matching(selector))) };
+  return {
+    matching: (selector) => ascending(dirs.flatMap((d) => d.matching(selector))),
+    clusters: () => [...new Set(dirs.flatMap((d) => d.clusters()))].sort(),
+    addressesOf: (id) => dirs.flatMap((d) => d.addressesOf(id)),
+  };
 }

@@ -10,6 +10,7 @@ import { DaemonPathService } from '../controlplane/daemon_client';
 import { EmbeddedPathService, type PathService } from '../controlplane/pathservice';
 import type { NodeUplink } from '../datapath/desired';
 import type { WorkloadIdentities } from '../datapath/identities';
+import type { IdentityDirectory } from '../identity/directory';
 import { memoryEdgeMaps, type EdgeMaps } from '../datapath/reconcile';
 import { NodeProgrammer, type RecomputeResult } from '../programmer';
 import type { ClusterAS } from '../resources/clusteras';
@@ -31,6 +32,8 @@ export interface NodeRuntimeOptions {
   instance: string;
   /** The workloads' identities: the operator's allocation, read (agents) or allocated in this process. */
   identities: WorkloadIdentities;
+  /** Other clusters' identities (their catalogues), for network policies' peer selectors. */
+  remoteIdentities?: IdentityDirectory;
   /** A SCION daemon's address instead of the ClusterAS's control plane. */
   daemon?: string;
   /** File with the local AS's master key (base64), to check its own hop fields at ingress. */
@@ -72,6 +75,7 @@ export class NodeRuntime {
       maps: dp ? edgeMaps(dp) : memoryEdgeMaps(),
       uplinks,
       identities: opts.identities,
+      remoteIdentities: opts.remoteIdentities,
       hopKey,
       refreshMs: opts.refreshMs,
       writeStatus: opts.writeStatus,
@@ -140,5 +144,6 @@ function edgeMaps(dp: EdgeDatapath): EdgeMaps {
     as_config: dp.config, interfaces: dp.interfaces, ifindex_to_ifid: dp.ifindexToIfid, endpoints: dp.endpoints,
     paths: dp.paths, egress_policy: dp.egressPolicy, ingress_enforced: dp.ingressEnforced, ingress_allow: dp.ingressAllow,
     xpolicy_selected: dp.xpolicySelected, xpolicy_allow: dp.xpolicyAllow,
+    xpolicy_egress_selected: dp.xpolicyEgressSelected, xpolicy_egress_allow: dp.xpolicyEgressAllow, xpolicy_peers: dp.xpolicyPeers,
   };
 }

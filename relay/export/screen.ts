@@ -125,7 +125,7 @@ const ENUM_COLUMNS: ReadonlyArray<{ key: ColumnKey; name: string; ok: Uint8Array
 ];
 
 /** The string columns, whose values index the string table. */
-const STRING_COLUMNS: readonly ColumnKey[] = ['emitterName', 'emitterVersion', 'interfaceName', 'sourceIp', 'destinationIp', 'identityCluster', 'dropReasonName'];
+const STRING_COLUMNS: readonly ColumnKey[] = ['emitterName', 'emitterVersion', 'interfaceName', 'sourceIp', 'destinationIp', 'identityCluster', 'dropReasonName', 'ingressDeniedBy', 'egressDeniedBy'];
 
 function endpointProblem(ep: Endpoint, limits: RelayLimits): string | undefined {
   if (ep.labels.length > limits.maxLabels) return `endpoint with ${ep.labels.length} labels; at most ${limits.maxLabels}`;

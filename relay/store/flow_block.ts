@@ -257,6 +257,8 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   last_seen_gap_ns: derived64(['timeNs', 'lastSeenNs'], ([time, last], at, out, o) => difference(time, last, at, out, o)),
   drop_reason_name: strings('dropReasonName'),
   folded_reports: copied('foldedReports'),
+  ingress_denied_by: strings('ingressDeniedBy'),
+  egress_denied_by: strings('egressDeniedBy'),
 };
 
 for (const c of STORED_FLOW_COLUMNS) if (!BUILDERS[c.name]) throw new Error(`flows column ${c.name} has no builder`);

@@ -134,6 +134,8 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   { name: 'last_seen_gap_ns', type: 'Int64', codec: NARROW_CODEC },
   { name: 'drop_reason_name', type: LC },
   { name: 'folded_reports', type: 'UInt32' },
+  { name: 'ingress_denied_by', type: LC },
+  { name: 'egress_denied_by', type: LC },
 ];
 
 /**

@@ -7,9 +7,10 @@
 // reference cache holds (a WeakMap, so it lives as long as the cache keeps the object), a
 // LowCardinality string once per dictionary entry of a block. Per flow only numbers are
 // written, 64-bit ones from their two 32-bit halves without a BigInt.
-import { Endpoint, ScionPath, type Flow } from '../../proto/gen/flow/flow';
+import { Endpoint, Policy, ScionPath, type Flow } from '../../proto/gen/flow/flow';
 import type { EncodedFlows, FlowQuery } from '../../observer/history';
 import { L4, PRESENT } from '../../columns/layout';
+import { parsePolicyRefs } from '../../columns/policy_refs';
 import { lengthDelimited, ProtoWriter, stringField, tag } from '../../columns/proto_writer';
 import { NativeFormatError, type NativeBlock } from './native_reader';
 import type { FlowReader } from './query';
@@ -58,6 +59,8 @@ const FLOW = {
   identityExtension: tag(200003, LD),
   scionObservationPoint: tag(200004, V),
   meter: tag(200005, LD),
+  egressDeniedBy: 21004,
+  ingressDeniedBy: 21005,
 };
 const TIMESTAMP_SECONDS = tag(1, V);
 const TIMESTAMP_NANOS = tag(2, V);
@@ -129,6 +132,14 @@ function strings(b: NativeBlock, name: string, field: number): { entries: Uint8A
   const c = col(b, name);
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
   const entries = c.dict.map((s) => stringField(field, s));
+  return { entries, index: c.index, max: entries.reduce((m, e) => Math.max(m, e.length), 0) };
+}
+
+/** A policy-refs column as each dictionary entry's repeated Policy fields, and the longest of them. */
+function policies(b: NativeBlock, name: string, field: number): { entries: Uint8Array[]; index: ArrayLike<number>; max: number } {
+  const c = col(b, name);
+  if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
+  const entries = c.dict.map((s) => Buffer.concat(parsePolicyRefs(s).map((p) => lengthDelimited(field, Policy.encode(p).finish()))));
   return { entries, index: c.index, max: entries.reduce((m, e) => Math.max(m, e.length), 0) };
 }
 
@@ -214,8 +225,10 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
   const fenceIsdAs = strings(b, 'geofence_offending_isd_as', 7);
   const fenceCountry = strings(b, 'geofence_offending_country', 8);
   const dropName = strings(b, 'drop_reason_name', METER.dropReasonName);
+  const egressDenied = policies(b, 'egress_denied_by', FLOW.egressDeniedBy);
+  const ingressDenied = policies(b, 'ingress_denied_by', FLOW.ingressDeniedBy);
   const stringsMax = [node, responseNode, emitterName, emitterVersion, ifName, srcIp, dstIp, idCluster, fenceName, fenceNamespace,
-    fenceReason, fenceIsdAs, fenceCountry, dropName].reduce((n, s) => n + s.max, 0);
+    fenceReason, fenceIsdAs, fenceCountry, dropName, egressDenied, ingressDenied].reduce((n, s) => n + s.max, 0);
 
   // Rows whose endpoint or path row is gone (rare) are rebuilt as blockFlows does.
   let fallback: ((i: number) => Flow) | undefined;
@@ -309,6 +322,8 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
       w.raw(ifName.entries[ifName.index[i]]);
       w.close(at);
     }
+    w.raw(egressDenied.entries[egressDenied.index[i]]);
+    w.raw(ingressDenied.entries[ingressDenied.index[i]]);
     if (path) w.raw(path);
     if ((p & HAS_GEOFENCE) !== 0) {
       const at = w.open(FLOW.geofence);

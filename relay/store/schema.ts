@@ -54,6 +54,8 @@
 //   lost_packets, lost_bytes UInt64    what the collector counted but lost of this flow (a shed
 //                        report): the flow's stored packets are short by this much; 0 almost always
 //   first_seen, last_seen DateTime64(9), drop_reason_name LowCardinality, folded_reports UInt32
+//   ingress_denied_by, egress_denied_by LowCardinality: the CillionNetworkPolicy that denied a
+//                        policy drop, "kind/namespace/name" (columns/policy_refs.ts), "" for others
 //   bytes, wire_bytes, first_seen and last_seen are ALIAS columns (flow_columns.ts FLOW_ALIASES):
 //   select them by name as any other; what is stored is bytes_xor, wire_over_pod,
 //   first_seen_gap_ns and last_seen_gap_ns, their differences from pod bytes and time
@@ -407,6 +409,9 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
 }
 
 /** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
+/** Flows columns added after the first release, at the end: an older store gets them by ALTER TABLE. */
+const LATER_FLOW_COLUMNS = ['ingress_denied_by', 'egress_denied_by'];
+
 const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod', 'destination_identity', 'path_latency_ns'];
 /** Skip indexes over dropped columns, dropped before them. */
 const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];
@@ -471,6 +476,7 @@ export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<str
     `ALTER TABLE ${db}.flows ${DROPPED_FLOW_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ')}`,
     `ALTER TABLE ${db}.flows ${DROPPED_FLOW_COLUMNS.map((c) => `DROP COLUMN IF EXISTS ${c}`).join(', ')}`,
     ...differenceStatements(db, flowsStored),
+    `ALTER TABLE ${db}.flows ${LATER_FLOW_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${columnDDL(STORED_FLOW_COLUMNS.find((s) => s.name === c)!)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
     `ALTER TABLE ${db}.flows ${STORED_FLOW_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')} SETTINGS ${SUSPICIOUS_LOW_CARDINALITY}`,
     `ALTER TABLE ${db}.flows_1m ${ROLLUP_COLUMNS.map((c) => `MODIFY COLUMN ${columnDDL(c)}`).join(', ')}`,
   ];

@@ -9,9 +9,10 @@
 // same workload or path, and one frozen empty array for the repeated fields no column
 // holds: readers treat flows as read-only (a push into a shared array throws).
 import {
-  Endpoint, Flow, ScionPath, type Geofence, type Layer4, type TCPFlags,
+  Endpoint, Flow, ScionPath, type Geofence, type Layer4, type Policy, type TCPFlags,
 } from '../../proto/gen/flow/flow';
 import { L4, PRESENT } from '../../columns/layout';
+import { parsePolicyRefs } from '../../columns/policy_refs';
 import { NativeFormatError, type BigArray, type NativeBlock, type NativeColumn, type NumberArray } from './native_reader';
 
 /** A DateTime64(9) as a Timestamp's whole seconds (rounded down, also before 1970) and nanoseconds. */
@@ -47,7 +48,7 @@ export const PAGE_COLUMNS = [
   'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'lost_bytes',
   ...secondsAndNanos('first_seen'),
   ...secondsAndNanos('last_seen'),
-  'drop_reason_name', 'folded_reports',
+  'drop_reason_name', 'folded_reports', 'ingress_denied_by', 'egress_denied_by',
 ].join(', ');
 
 /** Where a page's rows stand in the table's sort order: the last one is where the next page starts. */
@@ -118,6 +119,15 @@ export function texts(b: NativeBlock, name: string): (i: number) => string {
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
   const { dict, index } = c;
   return (i) => dict[index[i]];
+}
+
+/** A policy-refs column (columns/policy_refs.ts), each dictionary entry parsed once. */
+function policyLists(b: NativeBlock, name: string): (i: number) => Policy[] {
+  const c = col(b, name);
+  if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
+  const lists = c.dict.map((s) => (s === '' ? NONE : parsePolicyRefs(s)));
+  const { index } = c;
+  return (i) => lists[index[i]];
 }
 
 /** The uuid column's bytes: 16 per row. */
@@ -261,6 +271,8 @@ export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow 
   const firstS = bigs(b, 'first_seen_s');
   const lastS = bigs(b, 'last_seen_s');
   const dropName = texts(b, 'drop_reason_name');
+  const ingressDenied = policyLists(b, 'ingress_denied_by');
+  const egressDenied = policyLists(b, 'egress_denied_by');
   const endpointOf = missingEndpoint(b);
   const pathOf = missingPath(b);
   const fenceOf = geofenceReader(b);
@@ -315,8 +327,8 @@ export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow 
       extensions: undefined,
       egressAllowedBy: NONE,
       ingressAllowedBy: NONE,
-      egressDeniedBy: NONE,
-      ingressDeniedBy: NONE,
+      egressDeniedBy: egressDenied(i),
+      ingressDeniedBy: ingressDenied(i),
       policyLog: NONE,
       aggregate: undefined,
       scionPath: pk === 0n ? undefined : (refs.paths.get(pk) ?? pathOf(i)),

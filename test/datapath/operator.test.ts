@@ -32,6 +32,7 @@ function edgeMaps(dp: EdgeDatapath): EdgeMaps {
     as_config: dp.config, interfaces: dp.interfaces, ifindex_to_ifid: dp.ifindexToIfid, endpoints: dp.endpoints,
     paths: dp.paths, egress_policy: dp.egressPolicy, ingress_enforced: dp.ingressEnforced, ingress_allow: dp.ingressAllow,
     xpolicy_selected: dp.xpolicySelected, xpolicy_allow: dp.xpolicyAllow,
+    xpolicy_egress_selected: dp.xpolicyEgressSelected, xpolicy_egress_allow: dp.xpolicyEgressAllow, xpolicy_peers: dp.xpolicyPeers,
   };
 }
 

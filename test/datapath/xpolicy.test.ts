@@ -1,7 +1,8 @@
-// Cross-cluster identity policy in the kernel: the example CillionNetworkPolicy compiled for
-// Frankfurt's edge, then Zurich's packets through edge_ingress with BPF_PROG_TEST_RUN.
-// Allowed packets are delivered with the policy in their record; denied ones are dropped
-// as POLICY_DENIED, counted, and name the policy; an endpoint no policy selects is untouched.
+// Cross-cluster identity policy in the kernel: Frankfurt's example CillionNetworkPolicy
+// compiled for its edge, then Zurich's packets through edge_ingress; Zurich's compiled for
+// its edge, then its pods' packets through edge_egress (BPF_PROG_TEST_RUN). Allowed packets
+// go on with the policy in their record; denied ones are dropped as POLICY_DENIED or
+// POLICY_EGRESS_DENIED, counted, and name the policy; an endpoint no policy selects is untouched.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
     fra.endpoints.set(FRA_VIDEO_IP, { identity: FRA_VIDEO, ifindex: link.b.ifindex });
 
     // The example policy, compiled as the operator does, straight into the kernel's maps.
-    const doc = parse(readFileSync(join(__dirname, '../../examples/policies/cross-cluster/billing-ingress.yaml'), 'utf8')) as unknown;
+    const doc = parse(readFileSync(join(__dirname, '../../examples/policies/frankfurt/billing-ingress.yaml'), 'utf8')) as unknown;
     const v = validateResource(doc);
     assert.ok(v.ok && v.value.kind === 'CillionNetworkPolicy');
     const ids = new PolicyIds();
@@ -86,7 +87,7 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
     }, ids);
     for (const [k, p] of compiled.selected) fra.xpolicySelected.set(k, p);
     for (const [k, p] of compiled.allow) fra.xpolicyAllow.set(k, p);
-    policyId = ids.idOf('billing-from-zurich-billing');
+    policyId = ids.idOf('billing-ingress');
 
     ring = new RingReader(fra.events, { bufferBytes: 1 << 16, onBatch: () => undefined });
     const underlay: Underlay = { srcMac: link.b.mac, dstMac: link.a.mac, srcIp: '10.201.3.1', dstIp: '10.201.3.2', srcPort: PORT_BASE + fraCoreOut, dstPort: PORT_BASE + fraUp };
@@ -143,6 +144,113 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
   it('leaves an endpoint no policy selects alone: Zurich video reaches Frankfurt video, no policy named', () => {
     const { retval, record } = send({ src: '10.164.0.6', dst: FRA_VIDEO_IP, identity: ZRH_VIDEO, proto: IPPROTO_UDP, dport: 7001 });
     assert.equal(retval, XDP_PASS);
+    assert.deepEqual([record.verdict, record.policyId], ['FORWARDED', 0]);
+  });
+});
+
+/** Ethernet + IPv4 + UDP from a pod, as edge_egress sees it on the pod's side. */
+function podUdp(src: string, dst: string, dport: number): Buffer {
+  const payload = 32;
+  const f = Buffer.alloc(14 + 20 + 8 + payload);
+  f.writeUInt16BE(0x0800, 12);
+  f[14] = 0x45;
+  f.writeUInt16BE(20 + 8 + payload, 16);
+  f[22] = 64;
+  f[23] = IPPROTO_UDP;
+  Buffer.from(src.split('.').map(Number)).copy(f, 26);
+  Buffer.from(dst.split('.').map(Number)).copy(f, 30);
+  f.writeUInt16BE(41000, 34);
+  f.writeUInt16BE(dport, 36);
+  f.writeUInt16BE(8 + payload, 38);
+  return f;
+}
+
+describe('datapath: cross-cluster identity policy at the sending edge (BPF_PROG_TEST_RUN)', function () {
+  requireDatapath(this);
+  this.timeout(30000);
+  const TC_ACT_SHOT = 2;
+  const TC_ACT_REDIRECT = 7;
+  const ZRH_BILLING_IP = '10.164.0.5';
+  const ZRH_VIDEO_IP = '10.164.0.6';
+  const instance = `${INSTANCE}-egress`;
+  let zrh: EdgeDatapath;
+  let ring: RingReader;
+  let policyId = 0;
+  const send = (src: string, dst: string, dport: number): { retval: number; record: PacketRecord } => {
+    ring.drain();
+    const r = zrh.obj.program('edge_egress').testRun(podUdp(src, dst, dport));
+    const records = decodeBatch(ring.buffer, ring.drain().bytes);
+    assert.equal(records.length, 1, `one record per packet (retval ${r.retval})`);
+    return { retval: r.retval, record: records[0]! };
+  };
+
+  before(() => {
+    rmSync(join(PIN_BASE, instance), { recursive: true, force: true });
+    zrh = EdgeDatapath.load({ instance });
+    zrh.endpoints.set(ZRH_BILLING_IP, { identity: ZRH_BILLING, ifindex: 1 });
+    zrh.endpoints.set(ZRH_VIDEO_IP, { identity: ZRH_VIDEO, ifindex: 1 });
+    // A made-up path to Frankfurt: egress checks policy before it reads the path.
+    const header = Buffer.alloc(36 + 4 + 8 + 24);
+    header[5] = header.length / 4;
+    header[8] = 1;
+    header.writeUInt32BE((1 << 24) | (2 << 12), 36);
+    zrh.paths.set(7, {
+      ifindex: 99, mtu: 1400, srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02', srcIp: '10.200.0.1',
+      dstIp: '10.200.0.2', srcPort: 50001, dstPort: 50004, egressIfid: 1, header,
+    });
+    for (const identity of [ZRH_BILLING, ZRH_VIDEO]) zrh.egressPolicy.set({ identity, prefix: '10.165.0.0/16' }, [7]);
+
+    // Zurich's example policy, compiled as its agents do with Frankfurt's catalogue (addresses included).
+    const doc = parse(readFileSync(join(__dirname, '../../examples/policies/zurich/billing-egress.yaml'), 'utf8')) as unknown;
+    const v = validateResource(doc);
+    assert.ok(v.ok && v.value.kind === 'CillionNetworkPolicy');
+    const ids = new PolicyIds();
+    const compiled = compileXPolicies({
+      policies: [v.value as CillionNetworkPolicy],
+      endpoints: [{ identity: ZRH_BILLING, labels: labels('zurich', 'shop', 'billing') }, { identity: ZRH_VIDEO, labels: labels('zurich', 'media', 'video') }],
+      peers: new StaticIdentityDirectory([
+        { id: FRA_BILLING, labels: labels('frankfurt', 'shop', 'billing'), addresses: [FRA_BILLING_IP] },
+        { id: FRA_VIDEO, labels: labels('frankfurt', 'media', 'video'), addresses: [FRA_VIDEO_IP] },
+      ]),
+    }, ids);
+    for (const [k, p] of compiled.peers) zrh.xpolicyPeers.set(k, p);
+    for (const [k, p] of compiled.egressAllow) zrh.xpolicyEgressAllow.set(k, p);
+    for (const [k, p] of compiled.egressSelected) zrh.xpolicyEgressSelected.set(k, p);
+    policyId = ids.idOf('billing-egress');
+    ring = new RingReader(zrh.events, { bufferBytes: 1 << 16, onBatch: () => undefined });
+  });
+
+  after(() => {
+    zrh?.close();
+    rmSync(join(PIN_BASE, instance), { recursive: true, force: true });
+  });
+
+  it('encapsulates Zurich billing to Frankfurt billing on UDP 7000, naming the allowing policy', () => {
+    const { retval, record } = send(ZRH_BILLING_IP, FRA_BILLING_IP, 7000);
+    assert.equal(retval, TC_ACT_REDIRECT);
+    assert.deepEqual([record.verdict, record.policyId], ['FORWARDED', policyId]);
+  });
+
+  const denied: Array<[string, string, number]> = [
+    ['Frankfurt video', FRA_VIDEO_IP, 7001],
+    ['Frankfurt billing on another port', FRA_BILLING_IP, 7001],
+    ['an address no catalogue names', '10.165.0.99', 7000],
+  ];
+  for (const [name, dst, dport] of denied) {
+    it(`drops Zurich billing to ${name} before encapsulation as POLICY_EGRESS_DENIED, counted, with the policy in the record`, () => {
+      const before = zrh.counter('POLICY_EGRESS_DENIED');
+      const encap = zrh.counter('ENCAP');
+      const { retval, record } = send(ZRH_BILLING_IP, dst, dport);
+      assert.equal(retval, TC_ACT_SHOT);
+      assert.equal(zrh.counter('POLICY_EGRESS_DENIED'), before + 1n);
+      assert.equal(zrh.counter('ENCAP'), encap, 'nothing sent');
+      assert.deepEqual([record.verdict, record.dropReason, record.direction, record.policyId], ['DROPPED', 'POLICY_EGRESS_DENIED', 'EGRESS_ENCAP', policyId]);
+    });
+  }
+
+  it('leaves a sender no egress policy selects alone: Zurich video reaches Frankfurt billing\'s address', () => {
+    const { retval, record } = send(ZRH_VIDEO_IP, FRA_BILLING_IP, 7000);
+    assert.equal(retval, TC_ACT_REDIRECT);
     assert.deepEqual([record.verdict, record.policyId], ['FORWARDED', 0]);
   });
 });

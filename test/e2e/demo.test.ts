@@ -8,6 +8,9 @@
 // file the demo writes, and attest with its attester certificate; plaintext, and a reader
 // asking for an attestation, are refused.
 // A relay-signed attestation of the replication traffic verifies with the demo's public key.
+// The example CillionNetworkPolicies hold on the wire: billing -> billing is delivered, the
+// video -> billing probe is dropped at Frankfurt's edge naming billing-ingress, the billing ->
+// video probe at Zurich's naming billing-egress, in observe and in the datapath counters.
 // Once the demo has stopped, every Grafana dashboard query runs on its store. Then
 // `make demo-down` leaves no namespace, link, pin or process.
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { ingressPathKey } from '../../bpf/template';
 import { readFrames, udpPayload } from '../../cli/scion/capture';
 import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
@@ -33,13 +37,25 @@ const RELAY = '127.0.0.1:4245';
 const MARKER = 'CILLION_DEMO_RUN';
 /** Long enough for the checks below after the demo is up; it then stops by itself. */
 const DEMO_SECONDS = 50;
-/** Dashboard queries with no rows in a healthy demo: nothing fails over, drops or goes unverified. */
-const DASHBOARD_EMPTY_IN_DEMO = ['UNVERIFIED flows', 'Drops by reason', 'Path changes and failovers'];
+/** Dashboard queries with no rows in a healthy demo: nothing fails over or goes unverified (the only drops are the policy probes'). */
+const DASHBOARD_EMPTY_IN_DEMO = ['UNVERIFIED flows', 'Path changes and failovers'];
+/** The demo's agent and router metrics (cli/demo/run.ts): fra-node-1 is the third node, after Zurich's two. */
+const FRA_NODE_1_METRICS = '127.0.0.1:4342';
+const ZRH_NODE_1_METRICS = '127.0.0.1:4340';
+const FIRST_ROUTER_METRICS = '127.0.0.1:4320';
 /** The 27 EU member states (ISO 3166-1 alpha-2), and Switzerland, which eu-plus-ch adds. */
 const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
 
+interface JsonPolicy {
+  name?: string;
+  kind?: string;
+}
+
 interface JsonFlow {
   nodeName?: string;
+  verdict?: string;
+  ingressDeniedBy?: JsonPolicy[];
+  egressDeniedBy?: JsonPolicy[];
   IP?: { source: string; destination: string };
   trafficDirection?: string;
   scionPath?: { hops?: Array<{ isdAs?: string; country?: string }>; fingerprint?: string; knownToControlPlane?: boolean };
@@ -173,10 +189,17 @@ describe('e2e: the demo, headless', function () {
       between('10.164.1.6', '10.165.1.6'),
       between('10.165.1.5', '10.164.1.5'),
     ];
+    // The policy probes: video -> billing arrives at Frankfurt (and is dropped there), billing -> video never leaves Zurich.
+    const probes: Array<[(f: JsonFlow) => boolean, string]> = [
+      [between('10.164.0.6', '10.165.0.5'), 'INGRESS'],
+      [between('10.164.0.5', '10.165.0.6'), 'EGRESS'],
+    ];
     const flowsDeadline = Date.now() + 30000;
     for (;;) {
       flows = await relayFlows();
-      const complete = streams.every((s) => ['EGRESS', 'INGRESS'].every((dir) => flows.some((f) => s(f) && f.trafficDirection === dir)));
+      const complete =
+        streams.every((s) => ['EGRESS', 'INGRESS'].every((dir) => flows.some((f) => s(f) && f.trafficDirection === dir))) &&
+        probes.every(([s, dir]) => flows.some((f) => s(f) && f.trafficDirection === dir));
       if (complete || Date.now() > flowsDeadline) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -214,6 +237,57 @@ describe('e2e: the demo, headless', function () {
       assert.deepEqual(hopIAs(f), ['64-2:0:20', '64-2:0:10', '65-2:0:10', '65-2:0:20']);
       assert.equal(f.scionPath?.knownToControlPlane, true);
     }
+  });
+
+  it('enforces the cross-cluster policies: billing -> billing delivered, video -> billing and billing -> video dropped naming the policy', async () => {
+    const billing = flows.filter(between('10.164.0.5', '10.165.0.5'));
+    assert.ok(billing.some((f) => f.trafficDirection === 'INGRESS'));
+    assert.ok(billing.every((f) => f.verdict === 'FORWARDED'), 'Zurich billing passes billing-egress and billing-ingress');
+
+    const videoToBilling = flows.filter(between('10.164.0.6', '10.165.0.5'));
+    const arrived = videoToBilling.filter((f) => f.trafficDirection === 'INGRESS');
+    assert.ok(arrived.length > 0);
+    for (const f of arrived) {
+      assert.equal(f.nodeName, 'fra-node-1');
+      assert.equal(f.verdict, 'DROPPED', 'never delivered to billing');
+      assert.deepEqual(f.ingressDeniedBy?.map((p) => [p.kind, p.name]), [['CillionNetworkPolicy', 'billing-ingress']]);
+    }
+    assert.ok(videoToBilling.filter((f) => f.trafficDirection === 'EGRESS').every((f) => f.verdict === 'FORWARDED'), 'Zurich lets video send it');
+
+    const billingToVideo = flows.filter(between('10.164.0.5', '10.165.0.6'));
+    assert.ok(billingToVideo.length > 0);
+    for (const f of billingToVideo) {
+      assert.equal(f.trafficDirection, 'EGRESS', 'dropped before it left Zurich: Frankfurt never sees it');
+      assert.equal(f.verdict, 'DROPPED');
+      assert.deepEqual(f.egressDeniedBy?.map((p) => p.name), ['billing-egress']);
+    }
+
+    // As an operator reads it, from the relay's store.
+    const dropped = await cli(['observe', '--all', '--verdict', 'DROPPED'], demoEnv());
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.match(dropped.stdout, /shop\/billing-0.* DROPPED \(POLICY_DENIED\) policy-verdict:INGRESS DENIED by CillionNetworkPolicy\/billing-ingress/);
+    assert.match(dropped.stdout, /DROPPED \(POLICY_DENIED\) policy-verdict:EGRESS DENIED by CillionNetworkPolicy\/billing-egress/);
+
+    // Counted by reason in each edge's datapath.
+    const counted = async (metrics: string, counter: string): Promise<number> => {
+      const text = await (await fetch(`http://${metrics}/metrics`)).text();
+      return Number(new RegExp(`^cillion_datapath_packets_total\\{counter="${counter}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    assert.ok((await counted(FRA_NODE_1_METRICS, 'POLICY_DENIED')) > 0, 'fra-node-1 counts POLICY_DENIED');
+    assert.ok((await counted(ZRH_NODE_1_METRICS, 'POLICY_EGRESS_DENIED')) > 0, 'zrh-node-1 counts POLICY_EGRESS_DENIED');
+
+    // Both policies programmed: each operator resolved the other cluster through its catalogue.
+    for (const [cluster, name] of [['frankfurt', 'billing-ingress'], ['zurich', 'billing-egress']]) {
+      const text = readFileSync(join(RUN_DIR, 'resources', cluster, '.status', 'cillionnetworkpolicies', `${name}.yaml`), 'utf8');
+      const conditions = (parse(text) as { status: { conditions: Array<{ type: string; status: string }> } }).status.conditions;
+      assert.equal(conditions.find((c) => c.type === 'Programmed')?.status, 'True', `${cluster}/${name}:\n${text}`);
+    }
+  });
+
+  it('says in status how the routers compute hop-field MACs', async () => {
+    const status = await cli(['status', '--router', FIRST_ROUTER_METRICS], demoEnv());
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`Router ${FIRST_ROUTER_METRICS}: hop MACs: (kernel AES via BPF crypto kfuncs \\(.+\\)|table AES in BPF, the fallback \\(.+\\))`));
   });
 
   it('spreads video over several paths', () => {
@@ -344,6 +418,7 @@ describe('e2e: the demo, headless', function () {
     assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
     for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
     for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
+    assert.equal(results.find((r) => r.name === 'Denied by network policy')?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
     const violating = results.find((r) => r.name === 'Violating flows');
     assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
   });

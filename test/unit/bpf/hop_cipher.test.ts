@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { aes128RoundKeys } from '../../../bpf/aes_keys';
 import { kernelEcbAesDriver, keyOfRoundKeys } from '../../../bpf/hop_cipher';
 import { describeHopMac } from '../../../cli/commands/router';
+import { fetchHopMac, HopMacFetchError, parseHopMacInfo } from '../../../metrics/hop_mac_info';
+import { serveMetrics } from '../../../metrics/endpoint';
 import { RouterMetrics } from '../../../metrics/router';
 
 const entry = (name: string, driver: string, priority: number, type: string): string =>
@@ -42,8 +44,23 @@ describe('bpf/hop_cipher: what the kfunc router needs from user space', () => {
     assert.equal(describeHopMac({ method: 'table', reason: 'forced by the loader option' }), 'hop MACs: table AES in BPF, the fallback (forced by the loader option)');
     const m = new RouterMetrics({ hopMac: { method: 'kfunc', driver: 'ecb(aes-fixed-time)' }, datapath: () => ({ FORWARD: { packets: 3n, bytes: 300n } }) });
     const text = await m.text();
-    assert.match(text, /^cillion_hop_mac_info\{method="kfunc",driver="ecb\(aes-fixed-time\)"\} 1$/m);
+    assert.match(text, /^cillion_hop_mac_info\{method="kfunc",driver="ecb\(aes-fixed-time\)",reason=""\} 1$/m);
+    assert.deepEqual(parseHopMacInfo(text), { method: 'kfunc', driver: 'ecb(aes-fixed-time)' }, 'status reads back what the router exposes');
     assert.match(text, /^cillion_datapath_packets_total\{counter="FORWARD"\} 3$/m);
     assert.match(text, /^cillion_datapath_wire_bytes_total\{counter="FORWARD"\} 300$/m);
+  });
+
+  it('cillion status --router reads the method over HTTP: the fallback with its reason, and says what is wrong with anything else', async () => {
+    const reason = 'the kernel refused bpf_crypto_ctx_create: "ecb(aes)" unavailable';
+    const router = await serveMetrics('127.0.0.1:0', new RouterMetrics({ hopMac: { method: 'table', reason }, datapath: () => ({}) }));
+    const other = await serveMetrics('127.0.0.1:0', { contentType: 'text/plain', text: async () => 'up 1\n' });
+    try {
+      assert.deepEqual(await fetchHopMac(router.address, 2000), { method: 'table', reason });
+      await assert.rejects(fetchHopMac(other.address, 2000), (e: Error) => e instanceof HopMacFetchError && /no cillion_hop_mac_info/.test(e.message));
+    } finally {
+      await router.close();
+      await other.close();
+    }
+    await assert.rejects(fetchHopMac(router.address, 2000), HopMacFetchError, 'a router that went away');
   });
 });

@@ -43,6 +43,18 @@ describe('cli observe: output formats', () => {
     ]);
   });
 
+  it('compact and dict: a policy drop names the policy and direction, the way Hubble words a policy verdict', () => {
+    const policy = (name: string) => ({ kind: 'CillionNetworkPolicy', namespace: '', name, labels: [], revision: 0n });
+    const base = { ...sample, verdict: Verdict.DROPPED, dropReasonDesc: DropReason.POLICY_DENIED, scionPath: undefined, geofence: undefined };
+    const ingress = Flow.fromPartial({ ...base, ingressDeniedBy: [policy('billing-ingress')] });
+    const egress = Flow.fromPartial({ ...base, egressDeniedBy: [policy('billing-egress')] });
+    assert.deepEqual(render('compact', [ingress, egress], { node: false }), [
+      'Jan  1 00:00:00.000 shop/checkout-7d9f:40512 (ID:20481) -> 10.8.2.9:443 (ID:2) TCP SYN DROPPED (POLICY_DENIED) policy-verdict:INGRESS DENIED by CillionNetworkPolicy/billing-ingress',
+      'Jan  1 00:00:00.000 shop/checkout-7d9f:40512 (ID:20481) -> 10.8.2.9:443 (ID:2) TCP SYN DROPPED (POLICY_DENIED) policy-verdict:EGRESS DENIED by CillionNetworkPolicy/billing-egress',
+    ]);
+    assert.match(render('dict', [ingress])[0]!, /VERDICT: DROPPED \(POLICY_DENIED\) policy-verdict:INGRESS DENIED by CillionNetworkPolicy\/billing-ingress/);
+  });
+
   it('compact: a remote end named by its cluster\'s catalogue shows the cluster, namespace and labels', () => {
     const remote = Flow.fromPartial({
       ...sample,

@@ -61,8 +61,8 @@ function kubeconfig(dir: string, server: string, token: string): string {
 /** The example cluster's resources (returned as plural/name), pods (running, as the kubelet reports them) and namespaces. */
 function seed(api: FakeApiServer): string[] {
   const resources: string[] = [];
-  // Zurich's resources plus a CillionNetworkPolicy, so every kind the operator watches is there.
-  for (const dir of ['zurich', 'cross-cluster'].map((d) => join(ROOT, 'examples', 'policies', d))) {
+  // Zurich's resources, a CillionNetworkPolicy among them, so every kind the operator watches is there.
+  for (const dir of ['zurich'].map((d) => join(ROOT, 'examples', 'policies', d))) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml'))) {
       for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
         const o = doc.toJS() as Obj | null;

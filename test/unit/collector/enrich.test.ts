@@ -20,7 +20,7 @@ function metered(over: Partial<MeteredFlow>): MeteredFlow {
   return {
     ifindex: 1, direction: 'EGRESS_ENCAP', inner: { proto: 6, srcAddr: '10.1.0.5', dstAddr: '10.2.0.9', srcPort: 1, dstPort: 2 }, identity: 300,
     srcIA: ZURICH, dstIA: FRANKFURT, pathType: 1, pathId: 0, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 0, egressIfid: 0,
-    firstNs: 0, lastNs: 0, packets: 1, bytes: 1, podBytes: 1, wireBytes: 2, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle', ...over,
+    firstNs: 0, lastNs: 0, packets: 1, bytes: 1, podBytes: 1, wireBytes: 2, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, lastDropPolicyId: 0, start: true, end: 'idle', ...over,
   };
 }
 

@@ -13,7 +13,7 @@ function metered(over: Partial<MeteredFlow> = {}): MeteredFlow {
   return {
     ifindex: 4, direction: 'EGRESS_ENCAP', inner: { proto: 6, srcAddr: '10.1.0.5', dstAddr: '10.2.0.9', srcPort: 40000, dstPort: 443 }, identity: 300,
     srcIA: 1n, dstIA: 2n, pathType: 1, pathId: 3, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 0, egressIfid: 1,
-    firstNs: 5e9, lastNs: 6_000_000_123, packets: 3, bytes: 300, podBytes: 300, wireBytes: 600, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0x12, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle', ...over,
+    firstNs: 5e9, lastNs: 6_000_000_123, packets: 3, bytes: 300, podBytes: 300, wireBytes: 600, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0x12, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: 0, lastDropPolicyId: 0, start: true, end: 'idle', ...over,
   };
 }
 
@@ -61,6 +61,25 @@ describe('collector/flow', () => {
     assert.equal(hubbleDropReason(19), 132);
     assert.equal(hubbleDropReason(22), DropReason.POLICY_DENIED, 'a CillionNetworkPolicy refusal is a Hubble policy drop');
     assert.equal(hubbleDropReason(31), 0);
+  });
+
+  it('a policy drop names the CillionNetworkPolicy and its direction, as Hubble\'s ingress/egress_denied_by', () => {
+    const names = (id: number) => (id === 3 ? 'billing-ingress' : id === 4 ? 'billing-egress' : undefined);
+    const c = { ...ctx, policyName: names };
+    const ingress = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 2, lastDropReason: 22, lastDropPolicyId: 3 }), enriched(), c);
+    assert.deepEqual(ingress.ingressDeniedBy.map((p) => [p.kind, p.name]), [['CillionNetworkPolicy', 'billing-ingress']]);
+    assert.deepEqual(ingress.egressDeniedBy, []);
+    assert.equal(ingress.dropReasonDesc, DropReason.POLICY_DENIED);
+    assert.equal(ingress.meter?.dropReasonName, 'POLICY_DENIED');
+    const egress = toFlow(metered({ dropped: 1, lastDropReason: 29, lastDropPolicyId: 4 }), enriched(), c);
+    assert.deepEqual(egress.egressDeniedBy.map((p) => p.name), ['billing-egress']);
+    assert.deepEqual(egress.ingressDeniedBy, []);
+    assert.equal(egress.dropReasonDesc, DropReason.POLICY_DENIED);
+    assert.equal(egress.meter?.dropReasonName, 'POLICY_EGRESS_DENIED');
+    const gone = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 1, lastDropReason: 22, lastDropPolicyId: 9 }), enriched(), c);
+    assert.deepEqual(gone.ingressDeniedBy.map((p) => p.name), ['#9'], 'a number the node no longer knows stays visible');
+    const other = toFlow(metered({ direction: 'INGRESS_DECAP', dropped: 1, lastDropReason: 13, lastDropPolicyId: 3 }), enriched(), c);
+    assert.deepEqual(other.ingressDeniedBy, [], 'only policy drops name a policy');
   });
 
   it('an ingress flow: sender identity from the packet, checked against what the directory knows', () => {

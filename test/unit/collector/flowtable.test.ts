@@ -100,8 +100,9 @@ describe('collector/flowtable', () => {
 
   it('records drops: dropped packets, every reason seen, the last reason', () => {
     const { t, out, feed } = table();
-    feed([egress(1), egress(2, { verdict: 2, dropReason: 15 }), egress(3, { verdict: 2, dropReason: 16 }), egress(4)]);
+    feed([egress(1), egress(2, { verdict: 2, dropReason: 15 }), egress(3, { verdict: 2, dropReason: 16, policyId: 7 }), egress(4, { policyId: 8 })]);
     t.flush();
+    assert.equal(out[0].lastDropPolicyId, 7, 'the policy of the last drop, not of a later forwarded packet');
     assert.equal(out[0].packets, 4);
     assert.equal(out[0].dropped, 2);
     assert.equal(out[0].dropReasons, (1 << 15) | (1 << 16));

@@ -19,6 +19,8 @@ export interface RecordSpec {
   inner?: { proto: number; src: string; dst: string; sport: number; dport: number; tcpFlags?: number };
   pathType?: number;
   pathId?: number;
+  /** The CillionNetworkPolicy id (cil_packet_meta.policy_id). */
+  policyId?: number;
   /** Pod bytes (0 without an inner packet); default 100 with one. */
   podLen?: number;
   /** Wire bytes; default the pod bytes plus 100 (the outer headers). */
@@ -62,6 +64,7 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
     Buffer.from(s.inner.dst.split('.').map(Number)).copy(buf, r + 64);
   }
   buf.writeUInt32LE(s.pathId ?? 0, r + 80);
+  buf.writeUInt32LE(s.policyId ?? 0, r + 100);
   const pod = s.inner ? (s.podLen ?? 100) : 0;
   buf.writeUInt32LE(s.wireLen ?? pod + 100, r + 84);
   buf.writeUInt32LE(pod, r + 88);

@@ -36,7 +36,7 @@ describe('columns: encode, view, rebuild', () => {
     const ingress = toFlow(
       { ifindex: 4, direction: 'INGRESS_DECAP', inner: { proto: 17, srcAddr: '10.2.0.9', dstAddr: '10.1.0.5', srcPort: 5000, dstPort: 53 }, identity: top,
         srcIA: 2n, dstIA: 1n, pathType: 1, pathId: 0, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 1, egressIfid: 0,
-        firstNs: 5e9, lastNs: 6e9, packets: 1, bytes: 100, podBytes: 100, wireBytes: 200, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle' },
+        firstNs: 5e9, lastNs: 6e9, packets: 1, bytes: 100, podBytes: 100, wireBytes: 200, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, lastDropPolicyId: 0, start: true, end: 'idle' },
       { source: undefined, destination: { identity: scopedIdentity(1, 256), podName: 'web-1', namespace: 'shop', labels: ['k8s:app=web'], clusterName: 'zurich' }, path: scionPath(2) },
       ctx,
     );

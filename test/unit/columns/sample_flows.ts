@@ -35,7 +35,7 @@ export function metered(over: Partial<MeteredFlow> = {}): MeteredFlow {
     ifindex: 4, direction: 'EGRESS_ENCAP', inner: { proto: 6, srcAddr: '10.1.0.5', dstAddr: '10.2.0.9', srcPort: 40000, dstPort: 443 }, identity: 300,
     srcIA: 1n, dstIA: 2n, pathType: 1, pathId: 3, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 0, egressIfid: 1,
     firstNs: 5e9, lastNs: 6_000_000_123, packets: 3, bytes: 300, podBytes: 314, wireBytes: 600, foldedReports: 2, lostPackets: 1, lostBytes: 100, dropped: 0,
-    tcpFlags: 0x12, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle', ...over,
+    tcpFlags: 0x12, firstTcpFlags: 0x02, dropReasons: 0, lastDropReason: 0, lastDropPolicyId: 0, start: true, end: 'idle', ...over,
   } as MeteredFlow;
 }
 

@@ -33,7 +33,7 @@ function metered(over: Partial<MeteredFlow>): MeteredFlow {
   return {
     ifindex: 1, direction: 'INGRESS_DECAP', inner: { proto: 6, srcAddr: '10.165.0.7', dstAddr: '10.164.0.5', srcPort: 40000, dstPort: 7001 }, identity: 0,
     srcIA: parseIA('65-2:0:20'), dstIA: parseIA('64-2:0:20'), pathType: 1, pathId: 0, path: new Uint8Array(0), pathTruncated: false, ingressIfid: 0, egressIfid: 0,
-    firstNs: 0, lastNs: 0, packets: 1, bytes: 1, podBytes: 1, wireBytes: 2, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, start: true, end: 'idle', ...over,
+    firstNs: 0, lastNs: 0, packets: 1, bytes: 1, podBytes: 1, wireBytes: 2, foldedReports: 0, lostPackets: 0, lostBytes: 0, dropped: 0, tcpFlags: 0, firstTcpFlags: 0, dropReasons: 0, lastDropReason: 0, lastDropPolicyId: 0, start: true, end: 'idle', ...over,
   };
 }
 

@@ -49,9 +49,11 @@ describe('cli/demo/traffic: the demo traffic follows the example policies', () =
     return t;
   };
 
-  it('sends every Zurich app to the Frankfurt pod of the same app', () => {
-    assert.deepEqual(of('zurich', 'billing-0').targets, ['frankfurt/shop/billing-0']);
-    assert.deepEqual(of('zurich', 'video-0').targets, ['frankfurt/media/video-0']);
+  it('sends every Zurich app to the Frankfurt pod of the same app, and video and billing a probe to each other', () => {
+    assert.deepEqual(of('zurich', 'billing-0').targets, ['frankfurt/shop/billing-0', 'frankfurt/media/video-0 (probe)']);
+    assert.deepEqual(of('zurich', 'video-0').targets, ['frankfurt/media/video-0', 'frankfurt/shop/billing-0 (probe)']);
+    const probe = of('zurich', 'video-0').config.send[1];
+    assert.deepEqual([probe.dst, probe.port, probe.srcPorts.length, probe.pps], ['10.165.0.5', 7000, 1, 1], 'one slow flow to billing\'s port');
     assert.deepEqual(of('zurich', 'replication-0').targets, ['frankfurt/db/replication-0']);
     assert.deepEqual(of('zurich', 'analytics-0').targets, ['frankfurt/analytics/analytics-0']);
     const video = of('zurich', 'video-0').config.send[0];

@@ -6,7 +6,7 @@ import {
 } from '../../../../proto/gen/flow/flow';
 import { makeCorpus } from './corpus';
 
-/** Flows that set what the corpus leaves out: emitter, interface, event type, ICMPv6, SCTP, every TCP flag, meter times. */
+/** Flows that set what the corpus leaves out: emitter, interface, event type, ICMPv6, SCTP, every TCP flag, meter times, denying policies. */
 export function everyField(): Flow[] {
   const base = makeCorpus(6, 3, Date.UTC(2027, 0, 1));
   const flags = { FIN: true, SYN: true, RST: true, PSH: true, ACK: true, URG: true, ECE: true, CWR: true, NS: true };
@@ -45,6 +45,10 @@ export function everyField(): Flow[] {
       lastSeen: { seconds: 1_799_999_999n, nanos: 1 },
       dropReasonName: 'BAD_MAC',
     },
+    ingressDeniedBy: i % 3 === 0 ? [{ kind: 'CillionNetworkPolicy', namespace: '', name: 'billing-from-zurich-billing', labels: [], revision: 0n }] : [],
+    egressDeniedBy: i % 3 === 1
+      ? [{ kind: 'CillionNetworkPolicy', namespace: 'ns', name: 'a/b', labels: [], revision: 0n }, { kind: 'K', namespace: '', name: 'second', labels: [], revision: 0n }]
+      : [],
     scionPath: i === 2 ? { ...f.scionPath!, latencyNs: undefined, raw: Buffer.from([0, 1, 2, 255]) } : f.scionPath,
   }));
 }
