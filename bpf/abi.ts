@@ -17,8 +17,7 @@ export const REC_F_HAS_INNER = 0x02;
 export const HDR_MAX = 352;
 export const MAX_PATH_SET = 8;
 export const AES_ROUND_KEYS = 44;
-export const OPT_IDENTITY = 253;
-export const NEXTHDR_IPV4 = 4;
+export { PROTO_CILLION_SHIM, SHIM_LEN } from '../scion/shim';
 
 export const LAYOUTS: Record<string, StructLayout> = {
   cil_record_hdr: layout(4, [

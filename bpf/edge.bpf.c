@@ -16,12 +16,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Common header + two ISD-ASes + two IPv4 hosts: where a template's path starts. */
 #define TMPL_PATH_OFF (SCION_CMN_LEN + SCION_IA_LEN + 8)
-#define E2E_LEN 8
 #define OUTER_LEN (IPV4_HLEN + UDP_HLEN)
 
 /* The outer headers of one packet are built here before one store into the frame. */
 struct encap_scratch {
-	__u8 buf[OUTER_LEN + CIL_HDR_MAX + E2E_LEN];
+	__u8 buf[OUTER_LEN + CIL_HDR_MAX + CIL_SHIM_LEN];
 };
 
 struct {
@@ -125,7 +124,7 @@ int edge_egress(struct __sk_buff *skb)
 	if (skb->gso_size)
 		return egress_drop(&m, CIL_DROP_GSO, p);
 	inner_len = skb->len - ETH_HLEN;
-	scion_len = hdr_len + E2E_LEN + inner_len;
+	scion_len = hdr_len + CIL_SHIM_LEN + inner_len;
 	if (scion_len > p->mtu)
 		return egress_drop(&m, CIL_DROP_PATH_MTU, p);
 
@@ -150,24 +149,24 @@ int edge_egress(struct __sk_buff *skb)
 	__builtin_memcpy(b + OUTER_LEN, p->hdr, CIL_HDR_MAX);
 	b[OUTER_LEN + 1] = (b[OUTER_LEN + 1] & 0xf0) | ((hash >> 16) & 0x0f);
 	put16(b + OUTER_LEN + 2, hash);
-	b[OUTER_LEN + 4] = SCION_NEXTHDR_E2E;
+	b[OUTER_LEN + 4] = CIL_PROTO_SHIM;
 	b[OUTER_LEN + 5] = hdr_len / 4;
-	put16(b + OUTER_LEN + 6, E2E_LEN + inner_len);
+	put16(b + OUTER_LEN + 6, CIL_SHIM_LEN + inner_len);
 	__builtin_memcpy(b + OUTER_LEN + SCION_CMN_LEN + SCION_IA_LEN, &ip->daddr, 4);
 	__builtin_memcpy(b + OUTER_LEN + SCION_CMN_LEN + SCION_IA_LEN + 4, &ip->saddr, 4);
-	/* End-to-end extension: the identity option, then the IPv4 packet. */
+	/* The shim with the sender's identity, then the IPv4 packet. */
 	outer = OUTER_LEN + hdr_len;
-	if (outer + E2E_LEN > sizeof(sc->buf))
+	if (outer + CIL_SHIM_LEN > sizeof(sc->buf))
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);
-	b[outer] = CIL_NEXTHDR_IPV4;
-	b[outer + 1] = E2E_LEN / 4 - 1;
-	b[outer + 2] = CIL_OPT_IDENTITY;
-	b[outer + 3] = CIL_OPT_IDENTITY_LEN;
+	b[outer] = CIL_SHIM_VERSION << 4;
+	b[outer + 1] = CIL_SHIM_INNER_IPV4;
+	b[outer + 2] = 0;
+	b[outer + 3] = 0;
 	b[outer + 4] = ep->identity >> 24;
 	b[outer + 5] = ep->identity >> 16;
 	b[outer + 6] = ep->identity >> 8;
 	b[outer + 7] = ep->identity;
-	outer += E2E_LEN;
+	outer += CIL_SHIM_LEN;
 
 	if (bpf_skb_adjust_room(skb, outer, BPF_ADJ_ROOM_MAC, 0))
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);

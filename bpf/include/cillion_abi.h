@@ -229,13 +229,15 @@ struct cil_xpolicy_key {
 	__u16 dport; /* host order */
 };
 
-/* The identity option in the end-to-end extension: SCION's experimental option type
- * 253 carrying the sender's security identity as a big-endian 32-bit integer. */
-#define CIL_OPT_IDENTITY 253
-#define CIL_OPT_IDENTITY_LEN 4
-
-/* Payload framing: the SCION payload is the pod's whole IPv4 packet, unchanged, marked
- * by NextHdr 4 (IANA's IPv4-in-IP protocol number) in the end-to-end extension. */
-#define CIL_NEXTHDR_IPV4 4
+/* Payload framing: the SCION payload is the Cillion shim under SCION protocol number 253
+ * (assigned-protocol-numbers.rst: "use for experimentation and testing"), then the pod's
+ * whole IPv4 packet, unchanged. Shim, 8 bytes: version in the high nibble of byte 0,
+ * inner protocol (4 = IPv4) in byte 1, bytes 2-3 reserved 0, bytes 4-7 the sender's
+ * security identity, big-endian. With authentication on, an end-to-end extension with
+ * only the SPAO precedes the shim, and the SPAO's MAC covers shim and IPv4 packet. */
+#define CIL_PROTO_SHIM 253
+#define CIL_SHIM_LEN 8
+#define CIL_SHIM_VERSION 1
+#define CIL_SHIM_INNER_IPV4 4
 
 #endif

@@ -32,7 +32,6 @@ import {
   ethernet,
   fixUnderlayLengths,
   icmpEcho,
-  identityOption,
   ipv4Packet,
   scionFrame,
   tcpSegment,
@@ -294,6 +293,9 @@ function scionFields(l: ScionFrameLayout): Field[] {
   for (const e of l.ext) fields.push({ name: 'ext NextHdr', off: e, size: 1 }, { name: 'ext ExtLen', off: e + 1, size: 1 });
   for (const o of l.options) fields.push({ name: 'option type', off: o, size: 1 }, { name: 'option length', off: o + 1, size: 1 });
   fields.push(
+    { name: 'shim version', off: l.shim, size: 1 },
+    { name: 'shim inner protocol', off: l.shim + 1, size: 1 },
+    { name: 'shim identity', off: l.shim + 4, size: 4 },
     { name: 'inner version/ihl', off: l.inner, size: 1 },
     { name: 'inner total length', off: l.inner + 2, size: 2 },
     { name: 'inner fragment', off: l.inner + 6, size: 2 },
@@ -403,7 +405,8 @@ function randomXdpFrame(rng: Rng, ports: readonly XdpPort[], ias: readonly IA[],
         dstHost: rng.pick(hosts),
         path: randomPath(rng, ifids, now),
         ...(exts & 1 ? { hbh: [{ type: 1, data: rng.bytes(rng.int(6)) }] } : {}),
-        ...(exts & 2 ? { e2e: [identityOption(rng.pick([ID_A, ID_A2, ID_B, rng.u32()]))] } : {}),
+        ...(exts & 2 ? { e2e: [{ type: 1, data: rng.bytes(rng.int(6)) }] } : {}),
+        identity: rng.pick([ID_A, ID_A2, ID_B, rng.u32()]),
         inner: randomInner(rng, hosts, hosts),
         flowId: rng.int(1 << 20),
       });
@@ -540,7 +543,7 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
     ): Seed => {
       const { frame, layout } = scionFrame({
         underlay: u, srcIA: src, dstIA: dst, srcHost: '10.164.0.5', dstHost: '10.165.0.7', path,
-        e2e: [identityOption(ID_A)], inner: inner('10.164.0.5', '10.165.0.7', IPPROTO_UDP),
+        identity: ID_A, inner: inner('10.164.0.5', '10.165.0.7', IPPROTO_UDP),
       });
       decodePacket(frame.subarray(UNDERLAY_LEN));
       return { name, input: { frame, ctx: xdpCtx(port.ifindex, frame.length) }, fields: scionFields(layout), meta: layout.path, counter, check: (r) => check(r, frame) };
@@ -595,14 +598,12 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
     assert.equal(atFra.meta.currHf, atFra.hopFields.length - 1, 'the path ends at FRA');
     const ingressSeed = (name: string, o: { dst: string; proto: number; identity?: number; hbh?: boolean; pad?: boolean; expect: 'DECAP' | 'INGRESS_DENIED' | 'UNKNOWN_ENDPOINT' }): Seed => {
       const innerPkt = inner('10.164.0.5', o.dst, o.proto);
-      const e2e = o.identity === undefined ? undefined : [
-        ...(o.pad ? [{ type: 0 }, { type: 1, data: Buffer.alloc(3) }] : []),
-        identityOption(o.identity),
-      ];
+      const e2e = o.pad ? [{ type: 0 }, { type: 1, data: Buffer.alloc(3) }] : undefined;
       const { frame, layout } = scionFrame({
         underlay: fromFraCoreToFra, srcIA: ZRH, dstIA: FRA, srcHost: '10.164.0.5', dstHost: o.dst, path: atFra,
         ...(o.hbh ? { hbh: [{ type: 1, data: Buffer.alloc(2) }] } : {}),
         ...(e2e ? { e2e } : {}),
+        ...(o.identity === undefined ? {} : { identity: o.identity }),
         inner: innerPkt,
       });
       decodePacket(frame.subarray(UNDERLAY_LEN));
