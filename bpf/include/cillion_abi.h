@@ -35,6 +35,7 @@ enum cil_verdict {
 
 #define CIL_REC_F_PATH_TRUNCATED 0x01
 #define CIL_REC_F_HAS_INNER 0x02 /* the inner 5-tuple fields are valid */
+#define CIL_REC_F_AUTHENTICATED 0x04 /* a SPAO sealed (egress) or verified (ingress) the packet */
 
 struct cil_record_hdr {
 	__u8 type;
@@ -116,6 +117,12 @@ enum cil_counter {
 	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
 	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
 	CIL_DROP_POLICY_DENIED = 22,     /* edge ingress: no CillionNetworkPolicy allows this source identity and port */
+	CIL_DROP_AUTH_MISSING = 23,      /* edge ingress: authentication on, no SPAO of this mesh (SPI, algorithm) */
+	CIL_DROP_AUTH_NO_KEY = 24,       /* no key for the peer AS (egress: to seal; ingress: to verify) */
+	CIL_DROP_AUTH_STALE = 25,        /* SPAO time outside the acceptance window or every key's validity */
+	CIL_DROP_AUTH_REPLAYED = 26,     /* the same sender and authenticator seen before */
+	CIL_DROP_AUTH_BAD_MAC = 27,      /* the SPAO's authenticator does not verify */
+	CIL_DROP_AUTH_FOREIGN_IDENTITY = 28, /* the shim's identity belongs to another cluster than the sending AS */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
 	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
