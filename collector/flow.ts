@@ -122,7 +122,7 @@ function identityExtension(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Sec
   const known = e.source;
   // A sender named from the very identity the packet claims cannot confirm that claim.
   const check = !known || known.claimed ? IdentityCheck.IDENTITY_CHECK_UNKNOWN : known.identity === f.identity ? IdentityCheck.IDENTITY_MATCHED : IdentityCheck.IDENTITY_MISMATCHED;
-  return { identity: f.identity, clusterName: egress ? ctx.clusterName : (known?.clusterName ?? ''), optionType: PROTO_CILLION_SHIM, authenticated: false, check };
+  return { identity: f.identity, clusterName: egress ? ctx.clusterName : (known?.clusterName ?? ''), optionType: PROTO_CILLION_SHIM, authenticated: f.authenticated === true, check };
 }
 
 /** Hubble's is_reply: known only when the flow's first packet was a TCP handshake packet. */

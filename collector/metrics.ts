@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ExporterCounters } from './exporter';
 import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
+import type { SpaoReport } from '../bpf/spao_keys';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -15,6 +16,8 @@ export interface AgentMetricSources {
   exporter?: () => ExporterCounters;
   /** Absent when the agent is given no mesh (--mesh). */
   catalogues?: () => CatalogueStoreStats;
+  /** Whether the edge authenticates with the SPAO (the loader's report); absent: not shown. */
+  spao?: SpaoReport;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -67,6 +70,15 @@ export class AgentMetrics {
     mirrored(r, 'cillion_datapath_wire_bytes_total', 'Wire bytes (the SCION frame, or the pod frame before encapsulation) per datapath counter.', ['counter'], () =>
       Object.entries(reading().datapath).map(([counter, t]) => [{ counter }, Number(t.bytes)]),
     );
+    if (src.spao) {
+      // An info metric: the labels are the fact, the value is always 1.
+      new Gauge({
+        name: 'cillion_spao_info',
+        help: 'Whether this edge seals and verifies the SPAO (state on/off), the kernel cbc(aes) it runs, and why it is off (--spao off, or what the kernel refused).',
+        labelNames: ['state', 'driver', 'reason'],
+        registers: [r],
+      }).set({ state: src.spao.state, driver: src.spao.driver ?? '', reason: src.spao.reason ?? '' }, 1);
+    }
     const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, reading().table[k]]];
     mirrored(r, 'cillion_ring_records_total', 'Records the collector read from the ring buffer.', [], table('records'));
     mirrored(r, 'cillion_decode_errors_total', 'Ring records the collector could not decode (lost records).', [], table('decodeErrors'));

@@ -49,6 +49,8 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   exportBuffer: number;
   metrics: string;
   mesh?: string;
+  spao: 'on' | 'off';
+  spaoWindow: number;
 }
 
 const RING_BATCH_BYTES = 1 << 20;
@@ -124,6 +126,8 @@ async function run(opts: AgentOptions): Promise<void> {
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
+      spao: opts.spao,
+      spaoWindowNs: BigInt(Math.round(opts.spaoWindow * 1e6)),
       // Status is the operator's to write; every agent programs its own node.
       writeStatus: false,
       log,
@@ -239,6 +243,7 @@ async function run(opts: AgentOptions): Promise<void> {
         table: () => collector.stats(),
         exporter: ex ? () => ex.counters() : undefined,
         catalogues: catalogues && (() => (catalogues as RemoteCatalogues).stats()),
+        spao: dp.spao,
       }));
       stops.push(() => endpoint.close());
       log(`metrics on http://${endpoint.address}/metrics`);
@@ -287,6 +292,8 @@ export function agentCommand(): Command {
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
     .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
     .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, and this cluster\'s catalogue to publish (README, Identity catalogues)')
+    .addOption(new Option('--spao <on|off>', 'authenticate the identity between clusters with the SPAO (needs the kernel\'s BPF crypto kfuncs; off where the kernel refuses them, as metrics say)').choices(['on', 'off']).default('off'))
+    .addOption(new Option('--spao-window <ms>', 'SPAO acceptance window: a packet\'s time may differ from this node\'s clock by half of it').default(2000).argParser(positive))
     .action(processAction('agent', run));
   return cmd;
 }
