@@ -19,6 +19,7 @@ import { encodePacket, type ScionPacket } from '../scion/packet';
 import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../scion/shim';
 import { Topology } from '../test/datapath/harness/topology';
 import { Wan } from '../test/datapath/harness/wan';
+import { edgeAuthCost } from './edge_auth';
 import { fmt, median, pct, type Result } from './report';
 
 const ROOT = join(__dirname, '..');
@@ -362,6 +363,7 @@ export async function datapathBench(only: (name: string) => boolean): Promise<Re
   const results: Result[] = [];
   const steps: Array<[string, () => Result | Result[] | Promise<Result | Result[]>]> = [
     ['edge egress', egressCost],
+    ['edge authentication', () => edgeAuthCost(`${INSTANCE}/auth`, ROOT)],
     ['router', routerVsForward],
     ['ring consumer', ringConsumer],
     ['topology', topologyRate],
