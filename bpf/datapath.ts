@@ -148,6 +148,7 @@ export class EdgeDatapath extends Datapath {
       obj = Datapath.open('edge', { ...opts, file: opts.file ?? objectFile('edge_kfunc'), consts: { ...opts.consts, spao_enabled: enabled, spao_window_ns: window } });
       const keys = new SpaoKeyTable(obj);
       keys.selfTest();
+      keys.clear();
       return new EdgeDatapath(obj, opts.instance, { state: 'on', driver: kernelCbcAesDriver() ?? 'unknown', windowNs }, keys);
     } catch (e) {
       obj?.close();

@@ -85,13 +85,20 @@ type Entry = Omit<DatapathKey, 'key'> & { slot: number };
 /**
  * The datapath's key table. Up to three epochs per (peer, direction); a fourth replaces
  * the one whose epoch began first. The table of what is installed lives here (the kernel
- * map holds contexts, which user space cannot read back); a restarted agent puts its keys
- * again, replacing what the pinned map still holds.
+ * map holds contexts, which user space cannot read back); the loader clears the pinned
+ * map, so a restarted agent starts empty and puts its keys again.
  */
 export class SpaoKeyTable implements DatapathKeyTable {
   private readonly entries = new Map<string, Entry[]>();
 
   constructor(private readonly obj: BpfObject) {}
+
+  /** Deletes every key in the (pinned) map: what a previous process installed is not known here. */
+  clear(): void {
+    const map = this.obj.map('spao_keys');
+    for (const [k] of map.dump()) map.delete(k);
+    this.entries.clear();
+  }
 
   list(): Omit<DatapathKey, 'key'>[] {
     return [...this.entries.values()].flat().map(({ slot: _slot, ...e }) => e);

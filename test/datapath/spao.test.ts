@@ -267,6 +267,19 @@ describe('datapath: SPAO authentication at the edge (BPF_PROG_TEST_RUN)', functi
     assert.equal(record.dropReason, 'AUTH_REPLAYED');
   });
 
+  it('starts with an empty key table when loaded again over the pinned maps', () => {
+    const again = EdgeDatapath.load({ instance: `${instance}-fra`, spao: 'on' });
+    try {
+      assert.deepEqual(again.keys!.list(), []);
+      assert.equal(again.obj.map('spao_keys').dump().length, 0, 'the pinned map was cleared');
+    } finally {
+      again.close();
+    }
+    const { retval, record } = receive(sealedFrame(underlay, r.atFra, key, { epochBeginNs }).frame);
+    assert.deepEqual([retval, record.dropReason], [XDP_DROP, 'AUTH_NO_KEY'], 'the first edge shares the map: its keys are gone too');
+    fra.keys!.put({ peerIa: ZRH, dir: 'rx', epochBeginNs, notAfterNs: epochBeginNs + 3600n * SEC, clusterId: 1, key });
+  });
+
   it('loads without authentication when asked, and says so', () => {
     const off = EdgeDatapath.load({ instance: `${instance}-off` });
     try {
