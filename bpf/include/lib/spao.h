@@ -100,6 +100,7 @@ struct cil_spao_scratch {
 	__u8 iv[CIL_SPAO_BLOCK];
 	__u8 tag[CIL_SPAO_BLOCK];
 	__u8 opt[SCION_SPAO_DATA_LEN]; /* the received SPAO's data */
+	struct cil_spao_seen_key seen;  /* the duplicate-suppression key, off the stack */
 };
 
 struct {
@@ -305,7 +306,6 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 					   const struct cil_payload *pl, struct cil_packet_meta *m)
 {
 	struct cil_spao_key_id id = { .peer_ia = s->src_ia, .dir = CIL_SPAO_DIR_RX };
-	struct cil_spao_seen_key seen = { .src_ia = s->src_ia, .src_host_be = s->src_host4_be };
 	__s64 now = cil_spao_now(cfg, m->ts_ns), half = spao_window_ns / 2, abs;
 	struct cil_spao_scratch *sc = cil_spao_scratch();
 	struct cil_spao_key *k = NULL, *c;
@@ -316,6 +316,9 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 
 	if (!pl->spao_off)
 		return CIL_DROP_AUTH_MISSING;
+	/* The MAC input is built for IPv4 hosts at both ends, as the edges send. */
+	if (s->src_type != 0 || s->src_host_len != 4)
+		return CIL_DROP_UNSUPPORTED_ADDR;
 	if (!sc)
 		return CIL_DROP_AUTH_BAD_MAC;
 	opt = sc->opt;
@@ -358,9 +361,12 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 	if (diff)
 		return CIL_DROP_AUTH_BAD_MAC;
 
-	__builtin_memcpy(seen.auth, opt + 12, CIL_SPAO_BLOCK);
+	sc->seen.src_ia = s->src_ia;
+	sc->seen.src_host_be = s->src_host4_be;
+	sc->seen._pad = 0;
+	__builtin_memcpy(sc->seen.auth, opt + 12, CIL_SPAO_BLOCK);
 	abs = k->epoch_begin_ns + (__s64)ts;
-	if (bpf_map_update_elem(&spao_seen, &seen, &abs, BPF_NOEXIST))
+	if (bpf_map_update_elem(&spao_seen, &sc->seen, &abs, BPF_NOEXIST))
 		return CIL_DROP_AUTH_REPLAYED;
 	cluster = (m->identity >> 16) & 0xff;
 	if (m->identity >= 256 && ((m->identity >> 24) || cluster != k->cluster_id))
