@@ -101,6 +101,7 @@ struct cil_spao_scratch {
 	__u8 tag[CIL_SPAO_BLOCK];
 	__u8 opt[SCION_SPAO_DATA_LEN]; /* the received SPAO's data */
 	struct cil_spao_seen_key seen;  /* the duplicate-suppression key, off the stack */
+	struct cil_spao_key_id id;      /* the key lookup's, off the stack too */
 };
 
 struct {
@@ -305,7 +306,6 @@ static __always_inline int cil_spao_seal(struct __sk_buff *skb, const struct cil
 static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_config *cfg, const struct cil_scion *s,
 					   const struct cil_payload *pl, struct cil_packet_meta *m)
 {
-	struct cil_spao_key_id id = { .peer_ia = s->src_ia, .dir = CIL_SPAO_DIR_RX };
 	__s64 now = cil_spao_now(cfg, m->ts_ns), half = spao_window_ns / 2, abs;
 	struct cil_spao_scratch *sc = cil_spao_scratch();
 	struct cil_spao_key *k = NULL, *c;
@@ -321,6 +321,8 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 		return CIL_DROP_UNSUPPORTED_ADDR;
 	if (!sc)
 		return CIL_DROP_AUTH_BAD_MAC;
+	sc->id.peer_ia = s->src_ia;
+	sc->id.dir = CIL_SPAO_DIR_RX;
 	opt = sc->opt;
 	if (bpf_xdp_load_bytes(ctx, pl->spao_off, opt, SCION_SPAO_DATA_LEN))
 		return CIL_DROP_MALFORMED_INNER;
@@ -331,8 +333,8 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 	for (int i = 0; i < 6; i++)
 		ts = ts << 8 | opt[6 + i];
 	for (int i = 0; i < CIL_SPAO_SLOTS; i++) {
-		id.slot = i;
-		c = bpf_map_lookup_elem(&spao_keys, &id);
+		sc->id.slot = i;
+		c = bpf_map_lookup_elem(&spao_keys, &sc->id);
 		if (!c || !c->ctx)
 			continue;
 		have_key = 1;
