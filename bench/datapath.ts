@@ -16,8 +16,10 @@ import { EmbeddedPathService } from '../operator/controlplane/pathservice';
 import { parseIA } from '../scion/isdas';
 import { buildSegmentMacs } from '../scion/mac/segid';
 import { encodePacket, type ScionPacket } from '../scion/packet';
+import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../scion/shim';
 import { Topology } from '../test/datapath/harness/topology';
 import { Wan } from '../test/datapath/harness/wan';
+import { edgeAuthCost } from './edge_auth';
 import { fmt, median, pct, type Result } from './report';
 
 const ROOT = join(__dirname, '..');
@@ -131,8 +133,8 @@ function routerPacket(routerKey: Uint8Array): Buffer {
       infoFields: [{ consDir: true, peer: false, segId: segIds[1], timestamp: ts }],
       hopFields: hops.map((h, i) => ({ ...h, ingressAlert: false, egressAlert: false, mac: macs[i] })),
     },
-    extensions: [{ kind: 'E2E', options: [{ kind: 'Raw', type: 253, data: Uint8Array.from([0, 0, 1, 44]) }] }],
-    l4: { kind: 'Raw', nextHdr: 4, payload: inner },
+    extensions: [],
+    l4: { kind: 'Raw', nextHdr: PROTO_CILLION_SHIM, payload: encodeShim({ innerProto: SHIM_INNER_IPV4, identity: 300 }, inner) },
   };
   return Buffer.from(encodePacket(pkt));
 }
@@ -361,6 +363,7 @@ export async function datapathBench(only: (name: string) => boolean): Promise<Re
   const results: Result[] = [];
   const steps: Array<[string, () => Result | Result[] | Promise<Result | Result[]>]> = [
     ['edge egress', egressCost],
+    ['edge authentication', () => edgeAuthCost(`${INSTANCE}/auth`, ROOT)],
     ['router', routerVsForward],
     ['ring consumer', ringConsumer],
     ['topology', topologyRate],

@@ -20,7 +20,7 @@ import { relayBench, relayFlows } from './relay';
 import { printTable, writeReadme, type Result } from './report';
 
 const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest', 'demo'];
-const DATAPATH_STEPS = ['edge egress', 'router', 'ring consumer', 'topology'];
+const DATAPATH_STEPS = ['edge egress', 'edge authentication', 'router', 'ring consumer', 'topology'];
 
 function selection(): string[] {
   const i = process.argv.indexOf('--only');

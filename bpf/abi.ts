@@ -14,11 +14,11 @@ export const REC_PACKET = 1;
 export const REC_PATH_MAX = 316;
 export const REC_F_PATH_TRUNCATED = 0x01;
 export const REC_F_HAS_INNER = 0x02;
+export const REC_F_AUTHENTICATED = 0x04;
 export const HDR_MAX = 352;
 export const MAX_PATH_SET = 8;
 export const AES_ROUND_KEYS = 44;
-export const OPT_IDENTITY = 253;
-export const NEXTHDR_IPV4 = 4;
+export { PROTO_CILLION_SHIM, SHIM_LEN } from '../scion/shim';
 
 export const LAYOUTS: Record<string, StructLayout> = {
   cil_record_hdr: layout(4, [
@@ -158,6 +158,12 @@ export const COUNTERS = {
   REWRITE_FAILED: 20,
   DECAP_FAILED: 21,
   POLICY_DENIED: 22,
+  AUTH_MISSING: 23,
+  AUTH_NO_KEY: 24,
+  AUTH_STALE: 25,
+  AUTH_REPLAYED: 26,
+  AUTH_BAD_MAC: 27,
+  AUTH_FOREIGN_IDENTITY: 28,
   POLICY_EGRESS_DENIED: 29,
   ENCAP: 32,
   DECAP: 33,

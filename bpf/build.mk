@@ -1,7 +1,7 @@
 # The datapath: eBPF objects compiled CO-RE against the running kernel's BTF, and the
 # native addon that loads them. Included by the top-level Makefile.
 BPF_BUILD := bpf/build
-BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c)) $(BPF_BUILD)/router_kfunc.bpf.o
+BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c)) $(BPF_BUILD)/router_kfunc.bpf.o $(BPF_BUILD)/edge_kfunc.bpf.o
 BPF_HEADERS := $(shell find bpf/include -name '*.h')
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BPF_BUILD)
 ADDON := bpf/addon/build/Release/cillion_bpf.node
@@ -25,6 +25,12 @@ BPF_KFUNC_CLANG := $(shell command -v clang-16 || command -v clang-15 || echo cl
 $(BPF_BUILD)/router_kfunc.bpf.o: bpf/router.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h | $(STAMPS)/apt
 	@echo "clang-16 $< (kfunc MACs)"
 	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_HOP_MAC_KFUNC -c $< -o $@
+
+# The edge once more with SPAO authentication through the same kfuncs (bpf/include/lib/spao.h);
+# without it (edge.bpf.o) authentication is off.
+$(BPF_BUILD)/edge_kfunc.bpf.o: bpf/edge.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h | $(STAMPS)/apt
+	@echo "clang-16 $< (SPAO)"
+	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_SPAO_KFUNC -c $< -o $@
 
 # node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm

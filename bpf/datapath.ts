@@ -9,6 +9,7 @@ import * as m from './maps';
 import { BpfObject, ensureBpffs, type BpfMap } from './native';
 import { CODECS, type MapCodecs } from './codecs';
 import { HopCipher, KeyedConfig, kernelEcbAesDriver, type HopMacReport } from './hop_cipher';
+import { kernelCbcAesDriver, SpaoKeyTable, type SpaoReport } from './spao_keys';
 import { TypedMap } from './typed_map';
 import { repoRoot } from './repo_root';
 
@@ -84,6 +85,20 @@ abstract class Datapath {
   }
 }
 
+export interface EdgeLoadOptions extends LoadOptions {
+  /**
+   * 'on': SPAO authentication (edge_kfunc.bpf.o): seal every packet to a peer AS, verify
+   * every packet from one; where the kernel refuses the crypto kfuncs the edge loads without
+   * it and edge.spao says why. 'off' (default): edge.bpf.o, no authentication.
+   */
+  spao?: 'on' | 'off';
+  /** The acceptance window's full width in ns (default 2 s). */
+  spaoWindowNs?: bigint;
+}
+
+/** Default acceptance window: AbsTime within 1 s either side of the receiver's clock. */
+export const SPAO_WINDOW_NS = 2_000_000_000n;
+
 export class EdgeDatapath extends Datapath {
   readonly endpoints: TypedMap<string, m.Endpoint>;
   readonly egressPolicy: TypedMap<m.EgressKey, number[]>;
@@ -96,7 +111,14 @@ export class EdgeDatapath extends Datapath {
   readonly xpolicyEgressAllow: TypedMap<m.XPolicyKey, number>;
   readonly xpolicyPeers: TypedMap<string, number>;
 
-  private constructor(obj: BpfObject, instance: string) {
+  private constructor(
+    obj: BpfObject,
+    instance: string,
+    /** Whether this edge authenticates, and why not. */
+    readonly spao: SpaoReport,
+    /** The SPAO keys; undefined when authentication is off. */
+    readonly keys?: SpaoKeyTable,
+  ) {
     super(obj, instance);
     this.endpoints = typed(obj, 'endpoints', CODECS.endpoints);
     this.egressPolicy = typed(obj, 'egress_policy', CODECS.egress_policy);
@@ -110,8 +132,36 @@ export class EdgeDatapath extends Datapath {
     this.xpolicyPeers = typed(obj, 'xpolicy_peers', CODECS.xpolicy_peers);
   }
 
-  static load(opts: LoadOptions): EdgeDatapath {
-    return new EdgeDatapath(Datapath.open('edge', opts), opts.instance);
+  static load(opts: EdgeLoadOptions): EdgeDatapath {
+    let reason = 'turned off (--spao off)';
+    if (opts.spao === 'on') {
+      const on = EdgeDatapath.loadSpao(opts);
+      if (on instanceof EdgeDatapath) return on;
+      reason = on.message;
+    }
+    return new EdgeDatapath(Datapath.open('edge', opts), opts.instance, { state: 'off', reason });
+  }
+
+  private static loadSpao(opts: EdgeLoadOptions): EdgeDatapath | Error {
+    let obj: BpfObject | undefined;
+    const windowNs = opts.spaoWindowNs ?? SPAO_WINDOW_NS;
+    try {
+      if (windowNs <= 0n) throw new RangeError(`acceptance window must be positive, got ${windowNs} ns`);
+      const enabled = Buffer.alloc(4);
+      enabled.writeUInt32LE(1);
+      const window = Buffer.alloc(8);
+      window.writeBigUInt64LE(windowNs);
+      obj = Datapath.open('edge', { ...opts, file: opts.file ?? objectFile('edge_kfunc'), consts: { ...opts.consts, spao_enabled: enabled, spao_window_ns: window } });
+      const keys = new SpaoKeyTable(obj);
+      keys.selfTest();
+      keys.clear();
+      return new EdgeDatapath(obj, opts.instance, { state: 'on', driver: kernelCbcAesDriver() ?? 'unknown', windowNs }, keys);
+    } catch (e) {
+      obj?.close();
+      // Only the SPAO object has these maps; the plain edge must not find them pinned.
+      for (const m of ['spao_keys', 'spao_seen']) rmSync(join(PIN_BASE, opts.instance, m), { force: true });
+      return e as Error;
+    }
   }
 
   /** tc egress and XDP ingress on an uplink device; replaces programs already there. */

@@ -11,17 +11,22 @@
 #include "include/lib/intake.h"
 #include "include/lib/payload.h"
 #include "include/lib/xpolicy.h"
+#ifdef CIL_SPAO_KFUNC
+#include "include/lib/spao.h"
+#define CIL_EXT_MAX CIL_SPAO_EXT_LEN
+#else
+#define CIL_EXT_MAX 0
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Common header + two ISD-ASes + two IPv4 hosts: where a template's path starts. */
 #define TMPL_PATH_OFF (SCION_CMN_LEN + SCION_IA_LEN + 8)
-#define E2E_LEN 8
 #define OUTER_LEN (IPV4_HLEN + UDP_HLEN)
 
 /* The outer headers of one packet are built here before one store into the frame. */
 struct encap_scratch {
-	__u8 buf[OUTER_LEN + CIL_HDR_MAX + E2E_LEN];
+	__u8 buf[OUTER_LEN + CIL_HDR_MAX + CIL_EXT_MAX + CIL_SHIM_LEN];
 };
 
 struct {
@@ -68,8 +73,12 @@ int edge_egress(struct __sk_buff *skb)
 	struct cil_packet_meta m;
 	struct encap_scratch *sc;
 	struct cil_path *p;
-	__u32 zero = 0, hash, idx, path_id, hdr_len, inner_len, scion_len, outer, n;
+	__u32 zero = 0, hash, idx, path_id, hdr_len, inner_len, scion_len, outer, n, ext_len = 0;
 	__u8 l4[14], *b;
+#ifdef CIL_SPAO_KFUNC
+	struct cil_config *cfg;
+	int err;
+#endif
 
 	if (!eth || !ip || eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4)
 		return TC_ACT_OK;
@@ -127,7 +136,11 @@ int edge_egress(struct __sk_buff *skb)
 	if (skb->gso_size)
 		return egress_drop(&m, CIL_DROP_GSO, p);
 	inner_len = skb->len - ETH_HLEN;
-	scion_len = hdr_len + E2E_LEN + inner_len;
+#ifdef CIL_SPAO_KFUNC
+	if (spao_enabled)
+		ext_len = CIL_SPAO_EXT_LEN;
+#endif
+	scion_len = hdr_len + ext_len + CIL_SHIM_LEN + inner_len;
 	if (scion_len > p->mtu)
 		return egress_drop(&m, CIL_DROP_PATH_MTU, p);
 
@@ -152,24 +165,35 @@ int edge_egress(struct __sk_buff *skb)
 	__builtin_memcpy(b + OUTER_LEN, p->hdr, CIL_HDR_MAX);
 	b[OUTER_LEN + 1] = (b[OUTER_LEN + 1] & 0xf0) | ((hash >> 16) & 0x0f);
 	put16(b + OUTER_LEN + 2, hash);
-	b[OUTER_LEN + 4] = SCION_NEXTHDR_E2E;
+	b[OUTER_LEN + 4] = ext_len ? SCION_NEXTHDR_E2E : CIL_PROTO_SHIM;
 	b[OUTER_LEN + 5] = hdr_len / 4;
-	put16(b + OUTER_LEN + 6, E2E_LEN + inner_len);
+	put16(b + OUTER_LEN + 6, ext_len + CIL_SHIM_LEN + inner_len);
 	__builtin_memcpy(b + OUTER_LEN + SCION_CMN_LEN + SCION_IA_LEN, &ip->daddr, 4);
 	__builtin_memcpy(b + OUTER_LEN + SCION_CMN_LEN + SCION_IA_LEN + 4, &ip->saddr, 4);
-	/* End-to-end extension: the identity option, then the IPv4 packet. */
-	outer = OUTER_LEN + hdr_len;
-	if (outer + E2E_LEN > sizeof(sc->buf))
+	/* With authentication, the end-to-end extension with the SPAO; then the shim with
+	 * the sender's identity, then the IPv4 packet. */
+	outer = OUTER_LEN + hdr_len + ext_len;
+	if (outer + CIL_SHIM_LEN > sizeof(sc->buf))
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);
-	b[outer] = CIL_NEXTHDR_IPV4;
-	b[outer + 1] = E2E_LEN / 4 - 1;
-	b[outer + 2] = CIL_OPT_IDENTITY;
-	b[outer + 3] = CIL_OPT_IDENTITY_LEN;
+	b[outer] = CIL_SHIM_VERSION << 4;
+	b[outer + 1] = CIL_SHIM_INNER_IPV4;
+	b[outer + 2] = 0;
+	b[outer + 3] = 0;
 	b[outer + 4] = ep->identity >> 24;
 	b[outer + 5] = ep->identity >> 16;
 	b[outer + 6] = ep->identity >> 8;
 	b[outer + 7] = ep->identity;
-	outer += E2E_LEN;
+#ifdef CIL_SPAO_KFUNC
+	if (ext_len) {
+		cfg = cil_config();
+		err = cfg ? cil_spao_seal(skb, cfg, m.dst_ia, b + OUTER_LEN, hdr_len, b + outer, inner_len,
+					  b + OUTER_LEN + hdr_len) : CIL_DROP_NO_KEY;
+		if (err)
+			return egress_drop(&m, err, p);
+		m.flags |= CIL_REC_F_AUTHENTICATED;
+	}
+#endif
+	outer += CIL_SHIM_LEN;
 
 	if (bpf_skb_adjust_room(skb, outer, BPF_ADJ_ROOM_MAC, 0))
 		return egress_drop(&m, CIL_DROP_ENCAP_FAILED, p);
@@ -219,6 +243,11 @@ int edge_ingress(struct xdp_md *ctx)
 	ep = err ? NULL : cil_endpoint_of(pl.inner_daddr_be);
 	if (!err && !ep)
 		err = CIL_DROP_UNKNOWN_ENDPOINT;
+#ifdef CIL_SPAO_KFUNC
+	/* The identity is believed only once its authenticator verified. */
+	if (!err && spao_enabled && in.s.src_ia != cfg->local_ia)
+		err = cil_spao_verify(ctx, cfg, &in.s, &pl, &in.m);
+#endif
 	if (!err && ep)
 		err = cil_ingress_check(ctx, &in.s, ep->identity, in.m.identity);
 	if (!err && ep)

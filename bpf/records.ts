@@ -4,6 +4,7 @@ import { formatIA } from '../scion/isdas';
 import {
   DIRECTIONS,
   LAYOUTS,
+  REC_F_AUTHENTICATED,
   REC_F_HAS_INNER,
   REC_F_PATH_TRUNCATED,
   REC_PACKET,
@@ -57,6 +58,8 @@ export interface PacketRecord {
   /** The raw SCION path bytes (decode with scion/path/raw); may be cut short, see pathTruncated. */
   path: Uint8Array;
   pathTruncated: boolean;
+  /** A SPAO sealed (egress) or verified (ingress) this packet. */
+  authenticated: boolean;
 }
 
 const META = LAYOUTS.cil_packet_meta.fields;
@@ -119,6 +122,7 @@ export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecor
     egressIfid: buf.readUInt16LE(off + O.egress_ifid),
     path: buf.subarray(off + PATH_OFF, off + PATH_OFF + pathLen),
     pathTruncated: (flags & REC_F_PATH_TRUNCATED) !== 0,
+    authenticated: (flags & REC_F_AUTHENTICATED) !== 0,
   };
 }
 

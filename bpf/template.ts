@@ -7,9 +7,9 @@ import { nextSegId } from '../scion/mac/segid';
 import type { ScionPath } from '../scion/path/model';
 import { encodeScionPathBytes } from '../scion/path/raw';
 import { pathShapeProblem, segmentOfHop } from '../scion/path/scion';
+import { PROTO_CILLION_SHIM } from '../scion/shim';
 import { HDR_MAX } from './abi';
 
-const PROTO_E2E = 201;
 const PATH_TYPE_SCION = 1;
 
 function copyPath(p: ScionPath): ScionPath {
@@ -53,7 +53,8 @@ export function processSourceHop(path: ScionPath): { path: ScionPath; egressIfid
 /**
  * Common + address + path header for packets from `src` to `dst` over `path` (already
  * processed by processSourceHop): IPv4 host addresses left zero for the datapath to fill
- * in, NextHdr the end-to-end extension, PayloadLen zero.
+ * in, NextHdr the Cillion shim (the datapath writes the end-to-end extension's 201 when it
+ * adds a SPAO), PayloadLen zero.
  */
 export function headerTemplate(src: IA, dst: IA, path: ScionPath): Uint8Array {
   const pathBytes = encodeScionPathBytes(path);
@@ -61,7 +62,7 @@ export function headerTemplate(src: IA, dst: IA, path: ScionPath): Uint8Array {
   if (len > HDR_MAX) throw new ScionError('BAD_PATH', `a ${len}-byte SCION header exceeds the datapath's ${HDR_MAX}`);
   const b = new Uint8Array(len);
   const v = new DataView(b.buffer);
-  b[4] = PROTO_E2E;
+  b[4] = PROTO_CILLION_SHIM;
   b[5] = len / 4;
   b[8] = PATH_TYPE_SCION;
   v.setBigUint64(12, dst);

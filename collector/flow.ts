@@ -1,7 +1,7 @@
 // A metered, enriched flow as Hubble's flow.Flow, with the fields filled the way Hubble
 // fills them for a trace or drop event at the same place, plus Cillion's SCION path,
-// observation point and identity option.
-import { OPT_IDENTITY, COUNTERS, counterName } from '../bpf/abi';
+// observation point and the identity the shim carried.
+import { PROTO_CILLION_SHIM, COUNTERS, counterName } from '../bpf/abi';
 import {
   DropReason,
   Flow,
@@ -61,6 +61,12 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.REWRITE_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.DECAP_FAILED]: DropReason.ERROR_WRITING_TO_PACKET,
   [COUNTERS.POLICY_DENIED]: DropReason.POLICY_DENIED,
+  [COUNTERS.AUTH_MISSING]: DropReason.AUTH_REQUIRED,
+  [COUNTERS.AUTH_NO_KEY]: DropReason.AUTH_REQUIRED,
+  [COUNTERS.AUTH_STALE]: DropReason.AUTH_REQUIRED,
+  [COUNTERS.AUTH_REPLAYED]: DropReason.AUTH_REQUIRED,
+  [COUNTERS.AUTH_BAD_MAC]: DropReason.AUTH_REQUIRED,
+  [COUNTERS.AUTH_FOREIGN_IDENTITY]: DropReason.POLICY_DENIED,
   [COUNTERS.POLICY_EGRESS_DENIED]: DropReason.POLICY_DENIED,
 };
 
@@ -122,7 +128,7 @@ function endpoint(info: EndpointInfo | undefined, identity: number): Endpoint {
   return { ID: identity, identity, clusterName: '', namespace: '', labels: [], podName: '', workloads: [] };
 }
 
-/** The identity option the packet carried: egress writes the source's, ingress reads the sender's. */
+/** The identity the packet's shim carried: egress writes the source's, ingress reads the sender's. */
 function identityExtension(f: MeteredFlow, e: Enrichment, ctx: FlowContext): SecurityIdentityExtension | undefined {
   if (!f.inner || f.direction === 'ROUTER_FORWARD') return undefined;
   const egress = f.direction === 'EGRESS_ENCAP';
@@ -132,7 +138,7 @@ function identityExtension(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Sec
   const known = e.source;
   // A sender named from the very identity the packet claims cannot confirm that claim.
   const check = !known || known.claimed ? IdentityCheck.IDENTITY_CHECK_UNKNOWN : known.identity === f.identity ? IdentityCheck.IDENTITY_MATCHED : IdentityCheck.IDENTITY_MISMATCHED;
-  return { identity: f.identity, clusterName: egress ? ctx.clusterName : (known?.clusterName ?? ''), optionType: OPT_IDENTITY, authenticated: false, check };
+  return { identity: f.identity, clusterName: egress ? ctx.clusterName : (known?.clusterName ?? ''), optionType: PROTO_CILLION_SHIM, authenticated: f.authenticated === true, check };
 }
 
 /** Hubble's is_reply: known only when the flow's first packet was a TCP handshake packet. */

@@ -27,6 +27,7 @@ import { RecordError } from '../bpf/records';
 // slow to read once per record.
 const DIRECTIONS: Readonly<Record<number, Direction>> = { ...abi.DIRECTIONS };
 const REC_F_HAS_INNER = abi.REC_F_HAS_INNER;
+const REC_F_AUTHENTICATED = abi.REC_F_AUTHENTICATED;
 const REC_F_PATH_TRUNCATED = abi.REC_F_PATH_TRUNCATED;
 const REC_PACKET = abi.REC_PACKET;
 const RECORD_VERSION = abi.RECORD_VERSION;
@@ -84,6 +85,8 @@ export interface MeteredFlow {
   /** The raw SCION path of the flow's first packet (a copy). */
   path: Uint8Array;
   pathTruncated: boolean;
+  /** Every packet of the interval that was not dropped carried a SPAO the edge sealed or verified; absent: false. */
+  authenticated?: boolean;
   ingressIfid: number;
   egressIfid: number;
   /** CLOCK_BOOTTIME ns of the interval's first and last packet. */
@@ -175,6 +178,8 @@ export class FlowTable {
   /** When the entry's active timer started. */
   private readonly due: Float64Array;
   private readonly dropped: Float64Array;
+  /** Packets of the interval a SPAO sealed or verified. */
+  private readonly authed: Float64Array;
   private readonly first: Float64Array;
   private readonly last: Float64Array;
   private readonly flagsOr: Uint8Array;
@@ -242,6 +247,7 @@ export class FlowTable {
     this.lostB = new Float64Array(n);
     this.due = new Float64Array(n);
     this.dropped = new Float64Array(n);
+    this.authed = new Float64Array(n);
     this.first = new Float64Array(n);
     this.last = new Float64Array(n);
     this.flagsOr = new Uint8Array(n);
@@ -416,6 +422,7 @@ export class FlowTable {
     if (ts > this.last[e]) this.last[e] = ts;
     if (ts < this.first[e]) this.first[e] = ts;
     this.flagsOr[e] |= tcpFlags;
+    if (flags & REC_F_AUTHENTICATED) this.authed[e]++;
     this.ifids[e] = (dv.getUint16(off + O_IN_IFID, true) << 16) | dv.getUint16(off + O_EG_IFID, true);
     if (verdict === VERDICT_DROPPED) {
       const reason = dv.getUint16(off + O_DROP, true);
@@ -539,6 +546,7 @@ export class FlowTable {
     this.lostP[e] = 0;
     this.lostB[e] = 0;
     this.dropped[e] = 0;
+    this.authed[e] = 0;
     this.flagsOr[e] = 0;
     this.dropMask[e] = 0;
     this.lastDrop[e] = 0;
@@ -622,6 +630,7 @@ export class FlowTable {
       pathId: keys[base + 5],
       path: this.paths[e] as Buffer,
       pathTruncated: this.truncated[e] === 1,
+      authenticated: this.authed[e] > 0 && this.authed[e] === this.packets[e] - this.dropped[e],
       ingressIfid: ifids >>> 16,
       egressIfid: ifids & 0xffff,
       firstNs: this.first[e],

@@ -9,6 +9,7 @@ import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
 import type { KeySyncStats } from '../mesh/key_sync';
 import type { Level1ServerStats } from '../mesh/level1_server';
+import type { SpaoReport } from '../bpf/spao_keys';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -22,6 +23,8 @@ export interface AgentMetricSources {
   keys?: () => KeySyncStats;
   /** Absent unless this node answers the peers' Level 1 key requests. */
   level1?: () => Level1ServerStats;
+  /** Whether the edge authenticates with the SPAO (the loader's report); absent: not shown. */
+  spao?: SpaoReport;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -55,6 +58,15 @@ export class AgentMetrics {
     // Each metric reads the scrape's reading (taken in text()); outside a scrape, a fresh one.
     const reading = (): Reading => this.now ?? this.read();
     datapathCounters(r, () => reading().datapath);
+    if (src.spao) {
+      // An info metric: the labels are the fact, the value is always 1.
+      new Gauge({
+        name: 'cillion_spao_info',
+        help: 'Whether this edge seals and verifies the SPAO (state on/off), the kernel cbc(aes) it runs, and why it is off (--spao off, or what the kernel refused).',
+        labelNames: ['state', 'driver', 'reason'],
+        registers: [r],
+      }).set({ state: src.spao.state, driver: src.spao.driver ?? '', reason: src.spao.reason ?? '' }, 1);
+    }
     const table = (k: keyof FlowTableStats) => (): Array<[Record<never, string>, number]> => [[{}, reading().table[k]]];
     mirrored(r, 'cillion_ring_records_total', 'Records the collector read from the ring buffer.', [], table('records'));
     mirrored(r, 'cillion_decode_errors_total', 'Ring records the collector could not decode (lost records).', [], table('decodeErrors'));

@@ -35,6 +35,7 @@ enum cil_verdict {
 
 #define CIL_REC_F_PATH_TRUNCATED 0x01
 #define CIL_REC_F_HAS_INNER 0x02 /* the inner 5-tuple fields are valid */
+#define CIL_REC_F_AUTHENTICATED 0x04 /* a SPAO sealed (egress) or verified (ingress) the packet */
 
 struct cil_record_hdr {
 	__u8 type;
@@ -116,6 +117,12 @@ enum cil_counter {
 	CIL_DROP_REWRITE_FAILED = 20,    /* router: writing the advanced path or the next underlay failed */
 	CIL_DROP_DECAP_FAILED = 21,      /* edge ingress: stripping the outer headers failed */
 	CIL_DROP_POLICY_DENIED = 22,     /* edge ingress: no CillionNetworkPolicy allows this source identity and port */
+	CIL_DROP_AUTH_MISSING = 23,      /* edge ingress: authentication on, no SPAO of this mesh (SPI, algorithm) */
+	CIL_DROP_AUTH_NO_KEY = 24,       /* no key for the peer AS (egress: to seal; ingress: to verify) */
+	CIL_DROP_AUTH_STALE = 25,        /* SPAO time outside the acceptance window or every key's validity */
+	CIL_DROP_AUTH_REPLAYED = 26,     /* the same sender and authenticator seen before */
+	CIL_DROP_AUTH_BAD_MAC = 27,      /* the SPAO's authenticator does not verify */
+	CIL_DROP_AUTH_FOREIGN_IDENTITY = 28, /* the shim's identity belongs to another cluster than the sending AS */
 	CIL_DROP_POLICY_EGRESS_DENIED = 29, /* edge egress: no CillionNetworkPolicy allows this remote peer and port */
 	CIL_DROP_REASON_MAX = 32,
 	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
@@ -235,13 +242,15 @@ struct cil_xpolicy_key {
 	__u16 dport; /* host order */
 };
 
-/* The identity option in the end-to-end extension: SCION's experimental option type
- * 253 carrying the sender's security identity as a big-endian 32-bit integer. */
-#define CIL_OPT_IDENTITY 253
-#define CIL_OPT_IDENTITY_LEN 4
-
-/* Payload framing: the SCION payload is the pod's whole IPv4 packet, unchanged, marked
- * by NextHdr 4 (IANA's IPv4-in-IP protocol number) in the end-to-end extension. */
-#define CIL_NEXTHDR_IPV4 4
+/* Payload framing: the SCION payload is the Cillion shim under SCION protocol number 253
+ * (assigned-protocol-numbers.rst: "use for experimentation and testing"), then the pod's
+ * whole IPv4 packet, unchanged. Shim, 8 bytes: version in the high nibble of byte 0,
+ * inner protocol (4 = IPv4) in byte 1, bytes 2-3 reserved 0, bytes 4-7 the sender's
+ * security identity, big-endian. With authentication on, an end-to-end extension with
+ * only the SPAO precedes the shim, and the SPAO's MAC covers shim and IPv4 packet. */
+#define CIL_PROTO_SHIM 253
+#define CIL_SHIM_LEN 8
+#define CIL_SHIM_VERSION 1
+#define CIL_SHIM_INNER_IPV4 4
 
 #endif

@@ -9,7 +9,6 @@ import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/g
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { realtimeOffsetNs } from '../../bpf/clock';
-import type { EdgeDatapath } from '../../bpf/datapath';
 import { RingReader } from '../../bpf/native';
 import { Collector, pipelineCounters } from '../../collector/collector';
 import { AgentMetrics } from '../../collector/metrics';
@@ -35,7 +34,6 @@ import { allocatorListing, CataloguePublisher, withAddresses } from '../../mesh/
 import { followMesh } from '../../mesh/follow';
 import type { RemoteCatalogues } from '../../mesh/store';
 import { KeySync } from '../../mesh/key_sync';
-import type { DatapathKeyTable } from '../../mesh/key_table';
 import { fetchLevel1 } from '../../mesh/level1_client';
 import { Level1Server } from '../../mesh/level1_server';
 import { LEVEL1_PATH } from '../../mesh/level1_wire';
@@ -56,16 +54,8 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   exportBuffer: number;
   metrics: string;
   mesh?: string;
-}
-
-/** What the agent is built with beyond its flags. */
-export interface AgentDeps {
-  /**
-   * The datapath's SPAO key table (mesh/key_table.ts) that the key sync keeps filled when the
-   * mesh file names a master secret. The BPF table is the datapath's to provide; without one
-   * the agent still answers its peers' key requests but installs no key.
-   */
-  keyTable?: (datapath: EdgeDatapath) => DatapathKeyTable;
+  spao: 'on' | 'off';
+  spaoWindow: number;
 }
 
 const RING_BATCH_BYTES = 1 << 20;
@@ -98,7 +88,7 @@ async function catalogEntries(r: RecomputeResult, control: PathService, local: I
   return entries;
 }
 
-async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
+async function run(opts: AgentOptions): Promise<void> {
   if (opts.uplink.length === 0) throw new InvalidArgumentError('give at least one --uplink: the agent runs the datapath on them');
   const credentials = relayCredentials(opts);
   let runtime: NodeRuntime | null = null;
@@ -149,6 +139,8 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
       daemon: opts.daemon,
       masterKeyFile: opts.masterKey,
       refreshMs: opts.refresh * 1000,
+      spao: opts.spao,
+      spaoWindowNs: BigInt(Math.round(opts.spaoWindow * 1e6)),
       // Status is the operator's to write; every agent programs its own node.
       writeStatus: false,
       log,
@@ -172,7 +164,8 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
         if (keys.ia !== cluster.spec.isdAS) throw new InvalidArgumentError(`--mesh ${opts.mesh} gives ISD-AS ${formatIA(keys.ia)}, the ClusterAS ${formatIA(cluster.spec.isdAS)}`);
         const issuer = new DrkeyIssuer({ localIA: keys.ia, masterSecret: keys.masterSecret, epochSeconds: keys.epochSeconds });
         if (mesh.publish) level1 = new Level1Server({ clusterName, issuer, privateKey: keys.privateKey, peers: mesh.peers, log });
-        const table = deps.keyTable?.(dp);
+        // The SPAO key table exists when the edge authenticates (--spao on and a kernel that can).
+        const table = dp.keys;
         if (table) {
           const self = { clusterName, ia: keys.ia, privateKey: keys.privateKey };
           const sync = new KeySync({ self, issuer, peers: mesh.peers, table, fetch: (peer, validAt) => fetchLevel1(self, peer, validAt), log });
@@ -181,7 +174,7 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
           stops.push(() => sync.stop());
           log(`mesh keys: ${keys.epochSeconds} s epochs; keeping tx and rx keys for ${mesh.peers.list().map((p) => p.clusterName).join(', ') || 'no peer'} in the datapath key table`);
         } else {
-          log('mesh keys: this datapath has no SPAO key table; keys are served to peers but none is installed');
+          log(`mesh keys: the edge does not authenticate (${dp.spao.reason ?? 'off'}); keys are served to peers but none is installed`);
         }
       }
       followed.start(() => void rt.programmer.recompute());
@@ -280,6 +273,7 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
         catalogues: catalogues && (() => (catalogues as RemoteCatalogues).stats()),
         keys: keySync && (() => (keySync as KeySync).stats()),
         level1: level1 && (() => (level1 as Level1Server).stats()),
+        spao: dp.spao,
       }));
       stops.push(() => endpoint.close());
       log(`metrics on http://${endpoint.address}/metrics`);
@@ -310,8 +304,7 @@ async function run(opts: AgentOptions, deps: AgentDeps): Promise<void> {
   }
 }
 
-/** `deps.keyTable` is where the datapath's key table is handed in (see AgentDeps). */
-export function agentCommand(deps: AgentDeps = {}): Command {
+export function agentCommand(): Command {
   const cmd = new Command('agent').description(
     'run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally',
   );
@@ -329,6 +322,8 @@ export function agentCommand(deps: AgentDeps = {}): Command {
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
     .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
     .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, this cluster\'s catalogue to publish, and with a master secret the keys between clusters (README, Identity catalogues; Keys between clusters)')
-    .action(processAction('agent', (opts: AgentOptions) => run(opts, deps)));
+    .addOption(new Option('--spao <on|off>', 'authenticate the identity between clusters with the SPAO (needs the kernel\'s BPF crypto kfuncs; off where the kernel refuses them, as metrics say)').choices(['on', 'off']).default('off'))
+    .addOption(new Option('--spao-window <ms>', 'SPAO acceptance window: a packet\'s time may differ from this node\'s clock by half of it').default(2000).argParser(positive))
+    .action(processAction('agent', run));
   return cmd;
 }

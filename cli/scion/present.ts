@@ -5,6 +5,8 @@ import { verifyPathMacs } from '../../scion/mac/segid';
 import type { MacKey } from '../../scion/mac/hopfield';
 import { l4ChecksumValid, optionData, svcName, type HostAddr, type L4, type ScionPacket } from '../../scion/packet';
 import type { HopField, InfoField, Path, ScionPath } from '../../scion/path/model';
+import { ScionError } from '../../scion/errors';
+import { decodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../../scion/shim';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -96,7 +98,26 @@ function l4Json(l4: L4, checksumValid: boolean | null) {
       };
     }
     case 'Raw':
-      return { protocol: L4_NAMES[l4.nextHdr] ?? l4.nextHdr, length: l4.payload.length };
+      return (l4.nextHdr === PROTO_CILLION_SHIM ? shimJson(l4.payload) : undefined) ?? { protocol: L4_NAMES[l4.nextHdr] ?? l4.nextHdr, length: l4.payload.length };
+  }
+}
+
+/** Protocol 253 as Cillion frames it (scion/shim.ts): the identity and the inner IPv4 packet; undefined when it is no shim. */
+function shimJson(payload: Uint8Array) {
+  try {
+    const { shim, inner } = decodeShim(payload);
+    const ipv4 = shim.innerProto === SHIM_INNER_IPV4 && inner.length >= 20 && inner[0] >> 4 === 4;
+    return {
+      protocol: 'CillionShim',
+      identity: shim.identity,
+      clusterId: (shim.identity >>> 16) & 0xff,
+      innerProto: shim.innerProto,
+      ...(ipv4 ? { inner: { src: Array.from(inner.subarray(12, 16)).join('.'), dst: Array.from(inner.subarray(16, 20)).join('.'), proto: inner[9] } } : {}),
+      length: payload.length,
+    };
+  } catch (e) {
+    if (e instanceof ScionError) return undefined;
+    throw e;
   }
 }
 

@@ -68,6 +68,10 @@ export function renderPacket(c: Colors, title: string, p: PacketJson): string {
     const extra = Object.entries(rest).map(([k, v]) => `${k} ${String(v)}`).join('  ');
     out.push(`  SCMP    ${String(message)} (type ${type}, code ${code})  checksum 0x${hex4(checksum)} ${sum}`);
     if (extra) out.push(`          ${extra}`);
+  } else if (l4.protocol === 'CillionShim') {
+    const inner = l4.inner as { src: string; dst: string; proto: number } | undefined;
+    const what = inner ? `inner IPv4 ${inner.src} → ${inner.dst} proto ${inner.proto}` : `inner protocol ${String(l4.innerProto)}`;
+    out.push(`  Shim    Cillion (protocol 253, experimental): identity ${String(l4.identity)} (cluster ${String(l4.clusterId)})  ${what}  ${l4.length} bytes`);
   } else {
     out.push(`  L4      ${String(l4.protocol)}  ${l4.length} bytes`);
   }

@@ -39,6 +39,10 @@ export interface NodeRuntimeOptions {
   /** File with the local AS's master key (base64), to check its own hop fields at ingress. */
   masterKeyFile?: string;
   refreshMs: number;
+  /** SPAO authentication of the edge (EdgeLoadOptions.spao); default off. */
+  spao?: 'on' | 'off';
+  /** The SPAO acceptance window's full width in ns; default 2 s. */
+  spaoWindowNs?: bigint;
   writeStatus: boolean | (() => boolean);
   log: (line: string) => void;
   onRecompute?: (result: RecomputeResult) => void;
@@ -64,7 +68,8 @@ export class NodeRuntime {
     let dp: EdgeDatapath | null = null;
     if (opts.uplinks.length > 0) {
       uplinks = discoverUplinks(opts.cluster, opts.uplinks, netnsName);
-      dp = EdgeDatapath.load({ instance: opts.instance });
+      dp = EdgeDatapath.load({ instance: opts.instance, spao: opts.spao, spaoWindowNs: opts.spaoWindowNs });
+      opts.log(dp.spao.state === 'on' ? `SPAO authentication on (${dp.spao.driver})` : `SPAO authentication off: ${dp.spao.reason}`);
       for (const u of uplinks) dp.attach(u.ifindex, netnsPathOf(opts.netns));
       opts.log(`edge attached to ${opts.uplinks.map((s) => s.device).join(', ')}${opts.netns ? ` in ${opts.netns}` : ''}`);
     }

@@ -1,6 +1,7 @@
-// Fuzzing the three datapath programs through BPF_PROG_TEST_RUN: valid seeds (real paths
-// with real MACs from the embedded control plane) must get their verdict, then at least
-// RUNS mutated and random frames per program. Every verdict must be one of the program's
+// Fuzzing the three datapath programs through BPF_PROG_TEST_RUN (edge_ingress twice: as
+// edge.bpf.o and with SPAO authentication as edge_kfunc.bpf.o): valid seeds (real paths
+// with real MACs from the embedded control plane, sealed packets for the SPAO edge) must
+// get their verdict, then at least RUNS mutated and random frames per program. Every verdict must be one of the program's
 // action codes, every drop must show up in a drop-reason counter, every forward,
 // encapsulation and decapsulation in its counter, and the seeds must still work after.
 // The PRNG seed is printed; CILLION_FUZZ_SEED=<n> replays the same mutations (hop-field
@@ -22,6 +23,7 @@ import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import type { ScionPath } from '../../scion/path/model';
 import { encodeScionPathBytes } from '../../scion/path/raw';
 import { decodePacket } from '../../scion/packet';
+import { CILLION_SPI, cillionSpaoOption, sealCillion } from '../../scion/spao/cillion';
 import {
   ETH_HLEN,
   ETH_P_IP,
@@ -32,7 +34,6 @@ import {
   ethernet,
   fixUnderlayLengths,
   icmpEcho,
-  identityOption,
   ipv4Packet,
   scionFrame,
   tcpSegment,
@@ -48,6 +49,8 @@ import { EXAMPLE_TOPOLOGY } from './harness/wan';
 const FUZZ_SEED = (Number(process.env.CILLION_FUZZ_SEED || 0x5c10a11) >>> 0) || 1;
 /** Inputs per program, half mutated seeds and half random frames. */
 const RUNS = 100_000;
+/** The SPAO edge seals a fresh seed in TypeScript for every mutation: fewer inputs keep it near the others' time. */
+const SPAO_RUNS = 25_000;
 /** Counters are compared after every batch, so a miscounted input is found by replaying one batch. */
 const BATCH = 1000;
 /** Frames stay below what a test run takes without fragments (a page minus head- and tailroom). */
@@ -146,6 +149,8 @@ interface Target {
   seeds: Seed[];
   mutate(rng: Rng, seed: Seed): Input;
   random(rng: Rng): Input;
+  /** Inputs for this program; default RUNS. */
+  runs?: number;
   /** Counters of successful verdicts, and which results they explain. */
   success: { counter: CounterName; is(input: Input, r: RunResult): boolean };
 }
@@ -294,6 +299,9 @@ function scionFields(l: ScionFrameLayout): Field[] {
   for (const e of l.ext) fields.push({ name: 'ext NextHdr', off: e, size: 1 }, { name: 'ext ExtLen', off: e + 1, size: 1 });
   for (const o of l.options) fields.push({ name: 'option type', off: o, size: 1 }, { name: 'option length', off: o + 1, size: 1 });
   fields.push(
+    { name: 'shim version', off: l.shim, size: 1 },
+    { name: 'shim inner protocol', off: l.shim + 1, size: 1 },
+    { name: 'shim identity', off: l.shim + 4, size: 4 },
     { name: 'inner version/ihl', off: l.inner, size: 1 },
     { name: 'inner total length', off: l.inner + 2, size: 2 },
     { name: 'inner fragment', off: l.inner + 6, size: 2 },
@@ -403,7 +411,8 @@ function randomXdpFrame(rng: Rng, ports: readonly XdpPort[], ias: readonly IA[],
         dstHost: rng.pick(hosts),
         path: randomPath(rng, ifids, now),
         ...(exts & 1 ? { hbh: [{ type: 1, data: rng.bytes(rng.int(6)) }] } : {}),
-        ...(exts & 2 ? { e2e: [identityOption(rng.pick([ID_A, ID_A2, ID_B, rng.u32()]))] } : {}),
+        ...(exts & 2 ? { e2e: [{ type: 1, data: rng.bytes(rng.int(6)) }] } : {}),
+        identity: rng.pick([ID_A, ID_A2, ID_B, rng.u32()]),
         inner: randomInner(rng, hosts, hosts),
         flowId: rng.int(1 << 20),
       });
@@ -540,7 +549,7 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
     ): Seed => {
       const { frame, layout } = scionFrame({
         underlay: u, srcIA: src, dstIA: dst, srcHost: '10.164.0.5', dstHost: '10.165.0.7', path,
-        e2e: [identityOption(ID_A)], inner: inner('10.164.0.5', '10.165.0.7', IPPROTO_UDP),
+        identity: ID_A, inner: inner('10.164.0.5', '10.165.0.7', IPPROTO_UDP),
       });
       decodePacket(frame.subarray(UNDERLAY_LEN));
       return { name, input: { frame, ctx: xdpCtx(port.ifindex, frame.length) }, fields: scionFields(layout), meta: layout.path, counter, check: (r) => check(r, frame) };
@@ -595,14 +604,12 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
     assert.equal(atFra.meta.currHf, atFra.hopFields.length - 1, 'the path ends at FRA');
     const ingressSeed = (name: string, o: { dst: string; proto: number; identity?: number; hbh?: boolean; pad?: boolean; expect: 'DECAP' | 'INGRESS_DENIED' | 'UNKNOWN_ENDPOINT' }): Seed => {
       const innerPkt = inner('10.164.0.5', o.dst, o.proto);
-      const e2e = o.identity === undefined ? undefined : [
-        ...(o.pad ? [{ type: 0 }, { type: 1, data: Buffer.alloc(3) }] : []),
-        identityOption(o.identity),
-      ];
+      const e2e = o.pad ? [{ type: 0 }, { type: 1, data: Buffer.alloc(3) }] : undefined;
       const { frame, layout } = scionFrame({
         underlay: fromFraCoreToFra, srcIA: ZRH, dstIA: FRA, srcHost: '10.164.0.5', dstHost: o.dst, path: atFra,
         ...(o.hbh ? { hbh: [{ type: 1, data: Buffer.alloc(2) }] } : {}),
         ...(e2e ? { e2e } : {}),
+        ...(o.identity === undefined ? {} : { identity: o.identity }),
         inner: innerPkt,
       });
       decodePacket(frame.subarray(UNDERLAY_LEN));
@@ -633,6 +640,57 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
       ],
       mutate: mutateXdp,
       random: (rng) => randomXdpFrame(rng, ingressPorts, [ZRH, FRA, FRA_CORE, BigInt(rng.u32())], ifids, ['10.164.0.5', '10.165.0.7', '10.165.0.8', randomIp(rng)]),
+      success: { counter: 'DECAP', is: (i, r) => r.retval === XDP_PASS && r.data.length < i.frame.length },
+    });
+
+    // ---- edge_ingress with SPAO authentication (edge_kfunc.bpf.o): Zurich's packets sealed.
+    // A seed's frame is sealed afresh each time it is read: the same frame twice is a replay.
+    const fraAuth = EdgeDatapath.load({ instance: `${INSTANCE}/edge-fra-spao`, spao: 'on' });
+    opened.push(fraAuth);
+    assert.equal(fraAuth.spao.state, 'on', `SPAO loads: ${fraAuth.spao.reason ?? ''}`);
+    fraAuth.config.set(0, { localIA: FRA, realtimeOffsetNs: offset, key: hopFieldKeyMaterial(keyOf(FRA)) });
+    fraAuth.ifindexToIfid.set(A, fraUp);
+    fraAuth.interfaces.set(fraUp, {
+      ifindex: A, localIp: fraLink.far, remoteIp: fraLink.near, localPort: portOf(fraUp), remotePort: portOf(fraCoreOut), localMac: macA, remoteMac: macB,
+    });
+    fraAuth.endpoints.set('10.165.0.7', { identity: ID_B, ifindex: B });
+    const spaoKey = Buffer.alloc(16, 0x5a);
+    const epochBeginNs = BigInt(Date.now()) * 1_000_000n - 60_000_000_000n;
+    fraAuth.keys!.put({ peerIa: ZRH, dir: 'rx', epochBeginNs, notAfterNs: epochBeginNs + 3_600_000_000_000n, clusterId: ID_A >>> 16, key: spaoKey });
+    const sealedSeed = (name: string, proto: number): Seed => {
+      const build = () => {
+        const data = Buffer.alloc(28);
+        data.writeUInt32BE(CILLION_SPI, 0);
+        data.writeUIntBE(cillionSpaoOption(epochBeginNs, BigInt(Date.now()) * 1_000_000n + BigInt(sealedCount++)).timestampSeq, 6, 6);
+        const built = scionFrame({
+          underlay: fromFraCoreToFra, srcIA: ZRH, dstIA: FRA, srcHost: '10.164.0.5', dstHost: '10.165.0.7', path: atFra,
+          e2e: [{ type: 2, data }], identity: ID_A, inner: inner('10.164.0.5', '10.165.0.7', proto),
+        });
+        const frame = Buffer.concat([built.frame.subarray(0, UNDERLAY_LEN), sealCillion(built.frame.subarray(UNDERLAY_LEN), spaoKey)]);
+        return { frame, layout: built.layout };
+      };
+      const { layout } = build();
+      return {
+        name, fields: scionFields(layout), meta: layout.path, counter: 'DECAP',
+        get input() {
+          const { frame } = build();
+          return { frame, ctx: xdpCtx(A, frame.length) };
+        },
+        check: (r) => assert.equal(r.retval, XDP_PASS),
+      };
+    };
+    let sealedCount = 0;
+    targets.push({
+      name: 'edge_ingress with SPAO (XDP)',
+      prog: fraAuth.obj.program('edge_ingress'),
+      dp: fraAuth,
+      allowed: new Set([XDP_DROP, XDP_PASS]),
+      drop: XDP_DROP,
+      seeds: [sealedSeed('a sealed UDP packet', IPPROTO_UDP), sealedSeed('a sealed TCP packet', IPPROTO_TCP)],
+      // Some seeds go through unchanged, so that the fuzz reaches verified packets too.
+      mutate: (rng, seed) => (rng.chance(0.1) ? seed.input : mutateXdp(rng, seed)),
+      runs: SPAO_RUNS,
+      random: (rng) => randomXdpFrame(rng, ingressPorts, [ZRH, FRA, BigInt(rng.u32())], ifids, ['10.164.0.5', '10.165.0.7', randomIp(rng)]),
       success: { counter: 'DECAP', is: (i, r) => r.retval === XDP_PASS && r.data.length < i.frame.length },
     });
 
@@ -713,7 +771,7 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
     });
 
     // What the edge really sends is also a router seed.
-    const sent = run(targets[2], egressSeeds[0].input).data;
+    const sent = run(targets[3], egressSeeds[0].input).data;
     routerSeeds.push({
       name: 'the frame edge_egress built',
       input: { frame: sent, ctx: xdpCtx(A, sent.length) },
@@ -751,8 +809,8 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
 
   it('gives every valid seed its verdict: forward, encapsulate, decapsulate, or the named drop', checkSeeds);
 
-  for (const index of [0, 1, 2]) {
-    it(`survives ${RUNS} mutated and random inputs (${['router', 'edge_ingress', 'edge_egress'][index]})`, function () {
+  for (const index of [0, 1, 2, 3]) {
+    it(`survives ${index === 2 ? SPAO_RUNS : RUNS} mutated and random inputs (${['router', 'edge_ingress', 'edge_ingress with SPAO', 'edge_egress'][index]})`, function () {
       const t = targets[index];
       if (!t) this.skip();
       const rng = new Rng(FUZZ_SEED + index);
@@ -763,7 +821,8 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
       const totalsBefore = t.dp.counterTotals();
       const successBefore = t.dp.counter(t.success.counter);
       const started = process.hrtime.bigint();
-      for (let done = 0; done < RUNS; done += BATCH) {
+      const runs = t.runs ?? RUNS;
+      for (let done = 0; done < runs; done += BATCH) {
         const dropsBefore = dropTotal(t.dp);
         const batch: Input[] = [];
         let drops = 0;
@@ -798,7 +857,7 @@ describe('datapath: fuzzing edge_egress, edge_ingress and router with BPF_PROG_T
         .filter(([, n]) => n > 0n)
         .map(([name, n]) => `${name} ${n}`)
         .join(', ');
-      console.log(`      ${t.name}: ${RUNS} inputs in ${ms.toFixed(0)} ms; retvals ${summary}; counters ${reasons}`);
+      console.log(`      ${t.name}: ${runs} inputs in ${ms.toFixed(0)} ms; retvals ${summary}; counters ${reasons}`);
       assert.deepEqual(unexpected, [], 'every retval is one of the program action codes');
       assert.deepEqual(miscounted, [], 'every drop is counted in a drop-reason counter');
       assert.equal(t.dp.counter(t.success.counter) - successBefore, BigInt(successes), `the ${t.success.counter} counter matches the successful verdicts`);

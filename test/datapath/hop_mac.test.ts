@@ -14,7 +14,7 @@ import { processSourceHop } from '../../bpf/template';
 import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import { cmacSubkeys } from '../../scion/mac/cmac';
 import { parseIA } from '../../scion/isdas';
-import { identityOption, ipv4Packet, IPPROTO_UDP, scionFrame, udpDatagram, type ScionFrameLayout } from './harness/frames';
+import { ipv4Packet, IPPROTO_UDP, scionFrame, udpDatagram, type ScionFrameLayout } from './harness/frames';
 import { requireDatapath } from './harness/require';
 import { EXAMPLE_TOPOLOGY } from './harness/wan';
 
@@ -51,7 +51,7 @@ describe('datapath: hop-field MACs through the kernel crypto kfuncs, and the tab
   const packet = (): { frame: Buffer; layout: ScionFrameLayout } =>
     scionFrame({
       underlay: u, srcIA: ZRH, dstIA: FRA, srcHost: '10.164.0.5', dstHost: '10.165.0.7', path: processSourceHop(there.path).path,
-      e2e: [identityOption(300)], inner: ipv4Packet({ src: '10.164.0.5', dst: '10.165.0.7', proto: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.from('mac')) }),
+      identity: 300, inner: ipv4Packet({ src: '10.164.0.5', dst: '10.165.0.7', proto: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.from('mac')) }),
     });
   const opened: RouterDatapath[] = [];
 

@@ -16,6 +16,7 @@ import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { verifyPathMacs } from '../../scion/mac/segid';
 import { decodePacket } from '../../scion/packet';
 import { decodeScionPathBytes } from '../../scion/path/raw';
+import { decodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../../scion/shim';
 import type { ScionPath } from '../../scion/path/model';
 import { requireDatapath } from './harness/require';
 import { echoServer, startCapture, tcpEcho, udpEcho } from './harness/traffic';
@@ -112,7 +113,7 @@ describe('datapath: SCION between two clusters in the real kernel', function () 
     assert.deepEqual(udp, { sent: 40, received: 40 });
     assert.equal(tcp.received, 64 * 1024, JSON.stringify(tcp));
 
-    // On the wire: SCION only, both directions, identity option, valid MACs.
+    // On the wire: SCION only, both directions, the shim with the identity, valid MACs.
     const packets = wire
       .flatMap((w) => readFrames(w))
       .map(udpPayload)
@@ -129,13 +130,10 @@ describe('datapath: SCION between two clusters in the real kernel', function () 
         assert.equal(hopInterfaces(path), hopInterfaces(cp.path));
         const verdicts = verifyPathMacs(path, keysFor(wan, cp), { arrival: 'link' });
         assert.ok(verdicts.slice(path.meta.currHf).every((v) => v.valid === true), `MACs from hop ${path.meta.currHf}`);
-        const e2e = p.extensions.find((e) => e.kind === 'E2E');
-        const opt = e2e?.options.find((o) => o.type === 253) as { data: Uint8Array } | undefined;
-        assert.ok(opt, 'identity option');
-        assert.equal(Buffer.from(opt.data).readUInt32BE(0), identity);
         assert.equal(p.l4.kind, 'Raw');
-        const inner = (p.l4 as { nextHdr: number; payload: Uint8Array }).payload;
-        assert.equal((p.l4 as { nextHdr: number }).nextHdr, 4);
+        assert.equal((p.l4 as { nextHdr: number }).nextHdr, PROTO_CILLION_SHIM, 'the Cillion shim under protocol 253');
+        const { shim, inner } = decodeShim((p.l4 as { payload: Uint8Array }).payload);
+        assert.deepEqual(shim, { innerProto: SHIM_INNER_IPV4, identity });
         assert.equal(inner[0] >> 4, 4, 'an IPv4 packet inside');
         const src = inner.subarray(12, 16).join('.');
         const dst = inner.subarray(16, 20).join('.');

@@ -21,7 +21,7 @@ import { identityLabels } from '../../operator/identity/labels';
 import type { CillionNetworkPolicy } from '../../operator/resources/networkpolicy';
 import { validateResource } from '../../operator/resources/resource';
 import { parseIA } from '../../scion/isdas';
-import { IPPROTO_TCP, IPPROTO_UDP, identityOption, ipv4Packet, scionFrame, tcpSegment, transitHop, udpDatagram, type Underlay } from './harness/frames';
+import { IPPROTO_TCP, IPPROTO_UDP, ipv4Packet, scionFrame, tcpSegment, transitHop, udpDatagram, type Underlay } from './harness/frames';
 import { requireDatapath } from './harness/require';
 import { Topology } from './harness/topology';
 import { EXAMPLE_TOPOLOGY } from './harness/wan';
@@ -95,7 +95,7 @@ describe('datapath: cross-cluster identity policy at the receiving edge (BPF_PRO
       const l4 = o.proto === IPPROTO_UDP ? udpDatagram(41000, o.dport, Buffer.from('xpolicy')) : tcpSegment(41000, o.dport, 0x02, Buffer.alloc(0));
       const { frame } = scionFrame({
         underlay, srcIA: ZRH, dstIA: FRA, srcHost: o.src, dstHost: o.dst, path: atFra,
-        ...(o.identity === undefined ? {} : { e2e: [identityOption(o.identity)] }),
+        ...(o.identity === undefined ? {} : { identity: o.identity }),
         inner: ipv4Packet({ src: o.src, dst: o.dst, proto: o.proto, payload: l4 }),
       });
       const ctx = Buffer.alloc(24);

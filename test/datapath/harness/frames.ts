@@ -1,6 +1,7 @@
 // Frame builders for datapath tests: Ethernet, IPv4, UDP/TCP/ICMP, and SCION over
 // UDP/IPv4 the way Cillion frames it (scion-header.rst: common header, address header,
-// standard path; then hop-by-hop and end-to-end extensions and the pod's IPv4 packet).
+// standard path; then hop-by-hop and end-to-end extensions, the Cillion shim with the
+// sender's identity under protocol 253, and the pod's IPv4 packet).
 // Offsets are written out from the spec so the programs are checked against the layout,
 // not against the datapath's own encoder.
 import { nextSegId } from '../../../scion/mac/segid';
@@ -20,11 +21,10 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 const SCION_NEXTHDR_HBH = 200;
 const SCION_NEXTHDR_E2E = 201;
-const NEXTHDR_IPV4 = 4;
+/** The Cillion shim's protocol number (scion/shim.ts, written out here from the spec). */
+export const PROTO_SHIM = 253;
 const OPT_PAD1 = 0;
 const OPT_PADN = 1;
-/** The experimental option type Cillion carries the sender's identity in. */
-export const OPT_IDENTITY = 253;
 
 function ip4(addr: string): Buffer {
   return Buffer.from(addr.split('.').map(Number));
@@ -114,10 +114,13 @@ export interface ExtOption {
   data?: Uint8Array;
 }
 
-export function identityOption(identity: number): ExtOption {
-  const d = Buffer.alloc(4);
-  d.writeUInt32BE(identity >>> 0, 0);
-  return { type: OPT_IDENTITY, data: d };
+/** The 8-byte shim: version 1 in the high nibble, inner protocol 4 (IPv4), reserved 0, identity. */
+export function shimBytes(identity: number): Buffer {
+  const d = Buffer.alloc(8);
+  d[0] = 0x10;
+  d[1] = 4;
+  d.writeUInt32BE(identity >>> 0, 4);
+  return d;
 }
 
 export interface ScionFrameSpec {
@@ -132,7 +135,11 @@ export interface ScionFrameSpec {
   hbh?: ExtOption[];
   /** End-to-end extension options; no extension when absent. */
   e2e?: ExtOption[];
-  /** The SCION payload: the pod's IPv4 packet. */
+  /** The sender's identity in the shim; 0 when absent. */
+  identity?: number;
+  /** The whole shim, instead of one built from `identity` (for malformed shims). */
+  shim?: Uint8Array;
+  /** The pod's IPv4 packet, after the shim. */
   inner: Uint8Array;
   flowId?: number;
 }
@@ -150,6 +157,8 @@ export interface ScionFrameLayout {
   ext: number[];
   /** Type byte of each option that has a length byte. */
   options: number[];
+  /** Start of the shim. */
+  shim: number;
   /** Start of the inner IPv4 header. */
   inner: number;
 }
@@ -191,17 +200,18 @@ export function scionFrame(spec: ScionFrameSpec): { frame: Buffer; layout: Scion
   const extBufs: Buffer[] = [];
   let at = payloadAt;
   exts.forEach((e, i) => {
-    const next = i + 1 < exts.length ? exts[i + 1].nh : NEXTHDR_IPV4;
+    const next = i + 1 < exts.length ? exts[i + 1].nh : PROTO_SHIM;
     extStarts.push(at);
     const b = extension(next, e.opts, at, optionOffsets);
     extBufs.push(b);
     at += b.length;
   });
-  const payload = Buffer.concat([...extBufs, spec.inner]);
+  const shim = Buffer.from(spec.shim ?? shimBytes(spec.identity ?? 0));
+  const payload = Buffer.concat([...extBufs, shim, spec.inner]);
   const s = Buffer.alloc(hdrLen);
   // Version 0, TrafficClass 0, FlowID (20 bits).
   s.writeUInt32BE((spec.flowId ?? 1) & 0xfffff, 0);
-  s[4] = exts.length > 0 ? exts[0].nh : NEXTHDR_IPV4;
+  s[4] = exts.length > 0 ? exts[0].nh : PROTO_SHIM;
   s[5] = hdrLen / 4;
   s.writeUInt16BE(payload.length, 6);
   s[8] = 1; // PathType SCION
@@ -225,7 +235,8 @@ export function scionFrame(spec: ScionFrameSpec): { frame: Buffer; layout: Scion
       nHf: spec.path.hopFields.length,
       ext: extStarts,
       options: optionOffsets,
-      inner: at,
+      shim: at,
+      inner: at + shim.length,
     },
   };
 }

@@ -62,13 +62,16 @@ export class Wan {
   private readonly edgeInstances = new Map<IA, string>();
   /** Plain IP forwarding through the same namespaces, no programs: the benchmark's baseline. */
   private readonly plain: boolean;
+  /** SPAO authentication at the edges (EdgeLoadOptions.spao). */
+  private readonly spao: 'on' | 'off';
   private edgeAses: IA[] = [];
 
   constructor(
     private readonly ases: readonly IA[],
-    opts: { topologyFile?: string; prefix?: string; now?: () => number; plain?: boolean } = {},
+    opts: { topologyFile?: string; prefix?: string; now?: () => number; plain?: boolean; spao?: 'on' | 'off' } = {},
   ) {
     this.plain = opts.plain ?? false;
+    this.spao = opts.spao ?? 'off';
     const file = opts.topologyFile ?? EXAMPLE_TOPOLOGY;
     this.hosts = new Topology(opts.prefix ?? `cilwan${process.pid}`);
     this.topology = loadTopology(file);
@@ -155,7 +158,7 @@ export class Wan {
   private startEdge(ia: IA): void {
     const instance = this.instance('edge', ia);
     this.edgeInstances.set(ia, instance);
-    const dp = EdgeDatapath.load({ instance });
+    const dp = EdgeDatapath.load({ instance, spao: this.spao });
     this.edges.set(ia, dp);
     this.configure(dp, ia);
     const ns = this.asNs.get(ia) as string;

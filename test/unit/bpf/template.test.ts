@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { headerTemplate, ingressPathKey, processSourceHop } from '../../../bpf/template';
 import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
 import { decodePacket, encodePacket } from '../../../scion/packet';
+import { decodeShim, PROTO_CILLION_SHIM } from '../../../scion/shim';
 import { parseIA } from '../../../scion/isdas';
 import { verifyPathMacs } from '../../../scion/mac/segid';
 import type { ScionPath } from '../../../scion/path/model';
@@ -39,26 +40,24 @@ describe('bpf/template', () => {
     const { path } = processSourceHop(cp.path);
     const tmpl = headerTemplate(cp.src, cp.dst, path);
     assert.equal(tmpl.length % 4, 0);
-    // Fill in what the datapath fills in: hosts, the E2E extension with the identity option, an inner packet.
+    // Fill in what the datapath fills in: hosts, the shim with the identity, an inner packet.
     const inner = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 164, 0, 5, 10, 165, 0, 7]);
     const pkt = new Uint8Array(tmpl.length + 8 + inner.length);
     pkt.set(tmpl);
     pkt.set([10, 165, 0, 7, 10, 164, 0, 5], 28);
     new DataView(pkt.buffer).setUint16(6, 8 + inner.length);
-    pkt.set([4, 1, 253, 4, 0, 0, 1, 0x2c], tmpl.length);
+    pkt.set([0x10, 4, 0, 0, 0, 0, 1, 0x2c], tmpl.length);
     pkt.set(inner, tmpl.length + 8);
     const d = decodePacket(pkt);
     assert.equal(d.dstIA, FRA);
     assert.equal(d.srcIA, ZRH);
-    assert.equal(d.common.nextHdr, 201);
+    assert.equal(d.common.nextHdr, PROTO_CILLION_SHIM);
     assert.deepEqual(d.path, path);
-    assert.equal(d.extensions[0].kind, 'E2E');
-    const opt = d.extensions[0].options[0];
-    assert.equal(opt.kind, 'Raw');
-    assert.equal(opt.type, 253);
-    assert.deepEqual(Array.from((opt as { data: Uint8Array }).data), [0, 0, 1, 0x2c]);
+    assert.equal(d.extensions.length, 0);
     assert.equal(d.l4.kind, 'Raw');
-    assert.deepEqual(Array.from((d.l4 as { payload: Uint8Array }).payload), Array.from(inner));
+    const { shim, inner: got } = decodeShim((d.l4 as { payload: Uint8Array }).payload);
+    assert.deepEqual(shim, { innerProto: 4, identity: 300 });
+    assert.deepEqual(Array.from(got), Array.from(inner));
     assert.deepEqual(encodePacket(d), pkt);
   });
 

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
 import { parseIA } from '../../../scion/isdas';
 import { encodePacket, type ScionPacket } from '../../../scion/packet';
+import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../../../scion/shim';
+import { cillionSpaoOption, sealCillion } from '../../../scion/spao/cillion';
 import { ARP_FRAME, ethernetIpv4Udp, pcap, pcapng, rawIpv6Udp } from './fixtures/capture-writer';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -100,6 +102,24 @@ describe('cillion scion decode', function () {
     assert.equal(p.l4.dstPort, 5432);
     assert.equal(p.l4.length, 11);
     assert.equal(p.l4.checksumValid, true);
+  });
+
+  it('names the Cillion shim under protocol 253: identity, cluster and inner packet, behind a sealed SPAO', () => {
+    const inner = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 164, 0, 5, 10, 165, 0, 7]);
+    const p: ScionPacket = {
+      ...packet(),
+      src: { kind: 'IPv4', bytes: new Uint8Array([10, 164, 0, 5]) },
+      extensions: [{ kind: 'E2E', options: [cillionSpaoOption(0n, 1_000n)] }],
+      l4: { kind: 'Raw', nextHdr: PROTO_CILLION_SHIM, payload: encodeShim({ innerProto: SHIM_INNER_IPV4, identity: (1 << 16) | 256 }, inner) },
+    };
+    const sealed = Buffer.from(sealCillion(encodePacket(p), new Uint8Array(16)));
+    const json = cillion(['scion', 'decode', '--hex', sealed.toString('hex'), '-o', 'json']);
+    assert.equal(json.status, 0, json.stderr);
+    const [d] = jsonLines(json.stdout);
+    assert.deepEqual(d.l4, { protocol: 'CillionShim', identity: 65792, clusterId: 1, innerProto: 4, inner: { src: '10.164.0.5', dst: '10.165.0.7', proto: 17 }, length: 28 });
+    assert.equal(d.extensions[0].options[0].type, 2);
+    const text = cillion(['scion', 'decode', '--hex', sealed.toString('hex')]);
+    assert.match(text.stdout, /Shim {4}Cillion \(protocol 253, experimental\): identity 65792 \(cluster 1\) {2}inner IPv4 10\.164\.0\.5 → 10\.165\.0\.7 proto 17/);
   });
 
   it('reads a raw file and standard input alike', () => {

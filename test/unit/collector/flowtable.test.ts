@@ -34,6 +34,20 @@ function table(opts: Partial<{ maxEntries: number; idleTimeoutMs: number; active
 }
 
 describe('collector/flowtable', () => {
+  it('calls a flow authenticated only when every packet it delivered carried a SPAO', () => {
+    const { out, feed, t } = table();
+    const other = { proto: TCP, src: '10.1.0.6', dst: '10.2.0.9', sport: 40000, dport: 443 };
+    const third = { proto: TCP, src: '10.1.0.7', dst: '10.2.0.9', sport: 40000, dport: 443 };
+    feed([
+      egress(1000, { authenticated: true }), egress(1001, { authenticated: true }),
+      egress(1000, { inner: other, authenticated: true }), egress(1001, { inner: other }),
+      egress(1000, { inner: third, verdict: 2, dropReason: 24 }),
+    ]);
+    t.flush();
+    const by = (src: string) => out.find((f) => f.inner?.srcAddr === src)?.authenticated;
+    assert.deepEqual([by('10.1.0.5'), by('10.1.0.6'), by('10.1.0.7')], [true, false, false]);
+  });
+
   it('aggregates the packets of one flow: counts, bytes, times, OR of TCP flags', () => {
     const { t, out, feed } = table();
     feed([

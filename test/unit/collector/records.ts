@@ -29,6 +29,8 @@ export interface RecordSpec {
   egressIfid?: number;
   path?: Uint8Array;
   truncated?: boolean;
+  /** CIL_REC_F_AUTHENTICATED: a SPAO sealed or verified the packet. */
+  authenticated?: boolean;
   /** Overrides for malformed-record tests. */
   type?: number;
   version?: number;
@@ -73,6 +75,7 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
   const path = s.path ?? new Uint8Array(0);
   buf.writeUInt16LE(path.length, r + 96);
   if (s.truncated) flags |= 0x01;
+  if (s.authenticated) flags |= 0x04;
   buf[r + 98] = flags;
   Buffer.from(path).copy(buf, r + PATH_AT);
   return 4 + ((RECORD_BYTES + 7) & ~7);
