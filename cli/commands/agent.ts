@@ -177,7 +177,21 @@ async function run(opts: AgentOptions): Promise<void> {
           log(`mesh keys: the edge does not authenticate (${dp.spao.reason ?? 'off'}); keys are served to peers but none is installed`);
         }
       }
-      followed.start(() => void rt.programmer.recompute());
+      // Said once, when every peer's catalogue is held and programmed and, with keys, every
+      // peer's packets can be verified: what the demo waits for before it sends.
+      let ready = false;
+      const noteReady = (): void => {
+        if (ready) return;
+        const held = new Set(followed.store.catalogues().map((c) => c.clusterName));
+        const peers = mesh.peers.list().map((p) => p.clusterName);
+        if (peers.some((p) => !held.has(p)) || (keySync && keySync.stats().peersWithoutRxKey > 0)) return;
+        ready = true;
+        log(`mesh ready: catalogues${keySync ? ' and keys' : ''} of ${peers.join(', ') || 'no peer'} in place`);
+      };
+      followed.start(() => void rt.programmer.recompute().then(noteReady));
+      const readiness = setInterval(() => (ready ? clearInterval(readiness) : noteReady()), 500);
+      readiness.unref();
+      stops.push(() => clearInterval(readiness));
       stops.push(() => followed.stop());
       if (mesh.publish) {
         const publisher = new CataloguePublisher({

@@ -324,6 +324,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
         '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
         '--metrics', `127.0.0.1:${AGENT_METRICS_BASE + i}`,
+        // Identities between the clusters travel authenticated; the mesh file's master secret keys them.
+        '--spao', 'on',
         ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
       ]);
     });
@@ -332,6 +334,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       Promise.all(
         agents.map(async (a) => {
           await a.waitFor(/collecting/, 180000);
+          // Traffic waits for the peers' catalogues (policies name remote workloads) and keys (SPAO).
+          await a.waitFor(/mesh ready/, 60000);
           progress(`      ${++ready}/${total} ${a.name}`);
         }),
       ),
