@@ -55,6 +55,7 @@ interface JsonFlow {
   nodeName?: string;
   verdict?: string;
   ingressDeniedBy?: JsonPolicy[];
+  identityExtension?: { identity?: number; clusterName?: string; authenticated?: boolean };
   egressDeniedBy?: JsonPolicy[];
   IP?: { source: string; destination: string };
   trafficDirection?: string;
@@ -233,6 +234,10 @@ describe('e2e: the demo, headless', function () {
     const billing = flows.filter(between('10.164.0.5', '10.165.0.5'));
     assert.ok(billing.some((f) => f.nodeName === 'zrh-node-1' && f.trafficDirection === 'EGRESS'));
     assert.ok(billing.some((f) => f.nodeName?.startsWith('fra-') && f.trafficDirection === 'INGRESS'));
+    // Frankfurt delivered them only after their SPAO verified: the identity is Zurich's billing, authenticated.
+    for (const f of billing.filter((f) => f.trafficDirection === 'INGRESS')) {
+      assert.deepEqual([f.identityExtension?.identity, f.identityExtension?.clusterName, f.identityExtension?.authenticated], [65792, 'zurich', true], JSON.stringify(f.identityExtension));
+    }
     for (const f of billing) {
       assert.deepEqual(hopIAs(f), ['64-2:0:20', '64-2:0:10', '65-2:0:10', '65-2:0:20']);
       assert.equal(f.scionPath?.knownToControlPlane, true);
