@@ -9,6 +9,7 @@ import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
 import type { KeySyncStats } from '../mesh/key_sync';
 import type { Level1ServerStats } from '../mesh/level1_server';
+import { SPAO_INFO } from '../metrics/spao_info';
 import type { SpaoReport } from '../bpf/spao_keys';
 
 export interface AgentMetricSources {
@@ -61,7 +62,7 @@ export class AgentMetrics {
     if (src.spao) {
       // An info metric: the labels are the fact, the value is always 1.
       new Gauge({
-        name: 'cillion_spao_info',
+        name: SPAO_INFO,
         help: 'Whether this edge seals and verifies the SPAO (state on/off), the kernel cbc(aes) it runs, and why it is off (--spao off, or what the kernel refused).',
         labelNames: ['state', 'driver', 'reason'],
         registers: [r],

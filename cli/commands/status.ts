@@ -3,6 +3,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { ServerStatusRequest, ServerStatusResponse, type LossCounter } from '../../proto/gen/observer/observer';
 import { fetchHopMac } from '../../metrics/hop_mac_info';
+import { describeSpao, fetchSpao } from '../../metrics/spao_info';
 import { toJsonLine } from '../output';
 import { describeHopMac } from './router';
 import { describeError, observerClient } from '../observe/client';
@@ -58,16 +59,22 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
   return lines.join('\n');
 }
 
-/** Each router's hop-field MAC method, as its line of the summary (or of JSON); false when one could not be read. */
-async function routerLines(routers: readonly string[], json: boolean, write: (line: string) => void): Promise<boolean> {
+/** One line per address (or JSON), read from its /metrics; false when one could not be read. */
+async function metricsLines<T>(
+  addresses: readonly string[],
+  what: 'router' | 'agent',
+  read: (address: string) => Promise<T>,
+  render: (address: string, v: T, json: boolean) => string,
+  json: boolean,
+  write: (line: string) => void,
+): Promise<boolean> {
   let ok = true;
-  for (const address of routers) {
+  for (const address of addresses) {
     try {
-      const hopMac = await fetchHopMac(address, DEADLINE_MS);
-      write(json ? toJsonLine({ router: address, hopMac }) : `Router ${address}: ${describeHopMac(hopMac)}`);
+      write(render(address, await read(address), json));
     } catch (e) {
       ok = false;
-      process.stderr.write(`cillion status: router ${(e as Error).message}\n`);
+      process.stderr.write(`cillion status: ${what} ${(e as Error).message}\n`);
     }
   }
   return ok;
@@ -76,10 +83,11 @@ async function routerLines(routers: readonly string[], json: boolean, write: (li
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function statusCommand(): Command {
-  const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector), and of routers given with --router');
+  const cmd = new Command('status').description('Summary of the Observer API server (relay or node collector), of routers given with --router and agents given with --agent');
   addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'));
   cmd.option('--router <host:port>', "a router's --metrics address: say how it computes hop-field MACs (kfunc or the table fallback, with the driver or reason); repeatable", collect, []);
-  cmd.action(async (opts: ServerFlags & { output: 'text' | 'json'; router: string[] }) => {
+  cmd.option('--agent <host:port>', "an agent's --metrics address: say whether its edge authenticates identities with the SPAO (the kernel cipher, or why not) and whether it holds every peer's key; repeatable", collect, []);
+  cmd.action(async (opts: ServerFlags & { output: 'text' | 'json'; router: string[]; agent: string[] }) => {
     const address = serverAddress(opts);
     const client = observerClient(connectOrExit(cmd, opts));
     try {
@@ -95,7 +103,11 @@ export function statusCommand(): Command {
     } finally {
       client.close();
     }
-    if (!(await routerLines(opts.router, opts.output === 'json', (line) => process.stdout.write(`${line}\n`)))) process.exitCode = 1;
+    const json = opts.output === 'json';
+    const write = (line: string): void => void process.stdout.write(`${line}\n`);
+    const routersOk = await metricsLines(opts.router, 'router', (a) => fetchHopMac(a, DEADLINE_MS), (a, hopMac, j) => (j ? toJsonLine({ router: a, hopMac }) : `Router ${a}: ${describeHopMac(hopMac)}`), json, write);
+    const agentsOk = await metricsLines(opts.agent, 'agent', (a) => fetchSpao(a, DEADLINE_MS), (a, spao, j) => (j ? toJsonLine({ agent: a, spao }) : `Agent ${a}: ${describeSpao(spao)}`), json, write);
+    if (!routersOk || !agentsOk) process.exitCode = 1;
   });
   return cmd;
 }

@@ -43,6 +43,7 @@ const DASHBOARD_EMPTY_IN_DEMO = ['UNVERIFIED flows', 'Path changes and failovers
 const FRA_NODE_1_METRICS = '127.0.0.1:4342';
 const ZRH_NODE_1_METRICS = '127.0.0.1:4340';
 const FIRST_ROUTER_METRICS = '127.0.0.1:4320';
+const FIRST_AGENT_METRICS = '127.0.0.1:4340';
 /** The 27 EU member states (ISO 3166-1 alpha-2), and Switzerland, which eu-plus-ch adds. */
 const EU_PLUS_CH = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE CH'.split(' '));
 
@@ -289,10 +290,11 @@ describe('e2e: the demo, headless', function () {
     }
   });
 
-  it('says in status how the routers compute hop-field MACs', async () => {
-    const status = await cli(['status', '--router', FIRST_ROUTER_METRICS], demoEnv());
+  it('says in status how the routers compute hop-field MACs, and that the agents authenticate with every peer\'s key', async () => {
+    const status = await cli(['status', '--router', FIRST_ROUTER_METRICS, '--agent', FIRST_AGENT_METRICS], demoEnv());
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`Router ${FIRST_ROUTER_METRICS}: hop MACs: (kernel AES via BPF crypto kfuncs \\(.+\\)|table AES in BPF, the fallback \\(.+\\))`));
+    assert.match(status.stdout, new RegExp(`Agent ${FIRST_AGENT_METRICS}: SPAO on \\(.+\\), every peer's current key held`));
   });
 
   it('spreads video over several paths', () => {

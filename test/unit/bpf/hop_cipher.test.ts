@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { aes128RoundKeys } from '../../../bpf/aes_keys';
 import { kernelEcbAesDriver, keyOfRoundKeys } from '../../../bpf/hop_cipher';
 import { describeHopMac } from '../../../cli/commands/router';
-import { fetchHopMac, HopMacFetchError, parseHopMacInfo } from '../../../metrics/hop_mac_info';
+import { fetchHopMac, parseHopMacInfo } from '../../../metrics/hop_mac_info';
+import { MetricsFetchError } from '../../../metrics/scrape';
 import { serveMetrics } from '../../../metrics/endpoint';
 import { RouterMetrics } from '../../../metrics/router';
 
@@ -56,11 +57,11 @@ describe('bpf/hop_cipher: what the kfunc router needs from user space', () => {
     const other = await serveMetrics('127.0.0.1:0', { contentType: 'text/plain', text: async () => 'up 1\n' });
     try {
       assert.deepEqual(await fetchHopMac(router.address, 2000), { method: 'table', reason });
-      await assert.rejects(fetchHopMac(other.address, 2000), (e: Error) => e instanceof HopMacFetchError && /no cillion_hop_mac_info/.test(e.message));
+      await assert.rejects(fetchHopMac(other.address, 2000), (e: Error) => e instanceof MetricsFetchError && /no cillion_hop_mac_info/.test(e.message));
     } finally {
       await router.close();
       await other.close();
     }
-    await assert.rejects(fetchHopMac(router.address, 2000), HopMacFetchError, 'a router that went away');
+    await assert.rejects(fetchHopMac(router.address, 2000), MetricsFetchError, 'a router that went away');
   });
 });

@@ -6,6 +6,8 @@ import type { FlowTableStats } from '../../../collector/flowtable';
 import { zeroCounters } from '../../../observer/nodes';
 import { RemoteCatalogues } from '../../../mesh/store';
 import { zeroKeyCounts } from '../../../mesh/key_error';
+import { describeSpao, fetchSpao, parseSpaoInfo } from '../../../metrics/spao_info';
+import { MetricsFetchError } from '../../../metrics/scrape';
 import { BILLING, FRANKFURT, frankfurtContent, signedBytes, VIDEO, zurichPeers } from '../mesh/helpers';
 
 describe('collector/metrics: the agent\'s own /metrics', () => {
@@ -50,6 +52,27 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
       'cillion_mesh_level1_requests_served_total 5',
       'cillion_mesh_level1_requests_refused_total{reason="REPLAYED"} 1',
     ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
+  });
+
+  it('says whether the edge authenticates, and cillion status --agent reads it back over HTTP', async () => {
+    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const keys = (peersWithoutRxKey: number) => () => ({ rounds: 1, installed: 2, replaced: 0, removed: 0, tableErrors: 0, fetched: 1, fetchRefused: zeroKeyCounts(), entries: { tx: 1, rx: 1 }, peersWithoutRxKey });
+    const on = new AgentMetrics({ datapath: () => ({}), table: () => stats, spao: { state: 'on', driver: 'cbc(ecb(aes-fixed-time))' }, keys: keys(0), processMetrics: false });
+    const waiting = new AgentMetrics({ datapath: () => ({}), table: () => stats, spao: { state: 'on', driver: 'cbc(aes-aesni)' }, keys: keys(1), processMetrics: false });
+    const off = new AgentMetrics({ datapath: () => ({}), table: () => stats, spao: { state: 'off', reason: 'turned off (--spao off)' }, processMetrics: false });
+    assert.deepEqual(parseSpaoInfo(await on.text()), { state: 'on', driver: 'cbc(ecb(aes-fixed-time))', peersWithoutRxKey: 0 });
+    assert.equal(describeSpao(parseSpaoInfo(await on.text())!), "SPAO on (cbc(ecb(aes-fixed-time))), every peer's current key held");
+    assert.equal(describeSpao(parseSpaoInfo(await waiting.text())!), 'SPAO on (cbc(aes-aesni)), 1 peer(s) without a current key: their packets are dropped');
+    assert.equal(describeSpao(parseSpaoInfo(await off.text())!), 'SPAO off: turned off (--spao off); identities from other clusters are not authenticated');
+    const served = await serveMetrics('127.0.0.1:0', off);
+    const router = await serveMetrics('127.0.0.1:0', { contentType: 'text/plain', text: async () => 'cillion_hop_mac_info{method="kfunc"} 1\n' });
+    try {
+      assert.deepEqual(await fetchSpao(served.address, 2000), { state: 'off', reason: 'turned off (--spao off)' });
+      await assert.rejects(fetchSpao(router.address, 2000), (e: Error) => e instanceof MetricsFetchError && /no cillion_spao_info/.test(e.message));
+    } finally {
+      await served.close();
+      await router.close();
+    }
   });
 
   it('serves datapath counters, the flow table and the export backlog as they are at scrape time', async () => {
