@@ -9,6 +9,7 @@ import type { FlowTableStats } from './flowtable';
 import type { CatalogueStoreStats } from '../mesh/store';
 import type { KeySyncStats } from '../mesh/key_sync';
 import type { Level1ServerStats } from '../mesh/level1_server';
+import type { IdentityViewStats } from '../operator/sources/k8s/identity_view';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -22,6 +23,8 @@ export interface AgentMetricSources {
   keys?: () => KeySyncStats;
   /** Absent unless this node answers the peers' Level 1 key requests. */
   level1?: () => Level1ServerStats;
+  /** With --kubernetes: the CillionIdentity objects the agent reads its identities from. */
+  identities?: () => IdentityViewStats;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -129,6 +132,13 @@ export class AgentMetrics {
       mirrored(r, 'cillion_mesh_level1_requests_served_total', 'Level 1 key requests of peer clusters answered.', [], () => [[{}, l1().served]]);
       mirrored(r, 'cillion_mesh_level1_requests_refused_total', 'Level 1 key requests refused, by reason (signature, freshness, replay, epoch, size, slowness, load).', ['reason'], () =>
         Object.entries(l1().refused).map(([reason, n]) => [{ reason }, n]),
+      );
+    }
+    if (src.identities) {
+      const ids = src.identities;
+      gauge(r, 'cillion_identities', 'Identities of this cluster the agent holds (from CillionIdentity objects).', () => ids().identities);
+      mirrored(r, 'cillion_identity_objects_skipped_total', 'CillionIdentity objects of this cluster skipped as malformed, by reason (name, cluster-id, labels, envelope, duplicate-labels).', ['reason'], () =>
+        Object.entries(ids().skipped).map(([reason, n]) => [{ reason }, n]),
       );
     }
     if (src.processMetrics ?? true) collectDefaultMetrics({ register: r });

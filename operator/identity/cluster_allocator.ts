@@ -2,12 +2,13 @@
 // (waiting while another operator process of the cluster holds it), numbers every pod of the
 // cluster, and frees numbers whose grace period ran out. Nodes read what it writes
 // (IdentityReader); on Kubernetes only the Lease holder runs one.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IdentityBook } from '../datapath/identities';
 import type { Workload } from '../workloads/workload';
-import { IdentityAllocator, type IdentityView } from './allocator';
+import { IdentityAllocator, type Identity, type IdentityView } from './allocator';
 import { AllocatorLock, type LockHolder } from './lock';
+import { writeIdentityState } from './state_file';
 
 export interface ClusterIdentitiesOptions {
   stateFile: string;
@@ -22,6 +23,12 @@ export interface ClusterIdentitiesOptions {
   /** How often a waiting operator retries the lock; default 1 s. */
   lockPollMs?: number;
   signal?: AbortSignal;
+  /**
+   * The cluster's identities as published elsewhere (on Kubernetes, its CillionIdentity
+   * objects), to start from when there is no state file: a new leader with an empty volume
+   * then keeps every number instead of renumbering the cluster. Each starts in its grace period.
+   */
+  seed?: () => readonly Identity[];
   log: (line: string) => void;
 }
 
@@ -52,6 +59,12 @@ export class ClusterIdentities {
         opts.log(`identities of cluster ${opts.clusterId} are allocated by pid ${h.pid} on ${h.host}: waiting for ${lockFile} (remove it if no operator holds it)`),
     });
     try {
+      const seed = existsSync(opts.stateFile) ? [] : (opts.seed?.() ?? []);
+      if (seed.length > 0) {
+        const releasedAt = (opts.now ?? Date.now)();
+        writeIdentityState(opts.stateFile, { clusterId: opts.clusterId, identities: seed.map((i) => ({ id: i.id, labels: [...i.labels], releasedAt })) });
+        opts.log(`identities: no ${opts.stateFile}: starting from the ${seed.length} published identities of cluster ${opts.clusterId}`);
+      }
       const allocator = IdentityAllocator.open(opts.stateFile, {
         clusterId: opts.clusterId, graceMs: opts.graceMs, now: opts.now, min: opts.min, max: opts.max, guard: () => lock.check(),
       });
