@@ -149,6 +149,33 @@ describe('operator/identity', () => {
     }
   });
 
+  it('starts from published identities when there is no state file, and only then (a new leader on Kubernetes)', async () => {
+    const published = [
+      { id: scopedIdentity(1, 300), labels: identityLabels('shop', { app: 'billing' }) },
+      { id: scopedIdentity(1, 301), labels: identityLabels('shop', { app: 'video' }) },
+    ];
+    let pods = [pod('b-1', 'billing'), pod('n-1', 'new')];
+    const log: string[] = [];
+    const c = await ClusterIdentities.open({ stateFile: file, clusterId: 1, workloads: () => pods, seed: () => published, graceMs: 60_000, now: () => clock.now, log: (l) => log.push(l) });
+    c.sync();
+    assert.match(log.join('\n'), /starting from the 2 published identities of cluster 1/);
+    // billing keeps its number; a new workload takes the lowest free one; video waits out its grace period.
+    assert.equal(c.view.lookupByLabels('shop', { app: 'billing' })?.id, scopedIdentity(1, 300));
+    assert.equal(c.view.lookupByLabels('shop', { app: 'new' })?.id, scopedIdentity(1, 256));
+    assert.equal(c.view.lookupByLabels('shop', { app: 'video' })?.id, scopedIdentity(1, 301));
+    clock.now += 60_001;
+    pods = [pod('b-1', 'billing')];
+    c.sync();
+    assert.equal(c.view.lookupByLabels('shop', { app: 'video' }), undefined);
+    c.close();
+    // With a state file, what is published elsewhere is not read.
+    let asked = 0;
+    const d = await ClusterIdentities.open({ stateFile: file, clusterId: 1, workloads: () => pods, seed: () => (asked++, published), log: () => undefined });
+    assert.equal(asked, 0);
+    assert.equal(d.view.lookupByLabels('shop', { app: 'video' }), undefined);
+    d.close();
+  });
+
   it('never hands out or accepts a reserved identity', () => {
     const a = IdentityAllocator.open(file, { ...opts, min: 256, max: 258 });
     const got = ['1', '2', '3'].map((app) => a.acquire('ns', { app }).id);

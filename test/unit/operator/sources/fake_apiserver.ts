@@ -172,6 +172,10 @@ export class FakeApiServer {
     this.record(plural, 'DELETED', last);
   }
 
+  list(plural: string): Obj[] {
+    return [...this.store(plural).values()].map(clone);
+  }
+
   get(plural: string, name: string): Obj | undefined {
     const o = this.store(plural).get(name);
     return o && clone(o);
