@@ -90,8 +90,15 @@ export class IdentityObjectWriter {
 
   /** What the cluster's objects should be: every identity the allocator holds. */
   publish(identities: readonly Identity[]): void {
+    const before = this.desired;
     this.desired = new Map(identities.map((i) => [String(i.id), i]));
-    this.reconcile(this.names());
+    // Only numbers whose labels came, went or changed: an object that drifts is judged when
+    // its watch event arrives, so an unchanged allocation (every --refresh) costs no scan of the objects.
+    if (!before) return this.reconcile(this.names());
+    const changed = new Set<string>();
+    for (const [name, i] of this.desired) if (before.get(name)?.labels.join('\n') !== i.labels.join('\n')) changed.add(name);
+    for (const name of before.keys()) if (!this.desired.has(name)) changed.add(name);
+    this.reconcile(changed);
   }
 
   /** This cluster's identities as its objects say, for a new leader whose state volume is empty. */

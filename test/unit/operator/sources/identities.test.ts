@@ -87,6 +87,9 @@ describe('operator/sources CillionIdentity writer and view (recorded-protocol AP
     // A number the allocator freed after its grace period: the object goes.
     w.publish([VIDEO]);
     await until(() => stored(BILLING.id) === undefined, () => logs.join('\n'));
+    // An object of this cluster changed behind the operator's back is put right from its watch event.
+    api.apply(IDENTITY_PLURAL, cillionIdentityObject({ id: VIDEO.id, clusterId: 1, labels: BILLING.labels }));
+    await until(() => stored(VIDEO.id)!.securityLabels.join() === VIDEO.labels.join(), () => logs.join('\n'));
     // A number another cluster's object holds is reported, not overwritten.
     w.publish([VIDEO, { id: 65900, labels: BILLING.labels }]);
     await until(() => w.stats().conflicts === 1, () => logs.join('\n'));
