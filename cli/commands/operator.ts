@@ -100,7 +100,7 @@ async function run(opts: OperatorOptions): Promise<void> {
       if (allocation) return Promise.resolve();
       const writer = published;
       opening ??= (writer ? writer.synced : Promise.resolve())
-        .then(() => ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, seed: writer ? () => writer.published() : undefined, log }))
+        .then(() => ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, published: writer ? () => writer.published() : undefined, log }))
         .then((a) => {
           // The Lease may have gone while this waited for the file lock.
           if (elector && !elector.isLeader) return a.close();

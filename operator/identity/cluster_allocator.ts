@@ -2,13 +2,14 @@
 // (waiting while another operator process of the cluster holds it), numbers every pod of the
 // cluster, and frees numbers whose grace period ran out. Nodes read what it writes
 // (IdentityReader); on Kubernetes only the Lease holder runs one.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IdentityBook } from '../datapath/identities';
 import type { Workload } from '../workloads/workload';
 import { IdentityAllocator, type Identity, type IdentityView } from './allocator';
 import { AllocatorLock, type LockHolder } from './lock';
-import { writeIdentityState } from './state_file';
+import { resumeFromPublished } from './published';
+import { readIdentityState, writeIdentityState } from './state_file';
 
 export interface ClusterIdentitiesOptions {
   stateFile: string;
@@ -24,11 +25,11 @@ export interface ClusterIdentitiesOptions {
   lockPollMs?: number;
   signal?: AbortSignal;
   /**
-   * The cluster's identities as published elsewhere (on Kubernetes, its CillionIdentity
-   * objects), to start from when there is no state file: a new leader with an empty volume
-   * then keeps every number instead of renumbering the cluster. Each starts in its grace period.
+   * The cluster's identities as published (on Kubernetes, its CillionIdentity objects): they
+   * win over the state file where the two disagree (resumeFromPublished), so a new leader
+   * with an empty or stale volume renumbers nothing that nodes already program.
    */
-  seed?: () => readonly Identity[];
+  published?: () => readonly Identity[];
   log: (line: string) => void;
 }
 
@@ -59,11 +60,14 @@ export class ClusterIdentities {
         opts.log(`identities of cluster ${opts.clusterId} are allocated by pid ${h.pid} on ${h.host}: waiting for ${lockFile} (remove it if no operator holds it)`),
     });
     try {
-      const seed = existsSync(opts.stateFile) ? [] : (opts.seed?.() ?? []);
-      if (seed.length > 0) {
-        const releasedAt = (opts.now ?? Date.now)();
-        writeIdentityState(opts.stateFile, { clusterId: opts.clusterId, identities: seed.map((i) => ({ id: i.id, labels: [...i.labels], releasedAt })) });
-        opts.log(`identities: no ${opts.stateFile}: starting from the ${seed.length} published identities of cluster ${opts.clusterId}`);
+      const published = opts.published?.() ?? [];
+      if (published.length > 0) {
+        const file = readIdentityState(opts.stateFile, opts.clusterId)?.state.identities ?? [];
+        const r = resumeFromPublished(file, published);
+        if (r.changed) {
+          writeIdentityState(opts.stateFile, { clusterId: opts.clusterId, identities: r.identities });
+          opts.log(`identities: resuming from the ${published.length} published identities of cluster ${opts.clusterId}` + (r.dropped ? ` (${r.dropped} number(s) of ${opts.stateFile} contradicted them and were dropped)` : ''));
+        }
       }
       const allocator = IdentityAllocator.open(opts.stateFile, {
         clusterId: opts.clusterId, graceMs: opts.graceMs, now: opts.now, min: opts.min, max: opts.max, guard: () => lock.check(),
