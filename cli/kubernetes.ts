@@ -7,6 +7,8 @@ import { KubernetesWorkloads } from '../operator/workloads/kubernetes';
 import type { Sources } from './node';
 
 export { LeaderElector } from '../operator/sources/k8s/leader';
+export { IdentityObjectWriter } from '../operator/sources/k8s/identity_writer';
+export { KubernetesIdentityView } from '../operator/sources/k8s/identity_view';
 
 export async function openKubernetesSources(
   kubeconfig: string | undefined,

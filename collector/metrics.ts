@@ -11,6 +11,7 @@ import type { KeySyncStats } from '../mesh/key_sync';
 import type { Level1ServerStats } from '../mesh/level1_server';
 import { SPAO_INFO } from '../metrics/spao_info';
 import type { SpaoReport } from '../bpf/spao_keys';
+import type { IdentityViewStats } from '../operator/sources/k8s/identity_view';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */
@@ -26,6 +27,8 @@ export interface AgentMetricSources {
   level1?: () => Level1ServerStats;
   /** Whether the edge authenticates with the SPAO (the loader's report); absent: not shown. */
   spao?: SpaoReport;
+  /** With --kubernetes: the CillionIdentity objects the agent reads its identities from. */
+  identities?: () => IdentityViewStats;
   /** Include Node.js process metrics; default true. */
   processMetrics?: boolean;
 }
@@ -142,6 +145,13 @@ export class AgentMetrics {
       mirrored(r, 'cillion_mesh_level1_requests_served_total', 'Level 1 key requests of peer clusters answered.', [], () => [[{}, l1().served]]);
       mirrored(r, 'cillion_mesh_level1_requests_refused_total', 'Level 1 key requests refused, by reason (signature, freshness, replay, epoch, size, slowness, load).', ['reason'], () =>
         Object.entries(l1().refused).map(([reason, n]) => [{ reason }, n]),
+      );
+    }
+    if (src.identities) {
+      const ids = src.identities;
+      gauge(r, 'cillion_identities', 'Identities of this cluster the agent holds (from CillionIdentity objects).', () => ids().identities);
+      mirrored(r, 'cillion_identity_objects_skipped_total', 'CillionIdentity objects of this cluster skipped as malformed, by reason (name, cluster-id, labels, envelope, duplicate-labels).', ['reason'], () =>
+        Object.entries(ids().skipped).map(([reason, n]) => [{ reason }, n]),
       );
     }
     if (src.processMetrics ?? true) collectDefaultMetrics({ register: r });

@@ -2,7 +2,8 @@
 // its maps programmed (the operator's node runtime), drains the path records into flows
 // (the collector), judges them against the geofences in force, exports them to the relay
 // and serves them on the node's own Observer socket. Identities are the operator's to
-// allocate: the agent reads them from --state and programs a pod once it has one.
+// allocate: the agent reads them (from --state, or with --kubernetes from the cluster's
+// CillionIdentity objects) and programs a pod once it has one.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
@@ -20,7 +21,9 @@ import { serveLocalObserver, type LocalObserver } from '../../collector/local_ob
 import type { PathService } from '../../operator/controlplane/pathservice';
 import { IdentityLookup } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
+import type { IdentityView } from '../../operator/identity/allocator';
 import { IdentityReader } from '../../operator/identity/reader';
+import type { IdentityViewStats } from '../../operator/sources/k8s/identity_view';
 import { NodeRuntime } from '../../operator/node/runtime';
 import type { RecomputeResult } from '../../operator/programmer';
 import type { IA } from '../../scion/isdas';
@@ -39,7 +42,7 @@ import { Level1Server } from '../../mesh/level1_server';
 import { LEVEL1_PATH } from '../../mesh/level1_wire';
 import { DrkeyIssuer } from '../../scion/drkey/level1';
 import { formatIA } from '../../scion/isdas';
-import { addNodeOptions, addSourceOptions, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
@@ -88,6 +91,34 @@ async function catalogEntries(r: RecomputeResult, control: PathService, local: I
   return entries;
 }
 
+/**
+ * This node's view of the operator's allocation, kept current (`onChange` after each change):
+ * the cluster's CillionIdentity objects on Kubernetes, where the operator shares no volume
+ * with the nodes, the operator's state file otherwise.
+ */
+async function openIdentities(
+  sources: Sources,
+  stateDir: string,
+  clusterId: number,
+  onChange: () => void,
+  stops: Array<() => Promise<void> | void>,
+): Promise<{ view: IdentityView; stats?: () => IdentityViewStats }> {
+  if (sources.kubernetes) {
+    const view = new (kubernetesMode().KubernetesIdentityView)({ kubeConfig: sources.kubernetes.kubeConfig, clusterId, onChange, log });
+    view.start();
+    stops.push(() => view.stop());
+    await view.synced;
+    log(`identities of cluster id ${clusterId}: ${view.all().length} read from CillionIdentity objects (watched)`);
+    return { view, stats: () => view.stats() };
+  }
+  const reader = new IdentityReader(join(stateDir, 'identities.json'), clusterId);
+  const first = reader.refresh();
+  if (first.error) log(`identities: ${first.error.message}`);
+  log(`identities of cluster id ${clusterId}: ${reader.all().length} read from ${reader.file}`);
+  stops.push(reader.watch(onChange, (e) => log(`identities: ${e.message}`)));
+  return { view: reader };
+}
+
 async function run(opts: AgentOptions): Promise<void> {
   if (opts.uplink.length === 0) throw new InvalidArgumentError('give at least one --uplink: the agent runs the datapath on them');
   const credentials = relayCredentials(opts);
@@ -99,11 +130,7 @@ async function run(opts: AgentOptions): Promise<void> {
     const cluster = groupResources(await source.list()).clusters[0];
     if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to run`);
     const clusterName = cluster.metadata.name;
-    const identities = new IdentityReader(join(opts.state, 'identities.json'), cluster.spec.clusterId);
-    const first = identities.refresh();
-    if (first.error) log(`identities: ${first.error.message}`);
-    log(`identities of cluster id ${cluster.spec.clusterId}: ${identities.all().length} read from ${identities.file}`);
-    stops.push(identities.watch(() => void runtime?.programmer.recompute(), (e) => log(`identities: ${e.message}`)));
+    const { view: identities, stats: identityStats } = await openIdentities(sources, opts.state, cluster.spec.clusterId, () => void runtime?.programmer.recompute(), stops);
     let identityByIp = new Map<string, number>();
     const endpoints = new WorkloadEndpoints(clusterName, (w) => identityByIp.get(w.ip));
     const catalog = new ControlPlaneCatalog();
@@ -288,6 +315,7 @@ async function run(opts: AgentOptions): Promise<void> {
         keys: keySync && (() => (keySync as KeySync).stats()),
         level1: level1 && (() => (level1 as Level1Server).stats()),
         spao: dp.spao,
+        identities: identityStats,
       }));
       stops.push(() => endpoint.close());
       log(`metrics on http://${endpoint.address}/metrics`);

@@ -3,7 +3,8 @@
 // from a directory (the embedded mode) or the Kubernetes API, where replicas elect a leader
 // on a Lease and only the leader writes status. The operator is the cluster's one identity
 // allocator: it numbers every pod of the cluster into --state (holding a lock on the file in
-// the embedded mode; on Kubernetes only the Lease holder allocates); nodes read the numbers.
+// the embedded mode; on Kubernetes only the Lease holder allocates, and publishes the numbers
+// as CillionIdentity objects for the agents); nodes read the numbers.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -17,6 +18,7 @@ import { followMesh } from '../../mesh/follow';
 import { invalidCondition } from '../../operator/programmer';
 import { setCondition } from '../../operator/resources/status';
 import type { SourceEntry } from '../../operator/sources/source';
+import type { IdentityObjectWriter } from '../../operator/sources/k8s/identity_writer';
 import type { LeaderElector } from '../../operator/sources/k8s/leader';
 import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
@@ -59,6 +61,13 @@ async function run(opts: OperatorOptions): Promise<void> {
   let runtime: NodeRuntime | null = null;
   let allocation: ClusterIdentities | null = null;
   let reader: IdentityReader | null = null;
+  // On Kubernetes, while leading: the allocation as CillionIdentity objects, for the agents.
+  let published: IdentityObjectWriter | null = null;
+  const stopPublishing = async (): Promise<void> => {
+    const w = published;
+    published = null;
+    await w?.stop();
+  };
   // Set once the cluster is known: takes the allocation (back) when this process may allocate.
   let reopen: (() => void) | null = null;
   // Run by every recompute before the node's identities are read: one timer (the programmer's)
@@ -66,6 +75,7 @@ async function run(opts: OperatorOptions): Promise<void> {
   const allocate = (): void => {
     try {
       if (allocation?.sync().changed) reader?.refresh();
+      if (allocation) published?.publish(allocation.view.all());
     } catch (e) {
       log(`identities: ${(e as Error).message}`);
       if (e instanceof IdentityError && e.code === 'LOCK_LOST') {
@@ -90,12 +100,15 @@ async function run(opts: OperatorOptions): Promise<void> {
     let opening: Promise<void> | null = null;
     const openAllocation = (): Promise<void> => {
       if (allocation) return Promise.resolve();
-      opening ??= ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, log })
+      const writer = published;
+      opening ??= (writer ? writer.synced : Promise.resolve())
+        .then(() => ClusterIdentities.open({ stateFile, clusterId, workloads: sources.clusterWorkloads, signal: abort.signal, published: writer ? () => writer.published() : undefined, log }))
         .then((a) => {
           // The Lease may have gone while this waited for the file lock.
           if (elector && !elector.isLeader) return a.close();
           allocation = a;
           const r = a.sync();
+          published?.publish(a.view.all());
           log(`identities: allocating for cluster id ${clusterId} into ${stateFile} (${a.view.all().length} numbered${r.exhausted ? `, ${r.exhausted} pod(s) without a free number` : ''})`);
           reader?.refresh();
         })
@@ -121,12 +134,18 @@ async function run(opts: OperatorOptions): Promise<void> {
         onStartedLeading: () => {
           log(`leading (lease ${opts.leaseNamespace}/${opts.leaseName}): writing status and allocating identities`);
           kube?.setWritingStatus(true);
+          if (!published) {
+            const writer = new (kubernetesMode().IdentityObjectWriter)({ kubeConfig: sources.kubernetes!.kubeConfig, clusterId, log });
+            writer.start();
+            published = writer;
+          }
           void openAllocation().then(recompute, (e: Error) => log(`identities: ${e.message}`));
         },
         onStoppedLeading: () => {
           // Writes still queued would land after another replica may have taken over.
           kube?.setWritingStatus(false);
           closeAllocation();
+          void stopPublishing();
           log('no longer leading: status and identities are left to the leader');
         },
         onNewLeader: (who) => log(who === '' ? 'the lease is free' : `${who} leads`),
@@ -189,7 +208,8 @@ async function run(opts: OperatorOptions): Promise<void> {
     for (const stop of stops) stop();
     // What the leader queued goes out while it still holds the Lease, but a server that
     // does not answer must not keep the process from releasing it and exiting.
-    if (kube && elector?.isLeader) await Promise.race([kube.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (kube && elector?.isLeader) await Promise.race([Promise.all([kube.idle(), (published as IdentityObjectWriter | null)?.idle()]), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await stopPublishing();
     await elector?.stop();
     await sources.close();
   }

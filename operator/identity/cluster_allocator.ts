@@ -6,8 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IdentityBook } from '../datapath/identities';
 import type { Workload } from '../workloads/workload';
-import { IdentityAllocator, type IdentityView } from './allocator';
+import { IdentityAllocator, type Identity, type IdentityView } from './allocator';
 import { AllocatorLock, type LockHolder } from './lock';
+import { resumeFromPublished } from './published';
+import { readIdentityState, writeIdentityState } from './state_file';
 
 export interface ClusterIdentitiesOptions {
   stateFile: string;
@@ -22,6 +24,12 @@ export interface ClusterIdentitiesOptions {
   /** How often a waiting operator retries the lock; default 1 s. */
   lockPollMs?: number;
   signal?: AbortSignal;
+  /**
+   * The cluster's identities as published (on Kubernetes, its CillionIdentity objects): they
+   * win over the state file where the two disagree (resumeFromPublished), so a new leader
+   * with an empty or stale volume renumbers nothing that nodes already program.
+   */
+  published?: () => readonly Identity[];
   log: (line: string) => void;
 }
 
@@ -52,6 +60,15 @@ export class ClusterIdentities {
         opts.log(`identities of cluster ${opts.clusterId} are allocated by pid ${h.pid} on ${h.host}: waiting for ${lockFile} (remove it if no operator holds it)`),
     });
     try {
+      const published = opts.published?.() ?? [];
+      if (published.length > 0) {
+        const file = readIdentityState(opts.stateFile, opts.clusterId)?.state.identities ?? [];
+        const r = resumeFromPublished(file, published);
+        if (r.changed) {
+          writeIdentityState(opts.stateFile, { clusterId: opts.clusterId, identities: r.identities });
+          opts.log(`identities: resuming from the ${published.length} published identities of cluster ${opts.clusterId}` + (r.dropped ? ` (${r.dropped} number(s) of ${opts.stateFile} contradicted them and were dropped)` : ''));
+        }
+      }
       const allocator = IdentityAllocator.open(opts.stateFile, {
         clusterId: opts.clusterId, graceMs: opts.graceMs, now: opts.now, min: opts.min, max: opts.max, guard: () => lock.check(),
       });

@@ -10,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { operatorCommand } from '../../../cli/commands/operator';
+import { identityLabels } from '../../../operator/identity/labels';
+import { cillionIdentityObject, IDENTITY_KIND, IDENTITY_PLURAL } from '../../../operator/resources/cillionidentity';
 import { PLURALS, type Kind } from '../../../operator/resources/meta';
 import { FakeApiServer, type RecordedRequest } from '../operator/sources/fake_apiserver';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
+const KINDS_BY_PLURAL = { ...Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind])), [IDENTITY_PLURAL]: IDENTITY_KIND };
 const GROUP = '/apis/cillion.io/v1alpha1/';
 
 type Obj = Record<string, any>;
@@ -82,6 +84,22 @@ function seed(api: FakeApiServer): string[] {
   return resources;
 }
 
+/** The pods' label sets, as identities name them. */
+function podLabelSets(): string[] {
+  return parseAllDocuments(readFileSync(join(ROOT, 'examples', 'workloads', 'zurich.yaml'), 'utf8'))
+    .map((d) => d.toJS() as Obj)
+    .map((p) => identityLabels(p.metadata.namespace, p.metadata.labels ?? {}).join(','));
+}
+
+/** CillionIdentity objects already there: frankfurt's (cluster id 2), and two broken ones of this cluster (id 1). */
+function seedIdentities(api: FakeApiServer): Obj {
+  const remote = api.apply(IDENTITY_PLURAL, cillionIdentityObject({ id: 131328, clusterId: 2, labels: identityLabels('shop', { app: 'billing' }) }));
+  // Unsorted labels: not a number to start from, so 65792 is allocated afresh and its object replaced.
+  api.apply(IDENTITY_PLURAL, cillionIdentityObject({ id: 65792, clusterId: 1, labels: ['k8s:z=1', 'k8s:io.kubernetes.pod.namespace=x'] }));
+  api.apply(IDENTITY_PLURAL, cillionIdentityObject({ id: 65999, clusterId: 1, labels: ['k8s:z=1', 'k8s:io.kubernetes.pod.namespace=x'] }));
+  return remote;
+}
+
 const statusPatches = (api: FakeApiServer, token: string): RecordedRequest[] =>
   api.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith(GROUP) && r.path.endsWith('/status') && r.token === token);
 
@@ -116,8 +134,9 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     assert.match(neither.stderr, /--resources DIR .* or --kubernetes/);
   });
 
-  it('leader writes status by server-side apply, follows a policy change, hands over on SIGTERM; the follower writes nothing', async () => {
+  it('leader writes status by server-side apply, publishes identities, follows a policy change, hands over on SIGTERM; the follower writes nothing', async () => {
     const resources = seed(api);
+    const frankfurt = seedIdentities(api);
     assert.ok(resources.length >= 8, resources.join(' '));
     const common = ['operator', '--kubernetes', '--lease-namespace', 'cillion-system', '--refresh', '300'];
     const a = start([...common, '--kubeconfig', kubeconfig(dir, api.url, 'one'), '--identity', 'op-a', '--state', join(dir, 'state')]);
@@ -169,6 +188,14 @@ describe('cillion operator --kubernetes (processes against the recorded-protocol
     // Only the Lease holder allocates identities; B reads what A wrote.
     await until(() => /identities: allocating for cluster id 1/.test(a.stderr()), () => a.stderr());
     assert.doesNotMatch(b.stderr(), /identities: allocating/);
+    // ... and publishes them for the agents: one CillionIdentity per label set of the cluster's pods,
+    // the broken ones of cluster 1 replaced or deleted, frankfurt's untouched.
+    const mine = () => api.list(IDENTITY_PLURAL).filter((o) => o.clusterId === 1);
+    const wanted = [...new Set(podLabelSets())].sort();
+    await until(() => mine().map((o) => o.securityLabels.join(',')).sort().join('|') === wanted.join('|'), () => `${JSON.stringify(mine())}\n${a.stderr()}`);
+    assert.equal(api.get(IDENTITY_PLURAL, '65999'), undefined);
+    assert.equal(api.get(IDENTITY_PLURAL, '131328')!.metadata.resourceVersion, frankfurt.metadata.resourceVersion, 'frankfurt\'s identity is left alone');
+    assert.ok(api.requests.filter((r) => r.path.includes(IDENTITY_PLURAL) && r.method !== 'GET').every((r) => r.token === 'one'), 'only the leader writes identities');
 
     // SIGTERM: A releases the Lease and exits 0; B takes over and writes status.
     a.child.kill('SIGTERM');

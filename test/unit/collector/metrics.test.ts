@@ -75,6 +75,23 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
     }
   });
 
+  it('counts the CillionIdentity objects skipped, by reason, and the identities held', async () => {
+    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const m = new AgentMetrics({
+      datapath: () => ({}),
+      table: () => stats,
+      identities: () => ({ identities: 7, otherClusters: 3, skipped: { name: 2, 'cluster-id': 0, labels: 1, envelope: 0, 'duplicate-labels': 1 } }),
+      processMetrics: false,
+    });
+    const lines = (await m.text()).split('\n');
+    for (const want of [
+      'cillion_identities 7',
+      'cillion_identity_objects_skipped_total{reason="name"} 2',
+      'cillion_identity_objects_skipped_total{reason="labels"} 1',
+      'cillion_identity_objects_skipped_total{reason="duplicate-labels"} 1',
+    ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
+  });
+
   it('serves datapath counters, the flow table and the export backlog as they are at scrape time', async () => {
     const stats: FlowTableStats = { entries: 12, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
     const exporter: ExporterCounters = {

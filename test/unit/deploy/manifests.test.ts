@@ -94,12 +94,28 @@ describe('deploy/ manifests', () => {
   it('lets the agent read what it programs from, and write nothing', () => {
     const role = docsIn('agent').find((d) => d.kind === 'ClusterRole') as Obj;
     const grants = (role.rules as Obj[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${r.apiGroups[0] || 'core'}/${res}:${v}`)));
-    for (const res of ['cillion.io/clusterases', 'cillion.io/remoteclusters', 'cillion.io/wanpathpolicies', 'cillion.io/geofences', 'cillion.io/cillionnetworkpolicies', 'core/pods', 'core/namespaces']) {
+    for (const res of ['cillion.io/clusterases', 'cillion.io/remoteclusters', 'cillion.io/wanpathpolicies', 'cillion.io/geofences', 'cillion.io/cillionnetworkpolicies', 'cillion.io/cillionidentities', 'core/pods', 'core/namespaces']) {
       assert.ok(grants.includes(`${res}:list`) && grants.includes(`${res}:watch`), res);
     }
     assert.deepEqual(grants.filter((g) => !/:(list|watch)$/.test(g)), []);
     const ds = docsIn('agent').find((d) => d.kind === 'DaemonSet') as Obj;
     assert.equal(ds.spec.template.spec.hostNetwork, true, 'the uplinks are the node\'s own devices');
     assert.ok((ds.spec.template.spec.volumes as Obj[]).some((v) => v.hostPath?.path === '/sys/fs/bpf'), 'pins outlive the pod');
+  });
+
+  it('gives the agent its mesh file from a ConfigMap and the keys between clusters from a Secret, in one directory only it reads', () => {
+    const ds = docsIn('agent').find((d) => d.kind === 'DaemonSet') as Obj;
+    const pod = ds.spec.template.spec;
+    const args = pod.containers[0].args as string[];
+    const meshFile = args[args.indexOf('--mesh') + 1]!;
+    const mount = (pod.containers[0].volumeMounts as Obj[]).find((m) => meshFile.startsWith(`${m.mountPath}/`)) as Obj;
+    assert.ok(mount, `${meshFile} is in a mounted volume`);
+    const volume = (pod.volumes as Obj[]).find((v) => v.name === mount.name) as Obj;
+    const sources = volume.projected.sources as Obj[];
+    assert.ok(sources.some((s) => s.configMap?.name === 'cillion-mesh'), 'the mesh file and public keys from a ConfigMap');
+    assert.ok(sources.some((s) => s.secret?.name === 'cillion-mesh-keys'), 'the master secret and signing key from a Secret');
+    // mesh/config.ts refuses a master secret that group or others may read.
+    assert.equal(volume.projected.defaultMode & 0o077, 0);
+    assert.ok(sources.every((s) => ((s.configMap ?? s.secret).items ?? []).every((i: Obj) => i.mode === undefined)));
   });
 });

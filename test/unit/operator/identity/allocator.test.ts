@@ -149,6 +149,43 @@ describe('operator/identity', () => {
     }
   });
 
+  it('resumes from published identities: an empty state starts from them, a stale one yields to them (a new leader on Kubernetes)', async () => {
+    const billing = identityLabels('shop', { app: 'billing' });
+    const video = identityLabels('shop', { app: 'video' });
+    const published = [{ id: scopedIdentity(1, 300), labels: billing }, { id: scopedIdentity(1, 301), labels: video }];
+    let pods = [pod('b-1', 'billing'), pod('n-1', 'new')];
+    const log: string[] = [];
+    const c = await ClusterIdentities.open({ stateFile: file, clusterId: 1, workloads: () => pods, published: () => published, graceMs: 60_000, now: () => clock.now, log: (l) => log.push(l) });
+    c.sync();
+    assert.match(log.join('\n'), /resuming from the 2 published identities of cluster 1/);
+    // billing keeps its number; a new workload takes the lowest free one; video waits out its grace period.
+    assert.equal(c.view.lookupByLabels('shop', { app: 'billing' })?.id, scopedIdentity(1, 300));
+    assert.equal(c.view.lookupByLabels('shop', { app: 'new' })?.id, scopedIdentity(1, 256));
+    assert.equal(c.view.lookupByLabels('shop', { app: 'video' })?.id, scopedIdentity(1, 301));
+    clock.now += 60_001;
+    pods = [pod('b-1', 'billing'), pod('n-1', 'new')];
+    c.sync();
+    assert.equal(c.view.lookupByLabels('shop', { app: 'video' }), undefined);
+    c.close();
+    // Another leader meanwhile gave 256 to "other" and 257 to "new": the stale file yields, and keeps what no one contradicts.
+    const other = identityLabels('shop', { app: 'other' });
+    const d = await ClusterIdentities.open({
+      stateFile: file, clusterId: 1, workloads: () => [], now: () => clock.now, log: (l) => log.push(l),
+      published: () => [{ id: scopedIdentity(1, 256), labels: other }, { id: scopedIdentity(1, 257), labels: identityLabels('shop', { app: 'new' }) }],
+    });
+    assert.match(log.at(-1)!, /1 number\(s\) of .* contradicted them and were dropped/);
+    assert.equal(d.view.lookupByLabels('shop', { app: 'other' })?.id, scopedIdentity(1, 256));
+    assert.equal(d.view.lookupByLabels('shop', { app: 'new' })?.id, scopedIdentity(1, 257));
+    assert.equal(d.view.lookupByLabels('shop', { app: 'billing' })?.id, scopedIdentity(1, 300));
+    d.close();
+    // Nothing published (an allocation from before publishing): the file as it is, not rewritten.
+    const before = readFileSync(file, 'utf8');
+    const e = await ClusterIdentities.open({ stateFile: file, clusterId: 1, workloads: () => [], published: () => [], log: () => undefined });
+    assert.equal(readFileSync(file, 'utf8'), before);
+    assert.equal(e.view.all().length, 3);
+    e.close();
+  });
+
   it('never hands out or accepts a reserved identity', () => {
     const a = IdentityAllocator.open(file, { ...opts, min: 256, max: 258 });
     const got = ['1', '2', '3'].map((app) => a.acquire('ns', { app }).id);

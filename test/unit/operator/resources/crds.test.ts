@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { KINDS, PLURALS } from '../../../../operator/resources/meta';
+import { IDENTITY_KIND, IDENTITY_PLURAL, validateCillionIdentity } from '../../../../operator/resources/cillionidentity';
 import { validateResource } from '../../../../operator/resources/resource';
 import { exampleDocs } from './examples';
 
@@ -34,6 +35,8 @@ const gf = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'Geofe
 const cas = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'ClusterAS', metadata: { name: 'c' }, spec });
 const rc = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'RemoteCluster', metadata: { name: 'r' }, spec });
 const np = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionNetworkPolicy', metadata: { name: 'n' }, spec });
+const cid = (name: string, clusterId: unknown, securityLabels: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionIdentity', metadata: { name }, clusterId, securityLabels });
+const NS = 'k8s:io.kubernetes.pod.namespace=default';
 const sel = { podSelector: { matchLabels: { app: 'a' } } };
 const billing = { matchLabels: { app: 'billing' } };
 const dest = [{ cluster: 'frankfurt' }];
@@ -85,18 +88,33 @@ const TABLE: [string, { kind: string }, boolean, boolean][] = [
   ['network policy protocol ICMP', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1, protocol: 'ICMP' }] }] }), false, false],
   ['network policy egress with fromEndpoints', np({ endpointSelector: billing, egress: [{ fromEndpoints: [{}] }] }), false, false],
   ['network policy repeated port', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1 }, { port: 1, protocol: 'ANY' }] }] }), true, false],
+  ['identity', cid('65792', 1, ['k8s:app=billing', NS]), true, true],
+  ['identity without labels', cid('65792', 1, []), false, false],
+  ['identity with cluster id 0', cid('256', 0, [NS]), false, false],
+  ['identity label without k8s: prefix', cid('65792', 1, ['app=billing', NS]), false, false],
+  ['identity with 65 labels', cid('65792', 1, [NS, ...Array.from({ length: 64 }, (_, i) => `k8s:l${i}=v`)]), false, false],
+  ['identity of another cluster than its name (CEL rule)', cid('131328', 1, [NS]), true, false],
+  ['identity name not a number (CEL rule)', cid('billing', 1, [NS]), true, false],
+  ['identity with a reserved local number (CEL rule)', cid('65537', 1, [NS]), true, false],
+  ['identity labels unsorted', cid('65792', 1, [NS, 'k8s:app=billing']), true, false],
+  ['identity without namespace label', cid('65792', 1, ['k8s:app=billing']), true, false],
+  ['identity with an unknown field (pruned by Kubernetes)', { ...cid('65792', 1, [NS]), spec: {} }, true, false],
 ];
 
+/** The TypeScript validator of a kind: the declared resources', or the operator-written identity's. */
+const validatorAccepts = (obj: { kind: string }): boolean => (obj.kind === IDENTITY_KIND ? validateCillionIdentity(obj).ok : validateResource(obj).ok);
+
 describe('deploy/crds', () => {
-  it('has one CRD per kind: cluster-scoped, status subresource, printer columns', () => {
-    assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), [...KINDS].sort());
+  it('has one CRD per kind: cluster-scoped, status subresource (not for the operator-written identity), printer columns', () => {
+    assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), [...KINDS, IDENTITY_KIND].sort());
     for (const c of crds) {
+      const identity = c.spec.names.kind === IDENTITY_KIND;
       assert.equal(c.spec.group, 'cillion.io');
       assert.equal(c.spec.scope, 'Cluster');
-      assert.equal(c.spec.names.plural, PLURALS[c.spec.names.kind as keyof typeof PLURALS]);
+      assert.equal(c.spec.names.plural, identity ? IDENTITY_PLURAL : PLURALS[c.spec.names.kind as keyof typeof PLURALS]);
       const v = c.spec.versions[0]!;
       assert.equal(v.name, 'v1alpha1');
-      assert.deepEqual(v.subresources?.status, {});
+      assert.deepEqual(v.subresources?.status, identity ? undefined : {});
       assert.ok((v.additionalPrinterColumns ?? []).length >= 2);
     }
   });
@@ -122,7 +140,7 @@ describe('deploy/crds', () => {
   for (const [name, obj, crd, ts] of TABLE) {
     it(`${name}: CRD ${crd ? 'accepts' : 'rejects'}, validator ${ts ? 'accepts' : 'rejects'}`, () => {
       assert.equal(crdAccepts(obj), crd, JSON.stringify(validators.get(obj.kind)?.errors));
-      assert.equal(validateResource(obj).ok, ts);
+      assert.equal(validatorAccepts(obj), ts);
     });
   }
 

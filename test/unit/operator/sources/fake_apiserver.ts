@@ -172,6 +172,10 @@ export class FakeApiServer {
     this.record(plural, 'DELETED', last);
   }
 
+  list(plural: string): Obj[] {
+    return [...this.store(plural).values()].map(clone);
+  }
+
   get(plural: string, name: string): Obj | undefined {
     const o = this.store(plural).get(name);
     return o && clone(o);
@@ -337,6 +341,9 @@ export class FakeApiServer {
       return url.searchParams.get('watch') === 'true' ? this.handleWatch(plural, url.searchParams, res) : this.handleList(plural, res);
     }
     if (method === 'PATCH' && name !== undefined && sub === 'status') return this.handleStatusPatch(plural, name, contentType, url.searchParams, body as Obj, res);
+    if (method === 'POST' && name === undefined) return this.handleCreate(plural, body as Obj, res);
+    if (method === 'PUT' && name !== undefined && sub === undefined) return this.handleReplace(plural, name, body as Obj, res);
+    if (method === 'DELETE' && name !== undefined && sub === undefined) return this.handleDelete(plural, name, body as Obj, res);
     return this.fail(res, 405, `${method} is not supported here`, 'MethodNotAllowed');
   }
 
@@ -368,6 +375,36 @@ export class FakeApiServer {
     const w: OpenWatch = { plural, res, filter };
     this.watches.add(w);
     res.on('close', () => this.watches.delete(w));
+  }
+
+  private handleCreate(plural: string, body: Obj, res: ServerResponse): void {
+    const name = body?.metadata?.name as string | undefined;
+    if (!name) return this.fail(res, 422, `${this.kinds[plural]}.cillion.io "" is invalid: metadata.name: Required value: name or generateName is required`, 'Invalid');
+    if (body.metadata.resourceVersion) return this.fail(res, 400, 'resourceVersion should not be set on objects to be created');
+    if (this.store(plural).has(name)) return this.fail(res, 409, `${plural}.cillion.io "${name}" already exists`, 'AlreadyExists');
+    this.reply(res, 201, this.apply(plural, body));
+  }
+
+  // A replace must carry the resourceVersion it read, as the operator's writes do; a stale one is a 409.
+  private handleReplace(plural: string, name: string, body: Obj, res: ServerResponse): void {
+    const cur = this.store(plural).get(name);
+    if (!cur) return this.fail(res, 404, `${plural}.cillion.io "${name}" not found`);
+    if (body?.metadata?.name !== name) return this.fail(res, 400, 'the name of the object does not match the name on the URL');
+    if (body.metadata.resourceVersion !== cur.metadata.resourceVersion) {
+      return this.fail(res, 409, `Operation cannot be fulfilled on ${plural}.cillion.io "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
+    this.reply(res, 200, this.apply(plural, body));
+  }
+
+  private handleDelete(plural: string, name: string, body: Obj | undefined, res: ServerResponse): void {
+    const cur = this.store(plural).get(name);
+    if (!cur) return this.fail(res, 404, `${plural}.cillion.io "${name}" not found`);
+    const pre = (body?.preconditions ?? {}) as Obj;
+    if ((pre.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) || (pre.uid && pre.uid !== cur.metadata.uid)) {
+      return this.fail(res, 409, `Operation cannot be fulfilled on ${plural}.cillion.io "${name}": the precondition does not match`);
+    }
+    this.remove(plural, name);
+    this.reply(res, 200, cur);
   }
 
   private handleStatusPatch(plural: string, name: string, contentType: string, query: URLSearchParams, body: Obj, res: ServerResponse): void {
