@@ -244,6 +244,10 @@ int edge_ingress(struct xdp_md *ctx)
 	if (!err && !ep)
 		err = CIL_DROP_UNKNOWN_ENDPOINT;
 #ifdef CIL_SPAO_KFUNC
+	/* It came in over an inter-AS link: our own ISD-AS as its source is forged (the router
+	 * drops the same), and must not pass as a local packet that needs no SPAO. */
+	if (!err && spao_enabled && in.s.src_ia == cfg->local_ia)
+		err = CIL_DROP_SPOOFED_SRC;
 	/* The identity is believed only once its authenticator verified. */
 	if (!err && spao_enabled && in.s.src_ia != cfg->local_ia)
 		err = cil_spao_verify(ctx, cfg, &in.s, &pl, &in.m);

@@ -100,27 +100,38 @@ function privateKeyOf(pem: string, what: string): KeyObject {
  * read it (a copy of it forges every cluster's view of this one) or when it is too short to
  * be a secret.
  */
-export function readMasterSecret(path: string): Uint8Array {
+/**
+ * A secret file (`what` names the mesh file's field): refused unless a regular file that group
+ * and others cannot read, of `min`..`max` bytes. The checks and the read are of the same open
+ * file, not of whatever the path names later.
+ */
+function readSecretFile(path: string, what: string, min: number, max: number, hint: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new MeshConfigError(`masterSecret: ${(e as Error).message}`);
+    throw new MeshConfigError(`${what}: ${(e as Error).message}`);
   }
   try {
-    // The checks and the read are of the same open file, not of whatever the path names later.
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new MeshConfigError(`masterSecret: ${path} is not a regular file`);
+    if (!st.isFile()) throw new MeshConfigError(`${what}: ${path} is not a regular file`);
     if ((st.mode & 0o077) !== 0) {
-      throw new MeshConfigError(`masterSecret: ${path} has mode ${(st.mode & 0o777).toString(8)}; group and others must have no access (chmod 600)`);
+      throw new MeshConfigError(`${what}: ${path} has mode ${(st.mode & 0o777).toString(8)}; group and others must have no access (chmod 600)`);
     }
-    if (st.size < MIN_MASTER_SECRET_BYTES || st.size > MAX_MASTER_SECRET_BYTES) {
-      throw new MeshConfigError(`masterSecret: ${path} holds ${st.size} bytes, want ${MIN_MASTER_SECRET_BYTES}-${MAX_MASTER_SECRET_BYTES} (32 random bytes: head -c 32 /dev/urandom)`);
-    }
-    return new Uint8Array(readFileSync(fd));
+    if (st.size < min || st.size > max) throw new MeshConfigError(`${what}: ${path} holds ${st.size} bytes, want ${min}-${max}${hint}`);
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+export function readMasterSecret(path: string): Uint8Array {
+  return new Uint8Array(readSecretFile(path, 'masterSecret', MIN_MASTER_SECRET_BYTES, MAX_MASTER_SECRET_BYTES, ' (32 random bytes: head -c 32 /dev/urandom)'));
+}
+
+/** The cluster's Ed25519 signing key: it signs catalogues and key requests, so it is kept like the master secret. */
+function readSigningKey(path: string, what: string): KeyObject {
+  return privateKeyOf(readSecretFile(path, what, 1, 16384, '').toString('utf8'), what);
 }
 
 export function loadMeshConfig(file: string): MeshConfig {
@@ -165,7 +176,7 @@ export function loadMeshConfig(file: string): MeshConfig {
   let publish: MeshConfig['publish'];
   if (doc.publish !== undefined) {
     const p = doc.publish as Record<string, unknown>;
-    const privateKey = privateKeyOf(read(str(p?.privateKey, 'publish.privateKey'), 'publish.privateKey'), 'publish.privateKey');
+    const privateKey = readSigningKey(resolve(dir, str(p?.privateKey, 'publish.privateKey')), 'publish.privateKey');
     publish = { ...hostPort(str(p.listen, 'publish.listen')), privateKey };
   }
   const meshPeers = new MeshPeers(peers, self);
@@ -185,7 +196,7 @@ function keyConfig(
   for (const p of peers.list()) {
     if (p.ia === undefined) throw new MeshConfigError(`peers: ${p.clusterName} has no ia; a mesh with a masterSecret derives keys per peer ISD-AS`);
   }
-  const privateKey = doc.privateKey === undefined ? publishKey : privateKeyOf(read(str(doc.privateKey, 'privateKey'), 'privateKey'), 'privateKey');
+  const privateKey = doc.privateKey === undefined ? publishKey : readSigningKey(resolve(dir, str(doc.privateKey, 'privateKey')), 'privateKey');
   if (!privateKey) throw new MeshConfigError('privateKey: a mesh with a masterSecret signs its key requests; give privateKey (or publish.privateKey)');
   const epochSeconds = doc.keyEpochSeconds ?? DEFAULT_EPOCH_SECONDS;
   if (typeof epochSeconds !== 'number' || !Number.isInteger(epochSeconds) || epochSeconds < MIN_EPOCH_SECONDS || epochSeconds > MAX_EPOCH_SECONDS) {

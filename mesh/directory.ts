@@ -10,7 +10,7 @@ export class CatalogueDirectory implements IdentityDirectory {
   private seen: readonly Catalogue[] = [];
   private dir = new StaticIdentityDirectory([], []);
 
-  constructor(private readonly store: Pick<RemoteCatalogues, 'catalogues'>) {}
+  constructor(private readonly store: Pick<RemoteCatalogues, 'catalogues' | 'addressesOf'>) {}
 
   matching(selector: LabelSelector): number[] {
     return this.current().matching(selector);
@@ -29,7 +29,12 @@ export class CatalogueDirectory implements IdentityDirectory {
     if (held.length !== this.seen.length || held.some((c, i) => c !== this.seen[i])) {
       this.seen = held;
       this.dir = new StaticIdentityDirectory(
-        held.flatMap((c) => c.identities.map((e) => ({ id: e.id, labels: endpointLabels(labelMap(e.labels), c.clusterName), addresses: e.addresses }))),
+        held.flatMap((c) => {
+          // Only addresses inside the peer's declared pod prefixes: egress rules allow by address,
+          // so an address a peer claims outside them must not become one of its workloads.
+          const own = this.store.addressesOf(c.clusterName);
+          return c.identities.map((e) => ({ id: e.id, labels: endpointLabels(labelMap(e.labels), c.clusterName), addresses: e.addresses.filter((a) => own.get(a) === e.id) }));
+        }),
         held.map((c) => c.clusterName),
       );
     }

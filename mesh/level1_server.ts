@@ -19,7 +19,10 @@ export interface Level1ServerLimits {
   bodyTimeoutMs: number;
   /** How far a request's timestamp may be from this clock, either way. */
   maxSkewMs: number;
-  /** Requests remembered to refuse a replay within the skew window. */
+  /**
+   * Requests remembered per requesting cluster to refuse a replay within the skew window; a
+   * cluster that asks more is refused BUSY, the others are not (memory: peers times this).
+   */
   maxRemembered: number;
 }
 
@@ -69,7 +72,8 @@ export class Level1Server {
   readonly limits: Level1ServerLimits;
   private readonly now: () => number;
   private readonly log: (message: string) => void;
-  private readonly remembered = new Map<string, number>();
+  /** Per requesting cluster: signatures answered, oldest first, with when. */
+  private readonly remembered = new Map<string, Map<string, number>>();
   private readonly refusedCounts = zeroKeyCounts();
   private served = 0;
   private lastLogged = '';
@@ -137,7 +141,7 @@ export class Level1Server {
       return refuse('STALE', `${peer.clusterName}'s request is ${Math.round(-skew / 1000)} s old (limit ${this.limits.maxSkewMs / 1000} s either way)`);
     }
     const id = Buffer.from(signed.signature).toString('base64');
-    const replay = this.remember(id, now);
+    const replay = this.remember(peer.clusterName, id, now);
     if (replay) return replay;
     if (peer.ia === undefined) return refuse('UNKNOWN_CLUSTER', `${peer.clusterName} has no ISD-AS in this cluster's mesh file`);
     const epochs = this.epochsAsked(req.validAt, now, peer.clusterName);
@@ -159,16 +163,18 @@ export class Level1Server {
   }
 
   /** Refuses a request seen within the skew window; forgets what can no longer pass the freshness check. */
-  private remember(id: string, now: number): Refused | undefined {
-    if (this.remembered.has(id)) return refuse('REPLAYED', 'this signed request was answered before');
-    for (const [k, at] of this.remembered) {
+  private remember(requester: string, id: string, now: number): Refused | undefined {
+    let seen = this.remembered.get(requester);
+    if (!seen) this.remembered.set(requester, (seen = new Map()));
+    if (seen.has(id)) return refuse('REPLAYED', 'this signed request was answered before');
+    for (const [k, at] of seen) {
       if (at > now - 2 * this.limits.maxSkewMs) break;
-      this.remembered.delete(k);
+      seen.delete(k);
     }
-    if (this.remembered.size >= this.limits.maxRemembered) {
-      return refuse('BUSY', `${this.limits.maxRemembered} requests answered within ${(2 * this.limits.maxSkewMs) / 1000} s; try again later`);
+    if (seen.size >= this.limits.maxRemembered) {
+      return refuse('BUSY', `${this.limits.maxRemembered} requests of ${requester} answered within ${(2 * this.limits.maxSkewMs) / 1000} s; try again later`);
     }
-    this.remembered.set(id, now);
+    seen.set(id, now);
     return undefined;
   }
 

@@ -158,6 +158,11 @@ export class RemoteCatalogues {
     return [...this.held.values()].map((h) => h.catalogue).sort((a, b) => a.clusterId - b.clusterId);
   }
 
+  /** The addresses of `clusterName`'s held catalogue inside its declared pod prefixes, with their identity. */
+  addressesOf(clusterName: string): ReadonlyMap<string, number> {
+    return this.held.get(clusterName)?.addresses ?? new Map();
+  }
+
   /** A remote pod by its address, when its cluster published addresses. */
   byAddress(ip: string): EndpointInfo | undefined {
     return this.byAddressMap.get(ip);

@@ -211,7 +211,9 @@ async function run(opts: AgentOptions): Promise<void> {
         if (ready) return;
         const held = new Set(followed.store.catalogues().map((c) => c.clusterName));
         const peers = mesh.peers.list().map((p) => p.clusterName);
-        if (peers.some((p) => !held.has(p)) || (keySync && keySync.stats().peersWithoutRxKey > 0)) return;
+        if (peers.some((p) => !held.has(p))) return;
+        const keys = keySync?.stats();
+        if (keys && (keys.rounds === 0 || keys.peersWithoutRxKey > 0)) return;
         ready = true;
         log(`mesh ready: catalogues${keySync ? ' and keys' : ''} of ${peers.join(', ') || 'no peer'} in place`);
       };

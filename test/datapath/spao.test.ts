@@ -45,6 +45,8 @@ const ZRH_POD_IP = '10.164.0.5';
 const SEC = 1_000_000_000n;
 
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+/** The expired key's epoch began an hour before the tests; its packets are sealed against that same begin, so only its validity can refuse them. */
+const EXPIRED_BEGIN_NS = nowNs() - 3600n * SEC;
 
 function spaoData(o: { spi: number; ts: bigint; auth?: Uint8Array }): Buffer {
   const d = Buffer.alloc(28);
@@ -100,7 +102,7 @@ function frankfurtEdge(instance: string, ifindex: number, podIfindex: number, r:
   fra.endpoints.set(FRA_BILLING_IP, { identity: scopedIdentity(2, 256), ifindex: podIfindex });
   const now = nowNs();
   fra.keys!.put({ peerIa: ZRH, dir: 'rx', epochBeginNs: now - 60n * SEC, notAfterNs: now + 3600n * SEC, clusterId: 1, key });
-  fra.keys!.put({ peerIa: EXPIRED_AS, dir: 'rx', epochBeginNs: now - 3600n * SEC, notAfterNs: now - 10n * SEC, clusterId: 1, key });
+  fra.keys!.put({ peerIa: EXPIRED_AS, dir: 'rx', epochBeginNs: EXPIRED_BEGIN_NS, notAfterNs: now - 10n * SEC, clusterId: 1, key });
   return fra;
 }
 
@@ -238,12 +240,15 @@ describe('datapath: SPAO authentication at the edge (BPF_PROG_TEST_RUN)', functi
     ['a packet from an AS without key', 'AUTH_NO_KEY', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, src: KEYLESS_AS }).frame],
     ['a timestamp 5 s old (window 2 s)', 'AUTH_STALE', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, sendNs: nowNs() - 5n * SEC }).frame],
     ['a timestamp 5 s ahead', 'AUTH_STALE', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, sendNs: nowNs() + 5n * SEC }).frame],
-    ['a key whose epoch has expired', 'AUTH_STALE', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs: nowNs() - 3600n * SEC, src: EXPIRED_AS }).frame],
+    ['a key whose epoch has expired', 'AUTH_STALE', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs: EXPIRED_BEGIN_NS, src: EXPIRED_AS }).frame],
     ['one flipped bit in the payload', 'AUTH_BAD_MAC', () => { const b = sealedFrame(underlay, r.atFra, key, { epochBeginNs }); return flip(b.frame, b.frame.length - 1); }],
     ['one flipped bit in the identity', 'AUTH_BAD_MAC', () => { const b = sealedFrame(underlay, r.atFra, key, { epochBeginNs }); return flip(b.frame, b.shimAt + 7); }],
     ['one flipped bit in the authenticator', 'AUTH_BAD_MAC', () => { const b = sealedFrame(underlay, r.atFra, key, { epochBeginNs }); return flip(b.frame, b.authAt + 15, 0x80); }],
     ['a packet sealed under another key', 'AUTH_BAD_MAC', () => sealedFrame(underlay, r.atFra, randomBytes(16), { epochBeginNs }).frame],
     ['an identity of another cluster, correctly sealed', 'AUTH_FOREIGN_IDENTITY', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, identity: OTHER_CLUSTER_BILLING }).frame],
+    ['a reserved identity (world), correctly sealed', 'AUTH_FOREIGN_IDENTITY', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, identity: 2 }).frame],
+    ['an identity with bits 24-31 set, correctly sealed', 'AUTH_FOREIGN_IDENTITY', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, identity: (ZRH_BILLING | 0x0100_0000) >>> 0 }).frame],
+    ['a packet over an inter-AS link claiming Frankfurt itself as its source', 'SPOOFED_SRC', () => sealedFrame(underlay, r.atFra, key, { epochBeginNs, src: FRA }).frame],
   ];
   for (const [name, reason, build] of cases) {
     it(`drops ${name} as ${reason}, counted and recorded, nothing delivered`, () => {

@@ -181,7 +181,8 @@ static __always_inline __u32 cil_spao_prefix(struct cil_spao_scratch *sc, const 
 		in[o + 3] = 0;
 	}
 	hf_off = 48 + 8 * n_inf;
-	for (int j = 0; j < 24; j++) {
+	/* A path that fits CIL_HDR_MAX has at most 25 hop fields (one info field). */
+	for (int j = 0; j < 25; j++) {
 		if (j >= n_hf)
 			break;
 		in[(hf_off + 12 * j) & (CIL_SPAO_BUF - 1)] = 0;
@@ -370,8 +371,9 @@ static __always_inline int cil_spao_verify(struct xdp_md *ctx, const struct cil_
 	abs = k->epoch_begin_ns + (__s64)ts;
 	if (bpf_map_update_elem(&spao_seen, &sc->seen, &abs, BPF_NOEXIST))
 		return CIL_DROP_AUTH_REPLAYED;
+	/* No edge sends a reserved identity (0-255, no cluster), so one from another AS is foreign too. */
 	cluster = (m->identity >> 16) & 0xff;
-	if (m->identity >= 256 && ((m->identity >> 24) || cluster != k->cluster_id))
+	if ((m->identity >> 24) || cluster != k->cluster_id)
 		return CIL_DROP_AUTH_FOREIGN_IDENTITY;
 	m->flags |= CIL_REC_F_AUTHENTICATED;
 	return 0;

@@ -12,7 +12,10 @@ describe('mesh/config: the mesh file', () => {
   const pem = (k: typeof ZURICH.publicKey, type: 'spki' | 'pkcs8') => k.export({ type, format: 'pem' }) as string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-meshcfg-'));
-    writeFileSync(join(dir, 'zurich.key'), pem(ZURICH.privateKey, 'pkcs8'));
+    writeFileSync(join(dir, 'zurich.key'), pem(ZURICH.privateKey, 'pkcs8'), { mode: 0o600 });
+    // The same signing key, readable by anyone: refused like a master secret would be.
+    writeFileSync(join(dir, 'open.key'), pem(ZURICH.privateKey, 'pkcs8'), { mode: 0o644 });
+    chmodSync(join(dir, 'open.key'), 0o644);
     writeFileSync(join(dir, 'frankfurt.pub'), pem(FRANKFURT.publicKey, 'spki'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +50,7 @@ describe('mesh/config: the mesh file', () => {
       [`cluster: zurich\nclusterId: 1\npeers:\n  - { cluster: frankfurt, clusterId: 2, publicKey: frankfurt.pub, url: "ftp://x" }\n`, /url: want http/],
       [`cluster: zurich\nclusterId: 1\npublish: { listen: "nowhere", privateKey: zurich.key }\npeers: []\n`, /publish.listen: want host:port/],
       [`cluster: zurich\nclusterId: 1\npublish: { listen: "127.0.0.1:1", privateKey: frankfurt.pub }\npeers: []\n`, /publish.privateKey/],
+      [`cluster: zurich\nclusterId: 1\npublish: { listen: "127.0.0.1:1", privateKey: open.key }\npeers: []\n`, /publish.privateKey: .*open.key has mode 644; group and others must have no access/],
       [`cluster: zurich\nclusterId: 1\n`, /peers: want a list/],
       [`cluster: zurich\nclusterId: 1\nprefixes: 10.164.0.0/16\npeers: []\n`, /prefixes: want a list of prefixes/],
       [`cluster: zurich\nclusterId: 1\npeers:\n  - { cluster: frankfurt, clusterId: 2, publicKey: frankfurt.pub, prefixes: [10.165.0.0/33] }\n`, /peers\[0\]\.prefixes\[0\]: prefix length "33"/],

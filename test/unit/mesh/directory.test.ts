@@ -31,6 +31,15 @@ describe('mesh: peers\' catalogues as an identity directory', () => {
     assert.deepEqual(dir.addressesOf(VIDEO), ['10.165.0.8']);
   });
 
+  it('gives egress no address the peer claims outside its declared pod prefixes', () => {
+    const store = new RemoteCatalogues(zurichPeers());
+    const dir = new CatalogueDirectory(store);
+    // 10.164.0.5 is a Zurich pod, 10.166.0.9 another cluster's: Frankfurt may name neither.
+    const lying = frankfurtContent({ identities: [{ id: BILLING, labels: ['k8s:app=billing'], addresses: ['10.165.0.7', '10.164.0.5', '10.166.0.9'] }] });
+    assert.ok(store.accept(signedBytes(lying, FRANKFURT.privateKey)).ok);
+    assert.deepEqual(dir.addressesOf(BILLING), ['10.165.0.7']);
+  });
+
   it('a catalogue signed by another key adds nothing', () => {
     const store = new RemoteCatalogues(zurichPeers());
     const dir = new CatalogueDirectory(store);

@@ -142,6 +142,28 @@ describe('mesh/level1: Level 1 keys between control planes over the mesh HTTP se
     }
   });
 
+  it('remembers requests per requesting cluster: one that asks in a loop is refused BUSY, another is still served', async () => {
+    const peers = new MeshPeers(
+      [
+        { clusterName: 'frankfurt', clusterId: 2, ia: FRA_IA, publicKey: FRANKFURT.publicKey },
+        { clusterName: 'munich', clusterId: 3, ia: parseIA('66-2:0:20'), publicKey: OUTSIDER.publicKey },
+      ],
+      { clusterName: 'zurich', clusterId: 1, ia: ZRH_IA },
+    );
+    const level1 = new Level1Server({ clusterName: 'zurich', issuer: zurichIssuer, privateKey: ZURICH.privateKey, peers, now: () => NOW_MS, limits: { maxRemembered: 2 } });
+    const s = await serveCatalogue(() => ({ ok: true, value: new Uint8Array(0) }), '127.0.0.1', 0, { post: level1.route() });
+    const url = s.url.replace('/v1/identity-catalogue', LEVEL1_PATH);
+    try {
+      for (let i = 0; i < 2; i++) assert.ok((await exchangeBytes(url, requestBytes(), 4096, 3000)).ok, `frankfurt's request ${i}`);
+      const third = await exchangeBytes(url, requestBytes(), 4096, 3000);
+      assert.match(!third.ok ? third.error.message : 'accepted', /HTTP 503: BUSY: 2 requests of frankfurt/);
+      const munich = await exchangeBytes(url, requestBytes({ requester: 'munich' }, OUTSIDER.privateKey), 4096, 3000);
+      assert.ok(munich.ok, !munich.ok ? munich.error.message : '');
+    } finally {
+      await close(s.server);
+    }
+  });
+
   it('bounds the body: an announced or streamed oversize request gets 413 before it is read whole', async () => {
     const z = await honest({ maxRequestBytes: 1024 });
     const url = level1Url(z.zurich)!;
