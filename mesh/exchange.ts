@@ -1,5 +1,6 @@
 // Fetching every peer's catalogue into the store, once or on an interval. Peers are fetched
 // one after another so a slow or hostile peer costs at most its own deadline per round.
+import { Rounds } from './rounds';
 import { DEFAULT_CATALOGUE_LIMITS } from './catalogue';
 import type { CatalogueResult } from './error';
 import { fetchCatalogue } from './http';
@@ -14,8 +15,10 @@ export interface ExchangeOptions {
 }
 
 export class CatalogueExchange {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly rounds = new Rounds(async () => {
+    const results = await this.refresh();
+    if (results.some((r) => r.result.ok && r.result.value.changed)) this.opts.onChange?.();
+  });
 
   constructor(
     private readonly peers: MeshPeers,
@@ -37,21 +40,10 @@ export class CatalogueExchange {
 
   /** Refreshes now and every `intervalMs`, never two rounds at once. */
   start(intervalMs: number): void {
-    const round = () => {
-      if (this.running) return;
-      this.running = this.refresh()
-        .then((results) => {
-          if (results.some((r) => r.result.ok && r.result.value.changed)) this.opts.onChange?.();
-        })
-        .finally(() => (this.running = undefined));
-    };
-    round();
-    this.timer = setInterval(round, intervalMs);
-    this.timer.unref();
+    this.rounds.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

@@ -9,6 +9,7 @@
 //   rx  K_{B->A}, derived from the Level 1 key K_{B,A} fetched from B (B's epochs): the
 //       current one when missing, the next during the prefetch period before B's switch,
 //       the previous when this node starts inside its grace period.
+import { Rounds } from './rounds';
 import { createHash } from 'node:crypto';
 import { epochContains, GRACE_PERIOD_SECONDS, inPrefetchPeriod, NS, type Epoch } from '../scion/drkey/epoch';
 import { DrkeyError } from '../scion/drkey/errors';
@@ -66,8 +67,7 @@ export class KeySync {
   /** What this process last wrote per entry, to tell a changed key from an unchanged one. */
   private readonly written = new Map<string, string>();
   private readonly logged = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly rounds = new Rounds(() => this.refresh().catch((e: Error) => this.log(`key sync round failed: ${e.message}`)));
   private readonly counts: KeySyncStats = {
     rounds: 0,
     installed: 0,
@@ -171,20 +171,11 @@ export class KeySync {
 
   /** Refreshes now and every `intervalMs`, never two rounds at once. */
   start(intervalMs: number): void {
-    const round = () => {
-      if (this.running) return;
-      this.running = this.refresh()
-        .catch((e: Error) => this.log(`key sync round failed: ${e.message}`))
-        .finally(() => (this.running = undefined));
-    };
-    round();
-    this.timer = setInterval(round, intervalMs);
-    this.timer.unref();
+    this.rounds.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   private peers(): MeshPeer[] {
