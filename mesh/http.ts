@@ -22,7 +22,11 @@ export interface PostRoute {
   path: string;
   /** Request body limit; a larger one is answered 413 and its connection closed. */
   maxBytes: number;
-  /** Requests read or handled at once; one more is answered 503 at once. */
+  /**
+   * Requests read or handled at once per client address; one more from that address is
+   * answered 503 at once. Per address, so slow senders at one address cannot take the route
+   * from everyone else (all connections together are bounded by MAX_CONNECTIONS).
+   */
   maxInFlight: number;
   /** The whole body must have arrived this long after the headers, or 408. */
   bodyTimeoutMs: number;
@@ -46,10 +50,12 @@ function answer(res: ServerResponse, a: PostAnswer, close = false): void {
   res.writeHead(a.status, { 'content-type': type, 'content-length': body.length, ...(close ? { connection: 'close' } : {}) }).end(body);
 }
 
-function servePost(route: PostRoute, inFlight: { n: number }, req: IncomingMessage, res: ServerResponse): void {
-  if (inFlight.n >= route.maxInFlight) {
+function servePost(route: PostRoute, inFlight: Map<string, number>, req: IncomingMessage, res: ServerResponse): void {
+  const from = req.socket.remoteAddress ?? '';
+  const mine = inFlight.get(from) ?? 0;
+  if (mine >= route.maxInFlight) {
     route.refused('BUSY');
-    answer(res, { status: 503, body: `BUSY: ${route.maxInFlight} requests in progress, try again later` }, true);
+    answer(res, { status: 503, body: `BUSY: ${route.maxInFlight} requests from ${from} in progress, try again later` }, true);
     req.resume();
     return;
   }
@@ -61,12 +67,14 @@ function servePost(route: PostRoute, inFlight: { n: number }, req: IncomingMessa
     res.once('finish', () => req.destroy());
     return;
   }
-  inFlight.n++;
+  inFlight.set(from, mine + 1);
   let done = false;
   const finish = (a: PostAnswer | undefined, close: boolean) => {
     if (done) return;
     done = true;
-    inFlight.n--;
+    const left = (inFlight.get(from) ?? 1) - 1;
+    if (left > 0) inFlight.set(from, left);
+    else inFlight.delete(from);
     clearTimeout(timer);
     if (a) answer(res, a, close);
     if (close) res.once('finish', () => req.destroy());
@@ -102,7 +110,7 @@ function servePost(route: PostRoute, inFlight: { n: number }, req: IncomingMessa
 
 /** Serves `current()` at CATALOGUE_PATH (and the POST route, if any); resolves once listening. */
 export async function serveCatalogue(current: () => CatalogueResult<Uint8Array>, host: string, port: number, opts: ServeOptions = {}): Promise<{ server: Server; url: string }> {
-  const inFlight = { n: 0 };
+  const inFlight = new Map<string, number>();
   const post = opts.post;
   // Node checks the header and request deadlines only this often (30 s by default): a client
   // sending a header byte now and then would otherwise hold its connection six times as long.

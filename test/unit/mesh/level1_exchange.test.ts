@@ -91,6 +91,19 @@ function stalledPost(url: string, declared: number, partial: number): Promise<st
   });
 }
 
+/** POSTs `body` from the local address `from` (any of 127.0.0.0/8 on loopback); resolves with the status. */
+function postFrom(from: string, url: string, body: Uint8Array): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path: LEVEL1_PATH, method: 'POST', localAddress: from, headers: { 'content-length': body.length } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('mesh/level1: Level 1 keys between control planes over the mesh HTTP server', () => {
   it('gives frankfurt K_{zurich,frankfurt} of the epochs asked, equal to what zurich derives', async () => {
     const z = await honest();
@@ -185,7 +198,7 @@ describe('mesh/level1: Level 1 keys between control planes over the mesh HTTP se
     }
   });
 
-  it('cuts off a slow client (408) and refuses requests beyond the in-flight bound (503), serving again after', async () => {
+  it('cuts off a slow client (408) and refuses its address requests beyond the in-flight bound (503), serving other addresses meanwhile and it again after', async () => {
     const z = await honest({ bodyTimeoutMs: 300, maxInFlight: 2 });
     const url = level1Url(z.zurich)!;
     try {
@@ -195,7 +208,9 @@ describe('mesh/level1: Level 1 keys between control planes over the mesh HTTP se
       const deadline = Date.now() + 2000;
       let third = await exchangeBytes(url, requestBytes(), 4096, 3000);
       while (third.ok && Date.now() < deadline) third = await exchangeBytes(url, requestBytes(), 4096, 3000);
-      assert.match(!third.ok ? third.error.message : 'served', /HTTP 503: BUSY/);
+      assert.match(!third.ok ? third.error.message : 'served', /HTTP 503: BUSY: 2 requests from 127\.0\.0\.1/);
+      // The bound is per client address: another address is served while this one is held.
+      assert.equal(await postFrom('127.0.0.2', url, requestBytes()), 200);
       const answers = await Promise.all(slow);
       for (const a of answers) assert.match(a, /^HTTP\/1\.1 408[^]*TIMEOUT/);
       assert.ok(Date.now() - started < 3000, 'the slow clients were cut off at the body deadline');
