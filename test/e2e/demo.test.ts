@@ -425,7 +425,12 @@ describe('e2e: the demo, headless', function () {
     assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
     for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
     for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
-    assert.equal(results.find((r) => r.name === 'Denied by network policy')?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
+    const denied = results.find((r) => r.name === 'Denied by network policy');
+    assert.equal(denied?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
+    // Each row names both ends by cluster, namespace and app: the remote one from its cluster's catalogue.
+    const row = JSON.stringify(denied?.first);
+    assert.match(row, /zurich\/(media\/video|shop\/billing)/, row);
+    assert.match(row, /frankfurt\/(shop\/billing|media\/video)/, row);
     const violating = results.find((r) => r.name === 'Violating flows');
     assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
   });
