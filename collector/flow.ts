@@ -70,7 +70,7 @@ const DROP_REASONS: Record<number, DropReason> = {
   [COUNTERS.POLICY_EGRESS_DENIED]: DropReason.POLICY_DENIED,
 };
 
-export const POLICY_KIND = 'CillionNetworkPolicy';
+const POLICY_KIND = 'CillionNetworkPolicy';
 
 /**
  * The policy a policy drop names, as Hubble's ingress_denied_by/egress_denied_by carry it. A

@@ -49,6 +49,10 @@ interface Reading {
   datapath: DatapathTotals;
   table: FlowTableStats;
   exporter: ExporterCounters | undefined;
+  catalogues: CatalogueStoreStats | undefined;
+  keys: KeySyncStats | undefined;
+  level1: Level1ServerStats | undefined;
+  identities: IdentityViewStats | undefined;
 }
 
 export class AgentMetrics {
@@ -58,7 +62,15 @@ export class AgentMetrics {
 
   constructor(src: AgentMetricSources) {
     const r = this.registry;
-    this.read = () => ({ datapath: src.datapath(), table: src.table(), exporter: src.exporter?.() });
+    this.read = () => ({
+      datapath: src.datapath(),
+      table: src.table(),
+      exporter: src.exporter?.(),
+      catalogues: src.catalogues?.(),
+      keys: src.keys?.(),
+      level1: src.level1?.(),
+      identities: src.identities?.(),
+    });
     // Each metric reads the scrape's reading (taken in text()); outside a scrape, a fresh one.
     const reading = (): Reading => this.now ?? this.read();
     datapathCounters(r, () => reading().datapath);
@@ -97,8 +109,7 @@ export class AgentMetrics {
       gauge(r, 'cillion_export_reconnects', 'Relay streams opened after the first.', () => ex().reconnects);
     }
     if (src.catalogues) {
-      const cat = src.catalogues;
-      // Read when scraped, apart from the datapath reading: a catalogue changes on its own clock.
+      const cat = (): CatalogueStoreStats => reading().catalogues as CatalogueStoreStats;
       mirrored(r, 'cillion_identity_catalogues_accepted_total', 'Remote identity catalogues verified and taken into use.', [], () => [[{}, cat().accepted]]);
       mirrored(r, 'cillion_identity_catalogues_refused_total', 'Remote identity catalogues refused (or not fetched), by reason; the last good one stays in use.', ['reason'], () =>
         Object.entries(cat().refused).map(([reason, n]) => [{ reason }, n]),
@@ -116,7 +127,7 @@ export class AgentMetrics {
       });
     }
     if (src.keys) {
-      const keys = src.keys;
+      const keys = (): KeySyncStats => reading().keys as KeySyncStats;
       mirrored(r, 'cillion_mesh_key_table_writes_total', 'Datapath key table entries written by the key sync: installed new, or replaced because they changed.', ['op'], () => [
         [{ op: 'install' }, keys().installed],
         [{ op: 'replace' }, keys().replaced],
@@ -141,14 +152,14 @@ export class AgentMetrics {
       gauge(r, 'cillion_mesh_peers_without_rx_key', 'Peer clusters without a key for the current epoch: their packets cannot be verified.', () => keys().peersWithoutRxKey);
     }
     if (src.level1) {
-      const l1 = src.level1;
+      const l1 = (): Level1ServerStats => reading().level1 as Level1ServerStats;
       mirrored(r, 'cillion_mesh_level1_requests_served_total', 'Level 1 key requests of peer clusters answered.', [], () => [[{}, l1().served]]);
       mirrored(r, 'cillion_mesh_level1_requests_refused_total', 'Level 1 key requests refused, by reason (signature, freshness, replay, epoch, size, slowness, load).', ['reason'], () =>
         Object.entries(l1().refused).map(([reason, n]) => [{ reason }, n]),
       );
     }
     if (src.identities) {
-      const ids = src.identities;
+      const ids = (): IdentityViewStats => reading().identities as IdentityViewStats;
       gauge(r, 'cillion_identities', 'Identities of this cluster the agent holds (from CillionIdentity objects).', () => ids().identities);
       mirrored(r, 'cillion_identity_objects_skipped_total', 'CillionIdentity objects of this cluster skipped as malformed, by reason (name, cluster-id, labels, envelope, duplicate-labels).', ['reason'], () =>
         Object.entries(ids().skipped).map(([reason, n]) => [{ reason }, n]),

@@ -96,11 +96,6 @@ function privateKeyOf(pem: string, what: string): KeyObject {
 }
 
 /**
- * The master secret every key of this cluster derives from: refused when group or others may
- * read it (a copy of it forges every cluster's view of this one) or when it is too short to
- * be a secret.
- */
-/**
  * A secret file (`what` names the mesh file's field): refused unless a regular file that group
  * and others cannot read, of `min`..`max` bytes. The checks and the read are of the same open
  * file, not of whatever the path names later.
@@ -125,6 +120,11 @@ function readSecretFile(path: string, what: string, min: number, max: number, hi
   }
 }
 
+/**
+ * The master secret every key of this cluster derives from: refused when group or others may
+ * read it (a copy of it forges every cluster's view of this one) or when it is too short to
+ * be a secret.
+ */
 export function readMasterSecret(path: string): Uint8Array {
   return new Uint8Array(readSecretFile(path, 'masterSecret', MIN_MASTER_SECRET_BYTES, MAX_MASTER_SECRET_BYTES, ' (32 random bytes: head -c 32 /dev/urandom)'));
 }

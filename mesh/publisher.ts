@@ -21,7 +21,11 @@ export const allocatorListing = (allocator: { all(): Identity[] }): IdentityList
 export const withAddresses = (listing: IdentityListing, endpoints: () => Iterable<readonly [string, number]>): IdentityListing => ({
   list: () => {
     const byId = new Map<number, string[]>();
-    for (const [ip, id] of endpoints()) byId.set(id, [...(byId.get(id) ?? []), ip]);
+    for (const [ip, id] of endpoints()) {
+      const ips = byId.get(id);
+      if (ips) ips.push(ip);
+      else byId.set(id, [ip]);
+    }
     return listing.list().map((e) => ({ ...e, addresses: [...(e.addresses ?? []), ...(byId.get(e.id) ?? [])] }));
   },
 });

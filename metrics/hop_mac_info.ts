@@ -20,3 +20,10 @@ export async function fetchHopMac(address: string, timeoutMs: number): Promise<H
   if (!info) throw new MetricsFetchError(`${address}: no ${HOP_MAC_INFO} (not a cillion router's metrics?)`);
   return info;
 }
+
+/** The line the router logs at start: which hop-field MAC runs, and why when it is the fallback. */
+export function describeHopMac(h: HopMacReport): string {
+  return h.method === 'kfunc'
+    ? `hop MACs: kernel AES via BPF crypto kfuncs (${h.driver ?? 'unknown driver'})`
+    : `hop MACs: table AES in BPF, the fallback (${h.reason ?? 'no reason given'})`;
+}

@@ -28,16 +28,12 @@ const MAX_QUEUED_BATCHES = 4;
 /** GetFlowBatchesResponse.responses: field 1, length-delimited. */
 const RESPONSES_TAG = tag(1, 2);
 
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
 /** Holds responses until a batch is full or getFlows flushes, then sends them as one message. */
 export class BatchWriter implements ResponseSink {
   private readonly out: Writer;
   /** Each batch in a buffer of its own, its exact size: the stream holds it until written. */
   private readonly frames = new ProtoWriter(0);
-  private held: Buffer[] = [];
+  private held: Uint8Array[] = [];
   /** The batch's encoded size so far, tags and lengths included. */
   private heldBytes = 0;
   private queued = 0;
@@ -62,7 +58,7 @@ export class BatchWriter implements ResponseSink {
   writeNow(r: GetFlowsResponse | Buffer): boolean {
     if (this.closed) return false;
     // An encoding made here is held as a view: send() copies it into the batch anyway.
-    const bytes = Buffer.isBuffer(r) ? r : asBuffer(GetFlowsResponse.encode(r).finish());
+    const bytes = Buffer.isBuffer(r) ? r : GetFlowsResponse.encode(r).finish();
     const size = fieldBytes(bytes.length);
     const more = this.heldBytes > 0 && this.heldBytes + size > this.maxBytes ? this.send() : true;
     // Held as given: a stored page's messages are views that stay valid until copied here.

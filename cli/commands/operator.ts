@@ -161,14 +161,14 @@ async function run(opts: OperatorOptions): Promise<void> {
     reader = nodeReader;
     const refreshed = nodeReader.refresh();
     if (refreshed.error) log(`identities: ${refreshed.error.message}`);
-    if (opts.node !== undefined) stops.push(nodeReader.watch(() => void runtime?.programmer.recompute(), (e) => log(`identities: ${e.message}`)));
+    if (opts.node !== undefined) stops.push(nodeReader.watch(recompute, (e) => log(`identities: ${e.message}`)));
     // The peers' catalogues, so network policies naming remote workloads resolve (and say in their status when they cannot).
     const mesh = opts.mesh ? followMesh(opts.mesh, cluster, log) : undefined;
     if (mesh) {
       // A one-shot run resolves against the catalogues fetched once; a long run follows them.
       if (opts.once) await mesh.refresh();
       else {
-        mesh.start(() => void runtime?.programmer.recompute());
+        mesh.start(recompute);
         stops.push(() => void mesh.stop());
       }
     }

@@ -10,12 +10,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { hopFieldKeyMaterial } from '../../bpf/aes_keys';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import { PIN_BASE, RouterDatapath } from '../../bpf/datapath';
-import type { HopMacReport } from '../../bpf/hop_cipher';
 import { serveMetrics, type MetricsEndpoint } from '../../metrics/endpoint';
+import { describeHopMac } from '../../metrics/hop_mac_info';
 import { RouterMetrics } from '../../metrics/router';
 import type { InterfaceEntry } from '../../bpf/maps';
 import { formatInterface, loadTopology, type Topology } from '../../operator/controlplane/topology';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
+import { signalled } from '../node';
 
 interface RouterOptions {
   topology: string;
@@ -25,13 +26,6 @@ interface RouterOptions {
   if: string[];
   hopMac: 'auto' | 'table';
   metrics: string;
-}
-
-/** The line the router logs at start: which hop-field MAC runs, and why when it is the fallback. */
-export function describeHopMac(h: HopMacReport): string {
-  return h.method === 'kfunc'
-    ? `hop MACs: kernel AES via BPF crypto kfuncs (${h.driver ?? 'unknown driver'})`
-    : `hop MACs: table AES in BPF, the fallback (${h.reason ?? 'no reason given'})`;
 }
 
 export class RouterConfigError extends Error {
@@ -183,10 +177,7 @@ async function run(opts: RouterOptions): Promise<void> {
     }
     const list = ifaces.map((f) => `#${f.ifid} ${f.device} ${f.entry.localIp}:${f.entry.localPort} → ${f.remote}`).join(', ');
     // Listening before the router says it forwards: a signal right after that line must find a handler.
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    const stopped = signalled();
     process.stderr.write(`router ${formatIA(ia)} (${as.name}): forwarding on ${list}; ${describeHopMac(dp.hopMac)}\n`);
     if (opts.metrics !== '') {
       metrics = await serveMetrics(opts.metrics, new RouterMetrics({ hopMac: dp.hopMac, datapath: () => dp.counterTotals() }));

@@ -2,10 +2,9 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { ServerStatusRequest, ServerStatusResponse, type LossCounter } from '../../proto/gen/observer/observer';
-import { fetchHopMac } from '../../metrics/hop_mac_info';
+import { describeHopMac, fetchHopMac } from '../../metrics/hop_mac_info';
 import { describeSpao, fetchSpao } from '../../metrics/spao_info';
 import { toJsonLine } from '../output';
-import { describeHopMac } from './router';
 import { describeError, observerClient } from '../observe/client';
 import { addServerOptions, age, connectOrExit, serverAddress, type ServerFlags } from '../observe/server_flags';
 

@@ -59,7 +59,7 @@ function summary(f: Flow): string {
 }
 
 /** The policy that denied the flow, the way Hubble words a policy verdict: "policy-verdict:INGRESS DENIED by Kind/name". */
-export function policyVerdictText(f: Flow): string {
+function policyVerdictText(f: Flow): string {
   const verdicts = [
     ...f.ingressDeniedBy.map((p) => ['INGRESS', p] as const),
     ...f.egressDeniedBy.map((p) => ['EGRESS', p] as const),

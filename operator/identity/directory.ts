@@ -62,16 +62,21 @@ export class StaticIdentityDirectory implements IdentityDirectory {
   }
 }
 
-/** This cluster's identities as its allocator holds them, under the cluster's name. */
+/**
+ * This cluster's identities as its allocator holds them, under the cluster's name. Made per
+ * recompute: read from the allocator once, on the first selector, not once per selector.
+ */
 export class LocalIdentityDirectory implements IdentityDirectory {
+  private dir: StaticIdentityDirectory | undefined;
+
   constructor(
     private readonly allocator: Pick<IdentityAllocator, 'all'>,
     private readonly cluster: string,
   ) {}
 
   matching(selector: LabelSelector): number[] {
-    const entries = this.allocator.all().map((i) => ({ id: i.id, labels: { ...labelMap(i.labels), [CLUSTER_LABEL]: this.cluster } }));
-    return new StaticIdentityDirectory(entries).matching(selector);
+    this.dir ??= new StaticIdentityDirectory(this.allocator.all().map((i) => ({ id: i.id, labels: { ...labelMap(i.labels), [CLUSTER_LABEL]: this.cluster } })));
+    return this.dir.matching(selector);
   }
 
   clusters(): string[] {

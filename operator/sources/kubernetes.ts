@@ -8,7 +8,7 @@ import { API_GROUP, API_VERSION, API_VERSION_NAME, KINDS, PLURALS, type Kind } f
 import { claimedKey, keyString, validateResource, type ResourceKey } from '../resources/resource';
 import type { ResourceStatus } from '../resources/status';
 import type { BackoffOptions } from './k8s/backoff';
-import { k8s, type ClientNode } from './k8s/client';
+import { httpCode, k8s, type ClientNode } from './k8s/client';
 import { KindInformer, type KubeObject } from './k8s/informer';
 import { WriteQueue } from './k8s/writequeue';
 import type { ResourceEvent, ResourceSource, SourceEntry } from './source';
@@ -37,13 +37,6 @@ interface Known {
   entry: SourceEntry;
   /** The object without what changes on every status write, to tell spec changes from status-only ones. */
   desired: Record<string, unknown>;
-}
-
-/** HTTP status of a client-node error, when the API server answered. */
-function httpCode(e: unknown): number | undefined {
-  if (!isRecord(e)) return undefined;
-  if (typeof e.code === 'number') return e.code;
-  return typeof e.statusCode === 'number' ? e.statusCode : undefined;
 }
 
 // A write the server refused as malformed, or for an object that no longer exists, fails

@@ -408,10 +408,10 @@ TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
   ];
 }
 
-/** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
 /** Flows columns added after the first release, at the end: an older store gets them by ALTER TABLE. */
 const LATER_FLOW_COLUMNS = ['ingress_denied_by', 'egress_denied_by'];
 
+/** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
 const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod', 'destination_identity', 'path_latency_ns'];
 /** Skip indexes over dropped columns, dropped before them. */
 const DROPPED_FLOW_INDEXES = ['idx_source_pod', 'idx_destination_pod'];

@@ -8,3 +8,11 @@ export type K8s = typeof ClientNode;
 export type { ClientNode };
 
 export const k8s = require('@kubernetes/client-node') as K8s;
+
+/** HTTP status of a client-node error, when the API server answered. */
+export function httpCode(e: unknown): number | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, statusCode } = e as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
+}

@@ -10,7 +10,7 @@ import { clusterIdOf } from '../../identity/cluster_scope';
 import { API_GROUP, API_VERSION_NAME } from '../../resources/meta';
 import { cillionIdentityObject, claimedClusterId, IDENTITY_PLURAL, validateCillionIdentity, type CillionIdentity } from '../../resources/cillionidentity';
 import type { BackoffOptions } from './backoff';
-import { k8s, type ClientNode } from './client';
+import { httpCode, k8s, type ClientNode } from './client';
 import { IdentityObjects } from './identity_objects';
 import type { KubeObject } from './informer';
 import { WriteQueue } from './writequeue';
@@ -34,11 +34,6 @@ export interface WriterStats {
   /** Names this cluster wants that an object of another cluster id holds. */
   conflicts: number;
 }
-
-const httpCode = (e: unknown): number | undefined => {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'number' ? c : undefined;
-};
 
 /** One line for the log: the API server's Status message rather than client-node's dump of the response. */
 function apiError(e: unknown): string {

@@ -6,7 +6,7 @@
 // for renewDeadline, which is shorter than the lease duration so that it has stopped before
 // anyone else may take over. Every write carries the resourceVersion it read: of two
 // candidates racing for the same Lease, the API server lets one win and answers 409 to the other.
-import { k8s, type ClientNode } from './client';
+import { httpCode, k8s, type ClientNode } from './client';
 
 export interface LeaderElectorOptions {
   kubeConfig: ClientNode.KubeConfig;
@@ -31,10 +31,6 @@ export interface LeaderElectorOptions {
 }
 
 type Attempt = 'leading' | 'held' | 'failed';
-
-function httpCode(e: unknown): number | undefined {
-  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : undefined;
-}
 
 export class LeaderElector {
   private readonly opts: Required<Pick<LeaderElectorOptions, 'leaseDurationSeconds' | 'renewDeadlineMs' | 'retryPeriodMs' | 'now'>> & LeaderElectorOptions;
