@@ -1,8 +1,8 @@
 // The kernel side of hop-field MACs in router_kfunc.bpf.o: an ecb(aes) context per key,
 // made by the hop_cipher_install syscall program and kept as a kptr in the hop_cipher map,
 // and the load-time self-test that proves the XDP program can encrypt through it.
+import { kernelLskcipherDriver } from './kernel_crypto';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AsConfig } from './maps';
 import { BpfError, type BpfObject } from './native';
 import { TypedMap } from './typed_map';
@@ -29,17 +29,8 @@ export function keyOfRoundKeys(roundKeys: Uint32Array): Buffer {
   return key;
 }
 
-/** The highest-priority ecb(aes) lskcipher in /proc/crypto, which is what the kfuncs allocate. */
-export function kernelEcbAesDriver(procCrypto = '/proc/crypto'): string | undefined {
-  let best: { driver: string; priority: number } | undefined;
-  for (const block of readFileSync(procCrypto, 'utf8').split(/\n\s*\n/)) {
-    const field = (k: string): string | undefined => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(block)?.[1].trim();
-    if (field('name') !== 'ecb(aes)' || field('type') !== 'lskcipher') continue;
-    const priority = Number(field('priority') ?? 0);
-    if (!best || priority > best.priority) best = { driver: field('driver') ?? 'unknown', priority };
-  }
-  return best?.driver;
-}
+/** The kernel's ecb(aes) the kfuncs run. */
+export const kernelEcbAesDriver = (procCrypto?: string): string | undefined => kernelLskcipherDriver('ecb(aes)', procCrypto);
 
 export class HopCipher {
   constructor(private readonly obj: BpfObject) {}

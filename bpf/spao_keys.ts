@@ -2,8 +2,8 @@
 // cbc(aes) context made by the spao_key_install syscall program, with its CMAC subkeys and
 // validity, in one of three slots per (peer AS, direction). Also the loader's self-test
 // that proves XDP computes AES-CMAC through the kernel cipher.
+import { kernelLskcipherDriver } from './kernel_crypto';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cmacSubkeys } from '../scion/mac/cmac';
 import type { DatapathKey, DatapathKeyTable } from '../mesh/key_table';
 import { BpfError, type BpfObject } from './native';
@@ -26,17 +26,8 @@ export interface SpaoReport {
   windowNs?: bigint;
 }
 
-/** The highest-priority cbc(aes) lskcipher in /proc/crypto, which is what the kfuncs allocate. */
-export function kernelCbcAesDriver(procCrypto = '/proc/crypto'): string | undefined {
-  let best: { driver: string; priority: number } | undefined;
-  for (const block of readFileSync(procCrypto, 'utf8').split(/\n\s*\n/)) {
-    const field = (k: string): string | undefined => new RegExp(`^${k}\\s*:\\s*(.*)$`, 'm').exec(block)?.[1].trim();
-    if (field('name') !== 'cbc(aes)' || field('type') !== 'lskcipher') continue;
-    const priority = Number(field('priority') ?? 0);
-    if (!best || priority > best.priority) best = { driver: field('driver') ?? 'unknown', priority };
-  }
-  return best?.driver;
-}
+/** The kernel's cbc(aes) the kfuncs run. */
+export const kernelCbcAesDriver = (procCrypto?: string): string | undefined => kernelLskcipherDriver('cbc(aes)', procCrypto);
 
 export class SpaoKeyError extends Error {
   override readonly name = 'SpaoKeyError';

@@ -27,6 +27,12 @@ export class CatalogueError extends Error {
   }
 }
 
-export type CatalogueResult<T> = { ok: true; value: T } | { ok: false; error: CatalogueError };
+/** A value, or the error a mesh message was refused with: errors as values across the exchange. */
+export type Result<T, E extends Error> = { ok: true; value: T } | { ok: false; error: E };
+
+export type CatalogueResult<T> = Result<T, CatalogueError>;
+
+/** A zero count per refusal code, for metrics that show every reason from the start. */
+export const zeroCounts = <C extends string>(codes: readonly C[]): Record<C, number> => Object.fromEntries(codes.map((c) => [c, 0])) as Record<C, number>;
 
 export const refuse = <T>(code: CatalogueErrorCode, message: string): CatalogueResult<T> => ({ ok: false, error: new CatalogueError(code, message) });

@@ -2,6 +2,8 @@
 // sides: a peer that is misconfigured (UNKNOWN_CLUSTER, BAD_SIGNATURE), replaying (STALE,
 // REPLAYED), asking for what it may not have (BAD_EPOCH), flooding (TOO_LARGE, BUSY,
 // TIMEOUT), answering for someone else (WRONG_ANSWER) or unreachable (FETCH_FAILED).
+import { zeroCounts, type Result } from './error';
+
 export const KEY_EXCHANGE_ERROR_CODES = [
   'MALFORMED',
   'UNSIGNED',
@@ -29,9 +31,8 @@ export class KeyExchangeError extends Error {
   }
 }
 
-export type KeyResult<T> = { ok: true; value: T } | { ok: false; error: KeyExchangeError };
+export type KeyResult<T> = Result<T, KeyExchangeError>;
 
 export const refuseKey = <T>(code: KeyExchangeErrorCode, message: string): KeyResult<T> => ({ ok: false, error: new KeyExchangeError(code, message) });
 
-export const zeroKeyCounts = (): Record<KeyExchangeErrorCode, number> =>
-  Object.fromEntries(KEY_EXCHANGE_ERROR_CODES.map((c) => [c, 0])) as Record<KeyExchangeErrorCode, number>;
+export const zeroKeyCounts = (): Record<KeyExchangeErrorCode, number> => zeroCounts(KEY_EXCHANGE_ERROR_CODES);

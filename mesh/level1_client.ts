@@ -11,7 +11,8 @@ import { PROTOCOL_GENERIC } from '../scion/drkey/protocol';
 import type { IA } from '../scion/isdas';
 import { exchangeBytes } from './http';
 import { KeyExchangeError, type KeyResult, refuseKey } from './key_error';
-import { digest, LEVEL1_PATH, MAX_VALID_AT, openKey, REQUEST_CONTEXT, RESPONSE_CONTEXT, signWith, verifyWith, type WrapContext, wrapKey, x25519FromRaw, x25519Raw } from './level1_wire';
+import { digest, LEVEL1_PATH, MAX_VALID_AT, openKey, REQUEST_CONTEXT, RESPONSE_CONTEXT, type WrapContext, wrapKey, x25519FromRaw, x25519Raw } from './level1_wire';
+import { signWith, verifyWith } from './signing';
 import type { MeshPeer } from './peers';
 
 export interface Level1ClientOptions {

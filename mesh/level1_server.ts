@@ -8,7 +8,8 @@ import { GRACE_PERIOD_SECONDS, PREFETCH_PERIOD_SECONDS, type Epoch } from '../sc
 import type { DrkeyIssuer } from '../scion/drkey/level1';
 import type { PostAnswer, PostRefusal, PostRoute } from './http';
 import { type KeyExchangeErrorCode, KeyExchangeError, zeroKeyCounts } from './key_error';
-import { digest, LEVEL1_PATH, MAX_VALID_AT, REQUEST_CONTEXT, RESPONSE_CONTEXT, sealKey, signWith, verifyWith, type WrapContext, wrapKey, x25519FromRaw, x25519Raw } from './level1_wire';
+import { digest, LEVEL1_PATH, MAX_VALID_AT, REQUEST_CONTEXT, RESPONSE_CONTEXT, sealKey, type WrapContext, wrapKey, x25519FromRaw, x25519Raw } from './level1_wire';
+import { signWith, verifyWith } from './signing';
 import type { MeshPeers } from './peers';
 
 export interface Level1ServerLimits {

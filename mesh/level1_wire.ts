@@ -4,7 +4,7 @@
 // and both cluster names; each key is sealed with AES-256-GCM whose associated data binds the
 // names and the key's epoch. A key therefore opens only for the requester that made the
 // request, for the epoch the issuer stated, under the issuer's fresh key.
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, hkdfSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import type { Epoch } from '../scion/drkey/epoch';
 
 export const LEVEL1_PATH = '/v1/drkey/level1';
@@ -13,16 +13,10 @@ export const RESPONSE_CONTEXT = Buffer.from('cillion-drkey-level1-response-v1\0'
 const WRAP_INFO = Buffer.from('cillion-drkey-level1-wrap-v1\0');
 const SEAL_AAD = Buffer.from('cillion-drkey-level1-key-v1\0');
 
-export const ED25519_SIGNATURE_BYTES = 64;
 export const X25519_PUBLIC_BYTES = 32;
 export const SEALED_KEY_BYTES = 16 + 16;
 /** Keys asked for in one request: the previous, current and next epoch. */
 export const MAX_VALID_AT = 3;
-
-export const signWith = (context: Buffer, bytes: Uint8Array, key: KeyObject): Buffer => sign(null, Buffer.concat([context, bytes]), key);
-
-export const verifyWith = (context: Buffer, bytes: Uint8Array, key: KeyObject, signature: Uint8Array): boolean =>
-  signature.length === ED25519_SIGNATURE_BYTES && verify(null, Buffer.concat([context, bytes]), key, signature);
 
 export const digest = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 

@@ -11,7 +11,11 @@ import type { MeshPeers } from './peers';
 const CONTEXT = Buffer.from('cillion-identity-catalogue-v1\0');
 const ED25519_SIGNATURE_BYTES = 64;
 
-const signedMessage = (catalogue: Uint8Array): Buffer => Buffer.concat([CONTEXT, catalogue]);
+/** An Ed25519 signature over `bytes` behind `context`, the form every signed mesh message takes. */
+export const signWith = (context: Buffer, bytes: Uint8Array, key: KeyObject): Buffer => sign(null, Buffer.concat([context, bytes]), key);
+
+export const verifyWith = (context: Buffer, bytes: Uint8Array, key: KeyObject, signature: Uint8Array): boolean =>
+  signature.length === ED25519_SIGNATURE_BYTES && verify(null, Buffer.concat([context, bytes]), key, signature);
 
 /** The encoded SignedCatalogue of `c`, signed with this cluster's Ed25519 private key. */
 export function signCatalogue(c: Catalogue, privateKey: KeyObject): Uint8Array {
@@ -22,7 +26,7 @@ export function signCatalogue(c: Catalogue, privateKey: KeyObject): Uint8Array {
     issuedAtMs: BigInt(c.issuedAtMs),
     identities: c.identities.map((e) => ({ id: e.id, labels: [...e.labels], addresses: [...e.addresses] })),
   }).finish();
-  return SignedCatalogue.encode({ catalogue: Buffer.from(catalogue), signature: sign(null, signedMessage(catalogue), privateKey) }).finish();
+  return SignedCatalogue.encode({ catalogue: Buffer.from(catalogue), signature: signWith(CONTEXT, catalogue, privateKey) }).finish();
 }
 
 export interface OpenedCatalogue {
@@ -64,7 +68,7 @@ export function openCatalogue(bytes: Uint8Array, peers: MeshPeers, limits: Catal
   if (signed.signature.length === 0) return refuse('UNSIGNED', `catalogue of "${name.slice(0, 80)}" carries no signature`);
   const peer = peers.get(name);
   if (!peer) return refuse('UNKNOWN_CLUSTER', `"${name.slice(0, 80)}" is not a cluster of this mesh`);
-  const good = signed.signature.length === ED25519_SIGNATURE_BYTES && verify(null, signedMessage(signed.catalogue), peer.publicKey, signed.signature);
+  const good = verifyWith(CONTEXT, signed.catalogue, peer.publicKey, signed.signature);
   if (!good) return refuse('BAD_SIGNATURE', `catalogue claims to be ${peer.clusterName}'s but its key did not sign it`);
   let decoded: IdentityCatalogue;
   try {

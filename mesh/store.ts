@@ -8,7 +8,7 @@ import type { EndpointInfo } from '../collector/enrich';
 import { NAMESPACE_LABEL } from '../operator/identity/labels';
 import { clusterIdOf } from '../operator/identity/cluster_scope';
 import { DEFAULT_CATALOGUE_FRESHNESS, DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueFreshness, type CatalogueLimits } from './catalogue';
-import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult } from './error';
+import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult, zeroCounts } from './error';
 import type { MeshPeers } from './peers';
 import { openCatalogue } from './signing';
 
@@ -68,7 +68,7 @@ export interface RemoteCataloguesOptions {
 export class RemoteCatalogues {
   private readonly held = new Map<string, Held>();
   private readonly byAddressMap = new Map<string, EndpointInfo>();
-  private readonly refused = Object.fromEntries(CATALOGUE_ERROR_CODES.map((c) => [c, 0])) as Record<CatalogueErrorCode, number>;
+  private readonly refused = zeroCounts(CATALOGUE_ERROR_CODES);
   private accepted = 0;
   private addressesDropped = 0;
   private lastLogged = '';

@@ -6,14 +6,12 @@
 // of both clusters; the MAC input binds both ISD-ASes and both host addresses instead.
 //
 // The SPI is therefore not a DRKey SPI (those name AS-host and host-host keys only) but a
-// locally agreed one above 2^21-1 (authenticator-option.rst): "\0CL" and version 1.
+// locally agreed one above 2^21-1 (authenticator-option.rst): CILLION_SPI in cillion.ts.
 import { deriveGenericAsAs } from '../drkey/derive';
 import type { Level1Key } from '../drkey/level1';
 import { PROTOCOL_CILLION_IDENTITY, PROTOCOL_GENERIC } from '../drkey/protocol';
 import { SpaoError } from './errors';
 import type { EpochKey } from './key_select';
-
-export const MESH_SPI = 0x00434c01;
 
 /** K_{A->B} from the generic Level 1 key K_{A,B}, with its epoch (the issuer A's). */
 export function meshKey(level1: Level1Key): EpochKey {

@@ -12,7 +12,8 @@ import { parseIA } from '../../../scion/isdas';
 import { exchangeBytes, serveCatalogue, type PostAnswer } from '../../../mesh/http';
 import { fetchLevel1, level1Url, makeRequest, type Level1ClientOptions } from '../../../mesh/level1_client';
 import { Level1Server, type Level1ServerLimits } from '../../../mesh/level1_server';
-import { digest, LEVEL1_PATH, REQUEST_CONTEXT, RESPONSE_CONTEXT, sealKey, signWith, wrapKey, x25519FromRaw, x25519Raw } from '../../../mesh/level1_wire';
+import { digest, LEVEL1_PATH, REQUEST_CONTEXT, RESPONSE_CONTEXT, sealKey, wrapKey, x25519FromRaw, x25519Raw } from '../../../mesh/level1_wire';
+import { signWith } from '../../../mesh/signing';
 import { MeshPeers } from '../../../mesh/peers';
 import { FRANKFURT, OUTSIDER, ZURICH } from './helpers';
 

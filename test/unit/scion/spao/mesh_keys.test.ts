@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { deriveGenericAsAs } from '../../../../scion/drkey/derive';
 import { DrkeyIssuer } from '../../../../scion/drkey/level1';
 import { PROTOCOL_CILLION_IDENTITY, PROTOCOL_SCMP } from '../../../../scion/drkey/protocol';
-import { MESH_SPI, meshKey } from '../../../../scion/spao/mesh_keys';
+import { CILLION_SPI } from '../../../../scion/spao/cillion';
+import { meshKey } from '../../../../scion/spao/mesh_keys';
 import { isDrkeySpi } from '../../../../scion/spao/spi';
 import { EPOCH_S, FRANKFURT, T0_S, ZURICH, zurich } from './fixture';
 
 describe('scion/spao/mesh_keys: the mesh datapath key K_{A->B}', () => {
   it('is carried under the locally agreed SPI 0x00434c01, not a DRKey SPI', () => {
-    assert.equal(MESH_SPI, 0x00434c01);
-    assert.equal(isDrkeySpi(MESH_SPI), false);
+    assert.equal(CILLION_SPI, 0x00434c01);
+    assert.equal(isDrkeySpi(CILLION_SPI), false);
   });
 
   it('is the generic AS-AS key of the Cillion protocol under K_{A,B}, for K_{A,B}\'s epoch', () => {
