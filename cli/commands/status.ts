@@ -58,19 +58,18 @@ export function renderStatus(s: ServerStatusResponse, address: string): string {
   return lines.join('\n');
 }
 
-/** One line per address (or JSON), read from its /metrics; false when one could not be read. */
+/** One line per address, read from its /metrics; false when one could not be read. */
 async function metricsLines<T>(
   addresses: readonly string[],
   what: 'router' | 'agent',
   read: (address: string) => Promise<T>,
-  render: (address: string, v: T, json: boolean) => string,
-  json: boolean,
+  render: (address: string, v: T) => string,
   write: (line: string) => void,
 ): Promise<boolean> {
   let ok = true;
   for (const address of addresses) {
     try {
-      write(render(address, await read(address), json));
+      write(render(address, await read(address)));
     } catch (e) {
       ok = false;
       process.stderr.write(`cillion status: ${what} ${(e as Error).message}\n`);
@@ -104,8 +103,8 @@ export function statusCommand(): Command {
     }
     const json = opts.output === 'json';
     const write = (line: string): void => void process.stdout.write(`${line}\n`);
-    const routersOk = await metricsLines(opts.router, 'router', (a) => fetchHopMac(a, DEADLINE_MS), (a, hopMac, j) => (j ? toJsonLine({ router: a, hopMac }) : `Router ${a}: ${describeHopMac(hopMac)}`), json, write);
-    const agentsOk = await metricsLines(opts.agent, 'agent', (a) => fetchSpao(a, DEADLINE_MS), (a, spao, j) => (j ? toJsonLine({ agent: a, spao }) : `Agent ${a}: ${describeSpao(spao)}`), json, write);
+    const routersOk = await metricsLines(opts.router, 'router', (a) => fetchHopMac(a, DEADLINE_MS), (a, hopMac) => (json ? toJsonLine({ router: a, hopMac }) : `Router ${a}: ${describeHopMac(hopMac)}`), write);
+    const agentsOk = await metricsLines(opts.agent, 'agent', (a) => fetchSpao(a, DEADLINE_MS), (a, spao) => (json ? toJsonLine({ agent: a, spao }) : `Agent ${a}: ${describeSpao(spao)}`), write);
     if (!routersOk || !agentsOk) process.exitCode = 1;
   });
   return cmd;

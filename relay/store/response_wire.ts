@@ -127,21 +127,25 @@ function encodedPath(p: ScionPath): Uint8Array {
 /** Bounds every message's scalars, tags and nested lengths (the strings and references come on top). */
 const FIXED_MAX_BYTES = 1024;
 
-/** A LowCardinality column as each dictionary entry's whole field, and the longest of them. */
-function strings(b: NativeBlock, name: string, field: number): { entries: Uint8Array[]; index: ArrayLike<number>; max: number } {
+/**
+ * A LowCardinality column as each dictionary entry encoded once (by default its whole string
+ * field), and the longest of them.
+ */
+function strings(
+  b: NativeBlock,
+  name: string,
+  field: number,
+  encode: (s: string) => Uint8Array = (s) => stringField(field, s),
+): { entries: Uint8Array[]; index: ArrayLike<number>; max: number } {
   const c = col(b, name);
   if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
-  const entries = c.dict.map((s) => stringField(field, s));
+  const entries = c.dict.map(encode);
   return { entries, index: c.index, max: entries.reduce((m, e) => Math.max(m, e.length), 0) };
 }
 
-/** A policy-refs column as each dictionary entry's repeated Policy fields, and the longest of them. */
-function policies(b: NativeBlock, name: string, field: number): { entries: Uint8Array[]; index: ArrayLike<number>; max: number } {
-  const c = col(b, name);
-  if (c.kind !== 'dict') throw new NativeFormatError(`column ${name} is not a LowCardinality column`);
-  const entries = c.dict.map((s) => Buffer.concat(parsePolicyRefs(s).map((p) => lengthDelimited(field, Policy.encode(p).finish()))));
-  return { entries, index: c.index, max: entries.reduce((m, e) => Math.max(m, e.length), 0) };
-}
+/** A policy-refs column: each dictionary entry as its repeated Policy fields. */
+const policies = (b: NativeBlock, name: string, field: number) =>
+  strings(b, name, field, (s) => Buffer.concat(parsePolicyRefs(s).map((p) => lengthDelimited(field, Policy.encode(p).finish()))));
 
 /** The engine's UUID layout (two little-endian halves) in RFC 4122 order, as bytes of the text. */
 const UUID_ORDER = [7, 6, 5, 4, -1, 3, 2, -1, 1, 0, -1, 15, 14, -1, 13, 12, 11, 10, 9, 8];
