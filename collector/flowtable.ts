@@ -508,6 +508,8 @@ export class FlowTable {
       this.podBytes[e] += c.podBytes;
       this.wireBytes[e] += c.wireBytes;
       this.dropped[e] += c.dropped;
+      // The carried report's delivered packets were all authenticated, or it said not.
+      if (c.authenticated) this.authed[e] += c.packets - c.dropped;
       this.flagsOr[e] |= c.tcpFlags;
       this.dropMask[e] |= c.dropReasons;
       if (c.dropped > 0) {

@@ -281,6 +281,19 @@ describe('collector/flowtable when its consumer has no room', () => {
     ]);
   });
 
+  it('a flow that takes its carried counts back stays authenticated when all its packets were', () => {
+    let room = 0;
+    const { t, out, feed } = table({ maxEntries: 1, room: () => room });
+    const auth = { authenticated: true };
+    feed([port(1, 1, auth), port(1, 2, auth), port(2, 3, auth), port(1, 4, auth)]);
+    room = 10;
+    t.flush();
+    assert.deepEqual(out.map((f) => [f.inner?.srcPort, f.packets, f.foldedReports, f.authenticated]), [
+      [2, 1, 0, true],
+      [1, 3, 1, true],
+    ]);
+  });
+
   it('sheds the oldest carried report when the carry is full, counts it, and the flow that returns says it is short', () => {
     const { t, out, feed } = table({ maxEntries: 1, maxCarried: 1, room: () => 0 });
     feed([port(1, 1, { podLen: 70 }), port(1, 2, { podLen: 70 }), port(2, 3), port(3, 4)]);
