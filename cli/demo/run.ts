@@ -284,13 +284,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
+    const nodesOf = (cluster: string): string[] => plan.nodes.filter((n) => n.cluster === cluster).map((n) => n.name);
     const meshFiles = writeDemoMesh(
       runDir,
       clusters.map((c) => ({
         name: c.name,
         clusterId: c.cluster.spec.clusterId,
         ia: c.cluster.spec.isdAS,
-        nodes: plan.nodes.filter((n) => n.cluster === c.name).map((n) => n.name),
+        nodes: nodesOf(c.name),
         // Its pod prefixes as the other clusters' RemoteClusters declare them.
         prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
       })),
@@ -301,7 +302,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const operators = clusters.map((c) =>
       DemoProcess.cillion(ctx, `operator-${c.name}`, [
         'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
-        '--mesh', meshFiles.get(plan.nodes.filter((n) => n.cluster === c.name).at(-1)!.name) as string,
+        '--mesh', meshFiles.get(nodesOf(c.name).at(-1) as string) as string,
       ]),
     );
     groups.unshift(operators);

@@ -9,12 +9,7 @@
 #define CIL_HOP_CIPHER_H
 
 #include "common.h"
-
-struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
-					     int *err) __ksym;
-void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
-int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src, const struct bpf_dynptr *dst,
-		       const struct bpf_dynptr *siv__nullable) __ksym;
+#include "crypto_kfunc.h"
 
 #define CIL_AES_BLOCK 16
 #define CIL_CIPHER_LIVE 0

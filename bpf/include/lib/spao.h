@@ -14,12 +14,7 @@
 #include "config.h"
 #include "payload.h"
 #include "scion.h"
-
-struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
-					     int *err) __ksym;
-void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
-int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src, const struct bpf_dynptr *dst,
-		       const struct bpf_dynptr *siv__nullable) __ksym;
+#include "crypto_kfunc.h"
 
 /* Authentication on or off, and the acceptance window's full width (AbsTime within half
  * of it either side of the receiver's clock); set by the loader. */
