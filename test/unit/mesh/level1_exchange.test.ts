@@ -156,6 +156,29 @@ describe('mesh/level1: Level 1 keys between control planes over the mesh HTTP se
     }
   });
 
+  it('frees the slot of a client that hangs up half-way through its body', async () => {
+    const z = await honest({ maxInFlight: 1 });
+    const url = level1Url(z.zurich)!;
+    try {
+      const { hostname, port } = new URL(url);
+      await new Promise<void>((resolve) => {
+        const sock = connect(Number(port), hostname, () => {
+          sock.write(`POST ${LEVEL1_PATH} HTTP/1.1\r\nhost: x\r\ncontent-length: 200\r\n\r\n`);
+          sock.write(Buffer.alloc(10), () => setImmediate(() => sock.destroy()));
+        });
+        sock.on('close', () => resolve());
+      });
+      // The one slot of this address is free again at once, not after the body deadline.
+      const deadline = Date.now() + 2000;
+      let r = await exchangeBytes(url, requestBytes(), 4096, 3000);
+      while (!r.ok && Date.now() < deadline) r = await exchangeBytes(url, requestBytes(), 4096, 3000);
+      assert.ok(r.ok, !r.ok ? r.error.message : '');
+      assert.equal(z.level1.stats().refused.TIMEOUT, 0);
+    } finally {
+      await close(z.server);
+    }
+  });
+
   it('remembers requests per requesting cluster: one that asks in a loop is refused BUSY, another is still served', async () => {
     const peers = new MeshPeers(
       [
