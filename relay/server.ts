@@ -41,6 +41,7 @@ import { listenCredentials, type RelayTlsOptions } from './tls';
 import { Guard, type Refusal } from './auth/guard';
 import type { Identity } from './auth/identity';
 import { AccessPolicy, type AccessOptions } from './auth/policy';
+import type { PeerOptions } from './peers/options';
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
@@ -75,6 +76,12 @@ export interface RelayOptions {
   attest?: AttestOptions;
   /** Bounds on what clients may send and ask (relay/limits.ts); defaults for the rest. */
   limits?: Partial<RelayLimits>;
+  /** This relay's name among its peers and in attestations; default the host name. */
+  name?: string;
+  /** The cluster this relay serves; flows and nodes are named "cluster/node" when set. */
+  cluster?: string;
+  /** The other relays this one answers together with (replicas and federated clusters). */
+  peers?: PeerOptions;
 }
 
 export interface Relay {
