@@ -10,10 +10,21 @@
 // filling and goes with the next acknowledgement, as one larger batch instead of several
 // small ones (a burst of reports costs the relay fewer inserts, and no flow waits longer
 // than it would have in the relay's queue).
+//
+// Failover: the exporter knows several relays (replicas, in failover order) and exports to
+// one. Once the current one has been unreachable for `failoverMs`, it moves on to the next
+// (round the list), keeping its session: its first heartbeat there hands over the last
+// acknowledged sequence and the relay that acknowledged it, and the unacknowledged batches
+// are sent again. When that relay answers that what the previous one stored above the
+// handover is a duplicate of its own (it keeps its own store), the exporter keeps a
+// handover and, once the previous relay answers again, retracts those batches there; a
+// stream to a relay it owes retractions always carries them first, so a retraction never
+// deletes what that relay stores afterwards. Handovers live in memory only: a collector
+// restarted before retracting leaves those duplicates to the readers' dedupe by flow uuid.
 import { randomUUID } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ColumnEncoder } from '../columns/encode';
-import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch, type FlowColumns } from '../proto/gen/export/v1/export';
+import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch, type FlowColumns, type Retraction } from '../proto/gen/export/v1/export';
 import type { Flow } from '../proto/gen/flow/flow';
 
 /** The relay's default message limit is 4 MiB; a quarter of it leaves room for any header. */
@@ -41,9 +52,24 @@ export function zeroPipelineCounters(): PipelineCounters {
   return ExportCounters.create();
 }
 
+/** Batches a relay stored that another, which took the session over, stores too. */
+export interface Handover {
+  sessionId: string;
+  /** The relay's name (from its acknowledgements) and its place in the target list. */
+  relayName: string;
+  target: number;
+  /** The range (after, through] to retract there. */
+  after: bigint;
+  through: bigint;
+}
+
 export interface ExporterOptions {
-  /** Relay address, host:port (or any grpc-js target). */
-  target: string;
+  /** Relay address, host:port (or any grpc-js target), or several in failover order. */
+  target: string | readonly string[];
+  /** How long the current relay may be unreachable before the next target is tried; default 5000 ms. */
+  failoverMs?: number;
+  /** Handovers kept until retracted; beyond it the oldest is given up (its duplicates left to readers). Default 64. */
+  maxHandovers?: number;
   /** Default: insecure (loopback). */
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
@@ -88,10 +114,42 @@ export interface ExporterCounters extends ExportCounters {
   oversizeDrops: bigint;
   /** Flows dropped because the columns cannot hold one of their fields (a uuid that is no UUID, no time...). */
   unencodableDrops: bigint;
+  /** The relay exported to now (address), and its name once it has answered. */
+  target: string;
+  relayName: string;
+  /** Moves to the next relay of the list. */
+  failovers: number;
+  /** Handovers whose retraction is still owed. */
+  handoversPending: number;
+  /** Retractions the previous relays acknowledged. */
+  retractions: number;
+  /** Handovers given up unretracted (the list was full). */
+  handoversDropped: number;
 }
 
 export class Exporter {
-  private readonly client: FlowExportClient;
+  private readonly targets: readonly string[];
+  /** One client per target, made when first used. */
+  private readonly clients: (FlowExportClient | undefined)[];
+  /** Each target's relay name, from its acknowledgements. */
+  private readonly names: string[];
+  /** Index of the target exported to. */
+  private at = 0;
+  private readonly failoverMs: number;
+  private readonly maxHandovers: number;
+  /** Since when the current relay has not acknowledged anything; null while it does. */
+  private lostSince: number | null = null;
+  private failoverTimer: NodeJS.Timeout | null = null;
+  private readonly retractTimer: NodeJS.Timeout;
+  /** The relay that acknowledged `acked` (name and target index); '' before any. */
+  private ackedBy = '';
+  private ackedAt = 0;
+  private handovers: Handover[] = [];
+  /** Targets with a retraction stream open. */
+  private readonly retracting = new Set<number>();
+  private failovers = 0;
+  private retractions = 0;
+  private handoversDropped = 0;
   private readonly backoff: Backoff;
   private readonly heartbeatMs: number;
   private sessionId = randomUUID();
@@ -138,16 +196,33 @@ export class Exporter {
     this.maxFlowBytes = (opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES) - BATCH_HEADER_BYTES - names;
     if (!(this.maxFlowBytes > 0)) throw new RangeError('maxBatchBytes leaves no room for flows');
     this.pending = new ColumnEncoder(opts.batchFlows);
-    // The channel's own reconnect backoff (1 s up to 120 s by default) would otherwise sit
-    // between our retries and a relay that is back.
-    this.client = new FlowExportClient(opts.target, opts.credentials ?? grpcCredentials.createInsecure(), {
-      'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
-      'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
-      ...opts.channelOptions,
-    });
+    this.targets = typeof opts.target === 'string' ? [opts.target] : [...opts.target];
+    if (this.targets.length === 0) throw new RangeError('no relay target');
+    this.clients = this.targets.map(() => undefined);
+    this.names = this.targets.map(() => '');
+    this.failoverMs = opts.failoverMs ?? 5000;
+    this.maxHandovers = opts.maxHandovers ?? 64;
+    if (!(this.failoverMs > 0 && this.maxHandovers >= 1)) throw new RangeError('failoverMs and maxHandovers must be positive');
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
     this.heartbeatTimer.unref();
+    this.retractTimer = setInterval(() => this.retractElsewhere(), this.failoverMs);
+    this.retractTimer.unref();
     this.connect();
+  }
+
+  private client(i: number): FlowExportClient {
+    let c = this.clients[i];
+    if (!c) {
+      // The channel's own reconnect backoff (1 s up to 120 s by default) would otherwise sit
+      // between our retries and a relay that is back.
+      c = new FlowExportClient(this.targets[i], this.opts.credentials ?? grpcCredentials.createInsecure(), {
+        'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
+        'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
+        ...this.opts.channelOptions,
+      });
+      this.clients[i] = c;
+    }
+    return c;
   }
 
   /** Flows push() takes now without dropping; a producer that waits for room loses nothing. */
@@ -208,7 +283,18 @@ export class Exporter {
       flowsRejected: this.flowsRejected,
       oversizeDrops: this.oversizeDrops,
       unencodableDrops: this.unencodableDrops,
+      target: this.targets[this.at],
+      relayName: this.names[this.at],
+      failovers: this.failovers,
+      handoversPending: this.handovers.length,
+      retractions: this.retractions,
+      handoversDropped: this.handoversDropped,
     };
+  }
+
+  /** Handovers whose retraction is owed, oldest first. */
+  pendingHandovers(): readonly Handover[] {
+    return this.handovers;
   }
 
   /**
@@ -228,8 +314,10 @@ export class Exporter {
       });
     }
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.retractTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.failoverTimer) clearTimeout(this.failoverTimer);
     const s = this.stream;
     this.stream = null;
     this.ready = false;
@@ -237,7 +325,7 @@ export class Exporter {
       s.end();
       s.cancel();
     }
-    this.client.close();
+    for (const c of this.clients) c?.close();
   }
 
   private flushDue(): void {
@@ -265,7 +353,77 @@ export class Exporter {
 
   /** A numbered batch of these columns, or a heartbeat (sequence 0, no columns). */
   private batch(sequence: bigint, columns: FlowColumns | undefined): FlowBatch {
-    return { nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns };
+    return {
+      nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns,
+      handover: undefined, retraction: undefined,
+    };
+  }
+
+  /** A stream's first heartbeat: says which relay acknowledged what, for a relay that is another. */
+  private hello(): FlowBatch {
+    const b = this.stamp(this.batch(0n, undefined));
+    if (this.ackedBy !== '') b.handover = { ackedSequence: this.acked, relayName: this.ackedBy };
+    return b;
+  }
+
+  private retraction(h: Handover): FlowBatch {
+    return { ...this.batch(0n, undefined), sessionId: h.sessionId, retraction: { afterSequence: h.after, throughSequence: h.through } };
+  }
+
+  /** The handovers the target's relay is owed a retraction for. */
+  private owedBy(i: number): Handover[] {
+    return this.handovers.filter((h) => h.target === i || (this.names[i] !== '' && h.relayName === this.names[i]));
+  }
+
+  /** Keeps a handover to retract, merged with one of the same session, relay and start. */
+  private addHandover(h: Handover): void {
+    const same = this.handovers.find((x) => x.sessionId === h.sessionId && x.relayName === h.relayName && x.after === h.after);
+    if (same) {
+      if (h.through > same.through) same.through = h.through;
+      return;
+    }
+    this.handovers.push(h);
+    if (this.handovers.length > this.maxHandovers) {
+      const gone = this.handovers.shift()!;
+      this.handoversDropped++;
+      this.opts.onError?.(new Error(`giving up the retraction of session ${gone.sessionId} (${gone.after}, ${gone.through}] at relay ${gone.relayName}: more than ${this.maxHandovers} owed; readers deduplicate them`));
+    }
+  }
+
+  /** A retraction acknowledged: its handover is done. */
+  private retracted(sessionId: string, r: Retraction): void {
+    const before = this.handovers.length;
+    this.handovers = this.handovers.filter((h) => !(h.sessionId === sessionId && h.after === r.afterSequence && h.through === r.throughSequence));
+    this.retractions += before - this.handovers.length;
+  }
+
+  /**
+   * Sends the retractions owed by relays other than the current one, each on a stream of its
+   * own; a relay that does not answer is tried again next time.
+   */
+  private retractElsewhere(): void {
+    for (let i = 0; i < this.targets.length; i++) {
+      if (i === this.at || this.retracting.has(i)) continue;
+      const owed = this.owedBy(i);
+      if (owed.length === 0) continue;
+      this.retracting.add(i);
+      const s = this.client(i).export({ deadline: Date.now() + Math.max(this.failoverMs, 5000) });
+      let left = owed.length;
+      const finish = (): void => {
+        if (!this.retracting.delete(i)) return;
+        s.cancel();
+      };
+      s.on('data', (ack: ExportAck) => {
+        if (ack.relayName !== '') this.names[i] = ack.relayName;
+        if (!ack.retracted) return;
+        this.retracted(ack.sessionId, ack.retracted);
+        if (--left === 0) finish();
+      });
+      s.on('error', finish);
+      s.on('end', finish);
+      for (const h of owed) s.write(this.retraction(h));
+      s.end();
+    }
   }
 
   /** Fills in what is current at sending time: the counters and the clock. */
@@ -285,7 +443,7 @@ export class Exporter {
   private connect(): void {
     this.reconnectTimer = null;
     if (this.closing && this.unacked.length === 0) return;
-    const s = this.client.export();
+    const s = this.client(this.at).export();
     this.stream = s;
     this.ready = false;
     this.blocked = false;
@@ -293,7 +451,21 @@ export class Exporter {
     s.on('data', (ack: ExportAck) => this.onAck(s, ack));
     s.on('error', (err: Error) => this.onBroken(s, err));
     s.on('end', () => this.onBroken(s, null));
-    s.write(this.stamp(this.batch(0n, undefined)));
+    // Retractions owed to this relay first: the relay handles a stream's messages in order,
+    // so they are done before it stores anything new of ours.
+    for (const h of this.owedBy(this.at)) s.write(this.retraction(h));
+    s.write(this.hello());
+    if (this.failoverTimer) clearTimeout(this.failoverTimer);
+    this.failoverTimer = null;
+    if (this.targets.length > 1 && this.lostSince !== null) {
+      // A relay that neither answers nor refuses (a connect that hangs) is left in time too.
+      const left = this.lostSince + this.failoverMs - Date.now();
+      this.failoverTimer = setTimeout(() => {
+        this.failoverTimer = null;
+        if (s === this.stream && !this.ready) this.onBroken(s, new Error(`no answer from ${this.targets[this.at]} within ${this.failoverMs} ms`));
+      }, Math.max(left, this.backoff.initialMs));
+      this.failoverTimer.unref();
+    }
   }
 
   /** Also the liveness check: a relay that answered nothing for three heartbeats gets a new stream. */
@@ -308,7 +480,13 @@ export class Exporter {
   }
 
   private onAck(s: ClientDuplexStream<FlowBatch, ExportAck>, ack: ExportAck): void {
-    if (s !== this.stream || ack.sessionId !== this.sessionId) return;
+    if (s !== this.stream) return;
+    if (ack.relayName !== '') this.names[this.at] = ack.relayName;
+    if (ack.retracted) {
+      this.retracted(ack.sessionId, ack.retracted);
+      return;
+    }
+    if (ack.sessionId !== this.sessionId) return;
     const n = ack.ackedSequence;
     if (n > this.sequence) {
       this.opts.onError?.(new Error(`relay acknowledged sequence ${n} of session ${this.sessionId}, only ${this.sequence} were numbered`));
@@ -322,7 +500,16 @@ export class Exporter {
       s.cancel();
       return;
     }
+    if (!this.ready && ack.retractPrevious && this.ackedBy !== '' && this.ackedBy !== ack.relayName) {
+      // Whatever was sent to the previous relay was numbered by now.
+      this.addHandover({ sessionId: this.sessionId, relayName: this.ackedBy, target: this.ackedAt, after: this.acked, through: this.sequence });
+    }
+    if (ack.relayName !== '') {
+      this.ackedBy = ack.relayName;
+      this.ackedAt = this.at;
+    }
     this.attempts = 0;
+    this.lostSince = null;
     this.lastAckAt = Date.now();
     if (ack.rejectedFlows > 0n && n > this.acked) {
       this.flowsRejected += ack.rejectedFlows;
@@ -380,9 +567,21 @@ export class Exporter {
     s.cancel();
     if (err) this.opts.onError?.(err);
     if (this.closing && this.unacked.length === 0) return;
+    const now = Date.now();
+    this.lostSince ??= now;
+    if (this.targets.length > 1 && now - this.lostSince >= this.failoverMs) {
+      const from = this.targets[this.at];
+      this.at = (this.at + 1) % this.targets.length;
+      this.failovers++;
+      this.attempts = 0;
+      this.lostSince = now;
+      this.opts.onError?.(new Error(`relay ${from} unreachable for ${this.failoverMs} ms: failing over to ${this.targets[this.at]}`));
+    }
     const b = this.backoff;
     const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** this.attempts);
-    const delay = base * (1 - b.jitter + 2 * b.jitter * Math.random());
+    let delay = base * (1 - b.jitter + 2 * b.jitter * Math.random());
+    // Never waiting past the moment to fail over.
+    if (this.targets.length > 1) delay = Math.min(delay, Math.max(0, this.lostSince + this.failoverMs - now));
     this.attempts++;
     this.reconnects++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);

@@ -107,6 +107,21 @@ export class AgentMetrics {
       gauge(r, 'cillion_export_backlog_batches', 'Batches waiting for their acknowledgement.', () => ex().backlogBatches);
       gauge(r, 'cillion_export_connected', '1 while the relay stream is up.', () => (ex().connected ? 1 : 0));
       gauge(r, 'cillion_export_reconnects', 'Relay streams opened after the first.', () => ex().reconnects);
+      mirrored(r, 'cillion_export_failovers_total', 'Moves to the next relay of the --relay list after the current one was unreachable for --relay-failover.', [], () => [[{}, ex().failovers]]);
+      mirrored(r, 'cillion_export_retractions_total', 'Duplicate batch ranges retracted at a relay the collector failed over from.', [], () => [[{}, ex().retractions]]);
+      mirrored(r, 'cillion_export_handovers_dropped_total', 'Retractions given up (too many owed): their duplicates stay for the readers to deduplicate.', [], () => [[{}, ex().handoversDropped]]);
+      gauge(r, 'cillion_export_handovers_pending', 'Retractions owed to relays failed over from.', () => ex().handoversPending);
+      // An info metric: the label is the fact (which relay of the list is exported to now).
+      new Gauge({
+        name: 'cillion_export_relay_info',
+        help: 'The relay exported to now (address, and name once it answered); value 1.',
+        labelNames: ['target', 'relay'],
+        registers: [r],
+        collect() {
+          this.reset();
+          this.set({ target: ex().target, relay: ex().relayName }, 1);
+        },
+      });
     }
     if (src.catalogues) {
       const cat = (): CatalogueStoreStats => reading().catalogues as CatalogueStoreStats;

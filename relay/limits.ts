@@ -95,4 +95,5 @@ export type BreachKind =
   | 'query_time'
   | 'query_rows'
   | 'flow_streams'
-  | 'stalled';
+  | 'stalled'
+  | 'handover';

@@ -87,6 +87,8 @@ export class RelayMetrics {
   private readonly engineErrors: Counter<'op'>;
   private readonly refusals: Counter<'service' | 'reason'>;
   private readonly mismatches: Counter<'node'>;
+  private readonly failovers: Counter<'kind'>;
+  private readonly retracted: Counter;
   /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
   private readonly mismatchCounts = new Map<string, bigint>();
 
@@ -153,6 +155,13 @@ export class RelayMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.failovers = new Counter({
+      name: 'cillion_export_failovers_total',
+      help: 'Collector sessions taken over from another relay (takeover) and batch ranges deleted because another relay stored them (retraction).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.retracted = new Counter({ name: 'cillion_flows_retracted_total', help: 'Stored flows deleted by retractions: another relay stored them too.', registers });
     this.engineErrors = new Counter({ name: 'cillion_engine_errors_total', help: 'Store engine failures, by operation (details in the log under an error id).', labelNames: ['op'], registers });
     const inflight = opts.ingestInflight;
     new Gauge({
@@ -226,6 +235,14 @@ export class RelayMetrics {
 
   mismatchesByNode(): { nodeName: string; count: bigint }[] {
     return [...this.mismatchCounts].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([nodeName, count]) => ({ nodeName, count }));
+  }
+
+  failover(kind: 'takeover' | 'retraction'): void {
+    this.failovers.inc({ kind });
+  }
+
+  retractedFlows(n: number): void {
+    if (n > 0) this.retracted.inc(n);
   }
 
   storeError(): void {

@@ -14,7 +14,7 @@ import { NodeState } from '../proto/gen/relay/relay';
 import { attestService, type AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';
 import { boundedBatchDecoder, IngestBudget, refusalOf } from './export/admission';
-import { exportService, sessionKey, type BatchOwner, type BatchSink, type CollectorReport, type Rejections } from './export/ingest';
+import { exportService, sessionKey, type BatchOwner, type BatchSink, type CollectorReport, type FailoverEvent, type Rejections } from './export/ingest';
 import { GroupCommit, type Committable } from './export/group_commit';
 import { judgeColumns } from './export/judge_columns';
 import { liveBatch } from './export/live_columns';
@@ -127,6 +127,7 @@ function batchOwner(id: Identity, claimed: string): BatchOwner {
 
 export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const log = opts.log ?? (() => undefined);
+  const relayName = opts.name ?? hostname();
   const version = opts.version ?? packageVersion;
   const startedAt = nowNs();
   const listen = opts.listen ?? DEFAULT_LISTEN;
@@ -233,6 +234,26 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       // Taken now; stored with whatever else waits for the next insert.
       return { stored: store() };
     },
+    takeover: async (node, sessionId, after, previous) => {
+      if (store) await store.insertTakeover({ nodeName: node, sessionId, afterSequence: after, previousRelay: previous, takenAt: Date.now() });
+      else positions.set(sessionKey(node, sessionId), after);
+    },
+    retract: async (node, sessionId, after, through) => {
+      if (!store) {
+        positions.set(sessionKey(node, sessionId), after);
+        return;
+      }
+      const gone = await store.retract(node, sessionId, after, through, limits.uuidWindow);
+      // The deleted flows may come here again (from a relay that takes the session back).
+      const uuidKey = uuidKeys();
+      uuids.forget(gone.uuids.map((u) => uuidKey(node, uuidBytes(u))));
+      metrics.retractedFlows(Number(gone.flows));
+    },
+  };
+  const onFailover = (e: FailoverEvent): void => {
+    metrics.failover(e.kind);
+    if (e.kind === 'takeover') log(`export: node ${e.node} session ${e.sessionId} taken over from relay ${e.previous} after batch ${e.after} (stored here up to ${e.position})`);
+    else log(`export: node ${e.node} retracted session ${e.sessionId} batches (${e.after}, ${e.through}]: stored by another relay; position now ${e.position}`);
   };
 
   const counterLog = store ? new CounterLog(store, { onError: (e) => { metrics.storeError(); log(`storing collector counters: ${e.message}`); } }) : undefined;
@@ -254,6 +275,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     },
     onCounters,
     maxBatchFlows: limits.maxBatchFlows,
+    relayName,
+    sharedStore: opts.peers?.sharedStore ?? false,
+    onFailover,
     budget,
     onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
     onError: (err, peer) => {
@@ -269,7 +293,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const stream = nodes.streamOpened(call.getPeer(), tlsInfo);
       const versionHeader = call.metadata.get('cillion-version')[0];
       call.on('data', (b: FlowBatch) => {
-        if (refusalOf(b)) return;
+        // A retraction comes from a collector that exports elsewhere: no connected node here.
+        if (refusalOf(b) || b.retraction) return;
         const owner = batchOwner(id, b.nodeName);
         if ('node' in owner) stream.identify(owner.node, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
       });
@@ -316,7 +341,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, 'reader', flowHistoryService(observerDeps)));
   server.addService(
     AttestService,
-    guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),
+    guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: relayName, version }, onError: (err) => log(`attest: ${err.message}`) })),
   );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);

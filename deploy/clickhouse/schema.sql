@@ -221,6 +221,16 @@ PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (node_name, received_at)
 TTL toDateTime(received_at) + INTERVAL 7 DAY;
 
+CREATE TABLE IF NOT EXISTS cillion.takeovers_local ON CLUSTER cillion (
+  node_name LowCardinality(String),
+  session_id LowCardinality(String),
+  after_sequence UInt64,
+  previous_relay String,
+  taken_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/cillion/takeovers_local', '{replica}')
+ORDER BY (node_name, session_id, after_sequence)
+TTL toDateTime(taken_at) + INTERVAL 7 DAY;
+
 CREATE TABLE IF NOT EXISTS cillion.flows ON CLUSTER cillion AS cillion.flows_local
 ENGINE = Distributed(cillion, cillion, flows_local, cityHash64(session_id))
 SETTINGS allow_suspicious_low_cardinality_types = 1;
@@ -242,3 +252,6 @@ ENGINE = Distributed(cillion, cillion, batch_marks_local, cityHash64(session_id)
 
 CREATE TABLE IF NOT EXISTS cillion.node_counters ON CLUSTER cillion AS cillion.node_counters_local
 ENGINE = Distributed(cillion, cillion, node_counters_local, cityHash64(session_id));
+
+CREATE TABLE IF NOT EXISTS cillion.takeovers ON CLUSTER cillion AS cillion.takeovers_local
+ENGINE = Distributed(cillion, cillion, takeovers_local, cityHash64(session_id));

@@ -9,6 +9,12 @@
 // opened it: sessions are keyed by (node, session id), the node being the one the stream's
 // certificate names (nodeOf), so another client naming the same id gets a session of its own.
 //
+// Failover (proto: Handover, Retraction): a heartbeat with a Handover from another relay
+// whose acknowledged sequence is above this relay's position makes this relay take the
+// session over there (sink.takeover, a row in its store); a Retraction deletes the
+// session's batches in its range from this relay's store. Both act on the stream's node's
+// sessions only, in the session's queue, so never between a batch and its position.
+//
 // Memory is bounded: a stream reads its next message only once the previous one is taken
 // and the ingest budget (admission.ts) has room; a batch holds its budget until it is
 // stored. Otherwise the stream is paused, and HTTP/2 flow control makes the collector wait
@@ -41,7 +47,26 @@ export interface BatchSink {
    * batch of its session taken after it is stored either.
    */
   accept(batch: FlowBatch, columns: IncomingColumns): Promise<Accepted>;
+  /** Takes the node's session over at `after` from relay `previous`, durably: its position is `after` from then on. */
+  takeover(nodeName: string, sessionId: string, after: bigint, previous: string): Promise<void>;
+  /** Deletes the node's session's batches in (after, through], durably. */
+  retract(nodeName: string, sessionId: string, after: bigint, through: bigint): Promise<void>;
 }
+
+/**
+ * The highest sequence a Handover or Retraction may name. A session numbers one batch at a
+ * time; 2^48 batches is a thousand a second for almost nine thousand years, so a larger
+ * one is a lie (or a bug), and refusing it keeps every position and K + 1 far from the
+ * 64-bit edge. Whatever a collector claims below it moves only its own node's session.
+ */
+export const MAX_HANDOVER_SEQUENCE = 2n ** 48n;
+/** A relay name's length at most in a Handover (a DNS name's). */
+export const MAX_RELAY_NAME = 253;
+
+/** A handover or retraction done, for metrics and the log. */
+export type FailoverEvent =
+  | { kind: 'takeover'; node: string; sessionId: string; after: bigint; previous: string; position: bigint }
+  | { kind: 'retraction'; node: string; sessionId: string; after: bigint; through: bigint; position: bigint };
 
 export interface CollectorReport {
   nodeName: string;
@@ -74,6 +99,15 @@ export interface IngestOptions {
   budget?: IngestBudget;
   /** Flows one batch may hold; default 32768. */
   maxBatchFlows?: number;
+  /** This relay's name, in every acknowledgement; a Handover naming it is no failover. */
+  relayName?: string;
+  /**
+   * The store is shared with the other relays: a collector's previous relay stored into it
+   * too, so nothing it stored is a duplicate to retract (acks never ask for it).
+   */
+  sharedStore?: boolean;
+  /** Takeovers and retractions done. */
+  onFailover?: (e: FailoverEvent) => void;
 }
 
 /** Each batch's columns, from when its stream checked them until it is stored. */
@@ -120,6 +154,20 @@ class Session {
     return this.position;
   }
 
+  /** Takes the session over at `after`: durable before the position says so. */
+  async takeover(after: bigint, previous: string): Promise<void> {
+    await this.last.catch(() => undefined);
+    await this.sink.takeover(this.node, this.id, after, previous);
+    this.position = after;
+  }
+
+  /** Deletes the session's batches in (after, through] once every batch taken is stored. */
+  async retract(after: bigint, through: bigint): Promise<void> {
+    await this.last.catch(() => undefined);
+    this.position = undefined;
+    await this.sink.retract(this.node, this.id, after, through);
+  }
+
   /** Resolves once every batch taken so far is stored; rejects if one of them was not. */
   stored(): Promise<unknown> {
     return this.last;
@@ -156,7 +204,22 @@ class Session {
 /** A session's key: length-prefixed, so no choice of node name and id collides with another pair. */
 export const sessionKey = (node: string, id: string): string => `${node.length}:${node}/${id}`;
 
+/** Why a heartbeat's Handover or Retraction is refused, if it is. */
+function failoverRefusal(b: FlowBatch): string | undefined {
+  const { handover: h, retraction: r } = b;
+  if (!h && !r) return undefined;
+  if (b.sequence !== 0n) return `batch ${b.sequence} carries a handover or retraction: only a heartbeat (sequence 0) may`;
+  if (h && r) return 'a heartbeat carries a handover and a retraction: one per message';
+  if (h && h.ackedSequence > MAX_HANDOVER_SEQUENCE) return `handover at sequence ${h.ackedSequence}: beyond ${MAX_HANDOVER_SEQUENCE}, no session gets there`;
+  if (h && (h.relayName === '' || h.relayName.length > MAX_RELAY_NAME)) return `handover names a relay of ${h.relayName.length} characters: 1 to ${MAX_RELAY_NAME}`;
+  if (r && (r.throughSequence > MAX_HANDOVER_SEQUENCE || r.throughSequence <= r.afterSequence)) {
+    return `retraction of (${r.afterSequence}, ${r.throughSequence}]: an empty range or beyond ${MAX_HANDOVER_SEQUENCE}`;
+  }
+  return undefined;
+}
+
 export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowExportServer {
+  const relayName = opts.relayName ?? '';
   const maxHeld = opts.maxHeldBatches ?? 16;
   const sessions = new LRUCache<string, Session>({ max: opts.maxSessions ?? 10_000 });
   const sessionOf = (node: string, id: string): Session => {
@@ -234,6 +297,11 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         columnsOf.set(b, cols);
         if (b.sessionId === '') throw new StreamError(status.INVALID_ARGUMENT, 'batch without session_id');
         if (b.sequence === 0n && cols.columns.count + cols.refused > 0) throw new StreamError(status.INVALID_ARGUMENT, 'heartbeat (sequence 0) carrying flows');
+        const badFailover = failoverRefusal(b);
+        if (badFailover) {
+          opts.onBreach?.('handover', badFailover, peer);
+          throw new StreamError(status.INVALID_ARGUMENT, badFailover, true);
+        }
         const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName) : { node: b.nodeName };
         if ('refused' in owner) throw new StreamError(status.PERMISSION_DENIED, owner.refused);
         // Every flow is the stream's node's: a batch cannot file flows under another node.
@@ -249,6 +317,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         }
         const s = sessionOf(b.nodeName, b.sessionId);
         const stored: Promise<unknown>[] = [];
+        let retractPrevious = false;
         const take = async (x: FlowBatch): Promise<void> => {
           let p: Promise<Rejections>;
           try {
@@ -264,6 +333,24 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           );
         };
         const pos = await s.serial(async () => {
+          const r = b.retraction;
+          if (r) {
+            // Nothing above `after` here, nothing to delete (a retraction sent again costs a read).
+            if ((await s.current()) > r.afterSequence) await s.retract(r.afterSequence, r.throughSequence);
+            const position = await s.current();
+            opts.onFailover?.({ kind: 'retraction', node: b.nodeName, sessionId: b.sessionId, after: r.afterSequence, through: r.throughSequence, position });
+            return position;
+          }
+          const h = b.handover;
+          if (h && h.relayName !== relayName) {
+            const before = await s.current();
+            if (before < h.ackedSequence) {
+              await s.takeover(h.ackedSequence, h.relayName);
+              opts.onFailover?.({ kind: 'takeover', node: b.nodeName, sessionId: b.sessionId, after: h.ackedSequence, previous: h.relayName, position: before });
+            }
+            // Above the handover, what the previous relay stored is stored here too (or will be).
+            retractPrevious = !opts.sharedStore && before <= h.ackedSequence;
+          }
           let at = await s.current();
           if (b.sequence > at + 1n) {
             held.set(b.sequence, b);
@@ -308,7 +395,12 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
               rejected += r.rejected;
               if (reason === '') reason = r.reason;
             }
-            if (!done) call.write({ sessionId: b.sessionId, ackedSequence: pos, rejectedFlows: BigInt(rejected), rejectedReason: reason });
+            if (!done) {
+              call.write({
+                sessionId: b.sessionId, ackedSequence: pos, rejectedFlows: BigInt(rejected), rejectedReason: reason, relayName, retractPrevious,
+                retracted: b.retraction,
+              });
+            }
           },
           (e: unknown) => fail(e),
         );

@@ -4,7 +4,7 @@
 // restarted relay looking back, two relays on one server) is stored once.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { settingsClause } from './chdb';
-import { rollupStatement } from './schema';
+import { rollupRedoStatements, rollupStatement } from './schema';
 
 /** A batch's insert lands within this long of its received_at (the rollup waits for it). */
 const GRACE_S = 60;
@@ -55,6 +55,23 @@ export class Rollup {
       });
       await this.client.command({ query: rollupStatement(this.db, this.next, this.next + MINUTE, settings) });
     }
+  }
+
+  /**
+   * Runs `fn` between rollups (so no rollup reads flows it changes), then rolls up the
+   * node's minutes it names again if they were rolled up already: how deleted flows leave
+   * flows_1m. `fn` resolves with the flow times it deleted (Unix seconds), if any.
+   */
+  change(node: string, fn: () => Promise<{ fromS: number; toS: number; firstReceivedS: number } | undefined>): Promise<void> {
+    const run = this.running.then(async () => {
+      const span = await fn();
+      if (!span || span.firstReceivedS >= this.next) return;
+      for (const query of rollupRedoStatements(this.db, floorMinute(span.fromS), floorMinute(span.toS), this.next)) {
+        await this.client.command({ query, query_params: { node } });
+      }
+    });
+    this.running = run.catch(() => undefined);
+    return run;
   }
 
   async stop(): Promise<void> {

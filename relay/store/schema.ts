@@ -230,7 +230,7 @@ interface Layout {
   /** Suffix of the tables holding data ("" on one server, "_local" under Distributed ones). */
   suffix: string;
   onCluster: string;
-  engines: { flows: string; workloads: string; pathHeaders: string; paths: string; rollup: string; marks: string; counters: string };
+  engines: { flows: string; workloads: string; pathHeaders: string; paths: string; rollup: string; marks: string; counters: string; takeovers: string };
 }
 
 const SINGLE: Layout = {
@@ -244,6 +244,7 @@ const SINGLE: Layout = {
     rollup: 'SummingMergeTree((flows, packets, bytes))',
     marks: 'MergeTree',
     counters: 'MergeTree',
+    takeovers: 'MergeTree',
   },
 };
 
@@ -284,6 +285,7 @@ export function clusterSchemaStatements(o: SchemaOptions & { cluster: string }):
       rollup: `ReplicatedSummingMergeTree(${zk('flows_1m_local')}, (flows, packets, bytes))`,
       marks: `ReplicatedMergeTree(${zk('batch_marks_local')})`,
       counters: `ReplicatedMergeTree(${zk('node_counters_local')})`,
+      takeovers: `ReplicatedMergeTree(${zk('takeovers_local')})`,
     },
   };
   // flows has LowCardinality numbers, which a table copying its columns must be let have too.
@@ -300,6 +302,7 @@ ENGINE = Distributed(${cluster}, ${db}, ${name}_local, ${key})${name === 'flows'
     dist('flows_1m', 'rand()'),
     dist('batch_marks', 'cityHash64(session_id)'),
     dist('node_counters', 'cityHash64(session_id)'),
+    dist('takeovers', 'cityHash64(session_id)'),
   ];
 }
 
@@ -405,6 +408,19 @@ ${COUNTER_KEYS.map((c) => `  ${c} UInt64,\n`).join('')}  sent_at DateTime64(3, '
 PARTITION BY toYYYYMMDD(received_at)
 ORDER BY (node_name, received_at)
 TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
+    // A collector that failed over from previous_relay to this one, whose position for the
+    // session was below after_sequence: this relay took the session over there (its
+    // position counts it) and stored what followed. Created on open, so an older store
+    // gets it too.
+    `CREATE TABLE IF NOT EXISTS ${t('takeovers')}${l.onCluster} (
+  node_name ${LC},
+  session_id ${LC},
+  after_sequence UInt64,
+  previous_relay String,
+  taken_at DateTime64(3, 'UTC')
+) ENGINE = ${l.engines.takeovers}
+ORDER BY (node_name, session_id, after_sequence)
+TTL toDateTime(taken_at) + INTERVAL ${ttl} DAY`,
   ];
 }
 
@@ -490,15 +506,37 @@ export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<str
 export function rollupStatement(database: string, from: number, to: number, settings: string): string {
   const db = checkIdentifier(database);
   if (!Number.isInteger(from) || !Number.isInteger(to)) throw new Error('rollup bounds are whole seconds');
+  return rollupInsert(db, settings, `received_at >= toDateTime(${from}, 'UTC') AND received_at < toDateTime(${to}, 'UTC')`);
+}
+
+function rollupInsert(db: string, settings: string, where: string): string {
   return `INSERT INTO ${db}.flows_1m ${settings}
 SELECT toStartOfMinute(time) AS minute, node_name, source_namespace, source_app,
   destination_namespace, destination_app, path_fingerprint, src_ia, dst_ia, toString(verdict) AS verdict,
   if(bitAnd(present, ${PRESENT_GEOFENCE}) = 0, '', toString(geofence_verdict)) AS geofence_verdict, geofence_name,
   count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
 FROM ${db}.flows
-WHERE received_at >= toDateTime(${from}, 'UTC') AND received_at < toDateTime(${to}, 'UTC')
+WHERE ${where}
 GROUP BY minute, node_name, source_namespace, source_app, destination_namespace,
   destination_app, path_fingerprint, src_ia, dst_ia, verdict, geofence_verdict, geofence_name`;
+}
+
+/**
+ * Rolls up one node's minutes [from, to] (Unix seconds of flow time, whole minutes) again,
+ * from the flows that arrived before `rolledUpTo` (the rollup's mark), after some of them
+ * were deleted (a retraction): the node's rows of those minutes go first, then come back
+ * without the deleted flows. The node is the query parameter {node:String}. Not
+ * deduplicated: the same rows may legitimately be inserted again.
+ */
+export function rollupRedoStatements(database: string, from: number, to: number, rolledUpTo: number): string[] {
+  const db = checkIdentifier(database);
+  if (![from, to, rolledUpTo].every(Number.isInteger)) throw new Error('rollup bounds are whole seconds');
+  const minutes = `minute >= toDateTime(${from}, 'UTC') AND minute <= toDateTime(${to}, 'UTC')`;
+  return [
+    `ALTER TABLE ${db}.flows_1m DELETE WHERE node_name = {node:String} AND ${minutes} SETTINGS mutations_sync = 2`,
+    rollupInsert(db, 'SETTINGS insert_deduplicate = 0', `node_name = {node:String} AND time >= toDateTime64(${from}, 9, 'UTC') AND time < toDateTime64(${to + 60}, 9, 'UTC')
+  AND received_at < toDateTime(${rolledUpTo}, 'UTC')`),
+  ];
 }
 
 /** Where a flows table of the layout before typed columns is moved, untouched. */
@@ -526,6 +564,7 @@ export function ttlStatements(o: SchemaOptions): string[] {
     `ALTER TABLE ${db}.paths MODIFY TTL last_seen + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.batch_marks MODIFY TTL received_at + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.node_counters MODIFY TTL toDateTime(received_at) + INTERVAL ${ttl} DAY`,
+    `ALTER TABLE ${db}.takeovers MODIFY TTL toDateTime(taken_at) + INTERVAL ${ttl} DAY`,
     `ALTER TABLE ${db}.flows_1m MODIFY TTL minute + INTERVAL ${positiveDays(o.rollupTtlDays)} DAY`,
   ];
 }

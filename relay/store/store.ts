@@ -42,6 +42,24 @@ export interface RecentUuid {
   uuid: string;
 }
 
+/** A relay taking a collector's session over from another (takeovers in schema.ts). */
+export interface TakeoverRow {
+  nodeName: string;
+  sessionId: string;
+  /** The session's position here from now on: what the previous relay acknowledged. */
+  afterSequence: bigint;
+  previousRelay: string;
+  /** Unix milliseconds. */
+  takenAt: number;
+}
+
+/** What a retraction deleted. */
+export interface Retracted {
+  flows: bigint;
+  /** Uuids of the deleted flows, at most as many as asked for. */
+  uuids: string[];
+}
+
 export interface FlowStore extends FlowHistory {
   /**
    * The query's stored columns, page by page, every workload and path key resolved (see
@@ -60,8 +78,19 @@ export interface FlowStore extends FlowHistory {
    * (by index in the result); the rest are stored. Rejects when the insert fails, for all.
    */
   insertGroup(batches: readonly JudgedBatch[]): Promise<(Error | undefined)[]>;
-  /** Highest sequence stored for the node's session; 0n when none. Another node's session of the same id is another session. */
+  /**
+   * Highest sequence stored for the node's session, or taken over at (insertTakeover); 0n
+   * when none. Another node's session of the same id is another session.
+   */
   position(nodeName: string, sessionId: string): Promise<bigint>;
+  /** Records a takeover; the session's position is at least its afterSequence from then on. */
+  insertTakeover(t: TakeoverRow): Promise<void>;
+  /**
+   * Deletes the node's session's batches in (after, through]: flows, batch marks and
+   * takeovers, and their part of flows_1m. Resolves with up to `maxUuids` uuids of the
+   * deleted flows.
+   */
+  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, maxUuids: number): Promise<Retracted>;
   /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
   recentUuids(limit: number): Promise<RecentUuid[]>;
   /** Rolls up into flows_1m every whole minute of arrivals before `until` (default: a minute ago); the store does so by itself each minute. */
@@ -358,12 +387,58 @@ class ClickHouseFlowStore implements FlowStore {
     const result = await this.client.query({
       query: `SELECT toString(greatest(
   (SELECT max(sequence) FROM ${this.db}.flows WHERE node_name = {n:String} AND session_id = {s:String}),
-  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE node_name = {n:String} AND session_id = {s:String}))) AS n`,
+  (SELECT max(sequence) FROM ${this.db}.batch_marks WHERE node_name = {n:String} AND session_id = {s:String}),
+  (SELECT max(after_sequence) FROM ${this.db}.takeovers WHERE node_name = {n:String} AND session_id = {s:String}))) AS n`,
       query_params: { n: nodeName, s: sessionId },
       format: 'JSONEachRow',
     });
     const [row] = await result.json<{ n: string }>();
     return BigInt(row.n);
+  }
+
+  insertTakeover(t: TakeoverRow): Promise<void> {
+    return this.engine('recording a takeover', async () => {
+      await this.client.insert({
+        table: `${this.db}.takeovers`,
+        columns: ['node_name', 'session_id', 'after_sequence', 'previous_relay', 'taken_at'],
+        values: [[t.nodeName, t.sessionId, t.afterSequence.toString(), t.previousRelay, unixMs(t.takenAt)]],
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: { insert_distributed_sync: 1 },
+      });
+    });
+  }
+
+  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, maxUuids: number): Promise<Retracted> {
+    return this.engine('retracting batches', async () => {
+      const params = { n: nodeName, s: sessionId, a: after.toString(), t: through.toString() };
+      const range = 'node_name = {n:String} AND session_id = {s:String} AND sequence > {a:UInt64} AND sequence <= {t:UInt64}';
+      let out: Retracted = { flows: 0n, uuids: [] };
+      // Between rollups: a minute rolled up with the flows in it is rolled up again without them.
+      await this.rollup.change(nodeName, async () => {
+        const span = await this.client.query({
+          query: `SELECT toString(count()) AS n, toUInt32(min(time)) AS f, toUInt32(max(time)) AS l, toUInt32(min(received_at)) AS r FROM ${this.db}.flows WHERE ${range}`,
+          query_params: params,
+          format: 'JSONEachRow',
+        });
+        const [row] = await span.json<{ n: string; f: number; l: number; r: number }>();
+        const uuids = await this.client.query({
+          query: `SELECT toString(uuid) FROM ${this.db}.flows WHERE ${range} LIMIT {m:UInt32}`,
+          query_params: { ...params, m: maxUuids },
+          format: 'JSONCompactEachRow',
+        });
+        out = { flows: BigInt(row.n), uuids: (await uuids.json<[string]>()).map(([u]) => u) };
+        // Mutations, waited for: the rows are gone when the relay acknowledges.
+        for (const table of ['flows', 'batch_marks']) {
+          await this.client.command({ query: `ALTER TABLE ${this.db}.${table} DELETE WHERE ${range} SETTINGS mutations_sync = 2`, query_params: params });
+        }
+        await this.client.command({
+          query: `ALTER TABLE ${this.db}.takeovers DELETE WHERE node_name = {n:String} AND session_id = {s:String} AND after_sequence > {a:UInt64} AND after_sequence <= {t:UInt64} SETTINGS mutations_sync = 2`,
+          query_params: params,
+        });
+        return out.flows === 0n ? undefined : { fromS: Number(row.f), toS: Number(row.l), firstReceivedS: Number(row.r) };
+      });
+      return out;
+    });
   }
 
   async insertCounters(rows: NodeCounterRow[]): Promise<void> {

@@ -97,6 +97,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
     const exporter: ExporterCounters = {
       ...zeroCounters(), exportDrops: 4n, exportDropPackets: 8n, exportDropBytes: 800n, flowsExported: 290n, packetsExported: 880n,
       backlogFlows: 33, backlogBatches: 2, sessionId: 's', sequence: 7n, ackedSequence: 5n, connected: true, reconnects: 1, sessionResets: 0, flowsRejected: 0n, oversizeDrops: 0n, unencodableDrops: 0n,
+      target: '10.0.0.2:4245', relayName: 'relay-b', failovers: 2, handoversPending: 1, retractions: 1, handoversDropped: 0,
     };
     const datapath = { ENCAP: { packets: 910n, bytes: 91000n }, REDIRECT_FAILED: { packets: 2n, bytes: 300n }, RING_RESERVE_FAIL: { packets: 6n, bytes: 600n } };
     const m = new AgentMetrics({ datapath: () => datapath, table: () => stats, exporter: () => exporter, processMetrics: false });
@@ -119,6 +120,9 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
         'cillion_export_drop_packets_total 8',
         'cillion_export_backlog_flows 33',
         'cillion_packets_exported_total 880',
+        'cillion_export_failovers_total 2',
+        'cillion_export_handovers_pending 1',
+        'cillion_export_relay_info{target="10.0.0.2:4245",relay="relay-b"} 1',
       ]) assert.ok(lines.includes(want), `metrics lack "${want}"`);
       stats.lostPackets = 20;
       datapath.ENCAP.packets = 1000n;

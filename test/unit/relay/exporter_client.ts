@@ -49,6 +49,8 @@ export class FakeCollector {
       counters: { ...zeroCounters(), ...counters },
       sentAt: undefined,
       columns: undefined,
+      handover: undefined,
+      retraction: undefined,
     });
     return sequence;
   }

@@ -51,7 +51,7 @@ const stored = (sink: MemorySink): string[] => sink.uuids().map((u) => labels.ge
 
 function batch(sessionId: string, sequence: bigint, n = 2): FlowBatch {
   const flows = Array.from({ length: n }, (_, i) => Flow.fromPartial({ uuid: uuidFor(`${sessionId}-${sequence}-${i}`), nodeName: 'n1', time: { seconds: 1_767_225_600n, nanos: 0 } }));
-  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined };
+  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined };
 }
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {

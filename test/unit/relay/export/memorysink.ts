@@ -24,8 +24,36 @@ export class MemorySink implements BatchSink {
     return this.byNode ? `${nodeName}/${sessionId}` : sessionId;
   }
 
+  /** Per session: the position it was taken over at (stored batches follow it). */
+  readonly base = new Map<string, bigint>();
+  /** Takeovers recorded, in order. */
+  readonly takeovers: { key: string; after: bigint; previous: string }[] = [];
+  /** Retractions done, in order. */
+  readonly retractions: { key: string; after: bigint; through: bigint }[] = [];
+
   async position(nodeName: string, sessionId: string): Promise<bigint> {
-    return BigInt(this.batches.get(this.key(nodeName, sessionId))?.length ?? 0);
+    const key = this.key(nodeName, sessionId);
+    return (this.base.get(key) ?? 0n) + BigInt(this.batches.get(key)?.length ?? 0);
+  }
+
+  async takeover(nodeName: string, sessionId: string, after: bigint, previous: string): Promise<void> {
+    const key = this.key(nodeName, sessionId);
+    await this.tail;
+    if ((await this.position(nodeName, sessionId)) >= after) throw new Error(`takeover of ${key} at ${after}, at or below its position`);
+    this.takeovers.push({ key, after, previous });
+    // The batches below stay; the next one stored is after + 1.
+    const kept = this.batches.get(key) ?? [];
+    this.base.set(key, after - BigInt(kept.length));
+  }
+
+  async retract(nodeName: string, sessionId: string, after: bigint, through: bigint): Promise<void> {
+    const key = this.key(nodeName, sessionId);
+    await this.tail;
+    this.retractions.push({ key, after, through });
+    const base = this.base.get(key) ?? 0n;
+    const list = this.batches.get(key) ?? [];
+    this.batches.set(key, list.filter((b) => b.sequence <= after || b.sequence > through));
+    if (base > after) this.base.set(key, after - BigInt(this.batches.get(key)!.length));
   }
 
   /** Stores batches one after another, in the order taken, as the relay's store does. */
@@ -37,7 +65,8 @@ export class MemorySink implements BatchSink {
     this.accepts++;
     const key = this.key(b.nodeName, b.sessionId);
     // Taken in sequence: a fresh take of a session starts over from its stored position.
-    if (b.sequence === BigInt((this.batches.get(key)?.length ?? 0) + 1)) this.broken.delete(key);
+    const next = async (): Promise<bigint> => (await this.position(b.nodeName, b.sessionId)) + 1n;
+    if (b.sequence === (await next())) this.broken.delete(key);
     const stored = this.tail.then(async () => {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       if (this.broken.has(key)) throw new Error('an earlier batch of the session was not stored');
@@ -46,9 +75,9 @@ export class MemorySink implements BatchSink {
         throw new Error('store unavailable');
       }
       const list = this.batches.get(key) ?? [];
-      if (b.sequence !== BigInt(list.length + 1)) {
+      if (b.sequence !== (await next())) {
         this.violations++;
-        throw new Error(`sink got batch ${b.sequence} of ${key} at position ${list.length}`);
+        throw new Error(`sink got batch ${b.sequence} of ${key} at position ${(await next()) - 1n}`);
       }
       list.push({ ...b, flows: flowsOf(incoming.columns) });
       this.batches.set(key, list);
