@@ -92,6 +92,8 @@ export interface ExporterOptions {
   ringCounters?: () => PipelineCounters;
   /** Stream failures and protocol surprises, for the log. */
   onError?: (err: Error) => void;
+  /** A stream is up, to this target and relay (its name), for the log. */
+  onConnected?: (target: string, relayName: string) => void;
 }
 
 export interface ExporterCounters extends ExportCounters {
@@ -522,6 +524,7 @@ export class Exporter {
     if (!this.ready) {
       this.ready = true;
       this.sentUpTo = n;
+      this.opts.onConnected?.(this.targets[this.at], ack.relayName);
     }
     if (this.flushHeld && this.unacked.length < this.aheadBatches) this.seal();
     if (this.unacked.length === 0) {

@@ -46,7 +46,8 @@ import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, positive
 
 interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
-  relay?: string;
+  relay?: string[];
+  relayFailover: number;
   relayCa?: string;
   relayCert?: string;
   relayKey?: string;
@@ -271,9 +272,12 @@ async function run(opts: AgentOptions): Promise<void> {
       },
       onDecodeError: (e) => log(`ring record: ${e.message}`),
     });
-    exporter = opts.relay
+    const relays = opts.relay ?? [];
+    let exportingTo = '';
+    exporter = relays.length > 0
       ? new Exporter({
-          target: opts.relay,
+          target: relays,
+          failoverMs: opts.relayFailover,
           credentials,
           nodeName: opts.node,
           clusterName,
@@ -283,7 +287,12 @@ async function run(opts: AgentOptions): Promise<void> {
           batchFlows: 16_384,
           flushMs: 200,
           ringCounters: () => pipelineCounters(collector.stats(), dp.counterTotals()),
-          onError: (e) => log(`export to ${opts.relay}: ${e.message}`),
+          onError: (e) => log(`export: ${e.message}`),
+          onConnected: (target, name) => {
+            const now = `${target}${name ? ` (relay ${name})` : ''}`;
+            if (now !== exportingTo) log(`export: exporting to ${now}`);
+            exportingTo = now;
+          },
         })
       : null;
     if (!exporter) log('no --relay: flows stay on this node (cillion observe --node)');
@@ -338,7 +347,7 @@ async function run(opts: AgentOptions): Promise<void> {
     await rt.start();
     // Listening before the line that says so: a signal right after it must find a handler.
     const stopped = signalled();
-    log(`agent ${opts.node} of ${clusterName}: collecting${exporter ? `, exporting to ${opts.relay}` : ''}${observer ? `, Observer on unix://${observer.socket}` : ''} (Ctrl-C stops and detaches)`);
+    log(`agent ${opts.node} of ${clusterName}: collecting${exporter ? `, exporting to ${relays.join(', ')}${relays.length > 1 ? ' (failover order)' : ''}` : ''}${observer ? `, Observer on unix://${observer.socket}` : ''} (Ctrl-C stops and detaches)`);
     await stopped;
   } finally {
     // Last started, first stopped: the observer, then the collector's final flows go out,
@@ -348,6 +357,13 @@ async function run(opts: AgentOptions): Promise<void> {
   }
 }
 
+/** --relay values, repeated or comma-separated, in order. */
+function relayList(value: string, previous: string[] | undefined): string[] {
+  const more = value.split(',').map((v) => v.trim());
+  if (more.some((v) => v === '')) throw new InvalidArgumentError(`--relay ${value}: an empty relay address`);
+  return [...(previous ?? []), ...more];
+}
+
 export function agentCommand(): Command {
   const cmd = new Command('agent').description(
     'run this node: program its edge datapath, collect its flows, export them to the relay and serve them locally',
@@ -355,7 +371,8 @@ export function agentCommand(): Command {
   addSourceOptions(cmd, 'with --resources: pods of the embedded mode (v1 Pod YAML); this node runs those with spec.nodeName = --node');
   cmd.requiredOption('--node <name>', 'this node');
   addNodeOptions(cmd)
-    .option('--relay <host:port>', 'export flows to this relay')
+    .option('--relay <host:port>', 'export flows to this relay; repeat (or a comma list) for replicas, tried in order on failover', relayList)
+    .addOption(new Option('--relay-failover <ms>', 'how long the current relay may be unreachable before the next --relay is tried').default(5000).argParser(positive))
     .option('--relay-ca <file>', 'CA of the relay certificate (PEM): export over TLS')
     .option('--relay-cert <file>', 'client certificate for the relay (PEM)')
     .option('--relay-key <file>', 'client key for the relay (PEM)')

@@ -19,6 +19,7 @@ import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } fr
 import { openSources, type Sources } from '../node';
 
 interface RelayCommandOptions {
+  name?: string;
   listen: string;
   metrics: string;
   dataDir?: string;
@@ -167,6 +168,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       mergeWindowMs: opts.mergeWindow,
       attest: { key: attestKey, storeIdentity: identity },
       limits,
+      name: opts.name,
       log,
     });
     log(`${await stopped}: shutting down`);
@@ -183,6 +185,7 @@ export function relayCommand(): Command {
     .description('Receive flows from node collectors, check geofences, store flows, serve the Observer API')
     .addOption(new Option('--listen <addr>', 'gRPC address for the Observer API and collector export').default(DEFAULT_LISTEN))
     .addOption(new Option('--metrics <addr>', 'HTTP address for Prometheus /metrics; empty to disable').default(DEFAULT_METRICS_LISTEN))
+    .option('--name <name>', "this relay's name among its replicas and peers (in collectors' handovers, attestations); default the host name")
     .option('--data-dir <dir>', 'store flows in embedded ClickHouse (chdb) in this directory')
     .option('--clickhouse-url <url>', 'store flows in this ClickHouse server, e.g. http://clickhouse:8123')
     .option('--database <name>', 'ClickHouse database', 'cillion')
