@@ -248,6 +248,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const uuidKey = uuidKeys();
       uuids.forget(gone.uuids.map((u) => uuidKey(node, uuidBytes(u))));
       metrics.retractedFlows(Number(gone.flows));
+      if (gone.flows > 0n) log(`export: deleted ${gone.flows} flows of node ${node} session ${sessionId} batches (${after}, ${through}]: another relay stores them`);
     },
   };
   const onFailover = (e: FailoverEvent): void => {
