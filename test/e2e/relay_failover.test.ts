@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import { credentials } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Exporter } from '../../collector/exporter';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResponse } from '../../proto/gen/observer/observer';
 import { localScope } from '../../relay/peers/scope';
+import { AnswerProxy } from '../unit/relay/answer_proxy';
 import { makeCorpus } from '../unit/relay/store/corpus';
 import { freePort, Proc, until } from './procs';
 
@@ -32,35 +32,6 @@ interface Replica {
   port: number;
   dir: string;
   proc?: Proc;
-}
-
-/** A TCP proxy to a port that passes the answers (relay to client) only while not muted. */
-class AnswerProxy {
-  muted = false;
-  readonly port: Promise<number>;
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(upstreamPort: number) {
-    this.server = createServer((client) => {
-      const up = connect(upstreamPort, '127.0.0.1');
-      for (const s of [client, up]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.on('data', (d) => up.write(d));
-      up.on('data', (d) => this.muted || client.write(d));
-      client.on('close', () => up.destroy());
-      up.on('close', () => client.destroy());
-    });
-    this.port = new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as { port: number }).port)));
-  }
-
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-    this.server.close();
-  }
 }
 
 async function startReplica(r: Replica): Promise<void> {

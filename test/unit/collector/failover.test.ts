@@ -183,6 +183,20 @@ describe('collector/exporter failover across relays', () => {
     assert.equal(shared.violations, 0);
   });
 
+  it('with a shared store at exactly the handed-over position, nothing is retracted (it would delete what the next relay stores)', async () => {
+    const shared = new MemorySink();
+    const a = await relay('relay-a', shared, { sharedStore: true });
+    const b = await relay('relay-b', shared, { sharedStore: true });
+    const e = exporter({ target: [a.address, b.address] });
+    for (let i = 0; i < 5; i++) e.push(flow());
+    await until('acked by a', () => e.counters().ackedSequence === 1n);
+    a.stop();
+    for (let i = 0; i < 5; i++) e.push(flow());
+    await until('b acks batch 2', () => e.counters().relayName === 'relay-b' && e.counters().ackedSequence === 2n);
+    assert.equal(e.counters().handoversPending, 0);
+    assert.equal(shared.uuids().length, 10);
+  });
+
   it('a relay named in the handover is no failover: the old rule holds (a lost position starts a new session)', async () => {
     const a = await relay('relay-a');
     const e = exporter({ target: [a.address] });
