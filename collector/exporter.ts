@@ -502,7 +502,9 @@ export class Exporter {
       s.cancel();
       return;
     }
-    if (!this.ready && ack.retractPrevious && this.ackedBy !== '' && this.ackedBy !== ack.relayName) {
+    // Only a relay reached at another address: one address answering under a new name is
+    // taken for the same relay renamed (a restart), whose store must not lose what it holds.
+    if (!this.ready && ack.retractPrevious && this.ackedBy !== '' && this.ackedBy !== ack.relayName && this.ackedAt !== this.at) {
       // Whatever was sent to the previous relay was numbered by now.
       this.addHandover({ sessionId: this.sessionId, relayName: this.ackedBy, target: this.ackedAt, after: this.acked, through: this.sequence });
     }

@@ -197,6 +197,22 @@ describe('collector/exporter failover across relays', () => {
     assert.equal(shared.uuids().length, 10);
   });
 
+  it('the same address answering under a new name (a restart) owes no retraction: its store keeps what it holds', async () => {
+    const sink = new MemorySink();
+    const a = await relay('relay-a', sink);
+    const e = exporter({ target: [a.address, '127.0.0.1:1'] });
+    for (let i = 0; i < 5; i++) e.push(flow());
+    await until('acked by a', () => e.counters().ackedSequence === 1n);
+    a.stop();
+    const renamed = new FakeRelay('relay-a2', sink, {}, a.port);
+    await renamed.start();
+    relays.push(renamed);
+    for (let i = 0; i < 5; i++) e.push(flow());
+    await until('acked by the renamed relay', () => e.counters().relayName === 'relay-a2' && e.counters().ackedSequence === 2n);
+    assert.equal(e.counters().handoversPending, 0);
+    assert.equal(sink.uuids().length, 10);
+  });
+
   it('a relay named in the handover is no failover: the old rule holds (a lost position starts a new session)', async () => {
     const a = await relay('relay-a');
     const e = exporter({ target: [a.address] });
