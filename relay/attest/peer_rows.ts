@@ -61,6 +61,7 @@ export class PeerRows implements RowSource {
   private ended = false;
   private closed = false;
   private cat: Catalogue | undefined;
+  private broken: unknown;
 
   constructor(private readonly call: ClientReadableStream<ExportResponse>, readonly target: PeerTarget, private readonly opts: PeerRowsOptions) {
     this.it = (call as unknown as AsyncIterable<ExportResponse>)[Symbol.asyncIterator]();
@@ -106,8 +107,20 @@ export class PeerRows implements RowSource {
   }
 
   async next(): Promise<EvidenceRow[] | undefined> {
+    if (this.broken) throw this.broken;
     if (this.ended) return undefined;
     const rows: EvidenceRow[] = [];
+    try {
+      return await this.take(rows);
+    } catch (e) {
+      if (rows.length === 0) throw e;
+      // The rows checked before the failure are merged; the failure comes with the next call.
+      this.broken = e;
+      return rows;
+    }
+  }
+
+  private async take(rows: EvidenceRow[]): Promise<EvidenceRow[] | undefined> {
     for (;;) {
       const r = await this.read();
       if (r.done) {
