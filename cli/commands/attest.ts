@@ -103,7 +103,10 @@ async function fencesFrom(dir: string | undefined): Promise<(name: string) => Ge
 
 function summary(st: Statement, dir: string): string {
   const t = st.predicate.totals;
-  const c = coverageLines(st.predicate).map((l) => `\n  ${l}`).join('');
+  // The relays only when there is more to say than "this one store".
+  const r = st.predicate.relays;
+  const more = r && (r.covered.length > 1 || r.missing.length > 0 || r.sharedStoreWith.length > 0);
+  const c = more ? coverageLines(st.predicate).map((l) => `\n  ${l}`).join('') : '';
   return `wrote ${dir}: ${t.flows} flows (${t.packets} packets, ${t.bytes} bytes), ${t.violation} violations, ${t.unverified} unverified; subject ${st.subject[0].digest.sha256}${c}\n`;
 }
 

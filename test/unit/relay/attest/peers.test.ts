@@ -252,6 +252,9 @@ describe('attestations across relays (own stores)', function () {
     it('through the CLI: refuses, or with --allow-incomplete writes an attestation verify reports as incomplete', async () => {
       const out = join(dir, 'incomplete');
       const args = ['attest', 'export', '--server', relayD.address, '--selector', 'app=ledger', '--since', new Date(SINCE).toISOString(), '--until', new Date(UNTIL).toISOString(), '--records', 'all', '--out', out];
+      const usage = await cli(['attest', 'export', '--data-dir', join(dir, 'nowhere'), '--key', join(dir, 'attest.pub'), ...args.slice(4), '--allow-incomplete']);
+      assert.equal(usage.code, 2, usage.stderr);
+      assert.match(usage.stderr, /--allow-incomplete goes with --server/);
       const refused = await cli(args);
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stderr, /relay-dead.*--allow-incomplete.*nothing was written/s);
