@@ -145,7 +145,7 @@ export function evidenceWindow(sel: Selection): { from: string; to: string } {
 }
 
 /** Throws ExportUsageError on a selection no store can answer. */
-export function checkSelection(sel: Selection): void {
+function checkSelection(sel: Selection): void {
   try {
     parseLabelSelector(sel.selector);
   } catch (e) {

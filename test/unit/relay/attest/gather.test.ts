@@ -200,7 +200,7 @@ describe('relay/attest gathering from peers that misbehave', function () {
     const client = await gatherer(await fakePeer(stall), { timeoutMs: 800 });
     const t0 = Date.now();
     await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): sent nothing for 800 ms/));
-    assert.ok(Date.now() - t0 < 800 + 3000, `${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 800 + 4000, `${Date.now() - t0} ms`);
     const st = await verified(await collect(client, request({ allowIncomplete: true })));
     assert.match(st.predicate.relays.missing[0]?.reason ?? '', /sent nothing for 800 ms/);
   });
