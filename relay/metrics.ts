@@ -86,6 +86,7 @@ export class RelayMetrics {
   private readonly flowsRejected: Counter<'reason'>;
   private readonly engineErrors: Counter<'op'>;
   private readonly refusals: Counter<'service' | 'reason'>;
+  private readonly attestPeersMissing: Counter<'reason'>;
   private readonly mismatches: Counter<'node'>;
   private readonly failovers: Counter<'kind'>;
   private readonly retracted: Counter;
@@ -178,6 +179,12 @@ export class RelayMetrics {
       labelNames: ['service', 'reason'],
       registers,
     });
+    this.attestPeersMissing = new Counter({
+      name: 'cillion_attest_peers_missing_total',
+      help: 'Peers whose evidence an attestation export could not gather, by reason (unreachable, stalled, failed, invalid, limit).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.mismatches = new Counter({
       name: 'cillion_path_fingerprint_mismatches_total',
       help: "Flows whose path fingerprint as the collector sent it differed from the one the relay computed from the flow's hop fields.",
@@ -264,6 +271,11 @@ export class RelayMetrics {
   /** A call refused for its certificate; service and reason come from fixed sets. */
   refused(service: string, reason: string): void {
     this.refusals.inc({ service, reason });
+  }
+
+  /** A peer an attestation export could not gather from; reason from a fixed set. */
+  attestPeerMissing(reason: string): void {
+    this.attestPeersMissing.inc({ reason });
   }
 
   get contentType(): string {

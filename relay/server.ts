@@ -342,7 +342,18 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, 'reader', flowHistoryService(observerDeps)));
   server.addService(
     AttestService,
-    guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: relayName, version }, onError: (err) => log(`attest: ${err.message}`) })),
+    guard.wrap(AttestService, 'attester', attestService({
+      ...opts.attest,
+      store,
+      fences: (n) => judge.engine.get(n),
+      relay: { name: relayName, version, cluster: opts.cluster },
+      peers: opts.peers,
+      onError: (err) => log(`attest: ${err.message}`),
+      onPeerFailure: (f) => {
+        metrics.attestPeerMissing(f.kind);
+        log(`attest: ${f.message}`);
+      },
+    })),
   );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
   const address = listen.replace(/:\d+$/, `:${port}`);

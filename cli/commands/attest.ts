@@ -25,7 +25,7 @@ import { DraftError, draftAttestation, locate, readEvidence } from '../../relay/
 import { flowInclusion, type FlowInclusion } from '../../relay/attest/inclusion';
 import { KeyError, keyFromFile, keyId, privateKeyFromPem, publicKeyFromPem } from '../../relay/attest/keys';
 import { parseProofFile, ProofFileError, proofFile, verifyProof } from '../../relay/attest/proof';
-import { renderReport } from '../../relay/attest/report';
+import { coverageLines, renderReport } from '../../relay/attest/report';
 import { signPayload, signStatement } from '../../relay/attest/sign';
 import type { Statement } from '../../relay/attest/statement';
 import { proveFromIndex, TREE_INDEX_NAME, TreeIndexError } from '../../relay/attest/tree_index';
@@ -51,6 +51,7 @@ interface ExportOptions extends TlsFlags {
   database: string;
   server?: string;
   resources?: string;
+  allowIncomplete?: boolean;
 }
 
 interface TrustOptions {
@@ -102,7 +103,11 @@ async function fencesFrom(dir: string | undefined): Promise<(name: string) => Ge
 
 function summary(st: Statement, dir: string): string {
   const t = st.predicate.totals;
-  return `wrote ${dir}: ${t.flows} flows (${t.packets} packets, ${t.bytes} bytes), ${t.violation} violations, ${t.unverified} unverified; subject ${st.subject[0].digest.sha256}\n`;
+  // The relays only when there is more to say than "this one store".
+  const r = st.predicate.relays;
+  const more = r && (r.covered.length > 1 || r.missing.length > 0 || r.sharedStoreWith.length > 0);
+  const c = more ? coverageLines(st.predicate).map((l) => `\n  ${l}`).join('') : '';
+  return `wrote ${dir}: ${t.flows} flows (${t.packets} packets, ${t.bytes} bytes), ${t.violation} violations, ${t.unverified} unverified; subject ${st.subject[0].digest.sha256}${c}\n`;
 }
 
 async function exportLocal(o: ExportOptions, since: Date, until: Date, keys: KeyObject[]): Promise<Statement> {
@@ -144,12 +149,16 @@ async function exportRemote(o: ExportOptions, server: string, since: Date, until
   let draft;
   try {
     draft = await draftAttestation(o.out);
-    const call = client.export({ selector: o.selector, since: ms(since), until: ms(until), geofence: o.geofence ?? '', records: o.records, sign: keys.length === 0 });
+    const call = client.export({
+      selector: o.selector, since: ms(since), until: ms(until), geofence: o.geofence ?? '', records: o.records, sign: keys.length === 0,
+      allowIncomplete: o.allowIncomplete === true, evidenceOnly: false,
+    });
     for await (const msg of call as AsyncIterable<ExportResponse>) {
       const item = msg.item;
       if (!item) continue;
       if (item.$case === 'progress') progress.update(Number(item.value.flows));
       else if (item.$case === 'evidenceChunk') await draft.sink(Buffer.from(item.value));
+      else if (item.$case === 'path' || item.$case === 'catalogueChunk') throw new DraftError(`${server} answered with a relay's evidence_only form`);
       else parts[item.$case].push(Buffer.from(item.value));
     }
     const payload = Buffer.concat(parts.statementChunk);
@@ -177,6 +186,7 @@ async function runExport(o: ExportOptions): Promise<void> {
   if (sources !== 1) throw new UsageError('give exactly one of --data-dir, --clickhouse-url or --server');
   if (!o.server && o.key.length === 0) throw new UsageError('--key is required unless --server names a relay that signs');
   if (!o.server && o.tls) throw new UsageError('--tls goes with --server');
+  if (!o.server && o.allowIncomplete) throw new UsageError('--allow-incomplete goes with --server (a relay gathering its peers)');
   try {
     parseLabelSelector(o.selector);
   } catch (e) {
@@ -267,13 +277,16 @@ async function runVerify(target: string, o: VerifyOptions): Promise<number> {
     result.ok = result.failures.length === 0;
   }
   if (o.output === 'json') {
-    process.stdout.write(`${JSON.stringify({ ok: result.ok, keyid: result.keyid ?? null, keyids: result.keyids, subject: subject ?? null, evidence: where.evidence ?? null, flows: result.evidenceFlows ?? null, failures: result.failures, inclusion: inclusion ?? null })}\n`);
+    const p = result.statement?.predicate;
+    const relays = p?.relays ? { relay: p.relay, covered: p.relays.covered, sharedStoreWith: p.relays.sharedStoreWith, missing: p.relays.missing, complete: p.relays.missing.length === 0 } : null;
+    process.stdout.write(`${JSON.stringify({ ok: result.ok, keyid: result.keyid ?? null, keyids: result.keyids, subject: subject ?? null, evidence: where.evidence ?? null, flows: result.evidenceFlows ?? null, relays, failures: result.failures, inclusion: inclusion ?? null })}\n`);
   } else {
     const lines: string[] = [];
     if (result.ok) {
       const p = result.statement?.predicate;
       lines.push(`VERIFIED ${where.envelope}: signed by ${signedBy(result.keyids, threshold)}`);
       if (p) lines.push(`  ${p.selector}, ${p.window.from} to ${p.window.to}: ${p.totals.flows} flows, ${p.totals.violation} violations, ${p.totals.unverified} unverified`);
+      if (p) lines.push(...coverageLines(p).map((l) => `  ${l}`));
       lines.push(where.evidence ? `  evidence ${where.evidence}: ${result.evidenceFlows} flows, Merkle root = subject digest ${subject}` : '  evidence not checked (none given or found)');
     } else {
       lines.push(...failedLines(where.envelope, result.failures));
@@ -399,7 +412,8 @@ export function attestCommand(): Command {
     .option('--clickhouse-url <url>', 'read flows from this ClickHouse server')
     .option('--database <name>', 'ClickHouse database', 'cillion')
     .addOption(new Option('--server <address>', `ask a relay over gRPC (e.g. ${DEFAULT_SERVER})`).env(SERVER_ENV))
-    .option('--resources <dir>', 'directory of Geofence resources, to record each applied fence\'s spec (local stores)');
+    .option('--resources <dir>', 'directory of Geofence resources, to record each applied fence\'s spec (local stores)')
+    .option('--allow-incomplete', 'with --server: when the relay cannot reach some of its peers, sign what the others hold and name the missing relays (default: refuse)');
   addTlsOptions(exportCmd).action(async (o: ExportOptions) => {
     try {
       // A local store named on the command line wins over a relay set up in the environment.

@@ -2,7 +2,8 @@
 // window, optionally one geofence), writes them as canonical evidence lines while hashing
 // them into the Merkle tree and the tally, and returns the statement to sign. Memory stays
 // flat in the number of flows except for the violation and unverified lists, which the
-// predicate must carry anyway.
+// predicate must carry anyway. The rows come from a RowSource: one store's (storeRows), or
+// several relays' merged (gather.ts).
 import { createHash } from 'node:crypto';
 import { FlowFilter, type Flow } from '../../proto/gen/flow/flow';
 import type { Geofence } from '../../operator/resources/geofence';
@@ -16,7 +17,7 @@ import { ColumnRows } from './column_rows';
 import type { EvidenceRow, RecordChoice } from './evidence_row';
 import { EvidenceWriter } from './evidence_writer';
 import { flowRows } from './flow_rows';
-import { Tally, type FenceUse, type PathTable, type Predicate } from './predicate';
+import { Tally, type Coverage, type FenceUse, type PathTable, type PathUse, type Predicate, type RelayRef } from './predicate';
 import { buildStatement, EVIDENCE_NAME, type Statement } from './statement';
 
 export { RECORD_CHOICES, type RecordChoice } from './evidence_row';
@@ -36,7 +37,8 @@ export function storeIdentity(where: { dataDir?: string; url?: string; database:
   return { kind: 'clickhouse', location: url.toString(), database: where.database };
 }
 
-export interface ExportOptions {
+/** What is selected, as the request says it. */
+export interface Selection {
   /** Kubernetes label selector over the flows' source workloads, e.g. "app=replication". */
   selector: string;
   since: Date;
@@ -45,15 +47,31 @@ export interface ExportOptions {
   /** Only flows this geofence decided. */
   geofence?: string;
   records?: RecordChoice;
+}
+
+export interface ExportOptions extends Selection {
   /** The Geofence resources known to the exporter, to record each applied fence's spec. */
   fences?: (name: string) => Geofence | undefined;
-  relay: { name: string; version: string };
+  /** The exporting relay; cluster "" when it serves none. */
+  relay: Omit<RelayRef, 'cluster'> & { cluster?: string };
   store: StoreIdentity;
+  /** The id of the key the relay signs the statement with; null (default) when its client signs. */
+  signingKey?: string | null;
+  /** Replicas sharing this store (--shared-store), so covered by it. */
+  sharedStoreWith?: string[];
   /** Called with the number of evidence lines written so far, every few thousand and at the end. */
   onProgress?: (flows: number) => void;
+  /**
+   * Called with paths new to the evidence before the sink gets the first chunk that uses
+   * them (how a relay answers a peer: evidence_only).
+   */
+  onPaths?: (paths: PathEntry[]) => Promise<void>;
   /** For reproducible output in tests; default now. */
   now?: Date;
 }
+
+/** A path as the predicate lists it, without its counts. */
+export type PathEntry = Omit<PathUse, 'counts'>;
 
 /**
  * Receives the evidence file in order; awaiting it gives backpressure. `leaves`, when given,
@@ -90,6 +108,18 @@ export interface EvidenceSource {
   pages?(q: FlowQuery): AsyncIterable<FlowPage>;
 }
 
+/** Evidence rows in evidence order (time, then line text), a run at a time. */
+export interface RowSource {
+  /** The next run of rows; undefined after the last. */
+  next(): Promise<EvidenceRow[] | undefined>;
+  /** The entry of every path the rows handed out so far carry (and maybe more). */
+  readonly paths: PathTable;
+  /** After the last run: the geofences the rows applied (and the one asked for), with specs as this source knows them. */
+  geofences(): FenceUse[];
+  /** Stops reading now; next() gives undefined or throws after it. */
+  close(): Promise<void>;
+}
+
 /**
  * Hands the rows of the selection to `accept` and yields between runs of them. From the
  * stored columns where the store has them and the engine decides every part of the
@@ -109,35 +139,39 @@ function selectRows(
   })();
 }
 
-export async function exportAttestation(store: EvidenceSource, opts: ExportOptions, sink: EvidenceSink): Promise<Exported> {
+/** The window of the evidence: from (inclusive) and to (exclusive), in the evidence's time form. */
+export function evidenceWindow(sel: Selection): { from: string; to: string } {
+  return { from: formatDate(sel.since), to: formatDate(new Date(sel.until.getTime() + 1)) };
+}
+
+/** Throws ExportUsageError on a selection no store can answer. */
+function checkSelection(sel: Selection): void {
   try {
-    parseLabelSelector(opts.selector);
+    parseLabelSelector(sel.selector);
   } catch (e) {
     throw new ExportUsageError((e as Error).message);
   }
-  if (opts.until.getTime() < opts.since.getTime()) throw new ExportUsageError('--until is before --since');
-  const records = opts.records ?? 'sent';
-  const filter = selectorFilter(opts.selector, opts.geofence);
-  const from = formatDate(opts.since);
-  const to = formatDate(new Date(opts.until.getTime() + 1));
+  if (sel.until.getTime() < sel.since.getTime()) throw new ExportUsageError('--until is before --since');
+}
 
-  const out = new EvidenceWriter(sink);
-  const tally = new Tally();
+/** The selection's rows of one store, in evidence order. */
+export function storeRows(store: EvidenceSource, sel: Selection, fences?: (name: string) => Geofence | undefined): RowSource {
+  checkSelection(sel);
+  const records = sel.records ?? 'sent';
+  const { from, to } = evidenceWindow(sel);
   const paths: PathTable = new Map();
-  const emit = (r: EvidenceRow): void => {
-    tally.add(r, out.lines);
-    out.add(r.line);
-    if (out.lines % PROGRESS_EVERY === 0) opts.onProgress?.(out.lines);
-  };
-
+  const applied = new Set<string>();
+  let ready: EvidenceRow[] = [];
   // Flows of one instant are sorted by their line, so the order is the flows' own.
   let group: EvidenceRow[] = [];
   const flushGroup = (): void => {
     if (group.length > 1) group.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
-    for (const g of group) emit(g);
+    for (const g of group) {
+      if (g.fence) applied.add(g.fence.name);
+      ready.push(g);
+    }
     group = [];
   };
-
   const accept = (r: EvidenceRow): void => {
     if (r.time < from || r.time >= to) return;
     if (group.length > 0 && group[0].time !== r.time) {
@@ -146,30 +180,88 @@ export async function exportAttestation(store: EvidenceSource, opts: ExportOptio
     }
     group.push(r);
   };
-  const q = { since: opts.since, until: opts.until, allow: [filter], deny: [], order: 'asc' as const };
-  for await (const _ of selectRows(store, q, { selector: opts.selector, geofence: opts.geofence, records }, paths, accept)) {
-    if (out.ready) await out.drain();
+  const abort = new AbortController();
+  const q = { since: sel.since, until: sel.until, allow: [selectorFilter(sel.selector, sel.geofence)], deny: [], order: 'asc' as const, signal: abort.signal };
+  const runs = (async function* () {
+    for await (const _ of selectRows(store, q, { selector: sel.selector, geofence: sel.geofence, records }, paths, accept)) {
+      if (ready.length === 0) continue;
+      const run = ready;
+      ready = [];
+      yield run;
+    }
+    flushGroup();
+    if (ready.length > 0) yield ready;
+  })();
+  return {
+    next: async () => (await runs.next()).value ?? undefined,
+    paths,
+    geofences: () => {
+      if (sel.geofence) applied.add(sel.geofence);
+      return [...applied].sort().map((n) => fenceUse(n, fences?.(n)));
+    },
+    close: async () => {
+      abort.abort();
+      await runs.return(undefined).catch(() => undefined);
+    },
+  };
+}
+
+/** The predicate's query: the exact store query the selection is. */
+function queryOf(sel: Selection): Json {
+  return {
+    allow: [FlowFilter.toJSON(selectorFilter(sel.selector, sel.geofence)) as Json],
+    deny: [],
+    since: sel.since.toISOString(),
+    until: sel.until.toISOString(),
+    records: sel.records ?? 'sent',
+    order: 'asc',
+  };
+}
+
+/**
+ * Writes the rows of `source` as the evidence to `sink` while tallying them, and returns
+ * the statement over them. `coverage` is asked once the rows have ended.
+ */
+export async function attestRows(source: RowSource, opts: ExportOptions, coverage: () => Coverage, sink: EvidenceSink): Promise<Exported> {
+  const out = new EvidenceWriter(sink);
+  const tally = new Tally();
+  let announced = 0;
+  // Paths the source learnt since the last call, before the chunks that use them go out.
+  const announce = async (): Promise<void> => {
+    if (!opts.onPaths || source.paths.size === announced) return;
+    const fresh: PathEntry[] = [];
+    let i = 0;
+    for (const [fingerprint, entry] of source.paths) if (i++ >= announced) fresh.push({ fingerprint, ...entry });
+    announced = source.paths.size;
+    await opts.onPaths(fresh);
+  };
+  try {
+    for (let run = await source.next(); run !== undefined; run = await source.next()) {
+      for (const r of run) {
+        tally.add(r, out.lines);
+        out.add(r.line);
+        if (out.lines % PROGRESS_EVERY === 0) opts.onProgress?.(out.lines);
+      }
+      if (out.ready) {
+        await announce();
+        await out.drain();
+      }
+    }
+  } finally {
+    await source.close();
   }
-  flushGroup();
+  await announce();
   const evidence = await out.end();
   const written = out.lines;
   opts.onProgress?.(written);
 
-  const fenceNames = new Set(tally.fences);
-  if (opts.geofence) fenceNames.add(opts.geofence);
+  const relay = { name: opts.relay.name, cluster: opts.relay.cluster ?? '', version: opts.relay.version };
   const predicate: Predicate = {
-    window: { from, to },
+    window: evidenceWindow(opts),
     selector: opts.selector,
-    query: {
-      allow: [FlowFilter.toJSON(filter) as Json],
-      deny: [],
-      since: opts.since.toISOString(),
-      until: opts.until.toISOString(),
-      records,
-      order: 'asc',
-    },
-    geofences: [...fenceNames].sort().map((n) => fenceUse(n, opts.fences?.(n))),
-    ...tally.summary(paths),
+    query: queryOf(opts),
+    geofences: source.geofences(),
+    ...tally.summary(source.paths),
     evidence: {
       name: EVIDENCE_NAME,
       mediaType: 'application/x-ndjson',
@@ -177,9 +269,24 @@ export async function exportAttestation(store: EvidenceSource, opts: ExportOptio
       merkleRoot: evidence.merkleRoot,
       flows: written,
     },
-    relay: opts.relay,
+    relay: { ...relay, signingKey: opts.signingKey ?? null },
     store: opts.store,
+    relays: coverage(),
     generatedAt: (opts.now ?? new Date()).toISOString(),
   };
   return { statement: buildStatement(predicate) };
+}
+
+/** The coverage of an export from this relay's own store alone. */
+export function ownCoverage(opts: ExportOptions): Coverage {
+  return {
+    covered: [{ name: opts.relay.name, cluster: opts.relay.cluster ?? '', version: opts.relay.version, store: opts.store }],
+    sharedStoreWith: opts.sharedStoreWith ?? [],
+    missing: [],
+    duplicates: 0,
+  };
+}
+
+export async function exportAttestation(store: EvidenceSource, opts: ExportOptions, sink: EvidenceSink): Promise<Exported> {
+  return attestRows(storeRows(store, opts, opts.fences), opts, () => ownCoverage(opts), sink);
 }

@@ -68,6 +68,31 @@ export interface Totals extends Counts {
   unjudged: number;
 }
 
+/** A relay as attestations name it: its --name, its --cluster ("" without) and version. */
+export interface RelayRef {
+  name: string;
+  cluster: string;
+  version: string;
+}
+
+export interface StoreRef {
+  kind: string;
+  location: string;
+  database: string;
+}
+
+/** Which relays' stores the evidence covers (README "Attestations across relays"). */
+export interface Coverage {
+  /** Relays whose stores' selected flows are all in the evidence: the exporting relay first, then its peers. */
+  covered: (RelayRef & { store: StoreRef })[];
+  /** Replicas sharing the exporting relay's store, so covered by it; none with own stores. */
+  sharedStoreWith: string[];
+  /** Relays of the set the evidence may lack flows of, in part or whole: the range is incomplete unless this is empty. */
+  missing: { name: string; address: string; reason: string }[];
+  /** Flows held by more than one relay (the same uuid, after a collector's failover), counted once. */
+  duplicates: number;
+}
+
 export interface Predicate {
   /** Flows with from <= time < to (RFC 3339, nine fraction digits). */
   window: { from: string; to: string };
@@ -85,8 +110,10 @@ export interface Predicate {
   violations: FlowRef[];
   unverified: FlowRef[];
   evidence: { name: string; mediaType: string; sha256: string; merkleRoot: string; flows: number };
-  relay: { name: string; version: string };
-  store: { kind: string; location: string; database: string };
+  /** The relay that built the statement; signingKey: the id of the key it signs it with, null when its client signs. */
+  relay: RelayRef & { signingKey: string | null };
+  store: StoreRef;
+  relays: Coverage;
   generatedAt: string;
 }
 

@@ -21,12 +21,30 @@ function flowList(title: string, refs: Predicate['violations']): string {
   return `## ${title} (${refs.length})\n\n${table(['line', 'time', 'flow', 'geofence', 'reason'], rows)}${more}`;
 }
 
+const named = (r: { name: string; cluster: string }): string => (r.cluster ? `${r.name} (cluster ${r.cluster})` : r.name);
+
+/**
+ * Which relay made the statement and whose stores it covers, one line each, for people;
+ * none for an attestation from before relays were named.
+ */
+export function coverageLines(p: Predicate): string[] {
+  const c = p.relays;
+  if (!c) return [];
+  const out = [`exported by relay ${named(p.relay)}${p.relay.signingKey ? `, which signs it with key ${p.relay.signingKey}` : ''}`];
+  out.push(`covers the stores of relays ${c.covered.map((r) => `${named(r)} [${r.store.kind} ${r.store.location}]`).join(', ')}`);
+  if (c.sharedStoreWith.length > 0) out.push(`shares that store with replicas ${c.sharedStoreWith.join(', ')}: their flows are in it`);
+  if (c.duplicates > 0) out.push(`${c.duplicates} flows held by more than one relay counted once`);
+  if (c.missing.length > 0) out.push(`INCOMPLETE RANGE: flows of relays ${c.missing.map((m) => m.name).join(', ')} may be missing (${c.missing.map((m) => m.reason).join('; ')})`);
+  return out;
+}
+
 export function renderReport(st: Statement, signer?: { keyid: string }): string {
   const p = st.predicate;
   const t = p.totals;
   const verdict = t.violation > 0 ? 'VIOLATIONS FOUND' : t.unverified > 0 ? 'UNVERIFIED FLOWS PRESENT' : 'COMPLIANT';
   const out: string[] = [];
   out.push(`# Compliance attestation: ${esc(p.selector)}\n`);
+  if (p.relays?.missing.length) out.push(`**Incomplete range:** the flows of relays ${p.relays.missing.map((m) => m.name).join(', ')} may be missing.\n`);
   out.push(`**Result: ${verdict}** (${t.compliant} compliant, ${t.violation} violation, ${t.unverified} unverified, ${t.unjudged} without a geofence)\n`);
   out.push(table(['', ''], [
     ['window', `${p.window.from} to ${p.window.to} (end excluded)`],
@@ -35,6 +53,10 @@ export function renderReport(st: Statement, signer?: { keyid: string }): string 
     ['packets', t.packets],
     ['bytes', t.bytes],
     ['relay', `${p.relay.name} ${p.relay.version}`],
+    ...(p.relays ? [
+      ['relays covered', p.relays.covered.map((r) => `${named(r)}: ${r.store.kind} ${r.store.location}`).join('; ') + (p.relays.sharedStoreWith.length ? ` (store shared with ${p.relays.sharedStoreWith.join(', ')})` : '')],
+      ['relays missing', p.relays.missing.length ? `INCOMPLETE: ${p.relays.missing.map((m) => `${m.name}: ${m.reason}`).join('; ')}` : 'none'],
+    ] : []),
     ['store', `${p.store.kind} ${p.store.location} (database ${p.store.database})`],
     ['evidence', `${p.evidence.name}: ${p.evidence.flows} flows, SHA-256 ${p.evidence.sha256}`],
     ['subject digest', `${st.subject[0]?.digest.sha256 ?? ''} (RFC 6962 Merkle root over the evidence lines)`],

@@ -135,6 +135,22 @@ function finite(v: unknown): boolean {
   return true;
 }
 
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const strings = (v: Record<string, unknown>, keys: string[]): boolean => keys.every((k) => isStr(v[k]));
+const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Who made the statement and whose stores it covers; absent in attestations from before relays were named. */
+function relaysShapeProblem(o: Record<string, unknown>): string | undefined {
+  if (o.relays === undefined) return undefined;
+  const r = o.relays;
+  const relay = o.relay;
+  if (!record(relay) || !strings(relay, ['name', 'cluster', 'version']) || !(relay.signingKey === null || isStr(relay.signingKey))) return 'predicate.relay does not name a relay';
+  if (!record(r) || !Array.isArray(r.covered) || !Array.isArray(r.missing) || !Array.isArray(r.sharedStoreWith) || typeof r.duplicates !== 'number') return 'predicate.relays is not a coverage';
+  if (!r.covered.every((c) => record(c) && strings(c, ['name', 'cluster', 'version']) && record(c.store) && strings(c.store, ['kind', 'location', 'database']))) return 'predicate.relays.covered holds an entry of the wrong form';
+  if (!r.missing.every((m) => record(m) && strings(m, ['name', 'address', 'reason'])) || !r.sharedStoreWith.every(isStr)) return 'predicate.relays.missing or sharedStoreWith holds an entry of the wrong form';
+  return undefined;
+}
+
 /** Enough shape for the checks to run; the signature already vouches for the content. */
 function predicateShapeProblem(p: unknown): string | undefined {
   if (typeof p !== 'object' || p === null) return 'predicate is not an object';
@@ -142,6 +158,8 @@ function predicateShapeProblem(p: unknown): string | undefined {
   for (const k of ['paths', 'countries', 'ases', 'violations', 'unverified', 'geofences']) if (!Array.isArray(o[k])) return `predicate.${k} is not a list`;
   for (const k of ['window', 'totals', 'noPath', 'evidence']) if (typeof o[k] !== 'object' || o[k] === null) return `predicate.${k} is missing`;
   if (typeof o.selector !== 'string') return 'predicate.selector is missing';
+  const relayProblem = relaysShapeProblem(o);
+  if (relayProblem) return relayProblem;
   try {
     const q = o as unknown as Predicate;
     sumCounts([...q.paths.map((x) => x.counts), q.noPath, ...q.countries.map((c) => c.counts), ...q.ases.map((c) => c.counts)]);

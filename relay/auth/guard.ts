@@ -4,6 +4,7 @@
 // identity (identityOf) so that nothing downstream has to trust what the client says.
 import { Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
+import { isLocalScope } from '../peers/scope';
 import type { Identity, Role } from './identity';
 import type { AccessPolicy } from './policy';
 
@@ -18,6 +19,7 @@ export interface Refusal {
 }
 
 interface GuardedCall {
+  metadata: Metadata;
   getAuthContext(): { sslPeerCertificate?: PeerCertificate };
   getPeer(): string;
   emit(event: 'error', err: ServiceError): boolean;
@@ -28,6 +30,13 @@ type Handler = (call: GuardedCall, callback?: Callback) => void;
 
 export function permissionDenied(message: string): ServiceError {
   return Object.assign(new Error(message), { code: status.PERMISSION_DENIED, details: message, metadata: new Metadata() });
+}
+
+/** The roles a peer relay stands in for, on calls with the local scope header only (relay/peers/scope.ts). */
+const PEER_STANDS_IN_FOR: ReadonlySet<Role> = new Set(['reader', 'attester']);
+
+function grants(id: Identity, role: Role, call: GuardedCall): boolean {
+  return id.roles.has(role) || (PEER_STANDS_IN_FOR.has(role) && id.roles.has('peer') && isLocalScope(call.metadata));
 }
 
 export class Guard {
@@ -49,7 +58,7 @@ export class Guard {
       const [, serviceName, methodName] = method.path.split('/');
       out[key] = (call, callback) => {
         const id = this.policy.identify(this.tls, call.getAuthContext().sslPeerCertificate);
-        if (!id.roles.has(role)) {
+        if (!grants(id, role, call)) {
           const message = refusalMessage(id, `${serviceName}/${methodName}`, role);
           this.refuse({ service: serviceName, method: methodName, peer: call.getPeer(), identity: id, reason: 'no_role', message });
           const err = permissionDenied(message);
@@ -80,5 +89,6 @@ export class Guard {
 function refusalMessage(id: Identity, what: string, role: Role): string {
   const who = id.name !== '' ? `certificate "${id.name}"` : 'the client certificate';
   const has = id.roles.size > 0 ? `it has ${[...id.roles].sort().join(', ')}` : `it grants no role${id.notes.length ? ` (${id.notes.join('; ')})` : ''}`;
-  return `${who} may not call ${what}: that needs the ${role} role, ${has}`;
+  const peer = id.roles.has('peer') && PEER_STANDS_IN_FOR.has(role) ? ' (the peer role grants it only on calls with the local scope header, as relays call each other)' : '';
+  return `${who} may not call ${what}: that needs the ${role} role${peer}, ${has}`;
 }

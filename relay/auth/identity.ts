@@ -8,7 +8,8 @@ import type { PeerCertificate } from 'node:tls';
 export const ROLES = ['collector', 'reader', 'attester', 'peer'] as const;
 /**
  * collector: pushes flows (FlowExport) under its own name; reader: the Observer API;
- * attester: Attest exports; peer: reserved for relay federation, grants nothing yet.
+ * attester: Attest exports; peer: a relay of the same set (replica or federated cluster),
+ * granted the reader and attester calls with the local scope header only (guard.ts).
  */
 export type Role = (typeof ROLES)[number];
 

@@ -257,7 +257,7 @@ describe('cli attest', function () {
       const window = { since: { seconds: BigInt(CORPUS_START_MS / 1000), nanos: 0 }, until: { seconds: BigInt(CORPUS_START_MS / 1000 + 600), nanos: 0 } };
       const via = new AttestClient(relay.address, credentials.createInsecure());
       const pieces = new Map<string, number>();
-      for await (const m of via.export({ selector: 'app', ...window, geofence: '', records: 'all', sign: true }) as AsyncIterable<ExportResponse>) {
+      for await (const m of via.export({ selector: 'app', ...window, geofence: '', records: 'all', sign: true, allowIncomplete: false, evidenceOnly: false }) as AsyncIterable<ExportResponse>) {
         if (m.item && m.item.$case !== 'progress') {
           assert.ok(m.item.value.length <= CHUNK);
           pieces.set(m.item.$case, (pieces.get(m.item.$case) ?? 0) + 1);

@@ -236,5 +236,18 @@ describe('relay/attest export and verify (embedded chdb)', function () {
       resign(st, ed.privateKey);
       assert.deepEqual(checks(await verify(ed.publicKey, false)), ['predicate.geofences']);
     });
+
+    it('relays named in a form that is no coverage, re-signed; an older statement without them still verifies', async () => {
+      const st = statement();
+      assert.deepEqual(st.predicate.relays, { covered: [{ name: 'test-relay', cluster: '', version: '0.0.0', store: st.predicate.store }], sharedStoreWith: [], missing: [], duplicates: 0 });
+      assert.equal(st.predicate.relay.signingKey, null);
+      (st.predicate.relays.missing as unknown[]).push({ name: 'b' });
+      resign(st, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey, false)), ['predicate']);
+      const older = statement();
+      delete (older.predicate as Partial<typeof older.predicate>).relays;
+      resign(older, ed.privateKey);
+      assert.deepEqual(checks(await verify(ed.publicKey)), []);
+    });
   });
 });

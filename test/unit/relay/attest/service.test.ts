@@ -16,7 +16,7 @@ import { CORPUS_START_MS, corpus, fill, SELECTOR } from './fixture';
 const ts = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
 
 function request(over: Partial<ExportRequest> = {}): ExportRequest {
-  return { selector: SELECTOR, since: ts(CORPUS_START_MS), until: ts(CORPUS_START_MS + 300_000), geofence: '', records: '', sign: true, ...over };
+  return { selector: SELECTOR, since: ts(CORPUS_START_MS), until: ts(CORPUS_START_MS + 300_000), geofence: '', records: '', sign: true, allowIncomplete: false, evidenceOnly: false, ...over };
 }
 
 async function collect(client: AttestClient, req: ExportRequest): Promise<ExportResponse['item'][]> {

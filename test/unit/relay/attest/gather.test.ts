@@ -1,0 +1,315 @@
+// Gathering a peer's evidence against peers that misbehave: stand-in Attest servers that
+// answer with genuine evidence of flows no store holds, then break off, stall, keep only
+// sending progress, send lines out of order, outside the window or over a path they never
+// announced, or more than the bounds allow. Each is refused with UNAVAILABLE naming it, or,
+// with an incomplete range allowed, named as missing in a statement that verifies.
+import assert from 'node:assert/strict';
+import { credentials, Metadata, Server, ServerCredentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttestClient, AttestService, type ExportRequest, type ExportResponse } from '../../../../proto/gen/attest/v1/attest';
+import { canonicalFlow, canonicalLine } from '../../../../relay/attest/canonical_flow';
+import { catalogueBytes, parseCatalogue, parsePathEntry, pathEntryBytes } from '../../../../relay/attest/catalogue';
+import { pathEntry } from '../../../../relay/attest/evidence_row';
+import { fenceUse, type PathEntry } from '../../../../relay/attest/export';
+import type { Statement } from '../../../../relay/attest/statement';
+import { verifyAttestation } from '../../../../relay/attest/verify';
+import { localScope } from '../../../../relay/peers/scope';
+import { startRelay, type Relay, type RelayOptions } from '../../../../relay/server';
+import { openStore, type FlowStore } from '../../../../relay/store/store';
+import { CORPUS_START_MS, corpus, FENCES, fill } from './fixture';
+
+const ts = (ms: number) => ({ seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
+const SINCE = CORPUS_START_MS;
+const UNTIL = CORPUS_START_MS + 20_000;
+
+function request(over: Partial<ExportRequest> = {}): ExportRequest {
+  return { selector: 'app=ledger', since: ts(SINCE), until: ts(UNTIL), geofence: '', records: 'all', sign: true, allowIncomplete: false, evidenceOnly: false, ...over };
+}
+
+type Item = NonNullable<ExportResponse['item']>;
+
+async function collect(client: AttestClient, req: ExportRequest, md?: Metadata): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const m of (md ? client.export(req, md) : client.export(req)) as AsyncIterable<ExportResponse>) if (m.item) items.push(m.item);
+  return items;
+}
+
+const joined = (items: Item[], kind: Item['$case']): Buffer => Buffer.concat(items.flatMap((i) => (i.$case === kind && i.$case !== 'progress' ? [Buffer.from(i.value)] : [])));
+
+async function* once(b: Buffer): AsyncGenerator<Buffer> {
+  yield b;
+}
+
+/** What a relay would answer a gathering peer for flows that are in no store here. */
+function peerAnswer(): { lines: string[]; paths: PathEntry[]; catalogue: Buffer; evidence: Buffer } {
+  const rows = corpus(1500)
+    .map((f) => ({ ...f, uuid: f.uuid.replace(/^00000000/, 'feedface') }))
+    .filter((f) => f.source?.labels.includes('k8s:app=ledger'))
+    .map((f) => ({ f, c: canonicalFlow(f) }));
+  const lines = rows.map(({ c }) => canonicalLine(c)).sort((a, b) => {
+    const [ta, tb] = [JSON.parse(a).time as string, JSON.parse(b).time as string];
+    return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : 1;
+  });
+  const paths = new Map<string, PathEntry>();
+  for (const { f, c } of rows) if (c.path !== '' && f.scionPath) paths.set(c.path, { fingerprint: c.path, ...pathEntry(f.scionPath) });
+  const evidence = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  const catalogue = catalogueBytes({
+    relay: { name: 'fake', cluster: 'far', version: '9.9.9' },
+    store: { kind: 'clickhouse', location: 'http://far:8123/', database: 'cillion' },
+    // It knows eu-only; dach it leaves out, as a relay that lost the spec.
+    geofences: [fenceUse('eu-only', FENCES.get('eu-only'))],
+    evidence: { sha256: createHash('sha256').update(evidence).digest('hex'), flows: lines.length },
+  });
+  return { lines, paths: [...paths.values()], catalogue, evidence };
+}
+
+type Call = ServerWritableStream<ExportRequest, ExportResponse>;
+type Script = (call: Call, answer: ReturnType<typeof peerAnswer>) => Promise<void>;
+
+const CHUNK = 4096;
+const write = (call: Call, item: Item): void => {
+  call.write({ item });
+};
+const pieces = (b: Buffer): Buffer[] => Array.from({ length: Math.ceil(b.length / CHUNK) }, (_, i) => b.subarray(i * CHUNK, (i + 1) * CHUNK));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The whole answer; `evidence` and `paths` replaced where a script says so. */
+function sendAll(call: Call, a: ReturnType<typeof peerAnswer>, over: { evidence?: Buffer; paths?: PathEntry[]; catalogue?: Buffer } = {}): void {
+  write(call, { $case: 'progress', value: { flows: 0n } });
+  for (const p of over.paths ?? a.paths) write(call, { $case: 'path', value: pathEntryBytes(p) });
+  for (const c of pieces(over.evidence ?? a.evidence)) write(call, { $case: 'evidenceChunk', value: c });
+  write(call, { $case: 'catalogueChunk', value: over.catalogue ?? a.catalogue });
+  call.end();
+}
+
+describe('relay/attest gathering from peers that misbehave', function () {
+  this.timeout(120_000);
+  const key = generateKeyPairSync('ed25519');
+  const answer = peerAnswer();
+  let dataDir: string;
+  let store: FlowStore;
+  const servers: Server[] = [];
+  const relays: Relay[] = [];
+  const clients: AttestClient[] = [];
+  let requests: { req: ExportRequest; scope: string | undefined }[] = [];
+
+  async function fakePeer(script: Script): Promise<string> {
+    const server = new Server();
+    server.addService(AttestService, {
+      export(call: Call) {
+        requests.push({ req: call.request, scope: call.metadata.get('cillion-scope')[0] as string | undefined });
+        script(call, answer).catch(() => undefined);
+      },
+    });
+    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    servers.push(server);
+    return `127.0.0.1:${port}`;
+  }
+
+  async function gatherer(address: string, over: Partial<RelayOptions> & { timeoutMs?: number } = {}): Promise<AttestClient> {
+    const relay = await startRelay({
+      listen: '127.0.0.1:0',
+      store,
+      name: 'here',
+      attest: { key: key.privateKey, ...over.attest },
+      peers: { targets: [{ name: 'fake', address }], credentials: credentials.createInsecure(), timeoutMs: over.timeoutMs ?? 1000, sharedStore: false },
+    });
+    relays.push(relay);
+    const c = new AttestClient(relay.address, credentials.createInsecure());
+    clients.push(c);
+    return c;
+  }
+
+  async function verified(items: Item[]): Promise<Statement> {
+    const r = await verifyAttestation({ envelope: joined(items, 'envelopeChunk'), keys: [key.publicKey], evidence: once(joined(items, 'evidenceChunk')) });
+    assert.deepEqual(r.failures, []);
+    return r.statement as Statement;
+  }
+
+  const refused = (re: RegExp) => (e: ServiceError): boolean => {
+    assert.equal(e.code, status.UNAVAILABLE, e.details);
+    assert.match(e.details, re);
+    return true;
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cillion-attest-gather-'));
+    store = await openStore({ dataDir });
+    await fill(store, corpus(1500));
+  });
+  beforeEach(() => {
+    requests = [];
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    for (const r of relays) await r.close();
+    for (const s of servers) s.forceShutdown();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('merges a well-behaved peer: asks it with the local scope and evidence_only, takes its paths and geofence specs', async () => {
+    const client = await gatherer(await fakePeer(async (call, a) => sendAll(call, a)));
+    const items = await collect(client, request());
+    const st = await verified(items);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].scope, 'local');
+    assert.deepEqual({ ...requests[0].req, since: undefined, until: undefined }, { ...request({ sign: false, evidenceOnly: true }), since: undefined, until: undefined });
+    const p = st.predicate;
+    const evidence = joined(items, 'evidenceChunk').toString();
+    for (const l of answer.lines) assert.ok(evidence.includes(l));
+    assert.equal(p.evidence.flows, evidence.split('\n').length - 1);
+    assert.ok(p.evidence.flows > answer.lines.length);
+    assert.deepEqual(p.relays.covered.map((c) => [c.name, c.cluster, c.version, c.store.location]), [['here', '', p.relay.version, ''], ['fake', 'far', '9.9.9', 'http://far:8123/']]);
+    // eu-only with the spec only the peer had; dach named, its spec nowhere.
+    assert.deepEqual(p.geofences.map((g) => [g.name, g.spec === null]), [['dach', true], ['eu-only', false]]);
+  });
+
+  it('names a peer that breaks off half-way as missing, keeping the lines it sent, or refuses', async () => {
+    const half = async (call: Call, a: ReturnType<typeof peerAnswer>): Promise<void> => {
+      write(call, { $case: 'progress', value: { flows: 0n } });
+      for (const p of a.paths) write(call, { $case: 'path', value: pathEntryBytes(p) });
+      const chunks = pieces(a.evidence);
+      for (const c of chunks.slice(0, Math.floor(chunks.length / 2))) write(call, { $case: 'evidenceChunk', value: c });
+      // The gatherer takes what arrived before the break (a stream's unread messages go with its error).
+      await sleep(500);
+      call.emit('error', Object.assign(new Error('the store went away'), { code: status.INTERNAL, details: 'the store went away', metadata: new Metadata() }));
+    };
+    const client = await gatherer(await fakePeer(half));
+    const items = await collect(client, request({ allowIncomplete: true }));
+    const st = await verified(items);
+    assert.deepEqual(st.predicate.relays.covered.map((c) => c.name), ['here']);
+    assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
+    assert.match(st.predicate.relays.missing[0].reason, /INTERNAL: the store went away/);
+    const evidence = joined(items, 'evidenceChunk').toString();
+    const kept = answer.lines.filter((l) => evidence.includes(l)).length;
+    assert.ok(kept > 0 && kept < answer.lines.length, `${kept} of ${answer.lines.length} lines`);
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): INTERNAL: the store went away/));
+  });
+
+  it('names a peer that stalls after answering, within the timeout', async () => {
+    const stall = (call: Call, a: ReturnType<typeof peerAnswer>): Promise<void> => {
+      write(call, { $case: 'progress', value: { flows: 0n } });
+      for (const p of a.paths) write(call, { $case: 'path', value: pathEntryBytes(p) });
+      write(call, { $case: 'evidenceChunk', value: pieces(a.evidence)[0] });
+      return Promise.resolve();
+    };
+    const client = await gatherer(await fakePeer(stall), { timeoutMs: 800 });
+    const t0 = Date.now();
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): sent nothing for 800 ms/));
+    assert.ok(Date.now() - t0 < 800 + 4000, `${Date.now() - t0} ms`);
+    const st = await verified(await collect(client, request({ allowIncomplete: true })));
+    assert.match(st.predicate.relays.missing[0]?.reason ?? '', /sent nothing for 800 ms/);
+  });
+
+  it('waits for a peer that works slowly but sends progress within the timeout', async () => {
+    const slow = async (call: Call, a: ReturnType<typeof peerAnswer>): Promise<void> => {
+      for (let i = 0; i < 8; i++) {
+        write(call, { $case: 'progress', value: { flows: 0n } });
+        await sleep(250);
+      }
+      sendAll(call, a);
+    };
+    const client = await gatherer(await fakePeer(slow), { timeoutMs: 800 });
+    const st = await verified(await collect(client, request()));
+    assert.deepEqual(st.predicate.relays.covered.map((c) => c.name), ['here', 'fake']);
+  });
+
+  it('names a peer whose evidence would not verify: out of order, outside the window, over a path never announced, or another catalogue', async () => {
+    const swapped = [...answer.lines];
+    [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
+    const late = [...answer.lines, answer.lines[answer.lines.length - 1].replace(/"time":"[^"]*"/, '"time":"2030-01-01T00:00:00.000000000Z"')];
+    const asFile = (ls: string[]) => Buffer.from(ls.map((l) => `${l}\n`).join(''));
+    const wrongSha = catalogueBytes({ ...parseCatalogue(answer.catalogue), evidence: { sha256: '0'.repeat(64), flows: answer.lines.length } });
+    const cases: [Script, RegExp][] = [
+      [async (call, a) => sendAll(call, a, { evidence: asFile(swapped) }), /evidence line 1[12] is out of order/],
+      [async (call, a) => sendAll(call, a, { evidence: asFile(late) }), /time 2030-01-01T00:00:00\.000000000Z is outside the window/],
+      [async (call, a) => sendAll(call, a, { paths: a.paths.slice(1) }), /uses path [0-9a-f]+, announced nowhere before it/],
+      [async (call, a) => sendAll(call, a, { catalogue: wrongSha }), /its catalogue describes \d+ lines with SHA-256 0{64}/],
+      [async (call, a) => sendAll(call, a, { catalogue: Buffer.from('{"relay":1}') }), /the catalogue names no relay/],
+    ];
+    for (const [script, re] of cases) {
+      const client = await gatherer(await fakePeer(script));
+      await assert.rejects(collect(client, request()), refused(re));
+      const st = await verified(await collect(client, request({ allowIncomplete: true })));
+      assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake'], String(re));
+      assert.match(st.predicate.relays.missing[0].reason, re);
+    }
+    assert.match(await relays[relays.length - 1].metrics.text(), /cillion_attest_peers_missing_total\{reason="invalid"\} 2/);
+  });
+
+  it('bounds what a peer sends: its longest line, and its paths and catalogue', async () => {
+    const client = await gatherer(await fakePeer(async (call, a) => sendAll(call, a)), { attest: { peerBounds: { maxLineBytes: 500 } } });
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): sent a line over 500 bytes/));
+    const small = await gatherer(await fakePeer(async (call, a) => sendAll(call, a)), { attest: { peerBounds: { maxCatalogueBytes: 600 } } });
+    await assert.rejects(collect(small, request()), refused(/brings its path entries and catalogue over 600 bytes/));
+    const st = await verified(await collect(small, request({ allowIncomplete: true })));
+    assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
+    assert.match(await relays[relays.length - 1].metrics.text(), /cillion_attest_peers_missing_total\{reason="limit"\} 2/);
+  });
+
+  it('answers evidence_only with each path before the first line that uses it, and a catalogue of what it sent', async () => {
+    const relay = await startRelay({ listen: '127.0.0.1:0', store, name: 'plain', attest: { chunkBytes: 8192 } });
+    relays.push(relay);
+    const client = new AttestClient(relay.address, credentials.createInsecure());
+    clients.push(client);
+    const items = await collect(client, request({ sign: false, evidenceOnly: true }), localScope());
+    assert.ok(!items.some((i) => i.$case === 'statementChunk' || i.$case === 'reportChunk' || i.$case === 'envelopeChunk'));
+    const announced = new Set<string>();
+    let text = '';
+    let used = 0;
+    for (const i of items) {
+      if (i.$case === 'path') announced.add(parsePathEntry(i.value).fingerprint);
+      if (i.$case !== 'evidenceChunk') continue;
+      text += i.value.toString();
+      const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+      for (const l of whole.split('\n').filter((x) => x !== '')) {
+        const path = JSON.parse(l).path as string;
+        if (path !== '') {
+          assert.ok(announced.has(path), `path ${path} used before it was announced`);
+          used++;
+        }
+      }
+      text = text.slice(whole.length);
+    }
+    assert.ok(used > 100);
+    const cat = parseCatalogue(joined(items, 'catalogueChunk'));
+    const evidence = joined(items, 'evidenceChunk');
+    assert.equal(cat.evidence.sha256, createHash('sha256').update(evidence).digest('hex'));
+    assert.equal(cat.relay.name, 'plain');
+    assert.ok(items.filter((i) => i.$case === 'path').length > 1);
+  });
+
+  it('refuses evidence_only without the local scope or with sign, with INVALID_ARGUMENT', async () => {
+    const relay = await startRelay({ listen: '127.0.0.1:0', store, attest: { key: key.privateKey } });
+    relays.push(relay);
+    const client = new AttestClient(relay.address, credentials.createInsecure());
+    clients.push(client);
+    await assert.rejects(collect(client, request({ sign: false, evidenceOnly: true })), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /local scope/.test(e.details));
+    await assert.rejects(collect(client, request({ sign: true, evidenceOnly: true }), localScope()), (e: ServiceError) => e.code === status.INVALID_ARGUMENT);
+  });
+
+  it('sends progress while its store is slow to answer, so a gathering relay can tell it is alive', async () => {
+    const slowStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'pages' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (q: unknown) => (async function* () {
+          await sleep(1200);
+          yield* (v as (q: unknown) => AsyncIterable<unknown>).call(target, q);
+        })();
+      },
+    });
+    const relay = await startRelay({ listen: '127.0.0.1:0', store: slowStore, attest: { heartbeatMs: 150 } });
+    relays.push(relay);
+    const client = new AttestClient(relay.address, credentials.createInsecure());
+    clients.push(client);
+    const items = await collect(client, request({ sign: false }));
+    const first = items.findIndex((i) => i.$case === 'evidenceChunk');
+    const beats = items.slice(0, first).filter((i) => i.$case === 'progress').length;
+    assert.ok(beats >= 5, `${beats} progress messages before the evidence`);
+  });
+});
