@@ -87,6 +87,7 @@ export class RelayMetrics {
   private readonly engineErrors: Counter<'op'>;
   private readonly refusals: Counter<'service' | 'reason'>;
   private readonly mismatches: Counter<'node'>;
+  private readonly peerEvents: Counter<'peer' | 'state'>;
   /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
   private readonly mismatchCounts = new Map<string, bigint>();
 
@@ -128,6 +129,13 @@ export class RelayMetrics {
       registers,
     });
     this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
+    // Peers are bounded by the relay's configuration (relay/peers/peer_set.ts MAX_PEERS).
+    this.peerEvents = new Counter({
+      name: 'cillion_peer_events_total',
+      help: 'Peers (relay/<name>) left out of a fan-out answer (unavailable) or answering again (connected).',
+      labelNames: ['peer', 'state'],
+      registers,
+    });
     this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
     this.groups = new Counter({ name: 'cillion_store_groups_total', help: 'Store inserts, each a group of the batches that waited for it (group commit).', registers });
     this.groupsFull = new Counter({
@@ -247,6 +255,11 @@ export class RelayMetrics {
   /** A call refused for its certificate; service and reason come from fixed sets. */
   refused(service: string, reason: string): void {
     this.refusals.inc({ service, reason });
+  }
+
+  /** A peer left out of an answer, or back. */
+  peer(peer: string, state: 'unavailable' | 'connected'): void {
+    this.peerEvents.inc({ peer, state });
   }
 
   get contentType(): string {

@@ -42,6 +42,9 @@ import { Guard, type Refusal } from './auth/guard';
 import type { Identity } from './auth/identity';
 import { AccessPolicy, type AccessOptions } from './auth/policy';
 import type { PeerOptions } from './peers/options';
+import { PeerSet } from './peers/peer_set';
+import { fanOutServices } from './peers/fan_observer';
+import { ClusterNames } from '../observer/cluster_names';
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
@@ -141,6 +144,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
   }
   const policy = new AccessPolicy(opts.access);
+  const peerSet = opts.peers ? new PeerSet(opts.peers) : undefined;
 
   const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue, subscriberQueueBytes: limits.maxFollowQueueBytes });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
@@ -246,8 +250,14 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
   const ingest = exportService(sink, {
-    nodeOf: (call, claimed) => {
+    nodeOf: (call, claimed, cluster) => {
       const id = guard.identityOf(call);
+      // A relay's store holds one cluster: another cluster's collector belongs to its own relay.
+      if (opts.cluster && cluster !== '' && cluster !== opts.cluster) {
+        const message = `this relay serves cluster "${opts.cluster}"; the batch is of cluster "${cluster}": export to that cluster's relay`;
+        guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'cluster_mismatch', message });
+        return { refused: message, code: grpcStatus.FAILED_PRECONDITION };
+      }
       const owner = batchOwner(id, claimed);
       if ('refused' in owner) guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'node_mismatch', message: owner.refused });
       return owner;
@@ -311,9 +321,22 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       log(`${method}: ${err.message}`);
     },
     onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
+    names: opts.cluster ? new ClusterNames(opts.cluster) : undefined,
   };
-  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, 'reader', observerService(observerDeps)));
-  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, 'reader', flowHistoryService(observerDeps)));
+  const own = { observer: observerService(observerDeps), history: flowHistoryService(observerDeps) };
+  const reads = peerSet
+    ? fanOutServices(own, observerDeps, peerSet, {
+      windowMs: opts.mergeWindowMs,
+      onPeer: (peer, state, reason) => {
+        metrics.peer(peer, state);
+        log(`peer ${peer} ${state}${reason ? `: ${reason}` : ''}`);
+      },
+    })
+    : own;
+  // Readers see the set; another relay of it (the peer role) only this relay's own data.
+  const readers = ['reader', { role: 'peer', localScopeOnly: true }] as const;
+  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, readers, reads.observer));
+  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, readers, reads.history));
   server.addService(
     AttestService,
     guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),
@@ -356,6 +379,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
           });
         });
         merger.close();
+        peerSet?.close();
         // What streams handed over is stored (or failed) before the store may be closed or reopened.
         await commits?.idle();
         await counterLog?.close();

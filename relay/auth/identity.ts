@@ -8,7 +8,8 @@ import type { PeerCertificate } from 'node:tls';
 export const ROLES = ['collector', 'reader', 'attester', 'peer'] as const;
 /**
  * collector: pushes flows (FlowExport) under its own name; reader: the Observer API;
- * attester: Attest exports; peer: reserved for relay federation, grants nothing yet.
+ * attester: Attest exports; peer: another relay of the set (replica or federated cluster),
+ * which may read this relay's own flows and status, only in the local scope (relay/peers/scope.ts).
  */
 export type Role = (typeof ROLES)[number];
 
