@@ -249,12 +249,16 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops + d.reportsLost, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
+  // A relay's store holds one cluster: another cluster's collector belongs to its own relay.
+  const foreignCluster = (cluster: string): string | undefined =>
+    opts.cluster && cluster !== '' && cluster !== opts.cluster
+      ? `this relay serves cluster "${opts.cluster}"; the batch is of cluster "${cluster}": export to that cluster's relay`
+      : undefined;
   const ingest = exportService(sink, {
     nodeOf: (call, claimed, cluster) => {
       const id = guard.identityOf(call);
-      // A relay's store holds one cluster: another cluster's collector belongs to its own relay.
-      if (opts.cluster && cluster !== '' && cluster !== opts.cluster) {
-        const message = `this relay serves cluster "${opts.cluster}"; the batch is of cluster "${cluster}": export to that cluster's relay`;
+      const message = foreignCluster(cluster);
+      if (message !== undefined) {
         guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'cluster_mismatch', message });
         return { refused: message, code: grpcStatus.FAILED_PRECONDITION };
       }
@@ -279,7 +283,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const stream = nodes.streamOpened(call.getPeer(), tlsInfo);
       const versionHeader = call.metadata.get('cillion-version')[0];
       call.on('data', (b: FlowBatch) => {
-        if (refusalOf(b)) return;
+        if (refusalOf(b) || foreignCluster(b.clusterName) !== undefined) return;
         const owner = batchOwner(id, b.nodeName);
         if ('node' in owner) stream.identify(owner.node, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
       });

@@ -93,6 +93,8 @@ class Merge implements PeerEvents {
     private readonly timeoutMs: number,
     private readonly windowMs: number,
     private readonly onPeer: FanOutOptions['onPeer'],
+    /** Peers reported unavailable in this answer (shared by its history and live merges), reported once. */
+    private readonly down: Set<string>,
   ) {}
 
   readonly wake = (): void => {
@@ -102,12 +104,15 @@ class Merge implements PeerEvents {
   };
 
   unavailable(s: PeerSource, reason: string): void {
+    if (this.down.has(s.name)) return;
+    this.down.add(s.name);
     this.onPeer?.(s.name, 'unavailable', reason);
     this.notices.push(statusEvent(NodeState.NODE_UNAVAILABLE, s.name, reason));
     this.wake();
   }
 
   connected(s: PeerSource): void {
+    if (!this.down.delete(s.name)) return;
     this.onPeer?.(s.name, 'connected', '');
     this.notices.push(statusEvent(NodeState.NODE_CONNECTED, s.name, ''));
     this.wake();
@@ -193,21 +198,24 @@ async function send(out: ResponseSink, r: GetFlowsResponse): Promise<boolean> {
 export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, opts: FanOutOptions): Promise<void> {
   const windowMs = opts.windowMs ?? 1000;
   const { peers } = opts;
-  const startNs = nowNs();
   const seen = new SeenUuids(opts.dedupe ?? 65_536);
   const history = !(request.follow && request.number === 0n && request.since === undefined);
-  let active: Merge | undefined;
-  out.onGone(() => active?.cancel());
+  const active: Merge[] = [];
+  const down = new Set<string>();
+  out.onGone(() => active.forEach((m) => m.cancel()));
 
   const merge = (req: GetFlowsRequest, follow: boolean, withPeers: boolean): Merge => {
-    const m = new Merge(follow, peers.timeoutMs, windowMs, opts.onPeer);
+    const m = new Merge(follow, peers.timeoutMs, windowMs, opts.onPeer, down);
     m.sources.push(new LocalSource(m.wake, (sink) => opts.local(req, sink)));
     if (withPeers) for (const p of peers.peers) m.sources.push(new PeerSource(p, req, { follow, timeoutMs: peers.timeoutMs, windowMs, events: m }, m.wake));
-    active = m;
+    active.push(m);
     if (out.closed) m.cancel();
     return m;
   };
 
+  // Live first, from every relay: subscribed before history is read, held while it is sent,
+  // so nothing falls between the two (what comes twice is dropped by uuid).
+  const live = request.follow ? merge({ ...request, number: 0n, first: false, since: undefined }, true, true) : undefined;
   try {
     if (history) {
       const m = merge({ ...request, follow: false }, false, !peers.sharedStore);
@@ -232,21 +240,16 @@ export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, o
       m.cancel();
       for (const r of ring?.items() ?? []) if (!(await send(out, r))) return;
     }
-    if (!request.follow || out.closed) return;
-    // Live from just before history was read: the seam is covered twice, and deduplicated.
-    let since = history ? startNs - BigInt(windowMs) * 1_000_000n : timestampNs(request.since);
-    const asked = timestampNs(request.since);
-    const until = timestampNs(request.until);
-    if (since !== undefined && asked !== undefined && asked > since) since = asked;
-    if (since !== undefined && until !== undefined && since > until) since = until;
+    if (!live || out.closed) return;
     if (!(await out.flush())) return;
-    const m = merge({ ...request, number: 0n, first: false, since: since === undefined ? undefined : nsTimestamp(since) }, true, true);
+    // Live flows keep to `since` as GetFlows' own follow does.
+    const since = timestampNs(request.since);
     const idle = () => out.flush();
-    for (let x = await m.next(idle); x !== undefined; x = await m.next(idle)) {
-      const r = isItem(x) ? (seen.fresh(x.uuid) ? x.response : undefined) : x;
+    for (let x = await live.next(idle); x !== undefined; x = await live.next(idle)) {
+      const r = isItem(x) ? (seen.fresh(x.uuid) && (since === undefined || x.uuid === '' || x.timeNs >= since) ? x.response : undefined) : x;
       if (r && !(await send(out, r))) return;
     }
   } finally {
-    active?.cancel();
+    active.forEach((m) => m.cancel());
   }
 }

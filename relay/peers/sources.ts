@@ -6,7 +6,7 @@ import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc
 import { GetFlowsResponse, type GetFlowsRequest } from '../../proto/gen/observer/observer';
 import type { GetFlowBatchesResponse } from '../../proto/gen/observer/v1/flow_history';
 import type { ResponseSink } from '../../observer/get_flows';
-import { nowNs, timestampNs } from '../../observer/time';
+import { nowNs, nsTimestamp, timestampNs } from '../../observer/time';
 import type { Peer } from './peer_set';
 
 /** Responses a source may have queued before it is paused. */
@@ -154,12 +154,14 @@ export interface PeerEvents {
 }
 
 /**
- * A peer's answer. For history it is asked once; a follow that breaks is asked again with
- * backoff, resuming at the last flow time seen minus the window (the merge's dedupe drops
- * what comes twice), until the fan-out ends.
+ * A peer's answer. For history it is asked once. A follow that breaks is asked again with
+ * backoff: live from then on, and, once the peer answers, the flows since the last one seen
+ * less the window (which the merge's dedupe thins), so a restarted peer leaves no gap.
+ * Live flows are never held to a time bound: a node whose clock lags still shows.
  */
 export class PeerSource extends Source {
   private call: ClientReadableStream<GetFlowBatchesResponse> | undefined;
+  private catchUp: ClientReadableStream<GetFlowBatchesResponse> | undefined;
   private headersTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -175,11 +177,11 @@ export class PeerSource extends Source {
     wake: () => void,
   ) {
     super(`relay/${peer.name}`, wake);
-    this.open(request);
+    this.open(false);
   }
 
-  private open(request: GetFlowsRequest): void {
-    const call = this.peer.flows(request);
+  private open(resumed: boolean): void {
+    const call = this.peer.flows(this.request);
     this.call = call;
     let settled = false;
     const done = (reason: string | undefined): void => {
@@ -204,22 +206,44 @@ export class PeerSource extends Source {
       this.connected = true;
       this.backoffMs = 0;
       this.wake();
+      // The peer follows from here on (it subscribes before it answers); what it had meanwhile comes now.
+      if (resumed) this.readCatchUp();
       if (this.reported) {
         this.reported = false;
         this.opts.events.connected(this);
       }
     });
+    this.feed(call);
+    call.on('error', (e: ServiceError) => done(e.code === status.CANCELLED && this.cancelled ? undefined : `${status[e.code] ?? e.code}: ${e.details}`));
+    call.on('end', () => done(undefined));
+  }
+
+  private feed(call: ClientReadableStream<GetFlowBatchesResponse>): void {
     call.on('data', (b: GetFlowBatchesResponse) => {
-      if (this.call !== call || this.state !== 'open') return;
+      if (this.state !== 'open' || (call !== this.call && call !== this.catchUp)) return;
       let more = true;
       for (const r of b.responses) more = this.push(r);
       if (!more && !this.paused) {
         this.paused = true;
-        call.pause();
+        this.call?.pause();
+        this.catchUp?.pause();
       }
     });
-    call.on('error', (e: ServiceError) => done(e.code === status.CANCELLED && this.cancelled ? undefined : `${status[e.code] ?? e.code}: ${e.details}`));
-    call.on('end', () => done(undefined));
+  }
+
+  /** The peer's flows since the last one seen less the window, up to now. */
+  private readCatchUp(): void {
+    const from = (this.lastSeenNs ?? this.startedNs) - BigInt(this.opts.windowMs) * 1_000_000n;
+    const now = nowNs();
+    const call = this.peer.flows({ ...this.request, number: 0n, first: false, follow: false, since: nsTimestamp(from), until: nsTimestamp(now) });
+    this.catchUp?.cancel();
+    this.catchUp = call;
+    this.feed(call);
+    const over = () => {
+      if (this.catchUp === call) this.catchUp = undefined;
+    };
+    call.on('error', over);
+    call.on('end', over);
   }
 
   private fail(reason: string): void {
@@ -232,14 +256,9 @@ export class PeerSource extends Source {
       this.end('dropped');
       return;
     }
-    // Resumed where it left off, less the window: what comes twice is dropped by uuid.
     this.backoffMs = Math.min(2000, Math.max(100, this.backoffMs * 2));
     this.retryTimer = setTimeout(() => {
-      if (this.cancelled) return;
-      const from = (this.lastSeenNs ?? this.startedNs) - BigInt(this.opts.windowMs) * 1_000_000n;
-      const since = timestampNs(this.request.since);
-      const at = since !== undefined && since > from ? since : from;
-      this.open({ ...this.request, number: 0n, first: false, since: { seconds: at / 1_000_000_000n, nanos: Number(at % 1_000_000_000n) } });
+      if (!this.cancelled) this.open(true);
     }, this.backoffMs);
   }
 
@@ -256,6 +275,7 @@ export class PeerSource extends Source {
     if (!this.paused) return;
     this.paused = false;
     this.call?.resume();
+    this.catchUp?.resume();
   }
 
   cancel(): void {
@@ -263,6 +283,8 @@ export class PeerSource extends Source {
     clearTimeout(this.headersTimer);
     clearTimeout(this.retryTimer);
     this.call?.cancel();
+    this.catchUp?.cancel();
     this.call = undefined;
+    this.catchUp = undefined;
   }
 }
