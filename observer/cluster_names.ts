@@ -6,6 +6,7 @@
 import { FlowFilter } from '../proto/gen/flow/flow';
 import { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
 import type { ResponseSink } from './get_flows';
+import { renameNodes } from './wire_names';
 
 /** A node_name pattern no plain (relay-local) node name matches: its cluster part is no cluster's. */
 const NO_NODE = '-/-';
@@ -46,14 +47,15 @@ export class ClusterNames {
     return { ...res, responseTypes: types, nodeName: this.node(res.nodeName) };
   }
 
-  /** `out` with every response renamed on its way in. */
+  /** `out` with every response renamed on its way in; encoded flows stay encoded (wire_names.ts). */
   sink(out: ResponseSink): ResponseSink {
+    const node = (n: string) => this.node(n);
     return {
       get closed() {
         return out.closed;
       },
       onGone: (fn) => out.onGone(fn),
-      writeNow: (r) => out.writeNow(this.response(r)),
+      writeNow: (r) => out.writeNow((Buffer.isBuffer(r) && renameNodes(r, node)) || this.response(r)),
       drained: () => out.drained(),
       flush: () => out.flush(),
     };
