@@ -11,7 +11,8 @@ import { openStore, type FlowStore } from '../../../../relay/store/store';
 import type { Relay } from '../../../../relay/server';
 import { FakeCollector } from '../exporter_client';
 import { follow, getFlows, makeFlow, readAll, uuidOf } from '../../observer/helpers';
-import { flowsOf, freePort, observer, relayWithPeers, silentPeer, statusEventsOf, waitFor } from './set';
+import { flowsOf, freePort, observer, readBatches, relayWithPeers, silentPeer, statusEventsOf, waitFor } from './set';
+import { FlowFilter } from '../../../../proto/gen/flow/flow';
 
 describe('relay replicas over a shared store', function () {
   this.timeout(60_000);
@@ -30,10 +31,10 @@ describe('relay replicas over a shared store', function () {
     const aAddress = `127.0.0.1:${await freePort()}`;
     const bAddress = `127.0.0.1:${await freePort()}`;
     const shared = { sharedStore: true, timeoutMs: 1500 };
-    a = await relayWithPeers(aAddress, 'a', [{ name: 'b', address: bAddress }, { name: 'wedged', address: silent.address }], { store }, shared);
-    b = await relayWithPeers(bAddress, 'b', [{ name: 'a', address: aAddress }], { store }, shared);
-    const ca = new FakeCollector(aAddress, 'node-a');
-    const cb = new FakeCollector(bAddress, 'node-b');
+    a = await relayWithPeers(aAddress, 'a', [{ name: 'b', address: bAddress }, { name: 'wedged', address: silent.address }], { store, cluster: 'zurich' }, shared);
+    b = await relayWithPeers(bAddress, 'b', [{ name: 'a', address: aAddress }], { store, cluster: 'zurich' }, shared);
+    const ca = new FakeCollector(aAddress, 'node-a', 'sa', undefined, 'zurich');
+    const cb = new FakeCollector(bAddress, 'node-b', 'sb', undefined, 'zurich');
     collectors.push(ca, cb);
     await ca.acked(ca.send([0, 1, 2, 3, 4].map((i) => makeFlow(i))));
     await cb.acked(cb.send([5, 6, 7, 8, 9].map((i) => makeFlow(i))));
@@ -57,6 +58,16 @@ describe('relay replicas over a shared store', function () {
     assert.deepEqual(flowsOf(rs).map((f) => f.uuid), [...Array(10).keys()].map(uuidOf));
     assert.deepEqual(statusEventsOf(rs), [], 'the wedged peer is not asked for history');
     assert.ok(took < 1500, `took ${took} ms, the peer timeout`);
+    assert.deepEqual([...new Set(flowsOf(rs).map((f) => f.node))], ['zurich/node-a', 'zurich/node-b']);
+  });
+
+  it('names stored flows cluster/node and filters them by cluster, in batches too', async () => {
+    const byCluster = async (pattern: string) => flowsOf(await readBatches(a.address, { number: 100n, whitelist: [FlowFilter.fromPartial({ nodeName: [pattern] })] }));
+    assert.equal((await byCluster('zurich/*')).length, 10);
+    assert.deepEqual((await byCluster('zurich/node-b')).map((f) => f.node), Array(5).fill('zurich/node-b'));
+    assert.deepEqual(await byCluster('frankfurt/*'), []);
+    const all = await readBatches(a.address, { number: 100n });
+    assert.deepEqual([...new Set(flowsOf(all).map((f) => f.node))], ['zurich/node-a', 'zurich/node-b']);
   });
 
   it('fans live flows out: last 3 from the store, then flows of both replicas', async () => {
