@@ -129,10 +129,11 @@ class Merge implements PeerEvents {
    */
   async next(idle: () => boolean | Promise<boolean>): Promise<GetFlowsResponse | Item | undefined> {
     for (;;) {
+      const local = this.local;
+      // This relay's own failure is the answer's (a bad request fails here before any peer's word).
+      if (local.error !== undefined) throw local.error;
       if (this.notices.length > 0) return this.notices.shift();
       if (this.cancelled) return undefined;
-      const local = this.local;
-      if (local.error !== undefined) throw local.error;
       const now = Date.now();
       let min: Source | undefined;
       let ready = true;

@@ -5,7 +5,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ObserverService, type GetFlowsRequest, type ObserverServer } from '../../proto/gen/observer/observer';
 import type { FlowHistoryServer } from '../../proto/gen/observer/v1/flow_history';
 import { BatchWriter } from '../../observer/flow_batches';
-import { Writer, type ResponseSink } from '../../observer/get_flows';
+import { checkRequest, Writer, type ResponseSink } from '../../observer/get_flows';
 import { answerFlows, localFlows, type ObserverDeps } from '../../observer/service';
 import { StallGuard } from '../../observer/stall_guard';
 import { fanOutFlows, type FanOutOptions } from './fan_flows';
@@ -43,6 +43,8 @@ function fanUnary<Req, Res>(
 export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers: PeerSet, opts: FanOutServiceOptions = {}): FanOutServices {
   const addresses = new Map(peers.peers.map((p) => [relayName(p.name), p.target.address]));
   const fan = async (request: GetFlowsRequest, out: ResponseSink): Promise<void> => {
+    // As one relay would refuse it, before any peer is asked.
+    checkRequest(request, deps.getFlows);
     const guarded = new StallGuard(out, deps.getFlows?.stallTimeoutMs ?? 30_000);
     const options: FanOutOptions = {
       peers,

@@ -191,7 +191,8 @@ export class PeerSource extends Source {
       if (this.cancelled || this.call !== call) return;
       this.call = undefined;
       this.connected = false;
-      if (reason === undefined && !this.opts.follow) return this.end('ended');
+      // A follow with `until` ends by itself once it has passed: no break, nothing to report.
+      if (reason === undefined && (!this.opts.follow || this.untilPassed())) return this.end('ended');
       this.fail(reason ?? 'its follow stream ended');
     };
     // A peer that takes the connection but never answers is given up on after the timeout.
@@ -251,8 +252,7 @@ export class PeerSource extends Source {
       this.reported = true;
       this.opts.events.unavailable(this, reason);
     }
-    const until = timestampNs(this.request.until);
-    if (!this.opts.follow || (until !== undefined && nowNs() > until)) {
+    if (!this.opts.follow || this.untilPassed()) {
       this.end('dropped');
       return;
     }
@@ -260,6 +260,11 @@ export class PeerSource extends Source {
     this.retryTimer = setTimeout(() => {
       if (!this.cancelled) this.open(true);
     }, this.backoffMs);
+  }
+
+  private untilPassed(): boolean {
+    const until = timestampNs(this.request.until);
+    return until !== undefined && nowNs() > until;
   }
 
   /** Gives up on a peer that kept the merge waiting too long (history). */

@@ -1,7 +1,8 @@
 // Fan-out reads through real relays over gRPC: three replicas (each with its own flows; no
 // store, so each answers from its own memory), one asked for the whole set.
 import assert from 'node:assert/strict';
-import type { ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { nsTimestamp } from '../../../../observer/time';
 import { GetNodesRequest, type GetNodesResponse, type ObserverClient } from '../../../../proto/gen/observer/observer';
 import { NodeState } from '../../../../proto/gen/relay/relay';
 import { startRelay, type Relay } from '../../../../relay/server';
@@ -90,6 +91,18 @@ describe('relay fan-out: replicas with their own flows', function () {
     const list = await nodes(client);
     assert.deepEqual(list.nodes.map((n) => n.name), ['node-a', 'node-b', 'node-c', 'node-d']);
     assert.deepEqual((await nodes(client, true)).nodes.map((n) => n.name), ['node-a']);
+  });
+
+  it('refuses a bad request as one relay would, whatever the peers say', async () => {
+    await assert.rejects(readAll(getFlows(client, { follow: true, first: true, number: 1n })), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /first cannot be combined with follow/.test(e.details));
+  });
+
+  it('ends a follow with until by itself, no relay reported', async () => {
+    const until = nsTimestamp(BigInt(Date.now() + 200) * 1_000_000n);
+    const t0 = Date.now();
+    const rs = await readAll(getFlows(client, { follow: true, until }));
+    assert.ok(Date.now() - t0 < 6000);
+    assert.deepEqual(statusEventsOf(rs), []);
   });
 
   it('follows flows of every relay live, each once', async () => {
