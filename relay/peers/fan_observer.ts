@@ -68,7 +68,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
         if (isLocalScope(call.metadata)) return local.observer.getFlows(call);
         answerFlows(call, deps, 'GetFlows', () => fan(call.request, new Writer(call)));
       },
-      serverStatus: fanUnary(local.observer.serverStatus, peers, ObserverService.serverStatus, mergeStatus),
+      serverStatus: fanUnary(local.observer.serverStatus, peers, ObserverService.serverStatus, (own, answers) => mergeStatus(own, answers, peers.sharedStore)),
       getNodes: fanUnary(local.observer.getNodes, peers, ObserverService.getNodes, (own, answers) => mergeNodes(own, answers, addresses)),
       getNamespaces: fanUnary(local.observer.getNamespaces, peers, ObserverService.getNamespaces, mergeNamespaces),
     },

@@ -50,14 +50,17 @@ function sumLoss(all: LossCounter[][]): LossCounter[] {
   return [...out.values()];
 }
 
-/** The set's status: counts summed over the relays that answered; the others unavailable. */
-export function mergeStatus(own: ServerStatusResponse, peers: PeerAnswer<ServerStatusResponse>[]): ServerStatusResponse {
+/**
+ * The set's status: counts summed over the relays that answered; the others unavailable.
+ * Over a shared store every replica counts the same stored flows: they are counted once.
+ */
+export function mergeStatus(own: ServerStatusResponse, peers: PeerAnswer<ServerStatusResponse>[], sharedStore = false): ServerStatusResponse {
   const answered = [own, ...peers.flatMap((p) => (p.answer ? [p.answer] : []))];
   const missing = peers.filter((p) => !p.answer).map((p) => p.name);
   const unavailable = [...answered.flatMap((s) => s.unavailableNodes), ...missing];
   return {
     ...own,
-    numFlows: answered.reduce((n, s) => n + s.numFlows, 0n),
+    numFlows: sharedStore ? own.numFlows : answered.reduce((n, s) => n + s.numFlows, 0n),
     // A maximum only when every relay has one (a relay with a store has none).
     maxFlows: answered.some((s) => s.maxFlows === 0n) ? 0n : answered.reduce((n, s) => n + s.maxFlows, 0n),
     seenFlows: answered.reduce((n, s) => n + s.seenFlows, 0n),

@@ -10,7 +10,7 @@ import { NodeState } from '../../../../proto/gen/relay/relay';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import type { Relay } from '../../../../relay/server';
 import { FakeCollector } from '../exporter_client';
-import { follow, getFlows, makeFlow, readAll, uuidOf } from '../../observer/helpers';
+import { follow, getFlows, makeFlow, readAll, serverStatus, uuidOf } from '../../observer/helpers';
 import { flowsOf, freePort, observer, readBatches, relayWithPeers, silentPeer, statusEventsOf, waitFor } from './set';
 import { FlowFilter } from '../../../../proto/gen/flow/flow';
 
@@ -68,6 +68,13 @@ describe('relay replicas over a shared store', function () {
     assert.deepEqual(await byCluster('frankfurt/*'), []);
     const all = await readBatches(a.address, { number: 100n });
     assert.deepEqual([...new Set(flowsOf(all).map((f) => f.node))], ['zurich/node-a', 'zurich/node-b']);
+  });
+
+  it('counts the shared store\'s flows once in ServerStatus', async () => {
+    const { res } = await serverStatus(client);
+    assert.equal(res.numFlows, 10n);
+    assert.deepEqual(res.unavailableNodes, ['relay/wedged']);
+    assert.equal(res.numConnectedNodes, 2);
   });
 
   it('fans live flows out: last 3 from the store, then flows of both replicas', async () => {
