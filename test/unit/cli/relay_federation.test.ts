@@ -13,9 +13,9 @@ import { freePort } from '../relay/peers/set';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
-function observe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'observe', ...args], { cwd: ROOT }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) =>
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -69,11 +69,13 @@ describe('cillion relay --cluster --peer: two clusters, two processes', function
     await fc.close();
     const nodesOf = (stdout: string) => stdout.trim().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { node_name: string }).node_name);
     for (const server of [zh, fr]) {
-      const all = await observe(['--server', server, '-o', 'json', '--last', '10']);
+      const all = await cli(['observe', '--server', server, '-o', 'json', '--last', '10']);
       assert.equal(all.code, 0, all.stderr);
       assert.deepEqual(nodesOf(all.stdout), ['zurich/zh-1', 'frankfurt/fr-1']);
-      const one = await observe(['--server', server, '-o', 'json', '--last', '10', '--cluster', 'frankfurt']);
+      const one = await cli(['observe', '--server', server, '-o', 'json', '--last', '10', '--cluster', 'frankfurt']);
       assert.deepEqual(nodesOf(one.stdout), ['frankfurt/fr-1']);
     }
+    const nodes = await cli(['list', 'nodes', '--server', zh, '-o', 'json', '--cluster', 'frankfurt']);
+    assert.deepEqual((JSON.parse(nodes.stdout) as { nodes: { name: string }[] }).nodes.map((n) => n.name), ['frankfurt/fr-1']);
   });
 });
