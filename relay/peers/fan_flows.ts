@@ -86,6 +86,8 @@ class Merge implements PeerEvents {
   readonly sources: Source[] = [];
   private readonly notices: GetFlowsResponse[] = [];
   private waiter: (() => void) | undefined;
+  /** Something changed since next() last looked: it looks again instead of sleeping. */
+  private woken = false;
   private cancelled = false;
 
   constructor(
@@ -98,6 +100,7 @@ class Merge implements PeerEvents {
   ) {}
 
   readonly wake = (): void => {
+    this.woken = true;
     const w = this.waiter;
     this.waiter = undefined;
     w?.();
@@ -128,7 +131,9 @@ class Merge implements PeerEvents {
    * from it ends the merge.
    */
   async next(idle: () => boolean | Promise<boolean>): Promise<GetFlowsResponse | Item | undefined> {
+    let graced = false;
     for (;;) {
+      this.woken = false;
       const local = this.local;
       // This relay's own failure is the answer's (a bad request fails here before any peer's word).
       if (local.error !== undefined) throw local.error;
@@ -154,13 +159,23 @@ class Merge implements PeerEvents {
       // With follow the answer ends with this relay's own (until, or the relay closing).
       const over = this.follow ? local.state !== 'open' : !open;
       const head = min?.peek();
-      if (min && head && (ready || over || (this.follow && now - head.arrived >= this.windowMs))) return min.take();
+      if (min && head && (ready || over || (this.follow && now - head.arrived >= this.windowMs))) {
+        // A peer is timed only while the merge waits for it, not while the client reads.
+        for (const s of this.sources) s.blockedSince = undefined;
+        return min.take();
+      }
       if (!min && over) return undefined;
       let waitMs: number | undefined;
       if (this.follow && head) waitMs = head.arrived + this.windowMs - now;
       if (!this.follow && blocker) {
         const left = (blocker.blockedSince ?? now) + this.timeoutMs - now;
         if (left <= 0) {
+          // What already came in is read first (setImmediate runs after pending I/O).
+          if (!graced) {
+            graced = true;
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
           blocker.drop(`sent nothing for ${this.timeoutMs} ms`);
           continue;
         }
@@ -172,6 +187,7 @@ class Merge implements PeerEvents {
   }
 
   private async sleep(ms: number | undefined): Promise<void> {
+    if (this.woken) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.waiter = resolve;

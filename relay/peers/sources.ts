@@ -195,12 +195,18 @@ export class PeerSource extends Source {
       if (reason === undefined && (!this.opts.follow || this.untilPassed())) return this.end('ended');
       this.fail(reason ?? 'its follow stream ended');
     };
-    // A peer that takes the connection but never answers is given up on after the timeout.
-    this.headersTimer = setTimeout(() => {
-      if (this.connected) return;
-      done(`no answer within ${this.opts.timeoutMs} ms`);
-      call.cancel();
-    }, this.opts.timeoutMs);
+    // A peer that takes the connection but never answers is given up on after the timeout;
+    // first what already came in is read (setImmediate runs after pending I/O), so a relay
+    // whose own event loop was busy does not blame its peer.
+    this.headersTimer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (this.connected || this.call !== call) return;
+          done(`no answer within ${this.opts.timeoutMs} ms`);
+          call.cancel();
+        }),
+      this.opts.timeoutMs,
+    );
     call.on('metadata', () => {
       clearTimeout(this.headersTimer);
       if (this.call !== call || this.cancelled) return;

@@ -182,7 +182,7 @@ describe('relay fan-out: a follow that outlives a peer restart', function () {
     const port = await freePort();
     const bAddress = `127.0.0.1:${port}`;
     let b = await startRelay({ listen: bAddress, name: 'b', mergeWindowMs: 50, shutdownGraceMs: 100 });
-    const a = await relayWithPeers('127.0.0.1:0', 'a', [{ name: 'b', address: bAddress }], {}, { timeoutMs: 500 });
+    const a = await relayWithPeers('127.0.0.1:0', 'a', [{ name: 'b', address: bAddress }]);
     const client = observer(a.address);
     let col = new FakeCollector(bAddress, 'node-b', 's1');
     try {
@@ -206,6 +206,38 @@ describe('relay fan-out: a follow that outlives a peer restart', function () {
       await col.close();
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('relay fan-out: more history than a relay\'s answer queue holds', function () {
+  this.timeout(60_000);
+
+  it('merges 3 x 12000 flows in order through the bounded queues, each once', async () => {
+    const per = 12_000;
+    const b = await startRelay({ listen: '127.0.0.1:0', name: 'b', buffer: per, mergeWindowMs: 0, shutdownGraceMs: 200 });
+    const c = await startRelay({ listen: '127.0.0.1:0', name: 'c', buffer: per, mergeWindowMs: 0, shutdownGraceMs: 200 });
+    // Three relays share this process's one core: a generous timeout, this is about the queues.
+    const a = await relayWithPeers('127.0.0.1:0', 'a', [{ name: 'b', address: b.address }, { name: 'c', address: c.address }], { buffer: per, mergeWindowMs: 0 }, { timeoutMs: 10_000 });
+    const cols = [a, b, c].map((r, k) => new FakeCollector(r.address, `node-${k}`));
+    try {
+      for (const [k, col] of cols.entries()) {
+        // Flow i on relay i % 3: the merge interleaves all three throughout.
+        const mine = [...Array(3 * per).keys()].filter((i) => i % 3 === k);
+        for (let at = 0; at < mine.length; at += 2000) await col.acked(col.send(mine.slice(at, at + 2000).map((i) => makeFlow(i))));
+      }
+      const t0 = Date.now();
+      const rs = await readBatches(a.address, { number: BigInt(3 * per) });
+      assert.deepEqual(rs.flatMap((r) => (r.responseTypes?.$case === 'nodeStatus' ? [r.responseTypes.value.message] : [])), []);
+      const got = flowsOf(rs);
+      const took = Date.now() - t0;
+      assert.equal(got.length, 3 * per);
+      for (let i = 1; i < got.length; i++) assert.ok(got[i - 1].timeNs <= got[i].timeNs, `out of order at ${i}`);
+      assert.equal(new Set(got.map((f) => f.uuid)).size, 3 * per);
+      console.log(`      ${3 * per} flows from 3 relays in ${took} ms`);
+    } finally {
+      for (const col of cols) await col.close();
+      for (const r of [a, b, c]) await r.close();
     }
   });
 });

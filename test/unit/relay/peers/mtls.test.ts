@@ -29,7 +29,7 @@ describe('relay peers over mutual TLS', function () {
   const relayA = async (certName: string): Promise<Relay> => {
     const peers = await peerOptions({
       name: 'a',
-      peer: [`b=127.0.0.1:${b.address.split(':')[1]}`],
+      peer: [`b=localhost:${b.address.split(':')[1]}`],
       peerCert: join(dir, certName, 'tls.crt'),
       peerKey: join(dir, certName, 'tls.key'),
       peerTimeout: 1000,

@@ -43,7 +43,7 @@ export function relayWithPeers(listen: string, name: string, targets: PeerTarget
     mergeWindowMs: 50,
     shutdownGraceMs: 200,
     ...over,
-    peers: { targets, credentials: credentials.createInsecure(), timeoutMs: 500, sharedStore: false, ...peer },
+    peers: { targets, credentials: credentials.createInsecure(), timeoutMs: 2000, sharedStore: false, ...peer },
   });
 }
 
