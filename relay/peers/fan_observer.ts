@@ -13,6 +13,9 @@ import { askPeers, mergeNamespaces, mergeNodes, mergeStatus, type PeerAnswer } f
 import { relayName, type PeerSet, type UnaryMethod } from './peer_set';
 import { isLocalScope } from './scope';
 
+/** The longest a Node timer waits (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface FanOutServices {
   observer: ObserverServer;
   history: FlowHistoryServer;
@@ -42,13 +45,16 @@ function fanUnary<Req, Res>(
 
 export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers: PeerSet, opts: FanOutServiceOptions = {}): FanOutServices {
   const addresses = new Map(peers.peers.map((p) => [relayName(p.name), p.target.address]));
+  // Inside a fan-out this relay's own answer waits for the merge, not for a client: the
+  // answer's stall guard (below) watches the client; the live part may wait out a long history.
+  const own: ObserverDeps = { ...deps, getFlows: { ...deps.getFlows, stallTimeoutMs: MAX_TIMER_MS } };
   const fan = async (request: GetFlowsRequest, out: ResponseSink): Promise<void> => {
     // As one relay would refuse it, before any peer is asked.
     checkRequest(request, deps.getFlows);
     const guarded = new StallGuard(out, deps.getFlows?.stallTimeoutMs ?? 30_000);
     const options: FanOutOptions = {
       peers,
-      local: (req, sink) => localFlows(deps, req, sink),
+      local: (req, sink) => localFlows(own, req, sink),
       windowMs: opts.windowMs,
       maxLastN: deps.getFlows?.maxLastN,
       onPeer: opts.onPeer,
