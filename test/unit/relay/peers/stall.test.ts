@@ -2,14 +2,14 @@
 // most the peer timeout, then answers with what the others had and reports it. And the
 // bound on what a fan-out queues from one relay before it stops reading it.
 import assert from 'node:assert/strict';
-import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, Server, status, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import type { GetFlowsRequest, GetFlowsResponse } from '../../../../proto/gen/observer/observer';
 import { FlowHistoryService, type GetFlowBatchesResponse } from '../../../../proto/gen/observer/v1/flow_history';
 import { NodeState } from '../../../../proto/gen/relay/relay';
 import type { Relay } from '../../../../relay/server';
 import { LocalSource, SOURCE_HIGH_WATER } from '../../../../relay/peers/sources';
 import { FakeCollector } from '../exporter_client';
-import { getFlows, makeFlow, readAll, uuidOf } from '../../observer/helpers';
+import { flowTimeNs, follow, getFlows, makeFlow, readAll, uuidOf } from '../../observer/helpers';
 import { flowsOf, observer, relayWithPeers, statusEventsOf } from './set';
 
 function flowResponse(i: number): GetFlowsResponse {
@@ -86,5 +86,52 @@ describe('relay fan-out: the queue of one relay\'s answer', () => {
     sink.cancel();
     await new Promise((r) => setTimeout(r, 10));
     assert.equal(sink.state, 'ended');
+  });
+});
+
+describe('relay fan-out: a follow resumed after its peer stream broke', function () {
+  this.timeout(30_000);
+
+  it('follows live again and reads what the peer stored since its last flow less the window', async () => {
+    const requests: GetFlowsRequest[] = [];
+    const server = new Server();
+    server.addService(FlowHistoryService, {
+      getFlowBatches(call: ServerWritableStream<GetFlowsRequest, GetFlowBatchesResponse>) {
+        const n = requests.push(call.request);
+        call.sendMetadata(new Metadata());
+        if (n === 1) {
+          // The first follow: flow 10, then the stream breaks.
+          call.write({ responses: [flowResponse(10)] });
+          setTimeout(() => call.emit('error', Object.assign(new Error('peer went away'), { code: status.UNAVAILABLE, details: 'peer went away' })), 50);
+        } else if (call.request.follow) {
+          // The new follow: live from now on (flow 13 comes live).
+          setTimeout(() => call.write({ responses: [flowResponse(13)] }), 200);
+        } else {
+          // The catch-up: what the peer stored meanwhile (11, 12; 10 again, to be dropped).
+          call.write({ responses: [flowResponse(10), flowResponse(11), flowResponse(12)] });
+          call.end();
+        }
+      },
+    });
+    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const a = await relayWithPeers('127.0.0.1:0', 'a', [{ name: 'p', address: `127.0.0.1:${port}` }], { mergeWindowMs: 100 });
+    const client = observer(a.address);
+    try {
+      const rs = await follow(getFlows(client, { follow: true }), (got) => flowsOf(got).length >= 4, 15_000);
+      assert.deepEqual(flowsOf(rs).map((f) => f.uuid), [10, 11, 12, 13].map(uuidOf));
+      assert.deepEqual(statusEventsOf(rs).map((e) => [e.state, e.names[0]]), [[NodeState.NODE_UNAVAILABLE, 'relay/p'], [NodeState.NODE_CONNECTED, 'relay/p']]);
+      assert.equal(requests.length, 3);
+      const [first, again, catchUp] = requests;
+      assert.equal(first.follow && again.follow, true);
+      assert.equal(again.since, undefined, 'live flows are held to no time bound');
+      assert.equal(catchUp.follow, false);
+      const since = (catchUp.since?.seconds ?? 0n) * 1_000_000_000n + BigInt(catchUp.since?.nanos ?? 0);
+      assert.equal(since, flowTimeNs(10) - 100_000_000n, 'since = the last flow seen less the window');
+      assert.ok(catchUp.until !== undefined);
+    } finally {
+      client.close();
+      await a.close();
+      server.forceShutdown();
+    }
   });
 });
