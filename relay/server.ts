@@ -345,7 +345,10 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     AttestService,
     guard.wrap(AttestService, 'attester', attestService({ ...opts.attest, store, fences: (n) => judge.engine.get(n), relay: { name: hostname(), version }, onError: (err) => log(`attest: ${err.message}`) })),
   );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p)))).catch((e: unknown) => {
+    peerSet?.close();
+    throw e;
+  });
   const address = listen.replace(/:\d+$/, `:${port}`);
 
   let endpoint: MetricsEndpoint | undefined;
@@ -354,11 +357,13 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       endpoint = await serveMetrics(opts.metricsListen, metrics);
     } catch (e) {
       server.forceShutdown();
+      peerSet?.close();
       throw e;
     }
   }
   const metricsAddress = endpoint?.address;
   log(`relay ${version} serving Observer and FlowExport on ${address} (${tls ? 'mutual TLS' : 'plaintext'})${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''}`);
+  if (peerSet) log(`relay ${opts.name ?? hostname()}${opts.cluster ? ` of cluster ${opts.cluster}` : ''} answers reads with ${peerSet.peers.map((p) => `relay/${p.name}`).join(', ')}`);
 
   let closing: Promise<void> | undefined;
   return {
