@@ -8,7 +8,7 @@ const FLOW = 1;
 const FLOW_NODE_NAME = 11;
 const RESPONSE_NODE_NAME = 1000;
 
-interface Field {
+export interface Field {
   field: number;
   wireType: number;
   /** The field's bytes, tag included. */
@@ -18,7 +18,7 @@ interface Field {
   payload: number;
 }
 
-function varint(b: Uint8Array, at: number, end: number): [value: number, next: number] | undefined {
+export function varint(b: Uint8Array, at: number, end: number): [value: number, next: number] | undefined {
   let v = 0;
   let mul = 1;
   for (let i = at; i < end && i < at + 10; i++) {
@@ -30,7 +30,7 @@ function varint(b: Uint8Array, at: number, end: number): [value: number, next: n
 }
 
 /** The fields of a message in b[start, end); undefined when the bytes are not one. */
-function fields(b: Uint8Array, start: number, end: number): Field[] | undefined {
+export function fields(b: Uint8Array, start: number, end: number): Field[] | undefined {
   const out: Field[] = [];
   let at = start;
   while (at < end) {

@@ -55,12 +55,12 @@ class SeenUuids {
 
 /** The last `n` responses offered, oldest first. */
 class Ring {
-  private readonly a: GetFlowsResponse[] = [];
+  private readonly a: (GetFlowsResponse | Buffer)[] = [];
   private at = 0;
 
   constructor(private readonly n: number) {}
 
-  push(r: GetFlowsResponse): void {
+  push(r: GetFlowsResponse | Buffer): void {
     if (this.a.length < this.n) this.a.push(r);
     else {
       this.a[this.at] = r;
@@ -68,7 +68,7 @@ class Ring {
     }
   }
 
-  items(): GetFlowsResponse[] {
+  items(): (GetFlowsResponse | Buffer)[] {
     return [...this.a.slice(this.at), ...this.a.slice(0, this.at)];
   }
 }
@@ -207,7 +207,7 @@ function isItem(x: GetFlowsResponse | Item): x is Item {
   return 'response' in x;
 }
 
-async function send(out: ResponseSink, r: GetFlowsResponse): Promise<boolean> {
+async function send(out: ResponseSink, r: GetFlowsResponse | Buffer): Promise<boolean> {
   return out.writeNow(r) || out.drained();
 }
 

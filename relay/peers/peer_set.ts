@@ -2,7 +2,8 @@
 // scope (scope.ts) so that the peer answers from its own data, over the peers' credentials.
 import { Client, type CallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { GetFlowsRequest } from '../../proto/gen/observer/observer';
-import { FlowHistoryService, type GetFlowBatchesResponse } from '../../proto/gen/observer/v1/flow_history';
+import { FlowHistoryService } from '../../proto/gen/observer/v1/flow_history';
+import { splitBatch } from './wire_items';
 import type { PeerOptions, PeerTarget } from './options';
 import { localScope } from './scope';
 
@@ -46,10 +47,10 @@ export class Peer {
     return this.target.name;
   }
 
-  /** The peer's own answer to `request`, in batches (FlowHistory/GetFlowBatches). */
-  flows(request: GetFlowsRequest): ClientReadableStream<GetFlowBatchesResponse> {
+  /** The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its responses' bytes. */
+  flows(request: GetFlowsRequest): ClientReadableStream<Buffer[]> {
     const m = FlowHistoryService.getFlowBatches;
-    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request, localScope());
+    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, splitBatch, request, localScope());
   }
 
   /** One unary Observer call, ending with DEADLINE_EXCEEDED after `timeoutMs`. */

@@ -4,17 +4,18 @@
 // a fan-out holds a bounded number of responses whatever its sources send.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { GetFlowsResponse, type GetFlowsRequest } from '../../proto/gen/observer/observer';
-import type { GetFlowBatchesResponse } from '../../proto/gen/observer/v1/flow_history';
 import type { ResponseSink } from '../../observer/get_flows';
 import { nowNs, nsTimestamp, timestampNs } from '../../observer/time';
 import type { Peer } from './peer_set';
+import { wireFacts } from './wire_items';
 
 /** Responses a source may have queued before it is paused. */
 export const SOURCE_HIGH_WATER = 4096;
 const LOW_WATER = SOURCE_HIGH_WATER / 2;
 
 export interface Item {
-  response: GetFlowsResponse;
+  /** As it came: encoded (a peer's, most of this relay's) or not. */
+  response: GetFlowsResponse | Buffer;
   timeNs: bigint;
   /** The flow's uuid; empty for events. */
   uuid: string;
@@ -22,7 +23,13 @@ export interface Item {
   arrived: number;
 }
 
-function item(r: GetFlowsResponse): Item {
+function item(r: GetFlowsResponse | Buffer): Item {
+  if (Buffer.isBuffer(r)) {
+    const facts = wireFacts(r);
+    // Bytes this cannot read are decoded, and GetFlowsResponse.decode says what is wrong with them.
+    if (!facts) return item(GetFlowsResponse.decode(r));
+    return { response: r, timeNs: facts.timeNs ?? nowNs(), uuid: facts.uuid, arrived: Date.now() };
+  }
   const t = r.responseTypes;
   const flow = t?.$case === 'flow' ? t.value : undefined;
   return { response: r, timeNs: timestampNs(r.time) ?? timestampNs(flow?.time) ?? nowNs(), uuid: flow?.uuid ?? '', arrived: Date.now() };
@@ -65,7 +72,7 @@ export abstract class Source {
     return it;
   }
 
-  protected push(r: GetFlowsResponse): boolean {
+  protected push(r: GetFlowsResponse | Buffer): boolean {
     this.queue.push(item(r));
     this.blockedSince = undefined;
     this.wake();
@@ -120,7 +127,7 @@ export class LocalSource extends Source implements ResponseSink {
 
   writeNow(r: GetFlowsResponse | Buffer): boolean {
     if (this.gone) return false;
-    return this.push(Buffer.isBuffer(r) ? GetFlowsResponse.decode(r) : r);
+    return this.push(r);
   }
 
   async drained(): Promise<boolean> {
@@ -160,8 +167,8 @@ export interface PeerEvents {
  * Live flows are never held to a time bound: a node whose clock lags still shows.
  */
 export class PeerSource extends Source {
-  private call: ClientReadableStream<GetFlowBatchesResponse> | undefined;
-  private catchUp: ClientReadableStream<GetFlowBatchesResponse> | undefined;
+  private call: ClientReadableStream<Buffer[]> | undefined;
+  private catchUp: ClientReadableStream<Buffer[]> | undefined;
   private headersTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -225,11 +232,11 @@ export class PeerSource extends Source {
     call.on('end', () => done(undefined));
   }
 
-  private feed(call: ClientReadableStream<GetFlowBatchesResponse>): void {
-    call.on('data', (b: GetFlowBatchesResponse) => {
+  private feed(call: ClientReadableStream<Buffer[]>): void {
+    call.on('data', (responses: Buffer[]) => {
       if (this.state !== 'open' || (call !== this.call && call !== this.catchUp)) return;
       let more = true;
-      for (const r of b.responses) more = this.push(r);
+      for (const r of responses) more = this.push(r);
       if (!more && !this.paused) {
         this.paused = true;
         this.call?.pause();
