@@ -11,9 +11,7 @@ import { ProtoWriter, tag } from '../columns/proto_writer';
 import { fieldBytes } from '../columns/size';
 import { GetFlowsResponse, type GetFlowsRequest } from '../proto/gen/observer/observer';
 import type { GetFlowBatchesResponse } from '../proto/gen/observer/v1/flow_history';
-import type { FlowHistory } from './history';
-import type { FlowHub } from './hub';
-import { streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './get_flows';
+import { Writer, type ResponseSink } from './get_flows';
 
 /** The most bytes a batch holds, unless one response alone is larger (it then goes alone). */
 export const MAX_BATCH_BYTES = 1 << 20;
@@ -97,14 +95,4 @@ export class BatchWriter implements ResponseSink {
     });
     return this.queued < MAX_QUEUED_BATCHES;
   }
-}
-
-/** GetFlowBatches: GetFlows' answer to the same request, in batches. */
-export async function getFlowBatches(
-  call: ServerWritableStream<GetFlowsRequest, GetFlowBatchesResponse>,
-  hub: FlowHub,
-  store: FlowHistory | undefined,
-  opts: GetFlowsOptions = {},
-): Promise<void> {
-  await streamFlows(call.request, new BatchWriter(call), hub, store, opts);
 }

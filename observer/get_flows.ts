@@ -94,6 +94,11 @@ function plan(req: GetFlowsRequest, maxLastN: number, bounds: FilterBounds): Pla
   return { matches, since, until, number, first: req.first, follow: req.follow, history, mask };
 }
 
+/** Throws the RequestError GetFlows would answer `req` with, if any (a relay fanning out checks first). */
+export function checkRequest(req: GetFlowsRequest, opts: GetFlowsOptions = {}): void {
+  plan(req, opts.maxLastN ?? 100_000, opts.filterBounds ?? { maxFilters: 256, maxFilterValues: 1024 });
+}
+
 function inRange(p: Plan, f: Flow): boolean {
   if (p.since === undefined && p.until === undefined) return true;
   const t = timestampNs(f.time);

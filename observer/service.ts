@@ -19,11 +19,13 @@ import type { NodeBook } from './nodes';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
-import { getFlows, type GetFlowsOptions } from './get_flows';
+import { streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './get_flows';
 import { RequestError } from './request_error';
 import type { FlowHub } from './hub';
 import type { StreamSlots } from './stream_slots';
-import { getFlowBatches } from './flow_batches';
+import { BatchWriter } from './flow_batches';
+import type { ClusterNames } from './cluster_names';
+import type { GetFlowsRequest } from '../proto/gen/observer/observer';
 import type { FlowHistoryServer } from '../proto/gen/observer/v1/flow_history';
 
 export interface StatusFigures {
@@ -49,6 +51,14 @@ export interface ObserverDeps {
   onError?: (err: Error, method: string) => void;
   /** A request that hit a limit (too many filters, a time out of range, the store's query limits). */
   onLimit?: (kind: 'filters' | 'time_range' | 'query_time' | 'query_rows' | 'flow_streams' | 'stalled', message: string, peer: string) => void;
+  /** The cluster a relay serves: its flows and nodes are named "cluster/node" (cluster_names.ts). */
+  names?: ClusterNames;
+}
+
+/** This server's own answer to a flows request, into `out`, its nodes named as it names them. */
+export function localFlows(deps: ObserverDeps, request: GetFlowsRequest, out: ResponseSink): Promise<void> {
+  const { names } = deps;
+  return names ? streamFlows(names.request(request), names.sink(out), deps.hub, deps.store, deps.getFlows) : streamFlows(request, out, deps.hub, deps.store, deps.getFlows);
 }
 
 function serviceError(code: status, details: string): ServiceError {
@@ -120,7 +130,7 @@ function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): 
  * Serves a flows call within the server's stream slots, and ends it as its answer settles:
  * OK, the request's own error, or the store's.
  */
-function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: ObserverDeps, method: string, answer: () => Promise<void>): void {
+export function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: ObserverDeps, method: string, answer: () => Promise<void>): void {
   const release = deps.flowStreams ? deps.flowStreams.take() : () => undefined;
   if (!release) {
     const message = `${deps.flowStreams?.max} flow streams (GetFlows, GetFlowBatches) are open, the most this server serves at once; retry when one ends`;
@@ -128,6 +138,9 @@ function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: Observe
     call.emit('error', serviceError(status.RESOURCE_EXHAUSTED, message));
     return;
   }
+  // Headers at once: a relay reading this stream for its peers knows the call is answered
+  // before the first flow, which a follow may not bring for a while.
+  call.sendMetadata(new Metadata());
   // The slot is given back when the answer ends, not when the client goes: the answer's store
   // query may run a moment longer, and a client cancelling in a loop must not outrun the bound.
   answer().then(
@@ -153,7 +166,7 @@ function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: Observe
 export function flowHistoryService(deps: ObserverDeps): FlowHistoryServer {
   return {
     getFlowBatches(call) {
-      answerFlows(call, deps, 'GetFlowBatches', () => getFlowBatches(call, deps.hub, deps.store, deps.getFlows));
+      answerFlows(call, deps, 'GetFlowBatches', () => localFlows(deps, call.request, new BatchWriter(call)));
     },
   };
 }
@@ -164,7 +177,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
 
   return {
     getFlows(call) {
-      answerFlows(call, deps, 'GetFlows', () => getFlows(call, hub, store, deps.getFlows));
+      answerFlows(call, deps, 'GetFlows', () => localFlows(deps, call.request, new Writer(call)));
     },
 
     getAgentEvents(call) {
@@ -178,7 +191,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
     getNodes(_call, callback) {
       const res: GetNodesResponse = {
         nodes: nodes.list().map((n) => ({
-          name: n.name,
+          name: deps.names ? deps.names.node(n.name) : n.name,
           version: n.version,
           address: n.address,
           state: n.state,
@@ -214,7 +227,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
         // A node's own server reports its counters; a relay sums its nodes'.
         const totals = figures.counters ?? nodes.totals();
         const list = nodes.list();
-        const unavailable = list.filter((n) => n.state !== NodeState.NODE_CONNECTED).map((n) => n.name);
+        const unavailable = list.filter((n) => n.state !== NodeState.NODE_CONNECTED).map((n) => (deps.names ? deps.names.node(n.name) : n.name));
         const res: ServerStatusResponse = {
           // With a store every stored flow is available and there is no fixed maximum.
           numFlows: store ? await store.count() : BigInt(hub.size),

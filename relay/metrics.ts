@@ -90,6 +90,7 @@ export class RelayMetrics {
   private readonly mismatches: Counter<'node'>;
   private readonly failovers: Counter<'kind'>;
   private readonly retracted: Counter;
+  private readonly peerEvents: Counter<'peer' | 'state'>;
   /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
   private readonly mismatchCounts = new Map<string, bigint>();
 
@@ -131,6 +132,13 @@ export class RelayMetrics {
       registers,
     });
     this.storeRows = new Counter({ name: 'cillion_store_rows_total', help: 'Flow rows written to the store.', registers });
+    // Peers are bounded by the relay's configuration (relay/peers/peer_set.ts MAX_PEERS).
+    this.peerEvents = new Counter({
+      name: 'cillion_peer_events_total',
+      help: 'Peers (relay/<name>) left out of a fan-out answer (unavailable) or answering again (connected).',
+      labelNames: ['peer', 'state'],
+      registers,
+    });
     this.storeErrors = new Counter({ name: 'cillion_store_errors_total', help: 'Batches the store failed to take (the collector sends them again).', registers });
     this.groups = new Counter({ name: 'cillion_store_groups_total', help: 'Store inserts, each a group of the batches that waited for it (group commit).', registers });
     this.groupsFull = new Counter({
@@ -276,6 +284,11 @@ export class RelayMetrics {
   /** A peer an attestation export could not gather from; reason from a fixed set. */
   attestPeerMissing(reason: string): void {
     this.attestPeersMissing.inc({ reason });
+  }
+
+  /** A peer left out of an answer, or back. */
+  peer(peer: string, state: 'unavailable' | 'connected'): void {
+    this.peerEvents.inc({ peer, state });
   }
 
   get contentType(): string {

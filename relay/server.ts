@@ -42,6 +42,9 @@ import { Guard, type Refusal } from './auth/guard';
 import type { Identity } from './auth/identity';
 import { AccessPolicy, type AccessOptions } from './auth/policy';
 import type { PeerOptions } from './peers/options';
+import { PeerSet } from './peers/peer_set';
+import { fanOutServices } from './peers/fan_observer';
+import { ClusterNames } from '../observer/cluster_names';
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
@@ -142,6 +145,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     for (const r of (await store.recentUuids(limits.uuidWindow)).reverse()) uuids.add(uuidKey(r.nodeName, uuidBytes(r.uuid)));
   }
   const policy = new AccessPolicy(opts.access);
+  const peerSet = opts.peers ? new PeerSet(opts.peers) : undefined;
 
   const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue, subscriberQueueBytes: limits.maxFollowQueueBytes });
   const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
@@ -267,9 +271,19 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     hub.publishLost(LostEventSource.OBSERVER_EVENTS_QUEUE, d.exportDrops + d.reportsLost, r.nodeName);
     hub.publishLost(LostEventSource.UNKNOWN_LOST_EVENT_SOURCE, d.decodeErrors, r.nodeName);
   };
+  // A relay's store holds one cluster: another cluster's collector belongs to its own relay.
+  const foreignCluster = (cluster: string): string | undefined =>
+    opts.cluster && cluster !== '' && cluster !== opts.cluster
+      ? `this relay serves cluster "${opts.cluster}"; the batch is of cluster "${cluster}": export to that cluster's relay`
+      : undefined;
   const ingest = exportService(sink, {
-    nodeOf: (call, claimed) => {
+    nodeOf: (call, claimed, cluster) => {
       const id = guard.identityOf(call);
+      const message = foreignCluster(cluster);
+      if (message !== undefined) {
+        guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'cluster_mismatch', message });
+        return { refused: message, code: grpcStatus.FAILED_PRECONDITION };
+      }
       const owner = batchOwner(id, claimed);
       if ('refused' in owner) guard.refuse({ service: 'cillion.export.v1.FlowExport', method: 'Export', peer: call.getPeer(), identity: id, reason: 'node_mismatch', message: owner.refused });
       return owner;
@@ -295,7 +309,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       const versionHeader = call.metadata.get('cillion-version')[0];
       call.on('data', (b: FlowBatch) => {
         // A retraction comes from a collector that exports elsewhere: no connected node here.
-        if (refusalOf(b) || b.retraction) return;
+        if (refusalOf(b) || b.retraction || foreignCluster(b.clusterName) !== undefined) return;
         const owner = batchOwner(id, b.nodeName);
         if ('node' in owner) stream.identify(owner.node, b.clusterName, typeof versionHeader === 'string' ? versionHeader : undefined);
       });
@@ -337,12 +351,25 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       log(`${method}: ${err.message}`);
     },
     onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
+    names: opts.cluster ? new ClusterNames(opts.cluster) : undefined,
   };
-  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, 'reader', observerService(observerDeps)));
-  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, 'reader', flowHistoryService(observerDeps)));
+  const own = { observer: observerService(observerDeps), history: flowHistoryService(observerDeps) };
+  const reads = peerSet
+    ? fanOutServices(own, observerDeps, peerSet, {
+      windowMs: opts.mergeWindowMs,
+      onPeer: (peer, state, reason) => {
+        metrics.peer(peer, state);
+        log(`peer ${peer} ${state}${reason ? `: ${reason}` : ''}`);
+      },
+    })
+    : own;
+  // Readers see the set; another relay of it (the peer role) only this relay's own data.
+  const readers = ['reader', { role: 'peer', localScopeOnly: true }] as const;
+  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, readers, reads.observer));
+  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, readers, reads.history));
   server.addService(
     AttestService,
-    guard.wrap(AttestService, 'attester', attestService({
+    guard.wrap(AttestService, ['attester', { role: 'peer', localScopeOnly: true }], attestService({
       ...opts.attest,
       store,
       fences: (n) => judge.engine.get(n),
@@ -355,7 +382,10 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       },
     })),
   );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(listen, credentials, (err, p) => (err ? reject(err) : resolve(p)))).catch((e: unknown) => {
+    peerSet?.close();
+    throw e;
+  });
   const address = listen.replace(/:\d+$/, `:${port}`);
 
   let endpoint: MetricsEndpoint | undefined;
@@ -364,11 +394,13 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       endpoint = await serveMetrics(opts.metricsListen, metrics);
     } catch (e) {
       server.forceShutdown();
+      peerSet?.close();
       throw e;
     }
   }
   const metricsAddress = endpoint?.address;
   log(`relay ${version} serving Observer and FlowExport on ${address} (${tls ? 'mutual TLS' : 'plaintext'})${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''}`);
+  if (peerSet) log(`relay ${opts.name ?? hostname()}${opts.cluster ? ` of cluster ${opts.cluster}` : ''} answers reads with ${peerSet.peers.map((p) => `relay/${p.name}`).join(', ')}`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -393,6 +425,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
           });
         });
         merger.close();
+        peerSet?.close();
         // What streams handed over is stored (or failed) before the store may be closed or reopened.
         await commits?.idle();
         await counterLog?.close();

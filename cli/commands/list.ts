@@ -30,16 +30,24 @@ export function renderNodes(nodes: Node[], c: Colors): string {
   return table.toString().split('\n').map((l) => l.trimEnd()).join('\n');
 }
 
+/** The nodes of these clusters (named "cluster/node" by a relay with --cluster); all without any. */
+export function nodesOfClusters(nodes: Node[], clusters: string[]): Node[] {
+  return clusters.length === 0 ? nodes : nodes.filter((n) => clusters.some((c) => n.name.startsWith(`${c}/`)));
+}
+
 function nodesCommand(): Command {
   const cmd = new Command('nodes').description('The nodes behind the Observer API and their state');
-  addServerOptions(cmd).addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
-  cmd.action(async (opts: ServerFlags & { output: 'table' | 'json' }) => {
+  addServerOptions(cmd)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--cluster <name>', 'only the nodes of this cluster (cluster/node); repeatable').argParser((v: string, acc: string[] = []) => [...acc, v]));
+  cmd.action(async (opts: ServerFlags & { output: 'table' | 'json'; cluster?: string[] }) => {
     const address = serverAddress(opts);
     const client = observerClient(connectOrExit(cmd, opts));
     try {
-      const res = await new Promise<GetNodesResponse>((resolve, reject) =>
+      const all = await new Promise<GetNodesResponse>((resolve, reject) =>
         client.getNodes(GetNodesRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, r) => (err ? reject(err) : resolve(r))),
       );
+      const res = { nodes: nodesOfClusters(all.nodes, opts.cluster ?? []) };
       const out = opts.output === 'json' ? toJsonLine(GetNodesResponse.toJSON(res)) : renderNodes(res.nodes, colorsFor(process.stdout));
       process.stdout.write(`${out}\n`);
     } catch (e) {

@@ -57,6 +57,7 @@ const FILTERS: [string, string | null, string, string][] = [
   ['verdict', null, 'verdict', 'FORWARDED, DROPPED, ...'],
   ['type', 't', 'type[:sub-type]', 'event type (trace, drop, trace:to-endpoint, ...)'],
   ['node-name', null, 'glob', 'flows seen on matching nodes ([cluster/]name, * wildcards)'],
+  ['cluster', null, 'name', 'flows seen on nodes of this cluster (a relay with --cluster names them cluster/node); repeatable'],
   ['traffic-direction', null, 'dir', 'ingress or egress'],
   ['tcp-flags', null, 'flags', 'TCP flows carrying all these flags (SYN,ACK)'],
   ['ip-version', null, '4|6', 'IP version'],

@@ -17,9 +17,12 @@ import { listenCredentials, RelayConfigError } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
 import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
+import { checkName, DEFAULT_PEER_TIMEOUT_MS, peerOptions } from '../../relay/peers/config';
+import { PeerConfigError } from '../../relay/peers/peer_set';
+import type { PeerOptions } from '../../relay/peers/options';
+import { hostname } from 'node:os';
 
 interface RelayCommandOptions {
-  name?: string;
   listen: string;
   metrics: string;
   dataDir?: string;
@@ -40,6 +43,15 @@ interface RelayCommandOptions {
   attestKey?: string;
   topology?: string;
   daemon?: string;
+  name: string;
+  cluster?: string;
+  peer?: string[];
+  peerCert?: string;
+  peerKey?: string;
+  peerCa?: string;
+  peerServerName?: string;
+  peerTimeout?: number;
+  sharedStore?: boolean;
 }
 
 /** Each limit's flag: name, what it bounds, and the RelayLimits field it sets. */
@@ -128,6 +140,18 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     throw e;
   }
   if (!tlsOn) log('plaintext: every client may push, read and export, and collectors name their own nodes (development only)');
+  let peers: PeerOptions | undefined;
+  try {
+    checkName('--name', opts.name);
+    if (opts.cluster !== undefined) checkName('--cluster', opts.cluster);
+    peers = await peerOptions({ ...opts, tls: tlsOn, storeUrl: opts.clickhouseUrl !== undefined });
+  } catch (e) {
+    if (e instanceof PeerConfigError) throw new RelayConfigError(e.message);
+    throw e;
+  }
+  if (peers) {
+    log(`peers: ${peers.targets.map((t) => `${t.name} (${t.address})`).join(', ')}; ${peers.sharedStore ? 'shared store: history from it, live flows fanned out' : 'own stores: history and live flows fanned out'}, timeout ${peers.timeoutMs} ms`);
+  }
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
   const paths = pathAuthority(opts);
   const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
@@ -169,6 +193,8 @@ async function run(opts: RelayCommandOptions): Promise<void> {
       attest: { key: attestKey, storeIdentity: identity },
       limits,
       name: opts.name,
+      cluster: opts.cluster,
+      peers,
       log,
     });
     log(`${await stopped}: shutting down`);
@@ -180,12 +206,17 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   }
 }
 
+/** The host name as a relay name: its first label, other characters as '-'. */
+function defaultName(): string {
+  const label = hostname().split('.')[0].replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return label === '' ? 'relay' : label;
+}
+
 export function relayCommand(): Command {
   const cmd = new Command('relay')
     .description('Receive flows from node collectors, check geofences, store flows, serve the Observer API')
     .addOption(new Option('--listen <addr>', 'gRPC address for the Observer API and collector export').default(DEFAULT_LISTEN))
     .addOption(new Option('--metrics <addr>', 'HTTP address for Prometheus /metrics; empty to disable').default(DEFAULT_METRICS_LISTEN))
-    .option('--name <name>', "this relay's name among its replicas and peers (in collectors' handovers, attestations); default the host name")
     .option('--data-dir <dir>', 'store flows in embedded ClickHouse (chdb) in this directory')
     .option('--clickhouse-url <url>', 'store flows in this ClickHouse server, e.g. http://clickhouse:8123')
     .option('--database <name>', 'ClickHouse database', 'cillion')
@@ -203,7 +234,16 @@ export function relayCommand(): Command {
     .option('--roles <file>', 'YAML map of certificate names (role URI name, else subject CN) to roles: collector, reader, attester, peer')
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
     .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
-    .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes').default(1000).argParser(positiveInt));
+    .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes (and across relays)').default(1000).argParser(positiveInt))
+    .option('--name <name>', "this relay's name among its replicas and peers (in collectors' handovers, ServerStatus, attestations); default the host name", defaultName())
+    .option('--cluster <name>', 'the cluster this relay serves: its flows and nodes are named cluster/node; batches of other clusters are refused')
+    .addOption(new Option('--peer <name=host:port>', 'another relay to answer reads together with (a replica or another cluster\'s relay); repeatable').argParser((v: string, acc: string[] = []) => [...acc, v]))
+    .option('--peer-cert <pem>', 'client certificate with the peer role, for calls to the peers')
+    .option('--peer-key <pem>', 'key of --peer-cert')
+    .option('--peer-ca <pem>', 'CA the peers\' server certificates chain to (default: --tls-client-ca)')
+    .option('--peer-server-name <name>', 'name the peers\' server certificates must carry, when their address is not in them')
+    .addOption(new Option('--peer-timeout <ms>', `how long a peer may take to answer (or to send its next flow) before it is left out and reported (default ${DEFAULT_PEER_TIMEOUT_MS})`).argParser(countArg))
+    .option('--shared-store', 'the peers share this relay\'s ClickHouse (--clickhouse-url): history from it, only live flows fan out');
   for (const [flag, help, key] of LIMIT_FLAGS) cmd.addOption(new Option(flag, `limit: ${help}`).default(DEFAULT_LIMITS[key]).argParser(countArg));
   return cmd.action(async (opts: RelayCommandOptions) => {
     try {

@@ -159,6 +159,12 @@ const FLAGS: Record<string, (t: Tracker, v: string) => void> = {
   verdict: (t, v) => { const x = verdict(v); t.both((f) => f.verdict.push(x)); },
   type: (t, v) => { const x = eventType(v); t.both((f) => f.eventType.push(x)); },
   'node-name': (t, v) => t.both((f) => f.nodeName.push(v)),
+  // Hubble's --cluster: the flows seen on the cluster's nodes, named "cluster/node".
+  cluster: (t, v) => {
+    const name = cluster('cluster', v);
+    if (name.includes('/')) throw new FlagError(`--cluster: "${v}" is a cluster name, without "/"`);
+    t.both((f) => f.nodeName.push(`${name}/*`));
+  },
   'traffic-direction': (t, v) => { const x = direction(v); t.both((f) => f.trafficDirection.push(x)); },
   'tcp-flags': (t, v) => { const x = tcpFlags(v); t.both((f) => f.tcpFlags.push(x)); },
   'ip-version': (t, v) => { const x = ipVersion(v); t.both((f) => f.ipVersion.push(x)); },

@@ -4,22 +4,31 @@
 // identity (identityOf) so that nothing downstream has to trust what the client says.
 import { Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import { isLocalScope } from '../peers/scope';
 import type { Identity, Role } from './identity';
 import type { AccessPolicy } from './policy';
+import { isLocalScope } from '../peers/scope';
+
+/**
+ * A role that lets a caller in: always, or only for calls in the local scope (a relay's
+ * peer asks for that relay's own data only, so a peer certificate cannot read the set).
+ */
+export type Grant = Role | { role: Role; localScopeOnly: true };
 
 export interface Refusal {
   service: string;
   method: string;
   peer: string;
   identity: Identity;
-  /** Stable label for metrics: no_role (the service's role is missing), node_mismatch (a batch for another node). */
-  reason: 'no_role' | 'node_mismatch';
+  /**
+   * Stable label for metrics: no_role (the service's role is missing), node_mismatch (a batch
+   * for another node), cluster_mismatch (a batch of another cluster than the relay's).
+   */
+  reason: 'no_role' | 'node_mismatch' | 'cluster_mismatch';
   message: string;
 }
 
 interface GuardedCall {
-  metadata: Metadata;
+  readonly metadata: Metadata;
   getAuthContext(): { sslPeerCertificate?: PeerCertificate };
   getPeer(): string;
   emit(event: 'error', err: ServiceError): boolean;
@@ -32,13 +41,6 @@ export function permissionDenied(message: string): ServiceError {
   return Object.assign(new Error(message), { code: status.PERMISSION_DENIED, details: message, metadata: new Metadata() });
 }
 
-/** The roles a peer relay stands in for, on calls with the local scope header only (relay/peers/scope.ts). */
-const PEER_STANDS_IN_FOR: ReadonlySet<Role> = new Set(['reader', 'attester']);
-
-function grants(id: Identity, role: Role, call: GuardedCall): boolean {
-  return id.roles.has(role) || (PEER_STANDS_IN_FOR.has(role) && id.roles.has('peer') && isLocalScope(call.metadata));
-}
-
 export class Guard {
   private readonly identities = new WeakMap<object, Identity>();
 
@@ -48,8 +50,11 @@ export class Guard {
     private readonly onRefused: (r: Refusal) => void,
   ) {}
 
-  /** `impl` with every method of `def` refused unless the caller's certificate grants `role`. */
-  wrap<T extends object>(def: ServiceDefinition, role: Role, impl: T): T {
+  /** `impl` with every method of `def` refused unless the caller's certificate has one of the grants. */
+  wrap<T extends object>(def: ServiceDefinition, grants: Grant | readonly Grant[], impl: T): T {
+    const list = (Array.isArray(grants) ? grants : [grants]) as readonly Grant[];
+    const admits = (id: Identity, call: GuardedCall): boolean =>
+      list.some((g) => (typeof g === 'string' ? id.roles.has(g) : id.roles.has(g.role) && isLocalScope(call.metadata)));
     const handlers = impl as unknown as Record<string, Handler>;
     const out: Record<string, Handler> = {};
     for (const [key, method] of Object.entries(def)) {
@@ -58,8 +63,8 @@ export class Guard {
       const [, serviceName, methodName] = method.path.split('/');
       out[key] = (call, callback) => {
         const id = this.policy.identify(this.tls, call.getAuthContext().sslPeerCertificate);
-        if (!grants(id, role, call)) {
-          const message = refusalMessage(id, `${serviceName}/${methodName}`, role);
+        if (!admits(id, call)) {
+          const message = refusalMessage(id, `${serviceName}/${methodName}`, list);
           this.refuse({ service: serviceName, method: methodName, peer: call.getPeer(), identity: id, reason: 'no_role', message });
           const err = permissionDenied(message);
           if (method.responseStream) call.emit('error', err);
@@ -86,9 +91,9 @@ export class Guard {
   }
 }
 
-function refusalMessage(id: Identity, what: string, role: Role): string {
+function refusalMessage(id: Identity, what: string, grants: readonly Grant[]): string {
   const who = id.name !== '' ? `certificate "${id.name}"` : 'the client certificate';
   const has = id.roles.size > 0 ? `it has ${[...id.roles].sort().join(', ')}` : `it grants no role${id.notes.length ? ` (${id.notes.join('; ')})` : ''}`;
-  const peer = id.roles.has('peer') && PEER_STANDS_IN_FOR.has(role) ? ' (the peer role grants it only on calls with the local scope header, as relays call each other)' : '';
-  return `${who} may not call ${what}: that needs the ${role} role${peer}, ${has}`;
+  const needs = grants.map((g) => (typeof g === 'string' ? `the ${g} role` : `the ${g.role} role in the local scope (header cillion-scope: local)`)).join(' or ');
+  return `${who} may not call ${what}: that needs ${needs}, ${has}`;
 }

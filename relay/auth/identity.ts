@@ -8,8 +8,9 @@ import type { PeerCertificate } from 'node:tls';
 export const ROLES = ['collector', 'reader', 'attester', 'peer'] as const;
 /**
  * collector: pushes flows (FlowExport) under its own name; reader: the Observer API;
- * attester: Attest exports; peer: a relay of the same set (replica or federated cluster),
- * granted the reader and attester calls with the local scope header only (guard.ts).
+ * attester: Attest exports; peer: another relay of the set (replica or federated cluster),
+ * which may read this relay's own flows, status and attestation evidence, only in the local
+ * scope (relay/peers/scope.ts).
  */
 export type Role = (typeof ROLES)[number];
 

@@ -80,11 +80,11 @@ export interface CollectorReport {
 }
 
 /** The node a stream's batch belongs to, or why the stream may not send it. */
-export type BatchOwner = { node: string } | { refused: string };
+export type BatchOwner = { node: string } | { refused: string; code?: status };
 
 export interface IngestOptions {
   /** Decides each batch's node from the stream (its certificate); default: the batch's own node_name. */
-  nodeOf?: (call: ServerDuplexStream<FlowBatch, ExportAck>, claimed: string) => BatchOwner;
+  nodeOf?: (call: ServerDuplexStream<FlowBatch, ExportAck>, claimed: string, cluster: string) => BatchOwner;
   /** Batches a stream may send ahead of the next expected one before it is refused; default 16. */
   maxHeldBatches?: number;
   /** Sessions whose position is kept in memory; older ones are read from the sink again. Default 10000. */
@@ -302,8 +302,8 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
           opts.onBreach?.('handover', badFailover, peer);
           throw new StreamError(status.INVALID_ARGUMENT, badFailover, true);
         }
-        const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName) : { node: b.nodeName };
-        if ('refused' in owner) throw new StreamError(status.PERMISSION_DENIED, owner.refused);
+        const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName, b.clusterName) : { node: b.nodeName };
+        if ('refused' in owner) throw new StreamError(owner.code ?? status.PERMISSION_DENIED, owner.refused);
         // Every flow is the stream's node's: a batch cannot file flows under another node.
         b.nodeName = owner.node;
         if (b.counters) {

@@ -90,6 +90,13 @@ describe('cli observe: flags -> GetFlowsRequest', () => {
     })]);
   });
 
+  it('--cluster (repeatable) is Hubble\'s node_name <cluster>/*; --not --cluster denies it', () => {
+    assert.deepEqual(req('--cluster', 'zurich', '--cluster', 'frank*').whitelist, [ff({ nodeName: ['zurich/*', 'frank*/*'] })]);
+    assert.deepEqual(req('--not', '--cluster', 'zurich').blacklist, [ff({ nodeName: ['zurich/*'] })]);
+    assert.throws(() => req('--cluster', 'zurich/node-a'), /cluster name, without/);
+    assert.throws(() => req('--cluster', ''), /empty cluster name/);
+  });
+
   it('type, node name, direction, TCP flags and IP version', () => {
     const r = req('-t', 'trace:to-endpoint', '-t', 'drop', '--node-name', 'zrh-*', '--traffic-direction', 'egress', '--tcp-flags', 'syn,ack');
     assert.deepEqual(r.whitelist, [ff({

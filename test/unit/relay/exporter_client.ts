@@ -19,6 +19,7 @@ export class FakeCollector {
     readonly nodeName: string,
     readonly sessionId = `${nodeName}-session`,
     creds: ChannelCredentials = credentials.createInsecure(),
+    readonly clusterName = 'c1',
   ) {
     this.client = new FlowExportClient(address, creds);
     const md = new Metadata();
@@ -42,7 +43,7 @@ export class FakeCollector {
   sendAt(sequence: bigint, flows: Flow[], counters?: Partial<ExportCounters>, nodeName = this.nodeName): bigint {
     this.call.write({
       nodeName,
-      clusterName: 'c1',
+      clusterName: this.clusterName,
       sessionId: this.sessionId,
       sequence,
       flows,

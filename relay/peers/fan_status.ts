@@ -1,0 +1,106 @@
+// ServerStatus, GetNodes and GetNamespaces for a relay and its peers together: each peer is
+// asked in the local scope with the peer timeout as its deadline, so a dead or stalled peer
+// delays the answer by at most that; a peer that does not answer is reported by name
+// ("relay/<name>") among the unavailable nodes.
+import { NodeState } from '../../proto/gen/relay/relay';
+import type { GetNamespacesResponse, GetNodesResponse, LossCounter, LostFlows, Namespace, Node, ServerStatusResponse } from '../../proto/gen/observer/observer';
+import { relayName, type PeerSet, type UnaryMethod } from './peer_set';
+
+export interface PeerAnswer<T> {
+  name: string;
+  answer?: T;
+  error?: string;
+}
+
+/** Every peer's answer to one unary call, or why there is none, within the peer timeout. */
+export async function askPeers<Req, Res>(peers: PeerSet, method: UnaryMethod<Req, Res>, request: Req): Promise<PeerAnswer<Res>[]> {
+  return Promise.all(
+    peers.peers.map(async (p) => {
+      try {
+        return { name: relayName(p.name), answer: await p.unary(method, request, peers.timeoutMs) };
+      } catch (e) {
+        const err = e as { code?: number; details?: string; message?: string };
+        return { name: relayName(p.name), error: err.details ?? err.message ?? String(e) };
+      }
+    }),
+  );
+}
+
+function sumLost(all: LostFlows[][]): LostFlows[] {
+  const out = new Map<string, LostFlows>();
+  for (const list of all) {
+    for (const l of list) {
+      const key = `${l.source}/${l.reason}`;
+      const had = out.get(key);
+      out.set(key, had ? { ...had, count: had.count + l.count } : { ...l });
+    }
+  }
+  return [...out.values()];
+}
+
+function sumLoss(all: LossCounter[][]): LossCounter[] {
+  const out = new Map<string, LossCounter>();
+  for (const list of all) {
+    for (const c of list) {
+      const key = `${c.where}/${c.name}`;
+      const had = out.get(key);
+      out.set(key, had ? { ...had, count: had.count + c.count } : { ...c });
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The set's status: counts summed over the relays that answered; the others unavailable.
+ * Over a shared store every replica counts the same stored flows: they are counted once.
+ */
+export function mergeStatus(own: ServerStatusResponse, peers: PeerAnswer<ServerStatusResponse>[], sharedStore = false): ServerStatusResponse {
+  const answered = [own, ...peers.flatMap((p) => (p.answer ? [p.answer] : []))];
+  const missing = peers.filter((p) => !p.answer).map((p) => p.name);
+  const unavailable = [...answered.flatMap((s) => s.unavailableNodes), ...missing];
+  return {
+    ...own,
+    numFlows: sharedStore ? own.numFlows : answered.reduce((n, s) => n + s.numFlows, 0n),
+    // A maximum only when every relay has one (a relay with a store has none).
+    maxFlows: answered.some((s) => s.maxFlows === 0n) ? 0n : answered.reduce((n, s) => n + s.maxFlows, 0n),
+    seenFlows: answered.reduce((n, s) => n + s.seenFlows, 0n),
+    numConnectedNodes: answered.reduce((n, s) => n + (s.numConnectedNodes ?? 0), 0),
+    numUnavailableNodes: unavailable.length,
+    unavailableNodes: unavailable,
+    flowsRate: answered.reduce((n, s) => n + s.flowsRate, 0),
+    lostFlows: sumLost(answered.map((s) => s.lostFlows)),
+    loss: sumLoss(answered.map((s) => s.loss)),
+    fingerprintMismatches: answered.flatMap((s) => s.fingerprintMismatches),
+  };
+}
+
+/** Every relay's nodes; a peer that did not answer is listed as an unavailable node "relay/<name>". */
+export function mergeNodes(own: GetNodesResponse, peers: PeerAnswer<GetNodesResponse>[], addresses: Map<string, string>): GetNodesResponse {
+  const byName = new Map<string, Node>();
+  for (const n of [...own.nodes, ...peers.flatMap((p) => p.answer?.nodes ?? [])]) {
+    const had = byName.get(n.name);
+    // A node that moved between replicas (collector failover) is shown once, connected where it is.
+    if (!had || (had.state !== NodeState.NODE_CONNECTED && n.state === NodeState.NODE_CONNECTED)) byName.set(n.name, n);
+  }
+  for (const p of peers) {
+    if (p.answer) continue;
+    byName.set(p.name, {
+      name: p.name,
+      version: '',
+      address: addresses.get(p.name) ?? '',
+      state: NodeState.NODE_UNAVAILABLE,
+      tls: undefined,
+      uptimeNs: 0n,
+      numFlows: 0n,
+      maxFlows: 0n,
+      seenFlows: 0n,
+    });
+  }
+  return { nodes: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+export function mergeNamespaces(own: GetNamespacesResponse, peers: PeerAnswer<GetNamespacesResponse>[]): GetNamespacesResponse {
+  const seen = new Map<string, Namespace>();
+  for (const ns of [...own.namespaces, ...peers.flatMap((p) => p.answer?.namespaces ?? [])]) seen.set(`${ns.cluster}/${ns.namespace}`, ns);
+  return { namespaces: [...seen.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.namespace.localeCompare(b.namespace)) };
+}

@@ -1,0 +1,96 @@
+// The relays this one answers together with: one gRPC channel each, every call in the local
+// scope (scope.ts) so that the peer answers from its own data, over the peers' credentials.
+import { Client, type CallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import type { GetFlowsRequest } from '../../proto/gen/observer/observer';
+import { FlowHistoryService } from '../../proto/gen/observer/v1/flow_history';
+import { splitBatch } from './wire_items';
+import type { PeerOptions, PeerTarget } from './options';
+import { localScope } from './scope';
+
+/** Peers one relay may have; each fan-out opens a stream to every one of them. */
+export const MAX_PEERS = 64;
+
+export class PeerConfigError extends Error {
+  readonly code = 'PEER_CONFIG';
+}
+
+/** A unary Observer method as the peer set calls it. */
+export interface UnaryMethod<Req, Res> {
+  path: string;
+  requestSerialize: (r: Req) => Buffer;
+  responseDeserialize: (b: Buffer) => Res;
+}
+
+/** A relay's report name for a peer: "relay/<name>", so no one takes it for a node. */
+export function relayName(name: string): string {
+  return `relay/${name}`;
+}
+
+export class Peer {
+  private readonly client: Client;
+
+  constructor(
+    readonly target: PeerTarget,
+    opts: PeerOptions,
+  ) {
+    const named = opts.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': opts.serverName, 'grpc.default_authority': opts.serverName };
+    this.client = new Client(target.address, opts.credentials, {
+      ...named,
+      // History pages arrive in megabyte batches; a restarted peer is found again within seconds.
+      'grpc-node.flow_control_window': 8 << 20,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    });
+  }
+
+  get name(): string {
+    return this.target.name;
+  }
+
+  /** The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its responses' bytes. */
+  flows(request: GetFlowsRequest): ClientReadableStream<Buffer[]> {
+    const m = FlowHistoryService.getFlowBatches;
+    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, splitBatch, request, localScope());
+  }
+
+  /** One unary Observer call, ending with DEADLINE_EXCEEDED after `timeoutMs`. */
+  unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number): Promise<Res> {
+    const options: CallOptions = { deadline: Date.now() + timeoutMs };
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, localScope(), options, (err: ServiceError | null, res?: Res) =>
+        err || res === undefined ? reject(err ?? new Error('no response')) : resolve(res),
+      );
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export class PeerSet {
+  readonly peers: Peer[];
+
+  constructor(readonly opts: PeerOptions) {
+    if (opts.targets.length > MAX_PEERS) throw new PeerConfigError(`${opts.targets.length} peers; a relay fans out to at most ${MAX_PEERS}`);
+    if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 1) throw new PeerConfigError(`peer timeout ${opts.timeoutMs} ms: expected a positive number of milliseconds`);
+    const names = new Set<string>();
+    for (const t of opts.targets) {
+      if (names.has(t.name)) throw new PeerConfigError(`two peers are named "${t.name}"`);
+      names.add(t.name);
+    }
+    this.peers = opts.targets.map((t) => new Peer(t, opts));
+  }
+
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
+  get sharedStore(): boolean {
+    return this.opts.sharedStore;
+  }
+
+  close(): void {
+    for (const p of this.peers) p.close();
+  }
+}
