@@ -4,6 +4,8 @@
 // over at what they had acknowledged) and, once it is back, retract there what it stored
 // without acknowledging. Then no acknowledged flow is lost and none is stored twice across
 // the three stores, each read alone (local scope), while another client was served all along.
+// The replicas peer each other: `cillion observe --since` through each returns the same set,
+// once each, and a follower on a surviving replica saw every flow once, with no gap.
 // The victim's collectors reach it through a proxy that can stop passing its answers, so
 // that it certainly stores batches it never acknowledges before it dies: the duplicates
 // the retractions must delete.
@@ -19,7 +21,7 @@ import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResp
 import { localScope } from '../../relay/peers/scope';
 import { AnswerProxy } from '../unit/relay/answer_proxy';
 import { makeCorpus } from '../unit/relay/store/corpus';
-import { freePort, Proc, until } from './procs';
+import { cli, freePort, Proc, until } from './procs';
 
 const RELAYS = 3;
 const COLLECTORS = 8;
@@ -34,8 +36,9 @@ interface Replica {
   proc?: Proc;
 }
 
-async function startReplica(r: Replica): Promise<void> {
-  r.proc = new Proc(r.name, ['relay', '--listen', `127.0.0.1:${r.port}`, '--data-dir', r.dir, '--name', r.name, '--metrics', '']);
+async function startReplica(r: Replica, all: readonly Replica[]): Promise<void> {
+  const peers = all.filter((p) => p !== r).flatMap((p) => ['--peer', `${p.name}=127.0.0.1:${p.port}`]);
+  r.proc = new Proc(r.name, ['relay', '--listen', `127.0.0.1:${r.port}`, '--data-dir', r.dir, '--name', r.name, '--metrics', '', '--peer-timeout', '3000', ...peers]);
   await r.proc.waitFor(/serving Observer and FlowExport/, 60_000);
 }
 
@@ -62,7 +65,7 @@ describe('e2e: relay replicas, collector failover, exactly-once across stores', 
 
   before(async () => {
     for (let i = 0; i < RELAYS; i++) replicas.push({ name: `relay-${i}`, port: await freePort(), dir: mkdtempSync(join(tmpdir(), `cillion-replica-${i}-`)) });
-    await Promise.all(replicas.map(startReplica));
+    await Promise.all(replicas.map((r) => startReplica(r, replicas)));
     proxy = new AnswerProxy(replicas[0].port);
   });
   after(async () => {
@@ -95,6 +98,18 @@ describe('e2e: relay replicas, collector failover, exactly-once across stores', 
     }
     const onVictim = exporters.filter((_, k) => k % RELAYS === 0);
     await until('every collector connected', async () => exporters.map((e) => e.counters().connected), (c) => c.every(Boolean), 30_000);
+
+    // A follower of the whole set through a surviving replica, from before the first flow.
+    const follower = new ObserverClient(`127.0.0.1:${replicas[1].port}`, credentials.createInsecure());
+    const followed = new Map<string, number>();
+    const follow = follower.getFlows(GetFlowsRequest.fromPartial({ follow: true }));
+    let followError: Error | undefined;
+    follow.on('data', (res: GetFlowsResponse) => {
+      if (res.responseTypes?.$case === 'flow') followed.set(res.responseTypes.value.uuid, (followed.get(res.responseTypes.value.uuid) ?? 0) + 1);
+    });
+    follow.on('error', (e: Error) => {
+      if (!/Cancelled/.test(e.message)) followError = e;
+    });
 
     // Another client of a surviving replica, asking all along.
     const reader = new ObserverClient(`127.0.0.1:${replicas[1].port}`, credentials.createInsecure());
@@ -143,7 +158,7 @@ describe('e2e: relay replicas, collector failover, exactly-once across stores', 
       }
       if (i === 25) {
         proxy.muted = false;
-        restarted = startReplica(victim);
+        restarted = startReplica(victim, replicas);
       }
       // Paced: the stream goes on while the victim is away and while it comes back.
       await new Promise((r) => setTimeout(r, 100));
@@ -184,7 +199,25 @@ describe('e2e: relay replicas, collector failover, exactly-once across stores', 
     assert.equal(twice.length, 0, `${twice.length} flows stored twice`);
     assert.equal(copies.size, sent.length);
     assert.equal(failed.length, 0, failed.join('\n'));
+
+    // Through the fan-out: each replica answers for all three, every flow once.
+    const since = new Date(Number(startS) * 1000).toISOString();
+    for (const r of replicas) {
+      const out = await cli(['observe', '--server', `127.0.0.1:${r.port}`, '--since', since, '-o', 'json']);
+      assert.equal(out.code, 0, out.stderr);
+      const uuids = out.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { flow?: { uuid: string } }).flow?.uuid).filter((u): u is string => u !== undefined);
+      assert.equal(uuids.length, sent.length, `observe --since through ${r.name}: ${uuids.length} flows of ${sent.length}`);
+      assert.equal(new Set(uuids).size, sent.length, `observe --since through ${r.name} shows every flow once`);
+    }
+    await until('the follower saw every flow', async () => followed.size, (n) => n >= sent.length, 30_000).catch(() => undefined);
+    follow.cancel();
+    follower.close();
+    assert.equal(followError, undefined, followError?.message);
+    const unseen = sent.filter((f) => !followed.has(f.uuid));
+    assert.equal(unseen.length, 0, `the follower on ${replicas[1].name} missed ${unseen.length} of ${sent.length} flows`);
+    const seenTwice = [...followed.values()].filter((n) => n > 1).length;
+    assert.equal(seenTwice, 0, `the follower saw ${seenTwice} flows twice`);
     assert.ok(served > 10, `the other client was served ${served} times`);
-    process.stdout.write(`      ${sent.length} flows from ${COLLECTORS} collectors; per replica ${stored.map((s) => s.length).join('/')}; ${takeovers} takeovers, ${drained.reduce((n, c) => n + c.retractions, 0)} retractions deleting ${deleted} duplicate flows; ${served} status calls served meanwhile\n`);
+    process.stdout.write(`      ${sent.length} flows from ${COLLECTORS} collectors; per replica ${stored.map((s) => s.length).join('/')}; ${takeovers} takeovers, ${drained.reduce((n, c) => n + c.retractions, 0)} retractions deleting ${deleted} duplicate flows; ${served} status calls served meanwhile; the follower saw ${followed.size}\n`);
   });
 });
