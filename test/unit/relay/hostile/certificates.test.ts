@@ -145,7 +145,7 @@ describe('relay/hostile: certificates', function () {
     await assert.rejects(unary((cb) => o.getNodes(GetNodesRequest.fromPartial({}), cb)), denied);
     o.close();
     const a = new AttestClient(address, cc);
-    await assert.rejects(attest(a, window()), (e: ServiceError) => denied(e) && /needs the attester role, it has collector/.test(e.details));
+    await assert.rejects(attest(a, window()), (e: ServiceError) => denied(e) && /needs the attester role or the peer role in the local scope \(header cillion-scope: local\), it has collector/.test(e.details));
     a.close();
   });
 
