@@ -56,7 +56,7 @@ export class FakeCollector {
     return sequence;
   }
 
-  async acked(sequence: bigint, ms = 5000): Promise<void> {
+  async acked(sequence: bigint, ms = 15000): Promise<void> {
     const end = Date.now() + ms;
     while (!this.acks.some((a) => a >= sequence)) {
       if (Date.now() > end) throw new Error(`${this.nodeName}: batch ${sequence} not acknowledged (acks ${this.acks.join(',')})`);
