@@ -15,7 +15,7 @@
 // video -> billing probe is dropped at Frankfurt's edge naming billing-ingress, the billing ->
 // video probe at Zurich's naming billing-egress, in observe and in the datapath counters.
 // Once the demo has stopped, every Grafana dashboard query runs on each cluster's store,
-// which holds that cluster's flows only. Then
+// which holds that cluster's flows only, and on both through the federation's tables. Then
 // `make demo-down` leaves no namespace, link, pin or process.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -492,49 +492,55 @@ describe('e2e: the demo, headless', function () {
     for (const cluster of CLUSTERS) assert.ok(existsSync(join(RUN_DIR, 'logs', `relay-${cluster}.log`)), 'the logs stay until demo-down');
   });
 
-  it('answers every Grafana dashboard query from each cluster\'s store, which shows that cluster, with the columns its panel needs', async () => {
-    // The stores stay until demo-down; chdb opens one data directory per process, so each in a process of its own.
-    const check = (cluster: Cluster) =>
+  it('answers every Grafana dashboard query from each cluster\'s store, which shows that cluster, and from both through the federation\'s tables', async () => {
+    // The stores stay until demo-down; chdb opens one data directory per process, so each in a
+    // process of its own; several are read as one through the federation's tables (dashboards/src/federate.ts).
+    const check = (clusters: Cluster[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'dashboards', 'src', 'check.ts'), '--data-dir', join(RUN_DIR, 'store', cluster), '--from', started.toISOString(), '--to', new Date().toISOString()], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, so, se) =>
+        const dirs = clusters.flatMap((c) => ['--data-dir', join(RUN_DIR, 'store', c)]);
+        execFile(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'dashboards', 'src', 'check.ts'), ...dirs, '--from', started.toISOString(), '--to', new Date().toISOString()], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, so, se) =>
           resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: so, stderr: se }),
         );
       });
-    const of: Partial<Record<Cluster, QueryResult[]>> = {};
-    for (const cluster of CLUSTERS) {
-      const run = await check(cluster);
-      assert.equal(run.code, 0, run.stderr);
-      const results = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
-      assert.deepEqual(results.filter((r) => r.error).map((r) => `${cluster}: ${r.dashboard} ${r.name}: ${r.error}`), []);
-      for (const r of results.filter((x) => x.format === 0 && x.rows > 0)) assert.match(r.columns[0]?.type ?? '', /^DateTime/, `${cluster}: ${r.name}: a time column first`);
-      console.log(`      ${cluster}: ${results.length} queries; rows: ${results.map((r) => `${r.name}${r.kind === 'variable' ? ' (variable)' : ''} ${r.rows}`).join(', ')}`);
-      // Its store holds its own cluster's flows only: the cluster variable offers that cluster alone.
-      const clusterVar = results.find((r) => r.kind === 'variable' && r.name === 'cluster');
-      assert.deepEqual([clusterVar?.rows, clusterVar?.first], [1, [cluster]], `${cluster}'s dashboards show ${cluster}`);
-      of[cluster] = results;
+    const run = async (clusters: Cluster[]): Promise<QueryResult[]> => {
+      const what = clusters.join(' and ');
+      const r = await check(clusters);
+      assert.equal(r.code, 0, r.stderr);
+      const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
+      assert.deepEqual(results.filter((x) => x.error).map((x) => `${what}: ${x.dashboard} ${x.name}: ${x.error}`), []);
+      for (const x of results.filter((y) => y.format === 0 && y.rows > 0)) assert.match(x.columns[0]?.type ?? '', /^DateTime/, `${what}: ${x.name}: a time column first`);
+      console.log(`      ${what}: ${results.length} queries; rows: ${results.map((x) => `${x.name}${x.kind === 'variable' ? ' (variable)' : ''} ${x.rows}`).join(', ')}`);
+      return results;
+    };
+    const clusterVar = (results: QueryResult[]) => results.find((r) => r.kind === 'variable' && r.name === 'cluster');
+    const denied = (results: QueryResult[]) => results.find((r) => r.name === 'Denied by network policy');
+
+    // Each cluster's store holds its own cluster's flows only: its dashboards offer that cluster alone,
+    // and the policy probe its own edge dropped.
+    for (const [cluster, policy] of [['zurich', 'billing-egress'], ['frankfurt', 'billing-ingress']] as const) {
+      const results = await run([cluster]);
+      assert.deepEqual([clusterVar(results)?.rows, clusterVar(results)?.first], [1, [cluster]], `${cluster}'s dashboards show ${cluster}`);
+      const row = JSON.stringify(denied(results)?.first);
+      assert.equal(denied(results)?.rows, 1, row);
+      assert.ok(row.includes(policy), row);
     }
-    const [zrh, fra] = [of.zurich as QueryResult[], of.frankfurt as QueryResult[]];
-    // Between the two stores every panel has rows, but for those whose emptiness is the demo's truth.
+
+    // Both stores through the federation's tables: the view Grafana has over both clusters' ClickHouse.
+    const both = await run(['zurich', 'frankfurt']);
+    assert.deepEqual(clusterVar(both)?.rows, 2, 'both clusters to choose from');
     const mayBeEmpty = new Set(DASHBOARD_EMPTY_IN_DEMO);
-    for (const name of mayBeEmpty) assert.ok(zrh.some((r) => r.name === name), `${name} is a panel`);
-    const key = (r: QueryResult) => `${r.dashboard} ${r.name} (${r.refId})`;
-    const fraRows = new Map(fra.map((r) => [key(r), r.rows]));
-    assert.deepEqual(zrh.filter((r) => r.rows === 0 && !fraRows.get(key(r)) && !mayBeEmpty.has(r.name)).map(key), []);
-    const geo = zrh.filter((r) => r.kind === 'geomap');
+    for (const name of mayBeEmpty) assert.ok(both.some((r) => r.name === name), `${name} is a panel`);
+    assert.deepEqual(both.filter((r) => r.rows === 0 && !mayBeEmpty.has(r.name)).map((r) => `${r.dashboard} ${r.name} (${r.refId})`), []);
+    const geo = both.filter((r) => r.kind === 'geomap');
     assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
     for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
     for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
-    // One policy probe per store: billing-egress where Zurich's edge dropped it, billing-ingress where Frankfurt's did.
+    assert.equal(denied(both)?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
     // Each row names both ends by cluster, namespace and app: the remote one from its cluster's catalogue.
-    for (const [results, policy] of [[zrh, 'billing-egress'], [fra, 'billing-ingress']] as const) {
-      const denied = results.find((r) => r.name === 'Denied by network policy');
-      const row = JSON.stringify(denied?.first);
-      assert.equal(denied?.rows, 1, row);
-      assert.ok(row.includes(policy), row);
-      assert.match(row, /zurich\/(media\/video|shop\/billing)/, row);
-      assert.match(row, /frankfurt\/(shop\/billing|media\/video)/, row);
-    }
-    const violating = zrh.find((r) => r.name === 'Violating flows');
+    const row = JSON.stringify(denied(both)?.first);
+    assert.match(row, /zurich\/(media\/video|shop\/billing)/, row);
+    assert.match(row, /frankfurt\/(shop\/billing|media\/video)/, row);
+    const violating = both.find((r) => r.name === 'Violating flows');
     assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
   });
 

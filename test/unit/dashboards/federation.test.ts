@@ -5,10 +5,12 @@
 // shard: a Merge table over two databases of one embedded store stands in for the
 // Distributed engine, with the federation's own column definitions.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDashboards, runner, type QueryResult } from '../../../dashboards/src/check';
+import { federationOverDatabases } from '../../../dashboards/src/federate';
 import { FEDERATED_TABLES, FEDERATION_CLUSTER, federationDDL } from '../../../dashboards/src/federation_ddl';
 import { PATH_LABELS } from '../../../dashboards/src/filters';
 import { DASHBOARDS } from '../../../dashboards/src/generate';
@@ -51,17 +53,7 @@ describe('dashboards: one view over several clusters\' stores (deploy/clickhouse
         await createNarrowStore(ch.client, db);
         await insertCorpus(ch, db, makeCorpus(800, i + 1), 400);
       }
-      const statements = federationDDL()
-        .split('\n')
-        .filter((l) => !l.startsWith('--'))
-        .join('\n')
-        .split(';\n')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-      for (const s of statements) {
-        const merged = s.replace(new RegExp(`ENGINE = Distributed\\(${FEDERATION_CLUSTER}, cillion, (\\w+)_local\\)`), (_, t: string) => `ENGINE = Merge(REGEXP('^(${STORES.join('|')})$'), '^${t}$')`);
-        await ch.client.command({ query: merged });
-      }
+      for (const s of federationOverDatabases(STORES)) await ch.client.command({ query: s });
       const range = { from: new Date(Date.UTC(2026, 10, 22, 11, 0, 0)), to: new Date(Date.UTC(2026, 10, 22, 13, 0, 0)) };
       results = await checkDashboards(runner(ch.client), range);
     });
@@ -85,6 +77,42 @@ describe('dashboards: one view over several clusters\' stores (deploy/clickhouse
       assert.equal(joined, await scalar(ch, `SELECT sum(bytes) ${sent}`));
       const geo = results.find((r) => r.kind === 'geomap' && r.refId === 'edges');
       assert.ok(geo && geo.rows > 0);
+    });
+  });
+
+  describe('dashboards/src/check.ts over two stores in their own data directories, as the demo runs it', () => {
+    let dirs: string[];
+    let federated: QueryResult[];
+    before(async () => {
+      dirs = STORES.map((db) => mkdtempSync(join(tmpdir(), `cillion-federation-${db}-`)));
+      // The same flows as above, each store in a directory of its own, as the relays keep them.
+      for (const [i, d] of dirs.entries()) {
+        const store = openClickHouse({ dataDir: d });
+        try {
+          await createNarrowStore(store.client, 'cillion');
+          await insertCorpus(store, 'cillion', makeCorpus(800, i + 1), 400);
+        } finally {
+          await store.close();
+        }
+      }
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--require', 'tsx/cjs', join(REPO, 'dashboards', 'src', 'check.ts'), ...dirs.flatMap((d) => ['--data-dir', d]), '--from', '2026-11-22T11:00:00Z', '--to', '2026-11-22T13:00:00Z'],
+          { cwd: REPO, maxBuffer: 64 << 20 },
+          (err, so, se) => (err ? reject(new Error(se || err.message)) : resolve(so)),
+        );
+      });
+      federated = out.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
+    });
+    after(() => {
+      for (const d of dirs ?? []) rmSync(d, { recursive: true, force: true });
+    });
+
+    it('answers every query as the federation\'s tables over both stores do', () => {
+      // Rows alike; a first row may differ where two stores' flows share a time.
+      const summary = (rs: QueryResult[]) => rs.map((r) => `${r.dashboard} ${r.name} (${r.refId}): ${r.error ?? `${r.rows} rows`}`);
+      assert.deepEqual(summary(federated), summary(results));
     });
   });
 });
