@@ -138,7 +138,7 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
   const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
   const [z, f] = clusters;
   const zrhFile = join(opts.runDir, 'workloads', `${z.name}.yaml`);
-  const env = (r: DemoRelay): string => (certs.relays.get(r.cluster) as { envFile: string }).envFile;
+  const env = (r: DemoRelay): string => (certs.relays.get(r.cluster) as RelayCerts).envFile;
   const [first, second] = relays;
   const stop = opts.seconds !== undefined ? `It stops by itself after ${opts.seconds} s, or on Ctrl-C.` : 'Ctrl-C stops it.';
   return [
