@@ -33,8 +33,14 @@ const WORKLOAD_SETS: Record<string, string[]> = {
   operator: ['operator'],
   'relay, shared store': ['relay', 'relay/shared-store'],
   'relay, own stores': ['relay', 'relay/own-stores'],
+  'relay, the federated view of a shared store': ['relay', 'relay/federation-relay'],
 };
 const RELAY_MODES = ['relay/shared-store', 'relay/own-stores'];
+
+/** `--peer` values as [name, address]. */
+const peersOf = (args: string[]): string[][] => values(args, '--peer').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]);
+/** Peers of another cluster: named by that cluster, not by $(CLUSTER_NAME). */
+const federated = (peers: string[][]): string[][] => peers.filter(([n]) => !n.startsWith('$(CLUSTER_NAME)-'));
 
 /** Every value given to `flag` in `args`. */
 const values = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag && i + 1 < args.length ? [args[i + 1]!] : []));
@@ -121,12 +127,11 @@ describe('deploy/ manifests', () => {
         assert.deepEqual(values(args, '--cluster'), ['$(CLUSTER_NAME)'], mode);
         assert.equal(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name');
         assert.match(env.get('CLUSTER_NAME')?.value ?? '', /^[a-z0-9-]+$/);
-        const peers = values(args, '--peer').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]);
+        const peers = peersOf(args);
         assert.equal(new Set(peers.map(([n]) => n)).size, peers.length, `${mode}: peer names are unique`);
         const own = replicaAddresses(sts).map((address, i) => [`$(CLUSTER_NAME)-${sts.metadata.name}-${i}`, address]);
-        for (const p of own) assert.ok(peers.some(([n, a]) => n === p[0] && a === p[1]), `${mode}: peer ${p.join('=')}`);
-        // The others are another cluster's replicas: named by that cluster, not this one.
-        for (const [name] of peers.filter(([n]) => !own.some(([o]) => o === n))) assert.ok(!name.includes('$('), `${mode}: federated peer ${name} is named by its own cluster`);
+        assert.deepEqual(peers.filter((p) => !federated(peers).includes(p)), own, `${mode}: every replica, by name`);
+        for (const [name] of federated(peers)) assert.ok(!name.includes('$('), `${mode}: federated peer ${name} is named by its own cluster`);
         const peerCert = values(args, '--peer-cert')[0]!;
         const mount = (c.volumeMounts as Obj[]).find((m) => peerCert.startsWith(`${m.mountPath}/`)) as Obj;
         const volume = (sts.spec.template.spec.volumes as Obj[]).find((v) => v.name === mount?.name) as Obj;
@@ -135,16 +140,38 @@ describe('deploy/ manifests', () => {
       }
     });
 
-    it('stores in one shared ClickHouse or in each replica\'s own volume, and differs in nothing else', () => {
+    it('stores in one shared ClickHouse or in each replica\'s own volume, and differs in nothing else but the federated peers', () => {
       const [shared, own] = sets.map(({ sts }) => container(sts).args as string[]);
+      // A shared-store replica asks no peer for history: another cluster's relays cannot be among its peers.
+      assert.deepEqual(federated(peersOf(shared)), []);
+      const remote = federated(peersOf(own));
+      assert.ok(remote.length > 0, 'own-store replicas peer the other cluster\'s replicas themselves');
       assert.ok(shared.includes('--shared-store') && values(shared, '--clickhouse-url').length === 1 && !shared.includes('--data-dir'));
       assert.ok(!own.includes('--shared-store') && !own.includes('--clickhouse-url'));
       const ownSts = sets[1].sts;
       const dataDir = values(own, '--data-dir')[0]!;
       const mount = (container(ownSts).volumeMounts as Obj[]).find((m) => dataDir.startsWith(`${m.mountPath}/`)) as Obj;
       assert.ok((ownSts.spec.volumeClaimTemplates as Obj[]).some((t) => t.metadata.name === mount?.name), 'the store on a volume of its own per replica');
-      const storeless = (args: string[]) => args.filter((a, i) => !['--clickhouse-url', '--data-dir', '--shared-store'].includes(a) && !['--clickhouse-url', '--data-dir'].includes(args[i - 1]!));
+      const remoteArgs = new Set(remote.map((p) => p.join('=')));
+      const storeless = (args: string[]) =>
+        args.filter((a, i) => !['--clickhouse-url', '--data-dir', '--shared-store'].includes(a) && !['--clickhouse-url', '--data-dir'].includes(args[i - 1]!) && !remoteArgs.has(a) && !remoteArgs.has(args[i + 1]!));
       assert.deepEqual(storeless(own), storeless(shared));
+    });
+
+    it('gives a shared-store cluster a federation relay: its store for history, every replica of both clusters as peers', () => {
+      const docs = docsIn('relay/federation-relay');
+      const dep = docs.find((d) => d.kind === 'Deployment') as Obj;
+      const args = container(dep).args as string[];
+      const [shared, own] = sets.map(({ sts }) => container(sts).args as string[]);
+      assert.ok(!args.includes('--shared-store') && values(args, '--clickhouse-url').length === 1, 'it reads its cluster\'s history from the shared store and asks its peers for theirs');
+      assert.deepEqual(peersOf(args), [...peersOf(shared), ...federated(peersOf(own))]);
+      // Not one of the replicas: the replicas' Services and the agents never reach it.
+      const label = dep.spec.template.metadata.labels['app.kubernetes.io/name'];
+      assert.notEqual(label, sets[0].sts.spec.template.metadata.labels['app.kubernetes.io/name']);
+      const svc = docs.find((d) => d.kind === 'Service') as Obj;
+      assert.equal(svc.spec.selector['app.kubernetes.io/name'], label);
+      const relayCert = docsIn('certs').find((d) => d.kind === 'Certificate' && d.spec.secretName === 'cillion-relay-tls') as Obj;
+      assert.ok(relayCert.spec.dnsNames.includes(`${svc.metadata.name}.${svc.metadata.namespace}.svc`), 'its Service\'s name is in the relays\' certificate');
     });
 
     it('makes each replica reachable for federation at an address of its own', () => {
