@@ -26,12 +26,12 @@ function needRoot(what: string): void {
 const runDirOption = (): Option => new Option('--run-dir <dir>', 'where the demo keeps its state, generated files and logs').default(DEFAULT_RUN_DIR);
 
 export function demoCommand(): Command {
-  const cmd = new Command('demo').description('run the two-cluster demo on this machine: SCION WAN, clusters, agents, relay, traffic and the live view');
+  const cmd = new Command('demo').description('run the two-cluster demo on this machine: SCION WAN, clusters, agents, a relay per cluster, traffic and the live view');
   cmd
     .command('up', { isDefault: true })
     .description('bring the demo up and show its flows until Ctrl-C')
     .addOption(runDirOption())
-    .addOption(new Option('--relay <host:port>', "the relay's Observer address").default(DEFAULT_RELAY))
+    .addOption(new Option('--relay <host:port>', "the first cluster's relay (Observer, export and peering); the next cluster's listens on the next port").default(DEFAULT_RELAY))
     .addOption(new Option('--seconds <n>', 'stop by itself this long after it is up').env('CILLION_DEMO_SECONDS').argParser(seconds))
     .option('--no-view', 'do not show the live cillion observe view')
     .addOption(new Option('--examples <dir>', 'topology, policies and workloads').default(examplesDir()).hideHelp())

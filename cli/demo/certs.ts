@@ -1,13 +1,16 @@
-// The demo's mutual TLS: a fresh CA each run, the relay's server certificate, one collector
-// certificate per agent node, and a reader and an attester certificate for the user, all in
-// <run dir>/certs; and <run dir>/env, which a shell sources to reach the relay as the reader.
-// Under sudo, the user's certificates and the env file belong to the user who ran sudo.
+// The demo's mutual TLS: a fresh CA each run; for each cluster's relay a server certificate
+// and a `peer` client certificate (how it calls the other clusters' relays); one collector
+// certificate per agent node; a reader and an attester certificate for the user, all in
+// <run dir>/certs; and <run dir>/env.<cluster>, which a shell sources to reach that
+// cluster's relay as the reader. Under sudo, the user's certificates and the env files
+// belong to the user who ran sudo.
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Role } from '../../relay/auth/identity';
 import { TLS_ENV, SERVER_ENV } from '../observe/client_tls';
 import { CA_CERT, mintCa, mintCertificate, TLS_CERT, TLS_KEY } from '../certs/mint';
 
-/** The name the relay's certificate is checked against: TLS carries no IP as server name. */
+/** The name the relays' certificates are checked against: TLS carries no IP as server name. */
 export const RELAY_SERVER_NAME = 'localhost';
 
 export interface CertFiles {
@@ -15,13 +18,22 @@ export interface CertFiles {
   key: string;
 }
 
+export interface RelayCerts {
+  /** Its server certificate. */
+  server: CertFiles;
+  /** Its client certificate with the `peer` role, named by the relay's name. */
+  peer: CertFiles;
+  /** The env file that points the client commands at it as the reader. */
+  envFile: string;
+}
+
 export interface DemoCerts {
   ca: string;
-  relay: CertFiles;
+  /** By cluster. */
+  relays: Map<string, RelayCerts>;
   agents: Map<string, CertFiles>;
   reader: CertFiles;
   attester: CertFiles;
-  envFile: string;
 }
 
 const files = (dir: string): CertFiles => ({ cert: join(dir, TLS_CERT), key: join(dir, TLS_KEY) });
@@ -32,40 +44,57 @@ function sudoUser(): { uid: number; gid: number } | null {
   return Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : null;
 }
 
-export function mintDemoCerts(runDir: string, relayAddress: string, nodes: readonly string[]): DemoCerts {
+export const envFileOf = (runDir: string, cluster: string): string => join(runDir, `env.${cluster}`);
+
+function envText(cluster: string, relayAddress: string, ca: string, reader: CertFiles): string {
+  return [
+    `# source this file: cillion observe, status, list and attest then reach the ${cluster} relay`,
+    '# over mutual TLS with the reader certificate (attest export needs the attester one).',
+    `# It is federated with the other clusters' relays: observe shows every cluster (--cluster NAME narrows).`,
+    `export ${SERVER_ENV}=${relayAddress}`,
+    `export ${TLS_ENV.tls}=1`,
+    `export ${TLS_ENV.tlsCaCertFiles}=${ca}`,
+    `export ${TLS_ENV.tlsClientCertFile}=${reader.cert}`,
+    `export ${TLS_ENV.tlsClientKeyFile}=${reader.key}`,
+    `export ${TLS_ENV.tlsServerName}=${RELAY_SERVER_NAME}`,
+    '',
+  ].join('\n');
+}
+
+export interface RelayToCertify {
+  cluster: string;
+  name: string;
+  listen: string;
+}
+
+export function mintDemoCerts(runDir: string, relays: readonly RelayToCertify[], nodes: readonly string[]): DemoCerts {
   const dir = join(runDir, 'certs');
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const caDir = join(dir, 'ca');
   mintCa({ out: caDir, name: 'cillion-demo-ca', days: 7, force: true });
-  const issue = (out: string, name: string, o: { roles?: Array<'collector' | 'reader' | 'attester'>; dns?: string[]; ips?: string[] }): CertFiles => {
+  const issue = (out: string, name: string, o: { roles?: Role[]; dns?: string[]; ips?: string[] }): CertFiles => {
     mintCertificate({ ca: caDir, out: join(dir, out), name, roles: o.roles ?? [], dns: o.dns, ips: o.ips, days: 7, force: true });
     return files(join(dir, out));
   };
-  const relay = issue('relay', 'relay', { dns: [RELAY_SERVER_NAME], ips: ['127.0.0.1', '::1'] });
-  const agents = new Map(nodes.map((n) => [n, issue(join('agents', n), n, { roles: ['collector'] })]));
+  const ca = join(caDir, CA_CERT);
   const reader = issue('reader', 'demo-reader', { roles: ['reader'] });
   const attester = issue('attester', 'demo-attester', { roles: ['attester'] });
-  const ca = join(caDir, CA_CERT);
-  const envFile = join(runDir, 'env');
-  writeFileSync(
-    envFile,
-    [
-      '# source this file: cillion observe, status, list and attest then reach the demo relay',
-      '# over mutual TLS with the reader certificate (attest export needs the attester one).',
-      `export ${SERVER_ENV}=${relayAddress}`,
-      `export ${TLS_ENV.tls}=1`,
-      `export ${TLS_ENV.tlsCaCertFiles}=${ca}`,
-      `export ${TLS_ENV.tlsClientCertFile}=${reader.cert}`,
-      `export ${TLS_ENV.tlsClientKeyFile}=${reader.key}`,
-      `export ${TLS_ENV.tlsServerName}=${RELAY_SERVER_NAME}`,
-      '',
-    ].join('\n'),
-  );
+  const certs: DemoCerts = { ca, relays: new Map(), agents: new Map(nodes.map((n) => [n, issue(join('agents', n), n, { roles: ['collector'] })])), reader, attester };
   const user = sudoUser();
-  if (user) {
-    for (const p of [envFile, join(dir, 'reader'), reader.cert, reader.key, join(dir, 'attester'), attester.cert, attester.key]) chownSync(p, user.uid, user.gid);
+  for (const r of relays) {
+    const envFile = envFileOf(runDir, r.cluster);
+    writeFileSync(envFile, envText(r.cluster, r.listen, ca, reader));
+    if (user) chownSync(envFile, user.uid, user.gid);
+    certs.relays.set(r.cluster, {
+      server: issue(join('relays', r.name), r.name, { dns: [RELAY_SERVER_NAME], ips: ['127.0.0.1', '::1'] }),
+      peer: issue(join('peers', r.name), r.name, { roles: ['peer'] }),
+      envFile,
+    });
   }
-  return { ca, relay, agents, reader, attester, envFile };
+  if (user) {
+    for (const p of [join(dir, 'reader'), reader.cert, reader.key, join(dir, 'attester'), attester.cert, attester.key]) chownSync(p, user.uid, user.gid);
+  }
+  return certs;
 }
 
 /** The client flags of a demo certificate, for processes the demo starts itself. */

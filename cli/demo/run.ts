@@ -1,7 +1,8 @@
 // `cillion demo`: the two-cluster demo on this machine. Cleans up an earlier run, plans and
-// builds the namespaces, starts the relay, one router per transit AS, one agent per node,
-// one operator per cluster and a traffic peer per pod, then shows the live flows until
-// Ctrl-C (or for a set number of seconds) and removes everything but the logs.
+// builds the namespaces, starts one relay per cluster (federated with each other), one
+// router per transit AS, one agent per node, one operator per cluster and a traffic peer
+// per pod, then shows the live flows until Ctrl-C (or for a set number of seconds) and
+// removes everything but the logs.
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -14,13 +15,14 @@ import { DirectorySource } from '../../operator/sources/directory';
 import { readWorkloads } from '../../operator/workloads/directory';
 import type { Workload } from '../../operator/workloads/workload';
 import { formatIA, isdOf, type IA } from '../../scion/isdas';
-import { clientTlsArgs, mintDemoCerts, type DemoCerts } from './certs';
+import { clientTlsArgs, mintDemoCerts, RELAY_SERVER_NAME, type DemoCerts, type RelayCerts } from './certs';
 import { pinRoot, teardown, writeState, type DemoState } from './cleanup';
 import { clusterASYaml, geofencesYaml, nodeWorkloadsYaml, topologyWithUnderlays } from './files';
 import { writeDemoMesh } from './mesh';
 import { buildNetwork } from './network';
 import { planDemo, PORT_BASE, type DemoPlan } from './plan';
 import { DemoProcess, type ProcessContext } from './processes';
+import { planRelays, relayOf, type DemoRelay } from './relays';
 import { planTraffic } from './traffic';
 
 export const DEFAULT_RUN_DIR = '/var/run/cillion-demo';
@@ -38,15 +40,16 @@ const MESH_PORT_BASE = 4300;
 /** Routers' and agents' Prometheus /metrics on loopback: routers from ROUTER_METRICS_BASE, agents from AGENT_METRICS_BASE, in plan order. */
 export const ROUTER_METRICS_BASE = 4320;
 export const AGENT_METRICS_BASE = 4340;
-/** The relay's attestation signing key and its public half, in the run directory. */
-const ATTEST_KEY = 'attest.pem';
-const ATTEST_PUB = 'attest.pub';
+/** A relay's attestation signing key and its public half, in the run directory. */
+const attestKeyOf = (runDir: string, cluster: string): string => join(runDir, `attest-${cluster}.pem`);
+export const attestPubOf = (runDir: string, cluster: string): string => join(runDir, `attest-${cluster}.pub`);
 
 export interface DemoOptions {
   /** The repository's examples/ (topology.yaml, policies/<cluster>/, workloads/<cluster>.yaml). */
   examples: string;
   runDir: string;
   prefix: string;
+  /** The first cluster's relay (host:port); cluster i's listens on its port + i. */
   relay: string;
   /** Stop by itself this long after it is up; undefined: until SIGINT or SIGTERM. */
   seconds?: number;
@@ -96,12 +99,12 @@ function writeClusterResources(c: ClusterSetup, dir: string, plan: DemoPlan, top
   writeFileSync(join(dir, 'zz-demo-cluster.yaml'), clusterASYaml(c.cluster, plan, topologyFile));
 }
 
-/** A fresh Ed25519 pair for each run: the relay signs attestations, verify takes the public half. */
-function writeAttestKey(runDir: string): string {
+/** A fresh Ed25519 pair for each relay and run: the relay signs attestations, verify takes the public half. */
+function writeAttestKey(runDir: string, cluster: string): string {
   const pair = generateKeyPairSync('ed25519');
-  const key = join(runDir, ATTEST_KEY);
+  const key = attestKeyOf(runDir, cluster);
   writeFileSync(key, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  writeFileSync(join(runDir, ATTEST_PUB), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(attestPubOf(runDir, cluster), pair.publicKey.export({ type: 'spki', format: 'pem' }));
   return key;
 }
 
@@ -131,37 +134,46 @@ function describeNetworkPolicies(clusters: readonly ClusterSetup[]): string[] {
   );
 }
 
-function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, certs: DemoCerts): string {
+function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, relays: readonly DemoRelay[], certs: DemoCerts): string {
   const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
-  const z = clusters[0];
+  const [z, f] = clusters;
   const zrhFile = join(opts.runDir, 'workloads', `${z.name}.yaml`);
+  const env = (r: DemoRelay): string => (certs.relays.get(r.cluster) as RelayCerts).envFile;
+  const [first, second] = relays;
   const stop = opts.seconds !== undefined ? `It stops by itself after ${opts.seconds} s, or on Ctrl-C.` : 'Ctrl-C stops it.';
   return [
     '',
     `The demo is up: clusters ${clusters.map((c) => `${c.name} (${formatIA(c.ia)})`).join(' and ')}, ${plan.nodes.length} nodes, ${plan.pods.length} pods,`,
-    `${plan.routers.length} transit ASes in ${isds.size} ISDs, relay on ${opts.relay}. The policies in force:`,
+    `${plan.routers.length} transit ASes in ${isds.size} ISDs. The policies in force:`,
     ...describePolicies(clusters),
     ...describeNetworkPolicies(clusters),
     '',
-    'What you are seeing: every flow the agents report to the relay, as it happens: the pods,',
-    'the SCION path it took (ISD-ASes and countries), and the geofence verdict the relay gave it.',
-    'A flow shows up twice: where it was wrapped into SCION and where it was unwrapped.',
+    'One relay per cluster; each stores its own cluster\'s flows and answers for every cluster by asking',
+    'the others (federation: mutual TLS with peer certificates, over loopback, not the SCION WAN):',
+    ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${r.name.padEnd(16)} ${r.listen}  metrics ${r.metrics}  store ${r.dataDir}`),
     '',
-    `The relay speaks mutual TLS only: every agent has a collector certificate for its node, and`,
+    `What you are seeing: every flow the agents report, through the ${first.cluster} relay, as it happens: the`,
+    'node that saw it (cluster/node), the pods, the SCION path it took (ISD-ASes and countries), and the',
+    'geofence verdict its cluster\'s relay gave it. A flow between the clusters shows up twice: where it',
+    'was wrapped into SCION (one cluster) and where it was unwrapped (the other), each with its verdict.',
+    '',
+    'The relays speak mutual TLS only: every agent has a collector certificate for its node, and',
     `you have a reader and an attester certificate (in ${join(opts.runDir, 'certs')}). Try, in another`,
-    `terminal (from this directory), after pointing the client commands at the relay as the reader:`,
-    `  source ${certs.envFile}`,
+    `terminal (from this directory), after pointing the client commands at either relay as the reader:`,
+    `  source ${env(first)}      # or ${env(second)}: either relay shows both clusters`,
+    `  npx cillion observe --last 20 --cluster ${f.name} --print-node-name  # ${f.name}'s flows, through the ${first.cluster} relay`,
+    `  npx cillion observe --last 10 --from-ip 10.164.0.5 --to-ip 10.165.0.5 --print-node-name   # billing from both ends`,
     `  npx cillion observe --last 20 --geofence-verdict violation     # the audited workload's violations`,
     `  npx cillion observe --last 20 --from-pod db/replication-0 -o json`,
     `  npx cillion observe --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
     `  npx cillion observe --follow --from-pod media/video-0 --through-country NL`,
-    `  npx cillion paths ${formatIA(clusters[1].ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
-    `  npx cillion status --router 127.0.0.1:${ROUTER_METRICS_BASE}    # and how the first transit router computes hop MACs`,
+    `  npx cillion paths ${formatIA(f.ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
+    `  npx cillion status --router 127.0.0.1:${ROUTER_METRICS_BASE}    # both relays' nodes, and how the first transit router computes hop MACs`,
     `  npx cillion observe --last 20 --verdict DROPPED                    # what the CillionNetworkPolicies refuse, and which one`,
-    `  npx cillion list nodes`,
+    `  npx cillion list nodes                                             # every node of both clusters, as cluster/node`,
     `  npx cillion attest export --selector app=replication --since 10m --until 0s --out audit \\`,
-    `      --tls-client-cert-file ${certs.attester.cert} --tls-client-key-file ${certs.attester.key}   # the attester; signed by the relay`,
-    `  npx cillion attest verify audit --key ${join(opts.runDir, ATTEST_PUB)}`,
+    `      --tls-client-cert-file ${certs.attester.cert} --tls-client-key-file ${certs.attester.key}   # the attester; signed by the relay you asked`,
+    `  npx cillion attest verify audit --key ${attestPubOf(opts.runDir, first.cluster)}   # that relay's key (${attestPubOf(opts.runDir, second.cluster)} for the other)`,
     `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
     '',
   ].join('\n');
@@ -230,6 +242,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     );
     const topologyFile = join(runDir, 'topology.yaml');
     writeFileSync(topologyFile, topologyWithUnderlays(readFileSync(topologySrc, 'utf8'), plan.underlays));
+    // Both relays judge by the geofences of both clusters, so each end of a flow between them
+    // is judged by the same fence (Frankfurt's relay by Zurich's audit fence too).
     const relayRes = join(runDir, 'resources', 'relay');
     mkdirSync(relayRes, { recursive: true });
     const texts = clusters.flatMap((c) => readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f)).map((f) => readFileSync(join(c.policyDir, f), 'utf8')));
@@ -252,16 +266,24 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     });
     check();
 
-    progress(`[4/8] starting the relay on ${opts.relay} with mutual TLS (certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
-    const certs = mintDemoCerts(runDir, opts.relay, plan.nodes.map((n) => n.name));
-    // The relay checks flows' hop fields against its own embedded control plane over the same topology.
-    const relay = DemoProcess.cillion(ctx, 'relay', [
-      'relay', '--listen', opts.relay, '--data-dir', join(runDir, 'store'), '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir),
-      '--tls-cert', certs.relay.cert, '--tls-key', certs.relay.key, '--tls-client-ca', certs.ca,
-      // With its heap capped, as a deployment runs it (README, Limits).
-    ], 'log', ['--max-old-space-size=512']);
-    groups.unshift([relay]);
-    await interruptible(relay.waitFor(/serving Observer and FlowExport/, 120000));
+    const relays = planRelays(clusters.map((c) => c.name), opts.relay, runDir);
+    progress(`[4/8] starting ${relays.length} relays, one per cluster, federated (${relays.map((r) => `${r.cluster} on ${r.listen}`).join(', ')}; mutual TLS, certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
+    const certs = mintDemoCerts(runDir, relays, plan.nodes.map((n) => n.name));
+    const relayProcs = relays.map((r) => {
+      const own = certs.relays.get(r.cluster) as RelayCerts;
+      // Each checks flows' hop fields against its own embedded control plane over the same topology.
+      return DemoProcess.cillion(ctx, `relay-${r.cluster}`, [
+        'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--data-dir', r.dataDir,
+        '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir, r.cluster),
+        '--tls-cert', own.server.cert, '--tls-key', own.server.key, '--tls-client-ca', certs.ca,
+        // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).
+        ...r.peers.flatMap((p) => ['--peer', `${p.name}=${p.address}`]),
+        '--peer-cert', own.peer.cert, '--peer-key', own.peer.key, '--peer-server-name', RELAY_SERVER_NAME,
+        // With its heap capped, as a deployment runs it (README, Limits).
+      ], 'log', ['--max-old-space-size=512']);
+    });
+    groups.unshift(relayProcs);
+    await interruptible(Promise.all(relayProcs.map((p) => p.waitFor(/serving Observer and FlowExport/, 120000))));
     check();
 
     progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
@@ -321,7 +343,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       const own = certs.agents.get(n.name) as { cert: string; key: string };
       return DemoProcess.cillion(ctx, `agent-${n.name}`, [
         'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
-        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster), '--relay', opts.relay,
+        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster),
+        // Its own cluster's relay only: a relay refuses another cluster's batches.
+        '--relay', relayOf(relays, n.cluster).listen,
         '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
         '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
         '--metrics', `127.0.0.1:${AGENT_METRICS_BASE + i}`,
@@ -360,8 +384,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     check();
 
     progress(`[8/8] up after ${Math.round((Date.now() - started) / 1000)} s`);
-    process.stderr.write(`${banner(plan, clusters, opts, certs)}\n`);
-    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', opts.relay, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
+    process.stderr.write(`${banner(plan, clusters, opts, relays, certs)}\n`);
+    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', relays[0].listen, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
     const timer = opts.seconds !== undefined ? setTimeout(() => onSignal(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
     await stopped;
     if (timer) clearTimeout(timer);
@@ -372,9 +396,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     }
   } finally {
     stopping = true;
-    progress('stopping: traffic and view, agents and operators, routers, relay');
+    progress('stopping: traffic and view, agents and operators, routers, relays');
     // Newest first: nothing is left sending into a datapath that is going away, and the
-    // agents' last flows still reach the relay.
+    // agents' last flows still reach their relays.
     for (const g of groups) await Promise.all(g.map((p) => p.stop(15000)));
     await teardown({ runDir, prefix: opts.prefix, keepRunDir: true, log: (l) => progress(`      ${l}`) });
     progress(`removed the namespaces and ${pinRoot(opts.prefix)}; logs stay in ${logDir} until make demo-down`);

@@ -1,12 +1,18 @@
 // Runs every query of the dashboards against a flow store, with Grafana's and the plugin's
 // macros expanded for a time range and a variable selection (All unless chosen), and prints
 // one JSON line per query: its columns and types, how many rows, or the error. Run it
-// against a store before pointing Grafana at it; the demo e2e runs it on the demo's store.
-//   npx tsx dashboards/src/check.ts (--data-dir DIR | --url URL) --from ISO --to ISO [--select app=a,b ...]
+// against a store before pointing Grafana at it; the demo e2e runs it on the demo's stores.
+// Several --data-dir are read as one, through the federation's tables (federate.ts), as
+// Grafana reads several clusters' ClickHouse through deploy/clickhouse/federation.sql.
+//   npx tsx dashboards/src/check.ts (--data-dir DIR... | --url URL) --from ISO --to ISO [--select app=a,b ...]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Dashboard } from '@grafana/schema';
 import { openClickHouse } from '../../relay/store/chdb';
+import { federateStores } from './federate';
 import { DASHBOARDS } from './generate';
 import { ALL, expandSql, type ExpandContext, type Variable } from './macros';
 import { queriesOf } from './queries';
@@ -58,7 +64,7 @@ export function runner(client: ClickHouseClient): RunSql {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      'data-dir': { type: 'string' },
+      'data-dir': { type: 'string', multiple: true },
       url: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
@@ -67,12 +73,19 @@ async function main(): Promise<void> {
   });
   if (!values.from || !values.to) throw new Error('--from and --to are required');
   const chosen = new Map((values.select ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1).split(',')]));
-  const ch = openClickHouse({ dataDir: values['data-dir'], url: values.url });
+  const dirs = values['data-dir'] ?? [];
+  const scratch = dirs.length > 1 ? mkdtempSync(join(tmpdir(), 'cillion-federate-')) : undefined;
   try {
-    const results = await checkDashboards(runner(ch.client), { from: new Date(values.from), to: new Date(values.to), chosen });
-    for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+    const dataDir = scratch ? await federateStores(dirs, scratch) : dirs[0];
+    const ch = openClickHouse({ dataDir, url: values.url });
+    try {
+      const results = await checkDashboards(runner(ch.client), { from: new Date(values.from), to: new Date(values.to), chosen });
+      for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+    } finally {
+      await ch.close();
+    }
   } finally {
-    await ch.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
 

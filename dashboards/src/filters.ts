@@ -40,11 +40,18 @@ export const VERDICT_LEVEL = `multiIf(geofence_verdict = 'GEOFENCE_VIOLATION', 3
     geofence_verdict = 'GEOFENCE_COMPLIANT', 1, 0)`;
 
 /**
+ * One row per path: FINAL merges a path's versions within a store, and this also across the
+ * stores of a federation (deploy/clickhouse/federation.sql), where every cluster that saw a
+ * path holds it; a join on a path repeated would count its flows once per cluster.
+ */
+export const ONE_PER_PATH = 'LIMIT 1 BY fingerprint';
+
+/**
  * Each path as people read it, by fingerprint: its ASes with their countries, source first.
  * Flows hold the fingerprint only; join this on it (LEFT JOIN ... AS p ON p.fingerprint = ...).
  */
 export const PATH_LABELS = `SELECT fingerprint, arrayStringConcat(arrayMap((ia, c) -> concat(ia, ' ', c), hops.isd_as, hops.country), ' > ') AS label
-    FROM ${PATHS} FINAL`;
+    FROM ${PATHS} FINAL ${ONE_PER_PATH}`;
 
 /** A fence and its verdict, for legends: "eu-plus-ch violation". */
 export const FENCE_VERDICT = `concat(geofence_name, ' ', ${VERDICT_WORD})`;

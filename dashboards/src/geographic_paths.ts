@@ -5,7 +5,7 @@
 import { FrameGeometrySourceMode, ResourceDimensionMode, TextDimensionMode } from '@grafana/schema';
 import { TooltipMode } from '@grafana/schema/dist/esm/raw/composable/geomap/panelcfg/x/GeomapPanelCfg_types.gen';
 import { dashboard } from './dashboard';
-import { FILTERS, FLOWS, PATHS, SENT, VERDICT_LEVEL, WORKLOAD } from './filters';
+import { FILTERS, FLOWS, ONE_PER_PATH, PATHS, SENT, VERDICT_LEVEL, WORKLOAD } from './filters';
 import { Format, geomap, sql, table, verdictLevelOverride } from './panels';
 
 /** Bytes, flow reports and the worst verdict of the flows sent on each path in the range. */
@@ -24,7 +24,7 @@ const LOCATED_HOPS = `
   SELECT fingerprint,
     arrayFilter(h -> h.2 IS NOT NULL AND h.3 IS NOT NULL,
       arrayZip(hops.isd_as, hops.latitude, hops.longitude, hops.country)) AS located
-  FROM ${PATHS} FINAL`;
+  FROM ${PATHS} FINAL ${ONE_PER_PATH}`;
 
 const NODES = `
 SELECT hop.1 AS id, hop.1 AS title, any(hop.4) AS country, any(hop.2) AS latitude, any(hop.3) AS longitude,

@@ -1,17 +1,21 @@
 // `cillion demo` as `make demo` runs it, headless and bounded by CILLION_DEMO_SECONDS: it
-// first removes what a crashed demo left, comes up, and its flows at the relay must be the
-// story the example policies tell (billing on the Zurich-Frankfurt core link, video over
+// first removes what a crashed demo left, comes up with one relay per cluster, federated,
+// and its flows, read through either relay, must be the story the example policies tell (billing on the Zurich-Frankfurt core link, video over
 // several paths, replication fenced into the EU and Switzerland, analytics through the US
 // and reported as a violation). The fence is also checked on the wire: every SCION packet
-// on the clusters' uplink segments is captured and its path decoded from the bytes. The demo
-// The relay speaks mutual TLS only: the checks read it as the demo's reader, through the env
-// file the demo writes, and attest with its attester certificate; plaintext, and a reader
-// asking for an attestation, are refused.
-// A relay-signed attestation of the replication traffic verifies with the demo's public key.
+// on the clusters' uplink segments is captured and its path decoded from the bytes. Either
+// relay shows both clusters' flows (node names cluster/node), a flow between the clusters
+// from both ends with both verdicts, and both clusters' nodes.
+// The relays speak mutual TLS only: the checks read them as the demo's reader, through the
+// env files the demo writes, and attest with its attester certificate; plaintext, and a
+// reader asking for an attestation, are refused.
+// An attestation of the replication traffic signed by either relay verifies with that
+// relay's public key.
 // The example CillionNetworkPolicies hold on the wire: billing -> billing is delivered, the
 // video -> billing probe is dropped at Frankfurt's edge naming billing-ingress, the billing ->
 // video probe at Zurich's naming billing-egress, in observe and in the datapath counters.
-// Once the demo has stopped, every Grafana dashboard query runs on its store. Then
+// Once the demo has stopped, every Grafana dashboard query runs on each cluster's store,
+// which holds that cluster's flows only, and on both through the federation's tables. Then
 // `make demo-down` leaves no namespace, link, pin or process.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -34,9 +38,13 @@ const RUN_DIR = '/var/run/cillion-demo';
 const PREFIX = 'cildemo';
 const PIN_DIR = '/sys/fs/bpf/cillion/cildemo';
 const RELAY = '127.0.0.1:4245';
+/** The demo's relays (cli/demo/relays.ts): one per cluster, the second on the next port. */
+const RELAYS = { zurich: RELAY, frankfurt: '127.0.0.1:4246' } as const;
+type Cluster = keyof typeof RELAYS;
+const CLUSTERS = Object.keys(RELAYS) as Cluster[];
 const MARKER = 'CILLION_DEMO_RUN';
 /** Long enough for the checks below after the demo is up; it then stops by itself. */
-const DEMO_SECONDS = 50;
+const DEMO_SECONDS = 90;
 /** Dashboard queries with no rows in a healthy demo: nothing fails over or goes unverified (the only drops are the policy probes'). */
 const DASHBOARD_EMPTY_IN_DEMO = ['UNVERIFIED flows', 'Path changes and failovers'];
 /** The demo's agent and router metrics (cli/demo/run.ts): fra-node-1 is the third node, after Zurich's two. */
@@ -53,6 +61,8 @@ interface JsonPolicy {
 }
 
 interface JsonFlow {
+  time?: string;
+  uuid?: string;
   nodeName?: string;
   verdict?: string;
   ingressDeniedBy?: JsonPolicy[];
@@ -64,13 +74,14 @@ interface JsonFlow {
   geofence?: { verdict?: string; name?: string; mode?: string; offendingIsdAs?: string; offendingCountry?: string };
 }
 
-/** The variables of the demo's env file (export NAME=value lines), as `source` would set them. */
-function demoEnv(): Record<string, string> {
+/** The variables of a relay's env file (export NAME=value lines), as `source` would set them. */
+function demoEnv(cluster: Cluster = 'zurich'): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const m of readFileSync(join(RUN_DIR, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];
+  for (const m of readFileSync(join(RUN_DIR, `env.${cluster}`), 'utf8').matchAll(/^export ([A-Z_]+)=(.*)$/gm)) env[m[1]] = m[2];
   return env;
 }
 
+const attestPub = (cluster: Cluster): string => join(RUN_DIR, `attest-${cluster}.pub`);
 const ATTESTER = ['--tls-client-cert-file', join(RUN_DIR, 'certs', 'attester', 'tls.crt'), '--tls-client-key-file', join(RUN_DIR, 'certs', 'attester', 'tls.key')];
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -81,8 +92,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
-async function relayFlows(): Promise<JsonFlow[]> {
-  const r = await cli(['observe', '--all', '-o', 'json'], demoEnv());
+async function relayFlows(cluster: Cluster, filters: string[] = []): Promise<JsonFlow[]> {
+  const r = await cli(['observe', '--all', '-o', 'json', ...filters], demoEnv(cluster));
   if (r.code !== 0) throw new Error(`cillion observe: ${r.stderr}`);
   return r.stdout
     .split('\n')
@@ -132,7 +143,11 @@ describe('e2e: the demo, headless', function () {
   let demoExit: Promise<number | null>;
   let stdout = '';
   let stderr = '';
+  /** Through each relay; `flows` is through Zurich's. */
+  const via: Record<Cluster, JsonFlow[]> = { zurich: [], frankfurt: [] };
   let flows: JsonFlow[] = [];
+  /** When the flows through Zurich's relay were read. */
+  let zurichReadAt = 0;
   let captures: Buffer[] = [];
   let pathAses = new Map<bigint, string[]>();
   let country = new Map<string, string>();
@@ -197,14 +212,19 @@ describe('e2e: the demo, headless', function () {
       [between('10.164.0.5', '10.165.0.6'), 'EGRESS'],
     ];
     const flowsDeadline = Date.now() + 30000;
-    for (;;) {
-      flows = await relayFlows();
-      const complete =
-        streams.every((s) => ['EGRESS', 'INGRESS'].every((dir) => flows.some((f) => s(f) && f.trafficDirection === dir))) &&
-        probes.every(([s, dir]) => flows.some((f) => s(f) && f.trafficDirection === dir));
-      if (complete || Date.now() > flowsDeadline) break;
-      await new Promise((r) => setTimeout(r, 1000));
+    const complete = (fs: JsonFlow[]): boolean =>
+      streams.every((s) => ['EGRESS', 'INGRESS'].every((dir) => fs.some((f) => s(f) && f.trafficDirection === dir))) &&
+      probes.every(([s, dir]) => fs.some((f) => s(f) && f.trafficDirection === dir));
+    // Zurich's relay first, then Frankfurt's: what the first showed is stored by then, so the second must show it too.
+    for (const cluster of CLUSTERS) {
+      for (;;) {
+        if (cluster === 'zurich') zurichReadAt = Date.now();
+        via[cluster] = await relayFlows(cluster);
+        if (complete(via[cluster]) || Date.now() > flowsDeadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     }
+    flows = via.zurich;
     await new Promise((r) => setTimeout(r, Math.max(0, captureEnd - Date.now())));
     for (const x of dumps) {
       const exited = new Promise((r) => x.p.once('exit', r));
@@ -233,8 +253,8 @@ describe('e2e: the demo, headless', function () {
 
   it('carries billing on the Zurich-Frankfurt core link, seen where it leaves and where it arrives', () => {
     const billing = flows.filter(between('10.164.0.5', '10.165.0.5'));
-    assert.ok(billing.some((f) => f.nodeName === 'zrh-node-1' && f.trafficDirection === 'EGRESS'));
-    assert.ok(billing.some((f) => f.nodeName?.startsWith('fra-') && f.trafficDirection === 'INGRESS'));
+    assert.ok(billing.some((f) => f.nodeName === 'zurich/zrh-node-1' && f.trafficDirection === 'EGRESS'));
+    assert.ok(billing.some((f) => f.nodeName?.startsWith('frankfurt/fra-') && f.trafficDirection === 'INGRESS'));
     // Frankfurt delivered them only after their SPAO verified: the identity is Zurich's billing, authenticated.
     for (const f of billing.filter((f) => f.trafficDirection === 'INGRESS')) {
       assert.deepEqual([f.identityExtension?.identity, f.identityExtension?.clusterName, f.identityExtension?.authenticated], [65792, 'zurich', true], JSON.stringify(f.identityExtension));
@@ -254,7 +274,7 @@ describe('e2e: the demo, headless', function () {
     const arrived = videoToBilling.filter((f) => f.trafficDirection === 'INGRESS');
     assert.ok(arrived.length > 0);
     for (const f of arrived) {
-      assert.equal(f.nodeName, 'fra-node-1');
+      assert.equal(f.nodeName, 'frankfurt/fra-node-1');
       assert.equal(f.verdict, 'DROPPED', 'never delivered to billing');
       assert.deepEqual(f.ingressDeniedBy?.map((p) => [p.kind, p.name]), [['CillionNetworkPolicy', 'billing-ingress']]);
     }
@@ -287,6 +307,72 @@ describe('e2e: the demo, headless', function () {
       const text = readFileSync(join(RUN_DIR, 'resources', cluster, '.status', 'cillionnetworkpolicies', `${name}.yaml`), 'utf8');
       const conditions = (parse(text) as { status: { conditions: Array<{ type: string; status: string }> } }).status.conditions;
       assert.equal(conditions.find((c) => c.type === 'Programmed')?.status, 'True', `${cluster}/${name}:\n${text}`);
+    }
+  });
+
+  it('shows both clusters through either relay: every node as cluster/node, the same flows, --cluster narrowing to one', async () => {
+    for (const cluster of CLUSTERS) {
+      const fs = via[cluster];
+      assert.deepEqual([...new Set(fs.map((f) => f.nodeName?.split('/')[0]))].sort(), ['frankfurt', 'zurich'], `through the ${cluster} relay`);
+      const odd = fs.filter((f) => !/^(zurich\/zrh|frankfurt\/fra)-node-[12]$/.test(f.nodeName ?? '')).map((f) => f.nodeName);
+      assert.deepEqual(odd, [], `through the ${cluster} relay: every node named cluster/node`);
+    }
+    // What Zurich's relay showed, Frankfurt's relay shows too: each cluster's flows from its
+    // own store, the other's from its peer. Zurich's may have shown a flow from its memory a
+    // moment before storing it: asked again until a deadline.
+    const shown = via.zurich.filter((f) => f.uuid);
+    assert.ok(shown.some((f) => f.nodeName?.startsWith('zurich/')) && shown.some((f) => f.nodeName?.startsWith('frankfurt/')), `${shown.length} flows with a uuid, of both clusters`);
+    let atFrankfurt = via.frankfurt;
+    for (const deadline = Date.now() + 15000; ; ) {
+      const uuids = new Set(atFrankfurt.map((f) => f.uuid));
+      const missing = shown.filter((f) => !uuids.has(f.uuid));
+      if (missing.length === 0 || Date.now() > deadline) {
+        assert.deepEqual(missing.map((f) => `${f.nodeName} ${f.time} ${f.uuid}`), [], `read from Zurich's relay ${Date.now() - zurichReadAt} ms before`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      atFrankfurt = await relayFlows('frankfurt');
+    }
+    for (const cluster of CLUSTERS) assert.equal(new Set(via[cluster].map((f) => f.uuid)).size, via[cluster].length, `through the ${cluster} relay: no flow twice`);
+    for (const [relay, other] of [['zurich', 'frankfurt'], ['frankfurt', 'zurich']] as const) {
+      const only = await relayFlows(relay, ['--cluster', other]);
+      assert.ok(only.length > 0, `--cluster ${other} through the ${relay} relay`);
+      assert.deepEqual(only.filter((f) => !f.nodeName?.startsWith(`${other}/`)).map((f) => f.nodeName), []);
+    }
+  });
+
+  it('shows a flow between the clusters from both ends, each with its verdict, through either relay', () => {
+    const seen = (fs: JsonFlow[], node: string, dir: string, ok: (f: JsonFlow) => boolean) => fs.some((f) => f.nodeName?.startsWith(node) && f.trafficDirection === dir && ok(f));
+    for (const cluster of CLUSTERS) {
+      const fs = via[cluster];
+      const at = `through the ${cluster} relay`;
+      // Billing: let out by Zurich, delivered by Frankfurt after its SPAO verified.
+      const billing = fs.filter(between('10.164.0.5', '10.165.0.5'));
+      assert.ok(seen(billing, 'zurich/zrh-node-1', 'EGRESS', (f) => f.verdict === 'FORWARDED'), at);
+      assert.ok(seen(billing, 'frankfurt/fra-node-', 'INGRESS', (f) => f.verdict === 'FORWARDED' && f.identityExtension?.authenticated === true), at);
+      // Video -> billing: let out by Zurich, dropped at Frankfurt's edge by billing-ingress.
+      const probe = fs.filter(between('10.164.0.6', '10.165.0.5'));
+      assert.ok(seen(probe, 'zurich/', 'EGRESS', (f) => f.verdict === 'FORWARDED'), at);
+      assert.ok(seen(probe, 'frankfurt/fra-node-1', 'INGRESS', (f) => f.verdict === 'DROPPED' && f.ingressDeniedBy?.[0]?.name === 'billing-ingress'), at);
+      // Replication and analytics: each end judged by its own cluster's relay.
+      const repl = fs.filter(between('10.164.1.5', '10.165.1.5'));
+      assert.ok(seen(repl, 'zurich/', 'EGRESS', (f) => f.geofence?.verdict === 'GEOFENCE_COMPLIANT'), at);
+      assert.ok(seen(repl, 'frankfurt/', 'INGRESS', (f) => f.geofence?.verdict === 'GEOFENCE_COMPLIANT'), at);
+      const analytics = fs.filter(between('10.164.1.6', '10.165.1.6'));
+      assert.ok(seen(analytics, 'zurich/', 'EGRESS', (f) => f.geofence?.verdict === 'GEOFENCE_VIOLATION'), at);
+      assert.ok(seen(analytics, 'frankfurt/', 'INGRESS', (f) => f.geofence?.verdict === 'GEOFENCE_VIOLATION'), at);
+    }
+  });
+
+  it('lists both clusters\' nodes through either relay, in status and list nodes', async () => {
+    for (const cluster of CLUSTERS) {
+      const status = await cli(['status'], demoEnv(cluster));
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /Connected Nodes: 4\/4/, `through the ${cluster} relay:\n${status.stdout}`);
+      const nodes = await cli(['list', 'nodes', '-o', 'json'], demoEnv(cluster));
+      assert.equal(nodes.code, 0, nodes.stderr);
+      const names = (JSON.parse(nodes.stdout) as { nodes: Array<{ name: string }> }).nodes.map((n) => n.name).sort();
+      assert.deepEqual(names, ['frankfurt/fra-node-1', 'frankfurt/fra-node-2', 'zurich/zrh-node-1', 'zurich/zrh-node-2'], `through the ${cluster} relay`);
     }
   });
 
@@ -362,13 +448,16 @@ describe('e2e: the demo, headless', function () {
     assert.ok([...analytics.paths].every((p) => p.split('>').includes('66-2:0:10')));
   });
 
-  it('serves only mutual TLS: plaintext is refused, and the banner says how to reach it', async () => {
-    const plain = await cli(['status', '--server', RELAY]);
-    assert.equal(plain.code, 1, plain.stdout);
-    assert.match(stderr, new RegExp(`source ${join(RUN_DIR, 'env')}`));
-    const status = await cli(['status'], demoEnv());
-    assert.equal(status.code, 0, status.stderr);
-    assert.match(readFileSync(join(RUN_DIR, 'logs', 'relay.log'), 'utf8'), /mutual TLS/);
+  it('serves only mutual TLS on both relays: plaintext is refused, and the banner says how to reach each', async () => {
+    for (const cluster of CLUSTERS) {
+      const plain = await cli(['status', '--server', RELAYS[cluster]]);
+      assert.equal(plain.code, 1, plain.stdout);
+      assert.match(stderr, new RegExp(join(RUN_DIR, `env.${cluster}`)));
+      const status = await cli(['status'], demoEnv(cluster));
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(readFileSync(join(RUN_DIR, 'logs', `relay-${cluster}.log`), 'utf8'), /mutual TLS/);
+    }
+    assert.match(stderr, new RegExp(`source ${join(RUN_DIR, 'env.zurich')}`));
   });
 
   it('showed the flows live on standard output', () => {
@@ -376,14 +465,14 @@ describe('e2e: the demo, headless', function () {
     assert.match(stdout, /VIOLATION\(eu-plus-ch-audit\)/);
   });
 
-  it('attests the replication traffic, signed by the relay, and the attestation verifies with the demo\'s key', async () => {
+  it('attests the replication traffic, signed by the relay asked, and the attestation verifies with that relay\'s key', async () => {
     const out = join(capDir as string, 'audit');
     const asReader = await cli(['attest', 'export', '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', `${out}-reader`], demoEnv());
     assert.equal(asReader.code, 1);
-    assert.match(asReader.stderr, /needs the attester role, it has reader/);
+    assert.match(asReader.stderr, /needs the attester role.*, it has reader/);
     const exp = await cli(['attest', 'export', ...ATTESTER, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', out], demoEnv());
     assert.equal(exp.code, 0, exp.stderr);
-    const ver = await cli(['attest', 'verify', out, '--key', join(RUN_DIR, 'attest.pub'), '-o', 'json']);
+    const ver = await cli(['attest', 'verify', out, '--key', attestPub('zurich'), '-o', 'json']);
     assert.equal(ver.code, 0, ver.stdout + ver.stderr);
     const result = JSON.parse(ver.stdout) as { ok: boolean; flows: number };
     assert.ok(result.ok && result.flows > 0, ver.stdout);
@@ -393,6 +482,15 @@ describe('e2e: the demo, headless', function () {
     assert.equal(statement.predicate.totals.violation, 0);
     assert.ok(statement.predicate.totals.compliant > 0);
     for (const { country } of statement.predicate.countries) assert.ok(EU_PLUS_CH.has(country), `replication crossed ${country}`);
+
+    // Through Frankfurt's relay: signed with its own key, which Zurich's does not stand for.
+    const fra = await cli(['attest', 'export', ...ATTESTER, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', `${out}-frankfurt`], demoEnv('frankfurt'));
+    assert.equal(fra.code, 0, fra.stderr);
+    const fraVer = await cli(['attest', 'verify', `${out}-frankfurt`, '--key', attestPub('frankfurt'), '-o', 'json']);
+    assert.equal(fraVer.code, 0, fraVer.stdout + fraVer.stderr);
+    assert.ok((JSON.parse(fraVer.stdout) as { flows: number }).flows > 0);
+    const wrongKey = await cli(['attest', 'verify', `${out}-frankfurt`, '--key', attestPub('zurich'), '-o', 'json']);
+    assert.notEqual(wrongKey.code, 0, 'signed by Frankfurt\'s relay, not Zurich\'s');
   });
 
   it('stops by itself after CILLION_DEMO_SECONDS', async () => {
@@ -401,37 +499,58 @@ describe('e2e: the demo, headless', function () {
     assert.deepEqual(namespaces(), []);
     assert.ok(!existsSync(PIN_DIR));
     assert.deepEqual(markedPids(), []);
-    assert.ok(existsSync(join(RUN_DIR, 'logs', 'relay.log')), 'the logs stay until demo-down');
+    for (const cluster of CLUSTERS) assert.ok(existsSync(join(RUN_DIR, 'logs', `relay-${cluster}.log`)), 'the logs stay until demo-down');
   });
 
-  it('answers every Grafana dashboard query from the stopped demo\'s store, with the columns its panel needs', async () => {
-    // The store stays until demo-down; chdb opens it in a process of its own.
-    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'dashboards', 'src', 'check.ts'), '--data-dir', join(RUN_DIR, 'store'), '--from', started.toISOString(), '--to', new Date().toISOString()], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, so, se) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: so, stderr: se }),
-      );
-    });
-    assert.equal(run.code, 0, run.stderr);
-    const results = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
-    assert.deepEqual(results.filter((r) => r.error).map((r) => `${r.dashboard} ${r.name}: ${r.error}`), []);
-    // Nothing in the demo fails over, drops or goes unverified: these may be empty.
+  it('answers every Grafana dashboard query from each cluster\'s store, which shows that cluster, and from both through the federation\'s tables', async () => {
+    // The stores stay until demo-down; chdb opens one data directory per process, so each in a
+    // process of its own; several are read as one through the federation's tables (dashboards/src/federate.ts).
+    const check = (clusters: Cluster[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const dirs = clusters.flatMap((c) => ['--data-dir', join(RUN_DIR, 'store', c)]);
+        execFile(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'dashboards', 'src', 'check.ts'), ...dirs, '--from', started.toISOString(), '--to', new Date().toISOString()], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, so, se) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: so, stderr: se }),
+        );
+      });
+    const run = async (clusters: Cluster[]): Promise<QueryResult[]> => {
+      const what = clusters.join(' and ');
+      const r = await check(clusters);
+      assert.equal(r.code, 0, r.stderr);
+      const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueryResult);
+      assert.deepEqual(results.filter((x) => x.error).map((x) => `${what}: ${x.dashboard} ${x.name}: ${x.error}`), []);
+      for (const x of results.filter((y) => y.format === 0 && y.rows > 0)) assert.match(x.columns[0]?.type ?? '', /^DateTime/, `${what}: ${x.name}: a time column first`);
+      console.log(`      ${what}: ${results.length} queries; rows: ${results.map((x) => `${x.name}${x.kind === 'variable' ? ' (variable)' : ''} ${x.rows}`).join(', ')}`);
+      return results;
+    };
+    const clusterVar = (results: QueryResult[]) => results.find((r) => r.kind === 'variable' && r.name === 'cluster');
+    const denied = (results: QueryResult[]) => results.find((r) => r.name === 'Denied by network policy');
+
+    // Each cluster's store holds its own cluster's flows only: its dashboards offer that cluster alone,
+    // and the policy probe its own edge dropped.
+    for (const [cluster, policy] of [['zurich', 'billing-egress'], ['frankfurt', 'billing-ingress']] as const) {
+      const results = await run([cluster]);
+      assert.deepEqual([clusterVar(results)?.rows, clusterVar(results)?.first], [1, [cluster]], `${cluster}'s dashboards show ${cluster}`);
+      const row = JSON.stringify(denied(results)?.first);
+      assert.equal(denied(results)?.rows, 1, row);
+      assert.ok(row.includes(policy), row);
+    }
+
+    // Both stores through the federation's tables: the view Grafana has over both clusters' ClickHouse.
+    const both = await run(['zurich', 'frankfurt']);
+    assert.deepEqual(clusterVar(both)?.rows, 2, 'both clusters to choose from');
     const mayBeEmpty = new Set(DASHBOARD_EMPTY_IN_DEMO);
-    for (const name of mayBeEmpty) assert.ok(results.some((r) => r.name === name), `${name} is a panel`);
-    console.log(`      ${results.length} queries; rows: ${results.map((r) => `${r.name}${r.kind === 'variable' ? ' (variable)' : ''} ${r.rows}`).join(', ')}`);
-    const empty = results.filter((r) => r.rows === 0 && !mayBeEmpty.has(r.name)).map((r) => `${r.dashboard} ${r.name} (${r.refId})`);
-    assert.deepEqual(empty, []);
-    for (const r of results.filter((x) => x.format === 0 && x.rows > 0)) assert.match(r.columns[0]?.type ?? '', /^DateTime/, `${r.name}: a time column first`);
-    const geo = results.filter((r) => r.kind === 'geomap');
+    for (const name of mayBeEmpty) assert.ok(both.some((r) => r.name === name), `${name} is a panel`);
+    assert.deepEqual(both.filter((r) => r.rows === 0 && !mayBeEmpty.has(r.name)).map((r) => `${r.dashboard} ${r.name} (${r.refId})`), []);
+    const geo = both.filter((r) => r.kind === 'geomap');
     assert.deepEqual(geo.map((r) => r.refId), ['nodes', 'edges']);
     for (const col of ['latitude', 'longitude', 'bytes', 'verdict_level']) assert.ok(geo[0].columns.some((c) => c.name === col), col);
     for (const col of ['source', 'target', 'bytes', 'verdict_level']) assert.ok(geo[1].columns.some((c) => c.name === col), col);
-    const denied = results.find((r) => r.name === 'Denied by network policy');
-    assert.equal(denied?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
+    assert.equal(denied(both)?.rows, 2, 'one row per policy probe: billing-ingress and billing-egress');
     // Each row names both ends by cluster, namespace and app: the remote one from its cluster's catalogue.
-    const row = JSON.stringify(denied?.first);
+    const row = JSON.stringify(denied(both)?.first);
     assert.match(row, /zurich\/(media\/video|shop\/billing)/, row);
     assert.match(row, /frankfurt\/(shop\/billing|media\/video)/, row);
-    const violating = results.find((r) => r.name === 'Violating flows');
+    const violating = both.find((r) => r.name === 'Violating flows');
     assert.ok(violating && JSON.stringify(violating.first).includes('66-2:0:10'), 'the violating flows name the Ashburn hop');
   });
 

@@ -1,0 +1,81 @@
+// The demo's relays and their certificates: one relay per cluster, each peering every other
+// over loopback with a peer-role certificate of the demo CA, each agent's cluster's relay
+// its only export target, and an env file per relay for the user.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envFileOf, mintDemoCerts } from '../../../../cli/demo/certs';
+import { planRelays, relayOf, RELAY_METRICS_BASE } from '../../../../cli/demo/relays';
+import { AGENT_METRICS_BASE, ROUTER_METRICS_BASE } from '../../../../cli/demo/run';
+import { AccessPolicy } from '../../../../relay/auth/policy';
+
+describe('cli/demo/relays: a relay per cluster, federated', () => {
+  it('gives each cluster its own name, address, metrics port and store, and peers it with every other', () => {
+    const relays = planRelays(['zurich', 'frankfurt'], '127.0.0.1:4245', '/run/demo');
+    assert.deepEqual(
+      relays.map((r) => [r.cluster, r.name, r.listen, r.metrics, r.dataDir]),
+      [
+        ['zurich', 'zurich-relay', '127.0.0.1:4245', `127.0.0.1:${RELAY_METRICS_BASE}`, '/run/demo/store/zurich'],
+        ['frankfurt', 'frankfurt-relay', '127.0.0.1:4246', `127.0.0.1:${RELAY_METRICS_BASE + 1}`, '/run/demo/store/frankfurt'],
+      ],
+    );
+    assert.deepEqual(relays[0].peers, [{ name: 'frankfurt-relay', address: '127.0.0.1:4246' }]);
+    assert.deepEqual(relays[1].peers, [{ name: 'zurich-relay', address: '127.0.0.1:4245' }]);
+    assert.equal(relayOf(relays, 'frankfurt'), relays[1]);
+    assert.throws(() => relayOf(relays, 'paris'), /no relay for cluster paris/);
+    // Its metrics ports are no router's or agent's (those count up from their bases for a few dozen).
+    for (const r of relays) {
+      const port = Number(r.metrics.split(':')[1]);
+      assert.ok(port < ROUTER_METRICS_BASE || port > AGENT_METRICS_BASE + 50, r.metrics);
+    }
+  });
+
+  it('peers each of three clusters with the two others, never itself', () => {
+    const relays = planRelays(['a', 'b', 'c'], '[::1]:5000', '/r');
+    assert.deepEqual(relays.map((r) => r.listen), ['[::1]:5000', '[::1]:5001', '[::1]:5002']);
+    for (const r of relays) assert.deepEqual(r.peers.map((p) => p.name).sort(), relays.filter((o) => o !== r).map((o) => o.name).sort());
+  });
+
+  it('refuses an address without a port, or without room for every cluster\'s port', () => {
+    assert.throws(() => planRelays(['a', 'b'], '127.0.0.1', '/r'), /expected host:port/);
+    assert.throws(() => planRelays(['a', 'b'], '127.0.0.1:65535', '/r'), /room for 2 consecutive ports/);
+  });
+});
+
+describe('cli/demo/certs: the demo CA\'s certificates for two federated relays', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cildemo-certs-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('mints each relay a server certificate and a peer certificate by its name, and an env file that reaches it as the reader', () => {
+    const relays = planRelays(['zurich', 'frankfurt'], '127.0.0.1:4245', dir);
+    const certs = mintDemoCerts(dir, relays, ['zrh-node-1', 'fra-node-1']);
+    const ca = new X509Certificate(readFileSync(certs.ca));
+    const policy = new AccessPolicy();
+    const who = (file: string) => {
+      const x = new X509Certificate(readFileSync(file));
+      assert.ok(x.verify(ca.publicKey), `${file} is signed by the demo CA`);
+      return { x, id: policy.identify(true, { subject: { CN: /CN=([^\n]+)/.exec(x.subject)?.[1] } as never, subjectaltname: x.subjectAltName }) };
+    };
+    for (const r of relays) {
+      const own = certs.relays.get(r.cluster);
+      assert.ok(own);
+      const peer = who(own.peer.cert);
+      assert.deepEqual([peer.id.name, [...peer.id.roles]], [r.name, ['peer']]);
+      assert.match(peer.x.subjectAltName ?? '', new RegExp(`URI:spiffe://cillion/cillion/peer/${r.name}`));
+      const server = who(own.server.cert);
+      assert.ok(server.x.checkHost('localhost') && server.x.checkIP('127.0.0.1'), 'peers and clients reach it by localhost or 127.0.0.1');
+      assert.deepEqual([...server.id.roles], [], 'the server certificate grants nothing as a client');
+      const env = readFileSync(own.envFile, 'utf8');
+      assert.equal(own.envFile, envFileOf(dir, r.cluster));
+      assert.match(env, new RegExp(`^export CILLION_SERVER=${r.listen.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(env, new RegExp(`^export CILLION_TLS_CLIENT_CERT_FILE=${certs.reader.cert}$`, 'm'));
+    }
+    const node = who(certs.agents.get('fra-node-1')?.cert as string);
+    assert.deepEqual([node.id.name, [...node.id.roles]], ['fra-node-1', ['collector']]);
+  });
+});
