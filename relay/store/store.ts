@@ -207,10 +207,16 @@ const SQUASH_ALL = { min_insert_block_size_rows: 1_000_000_000, min_insert_block
 /**
  * A group's deduplication token, the same whenever the same batches are inserted together:
  * a batch alone keeps the token it always had, [node, session, sequence]; a group's is the
- * hash of its batches' tokens in order.
+ * hash of its batches' tokens in order. A session that had batches retracted here has its
+ * retraction count in its batches' tokens: a batch stored again under a deleted sequence
+ * is another insert, not the deleted one's retry.
  */
-function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[]): string {
-  const tokens = batches.map((b) => JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]));
+function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[], retractions: (session: string) => number): string {
+  const tokens = batches.map((b) => {
+    const session = JSON.stringify([b.nodeName, b.sessionId]);
+    const n = retractions(session);
+    return JSON.stringify(n === 0 ? [b.nodeName, b.sessionId, b.sequence.toString()] : [b.nodeName, b.sessionId, b.sequence.toString(), n]);
+  });
   if (tokens.length === 1) return tokens[0];
   return `group:${createHash('sha256').update(`[${tokens.join(',')}]`).digest('hex')}`;
 }
@@ -257,6 +263,8 @@ class ClickHouseFlowStore implements FlowStore {
   private readonly paths = new Written<string>();
   private readonly reader: FlowReader;
   private closed = false;
+  /** Retractions that deleted something, per [node, session] (JSON), since the store opened. */
+  private readonly retractions = new Map<string, number>();
 
   constructor(
     private readonly ch: ClickHouseHandle,
@@ -324,7 +332,7 @@ class ClickHouseFlowStore implements FlowStore {
     // session id and sequence is another batch, never taken for this one's duplicate.
     // Synchronous distributed inserts: on a cluster the batches are on their shard when this resolves.
     const settings = (group: readonly JudgedBatch[]) => ({
-      insert_deduplication_token: groupToken(group),
+      insert_deduplication_token: groupToken(group, (session) => this.retractions.get(session) ?? 0),
       insert_select_deduplicate: 1,
       insert_distributed_sync: 1,
     });
@@ -464,6 +472,8 @@ FROM ${this.db}.flows WHERE ${inRange}`,
         });
         out.uuids = (await uuids.json<[string]>()).map(([u]) => u);
         // Mutations, waited for: the rows are gone when the relay acknowledges.
+        const tokenKey = JSON.stringify([nodeName, sessionId]);
+        this.retractions.set(tokenKey, (this.retractions.get(tokenKey) ?? 0) + 1);
         for (const table of ['flows', 'batch_marks']) {
           await this.client.command({ query: `ALTER TABLE ${this.db}.${table} DELETE WHERE ${range} SETTINGS mutations_sync = 2`, query_params: params });
         }

@@ -106,6 +106,16 @@ describe('relay/store takeovers and retractions (embedded chdb)', function () {
     assert.equal(await store.position('n1', 's'), 4n);
   });
 
+  it('stores a batch sent again under a retracted sequence (the engine does not take it for the deleted one\'s retry)', async () => {
+    store = await openStore({ dataDir: dir });
+    await store.insertBatch({ nodeName: 'n1', sessionId: 's', sequence: 1n, flows: makeCorpus(5, 1, Date.now() - 600_000) });
+    assert.equal((await store.retract('n1', 's', 0n, 1n, recent(10))).flows, 5n);
+    assert.equal(await store.position('n1', 's'), 0n);
+    await store.insertBatch({ nodeName: 'n1', sessionId: 's', sequence: 1n, flows: makeCorpus(3, 2, Date.now() - 600_000) });
+    assert.equal(await store.position('n1', 's'), 1n);
+    assert.equal(await store.count(), 3n);
+  });
+
   it('gives back the uuids of the newest flows deleted when more are deleted than asked for', async () => {
     store = await openStore({ dataDir: dir });
     const flows = makeCorpus(200, 3, Date.now() - 600_000);
