@@ -147,8 +147,8 @@ export class Exporter {
   private ackedBy = '';
   private ackedAt = 0;
   private handovers: Handover[] = [];
-  /** Targets with a retraction stream open. */
-  private readonly retracting = new Set<number>();
+  /** Targets with a retraction stream open, and the stream. */
+  private readonly retracting = new Map<number, ClientDuplexStream<FlowBatch, ExportAck>>();
   private failovers = 0;
   private retractions = 0;
   private handoversDropped = 0;
@@ -369,7 +369,7 @@ export class Exporter {
   }
 
   private retraction(h: Handover): FlowBatch {
-    return { ...this.batch(0n, undefined), sessionId: h.sessionId, retraction: { afterSequence: h.after, throughSequence: h.through } };
+    return { ...this.batch(0n, undefined), sessionId: h.sessionId, retraction: { afterSequence: h.after, throughSequence: h.through, relayName: h.relayName } };
   }
 
   /** The handovers the target's relay is owed a retraction for. */
@@ -408,11 +408,12 @@ export class Exporter {
       if (i === this.at || this.retracting.has(i)) continue;
       const owed = this.owedBy(i);
       if (owed.length === 0) continue;
-      this.retracting.add(i);
       const s = this.client(i).export({ deadline: Date.now() + Math.max(this.failoverMs, 5000) });
+      this.retracting.set(i, s);
       let left = owed.length;
       const finish = (): void => {
-        if (!this.retracting.delete(i)) return;
+        if (this.retracting.get(i) !== s) return;
+        this.retracting.delete(i);
         s.cancel();
       };
       s.on('data', (ack: ExportAck) => {
@@ -445,6 +446,14 @@ export class Exporter {
   private connect(): void {
     this.reconnectTimer = null;
     if (this.closing && this.unacked.length === 0) return;
+    // A retraction still on its way to this relay on a side stream is sent on this stream
+    // instead, in order before anything this relay stores now (the relay clips a late one
+    // below its takeover).
+    const side = this.retracting.get(this.at);
+    if (side) {
+      this.retracting.delete(this.at);
+      side.cancel();
+    }
     const s = this.client(this.at).export();
     this.stream = s;
     this.ready = false;

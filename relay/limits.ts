@@ -41,6 +41,10 @@ export interface RelayLimits {
   maxFlowStreams: number;
   /** How long a flow stream waits for a client that reads nothing before it ends the call and frees its slot. */
   streamStallMs: number;
+  /** Retractions that delete something, per node and minute (a token bucket holding as many); each costs the store mutations. */
+  maxRetractionsPerMinute: number;
+  /** Age of the stored batches a retraction may delete; older ones stay (a node cannot erase its history). */
+  maxRetractAgeMs: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -68,6 +72,11 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxFlowStreams: 32,
   // A reader stalls when its terminal is paused or its pipe is full; half a minute is not a hiccup.
   streamStallMs: 30_000,
+  // A genuine retraction follows a failover, one per session and relay; a node alternating
+  // batches and retractions costs the store a few mutations a minute at most.
+  maxRetractionsPerMinute: 6,
+  // A genuine retraction follows its failover within minutes (the relay answers again).
+  maxRetractAgeMs: 3_600_000,
 };
 
 /** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */
@@ -96,4 +105,6 @@ export type BreachKind =
   | 'query_rows'
   | 'flow_streams'
   | 'stalled'
-  | 'handover';
+  | 'handover'
+  | 'retraction_rate'
+  | 'retraction_age';

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GeofenceVerdict, geofenceVerdictToJSON, Verdict, verdictToJSON } from '../proto/gen/flow/flow';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
+import type { RetractionIgnored } from './export/ingest';
 import type { BreachKind } from './limits';
 
 export interface RelayMetricsOptions {
@@ -90,6 +91,7 @@ export class RelayMetrics {
   private readonly mismatches: Counter<'node'>;
   private readonly failovers: Counter<'kind'>;
   private readonly retracted: Counter;
+  private readonly retractionsIgnored: Counter<'reason'>;
   private readonly peerEvents: Counter<'peer' | 'state'>;
   /** The counter's values by node label, for ServerStatus; as bounded as the labels. */
   private readonly mismatchCounts = new Map<string, bigint>();
@@ -171,6 +173,12 @@ export class RelayMetrics {
       registers,
     });
     this.retracted = new Counter({ name: 'cillion_flows_retracted_total', help: 'Stored flows deleted by retractions: another relay stored them too.', registers });
+    this.retractionsIgnored = new Counter({
+      name: 'cillion_export_retractions_ignored_total',
+      help: 'Retractions acknowledged without deleting anything: meant for another relay (misdirected) or reaching a shared store (shared_store).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.engineErrors = new Counter({ name: 'cillion_engine_errors_total', help: 'Store engine failures, by operation (details in the log under an error id).', labelNames: ['op'], registers });
     const inflight = opts.ingestInflight;
     new Gauge({
@@ -254,6 +262,10 @@ export class RelayMetrics {
 
   failover(kind: 'takeover' | 'retraction'): void {
     this.failovers.inc({ kind });
+  }
+
+  retractionIgnored(reason: RetractionIgnored): void {
+    this.retractionsIgnored.inc({ reason });
   }
 
   retractedFlows(n: number): void {

@@ -247,18 +247,27 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         positions.set(sessionKey(node, sessionId), after);
         return;
       }
-      const gone = await store.retract(node, sessionId, after, through, limits.uuidWindow);
+      // A genuine retraction follows its failover within minutes; older batches are history.
+      const gone = await store.retract(node, sessionId, after, through, { maxUuids: limits.uuidWindow, receivedSinceMs: Date.now() - limits.maxRetractAgeMs });
       // The deleted flows may come here again (from a relay that takes the session back).
       const uuidKey = uuidKeys();
       uuids.forget(gone.uuids.map((u) => uuidKey(node, uuidBytes(u))));
       metrics.retractedFlows(Number(gone.flows));
-      if (gone.flows > 0n) log(`export: deleted ${gone.flows} flows of node ${node} session ${sessionId} batches (${after}, ${through}]: another relay stores them`);
+      if (gone.flows > 0n) log(`export: deleted ${gone.flows} flows of node ${node} session ${sessionId} batches (${after}, ${gone.through}]: another relay stores them`);
+      if (gone.kept > 0n) {
+        breaches.record('retraction_age', `node ${node} retracted session ${sessionId} batches (${after}, ${gone.through}]; ${gone.kept} flows and batch marks received more than ${limits.maxRetractAgeMs} ms ago are kept`, node);
+      }
     },
   };
   const onFailover = (e: FailoverEvent): void => {
-    metrics.failover(e.kind);
+    if (e.kind === 'retraction_ignored') metrics.retractionIgnored(e.reason);
+    else metrics.failover(e.kind);
     if (e.kind === 'takeover') log(`export: node ${e.node} session ${e.sessionId} taken over from relay ${e.previous} after batch ${e.after} (stored here up to ${e.position})`);
-    else log(`export: node ${e.node} retracted session ${e.sessionId} batches (${e.after}, ${e.through}]: stored by another relay; position now ${e.position}`);
+    else if (e.kind === 'retraction') log(`export: node ${e.node} retracted session ${e.sessionId} batches (${e.after}, ${e.through}]: stored by another relay; position now ${e.position}`);
+    else {
+      const why = e.reason === 'shared_store' ? 'the store is shared, each batch is in it once' : `it is meant for relay "${e.named}", this is "${relayName}"`;
+      log(`export: node ${e.node} retraction of session ${e.sessionId} batches (${e.after}, ${e.through}] acknowledged, nothing deleted: ${why}`);
+    }
   };
 
   const counterLog = store ? new CounterLog(store, { onError: (e) => { metrics.storeError(); log(`storing collector counters: ${e.message}`); } }) : undefined;
@@ -293,6 +302,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     relayName,
     sharedStore: opts.peers?.sharedStore ?? false,
     onFailover,
+    maxRetractionsPerMinute: limits.maxRetractionsPerMinute,
     budget,
     onBreach: (kind, message, peer) => breaches.record(kind, message, peer),
     onError: (err, peer) => {

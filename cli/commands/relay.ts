@@ -75,6 +75,8 @@ const LIMIT_FLAGS: [flag: string, help: string, key: keyof RelayLimits][] = [
   ['--max-follow-queue-bytes <n>', 'encoded bytes of the flows queued for one --follow viewer; beyond them, as beyond --max-follow-queue', 'maxFollowQueueBytes'],
   ['--max-flow-streams <n>', 'GetFlows calls served at once; one more is refused with RESOURCE_EXHAUSTED', 'maxFlowStreams'],
   ['--stream-stall-ms <n>', 'time a flow stream waits for a client that reads nothing before it ends the call with RESOURCE_EXHAUSTED', 'streamStallMs'],
+  ['--max-retractions-per-minute <n>', 'retractions that delete stored batches, per node and minute; one more is refused with RESOURCE_EXHAUSTED', 'maxRetractionsPerMinute'],
+  ['--max-retract-age-ms <n>', 'age of the stored batches a collector\'s retraction may delete; older ones are kept', 'maxRetractAgeMs'],
 ];
 
 const log = (line: string): void => {

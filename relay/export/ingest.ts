@@ -13,7 +13,11 @@
 // whose acknowledged sequence is above this relay's position makes this relay take the
 // session over there (sink.takeover, a row in its store); a Retraction deletes the
 // session's batches in its range from this relay's store. Both act on the stream's node's
-// sessions only, in the session's queue, so never between a batch and its position.
+// sessions only, in the session's queue, so never between a batch and its position. A
+// retraction naming another relay (stale: another relay answers at that address now) or
+// reaching a shared store is acknowledged and deletes nothing; one that would delete is
+// bounded per node and minute (RESOURCE_EXHAUSTED beyond), since each costs the store
+// mutations.
 //
 // Memory is bounded: a stream reads its next message only once the previous one is taken
 // and the ingest budget (admission.ts) has room; a batch holds its budget until it is
@@ -23,6 +27,7 @@ import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-j
 import { LRUCache } from 'lru-cache';
 import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
 import { DEFAULT_LIMITS, type BreachKind } from '../limits';
+import { RateBuckets } from './rate';
 import { decodeFlows, refusalOf, releaseBatch, type IngestBudget } from './admission';
 import { incomingColumns, type IncomingColumns } from './columns';
 
@@ -49,7 +54,11 @@ export interface BatchSink {
   accept(batch: FlowBatch, columns: IncomingColumns): Promise<Accepted>;
   /** Takes the node's session over at `after` from relay `previous`, durably: its position is `after` from then on. */
   takeover(nodeName: string, sessionId: string, after: bigint, previous: string): Promise<void>;
-  /** Deletes the node's session's batches in (after, through], durably. */
+  /**
+   * Deletes the node's session's batches in (after, through], durably; never those above a
+   * takeover of the session after `after` (this relay took the session over since: what
+   * it stored from then on is its own, acknowledged by it).
+   */
   retract(nodeName: string, sessionId: string, after: bigint, through: bigint): Promise<void>;
 }
 
@@ -66,7 +75,11 @@ export const MAX_RELAY_NAME = 253;
 /** A handover or retraction done, for metrics and the log. */
 export type FailoverEvent =
   | { kind: 'takeover'; node: string; sessionId: string; after: bigint; previous: string; position: bigint }
-  | { kind: 'retraction'; node: string; sessionId: string; after: bigint; through: bigint; position: bigint };
+  | { kind: 'retraction'; node: string; sessionId: string; after: bigint; through: bigint; position: bigint }
+  | { kind: 'retraction_ignored'; node: string; sessionId: string; after: bigint; through: bigint; reason: RetractionIgnored; named: string };
+
+/** Why a retraction was acknowledged without deleting anything. */
+export type RetractionIgnored = 'misdirected' | 'shared_store';
 
 export interface CollectorReport {
   nodeName: string;
@@ -108,6 +121,8 @@ export interface IngestOptions {
   sharedStore?: boolean;
   /** Takeovers and retractions done. */
   onFailover?: (e: FailoverEvent) => void;
+  /** Retractions that delete something, per node and minute; default 6. */
+  maxRetractionsPerMinute?: number;
 }
 
 /** Each batch's columns, from when its stream checked them until it is stored. */
@@ -212,6 +227,7 @@ function failoverRefusal(b: FlowBatch): string | undefined {
   if (h && r) return 'a heartbeat carries a handover and a retraction: one per message';
   if (h && h.ackedSequence > MAX_HANDOVER_SEQUENCE) return `handover at sequence ${h.ackedSequence}: beyond ${MAX_HANDOVER_SEQUENCE}, no session gets there`;
   if (h && (h.relayName === '' || h.relayName.length > MAX_RELAY_NAME)) return `handover names a relay of ${h.relayName.length} characters: 1 to ${MAX_RELAY_NAME}`;
+  if (r && r.relayName.length > MAX_RELAY_NAME) return `retraction names a relay of ${r.relayName.length} characters: at most ${MAX_RELAY_NAME}`;
   if (r && (r.throughSequence > MAX_HANDOVER_SEQUENCE || r.throughSequence <= r.afterSequence)) {
     return `retraction of (${r.afterSequence}, ${r.throughSequence}]: an empty range or beyond ${MAX_HANDOVER_SEQUENCE}`;
   }
@@ -222,6 +238,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
   const relayName = opts.relayName ?? '';
   const maxHeld = opts.maxHeldBatches ?? 16;
   const sessions = new LRUCache<string, Session>({ max: opts.maxSessions ?? 10_000 });
+  const retractions = new RateBuckets(opts.maxRetractionsPerMinute ?? DEFAULT_LIMITS.maxRetractionsPerMinute);
   const sessionOf = (node: string, id: string): Session => {
     const key = sessionKey(node, id);
     let s = sessions.get(key);
@@ -335,8 +352,22 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         const pos = await s.serial(async () => {
           const r = b.retraction;
           if (r) {
+            // A shared store holds each batch once (the previous relay's are this relay's);
+            // a retraction for another relay is stale (this one may have acknowledged them).
+            const ignored: RetractionIgnored | undefined = opts.sharedStore ? 'shared_store' : r.relayName !== relayName ? 'misdirected' : undefined;
+            if (ignored) {
+              opts.onFailover?.({ kind: 'retraction_ignored', node: b.nodeName, sessionId: b.sessionId, after: r.afterSequence, through: r.throughSequence, reason: ignored, named: r.relayName });
+              return s.current();
+            }
             // Nothing above `after` here, nothing to delete (a retraction sent again costs a read).
-            if ((await s.current()) > r.afterSequence) await s.retract(r.afterSequence, r.throughSequence);
+            if ((await s.current()) > r.afterSequence) {
+              if (!retractions.take(b.nodeName)) {
+                const message = `node ${b.nodeName} sent more than ${opts.maxRetractionsPerMinute ?? DEFAULT_LIMITS.maxRetractionsPerMinute} retractions a minute; retract (${r.afterSequence}, ${r.throughSequence}] of session ${b.sessionId} later`;
+                opts.onBreach?.('retraction_rate', message, peer);
+                throw new StreamError(status.RESOURCE_EXHAUSTED, message, true);
+              }
+              await s.retract(r.afterSequence, r.throughSequence);
+            }
             const position = await s.current();
             opts.onFailover?.({ kind: 'retraction', node: b.nodeName, sessionId: b.sessionId, after: r.afterSequence, through: r.throughSequence, position });
             return position;

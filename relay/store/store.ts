@@ -56,8 +56,20 @@ export interface TakeoverRow {
 /** What a retraction deleted. */
 export interface Retracted {
   flows: bigint;
-  /** Uuids of the deleted flows, at most as many as asked for. */
+  /** Uuids of the deleted flows, the most recently received first, at most as many as asked for. */
   uuids: string[];
+  /** The range's end actually deleted up to: below a later takeover of the session, if any. */
+  through: bigint;
+  /** Flows and batch marks in the range received before `receivedSinceMs`, kept. */
+  kept: bigint;
+}
+
+/** What a retraction may delete besides its range. */
+export interface RetractBounds {
+  /** Uuids of deleted flows to give back. */
+  maxUuids: number;
+  /** Unix milliseconds: batches received before it are kept (a node cannot erase its history). */
+  receivedSinceMs: number;
 }
 
 export interface FlowStore extends FlowHistory {
@@ -86,11 +98,13 @@ export interface FlowStore extends FlowHistory {
   /** Records a takeover; the session's position is at least its afterSequence from then on. */
   insertTakeover(t: TakeoverRow): Promise<void>;
   /**
-   * Deletes the node's session's batches in (after, through]: flows, batch marks and
-   * takeovers, and their part of flows_1m. Resolves with up to `maxUuids` uuids of the
-   * deleted flows.
+   * Deletes the node's session's batches in (after, through] received since
+   * `receivedSinceMs`: flows and batch marks, and their part of flows_1m. `through` is
+   * clipped to the lowest takeover of the session above `after`: this store took the
+   * session over there later, so what it stored above is its own. Resolves with up to
+   * `maxUuids` uuids of the deleted flows.
    */
-  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, maxUuids: number): Promise<Retracted>;
+  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, bounds: RetractBounds): Promise<Retracted>;
   /** Node and uuid of the `limit` most recently captured flows, newest first (what a restarted relay deduplicates against). */
   recentUuids(limit: number): Promise<RecentUuid[]>;
   /** Rolls up into flows_1m every whole minute of arrivals before `until` (default: a minute ago); the store does so by itself each minute. */
@@ -193,10 +207,16 @@ const SQUASH_ALL = { min_insert_block_size_rows: 1_000_000_000, min_insert_block
 /**
  * A group's deduplication token, the same whenever the same batches are inserted together:
  * a batch alone keeps the token it always had, [node, session, sequence]; a group's is the
- * hash of its batches' tokens in order.
+ * hash of its batches' tokens in order. A session that had batches retracted here has its
+ * retraction count in its batches' tokens: a batch stored again under a deleted sequence
+ * is another insert, not the deleted one's retry.
  */
-function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[]): string {
-  const tokens = batches.map((b) => JSON.stringify([b.nodeName, b.sessionId, b.sequence.toString()]));
+function groupToken(batches: readonly { nodeName: string; sessionId: string; sequence: bigint }[], retractions: (session: string) => number): string {
+  const tokens = batches.map((b) => {
+    const session = JSON.stringify([b.nodeName, b.sessionId]);
+    const n = retractions(session);
+    return JSON.stringify(n === 0 ? [b.nodeName, b.sessionId, b.sequence.toString()] : [b.nodeName, b.sessionId, b.sequence.toString(), n]);
+  });
   if (tokens.length === 1) return tokens[0];
   return `group:${createHash('sha256').update(`[${tokens.join(',')}]`).digest('hex')}`;
 }
@@ -243,6 +263,8 @@ class ClickHouseFlowStore implements FlowStore {
   private readonly paths = new Written<string>();
   private readonly reader: FlowReader;
   private closed = false;
+  /** Retractions that deleted something, per [node, session] (JSON), since the store opened. */
+  private readonly retractions = new Map<string, number>();
 
   constructor(
     private readonly ch: ClickHouseHandle,
@@ -310,7 +332,7 @@ class ClickHouseFlowStore implements FlowStore {
     // session id and sequence is another batch, never taken for this one's duplicate.
     // Synchronous distributed inserts: on a cluster the batches are on their shard when this resolves.
     const settings = (group: readonly JudgedBatch[]) => ({
-      insert_deduplication_token: groupToken(group),
+      insert_deduplication_token: groupToken(group, (session) => this.retractions.get(session) ?? 0),
       insert_select_deduplicate: 1,
       insert_distributed_sync: 1,
     });
@@ -408,34 +430,54 @@ class ClickHouseFlowStore implements FlowStore {
     });
   }
 
-  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, maxUuids: number): Promise<Retracted> {
+  retract(nodeName: string, sessionId: string, after: bigint, through: bigint, bounds: RetractBounds): Promise<Retracted> {
     return this.engine('retracting batches', async () => {
-      const params = { n: nodeName, s: sessionId, a: after.toString(), t: through.toString() };
-      const range = 'node_name = {n:String} AND session_id = {s:String} AND sequence > {a:UInt64} AND sequence <= {t:UInt64}';
-      let out: Retracted = { flows: 0n, uuids: [] };
+      const key = { n: nodeName, s: sessionId, a: after.toString() };
+      const session = 'node_name = {n:String} AND session_id = {s:String}';
+      let out: Retracted = { flows: 0n, uuids: [], through, kept: 0n };
       // Between rollups: a minute rolled up with the flows in it is rolled up again without them.
       await this.rollup.change(nodeName, async () => {
+        const clip = await this.client.query({
+          query: `SELECT toString(min(after_sequence)) AS t, count() AS c FROM ${this.db}.takeovers WHERE ${session} AND after_sequence > {a:UInt64}`,
+          query_params: key,
+          format: 'JSONEachRow',
+        });
+        const [taken] = await clip.json<{ t: string; c: number | string }>();
+        const upTo = Number(taken.c) > 0 && BigInt(taken.t) < through ? BigInt(taken.t) : through;
+        out.through = upTo;
+        if (upTo <= after) return undefined;
+        const params = { ...key, t: upTo.toString(), r: Math.max(0, Math.floor(bounds.receivedSinceMs / 1000)) };
+        const inRange = `${session} AND sequence > {a:UInt64} AND sequence <= {t:UInt64}`;
+        const range = `${inRange} AND received_at >= toDateTime({r:UInt32}, 'UTC')`;
         const span = await this.client.query({
-          query: `SELECT toString(count()) AS n, toUInt32(min(time)) AS f, toUInt32(max(time)) AS l, toUInt32(min(received_at)) AS r FROM ${this.db}.flows WHERE ${range}`,
+          query: `SELECT toString(countIf(received_at >= toDateTime({r:UInt32}, 'UTC'))) AS n, toString(countIf(received_at < toDateTime({r:UInt32}, 'UTC'))) AS old,
+  toUInt32(minIf(time, received_at >= toDateTime({r:UInt32}, 'UTC'))) AS f, toUInt32(maxIf(time, received_at >= toDateTime({r:UInt32}, 'UTC'))) AS l,
+  toUInt32(minIf(received_at, received_at >= toDateTime({r:UInt32}, 'UTC'))) AS fr,
+  (SELECT countIf(received_at >= toDateTime({r:UInt32}, 'UTC')) FROM ${this.db}.batch_marks WHERE ${inRange}) AS marks,
+  (SELECT countIf(received_at < toDateTime({r:UInt32}, 'UTC')) FROM ${this.db}.batch_marks WHERE ${inRange}) AS old_marks
+FROM ${this.db}.flows WHERE ${inRange}`,
           query_params: params,
           format: 'JSONEachRow',
         });
-        const [row] = await span.json<{ n: string; f: number; l: number; r: number }>();
+        const [row] = await span.json<{ n: string; old: string; f: number; l: number; fr: number; marks: number | string; old_marks: number | string }>();
+        const flows = BigInt(row.n);
+        out = { ...out, flows, kept: BigInt(row.old) + BigInt(row.old_marks) };
+        // Nothing of the range here (a retraction sent again): no mutation.
+        if (flows === 0n && Number(row.marks) === 0) return undefined;
+        // Newest first: the duplicate window holds the most recently received uuids.
         const uuids = await this.client.query({
-          query: `SELECT toString(uuid) FROM ${this.db}.flows WHERE ${range} LIMIT {m:UInt32}`,
-          query_params: { ...params, m: maxUuids },
+          query: `SELECT toString(uuid) FROM ${this.db}.flows WHERE ${range} ORDER BY received_at DESC, time DESC LIMIT {m:UInt32}`,
+          query_params: { ...params, m: bounds.maxUuids },
           format: 'JSONCompactEachRow',
         });
-        out = { flows: BigInt(row.n), uuids: (await uuids.json<[string]>()).map(([u]) => u) };
+        out.uuids = (await uuids.json<[string]>()).map(([u]) => u);
         // Mutations, waited for: the rows are gone when the relay acknowledges.
+        const tokenKey = JSON.stringify([nodeName, sessionId]);
+        this.retractions.set(tokenKey, (this.retractions.get(tokenKey) ?? 0) + 1);
         for (const table of ['flows', 'batch_marks']) {
           await this.client.command({ query: `ALTER TABLE ${this.db}.${table} DELETE WHERE ${range} SETTINGS mutations_sync = 2`, query_params: params });
         }
-        await this.client.command({
-          query: `ALTER TABLE ${this.db}.takeovers DELETE WHERE node_name = {n:String} AND session_id = {s:String} AND after_sequence > {a:UInt64} AND after_sequence <= {t:UInt64} SETTINGS mutations_sync = 2`,
-          query_params: params,
-        });
-        return out.flows === 0n ? undefined : { fromS: Number(row.f), toS: Number(row.l), firstReceivedS: Number(row.r) };
+        return flows === 0n ? undefined : { fromS: Number(row.f), toS: Number(row.l), firstReceivedS: Number(row.fr) };
       });
       return out;
     });

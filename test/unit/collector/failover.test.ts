@@ -16,6 +16,11 @@ class FakeRelay {
   mute = false;
   readonly events: FailoverEvent[] = [];
   readonly breaches: string[] = [];
+  /** While set, retractions received are held (never handled): one still on its way. */
+  holdRetractions = false;
+  readonly held: { call: ServerDuplexStream<FlowBatch, ExportAck>; batch: FlowBatch }[] = [];
+  /** Streams the collector cancelled. */
+  readonly cancelled = new Set<ServerDuplexStream<FlowBatch, ExportAck>>();
 
   constructor(
     readonly name: string,
@@ -35,6 +40,18 @@ class FakeRelay {
       export: (call: ServerDuplexStream<FlowBatch, ExportAck>) => {
         const write = call.write.bind(call);
         call.write = ((ack: ExportAck) => (this.mute ? true : write(ack))) as typeof call.write;
+        call.on('cancelled', () => this.cancelled.add(call));
+        const emit = call.emit.bind(call);
+        call.emit = ((event: string | symbol, ...args: unknown[]) => {
+          const batch = args[0] as FlowBatch | undefined;
+          if (event === 'data' && this.holdRetractions && batch?.retraction) {
+            this.held.push({ call, batch });
+            return true;
+          }
+          // A stream with a held message is not done: its end waits too.
+          if (event === 'end' && this.held.some((h) => h.call === call)) return true;
+          return emit(event, ...args);
+        }) as typeof call.emit;
         svc.export(call);
       },
     });
@@ -164,6 +181,42 @@ describe('collector/exporter failover across relays', () => {
     assert.ok([...all.values()].every((n) => n === 1), 'none stored twice');
   });
 
+  it('failing back to a relay, cancels the retraction still on a side stream to it: it goes first on the new stream, naming the relay', async () => {
+    const a = await relay('relay-a');
+    const b = await relay('relay-b');
+    const e = exporter({ target: [a.address, b.address] });
+    const push = (n: number): void => {
+      for (let i = 0; i < n; i++) e.push(flow());
+    };
+    push(10);
+    await until('acked by a', () => e.counters().ackedSequence === 2n);
+    const session = e.counters().sessionId;
+    a.mute = true;
+    push(10);
+    await until('a stores 4 batches', () => a.sink.batches.get(session)?.length === 4);
+    a.stop();
+    push(10);
+    await until('6 batches acked by b', () => e.counters().ackedSequence === 6n && e.counters().relayName === 'relay-b', 5000);
+    a.mute = false;
+    a.holdRetractions = true;
+    await a.start();
+    await until('a retraction on its way to a on a side stream', () => a.held.length === 1);
+    const side = a.held[0];
+    assert.deepEqual(side.batch.retraction, { afterSequence: 2n, throughSequence: 6n, relayName: 'relay-a' });
+    b.stop();
+    push(5);
+    await until('a acks batch 7', () => e.counters().ackedSequence === 7n && e.counters().relayName === 'relay-a', 5000);
+    // Cancelled as the exporter came back (its own deadline is 5 s away).
+    await until('the side stream cancelled', () => a.cancelled.has(side.call), 1000);
+    // Sent again on the export stream (a stream that broke before its first answer sends it again too).
+    const later = a.held.slice(1);
+    assert.ok(later.length >= 1);
+    for (const h of later) {
+      assert.notEqual(h.call, side.call);
+      assert.deepEqual(h.batch.retraction, side.batch.retraction);
+    }
+  });
+
   it('with a shared store the next relay continues from the dead one\'s position: no takeover, nothing to retract, nothing stored twice', async () => {
     const shared = new MemorySink();
     const a = await relay('relay-a', shared, { sharedStore: true });
@@ -277,7 +330,7 @@ describe('relay/export/ingest handovers and retractions from a lying client', ()
     assert.match(far.error!.details, /beyond/);
     const inBatch = await exchange('n1', [{ ...withFlows('s-b', 1n), handover: { ackedSequence: 5n, relayName: 'other' } }]);
     assert.equal(inBatch.error?.code, status.INVALID_ARGUMENT);
-    const empty = await exchange('n1', [{ ...base('s-r', 0n), retraction: { afterSequence: 4n, throughSequence: 4n } }]);
+    const empty = await exchange('n1', [{ ...base('s-r', 0n), retraction: { afterSequence: 4n, throughSequence: 4n, relayName: 'me' } }]);
     assert.equal(empty.error?.code, status.INVALID_ARGUMENT);
     assert.equal(breaches.length, 3);
     assert.equal(sink.takeovers.length, 0);
@@ -292,11 +345,11 @@ describe('relay/export/ingest handovers and retractions from a lying client', ()
   it('a node retracts only its own sessions: the same session id named by another node deletes nothing', async () => {
     const stored = await exchange('n1', [withFlows('s-own', 1n), withFlows('s-own', 2n)]);
     assert.deepEqual(stored.acks.map((a) => a.ackedSequence), [1n, 2n]);
-    const other = await exchange('n2', [{ ...base('s-own', 0n), retraction: { afterSequence: 0n, throughSequence: 2n } }]);
+    const other = await exchange('n2', [{ ...base('s-own', 0n), retraction: { afterSequence: 0n, throughSequence: 2n, relayName: 'me' } }]);
     assert.ok(other.acks[0].retracted);
     assert.equal(await sink.position('n1', 's-own'), 2n);
     assert.equal(sink.retractions.length, 0, 'n2 has no such session here: nothing to delete');
-    const own = await exchange('n1', [{ ...base('s-own', 0n), retraction: { afterSequence: 1n, throughSequence: 2n } }, base('s-own', 0n)]);
+    const own = await exchange('n1', [{ ...base('s-own', 0n), retraction: { afterSequence: 1n, throughSequence: 2n, relayName: 'me' } }, base('s-own', 0n)]);
     assert.deepEqual(own.acks.map((a) => [a.ackedSequence, Boolean(a.retracted)]), [[1n, true], [1n, false]]);
     assert.deepEqual(sink.retractions, [{ key: 'n1/s-own', after: 1n, through: 2n }]);
   });

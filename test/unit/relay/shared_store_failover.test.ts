@@ -2,14 +2,16 @@
 // standing in for one shared ClickHouse (chdb binds one data directory per process). A
 // collector fails over from one to the other after the first stored batches it never
 // acknowledged: the second reads the session's position from the shared store, takes
-// nothing over, asks for no retraction, and nothing is stored twice.
+// nothing over, asks for no retraction, and nothing is stored twice. A retraction reaching
+// a shared-store relay anyway deletes nothing: each batch is in the shared store once.
 import assert from 'node:assert/strict';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Exporter } from '../../../collector/exporter';
+import { FlowExportClient, type ExportAck, type FlowBatch } from '../../../proto/gen/export/v1/export';
 import type { Flow } from '../../../proto/gen/flow/flow';
 import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
@@ -89,5 +91,34 @@ describe('relay: failover between relays sharing one store', function () {
       (SELECT toString(count()) FROM cillion.takeovers) AS takeovers FROM cillion.flows`);
     assert.deepEqual(r, { n: '300', u: '300', takeovers: '0' });
     assert.equal(await store.count(), BigInt(sent.length));
+  });
+
+  it('a retraction reaching a shared-store relay is acknowledged and deletes nothing, counted', async () => {
+    const b = relays[1];
+    const before = await store.count();
+    const head = { nodeName: 'n1', clusterName: 'c1', sessionId: 's-shared', flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined };
+    const msgs: FlowBatch[] = [
+      { ...head, sequence: 1n, flows: makeCorpus(10, 9, Date.now()).map((f) => ({ ...f, uuid: randomUUID() })) },
+      { ...head, sequence: 0n, retraction: { afterSequence: 0n, throughSequence: 1n, relayName: 'relay-b' } },
+    ];
+    const client = new FlowExportClient(b.address, credentials.createInsecure());
+    const call = client.export();
+    const acks: ExportAck[] = [];
+    const error = await new Promise<ServiceError | undefined>((resolve) => {
+      call.on('data', (a: ExportAck) => {
+        acks.push(a);
+        if (acks.length === msgs.length) resolve(undefined);
+      });
+      call.on('error', resolve);
+      for (const m of msgs) call.write(m);
+    });
+    call.cancel();
+    client.close();
+    assert.equal(error, undefined, error?.message);
+    assert.deepEqual(acks.map((a) => [a.ackedSequence, Boolean(a.retracted)]), [[1n, false], [1n, true]]);
+    assert.equal(await store.count(), before + 10n);
+    assert.equal(await store.position('n1', 's-shared'), 1n);
+    assert.ok(logs.some((l) => /relay-b: .*nothing deleted: the store is shared/.test(l)), logs.join('\n'));
+    assert.match(await b.metrics.text(), /cillion_export_retractions_ignored_total\{reason="shared_store"\} 1/);
   });
 });

@@ -49,11 +49,17 @@ export class MemorySink implements BatchSink {
   async retract(nodeName: string, sessionId: string, after: bigint, through: bigint): Promise<void> {
     const key = this.key(nodeName, sessionId);
     await this.tail;
-    this.retractions.push({ key, after, through });
+    // As the store: never above a later takeover of the session (what followed it is its own).
+    const above = this.takeovers.filter((t) => t.key === key && t.after > after).map((t) => t.after);
+    const upTo = above.reduce((m, t) => (t < m ? t : m), through);
+    this.retractions.push({ key, after, through: upTo });
     const base = this.base.get(key) ?? 0n;
     const list = this.batches.get(key) ?? [];
-    this.batches.set(key, list.filter((b) => b.sequence <= after || b.sequence > through));
-    if (base > after) this.base.set(key, after - BigInt(this.batches.get(key)!.length));
+    const kept = list.filter((b) => b.sequence <= after || b.sequence > upTo);
+    this.batches.set(key, kept);
+    // The takeover stays, so the position does too.
+    if (above.length > 0) this.base.set(key, base + BigInt(list.length - kept.length));
+    else if (base > after) this.base.set(key, after - BigInt(kept.length));
   }
 
   /** Stores batches one after another, in the order taken, as the relay's store does. */
