@@ -205,4 +205,19 @@ describe('relay fan-out: peers that lie', function () {
       client.close();
     }
   });
+
+  it('cannot hide another relay\'s flow by sending its uuid under another node', async () => {
+    const a = await relayWith((call) => {
+      // a's flow 0, its uuid and time, claimed by node-p; and a genuine second copy of node-p's flow 1.
+      call.write(batch([flowBytes(0), flowBytes(1), flowBytes(1)]));
+      call.end();
+    });
+    const client = observer(a.address);
+    try {
+      const rs = await readAll(getFlows(client, { number: 10n }));
+      assert.deepEqual(flowsOf(rs).map((f) => [f.uuid, f.node]).sort(), [[uuidOf(0), 'node-a'], [uuidOf(0), 'node-p'], [uuidOf(1), 'node-p'], [uuidOf(2), 'node-a']]);
+    } finally {
+      client.close();
+    }
+  });
 });

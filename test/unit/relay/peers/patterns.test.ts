@@ -1,5 +1,6 @@
 // node_name patterns sent to a relay that serves a cluster: a malformed one is the client's
-// error (INVALID_ARGUMENT, not INTERNAL), a pathological one costs no time.
+// error (INVALID_ARGUMENT, not INTERNAL), a pathological one costs no time; and a node
+// name with "/" (which would pass for another cluster's node) is refused on export.
 import assert from 'node:assert/strict';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
@@ -52,6 +53,24 @@ describe('relay with --cluster: node_name patterns of requests', function () {
       const rs = await readAll(getFlows(client, { number: 10n, whitelist: [FlowFilter.fromPartial({ nodeName: [`${stars}x/*`, `c1/${stars}x`, `${stars}/${stars}a`] })] }));
       assert.deepEqual(flowsOf(rs).map((f) => f.uuid), [0, 2].map(uuidOf));
       assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses an export whose node name holds "/" with INVALID_ARGUMENT', async () => {
+    const liar = new FakeCollector(relay.address, 'c2/node-x');
+    try {
+      liar.send([makeFlow(4)]);
+      await liar.ended;
+      assert.equal(liar.error?.code, status.INVALID_ARGUMENT);
+      assert.match(liar.error?.details ?? '', /node name "c2\/node-x" contains "\/"/);
+    } finally {
+      await liar.close();
+    }
+    const client = observer(relay.address);
+    try {
+      assert.deepEqual(flowsOf(await readAll(getFlows(client, { number: 10n }))).map((f) => f.uuid), [0, 2].map(uuidOf));
     } finally {
       client.close();
     }
