@@ -180,8 +180,7 @@ describe('relay fan-out: peers that lie', function () {
       if (call.request.follow) {
         follows++;
         if (follows === 1) {
-          call.write(batch([flowBytes(10)]));
-          setTimeout(() => call.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'gone' })), 50);
+          call.write(batch([flowBytes(10)]), () => call.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'gone' })));
         } else call.write(batch([flowBytes(13)]));
         return;
       }
