@@ -219,4 +219,32 @@ describe('relay fan-out: peers that lie', function () {
       client.close();
     }
   });
+
+  it('gives a follow\'s catch-up the peer timeout: one that sends nothing is a break, asked again', async () => {
+    let catchUps = 0;
+    let follows = 0;
+    const a = await relayWith(
+      (call) => {
+        call.sendMetadata(new Metadata());
+        if (call.request.follow) {
+          if (++follows === 1) call.write(batch([flowBytes(10)]), () => call.emit('error', Object.assign(new Error('gone'), { code: status.UNAVAILABLE, details: 'gone' })));
+          return;
+        }
+        // The first catch-up answers and then says nothing, and never ends.
+        if (++catchUps === 1) return;
+        call.write(batch([flowBytes(11)]));
+        call.end();
+      },
+      { timeoutMs: 500 },
+    );
+    const client = observer(a.address);
+    try {
+      const rs = await follow(getFlows(client, { follow: true }), (got) => flowsOf(got).filter((f) => f.node === 'node-p').length >= 2, 15_000);
+      assert.deepEqual(flowsOf(rs).filter((f) => f.node === 'node-p').map((f) => f.uuid), [10, 11].map(uuidOf));
+      assert.deepEqual(unavailable(rs).map((d) => d.message).slice(1), ['its catch-up sent nothing for 500 ms']);
+      assert.equal(catchUps, 2);
+    } finally {
+      client.close();
+    }
+  });
 });
