@@ -219,8 +219,6 @@ export class PeerSource extends Source {
   private reported = false;
   private backoffMs = 0;
   private readonly startedNs = nowNs();
-  /** Responses refused one by one: flows without a uuid, responses that carry nothing known. */
-  refused = 0;
 
   constructor(
     private readonly peer: Peer,
@@ -293,10 +291,8 @@ export class PeerSource extends Source {
       for (const r of batch) {
         const facts = wireFacts(r);
         if (!facts) return this.malformed('a response that is not a GetFlowsResponse');
-        if (facts.kind === 'none' || (facts.kind === 'flow' && facts.uuid === '')) {
-          this.refused++;
-          continue;
-        }
+        // A flow without a uuid would pass the dedupe, a response of nothing known says nothing: skipped.
+        if (facts.kind === 'none' || (facts.kind === 'flow' && facts.uuid === '')) continue;
         if (notAfterNs !== undefined && facts.timeNs !== undefined && facts.timeNs > notAfterNs) return passed();
         more = this.push({ response: r, timeNs: facts.timeNs ?? nowNs(), key: facts.uuid === '' ? '' : `${facts.node}\0${facts.uuid}`, arrived: Date.now() }, lane);
       }
