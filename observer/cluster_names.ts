@@ -6,14 +6,11 @@
 import { FlowFilter } from '../proto/gen/flow/flow';
 import { GetFlowsRequest, GetFlowsResponse } from '../proto/gen/observer/observer';
 import type { ResponseSink } from './get_flows';
+import { Glob } from './glob';
 import { renameNodes } from './wire_names';
 
 /** A node_name pattern no plain (relay-local) node name matches: its cluster part is no cluster's. */
 const NO_NODE = '-/-';
-
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`);
-}
 
 export class ClusterNames {
   constructor(readonly cluster: string) {}
@@ -30,7 +27,7 @@ export class ClusterNames {
       const names = f.nodeName.map((p) => {
         const slash = p.indexOf('/');
         if (slash < 0) return p;
-        return glob(p.slice(0, slash)).test(this.cluster) ? p.slice(slash + 1) : NO_NODE;
+        return new Glob(p.slice(0, slash)).test(this.cluster) ? p.slice(slash + 1) : NO_NODE;
       });
       return { ...f, nodeName: names };
     };

@@ -19,7 +19,7 @@ import type { NodeBook } from './nodes';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
-import { streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './get_flows';
+import { checkRequest, streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './get_flows';
 import { RequestError } from './request_error';
 import type { FlowHub } from './hub';
 import type { StreamSlots } from './stream_slots';
@@ -56,8 +56,10 @@ export interface ObserverDeps {
 }
 
 /** This server's own answer to a flows request, into `out`, its nodes named as it names them. */
-export function localFlows(deps: ObserverDeps, request: GetFlowsRequest, out: ResponseSink): Promise<void> {
+export async function localFlows(deps: ObserverDeps, request: GetFlowsRequest, out: ResponseSink): Promise<void> {
   const { names } = deps;
+  // A malformed pattern is the client's error (INVALID_ARGUMENT), found before its names are read.
+  if (names) checkRequest(request, deps.getFlows);
   return names ? streamFlows(names.request(request), names.sink(out), deps.hub, deps.store, deps.getFlows) : streamFlows(request, out, deps.hub, deps.store, deps.getFlows);
 }
 

@@ -17,7 +17,7 @@ import { listenCredentials, RelayConfigError } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
 import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
-import { checkName, DEFAULT_PEER_TIMEOUT_MS, peerOptions } from '../../relay/peers/config';
+import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, peerOptions } from '../../relay/peers/config';
 import { PeerConfigError } from '../../relay/peers/peer_set';
 import type { PeerOptions } from '../../relay/peers/options';
 import { hostname } from 'node:os';
@@ -145,7 +145,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
   let peers: PeerOptions | undefined;
   try {
     checkName('--name', opts.name);
-    if (opts.cluster !== undefined) checkName('--cluster', opts.cluster);
+    if (opts.cluster !== undefined) checkCluster('--cluster', opts.cluster);
     peers = await peerOptions({ ...opts, tls: tlsOn, storeUrl: opts.clickhouseUrl !== undefined });
   } catch (e) {
     if (e instanceof PeerConfigError) throw new RelayConfigError(e.message);

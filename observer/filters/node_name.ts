@@ -3,14 +3,13 @@
 // cluster belongs to cluster "default".
 import { FilterError } from './error';
 import type { FilterBuilder } from './predicate';
+import { Glob } from '../glob';
 
 const PATTERN = /^[a-z0-9*.-]+(?:\/[a-z0-9*.-]+)?$/i;
 
-function compile(pattern: string): RegExp {
+function compile(pattern: string): Glob {
   if (!PATTERN.test(pattern)) throw new FilterError(`node_name: invalid pattern "${pattern}"`);
-  const full = pattern.includes('/') ? pattern : `*/${pattern}`;
-  const body = full.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*');
-  return new RegExp(`^${body}$`);
+  return new Glob(pattern.includes('/') ? pattern : `*/${pattern}`);
 }
 
 export const nodeNameFilter: FilterBuilder = (ff) => {

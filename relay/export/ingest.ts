@@ -321,6 +321,8 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         }
         const owner = opts.nodeOf ? opts.nodeOf(call, b.nodeName, b.clusterName) : { node: b.nodeName };
         if ('refused' in owner) throw new StreamError(owner.code ?? status.PERMISSION_DENIED, owner.refused);
+        // "/" separates a cluster from its node in every name a relay serves: a node cannot carry one.
+        if (owner.node.includes('/')) throw new StreamError(status.INVALID_ARGUMENT, `node name "${owner.node}" contains "/"; a node name is letters, digits, '.' and '-'`);
         // Every flow is the stream's node's: a batch cannot file flows under another node.
         b.nodeName = owner.node;
         if (b.counters) {

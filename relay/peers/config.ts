@@ -18,6 +18,13 @@ export function checkName(flag: string, name: string): string {
   return name;
 }
 
+/** A cluster name: a name, but not "relay", which names the peers in reports ("relay/<peer>"). */
+export function checkCluster(flag: string, name: string): string {
+  checkName(flag, name);
+  if (name.toLowerCase() === 'relay') throw new PeerConfigError(`${flag} "${name}" is reserved: peers are reported as nodes "relay/<peer name>"`);
+  return name;
+}
+
 export interface PeerFlags {
   /** This relay's --name. */
   name: string;

@@ -22,15 +22,17 @@ export interface FanOutOptions {
   windowMs?: number;
   /** The most flows "the last N" holds over the union; a larger N means everything (as GetFlows). */
   maxLastN?: number;
-  /** Flow uuids remembered to drop the second copy; default 65536. */
+  /** Flows remembered to drop the second copy; default 65536. */
   dedupe?: number;
+  /** How long a history answer (not a follow's live part) may take over the whole set; peers still open then are dropped. Default 30 000 ms. */
+  historyTimeoutMs?: number;
   /** A peer was left out of an answer, or came back; for the log and metrics. */
   onPeer?: (peer: string, state: 'unavailable' | 'connected', reason: string) => void;
 }
 
 const U53 = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The uuids most recently sent, to send each flow once; the oldest is forgotten first. */
+/** The flows most recently sent (by node and uuid), to send each flow once; the oldest is forgotten first. */
 class SeenUuids {
   private readonly set = new Set<string>();
   private readonly order: string[] = [];
@@ -38,7 +40,7 @@ class SeenUuids {
 
   constructor(private readonly max: number) {}
 
-  /** True the first time a uuid is offered (an empty uuid always). */
+  /** True the first time a key is offered (an empty key, an event's, always). */
   fresh(uuid: string): boolean {
     if (uuid === '') return true;
     if (this.set.has(uuid)) return false;
@@ -97,6 +99,8 @@ class Merge implements PeerEvents {
     private readonly onPeer: FanOutOptions['onPeer'],
     /** Peers reported unavailable in this answer (shared by its history and live merges), reported once. */
     private readonly down: Set<string>,
+    /** When a history merge gives up on the peers still open (ms since the epoch). */
+    private readonly deadline?: { at: number; ms: number },
   ) {}
 
   readonly wake = (): void => {
@@ -165,6 +169,11 @@ class Merge implements PeerEvents {
         return min.take();
       }
       if (!min && over) return undefined;
+      if (!this.follow && this.deadline && now >= this.deadline.at) {
+        // A peer trickling flows, each within the timeout, never ends a history answer by itself.
+        for (const s of this.sources) if (s instanceof PeerSource) s.drop(`its history took longer than ${this.deadline.ms} ms`);
+        continue;
+      }
       let waitMs: number | undefined;
       if (this.follow && head) waitMs = head.arrived + this.windowMs - now;
       if (!this.follow && blocker) {
@@ -181,6 +190,7 @@ class Merge implements PeerEvents {
         }
         waitMs = left;
       }
+      if (!this.follow && this.deadline) waitMs = Math.min(waitMs ?? Infinity, this.deadline.at - now);
       if (!(await idle())) return undefined;
       await this.sleep(waitMs);
     }
@@ -221,10 +231,15 @@ export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, o
   const down = new Set<string>();
   out.onGone(() => active.forEach((m) => m.cancel()));
 
+  const historyMs = opts.historyTimeoutMs ?? 30_000;
+  // History is what was there when the answer began (or up to `until`): later flows are the live part's.
+  const notAfterNs = timestampNs(request.until) ?? nowNs();
   const merge = (req: GetFlowsRequest, follow: boolean, withPeers: boolean): Merge => {
-    const m = new Merge(follow, peers.timeoutMs, windowMs, opts.onPeer, down);
+    const m = new Merge(follow, peers.timeoutMs, windowMs, opts.onPeer, down, follow ? undefined : { at: Date.now() + historyMs, ms: historyMs });
     m.sources.push(new LocalSource(m.wake, (sink) => opts.local(req, sink)));
-    if (withPeers) for (const p of peers.peers) m.sources.push(new PeerSource(p, req, { follow, timeoutMs: peers.timeoutMs, windowMs, events: m }, m.wake));
+    if (withPeers) {
+      for (const p of peers.peers) m.sources.push(new PeerSource(p, req, { follow, timeoutMs: peers.timeoutMs, windowMs, events: m, notAfterNs: follow ? undefined : notAfterNs }, m.wake));
+    }
     active.push(m);
     if (out.closed) m.cancel();
     return m;
@@ -246,7 +261,7 @@ export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, o
           if (!(await send(out, x))) return;
           continue;
         }
-        if (!seen.fresh(x.uuid)) continue;
+        if (!seen.fresh(x.key)) continue;
         if (ring) {
           ring.push(x.response);
           continue;
@@ -263,7 +278,7 @@ export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, o
     const since = timestampNs(request.since);
     const idle = () => out.flush();
     for (let x = await live.next(idle); x !== undefined; x = await live.next(idle)) {
-      const r = isItem(x) ? (seen.fresh(x.uuid) && (since === undefined || x.uuid === '' || x.timeNs >= since) ? x.response : undefined) : x;
+      const r = isItem(x) ? (seen.fresh(x.key) && (since === undefined || x.key === '' || x.timeNs >= since) ? x.response : undefined) : x;
       if (r && !(await send(out, r))) return;
     }
   } finally {

@@ -57,6 +57,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
       local: (req, sink) => localFlows(own, req, sink),
       windowMs: opts.windowMs,
       maxLastN: deps.getFlows?.maxLastN,
+      historyTimeoutMs: deps.getFlows?.historyTimeoutMs,
       onPeer: opts.onPeer,
     };
     try {

@@ -3,12 +3,17 @@
 import { Client, type CallOptions, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import { FlowHistoryService } from '../../proto/gen/observer/v1/flow_history';
-import { splitBatch } from './wire_items';
+import { splitBatch, type MalformedAnswer } from './wire_items';
 import type { PeerOptions, PeerTarget } from './options';
 import { localScope } from './scope';
 
 /** Peers one relay may have; each fan-out opens a stream to every one of them. */
 export const MAX_PEERS = 64;
+
+/** The largest message a peer may send (a batch is cut at 1 MiB; one flow may overshoot it). */
+export const PEER_MAX_MESSAGE_BYTES = 4 << 20;
+/** How often a connection to a peer with a call open is pinged. */
+export const PEER_KEEPALIVE_MS = 10_000;
 
 export class PeerConfigError extends Error {
   readonly code = 'PEER_CONFIG';
@@ -40,6 +45,13 @@ export class Peer {
       'grpc-node.flow_control_window': 8 << 20,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
+      // A relay's batches are cut at 1 MiB; said here so that no default decides what one peer message may cost.
+      'grpc.max_receive_message_length': PEER_MAX_MESSAGE_BYTES,
+      // A peer whose network silently drops packets mid-follow is found within a ping, not when TCP gives up.
+      // Pings go only while a call is open (grpc-js servers enforce no ping rate; a relay pings its peers no more often than this).
+      'grpc.keepalive_time_ms': PEER_KEEPALIVE_MS,
+      'grpc.keepalive_timeout_ms': opts.timeoutMs,
+      'grpc.keepalive_permit_without_calls': 0,
     });
   }
 
@@ -47,10 +59,10 @@ export class Peer {
     return this.target.name;
   }
 
-  /** The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its responses' bytes. */
-  flows(request: GetFlowsRequest): ClientReadableStream<Buffer[]> {
+  /** The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its responses' bytes or why it is refused. */
+  flows(request: GetFlowsRequest): ClientReadableStream<Buffer[] | MalformedAnswer> {
     const m = FlowHistoryService.getFlowBatches;
-    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, splitBatch, request, localScope());
+    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, (b: Buffer) => splitBatch(b), request, localScope());
   }
 
   /** One unary Observer call, ending with DEADLINE_EXCEEDED after `timeoutMs`. */

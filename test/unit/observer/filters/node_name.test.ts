@@ -24,3 +24,16 @@ describe('observer/filters: node_name', () => {
     rejects({ nodeName: ['node?'] }, /invalid pattern/);
   });
 });
+
+describe('observer/filters: node_name against pathological patterns', () => {
+  it('matches a pattern of many stars in linear time', () => {
+    const pattern = `${'*'.repeat(30)}x`;
+    const name = `zurich/${'a'.repeat(60)}`;
+    const t0 = Date.now();
+    for (let i = 0; i < 100; i++) {
+      assert.equal(matches({ nodeName: [pattern] }, { nodeName: name }), false);
+      assert.equal(matches({ nodeName: [`${'*'.repeat(30)}/${'*a'.repeat(25)}`] }, { nodeName: name }), true);
+    }
+    assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  });
+});

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { peerOptions, parsePeer, type PeerFlags } from '../../../../relay/peers/config';
+import { checkCluster, peerOptions, parsePeer, type PeerFlags } from '../../../../relay/peers/config';
 import { MAX_PEERS, PeerConfigError, PeerSet } from '../../../../relay/peers/peer_set';
 import { credentials } from '@grpc/grpc-js';
 
@@ -62,5 +62,10 @@ describe('relay peer flags', () => {
     const bad = await run(['--cluster', 'zurich/x']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--cluster "zurich\/x": letters, digits/);
+  });
+
+  it('reserves the cluster name "relay", which names the peers in reports', () => {
+    assert.equal(checkCluster('--cluster', 'zurich'), 'zurich');
+    for (const name of ['relay', 'Relay']) assert.throws(() => checkCluster('--cluster', name), (e: Error) => e instanceof PeerConfigError && /"relay\/<peer name>"/.test(e.message) && e.message.includes(`"${name}" is reserved`));
   });
 });

@@ -10,7 +10,7 @@ import type { Relay } from '../../../../relay/server';
 import { LocalSource, SOURCE_HIGH_WATER } from '../../../../relay/peers/sources';
 import { FakeCollector } from '../exporter_client';
 import { flowTimeNs, follow, getFlows, makeFlow, readAll, uuidOf } from '../../observer/helpers';
-import { flowsOf, observer, relayWithPeers, statusEventsOf } from './set';
+import { flowsOf, observer, relayWithPeers, statusEventsOf, waitFor } from './set';
 
 function flowResponse(i: number): GetFlowsResponse {
   const f = makeFlow(i, { nodeName: 'node-s' });
@@ -52,7 +52,8 @@ describe('relay fan-out: a peer that stalls half-way through its history', funct
       const t0 = Date.now();
       const rs = await readAll(getFlows(client, { number: 10n }));
       const took = Date.now() - t0;
-      assert.ok(took >= 450 && took < 1500, `took ${took} ms`);
+      // It waited the peer's timeout (500 ms) and not much more: the bound is wide, so a loaded machine passes, a merge waiting on forever does not.
+      assert.ok(took >= 450 && took < 8000, `took ${took} ms`);
       // Flow 1 came before the stall and is older than a's flows 2 and 3: it is in its place.
       assert.deepEqual(flowsOf(rs).map((f) => f.uuid), [0, 1, 2, 3].map(uuidOf));
       assert.deepEqual(statusEventsOf(rs), [{ state: NodeState.NODE_UNAVAILABLE, names: ['relay/stalled'] }]);
@@ -80,12 +81,10 @@ describe('relay fan-out: the queue of one relay\'s answer', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(sink.size, SOURCE_HIGH_WATER / 2 + 1, 'still waiting above the low water');
     sink.take();
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal(sink.size, SOURCE_HIGH_WATER, 'filled again once at the low water');
+    await waitFor('the answer to fill its queue again once at the low water', () => sink.size === SOURCE_HIGH_WATER);
     assert.ok(wakes > 0);
     sink.cancel();
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal(sink.state, 'ended');
+    await waitFor('the answer to end', () => sink.state === 'ended');
   });
 });
 
@@ -94,6 +93,8 @@ describe('relay fan-out: a follow resumed after its peer stream broke', function
 
   it('follows live again and reads what the peer stored since its last flow less the window', async () => {
     const requests: GetFlowsRequest[] = [];
+    let caughtUp: () => void = () => undefined;
+    const catchUpSent = new Promise<void>((resolve) => (caughtUp = resolve));
     const server = new Server();
     server.addService(FlowHistoryService, {
       getFlowBatches(call: ServerWritableStream<GetFlowsRequest, GetFlowBatchesResponse>) {
@@ -101,15 +102,17 @@ describe('relay fan-out: a follow resumed after its peer stream broke', function
         call.sendMetadata(new Metadata());
         if (n === 1) {
           // The first follow: flow 10, then the stream breaks.
-          call.write({ responses: [flowResponse(10)] });
-          setTimeout(() => call.emit('error', Object.assign(new Error('peer went away'), { code: status.UNAVAILABLE, details: 'peer went away' })), 50);
+          call.write({ responses: [flowResponse(10)] }, () =>
+            call.emit('error', Object.assign(new Error('peer went away'), { code: status.UNAVAILABLE, details: 'peer went away' })),
+          );
         } else if (call.request.follow) {
-          // The new follow: live from now on (flow 13 comes live).
-          setTimeout(() => call.write({ responses: [flowResponse(13)] }), 200);
+          // The new follow: live from now on; flow 13 comes live once the catch-up is sent.
+          void catchUpSent.then(() => call.write({ responses: [flowResponse(13)] }));
         } else {
           // The catch-up: what the peer stored meanwhile (11, 12; 10 again, to be dropped).
           call.write({ responses: [flowResponse(10), flowResponse(11), flowResponse(12)] });
           call.end();
+          caughtUp();
         }
       },
     });
