@@ -17,7 +17,7 @@ import { listenCredentials, RelayConfigError } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
 import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
-import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, peerOptions } from '../../relay/peers/config';
+import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, parsePeer, peerOptions } from '../../relay/peers/config';
 import { PeerConfigError } from '../../relay/peers/peer_set';
 import type { PeerOptions } from '../../relay/peers/options';
 import { hostname } from 'node:os';
@@ -151,6 +151,7 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     if (e instanceof PeerConfigError) throw new RelayConfigError(e.message);
     throw e;
   }
+  if ((opts.peer ?? []).some((p) => parsePeer(p).name === opts.name)) log(`peers: the --peer entry named ${opts.name} is this relay: left out`);
   if (peers) {
     log(`peers: ${peers.targets.map((t) => `${t.name} (${t.address})`).join(', ')}; ${peers.sharedStore ? 'shared store: history from it, live flows fanned out' : 'own stores: history and live flows fanned out'}, timeout ${peers.timeoutMs} ms`);
   }

@@ -80,13 +80,15 @@ export async function peerOptions(f: PeerFlags): Promise<PeerOptions | undefined
     return undefined;
   }
   if (peers.length > MAX_PEERS) throw new PeerConfigError(`${peers.length} --peer flags; a relay fans out to at most ${MAX_PEERS}`);
-  const targets = peers.map(parsePeer);
+  const given = peers.map(parsePeer);
   const names = new Set<string>();
-  for (const t of targets) {
-    if (t.name === f.name) throw new PeerConfigError(`--peer ${t.name}: that is this relay's own --name`);
+  for (const t of given) {
     if (names.has(t.name)) throw new PeerConfigError(`--peer ${t.name} is given twice`);
     names.add(t.name);
   }
+  // A StatefulSet gives every replica the same list, its own entry included: that one is left out.
+  const targets = given.filter((t) => t.name !== f.name);
+  if (targets.length === 0) return undefined;
   const timeoutMs = f.peerTimeout ?? DEFAULT_PEER_TIMEOUT_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new PeerConfigError(`--peer-timeout ${timeoutMs}: expected a positive number of milliseconds`);
   if (f.sharedStore && !f.storeUrl) throw new PeerConfigError('--shared-store needs --clickhouse-url: an embedded store (--data-dir) belongs to one relay');

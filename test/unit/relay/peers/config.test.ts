@@ -18,13 +18,18 @@ describe('relay peer flags', () => {
     assert.deepEqual(parsePeer('relay-1.zurich=[::1]:4245'), { name: 'relay-1.zurich', address: '[::1]:4245' });
   });
 
+  it("leaves out the entry bearing the relay's own --name, as every replica of a StatefulSet gets the same list", async () => {
+    const own = await peerOptions({ ...base, peer: ['a=127.0.0.1:1', 'b=127.0.0.1:2'] });
+    assert.deepEqual(own?.targets, [{ name: 'b', address: '127.0.0.1:2' }]);
+    assert.equal(await peerOptions({ ...base, peer: ['a=127.0.0.1:1'] }), undefined);
+  });
+
   it('refuses what does not fit', async () => {
     await refused({ peer: ['127.0.0.1:4245'] }, /expected name=host:port/);
     await refused({ peer: ['b=127.0.0.1'] }, /is not host:port/);
     await refused({ peer: ['b=127.0.0.1:70000'] }, /is not host:port/);
     await refused({ peer: ['b_1=127.0.0.1:1'] }, /--peer name "b_1"/);
     await refused({ peer: ['b=127.0.0.1:1', 'b=127.0.0.1:2'] }, /--peer b is given twice/);
-    await refused({ peer: ['a=127.0.0.1:1'] }, /this relay's own --name/);
     await refused({ peerCert: 'x' }, /--peer-cert goes with --peer/);
     await refused({ sharedStore: true }, /--shared-store goes with --peer/);
     await refused({ peer: ['b=127.0.0.1:1'], sharedStore: true }, /--shared-store needs --clickhouse-url/);
