@@ -76,10 +76,23 @@ export class MergedRows implements RowSource {
     if (!this.failed(i, err)) throw err;
   }
 
+  /** The time of the next instant, of the sources whose runs are not used up. */
+  private nextTime(): string | undefined {
+    let time: string | undefined;
+    for (const c of this.cursors) if (!c.done && c.at < c.run.length && (time === undefined || c.run[c.at].time < time)) time = c.run[c.at].time;
+    return time;
+  }
+
+  /** Whether taking the next instant may await a source: a run used up, or ending within it. */
+  private mustWait(): boolean {
+    const time = this.nextTime();
+    return this.cursors.some((c) => !c.done && (c.at >= c.run.length || c.run[c.run.length - 1].time === time));
+  }
+
   /** Each source's rows of the next instant, by source; undefined when every source is done. */
   private async instant(): Promise<EvidenceRow[][] | undefined> {
-    let time: string | undefined;
-    for (const c of this.cursors) if (!c.done && (time === undefined || c.run[c.at].time < time)) time = c.run[c.at].time;
+    for (let i = 0; i < this.cursors.length; i++) await this.fill(i);
+    const time = this.nextTime();
     if (time === undefined) return undefined;
     const bySource: EvidenceRow[][] = [];
     for (let i = 0; i < this.cursors.length; i++) {
@@ -138,6 +151,8 @@ export class MergedRows implements RowSource {
     }
     const out: EvidenceRow[] = [];
     while (out.length < RUN_ROWS) {
+      // What is merged goes on before a source is awaited, so a slow peer holds back nothing merged.
+      if (out.length > 0 && this.mustWait()) break;
       const bySource = await this.instant();
       if (!bySource) break;
       for (const r of this.resolve(bySource)) out.push(r);
