@@ -3,8 +3,9 @@
 // has the same uuid and time on both, so the copies meet within one instant. The first
 // source is the exporting relay's own store: of a flow's copies its own is kept, else the
 // first peer's in peer order, never the one whose text happens to sort first, so a peer
-// cannot replace what the signing relay holds. A peer whose copy differs from the relay's
-// own is refused as invalid. Memory: one run per source and the rows of the current
+// cannot replace what the signing relay holds. Copies may differ in their geofence judgment
+// (relays enforcing different fences), counted as conflicts; a peer's copy that differs from
+// the relay's own in anything else (the flow's recorded facts) is refused as invalid. Memory: one run per source and the rows of the current
 // instant, at most maxInstantFlows of them from each peer.
 import type { EvidenceRow } from './evidence_row';
 import type { RowSource } from './export';
@@ -28,6 +29,13 @@ interface Cursor {
 }
 
 const byLine = (a: EvidenceRow, b: EvidenceRow): number => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0);
+
+/** The line without its geofence judgment: what two relays holding one flow must agree on. */
+function facts(line: string): string {
+  const flow = JSON.parse(line) as Record<string, unknown>;
+  delete flow.fence;
+  return JSON.stringify(flow);
+}
 
 export class MergedRows implements RowSource {
   /** Rows left out because another copy of the same uuid was kept. */
@@ -120,11 +128,11 @@ export class MergedRows implements RowSource {
       if (i > 0) {
         const clash = rows.find((r) => {
           const k = kept.get(r.uuid);
-          return k !== undefined && k.source === 0 && k.row.line !== r.line;
+          return k !== undefined && k.source === 0 && k.row.line !== r.line && facts(k.row.line) !== facts(r.line);
         });
         if (clash) {
           this.conflicts++;
-          this.refuse(i, new MergeRefusal('invalid', `its evidence line of flow ${clash.uuid} differs from the exporting relay's own`));
+          this.refuse(i, new MergeRefusal('invalid', `its evidence line of flow ${clash.uuid} differs from the exporting relay's own beyond the geofence judgment`));
           continue;
         }
       }

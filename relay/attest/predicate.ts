@@ -95,7 +95,7 @@ export interface Coverage {
   missing: { name: string; address: string; reason: string }[];
   /** Flows held by more than one relay (the same uuid, after a collector's failover), counted once. */
   duplicates: number;
-  /** Copies of a flow whose line differed from the one kept (relays that judged it differently); a peer's copy differing from the exporting relay's own fails that peer as invalid. */
+  /** Copies of a flow whose line differed from the one kept (relays that judged it differently); a peer's copy differing from the exporting relay's own beyond that judgment fails that peer as invalid. */
   conflicts: number;
 }
 

@@ -6,8 +6,8 @@ import type { EvidenceRow } from '../../../../relay/attest/evidence_row';
 import type { RowSource } from '../../../../relay/attest/export';
 import { MergedRows, MergeRefusal } from '../../../../relay/attest/merge_rows';
 
-const row = (time: string, uuid: string, tag: string): EvidenceRow => ({
-  line: `{"tag":"${tag}","time":"${time}","uuid":"${uuid}"}`, time, uuid, path: '', packets: 1, bytes: 1, fence: null,
+const row = (time: string, uuid: string, tag: string, fence = 'null'): EvidenceRow => ({
+  line: `{"fence":${fence},"tag":"${tag}","time":"${time}","uuid":"${uuid}"}`, time, uuid, path: '', packets: 1, bytes: 1, fence: null,
 });
 
 function source(rows: EvidenceRow[], runRows = 2): RowSource & { closed: boolean } {
@@ -65,6 +65,19 @@ describe('relay/attest merged rows', () => {
     assert.ok(failures[0][1] instanceof MergeRefusal && failures[0][1].kind === 'invalid');
     assert.ok(peer.closed, "the refused peer's call is closed");
     assert.equal(m.conflicts, 1);
+  });
+
+  it("keeps the own copy of a flow a peer judged against another geofence, and counts the conflict, refusing nothing", async () => {
+    const failures: unknown[] = [];
+    // The peer's copy (no fence applied) sorts before the own one (judged against dach).
+    const mine = row(T1, 'x', 'same', '{"name":"dach"}');
+    const m = new MergedRows([source([mine]), source([row(T1, 'x', 'same')])], (_, e) => {
+      failures.push(e);
+      return true;
+    });
+    const rows = await all(m);
+    assert.deepEqual(rows.map((r) => r.line), [mine.line]);
+    assert.deepEqual([m.duplicates, m.conflicts, failures], [1, 1, []]);
   });
 
   it('fails a peer past the bound on flows of one instant, not the exporting relay', async () => {
