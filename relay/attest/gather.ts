@@ -12,8 +12,8 @@ import { AttestClient, type ExportRequest } from '../../proto/gen/attest/v1/atte
 import type { PeerOptions } from '../peers/options';
 import { localScope } from '../peers/scope';
 import { attestRows, evidenceWindow, ownCoverage, storeRows, type EvidenceSink, type EvidenceSource, type ExportOptions, type Exported } from './export';
-import { Cancelled } from './outbox';
 import { MergedRows, MergeRefusal } from './merge_rows';
+import { Cancelled } from './outbox';
 import { PeerFailure, PeerRows, type PeerBounds } from './peer_rows';
 import type { Coverage } from './predicate';
 
