@@ -61,6 +61,8 @@ export interface ExportOptions extends Selection {
   sharedStoreWith?: string[];
   /** Called with the number of evidence lines written so far, every few thousand and at the end. */
   onProgress?: (flows: number) => void;
+  /** Called with the number of evidence lines written so far after every run of rows (nothing is sent: heartbeats carry it). */
+  onWritten?: (flows: number) => void;
   /**
    * Called with paths new to the evidence before the sink gets the first chunk that uses
    * them (how a relay answers a peer: evidence_only).
@@ -242,6 +244,7 @@ export async function attestRows(source: RowSource, opts: ExportOptions, coverag
         out.add(r.line);
         if (out.lines % PROGRESS_EVERY === 0) opts.onProgress?.(out.lines);
       }
+      opts.onWritten?.(out.lines);
       if (out.ready) {
         await announce();
         await out.drain();
@@ -284,6 +287,7 @@ export function ownCoverage(opts: ExportOptions): Coverage {
     sharedStoreWith: opts.sharedStoreWith ?? [],
     missing: [],
     duplicates: 0,
+    conflicts: 0,
   };
 }
 

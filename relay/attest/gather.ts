@@ -3,13 +3,17 @@
 // merged into one evidence, and one statement over it that names the relays it covers. A
 // peer that cannot be reached, stalls past timeoutMs or breaks off fails the export with
 // UNAVAILABLE naming it, unless the request allows an incomplete range: then the statement
-// names it among the missing relays and holds what the others have.
+// names it among the missing relays and holds what the others have. A covered peer is
+// named as configured (--peer); its cluster, version and store are as it reported them in
+// its catalogue (nothing here can check them: a peer target carries no cluster). When the
+// export's own call is cancelled (`signal`), every peer call is cancelled with it.
 import { status, type ChannelOptions } from '@grpc/grpc-js';
 import { AttestClient, type ExportRequest } from '../../proto/gen/attest/v1/attest';
 import type { PeerOptions } from '../peers/options';
 import { localScope } from '../peers/scope';
 import { attestRows, evidenceWindow, ownCoverage, storeRows, type EvidenceSink, type EvidenceSource, type ExportOptions, type Exported } from './export';
-import { MergedRows } from './merge_rows';
+import { MergedRows, MergeRefusal } from './merge_rows';
+import { Cancelled } from './outbox';
 import { PeerFailure, PeerRows, type PeerBounds } from './peer_rows';
 import type { Coverage } from './predicate';
 
@@ -18,6 +22,8 @@ export interface GatherOptions extends PeerBounds {
   allowIncomplete: boolean;
   /** Every peer that failed, as it fails (for logs and metrics). */
   onPeerFailure?: (f: PeerFailure) => void;
+  /** Aborted when the export's caller went away: the peers' calls are cancelled. */
+  signal?: AbortSignal;
 }
 
 /** The error the Attest service answers with. */
@@ -40,13 +46,28 @@ export async function gatherAttestation(
     (t, i) => new PeerRows(clients[i].export(peerRequest, localScope()), t, { ...g, timeoutMs: g.peers.timeoutMs, window: evidenceWindow(opts), selector: opts.selector }),
   );
   const failures = new Map<number, PeerFailure>();
+  const signal = g.signal;
   const merged = new MergedRows([own, ...peers], (i, e) => {
-    if (i === 0) return false;
-    const f = e instanceof PeerFailure ? e : new PeerFailure(peers[i - 1].target, 'failed', `relay ${peers[i - 1].target.name}: ${(e as Error).message}`);
+    if (i === 0 || signal?.aborted) return false;
+    const t = peers[i - 1].target;
+    const f = e instanceof PeerFailure ? e
+      : e instanceof MergeRefusal ? new PeerFailure(t, e.kind, `relay ${t.name} (${t.address}): ${e.message}`)
+        : new PeerFailure(t, 'failed', `relay ${t.name}: ${(e as Error).message}`);
     failures.set(i - 1, f);
     g.onPeerFailure?.(f);
     return g.allowIncomplete;
+  }, g.maxInstantFlows);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      for (const p of peers) void p.close();
+      void own.close();
+      reject(new Cancelled());
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+  aborted.catch(() => undefined);
   const coverage = (): Coverage => {
     const mine = ownCoverage(opts);
     peers.forEach((p, i) => {
@@ -56,11 +77,14 @@ export async function gatherAttestation(
     });
     mine.missing = [...failures.entries()].sort(([a], [b]) => a - b).map(([, f]) => ({ name: f.peer.name, address: f.peer.address, reason: f.message }));
     mine.duplicates = merged.duplicates;
+    mine.conflicts = merged.conflicts;
     return mine;
   };
   try {
-    return await attestRows(merged, opts, coverage, sink);
+    // A merge stuck awaiting a peer or the store is left behind on cancel; its calls are cancelled.
+    return await Promise.race([attestRows(merged, opts, coverage, sink), aborted]);
   } catch (e) {
+    if (signal?.aborted) throw new Cancelled();
     if (failures.size === 0 || g.allowIncomplete) throw e;
     const named = [...failures.values()].map((f) => f.message).join('; ');
     throw new GatherError(
@@ -68,6 +92,7 @@ export async function gatherAttestation(
         'Ask with allow_incomplete (cillion attest export --allow-incomplete) to sign what the other relays hold, the missing ones named in the statement',
     );
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     for (const c of clients) c.close();
   }
 }

@@ -1,7 +1,7 @@
 // The messages of one Attest.Export answer, sent in order with backpressure, each item in
 // pieces of at most chunkBytes. While the export works without sending (a slow store query,
-// a peer awaited), a progress message goes out every heartbeatMs, so a relay gathering this
-// answer can tell a working relay from a stalled one.
+// a peer awaited), a progress message goes out every heartbeatMs with the lines written so
+// far, so a relay gathering this answer can tell a working relay from a stalled one.
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ExportRequest, ExportResponse } from '../../proto/gen/attest/v1/attest';
 
@@ -52,6 +52,11 @@ export class Outbox {
     // The next send waits for this one, whether it succeeded or not; a failure is the caller's to see.
     this.tail = sent.catch(() => undefined);
     return sent;
+  }
+
+  /** The lines written so far, for the next heartbeat. */
+  count(flows: number): void {
+    this.flows = flows;
   }
 
   progress(flows: number): Promise<void> {

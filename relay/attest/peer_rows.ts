@@ -3,7 +3,10 @@
 // would check it (canonical form, order, window, selector, a path announced before it), so
 // what is merged always verifies, even when the peer breaks off half-way. The peer must
 // send its next message within timeoutMs whenever one is awaited (relays send progress at
-// least every HEARTBEAT_MS while they work, so only a stalled or dead relay misses it).
+// least every HEARTBEAT_MS while they work, so only a stalled or dead relay misses it), and
+// progress alone keeps it for at most progressOnlyTimeouts × timeoutMs of awaiting: a relay
+// whose store hangs while its heartbeat runs, or that lies with progress only, cannot hold
+// the export open; any evidence (a line, a path entry, its catalogue) renews that bound.
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -30,9 +33,13 @@ export interface PeerBounds {
   maxLineBytes: number;
   /** Bytes of path entries and catalogue one peer may send (they are held until the statement is built). */
   maxCatalogueBytes: number;
+  /** Flows of one instant a peer may send (the merge holds an instant's uuids to keep each flow once). */
+  maxInstantFlows: number;
+  /** How many timeouts of awaiting a peer may fill with progress only, sending no evidence. */
+  progressOnlyTimeouts: number;
 }
 
-export const DEFAULT_PEER_BOUNDS: PeerBounds = { maxLineBytes: 4 << 20, maxCatalogueBytes: 64 << 20 };
+export const DEFAULT_PEER_BOUNDS: PeerBounds = { maxLineBytes: 4 << 20, maxCatalogueBytes: 64 << 20, maxInstantFlows: 100_000, progressOnlyTimeouts: 15 };
 
 export interface PeerRowsOptions extends PeerBounds {
   timeoutMs: number;
@@ -62,6 +69,8 @@ export class PeerRows implements RowSource {
   private closed = false;
   private cat: Catalogue | undefined;
   private broken: unknown;
+  /** Milliseconds spent awaiting the peer since its last message other than progress. */
+  private progressOnly = 0;
 
   constructor(private readonly call: ClientReadableStream<ExportResponse>, readonly target: PeerTarget, private readonly opts: PeerRowsOptions) {
     this.it = (call as unknown as AsyncIterable<ExportResponse>)[Symbol.asyncIterator]();
@@ -80,11 +89,16 @@ export class PeerRows implements RowSource {
 
   private async read(): Promise<IteratorResult<ExportResponse>> {
     let timer: NodeJS.Timeout | undefined;
+    const { timeoutMs } = this.opts;
+    const bound = timeoutMs * this.opts.progressOnlyTimeouts;
+    const left = Math.max(0, bound - this.progressOnly);
+    const t0 = Date.now();
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(this.fail(this.answered ? 'stalled' : 'unreachable', this.answered ? `sent nothing for ${this.opts.timeoutMs} ms` : `no answer within ${this.opts.timeoutMs} ms`)),
-        this.opts.timeoutMs,
-      );
+      timer = setTimeout(() => {
+        if (!this.answered) reject(this.fail('unreachable', `no answer within ${timeoutMs} ms`));
+        else if (left < timeoutMs) reject(this.fail('stalled', `sent only progress, no evidence, for ${bound} ms`));
+        else reject(this.fail('stalled', `sent nothing for ${timeoutMs} ms`));
+      }, Math.min(timeoutMs, left));
     });
     try {
       const r = await Promise.race([this.it.next(), stalled]);
@@ -98,6 +112,7 @@ export class PeerRows implements RowSource {
       throw new PeerFailure(this.target, kind, `relay ${this.target.name} (${this.target.address}): ${status[err.code] ?? 'error'}: ${err.details ?? err.message}`);
     } finally {
       clearTimeout(timer);
+      this.progressOnly += Date.now() - t0;
     }
   }
 
@@ -129,6 +144,7 @@ export class PeerRows implements RowSource {
       }
       const item = r.value.item;
       if (!item || item.$case === 'progress') continue;
+      this.progressOnly = 0;
       if (item.$case === 'path') {
         this.hold(item.value.length, 'a path entry');
         try {

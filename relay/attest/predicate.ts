@@ -83,7 +83,11 @@ export interface StoreRef {
 
 /** Which relays' stores the evidence covers (README "Attestations across relays"). */
 export interface Coverage {
-  /** Relays whose stores' selected flows are all in the evidence: the exporting relay first, then its peers. */
+  /**
+   * Relays whose stores' selected flows are all in the evidence: the exporting relay first,
+   * then its peers. A peer's name is the one this relay was configured with (--peer); its
+   * cluster, version and store are as the peer reported them in its catalogue.
+   */
   covered: (RelayRef & { store: StoreRef })[];
   /** Replicas sharing the exporting relay's store, so covered by it; none with own stores. */
   sharedStoreWith: string[];
@@ -91,6 +95,8 @@ export interface Coverage {
   missing: { name: string; address: string; reason: string }[];
   /** Flows held by more than one relay (the same uuid, after a collector's failover), counted once. */
   duplicates: number;
+  /** Copies of a flow whose line differed from the one kept (relays that judged it differently); a peer's copy differing from the exporting relay's own beyond that judgment fails that peer as invalid. */
+  conflicts: number;
 }
 
 export interface Predicate {

@@ -34,6 +34,7 @@ export function coverageLines(p: Predicate): string[] {
   out.push(`covers the stores of relays ${c.covered.map((r) => `${named(r)} [${r.store.kind} ${r.store.location}]`).join(', ')}`);
   if (c.sharedStoreWith.length > 0) out.push(`shares that store with replicas ${c.sharedStoreWith.join(', ')}: their flows are in it`);
   if (c.duplicates > 0) out.push(`${c.duplicates} flows held by more than one relay counted once`);
+  if (c.conflicts > 0) out.push(`${c.conflicts} copies of a flow differed between relays; kept (the exporting relay's own, else the first peer's)`);
   if (c.missing.length > 0) out.push(`INCOMPLETE RANGE: flows of relays ${c.missing.map((m) => m.name).join(', ')} may be missing (${c.missing.map((m) => m.reason).join('; ')})`);
   return out;
 }

@@ -75,6 +75,12 @@ export function attestService(deps: AttestDeps): AttestServer {
   return {
     export(call) {
       const out = new Outbox(call, chunkBytes, deps.heartbeatMs);
+      // A client that goes away stops the work: heartbeats, the peers' calls, the merge.
+      const abort = new AbortController();
+      call.once('cancelled', () => {
+        out.stop();
+        abort.abort();
+      });
       void (async () => {
         const r = call.request;
         const local = isLocalScope(call.metadata);
@@ -95,6 +101,7 @@ export function attestService(deps: AttestDeps): AttestServer {
             // Handled here so a cancelled call is no unhandled rejection; the evidence sink still sees it.
             out.progress(flows).catch(() => undefined);
           },
+          onWritten: (flows) => out.count(flows),
           onPaths: r.evidenceOnly ? async (paths) => {
             for (const p of paths) await out.send({ $case: 'path', value: pathEntryBytes(p) });
           } : undefined,
@@ -103,7 +110,7 @@ export function attestService(deps: AttestDeps): AttestServer {
         const sink = (chunk: Buffer): Promise<void> => out.chunks('evidenceChunk', chunk);
         const gather = !local && peers !== undefined && !peers.sharedStore && peers.targets.length > 0;
         const { statement }: Exported = gather
-          ? await gatherAttestation(store, opts, r, { ...peerBounds, peers, allowIncomplete: r.allowIncomplete, onPeerFailure: deps.onPeerFailure }, sink)
+          ? await gatherAttestation(store, opts, r, { ...peerBounds, peers, allowIncomplete: r.allowIncomplete, onPeerFailure: deps.onPeerFailure, signal: abort.signal }, sink)
           : await exportAttestation(store, opts, sink);
         if (r.evidenceOnly) {
           const p = statement.predicate;
@@ -120,7 +127,7 @@ export function attestService(deps: AttestDeps): AttestServer {
         call.end();
       })().catch((e: unknown) => {
         out.stop();
-        if (e instanceof Cancelled) return;
+        if (e instanceof Cancelled || call.cancelled) return;
         const err = e as Error & { grpcCode?: status };
         const code = err.grpcCode ?? (e instanceof ExportUsageError || e instanceof FilterError ? status.INVALID_ARGUMENT : status.INTERNAL);
         if (code === status.INTERNAL) deps.onError?.(err);

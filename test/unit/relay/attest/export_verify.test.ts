@@ -239,7 +239,7 @@ describe('relay/attest export and verify (embedded chdb)', function () {
 
     it('relays named in a form that is no coverage, re-signed; an older statement without them still verifies', async () => {
       const st = statement();
-      assert.deepEqual(st.predicate.relays, { covered: [{ name: 'test-relay', cluster: '', version: '0.0.0', store: st.predicate.store }], sharedStoreWith: [], missing: [], duplicates: 0 });
+      assert.deepEqual(st.predicate.relays, { covered: [{ name: 'test-relay', cluster: '', version: '0.0.0', store: st.predicate.store }], sharedStoreWith: [], missing: [], duplicates: 0, conflicts: 0 });
       assert.equal(st.predicate.relay.signingKey, null);
       (st.predicate.relays.missing as unknown[]).push({ name: 'b' });
       resign(st, ed.privateKey);

@@ -169,24 +169,34 @@ describe('relay/attest gathering from peers that misbehave', function () {
   });
 
   it('names a peer that breaks off half-way as missing, keeping the lines it sent, or refuses', async () => {
+    // The peer breaks off once the gatherer has merged lines (its heartbeat counts them), so
+    // the lines it sent were taken before the break (a stream's unread messages go with its error).
+    let merging: () => void = () => undefined;
+    const merged = new Promise<void>((res) => {
+      merging = res;
+    });
+    const sent = 300;
     const half = async (call: Call, a: ReturnType<typeof peerAnswer>): Promise<void> => {
       write(call, { $case: 'progress', value: { flows: 0n } });
       for (const p of a.paths) write(call, { $case: 'path', value: pathEntryBytes(p) });
-      const chunks = pieces(a.evidence);
-      for (const c of chunks.slice(0, Math.floor(chunks.length / 2))) write(call, { $case: 'evidenceChunk', value: c });
-      // The gatherer takes what arrived before the break (a stream's unread messages go with its error).
-      await sleep(500);
+      for (const c of pieces(Buffer.from(a.lines.slice(0, sent).map((l) => `${l}\n`).join('')))) write(call, { $case: 'evidenceChunk', value: c });
+      await Promise.race([merged, sleep(15_000)]);
       call.emit('error', Object.assign(new Error('the store went away'), { code: status.INTERNAL, details: 'the store went away', metadata: new Metadata() }));
     };
-    const client = await gatherer(await fakePeer(half));
-    const items = await collect(client, request({ allowIncomplete: true }));
+    const client = await gatherer(await fakePeer(half), { attest: { heartbeatMs: 50 } });
+    const items: Item[] = [];
+    for await (const m of client.export(request({ allowIncomplete: true })) as AsyncIterable<ExportResponse>) {
+      if (!m.item) continue;
+      items.push(m.item);
+      if (m.item.$case === 'progress' && m.item.value.flows > 0n) merging();
+    }
     const st = await verified(items);
     assert.deepEqual(st.predicate.relays.covered.map((c) => c.name), ['here']);
     assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
     assert.match(st.predicate.relays.missing[0].reason, /INTERNAL: the store went away/);
     const evidence = joined(items, 'evidenceChunk').toString();
     const kept = answer.lines.filter((l) => evidence.includes(l)).length;
-    assert.ok(kept > 0 && kept < answer.lines.length, `${kept} of ${answer.lines.length} lines`);
+    assert.ok(kept > 0 && kept <= sent && sent < answer.lines.length, `${kept} of ${answer.lines.length} lines`);
     await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): INTERNAL: the store went away/));
   });
 
@@ -249,6 +259,97 @@ describe('relay/attest gathering from peers that misbehave', function () {
     const st = await verified(await collect(small, request({ allowIncomplete: true })));
     assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
     assert.match(await relays[relays.length - 1].metrics.text(), /cillion_attest_peers_missing_total\{reason="limit"\} 2/);
+  });
+
+  /** A peer's answer of these lines: every path they use, a catalogue that matches them. */
+  function answerOf(lines: string[], paths: PathEntry[]): { paths: PathEntry[]; evidence: Buffer; catalogue: Buffer } {
+    const evidence = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+    const catalogue = catalogueBytes({ ...parseCatalogue(answer.catalogue), evidence: { sha256: createHash('sha256').update(evidence).digest('hex'), flows: lines.length } });
+    return { paths, evidence, catalogue };
+  }
+
+  const byTimeThenLine = (a: string, b: string): number => {
+    const [ta, tb] = [JSON.parse(a).time as string, JSON.parse(b).time as string];
+    return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  };
+
+  it("keeps the exporting relay's own copy of a flow, and refuses a peer whose copy differs from it", async () => {
+    const probe = await gatherer(await fakePeer(async (call, a) => sendAll(call, a)));
+    const mine = await collect(probe, request({ sign: false, evidenceOnly: true }), localScope());
+    const ownLines = joined(mine, 'evidenceChunk').toString().split('\n').filter((l) => l !== '');
+    const ownPaths = mine.flatMap((i) => (i.$case === 'path' ? [parsePathEntry(i.value)] : []));
+    const original = ownLines[3];
+    const forged = original.replace(/^\{"bytes":"\d+"/, '{"bytes":"0"');
+    assert.ok(forged < original, 'the forged copy sorts first, so line order alone would keep it');
+    const lying = answerOf([forged], ownPaths);
+    const client = await gatherer(await fakePeer(async (call, a) => sendAll(call, a, lying)));
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): its evidence line of flow [0-9a-f-]+ differs from the exporting relay's own/));
+    const items = await collect(client, request({ allowIncomplete: true }));
+    const st = await verified(items);
+    const evidence = joined(items, 'evidenceChunk').toString();
+    assert.ok(evidence.includes(original) && !evidence.includes(forged));
+    assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
+    assert.equal(st.predicate.relays.conflicts, 1);
+    assert.match(await relays[relays.length - 1].metrics.text(), /cillion_attest_peers_missing_total\{reason="invalid"\} 2/);
+    // An identical copy is a duplicate: counted once, the peer covered.
+    const honest = answerOf([original], ownPaths);
+    const agreeing = await gatherer(await fakePeer(async (call, a) => sendAll(call, a, honest)));
+    const same = await verified(await collect(agreeing, request()));
+    assert.deepEqual([same.predicate.relays.covered.map((c) => c.name), same.predicate.relays.duplicates, same.predicate.relays.conflicts], [['here', 'fake'], 1, 0]);
+  });
+
+  it('bounds the flows of one instant a peer sends', async () => {
+    const t = JSON.parse(answer.lines[0]).time as string;
+    const crowded = answer.lines.map((l, i) => (i < 12 ? l.replace(/"time":"[^"]*"/, `"time":"${t}"`) : l)).sort(byTimeThenLine);
+    const many = answerOf(crowded, answer.paths);
+    const client = await gatherer(await fakePeer(async (call, a) => sendAll(call, a, many)), { attest: { peerBounds: { maxInstantFlows: 10 } } });
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): sent more than 10 flows of one instant/));
+    const st = await verified(await collect(client, request({ allowIncomplete: true })));
+    assert.deepEqual(st.predicate.relays.missing.map((m) => m.name), ['fake']);
+    assert.match(await relays[relays.length - 1].metrics.text(), /cillion_attest_peers_missing_total\{reason="limit"\} 2/);
+    // The same lines within the bound are merged.
+    const roomy = await gatherer(await fakePeer(async (call, a) => sendAll(call, a, many)), { attest: { peerBounds: { maxInstantFlows: 12 } } });
+    assert.deepEqual((await verified(await collect(roomy, request()))).predicate.relays.missing, []);
+  });
+
+  /** A peer that only ever sends progress, until its call is cancelled; `ended` hears when. */
+  function progressOnly(ended: () => void): Script {
+    return async (call) => {
+      call.on('cancelled', ended);
+      while (!call.cancelled) {
+        write(call, { $case: 'progress', value: { flows: 0n } });
+        await sleep(100);
+      }
+    };
+  }
+
+  it('refuses a peer that sends only progress, after progressOnlyTimeouts timeouts', async () => {
+    const client = await gatherer(await fakePeer(progressOnly(() => undefined)), { timeoutMs: 300, attest: { peerBounds: { progressOnlyTimeouts: 3 } } });
+    const t0 = Date.now();
+    await assert.rejects(collect(client, request()), refused(/relay fake \(127\.0\.0\.1:\d+\): sent only progress, no evidence, for 900 ms/));
+    assert.ok(Date.now() - t0 < 900 + 4000, `${Date.now() - t0} ms`);
+    const st = await verified(await collect(client, request({ allowIncomplete: true })));
+    assert.match(st.predicate.relays.missing[0]?.reason ?? '', /sent only progress/);
+  });
+
+  it("cancels the peers' calls when the client cancels the export", async () => {
+    let ended = 0;
+    const client = await gatherer(await fakePeer(progressOnly(() => ended++)), { timeoutMs: 1000 });
+    const call = client.export(request());
+    const first = await new Promise<ExportResponse>((res, rej) => {
+      call.once('data', res);
+      call.once('error', rej);
+    });
+    assert.equal(first.item?.$case, 'progress');
+    const asked = Date.now() + 5000;
+    while (requests.length === 0 && Date.now() < asked) await sleep(20);
+    assert.equal(requests.length, 1, 'the peer was asked');
+    call.on('error', () => undefined);
+    call.cancel();
+    // Without the cancel reaching the peer its progress would hold the call for 15 timeouts.
+    const deadline = Date.now() + 5000;
+    while (ended === 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(ended, 1, "the peer's call ended after the client cancelled");
   });
 
   it('answers evidence_only with each path before the first line that uses it, and a catalogue of what it sent', async () => {

@@ -169,20 +169,25 @@ describe('attestations across relays (own stores)', function () {
     assert.deepEqual(p.relays.covered.map((c) => c.store.location), [join(dir, 'relay-a'), join(dir, 'relay-b'), join(dir, 'relay-c')]);
     assert.deepEqual(p.relays.missing, []);
 
-    // The union of the three stores' evidence, each uuid once (its first line in evidence order).
+    // The union of the three stores' evidence in evidence order, each uuid once: relay-a's
+    // copy where it holds the flow, else the first peer's in peer order.
     const all = alone.flatMap((a) => lines(a.evidence));
     const first = new Map<string, string>();
     const order = (a: string, b: string): number => {
       const [ta, tb] = [JSON.parse(a).time as string, JSON.parse(b).time as string];
       return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : a > b ? 1 : 0;
     };
-    for (const l of [...all].sort(order)) {
+    for (const l of all) {
       const uuid = JSON.parse(l).uuid as string;
       if (!first.has(uuid)) first.set(uuid, l);
     }
-    assert.deepEqual(lines(merged.evidence), [...first.values()]);
+    assert.deepEqual(lines(merged.evidence), [...first.values()].sort(order));
     assert.ok(all.length - first.size > 10, `${all.length - first.size} copies`);
     assert.equal(p.relays.duplicates, all.length - first.size);
+    // relay-b judged its copies against a fence relay-a lacks: they differ, relay-a's are kept.
+    const differing = all.filter((l) => first.get(JSON.parse(l).uuid as string) !== l).length;
+    assert.ok(differing > 10, `${differing} differing copies`);
+    assert.equal(p.relays.conflicts, differing);
     // relay-b judged its flows against a fence relay-a does not have: its spec comes with them.
     assert.ok(p.geofences.some((g) => g.name === 'ledger-eu' && g.spec !== null), JSON.stringify(p.geofences));
     assert.ok(p.totals.unverified > 0);
