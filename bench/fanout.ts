@@ -33,6 +33,7 @@ const BATCH_FLOWS = 16_384;
 const BACKLOG_FLOWS = 100_000;
 const STATUS_SAMPLES = 5;
 const FROZEN_SAMPLES = 3;
+const READ_ROUNDS = 2;
 const GET_FLOW_BATCHES = FlowHistoryService.getFlowBatches.path;
 
 export function fanoutFlows(): number {
@@ -142,21 +143,28 @@ export async function fanoutBench(total = fanoutFlows()): Promise<Result[]> {
       const flows = await read();
       return { flows, ms: performance.now() - start, askedCpu: cpuSeconds(pids[0]) - asked0, allCpu: pids.reduce((n, p) => n + cpuSeconds(p), 0) - all0 };
     };
-    // Direct first: the engines' merges after the inserts slow the first read, so the ratio errs against the fan-out.
-    const directUuids = new Set<string>();
-    const direct = await measure(async () => {
-      let n = 0;
-      for (const c of clients) n += (await readSince(c, sinceMs, localScope(), directUuids)).flows;
-      return n;
-    });
-    // The fan-out asks its peers at once: the same three reads at once is what the merge adds to.
-    const atOnceUuids = new Set<string>();
-    const atOnce = await measure(async () => (await Promise.all(clients.map((c) => readSince(c, sinceMs, localScope(), atOnceUuids)))).reduce((n, r) => n + r.flows, 0));
-    const fanUuids = new Set<string>();
-    const fan = await measure(async () => (await readSince(clients[0], sinceMs, new Metadata(), fanUuids)).flows);
-    for (const [what, r, u] of [['direct', direct, directUuids], ['at once', atOnce, atOnceUuids], ['fan-out', fan, fanUuids]] as const) {
-      if (r.flows !== total || u.size !== total) throw new Error(`${what} read gave ${r.flows} flows (${u.size} distinct uuids) of ${total} stored`);
+    // Each way is read in two rounds and its faster kept: the engines' merges after the
+    // inserts slow whatever is read first, whichever way that is.
+    const ways: Record<'direct' | 'atOnce' | 'fan', (uuids: Set<string>) => Promise<number>> = {
+      direct: async (uuids) => {
+        let n = 0;
+        for (const c of clients) n += (await readSince(c, sinceMs, localScope(), uuids)).flows;
+        return n;
+      },
+      // The fan-out asks its peers at once: the same three reads at once is what its merge adds to.
+      atOnce: async (uuids) => (await Promise.all(clients.map((c) => readSince(c, sinceMs, localScope(), uuids)))).reduce((n, r) => n + r.flows, 0),
+      fan: async (uuids) => (await readSince(clients[0], sinceMs, new Metadata(), uuids)).flows,
+    };
+    const best = new Map<string, Read>();
+    for (let round = 0; round < READ_ROUNDS; round++) {
+      for (const [what, read] of Object.entries(ways)) {
+        const uuids = new Set<string>();
+        const r = await measure(() => read(uuids));
+        if (r.flows !== total || uuids.size !== total) throw new Error(`${what} read gave ${r.flows} flows (${uuids.size} distinct uuids) of ${total} stored`);
+        if (!best.has(what) || r.ms < best.get(what)!.ms) best.set(what, r);
+      }
     }
+    const [direct, atOnce, fan] = (['direct', 'atOnce', 'fan'] as const).map((w) => best.get(w)!);
 
     const healthyMs = await statusMedian(clients[0], STATUS_SAMPLES, 0);
     const frozen = relays[RELAYS - 1].child;
@@ -172,7 +180,7 @@ export async function fanoutBench(total = fanoutFlows()): Promise<Result[]> {
     const flowsText = total.toLocaleString('en-US');
     return [
       {
-        what: `relay fan-out history: all ${flowsText} flows of 3 relays (own embedded stores, plaintext loopback) through one relay's fan-out (GetFlowBatches --since, every uuid once) vs the 3 relays' local-scope answers read one after another`,
+        what: `relay fan-out history: all ${flowsText} flows of 3 relays (own embedded stores, plaintext loopback) through one relay's fan-out (GetFlowBatches --since, every uuid once; faster of 2 rounds) vs the 3 relays' local-scope answers read one after another`,
         figures: `${fmt(rate(fan))} flows/s through the fan-out (${fmt(fan.ms / 1000, 1)} s; relay asked ${cpuUs(fan, fan.askedCpu)} us CPU per flow, all relays ${cpuUs(fan, fan.allCpu)} us) vs ${fmt(rate(direct))} flows/s direct (${fmt(direct.ms / 1000, 1)} s; all relays ${cpuUs(direct, direct.allCpu)} us CPU per flow) [the three read at once ${fmt(rate(atOnce))} flows/s; fan-out ${fmt(rate(fan) / rate(atOnce), 2)}x that]`,
         ratio: `${fmt(rate(fan) / rate(direct), 2)}x direct`,
         target: 'reported',
