@@ -123,13 +123,13 @@ async function startRelay(dir: string, tls: Tls, profileDir: string | undefined)
   };
 }
 
-interface Collector {
+export interface Collector {
   child: ChildProcess;
   ready: Promise<Extract<CollectorMessage, { kind: 'ready' }>>;
   done: Promise<Extract<CollectorMessage, { kind: 'done' }>>;
 }
 
-function startCollector(cfg: CollectorConfig): Collector {
+export function startCollector(cfg: CollectorConfig): Collector {
   const child = fork(join(__dirname, 'relay', 'collector.ts'), [], {
     execArgv: ['--require', 'tsx/cjs'],
     env: { ...process.env, CILLION_BENCH_COLLECTOR: JSON.stringify(cfg) },

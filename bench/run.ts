@@ -1,6 +1,6 @@
 // npm run bench: every part in one run, one table, the README's performance block rewritten.
-//   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, query,
-//                                                    attest, demo; a datapath step by name
+//   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, fanout,
+//                                                    query, attest, demo; a datapath step by name
 //                                                    prefix, e.g. router)
 //   npm run bench -- --no-readme                    print only
 // Or CILLION_BENCH_ONLY=collector,relay. The datapath and demo parts need root, a BPF-capable
@@ -8,6 +8,7 @@
 // need neither. CILLION_BENCH_DEMO_FLOWS, _PPS and _SECONDS size the demo part (bench/demo.ts).
 // CILLION_BENCH_ATTEST_FLOWS sizes the attest part, CILLION_BENCH_RELAY_FLOWS the relay part
 // (default 1,000,000 each); CILLION_BENCH_RELAY_PROFILE=1 prints the relay's CPU profile.
+// CILLION_BENCH_FANOUT_FLOWS sizes the fanout part (three peered relays; default 300,000).
 // Only a run of every part rewrites the README, so the table always comes from one run.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,11 +16,12 @@ import { attestBench, attestFlows } from './attest';
 import { collectorBench } from './collector';
 import { datapathBench } from './datapath';
 import { demoBench, demoSize } from './demo';
+import { fanoutBench, fanoutFlows } from './fanout';
 import { queryBench } from './query';
 import { relayBench, relayFlows } from './relay';
 import { printTable, writeReadme, type Result } from './report';
 
-const PARTS = ['datapath', 'collector', 'relay', 'query', 'attest', 'demo'];
+const PARTS = ['datapath', 'collector', 'relay', 'fanout', 'query', 'attest', 'demo'];
 const DATAPATH_STEPS = ['edge egress', 'edge authentication', 'router', 'ring consumer', 'topology'];
 
 function selection(): string[] {
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   // Checked first, so a bad size fails before the other parts have run for minutes.
   const attestSize = wanted('attest') ? attestFlows() : 0;
   const relaySize = wanted('relay') ? relayFlows() : 0;
+  const fanoutSize = wanted('fanout') ? fanoutFlows() : 0;
   const demo = wanted('demo') ? demoSize() : undefined;
   const results: Result[] = [];
   let complete = only.length === 0;
@@ -68,6 +71,10 @@ async function main(): Promise<void> {
   if (wanted('relay')) {
     process.stderr.write(`bench: relay (${relaySize.toLocaleString('en-US')} flows)...\n`);
     results.push(...(await relayBench(relaySize)));
+  }
+  if (wanted('fanout')) {
+    process.stderr.write(`bench: fanout (${fanoutSize.toLocaleString('en-US')} flows over 3 relays)...\n`);
+    results.push(...(await fanoutBench(fanoutSize)));
   }
   if (wanted('query')) {
     process.stderr.write('bench: query...\n');
