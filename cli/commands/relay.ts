@@ -17,12 +17,13 @@ import { listenCredentials, RelayConfigError } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
 import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
 import { openSources, type Sources } from '../node';
-import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, parsePeer, peerOptions } from '../../relay/peers/config';
+import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, parsePeer, peerOptions, type PeerFlags } from '../../relay/peers/config';
 import { PeerConfigError } from '../../relay/peers/peer_set';
 import type { PeerOptions } from '../../relay/peers/options';
 import { hostname } from 'node:os';
 
-interface RelayCommandOptions {
+/** The peer flags are PeerFlags' (relay/peers/config.ts); the rest are the relay's own. */
+interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'> {
   listen: string;
   metrics: string;
   dataDir?: string;
@@ -34,8 +35,6 @@ interface RelayCommandOptions {
   kubeconfig?: string;
   tlsCert?: string;
   tlsKey?: string;
-  tlsClientCa?: string;
-  insecureListen?: boolean;
   trustDomain: string;
   roles?: string;
   buffer: number;
@@ -43,15 +42,7 @@ interface RelayCommandOptions {
   attestKey?: string;
   topology?: string;
   daemon?: string;
-  name: string;
   cluster?: string;
-  peer?: string[];
-  peerCert?: string;
-  peerKey?: string;
-  peerCa?: string;
-  peerServerName?: string;
-  peerTimeout?: number;
-  sharedStore?: boolean;
 }
 
 /** Each limit's flag: name, what it bounds, and the RelayLimits field it sets. */

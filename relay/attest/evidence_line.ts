@@ -8,6 +8,7 @@
 // included) verify leaves to the full parse, which decides and names what is wrong. So the
 // checks are those of the full parse, without a JavaScript object per line and without
 // re-encoding it. No value import here, so verify's worker threads load little.
+import type { TallyFlow } from './predicate';
 import type { CanonicalFlow, FenceVerdictName } from './canonical_flow';
 
 /** What the checks read of a line. */
@@ -113,4 +114,15 @@ export function parseEvidenceLine(line: string): CanonicalFlow {
     && Object.keys(o.dst as object).join(',') === ENDPOINT_KEYS && (fence === null || Object.keys(fence).join(',') === FENCE_KEYS);
   if (!inOrder || JSON.stringify(v) !== line) throw new EvidenceLineError('not in canonical form (key order, whitespace or number form)');
   return v as CanonicalFlow;
+}
+
+/**
+ * The fields a checker needs: the fast scan, else the full parse, which throws
+ * EvidenceLineError for a line not in canonical form.
+ */
+export function evidenceFields(line: string): TallyFlow & { srcLabels: string } {
+  const scanned = scanEvidenceLine(line);
+  if (scanned) return scanned;
+  const f = parseEvidenceLine(line);
+  return { ...f, srcLabels: JSON.stringify(f.src.labels) };
 }

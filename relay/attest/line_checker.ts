@@ -6,7 +6,7 @@
 // stays with the reader of the file.
 import { isUtf8 } from 'node:buffer';
 import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
-import { EvidenceLineError, parseEvidenceLine, scanEvidenceLine } from './evidence_line';
+import { EvidenceLineError, evidenceFields } from './evidence_line';
 import { leafHash, leafHashAt, MerkleRun, type Subtree } from './merkle';
 import { Tally, type TallyFlow, type TallyPart } from './predicate';
 
@@ -114,16 +114,13 @@ export class LineChecker {
       this.fail('evidence.format', index, 'not UTF-8 text');
       return;
     }
-    let c: LineFields | undefined = scanEvidenceLine(text);
-    if (!c) {
-      try {
-        const f = parseEvidenceLine(text);
-        c = { ...f, srcLabels: JSON.stringify(f.src.labels) };
-      } catch (e) {
-        if (!(e instanceof EvidenceLineError)) throw e;
-        this.fail('evidence.format', index, e.message);
-        return;
-      }
+    let c: LineFields;
+    try {
+      c = evidenceFields(text);
+    } catch (e) {
+      if (!(e instanceof EvidenceLineError)) throw e;
+      this.fail('evidence.format', index, e.message);
+      return;
     }
     const prev = this.prev;
     if (prev !== undefined && (c.time < prev.time || (c.time === prev.time && text < prev.text))) {

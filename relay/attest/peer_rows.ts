@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { PeerTarget } from '../peers/options';
 import { parseCatalogue, parsePathEntry, type Catalogue } from './catalogue';
-import { EvidenceLineError, parseEvidenceLine, scanEvidenceLine } from './evidence_line';
+import { EvidenceLineError, evidenceFields } from './evidence_line';
 import type { EvidenceRow } from './evidence_row';
 import { fenceUse, type RowSource } from './export';
 import { LineRules } from './line_checker';
@@ -189,15 +189,12 @@ export class PeerRows implements RowSource {
     if (end - start > this.opts.maxLineBytes) throw this.fail('limit', `sent a line over ${this.opts.maxLineBytes} bytes`);
     const text = buf.toString('utf8', start, end);
     if (text.includes('\ufffd') && !isUtf8(buf.subarray(start, end))) throw this.fail('invalid', `evidence line ${n} is not UTF-8`);
-    let c: (TallyFlow & { srcLabels: string }) | undefined = scanEvidenceLine(text);
-    if (!c) {
-      try {
-        const f = parseEvidenceLine(text);
-        c = { ...f, srcLabels: JSON.stringify(f.src.labels) };
-      } catch (e) {
-        if (!(e instanceof EvidenceLineError)) throw e;
-        throw this.fail('invalid', `evidence line ${n}: ${e.message}`);
-      }
+    let c: TallyFlow & { srcLabels: string };
+    try {
+      c = evidenceFields(text);
+    } catch (e) {
+      if (!(e instanceof EvidenceLineError)) throw e;
+      throw this.fail('invalid', `evidence line ${n}: ${e.message}`);
     }
     const prev = this.prev;
     if (prev && (c.time < prev.time || (c.time === prev.time && text < prev.line))) throw this.fail('invalid', `evidence line ${n} is out of order`);

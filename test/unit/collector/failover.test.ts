@@ -2,12 +2,13 @@
 // (relay/export/ingest.ts), over loopback, each "relay" an export service over a MemorySink.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { Exporter, type ExporterOptions } from '../../../collector/exporter';
-import { FlowExportClient, FlowExportService, type ExportAck, type FlowBatch } from '../../../proto/gen/export/v1/export';
+import { FlowExportService, type ExportAck, type FlowBatch } from '../../../proto/gen/export/v1/export';
 import { Flow } from '../../../proto/gen/flow/flow';
 import { exportService, MAX_HANDOVER_SEQUENCE, type FailoverEvent, type IngestOptions } from '../../../relay/export/ingest';
 import { MemorySink } from '../relay/export/memorysink';
+import { exchange as sendOn } from '../relay/export_exchange';
 
 /** One relay: its sink outlives its server, as a store outlives a relay process. */
 class FakeRelay {
@@ -302,24 +303,9 @@ describe('relay/export/ingest handovers and retractions from a lying client', ()
 
   /** Sends the messages on one stream as `node`; resolves with the acks and how the stream ended. */
   function exchange(node: string, msgs: FlowBatch[], wantAcks = msgs.length): Promise<{ acks: ExportAck[]; error?: ServiceError }> {
-    const client = new FlowExportClient(`127.0.0.1:${port}`, credentials.createInsecure());
     const md = new Metadata();
     md.set('node', node);
-    const call = client.export(md);
-    const acks: ExportAck[] = [];
-    return new Promise((resolve) => {
-      const done = (error?: ServiceError): void => {
-        call.cancel();
-        client.close();
-        resolve({ acks, error });
-      };
-      call.on('data', (a: ExportAck) => {
-        acks.push(a);
-        if (acks.length === wantAcks) done();
-      });
-      call.on('error', (e: ServiceError) => done(e));
-      for (const m of msgs) call.write(m);
-    });
+    return sendOn(`127.0.0.1:${port}`, msgs, wantAcks, md);
   }
 
   const withFlows = (sessionId: string, sequence: bigint): FlowBatch => ({ ...base(sessionId, sequence), flows: [Flow.fromPartial({ uuid: randomUUID(), time: { seconds: 1_700_000_000n, nanos: 0 } })] });

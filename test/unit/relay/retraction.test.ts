@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { FlowExportClient, type ExportAck, type FlowBatch, type Retraction } from '../../../proto/gen/export/v1/export';
+import { status } from '@grpc/grpc-js';
+import type { FlowBatch, Retraction } from '../../../proto/gen/export/v1/export';
 import { Flow } from '../../../proto/gen/flow/flow';
+import { exchange as sendOn } from './export_exchange';
 import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 
@@ -46,25 +47,7 @@ describe('relay: retractions from collectors', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Sends the messages on one stream; resolves with the acks once `want` came or the stream failed. */
-  function exchange(msgs: FlowBatch[], want = msgs.length): Promise<{ acks: ExportAck[]; error?: ServiceError }> {
-    const client = new FlowExportClient(relay.address, credentials.createInsecure());
-    const call = client.export();
-    const acks: ExportAck[] = [];
-    return new Promise((resolve) => {
-      const done = (error?: ServiceError): void => {
-        call.cancel();
-        client.close();
-        resolve({ acks, error });
-      };
-      call.on('data', (a: ExportAck) => {
-        acks.push(a);
-        if (acks.length === want) done();
-      });
-      call.on('error', (e: ServiceError) => done(e));
-      for (const m of msgs) call.write(m);
-    });
-  }
+  const exchange = (msgs: FlowBatch[], want = msgs.length): ReturnType<typeof sendOn> => sendOn(relay.address, msgs, want);
 
   it('a retraction racing a failover back to this relay deletes nothing it acknowledged since', async () => {
     // Its first stint: 1-4 stored (3 and 4 never acknowledged, the collector moved on).
