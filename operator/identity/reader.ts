@@ -4,14 +4,13 @@
 // does not unprogram every pod.
 import { statSync, unwatchFile, watchFile } from 'node:fs';
 import type { Identity, IdentityView } from './allocator';
-import { identityLabels } from './labels';
+import { IdentityIndex } from './identity_index';
 import { readIdentityState } from './state_file';
 
 export type RefreshResult = { changed: boolean; error?: Error };
 
 export class IdentityReader implements IdentityView {
-  private byNumber = new Map<number, Identity>();
-  private byKey = new Map<string, Identity>();
+  private index = new IdentityIndex();
   private seen = '';
 
   constructor(
@@ -35,8 +34,9 @@ export class IdentityReader implements IdentityView {
       // An agent never upgrades a version 1 file: that is the operator's write to make.
       if (read?.upgraded) return { changed: false, error: new Error(`${this.file} is from before cluster ids: the operator upgrades it when it starts`) };
       const identities = read?.state.identities ?? [];
-      this.byNumber = new Map(identities.map((s) => [s.id, { id: s.id, labels: s.labels }]));
-      this.byKey = new Map(identities.map((s) => [s.labels.join('\n'), this.byNumber.get(s.id)!]));
+      const index = new IdentityIndex();
+      for (const s of identities) index.add({ id: s.id, labels: s.labels });
+      this.index = index;
       this.seen = stamp;
       return { changed: true };
     } catch (e) {
@@ -58,14 +58,14 @@ export class IdentityReader implements IdentityView {
   }
 
   lookupByLabels(namespace: string, podLabels: Readonly<Record<string, string>>): Identity | undefined {
-    return this.byKey.get(identityLabels(namespace, podLabels).join('\n'));
+    return this.index.lookupByLabels(namespace, podLabels);
   }
 
   lookupById(id: number): Identity | undefined {
-    return this.byNumber.get(id);
+    return this.index.lookupById(id);
   }
 
   all(): Identity[] {
-    return [...this.byNumber.values()].sort((a, b) => a.id - b.id);
+    return this.index.all();
   }
 }

@@ -4,7 +4,7 @@
 // ignored; a malformed one (which only a writer other than the operator could make, or a
 // bug) is skipped with its reason logged and counted, and never stops the agent.
 import type { Identity, IdentityView } from '../../identity/allocator';
-import { identityLabels } from '../../identity/labels';
+import { IdentityIndex } from '../../identity/identity_index';
 import { claimedClusterId, validateCillionIdentity } from '../../resources/cillionidentity';
 import { formatProblems } from '../../resources/problems';
 import type { BackoffOptions } from './backoff';
@@ -47,8 +47,7 @@ export class KubernetesIdentityView implements IdentityView {
   /** This cluster's well-formed objects, by object name. */
   private readonly valid = new Map<string, Identity>();
   private readonly others = new Set<string>();
-  private byNumber = new Map<number, Identity>();
-  private byKey = new Map<string, Identity>();
+  private index = new IdentityIndex();
   private readonly skipped: Record<SkipReason, number> = { name: 0, 'cluster-id': 0, labels: 0, envelope: 0, 'duplicate-labels': 0 };
   private duplicates = new Set<number>();
 
@@ -67,19 +66,19 @@ export class KubernetesIdentityView implements IdentityView {
   }
 
   lookupByLabels(namespace: string, podLabels: Readonly<Record<string, string>>): Identity | undefined {
-    return this.byKey.get(identityLabels(namespace, podLabels).join('\n'));
+    return this.index.lookupByLabels(namespace, podLabels);
   }
 
   lookupById(id: number): Identity | undefined {
-    return this.byNumber.get(id);
+    return this.index.lookupById(id);
   }
 
   all(): Identity[] {
-    return [...this.byNumber.values()].sort((a, b) => a.id - b.id);
+    return this.index.all();
   }
 
   stats(): IdentityViewStats {
-    return { identities: this.byNumber.size, otherClusters: this.others.size, skipped: { ...this.skipped } };
+    return { identities: this.index.size, otherClusters: this.others.size, skipped: { ...this.skipped } };
   }
 
   private apply(names: ReadonlySet<string>): void {
@@ -109,25 +108,19 @@ export class KubernetesIdentityView implements IdentityView {
   // One label set, one number: of two objects with the same labels the lower number is kept,
   // the same choice on every node.
   private rebuild(): void {
-    const byNumber = new Map<number, Identity>();
-    const byKey = new Map<string, Identity>();
+    const index = new IdentityIndex();
     const duplicates = new Set<number>();
     for (const i of [...this.valid.values()].sort((a, b) => a.id - b.id)) {
-      const key = i.labels.join('\n');
-      const holder = byKey.get(key);
+      const holder = index.add(i);
       if (holder) {
         duplicates.add(i.id);
         if (!this.duplicates.has(i.id)) {
           this.skipped['duplicate-labels']++;
           this.opts.log(`identities: CillionIdentity ${i.id} skipped (duplicate-labels): identity ${holder.id} already stands for ${i.labels.join(',')}`);
         }
-        continue;
       }
-      byKey.set(key, i);
-      byNumber.set(i.id, i);
     }
-    this.byNumber = byNumber;
-    this.byKey = byKey;
+    this.index = index;
     this.duplicates = duplicates;
   }
 }

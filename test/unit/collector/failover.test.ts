@@ -84,6 +84,17 @@ function copies(...sinks: MemorySink[]): Map<string, number> {
   return n;
 }
 
+/** Pushes n fresh flows into the exporter, keeping them in `sent` when given. */
+function pusher(e: Exporter, sent?: Flow[]): (n: number) => void {
+  return (n) => {
+    for (let i = 0; i < n; i++) {
+      const f = flow();
+      sent?.push(f);
+      e.push(f);
+    }
+  };
+}
+
 describe('collector/exporter failover across relays', () => {
   const exporters: Exporter[] = [];
   const relays: FakeRelay[] = [];
@@ -108,9 +119,7 @@ describe('collector/exporter failover across relays', () => {
     const b = await relay('relay-b');
     const e = exporter({ target: [a.address, b.address] });
     const sent: Flow[] = [];
-    const push = (n: number): void => {
-      for (let i = 0; i < n; i++) sent.push(flow()), e.push(sent[sent.length - 1]);
-    };
+    const push = pusher(e, sent);
     push(10);
     await until('2 batches acked by a', () => e.counters().ackedSequence === 2n);
     assert.equal(e.counters().relayName, 'relay-a');
@@ -149,9 +158,7 @@ describe('collector/exporter failover across relays', () => {
     const b = await relay('relay-b');
     const e = exporter({ target: [a.address, b.address] });
     const sent: Flow[] = [];
-    const push = (n: number): void => {
-      for (let i = 0; i < n; i++) sent.push(flow()), e.push(sent[sent.length - 1]);
-    };
+    const push = pusher(e, sent);
     push(10);
     await until('acked by a', () => e.counters().ackedSequence === 2n);
     const session = e.counters().sessionId;
@@ -186,9 +193,7 @@ describe('collector/exporter failover across relays', () => {
     const a = await relay('relay-a');
     const b = await relay('relay-b');
     const e = exporter({ target: [a.address, b.address] });
-    const push = (n: number): void => {
-      for (let i = 0; i < n; i++) e.push(flow());
-    };
+    const push = pusher(e);
     push(10);
     await until('acked by a', () => e.counters().ackedSequence === 2n);
     const session = e.counters().sessionId;
