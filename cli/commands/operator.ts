@@ -7,7 +7,7 @@
 // as CillionIdentity objects for the agents); nodes read the numbers.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { IdentityLookup, type WorkloadIdentities } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
 import { IdentityError } from '../../operator/identity/allocator';
@@ -225,7 +225,7 @@ export function operatorCommand(): Command {
     .option('--once', 'compute, program and write status once, then exit (no leader election)')
     .option('--lease-namespace <ns>', 'with --kubernetes: namespace of the leader-election Lease', 'cillion-system')
     .option('--lease-name <name>', 'with --kubernetes: name of the Lease', 'cillion-operator')
-    .option('--identity <id>', 'with --kubernetes: this replica in the Lease (default: host name and pid)', `${hostname()}-${process.pid}`)
+    .addOption(new Option('--identity <id>', 'with --kubernetes: this replica in the Lease').default(`${hostname()}-${process.pid}`, 'host name and pid'))
     .option('--mesh <file>', "mesh file: fetch the peer clusters' signed identity catalogues so CillionNetworkPolicies select remote workloads (its publish section is the agent's and is ignored here)")
     .action(processAction('operator', run));
   return cmd;

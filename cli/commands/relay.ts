@@ -229,7 +229,7 @@ export function relayCommand(): Command {
     .addOption(new Option('--buffer <n>', 'flows kept in memory for live queries').default(4095).argParser(positiveInt))
     .option('--attest-key <key.pem>', 'sign attestation exports with this key (Ed25519 or ECDSA P-256, PEM) when a client asks')
     .addOption(new Option('--merge-window <ms>', 'how long flows are held to order them by time across nodes (and across relays)').default(1000).argParser(positiveInt))
-    .option('--name <name>', "this relay's name among its replicas and peers (in collectors' handovers, ServerStatus, attestations); default the host name", defaultName())
+    .addOption(new Option('--name <name>', "this relay's name among its replicas and peers (in collectors' handovers, ServerStatus, attestations)").default(defaultName(), 'the host name'))
     .option('--cluster <name>', 'the cluster this relay serves: its flows and nodes are named cluster/node; batches of other clusters are refused')
     .addOption(new Option('--peer <name=host:port>', 'another relay to answer reads together with (a replica or another cluster\'s relay); repeatable').argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--peer-cert <pem>', 'client certificate with the peer role, for calls to the peers')
