@@ -68,7 +68,7 @@ async function sha256File(path: string): Promise<string> {
 
 const rate = (n: number, ms: number): string => `${fmt(n / (ms / 1000))}/s`;
 
-/** Before the proof index and the streamed export, on 1M flows (README "Compliance attestations"). */
+/** Before the proof index and the streamed export, on 1M flows (docs/attest.md). */
 const BEFORE = { flows: 1_000_000, exportS: 61, verifyS: 36, proofS: 10.9 };
 const before = (n: number, s: number): string => `before: ${fmt(s, 1)} s on ${fmt(BEFORE.flows)}${n === BEFORE.flows ? '' : ', so scale'}`;
 

@@ -1,5 +1,5 @@
 // What every bench part hands back, and the one table npm run bench prints and writes into
-// the README between <!-- bench:begin --> and <!-- bench:end -->.
+// docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -26,14 +26,14 @@ export function printTable(results: Result[]): void {
   process.stdout.write(`${table.toString()}\n`);
 }
 
-export function writeReadme(results: Result[], when: string): void {
-  const file = join(__dirname, '..', 'README.md');
+export function writeBenchmarks(results: Result[], when: string): void {
+  const file = join(__dirname, '..', 'docs', 'benchmarks.md');
   const text = readFileSync(file, 'utf8');
   const begin = '<!-- bench:begin -->';
   const end = '<!-- bench:end -->';
   const i = text.indexOf(begin);
   const j = text.indexOf(end);
-  if (i < 0 || j < i) return;
+  if (i < 0 || j < i) throw new Error(`${file} has no ${begin} ... ${end} block for the table`);
   const rows = results.map((r) => `| ${r.what} | ${r.figures} | **${r.ratio}** | ${r.target}${r.met ? '' : ' (missed)'} |`);
   const table = [
     `Measured by \`npm run bench\` on ${when} (${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ${cpus().length} cores):`,

@@ -1,15 +1,15 @@
-// npm run bench: every part in one run, one table, the README's performance block rewritten.
+// npm run bench: every part in one run, one table, the block in docs/benchmarks.md rewritten.
 //   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, fanout,
 //                                                    query, attest, demo; a datapath step by name
 //                                                    prefix, e.g. router)
-//   npm run bench -- --no-readme                    print only
+//   npm run bench -- --no-write                     print only
 // Or CILLION_BENCH_ONLY=collector,relay. The datapath and demo parts need root, a BPF-capable
 // kernel and the built addon; without them they are skipped and said so, the other parts
 // need neither. CILLION_BENCH_DEMO_FLOWS, _PPS and _SECONDS size the demo part (bench/demo.ts).
 // CILLION_BENCH_ATTEST_FLOWS sizes the attest part, CILLION_BENCH_RELAY_FLOWS the relay part
 // (default 1,000,000 each); CILLION_BENCH_RELAY_PROFILE=1 prints the relay's CPU profile.
 // CILLION_BENCH_FANOUT_FLOWS sizes the fanout part (three peered relays; default 300,000).
-// Only a run of every part rewrites the README, so the table always comes from one run.
+// Only a run of every part rewrites docs/benchmarks.md, so the table always comes from one run.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { attestBench, attestFlows } from './attest';
@@ -19,7 +19,7 @@ import { demoBench, demoSize } from './demo';
 import { fanoutBench, fanoutFlows } from './fanout';
 import { queryBench } from './query';
 import { relayBench, relayFlows } from './relay';
-import { printTable, writeReadme, type Result } from './report';
+import { printTable, writeBenchmarks, type Result } from './report';
 
 const PARTS = ['datapath', 'collector', 'relay', 'fanout', 'query', 'attest', 'demo'];
 const DATAPATH_STEPS = ['edge egress', 'edge authentication', 'router', 'ring consumer', 'topology'];
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     }
   }
   printTable(results);
-  if (complete && !process.argv.includes('--no-readme')) writeReadme(results, new Date().toISOString().slice(0, 10));
+  if (complete && !process.argv.includes('--no-write')) writeBenchmarks(results, new Date().toISOString().slice(0, 10));
 }
 
 main().catch((err) => {

@@ -382,7 +382,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--flow-max <n>', 'flows tracked at most (memory bound)').default(65536).argParser(positive))
     .addOption(new Option('--export-buffer <flows>', 'flows kept while the relay is away').default(100000).argParser(positive))
     .addOption(new Option('--metrics <host:port>', 'HTTP address for Prometheus /metrics; empty to disable').default(''))
-    .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, this cluster\'s catalogue to publish, and with a master secret the keys between clusters (README, Identity catalogues; Keys between clusters)')
+    .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, this cluster\'s catalogue to publish, and with a master secret the keys between clusters (docs/identity.md: identity catalogues, keys between clusters)')
     .addOption(new Option('--spao <on|off>', 'authenticate the identity between clusters with the SPAO (needs the kernel\'s BPF crypto kfuncs; off where the kernel refuses them, as metrics say)').choices(['on', 'off']).default('off'))
     .addOption(new Option('--spao-window <ms>', 'SPAO acceptance window: a packet\'s time may differ from this node\'s clock by half of it').default(2000).argParser(positive))
     .action(processAction('agent', run));

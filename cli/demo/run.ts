@@ -279,7 +279,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).
         ...r.peers.flatMap((p) => ['--peer', `${p.name}=${p.address}`]),
         '--peer-cert', own.peer.cert, '--peer-key', own.peer.key, '--peer-server-name', RELAY_SERVER_NAME,
-        // With its heap capped, as a deployment runs it (README, Limits).
+        // With its heap capped, as a deployment runs it (docs/operations.md, Limits).
       ], 'log', ['--max-old-space-size=512']);
     });
     groups.unshift(relayProcs);

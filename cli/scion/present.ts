@@ -1,5 +1,5 @@
 // Turns a decoded SCION packet into the plain object `cillion scion decode -o json` prints,
-// with the keys documented in the README; text output is rendered from the same object.
+// with the keys documented in docs/scion.md; text output is rendered from the same object.
 import { formatIA } from '../../scion/isdas';
 import { verifyPathMacs } from '../../scion/mac/segid';
 import type { MacKey } from '../../scion/mac/hopfield';

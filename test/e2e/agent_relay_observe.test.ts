@@ -260,7 +260,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
   });
 
   it('attests the replication traffic: the totals are the packets sent, on EU+CH paths, signed by the relay or the client', async () => {
-    // As the README's walk-through: the last 10 minutes, the relay signing; then the same
+    // As the walk-through in docs/attest.md: the last 10 minutes, the relay signing; then the same
     // window in RFC 3339, signed with the client's key.
     const relaySigned = join(dir, 'audit-relay');
     const byRelay = await cli(['attest', 'export', '--server', relayAddr, '--selector', 'app=replication', '--since', '10m', '--until', '0s', '--out', relaySigned]);

@@ -573,7 +573,7 @@ describe('relay/hostile/bounds', function () {
   });
 });
 
-/** The relay's V8 old-space cap, as README recommends running it. */
+/** The relay's V8 old-space cap, as docs/operations.md recommends running it. */
 const RELAY_HEAP_MIB = 512;
 
 /** Peak and current resident memory of a process, in bytes. */
@@ -588,7 +588,7 @@ describe('relay/hostile/bounds: flood', function () {
 
   it('keeps `cillion relay` under 1 GiB while streams flood it with maximum-size batches, and serves an honest client', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cillion-flood-'));
-    // The heap cap README recommends for the relay: without it V8 lets garbage pile up to
+    // The heap cap docs/operations.md recommends for the relay: without it V8 lets garbage pile up to
     // whatever the host allows before collecting (peaks of 760-960 MiB in this test).
     const child = spawn(process.execPath, [`--max-old-space-size=${RELAY_HEAP_MIB}`, '--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')], {
       cwd: ROOT,
