@@ -103,7 +103,7 @@ function counter(where: Where, name: string, unit: Unit, count: bigint, dataLoss
 
 /**
  * Every loss counter, and every event that looks like loss but is not, by where it happened
- * and in its own unit: nothing here is added to anything else. README "Loss accounting"
+ * and in its own unit: nothing here is added to anything else. docs/operations.md "Loss accounting"
  * says the same in prose.
  */
 function lossCounters(t: ExportCounters, hub: FlowHub, figures: StatusFigures): LossCounter[] {

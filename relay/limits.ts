@@ -1,5 +1,5 @@
 // Every bound the relay puts on what a client may send or ask, with the defaults a
-// production relay runs with. README "Trust model / Limits" lists each with its flag,
+// production relay runs with. docs/operations.md "Limits" lists each with its flag,
 // status code and metric; `cillion relay` exposes every one as a flag.
 
 export interface RelayLimits {

@@ -123,7 +123,7 @@ export class RelayMetrics {
     this.decodeErrors = new Counter({ name: 'cillion_decode_errors_total', help: 'Ring records the collectors could not decode.', labelNames: ['node'], registers });
     this.collectorLoss = new Counter({
       name: 'cillion_collector_loss_total',
-      help: 'The collectors\' loss counters (ExportCounters) in their own units; see README "Loss accounting" for which are data loss.',
+      help: 'The collectors\' loss counters (ExportCounters) in their own units; see docs/operations.md "Loss accounting" for which are data loss.',
       labelNames: ['node', 'counter', 'unit'],
       registers,
     });
@@ -156,7 +156,7 @@ export class RelayMetrics {
     });
     this.breaches = new Counter({
       name: 'cillion_limit_breaches_total',
-      help: 'Requests and messages refused for exceeding a limit, by kind (README: Trust model, Limits).',
+      help: 'Requests and messages refused for exceeding a limit, by kind (docs/operations.md, Limits).',
       labelNames: ['kind'],
       registers,
     });

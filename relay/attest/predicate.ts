@@ -15,7 +15,7 @@ export type TallyFlow = Pick<CanonicalFlow, 'time' | 'uuid' | 'path' | 'fence'> 
   bytes: string | bigint | number | null;
 };
 
-/** Documented in the README ("Compliance attestations"). */
+/** Documented in docs/attest.md. */
 export const PREDICATE_TYPE = 'https://cillion.io/attestation/geofence-compliance/v1';
 
 /** Sums over flows; packets and bytes are decimal strings because they exceed 2^53. */
@@ -81,7 +81,7 @@ export interface StoreRef {
   database: string;
 }
 
-/** Which relays' stores the evidence covers (README "Attestations across relays"). */
+/** Which relays' stores the evidence covers (docs/attest.md, "Across relays"). */
 export interface Coverage {
   /**
    * Relays whose stores' selected flows are all in the evidence: the exporting relay first,

@@ -112,7 +112,7 @@
 //   sent_at              DateTime64(3)  the collector's clock when it sent the batch
 //
 // flows_v1 — a store of the layout before typed columns (a `flow` blob column) is moved here
-//   on upgrade, untouched, with its rollup view flows_1m_mv dropped (README: "Upgrading the
+//   on upgrade, untouched, with its rollup view flows_1m_mv dropped (docs/relay.md: "Upgrading the
 //   store"); flows_1m keeps its rows.
 //
 // TTL: flows, workloads, path_headers, paths, batch_marks, node_counters keep ttlDays after
@@ -501,7 +501,7 @@ export function upgradeStatements(o: SchemaOptions, flowsStored: ReadonlySet<str
 /**
  * Rolls up the flows that arrived in [from, to) (Unix seconds of received_at) into flows_1m:
  * once a minute for the minute before last (rollup.ts). One GROUP BY a minute instead of a
- * materialized view per insert, which tripled each insert's engine time (README, Performance).
+ * materialized view per insert, which tripled each insert's engine time (docs/benchmarks.md).
  */
 export function rollupStatement(database: string, from: number, to: number, settings: string): string {
   const db = checkIdentifier(database);

@@ -5,7 +5,7 @@
  * sending edge (egress rules) a selected endpoint reaches only the remote peers, named by
  * the identity their cluster's catalogue gives their address, on the ports allowed. The source
  * identity is the one the packet carries; it is trusted as far as the carrier is (see
- * README, "Cross-cluster identity policy"). */
+ * docs/network-policy.md). */
 #ifndef CIL_XPOLICY_H
 #define CIL_XPOLICY_H
 
