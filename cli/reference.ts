@@ -15,7 +15,10 @@ function fullName(cmd: Command): string {
 /** GitHub's heading anchor for a heading made of lower-case words and spaces. */
 const anchor = (heading: string): string => heading.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
 
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+/** Help text as Markdown that shows it literally: no emphasis, links or HTML tags out of it. */
+const prose = (text: string): string =>
+  text.replace(/[\\`*_[\]]/g, '\\$&').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (text: string): string => prose(text).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 const code = (text: string): string => `\`${text}\``;
 
 function defaultOf(o: Option): string {
@@ -30,8 +33,8 @@ function optionRow(o: Option): string {
     o.mandatory ? 'required' : '',
     o.envVar ? `env ${code(o.envVar)}` : '',
   ].filter(Boolean);
-  const description = [o.description, ...(notes.length > 0 ? [`(${notes.join('; ')})`] : [])].join(' ');
-  return `| ${code(cell(o.flags))} | ${cell(description)} | ${defaultOf(o)} |`;
+  const description = [cell(o.description), ...(notes.length > 0 ? [`(${notes.join('; ')})`] : [])].join(' ');
+  return `| ${code(o.flags.replace(/\|/g, '\\|'))} | ${description} | ${defaultOf(o)} |`;
 }
 
 function argumentRow(a: Argument): string {
@@ -40,7 +43,7 @@ function argumentRow(a: Argument): string {
     a.argChoices ? `one of ${a.argChoices.map(code).join(', ')}` : '',
     a.defaultValue !== undefined ? `default ${a.defaultValueDescription ?? code(JSON.stringify(a.defaultValue))}` : '',
   ].filter(Boolean);
-  return `| ${code(shown)} | ${cell([a.description, ...(notes.length > 0 ? [`(${notes.join('; ')})`] : [])].join(' '))} |`;
+  return `| ${code(shown)} | ${[cell(a.description), ...(notes.length > 0 ? [`(${notes.join('; ')})`] : [])].join(' ')} |`;
 }
 
 /** Every visible command below `root`, depth first, in the order they were added. */
@@ -50,7 +53,7 @@ function walk(root: Command): Command[] {
 
 function section(cmd: Command): string[] {
   const lines = [`## ${fullName(cmd)}`, ''];
-  if (cmd.description()) lines.push(cmd.description(), '');
+  if (cmd.description()) lines.push(prose(cmd.description()), '');
   lines.push('```', help.commandUsage(cmd), '```', '');
   const args = help.visibleArguments(cmd);
   if (args.length > 0) lines.push('| argument | description |', '| --- | --- |', ...args.map(argumentRow), '');
@@ -73,7 +76,7 @@ export function renderCliReference(root: Command): string {
     '',
     '<!-- Generated from the command definitions by `npx tsx scripts/gen-cli-docs.ts`; do not edit by hand. -->',
     '',
-    `${root.description()}.`,
+    `${prose(root.description())}.`,
     '',
     'Every command also takes `-h, --help`. A bad invocation exits with code 2 and prints the usage.',
     '',
