@@ -7,11 +7,9 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
-import { parseIA } from '../../scion/isdas';
-import { encodePacket } from '../../scion/packet';
 import { version } from '../../package.json';
 import { requireDatapath } from '../datapath/harness/require';
+import { samplePacket } from './sample_packet';
 
 const ROOT = join(__dirname, '..', '..');
 // npm is run by the test, not by a make job: our make's jobserver is not its to use.
@@ -69,22 +67,10 @@ describe('npm package: pack, install into a prefix, run outside the clone', func
   });
 
   it('cillion scion decode checks a real path\'s hop-field MACs', () => {
-    const service = EmbeddedPathService.fromFile(join(ROOT, 'examples/topology.yaml'), { now: () => 1_760_000_000, seed: 7 });
-    const [cp] = service.pathsSync(parseIA('64-2:0:20'), parseIA('65-2:0:20'));
-    const keys = cp.hopFieldAses.map((ia) => Buffer.from(service.topology.ases.get(ia)!.masterKey).toString('base64'));
-    const bytes = encodePacket({
-      common: { version: 0, trafficClass: 0, flowId: 7, nextHdr: 0, hdrLen: 0, payloadLen: 0, pathType: 'SCION' },
-      dstIA: parseIA('65-2:0:20'),
-      srcIA: parseIA('64-2:0:20'),
-      dst: { kind: 'IPv4', bytes: new Uint8Array([10, 165, 0, 7]) },
-      src: { kind: 'IPv4', bytes: new Uint8Array([10, 164, 0, 5]) },
-      path: cp.path,
-      extensions: [],
-      l4: { kind: 'UDP', srcPort: 40000, dstPort: 5432, length: 0, checksum: null, payload: new Uint8Array([1, 2, 3]) },
-    });
+    const { hex, keys } = samplePacket();
     const keyFile = join(outside, 'keys.json');
     writeFileSync(keyFile, JSON.stringify(keys));
-    const out = ok(run(cillion, ['scion', 'decode', '--hex', Buffer.from(bytes).toString('hex'), '--keys', keyFile, '-o', 'json'], outside), 'scion decode');
+    const out = ok(run(cillion, ['scion', 'decode', '--hex', hex, '--keys', keyFile, '-o', 'json'], outside), 'scion decode');
     const p = JSON.parse(out.trim().split('\n')[0]);
     assert.equal(p.srcIA, '64-2:0:20');
     assert.equal(p.dstIA, '65-2:0:20');
