@@ -7,7 +7,7 @@ MAKEFLAGS += --jobs=$(shell nproc)
 PROTOS := $(shell find proto -name '*.proto' -not -path 'proto/gen/*' 2>/dev/null)
 TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench -name '*.ts' 2>/dev/null)
 
-.PHONY: deps build proto test demo demo-down clean
+.PHONY: deps build proto test demo demo-down clean image image-test
 
 include bpf/build.mk
 
@@ -54,6 +54,18 @@ demo: build
 
 demo-down:
 	@if [ -d node_modules/tsx ]; then $(CILLION_TS) demo down; fi
+
+# The container image (Dockerfile), tagged as deploy/ uses it. Needs root for podman; installs
+# podman, runc and debootstrap if missing; not part of build or test.
+IMAGE := cillion:$(shell node -p "require('./package.json').version" 2>/dev/null)
+
+image:
+	@scripts/image.sh deps
+	@scripts/image.sh build $(IMAGE)
+
+# The image's smoke test, which `make test` skips without CILLION_IMAGE_TEST=1.
+image-test: image
+	@CILLION_IMAGE_TEST=1 CILLION_IMAGE=$(IMAGE) npx mocha test/image/smoke.test.ts
 
 clean:
 	rm -rf dist proto/gen $(STAMPS) bpf/build bpf/addon/build

@@ -3,15 +3,31 @@
 BPF_BUILD := bpf/build
 BPF_PROGS := $(patsubst bpf/%.bpf.c,$(BPF_BUILD)/%.bpf.o,$(wildcard bpf/*.bpf.c)) $(BPF_BUILD)/router_kfunc.bpf.o $(BPF_BUILD)/edge_kfunc.bpf.o
 BPF_HEADERS := $(shell find bpf/include -name '*.h')
-BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BPF_BUILD)
+# The machine's architecture names libbpf's __TARGET_ARCH_* (register access in bpf_tracing.h);
+# vmlinux.h comes from the running kernel's BTF, so it is this architecture's too.
+ARCH ?= $(shell uname -m)
+BPF_TARGET_ARCH_x86_64 := x86
+BPF_TARGET_ARCH_aarch64 := arm64
+BPF_TARGET_ARCH = $(or $(BPF_TARGET_ARCH_$(ARCH)),$(error unsupported architecture $(ARCH): the datapath builds on x86_64 and aarch64))
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+BPF_CFLAGS = -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_TARGET_ARCH) -I$(BPF_BUILD)
 ADDON := bpf/addon/build/Release/cillion_bpf.node
 ADDON_SRC := $(wildcard bpf/addon/*.cc bpf/addon/*.h) bpf/addon/binding.gyp
+# The addon builds against the headers of the node that runs it (an installed package has no
+# node-gyp of its own: npm's is passed in as NODE_GYP).
+NODE_DIR ?= $(shell node -p "require('path').resolve(process.execPath, '..', '..')")
+NODE_GYP ?= npx --no-install node-gyp
 
-.PHONY: bpf
+.PHONY: bpf bpf-runtime FORCE
 
-$(BPF_BUILD)/vmlinux.h: | $(STAMPS)/apt
+# What the built objects and addon are for; rewritten only when the architecture changes, so
+# that a change rebuilds them. The npm package's install step compares it with `uname -m`.
+$(BPF_BUILD)/arch: FORCE
 	@mkdir -p $(BPF_BUILD)
-	@bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	@echo $(ARCH) | cmp -s - $@ || echo $(ARCH) > $@
+
+$(BPF_BUILD)/vmlinux.h: $(BPF_BUILD)/arch | $(STAMPS)/apt
+	@bpftool btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BPF_BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinux.h
 	@echo "clang $<"
@@ -33,11 +49,14 @@ $(BPF_BUILD)/edge_kfunc.bpf.o: bpf/edge.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinu
 	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_SPAO_KFUNC -c $< -o $@
 
 # node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
-$(ADDON): $(ADDON_SRC) $(STAMPS)/npm
+$(ADDON): $(ADDON_SRC) $(BPF_BUILD)/arch $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
-	@cd bpf/addon && MAKEFLAGS= npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
+	@cd bpf/addon && MAKEFLAGS= $(NODE_GYP) rebuild --nodedir=$(NODE_DIR) --loglevel=error >/dev/null
 
-bpf: $(BPF_PROGS) $(ADDON)
+# What `cillion` loads at run time, and all that the npm package's install step builds.
+bpf-runtime: $(BPF_PROGS) $(ADDON) $(BPF_BUILD)/arch
+
+bpf: bpf-runtime
 
 # Benchmark baselines and the C reference tools (bench/).
 BENCH_BUILD := bench/build

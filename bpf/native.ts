@@ -80,7 +80,7 @@ let loaded: Addon | null = null;
 function addon(): Addon {
   if (loaded) return loaded;
   const file = join(repoRoot(), 'bpf', 'addon', 'build', 'Release', 'cillion_bpf.node');
-  if (!existsSync(file)) throw new BpfError('NO_ADDON', `${file} is missing: run make`);
+  if (!existsSync(file)) throw new BpfError('NO_ADDON', `${file} is missing: run make in a checkout, or reinstall the package (its install step builds it)`);
   loaded = require(file) as Addon;
   return loaded;
 }

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { agentCommand } from '../../../cli/commands/agent';
 import { operatorCommand } from '../../../cli/commands/operator';
 import { relayCommand } from '../../../cli/commands/relay';
+import { version } from '../../../package.json';
 import { AccessPolicy } from '../../../relay/auth/policy';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,6 +55,12 @@ describe('deploy/ manifests', () => {
       const workloads = docs.filter((d) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(d.kind));
 
       it('has a workload', () => assert.equal(workloads.length, 1));
+
+      it('runs the image `make image` tags', () => {
+        for (const w of workloads) {
+          for (const c of w.spec.template.spec.containers as Obj[]) assert.equal(c.image, `cillion:${version}`, `${w.metadata.name}/${c.name}`);
+        }
+      });
 
       it('runs `cillion` subcommands with options they have and variables they define', () => {
         for (const w of workloads) {
