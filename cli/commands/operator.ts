@@ -22,7 +22,7 @@ import type { SourceEntry } from '../../operator/sources/source';
 import type { LeaderElector } from '../../operator/sources/k8s/leader';
 import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
-interface OperatorOptions extends SourceOptions, NodeOptions {
+export interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
   once?: boolean;
   leaseNamespace: string;
@@ -62,7 +62,7 @@ function allocatingFirst(lookup: IdentityLookup, allocate: () => void): Workload
  * step's stop is recorded in `life`, which stops them last first. Returns the runtime, or
  * undefined for a one-shot run, which is done by then.
  */
-async function startOperator(opts: OperatorOptions, life: Lifecycle): Promise<NodeRuntime | undefined> {
+export async function startOperator(opts: OperatorOptions, life: Lifecycle): Promise<NodeRuntime | undefined> {
   let runtime: NodeRuntime | null = null;
   const recompute = (): void => void runtime?.programmer.recompute();
   const sources = await life.start('resources', () => openSources(opts, opts.node, recompute, log, true), (s) => () => s.close());
