@@ -3,7 +3,7 @@
 // and closes the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
-import { storeIdentity } from '../../relay/attest/export';
+import { storeIdentity, type StoreIdentity } from '../../relay/attest/export';
 import { keyAlgorithm, KeyError, keyFromFile, keyId, privateKeyFromPem } from '../../relay/attest/keys';
 import { DEFAULT_LIMITS, relayLimits, type RelayLimits } from '../../relay/limits';
 import { DaemonPathService } from '../../operator/controlplane/daemon_client';
@@ -11,19 +11,21 @@ import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
 import type { PathAuthority } from '../../paths/authority';
 import { DaemonAuthority } from '../../paths/daemon';
 import { EmbeddedAuthority } from '../../paths/embedded';
-import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay } from '../../relay/server';
+import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay, type Relay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
-import { listenCredentials, RelayConfigError } from '../../relay/tls';
+import { listenCredentials, RelayConfigError, type RelayTlsOptions } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
 import { AccessConfigError, AccessPolicy, readAllowList, type AccessOptions } from '../../relay/auth/policy';
-import { openSources, type Sources } from '../node';
+import { openSources } from '../node';
+import type { ResourceSource } from '../../operator/sources/source';
+import { Lifecycle } from '../../lifecycle/lifecycle';
 import { checkCluster, checkName, DEFAULT_PEER_TIMEOUT_MS, parsePeer, peerOptions, type PeerFlags } from '../../relay/peers/config';
 import { PeerConfigError } from '../../relay/peers/peer_set';
 import type { PeerOptions } from '../../relay/peers/options';
 import { hostname } from 'node:os';
 
 /** The peer flags are PeerFlags' (relay/peers/config.ts); the rest are the relay's own. */
-interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'> {
+export interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'> {
   listen: string;
   metrics: string;
   dataDir?: string;
@@ -114,7 +116,16 @@ function pathAuthority(opts: RelayCommandOptions): { authority?: PathAuthority; 
   return { close: () => undefined };
 }
 
-async function run(opts: RelayCommandOptions): Promise<void> {
+/** What the flags say, checked before anything is opened: a bad setup is refused before the store is created. */
+interface RelaySetup {
+  tls: RelayTlsOptions;
+  access: AccessOptions;
+  peers: PeerOptions | undefined;
+  attestKey: KeyObject | undefined;
+  limits: RelayLimits;
+}
+
+async function relaySetup(opts: RelayCommandOptions): Promise<RelaySetup> {
   if (!opts.dataDir && !opts.clickhouseUrl) throw new RelayConfigError('give --data-dir (embedded ClickHouse) or --clickhouse-url');
   if (opts.dataDir && opts.clickhouseUrl) throw new RelayConfigError('give either --data-dir or --clickhouse-url, not both');
   if (opts.resources !== undefined && opts.kubernetes) throw new RelayConfigError('give either --resources or --kubernetes, not both');
@@ -147,57 +158,88 @@ async function run(opts: RelayCommandOptions): Promise<void> {
     log(`peers: ${peers.targets.map((t) => `${t.name} (${t.address})`).join(', ')}; ${peers.sharedStore ? 'shared store: history from it, live flows fanned out' : 'own stores: history and live flows fanned out'}, timeout ${peers.timeoutMs} ms`);
   }
   const attestKey = opts.attestKey ? await signingKey(opts.attestKey) : undefined;
-  const paths = pathAuthority(opts);
-  const identity = storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
   // Commander keeps each flag's value under the flag's camel-cased name.
   const given = opts as unknown as Record<string, number | undefined>;
   const limits = relayLimits(Object.fromEntries(LIMIT_FLAGS.map(([flag, , key]) => [key, given[new Option(flag).attributeName()]])));
-  let store: FlowStore | undefined;
-  let sources: Sources | undefined;
-  try {
-    store = await openStore({
-      dataDir: opts.dataDir,
-      url: opts.clickhouseUrl,
-      database: opts.database,
-      ttlDays: opts.ttlDays,
-      queryLimits: { timeoutMs: limits.queryTimeoutMs, maxRowsToRead: limits.maxRowsToRead },
-      onError: (e) => log(`flow store: ${e.message}`),
-    });
-    log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : identity.location}`);
-    if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
-    // Geofences from a directory or from the Kubernetes API; the relay writes no status.
-    if (opts.resources !== undefined || opts.kubernetes) sources = await openSources(opts, undefined, () => undefined, log);
-    else log('no --resources or --kubernetes: flows get no geofence verdict');
-    const resources = sources?.source;
-    // Listening before the relay says it serves: a signal right after that line must find a handler.
-    const stopped = new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
-    const relay = await startRelay({
-      listen: opts.listen,
-      metricsListen: opts.metrics === '' ? undefined : opts.metrics,
-      store,
-      resources,
-      paths: paths.authority,
-      tls,
-      access,
-      buffer: opts.buffer,
-      mergeWindowMs: opts.mergeWindow,
-      attest: { key: attestKey, storeIdentity: identity },
-      limits,
-      name: opts.name,
-      cluster: opts.cluster,
-      peers,
-      log,
-    });
-    log(`${await stopped}: shutting down`);
-    await relay.close();
-  } finally {
-    paths.close();
-    await sources?.close();
-    await store?.close();
+  return { tls, access, peers, attestKey, limits };
+}
+
+async function openFlowStore(opts: RelayCommandOptions, limits: RelayLimits, life: Lifecycle, open: typeof openStore): Promise<FlowStore> {
+  const store = await life.start('flow store', () => open({
+    dataDir: opts.dataDir,
+    url: opts.clickhouseUrl,
+    database: opts.database,
+    ttlDays: opts.ttlDays,
+    queryLimits: { timeoutMs: limits.queryTimeoutMs, maxRowsToRead: limits.maxRowsToRead },
+    onError: (e) => log(`flow store: ${e.message}`),
+  }), (s) => () => s.close());
+  log(`flow store: ${opts.dataDir ? `embedded ClickHouse in ${opts.dataDir}` : storeLocation(opts).location}`);
+  return store;
+}
+
+const storeLocation = (opts: RelayCommandOptions): StoreIdentity => storeIdentity({ dataDir: opts.dataDir, url: opts.clickhouseUrl, database: opts.database ?? 'cillion' });
+
+/** Geofences from a directory or from the Kubernetes API; the relay writes no status. */
+async function openGeofences(opts: RelayCommandOptions, life: Lifecycle): Promise<ResourceSource | undefined> {
+  if (opts.resources === undefined && !opts.kubernetes) {
+    log('no --resources or --kubernetes: flows get no geofence verdict');
+    return undefined;
   }
+  return (await life.start('resources', () => openSources(opts, undefined, () => undefined, log), (s) => () => s.close())).source;
+}
+
+/** The first of SIGINT and SIGTERM. */
+function signals(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export interface RelayProcessDeps {
+  openStore: typeof openStore;
+  /** Settles with the name of what asks the relay to stop. */
+  signals: () => Promise<string>;
+}
+
+/**
+ * `cillion relay` up to serving: the flags checked, then the control plane, the store, the
+ * resources and the relay started, each recorded in `life` to be stopped in reverse.
+ */
+export async function startRelayProcess(opts: RelayCommandOptions, life: Lifecycle, deps: RelayProcessDeps = { openStore, signals }): Promise<{ relay: Relay; stopped: Promise<string> }> {
+  const { tls, access, peers, attestKey, limits } = await relaySetup(opts);
+  const paths = pathAuthority(opts);
+  life.defer('path authority', () => paths.close());
+  const store = await openFlowStore(opts, limits, life, deps.openStore);
+  if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
+  const resources = await openGeofences(opts, life);
+  // Listening before the relay says it serves: a signal right after that line must find a handler.
+  const stopped = deps.signals();
+  const relay = await life.start('relay', () => startRelay({
+    listen: opts.listen,
+    metricsListen: opts.metrics === '' ? undefined : opts.metrics,
+    store,
+    resources,
+    paths: paths.authority,
+    tls,
+    access,
+    buffer: opts.buffer,
+    mergeWindowMs: opts.mergeWindow,
+    attest: { key: attestKey, storeIdentity: storeLocation(opts) },
+    limits,
+    name: opts.name,
+    cluster: opts.cluster,
+    peers,
+    log,
+  }), (r) => () => r.close());
+  return { relay, stopped };
+}
+
+async function run(opts: RelayCommandOptions): Promise<void> {
+  const life = new Lifecycle();
+  const { stopped } = await life.starting((l) => startRelayProcess(opts, l));
+  log(`${await stopped}: shutting down`);
+  await life.stop();
 }
 
 /** The host name as a relay name: its first label, other characters as '-'. */

@@ -10,7 +10,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { hopFieldKeyMaterial } from '../../bpf/aes_keys';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import { PIN_BASE, RouterDatapath } from '../../bpf/datapath';
-import { serveMetrics, type MetricsEndpoint } from '../../metrics/endpoint';
+import { serveMetrics } from '../../metrics/endpoint';
+import { Lifecycle } from '../../lifecycle/lifecycle';
 import { describeHopMac } from '../../metrics/hop_mac_info';
 import { RouterMetrics } from '../../metrics/router';
 import type { InterfaceEntry } from '../../bpf/maps';
@@ -160,27 +161,21 @@ async function run(opts: RouterOptions): Promise<void> {
   const netnsPath = opts.netns ? (opts.netns.includes('/') ? opts.netns : `/var/run/netns/${opts.netns}`) : undefined;
   const ifaces = resolveInterfaces(topology, ia, overrides, iprouteHost(netnsName));
   const instance = opts.instance ?? `router-${formatIA(ia).replace(/[-:]/g, '_')}`;
-  const pinDir = join(PIN_BASE, instance);
-  // Nobody drains a router's ring here: it is loaded without per-packet records.
-  const dp = RouterDatapath.load({ instance, records: false, hopMac: opts.hopMac });
-  const attached: number[] = [];
-  let metrics: MetricsEndpoint | undefined;
+  const life = new Lifecycle();
   try {
+    const dp = loadDatapath(instance, opts.hopMac, life);
     dp.config.set(0, { localIA: ia, realtimeOffsetNs: realtimeOffsetNs(), key: hopFieldKeyMaterial(as.hopKey) });
     for (const f of ifaces) {
       dp.ifindexToIfid.set(f.entry.ifindex, f.ifid);
       dp.interfaces.set(f.ifid, f.entry);
     }
-    for (const f of ifaces) {
-      dp.attach(f.entry.ifindex, netnsPath);
-      attached.push(f.entry.ifindex);
-    }
+    for (const f of ifaces) attach(dp, f.entry.ifindex, netnsPath, life);
     const list = ifaces.map((f) => `#${f.ifid} ${f.device} ${f.entry.localIp}:${f.entry.localPort} → ${f.remote}`).join(', ');
     // Listening before the router says it forwards: a signal right after that line must find a handler.
     const stopped = signalled();
     process.stderr.write(`router ${formatIA(ia)} (${as.name}): forwarding on ${list}; ${describeHopMac(dp.hopMac)}\n`);
     if (opts.metrics !== '') {
-      metrics = await serveMetrics(opts.metrics, new RouterMetrics({ hopMac: dp.hopMac, datapath: () => dp.counterTotals() }));
+      const metrics = await life.start('metrics endpoint', () => serveMetrics(opts.metrics, new RouterMetrics({ hopMac: dp.hopMac, datapath: () => dp.counterTotals() })), (m) => () => m.close());
       process.stderr.write(`router ${formatIA(ia)}: metrics on http://${metrics.address}/metrics\n`);
     }
     // The programs forward in the kernel; this timer is what keeps the process (and so its
@@ -189,17 +184,30 @@ async function run(opts: RouterOptions): Promise<void> {
     await stopped;
     clearInterval(alive);
   } finally {
-    await metrics?.close();
-    for (const ifindex of attached) {
-      try {
-        dp.detach(ifindex, netnsPath);
-      } catch {
-        // The namespace may be gone with its devices.
-      }
-    }
-    dp.close();
-    rmSync(pinDir, { recursive: true, force: true });
+    await life.stop();
   }
+}
+
+/** Loads the router's programs and maps; stopping closes them and removes their pins. */
+function loadDatapath(instance: string, hopMac: RouterOptions['hopMac'], life: Lifecycle): RouterDatapath {
+  // Nobody drains a router's ring here: it is loaded without per-packet records.
+  const dp = RouterDatapath.load({ instance, records: false, hopMac });
+  life.defer('datapath', () => {
+    dp.close();
+    rmSync(join(PIN_BASE, instance), { recursive: true, force: true });
+  });
+  return dp;
+}
+
+function attach(dp: RouterDatapath, ifindex: number, netnsPath: string | undefined, life: Lifecycle): void {
+  dp.attach(ifindex, netnsPath);
+  life.defer(`XDP on ifindex ${ifindex}`, () => {
+    try {
+      dp.detach(ifindex, netnsPath);
+    } catch {
+      // The namespace may be gone with its devices.
+    }
+  });
 }
 
 export function routerCommand(): Command {

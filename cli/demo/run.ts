@@ -24,6 +24,7 @@ import { planDemo, PORT_BASE, type DemoPlan } from './plan';
 import { DemoProcess, type ProcessContext } from './processes';
 import { planRelays, relayOf, type DemoRelay } from './relays';
 import { planTraffic } from './traffic';
+import { Lifecycle } from '../../lifecycle/lifecycle';
 
 export const DEFAULT_RUN_DIR = '/var/run/cillion-demo';
 
@@ -179,215 +180,99 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
   ].join('\n');
 }
 
+/** SIGINT, SIGTERM or the set time asks the demo to stop; a start step's wait is cut short by it. */
+class StopRequest {
+  reason: string | null = null;
+  private wake: () => void = () => undefined;
+  readonly stopped = new Promise<void>((r) => (this.wake = r));
+  private readonly onInt = (): void => this.request('SIGINT');
+  private readonly onTerm = (): void => this.request('SIGTERM');
+
+  constructor() {
+    process.on('SIGINT', this.onInt);
+    process.on('SIGTERM', this.onTerm);
+  }
+
+  request(reason: string): void {
+    this.reason = reason;
+    progress(`${reason}: stopping`);
+    this.wake();
+  }
+
+  /** Throws Interrupted once a stop was asked for: between steps. */
+  check(): void {
+    if (this.reason) throw new Interrupted(this.reason);
+  }
+
+  /** A step's wait, cut short by Ctrl-C; whatever it settles to afterwards is no news. */
+  interruptible<T>(p: Promise<T>): Promise<T> {
+    p.catch(() => undefined);
+    return Promise.race([p, this.stopped.then((): never => { throw new Interrupted(this.reason ?? 'stopped'); })]);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onInt);
+    process.off('SIGTERM', this.onTerm);
+  }
+}
+
+/** What every start step uses: the options, the run directory, how processes are started, and the run's lifecycle. */
+interface DemoRun {
+  opts: DemoOptions;
+  runDir: string;
+  ctx: ProcessContext;
+  life: Lifecycle;
+  stop: StopRequest;
+}
+
+/** The demo's world as planned from examples/, its files written to the run directory. */
+interface DemoWorld {
+  clusters: ClusterSetup[];
+  plan: DemoPlan;
+  topologyFile: string;
+  /** Both clusters' geofences, for the relays. */
+  relayResources: string;
+}
+
+/**
+ * The demo, step by step: what an earlier run left is removed, the world planned and built,
+ * then relays, routers, operators, agents and traffic started, each group recorded in the
+ * run's lifecycle; on Ctrl-C, the set time, or a failing step, the groups stop newest first
+ * and the namespaces go.
+ */
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const runDir = resolve(opts.runDir);
   const started = Date.now();
-  let stopReason: string | null = null;
-  let wake: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (wake = r));
-  const onSignal = (sig: string): void => {
-    stopReason = sig;
-    progress(`${sig}: stopping`);
-    wake();
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  const check = (): void => {
-    if (stopReason) throw new Interrupted(stopReason);
-  };
-  /** A step's wait, cut short by Ctrl-C; whatever it settles to afterwards is no news. */
-  const interruptible = <T>(p: Promise<T>): Promise<T> => {
-    p.catch(() => undefined);
-    return Promise.race([p, stopped.then((): never => { throw new Interrupted(stopReason ?? 'stopped'); })]);
-  };
-
-  progress('[1/8] removing what an earlier demo left behind');
-  const left = await teardown({ runDir, prefix: opts.prefix, log: (l) => progress(`      ${l}`) });
-  if (left.processes + left.namespaces === 0) progress('      nothing left behind');
+  const stop = new StopRequest();
+  await clearEarlierRun(opts, runDir);
   const logDir = join(runDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   let stopping = false;
-  const state: DemoState = { pid: process.pid, prefix: opts.prefix, relay: opts.relay, startedAt: new Date().toISOString(), processes: [] };
-  writeState(runDir, state);
-  const ctx: ProcessContext = {
-    runDir,
-    logDir,
-    cwd: resolve(opts.examples, '..'),
-    onStart: (p) => {
-      state.processes.push({ name: p.name, pid: p.pid });
-      writeState(runDir, state);
-      p.child.once('exit', (code, signal) => {
-        if (!stopping) progress(`${p.name} exited (${code ?? signal}) while the demo runs; its log: ${p.logFile}`);
-      });
-    },
-  };
-  const groups: DemoProcess[][] = [];
+  const life = new Lifecycle();
+  life.defer('namespaces and pins', async () => {
+    await teardown({ runDir, prefix: opts.prefix, keepRunDir: true, log: (l) => progress(`      ${l}`) });
+    progress(`removed the namespaces and ${pinRoot(opts.prefix)}; logs stay in ${logDir} until make demo-down`);
+  });
+  const run: DemoRun = { opts, runDir, ctx: processContext(opts, runDir, logDir, () => stopping), life, stop };
   try {
-    progress('[2/8] planning from examples/ (topology, policies, workloads)');
-    const topologySrc = join(opts.examples, 'topology.yaml');
-    const topology = loadTopology(topologySrc);
-    const clusters = await loadClusters(opts.examples, join(runDir, 'scan'));
-    const plan = planDemo(
-      topology,
-      clusters.map((c) => ({
-        name: c.name,
-        ia: c.ia,
-        uplinks: c.cluster.spec.uplinks.map((u) => u.interface),
-        pods: c.pods,
-        remotePrefixes: c.set.remotes.flatMap((r) => r.spec.prefixes).filter((p) => p.includes('.')),
-      })),
-      opts.prefix,
-    );
-    const topologyFile = join(runDir, 'topology.yaml');
-    writeFileSync(topologyFile, topologyWithUnderlays(readFileSync(topologySrc, 'utf8'), plan.underlays));
-    // Both relays judge by the geofences of both clusters, so each end of a flow between them
-    // is judged by the same fence (Frankfurt's relay by Zurich's audit fence too).
-    const relayRes = join(runDir, 'resources', 'relay');
-    mkdirSync(relayRes, { recursive: true });
-    const texts = clusters.flatMap((c) => readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f)).map((f) => readFileSync(join(c.policyDir, f), 'utf8')));
-    writeFileSync(join(relayRes, 'geofences.yaml'), geofencesYaml(texts));
-    mkdirSync(join(runDir, 'workloads'), { recursive: true });
-    for (const c of clusters) {
-      writeClusterResources(c, join(runDir, 'resources', c.name), plan, topologyFile);
-      copyFileSync(join(opts.examples, 'workloads', `${c.name}.yaml`), join(runDir, 'workloads', `${c.name}.yaml`));
-      for (const n of plan.nodes.filter((x) => x.cluster === c.name)) writeFileSync(join(runDir, 'workloads', `${n.name}.yaml`), nodeWorkloadsYaml(c.pods, n.name));
-    }
-    check();
-
-    progress(`[3/8] building the network: ${plan.routers.length} transit ASes, ${plan.segments.length} uplink segments, ${plan.nodes.length} nodes, ${plan.pods.length} pods`);
-    let lastShown = 0;
-    buildNetwork(plan, (what, done, total) => {
-      if (done === total || Date.now() - lastShown > 1000) {
-        lastShown = Date.now();
-        progress(`      ${done}/${total} namespaces (${what})`);
-      }
-    });
-    check();
-
-    const relays = planRelays(clusters.map((c) => c.name), opts.relay, runDir);
-    progress(`[4/8] starting ${relays.length} relays, one per cluster, federated (${relays.map((r) => `${r.cluster} on ${r.listen}`).join(', ')}; mutual TLS, certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
-    const certs = mintDemoCerts(runDir, relays, plan.nodes.map((n) => n.name));
-    const relayProcs = relays.map((r) => {
-      const own = certs.relays.get(r.cluster) as RelayCerts;
-      // Each checks flows' hop fields against its own embedded control plane over the same topology.
-      return DemoProcess.cillion(ctx, `relay-${r.cluster}`, [
-        'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--data-dir', r.dataDir,
-        '--resources', relayRes, '--topology', topologyFile, '--attest-key', writeAttestKey(runDir, r.cluster),
-        '--tls-cert', own.server.cert, '--tls-key', own.server.key, '--tls-client-ca', certs.ca,
-        // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).
-        ...r.peers.flatMap((p) => ['--peer', `${p.name}=${p.address}`]),
-        '--peer-cert', own.peer.cert, '--peer-key', own.peer.key, '--peer-server-name', RELAY_SERVER_NAME,
-        // With its heap capped, as a deployment runs it (docs/operations.md, Limits).
-      ], 'log', ['--max-old-space-size=512']);
-    });
-    groups.unshift(relayProcs);
-    await interruptible(Promise.all(relayProcs.map((p) => p.waitFor(/serving Observer and FlowExport/, 120000))));
-    check();
-
-    progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
-    const routers = plan.routers.map((r, i) => {
-      const name = `router-${formatIA(r.ia).replace(/[-:]/g, '_')}`;
-      return DemoProcess.cillion(ctx, name, [
-        'router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${opts.prefix}/${name}`, '--metrics', `127.0.0.1:${ROUTER_METRICS_BASE + i}`,
-      ]);
-    });
-    groups.unshift(routers);
-    let ready = 0;
-    await interruptible(
-      Promise.all(
-        routers.map(async (r) => {
-          await r.waitFor(/forwarding on/, 120000);
-          progress(`      ${++ready}/${routers.length} ${r.name}`);
-        }),
-      ),
-    );
-    check();
-
-    progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
-    const nodesOf = (cluster: string): string[] => plan.nodes.filter((n) => n.cluster === cluster).map((n) => n.name);
-    const meshFiles = writeDemoMesh(
-      runDir,
-      clusters.map((c) => ({
-        name: c.name,
-        clusterId: c.cluster.spec.clusterId,
-        ia: c.cluster.spec.isdAS,
-        nodes: nodesOf(c.name),
-        // Its pod prefixes as the other clusters' RemoteClusters declare them.
-        prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
-      })),
-      MESH_PORT_BASE,
-    );
-    // The operators number the pods first: an agent programs a pod once it has its identity.
-    // Each follows the peers' catalogues too (a node's mesh file that does not publish), for its network policies' status.
-    const operators = clusters.map((c) =>
-      DemoProcess.cillion(ctx, `operator-${c.name}`, [
-        'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
-        '--mesh', meshFiles.get(nodesOf(c.name).at(-1) as string) as string,
-      ]),
-    );
-    groups.unshift(operators);
-    ready = 0;
-    const total = plan.nodes.length + operators.length;
-    await interruptible(
-      Promise.all(
-        operators.map(async (o) => {
-          await o.waitFor(/watching for changes/, 180000);
-          progress(`      ${++ready}/${total} ${o.name}`);
-        }),
-      ),
-    );
-    check();
-    const agents = plan.nodes.map((n, i) => {
-      const own = certs.agents.get(n.name) as { cert: string; key: string };
-      return DemoProcess.cillion(ctx, `agent-${n.name}`, [
-        'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
-        '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster),
-        // Its own cluster's relay only: a relay refuses another cluster's batches.
-        '--relay', relayOf(relays, n.cluster).listen,
-        '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
-        '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
-        '--metrics', `127.0.0.1:${AGENT_METRICS_BASE + i}`,
-        // Identities between the clusters travel authenticated; the mesh file's master secret keys them.
-        '--spao', 'on',
-        ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
-      ]);
-    });
-    groups.unshift(agents);
-    await interruptible(
-      Promise.all(
-        agents.map(async (a) => {
-          await a.waitFor(/collecting/, 180000);
-          // Traffic waits for the peers' catalogues (policies name remote workloads) and keys (SPAO).
-          await a.waitFor(/mesh ready/, 60000);
-          progress(`      ${++ready}/${total} ${a.name}`);
-        }),
-      ),
-    );
-    check();
-
-    const traffic = planTraffic(plan.pods, new Map(clusters.map((c) => [c.name, c.set])), new Map(clusters.map((c) => [c.name, c.ia])));
-    const senders = traffic.filter((t) => t.config.send.length > 0).length;
-    progress(`[7/8] starting traffic: ${senders} of ${traffic.length} pods send, every pod listens`);
-    const peerScript = join(__dirname, `peer${extname(__filename)}`);
-    const peers = traffic.map((t) =>
-      DemoProcess.nodeInNetns(ctx, `pod-${t.pod.cluster}-${t.pod.workload.namespace}-${t.pod.workload.name}`, t.pod.ns, peerScript, [JSON.stringify(t.config)]),
-    );
-    groups.unshift(peers);
-    await interruptible(Promise.all(peers.map((p) => p.waitFor(/"listening"/, 60000))));
-    for (const p of peers) p.child.stdin?.write('send\n');
-    for (const t of traffic.filter((x) => x.targets.length > 0)) {
-      const flows = t.config.send.reduce((n, s) => n + s.srcPorts.length, 0);
-      progress(`      ${t.pod.cluster}/${t.pod.workload.namespace}/${t.pod.workload.name} → ${t.targets.join(', ')} (${flows} flow${flows > 1 ? 's' : ''})`);
-    }
-    check();
+    const world = await planWorld(run);
+    stop.check();
+    buildWorld(world.plan);
+    stop.check();
+    const { relays, certs } = await startRelays(run, world);
+    stop.check();
+    await startRouters(run, world);
+    stop.check();
+    await startNodes(run, world, relays, certs);
+    stop.check();
+    await startTraffic(run, world);
+    stop.check();
 
     progress(`[8/8] up after ${Math.round((Date.now() - started) / 1000)} s`);
-    process.stderr.write(`${banner(plan, clusters, opts, relays, certs)}\n`);
-    if (opts.view) groups.unshift([DemoProcess.cillion(ctx, 'observe', ['observe', '--server', relays[0].listen, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
-    const timer = opts.seconds !== undefined ? setTimeout(() => onSignal(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
-    await stopped;
+    process.stderr.write(`${banner(world.plan, world.clusters, opts, relays, certs)}\n`);
+    if (opts.view) startGroup(run, [DemoProcess.cillion(run.ctx, 'observe', ['observe', '--server', relays[0].listen, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
+    const timer = opts.seconds !== undefined ? setTimeout(() => stop.request(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
+    await stop.stopped;
     if (timer) clearTimeout(timer);
   } catch (e) {
     if (!(e instanceof Interrupted)) {
@@ -397,12 +282,208 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   } finally {
     stopping = true;
     progress('stopping: traffic and view, agents and operators, routers, relays');
-    // Newest first: nothing is left sending into a datapath that is going away, and the
-    // agents' last flows still reach their relays.
-    for (const g of groups) await Promise.all(g.map((p) => p.stop(15000)));
-    await teardown({ runDir, prefix: opts.prefix, keepRunDir: true, log: (l) => progress(`      ${l}`) });
-    progress(`removed the namespaces and ${pinRoot(opts.prefix)}; logs stay in ${logDir} until make demo-down`);
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    await life.stop();
+    stop.dispose();
+  }
+}
+
+async function clearEarlierRun(opts: DemoOptions, runDir: string): Promise<void> {
+  progress('[1/8] removing what an earlier demo left behind');
+  const left = await teardown({ runDir, prefix: opts.prefix, log: (l) => progress(`      ${l}`) });
+  if (left.processes + left.namespaces === 0) progress('      nothing left behind');
+}
+
+/** How the demo's processes start: each is named in the state file (for demo-down) and its exit said while the demo runs. */
+function processContext(opts: DemoOptions, runDir: string, logDir: string, stopping: () => boolean): ProcessContext {
+  const state: DemoState = { pid: process.pid, prefix: opts.prefix, relay: opts.relay, startedAt: new Date().toISOString(), processes: [] };
+  writeState(runDir, state);
+  return {
+    runDir,
+    logDir,
+    cwd: resolve(opts.examples, '..'),
+    onStart: (p) => {
+      state.processes.push({ name: p.name, pid: p.pid });
+      writeState(runDir, state);
+      p.child.once('exit', (code, signal) => {
+        if (!stopping()) progress(`${p.name} exited (${code ?? signal}) while the demo runs; its log: ${p.logFile}`);
+      });
+    },
+  };
+}
+
+/**
+ * A group of processes just started: stopped together, and before every group started
+ * earlier, so nothing is left sending into a datapath that is going away, and the agents'
+ * last flows still reach their relays.
+ */
+function startGroup(run: DemoRun, group: DemoProcess[]): DemoProcess[] {
+  run.life.defer(group.map((p) => p.name).join(', '), async () => {
+    await Promise.all(group.map((p) => p.stop(15000)));
+  });
+  return group;
+}
+
+async function planWorld({ opts, runDir }: DemoRun): Promise<DemoWorld> {
+  progress('[2/8] planning from examples/ (topology, policies, workloads)');
+  const topologySrc = join(opts.examples, 'topology.yaml');
+  const topology = loadTopology(topologySrc);
+  const clusters = await loadClusters(opts.examples, join(runDir, 'scan'));
+  const plan = planDemo(
+    topology,
+    clusters.map((c) => ({
+      name: c.name,
+      ia: c.ia,
+      uplinks: c.cluster.spec.uplinks.map((u) => u.interface),
+      pods: c.pods,
+      remotePrefixes: c.set.remotes.flatMap((r) => r.spec.prefixes).filter((p) => p.includes('.')),
+    })),
+    opts.prefix,
+  );
+  const topologyFile = join(runDir, 'topology.yaml');
+  writeFileSync(topologyFile, topologyWithUnderlays(readFileSync(topologySrc, 'utf8'), plan.underlays));
+  // Both relays judge by the geofences of both clusters, so each end of a flow between them
+  // is judged by the same fence (Frankfurt's relay by Zurich's audit fence too).
+  const relayResources = join(runDir, 'resources', 'relay');
+  mkdirSync(relayResources, { recursive: true });
+  const texts = clusters.flatMap((c) => readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f)).map((f) => readFileSync(join(c.policyDir, f), 'utf8')));
+  writeFileSync(join(relayResources, 'geofences.yaml'), geofencesYaml(texts));
+  mkdirSync(join(runDir, 'workloads'), { recursive: true });
+  for (const c of clusters) {
+    writeClusterResources(c, join(runDir, 'resources', c.name), plan, topologyFile);
+    copyFileSync(join(opts.examples, 'workloads', `${c.name}.yaml`), join(runDir, 'workloads', `${c.name}.yaml`));
+    for (const n of plan.nodes.filter((x) => x.cluster === c.name)) writeFileSync(join(runDir, 'workloads', `${n.name}.yaml`), nodeWorkloadsYaml(c.pods, n.name));
+  }
+  return { clusters, plan, topologyFile, relayResources };
+}
+
+function buildWorld(plan: DemoPlan): void {
+  progress(`[3/8] building the network: ${plan.routers.length} transit ASes, ${plan.segments.length} uplink segments, ${plan.nodes.length} nodes, ${plan.pods.length} pods`);
+  let lastShown = 0;
+  buildNetwork(plan, (what, done, total) => {
+    if (done === total || Date.now() - lastShown > 1000) {
+      lastShown = Date.now();
+      progress(`      ${done}/${total} namespaces (${what})`);
+    }
+  });
+}
+
+async function startRelays(run: DemoRun, world: DemoWorld): Promise<{ relays: DemoRelay[]; certs: DemoCerts }> {
+  const { runDir } = run;
+  const relays = planRelays(world.clusters.map((c) => c.name), run.opts.relay, runDir);
+  progress(`[4/8] starting ${relays.length} relays, one per cluster, federated (${relays.map((r) => `${r.cluster} on ${r.listen}`).join(', ')}; mutual TLS, certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
+  const certs = mintDemoCerts(runDir, relays, world.plan.nodes.map((n) => n.name));
+  const relayProcs = startGroup(run, relays.map((r) => {
+    const own = certs.relays.get(r.cluster) as RelayCerts;
+    // Each checks flows' hop fields against its own embedded control plane over the same topology.
+    return DemoProcess.cillion(run.ctx, `relay-${r.cluster}`, [
+      'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--data-dir', r.dataDir,
+      '--resources', world.relayResources, '--topology', world.topologyFile, '--attest-key', writeAttestKey(runDir, r.cluster),
+      '--tls-cert', own.server.cert, '--tls-key', own.server.key, '--tls-client-ca', certs.ca,
+      // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).
+      ...r.peers.flatMap((p) => ['--peer', `${p.name}=${p.address}`]),
+      '--peer-cert', own.peer.cert, '--peer-key', own.peer.key, '--peer-server-name', RELAY_SERVER_NAME,
+      // With its heap capped, as a deployment runs it (docs/operations.md, Limits).
+    ], 'log', ['--max-old-space-size=512']);
+  }));
+  await run.stop.interruptible(Promise.all(relayProcs.map((p) => p.waitFor(/serving Observer and FlowExport/, 120000))));
+  return { relays, certs };
+}
+
+async function startRouters(run: DemoRun, { plan, topologyFile }: DemoWorld): Promise<void> {
+  progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
+  const routers = startGroup(run, plan.routers.map((r, i) => {
+    const name = `router-${formatIA(r.ia).replace(/[-:]/g, '_')}`;
+    return DemoProcess.cillion(run.ctx, name, [
+      'router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${run.opts.prefix}/${name}`, '--metrics', `127.0.0.1:${ROUTER_METRICS_BASE + i}`,
+    ]);
+  }));
+  let ready = 0;
+  await run.stop.interruptible(
+    Promise.all(
+      routers.map(async (r) => {
+        await r.waitFor(/forwarding on/, 120000);
+        progress(`      ${++ready}/${routers.length} ${r.name}`);
+      }),
+    ),
+  );
+}
+
+/** The operators first (each its cluster's identity allocator), then one agent per node. */
+async function startNodes(run: DemoRun, { clusters, plan }: DemoWorld, relays: readonly DemoRelay[], certs: DemoCerts): Promise<void> {
+  const { runDir, opts } = run;
+  progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
+  const nodesOf = (cluster: string): string[] => plan.nodes.filter((n) => n.cluster === cluster).map((n) => n.name);
+  const meshFiles = writeDemoMesh(
+    runDir,
+    clusters.map((c) => ({
+      name: c.name,
+      clusterId: c.cluster.spec.clusterId,
+      ia: c.cluster.spec.isdAS,
+      nodes: nodesOf(c.name),
+      // Its pod prefixes as the other clusters' RemoteClusters declare them.
+      prefixes: [...new Set(clusters.flatMap((o) => o.set.remotes.filter((r) => r.metadata.name === c.name).flatMap((r) => r.spec.prefixes)))],
+    })),
+    MESH_PORT_BASE,
+  );
+  // The operators number the pods first: an agent programs a pod once it has its identity.
+  // Each follows the peers' catalogues too (a node's mesh file that does not publish), for its network policies' status.
+  const operators = startGroup(run, clusters.map((c) =>
+    DemoProcess.cillion(run.ctx, `operator-${c.name}`, [
+      'operator', '--resources', join(runDir, 'resources', c.name), '--workloads', join(runDir, 'workloads', `${c.name}.yaml`), '--state', join(runDir, 'state', c.name),
+      '--mesh', meshFiles.get(nodesOf(c.name).at(-1) as string) as string,
+    ]),
+  ));
+  let ready = 0;
+  const total = plan.nodes.length + operators.length;
+  await run.stop.interruptible(
+    Promise.all(
+      operators.map(async (o) => {
+        await o.waitFor(/watching for changes/, 180000);
+        progress(`      ${++ready}/${total} ${o.name}`);
+      }),
+    ),
+  );
+  run.stop.check();
+  const agents = startGroup(run, plan.nodes.map((n, i) => {
+    const own = certs.agents.get(n.name) as { cert: string; key: string };
+    return DemoProcess.cillion(run.ctx, `agent-${n.name}`, [
+      'agent', '--node', n.name, '--resources', join(runDir, 'resources', n.cluster), '--workloads', join(runDir, 'workloads', `${n.name}.yaml`),
+      '--netns', n.ns, '--instance', `${opts.prefix}/edge-${n.name}`, '--state', join(runDir, 'state', n.cluster),
+      // Its own cluster's relay only: a relay refuses another cluster's batches.
+      '--relay', relayOf(relays, n.cluster).listen,
+      '--relay-ca', certs.ca, '--relay-cert', own.cert, '--relay-key', own.key,
+      '--observer-socket', join(runDir, `${n.name}.sock`), '--flow-idle', '2', '--flow-active', '5', '--mesh', meshFiles.get(n.name) as string,
+      '--metrics', `127.0.0.1:${AGENT_METRICS_BASE + i}`,
+      // Identities between the clusters travel authenticated; the mesh file's master secret keys them.
+      '--spao', 'on',
+      ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
+    ]);
+  }));
+  await run.stop.interruptible(
+    Promise.all(
+      agents.map(async (a) => {
+        await a.waitFor(/collecting/, 180000);
+        // Traffic waits for the peers' catalogues (policies name remote workloads) and keys (SPAO).
+        await a.waitFor(/mesh ready/, 60000);
+        progress(`      ${++ready}/${total} ${a.name}`);
+      }),
+    ),
+  );
+}
+
+/** One peer per pod, all listening before any sends. */
+async function startTraffic(run: DemoRun, { clusters, plan }: DemoWorld): Promise<void> {
+  const traffic = planTraffic(plan.pods, new Map(clusters.map((c) => [c.name, c.set])), new Map(clusters.map((c) => [c.name, c.ia])));
+  const senders = traffic.filter((t) => t.config.send.length > 0).length;
+  progress(`[7/8] starting traffic: ${senders} of ${traffic.length} pods send, every pod listens`);
+  const peerScript = join(__dirname, `peer${extname(__filename)}`);
+  const peers = startGroup(run, traffic.map((t) =>
+    DemoProcess.nodeInNetns(run.ctx, `pod-${t.pod.cluster}-${t.pod.workload.namespace}-${t.pod.workload.name}`, t.pod.ns, peerScript, [JSON.stringify(t.config)]),
+  ));
+  await run.stop.interruptible(Promise.all(peers.map((p) => p.waitFor(/"listening"/, 60000))));
+  for (const p of peers) p.child.stdin?.write('send\n');
+  for (const t of traffic.filter((x) => x.targets.length > 0)) {
+    const flows = t.config.send.reduce((n, s) => n + s.srcPorts.length, 0);
+    progress(`      ${t.pod.cluster}/${t.pod.workload.namespace}/${t.pod.workload.name} → ${t.targets.join(', ')} (${flows} flow${flows > 1 ? 's' : ''})`);
   }
 }

@@ -116,15 +116,56 @@ const labelsOf = (w: Workload): WorkloadLabels => workloadLabels(w.namespace, w.
 
 const isIPv4Prefix = (p: string): boolean => /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(p);
 
+/**
+ * The node's desired datapath state, in named steps: the network policies compiled, each
+ * path policy programmed (paths, egress claims, its outcome), the receiving side of
+ * enforcing fences, then the state assembled. Pure but for the control plane's answers.
+ */
 export async function buildDesired(input: DesiredInputs, pathIds: PathIds, policyIds: PolicyIds = new PolicyIds()): Promise<DesiredState> {
-  const local: IA = input.cluster.spec.isdAS;
-  const identityOf = (w: Workload): number => {
+  const identityOf = identitiesOf(input);
+  const xpolicy = networkPolicies(input, identityOf, policyIds);
+  const pathsTo = cachedPaths(input.control);
+  const table = new PathTable(input, pathIds);
+  const egress = new Map<string, [EgressKey, number[]]>();
+  const outcomes: PolicyOutcome[] = [];
+  for (const policy of [...input.policies].sort(byName)) outcomes.push(await programPolicy(policy, input, identityOf, pathsTo, table, egress));
+  const ingress = await enforcedIngress(input, identityOf, pathsTo);
+  pathIds.retain(table.fingerprints);
+  return {
+    config: [[0, { localIA: input.cluster.spec.isdAS, realtimeOffsetNs: input.realtimeOffsetNs, key: input.hopKey ? hopFieldKeyMaterial(input.hopKey) : null }]],
+    interfaces: input.uplinks.map(({ ifid, ...entry }) => [ifid, entry]),
+    ifindexToIfid: input.uplinks.map((u) => [u.ifindex, u.ifid]),
+    endpoints: input.workloads.map((w) => [w.ip, { identity: identityOf(w), ifindex: 0 }]),
+    paths: table.entries(),
+    egressPolicy: [...egress.values()],
+    ingressEnforced: ingress.enforced,
+    ingressAllow: ingress.allow,
+    xpolicySelected: xpolicy.selected,
+    xpolicyAllow: xpolicy.allow,
+    xpolicyEgressSelected: xpolicy.egressSelected,
+    xpolicyEgressAllow: xpolicy.egressAllow,
+    xpolicyPeers: xpolicy.peers,
+    outcomes,
+    networkPolicyOutcomes: xpolicy.outcomes,
+    pathsInUse: table.controlPaths(),
+  };
+}
+
+type IdentityOf = (w: Workload) => number;
+type PathsTo = (src: IA, dst: IA) => Promise<ControlPlanePath[]>;
+
+/** Each workload's identity; a workload without one is a caller's error. */
+export function identitiesOf(input: Pick<DesiredInputs, 'identities'>): IdentityOf {
+  return (w) => {
     const id = input.identities.get(IdentityBook.key(w));
     if (id === undefined) throw new Error(`no identity for ${IdentityBook.key(w)}`);
     return id;
   };
-  const uplinks = new Map(input.uplinks.map((u) => [u.ifid, u]));
-  const xpolicy = compileXPolicies(
+}
+
+/** The CillionNetworkPolicies compiled for this node's endpoints. */
+export function networkPolicies(input: DesiredInputs, identityOf: IdentityOf, policyIds: PolicyIds): ReturnType<typeof compileXPolicies> {
+  return compileXPolicies(
     {
       policies: input.networkPolicies,
       endpoints: input.workloads.map((w) => ({ identity: identityOf(w), labels: endpointLabels(labelMap(identityLabels(w.namespace, w.labels)), input.cluster.metadata.name) })),
@@ -132,122 +173,144 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds, polic
     },
     policyIds,
   );
-  const state: DesiredState = {
-    config: [[0, { localIA: local, realtimeOffsetNs: input.realtimeOffsetNs, key: input.hopKey ? hopFieldKeyMaterial(input.hopKey) : null }]],
-    interfaces: input.uplinks.map(({ ifid, ...entry }) => [ifid, entry]),
-    ifindexToIfid: input.uplinks.map((u) => [u.ifindex, u.ifid]),
-    endpoints: input.workloads.map((w) => [w.ip, { identity: identityOf(w), ifindex: 0 }]),
-    paths: [],
-    egressPolicy: [],
-    ingressEnforced: [],
-    ingressAllow: [],
-    xpolicySelected: xpolicy.selected,
-    xpolicyAllow: xpolicy.allow,
-    xpolicyEgressSelected: xpolicy.egressSelected,
-    xpolicyEgressAllow: xpolicy.egressAllow,
-    xpolicyPeers: xpolicy.peers,
-    outcomes: [],
-    networkPolicyOutcomes: xpolicy.outcomes,
-    pathsInUse: [],
-  };
-  const fencesFor = (w: Workload): Geofence[] => input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, labelsOf(w)));
-  const fenceKey = (fs: readonly Geofence[]): string => fs.map((f) => f.metadata.name).sort().join(',');
-  const pathCache = new Map<string, Promise<ControlPlanePath[]>>();
-  const pathsTo = (src: IA, dst: IA): Promise<ControlPlanePath[]> => {
-    const k = `${src}>${dst}`;
-    if (!pathCache.has(k)) pathCache.set(k, input.control.paths(src, dst));
-    return pathCache.get(k) as Promise<ControlPlanePath[]>;
-  };
-  const usedPaths = new Map<number, PathEntry>();
-  const usedControlPaths = new Map<number, ControlPlanePath>();
-  const usedFingerprints = new Set<string>();
-  const egress = new Map<string, [EgressKey, number[]]>();
+}
 
-  const program = (cp: ControlPlanePath): number | null => {
+/** The control plane's paths between two ASes, asked once per pair. */
+export function cachedPaths(control: PathService): PathsTo {
+  const cache = new Map<string, Promise<ControlPlanePath[]>>();
+  return (src, dst) => {
+    const k = `${src}>${dst}`;
+    if (!cache.has(k)) cache.set(k, control.paths(src, dst));
+    return cache.get(k) as Promise<ControlPlanePath[]>;
+  };
+}
+
+export const fencesFor = (fences: readonly Geofence[], w: Workload): Geofence[] => fences.filter((f) => matchesWorkload(f.spec.workloadSelector, labelsOf(w)));
+
+/** The paths-map entries: one per path in use, by a path id that stays while the path does. */
+export class PathTable {
+  private readonly paths = new Map<number, PathEntry>();
+  private readonly controls = new Map<number, ControlPlanePath>();
+  readonly fingerprints = new Set<string>();
+  private readonly uplinks: Map<number, NodeUplink>;
+
+  constructor(private readonly input: Pick<DesiredInputs, 'uplinks' | 'underlayMtu'>, private readonly pathIds: PathIds) {
+    this.uplinks = new Map(input.uplinks.map((u) => [u.ifid, u]));
+  }
+
+  /** The path's id, or null when its first hop leaves on no uplink of this node. */
+  program(cp: ControlPlanePath): number | null {
     const { path, egressIfid } = processSourceHop(cp.path);
-    const up = uplinks.get(egressIfid);
+    const up = this.uplinks.get(egressIfid);
     if (!up) return null;
-    const id = pathIds.idOf(cp.fingerprint);
-    usedFingerprints.add(cp.fingerprint);
-    usedControlPaths.set(id, cp);
-    usedPaths.set(id, {
-      ifindex: up.ifindex, mtu: Math.min(cp.mtu, input.underlayMtu), srcMac: up.localMac, dstMac: up.remoteMac,
+    const id = this.pathIds.idOf(cp.fingerprint);
+    this.fingerprints.add(cp.fingerprint);
+    this.controls.set(id, cp);
+    this.paths.set(id, {
+      ifindex: up.ifindex, mtu: Math.min(cp.mtu, this.input.underlayMtu), srcMac: up.localMac, dstMac: up.remoteMac,
       srcIp: up.localIp, dstIp: up.remoteIp, srcPort: up.localPort, dstPort: up.remotePort, egressIfid,
       header: headerTemplate(cp.src, cp.dst, path),
     });
     return id;
-  };
+  }
 
-  for (const policy of [...input.policies].sort(byName)) {
-    const outcome: PolicyOutcome = { policy, destinations: [] };
-    state.outcomes.push(outcome);
-    const resolved = resolveDestinations(policy.spec.destinations, [...input.remotes]);
-    if (!resolved.ok) {
-      outcome.problem = resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-      continue;
-    }
-    let compiled: Policy;
-    try {
-      compiled = compile(policy, input.policies);
-    } catch (e) {
-      if (!(e instanceof PathPolicyError)) throw e;
-      outcome.problem = e.message;
-      continue;
-    }
-    const selected = input.workloads.filter((w) => matchesWorkload(policy.spec.workloadSelector, labelsOf(w)));
-    // Workloads under the same fences share one selection.
-    const groups = new Map<string, { fences: Geofence[]; identities: Set<number> }>();
-    for (const w of selected) {
-      const fs = fencesFor(w);
-      const g = groups.get(fenceKey(fs)) ?? { fences: fs, identities: new Set<number>() };
-      g.identities.add(identityOf(w));
-      groups.set(fenceKey(fs), g);
-    }
-    if (groups.size === 0) {
-      // No workload here: select for the labels the policy requires, so its status still
-      // says what the fences that would apply allow.
-      const sel = policy.spec.workloadSelector;
-      const typical = { namespaceLabels: sel.namespaceSelector.matchLabels, podLabels: sel.podSelector.matchLabels };
-      groups.set('', { fences: input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, typical)), identities: new Set() });
-    }
-    for (const dest of resolved.value) {
-      const candidates = (await pathsTo(local, dest.isdAS)).filter((p) => p.interfaces.length > 0);
-      for (const g of groups.values()) {
-        const selection = selectPaths(policy, compiled, candidates, g.fences);
-        const ids = selection.selected.map(program).filter((id): id is number => id !== null);
-        outcome.destinations.push({ destination: dest, selection, identities: [...g.identities].sort((a, b) => a - b) });
-        if (ids.length === 0) continue;
-        for (const identity of g.identities) {
-          for (const prefix of dest.prefixes.filter(isIPv4Prefix)) {
-            const k = `${identity} ${prefix}`;
-            // Policies apply in name order; the first to claim an identity and prefix keeps it.
-            if (!egress.has(k)) egress.set(k, [{ identity, prefix }, ids]);
-          }
+  entries(): Array<[number, PathEntry]> {
+    return [...this.paths].sort((a, b) => a[0] - b[0]);
+  }
+
+  controlPaths(): Array<[number, ControlPlanePath]> {
+    return [...this.controls].sort((a, b) => a[0] - b[0]);
+  }
+}
+
+/** The policy's selected workloads, grouped by the fences over them: each group shares one selection. */
+export function fenceGroups(policy: WANPathPolicy, input: Pick<DesiredInputs, 'workloads' | 'fences'>, identityOf: IdentityOf): Map<string, { fences: Geofence[]; identities: Set<number> }> {
+  const fenceKey = (fs: readonly Geofence[]): string => fs.map((f) => f.metadata.name).sort().join(',');
+  const groups = new Map<string, { fences: Geofence[]; identities: Set<number> }>();
+  for (const w of input.workloads.filter((x) => matchesWorkload(policy.spec.workloadSelector, labelsOf(x)))) {
+    const fs = fencesFor(input.fences, w);
+    const g = groups.get(fenceKey(fs)) ?? { fences: fs, identities: new Set<number>() };
+    g.identities.add(identityOf(w));
+    groups.set(fenceKey(fs), g);
+  }
+  if (groups.size === 0) {
+    // No workload here: select for the labels the policy requires, so its status still
+    // says what the fences that would apply allow.
+    const sel = policy.spec.workloadSelector;
+    const typical = { namespaceLabels: sel.namespaceSelector.matchLabels, podLabels: sel.podSelector.matchLabels };
+    groups.set('', { fences: input.fences.filter((f) => matchesWorkload(f.spec.workloadSelector, typical)), identities: new Set() });
+  }
+  return groups;
+}
+
+/**
+ * One path policy: its destinations resolved, paths selected per fence group and
+ * programmed, and each identity's egress towards each destination prefix claimed (the first
+ * policy by name to claim an identity and prefix keeps it).
+ */
+export async function programPolicy(
+  policy: WANPathPolicy,
+  input: DesiredInputs,
+  identityOf: IdentityOf,
+  pathsTo: PathsTo,
+  table: PathTable,
+  egress: Map<string, [EgressKey, number[]]>,
+): Promise<PolicyOutcome> {
+  const outcome: PolicyOutcome = { policy, destinations: [] };
+  const resolved = resolveDestinations(policy.spec.destinations, [...input.remotes]);
+  if (!resolved.ok) {
+    outcome.problem = resolved.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    return outcome;
+  }
+  let compiled: Policy;
+  try {
+    compiled = compile(policy, input.policies);
+  } catch (e) {
+    if (!(e instanceof PathPolicyError)) throw e;
+    outcome.problem = e.message;
+    return outcome;
+  }
+  const groups = fenceGroups(policy, input, identityOf);
+  for (const dest of resolved.value) {
+    const candidates = (await pathsTo(input.cluster.spec.isdAS, dest.isdAS)).filter((p) => p.interfaces.length > 0);
+    for (const g of groups.values()) {
+      const selection = selectPaths(policy, compiled, candidates, g.fences);
+      const ids = selection.selected.map((p) => table.program(p)).filter((id): id is number => id !== null);
+      outcome.destinations.push({ destination: dest, selection, identities: [...g.identities].sort((a, b) => a - b) });
+      if (ids.length === 0) continue;
+      for (const identity of g.identities) {
+        for (const prefix of dest.prefixes.filter(isIPv4Prefix)) {
+          const k = `${identity} ${prefix}`;
+          if (!egress.has(k)) egress.set(k, [{ identity, prefix }, ids]);
         }
       }
     }
   }
+  return outcome;
+}
 
-  // The receiving side of enforcing fences: only compliant paths from any remote cluster.
+/** The receiving side of enforcing fences: only compliant paths from any remote cluster. */
+export async function enforcedIngress(
+  input: Pick<DesiredInputs, 'workloads' | 'fences' | 'remotes' | 'cluster'>,
+  identityOf: IdentityOf,
+  pathsTo: PathsTo,
+): Promise<{ enforced: Array<[number, number]>; allow: Array<[IngressAllowKey, number]> }> {
+  const enforced: Array<[number, number]> = [];
+  const allow: Array<[IngressAllowKey, number]> = [];
   for (const w of input.workloads) {
-    const enforcing = fencesFor(w).filter((f) => f.spec.mode === 'enforce');
+    const enforcing = fencesFor(input.fences, w).filter((f) => f.spec.mode === 'enforce');
     if (enforcing.length === 0) continue;
     const identity = identityOf(w);
-    if (state.ingressEnforced.some(([id]) => id === identity)) continue;
-    state.ingressEnforced.push([identity, 1]);
+    if (enforced.some(([id]) => id === identity)) continue;
+    enforced.push([identity, 1]);
     for (const remote of [...input.remotes].sort(byName)) {
-      for (const p of await pathsTo(remote.spec.isdAS, local)) {
+      for (const p of await pathsTo(remote.spec.isdAS, input.cluster.spec.isdAS)) {
         if (p.interfaces.length === 0 || !allowedForEnforcement(p, enforcing).allowed) continue;
-        state.ingressAllow.push([{ dstIdentity: identity, srcIdentity: 0, pathKey: ingressPathKey(p.path) }, 1]);
+        allow.push([{ dstIdentity: identity, srcIdentity: 0, pathKey: ingressPathKey(p.path) }, 1]);
       }
     }
   }
-
-  pathIds.retain(usedFingerprints);
-  state.paths = [...usedPaths].sort((a, b) => a[0] - b[0]);
-  state.pathsInUse = [...usedControlPaths].sort((a, b) => a[0] - b[0]);
-  state.egressPolicy = [...egress.values()];
-  return state;
+  return { enforced, allow };
 }
 
 /** A one-line summary of a selection for logs and status messages. */
