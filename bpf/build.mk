@@ -32,12 +32,26 @@ $(BPF_BUILD)/edge_kfunc.bpf.o: bpf/edge.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinu
 	@echo "clang-16 $< (SPAO)"
 	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_SPAO_KFUNC -c $< -o $@
 
+# The TypeScript side of the header's structs, enums and #defines (docs/record-layout.md).
+# Committed, so that type-checking needs no clang; regenerated whenever the header or the
+# generator changes. abi-check fails, naming struct and field, when the committed file is stale.
+ABI_LAYOUT := bpf/abi_layout.gen.ts
+ABI_LAYOUT_TOOL := node --require tsx/cjs bpf/layout/main.ts
+
+$(ABI_LAYOUT): bpf/include/cillion_abi.h $(wildcard bpf/layout/*.ts) | $(STAMPS)/apt $(STAMPS)/npm
+	@echo "generate $@"
+	@$(ABI_LAYOUT_TOOL) generate --out $@
+
+.PHONY: abi-check
+abi-check: | $(STAMPS)/apt $(STAMPS)/npm
+	@$(ABI_LAYOUT_TOOL) check
+
 # node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
 $(ADDON): $(ADDON_SRC) $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
 	@cd bpf/addon && MAKEFLAGS= npx --no-install node-gyp rebuild --nodedir=/usr --loglevel=error >/dev/null
 
-bpf: $(BPF_PROGS) $(ADDON)
+bpf: $(ABI_LAYOUT) $(BPF_PROGS) $(ADDON)
 
 # Benchmark baselines and the C reference tools (bench/).
 BENCH_BUILD := bench/build
