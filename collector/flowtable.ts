@@ -142,6 +142,8 @@ export interface FlowTableOptions {
 
 export interface FlowTableStats {
   entries: number;
+  /** Entries kept at most (maxEntries): at this size a new flow evicts the least recently seen. */
+  capacity: number;
   records: number;
   decodeErrors: number;
   /** Flows reported before their time to make room for a new one (not a loss). */
@@ -323,7 +325,7 @@ export class FlowTable {
   }
 
   stats(): FlowTableStats {
-    return { entries: this.count, carriedNow: this.carry.size, ...this.stat };
+    return { entries: this.count, capacity: this.max, carriedNow: this.carry.size, ...this.stat };
   }
 
   private refill(): void {

@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import { RingReader } from '../../bpf/native';
-import { Collector, pipelineCounters } from '../../collector/collector';
+import { Collector, flowTableGauge, pipelineCounters } from '../../collector/collector';
 import { AgentMetrics } from '../../collector/metrics';
 import { serveMetrics } from '../../metrics/endpoint';
 import { WorkloadEndpoints } from '../../collector/enrich';
@@ -287,6 +287,7 @@ async function run(opts: AgentOptions): Promise<void> {
           batchFlows: 16_384,
           flushMs: 200,
           ringCounters: () => pipelineCounters(collector.stats(), dp.counterTotals()),
+          flowTable: () => flowTableGauge(collector.stats()),
           onError: (e) => log(`export: ${e.message}`),
           onConnected: (target, name) => {
             const now = `${target}${name ? ` (relay ${name})` : ''}`;
@@ -340,6 +341,7 @@ async function run(opts: AgentOptions): Promise<void> {
         version,
         log,
         counters: () => (ex ? ex.counters() : { ...zeroCounters(), ...pipelineCounters(collector.stats(), dp.counterTotals()) }),
+        flowTable: () => flowTableGauge(collector.stats()),
       });
       const o = observer;
       stops.push(() => o.close());
