@@ -111,6 +111,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
         'cillion_datapath_packets_total{counter="RING_RESERVE_FAIL"} 6',
         'cillion_datapath_wire_bytes_total{counter="RING_RESERVE_FAIL"} 600',
         'cillion_flow_table_entries 12',
+        'cillion_flow_table_capacity 1024',
         'cillion_flow_table_evictions_total 40',
         'cillion_flow_reports_deferred_total 5',
         'cillion_flow_reports_carried 2',
