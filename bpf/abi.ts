@@ -3,9 +3,6 @@
 // (docs/record-layout.md). Nothing here restates a number the header defines.
 import { DEFINES, ENUMS, STRUCTS } from './abi_layout.gen';
 
-/** Byte offset and size of each member, by its C name. */
-export type { StructLayout } from './layout/model';
-
 export const RECORD_VERSION = DEFINES.CIL_RECORD_VERSION;
 export const REC_PACKET = ENUMS.cil_record_type.CIL_REC_PACKET;
 export const REC_PATH_MAX = DEFINES.CIL_REC_PATH_MAX;
@@ -17,6 +14,7 @@ export const MAX_PATH_SET = DEFINES.CIL_MAX_PATH_SET;
 export const AES_ROUND_KEYS = DEFINES.CIL_AES_ROUND_KEYS;
 export { PROTO_CILLION_SHIM, SHIM_LEN } from '../scion/shim';
 
+/** Each struct's size and each member's byte offset and size, by C name. */
 export const LAYOUTS = STRUCTS;
 export type StructName = keyof typeof STRUCTS;
 

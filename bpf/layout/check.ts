@@ -10,7 +10,6 @@ export const HEADER_PATH = 'bpf/include/cillion_abi.h';
 
 /** The generated module's layout, loaded as the decoders load it. */
 function loadGenerated(file: string): AbiLayout {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const m = require(resolve(file)) as { STRUCTS: AbiLayout['structs']; ENUMS: AbiLayout['enums']; DEFINES: AbiLayout['defines'] };
   return { structs: m.STRUCTS, enums: m.ENUMS, defines: m.DEFINES };
 }
