@@ -48,6 +48,20 @@ $(BPF_BUILD)/edge_kfunc.bpf.o: bpf/edge.bpf.c $(BPF_HEADERS) $(BPF_BUILD)/vmlinu
 	@echo "clang-16 $< (SPAO)"
 	@$(BPF_KFUNC_CLANG) $(BPF_CFLAGS) -DCIL_SPAO_KFUNC -c $< -o $@
 
+# The TypeScript side of the header's structs, enums and #defines (docs/record-layout.md).
+# Committed, so that type-checking needs no clang; regenerated whenever the header or the
+# generator changes. abi-check fails, naming struct and field, when the committed file is stale.
+ABI_LAYOUT := bpf/abi_layout.gen.ts
+ABI_LAYOUT_TOOL := node --require tsx/cjs bpf/layout/main.ts
+
+$(ABI_LAYOUT): bpf/include/cillion_abi.h $(wildcard bpf/layout/*.ts) | $(STAMPS)/apt $(STAMPS)/npm
+	@echo "generate $@"
+	@$(ABI_LAYOUT_TOOL) generate --out $@
+
+.PHONY: abi-check
+abi-check: | $(STAMPS)/apt $(STAMPS)/npm
+	@$(ABI_LAYOUT_TOOL) check
+
 # node-gyp runs a make of its own, which must not take our --jobs without our jobserver.
 $(ADDON): $(ADDON_SRC) $(BPF_BUILD)/arch $(STAMPS)/npm
 	@echo "node-gyp bpf/addon"
@@ -56,7 +70,7 @@ $(ADDON): $(ADDON_SRC) $(BPF_BUILD)/arch $(STAMPS)/npm
 # What `cillion` loads at run time, and all that the npm package's install step builds.
 bpf-runtime: $(BPF_PROGS) $(ADDON) $(BPF_BUILD)/arch
 
-bpf: bpf-runtime
+bpf: $(ABI_LAYOUT) bpf-runtime
 
 # Benchmark baselines and the C reference tools (bench/).
 BENCH_BUILD := bench/build

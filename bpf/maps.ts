@@ -1,17 +1,17 @@
 // Typed keys and values of the datapath maps (bpf/include/cillion_abi.h), encoded to and
 // decoded from the exact bytes the kernel uses. Addresses are dotted IPv4 strings, MACs
 // "aa:bb:..." strings, ISD-ASes bigints; everything else is a number.
-import { AES_ROUND_KEYS, HDR_MAX, LAYOUTS, MAX_PATH_SET } from './abi';
+import { AES_ROUND_KEYS, HDR_MAX, LAYOUTS, MAX_PATH_SET, type StructName } from './abi';
 
 type Fields = Record<string, { offset: number; size: number }>;
 
-function buf(struct: string): [Buffer, DataView, Fields] {
+function buf(struct: StructName): [Buffer, DataView, Fields] {
   const l = LAYOUTS[struct];
   const b = Buffer.alloc(l.size);
   return [b, new DataView(b.buffer, b.byteOffset, b.length), l.fields];
 }
 
-function view(struct: string, b: Uint8Array): [DataView, Fields] {
+function view(struct: StructName, b: Uint8Array): [DataView, Fields] {
   const l = LAYOUTS[struct];
   if (b.length < l.size) throw new RangeError(`${struct} needs ${l.size} bytes, got ${b.length}`);
   return [new DataView(b.buffer, b.byteOffset, b.length), l.fields];
@@ -39,7 +39,7 @@ export function macString(b: Uint8Array, off = 0): string {
   return Array.from(b.subarray(off, off + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-function u32Key(struct: string, field: string, n: number): Buffer {
+function u32Key(struct: StructName, field: string, n: number): Buffer {
   const [b, v, f] = buf(struct);
   v.setUint32(f[field].offset, n, true);
   return b;

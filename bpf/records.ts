@@ -62,6 +62,7 @@ export interface PacketRecord {
   authenticated: boolean;
 }
 
+const HDR = LAYOUTS.cil_record_hdr.fields;
 const META = LAYOUTS.cil_packet_meta.fields;
 const RECORD_SIZE = LAYOUTS.cil_packet_record.size;
 const PATH_OFF = LAYOUTS.cil_packet_record.fields.path.offset;
@@ -77,12 +78,12 @@ function ipv4(b: Buffer, off: number): string {
  * record's path is a view into `buf`: pass a buffer nobody overwrites (decodeBatch does).
  */
 export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecord {
-  if (len < 4 || off + len > buf.length) throw new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
-  const type = buf[off];
-  const version = buf[off + 1];
+  if (len < LAYOUTS.cil_record_hdr.size || off + len > buf.length) throw new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
+  const type = buf[off + HDR.type.offset];
+  const version = buf[off + HDR.version.offset];
   if (type !== REC_PACKET) throw new RecordError('UNKNOWN_TYPE', `record type ${type}`);
   if (version !== RECORD_VERSION) throw new RecordError('UNKNOWN_VERSION', `record version ${version}`);
-  const declared = buf.readUInt16LE(off + 2);
+  const declared = buf.readUInt16LE(off + HDR.len.offset);
   if (declared !== RECORD_SIZE || len < RECORD_SIZE) {
     throw new RecordError('BAD_LENGTH', `packet record says ${declared} bytes, ring gave ${len}, expected ${RECORD_SIZE}`);
   }

@@ -1,6 +1,7 @@
 // One node's collector pipeline: ring batches -> flow table -> enrichment -> flow.Flow,
 // handed in groups to whoever consumes flows (the exporter, the local Observer's hub).
 // Pass `ingest` as a RingReader's onBatch; the table is expired on a timer.
+import type { FlowTableGauge } from '../proto/gen/export/v1/export';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { RecordError } from '../bpf/records';
 import { enrich, type EndpointDirectory, type PathCatalog, type RemoteDirectory } from './enrich';
@@ -23,6 +24,11 @@ export function pipelineCounters(t: FlowTableStats, datapath: Record<string, { p
     packetsLost: BigInt(t.lostPackets),
     bytesLost: BigInt(t.lostBytes),
   };
+}
+
+/** The flow table's size and configured capacity, as the export stream and `cillion status` carry them. */
+export function flowTableGauge(t: FlowTableStats): FlowTableGauge {
+  return { entries: BigInt(t.entries), capacity: BigInt(t.capacity) };
 }
 
 const DEFAULT_EXPIRE_EVERY_MS = 200;

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ColumnEncoder } from '../columns/encode';
-import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch, type FlowColumns, type Retraction } from '../proto/gen/export/v1/export';
+import { ExportCounters, FlowExportClient, type ExportAck, type FlowBatch, type FlowColumns, type FlowTableGauge, type Retraction } from '../proto/gen/export/v1/export';
 import type { Flow } from '../proto/gen/flow/flow';
 
 /** The relay's default message limit is 4 MiB; a quarter of it leaves room for any header. */
@@ -90,6 +90,8 @@ export interface ExporterOptions {
   heartbeatMs?: number;
   /** The datapath's and flow table's counters, read whenever a batch or heartbeat goes out. */
   ringCounters?: () => PipelineCounters;
+  /** The flow table's size and capacity, sent with every batch and heartbeat for the relay's `cillion status`. */
+  flowTable?: () => FlowTableGauge;
   /** Stream failures and protocol surprises, for the log. */
   onError?: (err: Error) => void;
   /** A stream is up, to this target and relay (its name), for the log. */
@@ -357,7 +359,7 @@ export class Exporter {
   private batch(sequence: bigint, columns: FlowColumns | undefined): FlowBatch {
     return {
       nodeName: this.opts.nodeName, clusterName: this.opts.clusterName, sessionId: this.sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns,
-      handover: undefined, retraction: undefined,
+      handover: undefined, retraction: undefined, flowTable: undefined,
     };
   }
 
@@ -440,6 +442,7 @@ export class Exporter {
       bytesLost: c.bytesLost, exportDropPackets: c.exportDropPackets, exportDropBytes: c.exportDropBytes, packetsExported: c.packetsExported,
     };
     b.sentAt = { seconds: BigInt(Math.floor(now / 1000)), nanos: (now % 1000) * 1_000_000 };
+    b.flowTable = this.opts.flowTable?.();
     return b;
   }
 

@@ -32,10 +32,15 @@ const REC_F_PATH_TRUNCATED = abi.REC_F_PATH_TRUNCATED;
 const REC_PACKET = abi.REC_PACKET;
 const RECORD_VERSION = abi.RECORD_VERSION;
 const LAYOUTS = abi.LAYOUTS;
+const HDR = LAYOUTS.cil_record_hdr.fields;
+const HDR_SIZE = LAYOUTS.cil_record_hdr.size;
 const META = LAYOUTS.cil_packet_meta.fields;
 const RECORD_SIZE = LAYOUTS.cil_packet_record.size;
 const PATH_OFF = LAYOUTS.cil_packet_record.fields.path.offset;
 const PATH_MAX = RECORD_SIZE - PATH_OFF;
+const O_TYPE = HDR.type.offset;
+const O_VERSION = HDR.version.offset;
+const O_LEN = HDR.len.offset;
 const O_IFINDEX = META.ifindex.offset;
 const O_TS = META.ts_ns.offset;
 const O_DIRECTION = META.direction.offset;
@@ -61,8 +66,8 @@ const O_EG_IFID = META.egress_ifid.offset;
 const O_PATH_LEN = META.path_len.offset;
 const O_FLAGS = META.flags.offset;
 
-const VERDICT_FORWARDED = 1;
-const VERDICT_DROPPED = 2;
+const VERDICT_FORWARDED = abi.VERDICT_FORWARDED;
+const VERDICT_DROPPED = abi.VERDICT_DROPPED;
 const TWO32 = 4294967296;
 
 // Key words per entry: src addr, dst addr, ports, proto|direction|path type|has inner,
@@ -137,6 +142,8 @@ export interface FlowTableOptions {
 
 export interface FlowTableStats {
   entries: number;
+  /** Entries kept at most (maxEntries): at this size a new flow evicts the least recently seen. */
+  capacity: number;
   records: number;
   decodeErrors: number;
   /** Flows reported before their time to make room for a new one (not a loss). */
@@ -318,7 +325,7 @@ export class FlowTable {
   }
 
   stats(): FlowTableStats {
-    return { entries: this.count, carriedNow: this.carry.size, ...this.stat };
+    return { entries: this.count, capacity: this.max, carriedNow: this.carry.size, ...this.stat };
   }
 
   private refill(): void {
@@ -358,10 +365,10 @@ export class FlowTable {
 
   /** Meters the record at `off`; returns what is wrong with it instead of throwing (hot path). */
   private meterAt(buf: Buffer, dv: DataView, off: number, len: number): RecordError | null {
-    if (len < 4) return new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
-    if (buf[off] !== REC_PACKET) return new RecordError('UNKNOWN_TYPE', `record type ${buf[off]}`);
-    if (buf[off + 1] !== RECORD_VERSION) return new RecordError('UNKNOWN_VERSION', `record version ${buf[off + 1]}`);
-    const declared = dv.getUint16(off + 2, true);
+    if (len < HDR_SIZE) return new RecordError('SHORT_RECORD', `record of ${len} bytes at ${off}`);
+    if (buf[off + O_TYPE] !== REC_PACKET) return new RecordError('UNKNOWN_TYPE', `record type ${buf[off + O_TYPE]}`);
+    if (buf[off + O_VERSION] !== RECORD_VERSION) return new RecordError('UNKNOWN_VERSION', `record version ${buf[off + O_VERSION]}`);
+    const declared = dv.getUint16(off + O_LEN, true);
     if (declared !== RECORD_SIZE || len < RECORD_SIZE) {
       return new RecordError('BAD_LENGTH', `packet record says ${declared} bytes, ring gave ${len}, expected ${RECORD_SIZE}`);
     }

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { FlowHistoryServiceDefinition, ObserverServiceDefinition } from '../observer/service_definition';
-import type { ExportCounters } from '../proto/gen/export/v1/export';
+import type { ExportCounters, FlowTableGauge } from '../proto/gen/export/v1/export';
 import { NodeBook } from '../observer/nodes';
 import type { FlowHub } from '../observer/hub';
 import { flowHistoryService, observerService, type ObserverDeps } from '../observer/service';
@@ -23,6 +23,8 @@ export interface LocalObserverOptions {
   log: (m: string) => void;
   /** This node's loss counters, for ServerStatus. */
   counters?: () => ExportCounters;
+  /** This node's flow table, for ServerStatus. */
+  flowTable?: () => FlowTableGauge;
 }
 
 export async function serveLocalObserver(opts: LocalObserverOptions): Promise<LocalObserver> {
@@ -34,7 +36,7 @@ export async function serveLocalObserver(opts: LocalObserverOptions): Promise<Lo
   const deps: ObserverDeps = {
     hub: opts.hub,
     nodes: new NodeBook(),
-    status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt, counters: opts.counters?.() }),
+    status: () => ({ version: opts.version, uptimeNs: nowNs() - startedAt, counters: opts.counters?.(), flowTable: opts.flowTable && { ...opts.flowTable(), nodes: 1 } }),
     onError: (err, method) => opts.log(`local observer ${method}: ${err.message}`),
   };
   server.addService(ObserverServiceDefinition, observerService(deps));

@@ -94,6 +94,7 @@ export class AgentMetrics {
     mirrored(r, 'cillion_flow_packets_lost_total', 'Packets of the shed reports: lost from the stored meters.', [], table('lostPackets'));
     mirrored(r, 'cillion_flow_bytes_lost_total', 'Bytes (pod bytes, wire bytes without a pod packet) of the shed reports.', [], table('lostBytes'));
     gauge(r, 'cillion_flow_table_entries', 'Flows in the flow table now.', () => reading().table.entries);
+    gauge(r, 'cillion_flow_table_capacity', 'Flows the flow table holds at most (--flow-max); at it, a new flow makes the least recently seen report early.', () => reading().table.capacity);
     gauge(r, 'cillion_flow_reports_carried', 'Final reports held now.', () => reading().table.carriedNow);
     if (src.exporter) {
       const ex = (): ExporterCounters => reading().exporter as ExporterCounters;

@@ -3,7 +3,7 @@
 // Each batch carries its session's cumulative counters; the book keeps the latest per
 // session and folds sessions it forgets into a base, so a node's totals never go back.
 import { LRUCache } from 'lru-cache';
-import { ExportCounters } from '../proto/gen/export/v1/export';
+import { ExportCounters, type FlowTableGauge } from '../proto/gen/export/v1/export';
 import { NodeState } from '../proto/gen/relay/relay';
 
 export interface TlsInfo {
@@ -35,6 +35,15 @@ export interface CounterReport {
   clusterName: string;
   sessionId: string;
   counters: ExportCounters;
+  /** The collector's flow table when it sent the batch (a gauge: the latest one counts). */
+  flowTable?: FlowTableGauge;
+}
+
+/** Flow tables summed over nodes: flows being metered, and the most they meter at once. */
+export interface FlowTableTotals {
+  entries: bigint;
+  capacity: bigint;
+  nodes: number;
 }
 
 export interface NodeBookOptions {
@@ -60,6 +69,13 @@ export function zeroCounters(): ExportCounters {
   return ExportCounters.create();
 }
 
+/**
+ * A collector's flow table figure, bounded: far above any table that fits in memory, and
+ * low enough that the sum over every node (and every relay of a set) stays a uint64.
+ */
+const MAX_GAUGE = 1n << 40n;
+const gauge = (v: bigint): bigint => (v > MAX_GAUGE ? MAX_GAUGE : v);
+
 function addInto(into: ExportCounters, c: ExportCounters): void {
   for (const k of COUNTER_KEYS) into[k] += c[k];
 }
@@ -67,6 +83,8 @@ function addInto(into: ExportCounters, c: ExportCounters): void {
 interface NodeEntry {
   info: Omit<NodeInfo, 'counters' | 'state'>;
   streams: number;
+  /** The flow table its collector reported last; absent from a collector that does not say. */
+  flowTable?: FlowTableGauge;
   base: ExportCounters;
   sessions: LRUCache<string, ExportCounters>;
 }
@@ -124,6 +142,7 @@ export class NodeBook {
       delta[k] = now > before ? now - before : 0n;
     }
     e.sessions.set(r.sessionId, latest);
+    if (r.flowTable) e.flowTable = { entries: gauge(r.flowTable.entries), capacity: gauge(r.flowTable.capacity) };
     return delta;
   }
 
@@ -145,6 +164,18 @@ export class NodeBook {
   totals(): ExportCounters {
     const t = zeroCounters();
     for (const e of this.nodes.values()) addInto(t, this.countersOf(e));
+    return t;
+  }
+
+  /** The flow tables of the connected nodes that reported one; an unavailable node meters nothing here. */
+  flowTables(): FlowTableTotals {
+    const t: FlowTableTotals = { entries: 0n, capacity: 0n, nodes: 0 };
+    for (const e of this.nodes.values()) {
+      if (e.streams === 0 || !e.flowTable) continue;
+      t.entries += e.flowTable.entries;
+      t.capacity += e.flowTable.capacity;
+      t.nodes++;
+    }
     return t;
   }
 

@@ -5,6 +5,7 @@
 import { Metadata, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import type {
   FingerprintMismatches,
+  FlowHolder,
   GetNamespacesResponse,
   GetNodesResponse,
   LostFlows,
@@ -15,7 +16,7 @@ import type {
 } from '../proto/gen/observer/observer';
 import { LostEventSource } from '../proto/gen/flow/flow';
 import { NodeState } from '../proto/gen/relay/relay';
-import type { NodeBook } from './nodes';
+import type { FlowTableTotals, NodeBook } from './nodes';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +38,8 @@ export interface StatusFigures {
   counters?: ExportCounters;
   /** Per node, flows whose sent path fingerprint disagreed with the computed one (a relay only). */
   fingerprintMismatches?: FingerprintMismatches[];
+  /** A per-node server's own flow table; a relay sums its connected nodes' instead. */
+  flowTable?: FlowTableTotals;
 }
 
 export interface ObserverDeps {
@@ -83,6 +86,39 @@ function storeFailure(e: unknown, what: string, method: string, onError: Observe
 
 function nsSince(ms: number): bigint {
   return ms > 0 ? BigInt(Math.max(0, Date.now() - ms)) * 1_000_000n : 0n;
+}
+
+/**
+ * Where flows are held and what each does when full: the collectors' flow tables (a node's
+ * own, or those a relay's connected collectors report), the recent-flows buffer live
+ * followers start from, and a relay's store (`stored` flows; absent without one).
+ */
+function flowHolders(table: FlowTableTotals, t: ExportCounters, hub: FlowHub, stored: bigint | undefined): FlowHolder[] {
+  const seen = hub.seen;
+  const buffered = BigInt(hub.size);
+  return [
+    {
+      name: 'flow_table',
+      held: table.entries,
+      capacity: table.capacity,
+      atCapacity: 'a new flow makes the least recently seen one report early and leave the table (not a loss)',
+      fullEvents: t.flowTableEvictions,
+      nodes: table.nodes,
+    },
+    {
+      name: 'recent_buffer',
+      held: buffered,
+      capacity: BigInt(hub.capacity),
+      atCapacity: stored === undefined
+        ? 'the oldest flow is overwritten: live followers and queries no longer see it'
+        : 'the oldest flow is overwritten: new followers start later; the store keeps it',
+      fullEvents: seen > buffered ? seen - buffered : 0n,
+      nodes: 0,
+    },
+    ...(stored === undefined
+      ? []
+      : [{ name: 'store', held: stored, capacity: 0n, atCapacity: 'flows leave only by the store\'s retention (TTL)', fullEvents: 0n, nodes: 0 }]),
+  ];
 }
 
 function lostFlows(t: ExportCounters, hub: FlowHub): LostFlows[] {
@@ -230,9 +266,10 @@ export function observerService(deps: ObserverDeps): ObserverServer {
         const totals = figures.counters ?? nodes.totals();
         const list = nodes.list();
         const unavailable = list.filter((n) => n.state !== NodeState.NODE_CONNECTED).map((n) => (deps.names ? deps.names.node(n.name) : n.name));
+        // With a store every stored flow is available and there is no fixed maximum.
+        const numFlows = store ? await store.count() : BigInt(hub.size);
         const res: ServerStatusResponse = {
-          // With a store every stored flow is available and there is no fixed maximum.
-          numFlows: store ? await store.count() : BigInt(hub.size),
+          numFlows,
           maxFlows: store ? 0n : BigInt(hub.capacity),
           seenFlows: hub.seen,
           uptimeNs: figures.uptimeNs,
@@ -244,6 +281,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
           lostFlows: lostFlows(totals, hub),
           loss: lossCounters(totals, hub, figures),
           fingerprintMismatches: figures.fingerprintMismatches ?? [],
+          flowHolders: flowHolders(figures.flowTable ?? nodes.flowTables(), totals, hub, store ? numFlows : undefined),
         };
         callback(null, res);
       })().catch((e: unknown) => {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The contract between the kernel programs and user space: ring records, map keys and
- * values, counters and drop reasons. bpf/records.ts and bpf/maps.ts decode exactly these
- * layouts; test/datapath/abi.test.ts checks them against this header's BTF. All integers
- * are little-endian (host order) unless the name ends in _be (network order). */
+ * values, counters and drop reasons. This header is the only place the layout is written:
+ * make generates bpf/abi_layout.gen.ts from it (every struct cil_*, enum cil_* and integer
+ * #define CIL_*), which bpf/records.ts and bpf/maps.ts decode with; docs/record-layout.md
+ * says how to add a field. All integers are little-endian (host order) unless the name
+ * ends in _be (network order). */
 #ifndef CILLION_ABI_H
 #define CILLION_ABI_H
 

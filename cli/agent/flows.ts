@@ -6,7 +6,7 @@ import { version } from '../../package.json';
 import { realtimeOffsetNs } from '../../bpf/clock';
 import type { EdgeDatapath } from '../../bpf/datapath';
 import { RingReader } from '../../bpf/native';
-import { Collector, pipelineCounters } from '../../collector/collector';
+import { Collector, flowTableGauge, pipelineCounters } from '../../collector/collector';
 import type { WorkloadEndpoints } from '../../collector/enrich';
 import { Exporter } from '../../collector/exporter';
 import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
@@ -80,7 +80,7 @@ export function startCollection(o: CollectionOptions, d: CollectionDeps, life: L
     },
     onDecodeError: (e) => log(`ring record: ${e.message}`),
   });
-  exporter = relayExporter(o, () => pipelineCounters(collector.stats(), dp.counterTotals()), log);
+  exporter = relayExporter(o, () => pipelineCounters(collector.stats(), dp.counterTotals()), () => flowTableGauge(collector.stats()), log);
   if (!exporter) log('no --relay: flows stay on this node (cillion observe --node)');
   const reader = new RingReader(dp.events, { bufferBytes: RING_BATCH_BYTES, onBatch: collector.ingest });
   reader.start();
@@ -97,7 +97,12 @@ export function startCollection(o: CollectionOptions, d: CollectionDeps, life: L
   return { collector, exporter, hub };
 }
 
-function relayExporter(o: CollectionOptions, ringCounters: () => ReturnType<typeof pipelineCounters>, log: (line: string) => void): Exporter | null {
+function relayExporter(
+  o: CollectionOptions,
+  ringCounters: () => ReturnType<typeof pipelineCounters>,
+  flowTable: () => ReturnType<typeof flowTableGauge>,
+  log: (line: string) => void,
+): Exporter | null {
   if (o.relays.length === 0) return null;
   let exportingTo = '';
   return new Exporter({
@@ -112,6 +117,7 @@ function relayExporter(o: CollectionOptions, ringCounters: () => ReturnType<type
     batchFlows: 16_384,
     flushMs: 200,
     ringCounters,
+    flowTable,
     onError: (e) => log(`export: ${e.message}`),
     onConnected: (target, name) => {
       const now = `${target}${name ? ` (relay ${name})` : ''}`;
@@ -166,6 +172,7 @@ export async function startObserverSocket(socket: string, c: Collection, dp: Edg
     version,
     log,
     counters: () => (ex ? ex.counters() : { ...zeroCounters(), ...pipelineCounters(collector.stats(), dp.counterTotals()) }),
+    flowTable: () => flowTableGauge(collector.stats()),
   });
   life.defer('Observer socket', () => observer.close());
   return observer;

@@ -1,7 +1,7 @@
 // `cillion status`: the Observer API's ServerStatus as a short summary, like `hubble status`.
 import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
-import { ServerStatusRequest, ServerStatusResponse, type LossCounter } from '../../proto/gen/observer/observer';
+import { ServerStatusRequest, ServerStatusResponse, type FlowHolder, type LossCounter } from '../../proto/gen/observer/observer';
 import { describeHopMac, fetchHopMac } from '../../metrics/hop_mac_info';
 import { describeSpao, fetchSpao } from '../../metrics/spao_info';
 import { toJsonLine } from '../output';
@@ -27,15 +27,44 @@ function renderLoss(loss: LossCounter[], grouped: (n: bigint) => string): string
   ];
 }
 
+/** How each holder is named for people, and what its full events are. */
+const HOLDERS: Record<string, { title: (nodes: number) => string; events?: string }> = {
+  flow_table: { title: (n) => (n === 1 ? 'Flow table (metering)' : `Flow tables (metering, ${n} collectors)`), events: 'reported early' },
+  recent_buffer: { title: () => 'Recent-flows buffer', events: 'overwritten' },
+  store: { title: () => 'Store' },
+};
+
+/** Each flow holder: held/capacity, what happens when full, and how often it did. */
+function renderHolders(holders: FlowHolder[], grouped: (n: bigint) => string): string[] {
+  return [
+    'Flows held (now/capacity; what happens when full):',
+    ...holders.map((h) => {
+      const known = HOLDERS[h.name];
+      const title = known ? known.title(h.nodes) : h.name.replaceAll('_', ' ');
+      if (h.name === 'flow_table' && h.nodes === 0) return `  ${title}: no connected collector has reported one`;
+      if (h.capacity === 0n) return `  ${title}: ${grouped(h.held)}, no fixed maximum: ${h.atCapacity}`;
+      const events = ` (${known?.events ?? 'full events'}: ${grouped(h.fullEvents)})`;
+      return `  ${title}: ${grouped(h.held)}/${grouped(h.capacity)} (${percent(h.held, h.capacity)}); when full: ${h.atCapacity}${events}`;
+    }),
+  ];
+}
+
+/** Hubble's line: flows held and the most held; a server with a store has no fixed maximum. */
+function currentMax(s: ServerStatusResponse, grouped: (n: bigint) => string): string {
+  if (s.maxFlows === 0n) return `Current/Max Flows: ${grouped(s.numFlows)} stored, no fixed maximum`;
+  return `Current/Max Flows: ${grouped(s.numFlows)}/${grouped(s.maxFlows)} (${percent(s.numFlows, s.maxFlows)})`;
+}
+
 export function renderStatus(s: ServerStatusResponse, address: string): string {
   const grouped = (n: bigint) => n.toLocaleString('en-US');
   const lines = [
     `Healthcheck (via ${address}): Ok`,
     `Version: ${s.version || 'unknown'}, up ${age(s.uptimeNs)}`,
-    `Current/Max Flows: ${grouped(s.numFlows)}/${grouped(s.maxFlows)} (${percent(s.numFlows, s.maxFlows)})`,
+    currentMax(s, grouped),
     `Flows seen: ${grouped(s.seenFlows)}`,
     `Flows/s: ${s.flowsRate.toFixed(2)}`,
   ];
+  if (s.flowHolders.length > 0) lines.push(...renderHolders(s.flowHolders, grouped));
   if (s.numConnectedNodes !== undefined) {
     const total = s.numConnectedNodes + (s.numUnavailableNodes ?? 0);
     lines.push(`Connected Nodes: ${s.numConnectedNodes}/${total}`);

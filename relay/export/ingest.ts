@@ -25,7 +25,7 @@
 // and buffer on its side.
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { LRUCache } from 'lru-cache';
-import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer } from '../../proto/gen/export/v1/export';
+import type { ExportAck, ExportCounters, FlowBatch, FlowExportServer, FlowTableGauge } from '../../proto/gen/export/v1/export';
 import { DEFAULT_LIMITS, type BreachKind } from '../limits';
 import { RateBuckets } from './rate';
 import { decodeFlows, refusalOf, releaseBatch, type IngestBudget } from './admission';
@@ -88,6 +88,8 @@ export interface CollectorReport {
   /** The batch's sequence; 0 for a heartbeat. */
   sequence: bigint;
   counters: ExportCounters;
+  /** The collector's flow table at sending time. */
+  flowTable?: FlowTableGauge;
   /** Unix milliseconds on the collector's clock when it sent the batch. */
   sentAtMs?: number;
 }
@@ -327,7 +329,7 @@ export function exportService(sink: BatchSink, opts: IngestOptions = {}): FlowEx
         b.nodeName = owner.node;
         if (b.counters) {
           const sentAtMs = b.sentAt ? Number(b.sentAt.seconds) * 1000 + Math.floor(b.sentAt.nanos / 1e6) : undefined;
-          opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, sentAtMs });
+          opts.onCounters?.({ nodeName: b.nodeName, clusterName: b.clusterName, sessionId: b.sessionId, sequence: b.sequence, counters: b.counters, flowTable: b.flowTable, sentAtMs });
         }
         const heldKey = sessionKey(b.nodeName, b.sessionId);
         if (heldKey !== heldSession) {

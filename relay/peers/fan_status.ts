@@ -3,7 +3,7 @@
 // delays the answer by at most that; a peer that does not answer is reported by name
 // ("relay/<name>") among the unavailable nodes.
 import { NodeState } from '../../proto/gen/relay/relay';
-import type { GetNamespacesResponse, GetNodesResponse, LossCounter, LostFlows, Namespace, Node, ServerStatusResponse } from '../../proto/gen/observer/observer';
+import type { FlowHolder, GetNamespacesResponse, GetNodesResponse, LossCounter, LostFlows, Namespace, Node, ServerStatusResponse } from '../../proto/gen/observer/observer';
 import { relayName, type PeerSet, type UnaryMethod } from './peer_set';
 
 export interface PeerAnswer<T> {
@@ -71,7 +71,36 @@ export function mergeStatus(own: ServerStatusResponse, peers: PeerAnswer<ServerS
     lostFlows: sumLost(answered.map((s) => s.lostFlows)),
     loss: sumLoss(answered.map((s) => s.loss)),
     fingerprintMismatches: answered.flatMap((s) => s.fingerprintMismatches),
+    flowHolders: sumHolders(answered.map((s) => s.flowHolders), sharedStore),
   };
+}
+
+/**
+ * Each kind of flow holder summed over the relays: held, capacity and full events add up,
+ * except that a store's capacity of 0 (no fixed maximum) on any relay leaves none for the
+ * set, and a shared store's flows are counted once. A relay with no collector reporting has
+ * flow tables of capacity 0 that simply add nothing.
+ */
+function sumHolders(all: FlowHolder[][], sharedStore: boolean): FlowHolder[] {
+  const out = new Map<string, FlowHolder>();
+  for (const list of all) {
+    for (const h of list) {
+      const had = out.get(h.name);
+      if (!had) {
+        out.set(h.name, { ...h });
+        continue;
+      }
+      const once = sharedStore && h.name === 'store';
+      out.set(h.name, {
+        ...had,
+        held: once ? had.held : had.held + h.held,
+        capacity: h.name === 'store' && (had.capacity === 0n || h.capacity === 0n) ? 0n : had.capacity + h.capacity,
+        fullEvents: once ? had.fullEvents : had.fullEvents + h.fullEvents,
+        nodes: had.nodes + h.nodes,
+      });
+    }
+  }
+  return [...out.values()];
 }
 
 /** Every relay's nodes; a peer that did not answer is listed as an unavailable node "relay/<name>". */

@@ -362,8 +362,15 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /"numConnectedNodes":\s*2/);
     // Honest agents: every fingerprint they sent is the one the relay computed from the hop fields.
-    const figures = JSON.parse(status.stdout) as { fingerprintMismatches?: { count: string }[] };
+    const figures = JSON.parse(status.stdout) as { fingerprintMismatches?: { count: string }[]; flowHolders?: { name: string; held?: string; capacity?: string; nodes?: number }[] };
     assert.deepEqual(figures.fingerprintMismatches ?? [], [], status.stdout);
+    // Both agents' flow tables, as their exporters report them: the default --flow-max each.
+    const table = figures.flowHolders?.find((h) => h.name === 'flow_table');
+    assert.deepEqual([table?.capacity, table?.nodes], [String(2 * 65_536), 2], status.stdout);
+    const text = await cli(['status', '--server', relayAddr]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}Flow tables \(metering, 2 collectors\): [\d,]+\/131,072 \([\d.]+%\); when full: a new flow makes the least recently seen one report early/m, text.stdout);
+    assert.match(text.stdout, /^Current\/Max Flows: [\d,]+ stored, no fixed maximum$/m, text.stdout);
     const nodes = await cli(['list', 'nodes', '--server', relayAddr]);
     assert.equal(nodes.code, 0, nodes.stderr);
     assert.match(nodes.stdout, /zrh-1/);

@@ -51,6 +51,7 @@ const relayDouble: Pick<ObserverServer, 'getFlows' | 'serverStatus' | 'getNodes'
       numFlows: 3n, maxFlows: 4096n, seenFlows: 12345n, uptimeNs: 7_200_000_000_000n, numConnectedNodes: 2,
       numUnavailableNodes: 1, unavailableNodes: ['fra-node-2'], version: 'cillion-test', flowsRate: 1.5,
       fingerprintMismatches: [{ nodeName: 'zrh-node-1', count: 1234n }, { nodeName: 'zrh-node-2', count: 0n }],
+      flowHolders: [],
       lostFlows: [{ source: LostEventSource.PERF_EVENT_RING_BUFFER, reason: 'ring_reserve_failures', count: 3n }, { source: LostEventSource.OBSERVER_EVENTS_QUEUE, reason: 'export_drops', count: 0n }],
       loss: [
         { where: 'datapath', name: 'ring_reserve_failures', unit: 'packets', count: 3n, dataLoss: true, description: '' },

@@ -58,7 +58,7 @@ describe('collector/collector', () => {
     assert.equal(back.scionPath?.fingerprint, inbound.fingerprint);
     assert.deepEqual(back.scionPath?.raw, Buffer.from(encodeScionPathBytes(inbound.path)));
     assert.equal(back.scionPath?.knownToControlPlane, true);
-    assert.deepEqual(c.stats(), { entries: 0, records: 3, decodeErrors: 0, evictions: 0, emitted: 2, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 });
+    assert.deepEqual(c.stats(), { entries: 0, capacity: 100, records: 3, decodeErrors: 0, evictions: 0, emitted: 2, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 });
   });
 
   it('checks timeouts often enough that busy flows coming due over a second are reported in several small groups, not one clump', async () => {

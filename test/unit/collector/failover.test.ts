@@ -303,7 +303,7 @@ describe('relay/export/ingest handovers and retractions from a lying client', ()
   after(() => server.forceShutdown());
 
   const base = (sessionId: string, sequence: bigint): FlowBatch => ({
-    nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined,
+    nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined, flowTable: undefined,
   });
 
   /** Sends the messages on one stream as `node`; resolves with the acks and how the stream ended. */

@@ -17,7 +17,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
     assert.equal(store.accept(signedBytes(outside, FRANKFURT.privateKey)).ok, true);
     assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 11n }), null)).ok, false);
     assert.equal(store.accept(signedBytes(frankfurtContent({ generation: 9n }), FRANKFURT.privateKey)).ok, false);
-    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const stats: FlowTableStats = { entries: 0, capacity: 1024, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
     const m = new AgentMetrics({ datapath: () => ({}), table: () => stats, catalogues: () => store.stats(), processMetrics: false });
     const lines = (await m.text()).split('\n');
     for (const want of [
@@ -31,7 +31,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
   });
 
   it('counts the key sync\'s table writes, errors, fetches and refusals, and the Level 1 requests served and refused', async () => {
-    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const stats: FlowTableStats = { entries: 0, capacity: 1024, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
     const refused = { ...zeroKeyCounts(), BAD_SIGNATURE: 2 };
     const m = new AgentMetrics({
       datapath: () => ({}),
@@ -55,7 +55,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
   });
 
   it('says whether the edge authenticates, and cillion status --agent reads it back over HTTP', async () => {
-    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const stats: FlowTableStats = { entries: 0, capacity: 1024, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
     const keys = (peersWithoutRxKey: number) => () => ({ rounds: 1, installed: 2, replaced: 0, removed: 0, tableErrors: 0, fetched: 1, fetchRefused: zeroKeyCounts(), entries: { tx: 1, rx: 1 }, peersWithoutRxKey });
     const on = new AgentMetrics({ datapath: () => ({}), table: () => stats, spao: { state: 'on', driver: 'cbc(ecb(aes-fixed-time))' }, keys: keys(0), processMetrics: false });
     const waiting = new AgentMetrics({ datapath: () => ({}), table: () => stats, spao: { state: 'on', driver: 'cbc(aes-aesni)' }, keys: keys(1), processMetrics: false });
@@ -76,7 +76,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
   });
 
   it('counts the CillionIdentity objects skipped, by reason, and the identities held', async () => {
-    const stats: FlowTableStats = { entries: 0, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
+    const stats: FlowTableStats = { entries: 0, capacity: 1024, records: 0, decodeErrors: 0, evictions: 0, emitted: 0, deferred: 0, carried: 0, carriedNow: 0, lostReports: 0, lostPackets: 0, lostBytes: 0 };
     const m = new AgentMetrics({
       datapath: () => ({}),
       table: () => stats,
@@ -93,7 +93,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
   });
 
   it('serves datapath counters, the flow table and the export backlog as they are at scrape time', async () => {
-    const stats: FlowTableStats = { entries: 12, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
+    const stats: FlowTableStats = { entries: 12, capacity: 1024, records: 900, decodeErrors: 1, evictions: 40, emitted: 300, deferred: 5, carried: 9, carriedNow: 2, lostReports: 3, lostPackets: 17, lostBytes: 1700 };
     const exporter: ExporterCounters = {
       ...zeroCounters(), exportDrops: 4n, exportDropPackets: 8n, exportDropBytes: 800n, flowsExported: 290n, packetsExported: 880n,
       backlogFlows: 33, backlogBatches: 2, sessionId: 's', sequence: 7n, ackedSequence: 5n, connected: true, reconnects: 1, sessionResets: 0, flowsRejected: 0n, oversizeDrops: 0n, unencodableDrops: 0n,
@@ -111,6 +111,7 @@ describe('collector/metrics: the agent\'s own /metrics', () => {
         'cillion_datapath_packets_total{counter="RING_RESERVE_FAIL"} 6',
         'cillion_datapath_wire_bytes_total{counter="RING_RESERVE_FAIL"} 600',
         'cillion_flow_table_entries 12',
+        'cillion_flow_table_capacity 1024',
         'cillion_flow_table_evictions_total 40',
         'cillion_flow_reports_deferred_total 5',
         'cillion_flow_reports_carried 2',

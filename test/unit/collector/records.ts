@@ -1,8 +1,13 @@
-// Ring batches written by hand from struct cil_packet_record in bpf/include/cillion_abi.h
-// (offsets spelled out here, not taken from bpf/abi.ts, so the meter is checked against
-// the C layout rather than against itself). Used by the collector tests and bench.
-export const RECORD_BYTES = 424;
-const PATH_AT = 104;
+// Ring batches as the datapath writes them: struct cil_packet_record at the offsets of
+// bpf/abi_layout.gen.ts, which make generates from bpf/include/cillion_abi.h (and the drift
+// check keeps equal to it), field by field by C name rather than through the decoders'
+// own tables. Used by the collector tests and bench.
+import { DEFINES, ENUMS, STRUCTS } from '../../../bpf/abi_layout.gen';
+
+export const RECORD_BYTES = STRUCTS.cil_packet_record.size;
+const PATH_AT = STRUCTS.cil_packet_record.fields.path.offset;
+const H = STRUCTS.cil_record_hdr.fields;
+const M = STRUCTS.cil_packet_meta.fields;
 
 export interface RecordSpec {
   tsNs: bigint;
@@ -42,41 +47,41 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
   buf.writeUInt32LE(RECORD_BYTES, off);
   const r = off + 4;
   buf.fill(0, r, r + RECORD_BYTES);
-  buf[r] = s.type ?? 1;
-  buf[r + 1] = s.version ?? 2;
-  buf.writeUInt16LE(s.declaredLen ?? RECORD_BYTES, r + 2);
-  buf.writeUInt32LE(s.ifindex ?? 0, r + 4);
-  buf.writeBigUInt64LE(s.tsNs, r + 8);
-  buf[r + 16] = s.direction;
-  buf[r + 17] = s.verdict ?? 1;
-  buf.writeUInt16LE(s.dropReason ?? 0, r + 18);
-  buf.writeUInt32LE(s.identity ?? 0, r + 20);
-  buf.writeBigUInt64LE(s.srcIA ?? 0n, r + 24);
-  buf.writeBigUInt64LE(s.dstIA ?? 0n, r + 32);
-  buf[r + 42] = s.pathType ?? 1;
+  buf[r + H.type.offset] = s.type ?? ENUMS.cil_record_type.CIL_REC_PACKET;
+  buf[r + H.version.offset] = s.version ?? DEFINES.CIL_RECORD_VERSION;
+  buf.writeUInt16LE(s.declaredLen ?? RECORD_BYTES, r + H.len.offset);
+  buf.writeUInt32LE(s.ifindex ?? 0, r + M.ifindex.offset);
+  buf.writeBigUInt64LE(s.tsNs, r + M.ts_ns.offset);
+  buf[r + M.direction.offset] = s.direction;
+  buf[r + M.verdict.offset] = s.verdict ?? ENUMS.cil_verdict.CIL_VERDICT_FORWARDED;
+  buf.writeUInt16LE(s.dropReason ?? 0, r + M.drop_reason.offset);
+  buf.writeUInt32LE(s.identity ?? 0, r + M.identity.offset);
+  buf.writeBigUInt64LE(s.srcIA ?? 0n, r + M.src_ia.offset);
+  buf.writeBigUInt64LE(s.dstIA ?? 0n, r + M.dst_ia.offset);
+  buf[r + M.path_type.offset] = s.pathType ?? 1;
   let flags = 0;
   if (s.inner) {
-    flags |= 0x02;
-    buf[r + 40] = s.inner.proto;
-    buf[r + 41] = 4;
-    buf[r + 43] = s.inner.tcpFlags ?? 0;
-    buf.writeUInt16LE(s.inner.sport, r + 44);
-    buf.writeUInt16LE(s.inner.dport, r + 46);
-    Buffer.from(s.inner.src.split('.').map(Number)).copy(buf, r + 48);
-    Buffer.from(s.inner.dst.split('.').map(Number)).copy(buf, r + 64);
+    flags |= DEFINES.CIL_REC_F_HAS_INNER;
+    buf[r + M.inner_proto.offset] = s.inner.proto;
+    buf[r + M.ip_version.offset] = 4;
+    buf[r + M.tcp_flags.offset] = s.inner.tcpFlags ?? 0;
+    buf.writeUInt16LE(s.inner.sport, r + M.src_port.offset);
+    buf.writeUInt16LE(s.inner.dport, r + M.dst_port.offset);
+    Buffer.from(s.inner.src.split('.').map(Number)).copy(buf, r + M.src_addr.offset);
+    Buffer.from(s.inner.dst.split('.').map(Number)).copy(buf, r + M.dst_addr.offset);
   }
-  buf.writeUInt32LE(s.pathId ?? 0, r + 80);
-  buf.writeUInt32LE(s.policyId ?? 0, r + 100);
+  buf.writeUInt32LE(s.pathId ?? 0, r + M.path_id.offset);
+  buf.writeUInt32LE(s.policyId ?? 0, r + M.policy_id.offset);
   const pod = s.inner ? (s.podLen ?? 100) : 0;
-  buf.writeUInt32LE(s.wireLen ?? pod + 100, r + 84);
-  buf.writeUInt32LE(pod, r + 88);
-  buf.writeUInt16LE(s.ingressIfid ?? 0, r + 92);
-  buf.writeUInt16LE(s.egressIfid ?? 0, r + 94);
+  buf.writeUInt32LE(s.wireLen ?? pod + 100, r + M.wire_len.offset);
+  buf.writeUInt32LE(pod, r + M.pod_len.offset);
+  buf.writeUInt16LE(s.ingressIfid ?? 0, r + M.ingress_ifid.offset);
+  buf.writeUInt16LE(s.egressIfid ?? 0, r + M.egress_ifid.offset);
   const path = s.path ?? new Uint8Array(0);
-  buf.writeUInt16LE(path.length, r + 96);
-  if (s.truncated) flags |= 0x01;
-  if (s.authenticated) flags |= 0x04;
-  buf[r + 98] = flags;
+  buf.writeUInt16LE(path.length, r + M.path_len.offset);
+  if (s.truncated) flags |= DEFINES.CIL_REC_F_PATH_TRUNCATED;
+  if (s.authenticated) flags |= DEFINES.CIL_REC_F_AUTHENTICATED;
+  buf[r + M.flags.offset] = flags;
   Buffer.from(path).copy(buf, r + PATH_AT);
   return 4 + ((RECORD_BYTES + 7) & ~7);
 }

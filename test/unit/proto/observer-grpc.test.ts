@@ -35,7 +35,7 @@ describe('proto: Observer over gRPC with a Hubble-only client', () => {
     serverStatus(_call: ServerUnaryCall<ServerStatusRequest, ServerStatusResponse>, done: sendUnaryData<ServerStatusResponse>) {
       done(null, {
         numFlows: 2n, maxFlows: 4096n, seenFlows: 9n, uptimeNs: 5_000_000_000n, numConnectedNodes: 1,
-        numUnavailableNodes: 0, unavailableNodes: [], version: 'cillion-test', flowsRate: 0.5, lostFlows: [], loss: [], fingerprintMismatches: [],
+        numUnavailableNodes: 0, unavailableNodes: [], version: 'cillion-test', flowsRate: 0.5, lostFlows: [], loss: [], fingerprintMismatches: [], flowHolders: [],
       });
     },
   };

@@ -1,7 +1,7 @@
 // A bare collector stand-in for the relay tests: one export stream, batches written by
 // hand, acknowledgements collected.
 import { ChannelCredentials, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch } from '../../../proto/gen/export/v1/export';
+import { FlowExportClient, type ExportAck, type ExportCounters, type FlowBatch, type FlowTableGauge } from '../../../proto/gen/export/v1/export';
 import type { Flow } from '../../../proto/gen/flow/flow';
 import { zeroCounters } from '../../../observer/nodes';
 
@@ -13,6 +13,8 @@ export class FakeCollector {
   /** The status the stream ended with, when it was an error. */
   error: ServiceError | undefined;
   private sequence = 0n;
+  /** The flow table every following batch reports, as a collector's exporter does. */
+  flowTable: FlowTableGauge | undefined;
 
   constructor(
     address: string,
@@ -52,6 +54,7 @@ export class FakeCollector {
       columns: undefined,
       handover: undefined,
       retraction: undefined,
+      flowTable: this.flowTable,
     });
     return sequence;
   }

@@ -15,7 +15,7 @@ import { startRelay, type Relay } from '../../../relay/server';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 
 const base = (nodeName: string, sessionId: string, sequence: bigint): FlowBatch => ({
-  nodeName, clusterName: '', sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined,
+  nodeName, clusterName: '', sessionId, sequence, flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined, flowTable: undefined,
 });
 const batch = (node: string, sessionId: string, sequence: bigint): FlowBatch => ({
   ...base(node, sessionId, sequence),

@@ -96,7 +96,7 @@ describe('relay: failover between relays sharing one store', function () {
   it('a retraction reaching a shared-store relay is acknowledged and deletes nothing, counted', async () => {
     const b = relays[1];
     const before = await store.count();
-    const head = { nodeName: 'n1', clusterName: 'c1', sessionId: 's-shared', flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined };
+    const head = { nodeName: 'n1', clusterName: 'c1', sessionId: 's-shared', flows: [], counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined, flowTable: undefined };
     const msgs: FlowBatch[] = [
       { ...head, sequence: 1n, flows: makeCorpus(10, 9, Date.now()).map((f) => ({ ...f, uuid: randomUUID() })) },
       { ...head, sequence: 0n, retraction: { afterSequence: 0n, throughSequence: 1n, relayName: 'relay-b' } },

@@ -51,7 +51,7 @@ const stored = (sink: MemorySink): string[] => sink.uuids().map((u) => labels.ge
 
 function batch(sessionId: string, sequence: bigint, n = 2): FlowBatch {
   const flows = Array.from({ length: n }, (_, i) => Flow.fromPartial({ uuid: uuidFor(`${sessionId}-${sequence}-${i}`), nodeName: 'n1', time: { seconds: 1_767_225_600n, nanos: 0 } }));
-  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined };
+  return { nodeName: 'n1', clusterName: 'c1', sessionId, sequence, flows, counters: undefined, sentAt: undefined, columns: undefined, handover: undefined, retraction: undefined, flowTable: undefined };
 }
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
@@ -282,7 +282,7 @@ describe('relay/export/ingest', () => {
     assert.equal(sink.violations, 0);
   });
 
-  it('passes every batch\'s counters on', async () => {
+  it('passes every batch\'s counters and flow table on', async () => {
     const reports: CollectorReport[] = [];
     server.forceShutdown();
     ({ server, port } = await serve(sink, { onCounters: (r) => reports.push(r) }));
@@ -290,8 +290,9 @@ describe('relay/export/ingest', () => {
     const hb = batch('a', 0n, 0);
     hb.counters = { ...zeroCounters(), ringRecords: 10n, ringReserveFailures: 1n, exportDrops: 2n, decodeErrors: 3n, flowsExported: 4n, packetsLost: 5n };
     hb.sentAt = { seconds: 1_700_000_000n, nanos: 250_000_000 };
+    hb.flowTable = { entries: 7n, capacity: 100n };
     s.call.write(hb);
     await until(() => s.acks.length === 1);
-    assert.deepEqual(reports, [{ nodeName: 'n1', clusterName: 'c1', sessionId: 'a', sequence: 0n, counters: hb.counters, sentAtMs: 1_700_000_000_250 }]);
+    assert.deepEqual(reports, [{ nodeName: 'n1', clusterName: 'c1', sessionId: 'a', sequence: 0n, counters: hb.counters, flowTable: { entries: 7n, capacity: 100n }, sentAtMs: 1_700_000_000_250 }]);
   });
 });
