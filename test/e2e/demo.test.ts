@@ -505,6 +505,9 @@ describe('e2e: the demo, headless', function () {
   it('answers every Grafana dashboard query from each cluster\'s store, which shows that cluster, and from both through the federation\'s tables', async () => {
     // The stores stay until demo-down; chdb opens one data directory per process, so each in a
     // process of its own; several are read as one through the federation's tables (dashboards/src/federate.ts).
+    // The demo's relays hold them until it ends: wait for that here, so that this test does not
+    // depend on the one above having run (mocha --grep runs it alone).
+    assert.equal(await demoExit, 0, stderr);
     const check = (clusters: Cluster[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const dirs = clusters.flatMap((c) => ['--data-dir', join(RUN_DIR, 'store', c)]);
