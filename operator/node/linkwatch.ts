@@ -38,9 +38,23 @@ export class LinkWatch {
   /** Reads the current states (reported only when they change later) and starts polling. */
   async start(): Promise<void> {
     await this.poll(false);
-    this.timer = setInterval(() => {
-      this.polling ??= this.poll(true).finally(() => (this.polling = null));
-    }, this.opts.intervalMs ?? 1000);
+    this.timer = setInterval(() => void this.reading(), this.opts.intervalMs ?? 1000);
+  }
+
+  /**
+   * Reads every link now and reports what changed since the last reading. Resolves once a
+   * reading begun after the call has finished, so what the links were at the call is reported
+   * by then: a caller that changed a link waits on this, not on the polling interval.
+   */
+  async check(): Promise<void> {
+    await this.polling;
+    await this.reading();
+  }
+
+  /** The reading in flight, or a new one: never two at once, so each change is reported once. */
+  private reading(): Promise<void> {
+    this.polling ??= this.poll(true).finally(() => (this.polling = null));
+    return this.polling;
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { LinkWatch } from '../../operator/node/linkwatch';
+import { until } from '../until';
 import { requireDatapath } from './harness/require';
 import { Topology } from './harness/topology';
 
@@ -26,16 +27,22 @@ describe('LinkWatch (uplink carrier)', function () {
       onChange: (ifid, up) => seen.push([ifid, up]),
     });
     await watch.start();
-    const settle = () => new Promise((r) => setTimeout(r, 400));
     try {
-      await settle();
+      await watch.check();
       assert.deepEqual(seen, [], 'no change, no report');
+      // The polling alone reports each change; a check after it proves it was reported once.
       topo.exec(router, 'ip', ['link', 'set', 'r1', 'down']);
-      await settle();
+      await until('the polling to report uplink 1 down', () => seen.length >= 1);
+      await watch.check();
       assert.deepEqual(seen, [[1, false]]);
       topo.exec(router, 'ip', ['link', 'set', 'r1', 'up']);
-      await settle();
+      await until('the polling to report uplink 1 up', () => seen.length >= 2);
+      await watch.check();
       assert.deepEqual(seen, [[1, false], [1, true]]);
+      // A check sees a change made before it without waiting for the interval.
+      topo.exec(router, 'ip', ['link', 'set', 'r2', 'down']);
+      await watch.check();
+      assert.deepEqual(seen.slice(2), [[2, false]]);
     } finally {
       await watch.stop();
     }

@@ -20,7 +20,7 @@ import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { requireDatapath } from '../datapath/harness/require';
 import { echoServer, tcpEcho, udpEcho } from '../datapath/harness/traffic';
 import { Wan } from '../datapath/harness/wan';
-import { allocateIdentities, cli, freePort, Proc, ROOT, until } from './procs';
+import { allocateIdentities, cli, Proc, ROOT, SERVING, until } from './procs';
 import type { Statement } from '../../relay/attest/statement';
 import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
 
@@ -142,13 +142,14 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
       writeFileSync(join(dir, `${name}.pub`), pair.publicKey.export({ type: 'spki', format: 'pem' }));
     }
 
-    relayAddr = `127.0.0.1:${await freePort()}`;
-    relayArgs = [
-      'relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
+    const relayArgsAt = (listen: string): string[] => [
+      'relay', '--listen', listen, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
     ];
-    relay = new Proc('relay', relayArgs);
+    relay = new Proc('relay', relayArgsAt('127.0.0.1:0'));
     procs.push(relay);
-    await relay.waitFor(/serving Observer and FlowExport/);
+    relayAddr = await relay.address(SERVING);
+    // A restart comes back where the agents export to.
+    relayArgs = relayArgsAt(relayAddr);
 
     zrhSocket = join(dir, 'zrh.sock');
     const agent = (node: string, ia: IA, res: string, pods: string, ifids: number[], socket: string): Proc =>

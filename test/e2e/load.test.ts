@@ -17,7 +17,7 @@ import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type GetFlowsResp
 import { requireDatapath } from '../datapath/harness/require';
 import { udpPaced } from '../datapath/harness/traffic';
 import type { Wan } from '../datapath/harness/wan';
-import { allocateIdentities, freePort, Proc, until } from './procs';
+import { allocateIdentities, METRICS_ON, Proc, SERVING, until } from './procs';
 import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
 const SRC_PORT = 47100;
@@ -78,22 +78,21 @@ describe('e2e: load, 10,000 active flows for 20 s: nothing dropped, live within 
     const w = zurichToFrankfurt(prefix, dir);
     wan = w;
 
-    relayAddr = `127.0.0.1:${await freePort()}`;
     // The relay as it runs by default: the merge window and live buffer are part of what is measured.
-    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store')]);
+    const relay = new Proc('relay', ['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')]);
     procs.push(relay);
-    await relay.waitFor(/serving Observer and FlowExport/);
-    metricsAddr = `127.0.0.1:${await freePort()}`;
+    relayAddr = await relay.address(SERVING);
     socket = join(dir, 'observer.sock');
     // The operator numbers the pods; the agent only reads its allocation from --state.
     await allocateIdentities(join(dir, 'zurich'), join(dir, 'pods.yaml'), join(dir, 'state'));
     const agent = new Proc('agent zrh-1', [
       'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', socket,
-      '--flow-idle', '3', '--flow-active', String(ACTIVE_S), '--metrics', metricsAddr,
+      '--flow-idle', '3', '--flow-active', String(ACTIVE_S), '--metrics', '127.0.0.1:0',
       ...[1, 2].flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ZRH, i).port}`]),
     ]);
     procs.push(agent);
+    metricsAddr = await agent.address(METRICS_ON);
     await agent.waitFor(/collecting/);
     await relay.waitFor(/node zrh-1 connected/);
     client = new ObserverClient(relayAddr, credentials.createInsecure());

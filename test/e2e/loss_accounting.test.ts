@@ -15,7 +15,7 @@ import { GetFlowsRequest, ObserverClient, ServerStatusRequest, type LossCounter,
 import { requireDatapath } from '../datapath/harness/require';
 import { udpSpray } from '../datapath/harness/traffic';
 import type { Wan } from '../datapath/harness/wan';
-import { allocateIdentities, cli, freePort, Proc, until } from './procs';
+import { allocateIdentities, cli, METRICS_ON, Proc, SERVING, until } from './procs';
 import { metric, ZRH, zurichToFrankfurt } from './zurich_wan';
 
 const SRC_PORT = 47000;
@@ -39,21 +39,20 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
     const w = zurichToFrankfurt(prefix, dir);
     wan = w;
 
-    relayAddr = `127.0.0.1:${await freePort()}`;
     // A live queue of 64 flows: the paused viewer below overflows it.
-    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64', '--max-follow-queue', '64']);
+    const relay = new Proc('relay', ['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64', '--max-follow-queue', '64']);
     procs.push(relay);
-    await relay.waitFor(/serving Observer and FlowExport/);
-    metricsAddr = `127.0.0.1:${await freePort()}`;
+    relayAddr = await relay.address(SERVING);
     // The operator numbers the pods; the agent only reads its allocation from --state.
     await allocateIdentities(join(dir, 'zurich'), join(dir, 'pods.yaml'), join(dir, 'state'));
     const agent = new Proc('agent zrh-1', [
       'agent', '--node', 'zrh-1', '--resources', join(dir, 'zurich'), '--workloads', join(dir, 'pods.yaml'), '--netns', w.asNs.get(ZRH) as string,
       '--instance', w.edgeInstance(ZRH), '--state', join(dir, 'state'), '--relay', relayAddr, '--observer-socket', '',
-      '--flow-idle', '1', '--flow-active', '2', '--flow-max', '64', '--export-buffer', '1024', '--metrics', metricsAddr,
+      '--flow-idle', '1', '--flow-active', '2', '--flow-max', '64', '--export-buffer', '1024', '--metrics', '127.0.0.1:0',
       ...[1, 2].flatMap((i) => ['--uplink', `${i}=if${i}:${w.iface(ZRH, i).port}`]),
     ]);
     procs.push(agent);
+    metricsAddr = await agent.address(METRICS_ON);
     await agent.waitFor(/collecting/);
     await relay.waitFor(/node zrh-1 connected/);
     client = new ObserverClient(relayAddr, credentials.createInsecure());

@@ -7,6 +7,11 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
 
+/**
+ * A port free now, for a process that must know its peers' ports before any of them listens
+ * (relay replicas naming each other). Anything else listens on port 0 and reads its address
+ * back (Proc.address), which no other process can take in between.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -41,6 +46,15 @@ export class Proc {
     });
   }
 
+  /**
+   * The address a process started with port 0 listens on, from the line that says so
+   * (`re` captures it): the relay's "serving ... on ADDR", or "metrics on http://ADDR/metrics".
+   */
+  async address(re: RegExp, timeoutMs = 30000): Promise<string> {
+    await this.waitFor(re, timeoutMs);
+    return (re.exec(this.log) as RegExpExecArray)[1];
+  }
+
   /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
   stop(graceMs = 10000): Promise<number | null> {
     if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
@@ -62,6 +76,10 @@ export function cli(args: string[]): Promise<{ code: number; stdout: string; std
     );
   });
 }
+
+/** The lines of `Proc.address` for a relay and for any process's metrics endpoint. */
+export const SERVING = /serving Observer and FlowExport on (\S+)/;
+export const METRICS_ON = /metrics on http:\/\/(\S+)\/metrics/;
 
 export async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

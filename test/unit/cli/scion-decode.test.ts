@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { encodePacket, type ScionPacket } from '../../../scion/packet';
 import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../../../scion/shim';
 import { cillionSpaoOption, sealCillion } from '../../../scion/spao/cillion';
 import { ARP_FRAME, ethernetIpv4Udp, pcap, pcapng, rawIpv6Udp } from './fixtures/capture-writer';
+import { until } from '../../until';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -202,7 +203,10 @@ describe('cillion scion decode', function () {
       this.skip();
     }
     const file = join(dir, 'lo.pcap');
-    const port = 31000 + (process.pid % 1000);
+    // A receiver on a port the OS chose: nothing else sends there.
+    const sink = createSocket('udp4');
+    await new Promise<void>((res) => sink.bind(0, '127.0.0.1', res));
+    const { port } = sink.address();
     const dump = spawn('tcpdump', ['--immediate-mode', '-i', 'lo', '-U', '-w', file, 'udp', 'and', 'port', String(port)]);
     await new Promise<void>((resolve, reject) => {
       dump.stderr.on('data', (d: Buffer) => d.toString().includes('listening on') && resolve());
@@ -211,7 +215,11 @@ describe('cillion scion decode', function () {
     const sock = createSocket('udp4');
     for (let i = 0; i < 3; i++) await new Promise((res) => sock.send(bytes, port, '127.0.0.1', res));
     sock.close();
-    await new Promise((res) => setTimeout(res, 300));
+    // tcpdump has written the three once the file holds them: the pcap header, then per
+    // packet a record header and the frame (Ethernet on lo, IPv4, UDP, the datagram).
+    const written = 24 + 3 * (16 + 14 + 20 + 8 + bytes.length);
+    await until('tcpdump to write the 3 datagrams', () => existsSync(file) && statSync(file).size >= written);
+    sink.close();
     const exited = new Promise((res) => dump.on('exit', res));
     dump.kill('SIGINT');
     await exited;

@@ -5,6 +5,7 @@ import { Exporter, zeroPipelineCounters, type ExporterOptions } from '../../../c
 import { FlowBatch, FlowExportService } from '../../../proto/gen/export/v1/export';
 import { Flow } from '../../../proto/gen/flow/flow';
 import { exportService } from '../../../relay/export/ingest';
+import { until } from '../../until';
 import { MemorySink } from '../relay/export/memorysink';
 
 async function serve(sink: MemorySink, port = 0): Promise<{ server: Server; port: number }> {
@@ -19,14 +20,6 @@ async function freePort(): Promise<number> {
   const { server, port } = await serve(new MemorySink());
   server.forceShutdown();
   return port;
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +47,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const e = exporter({ target: `127.0.0.1:${port}`, ringCounters: () => ({ ...zeroPipelineCounters(), ringRecords: 7n, ringReserveFailures: 1n, decodeErrors: 2n, reportsLost: 3n }) });
     const sent = Array.from({ length: 25 }, flow);
     for (const f of sent) e.push(f);
-    await until(() => e.counters().ackedSequence === 3n);
+    await until('batch 3 acknowledged', () => e.counters().ackedSequence === 3n);
     const c = e.counters();
     assert.equal(c.flowsExported, 25n);
     assert.equal(c.backlogFlows, 0);
@@ -88,20 +81,21 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
       }
     };
     pushSome(20);
-    await until(() => e.counters().ackedSequence === 4n);
-    // Batches in flight while the relay goes away: the sink is slow, the server is killed.
-    sink.delayMs = 30;
+    await until('batch 4 acknowledged', () => e.counters().ackedSequence === 4n);
+    // Batches in flight while the relay goes away: the sink holds them, the server is killed.
+    let release = (): void => undefined;
+    sink.gate = new Promise((r) => (release = r));
     pushSome(20);
-    await sleep(40);
+    await until('batch 5 taken by the relay', () => sink.accepts >= 5);
     server.forceShutdown();
     const ackedBefore = e.counters().ackedSequence;
     pushSome(20);
-    await sleep(100);
-    assert.equal(e.counters().connected, false);
-    sink.delayMs = 0;
+    await until('the exporter to see the relay gone', () => !e.counters().connected);
+    sink.gate = null;
+    release();
     ({ server, port } = await serve(sink, port));
     servers.push(server);
-    await until(() => e.counters().ackedSequence === 12n);
+    await until('batch 12 acknowledged', () => e.counters().ackedSequence === 12n);
     assert.ok(ackedBefore >= 4n);
     const got = sink.uuids();
     assert.equal(got.length, 60);
@@ -115,7 +109,8 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const port = await freePort();
     const e = exporter({ target: `127.0.0.1:${port}`, maxBacklogFlows: 10, batchFlows: 4 });
     for (let i = 0; i < 25; i++) e.push(flow());
-    await sleep(50);
+    // The last, partial batch is cut on the flush timer.
+    await until('batch 3 cut', () => e.counters().sequence === 3n);
     const c = e.counters();
     assert.equal(c.exportDrops, 15n);
     assert.equal(c.backlogFlows, 10);
@@ -124,7 +119,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const sink = new MemorySink();
     const { server } = await serve(sink, port);
     servers.push(server);
-    await until(() => e.counters().ackedSequence === 3n);
+    await until('batch 3 acknowledged', () => e.counters().ackedSequence === 3n);
     assert.deepEqual(sink.batches.get(c.sessionId)!.map((b) => b.sequence), [1n, 2n, 3n]);
     assert.equal(sink.uuids().length, 10);
     // Room again once acknowledged.
@@ -135,17 +130,19 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
   it('reconnects with growing delays while the relay is down, then delivers', async () => {
     const port = await freePort();
     const errors: Error[] = [];
+    const started = Date.now();
     const e = exporter({ target: `127.0.0.1:${port}`, backoff: { initialMs: 20, maxMs: 10_000, multiplier: 2, jitter: 0 }, onError: (err) => errors.push(err) });
     e.push(flow());
-    // Delays 20, 40, 80, 160, 320 ms: about 5 attempts in the first 620 ms, not dozens.
-    await sleep(450);
-    const r = e.counters().reconnects;
-    assert.ok(r >= 3 && r <= 6, `reconnects ${r}`);
-    assert.ok(errors.length >= 3);
+    // The fifth retry is planned after waiting 20, 40, 80 and 160 ms: 300 ms at least (a busy
+    // machine only adds to it), where a fixed 20 ms delay would have taken 80.
+    await until('the fifth reconnect', () => e.counters().reconnects >= 5, 5000, 1);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 300, `5 reconnects after ${waited} ms`);
+    assert.ok(errors.length >= 4);
     const sink = new MemorySink();
     const { server } = await serve(sink, port);
     servers.push(server);
-    await until(() => e.counters().ackedSequence === 1n, 3000);
+    await until('batch 1 acknowledged', () => e.counters().ackedSequence === 1n);
     assert.equal(sink.uuids().length, 1);
   });
 
@@ -154,17 +151,18 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     let { server, port } = await serve(sink);
     const e = exporter({ target: `127.0.0.1:${port}` });
     // The relay stores batch 1 but dies before its ack goes out.
-    sink.delayMs = 100;
+    let release = (): void => undefined;
+    sink.gate = new Promise((r) => (release = r));
     for (let i = 0; i < 10; i++) e.push(flow());
-    await until(() => sink.accepts === 1);
+    await until('batch 1 taken by the relay', () => sink.accepts === 1);
     server.forceShutdown();
-    await sleep(150);
+    sink.gate = null;
+    release();
+    await until('batch 1 stored', () => sink.uuids().length === 10);
     assert.equal(e.counters().ackedSequence, 0n);
-    assert.equal(sink.uuids().length, 10);
-    sink.delayMs = 0;
     ({ server, port } = await serve(sink, port));
     servers.push(server);
-    await until(() => e.counters().ackedSequence === 1n);
+    await until('batch 1 acknowledged', () => e.counters().ackedSequence === 1n);
     assert.equal(sink.accepts, 1);
     assert.equal(sink.violations, 0);
     assert.equal(e.counters().backlogFlows, 0);
@@ -176,15 +174,15 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const errors: string[] = [];
     const e = exporter({ target: `127.0.0.1:${port}`, onError: (err) => errors.push(err.message) });
     for (let i = 0; i < 10; i++) e.push(flow());
-    await until(() => e.counters().ackedSequence === 1n);
+    await until('batch 1 acknowledged', () => e.counters().ackedSequence === 1n);
     const first = e.counters().sessionId;
     server.forceShutdown();
     sink.batches.clear();
     for (let i = 0; i < 10; i++) e.push(flow());
-    await sleep(50);
+    await until('batch 2 cut', () => e.counters().sequence === 2n);
     ({ server, port } = await serve(sink, port));
     servers.push(server);
-    await until(() => e.counters().sessionResets === 1 && e.counters().ackedSequence === 1n);
+    await until('a new session acknowledged', () => e.counters().sessionResets === 1 && e.counters().ackedSequence === 1n);
     const c = e.counters();
     assert.notEqual(c.sessionId, first);
     assert.equal(sink.batches.get(c.sessionId)!.length, 1);
@@ -198,7 +196,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     servers.push(server);
     const es = [0, 1, 2].map((i) => exporter({ target: `127.0.0.1:${port}`, nodeName: `n${i}` }));
     for (let i = 0; i < 30; i++) for (const e of es) e.push(flow());
-    await until(() => es.every((e) => e.counters().ackedSequence === 3n));
+    await until('every collector\'s batch 3 acknowledged', () => es.every((e) => e.counters().ackedSequence === 3n));
     assert.equal(sink.batches.size, 3);
     assert.equal(new Set(sink.uuids()).size, 90);
     assert.equal(sink.violations, 0);
@@ -206,23 +204,27 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
 
   it('while the relay is behind, a partial batch keeps filling and goes with the next acknowledgement', async () => {
     const sink = new MemorySink();
-    sink.delayMs = 300;
+    let release = (): void => undefined;
+    sink.gate = new Promise((r) => (release = r));
     const { server, port } = await serve(sink);
     servers.push(server);
     const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 100, flushMs: 20 });
-    await until(() => e.counters().connected);
-    // Two small batches go on the flush timer; the relay is storing the first for 300 ms.
+    await until('connected', () => e.counters().connected);
+    // Two small batches go on the flush timer; the relay holds the first until released.
     for (let n = 1; n <= 2; n++) {
       for (let i = 0; i < 5; i++) e.push(flow());
-      await until(() => e.counters().sequence === BigInt(n));
+      await until(`batch ${n} cut`, () => e.counters().sequence === BigInt(n));
     }
-    // With two unacknowledged, flushes come due but the next 30 flows wait as one batch.
+    // With two unacknowledged, flushes come due (the 20 ms timer fires before the 40 ms sleep
+    // ends, however late both are) but the next 30 flows wait as one batch.
     for (let i = 0; i < 3; i++) {
       for (let k = 0; k < 10; k++) e.push(flow());
       await sleep(40);
     }
     assert.equal(e.counters().sequence, 2n, 'no batch cut while two wait for their acknowledgement');
-    await until(() => e.counters().backlogFlows === 0);
+    sink.gate = null;
+    release();
+    await until('the backlog sent and acknowledged', () => e.counters().backlogFlows === 0);
     const stored = sink.batches.get(e.counters().sessionId)!;
     assert.deepEqual(stored.map((b) => b.flows.length), [5, 5, 30]);
     assert.equal(sink.violations, 0);
@@ -233,7 +235,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const { server, port } = await serve(sink);
     servers.push(server);
     const e = new Exporter({ target: `127.0.0.1:${port}`, nodeName: 'n1', clusterName: 'c1', maxBacklogFlows: 100, batchFlows: 100, flushMs: 60_000 });
-    await until(() => e.counters().connected);
+    await until('connected', () => e.counters().connected);
     e.push(flow());
     e.push(flow());
     await e.close(2000);
@@ -252,7 +254,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const big = (): Flow => flow({ source: { ID: 0, identity: 0, clusterName: '', namespace: '', podName: '', labels: [`k8s:pad=${seq}${'x'.repeat(900)}`], workloads: [] } });
     for (let i = 0; i < 100; i++) e.push(big());
     e.push(flow({ source: { ID: 0, identity: 0, clusterName: '', namespace: '', podName: '', labels: ['x'.repeat(limit)], workloads: [] } }));
-    await until(() => sink.uuids().length === 100);
+    await until('100 flows stored', () => sink.uuids().length === 100);
     const batches = [...sink.batches.values()].flat();
     assert.ok(batches.length >= 7, `${batches.length} batches`);
     // As sent: the columns (the flows beside them are what the relay rebuilt).
@@ -270,7 +272,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 2, onError: (err) => errors.push(err.message) });
     const sent = [flow(), flow(), flow({ uuid: 'not-a-uuid' }), flow({ time: undefined }), flow()];
     for (const f of sent) e.push(f);
-    await until(() => e.counters().ackedSequence === 2n);
+    await until('batch 2 acknowledged', () => e.counters().ackedSequence === 2n);
     const c = e.counters();
     assert.equal(c.unencodableDrops, 2n);
     assert.equal(c.exportDrops, 2n);
@@ -292,7 +294,7 @@ describe('collector/exporter with relay/export/ingest over loopback', () => {
     const errors: string[] = [];
     const e = exporter({ target: `127.0.0.1:${port}`, batchFlows: 2, onError: (err) => errors.push(err.message) });
     for (let i = 0; i < 4; i++) e.push(flow());
-    await until(() => e.counters().ackedSequence === 2n);
+    await until('batch 2 acknowledged', () => e.counters().ackedSequence === 2n);
     assert.equal(e.counters().flowsRejected, 2n);
     assert.match(errors.join('\n'), /relay refused 1 flows of batches up to \d: flow without a capture time/);
   });

@@ -16,7 +16,7 @@ import { PATH_LABELS } from '../../../dashboards/src/filters';
 import { DASHBOARDS } from '../../../dashboards/src/generate';
 import { queriesOf } from '../../../dashboards/src/queries';
 import { openClickHouse, type ClickHouseHandle } from '../../../relay/store/chdb';
-import { makeCorpus } from '../relay/store/corpus';
+import { CORPUS_START_MS, makeCorpus } from '../relay/store/corpus';
 import { createNarrowStore, insertCorpus } from '../relay/store/narrow';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -54,7 +54,7 @@ describe('dashboards: one view over several clusters\' stores (deploy/clickhouse
         await insertCorpus(ch, db, makeCorpus(800, i + 1), 400);
       }
       for (const s of federationOverDatabases(STORES)) await ch.client.command({ query: s });
-      const range = { from: new Date(Date.UTC(2026, 10, 22, 11, 0, 0)), to: new Date(Date.UTC(2026, 10, 22, 13, 0, 0)) };
+      const range = { from: new Date(CORPUS_START_MS - 3_600_000), to: new Date(CORPUS_START_MS + 3_600_000) };
       results = await checkDashboards(runner(ch.client), range);
     });
     after(async () => {
@@ -98,7 +98,7 @@ describe('dashboards: one view over several clusters\' stores (deploy/clickhouse
       const out = await new Promise<string>((resolve, reject) => {
         execFile(
           process.execPath,
-          ['--require', 'tsx/cjs', join(REPO, 'dashboards', 'src', 'check.ts'), ...dirs.flatMap((d) => ['--data-dir', d]), '--from', '2026-11-22T11:00:00Z', '--to', '2026-11-22T13:00:00Z'],
+          ['--require', 'tsx/cjs', join(REPO, 'dashboards', 'src', 'check.ts'), ...dirs.flatMap((d) => ['--data-dir', d]), '--from', new Date(CORPUS_START_MS - 3_600_000).toISOString(), '--to', new Date(CORPUS_START_MS + 3_600_000).toISOString()],
           { cwd: REPO, maxBuffer: 64 << 20 },
           (err, so, se) => (err ? reject(new Error(se || err.message)) : resolve(so)),
         );

@@ -5,6 +5,7 @@ import { GetAgentEventsRequest, GetNamespacesRequest, type GetNamespacesResponse
 import { NodeBook } from '../../../observer/nodes';
 import { FlowHub } from '../../../observer/hub';
 import { nsTimestamp } from '../../../observer/time';
+import { until } from '../../until';
 import { flowTimeNs, follow, getFlows, makeFlow, readAll, serveObserver, serverStatus, uuidOf, uuidsOf, type Served } from './helpers';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
@@ -69,7 +70,7 @@ describe('observer/service (hub only, gRPC on loopback)', () => {
   it('follows: the last N, then every new flow once, in order', async () => {
     const stream = getFlows(served.client, { number: 2n, follow: true });
     const done = follow(stream, (got) => uuidsOf(got).length >= 5);
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the stream to follow the hub', () => hub.followers === 1);
     hub.publish([makeFlow(50), makeFlow(51)]);
     hub.publish([makeFlow(52)]);
     const got = await done;
@@ -79,7 +80,7 @@ describe('observer/service (hub only, gRPC on loopback)', () => {
   it('follow alone starts at the present and filters live flows', async () => {
     const stream = getFlows(served.client, { follow: true, whitelist: [FlowFilter.fromPartial({ nodeName: ['node-a'] })] });
     const done = follow(stream, (got) => uuidsOf(got).length >= 2);
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the stream to follow the hub', () => hub.followers === 1);
     hub.publish(range(50, 55).map((i) => makeFlow(i)));
     assert.deepEqual(uuidsOf(await done), [50, 52].map(uuidOf));
   });
@@ -90,7 +91,7 @@ describe('observer/service (hub only, gRPC on loopback)', () => {
     served = await serveObserver({ hub, nodes, status: () => ({ version: 'v', uptimeNs: 0n }) });
     const stream = getFlows(served.client, { follow: true });
     const done = follow(stream, (got) => got.some((r) => r.responseTypes?.$case === 'lostEvents'));
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the stream to follow the hub', () => hub.followers === 1);
     // All offered in one tick: the stream cannot drain in between.
     hub.publish(range(100, 110).map((i) => makeFlow(i)));
     const got = await done;

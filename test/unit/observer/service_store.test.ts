@@ -10,6 +10,7 @@ import { nsTimestamp } from '../../../observer/time';
 import { openStore, type FlowStore } from '../../../relay/store/store';
 import type { GetFlowsResponse } from '../../../proto/gen/observer/observer';
 import { flowTimeNs, getFlows, makeFlow, readAll, serveObserver, serverStatus, uuidOf, uuidsOf, type Served } from './helpers';
+import { until } from '../../until';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +87,7 @@ describe('observer/service with the embedded store (chdb)', function () {
       await sleep(5);
     }
     await Promise.all(arriving);
-    for (let waited = 0; new Set(uuidsOf(got)).size < total && waited < 20_000; waited += 50) await sleep(50);
+    await until(`all ${total} flows on the stream`, () => new Set(uuidsOf(got)).size >= total, 20_000);
     // A duplicate would come after the last new flow; give it time to show.
     await sleep(300);
     stream.cancel();

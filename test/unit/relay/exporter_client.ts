@@ -10,11 +10,14 @@ export class FakeCollector {
   private readonly client: FlowExportClient;
   private readonly call: ClientDuplexStream<FlowBatch, ExportAck>;
   readonly ended: Promise<void>;
+  /** Callers of acked() still waiting, each woken by the acknowledgement that covers it. */
+  private readonly waiting = new Set<{ sequence: bigint; done: (err?: Error) => void }>();
   /** The status the stream ended with, when it was an error. */
   error: ServiceError | undefined;
   private sequence = 0n;
   /** The flow table every following batch reports, as a collector's exporter does. */
   flowTable: FlowTableGauge | undefined;
+  private over = false;
 
   constructor(
     address: string,
@@ -27,13 +30,20 @@ export class FakeCollector {
     const md = new Metadata();
     md.set('cillion-version', '1.2.3');
     this.call = this.client.export(md);
-    this.call.on('data', (a: ExportAck) => this.acks.push(a.ackedSequence));
+    this.call.on('data', (a: ExportAck) => {
+      this.acks.push(a.ackedSequence);
+      for (const w of this.waiting) if (a.ackedSequence >= w.sequence) w.done();
+    });
     this.ended = new Promise((resolve) => {
       this.call.on('error', (e: ServiceError) => {
         this.error = e;
         resolve();
       });
       this.call.on('status', () => resolve());
+    });
+    void this.ended.then(() => {
+      this.over = true;
+      for (const w of this.waiting) w.done(new Error(`${this.nodeName}: stream ended before batch ${w.sequence} was acknowledged (${this.error?.message ?? 'no error'})`));
     });
   }
 
@@ -59,12 +69,23 @@ export class FakeCollector {
     return sequence;
   }
 
-  async acked(sequence: bigint, ms = 15000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!this.acks.some((a) => a >= sequence)) {
-      if (Date.now() > end) throw new Error(`${this.nodeName}: batch ${sequence} not acknowledged (acks ${this.acks.join(',')})`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  /** Resolves on the acknowledgement that covers `sequence`: woken by it, not by polling, so many waiters cost nothing while they wait. */
+  acked(sequence: bigint, ms = 15_000): Promise<void> {
+    if (this.acks.some((a) => a >= sequence)) return Promise.resolve();
+    if (this.over) return Promise.reject(new Error(`${this.nodeName}: stream ended before batch ${sequence} was acknowledged (${this.error?.message ?? 'no error'})`));
+    return new Promise((resolve, reject) => {
+      const w = {
+        sequence,
+        done: (err?: Error): void => {
+          clearTimeout(timer);
+          this.waiting.delete(w);
+          if (err) reject(err);
+          else resolve();
+        },
+      };
+      const timer = setTimeout(() => w.done(new Error(`${this.nodeName}: batch ${sequence} not acknowledged within ${ms} ms (acks ${this.acks.join(',')})`)), ms);
+      this.waiting.add(w);
+    });
   }
 
   async close(): Promise<void> {

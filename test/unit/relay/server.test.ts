@@ -98,10 +98,11 @@ describe('relay/server', function () {
     it('checks, merges by time across nodes and serves flows live; tracks nodes and losses', async () => {
       liveBaseNs = BigInt(Date.now()) * 1_000_000n;
       const live: GetFlowsResponse[] = [];
+      const followers = relay.hub.followers;
       const stream = getFlows(client, { follow: true });
       stream.on('data', (r: GetFlowsResponse) => live.push(r));
       stream.on('error', () => undefined);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => relay.hub.followers > followers);
 
       const a = new FakeCollector(relay.address, 'node-a');
       const b = new FakeCollector(relay.address, 'node-b');

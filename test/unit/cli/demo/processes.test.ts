@@ -2,7 +2,9 @@
 // environment, SIGTERM first, SIGKILL for whoever ignores it.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { endProcesses, markedProcesses, MARKER } from '../../../../cli/demo/processes';
+import { until } from '../../../until';
 
 function start(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, detached: true, stdio: 'ignore' });
@@ -23,7 +25,8 @@ describe('cli/demo/processes: finding and ending demo processes', function () {
     const other = start('sleep', ['30'], { [MARKER]: `${run}-other` });
     const none = start('sleep', ['30'], {});
     started.push(ours, other, none);
-    await new Promise((r) => setTimeout(r, 100));
+    // Each carries its environment once it has executed `sleep`, however late that is.
+    await until('the marked process to show', () => markedProcesses(run).length > 0);
     assert.deepEqual(markedProcesses(run), [ours.pid]);
   });
 
@@ -31,7 +34,10 @@ describe('cli/demo/processes: finding and ending demo processes', function () {
     const polite = start('sleep', ['30'], { [MARKER]: run });
     const stubborn = start('sh', ['-c', 'trap "" TERM; sleep 30 & wait; sleep 30'], { [MARKER]: run });
     started.push(polite, stubborn);
-    await new Promise((r) => setTimeout(r, 200));
+    // The shell ignores SIGTERM once its trap is set, which it is when its first sleep runs.
+    const children = (pid: number): string => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    await until('the shell to set its trap and start sleeping', () => children(stubborn.pid as number) !== '');
+    await until('the marked processes to show', () => markedProcesses(run).length >= 2);
     const t0 = Date.now();
     await endProcesses([polite.pid as number, stubborn.pid as number], 500);
     await Promise.all([gone(polite), gone(stubborn)]);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GeofenceVerdict, ScionObservationPoint, type Flow } from '../../../../proto/gen/flow/flow';
+import { formatDate } from '../../../../relay/attest/canonical_flow';
 import { parseEnvelope, signEnvelope, type Envelope } from '../../../../relay/attest/dsse';
 import { storeIdentity } from '../../../../relay/attest/export';
 import { ENVELOPE_NAME, readEvidence, REPORT_NAME } from '../../../../relay/attest/files';
@@ -225,7 +226,7 @@ describe('relay/attest export and verify (embedded chdb)', function () {
 
     it('a narrower window than the evidence, re-signed', async () => {
       const st = statement();
-      st.predicate.window.to = '2026-11-22T12:00:05.000000000Z';
+      st.predicate.window.to = formatDate(new Date(CORPUS_START_MS + 5000));
       resign(st, ed.privateKey);
       assert.deepEqual(checks(await verify(ed.publicKey)), ['evidence.window']);
     });

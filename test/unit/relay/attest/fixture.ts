@@ -10,9 +10,9 @@ import { renderReport } from '../../../../relay/attest/report';
 import { signStatement } from '../../../../relay/attest/sign';
 import type { Statement } from '../../../../relay/attest/statement';
 import type { FlowStore } from '../../../../relay/store/store';
-import { makeCorpus } from '../store/corpus';
+import { CORPUS_START_MS, makeCorpus } from '../store/corpus';
 
-export const CORPUS_START_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
+export { CORPUS_START_MS };
 export const SELECTOR = 'app=ledger';
 
 export function corpus(n: number): Flow[] {

@@ -13,6 +13,8 @@ export class MemorySink implements BatchSink {
   failing = false;
   /** Delay before accept() resolves, to hold batches in flight. */
   delayMs = 0;
+  /** While set, storing waits for it: holds batches in flight for as long as a test needs, however slow the machine. */
+  gate: Promise<void> | null = null;
   accepts = 0;
   /** Batches offered out of sequence: must stay 0. */
   violations = 0;
@@ -75,6 +77,7 @@ export class MemorySink implements BatchSink {
     if (b.sequence === (await next())) this.broken.delete(key);
     const stored = this.tail.then(async () => {
       if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.gate) await this.gate;
       if (this.broken.has(key)) throw new Error('an earlier batch of the session was not stored');
       if (this.failing) {
         this.broken.add(key);

@@ -16,6 +16,7 @@ import { nsTimestamp } from '../../../../observer/time';
 import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { encodeScionPathBytes } from '../../../../scion/path/raw';
+import { until } from '../../../until';
 import { FakeCollector } from '../exporter_client';
 import { issue, makeCerts } from '../test_certs';
 import { getFlows, readAll, serverStatus } from '../../observer/helpers';
@@ -47,14 +48,6 @@ function flow(scionPath: ScionPath | undefined, labels = ANALYTICS, namespace = 
   });
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('relay/hostile: forged paths and verdicts', function () {
   this.timeout(60_000);
   let dir: string;
@@ -67,18 +60,30 @@ describe('relay/hostile: forged paths and verdicts', function () {
   /** The honest collector's flows sent so far, by uuid, with the verdict each must get. */
   const honestWant = new Map<string, GeofenceVerdict>();
   let honestTimer: NodeJS.Timeout | undefined;
-  let honestSends: Promise<void>[] = [];
+  let honestStopped = false;
+  /** The honest node's batch in flight; it records a failure rather than throw outside any test. */
+  let honestSending: Promise<void> = Promise.resolve();
+  let honestFailure: Error | undefined;
 
-  /** Stored flows by uuid. */
+  /** When the suite began: reads start there, oldest first, so none scans the store back to its beginning. */
+  const since = nsTimestamp(BigInt(Date.now() - 1000) * 1_000_000n);
+
+  /**
+   * Stored flows by uuid, read once for all a test needs: the store serves reads and the
+   * collectors' inserts in turn, so every read delays the honest node's acknowledgements.
+   */
   async function stored(): Promise<Map<string, Flow>> {
-    const got = await readAll(getFlows(client, { number: 100_000n }));
+    const got = await readAll(getFlows(client, { since, first: true, number: 100_000n }));
     return new Map(got.flatMap((r) => (r.responseTypes?.$case === 'flow' ? [[r.responseTypes.value.uuid, r.responseTypes.value] as const] : [])));
   }
 
-  async function storedOne(f: Flow): Promise<Flow> {
-    const s = (await stored()).get(f.uuid);
-    assert.ok(s, `flow ${f.uuid} was stored`);
-    return s;
+  async function storedEach(fs: Flow[]): Promise<Flow[]> {
+    const all = await stored();
+    return fs.map((f) => {
+      const s = all.get(f.uuid);
+      assert.ok(s, `flow ${f.uuid} was stored`);
+      return s;
+    });
   }
 
   before(async () => {
@@ -97,23 +102,33 @@ describe('relay/hostile: forged paths and verdicts', function () {
       return credentials.createSsl(readFileSync(join(dir, 'ca.pem')), readFileSync(c.key), readFileSync(c.cert));
     };
     client = new ObserverClient(address, creds('reader', 'auditor', 'reader'));
-    await waitFor(() => relay.geofences.get('eu-ch') !== undefined);
+    await until('the eu-ch fence loaded', () => relay.geofences.get('eu-ch') !== undefined);
     honest = new FakeCollector(address, 'honest-node', undefined, creds('honest', 'honest-node', 'collector'));
     mallory = new FakeCollector(address, 'mallory-node', undefined, creds('mallory', 'mallory-node', 'collector'));
-    // The honest node exports alternating European and US flows for as long as the suite runs.
+    // The honest node exports alternating European and US flows for as long as the suite runs,
+    // one batch in flight as a collector keeps it: the next goes 50 ms after the last one's
+    // acknowledgement, so a slow store slows the sender instead of piling batches on it.
     const tick = (): void => {
       const eu = flow(EUROPE);
       const us = flow(VIA_US);
       honestWant.set(eu.uuid, GeofenceVerdict.GEOFENCE_COMPLIANT);
       honestWant.set(us.uuid, GeofenceVerdict.GEOFENCE_VIOLATION);
-      honestSends.push(honest.acked(honest.send([eu, us])));
-      honestTimer = setTimeout(tick, 50);
+      honestSending = honest.acked(honest.send([eu, us])).then(
+        () => {
+          if (!honestStopped) honestTimer = setTimeout(tick, 50);
+        },
+        (e: Error) => {
+          honestFailure = e;
+        },
+      );
     };
     tick();
   });
 
   after(async () => {
+    honestStopped = true;
     if (honestTimer) clearTimeout(honestTimer);
+    await honestSending;
     client?.close();
     await honest?.close();
     await mallory?.close();
@@ -130,18 +145,18 @@ describe('relay/hostile: forged paths and verdicts', function () {
     await mallory.acked(mallory.send(poison));
     const later = [flow(EUROPE), flow(EUROPE)];
     await mallory.acked(mallory.send(later));
-    for (const f of later) {
-      const s = await storedOne(f);
+    const got = await storedEach([...later, ...poison]);
+    for (const s of got.slice(0, later.length)) {
       assert.equal(s.geofence?.verdict, GeofenceVerdict.GEOFENCE_COMPLIANT);
       assert.equal(s.scionPath?.fingerprint, europe.fingerprint);
     }
-    for (const f of poison) assert.equal((await storedOne(f)).geofence?.verdict, GeofenceVerdict.GEOFENCE_VIOLATION);
+    for (const s of got.slice(later.length)) assert.equal(s.geofence?.verdict, GeofenceVerdict.GEOFENCE_VIOLATION);
   });
 
   it('(a) US hop fields sent with the fingerprint and fake geo of a European path are a VIOLATION', async () => {
     const forged = flow(DISGUISED);
     await mallory.acked(mallory.send([forged]));
-    const s = await storedOne(forged);
+    const [s] = await storedEach([forged]);
     assert.equal(s.geofence?.verdict, GeofenceVerdict.GEOFENCE_VIOLATION);
     assert.equal(s.geofence?.name, 'eu-ch');
     assert.equal(s.geofence?.offendingCountry, 'US');
@@ -160,13 +175,12 @@ describe('relay/hostile: forged paths and verdicts', function () {
     const lying: ScionPath = { ...VIA_US, hops: EUROPE.hops, knownToControlPlane: true };
     const liar = flow(lying);
     await mallory.acked(mallory.send([fenced, unfenced, liar]));
-    const f = await storedOne(fenced);
+    const [f, u, l] = await storedEach([fenced, unfenced, liar]);
     assert.deepEqual(
       { verdict: f.geofence?.verdict, name: f.geofence?.name, mode: f.geofence?.mode, reason: f.geofence?.reason },
       { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'eu-ch', mode: GeofenceMode.GEOFENCE_AUDIT, reason: `all ${EUROPE.hops.length} hops are inside the fence` },
     );
-    assert.equal((await storedOne(unfenced)).geofence, undefined);
-    const l = await storedOne(liar);
+    assert.equal(u.geofence, undefined);
     assert.equal(l.geofence?.verdict, GeofenceVerdict.GEOFENCE_VIOLATION);
     assert.deepEqual(l.scionPath?.hops.map((h) => h.isdAs), VIA_US.hops.map((h) => h.isdAs));
   });
@@ -183,8 +197,8 @@ describe('relay/hostile: forged paths and verdicts', function () {
     const flows = [flow({ ...EUROPE, raw: badMac }), flow({ ...EUROPE, raw: oldRound }), flow(wrongEnds), flow({ ...EUROPE, raw: Buffer.alloc(0) }), flow({ ...EUROPE, raw: Buffer.from([1, 2, 3]) })];
     await mallory.acked(mallory.send(flows));
     const reasons = [];
-    for (const f of flows) {
-      const s = await storedOne(f);
+    for (const [i, s] of (await storedEach(flows)).entries()) {
+      const f = flows[i];
       assert.equal(s.geofence?.verdict, GeofenceVerdict.GEOFENCE_UNVERIFIED, `flow ${f.uuid}`);
       assert.equal(s.scionPath?.knownToControlPlane, false);
       assert.equal(s.scionPath?.fingerprint, '');
@@ -205,9 +219,10 @@ describe('relay/hostile: forged paths and verdicts', function () {
     const { res } = await serverStatus(client);
     assert.deepEqual(res.fingerprintMismatches, [{ nodeName: 'mallory-node', count: want }]);
 
+    honestStopped = true;
     if (honestTimer) clearTimeout(honestTimer);
-    await Promise.all(honestSends);
-    honestSends = [];
+    await honestSending;
+    assert.equal(honestFailure, undefined);
     assert.ok(honestWant.size >= 10, `the honest node sent ${honestWant.size} flows meanwhile`);
     const all = await stored();
     for (const [uuid, verdict] of honestWant) {
