@@ -5,7 +5,7 @@ STAMPS := .stamps
 # The build's independent parts (tsc, each eBPF object, the addon) run side by side.
 MAKEFLAGS += --jobs=$(shell nproc)
 PROTOS := $(shell find proto -name '*.proto' -not -path 'proto/gen/*' 2>/dev/null)
-TS_SRC := $(shell find scion cli collector columns mesh geofence observer paths metrics relay operator bpf test bench -name '*.ts' 2>/dev/null)
+TS_SRC := $(shell find scion cli collector columns mesh geofence geo observer paths metrics relay operator resources kube identity controlplane bpf test bench -name '*.ts' 2>/dev/null)
 
 .PHONY: deps build proto test demo demo-down clean image image-test
 

@@ -12,7 +12,7 @@ import { EdgeDatapath, PIN_BASE, RouterDatapath } from '../bpf/datapath';
 import { BPF_F_TEST_XDP_LIVE_FRAMES, BpfObject, RingReader } from '../bpf/native';
 import { decodeBatch } from '../bpf/records';
 import { headerTemplate, processSourceHop } from '../bpf/template';
-import { EmbeddedPathService } from '../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../controlplane/pathservice';
 import { parseIA } from '../scion/isdas';
 import { buildSegmentMacs } from '../scion/mac/segid';
 import { encodePacket, type ScionPacket } from '../scion/packet';

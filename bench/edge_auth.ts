@@ -9,7 +9,7 @@ import { hopFieldKeyMaterial } from '../bpf/aes_keys';
 import { realtimeOffsetNs } from '../bpf/clock';
 import { EdgeDatapath } from '../bpf/datapath';
 import { headerTemplate, processSourceHop } from '../bpf/template';
-import { EmbeddedPathService } from '../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../controlplane/pathservice';
 import { parseIA } from '../scion/isdas';
 import { CILLION_SPI, cillionSpaoOption, sealCillion } from '../scion/spao/cillion';
 import { ipv4Packet, scionFrame, transitHop, udpDatagram, UNDERLAY_LEN, type Underlay } from '../test/datapath/harness/frames';

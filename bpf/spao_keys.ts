@@ -5,7 +5,7 @@
 import { kernelLskcipherDriver } from './kernel_crypto';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { cmacSubkeys } from '../scion/mac/cmac';
-import type { DatapathKey, DatapathKeyTable } from '../mesh/key_table';
+import type { DatapathKey, DatapathKeyTable } from './key_table';
 import { BpfError, type BpfObject } from './native';
 
 const SLOTS = 3;

@@ -1,14 +1,14 @@
 // The Kubernetes mode of the node processes: resources, pods and the leader Lease from the
 // API. Kept apart from cli/node.ts and loaded only with --kubernetes, because loading
 // @kubernetes/client-node takes seconds that every other command would pay on each start.
-import { k8s } from '../operator/sources/k8s/client';
+import { k8s } from '../kube/client';
 import { KubernetesSource } from '../operator/sources/kubernetes';
 import { KubernetesWorkloads } from '../operator/workloads/kubernetes';
 import type { Sources } from './node';
 
-export { LeaderElector } from '../operator/sources/k8s/leader';
-export { IdentityObjectWriter } from '../operator/sources/k8s/identity_writer';
-export { KubernetesIdentityView } from '../operator/sources/k8s/identity_view';
+export { LeaderElector } from '../kube/leader';
+export { IdentityObjectWriter } from '../kube/identity_writer';
+export { KubernetesIdentityView } from '../kube/identity_view';
 
 export async function openKubernetesSources(
   kubeconfig: string | undefined,

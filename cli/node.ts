@@ -5,11 +5,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { UplinkSpec } from '../operator/node/uplinks';
 import { parseUplink } from '../operator/node/uplinks';
 import { DirectorySource } from '../operator/sources/directory';
-import type { ClientNode } from '../operator/sources/k8s/client';
+import type { ClientNode } from '../kube/client';
 import type { KubernetesSource } from '../operator/sources/kubernetes';
-import type { ResourceSource } from '../operator/sources/source';
+import type { ResourceSource } from '../resources/source';
 import { readWorkloads } from '../operator/workloads/directory';
-import type { Workload } from '../operator/workloads/workload';
+import type { Workload } from '../identity/workload';
 
 export interface SourceOptions {
   resources?: string;

@@ -7,9 +7,9 @@
 // raw path bytes -> flow.ScionPath). The endpoints here serve the embedded mode: workloads
 // from operator/workloads with identities from the operator's allocation; the node's paths
 // come from paths/catalog.ts, under the ids the datapath was programmed with.
-import type { IdentityView } from '../operator/identity/allocator';
-import { flowLabels, workloadLabels } from '../operator/workloads/labels';
-import type { Workload } from '../operator/workloads/workload';
+import type { IdentityView } from '../identity/allocator';
+import { flowLabels, workloadLabels } from '../identity/workload_labels';
+import type { Workload } from '../identity/workload';
 import type { ScionPath } from '../proto/gen/flow/flow';
 import type { IA } from '../scion/isdas';
 import { pathTypeOf } from '../paths/describe';

@@ -11,7 +11,7 @@ import type { KeySyncStats } from '../mesh/key_sync';
 import type { Level1ServerStats } from '../mesh/level1_server';
 import { SPAO_INFO } from '../metrics/spao_info';
 import type { SpaoReport } from '../bpf/spao_keys';
-import type { IdentityViewStats } from '../operator/sources/k8s/identity_view';
+import type { IdentityViewStats } from '../kube/identity_view';
 
 export interface AgentMetricSources {
   /** Packets and wire bytes per datapath counter, by counter name (bpf/abi.ts COUNTERS). */

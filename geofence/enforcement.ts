@@ -3,9 +3,9 @@
 // refused as firmly as VIOLATION, because enforce promises that traffic stays inside the
 // fence, and a path whose hops cannot be placed gives no such assurance. Audit fences never
 // keep a path out; the relay reports on them.
-import type { ControlPlanePath } from '../operator/controlplane/combinator';
-import type { Geofence } from '../operator/resources/geofence';
-import { defaultCountryLookup, type CountryLookup } from './country';
+import type { ControlPlanePath } from '../controlplane/combinator';
+import type { Geofence } from '../resources/geofence';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import { hopsFromControlPlane } from './hops';
 import { evaluate, fenceVerdict, strongest, type FenceVerdict } from './verdict';
 

@@ -18,10 +18,10 @@
 // computation and cannot point a path at another path's verdicts. Paths are fixed by their
 // interfaces, but an AS may re-announce positions: invalidatePaths() forgets them.
 import { LRUCache } from 'lru-cache';
-import type { Geofence } from '../operator/resources/geofence';
-import { matchesWorkload, type WorkloadLabels } from '../operator/resources/selector';
+import type { Geofence } from '../resources/geofence';
+import { matchesWorkload, type WorkloadLabels } from '../resources/selector';
 import type { ScionPath } from '../proto/gen/flow/flow';
-import { defaultCountryLookup, type CountryLookup } from './country';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import { hopsFromFlowPath, type Hop } from './hops';
 import { evaluate, fenceVerdict, strongest, type FenceVerdict } from './verdict';
 

@@ -2,8 +2,8 @@
 // ISD-AS, the interfaces it was entered and left by, and where its border routers stand.
 // The operator builds hops from control-plane paths, the relay from the paths of flows, so
 // both hand the same shape to one engine and reach the same verdict.
-import type { ControlPlanePath } from '../operator/controlplane/combinator';
-import type { GeoLocation } from '../operator/controlplane/topology';
+import type { ControlPlanePath } from '../controlplane/combinator';
+import type { GeoLocation } from '../controlplane/topology';
 import { isWildcard, tryParseIA, type IA } from '../scion/isdas';
 import type { ScionPath } from '../proto/gen/flow/flow';
 

@@ -1,5 +1,5 @@
 // A fence verdict as the flow.Flow message carries it.
-import type { GeofenceMode } from '../operator/resources/geofence';
+import type { GeofenceMode } from '../resources/geofence';
 import { GeofenceMode as ProtoMode, GeofenceVerdict, type Geofence } from '../proto/gen/flow/flow';
 import { formatIA } from '../scion/isdas';
 import type { FenceVerdict, Verdict } from './verdict';

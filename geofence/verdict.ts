@@ -1,4 +1,4 @@
-// One fence against one path, hop by hop, with the meaning operator/resources/geofence.ts
+// One fence against one path, hop by hop, with the meaning resources/geofence.ts
 // gives a fence. A hop fails when deny names its ISD, its AS or its country, or when allow
 // has AS rules (isds, ases: either may match) its AS misses, or allow has countries its
 // country is not among. A hop is unknown when a rule needs something the hop lacks: its
@@ -10,10 +10,10 @@
 // named. Otherwise the first unknown hop makes the path UNVERIFIED. A path without hops is
 // UNVERIFIED. Hop numbers in reasons are indexes into the hop list (0 = source AS), the
 // same number offendingHop carries.
-import type { Geofence, GeofenceMode, GeofenceSpec } from '../operator/resources/geofence';
-import { COUNTRY_GROUPS } from '../operator/resources/countries';
+import type { Geofence, GeofenceMode, GeofenceSpec } from '../resources/geofence';
+import { COUNTRY_GROUPS } from '../geo/countries';
 import { formatIA, isdOf, type IA } from '../scion/isdas';
-import { defaultCountryLookup, type CountryLookup } from './country';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import type { Hop, HopSite } from './hops';
 
 export type Verdict = 'COMPLIANT' | 'VIOLATION' | 'UNVERIFIED';

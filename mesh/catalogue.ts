@@ -4,11 +4,11 @@
 // that every identity lies in the catalogue's own cluster id, so a catalogue can only ever
 // speak for the cluster that signed it.
 import { isIP } from 'node:net';
-import { clusterIdOf, isClusterId, isReservedIdentity } from '../operator/identity/cluster_scope';
+import { clusterIdOf, isClusterId, isReservedIdentity } from '../identity/cluster_scope';
 import { refuse, type CatalogueResult } from './error';
 
 export interface CatalogueEntry {
-  /** Cluster-scoped identity (operator/identity/cluster_scope.ts). */
+  /** Cluster-scoped identity (identity/cluster_scope.ts). */
   id: number;
   /** Sorted "source:key=value" strings, as a flow endpoint carries them. */
   labels: readonly string[];

@@ -21,12 +21,12 @@
 //   keyEpochSeconds: 86400
 //   peers:
 //     - { cluster: frankfurt, clusterId: 2, ia: 65-2:0:20, publicKey: frankfurt.pub, url: ... }
-import { parseHostPort } from '../operator/resources/addresses';
+import { parseHostPort } from '../resources/addresses';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { isClusterId } from '../operator/identity/cluster_scope';
+import { isClusterId } from '../identity/cluster_scope';
 import { DEFAULT_EPOCH_SECONDS, MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../scion/drkey/epoch';
 import { type IA, parseIA } from '../scion/isdas';
 import { MeshConfigError, MeshPeers, publicKeyFromPem } from './peers';

@@ -1,7 +1,7 @@
 // Following the mesh's peers from a process that programs or reports on network policies:
 // the mesh file checked against this cluster, the verified catalogues held, fetched on the
 // file's interval, and a call whenever a peer's catalogue changed.
-import type { ClusterAS } from '../operator/resources/clusteras';
+import type { ClusterAS } from '../resources/clusteras';
 import { loadMeshConfig, type MeshConfig } from './config';
 import { CatalogueDirectory } from './directory';
 import { CatalogueExchange } from './exchange';

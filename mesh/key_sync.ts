@@ -18,7 +18,7 @@ import { Level1Store } from '../scion/drkey/level1_store';
 import { formatIA, type IA } from '../scion/isdas';
 import { meshKey } from '../scion/spao/mesh_keys';
 import { type KeyExchangeErrorCode, type KeyResult, zeroKeyCounts } from './key_error';
-import type { DatapathKey, DatapathKeyTable } from './key_table';
+import type { DatapathKey, DatapathKeyTable } from '../bpf/key_table';
 import type { MeshPeer, MeshPeers } from './peers';
 
 export interface KeySyncOptions {

@@ -3,7 +3,7 @@
 // band, is what the signature check rests on: a catalogue is believed only for the cluster
 // whose key signed it, and only for the cluster id configured for that cluster.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isClusterId } from '../operator/identity/cluster_scope';
+import { isClusterId } from '../identity/cluster_scope';
 import { formatIA, type IA } from '../scion/isdas';
 import type { PodPrefixes } from './prefixes';
 

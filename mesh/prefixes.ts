@@ -3,7 +3,7 @@
 // disjoint. The prefixes are checked disjoint when the file is read, so an address inside
 // one cluster's prefixes can be claimed by no other.
 import { BlockList, isIP } from 'node:net';
-import { parsePrefix, type IpPrefix } from '../operator/resources/addresses';
+import { parsePrefix, type IpPrefix } from '../resources/addresses';
 import { MeshConfigError } from './peers';
 
 export class PodPrefixes {

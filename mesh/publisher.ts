@@ -4,7 +4,7 @@
 // forced strictly above the last one, so it keeps increasing across a restart of the
 // publisher as long as the clock does not step back by more than the restart took.
 import type { KeyObject } from 'node:crypto';
-import type { Identity } from '../operator/identity/allocator';
+import type { Identity } from '../identity/allocator';
 import { checkCatalogue, DEFAULT_CATALOGUE_LIMITS, REISSUE_MS, type CatalogueEntry, type CatalogueLimits } from './catalogue';
 import { CatalogueError, type CatalogueResult } from './error';
 import { signCatalogue } from './signing';

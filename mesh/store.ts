@@ -5,8 +5,8 @@
 // A peer names pods only inside the pod prefixes the mesh file declares for it: an address
 // elsewhere (one of this cluster's pods, another peer's) is dropped, counted and logged.
 import type { EndpointInfo } from '../collector/enrich';
-import { NAMESPACE_LABEL } from '../operator/identity/labels';
-import { clusterIdOf } from '../operator/identity/cluster_scope';
+import { NAMESPACE_LABEL } from '../identity/labels';
+import { clusterIdOf } from '../identity/cluster_scope';
 import { DEFAULT_CATALOGUE_FRESHNESS, DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueFreshness, type CatalogueLimits } from './catalogue';
 import { CATALOGUE_ERROR_CODES, CatalogueError, type CatalogueErrorCode, type CatalogueResult, zeroCounts } from './error';
 import type { MeshPeers } from './peers';

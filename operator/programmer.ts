@@ -4,17 +4,17 @@
 // the maps, and writes each resource's status conditions.
 import { realtimeOffsetNs } from '../bpf/clock';
 import { formatIA } from '../scion/isdas';
-import type { PathService } from './controlplane/pathservice';
+import type { PathService } from '../controlplane/pathservice';
 import { buildDesired, describeSelection, PathIds, type DesiredState, type NodeUplink, type PolicyOutcome } from './datapath/desired';
 import { IdentityBook, type WorkloadIdentities } from './datapath/identities';
 import { Reconciler, type EdgeMaps, type ReconcileReport } from './datapath/reconcile';
 import { groupResources } from './datapath/resources';
-import { LocalIdentityDirectory, unionDirectories, type IdentityDirectory } from './identity/directory';
+import { LocalIdentityDirectory, unionDirectories, type IdentityDirectory } from '../resources/identity_directory';
 import { PolicyIds, type XPolicyOutcome } from './datapath/xpolicy';
-import { keyString, type ResourceKey } from './resources/resource';
-import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from './resources/status';
-import type { ResourceSource, SourceEntry } from './sources/source';
-import type { Workload } from './workloads/workload';
+import { keyString, type ResourceKey } from '../resources/resource';
+import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from '../resources/status';
+import type { ResourceSource, SourceEntry } from '../resources/source';
+import type { Workload } from '../identity/workload';
 
 export interface ProgrammerOptions {
   source: ResourceSource;

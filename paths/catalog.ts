@@ -1,8 +1,8 @@
 // A node's own catalog of the control plane's paths: the ones its datapath sends on (by
 // path id) and the ones remote senders use towards it (by hop fields). The collector
 // describes flows with it, and the node's judge checks flows' hop fields against it.
-import type { ControlPlanePath } from '../operator/controlplane/combinator';
-import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
+import type { ControlPlanePath } from '../controlplane/combinator';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import type { ScionPath } from '../proto/gen/flow/flow';
 import type { IA } from '../scion/isdas';
 import { encodeScionPathBytes } from '../scion/path/raw';

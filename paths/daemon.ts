@@ -6,8 +6,8 @@
 // reply, or a path of up and down segments only); other inbound paths the daemon cannot
 // vouch for, and they stay not known to the control plane.
 import { LRUCache } from 'lru-cache';
-import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
-import type { ControlPlanePath } from '../operator/controlplane/combinator';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
+import type { ControlPlanePath } from '../controlplane/combinator';
 import type { ScionPath } from '../proto/gen/flow/flow';
 import { formatIA, type IA } from '../scion/isdas';
 import { pathFingerprint } from '../scion/path/fingerprint';
@@ -16,7 +16,7 @@ import type { HopEvidence, PathAuthority } from './authority';
 import { describePath } from './describe';
 import { hopKey } from './hopfields';
 
-/** What the authority needs of a daemon client (operator/controlplane/daemon_client.ts). */
+/** What the authority needs of a daemon client (controlplane/daemon_client.ts). */
 export interface DaemonPaths {
   readonly address: string;
   local(): Promise<IA>;

@@ -1,8 +1,8 @@
 // flow.ScionPath from what is known about a path: the control plane's metadata for a path
 // it handed out (hops, interfaces, geo, country, latency, expiry), or for hop fields it
 // never handed out only what the bytes themselves say.
-import type { ControlPlanePath } from '../operator/controlplane/combinator';
-import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
+import type { ControlPlanePath } from '../controlplane/combinator';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import { ScionPathType, type ScionHop, type ScionPath } from '../proto/gen/flow/flow';
 import { formatIA, type IA } from '../scion/isdas';
 import type { ScionPath as WirePath } from '../scion/path/model';

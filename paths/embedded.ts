@@ -4,10 +4,10 @@
 // its round; a flow arriving late from a collector's backlog is checked against the round
 // it was sent in, as long as that round is recent enough.
 import { LRUCache } from 'lru-cache';
-import { defaultCountryLookup, type CountryLookup } from '../geofence/country';
-import { combine } from '../operator/controlplane/combinator';
-import type { EmbeddedPathService } from '../operator/controlplane/pathservice';
-import type { SegmentSet } from '../operator/controlplane/beaconing';
+import { defaultCountryLookup, type CountryLookup } from '../geo/country';
+import { combine } from '../controlplane/combinator';
+import type { EmbeddedPathService } from '../controlplane/pathservice';
+import type { SegmentSet } from '../controlplane/beaconing';
 import type { ScionPath } from '../proto/gen/flow/flow';
 import type { HopEvidence, PathAuthority } from './authority';
 import { describePath } from './describe';

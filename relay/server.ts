@@ -4,7 +4,7 @@
 // HTTP on another.
 import { hostname } from 'node:os';
 import { version as packageVersion } from '../package.json';
-import type { ResourceSource } from '../operator/sources/source';
+import type { ResourceSource } from '../resources/source';
 import { NodeState } from '../proto/gen/relay/relay';
 import type { AttestOptions } from './attest/service';
 import { CounterLog } from './export/counter_log';

@@ -18,7 +18,7 @@ export const SHIM_INNER_IPV4 = 4;
 export interface Shim {
   /** Inner protocol; only SHIM_INNER_IPV4 is defined. */
   innerProto: number;
-  /** Sender's security identity (cluster-scoped, operator/identity/cluster_scope.ts). */
+  /** Sender's security identity (cluster-scoped, identity/cluster_scope.ts). */
   identity: number;
 }
 

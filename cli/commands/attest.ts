@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { version } from '../../package.json';
 import { availableParallelism, hostname } from 'node:os';
 import { DirectorySource } from '../../operator/sources/directory';
-import type { Geofence } from '../../operator/resources/geofence';
+import type { Geofence } from '../../resources/geofence';
 import { AttestClient, type ExportResponse } from '../../proto/gen/attest/v1/attest';
 import { addSignatures, EnvelopeError, envelopePayload, parseEnvelope } from '../../relay/attest/dsse';
 import { exportAttestation, ExportUsageError, RECORD_CHOICES, storeIdentity, type RecordChoice } from '../../relay/attest/export';

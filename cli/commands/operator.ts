@@ -10,16 +10,16 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IdentityLookup, type WorkloadIdentities } from '../../operator/datapath/identities';
 import { groupResources } from '../../operator/datapath/resources';
-import { IdentityReader } from '../../operator/identity/reader';
+import { IdentityReader } from '../../identity/reader';
 import { NodeRuntime } from '../../operator/node/runtime';
 import { followMesh, type FollowedMesh } from '../../mesh/follow';
 import { Lifecycle } from '../../lifecycle/lifecycle';
-import type { ClusterAS } from '../../operator/resources/clusteras';
+import type { ClusterAS } from '../../resources/clusteras';
 import { IdentityAllocation } from '../operator/allocation';
 import { invalidCondition } from '../../operator/programmer';
-import { setCondition } from '../../operator/resources/status';
-import type { SourceEntry } from '../../operator/sources/source';
-import type { LeaderElector } from '../../operator/sources/k8s/leader';
+import { setCondition } from '../../resources/status';
+import type { SourceEntry } from '../../resources/source';
+import type { LeaderElector } from '../../kube/leader';
 import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 export interface OperatorOptions extends SourceOptions, NodeOptions {

@@ -15,7 +15,7 @@ import { Lifecycle } from '../../lifecycle/lifecycle';
 import { describeHopMac } from '../../metrics/hop_mac_info';
 import { RouterMetrics } from '../../metrics/router';
 import type { InterfaceEntry } from '../../bpf/maps';
-import { formatInterface, loadTopology, type Topology } from '../../operator/controlplane/topology';
+import { formatInterface, loadTopology, type Topology } from '../../controlplane/topology';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { signalled } from '../node';
 

@@ -2,8 +2,8 @@
 // every interface's underlay as planned on this machine, each cluster's ClusterAS with its
 // routers' underlays, the relay's geofences, and each node's pod list.
 import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, stringify } from 'yaml';
-import type { ClusterAS } from '../../operator/resources/clusteras';
-import type { Workload } from '../../operator/workloads/workload';
+import type { ClusterAS } from '../../resources/clusteras';
+import type { Workload } from '../../identity/workload';
 import { formatIA, parseIA } from '../../scion/isdas';
 import { ifaceKey, type DemoPlan } from './plan';
 

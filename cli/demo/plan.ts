@@ -3,8 +3,8 @@
 // and per pod, a node LAN, and one switched segment per uplink on which the provider's
 // router and every node of the cluster meet. Pure: the builder and the tests read the same
 // plan.
-import type { Topology } from '../../operator/controlplane/topology';
-import type { Workload } from '../../operator/workloads/workload';
+import type { Topology } from '../../controlplane/topology';
+import type { Workload } from '../../identity/workload';
 import { formatIA, type IA } from '../../scion/isdas';
 
 /** Every namespace of the demo starts with this, so a sweep finds the leftovers of a crash. */

@@ -3,8 +3,8 @@
 // operator applies them) names as a destination. So the traffic follows the story the
 // policies tell and needs no list of its own, except for the probes below.
 import type { ResourceSet } from '../../operator/datapath/resources';
-import { resolveDestinations } from '../../operator/resources/remotecluster';
-import { matchesWorkload } from '../../operator/resources/selector';
+import { resolveDestinations } from '../../resources/remotecluster';
+import { matchesWorkload } from '../../resources/selector';
 import type { PeerConfig } from './peer';
 import type { PlannedPod } from './plan';
 import type { IA } from '../../scion/isdas';

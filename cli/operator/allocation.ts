@@ -1,12 +1,12 @@
 // The operator's identity allocation: the cluster's pods numbered into the state file while
 // this process may allocate (it holds the file lock, and on Kubernetes the Lease), and on
 // Kubernetes published as CillionIdentity objects for the agents.
-import { ClusterIdentities } from '../../operator/identity/cluster_allocator';
-import { IdentityError } from '../../operator/identity/allocator';
-import type { IdentityReader } from '../../operator/identity/reader';
-import type { IdentityObjectWriter } from '../../operator/sources/k8s/identity_writer';
-import type { LeaderElector } from '../../operator/sources/k8s/leader';
-import type { Workload } from '../../operator/workloads/workload';
+import { ClusterIdentities } from '../../operator/cluster_allocator';
+import { IdentityError } from '../../identity/allocator';
+import type { IdentityReader } from '../../identity/reader';
+import type { IdentityObjectWriter } from '../../kube/identity_writer';
+import type { LeaderElector } from '../../kube/leader';
+import type { Workload } from '../../identity/workload';
 
 export interface AllocationOptions {
   stateFile: string;

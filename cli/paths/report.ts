@@ -1,10 +1,10 @@
 // What `cillion paths` shows about each path: hops with interfaces and countries, the
 // metadata, each geofence's verdict, and whether it is installed for a workload.
-import { defaultCountryLookup } from '../../geofence/country';
+import { defaultCountryLookup } from '../../geo/country';
 import { hopsFromControlPlane } from '../../geofence/hops';
 import { evaluate, type Verdict } from '../../geofence/verdict';
-import type { ControlPlanePath } from '../../operator/controlplane/combinator';
-import type { Geofence } from '../../operator/resources/geofence';
+import type { ControlPlanePath } from '../../controlplane/combinator';
+import type { Geofence } from '../../resources/geofence';
 import { formatIA } from '../../scion/isdas';
 
 export interface PathHopReport {

@@ -2,8 +2,8 @@
 // allocator's reference counts in step with the workloads seen: one reference per workload,
 // acquired when it appears, released when it goes); a node's IdentityLookup only reads the
 // allocation and leaves out workloads the operator has not numbered yet.
-import { IdentityError, type IdentityAllocator, type IdentityView } from '../identity/allocator';
-import type { Workload } from '../workloads/workload';
+import { IdentityError, type IdentityAllocator, type IdentityView } from '../../identity/allocator';
+import type { Workload } from '../../identity/workload';
 
 const keyOf = (w: Workload): string => `${w.namespace}/${w.name}`;
 

@@ -1,12 +1,12 @@
 // The valid resources of a source, grouped by kind: what buildDesired reads. Invalid ones
 // are left out here (they keep their last good state elsewhere and get a status of
 // their own).
-import type { ClusterAS } from '../resources/clusteras';
-import type { Geofence } from '../resources/geofence';
-import type { CillionNetworkPolicy } from '../resources/networkpolicy';
-import type { RemoteCluster } from '../resources/remotecluster';
-import type { WANPathPolicy } from '../resources/wanpathpolicy';
-import type { SourceEntry } from '../sources/source';
+import type { ClusterAS } from '../../resources/clusteras';
+import type { Geofence } from '../../resources/geofence';
+import type { CillionNetworkPolicy } from '../../resources/networkpolicy';
+import type { RemoteCluster } from '../../resources/remotecluster';
+import type { WANPathPolicy } from '../../resources/wanpathpolicy';
+import type { SourceEntry } from '../../resources/source';
 
 export interface ResourceSet {
   clusters: ClusterAS[];

@@ -4,9 +4,9 @@
 // for egress the remote peers' addresses by identity, each entry naming its policy by a
 // stable number the ring records carry.
 import type { XPolicyKey } from '../../bpf/maps';
-import type { IdentityDirectory } from '../identity/directory';
-import { CLUSTER_LABEL, type CillionNetworkPolicy, type PolicyPort, type PolicyRule } from '../resources/networkpolicy';
-import { matchesSelector } from '../resources/selector';
+import type { IdentityDirectory } from '../../resources/identity_directory';
+import { CLUSTER_LABEL, type CillionNetworkPolicy, type PolicyPort, type PolicyRule } from '../../resources/networkpolicy';
+import { matchesSelector } from '../../resources/selector';
 
 /** A local endpoint as policies see it: its identity and the labels selectors read (cluster label included). */
 export interface PolicyEndpoint {

@@ -3,7 +3,7 @@
 // iproute2, optionally inside the node's network namespace.
 import { execFileSync } from 'node:child_process';
 import type { NodeUplink } from '../datapath/desired';
-import type { ClusterAS } from '../resources/clusteras';
+import type { ClusterAS } from '../../resources/clusteras';
 
 export class UplinkError extends Error {
   readonly code = 'BAD_UPLINK';

@@ -1,7 +1,7 @@
 // Orders a policy's candidate paths by its preference. Ties fall back to the control
 // plane's own order (comparePaths), so the choice is stable from one refresh to the next.
-import { comparePaths, type ControlPlanePath } from '../controlplane/combinator';
-import type { Preference, PreferenceWeights } from '../resources/wanpathpolicy';
+import { comparePaths, type ControlPlanePath } from '../../controlplane/combinator';
+import type { Preference, PreferenceWeights } from '../../resources/wanpathpolicy';
 
 const hops = (p: ControlPlanePath): number => p.ases.length;
 

@@ -4,9 +4,9 @@
 import type { Policy } from '../../scion/pathpol';
 import { allowedForEnforcement } from '../../geofence/enforcement';
 import type { FenceVerdict } from '../../geofence/verdict';
-import type { ControlPlanePath } from '../controlplane/combinator';
-import type { Geofence } from '../resources/geofence';
-import type { WANPathPolicy } from '../resources/wanpathpolicy';
+import type { ControlPlanePath } from '../../controlplane/combinator';
+import type { Geofence } from '../../resources/geofence';
+import type { WANPathPolicy } from '../../resources/wanpathpolicy';
 import { rankPaths } from './rank';
 
 export interface Forbidden {

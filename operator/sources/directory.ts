@@ -9,12 +9,12 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { isRecord } from '../resources/fields';
-import { API_VERSION, PLURALS } from '../resources/meta';
-import { formatProblems, type Problem } from '../resources/problems';
-import { claimedKey, keyString, validateResource, type ResourceKey } from '../resources/resource';
-import type { ResourceStatus } from '../resources/status';
-import type { ResourceEvent, ResourceSource, SourceEntry } from './source';
+import { isRecord } from '../../resources/fields';
+import { API_VERSION, PLURALS } from '../../resources/meta';
+import { formatProblems, type Problem } from '../../resources/problems';
+import { claimedKey, keyString, validateResource, type ResourceKey } from '../../resources/resource';
+import type { ResourceStatus } from '../../resources/status';
+import type { ResourceEvent, ResourceSource, SourceEntry } from '../../resources/source';
 
 export interface DirectorySourceOptions {
   /** Where status files and the generation ledger go; default `<dir>/.status`. */

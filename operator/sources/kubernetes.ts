@@ -3,15 +3,15 @@
 // status written through the status subresource by server-side apply under our own field
 // manager, through a per-key queue so a slow or failing object never holds up the others.
 import { isDeepStrictEqual } from 'node:util';
-import { isRecord } from '../resources/fields';
-import { API_GROUP, API_VERSION, API_VERSION_NAME, KINDS, PLURALS, type Kind } from '../resources/meta';
-import { claimedKey, keyString, validateResource, type ResourceKey } from '../resources/resource';
-import type { ResourceStatus } from '../resources/status';
-import type { BackoffOptions } from './k8s/backoff';
-import { httpCode, k8s, type ClientNode } from './k8s/client';
-import { KindInformer, type KubeObject } from './k8s/informer';
-import { WriteQueue } from './k8s/writequeue';
-import type { ResourceEvent, ResourceSource, SourceEntry } from './source';
+import { isRecord } from '../../resources/fields';
+import { API_GROUP, API_VERSION, API_VERSION_NAME, KINDS, PLURALS, type Kind } from '../../resources/meta';
+import { claimedKey, keyString, validateResource, type ResourceKey } from '../../resources/resource';
+import type { ResourceStatus } from '../../resources/status';
+import type { BackoffOptions } from '../../kube/backoff';
+import { httpCode, k8s, type ClientNode } from '../../kube/client';
+import { KindInformer, type KubeObject } from '../../kube/informer';
+import { WriteQueue } from '../../kube/writequeue';
+import type { ResourceEvent, ResourceSource, SourceEntry } from '../../resources/source';
 
 export const FIELD_MANAGER = 'cillion-operator';
 const ORIGIN = 'kubernetes';

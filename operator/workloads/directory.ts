@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { Workload } from './workload';
+import type { Workload } from '../../identity/workload';
 
 export class WorkloadFileError extends Error {
   readonly code = 'BAD_WORKLOAD';

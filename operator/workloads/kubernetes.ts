@@ -3,10 +3,10 @@
 // pods that run and have an IPv4 address are workloads: a pending pod has no address to
 // program yet, and a finished one no traffic.
 import { isDeepStrictEqual } from 'node:util';
-import type { BackoffOptions } from '../sources/k8s/backoff';
-import { k8s, type ClientNode } from '../sources/k8s/client';
-import { KindInformer, type KubeObject } from '../sources/k8s/informer';
-import type { Workload } from './workload';
+import type { BackoffOptions } from '../../kube/backoff';
+import { k8s, type ClientNode } from '../../kube/client';
+import { KindInformer, type KubeObject } from '../../kube/informer';
+import type { Workload } from '../../identity/workload';
 
 export interface KubernetesWorkloadsOptions {
   kubeConfig: ClientNode.KubeConfig;

@@ -6,7 +6,7 @@
 // several relays' merged (gather.ts).
 import { createHash } from 'node:crypto';
 import { FlowFilter, type Flow } from '../../proto/gen/flow/flow';
-import type { Geofence } from '../../operator/resources/geofence';
+import type { Geofence } from '../../resources/geofence';
 import { parseLabelSelector } from '../../observer/filters/label_selector';
 import type { FlowPage } from '../store/query';
 import { pushdownIsExact } from '../store/sql_filters';

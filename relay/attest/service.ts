@@ -8,7 +8,7 @@
 // paths it uses and a catalogue instead of a statement.
 import { Metadata, status } from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
-import type { Geofence } from '../../operator/resources/geofence';
+import type { Geofence } from '../../resources/geofence';
 import type { AttestServer, ExportRequest } from '../../proto/gen/attest/v1/attest';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 import { FilterError } from '../../observer/filters/error';

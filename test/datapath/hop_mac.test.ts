@@ -11,7 +11,7 @@ import { realtimeOffsetNs } from '../../bpf/clock';
 import { PIN_BASE, RouterDatapath } from '../../bpf/datapath';
 import { HopCipher } from '../../bpf/hop_cipher';
 import { processSourceHop } from '../../bpf/template';
-import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../../controlplane/pathservice';
 import { cmacSubkeys } from '../../scion/mac/cmac';
 import { parseIA } from '../../scion/isdas';
 import { ipv4Packet, IPPROTO_UDP, scionFrame, udpDatagram, type ScionFrameLayout } from './harness/frames';

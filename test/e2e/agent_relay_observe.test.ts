@@ -11,9 +11,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status as grpcStatus } from '@grpc/grpc-js';
-import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
-import { loadTopology } from '../../operator/controlplane/topology';
-import { clusterIdOf } from '../../operator/identity/cluster_scope';
+import { EmbeddedPathService } from '../../controlplane/pathservice';
+import { loadTopology } from '../../controlplane/topology';
+import { clusterIdOf } from '../../identity/cluster_scope';
 import { describePath } from '../../paths/describe';
 import { GetFlowsRequest, ObserverClient } from '../../proto/gen/observer/observer';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';

@@ -3,7 +3,7 @@
 // Frankfurt receives), Zurich's resources and workloads written to a directory for an agent.
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTopology } from '../../operator/controlplane/topology';
+import { loadTopology } from '../../controlplane/topology';
 import { formatIA, parseIA, type IA } from '../../scion/isdas';
 import { Wan } from '../datapath/harness/wan';
 import { ROOT } from './procs';

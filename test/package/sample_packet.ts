@@ -1,7 +1,7 @@
 // A SCION packet on a real Zurich → Frankfurt path of examples/topology.yaml, with the master
 // keys that verify its hop-field MACs: what the installed CLI and the image decode.
 import { join } from 'node:path';
-import { EmbeddedPathService } from '../../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../../controlplane/pathservice';
 import { parseIA } from '../../scion/isdas';
 import { encodePacket } from '../../scion/packet';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { headerTemplate, ingressPathKey, processSourceHop } from '../../../bpf/template';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { decodePacket, encodePacket } from '../../../scion/packet';
 import { decodeShim, PROTO_CILLION_SHIM } from '../../../scion/shim';
 import { parseIA } from '../../../scion/isdas';

@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { AllocatorLock } from '../../../operator/identity/lock';
+import { AllocatorLock } from '../../../identity/lock';
 
 const ROOT = join(__dirname, '..', '..', '..');
 

@@ -1,5 +1,5 @@
 // `cillion operator --kubernetes` as real processes against the recorded-protocol API server
-// (test/unit/operator/sources/fake_apiserver.ts), reached through kubeconfig files: two
+// (test/unit/kube/fake_apiserver.ts), reached through kubeconfig files: two
 // replicas elect a leader on a Lease, only the leader writes status, a policy change is
 // followed, and SIGTERM releases the Lease. The requests they made are then the measure of
 // the RBAC rules in deploy/operator/.
@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { operatorCommand } from '../../../cli/commands/operator';
-import { identityLabels } from '../../../operator/identity/labels';
-import { cillionIdentityObject, IDENTITY_KIND, IDENTITY_PLURAL } from '../../../operator/resources/cillionidentity';
-import { PLURALS, type Kind } from '../../../operator/resources/meta';
-import { FakeApiServer, type RecordedRequest } from '../operator/sources/fake_apiserver';
+import { identityLabels } from '../../../identity/labels';
+import { cillionIdentityObject, IDENTITY_KIND, IDENTITY_PLURAL } from '../../../resources/cillionidentity';
+import { PLURALS, type Kind } from '../../../resources/meta';
+import { FakeApiServer, type RecordedRequest } from '../kube/fake_apiserver';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const KINDS_BY_PLURAL = { ...Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind])), [IDENTITY_PLURAL]: IDENTITY_KIND };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { operatorCommand, startOperator, type OperatorOptions } from '../../../cli/commands/operator';
 import { Lifecycle } from '../../../lifecycle/lifecycle';
-import { AllocatorLock } from '../../../operator/identity/lock';
+import { AllocatorLock } from '../../../identity/lock';
 
 const ROOT = join(__dirname, '..', '..', '..');
 

@@ -7,12 +7,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { PLURALS } from '../../../operator/resources/meta';
+import { PLURALS } from '../../../resources/meta';
 import { GeofenceVerdict, type Flow } from '../../../proto/gen/flow/flow';
 import { EXAMPLE_TOPOLOGY, europeAndUs, exampleControlPlane, honestPath } from '../paths/fixture';
 import { ObserverClient, type GetFlowsResponse } from '../../../proto/gen/observer/observer';
 import { nsTimestamp } from '../../../observer/time';
-import { FakeApiServer } from '../operator/sources/fake_apiserver';
+import { FakeApiServer } from '../kube/fake_apiserver';
 import { FakeCollector } from '../relay/exporter_client';
 import { getFlows, makeFlow, readAll } from '../observer/helpers';
 

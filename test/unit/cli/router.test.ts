@@ -1,7 +1,7 @@
 // `cillion router`'s interface table from a topology file and what iproute2 reports, with the
 // namespace played by a fake host. The topology is written out here: two ASes, one link.
 import assert from 'node:assert/strict';
-import { parseTopology } from '../../../operator/controlplane/topology';
+import { parseTopology } from '../../../controlplane/topology';
 import { parseIA } from '../../../scion/isdas';
 import { parseIfOption, resolveInterfaces, RouterConfigError, type DeviceAddress, type RouterHost } from '../../../cli/commands/router';
 

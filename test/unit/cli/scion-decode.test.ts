@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { parseIA } from '../../../scion/isdas';
 import { encodePacket, type ScionPacket } from '../../../scion/packet';
 import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../../../scion/shim';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Collector } from '../../../collector/collector';
 import { WorkloadEndpoints } from '../../../collector/enrich';
 import { ControlPlaneCatalog } from '../../../paths/catalog';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import type { Flow } from '../../../proto/gen/flow/flow';
 import { parseIA } from '../../../scion/isdas';
 import { encodeScionPathBytes } from '../../../scion/path/raw';

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { enrich, WorkloadEndpoints } from '../../../collector/enrich';
 import { ControlPlaneCatalog } from '../../../paths/catalog';
 import type { MeteredFlow } from '../../../collector/flowtable';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
-import { IdentityAllocator } from '../../../operator/identity/allocator';
-import type { Workload } from '../../../operator/workloads/workload';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
+import { IdentityAllocator } from '../../../identity/allocator';
+import type { Workload } from '../../../identity/workload';
 import { parseIA } from '../../../scion/isdas';
 import { encodeScionPathBytes } from '../../../scion/path/raw';
 

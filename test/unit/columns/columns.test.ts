@@ -7,7 +7,7 @@ import { MalformedColumnsError, viewColumns } from '../../../columns/view';
 import { FlowColumns } from '../../../proto/gen/export/v1/export';
 import { Endpoint, Flow, GeofenceMode, GeofenceVerdict, ScionPath, type Verdict } from '../../../proto/gen/flow/flow';
 import { toFlow } from '../../../collector/flow';
-import { scopedIdentity } from '../../../operator/identity/cluster_scope';
+import { scopedIdentity } from '../../../identity/cluster_scope';
 import { collectorFlows, ctx, handMadeFlows, scionPath } from './sample_flows';
 
 const limits = { maxFlows: 4096 };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { WorkloadLabels } from '../../../operator/resources/selector';
+import type { WorkloadLabels } from '../../../resources/selector';
 import { GeofenceMode as ProtoMode, GeofenceVerdict, ScionPath } from '../../../proto/gen/flow/flow';
 import { GeofenceEngine, type FlowContext } from '../../../geofence/engine';
 import { toFlowGeofence } from '../../../geofence/proto';

@@ -2,18 +2,18 @@
 // the operator (control-plane paths) and for the relay (the same paths as flows report them).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
-import type { Geofence } from '../../../operator/resources/geofence';
-import { validateResource } from '../../../operator/resources/resource';
-import type { WorkloadLabels } from '../../../operator/resources/selector';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
+import type { Geofence } from '../../../resources/geofence';
+import { validateResource } from '../../../resources/resource';
+import type { WorkloadLabels } from '../../../resources/selector';
 import { ScionPath } from '../../../proto/gen/flow/flow';
 import { allowedForEnforcement } from '../../../geofence/enforcement';
 import { GeofenceEngine } from '../../../geofence/engine';
 import { hopsFromControlPlane } from '../../../geofence/hops';
 import { evaluate } from '../../../geofence/verdict';
 import { formatIA, parseIA } from '../../../scion/isdas';
-import { exampleDocs } from '../operator/resources/examples';
+import { exampleDocs } from '../resources/examples';
 
 const svc = EmbeddedPathService.fromFile(join(__dirname, '../../../examples/topology.yaml'), { now: () => 1_700_000_000, seed: 11 });
 const paths = svc.pathsSync(parseIA('64-2:0:20'), parseIA('65-2:0:20'));

@@ -1,6 +1,6 @@
 // Fences as users write them (validated by the operator's own validator, so groups such as
 // EU arrive expanded) and real places, for the geofence tests.
-import { validateGeofence, type Geofence } from '../../../operator/resources/geofence';
+import { validateGeofence, type Geofence } from '../../../resources/geofence';
 import type { Hop } from '../../../geofence/hops';
 import { parseIA } from '../../../scion/isdas';
 

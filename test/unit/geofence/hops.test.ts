@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { ScionPath } from '../../../proto/gen/flow/flow';
 import { hopsFromControlPlane, hopsFromFlowPath } from '../../../geofence/hops';
 import { formatIA, parseIA } from '../../../scion/isdas';

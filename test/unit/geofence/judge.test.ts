@@ -2,7 +2,7 @@
 // verdict cache is keyed by the fingerprint the judge computed, never the one sent.
 import assert from 'node:assert/strict';
 import { FlowJudge } from '../../../geofence/judge';
-import { flowLabels, workloadLabels } from '../../../operator/workloads/labels';
+import { flowLabels, workloadLabels } from '../../../identity/workload_labels';
 import { EmbeddedAuthority } from '../../../paths/embedded';
 import { Flow, GeofenceVerdict, type ScionPath } from '../../../proto/gen/flow/flow';
 import { europeAndUs, exampleControlPlane, honestPath } from '../paths/fixture';

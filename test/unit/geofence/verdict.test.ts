@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CountryLookup } from '../../../geofence/country';
+import { CountryLookup } from '../../../geo/country';
 import { evaluate, strongest, type Evaluation } from '../../../geofence/verdict';
 import { parseIA } from '../../../scion/isdas';
 import { fence, hop, PLACES } from './fixtures';

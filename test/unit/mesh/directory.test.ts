@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { CatalogueDirectory } from '../../../mesh/directory';
 import { RemoteCatalogues } from '../../../mesh/store';
-import { CLUSTER_LABEL } from '../../../operator/resources/networkpolicy';
+import { CLUSTER_LABEL } from '../../../resources/networkpolicy';
 import { BILLING, FRANKFURT, frankfurtContent, OUTSIDER, signedBytes, VIDEO, zurichPeers } from './helpers';
 
 const sel = (matchLabels: Record<string, string>) => ({ matchLabels, matchExpressions: [] });

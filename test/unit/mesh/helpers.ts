@@ -1,7 +1,7 @@
 // Two clusters of a mesh with their keys, and a way to sign any catalogue content, valid or
 // not, the way a peer (honest or lying) would.
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { scopedIdentity } from '../../../operator/identity/cluster_scope';
+import { scopedIdentity } from '../../../identity/cluster_scope';
 import { IdentityCatalogue, SignedCatalogue, type DeepPartial } from '../../../proto/gen/mesh/v1/catalogue';
 import { MeshPeers } from '../../../mesh/peers';
 import { PodPrefixes } from '../../../mesh/prefixes';

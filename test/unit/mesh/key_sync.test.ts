@@ -12,7 +12,7 @@ import { meshKey } from '../../../scion/spao/mesh_keys';
 import { serveCatalogue } from '../../../mesh/http';
 import { refuseKey, type KeyResult } from '../../../mesh/key_error';
 import { KeySync } from '../../../mesh/key_sync';
-import type { DatapathKey, DatapathKeyTable } from '../../../mesh/key_table';
+import type { DatapathKey, DatapathKeyTable } from '../../../bpf/key_table';
 import { fetchLevel1 } from '../../../mesh/level1_client';
 import { Level1Server } from '../../../mesh/level1_server';
 import { type MeshPeer, MeshPeers } from '../../../mesh/peers';

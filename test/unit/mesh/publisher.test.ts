@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Identity } from '../../../operator/identity/allocator';
-import { scopedIdentity } from '../../../operator/identity/cluster_scope';
+import type { Identity } from '../../../identity/allocator';
+import { scopedIdentity } from '../../../identity/cluster_scope';
 import { allocatorListing, CataloguePublisher, withAddresses } from '../../../mesh/publisher';
 import { RemoteCatalogues } from '../../../mesh/store';
 import { DEFAULT_CATALOGUE_FRESHNESS, REISSUE_MS } from '../../../mesh/catalogue';

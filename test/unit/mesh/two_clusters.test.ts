@@ -14,9 +14,9 @@ import { RemoteCatalogues } from '../../../mesh/store';
 import { FlowFilter, IdentityCheck, ScionPath, type DeepPartial, type Flow } from '../../../proto/gen/flow/flow';
 import { flowMatcher } from '../../../observer/filters';
 import { canonicalFlow } from '../../../relay/attest/canonical_flow';
-import type { Identity } from '../../../operator/identity/allocator';
-import { identityLabels } from '../../../operator/identity/labels';
-import { scopedIdentity } from '../../../operator/identity/cluster_scope';
+import type { Identity } from '../../../identity/allocator';
+import { identityLabels } from '../../../identity/labels';
+import { scopedIdentity } from '../../../identity/cluster_scope';
 import { parseIA } from '../../../scion/isdas';
 import { FRANKFURT, frankfurtPeers, OUTSIDER, signedBytes, ZURICH, zurichPeers } from './helpers';
 

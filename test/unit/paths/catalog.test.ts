@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { ControlPlaneCatalog } from '../../../paths/catalog';
 import { describePath } from '../../../paths/describe';
 import { ScionPathType } from '../../../proto/gen/flow/flow';

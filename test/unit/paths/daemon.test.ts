@@ -2,9 +2,9 @@
 // control plane) on loopback: it asks for the pairs flows name, remembers what it was
 // handed for late flows, and matches inbound flows on reversed paths.
 import assert from 'node:assert/strict';
-import { DaemonPathService } from '../../../operator/controlplane/daemon_client';
-import { startDaemonServer, type DaemonServerHandle } from '../../../operator/controlplane/daemon_server';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import { DaemonPathService } from '../../../controlplane/daemon_client';
+import { startDaemonServer, type DaemonServerHandle } from '../../../controlplane/daemon_server';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { DaemonAuthority, reverseControlPath } from '../../../paths/daemon';
 import { barePath } from '../../../paths/describe';
 import { PathVerifier } from '../../../paths/verify';

@@ -3,8 +3,8 @@
 // as a relay started with --topology builds it), and flows' paths as an honest collector
 // sends them: the control plane's description plus the raw bytes the packets carried.
 import { join } from 'node:path';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
-import { EmbeddedPathService } from '../../../operator/controlplane/pathservice';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
+import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import { describePath } from '../../../paths/describe';
 import type { ScionPath } from '../../../proto/gen/flow/flow';
 import { parseIA } from '../../../scion/isdas';

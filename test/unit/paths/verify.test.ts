@@ -1,7 +1,7 @@
 // PathVerifier over the embedded control plane: paths rebuilt from raw hop fields alone,
 // matched by beaconing round, and every way a path can fail to be vouched for.
 import assert from 'node:assert/strict';
-import type { ControlPlanePath } from '../../../operator/controlplane/combinator';
+import type { ControlPlanePath } from '../../../controlplane/combinator';
 import { EmbeddedAuthority } from '../../../paths/embedded';
 import { barePath } from '../../../paths/describe';
 import { PathVerifier } from '../../../paths/verify';

@@ -10,7 +10,7 @@ import { NodeState } from '../../../proto/gen/relay/relay';
 import { nsTimestamp } from '../../../observer/time';
 import { endpointWorkload } from '../../../geofence/judge';
 import { WorkloadEndpoints } from '../../../collector/enrich';
-import { flowLabels, workloadLabels } from '../../../operator/workloads/labels';
+import { flowLabels, workloadLabels } from '../../../identity/workload_labels';
 import { EmbeddedAuthority } from '../../../paths/embedded';
 import { europeAndUs, EU_CH_FENCE, exampleControlPlane, honestPath } from '../paths/fixture';
 import { startRelay, type Relay } from '../../../relay/server';

@@ -3,7 +3,7 @@
 // (11 ASes, 20 links, two clusters of two nodes each), not from the planner.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadTopology, type Topology } from '../../../../operator/controlplane/topology';
+import { loadTopology, type Topology } from '../../../../controlplane/topology';
 import { readWorkloads } from '../../../../operator/workloads/directory';
 import { formatIA, parseIA } from '../../../../scion/isdas';
 import { DemoPlanError, ifaceKey, planDemo, type ClusterInput, type DemoPlan } from '../../../../cli/demo/plan';

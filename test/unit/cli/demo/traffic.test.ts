@@ -2,7 +2,7 @@
 // Frankfurt counterpart, Frankfurt's replication back, nothing a policy does not cover.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadTopology } from '../../../../operator/controlplane/topology';
+import { loadTopology } from '../../../../controlplane/topology';
 import { groupResources, type ResourceSet } from '../../../../operator/datapath/resources';
 import { DirectorySource } from '../../../../operator/sources/directory';
 import { readWorkloads } from '../../../../operator/workloads/directory';

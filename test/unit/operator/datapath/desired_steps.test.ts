@@ -2,12 +2,12 @@
 // control plane asked once per AS pair, and the enforcing fences' receiving side.
 import assert from 'node:assert/strict';
 import { cachedPaths, enforcedIngress, fenceGroups, identitiesOf } from '../../../../operator/datapath/desired';
-import type { ControlPlanePath } from '../../../../operator/controlplane/combinator';
-import type { PathService } from '../../../../operator/controlplane/pathservice';
-import type { Geofence } from '../../../../operator/resources/geofence';
-import type { WANPathPolicy } from '../../../../operator/resources/wanpathpolicy';
-import type { WorkloadSelector } from '../../../../operator/resources/selector';
-import type { Workload } from '../../../../operator/workloads/workload';
+import type { ControlPlanePath } from '../../../../controlplane/combinator';
+import type { PathService } from '../../../../controlplane/pathservice';
+import type { Geofence } from '../../../../resources/geofence';
+import type { WANPathPolicy } from '../../../../resources/wanpathpolicy';
+import type { WorkloadSelector } from '../../../../resources/selector';
+import type { Workload } from '../../../../identity/workload';
 import { IdentityBook } from '../../../../operator/datapath/identities';
 
 const selector = (podLabels: Record<string, string>): WorkloadSelector => ({

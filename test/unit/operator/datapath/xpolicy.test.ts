@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { XPolicyKey } from '../../../../bpf/maps';
 import { compileXPolicies, endpointLabels, PolicyIds, type PolicyEndpoint, type XPolicyState } from '../../../../operator/datapath/xpolicy';
-import { scopedIdentity } from '../../../../operator/identity/cluster_scope';
-import { labelMap, LocalIdentityDirectory, StaticIdentityDirectory, unionDirectories, type DirectoryEntry } from '../../../../operator/identity/directory';
-import { identityLabels } from '../../../../operator/identity/labels';
-import { CLUSTER_LABEL, validateNetworkPolicy, type CillionNetworkPolicy } from '../../../../operator/resources/networkpolicy';
-import { validateResource } from '../../../../operator/resources/resource';
+import { scopedIdentity } from '../../../../identity/cluster_scope';
+import { labelMap, LocalIdentityDirectory, StaticIdentityDirectory, unionDirectories, type DirectoryEntry } from '../../../../resources/identity_directory';
+import { identityLabels } from '../../../../identity/labels';
+import { CLUSTER_LABEL, validateNetworkPolicy, type CillionNetworkPolicy } from '../../../../resources/networkpolicy';
+import { validateResource } from '../../../../resources/resource';
 import { readWorkloads } from '../../../../operator/workloads/directory';
 import { networkProgrammedCondition } from '../../../../operator/programmer';
-import type { ConditionUpdate } from '../../../../operator/resources/status';
+import type { ConditionUpdate } from '../../../../resources/status';
 
 const pick = (c: ConditionUpdate) => ({ status: c.status, reason: c.reason, message: c.message, observedGeneration: c.observedGeneration });
 

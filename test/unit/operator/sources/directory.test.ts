@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DirectorySource } from '../../../../operator/sources/directory';
-import type { ResourceEvent } from '../../../../operator/sources/source';
-import { keyString } from '../../../../operator/resources/resource';
+import type { ResourceEvent } from '../../../../resources/source';
+import { keyString } from '../../../../resources/resource';
 
 const remote = (name: string, isdAS: string) => `apiVersion: cillion.io/v1alpha1
 kind: RemoteCluster

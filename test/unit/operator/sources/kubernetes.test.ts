@@ -1,13 +1,13 @@
 // The Kubernetes source and the leader elector against a recorded-protocol API server
 // (fake_apiserver.ts): no kube-apiserver binary can run here.
 import assert from 'node:assert/strict';
-import { PLURALS } from '../../../../operator/resources/meta';
-import { keyString } from '../../../../operator/resources/resource';
-import type { ResourceStatus } from '../../../../operator/resources/status';
-import { LeaderElector, type LeaderElectorOptions } from '../../../../operator/sources/k8s/leader';
+import { PLURALS } from '../../../../resources/meta';
+import { keyString } from '../../../../resources/resource';
+import type { ResourceStatus } from '../../../../resources/status';
+import { LeaderElector, type LeaderElectorOptions } from '../../../../kube/leader';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../../../operator/sources/kubernetes';
-import type { ResourceEvent } from '../../../../operator/sources/source';
-import { FakeApiServer, kubeConfigFor } from './fake_apiserver';
+import type { ResourceEvent } from '../../../../resources/source';
+import { FakeApiServer, kubeConfigFor } from '../../kube/fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 const RC = 'remoteclusters';

@@ -1,8 +1,8 @@
 // Workloads from Pods and Namespaces through informers, against the recorded-protocol API server.
 import assert from 'node:assert/strict';
-import { PLURALS } from '../../../../operator/resources/meta';
+import { PLURALS } from '../../../../resources/meta';
 import { KubernetesWorkloads } from '../../../../operator/workloads/kubernetes';
-import { FakeApiServer, kubeConfigFor } from '../sources/fake_apiserver';
+import { FakeApiServer, kubeConfigFor } from '../../kube/fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 

@@ -1,10 +1,10 @@
 // Which pods are workloads, and how the pod informer asks the API server for a node's or a
 // namespace's pods and follows them (recorded-protocol API server, fake_apiserver.ts).
 import assert from 'node:assert/strict';
-import { PLURALS } from '../../../../operator/resources/meta';
-import type { KubeObject } from '../../../../operator/sources/k8s/informer';
+import { PLURALS } from '../../../../resources/meta';
+import type { KubeObject } from '../../../../kube/informer';
 import { KubernetesWorkloads, namespaceLabels, podWorkload } from '../../../../operator/workloads/kubernetes';
-import { FakeApiServer, kubeConfigFor } from '../sources/fake_apiserver';
+import { FakeApiServer, kubeConfigFor } from '../../kube/fake_apiserver';
 
 const KINDS_BY_PLURAL = Object.fromEntries(Object.entries(PLURALS).map(([kind, plural]) => [plural, kind]));
 

@@ -1,7 +1,7 @@
 // Shared by the attestation tests: a real embedded store filled with the store corpus, a
 // Geofence for the corpus' fence names, and an export of one selector into a directory.
 import type { KeyObject } from 'node:crypto';
-import { validateGeofence, type Geofence } from '../../../../operator/resources/geofence';
+import { validateGeofence, type Geofence } from '../../../../resources/geofence';
 import type { Flow } from '../../../../proto/gen/flow/flow';
 import { exportAttestation, type ExportOptions } from '../../../../relay/attest/export';
 import { draftAttestation } from '../../../../relay/attest/files';

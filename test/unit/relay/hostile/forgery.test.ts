@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySource } from '../../../../operator/sources/directory';
-import { flowLabels, workloadLabels } from '../../../../operator/workloads/labels';
+import { flowLabels, workloadLabels } from '../../../../identity/workload_labels';
 import { EmbeddedAuthority } from '../../../../paths/embedded';
 import { Flow, GeofenceMode, GeofenceVerdict, type ScionPath } from '../../../../proto/gen/flow/flow';
 import { ObserverClient } from '../../../../proto/gen/observer/observer';
