@@ -2,7 +2,7 @@
 // exporter's byte bound), the wire bytes per flow, and the relay's view and rebuild of every
 // flow. Run: npx tsx bench/columns.ts [flows]
 import { randomUUID } from 'node:crypto';
-import type { EndpointInfo } from '../collector/enrich';
+import type { EndpointInfo } from '../identity/endpoint';
 import { toFlow, type FlowContext } from '../collector/flow';
 import type { MeteredFlow } from '../collector/flowtable';
 import { ColumnEncoder } from '../columns/encode';

@@ -14,20 +14,7 @@ import type { ScionPath } from '../proto/gen/flow/flow';
 import type { IA } from '../scion/isdas';
 import { pathTypeOf } from '../paths/describe';
 import type { MeteredFlow } from './flowtable';
-
-export interface EndpointInfo {
-  identity: number;
-  podName: string;
-  namespace: string;
-  /** Hubble's form, sorted: flowLabels of the labels fences select the workload by. */
-  labels: string[];
-  clusterName: string;
-  /**
-   * Named only from the identity the packet itself carried (a remote sender found in its
-   * cluster's catalogue by that number): the name is the claim's, not a check of it.
-   */
-  claimed?: boolean;
-}
+import type { EndpointInfo } from '../identity/endpoint';
 
 export interface EndpointDirectory {
   lookup(ip: string): EndpointInfo | undefined;

@@ -17,7 +17,8 @@ import {
   type Policy,
   type SecurityIdentityExtension,
 } from '../proto/gen/flow/flow';
-import type { EndpointInfo, Enrichment } from './enrich';
+import type { EndpointInfo } from '../identity/endpoint';
+import type { Enrichment } from './enrich';
 import { nextFlowUuid } from './flow_uuid';
 import type { MeteredFlow } from './flowtable';
 

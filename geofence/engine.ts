@@ -19,7 +19,8 @@
 // interfaces, but an AS may re-announce positions: invalidatePaths() forgets them.
 import { LRUCache } from 'lru-cache';
 import type { Geofence } from '../resources/geofence';
-import { matchesWorkload, type WorkloadLabels } from '../resources/selector';
+import type { WorkloadLabels } from '../identity/workload_labels';
+import { matchesWorkload } from '../resources/selector';
 import type { ScionPath } from '../proto/gen/flow/flow';
 import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import { hopsFromFlowPath, type Hop } from './hops';

@@ -7,8 +7,7 @@
 // (paths/verify.ts) and overwrites whatever fingerprint, hops, geo, country or
 // known_to_control_plane the flow carried, and the verdict, before any fence sees it.
 import { LRUCache } from 'lru-cache';
-import { workloadFromFlowLabels } from '../identity/workload_labels';
-import type { WorkloadLabels } from '../resources/selector';
+import { workloadFromFlowLabels, type WorkloadLabels } from '../identity/workload_labels';
 import type { ResourceEvent, ResourceSource } from '../resources/source';
 import type { Endpoint, Flow, Geofence, ScionPath } from '../proto/gen/flow/flow';
 import type { PathAuthority } from '../paths/authority';

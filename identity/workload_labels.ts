@@ -5,7 +5,12 @@
 // "k8s:io.cilium.k8s.namespace.labels.KEY=VALUE"); the relay reads them back with
 // workloadFromFlowLabels and gets the very labels the operator matched.
 import { identityLabelKept, identityLabels } from './labels';
-import type { WorkloadLabels } from '../resources/selector';
+
+/** The labels a workload is selected by: its namespace's and its pod's. */
+export interface WorkloadLabels {
+  namespaceLabels: Readonly<Record<string, string>>;
+  podLabels: Readonly<Record<string, string>>;
+}
 
 /** Kubernetes sets it on every namespace; selectors rely on it. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

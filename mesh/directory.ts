@@ -1,7 +1,6 @@
 // The peers' catalogues as an IdentityDirectory, so network policies select remote
 // workloads by their labels and cluster. Rebuilt only when the store took a new catalogue.
-import { endpointLabels } from '../operator/datapath/xpolicy';
-import { labelMap, StaticIdentityDirectory, type IdentityDirectory } from '../resources/identity_directory';
+import { endpointLabels, labelMap, StaticIdentityDirectory, type IdentityDirectory } from '../resources/identity_directory';
 import type { LabelSelector } from '../resources/selector';
 import type { Catalogue } from './catalogue';
 import type { RemoteCatalogues } from './store';

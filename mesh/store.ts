@@ -4,7 +4,7 @@
 // in use; a peer therefore cannot make this cluster forget its workloads by sending garbage.
 // A peer names pods only inside the pod prefixes the mesh file declares for it: an address
 // elsewhere (one of this cluster's pods, another peer's) is dropped, counted and logged.
-import type { EndpointInfo } from '../collector/enrich';
+import type { EndpointInfo } from '../identity/endpoint';
 import { NAMESPACE_LABEL } from '../identity/labels';
 import { clusterIdOf } from '../identity/cluster_scope';
 import { DEFAULT_CATALOGUE_FRESHNESS, DEFAULT_CATALOGUE_LIMITS, type Catalogue, type CatalogueFreshness, type CatalogueLimits } from './catalogue';

@@ -38,6 +38,11 @@ export function labelMap(labels: readonly string[]): Record<string, string> {
 const ascending = (ids: Iterable<number>): number[] => [...new Set(ids)].sort((a, b) => a - b);
 
 /** A fixed list of identities and their labels (cluster label included), for tests and catalogues. */
+/** The labels an endpoint is selected by: its identity labels and its cluster. */
+export function endpointLabels(identityLabels: Readonly<Record<string, string>>, cluster: string): Record<string, string> {
+  return { ...identityLabels, [CLUSTER_LABEL]: cluster };
+}
+
 export class StaticIdentityDirectory implements IdentityDirectory {
   private readonly byId: Map<number, DirectoryEntry>;
 

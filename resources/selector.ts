@@ -3,6 +3,7 @@
 // for the pod, so policies and fences pick workloads the way NetworkPolicies do.
 import { asRecord, enumOf, list, rejectUnknown, reqField, str, strings, stringMap, type Fields } from './fields';
 import { fieldPath, type Problems } from './problems';
+import type { WorkloadLabels } from '../identity/workload_labels';
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
@@ -23,11 +24,6 @@ export interface WorkloadSelector {
   /** Matched against the namespace's labels (Kubernetes sets kubernetes.io/metadata.name on every namespace). */
   namespaceSelector: LabelSelector;
   podSelector: LabelSelector;
-}
-
-export interface WorkloadLabels {
-  namespaceLabels: Readonly<Record<string, string>>;
-  podLabels: Readonly<Record<string, string>>;
 }
 
 const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;

@@ -9,7 +9,7 @@
 // reports the flow. Deterministic per seed except the UUIDs and the clock.
 import { join } from 'node:path';
 import { toFlow, type FlowContext } from '../../collector/flow';
-import type { EndpointInfo } from '../../collector/enrich';
+import type { EndpointInfo } from '../../identity/endpoint';
 import type { MeteredFlow } from '../../collector/flowtable';
 import { COUNTERS } from '../../bpf/abi';
 import { EmbeddedPathService } from '../../controlplane/pathservice';

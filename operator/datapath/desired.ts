@@ -11,18 +11,18 @@ import type { ControlPlanePath } from '../../controlplane/combinator';
 import type { PathService } from '../../controlplane/pathservice';
 import type { ClusterAS } from '../../resources/clusteras';
 import type { IdentityDirectory } from '../../resources/identity_directory';
-import { labelMap } from '../../resources/identity_directory';
+import { endpointLabels, labelMap } from '../../resources/identity_directory';
 import { identityLabels } from '../../identity/labels';
 import type { Geofence } from '../../resources/geofence';
 import type { CillionNetworkPolicy } from '../../resources/networkpolicy';
 import { resolveDestinations, type RemoteCluster, type ResolvedDestination } from '../../resources/remotecluster';
-import { matchesWorkload, type WorkloadLabels } from '../../resources/selector';
+import { matchesWorkload } from '../../resources/selector';
 import type { WANPathPolicy } from '../../resources/wanpathpolicy';
 import { selectPaths, type Selection } from '../selection/select';
-import { workloadLabels } from '../../identity/workload_labels';
+import { workloadLabels, type WorkloadLabels } from '../../identity/workload_labels';
 import type { Workload } from '../../identity/workload';
 import { IdentityBook } from './identities';
-import { compileXPolicies, endpointLabels, PolicyIds, type XPolicyOutcome } from './xpolicy';
+import { compileXPolicies, PolicyIds, type XPolicyOutcome } from './xpolicy';
 
 /** One uplink of this node: the SCION interface and the link's two ends. */
 export interface NodeUplink extends InterfaceEntry {

@@ -186,8 +186,3 @@ export function compileXPolicies(input: XPolicyInputs, ids: PolicyIds): XPolicyS
     outcomes,
   };
 }
-
-/** The labels a local endpoint is selected by: its identity labels and its cluster. */
-export function endpointLabels(identityLabels: Readonly<Record<string, string>>, cluster: string): Record<string, string> {
-  return { ...identityLabels, [CLUSTER_LABEL]: cluster };
-}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { EndpointInfo, Enrichment } from '../../../collector/enrich';
+import type { Enrichment } from '../../../collector/enrich';
+import type { EndpointInfo } from '../../../identity/endpoint';
 import { hubbleDropReason, toFlow, type FlowContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
 import { DropReason, Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';

@@ -1,6 +1,7 @@
 // Flows as the collector builds them (collector/flow.ts toFlow), one for each way it fills
 // a field, plus hand-made flows for the Hubble fields a non-collector client may set.
-import type { EndpointInfo, Enrichment } from '../../../collector/enrich';
+import type { Enrichment } from '../../../collector/enrich';
+import type { EndpointInfo } from '../../../identity/endpoint';
 import { toFlow, type FlowContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
 import { Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';

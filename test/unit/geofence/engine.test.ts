@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { WorkloadLabels } from '../../../resources/selector';
+import type { WorkloadLabels } from '../../../identity/workload_labels';
 import { GeofenceMode as ProtoMode, GeofenceVerdict, ScionPath } from '../../../proto/gen/flow/flow';
 import { GeofenceEngine, type FlowContext } from '../../../geofence/engine';
 import { toFlowGeofence } from '../../../geofence/proto';

@@ -6,7 +6,7 @@ import type { ControlPlanePath } from '../../../controlplane/combinator';
 import { EmbeddedPathService } from '../../../controlplane/pathservice';
 import type { Geofence } from '../../../resources/geofence';
 import { validateResource } from '../../../resources/resource';
-import type { WorkloadLabels } from '../../../resources/selector';
+import type { WorkloadLabels } from '../../../identity/workload_labels';
 import { ScionPath } from '../../../proto/gen/flow/flow';
 import { allowedForEnforcement } from '../../../geofence/enforcement';
 import { GeofenceEngine } from '../../../geofence/engine';
