@@ -3,7 +3,7 @@
 // flow. Run: npx tsx bench/columns.ts [flows]
 import { randomUUID } from 'node:crypto';
 import type { EndpointInfo } from '../identity/endpoint';
-import { toFlow, type FlowContext } from '../collector/flow';
+import { toFlow, type NodeContext } from '../collector/flow';
 import type { MeteredFlow } from '../collector/flowtable';
 import { ColumnEncoder } from '../columns/encode';
 import { flowAt } from '../columns/rebuild';
@@ -15,7 +15,7 @@ const N = Number(process.argv[2] ?? 300_000);
 const BATCH = 4096;
 const MAX_BYTES = 1024 * 1024;
 
-const ctx: FlowContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: () => 'eth0' };
+const ctx: NodeContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: () => 'eth0' };
 
 const pods: EndpointInfo[] = Array.from({ length: 500 }, (_, i) => ({
   identity: 1000 + i,

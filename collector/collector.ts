@@ -5,7 +5,7 @@ import type { FlowTableGauge } from '../proto/gen/export/v1/export';
 import type { Flow } from '../proto/gen/flow/flow';
 import type { RecordError } from '../bpf/records';
 import { enrich, type EndpointDirectory, type PathCatalog, type RemoteDirectory } from './enrich';
-import { toFlow, type FlowContext } from './flow';
+import { toFlow, type NodeContext } from './flow';
 import { FlowTable, type FlowTableOptions, type FlowTableStats, type MeteredFlow } from './flowtable';
 import type { PipelineCounters } from './exporter';
 
@@ -35,7 +35,7 @@ const DEFAULT_EXPIRE_EVERY_MS = 200;
 
 export interface CollectorOptions {
   table: FlowTableOptions;
-  context: FlowContext;
+  context: NodeContext;
   endpoints: EndpointDirectory;
   paths: PathCatalog;
   /** Other clusters' endpoints, from their identity catalogues; without it remote ends stay unnamed. */

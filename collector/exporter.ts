@@ -32,7 +32,7 @@ export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
 /** A batch's fields besides its flows: names, session, sequence, counters, clock. */
 const BATCH_HEADER_BYTES = 1024;
 
-export interface Backoff {
+export interface ExportBackoff {
   initialMs: number;
   maxMs: number;
   multiplier: number;
@@ -40,7 +40,7 @@ export interface Backoff {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.2 };
+export const DEFAULT_BACKOFF: ExportBackoff = { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.2 };
 
 /** What the exporter counts itself; the rest of ExportCounters comes from the pipeline. */
 type ExporterOwn = 'exportDrops' | 'exportDropPackets' | 'exportDropBytes' | 'flowsExported' | 'packetsExported';
@@ -85,7 +85,7 @@ export interface ExporterOptions {
   flushMs: number;
   /** Unacknowledged batches from which a partial batch waits for an acknowledgement instead of the flush timer; default 2. */
   aheadBatches?: number;
-  backoff?: Partial<Backoff>;
+  backoff?: Partial<ExportBackoff>;
   /** Heartbeats carry the counters to the relay while no flows do and prove it alive; default 10 s. */
   heartbeatMs?: number;
   /** The datapath's and flow table's counters, read whenever a batch or heartbeat goes out. */
@@ -154,7 +154,7 @@ export class Exporter {
   private failovers = 0;
   private retractions = 0;
   private handoversDropped = 0;
-  private readonly backoff: Backoff;
+  private readonly backoff: ExportBackoff;
   private readonly heartbeatMs: number;
   private sessionId = randomUUID();
   /** The next batch, encoded as flows are pushed. */

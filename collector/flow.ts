@@ -22,7 +22,8 @@ import type { Enrichment } from './enrich';
 import { nextFlowUuid } from './flow_uuid';
 import type { MeteredFlow } from './flowtable';
 
-export interface FlowContext {
+/** The node a flow was metered on, and how to name its devices and policies. */
+export interface NodeContext {
   nodeName: string;
   clusterName: string;
   /** Wall clock minus CLOCK_BOOTTIME, in ns (bpf/clock.ts realtimeOffsetNs). */
@@ -77,7 +78,7 @@ const POLICY_KIND = 'CillionNetworkPolicy';
  * The policy a policy drop names, as Hubble's ingress_denied_by/egress_denied_by carry it. A
  * number the node no longer knows (the policy went away meanwhile) keeps its number as name.
  */
-function deniedBy(f: MeteredFlow, reason: number, ctx: FlowContext): Policy[] {
+function deniedBy(f: MeteredFlow, reason: number, ctx: NodeContext): Policy[] {
   if (f.dropped === 0 || f.lastDropReason !== reason || f.lastDropPolicyId === 0) return [];
   const name = ctx.policyName?.(f.lastDropPolicyId) ?? `#${f.lastDropPolicyId}`;
   return [{ name, namespace: '', labels: [], revision: 0n, kind: POLICY_KIND }];
@@ -130,7 +131,7 @@ function endpoint(info: EndpointInfo | undefined, identity: number): Endpoint {
 }
 
 /** The identity the packet's shim carried: egress writes the source's, ingress reads the sender's. */
-function identityExtension(f: MeteredFlow, e: Enrichment, ctx: FlowContext): SecurityIdentityExtension | undefined {
+function identityExtension(f: MeteredFlow, e: Enrichment, ctx: NodeContext): SecurityIdentityExtension | undefined {
   if (!f.inner || f.direction === 'ROUTER_FORWARD') return undefined;
   const egress = f.direction === 'EGRESS_ENCAP';
   if (!egress && f.identity === 0) {
@@ -154,7 +155,7 @@ const POINTS = {
   ROUTER_FORWARD: { trace: TraceObservationPoint.FROM_NETWORK, scion: ScionObservationPoint.SCION_ROUTER_FORWARD, direction: TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN },
 } as const;
 
-function wallTime(bootNs: number, ctx: FlowContext): { seconds: bigint; nanos: number } {
+function wallTime(bootNs: number, ctx: NodeContext): { seconds: bigint; nanos: number } {
   const ns = BigInt(Math.round(bootNs)) + ctx.realtimeOffsetNs;
   return { seconds: ns / 1_000_000_000n, nanos: Number(ns % 1_000_000_000n) };
 }
@@ -164,7 +165,7 @@ function wallTime(bootNs: number, ctx: FlowContext): { seconds: bigint; nanos: n
  * flow with any dropped packet is DROPPED with the last drop's reason, so a filter on
  * drops finds it.
  */
-export function toFlow(f: MeteredFlow, e: Enrichment, ctx: FlowContext): Flow {
+export function toFlow(f: MeteredFlow, e: Enrichment, ctx: NodeContext): Flow {
   const dropped = f.dropped > 0;
   const drop = dropped ? hubbleDropReason(f.lastDropReason) : DropReason.DROP_REASON_UNKNOWN;
   const point = POINTS[f.direction];

@@ -17,14 +17,14 @@ import { COLUMNS, L4, PRESENT, WIDTH, type ColumnKey } from './layout';
 import { endpointBytes, fieldBytes, pathBytes, stringBytes } from './size';
 
 /** Why a flow was not added. */
-export interface Refusal {
+export interface EncodeRefusal {
   /** TOO_LARGE: the flow alone passes the byte bound; UNENCODABLE: no column can hold one of its fields. */
   code: 'TOO_LARGE' | 'UNENCODABLE';
   reason: string;
 }
 
 /** ColumnEncoder.add's answer: added, no room left (seal the batch and add again), or refused. */
-export type AddOutcome = 'added' | 'full' | Refusal;
+export type AddOutcome = 'added' | 'full' | EncodeRefusal;
 
 export interface Encoded {
   columns: FlowColumns;
@@ -111,7 +111,7 @@ const I64_MAX = (1n << 63n) - 1n;
 const NS = 1_000_000_000n;
 const EMPTY = Buffer.alloc(0);
 
-/** A field no column can hold; caught in add() and turned into a Refusal. */
+/** A field no column can hold; caught in add() and turned into an EncodeRefusal. */
 class Unencodable extends Error {}
 
 function fits(v: number, max: number, name: string): number {
@@ -239,7 +239,7 @@ export class ColumnEncoder {
 
   /**
    * Adds the flow unless the batch is at capacity or would pass `maxBytes` encoded ('full':
-   * nothing added), or the flow cannot be held (a Refusal; TOO_LARGE when it passes
+   * nothing added), or the flow cannot be held (an EncodeRefusal; TOO_LARGE when it passes
    * `maxBytes` alone in an empty batch).
    */
   add(f: Flow, maxBytes = Infinity): AddOutcome {

@@ -2,9 +2,9 @@
 import type { GeofenceMode } from '../resources/geofence';
 import { GeofenceMode as ProtoMode, GeofenceVerdict, type Geofence } from '../proto/gen/flow/flow';
 import { formatIA } from '../scion/isdas';
-import type { FenceVerdict, Verdict } from './verdict';
+import type { FenceVerdict, Compliance } from './verdict';
 
-const VERDICTS: Record<Verdict, GeofenceVerdict> = {
+const VERDICTS: Record<Compliance, GeofenceVerdict> = {
   COMPLIANT: GeofenceVerdict.GEOFENCE_COMPLIANT,
   VIOLATION: GeofenceVerdict.GEOFENCE_VIOLATION,
   UNVERIFIED: GeofenceVerdict.GEOFENCE_UNVERIFIED,

@@ -16,10 +16,11 @@ import { formatIA, isdOf, type IA } from '../scion/isdas';
 import { defaultCountryLookup, type CountryLookup } from '../geo/country';
 import type { Hop, HopSite } from './hops';
 
-export type Verdict = 'COMPLIANT' | 'VIOLATION' | 'UNVERIFIED';
+/** Whether a path kept to a fence (not the datapath's or Hubble's forwarded/dropped verdict). */
+export type Compliance = 'COMPLIANT' | 'VIOLATION' | 'UNVERIFIED';
 
 export interface Evaluation {
-  readonly verdict: Verdict;
+  readonly verdict: Compliance;
   /** Human-readable; names the hop on VIOLATION and UNVERIFIED. */
   readonly reason: string;
   /** Index into the hops of the first hop outside the fence; VIOLATION only. */
@@ -189,14 +190,14 @@ export function fenceVerdict(fence: Geofence, e: Evaluation): FenceVerdict {
   return { ...e, name: fence.metadata.name, namespace: fence.metadata.namespace, mode: fence.spec.mode };
 }
 
-const RANK: Record<Verdict, number> = { COMPLIANT: 0, UNVERIFIED: 1, VIOLATION: 2 };
+const RANK: Record<Compliance, number> = { COMPLIANT: 0, UNVERIFIED: 1, VIOLATION: 2 };
 
 /**
  * How several fences on one flow combine: any VIOLATION makes the flow a VIOLATION, else
  * any UNVERIFIED makes it UNVERIFIED, else it is COMPLIANT. The verdict recorded is the
  * first of that kind in the order given, so callers order enforcing fences first.
  */
-export function strongest<V extends { readonly verdict: Verdict }>(verdicts: readonly V[]): V | undefined {
+export function strongest<V extends { readonly verdict: Compliance }>(verdicts: readonly V[]): V | undefined {
   let best: V | undefined;
   for (const v of verdicts) if (best === undefined || RANK[v.verdict] > RANK[best.verdict]) best = v;
   return best;

@@ -11,7 +11,7 @@ import { ProtoWriter, tag } from '../columns/proto_writer';
 import { fieldBytes } from '../columns/size';
 import { GetFlowsResponse, type GetFlowsRequest } from '../proto/gen/observer/observer';
 import type { GetFlowBatchesResponse } from '../proto/gen/observer/v1/flow_history';
-import { Writer, type ResponseSink } from './get_flows';
+import { FlowResponseWriter, type ResponseSink } from './get_flows';
 
 /** The most bytes a batch holds, unless one response alone is larger (it then goes alone). */
 export const MAX_BATCH_BYTES = 1 << 20;
@@ -28,7 +28,7 @@ const RESPONSES_TAG = tag(1, 2);
 
 /** Holds responses until a batch is full or getFlows flushes, then sends them as one message. */
 export class BatchWriter implements ResponseSink {
-  private readonly out: Writer;
+  private readonly out: FlowResponseWriter;
   /** Each batch in a buffer of its own, its exact size: the stream holds it until written. */
   private readonly frames = new ProtoWriter(0);
   private held: Uint8Array[] = [];
@@ -41,7 +41,7 @@ export class BatchWriter implements ResponseSink {
     call: ServerWritableStream<GetFlowsRequest, GetFlowBatchesResponse>,
     private readonly maxBytes = MAX_BATCH_BYTES,
   ) {
-    this.out = new Writer(call);
+    this.out = new FlowResponseWriter(call);
     this.out.onGone(() => this.wake());
   }
 

@@ -107,7 +107,7 @@ function inRange(p: Plan, f: Flow): boolean {
 }
 
 /**
- * Where getFlows' responses go: one gRPC message each (GetFlows, Writer) or many to a
+ * Where getFlows' responses go: one gRPC message each (GetFlows, FlowResponseWriter) or many to a
  * message (GetFlowBatches, flow_batches.ts).
  */
 export interface ResponseSink {
@@ -130,7 +130,7 @@ export interface ResponseSink {
   flush(): boolean | Promise<boolean>;
 }
 
-/** The part of a server stream a Writer uses. */
+/** The part of a server stream a FlowResponseWriter uses. */
 export interface WritableCall {
   readonly cancelled: boolean;
   write(chunk: unknown, done?: () => void): boolean;
@@ -139,7 +139,7 @@ export interface WritableCall {
 }
 
 /** One message per response, with the stream's flow control; nothing is held back. */
-export class Writer implements ResponseSink {
+export class FlowResponseWriter implements ResponseSink {
   private gone = false;
   private readonly goneWaiters = new Set<() => void>();
 
@@ -258,7 +258,7 @@ export async function getFlows(
   store: FlowHistory | undefined,
   opts: GetFlowsOptions = {},
 ): Promise<void> {
-  await streamFlows(call.request, new Writer(call), hub, store, opts);
+  await streamFlows(call.request, new FlowResponseWriter(call), hub, store, opts);
 }
 
 /**

@@ -20,7 +20,7 @@ import type { FlowTableTotals, NodeBook } from './nodes';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
-import { checkRequest, streamFlows, Writer, type GetFlowsOptions, type ResponseSink } from './get_flows';
+import { checkRequest, streamFlows, FlowResponseWriter, type GetFlowsOptions, type ResponseSink } from './get_flows';
 import { RequestError } from './request_error';
 import type { FlowHub } from './hub';
 import type { StreamSlots } from './stream_slots';
@@ -215,7 +215,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
 
   return {
     getFlows(call) {
-      answerFlows(call, deps, 'GetFlows', () => localFlows(deps, call.request, new Writer(call)));
+      answerFlows(call, deps, 'GetFlows', () => localFlows(deps, call.request, new FlowResponseWriter(call)));
     },
 
     getAgentEvents(call) {

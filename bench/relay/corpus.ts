@@ -8,7 +8,7 @@
 // order, a few seconds for a collector's share, where a live collector makes each when it
 // reports the flow. Deterministic per seed except the UUIDs and the clock.
 import { join } from 'node:path';
-import { toFlow, type FlowContext } from '../../collector/flow';
+import { toFlow, type NodeContext } from '../../collector/flow';
 import type { EndpointInfo } from '../../identity/endpoint';
 import type { MeteredFlow } from '../../collector/flowtable';
 import { COUNTERS } from '../../bpf/abi';
@@ -107,7 +107,7 @@ const ICMP = 1;
 export function flows(n: number, seed: number, nodeName: string, fleet: Pod[], local: Pod[], allPaths: ScionPath[], spanMs = 60_000): Flow[] {
   const rnd = prng(seed);
   const nowMs = Date.now();
-  const ctx: FlowContext = { nodeName, clusterName: CLUSTER, realtimeOffsetNs: BigInt(nowMs - spanMs) * 1_000_000n, interfaceName: (i) => (i === 2 ? 'eth0' : `lxc${i}`) };
+  const ctx: NodeContext = { nodeName, clusterName: CLUSTER, realtimeOffsetNs: BigInt(nowMs - spanMs) * 1_000_000n, interfaceName: (i) => (i === 2 ? 'eth0' : `lxc${i}`) };
   const out: Flow[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const l = Math.floor(rnd() * local.length);

@@ -35,8 +35,7 @@ import { openStore } from '../../relay/store/store';
 import { describeError, DEFAULT_SERVER } from '../observe/client';
 import { addTlsOptions, connection, dropEnvTls, SERVER_ENV, TlsFlagError, type TlsFlags } from '../observe/client_tls';
 import { parseTimeArg } from '../observe/time';
-
-class UsageError extends Error {}
+import { UsageError } from '../usage_error';
 
 interface ExportOptions extends TlsFlags {
   selector: string;

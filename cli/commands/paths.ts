@@ -17,6 +17,7 @@ import { parseIA, type IA } from '../../scion/isdas';
 import { parsePolicy, PathPolicyError } from '../../scion/pathpol';
 import { colorsFor, toJsonLine } from '../output';
 import { renderText, reportPath } from '../paths/report';
+import { UsageError } from '../usage_error';
 
 interface PathsOptions {
   resources?: string;
@@ -31,8 +32,6 @@ interface PathsOptions {
   workloads?: string;
   output: 'text' | 'json';
 }
-
-class UsageError extends Error {}
 
 async function loadResources(dir: string | undefined): Promise<ResourceSet> {
   if (!dir) return { clusters: [], policies: [], fences: [], remotes: [], networkPolicies: [] };

@@ -3,7 +3,7 @@
 // The demo builds its WAN and clusters with it; the datapath tests build theirs.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
-export interface Endpoint {
+export interface NetnsEndpoint {
   ns: string;
   ifname: string;
   /** Address with prefix length, e.g. "10.1.0.1/24"; addresses live only inside the namespaces. */
@@ -11,8 +11,8 @@ export interface Endpoint {
 }
 
 export interface LinkInfo {
-  a: Endpoint & { ifindex: number; mac: string };
-  b: Endpoint & { ifindex: number; mac: string };
+  a: NetnsEndpoint & { ifindex: number; mac: string };
+  b: NetnsEndpoint & { ifindex: number; mac: string };
 }
 
 function ip(args: string[]): string {
@@ -51,7 +51,7 @@ export class NetnsHosts {
   }
 
   /** Joins two namespaces with a veth pair, assigns addresses and brings both ends up. */
-  link(a: Endpoint, b: Endpoint): LinkInfo {
+  link(a: NetnsEndpoint, b: NetnsEndpoint): LinkInfo {
     const n = this.links++;
     const tmpA = `${this.tmpTag}a${n}`;
     const tmpB = `${this.tmpTag}b${n}`;
@@ -65,7 +65,7 @@ export class NetnsHosts {
     return { a: { ...a, ...this.linkAttrs(a) }, b: { ...b, ...this.linkAttrs(b) } };
   }
 
-  linkAttrs(end: Endpoint): { ifindex: number; mac: string } {
+  linkAttrs(end: NetnsEndpoint): { ifindex: number; mac: string } {
     const [info] = JSON.parse(ip(['-n', end.ns, '-j', 'link', 'show', 'dev', end.ifname])) as Array<{
       ifindex: number;
       address: string;

@@ -6,7 +6,7 @@ import type { FlowFilter } from '../../proto/gen/flow/flow';
 import { FlagError } from './filter_flags';
 import { parseTimeArg } from './time';
 
-export interface Selection {
+export interface ObserveSelection {
   follow?: boolean;
   last?: string;
   first?: string;
@@ -30,7 +30,7 @@ function time(flag: string, v: string | undefined, now: Date): Timestamp | undef
   return t;
 }
 
-export function flowsRequest(sel: Selection, filters: { whitelist: FlowFilter[]; blacklist: FlowFilter[] }, now: Date): GetFlowsRequest {
+export function flowsRequest(sel: ObserveSelection, filters: { whitelist: FlowFilter[]; blacklist: FlowFilter[] }, now: Date): GetFlowsRequest {
   const chosen = [sel.last !== undefined, sel.first !== undefined, sel.all === true].filter(Boolean).length;
   if (chosen > 1) throw new FlagError('--last, --first and --all exclude each other');
   if (sel.first !== undefined && sel.follow) throw new FlagError('--first cannot be combined with --follow');

@@ -2,7 +2,7 @@
 // metadata, each geofence's verdict, and whether it is installed for a workload.
 import { defaultCountryLookup } from '../../geo/country';
 import { hopsFromControlPlane } from '../../geofence/hops';
-import { evaluate, type Verdict } from '../../geofence/verdict';
+import { evaluate, type Compliance } from '../../geofence/verdict';
 import type { ControlPlanePath } from '../../controlplane/combinator';
 import type { Geofence } from '../../resources/geofence';
 import { formatIA } from '../../scion/isdas';
@@ -17,7 +17,7 @@ export interface PathHopReport {
 export interface FenceReport {
   name: string;
   mode: 'enforce' | 'audit';
-  verdict: Verdict;
+  verdict: Compliance;
   reason: string;
 }
 

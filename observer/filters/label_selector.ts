@@ -5,7 +5,8 @@ import { FilterError } from './error';
 
 type Op = 'exists' | 'absent' | 'eq' | 'neq' | 'in' | 'notin' | 'gt' | 'lt';
 interface Requirement { source: string | null; key: string; op: Op; values: string[] }
-export type LabelSelector = Requirement[];
+/** A parsed label selector string: every requirement must hold (resources/selector.ts has the CRDs' LabelSelector). */
+export type LabelRequirements = Requirement[];
 
 // A qualified name with an optional DNS-subdomain prefix (Kubernetes' label key rules).
 const KEY = /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -67,7 +68,7 @@ function parseRequirement(text: string, selector: string): Requirement {
   return { ...parseKey(text, selector), op: 'exists', values: [] };
 }
 
-export function parseLabelSelector(selector: string): LabelSelector {
+export function parseLabelSelector(selector: string): LabelRequirements {
   if (selector.trim() === '') throw new FilterError('label selector is empty');
   return splitTopLevel(selector).map((r) => parseRequirement(r, selector));
 }
@@ -112,6 +113,6 @@ function satisfies(labels: Map<string, Map<string, string>>, r: Requirement): bo
   }
 }
 
-export function selectorMatches(sel: LabelSelector, labels: Map<string, Map<string, string>>): boolean {
+export function selectorMatches(sel: LabelRequirements, labels: Map<string, Map<string, string>>): boolean {
   return sel.every((r) => satisfies(labels, r));
 }

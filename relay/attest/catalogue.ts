@@ -5,17 +5,17 @@
 // refused unless they have exactly the form the gathering relay's statement will carry.
 import { createHash } from 'node:crypto';
 import { canonicalJson, type Json } from './canonical_json';
-import type { PathEntry } from './export';
+import type { ListedPath } from './export';
 import type { FenceUse, RelayRef, StoreRef } from './predicate';
 
-export interface Catalogue {
+export interface StoreCatalogue {
   relay: RelayRef;
   store: StoreRef;
   geofences: FenceUse[];
   evidence: { sha256: string; flows: number };
 }
 
-export class CatalogueError extends Error {}
+export class StoreCatalogueError extends Error {}
 
 type Obj = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ function json(bytes: Buffer, what: string): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new CatalogueError(`${what} is not JSON: ${(e as Error).message}`);
+    throw new StoreCatalogueError(`${what} is not JSON: ${(e as Error).message}`);
   }
 }
 
@@ -40,11 +40,11 @@ function hop(v: unknown): boolean {
 }
 
 /** One path entry as a peer announced it. */
-export function parsePathEntry(bytes: Buffer): PathEntry {
+export function parsePathEntry(bytes: Buffer): ListedPath {
   const v = json(bytes, 'a path entry');
   if (!isObj(v) || !isStr(v.fingerprint) || v.fingerprint === '' || !isStr(v.srcIa) || !isStr(v.dstIa) || typeof v.knownToControlPlane !== 'boolean'
     || !Array.isArray(v.hops) || !v.hops.every(hop)) {
-    throw new CatalogueError('a path entry lacks a field or has one of the wrong type');
+    throw new StoreCatalogueError('a path entry lacks a field or has one of the wrong type');
   }
   const hops = (v.hops as Obj[]).map((h) => {
     const g = h.geo as Obj | null;
@@ -59,13 +59,13 @@ export function parsePathEntry(bytes: Buffer): PathEntry {
   return { fingerprint: v.fingerprint, srcIa: v.srcIa, dstIa: v.dstIa, knownToControlPlane: v.knownToControlPlane, hops };
 }
 
-export function pathEntryBytes(p: PathEntry): Buffer {
+export function pathEntryBytes(p: ListedPath): Buffer {
   return Buffer.from(canonicalJson(p as unknown as Json), 'utf8');
 }
 
 function fence(v: unknown): FenceUse {
   if (!isObj(v) || !isStr(v.name) || !(v.mode === null || isStr(v.mode)) || !(v.specSha256 === null || isStr(v.specSha256))) {
-    throw new CatalogueError('a geofence entry lacks a field or has one of the wrong type');
+    throw new StoreCatalogueError('a geofence entry lacks a field or has one of the wrong type');
   }
   const spec = (v.spec ?? null) as Json;
   if (spec === null) return { name: v.name, spec: null, specSha256: null, mode: null };
@@ -73,20 +73,20 @@ function fence(v: unknown): FenceUse {
   try {
     digest = createHash('sha256').update(canonicalJson(spec)).digest('hex');
   } catch {
-    throw new CatalogueError(`geofence ${v.name}: the spec cannot be written as canonical JSON`);
+    throw new StoreCatalogueError(`geofence ${v.name}: the spec cannot be written as canonical JSON`);
   }
-  if (digest !== v.specSha256) throw new CatalogueError(`geofence ${v.name}: spec digest ${String(v.specSha256)} is not the spec's (${digest})`);
+  if (digest !== v.specSha256) throw new StoreCatalogueError(`geofence ${v.name}: spec digest ${String(v.specSha256)} is not the spec's (${digest})`);
   return { name: v.name, spec, specSha256: digest, mode: v.mode as string | null };
 }
 
-export function parseCatalogue(bytes: Buffer): Catalogue {
+export function parseCatalogue(bytes: Buffer): StoreCatalogue {
   const v = json(bytes, 'the catalogue');
-  if (!isObj(v)) throw new CatalogueError('the catalogue is not a JSON object');
+  if (!isObj(v)) throw new StoreCatalogueError('the catalogue is not a JSON object');
   const { relay, store, evidence, geofences } = v;
-  if (!isObj(relay) || !isStr(relay.name) || !isStr(relay.cluster) || !isStr(relay.version)) throw new CatalogueError('the catalogue names no relay');
-  if (!isObj(store) || !isStr(store.kind) || !isStr(store.location) || !isStr(store.database)) throw new CatalogueError('the catalogue names no store');
-  if (!isObj(evidence) || !isStr(evidence.sha256) || !isUint(evidence.flows)) throw new CatalogueError('the catalogue does not describe the evidence');
-  if (!Array.isArray(geofences)) throw new CatalogueError('the catalogue lists no geofences');
+  if (!isObj(relay) || !isStr(relay.name) || !isStr(relay.cluster) || !isStr(relay.version)) throw new StoreCatalogueError('the catalogue names no relay');
+  if (!isObj(store) || !isStr(store.kind) || !isStr(store.location) || !isStr(store.database)) throw new StoreCatalogueError('the catalogue names no store');
+  if (!isObj(evidence) || !isStr(evidence.sha256) || !isUint(evidence.flows)) throw new StoreCatalogueError('the catalogue does not describe the evidence');
+  if (!Array.isArray(geofences)) throw new StoreCatalogueError('the catalogue lists no geofences');
   return {
     relay: { name: relay.name, cluster: relay.cluster, version: relay.version },
     store: { kind: store.kind, location: store.location, database: store.database },
@@ -95,6 +95,6 @@ export function parseCatalogue(bytes: Buffer): Catalogue {
   };
 }
 
-export function catalogueBytes(c: Catalogue): Buffer {
+export function catalogueBytes(c: StoreCatalogue): Buffer {
   return Buffer.from(canonicalJson(c as unknown as Json), 'utf8');
 }

@@ -10,7 +10,7 @@
 // selector as a necessary condition); the selector and the record choice are decided here.
 import { scionObservationPointToJSON, verdictToJSON, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
 import { L4, PRESENT } from '../../columns/layout';
-import { parseFlowLabels, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
+import { parseFlowLabels, selectorMatches, type LabelRequirements } from '../../observer/filters/label_selector';
 import { NativeFormatError, type NativeBlock } from '../store/native_reader';
 import type { FlowPage } from '../store/query';
 import { bigs, col, missingEndpoint, missingPath, nums, uuidBytes, uuidText, type PageRefs } from '../store/stored_flow';
@@ -94,7 +94,7 @@ function fenceParts(b: NativeBlock): (i: number) => FencePart | null {
 
 interface ColumnSelection {
   /** Over the source workload's labels. */
-  selector: LabelSelector;
+  selector: LabelRequirements;
   records: RecordChoice;
 }
 

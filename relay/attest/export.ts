@@ -17,7 +17,7 @@ import { ColumnRows } from './column_rows';
 import type { EvidenceRow, RecordChoice } from './evidence_row';
 import { EvidenceWriter } from './evidence_writer';
 import { flowRows } from './flow_rows';
-import { Tally, type Coverage, type FenceUse, type PathTable, type PathUse, type Predicate, type RelayRef } from './predicate';
+import { PredicateTally, type Coverage, type FenceUse, type PathTable, type PathUse, type AttestationPredicate, type RelayRef } from './predicate';
 import { buildStatement, EVIDENCE_NAME, type Statement } from './statement';
 
 export { RECORD_CHOICES, type RecordChoice } from './evidence_row';
@@ -38,7 +38,7 @@ export function storeIdentity(where: { dataDir?: string; url?: string; database:
 }
 
 /** What is selected, as the request says it. */
-export interface Selection {
+export interface ExportSelection {
   /** Kubernetes label selector over the flows' source workloads, e.g. "app=replication". */
   selector: string;
   since: Date;
@@ -49,7 +49,7 @@ export interface Selection {
   records?: RecordChoice;
 }
 
-export interface ExportOptions extends Selection {
+export interface ExportOptions extends ExportSelection {
   /** The Geofence resources known to the exporter, to record each applied fence's spec. */
   fences?: (name: string) => Geofence | undefined;
   /** The exporting relay; cluster "" when it serves none. */
@@ -67,13 +67,13 @@ export interface ExportOptions extends Selection {
    * Called with paths new to the evidence before the sink gets the first chunk that uses
    * them (how a relay answers a peer: evidence_only).
    */
-  onPaths?: (paths: PathEntry[]) => Promise<void>;
+  onPaths?: (paths: ListedPath[]) => Promise<void>;
   /** For reproducible output in tests; default now. */
   now?: Date;
 }
 
 /** A path as the predicate lists it, without its counts. */
-export type PathEntry = Omit<PathUse, 'counts'>;
+export type ListedPath = Omit<PathUse, 'counts'>;
 
 /**
  * Receives the evidence file in order; awaiting it gives backpressure. `leaves`, when given,
@@ -142,12 +142,12 @@ function selectRows(
 }
 
 /** The window of the evidence: from (inclusive) and to (exclusive), in the evidence's time form. */
-export function evidenceWindow(sel: Selection): { from: string; to: string } {
+export function evidenceWindow(sel: ExportSelection): { from: string; to: string } {
   return { from: formatDate(sel.since), to: formatDate(new Date(sel.until.getTime() + 1)) };
 }
 
 /** Throws ExportUsageError on a selection no store can answer. */
-function checkSelection(sel: Selection): void {
+function checkSelection(sel: ExportSelection): void {
   try {
     parseLabelSelector(sel.selector);
   } catch (e) {
@@ -157,7 +157,7 @@ function checkSelection(sel: Selection): void {
 }
 
 /** The selection's rows of one store, in evidence order. */
-export function storeRows(store: EvidenceSource, sel: Selection, fences?: (name: string) => Geofence | undefined): RowSource {
+export function storeRows(store: EvidenceSource, sel: ExportSelection, fences?: (name: string) => Geofence | undefined): RowSource {
   checkSelection(sel);
   const records = sel.records ?? 'sent';
   const { from, to } = evidenceWindow(sel);
@@ -209,7 +209,7 @@ export function storeRows(store: EvidenceSource, sel: Selection, fences?: (name:
 }
 
 /** The predicate's query: the exact store query the selection is. */
-function queryOf(sel: Selection): Json {
+function queryOf(sel: ExportSelection): Json {
   return {
     allow: [FlowFilter.toJSON(selectorFilter(sel.selector, sel.geofence)) as Json],
     deny: [],
@@ -226,12 +226,12 @@ function queryOf(sel: Selection): Json {
  */
 export async function attestRows(source: RowSource, opts: ExportOptions, coverage: () => Coverage, sink: EvidenceSink): Promise<Exported> {
   const out = new EvidenceWriter(sink);
-  const tally = new Tally();
+  const tally = new PredicateTally();
   let announced = 0;
   // Paths the source learnt since the last call, before the chunks that use them go out.
   const announce = async (): Promise<void> => {
     if (!opts.onPaths || source.paths.size === announced) return;
-    const fresh: PathEntry[] = [];
+    const fresh: ListedPath[] = [];
     let i = 0;
     for (const [fingerprint, entry] of source.paths) if (i++ >= announced) fresh.push({ fingerprint, ...entry });
     announced = source.paths.size;
@@ -259,7 +259,7 @@ export async function attestRows(source: RowSource, opts: ExportOptions, coverag
   opts.onProgress?.(written);
 
   const relay = { name: opts.relay.name, cluster: opts.relay.cluster ?? '', version: opts.relay.version };
-  const predicate: Predicate = {
+  const predicate: AttestationPredicate = {
     window: evidenceWindow(opts),
     selector: opts.selector,
     query: queryOf(opts),

@@ -5,10 +5,10 @@
 // lines; the run's leaves come back as aligned subtrees of the Merkle tree). The file hash
 // stays with the reader of the file.
 import { isUtf8 } from 'node:buffer';
-import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelSelector } from '../../observer/filters/label_selector';
+import { parseFlowLabels, parseLabelSelector, selectorMatches, type LabelRequirements } from '../../observer/filters/label_selector';
 import { EvidenceLineError, evidenceFields } from './evidence_line';
 import { leafHash, leafHashAt, MerkleRun, type Subtree } from './merkle';
-import { Tally, type TallyFlow, type TallyPart } from './predicate';
+import { PredicateTally, type TallyFlow, type TallyPart } from './predicate';
 
 /** Lines with problems reported one by one before the rest are only counted. */
 export const MAX_LINE_FAILURES = 10;
@@ -47,7 +47,7 @@ export interface CheckedRun {
   unknownPath: boolean;
 }
 
-function lineSelector(selector: string): LabelSelector | undefined {
+function lineSelector(selector: string): LabelRequirements | undefined {
   try {
     return parseLabelSelector(selector);
   } catch {
@@ -59,7 +59,7 @@ function lineSelector(selector: string): LabelSelector | undefined {
 /** What every run checks lines against, built once per thread with its caches. */
 export class LineRules {
   readonly paths: Set<string>;
-  readonly selector: LabelSelector | undefined;
+  readonly selector: LabelRequirements | undefined;
   // Whether each source label set (as its JSON text) matches: a few hundred sets for a million lines.
   private readonly matches = new Map<string, boolean>();
 
@@ -70,7 +70,7 @@ export class LineRules {
 
   selects(labelsJson: string): boolean {
     let ok = this.matches.get(labelsJson);
-    if (ok === undefined) this.matches.set(labelsJson, (ok = selectorMatches(this.selector as LabelSelector, parseFlowLabels(JSON.parse(labelsJson) as string[]))));
+    if (ok === undefined) this.matches.set(labelsJson, (ok = selectorMatches(this.selector as LabelRequirements, parseFlowLabels(JSON.parse(labelsJson) as string[]))));
     return ok;
   }
 }
@@ -85,7 +85,7 @@ type LineFields = TallyFlow & { srcLabels: string };
 const own = (s: string): string => (` ${s}`).slice(1);
 
 export class LineChecker {
-  private readonly tally = new Tally();
+  private readonly tally = new PredicateTally();
   private readonly merkle: MerkleRun;
   private readonly failures: LineFailure[] = [];
   private readonly counts: Record<string, number> = {};

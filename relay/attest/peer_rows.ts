@@ -12,7 +12,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { PeerTarget } from '../peers/options';
-import { parseCatalogue, parsePathEntry, type Catalogue } from './catalogue';
+import { parseCatalogue, parsePathEntry, type StoreCatalogue } from './catalogue';
 import { EvidenceLineError, evidenceFields } from './evidence_line';
 import type { EvidenceRow } from './evidence_row';
 import { fenceUse, type RowSource } from './export';
@@ -67,7 +67,7 @@ export class PeerRows implements RowSource {
   private answered = false;
   private ended = false;
   private closed = false;
-  private cat: Catalogue | undefined;
+  private cat: StoreCatalogue | undefined;
   private broken: unknown;
   /** Milliseconds spent awaiting the peer since its last message other than progress. */
   private progressOnly = 0;
@@ -78,7 +78,7 @@ export class PeerRows implements RowSource {
   }
 
   /** What the peer said of itself and its evidence; after the last run. */
-  get catalogue(): Catalogue | undefined {
+  get catalogue(): StoreCatalogue | undefined {
     return this.cat;
   }
 
@@ -214,7 +214,7 @@ export class PeerRows implements RowSource {
     this.ended = true;
     if (this.rest) throw this.fail('invalid', 'its evidence ends in the middle of a line');
     if (this.catalogueParts.length === 0) throw this.fail('invalid', 'ended without a catalogue');
-    let cat: Catalogue;
+    let cat: StoreCatalogue;
     try {
       cat = parseCatalogue(Buffer.concat(this.catalogueParts));
     } catch (e) {

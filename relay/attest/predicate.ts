@@ -25,7 +25,7 @@ export interface Counts {
   bytes: string;
 }
 
-export interface PathHop {
+export interface PredicateHop {
   isdAs: string;
   ingressInterface: number;
   egressInterface: number;
@@ -39,7 +39,7 @@ export interface PathUse {
   srcIa: string;
   dstIa: string;
   knownToControlPlane: boolean;
-  hops: PathHop[];
+  hops: PredicateHop[];
   counts: Counts;
 }
 
@@ -99,7 +99,7 @@ export interface Coverage {
   conflicts: number;
 }
 
-export interface Predicate {
+export interface AttestationPredicate {
   /** Flows with from <= time < to (RFC 3339, nine fraction digits). */
   window: { from: string; to: string };
   selector: string;
@@ -197,7 +197,7 @@ export interface TallyPart {
 const part = (s: Sum): SumPart => ({ flows: s.flows, packets: s.packets, bytes: s.bytes });
 
 /** Sums flows into the predicate's totals; paths must be known (from the store or the predicate). */
-export class Tally {
+export class PredicateTally {
   private readonly perPath = new Map<string, Sum>();
   private readonly noPath = new Sum();
   private readonly total = new Sum();
@@ -244,7 +244,7 @@ export class Tally {
     }
     this.noPath.addSum(p.noPath);
     this.total.addSum(p.total);
-    for (const k of Object.keys(this.verdicts) as (keyof Tally['verdicts'])[]) this.verdicts[k] += p.verdicts[k];
+    for (const k of Object.keys(this.verdicts) as (keyof PredicateTally['verdicts'])[]) this.verdicts[k] += p.verdicts[k];
     for (const r of p.violations) this.violations.push(r);
     for (const r of p.unverified) this.unverified.push(r);
     for (const f of p.fences) this.fences.add(f);
@@ -256,7 +256,7 @@ export class Tally {
   }
 
   /** Everything of the predicate that is a function of the flows and the path table. */
-  summary(paths: PathTable): Pick<Predicate, 'paths' | 'noPath' | 'countries' | 'ases' | 'totals' | 'violations' | 'unverified'> {
+  summary(paths: PathTable): Pick<AttestationPredicate, 'paths' | 'noPath' | 'countries' | 'ases' | 'totals' | 'violations' | 'unverified'> {
     const countries = new Map<string, Sum>();
     const ases = new Map<string, Sum>();
     const bump = (m: Map<string, Sum>, k: string, s: Sum): void => {

@@ -1,6 +1,6 @@
 // The human-readable summary of an attestation, in Markdown. It restates the signed
 // statement for people; only the envelope and the evidence are the proof.
-import type { Counts, Predicate } from './predicate';
+import type { Counts, AttestationPredicate } from './predicate';
 import type { Statement } from './statement';
 
 const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -15,7 +15,7 @@ const counts = (c: Counts): string[] => [String(c.flows), c.packets, c.bytes];
 /** Rows of a long list shown before the rest is only counted; the evidence has them all. */
 const MAX_LISTED = 50;
 
-function flowList(title: string, refs: Predicate['violations']): string {
+function flowList(title: string, refs: AttestationPredicate['violations']): string {
   const rows = refs.slice(0, MAX_LISTED).map((r) => [String(r.index), r.time, r.uuid, r.fence, r.reason]);
   const more = refs.length > MAX_LISTED ? `\n${refs.length - MAX_LISTED} more in the statement.\n` : '';
   return `## ${title} (${refs.length})\n\n${table(['line', 'time', 'flow', 'geofence', 'reason'], rows)}${more}`;
@@ -27,7 +27,7 @@ const named = (r: { name: string; cluster: string }): string => (r.cluster ? `${
  * Which relay made the statement and whose stores it covers, one line each, for people;
  * none for an attestation from before relays were named.
  */
-export function coverageLines(p: Predicate): string[] {
+export function coverageLines(p: AttestationPredicate): string[] {
   const c = p.relays;
   if (!c) return [];
   const out = [`exported by relay ${named(p.relay)}${p.relay.signingKey ? `, which signs it with key ${p.relay.signingKey}` : ''}`];

@@ -3,7 +3,7 @@
 // lines (merkle.ts), so a single flow's inclusion can be proven without the whole file. The
 // plain file SHA-256 is in predicate.evidence.sha256.
 import { canonicalJson, type Json } from './canonical_json';
-import { PREDICATE_TYPE, type Predicate } from './predicate';
+import { PREDICATE_TYPE, type AttestationPredicate } from './predicate';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const EVIDENCE_NAME = 'flows.ndjson';
@@ -12,10 +12,10 @@ export interface Statement {
   _type: string;
   subject: { name: string; digest: { sha256: string } }[];
   predicateType: string;
-  predicate: Predicate;
+  predicate: AttestationPredicate;
 }
 
-export function buildStatement(predicate: Predicate): Statement {
+export function buildStatement(predicate: AttestationPredicate): Statement {
   return {
     _type: STATEMENT_TYPE,
     subject: [{ name: EVIDENCE_NAME, digest: { sha256: predicate.evidence.merkleRoot } }],

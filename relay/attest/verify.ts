@@ -11,7 +11,7 @@ import { keyId } from './keys';
 import { LineChecker, LineRules, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
 import { LineCheckerPool } from './line_pool';
 import { MerkleAccumulator } from './merkle';
-import { PREDICATE_TYPE, Tally, type Counts, type PathTable, type Predicate } from './predicate';
+import { PREDICATE_TYPE, PredicateTally, type Counts, type PathTable, type AttestationPredicate } from './predicate';
 import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
 
 export interface Failure {
@@ -80,7 +80,7 @@ function sumCounts(cs: Counts[]): Counts {
   return { flows, packets: packets.toString(), bytes: bytes.toString() };
 }
 
-function groupCounts(p: Predicate, keysOf: (hops: Predicate['paths'][number]['hops']) => string[]): Map<string, Counts> {
+function groupCounts(p: AttestationPredicate, keysOf: (hops: AttestationPredicate['paths'][number]['hops']) => string[]): Map<string, Counts> {
   const acc = new Map<string, Counts[]>();
   for (const path of p.paths) {
     for (const k of new Set(keysOf(path.hops))) acc.set(k, [...(acc.get(k) ?? []), path.counts]);
@@ -89,7 +89,7 @@ function groupCounts(p: Predicate, keysOf: (hops: Predicate['paths'][number]['ho
 }
 
 /** The predicate's arithmetic, without the evidence. Assumes the shape was checked. */
-function checkPredicate(p: Predicate, fail: (check: string, message: string) => void): void {
+function checkPredicate(p: AttestationPredicate, fail: (check: string, message: string) => void): void {
   const t = p.totals;
   if (!same(sumCounts([...p.paths.map((x) => x.counts), p.noPath]), { flows: t.flows, packets: t.packets, bytes: t.bytes })) {
     fail('predicate.totals', 'per-path counts plus flows without a path do not add up to the totals');
@@ -161,7 +161,7 @@ function predicateShapeProblem(p: unknown): string | undefined {
   const relayProblem = relaysShapeProblem(o);
   if (relayProblem) return relayProblem;
   try {
-    const q = o as unknown as Predicate;
+    const q = o as unknown as AttestationPredicate;
     sumCounts([...q.paths.map((x) => x.counts), q.noPath, ...q.countries.map((c) => c.counts), ...q.ases.map((c) => c.counts)]);
     if (!finite(o)) throw new TypeError('a number is not finite');
   } catch {
@@ -174,7 +174,7 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
   const p = st.predicate;
   const fileHash = createHash('sha256');
   const merkle = new MerkleAccumulator();
-  const tally = new Tally();
+  const tally = new PredicateTally();
   try {
     parseLabelSelector(p.selector);
   } catch (e) {

@@ -4,7 +4,7 @@
 // identity (identityOf) so that nothing downstream has to trust what the client says.
 import { Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import type { Identity, Role } from './identity';
+import type { ClientIdentity, Role } from './identity';
 import type { AccessPolicy } from './policy';
 import { isLocalScope } from '../peers/scope';
 
@@ -18,7 +18,7 @@ export interface Refusal {
   service: string;
   method: string;
   peer: string;
-  identity: Identity;
+  identity: ClientIdentity;
   /**
    * Stable label for metrics: no_role (the service's role is missing), node_mismatch (a batch
    * for another node), cluster_mismatch (a batch of another cluster than the relay's).
@@ -42,7 +42,7 @@ export function permissionDenied(message: string): ServiceError {
 }
 
 export class Guard {
-  private readonly identities = new WeakMap<object, Identity>();
+  private readonly identities = new WeakMap<object, ClientIdentity>();
 
   constructor(
     private readonly policy: AccessPolicy,
@@ -53,7 +53,7 @@ export class Guard {
   /** `impl` with every method of `def` refused unless the caller's certificate has one of the grants. */
   wrap<T extends object>(def: ServiceDefinition, grants: Grant | readonly Grant[], impl: T): T {
     const list = (Array.isArray(grants) ? grants : [grants]) as readonly Grant[];
-    const admits = (id: Identity, call: GuardedCall): boolean =>
+    const admits = (id: ClientIdentity, call: GuardedCall): boolean =>
       list.some((g) => (typeof g === 'string' ? id.roles.has(g) : id.roles.has(g.role) && isLocalScope(call.metadata)));
     const handlers = impl as unknown as Record<string, Handler>;
     const out: Record<string, Handler> = {};
@@ -79,7 +79,7 @@ export class Guard {
   }
 
   /** The identity Guard.wrap established for this call. */
-  identityOf(call: object): Identity {
+  identityOf(call: object): ClientIdentity {
     const id = this.identities.get(call);
     if (!id) throw new Error('call did not pass through Guard.wrap');
     return id;
@@ -91,7 +91,7 @@ export class Guard {
   }
 }
 
-function refusalMessage(id: Identity, what: string, grants: readonly Grant[]): string {
+function refusalMessage(id: ClientIdentity, what: string, grants: readonly Grant[]): string {
   const who = id.name !== '' ? `certificate "${id.name}"` : 'the client certificate';
   const has = id.roles.size > 0 ? `it has ${[...id.roles].sort().join(', ')}` : `it grants no role${id.notes.length ? ` (${id.notes.join('; ')})` : ''}`;
   const needs = grants.map((g) => (typeof g === 'string' ? `the ${g} role` : `the ${g.role} role in the local scope (header cillion-scope: local)`)).join(' or ');

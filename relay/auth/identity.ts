@@ -39,7 +39,7 @@ export function roleUri(trustDomain: string, role: Role, name: string): string {
 }
 
 /** A client as the relay knows it. */
-export interface Identity {
+export interface ClientIdentity {
   /** False on a plaintext listener: no certificate, everything granted, names self-declared. */
   authenticated: boolean;
   /** The certificate's name; empty without TLS or when the certificate names nothing usable. */
@@ -49,7 +49,7 @@ export interface Identity {
   notes: string[];
 }
 
-export const PLAINTEXT_IDENTITY: Identity = { authenticated: false, name: '', roles: new Set(ROLES), notes: [] };
+export const PLAINTEXT_IDENTITY: ClientIdentity = { authenticated: false, name: '', roles: new Set(ROLES), notes: [] };
 
 /** What a certificate says about itself, before the allow-list. */
 export interface CertificateClaims {

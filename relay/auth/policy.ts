@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import type { PeerCertificate } from 'node:tls';
 import { parse } from 'yaml';
-import { certificateClaims, DEFAULT_TRUST_DOMAIN, isRole, PLAINTEXT_IDENTITY, ROLES, validName, validTrustDomain, type Identity, type Role } from './identity';
+import { certificateClaims, DEFAULT_TRUST_DOMAIN, isRole, PLAINTEXT_IDENTITY, ROLES, validName, validTrustDomain, type ClientIdentity, type Role } from './identity';
 
 export class AccessConfigError extends Error {
   readonly code = 'ACCESS_CONFIG';
@@ -66,7 +66,7 @@ export class AccessPolicy {
   }
 
   /** The identity of a client: everything on a plaintext listener, the certificate's grant on a TLS one. */
-  identify(tls: boolean, cert: Pick<PeerCertificate, 'subject' | 'subjectaltname'> | undefined): Identity {
+  identify(tls: boolean, cert: Pick<PeerCertificate, 'subject' | 'subjectaltname'> | undefined): ClientIdentity {
     if (!tls) return PLAINTEXT_IDENTITY;
     if (!cert || !cert.subject) return { authenticated: true, name: '', roles: new Set(), notes: ['no client certificate'] };
     const claims = certificateClaims(cert, this.trustDomain);

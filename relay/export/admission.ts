@@ -56,7 +56,7 @@ function tablesFit(t: TableSizes): string | undefined {
 export const HARD_FACTOR = 4;
 
 /** A message that was not decoded, and why. */
-export interface Refusal {
+export interface AdmissionRefusal {
   code: status;
   kind: BreachKind;
   message: string;
@@ -64,7 +64,7 @@ export interface Refusal {
 
 interface Admission {
   cost: number;
-  refusal?: Refusal;
+  refusal?: AdmissionRefusal;
   /** The flows' wire bytes, until decodeFlows() turns them into the batch's flows. */
   flows?: Uint8Array[];
   /** The FlowColumns' wire bytes, until decodeFlows() turns them into the batch's columns. */
@@ -75,7 +75,7 @@ interface Admission {
 const admissions = new WeakMap<object, Admission>();
 
 /** The refusal of a message the bounded deserializer did not decode, if it was refused. */
-export function refusalOf(b: FlowBatch): Refusal | undefined {
+export function refusalOf(b: FlowBatch): AdmissionRefusal | undefined {
   return admissions.get(b)?.refusal;
 }
 
@@ -232,7 +232,7 @@ export function decodeFlows(b: FlowBatch): void {
   if (columns) b.columns = FlowColumns.decode(columns);
 }
 
-function refuse(r: Refusal): FlowBatch {
+function refuse(r: AdmissionRefusal): FlowBatch {
   const b = FlowBatch.fromPartial({});
   admissions.set(b, { cost: 0, refusal: r });
   return b;

@@ -5,7 +5,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ObserverService, type GetFlowsRequest, type ObserverServer } from '../../proto/gen/observer/observer';
 import type { FlowHistoryServer } from '../../proto/gen/observer/v1/flow_history';
 import { BatchWriter } from '../../observer/flow_batches';
-import { checkRequest, Writer, type ResponseSink } from '../../observer/get_flows';
+import { checkRequest, FlowResponseWriter, type ResponseSink } from '../../observer/get_flows';
 import { answerFlows, localFlows, type ObserverDeps } from '../../observer/service';
 import { StallGuard } from '../../observer/stall_guard';
 import { fanOutFlows, type FanOutOptions } from './fan_flows';
@@ -73,7 +73,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
       ...local.observer,
       getFlows(call) {
         if (isLocalScope(call.metadata)) return local.observer.getFlows(call);
-        answerFlows(call, deps, 'GetFlows', () => fan(call.request, new Writer(call)));
+        answerFlows(call, deps, 'GetFlows', () => fan(call.request, new FlowResponseWriter(call)));
       },
       serverStatus: fanUnary(local.observer.serverStatus, peers, ObserverService.serverStatus, (own, answers) => mergeStatus(own, answers, peers.sharedStore)),
       getNodes: fanUnary(local.observer.getNodes, peers, ObserverService.getNodes, (own, answers) => mergeNodes(own, answers, addresses)),

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { Enrichment } from '../../../collector/enrich';
 import type { EndpointInfo } from '../../../identity/endpoint';
-import { hubbleDropReason, toFlow, type FlowContext } from '../../../collector/flow';
+import { hubbleDropReason, toFlow, type NodeContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
 import { DropReason, Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';
 
-const ctx: FlowContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
+const ctx: NodeContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
 
 const web: EndpointInfo = { identity: 300, podName: 'web-1', namespace: 'shop', labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop'], clusterName: 'zurich' };
 const path: ScionPath = { srcIa: '64-2:0:20', dstIa: '65-2:0:20', fingerprint: 'ab', hops: [], expiry: undefined, mtu: 1400, type: ScionPathType.SCION_PATH_STANDARD, pathId: 3, knownToControlPlane: true, raw: Buffer.alloc(0) };

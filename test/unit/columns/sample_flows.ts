@@ -2,11 +2,11 @@
 // a field, plus hand-made flows for the Hubble fields a non-collector client may set.
 import type { Enrichment } from '../../../collector/enrich';
 import type { EndpointInfo } from '../../../identity/endpoint';
-import { toFlow, type FlowContext } from '../../../collector/flow';
+import { toFlow, type NodeContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
 import { Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';
 
-export const ctx: FlowContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
+export const ctx: NodeContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
 
 const web: EndpointInfo = { identity: 300, podName: 'web-1', namespace: 'shop', labels: ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop'], clusterName: 'zurich' };
 const api: EndpointInfo = { identity: 301, podName: 'api-1', namespace: 'shop', labels: ['k8s:app=api', 'k8s:io.kubernetes.pod.namespace=shop', 'k8s:tier=backend'], clusterName: 'frankfurt' };

@@ -13,7 +13,7 @@ import { AttestClient, AttestService, type ExportRequest, type ExportResponse } 
 import { canonicalFlow, canonicalLine } from '../../../../relay/attest/canonical_flow';
 import { catalogueBytes, parseCatalogue, parsePathEntry, pathEntryBytes } from '../../../../relay/attest/catalogue';
 import { pathEntry } from '../../../../relay/attest/evidence_row';
-import { fenceUse, type PathEntry } from '../../../../relay/attest/export';
+import { fenceUse, type ListedPath } from '../../../../relay/attest/export';
 import type { Statement } from '../../../../relay/attest/statement';
 import { verifyAttestation } from '../../../../relay/attest/verify';
 import { localScope } from '../../../../relay/peers/scope';
@@ -44,7 +44,7 @@ async function* once(b: Buffer): AsyncGenerator<Buffer> {
 }
 
 /** What a relay would answer a gathering peer for flows that are in no store here. */
-function peerAnswer(): { lines: string[]; paths: PathEntry[]; catalogue: Buffer; evidence: Buffer } {
+function peerAnswer(): { lines: string[]; paths: ListedPath[]; catalogue: Buffer; evidence: Buffer } {
   const rows = corpus(1500)
     .map((f) => ({ ...f, uuid: f.uuid.replace(/^00000000/, 'feedface') }))
     .filter((f) => f.source?.labels.includes('k8s:app=ledger'))
@@ -53,7 +53,7 @@ function peerAnswer(): { lines: string[]; paths: PathEntry[]; catalogue: Buffer;
     const [ta, tb] = [JSON.parse(a).time as string, JSON.parse(b).time as string];
     return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : 1;
   });
-  const paths = new Map<string, PathEntry>();
+  const paths = new Map<string, ListedPath>();
   for (const { f, c } of rows) if (c.path !== '' && f.scionPath) paths.set(c.path, { fingerprint: c.path, ...pathEntry(f.scionPath) });
   const evidence = Buffer.from(lines.map((l) => `${l}\n`).join(''));
   const catalogue = catalogueBytes({
@@ -77,7 +77,7 @@ const pieces = (b: Buffer): Buffer[] => Array.from({ length: Math.ceil(b.length 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The whole answer; `evidence` and `paths` replaced where a script says so. */
-function sendAll(call: Call, a: ReturnType<typeof peerAnswer>, over: { evidence?: Buffer; paths?: PathEntry[]; catalogue?: Buffer } = {}): void {
+function sendAll(call: Call, a: ReturnType<typeof peerAnswer>, over: { evidence?: Buffer; paths?: ListedPath[]; catalogue?: Buffer } = {}): void {
   write(call, { $case: 'progress', value: { flows: 0n } });
   for (const p of over.paths ?? a.paths) write(call, { $case: 'path', value: pathEntryBytes(p) });
   for (const c of pieces(over.evidence ?? a.evidence)) write(call, { $case: 'evidenceChunk', value: c });
@@ -262,7 +262,7 @@ describe('relay/attest gathering from peers that misbehave', function () {
   });
 
   /** A peer's answer of these lines: every path they use, a catalogue that matches them. */
-  function answerOf(lines: string[], paths: PathEntry[]): { paths: PathEntry[]; evidence: Buffer; catalogue: Buffer } {
+  function answerOf(lines: string[], paths: ListedPath[]): { paths: ListedPath[]; evidence: Buffer; catalogue: Buffer } {
     const evidence = Buffer.from(lines.map((l) => `${l}\n`).join(''));
     const catalogue = catalogueBytes({ ...parseCatalogue(answer.catalogue), evidence: { sha256: createHash('sha256').update(evidence).digest('hex'), flows: lines.length } });
     return { paths, evidence, catalogue };
