@@ -8,7 +8,7 @@ import { refusalOf, type IngestBudget } from './export/admission';
 import type { CounterLog } from './export/counter_log';
 import { exportService, type BatchOwner, type BatchSink, type CollectorReport, type FailoverEvent } from './export/ingest';
 import type { Guard } from './auth/guard';
-import type { Identity } from './auth/identity';
+import type { ClientIdentity } from './auth/identity';
 import type { Breaches } from './breaches';
 import type { RelayLimits } from './limits';
 import type { RelayMetrics } from './metrics';
@@ -37,7 +37,7 @@ export interface ExportEndpointDeps {
  * The node a batch on this stream belongs to: the certificate's name over TLS, where a batch
  * naming another node is refused; the batch's own claim on a plaintext listener.
  */
-function batchOwner(id: Identity, claimed: string): BatchOwner {
+function batchOwner(id: ClientIdentity, claimed: string): BatchOwner {
   if (!id.authenticated) return { node: claimed };
   if (claimed !== '' && claimed !== id.name) return { refused: `the client certificate is for node "${id.name}"; this stream's batch claims node "${claimed}"` };
   return { node: id.name };
