@@ -1,6 +1,8 @@
-// The import-layer order of docs/layers.md, enforced over every .ts file of the repository.
+// The import-layer order of docs/layers.md, enforced over every .ts file of the repository,
+// and one meaning per type or class name.
 import { strict as assert } from 'node:assert';
 import { formatViolation, layerViolations, relativeImports, repositoryFiles, REPO_ROOT, type SourceFile } from './layers/imports';
+import { sharedNames } from './layers/names';
 
 describe('layers', () => {
   const files = repositoryFiles(REPO_ROOT);
@@ -43,6 +45,27 @@ describe('layers', () => {
       "scion/fake.ts: import '../bpf/maps': scion/ (layer 1) imports bpf/ (layer 2), a higher layer",
       "geofence/fake.ts: import '../observer/hub': geofence/ and observer/ share layer 5: neither imports the other",
       "newfolder/fake.ts: import '': folder newfolder/ has no layer in test/unit/layers/table.ts",
+    ]);
+  });
+
+  it('no two folders declare the same type or class name', () => {
+    const shared = [...sharedNames(files)].map(([name, where]) => `${name}: ${where.join(', ')}`);
+    assert.deepEqual(shared, [], `one name, two meanings; rename one of them:\n${shared.join('\n')}`);
+  });
+
+  it('reports a synthetic name declared in two folders, and only that', () => {
+    const synthetic: SourceFile[] = [
+      { path: 'cli/commands/a.ts', text: 'class UsageError extends Error {}\nclass Reader {}' },
+      { path: 'cli/paths/b.ts', text: 'class UsageError extends Error {}\nclass Reader {}' },
+      { path: 'geofence/verdict.ts', text: "export type Verdict = 'COMPLIANT' | 'VIOLATION';\nexport interface Hop { isdAs: string }" },
+      { path: 'bpf/abi.ts', text: "export type Verdict = 'FORWARDED' | 'DROPPED';" },
+      { path: 'geofence/hops.ts', text: 'export interface Hop { isdAs: string }' },
+      { path: 'test/unit/x.ts', text: "export type Verdict = 'X';" },
+      { path: 'proto/gen/flow/flow.ts', text: 'export enum Verdict { FORWARDED = 1 }' },
+    ];
+    assert.deepEqual([...sharedNames(synthetic)], [
+      ['UsageError', ['cli/commands/a.ts', 'cli/paths/b.ts']],
+      ['Verdict', ['bpf/abi.ts', 'geofence/verdict.ts']],
     ]);
   });
 });
