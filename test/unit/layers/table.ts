@@ -10,6 +10,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['kube', 'geofence', 'observer', 'mesh'], // Kubernetes plumbing, geofence evaluation, the flow hub, the cluster mesh
   ['operator', 'collector', 'relay'], // the three processes
   ['cli', 'dashboards'], // the front ends
+  ['scripts'], // build and generation scripts (the CLI reference)
   ['test'],
   ['bench'],
 ];
