@@ -125,7 +125,7 @@ export async function buildDesired(input: DesiredInputs, pathIds: PathIds, polic
   const identityOf = identitiesOf(input);
   const xpolicy = networkPolicies(input, identityOf, policyIds);
   const pathsTo = cachedPaths(input.control);
-  const table = new PathTable(input, pathIds);
+  const table = new PathMapEntries(input, pathIds);
   const egress = new Map<string, [EgressKey, number[]]>();
   const outcomes: PolicyOutcome[] = [];
   for (const policy of [...input.policies].sort(byName)) outcomes.push(await programPolicy(policy, input, identityOf, pathsTo, table, egress));
@@ -188,7 +188,7 @@ export function cachedPaths(control: PathService): PathsTo {
 export const fencesFor = (fences: readonly Geofence[], w: Workload): Geofence[] => fences.filter((f) => matchesWorkload(f.spec.workloadSelector, labelsOf(w)));
 
 /** The paths-map entries: one per path in use, by a path id that stays while the path does. */
-export class PathTable {
+export class PathMapEntries {
   private readonly paths = new Map<number, PathEntry>();
   private readonly controls = new Map<number, ControlPlanePath>();
   readonly fingerprints = new Set<string>();
@@ -253,7 +253,7 @@ export async function programPolicy(
   input: DesiredInputs,
   identityOf: IdentityOf,
   pathsTo: PathsTo,
-  table: PathTable,
+  table: PathMapEntries,
   egress: Map<string, [EgressKey, number[]]>,
 ): Promise<PolicyOutcome> {
   const outcome: PolicyOutcome = { policy, destinations: [] };

@@ -2,7 +2,7 @@
 // lower layers only, never a folder of its own layer. So operator, collector and relay,
 // which share a layer, never import each other.
 export const LAYERS: readonly (readonly string[])[] = [
-  ['proto'], // generated wire types (proto/gen) and the .proto sources
+  ['proto', 'lifecycle'], // generated wire types (proto/gen) and the .proto sources; start and stop in order, for every process
   ['scion'], // SCION wire formats, MACs, DRKey, path policy
   ['bpf', 'controlplane'], // the datapath (eBPF objects, maps, addon) and the SCION control plane
   ['geo', 'identity', 'columns', 'metrics'], // country lookup, identities and labels, the column codec, counters
