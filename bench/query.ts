@@ -122,8 +122,8 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
       figures: `${parts.join('; ')}; read back ${fmt(read.flows / 1e6, 1)} M flows at ${fmt(read.wall)} flows/s ` +
         `(${fmt(read.perCpu)} per CPU second of the process, engine included) (store ${made})`,
       ratio: `${range(ratios.first)} faster, asked again ${range(ratios.again)} (CPU: ${range(ratios.firstCpu)}, again ${range(ratios.againCpu)} less)`,
-      target: 'reported',
-      met: true,
+      target: `read back ≥ ${fmt(READ_BACK_PER_CPU)} flows per CPU second`,
+      met: read.perCpu >= READ_BACK_PER_CPU,
     };
   } finally {
     await admin.close();
@@ -132,6 +132,8 @@ export async function queryBench(total = 10_000_000, base = process.env.CILLION_
 
 /** Flows GetFlows' history reads back in one run, oldest first. */
 const READ_BACK = 1_000_000;
+/** The read back's bound, per CPU second: far above what the relay ingests, so history never lags the live feed. */
+const READ_BACK_PER_CPU = 50_000;
 
 /** Reads `n` flows in time order as a client that keeps up would: wall and CPU rates. */
 async function readBack(store: FlowReader, n: number): Promise<{ flows: number; wall: number; perCpu: number }> {
