@@ -189,9 +189,13 @@ describe('relay fan-out: a follow that outlives a peer restart', function () {
     let col = new FakeCollector(bAddress, 'node-b', 's1');
     try {
       const stream = getFlows(client, { follow: true });
-      const got = follow(stream, (rs) => flowsOf(rs).length >= 4, 75_000);
+      let seen = 0;
+      const got = follow(stream, (rs) => (seen = flowsOf(rs).length) >= 4, 75_000);
       await waitFor('a follower on b', () => b.hub.followers > 0);
       await col.acked(col.send([makeFlow(1), makeFlow(2)]));
+      // The follow has these before b goes: the gap tested is what b takes while it is away.
+      b.flushLive();
+      await waitFor('flows 1 and 2 at the follow', () => seen >= 2, 30_000);
       await col.close();
       await b.close();
       // The restarted replica takes flows before the follow has found it again.
