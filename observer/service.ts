@@ -93,6 +93,9 @@ function nsSince(ms: number): bigint {
  * own, or those a relay's connected collectors report), the recent-flows buffer live
  * followers start from, and a relay's store (`stored` flows; absent without one).
  */
+/** The places that hold flows, by the names ServerStatus gives them. */
+export const FLOW_HOLDER_NAMES: ReadonlySet<string> = new Set(['flow_table', 'recent_buffer', 'store']);
+
 function flowHolders(table: FlowTableTotals, t: ExportCounters, hub: FlowHub, stored: bigint | undefined): FlowHolder[] {
   const seen = hub.seen;
   const buffered = BigInt(hub.size);

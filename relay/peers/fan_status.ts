@@ -4,7 +4,18 @@
 // ("relay/<name>") among the unavailable nodes.
 import { NodeState } from '../../proto/gen/relay/relay';
 import type { FlowHolder, GetNamespacesResponse, GetNodesResponse, LossCounter, LostFlows, Namespace, Node, ServerStatusResponse } from '../../proto/gen/observer/observer';
+import { FLOW_HOLDER_NAMES } from '../../observer/service';
 import { relayName, type PeerSet, type UnaryMethod } from './peer_set';
+
+const U64_MAX = (1n << 64n) - 1n;
+const U32_MAX = 0xffff_ffff;
+/** The longest text a peer's flow holder may give for what happens at capacity. */
+const AT_CAPACITY_CHARS = 200;
+
+// Peers' figures add up within their wire types: a peer that sends the maximum of every
+// field saturates the sum instead of making the merged answer one that cannot be encoded.
+const add64 = (a: bigint, b: bigint): bigint => (a + b > U64_MAX ? U64_MAX : a + b);
+const add32 = (a: number, b: number): number => Math.min(U32_MAX, a + b);
 
 export interface PeerAnswer<T> {
   name: string;
@@ -32,7 +43,7 @@ function sumLost(all: LostFlows[][]): LostFlows[] {
     for (const l of list) {
       const key = `${l.source}/${l.reason}`;
       const had = out.get(key);
-      out.set(key, had ? { ...had, count: had.count + l.count } : { ...l });
+      out.set(key, had ? { ...had, count: add64(had.count, l.count) } : { ...l });
     }
   }
   return [...out.values()];
@@ -44,7 +55,7 @@ function sumLoss(all: LossCounter[][]): LossCounter[] {
     for (const c of list) {
       const key = `${c.where}/${c.name}`;
       const had = out.get(key);
-      out.set(key, had ? { ...had, count: had.count + c.count } : { ...c });
+      out.set(key, had ? { ...had, count: add64(had.count, c.count) } : { ...c });
     }
   }
   return [...out.values()];
@@ -60,11 +71,11 @@ export function mergeStatus(own: ServerStatusResponse, peers: PeerAnswer<ServerS
   const unavailable = [...answered.flatMap((s) => s.unavailableNodes), ...missing];
   return {
     ...own,
-    numFlows: sharedStore ? own.numFlows : answered.reduce((n, s) => n + s.numFlows, 0n),
+    numFlows: sharedStore ? own.numFlows : answered.reduce((n, s) => add64(n, s.numFlows), 0n),
     // A maximum only when every relay has one (a relay with a store has none).
-    maxFlows: answered.some((s) => s.maxFlows === 0n) ? 0n : answered.reduce((n, s) => n + s.maxFlows, 0n),
-    seenFlows: answered.reduce((n, s) => n + s.seenFlows, 0n),
-    numConnectedNodes: answered.reduce((n, s) => n + (s.numConnectedNodes ?? 0), 0),
+    maxFlows: answered.some((s) => s.maxFlows === 0n) ? 0n : answered.reduce((n, s) => add64(n, s.maxFlows), 0n),
+    seenFlows: answered.reduce((n, s) => add64(n, s.seenFlows), 0n),
+    numConnectedNodes: answered.reduce((n, s) => add32(n, s.numConnectedNodes ?? 0), 0),
     numUnavailableNodes: unavailable.length,
     unavailableNodes: unavailable,
     flowsRate: answered.reduce((n, s) => n + s.flowsRate, 0),
@@ -85,18 +96,20 @@ function sumHolders(all: FlowHolder[][], sharedStore: boolean): FlowHolder[] {
   const out = new Map<string, FlowHolder>();
   for (const list of all) {
     for (const h of list) {
+      // A holder this relay does not know is no figure it can vouch for: left out.
+      if (!FLOW_HOLDER_NAMES.has(h.name)) continue;
       const had = out.get(h.name);
       if (!had) {
-        out.set(h.name, { ...h });
+        out.set(h.name, { ...h, atCapacity: h.atCapacity.slice(0, AT_CAPACITY_CHARS) });
         continue;
       }
       const once = sharedStore && h.name === 'store';
       out.set(h.name, {
         ...had,
-        held: once ? had.held : had.held + h.held,
-        capacity: h.name === 'store' && (had.capacity === 0n || h.capacity === 0n) ? 0n : had.capacity + h.capacity,
-        fullEvents: once ? had.fullEvents : had.fullEvents + h.fullEvents,
-        nodes: had.nodes + h.nodes,
+        held: once ? had.held : add64(had.held, h.held),
+        capacity: h.name === 'store' && (had.capacity === 0n || h.capacity === 0n) ? 0n : add64(had.capacity, h.capacity),
+        fullEvents: once ? had.fullEvents : add64(had.fullEvents, h.fullEvents),
+        nodes: add32(had.nodes, h.nodes),
       });
     }
   }
