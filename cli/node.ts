@@ -4,6 +4,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { UplinkSpec } from '../operator/node/uplinks';
 import { parseUplink } from '../operator/node/uplinks';
+import type { NodeRuntimeOptions } from '../operator/node/runtime';
+import type { ClusterAS } from '../resources/clusteras';
 import { DirectorySource } from '../operator/sources/directory';
 import type { ClientNode } from '../kube/client';
 import type { KubernetesSource } from '../operator/sources/kubernetes';
@@ -69,6 +71,21 @@ export function addNodeOptions(cmd: Command): Command {
 
 export function uplinkSpecs(opts: NodeOptions): UplinkSpec[] {
   return opts.uplink.map(parseUplink);
+}
+
+/** What the agent and the operator run their node runtime with alike: the node's flags and resources. */
+export function nodeRuntimeBase(opts: NodeOptions, sources: Sources, cluster: ClusterAS): Pick<NodeRuntimeOptions, 'source' | 'cluster' | 'workloads' | 'uplinks' | 'netns' | 'instance' | 'daemon' | 'masterKeyFile' | 'refreshMs'> {
+  return {
+    source: sources.source,
+    cluster,
+    workloads: sources.workloads,
+    uplinks: uplinkSpecs(opts),
+    netns: opts.netns,
+    instance: opts.instance,
+    daemon: opts.daemon,
+    masterKeyFile: opts.masterKey,
+    refreshMs: opts.refresh * 1000,
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ import { ControlPlaneCatalog, type CatalogEntry } from '../../paths/catalog';
 import type { IA } from '../../scion/isdas';
 import { startAgentMetrics, startCollection, startObserverSocket } from '../agent/flows';
 import { startMesh } from '../agent/mesh';
-import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, kubernetesMode, nodeRuntimeBase, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
   node: string;
@@ -187,17 +187,9 @@ async function openRuntime(
   life: Lifecycle,
 ): Promise<Awaited<ReturnType<typeof NodeRuntime.open>>> {
   const opened = await NodeRuntime.open({
-    source: sources.source,
-    cluster,
-    workloads: sources.workloads,
-    uplinks: uplinkSpecs(opts),
-    netns: opts.netns,
-    instance: opts.instance,
+    ...nodeRuntimeBase(opts, sources, cluster),
     identities: new IdentityLookup(identities),
     remoteIdentities: followed?.directory,
-    daemon: opts.daemon,
-    masterKeyFile: opts.masterKey,
-    refreshMs: opts.refresh * 1000,
     spao: opts.spao,
     spaoWindowNs: BigInt(Math.round(opts.spaoWindow * 1e6)),
     // Status is the operator's to write; every agent programs its own node.

@@ -20,7 +20,7 @@ import { invalidCondition } from '../../operator/programmer';
 import { setCondition } from '../../resources/status';
 import type { SourceEntry } from '../../resources/source';
 import type { LeaderElector } from '../../kube/leader';
-import { addNodeOptions, addSourceOptions, kubernetesMode, openSources, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
+import { addNodeOptions, addSourceOptions, kubernetesMode, nodeRuntimeBase, openSources, processAction, signalled, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 export interface OperatorOptions extends SourceOptions, NodeOptions {
   node?: string;
@@ -80,17 +80,9 @@ export async function startOperator(opts: OperatorOptions, life: Lifecycle): Pro
   allocation.reader = nodeReader;
   const mesh = await followPeers(opts, cluster, recompute, life);
   const opened = await NodeRuntime.open({
-    source: sources.source,
-    cluster,
-    workloads: sources.workloads,
-    uplinks: uplinkSpecs(opts),
-    netns: opts.netns,
-    instance: opts.instance,
+    ...nodeRuntimeBase(opts, sources, cluster),
     identities: allocatingFirst(new IdentityLookup(nodeReader), allocation.allocate),
     remoteIdentities: mesh?.directory,
-    daemon: opts.daemon,
-    masterKeyFile: opts.masterKey,
-    refreshMs: opts.refresh * 1000,
     writeStatus: allocation.elector ? () => (allocation.elector as LeaderElector).isLeader : true,
     log,
   });
