@@ -9,7 +9,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['resources', 'paths'], // the resource model (CRDs, selectors), path catalogues and verification
   ['kube', 'geofence', 'observer', 'mesh'], // Kubernetes plumbing, geofence evaluation, the flow hub, the cluster mesh
   ['operator', 'collector', 'relay'], // the three processes
-  ['cli', 'dashboards'], // the front ends
+  ['cli', 'dashboards', 'web'], // the front ends: the terminal, Grafana, the browser
   ['scripts'], // build and generation scripts (the CLI reference)
   ['test'],
   ['bench'],
