@@ -9,13 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create as createTar } from 'tar';
 import type { AttestServer, ExportRequest, ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
-import { DraftError, draftAttestation, ENVELOPE_NAME, REPORT_NAME } from '../attest/files';
+import { packAttestation } from '../attest/archive';
+import { DraftError, draftAttestation } from '../attest/files';
 import { receiveExport } from '../attest/receive';
-import { EVIDENCE_NAME } from '../attest/statement';
-import { TREE_INDEX_NAME } from '../attest/tree_index';
 import { GatewayCall, serviceError, type CallOutput, type CallPeer } from './gateway_call';
 import { GatewayError, sendError } from './http_error';
 
@@ -120,7 +118,7 @@ export async function downloadAttestation(
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   });
-  const tar = createTar({ cwd: dir, portable: true }, [ENVELOPE_NAME, EVIDENCE_NAME, TREE_INDEX_NAME, REPORT_NAME]);
+  const tar = packAttestation(dir);
   res.once('close', () => void removeDir());
   tar.on('error', () => res.destroy());
   tar.pipe(res);
