@@ -37,6 +37,7 @@ class ExportReader implements CallOutput, AsyncIterable<ExportResponse> {
   }
 
   finish(err: ServiceError | undefined): void {
+    if (this.done) return;
     this.done = true;
     this.error = err;
     this.wake?.();
@@ -86,8 +87,11 @@ export async function downloadAttestation(
     const reader = new ExportReader();
     const call = new GatewayCall(asked, peer, reader);
     reader.call = call;
-    // The browser leaving stops the export (its store query, its peers' calls).
-    const leave = () => call.cancel();
+    // The browser leaving stops the export (its store query, its peers' calls) and the assembly.
+    const leave = () => {
+      call.cancel();
+      reader.finish(serviceError(status.CANCELLED, 'the client went away'));
+    };
     res.once('close', leave);
     const draft = await draftAttestation(dir);
     try {

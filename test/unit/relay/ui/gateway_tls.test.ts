@@ -13,7 +13,7 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { CORPUS_START_MS, corpus, fill } from '../attest/fixture';
 import { issue, makeCerts } from '../test_certs';
-import { api, fetchUi, lines, waitFor, type UiTarget } from './ui_client';
+import { API, api, fetchUi, leaveAfter, lines, waitFor, type UiTarget } from './ui_client';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -83,6 +83,8 @@ describe('relay/ui gateway with TLS', function () {
   it('lets a reader read flows, and refuses it the attestation download (403)', async () => {
     const flows = lines((await api(as('reader'), 'observer.Observer/GetFlows', { number: '2' })).text);
     assert.equal(flows.length, 3);
+    // History comes from the store as wire bytes; the gateway decodes them for JSON.
+    for (const l of flows.slice(0, 2)) assert.match((l.flow as { uuid: string }).uuid, /^[0-9a-f-]{36}$/);
     assert.deepEqual(flows[2], { status: { code: 0, name: 'OK', message: '' } });
     const r = await api(as('reader'), 'cillion.attest.v1.Attest/Export', exportBody);
     assert.equal(r.status, 403);
@@ -132,6 +134,19 @@ describe('relay/ui gateway with TLS', function () {
     assert.equal(refused.name, 'RESOURCE_EXHAUSTED');
     assert.match(refused.message, /1 attestation downloads are being assembled/);
     assert.equal((await api(as('auditor'), 'cillion.attest.v1.Attest/Export', exportBody)).status, 200, 'the slot is given back');
+  });
+
+  it('stops an export whose browser leaves half-way, and frees its slot and directory', async () => {
+    const seen = new Set<string>();
+    const watch = setInterval(() => readdirTmp().forEach((n) => seen.add(n)), 5);
+    try {
+      await leaveAfter(as('auditor'), 'POST', '/api/v1/cillion.attest.v1.Attest/Export', JSON.stringify(exportBody), API, 60);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok([...seen].some((n) => !tmpBefore.includes(n)), 'the export had begun');
+    await waitFor(() => readdirTmp().every((n) => tmpBefore.includes(n)), 10_000, 'the left export\'s directory to go');
+    assert.equal((await api(as('auditor'), 'cillion.attest.v1.Attest/Export', exportBody)).status, 200, 'the download slot is free');
   });
 
   it('answers a bad export request with 400, and leaves no temporary directory behind', async () => {
