@@ -53,6 +53,8 @@ export interface GatewayOptions {
   /** The built browser app; default dist/web of the package. */
   staticDir?: string;
   limits?: Partial<UiLimits>;
+  /** A client hit one of the UI's own bounds (the relay's breaches: counted and logged). */
+  onLimit?: (kind: 'ui_body' | 'ui_connections' | 'ui_downloads', message: string, peer: string) => void;
 }
 
 export interface Gateway {
@@ -130,7 +132,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     run: async (req, res, peer) => {
       const request = fromJson(ExportRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'ExportRequest');
       if (attesting >= limits.maxAttestDownloads) {
-        throw new GatewayError(status.RESOURCE_EXHAUSTED, `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`);
+        const message = `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`;
+        o.onLimit?.('ui_downloads', message, peer.address);
+        throw new GatewayError(status.RESOURCE_EXHAUSTED, message);
       }
       // Held until the tar has gone out (or the client has): the temporary directory lives that long.
       attesting++;
@@ -158,15 +162,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (overCap.has(req.socket)) {
+      const message = `${limits.maxConnections} connections are open to the web UI, the most it serves at once`;
+      o.onLimit?.('ui_connections', message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
       res.shouldKeepAlive = false;
-      sendError(res, status.RESOURCE_EXHAUSTED, `${limits.maxConnections} connections are open to the web UI, the most it serves at once`, 429, { connection: 'close' });
+      sendError(res, status.RESOURCE_EXHAUSTED, message, 429, { connection: 'close' });
       return;
     }
     const answer = path === '/api' || path.startsWith('/api/') ? api(req, res, path) : serveStatic(req, res, staticDir, path);
     answer.catch((e: unknown) => {
       if (e instanceof GatewayError) {
         // A refused body is not read on: the connection goes with the answer.
-        if (e.httpStatus === 413) res.shouldKeepAlive = false;
+        if (e.httpStatus === 413) {
+          res.shouldKeepAlive = false;
+          o.onLimit?.('ui_body', e.message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        }
         sendError(res, e.code, e.message, e.httpStatus, e.httpStatus === 405 ? { allow: routes.get(path)?.method ?? 'GET' } : {});
         return;
       }

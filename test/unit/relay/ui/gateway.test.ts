@@ -173,6 +173,7 @@ describe('relay/ui gateway', function () {
     });
     assert.equal(chunked, 413);
     assert.equal((await api(ui, 'whoami')).status, 200);
+    assert.match(await relay.metrics.text(), /cillion_limit_breaches_total\{kind="ui_body"\} 2/);
   });
 
   it('takes JSON nested as deep as the body limit allows without failing (what fromJSON cannot read is ignored)', async () => {
