@@ -5,6 +5,7 @@
 // relay's TLS it is HTTPS on the relay's server certificate and requires a client
 // certificate of the relay's client CA; the certificate's roles are the AccessPolicy's.
 import { status } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   /** The built browser app; default dist/web of the package. */
   staticDir?: string;
   limits?: Partial<UiLimits>;
+  /** Unexpected failures, for the log; the client sees only an error id. */
+  log?: (message: string) => void;
   /** A client hit one of the UI's own bounds (the relay's breaches: counted and logged). */
   onLimit?: (kind: 'ui_body' | 'ui_connections' | 'ui_downloads', message: string, peer: string) => void;
 }
@@ -180,8 +183,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         return;
       }
       const err = e as { code?: unknown; details?: string; message?: string };
-      if (typeof err.code === 'number') sendError(res, err.code, err.details ?? err.message ?? '');
-      else sendError(res, status.INTERNAL, 'internal error');
+      if (typeof err.code === 'number') {
+        sendError(res, err.code, err.details ?? err.message ?? '');
+        return;
+      }
+      const id = randomBytes(6).toString('hex');
+      o.log?.(`web UI: ${req.method} ${path}: error id ${id}: ${err.message ?? String(e)}`);
+      sendError(res, status.INTERNAL, `internal error (error id ${id})`);
     });
   };
 
