@@ -5,6 +5,7 @@
 import { geoPath } from 'd3-geo';
 import { useMemo } from 'preact/hooks';
 import { countryShapes } from '../geo/countries';
+import { placeLabels } from '../geo/labels';
 import { fittedProjection, MAP_H, MAP_W } from '../geo/projection';
 import type { FlowDeck } from '../state/flow_deck';
 import { useSlowTick } from '../ticks';
@@ -33,6 +34,8 @@ export function WorldMapView({ deck }: { deck: FlowDeck }) {
     const a = world.ases.get(ia);
     return a ? projection([a.longitude, a.latitude]) : null;
   };
+  const spots = ases.map((a) => projection([a.longitude, a.latitude]) ?? [NaN, NaN]);
+  const labels = placeLabels(ases.map((a, i): [number, number, string] => [spots[i][0], spots[i][1], a.ia]));
   const offending = [...world.offending.values()].sort((a, b) => b.flows - a.flows || (a.fence < b.fence ? -1 : 1));
 
   return (
@@ -61,13 +64,15 @@ export function WorldMapView({ deck }: { deck: FlowDeck }) {
           })}
         </g>
         <g class="ases">
-          {ases.map((a) => {
-            const p = at(a.ia);
-            if (!p) return null;
+          {ases.map((a, i) => {
+            const [x, y] = spots[i];
+            if (!Number.isFinite(x)) return null;
+            const l = labels[i];
             return (
-              <g key={a.ia} data-testid="as" data-ia={a.ia} data-country={a.country} transform={`translate(${p[0].toFixed(1)},${p[1].toFixed(1)})`}>
-                <circle class="as-dot" r={5} />
-                <text class="as-label" x={8} y={-6}>{a.ia}</text>
+              <g key={a.ia} data-testid="as" data-ia={a.ia} data-country={a.country}>
+                <circle class="as-dot" cx={x.toFixed(1)} cy={y.toFixed(1)} r={5} />
+                {l.y + l.h - 3 > y - 4 && <line class="as-leader" x1={x} y1={y} x2={l.x} y2={l.y + l.h - 4} />}
+                <text class="as-label" x={l.x} y={l.y + l.h - 3}>{a.ia}</text>
                 <title>{`${a.ia} (${a.country || '?'}) ${a.address} — ${a.flows} flow hops`}</title>
               </g>
             );
