@@ -77,7 +77,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
         style={{ top: `${d * ROW_H}px` }}
         onClick={() => setSelected(f)}
       >
-        <span class="c-time mono">{flowTime(f)}</span>
+        <span class="c-time mono" title={`${flowTime(f)} UTC`}>{flowTime(f, true)}</span>
         <span class="c-node">{f.nodeName}</span>
         <span class="c-ep">{endpointText(f, 'source', deck.localCluster)}</span>
         <span class="c-ep">{endpointText(f, 'destination', deck.localCluster)}</span>
@@ -114,7 +114,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
       </div>
       <div class="table-wrap">
         <div class="thead">
-          <span class="c-time">time</span>
+          <span class="c-time">time (UTC)</span>
           <span class="c-node">node</span>
           <span class="c-ep">source</span>
           <span class="c-ep">destination</span>
