@@ -1,7 +1,7 @@
 // The relay process: collectors export batches in; each flow gets its geofence verdict,
 // the batch is stored, and its flows go out live through the Observer API in approximate
 // time order across nodes. Observer and FlowExport share one gRPC port; /metrics is plain
-// HTTP on another.
+// HTTP on another, and the web UI (relay/ui) on a third.
 import { hostname } from 'node:os';
 import { version as packageVersion } from '../package.json';
 import type { ResourceSource } from '../resources/source';
@@ -26,7 +26,9 @@ import { TimeMerger } from '../observer/merge';
 import type { ObserverDeps } from '../observer/service';
 import { nowNs } from '../observer/time';
 import type { FlowStore } from './store/store';
-import { listenCredentials, type RelayTlsOptions } from './tls';
+import { checkPlaintextListen, listenCredentials, readTlsFiles, type RelayTlsOptions } from './tls';
+import { startGateway } from './ui/gateway';
+import type { UiLimits } from './ui/limits';
 import { Guard, type Refusal } from './auth/guard';
 import { AccessPolicy, type AccessOptions } from './auth/policy';
 import type { PeerOptions } from './peers/options';
@@ -40,6 +42,8 @@ import { addAttestService, addExportService, addReadServices } from './services'
 
 export const DEFAULT_LISTEN = '127.0.0.1:4245';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9965';
+/** Hubble UI's port. */
+export const DEFAULT_UI_LISTEN = '127.0.0.1:12000';
 
 export interface RelayOptions {
   /** gRPC address for Observer and FlowExport; default 127.0.0.1:4245. */
@@ -77,12 +81,24 @@ export interface RelayOptions {
   cluster?: string;
   /** The other relays this one answers together with (replicas and federated clusters). */
   peers?: PeerOptions;
+  /** The web UI server (relay/ui); none when undefined. */
+  ui?: RelayUiOptions;
+}
+
+export interface RelayUiOptions {
+  /** host:port of the web UI; port 0 picks one. */
+  listen: string;
+  /** The built browser app; default dist/web of the package. */
+  staticDir?: string;
+  limits?: Partial<UiLimits>;
 }
 
 export interface Relay {
   /** The gRPC address actually bound (the port resolved when 0 was asked). */
   readonly address: string;
   readonly metricsAddress: string | undefined;
+  /** The web UI's address actually bound; undefined without a UI. */
+  readonly uiAddress: string | undefined;
   readonly tls: boolean;
   readonly hub: FlowHub;
   readonly nodes: NodeBook;
@@ -120,13 +136,15 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   const { log, limits, store, version } = s;
   const listen = opts.listen ?? DEFAULT_LISTEN;
   const { credentials, tls } = await listenCredentials(listen, opts.tls ?? {});
+  if (opts.ui && !tls) checkPlaintextListen(opts.ui.listen, opts.tls ?? {});
   return new Lifecycle().starting(async (life) => {
     const budget = new IngestBudget(limits.ingestBudgetBytes);
     const uuids = await storedUuids(s);
     const hub = new FlowHub({ capacity: opts.buffer, subscriberQueue: limits.maxFollowQueue, subscriberQueueBytes: limits.maxFollowQueueBytes });
     const metrics = new RelayMetrics({ followers: () => hub.followers, ingestInflight: () => budget.inflight });
     const breaches = new Breaches(metrics, log);
-    const guard = relayGuard(opts, tls, metrics, log);
+    const policy = new AccessPolicy(opts.access);
+    const guard = relayGuard(policy, tls, metrics, log);
     const nodes = nodeBook(hub, log);
     const judge = startJudge(s, life);
     const merger = startMerger(opts, hub, life);
@@ -140,8 +158,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       sink, guard, tls, nodes, hub, metrics, breaches, counterLog, budget, limits, relayName: s.relayName, cluster: opts.cluster, sharedStore: opts.peers?.sharedStore ?? false, log,
     }));
     const observer = observerDeps(s, { hub, nodes, metrics, breaches, storeErrors, startedAt });
-    addReadServices(server, guard, { observer, peerSet, mergeWindowMs: opts.mergeWindowMs, metrics, log });
-    addAttestService(server, guard, { attest: opts.attest, store, judge, relay: { name: s.relayName, version, cluster: opts.cluster }, peers: opts.peers, metrics, log });
+    const reads = addReadServices(server, guard, { observer, peerSet, mergeWindowMs: opts.mergeWindowMs, metrics, log });
+    const attest = addAttestService(server, guard, { attest: opts.attest, store, judge, relay: { name: s.relayName, version, cluster: opts.cluster }, peers: opts.peers, metrics, log });
     const address = await life.start('gRPC server', () => bindServer(server, listen, credentials), () => async () => {
       // Held flows go out and followers end, so their calls do not hold the shutdown up.
       merger.flush();
@@ -151,12 +169,28 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     const metricsAddress = opts.metricsListen === undefined
       ? undefined
       : (await life.start('metrics endpoint', () => serveMetrics(opts.metricsListen as string, metrics), (e) => () => e.close())).address;
+    // Started after the gRPC server, so stopped before it: the browsers' streams end first.
+    const ui = opts.ui
+      ? await life.start('web UI', async () => startGateway({
+        listen: (opts.ui as RelayUiOptions).listen,
+        tls: tls ? await readTlsFiles(opts.tls ?? {}) : undefined,
+        policy,
+        observer: reads.observer,
+        attest,
+        relayName: s.relayName,
+        cluster: opts.cluster,
+        staticDir: opts.ui?.staticDir,
+        limits: opts.ui?.limits,
+      }), (g) => () => g.close())
+      : undefined;
 
     log(`relay ${version} serving Observer and FlowExport on ${address} (${tls ? 'mutual TLS' : 'plaintext'})${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''}`);
+    if (ui) log(`web UI on ${ui.url}`);
     if (peerSet) log(`relay ${opts.name ?? hostname()}${opts.cluster ? ` of cluster ${opts.cluster}` : ''} answers reads with ${peerSet.peers.map((p) => `relay/${p.name}`).join(', ')}`);
     return {
       address,
       metricsAddress,
+      uiAddress: ui?.address,
       tls,
       hub,
       nodes,
@@ -271,8 +305,8 @@ function observerDeps(
 }
 
 /** Which certificate may call what; each refusal counted and logged. */
-function relayGuard(opts: RelayOptions, tls: boolean, metrics: RelayMetrics, log: (message: string) => void): Guard {
-  return new Guard(new AccessPolicy(opts.access), tls, (r: Refusal) => {
+function relayGuard(policy: AccessPolicy, tls: boolean, metrics: RelayMetrics, log: (message: string) => void): Guard {
+  return new Guard(policy, tls, (r: Refusal) => {
     metrics.refused(r.service, r.reason);
     log(`refused ${r.service}/${r.method} from ${r.peer}${r.identity.name ? ` (${r.identity.name})` : ''}: ${r.message}`);
   });

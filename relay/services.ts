@@ -2,7 +2,9 @@
 // role decides before any handler runs): FlowExport for collectors, Observer and FlowHistory
 // for readers (fanned out to the peers when there are any), Attest for attesters.
 import type { Server, ServiceDefinition } from '@grpc/grpc-js';
-import { AttestService } from '../proto/gen/attest/v1/attest';
+import { AttestService, type AttestServer } from '../proto/gen/attest/v1/attest';
+import type { ObserverServer } from '../proto/gen/observer/observer';
+import type { FlowHistoryServer } from '../proto/gen/observer/v1/flow_history';
 import { FlowExportService, type FlowExportServer } from '../proto/gen/export/v1/export';
 import { FlowHistoryServiceDefinition, ObserverServiceDefinition } from '../observer/service_definition';
 import { flowHistoryService, observerService, type ObserverDeps } from '../observer/service';
@@ -34,7 +36,13 @@ export interface ReadServicesDeps {
   log: (message: string) => void;
 }
 
-export function addReadServices(server: Server, guard: Guard, d: ReadServicesDeps): void {
+/** The guarded handler objects the gRPC server serves; the web UI calls the same ones. */
+export interface ReadHandlers {
+  observer: ObserverServer;
+  history: FlowHistoryServer;
+}
+
+export function addReadServices(server: Server, guard: Guard, d: ReadServicesDeps): ReadHandlers {
   const own = { observer: observerService(d.observer), history: flowHistoryService(d.observer) };
   const reads = d.peerSet
     ? fanOutServices(own, d.observer, d.peerSet, {
@@ -47,8 +55,13 @@ export function addReadServices(server: Server, guard: Guard, d: ReadServicesDep
     : own;
   // Readers see the set; another relay of it (the peer role) only this relay's own data.
   const readers = ['reader', { role: 'peer', localScopeOnly: true }] as const;
-  server.addService(ObserverServiceDefinition, guard.wrap(ObserverServiceDefinition, readers, reads.observer));
-  server.addService(FlowHistoryServiceDefinition, guard.wrap(FlowHistoryServiceDefinition, readers, reads.history));
+  const guarded = {
+    observer: guard.wrap(ObserverServiceDefinition, readers, reads.observer),
+    history: guard.wrap(FlowHistoryServiceDefinition, readers, reads.history),
+  };
+  server.addService(ObserverServiceDefinition, guarded.observer);
+  server.addService(FlowHistoryServiceDefinition, guarded.history);
+  return guarded;
 }
 
 export interface AttestServiceDeps {
@@ -61,10 +74,9 @@ export interface AttestServiceDeps {
   log: (message: string) => void;
 }
 
-export function addAttestService(server: Server, guard: Guard, d: AttestServiceDeps): void {
-  server.addService(
-    AttestService,
-    guard.wrap(AttestService, ['attester', { role: 'peer', localScopeOnly: true }], attestService({
+/** Adds the Attest service and returns its guarded handler object (the web UI's download calls it). */
+export function addAttestService(server: Server, guard: Guard, d: AttestServiceDeps): AttestServer {
+  const guarded = guard.wrap(AttestService, ['attester', { role: 'peer', localScopeOnly: true }], attestService({
       ...d.attest,
       store: d.store,
       fences: (n) => d.judge.engine.get(n),
@@ -75,6 +87,7 @@ export function addAttestService(server: Server, guard: Guard, d: AttestServiceD
         d.metrics.attestPeerMissing(f.kind);
         d.log(`attest: ${f.message}`);
       },
-    })),
-  );
+  }));
+  server.addService(AttestService, guarded);
+  return guarded;
 }

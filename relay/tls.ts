@@ -47,18 +47,28 @@ export function isLoopbackListen(address: string): boolean {
   return false;
 }
 
-export async function listenCredentials(address: string, opts: RelayTlsOptions): Promise<ListenCredentials> {
+/** The server certificate, its key and the client CA, read; undefined when none is given. */
+export async function readTlsFiles(opts: RelayTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca: Buffer } | undefined> {
   const given = [opts.cert, opts.key, opts.clientCa].filter((x) => x !== undefined && x !== '').length;
-  if (given === 3) {
-    const [cert, key, ca] = await Promise.all([readFile(opts.cert as string), readFile(opts.key as string), readFile(opts.clientCa as string)]);
-    return { credentials: ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true), tls: true };
-  }
-  if (given > 0) throw new RelayConfigError('TLS needs all three of --tls-cert, --tls-key and --tls-client-ca');
+  if (given === 0) return undefined;
+  if (given < 3) throw new RelayConfigError('TLS needs all three of --tls-cert, --tls-key and --tls-client-ca');
+  const [cert, key, ca] = await Promise.all([readFile(opts.cert as string), readFile(opts.key as string), readFile(opts.clientCa as string)]);
+  return { cert, key, ca };
+}
+
+/** Plaintext only on loopback unless the operator says otherwise (the gRPC port and the web UI's alike). */
+export function checkPlaintextListen(address: string, opts: RelayTlsOptions): void {
   if (!isLoopbackListen(address) && !opts.insecureListen) {
     throw new RelayConfigError(
       `refusing to serve flows without TLS on ${address}, which is not a loopback address: ` +
         'give --tls-cert, --tls-key and --tls-client-ca, or --insecure-listen to accept plaintext',
     );
   }
+}
+
+export async function listenCredentials(address: string, opts: RelayTlsOptions): Promise<ListenCredentials> {
+  const files = await readTlsFiles(opts);
+  if (files) return { credentials: ServerCredentials.createSsl(files.ca, [{ cert_chain: files.cert, private_key: files.key }], true), tls: true };
+  checkPlaintextListen(address, opts);
   return { credentials: ServerCredentials.createInsecure(), tls: false };
 }

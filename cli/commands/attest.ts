@@ -26,7 +26,8 @@ import { flowInclusion, type FlowInclusion } from '../../relay/attest/inclusion'
 import { KeyError, keyFromFile, keyId, privateKeyFromPem, publicKeyFromPem } from '../../relay/attest/keys';
 import { parseProofFile, ProofFileError, proofFile, verifyProof } from '../../relay/attest/proof';
 import { coverageLines, renderReport } from '../../relay/attest/report';
-import { signPayload, signStatement } from '../../relay/attest/sign';
+import { signStatement } from '../../relay/attest/sign';
+import { receiveExport } from '../../relay/attest/receive';
 import type { Statement } from '../../relay/attest/statement';
 import { proveFromIndex, TREE_INDEX_NAME, TreeIndexError } from '../../relay/attest/tree_index';
 import { verifyAttestation, type Failure, type VerifyResult } from '../../relay/attest/verify';
@@ -144,7 +145,6 @@ async function exportRemote(o: ExportOptions, server: string, since: Date, until
   const client = new AttestClient(c.address, c.credentials, c.options);
   const progress = progressLine();
   const ms = (d: Date) => ({ seconds: BigInt(Math.floor(d.getTime() / 1000)), nanos: (d.getTime() % 1000) * 1_000_000 });
-  const parts: Record<'statementChunk' | 'envelopeChunk' | 'reportChunk', Buffer[]> = { statementChunk: [], envelopeChunk: [], reportChunk: [] };
   let draft;
   try {
     draft = await draftAttestation(o.out);
@@ -152,24 +152,7 @@ async function exportRemote(o: ExportOptions, server: string, since: Date, until
       selector: o.selector, since: ms(since), until: ms(until), geofence: o.geofence ?? '', records: o.records, sign: keys.length === 0,
       allowIncomplete: o.allowIncomplete === true, evidenceOnly: false,
     });
-    for await (const msg of call as AsyncIterable<ExportResponse>) {
-      const item = msg.item;
-      if (!item) continue;
-      if (item.$case === 'progress') progress.update(Number(item.value.flows));
-      else if (item.$case === 'evidenceChunk') await draft.sink(Buffer.from(item.value));
-      else if (item.$case === 'path' || item.$case === 'catalogueChunk') throw new DraftError(`${server} answered with a relay's evidence_only form`);
-      else parts[item.$case].push(Buffer.from(item.value));
-    }
-    const payload = Buffer.concat(parts.statementChunk);
-    if (payload.length === 0) throw new DraftError(`${server} ended the export without a statement`);
-    if (keys.length > 0) {
-      const statement = JSON.parse(payload.toString('utf8')) as Statement;
-      return await draft.commit(signPayload(payload, keys), renderReport(statement, { keyid: keys.map(keyId).join(', ') }), keys);
-    }
-    if (parts.envelopeChunk.length === 0) throw new DraftError(`${server} sent no signed envelope`);
-    const env = parseEnvelope(Buffer.concat(parts.envelopeChunk));
-    if (!envelopePayload(env).equals(payload)) throw new DraftError(`${server} signed another statement than the one it sent`);
-    return await draft.commit(env, Buffer.concat(parts.reportChunk).toString('utf8'));
+    return await receiveExport(call as AsyncIterable<ExportResponse>, draft, { source: server, keys, onProgress: (n) => progress.update(n) });
   } catch (e) {
     if (e instanceof DraftError || e instanceof EnvelopeError) throw new Error(`${e.message}; nothing was written to ${o.out}`);
     throw new Error(`${describeError(e, server).replace('the Observer API', 'the relay')}; nothing was written to ${o.out}`);

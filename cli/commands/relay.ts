@@ -1,6 +1,6 @@
-// `cillion relay`: collectors export in, geofences checked, flows stored, Observer API and
-// /metrics out. Runs until SIGINT or SIGTERM, then stops taking calls, releases held flows
-// and closes the store.
+// `cillion relay`: collectors export in, geofences checked, flows stored, Observer API,
+// /metrics and the web UI out. Runs until SIGINT or SIGTERM, then stops taking calls,
+// releases held flows and closes the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
 import { storeIdentity, type StoreIdentity } from '../../relay/attest/export';
@@ -11,7 +11,7 @@ import { EmbeddedPathService } from '../../controlplane/pathservice';
 import type { PathAuthority } from '../../paths/authority';
 import { DaemonAuthority } from '../../paths/daemon';
 import { EmbeddedAuthority } from '../../paths/embedded';
-import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, startRelay, type Relay } from '../../relay/server';
+import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, DEFAULT_UI_LISTEN, startRelay, type Relay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError, type RelayTlsOptions } from '../../relay/tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../relay/auth/identity';
@@ -28,6 +28,9 @@ import { hostname } from 'node:os';
 export interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'> {
   listen: string;
   metrics: string;
+  /** The web UI's address; false with --no-ui. */
+  uiListen: string;
+  ui: boolean;
   dataDir?: string;
   clickhouseUrl?: string;
   database?: string;
@@ -218,6 +221,7 @@ export async function startRelayProcess(opts: RelayCommandOptions, life: Lifecyc
   const relay = await life.start('relay', () => startRelay({
     listen: opts.listen,
     metricsListen: opts.metrics === '' ? undefined : opts.metrics,
+    ui: opts.ui ? { listen: opts.uiListen } : undefined,
     store,
     resources,
     paths: paths.authority,
@@ -253,6 +257,8 @@ export function relayCommand(): Command {
     .description('Receive flows from node collectors, check geofences, store flows, serve the Observer API')
     .addOption(new Option('--listen <addr>', 'gRPC address for the Observer API and collector export').default(DEFAULT_LISTEN))
     .addOption(new Option('--metrics <addr>', 'HTTP address for Prometheus /metrics; empty to disable').default(DEFAULT_METRICS_LISTEN))
+    .addOption(new Option('--ui-listen <addr>', 'address of the web UI (HTTPS with the --tls-* files, which then requires a client certificate)').default(DEFAULT_UI_LISTEN))
+    .option('--no-ui', 'serve no web UI')
     .option('--data-dir <dir>', 'store flows in embedded ClickHouse (chdb) in this directory')
     .option('--clickhouse-url <url>', 'store flows in this ClickHouse server, e.g. http://clickhouse:8123')
     .option('--database <name>', 'ClickHouse database', 'cillion')
