@@ -143,7 +143,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     }
 
     const relayArgsAt = (listen: string): string[] => [
-      'relay', '--listen', listen, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
+      'relay', '--no-ui', '--listen', listen, '--metrics', '', '--data-dir', join(dir, 'store'), '--resources', zrhRes, '--topology', TOPOLOGY, '--merge-window', '200', '--attest-key', join(dir, 'relay.pem'),
     ];
     relay = new Proc('relay', relayArgsAt('127.0.0.1:0'));
     procs.push(relay);

@@ -82,7 +82,7 @@ describe('e2e: load, 10,000 active flows for 20 s: nothing dropped, live within 
     wan = w;
 
     // The relay as it runs by default: the merge window and live buffer are part of what is measured.
-    const relay = new Proc('relay', ['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')]);
+    const relay = new Proc('relay', ['relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')]);
     procs.push(relay);
     relayAddr = await relay.address(SERVING);
     socket = join(dir, 'observer.sock');

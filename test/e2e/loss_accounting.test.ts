@@ -40,7 +40,7 @@ describe('e2e: loss accounting, sent = metered + counted loss', function () {
     wan = w;
 
     // A live queue of 64 flows: the paused viewer below overflows it.
-    const relay = new Proc('relay', ['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64', '--max-follow-queue', '64']);
+    const relay = new Proc('relay', ['relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--merge-window', '200', '--buffer', '64', '--max-follow-queue', '64']);
     procs.push(relay);
     relayAddr = await relay.address(SERVING);
     // The operator numbers the pods; the agent only reads its allocation from --state.

@@ -38,7 +38,7 @@ interface Replica {
 
 async function startReplica(r: Replica, all: readonly Replica[]): Promise<void> {
   const peers = all.filter((p) => p !== r).flatMap((p) => ['--peer', `${p.name}=127.0.0.1:${p.port}`]);
-  r.proc = new Proc(r.name, ['relay', '--listen', `127.0.0.1:${r.port}`, '--data-dir', r.dir, '--name', r.name, '--metrics', '', '--peer-timeout', '3000', ...peers]);
+  r.proc = new Proc(r.name, ['relay', '--no-ui', '--listen', `127.0.0.1:${r.port}`, '--data-dir', r.dir, '--name', r.name, '--metrics', '', '--peer-timeout', '3000', ...peers]);
   await r.proc.waitFor(/serving Observer and FlowExport/, 60_000);
 }
 

@@ -39,7 +39,7 @@ function onTerminal(...args: string[]): Promise<Run> {
 
 /** `cillion relay` as a process until it serves; its address is the one it logs. */
 function relayProcess(args: string[]): Promise<{ address: string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return new Promise((resolve, reject) => {
@@ -55,7 +55,7 @@ function relayProcess(args: string[]): Promise<{ address: string; stop(): Promis
 /** `cillion relay` expected to refuse its arguments: the exit code and what it said. */
 function relayRefuses(args: string[]): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) =>
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });

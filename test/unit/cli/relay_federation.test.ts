@@ -22,7 +22,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 async function relay(args: string[]): Promise<{ child: ChildProcess; exited: Promise<unknown>; log: () => string }> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--metrics', '', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise((done) => child.once('exit', done));

@@ -69,7 +69,7 @@ describe('cillion relay --kubernetes', function () {
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'relay' } }],
       'current-context': 'fake',
     }));
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--kubernetes', '--kubeconfig', kubeconfig, '--topology', EXAMPLE_TOPOLOGY], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--kubernetes', '--kubeconfig', kubeconfig, '--topology', EXAMPLE_TOPOLOGY], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -111,7 +111,7 @@ describe('cillion relay --kubernetes', function () {
   it('refuses two control planes or an unreadable topology before opening the store, and says when it has none', async () => {
     const run = (args: string[], until?: RegExp): Promise<{ code: number | null; log: string }> =>
       new Promise((done) => {
-        const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'refused'), ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'refused'), ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
         let log = '';
         child.stderr.on('data', (d: Buffer) => {
           log += d.toString();

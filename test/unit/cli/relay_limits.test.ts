@@ -24,7 +24,7 @@ describe('cillion relay limit flags', function () {
   it('--max-batch-flows and --max-filters bound what the relay process takes', async () => {
     const child = spawn(
       process.execPath,
-      ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--max-batch-flows', '2', '--max-filters', '1'],
+      ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), '--max-batch-flows', '2', '--max-filters', '1'],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let log = '';

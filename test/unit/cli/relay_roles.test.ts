@@ -42,7 +42,7 @@ describe('cillion relay --roles and --trust-domain', function () {
     issue(dir, 'prod-reader', 'alice', ['reader'], { trustDomain: 'prod.example' });
     const child = spawn(
       process.execPath,
-      ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), ...tlsArgs(), '--roles', join(dir, 'roles.yaml'), '--trust-domain', 'prod.example'],
+      ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'), ...tlsArgs(), '--roles', join(dir, 'roles.yaml'), '--trust-domain', 'prod.example'],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let log = '';
@@ -85,7 +85,7 @@ describe('cillion relay --roles and --trust-domain', function () {
       [[...tlsArgs(), '--trust-domain', 'Not/A/Domain'], /trust domain "Not\/A\/Domain"/],
       [['--roles', join(dir, 'bad.yaml')], /--roles grants roles to client certificates: it needs --tls-cert/],
     ] as const;
-    const runs = await pool(cases.map(([args], i) => () => run(['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, `never-${i}`), ...args])), 2);
+    const runs = await pool(cases.map(([args], i) => () => run(['relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, `never-${i}`), ...args])), 2);
     cases.forEach(([, why], i) => {
       assert.equal(runs[i].code, 1, runs[i].stderr);
       assert.match(runs[i].stderr, why);

@@ -115,7 +115,7 @@ describe('attestations across relays (own stores)', function () {
     peerCreds = credentials.createSsl(file('ca.pem'), file(join('peer', 'tls.key')), file(join('peer', 'tls.crt')));
     const tls = ['--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key'), '--tls-client-ca', join(dir, 'ca.pem')];
     for (const [name, extra] of [['relay-b', ['--resources', join(dir, 'fences')]], ['relay-c', []]] as const) {
-      procs.push(new Proc(name, ['relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, name), ...tls, ...extra]));
+      procs.push(new Proc(name, ['relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, name), ...tls, ...extra]));
     }
     blackhole = createServer((s) => held.push(s));
     await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));

@@ -613,7 +613,7 @@ describe('relay/hostile/bounds: flood', function () {
     const dir = mkdtempSync(join(tmpdir(), 'cillion-flood-'));
     // The heap cap docs/operations.md recommends for the relay: without it V8 lets garbage pile up to
     // whatever the host allows before collecting (peaks of 760-960 MiB in this test).
-    const child = spawn(process.execPath, [`--max-old-space-size=${RELAY_HEAP_MIB}`, '--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')], {
+    const child = spawn(process.execPath, [`--max-old-space-size=${RELAY_HEAP_MIB}`, '--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -57,7 +57,7 @@ describe('relay peer flags', () => {
     const root = resolve(__dirname, '..', '..', '..', '..');
     const run = (args: string[]) =>
       new Promise<{ code: number; stderr: string }>((done) =>
-        execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', '/nonexistent-cillion', ...args], { cwd: root }, (err, _o, stderr) =>
+        execFile(process.execPath, ['--require', 'tsx/cjs', 'cli/main.ts', 'relay', '--no-ui', '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', '/nonexistent-cillion', ...args], { cwd: root }, (err, _o, stderr) =>
           done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
         ),
       );
