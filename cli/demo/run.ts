@@ -188,8 +188,8 @@ function webUi(relays: readonly DemoRelay[], certs: DemoCerts): string[] {
   const pins = relays.map((r) => spkiHash((certs.relays.get(r.cluster) as RelayCerts).server.cert)).join(',');
   return [
     'The web UI (service map, world map of the paths, live flows, compliance), on each relay, HTTPS with its',
-    'server certificate; it asks your browser for a client certificate of the demo CA (the reader sees, the',
-    'attester also downloads signed attestations):',
+    'server certificate; it asks your browser for a client certificate of the demo CA: with the reader\'s it',
+    'shows everything, with the attester\'s it downloads signed attestations (the compliance view):',
     ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${uiUrl(r)}`),
     `Import ${certs.reader.p12} (password ${P12_PASSWORD}; or ${certs.attester.p12}) under your`,
     'certificates (Chromium: chrome://certificate-manager, Firefox: Settings > Privacy & Security > View Certificates),',
