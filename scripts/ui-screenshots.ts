@@ -27,7 +27,7 @@ interface View {
 const VIEWS: View[] = [
   { file: 'ui-service-map.png', nav: 'nav-map', root: 'view-service-map', ready: (p) => p.locator('[data-testid=edge][data-cross-cluster=true]').first(), detail: (p) => p.locator('[data-testid=edge][data-cross-cluster=true]').first() },
   { file: 'ui-world-map.png', nav: 'nav-world', root: 'view-world-map', ready: (p) => p.locator('[data-testid=offending-hop]').first() },
-  { file: 'ui-flows.png', nav: 'nav-flows', root: 'view-flows', ready: (p) => p.getByTestId('flow-row').first(), detail: (p) => p.getByTestId('flow-row').first() },
+  { file: 'ui-flows.png', nav: 'nav-flows', root: 'view-flows', ready: (p) => p.getByTestId('flow-row').first() },
   { file: 'ui-compliance.png', nav: 'nav-compliance', root: 'view-compliance', ready: (p) => p.locator('[data-testid=compliance-fence]').first() },
 ];
 
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
       ca: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'docs', 'images') },
       chromium: { type: 'string', default: '/usr/bin/chromium' },
+      width: { type: 'string', default: '1280' },
+      height: { type: 'string', default: '800' },
       // Long enough for the live stream to fill the views after they first show something.
       settle: { type: 'string', default: '8' },
     },
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: values.chromium, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
   try {
     const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
+      viewport: { width: Number(values.width), height: Number(values.height) },
       clientCertificates: [{ origin: url.origin, certPath: values.cert, keyPath: values.key }],
       ignoreHTTPSErrors: true,
     });
@@ -80,7 +82,8 @@ async function main(): Promise<void> {
       await page.getByTestId(v.root).waitFor({ timeout: WAIT_MS });
       await v.ready(page).waitFor({ timeout: WAIT_MS });
       await page.waitForTimeout(Number(values.settle) * 1000);
-      if (v.detail) await v.detail(page).click();
+      // Dispatched to the element itself: another edge's label may lie over its middle.
+      if (v.detail) await v.detail(page).dispatchEvent('click');
       const file = join(values.out as string, v.file);
       await page.screenshot({ path: file, type: 'png' });
       const bytes = statSync(file).size;
