@@ -39,7 +39,18 @@ $(STAMPS)/tsc: $(STAMPS)/proto $(TS_SRC) tsconfig.json
 	@npx tsc -p tsconfig.json
 	@touch $@
 
-build: deps $(STAMPS)/tsc bpf
+# The browser app (web/): typechecked on its own (DOM, no node), with its unit tests' own
+# config (the root tsconfig leaves web/ out), then bundled by esbuild into dist/web/.
+WEB_SRC := $(shell find web observer/filters test/unit/web -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' -o -name 'tsconfig.json' 2>/dev/null) observer/time_arg.ts
+
+$(STAMPS)/web: $(STAMPS)/proto $(WEB_SRC)
+	@echo "web"
+	@npx tsc -p web/tsconfig.json --noEmit
+	@npx tsc -p test/unit/web/tsconfig.json --noEmit
+	@node web/build.mjs
+	@touch $@
+
+build: deps $(STAMPS)/tsc $(STAMPS)/web bpf
 
 test: build
 	@npx mocha 'test/**/*.test.ts'

@@ -35,7 +35,7 @@ import { parseLabelSelector } from '../../observer/filters/label_selector';
 import { openStore } from '../../relay/store/store';
 import { describeError, DEFAULT_SERVER } from '../observe/client';
 import { addTlsOptions, connection, dropEnvTls, SERVER_ENV, TlsFlagError, type TlsFlags } from '../observe/client_tls';
-import { parseTimeArg } from '../observe/time';
+import { parseTimeArg } from '../../observer/time_arg';
 import { UsageError } from '../usage_error';
 
 interface ExportOptions extends TlsFlags {

@@ -7,7 +7,7 @@ import pc from 'picocolors';
 import type { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import { colorsFor } from '../output';
 import { describeError, observerClient } from '../observe/client';
-import { FilterFlags, FlagError } from '../observe/filter_flags';
+import { FilterFlags, FlagError } from '../../observer/filters/flags';
 import { FlowPrinter, OUTPUTS, type PrintOptions } from '../observe/format';
 import { flowStream } from '../observe/flow_stream';
 import { observeInputFile } from '../observe/input_file';

@@ -3,8 +3,8 @@
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 import { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import type { FlowFilter } from '../../proto/gen/flow/flow';
-import { FlagError } from './filter_flags';
-import { parseTimeArg } from './time';
+import { FlagError } from '../../observer/filters/flags';
+import { parseTimeArg } from '../../observer/time_arg';
 
 export interface ObserveSelection {
   follow?: boolean;

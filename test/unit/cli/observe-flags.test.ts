@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { FlowFilter, GeofenceVerdict, TrafficDirection, Verdict, type DeepPartial } from '../../../proto/gen/flow/flow';
 import { parseObserveArgs } from '../../../cli/commands/observe';
-import { FlagError } from '../../../cli/observe/filter_flags';
+import { FlagError } from '../../../observer/filters/flags';
 
 const NOW = new Date('2026-11-22T18:30:00.000Z');
 const req = (...args: string[]) => parseObserveArgs(args, NOW).request;

@@ -1,0 +1,27 @@
+// The GetFlowsRequest the page asks for: the hash's filters through the same FilterFlags as
+// `cillion observe` (so a key means what the flag means), since/until parsed as observe
+// parses them, the newest flows up to what the page holds, and following unless `until` is set.
+import { FilterFlags, FlagError } from '../../observer/filters/flags';
+import { parseTimeArg } from '../../observer/time_arg';
+import { GetFlowsRequest } from '../../proto/gen/observer/observer';
+import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
+
+function time(key: string, value: string, now: Date): Timestamp {
+  const t = parseTimeArg(value, now);
+  if (!t) throw new FlagError(`--${key}: "${value}" is neither RFC 3339 nor a duration like 5m or 1h30m`);
+  return t;
+}
+
+/** Throws FlagError on a value `cillion observe` would refuse. */
+export function flowsRequest(filters: readonly [string, string][], history: number, now: Date): GetFlowsRequest {
+  const flags = new FilterFlags();
+  let since: Timestamp | undefined;
+  let until: Timestamp | undefined;
+  for (const [key, value] of filters) {
+    if (key === 'since') since = time(key, value, now);
+    else if (key === 'until') until = time(key, value, now);
+    else flags.set(key, value);
+  }
+  const { whitelist, blacklist } = flags.result();
+  return GetFlowsRequest.fromPartial({ number: BigInt(history), follow: until === undefined, since, until, whitelist, blacklist });
+}

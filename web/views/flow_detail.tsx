@@ -1,0 +1,52 @@
+// One flow in full: its hops (the offending one marked), the identity carried in the SCION
+// packet and how it checked against the source endpoint, and the flow as proto3 JSON.
+import { Flow, identityCheckToJSON } from '../../proto/gen/flow/flow';
+import { endpointText, flowTime, verdictText } from './path_text';
+
+interface Props {
+  flow: Flow;
+  localCluster: string;
+  onClose(): void;
+}
+
+export function FlowDetail({ flow, localCluster, onClose }: Props) {
+  const hops = flow.scionPath?.hops ?? [];
+  const g = flow.geofence;
+  const id = flow.identityExtension;
+  return (
+    <aside data-testid="flow-detail" class="side-panel">
+      <div class="panel-head">
+        <strong>{endpointText(flow, 'source', localCluster)} → {endpointText(flow, 'destination', localCluster)}</strong>
+        <button class="close" onClick={onClose} aria-label="close">×</button>
+      </div>
+      <p class="muted">
+        {flowTime(flow)} · {flow.nodeName} · {verdictText(flow)} · {flow.uuid}
+      </p>
+      {g && g.name && <p>geofence <strong>{g.name}</strong>: {g.reason || g.verdict}</p>}
+      <h4>Hops</h4>
+      <ol data-testid="detail-hops" class="hops">
+        {hops.length === 0 && <li class="muted">no SCION path</li>}
+        {hops.map((h, i) => (
+          <li key={i} data-testid="detail-hop" data-ia={h.isdAs} class={g?.offendingHop === i ? 'offending' : ''}>
+            <span class="mono">{h.isdAs}</span> {h.country || '??'} {h.geo?.address ? `· ${h.geo.address}` : ''}
+            <span class="muted"> if {h.ingressInterface}→{h.egressInterface}</span>
+            {g?.offendingHop === i && <strong class="offending-mark"> outside {g.name}</strong>}
+          </li>
+        ))}
+      </ol>
+      <h4>Identity</h4>
+      <div data-testid="detail-identity" class="identity">
+        {id ? (
+          <>
+            identity {id.identity} from cluster {id.clusterName || '?'}, {id.authenticated ? 'authenticated (SPAO)' : 'not authenticated'}, check{' '}
+            <strong class={`id-${identityCheckToJSON(id.check)}`}>{identityCheckToJSON(id.check).replace(/^IDENTITY_/, '')}</strong>
+          </>
+        ) : (
+          'no identity extension'
+        )}
+      </div>
+      <h4>JSON</h4>
+      <pre data-testid="detail-json" class="json">{JSON.stringify(Flow.toJSON(flow), null, 2)}</pre>
+    </aside>
+  );
+}

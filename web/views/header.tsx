@@ -1,0 +1,37 @@
+// The header: the stream's state (paused while the table is paused), its error, and the
+// certificate name and roles the relay mapped this browser to.
+import type { StreamState } from '../api/flow_stream';
+import type { Whoami } from '../api/http';
+import type { FlowDeck } from '../state/flow_deck';
+import { useFrameTick } from '../ticks';
+
+interface Props {
+  deck: FlowDeck;
+  stream: { state: StreamState; error?: string };
+  who: Whoami | null;
+  whoError: string;
+}
+
+export function Header({ deck, stream, who, whoError }: Props) {
+  useFrameTick(deck);
+  const state = stream.state === 'live' && deck.paused ? 'paused' : stream.state;
+  return (
+    <header class="header">
+      <span class="brand">Cillion</span>
+      {who && <span class="relay">{who.relay || 'relay'}{who.cluster ? ` · ${who.cluster}` : ''}</span>}
+      <span data-testid="stream-state" data-state={state} class={`state state-${state}`}>
+        {state}
+      </span>
+      {stream.state === 'error' && stream.error && (
+        <span data-testid="stream-error" class="stream-error">
+          {stream.error}
+        </span>
+      )}
+      {deck.lostEvents > 0 && <span class="lost" title="events the relay or the nodes reported lost">lost {deck.lostEvents}</span>}
+      <span class="spacer" />
+      <span data-testid="whoami" class="whoami" title={who?.tls ? 'TLS client certificate' : 'plaintext: every role'}>
+        {who ? `${who.name || 'anonymous'} (${who.roles.join(', ') || 'no roles'})` : whoError ? `whoami: ${whoError}` : '…'}
+      </span>
+    </header>
+  );
+}

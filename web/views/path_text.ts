@@ -1,0 +1,29 @@
+// Short text forms of a flow's parts, shared by the table, the details and the edge list.
+import { verdictToJSON, type Flow } from '../../proto/gen/flow/flow';
+import { workloadKey, workloadOf } from '../state/workload';
+
+export function flowTime(flow: Flow): string {
+  if (!flow.time) return '';
+  const d = new Date(Number(flow.time.seconds) * 1000 + Math.floor(flow.time.nanos / 1e6));
+  return d.toISOString().replace('T', ' ').slice(0, 23);
+}
+
+export function pathText(flow: Flow): string {
+  const hops = flow.scionPath?.hops ?? [];
+  return hops.length ? hops.map((h) => (h.country ? `${h.isdAs} (${h.country})` : h.isdAs)).join(' → ') : '—';
+}
+
+export function endpointText(flow: Flow, side: 'source' | 'destination', localCluster: string): string {
+  return workloadKey(workloadOf(flow[side], flow, localCluster));
+}
+
+export function verdictText(flow: Flow): string {
+  return verdictToJSON(flow.verdict);
+}
+
+export function portsText(flow: Flow): string {
+  const p = flow.l4?.protocol;
+  if (!p) return '';
+  if (p.$case === 'TCP' || p.$case === 'UDP' || p.$case === 'SCTP') return `${p.$case} ${p.value.sourcePort}→${p.value.destinationPort}`;
+  return p.$case;
+}
