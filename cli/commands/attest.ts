@@ -5,20 +5,22 @@
 //                 attestation.dsse.json (signed in-toto statement) and report.md, all at once
 //                 when the export is complete and checked, or nothing.
 //   verify        checks an attestation (t of n trusted keys) and, with its evidence,
-//                 recomputes everything.
+//                 recomputes everything; a tar of the directory (the web UI's download)
+//                 is unpacked into a temporary directory first.
 //   sign          adds signatures to an attestation's envelope (co-signers of a threshold).
 //   prove         writes one flow's inclusion proof from the proof index.
 //   verify-proof  checks such a proof against the signed envelope alone.
 // Exit codes: 0 success/verified, 1 failure/verification failed, 2 usage.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyObject } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { version } from '../../package.json';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { DirectorySource } from '../../operator/sources/directory';
 import type { Geofence } from '../../resources/geofence';
 import { AttestClient, type ExportResponse } from '../../proto/gen/attest/v1/attest';
+import { isTarFile, unpackAttestation } from '../../relay/attest/archive';
 import { addSignatures, EnvelopeError, envelopePayload, parseEnvelope } from '../../relay/attest/dsse';
 import { exportAttestation, ExportUsageError, RECORD_CHOICES, storeIdentity, type RecordChoice } from '../../relay/attest/export';
 import { DraftError, draftAttestation, locate, readEvidence } from '../../relay/attest/files';
@@ -240,7 +242,25 @@ function signedBy(keyids: string[], threshold: number): string {
   return threshold > 1 ? `${keyids.length} trusted keys (${threshold} required): ${keyids.join(', ')}` : keyids.join(', ');
 }
 
+/** Verifies a directory or envelope, or a tar of an attestation directory (the web UI's download) unpacked into a temporary directory. */
 async function runVerify(target: string, o: VerifyOptions): Promise<number> {
+  const isTar = await stat(target).then((s) => s.isFile() && isTarFile(target), () => false);
+  if (!isTar) return verifyTarget(target, o, (p) => p);
+  const dir = await mkdtemp(join(tmpdir(), 'cillion-verify-'));
+  try {
+    try {
+      await unpackAttestation(target, dir);
+    } catch (e) {
+      throw new UsageError(`${target}: not an attestation archive: ${(e as Error).message}`);
+    }
+    // Paths in the output name the archive's members, not the temporary directory.
+    return await verifyTarget(dir, o, (p) => p.replace(dir, target).replace(`${target}/`, `${target}:`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function verifyTarget(target: string, o: VerifyOptions, shown: (path: string) => string): Promise<number> {
   const { keys, threshold } = await trust(o);
   const where = await located(target, o.evidence);
   if (o.flow !== undefined && !where.evidence) throw new UsageError('--flow needs the evidence (--evidence FILE or a DIR holding flows.ndjson)');
@@ -261,17 +281,17 @@ async function runVerify(target: string, o: VerifyOptions): Promise<number> {
   if (o.output === 'json') {
     const p = result.statement?.predicate;
     const relays = p?.relays ? { relay: p.relay, covered: p.relays.covered, sharedStoreWith: p.relays.sharedStoreWith, missing: p.relays.missing, complete: p.relays.missing.length === 0 } : null;
-    process.stdout.write(`${JSON.stringify({ ok: result.ok, keyid: result.keyid ?? null, keyids: result.keyids, subject: subject ?? null, evidence: where.evidence ?? null, flows: result.evidenceFlows ?? null, relays, failures: result.failures, inclusion: inclusion ?? null })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: result.ok, keyid: result.keyid ?? null, keyids: result.keyids, subject: subject ?? null, evidence: where.evidence ? shown(where.evidence) : null, flows: result.evidenceFlows ?? null, relays, failures: result.failures, inclusion: inclusion ?? null })}\n`);
   } else {
     const lines: string[] = [];
     if (result.ok) {
       const p = result.statement?.predicate;
-      lines.push(`VERIFIED ${where.envelope}: signed by ${signedBy(result.keyids, threshold)}`);
+      lines.push(`VERIFIED ${shown(where.envelope)}: signed by ${signedBy(result.keyids, threshold)}`);
       if (p) lines.push(`  ${p.selector}, ${p.window.from} to ${p.window.to}: ${p.totals.flows} flows, ${p.totals.violation} violations, ${p.totals.unverified} unverified`);
       if (p) lines.push(...coverageLines(p).map((l) => `  ${l}`));
-      lines.push(where.evidence ? `  evidence ${where.evidence}: ${result.evidenceFlows} flows, Merkle root = subject digest ${subject}` : '  evidence not checked (none given or found)');
+      lines.push(where.evidence ? `  evidence ${shown(where.evidence)}: ${result.evidenceFlows} flows, Merkle root = subject digest ${subject}` : '  evidence not checked (none given or found)');
     } else {
-      lines.push(...failedLines(where.envelope, result.failures));
+      lines.push(...failedLines(shown(where.envelope), result.failures));
     }
     if (inclusion) lines.push(...printInclusion(inclusion, subject));
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -411,8 +431,8 @@ export function attestCommand(): Command {
   trustOptions(
     cmd
       .command('verify')
-      .description('Verify an attestation (DIR or ENVELOPE): signatures, types, totals, and the evidence if present')
-      .argument('<target>', 'attestation directory or envelope file')
+      .description('Verify an attestation (DIR, ENVELOPE or a .tar of DIR as the web UI downloads it): signatures, types, totals, and the evidence if present')
+      .argument('<target>', 'attestation directory, envelope file, or tar of an attestation directory')
       .option('--evidence <file>', 'the evidence file (default: flows.ndjson beside the envelope)')
       .option('--flow <n>', 'also print and check the inclusion proof of evidence line n (from 0)', nonNegativeInt),
   ).action(async (target: string, o: VerifyOptions) => {

@@ -9,13 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create as createTar } from 'tar';
 import type { AttestServer, ExportRequest, ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
-import { DraftError, draftAttestation, ENVELOPE_NAME, REPORT_NAME } from '../attest/files';
+import { packAttestation } from '../attest/archive';
+import { DraftError, draftAttestation } from '../attest/files';
 import { receiveExport } from '../attest/receive';
-import { EVIDENCE_NAME } from '../attest/statement';
-import { TREE_INDEX_NAME } from '../attest/tree_index';
 import { GatewayCall, serviceError, type CallOutput, type CallPeer } from './gateway_call';
 import { GatewayError, sendError } from './http_error';
 
@@ -39,6 +37,7 @@ class ExportReader implements CallOutput, AsyncIterable<ExportResponse> {
   }
 
   finish(err: ServiceError | undefined): void {
+    if (this.done) return;
     this.done = true;
     this.error = err;
     this.wake?.();
@@ -88,8 +87,11 @@ export async function downloadAttestation(
     const reader = new ExportReader();
     const call = new GatewayCall(asked, peer, reader);
     reader.call = call;
-    // The browser leaving stops the export (its store query, its peers' calls).
-    const leave = () => call.cancel();
+    // The browser leaving stops the export (its store query, its peers' calls) and the assembly.
+    const leave = () => {
+      call.cancel();
+      reader.finish(serviceError(status.CANCELLED, 'the client went away'));
+    };
     res.once('close', leave);
     const draft = await draftAttestation(dir);
     try {
@@ -120,7 +122,7 @@ export async function downloadAttestation(
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   });
-  const tar = createTar({ cwd: dir, portable: true }, [ENVELOPE_NAME, EVIDENCE_NAME, TREE_INDEX_NAME, REPORT_NAME]);
+  const tar = packAttestation(dir);
   res.once('close', () => void removeDir());
   tar.on('error', () => res.destroy());
   tar.pipe(res);

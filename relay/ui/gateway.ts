@@ -132,12 +132,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       if (attesting >= limits.maxAttestDownloads) {
         throw new GatewayError(status.RESOURCE_EXHAUSTED, `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`);
       }
+      // Held until the tar has gone out (or the client has): the temporary directory lives that long.
       attesting++;
-      try {
-        await downloadAttestation(res, (c) => o.attest.export(c), request, peer, o.relayName);
-      } finally {
-        attesting--;
-      }
+      res.once('close', () => attesting--);
+      await downloadAttestation(res, (c) => o.attest.export(c), request, peer, o.relayName);
     },
   });
 

@@ -9,7 +9,7 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { CONTENT_SECURITY_POLICY } from '../../../../relay/ui/static_files';
 import { makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
-import { api, fetchUi, lines, waitFor, type UiTarget } from './ui_client';
+import { api, fetchUi, lines, open, waitFor, type UiTarget } from './ui_client';
 
 describe('relay/ui gateway', function () {
   this.timeout(30_000);
@@ -41,13 +41,52 @@ describe('relay/ui gateway', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('has no UI server unless asked', async () => {
+  it('has no UI server unless asked, and logs where it is', async () => {
     const r = await startRelay({ listen: '127.0.0.1:0' });
     try {
       assert.equal(r.uiAddress, undefined);
     } finally {
       await r.close();
     }
+    const said: string[] = [];
+    const withUi = await startRelay({ listen: '127.0.0.1:0', ui: { listen: '127.0.0.1:0' }, log: (m) => said.push(m) });
+    await withUi.close();
+    assert.ok(said.includes(`web UI on http://${withUi.uiAddress}/`), said.join('\n'));
+  });
+
+  it('does not start when the UI port is taken, and leaves the gRPC port free', async () => {
+    const { createServer } = await import('node:net');
+    const listenOn = async (port: number) => {
+      const s = createServer();
+      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+      return { port: (s.address() as { port: number }).port, close: () => new Promise<void>((resolve) => s.close(() => resolve())) };
+    };
+    const holder = await listenOn(0);
+    const spare = await listenOn(0);
+    await spare.close();
+    try {
+      await assert.rejects(startRelay({ listen: `127.0.0.1:${spare.port}`, ui: { listen: `127.0.0.1:${holder.port}` } }), /EADDRINUSE/);
+      await (await listenOn(spare.port)).close();
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('refuses plaintext on a non-loopback UI address unless told otherwise', async () => {
+    await assert.rejects(startRelay({ listen: '127.0.0.1:0', ui: { listen: '0.0.0.0:0' } }), /refusing to serve flows without TLS on 0\.0\.0\.0:0/);
+  });
+
+  it('closes with a browser still following, its stream ended', async () => {
+    const r = await startRelay({ listen: '127.0.0.1:0', ui: { listen: '127.0.0.1:0' } });
+    const res = await open({ address: r.uiAddress as string }, 'POST', '/api/v1/observer.Observer/GetFlows', '{"follow":true}', { 'x-cillion-ui': '1' });
+    assert.equal(res.statusCode, 200);
+    res.on('error', () => undefined);
+    res.resume();
+    const ended = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    const started = Date.now();
+    await r.close();
+    await ended;
+    assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`);
   });
 
   it('serves the bundle with content types, CSP and nosniff', async () => {
@@ -133,6 +172,13 @@ describe('relay/ui gateway', function () {
       req.end();
     });
     assert.equal(chunked, 413);
+    assert.equal((await api(ui, 'whoami')).status, 200);
+  });
+
+  it('takes JSON nested as deep as the body limit allows without failing (what fromJSON cannot read is ignored)', async () => {
+    const deep = `{"whitelist":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+    const r = await fetchUi(ui, 'POST', '/api/v1/observer.Observer/GetFlows', deep, { 'x-cillion-ui': '1' });
+    assert.ok(r.status < 500, `${r.status} ${r.text.slice(0, 200)}`);
     assert.equal((await api(ui, 'whoami')).status, 200);
   });
 

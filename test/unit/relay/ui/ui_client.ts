@@ -42,6 +42,18 @@ export function open(t: UiTarget, method: string, path: string, body?: string | 
   });
 }
 
+/** Sends a request and goes away `ms` later, answered or not. */
+export function leaveAfter(t: UiTarget, method: string, path: string, body: string, headers: Record<string, string>, ms: number): Promise<void> {
+  const h = { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  const req = (t.tls ? httpsRequest : httpRequest)(options(t, method, path, h), (res) => res.resume());
+  req.on('error', () => undefined);
+  req.end(body);
+  return new Promise((resolve) => setTimeout(() => {
+    req.destroy();
+    resolve();
+  }, ms));
+}
+
 export async function fetchUi(t: UiTarget, method: string, path: string, body?: string | Buffer, headers: Record<string, string | number> = {}): Promise<UiAnswer> {
   const res = await open(t, method, path, body, headers);
   const parts: Buffer[] = [];
