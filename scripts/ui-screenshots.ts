@@ -1,4 +1,5 @@
-// Writes one PNG per view of a running relay's web UI, for the README and docs/web-ui.md:
+// Writes one PNG per view of a running relay's web UI, for the README and docs/web-ui.md (no
+// detail pane open: it would cover half the service map and the table's last columns):
 //   npx tsx scripts/ui-screenshots.ts --url https://127.0.0.1:12000/ \
 //     --cert /var/run/cillion-demo/certs/reader/tls.crt --key .../reader/tls.key --ca .../ca/ca.crt
 // The relay's certificate is checked against --ca here, once, by asking whoami; the browser
@@ -20,12 +21,10 @@ interface View {
   root: string;
   /** What must be on screen before the picture is worth taking. */
   ready: (p: Page) => Locator;
-  /** A click that opens the view's detail, if the picture should show one. */
-  detail?: (p: Page) => Locator;
 }
 
 const VIEWS: View[] = [
-  { file: 'ui-service-map.png', nav: 'nav-map', root: 'view-service-map', ready: (p) => p.locator('[data-testid=edge][data-cross-cluster=true]').first(), detail: (p) => p.locator('[data-testid=edge][data-cross-cluster=true]').first() },
+  { file: 'ui-service-map.png', nav: 'nav-map', root: 'view-service-map', ready: (p) => p.locator('[data-testid=edge][data-cross-cluster=true]').first() },
   { file: 'ui-world-map.png', nav: 'nav-world', root: 'view-world-map', ready: (p) => p.locator('[data-testid=offending-hop]').first() },
   { file: 'ui-flows.png', nav: 'nav-flows', root: 'view-flows', ready: (p) => p.getByTestId('flow-row').first() },
   { file: 'ui-compliance.png', nav: 'nav-compliance', root: 'view-compliance', ready: (p) => p.locator('[data-testid=compliance-fence]').first() },
@@ -82,8 +81,6 @@ async function main(): Promise<void> {
       await page.getByTestId(v.root).waitFor({ timeout: WAIT_MS });
       await v.ready(page).waitFor({ timeout: WAIT_MS });
       await page.waitForTimeout(Number(values.settle) * 1000);
-      // Dispatched to the element itself: another edge's label may lie over its middle.
-      if (v.detail) await v.detail(page).dispatchEvent('click');
       const file = join(values.out as string, v.file);
       await page.screenshot({ path: file, type: 'png' });
       const bytes = statSync(file).size;
