@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type Relay } from '../../../../relay/server';
-import { CONTENT_SECURITY_POLICY } from '../../../../relay/ui/static_files';
+import { CONTENT_SECURITY_POLICY, defaultStaticDir, packageRoot } from '../../../../relay/ui/static_files';
 import { makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
 import { api, fetchUi, lines, open, waitFor, type UiTarget } from './ui_client';
@@ -89,6 +89,12 @@ describe('relay/ui gateway', function () {
     assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`);
   });
 
+  it('finds the bundle under the package root, from the sources as from dist/', () => {
+    const root = join(__dirname, '..', '..', '..', '..');
+    assert.equal(defaultStaticDir(), join(root, 'dist', 'web'));
+    assert.equal(packageRoot(join(root, 'dist', 'relay', 'ui')), root);
+  });
+
   it('serves the bundle with content types, CSP and nosniff', async () => {
     for (const [path, type] of [['/', 'text/html; charset=utf-8'], ['/index.html', 'text/html; charset=utf-8'], ['/app.js', 'text/javascript; charset=utf-8'], ['/app.css', 'text/css; charset=utf-8'], ['/assets/x.svg', 'image/svg+xml']]) {
       const r = await fetchUi(ui, 'GET', path);
@@ -135,6 +141,11 @@ describe('relay/ui gateway', function () {
     assert.equal(r.status, 403);
     assert.deepEqual(JSON.parse(r.text), { code: 7, name: 'PERMISSION_DENIED', message: 'API requests must carry the header x-cillion-ui: 1' });
     assert.equal((await fetchUi(ui, 'GET', '/api/v1/whoami', undefined, { 'x-cillion-ui': '0' })).status, 403);
+    // Another site's page would need a preflight to send the header; it is never granted.
+    const preflight = await fetchUi(ui, 'OPTIONS', '/api/v1/whoami', undefined, { origin: 'https://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-cillion-ui' });
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined);
+    assert.equal(preflight.headers['access-control-allow-headers'], undefined);
   });
 
   it('refuses bad JSON and wrong types (400), unknown paths (404), wrong methods (405)', async () => {
