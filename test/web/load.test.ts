@@ -94,12 +94,14 @@ describe('web UI under load', function () {
     // Sample the DOM and the lines received while the flows come in; pause, hold and resume once on the way.
     let maxRows = 0;
     let maxElements = 0;
+    let maxBehindMs = 0;
     const arrivals: Array<{ atMs: number; lines: number }> = [];
     const sample = async (): Promise<void> => {
       const d = await domSize(page);
       arrivals.push({ atMs: Date.now() - startMs, lines: d.lines });
       maxRows = Math.max(maxRows, d.rows);
       maxElements = Math.max(maxElements, d.elements);
+      maxBehindMs = Math.max(maxBehindMs, d.behindMs);
     };
     const sampleUntil = async (ms: number): Promise<void> => {
       while (Date.now() - startMs < ms) {
@@ -148,6 +150,7 @@ describe('web UI under load', function () {
       pageFlowsPerSecond: Math.round(atEnd.lines / (atEnd.atMs / 1000)),
       pageLines: r.lines,
       lostReportedToPage: r.lost,
+      pageBehindMaxMs: maxBehindMs,
       pageMiBPerSecond: +(r.bytes / (windowMs / 1000) / 2 ** 20).toFixed(1),
       frames: r.gaps.length,
       frameGapP50Ms: Math.round(percentile(r.gaps, 50)),
