@@ -34,13 +34,15 @@ export function App() {
   const [stream, setStream] = useState<{ state: StreamState; error?: string }>({ state: 'connecting' });
   const [filterError, setFilterError] = useState('');
   const filterKey = JSON.stringify(route.filters);
+  // Bumped by the header's Reconnect: a new stream (and deck) with the same filters.
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     fetchWhoami().then(setWho, (e: Error) => setWhoError(e.message));
   }, []);
 
   // A new deck per filter set: what the page holds always matches the filters shown.
-  const deck = useMemo(() => new FlowDeck(who?.cluster ?? '', DEFAULT_LIMITS), [filterKey, who?.cluster]);
+  const deck = useMemo(() => new FlowDeck(who?.cluster ?? '', DEFAULT_LIMITS), [filterKey, who?.cluster, attempt]);
 
   useEffect(() => {
     if (!who && !whoError) return;
@@ -69,7 +71,7 @@ export function App() {
 
   return (
     <div class="app">
-      <Header deck={deck} stream={stream} who={who} whoError={whoError} />
+      <Header deck={deck} stream={stream} who={who} whoError={whoError} onReconnect={filterError ? undefined : () => setAttempt(attempt + 1)} />
       <nav class="nav">
         {VIEWS.map((v) => (
           <a key={v} data-testid={`nav-${v}`} class={v === route.view ? 'active' : ''} href={formatHash({ view: v, filters: route.filters })}>

@@ -1,6 +1,6 @@
 // One flow in full: its hops (the offending one marked), the identity carried in the SCION
 // packet and how it checked against the source endpoint, and the flow as proto3 JSON.
-import { Flow, identityCheckToJSON } from '../../proto/gen/flow/flow';
+import { Flow, geofenceVerdictToJSON, identityCheckToJSON } from '../../proto/gen/flow/flow';
 import { endpointText, flowTime, verdictText } from './path_text';
 
 interface Props {
@@ -22,7 +22,12 @@ export function FlowDetail({ flow, localCluster, onClose }: Props) {
       <p class="muted">
         {flowTime(flow)} · {flow.nodeName} · {verdictText(flow)} · {flow.uuid}
       </p>
-      {g && g.name && <p>geofence <strong>{g.name}</strong>: {g.reason || g.verdict}</p>}
+      {g && g.name && (
+        <p>
+          geofence <strong>{g.name}</strong>: {geofenceVerdictToJSON(g.verdict).replace(/^GEOFENCE_/, '').toLowerCase()}
+          {g.reason ? ` (${g.reason})` : ''}
+        </p>
+      )}
       <h4>Hops</h4>
       <ol data-testid="detail-hops" class="hops">
         {hops.length === 0 && <li class="muted">no SCION path</li>}

@@ -36,14 +36,21 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
     return () => ro.disconnect();
   }, []);
 
+  // Where the table is scrolled to, as last set or seen: reading scrollTop after the rows
+  // changed would force a layout every frame.
+  const shownTop = useRef(0);
   useLayoutEffect(() => {
     const el = box.current;
-    if (el && Math.abs(el.scrollTop - top) >= 1) el.scrollTop = top;
+    if (el && shownTop.current !== top) {
+      el.scrollTop = top;
+      shownTop.current = top;
+    }
   });
 
   const onScroll = () => {
-    const el = box.current as HTMLDivElement;
-    if (Math.abs(el.scrollTop - top) < 1) return;
+    const el = box.current;
+    if (!el || Math.abs(el.scrollTop - shownTop.current) < 1) return;
+    shownTop.current = el.scrollTop;
     setAnchor({ scrollTop: el.scrollTop, total: deck.ring.total });
     setFollow(el.scrollTop < ROW_H / 2 && !hover);
   };
@@ -53,6 +60,8 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
     setHover(true);
   };
 
+  // Rows are keyed by their slot, not their flow: at a high rate every row shows a new flow
+  // each frame, and updating a row's text is cheaper than replacing the row.
   const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
   const last = Math.min(size, Math.ceil((top + viewH) / ROW_H) + OVERSCAN);
   const rows = [];
@@ -61,14 +70,14 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
     const fv = pathVerdict(f);
     rows.push(
       <div
-        key={f.uuid || `d${deck.ring.total - d}`}
+        key={d}
         data-testid="flow-row"
         data-uuid={f.uuid}
         class={`row${selected?.uuid === f.uuid ? ' selected' : ''}`}
         style={{ top: `${d * ROW_H}px` }}
         onClick={() => setSelected(f)}
       >
-        <span class="c-time mono">{flowTime(f)}</span>
+        <span class="c-time mono" title={`${flowTime(f)} UTC`}>{flowTime(f, true)}</span>
         <span class="c-node">{f.nodeName}</span>
         <span class="c-ep">{endpointText(f, 'source', deck.localCluster)}</span>
         <span class="c-ep">{endpointText(f, 'destination', deck.localCluster)}</span>
@@ -105,7 +114,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
       </div>
       <div class="table-wrap">
         <div class="thead">
-          <span class="c-time">time</span>
+          <span class="c-time">time (UTC)</span>
           <span class="c-node">node</span>
           <span class="c-ep">source</span>
           <span class="c-ep">destination</span>

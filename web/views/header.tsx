@@ -1,5 +1,5 @@
-// The header: the stream's state (paused while the table is paused), its error, and the
-// certificate name and roles the relay mapped this browser to.
+// The header: the stream's state (paused while the table is paused), its error with a way
+// to start it again, and the certificate name and roles the relay mapped this browser to.
 import type { StreamState } from '../api/flow_stream';
 import type { Whoami } from '../api/http';
 import type { FlowDeck } from '../state/flow_deck';
@@ -10,9 +10,11 @@ interface Props {
   stream: { state: StreamState; error?: string };
   who: Whoami | null;
   whoError: string;
+  /** Starts the stream again after it ended or failed; absent while the filters are bad. */
+  onReconnect?: () => void;
 }
 
-export function Header({ deck, stream, who, whoError }: Props) {
+export function Header({ deck, stream, who, whoError, onReconnect }: Props) {
   useFrameTick(deck);
   const state = stream.state === 'live' && deck.paused ? 'paused' : stream.state;
   return (
@@ -26,6 +28,11 @@ export function Header({ deck, stream, who, whoError }: Props) {
         <span data-testid="stream-error" class="stream-error">
           {stream.error}
         </span>
+      )}
+      {(stream.state === 'error' || stream.state === 'ended') && onReconnect && (
+        <button class="reconnect" onClick={onReconnect}>
+          Reconnect
+        </button>
       )}
       {deck.lostEvents > 0 && <span class="lost" title="events the relay or the nodes reported lost">lost {deck.lostEvents}</span>}
       <span class="spacer" />

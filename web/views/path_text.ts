@@ -2,10 +2,12 @@
 import { verdictToJSON, type Flow } from '../../proto/gen/flow/flow';
 import { workloadKey, workloadOf } from '../state/workload';
 
-export function flowTime(flow: Flow): string {
+/** The flow's time in UTC, "2026-01-01 12:00:00.000"; `short` keeps only the time of day. */
+export function flowTime(flow: Flow, short = false): string {
   if (!flow.time) return '';
   const d = new Date(Number(flow.time.seconds) * 1000 + Math.floor(flow.time.nanos / 1e6));
-  return d.toISOString().replace('T', ' ').slice(0, 23);
+  const text = d.toISOString().replace('T', ' ').slice(0, 23);
+  return short ? text.slice(11) : text;
 }
 
 export function pathText(flow: Flow): string {

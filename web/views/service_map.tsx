@@ -34,8 +34,8 @@ function edgeGeometry(a: PlacedWorkload, b: PlacedWorkload): { d: string; mx: nu
   const dx = bx - ax;
   const dy = by - ay;
   const len = Math.hypot(dx, dy) || 1;
-  const ox = (dy / len) * 5;
-  const oy = (-dx / len) * 5;
+  const ox = (dy / len) * 9;
+  const oy = (-dx / len) * 9;
   // Clip to the boxes' borders: the largest step along the line that stays inside a box.
   const clip = (w: number, h: number) => Math.min(Math.abs(dx) > 0 ? w / 2 / Math.abs(dx) : Infinity, Math.abs(dy) > 0 ? h / 2 / Math.abs(dy) : Infinity);
   const ta = clip(a.w, a.h);
@@ -63,7 +63,7 @@ export function ServiceMapView({ deck }: { deck: FlowDeck }) {
         ) : (
           <svg data-testid="service-map" class="service-map" width={layout.width + pad * 2 + 60} height={layout.height + pad * 2} viewBox={`${-pad} ${-pad} ${layout.width + pad * 2 + 60} ${layout.height + pad * 2}`}>
             <defs>
-              <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse">
                 <path d="M0,0 L10,5 L0,10 z" class="arrow" />
               </marker>
             </defs>

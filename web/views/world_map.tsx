@@ -3,9 +3,10 @@
 // geofence verdict of the flows over them, each violation's offending hop ringed, and a
 // legend naming the fence, the AS and its country. Redrawn at most every MAP_INTERVAL_MS.
 import { geoPath } from 'd3-geo';
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { countryShapes } from '../geo/countries';
-import { fittedProjection, MAP_H, MAP_W } from '../geo/projection';
+import { placeLabels } from '../geo/labels';
+import { fittedProjection } from '../geo/projection';
 import type { FlowDeck } from '../state/flow_deck';
 import { useSlowTick } from '../ticks';
 
@@ -19,26 +20,39 @@ const VERDICT_LEGEND: [string, string][] = [
 export function WorldMapView({ deck }: { deck: FlowDeck }) {
   const tick = useSlowTick(deck);
   const world = deck.world;
+  const frame = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ w: 1000, h: 560 });
+  useEffect(() => {
+    const el = frame.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setSize({ w: Math.max(200, Math.round(el.clientWidth)), h: Math.max(150, Math.round(el.clientHeight)) }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const ases = [...world.ases.values()].sort((a, b) => (a.ia < b.ia ? -1 : 1));
-  // The projection (and the costly country outlines) change only when the set of ASes does.
+  // The projection (and the costly country outlines) change only when the set of ASes or
+  // the drawing's size does.
   const placeKey = ases.map((a) => `${a.ia}@${a.longitude},${a.latitude}`).join(';');
   const { projection, countries } = useMemo(() => {
-    const projection = fittedProjection(ases.map((a) => [a.longitude, a.latitude]));
+    const projection = fittedProjection(ases.map((a) => [a.longitude, a.latitude]), size.w, size.h);
     const path = geoPath(projection);
     const countries = countryShapes().map((c) => ({ iso2: c.id, name: c.properties.name, d: path(c) ?? '' }));
     return { projection, countries };
-  }, [placeKey]);
+  }, [placeKey, size.w, size.h]);
   const path = geoPath(projection);
   const at = (ia: string) => {
     const a = world.ases.get(ia);
     return a ? projection([a.longitude, a.latitude]) : null;
   };
+  const spots = ases.map((a) => projection([a.longitude, a.latitude]) ?? [NaN, NaN]);
+  const labels = placeLabels(ases.map((a, i): [number, number, string] => [spots[i][0], spots[i][1], a.ia]));
   const offending = [...world.offending.values()].sort((a, b) => b.flows - a.flows || (a.fence < b.fence ? -1 : 1));
 
   return (
     <section data-testid="view-world-map" class="view world-view" data-tick={tick}>
-      <svg data-testid="world-map" class="world-map" viewBox={`0 0 ${MAP_W} ${MAP_H}`} preserveAspectRatio="xMidYMid meet">
-        <rect class="sea" x={0} y={0} width={MAP_W} height={MAP_H} />
+      <div class="world-frame" ref={frame}>
+      <svg data-testid="world-map" class="world-map" width={size.w} height={size.h} viewBox={`0 0 ${size.w} ${size.h}`}>
+        <rect class="sea" x={0} y={0} width={size.w} height={size.h} />
         <g class="countries">
           {countries.map((c, i) => (
             <path key={`${c.iso2}-${i}`} data-testid="country" data-iso2={c.iso2} data-crossed={String(c.iso2 !== '' && world.countries.has(c.iso2))} class="country" d={c.d}>
@@ -61,13 +75,15 @@ export function WorldMapView({ deck }: { deck: FlowDeck }) {
           })}
         </g>
         <g class="ases">
-          {ases.map((a) => {
-            const p = at(a.ia);
-            if (!p) return null;
+          {ases.map((a, i) => {
+            const [x, y] = spots[i];
+            if (!Number.isFinite(x)) return null;
+            const l = labels[i];
             return (
-              <g key={a.ia} data-testid="as" data-ia={a.ia} data-country={a.country} transform={`translate(${p[0].toFixed(1)},${p[1].toFixed(1)})`}>
-                <circle class="as-dot" r={5} />
-                <text class="as-label" x={8} y={-6}>{a.ia}</text>
+              <g key={a.ia} data-testid="as" data-ia={a.ia} data-country={a.country}>
+                <circle class="as-dot" cx={x.toFixed(1)} cy={y.toFixed(1)} r={5} />
+                {l.y + l.h - 3 > y - 4 && <line class="as-leader" x1={x} y1={y} x2={l.x} y2={l.y + l.h - 4} />}
+                <text class="as-label" x={l.x} y={l.y + l.h - 3}>{a.ia}</text>
                 <title>{`${a.ia} (${a.country || '?'}) ${a.address} — ${a.flows} flow hops`}</title>
               </g>
             );
@@ -85,6 +101,7 @@ export function WorldMapView({ deck }: { deck: FlowDeck }) {
           })}
         </g>
       </svg>
+      </div>
       <div class="world-legend">
         <ul class="verdict-legend">
           {VERDICT_LEGEND.map(([v, label]) => (
