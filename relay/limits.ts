@@ -107,4 +107,7 @@ export type BreachKind =
   | 'stalled'
   | 'handover'
   | 'retraction_rate'
-  | 'retraction_age';
+  | 'retraction_age'
+  | 'ui_body'
+  | 'ui_connections'
+  | 'ui_downloads';

@@ -181,6 +181,8 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
         cluster: opts.cluster,
         staticDir: opts.ui?.staticDir,
         limits: opts.ui?.limits,
+        log,
+        onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
       }), (g) => () => g.close())
       : undefined;
 

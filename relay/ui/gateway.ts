@@ -5,6 +5,7 @@
 // relay's TLS it is HTTPS on the relay's server certificate and requires a client
 // certificate of the relay's client CA; the certificate's roles are the AccessPolicy's.
 import { status } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -53,6 +54,10 @@ export interface GatewayOptions {
   /** The built browser app; default dist/web of the package. */
   staticDir?: string;
   limits?: Partial<UiLimits>;
+  /** Unexpected failures, for the log; the client sees only an error id. */
+  log?: (message: string) => void;
+  /** A client hit one of the UI's own bounds (the relay's breaches: counted and logged). */
+  onLimit?: (kind: 'ui_body' | 'ui_connections' | 'ui_downloads', message: string, peer: string) => void;
 }
 
 export interface Gateway {
@@ -130,7 +135,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     run: async (req, res, peer) => {
       const request = fromJson(ExportRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'ExportRequest');
       if (attesting >= limits.maxAttestDownloads) {
-        throw new GatewayError(status.RESOURCE_EXHAUSTED, `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`);
+        const message = `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`;
+        o.onLimit?.('ui_downloads', message, peer.address);
+        throw new GatewayError(status.RESOURCE_EXHAUSTED, message);
       }
       // Held until the tar has gone out (or the client has): the temporary directory lives that long.
       attesting++;
@@ -158,21 +165,31 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (overCap.has(req.socket)) {
+      const message = `${limits.maxConnections} connections are open to the web UI, the most it serves at once`;
+      o.onLimit?.('ui_connections', message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
       res.shouldKeepAlive = false;
-      sendError(res, status.RESOURCE_EXHAUSTED, `${limits.maxConnections} connections are open to the web UI, the most it serves at once`, 429, { connection: 'close' });
+      sendError(res, status.RESOURCE_EXHAUSTED, message, 429, { connection: 'close' });
       return;
     }
     const answer = path === '/api' || path.startsWith('/api/') ? api(req, res, path) : serveStatic(req, res, staticDir, path);
     answer.catch((e: unknown) => {
       if (e instanceof GatewayError) {
         // A refused body is not read on: the connection goes with the answer.
-        if (e.httpStatus === 413) res.shouldKeepAlive = false;
+        if (e.httpStatus === 413) {
+          res.shouldKeepAlive = false;
+          o.onLimit?.('ui_body', e.message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        }
         sendError(res, e.code, e.message, e.httpStatus, e.httpStatus === 405 ? { allow: routes.get(path)?.method ?? 'GET' } : {});
         return;
       }
       const err = e as { code?: unknown; details?: string; message?: string };
-      if (typeof err.code === 'number') sendError(res, err.code, err.details ?? err.message ?? '');
-      else sendError(res, status.INTERNAL, 'internal error');
+      if (typeof err.code === 'number') {
+        sendError(res, err.code, err.details ?? err.message ?? '');
+        return;
+      }
+      const id = randomBytes(6).toString('hex');
+      o.log?.(`web UI: ${req.method} ${path}: error id ${id}: ${err.message ?? String(e)}`);
+      sendError(res, status.INTERNAL, `internal error (error id ${id})`);
     });
   };
 

@@ -45,11 +45,6 @@ export class GatewayCall<Req> extends EventEmitter {
     return this.gone;
   }
 
-  /** True once the handler ended the call, with OK or an error. */
-  get finished(): boolean {
-    return this.over;
-  }
-
   getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: PeerCertificate } {
     return this.peer.certificate ? { transportSecurityType: 'ssl', sslPeerCertificate: this.peer.certificate } : {};
   }

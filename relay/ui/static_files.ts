@@ -2,7 +2,7 @@
 // that directory are served (no "..", no encoded separators, no symlink out of it), each with
 // its content type, the page's Content-Security-Policy and nosniff; when the bundle is not
 // built, a page that says so (503) instead of a bare 404.
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -31,12 +31,13 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** The package's root (where package.json is), from this file in the sources or in dist/. */
+/** The package's root (its package.json names cillion), from this file in the sources or under dist/. */
 export function packageRoot(from = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'relay'))) return dir;
-    if (dirname(dir) === dir) return resolve(from, '../..');
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'cillion') return dir;
   }
+  throw new Error(`no cillion package.json above ${from}`);
 }
 
 export function defaultStaticDir(): string {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelay, type Relay } from '../../../../relay/server';
-import { CONTENT_SECURITY_POLICY } from '../../../../relay/ui/static_files';
+import { CONTENT_SECURITY_POLICY, defaultStaticDir, packageRoot } from '../../../../relay/ui/static_files';
 import { makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
 import { api, fetchUi, lines, open, waitFor, type UiTarget } from './ui_client';
@@ -87,6 +87,12 @@ describe('relay/ui gateway', function () {
     await r.close();
     await ended;
     assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`);
+  });
+
+  it('finds the bundle under the package root, from the sources as from dist/', () => {
+    const root = join(__dirname, '..', '..', '..', '..');
+    assert.equal(defaultStaticDir(), join(root, 'dist', 'web'));
+    assert.equal(packageRoot(join(root, 'dist', 'relay', 'ui')), root);
   });
 
   it('serves the bundle with content types, CSP and nosniff', async () => {
@@ -173,6 +179,7 @@ describe('relay/ui gateway', function () {
     });
     assert.equal(chunked, 413);
     assert.equal((await api(ui, 'whoami')).status, 200);
+    assert.match(await relay.metrics.text(), /cillion_limit_breaches_total\{kind="ui_body"\} 2/);
   });
 
   it('takes JSON nested as deep as the body limit allows without failing (what fromJSON cannot read is ignored)', async () => {

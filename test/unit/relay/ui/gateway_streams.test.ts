@@ -167,6 +167,7 @@ describe('relay/ui gateway streams and limits', function () {
       assert.match(answer, /^HTTP\/1\.1 429/);
       assert.match(answer, /RESOURCE_EXHAUSTED/);
       await closed;
+      assert.match(await relay.metrics.text(), /cillion_limit_breaches_total\{kind="ui_connections"\} 1/);
       held.shift()?.destroy();
       await waitFor(async () => (await api(ui, 'whoami')).status === 200, 5000, 'a connection to be free');
     } finally {

@@ -133,6 +133,7 @@ describe('relay/ui gateway with TLS', function () {
     const refused = JSON.parse((a.status === 429 ? a : b).text) as { name: string; message: string };
     assert.equal(refused.name, 'RESOURCE_EXHAUSTED');
     assert.match(refused.message, /1 attestation downloads are being assembled/);
+    assert.match(await relay.metrics.text(), /cillion_limit_breaches_total\{kind="ui_downloads"\} 1/);
     assert.equal((await api(as('auditor'), 'cillion.attest.v1.Attest/Export', exportBody)).status, 200, 'the slot is given back');
   });
 
