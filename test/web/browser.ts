@@ -47,9 +47,7 @@ export async function openPage(browser: Browser, url: string, cert: BrowserCert 
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
-    // Chromium asks for /favicon.ico on its own (index.html names no icon) and logs its 404:
-    // not the app's error.
-    if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+    if (m.type() === 'error') errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
   });
   page.on('pageerror', (e) => errors.push(`exception: ${e.message}`));
   // Chromium's console names no URL for a failed load: the response does.

@@ -20,7 +20,7 @@ import { rankPaths } from '../../operator/selection/rank';
 import { describePath } from '../../paths/describe';
 import type { Flow, ScionPath } from '../../proto/gen/flow/flow';
 import { formatIA } from '../../scion/isdas';
-import { exampleControlPlane, FRANKFURT, honestPath, ZURICH } from '../unit/paths/fixture';
+import { EUROPE_OR_CH, exampleControlPlane, FRANKFURT, honestPath, ZURICH } from '../unit/paths/fixture';
 import { prng } from '../unit/relay/store/corpus';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -32,7 +32,6 @@ const IA_OF: Record<Cluster, typeof ZURICH> = { zurich: ZURICH, frankfurt: FRANK
 export const VIOLATION = { fence: 'eu-plus-ch-audit', ia: '66-2:0:10', country: 'US' };
 export const COMPLIANT_FENCE = 'eu-plus-ch';
 
-const EUROPE = new Set(['CH', 'DE', 'FR', 'NL', 'AT', 'IT', 'BE']);
 const UDP = 17;
 /** Ports as cli/demo/traffic.ts gives the apps. */
 const PORTS: Record<string, number> = { billing: 7000, video: 7001, replication: 7002, analytics: 7003 };
@@ -86,7 +85,7 @@ const viaIsd66 = (cp: ControlPlanePath): boolean => cp.ases.some((ia) => formatI
 function selected(svc: EmbeddedPathService, from: Cluster, to: Cluster): Record<string, ScionPath[]> {
   const all = svc.pathsSync(IA_OF[from], IA_OF[to]).filter((p) => p.interfaces.length > 0);
   const none = { latency: 0, bandwidth: 0, hopCount: 0 };
-  const europe = all.filter((p) => countries(p).every((c) => EUROPE.has(c)));
+  const europe = all.filter((p) => countries(p).every((c) => EUROPE_OR_CH.has(c)));
   const pick = (ps: ControlPlanePath[], n: number): ScionPath[] => ps.slice(0, n).map((p, i) => ({ ...honestPath(p), pathId: i + 1 }));
   return {
     billing: pick(rankPaths(all, 'latency', none), 1),

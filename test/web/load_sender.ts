@@ -1,16 +1,16 @@
 // The load test's collectors, a process of their own (forked by load.test.ts) so that making
 // and encoding flows does not share the relay's event loop. Every TICK_MS it builds the demo
 // flows of that tick at the asked rate, as columns (what the agent's exporter sends), one
-// batch per node, and writes them on that node's export stream; it stops after the asked
-// time, or earlier when more than MAX_UNACKED flows wait for acknowledgement (the relay
-// does not keep up: the test then sees fewer flows sent than asked). It reports what it
-// sent and when.
+// batch per node, and writes them on that node's export stream, for the asked time. A tick
+// finding more than MAX_UNACKED flows unacknowledged sends nothing (the agent's export
+// buffer is bounded too): when the relay does not keep up the test sees fewer flows sent
+// than asked. It reports what it sent, when, and the largest backlog it had.
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { encodeColumns } from '../../columns/encode';
 import { FlowBatch, FlowExportClient, type ExportAck } from '../../proto/gen/export/v1/export';
 import { zeroCounters } from '../../observer/nodes';
-import { DemoTraffic } from './demo_flows';
+import { DemoTraffic, type NodeFlow } from './demo_flows';
 
 export interface SenderConfig {
   /** The relay's gRPC address, by the name its certificate carries. */
@@ -23,11 +23,12 @@ export interface SenderConfig {
 
 export type SenderMessage =
   | { kind: 'ready' }
-  | { kind: 'done'; sent: number; acked: number; rejected: number; firstMs: number; lastMs: number; ticksLate: number; cpuSeconds: number }
+  | { kind: 'done'; sent: number; acked: number; rejected: number; firstMs: number; lastMs: number; ticksLate: number; ticksSkipped: number; maxUnacked: number; cpuSeconds: number }
   | { kind: 'failed'; error: string };
 
 const TICK_MS = 100;
-const MAX_UNACKED = 50_000;
+/** The agent's default --export-buffer: what a collector holds unacknowledged before it sheds. */
+const MAX_UNACKED = 100_000;
 
 interface NodeStream {
   call: ClientDuplexStream<FlowBatch, ExportAck>;
@@ -58,6 +59,8 @@ function run(cfg: SenderConfig): Promise<SenderMessage> {
   let acked = 0;
   let rejected = 0;
   let ticksLate = 0;
+  let ticksSkipped = 0;
+  let maxUnacked = 0;
   let failed: Error | undefined;
   const streams = new Map(cfg.nodes.map((n) => [n.node, open(cfg, n, (f, r) => ((acked += f), (rejected += r)), (e) => (failed ??= e))]));
   const sessions = new Map(cfg.nodes.map((n) => [n.node, `${n.node}-load-${process.pid}`]));
@@ -79,19 +82,15 @@ function run(cfg: SenderConfig): Promise<SenderMessage> {
         if (acked + rejected < sent && Date.now() < deadline && !failed) return;
         clearInterval(wait);
         const used = process.cpuUsage(cpu);
-        finish({ kind: 'done', sent, acked, rejected, firstMs, lastMs, ticksLate, cpuSeconds: (used.user + used.system) / 1e6 });
+        finish({ kind: 'done', sent, acked, rejected, firstMs, lastMs, ticksLate, ticksSkipped, maxUnacked, cpuSeconds: (used.user + used.system) / 1e6 });
       }, 20);
     };
-    let tick = 0;
-    const step = (): void => {
-      if (failed) return finish({ kind: 'failed', error: failed.message });
-      if (tick === ticks || sent - acked - rejected > MAX_UNACKED) return settle(Date.now());
-      const now = Date.now();
-      const byNode = new Map<string, ReturnType<DemoTraffic['flows']>>();
-      for (const f of traffic.flows(perTick, now, TICK_MS, tick + 1)) {
-        const list = byNode.get(f.node) ?? [];
+    const sendTick = (flows: NodeFlow[]): void => {
+      const byNode = new Map<string, NodeFlow[]>();
+      for (const f of flows) {
+        let list = byNode.get(f.node);
+        if (!list) byNode.set(f.node, (list = []));
         list.push(f);
-        byNode.set(f.node, list);
       }
       for (const [node, list] of byNode) {
         const s = streams.get(node);
@@ -102,6 +101,15 @@ function run(cfg: SenderConfig): Promise<SenderMessage> {
         s.call.write(FlowBatch.fromPartial({ nodeName: node, clusterName: list[0].cluster, sessionId: sessions.get(node), sequence, columns, counters: zeroCounters() }));
         sent += list.length;
       }
+    };
+    let tick = 0;
+    const step = (): void => {
+      if (failed) return finish({ kind: 'failed', error: failed.message });
+      if (tick === ticks) return settle(Date.now());
+      const backlog = sent - acked - rejected;
+      maxUnacked = Math.max(maxUnacked, backlog);
+      if (backlog > MAX_UNACKED) ticksSkipped++;
+      else sendTick(traffic.flows(perTick, Date.now(), TICK_MS, tick + 1));
       tick++;
       // Ticks keep to the wall clock: a late tick shortens the next wait instead of shifting the rest.
       const due = firstMs + tick * TICK_MS - Date.now();

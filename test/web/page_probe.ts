@@ -12,13 +12,18 @@ export interface ProbeReadings {
   longTasks: number[];
   /** GetFlows lines received (flows, plus the rare node status or lost events line). */
   lines: number;
+  /** Flows the relay said it could not deliver (lost_events lines' num_events_lost). */
+  lost: number;
+  /** The time of the newest line received, ms since the epoch (0: none yet). */
+  newestMs: number;
   bytes: number;
   /** Per click on pause/resume: the state wanted and ms from the click event to it. */
   toggles: Array<{ want: string; ms: number }>;
 }
 
 export const PROBE_SCRIPT = `(() => {
-  const probe = { gaps: [], longTasks: [], lines: 0, bytes: 0, toggles: [], last: 0 };
+  const probe = { gaps: [], longTasks: [], lines: 0, lost: 0, newestMs: 0, bytes: 0, toggles: [], last: 0 };
+  const text = new TextDecoder();
   window.__cillionProbe = probe;
   const frame = (t) => {
     if (probe.last) probe.gaps.push(t - probe.last);
@@ -37,6 +42,16 @@ export const PROBE_SCRIPT = `(() => {
     const count = new TransformStream({
       transform(chunk, out) {
         for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) probe.lines++;
+        // Chunks are searched, not parsed: for a lost-events line (rare) and the last line's time.
+        const t = text.decode(chunk, { stream: true });
+        const at = t.lastIndexOf('"time":"');
+        if (at >= 0) {
+          const ms = Date.parse(t.slice(at + 8, t.indexOf('"', at + 8)));
+          if (ms > probe.newestMs) probe.newestMs = ms;
+        }
+        for (let at = t.indexOf('"numEventsLost":'); at >= 0; at = t.indexOf('"numEventsLost":', at + 1)) {
+          probe.lost += Number(/^"numEventsLost":"?(\d+)/.exec(t.slice(at, at + 40))?.[1] ?? 0);
+        }
         probe.bytes += chunk.length;
         out.enqueue(chunk);
       },
@@ -63,15 +78,23 @@ export const PROBE_SCRIPT = `(() => {
 export function readProbe(page: Page, reset = false): Promise<ProbeReadings> {
   return page.evaluate(`(() => {
     const p = window.__cillionProbe;
-    const r = { gaps: p.gaps, longTasks: p.longTasks, lines: p.lines, bytes: p.bytes, toggles: p.toggles };
-    if (${reset}) { p.gaps = []; p.longTasks = []; p.lines = 0; p.bytes = 0; p.toggles = []; }
+    const r = { gaps: p.gaps, longTasks: p.longTasks, lines: p.lines, lost: p.lost, newestMs: p.newestMs, bytes: p.bytes, toggles: p.toggles };
+    if (${reset}) { p.gaps = []; p.longTasks = []; p.lines = 0; p.lost = 0; p.bytes = 0; p.toggles = []; }
     return r;
   })()`);
 }
 
-/** The DOM's size now: table rows and every element. */
-export function domSize(page: Page): Promise<{ rows: number; elements: number }> {
-  return page.evaluate(`({ rows: document.querySelectorAll('[data-testid="flow-row"]').length, elements: document.getElementsByTagName('*').length })`);
+/**
+ * The DOM's size now (table rows, every element), the GetFlows lines received so far and
+ * how far behind the clock the newest of them is, ms.
+ */
+export function domSize(page: Page): Promise<{ rows: number; elements: number; lines: number; behindMs: number }> {
+  return page.evaluate(`({
+    rows: document.querySelectorAll('[data-testid="flow-row"]').length,
+    elements: document.getElementsByTagName('*').length,
+    lines: window.__cillionProbe.lines,
+    behindMs: window.__cillionProbe.newestMs ? Date.now() - window.__cillionProbe.newestMs : -1,
+  })`);
 }
 
 export function percentile(xs: readonly number[], p: number): number {

@@ -55,7 +55,12 @@ export interface WebTestRelay {
   close(): Promise<void>;
 }
 
-export async function startWebTestRelay(opts: { log?: (line: string) => void } = {}): Promise<WebTestRelay> {
+/**
+ * Starts the relay. `store: false` leaves the store (and so attestation downloads) out: the
+ * load test spends the machine's two cores on the live path the page follows, not on
+ * ClickHouse inserts, whose rate the relay bench measures.
+ */
+export async function startWebTestRelay(opts: { log?: (line: string) => void; store?: boolean } = {}): Promise<WebTestRelay> {
   const dir = mkdtempSync(join(tmpdir(), `cillion-web-${process.pid}-`));
   makeCerts(dir);
   const resourcesDir = join(dir, 'resources');
@@ -76,7 +81,7 @@ export async function startWebTestRelay(opts: { log?: (line: string) => void } =
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    store = await openStore({ dataDir: join(dir, 'store'), log: opts.log });
+    if (opts.store !== false) store = await openStore({ dataDir: join(dir, 'store'), log: opts.log });
     relay = await startRelay({
       listen: '127.0.0.1:0',
       ui: { listen: '127.0.0.1:0' },
