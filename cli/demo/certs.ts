@@ -1,11 +1,13 @@
 // The demo's mutual TLS: a fresh CA each run; for each cluster's relay a server certificate
 // and a `peer` client certificate (how it calls the other clusters' relays); one collector
-// certificate per agent node; a reader and an attester certificate for the user, all in
-// <run dir>/certs; and <run dir>/env.<cluster>, which a shell sources to reach that
+// certificate per agent node; a reader and an attester certificate for the user (each also as
+// a PKCS#12 file a browser imports, for the relays' web UI), all in <run dir>/certs; and <run dir>/env.<cluster>, which a shell sources to reach that
 // cluster's relay as the reader. Under sudo, the user's certificates and the env files
 // belong to the user who ran sudo.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Role } from '../../relay/auth/identity';
 import { TLS_ENV, SERVER_ENV } from '../observe/client_tls';
 import { CA_CERT, mintCa, mintCertificate, TLS_CERT, TLS_KEY } from '../certs/mint';
@@ -16,6 +18,19 @@ export const RELAY_SERVER_NAME = 'localhost';
 export interface CertFiles {
   cert: string;
   key: string;
+}
+
+/** A certificate for the user: PEM files for the CLI, and the same as PKCS#12 for a browser. */
+export interface UserCertFiles extends CertFiles {
+  /** Key, certificate and the demo CA, under P12_PASSWORD. */
+  p12: string;
+}
+
+/** Browsers' import dialogs ask for one; an empty one some refuse. */
+export const P12_PASSWORD = 'cillion';
+
+export class DemoCertError extends Error {
+  override readonly name = 'DemoCertError';
 }
 
 export interface RelayCerts {
@@ -32,8 +47,8 @@ export interface DemoCerts {
   /** By cluster. */
   relays: Map<string, RelayCerts>;
   agents: Map<string, CertFiles>;
-  reader: CertFiles;
-  attester: CertFiles;
+  reader: UserCertFiles;
+  attester: UserCertFiles;
 }
 
 const files = (dir: string): CertFiles => ({ cert: join(dir, TLS_CERT), key: join(dir, TLS_KEY) });
@@ -42,6 +57,21 @@ function sudoUser(): { uid: number; gid: number } | null {
   const uid = Number(process.env.SUDO_UID);
   const gid = Number(process.env.SUDO_GID);
   return Number.isInteger(uid) && uid > 0 && Number.isInteger(gid) ? { uid, gid } : null;
+}
+
+/**
+ * `files` as PKCS#12 next to them (`<dir>/<name>.p12`), with the CA so a browser shows the chain.
+ * Node's crypto writes no PKCS#12; openssl is one of the build's Debian packages.
+ */
+function writeP12(files: CertFiles, ca: string, name: string): UserCertFiles {
+  const p12 = join(dirname(files.cert), `${name}.p12`);
+  try {
+    execFileSync('openssl', ['pkcs12', '-export', '-in', files.cert, '-inkey', files.key, '-certfile', ca, '-name', name, '-out', p12, '-passout', `pass:${P12_PASSWORD}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    throw new DemoCertError(`writing ${p12} with openssl: ${err.stderr?.toString().trim() || err.message}`);
+  }
+  return { ...files, p12 };
 }
 
 export const envFileOf = (runDir: string, cluster: string): string => join(runDir, `env.${cluster}`);
@@ -77,8 +107,8 @@ export function mintDemoCerts(runDir: string, relays: readonly RelayToCertify[],
     return files(join(dir, out));
   };
   const ca = join(caDir, CA_CERT);
-  const reader = issue('reader', 'demo-reader', { roles: ['reader'] });
-  const attester = issue('attester', 'demo-attester', { roles: ['attester'] });
+  const reader = writeP12(issue('reader', 'demo-reader', { roles: ['reader'] }), ca, 'reader');
+  const attester = writeP12(issue('attester', 'demo-attester', { roles: ['attester'] }), ca, 'attester');
   const certs: DemoCerts = { ca, relays: new Map(), agents: new Map(nodes.map((n) => [n, issue(join('agents', n), n, { roles: ['collector'] })])), reader, attester };
   const user = sudoUser();
   for (const r of relays) {
@@ -92,9 +122,18 @@ export function mintDemoCerts(runDir: string, relays: readonly RelayToCertify[],
     });
   }
   if (user) {
-    for (const p of [join(dir, 'reader'), reader.cert, reader.key, join(dir, 'attester'), attester.cert, attester.key]) chownSync(p, user.uid, user.gid);
+    for (const p of [join(dir, 'reader'), reader.cert, reader.key, reader.p12, join(dir, 'attester'), attester.cert, attester.key, attester.p12]) chownSync(p, user.uid, user.gid);
   }
   return certs;
+}
+
+/**
+ * The base64 SHA-256 of a certificate's public key (SubjectPublicKeyInfo, DER): what Chromium's
+ * --ignore-certificate-errors-spki-list takes to trust that one key, not the whole demo CA.
+ */
+export function spkiHash(certFile: string): string {
+  const der = new X509Certificate(readFileSync(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
 }
 
 /** The client flags of a demo certificate, for processes the demo starts itself. */

@@ -1,11 +1,13 @@
-// The demo's relays: one per cluster, each with its own store, Observer address and metrics
-// port, federated with every other cluster's relay. Peering runs over loopback (the
+// The demo's relays: one per cluster, each with its own store, Observer address, metrics
+// port and web UI port, federated with every other cluster's relay. Peering runs over loopback (the
 // underlay), not the demo's SCION WAN: the relays run in the root namespace, which has no
 // SCION edge of its own. Pure: the demo and its tests read the same plan.
 import { join } from 'node:path';
 
 /** The relays' Prometheus /metrics on loopback, cluster i on this port + i. */
 export const RELAY_METRICS_BASE = 9965;
+/** The relays' web UI on loopback, cluster i on this port + i: the first on the relay's default (12000). */
+export const RELAY_UI_BASE = 12000;
 
 export interface DemoRelay {
   cluster: string;
@@ -14,6 +16,8 @@ export interface DemoRelay {
   /** Observer, export and peering address (host:port). */
   listen: string;
   metrics: string;
+  /** Its web UI (host:port, `--ui-listen`): HTTPS with the relay's server certificate, a client certificate required. */
+  ui: string;
   /** Its own embedded store. */
   dataDir: string;
   /** `--peer name=host:port` for every other cluster's relay. */
@@ -39,6 +43,7 @@ export function planRelays(clusters: readonly string[], first: string, runDir: s
     name: relayName(cluster),
     listen: `${host}:${port + i}`,
     metrics: `127.0.0.1:${RELAY_METRICS_BASE + i}`,
+    ui: `127.0.0.1:${RELAY_UI_BASE + i}`,
     dataDir: join(runDir, 'store', cluster),
     peers: [] as DemoRelay['peers'],
   }));
@@ -52,3 +57,6 @@ export function relayOf(relays: readonly DemoRelay[], cluster: string): DemoRela
   if (!r) throw new DemoRelayError(`no relay for cluster ${cluster}`);
   return r;
 }
+
+/** The address a browser opens for a relay's UI: its TLS certificate names 127.0.0.1 too. */
+export const uiUrl = (r: DemoRelay): string => `https://${r.ui}/`;

@@ -15,14 +15,14 @@ import { DirectorySource } from '../../operator/sources/directory';
 import { readWorkloads } from '../../operator/workloads/directory';
 import type { Workload } from '../../identity/workload';
 import { formatIA, isdOf, type IA } from '../../scion/isdas';
-import { clientTlsArgs, mintDemoCerts, RELAY_SERVER_NAME, type DemoCerts, type RelayCerts } from './certs';
+import { clientTlsArgs, mintDemoCerts, P12_PASSWORD, RELAY_SERVER_NAME, spkiHash, type DemoCerts, type RelayCerts } from './certs';
 import { pinRoot, teardown, writeState, type DemoState } from './cleanup';
 import { clusterASYaml, geofencesYaml, nodeWorkloadsYaml, topologyWithUnderlays } from './files';
 import { writeDemoMesh } from './mesh';
 import { buildNetwork } from './network';
 import { planDemo, PORT_BASE, type DemoPlan } from './plan';
 import { DemoProcess, type ProcessContext } from './processes';
-import { planRelays, relayOf, type DemoRelay } from './relays';
+import { planRelays, relayOf, uiUrl, type DemoRelay } from './relays';
 import { planTraffic } from './traffic';
 import { Lifecycle } from '../../lifecycle/lifecycle';
 
@@ -151,7 +151,7 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     '',
     'One relay per cluster; each stores its own cluster\'s flows and answers for every cluster by asking',
     'the others (federation: mutual TLS with peer certificates, over loopback, not the SCION WAN):',
-    ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${r.name.padEnd(16)} ${r.listen}  metrics ${r.metrics}  store ${r.dataDir}`),
+    ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${r.name.padEnd(16)} ${r.listen}  metrics ${r.metrics}  web UI ${r.ui}  store ${r.dataDir}`),
     '',
     `What you are seeing: every flow the agents report, through the ${first.cluster} relay, as it happens: the`,
     'node that saw it (cluster/node), the pods, the SCION path it took (ISD-ASes and countries), and the',
@@ -175,9 +175,29 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `  npx cillion attest export --selector app=replication --since 10m --until 0s --out audit \\`,
     `      --tls-client-cert-file ${certs.attester.cert} --tls-client-key-file ${certs.attester.key}   # the attester; signed by the relay you asked`,
     `  npx cillion attest verify audit --key ${attestPubOf(opts.runDir, first.cluster)}   # that relay's key (${attestPubOf(opts.runDir, second.cluster)} for the other)`,
+    '',
+    ...webUi(relays, certs),
     `Logs: ${join(opts.runDir, 'logs')}. ${stop} make demo-down removes everything.`,
     '',
   ].join('\n');
+}
+
+/** The banner's part on the relays' web UI: where it is and how a browser gets in. */
+function webUi(relays: readonly DemoRelay[], certs: DemoCerts): string[] {
+  const [first] = relays;
+  const pins = relays.map((r) => spkiHash((certs.relays.get(r.cluster) as RelayCerts).server.cert)).join(',');
+  return [
+    'The web UI (service map, world map of the paths, live flows, compliance), on each relay, HTTPS with its',
+    'server certificate; it asks your browser for a client certificate of the demo CA: with the reader\'s it',
+    'shows everything, with the attester\'s it downloads signed attestations (the compliance view):',
+    ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${uiUrl(r)}`),
+    `Import ${certs.reader.p12} (password ${P12_PASSWORD}; or ${certs.attester.p12}) under your`,
+    'certificates (Chromium: chrome://certificate-manager, Firefox: Settings > Privacy & Security > View Certificates),',
+    `and trust ${certs.ca} for websites, or, in Chromium, just the relays' keys, in a profile of its own:`,
+    `  chromium --user-data-dir=/tmp/cillion-demo-ui --ignore-certificate-errors-spki-list=${pins} ${uiUrl(first)}`,
+    'From this machine without a browser (the API the page uses):',
+    `  curl --cacert ${certs.ca} --cert ${certs.reader.cert} --key ${certs.reader.key} -H 'x-cillion-ui: 1' ${uiUrl(first)}api/v1/whoami`,
+  ];
 }
 
 /** SIGINT, SIGTERM or the set time asks the demo to stop; a start step's wait is cut short by it. */
@@ -370,13 +390,13 @@ function buildWorld(plan: DemoPlan): void {
 async function startRelays(run: DemoRun, world: DemoWorld): Promise<{ relays: DemoRelay[]; certs: DemoCerts }> {
   const { runDir } = run;
   const relays = planRelays(world.clusters.map((c) => c.name), run.opts.relay, runDir);
-  progress(`[4/8] starting ${relays.length} relays, one per cluster, federated (${relays.map((r) => `${r.cluster} on ${r.listen}`).join(', ')}; mutual TLS, certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
+  progress(`[4/8] starting ${relays.length} relays, one per cluster, federated (${relays.map((r) => `${r.cluster} on ${r.listen}, web UI ${r.ui}`).join(', ')}; mutual TLS, certificates in ${join(runDir, 'certs')}; embedded ClickHouse in ${join(runDir, 'store')})`);
   const certs = mintDemoCerts(runDir, relays, world.plan.nodes.map((n) => n.name));
   const relayProcs = startGroup(run, relays.map((r) => {
     const own = certs.relays.get(r.cluster) as RelayCerts;
     // Each checks flows' hop fields against its own embedded control plane over the same topology.
     return DemoProcess.cillion(run.ctx, `relay-${r.cluster}`, [
-      'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--data-dir', r.dataDir,
+      'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--ui-listen', r.ui, '--data-dir', r.dataDir,
       '--resources', world.relayResources, '--topology', world.topologyFile, '--attest-key', writeAttestKey(runDir, r.cluster),
       '--tls-cert', own.server.cert, '--tls-key', own.server.key, '--tls-client-ca', certs.ca,
       // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).

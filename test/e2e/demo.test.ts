@@ -11,6 +11,9 @@
 // reader asking for an attestation, are refused.
 // An attestation of the replication traffic signed by either relay verifies with that
 // relay's public key.
+// The first relay's web UI answers over mutual TLS with the reader certificate (and nothing
+// without one), and headless Chromium sees both clusters on its service map, the demo's ASes
+// and crossed countries on its world map and live flows in its table within seconds.
 // The example CillionNetworkPolicies hold on the wire: billing -> billing is delivered, the
 // video -> billing probe is dropped at Frankfurt's edge naming billing-ingress, the billing ->
 // video probe at Zurich's naming billing-egress, in observe and in the datapath counters.
@@ -31,6 +34,7 @@ import { formatIA, isdOf, parseIA } from '../../scion/isdas';
 import { decodePacket } from '../../scion/packet';
 import type { QueryResult } from '../../dashboards/src/check';
 import { requireDatapath } from '../datapath/harness/require';
+import { observeDemoUi, type DemoUiSeen } from './demo_ui';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = ['--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts')];
@@ -85,6 +89,13 @@ function demoEnv(cluster: Cluster = 'zurich'): Record<string, string> {
   return env;
 }
 
+/** The first relay's web UI (cli/demo/relays.ts), read with the reader certificate. */
+const UI = 'https://127.0.0.1:12000/';
+const READER = { cert: join(RUN_DIR, 'certs', 'reader', 'tls.crt'), key: join(RUN_DIR, 'certs', 'reader', 'tls.key'), p12: join(RUN_DIR, 'certs', 'reader', 'reader.p12') };
+/** The ASes of the demo's story, which the world map must show: both clusters, the core link billing takes, analytics' Ashburn. */
+const STORY_ASES = ['64-2:0:20', '64-2:0:10', '65-2:0:10', '65-2:0:20', '66-2:0:10'];
+/** How long the page may take to show both clusters, those ASes and flows: seconds, on a loaded machine. */
+const UI_SHOWN_MS = 30000;
 const attestPub = (cluster: Cluster): string => join(RUN_DIR, `attest-${cluster}.pub`);
 const ATTESTER = ['--tls-client-cert-file', join(RUN_DIR, 'certs', 'attester', 'tls.crt'), '--tls-client-key-file', join(RUN_DIR, 'certs', 'attester', 'tls.key')];
 
@@ -158,6 +169,7 @@ describe('e2e: the demo, headless', function () {
   let sleeper: ChildProcess;
   let capDir: string | undefined;
   let started: Date;
+  let ui: { seen: DemoUiSeen } | { error: Error };
 
   before(async () => {
     started = new Date();
@@ -194,6 +206,11 @@ describe('e2e: the demo, headless', function () {
     assert.equal(dumps.length, 5, 'two Zurich and three Frankfurt uplink segments');
     await Promise.all(dumps.map((x) => x.listening));
     const captureEnd = Date.now() + 10000;
+    // The browser reads the UI meanwhile, as a user would who opened it when the banner said so.
+    const uiRun = observeDemoUi({ url: UI, ca: join(RUN_DIR, 'certs', 'ca', 'ca.crt'), cert: READER.cert, key: READER.key, timeoutMs: UI_SHOWN_MS, expectedAses: STORY_ASES }).then(
+      (seen) => ({ seen }),
+      (error: Error) => ({ error }),
+    );
 
     const topology = loadTopology(join(RUN_DIR, 'topology.yaml'));
     country = new Map([...topology.ases.values()].map((a) => [formatIA(a.ia), a.country ?? '']));
@@ -236,6 +253,7 @@ describe('e2e: the demo, headless', function () {
       await exited;
     }
     captures = dumps.map((x) => readFileSync(x.file));
+    ui = await uiRun;
   });
 
   after(async () => {
@@ -462,6 +480,31 @@ describe('e2e: the demo, headless', function () {
       assert.match(readFileSync(join(RUN_DIR, 'logs', `relay-${cluster}.log`), 'utf8'), /mutual TLS/);
     }
     assert.match(stderr, new RegExp(`source ${join(RUN_DIR, 'env.zurich')}`));
+  });
+
+  it('serves the web UI on the first relay over mutual TLS, and the page shows both clusters, the paths\' ASes and live flows within seconds', () => {
+    // The banner says where, for both relays, and which certificate to import.
+    assert.match(stderr, /https:\/\/127\.0\.0\.1:12000\//);
+    assert.match(stderr, /https:\/\/127\.0\.0\.1:12001\//);
+    assert.ok(stderr.includes(READER.p12) && existsSync(READER.p12), `the banner names ${READER.p12}`);
+    assert.match(stderr, /--ignore-certificate-errors-spki-list=[A-Za-z0-9+/=]{44},[A-Za-z0-9+/=]{44} /);
+    if ('error' in ui) assert.fail(ui.error.stack ?? ui.error.message);
+    const s = ui.seen;
+    const who = s.whoami.body;
+    assert.equal(s.whoami.status, 200, JSON.stringify(who));
+    assert.deepEqual([who.name, who.roles, who.tls, who.relay, who.cluster], ['demo-reader', ['reader'], true, 'zurich-relay', 'zurich']);
+    assert.doesNotMatch(s.withoutCertificate, /^HTTP 2/, 'no answer without a client certificate');
+    assert.deepEqual(s.clusters, ['frankfurt', 'zurich'], 'both clusters on the service map, through one relay');
+    assert.ok(s.crossClusterEdges > 0, 'edges between the clusters');
+    for (const ia of STORY_ASES) assert.ok(s.ases.includes(ia), `${ia} on the world map: ${s.ases.join(' ')}`);
+    assert.deepEqual(s.ases.filter((ia) => !country.has(ia)), [], 'every AS on the map is one of the demo\'s');
+    for (const c of ['CH', 'DE', 'US']) assert.ok(s.crossedCountries.includes(c), `${c} crossed: ${s.crossedCountries.join(' ')}`);
+    assert.ok(s.rows > 0, 'flow rows in the table');
+    assert.ok(s.flowCounts[1] > s.flowCounts[0], `the table follows live: ${s.flowCounts.join(' then ')}`);
+    assert.ok(s.shownAfterMs < UI_SHOWN_MS, `shown after ${s.shownAfterMs} ms`);
+    assert.deepEqual(s.errors, [], 'no console error or exception in the page');
+    assert.deepEqual(s.failed, [], 'no request of the page failed');
+    console.log(`      web UI: both clusters, ${s.ases.length} ASes, ${s.rows} rows shown after ${s.shownAfterMs} ms; flow-count ${s.flowCounts.join(' -> ')}`);
   });
 
   it('showed the flows live on standard output', () => {

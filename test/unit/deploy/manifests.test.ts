@@ -95,6 +95,20 @@ describe('deploy/ manifests', () => {
     });
   }
 
+  it('serves every relay workload\'s web UI on port 12000, through the Service that selects it', () => {
+    for (const [set, dirs] of Object.entries(WORKLOAD_SETS).filter(([name]) => name.startsWith('relay'))) {
+      const docs = docsIn(...dirs);
+      const w = docs.find((d) => ['Deployment', 'StatefulSet'].includes(d.kind)) as Obj;
+      const c = w.spec.template.spec.containers[0] as Obj;
+      assert.deepEqual(values(c.args as string[], '--ui-listen'), ['0.0.0.0:12000'], set);
+      assert.equal((c.ports as Obj[]).find((p) => p.name === 'ui')?.containerPort, 12000, set);
+      const app = w.spec.template.metadata.labels['app.kubernetes.io/name'];
+      const svc = docs.filter((d) => d.kind === 'Service' && d.spec.clusterIP !== 'None' && d.spec.selector['app.kubernetes.io/name'] === app);
+      assert.equal(svc.length, 1, `${set}: one Service for ${app}`);
+      assert.ok((svc[0].spec.ports as Obj[]).some((p) => p.name === 'ui' && p.port === 12000 && p.targetPort === 12000), `${set}: ${svc[0].metadata.name} has port ui`);
+    }
+  });
+
   it('lets the relay read the Cillion resources, and write nothing', () => {
     const role = docsIn('relay').find((d) => d.kind === 'ClusterRole') as Obj;
     assert.deepEqual((role.rules as Obj[]).flatMap((r) => r.verbs).sort(), ['list', 'watch']);

@@ -41,7 +41,7 @@ export function honestPath(cp: ControlPlanePath): ScionPath {
   return { ...describePath(cp, 0), raw: Buffer.from(encodeScionPathBytes(cp.path)) };
 }
 
-const EUROPE_OR_CH = new Set(['CH', 'DE', 'FR', 'NL', 'AT', 'IT', 'BE']);
+export const EUROPE_OR_CH = new Set(['CH', 'DE', 'FR', 'NL', 'AT', 'IT', 'BE']);
 
 /** A path whose every hop is in Europe, and one that crosses the US, from src to dst. */
 export function europeAndUs(svc: EmbeddedPathService, src = ZURICH, dst = FRANKFURT): { europe: ControlPlanePath; viaUs: ControlPlanePath } {

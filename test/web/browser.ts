@@ -1,0 +1,66 @@
+// Debian's Chromium driven by playwright-core for the browser tests: one headless browser
+// per test file (playwright gives each launch a fresh profile directory of its own), a
+// context per client certificate, every console error and uncaught exception of a page
+// collected so a test can fail on them, and screenshots under test-artifacts/web/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserCert } from './test_relay';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
+
+/** Flags that keep Chromium headless, quiet and off the network (nothing but loopback is asked). */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+}
+
+/** A page whose console errors and uncaught exceptions are kept in `errors`. */
+export interface WatchedPage {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+/**
+ * A context holding `cert` as its TLS client certificate for `url`'s origin (none: no
+ * certificate at all), accepting the relay's test-CA server certificate, at 1280x800.
+ */
+export async function openPage(browser: Browser, url: string, cert: BrowserCert | undefined): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    ...(cert ? { clientCertificates: [{ origin: new URL(url).origin, certPath: cert.cert, keyPath: cert.key }] } : {}),
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+  });
+  page.on('pageerror', (e) => errors.push(`exception: ${e.message}`));
+  // Chromium's console names no URL for a failed load: the response does.
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`http ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return { context, page, errors };
+}
+
+/** Writes the page as test-artifacts/web/NAME.png; the path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
