@@ -100,12 +100,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
         </button>
         {deck.paused && (
           <span class="pending">
-            <span data-testid="pending-count">{deck.pending}</span> waiting
-            {deck.pendingDropped > 0 && (
-              <>
-                , <span data-testid="pending-dropped">{deck.pendingDropped}</span> dropped
-              </>
-            )}
+            <span data-testid="pending-count">{deck.pending}</span> waiting, <span data-testid="pending-dropped">{deck.pendingDropped}</span> dropped
           </span>
         )}
         <label class="follow">

@@ -101,7 +101,11 @@ export function ServiceMapView({ deck }: { deck: FlowDeck }) {
                   data-cross-cluster={String(e.crossCluster)}
                   data-flows={e.flows}
                   class={`${edgeClass(e)}${e.crossCluster ? ' cross' : ''}${on ? ' selected' : ''}`}
+                  tabIndex={0}
+                  role="button"
+                  aria-label={`${e.src} to ${e.dst}: ${e.flows} flows`}
                   onClick={() => setSelected({ src: e.src, dst: e.dst })}
+                  onKeyDown={(k) => k.key === 'Enter' && setSelected({ src: e.src, dst: e.dst })}
                 >
                   <title>{`${e.src} → ${e.dst}: ${e.flows} flows (${Object.entries(e.verdicts).map(([v, n]) => `${v} ${n}`).join(', ')})`}</title>
                   <path class="edge-line" d={g.d} marker-end="url(#arrow)" />
@@ -114,6 +118,13 @@ export function ServiceMapView({ deck }: { deck: FlowDeck }) {
             })}
           </svg>
         )}
+        <ul class="map-legend">
+          <li><span class="swatch sw-ok" />all forwarded</li>
+          <li><span class="swatch sw-mixed" />some dropped</li>
+          <li><span class="swatch sw-dropped" />all dropped</li>
+          <li><span class="swatch sw-cross" />dashed: across clusters</li>
+          <li class="muted">click a count for its flows</li>
+        </ul>
         {graph.overflow > 0 && <p class="note">{graph.overflow} flows not drawn: more workloads or edges than the map holds.</p>}
       </div>
       {selected && <EdgeDetail deck={deck} src={selected.src} dst={selected.dst} onClose={() => setSelected(null)} tick={tick} />}
