@@ -146,7 +146,7 @@ export async function demoBench(size: DemoSize): Promise<Result[]> {
     const relayAddr = `127.0.0.1:${await freePort()}`;
     const relayMetrics = `127.0.0.1:${await freePort()}`;
     // The relay as it runs by default, but for the read of every report at the end, which may take longer than a query may by default.
-    const relay = new Proc('relay', ['relay', '--listen', relayAddr, '--metrics', relayMetrics, '--data-dir', join(dir, 'store'), '--query-timeout-ms', '600000']);
+    const relay = new Proc('relay', ['relay', '--no-ui', '--listen', relayAddr, '--metrics', relayMetrics, '--data-dir', join(dir, 'store'), '--query-timeout-ms', '600000']);
     procs.push(relay);
     await relay.waitFor(/serving Observer and FlowExport/, 60000);
     const agentMetrics = `127.0.0.1:${await freePort()}`;

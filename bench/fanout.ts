@@ -104,7 +104,7 @@ export async function fanoutBench(total = fanoutFlows()): Promise<Result[]> {
     const address = (i: number): string => `127.0.0.1:${ports[i]}`;
     names.forEach((name, i) => {
       relays.push(new Proc(name, [
-        'relay', '--name', name, '--listen', address(i), '--metrics', '', '--data-dir', join(dir, name),
+        'relay', '--no-ui', '--name', name, '--listen', address(i), '--metrics', '', '--data-dir', join(dir, name),
         '--resources', resources, '--topology', TOPOLOGY, '--query-timeout-ms', '600000',
         '--peer-timeout', String(PEER_TIMEOUT_MS),
         ...names.flatMap((peer, j) => (j === i ? [] : ['--peer', `${peer}=${address(j)}`])),

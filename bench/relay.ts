@@ -82,7 +82,7 @@ async function startRelay(dir: string, tls: Tls, profileDir: string | undefined)
   const server = tls.dir('relay');
   const args = [
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-    '--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts'), 'relay',
+    '--require', 'tsx/cjs', join(ROOT, 'cli', 'main.ts'), 'relay', '--no-ui',
     '--listen', '127.0.0.1:0', '--metrics', '', '--data-dir', join(dir, 'store'),
     '--resources', resources, '--topology', TOPOLOGY,
     '--tls-cert', server.cert, '--tls-key', server.key, '--tls-client-ca', tls.ca,

@@ -1,6 +1,6 @@
 // A gRPC server call delivered in-process: what the relay's guarded service handlers use of
 // a grpc-js call (request, metadata, the caller's certificate and address, write with
-// backpressure, sendMetadata, end, emit('error'), the 'cancelled' and 'drain' events), so
+// backpressure, sendMetadata, end, emit('error'), the 'cancelled', 'close' and 'drain' events), so
 // the web UI is answered by the very handler objects the gRPC server registers, with their
 // role check, limits and fan-out. Where the answer goes (an HTTP response, an attestation
 // being assembled) is the CallOutput's business.
@@ -81,6 +81,7 @@ export class GatewayCall<Req> extends EventEmitter {
     if (this.over || this.gone) return;
     this.gone = true;
     super.emit('cancelled');
+    super.emit('close');
   }
 
   /** The output takes messages again. */
@@ -91,7 +92,9 @@ export class GatewayCall<Req> extends EventEmitter {
   private settle(err: ServiceError | undefined): void {
     if (this.over) return;
     this.over = true;
-    if (!this.gone) this.output.finish(err);
+    if (this.gone) return;
+    this.output.finish(err);
+    super.emit('close');
   }
 }
 

@@ -141,6 +141,11 @@ describe('relay/ui gateway', function () {
     assert.equal(r.status, 403);
     assert.deepEqual(JSON.parse(r.text), { code: 7, name: 'PERMISSION_DENIED', message: 'API requests must carry the header x-cillion-ui: 1' });
     assert.equal((await fetchUi(ui, 'GET', '/api/v1/whoami', undefined, { 'x-cillion-ui': '0' })).status, 403);
+    // Another site's page would need a preflight to send the header; it is never granted.
+    const preflight = await fetchUi(ui, 'OPTIONS', '/api/v1/whoami', undefined, { origin: 'https://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-cillion-ui' });
+    assert.equal(preflight.status, 403);
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined);
+    assert.equal(preflight.headers['access-control-allow-headers'], undefined);
   });
 
   it('refuses bad JSON and wrong types (400), unknown paths (404), wrong methods (405)', async () => {
