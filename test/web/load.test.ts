@@ -198,6 +198,7 @@ describe('web UI under load', function () {
       pageFlowsPerSecond: Math.round(atEnd.lines / (atEnd.atMs / 1000)),
       pageLines: r.lines - lines0,
       lostReportedToPage: r.lost,
+      lostForThePageAtRelay: closed.followerLost,
       pageBehindMaxMs: maxBehindMs,
       pageMiBPerSecond: +(r.bytes / (windowMs / 1000) / 2 ** 20).toFixed(1),
       frames: allGaps.length,
