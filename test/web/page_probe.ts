@@ -6,11 +6,11 @@
 import type { Page } from 'playwright-core';
 
 export interface ProbeReadings {
-  /** Milliseconds between consecutive animation frames. */
+  /** Since the last reset: milliseconds between consecutive animation frames. */
   gaps: number[];
   /** Durations of long tasks, ms. */
   longTasks: number[];
-  /** GetFlows lines received (flows, plus the rare node status or lost events line). */
+  /** Since the page loaded: GetFlows lines received (flows, plus the rare node status or lost events line). */
   lines: number;
   /** Flows the relay said it could not deliver (lost_events lines' num_events_lost). */
   lost: number;
@@ -74,12 +74,12 @@ export const PROBE_SCRIPT = `(() => {
   }, true);
 })();`;
 
-/** The readings so far; `reset` starts them again (the window the test measures). */
+/** The readings so far; `reset` starts the timings (gaps, long tasks, toggles) again, for the next phase the test measures. */
 export function readProbe(page: Page, reset = false): Promise<ProbeReadings> {
   return page.evaluate(`(() => {
     const p = window.__cillionProbe;
     const r = { gaps: p.gaps, longTasks: p.longTasks, lines: p.lines, lost: p.lost, newestMs: p.newestMs, bytes: p.bytes, toggles: p.toggles };
-    if (${reset}) { p.gaps = []; p.longTasks = []; p.lines = 0; p.lost = 0; p.bytes = 0; p.toggles = []; }
+    if (${reset}) { p.gaps = []; p.longTasks = []; p.toggles = []; }
     return r;
   })()`);
 }

@@ -2,12 +2,12 @@
 // in the test's process it would share one event loop with playwright, whose client
 // certificate proxy carries every byte the page reads. It starts the browser tests' relay
 // without a store, says where it serves and with which certificates, and on "close" stops
-// and reports the CPU it used since it was ready.
+// and reports the CPU it used since it was ready and the flows its followers lost to full queues.
 import { NODES, startWebTestRelay, type BrowserCert } from './test_relay';
 
 export type RelayProcessMessage =
   | { kind: 'ready'; url: string; address: string; ca: string; attester: BrowserCert; collectors: Array<{ node: string; cluster: string } & BrowserCert> }
-  | { kind: 'closed'; cpuSeconds: number }
+  | { kind: 'closed'; cpuSeconds: number; followerLost: number }
   | { kind: 'failed'; error: string };
 
 const say = (m: RelayProcessMessage): void => {
@@ -22,8 +22,9 @@ if (require.main === module) {
       const stop = (): Promise<void> => (closing ??= demo.close());
       process.once('message', () => {
         const used = process.cpuUsage(cpu);
+        const followerLost = Number(demo.relay.hub.followerLost);
         void stop().then(() => {
-          say({ kind: 'closed', cpuSeconds: (used.user + used.system) / 1e6 });
+          say({ kind: 'closed', cpuSeconds: (used.user + used.system) / 1e6, followerLost });
           process.disconnect?.();
         });
       });

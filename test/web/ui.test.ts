@@ -108,7 +108,8 @@ describe('web UI in Chromium', function () {
       assert.equal(await page.locator(edge).getAttribute('data-cross-cluster'), 'true');
       await until('the edge to count every analytics flow', async () => Number(await page.locator(edge).getAttribute('data-flows')) === count(isAnalytics), 10_000, 50);
       const back = byTestId('edge', { src: 'frankfurt/db/replication', dst: 'zurich/db/replication' });
-      assert.equal(Number(await page.locator(back).getAttribute('data-flows')), count((f) => isReplication(f) && f.source?.clusterName === 'frankfurt'), 'replication back to Zurich counted');
+      const backFlows = count((f) => isReplication(f) && f.source?.clusterName === 'frankfurt');
+      await until(`replication back to Zurich counted (${backFlows})`, async () => Number(await page.locator(back).getAttribute('data-flows')) === backFlows, 10_000, 50);
       await page.locator(edge).first().click({ timeout: 5000 });
       await untilSome(page, byTestId('edge-detail'));
       const rows = await untilSome(page, `${byTestId('edge-detail')} ${byTestId('edge-flow')}`);
@@ -174,7 +175,7 @@ describe('web UI in Chromium', function () {
       await untilNumber(page, fence(VIOLATION.fence, 'count-violation'), count(isAnalytics));
       assert.equal(await numberIn(page, fence(VIOLATION.fence, 'count-compliant')), 0);
       await untilNumber(page, fence(COMPLIANT_FENCE, 'count-compliant'), count((f) => isReplication(f) && hasHopFields(f)));
-      assert.equal(await numberIn(page, fence(COMPLIANT_FENCE, 'count-unverified')), count((f) => isReplication(f) && !hasHopFields(f)));
+      await untilNumber(page, fence(COMPLIANT_FENCE, 'count-unverified'), count((f) => isReplication(f) && !hasHopFields(f)));
       assert.equal(await numberIn(page, fence(COMPLIANT_FENCE, 'count-violation')), 0);
       assert.equal(await page.locator(`svg${byTestId('compliance-chart')}`).count(), 1);
       const top = await untilSome(page, byTestId('top-violating-path'));
