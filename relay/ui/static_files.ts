@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
@@ -31,11 +31,19 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** The package's root (its package.json names cillion), from this file in the sources or under dist/. */
+function namesCillion(dir: string): boolean {
+  const manifest = join(dir, 'package.json');
+  return existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'cillion';
+}
+
+/**
+ * The package's root (its package.json names cillion), from this file in the sources or under
+ * dist/. tsc copies package.json into dist/ (relay/server.ts imports it), so a dist/ whose
+ * parent is the package is not the root.
+ */
 export function packageRoot(from = __dirname): string {
   for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'cillion') return dir;
+    if (namesCillion(dir) && !(basename(dir) === 'dist' && namesCillion(dirname(dir)))) return dir;
   }
   throw new Error(`no cillion package.json above ${from}`);
 }
