@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { TLSSocket } from 'node:tls';
 import { ExportRequest, type AttestServer } from '../../proto/gen/attest/v1/attest';
 import {
@@ -24,7 +25,7 @@ import {
 } from '../../proto/gen/observer/observer';
 import type { AccessPolicy } from '../auth/policy';
 import { downloadAttestation } from './attest_download';
-import { callUnary, GatewayCall, type CallPeer } from './gateway_call';
+import { callUnary, GatewayCall, serviceError, type CallPeer } from './gateway_call';
 import { API_HEADERS, GatewayError, sendError } from './http_error';
 import { uiLimits, type UiLimits } from './limits';
 import { NdjsonAnswer } from './ndjson_answer';
@@ -90,7 +91,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const limits = uiLimits(o.limits);
   const staticDir = o.staticDir ?? defaultStaticDir();
   const tlsOn = o.tls !== undefined;
-  const calls = new Set<GatewayCall<unknown>>();
+  // Open GetFlows answers: on close each ends with a status line before its connection goes.
+  const calls = new Map<GatewayCall<unknown>, ServerResponse>();
   let attesting = 0;
 
   const peerOf = (req: IncomingMessage): CallPeer => {
@@ -114,7 +116,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const answer = new NdjsonAnswer(res, (m) => GetFlowsResponse.toJSON(Buffer.isBuffer(m) ? GetFlowsResponse.decode(m) : (m as GetFlowsResponse)), limits.endGraceMs);
       const call = new GatewayCall<unknown>(request, peer, answer);
       answer.attach(call);
-      calls.add(call);
+      calls.set(call, res);
       res.once('close', () => calls.delete(call));
       o.observer.getFlows(call as never);
     },
@@ -219,12 +221,20 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   return {
     address,
     url: `${tlsOn ? 'https' : 'http'}://${address}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Streams end now, their slots given back; then every connection goes.
-        for (const c of calls) c.cancel();
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Streams end now with UNAVAILABLE as their last line, their slots given back; every
+      // connection goes once those lines are out, or after the grace for a client not reading.
+      const written = [...calls].map(([call, res]) => {
+        call.abandon(serviceError(status.UNAVAILABLE, 'the relay is shutting down'));
+        return res.writableFinished || res.destroyed ? undefined : new Promise<void>((resolve) => {
+          res.once('finish', resolve);
+          res.once('close', resolve);
+        });
+      });
+      await Promise.race([Promise.all(written), delay(limits.endGraceMs)]);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -84,6 +84,17 @@ export class GatewayCall<Req> extends EventEmitter {
     super.emit('close');
   }
 
+  /**
+   * The server is closing: the client gets `err` as the call's last word, and the handler
+   * stops as if the client had gone (its subscription ends, its slot is given back).
+   */
+  abandon(err: ServiceError): void {
+    this.settle(err);
+    if (this.gone) return;
+    this.gone = true;
+    super.emit('cancelled');
+  }
+
   /** The output takes messages again. */
   drain(): void {
     if (!this.over && !this.gone) super.emit('drain');

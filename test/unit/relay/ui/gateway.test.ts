@@ -76,17 +76,23 @@ describe('relay/ui gateway', function () {
     await assert.rejects(startRelay({ listen: '127.0.0.1:0', ui: { listen: '0.0.0.0:0' } }), /refusing to serve flows without TLS on 0\.0\.0\.0:0/);
   });
 
-  it('closes with a browser still following, its stream ended', async () => {
+  it('closes with a browser still following, its stream ended by an UNAVAILABLE status line', async () => {
     const r = await startRelay({ listen: '127.0.0.1:0', ui: { listen: '127.0.0.1:0' } });
     const res = await open({ address: r.uiAddress as string }, 'POST', '/api/v1/observer.Observer/GetFlows', '{"follow":true}', { 'x-cillion-ui': '1' });
     assert.equal(res.statusCode, 200);
-    res.on('error', () => undefined);
-    res.resume();
+    let text = '';
+    let aborted = false;
+    res.on('error', () => (aborted = true));
+    res.on('aborted', () => (aborted = true));
+    res.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const ended = new Promise<void>((resolve) => res.once('close', () => resolve()));
     const started = Date.now();
     await r.close();
     await ended;
     assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`);
+    assert.equal(aborted, false, 'the response was cut, not ended');
+    const last = lines(text).at(-1);
+    assert.deepEqual(last, { status: { code: 14, name: 'UNAVAILABLE', message: 'the relay is shutting down' } });
   });
 
   it('finds the bundle under the package root, from the sources as from dist/', () => {
