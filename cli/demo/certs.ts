@@ -49,6 +49,8 @@ export interface DemoCerts {
   agents: Map<string, CertFiles>;
   reader: UserCertFiles;
   attester: UserCertFiles;
+  /** Reader and attester in one, for a browser: the web UI shows everything and downloads attestations. */
+  auditor: UserCertFiles;
 }
 
 const files = (dir: string): CertFiles => ({ cert: join(dir, TLS_CERT), key: join(dir, TLS_KEY) });
@@ -109,7 +111,8 @@ export function mintDemoCerts(runDir: string, relays: readonly RelayToCertify[],
   const ca = join(caDir, CA_CERT);
   const reader = writeP12(issue('reader', 'demo-reader', { roles: ['reader'] }), ca, 'reader');
   const attester = writeP12(issue('attester', 'demo-attester', { roles: ['attester'] }), ca, 'attester');
-  const certs: DemoCerts = { ca, relays: new Map(), agents: new Map(nodes.map((n) => [n, issue(join('agents', n), n, { roles: ['collector'] })])), reader, attester };
+  const auditor = writeP12(issue('auditor', 'demo-auditor', { roles: ['reader', 'attester'] }), ca, 'auditor');
+  const certs: DemoCerts = { ca, relays: new Map(), agents: new Map(nodes.map((n) => [n, issue(join('agents', n), n, { roles: ['collector'] })])), reader, attester, auditor };
   const user = sudoUser();
   for (const r of relays) {
     const envFile = envFileOf(runDir, r.cluster);
@@ -122,7 +125,9 @@ export function mintDemoCerts(runDir: string, relays: readonly RelayToCertify[],
     });
   }
   if (user) {
-    for (const p of [join(dir, 'reader'), reader.cert, reader.key, reader.p12, join(dir, 'attester'), attester.cert, attester.key, attester.p12]) chownSync(p, user.uid, user.gid);
+    for (const u of ['reader', 'attester', 'auditor'] as const) {
+      for (const p of [join(dir, u), certs[u].cert, certs[u].key, certs[u].p12]) chownSync(p, user.uid, user.gid);
+    }
   }
   return certs;
 }

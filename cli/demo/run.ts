@@ -188,10 +188,10 @@ function webUi(relays: readonly DemoRelay[], certs: DemoCerts): string[] {
   const pins = relays.map((r) => spkiHash((certs.relays.get(r.cluster) as RelayCerts).server.cert)).join(',');
   return [
     'The web UI (service map, world map of the paths, live flows, compliance), on each relay, HTTPS with its',
-    'server certificate; it asks your browser for a client certificate of the demo CA: with the reader\'s it',
-    'shows everything, with the attester\'s it downloads signed attestations (the compliance view):',
+    'server certificate; it asks your browser for a client certificate of the demo CA: the auditor\'s (reader',
+    'and attester) shows everything and downloads signed attestations (the compliance view):',
     ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${uiUrl(r)}`),
-    `Import ${certs.reader.p12} (password ${P12_PASSWORD}; or ${certs.attester.p12}) under your`,
+    `Import ${certs.auditor.p12} (password ${P12_PASSWORD}; ${certs.reader.p12} only reads) under your`,
     'certificates (Chromium: chrome://certificate-manager, Firefox: Settings > Privacy & Security > View Certificates),',
     `and trust ${certs.ca} for websites, or, in Chromium, just the relays' keys, in a profile of its own:`,
     `  chromium --user-data-dir=/tmp/cillion-demo-ui --ignore-certificate-errors-spki-list=${pins} ${uiUrl(first)}`,

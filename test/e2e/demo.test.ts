@@ -11,7 +11,7 @@
 // reader asking for an attestation, are refused.
 // An attestation of the replication traffic signed by either relay verifies with that
 // relay's public key.
-// The first relay's web UI answers over mutual TLS with the reader certificate (and nothing
+// The first relay's web UI answers over mutual TLS with the auditor certificate (reader and attester) (and nothing
 // without one), and headless Chromium sees both clusters on its service map, the demo's ASes
 // and crossed countries on its world map and live flows in its table within seconds.
 // The example CillionNetworkPolicies hold on the wire: billing -> billing is delivered, the
@@ -89,9 +89,10 @@ function demoEnv(cluster: Cluster = 'zurich'): Record<string, string> {
   return env;
 }
 
-/** The first relay's web UI (cli/demo/relays.ts), read with the reader certificate. */
+/** The first relay's web UI (cli/demo/relays.ts), read with the auditor certificate the banner names. */
 const UI = 'https://127.0.0.1:12000/';
-const READER = { cert: join(RUN_DIR, 'certs', 'reader', 'tls.crt'), key: join(RUN_DIR, 'certs', 'reader', 'tls.key'), p12: join(RUN_DIR, 'certs', 'reader', 'reader.p12') };
+// The certificate the banner tells a browser to import: reader and attester.
+const AUDITOR = { cert: join(RUN_DIR, 'certs', 'auditor', 'tls.crt'), key: join(RUN_DIR, 'certs', 'auditor', 'tls.key'), p12: join(RUN_DIR, 'certs', 'auditor', 'auditor.p12') };
 /** The ASes of the demo's story, which the world map must show: both clusters, the core link billing takes, analytics' Ashburn. */
 const STORY_ASES = ['64-2:0:20', '64-2:0:10', '65-2:0:10', '65-2:0:20', '66-2:0:10'];
 /** How long the page may take to show both clusters, those ASes and flows: seconds, on a loaded machine. */
@@ -207,7 +208,7 @@ describe('e2e: the demo, headless', function () {
     await Promise.all(dumps.map((x) => x.listening));
     const captureEnd = Date.now() + 10000;
     // The browser reads the UI meanwhile, as a user would who opened it when the banner said so.
-    const uiRun = observeDemoUi({ url: UI, ca: join(RUN_DIR, 'certs', 'ca', 'ca.crt'), cert: READER.cert, key: READER.key, timeoutMs: UI_SHOWN_MS, expectedAses: STORY_ASES }).then(
+    const uiRun = observeDemoUi({ url: UI, ca: join(RUN_DIR, 'certs', 'ca', 'ca.crt'), cert: AUDITOR.cert, key: AUDITOR.key, timeoutMs: UI_SHOWN_MS, expectedAses: STORY_ASES }).then(
       (seen) => ({ seen }),
       (error: Error) => ({ error }),
     );
@@ -486,13 +487,13 @@ describe('e2e: the demo, headless', function () {
     // The banner says where, for both relays, and which certificate to import.
     assert.match(stderr, /https:\/\/127\.0\.0\.1:12000\//);
     assert.match(stderr, /https:\/\/127\.0\.0\.1:12001\//);
-    assert.ok(stderr.includes(READER.p12) && existsSync(READER.p12), `the banner names ${READER.p12}`);
+    assert.ok(stderr.includes(AUDITOR.p12) && existsSync(AUDITOR.p12), `the banner names ${AUDITOR.p12}`);
     assert.match(stderr, /--ignore-certificate-errors-spki-list=[A-Za-z0-9+/=]{44},[A-Za-z0-9+/=]{44} /);
     if ('error' in ui) assert.fail(ui.error.stack ?? ui.error.message);
     const s = ui.seen;
     const who = s.whoami.body;
     assert.equal(s.whoami.status, 200, JSON.stringify(who));
-    assert.deepEqual([who.name, who.roles, who.tls, who.relay, who.cluster], ['demo-reader', ['reader'], true, 'zurich-relay', 'zurich']);
+    assert.deepEqual([who.name, who.roles, who.tls, who.relay, who.cluster], ['demo-auditor', ['attester', 'reader'], true, 'zurich-relay', 'zurich']);
     assert.doesNotMatch(s.withoutCertificate, /^HTTP 2/, 'no answer without a client certificate');
     assert.deepEqual(s.clusters, ['frankfurt', 'zurich'], 'both clusters on the service map, through one relay');
     assert.ok(s.crossClusterEdges > 0, 'edges between the clusters');

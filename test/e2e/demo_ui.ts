@@ -1,4 +1,4 @@
-// What the demo's web UI shows a browser holding the reader certificate: read once, while the
+// What the demo's web UI shows a browser holding a client certificate of the demo CA: read once, while the
 // demo runs, and checked by test/e2e/demo.test.ts. The relay's certificate is checked against
 // the demo CA by a plain HTTPS call first; the browser (test/web/'s harness) then reaches the
 // relay through Playwright's client-certificate proxy.

@@ -86,10 +86,13 @@ describe('cli/demo/certs: the demo CA\'s certificates for two federated relays',
     assert.deepEqual([node.id.name, [...node.id.roles]], ['fra-node-1', ['collector']]);
   });
 
-  it('writes the reader and the attester as PKCS#12 for a browser: the same certificate and key, with the CA, under the password the banner names', () => {
+  it('writes the reader, the attester and the auditor (both roles) as PKCS#12 for a browser: the same certificate and key, with the CA, under the password the banner names', () => {
     const relays = planRelays(['zurich', 'frankfurt'], '127.0.0.1:4245', dir);
     const certs = mintDemoCerts(dir, relays, []);
-    for (const [who, role] of [[certs.reader, 'reader'], [certs.attester, 'attester']] as const) {
+    const auditor = new X509Certificate(readFileSync(certs.auditor.cert));
+    const id = new AccessPolicy().identify(true, { subject: { CN: 'demo-auditor' } as never, subjectaltname: auditor.subjectAltName });
+    assert.deepEqual([id.name, [...id.roles].sort()], ['demo-auditor', ['attester', 'reader']]);
+    for (const [who, role] of [[certs.reader, 'reader'], [certs.attester, 'attester'], [certs.auditor, 'auditor']] as const) {
       assert.equal(who.p12, join(dir, 'certs', role, `${role}.p12`));
       const read = (args: string[]): string => execFileSync('openssl', ['pkcs12', '-in', who.p12, '-passin', `pass:${P12_PASSWORD}`, ...args], { encoding: 'utf8' });
       const chain = [...read(['-nokeys']).matchAll(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]));
