@@ -29,7 +29,7 @@ import { callUnary, GatewayCall, serviceError, type CallPeer } from './gateway_c
 import { API_HEADERS, GatewayError, sendError } from './http_error';
 import { uiLimits, type UiLimits } from './limits';
 import { NdjsonAnswer } from './ndjson_answer';
-import { fromJson, readBody } from './request_body';
+import { fromJson, readBody, rfc3339, uint64 } from './request_body';
 import { defaultStaticDir, serveStatic } from './static_files';
 
 /** The header every API request carries; a cross-site page cannot send it without a preflight, which is never granted. */
@@ -112,7 +112,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   routes.set('/api/v1/observer.Observer/GetFlows', {
     method: 'POST',
     run: async (req, res, peer) => {
-      const request = fromJson(GetFlowsRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'GetFlowsRequest');
+      const request = fromJson(GetFlowsRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'GetFlowsRequest', { number: uint64, since: rfc3339, until: rfc3339 });
       const answer = new NdjsonAnswer(res, (m) => GetFlowsResponse.toJSON(Buffer.isBuffer(m) ? GetFlowsResponse.decode(m) : (m as GetFlowsResponse)), limits.endGraceMs);
       const call = new GatewayCall<unknown>(request, peer, answer);
       answer.attach(call);
@@ -135,7 +135,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   routes.set('/api/v1/cillion.attest.v1.Attest/Export', {
     method: 'POST',
     run: async (req, res, peer) => {
-      const request = fromJson(ExportRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'ExportRequest');
+      const request = fromJson(ExportRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'ExportRequest', { since: rfc3339, until: rfc3339 });
       if (attesting >= limits.maxAttestDownloads) {
         const message = `${limits.maxAttestDownloads} attestation downloads are being assembled, the most at once; retry when one is done`;
         o.onLimit?.('ui_downloads', message, peer.address);

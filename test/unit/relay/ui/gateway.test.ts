@@ -172,6 +172,30 @@ describe('relay/ui gateway', function () {
     assert.equal((await fetchUi(ui, 'POST', '/api/v1/whoami', '{}', { 'x-cillion-ui': '1' })).status, 405);
   });
 
+  it('refuses a number or a time no gRPC client could send, naming the field (400), and takes the ones it could', async () => {
+    const refused: Array<[string, unknown, RegExp]> = [
+      ['GetFlows', { number: '-1' }, /GetFlowsRequest\.number "-1" is not an unsigned 64-bit integer/],
+      ['GetFlows', { number: '18446744073709551616' }, /GetFlowsRequest\.number .* is not an unsigned 64-bit integer/],
+      ['GetFlows', { number: 1.5 }, /GetFlowsRequest\.number 1\.5 is not/],
+      ['GetFlows', { since: 'yesterday' }, /GetFlowsRequest\.since "yesterday" is not an RFC 3339 time/],
+      ['GetFlows', { until: '99999-01-01T00:00:00Z' }, /GetFlowsRequest\.until .* is not an RFC 3339 time/],
+      ['GetFlows', { since: 12 }, /GetFlowsRequest\.since 12 is not an RFC 3339 time/],
+    ];
+    for (const [method, body, message] of refused) {
+      const r = await api(ui, `observer.Observer/${method}`, body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match((JSON.parse(r.text) as { message: string }).message, message);
+    }
+    const attest = await api(ui, 'cillion.attest.v1.Attest/Export', { since: 'last week' });
+    assert.equal(attest.status, 400);
+    assert.match((JSON.parse(attest.text) as { message: string }).message, /ExportRequest\.since "last week" is not an RFC 3339 time/);
+    for (const body of [{ number: '18446744073709551615' }, { number: 3 }, { since: '2026-12-05T10:00:00.123456789Z', until: '2026-12-05T12:00:00+01:00' }]) {
+      const r = await api(ui, 'observer.Observer/GetFlows', body);
+      assert.equal(r.status, 200, `${JSON.stringify(body)}: ${r.text}`);
+      assert.deepEqual(lines(r.text).at(-1), { status: { code: 0, name: 'OK', message: '' } });
+    }
+  });
+
   it('refuses a body over 64 KiB (413), declared or streamed, and keeps serving', async () => {
     const big = JSON.stringify({ whitelist: [{ sourcePod: ['x'.repeat(70 * 1024)] }] });
     const r = await fetchUi(ui, 'POST', '/api/v1/observer.Observer/GetFlows', big, { 'x-cillion-ui': '1' });
