@@ -4,6 +4,7 @@
 // stall guard, filter bounds and fan-out to peers apply as they do over gRPC. With the
 // relay's TLS it is HTTPS on the relay's server certificate and requires a client
 // certificate of the relay's client CA; the certificate's roles are the AccessPolicy's.
+import { FOLLOW_QUEUE_KEY } from '../../observer/follow_queue';
 import { status } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -113,6 +114,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const request = fromJson(GetFlowsRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'GetFlowsRequest');
       const answer = new NdjsonAnswer(res, (m) => GetFlowsResponse.toJSON(Buffer.isBuffer(m) ? GetFlowsResponse.decode(m) : (m as GetFlowsResponse)), limits.endGraceMs);
       const call = new GatewayCall<unknown>(request, peer, answer);
+      call.metadata.set(FOLLOW_QUEUE_KEY, String(limits.followQueue));
       answer.attach(call);
       calls.add(call);
       res.once('close', () => calls.delete(call));

@@ -11,7 +11,7 @@ const whole = Flow.fromPartial({
   ethernet: { source: '00:11:22:33:44:55', destination: '66:77:88:99:aa:bb' },
   l4: { protocol: { $case: 'TCP', value: { sourcePort: 40_000, destinationPort: 443 } } },
   source: { namespace: 'shop', podName: 'billing-1', labels: ['k8s:app=billing'] },
-  scionPath: { srcIa: '64-2:0:1', hops: [{ isdAs: '64-2:0:1', country: 'CH', geo: { latitude: 47.3, longitude: 8.5, address: 'Zurich' } }], raw: new Uint8Array([1, 2, 3]) },
+  scionPath: { srcIa: '64-2:0:1', hops: [{ isdAs: '64-2:0:1', country: 'CH', geo: { latitude: 47.3, longitude: 8.5, address: 'Zurich' } }], raw: Buffer.from([1, 2, 3]) },
 });
 
 describe('observer/mask', () => {
