@@ -4,7 +4,6 @@
 // stall guard, filter bounds and fan-out to peers apply as they do over gRPC. With the
 // relay's TLS it is HTTPS on the relay's server certificate and requires a client
 // certificate of the relay's client CA; the certificate's roles are the AccessPolicy's.
-import { FOLLOW_QUEUE_KEY } from '../../observer/follow_queue';
 import { status } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,6 +27,7 @@ import { downloadAttestation } from './attest_download';
 import { callUnary, GatewayCall, type CallPeer } from './gateway_call';
 import { API_HEADERS, GatewayError, sendError } from './http_error';
 import { uiLimits, type UiLimits } from './limits';
+import { FOLLOW_QUEUE_KEY } from '../../observer/follow_queue';
 import { NdjsonAnswer } from './ndjson_answer';
 import { fromJson, readBody } from './request_body';
 import { defaultStaticDir, serveStatic } from './static_files';

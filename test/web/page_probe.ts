@@ -52,7 +52,8 @@ export const PROBE_SCRIPT = `(() => {
           if (ms > probe.newestMs) probe.newestMs = ms;
         }
         for (let at = t.indexOf('"numEventsLost":'); at >= 0; at = t.indexOf('"numEventsLost":', at + 1)) {
-          probe.lost += Number(/^"numEventsLost":"?(\d+)/.exec(t.slice(at, at + 40))?.[1] ?? 0);
+          // The backslash doubled: this script is a template literal, which would drop a single one.
+          probe.lost += Number(/^"numEventsLost":"?(\\d+)/.exec(t.slice(at, at + 40))?.[1] ?? 0);
         }
         probe.bytes += chunk.length;
         out.enqueue(chunk);
