@@ -36,7 +36,7 @@ export function Header({ deck, stream, who, whoError, onReconnect }: Props) {
       )}
       {deck.missed > 0 && (
         <span data-testid="stream-missed" data-missed={deck.missed} class="lost" title="the relay keeps a short queue for this page so that it stays near live; what did not fit is stored, not shown">
-          {deck.missed} flows not shown: this page could not keep up; they are stored
+          {deck.missed.toLocaleString('en')} flows not shown: this page could not keep up; they are stored
         </span>
       )}
       {deck.lostEvents > 0 && <span class="lost" title="events the relay or the nodes reported lost">lost {deck.lostEvents}</span>}
