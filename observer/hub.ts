@@ -226,6 +226,11 @@ export class FlowHub {
     this.rate = new RateWindow(60, opts.now);
   }
 
+  /** A follower's queue length when it asks for none (opts.queue). */
+  get followQueue(): number {
+    return this.subscriberQueue;
+  }
+
   /** Flows published since the hub started. */
   get seen(): bigint {
     return this.seenFlows;

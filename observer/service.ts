@@ -21,6 +21,7 @@ import type { ExportCounters } from '../proto/gen/export/v1/export';
 import { HistoryLimitError, type FlowHistory } from './history';
 import { randomBytes } from 'node:crypto';
 import { checkRequest, streamFlows, FlowResponseWriter, type GetFlowsOptions, type ResponseSink } from './get_flows';
+import { askedFollowQueue } from './follow_queue';
 import { RequestError } from './request_error';
 import type { FlowHub } from './hub';
 import type { StreamSlots } from './stream_slots';
@@ -58,12 +59,17 @@ export interface ObserverDeps {
   names?: ClusterNames;
 }
 
-/** This server's own answer to a flows request, into `out`, its nodes named as it names them. */
-export async function localFlows(deps: ObserverDeps, request: GetFlowsRequest, out: ResponseSink): Promise<void> {
+/**
+ * This server's own answer to a flows request, into `out`, its nodes named as it names them;
+ * `md`, the call's metadata, may ask for a shorter follower queue (follow_queue.ts).
+ */
+export async function localFlows(deps: ObserverDeps, request: GetFlowsRequest, out: ResponseSink, md?: Metadata): Promise<void> {
   const { names } = deps;
+  const asked = askedFollowQueue(md, deps.getFlows?.followQueue ?? deps.hub.followQueue);
+  const opts = asked === undefined ? deps.getFlows : { ...deps.getFlows, followQueue: asked };
   // A malformed pattern is the client's error (INVALID_ARGUMENT), found before its names are read.
-  if (names) checkRequest(request, deps.getFlows);
-  return names ? streamFlows(names.request(request), names.sink(out), deps.hub, deps.store, deps.getFlows) : streamFlows(request, out, deps.hub, deps.store, deps.getFlows);
+  if (names) checkRequest(request, opts);
+  return names ? streamFlows(names.request(request), names.sink(out), deps.hub, deps.store, opts) : streamFlows(request, out, deps.hub, deps.store, opts);
 }
 
 function serviceError(code: status, details: string): ServiceError {
@@ -207,7 +213,7 @@ export function answerFlows(call: ServerWritableStream<unknown, unknown>, deps: 
 export function flowHistoryService(deps: ObserverDeps): FlowHistoryServer {
   return {
     getFlowBatches(call) {
-      answerFlows(call, deps, 'GetFlowBatches', () => localFlows(deps, call.request, new BatchWriter(call)));
+      answerFlows(call, deps, 'GetFlowBatches', () => localFlows(deps, call.request, new BatchWriter(call), call.metadata));
     },
   };
 }
@@ -218,7 +224,7 @@ export function observerService(deps: ObserverDeps): ObserverServer {
 
   return {
     getFlows(call) {
-      answerFlows(call, deps, 'GetFlows', () => localFlows(deps, call.request, new FlowResponseWriter(call)));
+      answerFlows(call, deps, 'GetFlows', () => localFlows(deps, call.request, new FlowResponseWriter(call), call.metadata));
     },
 
     getAgentEvents(call) {

@@ -57,8 +57,9 @@ export function App() {
       return;
     }
     return openFlowStream(request, {
-      flows: (batch, lost) => {
+      flows: (batch, lost, missed) => {
         deck.lostEvents += lost;
+        deck.missed += missed;
         deck.add(batch);
       },
       state: (state, error) => setStream({ state, error }),

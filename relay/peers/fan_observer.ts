@@ -1,12 +1,13 @@
 // The Observer and FlowHistory services of a relay with peers: a call in the local scope
 // (a peer asking, or a user asking one replica alone) gets this relay's own answer; any
 // other gets the whole set's (fan_flows.ts, fan_status.ts).
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ObserverService, type GetFlowsRequest, type ObserverServer } from '../../proto/gen/observer/observer';
 import type { FlowHistoryServer } from '../../proto/gen/observer/v1/flow_history';
 import { BatchWriter } from '../../observer/flow_batches';
 import { checkRequest, FlowResponseWriter, type ResponseSink } from '../../observer/get_flows';
 import { answerFlows, localFlows, type ObserverDeps } from '../../observer/service';
+import { askedFollowQueue } from '../../observer/follow_queue';
 import { StallGuard } from '../../observer/stall_guard';
 import { fanOutFlows, type FanOutOptions } from './fan_flows';
 import { askPeers, mergeNamespaces, mergeNodes, mergeStatus, type PeerAnswer } from './fan_status';
@@ -48,13 +49,16 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
   // Inside a fan-out this relay's own answer waits for the merge, not for a client: the
   // answer's stall guard (below) watches the client; the live part may wait out a long history.
   const own: ObserverDeps = { ...deps, getFlows: { ...deps.getFlows, stallTimeoutMs: MAX_TIMER_MS } };
-  const fan = async (request: GetFlowsRequest, out: ResponseSink): Promise<void> => {
+  // A shorter follower queue the caller asked for bounds this relay's own part; each peer
+  // answers with its own bound.
+  const fan = async (request: GetFlowsRequest, out: ResponseSink, md: Metadata): Promise<void> => {
     // As one relay would refuse it, before any peer is asked.
     checkRequest(request, deps.getFlows);
+    askedFollowQueue(md, deps.getFlows?.followQueue ?? deps.hub.followQueue);
     const guarded = new StallGuard(out, deps.getFlows?.stallTimeoutMs ?? 30_000);
     const options: FanOutOptions = {
       peers,
-      local: (req, sink) => localFlows(own, req, sink),
+      local: (req, sink) => localFlows(own, req, sink, md),
       windowMs: opts.windowMs,
       maxLastN: deps.getFlows?.maxLastN,
       historyTimeoutMs: deps.getFlows?.historyTimeoutMs,
@@ -73,7 +77,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
       ...local.observer,
       getFlows(call) {
         if (isLocalScope(call.metadata)) return local.observer.getFlows(call);
-        answerFlows(call, deps, 'GetFlows', () => fan(call.request, new FlowResponseWriter(call)));
+        answerFlows(call, deps, 'GetFlows', () => fan(call.request, new FlowResponseWriter(call), call.metadata));
       },
       serverStatus: fanUnary(local.observer.serverStatus, peers, ObserverService.serverStatus, (own, answers) => mergeStatus(own, answers, peers.sharedStore)),
       getNodes: fanUnary(local.observer.getNodes, peers, ObserverService.getNodes, (own, answers) => mergeNodes(own, answers, addresses)),
@@ -82,7 +86,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
     history: {
       getFlowBatches(call) {
         if (isLocalScope(call.metadata)) return local.history.getFlowBatches(call);
-        answerFlows(call, deps, 'GetFlowBatches', () => fan(call.request, new BatchWriter(call)));
+        answerFlows(call, deps, 'GetFlowBatches', () => fan(call.request, new BatchWriter(call), call.metadata));
       },
     },
   };

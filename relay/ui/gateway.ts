@@ -28,6 +28,7 @@ import { downloadAttestation } from './attest_download';
 import { callUnary, GatewayCall, serviceError, type CallPeer } from './gateway_call';
 import { API_HEADERS, GatewayError, sendError } from './http_error';
 import { uiLimits, type UiLimits } from './limits';
+import { FOLLOW_QUEUE_KEY } from '../../observer/follow_queue';
 import { NdjsonAnswer } from './ndjson_answer';
 import { fromJson, readBody, rfc3339, uint64 } from './request_body';
 import { defaultStaticDir, serveStatic } from './static_files';
@@ -115,6 +116,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       const request = fromJson(GetFlowsRequest.fromJSON, await readBody(req, limits.maxBodyBytes), 'GetFlowsRequest', { number: uint64, since: rfc3339, until: rfc3339 });
       const answer = new NdjsonAnswer(res, (m) => GetFlowsResponse.toJSON(Buffer.isBuffer(m) ? GetFlowsResponse.decode(m) : (m as GetFlowsResponse)), limits.endGraceMs);
       const call = new GatewayCall<unknown>(request, peer, answer);
+      call.metadata.set(FOLLOW_QUEUE_KEY, String(limits.followQueue));
       answer.attach(call);
       calls.set(call, res);
       res.once('close', () => calls.delete(call));

@@ -15,6 +15,12 @@ export interface UiLimits {
   keepAliveTimeoutMs: number;
   /** Attestation downloads assembled at once (each holds an export and a temporary directory); 429 beyond. */
   maxAttestDownloads: number;
+  /**
+   * Flows queued for one page while it follows (sent as cillion-follow-queue, observer/follow_queue.ts):
+   * a page that cannot keep up loses flows within a second, told so, instead of falling
+   * seconds behind the clock behind the relay's own, larger bound.
+   */
+  followQueue: number;
   /** How long a response that has ended may take to reach a client that stopped reading before its connection is cut. */
   endGraceMs: number;
 }
@@ -28,6 +34,8 @@ export const DEFAULT_UI_LIMITS: UiLimits = {
   keepAliveTimeoutMs: 5_000,
   maxAttestDownloads: 2,
   endGraceMs: 2_000,
+  // About half a second of a 10,000 flows/s stream, a few seconds of a quiet one.
+  followQueue: 4_096,
 };
 
 /** The defaults with the given overrides; throws RangeError on a value that is no positive whole number. */

@@ -37,6 +37,12 @@ const MAX_LONG_TASK_MS = 1000;
 const MAX_PAUSE_MS = 500;
 const MAX_ROWS = 200;
 const MIN_SENT_SHARE = 0.95;
+/**
+ * The page stays near live: when the sender stops, the newest flow in the page is under 3 s
+ * old. The relay queues at most 4,096 flows for a page (UiLimits.followQueue), half a second
+ * at this rate; what the page cannot read is dropped for it and counted in the header.
+ */
+const MAX_BEHIND_AT_END_MS = 3000;
 
 /** Idle and total jiffies of the whole machine (/proc/stat), to tell how busy it was. */
 function cpuTimes(): { idle: number; total: number } {
@@ -119,11 +125,11 @@ describe('web UI under load', function () {
     let maxRows = 0;
     let maxElements = 0;
     let maxBehindMs = 0;
-    const arrivals: Array<{ atMs: number; lines: number }> = [];
+    const arrivals: Array<{ atMs: number; lines: number; behindMs: number; missed: number }> = [];
     const sampleUntil = async (ms: number): Promise<void> => {
       do {
         const d = await domSize(page);
-        arrivals.push({ atMs: Date.now() - startMs, lines: d.lines - lines0 });
+        arrivals.push({ atMs: Date.now() - startMs, lines: d.lines - lines0, behindMs: d.behindMs, missed: d.missed });
         if (page.url().includes('#/flows')) maxRows = Math.max(maxRows, d.rows);
         maxElements = Math.max(maxElements, d.elements);
         maxBehindMs = Math.max(maxBehindMs, d.behindMs);
@@ -198,6 +204,9 @@ describe('web UI under load', function () {
       pageFlowsPerSecond: Math.round(atEnd.lines / (atEnd.atMs / 1000)),
       pageLines: r.lines - lines0,
       lostReportedToPage: r.lost,
+      missedShownInPage: arrivals[arrivals.length - 1].missed,
+      missedShownFirstAtMs: arrivals.find((a) => a.missed > 0)?.atMs ?? -1,
+      pageBehindAtEndMs: atEnd.behindMs,
       lostForThePageAtRelay: closed.followerLost,
       pageBehindMaxMs: maxBehindMs,
       pageMiBPerSecond: +(r.bytes / (windowMs / 1000) / 2 ** 20).toFixed(1),
@@ -232,6 +241,11 @@ describe('web UI under load', function () {
     assert.ok(pendingLast > pendingFirst, `flows kept arriving and were counted while paused (${figures.pendingWhilePaused})`);
     assert.ok(maxRows > 0 && maxRows <= MAX_ROWS, `table rows in the DOM stayed bounded (${maxRows})`);
     assert.ok(figures.pageFlowsPerSecond > 0, 'flows reached the page');
+    assert.ok(atEnd.behindMs >= 0 && atEnd.behindMs < MAX_BEHIND_AT_END_MS, `the newest flow in the page was ${atEnd.behindMs} ms behind the clock when the sender stopped (< ${MAX_BEHIND_AT_END_MS} ms)`);
+    if (closed.followerLost > 0) {
+      const missed = figures.missedShownInPage;
+      assert.ok(missed > 0 && missed <= closed.followerLost, `the page shows the ${closed.followerLost} flows the relay dropped for it (${missed} shown)`);
+    }
     assert.equal(stateAtEnd, 'live', 'the page still followed at the end');
     assert.deepEqual(errorsWhileLive, [], 'the page logged no error');
   });

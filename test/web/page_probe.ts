@@ -44,13 +44,16 @@ export const PROBE_SCRIPT = `(() => {
         for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) probe.lines++;
         // Chunks are searched, not parsed: for a lost-events line (rare) and the last line's time.
         const t = text.decode(chunk, { stream: true });
-        const at = t.lastIndexOf('"time":"');
+        // The newest flow's own time (a lost-events line's time is when the loss began, not a flow's).
+        const flowAt = t.lastIndexOf('{"flow":{');
+        const at = flowAt >= 0 ? t.indexOf('"time":"', flowAt) : -1;
         if (at >= 0) {
           const ms = Date.parse(t.slice(at + 8, t.indexOf('"', at + 8)));
           if (ms > probe.newestMs) probe.newestMs = ms;
         }
         for (let at = t.indexOf('"numEventsLost":'); at >= 0; at = t.indexOf('"numEventsLost":', at + 1)) {
-          probe.lost += Number(/^"numEventsLost":"?(\d+)/.exec(t.slice(at, at + 40))?.[1] ?? 0);
+          // The backslash doubled: this script is a template literal, which would drop a single one.
+          probe.lost += Number(/^"numEventsLost":"?(\\d+)/.exec(t.slice(at, at + 40))?.[1] ?? 0);
         }
         probe.bytes += chunk.length;
         out.enqueue(chunk);
@@ -88,8 +91,9 @@ export function readProbe(page: Page, reset = false): Promise<ProbeReadings> {
  * The DOM's size now (table rows, every element), the GetFlows lines received so far and
  * how far behind the clock the newest of them is, ms.
  */
-export function domSize(page: Page): Promise<{ rows: number; elements: number; lines: number; behindMs: number }> {
+export function domSize(page: Page): Promise<{ rows: number; elements: number; lines: number; behindMs: number; missed: number }> {
   return page.evaluate(`({
+    missed: Number(document.querySelector('[data-testid="stream-missed"]')?.getAttribute('data-missed') ?? 0),
     rows: document.querySelectorAll('[data-testid="flow-row"]').length,
     elements: document.getElementsByTagName('*').length,
     lines: window.__cillionProbe.lines,

@@ -106,6 +106,9 @@ describe('web UI in Chromium', function () {
       const workloads = await attrs(page, byTestId('workload'), 'data-workload');
       for (const w of ['billing', 'video', 'replication', 'analytics']) assert.ok(workloads.includes(w), `workload ${w} drawn: ${workloads.join(',')}`);
       assert.equal(await page.locator(edge).getAttribute('data-cross-cluster'), 'true');
+      // Analytics goes through Ashburn (US), outside its fence: the edge is marked a violation.
+      assert.equal(await page.locator(edge).getAttribute('data-geofence'), 'violation');
+      assert.match((await page.locator(`${edge} title`).textContent()) ?? '', /geofence: violation/);
       await until('the edge to count every analytics flow', async () => Number(await page.locator(edge).getAttribute('data-flows')) === count(isAnalytics), 10_000, 50);
       const back = byTestId('edge', { src: 'frankfurt/db/replication', dst: 'zurich/db/replication' });
       const backFlows = count((f) => isReplication(f) && f.source?.clusterName === 'frankfurt');
@@ -154,7 +157,8 @@ describe('web UI in Chromium', function () {
       const row = page.locator(byTestId('flow-row')).first();
       const uuid = await row.getAttribute('data-uuid');
       await row.click({ timeout: 5000 });
-      await untilSome(page, byTestId('flow-detail'));
+      // The stream carries only what the views draw; the detail fetches the whole flow by uuid.
+      await untilSome(page, '[data-testid="flow-detail"][data-whole="true"]');
       const shown = await page.locator(byTestId('detail-hop')).evaluateAll((els) => els.map((e) => e.textContent ?? ''));
       assert.equal(shown.length, hops.length, `one detail-hop per AS: ${shown.join(' | ')}`);
       shown.forEach((text, i) => assert.ok(text.includes(hops[i]), `hop ${i} names ${hops[i]}: "${text}"`));

@@ -2,7 +2,7 @@
 // through the generated fromJSON, handed on in batches (one per network chunk, never one
 // call per flow); the last line is the call's gRPC status. Aborting (a filter change, the
 // page leaving) cancels the call on the relay too.
-import type { Flow } from '../../proto/gen/flow/flow';
+import { LostEventSource, type Flow } from '../../proto/gen/flow/flow';
 import { GetFlowsRequest, GetFlowsResponse } from '../../proto/gen/observer/observer';
 import { apiPost, UiApiError } from './http';
 import { NdjsonLines } from './ndjson';
@@ -10,7 +10,8 @@ import { NdjsonLines } from './ndjson';
 export type StreamState = 'connecting' | 'live' | 'ended' | 'error';
 
 export interface FlowSink {
-  flows(batch: Flow[], lostEvents: number): void;
+  /** `lost`: events nodes or the relay reported lost before they were judged; `missed`: flows the relay did not send this page because it read too slowly (they are stored). */
+  flows(batch: Flow[], lost: number, missed: number): void;
   state(state: StreamState, error?: string): void;
 }
 
@@ -19,8 +20,9 @@ interface StatusLine {
 }
 
 /** Parses a batch of lines into flows; returns the status when a line is the final one. */
-export function readLines(lines: readonly string[], out: Flow[]): { lost: number; status?: StatusLine['status'] } {
+export function readLines(lines: readonly string[], out: Flow[]): { lost: number; missed: number; status?: StatusLine['status'] } {
   let lost = 0;
+  let missed = 0;
   let status: StatusLine['status'] | undefined;
   for (const line of lines) {
     const obj = JSON.parse(line) as Record<string, unknown>;
@@ -31,9 +33,13 @@ export function readLines(lines: readonly string[], out: Flow[]): { lost: number
     const res = GetFlowsResponse.fromJSON(obj);
     const ev = res.responseTypes;
     if (ev?.$case === 'flow') out.push(ev.value);
-    else if (ev?.$case === 'lostEvents') lost += Number(ev.value.numEventsLost);
+    else if (ev?.$case === 'lostEvents') {
+      // A relay's own follower queue overflowing: its ring-buffer source, and no node named.
+      if (ev.value.source === LostEventSource.HUBBLE_RING_BUFFER && !res.nodeName) missed += Number(ev.value.numEventsLost);
+      else lost += Number(ev.value.numEventsLost);
+    }
   }
-  return { lost, status };
+  return { lost, missed, status };
 }
 
 /** Starts the stream; the returned function stops it. */
@@ -56,8 +62,8 @@ async function run(request: GetFlowsRequest, sink: FlowSink, signal: AbortSignal
   for (;;) {
     const { done, value } = await reader.read();
     const batch: Flow[] = [];
-    const { lost, status } = readLines(done ? lines.end() : lines.push(value), batch);
-    if (batch.length || lost) sink.flows(batch, lost);
+    const { lost, missed, status } = readLines(done ? lines.end() : lines.push(value), batch);
+    if (batch.length || lost || missed) sink.flows(batch, lost, missed);
     if (status) {
       if (status.code === 0) sink.state('ended');
       else sink.state('error', `${status.name}: ${status.message}`);

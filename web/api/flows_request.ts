@@ -6,6 +6,13 @@ import { parseTimeArg } from '../../observer/time_arg';
 import { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 
+/**
+ * What of each flow the live stream carries: what the table, the maps and the compliance view
+ * read, and nothing else (not the raw SCION path, Ethernet, IP, ...); the detail pane fetches
+ * the whole flow by uuid (flow_by_uuid.ts).
+ */
+export const STREAM_FIELDS = ['time', 'uuid', 'verdict', 'node_name', 'source', 'destination', 'l4', 'scion_path.hops', 'geofence'];
+
 function time(key: string, value: string, now: Date): Timestamp {
   const t = parseTimeArg(value, now);
   if (!t) throw new FlagError(`--${key}: "${value}" is neither RFC 3339 nor a duration like 5m or 1h30m`);
@@ -23,5 +30,5 @@ export function flowsRequest(filters: readonly [string, string][], history: numb
     else flags.set(key, value);
   }
   const { whitelist, blacklist } = flags.result();
-  return GetFlowsRequest.fromPartial({ number: BigInt(history), follow: until === undefined, since, until, whitelist, blacklist });
+  return GetFlowsRequest.fromPartial({ number: BigInt(history), follow: until === undefined, since, until, whitelist, blacklist, fieldMask: STREAM_FIELDS });
 }

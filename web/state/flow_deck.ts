@@ -26,6 +26,8 @@ export class FlowDeck {
   paused = false;
   pendingDropped = 0;
   lostEvents = 0;
+  /** Flows the relay did not send because the page read too slowly (its short follower queue was full); they are stored. */
+  missed = 0;
   /** Bumped on every change the views may show. */
   version = 0;
 

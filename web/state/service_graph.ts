@@ -2,6 +2,7 @@
 // count, per (source, destination) workload pair its flows by verdict. Key counts are
 // bounded; flows whose new node or edge would pass the bound are only counted as overflow.
 import { verdictToJSON, type Flow } from '../../proto/gen/flow/flow';
+import { pathVerdict, worseVerdict, type PathVerdict } from './verdicts';
 import { workloadKey, workloadOf, type WorkloadRef } from './workload';
 
 export interface GraphWorkload extends WorkloadRef {
@@ -16,6 +17,8 @@ export interface GraphEdge {
   flows: number;
   /** Flows by verdict name (FORWARDED, DROPPED, ...). */
   verdicts: Record<string, number>;
+  /** The worst geofence verdict among its flows (a violation outweighs the rest). */
+  geofence: PathVerdict;
 }
 
 export class ServiceGraphTally {
@@ -42,12 +45,13 @@ export class ServiceGraphTally {
         this.overflow++;
         return;
       }
-      edge = { src: sk, dst: dk, crossCluster: src.cluster !== dst.cluster, flows: 0, verdicts: {} };
+      edge = { src: sk, dst: dk, crossCluster: src.cluster !== dst.cluster, flows: 0, verdicts: {}, geofence: 'none' };
       this.edges.set(ek, edge);
     }
     edge.flows++;
     const v = verdictToJSON(flow.verdict);
     edge.verdicts[v] = (edge.verdicts[v] ?? 0) + 1;
+    edge.geofence = worseVerdict(edge.geofence, pathVerdict(flow));
     this.count(sk, src);
     if (dk !== sk) this.count(dk, dst);
   }

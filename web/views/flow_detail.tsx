@@ -1,6 +1,10 @@
 // One flow in full: its hops (the offending one marked), the identity carried in the SCION
-// packet and how it checked against the source endpoint, and the flow as proto3 JSON.
+// packet and how it checked against the source endpoint, and the flow as proto3 JSON. The
+// stream's flow carries only what the views draw; the whole one is fetched by uuid, and the
+// streamed one shown until it comes (or when the relay no longer holds it).
+import { useEffect, useState } from 'preact/hooks';
 import { Flow, geofenceVerdictToJSON, identityCheckToJSON } from '../../proto/gen/flow/flow';
+import { fetchFlow } from '../api/flow_by_uuid';
 import { endpointText, flowTime, verdictText } from './path_text';
 
 interface Props {
@@ -9,12 +13,26 @@ interface Props {
   onClose(): void;
 }
 
-export function FlowDetail({ flow, localCluster, onClose }: Props) {
+type Whole = { uuid: string; flow?: Flow; note: string };
+
+export function FlowDetail({ flow: streamed, localCluster, onClose }: Props) {
+  const [whole, setWhole] = useState<Whole>({ uuid: '', note: '' });
+  useEffect(() => {
+    const abort = new AbortController();
+    setWhole({ uuid: streamed.uuid, note: 'fetching the whole flow…' });
+    fetchFlow(streamed.uuid, abort.signal).then(
+      (f) => setWhole({ uuid: streamed.uuid, flow: f, note: f ? '' : 'the relay no longer holds this flow whole: shown as streamed' }),
+      (e: Error) => abort.signal.aborted || setWhole({ uuid: streamed.uuid, note: `the whole flow could not be fetched (${e.message}): shown as streamed` }),
+    );
+    return () => abort.abort();
+  }, [streamed.uuid]);
+  const current = whole.uuid === streamed.uuid;
+  const flow = (current && whole.flow) || streamed;
   const hops = flow.scionPath?.hops ?? [];
   const g = flow.geofence;
   const id = flow.identityExtension;
   return (
-    <aside data-testid="flow-detail" class="side-panel">
+    <aside data-testid="flow-detail" data-whole={String(current && whole.flow !== undefined)} class="side-panel">
       <div class="panel-head">
         <strong>{endpointText(flow, 'source', localCluster)} → {endpointText(flow, 'destination', localCluster)}</strong>
         <button class="close" onClick={onClose} aria-label="close">×</button>
@@ -22,6 +40,7 @@ export function FlowDetail({ flow, localCluster, onClose }: Props) {
       <p class="muted">
         {flowTime(flow)} · {flow.nodeName} · {verdictText(flow)} · {flow.uuid}
       </p>
+      {current && whole.note && <p class="muted">{whole.note}</p>}
       {g && g.name && (
         <p>
           geofence <strong>{g.name}</strong>: {geofenceVerdictToJSON(g.verdict).replace(/^GEOFENCE_/, '').toLowerCase()}

@@ -34,6 +34,11 @@ export function Header({ deck, stream, who, whoError, onReconnect }: Props) {
           Reconnect
         </button>
       )}
+      {deck.missed > 0 && (
+        <span data-testid="stream-missed" data-missed={deck.missed} class="lost" title="the relay keeps a short queue for this page so that it stays near live; what did not fit is stored, not shown">
+          {deck.missed.toLocaleString('en')} flows not shown: this page could not keep up; they are stored
+        </span>
+      )}
       {deck.lostEvents > 0 && <span class="lost" title="events the relay or the nodes reported lost">lost {deck.lostEvents}</span>}
       <span class="spacer" />
       <span data-testid="whoami" class="whoami" title={who?.tls ? 'TLS client certificate' : 'plaintext: every role'}>

@@ -100,14 +100,15 @@ export function ServiceMapView({ deck }: { deck: FlowDeck }) {
                   data-dst={e.dst}
                   data-cross-cluster={String(e.crossCluster)}
                   data-flows={e.flows}
-                  class={`${edgeClass(e)}${e.crossCluster ? ' cross' : ''}${on ? ' selected' : ''}`}
+                  data-geofence={e.geofence}
+                  class={`${edgeClass(e)}${e.crossCluster ? ' cross' : ''} fence-${e.geofence}${on ? ' selected' : ''}`}
                   tabIndex={0}
                   role="button"
                   aria-label={`${e.src} to ${e.dst}: ${e.flows} flows`}
                   onClick={() => setSelected({ src: e.src, dst: e.dst })}
                   onKeyDown={(k) => k.key === 'Enter' && setSelected({ src: e.src, dst: e.dst })}
                 >
-                  <title>{`${e.src} → ${e.dst}: ${e.flows} flows (${Object.entries(e.verdicts).map(([v, n]) => `${v} ${n}`).join(', ')})`}</title>
+                  <title>{`${e.src} → ${e.dst}: ${e.flows} flows (${Object.entries(e.verdicts).map(([v, n]) => `${v} ${n}`).join(', ')}); geofence: ${e.geofence === 'none' ? 'not checked' : e.geofence}`}</title>
                   <path class="edge-line" d={g.d} marker-end="url(#arrow)" />
                   <g class="edge-pill" transform={`translate(${g.mx.toFixed(1)},${g.my.toFixed(1)})`}>
                     <rect x={-pillW(e.flows) / 2} y={-8} width={pillW(e.flows)} height={16} rx={8} />
@@ -123,6 +124,8 @@ export function ServiceMapView({ deck }: { deck: FlowDeck }) {
           <li><span class="swatch sw-mixed" />some dropped</li>
           <li><span class="swatch sw-dropped" />all dropped</li>
           <li><span class="swatch sw-cross" />dashed: across clusters</li>
+          <li><span class="swatch sw-fence-violation" />red ring on the count: a geofence violation among its flows</li>
+          <li><span class="swatch sw-fence-unverified" />amber ring: unverified paths, no violation</li>
           <li class="muted">click a count for its flows</li>
         </ul>
         {graph.overflow > 0 && <p class="note">{graph.overflow} flows not drawn: more workloads or edges than the map holds.</p>}

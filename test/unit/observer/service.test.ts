@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { FlowFilter, LostEventSource, Verdict } from '../../../proto/gen/flow/flow';
-import { GetAgentEventsRequest, GetNamespacesRequest, type GetNamespacesResponse } from '../../../proto/gen/observer/observer';
+import { GetAgentEventsRequest, GetFlowsRequest, GetNamespacesRequest, type GetNamespacesResponse } from '../../../proto/gen/observer/observer';
+import { FOLLOW_QUEUE_KEY } from '../../../observer/follow_queue';
 import { NodeBook } from '../../../observer/nodes';
 import { FlowHub } from '../../../observer/hub';
 import { nsTimestamp } from '../../../observer/time';
@@ -103,6 +104,29 @@ describe('observer/service (hub only, gRPC on loopback)', () => {
     assert.equal(lost.value.numEventsLost, 8n);
     const { res } = await serverStatus(served.client);
     assert.deepEqual(res.lostFlows.find((l) => l.reason === 'follower_queue'), { source: LostEventSource.HUBBLE_RING_BUFFER, reason: 'follower_queue', count: 8n });
+  });
+
+  it('a caller may ask for a shorter follower queue (cillion-follow-queue), never a longer one; the loss is counted the same', async () => {
+    await served.close();
+    hub = new FlowHub({ capacity: 100, subscriberQueue: 5 });
+    served = await serveObserver({ hub, nodes, status: () => ({ version: 'v', uptimeNs: 0n }) });
+    const asking = (queue: string) => {
+      const md = new Metadata();
+      md.set(FOLLOW_QUEUE_KEY, queue);
+      return served.client.getFlows(GetFlowsRequest.fromPartial({ follow: true }), md);
+    };
+    const short = follow(asking('2'), (got) => got.some((r) => r.responseTypes?.$case === 'lostEvents'));
+    const long = follow(asking('1000'), (got) => got.some((r) => r.responseTypes?.$case === 'lostEvents'));
+    await until('both streams to follow the hub', () => hub.followers === 2);
+    hub.publish(range(100, 110).map((i) => makeFlow(i)));
+    const [s, l] = await Promise.all([short, long]);
+    assert.deepEqual(uuidsOf(s), [100, 101].map(uuidOf), 'the asked 2');
+    assert.deepEqual(uuidsOf(l), range(100, 105).map(uuidOf), "the server's 5, not the asked 1000");
+    const lostOf = (got: typeof s) => got.flatMap((r) => (r.responseTypes?.$case === 'lostEvents' ? [r.responseTypes.value.numEventsLost] : []));
+    assert.deepEqual([lostOf(s), lostOf(l)], [[8n], [5n]]);
+    assert.equal(hub.followerLost, 13n);
+    await assert.rejects(readAll(asking('0')), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /cillion-follow-queue/.test(e.details));
+    await assert.rejects(readAll(asking('lots')), (e: ServiceError) => e.code === status.INVALID_ARGUMENT);
   });
 
   it('follow with until ends by itself once until has passed', async () => {
