@@ -1,7 +1,7 @@
 // Writes one PNG per view of a running relay's web UI, for the README and docs/web-ui.md (no
 // detail pane open: it would cover half the service map and the table's last columns):
 //   npx tsx scripts/ui-screenshots.ts --url https://127.0.0.1:12000/ \
-//     --cert /var/run/cillion-demo/certs/reader/tls.crt --key .../reader/tls.key --ca .../ca/ca.crt
+//     --cert /var/run/cillion-demo/certs/auditor/tls.crt --key .../auditor/tls.key --ca .../ca/ca.crt
 // The relay's certificate is checked against --ca here, once, by asking whoami; the browser
 // then reaches it through Playwright's client-certificate proxy, which knows no private CA.
 import { readFileSync, statSync } from 'node:fs';
