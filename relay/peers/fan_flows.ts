@@ -28,6 +28,8 @@ export interface FanOutOptions {
   historyTimeoutMs?: number;
   /** A peer was left out of an answer, or came back; for the log and metrics. */
   onPeer?: (peer: string, state: 'unavailable' | 'connected', reason: string) => void;
+  /** The short follower queue the caller asked for (cillion-follow-queue), asked of each peer's live part too. */
+  followQueue?: number;
 }
 
 const U53 = BigInt(Number.MAX_SAFE_INTEGER);
@@ -238,7 +240,7 @@ export async function fanOutFlows(request: GetFlowsRequest, out: ResponseSink, o
     const m = new Merge(follow, peers.timeoutMs, windowMs, opts.onPeer, down, follow ? undefined : { at: Date.now() + historyMs, ms: historyMs });
     m.sources.push(new LocalSource(m.wake, (sink) => opts.local(req, sink)));
     if (withPeers) {
-      for (const p of peers.peers) m.sources.push(new PeerSource(p, req, { follow, timeoutMs: peers.timeoutMs, windowMs, events: m, notAfterNs: follow ? undefined : notAfterNs }, m.wake));
+      for (const p of peers.peers) m.sources.push(new PeerSource(p, req, { follow, timeoutMs: peers.timeoutMs, windowMs, events: m, notAfterNs: follow ? undefined : notAfterNs, followQueue: follow ? opts.followQueue : undefined }, m.wake));
     }
     active.push(m);
     if (out.closed) m.cancel();

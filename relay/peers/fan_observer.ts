@@ -49,12 +49,12 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
   // Inside a fan-out this relay's own answer waits for the merge, not for a client: the
   // answer's stall guard (below) watches the client; the live part may wait out a long history.
   const own: ObserverDeps = { ...deps, getFlows: { ...deps.getFlows, stallTimeoutMs: MAX_TIMER_MS } };
-  // A shorter follower queue the caller asked for bounds this relay's own part; each peer
-  // answers with its own bound.
+  // A shorter follower queue the caller asked for bounds this relay's own part and is asked
+  // of every peer for theirs, so a viewer through the set stays as near live as through one relay.
   const fan = async (request: GetFlowsRequest, out: ResponseSink, md: Metadata): Promise<void> => {
     // As one relay would refuse it, before any peer is asked.
     checkRequest(request, deps.getFlows);
-    askedFollowQueue(md, deps.getFlows?.followQueue ?? deps.hub.followQueue);
+    const followQueue = askedFollowQueue(md, deps.getFlows?.followQueue ?? deps.hub.followQueue);
     const guarded = new StallGuard(out, deps.getFlows?.stallTimeoutMs ?? 30_000);
     const options: FanOutOptions = {
       peers,
@@ -63,6 +63,7 @@ export function fanOutServices(local: FanOutServices, deps: ObserverDeps, peers:
       maxLastN: deps.getFlows?.maxLastN,
       historyTimeoutMs: deps.getFlows?.historyTimeoutMs,
       onPeer: opts.onPeer,
+      followQueue,
     };
     try {
       await fanOutFlows(request, guarded, options);

@@ -6,6 +6,7 @@ import { FlowHistoryService } from '../../proto/gen/observer/v1/flow_history';
 import { splitBatch, type MalformedAnswer } from './wire_items';
 import type { PeerOptions, PeerTarget } from './options';
 import { localScope } from './scope';
+import { FOLLOW_QUEUE_KEY } from '../../observer/follow_queue';
 
 /** Peers one relay may have; each fan-out opens a stream to every one of them. */
 export const MAX_PEERS = 64;
@@ -59,10 +60,16 @@ export class Peer {
     return this.target.name;
   }
 
-  /** The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its responses' bytes or why it is refused. */
-  flows(request: GetFlowsRequest): ClientReadableStream<Buffer[] | MalformedAnswer> {
+  /**
+   * The peer's own answer to `request` (FlowHistory/GetFlowBatches), each batch as its
+   * responses' bytes or why it is refused; `followQueue`, when given, is the short follower
+   * queue the caller asked for, asked of the peer too.
+   */
+  flows(request: GetFlowsRequest, followQueue?: number): ClientReadableStream<Buffer[] | MalformedAnswer> {
     const m = FlowHistoryService.getFlowBatches;
-    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, (b: Buffer) => splitBatch(b), request, localScope());
+    const md = localScope();
+    if (followQueue !== undefined) md.set(FOLLOW_QUEUE_KEY, String(followQueue));
+    return this.client.makeServerStreamRequest(m.path, m.requestSerialize, (b: Buffer) => splitBatch(b), request, md);
   }
 
   /** One unary Observer call, ending with DEADLINE_EXCEEDED after `timeoutMs`. */

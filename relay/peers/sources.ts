@@ -223,7 +223,7 @@ export class PeerSource extends Source {
   constructor(
     private readonly peer: Peer,
     private readonly request: GetFlowsRequest,
-    private readonly opts: { follow: boolean; timeoutMs: number; windowMs: number; events: PeerEvents; notAfterNs?: bigint },
+    private readonly opts: { follow: boolean; timeoutMs: number; windowMs: number; events: PeerEvents; notAfterNs?: bigint; followQueue?: number },
     wake: () => void,
   ) {
     super(`relay/${peer.name}`, wake);
@@ -231,7 +231,7 @@ export class PeerSource extends Source {
   }
 
   private open(resumed: boolean): void {
-    const call = this.peer.flows(this.request);
+    const call = this.peer.flows(this.request, this.opts.followQueue);
     this.call = call;
     let settled = false;
     const done = (reason: string | undefined): void => {
