@@ -26,7 +26,7 @@ import { TimeMerger } from '../observer/merge';
 import type { ObserverDeps } from '../observer/service';
 import { nowNs } from '../observer/time';
 import type { FlowStore } from './store/store';
-import { checkPlaintextListen, listenCredentials, readTlsFiles, type RelayTlsOptions } from './tls';
+import { checkPlaintextListen, listenCredentials, type RelayTlsOptions } from './tls';
 import { startGateway } from './ui/gateway';
 import type { UiLimits } from './ui/limits';
 import { Guard, type Refusal } from './auth/guard';
@@ -135,7 +135,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   };
   const { log, limits, store, version } = s;
   const listen = opts.listen ?? DEFAULT_LISTEN;
-  const { credentials, tls } = await listenCredentials(listen, opts.tls ?? {});
+  const { credentials, tls, files: tlsFiles } = await listenCredentials(listen, opts.tls ?? {});
   if (opts.ui && !tls) checkPlaintextListen(opts.ui.listen, opts.tls ?? {});
   return new Lifecycle().starting(async (life) => {
     const budget = new IngestBudget(limits.ingestBudgetBytes);
@@ -170,17 +170,18 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       ? undefined
       : (await life.start('metrics endpoint', () => serveMetrics(opts.metricsListen as string, metrics), (e) => () => e.close())).address;
     // Started after the gRPC server, so stopped before it: the browsers' streams end first.
-    const ui = opts.ui
-      ? await life.start('web UI', async () => startGateway({
-        listen: (opts.ui as RelayUiOptions).listen,
-        tls: tls ? await readTlsFiles(opts.tls ?? {}) : undefined,
+    const uiOpts = opts.ui;
+    const ui = uiOpts
+      ? await life.start('web UI', () => startGateway({
+        listen: uiOpts.listen,
+        tls: tlsFiles,
         policy,
         observer: reads.observer,
         attest,
         relayName: s.relayName,
         cluster: opts.cluster,
-        staticDir: opts.ui?.staticDir,
-        limits: opts.ui?.limits,
+        staticDir: uiOpts.staticDir,
+        limits: uiOpts.limits,
         log,
         onLimit: (kind, message, peer) => breaches.record(kind, message, peer),
       }), (g) => () => g.close())

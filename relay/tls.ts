@@ -22,9 +22,18 @@ export class RelayConfigError extends Error {
   }
 }
 
+/** The server certificate, its key and the client CA, as read from their files. */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
 export interface ListenCredentials {
   credentials: ServerCredentials;
   tls: boolean;
+  /** The files read, for the web UI's HTTPS; undefined on plaintext. */
+  files: TlsFiles | undefined;
 }
 
 /** The host part of a grpc-js listen address: "host:port", "[v6]:port", "dns:host:port", "unix:path". */
@@ -48,7 +57,7 @@ export function isLoopbackListen(address: string): boolean {
 }
 
 /** The server certificate, its key and the client CA, read; undefined when none is given. */
-export async function readTlsFiles(opts: RelayTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca: Buffer } | undefined> {
+async function readTlsFiles(opts: RelayTlsOptions): Promise<TlsFiles | undefined> {
   const given = [opts.cert, opts.key, opts.clientCa].filter((x) => x !== undefined && x !== '').length;
   if (given === 0) return undefined;
   if (given < 3) throw new RelayConfigError('TLS needs all three of --tls-cert, --tls-key and --tls-client-ca');
@@ -68,7 +77,7 @@ export function checkPlaintextListen(address: string, opts: RelayTlsOptions): vo
 
 export async function listenCredentials(address: string, opts: RelayTlsOptions): Promise<ListenCredentials> {
   const files = await readTlsFiles(opts);
-  if (files) return { credentials: ServerCredentials.createSsl(files.ca, [{ cert_chain: files.cert, private_key: files.key }], true), tls: true };
+  if (files) return { credentials: ServerCredentials.createSsl(files.ca, [{ cert_chain: files.cert, private_key: files.key }], true), tls: true, files };
   checkPlaintextListen(address, opts);
-  return { credentials: ServerCredentials.createInsecure(), tls: false };
+  return { credentials: ServerCredentials.createInsecure(), tls: false, files: undefined };
 }

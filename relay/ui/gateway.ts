@@ -24,6 +24,7 @@ import {
   type ObserverServer,
 } from '../../proto/gen/observer/observer';
 import type { AccessPolicy } from '../auth/policy';
+import type { TlsFiles } from '../tls';
 import { downloadAttestation } from './attest_download';
 import { callUnary, GatewayCall, serviceError, type CallPeer } from './gateway_call';
 import { API_HEADERS, GatewayError, sendError } from './http_error';
@@ -36,17 +37,11 @@ import { defaultStaticDir, serveStatic } from './static_files';
 /** The header every API request carries; a cross-site page cannot send it without a preflight, which is never granted. */
 export const UI_HEADER = 'x-cillion-ui';
 
-export interface GatewayTls {
-  cert: Buffer;
-  key: Buffer;
-  ca: Buffer;
-}
-
 export interface GatewayOptions {
   /** host:port; port 0 picks one. */
   listen: string;
   /** The relay's server certificate, key and client CA; plain HTTP without. */
-  tls: GatewayTls | undefined;
+  tls: TlsFiles | undefined;
   policy: AccessPolicy;
   /** The guarded handler objects the relay's gRPC server serves. */
   observer: ObserverServer;
