@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import type { AttestServer, ExportRequest, ExportResponse } from '../../proto/gen/attest/v1/attest';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 import { packAttestation } from '../attest/archive';
+import { EnvelopeError } from '../attest/dsse';
 import { DraftError, draftAttestation } from '../attest/files';
 import { receiveExport } from '../attest/receive';
 import { GatewayCall, serviceError, type CallOutput, type CallPeer } from './gateway_call';
-import { GatewayError, sendError } from './http_error';
+import { GatewayError } from './http_error';
 
 /** Messages a handler may send ahead of the assembly before it has to wait. */
 const AHEAD = 16;
@@ -98,7 +99,7 @@ export async function downloadAttestation(
       exportHandler(call as never);
       await receiveExport(reader, draft, { source: 'the relay' });
     } catch (e) {
-      if (e instanceof DraftError) throw new GatewayError(status.INTERNAL, `the export did not add up: ${e.message}`);
+      if (e instanceof DraftError || e instanceof EnvelopeError) throw new GatewayError(status.INTERNAL, `the export did not add up: ${e.message}`);
       throw e;
     } finally {
       await draft.abort();
@@ -106,10 +107,8 @@ export async function downloadAttestation(
     }
   } catch (e) {
     await removeDir();
-    if (res.destroyed) return;
-    const err = e instanceof GatewayError ? e : (e as Partial<ServiceError>).code !== undefined ? (e as ServiceError) : serviceError(status.INTERNAL, (e as Error).message);
-    if (err instanceof GatewayError) sendError(res, err.code, err.message, err.httpStatus);
-    else sendError(res, err.code, err.details);
+    // The gateway answers the error as every route's (a status, or an error id for the log).
+    if (!res.destroyed) throw e;
     return;
   }
   if (res.destroyed) {
