@@ -77,16 +77,16 @@ export interface AttestServiceDeps {
 /** Adds the Attest service and returns its guarded handler object (the web UI's download calls it). */
 export function addAttestService(server: Server, guard: Guard, d: AttestServiceDeps): AttestServer {
   const guarded = guard.wrap(AttestService, ['attester', { role: 'peer', localScopeOnly: true }], attestService({
-      ...d.attest,
-      store: d.store,
-      fences: (n) => d.judge.engine.get(n),
-      relay: d.relay,
-      peers: d.peers,
-      onError: (err) => d.log(`attest: ${err.message}`),
-      onPeerFailure: (f) => {
-        d.metrics.attestPeerMissing(f.kind);
-        d.log(`attest: ${f.message}`);
-      },
+    ...d.attest,
+    store: d.store,
+    fences: (n) => d.judge.engine.get(n),
+    relay: d.relay,
+    peers: d.peers,
+    onError: (err) => d.log(`attest: ${err.message}`),
+    onPeerFailure: (f) => {
+      d.metrics.attestPeerMissing(f.kind);
+      d.log(`attest: ${f.message}`);
+    },
   }));
   server.addService(AttestService, guarded);
   return guarded;
