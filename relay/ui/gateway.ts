@@ -78,6 +78,10 @@ function splitListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port: Number(m[3]) };
 }
 
+function addressOf(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
 function json(res: ServerResponse, value: unknown): void {
   res.writeHead(200, API_HEADERS);
   res.end(`${JSON.stringify(value)}\n`);
@@ -94,7 +98,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const peerOf = (req: IncomingMessage): CallPeer => {
     const s = req.socket as Socket & Partial<TLSSocket>;
     const cert = tlsOn && s.getPeerCertificate ? s.getPeerCertificate() : undefined;
-    return { address: `${s.remoteAddress}:${s.remotePort}`, certificate: cert && Object.keys(cert).length > 0 ? cert : undefined };
+    return { address: addressOf(s), certificate: cert && Object.keys(cert).length > 0 ? cert : undefined };
   };
 
   const routes = new Map<string, Route>();
@@ -165,7 +169,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const path = (req.url ?? '/').split('?')[0];
     if (overCap.has(req.socket)) {
       const message = `${limits.maxConnections} connections are open to the web UI, the most it serves at once`;
-      o.onLimit?.('ui_connections', message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      o.onLimit?.('ui_connections', message, addressOf(req.socket));
       res.shouldKeepAlive = false;
       sendError(res, status.RESOURCE_EXHAUSTED, message, 429, { connection: 'close' });
       return;
@@ -176,7 +180,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         // A refused body is not read on: the connection goes with the answer.
         if (e.httpStatus === 413) {
           res.shouldKeepAlive = false;
-          o.onLimit?.('ui_body', e.message, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+          o.onLimit?.('ui_body', e.message, addressOf(req.socket));
         }
         sendError(res, e.code, e.message, e.httpStatus, e.httpStatus === 405 ? { allow: routes.get(path)?.method ?? 'GET' } : {});
         return;
