@@ -16,7 +16,7 @@ import { EnvelopeError } from '../attest/dsse';
 import { DraftError, draftAttestation } from '../attest/files';
 import { receiveExport } from '../attest/receive';
 import { GatewayCall, serviceError, type CallOutput, type CallPeer } from './gateway_call';
-import { GatewayError } from './http_error';
+import { API_HEADERS, GatewayError } from './http_error';
 
 /** Messages a handler may send ahead of the assembly before it has to wait. */
 const AHEAD = 16;
@@ -116,10 +116,9 @@ export async function downloadAttestation(
     return;
   }
   res.writeHead(200, {
+    ...API_HEADERS,
     'content-type': 'application/x-tar',
     'content-disposition': `attachment; filename="${attestationFileName(relayName, asked)}"`,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
   });
   const tar = packAttestation(dir);
   res.once('close', () => void removeDir());

@@ -10,7 +10,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import type { ServerResponse } from 'node:http';
 import type { CallOutput, GatewayCall } from './gateway_call';
-import { sendError, statusJson } from './http_error';
+import { API_HEADERS, sendError, statusJson } from './http_error';
 
 /** Lines held before they are written at once. */
 const FLUSH_BYTES = 64 * 1024;
@@ -88,11 +88,7 @@ export class NdjsonAnswer implements CallOutput {
   private head(): void {
     if (this.headed || this.res.destroyed) return;
     this.headed = true;
-    this.res.writeHead(200, {
-      'content-type': 'application/x-ndjson; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
+    this.res.writeHead(200, { ...API_HEADERS, 'content-type': 'application/x-ndjson; charset=utf-8' });
     this.res.flushHeaders();
   }
 }
