@@ -9,7 +9,8 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { CONTENT_SECURITY_POLICY, defaultStaticDir, packageRoot } from '../../../../relay/ui/static_files';
 import { makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
-import { api, fetchUi, lines, open, waitFor, type UiTarget } from './ui_client';
+import { api, fetchUi, lines, open, type UiTarget } from './ui_client';
+import { until } from '../../../until';
 
 describe('relay/ui gateway', function () {
   this.timeout(30_000);
@@ -33,7 +34,7 @@ describe('relay/ui gateway', function () {
     const c = new FakeCollector(relay.address, 'node-a', 'node-a-session', undefined, 'zurich');
     await c.acked(c.send([0, 1, 2, 3, 4].map((i) => makeFlow(i, { nodeName: 'node-a', source: { namespace: i % 3 === 0 ? 'shop' : 'bank', podName: `pod-${i}`, labels: ['k8s:app=web'], clusterName: 'zurich', workloads: [] } as never }))));
     relay.flushLive();
-    await waitFor(() => relay.hub.size === 5, 5000, 'five flows in the hub');
+    await until('five flows in the hub', () => relay.hub.size === 5, 5000);
     await c.close();
   });
   after(async () => {

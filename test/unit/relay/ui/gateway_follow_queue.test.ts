@@ -7,7 +7,8 @@ import { ObserverClient, type GetFlowsResponse } from '../../../../proto/gen/obs
 import { startRelay, type Relay } from '../../../../relay/server';
 import { getFlows, makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
-import { API, open, readLines, waitFor, type UiTarget } from './ui_client';
+import { API, open, readLines, type UiTarget } from './ui_client';
+import { until } from '../../../until';
 
 describe('relay/ui gateway follower queue', function () {
   this.timeout(30_000);
@@ -36,12 +37,12 @@ describe('relay/ui gateway follower queue', function () {
     grpc.on('data', (r: GetFlowsResponse) => r.responseTypes?.$case === 'flow' && grpcFlows.push(r));
     grpc.on('error', () => undefined);
     try {
-      await waitFor(() => relay.hub.followers === 2, 10_000, 'both followers');
+      await until('both followers', () => relay.hub.followers === 2, 10_000);
       // One batch, released to followers at once: the page's queue of 3 cannot drain in between.
       await collector.acked(collector.send(Array.from({ length: 10 }, (_, i) => makeFlow(i, { nodeName: 'node-a' }))));
       relay.flushLive();
       const lostIn = () => page.reduce((n, l) => n + Number((l.lostEvents as { numEventsLost?: string } | undefined)?.numEventsLost ?? 0), 0);
-      await waitFor(() => lostIn() === 7 && grpcFlows.length === 10, 10_000, 'the page told of 7 lost flows, gRPC given all 10');
+      await until('the page told of 7 lost flows, gRPC given all 10', () => lostIn() === 7 && grpcFlows.length === 10, 10_000);
       assert.equal(page.filter((l) => l.flow !== undefined).length, 3);
       assert.equal(relay.hub.followerLost, 7n, "the relay's own loss counter counts them");
     } finally {

@@ -11,7 +11,8 @@ import { ObserverClient, type GetFlowsResponse } from '../../../../proto/gen/obs
 import { startRelay, type Relay } from '../../../../relay/server';
 import { getFlows, makeFlow } from '../../observer/helpers';
 import { FakeCollector } from '../exporter_client';
-import { API, api, open, readLines, waitFor, type UiTarget } from './ui_client';
+import { API, api, open, readLines, type UiTarget } from './ui_client';
+import { until } from '../../../until';
 
 function flowsIn(lines: Record<string, unknown>[]): number {
   return lines.filter((l) => l.flow !== undefined).length;
@@ -74,7 +75,7 @@ describe('relay/ui gateway streams and limits', function () {
       const b = await uiFollow();
       browser = b;
       await send(20);
-      await waitFor(() => flowsIn(b.got) >= 20 && grpcGot.filter((r) => r.responseTypes?.$case === 'flow').length >= 20, 10_000, 'both followers to see 20 flows');
+      await until('both followers to see 20 flows', () => flowsIn(b.got) >= 20 && grpcGot.filter((r) => r.responseTypes?.$case === 'flow').length >= 20, 10_000);
       // A node's status event comes as a line of its own (the collector connected with the first batch).
       assert.ok(b.got.some((l) => (l.nodeStatus as { stateChange?: string } | undefined)?.stateChange === 'NODE_CONNECTED'));
 
@@ -86,15 +87,15 @@ describe('relay/ui gateway streams and limits', function () {
       assert.match(err.message, /2 flow streams .* are open/);
 
       b.res.destroy();
-      await waitFor(async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000, 'the browser\'s slot to be given back');
+      await until('the browser\'s slot to be given back', async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000);
       await send(20);
-      await waitFor(() => grpcGot.filter((r) => r.responseTypes?.$case === 'flow').length >= 40, 10_000, 'the gRPC follower to go on');
+      await until('the gRPC follower to go on', () => grpcGot.filter((r) => r.responseTypes?.$case === 'flow').length >= 40, 10_000);
     } finally {
       browser?.res.destroy();
       grpc.cancel();
       client.close();
     }
-    await waitFor(async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000, 'the gRPC slot back');
+    await until('the gRPC slot back', async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000);
   });
 
   it('ends a follow with a status line when it is asked for a bounded range', async () => {
@@ -118,9 +119,9 @@ describe('relay/ui gateway streams and limits', function () {
       await send(400, fatFlow);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await waitFor(stalledOnce, 10_000, `the stall guard to end the stream (reader has ${flowsIn(reader.got)} flows)`);
+    await until(`the stall guard to end the stream (reader has ${flowsIn(reader.got)} flows)`, stalledOnce, 10_000);
     // The reading browser was not held up by the stalled one.
-    await waitFor(() => flowsIn(reader.got) >= 400, 10_000, 'the reading browser to have its flows');
+    await until('the reading browser to have its flows', () => flowsIn(reader.got) >= 400, 10_000);
     const second = await uiFollow();
     assert.equal(second.res.statusCode, 200, 'the stalled stream\'s slot is free again');
     reader.res.destroy();
@@ -129,12 +130,12 @@ describe('relay/ui gateway streams and limits', function () {
     let tail = '';
     stalled.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4096)));
     stalled.resume();
-    await waitFor(() => cut, 10_000, 'the stalled response to end');
+    await until('the stalled response to end', () => cut, 10_000);
     if (stalled.complete) assert.match(tail, /"status":\{"code":8,"name":"RESOURCE_EXHAUSTED","message":"the client read nothing for 600 ms/);
   });
 
   it('caps open connections: one beyond the cap gets 429 and is closed', async () => {
-    await waitFor(async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000, 'free slots');
+    await until('free slots', async () => (await api(ui, 'observer.Observer/GetFlows', { number: '1' })).status === 200, 5000);
     const held: Socket[] = [];
     const request = (s: Socket): Promise<string> =>
       new Promise((resolve) => {
@@ -169,7 +170,7 @@ describe('relay/ui gateway streams and limits', function () {
       await closed;
       assert.match(await relay.metrics.text(), /cillion_limit_breaches_total\{kind="ui_connections"\} 1/);
       held.shift()?.destroy();
-      await waitFor(async () => (await api(ui, 'whoami')).status === 200, 5000, 'a connection to be free');
+      await until('a connection to be free', async () => (await api(ui, 'whoami')).status === 200, 5000);
     } finally {
       for (const s of held) s.destroy();
     }

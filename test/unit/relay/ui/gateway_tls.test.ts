@@ -13,7 +13,8 @@ import { startRelay, type Relay } from '../../../../relay/server';
 import { openStore, type FlowStore } from '../../../../relay/store/store';
 import { CORPUS_START_MS, corpus, fill } from '../attest/fixture';
 import { issue, makeCerts } from '../test_certs';
-import { API, api, fetchUi, leaveAfter, lines, waitFor, type UiTarget } from './ui_client';
+import { API, api, fetchUi, leaveAfter, lines, type UiTarget } from './ui_client';
+import { until } from '../../../until';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -146,7 +147,7 @@ describe('relay/ui gateway with TLS', function () {
       clearInterval(watch);
     }
     assert.ok([...seen].some((n) => !tmpBefore.includes(n)), 'the export had begun');
-    await waitFor(() => readdirTmp().every((n) => tmpBefore.includes(n)), 10_000, 'the left export\'s directory to go');
+    await until('the left export\'s directory to go', () => readdirTmp().every((n) => tmpBefore.includes(n)), 10_000);
     assert.equal((await api(as('auditor'), 'cillion.attest.v1.Attest/Export', exportBody)).status, 200, 'the download slot is free');
   });
 
@@ -154,7 +155,7 @@ describe('relay/ui gateway with TLS', function () {
     const r = await api(as('auditor'), 'cillion.attest.v1.Attest/Export', { selector: 'app=ledger' });
     assert.equal(r.status, 400);
     assert.match(r.text, /since is required/);
-    await waitFor(() => readdirTmp().every((n) => tmpBefore.includes(n)), 5000, 'the downloads\' temporary directories to go');
+    await until('the downloads\' temporary directories to go', () => readdirTmp().every((n) => tmpBefore.includes(n)), 5000);
     assert.equal((await fetchUi(as('auditor'), 'GET', '/')).status, 503);
   });
 });
