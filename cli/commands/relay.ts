@@ -28,8 +28,9 @@ import { hostname } from 'node:os';
 export interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'> {
   listen: string;
   metrics: string;
-  /** The web UI's address; false with --no-ui. */
+  /** The web UI's address. */
   uiListen: string;
+  /** False with --no-ui. */
   ui: boolean;
   dataDir?: string;
   clickhouseUrl?: string;
