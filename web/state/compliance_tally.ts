@@ -3,6 +3,7 @@
 // violating paths by how many flows took them. Bounded: a fence keeps its newest buckets, and
 // fences and paths past their bound are counted as overflow.
 import type { GeofenceVerdictWord } from '../../observer/filters/flags';
+import { nsDate, timestampNs } from '../../observer/time';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { pathVerdict } from './verdicts';
 
@@ -50,7 +51,8 @@ export class ComplianceTally {
       this.fences.set(g.name, fc);
     }
     fc.totals[verdict]++;
-    const ms = flow.time ? Number(flow.time.seconds) * 1000 + Math.floor(flow.time.nanos / 1e6) : Date.now();
+    const ns = timestampNs(flow.time);
+    const ms = ns === undefined ? Date.now() : nsDate(ns).getTime();
     const start = ms - (ms % this.bucketMs);
     let b = fc.buckets.get(start);
     if (!b) {
