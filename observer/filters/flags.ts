@@ -117,8 +117,17 @@ function ipVersion(val: string): IPVersion {
   return v;
 }
 
+/** The geofence verdict words observe takes and the web page shows, in the order offered. */
+export const GEOFENCE_VERDICT_WORDS = {
+  compliant: GeofenceVerdict.GEOFENCE_COMPLIANT,
+  violation: GeofenceVerdict.GEOFENCE_VIOLATION,
+  unverified: GeofenceVerdict.GEOFENCE_UNVERIFIED,
+} as const;
+export type GeofenceVerdictWord = keyof typeof GEOFENCE_VERDICT_WORDS;
+
 function geofenceVerdict(val: string): GeofenceVerdict {
-  const v = ({ compliant: GeofenceVerdict.GEOFENCE_COMPLIANT, violation: GeofenceVerdict.GEOFENCE_VIOLATION, unverified: GeofenceVerdict.GEOFENCE_UNVERIFIED } as Record<string, GeofenceVerdict>)[val.toLowerCase()];
+  const word = val.toLowerCase();
+  const v = Object.hasOwn(GEOFENCE_VERDICT_WORDS, word) ? GEOFENCE_VERDICT_WORDS[word as GeofenceVerdictWord] : undefined;
   if (v === undefined) throw new FlagError(`--geofence-verdict: want compliant, violation or unverified, got "${val}"`);
   return v;
 }

@@ -2,17 +2,17 @@
 // violating and unverified, in total and per time bucket (by the flow's own time), and the
 // violating paths by how many flows took them. Bounded: a fence keeps its newest buckets, and
 // fences and paths past their bound are counted as overflow.
+import type { GeofenceVerdictWord } from '../../observer/filters/flags';
+import { nsDate, timestampNs } from '../../observer/time';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { pathVerdict } from './verdicts';
-
-export type Counted = 'compliant' | 'violation' | 'unverified';
 
 export interface FenceCounts {
   fence: string;
   namespace: string;
-  totals: Record<Counted, number>;
+  totals: Record<GeofenceVerdictWord, number>;
   /** Bucket start (ms since the epoch) → counts. */
-  buckets: Map<number, Record<Counted, number>>;
+  buckets: Map<number, Record<GeofenceVerdictWord, number>>;
 }
 
 export interface ViolatingPath {
@@ -23,7 +23,7 @@ export interface ViolatingPath {
   flows: number;
 }
 
-const zero = (): Record<Counted, number> => ({ compliant: 0, violation: 0, unverified: 0 });
+const zero = (): Record<GeofenceVerdictWord, number> => ({ compliant: 0, violation: 0, unverified: 0 });
 
 export class ComplianceTally {
   readonly fences = new Map<string, FenceCounts>();
@@ -51,7 +51,8 @@ export class ComplianceTally {
       this.fences.set(g.name, fc);
     }
     fc.totals[verdict]++;
-    const ms = flow.time ? Number(flow.time.seconds) * 1000 + Math.floor(flow.time.nanos / 1e6) : Date.now();
+    const ns = timestampNs(flow.time);
+    const ms = ns === undefined ? Date.now() : nsDate(ns).getTime();
     const start = ms - (ms % this.bucketMs);
     let b = fc.buckets.get(start);
     if (!b) {

@@ -1,20 +1,16 @@
-// Geofence verdicts as the page names them (the filter's words) and how bad each is, for
-// colouring a link that flows with different verdicts share.
-import { GeofenceVerdict, type Flow } from '../../proto/gen/flow/flow';
+// Geofence verdicts as the page names them (observe's filter words, one table in
+// observer/filters/flags.ts) and how bad each is, for colouring a link that flows with
+// different verdicts share.
+import { GEOFENCE_VERDICT_WORDS, type GeofenceVerdictWord } from '../../observer/filters/flags';
+import type { Flow } from '../../proto/gen/flow/flow';
 
-export type PathVerdict = 'compliant' | 'violation' | 'unverified' | 'none';
+export type PathVerdict = GeofenceVerdictWord | 'none';
+
+const WORD_OF = new Map(Object.entries(GEOFENCE_VERDICT_WORDS).map(([w, v]) => [v as number, w as GeofenceVerdictWord]));
 
 export function pathVerdict(flow: Flow): PathVerdict {
-  switch (flow.geofence?.verdict) {
-    case GeofenceVerdict.GEOFENCE_COMPLIANT:
-      return 'compliant';
-    case GeofenceVerdict.GEOFENCE_VIOLATION:
-      return 'violation';
-    case GeofenceVerdict.GEOFENCE_UNVERIFIED:
-      return 'unverified';
-    default:
-      return 'none';
-  }
+  const v = flow.geofence?.verdict;
+  return (v !== undefined && WORD_OF.get(v)) || 'none';
 }
 
 const RANK: Record<PathVerdict, number> = { none: 0, compliant: 1, unverified: 2, violation: 3 };

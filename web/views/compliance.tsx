@@ -2,12 +2,14 @@
 // and, in one chart, per time bucket of the flows' own time), the violating paths most flows
 // took, and the signed attestation download (only with the attester role).
 import { useState } from 'preact/hooks';
+import { GEOFENCE_VERDICT_WORDS, type GeofenceVerdictWord } from '../../observer/filters/flags';
 import { AttestInputError, downloadAttestation, exportRequest } from '../api/attest';
 import type { Whoami } from '../api/http';
 import type { FenceCounts } from '../state/compliance_tally';
 import type { FlowDeck } from '../state/flow_deck';
 import { useSlowTick } from '../ticks';
 
+const FENCE_WORDS = Object.keys(GEOFENCE_VERDICT_WORDS) as GeofenceVerdictWord[];
 const BUCKETS_SHOWN = 60;
 const CHART = { w: 900, rowH: 70, label: 150, gap: 14 } as const;
 
@@ -61,9 +63,9 @@ export function ComplianceView({ deck, who }: { deck: FlowDeck; who: Whoami | nu
           <div key={f.fence} data-testid="compliance-fence" data-fence={f.fence} class="fence-card">
             <h3>{f.fence}{f.namespace ? <span class="muted"> ({f.namespace})</span> : null}</h3>
             <div class="counts">
-              <span class="fence-compliant">compliant <strong data-testid="count-compliant">{f.totals.compliant}</strong></span>
-              <span class="fence-violation">violation <strong data-testid="count-violation">{f.totals.violation}</strong></span>
-              <span class="fence-unverified">unverified <strong data-testid="count-unverified">{f.totals.unverified}</strong></span>
+              {FENCE_WORDS.map((w) => (
+                <span key={w} class={`fence-${w}`}>{w} <strong data-testid={`count-${w}`}>{f.totals[w]}</strong></span>
+              ))}
             </div>
           </div>
         ))}

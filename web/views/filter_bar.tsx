@@ -1,7 +1,7 @@
 // The filter bar: one field per observe flag the page offers, applied together (the hash
 // changes, the stream restarts). A value observe would refuse is shown, not applied.
 import { useEffect, useState } from 'preact/hooks';
-import { FlagError } from '../../observer/filters/flags';
+import { FlagError, GEOFENCE_VERDICT_WORDS } from '../../observer/filters/flags';
 import { flowsRequest } from '../api/flows_request';
 import { FILTER_KEYS, filterValue, type FilterKey, type HashRoute } from '../route';
 
@@ -16,7 +16,7 @@ const TEXT: { key: FilterKey; label: string; placeholder: string }[] = [
   { key: 'until', label: 'until', placeholder: '(live)' },
 ];
 const VERDICTS = ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
-const FENCE_VERDICTS = ['compliant', 'violation', 'unverified'];
+const FENCE_VERDICTS = Object.keys(GEOFENCE_VERDICT_WORDS);
 
 interface Props {
   route: HashRoute;

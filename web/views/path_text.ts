@@ -1,12 +1,13 @@
 // Short text forms of a flow's parts, shared by the table, the details and the edge list.
+import { nsDate, timestampNs } from '../../observer/time';
 import { verdictToJSON, type Flow } from '../../proto/gen/flow/flow';
 import { workloadKey, workloadOf } from '../state/workload';
 
 /** The flow's time in UTC, "2026-01-01 12:00:00.000"; `short` keeps only the time of day. */
 export function flowTime(flow: Flow, short = false): string {
-  if (!flow.time) return '';
-  const d = new Date(Number(flow.time.seconds) * 1000 + Math.floor(flow.time.nanos / 1e6));
-  const text = d.toISOString().replace('T', ' ').slice(0, 23);
+  const ns = timestampNs(flow.time);
+  if (ns === undefined) return '';
+  const text = nsDate(ns).toISOString().replace('T', ' ').slice(0, 23);
   return short ? text.slice(11) : text;
 }
 
