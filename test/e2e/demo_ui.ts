@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { Page } from 'playwright-core';
+import { until } from '../until';
 import { launchChromium, openPage, screenshot } from '../web/browser';
 import { attrs, byTestId, numberIn } from '../web/page_wait';
 
@@ -91,12 +92,9 @@ export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
     const flowCount = (): Promise<number> => numberIn(page, byTestId('flow-count'));
     const first = await flowCount();
     // The agents report every few seconds (--flow-active 5): a live table grows within that.
-    const deadline = Date.now() + 15_000;
+    // Not growing is for the test to judge, from the two counts.
     let second = first;
-    while (second <= first && Date.now() < deadline) {
-      await page.waitForTimeout(500);
-      second = await flowCount();
-    }
+    await until('flow-count to grow', async () => (second = await flowCount()) > first, 15_000, 500).catch(() => undefined);
     return { whoami: { status: who.status, body: JSON.parse(who.body) as Record<string, unknown> }, withoutCertificate, clusters, crossClusterEdges, ases, crossedCountries, rows, flowCounts: [first, second], shownAfterMs, errors: errors.filter((e) => !e.startsWith('console: Failed to load resource')), failed };
   } finally {
     await browser.close();
