@@ -8,7 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './chromium';
 
 const ROOT = join(__dirname, '..');
 /** The README embeds these; larger ones weigh down every clone. */
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       key: { type: 'string' },
       ca: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'docs', 'images') },
-      chromium: { type: 'string', default: '/usr/bin/chromium' },
+      chromium: { type: 'string', default: CHROMIUM },
       width: { type: 'string', default: '1280' },
       height: { type: 'string', default: '800' },
       // Long enough for the live stream to fill the views after they first show something.
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   if (!values.cert || !values.key || !values.ca) throw new ScreenshotError('--cert, --key and --ca are required (the reader certificate of the relay\'s client CA)');
   const url = new URL(values.url as string);
   process.stdout.write(`whoami: ${await whoami(url, values.cert, values.key, values.ca)}\n`);
-  const browser = await chromium.launch({ executablePath: values.chromium, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  const browser = await launchChromium(values.chromium);
   try {
     const context = await browser.newContext({
       viewport: { width: Number(values.width), height: Number(values.height) },
