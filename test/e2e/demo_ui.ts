@@ -24,7 +24,7 @@ export interface DemoUiSeen {
   shownAfterMs: number;
   /** Console errors and uncaught exceptions of the page, but for failed loads, which `failed` names. */
   errors: string[];
-  /** Responses of 400 and above, as `STATUS URL`, but for the icon the browser asks for by itself. */
+  /** Responses of 400 and above, as `STATUS METHOD URL`, but for the icon the browser asks for by itself. */
   failed: string[];
 }
 
@@ -51,6 +51,10 @@ function get(url: string, o: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promi
   });
 }
 
+/** openPage's `http STATUS METHOD URL` entries as `STATUS METHOD URL`, but for the icon the browser asks for by itself. */
+const failedLoads = (errors: string[]): string[] =>
+  errors.filter((e) => e.startsWith('http ')).map((e) => e.slice('http '.length)).filter((e) => new URL(e.split(' ')[2]).pathname !== '/favicon.ico');
+
 const sorted = async (page: Page, selector: string, name: string): Promise<string[]> => [...new Set(await attrs(page, selector, name))].sort();
 
 export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
@@ -63,10 +67,6 @@ export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
   const browser = await launchChromium();
   try {
     const { page, errors } = await openPage(browser, a.url, { name: 'demo-reader', cert: a.cert, key: a.key });
-    const failed: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') failed.push(`${r.status()} ${r.url()}`);
-    });
     const opened = Date.now();
     // Present in the DOM is what the contract promises; an SVG group need not count as visible.
     const wait = { state: 'attached' as const, timeout: a.timeoutMs };
@@ -95,7 +95,7 @@ export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
     // Not growing is for the test to judge, from the two counts.
     let second = first;
     await until('flow-count to grow', async () => (second = await flowCount()) > first, 15_000, 500).catch(() => undefined);
-    return { whoami: { status: who.status, body: JSON.parse(who.body) as Record<string, unknown> }, withoutCertificate, clusters, crossClusterEdges, ases, crossedCountries, rows, flowCounts: [first, second], shownAfterMs, errors: errors.filter((e) => !e.startsWith('console: Failed to load resource')), failed };
+    return { whoami: { status: who.status, body: JSON.parse(who.body) as Record<string, unknown> }, withoutCertificate, clusters, crossClusterEdges, ases, crossedCountries, rows, flowCounts: [first, second], shownAfterMs, errors: errors.filter((e) => !e.startsWith('console: Failed to load resource') && !e.startsWith('http ')), failed: failedLoads(errors) };
   } finally {
     await browser.close();
   }
