@@ -5,11 +5,11 @@
 // The relay's certificate is checked against --ca here, once, by asking whoami; the browser
 // then reaches it through Playwright's client-certificate proxy, which knows no private CA.
 import { readFileSync, statSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from './chromium';
+import { httpsGet } from './https_get';
 
 const ROOT = join(__dirname, '..');
 /** The README embeds these; larger ones weigh down every clone. */
@@ -36,17 +36,10 @@ class ScreenshotError extends Error {
 }
 
 /** whoami over mutual TLS, the server checked against `ca`: the certificates work before a browser starts. */
-function whoami(url: URL, cert: string, key: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL('api/v1/whoami', url), { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca), headers: { 'x-cillion-ui': '1' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (b: Buffer) => (body += b.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new ScreenshotError(`whoami: HTTP ${res.statusCode}: ${body}`))));
-    });
-    req.on('timeout', () => req.destroy(new ScreenshotError('whoami: no answer in 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
+async function whoami(url: URL, cert: string, key: string, ca: string): Promise<string> {
+  const r = await httpsGet(new URL('api/v1/whoami', url).href, { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca) });
+  if (r.status !== 200) throw new ScreenshotError(`whoami: HTTP ${r.status}: ${r.body}`);
+  return r.body;
 }
 
 async function main(): Promise<void> {

@@ -3,8 +3,8 @@
 // the demo CA by a plain HTTPS call first; the browser (test/web/'s harness) then reaches the
 // relay through Playwright's client-certificate proxy.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import type { Page } from 'playwright-core';
+import { httpsGet as get } from '../../scripts/https_get';
 import { until } from '../until';
 import { launchChromium, openPage, screenshot } from '../web/browser';
 import { attrs, byTestId, numberIn } from '../web/page_wait';
@@ -36,19 +36,6 @@ export interface DemoUiAccess {
   timeoutMs: number;
   /** ASes that must be on the world map before it counts as shown. */
   expectedAses: string[];
-}
-
-function get(url: string, o: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ...o, headers: { 'x-cillion-ui': '1' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (b: Buffer) => (body += b.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** openPage's `http STATUS METHOD URL` entries as `STATUS METHOD URL`, but for the icon the browser asks for by itself. */
