@@ -5,10 +5,11 @@
 // The relay's certificate is checked against --ca here, once, by asking whoami; the browser
 // then reaches it through Playwright's client-certificate proxy, which knows no private CA.
 import { readFileSync, statSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './chromium';
+import { httpsGet } from './https_get';
 
 const ROOT = join(__dirname, '..');
 /** The README embeds these; larger ones weigh down every clone. */
@@ -35,17 +36,10 @@ class ScreenshotError extends Error {
 }
 
 /** whoami over mutual TLS, the server checked against `ca`: the certificates work before a browser starts. */
-function whoami(url: URL, cert: string, key: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL('api/v1/whoami', url), { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca), headers: { 'x-cillion-ui': '1' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (b: Buffer) => (body += b.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new ScreenshotError(`whoami: HTTP ${res.statusCode}: ${body}`))));
-    });
-    req.on('timeout', () => req.destroy(new ScreenshotError('whoami: no answer in 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
+async function whoami(url: URL, cert: string, key: string, ca: string): Promise<string> {
+  const r = await httpsGet(new URL('api/v1/whoami', url).href, { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca) });
+  if (r.status !== 200) throw new ScreenshotError(`whoami: HTTP ${r.status}: ${r.body}`);
+  return r.body;
 }
 
 async function main(): Promise<void> {
@@ -56,7 +50,7 @@ async function main(): Promise<void> {
       key: { type: 'string' },
       ca: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'docs', 'images') },
-      chromium: { type: 'string', default: '/usr/bin/chromium' },
+      chromium: { type: 'string', default: CHROMIUM },
       width: { type: 'string', default: '1280' },
       height: { type: 'string', default: '800' },
       // Long enough for the live stream to fill the views after they first show something.
@@ -66,7 +60,7 @@ async function main(): Promise<void> {
   if (!values.cert || !values.key || !values.ca) throw new ScreenshotError('--cert, --key and --ca are required (the reader certificate of the relay\'s client CA)');
   const url = new URL(values.url as string);
   process.stdout.write(`whoami: ${await whoami(url, values.cert, values.key, values.ca)}\n`);
-  const browser = await chromium.launch({ executablePath: values.chromium, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  const browser = await launchChromium(values.chromium);
   try {
     const context = await browser.newContext({
       viewport: { width: Number(values.width), height: Number(values.height) },

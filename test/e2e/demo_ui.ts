@@ -3,8 +3,9 @@
 // the demo CA by a plain HTTPS call first; the browser (test/web/'s harness) then reaches the
 // relay through Playwright's client-certificate proxy.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import type { Page } from 'playwright-core';
+import { httpsGet as get } from '../../scripts/https_get';
+import { until } from '../until';
 import { launchChromium, openPage, screenshot } from '../web/browser';
 import { attrs, byTestId, numberIn } from '../web/page_wait';
 
@@ -23,7 +24,7 @@ export interface DemoUiSeen {
   shownAfterMs: number;
   /** Console errors and uncaught exceptions of the page, but for failed loads, which `failed` names. */
   errors: string[];
-  /** Responses of 400 and above, as `STATUS URL`, but for the icon the browser asks for by itself. */
+  /** Responses of 400 and above, as `STATUS METHOD URL`, but for the icon the browser asks for by itself. */
   failed: string[];
 }
 
@@ -37,18 +38,9 @@ export interface DemoUiAccess {
   expectedAses: string[];
 }
 
-function get(url: string, o: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ...o, headers: { 'x-cillion-ui': '1' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (b: Buffer) => (body += b.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** openPage's `http STATUS METHOD URL` entries as `STATUS METHOD URL`, but for the icon the browser asks for by itself. */
+const failedLoads = (errors: string[]): string[] =>
+  errors.filter((e) => e.startsWith('http ')).map((e) => e.slice('http '.length)).filter((e) => new URL(e.split(' ')[2]).pathname !== '/favicon.ico');
 
 const sorted = async (page: Page, selector: string, name: string): Promise<string[]> => [...new Set(await attrs(page, selector, name))].sort();
 
@@ -62,10 +54,6 @@ export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
   const browser = await launchChromium();
   try {
     const { page, errors } = await openPage(browser, a.url, { name: 'demo-reader', cert: a.cert, key: a.key });
-    const failed: string[] = [];
-    page.on('response', (r) => {
-      if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') failed.push(`${r.status()} ${r.url()}`);
-    });
     const opened = Date.now();
     // Present in the DOM is what the contract promises; an SVG group need not count as visible.
     const wait = { state: 'attached' as const, timeout: a.timeoutMs };
@@ -91,13 +79,10 @@ export async function observeDemoUi(a: DemoUiAccess): Promise<DemoUiSeen> {
     const flowCount = (): Promise<number> => numberIn(page, byTestId('flow-count'));
     const first = await flowCount();
     // The agents report every few seconds (--flow-active 5): a live table grows within that.
-    const deadline = Date.now() + 15_000;
+    // Not growing is for the test to judge, from the two counts.
     let second = first;
-    while (second <= first && Date.now() < deadline) {
-      await page.waitForTimeout(500);
-      second = await flowCount();
-    }
-    return { whoami: { status: who.status, body: JSON.parse(who.body) as Record<string, unknown> }, withoutCertificate, clusters, crossClusterEdges, ases, crossedCountries, rows, flowCounts: [first, second], shownAfterMs, errors: errors.filter((e) => !e.startsWith('console: Failed to load resource')), failed };
+    await until('flow-count to grow', async () => (second = await flowCount()) > first, 15_000, 500).catch(() => undefined);
+    return { whoami: { status: who.status, body: JSON.parse(who.body) as Record<string, unknown> }, withoutCertificate, clusters, crossClusterEdges, ases, crossedCountries, rows, flowCounts: [first, second], shownAfterMs, errors: errors.filter((e) => !e.startsWith('console: Failed to load resource') && !e.startsWith('http ')), failed: failedLoads(errors) };
   } finally {
     await browser.close();
   }

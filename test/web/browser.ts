@@ -1,30 +1,16 @@
-// Debian's Chromium driven by playwright-core for the browser tests: one headless browser
+// Debian's Chromium (launched as scripts/chromium.ts does) for the browser tests: one headless browser
 // per test file (playwright gives each launch a fresh profile directory of its own), a
 // context per client certificate, every console error and uncaught exception of a page
 // collected so a test can fail on them, and screenshots under test-artifacts/web/.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium';
 import type { BrowserCert } from './test_relay';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { launchChromium };
+
 export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
-
-/** Flags that keep Chromium headless, quiet and off the network (nothing but loopback is asked). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
-}
 
 /** A page whose console errors and uncaught exceptions are kept in `errors`. */
 export interface WatchedPage {
