@@ -3,8 +3,7 @@
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 import { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import type { FlowFilter } from '../../proto/gen/flow/flow';
-import { FlagError } from '../../observer/filters/flags';
-import { parseTimeArg } from '../../observer/time_arg';
+import { FlagError, timeFlag } from '../../observer/filters/flags';
 
 export interface ObserveSelection {
   follow?: boolean;
@@ -24,10 +23,7 @@ function count(flag: string, v: string): bigint {
 }
 
 function time(flag: string, v: string | undefined, now: Date): Timestamp | undefined {
-  if (v === undefined) return undefined;
-  const t = parseTimeArg(v, now);
-  if (!t) throw new FlagError(`--${flag}: "${v}" is neither RFC 3339 nor a duration like 5m or 1h30m`);
-  return t;
+  return v === undefined ? undefined : timeFlag(flag, v, now);
 }
 
 export function flowsRequest(sel: ObserveSelection, filters: { whitelist: FlowFilter[]; blacklist: FlowFilter[] }, now: Date): GetFlowsRequest {

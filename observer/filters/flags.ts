@@ -12,8 +12,17 @@ import {
   type EventTypeFilter,
   type TCPFlags,
 } from '../../proto/gen/flow/flow';
+import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
+import { parseTimeArg } from '../time_arg';
 
 export class FlagError extends Error {}
+
+/** A --since/--until value as observe takes it (RFC 3339, or a duration back from `now`). Throws FlagError. */
+export function timeFlag(flag: string, value: string, now: Date): Timestamp {
+  const t = parseTimeArg(value, now);
+  if (!t) throw new FlagError(`--${flag}: "${value}" is neither RFC 3339 nor a duration like 5m or 1h30m`);
+  return t;
+}
 
 type Update = (f: FlowFilter) => void;
 

@@ -1,8 +1,7 @@
 // The GetFlowsRequest the page asks for: the hash's filters through the same FilterFlags as
 // `cillion observe` (so a key means what the flag means), since/until parsed as observe
 // parses them, the newest flows up to what the page holds, and following unless `until` is set.
-import { FilterFlags, FlagError } from '../../observer/filters/flags';
-import { parseTimeArg } from '../../observer/time_arg';
+import { FilterFlags, timeFlag } from '../../observer/filters/flags';
 import { GetFlowsRequest } from '../../proto/gen/observer/observer';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 
@@ -13,20 +12,14 @@ import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
  */
 export const STREAM_FIELDS = ['time', 'uuid', 'verdict', 'node_name', 'source', 'destination', 'l4', 'scion_path.hops', 'geofence'];
 
-function time(key: string, value: string, now: Date): Timestamp {
-  const t = parseTimeArg(value, now);
-  if (!t) throw new FlagError(`--${key}: "${value}" is neither RFC 3339 nor a duration like 5m or 1h30m`);
-  return t;
-}
-
 /** Throws FlagError on a value `cillion observe` would refuse. */
 export function flowsRequest(filters: readonly [string, string][], history: number, now: Date): GetFlowsRequest {
   const flags = new FilterFlags();
   let since: Timestamp | undefined;
   let until: Timestamp | undefined;
   for (const [key, value] of filters) {
-    if (key === 'since') since = time(key, value, now);
-    else if (key === 'until') until = time(key, value, now);
+    if (key === 'since') since = timeFlag(key, value, now);
+    else if (key === 'until') until = timeFlag(key, value, now);
     else flags.set(key, value);
   }
   const { whitelist, blacklist } = flags.result();
