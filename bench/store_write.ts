@@ -96,6 +96,7 @@ function fenceOf(path: number, ns: string): Geofence | undefined {
     offendingHop: verdict === GeofenceVerdict.GEOFENCE_VIOLATION ? 2 : undefined,
     offendingIsdAs: verdict === GeofenceVerdict.GEOFENCE_VIOLATION ? '2-ff00:0:1a0' : '',
     offendingCountry: verdict === GeofenceVerdict.GEOFENCE_VIOLATION ? 'US' : '',
+    offendingSid: '',
   };
 }
 

@@ -12,7 +12,7 @@ export const STRUCTS = {
     },
   },
   cil_packet_meta: {
-    size: 104,
+    size: 144,
     fields: {
       hdr: { offset: 0, size: 4 },
       ifindex: { offset: 4, size: 4 },
@@ -38,16 +38,20 @@ export const STRUCTS = {
       egress_ifid: { offset: 94, size: 2 },
       path_len: { offset: 96, size: 2 },
       flags: { offset: 98, size: 1 },
-      _pad0: { offset: 99, size: 1 },
+      path_kind: { offset: 99, size: 1 },
       policy_id: { offset: 100, size: 4 },
+      tenant_id: { offset: 104, size: 4 },
+      outer_src: { offset: 108, size: 16 },
+      outer_dst: { offset: 124, size: 16 },
+      _pad1: { offset: 140, size: 4 },
     },
   },
   cil_packet_record: {
-    size: 424,
+    size: 464,
     fields: {
-      meta: { offset: 0, size: 104 },
-      path: { offset: 104, size: 316 },
-      _pad2: { offset: 420, size: 4 },
+      meta: { offset: 0, size: 144 },
+      path: { offset: 144, size: 316 },
+      _pad2: { offset: 460, size: 4 },
     },
   },
   cil_counter_value: {
@@ -160,6 +164,64 @@ export const STRUCTS = {
       dport: { offset: 10, size: 2 },
     },
   },
+  cil_srv6_seglist: {
+    size: 248,
+    fields: {
+      ifindex: { offset: 0, size: 4 },
+      mtu: { offset: 4, size: 2 },
+      hdr_len: { offset: 6, size: 2 },
+      tenant_id: { offset: 8, size: 4 },
+      src_mac: { offset: 12, size: 6 },
+      dst_mac: { offset: 18, size: 6 },
+      hdr: { offset: 24, size: 224 },
+    },
+  },
+  cil_sid_key: {
+    size: 16,
+    fields: {
+      sid: { offset: 0, size: 16 },
+    },
+  },
+  cil_local_sid: {
+    size: 24,
+    fields: {
+      behavior: { offset: 0, size: 4 },
+      tenant_id: { offset: 4, size: 4 },
+      ifindex: { offset: 8, size: 4 },
+      src_mac: { offset: 12, size: 6 },
+      dst_mac: { offset: 18, size: 6 },
+    },
+  },
+  cil_locator_key: {
+    size: 20,
+    fields: {
+      prefixlen: { offset: 0, size: 4 },
+      addr: { offset: 4, size: 16 },
+    },
+  },
+  cil_tenant_key4: {
+    size: 12,
+    fields: {
+      prefixlen: { offset: 0, size: 4 },
+      tenant_id_be: { offset: 4, size: 4 },
+      ip4_be: { offset: 8, size: 4 },
+    },
+  },
+  cil_tenant_key6: {
+    size: 24,
+    fields: {
+      prefixlen: { offset: 0, size: 4 },
+      tenant_id_be: { offset: 4, size: 4 },
+      ip6: { offset: 8, size: 16 },
+    },
+  },
+  cil_tenant_route: {
+    size: 8,
+    fields: {
+      ifindex: { offset: 0, size: 4 },
+      identity: { offset: 4, size: 4 },
+    },
+  },
 } as const;
 
 /** Every enum of the header, by its C names. */
@@ -171,6 +233,10 @@ export const ENUMS = {
     CIL_DIR_EGRESS_ENCAP: 1,
     CIL_DIR_INGRESS_DECAP: 2,
     CIL_DIR_ROUTER_FORWARD: 3,
+  },
+  cil_path_kind: {
+    CIL_PATH_SCION: 0,
+    CIL_PATH_SRV6: 1,
   },
   cil_verdict: {
     CIL_VERDICT_FORWARDED: 1,
@@ -207,15 +273,37 @@ export const ENUMS = {
     CIL_DROP_AUTH_BAD_MAC: 27,
     CIL_DROP_AUTH_FOREIGN_IDENTITY: 28,
     CIL_DROP_POLICY_EGRESS_DENIED: 29,
-    CIL_DROP_REASON_MAX: 32,
-    CIL_CNT_ENCAP: 32,
-    CIL_CNT_DECAP: 33,
-    CIL_CNT_FORWARD: 34,
-    CIL_CNT_LOCAL: 35,
-    CIL_CNT_NOT_COVERED: 36,
-    CIL_CNT_NOT_SCION: 37,
-    CIL_CNT_RING_RESERVE_FAIL: 38,
-    CIL_CNT_MAX: 40,
+    CIL_DROP_SRH_MALFORMED: 30,
+    CIL_DROP_SRH_BAD_LAST_ENTRY: 31,
+    CIL_DROP_SRH_BAD_SEGLEFT: 32,
+    CIL_DROP_SRH_BAD_TLV: 33,
+    CIL_DROP_SRV6_UNKNOWN_SID: 34,
+    CIL_DROP_SRV6_NO_SRH: 35,
+    CIL_DROP_SRV6_HOP_LIMIT: 36,
+    CIL_DROP_SRV6_NO_ROUTE: 37,
+    CIL_DROP_SRV6_BAD_INNER: 38,
+    CIL_DROP_SRV6_NO_TENANT_ROUTE: 39,
+    CIL_DROP_SRV6_NO_SEGLIST: 40,
+    CIL_DROP_REASON_MAX: 48,
+    CIL_CNT_ENCAP: 48,
+    CIL_CNT_DECAP: 49,
+    CIL_CNT_FORWARD: 50,
+    CIL_CNT_LOCAL: 51,
+    CIL_CNT_NOT_COVERED: 52,
+    CIL_CNT_NOT_SCION: 53,
+    CIL_CNT_RING_RESERVE_FAIL: 54,
+    CIL_CNT_SRV6_ENCAP: 55,
+    CIL_CNT_SRV6_END: 56,
+    CIL_CNT_SRV6_DECAP: 57,
+    CIL_CNT_NOT_SRV6: 58,
+    CIL_CNT_SRV6_HMAC_TLV: 59,
+    CIL_CNT_MAX: 64,
+  },
+  cil_srv6_behavior: {
+    CIL_SRV6_END: 1,
+    CIL_SRV6_END_X: 2,
+    CIL_SRV6_END_DT4: 3,
+    CIL_SRV6_END_DT6: 4,
   },
 } as const;
 
@@ -229,8 +317,11 @@ export const DEFINES = {
   CIL_REC_F_HAS_INNER: 2,
   CIL_REC_F_PATH_TRUNCATED: 1,
   CIL_REC_PATH_MAX: 316,
-  CIL_RECORD_VERSION: 2,
+  CIL_RECORD_VERSION: 3,
   CIL_SHIM_INNER_IPV4: 4,
   CIL_SHIM_LEN: 8,
   CIL_SHIM_VERSION: 1,
+  CIL_SRV6_HDR_MAX: 224,
+  CIL_SRV6_HMAC_TLV_LEN: 40,
+  CIL_SRV6_MAX_SEGMENTS: 8,
 } as const;

@@ -213,6 +213,8 @@ class Reader {
       policyLog: [],
       aggregate: undefined,
       scionPath: o?.scionPath ?? this.b.paths[this.path[i]],
+      pathType: 0,
+      srv6Path: undefined,
       geofence: o?.geofence,
       identityExtension:
         p & PRESENT.IDENTITY_EXTENSION

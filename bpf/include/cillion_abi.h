@@ -14,7 +14,7 @@
 
 /* ---- ring records ---------------------------------------------------------------- */
 
-#define CIL_RECORD_VERSION 2
+#define CIL_RECORD_VERSION 3
 
 enum cil_record_type {
 	CIL_REC_PACKET = 1,
@@ -24,6 +24,12 @@ enum cil_direction {
 	CIL_DIR_EGRESS_ENCAP = 1,  /* edge tc egress: a pod's packet wrapped into SCION */
 	CIL_DIR_INGRESS_DECAP = 2, /* edge XDP ingress: a SCION packet unwrapped for a pod */
 	CIL_DIR_ROUTER_FORWARD = 3, /* transit router: a SCION packet passed on (or dropped) */
+};
+
+/* Which kind of WAN path a record describes: what path[] holds and how to read it. */
+enum cil_path_kind {
+	CIL_PATH_SCION = 0, /* path[] is the SCION path header; path_type its SCION PathType */
+	CIL_PATH_SRV6 = 1,  /* path[] is the IPv6 Segment Routing Header (RFC 8754) as carried; path_type 4 */
 };
 
 enum cil_verdict {
@@ -76,17 +82,27 @@ struct cil_packet_meta {
 	__u16 egress_ifid;  /* SCION interface it leaves by, 0 when delivered locally */
 	__u16 path_len;    /* valid bytes in path[] */
 	__u8 flags;        /* CIL_REC_F_* */
-	__u8 _pad0;
+	__u8 path_kind;    /* enum cil_path_kind */
 	/* Edge ingress (egress): the CillionNetworkPolicy that allowed the packet or, with
 	 * CIL_DROP_POLICY_DENIED (CIL_DROP_POLICY_EGRESS_DENIED), that selects the endpoint
 	 * which refused it; 0 when no policy selects it. */
 	__u32 policy_id;
+	/* SRv6: the tenant (VRF id) of the segment list or decapsulating SID; 0 otherwise. */
+	__u32 tenant_id;
+	/* SRv6: outer IPv6 source (the encapsulating node) and destination (the active SID)
+	 * as the packet left (encap) or arrived (transit, decap); zero otherwise. */
+	__u8 outer_src[16];
+	__u8 outer_dst[16];
+	__u32 _pad1; /* the meta is a multiple of 8 bytes with no hidden padding */
 };
 
-/* One per encapsulated, decapsulated or router-handled packet. */
+/* One per encapsulated, decapsulated or router-handled packet. An SRv6 record
+ * (path_kind CIL_PATH_SRV6) uses the same directions: EGRESS_ENCAP is H.Encaps at the edge,
+ * ROUTER_FORWARD an End or End.X on a transit node, INGRESS_DECAP an End.DT4/End.DT6. Its
+ * src_ia, dst_ia and interface ids are 0; path_id is the segment-list id at encap. */
 struct cil_packet_record {
 	struct cil_packet_meta meta;
-	__u8 path[CIL_REC_PATH_MAX]; /* the raw SCION path as the packet carried it on arrival (egress: as sent) */
+	__u8 path[CIL_REC_PATH_MAX]; /* the raw SCION path, or the SRH, as the packet carried it on arrival (egress: as sent) */
 	__u8 _pad2[4];
 };
 
@@ -126,15 +142,32 @@ enum cil_counter {
 	CIL_DROP_AUTH_BAD_MAC = 27,      /* the SPAO's authenticator does not verify */
 	CIL_DROP_AUTH_FOREIGN_IDENTITY = 28, /* the shim's identity belongs to another cluster than the sending AS */
 	CIL_DROP_POLICY_EGRESS_DENIED = 29, /* edge egress: no CillionNetworkPolicy allows this remote peer and port */
-	CIL_DROP_REASON_MAX = 32,
-	CIL_CNT_ENCAP = 32,        /* packets encapsulated */
-	CIL_CNT_DECAP = 33,        /* packets decapsulated and delivered */
-	CIL_CNT_FORWARD = 34,      /* packets forwarded by a router */
-	CIL_CNT_LOCAL = 35,        /* router: SCION packets for its own AS, handed to the stack */
-	CIL_CNT_NOT_COVERED = 36,  /* edge egress: no policy covers it, left untouched */
-	CIL_CNT_NOT_SCION = 37,    /* XDP: not addressed to a SCION interface, passed */
-	CIL_CNT_RING_RESERVE_FAIL = 38, /* packets (and their wire bytes) whose record found the ring full */
-	CIL_CNT_MAX = 40,
+	/* SRv6 (bpf/srv6.bpf.c). A malformed SRH is named by the first check it fails, in this order. */
+	CIL_DROP_SRH_MALFORMED = 30,      /* routing type 4, but the header length runs past the packet or is too short for one segment */
+	CIL_DROP_SRH_BAD_LAST_ENTRY = 31, /* Last Entry does not fit the header length: (last_entry + 1) * 16 > hdr_ext_len * 8 */
+	CIL_DROP_SRH_BAD_SEGLEFT = 32,    /* Segments Left above Last Entry, 0 at End/End.X, or not 0 at End.DT4/End.DT6 */
+	CIL_DROP_SRH_BAD_TLV = 33,        /* a TLV after the segment list overruns the header, or an HMAC TLV of the wrong length */
+	CIL_DROP_SRV6_UNKNOWN_SID = 34,   /* the destination is inside a local locator but no local SID is programmed for it */
+	CIL_DROP_SRV6_NO_SRH = 35,        /* a local End/End.X/End.DT SID reached without a Segment Routing Header (or extension headers this datapath does not walk) */
+	CIL_DROP_SRV6_HOP_LIMIT = 36,     /* End/End.X: hop limit would reach 0 */
+	CIL_DROP_SRV6_NO_ROUTE = 37,      /* End: no route to the next segment */
+	CIL_DROP_SRV6_BAD_INNER = 38,     /* End.DT4 (DT6): the inner packet is no IPv4 (IPv6) packet or is truncated */
+	CIL_DROP_SRV6_NO_TENANT_ROUTE = 39, /* End.DT4/DT6: the tenant's table has no entry for the inner destination */
+	CIL_DROP_SRV6_NO_SEGLIST = 40,    /* encap: the policy names a segment list the srv6_seglists map lacks */
+	CIL_DROP_REASON_MAX = 48,
+	CIL_CNT_ENCAP = 48,        /* packets encapsulated (SCION) */
+	CIL_CNT_DECAP = 49,        /* packets decapsulated and delivered (SCION) */
+	CIL_CNT_FORWARD = 50,      /* packets forwarded by a router (SCION) */
+	CIL_CNT_LOCAL = 51,        /* router: SCION packets for its own AS, handed to the stack */
+	CIL_CNT_NOT_COVERED = 52,  /* edge egress: no policy covers it, left untouched */
+	CIL_CNT_NOT_SCION = 53,    /* XDP: not addressed to a SCION interface, passed */
+	CIL_CNT_RING_RESERVE_FAIL = 54, /* packets (and their wire bytes) whose record found the ring full */
+	CIL_CNT_SRV6_ENCAP = 55,   /* packets encapsulated with an SRH (H.Encaps) */
+	CIL_CNT_SRV6_END = 56,     /* packets forwarded by End or End.X */
+	CIL_CNT_SRV6_DECAP = 57,   /* packets decapsulated by End.DT4/End.DT6 into a tenant's table */
+	CIL_CNT_NOT_SRV6 = 58,     /* srv6 XDP: not addressed to a local locator, passed */
+	CIL_CNT_SRV6_HMAC_TLV = 59, /* SRv6 packets handled that carried an HMAC TLV (checked by the relay, not here) */
+	CIL_CNT_MAX = 64,
 };
 
 /* Bytes are wire bytes (cil_packet_meta.wire_len). */
@@ -242,6 +275,74 @@ struct cil_xpolicy_key {
 	__u8 proto;
 	__u8 _pad0;
 	__u16 dport; /* host order */
+};
+
+/* ---- SRv6 maps (bpf/srv6.bpf.c; pinned beside the edge's maps, sharing its endpoints,
+ * counters and events) ---- */
+
+/* srv6_egress: LPM trie on (identity, destination prefix), struct cil_egress_key, to a
+ * struct cil_egress_value whose path_ids are srv6_seglists ids. */
+
+/* srv6_seglists: segment-list id -> the outer headers to prepend (H.Encaps): an IPv6
+ * header (payload length 0, next header 43, hop limit 64, source, destination = the first
+ * segment) and an SRH (next header 4 or 41, routing type 4, Segments Left = Last Entry,
+ * segments in SRH order, i.e. the last segment first, then TLVs, e.g. an HMAC TLV computed
+ * by the control plane), plus the underlay towards the first segment. */
+#define CIL_SRV6_MAX_SEGMENTS 8
+#define CIL_SRV6_HMAC_TLV_LEN 40 /* type, length, D/reserved, key id, 32-byte HMAC-SHA256 */
+#define CIL_SRV6_HDR_MAX 224     /* 40 + 8 + 16 * CIL_SRV6_MAX_SEGMENTS + CIL_SRV6_HMAC_TLV_LEN, rounded up */
+struct cil_srv6_seglist {
+	__u32 ifindex;   /* device towards the first segment */
+	__u16 mtu;       /* IPv6 MTU of the path: outer headers + inner packet */
+	__u16 hdr_len;   /* bytes of hdr[] used: 40 + SRH length */
+	__u32 tenant_id; /* VRF id the last segment decapsulates into */
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	__u8 hdr[CIL_SRV6_HDR_MAX];
+};
+
+enum cil_srv6_behavior {
+	CIL_SRV6_END = 1,
+	CIL_SRV6_END_X = 2,
+	CIL_SRV6_END_DT4 = 3,
+	CIL_SRV6_END_DT6 = 4,
+};
+
+/* srv6_local_sids: a SID this node instantiates (exact 128-bit match) -> its behavior. */
+struct cil_sid_key {
+	__u8 sid[16];
+};
+struct cil_local_sid {
+	__u32 behavior;  /* enum cil_srv6_behavior */
+	__u32 tenant_id; /* End.DT4/End.DT6: the tenant table to look the inner destination up in */
+	__u32 ifindex;   /* End.X: the adjacency's device */
+	__u8 src_mac[6]; /* End.X: the adjacency's MACs */
+	__u8 dst_mac[6];
+};
+
+/* srv6_locators: LPM trie of the node's locator prefixes -> 1. A destination inside one
+ * that is no local SID is CIL_DROP_SRV6_UNKNOWN_SID; outside all, the packet is passed. */
+struct cil_locator_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* srv6_tenant_routes4: LPM trie on (tenant, inner IPv4 destination prefix) -> where the
+ * decapsulated packet goes. prefixlen counts the 32 tenant bits plus the prefix length.
+ * srv6_tenant_routes6 is the same for IPv6 (struct cil_tenant_key6). */
+struct cil_tenant_key4 {
+	__u32 prefixlen;
+	__u32 tenant_id_be;
+	__u32 ip4_be;
+};
+struct cil_tenant_key6 {
+	__u32 prefixlen;
+	__u32 tenant_id_be;
+	__u8 ip6[16];
+};
+struct cil_tenant_route {
+	__u32 ifindex;  /* 0: hand the inner packet to this node's stack, which routes it */
+	__u32 identity; /* security identity of the destination endpoint, for the record; 0 when not known */
 };
 
 /* Payload framing: the SCION payload is the Cillion shim under SCION protocol number 253

@@ -332,6 +332,8 @@ export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow 
       policyLog: NONE,
       aggregate: undefined,
       scionPath: pk === 0n ? undefined : (refs.paths.get(pk) ?? pathOf(i)),
+      pathType: 0,
+      srv6Path: undefined,
       geofence: (p & HAS_GEOFENCE) !== 0 ? fenceOf(i) : undefined,
       identityExtension: (p & HAS_IDENTITY) !== 0
         ? { identity: idExt[i], clusterName: idCluster(i), optionType: idOption[i], authenticated: idAuth[i] === 1, check: idCheck[i] }
@@ -374,6 +376,7 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
     offendingHop: hop[i] < 0 ? undefined : hop[i],
     offendingIsdAs: isdAs(i),
     offendingCountry: country(i),
+    offendingSid: '',
   });
 }
 

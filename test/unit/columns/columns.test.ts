@@ -66,7 +66,7 @@ describe('columns: encode, view, rebuild', () => {
   it('overrides give the relay\'s node name, rebuilt path and geofence verdict', () => {
     const flows = collectorFlows().slice(0, 2);
     const b = viewColumns(encodeColumns(flows).columns, limits);
-    const geofence = { verdict: GeofenceVerdict.GEOFENCE_VIOLATION, name: 'eu', namespace: 'shop', mode: GeofenceMode.GEOFENCE_ENFORCE, reason: 'hop 1', offendingHop: 1, offendingIsdAs: '64-559', offendingCountry: 'US' };
+    const geofence = { verdict: GeofenceVerdict.GEOFENCE_VIOLATION, name: 'eu', namespace: 'shop', mode: GeofenceMode.GEOFENCE_ENFORCE, reason: 'hop 1', offendingHop: 1, offendingIsdAs: '64-559', offendingCountry: 'US', offendingSid: '' };
     const f = flowAt(b, 1, { nodeName: 'node-from-cert', scionPath: scionPath(9), geofence });
     assert.equal(f.nodeName, 'node-from-cert');
     assert.deepStrictEqual(f.scionPath, scionPath(9));

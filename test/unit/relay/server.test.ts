@@ -41,7 +41,7 @@ function analyticsFlow(i: number, nodeName: string, scionPath: Flow['scionPath']
     scionPath,
     source: { ID: 5, identity: 5, namespace: 'analytics', podName: `analytics-${i}`, labels: ANALYTICS_LABELS, clusterName: 'c1', workloads: [] },
     // A collector's claim is not trusted: the relay decides.
-    geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'forged', namespace: '', mode: 0, reason: '', offendingIsdAs: '', offendingCountry: '' },
+    geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'forged', namespace: '', mode: 0, reason: '', offendingIsdAs: '', offendingCountry: '', offendingSid: '' },
   });
 }
 
