@@ -2,11 +2,14 @@
 // provider node, H.Encaps at the sending edge, End on the provider, End.DT4 at the far
 // edge, with real UDP both ways. Every test builds its network and tears it down.
 import assert from 'node:assert/strict';
-import { ipv6Bytes } from '../../bpf/maps';
+import { ipv6Bytes, srv6Header } from '../../bpf/maps';
+import { Srv6Datapath } from '../../bpf/srv6_datapath';
+import { parseIA } from '../../scion/isdas';
 import type { PacketRecord } from '../../bpf/records';
 import { requireDatapath } from './harness/require';
-import { buildSrh, Srv6Net, type Srv6Node, type Srv6Pod } from './harness/srv6';
+import { buildSrh, drainRecords, Srv6Net, type Srv6Node, type Srv6Pod } from './harness/srv6';
 import { echoServer, udpEcho } from './harness/traffic';
+import { Wan } from './harness/wan';
 
 const PREFIX = `bpfsrv6${process.pid}`;
 const END_R = 'fc00:0:1::1';
@@ -136,5 +139,65 @@ describe('datapath: SRv6 encap, End and End.DT4 in the real kernel', function ()
       const drops = Object.entries(n.dp.counterTotals()).filter(([k]) => !k.startsWith('SRV6_') && k !== 'NOT_SRV6');
       assert.deepEqual(drops, [], `${n.name} counted no drops`);
     }
+  });
+});
+
+describe('datapath: srv6_encap ahead of the SCION edge on the same uplink', function () {
+  requireDatapath(this);
+  this.timeout(60000);
+  const ZRH = parseIA('64-2:0:20');
+  const FRA = parseIA('65-2:0:20');
+  const ZRH_CORE = parseIA('64-2:0:10');
+  const FRA_CORE = parseIA('65-2:0:10');
+  const prefix = `bpfsrv6w${process.pid}`;
+  let wan: Wan | undefined;
+  let srv6: Srv6Datapath | undefined;
+
+  before(() => Wan.sweep(prefix));
+  afterEach(() => {
+    srv6?.close();
+    srv6 = undefined;
+    wan?.destroy();
+    wan = undefined;
+  });
+
+  it('leaves an uncovered pod to edge_egress (SCION still carries it) and takes a covered one into SRv6, over one ring and one counter array', async () => {
+    wan = new Wan([ZRH, ZRH_CORE, FRA_CORE, FRA], { prefix }).build([ZRH, FRA]);
+    const a = wan.addPod('a', ZRH, '10.164.0.5', 300);
+    const b = wan.addPod('b', FRA, '10.165.0.7', 400);
+    const there = wan.paths(ZRH, FRA).find((p) => p.ases.length === 4);
+    const back = wan.paths(FRA, ZRH).find((p) => p.ases.length === 4);
+    assert.ok(there && back);
+    wan.route(ZRH, 300, '10.165.0.0/16', [there]);
+    wan.route(FRA, 400, '10.164.0.0/16', [back]);
+    const up = wan.iface(ZRH, 1);
+    const edge = wan.edges.get(ZRH);
+    assert.ok(edge);
+    // Loaded into the edge's pin directory: the edge's endpoints, counters and ring.
+    srv6 = Srv6Datapath.load({ instance: wan.edgeInstance(ZRH) });
+    srv6.attachEncap(up.ifindex, { netns: `/var/run/netns/${up.ns}` });
+    assert.deepEqual(srv6.endpoints.get(a.ip), { identity: 300, ifindex: a.hostIfindex }, 'the edge\'s endpoints map');
+
+    const srv = await echoServer(wan.hosts, b.ns, 'udp', 7000);
+    const res = await udpEcho(a.ns, b.ip, 7000, { count: 10, size: 200, srcPort: 40000 });
+    assert.deepEqual(res, { sent: 10, received: 10 });
+    assert.equal(edge.counter('ENCAP'), 10n, 'edge_egress wrapped every packet srv6_encap left alone');
+    assert.equal(srv6.counter('ENCAP'), 10n, 'the same counter array');
+    assert.equal(srv6.counter('SRV6_ENCAP'), 0n);
+    const scion = drainRecords(srv6.events).filter((r) => r.direction === 'EGRESS_ENCAP');
+    assert.equal(scion.length, 10, 'the SCION records, read from the SRv6 object\'s events map: one ring');
+    assert.ok(scion.every((r) => r.pathKind === 'scion'));
+
+    // Covered now: SRv6 wins, edge_egress never sees the packet.
+    srv6.seglists.set(1, {
+      ifindex: up.ifindex, mtu: 1500, tenantId: VRF, srcMac: up.mac, dstMac: up.remote.mac,
+      header: srv6Header(SRC_A, buildSrh([ipv6Bytes(END_R), ipv6Bytes(DT4_B)])),
+    });
+    srv6.egress.set({ identity: 300, prefix: '10.165.0.0/16' }, [1]);
+    await udpEcho(a.ns, b.ip, 7000, { count: 5, size: 200, srcPort: 40001, timeoutMs: 500 });
+    srv.kill();
+    assert.equal(srv6.counter('SRV6_ENCAP'), 5n);
+    assert.equal(edge.counter('ENCAP'), 10n, 'no SCION encapsulation of a covered packet');
+    srv6.detachEncap(up.ifindex, { netns: `/var/run/netns/${up.ns}` });
   });
 });

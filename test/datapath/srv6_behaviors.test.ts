@@ -11,7 +11,7 @@ import type { PacketRecord } from '../../bpf/records';
 import { Srv6Datapath } from '../../bpf/srv6_datapath';
 import { ethernet, ipv4Packet, udpDatagram, IPPROTO_UDP } from './harness/frames';
 import { requireDatapath } from './harness/require';
-import { buildSrh, ipv6Packet, skbCtx, srv6Frame, Srv6Net, xdpCtx, ETH_P_IPV6 } from './harness/srv6';
+import { buildSrh, drainRecords, ipv6Packet, skbCtx, srv6Frame, Srv6Net, xdpCtx, ETH_P_IPV6 } from './harness/srv6';
 import { Topology } from './harness/topology';
 
 const PREFIX = `bpfsrv6b${process.pid}`;
@@ -71,7 +71,6 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
   let up: { ifindex: number; mac: string };
   let peerMac: string;
   let ns: string;
-  let net: Srv6Net;
 
   function runXdp(frame: Buffer): Run {
     return measure(() => dp.obj.program('srv6_endpoint').testRun(frame, { ctx: xdpCtx(up.ifindex, frame.length), netns }));
@@ -82,7 +81,7 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
   }
 
   function measure(fn: () => { retval: number; data: Buffer }): Run {
-    net.drain(node());
+    drainRecords(dp.events);
     const before = dp.counterTotals();
     const r = fn();
     const after = dp.counterTotals();
@@ -91,10 +90,8 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       const d = Number(v.packets - (before[k]?.packets ?? 0n));
       if (d) moved[k] = d;
     }
-    return { retval: r.retval, data: r.data, records: net.drain(node()), moved };
+    return { retval: r.retval, data: r.data, records: drainRecords(dp.events), moved };
   }
-
-  const node = () => ({ name: 'dp', ns, dp, locator: 'fc00:0:1::/48', ifaces: [] });
 
   function frame(o: { dst: string; srh?: Uint8Array; inner?: Uint8Array; hopLimit?: number; nextHeader?: number; payloadLen?: number }): Buffer {
     return srv6Frame({ srcMac: peerMac, dstMac: up.mac, src: SRC, inner: o.inner ?? udp4(), ...o });
@@ -122,12 +119,11 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
     const l = hosts.link({ ns, ifname: 'up0' }, { ns: nb, ifname: 'peer0' });
     up = l.a;
     peerMac = l.b.mac;
-    hosts.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
+    hosts.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1']);
     hosts.exec(ns, 'ip', ['-6', 'addr', 'add', 'fd00:9::1/64', 'dev', 'up0', 'nodad']);
     hosts.exec(ns, 'ip', ['-6', 'route', 'add', 'fc00:0:2::/48', 'via', 'fd00:9::2', 'dev', 'up0']);
     // Forwarding honours a route MTU only when it is locked.
     hosts.exec(ns, 'ip', ['-6', 'route', 'add', 'fc00:0:3::/48', 'via', 'fd00:9::2', 'dev', 'up0', 'mtu', 'lock', '1280']);
-    net = new Srv6Net(PREFIX);
     dp = Srv6Datapath.load({ instance });
     dp.locators.set('fc00:0:1::/48', 1);
     const none = { ifindex: 0, srcMac: '00:00:00:00:00:00', dstMac: '00:00:00:00:00:00' };
@@ -138,6 +134,9 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
     dp.tenantRoutes4.set({ tenantId: VRF, prefix: '10.165.0.0/16' }, { ifindex: 0, identity: 400 });
     dp.tenantRoutes4.set({ tenantId: 200, prefix: '10.200.0.0/16' }, { ifindex: 0, identity: 0 });
     dp.tenantRoutes6.set({ tenantId: VRF, prefix: 'fd00:165::/64' }, { ifindex: 0, identity: 400 });
+    dp.tenantRoutes4.set({ tenantId: VRF, prefix: '10.170.0.0/16' }, { ifindex: up.ifindex, identity: 0 });
+    hosts.exec(ns, 'ip', ['addr', 'add', '10.209.0.1/24', 'dev', 'up0']);
+    hosts.exec(ns, 'ip', ['route', 'add', '10.170.0.0/16', 'via', '10.209.0.2', 'dev', 'up0']);
   });
 
   after(() => {
@@ -212,6 +211,24 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       assert.equal(rec.podLen, 14 + inner.length);
       assert.deepEqual(rec.inner, { proto: 17, srcAddr: '10.164.0.5', dstAddr: POD, srcPort: 40000, dstPort: 7000, tcpFlags: 0 });
       assert.deepEqual(Buffer.from(rec.path), srh);
+    });
+
+    it('End.DT4 to a route with a device: redirected there with the FIB neighbour MACs, or to the stack while the neighbour is unknown', () => {
+      const srh = buildSrh([seg(DT4)]);
+      const f = frame({ dst: DT4, srh, inner: udp4('10.170.0.9') });
+      const unknown = runXdp(f);
+      assert.equal(unknown.retval, XDP_PASS);
+      assert.deepEqual(unknown.moved, { SRV6_DECAP: 1 });
+      hosts.exec(ns, 'ip', ['neigh', 'replace', '10.209.0.2', 'lladdr', peerMac, 'dev', 'up0']);
+      try {
+        const r = runXdp(f);
+        assert.equal(r.retval, XDP_REDIRECT);
+        assert.deepEqual(r.moved, { SRV6_DECAP: 1 });
+        assert.equal(r.data.subarray(0, 12).toString('hex'), (peerMac + up.mac).replace(/:/g, ''));
+        assert.equal(r.data.readUInt16BE(12), 0x0800);
+      } finally {
+        hosts.exec(ns, 'ip', ['neigh', 'del', '10.209.0.2', 'dev', 'up0']);
+      }
     });
 
     it('End.DT6: strips the outer headers from an inner IPv6 packet; the record carries IPv6 inner addresses', () => {
@@ -426,6 +443,19 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       assert.equal(rec.podLen, f.length);
       assert.deepEqual(Buffer.from(rec.path), srh);
       assert.equal(runTc(pod(POD)).data.readUInt32BE(14) & 0xfffff, flow, 'the same flow, the same label');
+    });
+
+    it('spreads flows over a multipath set by the flow hash and keeps each flow on one list', () => {
+      dp.egress.set({ identity: 300, prefix: '10.169.0.0/16' }, [1, 2]);
+      const flow = (sport: number): number => {
+        const f = ethernet(peerMac, up.mac, 0x0800, ipv4Packet({ src: POD_A, dst: '10.169.0.1', proto: IPPROTO_UDP, payload: udpDatagram(sport, 7000, Buffer.alloc(16)) }));
+        const r = runTc(f);
+        assert.deepEqual(r.moved, { SRV6_ENCAP: 1 });
+        return r.records[0].pathId;
+      };
+      const ids = Array.from({ length: 32 }, (_, i) => flow(41000 + i));
+      assert.deepEqual([...new Set(ids)].sort(), [1, 2], 'both lists used');
+      ids.forEach((id, i) => assert.equal(flow(41000 + i), id, 'the same flow, the same list'));
     });
 
     it('redirects to the segment list device when it is another one', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PIN_BASE } from '../../../bpf/datapath';
 import { ipv6Bytes, srv6Header } from '../../../bpf/maps';
 import { decodeBatch, type PacketRecord } from '../../../bpf/records';
-import { RingReader } from '../../../bpf/native';
+import { RingReader, type BpfMap } from '../../../bpf/native';
 import { Srv6Datapath } from '../../../bpf/srv6_datapath';
 import { ethernet } from './frames';
 import { Topology } from './topology';
@@ -52,6 +52,19 @@ export function buildSrh(travel: readonly Uint8Array[], opts: { nextHeader?: num
   [...travel].reverse().forEach((s, i) => b.set(s, 8 + 16 * i));
   b.set(tlvs, 8 + 16 * travel.length);
   return b;
+}
+
+/** Everything a ring holds right now; a record that does not decode fails the test. */
+export function drainRecords(events: BpfMap): PacketRecord[] {
+  const reader = new RingReader(events, { bufferBytes: 1 << 20, onBatch: () => undefined });
+  const out: PacketRecord[] = [];
+  for (;;) {
+    const { records, bytes } = reader.drain();
+    if (records === 0) return out;
+    out.push(...decodeBatch(reader.buffer, bytes, (e) => {
+      throw e;
+    }));
+  }
 }
 
 export class Srv6Net {
@@ -152,15 +165,7 @@ export class Srv6Net {
 
   /** Everything a node's ring holds right now. */
   drain(node: Srv6Node): PacketRecord[] {
-    const reader = new RingReader(node.dp.events, { bufferBytes: 1 << 20, onBatch: () => undefined });
-    const out: PacketRecord[] = [];
-    for (;;) {
-      const { records, bytes } = reader.drain();
-      if (records === 0) return out;
-      out.push(...decodeBatch(reader.buffer, bytes, (e) => {
-        throw e;
-      }));
-    }
+    return drainRecords(node.dp.events);
   }
 
   /** Removes what a crashed run with this prefix left: namespaces and pinned maps. */
