@@ -145,8 +145,8 @@ enum cil_counter {
 	/* SRv6 (bpf/srv6.bpf.c). A malformed SRH is named by the first check it fails, in this order. */
 	CIL_DROP_SRH_MALFORMED = 30,      /* routing type 4, but the header length runs past the packet or is too short for one segment */
 	CIL_DROP_SRH_BAD_LAST_ENTRY = 31, /* Last Entry does not fit the header length: (last_entry + 1) * 16 > hdr_ext_len * 8 */
-	CIL_DROP_SRH_BAD_SEGLEFT = 32,    /* Segments Left above Last Entry, 0 at End/End.X, or not 0 at End.DT4/End.DT6 */
-	CIL_DROP_SRH_BAD_TLV = 33,        /* a TLV after the segment list overruns the header, or an HMAC TLV of the wrong length */
+	CIL_DROP_SRH_BAD_SEGLEFT = 32,    /* Segments Left above Last Entry + 1 (RFC 8754 §4.3.1.1), 0 at End/End.X, or not 0 at End.DT4/End.DT6 */
+	CIL_DROP_SRH_BAD_TLV = 33,        /* a TLV after the segment list overruns the header, a PadN longer than 5, or an HMAC TLV of a wrong length or a second one */
 	CIL_DROP_SRV6_UNKNOWN_SID = 34,   /* the destination is inside a local locator but no local SID is programmed for it */
 	CIL_DROP_SRV6_NO_SRH = 35,        /* a local End/End.X/End.DT SID reached without a Segment Routing Header (or extension headers this datapath does not walk) */
 	CIL_DROP_SRV6_HOP_LIMIT = 36,     /* End/End.X: hop limit would reach 0 */

@@ -11,7 +11,8 @@ import type { PacketRecord } from '../../bpf/records';
 import { Srv6Datapath } from '../../bpf/srv6_datapath';
 import { ethernet, ipv4Packet, udpDatagram, IPPROTO_UDP } from './harness/frames';
 import { requireDatapath } from './harness/require';
-import { buildSrh, drainRecords, ipv6Packet, skbCtx, srv6Frame, Srv6Net, xdpCtx, ETH_P_IPV6 } from './harness/srv6';
+import { encodeSrh, TLV_HMAC, TLV_PAD1, type Tlv } from '../../srv6/srh';
+import { buildSrh, drainRecords, tlvOffset, ipv6Packet, skbCtx, srv6Frame, Srv6Net, xdpCtx, ETH_P_IPV6 } from './harness/srv6';
 import { Topology } from './harness/topology';
 
 const PREFIX = `bpfsrv6b${process.pid}`;
@@ -42,16 +43,10 @@ const MAC_X = { src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b' };
 const seg = (s: string): Uint8Array => ipv6Bytes(s);
 const udp4 = (dst = POD, size = 64): Buffer => ipv4Packet({ src: '10.164.0.5', dst, proto: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.alloc(size, 0x5a)) });
 const udp6 = (dst = POD6): Buffer => ipv6Packet({ src: 'fd00:164::5', dst, nextHeader: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.alloc(64, 0x5a)) });
-/** `n` Pad1 options, as TLV bytes. */
-const pad1 = (n: number): Buffer => Buffer.alloc(n);
-/** An HMAC TLV (RFC 8754 §2.1.2) whose length byte says `len`, padded with zeros to a multiple of 8. */
-function hmacTlv(len = 38): Buffer {
-  const t = Buffer.alloc(Math.ceil((2 + len) / 8) * 8);
-  t[0] = 5;
-  t[1] = len;
-  t.writeUInt32BE(1, 4);
-  return t;
-}
+/** `n` Pad1 options. */
+const pad1 = (n: number): Tlv[] => Array.from({ length: n }, () => ({ type: TLV_PAD1, value: new Uint8Array(0) }));
+/** An HMAC TLV (RFC 8754 §2.1.2) with a MAC of `macLen` octets. */
+const hmac = (macLen = 32): Tlv => ({ type: TLV_HMAC, value: new Uint8Array(6 + macLen).fill(0x11, 6) });
 
 interface Run {
   retval: number;
@@ -242,6 +237,15 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       assert.deepEqual(r.records[0].inner, { proto: 17, srcAddr: 'fd00:164::5', dstAddr: POD6, srcPort: 40000, dstPort: 7000, tcpFlags: 0 });
     });
 
+    it('End on a reduced SRH (Segments Left = Last Entry + 1, RFC 8754 §4.3.1.1): the last listed segment becomes the destination', () => {
+      const srh = Buffer.from(encodeSrh({ nextHeader: 4, segmentsLeft: 1, lastEntry: 0, flags: 0, tag: 0, segments: [seg(NEXT)], tlvs: [] }));
+      const r = runXdp(frame({ dst: END, srh }));
+      assert.equal(r.retval, XDP_PASS);
+      assert.deepEqual(r.moved, { SRV6_END: 1 });
+      assert.equal(ipv6String(r.data, 14 + 24), NEXT);
+      assert.equal(r.data[54 + 3], 0);
+    });
+
     it('accepts an SRH as long as a record holds (19 segments) and drops a longer one as MALFORMED', () => {
       const many = (n: number): Uint8Array[] => [seg(END), ...Array.from({ length: n - 1 }, () => seg(NEXT))];
       const ok = runXdp(frame({ dst: END, srh: buildSrh(many(19)) }));
@@ -251,10 +255,12 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       expectDrop(runXdp(frame({ dst: END, srh: buildSrh(many(20)) })), 'SRH_MALFORMED');
     });
 
-    it('counts an HMAC TLV of the right length and forwards; the TLV walk stops at 16 TLVs', () => {
-      const r = runXdp(frame({ dst: END, srh: buildSrh([seg(END), seg(NEXT)], { tlvs: hmacTlv() }) }));
-      assert.equal(r.retval, XDP_PASS);
-      assert.deepEqual(r.moved, { SRV6_END: 1, SRV6_HMAC_TLV: 1 });
+    it('counts an HMAC TLV of any length RFC 8754 allows and forwards; the TLV walk stops at 16 TLVs', () => {
+      for (const macLen of [8, 16, 24, 32]) {
+        const r = runXdp(frame({ dst: END, srh: buildSrh([seg(END), seg(NEXT)], { tlvs: [hmac(macLen)] }) }));
+        assert.equal(r.retval, XDP_PASS);
+        assert.deepEqual(r.moved, { SRV6_END: 1, SRV6_HMAC_TLV: 1 }, `a ${macLen}-octet HMAC`);
+      }
       const sixteen = runXdp(frame({ dst: END, srh: buildSrh([seg(END), seg(NEXT)], { tlvs: pad1(16) }) }));
       assert.deepEqual(sixteen.moved, { SRV6_END: 1 });
       const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: pad1(24) });
@@ -294,9 +300,9 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
         },
       },
       {
-        name: 'Segments Left above Last Entry', reason: 'SRH_BAD_SEGLEFT', build: () => {
+        name: 'Segments Left above Last Entry + 1', reason: 'SRH_BAD_SEGLEFT', build: () => {
           const srh = buildSrh([seg(END), seg(NEXT)]);
-          srh[3] = 2;
+          srh[3] = 3;
           return { f: frame({ dst: END, srh }), srh };
         },
       },
@@ -315,20 +321,35 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       },
       {
         name: 'a TLV overrunning the header', reason: 'SRH_BAD_TLV', build: () => {
-          const tlvs = Buffer.from([4, 10, 0, 0, 0, 0, 0, 0]);
-          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs });
+          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: [{ type: 4, value: new Uint8Array(4) }] });
+          srh[tlvOffset(srh) + 1] = 10;
           return { f: frame({ dst: END, srh }), srh };
         },
       },
       {
-        name: 'an HMAC TLV of the wrong length', reason: 'SRH_BAD_TLV', build: () => {
-          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: hmacTlv(30) });
+        name: 'an HMAC TLV whose HMAC is not a multiple of 8 octets', reason: 'SRH_BAD_TLV', build: () => {
+          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: [hmac(12)] });
+          return { f: frame({ dst: END, srh }), srh };
+        },
+      },
+      {
+        name: 'an HMAC TLV longer than 32 octets of HMAC', reason: 'SRH_BAD_TLV', build: () => {
+          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: [hmac(40)] });
+          return { f: frame({ dst: END, srh }), srh };
+        },
+      },
+      {
+        name: 'a PadN longer than 5 octets', reason: 'SRH_BAD_TLV', build: () => {
+          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: [{ type: 7, value: new Uint8Array(6) }] });
+          srh[tlvOffset(srh)] = 4;
           return { f: frame({ dst: END, srh }), srh };
         },
       },
       {
         name: 'two HMAC TLVs', reason: 'SRH_BAD_TLV', build: () => {
-          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: Buffer.concat([hmacTlv(), hmacTlv()]) });
+          // srv6/srh.ts refuses to encode two; the second is made one after encoding.
+          const srh = buildSrh([seg(END), seg(NEXT)], { tlvs: [hmac(), { type: 6, value: hmac().value }] });
+          srh[tlvOffset(srh) + 40] = TLV_HMAC;
           return { f: frame({ dst: END, srh }), srh };
         },
       },

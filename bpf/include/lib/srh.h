@@ -23,8 +23,12 @@
  * CIL_DROP_SRH_BAD_TLV. */
 #define CIL_SRH_MAX_TLVS 16
 #define CIL_SRH_TLV_PAD1 0
+#define CIL_SRH_TLV_PADN 4
 #define CIL_SRH_TLV_HMAC 5
-#define CIL_SRH_HMAC_TLV_DATA 38 /* D/reserved (2), key id (4), HMAC-SHA256 (32) */
+#define CIL_SRH_PADN_MAX 5 /* RFC 8754 §2.1.1.2 */
+/* HMAC TLV data: D/reserved (2), key id (4), then the HMAC: 8 to 32 octets in multiples of
+ * 8 (RFC 8754 §2.1.2); Cillion's control plane writes 32 (HMAC-SHA256). */
+#define CIL_SRH_HMAC_FIXED 6
 
 struct cil_srh {
 	__u32 off;      /* frame offset of the SRH */
@@ -37,7 +41,8 @@ struct cil_srh {
 };
 
 /* Walks the TLVs in [off, end): 0, or CIL_DROP_SRH_BAD_TLV for one that overruns the
- * header, a second HMAC TLV or one of the wrong length, or too many to walk. */
+ * header, a PadN longer than 5, a second HMAC TLV or one of a length RFC 8754 does not
+ * allow, or too many to walk. */
 static __always_inline int cil_srh_tlvs(struct xdp_md *ctx, __u32 off, __u32 end, struct cil_srh *s)
 {
 	__u8 tlv[2];
@@ -53,8 +58,11 @@ static __always_inline int cil_srh_tlvs(struct xdp_md *ctx, __u32 off, __u32 end
 		}
 		if (off + 2 > end || bpf_xdp_load_bytes(ctx, off, tlv, 2) || off + 2 + tlv[1] > end)
 			return CIL_DROP_SRH_BAD_TLV;
+		if (tlv[0] == CIL_SRH_TLV_PADN && tlv[1] > CIL_SRH_PADN_MAX)
+			return CIL_DROP_SRH_BAD_TLV;
 		if (tlv[0] == CIL_SRH_TLV_HMAC) {
-			if (tlv[1] != CIL_SRH_HMAC_TLV_DATA || s->hmac_off)
+			if (tlv[1] < CIL_SRH_HMAC_FIXED + 8 || tlv[1] > CIL_SRH_HMAC_FIXED + 32 ||
+			    ((tlv[1] - CIL_SRH_HMAC_FIXED) & 7) || s->hmac_off)
 				return CIL_DROP_SRH_BAD_TLV;
 			s->hmac_off = off;
 		}
@@ -86,7 +94,9 @@ static __always_inline int cil_srh_parse(struct xdp_md *ctx, __u32 pkt_end, stru
 	s->len = ((__u32)h[1] + 1) * 8;
 	if (((__u32)h[4] + 1) * CIL_SRH_SEG_LEN > (__u32)h[1] * 8)
 		return CIL_DROP_SRH_BAD_LAST_ENTRY;
-	if (h[3] > h[4])
+	/* RFC 8754 §4.3.1.1: Last Entry + 1 is allowed, a reduced SRH whose first segment is
+	 * only in the destination address. */
+	if (h[3] > (__u32)h[4] + 1)
 		return CIL_DROP_SRH_BAD_SEGLEFT;
 	return cil_srh_tlvs(ctx, CIL_SRH_OFF + CIL_SRH_FIXED_LEN + ((__u32)h[4] + 1) * CIL_SRH_SEG_LEN,
 			    CIL_SRH_OFF + s->len, s);

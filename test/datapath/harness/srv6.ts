@@ -12,6 +12,7 @@ import { RingReader, type BpfMap } from '../../../bpf/native';
 import { Srv6Datapath } from '../../../bpf/srv6_datapath';
 import { ethernet } from './frames';
 import { Topology } from './topology';
+import { encodeSrh, type Tlv } from '../../../srv6/srh';
 
 export const ETH_P_IPV6 = 0x86dd;
 
@@ -36,23 +37,23 @@ export interface Srv6Pod {
 }
 
 /**
- * An SRH (RFC 8754) for `travel` segments (first to visit first), Segments Left pointing at
- * the first; `tlvs` are appended as given (already padded to a multiple of 8 bytes).
+ * An SRH (RFC 8754, encoded by srv6/srh.ts) for `travel` segments (first to visit first),
+ * Segments Left pointing at the first; TLVs are padded to a multiple of 8 octets.
  */
-export function buildSrh(travel: readonly Uint8Array[], opts: { nextHeader?: number; tlvs?: Uint8Array; flags?: number } = {}): Buffer {
-  const tlvs = opts.tlvs ?? new Uint8Array(0);
-  const len = 8 + 16 * travel.length + tlvs.length;
-  const b = Buffer.alloc(len);
-  b[0] = opts.nextHeader ?? 4;
-  b[1] = len / 8 - 1;
-  b[2] = 4;
-  b[3] = travel.length - 1;
-  b[4] = travel.length - 1;
-  b[5] = opts.flags ?? 0;
-  [...travel].reverse().forEach((s, i) => b.set(s, 8 + 16 * i));
-  b.set(tlvs, 8 + 16 * travel.length);
-  return b;
+export function buildSrh(travel: readonly Uint8Array[], opts: { nextHeader?: number; tlvs?: Tlv[]; flags?: number } = {}): Buffer {
+  return Buffer.from(encodeSrh({
+    nextHeader: opts.nextHeader ?? 4,
+    segmentsLeft: travel.length - 1,
+    lastEntry: travel.length - 1,
+    flags: opts.flags ?? 0,
+    tag: 0,
+    segments: [...travel].reverse(),
+    tlvs: opts.tlvs ?? [],
+  }));
 }
+
+/** Offset of the first TLV of an SRH built by buildSrh. */
+export const tlvOffset = (srh: Uint8Array): number => 8 + 16 * (srh[4] + 1);
 
 /** Everything a ring holds right now; a record that does not decode fails the test. */
 export function drainRecords(events: BpfMap): PacketRecord[] {
