@@ -55,9 +55,16 @@ export function buildSrh(travel: readonly Uint8Array[], opts: { nextHeader?: num
 /** Offset of the first TLV of an SRH built by buildSrh. */
 export const tlvOffset = (srh: Uint8Array): number => 8 + 16 * (srh[4] + 1);
 
+const readers = new WeakMap<BpfMap, RingReader>();
+
 /** Everything a ring holds right now; a record that does not decode fails the test. */
 export function drainRecords(events: BpfMap): PacketRecord[] {
-  const reader = new RingReader(events, { bufferBytes: 1 << 20, onBatch: () => undefined });
+  // One reader per ring: each holds a mapping of the ring until it is collected.
+  let reader = readers.get(events);
+  if (!reader) {
+    reader = new RingReader(events, { bufferBytes: 1 << 20, onBatch: () => undefined });
+    readers.set(events, reader);
+  }
   const out: PacketRecord[] = [];
   for (;;) {
     const { records, bytes } = reader.drain();
