@@ -6,7 +6,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CounterName } from '../../bpf/abi';
 import { PIN_BASE } from '../../bpf/datapath';
-import { ipv6Bytes, ipv6String } from '../../bpf/maps';
+import { BpfError } from '../../bpf/native';
+import { ipv6Bytes, ipv6String, srv6Header } from '../../bpf/maps';
 import type { PacketRecord } from '../../bpf/records';
 import { Srv6Datapath } from '../../bpf/srv6_datapath';
 import { ethernet, ipv4Packet, udpDatagram, IPPROTO_UDP } from './harness/frames';
@@ -41,6 +42,7 @@ const LO = 1;
 const MAC_X = { src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b' };
 
 const seg = (s: string): Uint8Array => ipv6Bytes(s);
+const srv6Hdr = srv6Header('fc00:0:101::1', buildSrh([seg('fc00:0:1::1')]));
 const udp4 = (dst = POD, size = 64): Buffer => ipv4Packet({ src: '10.164.0.5', dst, proto: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.alloc(size, 0x5a)) });
 const udp6 = (dst = POD6): Buffer => ipv6Packet({ src: 'fd00:164::5', dst, nextHeader: IPPROTO_UDP, payload: udpDatagram(40000, 7000, Buffer.alloc(64, 0x5a)) });
 /** `n` Pad1 options. */
@@ -502,6 +504,34 @@ describe('datapath: SRv6 behaviors and drop reasons (BPF_PROG_TEST_RUN)', functi
       assert.equal(none.retval, TC_ACT_SHOT);
       assert.deepEqual(none.moved, { SRV6_NO_SEGLIST: 1 });
       assert.equal(none.records[0].pathId, 99);
+    });
+  });
+
+  describe('map capacities', () => {
+    it('each SRv6 map takes exactly max_entries entries; one more is a BpfError, not a silent loss', () => {
+      const cap = `${PREFIX}/cap`;
+      rmSync(join(PIN_BASE, cap), { recursive: true, force: true });
+      const c = Srv6Datapath.load({ instance: cap });
+      try {
+        const sidOf = (i: number): string => `fc00:0:9::${i.toString(16)}`;
+        const none = { ifindex: 0, srcMac: '00:00:00:00:00:00', dstMac: '00:00:00:00:00:00' };
+        const fills: Array<[string, { raw: { maxEntries: number } }, (i: number) => void]> = [
+          ['srv6_local_sids', c.localSids, (i) => c.localSids.set(sidOf(i), { behavior: 'End', tenantId: 0, ...none })],
+          ['srv6_locators', c.locators, (i) => c.locators.set(`fc00:${i.toString(16)}::/32`, 1)],
+          ['srv6_seglists', c.seglists, (i) => c.seglists.set(i, { ifindex: 1, mtu: 1500, tenantId: 1, srcMac: none.srcMac, dstMac: none.dstMac, header: srv6Hdr })],
+          ['srv6_egress', c.egress, (i) => c.egress.set({ identity: i, prefix: '10.0.0.0/8' }, [1])],
+          ['srv6_tenant_routes4', c.tenantRoutes4, (i) => c.tenantRoutes4.set({ tenantId: i, prefix: '10.0.0.0/8' }, { ifindex: 0, identity: 0 })],
+          ['srv6_tenant_routes6', c.tenantRoutes6, (i) => c.tenantRoutes6.set({ tenantId: i, prefix: 'fd00::/8' }, { ifindex: 0, identity: 0 })],
+        ];
+        for (const [name, map, add] of fills) {
+          const max = map.raw.maxEntries;
+          for (let i = 0; i < max; i++) add(i);
+          assert.throws(() => add(max), (e: unknown) => e instanceof BpfError && e.code === 'MAP_OP_FAILED', `${name} beyond ${max}`);
+        }
+      } finally {
+        c.close();
+        rmSync(join(PIN_BASE, cap), { recursive: true, force: true });
+      }
     });
   });
 });
