@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { ENUMS } from '../../../bpf/abi_layout.gen';
 import { hmacTlv } from '../../../srv6/hmac';
 import { parseSid, sidText } from '../../../srv6/sid';
