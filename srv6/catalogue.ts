@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { SRV6_BEHAVIORS as BEHAVIOR_NUMBERS, type Srv6Behavior } from '../bpf/abi';
 import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
 import { inPrefix, mask, parsePrefix, parseSid, prefixesOverlap, prefixText, SID_LEN, sidText, type Prefix } from './sid';
 
-export const SRV6_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
-export type Srv6Behavior = (typeof SRV6_BEHAVIORS)[number];
+export type { Srv6Behavior };
+/** The behaviors a catalogue SID may name: those the datapath implements. */
+const SRV6_BEHAVIORS = Object.keys(BEHAVIOR_NUMBERS) as Srv6Behavior[];
 export type SidNodeRole = 'provider' | 'edge';
 /** The one HMAC algorithm RFC 8754 keys may name here. */
 export const HMAC_ALGORITHM = 'hmac-sha256';
