@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
-import { inPrefix, mask, parsePrefix, parseSid, prefixesOverlap, prefixText, SID_LEN, sidText, type Prefix } from './sid';
+import { inPrefix, mask, parsePrefix, parseSid, prefixText, SID_LEN, sidText, type Prefix } from './sid';
 
 export const SRV6_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
 export type Srv6Behavior = (typeof SRV6_BEHAVIORS)[number];
@@ -86,6 +86,7 @@ export class SidCatalogue {
   /** Locator prefix lengths, longest first, each to its masked-address-hex -> node map. */
   private readonly byLocator: [number, Map<string, SidNode>][];
   private readonly adjacent = new Map<string, Neighbour[]>();
+  private readonly bySource = new Map<string, SidNode>();
 
   constructor(nodes: SidNode[], links: SidLink[], hmacKeys: Map<number, Buffer>, generation: number) {
     this.nodes = nodes;
@@ -96,6 +97,7 @@ export class SidCatalogue {
     for (const n of nodes) {
       this.byName.set(n.name, n);
       this.adjacent.set(n.name, []);
+      if (n.source !== undefined) this.bySource.set(n.source, n);
       for (const s of n.sids) this.bySid.set(hex(s.bytes), s);
       let m = lens.get(n.locator.len);
       if (!m) lens.set(n.locator.len, (m = new Map()));
@@ -153,8 +155,8 @@ export class SidCatalogue {
 
   /** The edge node that encapsulates with this outer source, if any. */
   nodeBySource(source: Uint8Array | string): SidNode | undefined {
-    const text = sidText(typeof source === 'string' ? parseSid(source) : source);
-    return this.nodes.find((n) => n.source === text);
+    const bytes = typeof source === 'string' ? parseSid(source) : source;
+    return bytes.length === SID_LEN ? this.bySource.get(sidText(bytes)) : undefined;
   }
 }
 
@@ -344,11 +346,6 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
   rawNodes.forEach((raw, i) => {
     const node = readNode(r, raw, ['nodes', i]);
     if (names.has(node.name)) r.fail(['nodes', i, 'name'], `"${node.name}" is listed twice`);
-    for (const other of nodes) {
-      if (prefixesOverlap(node.locator, other.locator)) {
-        r.fail(['nodes', i, 'locator'], `${node.locatorText} overlaps ${other.name}'s locator ${other.locatorText}`);
-      }
-    }
     node.sids.forEach((s, j) => {
       if (sidOwner.has(s.sid)) r.fail(['nodes', i, 'sids', j, 'sid'], `${s.sid} is listed twice`);
       sidOwner.set(s.sid, node.name);
@@ -356,6 +353,12 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
     names.add(node.name);
     nodes.push(node);
   });
+
+  const overlap = firstOverlap(nodes);
+  if (overlap) {
+    const [i, j] = overlap;
+    r.fail(['nodes', i, 'locator'], `${nodes[i].locatorText} overlaps ${nodes[j].name}'s locator ${nodes[j].locatorText}`);
+  }
 
   const links: SidLink[] = [];
   const pairs = new Set<string>();
@@ -383,6 +386,39 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
 
   const generation = createHash('sha256').update(text).digest().readUIntBE(0, 6);
   return new SidCatalogue(nodes, links, hmacKeys, generation);
+}
+
+/**
+ * Two nodes whose locators overlap, as [later, earlier] file index: of all pairs a sweep finds,
+ * the one whose later node comes first. Prefixes are nested or disjoint, so sorted by first
+ * address (shorter first) each one overlaps exactly the prefixes still open on a stack:
+ * O(n log n) for catalogues of many nodes.
+ */
+function firstOverlap(nodes: readonly SidNode[]): [number, number] | undefined {
+  const spans = nodes
+    .map((n, i) => ({ i, len: n.locator.len, first: hex(n.locator.addr), last: hex(lastAddress(n.locator)) }))
+    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.len - b.len || a.i - b.i));
+  const open: typeof spans = [];
+  let best: [number, number] | undefined;
+  for (const s of spans) {
+    while (open.length > 0 && open[open.length - 1].last < s.first) open.pop();
+    const outer = open[open.length - 1];
+    if (outer) {
+      const pair: [number, number] = outer.i > s.i ? [outer.i, s.i] : [s.i, outer.i];
+      if (!best || pair[0] < best[0] || (pair[0] === best[0] && pair[1] < best[1])) best = pair;
+    }
+    open.push(s);
+  }
+  return best;
+}
+
+function lastAddress(p: Prefix): Uint8Array {
+  const out = Uint8Array.from(p.addr);
+  for (let i = 0; i < SID_LEN; i++) {
+    const bits = Math.max(0, Math.min(8, p.len - i * 8));
+    out[i] |= 0xff >> bits;
+  }
+  return out;
 }
 
 /** Reads and parses a SID catalogue file. */
