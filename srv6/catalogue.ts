@@ -10,8 +10,9 @@ import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
 import { inPrefix, mask, parsePrefix, parseSid, prefixText, SID_LEN, sidText, type Prefix } from './sid';
 
-export const SRV6_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
-export type Srv6Behavior = (typeof SRV6_BEHAVIORS)[number];
+/** Endpoint behaviors a catalogue SID may have (RFC 8986 §4); bpf/abi.ts has the datapath's own list. */
+export const SID_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
+export type SidBehavior = (typeof SID_BEHAVIORS)[number];
 export type SidNodeRole = 'provider' | 'edge';
 /** The one HMAC algorithm RFC 8754 keys may name here. */
 export const HMAC_ALGORITHM = 'hmac-sha256';
@@ -32,7 +33,7 @@ export interface SidEntry {
   /** RFC 5952 text. */
   sid: string;
   bytes: Uint8Array;
-  behavior: Srv6Behavior;
+  behavior: SidBehavior;
   /** End.DT4/End.DT6: the tenant (VRF id) it decapsulates into. */
   vrf?: number;
   /** End.X: the neighbour node of the adjacency it forwards over. */
@@ -293,8 +294,8 @@ function readNode(r: Reader, raw: unknown, path: Path): SidNode {
     const so = r.object(rawSid, sp, SID_KEYS);
     const bytes = r.sid(r.string(so, 'sid', sp), [...sp, 'sid']);
     if (!inPrefix(bytes, locator)) r.fail([...sp, 'sid'], `${sidText(bytes)} is outside the node's locator ${node.locatorText}`);
-    const behavior = r.string(so, 'behavior', sp) as Srv6Behavior;
-    if (!SRV6_BEHAVIORS.includes(behavior)) r.fail([...sp, 'behavior'], `"${behavior}" is not one of ${SRV6_BEHAVIORS.join(', ')}`);
+    const behavior = r.string(so, 'behavior', sp) as SidBehavior;
+    if (!SID_BEHAVIORS.includes(behavior)) r.fail([...sp, 'behavior'], `"${behavior}" is not one of ${SID_BEHAVIORS.join(', ')}`);
     const entry: SidEntry = { sid: sidText(bytes), bytes, behavior };
     const decap = behavior === 'End.DT4' || behavior === 'End.DT6';
     if (decap) {
