@@ -21,6 +21,7 @@ import { Topology } from '../test/datapath/harness/topology';
 import { Wan } from '../test/datapath/harness/wan';
 import { edgeAuthCost } from './edge_auth';
 import { Sink } from './sink';
+import { srv6Bench } from './srv6';
 import { fmt, median, pct, type Result } from './report';
 
 const ROOT = join(__dirname, '..');
@@ -344,6 +345,7 @@ export async function datapathBench(only: (name: string) => boolean): Promise<Re
     ['edge egress', egressCost],
     ['edge authentication', () => edgeAuthCost(`${INSTANCE}/auth`, ROOT)],
     ['router', routerVsForward],
+    ['srv6', () => srv6Bench(`${INSTANCE}/srv6`, ROOT)],
     ['ring consumer', ringConsumer],
     ['topology', topologyRate],
   ];

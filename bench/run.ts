@@ -1,7 +1,7 @@
 // npm run bench: every part in one run, one table, the block in docs/benchmarks.md rewritten.
 //   npm run bench -- --only collector,relay,query   (parts: datapath, collector, relay, fanout,
 //                                                    query, attest, demo; a datapath step by name
-//                                                    prefix, e.g. router)
+//                                                    prefix, e.g. router or srv6)
 //   npm run bench -- --no-write                     print only
 // Or CILLION_BENCH_ONLY=collector,relay. The datapath and demo parts need root, a BPF-capable
 // kernel and the built addon; without them they are skipped and said so, the other parts
@@ -22,7 +22,7 @@ import { relayBench, relayFlows } from './relay';
 import { printTable, writeBenchmarks, type Result } from './report';
 
 const PARTS = ['datapath', 'collector', 'relay', 'fanout', 'query', 'attest', 'demo'];
-const DATAPATH_STEPS = ['edge egress', 'edge authentication', 'router', 'ring consumer', 'topology'];
+const DATAPATH_STEPS = ['edge egress', 'edge authentication', 'router', 'srv6', 'ring consumer', 'topology'];
 
 function selection(): string[] {
   const i = process.argv.indexOf('--only');
