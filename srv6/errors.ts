@@ -19,7 +19,9 @@ export class Srv6Error extends Error {
     message: string,
     /** YAML path of the offending field for catalogue errors; '' otherwise. */
     readonly path = '',
+    /** "file:line" of that field when known. */
+    readonly location = '',
   ) {
-    super(path ? `${code} at ${path}: ${message}` : `${code}: ${message}`);
+    super(`${location ? `${location}: ` : ''}${code}${path ? ` at ${path}` : ''}: ${message}`);
   }
 }

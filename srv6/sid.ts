@@ -68,7 +68,8 @@ export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
   return sidEqual(mask(a.addr, len), mask(b.addr, len));
 }
 
-function mask(addr: Uint8Array, len: number): Uint8Array {
+/** The address with every bit past `len` cleared. */
+export function mask(addr: Uint8Array, len: number): Uint8Array {
   const out = new Uint8Array(SID_LEN);
   for (let i = 0; i < SID_LEN; i++) {
     const bits = Math.max(0, Math.min(8, len - i * 8));
