@@ -114,6 +114,8 @@ describe('relay: SRv6 flows from an honest and a lying collector', function () {
       truncated: flow(sentSrv6(srhOf(BACKUP).subarray(0, 40), { segments: VOIP })),
       stuffed: flow(sentSrv6(stuffed(), { segments: BACKUP })),
       tooLong: flow(sentSrv6(srhOf(SIXTY_FIVE))),
+      // Past RFC 8754's largest SRH ((255 + 1) * 8 bytes), whatever it says inside.
+      oversized: flow(sentSrv6(Buffer.concat([srhOf(VOIP), Buffer.alloc(2048)]))),
       claimOnly: flow(undefined),
     };
     await mallory.acked(mallory.send(Object.values(lies)));
@@ -153,10 +155,10 @@ describe('relay: SRv6 flows from an honest and a lying collector', function () {
     assert.equal(claimOnly.pathType, WanPathType.WAN_PATH_TYPE_UNKNOWN);
     assert.equal(claimOnly.geofence?.verdict, GeofenceVerdict.GEOFENCE_UNVERIFIED);
 
-    // Over the segment bound (--max-hops): refused alone, not stored, not shown.
-    assert.equal(live.some((f) => f.uuid === lies.tooLong.uuid), false);
+    // Over the segment bound (--max-hops) or the SRH size: refused alone, not stored, not shown.
+    assert.equal(live.some((f) => f.uuid === lies.tooLong.uuid || f.uuid === lies.oversized.uuid), false);
     const metrics = await relay.metrics.text();
-    assert.match(metrics, /cillion_flows_rejected_total\{reason="invalid"\} 1\b/);
+    assert.match(metrics, /cillion_flows_rejected_total\{reason="invalid"\} 2\b/);
     assert.match(metrics, /cillion_srv6_hmac_total\{status="SRV6_HMAC_MISMATCH"\} 1\b/);
     assert.match(metrics, /cillion_srv6_hmac_total\{status="SRV6_HMAC_VERIFIED"\} \d+/);
     assert.match(metrics, /cillion_flows_by_path_type_total\{path_type="WAN_PATH_TYPE_UNKNOWN"\} 1\b/);
