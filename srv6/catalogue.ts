@@ -6,18 +6,29 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { GeoLocation } from '../controlplane/topology';
-import { defaultCountryLookup } from '../geo/country';
+import { SRV6_BEHAVIORS as BEHAVIOR_NUMBERS, type Srv6Behavior } from '../bpf/abi';
+import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
 import { inPrefix, mask, parsePrefix, parseSid, prefixesOverlap, prefixText, SID_LEN, sidText, type Prefix } from './sid';
 
-export const SRV6_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
-export type Srv6Behavior = (typeof SRV6_BEHAVIORS)[number];
+export type { Srv6Behavior };
+/** The behaviors a catalogue SID may name: those the datapath implements. */
+const SRV6_BEHAVIORS = Object.keys(BEHAVIOR_NUMBERS) as Srv6Behavior[];
 export type SidNodeRole = 'provider' | 'edge';
 /** The one HMAC algorithm RFC 8754 keys may name here. */
 export const HMAC_ALGORITHM = 'hmac-sha256';
 /** Shortest HMAC secret accepted, in bytes: half of SHA-256's output (RFC 2104 §3 asks for at least the output length L; below L/2 is refused). */
 export const HMAC_SECRET_MIN = 16;
+
+/** Where a node stands. The country is declared, not looked up: SRv6 segments are judged by it. */
+export interface NodeGeo {
+  latitude: number;
+  longitude: number;
+  /** Civic address; may be empty. */
+  address: string;
+  /** ISO 3166-1 alpha-2 code. */
+  country: string;
+}
 
 export interface SidEntry {
   /** RFC 5952 text. */
@@ -43,7 +54,7 @@ export interface SidNode {
   locator: Prefix;
   /** The locator as text, "fc00:0:1::/48". */
   locatorText: string;
-  geo?: GeoLocation;
+  geo?: NodeGeo;
   sids: SidEntry[];
 }
 
@@ -244,17 +255,14 @@ class Reader {
   }
 }
 
-function readGeo(r: Reader, raw: unknown, path: Path): GeoLocation {
+function readGeo(r: Reader, raw: unknown, path: Path): NodeGeo {
   const o = r.object(raw, path, GEO_KEYS);
   const latitude = r.number(o, 'latitude', path, { min: -90, max: 90 })!;
   const longitude = r.number(o, 'longitude', path, { min: -180, max: 180 })!;
-  const geo: GeoLocation = { latitude, longitude, address: r.string(o, 'address', path, true) ?? '' };
-  const country = r.string(o, 'country', path, true);
-  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) r.fail([...path, 'country'], `"${country}" is not an ISO 3166-1 alpha-2 code (two capital letters)`);
-  // Undeclared, the country comes from the coordinates, as for SCION interfaces.
-  const resolved = country ?? defaultCountryLookup.countryAt(latitude, longitude);
-  if (resolved) geo.country = resolved;
-  return geo;
+  const address = r.string(o, 'address', path, true) ?? '';
+  const country = r.string(o, 'country', path);
+  if (!isCountryCode(country)) r.fail([...path, 'country'], `"${country}" is not an ISO 3166-1 alpha-2 code`);
+  return { latitude, longitude, address, country };
 }
 
 function readNode(r: Reader, raw: unknown, path: Path): SidNode {

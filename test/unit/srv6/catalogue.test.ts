@@ -70,11 +70,11 @@ describe('srv6/catalogue', () => {
     });
   });
 
-  it('derives an undeclared country from the coordinates, and keeps a declared one', () => {
+  it('requires the country of a located node, as declared', () => {
     const geo = (g: string) => parseSidCatalogue(doc(node('a', 'fc00:1::/32', `\n    geo: ${g}`))).node('a')?.geo;
-    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738 }')?.country, 'AT');
-    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738, country: DE }')?.country, 'DE');
-    assert.equal(geo('{ latitude: 30, longitude: -40 }')?.country, undefined);
+    assert.deepEqual(geo('{ latitude: 48.2082, longitude: 16.3738, address: Vienna, country: AT }'), { latitude: 48.2082, longitude: 16.3738, address: 'Vienna', country: 'AT' });
+    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738, country: DE }')?.address, '');
+    rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 48.2, longitude: 16.4 }')), 'nodes[0].geo.country', /required/);
   });
 
   it('accepts End.X with a linked adjacency, End.DT6, nested locators of other lengths in lookup order', () => {
@@ -147,6 +147,7 @@ describe('srv6/catalogue', () => {
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 91, longitude: 0 }')), 'nodes[0].geo.latitude', /outside -90\.\.90/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 181 }')), 'nodes[0].geo.longitude', /outside/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 1, country: ch }')), 'nodes[0].geo.country', /alpha-2/);
+      rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 1, country: XX }')), 'nodes[0].geo.country', /alpha-2/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0 }')), 'nodes[0].geo.longitude', /required/);
     });
 
