@@ -204,7 +204,8 @@ function attachSrv6(opts: NodeRuntimeOptions, scionUplinks: readonly number[]): 
   return { dp, encapOn, endpointOn };
 }
 
-function srv6Maps(dp: Srv6Datapath): Srv6Maps {
+/** The SRv6 datapath's maps as the reconciler sees them. */
+export function srv6Maps(dp: Srv6Datapath): Srv6Maps {
   return {
     srv6_egress: dp.egress, srv6_seglists: dp.seglists, srv6_local_sids: dp.localSids, srv6_locators: dp.locators,
     srv6_tenant_routes4: dp.tenantRoutes4, srv6_tenant_routes6: dp.tenantRoutes6,
