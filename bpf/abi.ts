@@ -12,6 +12,9 @@ export const REC_F_AUTHENTICATED = DEFINES.CIL_REC_F_AUTHENTICATED;
 export const HDR_MAX = DEFINES.CIL_HDR_MAX;
 export const MAX_PATH_SET = DEFINES.CIL_MAX_PATH_SET;
 export const AES_ROUND_KEYS = DEFINES.CIL_AES_ROUND_KEYS;
+export const SRV6_HDR_MAX = DEFINES.CIL_SRV6_HDR_MAX;
+export const SRV6_MAX_SEGMENTS = DEFINES.CIL_SRV6_MAX_SEGMENTS;
+export const SRV6_HMAC_TLV_LEN = DEFINES.CIL_SRV6_HMAC_TLV_LEN;
 export { PROTO_CILLION_SHIM, SHIM_LEN } from '../scion/shim';
 
 /** Each struct's size and each member's byte offset and size, by C name. */
@@ -33,6 +36,21 @@ export type Verdict = Unprefixed<keyof typeof ENUMS.cil_verdict, 'CIL_VERDICT_'>
 export const VERDICTS: Readonly<Record<number, Verdict>> = byValue(ENUMS.cil_verdict, 'CIL_VERDICT_');
 export const VERDICT_FORWARDED = ENUMS.cil_verdict.CIL_VERDICT_FORWARDED;
 export const VERDICT_DROPPED = ENUMS.cil_verdict.CIL_VERDICT_DROPPED;
+
+export type PathKind = 'scion' | 'srv6';
+export const PATH_KINDS: Readonly<Record<number, PathKind>> = {
+  [ENUMS.cil_path_kind.CIL_PATH_SCION]: 'scion',
+  [ENUMS.cil_path_kind.CIL_PATH_SRV6]: 'srv6',
+};
+
+/** SRv6 endpoint behaviors (enum cil_srv6_behavior) by their RFC 8986 names. */
+export type Srv6Behavior = 'End' | 'End.X' | 'End.DT4' | 'End.DT6';
+export const SRV6_BEHAVIORS: Readonly<Record<Srv6Behavior, number>> = {
+  End: ENUMS.cil_srv6_behavior.CIL_SRV6_END,
+  'End.X': ENUMS.cil_srv6_behavior.CIL_SRV6_END_X,
+  'End.DT4': ENUMS.cil_srv6_behavior.CIL_SRV6_END_DT4,
+  'End.DT6': ENUMS.cil_srv6_behavior.CIL_SRV6_END_DT6,
+};
 
 type CounterEnumName = keyof typeof ENUMS.cil_counter;
 /** enum cil_counter's drop reasons (CIL_DROP_*, also record drop_reason values) and events (CIL_CNT_*), by bare name. */

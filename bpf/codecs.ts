@@ -1,4 +1,4 @@
-// The key and value codec of every edge and router map, shared by the kernel-backed
+// The key and value codec of every edge, router and SRv6 map, shared by the kernel-backed
 // TypedMaps (bpf/datapath.ts) and the in-memory maps the operator's tests reconcile into.
 import * as m from './maps';
 import type { Codec } from './typed_map';
@@ -27,3 +27,15 @@ export const CODECS = {
 };
 
 export type MapName = keyof typeof CODECS;
+
+/** The SRv6 maps (bpf/srv6.bpf.c), apart from CODECS so that MapName stays the SCION edge's. */
+export const SRV6_CODECS = {
+  srv6_egress: CODECS.egress_policy,
+  srv6_seglists: { key: { encode: m.pathKey, decode: m.decodePathKey }, value: { encode: m.srv6SeglistValue, decode: m.decodeSrv6Seglist } } as MapCodecs<number, m.Srv6Seglist>,
+  srv6_local_sids: { key: { encode: m.sidKey, decode: m.decodeSidKey }, value: { encode: m.localSidValue, decode: m.decodeLocalSid } } as MapCodecs<string, m.LocalSid>,
+  srv6_locators: { key: { encode: m.locatorKey, decode: m.decodeLocatorKey }, value: u32 } as MapCodecs<string, number>,
+  srv6_tenant_routes4: { key: { encode: m.tenantKey4, decode: m.decodeTenantKey4 }, value: { encode: m.tenantRouteValue, decode: m.decodeTenantRoute } } as MapCodecs<m.TenantKey, m.TenantRoute>,
+  srv6_tenant_routes6: { key: { encode: m.tenantKey6, decode: m.decodeTenantKey6 }, value: { encode: m.tenantRouteValue, decode: m.decodeTenantRoute } } as MapCodecs<m.TenantKey, m.TenantRoute>,
+};
+
+export type Srv6MapName = keyof typeof SRV6_CODECS;

@@ -1,7 +1,9 @@
 // Typed keys and values of the datapath maps (bpf/include/cillion_abi.h), encoded to and
-// decoded from the exact bytes the kernel uses. Addresses are dotted IPv4 strings, MACs
-// "aa:bb:..." strings, ISD-ASes bigints; everything else is a number.
-import { AES_ROUND_KEYS, HDR_MAX, LAYOUTS, MAX_PATH_SET, type StructName } from './abi';
+// decoded from the exact bytes the kernel uses. Addresses are dotted IPv4 strings or IPv6
+// text (RFC 5952 when decoded), MACs "aa:bb:..." strings, ISD-ASes bigints; everything else is a number.
+import ipaddr from 'ipaddr.js';
+import type { BpfMap } from './native';
+import { AES_ROUND_KEYS, COUNTER_SLOTS, counterName, HDR_MAX, LAYOUTS, MAX_PATH_SET, SRV6_BEHAVIORS, SRV6_HDR_MAX, type Srv6Behavior, type StructName } from './abi';
 
 type Fields = Record<string, { offset: number; size: number }>;
 
@@ -306,6 +308,203 @@ export function decodeXPolicyKey(b: Uint8Array): XPolicyKey {
   };
 }
 
+// ---- SRv6 ------------------------------------------------------------------------------
+
+export function ipv6Bytes(addr: string): Buffer {
+  if (!ipaddr.IPv6.isValid(addr) || addr.includes('/')) throw new RangeError(`"${addr}" is not an IPv6 address`);
+  return Buffer.from(ipaddr.IPv6.parse(addr).toByteArray());
+}
+
+/** RFC 5952 text of the 16 bytes at `off`; '' when they are all zero. */
+export function ipv6String(b: Uint8Array, off = 0): string {
+  const bytes = b.subarray(off, off + 16);
+  return bytes.every((x) => x === 0) ? '' : ipaddr.fromByteArray(Array.from(bytes)).toString();
+}
+
+/** "addr/len" of either family, masked to its length (the LPM tries want host bits zero). */
+function prefixBytes(prefix: string, family: 4 | 6): { addr: Buffer; len: number } {
+  const [text, lenText] = prefix.split('/');
+  const bits = family === 4 ? 32 : 128;
+  const len = lenText === undefined ? bits : Number(lenText);
+  if (!Number.isInteger(len) || len < 0 || len > bits || (lenText !== undefined && !/^\d+$/.test(lenText))) {
+    throw new RangeError(`"${prefix}" is not an IPv${family} prefix`);
+  }
+  const addr = family === 4 ? ipv4Bytes(text) : ipv6Bytes(text);
+  for (let i = 0; i < addr.length; i++) {
+    const keep = Math.max(0, Math.min(8, len - 8 * i));
+    addr[i] &= (0xff00 >> keep) & 0xff;
+  }
+  return { addr, len };
+}
+
+export interface Srv6Seglist {
+  /** Device towards the first segment. */
+  ifindex: number;
+  /** IPv6 MTU of the path: outer headers plus the inner packet. */
+  mtu: number;
+  /** VRF the last segment decapsulates into. */
+  tenantId: number;
+  srcMac: string;
+  dstMac: string;
+  /** Outer IPv6 header (payload length 0) and SRH, as built by srv6Header(). */
+  header: Uint8Array;
+}
+
+/**
+ * The H.Encaps template of a segment list: an IPv6 header (payload length 0, next header
+ * 43, hop limit 64, `source`, destination = the SRH's active segment) and the SRH bytes.
+ */
+export function srv6Header(source: string, srh: Uint8Array): Buffer {
+  if (srh.length < 24 || srh.length % 8 !== 0 || srh[2] !== 4) throw new RangeError('not an SRH of at least one segment');
+  const active = 8 + 16 * srh[3];
+  if (active + 16 > srh.length) throw new RangeError(`SRH Segments Left ${srh[3]} points past its segment list`);
+  const b = Buffer.alloc(40 + srh.length);
+  b[0] = 0x60;
+  b[6] = 43;
+  b[7] = 64;
+  ipv6Bytes(source).copy(b, 8);
+  b.set(srh.subarray(active, active + 16), 24);
+  b.set(srh, 40);
+  return b;
+}
+
+export function srv6SeglistValue(p: Srv6Seglist): Buffer {
+  if (p.header.length > SRV6_HDR_MAX || p.header.length % 8 !== 0 || p.header.length < 64) {
+    throw new RangeError(`SRv6 header template of ${p.header.length} bytes (64 to ${SRV6_HDR_MAX}, a multiple of 8)`);
+  }
+  const [b, v, f] = buf('cil_srv6_seglist');
+  v.setUint32(f.ifindex.offset, p.ifindex, true);
+  v.setUint16(f.mtu.offset, p.mtu, true);
+  v.setUint16(f.hdr_len.offset, p.header.length, true);
+  v.setUint32(f.tenant_id.offset, p.tenantId, true);
+  macBytes(p.srcMac).copy(b, f.src_mac.offset);
+  macBytes(p.dstMac).copy(b, f.dst_mac.offset);
+  b.set(p.header, f.hdr.offset);
+  return b;
+}
+
+export function decodeSrv6Seglist(b: Uint8Array): Srv6Seglist {
+  const [v, f] = view('cil_srv6_seglist', b);
+  const hdrLen = Math.min(v.getUint16(f.hdr_len.offset, true), SRV6_HDR_MAX);
+  return {
+    ifindex: v.getUint32(f.ifindex.offset, true),
+    mtu: v.getUint16(f.mtu.offset, true),
+    tenantId: v.getUint32(f.tenant_id.offset, true),
+    srcMac: macString(b, f.src_mac.offset),
+    dstMac: macString(b, f.dst_mac.offset),
+    header: Uint8Array.from(b.subarray(f.hdr.offset, f.hdr.offset + hdrLen)),
+  };
+}
+
+/** A SID as IPv6 text. */
+export const sidKey = (sid: string): Buffer => ipv6Bytes(sid);
+export const decodeSidKey = (b: Uint8Array): string => ipv6String(b);
+
+export interface LocalSid {
+  behavior: Srv6Behavior;
+  /** End.DT4/End.DT6: the tenant table; 0 otherwise. */
+  tenantId: number;
+  /** End.X: the adjacency's device and MACs; 0 and zero MACs otherwise. */
+  ifindex: number;
+  srcMac: string;
+  dstMac: string;
+}
+
+const BEHAVIOR_NAMES = new Map(Object.entries(SRV6_BEHAVIORS).map(([k, v]) => [v, k as Srv6Behavior]));
+
+export function localSidValue(s: LocalSid): Buffer {
+  const behavior = SRV6_BEHAVIORS[s.behavior];
+  if (behavior === undefined) throw new RangeError(`unknown SRv6 behavior "${s.behavior}"`);
+  const [b, v, f] = buf('cil_local_sid');
+  v.setUint32(f.behavior.offset, behavior, true);
+  v.setUint32(f.tenant_id.offset, s.tenantId, true);
+  v.setUint32(f.ifindex.offset, s.ifindex, true);
+  macBytes(s.srcMac).copy(b, f.src_mac.offset);
+  macBytes(s.dstMac).copy(b, f.dst_mac.offset);
+  return b;
+}
+
+export function decodeLocalSid(b: Uint8Array): LocalSid {
+  const [v, f] = view('cil_local_sid', b);
+  const n = v.getUint32(f.behavior.offset, true);
+  const behavior = BEHAVIOR_NAMES.get(n);
+  if (!behavior) throw new RangeError(`unknown SRv6 behavior ${n}`);
+  return {
+    behavior,
+    tenantId: v.getUint32(f.tenant_id.offset, true),
+    ifindex: v.getUint32(f.ifindex.offset, true),
+    srcMac: macString(b, f.src_mac.offset),
+    dstMac: macString(b, f.dst_mac.offset),
+  };
+}
+
+/** A locator prefix, e.g. "fc00:0:1::/48". */
+export function locatorKey(prefix: string): Buffer {
+  const { addr, len } = prefixBytes(prefix, 6);
+  const [b, v, f] = buf('cil_locator_key');
+  v.setUint32(f.prefixlen.offset, len, true);
+  addr.copy(b, f.addr.offset);
+  return b;
+}
+
+export function decodeLocatorKey(b: Uint8Array): string {
+  const [v, f] = view('cil_locator_key', b);
+  return `${ipv6String(b, f.addr.offset) || '::'}/${v.getUint32(f.prefixlen.offset, true)}`;
+}
+
+export interface TenantKey {
+  tenantId: number;
+  /** Inner destination prefix: IPv4 in srv6_tenant_routes4, IPv6 in srv6_tenant_routes6. */
+  prefix: string;
+}
+
+export function tenantKey4(k: TenantKey): Buffer {
+  const { addr, len } = prefixBytes(k.prefix, 4);
+  const [b, v, f] = buf('cil_tenant_key4');
+  v.setUint32(f.prefixlen.offset, 32 + len, true);
+  v.setUint32(f.tenant_id_be.offset, k.tenantId, false);
+  addr.copy(b, f.ip4_be.offset);
+  return b;
+}
+
+export function decodeTenantKey4(b: Uint8Array): TenantKey {
+  const [v, f] = view('cil_tenant_key4', b);
+  return { tenantId: v.getUint32(f.tenant_id_be.offset, false), prefix: `${ipv4String(b, f.ip4_be.offset)}/${v.getUint32(f.prefixlen.offset, true) - 32}` };
+}
+
+export function tenantKey6(k: TenantKey): Buffer {
+  const { addr, len } = prefixBytes(k.prefix, 6);
+  const [b, v, f] = buf('cil_tenant_key6');
+  v.setUint32(f.prefixlen.offset, 32 + len, true);
+  v.setUint32(f.tenant_id_be.offset, k.tenantId, false);
+  addr.copy(b, f.ip6.offset);
+  return b;
+}
+
+export function decodeTenantKey6(b: Uint8Array): TenantKey {
+  const [v, f] = view('cil_tenant_key6', b);
+  return { tenantId: v.getUint32(f.tenant_id_be.offset, false), prefix: `${ipv6String(b, f.ip6.offset) || '::'}/${v.getUint32(f.prefixlen.offset, true) - 32}` };
+}
+
+export interface TenantRoute {
+  /** 0: the node's stack routes the decapsulated packet; else the device to send it out of. */
+  ifindex: number;
+  /** The destination endpoint's security identity; 0 when not known. */
+  identity: number;
+}
+
+export function tenantRouteValue(r: TenantRoute): Buffer {
+  const [b, v, f] = buf('cil_tenant_route');
+  v.setUint32(f.ifindex.offset, r.ifindex, true);
+  v.setUint32(f.identity.offset, r.identity, true);
+  return b;
+}
+
+export function decodeTenantRoute(b: Uint8Array): TenantRoute {
+  const [v, f] = view('cil_tenant_route', b);
+  return { ifindex: v.getUint32(f.ifindex.offset, true), identity: v.getUint32(f.identity.offset, true) };
+}
+
 // ---- counters ----------------------------------------------------------------------------
 
 /** Sums a per-CPU cil_counter_value over CPUs (each slot padded to 8 bytes, as the kernel lays them out). */
@@ -319,4 +518,16 @@ export function sumCounter(b: Uint8Array, cpus: number): { packets: bigint; byte
     bytes += v.getBigUint64(c * size + 8, true);
   }
   return { packets, bytes };
+}
+
+/** Packets and bytes per slot of a `counters` map, summed over CPUs; slots never hit are left out. */
+export function counterTotals(counters: BpfMap): Record<string, { packets: bigint; bytes: bigint }> {
+  const out: Record<string, { packets: bigint; bytes: bigint }> = {};
+  for (let i = 1; i < COUNTER_SLOTS; i++) {
+    const raw = counters.lookup(Buffer.from(Uint32Array.of(i).buffer));
+    if (raw === null) continue;
+    const t = sumCounter(raw, counters.possibleCpus);
+    if (t.packets > 0n) out[counterName(i)] = t;
+  }
+  return out;
 }

@@ -109,6 +109,12 @@ const BATCHABLE = new Set([MAP_HASH, MAP_ARRAY, MAP_PERCPU_HASH, MAP_PERCPU_ARRA
 // Arrays cannot delete at all; of the batchable types only the hashes delete in batches.
 const DELETE_BATCHABLE = new Set([MAP_HASH, MAP_PERCPU_HASH, MAP_LRU_HASH, MAP_LRU_PERCPU_HASH]);
 
+/**
+ * tc priority of a filter attached without one (edge_egress). Lower numbers run first; 1 is
+ * left free for srv6_encap, which must see a pod's packet before edge_egress does.
+ */
+export const TC_DEFAULT_PRIORITY = 2;
+
 /** XDP test runs whose frames really leave through the redirect target. */
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 2;
 
@@ -150,13 +156,16 @@ export class BpfProgram {
     call(() => addon().detachXdp(ifindex, opts));
   }
 
-  /** A tc filter on the clsact hook (created if missing), replacing one with the same handle and priority. */
+  /**
+   * A tc filter on the clsact hook (created if missing), replacing one with the same handle
+   * and priority (default handle 1, priority TC_DEFAULT_PRIORITY).
+   */
   attachTc(ifindex: number, direction: 'ingress' | 'egress', opts: NetnsOption & { handle?: number; priority?: number } = {}): void {
-    call(() => addon().attachTc(this.fd, ifindex, direction, opts));
+    call(() => addon().attachTc(this.fd, ifindex, direction, { ...opts, priority: opts.priority ?? TC_DEFAULT_PRIORITY }));
   }
 
   detachTc(ifindex: number, direction: 'ingress' | 'egress', opts: NetnsOption & { handle?: number; priority?: number } = {}): void {
-    call(() => addon().detachTc(ifindex, direction, opts));
+    call(() => addon().detachTc(ifindex, direction, { ...opts, priority: opts.priority ?? TC_DEFAULT_PRIORITY }));
   }
 
   /** BPF_PROG_TEST_RUN: retval, output frame and mean nanoseconds per run. */

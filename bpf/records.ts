@@ -4,6 +4,7 @@ import { formatIA } from '../scion/isdas';
 import {
   DIRECTIONS,
   LAYOUTS,
+  PATH_KINDS,
   REC_F_AUTHENTICATED,
   REC_F_HAS_INNER,
   REC_F_PATH_TRUNCATED,
@@ -12,8 +13,10 @@ import {
   VERDICTS,
   counterName,
   type Direction,
+  type PathKind,
   type Verdict,
 } from './abi';
+import { ipv6String } from './maps';
 
 export class RecordError extends Error {
   constructor(
@@ -36,8 +39,16 @@ export interface PacketRecord {
   identity: number;
   srcIA: bigint;
   dstIA: bigint;
+  /** What `path` holds: a SCION path, or an SRv6 Segment Routing Header (RFC 8754). */
+  pathKind: PathKind;
+  /** SCION PathType; 4 (the Routing Type) for an SRH. */
   pathType: number;
-  /** The pod's packet; null when the payload was no IPv4 packet (routers only). */
+  /** SRv6: the tenant (VRF id) of the segment list or decapsulating SID; 0 otherwise. */
+  tenantId: number;
+  /** SRv6: outer IPv6 source and destination (the active SID) as the packet left (encap) or arrived; '' otherwise. */
+  outerSrc: string;
+  outerDst: string;
+  /** The pod's packet (IPv4, or IPv6 after End.DT6); null when there was none (SCION routers, early drops). */
   inner: {
     proto: number;
     srcAddr: string;
@@ -55,7 +66,7 @@ export interface PacketRecord {
   podLen: number;
   ingressIfid: number;
   egressIfid: number;
-  /** The raw SCION path bytes (decode with scion/path/raw); may be cut short, see pathTruncated. */
+  /** The raw SCION path bytes (decode with scion/path/raw) or the SRH; may be cut short, see pathTruncated. */
   path: Uint8Array;
   pathTruncated: boolean;
   /** A SPAO sealed (egress) or verified (ingress) this packet. */
@@ -94,7 +105,10 @@ export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecor
   }
   const flags = buf[off + O.flags];
   const pathLen = Math.min(buf.readUInt16LE(off + O.path_len), RECORD_SIZE - PATH_OFF);
-  const hasInner = (flags & REC_F_HAS_INNER) !== 0 && buf[off + O.ip_version] === 4;
+  const ipVersion = buf[off + O.ip_version];
+  const hasInner = (flags & REC_F_HAS_INNER) !== 0 && (ipVersion === 4 || ipVersion === 6);
+  const pathKind = PATH_KINDS[buf[off + O.path_kind]];
+  if (!pathKind) throw new RecordError('BAD_FIELD', `path kind ${buf[off + O.path_kind]}`);
   return {
     ifindex: buf.readUInt32LE(off + O.ifindex),
     tsNs: buf.readBigUInt64LE(off + O.ts_ns),
@@ -104,12 +118,16 @@ export function decodeRecord(buf: Buffer, off: number, len: number): PacketRecor
     identity: buf.readUInt32LE(off + O.identity),
     srcIA: buf.readBigUInt64LE(off + O.src_ia),
     dstIA: buf.readBigUInt64LE(off + O.dst_ia),
+    pathKind,
     pathType: buf[off + O.path_type],
+    tenantId: buf.readUInt32LE(off + O.tenant_id),
+    outerSrc: ipv6String(buf, off + O.outer_src),
+    outerDst: ipv6String(buf, off + O.outer_dst),
     inner: hasInner
       ? {
           proto: buf[off + O.inner_proto],
-          srcAddr: ipv4(buf, off + O.src_addr),
-          dstAddr: ipv4(buf, off + O.dst_addr),
+          srcAddr: ipVersion === 4 ? ipv4(buf, off + O.src_addr) : ipv6String(buf, off + O.src_addr),
+          dstAddr: ipVersion === 4 ? ipv4(buf, off + O.dst_addr) : ipv6String(buf, off + O.dst_addr),
           srcPort: buf.readUInt16LE(off + O.src_port),
           dstPort: buf.readUInt16LE(off + O.dst_port),
           tcpFlags: buf[off + O.tcp_flags],
@@ -162,5 +180,6 @@ export function decodeBatch(
 export function describeRecord(r: PacketRecord): string {
   const inner = r.inner ? `${r.inner.srcAddr}:${r.inner.srcPort} -> ${r.inner.dstAddr}:${r.inner.dstPort} proto ${r.inner.proto}` : 'no inner';
   const verdict = r.verdict === 'DROPPED' ? `DROPPED ${r.dropReason}` : 'FORWARDED';
-  return `${r.direction} ${verdict} ${formatIA(r.srcIA)} -> ${formatIA(r.dstIA)} ${inner} id ${r.identity}`;
+  const path = r.pathKind === 'srv6' ? `srv6 ${r.outerSrc} -> ${r.outerDst} tenant ${r.tenantId}` : `${formatIA(r.srcIA)} -> ${formatIA(r.dstIA)}`;
+  return `${r.direction} ${verdict} ${path} ${inner} id ${r.identity}`;
 }

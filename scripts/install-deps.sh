@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(clang clang-16 llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config iproute2
       protobuf-compiler libprotobuf-dev make g++ python3 iputils-ping tcpdump ethtool netcat-openbsd
-      chromium fonts-dejavu-core openssl)
+      chromium fonts-dejavu-core openssl tshark)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

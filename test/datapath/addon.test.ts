@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BpfError, BpfMap, BpfObject, RingReader, possibleCpus } from '../../bpf/native';
+import { BpfError, BpfMap, BpfObject, RingReader, possibleCpus, TC_DEFAULT_PRIORITY } from '../../bpf/native';
 import { requireDatapath } from './harness/require';
 import { Topology } from './harness/topology';
 
@@ -257,7 +257,7 @@ describe('bpf/native: the addon in the real kernel', function () {
       first.program('fx_tc').attachTc(ifindex, 'egress', { netns, handle: 2, priority: 5 });
       const ingress = filters('ingress');
       assert.equal(ingress.length, 1);
-      assert.deepEqual([ingress[0].pref, ingress[0].handle], [1, 1]);
+      assert.deepEqual([ingress[0].pref, ingress[0].handle], [TC_DEFAULT_PRIORITY, 1]);
       assert.deepEqual(filters('egress').map((f) => [f.pref, f.handle]), [[5, 2]]);
       assert.equal(readlinkSync('/proc/thread-self/ns/net'), ownNetns, 'back in our own namespace');
 

@@ -37,6 +37,13 @@ static __always_inline __u32 cil_counter_of(const struct cil_packet_meta *m)
 {
 	if (m->verdict == CIL_VERDICT_DROPPED)
 		return m->drop_reason;
+	if (m->path_kind == CIL_PATH_SRV6) {
+		if (m->direction == CIL_DIR_EGRESS_ENCAP)
+			return CIL_CNT_SRV6_ENCAP;
+		if (m->direction == CIL_DIR_INGRESS_DECAP)
+			return CIL_CNT_SRV6_DECAP;
+		return CIL_CNT_SRV6_END;
+	}
 	if (m->direction == CIL_DIR_EGRESS_ENCAP)
 		return CIL_CNT_ENCAP;
 	if (m->direction == CIL_DIR_INGRESS_DECAP)

@@ -1,0 +1,175 @@
+// Segment-list selection: simple paths over the catalogue's link graph from the
+// encapsulating node to the destination node, filtered by the policy's constraints and
+// ranked by its preference. A path's segment list names the End SID of every provider node
+// it crosses, then the destination's End.DT4/End.DT6 SID for the tenant (RFC 8986 §4).
+
+import { DEFINES } from '../bpf/abi_layout.gen';
+import { expandCountry } from '../geo/countries';
+import type { SidCatalogue, SidNode } from './catalogue';
+import { Srv6Error } from './errors';
+
+/** The datapath's SRH template holds at most this many segments. */
+export const MAX_SEGMENTS: number = DEFINES.CIL_SRV6_MAX_SEGMENTS;
+/** Default bound on partial paths the search extends before it gives up with PATH_LIMIT. */
+export const DEFAULT_EXPLORE_LIMIT = 100_000;
+
+export type SegmentListPreference = 'latency' | 'hops';
+
+export interface SegmentListPolicy {
+  /** Each entry (ISO code or group such as EU) must be the country of some node on the path. */
+  throughCountries?: string[];
+  /** No node on the path may stand in any of these countries (or groups). */
+  avoidCountries?: string[];
+  /** Every one of these nodes must be on the path. */
+  throughNodes?: string[];
+  /** None of these nodes may be on the path. */
+  avoidNodes?: string[];
+  /** When non-empty: every provider node on the path must be run by one of these operators. */
+  operators?: string[];
+  preference: SegmentListPreference;
+  /** At most this many segments (1..MAX_SEGMENTS); MAX_SEGMENTS when unset. */
+  maxSegments?: number;
+}
+
+export interface SelectRequest {
+  /** The node that encapsulates (H.Encaps). */
+  from: string;
+  /** The node that decapsulates into the tenant's table. */
+  to: string;
+  tenantId: number;
+  policy: SegmentListPolicy;
+  /** Inner packet family: End.DT4 (4, default) or End.DT6 (6) at the destination. */
+  family?: 4 | 6;
+  /** Bound on partial paths extended; DEFAULT_EXPLORE_LIMIT when unset. */
+  exploreLimit?: number;
+}
+
+export interface SegmentListChoice {
+  /** SIDs in travel order; the last is the destination's decapsulation SID. */
+  segments: string[];
+  /** Every node on the path in travel order, `from` first: segments[i] belongs to nodes[i + 1]. */
+  nodes: string[];
+  /** Distinct countries of `nodes` in travel order; nodes without a country are left out. */
+  countries: string[];
+  /** Sum of the links' latencies along `nodes`. */
+  latencyNs: number;
+}
+
+/**
+ * Every segment list from `from` to `to` that satisfies the policy, best first. Ties are
+ * broken by the other criterion, then by the node names, so the order is deterministic.
+ * Throws NO_SEGMENT_LIST (with what ruled the candidates out) when none satisfies it.
+ */
+export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest): SegmentListChoice[] {
+  const { policy } = req;
+  const from = need(catalogue, req.from, 'from');
+  const to = need(catalogue, req.to, 'to');
+  if (from === to) throw new Srv6Error('BAD_ARGUMENT', `from and to are the same node ${from.name}`);
+  if (policy.preference !== 'latency' && policy.preference !== 'hops') {
+    throw new Srv6Error('BAD_ARGUMENT', `preference "${String(policy.preference)}" is not latency or hops`);
+  }
+  const maxSegments = policy.maxSegments ?? MAX_SEGMENTS;
+  if (!Number.isInteger(maxSegments) || maxSegments < 1 || maxSegments > MAX_SEGMENTS) {
+    throw new Srv6Error('BAD_ARGUMENT', `maxSegments ${maxSegments} outside 1..${MAX_SEGMENTS} (the datapath's SRH limit)`);
+  }
+  const exploreLimit = req.exploreLimit ?? DEFAULT_EXPLORE_LIMIT;
+  if (!Number.isInteger(exploreLimit) || exploreLimit < 1) throw new Srv6Error('BAD_ARGUMENT', `exploreLimit ${exploreLimit} must be a positive integer`);
+  const family = req.family ?? 4;
+  const decap = family === 6 ? catalogue.dt6Sid(to.name, req.tenantId) : catalogue.dt4Sid(to.name, req.tenantId);
+  if (!decap) throw new Srv6Error('NO_DECAP_SID', `${to.name} has no End.DT${family} SID for tenant ${req.tenantId}`);
+
+  const through = (policy.throughCountries ?? []).map((c) => new Set(countries(c)));
+  const avoid = new Set((policy.avoidCountries ?? []).flatMap(countries));
+  const throughNodes = (policy.throughNodes ?? []).map((n) => need(catalogue, n, 'throughNodes').name);
+  const avoidNodes = new Set((policy.avoidNodes ?? []).map((n) => need(catalogue, n, 'avoidNodes').name));
+  const operators = new Set(policy.operators ?? []);
+
+  // Why candidates were dropped, for the NO_SEGMENT_LIST message.
+  const ruledOut = { 'no transit': 0, avoided: 0, operator: 0, 'too many segments': 0, 'misses a through constraint': 0 };
+  const avoided = (n: SidNode) => avoidNodes.has(n.name) || (n.geo?.country !== undefined && avoid.has(n.geo.country));
+  const transitRuledOut = (n: SidNode): keyof typeof ruledOut | undefined => {
+    // Edge nodes and providers without an End SID cannot be named as a segment.
+    if (n.role !== 'provider' || !catalogue.endSid(n.name)) return 'no transit';
+    if (avoided(n)) return 'avoided';
+    if (operators.size > 0 && !operators.has(n.operator)) return 'operator';
+    return undefined;
+  };
+  for (const n of [from, to]) {
+    if (avoided(n)) throw new Srv6Error('NO_SEGMENT_LIST', `${n.name} itself is avoided by the policy`);
+  }
+
+  const found: SegmentListChoice[] = [];
+  const path: SidNode[] = [from];
+  const onPath = new Set([from.name]);
+  let explored = 0;
+  const dfs = (at: SidNode, latencyNs: number): void => {
+    for (const nb of catalogue.neighbours(at.name)) {
+      if (onPath.has(nb.node)) continue;
+      if (++explored > exploreLimit) {
+        throw new Srv6Error('PATH_LIMIT', `more than ${exploreLimit} partial paths from ${from.name} to ${to.name}; narrow the policy or raise the limit`);
+      }
+      const next = catalogue.node(nb.node)!;
+      if (next === to) {
+        consider([...path, to], latencyNs + nb.latencyNs);
+        continue;
+      }
+      const out = transitRuledOut(next);
+      if (out) {
+        ruledOut[out]++;
+        continue;
+      }
+      // providers so far + this one + the decapsulation SID
+      if (path.length + 1 > maxSegments) {
+        ruledOut['too many segments']++;
+        continue;
+      }
+      path.push(next);
+      onPath.add(next.name);
+      dfs(next, latencyNs + nb.latencyNs);
+      path.pop();
+      onPath.delete(next.name);
+    }
+  };
+  const consider = (nodes: SidNode[], latencyNs: number): void => {
+    const cs = uniq(nodes.map((n) => n.geo?.country).filter((c): c is string => c !== undefined));
+    const names = nodes.map((n) => n.name);
+    if (!through.every((set) => cs.some((c) => set.has(c))) || !throughNodes.every((n) => names.includes(n))) {
+      ruledOut['misses a through constraint']++;
+      return;
+    }
+    const segments = nodes.slice(1, -1).map((n) => catalogue.endSid(n.name)!.sid);
+    segments.push(decap.sid);
+    found.push({ segments, nodes: names, countries: cs, latencyNs });
+  };
+  dfs(from, 0);
+
+  if (found.length === 0) {
+    const why = Object.entries(ruledOut).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+    throw new Srv6Error('NO_SEGMENT_LIST', `no path from ${from.name} to ${to.name} satisfies the policy${why ? ` (ruled out: ${why})` : ' (the nodes are not connected)'}`);
+  }
+  const byName = (a: SegmentListChoice, b: SegmentListChoice) => {
+    const x = a.nodes.join(' ');
+    const y = b.nodes.join(' ');
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  found.sort(policy.preference === 'latency'
+    ? (a, b) => a.latencyNs - b.latencyNs || a.segments.length - b.segments.length || byName(a, b)
+    : (a, b) => a.segments.length - b.segments.length || a.latencyNs - b.latencyNs || byName(a, b));
+  return found;
+}
+
+function need(catalogue: SidCatalogue, name: string, what: string): SidNode {
+  const n = catalogue.node(name);
+  if (!n) throw new Srv6Error('UNKNOWN_NODE', `${what}: "${name}" is not a node of the SID catalogue`);
+  return n;
+}
+
+function countries(codeOrGroup: string): readonly string[] {
+  const cs = expandCountry(codeOrGroup);
+  if (!cs) throw new Srv6Error('BAD_ARGUMENT', `"${codeOrGroup}" is no ISO 3166-1 alpha-2 country code or country group`);
+  return cs;
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
