@@ -2,6 +2,8 @@
 // (CONTRACT §B): four provider nodes in CH, IT, AT and DE, two edge nodes per cluster. The
 // expected routes are worked out by hand from the link latencies, not by the planner.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadSidCatalogue } from '../../../../srv6/catalogue';
 import { DemoPlanError } from '../../../../cli/demo/plan';
 import { planSrv6, type Srv6LinkInput, type Srv6NodeInput, type Srv6Plan } from '../../../../cli/demo/srv6_plan';
 
@@ -80,6 +82,20 @@ describe('cli/demo/srv6_plan: the SRv6 provider network of the demo', () => {
     assert.equal(zrh?.routes.length, NODES.length - 1);
     for (const r of zrh?.routes ?? []) assert.deepEqual([r.dev, r.via], ['sr0', 'fd00:b:0::1'], r.prefix);
     assert.equal(routeTo(plan, 'zrh-node-1', 'fc00:0:101::/48'), undefined, 'no route to its own locator');
+  });
+
+  it('plans examples/srv6.yaml, the demo\'s catalogue, as the same network', () => {
+    const cat = loadSidCatalogue(join(__dirname, '..', '..', '..', '..', 'examples', 'srv6.yaml'));
+    const real = planSrv6({ nodes: cat.nodes.map((n) => ({ name: n.name, role: n.role, locator: n.locatorText })), links: cat.links }, DEMO_NODES, 'x');
+    assert.deepEqual(real.providers.map((p) => [p.name, p.locator]).sort(), NODES.filter((n) => n.role === 'provider').map((n) => [n.name, n.locator]).sort());
+    assert.deepEqual(real.segments.map((s) => [s.cluster, s.provider.node, s.members.map((m) => m.node)]), [
+      ['zurich', 'pe-zurich', ['zrh-node-1', 'zrh-node-2']],
+      ['frankfurt', 'pe-frankfurt', ['fra-node-1', 'fra-node-2']],
+    ]);
+    assert.equal(real.links.length, 4);
+    const milan = real.links.flatMap((l) => [l.a, l.b]).find((end) => end.node === 'p-milan' && real.links.some((l) => [l.a, l.b].includes(end) && [l.a.node, l.b.node].includes('pe-zurich')));
+    const zrh = real.providers.find((p) => p.name === 'pe-zurich');
+    assert.equal(zrh?.routes.find((r) => r.prefix === 'fc00:0:3::/48')?.via, milan?.ip, 'Zurich reaches Vienna by Milan');
   });
 
   it('refuses an edge node that is no demo node, a link between edge nodes, and a node with two providers', () => {
