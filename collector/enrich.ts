@@ -1,6 +1,7 @@
 // What the collector adds to a metered flow before export: who the endpoints are (pod,
 // namespace, labels, security identity) and which SCION path the packets took, with the
-// control plane's metadata for it (hops, interfaces, geo, latency, expiry).
+// control plane's metadata for it (hops, interfaces, geo, latency, expiry), or, for a
+// packet that went over SRv6, the Segment Routing Header it carried.
 //
 // Two lookups, each behind an interface so the embedded mode and Kubernetes can supply
 // their own: EndpointDirectory (pod IP -> endpoint) and PathCatalog (datapath path id or
@@ -10,7 +11,9 @@
 import type { IdentityView } from '../identity/allocator';
 import { flowLabels, workloadLabels } from '../identity/workload_labels';
 import type { Workload } from '../identity/workload';
-import type { ScionPath } from '../proto/gen/flow/flow';
+import type { ScionPath, Srv6Path } from '../proto/gen/flow/flow';
+import { decodeSrh, travelOrder } from '../srv6/srh';
+import { sidText } from '../srv6/sid';
 import type { IA } from '../scion/isdas';
 import { pathTypeOf } from '../paths/describe';
 import type { MeteredFlow } from './flowtable';
@@ -74,7 +77,10 @@ export interface PathCatalog {
 export interface Enrichment {
   source: EndpointInfo | undefined;
   destination: EndpointInfo | undefined;
-  path: ScionPath;
+  /** The SCION path; undefined for an SRv6 flow. */
+  path: ScionPath | undefined;
+  /** The SRv6 path's evidence, for an SRv6 flow. */
+  srv6Path?: Srv6Path;
 }
 
 /**
@@ -106,6 +112,9 @@ function destinationOf(f: MeteredFlow, endpoints: EndpointDirectory, remote: Rem
  * evidence a relay checks it by.
  */
 export function enrich(f: MeteredFlow, endpoints: EndpointDirectory, paths: PathCatalog, remote?: RemoteDirectory): Enrichment {
+  if (f.pathKind === 'srv6') {
+    return { source: sourceOf(f, endpoints, remote), destination: destinationOf(f, endpoints, remote), path: undefined, srv6Path: srv6Evidence(f) };
+  }
   const byId = f.pathId !== 0 ? paths.byId(f.pathId) : undefined;
   const recorded = f.path.length > 0 && !f.pathTruncated;
   return {
@@ -114,5 +123,31 @@ export function enrich(f: MeteredFlow, endpoints: EndpointDirectory, paths: Path
     path: byId
       ? recorded ? { ...byId, type: pathTypeOf(f.pathType), raw: Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength) } : byId
       : { ...paths.byRaw(recorded ? f.path : new Uint8Array(0), f.pathType, f.srcIA, f.dstIA), pathId: f.pathId },
+  };
+}
+
+/**
+ * An SRv6 flow's path as the datapath saw it: the SRH bytes and the outer source (the
+ * evidence a relay rebuilds everything else from), with the segments and Segments Left
+ * read from those bytes for local readers. A header that does not decode, or was cut short
+ * in the record, keeps its bytes and names no segments.
+ */
+export function srv6Evidence(f: MeteredFlow): Srv6Path {
+  const raw = Buffer.from(f.path.buffer, f.path.byteOffset, f.path.byteLength);
+  const d = f.pathTruncated ? undefined : decodeSrh(raw);
+  const srh = d?.ok ? d.srh : undefined;
+  return {
+    segments: srh ? travelOrder(srh).map(sidText) : [],
+    segmentsLeft: srh?.segmentsLeft ?? 0,
+    source: f.outerSrc ?? '',
+    tenantId: f.tenantId ?? 0,
+    tenant: '',
+    hops: [],
+    fingerprint: '',
+    knownToCatalogue: false,
+    hmac: undefined,
+    raw,
+    pathId: f.pathId,
+    latencyNs: undefined,
   };
 }

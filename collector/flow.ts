@@ -1,6 +1,6 @@
 // A metered, enriched flow as Hubble's flow.Flow, with the fields filled the way Hubble
-// fills them for a trace or drop event at the same place, plus Cillion's SCION path,
-// observation point and the identity the shim carried.
+// fills them for a trace or drop event at the same place, plus Cillion's WAN path (SCION
+// or SRv6, path_type saying which), observation point and the identity the shim carried.
 import { PROTO_CILLION_SHIM, COUNTERS, counterName } from '../bpf/abi';
 import {
   DropReason,
@@ -12,6 +12,7 @@ import {
   TraceObservationPoint,
   TrafficDirection,
   Verdict,
+  WanPathType,
   type Endpoint,
   type Layer4,
   type Policy,
@@ -132,7 +133,8 @@ function endpoint(info: EndpointInfo | undefined, identity: number): Endpoint {
 
 /** The identity the packet's shim carried: egress writes the source's, ingress reads the sender's. */
 function identityExtension(f: MeteredFlow, e: Enrichment, ctx: NodeContext): SecurityIdentityExtension | undefined {
-  if (!f.inner || f.direction === 'ROUTER_FORWARD') return undefined;
+  // An SRv6 packet carries no identity option: nothing crossed the WAN to report on.
+  if (!f.inner || f.direction === 'ROUTER_FORWARD' || f.pathKind === 'srv6') return undefined;
   const egress = f.direction === 'EGRESS_ENCAP';
   if (!egress && f.identity === 0) {
     return { identity: 0, clusterName: '', optionType: 0, authenticated: false, check: IdentityCheck.IDENTITY_ABSENT };
@@ -172,7 +174,9 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: NodeContext): Flow {
   const reply = isReply(f);
   const inner = f.inner;
   // Ingress: the sender's identity came in the packet; the datapath knows only local endpoints' own.
-  const srcIdentity = f.direction === 'INGRESS_DECAP' ? f.identity : (e.source?.identity ?? f.identity);
+  // SRv6 carries none, so there the sender is known by its address only.
+  const srv6 = f.pathKind === 'srv6';
+  const srcIdentity = f.direction === 'INGRESS_DECAP' && !srv6 ? f.identity : (e.source?.identity ?? f.identity);
   return Flow.fromPartial({
     time: wallTime(f.lastNs, ctx),
     uuid: nextFlowUuid(),
@@ -193,6 +197,8 @@ export function toFlow(f: MeteredFlow, e: Enrichment, ctx: NodeContext): Flow {
     reply: reply ?? false,
     interface: { index: f.ifindex, name: ctx.interfaceName?.(f.ifindex) ?? '' },
     scionPath: e.path,
+    pathType: srv6 ? WanPathType.WAN_PATH_SRV6 : WanPathType.WAN_PATH_SCION,
+    srv6Path: e.srv6Path,
     scionObservationPoint: point.scion,
     identityExtension: identityExtension(f, e, ctx),
     ingressDeniedBy: deniedBy(f, COUNTERS.POLICY_DENIED, ctx),

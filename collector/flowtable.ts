@@ -12,7 +12,9 @@
 //
 // Records arrive at millions a second, so the table decodes fields straight from the ring
 // batch and keeps its state in typed arrays: a record of a known flow allocates nothing.
-// Only a new flow copies its path bytes. Entries sit on two intrusive lists: by last
+// Only a new flow copies its path bytes. An SRv6 flow is keyed by its Segment Routing
+// Header bytes even when the datapath names its segment list by id, and by its tenant and
+// outer source, since tenants may reuse inner addresses. Entries sit on two intrusive lists: by last
 // packet (idle expiry and eviction walk it from the front) and by start of the current
 // report interval (active expiry walks it from the front), so expiry costs only the
 // entries it emits.
@@ -21,7 +23,9 @@
 // within a few nanoseconds for years after, far finer than flows need.
 import * as abi from '../bpf/abi';
 import type { Direction } from '../bpf/abi';
+import { ENUMS } from '../bpf/abi_layout.gen';
 import { RecordError } from '../bpf/records';
+import { sidText } from '../srv6/sid';
 
 // Module-local copies: a module binding may be an accessor (tsx's CommonJS interop), too
 // slow to read once per record.
@@ -65,14 +69,21 @@ const O_IN_IFID = META.ingress_ifid.offset;
 const O_EG_IFID = META.egress_ifid.offset;
 const O_PATH_LEN = META.path_len.offset;
 const O_FLAGS = META.flags.offset;
+const O_PATH_KIND = META.path_kind.offset;
+const O_TENANT = META.tenant_id.offset;
+const O_OUTER_SRC = META.outer_src.offset;
+const PATH_SRV6 = ENUMS.cil_path_kind.CIL_PATH_SRV6;
 
 const VERDICT_FORWARDED = abi.VERDICT_FORWARDED;
 const VERDICT_DROPPED = abi.VERDICT_DROPPED;
 const TWO32 = 4294967296;
 
-// Key words per entry: src addr, dst addr, ports, proto|direction|path type|has inner,
-// ifindex, path id, path hash (0 when the path id names the path), identity, src IA (2), dst IA (2).
-const KW = 12;
+// Key words per entry: src addr, dst addr, ports, proto|direction|path type|has inner|SRv6,
+// ifindex, path id, path hash (0 when the path id names the path), identity, src IA (2), dst IA (2),
+// tenant, outer IPv6 source (4).
+const KW = 17;
+const K_HAS_INNER = 0x1000000;
+const K_SRV6 = 0x2000000;
 
 export type FlowEnd = 'idle' | 'active' | 'evicted' | 'flush';
 
@@ -87,8 +98,14 @@ export interface MeteredFlow {
   dstIA: bigint;
   pathType: number;
   pathId: number;
-  /** The raw SCION path of the flow's first packet (a copy). */
+  /** Which kind of WAN path `path` holds; absent: 'scion'. */
+  pathKind?: 'scion' | 'srv6';
+  /** The raw SCION path, or the SRv6 Segment Routing Header, of the flow's first packet (a copy). */
   path: Uint8Array;
+  /** SRv6: the tenant (VRF id) of the segment list or decapsulating SID; absent: 0. */
+  tenantId?: number;
+  /** SRv6: the outer IPv6 source, the node that encapsulated the packet (RFC 5952 text); absent: ''. */
+  outerSrc?: string;
   pathTruncated: boolean;
   /** Every packet of the interval that was not dropped carried a SPAO the edge sealed or verified; absent: false. */
   authenticated?: boolean;
@@ -389,22 +406,38 @@ export class FlowTable {
       k[0] = dv.getUint32(off + O_SRC_ADDR);
       k[1] = dv.getUint32(off + O_DST_ADDR);
       k[2] = (dv.getUint16(off + O_SRC_PORT, true) << 16) | dv.getUint16(off + O_DST_PORT, true);
-      k[3] = buf[off + O_PROTO] | (direction << 8) | (buf[off + O_PATH_TYPE] << 16) | 0x1000000;
+      k[3] = buf[off + O_PROTO] | (direction << 8) | (buf[off + O_PATH_TYPE] << 16) | K_HAS_INNER;
     } else {
       k[0] = 0;
       k[1] = 0;
       k[2] = 0;
       k[3] = (direction << 8) | (buf[off + O_PATH_TYPE] << 16);
     }
+    const srv6 = buf[off + O_PATH_KIND] === PATH_SRV6;
+    if (srv6) k[3] |= K_SRV6;
     k[4] = dv.getUint32(off + O_IFINDEX, true);
     k[5] = pathId;
-    // Without a path id the path bytes are part of the key: hash them here, compare them on a hit.
-    k[6] = pathId === 0 ? hashBytes(dv, pathAt, pathLen) : 0;
+    // Without a path id (and always for SRv6) the path bytes are part of the key: hash them
+    // here, compare them on a hit.
+    k[6] = pathId === 0 || srv6 ? hashBytes(dv, pathAt, pathLen) : 0;
     k[7] = dv.getUint32(off + O_IDENTITY, true);
     k[8] = dv.getUint32(off + O_SRC_IA, true);
     k[9] = dv.getUint32(off + O_SRC_IA + 4, true);
     k[10] = dv.getUint32(off + O_DST_IA, true);
     k[11] = dv.getUint32(off + O_DST_IA + 4, true);
+    if (srv6) {
+      k[12] = dv.getUint32(off + O_TENANT, true);
+      k[13] = dv.getUint32(off + O_OUTER_SRC);
+      k[14] = dv.getUint32(off + O_OUTER_SRC + 4);
+      k[15] = dv.getUint32(off + O_OUTER_SRC + 8);
+      k[16] = dv.getUint32(off + O_OUTER_SRC + 12);
+    } else {
+      k[12] = 0;
+      k[13] = 0;
+      k[14] = 0;
+      k[15] = 0;
+      k[16] = 0;
+    }
     const h = hashKey(k);
 
     const ts = dv.getUint32(off + O_TS, true) + dv.getUint32(off + O_TS + 4, true) * TWO32;
@@ -454,7 +487,9 @@ export class FlowTable {
         keys[base] === k[0] && keys[base + 1] === k[1] && keys[base + 2] === k[2] && keys[base + 3] === k[3] &&
         keys[base + 4] === k[4] && keys[base + 5] === k[5] && keys[base + 6] === k[6] && keys[base + 7] === k[7] &&
         keys[base + 8] === k[8] && keys[base + 9] === k[9] && keys[base + 10] === k[10] && keys[base + 11] === k[11] &&
-        (k[5] !== 0 || (this.paths[e] as Buffer).compare(buf, pathAt, pathAt + pathLen) === 0)
+        keys[base + 12] === k[12] && keys[base + 13] === k[13] && keys[base + 14] === k[14] && keys[base + 15] === k[15] &&
+        keys[base + 16] === k[16] &&
+        (k[6] === 0 || (this.paths[e] as Buffer).compare(buf, pathAt, pathAt + pathLen) === 0)
       ) {
         return e;
       }
@@ -618,7 +653,8 @@ export class FlowTable {
   private snapshot(e: number, end: FlowEnd): MeteredFlow {
     const base = e * KW;
     const keys = this.keys;
-    const hasInner = (keys[base + 3] & 0x1000000) !== 0;
+    const hasInner = (keys[base + 3] & K_HAS_INNER) !== 0;
+    const srv6 = (keys[base + 3] & K_SRV6) !== 0;
     const ifids = this.ifids[e];
     return {
       ifindex: keys[base + 4],
@@ -637,7 +673,10 @@ export class FlowTable {
       dstIA: (BigInt(keys[base + 11]) << 32n) | BigInt(keys[base + 10]),
       pathType: (keys[base + 3] >> 16) & 0xff,
       pathId: keys[base + 5],
+      pathKind: srv6 ? 'srv6' : 'scion',
       path: this.paths[e] as Buffer,
+      tenantId: keys[base + 12],
+      outerSrc: srv6 ? ipv6(keys, base + 13) : '',
       pathTruncated: this.truncated[e] === 1,
       authenticated: this.authed[e] > 0 && this.authed[e] === this.packets[e] - this.dropped[e],
       ingressIfid: ifids >>> 16,
@@ -701,6 +740,13 @@ function ipv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
+/** RFC 5952 text of the IPv6 address in four big-endian key words. */
+function ipv6(words: Uint32Array, at: number): string {
+  const b = Buffer.alloc(16);
+  for (let i = 0; i < 4; i++) b.writeUInt32BE(words[at + i], 4 * i);
+  return sidText(b);
+}
+
 /** FNV-1a style over 32-bit words of the path; never 0, so a hashed path differs from "named by path id". */
 function hashBytes(dv: DataView, at: number, len: number): number {
   let h = 0x811c9dc5 ^ len;
@@ -730,10 +776,10 @@ function hashKey(k: Uint32Array): number {
   return h >>> 0;
 }
 
-/** A flow key as text: its KW key words from `base`, then the path bytes when no path id (word 5) names the path. */
+/** A flow key as text: its KW key words from `base`, then the path bytes when they are part of the key (word 6 set). */
 function keyText(words: Uint32Array, base: number, path: Buffer, from: number, to: number): string {
   let key = '';
   for (let i = 0; i < KW; i++) key += `${words[base + i]},`;
-  if (words[base + 5] === 0) key += path.toString('hex', from, to);
+  if (words[base + 6] !== 0) key += path.toString('hex', from, to);
   return key;
 }

@@ -20,6 +20,7 @@ export function arrayOf(kind: ColumnKind, buffer: ArrayBufferLike, byteOffset: n
     case 'string':
     case 'endpoint':
     case 'path':
+    case 'srv6path':
       return new Uint32Array(buffer, byteOffset, count);
     case 'u64':
       return new BigUint64Array(buffer, byteOffset, count);

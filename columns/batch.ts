@@ -1,6 +1,6 @@
 // A FlowColumns batch checked and ready to read by column: what the relay judges, stores
 // and rebuilds flows from. viewColumns (columns/view.ts) makes one from the wire message.
-import type { Endpoint, ScionPath } from '../proto/gen/flow/flow';
+import type { Endpoint, ScionPath, Srv6Path } from '../proto/gen/flow/flow';
 import type { ColumnKey } from './layout';
 
 export interface ColumnBatch {
@@ -11,9 +11,11 @@ export interface ColumnBatch {
   readonly endpoints: readonly (Endpoint | undefined)[];
   /** The path table as sent, with undefined (no path) at index 0. */
   readonly paths: readonly (ScionPath | undefined)[];
+  /** The SRv6 path table as sent (evidence only, see evidenceOfSrv6), with undefined at index 0. */
+  readonly srv6Paths: readonly (Srv6Path | undefined)[];
   /** A column's little-endian bytes, count x WIDTH[kind] long (zeros where the batch omitted it). */
   bytes(key: ColumnKey): Uint8Array;
-  /** The column as numbers, by its kind's width (u8, u16, u32, string, endpoint, path). */
+  /** The column as numbers, by its kind's width (u8, u16, u32, string, endpoint, path, srv6path). */
   u8(key: ColumnKey): Uint8Array;
   u16(key: ColumnKey): Uint16Array;
   u32(key: ColumnKey): Uint32Array;

@@ -9,12 +9,12 @@
 // comes back lower-case. Fields no column carries (Hubble's L7, tunnel, services, policies,
 // IP.source_xlated and encrypted, a flow's geofence and node name) are not sent.
 import { FlowColumns } from '../proto/gen/export/v1/export';
-import type { Endpoint, Flow, ScionPath, Workload } from '../proto/gen/flow/flow';
+import type { Endpoint, Flow, ScionPath, Srv6Path, Workload } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import { arrayOf } from './arrays';
 import { policyRefs } from './policy_refs';
 import { COLUMNS, L4, PRESENT, WIDTH, type ColumnKey } from './layout';
-import { endpointBytes, fieldBytes, pathBytes, stringBytes } from './size';
+import { endpointBytes, fieldBytes, pathBytes, srv6PathBytes, stringBytes } from './size';
 
 /** Why a flow was not added. */
 export interface EncodeRefusal {
@@ -91,6 +91,8 @@ interface Arrays {
   foldedReports: Uint32Array;
   ingressDeniedBy: Uint32Array;
   egressDeniedBy: Uint32Array;
+  pathType: Uint8Array;
+  srv6Path: Uint32Array;
   /** The time columns as pairs of 32-bit words (low first). */
   timeNsWords: Uint32Array;
   firstSeenNsWords: Uint32Array;
@@ -204,6 +206,10 @@ export class ColumnEncoder {
   /** Table indexes of paths by fingerprint, oldest first. */
   private readonly pathsByFingerprint = new Map<string, number[]>();
   private pathLists: number[][] = [];
+  private srv6Paths: Srv6Path[] = [];
+  /** Table indexes of SRv6 paths by their raw SRH as hex, oldest first. */
+  private readonly srv6PathsByRaw = new Map<string, number[]>();
+  private srv6PathLists: number[][] = [];
   private tableBytes = 0;
 
   constructor(readonly capacity: number) {
@@ -247,17 +253,18 @@ export class ColumnEncoder {
     const strings = this.strings.length;
     const endpoints = this.endpoints.length;
     const paths = this.paths.length;
+    const srv6Paths = this.srv6Paths.length;
     const tableBytes = this.tableBytes;
     try {
       this.write(f, this.n);
     } catch (e) {
       if (!(e instanceof Unencodable)) throw e;
-      this.rollback(strings, endpoints, paths, tableBytes);
+      this.rollback(strings, endpoints, paths, srv6Paths, tableBytes);
       return { code: 'UNENCODABLE', reason: e.message };
     }
     const size = this.encodedBytes + FLOW_BYTES;
     if (size > maxBytes) {
-      this.rollback(strings, endpoints, paths, tableBytes);
+      this.rollback(strings, endpoints, paths, srv6Paths, tableBytes);
       if (this.n > 0) return 'full';
       return { code: 'TOO_LARGE', reason: `flow encodes to ${size} bytes with its batch framing; a batch may have at most ${maxBytes}` };
     }
@@ -268,7 +275,7 @@ export class ColumnEncoder {
   /** The batch of every flow added since the last finish(); the encoder is empty again after. */
   finish(): FlowColumns {
     const n = this.n;
-    const c = { count: n, strings: this.strings, endpoints: this.endpoints, paths: this.paths } as FlowColumns;
+    const c = { count: n, strings: this.strings, endpoints: this.endpoints, paths: this.paths, srv6Paths: this.srv6Paths } as FlowColumns;
     for (const { key, kind } of COLUMNS) {
       const bytes = this.bytesOf[key].subarray(0, n * WIDTH[kind]);
       c[key] = allZero(bytes) ? EMPTY : Buffer.from(bytes);
@@ -282,12 +289,15 @@ export class ColumnEncoder {
     this.paths = [];
     this.pathLists = [];
     this.pathsByFingerprint.clear();
+    this.srv6Paths = [];
+    this.srv6PathLists = [];
+    this.srv6PathsByRaw.clear();
     this.tableBytes = 0;
     return c;
   }
 
   /** Forgets the table entries after these lengths: those of a flow not added. */
-  private rollback(s: number, e: number, p: number, bytes: number): void {
+  private rollback(s: number, e: number, p: number, v: number, bytes: number): void {
     for (let k = s; k < this.strings.length; k++) this.stringIndex.delete(this.strings[k]);
     this.strings.length = s;
     // Entries are added last, so each is the last of its candidate list.
@@ -297,6 +307,9 @@ export class ColumnEncoder {
     for (let k = this.paths.length - 1; k >= p; k--) this.pathLists[k].pop();
     this.paths.length = p;
     this.pathLists.length = p;
+    for (let k = this.srv6Paths.length - 1; k >= v; k--) this.srv6PathLists[k].pop();
+    this.srv6Paths.length = v;
+    this.srv6PathLists.length = v;
     this.tableBytes = bytes;
   }
 
@@ -348,6 +361,8 @@ export class ColumnEncoder {
     a.sourceEndpoint[i] = f.source ? this.endpoint(f.source) : 0;
     a.destinationEndpoint[i] = f.destination ? this.endpoint(f.destination) : 0;
     a.path[i] = f.scionPath ? this.path(f.scionPath) : 0;
+    a.pathType[i] = fits(f.pathType, U8, 'path_type');
+    a.srv6Path[i] = f.srv6Path ? this.srv6Path(f.srv6Path) : 0;
 
     const id = f.identityExtension;
     a.identity[i] = id ? fits(id.identity, U32, 'identity_extension.identity') : 0;
@@ -475,6 +490,40 @@ export class ColumnEncoder {
     this.tableBytes += fieldBytes(pathBytes(e));
     return k;
   }
+
+  /** The SRv6 path's table index: a recent entry with the same evidence, else a new entry of its evidence. */
+  private srv6Path(p: Srv6Path): number {
+    const raw = Buffer.from(p.raw.buffer, p.raw.byteOffset, p.raw.byteLength).toString('hex');
+    let same = this.srv6PathsByRaw.get(raw);
+    if (!same) {
+      same = [];
+      this.srv6PathsByRaw.set(raw, same);
+    }
+    for (let c = same.length - 1; c >= 0 && c >= same.length - CANDIDATES; c--) if (sameSrv6Evidence(this.srv6Paths[same[c] - 1], p)) return same[c];
+    const e = evidenceOfSrv6(p);
+    const k = this.srv6Paths.push(e);
+    same.push(k);
+    this.srv6PathLists.push(same);
+    this.tableBytes += fieldBytes(srv6PathBytes(e));
+    return k;
+  }
+}
+
+/**
+ * What a relay rebuilds an SRv6 path from, and all of it a batch carries: the SRH as carried,
+ * the outer source (the HMAC covers it), Segments Left where observed, the tenant and the
+ * datapath's segment-list id. Segments, hops, fingerprint, HMAC status and the tenant's name
+ * are the relay's to work out.
+ */
+export function evidenceOfSrv6(p: Srv6Path): Srv6Path {
+  return {
+    segments: [], segmentsLeft: p.segmentsLeft, source: p.source, tenantId: p.tenantId, tenant: '', hops: [], fingerprint: '',
+    knownToCatalogue: false, hmac: undefined, raw: p.raw, pathId: p.pathId, latencyNs: undefined,
+  };
+}
+
+function sameSrv6Evidence(a: Srv6Path, b: Srv6Path): boolean {
+  return a.segmentsLeft === b.segmentsLeft && a.source === b.source && a.tenantId === b.tenantId && a.pathId === b.pathId && sameBytes(a.raw, b.raw);
 }
 
 /**

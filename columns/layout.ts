@@ -4,12 +4,12 @@
 import type { FlowColumns } from '../proto/gen/export/v1/export';
 
 /** How a column's values are laid out: fixed width, little-endian. */
-export type ColumnKind = 'u8' | 'u16' | 'u32' | 'u64' | 'i64' | 'uuid' | 'string' | 'endpoint' | 'path';
+export type ColumnKind = 'u8' | 'u16' | 'u32' | 'u64' | 'i64' | 'uuid' | 'string' | 'endpoint' | 'path' | 'srv6path';
 
-export const WIDTH: Record<ColumnKind, number> = { u8: 1, u16: 2, u32: 4, u64: 8, i64: 8, uuid: 16, string: 4, endpoint: 4, path: 4 };
+export const WIDTH: Record<ColumnKind, number> = { u8: 1, u16: 2, u32: 4, u64: 8, i64: 8, uuid: 16, string: 4, endpoint: 4, path: 4, srv6path: 4 };
 
 /** The FlowColumns fields that hold one value per flow. */
-export type ColumnKey = Exclude<keyof FlowColumns, 'count' | 'strings' | 'endpoints' | 'paths'>;
+export type ColumnKey = Exclude<keyof FlowColumns, 'count' | 'strings' | 'endpoints' | 'paths' | 'srv6Paths'>;
 
 /** Bits of the `present` column: which optional messages of flow.Flow a flow has. */
 export const PRESENT = {
@@ -82,4 +82,6 @@ export const COLUMNS: ReadonlyArray<{ key: ColumnKey; kind: ColumnKind }> = [
   { key: 'foldedReports', kind: 'u32' },
   { key: 'ingressDeniedBy', kind: 'string' },
   { key: 'egressDeniedBy', kind: 'string' },
+  { key: 'pathType', kind: 'u8' },
+  { key: 'srv6Path', kind: 'srv6path' },
 ];

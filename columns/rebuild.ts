@@ -1,10 +1,10 @@
 // flow.Flow back from a ColumnBatch: field for field what the collector sent (the mapping
 // is the one in proto/export/v1/export.proto's FlowColumns), plus what only the relay knows
-// (node name, the rebuilt SCION path, the geofence verdict) as overrides. Built as object
+// (node name, the rebuilt SCION or SRv6 path, the geofence verdict) as overrides. Built as object
 // literals of a fixed shape, since this feeds live viewers and GetFlows at ingest rate.
 // Endpoints and paths are the batch's table entries, shared by every flow referencing them:
 // treat the returned flows as read-only.
-import type { Flow, Geofence, Layer4, ScionPath } from '../proto/gen/flow/flow';
+import type { Flow, Geofence, Layer4, ScionPath, Srv6Path } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 import type { ColumnBatch } from './batch';
 import { L4, PRESENT } from './layout';
@@ -15,6 +15,8 @@ export interface FlowOverrides {
   nodeName?: string;
   /** Flow.scion_path instead of the path table's entry (the relay's rebuilt path). */
   scionPath?: ScionPath;
+  /** Flow.srv6_path instead of the SRv6 path table's entry (the relay's rebuilt path). */
+  srv6Path?: Srv6Path;
   /** Flow.geofence: the relay's verdict. */
   geofence?: Geofence;
 }
@@ -109,6 +111,8 @@ class Reader {
   private readonly foldedReports: Uint32Array;
   private readonly ingressDeniedBy: Uint32Array;
   private readonly egressDeniedBy: Uint32Array;
+  private readonly pathType: Uint8Array;
+  private readonly srv6Path: Uint32Array;
 
   constructor(private readonly b: ColumnBatch) {
     this.s = b.strings;
@@ -159,6 +163,8 @@ class Reader {
     this.foldedReports = b.u32('foldedReports');
     this.ingressDeniedBy = b.u32('ingressDeniedBy');
     this.egressDeniedBy = b.u32('egressDeniedBy');
+    this.pathType = b.u8('pathType');
+    this.srv6Path = b.u32('srv6Path');
   }
 
   flow(i: number, o: FlowOverrides | undefined): Flow {
@@ -213,8 +219,8 @@ class Reader {
       policyLog: [],
       aggregate: undefined,
       scionPath: o?.scionPath ?? this.b.paths[this.path[i]],
-      pathType: 0,
-      srv6Path: undefined,
+      pathType: this.pathType[i],
+      srv6Path: o?.srv6Path ?? this.b.srv6Paths[this.srv6Path[i]],
       geofence: o?.geofence,
       identityExtension:
         p & PRESENT.IDENTITY_EXTENSION

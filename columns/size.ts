@@ -2,7 +2,7 @@
 // sizes every new endpoint and path of a batch, and encoding each once just to measure it
 // cost more than the rest of the column encoding together. Mirrors ts-proto's encode
 // (proto3: default values are not written); test/unit/columns proves it equal to it.
-import type { Endpoint, ScionHop, ScionPath } from '../proto/gen/flow/flow';
+import type { Endpoint, ScionHop, ScionPath, Srv6Path } from '../proto/gen/flow/flow';
 import type { Timestamp } from '../proto/gen/google/protobuf/timestamp';
 
 export function varintBytes(n: number): number {
@@ -69,6 +69,13 @@ export function pathBytes(p: ScionPath): number {
   for (const h of p.hops) n += fieldBytes(hopBytes(h));
   if (p.expiry) n += fieldBytes(timestampBytes(p.expiry));
   if (p.latencyNs !== undefined) n += 1 + varint64Bytes(p.latencyNs);
+  if (p.raw.length > 0) n += fieldBytes(p.raw.length);
+  return n;
+}
+
+/** An SRv6 path's evidence (columns/encode.ts evidenceOfSrv6): the fields a batch carries; the rest must be empty. */
+export function srv6PathBytes(p: Srv6Path): number {
+  let n = u32(p.segmentsLeft) + str(p.source) + u32(p.tenantId) + u32(p.pathId);
   if (p.raw.length > 0) n += fieldBytes(p.raw.length);
   return n;
 }

@@ -5,7 +5,7 @@
 // a choice (is_reply, identity_authenticated, l4_protocol) within it. Field values (enum
 // numbers, times) are the relay's to judge flow by flow.
 import type { FlowColumns } from '../proto/gen/export/v1/export';
-import type { Endpoint, ScionPath } from '../proto/gen/flow/flow';
+import type { Endpoint, ScionPath, Srv6Path } from '../proto/gen/flow/flow';
 import { arrayOf, type ColumnArray } from './arrays';
 import type { ColumnBatch } from './batch';
 import { COLUMNS, L4, WIDTH, type ColumnKey, type ColumnKind } from './layout';
@@ -46,17 +46,18 @@ export function viewColumns(c: FlowColumns, limits: ColumnLimits): ColumnBatch {
       throw new MalformedColumnsError(key, `column ${key} has ${len} bytes; ${count} flows of ${WIDTH[kind]} bytes take ${count * WIDTH[kind]} (or 0 for all zeros)`);
     }
   }
-  const tables: Record<'string' | 'endpoint' | 'path', [string, number, number]> = {
+  const tables: Record<'string' | 'endpoint' | 'path' | 'srv6path', [string, number, number]> = {
     string: ['strings', c.strings.length, STRING_COLUMNS * count],
     endpoint: ['endpoints', c.endpoints.length, 2 * count],
     path: ['paths', c.paths.length, count],
+    srv6path: ['srv6Paths', c.srv6Paths.length, count],
   };
   for (const [name, len, max] of Object.values(tables)) {
     if (len > max) throw new MalformedColumnsError(name, `table ${name} has ${len} entries; ${count} flows can reference at most ${max}`);
   }
   const view = new ColumnView(c);
   for (const { key, kind } of COLUMNS) {
-    if (kind !== 'string' && kind !== 'endpoint' && kind !== 'path') continue;
+    if (kind !== 'string' && kind !== 'endpoint' && kind !== 'path' && kind !== 'srv6path') continue;
     const [name, len] = tables[kind];
     const at = firstAbove(view.u32(key), len);
     if (at >= 0) throw new MalformedColumnsError(key, `column ${key} of flow ${at} references entry ${view.u32(key)[at]} of ${name}, which has ${len} (1-based; 0 for none)`);
@@ -78,6 +79,7 @@ class ColumnView implements ColumnBatch {
   readonly strings: readonly string[];
   readonly endpoints: readonly (Endpoint | undefined)[];
   readonly paths: readonly (ScionPath | undefined)[];
+  readonly srv6Paths: readonly (Srv6Path | undefined)[];
   private readonly arrays = new Map<ColumnKey, ColumnArray>();
   private zeros: ArrayBuffer | undefined;
   /** Omitted columns read as bytes, each with zeros of its own. */
@@ -88,6 +90,7 @@ class ColumnView implements ColumnBatch {
     this.strings = ['', ...c.strings];
     this.endpoints = [undefined, ...c.endpoints];
     this.paths = [undefined, ...c.paths];
+    this.srv6Paths = [undefined, ...c.srv6Paths];
   }
 
   bytes(key: ColumnKey): Uint8Array {

@@ -1,11 +1,12 @@
 // The path as a geofence sees it: one hop per AS crossed, source AS first, each with its
 // ISD-AS, the interfaces it was entered and left by, and where its border routers stand.
 // The operator builds hops from control-plane paths, the relay from the paths of flows, so
-// both hand the same shape to one engine and reach the same verdict.
+// both hand the same shape to one engine and reach the same verdict. An SRv6 path is one
+// hop per segment, placed where the SID catalogue puts the segment's node; it has no ISD-AS.
 import type { ControlPlanePath } from '../controlplane/combinator';
 import type { GeoLocation } from '../controlplane/topology';
 import { isWildcard, tryParseIA, type IA } from '../scion/isdas';
-import type { ScionPath } from '../proto/gen/flow/flow';
+import type { ScionPath, Srv6Path } from '../proto/gen/flow/flow';
 
 export interface HopSite {
   latitude: number;
@@ -31,6 +32,11 @@ export interface Hop {
    * AS spanning a border): the hop is inside a fence only if both sites are.
    */
   egressSite?: HopSite;
+  /**
+   * Set for an SRv6 segment: its SID and the catalogue node that instantiates it ('' when
+   * the catalogue does not know it). ISD and AS rules do not apply to such a hop.
+   */
+  segment?: { sid: string; node: string };
 }
 
 const ALPHA2 = /^[A-Z]{2}$/;
@@ -90,6 +96,25 @@ function hopIA(text: string): IA | undefined {
 export function hopsFromFlowPath(p: ScionPath): Hop[] {
   return p.hops.map((h) => {
     const hop: Hop = { isdAs: hopIA(h.isdAs), ingress: h.ingressInterface, egress: h.egressInterface };
+    if (h.geo !== undefined) {
+      hop.latitude = h.geo.latitude;
+      hop.longitude = h.geo.longitude;
+    }
+    const c = metadataCountry(h.country);
+    if (c !== undefined) hop.country = c;
+    return hop;
+  });
+}
+
+/**
+ * Hops of an SRv6 path as the relay rebuilt it (paths/srv6_verify.ts): one per segment in
+ * travel order, so a hop's index is its index in Srv6Path.hops.
+ */
+export function hopsFromSrv6Path(p: Srv6Path): Hop[] {
+  return p.hops.map((h) => {
+    const hop: Hop = { isdAs: undefined, ingress: 0, egress: 0, segment: { sid: h.sid, node: h.node } };
+    // A segment the catalogue does not place has no whereabouts, whatever the sender said.
+    if (h.node === '') return hop;
     if (h.geo !== undefined) {
       hop.latitude = h.geo.latitude;
       hop.longitude = h.geo.longitude;

@@ -5,13 +5,21 @@
 //
 // A flow's path is evidence, not truth: the judge rebuilds it from the raw hop fields
 // (paths/verify.ts) and overwrites whatever fingerprint, hops, geo, country or
-// known_to_control_plane the flow carried, and the verdict, before any fence sees it.
+// known_to_control_plane the flow carried, and the verdict, before any fence sees it. An
+// SRv6 path likewise, from its Segment Routing Header and outer source
+// (paths/srv6_verify.ts), placed in the relay's SID catalogue.
+//
+// Which kind of WAN path a flow took is also the evidence's word, not the sender's: a flow
+// with only an SRv6 path is SRv6, with only a SCION path SCION, with neither no kind at all
+// whatever it claims; a flow carrying both keeps its claim if it names one of them, and no
+// fence can call it compliant (a packet takes one WAN path, so one of the two is false).
 import { LRUCache } from 'lru-cache';
 import { workloadFromFlowLabels, type WorkloadLabels } from '../identity/workload_labels';
 import type { ResourceEvent, ResourceSource } from '../resources/source';
-import type { Endpoint, Flow, Geofence, ScionPath } from '../proto/gen/flow/flow';
+import { WanPathType, type Endpoint, type Flow, type Geofence, type ScionObservationPoint, type ScionPath, type Srv6Path } from '../proto/gen/flow/flow';
 import type { PathAuthority } from '../paths/authority';
 import { PathVerifier } from '../paths/verify';
+import { Srv6PathVerifier, type SidAuthority } from '../paths/srv6_verify';
 import { GeofenceEngine, type Unchecked } from './engine';
 import { toFlowGeofence } from './proto';
 
@@ -45,7 +53,27 @@ export interface FlowJudgeOptions {
   paths?: PathAuthority;
   /** A verifier over the control plane already in use (the node's catalog's), instead of a second one over `paths`. */
   verifier?: PathVerifier;
+  /** The SID catalogue SRv6 segments are placed in; without it no SRv6 path is verified. */
+  srv6?: SidAuthority;
   log?: (m: string) => void;
+}
+
+export interface RebuiltSrv6Path {
+  path: Srv6Path;
+  /** Why the path could not be checked, when it could not. */
+  unchecked?: Unchecked;
+  /** With unchecked malformedSrh: the SRH decoder's error code. */
+  detail?: string;
+  /** The sender named a fingerprint other than the one its segments give. */
+  fingerprintMismatch: boolean;
+}
+
+/** The WAN path type a flow carrying these paths took, by its evidence; see the top of this file. */
+export function evidencePathType(claimed: WanPathType, scion: boolean, srv6: boolean): WanPathType {
+  if (scion && srv6) return claimed === WanPathType.WAN_PATH_SCION || claimed === WanPathType.WAN_PATH_SRV6 ? claimed : WanPathType.WAN_PATH_TYPE_UNKNOWN;
+  if (srv6) return WanPathType.WAN_PATH_SRV6;
+  if (scion) return WanPathType.WAN_PATH_SCION;
+  return WanPathType.WAN_PATH_TYPE_UNKNOWN;
 }
 
 export interface RebuiltPath {
@@ -65,12 +93,14 @@ export class FlowJudge {
   readonly engine = new GeofenceEngine();
   private readonly workloads = new WorkloadCache();
   private readonly verifier: PathVerifier;
+  private readonly srv6Verifier: Srv6PathVerifier;
   private readonly unchecked: Unchecked | undefined;
   private readonly unwatch: () => void;
 
   constructor(resources: ResourceSource | undefined, opts: FlowJudgeOptions = {}) {
     this.verifier = opts.verifier ?? new PathVerifier(opts.paths ?? NOBODY);
     this.unchecked = opts.paths || opts.verifier ? undefined : 'noControlPlane';
+    this.srv6Verifier = new Srv6PathVerifier(opts.srv6);
     this.unwatch = resources ? this.follow(resources, opts.log ?? (() => undefined)) : () => undefined;
   }
 
@@ -93,13 +123,51 @@ export class FlowJudge {
       fingerprintMismatch = v.fingerprintMismatch;
       f.scionPath = v.path;
     }
-    f.geofence = this.decide(this.workload(f.source), this.workload(f.destination), f.scionPath, unchecked);
+    f.pathType = evidencePathType(f.pathType, sent !== undefined, f.srv6Path !== undefined);
+    const source = this.workload(f.source);
+    const destination = this.workload(f.destination);
+    if (f.srv6Path !== undefined) {
+      const v = this.rebuildSrv6(f.srv6Path);
+      fingerprintMismatch ||= v.fingerprintMismatch;
+      f.srv6Path = v.path;
+      f.geofence = this.decideSrv6(source, destination, v, f.scionObservationPoint, sent !== undefined);
+    } else {
+      f.geofence = this.decide(source, destination, f.scionPath, unchecked);
+    }
     return { fingerprintMismatch };
   }
 
   /** Changes whenever the control plane's view does: a path rebuilt before may be another now. */
   get pathsGeneration(): number {
     return this.verifier.authority.generation;
+  }
+
+  /** The SRv6 path a sent one really is, from its SRH bytes and outer source alone. */
+  rebuildSrv6(sent: Srv6Path): RebuiltSrv6Path {
+    const v = this.srv6Verifier.verify(sent);
+    return {
+      path: v.path,
+      unchecked: v.unverifiable,
+      detail: v.detail,
+      fingerprintMismatch: sent.fingerprint !== '' && sent.fingerprint !== v.path.fingerprint,
+    };
+  }
+
+  /**
+   * The verdict for a flow between these workloads over this rebuilt SRv6 path, seen at this
+   * observation point; `alsoScion` when the flow carries a SCION path too (never compliant).
+   */
+  decideSrv6(source: WorkloadLabels | undefined, destination: WorkloadLabels | undefined, p: RebuiltSrv6Path, seenAt: ScionObservationPoint, alsoScion: boolean): Geofence | undefined {
+    const check = this.engine.check({
+      source,
+      destination,
+      path: undefined,
+      srv6Path: p.path,
+      seenAt,
+      unchecked: alsoScion ? 'twoPaths' : p.unchecked,
+      uncheckedDetail: alsoScion ? undefined : p.detail,
+    });
+    return check ? toFlowGeofence(check.decision) : undefined;
   }
 
   /** The path a sent path really is, from its hop fields and ends alone. */

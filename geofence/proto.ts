@@ -37,6 +37,6 @@ function flowGeofence(v: FenceVerdict): Geofence {
     offendingHop: v.offendingHop,
     offendingIsdAs: v.offendingIsdAs === undefined ? '' : formatIA(v.offendingIsdAs),
     offendingCountry: v.offendingCountry ?? '',
-    offendingSid: '',
+    offendingSid: v.offendingSid ?? '',
   };
 }

@@ -10,6 +10,11 @@
 // named. Otherwise the first unknown hop makes the path UNVERIFIED. A path without hops is
 // UNVERIFIED. Hop numbers in reasons are indexes into the hop list (0 = source AS), the
 // same number offendingHop carries.
+//
+// SRv6 hops (segments) have no ISD-AS: ISD and AS rules do not apply to them, only country
+// rules, by the country of the node the SID catalogue places the segment at. A segment the
+// catalogue does not know has no country. A fence with no country rules therefore cannot
+// judge an SRv6 path: UNVERIFIED, never a vacuous COMPLIANT.
 import type { Geofence, GeofenceMode, GeofenceSpec } from '../resources/geofence';
 import { COUNTRY_GROUPS } from '../geo/countries';
 import { formatIA, isdOf, type IA } from '../scion/isdas';
@@ -29,6 +34,8 @@ export interface Evaluation {
   readonly offendingIsdAs?: IA;
   /** That hop's country when known; VIOLATION only. */
   readonly offendingCountry?: string;
+  /** That hop's SID when it is an SRv6 segment; VIOLATION only. */
+  readonly offendingSid?: string;
 }
 
 /** An evaluation with the fence that made it, as a flow records it. */
@@ -96,7 +103,11 @@ function compile(spec: GeofenceSpec): Compiled {
   return c;
 }
 
-const hopName = (i: number, hop: Hop): string => `hop ${i} (${hop.isdAs === undefined ? 'ISD-AS unknown' : formatIA(hop.isdAs)})`;
+function hopName(i: number, hop: Hop): string {
+  const seg = hop.segment;
+  if (seg !== undefined) return `segment ${i} ${seg.sid} (${seg.node === '' ? 'not in the SID catalogue' : seg.node})`;
+  return `hop ${i} (${hop.isdAs === undefined ? 'ISD-AS unknown' : formatIA(hop.isdAs)})`;
+}
 
 function violation(i: number, hop: Hop, reason: string, country?: string): Evaluation {
   return {
@@ -105,12 +116,14 @@ function violation(i: number, hop: Hop, reason: string, country?: string): Evalu
     offendingHop: i,
     ...(hop.isdAs !== undefined ? { offendingIsdAs: hop.isdAs } : {}),
     ...(country !== undefined ? { offendingCountry: country } : {}),
+    ...(hop.segment !== undefined ? { offendingSid: hop.segment.sid } : {}),
   };
 }
 
 const unverified = (reason: string): Evaluation => ({ verdict: 'UNVERIFIED', reason });
 
 function asJudgement(c: Compiled, i: number, hop: Hop, country: string | undefined): Evaluation | undefined {
+  if (hop.segment !== undefined) return undefined;
   const ia = hop.isdAs;
   if (ia === undefined) return unverified(`${hopName(i, hop)} cannot be checked against the fence's ISD and AS rules`);
   const isd = isdOf(ia);
@@ -132,6 +145,7 @@ interface SiteCountry {
 
 function siteCountry(site: Hop | HopSite, countries: CountryLookup): SiteCountry {
   if (site.country !== undefined) return { country: site.country, source: '' };
+  if ('segment' in site && site.segment?.node === '') return { source: '', missing: 'is a SID no catalogue node owns' };
   if (site.latitude === undefined || site.longitude === undefined) return { source: '', missing: 'declares no location' };
   const at = `${site.latitude}, ${site.longitude}`;
   const country = countries.countryAt(site.latitude, site.longitude);
@@ -177,13 +191,18 @@ function judgeHop(c: Compiled, i: number, hop: Hop, countries: CountryLookup): E
 export function evaluate(fence: GeofenceSpec, hops: readonly Hop[], countries: CountryLookup = defaultCountryLookup): Evaluation {
   if (hops.length === 0) return unverified('the path has no hops to check');
   const c = compile(fence);
+  if (!c.countryRules && hops.every((h) => h.segment !== undefined)) {
+    return unverified('the fence has only ISD and AS rules, which do not apply to SRv6 segments');
+  }
   let unknown: Evaluation | undefined;
   for (let i = 0; i < hops.length; i++) {
     const j = judgeHop(c, i, hops[i], countries);
     if (j?.verdict === 'VIOLATION') return j;
     unknown ??= j;
   }
-  return unknown ?? { verdict: 'COMPLIANT', reason: hops.length === 1 ? 'the only hop is inside the fence' : `all ${hops.length} hops are inside the fence` };
+  if (unknown !== undefined) return unknown;
+  const what = hops[0].segment !== undefined ? ['segment', 'segments'] : ['hop', 'hops'];
+  return { verdict: 'COMPLIANT', reason: hops.length === 1 ? `the only ${what[0]} is inside the fence` : `all ${hops.length} ${what[1]} are inside the fence` };
 }
 
 export function fenceVerdict(fence: Geofence, e: Evaluation): FenceVerdict {

@@ -88,6 +88,8 @@ export function relaySink(d: BatchSinkDeps): RelaySink {
         const tally = tallyStored(judged);
         for (const [verdict, n] of tally.verdicts) metrics.flow(verdict, n);
         for (const [g, n] of tally.geofences) metrics.geofence(g.name, g.verdict, n);
+        for (const [t, n] of tally.pathTypes) metrics.pathType(t, n);
+        for (const [h, n] of tally.srv6Hmac) metrics.srv6HmacStatus(h, n);
         metrics.stored(tally.stored, tally.newestNs === undefined ? undefined : Number(nowNs() - tally.newestNs) / 1e9);
         if (verdicts.fingerprintMismatches > 0) metrics.fingerprintMismatches(b.nodeName, verdicts.fingerprintMismatches);
         nodes.stored(b.nodeName, tally.stored);

@@ -2,7 +2,16 @@
 // bounded sets: verdict enums, and node and fence names, which configuration bounds but a
 // misbehaving collector could inflate, so each is capped and the rest counted as "other".
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { GeofenceVerdict, geofenceVerdictToJSON, Verdict, verdictToJSON } from '../proto/gen/flow/flow';
+import {
+  GeofenceVerdict,
+  geofenceVerdictToJSON,
+  Srv6HmacStatus,
+  srv6HmacStatusToJSON,
+  Verdict,
+  verdictToJSON,
+  WanPathType,
+  wanPathTypeToJSON,
+} from '../proto/gen/flow/flow';
 import type { ExportCounters } from '../proto/gen/export/v1/export';
 import type { RetractionIgnored } from './export/ingest';
 import type { BreachKind } from './limits';
@@ -60,6 +69,18 @@ const VERDICT_NAMES = new Map<number, string>(
     .map((v) => [v, verdictToJSON(v)]),
 );
 
+const PATH_TYPE_NAMES = new Map<number, string>(
+  Object.values(WanPathType)
+    .filter((v): v is WanPathType => typeof v === 'number')
+    .map((v) => [v, wanPathTypeToJSON(v)]),
+);
+
+const HMAC_STATUS_NAMES = new Map<number, string>(
+  Object.values(Srv6HmacStatus)
+    .filter((v): v is Srv6HmacStatus => typeof v === 'number')
+    .map((v) => [v, srv6HmacStatusToJSON(v)]),
+);
+
 const FENCE_VERDICT_NAMES = new Map<number, string>(
   Object.values(GeofenceVerdict)
     .filter((v): v is GeofenceVerdict => typeof v === 'number')
@@ -72,6 +93,8 @@ export class RelayMetrics {
   private readonly fences: LabelCap;
   private readonly flowsProcessed: Counter<'verdict'>;
   private readonly geofenceVerdicts: Counter<'fence' | 'verdict'>;
+  private readonly pathTypes: Counter<'path_type'>;
+  private readonly srv6Hmac: Counter<'status'>;
   private readonly ringRecords: Counter<'node'>;
   private readonly ringReserveFailures: Counter<'node'>;
   private readonly exportDrops: Counter<'node'>;
@@ -110,6 +133,18 @@ export class RelayMetrics {
       name: 'cillion_geofence_verdicts_total',
       help: 'Geofence verdicts given to flows, by deciding fence and verdict.',
       labelNames: ['fence', 'verdict'],
+      registers,
+    });
+    this.pathTypes = new Counter({
+      name: 'cillion_flows_by_path_type_total',
+      help: "Flows stored, by the WAN path type the relay found in their evidence (SCION path, SRv6 SRH, neither).",
+      labelNames: ['path_type'],
+      registers,
+    });
+    this.srv6Hmac = new Counter({
+      name: 'cillion_srv6_hmac_total',
+      help: "Stored SRv6 flows by what the relay found of their SRH's HMAC TLV (RFC 8754 section 2.1.2), checked with the SID catalogue's key.",
+      labelNames: ['status'],
       registers,
     });
     this.ringRecords = new Counter({ name: 'cillion_ring_records_total', help: 'Records the collectors read from the datapath ring buffers.', labelNames: ['node'], registers });
@@ -225,6 +260,16 @@ export class RelayMetrics {
 
   geofence(fence: string, verdict: GeofenceVerdict, n = 1): void {
     this.geofenceVerdicts.inc({ fence: this.fences.value(fence), verdict: FENCE_VERDICT_NAMES.get(verdict) ?? OTHER_LABEL }, n);
+  }
+
+  /** `n` stored flows of this WAN path type. */
+  pathType(type: WanPathType, n = 1): void {
+    this.pathTypes.inc({ path_type: PATH_TYPE_NAMES.get(type) ?? OTHER_LABEL }, n);
+  }
+
+  /** `n` stored SRv6 flows whose HMAC TLV came out so. */
+  srv6HmacStatus(status: Srv6HmacStatus, n = 1): void {
+    this.srv6Hmac.inc({ status: HMAC_STATUS_NAMES.get(status) ?? OTHER_LABEL }, n);
   }
 
   /** Growth of a node's cumulative export counters. */

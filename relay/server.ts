@@ -17,6 +17,8 @@ import { relayLimits, type RelayLimits } from './limits';
 import type { GeofenceEngine } from '../geofence/engine';
 import { FlowJudge } from '../geofence/judge';
 import type { PathAuthority } from '../paths/authority';
+import { catalogueAuthority } from '../paths/srv6_authority';
+import type { SidCatalogue } from '../srv6/catalogue';
 import { serveMetrics } from '../metrics/endpoint';
 import { RelayMetrics } from './metrics';
 import { NodeBook } from '../observer/nodes';
@@ -59,6 +61,14 @@ export interface RelayOptions {
    * Without it no path can be checked: flows under a fence come out UNVERIFIED.
    */
   paths?: PathAuthority;
+  /**
+   * The SID catalogue SRv6 flows' segments are placed in (node, operator, geo) and their
+   * HMAC TLVs checked with. Without it no SRv6 path can be checked: flows under a fence
+   * come out UNVERIFIED.
+   */
+  srv6Catalogue?: SidCatalogue;
+  /** What to call the catalogue in the log (its file); default "the SID catalogue". */
+  srv6CatalogueName?: string;
   tls?: RelayTlsOptions;
   /** Which certificates get which roles (relay/auth); only with tls. */
   access?: AccessOptions;
@@ -227,12 +237,19 @@ function nodeBook(hub: FlowHub, log: (message: string) => void): NodeBook {
 
 /** The geofences in force (followed in the resource source) and the path checks behind verdicts. */
 function startJudge({ opts, log }: RelaySettings, life: Lifecycle): FlowJudge {
-  const judge = new FlowJudge(opts.resources, { paths: opts.paths, log });
+  const sidsName = opts.srv6CatalogueName ?? 'the SID catalogue';
+  const srv6 = opts.srv6Catalogue ? catalogueAuthority(opts.srv6Catalogue, sidsName) : undefined;
+  const judge = new FlowJudge(opts.resources, { paths: opts.paths, srv6, log });
   life.defer('geofence judge', () => judge.close());
   log(
     opts.paths
       ? `paths: flows' hop fields are checked against ${opts.paths.name}`
       : 'paths: no control plane (--topology or --daemon): no path can be checked, flows under a geofence get UNVERIFIED',
+  );
+  log(
+    srv6
+      ? `srv6: segments are placed and HMAC TLVs checked with ${sidsName} (${opts.srv6Catalogue?.nodes.length} nodes)`
+      : 'srv6: no SID catalogue (--srv6-catalogue): SRv6 flows under a geofence get UNVERIFIED',
   );
   return judge;
 }

@@ -45,8 +45,8 @@ export interface SelectRequest {
 }
 
 export interface SegmentListChoice {
-  /** SIDs in travel order; the last is the destination's decapsulation SID. */
-  segments: string[];
+  /** SIDs (16 bytes each) in travel order; the last is the destination's decapsulation SID. */
+  segments: Uint8Array[];
   /** Every node on the path in travel order, `from` first: segments[i] belongs to nodes[i + 1]. */
   nodes: string[];
   /** Distinct countries of `nodes` in travel order; nodes without a country are left out. */
@@ -55,12 +55,42 @@ export interface SegmentListChoice {
   latencyNs: number;
 }
 
+/** Candidates dropped during a selection, by reason. */
+export interface RuledOut {
+  /** A neighbour that cannot be a segment: an edge node, or a provider without an End SID. */
+  noTransit: number;
+  /** A node the policy avoids, by name or country; `from` or `to` avoided counts here too. */
+  avoided: number;
+  /** A provider whose operator the policy does not allow. */
+  operator: number;
+  /** A path that would need more than maxSegments segments. */
+  tooManySegments: number;
+  /** A complete path that misses a throughCountries or throughNodes entry. */
+  missesThrough: number;
+}
+
+export interface Selection {
+  choices: SegmentListChoice[];
+  ruledOut: RuledOut;
+}
+
 /**
- * Every segment list from `from` to `to` that satisfies the policy, best first. Ties are
- * broken by the other criterion, then by the node names, so the order is deterministic.
- * Throws NO_SEGMENT_LIST (with what ruled the candidates out) when none satisfies it.
+ * Every segment list from `from` to `to` that satisfies the policy, best first; empty when
+ * none does. Ties are broken by the other criterion, then by the node names, so the order
+ * is deterministic. A policy naming unknown nodes or countries throws.
  */
 export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest): SegmentListChoice[] {
+  return selectWithReasons(catalogue, req).choices;
+}
+
+/** Text for a selection that found nothing, e.g. "avoided 2, operator 1". */
+export function describeRuledOut(r: RuledOut): string {
+  const parts = Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(', ') : 'the nodes are not connected';
+}
+
+/** selectSegmentLists with the count of candidates each constraint ruled out, for status messages. */
+export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): Selection {
   const { policy } = req;
   const from = need(catalogue, req.from, 'from');
   const to = need(catalogue, req.to, 'to');
@@ -84,18 +114,18 @@ export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest):
   const avoidNodes = new Set((policy.avoidNodes ?? []).map((n) => need(catalogue, n, 'avoidNodes').name));
   const operators = new Set(policy.operators ?? []);
 
-  // Why candidates were dropped, for the NO_SEGMENT_LIST message.
-  const ruledOut = { 'no transit': 0, avoided: 0, operator: 0, 'too many segments': 0, 'misses a through constraint': 0 };
+  const ruledOut: RuledOut = { noTransit: 0, avoided: 0, operator: 0, tooManySegments: 0, missesThrough: 0 };
   const avoided = (n: SidNode) => avoidNodes.has(n.name) || (n.geo?.country !== undefined && avoid.has(n.geo.country));
-  const transitRuledOut = (n: SidNode): keyof typeof ruledOut | undefined => {
+  const transitRuledOut = (n: SidNode): keyof RuledOut | undefined => {
     // Edge nodes and providers without an End SID cannot be named as a segment.
-    if (n.role !== 'provider' || !catalogue.endSid(n.name)) return 'no transit';
+    if (n.role !== 'provider' || !catalogue.endSid(n.name)) return 'noTransit';
     if (avoided(n)) return 'avoided';
     if (operators.size > 0 && !operators.has(n.operator)) return 'operator';
     return undefined;
   };
-  for (const n of [from, to]) {
-    if (avoided(n)) throw new Srv6Error('NO_SEGMENT_LIST', `${n.name} itself is avoided by the policy`);
+  if (avoided(from) || avoided(to)) {
+    ruledOut.avoided++;
+    return { choices: [], ruledOut };
   }
 
   const found: SegmentListChoice[] = [];
@@ -120,7 +150,7 @@ export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest):
       }
       // providers so far + this one + the decapsulation SID
       if (path.length + 1 > maxSegments) {
-        ruledOut['too many segments']++;
+        ruledOut.tooManySegments++;
         continue;
       }
       path.push(next);
@@ -134,19 +164,15 @@ export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest):
     const cs = uniq(nodes.map((n) => n.geo?.country).filter((c): c is string => c !== undefined));
     const names = nodes.map((n) => n.name);
     if (!through.every((set) => cs.some((c) => set.has(c))) || !throughNodes.every((n) => names.includes(n))) {
-      ruledOut['misses a through constraint']++;
+      ruledOut.missesThrough++;
       return;
     }
-    const segments = nodes.slice(1, -1).map((n) => catalogue.endSid(n.name)!.sid);
-    segments.push(decap.sid);
+    const segments = nodes.slice(1, -1).map((n) => catalogue.endSid(n.name)!.bytes);
+    segments.push(decap.bytes);
     found.push({ segments, nodes: names, countries: cs, latencyNs });
   };
   dfs(from, 0);
 
-  if (found.length === 0) {
-    const why = Object.entries(ruledOut).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-    throw new Srv6Error('NO_SEGMENT_LIST', `no path from ${from.name} to ${to.name} satisfies the policy${why ? ` (ruled out: ${why})` : ' (the nodes are not connected)'}`);
-  }
   const byName = (a: SegmentListChoice, b: SegmentListChoice) => {
     const x = a.nodes.join(' ');
     const y = b.nodes.join(' ');
@@ -155,7 +181,7 @@ export function selectSegmentLists(catalogue: SidCatalogue, req: SelectRequest):
   found.sort(policy.preference === 'latency'
     ? (a, b) => a.latencyNs - b.latencyNs || a.segments.length - b.segments.length || byName(a, b)
     : (a, b) => a.segments.length - b.segments.length || a.latencyNs - b.latencyNs || byName(a, b));
-  return found;
+  return { choices: found, ruledOut };
 }
 
 function need(catalogue: SidCatalogue, name: string, what: string): SidNode {

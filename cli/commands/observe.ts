@@ -1,6 +1,6 @@
 // `cillion observe`: flows from a relay (or, with --node, this node's collector, or with
 // --input-file, a file of earlier JSON output) with hubble's flags and outputs, plus SCION
-// path and geofence filters.
+// and SRv6 path and geofence filters.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import pc from 'picocolors';
@@ -65,8 +65,10 @@ const FILTERS: [string, string | null, string, string][] = [
   ['dst-ia', null, 'isd-as', 'SCION path ending in this AS'],
   ['through-ia', null, 'isd-as', 'SCION path crossing this AS'],
   ['through-isd', null, 'isd', 'SCION path crossing this ISD'],
-  ['through-country', null, 'cc', 'SCION path crossing an AS that declares this country (ISO 3166)'],
+  ['through-country', null, 'cc', 'SCION path crossing an AS, or SRv6 path with a segment node, that declares this country (ISO 3166)'],
   ['path', null, 'fingerprint', 'SCION path whose fingerprint starts with this hex prefix'],
+  ['through-sid', null, 'sid|prefix', 'SRv6 path with a segment equal to this SID or inside this locator prefix (fc00:0:1::/48)'],
+  ['path-type', null, 'scion|srv6', 'WAN path of this kind'],
   ['geofence-verdict', null, 'verdict', 'geofence verdict: compliant, violation or unverified'],
   ['geofence', null, '[ns/]name', 'checked against this geofence'],
 ];
@@ -74,7 +76,7 @@ const FILTERS: [string, string | null, string, string][] = [
 /** The command with its flags; `filters` receives the filter flags in order. */
 function buildCommand(filters: FilterFlags): Command {
   const cmd = addServerOptions(new Command('observe'))
-    .description('Observe flows (Hubble-compatible), with their SCION paths and geofence verdicts')
+    .description('Observe flows (Hubble-compatible), with their SCION or SRv6 paths and geofence verdicts')
     .addOption(
       new Option('--input-file <file>', 'answer from flows `observe -o json` wrote to a file ("-" for stdin) instead of a server')
         .conflicts(['server', 'node', 'follow']),

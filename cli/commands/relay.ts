@@ -11,6 +11,7 @@ import { EmbeddedPathService } from '../../controlplane/pathservice';
 import type { PathAuthority } from '../../paths/authority';
 import { DaemonAuthority } from '../../paths/daemon';
 import { EmbeddedAuthority } from '../../paths/embedded';
+import { loadSidCatalogue, type SidCatalogue } from '../../srv6/catalogue';
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, DEFAULT_UI_LISTEN, startRelay, type Relay } from '../../relay/server';
 import { openStore, type FlowStore } from '../../relay/store/store';
 import { listenCredentials, RelayConfigError, type RelayTlsOptions } from '../../relay/tls';
@@ -48,6 +49,7 @@ export interface RelayCommandOptions extends Omit<PeerFlags, 'tls' | 'storeUrl'>
   attestKey?: string;
   topology?: string;
   daemon?: string;
+  srv6Catalogue?: string;
   cluster?: string;
 }
 
@@ -118,6 +120,16 @@ function pathAuthority(opts: RelayCommandOptions): { authority?: PathAuthority; 
     return { authority: new DaemonAuthority(daemon, { onError: (e) => log(`SCION daemon ${opts.daemon}: ${e.message}`) }), close: () => daemon.close() };
   }
   return { close: () => undefined };
+}
+
+/** The SID catalogue SRv6 flows' segments are placed in; a file that does not load stops the relay before it serves. */
+function srv6Catalogue(opts: RelayCommandOptions): SidCatalogue | undefined {
+  if (opts.srv6Catalogue === undefined) return undefined;
+  try {
+    return loadSidCatalogue(opts.srv6Catalogue);
+  } catch (e) {
+    throw new RelayConfigError(`--srv6-catalogue ${opts.srv6Catalogue}: ${(e as Error).message}`);
+  }
 }
 
 /** What the flags say, checked before anything is opened: a bad setup is refused before the store is created. */
@@ -214,6 +226,7 @@ export async function startRelayProcess(opts: RelayCommandOptions, life: Lifecyc
   const { tls, access, peers, attestKey, limits } = await relaySetup(opts);
   const paths = pathAuthority(opts);
   life.defer('path authority', () => paths.close());
+  const sids = srv6Catalogue(opts);
   const store = await openFlowStore(opts, limits, life, deps.openStore);
   if (attestKey) log(`attestations: exports signed on request with ${keyAlgorithm(attestKey)} key ${keyId(attestKey)}`);
   const resources = await openGeofences(opts, life);
@@ -226,6 +239,8 @@ export async function startRelayProcess(opts: RelayCommandOptions, life: Lifecyc
     store,
     resources,
     paths: paths.authority,
+    srv6Catalogue: sids,
+    srv6CatalogueName: opts.srv6Catalogue,
     tls,
     access,
     buffer: opts.buffer,
@@ -269,6 +284,7 @@ export function relayCommand(): Command {
     .option('--kubeconfig <file>', 'with --kubernetes: kubeconfig file (default: in-cluster, then KUBECONFIG or ~/.kube/config)')
     .option('--topology <file>', "check flows' hop fields against the embedded control plane over this topology file (the operator's)")
     .option('--daemon <address>', "check flows' hop fields against the paths this SCION daemon hands out (host:port)")
+    .option('--srv6-catalogue <file>', "place SRv6 flows' segments in this SID catalogue (nodes, operators, geo, HMAC keys; docs/srv6.md)")
     .option('--tls-cert <file>', 'server certificate (PEM)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'CA that client certificates must chain to (PEM)')

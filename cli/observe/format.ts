@@ -7,9 +7,12 @@ import {
   Flow,
   GeofenceVerdict,
   geofenceVerdictToJSON,
+  Srv6HmacStatus,
+  srv6HmacStatusToJSON,
   Verdict,
   verdictToJSON,
   type Endpoint,
+  type Srv6Hop,
 } from '../../proto/gen/flow/flow';
 import { GetFlowsResponse } from '../../proto/gen/observer/observer';
 import { nodeStateToJSON } from '../../proto/gen/relay/relay';
@@ -78,9 +81,29 @@ function verdictText(f: Flow, c: Colors): string {
   return c.yellow(name);
 }
 
+/** An SRv6 segment with what the catalogue says of it: its node and country, or, for the decapsulating SID, its behaviour and VRF. */
+function srv6HopText(h: Srv6Hop, tenantId: number): string {
+  if (h.behavior.startsWith('End.DT')) return `${h.sid} (${h.behavior} vrf ${tenantId})`;
+  const where = [h.node, h.country].filter((x) => x !== '').join(' ');
+  return where ? `${h.sid} (${where})` : h.sid;
+}
+
+/** SCION: the hops' ISD-AS and country. SRv6: "srv6 " and the segments in travel order (bare SIDs where no relay filled the hops). */
 function pathText(f: Flow): string {
+  const srv6 = f.srv6Path;
+  if (srv6 && (srv6.hops.length > 0 || srv6.segments.length > 0)) {
+    const hops = srv6.hops.length > 0 ? srv6.hops.map((h) => srv6HopText(h, srv6.tenantId)) : srv6.segments;
+    return `srv6 ${hops.join(' > ')}`;
+  }
   const hops = f.scionPath?.hops ?? [];
   return hops.map((h) => (h.country ? `${h.isdAs} ${h.country}` : h.isdAs)).join(' > ');
+}
+
+function srv6HmacText(f: Flow): string | undefined {
+  const h = f.srv6Path?.hmac;
+  if (!h || h.status === Srv6HmacStatus.SRV6_HMAC_UNKNOWN) return undefined;
+  const name = srv6HmacStatusToJSON(h.status).replace(/^SRV6_HMAC_/, '');
+  return h.status === Srv6HmacStatus.SRV6_HMAC_ABSENT ? name : `${name} (key ${h.keyId})`;
 }
 
 function geofenceText(f: Flow, c: Colors): string {
@@ -119,6 +142,14 @@ function dictBlock(f: Flow, node: string, o: PrintOptions): string {
     ['PATH', pathText(f) || '-'],
   );
   if (f.scionPath?.fingerprint) rows.push(['FINGERPRINT', f.scionPath.fingerprint]);
+  const srv6 = f.srv6Path;
+  if (srv6) {
+    if (srv6.fingerprint) rows.push(['FINGERPRINT', srv6.fingerprint]);
+    rows.push(['TENANT', srv6.tenant ? `${srv6.tenant} (vrf ${srv6.tenantId})` : `vrf ${srv6.tenantId}`]);
+    rows.push(['SEGMENTS LEFT', String(srv6.segmentsLeft)]);
+    const hmac = srv6HmacText(f);
+    if (hmac) rows.push(['SRH HMAC', hmac]);
+  }
   rows.push(['GEOFENCE', geofenceText(f, o.colors) || '-']);
   if (f.geofence?.reason) rows.push(['REASON', f.geofence.reason]);
   const width = Math.max(...rows.map(([k]) => k.length));

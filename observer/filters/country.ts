@@ -1,5 +1,6 @@
-// through_country: some hop of the SCION path declares one of these countries (ISO 3166-1
-// alpha-2, any case). A hop without a declared country matches none.
+// through_country: some hop of the SCION path, or the node of some segment of the SRv6
+// path, declares one of these countries (ISO 3166-1 alpha-2, any case). A hop without a
+// declared country matches none.
 import { FilterError } from './error';
 import type { FilterBuilder } from './predicate';
 
@@ -11,5 +12,6 @@ export const countryFilter: FilterBuilder = (ff) => {
       return c.toUpperCase();
     }),
   );
-  return [(f) => (f.scionPath?.hops ?? []).some((h) => h.country !== '' && want.has(h.country.toUpperCase()))];
+  const listed = (h: { country: string }) => h.country !== '' && want.has(h.country.toUpperCase());
+  return [(f) => (f.scionPath?.hops ?? []).some(listed) || (f.srv6Path?.hops ?? []).some(listed)];
 };

@@ -8,6 +8,7 @@ import {
   IPVersion,
   TrafficDirection,
   Verdict,
+  WanPathType,
   verdictFromJSON,
   type EventTypeFilter,
   type TCPFlags,
@@ -146,6 +147,21 @@ function isd(val: string): number {
   return Number(val);
 }
 
+/** The WAN path kinds observe takes and the web page shows, in the order offered. */
+export const PATH_TYPE_WORDS = { scion: WanPathType.WAN_PATH_SCION, srv6: WanPathType.WAN_PATH_SRV6 } as const;
+export type PathTypeWord = keyof typeof PATH_TYPE_WORDS;
+
+function pathType(val: string): WanPathType {
+  const word = val.toLowerCase();
+  if (!Object.hasOwn(PATH_TYPE_WORDS, word)) throw new FlagError(`--path-type: want scion or srv6, got "${val}"`);
+  return PATH_TYPE_WORDS[word as PathTypeWord];
+}
+
+function sid(val: string): string {
+  if (val === '') throw new FlagError('--through-sid: empty SID');
+  return val;
+}
+
 /** Every filter flag by name, with how it changes the tracker. */
 const FLAGS: Record<string, (t: Tracker, v: string) => void> = {
   uuid: (t, v) => t.both((f) => f.uuid.push(v)),
@@ -192,6 +208,8 @@ const FLAGS: Record<string, (t: Tracker, v: string) => void> = {
   'through-isd': (t, v) => { const x = isd(v); t.both((f) => f.throughIsd.push(x)); },
   'through-country': (t, v) => t.both((f) => f.throughCountry.push(v)),
   path: (t, v) => t.both((f) => f.pathFingerprint.push(v)),
+  'through-sid': (t, v) => { const x = sid(v); t.both((f) => f.throughSid.push(x)); },
+  'path-type': (t, v) => { const x = pathType(v); t.both((f) => f.pathType.push(x)); },
   'geofence-verdict': (t, v) => { const x = geofenceVerdict(v); t.both((f) => f.geofenceVerdict.push(x)); },
   geofence: (t, v) => t.both((f) => f.geofenceName.push(v)),
 };

@@ -15,6 +15,7 @@ import { isdFilter } from './isd';
 import { labelFilter } from './label';
 import { nodeNameFilter } from './node_name';
 import { pathFingerprintFilter } from './path_fingerprint';
+import { pathTypeFilter } from './path_type';
 import { podFilter } from './pod';
 import { portFilter } from './port';
 import type { FilterBuilder, Predicate } from './predicate';
@@ -29,7 +30,7 @@ export { FilterError } from './error';
 const builders: FilterBuilder[] = [
   uuidFilter, ipFilter, podFilter, labelFilter, clusterFilter, identityFilter, protocolFilter, portFilter, verdictFilter,
   eventTypeFilter, nodeNameFilter, trafficDirectionFilter, tcpFlagsFilter, ipVersionFilter,
-  iaFilter, isdFilter, countryFilter, pathFingerprintFilter, geofenceFilter,
+  iaFilter, isdFilter, countryFilter, pathFingerprintFilter, geofenceFilter, pathTypeFilter,
 ];
 
 // Fields Cillion's flows never fill (no L7 proxy, no FQDN or workload enrichment); a filter

@@ -1,7 +1,8 @@
 // Flow by flow, what the relay refuses to store from a column batch: a flow whose time the
 // store cannot hold (ClickHouse DateTime64(9): after 1970 and before 2262-04-11), whose
 // enum values the store's Enum columns do not name, which references a table entry over
-// the limits (a long string, an endpoint with too many labels, a path with too many hops),
+// the limits (a long string, an endpoint with too many labels, a path with too many hops or
+// an SRv6 path with too many segments),
 // or whose uuid was stored already. A refused flow is refused alone; the rest of its batch
 // is stored. Table entries are checked once each; a flow pays only for its own columns.
 //
@@ -17,7 +18,8 @@ import { randomFillSync } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ColumnBatch } from '../../columns/batch';
 import { L4, type ColumnKey } from '../../columns/layout';
-import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObservationPoint, TrafficDirection, Verdict, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
+import { DropReason, FlowType, IdentityCheck, ScionObservationPoint, TraceObservationPoint, TrafficDirection, Verdict, type Endpoint, type ScionPath, type Srv6Path } from '../../proto/gen/flow/flow';
+import { SRH_MAX_BYTES } from '../../srv6/srh';
 import { pathTypeNumber } from '../../paths/describe';
 import { decodeHops } from '../../paths/hopfields';
 import type { RelayLimits } from '../limits';
@@ -152,6 +154,19 @@ function pathProblem(p: ScionPath, limits: RelayLimits): string | undefined {
 }
 
 /**
+ * An SRv6 path's bounds: its SRH no longer than RFC 8754 allows, and no more segments
+ * than a SCION path may have hops (Last Entry read from the header; whether the rest of it
+ * decodes is the verifier's to say, as a verdict, not a refusal).
+ */
+function srv6Problem(p: Srv6Path, limits: RelayLimits): string | undefined {
+  if (p.source.length > limits.maxStringLength) return `field of ${p.source.length} characters; at most ${limits.maxStringLength}`;
+  if (p.raw.length > SRH_MAX_BYTES) return `SRv6 header of ${p.raw.length} bytes; an SRH is at most ${SRH_MAX_BYTES}`;
+  const segments = p.raw.length >= 5 ? p.raw[4] + 1 : 0;
+  if (segments > limits.maxHops) return `SRv6 path with ${segments} segments; at most ${limits.maxHops}`;
+  return undefined;
+}
+
+/**
  * pathProblem of paths seen before, for one relay's limits: batches name the same paths
  * again and again, and decoding a path's hop fields is most of what checking it costs.
  */
@@ -215,6 +230,11 @@ function problems(batch: ColumnBatch, limits: RelayLimits, paths: PathChecks): (
   if (badPaths) {
     const v = batch.u32('path');
     for (let i = 0; i < n; i++) if (out[i] === undefined && badPaths[v[i]] !== undefined) out[i] = badPaths[v[i]];
+  }
+  const badSrv6 = tableProblems(batch.srv6Paths, (p) => srv6Problem(p, limits));
+  if (badSrv6) {
+    const v = batch.u32('srv6Path');
+    for (let i = 0; i < n; i++) if (out[i] === undefined && badSrv6[v[i]] !== undefined) out[i] = badSrv6[v[i]];
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // What the relay hands the store for one collector batch: the batch's columns as received,
 // and what the relay decided about them, by table entry rather than by flow.
 import type { ColumnBatch } from '../../columns/batch';
-import type { Endpoint, Geofence, ScionPath } from '../../proto/gen/flow/flow';
+import type { Endpoint, Geofence, ScionPath, Srv6Path } from '../../proto/gen/flow/flow';
 
 /** An endpoint table entry as stored in `workloads`. */
 export interface StoredEndpoint {
@@ -35,6 +35,12 @@ export interface JudgedBatch {
   endpoints: readonly (StoredEndpoint | undefined)[];
   /** By path index (index 0, no path, undefined). */
   paths: readonly (StoredPath | undefined)[];
+  /**
+   * By SRv6 path index (index 0, no SRv6 path, undefined): each as the relay rebuilt it from
+   * its SRH and outer source (paths/srv6_verify.ts). The batch's pathType column holds the
+   * relay's path type by then (geofence/judge.ts evidencePathType).
+   */
+  srv6Paths?: readonly (Srv6Path | undefined)[];
   /** Per flow of the batch: its entry in `geofences`. */
   judgementOf: Uint32Array;
   /** Distinct verdicts of the batch; undefined where no fence applied. */

@@ -1,6 +1,6 @@
 // `cillion observe` flags -> the exact GetFlowsRequest, following the hubble CLI's rules.
 import assert from 'node:assert/strict';
-import { FlowFilter, GeofenceVerdict, TrafficDirection, Verdict, type DeepPartial } from '../../../proto/gen/flow/flow';
+import { FlowFilter, GeofenceVerdict, TrafficDirection, Verdict, WanPathType, type DeepPartial } from '../../../proto/gen/flow/flow';
 import { parseObserveArgs } from '../../../cli/commands/observe';
 import { FlagError } from '../../../observer/filters/flags';
 
@@ -88,6 +88,14 @@ describe('cli observe: flags -> GetFlowsRequest', () => {
       srcIa: ['1-ff00:0:110'], dstIa: ['2-0'], throughIa: ['1-ff00:0:120'], throughIsd: [1], throughCountry: ['DE'],
       pathFingerprint: ['a3f1'], geofenceVerdict: [GeofenceVerdict.GEOFENCE_VIOLATION], geofenceName: ['billing/eu-only'],
     })]);
+  });
+
+  it('--through-sid and --path-type land in the SRv6 FlowFilter fields; a bad kind is refused', () => {
+    const r = req('--through-sid', 'fc00:0:3::/48', '--through-sid', 'fc00:0:1::1', '--path-type', 'SRv6', '--through-country', 'AT');
+    assert.deepEqual(r.whitelist, [ff({ throughSid: ['fc00:0:3::/48', 'fc00:0:1::1'], pathType: [WanPathType.WAN_PATH_SRV6], throughCountry: ['AT'] })]);
+    assert.deepEqual(req('--not', '--path-type', 'scion').blacklist, [ff({ pathType: [WanPathType.WAN_PATH_SCION] })]);
+    assert.throws(() => req('--path-type', 'mpls'), /--path-type: want scion or srv6, got "mpls"/);
+    assert.throws(() => req('--through-sid', ''), /--through-sid: empty SID/);
   });
 
   it('--cluster (repeatable) is Hubble\'s node_name <cluster>/*; --not --cluster denies it', () => {

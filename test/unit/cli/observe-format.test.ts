@@ -1,7 +1,7 @@
 // Each `cillion observe` output format on the shared sample flow (see test/unit/proto).
 import assert from 'node:assert/strict';
 import pc from 'picocolors';
-import { Flow, GeofenceVerdict, Verdict, DropReason } from '../../../proto/gen/flow/flow';
+import { Flow, GeofenceVerdict, Verdict, DropReason, Srv6HmacStatus, WanPathType } from '../../../proto/gen/flow/flow';
 import type { GetFlowsResponse } from '../../../proto/gen/observer/observer';
 import { FlowPrinter, type Output } from '../../../cli/observe/format';
 import { formatTime, type TimeFormat } from '../../../cli/observe/time';
@@ -97,6 +97,60 @@ describe('cli observe: output formats', () => {
     const out: string[] = [];
     new FlowPrinter({ output: 'jsonpb', colors: plain, printNodeName: false, timeFormat: 'StampMilli' }, (l) => out.push(l)).print(lost);
     assert.deepEqual(JSON.parse(out[0]), { lostEvents: { source: 'PERF_EVENT_RING_BUFFER', numEventsLost: '3', cpu: 1 }, nodeName: 'n1' });
+  });
+
+  describe('SRv6 paths', () => {
+    const srv6Path = {
+      segments: ['fc00:0:1::1', 'fc00:0:2::1', 'fc00:0:3::1', 'fc00:0:4::1', 'fc00:0:201::200'],
+      segmentsLeft: 4,
+      source: 'fc00:0:101::1',
+      tenantId: 200,
+      tenant: 'archive',
+      hops: [
+        { sid: 'fc00:0:1::1', behavior: 'End', node: 'pe-zurich', country: 'CH' },
+        { sid: 'fc00:0:2::1', behavior: 'End', node: 'p-milan', country: 'IT' },
+        { sid: 'fc00:0:3::1', behavior: 'End', node: 'p-vienna', country: 'AT' },
+        { sid: 'fc00:0:4::1', behavior: 'End', node: 'pe-frankfurt', country: '' },
+        { sid: 'fc00:0:201::200', behavior: 'End.DT4', node: 'fra-node-1', country: 'DE' },
+      ],
+      fingerprint: '5e6f'.repeat(16),
+      hmac: { status: Srv6HmacStatus.SRV6_HMAC_VERIFIED, keyId: 1 },
+      raw: Buffer.from([4, 10, 4, 4, 4, 0, 0, 0]),
+    };
+    const srv6 = Flow.fromPartial({ ...sample, scionPath: undefined, pathType: WanPathType.WAN_PATH_SRV6, srv6Path, geofence: undefined });
+
+    it('compact: "srv6" and each segment with its node and country, the decapsulating SID with its VRF', () => {
+      assert.deepEqual(render('compact', [srv6]), [
+        'Jan  1 00:00:00.000 [zrh-node-1] shop/checkout-7d9f:40512 (ID:20481) -> 10.8.2.9:443 (ID:2) TCP SYN FORWARDED ' +
+          'via srv6 fc00:0:1::1 (pe-zurich CH) > fc00:0:2::1 (p-milan IT) > fc00:0:3::1 (p-vienna AT) > fc00:0:4::1 (pe-frankfurt) > fc00:0:201::200 (End.DT4 vrf 200)',
+      ]);
+    });
+
+    it('compact: bare segments where no relay filled the hops', () => {
+      const local = Flow.fromPartial({ ...srv6, srv6Path: { ...srv6Path, hops: [] } });
+      assert.match(render('compact', [local])[0], / via srv6 fc00:0:1::1 > fc00:0:2::1 > fc00:0:3::1 > fc00:0:4::1 > fc00:0:201::200$/);
+    });
+
+    it('dict: fingerprint, tenant, segments left and the SRH HMAC status', () => {
+      const lines = render('dict', [srv6])[0].split('\n');
+      assert.deepEqual(lines.slice(7), [
+        '         PATH: srv6 fc00:0:1::1 (pe-zurich CH) > fc00:0:2::1 (p-milan IT) > fc00:0:3::1 (p-vienna AT) > fc00:0:4::1 (pe-frankfurt) > fc00:0:201::200 (End.DT4 vrf 200)',
+        '  FINGERPRINT: ' + '5e6f'.repeat(16),
+        '       TENANT: archive (vrf 200)',
+        'SEGMENTS LEFT: 4',
+        '     SRH HMAC: VERIFIED (key 1)',
+        '     GEOFENCE: -',
+      ]);
+    });
+
+    it('json: the proto3 JSON of the path type and SRv6 path', () => {
+      const line = JSON.parse(render('json', [srv6])[0]);
+      assert.equal(line.flow.pathType, 'WAN_PATH_SRV6');
+      assert.equal(line.flow.srv6Path.raw, Buffer.from(srv6Path.raw).toString('base64'));
+      assert.deepEqual(line.flow.srv6Path.segments, srv6Path.segments);
+      assert.equal(line.flow.srv6Path.hmac.status, 'SRV6_HMAC_VERIFIED');
+      assert.equal(line.flow.scionPath, undefined);
+    });
   });
 
   it('dict: aligned key: value blocks', () => {

@@ -99,6 +99,36 @@ describe('collector/flowtable', () => {
     assert.equal(t.stats().records, 10);
   });
 
+  it('keys an SRv6 flow by its SRH bytes even with a segment-list id, and by tenant and outer source', () => {
+    const { t, out, feed } = table();
+    const srcA = Uint8Array.from(Buffer.from('fc000000010100000000000000000001', 'hex'));
+    const srcB = Uint8Array.from(Buffer.from('fc000000010200000000000000000001', 'hex'));
+    const srh = (last: number) => Uint8Array.of(4, 2, 4, 0, 0, 0, 0, 0, ...new Array<number>(15).fill(0), last);
+    const srv6 = (ts: number, over: Partial<RecordSpec> = {}) => egress(ts, { srcIA: 0n, dstIA: 0n, pathType: 4, pathId: 5, path: srh(1), srv6: { tenantId: 100, outerSrc: srcA }, ...over });
+    feed([
+      srv6(1),
+      srv6(2),
+      // Another segment list under the same id, another tenant, another encapsulating node.
+      srv6(3, { path: srh(2) }),
+      srv6(4, { srv6: { tenantId: 200, outerSrc: srcA } }),
+      srv6(5, { srv6: { tenantId: 100, outerSrc: srcB } }),
+      // The same 5-tuple over SCION, with the same path bytes and id.
+      egress(6, { srcIA: 0n, dstIA: 0n, pathType: 4, pathId: 5, path: srh(1) }),
+    ]);
+    assert.equal(t.stats().entries, 5);
+    t.flush();
+    const first = out.find((f) => f.packets === 2);
+    assert.ok(first);
+    assert.equal(first.pathKind, 'srv6');
+    assert.equal(first.tenantId, 100);
+    assert.equal(first.outerSrc, 'fc00:0:101::1');
+    assert.deepEqual([...first.path], [...srh(1)]);
+    const scion = out.find((f) => f.pathKind !== 'srv6');
+    assert.ok(scion);
+    assert.equal(scion.outerSrc, '');
+    assert.equal(scion.tenantId, 0);
+  });
+
   it('meters router records without an inner packet by ISD-AS pair and path', () => {
     const { t, out, feed } = table();
     const router = (ts: number, path: number[]): RecordSpec => ({ tsNs: BigInt(ts), direction: 3, srcIA: 1n, dstIA: 2n, path: Uint8Array.from(path), ingressIfid: 4, egressIfid: 9 });

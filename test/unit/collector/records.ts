@@ -36,6 +36,8 @@ export interface RecordSpec {
   truncated?: boolean;
   /** CIL_REC_F_AUTHENTICATED: a SPAO sealed or verified the packet. */
   authenticated?: boolean;
+  /** An SRv6 record (path kind CIL_PATH_SRV6): `path` is then its Segment Routing Header. */
+  srv6?: { tenantId: number; outerSrc: Uint8Array; outerDst?: Uint8Array };
   /** Overrides for malformed-record tests. */
   type?: number;
   version?: number;
@@ -83,6 +85,12 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
   if (s.authenticated) flags |= DEFINES.CIL_REC_F_AUTHENTICATED;
   buf[r + M.flags.offset] = flags;
   Buffer.from(path).copy(buf, r + PATH_AT);
+  if (s.srv6) {
+    buf[r + M.path_kind.offset] = ENUMS.cil_path_kind.CIL_PATH_SRV6;
+    buf.writeUInt32LE(s.srv6.tenantId, r + M.tenant_id.offset);
+    Buffer.from(s.srv6.outerSrc).copy(buf, r + M.outer_src.offset);
+    if (s.srv6.outerDst) Buffer.from(s.srv6.outerDst).copy(buf, r + M.outer_dst.offset);
+  }
   return 4 + ((RECORD_BYTES + 7) & ~7);
 }
 

@@ -179,6 +179,7 @@ describe('GeofenceEngine', () => {
         offendingHop: 2,
         offendingIsdAs: '66-2:0:10',
         offendingCountry: 'US',
+        offendingSid: '',
       });
       const ok = toFlowGeofence(e.check(ctx(ANALYTICS, WEB, EUROPE))!.decision);
       assert.equal(ok.verdict, GeofenceVerdict.GEOFENCE_COMPLIANT);

@@ -17,4 +17,10 @@ describe('observer/filters/bounds', () => {
     const six = [FlowFilter.fromPartial({ sourceIp: ['1', '2', '3'] }), FlowFilter.fromPartial({ destinationIp: ['4', '5', '6'] })];
     assert.throws(() => checkFilterBounds(six, [], bounds), /more than 5 filter values/);
   });
+
+  it('counts SRv6 SIDs and path types among the values', () => {
+    checkFilterBounds([FlowFilter.fromPartial({ throughSid: ['fc00:0:1::/48', 'fc00:0:2::1'], pathType: [1, 2], throughCountry: ['AT'] })], [], bounds);
+    const six = FlowFilter.fromPartial({ throughSid: ['fc00:0:1::/48', 'fc00:0:2::1', 'fc00:0:3::1'], pathType: [1, 2], throughCountry: ['AT'] });
+    assert.throws(() => checkFilterBounds([six], [], bounds), /more than 5 filter values/);
+  });
 });

@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadSidCatalogue, parseSidCatalogue } from '../../../srv6/catalogue';
-import { MAX_SEGMENTS, selectSegmentLists, type SegmentListPolicy } from '../../../srv6/select';
+import { describeRuledOut, MAX_SEGMENTS, selectSegmentLists, selectWithReasons, type SegmentListChoice, type SegmentListPolicy } from '../../../srv6/select';
+import { sidText } from '../../../srv6/sid';
 
 const cat = loadSidCatalogue(join(__dirname, '../../../examples/srv6.yaml'));
-const pick = (policy: Partial<SegmentListPolicy>, tenantId = 100, from = 'zrh-node-1', to = 'fra-node-1') =>
-  selectSegmentLists(cat, { from, to, tenantId, policy: { preference: 'latency', ...policy } });
+const req = (policy: Partial<SegmentListPolicy>, tenantId = 100, from = 'zrh-node-1', to = 'fra-node-1') =>
+  ({ from, to, tenantId, policy: { preference: 'latency' as const, ...policy } });
+const pick = (...a: Parameters<typeof req>) => selectSegmentLists(cat, req(...a));
+const why = (...a: Parameters<typeof req>) => {
+  const r = selectWithReasons(cat, req(...a));
+  assert.deepEqual(r.choices, []);
+  return describeRuledOut(r.ruledOut);
+};
+const text = (c: SegmentListChoice) => c.segments.map(sidText);
 
 describe('srv6/select', () => {
   it('voip (VRF 100, lowest latency): pe-zurich, pe-frankfurt, then fra-node-1\'s End.DT4', () => {
     const [best, second, ...rest] = pick({});
-    assert.deepEqual(best, {
+    assert.deepEqual({ ...best, segments: text(best) }, {
       segments: ['fc00:0:1::1', 'fc00:0:4::1', 'fc00:0:201::100'],
       nodes: ['zrh-node-1', 'pe-zurich', 'pe-frankfurt', 'fra-node-1'],
       countries: ['CH', 'DE'],
@@ -24,9 +32,9 @@ describe('srv6/select', () => {
   it('backup (VRF 200, through AT): pe-zurich, p-milan, p-vienna, pe-frankfurt, End.DT4 for VRF 200', () => {
     const lists = pick({ throughCountries: ['AT'] }, 200);
     assert.equal(lists.length, 1);
-    assert.deepEqual(lists[0].segments, ['fc00:0:1::1', 'fc00:0:2::1', 'fc00:0:3::1', 'fc00:0:4::1', 'fc00:0:201::200']);
+    assert.deepEqual(text(lists[0]), ['fc00:0:1::1', 'fc00:0:2::1', 'fc00:0:3::1', 'fc00:0:4::1', 'fc00:0:201::200']);
     assert.deepEqual(lists[0].countries, ['CH', 'IT', 'AT', 'DE']);
-    assert.deepEqual(pick({ throughCountries: ['AT'] }, 200, 'zrh-node-2', 'fra-node-2')[0].segments.at(-1), 'fc00:0:202::200');
+    assert.deepEqual(text(pick({ throughCountries: ['AT'] }, 200, 'zrh-node-2', 'fra-node-2')[0]).at(-1), 'fc00:0:202::200');
   });
 
   it('applies avoid and through constraints on countries (groups too), nodes and operators', () => {
@@ -38,10 +46,12 @@ describe('srv6/select', () => {
     assert.deepEqual(only({ avoidNodes: ['p-milan'] }), ['pe-zurich pe-frankfurt']);
     assert.deepEqual(only({ operators: ['Alpine Carrier'] }), ['pe-zurich pe-frankfurt']);
     assert.deepEqual(only({ operators: ['Alpine Carrier', 'Danube Networks'] }).length, 2);
-    assert.throws(() => pick({ operators: ['Danube Networks'] }), { code: 'NO_SEGMENT_LIST', message: /ruled out: operator/ });
-    assert.throws(() => pick({ throughCountries: ['FR'] }), { code: 'NO_SEGMENT_LIST', message: /misses a through constraint 2/ });
-    assert.throws(() => pick({ avoidCountries: ['DE'] }), { code: 'NO_SEGMENT_LIST', message: /fra-node-1 itself is avoided/ });
-    assert.throws(() => pick({ avoidNodes: ['pe-frankfurt'] }), { code: 'NO_SEGMENT_LIST', message: /avoided/ });
+    // none left: an empty list, and what ruled the candidates out (zrh-node-2 and fra-node-2
+    // are edge nodes, no transit; pe-frankfurt is reached twice, so fra-node-2 counts twice)
+    assert.equal(why({ operators: ['Danube Networks'] }), 'operator 1');
+    assert.equal(why({ throughCountries: ['FR'] }), 'noTransit 3, missesThrough 2');
+    assert.equal(why({ avoidCountries: ['DE'] }), 'avoided 1');
+    assert.equal(why({ avoidNodes: ['pe-frankfurt'] }), 'noTransit 1, avoided 2');
   });
 
   it('ranks by segment count for preference hops, by latency for latency', () => {
@@ -62,14 +72,14 @@ links:
     const sel = (preference: 'latency' | 'hops', family?: 4 | 6) => selectSegmentLists(slow, { from: 'a', to: 'b', tenantId: 1, family, policy: { preference } });
     assert.deepEqual(sel('latency').map((c) => c.segments.length), [4, 2]);
     assert.deepEqual(sel('hops').map((c) => c.segments.length), [2, 4]);
-    assert.equal(sel('hops', 6)[0].segments.at(-1), 'fc00:b::600');
+    assert.equal(text(sel('hops', 6)[0]).at(-1), 'fc00:b::600');
   });
 
   it('caps segment lists at maxSegments, at most the datapath\'s 8', () => {
     assert.equal(MAX_SEGMENTS, 8);
     assert.deepEqual(pick({ maxSegments: 5 }).map((c) => c.segments.length), [3, 5]);
     assert.deepEqual(pick({ maxSegments: 4 }).map((c) => c.segments.length), [3]);
-    assert.throws(() => pick({ maxSegments: 4, throughCountries: ['AT'] }), { code: 'NO_SEGMENT_LIST', message: /too many segments/ });
+    assert.equal(why({ maxSegments: 4, throughCountries: ['AT'] }), 'noTransit 2, tooManySegments 2, missesThrough 1');
     // a chain of 7 providers needs 8 segments: allowed; 8 providers would need 9
     const chain = (n: number) => parseSidCatalogue(`
 nodes:
@@ -82,7 +92,8 @@ ${Array.from({ length: n - 1 }, (_, i) => `  - { a: p${i}, b: p${i + 1}, latency
   - { a: p${n - 1}, b: b, latencyMs: 1 }
 `);
     assert.equal(selectSegmentLists(chain(7), { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops' } })[0].segments.length, 8);
-    assert.throws(() => selectSegmentLists(chain(8), { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops' } }), { code: 'NO_SEGMENT_LIST', message: /too many segments 1/ });
+    assert.deepEqual(selectWithReasons(chain(8), { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops' } }),
+      { choices: [], ruledOut: { noTransit: 0, avoided: 0, operator: 0, tooManySegments: 1, missesThrough: 0 } });
     for (const maxSegments of [0, 9, 2.5]) assert.throws(() => pick({ maxSegments }), { code: 'BAD_ARGUMENT' });
   });
 
@@ -117,7 +128,7 @@ ${Array.from({ length: n }, (_, i) => Array.from({ length: n - i - 1 }, (_, k) =
     assert.throws(() => pick({ preference: 'bandwidth' as 'latency' }), { code: 'BAD_ARGUMENT' });
     assert.throws(() => pick({}, 100, 'fra-node-1', 'fra-node-1'), { code: 'BAD_ARGUMENT' });
     // within a cluster the list hairpins at the provider edge
-    assert.deepEqual(pick({}, 100, 'zrh-node-1', 'zrh-node-2').map((c) => c.segments), [['fc00:0:1::1', 'fc00:0:102::100']]);
+    assert.deepEqual(pick({}, 100, 'zrh-node-1', 'zrh-node-2').map(text), [['fc00:0:1::1', 'fc00:0:102::100']]);
     const apart = parseSidCatalogue(`
 nodes:
   - { name: a, role: edge, cluster: x, operator: A, source: "fc00:a::1", locator: "fc00:a::/32", sids: [] }
@@ -128,7 +139,8 @@ links:
   - { a: c, b: b, latencyMs: 1 }
 `);
     // c connects them but is an edge node, which is no transit
-    assert.throws(() => selectSegmentLists(apart, { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops' } }), { code: 'NO_SEGMENT_LIST', message: /no transit 1/ });
+    assert.deepEqual(selectWithReasons(apart, { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops' } }).ruledOut.noTransit, 1);
+    assert.equal(describeRuledOut({ noTransit: 0, avoided: 0, operator: 0, tooManySegments: 0, missesThrough: 0 }), 'the nodes are not connected');
   });
 
   it('is deterministic: equal inputs give the same order', () => {
