@@ -17,6 +17,7 @@ const commands: Record<string, () => Command> = {
   relay: () => (require('./commands/relay') as typeof import('./commands/relay')).relayCommand(),
   router: () => (require('./commands/router') as typeof import('./commands/router')).routerCommand(),
   scion: () => (require('./commands/scion') as typeof import('./commands/scion')).scionCommand(),
+  'srv6-node': () => (require('./commands/srv6_node') as typeof import('./commands/srv6_node')).srv6NodeCommand(),
   status: () => (require('./commands/status') as typeof import('./commands/status')).statusCommand(),
 };
 

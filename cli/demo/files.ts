@@ -28,8 +28,8 @@ export function topologyWithUnderlays(text: string, underlays: ReadonlyMap<strin
   return doc.toString({ lineWidth: 0 });
 }
 
-/** The ClusterAS of `cluster` with its uplinks pointing at the planned routers. */
-export function clusterASYaml(cluster: ClusterAS, plan: DemoPlan, topologyFile: string): string {
+/** The ClusterAS of `cluster` with its uplinks pointing at the planned routers, and the run's copy of its SID catalogue. */
+export function clusterASYaml(cluster: ClusterAS, plan: DemoPlan, topologyFile: string, srv6Catalogue?: string): string {
   const segs = plan.segments.filter((s) => s.cluster === cluster.metadata.name).sort((a, b) => a.ifid - b.ifid);
   return stringify({
     apiVersion: cluster.apiVersion,
@@ -40,6 +40,7 @@ export function clusterASYaml(cluster: ClusterAS, plan: DemoPlan, topologyFile: 
       clusterId: cluster.spec.clusterId,
       uplinks: segs.map((s) => ({ interface: s.ifid, underlay: `${s.router.ip}:${s.router.port}` })),
       controlPlane: { topology: topologyFile },
+      ...(cluster.spec.srv6 && srv6Catalogue ? { srv6: { catalogue: srv6Catalogue } } : {}),
     },
   });
 }

@@ -2,6 +2,7 @@
 // not loaded here: routers and agents load and attach their own from the root namespace.
 import { LAN_DEV, POD_GATEWAY, type DemoPlan } from './plan';
 import { NetnsHosts } from './netns';
+import type { Srv6Plan } from './srv6_plan';
 
 /** Pods get a smaller MTU than the underlay so the SCION overhead always fits. */
 const POD_MTU = 1280;
@@ -16,9 +17,9 @@ function offloadsOff(hosts: NetnsHosts, ns: string, dev: string, features: strin
 }
 
 /** Builds everything or throws; a half-built network is left to the prefix sweep. */
-export function buildNetwork(plan: DemoPlan, progress: BuildProgress): void {
+export function buildNetwork(plan: DemoPlan, progress: BuildProgress, srv6?: Srv6Plan): void {
   const hosts = new NetnsHosts(plan.prefix, TMP_LINK_TAG);
-  const total = plan.routers.length + plan.segments.length + plan.nodes.length + plan.pods.length;
+  const total = plan.routers.length + plan.segments.length + plan.nodes.length + plan.pods.length + (srv6 ? srv6.providers.length + srv6.segments.length : 0);
   let done = 0;
   const step = (what: string): void => progress(what, ++done, total);
 
@@ -73,5 +74,50 @@ export function buildNetwork(plan: DemoPlan, progress: BuildProgress): void {
   }
   for (const n of plan.nodes) {
     for (const r of n.routes) hosts.exec(n.ns, 'ip', ['route', 'replace', r.prefix, ...(r.via ? ['via', r.via] : []), 'dev', r.dev]);
+  }
+  if (srv6) buildSrv6(hosts, plan.prefix, srv6, step);
+}
+
+/** An IPv6 address on a device, usable at once: duplicate address detection would hold it back a second or more. */
+function addr6(hosts: NetnsHosts, ns: string, dev: string, ip: string): void {
+  hosts.exec(ns, 'ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', dev, 'nodad']);
+}
+
+/**
+ * The SRv6 provider network: provider namespaces forwarding IPv6, their links, one switched
+ * segment per cluster and provider with the cluster's nodes on it, and every node's routes
+ * to the locators. The node namespaces exist already.
+ */
+function buildSrv6(hosts: NetnsHosts, prefix: string, srv6: Srv6Plan, step: (what: string) => void): void {
+  for (const p of srv6.providers) {
+    const ns = hosts.addHost(p.ns.slice(prefix.length + 1));
+    // End falls back to the kernel when it has no neighbour entry for the next segment yet.
+    hosts.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
+    step('SRv6 provider namespaces');
+  }
+  for (const l of srv6.links) {
+    hosts.link({ ns: l.a.ns, ifname: l.a.ifname }, { ns: l.b.ns, ifname: l.b.ifname });
+    addr6(hosts, l.a.ns, l.a.ifname, l.a.ip);
+    addr6(hosts, l.b.ns, l.b.ifname, l.b.ip);
+  }
+  for (const s of srv6.segments) {
+    const sw = hosts.addHost(s.ns.slice(prefix.length + 1));
+    step('SRv6 uplink segments');
+    hosts.exec(sw, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    hosts.exec(sw, 'ip', ['link', 'set', 'br0', 'up']);
+    hosts.link({ ns: s.provider.ns, ifname: s.provider.ifname }, { ns: sw, ifname: 'pe' });
+    addr6(hosts, s.provider.ns, s.provider.ifname, s.provider.ip);
+    // The provider's XDP redirects onto this veth: its peer takes such frames only with NAPI (GRO on).
+    hosts.exec(sw, 'ethtool', ['-K', 'pe', 'gro', 'on']);
+    hosts.exec(sw, 'ip', ['link', 'set', 'pe', 'master', 'br0']);
+    for (const m of s.members) {
+      hosts.link({ ns: m.ns, ifname: m.ifname }, { ns: sw, ifname: m.port });
+      addr6(hosts, m.ns, m.ifname, m.ip);
+      hosts.exec(sw, 'ip', ['link', 'set', m.port, 'master', 'br0']);
+      offloadsOff(hosts, m.ns, m.ifname, ['tso', 'gso', 'gro']);
+    }
+  }
+  for (const n of [...srv6.providers, ...srv6.edges]) {
+    for (const r of n.routes) hosts.exec(n.ns, 'ip', ['-6', 'route', 'replace', r.prefix, ...(r.via ? ['via', r.via] : []), 'dev', r.dev]);
   }
 }

@@ -24,6 +24,8 @@ import { planDemo, PORT_BASE, type DemoPlan } from './plan';
 import { DemoProcess, type ProcessContext } from './processes';
 import { planRelays, relayOf, uiUrl, type DemoRelay } from './relays';
 import { planTraffic } from './traffic';
+import { planSrv6, SRV6_UPLINK_DEV, type Srv6Plan } from './srv6_plan';
+import { loadSidCatalogue, type SidCatalogue } from '../../srv6/catalogue';
 import { Lifecycle } from '../../lifecycle/lifecycle';
 
 export const DEFAULT_RUN_DIR = '/var/run/cillion-demo';
@@ -41,6 +43,8 @@ const MESH_PORT_BASE = 4300;
 /** Routers' and agents' Prometheus /metrics on loopback: routers from ROUTER_METRICS_BASE, agents from AGENT_METRICS_BASE, in plan order. */
 export const ROUTER_METRICS_BASE = 4320;
 export const AGENT_METRICS_BASE = 4340;
+/** How often each SRv6 provider node logs what its End program handled. */
+const SRV6_STATS_SECONDS = 10;
 /** A relay's attestation signing key and its public half, in the run directory. */
 const attestKeyOf = (runDir: string, cluster: string): string => join(runDir, `attest-${cluster}.pem`);
 export const attestPubOf = (runDir: string, cluster: string): string => join(runDir, `attest-${cluster}.pub`);
@@ -91,13 +95,13 @@ async function loadClusters(examples: string, scratch: string): Promise<ClusterS
 }
 
 /** A cluster's resources for its agents and operator: the examples' files without their ClusterAS, and the generated one. */
-function writeClusterResources(c: ClusterSetup, dir: string, plan: DemoPlan, topologyFile: string): void {
+function writeClusterResources(c: ClusterSetup, dir: string, plan: DemoPlan, topologyFile: string, srv6Catalogue: string | undefined): void {
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(c.policyDir).filter((f) => /^[^.].*\.ya?ml$/.test(f))) {
     const docs = parseAllDocuments(readFileSync(join(c.policyDir, f), 'utf8')).filter((d) => (d.toJS() as { kind?: unknown } | null)?.kind !== 'ClusterAS');
     if (docs.length > 0) writeFileSync(join(dir, f), docs.map((d) => d.toString()).join('---\n'));
   }
-  writeFileSync(join(dir, 'zz-demo-cluster.yaml'), clusterASYaml(c.cluster, plan, topologyFile));
+  writeFileSync(join(dir, 'zz-demo-cluster.yaml'), clusterASYaml(c.cluster, plan, topologyFile, srv6Catalogue));
 }
 
 /** A fresh Ed25519 pair for each relay and run: the relay signs attestations, verify takes the public half. */
@@ -126,6 +130,32 @@ function describePolicies(clusters: readonly ClusterSetup[]): string[] {
   return lines;
 }
 
+/** Each SRv6PathPolicy: its constraints, the tenant of the pods it selects, and their fences. */
+function describeSrv6Policies(clusters: readonly ClusterSetup[]): string[] {
+  const lines: string[] = [];
+  for (const c of clusters) {
+    for (const p of [...c.set.srv6Policies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+      const s = p.spec;
+      const pp = s.pathPolicy;
+      const constraints = [
+        pp.throughCountries.length ? `through ${pp.throughCountries.join(', ')}` : '',
+        pp.avoidCountries.length ? `avoiding ${pp.avoidCountries.join(', ')}` : '',
+        pp.throughNodes.length ? `through ${pp.throughNodes.join(', ')}` : '',
+        pp.avoidNodes.length ? `avoiding ${pp.avoidNodes.join(', ')}` : '',
+        pp.operators.length ? `operators ${pp.operators.join(', ')}` : '',
+        s.hmac ? `HMAC TLV key ${s.hmac.keyId}` : '',
+      ].filter((x) => x !== '');
+      const pods = c.pods.filter((w) => matchesWorkload(s.workloadSelector, { namespaceLabels: w.namespaceLabels, podLabels: w.labels }));
+      const tenants = c.set.tenants.filter((t) => pods.some((w) => t.spec.namespaces.includes(w.namespace))).map((t) => `${t.metadata.name} (VRF ${t.spec.vrf})`);
+      const fences = c.set.fences.filter((f) => pods.some((w) => matchesWorkload(f.spec.workloadSelector, { namespaceLabels: w.namespaceLabels, podLabels: w.labels }))).map((f) => `${f.metadata.name} (${f.spec.mode})`);
+      lines.push(
+        `  ${c.name.padEnd(10)} ${p.metadata.name.padEnd(12)} SRv6 ${s.preference} ${s.mode === 'multipath' ? `over ${s.lists} segment lists` : 'on one segment list'}${constraints.length ? `, ${constraints.join(', ')}` : ''}; tenant ${tenants.join(', ') || 'none'}${fences.length ? `; geofence ${fences.join(', ')}` : ''}`,
+      );
+    }
+  }
+  return lines;
+}
+
 function describeNetworkPolicies(clusters: readonly ClusterSetup[]): string[] {
   return clusters.flatMap((c) =>
     [...c.set.networkPolicies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((p) => {
@@ -135,7 +165,21 @@ function describeNetworkPolicies(clusters: readonly ClusterSetup[]): string[] {
   );
 }
 
-function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, relays: readonly DemoRelay[], certs: DemoCerts): string {
+/** The SRv6 provider network in a few lines: its nodes with country and operator, and what to ask observe. */
+function describeSrv6Network(srv6: DemoWorld['srv6']): string[] {
+  if (!srv6) return [];
+  const node = (name: string): string => {
+    const n = srv6.catalogue.node(name);
+    return `${name} (${n?.geo?.country ?? '?'}, ${n?.operator ?? '?'})`;
+  };
+  return [
+    '',
+    `The SRv6 provider network (${srv6.catalogueFile}): ${srv6.plan.providers.map((p) => node(p.name)).join(', ')},`,
+    `each a namespace running cillion srv6-node (XDP End); every node's agent encapsulates (H.Encaps) on its uplink ${SRV6_UPLINK_DEV} and decapsulates (End.DT4) into the tenant's table.`,
+  ];
+}
+
+function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOptions, relays: readonly DemoRelay[], certs: DemoCerts, srv6: DemoWorld['srv6']): string {
   const isds = new Set([...plan.routers.map((r) => isdOf(r.ia)), ...clusters.map((c) => isdOf(c.ia))]);
   const [z, f] = clusters;
   const zrhFile = join(opts.runDir, 'workloads', `${z.name}.yaml`);
@@ -147,16 +191,19 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `The demo is up: clusters ${clusters.map((c) => `${c.name} (${formatIA(c.ia)})`).join(' and ')}, ${plan.nodes.length} nodes, ${plan.pods.length} pods,`,
     `${plan.routers.length} transit ASes in ${isds.size} ISDs. The policies in force:`,
     ...describePolicies(clusters),
+    ...describeSrv6Policies(clusters),
     ...describeNetworkPolicies(clusters),
+    ...describeSrv6Network(srv6),
     '',
     'One relay per cluster; each stores its own cluster\'s flows and answers for every cluster by asking',
     'the others (federation: mutual TLS with peer certificates, over loopback, not the SCION WAN):',
     ...relays.map((r) => `  ${r.cluster.padEnd(10)} ${r.name.padEnd(16)} ${r.listen}  metrics ${r.metrics}  web UI ${r.ui}  store ${r.dataDir}`),
     '',
     `What you are seeing: every flow the agents report, through the ${first.cluster} relay, as it happens: the`,
-    'node that saw it (cluster/node), the pods, the SCION path it took (ISD-ASes and countries), and the',
-    'geofence verdict its cluster\'s relay gave it. A flow between the clusters shows up twice: where it',
-    'was wrapped into SCION (one cluster) and where it was unwrapped (the other), each with its verdict.',
+    'node that saw it (cluster/node), the pods, the SCION path it took (ISD-ASes and countries) or its SRv6',
+    'segment list (each segment\'s node and country), and the geofence verdict its cluster\'s relay gave it.',
+    'A flow between the clusters shows up twice: where it was encapsulated (one cluster) and where it was',
+    'decapsulated (the other), each with its verdict.',
     '',
     'The relays speak mutual TLS only: every agent has a collector certificate for its node, and',
     `you have a reader and an attester certificate (in ${join(opts.runDir, 'certs')}). Try, in another`,
@@ -168,6 +215,13 @@ function banner(plan: DemoPlan, clusters: readonly ClusterSetup[], opts: DemoOpt
     `  npx cillion observe --last 20 --from-pod db/replication-0 -o json`,
     `  npx cillion observe --last 50 --from-pod db/ --through-isd 66      # nothing: the fence holds`,
     `  npx cillion observe --follow --from-pod media/video-0 --through-country NL`,
+    ...(srv6
+      ? [
+          `  npx cillion observe --last 20 --path-type srv6 --print-node-name        # the SRv6 flows: segment lists, tenants, HMAC`,
+          `  npx cillion observe --last 20 --from-pod archive/ --through-country IT  # backup through Milan: a violation of its audit fence`,
+          `  npx cillion observe --last 20 --through-sid ${srv6.plan.providers.at(-1)?.locator}    # every flow through ${srv6.plan.providers.at(-1)?.name}'s SIDs`,
+        ]
+      : []),
     `  npx cillion paths ${formatIA(f.ia)} --resources ${join(opts.runDir, 'resources', z.name)} --workloads ${zrhFile} --from-pod shop/billing-0`,
     `  npx cillion status --router 127.0.0.1:${ROUTER_METRICS_BASE}    # both relays' nodes, and how the first transit router computes hop MACs`,
     `  npx cillion observe --last 20 --verdict DROPPED                    # what the CillionNetworkPolicies refuse, and which one`,
@@ -252,6 +306,8 @@ interface DemoWorld {
   topologyFile: string;
   /** Both clusters' geofences, for the relays. */
   relayResources: string;
+  /** The SRv6 provider network, when the ClusterASes name a SID catalogue. */
+  srv6?: { catalogueFile: string; catalogue: SidCatalogue; plan: Srv6Plan };
 }
 
 /**
@@ -277,7 +333,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   try {
     const world = await planWorld(run);
     stop.check();
-    buildWorld(world.plan);
+    buildWorld(world);
     stop.check();
     const { relays, certs } = await startRelays(run, world);
     stop.check();
@@ -289,7 +345,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     stop.check();
 
     progress(`[8/8] up after ${Math.round((Date.now() - started) / 1000)} s`);
-    process.stderr.write(`${banner(world.plan, world.clusters, opts, relays, certs)}\n`);
+    process.stderr.write(`${banner(world.plan, world.clusters, opts, relays, certs, world.srv6)}\n`);
     if (opts.view) startGroup(run, [DemoProcess.cillion(run.ctx, 'observe', ['observe', '--server', relays[0].listen, ...clientTlsArgs(certs, certs.reader), '--follow'], 'inherit')]);
     const timer = opts.seconds !== undefined ? setTimeout(() => stop.request(`${opts.seconds} s are up`), opts.seconds * 1000) : null;
     await stop.stopped;
@@ -361,6 +417,7 @@ async function planWorld({ opts, runDir }: DemoRun): Promise<DemoWorld> {
   );
   const topologyFile = join(runDir, 'topology.yaml');
   writeFileSync(topologyFile, topologyWithUnderlays(readFileSync(topologySrc, 'utf8'), plan.underlays));
+  const srv6 = planSrv6World(clusters, plan, resolve(opts.examples, '..'), runDir, opts.prefix);
   // Both relays judge by the geofences of both clusters, so each end of a flow between them
   // is judged by the same fence (Frankfurt's relay by Zurich's audit fence too).
   const relayResources = join(runDir, 'resources', 'relay');
@@ -369,22 +426,47 @@ async function planWorld({ opts, runDir }: DemoRun): Promise<DemoWorld> {
   writeFileSync(join(relayResources, 'geofences.yaml'), geofencesYaml(texts));
   mkdirSync(join(runDir, 'workloads'), { recursive: true });
   for (const c of clusters) {
-    writeClusterResources(c, join(runDir, 'resources', c.name), plan, topologyFile);
+    writeClusterResources(c, join(runDir, 'resources', c.name), plan, topologyFile, srv6?.catalogueFile);
     copyFileSync(join(opts.examples, 'workloads', `${c.name}.yaml`), join(runDir, 'workloads', `${c.name}.yaml`));
     for (const n of plan.nodes.filter((x) => x.cluster === c.name)) writeFileSync(join(runDir, 'workloads', `${n.name}.yaml`), nodeWorkloadsYaml(c.pods, n.name));
   }
-  return { clusters, plan, topologyFile, relayResources };
+  return { clusters, plan, topologyFile, relayResources, srv6 };
 }
 
-function buildWorld(plan: DemoPlan): void {
-  progress(`[3/8] building the network: ${plan.routers.length} transit ASes, ${plan.segments.length} uplink segments, ${plan.nodes.length} nodes, ${plan.pods.length} pods`);
+/**
+ * The SID catalogue the ClusterASes name (paths relative to the repository, as the agents
+ * run there), copied into the run directory, and the provider network planned from it.
+ * Both clusters must name the same one: the demo builds one provider network.
+ */
+function planSrv6World(clusters: readonly ClusterSetup[], plan: DemoPlan, cwd: string, runDir: string, prefix: string): DemoWorld['srv6'] {
+  const files = [...new Set(clusters.flatMap((c) => (c.cluster.spec.srv6 ? [resolve(cwd, c.cluster.spec.srv6.catalogue)] : [])))];
+  if (files.length === 0) return undefined;
+  if (files.length > 1) throw new Error(`the clusters name different SRv6 catalogues (${files.join(', ')}); the demo builds one provider network`);
+  const catalogueFile = join(runDir, 'srv6.yaml');
+  copyFileSync(files[0], catalogueFile);
+  const catalogue = loadSidCatalogue(catalogueFile);
+  const srv6 = planSrv6(
+    { nodes: catalogue.nodes.map((n) => ({ name: n.name, role: n.role, locator: n.locatorText })), links: catalogue.links.map((l) => ({ a: l.a, b: l.b, latencyMs: l.latencyMs })) },
+    plan.nodes,
+    prefix,
+  );
+  return { catalogueFile, catalogue, plan: srv6 };
+}
+
+function buildWorld({ plan, srv6 }: DemoWorld): void {
+  const sr = srv6 ? `; SRv6: ${srv6.plan.providers.length} provider nodes, ${srv6.plan.links.length} links, ${srv6.plan.segments.length} uplink segments` : '';
+  progress(`[3/8] building the network: ${plan.routers.length} transit ASes, ${plan.segments.length} uplink segments, ${plan.nodes.length} nodes, ${plan.pods.length} pods${sr}`);
   let lastShown = 0;
-  buildNetwork(plan, (what, done, total) => {
-    if (done === total || Date.now() - lastShown > 1000) {
-      lastShown = Date.now();
-      progress(`      ${done}/${total} namespaces (${what})`);
-    }
-  });
+  buildNetwork(
+    plan,
+    (what, done, total) => {
+      if (done === total || Date.now() - lastShown > 1000) {
+        lastShown = Date.now();
+        progress(`      ${done}/${total} namespaces (${what})`);
+      }
+    },
+    srv6?.plan,
+  );
 }
 
 async function startRelays(run: DemoRun, world: DemoWorld): Promise<{ relays: DemoRelay[]; certs: DemoCerts }> {
@@ -398,6 +480,8 @@ async function startRelays(run: DemoRun, world: DemoWorld): Promise<{ relays: De
     return DemoProcess.cillion(run.ctx, `relay-${r.cluster}`, [
       'relay', '--name', r.name, '--cluster', r.cluster, '--listen', r.listen, '--metrics', r.metrics, '--ui-listen', r.ui, '--data-dir', r.dataDir,
       '--resources', world.relayResources, '--topology', world.topologyFile, '--attest-key', writeAttestKey(runDir, r.cluster),
+      // SRv6 paths are rebuilt from their SRH against the same catalogue the provider network is built from.
+      ...(world.srv6 ? ['--srv6-catalogue', world.srv6.catalogueFile] : []),
       '--tls-cert', own.server.cert, '--tls-key', own.server.key, '--tls-client-ca', certs.ca,
       // Its peers' server certificates chain to the same CA (--peer-ca defaults to --tls-client-ca).
       ...r.peers.flatMap((p) => ['--peer', `${p.name}=${p.address}`]),
@@ -409,27 +493,40 @@ async function startRelays(run: DemoRun, world: DemoWorld): Promise<{ relays: De
   return { relays, certs };
 }
 
-async function startRouters(run: DemoRun, { plan, topologyFile }: DemoWorld): Promise<void> {
-  progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)`);
+async function startRouters(run: DemoRun, { plan, topologyFile, srv6 }: DemoWorld): Promise<void> {
+  const providers = srv6?.plan.providers ?? [];
+  progress(`[5/8] starting ${plan.routers.length} routers (cillion router, XDP)${providers.length ? ` and ${providers.length} SRv6 provider nodes (cillion srv6-node, XDP End)` : ''}`);
   const routers = startGroup(run, plan.routers.map((r, i) => {
     const name = `router-${formatIA(r.ia).replace(/[-:]/g, '_')}`;
     return DemoProcess.cillion(run.ctx, name, [
       'router', '--topology', topologyFile, '--ia', formatIA(r.ia), '--netns', r.ns, '--instance', `${run.opts.prefix}/${name}`, '--metrics', `127.0.0.1:${ROUTER_METRICS_BASE + i}`,
     ]);
   }));
+  const srv6Nodes = srv6
+    ? startGroup(run, providers.map((p) =>
+        DemoProcess.cillion(run.ctx, `srv6-node-${p.name}`, [
+          'srv6-node', '--catalogue', srv6.catalogueFile, '--node', p.name, '--netns', p.ns, '--instance', `${run.opts.prefix}/srv6-${p.name}`, '--stats', String(SRV6_STATS_SECONDS),
+        ]),
+      ))
+    : [];
+  const total = routers.length + srv6Nodes.length;
   let ready = 0;
   await run.stop.interruptible(
-    Promise.all(
-      routers.map(async (r) => {
+    Promise.all([
+      ...routers.map(async (r) => {
         await r.waitFor(/forwarding on/, 120000);
-        progress(`      ${++ready}/${routers.length} ${r.name}`);
+        progress(`      ${++ready}/${total} ${r.name}`);
       }),
-    ),
+      ...srv6Nodes.map(async (r) => {
+        await r.waitFor(/serving End/, 120000);
+        progress(`      ${++ready}/${total} ${r.name}`);
+      }),
+    ]),
   );
 }
 
 /** The operators first (each its cluster's identity allocator), then one agent per node. */
-async function startNodes(run: DemoRun, { clusters, plan }: DemoWorld, relays: readonly DemoRelay[], certs: DemoCerts): Promise<void> {
+async function startNodes(run: DemoRun, { clusters, plan, srv6 }: DemoWorld, relays: readonly DemoRelay[], certs: DemoCerts): Promise<void> {
   const { runDir, opts } = run;
   progress(`[6/8] starting ${clusters.length} operators (each its cluster's identity allocator), then ${plan.nodes.length} agents`);
   const nodesOf = (cluster: string): string[] => plan.nodes.filter((n) => n.cluster === cluster).map((n) => n.name);
@@ -477,6 +574,8 @@ async function startNodes(run: DemoRun, { clusters, plan }: DemoWorld, relays: r
       // Identities between the clusters travel authenticated; the mesh file's master secret keys them.
       '--spao', 'on',
       ...n.uplinks.flatMap((i) => ['--uplink', `${i}=if${i}:${PORT_BASE + i}`]),
+      // Its segment to the SRv6 provider: H.Encaps out of it, End.DT4 on it.
+      ...(srv6?.plan.edges.some((e) => e.name === n.name) ? ['--srv6-uplink', SRV6_UPLINK_DEV] : []),
     ]);
   }));
   await run.stop.interruptible(

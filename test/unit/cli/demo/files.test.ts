@@ -63,6 +63,20 @@ describe('cli/demo/files: what the demo writes into its run directory', () => {
     assert.equal(out.value.spec.clusterId, zurich.value.spec.clusterId, 'the cluster id is kept');
   });
 
+  it('points the ClusterAS at the run\'s copy of its SID catalogue, and names none when it named none', () => {
+    const zurich = validateClusterAS(parseAllDocuments(readFileSync(join(EXAMPLES, 'policies', 'zurich', 'cluster.yaml'), 'utf8'))[0].toJS());
+    assert.ok(zurich.ok);
+    assert.ok(zurich.value.spec.srv6, 'the example names a catalogue');
+    const out = validateClusterAS(parseAllDocuments(clusterASYaml(zurich.value, plan, '/run/topology.yaml', '/run/srv6.yaml'))[0].toJS());
+    assert.ok(out.ok, out.ok ? '' : JSON.stringify(out.problems));
+    assert.deepEqual(out.value.spec.srv6, { catalogue: '/run/srv6.yaml' });
+    const withoutSrv6 = { ...zurich.value.spec };
+    delete withoutSrv6.srv6;
+    const none = validateClusterAS(parseAllDocuments(clusterASYaml({ ...zurich.value, spec: withoutSrv6 }, plan, '/run/topology.yaml', '/run/srv6.yaml'))[0].toJS());
+    assert.ok(none.ok);
+    assert.equal(none.value.spec.srv6, undefined);
+  });
+
   it('gives the two clusters different cluster ids, so billing has a different number in each', () => {
     const ids = ['zurich', 'frankfurt'].map((c) => {
       const v = validateClusterAS(parseAllDocuments(readFileSync(join(EXAMPLES, 'policies', c, 'cluster.yaml'), 'utf8'))[0].toJS());

@@ -1,6 +1,6 @@
 // The demo's plan for examples/: which namespaces, links, addresses and routes it builds.
 // The expectations come from examples/topology.yaml and examples/workloads/ as written
-// (11 ASes, 20 links, two clusters of two nodes each), not from the planner.
+// (11 ASes, 20 links, two clusters of two nodes and six pods each), not from the planner.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadTopology, type Topology } from '../../../../controlplane/topology';
@@ -75,7 +75,7 @@ describe('cli/demo/plan: the demo laid out over examples/', () => {
       for (const ifid of as.interfaces.keys()) assert.ok(plan.underlays.has(ifaceKey(as.ia, ifid)), ifaceKey(as.ia, ifid));
     }
     const names = [...plan.routers.map((r) => r.ns), ...plan.segments.map((s) => s.ns), ...plan.nodes.map((n) => n.ns), ...plan.pods.map((p) => p.ns)];
-    assert.equal(names.length, 9 + 5 + 4 + 8);
+    assert.equal(names.length, 9 + 5 + 4 + 12);
     assert.equal(new Set(names).size, names.length);
     assert.ok(names.every((n) => n.startsWith('cildemo-')));
   });
@@ -88,8 +88,10 @@ describe('cli/demo/plan: the demo laid out over examples/', () => {
     assert.deepEqual(n1.routes, [
       { prefix: '10.164.0.5/32', dev: 'lxc0' },
       { prefix: '10.164.0.6/32', dev: 'lxc1' },
+      { prefix: '10.164.0.7/32', dev: 'lxc2' },
       { prefix: '10.164.1.5/32', dev: 'lan0', via: n2.lanIp },
       { prefix: '10.164.1.6/32', dev: 'lan0', via: n2.lanIp },
+      { prefix: '10.164.1.7/32', dev: 'lan0', via: n2.lanIp },
       { prefix: '10.165.0.0/16', dev: 'if1', via: '10.200.11.1' },
     ]);
     assert.notEqual(n1.lanIp, n2.lanIp);

@@ -1,5 +1,6 @@
 // Who sends what in the demo, read off the example policies: every Zurich app to its
-// Frankfurt counterpart, Frankfurt's replication back, nothing a policy does not cover.
+// Frankfurt counterpart, Frankfurt's replication back, voip and backup both ways over SRv6,
+// nothing a policy does not cover.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadTopology } from '../../../../controlplane/topology';
@@ -66,6 +67,17 @@ describe('cli/demo/traffic: the demo traffic follows the example policies', () =
     assert.deepEqual(of('frankfurt', 'replication-0').targets, ['zurich/db/replication-0']);
     assert.equal(of('frankfurt', 'replication-0').config.send[0].dst, '10.164.1.5');
     for (const name of ['billing-0', 'video-0', 'analytics-0']) assert.deepEqual(of('frankfurt', name).config.send, []);
+  });
+
+  it('sends voip and backup to their counterparts in the other cluster, both ways, by their SRv6PathPolicies', () => {
+    assert.deepEqual(of('zurich', 'voip-0').targets, ['frankfurt/voice/voip-0']);
+    assert.deepEqual(of('zurich', 'backup-0').targets, ['frankfurt/archive/backup-0']);
+    assert.deepEqual(of('frankfurt', 'voip-0').targets, ['zurich/voice/voip-0']);
+    assert.deepEqual(of('frankfurt', 'backup-0').targets, ['zurich/archive/backup-0']);
+    const voip = of('zurich', 'voip-0').config.send[0];
+    assert.deepEqual([voip.dst, voip.port, voip.pps, voip.size], ['10.165.0.7', 7010, 50, 172], 'G.711 in RTP: 50 packets a second');
+    const backup = of('zurich', 'backup-0').config.send[0];
+    assert.deepEqual([backup.dst, backup.port, backup.srcPorts.length], ['10.165.1.7', 7011, 2]);
   });
 
   it('has every pod listen on the port its app sends to, and stays under the pod MTU', () => {
