@@ -1,11 +1,14 @@
 // The SRv6 datapath in the real kernel: pods behind two edge nodes joined through a
 // provider node, H.Encaps at the sending edge, End on the provider, End.DT4 at the far
-// edge, with real UDP both ways. Every test builds its network and tears it down.
+// edge, with real UDP both ways; an HMAC TLV through the same path; srv6_encap ahead of the
+// SCION edge on one uplink. Every test builds its network and tears it down.
 import assert from 'node:assert/strict';
 import { ipv6Bytes, srv6Header } from '../../bpf/maps';
+import type { PacketRecord } from '../../bpf/records';
 import { Srv6Datapath } from '../../bpf/srv6_datapath';
 import { parseIA } from '../../scion/isdas';
-import type { PacketRecord } from '../../bpf/records';
+import { checkHmac, srhHmac } from '../../srv6/hmac';
+import { decodeSrh, hmacTlv, type Srh } from '../../srv6/srh';
 import { requireDatapath } from './harness/require';
 import { buildSrh, drainRecords, Srv6Net, type Srv6Node, type Srv6Pod } from './harness/srv6';
 import { echoServer, udpEcho } from './harness/traffic';
@@ -61,6 +64,12 @@ function line(): Line {
 }
 
 /** The SRH with Segments Left set to `sl`: how it looks after sl fewer End behaviors. */
+function decodeSrhOk(b: Uint8Array): Srh {
+  const d = decodeSrh(b);
+  if (!d.ok) throw new Error(`${d.code}: ${d.message}`);
+  return d.srh;
+}
+
 function withSegLeft(srh: Buffer, sl: number): Buffer {
   const c = Buffer.from(srh);
   c[3] = sl;
@@ -139,6 +148,41 @@ describe('datapath: SRv6 encap, End and End.DT4 in the real kernel', function ()
       const drops = Object.entries(n.dp.counterTotals()).filter(([k]) => !k.startsWith('SRV6_') && k !== 'NOT_SRV6');
       assert.deepEqual(drops, [], `${n.name} counted no drops`);
     }
+  });
+});
+
+describe('datapath: an SRH with an HMAC TLV (RFC 8754 §2.1.2) through the kernel', function () {
+  requireDatapath(this);
+  this.timeout(60000);
+  let t: Line | undefined;
+
+  before(() => Srv6Net.sweep(PREFIX));
+  afterEach(() => {
+    t?.net.destroy();
+    t = undefined;
+  });
+
+  it('travels with the packet, is counted at each endpoint, and the SRH each record carries verifies with the key', async () => {
+    t = line();
+    const { net, a, r, b, podA, podB } = t;
+    const key = Buffer.alloc(32, 7);
+    const segments = decodeSrhOk(t.srhAB).segments;
+    const mac = srhHmac(key, { source: ipv6Bytes(SRC_A), lastEntry: 1, flags: 0, keyId: 1, segments });
+    const srh = buildSrh([ipv6Bytes(END_R), ipv6Bytes(DT4_B)], { tlvs: [hmacTlv(1, mac)] });
+    const old = a.dp.seglists.get(t.idAB);
+    assert.ok(old);
+    a.dp.seglists.set(t.idAB, { ...old, header: srv6Header(SRC_A, srh) });
+    const srv = await echoServer(net.hosts, podB.ns, 'udp', 7000);
+    for (const n of [a, r, b]) net.drain(n);
+    const res = await udpEcho(podA.ns, podB.ip, 7000, { count: 10, size: 100, srcPort: 40002 });
+    srv.kill();
+    assert.deepEqual(res, { sent: 10, received: 10 });
+    assert.equal(r.dp.counter('SRV6_HMAC_TLV'), 10n, 'only the A to B direction carries one');
+    assert.equal(b.dp.counter('SRV6_HMAC_TLV'), 10n);
+    const keys = new Map([[1, key]]);
+    const seen = [...only(net.drain(r), 'ROUTER_FORWARD', SRC_A), ...only(net.drain(b), 'INGRESS_DECAP', SRC_A)];
+    assert.equal(seen.length, 20);
+    for (const x of seen) assert.equal(checkHmac(decodeSrhOk(x.path), ipv6Bytes(x.outerSrc), keys), 'VERIFIED');
   });
 });
 

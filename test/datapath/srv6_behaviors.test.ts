@@ -13,7 +13,8 @@ import { Srv6Datapath } from '../../bpf/srv6_datapath';
 import { ethernet, ipv4Packet, udpDatagram, IPPROTO_UDP } from './harness/frames';
 import { requireDatapath } from './harness/require';
 import { encodeSrh, TLV_HMAC, TLV_PAD1, type Tlv } from '../../srv6/srh';
-import { buildSrh, drainRecords, tlvOffset, ipv6Packet, skbCtx, srv6Frame, Srv6Net, xdpCtx, ETH_P_IPV6 } from './harness/srv6';
+import { skbCtx, xdpCtx } from './harness/fuzz';
+import { buildSrh, drainRecords, tlvOffset, ipv6Packet, srv6Frame, Srv6Net, ETH_P_IPV6 } from './harness/srv6';
 import { Topology } from './harness/topology';
 
 const PREFIX = `bpfsrv6b${process.pid}`;

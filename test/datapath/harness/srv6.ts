@@ -231,20 +231,3 @@ export function srv6Frame(o: {
   const nh = o.nextHeader ?? (o.srh ? 43 : 4);
   return ethernet(o.dstMac, o.srcMac, ETH_P_IPV6, ipv6Packet({ src: o.src, dst: o.dst, nextHeader: nh, payload, hopLimit: o.hopLimit, payloadLen: o.payloadLen }));
 }
-
-/** struct xdp_md for BPF_PROG_TEST_RUN: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex. */
-export function xdpCtx(ifindex: number, len: number): Buffer {
-  const c = Buffer.alloc(24);
-  c.writeUInt32LE(len, 4);
-  c.writeUInt32LE(ifindex, 12);
-  return c;
-}
-
-/** struct __sk_buff for a SCHED_CLS test run: ifindex and GSO size; the rest stays zero. */
-export function skbCtx(ifindex: number, opts: { gsoSize?: number; gsoSegs?: number } = {}): Buffer {
-  const c = Buffer.alloc(192);
-  c.writeUInt32LE(ifindex, 40);
-  c.writeUInt32LE(opts.gsoSegs ?? 0, 164);
-  c.writeUInt32LE(opts.gsoSize ?? 0, 176);
-  return c;
-}
