@@ -9,7 +9,6 @@ export type Srv6ErrorCode =
   | 'CATALOGUE_IO'       // SID catalogue file could not be read
   | 'UNKNOWN_NODE'       // a node name the catalogue does not have
   | 'NO_DECAP_SID'       // the destination node has no End.DT4/End.DT6 SID for the tenant
-  | 'NO_SEGMENT_LIST'    // no path over the link graph satisfies the policy
   | 'PATH_LIMIT';        // the bounded enumeration of simple paths hit its limit
 
 export class Srv6Error extends Error {
