@@ -6,10 +6,12 @@
 // - H.Encaps: srv6_encap at tc egress of the uplink, records on and off, pod packets
 //   entering the node's stack (live frames passed by xdp_inject on the pod's host-side
 //   veth) and routed to the uplink, against the same packets routed without it and against
-//   plain XDP forwarding; and its per-packet program time against a no-op tc program.
+//   plain XDP forwarding;
+// - both programs' own time per packet, records on and off, against plain XDP forwarding
+//   and a no-op tc program.
 // The corpus is production-like: 12 segment lists of 3 to 6 segments, a third with an HMAC
 // TLV, 64 pods with their own identities and policies (1 to 3 lists each), distinct flows.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PIN_BASE } from '../bpf/datapath';
 import { srv6Header } from '../bpf/maps';
@@ -81,7 +83,7 @@ function outerHeaders(list: SegmentList, segmentsLeft = list.travel.length - 1, 
   return headers;
 }
 
-/** A pod's UDP packet in IPv4 (checksum left 0: nothing on the way checks it). */
+/** A pod's UDP packet in IPv4: header checksum filled (the stack checks it), UDP checksum 0 (none). */
 function podPacket(src: string, dst: string, sport: number, dport: number, payload = PAYLOAD): Buffer {
   const p = Buffer.alloc(28 + payload);
   p[0] = 0x45;
@@ -137,17 +139,27 @@ function liveTestRun(prog: BpfProgram, frame: Buffer, opts: Parameters<BpfProgra
 }
 
 /** The collector's stand-in: bench/build/ringcons draining a pinned ring while the benchmark runs. */
-async function consumer(ring: string, tools: string): Promise<{ child: ChildProcess; done: Promise<number> }> {
+async function consumer(ring: string, tools: string): Promise<{ done: Promise<void> }> {
   const child = spawn(join(tools, 'ringcons'), [ring, String(CONSUMER_IDLE_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<number>((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim().split('\n').pop()?.split(' ')[0])) : reject(new Error(`ringcons exited ${code}`)))),
+  let exited = false;
+  const done = new Promise<void>((resolve, reject) =>
+    child.on('exit', (code) => {
+      exited = true;
+      if (code === 0) resolve();
+      else reject(new Error(`ringcons exited ${code}`));
+    }),
   );
-  while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 5));
-  return { child, done };
+  while (!out.includes('ready')) {
+    if (exited) {
+      await done;
+      throw new Error('ringcons stopped before it was ready');
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { done };
 }
-
 
 /** Every counter but the successes and ring reserve failures, as text; '' when there is none. */
 function dropsOf(dp: Srv6Datapath): string {
