@@ -31,10 +31,13 @@ int xdp_fwd(struct xdp_md *ctx)
 	return bpf_redirect(fwd_ifindex, 0);
 }
 
-/* The frame the benchmark started from. Live test runs recycle their pages without
- * copying the input again, so the sink puts the original bytes back: the next run then
- * forwards the same packet instead of one the router already advanced. */
+/* The frames the benchmark started from. Live test runs recycle their pages without
+ * copying the input again, so the sink puts original bytes back: the next run then
+ * forwards the same packet instead of one the router already advanced. With several
+ * frames (pristine_count, all of the input's length) each restore writes the next, so one
+ * live run carries many flows. */
 #define PRISTINE_MAX 512
+#define PRISTINE_SLOTS 128
 struct pristine {
 	__u32 len;
 	__u8 bytes[PRISTINE_MAX];
@@ -42,10 +45,26 @@ struct pristine {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PRISTINE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct pristine);
 } pristine SEC(".maps");
+
+/* Frames in use in `pristine`; 0 means one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pristine_count SEC(".maps");
+
+/* Restores so far on this CPU: which frame is next. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pristine_turn SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -56,9 +75,14 @@ struct {
 
 static __always_inline void restore_pristine(struct xdp_md *ctx)
 {
-	__u32 zero = 0, len;
-	struct pristine *p = bpf_map_lookup_elem(&pristine, &zero);
+	__u32 zero = 0, slot = 0, len;
+	__u32 *count = bpf_map_lookup_elem(&pristine_count, &zero);
+	__u64 *turn = bpf_map_lookup_elem(&pristine_turn, &zero);
+	struct pristine *p;
 
+	if (count && turn && *count > 1)
+		slot = (__u32)((*turn)++ % *count);
+	p = bpf_map_lookup_elem(&pristine, &slot);
 	if (!p)
 		return;
 	len = p->len;
