@@ -15,6 +15,22 @@ import { keyString, type ResourceKey } from '../resources/resource';
 import { selectedPath, setCondition, type Condition, type ConditionUpdate, type ResourceStatus } from '../resources/status';
 import type { ResourceSource, SourceEntry } from '../resources/source';
 import type { Workload } from '../identity/workload';
+import { isAbsolute, resolve } from 'node:path';
+import type { ClusterAS } from '../resources/clusteras';
+import type { ResourceSet } from './datapath/resources';
+import { loadSidCatalogue } from '../srv6/catalogue';
+import { buildSrv6Desired, emptySrv6Desired, memorySrv6Maps, Srv6Reconciler, type Srv6DesiredState, type Srv6Maps, type Srv6NextHop, type Srv6PolicyOutcome, type Srv6TenantOutcome } from './datapath/srv6';
+
+/** This node's part in SRv6 (ClusterAS spec.srv6): its maps and how it reaches first segments. */
+export interface Srv6NodeOptions {
+  /** The loaded SRv6 datapath's maps; absent: computed into memory (status only). */
+  maps?: Srv6Maps;
+  /** This node's name in the SID catalogue; default: the cluster's first edge node there, by name. */
+  node?: string;
+  /** Every pod of the cluster, for the decapsulating side's tenant tables; default: this node's. */
+  clusterWorkloads?: () => readonly Workload[];
+  nextHop?: (firstSegment: string) => Srv6NextHop;
+}
 
 export interface ProgrammerOptions {
   source: ResourceSource;
@@ -37,15 +53,21 @@ export interface ProgrammerOptions {
   now?: () => Date;
   /** Told of every recompute's outcome, after the maps are reconciled (the collector's path catalog). */
   onRecompute?: (result: RecomputeResult) => void;
+  srv6?: Srv6NodeOptions;
 }
 
 export interface RecomputeResult {
   desired: DesiredState;
   report: ReconcileReport;
+  /** Null when the cluster uses no SRv6 and no SRv6 resource exists. */
+  srv6: { desired: Srv6DesiredState; report: ReconcileReport | null } | null;
 }
 
 export class NodeProgrammer {
   private readonly pathIds = new PathIds();
+  private readonly srv6Ids = new PathIds();
+  private readonly srv6Reconciler: Srv6Reconciler;
+  private srv6Logged = '';
   private readonly policyIds = new PolicyIds();
   private loggedProblems = new Map<string, string>();
   private readonly reconciler: Reconciler;
@@ -60,6 +82,7 @@ export class NodeProgrammer {
 
   constructor(private readonly opts: ProgrammerOptions) {
     this.reconciler = new Reconciler(opts.maps);
+    this.srv6Reconciler = new Srv6Reconciler(opts.srv6?.maps ?? memorySrv6Maps());
     this.log = opts.log ?? (() => undefined);
     this.now = opts.now ?? (() => new Date());
   }
@@ -144,8 +167,48 @@ export class NodeProgrammer {
     }
     for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
     this.logNetworkPolicyProblems(desired);
-    if (writing()) await this.writeStatuses(desired, report);
-    this.opts.onRecompute?.({ desired, report });
+    const srv6 = this.srv6Pass(cluster, set, workloads, identities);
+    if (writing()) await this.writeStatuses(desired, report, srv6);
+    const result = { desired, report, srv6 };
+    this.opts.onRecompute?.(result);
+    return result;
+  }
+
+  /**
+   * The SRv6 maps from the cluster's SID catalogue. A catalogue that cannot be read keeps the
+   * maps as they are (the last good state) and says why in every SRv6 resource's status; a
+   * cluster without spec.srv6 has its SRv6 maps emptied.
+   */
+  private srv6Pass(cluster: ClusterAS, set: ResourceSet, workloads: readonly Workload[], identities: ReadonlyMap<string, number>): RecomputeResult['srv6'] {
+    const file = cluster.spec.srv6?.catalogue;
+    if (file === undefined) {
+      if (set.tenants.length + set.srv6Policies.length === 0) return null;
+      const desired = unprogrammable(set, 'NoCatalogue', `ClusterAS ${cluster.metadata.name} has no spec.srv6.catalogue`);
+      return { desired, report: this.srv6Reconciler.apply(desired) };
+    }
+    let catalogue;
+    try {
+      catalogue = loadSidCatalogue(isAbsolute(file) ? file : resolve(file));
+    } catch (e) {
+      const message = `SID catalogue ${file}: ${(e as Error).message}`;
+      if (this.srv6Logged !== message) this.log(message);
+      this.srv6Logged = message;
+      return { desired: unprogrammable(set, 'CatalogueInvalid', message), report: null };
+    }
+    const srv6 = this.opts.srv6 ?? {};
+    const node = srv6.node ?? catalogue.edgeNodes(cluster.metadata.name)[0]?.name ?? '';
+    const view = this.opts.identities.view;
+    const desired = buildSrv6Desired({
+      catalogue, node, tenants: set.tenants, policies: set.srv6Policies, remotes: set.remotes, workloads,
+      clusterWorkloads: srv6.clusterWorkloads?.() ?? workloads,
+      identityOf: (w) => identities.get(IdentityBook.key(w)) ?? view.lookupByLabels(w.namespace, w.labels)?.id,
+      nextHop: srv6.nextHop,
+    }, this.srv6Ids);
+    const report = this.srv6Reconciler.apply(desired);
+    const line = desired.problem ?? `SRv6 ${node}: ${desired.seglists.length} segment lists, ${desired.egress.length} egress entries, ${desired.localSids.length} local SIDs, ${desired.tenantRoutes4.length} tenant routes`;
+    if (line !== this.srv6Logged) this.log(line);
+    this.srv6Logged = line;
+    for (const f of report.failed) this.log(`map ${f.map} ${f.op} ${f.key}: ${f.error} (attempt ${f.attempts}, will retry)`);
     return { desired, report };
   }
 
@@ -163,13 +226,16 @@ export class NodeProgrammer {
   }
 
   /** Every resource's Valid condition, and with a desired state each policy's Programmed one. */
-  private async writeStatuses(desired: DesiredState | null, report: ReconcileReport | null): Promise<void> {
+  private async writeStatuses(desired: DesiredState | null, report: ReconcileReport | null, srv6: RecomputeResult['srv6'] = null): Promise<void> {
     const outcomes = new Map((desired?.outcomes ?? []).map((o) => [o.policy.metadata.name, o]));
+    const srv6Policies = new Map((srv6?.desired.policies ?? []).map((o) => [o.policy.metadata.name, o]));
+    const srv6Tenants = new Map((srv6?.desired.tenants ?? []).map((o) => [o.tenant.metadata.name, o]));
     const networkOutcomes = new Map((desired?.networkPolicyOutcomes ?? []).map((o) => [o.policy.metadata.name, o]));
     for (const entry of this.entries) {
       const conditions: ConditionUpdate[] = [];
       const gen = entry.generation;
       let paths: ResourceStatus['paths'];
+      let segmentLists: ResourceStatus['segmentLists'];
       if (!entry.result.ok) {
         conditions.push(invalidCondition(entry));
       } else {
@@ -181,17 +247,24 @@ export class NodeProgrammer {
         }
         const network = entry.key.kind === 'CillionNetworkPolicy' ? networkOutcomes.get(entry.key.name) : undefined;
         if (network && report) conditions.push(networkProgrammedCondition(network, report, gen));
+        const s6 = entry.key.kind === 'SRv6PathPolicy' ? srv6Policies.get(entry.key.name) : undefined;
+        if (s6 && srv6) {
+          conditions.push(srv6ProgrammedCondition(s6, srv6.report, gen));
+          segmentLists = s6.destinations.flatMap((d) => d.lists);
+        }
+        const tenant = entry.key.kind === 'SRv6Tenant' ? srv6Tenants.get(entry.key.name) : undefined;
+        if (tenant) conditions.push(tenantProgrammedCondition(tenant, srv6?.desired.problem, gen));
       }
-      await this.write(entry.key, conditions, paths, gen);
+      await this.write(entry.key, conditions, paths, gen, segmentLists);
     }
   }
 
-  private async write(key: ResourceKey, updates: ConditionUpdate[], paths: ResourceStatus['paths'], gen: number): Promise<void> {
+  private async write(key: ResourceKey, updates: ConditionUpdate[], paths: ResourceStatus['paths'], gen: number, segmentLists?: ResourceStatus['segmentLists']): Promise<void> {
     const k = keyString(key);
     const prev = this.statuses.get(k);
     let conditions: Condition[] = prev?.conditions ?? [];
     for (const u of updates) conditions = setCondition(conditions, u, this.now());
-    const next: ResourceStatus = { observedGeneration: gen, conditions, ...(paths ? { paths } : {}) };
+    const next: ResourceStatus = { observedGeneration: gen, conditions, ...(paths ? { paths } : {}), ...(segmentLists ? { segmentLists } : {}) };
     if (prev && JSON.stringify(prev) === JSON.stringify(next)) return;
     this.statuses.set(k, next);
     try {
@@ -253,3 +326,37 @@ function programmedCondition(o: PolicyOutcome, report: ReconcileReport, gen: num
 }
 
 
+
+/** Every SRv6 resource unprogrammable for one reason: the maps emptied, each status saying why. */
+function unprogrammable(set: ResourceSet, reason: string, message: string): Srv6DesiredState {
+  const d = emptySrv6Desired(message);
+  d.policies = set.srv6Policies.map((policy) => ({ policy, problem: { reason, message }, destinations: [], untenanted: 0 }));
+  d.tenants = set.tenants.map((tenant) => ({ tenant, routes: 0 }));
+  return d;
+}
+
+const SRV6_POLICY_MAPS = new Set(['srv6_seglists', 'srv6_egress']);
+
+/**
+ * An SRv6PathPolicy's Programmed condition: False when it cannot be programmed (no catalogue,
+ * an unknown HMAC key or destination), when some destination has no segment list the path
+ * policy accepts (nothing is programmed there: that traffic stays on SCION), or when a map
+ * write failed; True with the lists chosen otherwise.
+ */
+export function srv6ProgrammedCondition(o: Srv6PolicyOutcome, report: ReconcileReport | null, gen: number): ConditionUpdate {
+  if (o.problem) return { type: 'Programmed', status: 'False', reason: o.problem.reason, message: o.problem.message, observedGeneration: gen };
+  const bad = o.destinations.find((d) => d.problem);
+  if (bad?.problem) return { type: 'Programmed', status: 'False', reason: bad.problem.reason, message: bad.problem.message, observedGeneration: gen };
+  const failed = report?.failed.find((f) => SRV6_POLICY_MAPS.has(f.map));
+  if (failed) return { type: 'Programmed', status: 'False', reason: 'MapWriteFailed', message: `${failed.map}: ${failed.error}`, observedGeneration: gen };
+  const lists = o.destinations.map((d) => `${d.cluster} (VRF ${d.tenant}): ${d.lists.map((l) => `${l.segments.join(' > ')} via ${l.countries.join(' ')}${l.latencyMs !== undefined ? `, ${l.latencyMs.toFixed(1)} ms` : ''}`).join('; ')}`);
+  const untenanted = o.untenanted > 0 ? `; ${o.untenanted} selected pod(s) in no SRv6Tenant stay on SCION` : '';
+  return { type: 'Programmed', status: 'True', reason: 'Programmed', message: `${lists.join('; ')}${untenanted}`, observedGeneration: gen };
+}
+
+/** An SRv6Tenant's Programmed condition: False when an earlier tenant holds its namespace or VRF. */
+export function tenantProgrammedCondition(o: Srv6TenantOutcome, problem: string | undefined, gen: number): ConditionUpdate {
+  if (o.conflict) return { type: 'Programmed', status: 'False', reason: o.conflict.reason, message: o.conflict.message, observedGeneration: gen };
+  if (problem) return { type: 'Programmed', status: 'False', reason: 'NotProgrammed', message: problem, observedGeneration: gen };
+  return { type: 'Programmed', status: 'True', reason: 'Programmed', message: `VRF ${o.tenant.spec.vrf}: ${o.routes} pod(s) in its table`, observedGeneration: gen };
+}

@@ -18,6 +18,12 @@ export interface Uplink {
   underlay: string;
 }
 
+/** The cluster's SRv6 side: the SID catalogue its nodes and policies are judged against. */
+export interface ClusterSrv6 {
+  /** SID catalogue file (srv6/catalogue.ts format), relative to the working directory. */
+  catalogue: string;
+}
+
 export type ControlPlaneEndpoint = { kind: 'embedded'; topology: string } | { kind: 'daemon'; address: string };
 
 export interface ClusterASSpec {
@@ -26,6 +32,8 @@ export interface ClusterASSpec {
   clusterId: number;
   uplinks: Uplink[];
   controlPlane: ControlPlaneEndpoint;
+  /** Absent: the cluster sends nothing over SRv6. */
+  srv6?: ClusterSrv6;
 }
 
 export type ClusterAS = Resource<'ClusterAS', ClusterASSpec>;
@@ -68,9 +76,18 @@ function readControlPlane(ps: Problems, v: unknown, path: string): ControlPlaneE
   return { kind: 'daemon', address };
 }
 
+function readSrv6(ps: Problems, v: unknown, path: string): ClusterSrv6 | undefined {
+  const o = asRecord(ps, v, path);
+  if (!o) return undefined;
+  rejectUnknown(ps, o, path, ['catalogue']);
+  const catalogue = reqStr(ps, o, 'catalogue', path);
+  if (catalogue === '') ps.add(fieldPath(path, 'catalogue'), 'must not be empty');
+  return catalogue ? { catalogue } : undefined;
+}
+
 export function readClusterASSpec(ps: Problems, o: Fields, path: string): ClusterASSpec | undefined {
   const before = ps.count;
-  rejectUnknown(ps, o, path, ['isdAS', 'clusterId', 'uplinks', 'controlPlane']);
+  rejectUnknown(ps, o, path, ['isdAS', 'clusterId', 'uplinks', 'controlPlane', 'srv6']);
   const rawIA = reqField(ps, o, 'isdAS', path);
   const isdAS = rawIA === undefined ? undefined : readIA(ps, rawIA, fieldPath(path, 'isdAS'));
   const rawId = reqField(ps, o, 'clusterId', path);
@@ -83,8 +100,9 @@ export function readClusterASSpec(ps: Problems, o: Fields, path: string): Cluste
   rejectDuplicates(ps, uplinks, upAt, (u) => `interface ${u.interface}`);
   const rawCp = reqField(ps, o, 'controlPlane', path);
   const controlPlane = rawCp === undefined ? undefined : readControlPlane(ps, rawCp, fieldPath(path, 'controlPlane'));
+  const srv6 = o.srv6 === undefined ? undefined : readSrv6(ps, o.srv6, fieldPath(path, 'srv6'));
   if (ps.count > before || isdAS === undefined || clusterId === undefined || controlPlane === undefined) return undefined;
-  return { isdAS, clusterId, uplinks: uplinks as Uplink[], controlPlane };
+  return { isdAS, clusterId, uplinks: uplinks as Uplink[], controlPlane, ...(srv6 ? { srv6 } : {}) };
 }
 
 export function validateClusterAS(obj: unknown): Validation<ClusterAS> {

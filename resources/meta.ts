@@ -7,7 +7,7 @@ export const API_GROUP = 'cillion.io';
 export const API_VERSION_NAME = 'v1alpha1';
 export const API_VERSION = `${API_GROUP}/${API_VERSION_NAME}` as const;
 
-export const KINDS = ['WANPathPolicy', 'Geofence', 'ClusterAS', 'RemoteCluster', 'CillionNetworkPolicy'] as const;
+export const KINDS = ['WANPathPolicy', 'Geofence', 'ClusterAS', 'RemoteCluster', 'CillionNetworkPolicy', 'SRv6Tenant', 'SRv6PathPolicy'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export function isKind(v: unknown): v is Kind {
@@ -27,6 +27,8 @@ export const PLURALS: Readonly<Record<Kind, string>> = {
   ClusterAS: 'clusterases',
   RemoteCluster: 'remoteclusters',
   CillionNetworkPolicy: 'cillionnetworkpolicies',
+  SRv6Tenant: 'srv6tenants',
+  SRv6PathPolicy: 'srv6pathpolicies',
 };
 
 export interface ObjectMeta {

@@ -6,9 +6,11 @@ import { validateNetworkPolicy, type CillionNetworkPolicy } from './networkpolic
 import { API_VERSION, CLUSTER_SCOPED, isKind, KINDS, type Kind } from './meta';
 import type { Validation } from './problems';
 import { validateRemoteCluster, type RemoteCluster } from './remotecluster';
+import { validateSRv6PathPolicy, type SRv6PathPolicy } from './srv6pathpolicy';
+import { validateSRv6Tenant, type SRv6Tenant } from './srv6tenant';
 import { validateWANPathPolicy, type WANPathPolicy } from './wanpathpolicy';
 
-export type AnyResource = WANPathPolicy | Geofence | ClusterAS | RemoteCluster | CillionNetworkPolicy;
+export type AnyResource = WANPathPolicy | Geofence | ClusterAS | RemoteCluster | CillionNetworkPolicy | SRv6Tenant | SRv6PathPolicy;
 
 export interface ResourceKey {
   kind: Kind;
@@ -44,6 +46,8 @@ const VALIDATORS: { [K in Kind]: (obj: unknown) => Validation<AnyResource & { ki
   ClusterAS: validateClusterAS,
   RemoteCluster: validateRemoteCluster,
   CillionNetworkPolicy: validateNetworkPolicy,
+  SRv6Tenant: validateSRv6Tenant,
+  SRv6PathPolicy: validateSRv6PathPolicy,
 };
 
 /** Validates an object of any Cillion kind; an unknown kind or apiVersion is itself a problem. */

@@ -40,10 +40,28 @@ export interface SelectedPath {
   expires?: string;
 }
 
+/** An SRv6 segment list the operator programmed, as an SRv6PathPolicy's status shows it. */
+export interface SelectedSegmentList {
+  /** The destination cluster. */
+  destination: string;
+  /** The VRF the list decapsulates into. */
+  tenant: number;
+  /** SIDs in travel order, the decapsulating SID last. */
+  segments: string[];
+  /** The catalogue node of each segment. */
+  nodes: string[];
+  /** Countries crossed, in travel order, without repeats. */
+  countries: string[];
+  /** Sum of the catalogue's link latencies, when every link has one. */
+  latencyMs?: number;
+  hmacKeyId?: number;
+}
+
 export interface ResourceStatus {
   observedGeneration: number;
   conditions: Condition[];
   paths?: SelectedPath[];
+  segmentLists?: SelectedSegmentList[];
 }
 
 const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;

@@ -34,7 +34,7 @@ interface PathsOptions {
 }
 
 async function loadResources(dir: string | undefined): Promise<ResourceSet> {
-  if (!dir) return { clusters: [], policies: [], fences: [], remotes: [], networkPolicies: [] };
+  if (!dir) return groupResources([]);
   if (!existsSync(dir)) throw new UsageError(`--resources ${dir} does not exist`);
   // Read-only: status files go to a scratch folder, not next to the user's YAML.
   const scratch = mkdtempSync(join(tmpdir(), 'cillion-paths-'));

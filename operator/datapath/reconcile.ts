@@ -107,7 +107,7 @@ const REMOVE_ORDER: MapName[] = [
 ];
 
 export interface KeyFailure {
-  map: MapName;
+  map: string;
   key: string;
   op: 'set' | 'delete';
   error: string;
@@ -131,14 +131,23 @@ export interface ReconcilerOptions {
   maxRetryMs?: number;
 }
 
-export class Reconciler {
+/** A set of maps to keep equal to desired entries: each map's codecs and the order to write them in. */
+export interface MapSet<N extends string> {
+  maps: Record<N, MapLike<unknown, unknown>>;
+  codecs: Record<N, MapCodecs<unknown, unknown>>;
+  upsertOrder: readonly N[];
+  removeOrder: readonly N[];
+}
+
+/** The map diff itself, over any set of maps: what Reconciler (the edge) and the SRv6 maps share. */
+export class MapReconciler<N extends string> {
   private readonly failures = new Map<string, { attempts: number; dueAt: number }>();
   private readonly now: () => number;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
 
   constructor(
-    readonly maps: EdgeMaps,
+    private readonly set: MapSet<N>,
     opts: ReconcilerOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
@@ -152,13 +161,12 @@ export class Reconciler {
     return due.length === 0 ? null : Math.min(...due);
   }
 
-  apply(desired: DesiredState): ReconcileReport {
+  apply(want: Record<N, ReadonlyArray<readonly [unknown, unknown]>>): ReconcileReport {
     const report: ReconcileReport = { added: 0, updated: 0, removed: 0, unchanged: 0, failed: [], deferred: 0 };
-    const want = desiredByMap(desired);
-    const current = new Map<MapName, Map<string, Buffer>>();
-    for (const name of UPSERT_ORDER) {
-      const codecs = CODECS[name] as MapCodecs<unknown, unknown>;
-      const map = this.maps[name] as MapLike<unknown, unknown>;
+    const current = new Map<N, Map<string, Buffer>>();
+    for (const name of this.set.upsertOrder) {
+      const codecs = this.set.codecs[name];
+      const map = this.set.maps[name];
       const have = new Map(map.entries().map(([k, v]) => [codecs.key.encode(k).toString('hex'), codecs.value.encode(v)]));
       current.set(name, have);
       for (const [k, v] of want[name]) {
@@ -175,9 +183,9 @@ export class Reconciler {
         }
       }
     }
-    for (const name of REMOVE_ORDER) {
-      const codecs = CODECS[name] as MapCodecs<unknown, unknown>;
-      const map = this.maps[name] as MapLike<unknown, unknown>;
+    for (const name of this.set.removeOrder) {
+      const codecs = this.set.codecs[name];
+      const map = this.set.maps[name];
       const keep = new Set(want[name].map(([k]) => codecs.key.encode(k).toString('hex')));
       for (const kh of current.get(name)?.keys() ?? []) {
         if (keep.has(kh)) continue;
@@ -188,7 +196,7 @@ export class Reconciler {
     return report;
   }
 
-  private attempt(report: ReconcileReport, map: MapName, kh: string, op: 'set' | 'delete', fn: () => unknown): boolean {
+  private attempt(report: ReconcileReport, map: N, kh: string, op: 'set' | 'delete', fn: () => unknown): boolean {
     const id = `${map} ${kh}`;
     const failed = this.failures.get(id);
     if (failed && failed.dueAt > this.now()) {
@@ -205,5 +213,28 @@ export class Reconciler {
       report.failed.push({ map, key: kh, op, error: (e as Error).message, attempts });
       return false;
     }
+  }
+}
+
+/** The edge's maps kept equal to a DesiredState. */
+export class Reconciler {
+  private readonly diff: MapReconciler<MapName>;
+
+  constructor(
+    readonly maps: EdgeMaps,
+    opts: ReconcilerOptions = {},
+  ) {
+    this.diff = new MapReconciler<MapName>(
+      { maps: maps as unknown as Record<MapName, MapLike<unknown, unknown>>, codecs: CODECS as unknown as Record<MapName, MapCodecs<unknown, unknown>>, upsertOrder: UPSERT_ORDER, removeOrder: REMOVE_ORDER },
+      opts,
+    );
+  }
+
+  nextRetryAt(): number | null {
+    return this.diff.nextRetryAt();
+  }
+
+  apply(desired: DesiredState): ReconcileReport {
+    return this.diff.apply(desiredByMap(desired));
   }
 }

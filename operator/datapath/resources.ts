@@ -7,6 +7,8 @@ import type { CillionNetworkPolicy } from '../../resources/networkpolicy';
 import type { RemoteCluster } from '../../resources/remotecluster';
 import type { WANPathPolicy } from '../../resources/wanpathpolicy';
 import type { SourceEntry } from '../../resources/source';
+import type { SRv6PathPolicy } from '../../resources/srv6pathpolicy';
+import type { SRv6Tenant } from '../../resources/srv6tenant';
 
 export interface ResourceSet {
   clusters: ClusterAS[];
@@ -14,10 +16,12 @@ export interface ResourceSet {
   fences: Geofence[];
   remotes: RemoteCluster[];
   networkPolicies: CillionNetworkPolicy[];
+  tenants: SRv6Tenant[];
+  srv6Policies: SRv6PathPolicy[];
 }
 
 export function groupResources(entries: readonly SourceEntry[]): ResourceSet {
-  const set: ResourceSet = { clusters: [], policies: [], fences: [], remotes: [], networkPolicies: [] };
+  const set: ResourceSet = { clusters: [], policies: [], fences: [], remotes: [], networkPolicies: [], tenants: [], srv6Policies: [] };
   for (const e of entries) {
     if (!e.result.ok) continue;
     const r = e.result.value;
@@ -25,7 +29,9 @@ export function groupResources(entries: readonly SourceEntry[]): ResourceSet {
     else if (r.kind === 'WANPathPolicy') set.policies.push(r);
     else if (r.kind === 'Geofence') set.fences.push(r);
     else if (r.kind === 'RemoteCluster') set.remotes.push(r);
-    else set.networkPolicies.push(r);
+    else if (r.kind === 'CillionNetworkPolicy') set.networkPolicies.push(r);
+    else if (r.kind === 'SRv6Tenant') set.tenants.push(r);
+    else set.srv6Policies.push(r);
   }
   return set;
 }

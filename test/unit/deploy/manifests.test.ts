@@ -243,7 +243,7 @@ describe('deploy/ manifests', () => {
   it('lets the agent read what it programs from, and write nothing', () => {
     const role = docsIn('agent').find((d) => d.kind === 'ClusterRole') as Obj;
     const grants = (role.rules as Obj[]).flatMap((r) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${r.apiGroups[0] || 'core'}/${res}:${v}`)));
-    for (const res of ['cillion.io/clusterases', 'cillion.io/remoteclusters', 'cillion.io/wanpathpolicies', 'cillion.io/geofences', 'cillion.io/cillionnetworkpolicies', 'cillion.io/cillionidentities', 'core/pods', 'core/namespaces']) {
+    for (const res of ['cillion.io/clusterases', 'cillion.io/remoteclusters', 'cillion.io/wanpathpolicies', 'cillion.io/geofences', 'cillion.io/cillionnetworkpolicies', 'cillion.io/srv6tenants', 'cillion.io/srv6pathpolicies', 'cillion.io/cillionidentities', 'core/pods', 'core/namespaces']) {
       assert.ok(grants.includes(`${res}:list`) && grants.includes(`${res}:watch`), res);
     }
     assert.deepEqual(grants.filter((g) => !/:(list|watch)$/.test(g)), []);

@@ -35,6 +35,8 @@ const gf = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'Geofe
 const cas = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'ClusterAS', metadata: { name: 'c' }, spec });
 const rc = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'RemoteCluster', metadata: { name: 'r' }, spec });
 const np = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionNetworkPolicy', metadata: { name: 'n' }, spec });
+const st = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'SRv6Tenant', metadata: { name: 't' }, spec });
+const spp = (spec: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'SRv6PathPolicy', metadata: { name: 's' }, spec });
 const cid = (name: string, clusterId: unknown, securityLabels: unknown) => ({ apiVersion: 'cillion.io/v1alpha1', kind: 'CillionIdentity', metadata: { name }, clusterId, securityLabels });
 const NS = 'k8s:io.kubernetes.pod.namespace=default';
 const sel = { podSelector: { matchLabels: { app: 'a' } } };
@@ -88,6 +90,28 @@ const TABLE: [string, { kind: string }, boolean, boolean][] = [
   ['network policy protocol ICMP', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1, protocol: 'ICMP' }] }] }), false, false],
   ['network policy egress with fromEndpoints', np({ endpointSelector: billing, egress: [{ fromEndpoints: [{}] }] }), false, false],
   ['network policy repeated port', np({ endpointSelector: billing, ingress: [{ fromEndpoints: [{}], toPorts: [{ port: 1 }, { port: 1, protocol: 'ANY' }] }] }), true, false],
+  ['cluster AS with an SRv6 catalogue', cas({ isdAS: '64-2:0:20', clusterId: 1, uplinks: up, controlPlane: { topology: 'x' }, srv6: { catalogue: 'srv6.yaml' } }), true, true],
+  ['cluster AS with an empty SRv6 catalogue', cas({ isdAS: '64-2:0:20', clusterId: 1, uplinks: up, controlPlane: { topology: 'x' }, srv6: { catalogue: '' } }), false, false],
+  ['SRv6 tenant', st({ vrf: 100, namespaces: ['voice'] }), true, true],
+  ['SRv6 tenant with VRF 0', st({ vrf: 0, namespaces: ['voice'] }), false, false],
+  ['SRv6 tenant with VRF 2^32', st({ vrf: 2 ** 32, namespaces: ['voice'] }), false, false],
+  ['SRv6 tenant with VRF 2^32-1', st({ vrf: 2 ** 32 - 1, namespaces: ['voice'] }), true, true],
+  ['SRv6 tenant without namespaces', st({ vrf: 100, namespaces: [] }), false, false],
+  ['SRv6 tenant with an upper-case namespace', st({ vrf: 100, namespaces: ['Voice'] }), false, false],
+  ['SRv6 tenant with a repeated namespace', st({ vrf: 100, namespaces: ['voice', 'voice'] }), true, false],
+  ['SRv6 policy', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { throughCountries: ['AT'] }, hmac: { keyId: 1 } }), true, true],
+  ['SRv6 policy, multipath by hops', spp({ workloadSelector: sel, destinations: dest, preference: 'hops', mode: 'multipath', lists: 8 }), true, true],
+  ['SRv6 policy with 9 lists', spp({ workloadSelector: sel, destinations: dest, mode: 'multipath', lists: 9 }), false, false],
+  ['SRv6 policy with 2 lists in single mode (CEL rule)', spp({ workloadSelector: sel, destinations: dest, lists: 2 }), true, false],
+  ['SRv6 policy by ISD-AS', spp({ workloadSelector: sel, destinations: [{ isdAS: '65-2:0:20', prefixes: ['10.0.0.0/8'] }] }), false, false],
+  ['SRv6 policy with preference bandwidth', spp({ workloadSelector: sel, destinations: dest, preference: 'bandwidth' }), false, false],
+  ['SRv6 policy through a group', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { throughCountries: ['EU'] } }), true, false],
+  ['SRv6 policy avoiding a group', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { avoidCountries: ['EU'] } }), true, true],
+  ['SRv6 policy through and avoiding AT', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { throughCountries: ['AT'], avoidCountries: ['AT'] } }), true, false],
+  ['SRv6 policy with lower-case country', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { avoidCountries: ['at'] } }), false, false],
+  ['SRv6 policy with 9 segments', spp({ workloadSelector: sel, destinations: dest, pathPolicy: { maxSegments: 9 } }), false, false],
+  ['SRv6 policy with HMAC key 0', spp({ workloadSelector: sel, destinations: dest, hmac: { keyId: 0 } }), false, false],
+  ['SRv6 policy with HMAC without key', spp({ workloadSelector: sel, destinations: dest, hmac: {} }), false, false],
   ['identity', cid('65792', 1, ['k8s:app=billing', NS]), true, true],
   ['identity without labels', cid('65792', 1, []), false, false],
   ['identity with cluster id 0', cid('256', 0, [NS]), false, false],
@@ -133,6 +157,8 @@ describe('deploy/crds', () => {
       paths: [{ destination: '65-2:0:20', fingerprint: 'ab', hops: [{ isdAS: '64-2:0:20', ingress: 0, egress: 1 }], latencyMs: 4.5, expires: '2026-01-01T06:00:00Z' }],
     };
     assert.ok(crdAccepts({ ...wpp({ workloadSelector: sel, destinations: dest }), status } as { kind: string }));
+    const lists = { observedGeneration: 1, conditions: status.conditions, segmentLists: [{ destination: 'frankfurt', tenant: 200, segments: ['fc00:0:2::1', 'fc00:0:201::200'], nodes: ['p-milan', 'fra-node-1'], countries: ['CH', 'IT', 'DE'], latencyMs: 10.6, hmacKeyId: 1 }] };
+    assert.ok(crdAccepts({ ...spp({ workloadSelector: sel, destinations: dest }), status: lists } as { kind: string }), JSON.stringify(validators.get('SRv6PathPolicy')?.errors));
     const bad = { ...status, conditions: [{ ...status.conditions[0], status: 'Yes', reason: 'not camel' }] };
     assert.ok(!crdAccepts({ ...wpp({ workloadSelector: sel, destinations: dest }), status: bad } as { kind: string }));
   });
