@@ -96,6 +96,8 @@ export class FlowJudge {
   private readonly srv6Verifier: Srv6PathVerifier;
   private readonly unchecked: Unchecked | undefined;
   private readonly unwatch: () => void;
+  /** SRv6Tenant resources in force: name -> VRF id, for naming a rebuilt path's tenant. */
+  private readonly tenants = new Map<string, number>();
 
   constructor(resources: ResourceSource | undefined, opts: FlowJudgeOptions = {}) {
     this.verifier = opts.verifier ?? new PathVerifier(opts.paths ?? NOBODY);
@@ -145,8 +147,9 @@ export class FlowJudge {
   /** The SRv6 path a sent one really is, from its SRH bytes and outer source alone. */
   rebuildSrv6(sent: Srv6Path): RebuiltSrv6Path {
     const v = this.srv6Verifier.verify(sent);
+    const tenant = v.path.tenantId === 0 ? '' : this.tenantName(v.path.tenantId);
     return {
-      path: v.path,
+      path: tenant === v.path.tenant ? v.path : { ...v.path, tenant },
       unchecked: v.unverifiable,
       detail: v.detail,
       fingerprintMismatch: sent.fingerprint !== '' && sent.fingerprint !== v.path.fingerprint,
@@ -195,13 +198,23 @@ export class FlowJudge {
     return source.watch((ev: ResourceEvent) => {
       if (ev.type === 'delete') {
         if (ev.key.kind === 'Geofence' && this.engine.remove(ev.key.name)) log(`geofence ${ev.key.name} removed`);
+        if (ev.key.kind === 'SRv6Tenant') this.tenants.delete(ev.key.name);
         return;
       }
       if (ev.type === 'problem') return;
       const r = ev.entry.result;
-      // An invalid fence keeps its last good version in force, as the operator does.
-      if (!r.ok || r.value.kind !== 'Geofence') return;
+      // An invalid fence (or tenant) keeps its last good version in force, as the operator does.
+      if (!r.ok) return;
+      if (r.value.kind === 'SRv6Tenant') this.tenants.set(r.value.metadata.name, r.value.spec.vrf);
+      if (r.value.kind !== 'Geofence') return;
       if (this.engine.upsert(r.value)) log(`geofence ${r.value.metadata.name} in force`);
     });
+  }
+
+  /** The SRv6Tenant of a VRF id, by name (the first by name when several claim it); '' when none does. */
+  private tenantName(vrf: number): string {
+    let name = '';
+    for (const [n, v] of this.tenants) if (v === vrf && (name === '' || n < name)) name = n;
+    return name;
   }
 }

@@ -1,15 +1,14 @@
 // The SID catalogue (srv6/catalogue.ts) as the SidAuthority SRv6 evidence is placed in:
 // which node a SID belongs to (longest locator), its operator, AS and geo, the links'
-// latency and the HMAC keys. Tenant names come from elsewhere (SRv6Tenant resources).
+// latency and the HMAC keys.
 import type { SidCatalogue } from '../srv6/catalogue';
 import type { SegmentPlace, SidAuthority } from './srv6_verify';
 
-export function catalogueAuthority(c: SidCatalogue, name: string, tenantName: (vrf: number) => string = () => ''): SidAuthority {
+export function catalogueAuthority(c: SidCatalogue, name: string): SidAuthority {
   return {
     name,
     generation: c.generation,
     hmacKeys: c.hmacKeys,
-    tenantName,
     place(sid: Uint8Array): SegmentPlace | undefined {
       const l = c.lookup(sid);
       if (l === undefined) return undefined;

@@ -2,7 +2,8 @@
 // the datapath recorded and the outer IPv6 source. Everything else a flow says about its
 // SRv6 path (segments, Segments Left, hops, nodes, countries, fingerprint, latency,
 // known_to_catalogue, HMAC status, tenant) is replaced by what those bytes say, placed in
-// the relay's own SID catalogue. SRv6 has no per-hop proof: the rebuilt path is the segment
+// the relay's own SID catalogue. The tenant's name is left to the caller (SRv6Tenant
+// resources, geofence/judge.ts). SRv6 has no per-hop proof: the rebuilt path is the segment
 // list the packet carried where it was seen, and its HMAC TLV, when there is one, is
 // checked with the catalogue's key.
 import { LRUCache } from 'lru-cache';
@@ -38,8 +39,6 @@ export interface SidAuthority {
   /** Latency of the link between two nodes in ns; undefined when they are not linked. */
   latencyNs(from: string, to: string): number | undefined;
   readonly hmacKeys: ReadonlyMap<number, Uint8Array>;
-  /** The tenant's name for a VRF id, '' when none is known. */
-  tenantName(vrf: number): string;
 }
 
 /** Why an SRv6 path could not be checked at all. */
@@ -145,7 +144,6 @@ export class Srv6PathVerifier {
       segments: hops.map((h) => h.sid),
       segmentsLeft: srh.segmentsLeft,
       tenantId,
-      tenant: tenantId !== 0 && a !== undefined ? a.tenantName(tenantId) : '',
       hops,
       fingerprint: segmentsFingerprint(travel),
       knownToCatalogue: a !== undefined && places.every((p) => p !== undefined && p.behavior !== ''),

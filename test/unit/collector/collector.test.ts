@@ -8,12 +8,44 @@ import type { Flow } from '../../../proto/gen/flow/flow';
 import { parseIA } from '../../../scion/isdas';
 import { encodeScionPathBytes } from '../../../scion/path/raw';
 import { batchOf, type RecordSpec } from './records';
+import { parseSid } from '../../../srv6/sid';
+import { WanPathType } from '../../../proto/gen/flow/flow';
+import { BACKUP, srhOf } from '../paths/srv6_fixture';
 
 const EXAMPLE = join(__dirname, '../../../examples/topology.yaml');
 const ZURICH = parseIA('64-2:0:20');
 const FRANKFURT = parseIA('65-2:0:20');
 
 describe('collector/collector', () => {
+  it('turns SRv6 records of the three observation points into SRv6 flows, each keyed by the SRH it saw', () => {
+    const got: Flow[] = [];
+    const c = new Collector({
+      table: { maxEntries: 100, idleTimeoutMs: 1000, activeTimeoutMs: 60_000 },
+      context: { nodeName: 'p-vienna', clusterName: '', realtimeOffsetNs: 0n },
+      endpoints: new WorkloadEndpoints('zurich', () => 300),
+      paths: new ControlPlaneCatalog(),
+      deliver: (flows) => got.push(...flows),
+      bootNowNs: () => 0,
+    });
+    const tuple = { proto: 17, src: '10.1.0.5', dst: '10.2.0.9', sport: 5000, dport: 5060 };
+    const srv6 = { tenantId: 200, outerSrc: parseSid('fc00:0:101::1') };
+    const at = (direction: 1 | 2 | 3, segmentsLeft: number, ts: bigint): RecordSpec => ({ tsNs: ts, direction, inner: tuple, pathType: 4, pathId: direction === 1 ? 7 : 0, path: srhOf(BACKUP, { segmentsLeft }), srv6 });
+    const b = batchOf([at(1, 4, 1n), at(3, 2, 2n), at(3, 2, 3n), at(2, 0, 4n)]);
+    c.ingest(b, 4, b.length);
+    c.stop();
+    assert.deepEqual(got.map((f) => [f.scionObservationPoint, f.pathType, f.srv6Path?.segmentsLeft, f.meter?.packets]), [
+      [1, WanPathType.WAN_PATH_SRV6, 4, 1n],
+      [3, WanPathType.WAN_PATH_SRV6, 2, 2n],
+      [2, WanPathType.WAN_PATH_SRV6, 0, 1n],
+    ]);
+    for (const f of got) {
+      assert.deepEqual(f.srv6Path?.segments, BACKUP);
+      assert.equal(f.srv6Path?.source, 'fc00:0:101::1');
+      assert.equal(f.srv6Path?.tenantId, 200);
+      assert.equal(f.scionPath, undefined);
+    }
+  });
+
   it('turns ring batches into enriched Hubble flows, on expiry and on stop', async () => {
     const svc = EmbeddedPathService.fromFile(EXAMPLE, { now: () => 1_700_000_000, seed: 1 });
     const paths = await svc.paths(ZURICH, FRANKFURT);

@@ -33,6 +33,15 @@ spec:
   mode: audit
 `;
 
+const TENANT = `apiVersion: cillion.io/v1alpha1
+kind: SRv6Tenant
+metadata:
+  name: archive
+spec:
+  vrf: 200
+  namespaces: [archive]
+`;
+
 const ARCHIVE = flowLabels('archive', workloadLabels('archive', { app: 'backup' }, {}));
 const FORGED_FENCE = { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'forged', namespace: '', mode: GeofenceMode.GEOFENCE_AUDIT, reason: 'trust me', offendingIsdAs: '', offendingCountry: '', offendingSid: '' };
 
@@ -72,6 +81,7 @@ describe('relay: SRv6 flows from an honest and a lying collector', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-pipeline-srv6-'));
     writeFileSync(join(dir, 'fence.yaml'), DACH_AUDIT);
+    writeFileSync(join(dir, 'tenant.yaml'), TENANT);
     resources = new DirectorySource(dir, { rescanMs: 200 });
     await resources.list();
     relay = await startRelay({ listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', resources, srv6Catalogue: SIDS, mergeWindowMs: 200, shutdownGraceMs: 200 });
@@ -108,7 +118,7 @@ describe('relay: SRv6 flows from an honest and a lying collector', function () {
 
     const allCh = BACKUP.map((sid) => ({ sid, behavior: 'End', node: 'pe-zurich', operator: 'Alpine Carrier', asn: 64600, locator: 'fc00:0:1::/48', country: 'CH', geo: { latitude: 47.3769, longitude: 8.5417, address: 'Zurich' }, latencyNs: undefined }));
     const lies = {
-      forgedHops: flow(sentSrv6(srhOf(BACKUP, { hmac: KEY_1 }), { segments: VOIP, hops: allCh, knownToCatalogue: true, fingerprint: 'ab'.repeat(32), hmac: { status: Srv6HmacStatus.SRV6_HMAC_VERIFIED, keyId: 1 } })),
+      forgedHops: flow(sentSrv6(srhOf(BACKUP, { hmac: KEY_1 }), { segments: VOIP, hops: allCh, knownToCatalogue: true, tenantId: 100, tenant: 'voice', fingerprint: 'ab'.repeat(32), hmac: { status: Srv6HmacStatus.SRV6_HMAC_VERIFIED, keyId: 1 } })),
       badMac: flow(sentSrv6(srhOf(VOIP, { hmac: KEY_1, source: 'fc00:0:202::1' }), { hmac: { status: Srv6HmacStatus.SRV6_HMAC_VERIFIED, keyId: 1 } })),
       nineteen: flow(sentSrv6(srhOf(NINETEEN))),
       truncated: flow(sentSrv6(srhOf(BACKUP).subarray(0, 40), { segments: VOIP })),
@@ -132,6 +142,9 @@ describe('relay: SRv6 flows from an honest and a lying collector', function () {
     assert.equal(forged.srv6Path?.hmac?.status, Srv6HmacStatus.SRV6_HMAC_VERIFIED, 'the MAC itself is genuine');
     assert.notEqual(forged.srv6Path?.fingerprint, 'ab'.repeat(32));
     assert.equal(forged.pathType, WanPathType.WAN_PATH_SRV6);
+    // The tenant is the last segment's VRF, named by the SRv6Tenant resource.
+    assert.equal(forged.srv6Path?.tenantId, 200);
+    assert.equal(forged.srv6Path?.tenant, 'archive');
 
     const badMac = got(lies.badMac);
     assert.equal(badMac.srv6Path?.hmac?.status, Srv6HmacStatus.SRV6_HMAC_MISMATCH);
