@@ -170,8 +170,9 @@ export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): 
       ruledOut.missesThrough++;
       return;
     }
-    const segments = nodes.slice(1, -1).map((n) => catalogue.endSid(n.name)!.bytes);
-    segments.push(decap.bytes);
+    // copies: a caller may change its choice without changing the catalogue
+    const segments = nodes.slice(1, -1).map((n) => Uint8Array.from(catalogue.endSid(n.name)!.bytes));
+    segments.push(Uint8Array.from(decap.bytes));
     found.push({ segments, nodes: names, countries: cs, latencyNs });
   };
   dfs(from, 0);

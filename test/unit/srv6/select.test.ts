@@ -162,7 +162,11 @@ links:
     assert.equal(describeRuledOut({ noTransit: 0, avoided: 0, operator: 0, tooManySegments: 0, missesThrough: 0 }), 'the nodes are not connected');
   });
 
-  it('is deterministic: equal inputs give the same order', () => {
+  it('is deterministic, and hands out segments the caller may change', () => {
     assert.deepEqual(pick({}), pick({}));
+    const [first] = pick({});
+    first.segments[0][15] = 0x99;
+    assert.equal(cat.endSid('pe-zurich')?.sid, 'fc00:0:1::1');
+    assert.equal(text(pick({})[0])[0], 'fc00:0:1::1');
   });
 });
