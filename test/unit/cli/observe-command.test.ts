@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import { Flow, GeofenceVerdict, LostEventSource, Verdict } from '../../../proto/gen/flow/flow';
+import { Flow, GeofenceVerdict, LostEventSource, Verdict, WanPathType } from '../../../proto/gen/flow/flow';
 import { ObserverService } from '../../../proto/gen/observer/observer';
 import type {
   GetFlowsRequest, GetFlowsResponse, GetNodesRequest, GetNodesResponse, ObserverServer, ServerStatusRequest, ServerStatusResponse,
@@ -26,6 +26,17 @@ const flows: Flow[] = [
     ...sample, uuid: 'f3', source: { namespace: 'billing', podName: 'api-7f', identity: 1234 },
     scionPath: { ...sample.scionPath, hops: [{ isdAs: '1-ff00:0:110', country: 'CH' }, { isdAs: '1-ff00:0:111', country: 'CH' }] },
     geofence: { verdict: GeofenceVerdict.GEOFENCE_COMPLIANT, name: 'eu-only', namespace: 'billing' },
+  }),
+  Flow.fromPartial({
+    ...sample, uuid: 'f4', source: { namespace: 'archive', podName: 'backup-0', identity: 4321 }, scionPath: undefined, geofence: undefined,
+    pathType: WanPathType.WAN_PATH_SRV6,
+    srv6Path: {
+      segments: ['fc00:0:1::1', 'fc00:0:2::1', 'fc00:0:3::1', 'fc00:0:202::200'], tenantId: 200,
+      hops: [
+        { sid: 'fc00:0:1::1', behavior: 'End', node: 'pe-zurich', country: 'CH' }, { sid: 'fc00:0:2::1', behavior: 'End', node: 'p-milan', country: 'IT' },
+        { sid: 'fc00:0:3::1', behavior: 'End', node: 'p-vienna', country: 'AT' }, { sid: 'fc00:0:202::200', behavior: 'End.DT4', node: 'fra-node-2', country: '' },
+      ],
+    },
   }),
 ];
 
@@ -109,10 +120,33 @@ describe('cli observe/status/list as child processes against a relay double', fu
   it('sends the filters the flags ask for and prints what the server returns', async () => {
     const all = await cillion('observe', '--server', address, '-o', 'json');
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(uuids(all), ['f1', 'f2', 'f3']);
+    assert.deepEqual(uuids(all), ['f1', 'f2', 'f3', 'f4']);
     assert.deepEqual(uuids(await cillion('observe', '--server', address, '-o', 'json', '--from-pod', 'billing/', '--not', '--verdict', 'DROPPED')), ['f3']);
     assert.deepEqual(uuids(await cillion('observe', '--server', address, '-o', 'json', '--through-country', 'DE', '--last', '1')), ['f2']);
     assert.deepEqual(uuids(await cillion('observe', '--server', address, '-o', 'json', '--geofence-verdict', 'compliant', '--pod', 'billing/api')), ['f3']);
+  });
+
+  it('selects SRv6 flows by path type, SID, locator and segment country, and prints their segments', async () => {
+    const json = async (...args: string[]) => uuids(await cillion('observe', '--server', address, '-o', 'json', ...args));
+    assert.deepEqual(await json('--path-type', 'srv6'), ['f4']);
+    assert.deepEqual(await json('--not', '--path-type', 'srv6'), ['f1', 'f2', 'f3']);
+    assert.deepEqual(await json('--through-sid', 'fc00:0:2::1'), ['f4']);
+    assert.deepEqual(await json('--through-sid', 'fc00:0:202::/48'), ['f4']);
+    assert.deepEqual(await json('--through-sid', 'fc00:0:4::/48'), []);
+    assert.deepEqual(await json('--through-country', 'AT'), ['f4']);
+    assert.deepEqual(await json('--through-country', 'CH'), ['f1', 'f2', 'f3', 'f4']);
+    const r = await cillion('observe', '--server', address, '--path-type', 'srv6');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /archive\/backup-0:40512 \(ID:4321\) .* FORWARDED via srv6 fc00:0:1::1 \(pe-zurich CH\) > fc00:0:2::1 \(p-milan IT\) > fc00:0:3::1 \(p-vienna AT\) > fc00:0:202::200 \(End.DT4 vrf 200\)\n$/);
+  });
+
+  it('refuses a SID that is no IPv6 address with the server\'s INVALID_ARGUMENT, and a path type it does not know as a usage error', async () => {
+    const r = await cillion('observe', '--server', address, '--through-sid', 'pe-zurich');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /through_sid: "pe-zurich" is neither an IPv6 SID nor a locator prefix/);
+    const u = await cillion('observe', '--server', address, '--path-type', 'mpls');
+    assert.notEqual(u.code, 0);
+    assert.match(u.stderr, /--path-type: want scion or srv6, got "mpls"/);
   });
 
   it('prints compact lines over the node socket', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { Flow, FlowFilter } from '../../../../proto/gen/flow/flow';
+import { flowMatcher } from '../../../../observer/filters';
 import { matches, rejects } from './helpers';
 
 describe('observer/filters: through_sid', () => {
@@ -20,6 +22,16 @@ describe('observer/filters: through_sid', () => {
   it('matches no flow without an SRv6 path, and no segment that is no address', () => {
     assert.equal(matches({ throughSid: ['::/0'] }, { scionPath: { hops: [{ isdAs: '1-ff00:0:110' }] } }), false);
     assert.equal(matches({ throughSid: ['::/0'] }, { srv6Path: { segments: ['pe-zurich', ''] } }), false);
+  });
+
+  it('answers the same past the segments it remembers (4096), the first ones again after', () => {
+    const match = flowMatcher([FlowFilter.fromPartial({ throughSid: ['fc00:0:1::/48'] })], []);
+    const flowOf = (k: number, inside: boolean) => Flow.fromPartial({ srv6Path: { segments: [`fc00:0:${inside ? 1 : 2}:${(k >> 16).toString(16)}:${(k & 0xffff).toString(16)}::1`] } });
+    for (const round of [0, 1]) {
+      for (let k = 0; k < 5000; k++) {
+        assert.equal(match(flowOf(k, k % 2 === 0)), k % 2 === 0, `round ${round}, segment ${k}`);
+      }
+    }
   });
 
   it('refuses what is neither a SID nor a prefix, and a prefix with host bits set', () => {
