@@ -29,6 +29,7 @@ export interface OperatorOptions extends SourceOptions, NodeOptions {
   leaseName: string;
   identity: string;
   mesh?: string;
+  srv6Uplink?: string;
 }
 
 const log = (line: string): void => {
@@ -85,11 +86,16 @@ export async function startOperator(opts: OperatorOptions, life: Lifecycle): Pro
     remoteIdentities: mesh?.directory,
     writeStatus: allocation.elector ? () => (allocation.elector as LeaderElector).isLeader : true,
     log,
+    srv6: { uplink: opts.srv6Uplink, node: opts.node, clusterWorkloads: sources.clusterWorkloads },
   });
   runtime = opened.runtime;
   for (const o of opened.first?.desired.outcomes ?? []) {
     const ok = !o.problem && o.destinations.every((d) => d.selection.outcome === 'Selected');
     log(`policy ${o.policy.metadata.name}: ${o.problem ?? o.destinations.map((d) => `${d.selection.outcome} ${d.selection.selected.length} path(s)`).join(', ')}${ok ? '' : ' (see its status)'}`);
+  }
+  for (const o of opened.first?.srv6?.desired.policies ?? []) {
+    const lists = o.destinations.map((d) => d.problem ? `${d.cluster} (VRF ${d.tenant}): ${d.problem.reason}` : `${d.cluster} (VRF ${d.tenant}): ${d.lists.map((l) => l.segments.join(' > ')).join('; ')}`);
+    log(`SRv6 policy ${o.policy.metadata.name}: ${o.problem ? o.problem.message : lists.join(', ')}`);
   }
   if (opts.once) {
     // A one-shot run leaves the datapath programmed and attached for whoever runs next.
@@ -194,6 +200,7 @@ export function operatorCommand(): Command {
     .option('--lease-name <name>', 'with --kubernetes: name of the Lease', 'cillion-operator')
     .addOption(new Option('--identity <id>', 'with --kubernetes: this replica in the Lease').default(`${hostname()}-${process.pid}`, 'host name and pid'))
     .option('--mesh <file>', "mesh file: fetch the peer clusters' signed identity catalogues so CillionNetworkPolicies select remote workloads (its publish section is the agent's and is ignored here)")
+    .option('--srv6-uplink <device>', "with --node: device towards the node's SRv6 provider edge (ClusterAS spec.srv6), as for `cillion agent`")
     .action(processAction('operator', run));
   return cmd;
 }

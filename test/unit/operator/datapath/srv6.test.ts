@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Srv6Seglist } from '../../../../bpf/maps';
+import { srv6SeglistValue, type Srv6Seglist } from '../../../../bpf/maps';
+import { SRV6_HDR_MAX } from '../../../../bpf/abi';
 import type { Workload } from '../../../../identity/workload';
 import { PathIds } from '../../../../operator/datapath/desired';
 import { groupResources, type ResourceSet } from '../../../../operator/datapath/resources';
-import { buildSrv6Desired, memorySrv6Maps, Srv6NextHopError, Srv6Reconciler, type Srv6Inputs, type Srv6Maps } from '../../../../operator/datapath/srv6';
+import { buildSrv6Desired, compileSeglist, memorySrv6Maps, Srv6NextHopError, Srv6Reconciler, type Srv6Inputs, type Srv6Maps } from '../../../../operator/datapath/srv6';
 import { DirectorySource } from '../../../../operator/sources/directory';
 import { loadSidCatalogue, type SidCatalogue } from '../../../../srv6/catalogue';
 import { checkHmac } from '../../../../srv6/hmac';
@@ -170,5 +171,23 @@ describe('operator/datapath: SRv6 resources to maps', () => {
     assert.deepEqual([report.added, report.updated, report.removed], [0, 0, 2]);
     assert.deepEqual(maps.srv6_seglists.entries().map(([k]) => k), voipIds);
     assert.equal(maps.srv6_egress.entries().length, 1);
+  });
+
+  it('multipath: as many lists as exist up to the count, all in one egress entry', () => {
+    const multi = resources.srv6Policies.map((p) => (p.metadata.name === 'voip' ? { ...p, spec: { ...p.spec, mode: 'multipath' as const, lists: 8 } } : p));
+    const d = buildSrv6Desired(inputs('zrh-node-1', { ...resources, srv6Policies: multi }), new PathIds());
+    const voip = d.policies.find((p) => p.policy.metadata.name === 'voip');
+    assert.deepEqual(voip?.destinations[0].lists.map((l) => l.countries), [['CH', 'DE'], ['CH', 'IT', 'AT', 'DE']], 'the two routes the catalogue has, best first');
+    assert.equal(d.egress.find(([k]) => k.identity === 65800)?.[1].length, 2);
+  });
+
+  it('the largest template (8 segments and an HMAC TLV) fits the datapath\'s header room', () => {
+    const eight = Array.from({ length: 8 }, (_, i) => parseSid(`fc00:0:${i + 1}::1`));
+    const header = compileSeglist('fc00:0:101::1', eight, { keyId: 1, key: catalogue.hmacKeys.get(1) as Uint8Array });
+    assert.equal(header.length, 40 + 8 + 8 * 16 + 40);
+    assert.ok(header.length <= SRV6_HDR_MAX);
+    assert.doesNotThrow(() => srv6SeglistValue({ ...UPLINK, tenantId: 1, header }));
+    const nine = [...eight, parseSid('fc00:0:9::1')];
+    assert.throws(() => srv6SeglistValue({ ...UPLINK, tenantId: 1, header: compileSeglist('fc00:0:101::1', nine, { keyId: 1, key: catalogue.hmacKeys.get(1) as Uint8Array }) }), /SRv6 header template/);
   });
 });
