@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { hopFieldKeyMaterial } from '../bpf/aes_keys';
 import { realtimeOffsetNs } from '../bpf/clock';
 import { EdgeDatapath, PIN_BASE, RouterDatapath } from '../bpf/datapath';
-import { BPF_F_TEST_XDP_LIVE_FRAMES, BpfObject, RingReader } from '../bpf/native';
+import { BPF_F_TEST_XDP_LIVE_FRAMES, BpfObject, RingReader, type BpfProgram } from '../bpf/native';
 import { decodeBatch } from '../bpf/records';
 import { headerTemplate, processSourceHop } from '../bpf/template';
 import { EmbeddedPathService } from '../controlplane/pathservice';
@@ -20,6 +20,7 @@ import { encodeShim, PROTO_CILLION_SHIM, SHIM_INNER_IPV4 } from '../scion/shim';
 import { Topology } from '../test/datapath/harness/topology';
 import { Wan } from '../test/datapath/harness/wan';
 import { edgeAuthCost } from './edge_auth';
+import { Sink } from './sink';
 import { fmt, median, pct, type Result } from './report';
 
 const ROOT = join(__dirname, '..');
@@ -193,35 +194,13 @@ async function routerVsForward(): Promise<Result[]> {
     frame.copy(pristine, 4);
     base.map('pristine').update(Buffer.alloc(4), pristine);
     base.program('xdp_sink').attachXdp(outl.b.ifindex, { netns });
-    const sunk = base.map('sunk');
-    const sunkTotal = (): number => {
-      const v = sunk.lookup(Buffer.alloc(4)) as Buffer;
-      let n = 0;
-      for (let c = 0; c < sunk.possibleCpus; c++) n += Number(v.readBigUInt64LE(c * 8));
-      return n;
-    };
+    const sink = new Sink(base);
     // struct xdp_md: data_end must equal the frame length; the frame arrives on rin.
     const ctx = Buffer.alloc(24);
     ctx.writeUInt32LE(frame.length, 4);
     ctx.writeUInt32LE(inl.a.ifindex, 12);
     const n = 500000;
-    // Frames the veth cannot queue are dropped there; the rate counts what reached the sink.
-    const rate = async (prog: ReturnType<BpfObject['program']>): Promise<number> => {
-      const before = sunkTotal();
-      const t0 = process.hrtime.bigint();
-      prog.testRun(frame, { repeat: n, flags: BPF_F_TEST_XDP_LIVE_FRAMES, ctx, netns, batchSize: 64 });
-      let last = sunkTotal();
-      let lastAt = process.hrtime.bigint();
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 2));
-        const now = sunkTotal();
-        if (now === last) break;
-        last = now;
-        lastAt = process.hrtime.bigint();
-      }
-      if (last - before < n / 2) throw new Error(`only ${last - before} of ${n} frames reached the sink`);
-      return (last - before) / (Number(lastAt - t0) / 1e9);
-    };
+    const rate = (prog: BpfProgram): Promise<number> => sink.rate(n, () => prog.testRun(frame, { repeat: n, flags: BPF_F_TEST_XDP_LIVE_FRAMES, ctx, netns, batchSize: 64 }));
     const routerRates: number[] = [];
     const tableRates: number[] = [];
     const fwdRates: number[] = [];

@@ -1,9 +1,12 @@
 // The C reference for the ring consumer benchmark: drains a pinned ring buffer with
 // libbpf's ring_buffer__consume and copies each record into a 64 KiB batch buffer, the
 // work the addon does before it hands a batch to JS. Prints "<records> <nanoseconds>".
+// With IDLE_MS it is the collector beside a running benchmark instead: it polls the ring
+// until it has stayed empty that long, so records are drained while they are produced.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,12 +34,14 @@ int main(int argc, char **argv)
 {
 	struct timespec a, b;
 	struct ring_buffer *rb;
-	int fd;
+	int fd, idle_ms = 0, idle = 0, n;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: ringcons PINNED_RING\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: ringcons PINNED_RING [IDLE_MS]\n");
 		return 2;
 	}
+	if (argc == 3)
+		idle_ms = atoi(argv[2]);
 	fd = bpf_obj_get(argv[1]);
 	if (fd < 0) {
 		perror("bpf_obj_get");
@@ -48,8 +53,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	while (ring_buffer__consume(rb) > 0)
-		;
+	if (idle_ms > 0) {
+		printf("ready\n");
+		fflush(stdout);
+		while (idle < idle_ms) {
+			n = ring_buffer__poll(rb, 10);
+			idle = n > 0 ? 0 : idle + 10;
+		}
+	} else {
+		while (ring_buffer__consume(rb) > 0)
+			;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("%llu %lld\n", records, (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
 	ring_buffer__free(rb);

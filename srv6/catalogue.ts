@@ -6,24 +6,34 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { GeoLocation } from '../controlplane/topology';
-import { defaultCountryLookup } from '../geo/country';
+import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
-import { inPrefix, mask, parsePrefix, parseSid, prefixesOverlap, prefixText, SID_LEN, sidText, type Prefix } from './sid';
+import { inPrefix, mask, parsePrefix, parseSid, prefixText, SID_LEN, sidText, type Prefix } from './sid';
 
-export const SRV6_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
-export type Srv6Behavior = (typeof SRV6_BEHAVIORS)[number];
+/** Endpoint behaviors a catalogue SID may have (RFC 8986 §4); bpf/abi.ts has the datapath's own list. */
+export const SID_BEHAVIORS = ['End', 'End.X', 'End.DT4', 'End.DT6'] as const;
+export type SidBehavior = (typeof SID_BEHAVIORS)[number];
 export type SidNodeRole = 'provider' | 'edge';
 /** The one HMAC algorithm RFC 8754 keys may name here. */
 export const HMAC_ALGORITHM = 'hmac-sha256';
 /** Shortest HMAC secret accepted, in bytes: half of SHA-256's output (RFC 2104 §3 asks for at least the output length L; below L/2 is refused). */
 export const HMAC_SECRET_MIN = 16;
 
+/** Where a node stands. The country is declared, not looked up: SRv6 segments are judged by it. */
+export interface NodeGeo {
+  latitude: number;
+  longitude: number;
+  /** Civic address; may be empty. */
+  address: string;
+  /** ISO 3166-1 alpha-2 code. */
+  country: string;
+}
+
 export interface SidEntry {
   /** RFC 5952 text. */
   sid: string;
   bytes: Uint8Array;
-  behavior: Srv6Behavior;
+  behavior: SidBehavior;
   /** End.DT4/End.DT6: the tenant (VRF id) it decapsulates into. */
   vrf?: number;
   /** End.X: the neighbour node of the adjacency it forwards over. */
@@ -43,7 +53,7 @@ export interface SidNode {
   locator: Prefix;
   /** The locator as text, "fc00:0:1::/48". */
   locatorText: string;
-  geo?: GeoLocation;
+  geo?: NodeGeo;
   sids: SidEntry[];
 }
 
@@ -77,6 +87,7 @@ export class SidCatalogue {
   /** Locator prefix lengths, longest first, each to its masked-address-hex -> node map. */
   private readonly byLocator: [number, Map<string, SidNode>][];
   private readonly adjacent = new Map<string, Neighbour[]>();
+  private readonly bySource = new Map<string, SidNode>();
 
   constructor(nodes: SidNode[], links: SidLink[], hmacKeys: Map<number, Buffer>, generation: number) {
     this.nodes = nodes;
@@ -87,6 +98,7 @@ export class SidCatalogue {
     for (const n of nodes) {
       this.byName.set(n.name, n);
       this.adjacent.set(n.name, []);
+      if (n.source !== undefined) this.bySource.set(n.source, n);
       for (const s of n.sids) this.bySid.set(hex(s.bytes), s);
       let m = lens.get(n.locator.len);
       if (!m) lens.set(n.locator.len, (m = new Map()));
@@ -144,8 +156,8 @@ export class SidCatalogue {
 
   /** The edge node that encapsulates with this outer source, if any. */
   nodeBySource(source: Uint8Array | string): SidNode | undefined {
-    const text = sidText(typeof source === 'string' ? parseSid(source) : source);
-    return this.nodes.find((n) => n.source === text);
+    const bytes = typeof source === 'string' ? parseSid(source) : source;
+    return bytes.length === SID_LEN ? this.bySource.get(sidText(bytes)) : undefined;
   }
 }
 
@@ -244,17 +256,14 @@ class Reader {
   }
 }
 
-function readGeo(r: Reader, raw: unknown, path: Path): GeoLocation {
+function readGeo(r: Reader, raw: unknown, path: Path): NodeGeo {
   const o = r.object(raw, path, GEO_KEYS);
   const latitude = r.number(o, 'latitude', path, { min: -90, max: 90 })!;
   const longitude = r.number(o, 'longitude', path, { min: -180, max: 180 })!;
-  const geo: GeoLocation = { latitude, longitude, address: r.string(o, 'address', path, true) ?? '' };
-  const country = r.string(o, 'country', path, true);
-  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) r.fail([...path, 'country'], `"${country}" is not an ISO 3166-1 alpha-2 code (two capital letters)`);
-  // Undeclared, the country comes from the coordinates, as for SCION interfaces.
-  const resolved = country ?? defaultCountryLookup.countryAt(latitude, longitude);
-  if (resolved) geo.country = resolved;
-  return geo;
+  const address = r.string(o, 'address', path, true) ?? '';
+  const country = r.string(o, 'country', path);
+  if (!isCountryCode(country)) r.fail([...path, 'country'], `"${country}" is not an ISO 3166-1 alpha-2 code`);
+  return { latitude, longitude, address, country };
 }
 
 function readNode(r: Reader, raw: unknown, path: Path): SidNode {
@@ -285,8 +294,8 @@ function readNode(r: Reader, raw: unknown, path: Path): SidNode {
     const so = r.object(rawSid, sp, SID_KEYS);
     const bytes = r.sid(r.string(so, 'sid', sp), [...sp, 'sid']);
     if (!inPrefix(bytes, locator)) r.fail([...sp, 'sid'], `${sidText(bytes)} is outside the node's locator ${node.locatorText}`);
-    const behavior = r.string(so, 'behavior', sp) as Srv6Behavior;
-    if (!SRV6_BEHAVIORS.includes(behavior)) r.fail([...sp, 'behavior'], `"${behavior}" is not one of ${SRV6_BEHAVIORS.join(', ')}`);
+    const behavior = r.string(so, 'behavior', sp) as SidBehavior;
+    if (!SID_BEHAVIORS.includes(behavior)) r.fail([...sp, 'behavior'], `"${behavior}" is not one of ${SID_BEHAVIORS.join(', ')}`);
     const entry: SidEntry = { sid: sidText(bytes), bytes, behavior };
     const decap = behavior === 'End.DT4' || behavior === 'End.DT6';
     if (decap) {
@@ -338,11 +347,6 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
   rawNodes.forEach((raw, i) => {
     const node = readNode(r, raw, ['nodes', i]);
     if (names.has(node.name)) r.fail(['nodes', i, 'name'], `"${node.name}" is listed twice`);
-    for (const other of nodes) {
-      if (prefixesOverlap(node.locator, other.locator)) {
-        r.fail(['nodes', i, 'locator'], `${node.locatorText} overlaps ${other.name}'s locator ${other.locatorText}`);
-      }
-    }
     node.sids.forEach((s, j) => {
       if (sidOwner.has(s.sid)) r.fail(['nodes', i, 'sids', j, 'sid'], `${s.sid} is listed twice`);
       sidOwner.set(s.sid, node.name);
@@ -350,6 +354,12 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
     names.add(node.name);
     nodes.push(node);
   });
+
+  const overlap = firstOverlap(nodes);
+  if (overlap) {
+    const [i, j] = overlap;
+    r.fail(['nodes', i, 'locator'], `${nodes[i].locatorText} overlaps ${nodes[j].name}'s locator ${nodes[j].locatorText}`);
+  }
 
   const links: SidLink[] = [];
   const pairs = new Set<string>();
@@ -377,6 +387,39 @@ export function parseSidCatalogue(text: string, source = ''): SidCatalogue {
 
   const generation = createHash('sha256').update(text).digest().readUIntBE(0, 6);
   return new SidCatalogue(nodes, links, hmacKeys, generation);
+}
+
+/**
+ * Two nodes whose locators overlap, as [later, earlier] file index: of all pairs a sweep finds,
+ * the one whose later node comes first. Prefixes are nested or disjoint, so sorted by first
+ * address (shorter first) each one overlaps exactly the prefixes still open on a stack:
+ * O(n log n) for catalogues of many nodes.
+ */
+function firstOverlap(nodes: readonly SidNode[]): [number, number] | undefined {
+  const spans = nodes
+    .map((n, i) => ({ i, len: n.locator.len, first: hex(n.locator.addr), last: hex(lastAddress(n.locator)) }))
+    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.len - b.len || a.i - b.i));
+  const open: typeof spans = [];
+  let best: [number, number] | undefined;
+  for (const s of spans) {
+    while (open.length > 0 && open[open.length - 1].last < s.first) open.pop();
+    const outer = open[open.length - 1];
+    if (outer) {
+      const pair: [number, number] = outer.i > s.i ? [outer.i, s.i] : [s.i, outer.i];
+      if (!best || pair[0] < best[0] || (pair[0] === best[0] && pair[1] < best[1])) best = pair;
+    }
+    open.push(s);
+  }
+  return best;
+}
+
+function lastAddress(p: Prefix): Uint8Array {
+  const out = Uint8Array.from(p.addr);
+  for (let i = 0; i < SID_LEN; i++) {
+    const bits = Math.max(0, Math.min(8, p.len - i * 8));
+    out[i] |= 0xff >> bits;
+  }
+  return out;
 }
 
 /** Reads and parses a SID catalogue file. */

@@ -4,8 +4,8 @@
 // it crosses, then the destination's End.DT4/End.DT6 SID for the tenant (RFC 8986 §4).
 
 import { DEFINES } from '../bpf/abi_layout.gen';
-import { expandCountry } from '../geo/countries';
 import type { SidCatalogue, SidNode } from './catalogue';
+import { isCountryCode } from './country';
 import { Srv6Error } from './errors';
 
 /** The datapath's SRH template holds at most this many segments. */
@@ -16,9 +16,9 @@ export const DEFAULT_EXPLORE_LIMIT = 100_000;
 export type SegmentListPreference = 'latency' | 'hops';
 
 export interface SegmentListPolicy {
-  /** Each entry (ISO code or group such as EU) must be the country of some node on the path. */
+  /** Each of these ISO 3166-1 alpha-2 codes must be the country of some node on the path. */
   throughCountries?: string[];
-  /** No node on the path may stand in any of these countries (or groups). */
+  /** No node on the path may stand in any of these countries, nor be without a location. */
   avoidCountries?: string[];
   /** Every one of these nodes must be on the path. */
   throughNodes?: string[];
@@ -69,7 +69,7 @@ export interface RuledOut {
   missesThrough: number;
 }
 
-export interface Selection {
+export interface SegmentListSelection {
   choices: SegmentListChoice[];
   ruledOut: RuledOut;
 }
@@ -90,7 +90,7 @@ export function describeRuledOut(r: RuledOut): string {
 }
 
 /** selectSegmentLists with the count of candidates each constraint ruled out, for status messages. */
-export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): Selection {
+export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): SegmentListSelection {
   const { policy } = req;
   const from = need(catalogue, req.from, 'from');
   const to = need(catalogue, req.to, 'to');
@@ -108,14 +108,17 @@ export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): 
   const decap = family === 6 ? catalogue.dt6Sid(to.name, req.tenantId) : catalogue.dt4Sid(to.name, req.tenantId);
   if (!decap) throw new Srv6Error('NO_DECAP_SID', `${to.name} has no End.DT${family} SID for tenant ${req.tenantId}`);
 
-  const through = (policy.throughCountries ?? []).map((c) => new Set(countries(c)));
-  const avoid = new Set((policy.avoidCountries ?? []).flatMap(countries));
+  // Groups such as EU are expanded by the caller (resources/srv6pathpolicy.ts does): one
+  // entry here is one country.
+  const through = (policy.throughCountries ?? []).map(country);
+  const avoid = new Set((policy.avoidCountries ?? []).map(country));
   const throughNodes = (policy.throughNodes ?? []).map((n) => need(catalogue, n, 'throughNodes').name);
   const avoidNodes = new Set((policy.avoidNodes ?? []).map((n) => need(catalogue, n, 'avoidNodes').name));
   const operators = new Set(policy.operators ?? []);
 
   const ruledOut: RuledOut = { noTransit: 0, avoided: 0, operator: 0, tooManySegments: 0, missesThrough: 0 };
-  const avoided = (n: SidNode) => avoidNodes.has(n.name) || (n.geo?.country !== undefined && avoid.has(n.geo.country));
+  // A node of unknown location might stand in an avoided country: on the safe side, it is avoided.
+  const avoided = (n: SidNode) => avoidNodes.has(n.name) || (avoid.size > 0 && (n.geo === undefined || avoid.has(n.geo.country)));
   const transitRuledOut = (n: SidNode): keyof RuledOut | undefined => {
     // Edge nodes and providers without an End SID cannot be named as a segment.
     if (n.role !== 'provider' || !catalogue.endSid(n.name)) return 'noTransit';
@@ -161,14 +164,15 @@ export function selectWithReasons(catalogue: SidCatalogue, req: SelectRequest): 
     }
   };
   const consider = (nodes: SidNode[], latencyNs: number): void => {
-    const cs = uniq(nodes.map((n) => n.geo?.country).filter((c): c is string => c !== undefined));
+    const cs = uniq(nodes.flatMap((n) => (n.geo ? [n.geo.country] : [])));
     const names = nodes.map((n) => n.name);
-    if (!through.every((set) => cs.some((c) => set.has(c))) || !throughNodes.every((n) => names.includes(n))) {
+    if (!through.every((c) => cs.includes(c)) || !throughNodes.every((n) => names.includes(n))) {
       ruledOut.missesThrough++;
       return;
     }
-    const segments = nodes.slice(1, -1).map((n) => catalogue.endSid(n.name)!.bytes);
-    segments.push(decap.bytes);
+    // copies: a caller may change its choice without changing the catalogue
+    const segments = nodes.slice(1, -1).map((n) => Uint8Array.from(catalogue.endSid(n.name)!.bytes));
+    segments.push(Uint8Array.from(decap.bytes));
     found.push({ segments, nodes: names, countries: cs, latencyNs });
   };
   dfs(from, 0);
@@ -190,10 +194,9 @@ function need(catalogue: SidCatalogue, name: string, what: string): SidNode {
   return n;
 }
 
-function countries(codeOrGroup: string): readonly string[] {
-  const cs = expandCountry(codeOrGroup);
-  if (!cs) throw new Srv6Error('BAD_ARGUMENT', `"${codeOrGroup}" is no ISO 3166-1 alpha-2 country code or country group`);
-  return cs;
+function country(code: string): string {
+  if (!isCountryCode(code)) throw new Srv6Error('BAD_ARGUMENT', `"${code}" is no ISO 3166-1 alpha-2 country code (expand groups such as EU first)`);
+  return code;
 }
 
 function uniq<T>(xs: T[]): T[] {

@@ -62,12 +62,6 @@ export function inPrefix(sid: Uint8Array, prefix: Prefix): boolean {
   return sid.length === SID_LEN && sidEqual(mask(sid, prefix.len), prefix.addr);
 }
 
-/** Whether two prefixes share any address (one contains the other). */
-export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
-  const len = Math.min(a.len, b.len);
-  return sidEqual(mask(a.addr, len), mask(b.addr, len));
-}
-
 /** The address with every bit past `len` cleared. */
 export function mask(addr: Uint8Array, len: number): Uint8Array {
   const out = new Uint8Array(SID_LEN);

@@ -119,11 +119,7 @@ export function decodeSrh(bytes: Uint8Array): SrhDecodeResult {
       if (macLen < 8 || macLen > HMAC_MAX || macLen % 8 !== 0) {
         return fail('SRH_BAD_HMAC_TLV', `HMAC TLV at offset ${off} has length ${len}; the HMAC must be 8..32 octets in multiples of 8`);
       }
-      hmac = {
-        dBit: (value[0] & 0x80) !== 0,
-        keyId: ((value[2] << 24) | (value[3] << 16) | (value[4] << 8) | value[5]) >>> 0,
-        mac: value.slice(HMAC_TLV_FIXED),
-      };
+      hmac = hmacFields(value);
     }
     tlvs.push({ type, value });
     off += 2 + len;
@@ -131,6 +127,14 @@ export function decodeSrh(bytes: Uint8Array): SrhDecodeResult {
   const srh: Srh = { nextHeader, segmentsLeft, lastEntry, flags, tag, segments, tlvs };
   if (hmac) srh.hmac = hmac;
   return { ok: true, srh, length };
+}
+
+function hmacFields(value: Uint8Array): SrhHmac {
+  return {
+    dBit: (value[0] & 0x80) !== 0,
+    keyId: ((value[2] << 24) | (value[3] << 16) | (value[4] << 8) | value[5]) >>> 0,
+    mac: value.slice(HMAC_TLV_FIXED),
+  };
 }
 
 /** The HMAC TLV (type 5) for a key id and MAC. */
@@ -171,9 +175,14 @@ export function encodeSrh(srh: Srh): Uint8Array {
   const present = tlvs.filter((t) => t.type === TLV_HMAC);
   if (present.length > 1) throw new Srv6Error('BAD_ARGUMENT', 'an SRH carries at most one HMAC TLV');
   if (srh.hmac) {
-    const want = hmacTlv(srh.hmac.keyId, srh.hmac.mac, srh.hmac.dBit);
-    if (present.length === 0) tlvs.push(want);
-    else if (!bytesEqual(present[0].value, want.value)) throw new Srv6Error('BAD_ARGUMENT', 'hmac disagrees with the HMAC TLV in tlvs');
+    if (present.length === 0) tlvs.push(hmacTlv(srh.hmac.keyId, srh.hmac.mac, srh.hmac.dBit));
+    else {
+      // Compared by field: reserved bits a received TLV carried are kept as they came.
+      const have = hmacFields(present[0].value);
+      if (have.keyId !== srh.hmac.keyId || have.dBit !== srh.hmac.dBit || !bytesEqual(have.mac, srh.hmac.mac)) {
+        throw new Srv6Error('BAD_ARGUMENT', 'hmac disagrees with the HMAC TLV in tlvs');
+      }
+    }
   }
   let tlvLen = 0;
   for (const t of tlvs) {

@@ -43,6 +43,7 @@ interface AgentOptions extends SourceOptions, NodeOptions {
   mesh?: string;
   spao: 'on' | 'off';
   spaoWindow: number;
+  srv6Uplink?: string;
 }
 
 const log = (line: string): void => {
@@ -136,7 +137,8 @@ function explainer(node: NodeState, sources: Sources, cluster: ClusterAS, endpoi
 async function startAgent(opts: AgentOptions, life: Lifecycle): Promise<{ clusterName: string; exporting: boolean; observer: LocalObserver | null }> {
   const credentials = relayCredentials(opts);
   const node = new NodeState();
-  const sources = await life.start('resources', () => openSources(opts, opts.node, node.recompute, log), (s) => () => s.close());
+  // With SRv6 the node decapsulates for every pod of its tenants in the cluster, so it reads them all.
+  const sources = await life.start('resources', () => openSources(opts, opts.node, node.recompute, log, opts.srv6Uplink !== undefined), (s) => () => s.close());
   const cluster = groupResources(await sources.source.list()).clusters[0];
   if (!cluster) throw new Error(`no valid ClusterAS in ${sources.origin}: nothing to run`);
   const clusterName = cluster.metadata.name;
@@ -192,6 +194,7 @@ async function openRuntime(
     remoteIdentities: followed?.directory,
     spao: opts.spao,
     spaoWindowNs: BigInt(Math.round(opts.spaoWindow * 1e6)),
+    srv6: { uplink: opts.srv6Uplink, node: opts.node, clusterWorkloads: opts.srv6Uplink !== undefined ? sources.clusterWorkloads : undefined },
     // Status is the operator's to write; every agent programs its own node.
     writeStatus: false,
     log,
@@ -247,6 +250,7 @@ export function agentCommand(): Command {
     .option('--mesh <file>', 'mesh file: peer clusters whose signed identity catalogues name remote flow ends, this cluster\'s catalogue to publish, and with a master secret the keys between clusters (docs/identity.md: identity catalogues, keys between clusters)')
     .addOption(new Option('--spao <on|off>', 'authenticate the identity between clusters with the SPAO (needs the kernel\'s BPF crypto kfuncs; off where the kernel refuses them, as metrics say)').choices(['on', 'off']).default('off'))
     .addOption(new Option('--spao-window <ms>', 'SPAO acceptance window: a packet\'s time may differ from this node\'s clock by half of it').default(2000).argParser(positive))
+    .option('--srv6-uplink <device>', 'device towards this node\'s SRv6 provider edge (ClusterAS spec.srv6): runs the SRv6 endpoint there and sends SRv6-encapsulated traffic out of it')
     .action(processAction('agent', run));
   return cmd;
 }

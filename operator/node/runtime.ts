@@ -17,7 +17,11 @@ import type { ClusterAS } from '../../resources/clusteras';
 import type { ResourceSource } from '../../resources/source';
 import type { Workload } from '../../identity/workload';
 import { LinkWatch } from './linkwatch';
+import { deviceInfo, resolveNextHop } from './srv6_nexthop';
 import { discoverUplinks, type UplinkSpec } from './uplinks';
+import { Srv6Datapath } from '../../bpf/srv6_datapath';
+import type { Srv6Maps } from '../datapath/srv6';
+import type { Srv6NodeOptions } from '../programmer';
 
 export interface NodeRuntimeOptions {
   source: ResourceSource;
@@ -46,6 +50,19 @@ export interface NodeRuntimeOptions {
   writeStatus: boolean | (() => boolean);
   log: (line: string) => void;
   onRecompute?: (result: RecomputeResult) => void;
+  /**
+   * SRv6 on this node (ClusterAS spec.srv6): `uplink` is the device towards its provider
+   * edge, where srv6_endpoint runs and encapsulated packets leave; `node` its name in the
+   * SID catalogue. Without an uplink SRv6 is computed into memory only.
+   */
+  srv6?: { uplink?: string; node?: string; clusterWorkloads?: () => readonly Workload[] };
+}
+
+/** The SRv6 datapath in the edge's pin directory, and the devices its programs run on. */
+interface Srv6Attached {
+  dp: Srv6Datapath;
+  encapOn: number[];
+  endpointOn: number;
 }
 
 export class NodeRuntime {
@@ -58,6 +75,7 @@ export class NodeRuntime {
     readonly datapath: EdgeDatapath | null,
     readonly uplinks: readonly NodeUplink[],
     readonly programmer: NodeProgrammer,
+    readonly srv6: Srv6Attached | null = null,
   ) {}
 
   /** Loads and attaches the datapath (when there are uplinks) and programs it once. */
@@ -73,6 +91,13 @@ export class NodeRuntime {
       for (const u of uplinks) dp.attach(u.ifindex, netnsPathOf(opts.netns));
       opts.log(`edge attached to ${opts.uplinks.map((s) => s.device).join(', ')}${opts.netns ? ` in ${opts.netns}` : ''}`);
     }
+    const srv6 = dp ? attachSrv6(opts, uplinks.map((u) => u.ifindex)) : null;
+    const netns = netnsNameOf(opts.netns);
+    const srv6Options: Srv6NodeOptions = {
+      node: opts.srv6?.node,
+      clusterWorkloads: opts.srv6?.clusterWorkloads,
+      ...(srv6 ? { maps: srv6Maps(srv6.dp), nextHop: (segment: string) => resolveNextHop(segment, { device: opts.srv6?.uplink, netns }) } : {}),
+    };
     const programmer = new NodeProgrammer({
       source: opts.source,
       workloads: opts.workloads,
@@ -86,8 +111,9 @@ export class NodeRuntime {
       writeStatus: opts.writeStatus,
       log: opts.log,
       onRecompute: opts.onRecompute,
+      srv6: srv6Options,
     });
-    const runtime = new NodeRuntime(opts, control, dp, uplinks, programmer);
+    const runtime = new NodeRuntime(opts, control, dp, uplinks, programmer, srv6);
     return { runtime, first: await programmer.sync() };
   }
 
@@ -118,6 +144,11 @@ export class NodeRuntime {
     this.stopped = true;
     this.programmer.stop();
     await this.links?.stop();
+    if (this.srv6 && detach) {
+      for (const ifindex of this.srv6.encapOn) this.srv6.dp.detachEncap(ifindex, { netns: netnsPathOf(this.opts.netns) });
+      this.srv6.dp.detachEndpoint(this.srv6.endpointOn, { netns: netnsPathOf(this.opts.netns) });
+    }
+    this.srv6?.dp.close();
     if (this.datapath && detach) for (const u of this.uplinks) this.datapath.detach(u.ifindex, netnsPathOf(this.opts.netns));
     this.datapath?.close();
     if (this.control instanceof DaemonPathService) this.control.close();
@@ -151,4 +182,32 @@ function edgeMaps(dp: EdgeDatapath): EdgeMaps {
     xpolicy_selected: dp.xpolicySelected, xpolicy_allow: dp.xpolicyAllow,
     xpolicy_egress_selected: dp.xpolicyEgressSelected, xpolicy_egress_allow: dp.xpolicyEgressAllow, xpolicy_peers: dp.xpolicyPeers,
   };
+}
+
+/**
+ * Loads the SRv6 datapath into the edge's pin directory (sharing its endpoints, counters and
+ * ring) when an SRv6 uplink is given: srv6_encap at tc egress of every uplink, ahead of
+ * edge_egress (a pod's packet leaves by whichever device the kernel routes it to), and
+ * srv6_endpoint as the SRv6 uplink's XDP program.
+ */
+function attachSrv6(opts: NodeRuntimeOptions, scionUplinks: readonly number[]): Srv6Attached | null {
+  const dev = opts.srv6?.uplink;
+  if (!dev) return null;
+  if (!opts.cluster.spec.srv6) throw new Error(`--srv6-uplink ${dev}: ClusterAS ${opts.cluster.metadata.name} has no spec.srv6.catalogue`);
+  const endpointOn = deviceInfo(dev, netnsNameOf(opts.netns)).ifindex;
+  const dp = Srv6Datapath.load({ instance: opts.instance });
+  const netns = netnsPathOf(opts.netns);
+  const encapOn = [...new Set([...scionUplinks, endpointOn])];
+  for (const ifindex of encapOn) dp.attachEncap(ifindex, { netns });
+  dp.attachEndpoint(endpointOn, { netns });
+  opts.log(`SRv6 encap attached ahead of the edge on ifindex ${encapOn.join(', ')}, endpoint on ${dev}${opts.netns ? ` in ${opts.netns}` : ''}`);
+  return { dp, encapOn, endpointOn };
+}
+
+/** The SRv6 datapath's maps as the reconciler sees them. */
+export function srv6Maps(dp: Srv6Datapath): Srv6Maps {
+  return {
+    srv6_egress: dp.egress, srv6_seglists: dp.seglists, srv6_local_sids: dp.localSids, srv6_locators: dp.locators,
+    srv6_tenant_routes4: dp.tenantRoutes4, srv6_tenant_routes6: dp.tenantRoutes6,
+  } as unknown as Srv6Maps;
 }

@@ -6,11 +6,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PIN_BASE } from '../../../bpf/datapath';
-import { srv6Header } from '../../../bpf/maps';
+import { ipv6Bytes, srv6Header } from '../../../bpf/maps';
 import { decodeBatch, type PacketRecord } from '../../../bpf/records';
 import { RingReader } from '../../../bpf/native';
 import { Srv6Datapath } from '../../../bpf/srv6_datapath';
+import { ethernet } from './frames';
 import { Topology } from './topology';
+
+export const ETH_P_IPV6 = 0x86dd;
 
 const POD_MTU = 1280;
 
@@ -184,4 +187,51 @@ export class Srv6Net {
     for (const name of this.instances.splice(0)) rmSync(join(PIN_BASE, name), { recursive: true, force: true });
     rmSync(join(PIN_BASE, this.prefix), { recursive: true, force: true });
   }
+}
+
+/** An IPv6 header in front of `payload`. */
+export function ipv6Packet(o: { src: string; dst: string; nextHeader: number; payload: Uint8Array; hopLimit?: number; payloadLen?: number }): Buffer {
+  const p = Buffer.alloc(40 + o.payload.length);
+  p[0] = 0x60;
+  p.writeUInt16BE(o.payloadLen ?? o.payload.length, 4);
+  p[6] = o.nextHeader;
+  p[7] = o.hopLimit ?? 64;
+  ipv6Bytes(o.src).copy(p, 8);
+  ipv6Bytes(o.dst).copy(p, 24);
+  p.set(o.payload, 40);
+  return p;
+}
+
+/** An Ethernet frame with an IPv6 packet: outer header, then `srh` (if any), then `inner`. */
+export function srv6Frame(o: {
+  srcMac: string;
+  dstMac: string;
+  src: string;
+  dst: string;
+  srh?: Uint8Array;
+  inner: Uint8Array;
+  hopLimit?: number;
+  nextHeader?: number;
+  payloadLen?: number;
+}): Buffer {
+  const payload = Buffer.concat([o.srh ?? Buffer.alloc(0), o.inner]);
+  const nh = o.nextHeader ?? (o.srh ? 43 : 4);
+  return ethernet(o.dstMac, o.srcMac, ETH_P_IPV6, ipv6Packet({ src: o.src, dst: o.dst, nextHeader: nh, payload, hopLimit: o.hopLimit, payloadLen: o.payloadLen }));
+}
+
+/** struct xdp_md for BPF_PROG_TEST_RUN: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex. */
+export function xdpCtx(ifindex: number, len: number): Buffer {
+  const c = Buffer.alloc(24);
+  c.writeUInt32LE(len, 4);
+  c.writeUInt32LE(ifindex, 12);
+  return c;
+}
+
+/** struct __sk_buff for a SCHED_CLS test run: ifindex and GSO size; the rest stays zero. */
+export function skbCtx(ifindex: number, opts: { gsoSize?: number; gsoSegs?: number } = {}): Buffer {
+  const c = Buffer.alloc(192);
+  c.writeUInt32LE(ifindex, 40);
+  c.writeUInt32LE(opts.gsoSegs ?? 0, 164);
+  c.writeUInt32LE(opts.gsoSize ?? 0, 176);
+  return c;
 }

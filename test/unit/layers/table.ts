@@ -5,7 +5,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['proto', 'lifecycle'], // generated wire types (proto/gen) and the .proto sources; start and stop in order, for every process
   ['scion'], // SCION wire formats, MACs, DRKey, path policy
   ['bpf', 'controlplane'], // the datapath (eBPF objects, maps, addon) and the SCION control plane
-  ['geo', 'identity', 'columns', 'metrics'], // country lookup, identities and labels, the column codec, counters
+  ['geo', 'identity', 'columns', 'metrics', 'srv6'], // country lookup, identities and labels, the column codec, counters, the SRv6 model
   ['resources', 'paths'], // the resource model (CRDs, selectors), path catalogues and verification
   ['kube', 'geofence', 'observer', 'mesh'], // Kubernetes plumbing, geofence evaluation, the flow hub, the cluster mesh
   ['operator', 'collector', 'relay'], // the three processes

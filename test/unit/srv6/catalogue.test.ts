@@ -70,11 +70,11 @@ describe('srv6/catalogue', () => {
     });
   });
 
-  it('derives an undeclared country from the coordinates, and keeps a declared one', () => {
+  it('requires the country of a located node, as declared', () => {
     const geo = (g: string) => parseSidCatalogue(doc(node('a', 'fc00:1::/32', `\n    geo: ${g}`))).node('a')?.geo;
-    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738 }')?.country, 'AT');
-    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738, country: DE }')?.country, 'DE');
-    assert.equal(geo('{ latitude: 30, longitude: -40 }')?.country, undefined);
+    assert.deepEqual(geo('{ latitude: 48.2082, longitude: 16.3738, address: Vienna, country: AT }'), { latitude: 48.2082, longitude: 16.3738, address: 'Vienna', country: 'AT' });
+    assert.equal(geo('{ latitude: 48.2082, longitude: 16.3738, country: DE }')?.address, '');
+    rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 48.2, longitude: 16.4 }')), 'nodes[0].geo.country', /required/);
   });
 
   it('accepts End.X with a linked adjacency, End.DT6, nested locators of other lengths in lookup order', () => {
@@ -113,6 +113,10 @@ describe('srv6/catalogue', () => {
       rejects(doc(node('a', 'fc00:1::/32').replace('locator: fc00:1::/32', 'locator: nowhere')), 'nodes[0].locator', /BAD_PREFIX/);
       rejects(doc(node('a', 'fc00:1::/32') + node('b', 'fc00:1:5::/48')), 'nodes[1].locator', /overlaps a's locator fc00:1::\/32/);
       rejects(doc(node('b', 'fc00:1:5::/48') + node('a', 'fc00:1::/32')), 'nodes[1].locator', /overlaps b's/);
+      // nested three deep, innermost first: the first node (in file order) that overlaps an earlier one
+      rejects(doc(node('c', 'fc00:1:5::/48') + node('b', 'fc00:1::/32') + node('a', 'fc00::/16')), 'nodes[1].locator', /fc00:1::\/32 overlaps c's/);
+      rejects(doc(node('a', 'fc00:1::/32') + node('b', 'fc00:2::/32') + node('c', 'fc00:1:0:1::/64')), 'nodes[2].locator', /overlaps a's/);
+      rejects(doc(node('a', 'fc00:1::/32') + node('b', 'fc00:2::/32') + node('c', 'fc00:2:0:1::/64')), 'nodes[2].locator', /overlaps b's/);
     });
 
     it('SIDs: outside the locator, listed twice, bad behavior, VRF rules, End.X adjacency', () => {
@@ -147,6 +151,7 @@ describe('srv6/catalogue', () => {
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 91, longitude: 0 }')), 'nodes[0].geo.latitude', /outside -90\.\.90/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 181 }')), 'nodes[0].geo.longitude', /outside/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 1, country: ch }')), 'nodes[0].geo.country', /alpha-2/);
+      rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0, longitude: 1, country: XX }')), 'nodes[0].geo.country', /alpha-2/);
       rejects(doc(node('a', 'fc00:1::/32', '\n    geo: { latitude: 0 }')), 'nodes[0].geo.longitude', /required/);
     });
 
@@ -175,6 +180,20 @@ describe('srv6/catalogue', () => {
       const line = text.split('\n').findIndex((l) => l.includes('zz')) + 1;
       assert.throws(() => parseSidCatalogue(text, 'cat.yaml'), { message: new RegExp(`^cat\\.yaml:${line}: BAD_CATALOGUE at links\\[0\\]\\.b`) });
     });
+  });
+
+  it('handles a catalogue of 2000 nodes: overlap sweep, lookups by locator and source', () => {
+    // (the YAML parser, about 1 ms a node here, is what bounds the size a test can afford)
+    const n = 2000;
+    const big = (extra: string) => `nodes:\n${Array.from({ length: n }, (_, i) =>
+      `  - { name: n${i}, role: edge, cluster: c, operator: O, source: "fc00:${i.toString(16)}::1", locator: "fc00:${i.toString(16)}::/32", sids: [{ sid: "fc00:${i.toString(16)}::100", behavior: End.DT4, vrf: 1 }] }`).join('\n')}\n${extra}links: []\n`;
+    const cat = parseSidCatalogue(big(''));
+    assert.equal(cat.nodes.length, n);
+    assert.equal(cat.lookup('fc00:7cf::100')?.node.name, 'n1999');
+    assert.equal(cat.lookup('fc00:7cf::100')?.sid?.vrf, 1);
+    assert.equal(cat.nodeBySource('fc00:7cf::1')?.name, 'n1999');
+    assert.equal(cat.nodeBySource(new Uint8Array(3)), undefined);
+    assert.throws(() => parseSidCatalogue(big('  - { name: late, role: provider, operator: O, locator: "fc00:3e8:5::/48", sids: [] }\n')), { path: `nodes[${n}].locator`, message: /overlaps n1000's/ });
   });
 
   it('fails to load a missing file with CATALOGUE_IO', () => {

@@ -40,7 +40,7 @@ describe('srv6/select', () => {
   it('applies avoid and through constraints on countries (groups too), nodes and operators', () => {
     const only = (p: Partial<SegmentListPolicy>) => pick(p).map((c) => c.nodes.slice(1, -1).join(' '));
     assert.deepEqual(only({ avoidCountries: ['IT'] }), ['pe-zurich pe-frankfurt']);
-    assert.deepEqual(only({ throughCountries: ['EU'] }), ['pe-zurich pe-frankfurt', 'pe-zurich p-milan p-vienna pe-frankfurt']);
+    assert.deepEqual(only({ throughCountries: ['DE'] }), ['pe-zurich pe-frankfurt', 'pe-zurich p-milan p-vienna pe-frankfurt']);
     assert.deepEqual(only({ throughCountries: ['IT', 'AT'] }), ['pe-zurich p-milan p-vienna pe-frankfurt']);
     assert.deepEqual(only({ throughNodes: ['p-vienna'] }), ['pe-zurich p-milan p-vienna pe-frankfurt']);
     assert.deepEqual(only({ avoidNodes: ['p-milan'] }), ['pe-zurich pe-frankfurt']);
@@ -52,6 +52,22 @@ describe('srv6/select', () => {
     assert.equal(why({ throughCountries: ['FR'] }), 'noTransit 3, missesThrough 2');
     assert.equal(why({ avoidCountries: ['DE'] }), 'avoided 1');
     assert.equal(why({ avoidNodes: ['pe-frankfurt'] }), 'noTransit 1, avoided 2');
+  });
+
+  it('avoids a node without a location when countries are avoided, and lets it count for nothing in through', () => {
+    const nowhere = parseSidCatalogue(`
+nodes:
+  - { name: a, role: edge, cluster: x, operator: A, source: "fc00:a::1", locator: "fc00:a::/32", sids: [], geo: { latitude: 47.4, longitude: 8.5, country: CH } }
+  - { name: p1, role: provider, operator: P, locator: "fc00:1::/32", sids: [{ sid: "fc00:1::1", behavior: End }] }
+  - { name: b, role: edge, cluster: y, operator: B, source: "fc00:b::1", locator: "fc00:b::/32", sids: [{ sid: "fc00:b::100", behavior: End.DT4, vrf: 1 }], geo: { latitude: 50.1, longitude: 8.7, country: DE } }
+links:
+  - { a: a, b: p1, latencyMs: 1 }
+  - { a: p1, b: b, latencyMs: 1 }
+`);
+    const sel = (policy: Partial<SegmentListPolicy>) => selectWithReasons(nowhere, { from: 'a', to: 'b', tenantId: 1, policy: { preference: 'hops', ...policy } });
+    assert.deepEqual(sel({}).choices[0].countries, ['CH', 'DE']);
+    assert.deepEqual(sel({ avoidCountries: ['FR'] }).ruledOut.avoided, 1);
+    assert.deepEqual(sel({ throughCountries: ['CH', 'DE'] }).choices.length, 1);
   });
 
   it('ranks by segment count for preference hops, by latency for latency', () => {
@@ -121,8 +137,11 @@ ${Array.from({ length: n }, (_, i) => Array.from({ length: n - i - 1 }, (_, k) =
     assert.throws(() => pick({}, 100, 'nowhere'), { code: 'UNKNOWN_NODE' });
     assert.throws(() => pick({ throughNodes: ['nowhere'] }), { code: 'UNKNOWN_NODE' });
     assert.throws(() => pick({ avoidNodes: ['nowhere'] }), { code: 'UNKNOWN_NODE' });
+    assert.throws(() => pick({ throughCountries: ['DEU'] }), { code: 'BAD_ARGUMENT' });
     assert.throws(() => pick({ throughCountries: ['XX'] }), { code: 'BAD_ARGUMENT' });
     assert.throws(() => pick({ avoidCountries: ['de'] }), { code: 'BAD_ARGUMENT' });
+    // groups are the caller's to expand
+    assert.throws(() => pick({ throughCountries: ['EU'] }), { code: 'BAD_ARGUMENT', message: /expand groups/ });
     assert.throws(() => pick({}, 300), { code: 'NO_DECAP_SID', message: /fra-node-1 has no End.DT4 SID for tenant 300/ });
     assert.throws(() => selectSegmentLists(cat, { from: 'zrh-node-1', to: 'fra-node-1', tenantId: 100, family: 6, policy: { preference: 'latency' } }), { code: 'NO_DECAP_SID' });
     assert.throws(() => pick({ preference: 'bandwidth' as 'latency' }), { code: 'BAD_ARGUMENT' });
@@ -143,7 +162,11 @@ links:
     assert.equal(describeRuledOut({ noTransit: 0, avoided: 0, operator: 0, tooManySegments: 0, missesThrough: 0 }), 'the nodes are not connected');
   });
 
-  it('is deterministic: equal inputs give the same order', () => {
+  it('is deterministic, and hands out segments the caller may change', () => {
     assert.deepEqual(pick({}), pick({}));
+    const [first] = pick({});
+    first.segments[0][15] = 0x99;
+    assert.equal(cat.endSid('pe-zurich')?.sid, 'fc00:0:1::1');
+    assert.equal(text(pick({})[0])[0], 'fc00:0:1::1');
   });
 });
