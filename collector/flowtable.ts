@@ -72,6 +72,7 @@ const O_FLAGS = META.flags.offset;
 const O_PATH_KIND = META.path_kind.offset;
 const O_TENANT = META.tenant_id.offset;
 const O_OUTER_SRC = META.outer_src.offset;
+const PATH_KINDS: Readonly<Record<number, abi.PathKind>> = { ...abi.PATH_KINDS };
 const PATH_SRV6 = ENUMS.cil_path_kind.CIL_PATH_SRV6;
 
 const VERDICT_FORWARDED = abi.VERDICT_FORWARDED;
@@ -99,7 +100,7 @@ export interface MeteredFlow {
   pathType: number;
   pathId: number;
   /** Which kind of WAN path `path` holds; absent: 'scion'. */
-  pathKind?: 'scion' | 'srv6';
+  pathKind?: abi.PathKind;
   /** The raw SCION path, or the SRv6 Segment Routing Header, of the flow's first packet (a copy). */
   path: Uint8Array;
   /** SRv6: the tenant (VRF id) of the segment list or decapsulating SID; absent: 0. */
@@ -394,6 +395,8 @@ export class FlowTable {
     if (DIRECTIONS[direction] === undefined || (verdict !== VERDICT_FORWARDED && verdict !== VERDICT_DROPPED)) {
       return new RecordError('BAD_FIELD', `direction ${direction} / verdict ${verdict}`);
     }
+    const kind = buf[off + O_PATH_KIND];
+    if (PATH_KINDS[kind] === undefined) return new RecordError('BAD_FIELD', `path kind ${kind}`);
     this.stat.records++;
     const flags = buf[off + O_FLAGS];
     const hasInner = (flags & REC_F_HAS_INNER) !== 0 && buf[off + O_IPVER] === 4;
@@ -413,7 +416,7 @@ export class FlowTable {
       k[2] = 0;
       k[3] = (direction << 8) | (buf[off + O_PATH_TYPE] << 16);
     }
-    const srv6 = buf[off + O_PATH_KIND] === PATH_SRV6;
+    const srv6 = kind === PATH_SRV6;
     if (srv6) k[3] |= K_SRV6;
     k[4] = dv.getUint32(off + O_IFINDEX, true);
     k[5] = pathId;

@@ -3,7 +3,9 @@ import type { Enrichment } from '../../../collector/enrich';
 import type { EndpointInfo } from '../../../identity/endpoint';
 import { hubbleDropReason, toFlow, type NodeContext } from '../../../collector/flow';
 import type { MeteredFlow } from '../../../collector/flowtable';
-import { DropReason, Flow, ScionPathType, type ScionPath } from '../../../proto/gen/flow/flow';
+import { DropReason, Flow, ScionObservationPoint, ScionPathType, WanPathType, type ScionPath } from '../../../proto/gen/flow/flow';
+import { enrich } from '../../../collector/enrich';
+import { BACKUP, srhOf } from '../paths/srv6_fixture';
 
 const ctx: NodeContext = { nodeName: 'zurich-n1', clusterName: 'zurich', realtimeOffsetNs: 1_700_000_000_000_000_000n, interfaceName: (i) => (i === 4 ? 'eth0' : undefined) };
 
@@ -21,6 +23,31 @@ function metered(over: Partial<MeteredFlow> = {}): MeteredFlow {
 const enriched = (over: Partial<Enrichment> = {}): Enrichment => ({ source: web, destination: undefined, path, ...over });
 
 describe('collector/flow', () => {
+  it('makes an SRv6 record a flow of path type SRV6 carrying its SRH as evidence, and no identity option', () => {
+    const raw = srhOf(BACKUP);
+    const m = metered({ pathKind: 'srv6', path: raw, pathId: 7, tenantId: 200, outerSrc: 'fc00:0:101::1', srcIA: 0n, dstIA: 0n, pathType: 4 });
+    const none = { catalog: { byId: () => undefined, byRaw: () => { throw new Error('an SRv6 flow has no SCION path'); } } };
+    const f = toFlow(m, enrich(m, { lookup: (ip) => (ip === '10.1.0.5' ? web : undefined) }, none.catalog), ctx);
+    assert.equal(f.pathType, WanPathType.WAN_PATH_SRV6);
+    assert.equal(f.scionPath, undefined);
+    assert.equal(f.scionObservationPoint, ScionObservationPoint.SCION_EDGE_ENCAP);
+    assert.equal(f.identityExtension, undefined);
+    assert.deepEqual(f.srv6Path?.segments, BACKUP);
+    assert.equal(f.srv6Path?.segmentsLeft, 4);
+    assert.equal(f.srv6Path?.source, 'fc00:0:101::1');
+    assert.equal(f.srv6Path?.tenantId, 200);
+    assert.equal(f.srv6Path?.pathId, 7);
+    assert.deepEqual([...(f.srv6Path?.raw ?? [])], [...raw]);
+    // What only the relay may say is left for it.
+    assert.deepEqual(f.srv6Path?.hops, []);
+    assert.equal(f.srv6Path?.fingerprint, '');
+    // A header cut short in the ring record names no segments, and keeps its bytes.
+    const cut = toFlow({ ...m, path: raw.subarray(0, 40), pathTruncated: true }, enrich({ ...m, path: raw.subarray(0, 40), pathTruncated: true }, { lookup: () => undefined }, none.catalog), ctx);
+    assert.deepEqual(cut.srv6Path?.segments, []);
+    assert.equal(cut.srv6Path?.raw.length, 40);
+    assert.equal(toFlow(metered(), enriched(), ctx).pathType, WanPathType.WAN_PATH_SCION);
+  });
+
   it('fills an egress flow the way Hubble fills a to-network trace event', () => {
     const f = toFlow(metered(), enriched(), ctx);
     assert.deepEqual(f.time, { seconds: 1_700_000_006n, nanos: 123 });

@@ -129,6 +129,16 @@ describe('collector/flowtable', () => {
     assert.equal(scion.tenantId, 0);
   });
 
+  it('counts a record of a path kind it does not know as a decode error and meters the rest', () => {
+    const { t } = table();
+    const errors: string[] = [];
+    const b = batchOf([egress(1), egress(2, { pathKind: 7 }), egress(3)]);
+    t.ingestBatch(b, b.length, (e) => errors.push(`${e.code}: ${e.message}`));
+    assert.deepEqual(errors, ['BAD_FIELD: path kind 7']);
+    assert.equal(t.stats().records, 2);
+    assert.equal(t.stats().decodeErrors, 1);
+  });
+
   it('meters router records without an inner packet by ISD-AS pair and path', () => {
     const { t, out, feed } = table();
     const router = (ts: number, path: number[]): RecordSpec => ({ tsNs: BigInt(ts), direction: 3, srcIA: 1n, dstIA: 2n, path: Uint8Array.from(path), ingressIfid: 4, egressIfid: 9 });

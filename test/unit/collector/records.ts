@@ -38,6 +38,8 @@ export interface RecordSpec {
   authenticated?: boolean;
   /** An SRv6 record (path kind CIL_PATH_SRV6): `path` is then its Segment Routing Header. */
   srv6?: { tenantId: number; outerSrc: Uint8Array; outerDst?: Uint8Array };
+  /** Overrides cil_packet_meta.path_kind (malformed-record tests). */
+  pathKind?: number;
   /** Overrides for malformed-record tests. */
   type?: number;
   version?: number;
@@ -91,6 +93,7 @@ export function writeRecord(buf: Buffer, off: number, s: RecordSpec): number {
     Buffer.from(s.srv6.outerSrc).copy(buf, r + M.outer_src.offset);
     if (s.srv6.outerDst) Buffer.from(s.srv6.outerDst).copy(buf, r + M.outer_dst.offset);
   }
+  if (s.pathKind !== undefined) buf[r + M.path_kind.offset] = s.pathKind;
   return 4 + ((RECORD_BYTES + 7) & ~7);
 }
 
