@@ -20,6 +20,7 @@ import { podFilter } from './pod';
 import { portFilter } from './port';
 import type { FilterBuilder, Predicate } from './predicate';
 import { protocolFilter } from './protocol';
+import { sidFilter } from './sid';
 import { tcpFlagsFilter } from './tcp_flags';
 import { trafficDirectionFilter } from './traffic_direction';
 import { uuidFilter } from './uuid';
@@ -30,7 +31,7 @@ export { FilterError } from './error';
 const builders: FilterBuilder[] = [
   uuidFilter, ipFilter, podFilter, labelFilter, clusterFilter, identityFilter, protocolFilter, portFilter, verdictFilter,
   eventTypeFilter, nodeNameFilter, trafficDirectionFilter, tcpFlagsFilter, ipVersionFilter,
-  iaFilter, isdFilter, countryFilter, pathFingerprintFilter, geofenceFilter, pathTypeFilter,
+  iaFilter, isdFilter, countryFilter, pathFingerprintFilter, geofenceFilter, sidFilter, pathTypeFilter,
 ];
 
 // Fields Cillion's flows never fill (no L7 proxy, no FQDN or workload enrichment); a filter

@@ -7,7 +7,7 @@ import { endianness } from 'node:os';
 import type { ColumnKey } from '../../columns/layout';
 import { PRESENT, WIDTH, COLUMNS } from '../../columns/layout';
 import {
-  GeofenceMode, GeofenceVerdict, type Endpoint, type Geofence, type ScionPath,
+  GeofenceMode, GeofenceVerdict, Srv6HmacStatus, Srv6Path, type Endpoint, type Geofence, type ScionPath,
 } from '../../proto/gen/flow/flow';
 import { GEOFENCE_SEPARATOR, STORED_FLOW_COLUMNS, nativeType } from './flow_columns';
 import { storedCount, type JudgedBatch } from './judged';
@@ -34,6 +34,7 @@ interface Rows {
   receivedAt: number;
   endpoints: readonly (Endpoint | undefined)[];
   paths: readonly (ScionPath | undefined)[];
+  srv6Paths: readonly (Srv6Path | undefined)[];
 }
 
 /** The received column as it is (or the kept rows of it). */
@@ -74,11 +75,25 @@ function constString(value: string, count: number): NativeColumn {
   return lowCardinalityColumn(value === '' ? [''] : ['', value], new Uint8Array(count).fill(value === '' ? 0 : 1));
 }
 
-type Table = 'endpoint' | 'path' | 'judgement';
+type Table = 'endpoint' | 'path' | 'srv6' | 'judgement';
+
+function tableSize(r: Rows, table: Table): number {
+  switch (table) {
+    case 'endpoint':
+      return r.endpoints.length;
+    case 'path':
+      return r.paths.length;
+    case 'srv6':
+      return r.srv6Paths.length;
+    case 'judgement':
+      return r.b.geofences.length;
+  }
+}
 
 /** The per-row index into one of the batch's tables. */
 function indexOf(r: Rows, table: Table, key?: ColumnKey): Uint32Array {
   if (table === 'judgement') return r.b.judgementOf;
+  if (table === 'srv6') return r.b.columns.u32('srv6Path');
   return r.b.columns.u32(key!);
 }
 
@@ -96,7 +111,7 @@ function lookup<A extends Uint8Array | Uint16Array | Uint32Array | BigUint64Arra
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 function tableStrings(r: Rows, table: Table, key: ColumnKey | undefined, value: (i: number) => string): NativeColumn {
-  const size = table === 'endpoint' ? r.endpoints.length : table === 'path' ? r.paths.length : r.b.geofences.length;
+  const size = tableSize(r, table);
   return dictionaryColumn(Array.from({ length: size }, (_, i) => value(i)), indexOf(r, table, key), r.keep, r.count);
 }
 
@@ -108,7 +123,7 @@ function tableInts(
   make: (n: number) => Uint8Array | Uint16Array | Uint32Array | BigUint64Array,
   value: (i: number) => number | bigint,
 ): NativeColumn {
-  const size = table === 'endpoint' ? r.endpoints.length : table === 'path' ? r.paths.length : r.b.geofences.length;
+  const size = tableSize(r, table);
   const perEntry = make(size);
   for (let i = 0; i < size; i++) perEntry[i] = value(i) as never;
   const out = lookup(make(r.count), perEntry, indexOf(r, table, key), r.keep);
@@ -116,6 +131,7 @@ function tableInts(
 }
 
 const u8 = (n: number) => new Uint8Array(n);
+const u32 = (n: number) => new Uint32Array(n);
 const u64 = (n: number) => new BigUint64Array(n);
 
 function endpointColumns(side: 'source' | 'destination'): Record<string, (r: Rows, type: string) => NativeColumn> {
@@ -190,14 +206,26 @@ function enumName(e: Record<number, string>, what: string, v: number): string {
  */
 function geofenceRecord(f: Geofence | undefined): string {
   const hop = f?.offendingHop;
-  const texts = [f?.name ?? '', f?.namespace ?? '', f?.reason ?? '', f?.offendingIsdAs ?? '', f?.offendingCountry ?? ''];
+  const texts = [f?.name ?? '', f?.namespace ?? '', f?.reason ?? '', f?.offendingIsdAs ?? '', f?.offendingCountry ?? '', f?.offendingSid ?? ''];
   if (texts.some((t) => t.includes(GEOFENCE_SEPARATOR))) throw new FlowValueError(`geofence ${JSON.stringify(f?.name)} has a NUL in its name, namespace, reason or offending hop`);
   return [
     enumName(GeofenceVerdict, 'geofence verdict', f?.verdict ?? 0), texts[0], texts[1], enumName(GeofenceMode, 'geofence mode', f?.mode ?? 0), texts[2],
     // -1 when the verdict names no hop.
-    hop === undefined || hop > 0x7fff ? '-1' : String(hop), texts[3], texts[4],
+    hop === undefined || hop > 0x7fff ? '-1' : String(hop), texts[3], texts[4], texts[5],
   ].join(GEOFENCE_SEPARATOR);
 }
+
+/** An SRv6 path as the srv6_path column holds it (flow_columns.ts). */
+export function srv6PathText(p: Srv6Path | undefined): string {
+  return p ? Buffer.from(Srv6Path.encode(p).finish()).toString('base64') : '';
+}
+
+/** Columns of one SRv6 path table entry's field, "" without a path. */
+const srv6Strings = (value: (p: Srv6Path) => string) => (r: Rows) =>
+  tableStrings(r, 'srv6', undefined, (i) => {
+    const p = r.srv6Paths[i];
+    return p ? value(p) : '';
+  });
 
 /** How each stored column is filled (DESIGN: the flow-to-column mapping). */
 const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
@@ -259,6 +287,18 @@ const BUILDERS: Record<string, (r: Rows, type: string) => NativeColumn> = {
   folded_reports: copied('foldedReports'),
   ingress_denied_by: strings('ingressDeniedBy'),
   egress_denied_by: strings('egressDeniedBy'),
+  path_type: copied('pathType'),
+  srv6_path: (r) => tableStrings(r, 'srv6', undefined, (i) => srv6PathText(r.srv6Paths[i])),
+  srv6_segments: srv6Strings((p) => p.segments.join(',')),
+  srv6_countries: srv6Strings((p) => p.hops.map((h) => h.country.toUpperCase()).join(',')),
+  srv6_vrf: (r, t) => tableInts(r, t, 'srv6', undefined, u32, (i) => r.srv6Paths[i]?.tenantId ?? 0),
+  srv6_tenant: srv6Strings((p) => p.tenant),
+  srv6_fingerprint: srv6Strings((p) => p.fingerprint.toLowerCase()),
+  srv6_hmac: (r, t) => tableInts(r, t, 'srv6', undefined, u8, (i) => {
+    const status = r.srv6Paths[i]?.hmac?.status ?? 0;
+    enumName(Srv6HmacStatus, 'SRv6 HMAC status', status);
+    return status;
+  }),
 };
 
 for (const c of STORED_FLOW_COLUMNS) if (!BUILDERS[c.name]) throw new Error(`flows column ${c.name} has no builder`);
@@ -273,6 +313,7 @@ const ENUM_SOURCES: Record<string, ColumnKey> = {
   scion_observation_point: 'scionObservationPoint',
   protocol: 'l4Protocol',
   identity_check: 'identityCheck',
+  path_type: 'pathType',
 };
 
 /** Per such column, the numbers its Enum names. */
@@ -304,6 +345,7 @@ export function flowBlock(b: JudgedBatch, receivedAt: number): Buffer {
     receivedAt,
     endpoints: b.endpoints.map((e) => e?.endpoint),
     paths: b.paths.map((p) => p?.path),
+    srv6Paths: b.srv6Paths ?? b.columns.srv6Paths,
   };
   checkEnums(r);
   return nativeBlock(STORED_FLOW_COLUMNS.map((c) => [c.name, BUILDERS[c.name](r, nativeType(c.type))] as const), 64 + count * 160);

@@ -10,9 +10,11 @@ import {
   GeofenceVerdict,
   IdentityCheck,
   ScionObservationPoint,
+  Srv6HmacStatus,
   TraceObservationPoint,
   TrafficDirection,
   Verdict,
+  WanPathType,
 } from '../../proto/gen/flow/flow';
 
 const LC = 'LowCardinality(String)';
@@ -136,6 +138,18 @@ export const STORED_FLOW_COLUMNS: readonly StoredColumn[] = [
   { name: 'folded_reports', type: 'UInt32' },
   { name: 'ingress_denied_by', type: LC },
   { name: 'egress_denied_by', type: LC },
+  { name: 'path_type', type: enumType(8, WanPathType) },
+  // The SRv6 path as the relay rebuilt it (Srv6Path's protobuf encoding, base64; "" without
+  // one): a batch's flows share a few segment lists, so the dictionary holds each once. The
+  // columns after it are its fields for SQL: segments and their nodes' countries in travel
+  // order, comma-separated and aligned ("" where a node declares no country).
+  { name: 'srv6_path', type: LC },
+  { name: 'srv6_segments', type: LC },
+  { name: 'srv6_countries', type: LC },
+  { name: 'srv6_vrf', type: 'UInt32', codec: NARROW_CODEC },
+  { name: 'srv6_tenant', type: LC },
+  { name: 'srv6_fingerprint', type: LC },
+  { name: 'srv6_hmac', type: enumType(8, Srv6HmacStatus) },
 ];
 
 /**
@@ -182,7 +196,11 @@ export const GEOFENCE_FIELDS: readonly { name: string; type: string }[] = [
   { name: 'geofence_offending_hop', type: 'Int16' },
   { name: 'geofence_offending_isd_as', type: LC },
   { name: 'geofence_offending_country', type: LC },
+  { name: 'geofence_offending_sid', type: LC },
 ];
+
+/** The fields of the first release: a store that kept them as columns is upgraded from these; a judgement text without the later ones reads them as "". */
+const FIRST_GEOFENCE_FIELDS = GEOFENCE_FIELDS.slice(0, 8);
 
 /** The separator of the geofence column's fields; the writer refuses a judgement whose text holds it (FLOW_VALUE). */
 export const GEOFENCE_SEPARATOR = '\0';
@@ -195,7 +213,7 @@ function geofenceField(i: number): string {
 function geofenceAlias(f: { name: string; type: string }, i: number): AliasColumn {
   const field = geofenceField(i);
   const expression = f.type.startsWith('Enum') ? `CAST(${field} AS ${f.type})` : f.type === 'Int16' ? `toInt16(${field})` : field;
-  const from = `concat(${GEOFENCE_FIELDS.map((g) => (g.type === LC ? g.name : `toString(${g.name})`)).join(", '\\0', ")})`;
+  const from = `concat(${FIRST_GEOFENCE_FIELDS.map((g) => (g.type === LC ? g.name : `toString(${g.name})`)).join(", '\\0', ")})`;
   return { name: f.name, type: f.type, expression, storedAs: [{ name: 'geofence', from }] };
 }
 

@@ -1,10 +1,10 @@
 // A batch of judged flow.Flow objects as the JudgedBatch the store writes: for callers that
 // hold whole flows (tests and benches that seed a store from a corpus, the attestation
 // fixtures). The columns are the collector's encoding (columns/encode.ts); the flow's path
-// and geofence, as the relay set them, become the batch's paths and verdict table.
+// (SCION or SRv6) and geofence, as the relay set them, become the batch's paths and verdict table.
 import { encodeColumns } from '../../columns/encode';
 import { viewColumns } from '../../columns/view';
-import type { Flow, Geofence } from '../../proto/gen/flow/flow';
+import type { Flow, Geofence, Srv6Path } from '../../proto/gen/flow/flow';
 import { FlowValueError } from './flow_block';
 import type { JudgedBatch, StoredPath } from './judged';
 import { storedEndpoint, storedPath } from './keys';
@@ -29,6 +29,12 @@ export function judgedFromFlows(b: SessionBatch): JudgedBatch {
     const p = pathIndex[i];
     if (f.scionPath && paths[p] === undefined) paths[p] = storedPath(f.scionPath);
   });
+  const srv6Index = view.u32('srv6Path');
+  const srv6Paths: (Srv6Path | undefined)[] = view.srv6Paths.map(() => undefined);
+  b.flows.forEach((f, i) => {
+    const p = srv6Index[i];
+    if (f.srv6Path && srv6Paths[p] === undefined) srv6Paths[p] = f.srv6Path;
+  });
   const geofences: (Geofence | undefined)[] = [undefined];
   const judgementOf = new Uint32Array(b.flows.length);
   const byText = new Map<string, number>();
@@ -50,6 +56,7 @@ export function judgedFromFlows(b: SessionBatch): JudgedBatch {
     columns: view,
     endpoints: view.endpoints.map((e) => e && storedEndpoint(e)),
     paths,
+    srv6Paths,
     judgementOf,
     geofences,
   };

@@ -59,6 +59,8 @@ const FLOW = {
   identityExtension: tag(200003, LD),
   scionObservationPoint: tag(200004, V),
   meter: tag(200005, LD),
+  pathType: tag(200006, V),
+  srv6Path: 200007,
   egressDeniedBy: 21004,
   ingressDeniedBy: 21005,
 };
@@ -123,6 +125,8 @@ function encodedPath(p: ScionPath): Uint8Array {
   }
   return out;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Bounds every message's scalars, tags and nested lengths (the strings and references come on top). */
 const FIXED_MAX_BYTES = 1024;
@@ -200,7 +204,7 @@ function uint32Field(w: ProtoWriter, t: number, v: number): void {
  * takes what its own columns say, through blockFlows.
  */
 export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): EncodedFlows {
-  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded } = flowScalars(b);
+  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded, pathType } = flowScalars(b);
   const timeS = halves(b, 'time_s');
   const fenceVerdict = nums(b, 'geofence_verdict');
   const fenceMode = nums(b, 'geofence_mode');
@@ -228,11 +232,14 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
   const fenceReason = strings(b, 'geofence_reason', 5);
   const fenceIsdAs = strings(b, 'geofence_offending_isd_as', 7);
   const fenceCountry = strings(b, 'geofence_offending_country', 8);
+  const fenceSid = strings(b, 'geofence_offending_sid', 9);
+  // Each SRv6 path once per dictionary entry, as the whole Flow.srv6_path field.
+  const srv6 = strings(b, 'srv6_path', FLOW.srv6Path, (s) => (s === '' ? EMPTY : lengthDelimited(FLOW.srv6Path, Buffer.from(s, 'base64'))));
   const dropName = strings(b, 'drop_reason_name', METER.dropReasonName);
   const egressDenied = policies(b, 'egress_denied_by', FLOW.egressDeniedBy);
   const ingressDenied = policies(b, 'ingress_denied_by', FLOW.ingressDeniedBy);
   const stringsMax = [node, responseNode, emitterName, emitterVersion, ifName, srcIp, dstIp, idCluster, fenceName, fenceNamespace,
-    fenceReason, fenceIsdAs, fenceCountry, dropName, egressDenied, ingressDenied].reduce((n, s) => n + s.max, 0);
+    fenceReason, fenceIsdAs, fenceCountry, fenceSid, srv6, dropName, egressDenied, ingressDenied].reduce((n, s) => n + s.max, 0);
 
   // Rows whose endpoint or path row is gone (rare) are rebuilt as blockFlows does.
   let fallback: ((i: number) => Flow) | undefined;
@@ -343,6 +350,7 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
       }
       w.raw(fenceIsdAs.entries[fenceIsdAs.index[i]]);
       w.raw(fenceCountry.entries[fenceCountry.index[i]]);
+      w.raw(fenceSid.entries[fenceSid.index[i]]);
       w.close(at);
     }
     if ((p & HAS_IDENTITY) !== 0) {
@@ -373,6 +381,8 @@ export function encodeBlock(b: NativeBlock, refs: PageRefs, w: ProtoWriter): Enc
       u64Field(w, METER.lostBytes, lostBytes, i);
       w.close(at);
     }
+    int32Field(w, FLOW.pathType, pathType[i]);
+    w.raw(srv6.entries[srv6.index[i]]);
     w.close(flow);
 
     w.raw(responseNode.entries[responseNode.index[i]]);

@@ -42,7 +42,8 @@
 //   identity_ext LowCardinality(UInt32), identity_cluster LowCardinality, identity_option_type UInt8,
 //   identity_authenticated UInt8: the carried security identity
 //   geofence_name, geofence_namespace, geofence_reason, geofence_offending_isd_as,
-//   geofence_offending_country  LowCardinality ("" without a verdict); geofence_offending_hop
+//   geofence_offending_country, geofence_offending_sid (an SRv6 segment)  LowCardinality ("" without
+//                        a verdict); geofence_offending_hop
 //                        Int16 (-1 when none). These and geofence_verdict, geofence_mode are
 //                        ALIAS columns of the stored `geofence` LowCardinality text, the
 //                        judgement's fields joined by NUL (flow_columns.ts GEOFENCE_FIELDS)
@@ -56,6 +57,17 @@
 //   first_seen, last_seen DateTime64(9), drop_reason_name LowCardinality, folded_reports UInt32
 //   ingress_denied_by, egress_denied_by LowCardinality: the CillionNetworkPolicy that denied a
 //                        policy drop, "kind/namespace/name" (columns/policy_refs.ts), "" for others
+//   path_type            Enum8          'WAN_PATH_SCION', 'WAN_PATH_SRV6' or 'WAN_PATH_TYPE_UNKNOWN'
+//   srv6_path            LowCardinality the SRv6 path as the relay rebuilt it from the SRH
+//                                       (flow.Srv6Path, protobuf in base64; "" without one)
+//   srv6_segments        LowCardinality its segments (SIDs, RFC 5952 text) in travel order,
+//                                       comma-separated: splitByChar(',', srv6_segments)
+//   srv6_countries       LowCardinality each segment's node country from the SID catalogue,
+//                                       aligned with srv6_segments ("" where none is declared)
+//   srv6_vrf UInt32, srv6_tenant LowCardinality  the tenant (VRF id, name) it delivers into
+//   srv6_fingerprint     LowCardinality SHA-256 hex of the segment list (equal lists, equal text)
+//   srv6_hmac            Enum8          the SRH HMAC TLV's status as the relay checked it
+//                                       ('SRV6_HMAC_VERIFIED', 'SRV6_HMAC_ABSENT', ...)
 //   bytes, wire_bytes, first_seen and last_seen are ALIAS columns (flow_columns.ts FLOW_ALIASES):
 //   select them by name as any other; what is stored is bytes_xor, wire_over_pod,
 //   first_seen_gap_ns and last_seen_gap_ns, their differences from pod bytes and time
@@ -425,7 +437,10 @@ TTL toDateTime(taken_at) + INTERVAL ${ttl} DAY`,
 }
 
 /** Flows columns added after the first release, at the end: an older store gets them by ALTER TABLE. */
-const LATER_FLOW_COLUMNS = ['ingress_denied_by', 'egress_denied_by'];
+const LATER_FLOW_COLUMNS = [
+  'ingress_denied_by', 'egress_denied_by', 'path_type', 'srv6_path', 'srv6_segments', 'srv6_countries', 'srv6_vrf', 'srv6_tenant',
+  'srv6_fingerprint', 'srv6_hmac',
+];
 
 /** flows columns a later release dropped: each is the workloads or path_headers row's, by key. */
 const DROPPED_FLOW_COLUMNS = ['source_pod', 'source_identity', 'destination_pod', 'destination_identity', 'path_latency_ns'];

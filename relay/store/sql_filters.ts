@@ -9,7 +9,7 @@
 // they set translates exactly. "Exact" is claimed only where a column holds the field as it
 // is and an absent field cannot be mistaken for a value (0 is both "unset" and a value).
 import {
-  DropReason, FlowFilter, GeofenceVerdict, TrafficDirection, Verdict,
+  DropReason, FlowFilter, GeofenceVerdict, TrafficDirection, Verdict, WanPathType,
 } from '../../proto/gen/flow/flow';
 import { PRESENT } from '../../columns/layout';
 import { asOf, formatAS, formatIA, isdOf, parseIA } from '../../scion/isdas';
@@ -109,8 +109,13 @@ const TRANSLATORS: Partial<Record<FieldName, Translator>> = {
   throughIa: (v: string[], p, db) => throughIaCondition(v, p, db),
   throughIsd: (v: number[], p, db) =>
     v.includes(0) ? undefined : pathCondition(`hasAny(${HOP_ISDS}, ${p.bind(v, 'Array(UInt16)')})`, db),
-  throughCountry: (v: string[], p, db) =>
-    pathCondition(`hasAny(arrayMap(c -> upper(c), hops.country), ${p.bind(v.map((c) => c.toUpperCase()).filter((c) => c !== ''), 'Array(String)')})`, db),
+  throughCountry: (v: string[], p, db) => {
+    const countries = p.bind(v.map((c) => c.toUpperCase()).filter((c) => c !== ''), 'Array(String)');
+    const scion = pathCondition(`hasAny(arrayMap(c -> upper(c), hops.country), ${countries})`, db);
+    return { sql: `(${scion.sql} OR hasAny(splitByChar(',', upper(srv6_countries)), ${countries}))`, exact: false };
+  },
+  throughSid: (v: string[], p) => sidCondition(v, p),
+  pathType: (v: number[], p) => enumCondition('path_type', WanPathType, v, p),
   pathFingerprint: (v: string[], p) => ({
     sql: `(${v.map((f) => `startsWith(path_fingerprint, ${p.bind(f.toLowerCase(), 'String')})`).join(' OR ')})`,
     exact: false,
@@ -179,6 +184,18 @@ function ipCondition(column: string, values: string[], p: Params): Piece | undef
   // check refuses: it sees "::" in place of anything that is no address (and `valid` fails).
   const any = ranges.map((r) => `isIPAddressInRange(if(${valid}, ${column}, '::'), ${p.bind(r, 'String')})`).join(' OR ');
   return { sql: `(${valid} AND (${any}))`, exact: false };
+}
+
+/**
+ * Some segment of srv6_segments is the SID or lies in the prefix, compared as addresses.
+ * Not claimed exact: the engine and the matcher parse IPv6 text each their own way.
+ */
+function sidCondition(values: string[], p: Params): Piece {
+  const ranges = values.map((v) => p.bind(v.includes('/') ? v : `${v}/128`, 'String'));
+  // "" (no SRv6 path) splits into one empty segment, which is no address: the range check
+  // would refuse it, so it sees "::" instead, and isIPv6String rules it out.
+  const inside = ranges.map((r) => `isIPAddressInRange(if(isIPv6String(s), s, '::'), ${r})`).join(' OR ');
+  return { sql: `arrayExists(s -> isIPv6String(s) AND (${inside}), splitByChar(',', srv6_segments))`, exact: false };
 }
 
 /** Flows whose endpoint's workloads row satisfies `cond`. */

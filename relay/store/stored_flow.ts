@@ -3,13 +3,14 @@
 // Flow (otherwise it sends response_wire.ts's bytes; attestations write evidence from the
 // columns, attest/column_rows.ts). Each field comes back as the collector sent it (the
 // mapping in flow_columns.ts, proved by the store's round-trip test); the endpoints and the
-// SCION path come from `workloads` and `path_headers` by key, resolved by the caller.
+// SCION path come from `workloads` and `path_headers` by key, resolved by the caller; the
+// SRv6 path from its own column (srv6_path).
 //
 // Rebuilt flows share their Endpoint and ScionPath objects with every other flow of the
 // same workload or path, and one frozen empty array for the repeated fields no column
 // holds: readers treat flows as read-only (a push into a shared array throws).
 import {
-  Endpoint, Flow, ScionPath, type Geofence, type Layer4, type Policy, type TCPFlags,
+  Endpoint, Flow, ScionPath, Srv6Path, type Geofence, type Layer4, type Policy, type TCPFlags,
 } from '../../proto/gen/flow/flow';
 import { L4, PRESENT } from '../../columns/layout';
 import { parsePolicyRefs } from '../../columns/policy_refs';
@@ -44,11 +45,11 @@ export const PAGE_COLUMNS = [
   plain('path_key', 'UInt64'), 'src_ia', 'dst_ia', 'path_fingerprint', 'path_known',
   plain('identity_ext', 'UInt32'), 'identity_cluster', 'identity_option_type', 'identity_authenticated', 'identity_check',
   'geofence_verdict', 'geofence_name', 'geofence_namespace', 'geofence_mode', 'geofence_reason',
-  'geofence_offending_hop', 'geofence_offending_isd_as', 'geofence_offending_country',
+  'geofence_offending_hop', 'geofence_offending_isd_as', 'geofence_offending_country', 'geofence_offending_sid',
   'packets', 'bytes', 'dropped_packets', 'pod_bytes', 'wire_bytes', 'lost_packets', 'lost_bytes',
   ...secondsAndNanos('first_seen'),
   ...secondsAndNanos('last_seen'),
-  'drop_reason_name', 'folded_reports', 'ingress_denied_by', 'egress_denied_by',
+  'drop_reason_name', 'folded_reports', 'ingress_denied_by', 'egress_denied_by', 'path_type', 'srv6_path',
 ].join(', ');
 
 /** Where a page's rows stand in the table's sort order: the last one is where the next page starts. */
@@ -130,6 +131,15 @@ function policyLists(b: NativeBlock, name: string): (i: number) => Policy[] {
   return (i) => lists[index[i]];
 }
 
+/** The srv6_path column (flow_columns.ts), each dictionary entry decoded once and shared by its rows. */
+export function srv6Paths(b: NativeBlock): (i: number) => Srv6Path | undefined {
+  const c = col(b, 'srv6_path');
+  if (c.kind !== 'dict') throw new NativeFormatError('column srv6_path is not a LowCardinality column');
+  const paths = c.dict.map((s) => (s === '' ? undefined : Srv6Path.decode(Buffer.from(s, 'base64'))));
+  const { index } = c;
+  return (i) => paths[index[i]];
+}
+
 /** The uuid column's bytes: 16 per row. */
 export function uuidBytes(b: NativeBlock): Uint8Array {
   const c = col(b, 'uuid');
@@ -174,6 +184,7 @@ export function flowScalars(b: NativeBlock) {
     firstN: nums(b, 'first_seen_ns'),
     lastN: nums(b, 'last_seen_ns'),
     folded: nums(b, 'folded_reports'),
+    pathType: nums(b, 'path_type'),
   };
 }
 
@@ -252,8 +263,9 @@ function layer4(proto: number, sport: number, dport: number, flags: number, type
  * before the flow's) gives the endpoint or path the flow's own columns describe.
  */
 export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow {
-  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded } = flowScalars(b);
+  const { timeN, uuids, present, verdict, dropReason, dropCode, flowType, direction, point, scionPoint, isReply, eventType, eventSub, ifIndex, ipVersion, proto, sport, dport, flags, icmpType, icmpCode, srcKey, dstKey, pathKey, idExt, idOption, idAuth, idCheck, firstN, lastN, folded, pathType } = flowScalars(b);
   const timeS = bigs(b, 'time_s');
+  const srv6Of = srv6Paths(b);
   const node = texts(b, 'node_name');
   const emitterName = texts(b, 'emitter_name');
   const emitterVersion = texts(b, 'emitter_version');
@@ -332,8 +344,8 @@ export function blockFlows(b: NativeBlock, refs: PageRefs): (i: number) => Flow 
       policyLog: NONE,
       aggregate: undefined,
       scionPath: pk === 0n ? undefined : (refs.paths.get(pk) ?? pathOf(i)),
-      pathType: 0,
-      srv6Path: undefined,
+      pathType: pathType[i],
+      srv6Path: srv6Of(i),
       geofence: (p & HAS_GEOFENCE) !== 0 ? fenceOf(i) : undefined,
       identityExtension: (p & HAS_IDENTITY) !== 0
         ? { identity: idExt[i], clusterName: idCluster(i), optionType: idOption[i], authenticated: idAuth[i] === 1, check: idCheck[i] }
@@ -367,6 +379,7 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
   const hop = nums(b, 'geofence_offending_hop');
   const isdAs = texts(b, 'geofence_offending_isd_as');
   const country = texts(b, 'geofence_offending_country');
+  const sid = texts(b, 'geofence_offending_sid');
   return (i) => ({
     verdict: verdict[i],
     name: name(i),
@@ -376,7 +389,7 @@ function geofenceReader(b: NativeBlock): (i: number) => Geofence {
     offendingHop: hop[i] < 0 ? undefined : hop[i],
     offendingIsdAs: isdAs(i),
     offendingCountry: country(i),
-    offendingSid: '',
+    offendingSid: sid(i),
   });
 }
 

@@ -1,9 +1,10 @@
 // A deterministic corpus of varied flows for the store tests and the store bench: several
-// namespaces, apps, nodes, protocols, verdicts, SCION paths with geo, geofence results and
-// identity extensions, plus flows without a path.
+// namespaces, apps, nodes, protocols, verdicts, SCION and SRv6 paths with geo, geofence
+// results and identity extensions, plus flows without a path.
+import ipaddr from 'ipaddr.js';
 import {
   Flow, Layer4, GeofenceMode, GeofenceVerdict, IdentityCheck, IPVersion, ScionObservationPoint, ScionPath,
-  ScionPathType, TrafficDirection, Verdict, DropReason,
+  ScionPathType, Srv6HmacStatus, Srv6Path, TrafficDirection, Verdict, WanPathType, DropReason,
 } from '../../../../proto/gen/flow/flow';
 
 /** Small, seedable PRNG (mulberry32) so every run builds the same corpus. */
@@ -82,6 +83,54 @@ function scionPath(i: number): ScionPath {
   });
 }
 
+/** SRv6 segment lists as a relay rebuilds them: one through Switzerland and Germany, one by way of Italy and Austria. */
+const SRV6: { hops: [sid: string, node: string, country: string, behavior: string][]; tenant: [number, string]; hmac: Srv6HmacStatus }[] = [
+  {
+    hops: [['fc00:0:1::1', 'pe-zurich', 'CH', 'End'], ['fc00:0:4::1', 'pe-frankfurt', 'DE', 'End'], ['fc00:0:201::100', 'fra-node-1', 'DE', 'End.DT4']],
+    tenant: [100, 'voice'],
+    hmac: Srv6HmacStatus.SRV6_HMAC_ABSENT,
+  },
+  {
+    hops: [
+      ['fc00:0:1::1', 'pe-zurich', 'CH', 'End'], ['fc00:0:2::1', 'p-milan', 'IT', 'End'], ['fc00:0:3::1', 'p-vienna', 'AT', 'End'],
+      ['fc00:0:4::1', 'pe-frankfurt', '', 'End'], ['fc00:0:202::200', 'fra-node-2', 'DE', 'End.DT4'],
+    ],
+    tenant: [200, 'archive'],
+    hmac: Srv6HmacStatus.SRV6_HMAC_VERIFIED,
+  },
+];
+
+export function srv6Path(i: number, segmentsLeft = 0): Srv6Path {
+  const spec = SRV6[i];
+  const n = spec.hops.length;
+  // The SRH as carried: segments in SRH order (the last segment first), as the relay would decode them.
+  const raw = Buffer.alloc(8 + 16 * n);
+  raw.writeUInt8(4, 0);
+  raw.writeUInt8(2 * n, 1);
+  raw.writeUInt8(4, 2);
+  raw.writeUInt8(segmentsLeft, 3);
+  raw.writeUInt8(n - 1, 4);
+  spec.hops.forEach(([sid], k) => raw.set(ipaddr.IPv6.parse(sid).toByteArray(), 8 + 16 * (n - 1 - k)));
+  return Srv6Path.fromPartial({
+    segments: spec.hops.map(([sid]) => sid),
+    segmentsLeft,
+    source: 'fc00:0:101::1',
+    tenantId: spec.tenant[0],
+    tenant: spec.tenant[1],
+    hops: spec.hops.map(([sid, node, country, behavior], k) => ({
+      sid, behavior, node, operator: `${node} operator`, asn: 64600 + k, locator: `${sid.split('::')[0]}::/48`, country,
+      geo: country === '' ? undefined : { latitude: 45 + k, longitude: 8 + k, address: `${node} PoP` },
+      latencyNs: k === n - 1 ? undefined : BigInt(2_000_000 + k),
+    })),
+    fingerprint: `${i + 5}e`.repeat(32),
+    knownToCatalogue: true,
+    hmac: { status: spec.hmac, keyId: spec.hmac === Srv6HmacStatus.SRV6_HMAC_VERIFIED ? 1 : 0 },
+    raw,
+    pathId: i + 1,
+    latencyNs: BigInt(3_000_000 * n),
+  });
+}
+
 /**
  * Where a corpus starts unless told: two hours ago on a whole minute, fixed for the process.
  * Relative to now, since the rollup keeps its minutes for a TTL counted from the flows' own
@@ -106,7 +155,9 @@ export function makeCorpus(n: number, seed = 1, startMs = CORPUS_START_MS): Flow
     const dport = pick([53, 80, 443, 8080]);
     const verdict = rnd() < 0.15 ? Verdict.DROPPED : Verdict.FORWARDED;
     const ms = startMs + i * 7 + Math.floor(rnd() * 5);
-    const fence = pathIdx < 0 ? undefined : {
+    // Half the flows without a SCION path took an SRv6 one (by i, so the draws stay as they were).
+    const srv6Idx = pathIdx < 0 && i % 2 === 0 ? (i >> 1) % SRV6.length : -1;
+    const fence = pathIdx < 0 ? srv6Fence(srv6Idx, ns) : {
       verdict: pathIdx === 1 ? GeofenceVerdict.GEOFENCE_VIOLATION
         : pathIdx === 2 ? GeofenceVerdict.GEOFENCE_UNVERIFIED : GeofenceVerdict.GEOFENCE_COMPLIANT,
       name: pick(['eu-only', 'dach']),
@@ -116,6 +167,7 @@ export function makeCorpus(n: number, seed = 1, startMs = CORPUS_START_MS): Flow
       offendingHop: pathIdx === 1 ? 1 : undefined,
       offendingIsdAs: pathIdx === 1 ? '3-ff00:0:310' : '',
       offendingCountry: pathIdx === 1 ? 'US' : '',
+      offendingSid: '',
     };
     const l4 = proto === 'TCP'
       ? Layer4.fromPartial({ protocol: { $case: 'TCP', value: { sourcePort: sport, destinationPort: dport, flags: { SYN: rnd() < 0.5, ACK: true } } } })
@@ -154,6 +206,8 @@ export function makeCorpus(n: number, seed = 1, startMs = CORPUS_START_MS): Flow
       trafficDirection: pick([TrafficDirection.EGRESS, TrafficDirection.INGRESS]),
       ...reply(rnd() < 0.5),
       scionPath: pathIdx < 0 ? undefined : scionPath(pathIdx),
+      pathType: pathIdx >= 0 ? WanPathType.WAN_PATH_SCION : srv6Idx >= 0 ? WanPathType.WAN_PATH_SRV6 : WanPathType.WAN_PATH_TYPE_UNKNOWN,
+      srv6Path: srv6Idx < 0 ? undefined : srv6Path(srv6Idx, i % 3),
       geofence: fence,
       identityExtension: pathIdx < 0 ? undefined : {
         identity: 1000 + APPS.indexOf(app),
@@ -172,6 +226,23 @@ export function makeCorpus(n: number, seed = 1, startMs = CORPUS_START_MS): Flow
     }));
   }
   return flows;
+}
+
+/** An SRv6 flow's verdict: the list through Italy breaks a DACH fence at its Milan segment. */
+function srv6Fence(srv6Idx: number, ns: string) {
+  if (srv6Idx < 0) return undefined;
+  const violation = srv6Idx === 1;
+  return {
+    verdict: violation ? GeofenceVerdict.GEOFENCE_VIOLATION : GeofenceVerdict.GEOFENCE_COMPLIANT,
+    name: 'dach',
+    namespace: ns,
+    mode: GeofenceMode.GEOFENCE_AUDIT,
+    reason: violation ? 'segment 1 (fc00:0:2::1, p-milan) is in IT' : '',
+    offendingHop: violation ? 1 : undefined,
+    offendingIsdAs: '',
+    offendingCountry: violation ? 'IT' : '',
+    offendingSid: violation ? 'fc00:0:2::1' : '',
+  };
 }
 
 /** Hubble's is_reply with its deprecated twin, as a collector sets both. */

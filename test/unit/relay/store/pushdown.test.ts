@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Flow, FlowFilter, GeofenceVerdict, IPVersion, TCPFlags, TrafficDirection, Verdict,
+  Flow, FlowFilter, GeofenceVerdict, IPVersion, TCPFlags, TrafficDirection, Verdict, WanPathType,
 } from '../../../../proto/gen/flow/flow';
 import { flowMatcher } from '../../../../observer/filters/index';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
@@ -27,6 +27,8 @@ interface Case {
 }
 
 const hops = (f: Flow) => f.scionPath?.hops ?? [];
+const srv6Hops = (f: Flow) => f.srv6Path?.hops ?? [];
+const segments = (f: Flow) => f.srv6Path?.segments ?? [];
 const port = (f: Flow, side: 'sourcePort' | 'destinationPort') => {
   const p = f.l4?.protocol;
   return p && (p.$case === 'TCP' || p.$case === 'UDP') ? p.value[side] : undefined;
@@ -58,7 +60,23 @@ const CASES: Case[] = [
   { name: 'decimal AS', allow: [F({ dstIa: ['1-64512'] })], ref: (f) => f.scionPath?.dstIa === '1-64512' },
   { name: 'through IA', allow: [F({ throughIa: ['3-ff00:0:310'] })], ref: (f) => hops(f).some((h) => h.isdAs === '3-ff00:0:310') },
   { name: 'through ISD', allow: [F({ throughIsd: [3] })], ref: (f) => hops(f).some((h) => h.isdAs.startsWith('3-')) },
-  { name: 'through country', allow: [F({ throughCountry: ['DE'] })], ref: (f) => hops(f).some((h) => h.country === 'DE') },
+  {
+    name: 'through country, SCION hops and SRv6 segment nodes alike', allow: [F({ throughCountry: ['DE'] })],
+    ref: (f) => hops(f).some((h) => h.country === 'DE') || srv6Hops(f).some((h) => h.country === 'DE'),
+  },
+  { name: 'through a country only SRv6 paths cross', allow: [F({ throughCountry: ['at'] })], ref: (f) => srv6Hops(f).some((h) => h.country === 'AT') },
+  { name: 'through SID', allow: [F({ throughSid: ['fc00:0:2::1'] })], ref: (f) => segments(f).includes('fc00:0:2::1') },
+  { name: 'through SID, spelled out', allow: [F({ throughSid: ['FC00:0000:0001:0000:0000:0000:0000:0001'] })], ref: (f) => segments(f).includes('fc00:0:1::1') },
+  { name: 'through a locator prefix', allow: [F({ throughSid: ['fc00:0:202::/48'] })], ref: (f) => segments(f).some((s) => s.startsWith('fc00:0:202:')) },
+  { name: 'path type SRv6', allow: [F({ pathType: [WanPathType.WAN_PATH_SRV6] })], ref: (f) => f.pathType === WanPathType.WAN_PATH_SRV6 },
+  {
+    name: 'deny a path type (exact), flows without a WAN path stay', allow: [], deny: [F({ pathType: [WanPathType.WAN_PATH_SCION] })],
+    ref: (f) => f.pathType !== WanPathType.WAN_PATH_SCION,
+  },
+  {
+    name: 'SRv6 through a country, fence violated at a segment', allow: [F({ pathType: [WanPathType.WAN_PATH_SRV6], throughCountry: ['IT'], geofenceVerdict: [GeofenceVerdict.GEOFENCE_VIOLATION] })],
+    ref: (f) => f.pathType === WanPathType.WAN_PATH_SRV6 && srv6Hops(f).some((h) => h.country === 'IT') && f.geofence?.verdict === GeofenceVerdict.GEOFENCE_VIOLATION,
+  },
   { name: 'fingerprint prefix', allow: [F({ pathFingerprint: ['b7e2'] })], ref: (f) => (f.scionPath?.fingerprint ?? '').startsWith('b7e2') },
   {
     name: 'geofence verdict and name', allow: [F({ geofenceVerdict: [GeofenceVerdict.GEOFENCE_VIOLATION], geofenceName: ['dach'] })],
@@ -166,7 +184,7 @@ describe('relay/store pushdown', function () {
   });
 
   it('rejects an invalid filter value with BAD_FILTER before any SQL runs', async () => {
-    for (const bad of [F({ sourceIp: ['10.0.0.0/99'] }), F({ srcIa: ['1-zz'] }), F({ httpMethod: ['GET'] })]) {
+    for (const bad of [F({ sourceIp: ['10.0.0.0/99'] }), F({ srcIa: ['1-zz'] }), F({ httpMethod: ['GET'] }), F({ throughSid: ['fc00::1/200'] }), F({ pathType: [7 as WanPathType] })]) {
       const run = async () => {
         for await (const f of store.query({ allow: [], deny: [bad], order: 'asc' })) void f;
       };
