@@ -4,7 +4,7 @@ export const VIEWS = ['map', 'world', 'flows', 'compliance'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 /** Filter keys the filter bar edits, in the order they are applied. */
-export const FILTER_KEYS = ['namespace', 'pod', 'label', 'verdict', 'geofence-verdict', 'geofence', 'through-ia', 'through-country', 'since', 'until'] as const;
+export const FILTER_KEYS = ['namespace', 'pod', 'label', 'verdict', 'geofence-verdict', 'geofence', 'through-ia', 'through-country', 'through-sid', 'path-type', 'since', 'until'] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
 export interface HashRoute {

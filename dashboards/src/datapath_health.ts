@@ -1,6 +1,7 @@
 // Datapath health: what was dropped and why, what never made it out of the datapath or the
 // collector (ring reserve failures, export drops, decode errors, from node_counters), and
 // how far behind the store is.
+import { COUNTERS, DROP_REASON_MAX } from '../../bpf/abi';
 import { dashboard } from './dashboard';
 import { FILTERS, FLOWS, NODE_COUNTERS, WORKLOAD } from './filters';
 import { Format, sql, stat, table, timeSeries } from './panels';
@@ -50,6 +51,40 @@ SELECT $__timeInterval(time) AS bucket, if(drop_reason = 'DROP_REASON_UNKNOWN', 
 FROM ${FLOWS}
 WHERE ${FILTERS}
   AND (verdict = 'DROPPED' OR dropped_packets > 0)
+GROUP BY bucket, reason
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+/**
+ * The datapath's SRv6 drop reasons by name (bpf/abi.ts, from the header): the SRH checks
+ * (SRH_*) and the SR endpoint's and encap's own (SRV6_*). A flow report names its last drop
+ * reason in drop_reason_name.
+ */
+export const SRV6_DROP_REASONS = Object.entries(COUNTERS)
+  .filter(([name, idx]) => idx < DROP_REASON_MAX && /^(SRH|SRV6)_/.test(name))
+  .map(([name]) => name)
+  .sort();
+
+const srv6Drops = timeSeries(
+  {
+    title: 'SRv6 drops by reason',
+    description:
+      'Packets the SRv6 programs dropped per interval: malformed SRHs (header length, last entry, segments left, TLVs), ' +
+      'unknown SIDs, hop limit, no route, no tenant route or segment list (drop reasons in docs/srv6.md).',
+    w: 24,
+    h: 8,
+    stack: true,
+    bars: true,
+  },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, drop_reason_name AS reason, sum(${DROPPED}) AS packets_dropped
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND drop_reason_name IN (${SRV6_DROP_REASONS.map((n) => `'${n}'`).join(', ')})
 GROUP BY bucket, reason
 ORDER BY bucket`,
     Format.TimeSeries,
@@ -202,6 +237,6 @@ ORDER BY node_name`,
 export const datapathHealth = dashboard(
   'cillion-datapath-health',
   'Cillion / Datapath health',
-  'Drops by reason, ring reserve failures, export drops and decode errors, and how far the store lags behind the datapath.',
-  [dropsByReason, droppedTotal, deniedByPolicy, ringFailures, collectorLoss, throughput, storeLag, exportLag, nodes],
+  'Drops by reason (SRv6 drops apart), ring reserve failures, export drops and decode errors, and how far the store lags behind the datapath.',
+  [dropsByReason, droppedTotal, srv6Drops, deniedByPolicy, ringFailures, collectorLoss, throughput, storeLag, exportLag, nodes],
 );

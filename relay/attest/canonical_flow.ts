@@ -12,13 +12,15 @@
 //            bytes are the meter's `bytes`: pod bytes (the pod's IPv4 packets plus 14 bytes of
 //            Ethernet each, the same figure at the sending and the receiving edge) where the
 //            flow has a pod packet, wire bytes where it has none (a router's flow)
-//   path     SCION path fingerprint, "" when the flow carried none
+//   path     the flow's WAN path: a SCION path's fingerprint, an SRv6 path's key ("srv6:" and
+//            the SHA-256 of its predicate entry, evidence_row.ts srv6Key), "" when it carried none
 //   fence    {verdict: COMPLIANT | VIOLATION | UNVERIFIED, name, reason}, null when no geofence applied
 // Evidence lines are ordered by time, then by the line's own bytes, so the order depends only
 // on the flows, not on how the store happened to return them.
 import {
-  geofenceVerdictToJSON, scionObservationPointToJSON, verdictToJSON, type Endpoint, type Flow,
+  geofenceVerdictToJSON, scionObservationPointToJSON, verdictToJSON, WanPathType, type Endpoint, type Flow,
 } from '../../proto/gen/flow/flow';
+import { srv6Entry, srv6Key } from './evidence_row';
 import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 
 export type FenceVerdictName = 'COMPLIANT' | 'VIOLATION' | 'UNVERIFIED';
@@ -96,6 +98,12 @@ export function fenceVerdictName(v: number): FenceVerdictName | undefined {
   return FENCE_VERDICTS[geofenceVerdictToJSON(v)];
 }
 
+/** The evidence key of the WAN path a flow carried. */
+export function pathKey(f: Flow): string {
+  if (f.pathType === WanPathType.WAN_PATH_SRV6) return f.srv6Path ? srv6Key(srv6Entry(f.srv6Path)) : '';
+  return f.scionPath?.fingerprint.toLowerCase() ?? '';
+}
+
 export function canonicalFlow(f: Flow): CanonicalFlow {
   const l4 = f.l4?.protocol;
   const ports = l4 && 'sourcePort' in l4.value ? { srcPort: l4.value.sourcePort, dstPort: l4.value.destinationPort } : { srcPort: 0, dstPort: 0 };
@@ -115,7 +123,7 @@ export function canonicalFlow(f: Flow): CanonicalFlow {
     verdict: verdictToJSON(f.verdict),
     packets: f.meter ? f.meter.packets.toString() : null,
     bytes: f.meter ? f.meter.bytes.toString() : null,
-    path: f.scionPath?.fingerprint.toLowerCase() ?? '',
+    path: pathKey(f),
     fence: f.geofence && fenceVerdict ? { verdict: fenceVerdict, name: f.geofence.name, reason: f.geofence.reason } : null,
   };
 }

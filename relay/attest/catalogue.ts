@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type Json } from './canonical_json';
 import type { ListedPath } from './export';
-import type { FenceUse, RelayRef, StoreRef } from './predicate';
+import { srv6EntryProblem, type Srv6Entry } from './evidence_row';
+import type { FenceUse, RelayRef, Srv6HmacName, StoreRef } from './predicate';
 
 export interface StoreCatalogue {
   relay: RelayRef;
@@ -36,26 +37,64 @@ function hop(v: unknown): boolean {
   if (!isObj(v)) return false;
   const g = v.geo;
   return isStr(v.isdAs) && isUint(v.ingressInterface) && isUint(v.egressInterface) && isStr(v.country)
-    && (g === null || (isObj(g) && isNum(g.latitude) && isNum(g.longitude) && isStr(g.address)));
+    && isGeo(g);
+}
+
+const geoOf = (g: unknown): { latitude: number; longitude: number; address: string } | null => {
+  if (g === null) return null;
+  const o = g as Obj;
+  return { latitude: o.latitude as number, longitude: o.longitude as number, address: o.address as string };
+};
+const isGeo = (g: unknown): boolean => g === null || (isObj(g) && isNum(g.latitude) && isNum(g.longitude) && isStr(g.address));
+
+function srv6Hop(v: unknown): boolean {
+  return isObj(v) && isStr(v.sid) && isStr(v.behavior) && isStr(v.node) && isStr(v.operator) && isUint(v.asn) && isStr(v.country) && isGeo(v.geo);
+}
+
+const HMAC_NAMES = new Set(['UNKNOWN', 'ABSENT', 'VERIFIED', 'MISMATCH', 'NO_KEY', 'MALFORMED']);
+
+/** An SRv6 path entry as a peer announced it: the form, then that its key is its digest. */
+function srv6PathEntry(v: Obj): ListedPath {
+  const h = v.hmac;
+  if (!isStr(v.fingerprint) || !Array.isArray(v.segments) || !v.segments.every(isStr) || !isStr(v.segmentsFingerprint) || !isStr(v.source)
+    || !isUint(v.tenantId) || !isStr(v.tenant) || typeof v.knownToCatalogue !== 'boolean' || !isObj(h) || !isStr(h.status) || !HMAC_NAMES.has(h.status)
+    || !isUint(h.keyId) || !Array.isArray(v.hops) || !v.hops.every(srv6Hop)) {
+    throw new StoreCatalogueError('an SRv6 path entry lacks a field or has one of the wrong type');
+  }
+  const entry: Srv6Entry = {
+    type: 'srv6',
+    segments: v.segments as string[],
+    segmentsFingerprint: v.segmentsFingerprint,
+    source: v.source,
+    tenantId: v.tenantId,
+    tenant: v.tenant,
+    knownToCatalogue: v.knownToCatalogue,
+    hmac: { status: h.status as Srv6HmacName, keyId: h.keyId },
+    hops: (v.hops as Obj[]).map((x) => ({
+      sid: x.sid as string, behavior: x.behavior as string, node: x.node as string, operator: x.operator as string,
+      asn: x.asn as number, country: x.country as string, geo: geoOf(x.geo),
+    })),
+  };
+  const problem = srv6EntryProblem(v.fingerprint, entry);
+  if (problem) throw new StoreCatalogueError(problem);
+  return { fingerprint: v.fingerprint, ...entry };
 }
 
 /** One path entry as a peer announced it. */
 export function parsePathEntry(bytes: Buffer): ListedPath {
   const v = json(bytes, 'a path entry');
+  if (isObj(v) && v.type === 'srv6') return srv6PathEntry(v);
   if (!isObj(v) || !isStr(v.fingerprint) || v.fingerprint === '' || !isStr(v.srcIa) || !isStr(v.dstIa) || typeof v.knownToControlPlane !== 'boolean'
     || !Array.isArray(v.hops) || !v.hops.every(hop)) {
     throw new StoreCatalogueError('a path entry lacks a field or has one of the wrong type');
   }
-  const hops = (v.hops as Obj[]).map((h) => {
-    const g = h.geo as Obj | null;
-    return {
-      isdAs: h.isdAs as string,
-      ingressInterface: h.ingressInterface as number,
-      egressInterface: h.egressInterface as number,
-      country: h.country as string,
-      geo: g === null ? null : { latitude: g.latitude as number, longitude: g.longitude as number, address: g.address as string },
-    };
-  });
+  const hops = (v.hops as Obj[]).map((h) => ({
+    isdAs: h.isdAs as string,
+    ingressInterface: h.ingressInterface as number,
+    egressInterface: h.egressInterface as number,
+    country: h.country as string,
+    geo: geoOf(h.geo),
+  }));
   return { fingerprint: v.fingerprint, srcIa: v.srcIa, dstIa: v.dstIa, knownToControlPlane: v.knownToControlPlane, hops };
 }
 

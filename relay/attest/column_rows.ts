@@ -8,16 +8,16 @@
 //
 // The rows come as the engine selected them (time window, geofence name, and the label
 // selector as a necessary condition); the selector and the record choice are decided here.
-import { scionObservationPointToJSON, verdictToJSON, type Endpoint, type ScionPath } from '../../proto/gen/flow/flow';
+import { scionObservationPointToJSON, verdictToJSON, WanPathType, type Endpoint, type Flow, type ScionPath } from '../../proto/gen/flow/flow';
 import { L4, PRESENT } from '../../columns/layout';
 import { parseFlowLabels, selectorMatches, type LabelRequirements } from '../../observer/filters/label_selector';
 import { NativeFormatError, type NativeBlock } from '../store/native_reader';
 import type { FlowPage } from '../store/query';
-import { bigs, col, missingEndpoint, missingPath, nums, uuidBytes, uuidText, type PageRefs } from '../store/stored_flow';
+import { bigs, blockFlows, col, missingEndpoint, missingPath, nums, uuidBytes, uuidText, type PageRefs } from '../store/stored_flow';
 import {
   canonicalEndpoint, endpointJson, fenceJson, fenceVerdictName, formatTime, lineJson, type CanonicalFlow,
 } from './canonical_flow';
-import { pathEntry, recordCounts, type EvidenceRow, type RecordChoice } from './evidence_row';
+import { pathEntry, recordCounts, srv6Entry, srv6Key, type EvidenceRow, type RecordChoice } from './evidence_row';
 import type { PathTable } from './predicate';
 
 const str = JSON.stringify;
@@ -193,13 +193,19 @@ export class ColumnRows {
     const fenceOf = fenceParts(b);
     const goneEndpoint = missingEndpoint(b);
     const gonePath = missingPath(b);
+    const pathType = b.columns.has('path_type') ? nums(b, 'path_type') : undefined;
+    let flowAt: ((i: number) => Flow) | undefined;
 
     for (let i = 0; i < b.rows; i++) {
       if (!this.counts(point[i])) continue;
       const src = this.endpointOf(srcKey[i], refs, endpoints) ?? this.goneEndpoint(goneEndpoint('source', i));
       if (!src.selected) continue;
       const dst = this.endpointOf(dstKey[i], refs, endpoints) ?? this.goneEndpoint(goneEndpoint('destination', i));
-      const path = this.pathOf(pathKey[i], refs, paths) ?? this.pathPart(gonePath(i));
+      // An SRv6 row's path is its Srv6Path as the store rebuilds it: written per row, SRv6
+      // rows are the few.
+      const path = pathType !== undefined && pathType[i] === WanPathType.WAN_PATH_SRV6
+        ? this.srv6Part((flowAt ??= blockFlows(b, refs))(i))
+        : this.pathOf(pathKey[i], refs, paths) ?? this.pathPart(gonePath(i));
       if (!path.listed) {
         if (!this.pathTable.has(path.fingerprint)) this.pathTable.set(path.fingerprint, pathEntry(path.path as ScionPath));
         path.listed = true;
@@ -230,6 +236,14 @@ export class ColumnRows {
         fence: fence === null ? null : fence.fence,
       });
     }
+  }
+
+  private srv6Part(f: Flow): PathPart {
+    if (!f.srv6Path) return this.noPath;
+    const entry = srv6Entry(f.srv6Path);
+    const key = srv6Key(entry);
+    if (!this.pathTable.has(key)) this.pathTable.set(key, entry);
+    return { fingerprint: key, json: str(key), path: undefined, listed: true };
   }
 
   /** A workload whose row is gone: written per flow, it is rare. Its labels are none, as for a flow without one. */

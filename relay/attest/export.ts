@@ -17,7 +17,7 @@ import { ColumnRows } from './column_rows';
 import type { EvidenceRow, RecordChoice } from './evidence_row';
 import { EvidenceWriter } from './evidence_writer';
 import { flowRows } from './flow_rows';
-import { PredicateTally, type Coverage, type FenceUse, type PathTable, type PathUse, type AttestationPredicate, type RelayRef } from './predicate';
+import { PredicateTally, type OmitEach, type Coverage, type FenceUse, type PathTable, type PathUse, type AttestationPredicate, type RelayRef } from './predicate';
 import { buildStatement, EVIDENCE_NAME, type Statement } from './statement';
 
 export { RECORD_CHOICES, type RecordChoice } from './evidence_row';
@@ -73,7 +73,7 @@ export interface ExportOptions extends ExportSelection {
 }
 
 /** A path as the predicate lists it, without its counts. */
-export type ListedPath = Omit<PathUse, 'counts'>;
+export type ListedPath = OmitEach<PathUse, 'counts'>;
 
 /**
  * Receives the evidence file in order; awaiting it gives backpressure. `leaves`, when given,

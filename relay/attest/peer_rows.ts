@@ -17,7 +17,7 @@ import { EvidenceLineError, evidenceFields } from './evidence_line';
 import type { EvidenceRow } from './evidence_row';
 import { fenceUse, type RowSource } from './export';
 import { LineRules } from './line_checker';
-import type { FenceUse, PathTable, TallyFlow } from './predicate';
+import { entryOf, type FenceUse, type PathTable, type TallyFlow } from './predicate';
 
 /** How a peer failed; the `reason` label of cillion_attest_peers_missing_total. */
 export type PeerFailureKind = 'unreachable' | 'stalled' | 'failed' | 'invalid' | 'limit';
@@ -148,8 +148,8 @@ export class PeerRows implements RowSource {
       if (item.$case === 'path') {
         this.hold(item.value.length, 'a path entry');
         try {
-          const { fingerprint, ...entry } = parsePathEntry(item.value);
-          if (!this.paths.has(fingerprint)) this.paths.set(fingerprint, entry);
+          const listed = parsePathEntry(item.value);
+          if (!this.paths.has(listed.fingerprint)) this.paths.set(listed.fingerprint, entryOf(listed));
         } catch (e) {
           throw this.fail('invalid', (e as Error).message);
         }

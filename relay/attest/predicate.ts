@@ -34,7 +34,7 @@ export interface PredicateHop {
   geo: { latitude: number; longitude: number; address: string } | null;
 }
 
-export interface PathUse {
+export interface ScionPathUse {
   fingerprint: string;
   srcIa: string;
   dstIa: string;
@@ -42,6 +42,58 @@ export interface PathUse {
   hops: PredicateHop[];
   counts: Counts;
 }
+
+/** One segment of an SRv6 path and the node the relay's SID catalogue says instantiates it. */
+export interface Srv6PredicateHop {
+  sid: string;
+  /** "End", "End.X", "End.DT4", "End.DT6"; "" for a SID the catalogue does not know. */
+  behavior: string;
+  node: string;
+  operator: string;
+  asn: number;
+  /** ISO 3166-1 alpha-2; "" when the catalogue declares no location. */
+  country: string;
+  geo: { latitude: number; longitude: number; address: string } | null;
+}
+
+/** What a relay made of an SRH's HMAC TLV (RFC 8754 section 2.1.2). */
+export type Srv6HmacName = 'UNKNOWN' | 'ABSENT' | 'VERIFIED' | 'MISMATCH' | 'NO_KEY' | 'MALFORMED';
+
+/**
+ * An SRv6 path. Its key (`fingerprint`, the evidence lines' `path`) is "srv6:" and the
+ * SHA-256 of the entry's other fields in canonical JSON, so a flow's line names its whole
+ * entry: segment list, encapsulating source, tenant, hops and HMAC outcome.
+ */
+export interface Srv6PathUse {
+  fingerprint: string;
+  type: 'srv6';
+  /** Travel order: the packet goes to segments[0] first, the last decapsulates it. */
+  segments: string[];
+  /** Srv6Path.fingerprint: SHA-256 over the segments' 16 bytes each, in travel order. */
+  segmentsFingerprint: string;
+  /** Outer IPv6 source: the edge that encapsulated the packet. */
+  source: string;
+  tenantId: number;
+  tenant: string;
+  knownToCatalogue: boolean;
+  hmac: { status: Srv6HmacName; keyId: number };
+  hops: Srv6PredicateHop[];
+  counts: Counts;
+}
+
+export type PathUse = ScionPathUse | Srv6PathUse;
+
+/** Omit over each member of a union (the built-in Omit keeps only the keys all members share). */
+export type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A listed path's entry without its key (and counts): what a PathTable holds under the key. */
+export function entryOf(p: OmitEach<PathUse, 'counts'> | PathUse): OmitEach<PathUse, 'counts' | 'fingerprint'> {
+  const { fingerprint: _f, ...rest } = p as PathUse;
+  delete (rest as Partial<PathUse>).counts;
+  return rest as OmitEach<PathUse, 'counts' | 'fingerprint'>;
+}
+
+export const isSrv6Path = <T extends object>(p: T): p is Extract<T, { type: 'srv6' }> => (p as { type?: unknown }).type === 'srv6';
 
 export interface FlowRef {
   /** Line number in the evidence file, from 0: the Merkle leaf index. */
@@ -106,11 +158,11 @@ export interface AttestationPredicate {
   query: Json;
   geofences: FenceUse[];
   paths: PathUse[];
-  /** Flows that carried no SCION path. */
+  /** Flows that carried no WAN path (neither SCION nor SRv6). */
   noPath: Counts;
   /** Per country a path crosses: flows over a path count once for every country on it. */
   countries: { country: string; counts: Counts }[];
-  /** Per AS a path crosses, likewise. */
+  /** Per AS a SCION path crosses, likewise (SRv6 hops name their node's ASN in the path entry, not here). */
   ases: { isdAs: string; counts: Counts }[];
   totals: Totals;
   violations: FlowRef[];
@@ -174,7 +226,7 @@ class Sum {
 
 const byText = <T>(key: (t: T) => string) => (a: T, b: T): number => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
-export type PathTable = Map<string, Omit<PathUse, 'counts' | 'fingerprint'>>;
+export type PathTable = Map<string, OmitEach<PathUse, 'counts' | 'fingerprint'>>;
 
 /** A sum as plain data, to cross a worker boundary (structured clone keeps bigints, not classes). */
 interface SumPart {
@@ -271,7 +323,7 @@ export class PredicateTally {
       const s = this.perPath.get(fp) as Sum;
       uses.push({ fingerprint: fp, ...p, counts: s.counts() });
       for (const c of new Set(p.hops.map((h) => h.country))) bump(countries, c, s);
-      for (const a of new Set(p.hops.map((h) => h.isdAs))) bump(ases, a, s);
+      if (!isSrv6Path(p)) for (const a of new Set(p.hops.map((h) => h.isdAs))) bump(ases, a, s);
     }
     return {
       paths: uses,

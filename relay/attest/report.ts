@@ -1,6 +1,6 @@
 // The human-readable summary of an attestation, in Markdown. It restates the signed
 // statement for people; only the envelope and the evidence are the proof.
-import type { Counts, AttestationPredicate } from './predicate';
+import { isSrv6Path, type Counts, type AttestationPredicate, type PathUse } from './predicate';
 import type { Statement } from './statement';
 
 const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -27,6 +27,15 @@ const named = (r: { name: string; cluster: string }): string => (r.cluster ? `${
  * Which relay made the statement and whose stores it covers, one line each, for people;
  * none for an attestation from before relays were named.
  */
+/** A path's hops as one table cell: SCION's ISD-AS and interfaces, SRv6's SIDs with node and country, tenant and HMAC. */
+function pathHops(x: PathUse): string {
+  if (isSrv6Path(x)) {
+    const hops = x.hops.map((h) => `${h.sid}${h.node ? ` ${h.node}` : ''}${h.country ? ` (${h.country})` : ''}${h.behavior.startsWith('End.DT') ? ` ${h.behavior}` : ''}`).join(' → ');
+    return `${hops}; tenant ${x.tenant || x.tenantId}; HMAC ${x.hmac.status}${x.knownToCatalogue ? '' : ' [unknown to the SID catalogue]'}`;
+  }
+  return x.hops.map((h) => `${h.isdAs}${h.country ? ` (${h.country})` : ''} ${h.ingressInterface}>${h.egressInterface}`).join(' → ') + (x.knownToControlPlane ? '' : ' [unknown to control plane]');
+}
+
 export function coverageLines(p: AttestationPredicate): string[] {
   const c = p.relays;
   if (!c) return [];
@@ -67,12 +76,13 @@ export function renderReport(st: Statement, signer?: { keyid: string }): string 
   out.push('## Geofences\n');
   out.push(table(['name', 'mode', 'spec SHA-256'], p.geofences.map((g) => [g.name, g.mode ?? '?', g.specSha256 ?? 'spec not available to the exporter'])));
   out.push('## Paths used\n');
-  out.push(table(['fingerprint', 'hops', 'flows', 'packets', 'bytes'], p.paths.map((x) => [
-    x.fingerprint.slice(0, 16),
-    x.hops.map((h) => `${h.isdAs}${h.country ? ` (${h.country})` : ''} ${h.ingressInterface}>${h.egressInterface}`).join(' → ') + (x.knownToControlPlane ? '' : ' [unknown to control plane]'),
+  out.push(table(['kind', 'fingerprint', 'hops', 'flows', 'packets', 'bytes'], p.paths.map((x) => [
+    isSrv6Path(x) ? 'SRv6' : 'SCION',
+    isSrv6Path(x) ? x.segmentsFingerprint.slice(0, 16) : x.fingerprint.slice(0, 16),
+    pathHops(x),
     ...counts(x.counts),
   ])));
-  out.push(`Flows without a SCION path: ${p.noPath.flows} (${p.noPath.packets} packets, ${p.noPath.bytes} bytes).\n`);
+  out.push(`Flows without a WAN path: ${p.noPath.flows} (${p.noPath.packets} packets, ${p.noPath.bytes} bytes).\n`);
   out.push('## Per country\n');
   out.push(table(['country', 'flows', 'packets', 'bytes'], p.countries.map((c) => [c.country || '(undeclared)', ...counts(c.counts)])));
   out.push('## Per AS\n');
@@ -86,5 +96,14 @@ export function renderReport(st: Statement, signer?: { keyid: string }): string 
       'and interfaces its packets were authorised to cross. Locations and countries come from SCION static path metadata: ' +
       'declared by each AS itself and signed in the control plane, not measured.\n',
   );
+  if (p.paths.some(isSrv6Path)) {
+    out.push(
+      'SRv6 segments carry no per-hop MAC: an SRv6 path is the segment list seen in the packet at the edge and on the transit ' +
+        'nodes the operator runs, with each segment\'s node, operator and country from the relay\'s SID catalogue (declared, ' +
+        'not measured). Where the SRH carries an HMAC TLV (RFC 8754 section 2.1.2) the relay checked it with the catalogue\'s ' +
+        'key: VERIFIED means the segment list and outer source are those the key holder computed it over, not that the ' +
+        'packet was forwarded through them.\n',
+    );
+  }
   return out.join('\n');
 }

@@ -11,7 +11,8 @@ import { keyId } from './keys';
 import { LineChecker, LineRules, MAX_LINE_FAILURES, ORDER_MESSAGE, type CheckedRun, type LineFailure, type ParsedLine } from './line_checker';
 import { LineCheckerPool } from './line_pool';
 import { MerkleAccumulator } from './merkle';
-import { PREDICATE_TYPE, PredicateTally, type Counts, type PathTable, type AttestationPredicate } from './predicate';
+import { srv6EntryProblem, type Srv6Entry } from './evidence_row';
+import { PREDICATE_TYPE, PredicateTally, entryOf, isSrv6Path, type Counts, type PathTable, type AttestationPredicate } from './predicate';
 import { EVIDENCE_NAME, STATEMENT_TYPE, type Statement } from './statement';
 
 export interface Failure {
@@ -80,10 +81,10 @@ function sumCounts(cs: Counts[]): Counts {
   return { flows, packets: packets.toString(), bytes: bytes.toString() };
 }
 
-function groupCounts(p: AttestationPredicate, keysOf: (hops: AttestationPredicate['paths'][number]['hops']) => string[]): Map<string, Counts> {
+function groupCounts(p: AttestationPredicate, keysOf: (path: AttestationPredicate['paths'][number]) => string[]): Map<string, Counts> {
   const acc = new Map<string, Counts[]>();
   for (const path of p.paths) {
-    for (const k of new Set(keysOf(path.hops))) acc.set(k, [...(acc.get(k) ?? []), path.counts]);
+    for (const k of new Set(keysOf(path))) acc.set(k, [...(acc.get(k) ?? []), path.counts]);
   }
   return new Map([...acc].map(([k, cs]) => [k, sumCounts(cs)]));
 }
@@ -94,11 +95,16 @@ function checkPredicate(p: AttestationPredicate, fail: (check: string, message: 
   if (!same(sumCounts([...p.paths.map((x) => x.counts), p.noPath]), { flows: t.flows, packets: t.packets, bytes: t.bytes })) {
     fail('predicate.totals', 'per-path counts plus flows without a path do not add up to the totals');
   }
-  const countries = groupCounts(p, (hops) => hops.map((h) => h.country));
+  for (const path of p.paths) {
+    if (!isSrv6Path(path)) continue;
+    const problem = srv6EntryProblem(path.fingerprint, entryOf(path) as Srv6Entry);
+    if (problem) fail('predicate.paths', problem);
+  }
+  const countries = groupCounts(p, (path) => path.hops.map((h) => h.country));
   if (!same(Object.fromEntries(countries), Object.fromEntries(p.countries.map((c) => [c.country, c.counts])))) {
     fail('predicate.countries', 'per-country totals are not the sums over the paths crossing each country');
   }
-  const ases = groupCounts(p, (hops) => hops.map((h) => h.isdAs));
+  const ases = groupCounts(p, (path) => (isSrv6Path(path) ? [] : path.hops.map((h) => h.isdAs)));
   if (!same(Object.fromEntries(ases), Object.fromEntries(p.ases.map((a) => [a.isdAs, a.counts])))) {
     fail('predicate.ases', 'per-AS totals are not the sums over the paths crossing each AS');
   }
@@ -180,7 +186,7 @@ async function checkEvidence(st: Statement, chunks: AsyncIterable<Buffer | strin
   } catch (e) {
     fail('predicate.selector', (e as Error).message);
   }
-  const paths: PathTable = new Map(p.paths.map(({ fingerprint, counts: _c, ...rest }) => [fingerprint, rest]));
+  const paths: PathTable = new Map(p.paths.map((x) => [x.fingerprint, entryOf(x)]));
   const setup = { window: p.window, selector: p.selector, paths: [...paths.keys()] };
 
   // Runs of lines are checked in order (here or in workers) and merged in order.

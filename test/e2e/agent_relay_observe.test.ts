@@ -23,6 +23,7 @@ import { Wan } from '../datapath/harness/wan';
 import { allocateIdentities, cli, Proc, ROOT, SERVING, until } from './procs';
 import type { Statement } from '../../relay/attest/statement';
 import type { CanonicalFlow } from '../../relay/attest/canonical_flow';
+import { isSrv6Path } from '../../relay/attest/predicate';
 
 const TOPOLOGY = join(ROOT, 'examples', 'topology.yaml');
 const ZRH = parseIA('64-2:0:20');
@@ -300,6 +301,7 @@ describe('e2e: agents, relay and cillion observe over the real datapath', functi
     assert.ok(p.paths.length > 0);
     const perCountry = new Map<string, { flows: number; packets: number; bytes: number }>();
     for (const path of p.paths) {
+      assert.ok(!isSrv6Path(path), `path ${path.fingerprint} is SRv6`);
       assert.deepEqual([path.srcIa, path.dstIa, path.knownToControlPlane], ['64-2:0:20', '65-2:0:20', true]);
       const countries = new Set(path.hops.map((h) => h.country));
       for (const c of countries) assert.ok(EU_PLUS_CH.has(c), `path ${path.fingerprint} crosses ${c}`);

@@ -7,10 +7,13 @@ import type { Timestamp } from '../../proto/gen/google/protobuf/timestamp';
 
 /**
  * What of each flow the live stream carries: what the table, the maps and the compliance view
- * read, and nothing else (not the raw SCION path, Ethernet, IP, ...); the detail pane fetches
+ * read, and nothing else (not the raw SCION path or SRH, Ethernet, IP, ...); the detail pane fetches
  * the whole flow by uuid (flow_by_uuid.ts).
  */
-export const STREAM_FIELDS = ['time', 'uuid', 'verdict', 'node_name', 'source', 'destination', 'l4', 'scion_path.hops', 'geofence'];
+export const STREAM_FIELDS = [
+  'time', 'uuid', 'verdict', 'node_name', 'source', 'destination', 'l4', 'scion_path.hops', 'geofence',
+  'path_type', 'srv6_path.hops', 'srv6_path.tenant', 'srv6_path.tenant_id', 'srv6_path.hmac',
+];
 
 /** Throws FlagError on a value `cillion observe` would refuse. */
 export function flowsRequest(filters: readonly [string, string][], history: number, now: Date): GetFlowsRequest {

@@ -4,7 +4,7 @@
 // fences and paths past their bound are counted as overflow.
 import type { GeofenceVerdictWord } from '../../observer/filters/flags';
 import { nsDate, timestampNs } from '../../observer/time';
-import type { Flow } from '../../proto/gen/flow/flow';
+import { WanPathType, type Flow } from '../../proto/gen/flow/flow';
 import { pathVerdict } from './verdicts';
 
 export interface FenceCounts {
@@ -17,7 +17,10 @@ export interface FenceCounts {
 
 export interface ViolatingPath {
   fence: string;
+  kind: 'SCION' | 'SRv6';
+  /** ISD-ASes of a SCION path; an SRv6 path's segments by node (SID when the catalogue does not know it). */
   hops: string[];
+  /** The offending hop as `hops` names it. */
   offendingIa: string;
   offendingCountry: string;
   flows: number;
@@ -62,11 +65,14 @@ export class ComplianceTally {
     }
     b[verdict]++;
     if (verdict !== 'violation') return;
-    const hops = (flow.scionPath?.hops ?? []).map((h) => h.isdAs);
-    const key = `${g.name}|${hops.join('>')}`;
+    const srv6 = flow.pathType === WanPathType.WAN_PATH_SRV6;
+    const segs = flow.srv6Path?.hops ?? [];
+    const hops = srv6 ? segs.map((h) => h.node || h.sid) : (flow.scionPath?.hops ?? []).map((h) => h.isdAs);
+    const offending = srv6 ? (g.offendingHop !== undefined ? hops[g.offendingHop] ?? g.offendingSid : g.offendingSid) : g.offendingIsdAs;
+    const key = `${g.name}|${srv6 ? 'srv6' : 'scion'}|${hops.join('>')}`;
     const p = this.paths.get(key);
     if (p) p.flows++;
-    else if (this.paths.size < this.maxPaths) this.paths.set(key, { fence: g.name, hops, offendingIa: g.offendingIsdAs, offendingCountry: g.offendingCountry, flows: 1 });
+    else if (this.paths.size < this.maxPaths) this.paths.set(key, { fence: g.name, kind: srv6 ? 'SRv6' : 'SCION', hops, offendingIa: offending, offendingCountry: g.offendingCountry, flows: 1 });
     else this.overflow++;
   }
 

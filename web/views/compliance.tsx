@@ -74,14 +74,15 @@ export function ComplianceView({ deck, who }: { deck: FlowDeck; who: Whoami | nu
       <h3>Top violating paths</h3>
       <table class="top-paths">
         <thead>
-          <tr><th>flows</th><th>fence</th><th>offending hop</th><th>path</th></tr>
+          <tr><th>flows</th><th>fence</th><th>kind</th><th>offending hop</th><th>path</th></tr>
         </thead>
         <tbody>
-          {top.length === 0 && <tr><td colSpan={4} class="muted">none</td></tr>}
+          {top.length === 0 && <tr><td colSpan={5} class="muted">none</td></tr>}
           {top.map((p) => (
-            <tr key={`${p.fence}|${p.hops.join('>')}`} data-testid="top-violating-path">
+            <tr key={`${p.fence}|${p.kind}|${p.hops.join('>')}`} data-testid="top-violating-path" data-kind={p.kind}>
               <td>{p.flows}</td>
               <td>{p.fence}</td>
+              <td>{p.kind}</td>
               <td>{p.offendingIa} ({p.offendingCountry || '?'})</td>
               <td class="mono">{p.hops.map((h) => (h === p.offendingIa ? `[${h}]` : h)).join(' → ')}</td>
             </tr>

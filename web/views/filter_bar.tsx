@@ -11,12 +11,15 @@ const TEXT: { key: FilterKey; label: string; placeholder: string }[] = [
   { key: 'label', label: 'label', placeholder: 'app=billing' },
   { key: 'through-ia', label: 'through AS', placeholder: '64-2:0:10' },
   { key: 'through-country', label: 'through country', placeholder: 'US' },
+  { key: 'through-sid', label: 'through SID', placeholder: 'fc00:0:3::/48' },
   { key: 'geofence', label: 'geofence', placeholder: '[ns/]name' },
   { key: 'since', label: 'since', placeholder: '15m or RFC 3339' },
   { key: 'until', label: 'until', placeholder: '(live)' },
 ];
 const VERDICTS = ['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
 const FENCE_VERDICTS = Object.keys(GEOFENCE_VERDICT_WORDS);
+/** observe's --path-type words. */
+const PATH_TYPES = ['scion', 'srv6'];
 
 interface Props {
   route: HashRoute;
@@ -70,6 +73,13 @@ export function FilterBar({ route, error, onApply, onError }: Props) {
         <select data-testid="filter-geofence-verdict" value={form['geofence-verdict']} onChange={set('geofence-verdict')}>
           <option value="">any</option>
           {FENCE_VERDICTS.map((v) => <option key={v} value={v}>{v}</option>)}
+        </select>
+      </label>
+      <label>
+        <span>path type</span>
+        <select data-testid="filter-path-type" value={form['path-type']} onChange={set('path-type')}>
+          <option value="">any</option>
+          {PATH_TYPES.map((v) => <option key={v} value={v}>{v}</option>)}
         </select>
       </label>
       <button type="submit" data-testid="filter-apply">Apply</button>

@@ -8,7 +8,7 @@ import type { FlowDeck } from '../state/flow_deck';
 import { pathVerdict } from '../state/verdicts';
 import { useFrameTick } from '../ticks';
 import { FlowDetail } from './flow_detail';
-import { endpointText, flowTime, pathText, portsText, verdictText } from './path_text';
+import { endpointText, flowTime, pathKind, pathText, portsText, verdictText } from './path_text';
 
 export const ROW_H = 26;
 const OVERSCAN = 4;
@@ -84,6 +84,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
         <span class="c-l4">{portsText(f)}</span>
         <span class={`c-verdict verdict v-${verdictText(f)}`}>{verdictText(f)}</span>
         <span class={`c-fence fence-${fv}`}>{fv === 'none' ? '' : `${fv} ${f.geofence?.name ?? ''}`}</span>
+        <span data-testid="flow-kind" class={`c-kind kind-${pathKind(f)}`}>{pathKind(f)}</span>
         <span class="c-path mono">{pathText(f)}</span>
       </div>,
     );
@@ -116,6 +117,7 @@ export function FlowsView({ deck }: { deck: FlowDeck }) {
           <span class="c-l4">L4</span>
           <span class="c-verdict">verdict</span>
           <span class="c-fence">geofence</span>
+          <span class="c-kind">kind</span>
           <span class="c-path">path</span>
         </div>
         <div data-testid="flow-table" class="flow-table" ref={box} onScroll={onScroll} onMouseEnter={onEnter} onMouseLeave={() => setHover(false)}>

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DATASOURCE } from '../../../dashboards/src/datasource';
+import { SRV6_DROP_REASONS } from '../../../dashboards/src/datapath_health';
 import { DASHBOARDS } from '../../../dashboards/src/generate';
 import { variablesUsed } from '../../../dashboards/src/macros';
 import { panelsOf, queriesOf } from '../../../dashboards/src/queries';
@@ -70,6 +71,15 @@ describe('dashboards: panels, queries and provisioning', () => {
       });
     });
   }
+
+  it('takes the SRv6 drop reasons by name from the datapath ABI: the SRH checks and the SR programs\' own, no counter', () => {
+    assert.deepEqual(SRV6_DROP_REASONS, [
+      'SRH_BAD_LAST_ENTRY', 'SRH_BAD_SEGLEFT', 'SRH_BAD_TLV', 'SRH_MALFORMED', 'SRV6_BAD_INNER', 'SRV6_HOP_LIMIT', 'SRV6_NO_ROUTE',
+      'SRV6_NO_SEGLIST', 'SRV6_NO_SRH', 'SRV6_NO_TENANT_ROUTE', 'SRV6_UNKNOWN_SID',
+    ]);
+    const panel = panelsOf(fromFile('datapath-health.json')).find((p) => p.title === 'SRv6 drops by reason');
+    for (const n of SRV6_DROP_REASONS) assert.ok(String(panel?.targets?.[0]?.rawSql).includes(`'${n}'`), n);
+  });
 
   it('feeds the Geomap network layer a nodes frame with coordinates and an edges frame', () => {
     const map = panelsOf(fromFile('geographic-paths.json')).find((p) => p.type === 'geomap')!;

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDashboards, runner, type QueryResult } from '../../../dashboards/src/check';
+import { SRV6_DROP_REASONS } from '../../../dashboards/src/datapath_health';
+import { FlowMeter, Verdict } from '../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../relay/store/chdb';
 import { openStore } from '../../../relay/store/store';
 import { makeCorpus } from '../relay/store/corpus';
@@ -21,6 +23,12 @@ describe('dashboards: every query on an embedded store', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-dashboards-test-'));
     const flows = makeCorpus(2000);
+    // Some reports dropped by the SRv6 programs, named as the collector names them (bpf/abi.ts).
+    for (let i = 5; i < flows.length; i += 97) {
+      const f = flows[i];
+      f.verdict = Verdict.DROPPED;
+      f.meter = { ...(f.meter ?? FlowMeter.fromPartial({})), dropReasonName: SRV6_DROP_REASONS[i % SRV6_DROP_REASONS.length] };
+    }
     // The narrow tables first, then the store's own for the rest (node counters).
     const writer = openClickHouse({ dataDir: dir });
     try {
@@ -66,7 +74,7 @@ describe('dashboards: every query on an embedded store', function () {
 
   it('finds the drops, violations and unverified flows the corpus holds', () => {
     const rows = (name: string) => results.find((r) => r.name === name)?.rows ?? 0;
-    for (const name of ['Drops by reason', 'Violating flows', 'UNVERIFIED flows', 'ASes and links crossed', 'Ring reserve failures', 'Nodes']) {
+    for (const name of ['Drops by reason', 'SRv6 drops by reason', 'Violating flows', 'UNVERIFIED flows', 'ASes and links crossed', 'Ring reserve failures', 'Nodes']) {
       assert.ok(rows(name) > 0, name);
     }
   });

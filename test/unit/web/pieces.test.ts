@@ -4,6 +4,11 @@ import { placeLabels } from '../../../web/geo/labels';
 import { BrowserBuffer } from '../../../web/shims/buffer';
 import { attachmentName, AttestInputError, exportRequest } from '../../../web/api/attest';
 import { workloadOf } from '../../../web/state/workload';
+import { hmacText, pathKind, pathText } from '../../../web/views/path_text';
+import { compileFieldMask } from '../../../observer/mask';
+import { STREAM_FIELDS } from '../../../web/api/flows_request';
+import { flow, srv6Flow } from './flows';
+import { Srv6HmacStatus } from '../../../proto/gen/flow/flow';
 
 describe('web: small pieces', () => {
   it('AS labels of one city do not overlap, and a lone label stays beside its dot', () => {
@@ -49,5 +54,30 @@ describe('web: small pieces', () => {
     assert.equal(workloadOf(ep({ namespace: 'shop', podName: 'checkout-7d9f8c6b5-x2x4z' }), flow, '').workload, 'checkout');
     assert.deepEqual(workloadOf(ep({ labels: ['reserved:world'] }), Flow.fromPartial({}), 'frankfurt'), { cluster: 'frankfurt', namespace: '(reserved)', workload: 'world' });
     assert.equal(workloadOf(ep({ clusterName: 'frankfurt', namespace: 'db', labels: ['k8s:app=replication'] }), flow, '').cluster, 'frankfurt');
+  });
+
+  it('path text: the kind of path, SCION hops by ISD-AS, SRv6 segments by node (SID when unknown) with country, the HMAC outcome', () => {
+    const scion = flow();
+    assert.equal(pathKind(scion), 'SCION');
+    assert.equal(pathText(scion), '64-2:0:20 (CH) → 64-2:0:10 (CH) → 65-2:0:10 (DE) → 65-2:0:20 (DE)');
+    const srv6 = srv6Flow({ segments: ['fc00:0:1::1', 'fc00:9::1', 'fc00:0:201::200'], hmac: Srv6HmacStatus.SRV6_HMAC_MISMATCH });
+    assert.equal(pathKind(srv6), 'SRv6');
+    assert.equal(pathText(srv6), 'pe-zurich (CH) → fc00:9::1 → fra-node-1 (DE)');
+    assert.equal(hmacText(srv6), 'MISMATCH');
+    const none = Flow.fromPartial({ uuid: 'x' });
+    assert.deepEqual([pathKind(none), pathText(none)], ['', '—']);
+  });
+
+  it('the live stream keeps what the views draw of an SRv6 path (hops, tenant, HMAC) and leaves its raw SRH out', () => {
+    const f = srv6Flow();
+    f.srv6Path!.raw = Buffer.alloc(40, 7);
+    f.srv6Path!.fingerprint = 'ab'.repeat(32);
+    const mask = compileFieldMask(STREAM_FIELDS);
+    assert.ok(mask);
+    const masked = mask(f);
+    assert.equal(pathKind(masked), 'SRv6');
+    assert.deepEqual(masked.srv6Path?.hops, f.srv6Path?.hops);
+    assert.deepEqual([masked.srv6Path?.tenant, masked.srv6Path?.tenantId, hmacText(masked)], ['archive', 200, 'VERIFIED']);
+    assert.deepEqual([masked.srv6Path?.raw.length, masked.srv6Path?.fingerprint], [0, '']);
   });
 });

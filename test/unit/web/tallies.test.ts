@@ -5,7 +5,7 @@ import { ServiceGraphTally } from '../../../web/state/service_graph';
 import { layoutServices } from '../../../web/state/service_layout';
 import { WorldTally } from '../../../web/state/world_tally';
 import { ComplianceTally } from '../../../web/state/compliance_tally';
-import { flow } from './flows';
+import { flow, SRV6_DIRECT, SRV6_VIA_AUSTRIA, srv6Flow } from './flows';
 
 const US_PATH = ['64-2:0:20', '64-2:0:10', '66-2:0:10', '65-2:0:10', '65-2:0:20'];
 
@@ -79,6 +79,48 @@ describe('web: flow holder and tallies', () => {
     assert.deepEqual([...w.offending.values()], [{ ia: '66-2:0:10', country: 'US', fence: 'eu-plus-ch-audit', flows: 2 }]);
   });
 
+  it('world: SRv6 segments\' nodes by their catalogue geo, apart from ASes; links between them; the offending segment by node and fence', () => {
+    const w = new WorldTally();
+    w.add(flow({ fence: 'dach', verdict: 'compliant' }));
+    w.add(srv6Flow({ fence: 'dach-only-audit', verdict: 'violation' }));
+    w.add(srv6Flow({ fence: 'dach-only-audit', verdict: 'violation' }));
+    w.add(srv6Flow({ segments: SRV6_DIRECT, fence: 'dach-only-audit', verdict: 'compliant' }));
+    w.add(srv6Flow({ segments: ['fc00:0:1::1', 'fc00:9::1', 'fc00:0:201::200'] }));
+    assert.deepEqual([...w.srv6Nodes.keys()].sort(), ['fra-node-1', 'p-milan', 'p-vienna', 'pe-frankfurt', 'pe-zurich'], 'an unknown SID has no geo: not placed');
+    assert.equal(w.ases.size, 4, 'SRv6 nodes are not ASes');
+    assert.deepEqual([w.srv6Nodes.get('p-milan')?.country, w.srv6Nodes.get('pe-zurich')?.flows], ['IT', 4]);
+    assert.equal(w.srv6Links.get('p-milan|pe-zurich')?.verdict, 'violation');
+    assert.deepEqual(w.srv6Links.get('pe-frankfurt|pe-zurich')?.flows, { compliant: 1, violation: 0, unverified: 0, none: 0 });
+    assert.equal(w.srv6Links.get('fc00:9::1|pe-zurich')?.verdict, 'none', 'an unknown SID links by its SID');
+    assert.equal(w.links.get('p-milan|pe-zurich'), undefined, 'SRv6 links are kept apart from SCION\'s');
+    assert.deepEqual([...w.countries.keys()].sort(), ['AT', 'CH', 'DE', 'IT']);
+    assert.deepEqual([...w.offendingSegments.values()], [{ node: 'p-milan', sid: 'fc00:0:2::1', country: 'IT', fence: 'dach-only-audit', flows: 2 }]);
+    assert.equal(w.offending.size, 0);
+  });
+
+  it('world: past its bound a new SRv6 node, link or offending segment is counted as overflow', () => {
+    const w = new WorldTally(2);
+    w.add(srv6Flow({ segments: SRV6_VIA_AUSTRIA, fence: 'f', verdict: 'violation' }));
+    assert.equal(w.srv6Nodes.size, 2);
+    assert.equal(w.srv6Links.size, 2);
+    // 3 nodes and 2 links past the bound.
+    assert.equal(w.overflow, 5);
+    for (const fence of ['g', 'h']) w.add(srv6Flow({ segments: SRV6_VIA_AUSTRIA, fence, verdict: 'violation' }));
+    assert.equal(w.offendingSegments.size, 2);
+    assert.equal(w.overflow, 5 + 2 * 5 + 1);
+  });
+
+  it('compliance: SRv6 violations listed by their segments\' nodes, apart from SCION paths', () => {
+    const c = new ComplianceTally();
+    c.add(srv6Flow({ fence: 'dach-only-audit', verdict: 'violation' }));
+    c.add(srv6Flow({ fence: 'dach-only-audit', verdict: 'violation' }));
+    c.add(srv6Flow({ segments: SRV6_DIRECT, fence: 'dach-only-audit', verdict: 'compliant' }));
+    assert.deepEqual(c.fences.get('dach-only-audit')?.totals, { compliant: 1, violation: 2, unverified: 0 });
+    assert.deepEqual(c.topPaths(5), [{
+      fence: 'dach-only-audit', kind: 'SRv6', hops: ['pe-zurich', 'p-milan', 'p-vienna', 'pe-frankfurt', 'fra-node-1'], offendingIa: 'p-milan', offendingCountry: 'IT', flows: 2,
+    }]);
+  });
+
   it('compliance: per fence totals and buckets by flow time, top violating paths', () => {
     const c = new ComplianceTally(10_000, 3);
     const t0 = 1_767_225_600_000;
@@ -93,7 +135,7 @@ describe('web: flow holder and tallies', () => {
     assert.deepEqual([...(c.fences.get('eu')?.buckets.entries() ?? [])], [[t0, { compliant: 1, violation: 0, unverified: 1 }]]);
     const top = c.topPaths(1);
     assert.equal(top.length, 1);
-    assert.deepEqual(top[0], { fence: 'audit', hops: US_PATH, offendingIa: '66-2:0:10', offendingCountry: 'US', flows: 2 });
+    assert.deepEqual(top[0], { fence: 'audit', kind: 'SCION', hops: US_PATH, offendingIa: '66-2:0:10', offendingCountry: 'US', flows: 2 });
     for (let i = 0; i < 5; i++) c.add(flow({ fence: 'eu', verdict: 'compliant', timeMs: t0 + 20_000 + i * 10_000 }));
     assert.deepEqual([...(c.fences.get('eu')?.buckets.keys() ?? [])].sort(), [t0 + 40_000, t0 + 50_000, t0 + 60_000], 'only the newest buckets stay');
   });

@@ -16,7 +16,7 @@ import { canonicalFlow, canonicalLine } from '../../../../relay/attest/canonical
 import { ColumnRows } from '../../../../relay/attest/column_rows';
 import type { EvidenceRow } from '../../../../relay/attest/evidence_row';
 import { exportAttestation, RECORD_CHOICES, type EvidenceSource } from '../../../../relay/attest/export';
-import type { PathTable } from '../../../../relay/attest/predicate';
+import { isSrv6Path, type PathTable } from '../../../../relay/attest/predicate';
 import { statementBytes } from '../../../../relay/attest/statement';
 import { openClickHouse, type ClickHouseHandle } from '../../../../relay/store/chdb';
 import { FlowReader } from '../../../../relay/store/query';
@@ -141,7 +141,9 @@ describe('relay/attest evidence from stored columns', function () {
     const everyone = new ColumnRows({ selector: parseLabelSelector(EVERYONE), records: 'all' }, table);
     for await (const page of reader.pages({ allow: [], deny: [], order: 'asc' })) everyone.page(page, () => n++);
     assert.deepEqual([...table.keys()].filter((k) => k.startsWith('dead')).sort(), ['dead0', 'dead2', 'dead4', 'dead6']);
-    assert.deepEqual([table.get('dead0')?.srcIa, table.get('dead0')?.hops], ['9-ff00:0:9', []]);
+    const dead0 = table.get('dead0');
+    assert.ok(dead0 && !isSrv6Path(dead0));
+    assert.deepEqual([dead0.srcIa, dead0.hops], ['9-ff00:0:9', []]);
   });
 
   for (const records of RECORD_CHOICES) {
