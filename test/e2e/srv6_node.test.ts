@@ -140,7 +140,8 @@ describe('e2e: cillion srv6-node, a provider node in a namespace', function () {
     if (node && node.exitCode === null) node.kill('SIGKILL');
     hosts?.destroy();
     rmSync(dir, { recursive: true, force: true });
-    rmSync(join(PIN_BASE, INSTANCE), { recursive: true, force: true });
+    // The instance's pins went with srv6-node; its parent directory is this test's.
+    rmSync(join(PIN_BASE, PREFIX), { recursive: true, force: true });
   });
 
   it('says what it serves: its End SID and locator on every interface of its namespace', () => {
