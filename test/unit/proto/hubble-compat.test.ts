@@ -7,8 +7,8 @@ import { HUBBLE_ENUMS, HUBBLE_FIELDS, HUBBLE_METHODS } from './hubble-schema';
 const PACKAGES = ['flow', 'observer', 'relay'];
 const ADDED_RANGE = { min: 200000, max: 299999 };
 // Types Cillion adds to Hubble's packages; anything else new there is a mistake.
-const ADDED_MESSAGES = ['flow.ScionPath', 'flow.ScionHop', 'flow.GeoCoordinates', 'flow.Geofence', 'flow.SecurityIdentityExtension', 'flow.FlowMeter', 'observer.LostFlows', 'observer.LossCounter', 'observer.FingerprintMismatches', 'observer.FlowHolder'];
-const ADDED_ENUMS = ['flow.ScionPathType', 'flow.ScionObservationPoint', 'flow.GeofenceVerdict', 'flow.GeofenceMode', 'flow.IdentityCheck'];
+const ADDED_MESSAGES = ['flow.ScionPath', 'flow.ScionHop', 'flow.GeoCoordinates', 'flow.Geofence', 'flow.SecurityIdentityExtension', 'flow.FlowMeter', 'flow.Srv6Path', 'flow.Srv6Hop', 'flow.Srv6Hmac', 'observer.LostFlows', 'observer.LossCounter', 'observer.FingerprintMismatches', 'observer.FlowHolder'];
+const ADDED_ENUMS = ['flow.ScionPathType', 'flow.ScionObservationPoint', 'flow.GeofenceVerdict', 'flow.GeofenceMode', 'flow.IdentityCheck', 'flow.WanPathType', 'flow.Srv6HmacStatus'];
 
 const key = (msg: string, name: string): string => `${msg}.${name}`;
 
