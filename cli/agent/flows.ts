@@ -12,6 +12,8 @@ import { Exporter } from '../../collector/exporter';
 import { serveLocalObserver, type LocalObserver } from '../../collector/local_observer';
 import { AgentMetrics } from '../../collector/metrics';
 import { FlowJudge } from '../../geofence/judge';
+import { catalogueAuthority } from '../../paths/srv6_authority';
+import type { SidCatalogue } from '../../srv6/catalogue';
 import type { Lifecycle } from '../../lifecycle/lifecycle';
 import type { RemoteCatalogues } from '../../mesh/store';
 import { serveMetrics } from '../../metrics/endpoint';
@@ -47,6 +49,8 @@ export interface CollectionDeps {
   endpoints: WorkloadEndpoints;
   catalog: ControlPlaneCatalog;
   remote: RemoteCatalogues | undefined;
+  /** The cluster's SID catalogue (ClusterAS spec.srv6), so the node judges SRv6 flows as the relay does. */
+  srv6Catalogue?: SidCatalogue;
   log: (line: string) => void;
 }
 
@@ -60,7 +64,7 @@ export function startCollection(o: CollectionOptions, d: CollectionDeps, life: L
   const { dp, log } = d;
   // The node's own view of the control plane: its judge checks hop fields as the relay does,
   // with the verifier (and its cache) the collector's enrichment already filled.
-  const judge = new FlowJudge(d.source, { verifier: d.catalog.verifier, log });
+  const judge = new FlowJudge(d.source, { verifier: d.catalog.verifier, srv6: d.srv6Catalogue && catalogueAuthority(d.srv6Catalogue, `SID catalogue of ${o.clusterName}`), log });
   life.defer('geofence judge', () => judge.close());
   const hub = new FlowHub();
   let exporter: Exporter | null = null;

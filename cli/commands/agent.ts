@@ -5,7 +5,7 @@
 // allocate: the agent reads them (from --state, or with --kubernetes from the cluster's
 // CillionIdentity objects) and programs a pod once it has one.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WorkloadEndpoints } from '../../collector/enrich';
@@ -25,6 +25,7 @@ import { ControlPlaneCatalog, type CatalogEntry } from '../../paths/catalog';
 import type { IA } from '../../scion/isdas';
 import { startAgentMetrics, startCollection, startObserverSocket } from '../agent/flows';
 import { startMesh } from '../agent/mesh';
+import { loadSidCatalogue, type SidCatalogue } from '../../srv6/catalogue';
 import { addNodeOptions, addSourceOptions, kubernetesMode, nodeRuntimeBase, openSources, positive, processAction, signalled, uplinkSpecs, type NodeOptions, type Sources, type SourceOptions } from '../node';
 
 interface AgentOptions extends SourceOptions, NodeOptions {
@@ -114,6 +115,18 @@ class NodeState {
 }
 
 /** After each recompute: the flows' identities, policy names and path catalogue follow what the node programmed. */
+/** The catalogue the node's judge places SRv6 segments in; without one (or unreadable, which the programmer reports) SRv6 flows under a fence are UNVERIFIED. */
+function srv6Catalogue(cluster: ClusterAS | undefined, log: (m: string) => void): SidCatalogue | undefined {
+  const file = cluster?.spec.srv6?.catalogue;
+  if (file === undefined) return undefined;
+  try {
+    return loadSidCatalogue(resolve(file));
+  } catch (e) {
+    log(`geofence judge: SID catalogue ${file}: ${(e as Error).message}; SRv6 flows are judged UNVERIFIED`);
+    return undefined;
+  }
+}
+
 function explainer(node: NodeState, sources: Sources, cluster: ClusterAS, endpoints: WorkloadEndpoints, catalog: ControlPlaneCatalog): (r: RecomputeResult) => void {
   return (r) => {
     node.identityByIp = new Map(r.desired.endpoints.map(([ip, e]) => [ip, e.identity]));
@@ -171,7 +184,7 @@ async function startAgent(opts: AgentOptions, life: Lifecycle): Promise<{ cluste
     exportBuffer: opts.exportBuffer,
     devices: new Map(rt.uplinks.map((u) => [u.ifindex, uplinkSpecs(opts).find((s) => s.ifid === u.ifid)?.device ?? ''])),
     policyName: (id) => node.policyNames.get(id),
-  }, { source: sources.source, dp, endpoints, catalog, remote: followed?.store, log }, life);
+  }, { source: sources.source, dp, endpoints, catalog, remote: followed?.store, srv6Catalogue: srv6Catalogue(cluster, log), log }, life);
   if (opts.metrics !== '') await startAgentMetrics(opts.metrics, flows, { dp, remote: followed?.store, mesh, identities: identityStats, log }, life);
   const observer = opts.observerSocket !== '' ? await startObserverSocket(opts.observerSocket, flows, dp, log, life) : null;
   await rt.start();

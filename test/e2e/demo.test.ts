@@ -604,6 +604,17 @@ describe('e2e: the demo, headless', function () {
     }
   });
 
+  it('judges backup the same on its own node: the agent\'s observer places the segments in the cluster\'s SID catalogue', async () => {
+    // backup-0 runs on node 2 of each cluster; its agent judges what it encapsulates before any relay does.
+    const r = await cli(['observe', '--server', `unix://${join(RUN_DIR, 'zrh-node-2.sock')}`, '--last', '1000', '-o', 'json', '--path-type', 'srv6', '--from-pod', 'archive/backup-0']);
+    assert.equal(r.code, 0, r.stderr);
+    const local = r.stdout.split('\n').filter((l) => l.trim() !== '').flatMap((l) => (JSON.parse(l) as { flow?: JsonFlow }).flow ?? []);
+    assert.ok(local.length > 0, r.stdout);
+    for (const f of local) {
+      assert.deepEqual([f.geofence?.name, f.geofence?.verdict, f.geofence?.offendingCountry], ['dach-only-audit', 'GEOFENCE_VIOLATION', 'IT'], JSON.stringify(f.geofence));
+    }
+  });
+
   it('filters both path kinds: --path-type, --through-sid and --through-country through the relay', async () => {
     const srv6 = await relayFlows('zurich', ['--path-type', 'srv6']);
     assert.ok(srv6.length > 0 && srv6.every((f) => f.pathType === 'WAN_PATH_SRV6'));
