@@ -124,9 +124,41 @@ const ases = table(
   sql(NODES, Format.Table),
 );
 
+/**
+ * SRv6 segments: the store keeps each segment's node country (srv6_countries, from the SID
+ * catalogue) but no coordinates, so they are a table beside the map, not points on it.
+ */
+const srv6Segments = table(
+  {
+    title: 'SRv6 segments crossed',
+    description:
+      "Every SRv6 segment (SID) a sent flow's segment list named, with its node's country from the SID catalogue (?? where none is declared), " +
+      'the bytes and flow reports sent through it and their worst geofence verdict.',
+    w: 24,
+    h: 9,
+    sortBy: 'bytes',
+    overrides: BYTES_AND_VERDICT,
+  },
+  sql(
+    `
+SELECT seg.1 AS sid, if(seg.2 = '', '??', seg.2) AS country, sum(bytes) AS bytes, count() AS flows, max(level) AS verdict_level
+FROM (
+  ${WORKLOAD}
+  SELECT bytes, ${VERDICT_LEVEL} AS level, arrayZip(splitByChar(',', srv6_segments), splitByChar(',', srv6_countries)) AS segs
+  FROM ${FLOWS}
+  WHERE ${FILTERS}
+    AND ${SENT} AND path_type = 'WAN_PATH_SRV6' AND srv6_segments != '' AND length(splitByChar(',', srv6_countries)) = length(splitByChar(',', srv6_segments))
+)
+ARRAY JOIN segs AS seg
+GROUP BY sid, country
+ORDER BY bytes DESC`,
+    Format.Table,
+  ),
+);
+
 export const geographicPaths = dashboard(
   'cillion-geographic-paths',
   'Cillion / Geographic paths',
-  'Where the traffic went: the SCION ASes and links the flows crossed, weighted by bytes, coloured by geofence verdict.',
-  [map, links, ases],
+  'Where the traffic went: the SCION ASes and links the flows crossed, weighted by bytes, coloured by geofence verdict; the SRv6 segments and their countries.',
+  [map, links, ases, srv6Segments],
 );

@@ -141,9 +141,81 @@ ORDER BY time DESC`,
   ),
 );
 
+/** A path type (an Enum) as a word for legends: "SRv6", "SCION", "none". */
+const PATH_TYPE_WORD = `multiIf(path_type = 'WAN_PATH_SRV6', 'SRv6', path_type = 'WAN_PATH_SCION', 'SCION', 'none')`;
+
+/** A sent flow report over SRv6: its segment list is in the srv6_* columns (relay/store/schema.ts). */
+const SRV6 = `path_type = 'WAN_PATH_SRV6' AND srv6_fingerprint != ''`;
+
+const bytesPerPathType = timeSeries(
+  { title: 'Bytes per path type', description: 'Bytes per second sent over SCION paths, over SRv6 segment lists, and over neither.', w: 12, h: 8, unit: 'Bps', stack: true },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, ${PATH_TYPE_WORD} AS path_type_name, sum(bytes) / $__interval_s AS bytes_per_second
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT}
+GROUP BY bucket, path_type_name
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const srv6Hmac = timeSeries(
+  {
+    title: 'SRv6 HMAC outcomes',
+    description:
+      "Flow reports sent over SRv6 per interval by the relay's check of the SRH HMAC TLV (RFC 8754 2.1.2): verified, absent, mismatch, no key, malformed.",
+    w: 12,
+    h: 8,
+    bars: true,
+  },
+  sql(
+    `
+${WORKLOAD}
+SELECT $__timeInterval(time) AS bucket, lower(replaceOne(toString(srv6_hmac), 'SRV6_HMAC_', '')) AS hmac, count() AS flows
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT} AND ${SRV6}
+GROUP BY bucket, hmac
+ORDER BY bucket`,
+    Format.TimeSeries,
+  ),
+);
+
+const srv6Lists = table(
+  {
+    title: 'SRv6 segment lists in use',
+    description:
+      'Each segment list flows were sent on: its fingerprint (SHA-256 of the segments), the tenant (VRF) it delivers into, ' +
+      "its segments with each segment's node country from the SID catalogue, flow reports, bytes, HMAC outcomes, first and last use.",
+    w: 24,
+    h: 9,
+    sortBy: 'bytes',
+    overrides: [{ matcher: { id: 'byName', options: 'bytes' }, properties: [{ id: 'unit', value: 'decbytes' }] }],
+  },
+  sql(
+    `
+${WORKLOAD}
+SELECT substring(srv6_fingerprint, 1, 16) AS fingerprint, srv6_vrf AS vrf, any(srv6_tenant) AS tenant,
+  arrayStringConcat(arrayMap((sid, c) -> concat(sid, ' ', if(c = '', '??', c)), splitByChar(',', any(srv6_segments)), splitByChar(',', any(srv6_countries))), ' > ') AS segments,
+  arrayStringConcat(groupUniqArray(app), ', ') AS apps, count() AS flows, sum(bytes) AS bytes,
+  arrayStringConcat(arraySort(groupUniqArray(lower(replaceOne(toString(srv6_hmac), 'SRV6_HMAC_', '')))), ', ') AS hmac,
+  min(time) AS first_seen, max(time) AS last_seen
+FROM ${FLOWS}
+WHERE ${FILTERS}
+  AND ${SENT} AND ${SRV6}
+GROUP BY srv6_fingerprint, srv6_vrf
+ORDER BY bytes DESC`,
+    Format.Table,
+  ),
+);
+
 export const pathUsage = dashboard(
   'cillion-path-usage',
   'Cillion / Path usage',
-  'Which SCION paths carry what: bytes and flows per path and per app, paths in use, path changes and failovers.',
-  [bytesPerPath, bytesPerApp, pathsPerApp, changesPerApp, perPathAndApp, changes],
+  'Which paths carry what: bytes and flows per SCION path and per app, paths in use, path changes and failovers; ' +
+    'the split between SCION and SRv6, the SRv6 segment lists in use and their HMAC outcomes.',
+  [bytesPerPath, bytesPerApp, pathsPerApp, changesPerApp, perPathAndApp, changes, bytesPerPathType, srv6Hmac, srv6Lists],
 );

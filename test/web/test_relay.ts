@@ -1,9 +1,9 @@
 // A real relay for the browser tests, set up as the demo's: mutual TLS with certificates
 // minted by `cillion certs`' code (collectors per node, a reader, an attester), the
 // demo's geofences (examples/policies/zurich), the example topology as its control plane
-// so verdicts are real, an embedded store and a signing key (attestation downloads), and
-// the web UI on a port of the OS's choosing. Collectors of the demo's four nodes export
-// over the real FlowExport gRPC.
+// so verdicts are real, the demo's SID catalogue for SRv6 paths, an embedded store and a
+// signing key (attestation downloads), and the web UI on a port of the OS's choosing.
+// Collectors of the demo's four nodes export over the real FlowExport gRPC.
 import { credentials } from '@grpc/grpc-js';
 import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { until } from '../until';
 import { FakeCollector } from '../unit/relay/exporter_client';
 import { issue, makeCerts } from '../unit/relay/test_certs';
 import { exampleControlPlane } from '../unit/paths/fixture';
+import { SIDS } from '../unit/paths/srv6_fixture';
 import { COMPLIANT_FENCE, VIOLATION, type NodeFlow } from './demo_flows';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -89,6 +90,7 @@ export async function startWebTestRelay(opts: { log?: (line: string) => void; st
       store,
       resources,
       paths: new EmbeddedAuthority(exampleControlPlane()),
+      srv6Catalogue: SIDS,
       tls: { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), clientCa: join(dir, 'ca.pem') },
       attest: { key: privateKey },
       mergeWindowMs: 200,

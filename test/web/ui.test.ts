@@ -1,17 +1,21 @@
 // The web UI in headless Chromium against a real relay (mutual TLS, the demo's fences, the
 // example topology's path checks, an embedded store) fed the demo's flows over FlowExport:
 // each view shows what was fed, exactly (counts, countries, ASes, the violation's fence and
-// hop), filters and pause act on the table, the attestation downloaded by the attester's
+// hop), SRv6 flows beside them (relay-rebuilt from their SRH with the demo's SID catalogue),
+// filters and pause act on the table, the attestation downloaded by the attester's
 // certificate verifies with the real CLI, and the certificate decides what the page may do.
 // Screenshots of every view go to test-artifacts/web/.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Flow } from '../../proto/gen/flow/flow';
 import { until } from '../until';
 import { launchChromium, openPage, screenshot, type WatchedPage } from './browser';
 import { DemoTraffic, VIOLATION, COMPLIANT_FENCE, type NodeFlow } from './demo_flows';
+import { BACKUP } from '../unit/paths/srv6_fixture';
+import { SRV6_FENCE, SRV6_FENCE_YAML, srv6Flows } from './srv6_flows';
 import { startWebTestRelay, type BrowserCert, type WebTestRelay } from './test_relay';
 import { attrs, byTestId, numberIn, streamState, untilLive, untilNumber, untilSome } from './page_wait';
 
@@ -244,6 +248,64 @@ describe('web UI in Chromium', function () {
       assert.equal(await button.isDisabled(), true);
       assert.match((await button.getAttribute('title')) ?? '', /attester/);
       await screenshot(page, 'compliance-reader');
+    });
+  });
+
+  // Last, so the SCION views above see the SCION traffic alone. Each page is open before its
+  // SRv6 flows arrive: the views read them as the relay streams them live.
+  it('SRv6 flows: kind and segment nodes in the table, nodes and dashed links on the world map with the offending segment ringed', async () => {
+    writeFileSync(join(demo.dir, 'resources', 'srv6-fence.yaml'), SRV6_FENCE_YAML);
+    await until('the SRv6 fence in force', () => demo.relay.geofences.get(SRV6_FENCE.fence) !== undefined);
+    const isBackup = (f: NodeFlow): boolean => f.flow.source?.namespace === 'archive';
+    await withPage(demo.attester, `#/flows?${SINCE}&namespace=archive`, async (page) => {
+      await untilLive(page);
+      const srv6 = srv6Flows(30, Date.now(), 5_000, 0);
+      await feed(srv6);
+      await untilNumber(page, byTestId('flow-count'), srv6.filter(isBackup).length);
+      const kinds = await attrs(page, byTestId('flow-kind'), 'class');
+      assert.ok(kinds.length > 0 && kinds.every((k) => k.includes('kind-SRv6')), `every archive row is an SRv6 flow: ${kinds.join(',')}`);
+      const text = (await page.locator(byTestId('flow-row')).first().textContent()) ?? '';
+      assert.match(text, /SRv6/);
+      assert.match(text, /pe-zurich \(CH\) → p-milan \(IT\) → p-vienna \(AT\) → pe-frankfurt \(DE\) → fra-node-1 \(DE\)/, `the path column names each segment's node and country: "${text}"`);
+      assert.match(text, new RegExp(`violation ${SRV6_FENCE.fence}`), 'judged against the DACH fence');
+      await screenshot(page, 'flows-srv6');
+      // The detail fetches the whole flow from the store by uuid: its SRv6 path as stored.
+      await page.locator(byTestId('flow-row')).first().click({ timeout: 5000 });
+      await untilSome(page, '[data-testid="flow-detail"][data-whole="true"]');
+      assert.deepEqual(await attrs(page, byTestId('detail-segment'), 'data-sid'), BACKUP, 'the segments in travel order');
+      const segments = await page.locator(byTestId('detail-segment')).evaluateAll((els) => els.map((e) => ({ text: e.textContent ?? '', offending: e.classList.contains('offending') })));
+      ['pe-zurich', 'p-milan', 'p-vienna', 'pe-frankfurt', 'fra-node-1'].forEach((node, i) => assert.ok(segments[i].text.includes(node), `segment ${i} names ${node}: "${segments[i].text}"`));
+      assert.match(segments[4].text, /End\.DT4/);
+      assert.deepEqual(segments.map((x) => x.offending), [false, true, false, false, false], 'Milan\'s segment, and no other, outside the fence');
+      assert.match(segments[1].text, new RegExp(`IT.*outside ${SRV6_FENCE.fence}`));
+      assert.equal(await page.locator(byTestId('detail-hmac')).textContent(), 'VERIFIED', 'the relay checked the HMAC TLV with key 1');
+      const facts = (await page.locator(byTestId('detail-srv6')).textContent()) ?? '';
+      assert.match(facts, /VRF 200/);
+      assert.match(facts, /\(key 1\)/);
+      assert.match(facts, /encapsulated by fc00:0:101::1/);
+      const json = JSON.parse((await page.locator(byTestId('detail-json')).textContent()) ?? '') as { pathType?: string; srv6Path?: { segments?: string[] } };
+      assert.equal(json.pathType, 'WAN_PATH_SRV6');
+      assert.deepEqual(json.srv6Path?.segments, BACKUP);
+      await screenshot(page, 'flow-detail-srv6');
+    });
+    await withPage(demo.attester, `#/world?${SINCE}`, async (page) => {
+      await untilLive(page);
+      await feed(srv6Flows(30, Date.now(), 5_000, 30));
+      await until('the SRv6 nodes on the map', async () => (await attrs(page, byTestId('srv6-node'), 'data-node')).length >= 5, 15_000, 50);
+      assert.deepEqual((await attrs(page, byTestId('srv6-node'), 'data-node')).sort(), ['fra-node-1', 'p-milan', 'p-vienna', 'pe-frankfurt', 'pe-zurich']);
+      assert.equal(await page.locator(byTestId('srv6-node', { node: 'p-vienna', country: 'AT' })).count(), 1, 'Vienna placed in Austria');
+      const links = await page.locator(byTestId('srv6-link')).evaluateAll((els) => els.map((e) => `${e.getAttribute('data-from')}>${e.getAttribute('data-to')}:${e.getAttribute('data-verdict')}`));
+      assert.ok(links.includes('p-milan>pe-zurich:violation'), `Zurich–Milan drawn as a violation: ${links.join(' ')}`);
+      assert.ok(links.includes('pe-frankfurt>pe-zurich:none'), `voip's direct link, no fence: ${links.join(' ')}`);
+      assert.equal(await page.locator(`${byTestId('srv6-link')}.link-srv6`).count(), links.length, 'every SRv6 link is drawn dashed');
+      assert.deepEqual(await attrs(page, byTestId('offending-segment'), 'data-sid'), [SRV6_FENCE.sid], 'Milan\'s segment ringed, no other');
+      assert.deepEqual(await attrs(page, byTestId('offending-segment'), 'data-node'), [SRV6_FENCE.node]);
+      const crossed = await attrs(page, `${byTestId('country')}[data-crossed="true"]`, 'data-iso2');
+      for (const c of ['AT', 'IT']) assert.ok(crossed.includes(c), `${c} marked crossed: ${crossed.join(',')}`);
+      const legend = (await page.locator(`${byTestId('violation', { fence: SRV6_FENCE.fence })}[data-sid]`).textContent()) ?? '';
+      for (const part of [SRV6_FENCE.sid, SRV6_FENCE.node, SRV6_FENCE.country]) assert.ok(legend.includes(part), `the legend names ${part}: "${legend}"`);
+      assert.match((await page.locator(byTestId('path-kind-legend')).textContent()) ?? '', /SCION.*SRv6/s);
+      await screenshot(page, 'world-map-srv6');
     });
   });
 });

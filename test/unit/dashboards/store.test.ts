@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDashboards, runner, type QueryResult } from '../../../dashboards/src/check';
 import { SRV6_DROP_REASONS } from '../../../dashboards/src/datapath_health';
-import { FlowMeter, Verdict } from '../../../proto/gen/flow/flow';
+import { FlowMeter, TrafficDirection, Verdict, WanPathType, type Flow } from '../../../proto/gen/flow/flow';
 import { openClickHouse } from '../../../relay/store/chdb';
 import { openStore } from '../../../relay/store/store';
 import { makeCorpus } from '../relay/store/corpus';
@@ -19,10 +19,11 @@ describe('dashboards: every query on an embedded store', function () {
   let dir: string;
   let results: QueryResult[];
   let selected: QueryResult[];
+  let flows: Flow[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cillion-dashboards-test-'));
-    const flows = makeCorpus(2000);
+    flows = makeCorpus(2000);
     // Some reports dropped by the SRv6 programs, named as the collector names them (bpf/abi.ts).
     for (let i = 5; i < flows.length; i += 97) {
       const f = flows[i];
@@ -77,6 +78,23 @@ describe('dashboards: every query on an embedded store', function () {
     for (const name of ['Drops by reason', 'SRv6 drops by reason', 'Violating flows', 'UNVERIFIED flows', 'ASes and links crossed', 'Ring reserve failures', 'Nodes']) {
       assert.ok(rows(name) > 0, name);
     }
+  });
+
+  it('splits bytes by path type and lists the SRv6 segment lists, their HMAC outcomes and segments from the srv6_* columns', () => {
+    const sent = flows.filter((f) => f.trafficDirection === TrafficDirection.EGRESS && f.pathType === WanPathType.WAN_PATH_SRV6 && f.srv6Path);
+    assert.ok(sent.length > 0, 'the corpus sends SRv6 flows');
+    const byName = (name: string): QueryResult => results.find((r) => r.name === name)!;
+    assert.ok(byName('Bytes per path type').rows > 0);
+    assert.ok(byName('SRv6 HMAC outcomes').rows > 0);
+    const lists = byName('SRv6 segment lists in use');
+    assert.equal(lists.rows, new Set(sent.map((f) => `${f.srv6Path!.fingerprint} ${f.srv6Path!.tenantId}`)).size, 'one row per segment list and tenant sent on');
+    const col = (r: QueryResult, c: string): unknown => r.first?.[r.columns.findIndex((x) => x.name === c)];
+    const top = sent.find((f) => f.srv6Path!.fingerprint.startsWith(String(col(lists, 'fingerprint'))))!.srv6Path!;
+    assert.equal(col(lists, 'segments'), top.hops.map((h) => `${h.sid} ${h.country || '??'}`).join(' > '));
+    assert.equal(Number(col(lists, 'vrf')), top.tenantId);
+    assert.equal(col(lists, 'tenant'), top.tenant);
+    const segs = byName('SRv6 segments crossed');
+    assert.equal(segs.rows, new Set(sent.flatMap((f) => f.srv6Path!.hops.map((h) => `${h.sid} ${h.country}`))).size, 'one row per segment and country');
   });
 
   it('labels paths from the paths table, by the fingerprint the flow holds', () => {

@@ -5,8 +5,10 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GeofenceVerdict, ScionObservationPoint, type Flow } from '../../../../proto/gen/flow/flow';
+import { GeofenceVerdict, ScionObservationPoint, WanPathType, type Flow } from '../../../../proto/gen/flow/flow';
 import { formatDate } from '../../../../relay/attest/canonical_flow';
+import { srv6Entry, srv6Key } from '../../../../relay/attest/evidence_row';
+import { isSrv6Path } from '../../../../relay/attest/predicate';
 import { parseEnvelope, signEnvelope, type Envelope } from '../../../../relay/attest/dsse';
 import { storeIdentity } from '../../../../relay/attest/export';
 import { ENVELOPE_NAME, readEvidence, REPORT_NAME } from '../../../../relay/attest/files';
@@ -30,7 +32,9 @@ function expected(flows: Flow[], sinceMs: number, untilMs: number) {
   );
   const countries = new Map<string, bigint>();
   for (const f of sel) {
-    for (const c of new Set(f.scionPath?.hops.map((h) => h.country) ?? [])) countries.set(c, (countries.get(c) ?? 0n) + (f.meter?.packets ?? 0n));
+    // A flow counts once for each country its path crosses, by SCION hop or by SRv6 segment node.
+    const hops = f.pathType === WanPathType.WAN_PATH_SRV6 ? f.srv6Path?.hops : f.scionPath?.hops;
+    for (const c of new Set(hops?.map((h) => h.country) ?? [])) countries.set(c, (countries.get(c) ?? 0n) + (f.meter?.packets ?? 0n));
   }
   return {
     flows: sel.length,
@@ -38,6 +42,7 @@ function expected(flows: Flow[], sinceMs: number, untilMs: number) {
     bytes: sel.reduce((s, f) => s + (f.meter?.bytes ?? 0n), 0n).toString(),
     violations: sel.filter((f) => f.geofence?.verdict === GeofenceVerdict.GEOFENCE_VIOLATION).map((f) => f.uuid).sort(),
     unverified: sel.filter((f) => f.geofence?.verdict === GeofenceVerdict.GEOFENCE_UNVERIFIED).length,
+    srv6Paths: [...new Set(sel.flatMap((f) => (f.pathType === WanPathType.WAN_PATH_SRV6 && f.srv6Path ? [srv6Key(srv6Entry(f.srv6Path))] : [])))].sort(),
     countryPackets: Object.fromEntries([...countries].map(([c, p]) => [c, p.toString()])),
   };
 }
@@ -99,6 +104,9 @@ describe('relay/attest export and verify (embedded chdb)', function () {
       assert.equal(p.totals.bytes, want.bytes);
       assert.deepEqual(p.violations.map((v) => v.uuid).sort(), want.violations);
       assert.equal(p.unverified.length, want.unverified);
+      // SRv6 rows' paths come from the store's srv6_path column: each one the relay stored is listed, whole.
+      assert.ok(want.srv6Paths.length > 0, 'the window holds SRv6 flows');
+      assert.deepEqual(p.paths.filter(isSrv6Path).map((x) => x.fingerprint).sort(), want.srv6Paths);
       assert.deepEqual(Object.fromEntries(p.countries.map((c) => [c.country, c.counts.packets])), want.countryPackets);
       assert.deepEqual(p.geofences.map((g) => [g.name, g.mode, g.specSha256?.length]), [['dach', 'audit', 64], ['eu-only', 'audit', 64]]);
       assert.equal(st.subject[0].digest.sha256, p.evidence.merkleRoot);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { AttestClient, AttestService, type ExportRequest, type ExportResponse } from '../../../../proto/gen/attest/v1/attest';
 import { canonicalFlow, canonicalLine } from '../../../../relay/attest/canonical_flow';
 import { catalogueBytes, parseCatalogue, parsePathEntry, pathEntryBytes } from '../../../../relay/attest/catalogue';
-import { pathEntry } from '../../../../relay/attest/evidence_row';
+import { pathEntry, srv6Entry } from '../../../../relay/attest/evidence_row';
+import { WanPathType } from '../../../../proto/gen/flow/flow';
 import { fenceUse, type ListedPath } from '../../../../relay/attest/export';
 import type { Statement } from '../../../../relay/attest/statement';
 import { verifyAttestation } from '../../../../relay/attest/verify';
@@ -54,7 +55,11 @@ function peerAnswer(): { lines: string[]; paths: ListedPath[]; catalogue: Buffer
     return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : 1;
   });
   const paths = new Map<string, ListedPath>();
-  for (const { f, c } of rows) if (c.path !== '' && f.scionPath) paths.set(c.path, { fingerprint: c.path, ...pathEntry(f.scionPath) });
+  for (const { f, c } of rows) {
+    if (c.path === '') continue;
+    if (f.pathType === WanPathType.WAN_PATH_SRV6 && f.srv6Path) paths.set(c.path, { fingerprint: c.path, ...srv6Entry(f.srv6Path) });
+    else if (f.scionPath) paths.set(c.path, { fingerprint: c.path, ...pathEntry(f.scionPath) });
+  }
   const evidence = Buffer.from(lines.map((l) => `${l}\n`).join(''));
   const catalogue = catalogueBytes({
     relay: { name: 'fake', cluster: 'far', version: '9.9.9' },

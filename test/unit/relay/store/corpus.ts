@@ -6,6 +6,7 @@ import {
   Flow, Layer4, GeofenceMode, GeofenceVerdict, IdentityCheck, IPVersion, ScionObservationPoint, ScionPath,
   ScionPathType, Srv6HmacStatus, Srv6Path, TrafficDirection, Verdict, WanPathType, DropReason,
 } from '../../../../proto/gen/flow/flow';
+import { segmentsFingerprint } from '../../../../srv6/fingerprint';
 
 /** Small, seedable PRNG (mulberry32) so every run builds the same corpus. */
 export function prng(seed: number): () => number {
@@ -122,7 +123,7 @@ export function srv6Path(i: number, segmentsLeft = 0): Srv6Path {
       geo: country === '' ? undefined : { latitude: 45 + k, longitude: 8 + k, address: `${node} PoP` },
       latencyNs: k === n - 1 ? undefined : BigInt(2_000_000 + k),
     })),
-    fingerprint: `${i + 5}e`.repeat(32),
+    fingerprint: segmentsFingerprint(spec.hops.map(([sid]) => Uint8Array.from(ipaddr.IPv6.parse(sid).toByteArray()))),
     knownToCatalogue: true,
     hmac: { status: spec.hmac, keyId: spec.hmac === Srv6HmacStatus.SRV6_HMAC_VERIFIED ? 1 : 0 },
     raw,
